@@ -1,0 +1,91 @@
+// Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
+// Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
+import { z } from "zod";
+import { BrokerError } from "./errors.ts";
+import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
+
+const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+const jsonString = z.string().transform((value, ctx) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "not valid JSON" });
+    return z.NEVER;
+  }
+});
+
+const EnvSchema = z.object({
+  AWS_REGION: z.string().regex(AWS_REGION_PATTERN),
+  STS_ENDPOINT: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
+    .refine((value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)), "must be a URL"),
+  AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/),
+  AWS_SECRET_ACCESS_KEY: z.string().min(16).max(256),
+  AWS_SESSION_TOKEN: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === "" ? undefined : value)),
+  ISSUERS: jsonString.pipe(IssuerListSchema),
+});
+
+export interface AwsOptions {
+  region: string;
+  /** STS endpoint URL: the regional endpoint unless overridden (sandbox, tests). */
+  stsEndpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string | undefined;
+}
+
+export interface Config {
+  aws: AwsOptions;
+  issuers: IssuerConfig[];
+}
+
+/** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
+export function regionalStsEndpoint(region: string): string {
+  return `https://sts.${region}.amazonaws.com/`;
+}
+
+/** Parse and validate the Worker's env. Throws `config_invalid` naming the bad variables only. */
+export function parseConfig(env: unknown): Config {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const fields = [...new Set(result.error.issues.map((issue) => issue.path.map(String).join(".")))].join(",");
+    throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${fields}` });
+  }
+  const vars = result.data;
+  return {
+    aws: {
+      region: vars.AWS_REGION,
+      stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION),
+      accessKeyId: vars.AWS_ACCESS_KEY_ID,
+      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY,
+      sessionToken: vars.AWS_SESSION_TOKEN,
+    },
+    issuers: vars.ISSUERS,
+  };
+}
+
+const configCache = new WeakMap<object, Config | BrokerError>();
+
+/**
+ * Config for this env object, parsed once: Workers hand every request of an isolate the same env.
+ * A bad config is cached too, so a misconfigured deployment fails fast with `config_invalid`.
+ */
+export function configFor(env: object): Config {
+  let entry = configCache.get(env);
+  if (entry === undefined) {
+    try {
+      entry = parseConfig(env);
+    } catch (error) {
+      entry = error instanceof BrokerError ? error : new BrokerError("config_invalid", "config_invalid", { cause: error });
+    }
+    configCache.set(env, entry);
+  }
+  if (entry instanceof BrokerError) throw entry;
+  return entry;
+}

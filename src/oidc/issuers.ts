@@ -1,0 +1,94 @@
+// Trusted issuer configuration: what an operator writes in the ISSUERS variable, validated by zod.
+// Pure; no I/O. The JWKS location comes from here (or the issuer's discovery document), never from a token.
+import { z } from "zod";
+import {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_JWKS_MAX_STALE_SECONDS,
+  DEFAULT_MAX_TOKEN_AGE_SECONDS,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+} from "../constants.ts";
+
+/** Issuer kinds we know the claim schema of. A kind fixes claim types and session naming. */
+export const ISSUER_KINDS = ["github"] as const;
+export type IssuerKind = (typeof ISSUER_KINDS)[number];
+
+/** Algorithms we can ever accept. Symmetric algorithms and `none` are never on this list. */
+export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"] as const;
+export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"] };
+
+/** True for http URLs whose host is loopback: the local sandbox. Workers cannot reach loopback in production. */
+function isLoopbackHttp(url: URL): boolean {
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
+}
+
+const trustedUrl = z.string().refine((value) => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "https:" || isLoopbackHttp(url)) && url.username === "" && url.password === "" && url.hash === "";
+}, "must be an https URL (http only on loopback) without credentials or fragment");
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const IssuerConfigSchema = z
+  .object({
+    /** Name rules use to refer to this issuer; defaults to the kind. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).optional(),
+    kind: z.enum(ISSUER_KINDS),
+    /** Exact `iss` string: compared byte for byte (no trailing-slash or case folding). */
+    issuer: trustedUrl.refine((value) => !value.endsWith("/"), "must not end with a slash"),
+    /** Accepted `aud` values. Required: GitHub's default audience must never be accepted implicitly. */
+    audiences: z.array(z.string().min(1).max(256)).min(1).max(10),
+    /** JWKS URL. Without it, the issuer's /.well-known/openid-configuration names it. */
+    jwks_uri: trustedUrl.optional(),
+    algorithms: z.array(z.enum(SUPPORTED_ALGORITHMS)).min(1).optional(),
+    clock_tolerance_seconds: seconds(0, MAX_CLOCK_TOLERANCE_SECONDS).optional(),
+    max_token_age_seconds: seconds(60, 24 * 60 * 60).optional(),
+    max_token_lifetime_seconds: seconds(60, 24 * 60 * 60).optional(),
+    jwks_max_stale_seconds: seconds(0, 7 * 24 * 60 * 60).optional(),
+  })
+  .strict();
+
+/** One trusted issuer, defaults applied. */
+export interface IssuerConfig {
+  id: string;
+  kind: IssuerKind;
+  issuer: string;
+  audiences: string[];
+  jwksUri: string | undefined;
+  algorithms: SupportedAlgorithm[];
+  clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number;
+  maxTokenLifetimeSeconds: number;
+  jwksMaxStaleSeconds: number;
+}
+
+export const IssuerListSchema = z
+  .array(IssuerConfigSchema)
+  .min(1)
+  .max(20)
+  .transform((list, ctx): IssuerConfig[] => {
+    const issuers = list.map((entry) => ({
+      id: entry.id ?? entry.kind,
+      kind: entry.kind,
+      issuer: entry.issuer,
+      audiences: entry.audiences,
+      jwksUri: entry.jwks_uri,
+      algorithms: entry.algorithms ?? DEFAULT_ALGORITHMS[entry.kind],
+      clockToleranceSeconds: entry.clock_tolerance_seconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+      maxTokenAgeSeconds: entry.max_token_age_seconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS,
+      maxTokenLifetimeSeconds: entry.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+      jwksMaxStaleSeconds: entry.jwks_max_stale_seconds ?? DEFAULT_JWKS_MAX_STALE_SECONDS,
+    }));
+    const seenIds = new Set<string>();
+    const seenIssuers = new Set<string>();
+    for (const [index, issuer] of issuers.entries()) {
+      if (seenIds.has(issuer.id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: "duplicate issuer id" });
+      if (seenIssuers.has(issuer.issuer)) ctx.addIssue({ code: "custom", path: [index, "issuer"], message: "duplicate issuer" });
+      seenIds.add(issuer.id);
+      seenIssuers.add(issuer.issuer);
+    }
+    return issuers;
+  });
