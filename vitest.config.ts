@@ -1,14 +1,33 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { generateBrokerKeys } from "./test/sandbox/keys.ts";
+
+// The broker's AWS keys for the test run: generated now, never real. Set in process.env too, where
+// wrangler looks for required secrets, so a developer's own AWS_* variables can never leak into tests.
+const brokerKeys = generateBrokerKeys();
+process.env.AWS_ACCESS_KEY_ID = brokerKeys.accessKeyId;
+process.env.AWS_SECRET_ACCESS_KEY = brokerKeys.secretAccessKey;
+delete process.env.AWS_SESSION_TOKEN;
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: { AWS_ACCESS_KEY_ID: "AKIATESTBROKER000001", AWS_SECRET_ACCESS_KEY: "x" },
+  test: {
+    projects: [
+      {
+        // Unit and integration tests, inside workerd with real local KV and Durable Objects.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { AWS_ACCESS_KEY_ID: brokerKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: brokerKeys.secretAccessKey },
+            },
+          }),
+        ],
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
       },
-    }),
-  ],
-  test: { include: ["test/**/*.test.ts"] },
+      {
+        // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+    ],
+  },
 });

@@ -34,6 +34,10 @@ export const MAX_JWKS_RESPONSE_BYTES = 64 * 1024;
 export const MAX_JWKS_KEYS = 50;
 /** KV expiration of a cached key set: must outlive the stale window; KV requires at least 60 s. */
 export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
+/** After a failed JWKS/discovery fetch, wait this long before trying again (stale set or 503 meanwhile); matches Retry-After. */
+export const JWKS_FAILURE_BACKOFF_MS = 5_000;
+/** Longest `jti` we accept; GitHub's is a 36-char UUID, and the admission store keys on it. */
+export const MAX_JTI_CHARS = 256;
 
 // --- STS -----------------------------------------------------------------------------------
 /** Credentials we issue by default: 15 minutes, the STS minimum and our whole reason to exist. */
@@ -65,9 +69,23 @@ export const STS_ATTEMPT_TIMEOUT_MS = 3_000;
 export const STS_DEADLINE_MS = 8_000;
 /** Largest STS response body we read; a success is ~1.5 KiB, an error far less. */
 export const MAX_STS_RESPONSE_BYTES = 64 * 1024;
+/** An STS attempt with less time than this left before STS_DEADLINE_MS is not started (nor slept towards): it would mostly time out. */
+export const STS_MIN_ATTEMPT_MS = 500;
+/** Deepest element nesting we accept in an STS XML body; AssumeRoleResponse nests 4 deep. */
+export const MAX_STS_XML_DEPTH = 16;
 
 // --- Responses -----------------------------------------------------------------------------
 /** Retry-After on 503 upstream_unavailable: long enough for a transient blip to clear. */
 export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 /** Length of the token SHA-256 prefix (hex chars) written to logs: enough to correlate, useless to replay. */
 export const TOKEN_HASH_PREFIX_HEX_CHARS = 16;
+
+// --- Local sandbox (npm start; never part of the deployed Worker) -------------------------
+/** Where `npm start` serves the broker (wrangler dev). */
+export const SANDBOX_BROKER_PORT = 8787;
+/** Where `npm start` serves the fake OIDC issuer and the STS emulator. */
+export const SANDBOX_PORT = 8788;
+/** Audience the sandbox issuer puts in tokens; matches the ISSUERS entry of [env.sandbox]. */
+export const SANDBOX_AUDIENCE = "ci-credential-broker";
+/** How long `npm start` waits for wrangler dev to answer /healthz before giving up. */
+export const SANDBOX_STARTUP_TIMEOUT_MS = 60_000;

@@ -1,0 +1,56 @@
+// Builds the hono app from injected dependencies: routes, request ids, not-found and the error handler.
+// No module state: every call returns a fresh app, so each test gets its own.
+import { Hono } from "hono";
+import { asBrokerError, exchangeCredentials, type ExchangeDeps } from "./exchange.ts";
+import type { LogFn } from "./deps.ts";
+import { BrokerError } from "./errors.ts";
+import { errorResponse, jsonResponse } from "./http/respond.ts";
+
+export interface AppOptions {
+  /** Resolves the per-isolate dependencies for this env; throws `config_invalid` when the env is bad. */
+  depsFor: (env: object) => ExchangeDeps;
+  log: LogFn;
+  newRequestId: () => string;
+}
+
+type AppEnv = { Bindings: object; Variables: { requestId: string } };
+
+function methodNotAllowed(requestId: string, allow: string): Response {
+  return errorResponse(new BrokerError("method_not_allowed", "method_not_allowed"), requestId, { allow });
+}
+
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    c.set("requestId", options.newRequestId());
+    await next();
+  });
+
+  // Liveness only: says nothing about configuration, issuers or roles.
+  app.on(["GET", "HEAD"], "/healthz", (c) => jsonResponse({ status: "ok" }, c.get("requestId")));
+  app.all("/healthz", (c) => methodNotAllowed(c.get("requestId"), "GET, HEAD"));
+
+  app.post("/v1/credentials", async (c) => {
+    const requestId = c.get("requestId");
+    let deps: ExchangeDeps;
+    try {
+      deps = options.depsFor(c.env);
+    } catch (thrown) {
+      const error = asBrokerError(thrown);
+      options.log({ message: "credential_exchange", request_id: requestId, outcome: "error", code: error.code, reason: error.reason, detail: error.cause === undefined ? undefined : String(error.cause), status: 500 });
+      return errorResponse(error, requestId);
+    }
+    return exchangeCredentials(c.req.raw, requestId, deps);
+  });
+  app.all("/v1/credentials", (c) => methodNotAllowed(c.get("requestId"), "POST"));
+
+  app.notFound((c) => errorResponse(new BrokerError("not_found", "route_not_found"), c.get("requestId") ?? options.newRequestId()));
+  app.onError((thrown, c) => {
+    const requestId = c.get("requestId") ?? options.newRequestId();
+    const error = asBrokerError(thrown);
+    options.log({ message: "request_failed", request_id: requestId, code: error.code, reason: error.reason, error: thrown.name });
+    return errorResponse(error, requestId);
+  });
+  return app;
+}

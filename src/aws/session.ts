@@ -1,0 +1,193 @@
+// From verified claims and the granted role, the AssumeRole input: session name, source identity, session tags.
+// Pure; no I/O; no clock. Every output satisfies STS's parameter rules whatever the claims contain.
+import { BrokerError } from "../errors.ts";
+import {
+  STS_MAX_DURATION_SECONDS,
+  STS_MAX_NAME_CHARS,
+  STS_MAX_SESSION_POLICY_CHARS,
+  STS_MAX_SESSION_TAGS,
+  STS_MAX_TAG_KEY_CHARS,
+  STS_MAX_TAG_VALUE_CHARS,
+  STS_MIN_DURATION_SECONDS,
+  STS_MIN_NAME_CHARS,
+} from "../constants.ts";
+import type { GitHubClaims } from "../oidc/claims.ts";
+import type { RoleGrant } from "../policy/types.ts";
+
+/** The verified GitHub Actions claims this stage reads (a structural subset of `GitHubClaims`). */
+export type SessionClaims = Pick<
+  GitHubClaims,
+  | "repository"
+  | "repository_id"
+  | "repository_owner"
+  | "repository_owner_id"
+  | "ref"
+  | "sha"
+  | "workflow"
+  | "event_name"
+  | "actor"
+  | "actor_id"
+  | "run_id"
+  | "run_attempt"
+  | "environment"
+  | "job_workflow_ref"
+  | "runner_environment"
+>;
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  roleSessionName: string;
+  durationSeconds: number;
+  sourceIdentity: string;
+  tags: Array<{ key: string; value: string }>;
+  transitiveTagKeys: string[];
+  sessionPolicy: string | undefined;
+  policyArns: string[];
+  externalId: string | undefined;
+}
+
+/**
+ * The session tags the broker sets from claims: tag key -> claim name. Target-role trust policies condition on
+ * these (`aws:RequestTag/<Key>` in the trust policy, `aws:PrincipalTag/<Key>` afterwards); the README lists them.
+ * Keys are stable API: never rename one. Prefer the *Id tags in policies: names can be renamed, ids cannot.
+ * Required claims always produce their tag (possibly with an empty value); optional ones only when present
+ * and non-empty. All of them are transitive (survive role chaining, which cannot overwrite them).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
+ */
+export const CLAIM_SESSION_TAGS = [
+  { key: "Repository", claim: "repository", optional: false },
+  { key: "RepositoryId", claim: "repository_id", optional: false },
+  { key: "RepositoryOwner", claim: "repository_owner", optional: false },
+  { key: "RepositoryOwnerId", claim: "repository_owner_id", optional: false },
+  { key: "Ref", claim: "ref", optional: false },
+  { key: "Sha", claim: "sha", optional: false },
+  { key: "Workflow", claim: "workflow", optional: false },
+  { key: "EventName", claim: "event_name", optional: false },
+  { key: "Actor", claim: "actor", optional: false },
+  { key: "ActorId", claim: "actor_id", optional: false },
+  { key: "RunId", claim: "run_id", optional: false },
+  { key: "RunAttempt", claim: "run_attempt", optional: false },
+  { key: "Environment", claim: "environment", optional: true },
+  { key: "JobWorkflowRef", claim: "job_workflow_ref", optional: true },
+  { key: "RunnerEnvironment", claim: "runner_environment", optional: true },
+] as const satisfies ReadonlyArray<{ key: string; claim: keyof SessionClaims; optional: boolean }>;
+
+/** The tag keys the broker owns; an operator tag may not reuse one (compared case-insensitively, as STS does). */
+export const BROKER_SESSION_TAG_KEYS: readonly string[] = CLAIM_SESSION_TAGS.map((tag) => tag.key);
+
+/** Prefix of the RoleSessionName and SourceIdentity: says "minted by the broker for GitHub" in CloudTrail. */
+const NAME_PREFIX = "gh-";
+
+// RoleSessionName and SourceIdentity alphabet: `[\w+=,.@-]` (AWS STS API reference, AssumeRole parameters).
+// Without the `u` flag `\w` is ASCII only, as STS means it; the `u` flag makes one astral character one match.
+const NOT_NAME_CHAR = /[^A-Za-z0-9_+=,.@-]/gu;
+
+// Tag key/value alphabet per STS: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. We narrow \p{Z} to \p{Zs}: line and paragraph
+// separators (Zl, Zp) are legal for STS but break log lines. Everything else (marks, controls, format characters
+// such as bidi overrides, symbols, punctuation like `*` or `#`) becomes `_`, one `_` per code point.
+const NOT_TAG_CHAR = /[^\p{L}\p{Zs}\p{N}_.:/=+\-@]/gu;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/**
+ * Longest prefix of `text` that is at most `max` long, counted both in UTF-16 units and code points (STS counts
+ * characters; holding to the stricter count satisfies either reading), never splitting a surrogate pair.
+ */
+function truncate(text: string, max: number): string {
+  let out = "";
+  for (const char of text) {
+    if (out.length + char.length > max) break;
+    out += char;
+  }
+  return out;
+}
+
+/** A claim value as a string: claims are typed strings, but a stage at a trust boundary does not bet on it. */
+function claimText(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function nameSafe(text: string): string {
+  return text.replace(NOT_NAME_CHAR, "_");
+}
+
+/** `gh-<run_id>-<run_attempt>-<owner.repo>`, sanitised and cut to 64: the slug is informational, so it goes first. */
+export function roleSessionName(claims: SessionClaims): string {
+  const repoSlug = claimText(claims.repository).replaceAll("/", ".");
+  const name = nameSafe(`${NAME_PREFIX}${claimText(claims.run_id)}-${claimText(claims.run_attempt)}-${repoSlug}`);
+  // The prefix is ASCII and at least STS_MIN_NAME_CHARS long, so the result always has 2..64 characters.
+  return truncate(name, STS_MAX_NAME_CHARS);
+}
+
+/**
+ * `gh-<actor>`, sanitised and cut to 64. SourceIdentity persists through role chaining and cannot be changed by
+ * the session (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html);
+ * the prefix also keeps it clear of the reserved `aws:` prefix.
+ */
+export function sourceIdentity(claims: SessionClaims): string {
+  return truncate(nameSafe(`${NAME_PREFIX}${claimText(claims.actor)}`), STS_MAX_NAME_CHARS);
+}
+
+/** A claim value reduced to STS's tag-value alphabet and length. */
+export function tagValue(text: string): string {
+  return truncate(text.replace(NOT_TAG_CHAR, "_"), STS_MAX_TAG_VALUE_CHARS);
+}
+
+function claimTags(claims: SessionClaims): Array<{ key: string; value: string }> {
+  const tags: Array<{ key: string; value: string }> = [];
+  for (const { key, claim, optional } of CLAIM_SESSION_TAGS) {
+    const value = claimText(claims[claim]);
+    if (optional && value === "") continue;
+    tags.push({ key, value: tagValue(value) });
+  }
+  return tags;
+}
+
+/**
+ * Operator tags come from the compiled policy, so a bad one is a configuration error, not something to repair:
+ * we refuse it rather than silently rewrite what the operator's trust policies may condition on.
+ */
+function operatorTags(grant: RoleGrant, taken: Set<string>): Array<{ key: string; value: string }> {
+  const tags: Array<{ key: string; value: string }> = [];
+  for (const [key, value] of grant.sessionTags) {
+    const folded = key.toLowerCase();
+    // STS tag keys are case-insensitive and `aws:` is reserved for AWS.
+    if (taken.has(folded) || folded.startsWith("aws:")) throw new BrokerError("config_invalid", "session_tag_conflict");
+    if (key.length > STS_MAX_TAG_KEY_CHARS || !TAG_KEY.test(key) || value.length > STS_MAX_TAG_VALUE_CHARS || !TAG_VALUE.test(value)) {
+      throw new BrokerError("config_invalid", "session_tag_invalid");
+    }
+    taken.add(folded);
+    tags.push({ key, value });
+  }
+  return tags;
+}
+
+/** The AssumeRole input for one granted request. Throws `config_invalid` for a bad grant, `internal_error` for a bad duration. */
+export function buildAssumeRoleInput(args: { claims: SessionClaims; grant: RoleGrant; durationSeconds: number }): AssumeRoleInput {
+  const { claims, grant, durationSeconds } = args;
+  // The decide stage already bounds the duration by the role; reaching here out of range is a bug upstream.
+  const maxDuration = Math.min(grant.maxDurationSeconds, STS_MAX_DURATION_SECONDS);
+  if (!Number.isInteger(durationSeconds) || durationSeconds < STS_MIN_DURATION_SECONDS || durationSeconds > maxDuration) {
+    throw new BrokerError("internal_error", "duration_out_of_range");
+  }
+  if (grant.sessionPolicyJson !== undefined && grant.sessionPolicyJson.length > STS_MAX_SESSION_POLICY_CHARS) {
+    throw new BrokerError("config_invalid", "session_policy_too_long");
+  }
+
+  const ours = claimTags(claims);
+  const taken = new Set(BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase()));
+  const tags = [...ours, ...operatorTags(grant, taken)];
+  if (tags.length > STS_MAX_SESSION_TAGS) throw new BrokerError("config_invalid", "session_tag_limit");
+
+  return {
+    roleArn: grant.arn,
+    roleSessionName: roleSessionName(claims),
+    durationSeconds,
+    sourceIdentity: sourceIdentity(claims),
+    tags,
+    transitiveTagKeys: ours.map((tag) => tag.key),
+    sessionPolicy: grant.sessionPolicyJson,
+    policyArns: [],
+    externalId: undefined,
+  };
+}

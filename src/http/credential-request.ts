@@ -1,0 +1,69 @@
+// Parses POST /v1/credentials into a CredentialRequest: where the token is, which role, how long.
+// Pure; no I/O. Every failure is `invalid_request` (400) or `unsupported_media_type` (415) with a stable reason.
+import { z } from "zod";
+import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../constants.ts";
+import { BrokerError } from "../errors.ts";
+import { parseStrictJson } from "./strict-json.ts";
+
+export interface CredentialRequest {
+  token: string;
+  role: string | undefined;
+  durationSeconds: number | undefined;
+}
+
+export interface RawCredentialRequest {
+  authorization: string | null;
+  contentType: string | null;
+  body: Uint8Array;
+}
+
+const BodySchema = z
+  .object({
+    token: z.string().optional(),
+    role: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).optional(),
+    duration_seconds: z.number().int().min(STS_MIN_DURATION_SECONDS).max(STS_MAX_DURATION_SECONDS).optional(),
+  })
+  .strict();
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** `application/json`, optionally with `charset=utf-8`; nothing else (RFC 8259 §8.1: JSON is UTF-8). */
+function isJsonContentType(value: string): boolean {
+  const [type, ...params] = value.split(";").map((part) => part.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  return params.every((param) => param === "" || param === "charset=utf-8" || param === 'charset="utf-8"');
+}
+
+function bearerToken(authorization: string): string {
+  // RFC 6750 §2.1: "Bearer" scheme, case-insensitive, one space, then the token.
+  const match = /^bearer ([^\s]+)$/i.exec(authorization.trim());
+  if (match === null) throw new BrokerError("invalid_request", "authorization_malformed");
+  return match[1] as string;
+}
+
+export function parseCredentialRequest(raw: RawCredentialRequest): CredentialRequest {
+  const headerToken = raw.authorization === null ? undefined : bearerToken(raw.authorization);
+  let body: z.infer<typeof BodySchema> = {};
+  if (raw.body.byteLength > 0) {
+    if (raw.contentType === null || !isJsonContentType(raw.contentType)) {
+      throw new BrokerError("unsupported_media_type", "content_type_not_json");
+    }
+    let text: string;
+    try {
+      text = utf8.decode(raw.body);
+    } catch {
+      throw new BrokerError("invalid_request", "body_not_utf8");
+    }
+    const parsed = parseStrictJson(text);
+    if (!parsed.ok) throw new BrokerError("invalid_request", parsed.reason);
+    const result = BodySchema.safeParse(parsed.value);
+    if (!result.success) throw new BrokerError("invalid_request", "body_invalid");
+    body = result.data;
+  } else if (raw.contentType !== null && !isJsonContentType(raw.contentType)) {
+    throw new BrokerError("unsupported_media_type", "content_type_not_json");
+  }
+  if (headerToken !== undefined && body.token !== undefined) throw new BrokerError("invalid_request", "token_in_header_and_body");
+  const token = headerToken ?? body.token;
+  if (token === undefined || token === "") throw new BrokerError("invalid_request", "token_missing");
+  return { token, role: body.role, durationSeconds: body.duration_seconds };
+}

@@ -1,0 +1,277 @@
+import { describe, expect, it } from "vitest";
+import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, tagValue, type SessionClaims } from "../../src/aws/session.ts";
+import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/constants.ts";
+import { BrokerError } from "../../src/errors.ts";
+import type { RoleGrant } from "../../src/policy/types.ts";
+
+const NAME = /^[\w+=,.@-]{2,64}$/;
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+const claims: SessionClaims = {
+  repository: "octo-org/app",
+  repository_id: "123456",
+  repository_owner: "octo-org",
+  repository_owner_id: "654321",
+  ref: "refs/heads/main",
+  sha: "0123456789abcdef0123456789abcdef01234567",
+  workflow: "Deploy",
+  event_name: "push",
+  actor: "octocat",
+  actor_id: "42",
+  run_id: "9876543210",
+  run_attempt: "1",
+};
+
+function grant(overrides: Partial<RoleGrant> = {}): RoleGrant {
+  return {
+    alias: "deploy",
+    arn: "arn:aws:iam::123456789012:role/deploy",
+    maxDurationSeconds: 3600,
+    sessionPolicyJson: undefined,
+    sessionTags: [],
+    ...overrides,
+  };
+}
+
+function build(c: SessionClaims = claims, g: RoleGrant = grant(), durationSeconds = 900) {
+  return buildAssumeRoleInput({ claims: c, grant: g, durationSeconds });
+}
+
+function thrown(run: () => unknown): BrokerError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(BrokerError);
+    return error as BrokerError;
+  }
+  throw new Error("expected a BrokerError");
+}
+
+/** UTF-16 length and code-point length both within `max`, and no lone surrogate. */
+function expectWithin(value: string, max: number) {
+  expect(value.length).toBeLessThanOrEqual(max);
+  expect([...value].length).toBeLessThanOrEqual(max);
+  expect(/[\uD800-\uDFFF]/u.test(value)).toBe(false);
+}
+
+describe("buildAssumeRoleInput: ordinary claims", () => {
+  it("names the session, the source identity and the tags from the claims", () => {
+    const input = build(claims, grant({ sessionPolicyJson: '{"Version":"2012-10-17","Statement":[]}' }), 1800);
+    expect(input).toEqual({
+      roleArn: "arn:aws:iam::123456789012:role/deploy",
+      roleSessionName: "gh-9876543210-1-octo-org.app",
+      durationSeconds: 1800,
+      sourceIdentity: "gh-octocat",
+      tags: [
+        { key: "Repository", value: "octo-org/app" },
+        { key: "RepositoryId", value: "123456" },
+        { key: "RepositoryOwner", value: "octo-org" },
+        { key: "RepositoryOwnerId", value: "654321" },
+        { key: "Ref", value: "refs/heads/main" },
+        { key: "Sha", value: "0123456789abcdef0123456789abcdef01234567" },
+        { key: "Workflow", value: "Deploy" },
+        { key: "EventName", value: "push" },
+        { key: "Actor", value: "octocat" },
+        { key: "ActorId", value: "42" },
+        { key: "RunId", value: "9876543210" },
+        { key: "RunAttempt", value: "1" },
+      ],
+      transitiveTagKeys: ["Repository", "RepositoryId", "RepositoryOwner", "RepositoryOwnerId", "Ref", "Sha", "Workflow", "EventName", "Actor", "ActorId", "RunId", "RunAttempt"],
+      sessionPolicy: '{"Version":"2012-10-17","Statement":[]}',
+      policyArns: [],
+      externalId: undefined,
+    });
+  });
+
+  it("adds the optional claim tags only when present and non-empty", () => {
+    const full = build({ ...claims, environment: "prod", job_workflow_ref: "octo-org/app/.github/workflows/d.yml@refs/heads/main", runner_environment: "github-hosted" });
+    expect(full.tags.slice(-3)).toEqual([
+      { key: "Environment", value: "prod" },
+      { key: "JobWorkflowRef", value: "octo-org/app/.github/workflows/d.yml@refs/heads/main" },
+      { key: "RunnerEnvironment", value: "github-hosted" },
+    ]);
+    expect(full.transitiveTagKeys).toEqual(full.tags.map((tag) => tag.key));
+    const empty = build({ ...claims, environment: "", job_workflow_ref: undefined });
+    expect(empty.tags.map((tag) => tag.key)).not.toContain("Environment");
+    expect(empty.tags.map((tag) => tag.key)).not.toContain("JobWorkflowRef");
+  });
+
+  it("is deterministic", () => {
+    expect(build()).toEqual(build());
+  });
+
+  it("keeps the broker's tag keys within STS's key rules", () => {
+    for (const key of BROKER_SESSION_TAG_KEYS) expect(key).toMatch(/^[A-Za-z]{1,128}$/);
+    expect(new Set(BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase())).size).toBe(BROKER_SESSION_TAG_KEYS.length);
+  });
+});
+
+describe("buildAssumeRoleInput: hostile claims", () => {
+  const hostile: Array<[string, string]> = [
+    ["empty", ""],
+    ["one char", "x"],
+    ["200 ascii chars", "a".repeat(200)],
+    ["200 emoji", "🚀".repeat(200)],
+    ["200 astral letters", "𝐀".repeat(200)],
+    ["reserved prefix", "aws:evil"],
+    ["AWS prefix upper", "AWS:evil"],
+    ["path traversal", "../../etc/passwd"],
+    ["bidi override", "abc\u202Edef"],
+    ["NUL and controls", "a\u0000b\u0007c\nd\re\tf"],
+    ["line separators", "a\u2028b\u2029c"],
+    ["lone surrogates", "a\uD800b\uDC00c"],
+    ["combining marks", "e\u0301\u0301\u0301"],
+    ["markup", "<script>alert(1)</script>&amp;"],
+    ["spaces", "  spaced  out  "],
+    ["all punctuation", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"],
+    ["zero-width joiner", "a\u200Db\uFEFF"],
+  ];
+
+  it.each(hostile)("%s: name, source identity and tags stay within STS's rules", (_label, value) => {
+    const everything: SessionClaims = Object.fromEntries(
+      [...Object.keys(claims), "environment", "job_workflow_ref", "runner_environment"].map((key) => [key, value]),
+    ) as unknown as SessionClaims;
+    const input = build(everything);
+    expect(input.roleSessionName).toMatch(NAME);
+    expect(input.sourceIdentity).toMatch(NAME);
+    expect(input.sourceIdentity.toLowerCase().startsWith("aws:")).toBe(false);
+    expect(input.tags.length).toBeLessThanOrEqual(STS_MAX_SESSION_TAGS);
+    for (const tag of input.tags) {
+      expect(tag.value).toMatch(TAG_CHARS);
+      expect(tag.value).not.toMatch(/[\u2028\u2029]/);
+      expectWithin(tag.value, STS_MAX_TAG_VALUE_CHARS);
+    }
+  });
+
+  it("survives non-string claim values at runtime", () => {
+    const broken = { ...claims, actor: 42, run_id: null, repository: ["a"] } as unknown as SessionClaims;
+    const input = build(broken);
+    expect(input.roleSessionName).toMatch(NAME);
+    expect(input.sourceIdentity).toBe("gh-");
+    expect(input.tags.find((tag) => tag.key === "Actor")?.value).toBe("");
+  });
+
+  it("holds the invariants over many random strings", () => {
+    // A seeded generator over a pool of awkward code points: reproducible, no Math.random.
+    const pool = ["a", "Z", "9", "_", "-", "/", ":", "@", " ", "é", "日", "🚀", "𝐀", "\u0301", "\u202E", "\u0000", "\uD800", "\u2028", "*", "&", "<"];
+    let seed = 0x2545f491;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    for (let round = 0; round < 300; round++) {
+      const text = () => Array.from({ length: Math.floor(next() * 300) }, () => pool[Math.floor(next() * pool.length)]).join("");
+      const input = build({ ...claims, actor: text(), run_id: text(), run_attempt: text(), repository: text(), workflow: text(), environment: text() });
+      expect(input.roleSessionName).toMatch(NAME);
+      expect(input.sourceIdentity).toMatch(NAME);
+      for (const tag of input.tags) {
+        expect(tag.value).toMatch(TAG_CHARS);
+        expectWithin(tag.value, STS_MAX_TAG_VALUE_CHARS);
+      }
+    }
+  });
+
+  it("truncates long names to 64 and keeps the run id first", () => {
+    const input = build({ ...claims, repository: `octo-org/${"r".repeat(100)}` });
+    expect(input.roleSessionName).toHaveLength(64);
+    expect(input.roleSessionName.startsWith("gh-9876543210-1-octo-org.rrr")).toBe(true);
+    expect(build({ ...claims, actor: "a".repeat(100) }).sourceIdentity).toBe(`gh-${"a".repeat(61)}`);
+  });
+
+  it("sanitises bot actors", () => {
+    expect(build({ ...claims, actor: "dependabot[bot]" }).sourceIdentity).toBe("gh-dependabot_bot_");
+  });
+});
+
+describe("tagValue", () => {
+  it.each([
+    ["refs/heads/feature/x-1", "refs/heads/feature/x-1"],
+    ["user@example.com", "user@example.com"],
+    ["a=b+c:d", "a=b+c:d"],
+    ["Deploy to prod", "Deploy to prod"],
+    ["日本語のワークフロー", "日本語のワークフロー"],
+    ["café", "café"],
+    ["e\u0301", "e_"],
+    ["a*b#c", "a_b_c"],
+    ["🚀 launch", "_ launch"],
+    ["line\nbreak", "line_break"],
+    ["a\u2028b", "a_b"],
+    ["\u202Egnp.exe", "_gnp.exe"],
+    ["", ""],
+  ])("%j -> %j", (input, expected) => {
+    expect(tagValue(input)).toBe(expected);
+  });
+
+  it("cuts at 256 characters without splitting a surrogate pair", () => {
+    expect(tagValue("a".repeat(300))).toBe("a".repeat(256));
+    const astral = tagValue("𝐀".repeat(200));
+    expect(astral).toBe("𝐀".repeat(128));
+    const offset = tagValue(`a${"𝐀".repeat(200)}`);
+    expect(offset).toBe(`a${"𝐀".repeat(127)}`);
+  });
+});
+
+describe("buildAssumeRoleInput: operator tags", () => {
+  it("appends operator tags after the claim tags, not transitive", () => {
+    const input = build(claims, grant({ sessionTags: [["Team", "platform"], ["CostCenter", "42"]] }));
+    expect(input.tags.slice(-2)).toEqual([
+      { key: "Team", value: "platform" },
+      { key: "CostCenter", value: "42" },
+    ]);
+    expect(input.transitiveTagKeys).not.toContain("Team");
+  });
+
+  it.each<[string, Array<[string, string]>]>([
+    ["same key as ours", [["Repository", "x"]]],
+    ["ours in another case", [["repositoryID", "x"]]],
+    ["optional key of ours", [["Environment", "x"]]],
+    ["aws: prefix", [["aws:PrincipalTag", "x"]]],
+    ["AWS: prefix", [["AWS:foo", "x"]]],
+    ["two operator keys differing in case", [["Team", "a"], ["team", "b"]]],
+  ])("refuses %s as session_tag_conflict", (_label, sessionTags) => {
+    const error = thrown(() => build(claims, grant({ sessionTags })));
+    expect(error.code).toBe("config_invalid");
+    expect(error.reason).toBe("session_tag_conflict");
+  });
+
+  it.each<[string, [string, string]]>([
+    ["empty key", ["", "x"]],
+    ["bad key char", ["bad*key", "x"]],
+    ["key too long", ["k".repeat(129), "x"]],
+    ["bad value char", ["Team", "a#b"]],
+    ["value too long", ["Team", "v".repeat(257)]],
+  ])("refuses %s as session_tag_invalid", (_label, tag) => {
+    const error = thrown(() => build(claims, grant({ sessionTags: [tag] })));
+    expect(error.code).toBe("config_invalid");
+    expect(error.reason).toBe("session_tag_invalid");
+  });
+
+  it("allows exactly STS_MAX_SESSION_TAGS tags and refuses one more", () => {
+    const ours = build().tags.length;
+    const operator = (count: number) => Array.from({ length: count }, (_, i) => [`Op${i}`, "v"] as [string, string]);
+    expect(build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours) })).tags).toHaveLength(STS_MAX_SESSION_TAGS);
+    const error = thrown(() => build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours + 1) })));
+    expect(error.code).toBe("config_invalid");
+    expect(error.reason).toBe("session_tag_limit");
+  });
+});
+
+describe("buildAssumeRoleInput: duration and policy", () => {
+  it.each([899, 900.5, 3601, 43_201, Number.NaN])("refuses duration %s as internal_error", (duration) => {
+    const error = thrown(() => build(claims, grant({ maxDurationSeconds: 3600 }), duration));
+    expect(error.code).toBe("internal_error");
+    expect(error.reason).toBe("duration_out_of_range");
+  });
+
+  it("accepts the role's maximum", () => {
+    expect(build(claims, grant({ maxDurationSeconds: 3600 }), 3600).durationSeconds).toBe(3600);
+  });
+
+  it("refuses a session policy over 2048 characters", () => {
+    const error = thrown(() => build(claims, grant({ sessionPolicyJson: `{"a":"${"x".repeat(2048)}"}` })));
+    expect(error.code).toBe("config_invalid");
+    expect(error.reason).toBe("session_policy_too_long");
+  });
+});
