@@ -104,7 +104,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     state.lastFailureAt !== undefined && at - state.lastFailureAt < JWKS_FAILURE_BACKOFF_MS;
 
   async function kvKeyFor(issuer: IssuerConfig, state: IssuerState): Promise<string> {
-    state.kvKey ??= sha256Hex(`${issuer.issuer}\n${issuer.jwksUri ?? ""}`).then((hex) => `jwks:v1:${hex}`);
+    state.kvKey ??= jwksKvKey(issuer);
     return state.kvKey;
   }
 
@@ -215,6 +215,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       return importKey(retry, index, alg);
     },
   };
+}
+
+/** KV key of an issuer's cached set: hashed so any URL fits KV's 512-byte key limit. `v1` names the value format. */
+export async function jwksKvKey(issuer: Pick<IssuerConfig, "issuer" | "jwksUri">): Promise<string> {
+  return `jwks:v1:${await sha256Hex(`${issuer.issuer}\n${issuer.jwksUri ?? ""}`)}`;
 }
 
 // --- Key selection (pure) --------------------------------------------------------------------

@@ -141,7 +141,7 @@ describe("assumeRole: success", () => {
     const seen: Request[] = [];
     const inner = h.deps.fetch;
     h.deps.fetch = async (request, init) => {
-      seen.push(new Request(request, init));
+      seen.push(request instanceof Request ? request.clone() : new Request(request, init));
       return inner(request, init);
     };
     await assumeRole(input, h.deps);

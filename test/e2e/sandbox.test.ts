@@ -44,6 +44,7 @@ describe("npm start", () => {
     expect(credentialsCommand).toMatch(/^curl .*\/v1\/credentials/);
     const { stdout } = await shell(credentialsCommand);
     const credentials = JSON.parse(stdout) as Record<string, unknown>;
+    expect(credentials.error, `${stdout}\n${output}`).toBeUndefined();
     expect(Object.keys(credentials).sort()).toEqual(["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken", "Version"]);
     expect(credentials.Version).toBe(1);
     expect(credentials.AccessKeyId).toMatch(/^ASIA/);

@@ -1,6 +1,9 @@
 // `npm start`: the broker under wrangler dev on 127.0.0.1:8787 plus the sandbox (issuer + STS) on 127.0.0.1:8788.
 // Works offline: the sandbox generates the broker's AWS keys and its own signing key at start.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_BROKER_PORT, SANDBOX_PORT, SANDBOX_STARTUP_TIMEOUT_MS } from "../../src/constants.ts";
 import { generateBrokerKeys } from "./keys.ts";
@@ -26,6 +29,16 @@ const sandbox = await startSandbox({
 });
 console.log(`sandbox: OIDC issuer and STS emulator on ${sandbox.origin}`);
 
+// wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
+writeFileSync(new URL("../../.dev.vars.sandbox", import.meta.url), `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\n`, { mode: 0o600 });
+
+// wrangler prefers secrets from the process environment: drop the developer's own AWS_* variables so the
+// sandbox broker signs with the sandbox keys, never with real credentials.
+const brokerEnv: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete brokerEnv[name];
+
+const stateDir = mkdtempSync(join(tmpdir(), "ci-credential-broker-sandbox-"));
+
 const broker = spawn(
   process.execPath,
   [
@@ -38,14 +51,13 @@ const broker = spawn(
     "--port",
     String(SANDBOX_BROKER_PORT),
     "--show-interactive-dev-session=false",
+    // Fresh local KV and Durable Object state every start: the sandbox issuer's key is new each time too.
+    "--persist-to",
+    stateDir,
     "--log-level",
     "warn",
-    "--var",
-    `AWS_ACCESS_KEY_ID:${keys.accessKeyId}`,
-    "--var",
-    `AWS_SECRET_ACCESS_KEY:${keys.secretAccessKey}`,
   ],
-  { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"], env: brokerEnv },
 );
 
 let stopping = false;
@@ -53,7 +65,10 @@ function stop(code: number): void {
   if (stopping) return;
   stopping = true;
   broker.kill("SIGTERM");
-  void sandbox.close().finally(() => process.exit(code));
+  void sandbox.close().finally(() => {
+    rmSync(stateDir, { recursive: true, force: true });
+    process.exit(code);
+  });
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));

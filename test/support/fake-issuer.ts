@@ -188,18 +188,27 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-/** A body larger than MAX_JWKS_RESPONSE_BYTES, streamed so no Content-Length is sent. */
-function oversizedBody(): ReadableStream<Uint8Array> {
-  const chunk = utf8.encode(`{"keys":[${" ".repeat(16 * 1024)}`);
+/**
+ * A valid JWKS (the real keys) padded beyond MAX_JWKS_RESPONSE_BYTES and streamed, so no Content-Length is sent:
+ * only a cap counted on the stream refuses it.
+ */
+function oversizedBody(jwks: { keys: JWK[] }): ReadableStream<Uint8Array> {
+  const head = utf8.encode(`${JSON.stringify(jwks).slice(0, -1)},"padding":"`);
+  const filler = utf8.encode("x".repeat(16 * 1024));
+  const tail = utf8.encode(`"}`);
   let sent = 0;
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(head);
+    },
     pull(controller) {
-      if (sent > MAX_JWKS_RESPONSE_BYTES * 2) {
+      if (sent > MAX_JWKS_RESPONSE_BYTES) {
+        controller.enqueue(tail);
         controller.close();
         return;
       }
-      sent += chunk.byteLength;
-      controller.enqueue(chunk);
+      sent += filler.byteLength;
+      controller.enqueue(filler);
     },
   });
 }
@@ -254,7 +263,7 @@ export async function createFakeIssuer(options: FakeIssuerOptions): Promise<Fake
       );
     }
     if (failMode === "garbage") return new Response("<!doctype html><title>oops</title>", { status: 200, headers: { "content-type": "text/html" } });
-    if (failMode === "oversized") return new Response(oversizedBody(), { status: 200, headers: { "content-type": "application/json" } });
+    if (failMode === "oversized") return new Response(oversizedBody({ keys: keys.map((entry) => entry.publicJwk) }), { status: 200, headers: { "content-type": "application/json" } });
     if (failMode === "redirect") return new Response(null, { status: 302, headers: { location: "https://attacker.test/jwks" } });
     if (jwksOverride !== null) {
       return typeof jwksOverride === "string" ? new Response(jwksOverride, { status: 200 }) : json(jwksOverride);

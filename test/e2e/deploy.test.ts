@@ -1,0 +1,33 @@
+// `wrangler deploy --dry-run` is what an operator's release runs first: it must bundle offline, and the
+// bundle must hold the Worker only (no test fakes, no sandbox code).
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const outdir = mkdtempSync(join(tmpdir(), "ci-credential-broker-dry-run-"));
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+it("wrangler deploy --dry-run bundles the Worker offline, without test code", async () => {
+  const wrangler = join(repoRoot, "node_modules/wrangler/bin/wrangler.js");
+  const { stdout } = await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], {
+    cwd: repoRoot,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  expect(stdout).toMatch(/--dry-run: exiting now/);
+  expect(stdout).toMatch(/env\.ADMISSION/);
+  expect(stdout).toMatch(/env\.JWKS_CACHE/);
+  expect(stdout).toMatch(/env\.AUDIT/);
+  const bundle = readdirSync(outdir)
+    .filter((name) => name.endsWith(".js"))
+    .map((name) => readFileSync(join(outdir, name), "utf8"))
+    .join("\n");
+  expect(bundle).toContain("AdmissionControl");
+  for (const testOnly of ["createStsEmulator", "createFakeIssuer", "SANDBOX_PORT", "@smithy"]) expect(bundle).not.toContain(testOnly);
+});

@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../src/constants.ts";
+import { createHarness, expectNoLeak, STS_ORIGIN } from "./support/broker-harness.ts";
+
+describe("POST /v1/credentials: issuance", () => {
+  it("exchanges a push-to-main token for 15-minute credentials in credential_process shape", async () => {
+    const harness = await createHarness();
+    const token = await harness.mint();
+    const response = await harness.request(token);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const requestId = response.headers.get("x-request-id");
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]);
+    const call = harness.sts.assumeRoleCalls[0];
+    expect(harness.sts.assumeRoleCalls).toHaveLength(1);
+    expect(body).toEqual({
+      Version: 1,
+      AccessKeyId: call?.issuedAccessKeyId,
+      SecretAccessKey: expect.stringMatching(/^.{40}$/),
+      SessionToken: expect.any(String),
+      Expiration: new Date(harness.now() + 900_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    });
+
+    // What the broker asked STS for: the example policy's deploy role, 900 s, claims as session tags.
+    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", durationSeconds: 900 });
+    expect(call?.roleSessionName).toMatch(/^[\w+=,.@-]{2,64}$/);
+    expect(call?.sourceIdentity).toMatch(/^[\w+=,.@-]{2,64}$/);
+    const tags = Object.fromEntries((call?.tags ?? []).map((tag) => [tag.key, tag.value]));
+    expect(tags).toMatchObject({ Repository: "acme/app", Ref: "refs/heads/main", EventName: "push", Team: "platform" });
+    expect(call?.policy).toBeUndefined();
+
+    // One log line, with the decision and timings, and no token.
+    const [event] = harness.events();
+    expect(event).toMatchObject({
+      request_id: requestId,
+      outcome: "issued",
+      status: 200,
+      issuer: "github",
+      repository: "acme/app",
+      rule_id: "acme-app-main-deploy",
+      role_alias: "deploy",
+      sts_attempts: 1,
+      token_sha256: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    expect(JSON.stringify(harness.logs)).not.toContain(token);
+    expect(JSON.stringify(harness.logs)).not.toContain(String(body.SecretAccessKey));
+  });
+
+  it("accepts the token in a JSON body, honours role and duration, and sends the session policy", async () => {
+    const harness = await createHarness();
+    const token = await harness.mint({ event_name: "pull_request", ref: "refs/pull/7/merge" });
+    const response = await harness.fetch(
+      new Request("https://broker.example/v1/credentials", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token, role: "readonly", duration_seconds: 900 }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const call = harness.sts.assumeRoleCalls[0];
+    expect(call?.roleArn).toBe("arn:aws:iam::111122223333:role/acme-app-readonly");
+    expect(JSON.parse(call?.policy ?? "null")).toMatchObject({ Version: "2012-10-17" });
+  });
+
+  it("passes a longer duration up to the role's maximum", async () => {
+    const harness = await createHarness();
+    const response = await harness.request(await harness.mint(), { duration_seconds: 3600 });
+    expect(response.status).toBe(200);
+    expect(harness.sts.assumeRoleCalls[0]?.durationSeconds).toBe(3600);
+  });
+});
+
+describe("JWKS cache chain through the Worker", () => {
+  it("a rotated key (new kid) causes exactly one refetch, then is served from cache", async () => {
+    const harness = await createHarness();
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    expect(harness.issuer.fetchCount).toBe(1);
+    await harness.issuer.rotate();
+    harness.advance(JWKS_REFETCH_COOLDOWN_MS); // a rotation lands long after the last fetch
+    for (let i = 0; i < 5; i++) expect((await harness.request(await harness.mint())).status).toBe(200);
+    expect(harness.issuer.fetchCount).toBe(2);
+  });
+
+  it("issuer outage with a warm cache still issues credentials (stale keys are served)", async () => {
+    const harness = await createHarness();
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    harness.issuer.fail("down");
+    harness.advance(JWKS_FRESH_MS + 60_000); // past fresh: the broker tries to refresh, fails, serves the last good set
+    const callsBefore = harness.network.calls.length;
+    const response = await harness.request(await harness.mint());
+    expect(response.status).toBe(200);
+    expect(harness.network.callsTo(harness.issuer.issuer).length).toBeGreaterThan(0);
+    expect(harness.network.calls.length).toBeGreaterThan(callsBefore); // it did try the issuer
+  });
+
+  it("issuer outage with a cold cache answers 503 upstream_unavailable with Retry-After", async () => {
+    const harness = await createHarness();
+    harness.issuer.fail("down");
+    const response = await harness.request(await harness.mint());
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe(String(UPSTREAM_RETRY_AFTER_SECONDS));
+    expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
+    expect(harness.events()[0]).toMatchObject({ outcome: "error", reason: "jwks_unavailable" });
+    expect(harness.sts.requestCount).toBe(0);
+  });
+});
+
+describe("STS through the Worker", () => {
+  it("throttling then success: retried with backoff, 200", async () => {
+    const harness = await createHarness();
+    harness.sts.inject("throttle", 2);
+    const response = await harness.request(await harness.mint());
+    expect(response.status).toBe(200);
+    expect(harness.sts.requestCount).toBe(3);
+    expect(harness.sleeps).toHaveLength(2);
+    expect(harness.events()[0]).toMatchObject({ outcome: "issued", sts_attempts: 3 });
+  });
+
+  it("persistent 5xx: 503 upstream_unavailable with Retry-After after bounded attempts", async () => {
+    const harness = await createHarness();
+    harness.sts.inject("internal_error", 100);
+    const response = await harness.request(await harness.mint());
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe(String(UPSTREAM_RETRY_AFTER_SECONDS));
+    expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
+    expect(harness.sts.requestCount).toBeGreaterThan(1);
+    expect(harness.sts.requestCount).toBeLessThanOrEqual(4);
+    expect(harness.events()[0]).toMatchObject({ outcome: "error", reason: "sts_unavailable" });
+  });
+
+  it("AccessDenied: 403 forbidden, not retried, and neither the role ARN nor the account id leaks", async () => {
+    const harness = await createHarness();
+    harness.sts.denyRole("arn:aws:iam::111122223333:role/acme-app-deploy");
+    const response = await harness.request(await harness.mint());
+    expect(response.status).toBe(403);
+    const body = await expectNoLeak(response, ["acme-app-deploy", "not authorized"]);
+    expect(body.error).toBe("forbidden");
+    expect(harness.sts.requestCount).toBe(1);
+    expect(harness.events()[0]).toMatchObject({ outcome: "denied", reason: "sts_access_denied" });
+    expect(JSON.stringify(harness.logs)).not.toContain("arn:aws:iam::111122223333:role");
+  });
+
+  it("the STS request goes to the configured endpoint override", async () => {
+    const harness = await createHarness({ env: { STS_ENDPOINT: "https://sts.internal.example/" } });
+    harness.network.route("https://sts.internal.example", harness.sts.handler);
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    expect(harness.network.callsTo("https://sts.internal.example/")).toHaveLength(1);
+    expect(harness.network.callsTo(STS_ORIGIN)).toHaveLength(0);
+  });
+
+  it("a policy denial never reaches STS", async () => {
+    const harness = await createHarness();
+    const response = await harness.request(await harness.mint({ repository: "acme/other" }));
+    expect(response.status).toBe(403);
+    expect((await expectNoLeak(response)).error).toBe("forbidden");
+    expect(harness.sts.requestCount).toBe(0);
+    expect(harness.events()[0]).toMatchObject({ outcome: "denied", reason: "no_matching_rule", repository: "acme/other" });
+  });
+});

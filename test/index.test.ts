@@ -1,0 +1,37 @@
+// The deployed entry point as wrangler.toml configures it (GitHub's issuer, regional STS), with the
+// runtime's global fetch replaced by the fake network: proves the real wiring, not just the harness.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, expect, it, vi } from "vitest";
+import { createFakeIssuer } from "./support/fake-issuer.ts";
+import { createFakeNetwork } from "./support/fake-network.ts";
+import { createStsEmulator } from "./support/sts-emulator.ts";
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+it("the Worker's default export exchanges a GitHub token for credentials", async () => {
+  const issuer = await createFakeIssuer({ issuer: "https://token.actions.githubusercontent.com", audience: "ci-credential-broker" });
+  const sts = createStsEmulator({ now: Date.now, principals: [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }] });
+  const network = createFakeNetwork({ [issuer.issuer]: issuer.handler, "https://sts.us-east-1.amazonaws.com": sts.handler });
+  vi.stubGlobal("fetch", network.fetch);
+
+  const token = await issuer.mint();
+  const response = await exports.default.fetch("https://broker.example/v1/credentials", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ Version: 1, AccessKeyId: expect.stringMatching(/^ASIA/) });
+  expect(network.callsTo("https://token.actions.githubusercontent.com/.well-known/")).not.toHaveLength(0);
+  expect(sts.assumeRoleCalls[0]?.roleArn).toBe("arn:aws:iam::111122223333:role/acme-app-deploy");
+
+  // A token for GitHub's default audience is refused: the broker only accepts its configured audience.
+  const defaultAudience = await issuer.mint({ aud: "https://github.com/acme" });
+  const refused = await exports.default.fetch("https://broker.example/v1/credentials", {
+    method: "POST",
+    headers: { authorization: `Bearer ${defaultAudience}` },
+  });
+  expect(refused.status).toBe(401);
+  expect(((await refused.json()) as { error: string }).error).toBe("invalid_token");
+});
