@@ -14,8 +14,8 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 10;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 /** Default oldest `iat` we accept; GitHub tokens live 5-10 minutes, so older means replayed or hoarded. */
 export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 15 * 60;
-/** Longest `exp - iat` we accept; a CI OIDC token should be short-lived (GitHub: ~5-10 min). */
-export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 60 * 60;
+/** Longest `exp - iat` we accept. GitHub tokens are usually 5-10 min but have been seen at 6 h; freshness is MAX_TOKEN_AGE's job. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 6 * 60 * 60;
 /** Smallest RSA modulus we trust for RS256 (NIST SP 800-131A; jose also refuses < 2048). */
 export const MIN_RSA_MODULUS_BITS = 2048;
 
@@ -73,6 +73,12 @@ export const MAX_STS_RESPONSE_BYTES = 64 * 1024;
 export const STS_MIN_ATTEMPT_MS = 500;
 /** Deepest element nesting we accept in an STS XML body; AssumeRoleResponse nests 4 deep. */
 export const MAX_STS_XML_DEPTH = 16;
+
+// --- Admission control (issue #3) ----------------------------------------------------------
+/** Largest per-rule issuance rate a policy may set; above this, STS throttles the broker anyway. */
+export const MAX_RULE_RATE_PER_MINUTE = 6_000;
+/** Largest per-rule burst a policy may set. */
+export const MAX_RULE_BURST = 1_000;
 
 // --- Responses -----------------------------------------------------------------------------
 /** Retry-After on 503 upstream_unavailable: long enough for a transient blip to clear. */

@@ -2,6 +2,7 @@
 // runtime's global fetch replaced by the fake network: proves the real wiring, not just the harness.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, expect, it, vi } from "vitest";
+import { expectNoLeak } from "./support/broker-harness.ts";
 import { createFakeIssuer } from "./support/fake-issuer.ts";
 import { createFakeNetwork } from "./support/fake-network.ts";
 import { createStsEmulator } from "./support/sts-emulator.ts";
@@ -33,5 +34,5 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
     headers: { authorization: `Bearer ${defaultAudience}` },
   });
   expect(refused.status).toBe(401);
-  expect(((await refused.json()) as { error: string }).error).toBe("invalid_token");
+  expect((await expectNoLeak(refused)).error).toBe("invalid_token");
 });

@@ -2,6 +2,8 @@
 // Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
 import {
   DEFAULT_SESSION_DURATION_SECONDS,
+  MAX_RULE_BURST,
+  MAX_RULE_RATE_PER_MINUTE,
   STS_MAX_DURATION_SECONDS,
   STS_MAX_SESSION_POLICY_CHARS,
   STS_MAX_TAG_KEY_CHARS,
@@ -9,7 +11,7 @@ import {
   STS_MIN_DURATION_SECONDS,
 } from "../constants.ts";
 import { compilePattern, type Matcher } from "./glob.ts";
-import type { GitHubMatch, PolicyDefinition, RoleGrant } from "./types.ts";
+import type { GitHubMatch, PolicyDefinition, RateLimitDefinition, RoleGrant } from "./types.ts";
 
 /** IAM role ARN: partition, empty region, 12-digit account, `role/` with an optional path. (IAM User Guide, "IAM ARNs".) */
 const ROLE_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
@@ -46,6 +48,8 @@ export interface CompiledRule {
   issuer: string;
   conditions: CompiledCondition[];
   roles: string[];
+  /** Per-rule issuance limit override (allow rules only); undefined means the broker's default. */
+  rateLimit: RateLimitDefinition | undefined;
 }
 
 export interface CompiledPolicy {
@@ -144,7 +148,16 @@ export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {
     } else if (ruleRoles.length > 0) {
       throw new PolicyCompileError(where, "a deny rule grants no roles");
     }
-    const compiled: CompiledRule = { id: rule.id, effect, issuer, conditions, roles: [...ruleRoles] };
+    let rateLimit: RateLimitDefinition | undefined;
+    if (rule.rateLimit !== undefined) {
+      if (effect === "deny") throw new PolicyCompileError(where, "a deny rule has no rate limit");
+      const { perMinute, burst } = rule.rateLimit;
+      if (!Number.isInteger(perMinute) || perMinute < 1 || perMinute > MAX_RULE_RATE_PER_MINUTE || !Number.isInteger(burst) || burst < 1 || burst > MAX_RULE_BURST) {
+        throw new PolicyCompileError(`${where}.rateLimit`, `perMinute must be 1..${MAX_RULE_RATE_PER_MINUTE} and burst 1..${MAX_RULE_BURST}, integers`);
+      }
+      rateLimit = { perMinute, burst };
+    }
+    const compiled: CompiledRule = { id: rule.id, effect, issuer, conditions, roles: [...ruleRoles], rateLimit };
     (effect === "deny" ? denyRules : allowRules).push(compiled);
   }
   return { denyRules, allowRules, roles };

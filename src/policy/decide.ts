@@ -2,13 +2,13 @@
 // Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow.
 import { DEFAULT_SESSION_DURATION_SECONDS } from "../constants.ts";
 import type { CompiledPolicy, CompiledRule } from "./compile.ts";
-import type { RoleGrant } from "./types.ts";
+import type { RateLimitDefinition, RoleGrant } from "./types.ts";
 
 /** Internal denial reasons (logged and audited, never sent to the caller). */
 export type DenyReason = "explicit_deny" | "no_matching_rule" | "role_not_granted" | "role_ambiguous" | "duration_exceeds_role";
 
 export type Decision =
-  | { allowed: true; ruleId: string; grant: RoleGrant; durationSeconds: number }
+  | { allowed: true; ruleId: string; grant: RoleGrant; durationSeconds: number; rateLimit: RateLimitDefinition | undefined }
   | { allowed: false; reason: DenyReason; ruleId: string | undefined };
 
 export interface DecisionInput {
@@ -37,10 +37,10 @@ export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
     if (ruleMatches(rule, input.issuerId, input.claims)) return { allowed: false, reason: "explicit_deny", ruleId: rule.id };
   }
   // First rule granting each alias wins, so the audit names a stable rule.
-  const granted = new Map<string, string>();
+  const granted = new Map<string, CompiledRule>();
   for (const rule of policy.allowRules) {
     if (!ruleMatches(rule, input.issuerId, input.claims)) continue;
-    for (const alias of rule.roles) if (!granted.has(alias)) granted.set(alias, rule.id);
+    for (const alias of rule.roles) if (!granted.has(alias)) granted.set(alias, rule);
   }
   if (granted.size === 0) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
 
@@ -52,9 +52,9 @@ export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
     if (granted.size !== 1) return { allowed: false, reason: "role_ambiguous", ruleId: undefined };
     alias = [...granted.keys()][0] as string;
   }
-  const ruleId = granted.get(alias) as string;
+  const rule = granted.get(alias) as CompiledRule;
   const grant = policy.roles.get(alias) as RoleGrant;
   const durationSeconds = input.durationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
-  if (durationSeconds > grant.maxDurationSeconds) return { allowed: false, reason: "duration_exceeds_role", ruleId };
-  return { allowed: true, ruleId, grant, durationSeconds };
+  if (durationSeconds > grant.maxDurationSeconds) return { allowed: false, reason: "duration_exceeds_role", ruleId: rule.id };
+  return { allowed: true, ruleId: rule.id, grant, durationSeconds, rateLimit: rule.rateLimit };
 }

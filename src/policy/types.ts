@@ -43,6 +43,14 @@ export interface RuleDefinition {
   match: GitHubMatch;
   /** Role aliases this rule grants (allow rules only). */
   roles?: string[];
+  /** Per-repository issuance limit for requests this rule allows; defaults in src/constants.ts (issue #3). */
+  rateLimit?: RateLimitDefinition;
+}
+
+/** A token bucket: `perMinute` refill rate, `burst` capacity. */
+export interface RateLimitDefinition {
+  perMinute: number;
+  burst: number;
 }
 
 export interface PolicyDefinition {
