@@ -25,8 +25,9 @@ export default defineConfig({
         test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
       },
       {
-        // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node.
-        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 },
+        // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node. One file at a time:
+        // each starts its own sandbox on the fixed ports 8787/8788.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
       },
     ],
   },

@@ -1,13 +1,19 @@
 // The organisation's policy, compiled into the Worker. Default deny: only what a rule grants is allowed.
 // This is the example policy the local sandbox uses; replace the roles and rules with your own (README "Policy").
+// Checked by `npm run policy:check`, tested by policies/tests/index.fixtures.ts (`npm run policy:test`).
 import { definePolicy } from "../src/policy/define.ts";
 
 export default definePolicy({
+  // Issuer ids as configured in ISSUERS, with their kind. An id the deployment does not configure is inert.
+  issuers: { github: "github", ghes: "github", gitlab: "gitlab" },
+
   roles: {
-    // Deploys from main. The role's trust policy should also require the session tags (README "AWS side").
+    // Deploys from main. Privileged: only from a protected ref or a named environment, never from refs/pull/*.
+    // The role's trust policy should also require the session tags (README "AWS side").
     deploy: {
       arn: "arn:aws:iam::111122223333:role/acme-app-deploy",
       maxDurationSeconds: 3600,
+      privileged: true,
       sessionTags: { Team: "platform" },
     },
     // Pull requests may read, never write: the session policy narrows the role further.
@@ -18,16 +24,93 @@ export default definePolicy({
         Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: "*" }],
       },
     },
+    // Infrastructure in another account, behind an external id; its cost-centre tag survives role chaining.
+    "infra-deploy": {
+      arn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
+      maxDurationSeconds: 3600,
+      privileged: true,
+      managedPolicyArns: ["arn:aws:iam::444455556666:policy/ci/infra-boundary"],
+      sessionTags: { CostCenter: "infra" },
+      transitiveTagKeys: ["CostCenter"],
+      externalId: "acme-ci-broker",
+    },
+    // Publishing build artefacts, only through the shared reusable release workflow.
+    publish: {
+      arn: "arn:aws:iam::111122223333:role/acme-artifacts-publish",
+      managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+    },
   },
+
   rules: [
+    // Deny rules are evaluated first and win: archived repositories never get credentials again.
+    {
+      id: "deny-archived-repositories",
+      effect: "deny",
+      description: "Archived repositories keep their names; nothing they run may reach AWS.",
+      match: { repository: "acme/legacy-*" },
+    },
+
+    // --- github.com ---------------------------------------------------------------------------------
     {
       id: "acme-app-main-deploy",
-      match: { repository: "acme/app", ref: "refs/heads/main", event_name: ["push", "workflow_dispatch"] },
+      description: "acme/app deploys from main on push or manual dispatch.",
+      match: { repository: "acme/app", repository_id: "874563210", ref: "refs/heads/main", event_name: ["push", "workflow_dispatch"] },
       roles: ["deploy"],
     },
     {
       id: "acme-app-pull-request-readonly",
-      match: { repository: "acme/app", event_name: "pull_request" },
+      description: "acme/app pull requests may read.",
+      match: { repository: "acme/app", repository_id: "874563210", event_name: "pull_request" },
+      roles: ["readonly"],
+    },
+    {
+      id: "acme-docs-readonly",
+      description: "acme/docs may read from any event, but only from workflows defined in acme/docs itself.",
+      match: { repository: "acme/docs", repository_id: "874563299" },
+      // What matchers cannot say: a comparison between two claims.
+      when: (claims) => claims.job_workflow_ref?.startsWith(`${claims.repository}/`) === true,
+      roles: ["readonly"],
+    },
+    {
+      id: "acme-infra-production",
+      description: "acme/infra deploys through its `production` environment (required reviewers live there).",
+      match: { repository: "acme/infra", repository_id: "874563300", environment: "production" },
+      // Clients ask for "deploy"; for this repository that means the infra-deploy role.
+      roles: { deploy: "infra-deploy" },
+      rateLimit: { perMinute: 10, burst: 5 },
+    },
+    {
+      id: "acme-release-publish",
+      description: "Any acme repository may publish, but only by calling the shared release workflow from main.",
+      match: {
+        repository_owner: "acme",
+        repository_owner_id: "51234567",
+        job_workflow_ref: "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main",
+      },
+      roles: ["publish"],
+    },
+
+    // --- GitHub Enterprise Server (no GitHub-hosted runners there) ----------------------------------------
+    {
+      id: "ghes-platform-infra-deploy",
+      issuer: "ghes",
+      match: { repository: "platform/infra", repository_id: "1042", ref: "refs/heads/main" },
+      roles: { deploy: "infra-deploy" },
+      allowSelfHostedRunners: true,
+    },
+
+    // --- GitLab -------------------------------------------------------------------------------------
+    {
+      id: "gitlab-acme-app-deploy",
+      issuer: "gitlab",
+      description: "GitLab acme/app deploys from the main branch (protected: the privileged guard checks).",
+      match: { project_path: "acme/app", project_id: "4242", ref_type: "branch", ref: "main" },
+      roles: ["deploy"],
+    },
+    {
+      id: "gitlab-acme-app-merge-request-readonly",
+      issuer: "gitlab",
+      match: { project_path: "acme/app", project_id: "4242", pipeline_source: "merge_request_event" },
       roles: ["readonly"],
     },
   ],

@@ -1,48 +1,78 @@
 // Wires configuration, policy, caches and I/O into a Worker handler. Per-isolate state lives here:
 // config, compiled policy and the JWKS memory cache are built once per env object, never per request.
+import { createDurableAdmission } from "./admission/durable-admission.ts";
 import { createApp } from "./app.ts";
-import { logSink } from "./audit/event.ts";
-import { configFor } from "./config.ts";
+import { createAlertCron } from "./alerts/cron.ts";
+import { createAuditSink } from "./audit/sinks.ts";
+import { configFor, type Config } from "./config.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
 import { createJwksCache } from "./oidc/jwks-cache.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy/compile.ts";
+import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
 
 export interface BrokerOptions {
   policy: PolicyDefinition;
+  /** Shadow mode (var SHADOW_POLICY = "on"): decided beside `policy` on every request; differences are logged. */
+  candidatePolicy?: PolicyDefinition;
   fetch: FetchFn;
   now?: Clock;
   sleep?: Sleep;
   random?: RandomFn;
   log?: LogFn;
-  /** Admission control; issue #3 replaces the default with the Durable Object. */
-  admission?: (env: Env) => Admission;
+  /** Admission control for this env; default: the AdmissionControl Durable Objects bound as `env.ADMISSION`. */
+  admission?: (env: Env, context: AdmissionContext) => Admission;
+}
+
+/** What an admission factory gets from the broker: its clock (sent to the objects) and its log. */
+export interface AdmissionContext {
+  now: Clock;
+  log: LogFn;
 }
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 
-/** Until admission control lands (#3), every verified and allowed token is admitted. */
-const admitAll: Admission = { admit: async () => undefined };
+/** The Durable Object admission. A missing binding fails at call time, closed (503 admission_unavailable). */
+function durableAdmission(env: Env, context: AdmissionContext): Admission {
+  return createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
+}
 
 export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   const now = options.now ?? Date.now;
   const log = options.log ?? consoleLog;
   const perEnv = new WeakMap<object, ExchangeDeps>();
   let compiled: { issuerKey: string; policy: CompiledPolicy } | undefined;
+  let candidate: { issuerKey: string; policy: CompiledPolicy | undefined } | undefined;
 
-  function policyFor(issuerIds: string[]): CompiledPolicy {
-    const issuerKey = issuerIds.join(",");
+  // Compiled once per isolate (per issuer set), never per request; checked against the configured issuer kinds.
+  function policyFor(issuers: Config["issuers"]): CompiledPolicy {
+    const issuerKey = issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
     if (compiled?.issuerKey !== issuerKey) {
       try {
-        compiled = { issuerKey, policy: compilePolicy(options.policy, { issuerIds }) };
+        compiled = { issuerKey, policy: compilePolicy(options.policy, { issuers }) };
       } catch (error) {
         const detail = error instanceof PolicyCompileError ? error.message : "policy failed to compile";
         throw new BrokerError("config_invalid", "policy_invalid", { cause: detail });
       }
     }
     return compiled.policy;
+  }
+
+  /** The shadow candidate, compiled once. A candidate that fails to compile is logged and skipped: never fatal. */
+  function candidateFor(issuers: Config["issuers"]): CompiledPolicy | undefined {
+    if (options.candidatePolicy === undefined) return undefined;
+    const issuerKey = issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+    if (candidate?.issuerKey !== issuerKey) {
+      try {
+        candidate = { issuerKey, policy: compilePolicy(options.candidatePolicy, { issuers }) };
+      } catch (error) {
+        log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: error instanceof PolicyCompileError ? error.message : "candidate failed to compile" });
+        candidate = { issuerKey, policy: undefined };
+      }
+    }
+    return candidate.policy;
   }
 
   function depsFor(env: object): ExchangeDeps {
@@ -52,10 +82,14 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
       const workerEnv = env as Env;
       deps = {
         config,
-        policy: policyFor(config.issuers.map((issuer) => issuer.id)),
+        policy: policyFor(config.issuers),
+        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
+        // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
+        killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now }),
-        admission: options.admission?.(workerEnv) ?? admitAll,
-        audit: logSink(log),
+        admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
+        // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
+        audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),
         fetch: options.fetch,
         now,
         sleep: options.sleep ?? realSleep,
@@ -68,5 +102,12 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   }
 
   const app = createApp({ depsFor, log, newRequestId: () => crypto.randomUUID() });
-  return { fetch: (request, env, ctx) => app.fetch(request, env, ctx) };
+  // Cron Trigger (wrangler.toml [triggers]): alert rules over the audit dataset (src/alerts/).
+  const alerts = createAlertCron({ fetch: options.fetch, log });
+  return {
+    fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+    scheduled: async (controller, env) => {
+      await alerts(controller, env);
+    },
+  };
 }

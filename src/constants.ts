@@ -73,18 +73,125 @@ export const MAX_STS_RESPONSE_BYTES = 64 * 1024;
 export const STS_MIN_ATTEMPT_MS = 500;
 /** Deepest element nesting we accept in an STS XML body; AssumeRoleResponse nests 4 deep. */
 export const MAX_STS_XML_DEPTH = 16;
+/** STS limit on managed session policies (`PolicyArns`) per AssumeRole call. */
+export const STS_MAX_POLICY_ARNS = 10;
+/** STS ExternalId length bounds, in characters. */
+export const STS_MIN_EXTERNAL_ID_CHARS = 2;
+export const STS_MAX_EXTERNAL_ID_CHARS = 1224;
+
+// --- Policy (issue #4) -----------------------------------------------------------------------
+/** How long one isolate trusts a kill-switch lookup (hit or miss); KV itself propagates in ~60 s, so a few seconds adds little. */
+export const KILL_SWITCH_CACHE_MS = 5_000;
+/** Most kill-switch lookups one isolate remembers; past this the memo is cleared (bounded memory under hostile names). */
+export const KILL_SWITCH_CACHE_MAX_ENTRIES = 10_000;
+/** Deepest GitLab namespace whose ancestors the kill switch checks; GitLab allows 20 levels of subgroups. */
+export const KILL_SWITCH_MAX_NAMESPACE_DEPTH = 21;
+/** KV edge-cache TTL for kill-switch reads: KV's minimum, so a new key is seen as soon as KV allows. */
+export const KILL_SWITCH_KV_CACHE_TTL_SECONDS = 30;
+/** KV's key size limit in bytes: a longer lookup key cannot exist, so it is not asked for. */
+export const KV_MAX_KEY_BYTES = 512;
 
 // --- Admission control (issue #3) ----------------------------------------------------------
 /** Largest per-rule issuance rate a policy may set; above this, STS throttles the broker anyway. */
 export const MAX_RULE_RATE_PER_MINUTE = 6_000;
 /** Largest per-rule burst a policy may set. */
 export const MAX_RULE_BURST = 1_000;
+/** Default issuances a minute per repository and rule (bucket refill): one a second covers a busy repository's CI. */
+export const DEFAULT_REPOSITORY_RATE_PER_MINUTE = 60;
+/** Default burst per repository and rule: a matrix of 20 jobs may all start at once. */
+export const DEFAULT_REPOSITORY_BURST = 20;
+/** Pre-authentication requests a minute per client address: 10/s, above a NAT'd runner fleet, far below a flood. */
+export const ADDRESS_RATE_PER_MINUTE = 600;
+/** Pre-authentication burst per client address: room for a large matrix behind one NAT address. */
+export const ADDRESS_BURST = 120;
+/** Timeout of one admission Durable Object call; healthy calls take ~1-50 ms, so this is an outage (fail closed, 503). */
+export const ADMISSION_CALL_TIMEOUT_MS = 2_000;
+/** How long a used jti is kept past `exp` + clock tolerance: absorbs clock differences between Worker and object. */
+export const ADMISSION_PURGE_GRACE_MS = 60_000;
+/** Least gap between two purge alarms of one object: expired rows are deleted in batches, not one alarm each. */
+export const ADMISSION_PURGE_INTERVAL_MS = 60_000;
+/** Most live jti reservations one object holds; when full, new tokens are refused (429), never stored. ~100 B each. */
+export const MAX_ADMISSION_RESERVATIONS = 100_000;
+/** Most address tokens one call may lease to an isolate (only from the bucket's upper half): one call per 10 requests of a busy address. */
+export const ADDRESS_LEASE_TOKENS = 10;
+/** How long an isolate may spend leased address tokens; then they lapse, so a lease never outlives the bucket's own pace. */
+export const ADDRESS_LEASE_MS = 1_000;
+/** Most address leases one isolate keeps (oldest dropped first): bounds memory under a flood from many addresses. */
+export const MAX_ADDRESS_LEASES = 10_000;
 
 // --- Responses -----------------------------------------------------------------------------
 /** Retry-After on 503 upstream_unavailable: long enough for a transient blip to clear. */
 export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 /** Length of the token SHA-256 prefix (hex chars) written to logs: enough to correlate, useless to replay. */
 export const TOKEN_HASH_PREFIX_HEX_CHARS = 16;
+
+// --- Audit events on Analytics Engine (issue #5) ---------------------------------------------
+/** Analytics Engine index limit (developers.cloudflare.com/analytics/analytics-engine/limits/): 96 bytes. */
+export const AE_MAX_INDEX_BYTES = 96;
+/** AE limit on all blobs of one data point together: 16 KB since June 2025; we keep under the older 5120 bytes. */
+export const AE_MAX_BLOBS_TOTAL_BYTES = 5_120;
+/** AE limit on blobs and on doubles per data point. */
+export const AE_MAX_BLOBS = 20;
+export const AE_MAX_DOUBLES = 20;
+/** Cap on one audit blob: 11 blobs x 256 B stays under AE_MAX_BLOBS_TOTAL_BYTES; a git ref is at most ~255 chars. */
+export const AUDIT_MAX_BLOB_BYTES = 256;
+/** double7 of every data point: bump when a position's meaning changes (positions are append-only). */
+export const AUDIT_SCHEMA_VERSION = 1;
+/** A timing double for a stage that did not run: negative so quantiles can filter it out (`> -1`). */
+export const AUDIT_NOT_MEASURED = -1;
+/** index1 when the repository is unknown (rejected before verification): one AE index value for all of those. */
+export const AUDIT_UNKNOWN_INDEX = "-";
+/** Dataset queried when none is configured; matches [[analytics_engine_datasets]] in wrangler.toml. */
+export const AUDIT_DATASET_DEFAULT = "ci_credential_broker";
+
+// --- Analytics SQL API and `npm run analytics` (issue #5) ---------------------------------------
+/** Cloudflare API base; the SQL endpoint is `${base}/accounts/<id>/analytics_engine/sql`. */
+export const CLOUDFLARE_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+/** Timeout of one SQL API query; answers take well under a second, the cron has ~30 s of wall time. */
+export const SQL_API_TIMEOUT_MS = 10_000;
+/** Largest SQL API answer we read; our queries are LIMITed to a few KiB. */
+export const MAX_SQL_RESPONSE_BYTES = 1024 * 1024;
+/** Default window of the named queries. */
+export const ANALYTICS_DEFAULT_SINCE_MINUTES = 60;
+/** Default window of `request` / `token` lookups: a job is usually investigated within days. */
+export const ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES = 7 * 24 * 60;
+/** Longest --since: Analytics Engine keeps data three months. */
+export const ANALYTICS_MAX_SINCE_MINUTES = 92 * 24 * 60;
+/** Time series aim at no more than this many buckets: one terminal line of bars. */
+export const ANALYTICS_SERIES_TARGET_BUCKETS = 30;
+/** Rows of a table query (LIMIT). */
+export const ANALYTICS_TABLE_LIMIT = 50;
+/** Height of the terminal chart, in text rows (each row has 8 levels). */
+export const ANALYTICS_CHART_HEIGHT_ROWS = 8;
+/** Widest chart plot, in columns: fits an 80-column terminal with the axis labels. */
+export const ANALYTICS_CHART_MAX_WIDTH_COLUMNS = 64;
+
+// --- Alerts (issue #5) -------------------------------------------------------------------------
+/** Alert windows end this long before the cron's scheduled time: the newest AE rows take a moment to be queryable. */
+export const AE_INGEST_LAG_MS = 60_000;
+/** Issuance-drop rule: fire when the last window is down more than this percentage against the baseline rate. */
+export const ALERT_DEFAULT_ISSUANCE_DROP_PERCENT = 80;
+export const ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES = 5;
+export const ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES = 60;
+/** Below this many issuances in the baseline hour, a drop is a quiet night, not an outage. */
+export const ALERT_DEFAULT_ISSUANCE_MIN_BASELINE = 20;
+/** Denials rule: more than this many policy denials in the window. */
+export const ALERT_DEFAULT_DENIALS_MAX = 50;
+export const ALERT_DEFAULT_DENIALS_WINDOW_MINUTES = 60;
+/** STS latency rule: p99 above this, over the window, with at least the minimum number of STS calls. */
+export const ALERT_DEFAULT_STS_P99_MS = 500;
+export const ALERT_DEFAULT_STS_WINDOW_MINUTES = 15;
+export const ALERT_DEFAULT_STS_MIN_SAMPLES = 10;
+/** Longest window a rule may name: one day. */
+export const ALERT_MAX_WINDOW_MINUTES = 24 * 60;
+/** Default cooldown: an incident closes (and may alert again) after an hour without firing. */
+export const ALERT_DEFAULT_COOLDOWN_MINUTES = 60;
+/** Longest cooldown an operator may set: a week. */
+export const ALERT_MAX_COOLDOWN_MINUTES = 7 * 24 * 60;
+/** Timeout of one webhook POST; Slack answers in well under a second. */
+export const ALERT_WEBHOOK_TIMEOUT_MS = 5_000;
+/** KV key prefix of alert incident state in the JWKS_CACHE namespace (whose own keys start with `jwks:`). */
+export const ALERT_KV_PREFIX = "alerts:v1:incident:";
 
 // --- Local sandbox (npm start; never part of the deployed Worker) -------------------------
 /** Where `npm start` serves the broker (wrangler dev). */

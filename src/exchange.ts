@@ -1,6 +1,6 @@
-// The credential exchange, one pass: parse -> verify -> admit -> decide -> assume role -> respond.
+// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> admit (jti, bucket) -> assume role -> respond.
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
-import { buildAssumeRoleInput } from "./aws/session.ts";
+import { buildAssumeRoleInput, sessionArgsFor } from "./aws/session.ts";
 import { assumeRole } from "./aws/sts-client.ts";
 import { outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
 import type { Config } from "./config.ts";
@@ -11,19 +11,37 @@ import { parseCredentialRequest } from "./http/credential-request.ts";
 import { readBodyCapped } from "./http/read-body.ts";
 import { credentialsResponse, errorResponse } from "./http/respond.ts";
 import type { JwksCache } from "./oidc/jwks-cache.ts";
+import { checkTokenShape } from "./oidc/token-shape.ts";
+import { claimSubject } from "./oidc/claims.ts";
 import { verifyToken, type VerifiedToken } from "./oidc/verify.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
-import { decide } from "./policy/decide.ts";
+import { decide, type Decision, type DecisionInput } from "./policy/decide.ts";
+import type { KillSwitch } from "./policy/kill-switch.ts";
+import { shadowDiff } from "./policy/shadow.ts";
+import type { RateLimitDefinition } from "./policy/types.ts";
 
-/** Admission control (single-use jti, rate limits). Issue #3 backs it with a Durable Object. */
+/** The rule that allowed a request: its id names the repository's bucket; its `rateLimit` overrides the default. */
+export interface AdmissionRule {
+  ruleId: string;
+  rateLimit: RateLimitDefinition | undefined;
+}
+
+/** Admission control (src/admission/): Durable Objects in production. Throws BrokerError to refuse. */
 export interface Admission {
-  admit(token: VerifiedToken): Promise<void>;
+  /** Pre-authentication limit per client address (`CF-Connecting-IP`); runs before any signature work. */
+  limitAddress(cfConnectingIp: string | null): Promise<void>;
+  /** Reserves the token's (iss, jti) and takes one issuance from its repository's bucket: one round trip. */
+  admit(token: VerifiedToken, rule: AdmissionRule): Promise<void>;
 }
 
 /** Everything one exchange needs, built once per isolate (see broker.ts). */
 export interface ExchangeDeps {
   config: Config;
   policy: CompiledPolicy;
+  /** Shadow mode: a candidate policy decided beside the live one; differences are logged, never answered. */
+  shadowPolicy?: CompiledPolicy | undefined;
+  /** Operator denials by KV key (src/policy/kill-switch.ts), checked after verification on every request. */
+  killSwitch: KillSwitch;
   jwks: JwksCache;
   admission: Admission;
   audit: AuditSink;
@@ -50,6 +68,7 @@ function blankEvent(requestId: string): ExchangeEvent {
     status: 0,
     total_ms: 0,
     verify_ms: undefined,
+    admission_ms: undefined,
     sts_ms: undefined,
     sts_attempts: undefined,
   };
@@ -59,6 +78,28 @@ function blankEvent(requestId: string): ExchangeEvent {
 export function asBrokerError(error: unknown): BrokerError {
   if (error instanceof BrokerError) return error;
   return new BrokerError("internal_error", "unhandled_exception", { cause: error });
+}
+
+/** Runs one admission step, adding its duration to `admission_ms` whatever the outcome. */
+async function timed(deps: ExchangeDeps, event: ExchangeEvent, step: () => Promise<void>): Promise<void> {
+  const started = deps.now();
+  try {
+    await step();
+  } finally {
+    event.admission_ms = (event.admission_ms ?? 0) + (deps.now() - started);
+  }
+}
+
+/** Shadow mode: one `policy_shadow` log line when the candidate decides differently. Never throws, never answers. */
+function compareShadow(deps: ExchangeDeps, candidate: CompiledPolicy, input: DecisionInput, live: Decision, event: ExchangeEvent): void {
+  try {
+    const diff = shadowDiff(live, decide(candidate, input));
+    if (diff !== undefined) {
+      deps.log({ message: "policy_shadow", request_id: event.request_id, issuer: event.issuer, repository: event.repository, ref: event.ref, event_name: event.event_name, ...diff });
+    }
+  } catch (error) {
+    deps.log({ message: "policy_shadow_failed", request_id: event.request_id, error: error instanceof Error ? error.name : typeof error });
+  }
 }
 
 export async function exchangeCredentials(request: Request, requestId: string, deps: ExchangeDeps): Promise<Response> {
@@ -73,33 +114,47 @@ export async function exchangeCredentials(request: Request, requestId: string, d
       body,
     });
     event.token_sha256 = await tokenHashPrefix(parsed.token);
+    // Cheap first: the shape, then the client address's limit, and only then signature work (JWKS, crypto).
+    checkTokenShape(parsed.token);
+    await timed(deps, event, () => deps.admission.limitAddress(request.headers.get("cf-connecting-ip")));
 
     const verifyStarted = deps.now();
     const verified = await verifyToken(parsed.token, { issuers: deps.config.issuers, jwks: deps.jwks, now: deps.now }).finally(() => {
       event.verify_ms = deps.now() - verifyStarted;
     });
     event.issuer = verified.issuer.id;
-    event.repository = verified.claims.repository;
-    event.ref = verified.claims.ref;
-    event.event_name = verified.claims.event_name;
+    const subject = claimSubject(verified.issuer.kind, verified.claims);
+    event.repository = subject.repository;
+    event.ref = subject.ref;
+    event.event_name = subject.event;
 
-    const decision = decide(deps.policy, {
+    // The kill switch first: an operator's denial holds whatever the policy says (fails closed on KV errors).
+    await deps.killSwitch.check(verified.issuer.id, verified.issuer.kind, subject);
+
+    // Frozen: a policy's `when` predicate reads the claims and can never rewrite what later stages see.
+    const decisionInput: DecisionInput = {
       issuerId: verified.issuer.id,
-      claims: verified.claims as unknown as Readonly<Record<string, unknown>>,
+      claims: Object.freeze(verified.claims) as unknown as Readonly<Record<string, unknown>>,
       role: parsed.role,
       durationSeconds: parsed.durationSeconds,
-    });
+    };
+    const decision = decide(deps.policy, decisionInput);
+    if (deps.shadowPolicy !== undefined) compareShadow(deps, deps.shadowPolicy, decisionInput, decision, event);
     event.rule_id = decision.ruleId;
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
-    await deps.admission.admit(verified);
+    await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));
 
-    const input = buildAssumeRoleInput({ claims: verified.claims, grant: decision.grant, durationSeconds: decision.durationSeconds });
-    const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random });
-    event.sts_ms = result.stsMs;
-    event.sts_attempts = result.attempts;
+    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer.kind, verified.claims, decision.grant, decision.durationSeconds));
+    // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
+    const progress = { attempts: 0, stsMs: 0 };
+    const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress }).finally(() => {
+      if (progress.attempts === 0) return; // failed before any request: STS was not called
+      event.sts_ms = progress.stsMs;
+      event.sts_attempts = progress.attempts;
+    });
     response = credentialsResponse(result.credentials, requestId);
   } catch (thrown) {
     const error = asBrokerError(thrown);
@@ -115,9 +170,12 @@ export async function exchangeCredentials(request: Request, requestId: string, d
   event.outcome = outcomeFor(response.status, event.code);
   event.total_ms = deps.now() - started;
   try {
-    deps.audit.write(event);
+    // Never awaited: recording must not delay the answer. composeSinks (src/audit/sinks.ts) logs sink failures;
+    // this guard only keeps a bare sink from changing the response or leaving a rejection unhandled.
+    const pending = deps.audit.write(event);
+    if (pending instanceof Promise) pending.catch(() => undefined);
   } catch {
-    // Recording must never change the answer (issue #5 reports sink failures through the log).
+    // Recording must never change the answer.
   }
   return response;
 }

@@ -9,6 +9,9 @@ describe("routes", () => {
     expect(await response.json()).toEqual({ status: "ok" });
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get("cache-control")).toBe("no-store");
+    // Not an exchange: no audit event, no data point.
+    expect(harness.events()).toEqual([]);
+    expect(harness.dataPoints()).toEqual([]);
   });
 
   it("healthz stays up even when the configuration is invalid", async () => {
@@ -28,6 +31,7 @@ describe("routes", () => {
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe(allow);
     expect((await expectNoLeak(response)).error).toBe("method_not_allowed");
+    expect(harness.dataPoints()).toEqual([]);
   });
 
   it("unknown paths -> 404 not_found", async () => {
@@ -37,6 +41,7 @@ describe("routes", () => {
       expect(response.status, path).toBe(404);
       expect((await expectNoLeak(response)).error).toBe("not_found");
     }
+    expect(harness.dataPoints()).toEqual([]);
   });
 });
 

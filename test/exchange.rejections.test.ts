@@ -3,7 +3,7 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { MAX_REQUEST_BODY_BYTES, MAX_TOKEN_BYTES, TOKEN_HASH_PREFIX_HEX_CHARS } from "../src/constants.ts";
-import { AUDIENCE, createHarness, expectNoLeak, type Harness, type HarnessOptions } from "./support/broker-harness.ts";
+import { AUDIENCE, createHarness, expectAudit, expectNoLeak, type Harness, type HarnessOptions } from "./support/broker-harness.ts";
 import { createFakeIssuer, generateSigningKey, githubClaims, hmacToken, signCompact, spkiPem, unsignedToken } from "./support/fake-issuer.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";
@@ -75,6 +75,9 @@ async function expectRejected(h: Harness, response: Response, expected: Expected
   expect(event.code).toBe(expected.code);
   expect(event.reason).toBe(expected.reason);
   expect(event.status).toBe(expected.status);
+  // The same event as an Analytics Engine data point (issue #5): outcome from the code, nothing secret.
+  const outcome = expected.code === "forbidden" ? "denied" : expected.status >= 500 ? "error" : "rejected";
+  expectAudit(h, { request_id: requestId, outcome, code: expected.code, reason: expected.reason, status: expected.status });
   if (expected.token !== undefined && expected.code !== "invalid_request" && expected.code !== "unsupported_media_type" && expected.code !== "payload_too_large") {
     expect(event.token_sha256).toBe(await sha256Prefix(expected.token));
   }
@@ -103,6 +106,7 @@ async function expectIssued(h: Harness, response: Response): Promise<Record<stri
   expect(events).toHaveLength(1);
   expect(events[0]?.outcome).toBe("issued");
   expect(events[0]?.request_id).toBe(response.headers.get("x-request-id"));
+  expectAudit(h, { outcome: "issued", code: undefined, reason: undefined, status: 200, sts_attempts: 1 });
   return body;
 }
 

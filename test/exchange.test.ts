@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../src/constants.ts";
-import { createHarness, expectNoLeak, STS_ORIGIN } from "./support/broker-harness.ts";
+import { createHarness, expectAudit, expectNoLeak, STS_ORIGIN } from "./support/broker-harness.ts";
 
 describe("POST /v1/credentials: issuance", () => {
   it("exchanges a push-to-main token for 15-minute credentials in credential_process shape", async () => {
@@ -48,6 +48,9 @@ describe("POST /v1/credentials: issuance", () => {
     });
     expect(JSON.stringify(harness.logs)).not.toContain(token);
     expect(JSON.stringify(harness.logs)).not.toContain(String(body.SecretAccessKey));
+    // And the same event as one Analytics Engine data point, holding none of the issued credentials.
+    const { point } = expectAudit(harness, { request_id: requestId, outcome: "issued", rule_id: "acme-app-main-deploy", role_alias: "deploy", sts_attempts: 1 });
+    for (const secret of [token, body.AccessKeyId, body.SecretAccessKey, body.SessionToken]) expect(JSON.stringify(point)).not.toContain(String(secret));
   });
 
   it("accepts the token in a JSON body, honours role and duration, and sends the session policy", async () => {
@@ -64,6 +67,7 @@ describe("POST /v1/credentials: issuance", () => {
     const call = harness.sts.assumeRoleCalls[0];
     expect(call?.roleArn).toBe("arn:aws:iam::111122223333:role/acme-app-readonly");
     expect(JSON.parse(call?.policy ?? "null")).toMatchObject({ Version: "2012-10-17" });
+    expectAudit(harness, { outcome: "issued", role_alias: "readonly", event_name: "pull_request", ref: "refs/pull/7/merge" });
   });
 
   it("passes a longer duration up to the role's maximum", async () => {
@@ -104,7 +108,7 @@ describe("JWKS cache chain through the Worker", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe(String(UPSTREAM_RETRY_AFTER_SECONDS));
     expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
-    expect(harness.events()[0]).toMatchObject({ outcome: "error", reason: "jwks_unavailable" });
+    expectAudit(harness, { outcome: "error", code: "upstream_unavailable", reason: "jwks_unavailable", status: 503 });
     expect(harness.sts.requestCount).toBe(0);
   });
 });
@@ -117,7 +121,7 @@ describe("STS through the Worker", () => {
     expect(response.status).toBe(200);
     expect(harness.sts.requestCount).toBe(3);
     expect(harness.sleeps).toHaveLength(2);
-    expect(harness.events()[0]).toMatchObject({ outcome: "issued", sts_attempts: 3 });
+    expectAudit(harness, { outcome: "issued", sts_attempts: 3 });
   });
 
   it("persistent 5xx: 503 upstream_unavailable with Retry-After after bounded attempts", async () => {
@@ -129,7 +133,7 @@ describe("STS through the Worker", () => {
     expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
     expect(harness.sts.requestCount).toBeGreaterThan(1);
     expect(harness.sts.requestCount).toBeLessThanOrEqual(4);
-    expect(harness.events()[0]).toMatchObject({ outcome: "error", reason: "sts_unavailable" });
+    expectAudit(harness, { outcome: "error", reason: "sts_unavailable", sts_attempts: harness.sts.requestCount });
   });
 
   it("AccessDenied: 403 forbidden, not retried, and neither the role ARN nor the account id leaks", async () => {
@@ -140,7 +144,7 @@ describe("STS through the Worker", () => {
     const body = await expectNoLeak(response, ["acme-app-deploy", "not authorized"]);
     expect(body.error).toBe("forbidden");
     expect(harness.sts.requestCount).toBe(1);
-    expect(harness.events()[0]).toMatchObject({ outcome: "denied", reason: "sts_access_denied" });
+    expectAudit(harness, { outcome: "denied", reason: "sts_access_denied", sts_attempts: 1 });
     expect(JSON.stringify(harness.logs)).not.toContain("arn:aws:iam::111122223333:role");
   });
 
@@ -158,6 +162,6 @@ describe("STS through the Worker", () => {
     expect(response.status).toBe(403);
     expect((await expectNoLeak(response)).error).toBe("forbidden");
     expect(harness.sts.requestCount).toBe(0);
-    expect(harness.events()[0]).toMatchObject({ outcome: "denied", reason: "no_matching_rule", repository: "acme/other" });
+    expectAudit(harness, { outcome: "denied", reason: "no_matching_rule", repository: "acme/other", sts_attempts: undefined });
   });
 });

@@ -1,5 +1,247 @@
-// The admission-control Durable Object (single-use tokens, rate limits). Declared now so the binding and
-// its SQLite migration ship with the first deploy; its behaviour lands with issue #3.
+// The admission-control Durable Object (SQLite-backed): single use of each token's (iss, jti) plus token buckets,
+// decided in one synchronous transaction per call. Time comes from the calling Worker (`nowMs`); alarms purge.
+//
+// One class, two kinds of object (the Worker picks the name, see durable-admission.ts):
+// - a repository's object (`<issuer id>:repo:<repository_id>`): `admit` reserves a jti and takes from the bucket of
+//   the rule that allowed the request, durably (SQLite);
+// - a client address's object (`addr:<address>`): `throttle` takes from its one pre-authentication bucket, kept in
+//   memory only (see `throttle`): no storage, no write to wait for.
+// Storage stays bounded: admitted jtis only (a bucket gates them), at most MAX_ADMISSION_RESERVATIONS per object,
+// deleted by an alarm once expired; a bucket row goes once it has refilled; an object left empty deletes its database.
 import { DurableObject } from "cloudflare:workers";
+import { ADMISSION_PURGE_GRACE_MS, ADMISSION_PURGE_INTERVAL_MS, MAX_ADMISSION_RESERVATIONS, MAX_JTI_CHARS } from "../constants.ts";
+import { takeLease, takeToken, type BucketLimit, type BucketState } from "./token-bucket.ts";
 
-export class AdmissionControl extends DurableObject<Env> {}
+export interface AdmitRequest {
+  /** The token's exact `iss`. With `jti`, the replay key: never a hash of the token text (RFC 7519 §4.1.7). */
+  iss: string;
+  jti: string;
+  /** Until when the pair stays reserved (ms, Worker clock): `exp` + the issuer's clock tolerance. */
+  reserveUntilMs: number;
+  /** Which bucket of this repository pays: the id of the rule that allowed the request. */
+  bucket: string;
+  limit: BucketLimit;
+  /** The Worker's injected clock (ms). The Worker and this object are one trust domain. */
+  nowMs: number;
+}
+
+export type AdmitResult =
+  | { outcome: "admitted" }
+  | { outcome: "token_reused" }
+  | { outcome: "rate_limited"; retryAfterSeconds: number }
+  /** MAX_ADMISSION_RESERVATIONS live reservations: refuse rather than grow. */
+  | { outcome: "full"; retryAfterSeconds: number }
+  | BadRequest;
+
+export interface ThrottleRequest {
+  limit: BucketLimit;
+  nowMs: number;
+  /** Tokens the calling isolate would like to lease (default 1); see `takeLease`. */
+  want?: number;
+}
+
+export type ThrottleResult = { outcome: "admitted"; /** Tokens taken, 1..want. */ granted: number } | { outcome: "rate_limited"; retryAfterSeconds: number } | BadRequest;
+
+/** A request this object cannot act on: a Worker bug, which the Worker answers as an outage (fail closed). */
+export interface BadRequest {
+  outcome: "bad_request";
+}
+
+const SCHEMA = [
+  // WITHOUT ROWID: the primary key is the row, so the duplicate check and the insert touch one B-tree.
+  `CREATE TABLE IF NOT EXISTS reservation (
+     iss TEXT NOT NULL,
+     jti TEXT NOT NULL,
+     expires_at_ms INTEGER NOT NULL,
+     PRIMARY KEY (iss, jti)
+   ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS reservation_expiry ON reservation (expires_at_ms)`,
+  // `level` in 1/60000 token (token-bucket.ts); `full_at_ms`: from then on the row equals "no row" and may go.
+  `CREATE TABLE IF NOT EXISTS bucket (
+     key TEXT PRIMARY KEY,
+     level INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL,
+     full_at_ms INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+];
+
+function isLimit(limit: BucketLimit): boolean {
+  return Number.isSafeInteger(limit?.perMinute) && limit.perMinute >= 1 && Number.isSafeInteger(limit?.burst) && limit.burst >= 1;
+}
+
+function isAdmitRequest(request: AdmitRequest): boolean {
+  const { iss, jti, bucket, reserveUntilMs, limit } = request ?? {};
+  return (
+    typeof iss === "string" &&
+    iss !== "" &&
+    typeof jti === "string" &&
+    jti !== "" &&
+    jti.length <= MAX_JTI_CHARS &&
+    typeof bucket === "string" &&
+    bucket !== "" &&
+    Number.isSafeInteger(reserveUntilMs) &&
+    isLimit(limit)
+  );
+}
+
+/** Whole seconds from `nowMs` until `atMs`, at least 1 (a Retry-After value). */
+function secondsUntil(atMs: number, nowMs: number): number {
+  return Math.max(1, Math.ceil((atMs - nowMs) / 1000));
+}
+
+export class AdmissionControl extends DurableObject<Env> {
+  private schemaReady = false;
+  /** Rows in `reservation`, kept in memory: COUNT(*) would read every row on every call. */
+  private reservations = 0;
+  /** The Worker's clock minus this object's, learned from each call: alarms fire on this object's clock. */
+  private clockOffsetMs = 0;
+  /**
+   * The alarm this instance has set, on this object's clock (null: none known). A fresh instance does not read the
+   * stored alarm: its first setAlarm may move an earlier alarm later, which only delays a purge.
+   */
+  private alarmAtMs: number | null = null;
+  /** When the last purge ran (this object's clock): purges are at least ADMISSION_PURGE_INTERVAL_MS apart. */
+  private lastPurgeAtMs = 0;
+  /** An address object's one bucket (memory only). */
+  private addressBucket: BucketState | undefined;
+
+  /**
+   * Reserve (iss, jti) and take one token from the rule's bucket, atomically; or say why not. Synchronous: nothing
+   * can interleave, and the runtime's output gate holds the answer until the transaction (and any alarm change)
+   * is durable, so "admitted" never reaches the Worker for a reservation that could still be lost.
+   */
+  admit(request: AdmitRequest): AdmitResult {
+    // Returned, not thrown: nothing is stored, and the Worker fails closed on it.
+    if (!isAdmitRequest(request)) return { outcome: "bad_request" };
+    const now = this.observe(request.nowMs);
+    const sql = this.ctx.storage.sql;
+    const result = this.transaction((): { result: AdmitResult; alarmAtMs?: number } => {
+      this.ensureSchema();
+      // 1. Replay: any earlier use refuses, whatever its bucket; checked first so a replay never costs budget.
+      if (sql.exec("SELECT 1 FROM reservation WHERE iss = ? AND jti = ?", request.iss, request.jti).toArray().length > 0) {
+        return { result: { outcome: "token_reused" } };
+      }
+      // 2. Bounded storage: refuse a new reservation rather than grow past the cap.
+      if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
+        this.purgeReservations(now);
+        if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
+          const earliest = sql.exec<{ at: number }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
+          return { result: { outcome: "full", retryAfterSeconds: secondsUntil(earliest + ADMISSION_PURGE_GRACE_MS, now) } };
+        }
+      }
+      // 3. The bucket. An empty bucket does not burn the jti: the same token may come back after Retry-After.
+      const taken = takeToken(this.readBucket(request.bucket), request.limit, now);
+      if (!taken.ok) return { result: { outcome: "rate_limited", retryAfterSeconds: taken.retryAfterSeconds } };
+      // 4. Commit both, in this one transaction.
+      sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?)", request.iss, request.jti, request.reserveUntilMs);
+      this.reservations += 1;
+      this.writeBucket(request.bucket, taken.state, taken.fullAtMs);
+      return { result: { outcome: "admitted" }, alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, taken.fullAtMs) };
+    });
+    if (result.alarmAtMs !== undefined) this.scheduleAlarm(result.alarmAtMs);
+    return result.result;
+  }
+
+  /**
+   * Take one token from this address's pre-authentication bucket; or say when to come back.
+   * In memory only: the runtime evicts an object only after it has been idle for a while (tens of seconds), by
+   * which time a bucket of the default size (ADDRESS_BURST at ADDRESS_RATE_PER_MINUTE: 12 s) has refilled anyway,
+   * so forgetting it changes nothing; a restart forgets a flood's debt, which errs towards letting clients in
+   * and is harmless for a limit whose job is to keep one address from monopolising verification. In exchange,
+   * no write, no output gate to wait for on every request, and no storage for the objects of millions of addresses.
+   */
+  throttle(request: ThrottleRequest): ThrottleResult {
+    const want = request?.want ?? 1;
+    if (!isLimit(request?.limit) || !Number.isSafeInteger(want) || want < 1) return { outcome: "bad_request" };
+    const taken = takeLease(this.addressBucket, request.limit, this.observe(request.nowMs), want);
+    if (!taken.ok) return { outcome: "rate_limited", retryAfterSeconds: taken.retryAfterSeconds };
+    this.addressBucket = taken.state;
+    return { outcome: "admitted", granted: taken.granted };
+  }
+
+  /**
+   * Purge: reservations past their time plus grace, and buckets that have refilled. An object left with no rows
+   * deletes its whole database, so the objects of quiet repositories cost no storage.
+   */
+  override async alarm(): Promise<void> {
+    this.alarmAtMs = null;
+    this.lastPurgeAtMs = Date.now();
+    // The Worker's clock as last seen, carried forward on ours. A fresh instance has seen no call: our clock it is.
+    const now = Date.now() + this.clockOffsetMs;
+    const sql = this.ctx.storage.sql;
+    const next = this.transaction(() => {
+      this.ensureSchema();
+      this.purgeReservations(now);
+      sql.exec("DELETE FROM bucket WHERE full_at_ms <= ?", now);
+      const reservation = sql.exec<{ at: number | null }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
+      const bucket = sql.exec<{ at: number | null }>("SELECT MIN(full_at_ms) AS at FROM bucket").one().at;
+      const times = [reservation === null ? null : reservation + ADMISSION_PURGE_GRACE_MS, bucket].filter((at): at is number => at !== null);
+      return times.length === 0 ? undefined : Math.min(...times);
+    });
+    if (next === undefined) {
+      await this.ctx.storage.deleteAll();
+      this.schemaReady = false;
+      this.reservations = 0;
+      this.alarmAtMs = null;
+      return;
+    }
+    this.scheduleAlarm(next);
+  }
+
+  /** The caller's time (ms), remembered as an offset from ours for the alarm. Our clock only when none was sent. */
+  private observe(nowMs: number): number {
+    if (!Number.isSafeInteger(nowMs)) return Date.now() + this.clockOffsetMs;
+    this.clockOffsetMs = nowMs - Date.now();
+    return nowMs;
+  }
+
+  /** One atomic SQL transaction. If it fails, the in-memory row count is re-read from the table on the next call. */
+  private transaction<T>(body: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(body);
+    } catch (error) {
+      this.schemaReady = false;
+      throw error;
+    }
+  }
+
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
+    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    this.reservations = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservation").one().n;
+    this.schemaReady = true;
+  }
+
+  private purgeReservations(nowMs: number): void {
+    const deleted = this.ctx.storage.sql.exec("DELETE FROM reservation WHERE expires_at_ms <= ? RETURNING 1", nowMs - ADMISSION_PURGE_GRACE_MS).toArray().length;
+    this.reservations = Math.max(0, this.reservations - deleted);
+  }
+
+  private readBucket(key: string): BucketState | undefined {
+    const row = this.ctx.storage.sql.exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key).toArray()[0];
+    return row === undefined ? undefined : { level: row.level, updatedAtMs: row.updated_at_ms };
+  }
+
+  private writeBucket(key: string, state: BucketState, fullAtMs: number): void {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO bucket (key, level, updated_at_ms, full_at_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET level = excluded.level, updated_at_ms = excluded.updated_at_ms, full_at_ms = excluded.full_at_ms`,
+      key,
+      state.level,
+      state.updatedAtMs,
+      fullAtMs,
+    );
+  }
+
+  /**
+   * Ensure an alarm no later than `workerTimeMs` (Worker clock), yet not sooner than the purge interval allows.
+   * Not awaited: like the SQL writes, it is covered by the output gate, which holds this call's answer until the
+   * alarm is stored (Durable Objects "output gates").
+   */
+  private scheduleAlarm(workerTimeMs: number): void {
+    const at = Math.max(workerTimeMs - this.clockOffsetMs, this.lastPurgeAtMs + ADMISSION_PURGE_INTERVAL_MS);
+    if (this.alarmAtMs !== null && this.alarmAtMs <= at) return;
+    this.alarmAtMs = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+}

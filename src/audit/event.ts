@@ -22,14 +22,22 @@ export interface ExchangeEvent {
   token_sha256: string | undefined;
   status: number;
   total_ms: number;
+  /** Token verification (JWKS included), ms by the injected clock; absent when the request never got that far. */
   verify_ms: number | undefined;
+  /** Admission control (single use, rate limit). */
+  admission_ms: number | undefined;
+  /** Time waiting on STS over all attempts, backoff sleeps excluded; set on failure too. */
   sts_ms: number | undefined;
+  /** AssumeRole attempts made (first try included); set on failure too. */
   sts_attempts: number | undefined;
 }
 
-/** Where events go. Issue #5 adds the Analytics Engine sink; today: the log line. */
+/**
+ * Where events go: the log line and the Analytics Engine data point (src/audit/sinks.ts composes them).
+ * `write` must not block: a sink that returns a promise is never awaited.
+ */
 export interface AuditSink {
-  write(event: ExchangeEvent): void;
+  write(event: ExchangeEvent): void | Promise<void>;
 }
 
 export function outcomeFor(status: number, code: ErrorCode | undefined): Outcome {

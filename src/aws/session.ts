@@ -4,6 +4,7 @@ import { BrokerError } from "../errors.ts";
 import {
   STS_MAX_DURATION_SECONDS,
   STS_MAX_NAME_CHARS,
+  STS_MAX_POLICY_ARNS,
   STS_MAX_SESSION_POLICY_CHARS,
   STS_MAX_SESSION_TAGS,
   STS_MAX_TAG_KEY_CHARS,
@@ -11,7 +12,8 @@ import {
   STS_MIN_DURATION_SECONDS,
   STS_MIN_NAME_CHARS,
 } from "../constants.ts";
-import type { GitHubClaims } from "../oidc/claims.ts";
+import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
+import type { IssuerKind } from "../oidc/issuers.ts";
 import type { RoleGrant } from "../policy/types.ts";
 
 /** The verified GitHub Actions claims this stage reads (a structural subset of `GitHubClaims`). */
@@ -75,6 +77,57 @@ export const CLAIM_SESSION_TAGS = [
 /** The tag keys the broker owns; an operator tag may not reuse one (compared case-insensitively, as STS does). */
 export const BROKER_SESSION_TAG_KEYS: readonly string[] = CLAIM_SESSION_TAGS.map((tag) => tag.key);
 
+/** The verified GitLab CI claims this stage reads. */
+export type GitLabSessionClaims = Pick<
+  GitLabClaims,
+  | "project_path"
+  | "project_id"
+  | "namespace_path"
+  | "namespace_id"
+  | "ref"
+  | "ref_type"
+  | "ref_protected"
+  | "sha"
+  | "pipeline_source"
+  | "pipeline_id"
+  | "job_id"
+  | "user_login"
+  | "user_id"
+  | "environment"
+  | "runner_environment"
+>;
+
+/**
+ * GitLab's session tags. Identity keys differ from GitHub's (`Project`, not `Repository`), so a trust policy written
+ * for GitHub tags can never be satisfied by a GitLab token that happens to carry the same path. `user_email` is
+ * personal data and never a tag. Same stability and transitivity rules as CLAIM_SESSION_TAGS.
+ */
+export const GITLAB_CLAIM_SESSION_TAGS = [
+  { key: "Project", claim: "project_path", optional: false },
+  { key: "ProjectId", claim: "project_id", optional: false },
+  { key: "Namespace", claim: "namespace_path", optional: false },
+  { key: "NamespaceId", claim: "namespace_id", optional: false },
+  { key: "Ref", claim: "ref", optional: false },
+  { key: "RefType", claim: "ref_type", optional: false },
+  { key: "RefProtected", claim: "ref_protected", optional: false },
+  { key: "Sha", claim: "sha", optional: false },
+  { key: "PipelineSource", claim: "pipeline_source", optional: false },
+  { key: "PipelineId", claim: "pipeline_id", optional: false },
+  { key: "JobId", claim: "job_id", optional: false },
+  { key: "User", claim: "user_login", optional: false },
+  { key: "UserId", claim: "user_id", optional: false },
+  { key: "Environment", claim: "environment", optional: true },
+  { key: "RunnerEnvironment", claim: "runner_environment", optional: false },
+] as const satisfies ReadonlyArray<{ key: string; claim: keyof GitLabSessionClaims; optional: boolean }>;
+
+export const GITLAB_SESSION_TAG_KEYS: readonly string[] = GITLAB_CLAIM_SESSION_TAGS.map((tag) => tag.key);
+
+/** Every key the broker may set, whatever the issuer: the policy compiler refuses operator tags among them. */
+export const ALL_BROKER_SESSION_TAG_KEYS: readonly string[] = [...new Set([...BROKER_SESSION_TAG_KEYS, ...GITLAB_SESSION_TAG_KEYS])];
+
+/** Prefix of GitLab sessions' RoleSessionName and SourceIdentity. */
+const GITLAB_NAME_PREFIX = "gl-";
+
 /** Prefix of the RoleSessionName and SourceIdentity: says "minted by the broker for GitHub" in CloudTrail. */
 const NAME_PREFIX = "gh-";
 
@@ -133,9 +186,23 @@ export function tagValue(text: string): string {
   return truncate(text.replace(NOT_TAG_CHAR, "_"), STS_MAX_TAG_VALUE_CHARS);
 }
 
-function claimTags(claims: SessionClaims): Array<{ key: string; value: string }> {
+/** `gl-<pipeline_id>-<job_id>-<namespace.project>`, sanitised and cut to 64 (as roleSessionName). */
+export function gitlabRoleSessionName(claims: GitLabSessionClaims): string {
+  const projectSlug = claimText(claims.project_path).replaceAll("/", ".");
+  return truncate(nameSafe(`${GITLAB_NAME_PREFIX}${claimText(claims.pipeline_id)}-${claimText(claims.job_id)}-${projectSlug}`), STS_MAX_NAME_CHARS);
+}
+
+/** `gl-<user_login>`, sanitised and cut to 64 (as sourceIdentity). */
+export function gitlabSourceIdentity(claims: GitLabSessionClaims): string {
+  return truncate(nameSafe(`${GITLAB_NAME_PREFIX}${claimText(claims.user_login)}`), STS_MAX_NAME_CHARS);
+}
+
+function claimTags(
+  claims: Readonly<Record<string, unknown>>,
+  table: ReadonlyArray<{ key: string; claim: string; optional: boolean }>,
+): Array<{ key: string; value: string }> {
   const tags: Array<{ key: string; value: string }> = [];
-  for (const { key, claim, optional } of CLAIM_SESSION_TAGS) {
+  for (const { key, claim, optional } of table) {
     const value = claimText(claims[claim]);
     if (optional && value === "") continue;
     tags.push({ key, value: tagValue(value) });
@@ -162,9 +229,21 @@ function operatorTags(grant: RoleGrant, taken: Set<string>): Array<{ key: string
   return tags;
 }
 
+/** What buildAssumeRoleInput needs: GitHub claims by default, GitLab claims with `kind: "gitlab"`. */
+export type AssumeRoleArgs =
+  | { kind?: "github"; claims: SessionClaims; grant: RoleGrant; durationSeconds: number }
+  | { kind: "gitlab"; claims: GitLabSessionClaims; grant: RoleGrant; durationSeconds: number };
+
+/** The arguments for a verified token of issuer kind `kind`: picks GitHub or GitLab naming and tags. */
+export function sessionArgsFor(kind: IssuerKind, claims: Claims, grant: RoleGrant, durationSeconds: number): AssumeRoleArgs {
+  return kind === "gitlab"
+    ? { kind, claims: claims as GitLabClaims, grant, durationSeconds }
+    : { kind, claims: claims as GitHubClaims, grant, durationSeconds };
+}
+
 /** The AssumeRole input for one granted request. Throws `config_invalid` for a bad grant, `internal_error` for a bad duration. */
-export function buildAssumeRoleInput(args: { claims: SessionClaims; grant: RoleGrant; durationSeconds: number }): AssumeRoleInput {
-  const { claims, grant, durationSeconds } = args;
+export function buildAssumeRoleInput(args: AssumeRoleArgs): AssumeRoleInput {
+  const { grant, durationSeconds } = args;
   // The decide stage already bounds the duration by the role; reaching here out of range is a bug upstream.
   const maxDuration = Math.min(grant.maxDurationSeconds, STS_MAX_DURATION_SECONDS);
   if (!Number.isInteger(durationSeconds) || durationSeconds < STS_MIN_DURATION_SECONDS || durationSeconds > maxDuration) {
@@ -174,20 +253,30 @@ export function buildAssumeRoleInput(args: { claims: SessionClaims; grant: RoleG
     throw new BrokerError("config_invalid", "session_policy_too_long");
   }
 
-  const ours = claimTags(claims);
-  const taken = new Set(BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase()));
-  const tags = [...ours, ...operatorTags(grant, taken)];
+  const policyArns = [...(grant.policyArns ?? [])];
+  if (policyArns.length > STS_MAX_POLICY_ARNS) throw new BrokerError("config_invalid", "policy_arns_invalid");
+
+  const gitlab = args.kind === "gitlab";
+  const claims = args.claims as unknown as Readonly<Record<string, unknown>>;
+  const ours = claimTags(claims, gitlab ? GITLAB_CLAIM_SESSION_TAGS : CLAIM_SESSION_TAGS);
+  const taken = new Set((gitlab ? GITLAB_SESSION_TAG_KEYS : BROKER_SESSION_TAG_KEYS).map((key) => key.toLowerCase()));
+  const operator = operatorTags(grant, taken);
+  const tags = [...ours, ...operator];
   if (tags.length > STS_MAX_SESSION_TAGS) throw new BrokerError("config_invalid", "session_tag_limit");
+  // STS: a transitive key must be one of the request's tags. Operator keys only; ours are transitive already.
+  const operatorKeys = new Set(operator.map((tag) => tag.key.toLowerCase()));
+  const extraTransitive = grant.transitiveTagKeys ?? [];
+  if (extraTransitive.some((key) => !operatorKeys.has(key.toLowerCase()))) throw new BrokerError("config_invalid", "transitive_tag_invalid");
 
   return {
     roleArn: grant.arn,
-    roleSessionName: roleSessionName(claims),
+    roleSessionName: args.kind === "gitlab" ? gitlabRoleSessionName(args.claims) : roleSessionName(args.claims),
     durationSeconds,
-    sourceIdentity: sourceIdentity(claims),
+    sourceIdentity: args.kind === "gitlab" ? gitlabSourceIdentity(args.claims) : sourceIdentity(args.claims),
     tags,
-    transitiveTagKeys: ours.map((tag) => tag.key),
+    transitiveTagKeys: [...ours.map((tag) => tag.key), ...extraTransitive],
     sessionPolicy: grant.sessionPolicyJson,
-    policyArns: [],
-    externalId: undefined,
+    policyArns,
+    externalId: grant.externalId,
   };
 }

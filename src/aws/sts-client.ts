@@ -26,6 +26,13 @@ export interface AssumeRoleDeps {
   random: RandomFn;
   /** Timeout of one attempt, real milliseconds. Defaults to STS_ATTEMPT_TIMEOUT_MS; tests shorten it. */
   attemptTimeoutMs?: number;
+  /** Updated after every attempt, so the audit event has attempts and STS time when the call fails too. */
+  progress?: AssumeRoleProgress;
+}
+
+export interface AssumeRoleProgress {
+  attempts: number;
+  stsMs: number;
 }
 
 export interface AssumeRoleResult {
@@ -268,6 +275,10 @@ export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): 
     const started = now();
     const outcome = await attemptOnce(request, fetchFn, Math.min(attemptTimeoutMs, Math.max(0, deadline - started)));
     stsMs += now() - started;
+    if (deps.progress !== undefined) {
+      deps.progress.attempts = attempts;
+      deps.progress.stsMs = stsMs;
+    }
 
     if (outcome.kind === "ok") return { credentials: outcome.credentials, attempts, stsMs };
     if (outcome.kind === "fail") throw outcome.error;

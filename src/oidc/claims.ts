@@ -81,14 +81,147 @@ export const GitHubClaimsSchema: z.ZodType<GitHubClaims> = z.object({
   check_run_id: digits.optional(),
 });
 
-/** Claims of a verified token. Later issuers (GitLab) turn this into a union keyed by issuer kind. */
-export type Claims = GitHubClaims;
+/** GitLab sends booleans as the strings "true" / "false" (`ref_protected`, `environment_protected`). */
+const flag = z.enum(["true", "false"]);
 
-const SCHEMAS: Record<IssuerKind, z.ZodType<Claims>> = { github: GitHubClaimsSchema };
+/**
+ * GitLab CI/CD ID token claims (`id_tokens`), typed as GitLab issues them: ids are decimal strings except
+ * `runner_id`, which is a JSON number. https://docs.gitlab.com/ci/secrets/id_token_authentication/#token-payload
+ * In a merge request pipeline from a fork, `project_*` and `namespace_*` name the SOURCE (fork) project
+ * (GitLab 18.4 added `job_project_*` / `job_namespace_*` for the project the job runs in).
+ */
+export interface GitLabClaims {
+  sub: string;
+  namespace_id: string;
+  namespace_path: string;
+  project_id: string;
+  project_path: string;
+  user_id: string;
+  user_login: string;
+  /** Personal data: never logged, never a session tag. Absent when the user hides it. */
+  user_email?: string | undefined;
+  user_access_level?: string | undefined;
+  pipeline_id: string;
+  pipeline_source: string;
+  job_id: string;
+  ref: string;
+  ref_type: string;
+  ref_path?: string | undefined;
+  ref_protected: "true" | "false";
+  environment?: string | undefined;
+  environment_protected?: "true" | "false" | undefined;
+  deployment_tier?: string | undefined;
+  environment_action?: string | undefined;
+  runner_id: number;
+  runner_environment: string;
+  sha: string;
+  /** `null` unless the pipeline definition lives in the same project (GitLab docs). */
+  ci_config_ref_uri?: string | null | undefined;
+  ci_config_sha?: string | null | undefined;
+  project_visibility?: string | undefined;
+  groups_direct?: string[] | undefined;
+  job_project_id?: string | undefined;
+  job_project_path?: string | undefined;
+  job_namespace_id?: string | undefined;
+  job_namespace_path?: string | undefined;
+}
+
+export const GitLabClaimsSchema: z.ZodType<GitLabClaims> = z.object({
+  sub: text,
+  namespace_id: digits,
+  namespace_path: text,
+  project_id: digits,
+  project_path: text,
+  user_id: digits,
+  user_login: text,
+  user_email: optionalText,
+  user_access_level: optionalText,
+  pipeline_id: digits,
+  pipeline_source: text,
+  job_id: digits,
+  ref: text,
+  ref_type: text,
+  ref_path: optionalText,
+  ref_protected: flag,
+  environment: optionalText,
+  environment_protected: flag.optional(),
+  deployment_tier: optionalText,
+  environment_action: optionalText,
+  runner_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  runner_environment: text,
+  sha: text,
+  ci_config_ref_uri: text.nullable().optional(),
+  ci_config_sha: text.nullable().optional(),
+  project_visibility: optionalText,
+  groups_direct: z.array(text).max(200).optional(),
+  job_project_id: digits.optional(),
+  job_project_path: optionalText,
+  job_namespace_id: digits.optional(),
+  job_namespace_path: optionalText,
+});
+
+/** Claims of a verified token; which member is fixed by the issuer's kind (`VerifiedToken.issuer.kind`). */
+export type Claims = GitHubClaims | GitLabClaims;
+
+/** Claims by issuer kind: what a policy rule's `when` predicate receives. */
+export interface ClaimsByKind {
+  github: GitHubClaims;
+  gitlab: GitLabClaims;
+}
+
+const SCHEMAS: { [K in IssuerKind]: z.ZodType<ClaimsByKind[K]> } = { github: GitHubClaimsSchema, gitlab: GitLabClaimsSchema };
+
+/**
+ * The identity fields every stage after verification needs (audit, kill switch, admission), whatever the kind:
+ * GitHub repository/owner/actor, or GitLab project/namespace/user. Names may be renamed or recycled; ids may not.
+ */
+export interface ClaimSubject {
+  /** GitHub `repository`; GitLab `project_path`. */
+  repository: string;
+  repositoryId: string;
+  /** GitHub `repository_owner`; GitLab `namespace_path` (may contain `/` for subgroups). */
+  owner: string;
+  ownerId: string;
+  /** GitHub `actor`; GitLab `user_login`. */
+  actor: string;
+  actorId: string;
+  /** GitHub `ref`; GitLab `ref_path` when sent (`refs/heads/main`), else its bare `ref`. */
+  ref: string;
+  /** GitHub `event_name`; GitLab `pipeline_source`. */
+  event: string;
+}
+
+/** The subject of a verified token, read by kind. Pure. */
+export function claimSubject(kind: IssuerKind, claims: Claims): ClaimSubject {
+  if (kind === "gitlab") {
+    const c = claims as GitLabClaims;
+    return {
+      repository: c.project_path,
+      repositoryId: c.project_id,
+      owner: c.namespace_path,
+      ownerId: c.namespace_id,
+      actor: c.user_login,
+      actorId: c.user_id,
+      ref: c.ref_path ?? c.ref,
+      event: c.pipeline_source,
+    };
+  }
+  const c = claims as GitHubClaims;
+  return {
+    repository: c.repository,
+    repositoryId: c.repository_id,
+    owner: c.repository_owner,
+    ownerId: c.repository_owner_id,
+    actor: c.actor,
+    actorId: c.actor_id,
+    ref: c.ref,
+    event: c.event_name,
+  };
+}
 
 /** Validates a verified payload against its issuer kind's schema. Throws `invalid_token` / `claims_invalid`. */
-export function parseClaims(kind: IssuerKind, payload: unknown): Claims {
-  const result = SCHEMAS[kind].safeParse(payload);
+export function parseClaims<K extends IssuerKind>(kind: K, payload: unknown): ClaimsByKind[K] {
+  const result = (SCHEMAS[kind] as z.ZodType<ClaimsByKind[K]>).safeParse(payload);
   if (!result.success) {
     // Keep only the paths and issue codes for the log: never the claim values themselves.
     const issues = result.error.issues.map((issue) => ({ path: issue.path.join("."), code: issue.code }));

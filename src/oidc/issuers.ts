@@ -9,15 +9,24 @@ import {
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../constants.ts";
 
-/** Issuer kinds we know the claim schema of. A kind fixes claim types and session naming. */
-export const ISSUER_KINDS = ["github"] as const;
+/**
+ * Issuer kinds we know the claim schema of. A kind fixes claim types, the guards that apply and session naming.
+ * - `github`: GitHub Actions on github.com (`https://token.actions.githubusercontent.com`), an enterprise with a
+ *   customised issuer (`https://token.actions.githubusercontent.com/<enterprise-slug>`), GHE.com, and GitHub
+ *   Enterprise Server (`https://<host>/_services/token`): one claim schema, different `iss`.
+ *   https://docs.github.com/en/actions/reference/security/oidc
+ * - `gitlab`: GitLab CI/CD `id_tokens` (gitlab.com or a self-managed instance; `iss` is the instance URL).
+ *   https://docs.gitlab.com/ci/secrets/id_token_authentication/
+ */
+export const ISSUER_KINDS = ["github", "gitlab"] as const;
 export type IssuerKind = (typeof ISSUER_KINDS)[number];
 
 /** Algorithms we can ever accept. Symmetric algorithms and `none` are never on this list. */
 export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"] as const;
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
-const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"] };
+/** Both sign with RS256 only (GitHub's discovery document; GitLab's docs: "encoded by using RS256"). */
+const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"], gitlab: ["RS256"] };
 
 /** True for http URLs whose host is loopback: the local sandbox. Workers cannot reach loopback in production. */
 function isLoopbackHttp(url: URL): boolean {

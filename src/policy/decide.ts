@@ -1,14 +1,23 @@
 // The policy decision: verified claims + request -> allow with a grant, or deny with a reason.
-// Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow.
+// Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow; guards hold every allow.
 import { DEFAULT_SESSION_DURATION_SECONDS } from "../constants.ts";
-import type { CompiledPolicy, CompiledRule } from "./compile.ts";
+import type { IssuerKind } from "../oidc/issuers.ts";
+import { firstSegment, type CompiledCondition, type CompiledPolicy, type CompiledRule, type RuleSet } from "./compile.ts";
+import { GUARDS, type GuardReason } from "./guards.ts";
 import type { RateLimitDefinition, RoleGrant } from "./types.ts";
 
 /** Internal denial reasons (logged and audited, never sent to the caller). */
-export type DenyReason = "explicit_deny" | "no_matching_rule" | "role_not_granted" | "role_ambiguous" | "duration_exceeds_role";
+export type DenyReason =
+  | "explicit_deny"
+  | "no_matching_rule"
+  | "role_not_granted"
+  | "role_ambiguous"
+  | "role_conflict"
+  | "duration_exceeds_role"
+  | GuardReason;
 
 export type Decision =
-  | { allowed: true; ruleId: string; grant: RoleGrant; durationSeconds: number; rateLimit: RateLimitDefinition | undefined }
+  | { allowed: true; ruleId: string; alias: string; grant: RoleGrant; durationSeconds: number; rateLimit: RateLimitDefinition | undefined }
   | { allowed: false; reason: DenyReason; ruleId: string | undefined };
 
 export interface DecisionInput {
@@ -22,39 +31,139 @@ export interface DecisionInput {
   durationSeconds: number | undefined;
 }
 
-/** True when every condition of the rule holds. Claims are read as own properties only; non-strings never match. */
+const NO_RULES: readonly CompiledRule[] = [];
+
+/** One condition: the claim is an own string property equal to an exact value or matched by a glob. */
+export function conditionHolds(condition: CompiledCondition, claims: Readonly<Record<string, unknown>>): boolean {
+  if (!Object.hasOwn(claims, condition.claim)) return false;
+  const value = claims[condition.claim];
+  if (typeof value !== "string") return false;
+  if (condition.exact.has(value)) return true;
+  for (const glob of condition.globs) if (glob.test(value)) return true;
+  return false;
+}
+
+/** The rule's predicate. A throwing predicate fails closed: an allow does not match, a deny does. */
+export function whenHolds(rule: CompiledRule, claims: Readonly<Record<string, unknown>>): boolean {
+  if (rule.when === undefined) return true;
+  try {
+    return rule.when(claims) === true;
+  } catch {
+    return rule.effect === "deny";
+  }
+}
+
+/** True when the rule is for this issuer and every condition (and its `when`) holds. Guards are separate. */
 export function ruleMatches(rule: CompiledRule, issuerId: string, claims: Readonly<Record<string, unknown>>): boolean {
   if (rule.issuer !== issuerId) return false;
-  return rule.conditions.every((condition) => {
-    if (!Object.hasOwn(claims, condition.claim)) return false;
-    const value = claims[condition.claim];
-    return typeof value === "string" && condition.anyOf.some((matcher) => matcher.test(value));
-  });
+  for (const condition of rule.conditions) if (!conditionHolds(condition, claims)) return false;
+  return whenHolds(rule, claims);
+}
+
+/** The first failing guard for this rule and role (privileged guards only for privileged roles), or undefined. */
+export function guardFailure(rule: CompiledRule, kind: IssuerKind, privileged: boolean, claims: Readonly<Record<string, unknown>>): GuardReason | undefined {
+  for (const guard of GUARDS) {
+    if (guard.scope === "privileged-role" && !privileged) continue;
+    if (rule.optOuts.has(guard.optOut)) continue;
+    if (!guard.passes(kind, claims, rule.facts)) return guard.reason;
+  }
+  return undefined;
+}
+
+/**
+ * The rules of `set` that can match these claims, in declaration order: those indexed under the claim values the
+ * token carries, plus the unindexed ones. A 1,000-rule policy costs a few Map lookups, not 1,000 regex tests.
+ */
+export function candidateRules(set: RuleSet, claims: Readonly<Record<string, unknown>>): readonly CompiledRule[] {
+  if (set.size === 0) return NO_RULES;
+  let single: readonly CompiledRule[] | undefined;
+  let merged: CompiledRule[] | undefined;
+  const add = (list: readonly CompiledRule[]) => {
+    if (merged !== undefined) merged.push(...list);
+    else if (single === undefined) single = list;
+    else merged = [...single, ...list];
+  };
+  for (const { claim, values } of set.byClaim) {
+    if (!Object.hasOwn(claims, claim)) continue;
+    const value = claims[claim];
+    if (typeof value !== "string") continue;
+    const list = values.get(value);
+    if (list !== undefined) add(list);
+  }
+  for (const { claim, values } of set.bySegment) {
+    if (!Object.hasOwn(claims, claim)) continue;
+    const value = claims[claim];
+    if (typeof value !== "string") continue;
+    const list = values.get(firstSegment(value));
+    if (list !== undefined) add(list);
+  }
+  if (set.scan.length > 0) add(set.scan);
+  // A rule sits under one index claim, and a token has one value (one segment) per claim: lists never share a rule.
+  if (merged !== undefined) return merged.sort((a, b) => a.index - b.index);
+  return single ?? NO_RULES;
+}
+
+interface Grant {
+  rule: CompiledRule;
+  role: string;
 }
 
 export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
-  for (const rule of policy.denyRules) {
-    if (ruleMatches(rule, input.issuerId, input.claims)) return { allowed: false, reason: "explicit_deny", ruleId: rule.id };
+  const issuer = policy.issuers.get(input.issuerId);
+  if (issuer === undefined) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+  const { claims } = input;
+
+  for (const rule of candidateRules(issuer.deny, claims)) {
+    if (ruleMatches(rule, input.issuerId, claims)) return { allowed: false, reason: "explicit_deny", ruleId: rule.id };
   }
-  // First rule granting each alias wins, so the audit names a stable rule.
-  const granted = new Map<string, CompiledRule>();
-  for (const rule of policy.allowRules) {
-    if (!ruleMatches(rule, input.issuerId, input.claims)) continue;
-    for (const alias of rule.roles) if (!granted.has(alias)) granted.set(alias, rule);
+
+  // First rule granting each alias wins, so the audit names a stable rule. A later rule granting the same alias
+  // as a different role is a conflict: refused rather than resolved by rule order (policy:check flags it too).
+  const granted = new Map<string, Grant>();
+  const blocked = new Map<string, { reason: GuardReason; rule: CompiledRule }>();
+  let firstBlock: { reason: GuardReason; rule: CompiledRule } | undefined;
+  let conflicts: Set<string> | undefined;
+  for (const rule of candidateRules(issuer.allow, claims)) {
+    if (!ruleMatches(rule, input.issuerId, claims)) continue;
+    for (const [alias, role] of rule.grants) {
+      const privileged = policy.roles.get(role)?.privileged === true;
+      const reason = guardFailure(rule, issuer.kind, privileged, claims);
+      if (reason !== undefined) {
+        firstBlock ??= { reason, rule };
+        if (!blocked.has(alias)) blocked.set(alias, { reason, rule });
+        continue;
+      }
+      const prior = granted.get(alias);
+      if (prior === undefined) granted.set(alias, { rule, role });
+      else if (prior.role !== role) (conflicts ??= new Set()).add(alias);
+    }
   }
-  if (granted.size === 0) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
 
   let alias: string;
   if (input.role !== undefined) {
-    if (!granted.has(input.role)) return { allowed: false, reason: "role_not_granted", ruleId: undefined };
-    alias = input.role;
+    if (granted.has(input.role)) alias = input.role;
+    else {
+      const block = blocked.get(input.role);
+      if (block !== undefined) return { allowed: false, reason: block.reason, ruleId: block.rule.id };
+      if (granted.size > 0) return { allowed: false, reason: "role_not_granted", ruleId: undefined };
+      return firstBlock !== undefined
+        ? { allowed: false, reason: firstBlock.reason, ruleId: firstBlock.rule.id }
+        : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+    }
+  } else if (granted.size === 1) {
+    alias = granted.keys().next().value as string;
+  } else if (granted.size > 1) {
+    return { allowed: false, reason: "role_ambiguous", ruleId: undefined };
   } else {
-    if (granted.size !== 1) return { allowed: false, reason: "role_ambiguous", ruleId: undefined };
-    alias = [...granted.keys()][0] as string;
+    return firstBlock !== undefined
+      ? { allowed: false, reason: firstBlock.reason, ruleId: firstBlock.rule.id }
+      : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
   }
-  const rule = granted.get(alias) as CompiledRule;
-  const grant = policy.roles.get(alias) as RoleGrant;
+
+  const { rule, role } = granted.get(alias) as Grant;
+  if (conflicts?.has(alias) === true) return { allowed: false, reason: "role_conflict", ruleId: rule.id };
+  const grant = policy.roles.get(role) as RoleGrant;
   const durationSeconds = input.durationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
   if (durationSeconds > grant.maxDurationSeconds) return { allowed: false, reason: "duration_exceeds_role", ruleId: rule.id };
-  return { allowed: true, ruleId: rule.id, grant, durationSeconds, rateLimit: rule.rateLimit };
+  return { allowed: true, ruleId: rule.id, alias, grant, durationSeconds, rateLimit: rule.rateLimit };
 }

@@ -76,7 +76,7 @@ export function measureBundle(dir: string): Omit<Bundle, "wranglerGzipKiB" | "bu
 export async function buildBundle(repoRoot: string, outdir: string): Promise<Bundle> {
   const started = performance.now();
   const wrangler = path.join(repoRoot, "node_modules", ".bin", "wrangler");
-  const { code, output } = await run(wrangler, ["deploy", "--dry-run", "--outdir", outdir], repoRoot);
+  const { code, output } = await run(wrangler, ["deploy", "--dry-run", "--env", "", "--outdir", outdir], repoRoot);
   const buildMs = performance.now() - started;
   if (code !== 0) throw new Error(`wrangler deploy --dry-run failed (exit ${code}):\n${output.trim()}`);
   const reported = /gzip:\s*([\d.]+)\s*KiB/i.exec(output);
@@ -139,6 +139,37 @@ export function outboundService(fetch: OutboundFetch, observe: OutboundObserver)
   };
 }
 
+// --- CPU accounting (Linux /proc; undefined elsewhere) ------------------------------------------
+
+/** Linux reports process CPU times in USER_HZ ticks, 100 per second on every mainstream architecture. */
+const MS_PER_CLOCK_TICK = 10;
+
+/** Pids of this process's live children named `comm` (e.g. the workerd processes Miniflare spawned). */
+function childPids(comm: string): Set<number> {
+  const pids = new Set<number>();
+  try {
+    for (const task of readdirSync("/proc/self/task")) {
+      for (const pid of readFileSync(`/proc/self/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
+        if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm) pids.add(Number(pid));
+      }
+    }
+  } catch {
+    // Not Linux, or a child exited while we looked: CPU figures are best-effort.
+  }
+  return pids;
+}
+
+/** User + system CPU time of a process so far, in ms. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields of the line.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_CLOCK_TICK;
+  } catch {
+    return undefined;
+  }
+}
+
 // --- Workers in workerd ------------------------------------------------------------------------
 
 export interface WorkerHandle {
@@ -147,6 +178,8 @@ export interface WorkerHandle {
   /** The last few log lines the Worker wrote (silenced during the run, kept for diagnostics). */
   recentLogs: string[];
   logLines: () => number;
+  /** CPU time the Worker's workerd process has used so far (ms), when the platform tells us. */
+  cpuMs: () => number | undefined;
   dispose: () => Promise<void>;
 }
 
@@ -159,6 +192,8 @@ export interface StartWorkerOptions {
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   analyticsEngineDatasets?: Record<string, { dataset: string }>;
   outbound: (request: MiniflareRequest) => Promise<MiniflareResponse>;
+  /** Sees every line the Worker logs (console.*), e.g. to read the broker's own per-exchange timings. */
+  onLog?: (level: string, message: string) => void;
 }
 
 const KEPT_LOG_LINES = 20;
@@ -171,6 +206,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     name: options.name,
     modules: true,
     ...options.source,
+    // Module names are paths relative to this root; the bundle lives outside the repository (a temp dir).
+    ...("scriptPath" in options.source ? { modulesRoot: path.dirname(options.source.scriptPath) } : {}),
     compatibilityDate: options.settings.compatibilityDate,
     compatibilityFlags: options.settings.compatibilityFlags,
     bindings: options.bindings,
@@ -185,11 +222,29 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     logRequests: false,
     handleStructuredLogs: (log: V4WorkerdStructuredLog) => {
       lines++;
+      options.onLog?.(log.level, log.message);
       recentLogs.push(`${log.level}: ${log.message}`);
       if (recentLogs.length > KEPT_LOG_LINES) recentLogs.shift();
     },
   };
+  const before = childPids("workerd");
   const mf = new Miniflare(convertV4MiniflareOptions(v4));
-  const url = await mf.ready;
-  return { name: options.name, url, recentLogs, logLines: () => lines, dispose: () => mf.dispose() };
+  let url: URL;
+  try {
+    url = await mf.ready;
+  } catch (error) {
+    // A Worker that fails to start still leaves Miniflare's Node-side servers open: close them, or Node never exits.
+    await mf.dispose().catch(() => undefined);
+    throw error;
+  }
+  const started = [...childPids("workerd")].filter((pid) => !before.has(pid));
+  const pid = started.length === 1 ? started[0] : undefined;
+  return {
+    name: options.name,
+    url,
+    recentLogs,
+    logLines: () => lines,
+    cpuMs: () => (pid === undefined ? undefined : processCpuMs(pid)),
+    dispose: () => mf.dispose(),
+  };
 }

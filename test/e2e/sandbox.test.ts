@@ -31,7 +31,7 @@ beforeAll(async () => {
       reject(new Error(`npm start exited (${code}):\n${output}`));
     });
   });
-  const line = output.split("\n").find((l) => l.trim().startsWith("curl "));
+  const line = output.split("\n").find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"));
   credentialsCommand = line?.trim() ?? "";
 });
 

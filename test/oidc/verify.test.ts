@@ -22,7 +22,7 @@ describe("verifyToken: genuine tokens", () => {
     expect(verified.iat).toBe(NOW_S);
     expect(verified.nbf).toBe(NOW_S - 300);
     expect(verified.exp).toBe(NOW_S + 300);
-    expect(verified.claims.repository).toBe("acme/app");
+    expect(verified.claims).toMatchObject({ repository: "acme/app" });
     expect(verified.claims).not.toHaveProperty("aud");
     expect(h.fake.fetchCount).toBe(1);
   });

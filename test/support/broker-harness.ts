@@ -1,10 +1,18 @@
 // A whole broker inside workerd for integration tests: real KV (env.JWKS_CACHE), the real app and pipeline,
 // a fake issuer and the STS emulator behind a fake network, an injected clock, and captured log lines.
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { expect } from "vitest";
 import examplePolicy from "../../policies/index.ts";
+import type { AdmissionControl } from "../../src/admission/admission-control.ts";
+import { createDurableAdmission, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
+import type { ExchangeEvent } from "../../src/audit/event.ts";
+import { toDataPoint } from "../../src/audit/schema.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { createFakeIssuer, type FakeIssuer } from "./fake-issuer.ts";
+import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
+import { createFakeIssuer, githubClaims, type FakeIssuer } from "./fake-issuer.ts";
+import { gitlabClaims } from "./gitlab-claims.ts";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
 
@@ -17,7 +25,24 @@ export interface HarnessOptions {
   issuerConfig?: Record<string, unknown>;
   /** Replace or add env vars (after ISSUERS is built). */
   env?: Record<string, unknown>;
+  /** Admission limits and timeout for this broker (defaults: src/constants.ts). */
+  admission?: Pick<DurableAdmissionOptions, "repositoryLimit" | "addressLimit" | "timeoutMs">;
+  /** Replace the recording AUDIT dataset (e.g. with one that throws). */
+  dataset?: { writeDataPoint(point?: DataPointLike): void };
+  /**
+   * More trusted issuers (issue #4), each its own fake issuer at `https://<id>-<uuid>.example<path>` (a `path` such
+   * as `/_services/token` makes a GHES-style issuer). Tokens: `mintFor(id, claims)`; gitlab ones carry GitLab claims.
+   */
+  issuers?: Array<{ id: string; kind: "github" | "gitlab"; path?: string; config?: Record<string, unknown> }>;
+  /** Shadow-mode candidate policy; evaluated when env SHADOW_POLICY is "on". */
+  candidatePolicy?: PolicyDefinition;
 }
+
+/**
+ * An admission failure to inject: the object call rejects (`throw`), rejects as overloaded (`overloaded`), or never
+ * answers (`hang`: the call's timeout then fires at once, no waiting). `target` picks which objects fail.
+ */
+export type AdmissionFault = { mode: "throw" | "overloaded" | "hang"; target?: "repository" | "address" | "all" } | null;
 
 export interface Harness {
   issuer: FakeIssuer;
@@ -34,7 +59,24 @@ export interface Harness {
   fetch(request: Request): Promise<Response>;
   /** The credential_exchange log lines. */
   events(): Array<Record<string, unknown>>;
+  /** Makes admission calls fail until called again with null. */
+  failAdmission(fault: AdmissionFault): void;
+  /**
+   * The real AdmissionControl object (env.ADMISSION, local workerd) this broker uses under `name`, e.g.
+   * `github:repo:874563210` or `addr:unknown`: for runInDurableObject / runDurableObjectAlarm.
+   */
+  admissionObject(name: string): DurableObjectStub<AdmissionControl>;
+  /** The recording Analytics Engine binding (env.AUDIT) of this broker. */
+  dataset: FakeDataset;
+  /** The data points written to env.AUDIT, in order (issue #5; see expectAudit). */
+  dataPoints(): DataPointLike[];
+  /** Runs the Worker's `scheduled` handler (the alert cron) at `scheduledTime` (default: the harness clock). */
+  scheduled(options?: { scheduledTime?: number; cron?: string }): Promise<void>;
   mint(claims?: Record<string, unknown>, options?: Parameters<FakeIssuer["mint"]>[1]): Promise<string>;
+  /** The extra issuers of `options.issuers`, by id. */
+  extraIssuers: Record<string, FakeIssuer>;
+  /** A token from extra issuer `id`: GitHub claims for kind github, gitlabClaims() (and no GitHub claims) for gitlab. */
+  mintFor(id: string, claims?: Record<string, unknown>): Promise<string>;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -50,10 +92,37 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     roleMaxSessionSeconds: 43_200,
   });
   const network = createFakeNetwork({ [issuerUrl]: issuer.handler, [STS_ORIGIN]: sts.handler });
+  const extraIssuers: Record<string, FakeIssuer> = {};
+  const extraKinds = new Map<string, "github" | "gitlab">();
+  for (const extra of options.issuers ?? []) {
+    const url = `https://${extra.id}-${crypto.randomUUID()}.example${extra.path ?? ""}`;
+    extraIssuers[extra.id] = await createFakeIssuer({ issuer: url, audience: AUDIENCE, now });
+    extraKinds.set(extra.id, extra.kind);
+    network.route(url, (extraIssuers[extra.id] as FakeIssuer).handler);
+  }
   const logs: Array<Record<string, unknown>> = [];
   const sleeps: number[] = [];
+  // Every harness gets admission objects of its own: test files share local Durable Object storage, and each
+  // harness starts its clock at the same instant, so shared buckets or reservations would leak between tests.
+  const admissionPrefix = `test-${crypto.randomUUID()}:`;
+  let admissionFault: AdmissionFault = null;
+  /** Expires the timeout of the call in progress: a hanging object calls it, so the timeout fires without waiting. */
+  let expireCurrentCall: () => void = () => undefined;
+  const faultyObject = (mode: "throw" | "overloaded" | "hang"): AdmissionRpc => {
+    const fail = () => {
+      if (mode === "hang") {
+        expireCurrentCall();
+        return new Promise<never>(() => undefined);
+      }
+      const error = new Error("Durable Object is overloaded.");
+      if (mode === "overloaded") Object.assign(error, { overloaded: true, retryable: false });
+      return Promise.reject(error);
+    };
+    return { admit: fail, throttle: fail };
+  };
   const broker = createBroker({
     policy: options.policy ?? examplePolicy,
+    ...(options.candidatePolicy === undefined ? {} : { candidatePolicy: options.candidatePolicy }),
     fetch: network.fetch,
     now,
     sleep: async (ms) => {
@@ -62,10 +131,37 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     random: () => 0.5,
     log: (line) => logs.push(line),
+    admission: (workerEnv, context) =>
+      createDurableAdmission({
+        ...context,
+        ...options.admission,
+        namePrefix: admissionPrefix,
+        objectFor: (name) => {
+          const target = name.startsWith(`${admissionPrefix}addr:`) ? "address" : "repository";
+          const targeted = admissionFault?.target ?? "all";
+          if (admissionFault !== null && (targeted === "all" || targeted === target)) return faultyObject(admissionFault.mode);
+          return workerEnv.ADMISSION.getByName(name);
+        },
+        // The real timer, except that a hanging object expires it at once: the timeout path without the wait.
+        startTimeout: (ms) => {
+          let id: ReturnType<typeof setTimeout> | undefined;
+          const expired = new Promise<void>((resolve) => {
+            expireCurrentCall = resolve;
+            id = setTimeout(resolve, ms);
+          });
+          return { expired, cancel: () => (id === undefined ? undefined : clearTimeout(id)) };
+        },
+      }),
   });
+  // Analytics Engine does nothing locally: a recording binding stands in for env.AUDIT.
+  const dataset = createFakeDataset(now);
   const testEnv: Record<string, unknown> = {
     ...env,
-    ISSUERS: JSON.stringify([{ kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], ...options.issuerConfig }]),
+    ISSUERS: JSON.stringify([
+      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], ...options.issuerConfig },
+      ...(options.issuers ?? []).map((extra) => ({ id: extra.id, kind: extra.kind, issuer: extraIssuers[extra.id]?.issuer, audiences: [AUDIENCE], ...extra.config })),
+    ]),
+    AUDIT: options.dataset ?? dataset,
     ...options.env,
   };
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
@@ -92,7 +188,26 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         }),
       ),
     events: () => logs.filter((line) => line.message === "credential_exchange"),
+    failAdmission: (fault) => {
+      admissionFault = fault;
+    },
+    admissionObject: (name) => env.ADMISSION.getByName(admissionPrefix + name),
+    dataset,
+    dataPoints: () => [...dataset.points],
+    scheduled: async (scheduledOptions = {}) => {
+      const controller = createScheduledController({ scheduledTime: scheduledOptions.scheduledTime ?? clock, cron: scheduledOptions.cron ?? "*/5 * * * *" });
+      await broker.scheduled?.(controller, testEnv as unknown as Env, ctx);
+    },
     mint: (claims, mintOptions) => issuer.mint(claims, mintOptions),
+    extraIssuers,
+    mintFor: async (id, claims = {}) => {
+      const extra = extraIssuers[id];
+      if (extra === undefined) throw new Error(`harness: no extra issuer ${id}`);
+      if (extraKinds.get(id) !== "gitlab") return extra.mint(claims);
+      // The fake issuer lays claims over GitHub defaults: drop the GitHub-only ones so the token is GitLab-shaped.
+      const payload = gitlabClaims(claims);
+      return extra.mint(payload, { omit: Object.keys(githubClaims()).filter((name) => !Object.hasOwn(payload, name)) });
+    },
   };
 }
 
@@ -127,4 +242,29 @@ export async function expectNoLeak(response: Response, forbidden: string[] = [])
   for (const needle of needles) if (needle !== "" && text.includes(needle)) problems.push(`contains ${JSON.stringify(needle)}`);
   if (problems.length > 0) throw new Error(`error response leaks: ${problems.join("; ")}: ${text}`);
   return body;
+}
+
+/** Fields of the audit event a test may pin; any subset, matched with toMatchObject. */
+export type AuditExpectation = Partial<Record<keyof ExchangeEvent, unknown>>;
+
+/**
+ * Asserts the audit trail of the latest request (or `index`): one Analytics Engine data point per credential_exchange
+ * log line; the log line matches `expected`; the data point is exactly that event at its schema positions
+ * (src/audit/schema.ts); and neither holds a token, a credential, a role ARN or the broker's key.
+ */
+export function expectAudit(harness: Harness, expected: AuditExpectation, options: { index?: number } = {}): { event: Record<string, unknown>; point: DataPointLike } {
+  const events = harness.events();
+  const points = harness.dataPoints();
+  expect(points, "one Analytics Engine data point per credential_exchange log line").toHaveLength(events.length);
+  const index = options.index ?? events.length - 1;
+  const event = events[index] as Record<string, unknown>;
+  const point = points[index] as DataPointLike;
+  expect(event, "credential_exchange log line").toMatchObject(expected);
+  const { message: _message, ...fields } = event;
+  expect(point, "data point of the same event").toEqual(toDataPoint(fields as unknown as ExchangeEvent));
+  const text = JSON.stringify([event, point]);
+  for (const needle of ["arn:aws", "eyJ", String(harness.env.AWS_ACCESS_KEY_ID), String(harness.env.AWS_SECRET_ACCESS_KEY)]) {
+    expect(text, `audit holds ${needle}`).not.toContain(needle);
+  }
+  return { event, point };
 }

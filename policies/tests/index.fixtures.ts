@@ -1,0 +1,169 @@
+// Fixtures for policies/index.ts, run by `npm run policy:test` (and inside `npm test`): each case is a token's claims
+// (the defaults below, varied) plus a requested role, and the decision and reason the policy must reach.
+// Every built-in guard is exercised here, and so is every opt-out the policy uses.
+import { defineFixtures } from "../../src/policy/fixtures.ts";
+import policy from "../index.ts";
+
+const SHA = "9f2c1e4d7b3a6058c1d2e3f4a5b6c7d8e9f0a1b2";
+
+export default defineFixtures({
+  policy,
+  defaults: {
+    // A push to acme/app main on a GitHub-hosted runner (github.com and GHES share this schema).
+    github: {
+      sub: "repo:acme/app:ref:refs/heads/main",
+      repository: "acme/app",
+      repository_id: "874563210",
+      repository_owner: "acme",
+      repository_owner_id: "51234567",
+      repository_visibility: "private",
+      ref: "refs/heads/main",
+      ref_type: "branch",
+      ref_protected: "true",
+      sha: SHA,
+      workflow: "CI",
+      workflow_ref: "acme/app/.github/workflows/ci.yml@refs/heads/main",
+      job_workflow_ref: "acme/app/.github/workflows/ci.yml@refs/heads/main",
+      event_name: "push",
+      actor: "octocat",
+      actor_id: "583231",
+      run_id: "11122233344",
+      run_number: "42",
+      run_attempt: "1",
+      runner_environment: "github-hosted",
+    },
+    // A push to acme/app main on a GitLab-hosted runner.
+    gitlab: {
+      sub: "project_path:acme/app:ref_type:branch:ref:main",
+      namespace_id: "72",
+      namespace_path: "acme",
+      project_id: "4242",
+      project_path: "acme/app",
+      user_id: "1",
+      user_login: "sample-user",
+      pipeline_id: "574",
+      pipeline_source: "push",
+      job_id: "302",
+      ref: "main",
+      ref_type: "branch",
+      ref_protected: "true",
+      runner_id: 1,
+      runner_environment: "gitlab-hosted",
+      sha: SHA,
+    },
+  },
+  cases: [
+    // --- acme/app on github.com: the sandbox behaviour ---------------------------------------------------
+    { name: "push to main gets deploy", expect: { allow: "deploy", rule: "acme-app-main-deploy" } },
+    { name: "workflow_dispatch on main gets deploy", claims: { event_name: "workflow_dispatch" }, expect: { allow: "deploy", rule: "acme-app-main-deploy" } },
+    {
+      name: "a pull request gets readonly (not privileged: refs/pull/* is fine)",
+      claims: { event_name: "pull_request", ref: "refs/pull/7/merge", ref_protected: "false" },
+      expect: { allow: "readonly", rule: "acme-app-pull-request-readonly" },
+    },
+    { name: "a pull request asking for deploy", claims: { event_name: "pull_request", ref: "refs/pull/7/merge" }, role: "deploy", expect: { deny: "role_not_granted" } },
+    { name: "another branch", claims: { ref: "refs/heads/dev" }, expect: { deny: "no_matching_rule" } },
+    { name: "deploy up to the role's 3600 s", durationSeconds: 3600, expect: { allow: "deploy" } },
+    { name: "deploy beyond the role's 3600 s", durationSeconds: 3601, expect: { deny: "duration_exceeds_role", rule: "acme-app-main-deploy" } },
+    { name: "__proto__ as the role is just an unknown alias", role: "__proto__", expect: { deny: "role_not_granted" } },
+
+    // --- Names are exact values; ids pin them ---------------------------------------------------------------
+    { name: "look-alike repository acme/app-evil", claims: { repository: "acme/app-evil" }, expect: { deny: "no_matching_rule" } },
+    { name: "case variant ACME/APP", claims: { repository: "ACME/APP" }, expect: { deny: "no_matching_rule" } },
+    { name: "homoglyph: dotless i is not i (acme/\u0131nfra)", claims: { repository: "acme/\u0131nfra", repository_id: "874563300", environment: "production" }, expect: { deny: "no_matching_rule" } },
+    { name: "the right name with a recycled repository_id", claims: { repository_id: "999999999" }, expect: { deny: "no_matching_rule" } },
+    { name: "repository given as an array is refused by the claim schema", claims: { repository: ["acme/app"] }, expect: { deny: "claims_invalid" } },
+
+    // --- Explicit deny wins ----------------------------------------------------------------------------------
+    { name: "an archived repository is denied first", claims: { repository: "acme/legacy-billing", repository_id: "11" }, expect: { deny: "explicit_deny", rule: "deny-archived-repositories" } },
+
+    // --- Guards ------------------------------------------------------------------------------------------------
+    { name: "guard: self-hosted runner", claims: { runner_environment: "self-hosted" }, expect: { deny: "guard_self_hosted_runner", rule: "acme-app-main-deploy" } },
+    { name: "guard: no runner_environment claim at all", claims: { runner_environment: undefined }, expect: { deny: "guard_self_hosted_runner" } },
+    { name: "guard: privileged role from an unprotected main", claims: { ref_protected: "false" }, expect: { deny: "guard_unprotected_ref", rule: "acme-app-main-deploy" } },
+    {
+      name: "guard: pull_request_target (acme/docs would otherwise match)",
+      claims: { repository: "acme/docs", repository_id: "874563299", event_name: "pull_request_target", job_workflow_ref: "acme/docs/.github/workflows/pr.yml@refs/heads/main" },
+      expect: { deny: "guard_pull_request_target", rule: "acme-docs-readonly" },
+    },
+    {
+      name: "acme/docs pull_request from its own workflow gets readonly (the `when` holds)",
+      claims: { repository: "acme/docs", repository_id: "874563299", event_name: "pull_request", ref: "refs/pull/3/merge", job_workflow_ref: "acme/docs/.github/workflows/pr.yml@refs/pull/3/merge" },
+      expect: { allow: "readonly", rule: "acme-docs-readonly" },
+    },
+    {
+      name: "acme/docs running another repository's workflow: `when` is false",
+      claims: { repository: "acme/docs", repository_id: "874563299", job_workflow_ref: "evil/x/.github/workflows/steal.yml@refs/heads/main" },
+      expect: { deny: "no_matching_rule" },
+    },
+    {
+      name: "acme/infra deploys from an unprotected branch through its named production environment",
+      claims: { repository: "acme/infra", repository_id: "874563300", ref: "refs/heads/hotfix", ref_protected: "false", environment: "production" },
+      expect: { allow: "deploy", rule: "acme-infra-production" },
+    },
+    {
+      name: "guard: privileged role from refs/pull/* even with the named environment",
+      claims: { repository: "acme/infra", repository_id: "874563300", event_name: "pull_request", ref: "refs/pull/3/merge", ref_protected: "false", environment: "production" },
+      expect: { deny: "guard_pull_request_ref", rule: "acme-infra-production" },
+    },
+    { name: "acme/infra without the production environment", claims: { repository: "acme/infra", repository_id: "874563300", environment: "staging" }, expect: { deny: "no_matching_rule" } },
+
+    // --- Reusable workflow pinned with its caller's owner id --------------------------------------------
+    {
+      name: "an acme repository calling the release workflow gets publish",
+      claims: { repository: "acme/tools", repository_id: "5", job_workflow_ref: "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main" },
+      expect: { allow: "publish", rule: "acme-release-publish" },
+    },
+    {
+      name: "another owner (same name, other id) calling the release workflow",
+      claims: { repository: "acme/tools", repository_id: "5", repository_owner_id: "666", job_workflow_ref: "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main" },
+      expect: { deny: "no_matching_rule" },
+    },
+    {
+      name: "the release workflow from another branch",
+      claims: { repository: "acme/tools", repository_id: "5", job_workflow_ref: "acme/shared-workflows/.github/workflows/release.yml@refs/heads/dev" },
+      expect: { deny: "no_matching_rule" },
+    },
+
+    // --- GitHub Enterprise Server: its own rules only ---------------------------------------------------
+    {
+      name: "GHES platform/infra on a self-hosted runner (opted out) gets deploy as infra-deploy",
+      issuer: "ghes",
+      claims: { repository: "platform/infra", repository_id: "1042", repository_owner: "platform", repository_owner_id: "7", runner_environment: "self-hosted" },
+      expect: { allow: "deploy", rule: "ghes-platform-infra-deploy" },
+    },
+    { name: "a GHES token for acme/app matches no github.com rule", issuer: "ghes", expect: { deny: "no_matching_rule" } },
+    {
+      name: "a github.com token for platform/infra matches no GHES rule",
+      claims: { repository: "platform/infra", repository_id: "1042", repository_owner: "platform", repository_owner_id: "7" },
+      expect: { deny: "no_matching_rule" },
+    },
+
+    // --- GitLab ------------------------------------------------------------------------------------------------
+    { name: "GitLab push to protected main gets deploy", issuer: "gitlab", expect: { allow: "deploy", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: main not protected", issuer: "gitlab", claims: { ref_protected: "false" }, expect: { deny: "guard_unprotected_ref", rule: "gitlab-acme-app-deploy" } },
+    {
+      name: "GitLab: unprotected ref but a protected environment passes the privileged guard",
+      issuer: "gitlab",
+      claims: { ref_protected: "false", environment: "production", environment_protected: "true" },
+      expect: { allow: "deploy", rule: "gitlab-acme-app-deploy" },
+    },
+    { name: "GitLab guard: self-hosted runner", issuer: "gitlab", claims: { runner_environment: "self-hosted" }, expect: { deny: "guard_self_hosted_runner" } },
+    {
+      name: "GitLab merge request pipeline gets readonly",
+      issuer: "gitlab",
+      claims: { pipeline_source: "merge_request_event", ref: "feature", ref_protected: "false" },
+      expect: { allow: "readonly", rule: "gitlab-acme-app-merge-request-readonly" },
+    },
+    {
+      name: "GitLab guard: a merge request pipeline on main asking for deploy",
+      issuer: "gitlab",
+      claims: { pipeline_source: "merge_request_event" },
+      role: "deploy",
+      expect: { deny: "guard_pull_request_ref", rule: "gitlab-acme-app-deploy" },
+    },
+    { name: "GitLab: another project id under the right path", issuer: "gitlab", claims: { project_id: "4243" }, expect: { deny: "no_matching_rule" } },
+    { name: "GitLab: runner_id as a string is refused by the schema", issuer: "gitlab", claims: { runner_id: "1" }, expect: { deny: "claims_invalid" } },
+    { name: "GitLab claims sent to the github issuer are refused by its schema", claims: { repository: undefined, project_path: "acme/app" }, expect: { deny: "claims_invalid" } },
+  ],
+});

@@ -1,0 +1,72 @@
+// Token-bucket arithmetic for admission control: refill, take one, and when to come back.
+// Pure; no I/O; no clock (the caller passes `nowMs`). Integer arithmetic only, so no rounding drift.
+
+/** A bucket's limit: `burst` tokens of capacity, refilled at `perMinute` tokens a minute (policy `rateLimit`). */
+export interface BucketLimit {
+  perMinute: number;
+  burst: number;
+}
+
+/**
+ * A bucket as stored. `level` counts sixtieth-thousandths of a token (one token = 60 000 units), so that a refill of
+ * `perMinute` tokens a minute is exactly `perMinute` units a millisecond: integers throughout, no floating-point drift.
+ */
+export interface BucketState {
+  level: number;
+  /** When `level` was last computed (ms since epoch, caller's clock). */
+  updatedAtMs: number;
+}
+
+export type TakeResult =
+  | { ok: true; state: BucketState; /** When the bucket will be full again: a full bucket need not be stored. */ fullAtMs: number }
+  | { ok: false; /** Whole seconds until one token is available, at least 1 (RFC 9110 §10.2.3 Retry-After). */ retryAfterSeconds: number };
+
+/** Units in one token: milliseconds in a minute, so `perMinute` tokens/minute refill `perMinute` units/ms. */
+export const UNITS_PER_TOKEN = 60_000;
+
+/** The state of a bucket nobody has drawn from: full. */
+export function fullBucket(limit: BucketLimit, nowMs: number): BucketState {
+  return { level: limit.burst * UNITS_PER_TOKEN, updatedAtMs: nowMs };
+}
+
+/**
+ * The bucket refilled up to `nowMs`. A clock that went backwards (another isolate's clock, a test) refills nothing
+ * and keeps the later time, so going back and forth in time can never mint tokens.
+ */
+export function refill(state: BucketState, limit: BucketLimit, nowMs: number): BucketState {
+  const capacity = limit.burst * UNITS_PER_TOKEN;
+  const elapsedMs = Math.max(0, nowMs - state.updatedAtMs);
+  // Clamp before multiplying: `capacity` ms refills any bucket completely (perMinute >= 1), and the product stays far below 2^53.
+  const level = Math.min(capacity, Math.max(0, state.level) + Math.min(elapsedMs, capacity) * limit.perMinute);
+  return { level, updatedAtMs: Math.max(state.updatedAtMs, nowMs) };
+}
+
+/** Refill, then take one token; or say how long until one is there. `state` undefined means a full bucket. */
+export function takeToken(state: BucketState | undefined, limit: BucketLimit, nowMs: number): TakeResult {
+  const current = refill(state ?? fullBucket(limit, nowMs), limit, nowMs);
+  if (current.level >= UNITS_PER_TOKEN) {
+    const level = current.level - UNITS_PER_TOKEN;
+    const capacity = limit.burst * UNITS_PER_TOKEN;
+    const fullAtMs = current.updatedAtMs + Math.ceil((capacity - level) / limit.perMinute);
+    return { ok: true, state: { level, updatedAtMs: current.updatedAtMs }, fullAtMs };
+  }
+  // Counted from the bucket's own time, which is later than `nowMs` only if the caller's clock went backwards.
+  const waitMs = current.updatedAtMs - nowMs + Math.ceil((UNITS_PER_TOKEN - current.level) / limit.perMinute);
+  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+}
+
+export type LeaseResult = { ok: true; state: BucketState; /** Tokens taken, 1..want. */ granted: number } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Take up to `want` tokens at once, to be spent by the caller over a short while (an address lease). Beyond the
+ * first, tokens come only from the bucket's upper half: a lease whose tokens go unspent can drain at most that half,
+ * so near the limit every grant is a single token and the limit is exact.
+ */
+export function takeLease(state: BucketState | undefined, limit: BucketLimit, nowMs: number, want: number): LeaseResult {
+  const first = takeToken(state, limit, nowMs);
+  if (!first.ok) return first;
+  const half = (limit.burst * UNITS_PER_TOKEN) / 2;
+  const spare = Math.max(0, Math.floor((first.state.level - half) / UNITS_PER_TOKEN));
+  const extra = Math.min(spare, Math.max(0, Math.floor(want) - 1));
+  return { ok: true, state: { level: first.state.level - extra * UNITS_PER_TOKEN, updatedAtMs: first.state.updatedAtMs }, granted: 1 + extra };
+}

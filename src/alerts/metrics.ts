@@ -1,0 +1,83 @@
+// The alert queries: SQL over the audit schema for the windows the rules name, ending at an explicit instant (the
+// cron's scheduled time minus ingestion lag), and the metrics read back. Pure; no I/O; the instant is a parameter.
+import { AUDIT_NOT_MEASURED } from "../constants.ts";
+import { blob, double } from "../audit/schema.ts";
+import type { SqlResult } from "../audit/sql-api.ts";
+import type { AlertMetrics, AlertRules } from "./rules.ts";
+
+export interface AlertQuery {
+  /** counts: issued and denied per window; sts: the STS p99. */
+  kind: "counts" | "sts";
+  sql: string;
+}
+
+/** `timestamp` bound as an explicit instant, so one evaluation is reproducible whatever NOW() says. */
+const at = (epochSeconds: number) => `toDateTime(${Math.floor(epochSeconds)})`;
+
+/**
+ * The statements needed by the enabled rules, windows ending at `endMs`. Counts are SUM(if(..., _sample_interval, 0)):
+ * a sampled row stands for `_sample_interval` events. The STS p99 is weighted the same way and skips requests that
+ * never reached STS (double5 = -1).
+ */
+export function alertQueries(rules: AlertRules, dataset: string, endMs: number): AlertQuery[] {
+  const end = endMs / 1000;
+  const queries: AlertQuery[] = [];
+  const columns: string[] = [];
+  let lookbackMinutes = 0;
+  const issued = `${blob("outcome")} = 'issued'`;
+  if (rules.issuance_drop.enabled) {
+    const { window_minutes: window, baseline_minutes: baseline } = rules.issuance_drop;
+    const split = at(end - window * 60);
+    columns.push(
+      `SUM(if(${issued} AND timestamp > ${split}, _sample_interval, 0)) AS issued_recent`,
+      `SUM(if(${issued} AND timestamp <= ${split} AND timestamp > ${at(end - (window + baseline) * 60)}, _sample_interval, 0)) AS issued_baseline`,
+    );
+    lookbackMinutes = Math.max(lookbackMinutes, window + baseline);
+  }
+  if (rules.denials.enabled) {
+    const window = rules.denials.window_minutes;
+    columns.push(`SUM(if(${blob("outcome")} = 'denied' AND timestamp > ${at(end - window * 60)}, _sample_interval, 0)) AS denials`);
+    lookbackMinutes = Math.max(lookbackMinutes, window);
+  }
+  if (columns.length > 0) {
+    queries.push({
+      kind: "counts",
+      sql: `SELECT
+  ${columns.join(",\n  ")}
+FROM ${dataset}
+WHERE timestamp > ${at(end - lookbackMinutes * 60)} AND timestamp <= ${at(end)}`,
+    });
+  }
+  if (rules.sts_p99.enabled) {
+    queries.push({
+      kind: "sts",
+      sql: `SELECT
+  quantileExactWeighted(0.99)(${double("sts_ms")}, _sample_interval) AS sts_p99_ms,
+  SUM(_sample_interval) AS sts_samples
+FROM ${dataset}
+WHERE timestamp > ${at(end - rules.sts_p99.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("sts_ms")} > ${AUDIT_NOT_MEASURED}`,
+    });
+  }
+  return queries;
+}
+
+const numberOr = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
+
+/** Metrics from the answers, in the order of `alertQueries`. An aggregate over no rows is one row of zeros (or null). */
+export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], results: SqlResult[]): AlertMetrics {
+  const metrics: AlertMetrics = {};
+  queries.forEach((query, i) => {
+    const row = results[i]?.rows[0] ?? {};
+    if (query.kind === "counts") {
+      if (rules.issuance_drop.enabled) {
+        metrics.issuedRecent = numberOr(row.issued_recent, 0);
+        metrics.issuedBaseline = numberOr(row.issued_baseline, 0);
+      }
+      if (rules.denials.enabled) metrics.denials = numberOr(row.denials, 0);
+    } else {
+      metrics.stsSamples = numberOr(row.sts_samples, 0);
+      metrics.stsP99Ms = metrics.stsSamples > 0 && typeof row.sts_p99_ms === "number" ? row.sts_p99_ms : null;
+    }
+  });
+  return metrics;
+}

@@ -1,0 +1,128 @@
+// Alert rules: what an operator may set in ALERT_RULES (zod, with defaults), and their evaluation against metrics.
+// Pure; no I/O; no clock. A rule fires only on a strict excess over its threshold, as the issue states it ("more than").
+import { z } from "zod";
+import {
+  ALERT_DEFAULT_DENIALS_MAX,
+  ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,
+  ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES,
+  ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
+  ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
+  ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES,
+  ALERT_DEFAULT_STS_MIN_SAMPLES,
+  ALERT_DEFAULT_STS_P99_MS,
+  ALERT_DEFAULT_STS_WINDOW_MINUTES,
+  ALERT_MAX_WINDOW_MINUTES,
+} from "../constants.ts";
+
+const minutes = z.number().int().min(1).max(ALERT_MAX_WINDOW_MINUTES);
+
+const IssuanceDropSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fire when the recent window's issuance is down more than this percentage against the baseline rate. */
+    drop_percent: z.number().gt(0).max(100).default(ALERT_DEFAULT_ISSUANCE_DROP_PERCENT),
+    window_minutes: minutes.default(ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES),
+    /** The baseline is the `baseline_minutes` just before the window. */
+    baseline_minutes: minutes.default(ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES),
+    /** Quiet periods are not outages: below this many issuances in the baseline, the rule stays silent. */
+    min_baseline: z.number().int().min(1).default(ALERT_DEFAULT_ISSUANCE_MIN_BASELINE),
+  })
+  .strict();
+
+const DenialsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fire when more than `max` requests were denied by policy within the window. */
+    max: z.number().int().min(0).default(ALERT_DEFAULT_DENIALS_MAX),
+    window_minutes: minutes.default(ALERT_DEFAULT_DENIALS_WINDOW_MINUTES),
+  })
+  .strict();
+
+const StsLatencySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fire when STS p99 (all attempts of one request, sleeps excluded) is above this. */
+    p99_ms: z.number().gt(0).default(ALERT_DEFAULT_STS_P99_MS),
+    window_minutes: minutes.default(ALERT_DEFAULT_STS_WINDOW_MINUTES),
+    /** A p99 of a handful of calls is noise: below this many STS calls, the rule stays silent. */
+    min_samples: z.number().int().min(1).default(ALERT_DEFAULT_STS_MIN_SAMPLES),
+  })
+  .strict();
+
+/** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
+export const AlertRulesSchema = z
+  .object({
+    issuance_drop: IssuanceDropSchema.prefault({}),
+    denials: DenialsSchema.prefault({}),
+    sts_p99: StsLatencySchema.prefault({}),
+  })
+  .strict();
+
+export type AlertRules = z.infer<typeof AlertRulesSchema>;
+export type RuleName = keyof AlertRules;
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99"];
+
+export function defaultAlertRules(): AlertRules {
+  return AlertRulesSchema.parse({});
+}
+
+/** What the alert queries measured, per rule window. Counts honour sampling (SUM(_sample_interval)). */
+export interface AlertMetrics {
+  issuedRecent?: number;
+  issuedBaseline?: number;
+  denials?: number;
+  stsP99Ms?: number | null;
+  stsSamples?: number;
+}
+
+export interface Firing {
+  rule: RuleName;
+  /** The measured value compared with the threshold (percent drop, denial count, p99 ms). */
+  value: number;
+  threshold: number;
+  /** One line for humans: numbers and windows, never a secret, token, ARN or account id. */
+  summary: string;
+}
+
+const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+
+/** The rules that fire for these metrics. A rule whose metrics are missing (query not run) does not fire. */
+export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[] {
+  const firing: Firing[] = [];
+  const drop = rules.issuance_drop;
+  if (drop.enabled && metrics.issuedRecent !== undefined && metrics.issuedBaseline !== undefined && metrics.issuedBaseline >= drop.min_baseline) {
+    const expected = (metrics.issuedBaseline * drop.window_minutes) / drop.baseline_minutes;
+    const dropPercent = expected > 0 ? Math.max(0, (1 - metrics.issuedRecent / expected) * 100) : 0;
+    if (dropPercent > drop.drop_percent) {
+      firing.push({
+        rule: "issuance_drop",
+        value: round(dropPercent, 1),
+        threshold: drop.drop_percent,
+        summary:
+          `Issuance down ${round(dropPercent)}%: ${metrics.issuedRecent} credentials issued in the last ${drop.window_minutes} min, ` +
+          `against ${round(expected, 1)} expected from the previous ${drop.baseline_minutes} min (${metrics.issuedBaseline} issued). ` +
+          `Threshold: more than ${drop.drop_percent}% down.`,
+      });
+    }
+  }
+  const denials = rules.denials;
+  if (denials.enabled && metrics.denials !== undefined && metrics.denials > denials.max) {
+    firing.push({
+      rule: "denials",
+      value: metrics.denials,
+      threshold: denials.max,
+      summary: `${metrics.denials} requests denied by policy in the last ${denials.window_minutes} min. Threshold: more than ${denials.max}.`,
+    });
+  }
+  const sts = rules.sts_p99;
+  const p99 = metrics.stsP99Ms;
+  if (sts.enabled && p99 !== undefined && p99 !== null && (metrics.stsSamples ?? 0) >= sts.min_samples && p99 > sts.p99_ms) {
+    firing.push({
+      rule: "sts_p99",
+      value: round(p99),
+      threshold: sts.p99_ms,
+      summary: `STS p99 is ${round(p99)} ms over ${metrics.stsSamples} calls in the last ${sts.window_minutes} min. Threshold: above ${sts.p99_ms} ms.`,
+    });
+  }
+  return firing;
+}

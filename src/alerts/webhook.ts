@@ -1,0 +1,59 @@
+// The alert message (Slack-compatible incoming-webhook JSON: {"text": ...}) and its delivery with the injected fetch.
+// The text names the rule, numbers, windows and a CLI command: never the webhook URL, a token, an ARN or an account id.
+import { ALERT_WEBHOOK_TIMEOUT_MS } from "../constants.ts";
+import type { FetchFn } from "../deps.ts";
+import type { Firing, RuleName } from "./rules.ts";
+
+const INVESTIGATE: Record<RuleName, string> = {
+  issuance_drop: "npm run analytics -- issuance --since 2h",
+  denials: "npm run analytics -- denials --since 1h",
+  sts_p99: "npm run analytics -- latency --since 1h",
+};
+
+/** Slack `text` (mrkdwn); other Slack-compatible receivers (Mattermost, Discord's /slack endpoint) read the same field. */
+export function alertMessage(firing: Firing, context: { dataset: string; windowEndMs: number; cooldownMinutes: number }): { text: string } {
+  const end = new Date(context.windowEndMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    text: [
+      `:rotating_light: *ci-credential-broker alert: ${firing.rule}* (dataset ${context.dataset})`,
+      firing.summary,
+      `Window ends ${end}. One message per incident: quiet until this rule has not fired for ${context.cooldownMinutes} min.`,
+      `Investigate: \`${INVESTIGATE[firing.rule]}\``,
+    ].join("\n"),
+  };
+}
+
+export type WebhookResult = { ok: true } | { ok: false; status: number | undefined; reason: "http_error" | "network_error" | "timeout" };
+
+/** POST the message. Never throws; the caller logs the result (status only: the URL itself is a secret). */
+export async function postWebhook(url: string, message: { text: string }, fetchFn: FetchFn): Promise<WebhookResult> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<WebhookResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ ok: false, status: undefined, reason: "timeout" });
+    }, ALERT_WEBHOOK_TIMEOUT_MS);
+  });
+  const send = async (): Promise<WebhookResult> => {
+    try {
+      const response = await fetchFn(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(message),
+        // A redirect would carry the alert somewhere the operator did not configure.
+        redirect: "manual",
+        signal: controller.signal,
+      });
+      await response.body?.cancel().catch(() => undefined);
+      return response.ok ? { ok: true } : { ok: false, status: response.status, reason: "http_error" };
+    } catch {
+      return { ok: false, status: undefined, reason: "network_error" };
+    }
+  };
+  try {
+    return await Promise.race([send(), timedOut]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,61 @@
+// The GitHub Action's main step: job OIDC token -> broker -> masked credentials in GITHUB_ENV (or step outputs).
+// Entry point (bundled to src/client/bundle/action-main.mjs). Prints nothing but ::add-mask:: lines until the secrets are masked.
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { credentialProcessCommand, parseActionInputs, planMain } from "./action.ts";
+import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
+import { fetchCredentials } from "./exchange.ts";
+import { debugCommand, errorCommand, maskCommand, newDelimiter } from "./github-commands.ts";
+import { appendToRunnerFile, env, realDeps, writeStdout } from "./node-io.ts";
+import { actionsTokenSource } from "./token-source.ts";
+
+async function main(): Promise<number> {
+  // Debug lines wait until the masks are out: "before anything else is printed" holds even with step debug on.
+  const held: string[] = [];
+  let masked = false;
+  const debug = (message: string) => {
+    const line = `${debugCommand(message)}\n`;
+    if (masked) writeStdout(line);
+    else held.push(line);
+  };
+  const release = () => {
+    masked = true;
+    for (const line of held.splice(0)) writeStdout(line);
+  };
+  try {
+    const inputs = parseActionInputs(env);
+    const tokens = actionsTokenSource({
+      requestUrl: env("ACTIONS_ID_TOKEN_REQUEST_URL"),
+      requestToken: env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+      audience: inputs.audience,
+      fetch: (input, init) => fetch(input, init),
+    });
+    // Each OIDC token is masked as soon as it exists (as @actions/core getIDToken does): it is a bearer credential until used.
+    const onToken = (token: string) => writeStdout(`${maskCommand(token)}\n`);
+    const fetched = await fetchCredentials(
+      { endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds },
+      realDeps(tokens, debug, onToken),
+    );
+    // The bundled CLI sits beside this file (src/client/bundle/); the runner's node24 stays for the whole job.
+    const command = credentialProcessCommand(process.execPath, fileURLToPath(new URL("./cli.mjs", import.meta.url)), inputs);
+    const plan = planMain(fetched.credentials, inputs, fetched.requestId, command, newDelimiter(randomUUID()));
+    writeStdout(plan.masks.map((line) => `${line}\n`).join(""));
+    release();
+    appendToRunnerFile("GITHUB_ENV", plan.env);
+    appendToRunnerFile("GITHUB_OUTPUT", plan.output);
+    appendToRunnerFile("GITHUB_STATE", plan.state);
+    writeStdout(`${plan.summary}\n`);
+    return 0;
+  } catch (error) {
+    release();
+    if (error instanceof ClientError) {
+      writeStdout(`${errorCommand(`ci-credentials: ${error.code}`, describeError(error))}\n`);
+      return error.exitCode;
+    }
+    // A bug: name it without its message, which could quote anything it was handling.
+    writeStdout(`${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}\n`);
+    return UNEXPECTED_EXIT_CODE;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,44 @@
+// Every limit and timeout of the CI client, unit in the name, one line of why each.
+// Its own module, not src/constants.ts: the client ships apart from the Worker (a committed bundle on CI runners), its timing
+// answers to the CI job rather than to STS, and importing the Worker's constants would drag them all into the bundle (esbuild
+// keeps them), so every broker tweak would make the bundle stale. The few facts both sides share are copied below and a
+// unit test (test/client/constants.test.ts) holds them equal to the broker's.
+
+// --- Retries (full jitter, https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/) -----
+/** Total time one credential fetch may take, retries included: a CI step that waits a minute beats a failed job, and an AWS SDK calling credential_process sets no timeout of its own. */
+export const CLIENT_DEADLINE_MS = 60_000;
+/** Timeout of one HTTP attempt to the broker; the broker's own worst case is a JWKS fetch (3 s) plus its STS deadline (8 s). */
+export const CLIENT_ATTEMPT_TIMEOUT_MS = 15_000;
+/** Timeout of one request for an OIDC token (GitHub's token endpoint answers in well under a second). */
+export const CLIENT_TOKEN_TIMEOUT_MS = 10_000;
+/** Most attempts (first included): full jitter can draw near-zero sleeps, so the deadline alone would not bound a refused-connection loop. */
+export const CLIENT_MAX_ATTEMPTS = 6;
+/** Base of the exponential backoff between attempts. */
+export const CLIENT_BACKOFF_BASE_MS = 500;
+/** Cap of one backoff sleep (before Retry-After, which may ask for longer). */
+export const CLIENT_BACKOFF_CAP_MS = 8_000;
+/** An attempt with less time than this left before the deadline is not started, nor slept towards: it would mostly time out. */
+export const CLIENT_MIN_ATTEMPT_MS = 1_000;
+
+// --- Sizes ---------------------------------------------------------------------------------
+/** Largest broker answer we read; credentials are ~1.5-3 KiB (the session token dominates). */
+export const MAX_BROKER_RESPONSE_BYTES = 32 * 1024;
+/** Largest OIDC token endpoint answer or token file we read; GitHub's tokens are ~1-2 KiB. */
+export const MAX_ID_TOKEN_BYTES = 16 * 1024;
+/** Longest session token we accept: STS documents no limit; real ones are 600-2000 characters. */
+export const MAX_SESSION_TOKEN_CHARS = 8 * 1024;
+/** Longest audience we send; a DNS name or URL fits, more is a typo or an injection. */
+export const MAX_AUDIENCE_CHARS = 255;
+
+// --- Shared with the broker (test/client/constants.test.ts keeps them equal) ----------------------
+/** STS AssumeRole DurationSeconds bounds: a duration outside fails here, before a token is spent. */
+export const MIN_DURATION_SECONDS = 900;
+export const MAX_DURATION_SECONDS = 43_200;
+/** Hex characters of the token SHA-256 the broker writes to its audit event; debug lines print the same prefix to correlate. */
+export const TOKEN_HASH_PREFIX_HEX_CHARS = 16;
+
+// --- Defaults ------------------------------------------------------------------------------
+/** Audience asked for when none is given: the one the broker's default ISSUERS entry trusts (wrangler.toml). */
+export const DEFAULT_AUDIENCE = "ci-credential-broker";
+/** Expiration may run this far past the longest STS session before we call the answer implausible (broker and runner clocks differ). */
+export const EXPIRATION_SLACK_MS = 5 * 60 * 1000;

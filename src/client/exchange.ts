@@ -1,0 +1,301 @@
+// One credential fetch from the broker: mint a fresh OIDC token per attempt, POST /v1/credentials, classify the answer,
+// retry with full-jitter backoff on 429/503/network errors only, honour Retry-After, stop at a total deadline.
+// Platform-neutral (WebCrypto, fetch types); every effect is injected: fetch, clock, sleep, random, token source, debug sink.
+import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
+import {
+  CLIENT_ATTEMPT_TIMEOUT_MS,
+  CLIENT_BACKOFF_BASE_MS,
+  CLIENT_BACKOFF_CAP_MS,
+  CLIENT_DEADLINE_MS,
+  CLIENT_MAX_ATTEMPTS,
+  CLIENT_MIN_ATTEMPT_MS,
+  MAX_BROKER_RESPONSE_BYTES,
+  TOKEN_HASH_PREFIX_HEX_CHARS,
+} from "./constants.ts";
+import { parseCredentials, type Credentials } from "./credentials.ts";
+import { ClientError } from "./errors.ts";
+import { readTextCapped } from "./read-capped.ts";
+import type { TokenSource } from "./token-source.ts";
+
+export interface FetchCredentialsOptions {
+  /** The broker's POST /v1/credentials URL (see credentialsEndpoint). */
+  endpoint: URL;
+  /** Role alias; undefined lets the policy pick the rule's only role. */
+  role: string | undefined;
+  durationSeconds: number | undefined;
+  /** Total budget in ms, retries included. Default CLIENT_DEADLINE_MS. */
+  deadlineMs?: number;
+}
+
+export interface ClientDeps {
+  fetch: FetchFn;
+  now: Clock;
+  sleep: Sleep;
+  random: RandomFn;
+  tokens: TokenSource;
+  /** Debug lines: attempts, statuses, request ids, delays, token hash prefixes. Never a token or a credential. */
+  debug: (message: string) => void;
+  /** Sees each minted token before it is sent (the Action masks it). */
+  onToken?: (token: string) => void;
+}
+
+export interface FetchedCredentials {
+  credentials: Credentials;
+  requestId: string | undefined;
+  attempts: number;
+}
+
+/** What one broker answer means for the loop. */
+export type AttemptOutcome =
+  | { kind: "credentials"; credentials: Credentials; requestId: string | undefined }
+  | { kind: "retry"; error: ClientError; retryAfterMs: number | undefined }
+  | { kind: "token_reused"; requestId: string | undefined }
+  | { kind: "fail"; error: ClientError };
+
+/** The broker's error body (src/errors.ts errorBody): {error, message, request_id}. */
+interface BrokerErrorBody {
+  error: string;
+  requestId: string | undefined;
+}
+
+/** Request ids are UUIDs; anything else is not echoed into a log (it could carry a forged line). */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+const ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
+
+/** https or loopback http (the local sandbox); the credentials route appended unless already there. */
+export function credentialsEndpoint(brokerUrl: string): URL {
+  if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
+  const url = new URL(brokerUrl);
+  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new ClientError("usage", "broker-url must use https (plain http only for a loopback address: the local sandbox).");
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
+  }
+  if (url.pathname.endsWith("/v1/credentials")) return url;
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/credentials`;
+  return url;
+}
+
+/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. Undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (!Number.isFinite(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+/** Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))). */
+export function backoffDelayMs(attempt: number, random: RandomFn): number {
+  const ceiling = Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+function brokerErrorBody(text: string | undefined): BrokerErrorBody | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { error, request_id: requestId } = value as Record<string, unknown>;
+  if (typeof error !== "string" || !ERROR_CODE.test(error)) return undefined;
+  return { error, requestId: typeof requestId === "string" && REQUEST_ID.test(requestId) ? requestId : undefined };
+}
+
+function withRequestId(requestId: string | undefined): { requestId?: string } {
+  return requestId === undefined ? {} : { requestId };
+}
+
+function requestIdLine(requestId: string | undefined): string {
+  return requestId === undefined ? "" : ` Request id: ${requestId}.`;
+}
+
+/** Classifies one broker answer. Pure; `nowMs` is for the Expiration and Retry-After checks. */
+export function classifyAnswer(status: number, headers: Headers, text: string | undefined, nowMs: number): AttemptOutcome {
+  const body = status === 200 ? undefined : brokerErrorBody(text);
+  const headerId = headers.get("x-request-id");
+  const requestId = body?.requestId ?? (headerId !== null && REQUEST_ID.test(headerId) ? headerId : undefined);
+  const ids = withRequestId(requestId);
+  if (status === 200) {
+    if (text === undefined) return { kind: "fail", error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids) };
+    try {
+      return { kind: "credentials", credentials: parseCredentials(text, nowMs, requestId), requestId };
+    } catch (error) {
+      if (error instanceof ClientError) return { kind: "fail", error };
+      throw error;
+    }
+  }
+  const retryAfterMs = parseRetryAfter(headers.get("retry-after"), nowMs);
+  if (status === 429) {
+    return {
+      kind: "retry",
+      retryAfterMs,
+      error: new ClientError(
+        "rate_limited",
+        `The broker answered 429: this repository asked for credentials too often (the policy rule's rate).${requestIdLine(requestId)}`,
+        { ...ids, status },
+      ),
+    };
+  }
+  if (status === 503) {
+    return {
+      kind: "retry",
+      retryAfterMs,
+      error: new ClientError(
+        "broker_unavailable",
+        `The broker answered 503: a dependency (AWS STS or the OIDC issuer's keys) is unavailable.${requestIdLine(requestId)}`,
+        { ...ids, status },
+      ),
+    };
+  }
+  if (body === undefined) {
+    return {
+      kind: "fail",
+      error: new ClientError(
+        "not_credentials",
+        `The broker URL answered HTTP ${status} with a body that is neither credentials nor a broker error. Check broker-url: it must point at the broker (a proxy, login page or wrong path answers like this).`,
+        { ...ids, status },
+      ),
+    };
+  }
+  if (status === 401 && body.error === "token_reused") return { kind: "token_reused", requestId };
+  if (status === 401 && body.error === "invalid_token") {
+    return {
+      kind: "fail",
+      error: new ClientError(
+        "invalid_token",
+        "The broker refused the OIDC token (invalid_token). Most often the audience is wrong: the audience input must be one the broker trusts " +
+          `for this issuer (its ISSUERS setting; default "ci-credential-broker"). Otherwise the token expired or its issuer is not trusted: ` +
+          `an operator can see the precise reason with \`npm run analytics -- request <id>\`.${requestIdLine(requestId)}`,
+        { ...ids, status },
+      ),
+    };
+  }
+  if (status === 403 && body.error === "forbidden") {
+    const lookup = requestId === undefined ? "" : ` Ask an operator to look it up: \`npm run analytics -- request ${requestId}\` (and \`npm run policy:explain -- <claims.json>\` with this job's claims).`;
+    return {
+      kind: "fail",
+      error: new ClientError(
+        "forbidden",
+        `The broker's policy does not grant this repository, ref, event or role (check the role input and the policy's rules).${requestIdLine(requestId)}${lookup}`,
+        { ...ids, status },
+      ),
+    };
+  }
+  return {
+    kind: "fail",
+    error: new ClientError("broker_rejected", `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`, { ...ids, status }),
+  };
+}
+
+/** The SHA-256 prefix of a token, as the broker writes it to its audit event (src/audit/event.ts): correlates without revealing it. */
+export async function tokenHashPrefix(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return [...new Uint8Array(digest)]
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, TOKEN_HASH_PREFIX_HEX_CHARS);
+}
+
+/** Names a fetch failure without its message (which may quote a URL with a query): the error code or the error's name. */
+function networkCause(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === "string" && /^[A-Z_]{2,40}$/.test(code)) return code;
+    if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
+    return error.name;
+  }
+  return "unknown error";
+}
+
+function finalError(last: ClientError, attempts: number, elapsedMs: number, retryAfterMs: number | undefined): ClientError {
+  const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s.`;
+  const later = retryAfterMs === undefined ? "" : ` The broker asked to wait ${Math.ceil(retryAfterMs / 1000)} s; re-run the job then.`;
+  const ids = withRequestId(last.requestId);
+  const status = last.status === undefined ? {} : { status: last.status };
+  return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
+}
+
+/** Fetches credentials, retrying what is worth retrying. Throws ClientError for every failure a user can act on. */
+export async function fetchCredentials(options: FetchCredentialsOptions, deps: ClientDeps): Promise<FetchedCredentials> {
+  const started = deps.now();
+  const deadline = started + (options.deadlineMs ?? CLIENT_DEADLINE_MS);
+  const body: Record<string, unknown> = {};
+  if (options.role !== undefined) body.role = options.role;
+  if (options.durationSeconds !== undefined) body.duration_seconds = options.durationSeconds;
+  const payload = JSON.stringify(body);
+  let reuseRetried = false;
+  let reusedToken: string | undefined;
+
+  /** One attempt: a new token, one POST, one outcome. A transient token-source failure is a retry outcome too. */
+  async function attemptOnce(attempt: number): Promise<{ outcome: AttemptOutcome; token: string | undefined }> {
+    let token: string;
+    try {
+      token = await deps.tokens.mint();
+    } catch (error) {
+      if (!(error instanceof ClientError) || !error.transient) throw error;
+      deps.debug(`attempt ${attempt}: ${error.message}`);
+      return { outcome: { kind: "retry", error, retryAfterMs: undefined }, token: undefined };
+    }
+    if (reusedToken !== undefined && token === reusedToken) {
+      throw new ClientError(
+        "token_reused",
+        `The broker had already accepted this token, and ${deps.tokens.description} gave the same one again. Each exchange needs a new token: ` +
+          "in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.",
+      );
+    }
+    deps.onToken?.(token);
+    deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
+    const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+    try {
+      const response = await deps.fetch(options.endpoint.href, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
+        body: payload,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await readTextCapped(response, MAX_BROKER_RESPONSE_BYTES);
+      const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
+      const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
+      const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
+      deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
+      return { outcome, token };
+    } catch (error) {
+      deps.debug(`attempt ${attempt}: no answer (${networkCause(error)})`);
+      const unreachable = new ClientError(
+        "broker_unreachable",
+        `Could not reach the broker at ${options.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
+        { cause: error },
+      );
+      return { outcome: { kind: "retry", error: unreachable, retryAfterMs: undefined }, token };
+    }
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const { outcome, token } = await attemptOnce(attempt);
+    if (outcome.kind === "credentials") return { credentials: outcome.credentials, requestId: outcome.requestId, attempts: attempt };
+    if (outcome.kind === "fail") throw outcome.error;
+    if (outcome.kind === "token_reused") {
+      if (reuseRetried) {
+        throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
+      }
+      // The broker takes each token once; the retry must carry a new one. Mint and go again at once (once only).
+      reuseRetried = true;
+      reusedToken = token;
+      continue;
+    }
+    const elapsed = deps.now() - started;
+    if (attempt >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
+    let delay = backoffDelayMs(attempt, deps.random);
+    if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > delay) delay = outcome.retryAfterMs;
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
+    deps.debug(`attempt ${attempt}: retrying in ${delay} ms`);
+    await deps.sleep(delay);
+  }
+}

@@ -1,0 +1,54 @@
+// Validates what a user gives the client (Action inputs or CLI flags): audience, role alias, duration, region.
+// Pure; no I/O. Each failure is a `usage` ClientError naming the input, so the fix is obvious.
+import { DEFAULT_AUDIENCE, MAX_AUDIENCE_CHARS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from "./constants.ts";
+import { ClientError } from "./errors.ts";
+
+/** The broker's role alias rule (src/http/credential-request.ts): checked here too so a typo fails before a token is spent. */
+const ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+/** Printable ASCII without spaces: an audience is a name or a URL. */
+const AUDIENCE = /^[\x21-\x7e]+$/;
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+export function parseAudience(value: string | undefined, inputName: string): string {
+  const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
+  if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
+    throw new ClientError("usage", `${inputName} must be printable ASCII without spaces, at most ${MAX_AUDIENCE_CHARS} characters.`);
+  }
+  return audience;
+}
+
+export function parseRole(value: string | undefined, inputName: string): string | undefined {
+  const role = blankToUndefined(value);
+  if (role !== undefined && !ROLE_ALIAS.test(role)) {
+    throw new ClientError("usage", `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`);
+  }
+  return role;
+}
+
+export function parseDuration(value: string | undefined, inputName: string): number | undefined {
+  const text = blankToUndefined(value);
+  if (text === undefined) return undefined;
+  const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
+    throw new ClientError("usage", `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`);
+  }
+  return seconds;
+}
+
+export function parseRegion(value: string | undefined, inputName: string): string | undefined {
+  const region = blankToUndefined(value);
+  if (region !== undefined && !REGION.test(region)) throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
+  return region;
+}
+
+export function requireValue(value: string | undefined, inputName: string): string {
+  const text = blankToUndefined(value);
+  if (text === undefined) throw new ClientError("usage", `${inputName} is required.`);
+  return text;
+}

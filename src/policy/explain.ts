@@ -1,0 +1,122 @@
+// Why a decision came out as it did: the decision itself (from `decide`), and for every rule why it did or did not
+// apply. Pure; no I/O; no clock. For operators (policy:explain, policy:test); the broker never says this on the wire.
+import type { CompiledPolicy, CompiledRule } from "./compile.ts";
+import { conditionHolds, decide, guardFailure, type Decision, type DecisionInput } from "./decide.ts";
+import { GUARDS, type GuardReason } from "./guards.ts";
+
+export type RuleOutcome =
+  /** Deny rule whose conditions held: it decided. */
+  | { kind: "denied" }
+  /** Allow rule that granted these aliases (some may also be listed as blocked by a privileged-role guard). */
+  | { kind: "granted"; aliases: string[]; blocked: Array<{ alias: string; reason: GuardReason }> }
+  /** Allow rule whose conditions held but a guard refused every alias. */
+  | { kind: "guarded"; blocked: Array<{ alias: string; reason: GuardReason }> }
+  | { kind: "other_issuer"; issuer: string }
+  /** Every condition that failed, in the rule's order. */
+  | { kind: "condition_failed"; failures: Array<{ claim: string; value: unknown; patterns: readonly string[] }> }
+  | { kind: "when_false" }
+  | { kind: "when_threw" };
+
+export interface RuleTrace {
+  rule: CompiledRule;
+  outcome: RuleOutcome;
+}
+
+export interface Explanation {
+  decision: Decision;
+  /** Every rule, in declaration order. */
+  rules: RuleTrace[];
+}
+
+function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: DecisionInput): RuleOutcome {
+  if (rule.issuer !== input.issuerId) return { kind: "other_issuer", issuer: rule.issuer };
+  const failures = rule.conditions
+    .filter((condition) => !conditionHolds(condition, input.claims))
+    .map((condition) => ({
+      claim: condition.claim,
+      value: Object.hasOwn(input.claims, condition.claim) ? input.claims[condition.claim] : undefined,
+      patterns: condition.patterns,
+    }));
+  if (failures.length > 0) return { kind: "condition_failed", failures };
+  if (rule.when !== undefined) {
+    let result: boolean;
+    try {
+      result = rule.when(input.claims) === true;
+    } catch {
+      // Fail closed, as decide does: a throwing deny predicate denies.
+      return rule.effect === "deny" ? { kind: "denied" } : { kind: "when_threw" };
+    }
+    if (!result) return { kind: "when_false" };
+  }
+  if (rule.effect === "deny") return { kind: "denied" };
+  const aliases: string[] = [];
+  const blocked: Array<{ alias: string; reason: GuardReason }> = [];
+  for (const [alias, role] of rule.grants) {
+    const reason = guardFailure(rule, rule.kind, policy.roles.get(role)?.privileged === true, input.claims);
+    if (reason === undefined) aliases.push(alias);
+    else blocked.push({ alias, reason });
+  }
+  return aliases.length === 0 ? { kind: "guarded", blocked } : { kind: "granted", aliases, blocked };
+}
+
+export function explain(policy: CompiledPolicy, input: DecisionInput): Explanation {
+  return { decision: decide(policy, input), rules: policy.rules.map((rule) => ({ rule, outcome: traceRule(policy, rule, input) })) };
+}
+
+/** Invisible and reordering characters (bidi overrides, zero-width, line separators) JSON leaves raw. */
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\u{7f}-\u{9f}]/gu;
+
+/**
+ * A claim value as explain prints it: JSON with invisible characters escaped (a homoglyph or a bidi override shows
+ * as `\u202e`, not as reordered text), cut short so a hostile claim cannot flood a terminal.
+ */
+function show(value: unknown): string {
+  if (value === undefined) return "absent";
+  const text = (JSON.stringify(value) ?? String(value)).replace(INVISIBLE, (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** One line per rule: why it applied or not. */
+export function describeOutcome(outcome: RuleOutcome): string {
+  switch (outcome.kind) {
+    case "denied":
+      return "MATCHED (deny rule: denies)";
+    case "granted": {
+      const extra = outcome.blocked.map((b) => `; ${b.alias} blocked by ${b.reason}`).join("");
+      return `MATCHED, grants ${outcome.aliases.join(", ")}${extra}`;
+    }
+    case "guarded":
+      return `matched, but ${outcome.blocked.map((b) => `${b.alias} blocked by ${b.reason}`).join("; ")}`;
+    case "other_issuer":
+      return `not for this issuer (rule is for "${outcome.issuer}")`;
+    case "condition_failed":
+      return outcome.failures.map((f) => `${f.claim}: ${show(f.value)} does not match ${f.patterns.map((p) => JSON.stringify(p)).join(" | ")}`).join("; ");
+    case "when_false":
+      return "when(): returned false";
+    case "when_threw":
+      return "when(): threw (an allow rule then does not match)";
+  }
+}
+
+/** The decision in one line: `allow: rule r grants deploy (arn..., 900 s)` or `deny: reason (rule r)`. */
+export function describeDecision(decision: Decision): string {
+  if (decision.allowed) {
+    const { grant } = decision;
+    return `ALLOW  rule ${decision.ruleId} grants ${decision.alias} -> ${grant.arn} for ${decision.durationSeconds} s${grant.privileged === true ? " (privileged)" : ""}`;
+  }
+  return `DENY   ${decision.reason}${decision.ruleId === undefined ? "" : ` (rule ${decision.ruleId})`}`;
+}
+
+/** The whole explanation as text lines (what policy:explain prints). */
+export function formatExplanation(explanation: Explanation, input: Pick<DecisionInput, "issuerId" | "role">): string[] {
+  const lines = [describeDecision(explanation.decision), `issuer ${input.issuerId}${input.role === undefined ? "" : `, role requested: ${input.role}`}`, "rules:"];
+  const width = Math.max(0, ...explanation.rules.map((trace) => trace.rule.id.length));
+  const guards = new Set<GuardReason>();
+  for (const trace of explanation.rules) {
+    const decisive = trace.rule.id === explanation.decision.ruleId ? "=>" : "  ";
+    lines.push(`${decisive} ${trace.rule.effect.padEnd(5)} ${trace.rule.id.padEnd(width)}  ${describeOutcome(trace.outcome)}`);
+    if (trace.outcome.kind === "granted" || trace.outcome.kind === "guarded") for (const block of trace.outcome.blocked) guards.add(block.reason);
+  }
+  for (const guard of GUARDS) if (guards.has(guard.reason)) lines.push(`${guard.reason}: ${guard.description} (opt-out: ${guard.optOut})`);
+  return lines;
+}

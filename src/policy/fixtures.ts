@@ -1,0 +1,90 @@
+// Policy test fixtures (policies/tests/*.fixtures.ts), as `opa test` runs Rego tests: claims + requested role ->
+// expected decision and reason. Pure; no I/O. Claims go through the issuer kind's schema first, as in production.
+import { isBrokerError } from "../errors.ts";
+import { parseClaims } from "../oidc/claims.ts";
+import type { IssuerKind } from "../oidc/issuers.ts";
+import { compilePolicy, DEFAULT_ISSUER_ID, type CompiledPolicy } from "./compile.ts";
+import { decide, type Decision, type DenyReason } from "./decide.ts";
+import type { PolicyDefinition } from "./types.ts";
+
+/** What a case expects: an allow naming the alias granted (and optionally the rule), or a deny with its reason. */
+export type FixtureExpectation = { allow: string; rule?: string } | { deny: DenyReason | "claims_invalid"; rule?: string };
+
+export interface PolicyFixture {
+  name: string;
+  /** Issuer id (default "github"). */
+  issuer?: string;
+  /** Claims laid over the suite's defaults for the issuer's kind; a key set to `undefined` removes a default. */
+  claims?: Record<string, unknown>;
+  role?: string;
+  durationSeconds?: number;
+  expect: FixtureExpectation;
+}
+
+export interface FixtureSuite {
+  /** The policy under test (what `definePolicy` returned). */
+  policy: PolicyDefinition;
+  /** Baseline claims per issuer kind: a realistic token each case varies. */
+  defaults?: Partial<Record<IssuerKind, Record<string, unknown>>>;
+  cases: readonly PolicyFixture[];
+}
+
+export interface FixtureResult {
+  name: string;
+  pass: boolean;
+  expected: string;
+  actual: string;
+}
+
+/** Declare a fixture suite; returns it unchanged (for typing). */
+export function defineFixtures(suite: FixtureSuite): FixtureSuite {
+  return suite;
+}
+
+function describeExpectation(expect: FixtureExpectation): string {
+  const rule = expect.rule === undefined ? "" : ` (rule ${expect.rule})`;
+  return "allow" in expect ? `allow ${expect.allow}${rule}` : `deny ${expect.deny}${rule}`;
+}
+
+function describeActual(decision: Decision | "claims_invalid"): string {
+  if (decision === "claims_invalid") return "deny claims_invalid";
+  if (decision.allowed) return `allow ${decision.alias} (rule ${decision.ruleId})`;
+  return `deny ${decision.reason}${decision.ruleId === undefined ? "" : ` (rule ${decision.ruleId})`}`;
+}
+
+function meets(expect: FixtureExpectation, decision: Decision | "claims_invalid"): boolean {
+  if (decision === "claims_invalid") return "deny" in expect && expect.deny === "claims_invalid" && expect.rule === undefined;
+  if ("allow" in expect) return decision.allowed && decision.alias === expect.allow && (expect.rule === undefined || decision.ruleId === expect.rule);
+  return !decision.allowed && decision.reason === expect.deny && (expect.rule === undefined || decision.ruleId === expect.rule);
+}
+
+/** The claims of one case: defaults for the kind, overridden; `undefined` deletes. */
+export function fixtureClaims(suite: FixtureSuite, kind: IssuerKind, fixture: PolicyFixture): Record<string, unknown> {
+  const claims: Record<string, unknown> = { ...suite.defaults?.[kind], ...fixture.claims };
+  for (const [key, value] of Object.entries(claims)) if (value === undefined) delete claims[key];
+  return claims;
+}
+
+/** Runs every case against the (compiled) policy. A case naming an issuer the policy lacks fails. */
+export function runFixtures(suite: FixtureSuite, compiled: CompiledPolicy = compilePolicy(suite.policy)): FixtureResult[] {
+  return suite.cases.map((fixture) => {
+    const expected = describeExpectation(fixture.expect);
+    const issuerId = fixture.issuer ?? DEFAULT_ISSUER_ID;
+    const issuer = compiled.issuers.get(issuerId);
+    if (issuer === undefined) return { name: fixture.name, pass: false, expected, actual: `issuer "${issuerId}" is not in the policy` };
+    let decision: Decision | "claims_invalid";
+    try {
+      const claims = parseClaims(issuer.kind, fixtureClaims(suite, issuer.kind, fixture));
+      decision = decide(compiled, {
+        issuerId,
+        claims: claims as unknown as Readonly<Record<string, unknown>>,
+        role: fixture.role,
+        durationSeconds: fixture.durationSeconds,
+      });
+    } catch (error) {
+      if (!isBrokerError(error) || error.reason !== "claims_invalid") throw error;
+      decision = "claims_invalid";
+    }
+    return { name: fixture.name, pass: meets(fixture.expect, decision), expected, actual: describeActual(decision) };
+  });
+}

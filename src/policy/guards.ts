@@ -1,0 +1,85 @@
+// The built-in guards: checks every allow rule gets unless it names the guard's opt-out. Each has a stable reason code.
+// Pure; no I/O; no clock. A guard runs only on a rule whose matchers (and `when`) all held.
+import type { IssuerKind } from "../oidc/issuers.ts";
+import type { GuardOptOuts } from "./types.ts";
+
+/** Stable internal reason codes of the runtime guards (logged and audited, never sent to the caller). */
+export type GuardReason = "guard_pull_request_target" | "guard_self_hosted_runner" | "guard_pull_request_ref" | "guard_unprotected_ref";
+
+export type OptOut = keyof GuardOptOuts;
+
+/** What a guard may look at besides the claims: facts about the rule fixed at compile time. */
+export interface GuardRuleFacts {
+  /** The rule matches on `environment` by name: GitHub creates an unknown environment on first use, unprotected. */
+  readonly namesEnvironment: boolean;
+}
+
+export interface Guard {
+  readonly reason: GuardReason;
+  readonly optOut: OptOut;
+  /** Rule guards apply to every grant of the rule; role guards only to grants of privileged roles. */
+  readonly scope: "rule" | "privileged-role";
+  /** One line for `policy:explain` and the README. */
+  readonly description: string;
+  /** True when the claims pass. Claims are verified and schema-checked; read as own string properties. */
+  passes(kind: IssuerKind, claims: Readonly<Record<string, unknown>>, rule: GuardRuleFacts): boolean;
+}
+
+function text(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  if (!Object.hasOwn(claims, name)) return undefined;
+  const value = claims[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** GitLab pipeline sources that run merge/pull request code (https://docs.gitlab.com/ci/jobs/job_rules/). */
+const GITLAB_REQUEST_SOURCES = new Set(["merge_request_event", "external_pull_request_event"]);
+
+/** Runtime guards, in evaluation order: the first failing one is the reason. */
+export const GUARDS: readonly Guard[] = [
+  {
+    reason: "guard_pull_request_target",
+    optOut: "allowPullRequestTarget",
+    scope: "rule",
+    description: "deny pull_request_target events: they run the base repository's workflow with its secrets for fork PRs",
+    // GitLab has no such event; its merge-request pipelines are held by guard_pull_request_ref below.
+    passes: (kind, claims) => kind !== "github" || text(claims, "event_name") !== "pull_request_target",
+  },
+  {
+    reason: "guard_self_hosted_runner",
+    optOut: "allowSelfHostedRunners",
+    scope: "rule",
+    description: "require a provider-hosted runner (runner_environment github-hosted / gitlab-hosted): self-hosted runners persist state between jobs",
+    passes: (kind, claims) => text(claims, "runner_environment") === (kind === "github" ? "github-hosted" : "gitlab-hosted"),
+  },
+  {
+    reason: "guard_pull_request_ref",
+    optOut: "allowPullRequestRefs",
+    scope: "privileged-role",
+    description: "privileged roles: refuse refs/pull/* (GitHub) and merge-request pipelines (GitLab)",
+    passes: (kind, claims) => {
+      if (kind === "github") return !(text(claims, "ref") ?? "").startsWith("refs/pull/");
+      const source = text(claims, "pipeline_source");
+      return source === undefined || !GITLAB_REQUEST_SOURCES.has(source);
+    },
+  },
+  {
+    reason: "guard_unprotected_ref",
+    optOut: "allowUnprotectedRefs",
+    scope: "privileged-role",
+    description:
+      "privileged roles: require a protected ref (ref_protected \"true\"), or a deployment environment named by the rule (GitHub) / protected (GitLab)",
+    passes: (kind, claims, rule) => {
+      if (text(claims, "ref_protected") === "true") return true;
+      // GitHub: the environment must be one the rule names (and so the operator protected); any workflow can
+      // name a new environment, which GitHub then creates without protection rules.
+      if (kind === "github") return rule.namesEnvironment && (text(claims, "environment") ?? "") !== "";
+      // GitLab says whether the environment is protected.
+      return text(claims, "environment_protected") === "true";
+    },
+  },
+];
+
+export const GUARD_REASONS: readonly GuardReason[] = GUARDS.map((guard) => guard.reason);
+
+/** Every opt-out a rule may name, the compile-time one included. */
+export const OPT_OUTS: readonly OptOut[] = [...GUARDS.map((guard) => guard.optOut), "allowAnyWorkflowCaller"];

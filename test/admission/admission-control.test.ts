@@ -1,0 +1,222 @@
+// The AdmissionControl Durable Object itself, called over RPC through the real binding (local workerd, SQLite):
+// reservations, buckets, the order of checks, purge by alarm, and the storage cap.
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import type { AdmissionControl, AdmitRequest } from "../../src/admission/admission-control.ts";
+import { ADMISSION_PURGE_GRACE_MS, MAX_ADMISSION_RESERVATIONS } from "../../src/constants.ts";
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const ISS = "https://token.actions.githubusercontent.com";
+const LIMIT = { perMinute: 60, burst: 20 };
+
+/** A fresh object per test: local Durable Object storage is shared by the tests of a file. */
+function freshObject(): DurableObjectStub<AdmissionControl> {
+  return env.ADMISSION.getByName(`test-object-${crypto.randomUUID()}`);
+}
+
+function request(overrides: Partial<AdmitRequest> = {}): AdmitRequest {
+  return { iss: ISS, jti: crypto.randomUUID(), reserveUntilMs: T0 + 310_000, bucket: "rule-a", limit: LIMIT, nowMs: T0, ...overrides };
+}
+
+interface Rows {
+  reservations: Array<{ iss: string; jti: string; expires_at_ms: number }>;
+  buckets: Array<{ key: string; level: number; updated_at_ms: number; full_at_ms: number }>;
+  tables: string[];
+}
+
+/** What the object has stored, read inside it. */
+function rows(stub: DurableObjectStub<AdmissionControl>): Promise<Rows> {
+  return runInDurableObject(stub, (_instance, state) => {
+    const tables = state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'")
+      .toArray()
+      .map((row) => row.name)
+      .sort();
+    const read = <T extends Record<string, SqlStorageValue>>(table: string) => (tables.includes(table) ? state.storage.sql.exec<T>(`SELECT * FROM ${table}`).toArray() : []);
+    return { tables, reservations: read("reservation"), buckets: read("bucket") } as Rows;
+  });
+}
+
+describe("AdmissionControl.admit", () => {
+  it("reserves (iss, jti) once: the second use is token_reused, whatever its bucket", async () => {
+    const stub = freshObject();
+    const first = request();
+    expect(await stub.admit(first)).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(first)).toEqual({ outcome: "token_reused" });
+    expect(await stub.admit({ ...first, bucket: "rule-b", nowMs: T0 + 1000 })).toEqual({ outcome: "token_reused" });
+    // The same jti from another issuer is another token.
+    expect(await stub.admit({ ...first, iss: "https://gitlab.example.com" })).toEqual({ outcome: "admitted" });
+    const stored = await rows(stub);
+    expect(stored.reservations).toHaveLength(2);
+    expect(stored.reservations).toContainEqual({ iss: ISS, jti: first.jti, expires_at_ms: first.reserveUntilMs });
+  });
+
+  it("a replay costs no budget", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 1, burst: 2 };
+    const first = request({ limit });
+    expect(await stub.admit(first)).toEqual({ outcome: "admitted" });
+    for (let i = 0; i < 5; i++) expect(await stub.admit(first)).toEqual({ outcome: "token_reused" });
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
+  });
+
+  it("an empty bucket refuses with Retry-After and does not burn the jti: the same token is admitted after the wait", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 2, burst: 1 };
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
+    const second = request({ limit, nowMs: T0 + 1000 });
+    expect(await stub.admit(second)).toEqual({ outcome: "rate_limited", retryAfterSeconds: 29 });
+    expect((await rows(stub)).reservations.map((row) => row.jti)).not.toContain(second.jti);
+    expect(await stub.admit({ ...second, nowMs: T0 + 30_000 })).toEqual({ outcome: "admitted" });
+    expect(await stub.admit({ ...second, nowMs: T0 + 90_000 })).toEqual({ outcome: "token_reused" });
+  });
+
+  it("each rule's bucket is its own, with its own limit", async () => {
+    const stub = freshObject();
+    const tight = { perMinute: 1, burst: 1 };
+    expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 60 });
+    for (let i = 0; i < 20; i++) expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
+    expect((await rows(stub)).buckets.map((row) => row.key).sort()).toEqual(["default", "tight"]);
+  });
+
+  it("20 concurrent calls with one token admit exactly one", async () => {
+    const stub = freshObject();
+    const same = request();
+    const results = await Promise.all(Array.from({ length: 20 }, () => stub.admit(same)));
+    expect(results.filter((result) => result.outcome === "admitted")).toHaveLength(1);
+    expect(results.filter((result) => result.outcome === "token_reused")).toHaveLength(19);
+  });
+
+  it("answers bad_request to a malformed request and stores nothing (the Worker fails closed on it)", async () => {
+    const stub = freshObject();
+    for (const bad of [{ jti: "" }, { jti: "x".repeat(257) }, { iss: "" }, { bucket: "" }, { limit: { perMinute: 0, burst: 1 } }, { limit: { perMinute: 1, burst: 1.5 } }, { reserveUntilMs: Number.NaN }]) {
+      expect(await stub.admit(request(bad)), JSON.stringify(bad)).toEqual({ outcome: "bad_request" });
+    }
+    expect(await stub.throttle({ limit: { perMinute: -1, burst: 1 }, nowMs: T0 })).toEqual({ outcome: "bad_request" });
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+  });
+});
+
+describe("AdmissionControl.throttle", () => {
+  it("one bucket per address object, with Retry-After", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 600, burst: 3 };
+    for (let i = 0; i < 3; i++) expect(await stub.throttle({ limit, nowMs: T0 })).toEqual({ outcome: "admitted", granted: 1 });
+    expect(await stub.throttle({ limit, nowMs: T0 })).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
+    expect(await stub.throttle({ limit, nowMs: T0 + 99 })).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
+    expect(await stub.throttle({ limit, nowMs: T0 + 100 })).toEqual({ outcome: "admitted", granted: 1 });
+  });
+
+  it("leases extra tokens only from the upper half of the bucket, so the limit itself stays exact", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 600, burst: 120 };
+    const grants: number[] = [];
+    for (;;) {
+      const result = await stub.throttle({ limit, nowMs: T0, want: 10 });
+      if (result.outcome !== "admitted") {
+        expect(result).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
+        break;
+      }
+      grants.push(result.granted);
+    }
+    expect(grants.slice(0, 6)).toEqual([10, 10, 10, 10, 10, 10]);
+    expect(new Set(grants.slice(6))).toEqual(new Set([1]));
+    expect(grants.reduce((sum, n) => sum + n, 0)).toBe(120); // never more than the burst
+    expect(await stub.throttle({ limit, nowMs: T0, want: 0 })).toEqual({ outcome: "bad_request" });
+  });
+
+  it("keeps its bucket in memory: an address object stores nothing and sets no alarm", async () => {
+    const stub = freshObject();
+    for (let i = 0; i < 5; i++) await stub.throttle({ limit: { perMinute: 1, burst: 2 }, nowMs: T0 + i });
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.sql.databaseSize)).toBeLessThanOrEqual(8192);
+  });
+});
+
+describe("purge by alarm", () => {
+  it("deletes reservations past exp + tolerance + grace and refilled buckets, then the whole database", async () => {
+    const stub = freshObject();
+    const tokens = Array.from({ length: 10 }, (_, i) => request({ reserveUntilMs: T0 + 300_000 + i * 1000 }));
+    for (const token of tokens) expect(await stub.admit(token)).toEqual({ outcome: "admitted" });
+    expect(await stub.throttle({ limit: LIMIT, nowMs: T0 })).toEqual({ outcome: "admitted", granted: 1 });
+    expect((await rows(stub)).reservations).toHaveLength(10);
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+
+    // Not yet: an alarm now (the object still at T0 by the Worker's clock) deletes nothing that is live.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await rows(stub)).reservations).toHaveLength(10);
+
+    // Half expired: a call at that time (a replay, refused) tells the object the Worker's time.
+    const middle = T0 + 304_000 + ADMISSION_PURGE_GRACE_MS + 500;
+    expect(await stub.admit({ ...(tokens[0] as AdmitRequest), nowMs: middle })).toEqual({ outcome: "token_reused" });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = (await rows(stub)).reservations.map((row) => row.expires_at_ms);
+    expect(left).toHaveLength(5);
+    expect(Math.min(...left)).toBe(T0 + 305_000);
+
+    // All expired: nothing is left, not even the tables.
+    const end = T0 + 309_000 + ADMISSION_PURGE_GRACE_MS;
+    expect(await stub.admit({ ...(tokens[9] as AdmitRequest), nowMs: end })).toEqual({ outcome: "token_reused" });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+
+    // The emptied object works again (schema recreated), and a purged jti is a new reservation: the token itself
+    // is past exp + tolerance by then, so verification refuses it before it ever gets here.
+    expect(await stub.admit(request({ nowMs: end }))).toEqual({ outcome: "admitted" });
+    expect((await rows(stub)).reservations).toHaveLength(1);
+  });
+
+  it("a bucket row goes once it has refilled, even with no reservation left to purge", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 60, burst: 5 };
+    // A reservation that is already past its time, so only the bucket (full at T0 + 1000) keeps the object alive.
+    expect(await stub.admit(request({ limit, reserveUntilMs: T0 - ADMISSION_PURGE_GRACE_MS }))).toEqual({ outcome: "admitted" });
+    expect((await rows(stub)).buckets).toEqual([{ key: "rule-a", level: 4 * 60_000, updated_at_ms: T0, full_at_ms: T0 + 1000 }]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await rows(stub)).toMatchObject({ reservations: [], buckets: [{ key: "rule-a" }] }); // not refilled yet: kept
+    // Two seconds pass on the object's own clock (the Worker's clock, last seen at T0, is carried forward on it).
+    const objectNow = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(objectNow + 2000);
+    try {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+  });
+});
+
+describe("storage cap", () => {
+  it(`holds at most MAX_ADMISSION_RESERVATIONS (${MAX_ADMISSION_RESERVATIONS}) live reservations; beyond, new tokens are refused, not stored`, async () => {
+    const stub = freshObject();
+    expect(await stub.admit(request())).toEqual({ outcome: "admitted" });
+    // Fill to the cap directly (a bucket would take hours to let this many through), expiring a minute apart.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO reservation (iss, jti, expires_at_ms) SELECT ?, 'seed-' || i, ? + i * 60000 FROM n`,
+        MAX_ADMISSION_RESERVATIONS - 1,
+        ISS,
+        T0 + 600_000,
+      );
+    });
+    await evictDurableObject(stub); // a fresh instance counts its rows
+    const bucketBefore = (await rows(stub)).buckets;
+
+    const refused = await stub.admit(request({ nowMs: T0 + 1000 }));
+    expect(refused).toEqual({ outcome: "full", retryAfterSeconds: Math.ceil((310_000 + ADMISSION_PURGE_GRACE_MS - 1000) / 1000) });
+    const after = await rows(stub);
+    expect(after.reservations).toHaveLength(MAX_ADMISSION_RESERVATIONS);
+    expect(after.buckets).toEqual(bucketBefore); // a refused token costs no budget
+
+    // Once the earliest reservation is past its time, the next token purges it inline and is admitted.
+    expect(await stub.admit(request({ nowMs: T0 + 310_000 + ADMISSION_PURGE_GRACE_MS }))).toEqual({ outcome: "admitted" });
+    expect((await rows(stub)).reservations).toHaveLength(MAX_ADMISSION_RESERVATIONS);
+  });
+});

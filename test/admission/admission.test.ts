@@ -1,0 +1,300 @@
+// Admission control through the whole broker inside workerd: the real AdmissionControl objects (env.ADMISSION,
+// local SQLite), the fake issuer and the STS emulator. Time is the harness clock; alarms run by runDurableObjectAlarm.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { base64url, decodeJwt } from "jose";
+import { describe, expect, it } from "vitest";
+import { ADDRESS_BURST, ADMISSION_PURGE_GRACE_MS, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_REPOSITORY_BURST, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import type { PolicyDefinition } from "../../src/policy/types.ts";
+import { AUDIENCE, createHarness, expectNoLeak, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
+import { githubClaims, unsignedToken } from "../support/fake-issuer.ts";
+
+const URL_CREDENTIALS = "https://broker.example/v1/credentials";
+const REPOSITORY_ID = "874563210"; // githubClaims()' acme/app
+const REPO_OBJECT = `github:repo:${REPOSITORY_ID}`;
+
+function post(h: Harness, token: string, headers: Record<string, string> = {}): Promise<Response> {
+  return h.fetch(new Request(URL_CREDENTIALS, { method: "POST", headers: { authorization: `Bearer ${token}`, ...headers } }));
+}
+
+/**
+ * The policy of these tests: pushes to acme/app main get `deploy` (optionally rate-limited), pull requests get
+ * `readonly`. Matched by name, so tokens with other repository ids (other repositories' objects) are allowed too.
+ */
+function testPolicy(rateLimit?: { perMinute: number; burst: number }): PolicyDefinition {
+  return {
+    roles: {
+      deploy: { arn: "arn:aws:iam::111122223333:role/acme-app-deploy" },
+      readonly: { arn: "arn:aws:iam::111122223333:role/acme-app-readonly" },
+    },
+    rules: [
+      { id: "main-deploy", match: { repository: "acme/app", ref: "refs/heads/main", event_name: "push" }, roles: ["deploy"], ...(rateLimit === undefined ? {} : { rateLimit }) },
+      { id: "pull-request-readonly", match: { repository: "acme/app", event_name: "pull_request" }, roles: ["readonly"] },
+    ],
+  } as unknown as PolicyDefinition;
+}
+
+const harness = (options: HarnessOptions = {}) => createHarness({ policy: testPolicy(), ...options });
+
+/** Asserts a leak-free error with this code, status, reason in the log line, and (for 429/503) Retry-After. */
+async function expectRefused(h: Harness, response: Response, expected: { status: number; code: string; reason: string; retryAfter?: string }): Promise<void> {
+  expect(response.status, await response.clone().text()).toBe(expected.status);
+  // The internal reason never reaches the wire (token_reused is both: the public code names it).
+  expect((await expectNoLeak(response, expected.reason === expected.code ? [] : [expected.reason])).error).toBe(expected.code);
+  expect(response.headers.get("retry-after")).toBe(expected.retryAfter ?? null);
+  const event = h.events().find((line) => line.request_id === response.headers.get("x-request-id"));
+  expect(event).toMatchObject({ code: expected.code, reason: expected.reason, status: expected.status });
+}
+
+/** The reservations and buckets stored in one of this harness's admission objects. */
+function storedRows(h: Harness, name: string) {
+  return runInDurableObject(h.admissionObject(name), (_instance, state) => {
+    const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('reservation', 'bucket')").toArray();
+    if (tables.length === 0) return { reservations: [], buckets: [] };
+    return {
+      reservations: state.storage.sql.exec<{ jti: string; expires_at_ms: number }>("SELECT jti, expires_at_ms FROM reservation ORDER BY expires_at_ms").toArray(),
+      buckets: state.storage.sql.exec<{ key: string }>("SELECT key FROM bucket").toArray(),
+    };
+  });
+}
+
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * The same token with its signature spelled differently: the last base64url character of a 256-byte RS256
+ * signature carries 4 unused bits (342 chars × 6 bits = 2052 bits for 2048); setting one keeps the bytes and
+ * changes the text. A replay cache keyed on the token text (or its hash) would miss it.
+ */
+function reencodeSignature(token: string): string {
+  const [header, payload, signature = ""] = token.split(".");
+  expect((signature.length * 6) % 8).toBeGreaterThan(0);
+  const last = signature.at(-1) as string;
+  const respelled = `${signature.slice(0, -1)}${B64URL[B64URL.indexOf(last) ^ 1]}`;
+  expect(respelled).not.toBe(signature);
+  expect(base64url.decode(respelled)).toEqual(base64url.decode(signature));
+  return `${header}.${payload}.${respelled}`;
+}
+
+describe("single use: (iss, jti)", () => {
+  it("the same token sent 20 times concurrently yields exactly one 200; the rest token_reused", async () => {
+    const h = await harness();
+    const token = await h.mint();
+    const responses = await Promise.all(Array.from({ length: 20 }, () => h.request(token)));
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(19);
+    for (const response of responses.filter((r) => r.status !== 200)) {
+      await expectRefused(h, response, { status: 401, code: "token_reused", reason: "token_reused" });
+    }
+    expect(h.sts.assumeRoleCalls).toHaveLength(1);
+    expect(h.events().filter((event) => event.outcome === "issued")).toHaveLength(1);
+  });
+
+  it("a sequential replay is refused with token_reused, and never reaches STS", async () => {
+    const h = await harness();
+    const token = await h.mint();
+    expect((await h.request(token)).status).toBe(200);
+    h.advance(30_000);
+    await expectRefused(h, await h.request(token), { status: 401, code: "token_reused", reason: "token_reused" });
+    // A different role or duration does not make it a different token.
+    await expectRefused(h, await h.request(token, { role: "deploy", duration_seconds: 900 }), { status: 401, code: "token_reused", reason: "token_reused" });
+    expect(h.sts.requestCount).toBe(1);
+    // The public message tells the client what to do.
+    expect(h.events().at(-1)).toMatchObject({ outcome: "rejected", repository: "acme/app", rule_id: "main-deploy" });
+  });
+
+  it("a replay with the signature re-encoded is refused: jose accepts the spelling, the key is (iss, jti)", async () => {
+    const h = await harness();
+    // jose accepts the re-encoded spelling: sent first, it is admitted ...
+    const first = await h.mint();
+    const respelled = reencodeSignature(first);
+    expect((await h.request(respelled)).status).toBe(200);
+    // ... and the original spelling is then a replay.
+    await expectRefused(h, await h.request(first), { status: 401, code: "token_reused", reason: "token_reused" });
+    // The other way round too.
+    const second = await h.mint();
+    expect((await h.request(second)).status).toBe(200);
+    await expectRefused(h, await h.request(reencodeSignature(second)), { status: 401, code: "token_reused", reason: "token_reused" });
+    // The two spellings hash differently: a token-hash key would have let the replay through.
+    const hashes = h.events().map((event) => event.token_sha256);
+    expect(new Set(hashes).size).toBe(4);
+    expect(h.sts.requestCount).toBe(2);
+  });
+});
+
+describe("per-repository token bucket", () => {
+  it(`a burst past the default bucket (${DEFAULT_REPOSITORY_BURST}) gets 429 with Retry-After 1; admitted again after the refill`, async () => {
+    const h = await harness();
+    for (let i = 0; i < DEFAULT_REPOSITORY_BURST; i++) expect((await h.request(await h.mint())).status).toBe(200);
+    const refused = await h.mint();
+    await expectRefused(h, await h.request(refused), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "1" });
+    expect(h.sts.assumeRoleCalls).toHaveLength(DEFAULT_REPOSITORY_BURST);
+    h.advance(999);
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "1" });
+    h.advance(1);
+    // The refused token was not burned: the client may send it again after Retry-After.
+    expect((await h.request(refused)).status).toBe(200);
+  });
+
+  it("a rule's rateLimit overrides the default: perMinute 2, burst 1 -> Retry-After 30, counting down", async () => {
+    const h = await harness({ policy: testPolicy({ perMinute: 2, burst: 1 }) });
+    expect((await h.request(await h.mint())).status).toBe(200);
+    const token = await h.mint();
+    await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "30" });
+    h.advance(20_000);
+    await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "10" });
+    h.advance(10_000);
+    expect((await h.request(token)).status).toBe(200);
+    // The pull-request rule has no rateLimit: the default bucket, its own.
+    for (let i = 0; i < 3; i++) expect((await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge" }))).status).toBe(200);
+  });
+
+  it("distinct repositories do not share a bucket", async () => {
+    const h = await harness({ policy: testPolicy({ perMinute: 1, burst: 1 }) });
+    expect((await h.request(await h.mint())).status).toBe(200);
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "60" });
+    // Same name (the policy matches it), another repository id: another object, a full bucket.
+    expect((await h.request(await h.mint({ repository_id: "1000001" }))).status).toBe(200);
+    expect((await h.request(await h.mint({ repository_id: "1000002" }))).status).toBe(200);
+    expect((await storedRows(h, "github:repo:1000001")).reservations).toHaveLength(1);
+    expect((await storedRows(h, REPO_OBJECT)).reservations).toHaveLength(1);
+  });
+
+  it("denied and invalid tokens never consume the repository's budget", async () => {
+    const h = await harness({ policy: testPolicy({ perMinute: 1, burst: 1 }) });
+    for (let i = 0; i < 5; i++) {
+      // Same repository id, refused by policy (no rule for schedule events) ...
+      expect((await h.request(await h.mint({ event_name: "schedule" }))).status).toBe(403);
+      // ... or by verification (expired beyond tolerance).
+      const iat = Math.floor(h.now() / 1000) - 400;
+      expect((await h.request(await h.mint({ iat, nbf: iat, exp: iat + 300 }))).status).toBe(401);
+    }
+    expect((await storedRows(h, REPO_OBJECT)).reservations).toHaveLength(0);
+    expect((await h.request(await h.mint())).status).toBe(200);
+    expect((await h.request(await h.mint())).status).toBe(429); // burst 1: the one token above was the first taken
+  });
+});
+
+describe("pre-authentication limit per client address", () => {
+  /** A token with the harness issuer's `iss` and a fresh unknown kid: the kind of garbage that costs a JWKS lookup. */
+  function garbage(h: Harness): string {
+    const iat = Math.floor(h.now() / 1000);
+    const payload = { ...githubClaims(), iss: h.issuer.issuer, aud: AUDIENCE, iat, nbf: iat, exp: iat + 300 };
+    return unsignedToken({ alg: "RS256", typ: "JWT", kid: crypto.randomUUID() }, payload, base64url.encode(crypto.getRandomValues(new Uint8Array(256))));
+  }
+
+  it(`a garbage flood from one address trips after ${ADDRESS_BURST} requests, before any further JWKS or STS call`, async () => {
+    const h = await harness();
+    const flood = { "cf-connecting-ip": "203.0.113.9" };
+    for (let i = 0; i < ADDRESS_BURST; i++) expect((await post(h, garbage(h), flood)).status).toBe(401);
+    const networkCalls = h.network.calls.length;
+    const jwksFetches = h.issuer.fetchCount;
+    for (let i = 0; i < 30; i++) {
+      // X-Forwarded-For is the client's to write: it changes nothing.
+      const response = await post(h, garbage(h), { ...flood, "x-forwarded-for": `192.0.2.${i}` });
+      await expectRefused(h, response, { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "1" });
+    }
+    expect(h.network.calls.length).toBe(networkCalls);
+    expect(h.issuer.fetchCount).toBe(jwksFetches);
+    expect(h.sts.requestCount).toBe(0);
+    // Refused before verification: the log line has no verification time, no issuer.
+    const limited = h.events().filter((event) => event.reason === "rate_limited_address");
+    expect(limited).toHaveLength(30);
+    for (const event of limited) expect(event).toMatchObject({ verify_ms: undefined, issuer: undefined, admission_ms: expect.any(Number) });
+    // A valid token from that address waits too; another address is not affected.
+    await expectRefused(h, await post(h, await h.mint(), flood), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "1" });
+    expect((await post(h, await h.mint(), { "cf-connecting-ip": "198.51.100.7" })).status).toBe(200);
+    // One IPv6 host cannot escape by rotating through its /64.
+    h.advance(60_000);
+    const unknownIssuer = unsignedToken({ alg: "RS256", typ: "JWT" }, { iss: "https://nobody.example" }, "AAAA");
+    for (let i = 0; i < ADDRESS_BURST; i++) expect((await post(h, unknownIssuer, { "cf-connecting-ip": `2001:db8:5:6::${i.toString(16)}` })).status).toBe(401);
+    await expectRefused(h, await post(h, garbage(h), { "cf-connecting-ip": "2001:db8:5:6:ffff::1" }), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "1" });
+  });
+
+  it("once an address is limited, even a cold broker makes no JWKS call for it", async () => {
+    const h = await harness({ admission: { addressLimit: { perMinute: 1, burst: 3 } } });
+    // Garbage that fails before any fetch (unknown issuer) spends the address's budget ...
+    for (let i = 0; i < 3; i++) expect((await h.request(unsignedToken({ alg: "RS256", typ: "JWT" }, { iss: "https://nobody.example" }, "AAAA"))).status).toBe(401);
+    // ... and then tokens naming the real issuer, valid or not, are refused without a single fetch.
+    for (const token of [garbage(h), await h.mint()]) {
+      await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "60" });
+    }
+    expect(h.issuer.fetchCount).toBe(0);
+    expect(h.issuer.discoveryCount).toBe(0);
+    expect(h.network.calls).toEqual([]);
+    h.advance(60_000);
+    expect((await h.request(await h.mint())).status).toBe(200);
+  });
+
+  it("malformed requests are refused before the address limit and do not count against it", async () => {
+    const h = await harness({ admission: { addressLimit: { perMinute: 1, burst: 1 } } });
+    for (const token of ["not-a-jwt", "a.b", "a.b.c.d.e", `${"x".repeat(9000)}.b.c`]) {
+      expect((await h.request(token)).status).toBe(401);
+    }
+    expect((await h.request(await h.mint())).status).toBe(200);
+    // The limit is live (burst 1): the valid token above was its first and only count.
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "60" });
+  });
+});
+
+describe("purge", () => {
+  it("after expiry plus leeway, the alarm removes the reservation (storage inspected)", async () => {
+    const h = await harness();
+    const first = await h.mint();
+    expect((await h.request(first)).status).toBe(200);
+    const { jti, exp } = decodeJwt(first);
+    expect(await storedRows(h, REPO_OBJECT)).toMatchObject({ reservations: [{ jti, expires_at_ms: ((exp as number) + DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000 }] });
+    const stub = h.admissionObject(REPO_OBJECT);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
+
+    // Before expiry + leeway the alarm keeps it.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await storedRows(h, REPO_OBJECT)).reservations.map((row) => row.jti)).toEqual([jti]);
+
+    // Past exp + clock tolerance + purge grace; the next request tells the object the time.
+    h.advance(((exp as number) + DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000 + ADMISSION_PURGE_GRACE_MS - h.now());
+    const second = await h.mint();
+    expect((await h.request(second)).status).toBe(200);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await storedRows(h, REPO_OBJECT)).reservations.map((row) => row.jti)).toEqual([decodeJwt(second).jti]);
+    // The purged token is refused by verification (expired) before admission is ever asked.
+    await expectRefused(h, await h.request(first), { status: 401, code: "invalid_token", reason: "token_expired" });
+  });
+});
+
+describe("Durable Object failure: fail closed", () => {
+  const cases = [
+    ["the repository's object throws", { mode: "throw", target: "repository" }],
+    ["the repository's object is overloaded", { mode: "overloaded", target: "repository" }],
+    ["the repository's object never answers (timeout)", { mode: "hang", target: "repository" }],
+    ["the address object throws", { mode: "throw", target: "address" }],
+    ["the address object never answers (timeout)", { mode: "hang", target: "address" }],
+  ] as const;
+
+  it.each(cases)("%s -> 503 upstream_unavailable with Retry-After, no credentials", async (_label, fault) => {
+    const h = await harness();
+    h.failAdmission(fault);
+    const token = await h.mint();
+    const response = await h.request(token);
+    await expectRefused(h, response, { status: 503, code: "upstream_unavailable", reason: "admission_unavailable", retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS) });
+    expect(await response.clone().text()).not.toContain("SecretAccessKey");
+    expect(h.sts.requestCount).toBe(0);
+    expect(h.logs.find((line) => line.message === "admission_unavailable")).toMatchObject({ object: fault.target });
+    // Recovered: the same token was never reserved, so it is admitted now.
+    h.failAdmission(null);
+    expect((await h.request(token)).status).toBe(200);
+  });
+
+  it("no ADMISSION binding at all -> 503, no credentials", async () => {
+    const h = await harness({ env: { ADMISSION: undefined } });
+    await expectRefused(h, await h.request(await h.mint()), { status: 503, code: "upstream_unavailable", reason: "admission_unavailable", retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS) });
+    expect(h.sts.requestCount).toBe(0);
+  });
+});
+
+describe("audit", () => {
+  it("an issued exchange records admission_ms", async () => {
+    const h = await harness();
+    expect((await h.request(await h.mint())).status).toBe(200);
+    expect(h.events()[0]).toMatchObject({ outcome: "issued", admission_ms: expect.any(Number) });
+  });
+});

@@ -1,0 +1,209 @@
+// The world the benchmark runs in: the fake issuer and the STS emulator answering in Node behind Miniflare's
+// outbound service, pre-minted tokens shaped like a fleet of CI jobs, and the Workers (broker and ceilings) in workerd.
+import { randomBytes, randomInt } from "node:crypto";
+import { ADDRESS_BURST, DEFAULT_REPOSITORY_BURST } from "../../src/constants.ts";
+import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeNetwork } from "../support/fake-network.ts";
+import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
+import type { LoadRequest } from "./load.ts";
+import { ExchangeLog, OutboundRecorder, type Target, type WorkerId } from "./measure.ts";
+import { outboundService, startWorker, type Bundle, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
+
+const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+const AUDIENCE = "ci-credential-broker";
+const AWS_REGION = "us-east-1";
+export const STS_ORIGIN = `https://sts.${AWS_REGION}.amazonaws.com`;
+
+const TRIVIAL_WORKER = 'export default { fetch() { return new Response("ok") } }';
+/** The trivial_fetch Worker's subrequest, sized like the broker's STS exchange: ~1 KiB form POST, ~1.5 KiB XML back. */
+const ECHO_ORIGIN = "https://echo.bench.invalid";
+const ECHO_REQUEST_BYTES = 1024;
+const ECHO_RESPONSE_BYTES = 1536;
+const TRIVIAL_FETCH_WORKER = `export default {
+  async fetch() {
+    const reply = await fetch("${ECHO_ORIGIN}/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "x".repeat(${ECHO_REQUEST_BYTES}) });
+    await reply.arrayBuffer();
+    return new Response(reply.ok ? "ok" : "echo failed", { status: reply.ok ? 200 : 502 });
+  },
+};`;
+
+/** Concurrent signings while pre-minting tokens (WebCrypto signs on libuv's thread pool). */
+const MINT_BATCH = 64;
+
+// --- Load shape -----------------------------------------------------------------------------------
+// Admission control gives every repository (keyed on `repository_id`) and every client address (CF-Connecting-IP)
+// a token bucket, so one repository cannot be the load: it gets its burst (20) and then one a second. The load is
+// shaped like a fleet instead: consecutive requests share a repository, at most its burst of them (a matrix build),
+// and come from runner addresses in turn, each sending at most its burst over the run. No bucket ever empties, so
+// every measured answer is a 200 and the broker pays its admission calls as in production, including the first
+// call of a new repository's object (1 request in 20).
+//
+// The fleet: acme repositories publishing through the shared release workflow, which the example policy's rule
+// `acme-release-publish` grants (role `publish`, the sole role, no rateLimit of its own: the default bucket). It pins
+// the owner, not the repository, so every repository_id is allowed. (Rules that pin one repository, such as
+// acme-app-main-deploy, allow too few requests to measure.) If the example policy changes, the preflight says so:
+// adjust `fleetClaims`.
+
+export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
+export const REQUESTS_PER_ADDRESS = ADDRESS_BURST;
+const FIRST_REPOSITORY_ID = 700_000_000;
+const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main";
+
+/** Claims (over the fake issuer's GitHub defaults) of the index-th broker request's token. */
+function fleetClaims(index: number): Record<string, unknown> {
+  const n = Math.floor(index / REQUESTS_PER_REPOSITORY);
+  const repository = `acme/service-${n}`;
+  return {
+    repository,
+    repository_id: String(FIRST_REPOSITORY_ID + n),
+    sub: `repo:${repository}:ref:refs/heads/main`,
+    workflow_ref: `${repository}/.github/workflows/release.yml@refs/heads/main`,
+    job_workflow_ref: SHARED_RELEASE_WORKFLOW,
+  };
+}
+
+/** 10.0.0.1, 10.0.0.2, ... in turn: `addresses` private IPv4 addresses, the index-th request from one of them. */
+function clientAddressFor(index: number, addresses: number): string {
+  const n = (index % addresses) + 1;
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+// --- Credentials for the broker (generated per run, never stored) ---------------------------------
+
+const UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+function randomAccessKeyId(): string {
+  let id = "AKIA";
+  for (let i = 0; i < 16; i++) id += UPPER_DIGITS[randomInt(UPPER_DIGITS.length)];
+  return id;
+}
+
+function randomSecretAccessKey(): string {
+  return randomBytes(30).toString("base64"); // 40 characters of [A-Za-z0-9+/], as AWS's are.
+}
+
+// --- The fixture ------------------------------------------------------------------------------------
+
+export interface Fixture {
+  targets: Record<WorkerId, Target>;
+  recorder: OutboundRecorder;
+  issuer: FakeIssuer;
+  sts: StsEmulator;
+  /** One exchange end to end; throws with the broker's answer and log when it is not a 200 with credentials. */
+  preflight(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface FixtureOptions {
+  bundle: Bundle;
+  settings: WranglerSettings;
+  /** Distinct tokens to pre-mint: one per broker request of the whole run. */
+  brokerRequests: number;
+  progress: (message: string) => void;
+}
+
+export async function startFixture(options: FixtureOptions): Promise<Fixture> {
+  const handles: WorkerHandle[] = [];
+  try {
+    return await build(options, handles);
+  } catch (error) {
+    await Promise.allSettled(handles.map((handle) => handle.dispose()));
+    throw error;
+  }
+}
+
+async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
+  // 1. The fakes, in Node, behind Miniflare's outbound service.
+  const accessKeyId = randomAccessKeyId();
+  const secretAccessKey = randomSecretAccessKey();
+  const issuer = await createFakeIssuer({ issuer: GITHUB_ISSUER, audience: AUDIENCE });
+  const sts = createStsEmulator({ now: Date.now, principals: [{ accessKeyId, secretAccessKey }], region: AWS_REGION });
+  const echoBody = "x".repeat(ECHO_RESPONSE_BYTES);
+  const network = createFakeNetwork({
+    [GITHUB_ISSUER]: issuer.handler,
+    [STS_ORIGIN]: sts.handler,
+    [ECHO_ORIGIN]: async (request) => {
+      await request.arrayBuffer();
+      return new Response(echoBody, { headers: { "content-type": "text/xml" } });
+    },
+  });
+  const recorder = new OutboundRecorder();
+  const outbound = outboundService(network.fetch, recorder.observe);
+
+  // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
+  const total = options.brokerRequests + 1; // + the preflight's
+  options.progress(`minting ${total} tokens...`);
+  const tokens: string[] = [];
+  while (tokens.length < total) {
+    const first = tokens.length;
+    const batch = Array.from({ length: Math.min(MINT_BATCH, total - first) }, (_, i) => issuer.mint(fleetClaims(first + i)));
+    tokens.push(...(await Promise.all(batch)));
+  }
+  const addresses = Math.ceil(total / REQUESTS_PER_ADDRESS);
+  let nextToken = 0;
+  /** The next unused token and the client address its request comes from. */
+  const takeToken = (): { token: string; address: string } => {
+    const index = nextToken++;
+    const token = tokens[index];
+    if (token === undefined) throw new Error("ran out of pre-minted tokens");
+    return { token, address: clientAddressFor(index, addresses) };
+  };
+
+  // 3. The Workers, each in its own workerd, with the same options but for the broker's own.
+  options.progress("starting workerd...");
+  const vars = {
+    AWS_REGION,
+    ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
+  };
+  const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound };
+  const exchangeLog = new ExchangeLog();
+  const broker = await startWorker({
+    ...common,
+    name: "broker",
+    source: { scriptPath: options.bundle.entry },
+    bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+    // As wrangler.toml declares them (its migration makes AdmissionControl a SQLite-backed class).
+    durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
+    analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+    onLog: exchangeLog.onLog,
+  });
+  handles.push(broker);
+  const trivial = await startWorker({ ...common, name: "trivial", source: { script: TRIVIAL_WORKER } });
+  handles.push(trivial);
+  const trivialFetch = await startWorker({ ...common, name: "trivial_fetch", source: { script: TRIVIAL_FETCH_WORKER } });
+  handles.push(trivialFetch);
+
+  const brokerRequest = (): LoadRequest => {
+    const { token, address } = takeToken();
+    return { method: "POST", path: "/v1/credentials", headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": address } };
+  };
+  // The ceilings get requests of the same size: one token, reused (they ignore it).
+  const spareToken = tokens[tokens.length - 1] as string;
+  const ceilingRequest = (): LoadRequest => ({
+    method: "POST",
+    path: "/v1/credentials",
+    headers: { authorization: `Bearer ${spareToken}`, "cf-connecting-ip": "10.255.255.255" },
+  });
+
+  return {
+    targets: {
+      trivial: { handle: trivial, request: ceilingRequest },
+      trivial_fetch: { handle: trivialFetch, request: ceilingRequest },
+      broker: { handle: broker, request: brokerRequest, exchangeLog },
+    },
+    recorder,
+    issuer,
+    sts,
+    async preflight() {
+      const spec = brokerRequest();
+      const response = await fetch(new URL(spec.path, broker.url), { method: spec.method, headers: spec.headers });
+      const body = await response.text();
+      if (response.status !== 200 || !body.includes("SessionToken")) {
+        throw new Error(`preflight exchange answered ${response.status}: ${body.slice(0, 500)}\nbroker log:\n${broker.recentLogs.join("\n")}`);
+      }
+    },
+    async dispose() {
+      await Promise.allSettled(handles.map((handle) => handle.dispose()));
+    },
+  };
+}

@@ -1,0 +1,208 @@
+// Turns the measured results into figures: per Worker and concurrency, the broker/ceiling ratios, the STS
+// emulator's share, the broker's own stage timings, the bundle size; checks them against the targets; renders
+// the human-readable lines and the fields of the final JSON line. Pure; no I/O.
+import { concurrencyKey, scenarioKey, type ScenarioResult, type WorkerId } from "./measure.ts";
+import type { Bundle } from "./runtime.ts";
+import { round, summarise } from "./stats.ts";
+
+export interface Targets {
+  /** Broker requests/s at concurrency 1 as a fraction of the trivial Worker's, same run. */
+  broker_rps_c1_vs_trivial_min: number;
+  /** Bundle size, gzip (zlib default level) of the uploaded module file(s), KiB. */
+  bundle_gzip_kib_max: number;
+}
+
+export interface Figures {
+  requests: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+  max_ms: number;
+  /** Answers with another status than the scenario expects (a harness error when > 0). */
+  non_expected: number;
+  statuses: Record<string, number>;
+  /** CPU ms per request of the Worker's workerd process (all its threads: HTTP, Miniflare's entry Worker, the Worker, its Durable Objects). */
+  workerd_cpu_ms_per_request: number | null;
+  /** CPU ms per request of the Node process: the HTTP client, the fakes, Miniflare's Node side. */
+  node_cpu_ms_per_request: number;
+}
+
+export interface StageFigures {
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+}
+
+export interface RunFacts {
+  /** In plan order; one per scenario, pooled over rounds. */
+  results: ScenarioResult[];
+  bundle: Bundle;
+  stsOrigin: string;
+  targets: Targets;
+}
+
+export interface Report {
+  /** Human-readable lines (the table and its notes). */
+  lines: string[];
+  /** Fields of the final JSON line. */
+  fields: Record<string, unknown>;
+  /** Answers with an unexpected status during measured phases, over all scenarios. */
+  unexpected: number;
+  pass: boolean;
+}
+
+function figuresOf(result: ScenarioResult): Figures {
+  const latency = summarise(result.latencies);
+  return {
+    requests: result.requests,
+    rps: round(result.requests / (result.wallMs / 1000), 1),
+    p50_ms: round(latency.p50_ms, 3),
+    p99_ms: round(latency.p99_ms, 3),
+    mean_ms: round(latency.mean_ms, 3),
+    max_ms: round(latency.max_ms, 3),
+    non_expected: result.unexpected,
+    statuses: Object.fromEntries([...result.statuses].map(([status, count]) => [String(status), count])),
+    workerd_cpu_ms_per_request: result.workerdCpuMs === undefined ? null : round(result.workerdCpuMs / result.requests, 3),
+    node_cpu_ms_per_request: round(result.nodeCpuMs / result.requests, 3),
+  };
+}
+
+/** p50/p99/mean of every numeric `*_ms` field across the broker's log events. */
+export function stageFigures(events: Record<string, unknown>[]): Record<string, StageFigures> {
+  const samples = new Map<string, number[]>();
+  for (const event of events) {
+    for (const [field, value] of Object.entries(event)) {
+      if (!field.endsWith("_ms") || typeof value !== "number") continue;
+      let list = samples.get(field);
+      if (list === undefined) samples.set(field, (list = []));
+      list.push(value);
+    }
+  }
+  const figures: Record<string, StageFigures> = {};
+  for (const [field, values] of [...samples].sort(([a], [b]) => a.localeCompare(b))) {
+    const summary = summarise(values);
+    figures[field] = { p50_ms: round(summary.p50_ms, 3), p99_ms: round(summary.p99_ms, 3), mean_ms: round(summary.mean_ms, 3) };
+  }
+  return figures;
+}
+
+function pad(value: string | number, width: number, left = false): string {
+  const text = String(value);
+  return left ? text.padEnd(width) : text.padStart(width);
+}
+
+export function buildReport(facts: RunFacts): Report {
+  const { results, bundle, targets } = facts;
+  const find = (worker: WorkerId, concurrency: number) => results.find((r) => r.scenario.worker === worker && r.scenario.concurrency === concurrency);
+  const figures = new Map<ScenarioResult, Figures>(results.map((result) => [result, figuresOf(result)]));
+  const figuresFor = (worker: WorkerId, concurrency: number) => {
+    const result = find(worker, concurrency);
+    return result === undefined ? undefined : figures.get(result);
+  };
+
+  // Per Worker, per concurrency.
+  const byWorker: Partial<Record<WorkerId, Record<string, Figures>>> = {};
+  for (const [result, value] of figures) (byWorker[result.scenario.worker] ??= {})[concurrencyKey(result.scenario.concurrency)] = value;
+
+  // Side by side, per concurrency.
+  const concurrencies = [...new Set(results.map((result) => result.scenario.concurrency))];
+  const ratio: Record<string, number> = {};
+  const ratioVsTrivialFetch: Record<string, number> = {};
+  const stsWait: Record<string, { calls: number; p50_ms: number; p99_ms: number; total_ms: number; share_of_latency: number }> = {};
+  const brokerStages: Record<string, { events: number } & Record<string, StageFigures | number>> = {};
+  for (const concurrency of concurrencies) {
+    const key = concurrencyKey(concurrency);
+    const broker = figuresFor("broker", concurrency);
+    const trivial = figuresFor("trivial", concurrency);
+    const trivialFetch = figuresFor("trivial_fetch", concurrency);
+    if (broker !== undefined && trivial !== undefined) ratio[key] = round(broker.rps / trivial.rps, 3);
+    if (broker !== undefined && trivialFetch !== undefined) ratioVsTrivialFetch[key] = round(broker.rps / trivialFetch.rps, 3);
+    const brokerResult = find("broker", concurrency);
+    if (brokerResult === undefined) continue;
+    const waits = summarise(brokerResult.outbound.get(facts.stsOrigin) ?? []);
+    const latencyTotal = brokerResult.latencies.reduce((sum, value) => sum + value, 0);
+    stsWait[key] = {
+      calls: waits.count,
+      p50_ms: round(waits.p50_ms, 3),
+      p99_ms: round(waits.p99_ms, 3),
+      total_ms: round(waits.total_ms, 1),
+      // Share of the broker's summed request latency spent inside the STS emulator's handler.
+      share_of_latency: round(waits.total_ms / latencyTotal, 3),
+    };
+    brokerStages[key] = { events: brokerResult.exchangeEvents.length, ...stageFigures(brokerResult.exchangeEvents) };
+  }
+
+  const bundleGzipKiB = bundle.gzipBytes / 1024;
+  const checks = {
+    broker_rps_c1_vs_trivial: (ratio["c1"] ?? 0) >= targets.broker_rps_c1_vs_trivial_min,
+    bundle_gzip_kib: bundleGzipKiB <= targets.bundle_gzip_kib_max,
+  };
+  const unexpected = results.reduce((sum, result) => sum + result.unexpected, 0);
+
+  // The table.
+  const lines: string[] = [];
+  lines.push(
+    `${pad("worker", 14, true)} ${pad("conc", 5)} ${pad("requests", 9)} ${pad("req/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ${pad("mean ms", 8)} ${pad("cpu ms/req: workerd", 20)} ${pad("node", 6)} ${pad("bad", 5)}`,
+  );
+  for (const [result, f] of figures) {
+    const { worker, concurrency } = result.scenario;
+    lines.push(
+      `${pad(worker, 14, true)} ${pad(concurrency, 5)} ${pad(f.requests, 9)} ${pad(f.rps.toFixed(1), 9)} ${pad(f.p50_ms.toFixed(2), 8)} ${pad(f.p99_ms.toFixed(2), 8)} ${pad(f.mean_ms.toFixed(2), 8)} ${pad(f.workerd_cpu_ms_per_request?.toFixed(3) ?? "n/a", 20)} ${pad(f.node_cpu_ms_per_request.toFixed(3), 6)} ${pad(f.non_expected, 5)}`,
+    );
+  }
+  lines.push("");
+  for (const concurrency of concurrencies) {
+    const key = concurrencyKey(concurrency);
+    const wait = stsWait[key];
+    lines.push(
+      `concurrency ${concurrency}: broker/trivial ${ratio[key]?.toFixed(3) ?? "n/a"}` +
+        (concurrency === 1 ? ` (target >= ${targets.broker_rps_c1_vs_trivial_min}: ${checks.broker_rps_c1_vs_trivial ? "met" : "MISSED"})` : "") +
+        `, broker/trivial_fetch ${ratioVsTrivialFetch[key]?.toFixed(3) ?? "n/a"}` +
+        (wait === undefined ? "" : `; STS emulator: ${wait.calls} calls, p50 ${wait.p50_ms.toFixed(3)} ms, total ${wait.total_ms.toFixed(0)} ms = ${(wait.share_of_latency * 100).toFixed(1)}% of broker latency`),
+    );
+  }
+  for (const concurrency of concurrencies) {
+    const stages = brokerStages[concurrencyKey(concurrency)];
+    if (stages === undefined) continue;
+    const parts = Object.entries(stages)
+      .filter((entry): entry is [string, StageFigures] => typeof entry[1] === "object")
+      .map(([field, value]) => `${field.replace(/_ms$/, "")} ${value.p50_ms}`);
+    lines.push(`broker's own timings at concurrency ${concurrency} (p50 ms, its log; workerd's clock stands still during CPU work): ${parts.join(", ") || "none logged"}`);
+  }
+  lines.push(
+    `bundle: ${bundle.files.map((file) => `${file.name} ${file.bytes} B`).join(", ")}; gzip ${bundleGzipKiB.toFixed(2)} KiB` +
+      (bundle.wranglerGzipKiB === undefined ? "" : ` (wrangler: ${bundle.wranglerGzipKiB} KiB)`) +
+      ` (target <= ${targets.bundle_gzip_kib_max} KiB: ${checks.bundle_gzip_kib ? "met" : "MISSED"})`,
+  );
+  if (unexpected > 0) {
+    lines.push(`HARNESS ERROR: ${unexpected} answers with an unexpected status during measured phases:`);
+    for (const result of results) for (const failure of result.failures) lines.push(`  ${scenarioKey(result.scenario)}: ${failure.status} ${failure.body}`);
+  }
+
+  return {
+    lines,
+    fields: {
+      broker: byWorker.broker,
+      trivial: byWorker.trivial,
+      trivial_fetch: byWorker.trivial_fetch,
+      ratio,
+      ratio_vs_trivial_fetch: ratioVsTrivialFetch,
+      sts_wait: stsWait,
+      broker_stages: brokerStages,
+      bundle: {
+        files: bundle.files.map((file) => ({ name: file.name, bytes: file.bytes, gzip_bytes: file.gzipBytes })),
+        bytes: bundle.bytes,
+        gzip_bytes: bundle.gzipBytes,
+        gzip_kib: round(bundleGzipKiB, 2),
+        wrangler_gzip_kib: bundle.wranglerGzipKiB ?? null,
+        build_ms: round(bundle.buildMs, 0),
+      },
+      non_200: unexpected,
+      targets,
+      checks,
+    },
+    unexpected,
+    pass: unexpected === 0 && Object.values(checks).every(Boolean),
+  };
+}

@@ -1,0 +1,142 @@
+// The cores of policy:check, policy:test and policy:explain (src/cli/policy-run.ts): loaded policies in, text and
+// exit codes out. The Node entries (src/cli/policy-*.ts) only find files and import them; `npm test` runs them.
+import { describe, expect, it } from "vitest";
+import candidatePolicy from "../../policies/candidate.ts";
+import examplePolicy from "../../policies/index.ts";
+import candidateFixtures from "../../policies/tests/candidate.fixtures.ts";
+import indexFixtures from "../../policies/tests/index.fixtures.ts";
+import { issuerSetsFromWranglerToml, parseExplainArgs, runPolicyCheck, runPolicyExplain, runPolicyTest } from "../../src/cli/policy-run.ts";
+import type { PolicyDefinition } from "../../src/policy/types.ts";
+import { githubClaims } from "../support/fake-issuer.ts";
+import { gitlabClaims } from "../support/gitlab-claims.ts";
+
+const roles = { app: { arn: "arn:aws:iam::111122223333:role/app" } };
+
+describe("runPolicyCheck", () => {
+  it("passes the shipped policies, summarising each", () => {
+    const result = runPolicyCheck([
+      { file: "policies/index.ts", policy: examplePolicy },
+      { file: "policies/candidate.ts", policy: candidatePolicy },
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("policies/index.ts: ok (9 rules, 4 roles, issuers github, ghes, gitlab)");
+    expect(result.stdout).toMatch(/policy:check: 2 policies, 0 error\(s\), \d+ warning\(s\)\n$/);
+  });
+
+  const broken: Array<[string, PolicyDefinition, RegExp]> = [
+    ["undefined role", { roles, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["nope"] }] }, /error role_undefined at rules\[0\] \(r\)/],
+    ["malformed ARN", { roles: { app: { arn: "arn:aws:iam::role/app" } }, rules: [] }, /error arn_invalid at roles\.app/],
+    ["every repository of every owner", { roles, rules: [{ id: "r", match: { repository: "*/*" }, roles: ["app"] }] }, /error pattern_too_broad at rules\[0\] \(r\)\.match\.repository/],
+    [
+      "shadowed rule",
+      { roles, rules: [{ id: "a", match: { repository: "acme/*" }, roles: ["app"] }, { id: "b", match: { repository: "acme/app" }, roles: ["app"] }] },
+      /error rule_shadowed at rules\[1\] \(b\): shadowed by rules\[0\] \(a\)/,
+    ],
+    [
+      "alias granted as two roles",
+      {
+        roles: { ...roles, other: { arn: "arn:aws:iam::111122223333:role/other" } },
+        rules: [
+          { id: "a", match: { repository: "acme/app" }, roles: { deploy: "app" } },
+          { id: "b", match: { repository: "acme/app", ref: "refs/heads/main" }, roles: { deploy: "other" } },
+        ],
+      },
+      /error alias_conflict at rules\[1\] \(b\)/,
+    ],
+    [
+      "session policy too large",
+      { roles: { app: { ...roles.app, sessionPolicy: { Statement: "x".repeat(2100) } } }, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }] },
+      /error session_policy_too_large at roles\.app\.sessionPolicy: sessionPolicy is 2116 characters; STS allows 2048/,
+    ],
+  ];
+  it.each(broken)("fails (exit 1) on: %s, pointing at the rule", (_name, policy, line) => {
+    const result = runPolicyCheck([{ file: "policies/bad.ts", policy }]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^policies/bad\\.ts: ${line.source}`, "m"));
+  });
+
+  it("checks each policy against each wrangler environment's ISSUERS (kind mismatch fails)", () => {
+    const toml = [
+      "[vars]",
+      `ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`,
+      "[env.prod.vars]",
+      `ISSUERS = '[{"id":"gitlab","kind":"github","issuer":"https://gitlab.example.com","audiences":["a"]}]'`,
+    ].join("\n");
+    const { sets, problems } = issuerSetsFromWranglerToml(toml);
+    expect(problems).toEqual([]);
+    expect(sets.map((set) => set.name)).toEqual(["top level", "env.prod"]);
+    const result = runPolicyCheck([{ file: "policies/index.ts", policy: examplePolicy }], sets);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("error issuer_kind_mismatch at issuers.gitlab: against ISSUERS of wrangler.toml env.prod");
+  });
+
+  it("reports an unreadable ISSUERS in wrangler.toml", () => {
+    expect(issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github"'`).problems).toEqual(["wrangler.toml (top level): ISSUERS is not valid JSON"]);
+  });
+});
+
+describe("runPolicyTest", () => {
+  it("runs the shipped fixtures: exit 0 and a summary per file", () => {
+    const result = runPolicyTest([
+      { file: "policies/tests/index.fixtures.ts", suite: indexFixtures },
+      { file: "policies/tests/candidate.fixtures.ts", suite: candidateFixtures },
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^policies\/tests\/index\.fixtures\.ts: (\d+)\/\1 passed$/m);
+    expect(result.stdout).not.toContain("FAIL");
+  });
+
+  it("a failing case fails the run with expected and actual", () => {
+    const result = runPolicyTest([{ file: "f.ts", suite: { ...indexFixtures, cases: [{ name: "wrong", claims: { ref_protected: "false" }, expect: { allow: "deploy" } }] } }]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("  FAIL  wrong\n          expected allow deploy\n          got      deny guard_unprotected_ref (rule acme-app-main-deploy)\n");
+  });
+
+  it("nothing to run is a failure, not a silent pass", () => {
+    expect(runPolicyTest([]).exitCode).toBe(1);
+  });
+});
+
+describe("policy:explain", () => {
+  it("parses its arguments", () => {
+    expect(parseExplainArgs(["c.json", "--role", "deploy", "--issuer=gitlab", "--duration", "1800"])).toEqual({
+      claimsFile: "c.json",
+      role: "deploy",
+      issuer: "gitlab",
+      durationSeconds: 1800,
+      policyFile: "policies/index.ts",
+    });
+    expect(parseExplainArgs([])).toMatch(/^usage:/);
+    expect(parseExplainArgs(["a.json", "--frobnicate"])).toMatch(/^unknown option --frobnicate/);
+    expect(parseExplainArgs(["a.json", "--duration", "soon"])).toMatch(/^--duration needs whole seconds/);
+  });
+
+  it("explains a decoded GitHub token, picking the issuer by its iss from wrangler.toml", () => {
+    const claims = { ...githubClaims({ event_name: "pull_request", ref: "refs/pull/7/merge" }), iss: "https://token.actions.githubusercontent.com", aud: "ci-credential-broker" };
+    const { sets } = issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`);
+    const result = runPolicyExplain({ policy: examplePolicy, claims, args: { role: "deploy", issuer: undefined, durationSeconds: undefined }, issuerSets: sets });
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toBe("DENY   role_not_granted");
+    expect(lines[1]).toBe("issuer github, role requested: deploy");
+    expect(result.stdout).toMatch(/^ {3}allow acme-app-pull-request-readonly +MATCHED, grants readonly$/m);
+    expect(result.stdout).toMatch(/^ {3}allow acme-app-main-deploy +ref: "refs\/pull\/7\/merge" does not match "refs\/heads\/main"; event_name: "pull_request" does not match "push" \| "workflow_dispatch"$/m);
+  });
+
+  it("explains a GitLab token with --issuer gitlab", () => {
+    const result = runPolicyExplain({ policy: examplePolicy, claims: gitlabClaims({ ref_protected: "false" }), args: { role: undefined, issuer: "gitlab", durationSeconds: undefined } });
+    expect(result.stdout.split("\n")[0]).toBe("DENY   guard_unprotected_ref (rule gitlab-acme-app-deploy)");
+  });
+
+  it("says the token would be refused before the policy when the claims fail the schema", () => {
+    const result = runPolicyExplain({ policy: examplePolicy, claims: { ...githubClaims(), repository: ["acme/app"] }, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    expect(result.stdout).toContain("DENY   claims_invalid");
+    expect(result.stdout).toContain("  repository: invalid_type");
+  });
+
+  it("refuses an issuer the policy does not know", () => {
+    const result = runPolicyExplain({ policy: examplePolicy, claims: githubClaims(), args: { role: undefined, issuer: "bitbucket", durationSeconds: undefined } });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('issuer "bitbucket" is not in the policy');
+  });
+});

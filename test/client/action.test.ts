@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import { credentialProcessCommand, inputVariable, parseActionInputs, planMain, planPost, type ActionInputs } from "../../src/client/action.ts";
+import { ClientError } from "../../src/client/errors.ts";
+import { debugCommand, errorCommand, escapeData, fileCommandEntries, maskCommand, newDelimiter } from "../../src/client/github-commands.ts";
+import { expectedCredentials, SECRET, SESSION_TOKEN } from "./helpers.ts";
+
+const D = newDelimiter("3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b");
+const credentials = expectedCredentials();
+const CP = '"/opt/node24/bin/node" "/actions/broker/src/client/bundle/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials';
+
+function inputs(overrides: Partial<ActionInputs> = {}): ActionInputs {
+  return {
+    endpoint: new URL("https://broker.example/v1/credentials"),
+    audience: "ci-credential-broker",
+    role: "deploy",
+    durationSeconds: undefined,
+    outputMode: "env",
+    region: undefined,
+    ...overrides,
+  };
+}
+
+describe("planMain: env mode", () => {
+  it("masks the secret key and session token, exports the three variables in heredoc form, records them for post", () => {
+    const plan = planMain(credentials, inputs({ region: "eu-west-1" }), "req-1", CP, D);
+    expect(plan.masks).toEqual([`::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(plan.env).toBe(
+      `AWS_ACCESS_KEY_ID<<${D}\nASIAEXAMPLE0000001\n${D}\n` +
+        `AWS_SECRET_ACCESS_KEY<<${D}\n${SECRET}\n${D}\n` +
+        `AWS_SESSION_TOKEN<<${D}\n${SESSION_TOKEN}\n${D}\n` +
+        `AWS_REGION<<${D}\neu-west-1\n${D}\n` +
+        `AWS_DEFAULT_REGION<<${D}\neu-west-1\n${D}\n`,
+    );
+    expect(plan.output).toBe(`aws-expiration<<${D}\n2026-11-25T12:15:00Z\n${D}\ncredential-process<<${D}\n${CP}\n${D}\n`);
+    expect(plan.state).toBe(`exported<<${D}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${D}\n`);
+    expect(plan.summary).toContain("role deploy");
+    expect(plan.summary).toContain("ASIAEXAMPLE0000001");
+    expect(plan.summary).toContain("req-1");
+    expect(plan.summary).not.toContain(SECRET);
+    expect(plan.summary).not.toContain(SESSION_TOKEN);
+  });
+
+  it("without a region exports only the three credential variables", () => {
+    const plan = planMain(credentials, inputs(), undefined, CP, D);
+    expect(plan.env.match(/<</g)).toHaveLength(3);
+    expect(plan.state).toBe(`exported<<${D}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN\n${D}\n`);
+  });
+});
+
+describe("planMain: outputs mode", () => {
+  it("sets step outputs only, leaves GITHUB_ENV alone and gives post nothing to clear", () => {
+    const plan = planMain(credentials, inputs({ outputMode: "outputs", region: "us-east-1" }), undefined, CP, D);
+    expect(plan.masks).toEqual([`::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(plan.env).toBe("");
+    expect(plan.output).toBe(
+      `aws-access-key-id<<${D}\nASIAEXAMPLE0000001\n${D}\n` +
+        `aws-secret-access-key<<${D}\n${SECRET}\n${D}\n` +
+        `aws-session-token<<${D}\n${SESSION_TOKEN}\n${D}\n` +
+        `aws-expiration<<${D}\n2026-11-25T12:15:00Z\n${D}\n` +
+        `aws-region<<${D}\nus-east-1\n${D}\n` +
+        `credential-process<<${D}\n${CP}\n${D}\n`,
+    );
+    expect(plan.state).toBe(`exported<<${D}\n\n${D}\n`);
+    expect(planPost("", D)).toEqual({ env: "", cleared: [] });
+  });
+});
+
+describe("credentialProcessCommand", () => {
+  it("runs the bundled CLI with the Action's inputs, paths quoted for shlex", () => {
+    expect(credentialProcessCommand("/opt/node 24/bin/node", "/a/cli.mjs", inputs({ durationSeconds: 3600 }))).toBe(
+      '"/opt/node 24/bin/node" "/a/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials --github-actions --audience ci-credential-broker --role deploy --duration 3600',
+    );
+    expect(credentialProcessCommand("/n", "/c", inputs({ role: undefined }))).toBe('"/n" "/c" credential-process --broker-url https://broker.example/v1/credentials --github-actions --audience ci-credential-broker');
+    expect(() => credentialProcessCommand('/n"', "/c", inputs())).toThrow(ClientError);
+  });
+});
+
+describe("planPost", () => {
+  it("overwrites every exported variable with an empty value", () => {
+    expect(planPost("AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION", D)).toEqual({
+      env:
+        `AWS_ACCESS_KEY_ID<<${D}\n\n${D}\n` +
+        `AWS_SECRET_ACCESS_KEY<<${D}\n\n${D}\n` +
+        `AWS_SESSION_TOKEN<<${D}\n\n${D}\n` +
+        `AWS_REGION<<${D}\n\n${D}\n` +
+        `AWS_DEFAULT_REGION<<${D}\n\n${D}\n`,
+      cleared: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"],
+    });
+  });
+
+  it("clears nothing but the AWS variables it may have exported, whatever the state says", () => {
+    expect(planPost("PATH,AWS_SESSION_TOKEN,GITHUB_TOKEN", D).cleared).toEqual(["AWS_SESSION_TOKEN"]);
+    expect(planPost(undefined, D)).toEqual({ env: "", cleared: [] });
+  });
+});
+
+describe("workflow and file commands", () => {
+  it("escapes command data so a value cannot end its own command", () => {
+    expect(escapeData("a%b\r\nc")).toBe("a%25b%0D%0Ac");
+    expect(maskCommand("x\ny")).toBe("::add-mask::x%0Ay");
+    expect(debugCommand("attempt 1: HTTP 429")).toBe("::debug::attempt 1: HTTP 429");
+    expect(errorCommand("ci-credentials: forbidden", "line 1\nline 2")).toBe("::error title=ci-credentials%3A forbidden::line 1%0Aline 2");
+  });
+
+  it("refuses a value that contains the delimiter, and names that are not variable names", () => {
+    expect(() => fileCommandEntries([["X", `a\n${D}\nEVIL=1`]], D)).toThrow(ClientError);
+    expect(() => fileCommandEntries([["X=1", "a"]], D)).toThrow(ClientError);
+    expect(newDelimiter("u")).toBe("ghadelimiter_u");
+  });
+});
+
+describe("parseActionInputs", () => {
+  const base = { "INPUT_BROKER-URL": "https://broker.example", INPUT_AUDIENCE: "", INPUT_ROLE: "", INPUT_DURATION: "", INPUT_REGION: "", "INPUT_OUTPUT-MODE": "" };
+  const read = (env: Record<string, string>) => parseActionInputs((name) => env[name]);
+
+  it("reads INPUT_<NAME> as the runner sets it (hyphens kept), with defaults", () => {
+    expect(inputVariable("broker-url")).toBe("INPUT_BROKER-URL");
+    expect(read(base)).toEqual({
+      endpoint: new URL("https://broker.example/v1/credentials"),
+      audience: "ci-credential-broker",
+      role: undefined,
+      durationSeconds: undefined,
+      outputMode: "env",
+      region: undefined,
+    });
+    expect(read({ ...base, INPUT_ROLE: "deploy", INPUT_DURATION: "3600", INPUT_REGION: "eu-west-1", "INPUT_OUTPUT-MODE": "outputs", INPUT_AUDIENCE: "sts.example" })).toMatchObject({
+      role: "deploy",
+      durationSeconds: 3600,
+      region: "eu-west-1",
+      outputMode: "outputs",
+      audience: "sts.example",
+    });
+  });
+
+  const bad: Array<[string, Record<string, string>]> = [
+    ["missing broker-url", { ...base, "INPUT_BROKER-URL": "" }],
+    ["an ARN as role", { ...base, INPUT_ROLE: "arn:aws:iam::111122223333:role/x" }],
+    ["duration below 900", { ...base, INPUT_DURATION: "60" }],
+    ["duration not a number", { ...base, INPUT_DURATION: "1h" }],
+    ["duration above 43200", { ...base, INPUT_DURATION: "43201" }],
+    ["an unknown output mode", { ...base, "INPUT_OUTPUT-MODE": "file" }],
+    ["a region that is not one", { ...base, INPUT_REGION: "Europe" }],
+    ["an audience with a space", { ...base, INPUT_AUDIENCE: "a b" }],
+    ["http to a non-loopback host", { ...base, "INPUT_BROKER-URL": "http://broker.example" }],
+  ];
+  for (const [name, env] of bad) {
+    it(`refuses ${name} as usage (exit 2)`, () => {
+      try {
+        read(env);
+        throw new Error("accepted");
+      } catch (error) {
+        expect((error as ClientError).code).toBe("usage");
+        expect((error as ClientError).exitCode).toBe(2);
+      }
+    });
+  }
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { parseCliArgs } from "../../src/client/cli-args.ts";
+import { ClientError } from "../../src/client/errors.ts";
+
+const URL_FLAG = ["--broker-url", "https://broker.example"];
+
+function parse(argv: string[], env: Record<string, string> = {}) {
+  return parseCliArgs(argv, (name) => env[name]);
+}
+
+describe("parseCliArgs", () => {
+  it("credential-process with a GitLab token variable", () => {
+    expect(parse(["credential-process", ...URL_FLAG, "--token-env", "BROKER_ID_TOKEN", "--role=deploy", "--duration", "3600"])).toEqual({
+      command: "credential-process",
+      endpoint: new URL("https://broker.example/v1/credentials"),
+      role: "deploy",
+      durationSeconds: 3600,
+      region: undefined,
+      deadlineMs: undefined,
+      debug: false,
+      tokenSource: { kind: "env", name: "BROKER_ID_TOKEN" },
+    });
+  });
+
+  it("env with a token file, region, deadline and debug", () => {
+    expect(parse(["env", ...URL_FLAG, "--token-file", "/run/token", "--region", "eu-west-1", "--deadline", "10", "--debug"])).toMatchObject({
+      command: "env",
+      region: "eu-west-1",
+      deadlineMs: 10_000,
+      debug: true,
+      tokenSource: { kind: "file", path: "/run/token" },
+    });
+  });
+
+  it("defaults to the GitHub Actions endpoint inside GitHub Actions, with the default audience", () => {
+    expect(parse(["credential-process", ...URL_FLAG], { GITHUB_ACTIONS: "true" })).toMatchObject({ tokenSource: { kind: "github-actions", audience: "ci-credential-broker" } });
+    expect(parse(["credential-process", ...URL_FLAG, "--github-actions", "--audience", "sts.example"])).toMatchObject({ tokenSource: { kind: "github-actions", audience: "sts.example" } });
+  });
+
+  it("turns debug on from CI_CREDENTIALS_DEBUG=1 or RUNNER_DEBUG=1", () => {
+    const args = ["credential-process", ...URL_FLAG, "--token-env", "T"];
+    expect(parse(args, { CI_CREDENTIALS_DEBUG: "1" })).toMatchObject({ debug: true });
+    expect(parse(args, { RUNNER_DEBUG: "1" })).toMatchObject({ debug: true });
+  });
+
+  it("--help", () => expect(parse(["--help"])).toBe("help"));
+
+  const bad: Array<[string, string[]]> = [
+    ["no command", [...URL_FLAG, "--token-env", "T"]],
+    ["an unknown command", ["print", ...URL_FLAG, "--token-env", "T"]],
+    ["an unknown flag", ["env", ...URL_FLAG, "--token-env", "T", "--secret", "x"]],
+    ["no token source outside GitHub", ["env", ...URL_FLAG]],
+    ["two token sources", ["env", ...URL_FLAG, "--token-env", "T", "--token-file", "/f"]],
+    ["--audience with a token variable", ["env", ...URL_FLAG, "--token-env", "T", "--audience", "x"]],
+    ["a bad variable name", ["env", ...URL_FLAG, "--token-env", "1X"]],
+    ["a missing value", ["env", "--token-env", "T", "--broker-url"]],
+    ["a repeated flag", ["env", ...URL_FLAG, ...URL_FLAG, "--token-env", "T"]],
+    ["no broker URL", ["env", "--token-env", "T"]],
+    ["a zero deadline", ["env", ...URL_FLAG, "--token-env", "T", "--deadline", "0"]],
+    ["--region with credential-process", ["credential-process", ...URL_FLAG, "--token-env", "T", "--region", "us-east-1"]],
+    ["a value on a boolean flag", ["env", ...URL_FLAG, "--token-env", "T", "--debug=yes"]],
+  ];
+  for (const [name, argv] of bad) {
+    it(`refuses ${name} as usage (exit 2)`, () => {
+      try {
+        parse(argv);
+        throw new Error("accepted");
+      } catch (error) {
+        expect(error).toBeInstanceOf(ClientError);
+        expect((error as ClientError).code).toBe("usage");
+        expect((error as ClientError).exitCode).toBe(2);
+      }
+    });
+  }
+});

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import * as client from "../../src/client/constants.ts";
+import * as broker from "../../src/constants.ts";
+import { tokenHashPrefix as brokerHash } from "../../src/audit/event.ts";
+import { tokenHashPrefix as clientHash } from "../../src/client/exchange.ts";
+
+describe("client constants shared with the broker", () => {
+  it("hold the broker's values (the client keeps copies so its bundle does not carry the Worker's constants)", () => {
+    expect(client.MIN_DURATION_SECONDS).toBe(broker.STS_MIN_DURATION_SECONDS);
+    expect(client.MAX_DURATION_SECONDS).toBe(broker.STS_MAX_DURATION_SECONDS);
+    expect(client.TOKEN_HASH_PREFIX_HEX_CHARS).toBe(broker.TOKEN_HASH_PREFIX_HEX_CHARS);
+    expect(client.DEFAULT_AUDIENCE).toBe(broker.SANDBOX_AUDIENCE);
+  });
+
+  it("debug lines name a token by the same hash prefix the broker's audit event carries", async () => {
+    const token = "eyJhbGciOiJSUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln";
+    expect(await clientHash(token)).toBe(await brokerHash(token));
+  });
+
+  it("the deadline leaves room for several attempts of the broker's worst case", () => {
+    expect(client.CLIENT_ATTEMPT_TIMEOUT_MS).toBeGreaterThan(broker.STS_DEADLINE_MS + broker.JWKS_FETCH_TIMEOUT_MS);
+    expect(client.CLIENT_DEADLINE_MS).toBeGreaterThanOrEqual(3 * client.CLIENT_ATTEMPT_TIMEOUT_MS);
+  });
+});

@@ -1,0 +1,55 @@
+// The shipped fixtures (policies/tests/) run inside `npm test` twice: by `npm run policy:test` in Node, and here in
+// workerd, where the Worker runs. This file also checks that the fixtures exercise every guard and every reason.
+import { describe, expect, it } from "vitest";
+import candidateFixtures from "../../policies/tests/candidate.fixtures.ts";
+import indexFixtures from "../../policies/tests/index.fixtures.ts";
+import { runFixtures, type FixtureSuite } from "../../src/policy/fixtures.ts";
+import { GUARD_REASONS, OPT_OUTS } from "../../src/policy/guards.ts";
+
+describe.each([
+  ["index.fixtures.ts", indexFixtures],
+  ["candidate.fixtures.ts", candidateFixtures],
+])("policies/tests/%s", (_file, suite) => {
+  it.each(runFixtures(suite).map((result) => [result.name, result] as const))("%s", (_name, result) => {
+    expect(result.pass, `expected ${result.expected}, got ${result.actual}`).toBe(true);
+  });
+});
+
+describe("fixture coverage", () => {
+  const reasons = new Set(indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
+
+  it("the example policy's fixtures exercise every guard", () => {
+    for (const reason of GUARD_REASONS) expect(reasons).toContain(reason);
+  });
+
+  it("and explicit deny, no match, role and duration refusals, schema refusals", () => {
+    for (const reason of ["explicit_deny", "no_matching_rule", "role_not_granted", "duration_exceeds_role", "claims_invalid", "allow"]) expect(reasons).toContain(reason);
+  });
+
+  it("and every runtime opt-out the example policy uses is covered by an allow case", () => {
+    const used = new Set(indexFixtures.policy.rules.flatMap((rule) => OPT_OUTS.filter((optOut) => (rule as unknown as Record<string, unknown>)[optOut] === true)));
+    expect([...used]).toEqual(["allowSelfHostedRunners"]);
+    expect(indexFixtures.cases.some((fixture) => fixture.issuer === "ghes" && "allow" in fixture.expect && fixture.claims?.runner_environment === "self-hosted")).toBe(true);
+  });
+});
+
+describe("runFixtures reports failures precisely", () => {
+  const suite: FixtureSuite = {
+    policy: indexFixtures.policy,
+    ...(indexFixtures.defaults === undefined ? {} : { defaults: indexFixtures.defaults }),
+    cases: [
+      { name: "wrong alias", expect: { allow: "readonly" } },
+      { name: "wrong rule", expect: { allow: "deploy", rule: "acme-app-pull-request-readonly" } },
+      { name: "wrong reason", claims: { ref: "refs/heads/dev" }, expect: { deny: "explicit_deny" } },
+      { name: "unknown issuer", issuer: "bitbucket", expect: { deny: "no_matching_rule" } },
+      { name: "claims_invalid expected but allowed", expect: { deny: "claims_invalid" } },
+    ],
+  };
+  it("every one of these fails, with expected and actual", () => {
+    const results = runFixtures(suite);
+    expect(results.map((result) => result.pass)).toEqual([false, false, false, false, false]);
+    expect(results[0]).toMatchObject({ expected: "allow readonly", actual: "allow deploy (rule acme-app-main-deploy)" });
+    expect(results[2]).toMatchObject({ expected: "deny explicit_deny", actual: "deny no_matching_rule" });
+    expect(results[3]?.actual).toBe('issuer "bitbucket" is not in the policy');
+  });
+});
