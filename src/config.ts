@@ -1,6 +1,6 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
-import { z } from "zod";
+import * as z from "zod";
 import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";

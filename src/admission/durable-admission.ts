@@ -106,7 +106,7 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Admiss
     try {
       const result = await Promise.race([run(), timeout.expired.then(() => TIMED_OUT)]);
       if (result !== TIMED_OUT) return result as T;
-      failure = "timeout";
+      failure = TIMED_OUT;
     } catch (error) {
       failure = error;
     } finally {
@@ -116,10 +116,10 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Admiss
     options.log?.({
       message: "admission_unavailable",
       object: kind,
-      error: failure === "timeout" ? "timeout" : failure instanceof Error ? failure.name : typeof failure,
+      error: failure === TIMED_OUT ? "timeout" : failure instanceof Error ? failure.name : typeof failure,
       overloaded: (failure as { overloaded?: unknown } | undefined)?.overloaded === true,
     });
-    throw unavailable(failure);
+    throw unavailable(failure === TIMED_OUT ? "timeout" : failure);
   }
 
   return {

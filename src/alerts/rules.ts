@@ -1,6 +1,6 @@
 // Alert rules: what an operator may set in ALERT_RULES (zod, with defaults), and their evaluation against metrics.
 // Pure; no I/O; no clock. A rule fires only on a strict excess over its threshold, as the issue states it ("more than").
-import { z } from "zod";
+import * as z from "zod";
 import {
   ALERT_DEFAULT_DENIALS_MAX,
   ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,

@@ -1,6 +1,6 @@
 // Parses POST /v1/credentials into a CredentialRequest: where the token is, which role, how long.
 // Pure; no I/O. Every failure is `invalid_request` (400) or `unsupported_media_type` (415) with a stable reason.
-import { z } from "zod";
+import * as z from "zod";
 import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import { parseStrictJson } from "./strict-json.ts";

@@ -1,6 +1,6 @@
 // Claim schemas per issuer kind: exact types, no coercion, unknown claims dropped.
 // Pure; no I/O; no clock. Registered claims (iss, aud, exp, iat, nbf, jti) are checked in verify.ts.
-import { z } from "zod";
+import * as z from "zod";
 import { BrokerError } from "../errors.ts";
 import type { IssuerKind } from "./issuers.ts";
 

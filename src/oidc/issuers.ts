@@ -1,6 +1,6 @@
 // Trusted issuer configuration: what an operator writes in the ISSUERS variable, validated by zod.
 // Pure; no I/O. The JWKS location comes from here (or the issuer's discovery document), never from a token.
-import { z } from "zod";
+import * as z from "zod";
 import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_JWKS_MAX_STALE_SECONDS,

@@ -18,6 +18,8 @@ export interface LoadOptions {
   /** The i-th request (0-based). Called just before it is sent; must be cheap (tokens are pre-minted). */
   request: (index: number) => LoadRequest;
   agent: http.Agent;
+  /** Answers with another status are failures: their bodies are kept (the first few). Default 200. */
+  expectStatus?: number;
 }
 
 export interface FailedResponse {
@@ -32,7 +34,7 @@ export interface LoadResult {
   latenciesMs: Float64Array;
   /** Count per HTTP status; status 0 means the request failed without a response (socket error). */
   statuses: Map<number, number>;
-  /** The first few non-200 answers, for the diagnostic output. */
+  /** The first few answers with an unexpected status, for the diagnostic output. */
   failures: FailedResponse[];
 }
 
@@ -44,7 +46,7 @@ export function keepAliveAgent(concurrency: number): http.Agent {
   return new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
 }
 
-function send(options: LoadOptions, spec: LoadRequest): Promise<{ status: number; body: string }> {
+function send(options: LoadOptions, spec: LoadRequest, expectStatus: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const request = http.request(
       {
@@ -60,7 +62,7 @@ function send(options: LoadOptions, spec: LoadRequest): Promise<{ status: number
         // The body must be read to the end for the socket to go back to the pool; keep it only when it is a failure.
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => {
-          if (status !== 200) chunks.push(chunk);
+          if (status !== expectStatus) chunks.push(chunk);
         });
         response.on("end", () => resolve({ status, body: Buffer.concat(chunks).toString("utf8") }));
         response.on("error", (error) => resolve({ status: 0, body: String(error) }));
@@ -75,6 +77,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latenciesMs = new Float64Array(options.requests);
   const statuses = new Map<number, number>();
   const failures: FailedResponse[] = [];
+  const expectStatus = options.expectStatus ?? 200;
   let next = 0;
   let done = 0;
 
@@ -83,10 +86,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const index = next++;
       const spec = options.request(index);
       const started = performance.now();
-      const { status, body } = await send(options, spec);
+      const { status, body } = await send(options, spec, expectStatus);
       latenciesMs[done++] = performance.now() - started;
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      if (status !== 200 && failures.length < MAX_KEPT_FAILURES) failures.push({ status, body: body.slice(0, MAX_KEPT_BODY_CHARS) });
+      if (status !== expectStatus && failures.length < MAX_KEPT_FAILURES) failures.push({ status, body: body.slice(0, MAX_KEPT_BODY_CHARS) });
     }
   }
 
@@ -96,8 +99,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   return { requests: options.requests, wallMs, latenciesMs, statuses, failures };
 }
 
-export function non200(result: LoadResult): number {
-  let count = 0;
-  for (const [status, n] of result.statuses) if (status !== 200) count += n;
-  return count;
+/** Answers whose status was not `expectStatus`. */
+export function unexpectedCount(result: LoadResult, expectStatus = 200): number {
+  return result.requests - (result.statuses.get(expectStatus) ?? 0);
 }

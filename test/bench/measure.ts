@@ -1,6 +1,6 @@
 // One measured segment of the benchmark (warm-up, then the counted requests) and what it records: latencies and
 // statuses, CPU of both processes, outbound time inside the Node-side fakes, and the broker's own log events.
-import { keepAliveAgent, non200, runLoad, type LoadRequest, type LoadResult } from "./load.ts";
+import { keepAliveAgent, runLoad, unexpectedCount, type LoadRequest, type LoadResult } from "./load.ts";
 import type { WorkerHandle } from "./runtime.ts";
 
 /**
@@ -125,11 +125,11 @@ export async function runSegment(scenario: Scenario, target: Target, recorder: O
   const agent = keepAliveAgent(scenario.concurrency);
   const logBase = target.exchangeLog?.events.length ?? 0;
   try {
-    const options = { origin: target.handle.url, concurrency: scenario.concurrency, agent, request: target.request };
+    const options = { origin: target.handle.url, concurrency: scenario.concurrency, agent, request: target.request, expectStatus: scenario.expectStatus };
     if (scenario.warmup > 0) {
       recorder.segment = undefined;
       const warm = await runLoad({ ...options, requests: scenario.warmup });
-      const bad = scenario.expectStatus === 200 ? non200(warm) : warm.requests - (warm.statuses.get(scenario.expectStatus) ?? 0);
+      const bad = unexpectedCount(warm, scenario.expectStatus);
       if (bad > 0) {
         throw new Error(
           `${scenarioKey(scenario)} warm-up: ${bad}/${warm.requests} answers were not ${scenario.expectStatus}: ` +

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { afterAll, expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -29,5 +30,7 @@ it("wrangler deploy --dry-run bundles the Worker offline, without test code", as
     .map((name) => readFileSync(join(outdir, name), "utf8"))
     .join("\n");
   expect(bundle).toContain("AdmissionControl");
+  // Size is a budget, not a timing: Workers start faster with small bundles (issue #2: at most 150 KiB gzip).
+  expect(gzipSync(bundle).byteLength / 1024).toBeLessThanOrEqual(150);
   for (const testOnly of ["createStsEmulator", "createFakeIssuer", "SANDBOX_PORT", "@smithy"]) expect(bundle).not.toContain(testOnly);
 });
