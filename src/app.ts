@@ -1,7 +1,8 @@
 // Builds the hono app from injected dependencies: routes, request ids, not-found and the error handler.
 // No module state: every call returns a fresh app, so each test gets its own.
 import { Hono } from "hono";
-import { asBrokerError, exchangeCredentials, type ExchangeDeps } from "./exchange.ts";
+import type { AuditSink } from "./audit/event.ts";
+import { asBrokerError, blankEvent, exchangeCredentials, type ExchangeDeps } from "./exchange.ts";
 import type { LogFn } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./http/respond.ts";
@@ -9,6 +10,8 @@ import { errorResponse, jsonResponse } from "./http/respond.ts";
 export interface AppOptions {
   /** Resolves the per-isolate dependencies for this env; throws `config_invalid` when the env is bad. */
   depsFor: (env: object) => ExchangeDeps;
+  /** The audit sink for this env, usable even when the configuration is invalid (it needs no config). */
+  auditFor: (env: object) => AuditSink;
   log: LogFn;
   newRequestId: () => string;
 }
@@ -38,8 +41,16 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       deps = options.depsFor(c.env);
     } catch (thrown) {
       const error = asBrokerError(thrown);
-      options.log({ message: "credential_exchange", request_id: requestId, outcome: "error", code: error.code, reason: error.reason, detail: error.cause === undefined ? undefined : String(error.cause), status: 500 });
-      return errorResponse(error, requestId);
+      // What is wrong (variable names or the policy location, never values) goes to its own log line.
+      options.log({ message: "config_invalid", request_id: requestId, reason: error.reason, detail: error.cause === undefined ? undefined : String(error.cause) });
+      const response = errorResponse(error, requestId);
+      const event = { ...blankEvent(requestId), code: error.code, reason: error.reason, status: response.status };
+      try {
+        void Promise.resolve(options.auditFor(c.env).write(event)).catch(() => undefined);
+      } catch {
+        // Recording must never change the answer.
+      }
+      return response;
     }
     return exchangeCredentials(c.req.raw, requestId, deps);
   });

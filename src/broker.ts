@@ -101,7 +101,8 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
     return deps;
   }
 
-  const app = createApp({ depsFor, log, newRequestId: () => crypto.randomUUID() });
+  const auditFor = (env: object) => createAuditSink({ log, dataset: (env as Env).AUDIT });
+  const app = createApp({ depsFor, auditFor, log, newRequestId: () => crypto.randomUUID() });
   // Cron Trigger (wrangler.toml [triggers]): alert rules over the audit dataset (src/alerts/).
   const alerts = createAlertCron({ fetch: options.fetch, log });
   return {

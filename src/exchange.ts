@@ -52,7 +52,8 @@ export interface ExchangeDeps {
   log: LogFn;
 }
 
-function blankEvent(requestId: string): ExchangeEvent {
+/** An event with nothing known yet but the request id; stages fill it in. */
+export function blankEvent(requestId: string): ExchangeEvent {
   return {
     request_id: requestId,
     outcome: "error",

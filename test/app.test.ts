@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHarness, expectNoLeak } from "./support/broker-harness.ts";
+import { createHarness, expectAudit, expectNoLeak } from "./support/broker-harness.ts";
 
 describe("routes", () => {
   it("GET /healthz answers ok and reveals nothing about configuration", async () => {
@@ -65,8 +65,7 @@ describe("configuration", () => {
     expect(response.status).toBe(500);
     expect((await expectNoLeak(response)).error).toBe("config_invalid");
     expect(harness.network.calls).toEqual([]);
-    const line = harness.logs.find((l) => l.code === "config_invalid");
-    expect(line?.reason).toBe("config_invalid");
+    expectAudit(harness, { outcome: "error", code: "config_invalid", reason: "config_invalid", status: 500 });
     // The log names the variable, never its value.
     expect(JSON.stringify(harness.logs)).not.toContain(String(harness.env.AWS_SECRET_ACCESS_KEY));
   });
@@ -78,6 +77,6 @@ describe("configuration", () => {
     const response = await harness.request(await harness.mint());
     expect(response.status).toBe(500);
     expect((await expectNoLeak(response)).error).toBe("config_invalid");
-    expect(harness.logs.some((l) => l.reason === "policy_invalid")).toBe(true);
+    expectAudit(harness, { outcome: "error", code: "config_invalid", reason: "policy_invalid", status: 500 });
   });
 });
