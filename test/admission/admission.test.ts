@@ -45,6 +45,12 @@ async function expectRefused(h: Harness, response: Response, expected: { status:
   expect(event).toMatchObject({ code: expected.code, reason: expected.reason, status: expected.status });
 }
 
+/** Asserts the status and a leak-free error body with this public code. */
+async function expectError(response: Response, status: number, code: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect((await expectNoLeak(response)).error).toBe(code);
+}
+
 /** The reservations and buckets stored in one of this harness's admission objects. */
 function storedRows(h: Harness, name: string) {
   return runInDurableObject(h.admissionObject(name), (_instance, state) => {
@@ -163,14 +169,15 @@ describe("per-repository token bucket", () => {
     const h = await harness({ policy: testPolicy({ perMinute: 1, burst: 1 }) });
     for (let i = 0; i < 5; i++) {
       // Same repository id, refused by policy (no rule for schedule events) ...
-      expect((await h.request(await h.mint({ event_name: "schedule" }))).status).toBe(403);
+      await expectError(await h.request(await h.mint({ event_name: "schedule" })), 403, "forbidden");
       // ... or by verification (expired beyond tolerance).
       const iat = Math.floor(h.now() / 1000) - 400;
-      expect((await h.request(await h.mint({ iat, nbf: iat, exp: iat + 300 }))).status).toBe(401);
+      await expectError(await h.request(await h.mint({ iat, nbf: iat, exp: iat + 300 })), 401, "invalid_token");
     }
     expect((await storedRows(h, REPO_OBJECT)).reservations).toHaveLength(0);
     expect((await h.request(await h.mint())).status).toBe(200);
-    expect((await h.request(await h.mint())).status).toBe(429); // burst 1: the one token above was the first taken
+    // burst 1: the one token above was the first taken
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "60" });
   });
 });
 
@@ -185,7 +192,7 @@ describe("pre-authentication limit per client address", () => {
   it(`a garbage flood from one address trips after ${ADDRESS_BURST} requests, before any further JWKS or STS call`, async () => {
     const h = await harness();
     const flood = { "cf-connecting-ip": "203.0.113.9" };
-    for (let i = 0; i < ADDRESS_BURST; i++) expect((await post(h, garbage(h), flood)).status).toBe(401);
+    for (let i = 0; i < ADDRESS_BURST; i++) await expectError(await post(h, garbage(h), flood), 401, "invalid_token");
     const networkCalls = h.network.calls.length;
     const jwksFetches = h.issuer.fetchCount;
     for (let i = 0; i < 30; i++) {
@@ -206,14 +213,14 @@ describe("pre-authentication limit per client address", () => {
     // One IPv6 host cannot escape by rotating through its /64.
     h.advance(60_000);
     const unknownIssuer = unsignedToken({ alg: "RS256", typ: "JWT" }, { iss: "https://nobody.example" }, "AAAA");
-    for (let i = 0; i < ADDRESS_BURST; i++) expect((await post(h, unknownIssuer, { "cf-connecting-ip": `2001:db8:5:6::${i.toString(16)}` })).status).toBe(401);
+    for (let i = 0; i < ADDRESS_BURST; i++) await expectError(await post(h, unknownIssuer, { "cf-connecting-ip": `2001:db8:5:6::${i.toString(16)}` }), 401, "invalid_token");
     await expectRefused(h, await post(h, garbage(h), { "cf-connecting-ip": "2001:db8:5:6:ffff::1" }), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "1" });
   });
 
   it("once an address is limited, even a cold broker makes no JWKS call for it", async () => {
     const h = await harness({ admission: { addressLimit: { perMinute: 1, burst: 3 } } });
     // Garbage that fails before any fetch (unknown issuer) spends the address's budget ...
-    for (let i = 0; i < 3; i++) expect((await h.request(unsignedToken({ alg: "RS256", typ: "JWT" }, { iss: "https://nobody.example" }, "AAAA"))).status).toBe(401);
+    for (let i = 0; i < 3; i++) await expectError(await h.request(unsignedToken({ alg: "RS256", typ: "JWT" }, { iss: "https://nobody.example" }, "AAAA")), 401, "invalid_token");
     // ... and then tokens naming the real issuer, valid or not, are refused without a single fetch.
     for (const token of [garbage(h), await h.mint()]) {
       await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: "60" });
@@ -228,7 +235,7 @@ describe("pre-authentication limit per client address", () => {
   it("malformed requests are refused before the address limit and do not count against it", async () => {
     const h = await harness({ admission: { addressLimit: { perMinute: 1, burst: 1 } } });
     for (const token of ["not-a-jwt", "a.b", "a.b.c.d.e", `${"x".repeat(9000)}.b.c`]) {
-      expect((await h.request(token)).status).toBe(401);
+      await expectError(await h.request(token), 401, "invalid_token");
     }
     expect((await h.request(await h.mint())).status).toBe(200);
     // The limit is live (burst 1): the valid token above was its first and only count.

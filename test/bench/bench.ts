@@ -6,7 +6,8 @@
 // a setup failure, or any answer other than the expected status during a measured phase (counted and reported).
 //
 // Options: --quick (a tenth of the requests: a smoke test), --scale=<factor> (or BENCH_SCALE), --bundle-dir=<dir>
-// (measure an existing `wrangler deploy --dry-run --outdir <dir>` output instead of building one).
+// (measure an existing `wrangler deploy --dry-run --outdir <dir>` output instead of building one), --sts-hash=js
+// (the STS emulator verifies SigV4 on the pure-JS hash instead of WebCrypto: to price the emulator itself).
 //
 // To add a phase: a Scenario below (and, for a new kind of Worker, a Target in fixture.ts); to add a figure: a
 // field in report.ts. Scenarios expecting another status than 200 (e.g. 429 for admission control) set expectStatus.
@@ -14,10 +15,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { REQUESTS_PER_ADDRESS, REQUESTS_PER_REPOSITORY, STS_ORIGIN, startFixture, type Fixture } from "./fixture.ts";
+import type { FakesConfig } from "./fakes-api.ts";
+import { REQUESTS_PER_ADDRESS, REQUESTS_PER_REPOSITORY, startFixture, type Fixture } from "./fixture.ts";
 import { emptyResult, runSegment, type Scenario } from "./measure.ts";
+import { measurePolicyDecision, POLICY_DECISION_P50_TARGET_US } from "./policy-bench.ts";
 import { buildReport, type Targets } from "./report.ts";
-import { buildBundle, measureBundle, readWranglerSettings, type Bundle } from "./runtime.ts";
+import { buildBundle, bundleFakesWorker, measureBundle, readWranglerSettings, type Bundle } from "./runtime.ts";
 import { round } from "./stats.ts";
 
 // --- The issue's targets ----------------------------------------------------------------------------
@@ -25,6 +28,9 @@ import { round } from "./stats.ts";
 const TARGETS: Targets = {
   broker_rps_c1_vs_trivial_min: 0.3,
   bundle_gzip_kib_max: 150,
+  // Issue #3: "admission may add at most 1 ms at p50 locally".
+  admission_p50_ms_max: 1,
+  policy_decision_p50_us_max: POLICY_DECISION_P50_TARGET_US,
 };
 
 // --- The plan -----------------------------------------------------------------------------------------
@@ -53,19 +59,22 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 interface CliOptions {
   scale: number;
   bundleDir: string | undefined;
+  stsHash: FakesConfig["stsHash"];
 }
 
 function parseCli(argv: string[]): CliOptions {
   let scale = process.env["BENCH_SCALE"] === undefined ? 1 : Number(process.env["BENCH_SCALE"]);
   let bundleDir: string | undefined;
+  let stsHash: FakesConfig["stsHash"] = "webcrypto";
   for (const arg of argv) {
     if (arg === "--quick") scale = 0.1;
     else if (arg.startsWith("--scale=")) scale = Number(arg.slice("--scale=".length));
     else if (arg.startsWith("--bundle-dir=")) bundleDir = path.resolve(arg.slice("--bundle-dir=".length));
-    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>)`);
+    else if (arg === "--sts-hash=js" || arg === "--sts-hash=webcrypto") stsHash = arg.slice("--sts-hash=".length) as FakesConfig["stsHash"];
+    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto)`);
   }
   if (!(scale > 0)) throw new Error("scale must be a positive number");
-  return { scale, bundleDir };
+  return { scale, bundleDir, stsHash };
 }
 
 /** CPU time stolen by the hypervisor and all CPU time so far, in ticks, from /proc/stat (Linux only). */
@@ -96,11 +105,13 @@ async function main(): Promise<number> {
   let fixture: Fixture | undefined;
   let tmpdir: string | undefined;
   let scale = 1;
+  let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let compatibilityDate: string | null = null;
 
   try {
     const cli = parseCli(process.argv.slice(2));
     scale = cli.scale;
+    stsHash = cli.stsHash;
     const scenarios = SCENARIOS.map((scenario) => ({
       ...scenario,
       warmup: Math.max(1, Math.round(scenario.warmup * scale)),
@@ -119,22 +130,28 @@ async function main(): Promise<number> {
       bundle = { ...measureBundle(cli.bundleDir), wranglerGzipKiB: undefined, buildMs: 0 };
     }
 
-    // 2. The fakes, the tokens, the Workers; one exchange end to end before anything is timed.
+    // 2. The policy decision figure: pure CPU in Node, measured before any workerd runs beside it.
+    progress("timing policy decisions...");
+    const policyDecision = measurePolicyDecision({ decisions: Math.max(20_000, Math.round(200_000 * scale)), warmup: Math.max(5_000, Math.round(50_000 * scale)) });
+
+    // 3. The fakes Worker, the tokens, the Workers; one exchange end to end before anything is timed.
+    const fakesScript = await bundleFakesWorker(repoRoot);
     const brokerRequests = scenarios.filter((s) => s.worker === "broker").reduce((sum, s) => sum + ROUNDS * (s.warmup + s.requests), 0);
-    fixture = await startFixture({ bundle, settings, brokerRequests, progress });
+    fixture = await startFixture({ bundle, settings, fakesScript, stsHash, brokerRequests, progress });
     await fixture.preflight();
 
-    // 3. The measured phases, Workers alternating within each round.
+    // 4. The measured phases, Workers alternating within each round.
     const results = scenarios.map(emptyResult);
     for (let roundIndex = 1; roundIndex <= ROUNDS; roundIndex++) {
       for (const [index, scenario] of scenarios.entries()) {
         progress(`round ${roundIndex}/${ROUNDS}: ${scenario.worker} at concurrency ${scenario.concurrency} (${scenario.requests} requests)...`);
-        await runSegment(scenario, fixture.targets[scenario.worker], fixture.recorder, results[index] as (typeof results)[number]);
+        await runSegment(scenario, fixture.targets[scenario.worker], results[index] as (typeof results)[number]);
       }
     }
 
-    // 4. Figures and the table.
-    const report = buildReport({ results, bundle, stsOrigin: STS_ORIGIN, targets: TARGETS });
+    // 5. Figures and the table.
+    const report = buildReport({ results, bundle, policyDecision, targets: TARGETS });
+    const fakes = await fixture.brokerFakesStats();
     out(`ci-credential-broker bench: workerd ${packageVersion("workerd")} via Miniflare ${packageVersion("miniflare")}, Node ${process.version}, ${os.cpus().length} CPUs, ${ROUNDS} rounds`);
     out("");
     for (const line of report.lines) out(line);
@@ -142,12 +159,14 @@ async function main(): Promise<number> {
       out(`broker log (last lines):\n${fixture.targets.broker.handle.recentLogs.join("\n")}`);
       harnessError = `${report.unexpected} answers with an unexpected status during measured phases`;
     }
-    if (fixture.recorder.failures > 0) {
-      out(`note: ${fixture.recorder.failures} outbound requests failed in the fakes (origins: ${[...fixture.recorder.failedOrigins].join(", ")})`);
-    }
+    const failed = Object.entries(fakes.failures);
+    if (failed.length > 0) out(`note: outbound requests that failed in the broker's fakes Worker: ${failed.map(([origin, n]) => `${origin} ${n}`).join(", ")}`);
+    out(`broker's fakes Worker: ${fakes.assume_role_calls} AssumeRole calls answered, ${fakes.sts_requests} STS requests, ${fakes.jwks_fetches} JWKS fetches`);
     Object.assign(json, report.fields, {
-      sts_assume_role_calls: fixture.sts.assumeRoleCalls.length,
-      jwks_fetches: fixture.issuer.fetchCount,
+      sts_assume_role_calls: fakes.assume_role_calls,
+      sts_requests: fakes.sts_requests,
+      jwks_fetches: fakes.jwks_fetches,
+      fakes_failures: fakes.failures,
       pass: report.pass,
     });
   } catch (error) {
@@ -168,6 +187,7 @@ async function main(): Promise<number> {
     cpu_steal_pct: cpuStart === undefined || cpuEnd === undefined ? null : round((100 * (cpuEnd.steal - cpuStart.steal)) / Math.max(1, cpuEnd.total - cpuStart.total), 2),
     scale,
     rounds: ROUNDS,
+    sts_hash: stsHash,
     requests_per_repository: REQUESTS_PER_REPOSITORY,
     requests_per_address: REQUESTS_PER_ADDRESS,
   };

@@ -1,13 +1,14 @@
-// The world the benchmark runs in: the fake issuer and the STS emulator answering in Node behind Miniflare's
-// outbound service, pre-minted tokens shaped like a fleet of CI jobs, and the Workers (broker and ceilings) in workerd.
+// The world the benchmark runs in: the fake issuer and the STS emulator in a fakes Worker inside each Worker's own
+// workerd (its outbound service), pre-minted tokens shaped like a fleet of CI jobs, and the Workers (broker and
+// ceilings). Keys are generated per run: the token signing key (Node mints; the fakes serve its public half) and
+// the broker's AWS keys (the broker's secrets and the STS emulator's principal).
 import { randomBytes, randomInt } from "node:crypto";
 import { ADDRESS_BURST, DEFAULT_REPOSITORY_BURST } from "../../src/constants.ts";
-import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
-import { createFakeNetwork } from "../support/fake-network.ts";
-import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
+import { createFakeIssuer } from "../support/fake-issuer.ts";
+import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
-import { ExchangeLog, OutboundRecorder, type Target, type WorkerId } from "./measure.ts";
-import { outboundService, startWorker, type Bundle, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
+import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";
+import { startWorker, type Bundle, type CompanionWorker, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
 
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const AUDIENCE = "ci-credential-broker";
@@ -84,11 +85,13 @@ function randomSecretAccessKey(): string {
 
 // --- The fixture ------------------------------------------------------------------------------------
 
+/** The fakes Worker's name in each workerd: every outbound fetch of the Worker under test goes to it. */
+const FAKES_WORKER = "fakes";
+
 export interface Fixture {
   targets: Record<WorkerId, Target>;
-  recorder: OutboundRecorder;
-  issuer: FakeIssuer;
-  sts: StsEmulator;
+  /** The fakes' counters in the broker's workerd (requests per origin, failures, STS calls, JWKS fetches). */
+  brokerFakesStats(): Promise<FakesStats>;
   /** One exchange end to end; throws with the broker's answer and log when it is not a 200 with credentials. */
   preflight(): Promise<void>;
   dispose(): Promise<void>;
@@ -97,6 +100,10 @@ export interface Fixture {
 export interface FixtureOptions {
   bundle: Bundle;
   settings: WranglerSettings;
+  /** The fakes Worker, bundled (runtime.ts `bundleFakesWorker`). */
+  fakesScript: string;
+  /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
+  stsHash: FakesConfig["stsHash"];
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
   brokerRequests: number;
   progress: (message: string) => void;
@@ -113,22 +120,22 @@ export async function startFixture(options: FixtureOptions): Promise<Fixture> {
 }
 
 async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
-  // 1. The fakes, in Node, behind Miniflare's outbound service.
+  // 1. Keys for this run. Node mints with the issuer's private key; the fakes Worker serves only the public JWK.
   const accessKeyId = randomAccessKeyId();
   const secretAccessKey = randomSecretAccessKey();
   const issuer = await createFakeIssuer({ issuer: GITHUB_ISSUER, audience: AUDIENCE });
-  const sts = createStsEmulator({ now: Date.now, principals: [{ accessKeyId, secretAccessKey }], region: AWS_REGION });
-  const echoBody = "x".repeat(ECHO_RESPONSE_BYTES);
-  const network = createFakeNetwork({
-    [GITHUB_ISSUER]: issuer.handler,
-    [STS_ORIGIN]: sts.handler,
-    [ECHO_ORIGIN]: async (request) => {
-      await request.arrayBuffer();
-      return new Response(echoBody, { headers: { "content-type": "text/xml" } });
-    },
-  });
-  const recorder = new OutboundRecorder();
-  const outbound = outboundService(network.fetch, recorder.observe);
+  const fakesConfig: FakesConfig = {
+    issuer: GITHUB_ISSUER,
+    audience: AUDIENCE,
+    jwks: { keys: [issuer.key().publicJwk] },
+    stsOrigin: STS_ORIGIN,
+    region: AWS_REGION,
+    principal: { accessKeyId, secretAccessKey },
+    stsHash: options.stsHash,
+    echoOrigin: ECHO_ORIGIN,
+    echoResponseBytes: ECHO_RESPONSE_BYTES,
+  };
+  const fakes: CompanionWorker = { name: FAKES_WORKER, script: options.fakesScript, bindings: { FAKES: fakesConfig } };
 
   // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
   const total = options.brokerRequests + 1; // + the preflight's
@@ -149,13 +156,13 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     return { token, address: clientAddressFor(index, addresses) };
   };
 
-  // 3. The Workers, each in its own workerd, with the same options but for the broker's own.
+  // 3. The Workers, each in its own workerd with its own fakes Worker, with the same options but for the broker's own.
   options.progress("starting workerd...");
   const vars = {
     AWS_REGION,
     ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
   };
-  const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound };
+  const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
   const exchangeLog = new ExchangeLog();
   const broker = await startWorker({
     ...common,
@@ -191,9 +198,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       trivial_fetch: { handle: trivialFetch, request: ceilingRequest },
       broker: { handle: broker, request: brokerRequest, exchangeLog },
     },
-    recorder,
-    issuer,
-    sts,
+    brokerFakesStats: async () => (await broker.getJson(FAKES_WORKER, `${FAKES_CONTROL_ORIGIN}/stats`)) as FakesStats,
     async preflight() {
       const spec = brokerRequest();
       const response = await fetch(new URL(spec.path, broker.url), { method: spec.method, headers: spec.headers });

@@ -1,12 +1,12 @@
 // One measured segment of the benchmark (warm-up, then the counted requests) and what it records: latencies and
-// statuses, CPU of both processes, outbound time inside the Node-side fakes, and the broker's own log events.
+// statuses, CPU of both processes, and the broker's own log events (its stage timings, STS wait included).
 import { keepAliveAgent, runLoad, unexpectedCount, type LoadRequest, type LoadResult } from "./load.ts";
 import type { WorkerHandle } from "./runtime.ts";
 
 /**
  * broker: the bundle. trivial: `new Response("ok")`, the ceiling. trivial_fetch: the trivial Worker plus one
- * outbound fetch answered at once by the same Node-side outbound service the broker's STS call goes through:
- * the ceiling of any Worker that makes one subrequest in this harness (it prices the workerd -> Node hop).
+ * outbound fetch answered at once by the same fakes Worker the broker's STS call goes to (in the same workerd):
+ * the ceiling of any Worker that makes one subrequest in this harness (it prices the subrequest itself).
  */
 export type WorkerId = "trivial" | "trivial_fetch" | "broker";
 
@@ -33,24 +33,6 @@ export interface Target {
 }
 
 // --- Recorders -----------------------------------------------------------------------------------
-
-/** Collects outbound durations per origin into the segment being measured (warm-up goes nowhere). */
-export class OutboundRecorder {
-  segment: Map<string, number[]> | undefined;
-  failures = 0;
-  readonly failedOrigins = new Set<string>();
-
-  observe = (origin: string, ms: number, ok: boolean): void => {
-    if (!ok) {
-      this.failures++;
-      this.failedOrigins.add(origin);
-    }
-    if (this.segment === undefined) return;
-    let samples = this.segment.get(origin);
-    if (samples === undefined) this.segment.set(origin, (samples = []));
-    samples.push(ms);
-  };
-}
 
 /**
  * The broker logs one `credential_exchange` line per request (its audit event) with its stage timings (`*_ms`).
@@ -89,11 +71,9 @@ export interface ScenarioResult {
   /** Answers whose status was not `scenario.expectStatus`: any is a harness error. */
   unexpected: number;
   failures: LoadResult["failures"];
-  /** Outbound request durations inside the Node-side handler, per origin. */
-  outbound: Map<string, number[]>;
-  /** CPU used during the measured requests by the Worker's workerd process (undefined: not measurable here). */
+  /** CPU used during the measured requests by the Worker's workerd process, its fakes Worker included (undefined: not measurable here). */
   workerdCpuMs: number | undefined;
-  /** CPU used by this Node process meanwhile: the client, the fakes and Miniflare's Node side. */
+  /** CPU used by this Node process meanwhile: the HTTP client and Miniflare's Node side. */
   nodeCpuMs: number;
   /** The Worker's own log events for the measured requests (broker only). */
   exchangeEvents: Record<string, unknown>[];
@@ -110,7 +90,6 @@ export function emptyResult(scenario: Scenario): ScenarioResult {
     statuses: new Map(),
     unexpected: 0,
     failures: [],
-    outbound: new Map(),
     workerdCpuMs: 0,
     nodeCpuMs: 0,
     exchangeEvents: [],
@@ -121,13 +100,12 @@ export function emptyResult(scenario: Scenario): ScenarioResult {
  * Warm-up (not counted; an unexpected status there aborts the run: the setup is wrong), then the measured requests,
  * on fresh keep-alive connections. Adds what it measured to `into`.
  */
-export async function runSegment(scenario: Scenario, target: Target, recorder: OutboundRecorder, into: ScenarioResult): Promise<void> {
+export async function runSegment(scenario: Scenario, target: Target, into: ScenarioResult): Promise<void> {
   const agent = keepAliveAgent(scenario.concurrency);
   const logBase = target.exchangeLog?.events.length ?? 0;
   try {
     const options = { origin: target.handle.url, concurrency: scenario.concurrency, agent, request: target.request, expectStatus: scenario.expectStatus };
     if (scenario.warmup > 0) {
-      recorder.segment = undefined;
       const warm = await runLoad({ ...options, requests: scenario.warmup });
       const bad = unexpectedCount(warm, scenario.expectStatus);
       if (bad > 0) {
@@ -138,13 +116,11 @@ export async function runSegment(scenario: Scenario, target: Target, recorder: O
       }
     }
 
-    recorder.segment = into.outbound;
     const workerdCpuBefore = target.handle.cpuMs();
     const nodeCpuBefore = process.cpuUsage();
     const result = await runLoad({ ...options, requests: scenario.requests });
     const nodeCpu = process.cpuUsage(nodeCpuBefore);
     const workerdCpuAfter = target.handle.cpuMs();
-    recorder.segment = undefined;
 
     into.requests += result.requests;
     into.wallMs += result.wallMs;
@@ -165,7 +141,6 @@ export async function runSegment(scenario: Scenario, target: Target, recorder: O
       into.exchangeEvents.push(...target.exchangeLog.events.slice(from, from + scenario.requests));
     }
   } finally {
-    recorder.segment = undefined;
     agent.destroy();
   }
 }

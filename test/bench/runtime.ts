@@ -1,18 +1,20 @@
-// Builds the Worker bundle exactly as `wrangler deploy` would upload it (dry run, offline) and runs Workers in
-// workerd through Miniflare's API, their outbound fetches answered by Node-side fakes. Used by bench.ts only.
+// Builds the Worker bundle exactly as `wrangler deploy` would upload it (dry run, offline), bundles the fakes Worker
+// (esbuild), and runs Workers in workerd through Miniflare's API, each with companion Workers (the fakes) in the same
+// workerd process answering its outbound fetches. Used by bench.ts only.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import {
   convertV4MiniflareOptions,
   Log,
   LogLevel,
   Miniflare,
-  Response as MiniflareResponse,
-  type Request as MiniflareRequest,
   type V4MiniflareOptions,
+  type V4ServiceDesignator,
   type V4WorkerdStructuredLog,
+  type V4WorkerOptions,
 } from "miniflare";
 
 // --- Bundle ------------------------------------------------------------------------------------
@@ -104,39 +106,24 @@ export function readWranglerSettings(configPath: string): WranglerSettings {
   };
 }
 
-// --- Outbound network --------------------------------------------------------------------------
+// --- The fakes Worker --------------------------------------------------------------------------
 
-/** A fetch handler in the global (Node) Request/Response types, e.g. a fake network's `fetch`. */
-export type OutboundFetch = (request: Request) => Promise<Response>;
-
-/** Receives the wall time of each outbound request, measured inside the Node-side handler. */
-export type OutboundObserver = (origin: string, ms: number, ok: boolean) => void;
-
-/**
- * Miniflare's outboundService: converts Miniflare's Request (its own undici copy) to the global Request, lets
- * `fetch` answer, and converts back. The time observed spans the whole handler: reading the request, the fake's
- * work and building the reply, i.e. what the Worker waits on beyond the workerd<->Node hop itself.
- */
-export function outboundService(fetch: OutboundFetch, observe: OutboundObserver): (request: MiniflareRequest) => Promise<MiniflareResponse> {
-  return async (request) => {
-    const started = performance.now();
-    const origin = new URL(request.url).origin;
-    let ok = false;
-    try {
-      const headers = new Headers();
-      for (const [name, value] of request.headers) headers.append(name, value);
-      const hasBody = request.method !== "GET" && request.method !== "HEAD";
-      const body = hasBody ? await request.arrayBuffer() : undefined;
-      const response = await fetch(new Request(request.url, { method: request.method, headers, body }));
-      const replyHeaders: [string, string][] = [];
-      for (const [name, value] of response.headers) replyHeaders.push([name, value]);
-      const reply = new MiniflareResponse(await response.arrayBuffer(), { status: response.status, statusText: response.statusText, headers: replyHeaders });
-      ok = true;
-      return reply;
-    } finally {
-      observe(origin, performance.now() - started, ok);
-    }
-  };
+/** Bundles test/bench/fakes-worker.ts (and the test/support fakes it imports) for workerd, in memory. */
+export async function bundleFakesWorker(repoRoot: string): Promise<string> {
+  const result = await build({
+    entryPoints: [path.join(repoRoot, "test", "bench", "fakes-worker.ts")],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    // As wrangler resolves packages for workerd (jose, smithy: their browser/worker builds, no Node built-ins).
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2023",
+    logLevel: "silent",
+  });
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error("esbuild produced no output for the fakes Worker");
+  return output.text;
 }
 
 // --- CPU accounting (Linux /proc; undefined elsewhere) ------------------------------------------
@@ -175,12 +162,22 @@ function processCpuMs(pid: number): number | undefined {
 export interface WorkerHandle {
   name: string;
   url: URL;
-  /** The last few log lines the Worker wrote (silenced during the run, kept for diagnostics). */
+  /** The last few log lines the Worker (or its companions) wrote (silenced during the run, kept for diagnostics). */
   recentLogs: string[];
   logLines: () => number;
-  /** CPU time the Worker's workerd process has used so far (ms), when the platform tells us. */
+  /** CPU time the Worker's workerd process (the Worker and its companions) has used so far (ms), when the platform tells us. */
   cpuMs: () => number | undefined;
+  /** GET `url` from a companion Worker (e.g. the fakes' counters), straight from Node; the body as JSON. */
+  getJson: (worker: string, url: string) => Promise<unknown>;
   dispose: () => Promise<void>;
+}
+
+/** Another Worker in the same workerd process (e.g. the fakes), reachable by name as a service. */
+export interface CompanionWorker {
+  name: string;
+  script: string;
+  /** JSON bindings (Miniflare `bindings`: any JSON value, parsed in the Worker's env). */
+  bindings: Record<string, unknown>;
 }
 
 export interface StartWorkerOptions {
@@ -191,18 +188,23 @@ export interface StartWorkerOptions {
   kvNamespaces?: string[];
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   analyticsEngineDatasets?: Record<string, { dataset: string }>;
-  outbound: (request: MiniflareRequest) => Promise<MiniflareResponse>;
-  /** Sees every line the Worker logs (console.*), e.g. to read the broker's own per-exchange timings. */
+  /** Where the Worker's outbound fetches go, e.g. a companion's name. */
+  outbound: V4ServiceDesignator;
+  companions?: CompanionWorker[];
+  /** Sees every line the Workers log (console.*), e.g. to read the broker's own per-exchange timings. */
   onLog?: (level: string, message: string) => void;
 }
 
 const KEPT_LOG_LINES = 20;
 
-/** Starts one Worker in its own workerd process; resolves once it accepts HTTP requests. */
+/**
+ * Starts one Worker (the first, so Miniflare's URL serves it) and its companions in their own workerd process;
+ * resolves once it accepts HTTP requests.
+ */
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
   const recentLogs: string[] = [];
   let lines = 0;
-  const v4: V4MiniflareOptions = {
+  const main: V4WorkerOptions = {
     name: options.name,
     modules: true,
     ...options.source,
@@ -215,7 +217,21 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     durableObjects: options.durableObjects,
     analyticsEngineDatasets: options.analyticsEngineDatasets,
     outboundService: options.outbound,
-    // Silence: Miniflare's own request log and the Worker's console lines stay off the terminal during the
+  } as V4WorkerOptions;
+  const companions = (options.companions ?? []).map(
+    (companion) =>
+      ({
+        name: companion.name,
+        modules: true,
+        script: companion.script,
+        compatibilityDate: options.settings.compatibilityDate,
+        compatibilityFlags: options.settings.compatibilityFlags,
+        bindings: companion.bindings,
+      }) as V4WorkerOptions,
+  );
+  const v4: V4MiniflareOptions = {
+    workers: [main, ...companions],
+    // Silence: Miniflare's own request log and the Workers' console lines stay off the terminal during the
     // run (a Worker still pays for console.log itself, as it does in production).
     log: new Log(LogLevel.WARN),
     cf: false,
@@ -245,6 +261,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     recentLogs,
     logLines: () => lines,
     cpuMs: () => (pid === undefined ? undefined : processCpuMs(pid)),
+    async getJson(worker, target) {
+      const fetcher = await mf.getWorker(worker);
+      const response = await fetcher.fetch(target);
+      if (!response.ok) throw new Error(`${worker} answered ${response.status} for ${target}`);
+      return await response.json();
+    },
     dispose: () => mf.dispose(),
   };
 }

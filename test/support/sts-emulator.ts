@@ -9,7 +9,7 @@
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html.
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { HttpRequest, QueryParameterBag } from "@smithy/types";
+import type { ChecksumConstructor, HttpRequest, QueryParameterBag } from "@smithy/types";
 
 // --- Public API -------------------------------------------------------------------------------
 
@@ -33,6 +33,11 @@ export interface StsEmulatorOptions {
   roleMaxSessionSeconds?: number;
   /** If set, issued credentials expire after this many seconds whatever DurationSeconds says (sandbox). */
   credentialLifetimeSeconds?: number;
+  /**
+   * The SHA-256/HMAC primitive AWS's signer verifies with. Default: @aws-crypto/sha256-js (pure JS). The bench and
+   * the sandbox pass `WebCryptoSha256` (./webcrypto-sha256.ts): same signer, same checks, native hashing.
+   */
+  sha256?: ChecksumConstructor;
 }
 
 export type StsFault = "throttle" | "internal_error" | "service_unavailable" | "access_denied" | "hang";
@@ -668,7 +673,7 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
         secretAccessKey: key.secretAccessKey,
         ...(auth.signedHeaders.includes("x-amz-security-token") && presentedToken !== null ? { sessionToken: presentedToken } : {}),
       },
-      sha256: Sha256,
+      sha256: options.sha256 ?? Sha256,
       applyChecksum: false,
     });
     const signed = await signer.sign(toSign, { signingDate: new Date(signedAtMs), signableHeaders: new Set(auth.signedHeaders) });

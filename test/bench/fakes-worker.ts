@@ -1,0 +1,77 @@
+// The benchmark's fakes as a Worker: the fake issuer (discovery + JWKS), the STS emulator (SigV4 verified by AWS's
+// signer) and the trivial_fetch Worker's echo, served inside the same workerd as the Worker under test, which names
+// this Worker as its outbound service: every fetch it makes lands here, no hop to Node. Bundled by esbuild at bench
+// start (runtime.ts `bundleFakesWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
+import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
+import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
+import { WebCryptoSha256 } from "../support/webcrypto-sha256.ts";
+import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
+
+// workerd accepts only handlers among a Worker module's exports: the shared shapes live in fakes-api.ts.
+
+interface Fakes {
+  network: FakeNetwork;
+  issuer: FakeIssuer;
+  sts: StsEmulator;
+  requests: Map<string, number>;
+  failures: Map<string, number>;
+}
+
+let fakes: Promise<Fakes> | undefined;
+
+async function build(config: FakesConfig): Promise<Fakes> {
+  const issuer = await createFakeIssuer({ issuer: config.issuer, audience: config.audience });
+  // The issuer's own generated key never signs anything here: Node mints with the key whose public half is served.
+  issuer.setJwks(config.jwks);
+  const sts = createStsEmulator({
+    now: Date.now,
+    principals: [config.principal],
+    region: config.region,
+    ...(config.stsHash === "js" ? {} : { sha256: WebCryptoSha256 }),
+  });
+  const echoBody = "x".repeat(config.echoResponseBytes);
+  const network = createFakeNetwork({
+    [config.issuer]: issuer.handler,
+    [config.stsOrigin]: sts.handler,
+    [config.echoOrigin]: async (request) => {
+      await request.arrayBuffer();
+      return new Response(echoBody, { headers: { "content-type": "text/xml" } });
+    },
+  });
+  return { network, issuer, sts, requests: new Map(), failures: new Map() };
+}
+
+function count(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function stats(state: Fakes): FakesStats {
+  return {
+    requests: Object.fromEntries(state.requests),
+    failures: Object.fromEntries(state.failures),
+    sts_requests: state.sts.requestCount,
+    assume_role_calls: state.sts.assumeRoleCalls.length,
+    jwks_fetches: state.issuer.fetchCount,
+  };
+}
+
+export default {
+  async fetch(request: Request, env: { FAKES: FakesConfig }): Promise<Response> {
+    fakes ??= build(env.FAKES);
+    const state = await fakes;
+    const url = new URL(request.url);
+    if (url.origin === FAKES_CONTROL_ORIGIN) {
+      return url.pathname === "/stats" ? Response.json(stats(state)) : new Response("not found", { status: 404 });
+    }
+    count(state.requests, url.origin);
+    try {
+      const response = await state.network.fetch(request);
+      if (response.status >= 500) count(state.failures, url.origin);
+      return response;
+    } catch (error) {
+      count(state.failures, url.origin);
+      throw error;
+    }
+  },
+};
