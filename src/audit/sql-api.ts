@@ -3,6 +3,7 @@
 // Reference: developers.cloudflare.com/analytics/analytics-engine/sql-api/ and .../sql-reference/statements/#json
 import { CLOUDFLARE_API_BASE_URL, MAX_SQL_RESPONSE_BYTES, SQL_API_TIMEOUT_MS } from "../constants.ts";
 import type { FetchFn } from "../deps.ts";
+import { readTextCapped } from "../http/read-capped.ts";
 
 export type SqlValue = string | number | null;
 
@@ -118,11 +119,9 @@ function errorDetail(text: string, token: string): string {
 }
 
 async function readCapped(response: Response, cap: number): Promise<string> {
-  const declared = response.headers.get("content-length");
-  if (declared !== null && Number(declared) > cap) throw new SqlApiError("bad_response", response.status, "response too large");
-  const buffer = await response.arrayBuffer();
-  if (buffer.byteLength > cap) throw new SqlApiError("bad_response", response.status, "response too large");
-  return new TextDecoder().decode(buffer);
+  const read = await readTextCapped(response, cap);
+  if (!read.ok) throw new SqlApiError("bad_response", response.status, read.failure === "too_large" ? "response too large" : "response unreadable");
+  return read.text;
 }
 
 function failureFor(status: number): SqlApiFailure {

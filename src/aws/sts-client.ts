@@ -17,6 +17,7 @@ import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";
 import { assumeRoleForm } from "./sts-request.ts";
 import { parseAssumeRoleResponse, parseStsError, type StsCredentials } from "./sts-response.ts";
+import { readTextCapped, type CappedText } from "../http/read-capped.ts";
 
 export interface AssumeRoleDeps {
   aws: AwsOptions;
@@ -111,46 +112,7 @@ function finalError(code: ErrorCode, reason: string, cause: string): BrokerError
   return new BrokerError(code, reason, { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), cause });
 }
 
-type BodyRead = { text: string } | { failure: "too_large" | "read_failed" | "not_utf8" };
-
-/** The body as UTF-8 text, refusing more than `cap` bytes (declared or streamed). */
-async function readCapped(response: Response, cap: number): Promise<BodyRead> {
-  const body = response.body;
-  const declared = response.headers.get("content-length");
-  if (declared !== null && Number(declared) > cap) {
-    void body?.cancel().catch(() => undefined);
-    return { failure: "too_large" };
-  }
-  if (body === null) return { text: "" };
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
-      if (done || value === undefined) break;
-      size += value.byteLength;
-      if (size > cap) {
-        void reader.cancel().catch(() => undefined);
-        return { failure: "too_large" };
-      }
-      chunks.push(value);
-    }
-  } catch {
-    return { failure: "read_failed" };
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
-  } catch {
-    return { failure: "not_utf8" };
-  }
-}
+type BodyRead = CappedText;
 
 /** Sort one answer into success, retry or final failure. */
 function classify(status: number, body: BodyRead): AttemptOutcome {
@@ -195,7 +157,7 @@ async function exchange(request: Request, fetchFn: FetchFn, signal: AbortSignal)
   } catch (error) {
     return { kind: "retry", reason: "sts_unavailable", detail: `network error (${errorName(error)})` };
   }
-  return classify(response.status, await readCapped(response, MAX_STS_RESPONSE_BYTES));
+  return classify(response.status, await readTextCapped(response, MAX_STS_RESPONSE_BYTES));
 }
 
 /**

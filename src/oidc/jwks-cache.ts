@@ -15,6 +15,7 @@ import {
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "./issuers.ts";
+import { readTextCapped } from "../http/read-capped.ts";
 
 /**
  * The part of a Workers KV namespace the cache uses. `KVNamespace` satisfies it; so does a Map-backed
@@ -380,40 +381,13 @@ async function fetchJson(fetchFn: FetchFn, url: string): Promise<unknown> {
     await response.body?.cancel().catch(() => undefined);
     throw new JwksFetchError("http_status");
   }
-  const bytes = await readCapped(response, MAX_JWKS_RESPONSE_BYTES);
+  const read = await readTextCapped(response, MAX_JWKS_RESPONSE_BYTES);
+  if (!read.ok) throw new JwksFetchError(read.failure === "too_large" ? "too_large" : read.failure === "read_failed" ? "network_error" : "invalid_json");
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown;
+    return JSON.parse(read.text) as unknown;
   } catch {
     throw new JwksFetchError("invalid_json");
   }
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw new JwksFetchError("too_large");
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    throw error instanceof JwksFetchError ? error : new JwksFetchError("network_error");
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 // --- Encoding helpers ------------------------------------------------------------------------

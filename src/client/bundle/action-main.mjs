@@ -148,22 +148,31 @@ function credentialVariables(credentials, region) {
   return variables;
 }
 
-// src/client/read-capped.ts
-var utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-async function readTextCapped(response, maxBytes) {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
+// src/http/read-capped.ts
+async function readBytesCapped(message, maxBytes) {
+  const body = message.body;
+  const declared = message.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
+    await body?.cancel().catch(() => void 0);
+    return { ok: false, failure: "too_large" };
+  }
+  if (body === null) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = body.getReader();
   const chunks = [];
   let total = 0;
-  for (; ; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => void 0);
-      return void 0;
+  try {
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => void 0);
+        return { ok: false, failure: "too_large" };
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch {
+    return { ok: false, failure: "read_failed" };
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -171,11 +180,22 @@ async function readTextCapped(response, maxBytes) {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return { ok: true, bytes };
+}
+async function readTextCapped(message, maxBytes) {
+  const read = await readBytesCapped(message, maxBytes);
+  if (!read.ok) return read;
   try {
-    return utf8.decode(bytes);
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(read.bytes) };
   } catch {
-    return void 0;
+    return { ok: false, failure: "not_utf8" };
   }
+}
+
+// src/client/read-capped.ts
+async function readTextCapped2(response, maxBytes) {
+  const read = await readTextCapped(response, maxBytes);
+  return read.ok ? read.text : void 0;
 }
 
 // src/client/exchange.ts
@@ -354,7 +374,7 @@ async function fetchCredentials(options, deps) {
         body: payload,
         signal: AbortSignal.timeout(timeoutMs)
       });
-      const text = await readTextCapped(response, MAX_BROKER_RESPONSE_BYTES);
+      const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
       const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
       const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
       const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
@@ -613,7 +633,7 @@ function actionsTokenSource(options) {
       } catch (cause) {
         throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, { transient: true, cause });
       }
-      const text = await readTextCapped(response, MAX_ID_TOKEN_BYTES);
+      const text = await readTextCapped2(response, MAX_ID_TOKEN_BYTES);
       if (!response.ok) {
         const transient = response.status === 429 || response.status >= 500;
         throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, { status: response.status, transient });

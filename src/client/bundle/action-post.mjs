@@ -49,9 +49,6 @@ ${error.message}`;
 // src/client/credentials.ts
 var SESSION_TOKEN = new RegExp(`^[A-Za-z0-9+/=]{16,${MAX_SESSION_TOKEN_CHARS}}$`);
 
-// src/client/read-capped.ts
-var utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
 // src/client/github-commands.ts
 function escapeData(value) {
   return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
