@@ -114,6 +114,28 @@ function finalError(code: ErrorCode, reason: string, cause: string): BrokerError
 
 type BodyRead = CappedText;
 
+/**
+ * One signer per broker configuration, reused across requests: aws4fetch caches the derived SigV4 signing key
+ * (four HMACs per day, region and service) on the client, so a fresh client per request would redo them every time.
+ */
+const signers = new WeakMap<AwsOptions, AwsClient>();
+function signerFor(aws: AwsOptions): AwsClient {
+  let client = signers.get(aws);
+  if (client === undefined) {
+    // retries: 0 turns off aws4fetch's own retry loop; we only use its signer and send with the injected fetch.
+    client = new AwsClient({
+      accessKeyId: aws.accessKeyId,
+      secretAccessKey: aws.secretAccessKey,
+      ...(aws.sessionToken === undefined ? {} : { sessionToken: aws.sessionToken }),
+      service: "sts",
+      region: aws.region,
+      retries: 0,
+    });
+    signers.set(aws, client);
+  }
+  return client;
+}
+
 /** Sort one answer into success, retry or final failure. */
 function classify(status: number, body: BodyRead): AttemptOutcome {
   if (status === 200) {
@@ -208,15 +230,7 @@ export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): 
   const attemptTimeoutMs = deps.attemptTimeoutMs ?? STS_ATTEMPT_TIMEOUT_MS;
   const deadline = now() + STS_DEADLINE_MS;
   const body = assumeRoleForm(input).toString();
-  // retries: 0 turns off aws4fetch's own retry loop; we only use its signer and send with the injected fetch.
-  const client = new AwsClient({
-    accessKeyId: deps.aws.accessKeyId,
-    secretAccessKey: deps.aws.secretAccessKey,
-    ...(deps.aws.sessionToken === undefined ? {} : { sessionToken: deps.aws.sessionToken }),
-    service: "sts",
-    region: deps.aws.region,
-    retries: 0,
-  });
+  const client = signerFor(deps.aws);
 
   let stsMs = 0;
   let attempts = 0;

@@ -1,7 +1,7 @@
 // The benchmark's fakes as a Worker: the fake issuer (discovery + JWKS), the STS emulator (SigV4 verified by AWS's
 // signer) and the trivial_fetch Worker's echo, served inside the same workerd as the Worker under test, which names
 // this Worker as its outbound service: every fetch it makes lands here, no hop to Node. Bundled by esbuild at bench
-// start (runtime.ts `bundleFakesWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
+// start (runtime.ts `bundleWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";

@@ -100,8 +100,9 @@ export interface Fixture {
 export interface FixtureOptions {
   bundle: Bundle;
   settings: WranglerSettings;
-  /** The fakes Worker, bundled (runtime.ts `bundleFakesWorker`). */
+  /** The fakes Worker and the admission A/B broker, bundled (runtime.ts `bundleWorker`). */
   fakesScript: string;
+  abScript: string;
   /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
   stsHash: FakesConfig["stsHash"];
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
@@ -179,6 +180,15 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
   handles.push(trivial);
   const trivialFetch = await startWorker({ ...common, name: "trivial_fetch", source: { script: TRIVIAL_FETCH_WORKER } });
   handles.push(trivialFetch);
+  const brokerAb = await startWorker({
+    ...common,
+    name: "broker_ab",
+    source: { script: options.abScript },
+    bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+    durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
+    analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+  });
+  handles.push(brokerAb);
 
   const brokerRequest = (): LoadRequest => {
     const { token, address } = takeToken();
@@ -197,6 +207,14 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       trivial: { handle: trivial, request: ceilingRequest },
       trivial_fetch: { handle: trivialFetch, request: ceilingRequest },
       broker: { handle: broker, request: brokerRequest, exchangeLog },
+      admission_on: { handle: brokerAb, request: brokerRequest },
+      admission_off: {
+        handle: brokerAb,
+        request: () => {
+          const spec = brokerRequest();
+          return { ...spec, headers: { ...spec.headers, "x-bench-admission": "off" } };
+        },
+      },
     },
     brokerFakesStats: async () => (await broker.getJson(FAKES_WORKER, `${FAKES_CONTROL_ORIGIN}/stats`)) as FakesStats,
     async preflight() {

@@ -7,8 +7,10 @@ import type { WorkerHandle } from "./runtime.ts";
  * broker: the bundle. trivial: `new Response("ok")`, the ceiling. trivial_fetch: the trivial Worker plus one
  * outbound fetch answered at once by the same fakes Worker the broker's STS call goes to (in the same workerd):
  * the ceiling of any Worker that makes one subrequest in this harness (it prices the subrequest itself).
+ * admission_on / admission_off: one process of broker-ab-worker.ts (the broker built from src/), its requests with
+ * admission as usual or switched off: their difference is what admission adds.
  */
-export type WorkerId = "trivial" | "trivial_fetch" | "broker";
+export type WorkerId = "trivial" | "trivial_fetch" | "broker" | "admission_on" | "admission_off";
 
 export interface Scenario {
   worker: WorkerId;
@@ -94,6 +96,21 @@ export function emptyResult(scenario: Scenario): ScenarioResult {
     nodeCpuMs: 0,
     exchangeEvents: [],
   };
+}
+
+/**
+ * Requests that only warm a Worker's process up (JIT, caches, heap), before its first measured segment: the broker's
+ * latency keeps falling over its first ~1,500 requests. Not counted; an unexpected status aborts the run.
+ */
+export async function warmProcess(target: Target, requests: number, concurrency: number): Promise<void> {
+  const agent = keepAliveAgent(concurrency);
+  try {
+    const warm = await runLoad({ origin: target.handle.url, concurrency, agent, request: target.request, requests, expectStatus: 200 });
+    const bad = unexpectedCount(warm, 200);
+    if (bad > 0) throw new Error(`${target.handle.name} process warm-up: ${bad}/${requests} answers were not 200: ${JSON.stringify(warm.failures.slice(0, 2))}`);
+  } finally {
+    agent.destroy();
+  }
 }
 
 /**

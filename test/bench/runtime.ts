@@ -106,23 +106,28 @@ export function readWranglerSettings(configPath: string): WranglerSettings {
   };
 }
 
-// --- The fakes Worker --------------------------------------------------------------------------
+// --- Bench-only Workers (the fakes, the admission A/B broker) ---------------------------------------
 
-/** Bundles test/bench/fakes-worker.ts (and the test/support fakes it imports) for workerd, in memory. */
-export async function bundleFakesWorker(repoRoot: string): Promise<string> {
+/**
+ * Bundles a bench-only Worker (test/bench/fakes-worker.ts, test/bench/broker-ab-worker.ts) for workerd, in memory,
+ * resolving packages as wrangler does (workerd/worker/browser builds, no Node built-ins).
+ */
+export async function bundleWorker(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [path.join(repoRoot, "test", "bench", "fakes-worker.ts")],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: "esm",
     platform: "browser",
-    // As wrangler resolves packages for workerd (jose, smithy: their browser/worker builds, no Node built-ins).
     conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*"],
     target: "es2023",
+    // As wrangler bundles: function names kept (stack traces, error names).
+    keepNames: true,
     logLevel: "silent",
   });
   const output = result.outputFiles[0];
-  if (output === undefined) throw new Error("esbuild produced no output for the fakes Worker");
+  if (output === undefined) throw new Error(`esbuild produced no output for ${entry}`);
   return output.text;
 }
 

@@ -4,7 +4,6 @@ import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
-import { WebCryptoSha256 } from "../support/webcrypto-sha256.ts";
 import { serve } from "./node-http.ts";
 
 export interface SandboxOptions {
@@ -52,8 +51,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     now: Date.now,
     principals: [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }],
     region: "us-east-1",
-    // AWS's signer on native hashing: the same verification, a fraction of the pure-JS hash's CPU.
-    sha256: WebCryptoSha256,
     ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
   });
   const server: Server = await serve(
