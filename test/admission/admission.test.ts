@@ -5,7 +5,7 @@ import { base64url, decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { ADDRESS_BURST, ADMISSION_PURGE_GRACE_MS, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_REPOSITORY_BURST, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { AUDIENCE, createHarness, expectNoLeak, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
+import { AUDIENCE, createHarness, expectAudit, expectNoLeak, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
 import { githubClaims, unsignedToken } from "../support/fake-issuer.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";
@@ -41,8 +41,10 @@ async function expectRefused(h: Harness, response: Response, expected: { status:
   // The internal reason never reaches the wire (token_reused is both: the public code names it).
   expect((await expectNoLeak(response, expected.reason === expected.code ? [] : [expected.reason])).error).toBe(expected.code);
   expect(response.headers.get("retry-after")).toBe(expected.retryAfter ?? null);
-  const event = h.events().find((line) => line.request_id === response.headers.get("x-request-id"));
-  expect(event).toMatchObject({ code: expected.code, reason: expected.reason, status: expected.status });
+  // The audit trail: this request's log line and its Analytics Engine data point, field for field.
+  const index = h.events().findIndex((line) => line.request_id === response.headers.get("x-request-id"));
+  expect(index).toBeGreaterThanOrEqual(0);
+  expectAudit(h, { outcome: expected.status >= 500 ? "error" : "rejected", code: expected.code, reason: expected.reason, status: expected.status }, { index });
 }
 
 /** Asserts the status and a leak-free error body with this public code. */
@@ -302,6 +304,6 @@ describe("audit", () => {
   it("an issued exchange records admission_ms", async () => {
     const h = await harness();
     expect((await h.request(await h.mint())).status).toBe(200);
-    expect(h.events()[0]).toMatchObject({ outcome: "issued", admission_ms: expect.any(Number) });
+    expectAudit(h, { outcome: "issued", status: 200, rule_id: "main-deploy", role_alias: "deploy", admission_ms: expect.any(Number) });
   });
 });

@@ -7,7 +7,7 @@ import examplePolicy from "../../policies/index.ts";
 import { KILL_SWITCH_CACHE_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { createHarness, expectNoLeak, type Harness } from "../support/broker-harness.ts";
+import { createHarness, expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
@@ -20,13 +20,14 @@ const MULTI = [
 const eventOf = (h: Harness) => {
   const events = h.events();
   expect(events).toHaveLength(1);
-  return events[0] as Record<string, unknown>;
+  return expectAudit(h, {}).event;
 };
 
 async function expectDenied(h: Harness, response: Response, reason: string, status = 403, code = "forbidden"): Promise<void> {
   expect(response.status, await response.clone().text()).toBe(status);
   expect((await expectNoLeak(response, [reason])).error).toBe(code);
-  expect(h.events().at(-1)).toMatchObject({ code, reason });
+  // The audit trail: log line and Analytics Engine data point, field for field.
+  expectAudit(h, { outcome: code === "forbidden" ? "denied" : status >= 500 ? "error" : "rejected", code, reason, status });
 }
 
 describe("several issuers: each token passes its own rules and fails the others'", () => {
