@@ -86,7 +86,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
         shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
-        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now }),
+        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log }),
         admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),

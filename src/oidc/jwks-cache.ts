@@ -142,7 +142,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     } catch (error) {
       state.lastFailureAt = startedAt;
       const reason = error instanceof JwksFetchError ? error.reason : "fetch_failed";
-      log?.({ event: "jwks_fetch_failed", issuer: issuer.id, reason });
+      log?.({ message: "jwks_fetch_failed", issuer: issuer.id, reason });
     }
   }
 

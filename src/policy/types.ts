@@ -126,7 +126,7 @@ export type RuleRoles = readonly string[] | Readonly<Record<string, string>>;
 export interface RuleDefinition<IssuerId extends string = string, Kind extends IssuerKind = IssuerKind> extends GuardOptOuts {
   /** Stable id: appears in logs, audit events and `policy:explain`. */
   id: string;
-  /** What the rule is for; shown by `policy:explain`. */
+  /** What the rule is for: for reviewers of the policy file (nothing prints it). */
   description?: string;
   /** `deny` rules are evaluated first and win over any allow. Default `allow`. */
   effect?: "allow" | "deny";
