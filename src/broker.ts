@@ -8,7 +8,7 @@ import { configFor, type Config } from "./config.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
-import { createJwksCache } from "./oidc/jwks-cache.ts";
+import { createJwksCache, deriveJwksIntegrityKey } from "./oidc/jwks-cache.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy/compile.ts";
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
@@ -86,7 +86,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
         shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
-        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log }),
+        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
         admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),

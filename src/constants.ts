@@ -24,6 +24,8 @@ export const MIN_RSA_MODULUS_BITS = 2048;
 export const JWKS_FRESH_MS = 10 * 60 * 1000;
 /** Default time we keep serving the last good key set while the issuer is down. */
 export const DEFAULT_JWKS_MAX_STALE_SECONDS = 24 * 60 * 60;
+/** A cached key set claiming to be fetched further in the future than this is ignored (clock skew between isolates). */
+export const JWKS_STORED_FUTURE_SKEW_MS = 60 * 1000;
 /** Minimum gap between two refetches of one issuer's JWKS triggered by an unknown kid. */
 export const JWKS_REFETCH_COOLDOWN_MS = 60 * 1000;
 /** Timeout for one JWKS or discovery fetch; the request waits on it, so keep it short. */

@@ -13,6 +13,7 @@ import {
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
+import { JWKS_STORED_FUTURE_SKEW_MS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import { readTextCapped } from "../http/read-capped.ts";
@@ -30,6 +31,11 @@ export interface JwksCacheOptions {
   kv: JwksKv;
   fetch: FetchFn;
   now: Clock;
+  /**
+   * HMAC key sealing the key sets written to KV (see deriveJwksIntegrityKey). KV write access is account-wide and the
+   * namespace also holds operator-written keys: without the seal, anyone able to write KV could plant signing keys.
+   */
+  integrityKey: Promise<CryptoKey>;
   /** Receives one line per failed JWKS/discovery fetch (fixed reason strings, never bodies). */
   log?: LogFn;
 }
@@ -86,7 +92,7 @@ function unavailable(): BrokerError {
 }
 
 export function createJwksCache(options: JwksCacheOptions): JwksCache {
-  const { fetch: fetchFn, now, log } = options;
+  const { fetch: fetchFn, now, log, integrityKey } = options;
   const kv = options.kv;
   const states = new Map<string, IssuerState>();
 
@@ -111,8 +117,13 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   async function readKv(issuer: IssuerConfig, state: IssuerState): Promise<KeySet | undefined> {
     try {
-      const text = await kv.get(await kvKeyFor(issuer, state), "text");
-      return text === null ? undefined : parseStoredSet(text);
+      const kvKey = await kvKeyFor(issuer, state);
+      const text = await kv.get(kvKey, "text");
+      if (text === null) return undefined;
+      const set = await openStoredSet(text, kvKey, await integrityKey);
+      // A set "fetched" in the future would stay fresh forever and block every refetch: never trust one.
+      if (set === undefined || set.fetchedAt > now() + JWKS_STORED_FUTURE_SKEW_MS) return undefined;
+      return set;
     } catch {
       return undefined; // KV trouble is a cache miss, never a verification failure.
     }
@@ -122,7 +133,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     // The entry must outlive the fresh and stale windows, or a cold isolate loses the last good set in an outage.
     const expirationTtl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, Math.ceil(JWKS_FRESH_MS / 1000) + issuer.jwksMaxStaleSeconds);
     try {
-      await kv.put(await kvKeyFor(issuer, state), JSON.stringify({ fetchedAt: set.fetchedAt, keys: set.keys }), { expirationTtl });
+      const kvKey = await kvKeyFor(issuer, state);
+      await kv.put(kvKey, await sealStoredSet(set, kvKey, await integrityKey), { expirationTtl });
     } catch {
       // Best effort: the set is still in memory; the next isolate refetches.
     }
@@ -333,14 +345,38 @@ export function parseJwks(body: unknown): PublicJwk[] {
   return keys;
 }
 
-function parseStoredSet(text: string): KeySet | undefined {
+/** What the seal covers: the KV key (so a set cannot be moved to another issuer), the fetch time and the keys. */
+function sealInput(kvKey: string, fetchedAt: number, keys: PublicJwk[]): Uint8Array {
+  return new TextEncoder().encode(`${kvKey}\n${fetchedAt}\n${JSON.stringify(keys)}`);
+}
+
+async function sealStoredSet(set: KeySet, kvKey: string, key: CryptoKey): Promise<string> {
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, sealInput(kvKey, set.fetchedAt, set.keys)));
+  return JSON.stringify({ fetchedAt: set.fetchedAt, keys: set.keys, mac: base64urlEncode(mac) });
+}
+
+/** The stored set, or undefined when it is malformed or its seal does not verify (then it is a cache miss). */
+async function openStoredSet(text: string, kvKey: string, key: CryptoKey): Promise<KeySet | undefined> {
   try {
     const value: unknown = JSON.parse(text);
     if (!isPlainObject(value) || typeof value["fetchedAt"] !== "number" || !Number.isFinite(value["fetchedAt"])) return undefined;
+    if (typeof value["mac"] !== "string" || !Array.isArray(value["keys"])) return undefined;
+    const stored = value["keys"] as PublicJwk[];
+    const valid = await crypto.subtle.verify("HMAC", key, base64urlDecode(value["mac"]), sealInput(kvKey, value["fetchedAt"], stored));
+    if (!valid) return undefined;
     return { fetchedAt: value["fetchedAt"], keys: parseJwks(value), imported: new Map() };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The HMAC key for sealing cached key sets, derived from a Worker secret (the broker's AWS secret key): whoever can
+ * write KV but not read the Worker's secrets cannot forge a set. Rotating the secret only costs one refetch.
+ */
+export async function deriveJwksIntegrityKey(secret: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`ci-credential-broker/jwks-cache/v1\n${secret}`));
+  return crypto.subtle.importKey("raw", material, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
 // --- HTTPS (injected fetch) ------------------------------------------------------------------
@@ -391,6 +427,12 @@ async function fetchJson(fetchFn: FetchFn, url: string): Promise<unknown> {
 }
 
 // --- Encoding helpers ------------------------------------------------------------------------
+
+function base64urlEncode(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
 
 function base64urlDecode(value: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(value)) throw new TypeError("not base64url");

@@ -4,10 +4,13 @@ import { expect } from "vitest";
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import type { IssuerConfig } from "../../src/oidc/issuers.ts";
-import { createJwksCache, type JwksCache } from "../../src/oidc/jwks-cache.ts";
+import { createJwksCache, deriveJwksIntegrityKey, type JwksCache } from "../../src/oidc/jwks-cache.ts";
 import { verifyToken, type VerifiedToken } from "../../src/oidc/verify.ts";
 import { createFakeIssuer, type FakeIssuer, type FakeIssuerOptions } from "../support/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
+
+/** The seal key for cached key sets, from a secret generated for this run. */
+export const TEST_INTEGRITY_KEY = deriveJwksIntegrityKey(crypto.randomUUID());
 
 /** A fixed start time: tests move the clock explicitly. */
 export const START_MS = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -48,7 +51,7 @@ export async function harness(
     jwksMaxStaleSeconds: 24 * 60 * 60,
     ...overrides,
   };
-  const makeCache = () => createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now });
+  const makeCache = () => createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now, integrityKey: TEST_INTEGRITY_KEY });
   const h: Harness = {
     fake,
     network,

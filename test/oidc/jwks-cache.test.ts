@@ -10,9 +10,9 @@ import {
 } from "../../src/constants.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createJwksCache, isUsableKey, jwksKvKey, modulusBits, selectKey } from "../../src/oidc/jwks-cache.ts";
-import { createFakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer, githubClaims } from "../support/fake-issuer.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
-import { harness, type Harness, invalidToken, JWKS_UNAVAILABLE, rejection, START_MS } from "./helpers.ts";
+import { harness, type Harness, invalidToken, JWKS_UNAVAILABLE, rejection, START_MS, TEST_INTEGRITY_KEY } from "./helpers.ts";
 
 describe("JWKS cache: rotation and unknown kid", () => {
   it("fetches once on a cold cache, then serves from memory", async () => {
@@ -225,7 +225,7 @@ describe("JWKS cache: freshness, outage and stale window", () => {
       seen.push(init ?? {});
       return h.network.fetch(input, init);
     };
-    const cache = createJwksCache({ kv: env.JWKS_CACHE, fetch: spy, now: h.now });
+    const cache = createJwksCache({ kv: env.JWKS_CACHE, fetch: spy, now: h.now, integrityKey: TEST_INTEGRITY_KEY });
     await cache.getKey(h.config, { alg: "RS256", kid: h.fake.key().kid });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.redirect).toBe("manual");
@@ -332,14 +332,14 @@ describe("JWKS cache: discovery", () => {
     const fake = await createFakeIssuer({ issuer, now });
     const network = createFakeNetwork({ [issuer]: fake.handler });
     const config = { ...(await harness()).config, issuer, jwksUri: undefined };
-    const cache = createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now });
+    const cache = createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now, integrityKey: TEST_INTEGRITY_KEY });
     await cache.getKey(config, { alg: "RS256", kid: fake.key().kid });
     expect(fake.fetchCount).toBe(1);
   });
 });
 
 describe("JWKS cache: KV entry", () => {
-  it("stores { fetchedAt, keys } with an expiration covering fresh + stale windows", async () => {
+  it("stores { fetchedAt, keys, mac } with an expiration covering fresh + stale windows", async () => {
     const h = await harness({ jwksMaxStaleSeconds: 7200 });
     await h.verify(await h.fake.mint());
     const key = await jwksKvKey(h.config);
@@ -350,6 +350,33 @@ describe("JWKS cache: KV entry", () => {
     const ttl = (listed.keys[0]?.expiration ?? 0) - Date.now() / 1000;
     expect(ttl).toBeGreaterThan(7200 + JWKS_FRESH_MS / 1000 - 60);
     expect(ttl).toBeLessThanOrEqual(7200 + JWKS_FRESH_MS / 1000 + 1);
+  });
+
+  it("ignores a planted KV entry (no valid seal), even one dated in the future, and refuses the planted key", async () => {
+    const h = await harness();
+    // Someone with KV write access (the namespace also holds operator-written keys) plants their own key set.
+    const attacker = await createFakeIssuer({ issuer: h.config.issuer, now: h.now });
+    const planted = { fetchedAt: START_MS + 10 * 365 * 86_400_000, keys: [attacker.key().publicJwk], mac: "AAAA" };
+    await env.JWKS_CACHE.put(await jwksKvKey(h.config), JSON.stringify(planted), { expirationTtl: 600 });
+    expect(await rejection(h.verify(await attacker.mint()))).toEqual(invalidToken("kid_unknown"));
+    expect(h.fake.fetchCount).toBe(1); // it went to the issuer instead
+    await h.verify(await h.fake.mint()); // and the real key works
+  });
+
+  it("ignores a correctly sealed entry moved under another issuer's KV key", async () => {
+    const a = await harness();
+    await a.verify(await a.fake.mint()); // writes a sealed set for issuer A
+    const b = await harness();
+    const sealedForA = (await env.JWKS_CACHE.get(await jwksKvKey(a.config), "text")) ?? "";
+    await env.JWKS_CACHE.put(await jwksKvKey(b.config), sealedForA, { expirationTtl: 600 });
+    // A token for issuer B signed with A's key verifies only if A's set were taken as B's.
+    const t = Math.floor(START_MS / 1000);
+    const forged = await a.fake.sign(
+      { alg: "RS256", typ: "JWT", kid: a.fake.key().kid },
+      { ...githubClaims(), iss: b.config.issuer, aud: "ci-credential-broker", iat: t, nbf: t, exp: t + 300 },
+    );
+    expect(await rejection(b.verify(forged))).toEqual(invalidToken("kid_unknown"));
+    expect(b.fake.fetchCount).toBe(1); // B's keys came from B
   });
 
   it("ignores a corrupt KV entry and fetches", async () => {
