@@ -391,7 +391,9 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     rateLimit,
     when,
     optOuts,
-    facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment") },
+    // Only exact names count as "the operator named this environment": GitHub creates any environment a workflow
+    // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
+    facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0) },
   };
 }
 

@@ -193,6 +193,18 @@ describe("guards (table): on by default, one stable reason each, one named opt-o
       { ref_protected: "false", environment: "production" },
       "allow",
     ],
+    [
+      "privileged: an environment glob does not count as naming one (prod* on an unprotected ref is denied)",
+      { id: "r", match: { repository: "acme/app", environment: "prod*" }, roles: ["prod"] },
+      { ref_protected: "false", environment: "prod-made-up-by-a-branch" },
+      "guard_unprotected_ref",
+    ],
+    [
+      "privileged: a list of exact environments counts as naming them",
+      { id: "r", match: { repository: "acme/app", environment: ["production", "staging"] }, roles: ["prod"] },
+      { ref_protected: "false", environment: "staging" },
+      "allow",
+    ],
     ["privileged: unprotected with allowUnprotectedRefs", { ...base, roles: ["prod"], allowUnprotectedRefs: true }, { ref_protected: "false" }, "allow"],
     ["guards run in order: pull_request_target first", { ...base, roles: ["prod"] }, { event_name: "pull_request_target", runner_environment: "self-hosted", ref_protected: "false" }, "guard_pull_request_target"],
   ];
