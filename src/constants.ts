@@ -30,6 +30,8 @@ export const JWKS_STORED_FUTURE_SKEW_MS = 60 * 1000;
 export const JWKS_REFETCH_COOLDOWN_MS = 60 * 1000;
 /** Timeout for one JWKS or discovery fetch; the request waits on it, so keep it short. */
 export const JWKS_FETCH_TIMEOUT_MS = 3_000;
+/** Longest a request waits on another request's JWKS refresh: discovery + JWKS fetches, plus a second for KV. */
+export const JWKS_INFLIGHT_MAX_MS = 2 * JWKS_FETCH_TIMEOUT_MS + 1_000;
 /** Largest JWKS or discovery document we read; GitHub's is ~2 KiB. Caps memory on a hostile issuer. */
 export const MAX_JWKS_RESPONSE_BYTES = 64 * 1024;
 /** Most keys we accept in one JWKS; more is an attack or a misconfiguration. */

@@ -13,7 +13,7 @@ import {
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
-import { JWKS_STORED_FUTURE_SKEW_MS } from "../constants.ts";
+import { JWKS_INFLIGHT_MAX_MS, JWKS_STORED_FUTURE_SKEW_MS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import { readTextCapped } from "../http/read-capped.ts";
@@ -74,7 +74,7 @@ interface IssuerState {
   /** When that fetch last failed; within JWKS_FAILURE_BACKOFF_MS we do not try again. */
   lastFailureAt: number | undefined;
   /** The one refresh in flight for this issuer (single flight within the isolate). */
-  inflight: Promise<void> | undefined;
+  inflight: { promise: Promise<void>; startedAt: number } | undefined;
   kvKey: Promise<string> | undefined;
 }
 
@@ -163,12 +163,29 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
    * Joiners do not run their own body: they re-read `state.set` afterwards.
    */
   async function singleFlight(state: IssuerState, body: () => Promise<void>): Promise<void> {
-    if (state.inflight === undefined) {
-      state.inflight = body().finally(() => {
-        state.inflight = undefined;
+    const at = now();
+    const running = state.inflight;
+    if (running === undefined || at - running.startedAt > JWKS_INFLIGHT_MAX_MS) {
+      // Our own refresh (or a replacement for one that outlived any legitimate fetch: its request was cancelled).
+      const entry: { promise: Promise<void>; startedAt: number } = { promise: Promise.resolve(), startedAt: at };
+      entry.promise = body().finally(() => {
+        if (state.inflight === entry) state.inflight = undefined;
       });
+      state.inflight = entry;
+      await entry.promise;
+      return;
     }
-    await state.inflight;
+    // Another request's refresh: its I/O belongs to that request, and if that request is cancelled the promise may
+    // never settle. Wait no longer than a refresh can legitimately take, then go on with whatever set we have.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, JWKS_INFLIGHT_MAX_MS);
+    });
+    try {
+      await Promise.race([running.promise, timeout]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
   }
 
   /** A set young enough to use (fresh, or stale within the issuer's window), refreshing as needed. */

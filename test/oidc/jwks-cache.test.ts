@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import {
+  JWKS_INFLIGHT_MAX_MS,
   JWKS_FAILURE_BACKOFF_MS,
   JWKS_FRESH_MS,
   JWKS_REFETCH_COOLDOWN_MS,
@@ -335,6 +336,26 @@ describe("JWKS cache: discovery", () => {
     const cache = createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now, integrityKey: TEST_INTEGRITY_KEY });
     await cache.getKey(config, { alg: "RS256", kid: fake.key().kid });
     expect(fake.fetchCount).toBe(1);
+  });
+});
+
+describe("JWKS cache: a refresh that never settles", () => {
+  it("is replaced once it has run longer than any fetch could, so a cancelled request cannot wedge the issuer", async () => {
+    const h = await harness();
+    let release: (() => void) | undefined;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    h.network.route(h.config.issuer, async (request) => {
+      calls += 1;
+      if (calls === 1) await hung; // the first refresh's fetch never answers (its request was cancelled)
+      return h.fake.handler(request);
+    });
+    const first = h.verify(await h.fake.mint()).catch(() => undefined);
+    h.advance(JWKS_INFLIGHT_MAX_MS + 1);
+    await h.verify(await h.fake.mint()); // starts its own refresh instead of joining the dead one
+    expect(calls).toBe(2);
+    release?.();
+    await first;
   });
 });
 
