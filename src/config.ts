@@ -5,7 +5,7 @@ import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
-import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
+import { isLoopbackHttp, IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -24,7 +24,8 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
-    .refine((value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)), "must be a URL"),
+    // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
+    .refine((value) => value === undefined || (URL.canParse(value) && (new URL(value).protocol === "https:" || isLoopbackHttp(new URL(value)))), "must be an https URL"),
   AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/),
   AWS_SECRET_ACCESS_KEY: z.string().min(16).max(256),
   AWS_SESSION_TOKEN: z
@@ -54,7 +55,8 @@ export interface Config {
 
 /** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
 export function regionalStsEndpoint(region: string): string {
-  return `https://sts.${region}.amazonaws.com/`;
+  // AWS China regions live under their own domain (AWS General Reference, "AWS STS endpoints").
+  return region.startsWith("cn-") ? `https://sts.${region}.amazonaws.com.cn/` : `https://sts.${region}.amazonaws.com/`;
 }
 
 /** Parse and validate the Worker's env. Throws `config_invalid` naming the bad variables only. */

@@ -80,3 +80,15 @@ describe("configuration", () => {
     expectAudit(harness, { outcome: "error", code: "config_invalid", reason: "policy_invalid", status: 500 });
   });
 });
+
+describe("STS endpoint configuration", () => {
+  it.each([
+    ["plain http to a remote host", { STS_ENDPOINT: "http://sts.example.com/" }, 500],
+    ["not a URL", { STS_ENDPOINT: "sts" }, 500],
+  ])("%s -> config_invalid", async (_name, overrides, status) => {
+    const harness = await createHarness({ env: overrides });
+    const response = await harness.request(await harness.mint());
+    expect(response.status).toBe(status);
+    expect((await expectNoLeak(response)).error).toBe("config_invalid");
+  });
+});

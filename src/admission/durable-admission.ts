@@ -152,8 +152,9 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Admiss
       const request: AdmitRequest = {
         iss: token.issuer.issuer,
         jti: token.jti,
-        // Past exp + tolerance the token fails verification anyway, so the reservation can go (RFC 7519 §4.1.4).
-        reserveUntilMs: (token.exp + token.issuer.clockToleranceSeconds) * 1000,
+        // Once the token is expired (RFC 7519 §4.1.4) or older than the issuer's max age, it fails verification
+        // anyway: the reservation can go then (plus the clock tolerance both checks allow).
+        reserveUntilMs: (Math.min(token.exp, token.iat + token.issuer.maxTokenAgeSeconds) + token.issuer.clockToleranceSeconds) * 1000,
         bucket: rule.ruleId,
         limit: rule.rateLimit ?? repositoryLimit,
         nowMs: options.now(),

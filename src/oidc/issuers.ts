@@ -29,7 +29,7 @@ export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"], gitlab: ["RS256"] };
 
 /** True for http URLs whose host is loopback: the local sandbox. Workers cannot reach loopback in production. */
-function isLoopbackHttp(url: URL): boolean {
+export function isLoopbackHttp(url: URL): boolean {
   return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
 }
 

@@ -15,7 +15,7 @@ import {
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { JWKS_INFLIGHT_MAX_MS, JWKS_STORED_FUTURE_SKEW_MS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
-import type { IssuerConfig } from "./issuers.ts";
+import { isLoopbackHttp, type IssuerConfig } from "./issuers.ts";
 import { readTextCapped } from "../http/read-capped.ts";
 
 /**
@@ -398,9 +398,6 @@ export async function deriveJwksIntegrityKey(secret: string): Promise<CryptoKey>
 
 // --- HTTPS (injected fetch) ------------------------------------------------------------------
 
-function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
-}
 
 /**
  * OpenID Connect Discovery 1.0 §4: GET `${issuer}/.well-known/openid-configuration`; its `issuer` must equal

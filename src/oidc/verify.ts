@@ -29,7 +29,7 @@ export interface VerifyOptions {
  * Trusting them lets anyone sign with their own key, so their mere presence rejects the token, before any fetch.
  * (`x5t`, a thumbprint, is harmless and GitHub sends it.)
  */
-const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c"] as const;
+const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c", "crit"] as const;
 
 /** Throws `invalid_token` with a stable reason, or `upstream_unavailable` / `jwks_unavailable` (passed through). */
 export async function verifyToken(token: string, options: VerifyOptions): Promise<VerifiedToken> {
