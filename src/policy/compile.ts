@@ -51,7 +51,26 @@ export interface CompiledCondition {
   exact: ReadonlySet<string>;
   /** Glob patterns: anchored regexes, tried only when no exact value matched. */
   globs: readonly Matcher[];
+  /**
+   * Compare lower-cased (exact values and globs are stored lower-cased). Only for deny rules on names that GitHub and
+   * GitLab treat case-insensitively: a deny must not miss `Acme/Legacy` because the rule says `acme/legacy`, and
+   * folding can only widen a denial. Allow rules never fold.
+   */
+  foldCase: boolean;
 }
+
+/** Name claims whose providers compare case-insensitively: deny rules match them without case. */
+const CASE_INSENSITIVE_NAMES: ReadonlySet<string> = new Set([
+  "repository",
+  "repository_owner",
+  "actor",
+  "environment",
+  "project_path",
+  "namespace_path",
+  "user_login",
+  "job_project_path",
+  "job_namespace_path",
+]);
 
 export interface CompiledRule {
   id: string;
@@ -255,7 +274,7 @@ function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOpt
   return issuers;
 }
 
-function compileConditions(where: string, kind: IssuerKind, match: unknown): CompiledCondition[] {
+function compileConditions(where: string, kind: IssuerKind, match: unknown, effect: "allow" | "deny"): CompiledCondition[] {
   if (!isPlainObject(match)) throw new PolicyCompileError(`${where}.match`, "must be an object of claim -> pattern(s)", "rule_invalid");
   const keys = MATCH_KEYS[kind];
   const conditions: CompiledCondition[] = [];
@@ -270,21 +289,22 @@ function compileConditions(where: string, kind: IssuerKind, match: unknown): Com
     if (keys.ids.includes(claim) && !list.every((p) => ID_PATTERN.test(p))) {
       throw new PolicyCompileError(at, "ids are exact strings of decimal digits, never globs", "pattern_invalid");
     }
+    const foldCase = effect === "deny" && CASE_INSENSITIVE_NAMES.has(claim);
     const patterns = [...new Set(list)];
     const exact = new Set<string>();
     const globs: Matcher[] = [];
     for (const pattern of patterns) {
       if (!isGlob(pattern)) {
-        exact.add(pattern);
+        exact.add(foldCase ? pattern.toLowerCase() : pattern);
         continue;
       }
       try {
-        globs.push(compilePattern(pattern));
+        globs.push(compilePattern(foldCase ? pattern.toLowerCase() : pattern));
       } catch (error) {
         throw new PolicyCompileError(at, error instanceof Error ? error.message : "invalid pattern", "pattern_invalid");
       }
     }
-    conditions.push({ claim, patterns, exact, globs });
+    conditions.push({ claim, patterns, exact, globs, foldCase });
   }
   if (conditions.length === 0) throw new PolicyCompileError(where, "a rule must match at least one claim", "rule_invalid");
   return conditions;
@@ -351,7 +371,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     optOuts.add(optOut);
   }
 
-  const conditions = compileConditions(where, kind, rule.match);
+  const conditions = compileConditions(where, kind, rule.match, effect === "deny" ? "deny" : "allow");
   let grants = new Map<string, string>();
   let rateLimit: RateLimitDefinition | undefined;
   if (effect === "allow") {
@@ -417,7 +437,8 @@ function indexRules(kind: IssuerKind, rules: readonly CompiledRule[]): RuleSet {
   const bySegment = new Map<string, Map<string, CompiledRule[]>>();
   const scan: CompiledRule[] = [];
   for (const rule of rules) {
-    const conditions = MATCH_KEYS[kind].index.flatMap((claim) => rule.conditions.filter((condition) => condition.claim === claim));
+    // Case-folded conditions cannot be looked up by the token's raw value: such rules are found by another claim or scanned.
+    const conditions = MATCH_KEYS[kind].index.flatMap((claim) => rule.conditions.filter((condition) => condition.claim === claim && !condition.foldCase));
     const exact = conditions.find((condition) => condition.globs.length === 0);
     if (exact !== undefined) {
       addTo(byClaim, exact.claim, exact.exact, rule);

@@ -38,8 +38,9 @@ export function conditionHolds(condition: CompiledCondition, claims: Readonly<Re
   if (!Object.hasOwn(claims, condition.claim)) return false;
   const value = claims[condition.claim];
   if (typeof value !== "string") return false;
-  if (condition.exact.has(value)) return true;
-  for (const glob of condition.globs) if (glob.test(value)) return true;
+  const compared = condition.foldCase ? value.toLowerCase() : value;
+  if (condition.exact.has(compared)) return true;
+  for (const glob of condition.globs) if (glob.test(compared)) return true;
   return false;
 }
 

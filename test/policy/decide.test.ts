@@ -268,6 +268,20 @@ describe("decision semantics", () => {
     expect(decide(compiled, input({ actor: "alice" }))).toMatchObject({ allowed: true, ruleId: "allow-all-acme" });
   });
 
+  it("deny rules match names without case (GitHub names are case-insensitive); allow rules never fold", () => {
+    const compiled = policyOf([
+      { id: "deny-legacy", effect: "deny", match: { repository: ["acme/legacy-*", "acme/old"] } },
+      { id: "deny-actor", effect: "deny", match: { actor: "Mallory" } },
+      { id: "allow-by-id", match: { repository_owner: "Acme", repository_id: "874563210" }, roles: ["a"] },
+    ]);
+    for (const repository of ["Acme/Legacy-Billing", "ACME/OLD", "acme/legacy-x"]) {
+      expect(decide(compiled, input({ repository, repository_owner: "Acme" })), repository).toMatchObject({ allowed: false, reason: "explicit_deny", ruleId: "deny-legacy" });
+    }
+    expect(decide(compiled, input({ repository: "Acme/app", repository_owner: "Acme", actor: "mallory" }))).toMatchObject({ reason: "explicit_deny", ruleId: "deny-actor" });
+    expect(decide(compiled, input({ repository: "Acme/app", repository_owner: "Acme" }))).toMatchObject({ allowed: true, ruleId: "allow-by-id" });
+    expect(decide(compiled, input({ repository: "acme/app", repository_owner: "acme" }))).toMatchObject({ allowed: false, reason: "no_matching_rule" });
+  });
+
   it("a deny rule for another issuer does not deny", () => {
     const compiled = policyOf(
       [
