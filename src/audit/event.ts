@@ -2,6 +2,7 @@
 // Pure except `tokenHashPrefix` (WebCrypto digest). Never holds a token, a credential or a role ARN.
 import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../constants.ts";
 import type { ErrorCode } from "../errors.ts";
+import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 
 export type Outcome = "issued" | "denied" | "rejected" | "error";
 
@@ -47,11 +48,7 @@ export function outcomeFor(status: number, code: ErrorCode | undefined): Outcome
 }
 
 export async function tokenHashPrefix(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)]
-    .map((byte) => byte.toString(16).padStart(2, "0"))
-    .join("")
-    .slice(0, TOKEN_HASH_PREFIX_HEX_CHARS);
+  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
 }
 
 /** A sink that writes each event as one JSON log line (Workers Logs indexes JSON fields). */

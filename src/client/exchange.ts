@@ -16,6 +16,7 @@ import { parseCredentials, type Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 import { readTextCapped } from "./read-capped.ts";
 import type { TokenSource } from "./token-source.ts";
+import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 
 export interface FetchCredentialsOptions {
   /** The broker's POST /v1/credentials URL (see credentialsEndpoint). */
@@ -196,11 +197,7 @@ export function classifyAnswer(status: number, headers: Headers, text: string | 
 
 /** The SHA-256 prefix of a token, as the broker writes it to its audit event (src/audit/event.ts): correlates without revealing it. */
 export async function tokenHashPrefix(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)]
-    .map((byte) => byte.toString(16).padStart(2, "0"))
-    .join("")
-    .slice(0, TOKEN_HASH_PREFIX_HEX_CHARS);
+  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
 }
 
 /** Names a fetch failure without its message (which may quote a URL with a query): the error code or the error's name. */

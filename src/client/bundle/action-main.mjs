@@ -198,6 +198,12 @@ async function readTextCapped2(response, maxBytes) {
   return read.ok ? read.text : void 0;
 }
 
+// src/http/sha256-prefix.ts
+async function sha256HexPrefix(text, hexChars) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, hexChars);
+}
+
 // src/client/exchange.ts
 var REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
 var ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
@@ -321,8 +327,7 @@ function classifyAnswer(status, headers, text, nowMs) {
   };
 }
 async function tokenHashPrefix(token) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, TOKEN_HASH_PREFIX_HEX_CHARS);
+  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
 }
 function networkCause(error) {
   if (error instanceof Error) {
