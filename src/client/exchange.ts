@@ -74,6 +74,10 @@ export function credentialsEndpoint(brokerUrl: string): URL {
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
   }
+  // The URL is written into the credential_process line: nothing a shell or shlex would interpret may survive.
+  if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
+    throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
+  }
   if (url.pathname.endsWith("/v1/credentials")) return url;
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/credentials`;
   return url;

@@ -7,8 +7,11 @@ import { ClientError } from "./errors.ts";
 const ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-/** Printable ASCII without spaces: an audience is a name or a URL. */
-const AUDIENCE = /^[\x21-\x7e]+$/;
+/**
+ * An audience is a name or a URL. No shell or quoting characters: it is written into the `credential_process` line,
+ * which botocore splits like a shell command and workflows often paste into a heredoc.
+ */
+const AUDIENCE = /^[A-Za-z0-9._~:/?@+,=%-]+$/;
 
 function blankToUndefined(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
@@ -18,7 +21,7 @@ function blankToUndefined(value: string | undefined): string | undefined {
 export function parseAudience(value: string | undefined, inputName: string): string {
   const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
   if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
-    throw new ClientError("usage", `${inputName} must be printable ASCII without spaces, at most ${MAX_AUDIENCE_CHARS} characters.`);
+    throw new ClientError("usage", `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`);
   }
   return audience;
 }

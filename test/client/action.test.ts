@@ -141,6 +141,8 @@ describe("parseActionInputs", () => {
     ["an unknown output mode", { ...base, "INPUT_OUTPUT-MODE": "file" }],
     ["a region that is not one", { ...base, INPUT_REGION: "Europe" }],
     ["an audience with a space", { ...base, INPUT_AUDIENCE: "a b" }],
+    ["an audience with a shell substitution", { ...base, INPUT_AUDIENCE: "a$(id)" }],
+    ["an audience with quotes", { ...base, INPUT_AUDIENCE: `a'b"c` }],
     ["http to a non-loopback host", { ...base, "INPUT_BROKER-URL": "http://broker.example" }],
   ];
   for (const [name, env] of bad) {

@@ -262,7 +262,17 @@ describe("credentialsEndpoint", () => {
   ];
   for (const [input, expected] of good) it(`${input} -> ${expected}`, () => expect(credentialsEndpoint(input).href).toBe(expected));
 
-  const bad = ["broker.example", "http://broker.example", "https://user:pw@broker.example", "https://broker.example/?x=1", "https://broker.example/#f", "ftp://broker.example"];
+  const bad = [
+    "broker.example",
+    "http://broker.example",
+    "https://user:pw@broker.example",
+    "https://broker.example/?x=1",
+    "https://broker.example/#f",
+    "ftp://broker.example",
+    // Written into the credential_process line: shell substitutions and quotes must never get there.
+    "https://b.example/$(touch$IFS/tmp/pwn)",
+    "https://b.example/a'b",
+  ];
   for (const input of bad) {
     it(`refuses ${input} as usage`, () => {
       expect(() => credentialsEndpoint(input)).toThrow(ClientError);

@@ -217,6 +217,9 @@ function credentialsEndpoint(brokerUrl) {
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
   }
+  if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
+    throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
+  }
   if (url.pathname.endsWith("/v1/credentials")) return url;
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/credentials`;
   return url;
@@ -453,7 +456,7 @@ ${delimiter}
 // src/client/inputs.ts
 var ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 var REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-var AUDIENCE = /^[\x21-\x7e]+$/;
+var AUDIENCE = /^[A-Za-z0-9._~:/?@+,=%-]+$/;
 function blankToUndefined(value) {
   const trimmed = value?.trim();
   return trimmed === void 0 || trimmed === "" ? void 0 : trimmed;
@@ -461,7 +464,7 @@ function blankToUndefined(value) {
 function parseAudience(value, inputName) {
   const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
   if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
-    throw new ClientError("usage", `${inputName} must be printable ASCII without spaces, at most ${MAX_AUDIENCE_CHARS} characters.`);
+    throw new ClientError("usage", `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`);
   }
   return audience;
 }
