@@ -3,7 +3,7 @@
 import * as z from "zod";
 import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
-import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
+import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isLoopbackHttp, IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 
@@ -149,7 +149,7 @@ export function parseAlertConfig(env: unknown): AlertConfig {
   if (!isDatasetName(dataset)) bad.push("AUDIT_DATASET");
   const cooldownText = text("ALERT_COOLDOWN_MINUTES");
   const cooldownMinutes = cooldownText === undefined ? ALERT_DEFAULT_COOLDOWN_MINUTES : Number(cooldownText);
-  if (!Number.isInteger(cooldownMinutes) || cooldownMinutes < 1 || cooldownMinutes > ALERT_MAX_COOLDOWN_MINUTES) bad.push("ALERT_COOLDOWN_MINUTES");
+  if (!Number.isInteger(cooldownMinutes) || cooldownMinutes < ALERT_MIN_COOLDOWN_MINUTES || cooldownMinutes > ALERT_MAX_COOLDOWN_MINUTES) bad.push("ALERT_COOLDOWN_MINUTES");
   let rules: AlertRules | undefined;
   const rulesText = text("ALERT_RULES");
   let rulesJson: unknown = {};

@@ -192,6 +192,8 @@ export const ALERT_MAX_WINDOW_MINUTES = 24 * 60;
 export const ALERT_DEFAULT_COOLDOWN_MINUTES = 60;
 /** Longest cooldown an operator may set: a week. */
 export const ALERT_MAX_COOLDOWN_MINUTES = 7 * 24 * 60;
+/** Shortest cooldown: two cron periods (wrangler.toml crons every 5 min), or every run of one incident would post again. */
+export const ALERT_MIN_COOLDOWN_MINUTES = 10;
 /** Timeout of one webhook POST; Slack answers in well under a second. */
 export const ALERT_WEBHOOK_TIMEOUT_MS = 5_000;
 /** KV key prefix of alert incident state in the JWKS_CACHE namespace (whose own keys start with `jwks:`). */

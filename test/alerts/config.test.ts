@@ -40,6 +40,7 @@ describe("parseAlertConfig", () => {
     ["ANALYTICS_API_TOKEN", { ANALYTICS_API_TOKEN: "short" }],
     ["AUDIT_DATASET", { AUDIT_DATASET: "x; DROP TABLE" }],
     ["ALERT_COOLDOWN_MINUTES", { ALERT_COOLDOWN_MINUTES: "0" }],
+    ["ALERT_COOLDOWN_MINUTES", { ALERT_COOLDOWN_MINUTES: "5" }],
     ["ALERT_COOLDOWN_MINUTES", { ALERT_COOLDOWN_MINUTES: "1.5" }],
     ["ALERT_RULES", { ALERT_RULES: "{not json" }],
     ["ALERT_RULES.denials.max", { ALERT_RULES: '{"denials":{"max":-5}}' }],
