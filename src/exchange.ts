@@ -32,6 +32,8 @@ export interface Admission {
   limitAddress(cfConnectingIp: string | null): Promise<void>;
   /** Reserves the token's (iss, jti) and takes one issuance from its repository's bucket: one round trip. */
   admit(token: VerifiedToken, rule: AdmissionRule): Promise<void>;
+  /** Forgets the reservation after a failed STS call (no credentials left the broker). Best effort; never throws. */
+  release(token: VerifiedToken): Promise<void>;
 }
 
 /** Everything one exchange needs, built once per isolate (see broker.ts). */
@@ -151,11 +153,17 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer.kind, verified.claims, decision.grant, decision.durationSeconds));
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
-    const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress }).finally(() => {
-      if (progress.attempts === 0) return; // failed before any request: STS was not called
-      event.sts_ms = progress.stsMs;
-      event.sts_attempts = progress.attempts;
-    });
+    const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress })
+      .catch(async (error: unknown) => {
+        // No credentials left the broker: the token may still buy its one set, so a retry is not `token_reused`.
+        await deps.admission.release(verified);
+        throw error;
+      })
+      .finally(() => {
+        if (progress.attempts === 0) return; // failed before any request: STS was not called
+        event.sts_ms = progress.stsMs;
+        event.sts_attempts = progress.attempts;
+      });
     response = credentialsResponse(result.credentials, requestId);
   } catch (thrown) {
     const error = asBrokerError(thrown);

@@ -33,6 +33,14 @@ export type AdmitResult =
   | { outcome: "full"; retryAfterSeconds: number }
   | BadRequest;
 
+/** Forget one reservation: the exchange it admitted failed before any credentials left the broker. */
+export interface ReleaseRequest {
+  iss: string;
+  jti: string;
+}
+
+export type ReleaseResult = { outcome: "released" | "not_found" } | BadRequest;
+
 export interface ThrottleRequest {
   limit: BucketLimit;
   nowMs: number;
@@ -140,6 +148,21 @@ export class AdmissionControl extends DurableObject<Env> {
     });
     if (result.alarmAtMs !== undefined) this.scheduleAlarm(result.alarmAtMs);
     return result.result;
+  }
+
+  /**
+   * Delete a reservation whose exchange failed at STS. Safe for single use: no credentials were delivered for it, so
+   * the token may still buy its one set; without this, an honest client that retried after a 503 would get
+   * `token_reused` (and a GitLab job, with one token per variable, could not recover). The bucket token stays spent.
+   */
+  release(request: ReleaseRequest): ReleaseResult {
+    if (typeof request?.iss !== "string" || typeof request.jti !== "string" || request.iss === "" || request.jti === "") return { outcome: "bad_request" };
+    return this.transaction(() => {
+      this.ensureSchema();
+      const deleted = this.ctx.storage.sql.exec("DELETE FROM reservation WHERE iss = ? AND jti = ? RETURNING 1", request.iss, request.jti).toArray().length;
+      this.reservations -= deleted;
+      return { outcome: deleted > 0 ? "released" : "not_found" };
+    });
   }
 
   /**

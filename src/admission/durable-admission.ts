@@ -20,7 +20,7 @@ import { BrokerError } from "../errors.ts";
 import type { Admission, AdmissionRule } from "../exchange.ts";
 import { claimSubject } from "../oidc/claims.ts";
 import type { VerifiedToken } from "../oidc/verify.ts";
-import type { AdmitRequest, AdmitResult, ThrottleRequest, ThrottleResult } from "./admission-control.ts";
+import type { AdmitRequest, AdmitResult, ReleaseRequest, ReleaseResult, ThrottleRequest, ThrottleResult } from "./admission-control.ts";
 import { addressKey } from "./client-address.ts";
 import type { BucketLimit } from "./token-bucket.ts";
 
@@ -28,6 +28,7 @@ import type { BucketLimit } from "./token-bucket.ts";
 export interface AdmissionRpc {
   admit(request: AdmitRequest): Promise<AdmitResult>;
   throttle(request: ThrottleRequest): Promise<ThrottleResult>;
+  release(request: ReleaseRequest): Promise<ReleaseResult>;
 }
 
 /** A started timeout: `expired` resolves when it fires; `cancel` stops it. */
@@ -171,6 +172,15 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Admiss
           throw new BrokerError("rate_limited", "admission_store_full", { retryAfterSeconds: result.retryAfterSeconds });
         default:
           throw unavailable(result?.outcome ?? "no answer");
+      }
+    },
+
+    async release(token: VerifiedToken) {
+      // Best effort: if it fails, the client sees token_reused on its retry and mints a new token (README).
+      try {
+        await call("repository", () => options.objectFor(prefix + repositoryObjectName(token)).release({ iss: token.issuer.issuer, jti: token.jti }));
+      } catch {
+        // Already logged by `call`.
       }
     },
   };

@@ -301,6 +301,18 @@ describe("Durable Object failure: fail closed", () => {
 });
 
 describe("audit", () => {
+  it("a failed STS call releases the reservation: the same token then gets credentials once, not token_reused", async () => {
+    const h = await harness();
+    h.sts.inject("internal_error", 4); // every attempt of the first exchange fails
+    const token = await h.mint();
+    const failed = await h.request(token);
+    await expectRefused(h, failed, { status: 503, code: "upstream_unavailable", reason: "sts_unavailable", retryAfter: "5" });
+    const attempts = h.sts.requestCount;
+    expect(attempts).toBeGreaterThan(1);
+    expect((await h.request(token)).status).toBe(200);
+    await expectRefused(h, await h.request(token), { status: 401, code: "token_reused", reason: "token_reused" });
+  });
+
   it("an issued exchange records admission_ms", async () => {
     const h = await harness();
     expect((await h.request(await h.mint())).status).toBe(200);

@@ -35,6 +35,10 @@ function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}
       calls.push({ name, method: "throttle", request });
       return script.throttle?.(request) ?? Promise.resolve({ outcome: "admitted", granted: 1 });
     },
+    release: (request) => {
+      calls.push({ name, method: "release", request });
+      return Promise.resolve({ outcome: "released" });
+    },
   });
   const admission = createDurableAdmission({ objectFor: object, now: () => T0 + 123, log: (line) => logs.push(line), ...options });
   return { admission, calls, logs };

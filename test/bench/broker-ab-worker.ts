@@ -25,6 +25,7 @@ const broker = createBroker({
     return {
       limitAddress: (address) => (admissionOff ? Promise.resolve() : real.limitAddress(address)),
       admit: (token, rule) => (admissionOff ? Promise.resolve() : real.admit(token, rule)),
+      release: (token) => (admissionOff ? Promise.resolve() : real.release(token)),
     };
   },
 });

@@ -118,7 +118,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       if (mode === "overloaded") Object.assign(error, { overloaded: true, retryable: false });
       return Promise.reject(error);
     };
-    return { admit: fail, throttle: fail };
+    return { admit: fail, throttle: fail, release: fail };
   };
   const broker = createBroker({
     policy: options.policy ?? examplePolicy,
