@@ -251,6 +251,11 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
           "in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.",
       );
     }
+    // A slow token endpoint must not push the POST past the deadline: a request cut short by its timeout may still
+    // be admitted by the broker, spending the token and the repository's budget for credentials nobody receives.
+    if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
+      throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
+    }
     deps.onToken?.(token);
     deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));

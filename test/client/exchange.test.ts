@@ -214,6 +214,13 @@ describe("fetchCredentials: the token source", () => {
     expect(broker.sleeps).toHaveLength(1);
   });
 
+  it("does not call the broker when minting left less than the minimum attempt time before the deadline", async () => {
+    const broker = scripted([json(credentialsBody())]);
+    const error = await failure(fetchCredentials({ ...options, deadlineMs: 500 }, broker.deps));
+    expect(error.code).toBe("id_token_unavailable");
+    expect(broker.requests).toHaveLength(0);
+  });
+
   it("stops at a permanent token-source failure (missing id-token permission) before any request", async () => {
     const missing: TokenSource = {
       description: "the GitHub Actions token endpoint",

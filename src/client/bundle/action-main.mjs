@@ -372,6 +372,9 @@ async function fetchCredentials(options, deps) {
         `The broker had already accepted this token, and ${deps.tokens.description} gave the same one again. Each exchange needs a new token: in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.`
       );
     }
+    if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
+      throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
+    }
     deps.onToken?.(token);
     deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
