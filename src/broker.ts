@@ -12,6 +12,7 @@ import { createJwksCache, deriveJwksIntegrityKey } from "./oidc/jwks-cache.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy/compile.ts";
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
+import { redactingLog } from "./audit/redact.ts";
 
 export interface BrokerOptions {
   policy: PolicyDefinition;
@@ -41,7 +42,8 @@ function durableAdmission(env: Env, context: AdmissionContext): Admission {
 
 export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   const now = options.now ?? Date.now;
-  const log = options.log ?? consoleLog;
+  // Every log line of the Worker passes the secret-shape check: the one place that keeps tokens and keys out of logs.
+  const log = redactingLog(options.log ?? consoleLog);
   const perEnv = new WeakMap<object, ExchangeDeps>();
   let compiled: { issuerKey: string; policy: CompiledPolicy } | undefined;
   let candidate: { issuerKey: string; policy: CompiledPolicy | undefined } | undefined;

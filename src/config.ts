@@ -5,7 +5,8 @@ import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
-import { isLoopbackHttp, IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
+import { isHttpsOrLoopback } from "./http/trusted-url.ts";
+import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -25,7 +26,7 @@ const EnvSchema = z.object({
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
     // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
-    .refine((value) => value === undefined || (URL.canParse(value) && (new URL(value).protocol === "https:" || isLoopbackHttp(new URL(value)))), "must be an https URL"),
+    .refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
   AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/),
   AWS_SECRET_ACCESS_KEY: z.string().min(16).max(256),
   AWS_SESSION_TOKEN: z

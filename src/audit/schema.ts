@@ -8,6 +8,7 @@ import {
   AUDIT_UNKNOWN_INDEX,
 } from "../constants.ts";
 import type { ExchangeEvent } from "./event.ts";
+import { scrub } from "./redact.ts";
 
 /**
  * Blob positions: `AUDIT_BLOBS[i]` is stored in `blob{i+1}`. Strings; "" when unknown.
@@ -76,14 +77,8 @@ export function truncateUtf8(value: string, maxBytes: number): string {
 }
 
 // Defence in depth: the event type holds no secrets, but a claim value is attacker-influenced text. Anything shaped
-// like a role ARN, an AWS access key id or a JWT never reaches the log or the dataset.
-const SECRET_SHAPES = [/arn:aws[a-z-]*:/i, /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}/, /eyJ[\w-]{4,}\.[\w-]{4,}\./];
-export const REDACTED = "[redacted]";
-
-function scrub(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return SECRET_SHAPES.some((shape) => shape.test(value)) ? REDACTED : value;
-}
+// like a role ARN, an AWS access key id or a JWT never reaches the log or the dataset (src/audit/redact.ts).
+export { REDACTED } from "./redact.ts";
 
 /** The event with every free-text field checked against secret shapes; applied once before any sink sees it. */
 export function scrubEvent(event: ExchangeEvent): ExchangeEvent {

@@ -142,6 +142,16 @@ const NOT_TAG_CHAR = /[^\p{L}\p{Zs}\p{N}_.:/=+\-@]/gu;
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
+/** An operator tag key STS accepts: its alphabet, 1..128 characters, not the reserved `aws:` prefix (any case). */
+export function isValidTagKey(key: string): boolean {
+  return key.length <= STS_MAX_TAG_KEY_CHARS && TAG_KEY.test(key) && !/^aws:/i.test(key);
+}
+
+/** An operator tag value STS accepts: its alphabet, at most 256 characters. */
+export function isValidTagValue(value: string): boolean {
+  return value.length <= STS_MAX_TAG_VALUE_CHARS && TAG_VALUE.test(value);
+}
+
 /**
  * Longest prefix of `text` that is at most `max` long, counted both in UTF-16 units and code points (STS counts
  * characters; holding to the stricter count satisfies either reading), never splitting a surrogate pair.
@@ -220,7 +230,7 @@ function operatorTags(grant: RoleGrant, taken: Set<string>): Array<{ key: string
     const folded = key.toLowerCase();
     // STS tag keys are case-insensitive and `aws:` is reserved for AWS.
     if (taken.has(folded) || folded.startsWith("aws:")) throw new BrokerError("config_invalid", "session_tag_conflict");
-    if (key.length > STS_MAX_TAG_KEY_CHARS || !TAG_KEY.test(key) || value.length > STS_MAX_TAG_VALUE_CHARS || !TAG_VALUE.test(value)) {
+    if (!isValidTagKey(key) || !isValidTagValue(value)) {
       throw new BrokerError("config_invalid", "session_tag_invalid");
     }
     taken.add(folded);

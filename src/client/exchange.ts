@@ -17,6 +17,7 @@ import { ClientError } from "./errors.ts";
 import { readTextCapped } from "./read-capped.ts";
 import type { TokenSource } from "./token-source.ts";
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
+import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 
 export interface FetchCredentialsOptions {
   /** The broker's POST /v1/credentials URL (see credentialsEndpoint). */
@@ -67,8 +68,7 @@ const ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
 export function credentialsEndpoint(brokerUrl: string): URL {
   if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
   const url = new URL(brokerUrl);
-  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+  if (!isHttpsOrLoopback(url)) {
     throw new ClientError("usage", "broker-url must use https (plain http only for a loopback address: the local sandbox).");
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {

@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../constants.ts";
+import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 
 /**
  * Issuer kinds we know the claim schema of. A kind fixes claim types, the guards that apply and session naming.
@@ -28,15 +29,10 @@ export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 /** Both sign with RS256 only (GitHub's discovery document; GitLab's docs: "encoded by using RS256"). */
 const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"], gitlab: ["RS256"] };
 
-/** True for http URLs whose host is loopback: the local sandbox. Workers cannot reach loopback in production. */
-export function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
-}
-
 const trustedUrl = z.string().refine((value) => {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
-  return (url.protocol === "https:" || isLoopbackHttp(url)) && url.username === "" && url.password === "" && url.hash === "";
+  return isHttpsOrLoopback(url) && url.username === "" && url.password === "" && url.hash === "";
 }, "must be an https URL (http only on loopback) without credentials or fragment");
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);

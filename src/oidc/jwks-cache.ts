@@ -15,7 +15,8 @@ import {
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { JWKS_INFLIGHT_MAX_MS, JWKS_STORED_FUTURE_SKEW_MS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
-import { isLoopbackHttp, type IssuerConfig } from "./issuers.ts";
+import type { IssuerConfig } from "./issuers.ts";
+import { isLoopbackHttp } from "../http/trusted-url.ts";
 import { readTextCapped } from "../http/read-capped.ts";
 
 /**

@@ -1,6 +1,6 @@
 // Turns a PolicyDefinition into a CompiledPolicy (rules indexed by issuer and by exact repository/project), or fails
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
-import { ALL_BROKER_SESSION_TAG_KEYS, CLAIM_SESSION_TAGS, GITLAB_CLAIM_SESSION_TAGS } from "../aws/session.ts";
+import { ALL_BROKER_SESSION_TAG_KEYS, CLAIM_SESSION_TAGS, GITLAB_CLAIM_SESSION_TAGS, isValidTagKey, isValidTagValue } from "../aws/session.ts";
 import {
   DEFAULT_SESSION_DURATION_SECONDS,
   MAX_RULE_BURST,
@@ -10,8 +10,6 @@ import {
   STS_MAX_POLICY_ARNS,
   STS_MAX_SESSION_POLICY_CHARS,
   STS_MAX_SESSION_TAGS,
-  STS_MAX_TAG_KEY_CHARS,
-  STS_MAX_TAG_VALUE_CHARS,
   STS_MIN_DURATION_SECONDS,
   STS_MIN_EXTERNAL_ID_CHARS,
 } from "../constants.ts";
@@ -25,8 +23,6 @@ import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RoleDefiniti
 const ROLE_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 /** IAM managed policy ARN: an account's own (12 digits) or AWS managed (`aws`), optional path. */
 const POLICY_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::(\d{12}|aws):policy\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
-/** STS session tag characters (AssumeRole API reference, Tag data type). */
-const TAG_CHARS_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /** STS ExternalId characters (AssumeRole API reference). */
 const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]*$/;
 const ALIAS_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -176,7 +172,7 @@ function compileRole(name: string, def: RoleDefinition): RoleGrant {
   if (!isPlainObject(def)) throw new PolicyCompileError(where, "must be an object", "role_invalid");
   for (const field of Object.keys(def)) if (!ROLE_FIELDS.has(field)) throw new PolicyCompileError(`${where}.${field}`, "unknown role field", "role_invalid");
   if (typeof def.arn !== "string" || !ROLE_ARN_PATTERN.test(def.arn)) {
-    throw new PolicyCompileError(where, "arn is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)", "arn_invalid");
+    throw new PolicyCompileError(where, "arn is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)", "arn_invalid");
   }
   const maxDurationSeconds = def.maxDurationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
   if (!Number.isInteger(maxDurationSeconds) || maxDurationSeconds < STS_MIN_DURATION_SECONDS || maxDurationSeconds > STS_MAX_DURATION_SECONDS) {
@@ -203,7 +199,7 @@ function compileRole(name: string, def: RoleDefinition): RoleGrant {
   }
   for (const [index, arn] of policyArns.entries()) {
     if (typeof arn !== "string" || !POLICY_ARN_PATTERN.test(arn)) {
-      throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "is not an IAM policy ARN (arn:aws:iam::<12 digits|aws>:policy/<name>)", "arn_invalid");
+      throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "is not an IAM policy ARN (arn:<partition>:iam::<12 digits|aws>:policy/<name>)", "arn_invalid");
     }
     if (policyArns.indexOf(arn) !== index) throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "duplicate policy ARN", "arn_invalid");
   }
@@ -213,13 +209,13 @@ function compileRole(name: string, def: RoleDefinition): RoleGrant {
   const seenKeys = new Map<string, string>();
   for (const [key, value] of Object.entries(def.sessionTags ?? {})) {
     const at = `${where}.sessionTags.${key}`;
-    if (key.length === 0 || key.length > STS_MAX_TAG_KEY_CHARS || !TAG_CHARS_PATTERN.test(key) || /^aws:/i.test(key)) {
+    if (!isValidTagKey(key)) {
       throw new PolicyCompileError(at, "invalid session tag key", "session_tag_invalid");
     }
     // STS tag keys are case-insensitive: `Team` and `team` are one key, and the broker's keys are taken.
     if (brokerKeys.has(key.toLowerCase())) throw new PolicyCompileError(at, "the broker sets this tag from the token's claims", "session_tag_invalid");
     if (seenKeys.has(key.toLowerCase())) throw new PolicyCompileError(at, "duplicate session tag key (STS keys are case-insensitive)", "session_tag_invalid");
-    if (typeof value !== "string" || value.length > STS_MAX_TAG_VALUE_CHARS || !TAG_CHARS_PATTERN.test(value)) {
+    if (typeof value !== "string" || !isValidTagValue(value)) {
       throw new PolicyCompileError(at, "invalid session tag value", "session_tag_invalid");
     }
     seenKeys.set(key.toLowerCase(), key);

@@ -204,14 +204,21 @@ async function sha256HexPrefix(text, hexChars) {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, hexChars);
 }
 
+// src/http/trusted-url.ts
+function isLoopbackHttp(url) {
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
+}
+function isHttpsOrLoopback(url) {
+  return url.protocol === "https:" || isLoopbackHttp(url);
+}
+
 // src/client/exchange.ts
 var REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
 var ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
 function credentialsEndpoint(brokerUrl) {
   if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
   const url = new URL(brokerUrl);
-  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+  if (!isHttpsOrLoopback(url)) {
     throw new ClientError("usage", "broker-url must use https (plain http only for a loopback address: the local sandbox).");
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
