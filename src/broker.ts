@@ -35,6 +35,9 @@ export interface AdmissionContext {
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 
+/** What a compiled policy depends on in the configuration: the issuers' ids and kinds. */
+const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+
 /** The Durable Object admission. A missing binding fails at call time, closed (503 admission_unavailable). */
 function durableAdmission(env: Env, context: AdmissionContext): Admission {
   return createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
@@ -50,7 +53,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
 
   // Compiled once per isolate (per issuer set), never per request; checked against the configured issuer kinds.
   function policyFor(issuers: Config["issuers"]): CompiledPolicy {
-    const issuerKey = issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+    const issuerKey = issuerKeyOf(issuers);
     if (compiled?.issuerKey !== issuerKey) {
       try {
         compiled = { issuerKey, policy: compilePolicy(options.policy, { issuers }) };
@@ -65,7 +68,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   /** The shadow candidate, compiled once. A candidate that fails to compile is logged and skipped: never fatal. */
   function candidateFor(issuers: Config["issuers"]): CompiledPolicy | undefined {
     if (options.candidatePolicy === undefined) return undefined;
-    const issuerKey = issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+    const issuerKey = issuerKeyOf(issuers);
     if (candidate?.issuerKey !== issuerKey) {
       try {
         candidate = { issuerKey, policy: compilePolicy(options.candidatePolicy, { issuers }) };
