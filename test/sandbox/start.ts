@@ -55,7 +55,7 @@ const broker = spawn(
     "--persist-to",
     stateDir,
     "--log-level",
-    "warn",
+    process.env.CCB_LOG_LEVEL ?? "warn",
   ],
   { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"], env: brokerEnv },
 );
