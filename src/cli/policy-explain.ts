@@ -7,13 +7,20 @@ import { parseExplainInput } from "./explain-input.ts";
 import { finish, loadPolicy, readIssuerSets } from "./policy-files.ts";
 import { parseExplainArgs, runPolicyExplain, type CliResult } from "./policy-run.ts";
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function main(): Promise<CliResult> {
   const args = parseExplainArgs(process.argv.slice(2));
   if (typeof args === "string") return { stdout: "", stderr: `${args}\n`, exitCode: 2 };
   let text: string;
   try {
-    // `-` reads the payload or token from stdin (file descriptor 0).
-    text = readFileSync(args.claimsFile === "-" ? 0 : args.claimsFile, "utf8");
+    // `-` reads the payload or token from stdin, as a stream: readFileSync(0) fails with EAGAIN on a pipe whose writer
+    // (`npm run -s token | ...`) has not written yet.
+    text = args.claimsFile === "-" ? await readStdin() : readFileSync(args.claimsFile, "utf8");
   } catch (error) {
     return { stdout: "", stderr: `cannot read claims from ${args.claimsFile}: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 2 };
   }
