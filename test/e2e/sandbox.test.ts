@@ -148,7 +148,7 @@ describe("npm start", () => {
   it("the printed sandbox AWS profile works with the real AWS CLI in any region; a request signed for another region is refused as on AWS", async () => {
     const config = join(elsewhere, "aws-config");
     writeFileSync(config, (await shell("npm run -s sandbox -- profile --region eu-west-1")).stdout);
-    const env = { ...process.env, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(elsewhere, "none") };
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(elsewhere, "none") };
     for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"]) delete env[name];
     const { stdout } = await run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--output", "json"], { cwd: elsewhere, env });
     expect((JSON.parse(stdout) as { Arn: string }).Arn).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
