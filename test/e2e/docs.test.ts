@@ -17,6 +17,17 @@ const PAGES_OWNED_ELSEWHERE = new Set(["docs/deployment.md", "docs/github-facts.
 
 const docs = readdirSync(join(repoRoot, "docs")).filter((name) => name.endsWith(".md"));
 
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces to hyphens. */
+function headingSlugs(path: string): string[] {
+  const text = readFileSync(join(repoRoot, path), "utf8").replace(/^```[\s\S]*?^```$/gm, "");
+  return [...text.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading = ""]) =>
+    heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, "")
+      .replaceAll(" ", "-"),
+  );
+}
+
 interface Example {
   page: string;
   command: string;
@@ -48,15 +59,16 @@ describe("README", () => {
     expect(statSync(join(repoRoot, "README.md")).size).toBeLessThan(README_MAX_BYTES);
   });
 
-  it("links only to files that exist (or to the pages other branches add)", () => {
+  it("and every page link to files and headings that exist (or to the pages other branches add)", () => {
     for (const file of ["README.md", ...docs.map((page) => `docs/${page}`)]) {
       const text = readFileSync(join(repoRoot, file), "utf8");
       const base = file === "README.md" ? "" : "docs/";
-      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
-        if (target === undefined || /^[a-z]+:/.test(target)) continue;
-        const path = join(base, target).replaceAll("\\", "/");
+      for (const [, target = "", anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue;
+        const path = target === "" ? file : join(base, target).replaceAll("\\", "/");
         if (PAGES_OWNED_ELSEWHERE.has(path)) continue;
         expect(existsSync(join(repoRoot, path)), `${file} links to ${target}`).toBe(true);
+        if (anchor !== undefined) expect(headingSlugs(path), `${file} links to ${target}#${anchor}`).toContain(anchor);
       }
     }
   });
