@@ -1,6 +1,6 @@
 // `npm run -s sandbox -- <command> [args]`: change or inspect the running `npm start` sandbox without editing files.
 // One table of subcommands: a new one is one entry (usage, summary, run). docs/sandbox.md.
-import { SANDBOX_BROKER_PORT, SANDBOX_PORT } from "../../src/constants.ts";
+import { KILL_SWITCH_CACHE_MS, SANDBOX_BROKER_PORT, SANDBOX_PORT } from "../../src/constants.ts";
 import { KILL_SWITCH_PREFIX } from "../../src/policy/kill-switch.ts";
 import { isAwsRegionName } from "../support/sts-emulator.ts";
 import { KILL_SWITCH_KINDS, killSwitchKey } from "./kill-switch.ts";
@@ -18,6 +18,8 @@ export interface SandboxCommand {
 }
 
 const paths = sandboxPaths();
+/** How soon a kill-switch change bites: an isolate trusts its last lookup this long. */
+const takesEffect = `takes effect within ${KILL_SWITCH_CACHE_MS / 1000} s (an isolate trusts its last lookup that long)`;
 const brokerUrl = `http://${SANDBOX_HOST}:${SANDBOX_BROKER_PORT}`;
 const sandboxOrigin = `http://${SANDBOX_HOST}:${SANDBOX_PORT}`;
 
@@ -34,7 +36,7 @@ const commands: Record<string, SandboxCommand> = {
       if (args.length !== 2 && args.length !== 3) throw new Error("expected kill <kind> <value> [incident]");
       const key = killSwitchKey(args[0] as string, args[1] as string);
       await kvPut(paths, key, args[2] ?? "sandbox");
-      console.log(`set ${key}: takes effect within 5 s (an isolate trusts its last lookup that long)`);
+      console.log(`set ${key}: ${takesEffect}`);
       return 0;
     },
   },
@@ -46,7 +48,7 @@ const commands: Record<string, SandboxCommand> = {
       expectArgs(args, 2, "lift <kind> <value>");
       const key = killSwitchKey(args[0] as string, args[1] as string);
       await kvDelete(paths, key);
-      console.log(`deleted ${key}: takes effect within 5 s`);
+      console.log(`deleted ${key}: ${takesEffect}`);
       return 0;
     },
   },
