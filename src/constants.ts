@@ -194,6 +194,11 @@ export const ALERT_DEFAULT_DENIALS_WINDOW_MINUTES = 60;
 export const ALERT_DEFAULT_STS_P99_MS = 500;
 export const ALERT_DEFAULT_STS_WINDOW_MINUTES = 15;
 export const ALERT_DEFAULT_STS_MIN_SAMPLES = 10;
+/** Replay rule: more than this many `token_reused` answers for one repository in the window (docs/fleet-scale.md). */
+export const ALERT_DEFAULT_REPLAY_MAX = 5;
+export const ALERT_DEFAULT_REPLAY_WINDOW_MINUTES = 60;
+/** Most repositories the replay query returns (the worst first): one alert each. */
+export const ALERT_REPLAY_MAX_REPOSITORIES = 10;
 /** Longest window a rule may name: one day. */
 export const ALERT_MAX_WINDOW_MINUTES = 24 * 60;
 /** Default cooldown: an incident closes (and may alert again) after an hour without firing. */
