@@ -412,14 +412,16 @@ async function fetchCredentials(options, deps) {
     deps.onToken?.(token);
     deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await deps.fetch(options.endpoint.href, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: payload,
-        signal: AbortSignal.timeout(timeoutMs)
+        signal
       });
       const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
+      if (text === void 0 && signal.aborted) throw signal.reason;
       const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
       const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
       const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
