@@ -33,11 +33,11 @@ const MINT_BATCH = 64;
 
 // --- Load shape -----------------------------------------------------------------------------------
 // Admission control gives every repository (keyed on `repository_id`) and every client address (CF-Connecting-IP)
-// a token bucket, so one repository cannot be the load: it gets its burst (20) and then one a second. The load is
+// a token bucket, so one repository cannot be the load: it gets its burst (60) and then ten a second. The load is
 // shaped like a fleet instead: consecutive requests share a repository, at most its burst of them (a matrix build),
 // and come from runner addresses in turn, each sending at most its burst over the run. No bucket ever empties, so
 // every measured answer is a 200 and the broker pays its admission calls as in production, including the first
-// call of a new repository's object (1 request in 20).
+// call of a new repository's object (1 request in 60).
 //
 // The fleet: acme repositories publishing through the shared release workflow, which the example policy's rule
 // `acme-release-publish` grants (role `publish`, the sole role, no rateLimit of its own: the default bucket). It pins
