@@ -41,7 +41,7 @@ export interface JwksCacheOptions {
 export interface JwksCache {
   /**
    * The verification key for this token header. Throws `invalid_token` (`alg_not_allowed`, `kid_unknown`), or
-   * `upstream_unavailable` (`jwks_unavailable`).
+   * `upstream_unavailable` (`jwks_unavailable`; `jwks_refetch_cooldown` for a kid not yet looked up, see docs/security.md).
    */
   getKey(issuer: IssuerConfig, header: { alg?: string; kid?: string }): Promise<CryptoKey>;
 }
@@ -229,7 +229,12 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       const newest = await refetchForUnknownKey(issuer, state, set, async (candidate) => (await candidate.select({ alg, kid })) !== undefined);
       const retried = newest === set ? undefined : await newest.select({ alg, kid });
       if (retried !== undefined) return retried;
-      throw new BrokerError("invalid_token", "kid_unknown");
+      // Final only when the issuer was asked after this request began: the kid is then really not published.
+      if (newest.fetchedAt >= lookedAt) throw new BrokerError("invalid_token", "kid_unknown");
+      // Otherwise the key may have been published since our newest set (a rotation inside the refetch cooldown):
+      // "cannot verify yet", answered with the time until this isolate may look again (docs/security.md).
+      const waitMs = refetchAllowedAt(state) - now();
+      throw new BrokerError("upstream_unavailable", "jwks_refetch_cooldown", { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
     },
   };
 }

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { JWKS_FAILURE_BACKOFF_MS, JWKS_FRESH_MS, JWKS_INFLIGHT_MAX_MS, JWKS_REFETCH_COOLDOWN_MS } from "../../src/constants.ts";
 import { harness, invalidToken, JWKS_UNAVAILABLE, rejection } from "./helpers.ts";
 
+/** An unknown kid met inside the refetch cooldown: "cannot verify yet", retry after the cooldown's remaining seconds. */
+const refetchCooldown = (retryAfterSeconds: number) => ({ code: "upstream_unavailable", reason: "jwks_refetch_cooldown", retryAfterSeconds });
+
 describe("JWKS cache: rotation and unknown kid", () => {
   it("fetches once on a cold cache, then serves from memory", async () => {
     const h = await harness();
@@ -40,12 +43,13 @@ describe("JWKS cache: rotation and unknown kid", () => {
     expect(h.fake.fetchCount).toBe(2);
   });
 
-  it("a rotation seen within the cooldown of the last fetch waits for the cooldown", async () => {
+  it("a rotation seen within the cooldown of the last fetch: 503 until the cooldown ends, then one refetch", async () => {
     const h = await harness();
     await h.verify(await h.fake.mint());
     await h.fake.rotate();
     h.advance(JWKS_REFETCH_COOLDOWN_MS - 1);
-    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(invalidToken("kid_unknown"));
+    // Not "invalid": the key may be new. Retry-After is the cooldown left, rounded up (1 ms -> 1 s).
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(1));
     expect(h.fake.fetchCount).toBe(1);
     h.advance(1);
     await h.verify(await h.fake.mint());
@@ -63,7 +67,7 @@ describe("JWKS cache: rotation and unknown kid", () => {
     for (const result of await Promise.allSettled(burst.map((token) => h.verify(token)))) expect(result.status).toBe("rejected");
     expect(h.fake.fetchCount).toBe(2);
     h.advance(JWKS_REFETCH_COOLDOWN_MS - 1);
-    await rejection(h.verify(await spam()));
+    expect(await rejection(h.verify(await spam()))).toEqual(refetchCooldown(1));
     expect(h.fake.fetchCount).toBe(2);
     h.advance(1);
     const burst2 = await Promise.all(Array.from({ length: 20 }, spam));
@@ -94,6 +98,66 @@ describe("JWKS cache: rotation and unknown kid", () => {
     h.jwks = stale; // isolate 1 again: memory holds the old set
     await h.verify(await h.fake.mint());
     expect(h.fake.fetchCount).toBe(2);
+  });
+});
+
+describe("JWKS cache: an unknown kid inside the refetch cooldown", () => {
+  it("answers 503 jwks_refetch_cooldown with the cooldown's remaining seconds, rounded up, without fetching", async () => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    await h.fake.rotate();
+    h.advance(20_000);
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(40));
+    h.advance(500);
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(40)); // 39.5 s left
+    expect(h.fake.fetchCount).toBe(1);
+    // The client's retry after Retry-After lands past the cooldown: one refetch, the new key verifies.
+    h.advance(39_500);
+    await h.verify(await h.fake.mint());
+    expect(h.fake.fetchCount).toBe(2);
+  });
+
+  it("outside the cooldown, a kid still unknown after the refetch is final: 401 kid_unknown", async () => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(JWKS_REFETCH_COOLDOWN_MS);
+    const stray = () => h.fake.mint({}, { header: { kid: crypto.randomUUID() } });
+    expect(await rejection(h.verify(await stray()))).toEqual(invalidToken("kid_unknown"));
+    expect(h.fake.fetchCount).toBe(2);
+  });
+
+  it("a cold isolate's first fetch counts as fresh: an unknown kid is final at once", async () => {
+    const h = await harness();
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "never-published" } })))).toEqual(invalidToken("kid_unknown"));
+    expect(h.fake.fetchCount).toBe(1);
+  });
+
+  it("a set another isolate fetched (read from KV) before the token arrived is not final either", async () => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(JWKS_REFETCH_COOLDOWN_MS);
+    await h.fake.rotate();
+    h.newIsolate();
+    await h.verify(await h.fake.mint()); // isolate 2: KV set lacks the kid, past the cooldown: refetch, KV updated
+    expect(h.fake.fetchCount).toBe(2);
+    await h.fake.rotate();
+    h.advance(10_000);
+    h.newIsolate(); // isolate 3 starts from the KV set fetched 10 s ago, which lacks the newest key
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(50));
+    expect(h.fake.fetchCount).toBe(2);
+  });
+
+  it("a refetch that fails (issuer down) is not final: 503 with the cooldown it armed", async () => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(JWKS_REFETCH_COOLDOWN_MS);
+    await h.fake.rotate();
+    h.fake.fail("down");
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000));
+    expect(h.fake.fetchCount).toBe(2);
+    h.fake.fail(null);
+    h.advance(JWKS_REFETCH_COOLDOWN_MS);
+    await h.verify(await h.fake.mint());
   });
 });
 
