@@ -226,7 +226,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       const set = await usableSet(issuer, state);
       const key = await set.select({ alg, kid });
       if (key !== undefined) return key;
-      const newest = await refetchForUnknownKey(issuer, state, set, async (candidate) => (await candidate.select({ alg, kid })) !== undefined);
+      // A key found but refused at import counts as found: no fetch for it, and the select below says kid_unknown.
+      const wanted = (candidate: KeySet) => candidate.select({ alg, kid }).then((found) => found !== undefined, () => true);
+      const newest = await refetchForUnknownKey(issuer, state, set, wanted);
       const retried = newest === set ? undefined : await newest.select({ alg, kid });
       if (retried !== undefined) return retried;
       // Final only when the issuer was asked after this request began: the kid is then really not published.
