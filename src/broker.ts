@@ -13,6 +13,7 @@ import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
 import { redactingLog } from "./audit/redact.ts";
+import { createIdentityProvider } from "./idp/provider.ts";
 
 export interface BrokerOptions {
   policy: PolicyDefinition;
@@ -35,8 +36,15 @@ export interface AdmissionContext {
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 
-/** What a compiled policy depends on in the configuration: the issuers' ids and kinds. */
-const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+/** What a compiled policy depends on in the configuration: the issuers' ids and kinds, and the STS mode. */
+const issuerKeyOf = (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => `${stsAuth};${issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",")}`;
+
+/**
+ * The secret the KV JWKS seal is derived from (deriveJwksIntegrityKey adds its own label): the broker's AWS secret
+ * key in sigv4 mode; its current signing key in web-identity mode, where it holds no AWS key. Rotating that secret
+ * changes the seal, so cached key sets are refetched once (docs/deployment.md, "Rotation").
+ */
+const jwksSealSecret = (config: Config) => (config.stsAuth === "sigv4" ? config.aws.secretAccessKey : config.webIdentity.signingKey);
 
 /** The Durable Object admission. A missing binding fails at call time, closed (503 admission_unavailable). */
 function durableAdmission(env: Env, context: AdmissionContext): Admission {
@@ -52,11 +60,11 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   let candidate: { issuerKey: string; policy: CompiledPolicy | undefined } | undefined;
 
   // Compiled once per isolate (per issuer set), never per request; checked against the configured issuer kinds.
-  function policyFor(issuers: Config["issuers"]): CompiledPolicy {
-    const issuerKey = issuerKeyOf(issuers);
+  function policyFor(issuers: Config["issuers"], stsAuth: Config["stsAuth"]): CompiledPolicy {
+    const issuerKey = issuerKeyOf(issuers, stsAuth);
     if (compiled?.issuerKey !== issuerKey) {
       try {
-        compiled = { issuerKey, policy: compilePolicy(options.policy, { issuers }) };
+        compiled = { issuerKey, policy: compilePolicy(options.policy, { issuers, stsAuth }) };
       } catch (error) {
         const detail = error instanceof PolicyCompileError ? error.message : "policy failed to compile";
         throw new BrokerError("config_invalid", "policy_invalid", { cause: detail });
@@ -66,12 +74,12 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   }
 
   /** The shadow candidate, compiled once. A candidate that fails to compile is logged and skipped: never fatal. */
-  function candidateFor(issuers: Config["issuers"]): CompiledPolicy | undefined {
+  function candidateFor(issuers: Config["issuers"], stsAuth: Config["stsAuth"]): CompiledPolicy | undefined {
     if (options.candidatePolicy === undefined) return undefined;
-    const issuerKey = issuerKeyOf(issuers);
+    const issuerKey = issuerKeyOf(issuers, stsAuth);
     if (candidate?.issuerKey !== issuerKey) {
       try {
-        candidate = { issuerKey, policy: compilePolicy(options.candidatePolicy, { issuers }) };
+        candidate = { issuerKey, policy: compilePolicy(options.candidatePolicy, { issuers, stsAuth }) };
       } catch (error) {
         log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: error instanceof PolicyCompileError ? error.message : "candidate failed to compile" });
         candidate = { issuerKey, policy: undefined };
@@ -87,11 +95,12 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
       const workerEnv = env as Env;
       deps = {
         config,
-        policy: policyFor(config.issuers),
-        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
+        policy: policyFor(config.issuers, config.stsAuth),
+        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers, config.stsAuth) : undefined,
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
-        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
+        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),
+        identityProvider: config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
         admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),
