@@ -219,3 +219,5 @@ export const WEB_IDENTITY_MIN_SUBJECT_CHARS = 6;
 export const WEB_IDENTITY_MAX_SUBJECT_CHARS = 255;
 /** Cache-Control max-age of discovery and JWKS: a next key published now is seen by every cache within 5 minutes. */
 export const WELL_KNOWN_MAX_AGE_SECONDS = 5 * 60;
+/** Timeout of each call the post-deploy smoke test makes (`npm run smoke`): the broker's own STS deadline is 8 s. */
+export const SMOKE_TIMEOUT_MS = 15_000;
