@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_BROKER_PORT, SANDBOX_PORT, SANDBOX_STARTUP_TIMEOUT_MS } from "../../src/constants.ts";
+import { generateSigningKeySecret } from "../support/signing-keys.ts";
 import { generateBrokerKeys } from "./keys.ts";
 import { startSandbox } from "./server.ts";
 
@@ -19,18 +20,26 @@ function argValue(name: string): string | undefined {
 }
 
 const lifetimeArg = argValue("--credential-lifetime");
+// --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key (docs/deployment.md).
+const webIdentity = process.argv.includes("--web-identity");
+const brokerOrigin = `http://${HOST}:${SANDBOX_BROKER_PORT}`;
 const keys = generateBrokerKeys();
+const signingKey = await generateSigningKeySecret("ES256");
 const sandbox = await startSandbox({
   host: HOST,
   port: SANDBOX_PORT,
   brokerAccessKeyId: keys.accessKeyId,
   brokerSecretAccessKey: keys.secretAccessKey,
   ...(lifetimeArg === undefined ? {} : { credentialLifetimeSeconds: Number(lifetimeArg) }),
+  ...(webIdentity ? { brokerIssuerUrl: brokerOrigin } : {}),
 });
 console.log(`sandbox: OIDC issuer and STS emulator on ${sandbox.origin}`);
 
 // wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
-writeFileSync(new URL("../../.dev.vars.sandbox", import.meta.url), `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\n`, { mode: 0o600 });
+// Every secret the sandbox environment lists is written (so wrangler has nothing to warn about); in web-identity mode the
+// sandbox STS knows no AWS key, so the AWS_* pair could not sign anything it accepts.
+const devVars = [`AWS_ACCESS_KEY_ID=${keys.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}`, `BROKER_SIGNING_KEY='${signingKey}'`, ...(webIdentity ? ["STS_AUTH=web-identity"] : [])];
+writeFileSync(new URL("../../.dev.vars.sandbox", import.meta.url), `${devVars.join("\n")}\n`, { mode: 0o600 });
 
 // wrangler prefers secrets from the process environment: drop the developer's own AWS_* variables so the
 // sandbox broker signs with the sandbox keys, never with real credentials.
@@ -79,7 +88,7 @@ broker.on("exit", (code) => {
   }
 });
 
-const brokerUrl = `http://${HOST}:${SANDBOX_BROKER_PORT}`;
+const brokerUrl = brokerOrigin;
 const deadline = Date.now() + SANDBOX_STARTUP_TIMEOUT_MS;
 for (;;) {
   try {
@@ -96,8 +105,9 @@ for (;;) {
 }
 
 const credentialsCommand = `curl -sS -X POST ${brokerUrl}/v1/credentials -H "Authorization: Bearer $(npm run -s token)"`;
-console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts)
-
+console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts, STS_AUTH ${webIdentity ? "web-identity" : "sigv4"})
+${webIdentity ? `OpenID provider: ${brokerUrl}/.well-known/openid-configuration (the sandbox STS verifies the broker's tokens with its JWKS)
+` : ""}
 Ready. Get 15-minute credentials for acme/app on refs/heads/main (push):
 
   ${credentialsCommand}
