@@ -56,6 +56,13 @@ describe("npm start", () => {
     expect(whoami.stdout.trim()).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
   });
 
+  it("npm run smoke passes against the sigv4 sandbox", async () => {
+    const smoke = await shell(
+      "SMOKE_ID_TOKEN=$(npm run -s token) npm run -s smoke -- --broker http://127.0.0.1:8787 --audience ci-credential-broker --token-env SMOKE_ID_TOKEN --sts-endpoint http://127.0.0.1:8788/sts --expect-arn :assumed-role/acme-app-deploy/",
+    );
+    expect(smoke.stdout).toMatch(/^smoke: ok: arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\//);
+  });
+
   it("grants the pull-request role and denies what the policy does not allow", async () => {
     const prCommand = credentialsCommand.replace("npm run -s token", "npm run -s token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge");
     const pr = await shell(`${prCommand} | npm run -s whoami`);
