@@ -1,14 +1,12 @@
 // `npm start -- --web-identity` as a newcomer runs it: the broker is the OpenID provider the sandbox STS trusts; the
 // printed command returns credentials that pass GetCallerIdentity; and `npm run smoke` passes against it. Offline.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROKER_URL as BROKER, repoRoot, startSandbox, STS_URL, type RunningSandbox } from "./client-harness.ts";
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const BROKER = "http://127.0.0.1:8787";
-let child: ChildProcess;
+let sandbox: RunningSandbox;
 let output = "";
 let credentialsCommand = "";
 
@@ -17,26 +15,13 @@ async function shell(command: string): Promise<{ stdout: string; stderr: string 
 }
 
 beforeAll(async () => {
-  child = spawn("npm", ["start", "--", "--web-identity"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0" } });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output.includes("Ctrl-C stops both.")) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 100);
-    child.on("exit", (code) => {
-      clearInterval(timer);
-      reject(new Error(`npm start -- --web-identity exited (${code}):\n${output}`));
-    });
-  });
+  sandbox = await startSandbox(["--web-identity"]);
+  output = sandbox.output();
   credentialsCommand = output.split("\n").find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"))?.trim() ?? "";
 });
 
-afterAll(() => {
-  if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+afterAll(async () => {
+  await sandbox.stop();
 });
 
 describe("npm start -- --web-identity", () => {
@@ -59,7 +44,7 @@ describe("npm start -- --web-identity", () => {
   });
 
   it("npm run smoke passes against it (and fails on a role the policy does not grant)", async () => {
-    const smoke = `SMOKE_ID_TOKEN=$(npm run -s token) npm run -s smoke -- --broker ${BROKER} --audience ci-credential-broker --token-env SMOKE_ID_TOKEN --sts-endpoint http://127.0.0.1:8788/sts`;
+    const smoke = `SMOKE_ID_TOKEN=$(npm run -s token) npm run -s smoke -- --broker ${BROKER} --audience ci-credential-broker --token-env SMOKE_ID_TOKEN --sts-endpoint ${STS_URL}`;
     const ok = await shell(`${smoke} --expect-arn :assumed-role/acme-app-deploy/`);
     expect(ok.stdout).toMatch(/^smoke: ok: arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\//);
     const refused = await shell(`${smoke} --role publish`).then(
