@@ -8,7 +8,8 @@ import { configFor, type Config } from "./config.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
-import { createJwksCache, deriveJwksIntegrityKey } from "./oidc/jwks-cache.ts";
+import { createJwksCache } from "./oidc/jwks-cache.ts";
+import { deriveJwksIntegrityKey } from "./oidc/jwks-seal.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy/compile.ts";
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
@@ -46,6 +47,30 @@ const issuerKeyOf = (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => 
  */
 const jwksSealSecret = (config: Config) => (config.stsAuth === "sigv4" ? config.aws.secretAccessKey : config.webIdentity.signingKey);
 
+/**
+ * A policy compiled for the configured issuers, once per issuer set. A compile failure goes to `onFailure` (with the
+ * PolicyCompileError message, when it is one), whose result is cached like a policy's, unless it throws.
+ */
+function compiledPerIssuerSet<F>(
+  definition: PolicyDefinition,
+  onFailure: (detail: string | undefined) => F,
+): (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => CompiledPolicy | F {
+  let cached: { issuerKey: string; result: CompiledPolicy | F } | undefined;
+  return (issuers, stsAuth) => {
+    const issuerKey = issuerKeyOf(issuers, stsAuth);
+    if (cached?.issuerKey !== issuerKey) {
+      let result: CompiledPolicy | F;
+      try {
+        result = compilePolicy(definition, { issuers, stsAuth });
+      } catch (error) {
+        result = onFailure(error instanceof PolicyCompileError ? error.message : undefined);
+      }
+      cached = { issuerKey, result };
+    }
+    return cached.result;
+  };
+}
+
 /** The Durable Object admission. A missing binding fails at call time, closed (503 admission_unavailable). */
 function durableAdmission(env: Env, context: AdmissionContext): Admission {
   return createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
@@ -56,37 +81,18 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   // Every log line of the Worker passes the secret-shape check: the one place that keeps tokens and keys out of logs.
   const log = redactingLog(options.log ?? consoleLog);
   const perEnv = new WeakMap<object, ExchangeDeps>();
-  let compiled: { issuerKey: string; policy: CompiledPolicy } | undefined;
-  let candidate: { issuerKey: string; policy: CompiledPolicy | undefined } | undefined;
-
   // Compiled once per isolate (per issuer set), never per request; checked against the configured issuer kinds.
-  function policyFor(issuers: Config["issuers"], stsAuth: Config["stsAuth"]): CompiledPolicy {
-    const issuerKey = issuerKeyOf(issuers, stsAuth);
-    if (compiled?.issuerKey !== issuerKey) {
-      try {
-        compiled = { issuerKey, policy: compilePolicy(options.policy, { issuers, stsAuth }) };
-      } catch (error) {
-        const detail = error instanceof PolicyCompileError ? error.message : "policy failed to compile";
-        throw new BrokerError("config_invalid", "policy_invalid", { cause: detail });
-      }
-    }
-    return compiled.policy;
-  }
-
-  /** The shadow candidate, compiled once. A candidate that fails to compile is logged and skipped: never fatal. */
-  function candidateFor(issuers: Config["issuers"], stsAuth: Config["stsAuth"]): CompiledPolicy | undefined {
-    if (options.candidatePolicy === undefined) return undefined;
-    const issuerKey = issuerKeyOf(issuers, stsAuth);
-    if (candidate?.issuerKey !== issuerKey) {
-      try {
-        candidate = { issuerKey, policy: compilePolicy(options.candidatePolicy, { issuers, stsAuth }) };
-      } catch (error) {
-        log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: error instanceof PolicyCompileError ? error.message : "candidate failed to compile" });
-        candidate = { issuerKey, policy: undefined };
-      }
-    }
-    return candidate.policy;
-  }
+  const policyFor = compiledPerIssuerSet(options.policy, (detail) => {
+    throw new BrokerError("config_invalid", "policy_invalid", { cause: detail ?? "policy failed to compile" });
+  });
+  // The shadow candidate: one that fails to compile is logged and skipped, never fatal.
+  const candidateFor =
+    options.candidatePolicy === undefined
+      ? () => undefined
+      : compiledPerIssuerSet(options.candidatePolicy, (detail) => {
+          log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: detail ?? "candidate failed to compile" });
+          return undefined;
+        });
 
   function depsFor(env: object): ExchangeDeps {
     let deps = perEnv.get(env);

@@ -1,10 +1,9 @@
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { buildAssumeRoleInput } from "../../src/aws/session.ts";
+import { buildAssumeRoleInput, type RoleGrant } from "../../src/aws/session.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { createIdentityProvider } from "../../src/idp/provider.ts";
 import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, webIdentityClaims, webIdentitySubject, type DecidedSubject } from "../../src/idp/web-identity-token.ts";
-import type { RoleGrant } from "../../src/policy/types.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 import { generateSigningKeySecret } from "../support/signing-keys.ts";
 
