@@ -18,7 +18,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { AWS_ACCESS_KEY_ID: brokerKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: brokerKeys.secretAccessKey },
+              // STS_AUTH pinned: the suite tests both modes explicitly (test/web-identity.test.ts), whatever the deployment uses.
+              bindings: { AWS_ACCESS_KEY_ID: brokerKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: brokerKeys.secretAccessKey, STS_AUTH: "sigv4" },
             },
           }),
         ],

@@ -24,7 +24,9 @@ export default definePolicy({
         Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: "*" }],
       },
     },
-    // Infrastructure in another account, behind an external id; its cost-centre tag survives role chaining.
+    // Infrastructure in another account, behind a permissions boundary; its cost-centre tag survives role chaining.
+    // No `externalId` here: a role with one works in sigv4 mode only (AssumeRoleWithWebIdentity has no ExternalId),
+    // and this example runs in both modes (`npm start` and `npm start -- --web-identity`).
     "infra-deploy": {
       arn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
       maxDurationSeconds: 3600,
@@ -32,7 +34,6 @@ export default definePolicy({
       managedPolicyArns: ["arn:aws:iam::444455556666:policy/ci/infra-boundary"],
       sessionTags: { CostCenter: "infra" },
       transitiveTagKeys: ["CostCenter"],
-      externalId: "acme-ci-broker",
     },
     // Publishing build artefacts, only through the shared reusable release workflow.
     publish: {

@@ -14,6 +14,7 @@ import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
 import { redactingLog } from "./audit/redact.ts";
+import { createIdentityProvider } from "./idp/provider.ts";
 
 export interface BrokerOptions {
   policy: PolicyDefinition;
@@ -36,21 +37,31 @@ export interface AdmissionContext {
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 
-/** What a compiled policy depends on in the configuration: the issuers' ids and kinds. */
-const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+/** What a compiled policy depends on in the configuration: the issuers' ids and kinds, and the STS mode. */
+const issuerKeyOf = (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => `${stsAuth};${issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",")}`;
+
+/**
+ * The secret the KV JWKS seal is derived from (deriveJwksIntegrityKey adds its own label): the broker's AWS secret
+ * key in sigv4 mode; its current signing key in web-identity mode, where it holds no AWS key. Rotating that secret
+ * changes the seal, so cached key sets are refetched once (docs/deployment.md, "Rotation").
+ */
+const jwksSealSecret = (config: Config) => (config.stsAuth === "sigv4" ? config.aws.secretAccessKey : config.webIdentity.signingKey);
 
 /**
  * A policy compiled for the configured issuers, once per issuer set. A compile failure goes to `onFailure` (with the
  * PolicyCompileError message, when it is one), whose result is cached like a policy's, unless it throws.
  */
-function compiledPerIssuerSet<F>(definition: PolicyDefinition, onFailure: (detail: string | undefined) => F): (issuers: Config["issuers"]) => CompiledPolicy | F {
+function compiledPerIssuerSet<F>(
+  definition: PolicyDefinition,
+  onFailure: (detail: string | undefined) => F,
+): (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => CompiledPolicy | F {
   let cached: { issuerKey: string; result: CompiledPolicy | F } | undefined;
-  return (issuers) => {
-    const issuerKey = issuerKeyOf(issuers);
+  return (issuers, stsAuth) => {
+    const issuerKey = issuerKeyOf(issuers, stsAuth);
     if (cached?.issuerKey !== issuerKey) {
       let result: CompiledPolicy | F;
       try {
-        result = compilePolicy(definition, { issuers });
+        result = compilePolicy(definition, { issuers, stsAuth });
       } catch (error) {
         result = onFailure(error instanceof PolicyCompileError ? error.message : undefined);
       }
@@ -90,11 +101,12 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
       const workerEnv = env as Env;
       deps = {
         config,
-        policy: policyFor(config.issuers),
-        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
+        policy: policyFor(config.issuers, config.stsAuth),
+        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers, config.stsAuth) : undefined,
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (docs/operations.md "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
-        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
+        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),
+        identityProvider: config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
         admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),

@@ -4,6 +4,7 @@ import * as z from "zod";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
+import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -24,8 +25,9 @@ const EnvSchema = z.object({
     .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
     // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
     .refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
-  AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/),
-  AWS_SECRET_ACCESS_KEY: z.string().min(16).max(256),
+  // Required in sigv4 mode only (checked after parsing: see requiredByMode).
+  AWS_ACCESS_KEY_ID: z.optional(z.string().check(z.regex(/^[A-Z0-9]{16,128}$/))),
+  AWS_SECRET_ACCESS_KEY: z.optional(z.string().check(z.minLength(16), z.maxLength(256))),
   AWS_SESSION_TOKEN: z
     .string()
     .optional()
@@ -33,23 +35,44 @@ const EnvSchema = z.object({
   ISSUERS: jsonString.pipe(IssuerListSchema),
   /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
   SHADOW_POLICY: z.enum(["on", "off"]).optional(),
+  ...WebIdentityEnvShape,
 });
 
-export interface AwsOptions {
+/** Where STS is: what both modes need. */
+export interface StsEndpointOptions {
   region: string;
   /** STS endpoint URL: the regional endpoint unless overridden (sandbox, tests). */
   stsEndpoint: string;
+}
+
+/** sigv4 mode: the broker's own AWS principal signs AssumeRole. */
+export interface AwsOptions extends StsEndpointOptions {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string | undefined;
 }
 
-export interface Config {
-  aws: AwsOptions;
+interface BaseConfig {
   issuers: IssuerConfig[];
   /** Evaluate the candidate policy beside the live one and log differences (var SHADOW_POLICY = "on"). */
   shadowPolicy?: boolean;
 }
+
+/** STS_AUTH = "sigv4" (the default): AssumeRole signed with the broker's access key. */
+export interface SigV4Config extends BaseConfig {
+  stsAuth: "sigv4";
+  aws: AwsOptions;
+}
+
+/** STS_AUTH = "web-identity": the broker is an OIDC provider; AssumeRoleWithWebIdentity, unsigned (docs/deployment.md). */
+export interface WebIdentityConfig extends BaseConfig {
+  stsAuth: "web-identity";
+  aws: StsEndpointOptions;
+  webIdentity: WebIdentityOptions;
+}
+
+export type Config = SigV4Config | WebIdentityConfig;
+export type { StsAuthMode, WebIdentityOptions };
 
 /** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
 export function regionalStsEndpoint(region: string): string {
@@ -65,16 +88,22 @@ export function parseConfig(env: unknown): Config {
     throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${fields}` });
   }
   const vars = result.data;
+  const endpoint = { region: vars.AWS_REGION, stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION) };
+  const base = { issuers: vars.ISSUERS, shadowPolicy: vars.SHADOW_POLICY === "on" };
+  if (vars.STS_AUTH === "web-identity") {
+    // No AWS key is read in this mode, even when one is set: the broker holds none it could leak.
+    const webIdentity = webIdentityOptions(vars);
+    if ("missing" in webIdentity) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${webIdentity.missing.join(",")}` });
+    return { ...base, stsAuth: "web-identity", aws: endpoint, webIdentity };
+  }
+  const missing = (["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const).filter((name) => vars[name] === undefined);
+  if (missing.length > 0 || vars.AWS_ACCESS_KEY_ID === undefined || vars.AWS_SECRET_ACCESS_KEY === undefined) {
+    throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${missing.join(",")}` });
+  }
   return {
-    aws: {
-      region: vars.AWS_REGION,
-      stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION),
-      accessKeyId: vars.AWS_ACCESS_KEY_ID,
-      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY,
-      sessionToken: vars.AWS_SESSION_TOKEN,
-    },
-    issuers: vars.ISSUERS,
-    shadowPolicy: vars.SHADOW_POLICY === "on",
+    ...base,
+    stsAuth: "sigv4",
+    aws: { ...endpoint, accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY, sessionToken: vars.AWS_SESSION_TOKEN },
   };
 }
 

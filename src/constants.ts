@@ -221,3 +221,16 @@ export const SANDBOX_PORT = 8788;
 export const SANDBOX_AUDIENCE = "ci-credential-broker";
 /** How long `npm start` waits for wrangler dev to answer /healthz before giving up. */
 export const SANDBOX_STARTUP_TIMEOUT_MS = 60_000;
+
+// --- Web-identity mode: the broker as an OIDC provider for AWS (issue #11) ----------------------
+/** `aud` of the broker's tokens: the audience AWS expects from an OIDC provider registered for STS. */
+export const WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com";
+/** Lifetime of a minted token: 5 minutes, the issue's ceiling; one exchange (STS deadline 8 s) uses it once. */
+export const WEB_IDENTITY_TOKEN_LIFETIME_SECONDS = 5 * 60;
+/** SubjectFromWebIdentityToken length bounds (AssumeRoleWithWebIdentity API reference). */
+export const WEB_IDENTITY_MIN_SUBJECT_CHARS = 6;
+export const WEB_IDENTITY_MAX_SUBJECT_CHARS = 255;
+/** Cache-Control max-age of discovery and JWKS: a next key published now is seen by every cache within 5 minutes. */
+export const WELL_KNOWN_MAX_AGE_SECONDS = 5 * 60;
+/** Timeout of each call the post-deploy smoke test makes (`npm run smoke`): the broker's own STS deadline is 8 s. */
+export const SMOKE_TIMEOUT_MS = 15_000;

@@ -1,7 +1,11 @@
 // The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> admit (jti, bucket) -> assume role -> respond.
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
 import { buildAssumeRoleInput, sessionArgsFor } from "./aws/session.ts";
-import { assumeRole } from "./aws/sts-client.ts";
+import { assumeRole, type AssumeRoleProgress, type AssumeRoleResult } from "./aws/sts-client.ts";
+import { assumeRoleWithWebIdentity } from "./aws/web-identity.ts";
+import type { AssumeRoleInput } from "./aws/session.ts";
+import type { IdentityProvider } from "./idp/provider.ts";
+import type { DecidedSubject } from "./idp/web-identity-token.ts";
 import { outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
 import type { Config } from "./config.ts";
 import { MAX_REQUEST_BODY_BYTES } from "./constants.ts";
@@ -45,6 +49,8 @@ export interface ExchangeDeps {
   /** Operator denials by KV key (src/policy/kill-switch.ts), checked after verification on every request. */
   killSwitch: KillSwitch;
   jwks: JwksCache;
+  /** Web-identity mode (STS_AUTH = "web-identity"): the broker's OpenID provider, which mints the token for STS. */
+  identityProvider?: IdentityProvider | undefined;
   admission: Admission;
   audit: AuditSink;
   fetch: FetchFn;
@@ -105,6 +111,16 @@ function compareShadow(deps: ExchangeDeps, candidate: CompiledPolicy, input: Dec
   }
 }
 
+/** The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a minted token. */
+function callStsFor(deps: ExchangeDeps, input: AssumeRoleInput, decided: DecidedSubject, progress: AssumeRoleProgress): Promise<AssumeRoleResult> {
+  const call = { fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress };
+  const config = deps.config;
+  if (config.stsAuth === "sigv4") return assumeRole(input, { ...call, aws: config.aws });
+  const provider = deps.identityProvider;
+  if (provider === undefined) return Promise.reject(new BrokerError("config_invalid", "identity_provider_missing"));
+  return assumeRoleWithWebIdentity(input, { ...call, stsEndpoint: config.aws.stsEndpoint, mintToken: (granted) => provider.mint(granted, decided) });
+}
+
 export async function exchangeCredentials(request: Request, requestId: string, deps: ExchangeDeps): Promise<Response> {
   const started = deps.now();
   const event = blankEvent(requestId);
@@ -153,7 +169,8 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer.kind, verified.claims, decision.grant, decision.durationSeconds));
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
-    const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress })
+    const decided = { issuerId: verified.issuer.id, issuerKind: verified.issuer.kind, issuerUrl: verified.issuer.issuer, repository: subject.repository, ruleId: decision.ruleId, roleAlias: decision.grant.alias };
+    const result = await callStsFor(deps, input, decided, progress)
       .catch(async (error: unknown) => {
         // No credentials left the broker: the token may still buy its one set, so a retry is not `token_reused`.
         await deps.admission.release(verified);

@@ -26,6 +26,8 @@ export interface LoadedPolicy {
 export interface IssuerSet {
   name: string;
   issuers: Array<{ id: string; kind: IssuerKind; issuer: string }>;
+  /** That environment's STS_AUTH var (default sigv4): web-identity refuses roles with an externalId. */
+  stsAuth?: "sigv4" | "web-identity";
 }
 
 const lines = (list: string[]) => (list.length === 0 ? "" : `${list.join("\n")}\n`);
@@ -37,12 +39,19 @@ const lines = (list: string[]) => (list.length === 0 ? "" : `${list.join("\n")}\
 export function issuerSetsFromWranglerToml(text: string): { sets: IssuerSet[]; problems: string[] } {
   const sets: IssuerSet[] = [];
   const problems: string[] = [];
+  const stsAuthOf = new Map<string, "sigv4" | "web-identity">();
   let env = "top level";
   for (const line of text.split("\n")) {
     const section = /^\s*\[([^\]]+)\]\s*$/.exec(line);
     if (section !== null) {
       const name = /^env\.([^.]+)/.exec(section[1] as string);
       env = name === null ? "top level" : `env.${name[1]}`;
+      continue;
+    }
+    const mode = /^\s*STS_AUTH\s*=\s*["']([^"']*)["']\s*(#.*)?$/.exec(line);
+    if (mode !== null) {
+      if (mode[1] === "sigv4" || mode[1] === "web-identity") stsAuthOf.set(env, mode[1]);
+      else problems.push(`wrangler.toml (${env}): STS_AUTH must be "sigv4" or "web-identity"`);
       continue;
     }
     const value = /^\s*ISSUERS\s*=\s*'(.*)'\s*$/.exec(line);
@@ -58,7 +67,8 @@ export function issuerSetsFromWranglerToml(text: string): { sets: IssuerSet[]; p
     if (!result.success) problems.push(`wrangler.toml (${env}): ISSUERS is invalid (${result.error.issues.map((issue) => issue.path.join(".")).join(", ")})`);
     else sets.push({ name: env, issuers: result.data.map(({ id, kind, issuer }) => ({ id, kind, issuer })) });
   }
-  return { sets, problems };
+  // Vars are not inherited by named environments (wrangler), so an environment's mode is its own or the default.
+  return { sets: sets.map((set) => ({ ...set, stsAuth: stsAuthOf.get(set.name) ?? "sigv4" })), problems };
 }
 
 function formatFinding(file: string, finding: Finding): string {
@@ -77,10 +87,11 @@ export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[]
     const { compiled, findings } = checkPolicy(policy);
     for (const set of compiled === undefined ? [] : issuerSets) {
       try {
-        compilePolicy(policy, { issuers: set.issuers });
+        compilePolicy(policy, { issuers: set.issuers, ...(set.stsAuth === undefined ? {} : { stsAuth: set.stsAuth }) });
       } catch (error) {
         if (!(error instanceof PolicyCompileError)) throw error;
-        findings.push({ severity: "error", code: error.code, location: error.location, message: `against ISSUERS of wrangler.toml ${set.name}: ${error.message}` });
+        const against = error.code === "external_id_unsupported" ? `STS_AUTH = "web-identity" of wrangler.toml ${set.name}` : `ISSUERS of wrangler.toml ${set.name}`;
+        findings.push({ severity: "error", code: error.code, location: error.location, message: `against ${against}: ${error.message}` });
       }
     }
     for (const finding of findings) out.push(formatFinding(file, finding));

@@ -59,6 +59,11 @@ export interface CompileOptions {
    * one not configured is allowed (its rules can never match). Omit to skip the cross-check (policy:check).
    */
   issuers?: ReadonlyArray<{ id: string; kind: IssuerKind }>;
+  /**
+   * The deployment's STS_AUTH. With "web-identity" a role with `externalId` is an error: AssumeRoleWithWebIdentity
+   * has no ExternalId parameter, so the operator's condition could not be honoured. Omit to skip (sigv4).
+   */
+  stsAuth?: "sigv4" | "web-identity";
 }
 
 function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOptions): Map<string, IssuerKind> {
@@ -227,6 +232,13 @@ export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {
   const roles = new Map<string, RoleGrant>();
   if (!isPlainObject(def.roles)) throw new PolicyCompileError("roles", "must map role names to role definitions", "policy_invalid");
   for (const [name, role] of Object.entries(def.roles)) roles.set(name, compileRole(name, role));
+  if (options.stsAuth === "web-identity") {
+    for (const [name, grant] of roles) {
+      if (grant.externalId !== undefined) {
+        throw new PolicyCompileError(`roles.${name}.externalId`, "STS_AUTH = web-identity cannot pass an ExternalId (AssumeRoleWithWebIdentity has no such parameter): drop it from the role and its trust policy, or use sigv4", "external_id_unsupported");
+      }
+    }
+  }
   if (!Array.isArray(def.rules)) throw new PolicyCompileError("rules", "must be a list", "policy_invalid");
 
   const seenIds = new Set<string>();

@@ -88,6 +88,13 @@ describe("npm start", () => {
     expect(whoami.stdout.trim()).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
   });
 
+  it("npm run smoke passes against the sigv4 sandbox", async () => {
+    const smoke = await shell(
+      "SMOKE_ID_TOKEN=$(npm run -s token) npm run -s smoke -- --broker http://127.0.0.1:8787 --audience ci-credential-broker --token-env SMOKE_ID_TOKEN --sts-endpoint http://127.0.0.1:8788/sts --expect-arn :assumed-role/acme-app-deploy/",
+    );
+    expect(smoke.stdout).toMatch(/^smoke: ok: arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\//);
+  });
+
   it("grants the pull-request role, and shows a denial's reason on one line with the request id the caller got", async () => {
     const withClaims = (claims: string) => credentialsCommand.replace("run -s token)", `run -s token -- ${claims})`);
     const pr = await shell(`${withClaims("--claim event_name=pull_request --claim ref=refs/pull/1/merge")} | npm run -s whoami`);

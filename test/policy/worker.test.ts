@@ -61,7 +61,7 @@ describe("several issuers: each token passes its own rules and fails the others'
     await expectDenied(h, await h.request(token), "claims_invalid", 401, "invalid_token");
   });
 
-  it("a GHES token (custom issuer URL) gets its own rule: infra-deploy with external id, managed policy, transitive tag", async () => {
+  it("a GHES token (custom issuer URL) gets its own rule: infra-deploy with managed policy and transitive tag, no external id", async () => {
     const h = await createHarness({ issuers: MULTI });
     const token = await h.mintFor("ghes", { repository: "platform/infra", repository_id: "1042", repository_owner: "platform", repository_owner_id: "7", runner_environment: "self-hosted" });
     const response = await h.request(token, { role: "deploy" });
@@ -69,10 +69,10 @@ describe("several issuers: each token passes its own rules and fails the others'
     expect(h.extraIssuers.ghes?.issuer).toMatch(/\/_services\/token$/);
     expect(h.sts.assumeRoleCalls[0]).toMatchObject({
       roleArn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
-      externalId: "acme-ci-broker",
       policyArns: ["arn:aws:iam::444455556666:policy/ci/infra-boundary"],
       roleSessionName: expect.stringMatching(/^gh-/),
     });
+    expect(h.sts.assumeRoleCalls[0]?.externalId).toBeUndefined();
     expect(h.sts.assumeRoleCalls[0]?.transitiveTagKeys).toContain("CostCenter");
     expect(eventOf(h)).toMatchObject({ issuer: "ghes", rule_id: "ghes-platform-infra-deploy", role_alias: "infra-deploy" });
   });

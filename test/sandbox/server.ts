@@ -17,6 +17,11 @@ export interface SandboxOptions {
   brokerUrl: string;
   /** Shorten issued credentials' life (seconds), to watch clients renew them. */
   credentialLifetimeSeconds?: number;
+  /**
+   * Web-identity mode (`npm start -- --web-identity`): STS trusts the broker at this origin as an IAM OIDC provider
+   * (client id sts.amazonaws.com) and knows no AWS key, so a SigV4-signed AssumeRole would be refused.
+   */
+  brokerIssuerUrl?: string;
 }
 
 export interface Sandbox {
@@ -29,9 +34,12 @@ export interface Sandbox {
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const origin = `http://${options.host}:${options.port}`;
   const issuer = await createFakeIssuer({ issuer: origin, audience: SANDBOX_AUDIENCE });
+  const webIdentity = options.brokerIssuerUrl;
   const sts = createStsEmulator({
     now: Date.now,
-    principals: [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }],
+    principals: webIdentity === undefined ? [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }] : [],
+    // AWS fetches the broker's discovery document and JWKS over the network: here, loopback.
+    ...(webIdentity === undefined ? {} : { webIdentity: { providers: [{ url: webIdentity, clientIds: ["sts.amazonaws.com"] }], fetch: (input: string, init?: RequestInit) => fetch(input, init) } }),
     region: "us-east-1",
     ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
   });

@@ -18,6 +18,8 @@ import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
 
 export const AUDIENCE = "ci-credential-broker";
 export const STS_ORIGIN = "https://sts.us-east-1.amazonaws.com";
+/** The broker's own origin: its issuer URL in web-identity mode. */
+export const BROKER_ORIGIN = "https://broker.example";
 
 export interface HarnessOptions {
   policy?: PolicyDefinition;
@@ -36,6 +38,11 @@ export interface HarnessOptions {
   issuers?: Array<{ id: string; kind: "github" | "gitlab"; path?: string; config?: Record<string, unknown> }>;
   /** Shadow-mode candidate policy; evaluated when env SHADOW_POLICY is "on". */
   candidatePolicy?: PolicyDefinition;
+  /**
+   * Web-identity mode (issue #11): the broker runs with STS_AUTH = "web-identity" at BROKER_ORIGIN, without AWS keys;
+   * the emulator trusts it as an IAM OIDC provider (client id sts.amazonaws.com) and fetches its JWKS through the network.
+   */
+  webIdentity?: { signingKey: string; nextSigningKey?: string };
 }
 
 /**
@@ -85,13 +92,18 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   // A distinct issuer per harness: test files share local KV, so keys never bleed between tests.
   const issuerUrl = `https://issuer-${crypto.randomUUID()}.example`;
   const issuer = await createFakeIssuer({ issuer: issuerUrl, audience: AUDIENCE, now });
+  const network = createFakeNetwork();
+  const webIdentity = options.webIdentity;
   const sts = createStsEmulator({
     now,
-    principals: [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }],
+    // In web-identity mode the emulator knows no AWS key at all: any SigV4 call would be refused.
+    principals: webIdentity === undefined ? [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }] : [],
     region: "us-east-1",
     roleMaxSessionSeconds: 43_200,
+    ...(webIdentity === undefined ? {} : { webIdentity: { providers: [{ url: BROKER_ORIGIN, clientIds: ["sts.amazonaws.com"] }], fetch: (input, init) => network.fetch(input, init) } }),
   });
-  const network = createFakeNetwork({ [issuerUrl]: issuer.handler, [STS_ORIGIN]: sts.handler });
+  network.route(issuerUrl, issuer.handler);
+  network.route(STS_ORIGIN, sts.handler);
   const extraIssuers: Record<string, FakeIssuer> = {};
   const extraKinds = new Map<string, "github" | "gitlab">();
   for (const extra of options.issuers ?? []) {
@@ -162,10 +174,22 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       ...(options.issuers ?? []).map((extra) => ({ id: extra.id, kind: extra.kind, issuer: extraIssuers[extra.id]?.issuer, audiences: [AUDIENCE], ...extra.config })),
     ]),
     AUDIT: options.dataset ?? dataset,
+    ...(webIdentity === undefined
+      ? {}
+      : {
+          STS_AUTH: "web-identity",
+          BROKER_ISSUER_URL: BROKER_ORIGIN,
+          BROKER_SIGNING_KEY: webIdentity.signingKey,
+          ...(webIdentity.nextSigningKey === undefined ? {} : { BROKER_SIGNING_KEY_NEXT: webIdentity.nextSigningKey }),
+          AWS_ACCESS_KEY_ID: undefined,
+          AWS_SECRET_ACCESS_KEY: undefined,
+        }),
     ...options.env,
   };
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
   const fetchBroker = async (request: Request) => (await broker.fetch?.(request as Request<unknown, IncomingRequestCfProperties>, testEnv as unknown as Env, ctx)) as Response;
+  // AWS reaches the broker's discovery document and JWKS over the network, as it would in production.
+  if (webIdentity !== undefined) network.route(BROKER_ORIGIN, fetchBroker);
 
   return {
     issuer,
