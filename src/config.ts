@@ -7,6 +7,8 @@ import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_C
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
+import { pemToPkcs8 } from "./github/app-key.ts";
+import type { GitHubAppCredentials } from "./github/client.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -36,6 +38,9 @@ const EnvSchema = z.object({
   ISSUERS: jsonString.pipe(IssuerListSchema),
   /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
   SHADOW_POLICY: z.enum(["on", "off"]).optional(),
+  /** GitHub App for rule requirements (docs/github-facts.md): its numeric id (var) and private key (secret). */
+  GITHUB_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
+  GITHUB_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
 });
 
 export interface AwsOptions {
@@ -52,6 +57,8 @@ export interface Config {
   issuers: IssuerConfig[];
   /** Evaluate the candidate policy beside the live one and log differences (var SHADOW_POLICY = "on"). */
   shadowPolicy?: boolean;
+  /** The GitHub App (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), when configured; rules with `require` need it. */
+  githubApp?: GitHubAppCredentials | undefined;
 }
 
 /** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
@@ -68,6 +75,7 @@ export function parseConfig(env: unknown): Config {
     throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${fields}` });
   }
   const vars = result.data;
+  const githubApp = parseGitHubApp(vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY);
   return {
     aws: {
       region: vars.AWS_REGION,
@@ -78,7 +86,25 @@ export function parseConfig(env: unknown): Config {
     },
     issuers: vars.ISSUERS,
     shadowPolicy: vars.SHADOW_POLICY === "on",
+    githubApp,
   };
+}
+
+/** Both or neither: an id without a key (or a key without an id) is a half-done setup, refused at start. */
+function parseGitHubApp(appId: string | undefined, privateKey: string | undefined): GitHubAppCredentials | undefined {
+  const id = appId?.trim() ?? "";
+  const key = privateKey?.trim() ?? "";
+  if (id === "" && key === "") return undefined;
+  const bad: string[] = [];
+  if (id === "") bad.push("GITHUB_APP_ID");
+  let pkcs8: Uint8Array | undefined;
+  try {
+    pkcs8 = pemToPkcs8(key);
+  } catch {
+    bad.push("GITHUB_APP_PRIVATE_KEY");
+  }
+  if (bad.length > 0 || pkcs8 === undefined) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
+  return { appId: id, pkcs8 };
 }
 
 const configCache = new WeakMap<object, Config | BrokerError>();

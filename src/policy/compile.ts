@@ -17,6 +17,8 @@ import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
 import { OPT_OUTS, type GuardRuleFacts, type OptOut } from "./guards.ts";
+import type { CompiledRequirements } from "./requirements.ts";
+import { compileRequirements } from "./requirements-compile.ts";
 import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RoleDefinition, RoleGrant, RuleDefinition } from "./types.ts";
 
 /** IAM role ARN: partition, empty region, 12-digit account, `role/` with an optional path. (IAM User Guide, "IAM ARNs".) */
@@ -32,7 +34,7 @@ const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** The most claim tags the broker may set for one session, whatever the kind: operator tags must fit beside them. */
 const MAX_BROKER_CLAIM_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length);
 
-const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", ...OPT_OUTS]);
+const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", "require", ...OPT_OUTS]);
 const ROLE_FIELDS = new Set<string>(["arn", "maxDurationSeconds", "privileged", "sessionPolicy", "managedPolicyArns", "sessionTags", "transitiveTagKeys", "externalId"]);
 
 /** The default issuer map of a policy that declares none. */
@@ -86,6 +88,8 @@ export interface CompiledRule {
   when: ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
   optOuts: ReadonlySet<OptOut>;
   facts: GuardRuleFacts;
+  /** GitHub facts the rule requires (docs/github-facts.md); checked by the exchange's context stage after decide. */
+  requirements: CompiledRequirements | undefined;
 }
 
 /** Rules of one effect for one issuer, indexed so a decision tests only the rules that can match. */
@@ -394,6 +398,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
   }
 
   const when = rule.when as ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
+  const requirements = compileRequirements(where, rule, kind, effect);
   return {
     id: rule.id,
     index,
@@ -410,6 +415,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     // Only exact names count as "the operator named this environment": GitHub creates any environment a workflow
     // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
     facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0) },
+    requirements,
   };
 }
 
