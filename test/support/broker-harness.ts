@@ -11,12 +11,17 @@ import { toDataPoint } from "../../src/audit/schema.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
-import { createFakeIssuer, githubClaims, type FakeIssuer } from "./fake-issuer.ts";
+import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
+import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
+import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
 import { gitlabClaims } from "./gitlab-claims.ts";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
 
 export const AUDIENCE = "ci-credential-broker";
+/** GITHUB_APP_ID of every harness; its key pair is generated once per test file. */
+export const HARNESS_APP_ID = "424242";
+let appKey: Promise<AppKeyPair> | undefined;
 export const STS_ORIGIN = "https://sts.us-east-1.amazonaws.com";
 
 export interface HarnessOptions {
@@ -36,6 +41,10 @@ export interface HarnessOptions {
   issuers?: Array<{ id: string; kind: "github" | "gitlab"; path?: string; config?: Record<string, unknown> }>;
   /** Shadow-mode candidate policy; evaluated when env SHADOW_POLICY is "on". */
   candidatePolicy?: PolicyDefinition;
+  /** GitHub API limits of the broker (issue #9), e.g. a short call timeout for timeout tests. */
+  github?: { callTimeoutMs?: number; budgetMs?: number };
+  /** Fake GitHub page size (default 100), to exercise Link pagination with few items. */
+  githubPageSize?: number;
 }
 
 /**
@@ -46,6 +55,12 @@ export type AdmissionFault = { mode: "throw" | "overloaded" | "hang"; target?: "
 
 export interface Harness {
   issuer: FakeIssuer;
+  /** The fake GitHub API (issue #9), seeded so the example policy's requirements hold for githubClaims()' sha. */
+  github: FakeGitHub;
+  /** The fake API's base URL (the ISSUERS `api_url` of the default issuer). */
+  githubApiUrl: string;
+  /** The App key pair (GITHUB_APP_PRIVATE_KEY is its PKCS#1 PEM). */
+  appKey: AppKeyPair;
   sts: StsEmulator;
   network: FakeNetwork;
   logs: Array<Record<string, unknown>>;
@@ -91,7 +106,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     region: "us-east-1",
     roleMaxSessionSeconds: 43_200,
   });
-  const network = createFakeNetwork({ [issuerUrl]: issuer.handler, [STS_ORIGIN]: sts.handler });
+  appKey ??= generateAppKey();
+  const key = await appKey;
+  const github = createFakeGitHub({ appId: HARNESS_APP_ID, appPublicKey: key.publicKey, now, ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }) });
+  seedExampleFacts(github, SAMPLE_SHA);
+  const githubApiUrl = `https://github-api-${crypto.randomUUID()}.example`;
+  const network = createFakeNetwork({ [issuerUrl]: issuer.handler, [STS_ORIGIN]: sts.handler, [githubApiUrl]: github.handler });
   const extraIssuers: Record<string, FakeIssuer> = {};
   const extraKinds = new Map<string, "github" | "gitlab">();
   for (const extra of options.issuers ?? []) {
@@ -123,6 +143,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const broker = createBroker({
     policy: options.policy ?? examplePolicy,
     ...(options.candidatePolicy === undefined ? {} : { candidatePolicy: options.candidatePolicy }),
+    ...(options.github === undefined ? {} : { github: options.github }),
     fetch: network.fetch,
     now,
     sleep: async (ms) => {
@@ -158,10 +179,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const testEnv: Record<string, unknown> = {
     ...env,
     ISSUERS: JSON.stringify([
-      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], ...options.issuerConfig },
+      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], api_url: githubApiUrl, ...options.issuerConfig },
       ...(options.issuers ?? []).map((extra) => ({ id: extra.id, kind: extra.kind, issuer: extraIssuers[extra.id]?.issuer, audiences: [AUDIENCE], ...extra.config })),
     ]),
     AUDIT: options.dataset ?? dataset,
+    GITHUB_APP_ID: HARNESS_APP_ID,
+    GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem,
     ...options.env,
   };
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
@@ -169,6 +192,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 
   return {
     issuer,
+    github,
+    githubApiUrl,
+    appKey: key,
     sts,
     network,
     logs,
