@@ -6,8 +6,8 @@ import type { SqlResult } from "../audit/sql-api.ts";
 import type { AlertMetrics, AlertRules } from "./rules.ts";
 
 export interface AlertQuery {
-  /** counts: issued and denied per window; sts: the STS p99. */
-  kind: "counts" | "sts";
+  /** counts: issued and denied per window; sts: the STS p99; github: the lowest GitHub rate limit left. */
+  kind: "counts" | "sts" | "github";
   sql: string;
 }
 
@@ -58,6 +58,16 @@ FROM ${dataset}
 WHERE timestamp > ${at(end - rules.sts_p99.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("sts_ms")} > ${AUDIT_NOT_MEASURED}`,
     });
   }
+  if (rules.github_rate_limit.enabled) {
+    queries.push({
+      kind: "github",
+      sql: `SELECT
+  MIN(${double("github_rate_remaining")}) AS github_min_remaining,
+  SUM(_sample_interval) AS github_samples
+FROM ${dataset}
+WHERE timestamp > ${at(end - rules.github_rate_limit.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("github_rate_remaining")} > ${AUDIT_NOT_MEASURED}`,
+    });
+  }
   return queries;
 }
 
@@ -74,6 +84,8 @@ export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], resul
         metrics.issuedBaseline = numberOr(row.issued_baseline, 0);
       }
       if (rules.denials.enabled) metrics.denials = numberOr(row.denials, 0);
+    } else if (query.kind === "github") {
+      metrics.githubMinRemaining = numberOr(row.github_samples, 0) > 0 && typeof row.github_min_remaining === "number" ? row.github_min_remaining : null;
     } else {
       metrics.stsSamples = numberOr(row.sts_samples, 0);
       metrics.stsP99Ms = metrics.stsSamples > 0 && typeof row.sts_p99_ms === "number" ? row.sts_p99_ms : null;

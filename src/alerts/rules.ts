@@ -4,6 +4,8 @@ import * as z from "zod";
 import {
   ALERT_DEFAULT_DENIALS_MAX,
   ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,
+  ALERT_DEFAULT_GITHUB_MIN_REMAINING,
+  ALERT_DEFAULT_GITHUB_WINDOW_MINUTES,
   ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES,
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
   ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
@@ -49,18 +51,28 @@ const StsLatencySchema = z
   })
   .strict();
 
+const GitHubRateLimitSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fire when GitHub's remaining API rate limit (x-ratelimit-remaining, audit double9) fell below this in the window. */
+    min_remaining: z.number().int().min(1).default(ALERT_DEFAULT_GITHUB_MIN_REMAINING),
+    window_minutes: minutes.default(ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
+  })
+  .strict();
+
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z
   .object({
     issuance_drop: IssuanceDropSchema.prefault({}),
     denials: DenialsSchema.prefault({}),
     sts_p99: StsLatencySchema.prefault({}),
+    github_rate_limit: GitHubRateLimitSchema.prefault({}),
   })
   .strict();
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "github_rate_limit"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -73,6 +85,8 @@ export interface AlertMetrics {
   denials?: number;
   stsP99Ms?: number | null;
   stsSamples?: number;
+  /** Lowest GitHub x-ratelimit-remaining recorded in the window; null when no exchange called GitHub. */
+  githubMinRemaining?: number | null;
 }
 
 export interface Firing {
@@ -122,6 +136,16 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
       value: round(p99),
       threshold: sts.p99_ms,
       summary: `STS p99 is ${round(p99)} ms over ${metrics.stsSamples} calls in the last ${sts.window_minutes} min. Threshold: above ${sts.p99_ms} ms.`,
+    });
+  }
+  const github = rules.github_rate_limit;
+  const lowest = metrics.githubMinRemaining;
+  if (github.enabled && lowest !== undefined && lowest !== null && lowest < github.min_remaining) {
+    firing.push({
+      rule: "github_rate_limit",
+      value: lowest,
+      threshold: github.min_remaining,
+      summary: `GitHub API rate limit down to ${lowest} requests left in the last ${github.window_minutes} min (docs/github-facts.md). Threshold: below ${github.min_remaining}.`,
     });
   }
   return firing;

@@ -7,7 +7,17 @@ describe("AlertRulesSchema", () => {
       issuance_drop: { enabled: true, drop_percent: 80, window_minutes: 5, baseline_minutes: 60, min_baseline: 20 },
       denials: { enabled: true, max: 50, window_minutes: 60 },
       sts_p99: { enabled: true, p99_ms: 500, window_minutes: 15, min_samples: 10 },
+      github_rate_limit: { enabled: true, min_remaining: 500, window_minutes: 15 },
     });
+  });
+
+  it.each([
+    [499, true],
+    [500, false],
+    [null, false],
+  ] as const)("github_rate_limit: lowest remaining %s -> fires %s (below 500)", (lowest, fires) => {
+    const firing = evaluateRules(defaultAlertRules(), { githubMinRemaining: lowest });
+    expect(firing.map((f) => f.rule)).toEqual(fires ? ["github_rate_limit"] : []);
   });
 
   it("a partial rule keeps the other fields' defaults", () => {
