@@ -117,6 +117,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
             : createGitHubContext({
                 client: createGitHubClient({ app: config.githubApp, fetch: options.fetch, now, log, callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS }),
                 now,
+                ...(config.githubFactCacheMs === undefined ? {} : { factCacheMs: config.githubFactCacheMs }),
                 ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
               }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),

@@ -3,7 +3,7 @@
 import * as z from "zod";
 import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
-import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
+import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT, GITHUB_FACT_CACHE_MS } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   /** GitHub App for rule requirements (docs/github-facts.md): its numeric id (var) and private key (secret). */
   GITHUB_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
   GITHUB_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
+  /** How long a met requirement is reused, seconds (0..300; default GITHUB_FACT_CACHE_MS). The sandbox sets 0. */
+  GITHUB_FACT_CACHE_SECONDS: z.optional(z.string().check(z.regex(/^(\d{1,3})?$/), z.refine((value) => value === "" || Number(value) <= 300))),
 });
 
 export interface AwsOptions {
@@ -59,6 +61,8 @@ export interface Config {
   shadowPolicy?: boolean;
   /** The GitHub App (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), when configured; rules with `require` need it. */
   githubApp?: GitHubAppCredentials | undefined;
+  /** Lifetime of a met requirement in the fact cache, ms (var GITHUB_FACT_CACHE_SECONDS). */
+  githubFactCacheMs?: number;
 }
 
 /** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
@@ -87,6 +91,7 @@ export function parseConfig(env: unknown): Config {
     issuers: vars.ISSUERS,
     shadowPolicy: vars.SHADOW_POLICY === "on",
     githubApp,
+    githubFactCacheMs: vars.GITHUB_FACT_CACHE_SECONDS === undefined || vars.GITHUB_FACT_CACHE_SECONDS === "" ? GITHUB_FACT_CACHE_MS : Number(vars.GITHUB_FACT_CACHE_SECONDS) * 1000,
   };
 }
 

@@ -54,6 +54,8 @@ export interface GitHubContextOptions {
   now: Clock;
   /** All API calls of one exchange together (default GITHUB_BUDGET_MS). */
   budgetMs?: number;
+  /** How long a met requirement is reused (default GITHUB_FACT_CACHE_MS; 0 never reuses). */
+  factCacheMs?: number;
 }
 
 const toCheckRun = (run: { id: number; name: string; status: string; conclusion: string | null; app: { id: number; slug?: string | undefined } | null }): CheckRunFact[] =>
@@ -76,7 +78,8 @@ function toPull(pull: { number: number; state: string; user: { id: number } | nu
 export function createGitHubContext(options: GitHubContextOptions): GitHubContext {
   const { client, now } = options;
   const outcomes = createMemo<RequirementOutcome>(now, GITHUB_CACHE_MAX_ENTRIES);
-  const keepIfMet = (outcome: RequirementOutcome) => (outcome.met ? now() + GITHUB_FACT_CACHE_MS : undefined);
+  const factCacheMs = options.factCacheMs ?? GITHUB_FACT_CACHE_MS;
+  const keepIfMet = (outcome: RequirementOutcome) => (outcome.met && factCacheMs > 0 ? now() + factCacheMs : undefined);
 
   function repoPath(repo: RepositoryRef): string {
     return `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_BROKER_PORT, SANDBOX_PORT, SANDBOX_STARTUP_TIMEOUT_MS } from "../../src/constants.ts";
+import { generateAppKey } from "../support/github-app-key.ts";
 import { generateBrokerKeys } from "./keys.ts";
 import { startSandbox } from "./server.ts";
 
@@ -20,17 +21,23 @@ function argValue(name: string): string | undefined {
 
 const lifetimeArg = argValue("--credential-lifetime");
 const keys = generateBrokerKeys();
+// The sandbox GitHub App's key: new every start, like the issuer's; the fake GitHub API verifies App JWTs with it.
+const appKey = await generateAppKey();
+/** GITHUB_APP_ID of [env.sandbox.vars] in wrangler.toml. */
+const SANDBOX_GITHUB_APP_ID = "1";
 const sandbox = await startSandbox({
+  githubAppId: SANDBOX_GITHUB_APP_ID,
+  githubAppPublicKey: appKey.publicKey,
   host: HOST,
   port: SANDBOX_PORT,
   brokerAccessKeyId: keys.accessKeyId,
   brokerSecretAccessKey: keys.secretAccessKey,
   ...(lifetimeArg === undefined ? {} : { credentialLifetimeSeconds: Number(lifetimeArg) }),
 });
-console.log(`sandbox: OIDC issuer and STS emulator on ${sandbox.origin}`);
+console.log(`sandbox: OIDC issuer, STS emulator and GitHub API (${sandbox.origin}/github) on ${sandbox.origin}`);
 
 // wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
-writeFileSync(new URL("../../.dev.vars.sandbox", import.meta.url), `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\n`, { mode: 0o600 });
+writeFileSync(new URL("../../.dev.vars.sandbox", import.meta.url), `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\nGITHUB_APP_PRIVATE_KEY="${appKey.pkcs1Pem.trim().replaceAll("\n", "\\n")}"\n`, { mode: 0o600 });
 
 // wrangler prefers secrets from the process environment: drop the developer's own AWS_* variables so the
 // sandbox broker signs with the sandbox keys, never with real credentials.
@@ -104,4 +111,5 @@ Ready. Get 15-minute credentials for acme/app on refs/heads/main (push):
 
 Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | npm run -s whoami
 Other claims: npm run -s token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
+GitHub facts (deploy requires a passing dependency-review and one approval): npm run -s sandbox -- github check dependency-review failure
 Ctrl-C stops both.`);
