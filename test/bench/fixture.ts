@@ -2,7 +2,7 @@
 // workerd (its outbound service), pre-minted tokens shaped like a fleet of CI jobs, and the Workers (broker and
 // ceilings). Keys are generated per run: the token signing key (Node mints; the fakes serve its public half) and
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
-import { randomBytes, randomInt } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { ADDRESS_BURST, DEFAULT_REPOSITORY_BURST } from "../../src/constants.ts";
 import { createFakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
@@ -159,9 +159,14 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
 
   // 3. The Workers, each in its own workerd with its own fakes Worker, with the same options but for the broker's own.
   options.progress("starting workerd...");
+  // The example policy has a rule with GitHub requirements (docs/github-facts.md), so the broker starts only with a
+  // GitHub App configured. The fleet's rule requires no facts: the App is configured, never called.
+  const githubApp = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } });
   const vars = {
     AWS_REGION,
     ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
+    GITHUB_APP_ID: "1",
+    GITHUB_APP_PRIVATE_KEY: githubApp.privateKey,
   };
   const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
   const exchangeLog = new ExchangeLog();
