@@ -96,10 +96,7 @@ export function createGitHubContext(options: GitHubContextOptions): GitHubContex
 
   async function checkRun(context: CallContext, repo: RepositoryRef, subject: ContextSubject, check: CompiledCheck): Promise<RequirementOutcome> {
     const query = new URLSearchParams({ check_name: check.name, filter: "latest", per_page: String(GITHUB_PAGE_SIZE) });
-    const answer = await client.getPages(context, repo, `${repoPath(repo)}/commits/${subject.sha}/check-runs?${query}`, (body) => {
-      const runs = parseAnswer(CheckRunsSchema, body, "check-runs").check_runs;
-      return runs;
-    });
+    const answer = await client.getPages(context, repo, `${repoPath(repo)}/commits/${subject.sha}/check-runs?${query}`, (body) => parseAnswer(CheckRunsSchema, body, "check-runs").check_runs);
     if (answer.status !== 200) return { met: false, reason: "context_commit_unknown", fact: `commit ${subject.sha}: not found` };
     const runs = (answer.items as Parameters<typeof toCheckRun>[0][]).flatMap(toCheckRun);
     return evaluateCheck(check, runs);
