@@ -10,6 +10,8 @@ import {
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
   ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
   ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES,
+  ALERT_DEFAULT_REPLAY_MAX,
+  ALERT_DEFAULT_REPLAY_WINDOW_MINUTES,
   ALERT_DEFAULT_STS_MIN_SAMPLES,
   ALERT_DEFAULT_STS_P99_MS,
   ALERT_DEFAULT_STS_WINDOW_MINUTES,
@@ -51,14 +53,21 @@ const StsLatencySchema = z
   })
   .strict();
 
-const GitHubRateLimitSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Fire when GitHub's remaining API rate limit (x-ratelimit-remaining, audit double9) fell below this in the window. */
-    min_remaining: z.number().int().min(1).default(ALERT_DEFAULT_GITHUB_MIN_REMAINING),
-    window_minutes: minutes.default(ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
-  })
-  .strict();
+/** Replays (issue #10): a repository whose tokens keep coming back as already used is being replayed. Keyed by repository. */
+const ReplaySchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire for each repository with more than `max` `token_reused` answers within the window. */
+  max: z._default(z.int().check(z.gte(0)), ALERT_DEFAULT_REPLAY_MAX),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_REPLAY_WINDOW_MINUTES),
+});
+
+/** GitHub API rate limit (issue #9): the lowest x-ratelimit-remaining GitHub reported (audit double9) in the window. */
+const GitHubRateLimitSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when fewer than `min_remaining` requests were left (docs/github-facts.md). */
+  min_remaining: z._default(z.int().check(z.gte(1)), ALERT_DEFAULT_GITHUB_MIN_REMAINING),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
+});
 
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z
@@ -66,13 +75,14 @@ export const AlertRulesSchema = z
     issuance_drop: IssuanceDropSchema.prefault({}),
     denials: DenialsSchema.prefault({}),
     sts_p99: StsLatencySchema.prefault({}),
-    github_rate_limit: GitHubRateLimitSchema.prefault({}),
+    replay: z.prefault(ReplaySchema, {}),
+    github_rate_limit: z.prefault(GitHubRateLimitSchema, {}),
   })
   .strict();
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "github_rate_limit"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay", "github_rate_limit"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -85,6 +95,8 @@ export interface AlertMetrics {
   denials?: number;
   stsP99Ms?: number | null;
   stsSamples?: number;
+  /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
+  replays?: Array<{ repository: string; count: number }>;
   /** Lowest GitHub x-ratelimit-remaining recorded in the window; null when no exchange called GitHub. */
   githubMinRemaining?: number | null;
 }
@@ -94,6 +106,8 @@ export interface Firing {
   /** The measured value compared with the threshold (percent drop, denial count, p99 ms). */
   value: number;
   threshold: number;
+  /** What the incident is about within its rule (replay: the repository); absent: the rule as a whole. */
+  subject?: string;
   /** One line for humans: numbers and windows, never a secret, token, ARN or account id. */
   summary: string;
 }
@@ -137,6 +151,21 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
       threshold: sts.p99_ms,
       summary: `STS p99 is ${round(p99)} ms over ${metrics.stsSamples} calls in the last ${sts.window_minutes} min. Threshold: above ${sts.p99_ms} ms.`,
     });
+  }
+  const replay = rules.replay;
+  if (replay.enabled) {
+    for (const { repository, count } of metrics.replays ?? []) {
+      if (count <= replay.max) continue;
+      firing.push({
+        rule: "replay",
+        subject: repository,
+        value: count,
+        threshold: replay.max,
+        summary:
+          `${count} requests for ${repository} were refused as token_reused in the last ${replay.window_minutes} min: its OIDC tokens are being presented twice ` +
+          `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
+      });
+    }
   }
   const github = rules.github_rate_limit;
   const lowest = metrics.githubMinRemaining;
