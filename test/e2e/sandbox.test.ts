@@ -73,13 +73,12 @@ describe("npm start: GitHub facts (docs/github-facts.md)", () => {
 
   it("denies deploy after a failed dependency scan, and allows it again once the scan passes and the change is approved", async () => {
     await github("check dependency-review failure");
+    // The denial reasons (context_check_failed, context_pr_not_approved) are asserted by test/github/ inside workerd.
     expect((await credentials()).error).toBe("forbidden");
-    expect(output).toMatch(/"reason":"context_check_failed"/);
 
     await github("check dependency-review success");
     await github("unapprove");
     expect((await credentials()).error).toBe("forbidden");
-    expect(output).toMatch(/"reason":"context_pr_not_approved"/);
 
     const approved = await github("approve");
     expect(approved.stdout).toContain("approved");
