@@ -7,6 +7,7 @@ import { checkPolicy, type Finding } from "../policy/check.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, PolicyCompileError } from "../policy/compile.ts";
 import { explain, formatExplanation } from "../policy/explain.ts";
 import { describeRequirements, evaluateOffline, type OfflineFacts } from "../policy/offline-facts.ts";
+import { UNVERIFIED_TOKEN_NOTE } from "./explain-input.ts";
 import { runFixtures, type FixtureSuite } from "../policy/fixtures.ts";
 import type { PolicyDefinition } from "../policy/types.ts";
 
@@ -138,7 +139,7 @@ export interface ExplainArgs {
   factsFile?: string | undefined;
 }
 
-export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
+export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
 
 /** Parses policy:explain's arguments; a string is a usage error to print. */
 export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
@@ -173,6 +174,8 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
 export function runPolicyExplain(input: {
   policy: PolicyDefinition;
   claims: unknown;
+  /** The claims were decoded from a token without verifying it: the output says so first. */
+  fromToken?: boolean;
   args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds">;
   issuerSets?: IssuerSet[];
   /** GitHub facts (--facts); without them, requirements are listed as not evaluated offline. */
@@ -192,6 +195,7 @@ export function runPolicyExplain(input: {
   if (issuer === undefined) {
     return { stdout: "", stderr: `issuer "${issuerId}" is not in the policy's issuers (${[...compiled.issuers.keys()].join(", ")})\n`, exitCode: 2 };
   }
+  const note = input.fromToken === true ? [UNVERIFIED_TOKEN_NOTE] : [];
   let claims: Readonly<Record<string, unknown>>;
   try {
     claims = parseClaims(issuer.kind, payload) as unknown as Readonly<Record<string, unknown>>;
@@ -199,7 +203,7 @@ export function runPolicyExplain(input: {
     if (!isBrokerError(error)) throw error;
     const issues = (error.cause as { issues?: Array<{ path: string; code: string }> } | undefined)?.issues ?? [];
     const detail = issues.map((issue) => `  ${issue.path || "(payload)"}: ${issue.code}`);
-    return { stdout: lines([`DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
+    return { stdout: lines([...note, `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
   }
   const decisionInput = { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds };
   const explanation = explain(compiled, decisionInput);
@@ -215,5 +219,5 @@ export function runPolicyExplain(input: {
       text.splice(1, 0, ...verdict.facts.map((fact) => `       ${fact}`));
     }
   }
-  return { stdout: lines(text), stderr: "", exitCode: 0 };
+  return { stdout: lines([...note, ...text]), stderr: "", exitCode: 0 };
 }

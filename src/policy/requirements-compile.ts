@@ -1,5 +1,5 @@
 // Validates a rule's `require` (docs/github-facts.md) and compiles it. Pure; no I/O. Called from compile.ts.
-import { PolicyCompileError } from "./compile.ts";
+import { PolicyCompileError } from "./compile-error.ts";
 import type { CompiledCheck, CompiledRequirements } from "./requirements.ts";
 import type { CheckConclusion, RuleDefinition } from "./types.ts";
 

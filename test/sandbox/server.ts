@@ -4,8 +4,9 @@ import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
 import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "../support/fake-github-api.ts";
 import { createFakeIssuer, SAMPLE_SHA, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
+import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
 import { applyGitHubCommand } from "./github-command.ts";
-import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
 import { serve } from "./node-http.ts";
 
 export interface SandboxOptions {
@@ -14,6 +15,8 @@ export interface SandboxOptions {
   /** The broker's AWS keys: the STS emulator accepts only requests they sign. */
   brokerAccessKeyId: string;
   brokerSecretAccessKey: string;
+  /** The broker's origin, for POST /exchange. */
+  brokerUrl: string;
   /** Shorten issued credentials' life (seconds), to watch clients renew them. */
   credentialLifetimeSeconds?: number;
   /** The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App JWTs with it. */
@@ -41,27 +44,6 @@ async function githubCommandRequest(github: FakeGitHub, request: Request): Promi
   }
 }
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
-/** POST /token: claim overrides as a JSON object of strings -> {"token": "..."} for the broker's audience. */
-async function mintToken(issuer: FakeIssuer, request: Request): Promise<Response> {
-  const text = await request.text();
-  let overrides: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      overrides = JSON.parse(text);
-    } catch {
-      return json({ error: "invalid_request", message: "body must be a JSON object of claim overrides" }, 400);
-    }
-  }
-  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
-    return json({ error: "invalid_request", message: "body must be a JSON object of claim overrides" }, 400);
-  }
-  return json({ token: await issuer.mint(overrides as Record<string, unknown>) });
-}
-
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const origin = `http://${options.host}:${options.port}`;
   const issuer = await createFakeIssuer({ issuer: origin, audience: SANDBOX_AUDIENCE });
@@ -80,7 +62,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
       if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, request);
       if (pathname.startsWith("/github/")) return github.handler(request);
-      if (pathname === "/sts" || pathname.startsWith("/sts/")) return sts.handler(request);
+      if (pathname === "/exchange" && request.method === "POST") return mintAndExchange(issuer, options.brokerUrl, fetch, request);
+      if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
+      // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region (docs/sandbox.md).
+      if (pathname === "/sts" || pathname === "/sts/") return sts.handler(request);
+      const regional = /^\/sts\/([^/]+)\/?$/.exec(pathname)?.[1];
+      if (regional !== undefined) {
+        return isAwsRegionName(regional) ? sts.handler(request, regional) : json({ error: "not_found", message: `${regional} is not an AWS region name` }, 404);
+      }
       return issuer.handler(request);
     },
     options.host,
