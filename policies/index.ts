@@ -57,6 +57,12 @@ export default definePolicy({
       description: "acme/app deploys from main on push or manual dispatch.",
       match: { repository: "acme/app", repository_id: "874563210", ref: "refs/heads/main", event_name: ["push", "workflow_dispatch"] },
       roles: ["deploy"],
+      // From GitHub's own record, through the GitHub App (docs/github-facts.md): the dependency scan GitHub Actions
+      // ran on this commit passed, and the commit is a merged pull request approved by someone other than its author.
+      require: {
+        checks: [{ name: "dependency-review", app: "github-actions", conclusion: ["success"] }],
+        pullRequest: { approvals: 1 },
+      },
     },
     {
       id: "acme-app-pull-request-readonly",

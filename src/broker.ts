@@ -5,6 +5,9 @@ import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
 import { configFor, type Config } from "./config.ts";
+import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
+import { createGitHubClient } from "./github/client.ts";
+import { createGitHubContext } from "./github/context.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
@@ -25,6 +28,8 @@ export interface BrokerOptions {
   sleep?: Sleep;
   random?: RandomFn;
   log?: LogFn;
+  /** GitHub API limits (tests shorten them); defaults in src/constants.ts. */
+  github?: { callTimeoutMs?: number; budgetMs?: number };
   /** Admission control for this env; default: the AdmissionControl Durable Objects bound as `env.ADMISSION`. */
   admission?: (env: Env, context: AdmissionContext) => Admission;
 }
@@ -76,6 +81,19 @@ function durableAdmission(env: Env, context: AdmissionContext): Admission {
   return createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
 }
 
+/**
+ * Rules with requirements need the GitHub App and their issuer's API: refused at start (config_invalid), never
+ * discovered by the first request that needs them. An issuer id the deployment does not configure stays inert.
+ */
+function checkGitHubSetup(policy: CompiledPolicy, config: Config): void {
+  for (const rule of policy.rules) {
+    if (rule.requirements === undefined) continue;
+    if (config.githubApp === undefined) throw new BrokerError("config_invalid", "github_app_missing", { cause: `rule ${rule.id} has requirements: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY` });
+    const issuer = config.issuers.find((candidate) => candidate.id === rule.issuer);
+    if (issuer !== undefined && issuer.apiUrl === undefined) throw new BrokerError("config_invalid", "github_api_url_missing", { cause: `rule ${rule.id}: set api_url for issuer ${issuer.id} in ISSUERS` });
+  }
+}
+
 export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   const now = options.now ?? Date.now;
   // Every log line of the Worker passes the secret-shape check: the one place that keeps tokens and keys out of logs.
@@ -99,12 +117,23 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
     if (deps === undefined) {
       const config = configFor(env);
       const workerEnv = env as Env;
+      const policy = policyFor(config.issuers, config.stsAuth);
+      checkGitHubSetup(policy, config);
       deps = {
         config,
-        policy: policyFor(config.issuers, config.stsAuth),
+        policy,
         shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers, config.stsAuth) : undefined,
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (docs/operations.md "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
+        github:
+          config.githubApp === undefined
+            ? undefined
+            : createGitHubContext({
+                client: createGitHubClient({ app: config.githubApp, fetch: options.fetch, now, log, callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS }),
+                now,
+                ...(config.githubFactCacheMs === undefined ? {} : { factCacheMs: config.githubFactCacheMs }),
+                ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
+              }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),
         identityProvider: config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
         admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),

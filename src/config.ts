@@ -1,10 +1,13 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod";
+import { GITHUB_FACT_CACHE_MS } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
+import { pemToPkcs8 } from "./github/app-key.ts";
+import type { GitHubAppCredentials } from "./github/client.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -36,6 +39,11 @@ const EnvSchema = z.object({
   /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
   SHADOW_POLICY: z.enum(["on", "off"]).optional(),
   ...WebIdentityEnvShape,
+  /** GitHub App for rule requirements (docs/github-facts.md): its numeric id (var) and private key (secret). */
+  GITHUB_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
+  GITHUB_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
+  /** How long a met requirement is reused, seconds (0..300; default GITHUB_FACT_CACHE_MS). The sandbox sets 0. */
+  GITHUB_FACT_CACHE_SECONDS: z.optional(z.string().check(z.regex(/^(\d{1,3})?$/), z.refine((value) => value === "" || Number(value) <= 300))),
 });
 
 /** Where STS is: what both modes need. */
@@ -56,6 +64,10 @@ interface BaseConfig {
   issuers: IssuerConfig[];
   /** Evaluate the candidate policy beside the live one and log differences (var SHADOW_POLICY = "on"). */
   shadowPolicy?: boolean;
+  /** The GitHub App (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), when configured; rules with `require` need it. */
+  githubApp?: GitHubAppCredentials | undefined;
+  /** Lifetime of a met requirement in the fact cache, ms (var GITHUB_FACT_CACHE_SECONDS). */
+  githubFactCacheMs?: number;
 }
 
 /** STS_AUTH = "sigv4" (the default): AssumeRole signed with the broker's access key. */
@@ -89,7 +101,12 @@ export function parseConfig(env: unknown): Config {
   }
   const vars = result.data;
   const endpoint = { region: vars.AWS_REGION, stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION) };
-  const base = { issuers: vars.ISSUERS, shadowPolicy: vars.SHADOW_POLICY === "on" };
+  const base = {
+    issuers: vars.ISSUERS,
+    shadowPolicy: vars.SHADOW_POLICY === "on",
+    githubApp: parseGitHubApp(vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY),
+    githubFactCacheMs: vars.GITHUB_FACT_CACHE_SECONDS === undefined || vars.GITHUB_FACT_CACHE_SECONDS === "" ? GITHUB_FACT_CACHE_MS : Number(vars.GITHUB_FACT_CACHE_SECONDS) * 1000,
+  };
   if (vars.STS_AUTH === "web-identity") {
     // No AWS key is read in this mode, even when one is set: the broker holds none it could leak.
     const webIdentity = webIdentityOptions(vars);
@@ -105,6 +122,23 @@ export function parseConfig(env: unknown): Config {
     stsAuth: "sigv4",
     aws: { ...endpoint, accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY, sessionToken: vars.AWS_SESSION_TOKEN },
   };
+}
+
+/** Both or neither: an id without a key (or a key without an id) is a half-done setup, refused at start. */
+function parseGitHubApp(appId: string | undefined, privateKey: string | undefined): GitHubAppCredentials | undefined {
+  const id = appId?.trim() ?? "";
+  const key = privateKey?.trim() ?? "";
+  if (id === "" && key === "") return undefined;
+  const bad: string[] = [];
+  if (id === "") bad.push("GITHUB_APP_ID");
+  let pkcs8: Uint8Array | undefined;
+  try {
+    pkcs8 = pemToPkcs8(key);
+  } catch {
+    bad.push("GITHUB_APP_PRIVATE_KEY");
+  }
+  if (bad.length > 0 || pkcs8 === undefined) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
+  return { appId: id, pkcs8 };
 }
 
 const configCache = new WeakMap<object, Config | BrokerError>();

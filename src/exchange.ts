@@ -1,4 +1,5 @@
-// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> admit (jti, bucket) -> assume role -> respond.
+// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> context (GitHub
+// facts a rule requires) -> admit (jti, bucket) -> assume role -> respond.
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
 import { buildAssumeRoleInput, sessionArgsFor } from "./aws/session.ts";
 import { assumeRole, type AssumeRoleProgress, type AssumeRoleResult } from "./aws/sts-client.ts";
@@ -18,6 +19,8 @@ import type { JwksCache } from "./oidc/jwks-cache.ts";
 import { checkTokenShape } from "./oidc/token-shape.ts";
 import { claimSubject } from "./oidc/claims.ts";
 import { verifyToken, type VerifiedToken } from "./oidc/verify.ts";
+import type { GitHubContext } from "./github/context.ts";
+import { requireContext } from "./github/stage.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import { decide, type Decision, type DecisionInput } from "./policy/decide.ts";
 import type { KillSwitch } from "./policy/kill-switch.ts";
@@ -51,6 +54,8 @@ export interface ExchangeDeps {
   jwks: JwksCache;
   /** Web-identity mode (STS_AUTH = "web-identity"): the broker's OpenID provider, which mints the token for STS. */
   identityProvider?: IdentityProvider | undefined;
+  /** GitHub facts for rules with `require` (src/github/); undefined when no GitHub App is configured. */
+  github?: GitHubContext | undefined;
   admission: Admission;
   audit: AuditSink;
   fetch: FetchFn;
@@ -162,6 +167,10 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     event.rule_id = decision.ruleId;
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
+
+    // GitHub facts only now: unknown repositories and guarded requests never cost an API call, and before admission so
+    // a denial or a GitHub outage (503) spends neither the repository's budget nor the token's single use.
+    if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now);
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
     await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));

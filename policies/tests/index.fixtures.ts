@@ -52,6 +52,12 @@ export default defineFixtures({
       sha: SHA,
     },
   },
+  // What GitHub reports for the default commit (docs/github-facts.md): acme-app-main-deploy requires a successful
+  // dependency-review run by GitHub Actions and a merged pull request with one approval. Cases may replace it.
+  github: {
+    checks: [{ name: "dependency-review", app: "github-actions", conclusion: "success" }],
+    pullRequest: { number: 12, author: 1, reviews: [{ user: 2, state: "APPROVED" }] },
+  },
   cases: [
     // --- acme/app on github.com: the sandbox behaviour ---------------------------------------------------
     { name: "push to main gets deploy", expect: { allow: "deploy", rule: "acme-app-main-deploy" } },
@@ -66,6 +72,45 @@ export default defineFixtures({
     { name: "deploy up to the role's 3600 s", durationSeconds: 3600, expect: { allow: "deploy" } },
     { name: "deploy beyond the role's 3600 s", durationSeconds: 3601, expect: { deny: "duration_exceeds_role", rule: "acme-app-main-deploy" } },
     { name: "__proto__ as the role is just an unknown alias", role: "__proto__", expect: { deny: "role_not_granted" } },
+
+    // --- GitHub facts (acme-app-main-deploy's requirements; docs/github-facts.md) ----------------------------
+    {
+      name: "a failed dependency scan denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions", conclusion: "failure" }], pullRequest: { number: 12, reviews: [{ user: 2, state: "APPROVED" }] } },
+      expect: { deny: "context_check_failed", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "a scan still running denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions", status: "in_progress", conclusion: null }] },
+      expect: { deny: "context_check_pending", rule: "acme-app-main-deploy" },
+    },
+    { name: "no scan at all denies", github: { checks: [] }, expect: { deny: "context_check_missing", rule: "acme-app-main-deploy" } },
+    {
+      name: "a passing check of that name from another app denies",
+      github: { checks: [{ name: "dependency-review", app: "my-own-app", conclusion: "success" }] },
+      expect: { deny: "context_check_wrong_app", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "a commit pushed without a merged pull request denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, merged: false } },
+      expect: { deny: "context_pr_not_merged", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "an approval only by the author denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, author: 1, reviews: [{ user: 1, state: "APPROVED" }] } },
+      expect: { deny: "context_pr_not_approved", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "an approval on an earlier head (stale) denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, reviews: [{ user: 2, state: "APPROVED", stale: true }] } },
+      expect: { deny: "context_pr_not_approved", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "an approval later withdrawn (changes requested) denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, reviews: [{ user: 2, state: "APPROVED" }, { user: 2, state: "CHANGES_REQUESTED" }] } },
+      expect: { deny: "context_pr_not_approved", rule: "acme-app-main-deploy" },
+    },
+    { name: "GitHub reports another repository id for the name", github: { repositoryId: "1" }, expect: { deny: "context_repository_mismatch", rule: "acme-app-main-deploy" } },
 
     // --- Names are exact values; ids pin them ---------------------------------------------------------------
     { name: "look-alike repository acme/app-evil", claims: { repository: "acme/app-evil" }, expect: { deny: "no_matching_rule" } },

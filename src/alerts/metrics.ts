@@ -6,8 +6,8 @@ import type { SqlResult } from "../audit/sql-api.ts";
 import type { AlertMetrics, AlertRules } from "./rules.ts";
 
 export interface AlertQuery {
-  /** counts: issued and denied per window; sts: the STS p99; replay: token_reused per repository. */
-  kind: "counts" | "sts" | "replay";
+  /** counts: issued and denied per window; sts: the STS p99; replay: token_reused per repository; github: the lowest GitHub rate limit left. */
+  kind: "counts" | "sts" | "replay" | "github";
   sql: string;
 }
 
@@ -72,6 +72,16 @@ ORDER BY replays DESC
 LIMIT ${ALERT_REPLAY_MAX_REPOSITORIES}`,
     });
   }
+  if (rules.github_rate_limit.enabled) {
+    queries.push({
+      kind: "github",
+      sql: `SELECT
+  MIN(${double("github_rate_remaining")}) AS github_min_remaining,
+  SUM(_sample_interval) AS github_samples
+FROM ${dataset}
+WHERE timestamp > ${at(end - rules.github_rate_limit.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("github_rate_remaining")} > ${AUDIT_NOT_MEASURED}`,
+    });
+  }
   return queries;
 }
 
@@ -90,6 +100,8 @@ export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], resul
       if (rules.denials.enabled) metrics.denials = numberOr(row.denials, 0);
     } else if (query.kind === "replay") {
       metrics.replays = (results[i]?.rows ?? []).map((r) => ({ repository: String(r.repository ?? ""), count: numberOr(r.replays, 0) }));
+    } else if (query.kind === "github") {
+      metrics.githubMinRemaining = numberOr(row.github_samples, 0) > 0 && typeof row.github_min_remaining === "number" ? row.github_min_remaining : null;
     } else {
       metrics.stsSamples = numberOr(row.sts_samples, 0);
       metrics.stsP99Ms = metrics.stsSamples > 0 && typeof row.sts_p99_ms === "number" ? row.sts_p99_ms : null;

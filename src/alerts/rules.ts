@@ -4,6 +4,8 @@ import * as z from "zod";
 import {
   ALERT_DEFAULT_DENIALS_MAX,
   ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,
+  ALERT_DEFAULT_GITHUB_MIN_REMAINING,
+  ALERT_DEFAULT_GITHUB_WINDOW_MINUTES,
   ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES,
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
   ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
@@ -59,6 +61,14 @@ const ReplaySchema = z.strictObject({
   window_minutes: z._default(minutes, ALERT_DEFAULT_REPLAY_WINDOW_MINUTES),
 });
 
+/** GitHub API rate limit (issue #9): the lowest x-ratelimit-remaining GitHub reported (audit double9) in the window. */
+const GitHubRateLimitSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when fewer than `min_remaining` requests were left (docs/github-facts.md). */
+  min_remaining: z._default(z.int().check(z.gte(1)), ALERT_DEFAULT_GITHUB_MIN_REMAINING),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
+});
+
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z
   .object({
@@ -66,12 +76,13 @@ export const AlertRulesSchema = z
     denials: DenialsSchema.prefault({}),
     sts_p99: StsLatencySchema.prefault({}),
     replay: z.prefault(ReplaySchema, {}),
+    github_rate_limit: z.prefault(GitHubRateLimitSchema, {}),
   })
   .strict();
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay", "github_rate_limit"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -86,6 +97,8 @@ export interface AlertMetrics {
   stsSamples?: number;
   /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
   replays?: Array<{ repository: string; count: number }>;
+  /** Lowest GitHub x-ratelimit-remaining recorded in the window; null when no exchange called GitHub. */
+  githubMinRemaining?: number | null;
 }
 
 export interface Firing {
@@ -153,6 +166,16 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
           `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
       });
     }
+  }
+  const github = rules.github_rate_limit;
+  const lowest = metrics.githubMinRemaining;
+  if (github.enabled && lowest !== undefined && lowest !== null && lowest < github.min_remaining) {
+    firing.push({
+      rule: "github_rate_limit",
+      value: lowest,
+      threshold: github.min_remaining,
+      summary: `GitHub API rate limit down to ${lowest} requests left in the last ${github.window_minutes} min (docs/github-facts.md). Threshold: below ${github.min_remaining}.`,
+    });
   }
   return firing;
 }

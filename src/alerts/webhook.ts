@@ -9,6 +9,7 @@ const INVESTIGATE: Record<RuleName, string> = {
   denials: "npm run analytics -- denials --since 1h",
   sts_p99: "npm run analytics -- latency --since 1h",
   replay: "npm run analytics -- replays --since 1h",
+  github_rate_limit: "the GitHub App's rate limit: docs/github-facts.md (cost and caching)",
 };
 
 /** Slack `text` (mrkdwn); other Slack-compatible receivers (Mattermost, Discord's /slack endpoint) read the same field. */

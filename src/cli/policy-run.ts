@@ -6,6 +6,7 @@ import { IssuerListSchema, type IssuerKind } from "../oidc/issuers.ts";
 import { checkPolicy, type Finding } from "../policy/check.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, PolicyCompileError } from "../policy/compile.ts";
 import { explain, formatExplanation } from "../policy/explain.ts";
+import { describeRequirements, evaluateOffline, type OfflineFacts } from "../policy/offline-facts.ts";
 import { UNVERIFIED_TOKEN_NOTE } from "./explain-input.ts";
 import { runFixtures, type FixtureSuite } from "../policy/fixtures.ts";
 import type { PolicyDefinition } from "../policy/types.ts";
@@ -145,9 +146,11 @@ export interface ExplainArgs {
   issuer: string | undefined;
   durationSeconds: number | undefined;
   policyFile: string;
+  /** JSON GitHub facts (src/policy/offline-facts.ts) to judge the allowing rule's requirements on. */
+  factsFile?: string | undefined;
 }
 
-export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>]";
+export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
 
 /** Parses policy:explain's arguments; a string is a usage error to print. */
 export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
@@ -160,6 +163,7 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
     if (flag === "--role") args.role = value();
     else if (flag === "--issuer") args.issuer = value();
     else if (flag === "--policy") args.policyFile = value() ?? "";
+    else if (flag === "--facts") args.factsFile = value() ?? "";
     else if (flag === "--duration") {
       const text = value();
       args.durationSeconds = Number(text);
@@ -185,6 +189,8 @@ export function runPolicyExplain(input: {
   fromToken?: boolean;
   args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds">;
   issuerSets?: IssuerSet[];
+  /** GitHub facts (--facts); without them, requirements are listed as not evaluated offline. */
+  facts?: OfflineFacts;
 }): CliResult {
   let compiled;
   try {
@@ -211,5 +217,18 @@ export function runPolicyExplain(input: {
     return { stdout: lines([...note, `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
   }
   const decisionInput = { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds };
-  return { stdout: lines([...note, ...formatExplanation(explain(compiled, decisionInput), decisionInput)]), stderr: "", exitCode: 0 };
+  const explanation = explain(compiled, decisionInput);
+  const text = formatExplanation(explanation, decisionInput);
+  const { decision } = explanation;
+  if (decision.allowed && decision.requirements !== undefined) {
+    // The broker asks GitHub at request time; offline, only facts given with --facts can settle the requirements.
+    if (input.facts === undefined) {
+      text.splice(1, 0, "       requires, not evaluated offline (give --facts <github-facts.json>):", ...describeRequirements(decision.requirements).map((line) => `         ${line}`));
+    } else {
+      const verdict = evaluateOffline(decision.requirements, claims, input.facts);
+      text[0] = verdict.met ? `${text[0]} (requirements met on the given facts)` : `DENY   ${verdict.reason} (rule ${decision.ruleId}; requirements on the given facts)`;
+      text.splice(1, 0, ...verdict.facts.map((fact) => `       ${fact}`));
+    }
+  }
+  return { stdout: lines([...note, ...text]), stderr: "", exitCode: 0 };
 }

@@ -7,6 +7,7 @@ import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
 import { OPT_OUTS, type OptOut } from "./guards.ts";
+import { compileRequirements } from "./requirements-compile.ts";
 import { ALIAS_PATTERN, compileRole } from "./roles.ts";
 import { indexRules, type CompiledCondition, type CompiledRule, type RuleSet } from "./rule-index.ts";
 import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RuleDefinition } from "./types.ts";
@@ -17,7 +18,7 @@ const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", ...OPT_OUTS]);
+const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", "require", ...OPT_OUTS]);
 
 /** The default issuer map of a policy that declares none. */
 export const DEFAULT_ISSUERS: PolicyIssuers = { github: "github" };
@@ -206,6 +207,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
   }
 
   const when = rule.when as ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
+  const requirements = compileRequirements(where, rule, kind, effect);
   return {
     id: rule.id,
     index,
@@ -222,6 +224,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     // Only exact names count as "the operator named this environment": GitHub creates any environment a workflow
     // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
     facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0) },
+    requirements,
   };
 }
 

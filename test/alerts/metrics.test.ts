@@ -12,7 +12,7 @@ const S = END / 1000;
 describe("alertQueries", () => {
   it("default rules: one count query (issuance windows, denials hour), one STS p99 query and one replay query, bound to explicit instants", () => {
     const queries = alertQueries(defaultAlertRules(), "ci_credential_broker", END);
-    expect(queries.map((q) => q.kind)).toEqual(["counts", "sts", "replay"]);
+    expect(queries.map((q) => q.kind)).toEqual(["counts", "sts", "replay", "github"]);
     expect(queries[0]?.sql).toBe(`SELECT
   SUM(if(blob1 = 'issued' AND timestamp > toDateTime(${S - 300}), _sample_interval, 0)) AS issued_recent,
   SUM(if(blob1 = 'issued' AND timestamp <= toDateTime(${S - 300}) AND timestamp > toDateTime(${S - 3900}), _sample_interval, 0)) AS issued_baseline,
@@ -24,14 +24,19 @@ WHERE timestamp > toDateTime(${S - 3900}) AND timestamp <= toDateTime(${S})`);
   SUM(_sample_interval) AS sts_samples
 FROM ci_credential_broker
 WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND double5 > -1`);
+    expect(queries[3]?.sql).toBe(`SELECT
+  MIN(double9) AS github_min_remaining,
+  SUM(_sample_interval) AS github_samples
+FROM ci_credential_broker
+WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND double9 > -1`);
   });
 
   it("only the enabled rules are queried", () => {
-    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false } });
+    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false } });
     const queries = alertQueries(onlyDenials, "ds", END);
     expect(queries).toHaveLength(1);
     expect(queries[0]?.sql).not.toContain("issued");
-    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false } });
+    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false } });
     expect(alertQueries(none, "ds", END)).toEqual([]);
   });
 });
@@ -85,6 +90,6 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
 
   it("no traffic: zero counts and no p99 (null)", async () => {
     const metrics = await measure((sql) => insertSpread(sql, "ds", "issued", 1, END - 30 * 24 * 60 * MIN, END - 29 * 24 * 60 * MIN));
-    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, stsSamples: 0, stsP99Ms: null, replays: [] });
+    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null });
   });
 });

@@ -8,7 +8,17 @@ describe("AlertRulesSchema", () => {
       denials: { enabled: true, max: 50, window_minutes: 60 },
       sts_p99: { enabled: true, p99_ms: 500, window_minutes: 15, min_samples: 10 },
       replay: { enabled: true, max: 5, window_minutes: 60 },
+      github_rate_limit: { enabled: true, min_remaining: 500, window_minutes: 15 },
     });
+  });
+
+  it.each([
+    [499, true],
+    [500, false],
+    [null, false],
+  ] as const)("github_rate_limit: lowest remaining %s -> fires %s (below 500)", (lowest, fires) => {
+    const firing = evaluateRules(defaultAlertRules(), { githubMinRemaining: lowest });
+    expect(firing.map((f) => f.rule)).toEqual(fires ? ["github_rate_limit"] : []);
   });
 
   it("a partial rule keeps the other fields' defaults", () => {

@@ -165,3 +165,33 @@ describe("npm start", () => {
     });
   });
 });
+
+describe("npm start: GitHub facts (docs/github-facts.md)", () => {
+  const credentials = async () => JSON.parse((await shell(credentialsCommand)).stdout) as Record<string, unknown>;
+  const github = (args: string) => shell(`npm run -s sandbox -- github ${args}`);
+
+  it("denies deploy after a failed dependency scan, and allows it again once the scan passes and the change is approved", async () => {
+    await github("check dependency-review failure");
+    // The denial reasons (context_check_failed, context_pr_not_approved) are asserted by test/github/ inside workerd.
+    expect((await credentials()).error).toBe("forbidden");
+
+    await github("check dependency-review success");
+    await github("unapprove");
+    expect((await credentials()).error).toBe("forbidden");
+
+    const approved = await github("approve");
+    expect(approved.stdout).toContain("approved");
+    const allowed = await credentials();
+    expect(allowed.error, JSON.stringify(allowed)).toBeUndefined();
+    expect(allowed.AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it("a GitHub outage answers 503 upstream_unavailable, never credentials", async () => {
+    await github("outage on");
+    try {
+      expect((await credentials()).error).toBe("upstream_unavailable");
+    } finally {
+      await github("outage off");
+    }
+  });
+});

@@ -11,12 +11,17 @@ import { toDataPoint } from "../../src/audit/schema.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
-import { createFakeIssuer, githubClaims, type FakeIssuer } from "./fake-issuer.ts";
+import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
+import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
+import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
 import { gitlabClaims } from "./gitlab-claims.ts";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
 
 export const AUDIENCE = "ci-credential-broker";
+/** GITHUB_APP_ID of every harness; its key pair is generated once per test file. */
+export const HARNESS_APP_ID = "424242";
+let appKey: Promise<AppKeyPair> | undefined;
 export const STS_ORIGIN = "https://sts.us-east-1.amazonaws.com";
 /** The broker's own origin: its issuer URL in web-identity mode. */
 export const BROKER_ORIGIN = "https://broker.example";
@@ -43,6 +48,10 @@ export interface HarnessOptions {
    * the emulator trusts it as an IAM OIDC provider (client id sts.amazonaws.com) and fetches its JWKS through the network.
    */
   webIdentity?: { signingKey: string; nextSigningKey?: string };
+  /** GitHub API limits of the broker (issue #9), e.g. a short call timeout for timeout tests. */
+  github?: { callTimeoutMs?: number; budgetMs?: number };
+  /** Fake GitHub page size (default 100), to exercise Link pagination with few items. */
+  githubPageSize?: number;
 }
 
 /**
@@ -53,6 +62,12 @@ export type AdmissionFault = { mode: "throw" | "overloaded" | "hang"; target?: "
 
 export interface Harness {
   issuer: FakeIssuer;
+  /** The fake GitHub API (issue #9), seeded so the example policy's requirements hold for githubClaims()' sha. */
+  github: FakeGitHub;
+  /** The fake API's base URL (the ISSUERS `api_url` of the default issuer). */
+  githubApiUrl: string;
+  /** The App key pair (GITHUB_APP_PRIVATE_KEY is its PKCS#1 PEM). */
+  appKey: AppKeyPair;
   sts: StsEmulator;
   network: FakeNetwork;
   logs: Array<Record<string, unknown>>;
@@ -104,6 +119,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   });
   network.route(issuerUrl, issuer.handler);
   network.route(STS_ORIGIN, sts.handler);
+  appKey ??= generateAppKey();
+  const key = await appKey;
+  const github = createFakeGitHub({ appId: HARNESS_APP_ID, appPublicKey: key.publicKey, now, ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }) });
+  seedExampleFacts(github, SAMPLE_SHA);
+  const githubApiUrl = `https://github-api-${crypto.randomUUID()}.example`;
+  network.route(githubApiUrl, github.handler);
   const extraIssuers: Record<string, FakeIssuer> = {};
   const extraKinds = new Map<string, "github" | "gitlab">();
   for (const extra of options.issuers ?? []) {
@@ -135,6 +156,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const broker = createBroker({
     policy: options.policy ?? examplePolicy,
     ...(options.candidatePolicy === undefined ? {} : { candidatePolicy: options.candidatePolicy }),
+    ...(options.github === undefined ? {} : { github: options.github }),
     fetch: network.fetch,
     now,
     sleep: async (ms) => {
@@ -170,7 +192,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const testEnv: Record<string, unknown> = {
     ...env,
     ISSUERS: JSON.stringify([
-      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], ...options.issuerConfig },
+      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], api_url: githubApiUrl, ...options.issuerConfig },
       ...(options.issuers ?? []).map((extra) => ({ id: extra.id, kind: extra.kind, issuer: extraIssuers[extra.id]?.issuer, audiences: [AUDIENCE], ...extra.config })),
     ]),
     AUDIT: options.dataset ?? dataset,
@@ -184,6 +206,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           AWS_ACCESS_KEY_ID: undefined,
           AWS_SECRET_ACCESS_KEY: undefined,
         }),
+    GITHUB_APP_ID: HARNESS_APP_ID,
+    GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem,
     ...options.env,
   };
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
@@ -193,6 +217,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 
   return {
     issuer,
+    github,
+    githubApiUrl,
+    appKey: key,
     sts,
     network,
     logs,
