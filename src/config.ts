@@ -3,9 +3,9 @@
 import * as z from "zod";
 import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
-import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
+import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
-import { isHttpsOrLoopback } from "./http/trusted-url.ts";
+import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -79,6 +79,28 @@ export function parseConfig(env: unknown): Config {
     issuers: vars.ISSUERS,
     shadowPolicy: vars.SHADOW_POLICY === "on",
   };
+}
+
+/** A setting that works but weakens the deployment: logged once per isolate (`config_warning`), never fatal. */
+export interface ConfigWarning {
+  reason: "audience_shared_default";
+  /** The ISSUERS id concerned. */
+  issuer: string;
+}
+
+/**
+ * Warnings for a valid configuration. `audience_shared_default`: an issuer outside the sandbox accepts the shared
+ * default audience, so tokens minted for any other deployment keeping it are valid here too. "Sandbox" is an issuer
+ * on a loopback http URL: only a process on the same machine can mint its tokens, and a deployed Worker cannot reach
+ * loopback at all, so sharing the audience there costs nothing. Pure.
+ */
+export function configWarnings(config: Pick<Config, "issuers">): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  for (const issuer of config.issuers) {
+    const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
+    if (!sandbox && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE)) warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
+  }
+  return warnings;
 }
 
 const configCache = new WeakMap<object, Config | BrokerError>();

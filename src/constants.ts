@@ -208,3 +208,11 @@ export const SANDBOX_PORT = 8788;
 export const SANDBOX_AUDIENCE = "ci-credential-broker";
 /** How long `npm start` waits for wrangler dev to answer /healthz before giving up. */
 export const SANDBOX_STARTUP_TIMEOUT_MS = 60_000;
+
+// --- Security hardening (issue #12) ----------------------------------------------------------
+/**
+ * The audience the client and the sample configuration default to: the same in every deployment, so a token minted
+ * for one deployment is accepted by every other that keeps it. Config validation warns when a non-sandbox issuer
+ * accepts it (docs/security.md, "Audience").
+ */
+export const SHARED_DEFAULT_AUDIENCE = "ci-credential-broker";
