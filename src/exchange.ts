@@ -147,10 +147,12 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
 
+    // Pure, and before admission: claims that cannot be tagged losslessly (session_tag_unrepresentable) are refused
+    // without consuming the token or the repository's budget.
+    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds));
+
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
     await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));
-
-    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer.kind, verified.claims, decision.grant, decision.durationSeconds));
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
     const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress })

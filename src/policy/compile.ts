@@ -1,6 +1,6 @@
 // Turns a PolicyDefinition into a CompiledPolicy (rules indexed by issuer and by exact repository/project), or fails
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
-import { ALL_BROKER_SESSION_TAG_KEYS, CLAIM_SESSION_TAGS, GITLAB_CLAIM_SESSION_TAGS, isValidTagKey, isValidTagValue } from "../aws/session.ts";
+import { ALL_BROKER_SESSION_TAG_KEYS, isValidTagKey, isValidTagValue, MAX_BROKER_SESSION_TAGS } from "../aws/session.ts";
 import {
   DEFAULT_SESSION_DURATION_SECONDS,
   MAX_RULE_BURST,
@@ -29,8 +29,8 @@ const ALIAS_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/** The most claim tags the broker may set for one session, whatever the kind: operator tags must fit beside them. */
-const MAX_BROKER_CLAIM_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length);
+/** The most tags the broker may set for one session (claim tags and Issuer): operator tags must fit beside them. */
+const MAX_BROKER_CLAIM_TAGS = MAX_BROKER_SESSION_TAGS;
 
 const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", "allowEvents", ...OPT_OUTS]);
 /** An event name or pipeline source as GitHub and GitLab spell them: lower-case words joined by `_`, never a glob. */
