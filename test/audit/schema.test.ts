@@ -153,7 +153,7 @@ describe("schema limits (Analytics Engine: 20 blobs, 20 doubles, one 96-byte ind
 
 describe("scrubEvent: nothing shaped like a secret reaches a sink", () => {
   it.each([
-    ["a role ARN", "arn:aws:iam::111122223333:role/deploy"],
+    ["a role ARN", "arn:aws:iam::111122223333:role/deploy", REDACTED, "111122223333"],
     ["a GovCloud ARN", "refs/heads/arn:aws-us-gov:iam::111122223333:role/x", `refs/heads/${REDACTED}`, "111122223333"],
     ["an access key id", "AKIAIOSFODNN7EXAMPLE", REDACTED, "AKIAIOSFODNN7EXAMPLE"],
     ["a session key id", "ASIAXXXXXXXXXXXXXXXX", REDACTED, "ASIAXXXXXXXXXXXXXXXX"],
