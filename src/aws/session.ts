@@ -13,6 +13,7 @@ import {
   STS_MIN_NAME_CHARS,
 } from "../constants.ts";
 import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
+import { isLoopbackHttp } from "../http/trusted-url.ts";
 import type { IssuerConfig, IssuerKind } from "../oidc/issuers.ts";
 import type { RoleGrant } from "../policy/types.ts";
 
@@ -145,14 +146,17 @@ const GITLAB_DOT_COM_ISSUER = "https://gitlab.com";
  * - `gl-`: gitlab.com;
  * - `ghe.<issuer id>.`: any other GitHub issuer (GHES, GHE.com), each its own account namespace;
  * - `gl.<issuer id>.`: any self-managed GitLab.
+ * The loopback sandbox issuer takes the SaaS prefix of its kind (it stands in for github.com or gitlab.com).
  * Issuer ids never contain `.`, so the first `.` after the kind ends the id: no two issuers share a prefix.
  */
 export function identityPrefix(issuer: Pick<IssuerConfig, "id" | "kind" | "issuer">): string {
+  // The loopback sandbox issuer (`npm start`) stands in for the SaaS one; a deployed Worker cannot reach loopback.
+  const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
   if (issuer.kind === "github") {
     const dotCom = issuer.issuer === GITHUB_DOT_COM_ISSUER || issuer.issuer.startsWith(`${GITHUB_DOT_COM_ISSUER}/`);
-    return dotCom ? "gh-" : `ghe.${issuer.id}.`;
+    return dotCom || sandbox ? "gh-" : `ghe.${issuer.id}.`;
   }
-  return issuer.issuer === GITLAB_DOT_COM_ISSUER ? "gl-" : `gl.${issuer.id}.`;
+  return issuer.issuer === GITLAB_DOT_COM_ISSUER || sandbox ? "gl-" : `gl.${issuer.id}.`;
 }
 
 // RoleSessionName and SourceIdentity alphabet: `[\w+=,.@-]` (AWS STS API reference, AssumeRole parameters).

@@ -269,6 +269,8 @@ describe("session identity per issuer", () => {
     expect(of(issuers.slug).sourceIdentity).toBe("gh-octocat");
     expect(of(issuers.ghes)).toMatchObject({ sourceIdentity: "ghe.ghes.octocat", roleSessionName: "ghe.ghes.9876543210-1-octo-org.app" });
     expect(of(issuers.ghes2).sourceIdentity).toBe("ghe.ghes-eu.octocat");
+    // The loopback sandbox issuer (npm start) stands in for github.com.
+    expect(of({ id: "github", kind: "github", issuer: "http://127.0.0.1:8788" }).sourceIdentity).toBe("gh-octocat");
   });
 
   it("the same login on two issuers never yields the same source identity, and the Issuer tag tells them apart", () => {
