@@ -46,7 +46,7 @@ export interface DurableAdmissionOptions {
   timeoutMs?: number;
   /** Starts a timeout; default setTimeout. Injected so a test can expire a hanging call without waiting. */
   startTimeout?: (ms: number) => Timeout;
-  /** Bucket of a rule without its own `rateLimit`; default 60/minute, burst 20 (src/constants.ts). */
+  /** Bucket of a rule without its own `rateLimit`; default DEFAULT_REPOSITORY_RATE_PER_MINUTE / DEFAULT_REPOSITORY_BURST. */
   repositoryLimit?: BucketLimit;
   /** Pre-authentication bucket per client address; default ADDRESS_RATE_PER_MINUTE / ADDRESS_BURST. */
   addressLimit?: BucketLimit;
@@ -167,7 +167,8 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Admiss
         case "token_reused":
           throw new BrokerError("token_reused", "token_reused");
         case "rate_limited":
-          throw new BrokerError("rate_limited", "rate_limited_repository", { retryAfterSeconds: result.retryAfterSeconds });
+          // Queued: this caller's own slot (docs/fleet-scale.md). Not queued: the queue is full; this is when it drains.
+          throw new BrokerError("rate_limited", result.queued === false ? "rate_limited_queue_full" : "rate_limited_repository", { retryAfterSeconds: result.retryAfterSeconds });
         case "full":
           throw new BrokerError("rate_limited", "admission_store_full", { retryAfterSeconds: result.retryAfterSeconds });
         default:

@@ -10,6 +10,7 @@ export interface BucketLimit {
 /**
  * A bucket as stored. `level` counts sixtieth-thousandths of a token (one token = 60 000 units), so that a refill of
  * `perMinute` tokens a minute is exactly `perMinute` units a millisecond: integers throughout, no floating-point drift.
+ * Negative only for a repository bucket with queued callers (queue.ts): the tokens already promised to them.
  */
 export interface BucketState {
   level: number;
@@ -36,8 +37,10 @@ export function fullBucket(limit: BucketLimit, nowMs: number): BucketState {
 export function refill(state: BucketState, limit: BucketLimit, nowMs: number): BucketState {
   const capacity = limit.burst * UNITS_PER_TOKEN;
   const elapsedMs = Math.max(0, nowMs - state.updatedAtMs);
-  // Clamp before multiplying: `capacity` ms refills any bucket completely (perMinute >= 1), and the product stays far below 2^53.
-  const level = Math.min(capacity, Math.max(0, state.level) + Math.min(elapsedMs, capacity) * limit.perMinute);
+  // A level below zero is a debt: tokens set aside for queued callers (queue.ts). Clamp before multiplying: the time
+  // to refill from this level to full is enough, and the product stays far below 2^53.
+  const untilFullMs = Math.max(0, Math.ceil((capacity - state.level) / limit.perMinute));
+  const level = Math.min(capacity, state.level + Math.min(elapsedMs, untilFullMs) * limit.perMinute);
   return { level, updatedAtMs: Math.max(state.updatedAtMs, nowMs) };
 }
 

@@ -8,6 +8,8 @@ import {
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
   ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
   ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES,
+  ALERT_DEFAULT_REPLAY_MAX,
+  ALERT_DEFAULT_REPLAY_WINDOW_MINUTES,
   ALERT_DEFAULT_STS_MIN_SAMPLES,
   ALERT_DEFAULT_STS_P99_MS,
   ALERT_DEFAULT_STS_WINDOW_MINUTES,
@@ -50,18 +52,27 @@ const StsLatencySchema = z
   })
   .strict();
 
+/** Replays (issue #10): a repository whose tokens keep coming back as already used is being replayed. Keyed by repository. */
+const ReplaySchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire for each repository with more than `max` `token_reused` answers within the window. */
+  max: z._default(z.int().check(z.gte(0)), ALERT_DEFAULT_REPLAY_MAX),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_REPLAY_WINDOW_MINUTES),
+});
+
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z
   .object({
     issuance_drop: IssuanceDropSchema.prefault({}),
     denials: DenialsSchema.prefault({}),
     sts_p99: StsLatencySchema.prefault({}),
+    replay: z.prefault(ReplaySchema, {}),
   })
   .strict();
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -77,6 +88,8 @@ export interface AlertMetrics {
   denialGroups?: DenialGroup[];
   stsP99Ms?: number | null;
   stsSamples?: number;
+  /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
+  replays?: Array<{ repository: string; count: number }>;
 }
 
 /** Denials of one repository owner (GitHub owner, GitLab top-level group) for one reason. */
@@ -91,8 +104,8 @@ export interface DenialGroup {
 export interface Firing {
   rule: RuleName;
   /**
-   * What the incident is about when a rule fires per subject (denials: `<owner> <reason>`): each subject is its own
-   * incident, so one noisy subject can never hold another's quiet. Absent: one incident per rule.
+   * What the incident is about when a rule fires per subject (denials: `<owner> <reason>`; replay: the repository): each
+   * subject is its own incident, so one noisy subject can never hold another's quiet. Absent: one incident per rule.
    */
   subject?: string;
   /** The measured value compared with the threshold (percent drop, denial count, p99 ms). */
@@ -159,6 +172,21 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
       threshold: sts.p99_ms,
       summary: `STS p99 is ${round(p99)} ms over ${metrics.stsSamples} calls in the last ${sts.window_minutes} min. Threshold: above ${sts.p99_ms} ms.`,
     });
+  }
+  const replay = rules.replay;
+  if (replay.enabled) {
+    for (const { repository, count } of metrics.replays ?? []) {
+      if (count <= replay.max) continue;
+      firing.push({
+        rule: "replay",
+        subject: repository,
+        value: count,
+        threshold: replay.max,
+        summary:
+          `${count} requests for ${repository} were refused as token_reused in the last ${replay.window_minutes} min: its OIDC tokens are being presented twice ` +
+          `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
+      });
+    }
   }
   return firing;
 }

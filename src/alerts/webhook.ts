@@ -8,6 +8,7 @@ const INVESTIGATE: Record<RuleName, string> = {
   issuance_drop: "npm run analytics -- issuance --since 2h",
   denials: "npm run analytics -- denials --since 1h",
   sts_p99: "npm run analytics -- latency --since 1h",
+  replay: "npm run analytics -- replays --since 1h",
 };
 
 /** Slack mrkdwn control characters (api.slack.com "Formatting text"): a summary quoting a name must not become a link or a mention. */

@@ -15,15 +15,15 @@ function drain(limit: BucketLimit, nowMs: number, state?: BucketState): { taken:
 }
 
 describe("takeToken", () => {
-  it("the default bucket gives its burst at once, then asks for 1 s (60/minute refills one a second)", () => {
+  it("the default bucket gives its burst at once, then asks for 1 s (600/minute refills one every 100 ms)", () => {
     const limit = { perMinute: DEFAULT_REPOSITORY_RATE_PER_MINUTE, burst: DEFAULT_REPOSITORY_BURST };
     const drained = drain(limit, T0);
-    expect(drained.taken).toBe(20);
+    expect(drained.taken).toBe(DEFAULT_REPOSITORY_BURST);
     expect(drained.retryAfterSeconds).toBe(1);
-    expect(takeToken(drained.state, limit, T0 + 999).ok).toBe(false);
-    const later = takeToken(drained.state, limit, T0 + 1000);
+    expect(takeToken(drained.state, limit, T0 + 99).ok).toBe(false);
+    const later = takeToken(drained.state, limit, T0 + 100);
     expect(later.ok).toBe(true);
-    if (later.ok) expect(takeToken(later.state, limit, T0 + 1000)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    if (later.ok) expect(takeToken(later.state, limit, T0 + 100)).toEqual({ ok: false, retryAfterSeconds: 1 });
   });
 
   it.each([
