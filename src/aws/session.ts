@@ -15,7 +15,6 @@ import {
 import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
 import { isLoopbackHttp } from "../http/trusted-url.ts";
 import type { IssuerConfig, IssuerKind } from "../oidc/issuers.ts";
-import type { RoleGrant } from "../policy/types.ts";
 
 /** The verified GitHub Actions claims this stage reads (a structural subset of `GitHubClaims`). */
 export type SessionClaims = Pick<
@@ -275,6 +274,24 @@ function claimTags(
     tags.push({ key, value: requireTagValue(value) });
   }
   return tags;
+}
+
+/** A role after policy compilation (src/policy/roles.ts): what this stage receives when a rule grants it. */
+export interface RoleGrant {
+  /** The role's name in the policy's `roles` (what the audit records). */
+  alias: string;
+  arn: string;
+  maxDurationSeconds: number;
+  /** The inline session policy, serialised once at compile time. */
+  sessionPolicyJson: string | undefined;
+  /** Operator-defined extra session tags, in declaration order. */
+  sessionTags: ReadonlyArray<readonly [key: string, value: string]>;
+  privileged?: boolean;
+  /** Managed session policy ARNs (`PolicyArns`). */
+  policyArns?: readonly string[];
+  /** Operator tag keys made transitive, in addition to the broker's claim tags. */
+  transitiveTagKeys?: readonly string[];
+  externalId?: string | undefined;
 }
 
 /**

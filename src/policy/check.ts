@@ -13,7 +13,8 @@
 // - NAME WITHOUT ID: a rule naming a repository/owner (project/namespace) without pinning the numeric id, which
 //   survives renames and transfers. An error for rules granting privileged roles, a warning otherwise.
 import { MATCH_KEYS } from "./claim-keys.ts";
-import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledCondition, type CompiledPolicy, type CompiledRule, type PolicyErrorCode } from "./compile.ts";
+import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledPolicy, type PolicyErrorCode } from "./compile.ts";
+import type { CompiledCondition, CompiledRule } from "./rule-index.ts";
 import { mayOverlap, patternCovers } from "./glob.ts";
 import type { PolicyDefinition } from "./types.ts";
 
