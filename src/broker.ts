@@ -94,7 +94,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
         config,
         policy: policyFor(config.issuers),
         shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
-        // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
+        // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (docs/operations.md "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
         admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),

@@ -50,7 +50,7 @@ export interface AssumeRoleInput {
 
 /**
  * The session tags the broker sets from claims: tag key -> claim name. Target-role trust policies condition on
- * these (`aws:RequestTag/<Key>` in the trust policy, `aws:PrincipalTag/<Key>` afterwards); the README lists them.
+ * these (`aws:RequestTag/<Key>` in the trust policy, `aws:PrincipalTag/<Key>` afterwards); docs/aws.md lists them.
  * Keys are stable API: never rename one. Prefer the *Id tags in policies: names can be renamed, ids cannot.
  * Required claims always produce their tag (possibly with an empty value); optional ones only when present
  * and non-empty. All of them are transitive (survive role chaining, which cannot overwrite them).

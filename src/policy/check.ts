@@ -1,7 +1,7 @@
 // Static checks beyond compilation (what `policy:check` reports): shadowed rules, alias conflicts, names without ids.
 // Pure; no I/O. Conservative: a finding is reported only when it is proved (shadowing) or possible (conflicts).
 //
-// Definitions (README "policy:check"):
+// Definitions (docs/policy.md "policy:check"):
 // - A rule B is SHADOWED by A when, for every possible token, B matching implies A matching and A already decides
 //   everything B would: A is an earlier rule of the same effect and issuer, has no `when`, constrains only claims B
 //   constrains, each with patterns proved to cover B's (glob containment is checked syntactically: `acme/*` covers
