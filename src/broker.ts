@@ -4,7 +4,7 @@ import { createDurableAdmission } from "./admission/durable-admission.ts";
 import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
-import { configFor, type Config } from "./config.ts";
+import { configFor, configWarnings, type Config } from "./config.ts";
 import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
 import { createGitHubClient } from "./github/client.ts";
 import { createGitHubContext } from "./github/context.ts";
@@ -116,6 +116,8 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
     let deps = perEnv.get(env);
     if (deps === undefined) {
       const config = configFor(env);
+      // Once per isolate (deps are built once per env object): working but weaker settings (docs/security.md).
+      for (const warning of configWarnings(config)) log({ message: "config_warning", ...warning });
       const workerEnv = env as Env;
       const policy = policyFor(config.issuers, config.stsAuth);
       checkGitHubSetup(policy, config);

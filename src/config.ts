@@ -1,9 +1,9 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod";
-import { GITHUB_FACT_CACHE_MS } from "./constants.ts";
+import { GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
-import { isHttpsOrLoopback } from "./http/trusted-url.ts";
+import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
 import { pemToPkcs8 } from "./github/app-key.ts";
@@ -139,6 +139,28 @@ function parseGitHubApp(appId: string | undefined, privateKey: string | undefine
   }
   if (bad.length > 0 || pkcs8 === undefined) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
   return { appId: id, pkcs8 };
+}
+
+/** A setting that works but weakens the deployment: logged once per isolate (`config_warning`), never fatal. */
+export interface ConfigWarning {
+  reason: "audience_shared_default";
+  /** The ISSUERS id concerned. */
+  issuer: string;
+}
+
+/**
+ * Warnings for a valid configuration. `audience_shared_default`: an issuer outside the sandbox accepts the shared
+ * default audience, so tokens minted for any other deployment keeping it are valid here too. "Sandbox" is an issuer
+ * on a loopback http URL: only a process on the same machine can mint its tokens, and a deployed Worker cannot reach
+ * loopback at all, so sharing the audience there costs nothing. Pure.
+ */
+export function configWarnings(config: Pick<Config, "issuers">): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  for (const issuer of config.issuers) {
+    const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
+    if (!sandbox && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE)) warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
+  }
+  return warnings;
 }
 
 const configCache = new WeakMap<object, Config | BrokerError>();

@@ -271,3 +271,19 @@ export const GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS = 15 * 60;
 /** Alert rule github_rate_limit: fire when GitHub's remaining primary rate limit fell below this in the window. */
 export const ALERT_DEFAULT_GITHUB_MIN_REMAINING = 500;
 export const ALERT_DEFAULT_GITHUB_WINDOW_MINUTES = 15;
+
+// --- Security hardening (issue #12) ----------------------------------------------------------
+/**
+ * The audience the client and the sample configuration default to: the same in every deployment, so a token minted
+ * for one deployment is accepted by every other that keeps it. Config validation warns when a non-sandbox issuer
+ * accepts it (docs/security.md, "Audience").
+ */
+export const SHARED_DEFAULT_AUDIENCE = "ci-credential-broker";
+/** Alerts: a firing incident notifies again, within its cooldown, once its value reaches this multiple of the last notified value. */
+export const ALERT_ESCALATION_FACTOR = 4;
+/** Alerts: most (owner, reason) denial incidents notified per run, the largest first; the rest are summed in one more message. */
+export const ALERT_MAX_DENIAL_INCIDENTS = 5;
+/** Alerts: most (repository, reason) rows the denials query reads, largest first; a flood of tiny groups cannot hide a big one. */
+export const ALERT_DENIAL_GROUPS_LIMIT = 1_000;
+/** Alerts: hex characters of SHA-256(subject) in a per-subject incident key; keeps KV keys short and uncollidable by choice of name. */
+export const ALERT_SUBJECT_HASH_HEX_CHARS = 32;

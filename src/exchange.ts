@@ -168,14 +168,16 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
 
+    // Pure, and before admission: claims that cannot be tagged losslessly (session_tag_unrepresentable) are refused
+    // without consuming the token or the repository's budget.
+    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds));
+
     // GitHub facts only now: unknown repositories and guarded requests never cost an API call, and before admission so
     // a denial or a GitHub outage (503) spends neither the repository's budget nor the token's single use.
     if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now);
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
     await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));
-
-    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer.kind, verified.claims, decision.grant, decision.durationSeconds));
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
     const decided = { issuerId: verified.issuer.id, issuerKind: verified.issuer.kind, issuerUrl: verified.issuer.issuer, repository: subject.repository, ruleId: decision.ruleId, roleAlias: decision.grant.alias };

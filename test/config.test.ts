@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, regionalStsEndpoint } from "../src/config.ts";
+import { configWarnings, parseConfig, regionalStsEndpoint } from "../src/config.ts";
 import { BrokerError } from "../src/errors.ts";
+import { createHarness } from "./support/broker-harness.ts";
 
 const base = {
   AWS_REGION: "us-east-1",
@@ -104,5 +105,35 @@ describe("parseConfig: STS_AUTH (issue #11)", () => {
     expect(causeOf({ ...webIdentity, BROKER_SIGNING_KEY: publicJwk })).toBe("invalid settings: BROKER_SIGNING_KEY");
     expect(causeOf({ ...webIdentity, BROKER_SIGNING_KEY_NEXT: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----" })).toBe("invalid settings: BROKER_SIGNING_KEY_NEXT");
     expect(causeOf({ ...webIdentity, STS_AUTH: "oidc" })).toBe("invalid settings: STS_AUTH");
+  });
+});
+
+describe("configWarnings: the shared default audience outside the sandbox", () => {
+  const issuers = (list: unknown[]) => parseConfig({ ...base, ISSUERS: JSON.stringify(list) });
+
+  it("warns for a public issuer that accepts ci-credential-broker", () => {
+    expect(configWarnings(parseConfig(base))).toEqual([{ reason: "audience_shared_default", issuer: "github" }]);
+  });
+
+  it("is quiet for a deployment-specific audience, and for the loopback sandbox issuer", () => {
+    expect(configWarnings(issuers([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["https://ci-broker.acme.example"] }]))).toEqual([]);
+    expect(configWarnings(issuers([{ kind: "github", issuer: "http://127.0.0.1:8788", audiences: ["ci-credential-broker"] }]))).toEqual([]);
+  });
+
+  it("names each issuer that keeps it, even beside a specific one", () => {
+    const config = issuers([
+      { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["https://ci-broker.acme.example"] },
+      { kind: "gitlab", issuer: "https://gitlab.com", audiences: ["https://ci-broker.acme.example", "ci-credential-broker"] },
+    ]);
+    expect(configWarnings(config)).toEqual([{ reason: "audience_shared_default", issuer: "gitlab" }]);
+  });
+});
+
+describe("the Worker logs each warning once per isolate", () => {
+  it("config_warning audience_shared_default, once for two requests", async () => {
+    const h = await createHarness();
+    await h.request(await h.mint());
+    await h.request(await h.mint());
+    expect(h.logs.filter((line) => line.message === "config_warning")).toEqual([{ message: "config_warning", reason: "audience_shared_default", issuer: "github" }]);
   });
 });

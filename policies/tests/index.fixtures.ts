@@ -151,6 +151,32 @@ export default defineFixtures({
       claims: { repository: "acme/infra", repository_id: "874563300", event_name: "pull_request", ref: "refs/pull/3/merge", ref_protected: "false", environment: "production" },
       expect: { deny: "guard_pull_request_ref", rule: "acme-infra-production" },
     },
+    // Privileged roles only for events the repository's writers start (docs/security.md, "Events that reach privileged roles").
+    {
+      name: "guard: issue_comment (anyone can comment on a public repository) never reaches infra-deploy",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "issue_comment" },
+      expect: { deny: "guard_untrusted_event", rule: "acme-infra-production" },
+    },
+    {
+      name: "guard: workflow_run (started by another workflow's completion, fork PRs included) never reaches infra-deploy",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "workflow_run" },
+      expect: { deny: "guard_untrusted_event", rule: "acme-infra-production" },
+    },
+    {
+      name: "acme/infra: release, schedule and deployment are writers' events",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "release", ref: "refs/tags/v1.2.0" },
+      expect: { allow: "deploy", rule: "acme-infra-production" },
+    },
+    {
+      name: "acme/infra: a deployment event",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "deployment" },
+      expect: { allow: "deploy", rule: "acme-infra-production" },
+    },
+    {
+      name: "the guard holds privileged roles only: acme/docs reads on issue_comment",
+      claims: { repository: "acme/docs", repository_id: "874563299", event_name: "issue_comment", job_workflow_ref: "acme/docs/.github/workflows/bot.yml@refs/heads/main" },
+      expect: { allow: "readonly", rule: "acme-docs-readonly" },
+    },
     { name: "acme/infra without the production environment", claims: { repository: "acme/infra", repository_id: "874563300", environment: "staging" }, expect: { deny: "no_matching_rule" } },
 
     // --- Reusable workflow pinned with its caller's owner id --------------------------------------------
@@ -207,6 +233,11 @@ export default defineFixtures({
       role: "deploy",
       expect: { deny: "guard_pull_request_ref", rule: "gitlab-acme-app-deploy" },
     },
+    { name: "GitLab: a pipeline started from the Run pipeline button (web) gets deploy", issuer: "gitlab", claims: { pipeline_source: "web" }, expect: { allow: "deploy", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab: a scheduled pipeline gets deploy", issuer: "gitlab", claims: { pipeline_source: "schedule" }, expect: { allow: "deploy", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: a trigger-token pipeline never reaches deploy", issuer: "gitlab", claims: { pipeline_source: "trigger" }, expect: { deny: "guard_untrusted_event", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: a pipeline started by another project's pipeline", issuer: "gitlab", claims: { pipeline_source: "pipeline" }, expect: { deny: "guard_untrusted_event", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: a child pipeline (its parent may be a merge request pipeline)", issuer: "gitlab", claims: { pipeline_source: "parent_pipeline" }, expect: { deny: "guard_untrusted_event", rule: "gitlab-acme-app-deploy" } },
     { name: "GitLab: another project id under the right path", issuer: "gitlab", claims: { project_id: "4243" }, expect: { deny: "no_matching_rule" } },
     { name: "GitLab: runner_id as a string is refused by the schema", issuer: "gitlab", claims: { runner_id: "1" }, expect: { deny: "claims_invalid" } },
     { name: "GitLab claims sent to the github issuer are refused by its schema", claims: { repository: undefined, project_path: "acme/app" }, expect: { deny: "claims_invalid" } },

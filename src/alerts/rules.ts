@@ -15,6 +15,7 @@ import {
   ALERT_DEFAULT_STS_MIN_SAMPLES,
   ALERT_DEFAULT_STS_P99_MS,
   ALERT_DEFAULT_STS_WINDOW_MINUTES,
+  ALERT_MAX_DENIAL_INCIDENTS,
   ALERT_MAX_WINDOW_MINUTES,
 } from "../constants.ts";
 
@@ -36,7 +37,7 @@ const IssuanceDropSchema = z
 const DenialsSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** Fire when more than `max` requests were denied by policy within the window. */
+    /** Fire when more than `max` requests of one repository owner were denied for one reason within the window. */
     max: z.number().int().min(0).default(ALERT_DEFAULT_DENIALS_MAX),
     window_minutes: minutes.default(ALERT_DEFAULT_DENIALS_WINDOW_MINUTES),
   })
@@ -92,7 +93,10 @@ export function defaultAlertRules(): AlertRules {
 export interface AlertMetrics {
   issuedRecent?: number;
   issuedBaseline?: number;
+  /** All policy denials in the window (the sum of `denialGroups`). */
   denials?: number;
+  /** Denials per repository owner and reason, largest first. */
+  denialGroups?: DenialGroup[];
   stsP99Ms?: number | null;
   stsSamples?: number;
   /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
@@ -101,13 +105,25 @@ export interface AlertMetrics {
   githubMinRemaining?: number | null;
 }
 
+/** Denials of one repository owner (GitHub owner, GitLab top-level group) for one reason. */
+export interface DenialGroup {
+  owner: string;
+  reason: string;
+  count: number;
+  /** Distinct repositories among them. */
+  repositories: number;
+}
+
 export interface Firing {
   rule: RuleName;
+  /**
+   * What the incident is about when a rule fires per subject (denials: `<owner> <reason>`; replay: the repository): each
+   * subject is its own incident, so one noisy subject can never hold another's quiet. Absent: one incident per rule.
+   */
+  subject?: string;
   /** The measured value compared with the threshold (percent drop, denial count, p99 ms). */
   value: number;
   threshold: number;
-  /** What the incident is about within its rule (replay: the repository); absent: the rule as a whole. */
-  subject?: string;
   /** One line for humans: numbers and windows, never a secret, token, ARN or account id. */
   summary: string;
 }
@@ -134,13 +150,31 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
     }
   }
   const denials = rules.denials;
-  if (denials.enabled && metrics.denials !== undefined && metrics.denials > denials.max) {
-    firing.push({
-      rule: "denials",
-      value: metrics.denials,
-      threshold: denials.max,
-      summary: `${metrics.denials} requests denied by policy in the last ${denials.window_minutes} min. Threshold: more than ${denials.max}.`,
-    });
+  if (denials.enabled && metrics.denialGroups !== undefined) {
+    // Per owner and reason: any owner can mint tokens for our audience, so a global count could be held high (and its
+    // incident open, hence quiet) by a stranger's steady trickle, hiding a real spike of our own.
+    const over = metrics.denialGroups.filter((group) => group.count > denials.max);
+    for (const group of over.slice(0, ALERT_MAX_DENIAL_INCIDENTS)) {
+      const across = group.repositories === 1 ? "1 repository" : `${group.repositories} repositories`;
+      firing.push({
+        rule: "denials",
+        subject: `${group.owner} ${group.reason}`,
+        value: group.count,
+        threshold: denials.max,
+        summary: `${group.count} requests of owner ${group.owner} (${across}) denied by policy as ${group.reason} in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
+      });
+    }
+    const rest = over.slice(ALERT_MAX_DENIAL_INCIDENTS);
+    if (rest.length > 0) {
+      const count = rest.reduce((sum, group) => sum + group.count, 0);
+      firing.push({
+        rule: "denials",
+        subject: "(other owners)",
+        value: count,
+        threshold: denials.max,
+        summary: `${rest.length} more owner and reason pairs above the threshold: ${count} denied requests in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
+      });
+    }
   }
   const sts = rules.sts_p99;
   const p99 = metrics.stsP99Ms;

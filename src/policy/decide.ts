@@ -75,7 +75,7 @@ export function ruleMatches(rule: CompiledRule, issuerId: string, claims: Readon
 export function guardFailure(rule: CompiledRule, kind: IssuerKind, privileged: boolean, claims: Readonly<Record<string, unknown>>): GuardReason | undefined {
   for (const guard of GUARDS) {
     if (guard.scope === "privileged-role" && !privileged) continue;
-    if (rule.optOuts.has(guard.optOut)) continue;
+    if (guard.optOut !== undefined && rule.optOuts.has(guard.optOut)) continue;
     if (!guard.passes(kind, claims, rule.facts)) return guard.reason;
   }
   return undefined;

@@ -141,6 +141,13 @@ export interface RuleDefinition<IssuerId extends string = string, Kind extends I
   when?(claims: Readonly<ClaimsByKind[Kind]>): boolean;
   /** Roles this rule grants (allow rules only). */
   roles?: RuleRoles;
+  /**
+   * Privileged roles only: events (GitHub `event_name`) or pipeline sources (GitLab `pipeline_source`) beyond the
+   * trusted default (push, workflow_dispatch, schedule, release, merge_group, deployment; GitLab push, web, api,
+   * schedule) this rule's privileged grants may be made for. Each named exactly; `policy:check` warns about every
+   * one (docs/security.md, "Events that reach privileged roles").
+   */
+  allowEvents?: readonly string[];
   /** Per-repository issuance limit for requests this rule allows; defaults in src/constants.ts (issue #3). */
   rateLimit?: RateLimitDefinition;
   /**

@@ -153,15 +153,15 @@ describe("schema limits (Analytics Engine: 20 blobs, 20 doubles, one 96-byte ind
 
 describe("scrubEvent: nothing shaped like a secret reaches a sink", () => {
   it.each([
-    ["a role ARN", "arn:aws:iam::111122223333:role/deploy"],
-    ["a GovCloud ARN", "refs/heads/arn:aws-us-gov:iam::111122223333:role/x"],
-    ["an access key id", "AKIAIOSFODNN7EXAMPLE"],
-    ["a session key id", "ASIAXXXXXXXXXXXXXXXX"],
-    ["a JWT", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"],
-  ])("%s in a claim is redacted", (_name, value) => {
+    ["a role ARN", "arn:aws:iam::111122223333:role/deploy", REDACTED, "111122223333"],
+    ["a GovCloud ARN", "refs/heads/arn:aws-us-gov:iam::111122223333:role/x", `refs/heads/${REDACTED}`, "111122223333"],
+    ["an access key id", "AKIAIOSFODNN7EXAMPLE", REDACTED, "AKIAIOSFODNN7EXAMPLE"],
+    ["a session key id", "ASIAXXXXXXXXXXXXXXXX", REDACTED, "ASIAXXXXXXXXXXXXXXXX"],
+    ["a JWT", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", REDACTED, "eyJ"],
+  ])("%s in a claim is masked, and only it", (_name, value, masked, secret) => {
     const scrubbed = scrubEvent(event({ repository: value, ref: value, reason: value }));
-    expect([scrubbed.repository, scrubbed.ref, scrubbed.reason]).toEqual([REDACTED, REDACTED, REDACTED]);
-    expect(JSON.stringify(toDataPoint(scrubbed))).not.toContain(value);
+    expect([scrubbed.repository, scrubbed.ref, scrubbed.reason]).toEqual([masked, masked, masked]);
+    expect(JSON.stringify(toDataPoint(scrubbed))).not.toContain(secret);
   });
 
   it("ordinary values pass unchanged", () => {

@@ -20,7 +20,7 @@ const grant: RoleGrant = {
   externalId: undefined,
 };
 const decided: DecidedSubject = { issuerId: "github", issuerKind: "github", issuerUrl: "https://token.actions.githubusercontent.com", repository: "acme/app", ruleId: "acme-app-main-deploy", roleAlias: "deploy" };
-const input = () => buildAssumeRoleInput({ claims: githubClaims() as never, grant, durationSeconds: 900 });
+const input = () => buildAssumeRoleInput({ issuer: { id: "github", kind: "github", issuer: "https://token.actions.githubusercontent.com" }, claims: githubClaims() as never, grant, durationSeconds: 900 });
 
 describe("webIdentitySubject", () => {
   it.each([
