@@ -31,7 +31,7 @@ describe("web-identity mode through the Worker", () => {
     expect(body.AccessKeyId).toMatch(/^ASIA/);
 
     const call = h.sts.assumeRoleCalls[0];
-    expect(call).toMatchObject({ action: "AssumeRoleWithWebIdentity", roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", durationSeconds: 900, sourceIdentity: expect.stringMatching(/^gh-/) });
+    expect(call).toMatchObject({ action: "AssumeRoleWithWebIdentity", roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", durationSeconds: 900, sourceIdentity: expect.stringMatching(/^ghe\.github\./) });
     // No SigV4 anywhere: the request carried no Authorization header, and the emulator knows no AWS key to check one with.
     expect(call?.webIdentity?.signed).toBe(false);
     expect(call?.params).not.toHaveProperty("Tags.member.1.Key");
@@ -48,7 +48,7 @@ describe("web-identity mode through the Worker", () => {
     // The credentials are real to STS: GetCallerIdentity with them names the assumed role.
     const client = new AwsClient({ accessKeyId: body.AccessKeyId ?? "", secretAccessKey: body.SecretAccessKey ?? "", sessionToken: body.SessionToken ?? "", service: "sts", region: "us-east-1", retries: 0 });
     const signed = await client.sign(`${STS_ORIGIN}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15", aws: { datetime: new Date(h.now()).toISOString().replace(/[:-]|\.\d{3}/g, "") } });
-    expect(await (await h.sts.handler(signed)).text()).toMatch(/assumed-role\/acme-app-deploy\/gh-/);
+    expect(await (await h.sts.handler(signed)).text()).toMatch(/assumed-role\/acme-app-deploy\/ghe\.github\./);
   });
 
   it("every exchange gets a fresh token (own jti)", async () => {

@@ -10,7 +10,7 @@ const END = Date.UTC(2026, 10, 25, 12, 0, 0);
 const S = END / 1000;
 
 describe("alertQueries", () => {
-  it("default rules: one count query (issuance windows), one denials query (per repository and reason), one STS p99 query and one replay query, bound to explicit instants", () => {
+  it("default rules: one count query (issuance windows), one denials query (per repository and reason), one STS p99 query, one replay query and one GitHub rate-limit query, bound to explicit instants", () => {
     const queries = alertQueries(defaultAlertRules(), "ci_credential_broker", END);
     expect(queries.map((q) => q.kind)).toEqual(["counts", "denials", "sts", "replay", "github"]);
     expect(queries[0]?.sql).toBe(`SELECT
@@ -32,7 +32,7 @@ LIMIT 1000`);
   SUM(_sample_interval) AS sts_samples
 FROM ci_credential_broker
 WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND double5 > -1`);
-    expect(queries[3]?.sql).toBe(`SELECT
+    expect(queries[4]?.sql).toBe(`SELECT
   MIN(double9) AS github_min_remaining,
   SUM(_sample_interval) AS github_samples
 FROM ci_credential_broker

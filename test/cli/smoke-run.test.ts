@@ -27,7 +27,7 @@ describe("runSmoke", () => {
     const result = await runSmoke([...base, "--worker-name", "ci-credential-broker", "--version-id", VERSION, "--expect-arn", ":assumed-role/acme-app-deploy/"], depsFor(h, await h.mint(), seen));
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^smoke: ok \(version dc8dcd28-.*\): arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
+    expect(result.stdout).toMatch(/^smoke: ok \(version dc8dcd28-.*\): arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/ghe\.github\./);
     expect(seen[0]?.headers.get("cloudflare-workers-version-overrides")).toBe(`ci-credential-broker="${VERSION}"`);
     expect(seen[1]?.headers.get("authorization")).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIA/);
   });
