@@ -1,6 +1,6 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
 import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
@@ -10,32 +10,37 @@ import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
-const jsonString = z.string().transform((value, ctx) => {
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    ctx.addIssue({ code: "custom", message: "not valid JSON" });
-    return z.NEVER;
-  }
-});
+const jsonString = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: "custom", message: "not valid JSON", input: value });
+      return z.NEVER;
+    }
+  }),
+);
+
+/** An optional string where "" (or blanks, with `trim`) means absent. */
+const optionalString = (trim: boolean) =>
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined) => (value === undefined || (trim ? value.trim() : value) === "" ? undefined : value)),
+  );
 
 const EnvSchema = z.object({
-  AWS_REGION: z.string().regex(AWS_REGION_PATTERN),
-  STS_ENDPOINT: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
+  AWS_REGION: z.string().check(z.regex(AWS_REGION_PATTERN)),
+  STS_ENDPOINT: optionalString(true).check(
     // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
-    .refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
-  AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/),
-  AWS_SECRET_ACCESS_KEY: z.string().min(16).max(256),
-  AWS_SESSION_TOKEN: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value === "" ? undefined : value)),
-  ISSUERS: jsonString.pipe(IssuerListSchema),
+    z.refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
+  ),
+  AWS_ACCESS_KEY_ID: z.string().check(z.regex(/^[A-Z0-9]{16,128}$/)),
+  AWS_SECRET_ACCESS_KEY: z.string().check(z.minLength(16), z.maxLength(256)),
+  AWS_SESSION_TOKEN: optionalString(false),
+  ISSUERS: z.pipe(jsonString, IssuerListSchema),
   /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
-  SHADOW_POLICY: z.enum(["on", "off"]).optional(),
+  SHADOW_POLICY: z.optional(z.enum(["on", "off"])),
 });
 
 export interface AwsOptions {
