@@ -1,5 +1,6 @@
 // Wires configuration, policy, caches and I/O into a Worker handler. Per-isolate state lives here:
 // config, compiled policy and the JWKS memory cache are built once per env object, never per request.
+import { createAddressLimit } from "./admission/address-limit.ts";
 import { createDurableAdmission } from "./admission/durable-admission.ts";
 import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
@@ -23,7 +24,7 @@ export interface BrokerOptions {
   sleep?: Sleep;
   random?: RandomFn;
   log?: LogFn;
-  /** Admission control for this env; default: the AdmissionControl Durable Objects bound as `env.ADMISSION`. */
+  /** Admission control for this env; default: the rate-limiting bindings and the AdmissionControl Durable Objects. */
   admission?: (env: Env, context: AdmissionContext) => Admission;
 }
 
@@ -38,9 +39,15 @@ const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 /** What a compiled policy depends on in the configuration: the issuers' ids and kinds. */
 const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
 
-/** The Durable Object admission. A missing binding fails at call time, closed (503 admission_unavailable). */
-function durableAdmission(env: Env, context: AdmissionContext): Admission {
-  return createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
+/**
+ * Production admission: the client-address limit on the rate-limiting bindings, single use and the repository's
+ * budget on the AdmissionControl Durable Objects. A missing binding fails at call time, closed (503).
+ */
+function productionAdmission(env: Env, context: AdmissionContext): Admission {
+  return {
+    ...createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) }),
+    limitAddress: createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER }),
+  };
 }
 
 export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
@@ -92,7 +99,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
-        admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
+        admission: (options.admission ?? productionAdmission)(workerEnv, { now, log }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),
         fetch: options.fetch,

@@ -3,7 +3,7 @@
 // ceilings). Keys are generated per run: the token signing key (Node mints; the fakes serve its public half) and
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
 import { randomBytes, randomInt } from "node:crypto";
-import { ADDRESS_BURST, DEFAULT_REPOSITORY_BURST } from "../../src/constants.ts";
+import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 import { createFakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
@@ -46,7 +46,7 @@ const MINT_BATCH = 64;
 // adjust `fleetClaims`.
 
 export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
-export const REQUESTS_PER_ADDRESS = ADDRESS_BURST;
+export const REQUESTS_PER_ADDRESS = ADDRESS_LIMIT_PER_PERIOD;
 const FIRST_REPOSITORY_ID = 700_000_000;
 const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main";
 
@@ -164,6 +164,11 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
   };
   const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
+  // As wrangler.toml declares them: the address limit's rate-limiting bindings (Miniflare's local implementation).
+  const ratelimits = {
+    ADDRESS_LIMITER: { namespace_id: "1401", simple: { limit: ADDRESS_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS as 10 } },
+    NETWORK_LIMITER: { namespace_id: "1402", simple: { limit: NETWORK_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS as 10 } },
+  };
   const exchangeLog = new ExchangeLog();
   const broker = await startWorker({
     ...common,
@@ -173,6 +178,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     // As wrangler.toml declares them (its migration makes AdmissionControl a SQLite-backed class).
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+    ratelimits,
     onLog: exchangeLog.onLog,
   });
   handles.push(broker);
@@ -187,6 +193,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+    ratelimits,
   });
   handles.push(brokerAb);
 

@@ -193,6 +193,8 @@ export interface StartWorkerOptions {
   kvNamespaces?: string[];
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   analyticsEngineDatasets?: Record<string, { dataset: string }>;
+  /** Rate-limiting bindings (wrangler.toml [[ratelimits]]), as Miniflare implements them. */
+  ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
   /** Where the Worker's outbound fetches go, e.g. a companion's name. */
   outbound: V4ServiceDesignator;
   companions?: CompanionWorker[];
@@ -221,6 +223,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     kvNamespaces: options.kvNamespaces,
     durableObjects: options.durableObjects,
     analyticsEngineDatasets: options.analyticsEngineDatasets,
+    ratelimits: options.ratelimits,
     outboundService: options.outbound,
   } as V4WorkerOptions;
   const companions = (options.companions ?? []).map(
