@@ -2,6 +2,7 @@
 // config, compiled policy and the JWKS memory cache are built once per env object, never per request.
 import { createAddressLimit } from "./admission/address-limit.ts";
 import { createDurableAdmission } from "./admission/durable-admission.ts";
+import { locationHintFor } from "./admission/location-hint.ts";
 import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
@@ -28,10 +29,12 @@ export interface BrokerOptions {
   admission?: (env: Env, context: AdmissionContext) => Admission;
 }
 
-/** What an admission factory gets from the broker: its clock (sent to the objects) and its log. */
+/** What an admission factory gets from the broker: its clock (sent to the objects), its log, the configured region. */
 export interface AdmissionContext {
   now: Clock;
   log: LogFn;
+  /** AWS_REGION: new admission objects are placed near it (src/admission/location-hint.ts). */
+  awsRegion: string;
 }
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
@@ -43,9 +46,11 @@ const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${i
  * Production admission: the client-address limit on the rate-limiting bindings, single use and the repository's
  * budget on the AdmissionControl Durable Objects. A missing binding fails at call time, closed (503).
  */
-function productionAdmission(env: Env, context: AdmissionContext): Admission {
+export function productionAdmission(env: Env, context: AdmissionContext): Admission {
+  const locationHint = locationHintFor(context.awsRegion);
+  const placement = locationHint === undefined ? undefined : { locationHint };
   return {
-    ...createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) }),
+    ...createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name, placement) }),
     limitAddress: createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER }),
   };
 }
@@ -99,7 +104,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
-        admission: (options.admission ?? productionAdmission)(workerEnv, { now, log }),
+        admission: (options.admission ?? productionAdmission)(workerEnv, { now, log, awsRegion: config.aws.region }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),
         fetch: options.fetch,

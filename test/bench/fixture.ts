@@ -88,8 +88,24 @@ function randomSecretAccessKey(): string {
 /** The fakes Worker's name in each workerd: every outbound fetch of the Worker under test goes to it. */
 const FAKES_WORKER = "fakes";
 
+/** One cold start: a fresh workerd process for the Worker (and its fakes), then its first request. */
+export interface ColdStart {
+  /** From spawning workerd to its first answer being possible (Miniflare `ready`): the runtime's start, our module's evaluation included. */
+  startup_wall_ms: number;
+  startup_cpu_ms: number | null;
+  /** The first request, timed from Node; the broker's first issuance (JWKS fetch, key import, new Durable Object, ...). */
+  first_request_wall_ms: number;
+  /** workerd CPU during that request (all threads, nanosecond schedstat). */
+  first_request_cpu_ms: number | null;
+}
+
+/** Cold starts measured per Worker (median of this many fresh processes). */
+export const COLD_START_SAMPLES = 3;
+
 export interface Fixture {
   targets: Record<WorkerId, Target>;
+  /** Starts a fresh process of the Worker, sends it one request, measures both, and disposes of it. */
+  coldStart(worker: "broker" | "trivial_fetch"): Promise<ColdStart>;
   /** The fakes' counters in the broker's workerd (requests per origin, failures, STS calls, JWKS fetches). */
   brokerFakesStats(): Promise<FakesStats>;
   /** One exchange end to end; throws with the broker's answer and log when it is not a 200 with credentials. */
@@ -103,6 +119,11 @@ export interface FixtureOptions {
   /** The fakes Worker and the admission A/B broker, bundled (runtime.ts `bundleWorker`). */
   fakesScript: string;
   abScript: string;
+  /**
+   * The broker's rate-limiting bindings: "stand-in" (default), an in-memory counter in the fakes Worker reached by
+   * RPC, priced like production's same-machine cache; "miniflare", Miniflare's own (a Durable Object, SQLite on disk).
+   */
+  rateLimits: "stand-in" | "miniflare";
   /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
   stsHash: FakesConfig["stsHash"];
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
@@ -139,7 +160,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
   const fakes: CompanionWorker = { name: FAKES_WORKER, script: options.fakesScript, bindings: { FAKES: fakesConfig } };
 
   // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
-  const total = options.brokerRequests + 1; // + the preflight's
+  const total = options.brokerRequests + 1 + COLD_START_SAMPLES; // + the preflight's and the broker's cold starts
   options.progress(`minting ${total} tokens...`);
   const tokens: string[] = [];
   while (tokens.length < total) {
@@ -164,23 +185,36 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
   };
   const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
-  // As wrangler.toml declares them: the address limit's rate-limiting bindings (Miniflare's local implementation).
-  const ratelimits = {
-    ADDRESS_LIMITER: { namespace_id: "1401", simple: { limit: ADDRESS_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS as 10 } },
-    NETWORK_LIMITER: { namespace_id: "1402", simple: { limit: NETWORK_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS as 10 } },
-  };
+  // The address limit's rate-limiting bindings, with wrangler.toml's limits: the stand-in or Miniflare's own.
+  const limits = { ADDRESS_LIMITER: ["1401", ADDRESS_LIMIT_PER_PERIOD], NETWORK_LIMITER: ["1402", NETWORK_LIMIT_PER_PERIOD] } as const;
+  const rateLimitBindings =
+    options.rateLimits === "miniflare"
+      ? {
+          ratelimits: Object.fromEntries(
+            Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { namespace_id: namespaceId, simple: { limit, period: ADDRESS_LIMIT_PERIOD_SECONDS as 10 } }]),
+          ),
+        }
+      : {
+          serviceBindings: Object.fromEntries(
+            Object.entries(limits).map(([name, [namespaceId, limit]]) => [
+              name,
+              { name: FAKES_WORKER, entrypoint: "RateLimiterStandIn", props: { namespace: namespaceId, limit, period: ADDRESS_LIMIT_PERIOD_SECONDS } },
+            ]),
+          ),
+        };
   const exchangeLog = new ExchangeLog();
-  const broker = await startWorker({
+  const brokerOptions = (name: string, onLog?: (level: string, message: string) => void) => ({
     ...common,
-    name: "broker",
+    name,
     source: { scriptPath: options.bundle.entry },
     bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
     // As wrangler.toml declares them (its migration makes AdmissionControl a SQLite-backed class).
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
-    ratelimits,
-    onLog: exchangeLog.onLog,
+    ...rateLimitBindings,
+    ...(onLog === undefined ? {} : { onLog }),
   });
+  const broker = await startWorker(brokerOptions("broker", exchangeLog.onLog));
   handles.push(broker);
   const trivial = await startWorker({ ...common, name: "trivial", source: { script: TRIVIAL_WORKER } });
   handles.push(trivial);
@@ -193,7 +227,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
-    ratelimits,
+    ...rateLimitBindings,
   });
   handles.push(brokerAb);
 
@@ -222,6 +256,32 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
           return { ...spec, headers: { ...spec.headers, "x-bench-admission": "off" } };
         },
       },
+    },
+    async coldStart(worker) {
+      const startedAt = performance.now();
+      const handle = await startWorker(worker === "broker" ? brokerOptions("broker_cold") : { ...common, name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
+      try {
+        const startupWallMs = performance.now() - startedAt;
+        const startupCpuMs = handle.cpuMs();
+        const spec = worker === "broker" ? brokerRequest() : ceilingRequest();
+        const cpuBefore = handle.cpuPreciseMs();
+        const requestStarted = performance.now();
+        const response = await fetch(new URL(spec.path, handle.url), { method: spec.method, headers: spec.headers });
+        await response.arrayBuffer();
+        const firstRequestWallMs = performance.now() - requestStarted;
+        // The broker's audit write and log line may finish just after the answer: let them land in the figure.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const cpuAfter = handle.cpuPreciseMs();
+        if (response.status !== 200) throw new Error(`${worker} cold start answered ${response.status}:\n${handle.recentLogs.join("\n")}`);
+        return {
+          startup_wall_ms: startupWallMs,
+          startup_cpu_ms: startupCpuMs ?? null,
+          first_request_wall_ms: firstRequestWallMs,
+          first_request_cpu_ms: cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore,
+        };
+      } finally {
+        await handle.dispose();
+      }
     },
     brokerFakesStats: async () => (await broker.getJson(FAKES_WORKER, `${FAKES_CONTROL_ORIGIN}/stats`)) as FakesStats,
     async preflight() {
