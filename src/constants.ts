@@ -100,10 +100,10 @@ export const KV_MAX_KEY_BYTES = 512;
 export const MAX_RULE_RATE_PER_MINUTE = 6_000;
 /** Largest per-rule burst a policy may set. */
 export const MAX_RULE_BURST = 1_000;
-/** Default issuances a minute per repository and rule (bucket refill): one a second covers a busy repository's CI. */
-export const DEFAULT_REPOSITORY_RATE_PER_MINUTE = 60;
-/** Default burst per repository and rule: a matrix of 20 jobs may all start at once. */
-export const DEFAULT_REPOSITORY_BURST = 20;
+/** Default issuances a minute per repository and rule: 10/s, 1/60 of the account's default STS quota (docs/fleet-scale.md). */
+export const DEFAULT_REPOSITORY_RATE_PER_MINUTE = 600;
+/** Default burst per repository and rule: 60 at once, then 10/s, serves a 256-job matrix in (256-60)/10 = 19.6 s. */
+export const DEFAULT_REPOSITORY_BURST = 60;
 /** Timeout of one admission Durable Object call; healthy calls take ~1-50 ms, so this is an outage (fail closed, 503). */
 export const ADMISSION_CALL_TIMEOUT_MS = 2_000;
 /** How long a used jti is kept past `exp` + clock tolerance: absorbs clock differences between Worker and object. */
@@ -122,6 +122,14 @@ export const ADDRESS_LIMIT_PERIOD_SECONDS = 10;
 export const ADDRESS_LIMIT_PER_PERIOD = 100;
 /** Requests per window per IPv6 /48 (binding NETWORK_LIMITER): eight busy /64s; one /48 must not buy 65,536 address budgets. */
 export const NETWORK_LIMIT_PER_PERIOD = 800;
+
+// --- Fleet scale: the repository bucket's reservation queue (issue #10, docs/fleet-scale.md) ------
+/** AWS's default STS request quota: 600 requests/s per account and Region, AssumeRole included (IAM User Guide, "STS request quotas"). */
+export const STS_ACCOUNT_REQUESTS_PER_SECOND = 600;
+/** A refused caller is queued only if its slot is at most this far away: fits the client's 60 s deadline with room for the retry. */
+export const REPOSITORY_QUEUE_MAX_WAIT_MS = 45_000;
+/** Unclaimed reservations are kept this long past the newest slot: the client comes back up to ~2 s late (Retry-After rounding + jitter). */
+export const REPOSITORY_QUEUE_CLAIM_GRACE_MS = 10_000;
 
 // --- Responses -----------------------------------------------------------------------------
 /** Retry-After on 503 upstream_unavailable: long enough for a transient blip to clear. */
@@ -186,6 +194,11 @@ export const ALERT_DEFAULT_DENIALS_WINDOW_MINUTES = 60;
 export const ALERT_DEFAULT_STS_P99_MS = 500;
 export const ALERT_DEFAULT_STS_WINDOW_MINUTES = 15;
 export const ALERT_DEFAULT_STS_MIN_SAMPLES = 10;
+/** Replay rule: more than this many `token_reused` answers for one repository in the window (docs/fleet-scale.md). */
+export const ALERT_DEFAULT_REPLAY_MAX = 5;
+export const ALERT_DEFAULT_REPLAY_WINDOW_MINUTES = 60;
+/** Most repositories the replay query returns (the worst first): one alert each. */
+export const ALERT_REPLAY_MAX_REPOSITORIES = 10;
 /** Longest window a rule may name: one day. */
 export const ALERT_MAX_WINDOW_MINUTES = 24 * 60;
 /** Default cooldown: an incident closes (and may alert again) after an hour without firing. */

@@ -2,13 +2,22 @@
 // decided in one synchronous transaction per call. Time comes from the calling Worker (`nowMs`); alarms purge.
 //
 // One object per repository (`<issuer id>:repo:<repository_id>`, named by durable-admission.ts): `admit` reserves a
-// jti and takes from the bucket of the rule that allowed the request, durably (SQLite). (The pre-authentication limit
-// per client address is not here: it is on the rate-limiting bindings, src/admission/address-limit.ts.)
+// jti and takes from the bucket of the rule that allowed the request, durably (SQLite); a refused caller gets a queue
+// slot of its own (queue.ts). (The pre-authentication limit per client address is not here: it is on the
+// rate-limiting bindings, src/admission/address-limit.ts.)
 // Storage stays bounded: admitted jtis only (a bucket gates them), at most MAX_ADMISSION_RESERVATIONS per object,
 // deleted by an alarm once expired; a bucket row goes once it has refilled; an object left empty deletes its database.
 import { DurableObject } from "cloudflare:workers";
-import { ADMISSION_PURGE_GRACE_MS, ADMISSION_PURGE_INTERVAL_MS, MAX_ADMISSION_RESERVATIONS, MAX_JTI_CHARS } from "../constants.ts";
-import { takeToken, type BucketLimit, type BucketState } from "./token-bucket.ts";
+import {
+  ADMISSION_PURGE_GRACE_MS,
+  ADMISSION_PURGE_INTERVAL_MS,
+  MAX_ADMISSION_RESERVATIONS,
+  MAX_JTI_CHARS,
+  REPOSITORY_QUEUE_CLAIM_GRACE_MS,
+  REPOSITORY_QUEUE_MAX_WAIT_MS,
+} from "../constants.ts";
+import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueState } from "./queue.ts";
+import type { BucketLimit, BucketState } from "./token-bucket.ts";
 
 export interface AdmitRequest {
   /** The token's exact `iss`. With `jti`, the replay key: never a hash of the token text (RFC 7519 §4.1.7). */
@@ -26,7 +35,8 @@ export interface AdmitRequest {
 export type AdmitResult =
   | { outcome: "admitted" }
   | { outcome: "token_reused" }
-  | { outcome: "rate_limited"; retryAfterSeconds: number }
+  /** `queued`: a token is set aside for a caller that comes back after `retryAfterSeconds`; false: the queue is full. */
+  | { outcome: "rate_limited"; retryAfterSeconds: number; queued: boolean }
   /** MAX_ADMISSION_RESERVATIONS live reservations: refuse rather than grow. */
   | { outcome: "full"; retryAfterSeconds: number }
   | BadRequest;
@@ -60,7 +70,16 @@ const SCHEMA = [
      updated_at_ms INTEGER NOT NULL,
      full_at_ms INTEGER NOT NULL
    ) WITHOUT ROWID`,
+  // A bucket's reservation queue (queue.ts), only while callers are queued: `idle_at_ms` as the bucket's `full_at_ms`.
+  `CREATE TABLE IF NOT EXISTS queue (
+     key TEXT PRIMARY KEY,
+     held INTEGER NOT NULL,
+     last_slot_ms INTEGER NOT NULL,
+     idle_at_ms INTEGER NOT NULL
+   ) WITHOUT ROWID`,
 ];
+
+const QUEUE: QueueOptions = { maxWaitMs: REPOSITORY_QUEUE_MAX_WAIT_MS, claimGraceMs: REPOSITORY_QUEUE_CLAIM_GRACE_MS };
 
 function isLimit(limit: BucketLimit): boolean {
   return Number.isSafeInteger(limit?.perMinute) && limit.perMinute >= 1 && Number.isSafeInteger(limit?.burst) && limit.burst >= 1;
@@ -79,11 +98,6 @@ function isAdmitRequest(request: AdmitRequest): boolean {
     Number.isSafeInteger(reserveUntilMs) &&
     isLimit(limit)
   );
-}
-
-/** Whole seconds from `nowMs` until `atMs`, at least 1 (a Retry-After value). */
-function secondsUntil(atMs: number, nowMs: number): number {
-  return Math.max(1, Math.ceil((atMs - nowMs) / 1000));
 }
 
 export class AdmissionControl extends DurableObject<Env> {
@@ -121,17 +135,20 @@ export class AdmissionControl extends DurableObject<Env> {
         this.purgeReservations(now);
         if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
           const earliest = sql.exec<{ at: number }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
-          return { result: { outcome: "full", retryAfterSeconds: secondsUntil(earliest + ADMISSION_PURGE_GRACE_MS, now) } };
+          return { result: { outcome: "full", retryAfterSeconds: retryAfterSeconds(earliest + ADMISSION_PURGE_GRACE_MS, now) } };
         }
       }
-      // 3. The bucket. An empty bucket does not burn the jti: the same token may come back after Retry-After.
-      const taken = takeToken(this.readBucket(request.bucket), request.limit, now);
-      if (!taken.ok) return { result: { outcome: "rate_limited", retryAfterSeconds: taken.retryAfterSeconds } };
-      // 4. Commit both, in this one transaction.
+      // 3. The bucket and its queue. A refusal does not burn the jti: the same token may come back after Retry-After.
+      const queue = this.readQueue(request.bucket);
+      const step = admitOrQueue(this.readBucket(request.bucket), queue, request.limit, now, QUEUE);
+      if (step.outcome === "queue_full") return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: false } };
+      this.writeBucket(request.bucket, step.bucket, step.idleAtMs);
+      if (queue !== undefined || step.queue !== undefined) this.writeQueue(request.bucket, step.queue, step.idleAtMs);
+      if (step.outcome === "queued") return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: true }, alarmAtMs: step.idleAtMs };
+      // 4. Commit the reservation with the bucket, in this one transaction.
       sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?)", request.iss, request.jti, request.reserveUntilMs);
       this.reservations += 1;
-      this.writeBucket(request.bucket, taken.state, taken.fullAtMs);
-      return { result: { outcome: "admitted" }, alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, taken.fullAtMs) };
+      return { result: { outcome: "admitted" }, alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, step.idleAtMs) };
     });
     if (result.alarmAtMs !== undefined) this.scheduleAlarm(result.alarmAtMs);
     return result.result;
@@ -166,9 +183,11 @@ export class AdmissionControl extends DurableObject<Env> {
       this.ensureSchema();
       this.purgeReservations(now);
       sql.exec("DELETE FROM bucket WHERE full_at_ms <= ?", now);
+      sql.exec("DELETE FROM queue WHERE idle_at_ms <= ?", now);
       const reservation = sql.exec<{ at: number | null }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
       const bucket = sql.exec<{ at: number | null }>("SELECT MIN(full_at_ms) AS at FROM bucket").one().at;
-      const times = [reservation === null ? null : reservation + ADMISSION_PURGE_GRACE_MS, bucket].filter((at): at is number => at !== null);
+      const queue = sql.exec<{ at: number | null }>("SELECT MIN(idle_at_ms) AS at FROM queue").one().at;
+      const times = [reservation === null ? null : reservation + ADMISSION_PURGE_GRACE_MS, bucket, queue].filter((at): at is number => at !== null);
       return times.length === 0 ? undefined : Math.min(...times);
     });
     if (next === undefined) {
@@ -213,6 +232,27 @@ export class AdmissionControl extends DurableObject<Env> {
   private readBucket(key: string): BucketState | undefined {
     const row = this.ctx.storage.sql.exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key).toArray()[0];
     return row === undefined ? undefined : { level: row.level, updatedAtMs: row.updated_at_ms };
+  }
+
+  private readQueue(key: string): QueueState | undefined {
+    const row = this.ctx.storage.sql.exec<{ held: number; last_slot_ms: number }>("SELECT held, last_slot_ms FROM queue WHERE key = ?", key).toArray()[0];
+    return row === undefined ? undefined : { held: row.held, lastSlotMs: row.last_slot_ms };
+  }
+
+  /** The queue row, or none once nobody is queued (a row is written only while a burst is being served). */
+  private writeQueue(key: string, queue: QueueState | undefined, idleAtMs: number): void {
+    if (queue === undefined) {
+      this.ctx.storage.sql.exec("DELETE FROM queue WHERE key = ?", key);
+      return;
+    }
+    this.ctx.storage.sql.exec(
+      `INSERT INTO queue (key, held, last_slot_ms, idle_at_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET held = excluded.held, last_slot_ms = excluded.last_slot_ms, idle_at_ms = excluded.idle_at_ms`,
+      key,
+      queue.held,
+      queue.lastSlotMs,
+      idleAtMs,
+    );
   }
 
   private writeBucket(key: string, state: BucketState, fullAtMs: number): void {

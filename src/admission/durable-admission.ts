@@ -25,7 +25,7 @@ export interface DurableAdmissionOptions extends BoundedCallOptions {
   /** The object with this name, e.g. `(name) => env.ADMISSION.getByName(name)`. */
   objectFor: (name: string) => AdmissionRpc;
   now: Clock;
-  /** Bucket of a rule without its own `rateLimit`; default 60/minute, burst 20 (src/constants.ts). */
+  /** Bucket of a rule without its own `rateLimit`; default DEFAULT_REPOSITORY_RATE_PER_MINUTE / DEFAULT_REPOSITORY_BURST. */
   repositoryLimit?: BucketLimit;
   /** Prepended to every object name: "" in production; lets each test broker have objects of its own. */
   namePrefix?: string;
@@ -68,7 +68,8 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
         case "token_reused":
           throw new BrokerError("token_reused", "token_reused");
         case "rate_limited":
-          throw new BrokerError("rate_limited", "rate_limited_repository", { retryAfterSeconds: result.retryAfterSeconds });
+          // Queued: this caller's own slot (docs/fleet-scale.md). Not queued: the queue is full; this is when it drains.
+          throw new BrokerError("rate_limited", result.queued === false ? "rate_limited_queue_full" : "rate_limited_repository", { retryAfterSeconds: result.retryAfterSeconds });
         case "full":
           throw new BrokerError("rate_limited", "admission_store_full", { retryAfterSeconds: result.retryAfterSeconds });
         default:

@@ -10,6 +10,7 @@ export interface BucketLimit {
 /**
  * A bucket as stored. `level` counts sixtieth-thousandths of a token (one token = 60 000 units), so that a refill of
  * `perMinute` tokens a minute is exactly `perMinute` units a millisecond: integers throughout, no floating-point drift.
+ * Negative only for a repository bucket with queued callers (queue.ts): the tokens already promised to them.
  */
 export interface BucketState {
   level: number;
@@ -36,8 +37,10 @@ export function fullBucket(limit: BucketLimit, nowMs: number): BucketState {
 export function refill(state: BucketState, limit: BucketLimit, nowMs: number): BucketState {
   const capacity = limit.burst * UNITS_PER_TOKEN;
   const elapsedMs = Math.max(0, nowMs - state.updatedAtMs);
-  // Clamp before multiplying: `capacity` ms refills any bucket completely (perMinute >= 1), and the product stays far below 2^53.
-  const level = Math.min(capacity, Math.max(0, state.level) + Math.min(elapsedMs, capacity) * limit.perMinute);
+  // A level below zero is a debt: tokens set aside for queued callers (queue.ts). Clamp before multiplying: the time
+  // to refill from this level to full is enough, and the product stays far below 2^53.
+  const untilFullMs = Math.max(0, Math.ceil((capacity - state.level) / limit.perMinute));
+  const level = Math.min(capacity, state.level + Math.min(elapsedMs, untilFullMs) * limit.perMinute);
   return { level, updatedAtMs: Math.max(state.updatedAtMs, nowMs) };
 }
 
@@ -53,20 +56,4 @@ export function takeToken(state: BucketState | undefined, limit: BucketLimit, no
   // Counted from the bucket's own time, which is later than `nowMs` only if the caller's clock went backwards.
   const waitMs = current.updatedAtMs - nowMs + Math.ceil((UNITS_PER_TOKEN - current.level) / limit.perMinute);
   return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
-}
-
-export type LeaseResult = { ok: true; state: BucketState; /** Tokens taken, 1..want. */ granted: number } | { ok: false; retryAfterSeconds: number };
-
-/**
- * Take up to `want` tokens at once, to be spent by the caller over a short while (an address lease). Beyond the
- * first, tokens come only from the bucket's upper half: a lease whose tokens go unspent can drain at most that half,
- * so near the limit every grant is a single token and the limit is exact.
- */
-export function takeLease(state: BucketState | undefined, limit: BucketLimit, nowMs: number, want: number): LeaseResult {
-  const first = takeToken(state, limit, nowMs);
-  if (!first.ok) return first;
-  const half = (limit.burst * UNITS_PER_TOKEN) / 2;
-  const spare = Math.max(0, Math.floor((first.state.level - half) / UNITS_PER_TOKEN));
-  const extra = Math.min(spare, Math.max(0, Math.floor(want) - 1));
-  return { ok: true, state: { level: first.state.level - extra * UNITS_PER_TOKEN, updatedAtMs: first.state.updatedAtMs }, granted: 1 + extra };
 }

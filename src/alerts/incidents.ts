@@ -16,8 +16,9 @@ export interface IncidentStore {
   put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
 }
 
-export function incidentKey(dataset: string, rule: RuleName): string {
-  return `${ALERT_KV_PREFIX}${dataset}:${rule}`;
+/** One incident per rule, or per rule and subject (the replay rule's repository), so each repository alerts on its own. */
+export function incidentKey(dataset: string, rule: RuleName, subject?: string): string {
+  return `${ALERT_KV_PREFIX}${dataset}:${rule}${subject === undefined ? "" : `:${encodeURIComponent(subject)}`}`;
 }
 
 export function parseIncident(text: string | null): IncidentState | undefined {

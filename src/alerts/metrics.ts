@@ -1,13 +1,13 @@
 // The alert queries: SQL over the audit schema for the windows the rules name, ending at an explicit instant (the
 // cron's scheduled time minus ingestion lag), and the metrics read back. Pure; no I/O; the instant is a parameter.
-import { AUDIT_NOT_MEASURED } from "../constants.ts";
-import { blob, double } from "../audit/schema.ts";
+import { ALERT_REPLAY_MAX_REPOSITORIES, AUDIT_NOT_MEASURED } from "../constants.ts";
+import { blob, double, INDEX_COLUMN } from "../audit/schema.ts";
 import type { SqlResult } from "../audit/sql-api.ts";
 import type { AlertMetrics, AlertRules } from "./rules.ts";
 
 export interface AlertQuery {
-  /** counts: issued and denied per window; sts: the STS p99. */
-  kind: "counts" | "sts";
+  /** counts: issued and denied per window; sts: the STS p99; replay: token_reused per repository. */
+  kind: "counts" | "sts" | "replay";
   sql: string;
 }
 
@@ -58,6 +58,20 @@ FROM ${dataset}
 WHERE timestamp > ${at(end - rules.sts_p99.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("sts_ms")} > ${AUDIT_NOT_MEASURED}`,
     });
   }
+  if (rules.replay.enabled) {
+    // The index is the repository: Analytics Engine samples per index value, so per-repository counts stay exact.
+    queries.push({
+      kind: "replay",
+      sql: `SELECT
+  ${INDEX_COLUMN} AS repository,
+  SUM(_sample_interval) AS replays
+FROM ${dataset}
+WHERE timestamp > ${at(end - rules.replay.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${blob("code")} = 'token_reused'
+GROUP BY repository
+ORDER BY replays DESC
+LIMIT ${ALERT_REPLAY_MAX_REPOSITORIES}`,
+    });
+  }
   return queries;
 }
 
@@ -74,6 +88,8 @@ export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], resul
         metrics.issuedBaseline = numberOr(row.issued_baseline, 0);
       }
       if (rules.denials.enabled) metrics.denials = numberOr(row.denials, 0);
+    } else if (query.kind === "replay") {
+      metrics.replays = (results[i]?.rows ?? []).map((r) => ({ repository: String(r.repository ?? ""), count: numberOr(r.replays, 0) }));
     } else {
       metrics.stsSamples = numberOr(row.sts_samples, 0);
       metrics.stsP99Ms = metrics.stsSamples > 0 && typeof row.sts_p99_ms === "number" ? row.sts_p99_ms : null;

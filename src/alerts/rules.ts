@@ -8,6 +8,8 @@ import {
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
   ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
   ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES,
+  ALERT_DEFAULT_REPLAY_MAX,
+  ALERT_DEFAULT_REPLAY_WINDOW_MINUTES,
   ALERT_DEFAULT_STS_MIN_SAMPLES,
   ALERT_DEFAULT_STS_P99_MS,
   ALERT_DEFAULT_STS_WINDOW_MINUTES,
@@ -43,16 +45,25 @@ const StsLatencySchema = z.strictObject({
   min_samples: z._default(z.int().check(z.minimum(1)), ALERT_DEFAULT_STS_MIN_SAMPLES),
 });
 
+/** Replays (issue #10): a repository whose tokens keep coming back as already used is being replayed. Keyed by repository. */
+const ReplaySchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire for each repository with more than `max` `token_reused` answers within the window. */
+  max: z._default(z.int().check(z.gte(0)), ALERT_DEFAULT_REPLAY_MAX),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_REPLAY_WINDOW_MINUTES),
+});
+
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z.strictObject({
   issuance_drop: z.prefault(IssuanceDropSchema, {}),
   denials: z.prefault(DenialsSchema, {}),
   sts_p99: z.prefault(StsLatencySchema, {}),
+  replay: z.prefault(ReplaySchema, {}),
 });
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -65,6 +76,8 @@ export interface AlertMetrics {
   denials?: number;
   stsP99Ms?: number | null;
   stsSamples?: number;
+  /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
+  replays?: Array<{ repository: string; count: number }>;
 }
 
 export interface Firing {
@@ -72,6 +85,8 @@ export interface Firing {
   /** The measured value compared with the threshold (percent drop, denial count, p99 ms). */
   value: number;
   threshold: number;
+  /** What the incident is about within its rule (replay: the repository); absent: the rule as a whole. */
+  subject?: string;
   /** One line for humans: numbers and windows, never a secret, token, ARN or account id. */
   summary: string;
 }
@@ -115,6 +130,21 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
       threshold: sts.p99_ms,
       summary: `STS p99 is ${round(p99)} ms over ${metrics.stsSamples} calls in the last ${sts.window_minutes} min. Threshold: above ${sts.p99_ms} ms.`,
     });
+  }
+  const replay = rules.replay;
+  if (replay.enabled) {
+    for (const { repository, count } of metrics.replays ?? []) {
+      if (count <= replay.max) continue;
+      firing.push({
+        rule: "replay",
+        subject: repository,
+        value: count,
+        threshold: replay.max,
+        summary:
+          `${count} requests for ${repository} were refused as token_reused in the last ${replay.window_minutes} min: its OIDC tokens are being presented twice ` +
+          `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
+      });
+    }
   }
   return firing;
 }

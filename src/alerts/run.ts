@@ -53,7 +53,7 @@ export async function runAlerts(deps: AlertRunDeps): Promise<AlertRunReport> {
 
   for (const fired of firing) {
     report.firing.push(fired.rule);
-    const key = incidentKey(settings.dataset, fired.rule);
+    const key = incidentKey(settings.dataset, fired.rule, fired.subject);
     let stored: IncidentState | undefined;
     try {
       stored = parseIncident(await deps.store.get(key, "text"));

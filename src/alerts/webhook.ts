@@ -8,6 +8,7 @@ const INVESTIGATE: Record<RuleName, string> = {
   issuance_drop: "npm run analytics -- issuance --since 2h",
   denials: "npm run analytics -- denials --since 1h",
   sts_p99: "npm run analytics -- latency --since 1h",
+  replay: "npm run analytics -- replays --since 1h",
 };
 
 /** Slack `text` (mrkdwn); other Slack-compatible receivers (Mattermost, Discord's /slack endpoint) read the same field. */

@@ -5,19 +5,20 @@ import { fileURLToPath } from "node:url";
 import { credentialProcessCommand, parseActionInputs, planMain } from "./action.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
 import { fetchCredentials } from "./exchange.ts";
-import { debugCommand, errorCommand, maskCommand, newDelimiter } from "./github-commands.ts";
+import { debugCommand, errorCommand, maskCommand, newDelimiter, warningCommand } from "./github-commands.ts";
 import { appendToRunnerFile, env, realDeps, writeStdout } from "./node-io.ts";
 import { actionsTokenSource } from "./token-source.ts";
 
 async function main(): Promise<number> {
-  // Debug lines wait until the masks are out: "before anything else is printed" holds even with step debug on.
+  // Debug and warning lines wait until the masks are out: "before anything else is printed" holds even with step debug on.
   const held: string[] = [];
   let masked = false;
-  const debug = (message: string) => {
-    const line = `${debugCommand(message)}\n`;
+  const print = (line: string) => {
     if (masked) writeStdout(line);
     else held.push(line);
   };
+  const debug = (message: string) => print(`${debugCommand(message)}\n`);
+  const warn = (message: string) => print(`${warningCommand("ci-credentials: OIDC token replayed", message)}\n`);
   const release = () => {
     masked = true;
     for (const line of held.splice(0)) writeStdout(line);
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
     const onToken = (token: string) => writeStdout(`${maskCommand(token)}\n`);
     const fetched = await fetchCredentials(
       { endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds },
-      realDeps(tokens, debug, onToken),
+      realDeps(tokens, debug, onToken, warn),
     );
     // The bundled CLI sits beside this file (src/client/bundle/); the runner's node24 stays for the whole job.
     const command = credentialProcessCommand(process.execPath, fileURLToPath(new URL("./cli.mjs", import.meta.url)), inputs);

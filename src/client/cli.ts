@@ -5,6 +5,7 @@ import { parseCliArgs, USAGE, type CliOptions } from "./cli-args.ts";
 import { credentialProcessJson, credentialVariables, shellExports } from "./credentials.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
 import { fetchCredentials } from "./exchange.ts";
+import { warningCommand } from "./github-commands.ts";
 import { env, realDeps, writeStderr, writeStdout } from "./node-io.ts";
 import { actionsTokenSource, envTokenSource, fileTokenSource, type TokenSource } from "./token-source.ts";
 
@@ -28,6 +29,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const debug = options.debug ? (message: string) => writeStderr(`ci-credentials: ${message}\n`) : () => undefined;
+    // On a GitHub runner a workflow command on stderr becomes an annotation too; elsewhere a plain line.
+    const warn = (message: string) =>
+      writeStderr(options.tokenSource.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}\n` : `ci-credentials: warning: ${message}\n`);
     const fetched = await fetchCredentials(
       {
         endpoint: options.endpoint,
@@ -35,7 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
         durationSeconds: options.durationSeconds,
         ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       },
-      realDeps(tokenSourceFor(options), debug),
+      realDeps(tokenSourceFor(options), debug, undefined, warn),
     );
     const { credentials } = fetched;
     if (options.command === "credential-process") {

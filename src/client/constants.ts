@@ -11,8 +11,12 @@ export const CLIENT_DEADLINE_MS = 60_000;
 export const CLIENT_ATTEMPT_TIMEOUT_MS = 15_000;
 /** Timeout of one request for an OIDC token (GitHub's token endpoint answers in well under a second). */
 export const CLIENT_TOKEN_TIMEOUT_MS = 10_000;
-/** Most attempts (first included): full jitter can draw near-zero sleeps, so the deadline alone would not bound a refused-connection loop. */
+/** Most attempts (first included) while the broker gives no Retry-After: full jitter can draw near-zero sleeps, so the deadline alone would not bound a refused-connection loop. */
 export const CLIENT_MAX_ATTEMPTS = 6;
+/** Jitter added to a Retry-After wait, uniform in [0, this): spreads callers told the same whole second across it (docs/fleet-scale.md). */
+export const CLIENT_RETRY_AFTER_JITTER_MS = 1_000;
+/** Shortest wait on a Retry-After (a proxy's "0" included): bounds the attempts a deadline allows when the broker names the wait. */
+export const CLIENT_RETRY_AFTER_MIN_MS = 1_000;
 /** Base of the exponential backoff between attempts. */
 export const CLIENT_BACKOFF_BASE_MS = 500;
 /** Cap of one backoff sleep (before Retry-After, which may ask for longer). */

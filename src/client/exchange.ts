@@ -1,5 +1,6 @@
 // One credential fetch from the broker: mint a fresh OIDC token per attempt, POST /v1/credentials, classify the answer,
-// retry with full-jitter backoff on 429/503/network errors only, honour Retry-After, stop at a total deadline.
+// retry on 429/503/network errors only: at the broker's Retry-After plus bounded jitter for as long as the deadline
+// allows (the broker's queue slot, docs/fleet-scale.md), else full-jitter backoff up to an attempt cap.
 // Platform-neutral (WebCrypto, fetch types); every effect is injected: fetch, clock, sleep, random, token source, debug sink.
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import {
@@ -9,6 +10,8 @@ import {
   CLIENT_DEADLINE_MS,
   CLIENT_MAX_ATTEMPTS,
   CLIENT_MIN_ATTEMPT_MS,
+  CLIENT_RETRY_AFTER_JITTER_MS,
+  CLIENT_RETRY_AFTER_MIN_MS,
   MAX_BROKER_RESPONSE_BYTES,
   TOKEN_HASH_PREFIX_HEX_CHARS,
 } from "./constants.ts";
@@ -37,6 +40,8 @@ export interface ClientDeps {
   tokens: TokenSource;
   /** Debug lines: attempts, statuses, request ids, delays, token hash prefixes. Never a token or a credential. */
   debug: (message: string) => void;
+  /** Warnings a person should see (GitHub: a ::warning:: annotation), e.g. a token replayed. Never a token or a credential. */
+  warn?: (message: string) => void;
   /** Sees each minted token before it is sent (the Action masks it). */
   onToken?: (token: string) => void;
 }
@@ -91,6 +96,11 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const date = Date.parse(trimmed);
   if (!Number.isFinite(date)) return undefined;
   return Math.max(0, date - nowMs);
+}
+
+/** The wait on a broker's Retry-After: at least CLIENT_RETRY_AFTER_MIN_MS, plus jitter uniform in [0, CLIENT_RETRY_AFTER_JITTER_MS). Never earlier than asked. */
+export function retryAfterDelayMs(retryAfterMs: number, random: RandomFn): number {
+  return Math.max(CLIENT_RETRY_AFTER_MIN_MS, retryAfterMs) + Math.floor(random() * CLIENT_RETRY_AFTER_JITTER_MS);
 }
 
 /** Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))). */
@@ -215,12 +225,32 @@ function networkCause(error: unknown): string {
   return "unknown error";
 }
 
-function finalError(last: ClientError, attempts: number, elapsedMs: number, retryAfterMs: number | undefined): ClientError {
+function finalError(last: ClientError, attempts: number, elapsedMs: number, retryAfterMs: number | undefined, leftMs: number): ClientError {
   const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s.`;
-  const later = retryAfterMs === undefined ? "" : ` The broker asked to wait ${Math.ceil(retryAfterMs / 1000)} s; re-run the job then.`;
+  let later = "";
+  if (retryAfterMs !== undefined) {
+    const wait = Math.ceil(retryAfterMs / 1000);
+    const left = Math.max(0, Math.floor(leftMs / 1000));
+    later =
+      last.code === "rate_limited"
+        ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. ` +
+          "Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md)."
+        : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
+  }
   const ids = withRequestId(last.requestId);
   const status = last.status === undefined ? {} : { status: last.status };
   return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
+}
+
+/** What a fresh token refused as already used means: someone else presented it first. One line, no token. */
+async function replayWarning(token: string | undefined, requestId: string | undefined): Promise<string> {
+  const hash = token === undefined ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
+  const lookup = requestId === undefined ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
+  return (
+    `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: ` +
+    `something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). ` +
+    `Retrying once with a new token.${lookup}`
+  );
 }
 
 /** Fetches credentials, retrying what is worth retrying. Throws ClientError for every failure a user can act on. */
@@ -259,14 +289,17 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
     deps.onToken?.(token);
     deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await deps.fetch(options.endpoint.href, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: payload,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
       const text = await readTextCapped(response, MAX_BROKER_RESPONSE_BYTES);
+      // A body cut short by the attempt timeout is no answer (retried), not a malformed one.
+      if (text === undefined && signal.aborted) throw signal.reason;
       const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
       const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
       const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
@@ -283,6 +316,8 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
     }
   }
 
+  /** Retries without a Retry-After: capped (full jitter may draw near-zero sleeps). With one, the deadline alone decides. */
+  let unguided = 0;
   for (let attempt = 1; ; attempt++) {
     const { outcome, token } = await attemptOnce(attempt);
     if (outcome.kind === "credentials") return { credentials: outcome.credentials, requestId: outcome.requestId, attempts: attempt };
@@ -291,17 +326,27 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
       if (reuseRetried) {
         throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
       }
+      // A token this source minted just now, sent once: a replay by someone else (the broker's replay alert counts these).
+      if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       // The broker takes each token once; the retry must carry a new one. Mint and go again at once (once only).
       reuseRetried = true;
       reusedToken = token;
       continue;
     }
     const elapsed = deps.now() - started;
-    if (attempt >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
-    let delay = backoffDelayMs(attempt, deps.random);
-    if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > delay) delay = outcome.retryAfterMs;
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
-    deps.debug(`attempt ${attempt}: retrying in ${delay} ms`);
+    let delay: number;
+    if (outcome.retryAfterMs !== undefined) {
+      // Jitter only as far as the deadline allows: the wait itself is what the broker asked for.
+      const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
+      delay = Math.max(Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs), Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)));
+    } else {
+      unguided += 1;
+      if (unguided >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, undefined, deadline - deps.now());
+      delay = backoffDelayMs(unguided, deps.random);
+    }
+    // Never earlier than the broker asked (it would only be refused again), so a wait that does not fit ends here.
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    deps.debug(`attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === undefined ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1000)} s plus jitter)`}`);
     await deps.sleep(delay);
   }
 }

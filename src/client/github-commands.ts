@@ -1,4 +1,4 @@
-// GitHub Actions workflow commands (::add-mask::, ::debug::, ::error::) and file commands (GITHUB_ENV, GITHUB_OUTPUT,
+// GitHub Actions workflow commands (::add-mask::, ::debug::, ::warning::, ::error::) and file commands (GITHUB_ENV, GITHUB_OUTPUT,
 // GITHUB_STATE) rendered as text. Pure; no I/O: the delimiter's randomness arrives as a string.
 // Formats: https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/workflow-commands-for-github-actions
 import { ClientError } from "./errors.ts";
@@ -26,6 +26,11 @@ export function debugCommand(message: string): string {
 /** An error annotation on the run summary. */
 export function errorCommand(title: string, message: string): string {
   return `::error title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
+/** A warning annotation on the run summary. */
+export function warningCommand(title: string, message: string): string {
+  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
 }
 
 /** The delimiter @actions/core uses, with a random UUID: a value can never forge the end of its own entry. */

@@ -47,7 +47,7 @@ export function appendToRunnerFile(variable: string, text: string): void {
   }
 }
 
-export function realDeps(tokens: TokenSource, debug: (message: string) => void, onToken?: (token: string) => void): ClientDeps {
+export function realDeps(tokens: TokenSource, debug: (message: string) => void, onToken?: (token: string) => void, warn?: (message: string) => void): ClientDeps {
   return {
     fetch: (input, init) => fetch(input, init),
     now: Date.now,
@@ -56,5 +56,6 @@ export function realDeps(tokens: TokenSource, debug: (message: string) => void, 
     tokens,
     debug,
     ...(onToken === undefined ? {} : { onToken }),
+    ...(warn === undefined ? {} : { warn }),
   };
 }

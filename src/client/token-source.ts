@@ -10,6 +10,8 @@ export interface TokenSource {
   readonly description: string;
   /** One OIDC token (a compact JWS). Throws ClientError `id_token_*`; `transient` ones may be retried. */
   mint(): Promise<string>;
+  /** True when every `mint` returns a token nobody has seen yet (GitHub's endpoint): a broker `token_reused` then means replay. */
+  readonly mintsFresh?: boolean;
 }
 
 /** A compact JWS: three base64url segments (RFC 7515 §7.1). Checked before sending so junk fails here, not at the broker. */
@@ -61,6 +63,7 @@ export function actionsTokenSource(options: ActionsTokenOptions): TokenSource {
   const endpoint = "the GitHub Actions token endpoint";
   return {
     description: endpoint,
+    mintsFresh: true,
     async mint() {
       let response: Response;
       try {

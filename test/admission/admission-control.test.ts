@@ -22,6 +22,7 @@ function request(overrides: Partial<AdmitRequest> = {}): AdmitRequest {
 interface Rows {
   reservations: Array<{ iss: string; jti: string; expires_at_ms: number }>;
   buckets: Array<{ key: string; level: number; updated_at_ms: number; full_at_ms: number }>;
+  queues: Array<{ key: string; held: number; last_slot_ms: number; idle_at_ms: number }>;
   tables: string[];
 }
 
@@ -34,7 +35,7 @@ function rows(stub: DurableObjectStub<AdmissionControl>): Promise<Rows> {
       .map((row) => row.name)
       .sort();
     const read = <T extends Record<string, SqlStorageValue>>(table: string) => (tables.includes(table) ? state.storage.sql.exec<T>(`SELECT * FROM ${table}`).toArray() : []);
-    return { tables, reservations: read("reservation"), buckets: read("bucket") } as Rows;
+    return { tables, reservations: read("reservation"), buckets: read("bucket"), queues: read("queue") } as Rows;
   });
 }
 
@@ -66,7 +67,7 @@ describe("AdmissionControl.admit", () => {
     const limit = { perMinute: 2, burst: 1 };
     expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
     const second = request({ limit, nowMs: T0 + 1000 });
-    expect(await stub.admit(second)).toEqual({ outcome: "rate_limited", retryAfterSeconds: 29 });
+    expect(await stub.admit(second)).toEqual({ outcome: "rate_limited", retryAfterSeconds: 29, queued: true });
     expect((await rows(stub)).reservations.map((row) => row.jti)).not.toContain(second.jti);
     expect(await stub.admit({ ...second, nowMs: T0 + 30_000 })).toEqual({ outcome: "admitted" });
     expect(await stub.admit({ ...second, nowMs: T0 + 90_000 })).toEqual({ outcome: "token_reused" });
@@ -76,10 +77,33 @@ describe("AdmissionControl.admit", () => {
     const stub = freshObject();
     const tight = { perMinute: 1, burst: 1 };
     expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "admitted" });
-    expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 60 });
+    // One a minute: the next slot (60 s) is past the queue's reach (REPOSITORY_QUEUE_MAX_WAIT_MS), so no reservation.
+    expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 60, queued: false });
     for (let i = 0; i < 20; i++) expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "admitted" });
-    expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
+    expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1, queued: true });
     expect((await rows(stub)).buckets.map((row) => row.key).sort()).toEqual(["default", "tight"]);
+  });
+
+  it("consecutive refused callers are told increasing waits (their own queue slots), and each is admitted at its slot", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 30, burst: 1 };
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
+    const refused = Array.from({ length: 4 }, () => request({ limit, nowMs: T0 + 500 }));
+    const waits: number[] = [];
+    for (const caller of refused) {
+      const answer = await stub.admit(caller);
+      expect(answer).toMatchObject({ outcome: "rate_limited", queued: true });
+      if (answer.outcome === "rate_limited") waits.push(answer.retryAfterSeconds);
+    }
+    // 30 a minute: a token every 2 s; the k-th refused caller's token is there 2k s after the bucket emptied (T0).
+    expect(waits).toEqual([2, 4, 6, 8]);
+    expect((await rows(stub)).queues).toEqual([{ key: "rule-a", held: 4, last_slot_ms: T0 + 8000, idle_at_ms: T0 + 8000 + 10_000 }]);
+    // A newcomer is queued behind them, not served from their tokens.
+    expect(await stub.admit(request({ limit, nowMs: T0 + 600 }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 10, queued: true });
+    for (const [k, caller] of refused.entries()) {
+      expect(await stub.admit({ ...caller, nowMs: T0 + 500 + waits[k]! * 1000 })).toEqual({ outcome: "admitted" });
+    }
+    expect((await rows(stub)).queues).toEqual([{ key: "rule-a", held: 1, last_slot_ms: T0 + 10_000, idle_at_ms: T0 + 20_000 }]);
   });
 
   it("20 concurrent calls with one token admit exactly one", async () => {
@@ -95,7 +119,7 @@ describe("AdmissionControl.admit", () => {
     for (const bad of [{ jti: "" }, { jti: "x".repeat(257) }, { iss: "" }, { bucket: "" }, { limit: { perMinute: 0, burst: 1 } }, { limit: { perMinute: 1, burst: 1.5 } }, { reserveUntilMs: Number.NaN }]) {
       expect(await stub.admit(request(bad)), JSON.stringify(bad)).toEqual({ outcome: "bad_request" });
     }
-    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [], queues: [] });
   });
 });
 
@@ -124,7 +148,7 @@ describe("purge by alarm", () => {
     const end = T0 + 309_000 + ADMISSION_PURGE_GRACE_MS;
     expect(await stub.admit({ ...(tokens[9] as AdmitRequest), nowMs: end })).toEqual({ outcome: "token_reused" });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [], queues: [] });
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
 
     // The emptied object works again (schema recreated), and a purged jti is a new reservation: the token itself
@@ -149,7 +173,7 @@ describe("purge by alarm", () => {
     } finally {
       clock.mockRestore();
     }
-    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [] });
+    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [], queues: [] });
   });
 });
 

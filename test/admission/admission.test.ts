@@ -130,27 +130,35 @@ describe("single use: (iss, jti)", () => {
 });
 
 describe("per-repository token bucket", () => {
-  it(`a burst past the default bucket (${DEFAULT_REPOSITORY_BURST}) gets 429 with Retry-After 1; admitted again after the refill`, async () => {
+  it(`a burst past the default bucket (${DEFAULT_REPOSITORY_BURST}) gets 429s with increasing Retry-After, each caller its own slot`, async () => {
     const h = await harness();
     for (let i = 0; i < DEFAULT_REPOSITORY_BURST; i++) expect((await h.request(await h.mint())).status).toBe(200);
-    const refused = await h.mint();
-    await expectRefused(h, await h.request(refused), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "1" });
+    // 600 a minute: a token every 100 ms, set aside for each refused caller in turn: ten per second of wait.
+    const refused: string[] = [];
+    const waits: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const token = await h.mint();
+      const response = await h.request(token);
+      expect(response.status).toBe(429);
+      refused.push(token);
+      waits.push(response.headers.get("retry-after") as string);
+    }
+    expect(waits).toEqual([...Array<string>(10).fill("1"), ...Array<string>(5).fill("2")]);
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "2" });
     expect(h.sts.assumeRoleCalls).toHaveLength(DEFAULT_REPOSITORY_BURST);
-    h.advance(999);
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "1" });
-    h.advance(1);
-    // The refused token was not burned: the client may send it again after Retry-After.
-    expect((await h.request(refused)).status).toBe(200);
+    h.advance(2000);
+    // The refused tokens were not burned: each caller comes back with the same token (or a new one) and is admitted.
+    for (const token of refused) expect((await h.request(token)).status).toBe(200);
   });
 
-  it("a rule's rateLimit overrides the default: perMinute 2, burst 1 -> Retry-After 30, counting down", async () => {
+  it("a rule's rateLimit overrides the default: perMinute 2, burst 1 -> Retry-After 30; past the queue's reach, 60", async () => {
     const h = await harness({ policy: testPolicy({ perMinute: 2, burst: 1 }) });
     expect((await h.request(await h.mint())).status).toBe(200);
     const token = await h.mint();
     await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "30" });
-    h.advance(20_000);
-    await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "10" });
-    h.advance(10_000);
+    // The next slot (60 s) is beyond REPOSITORY_QUEUE_MAX_WAIT_MS: refused without a reservation, told when the queue drains.
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_queue_full", retryAfter: "60" });
+    h.advance(30_000);
     expect((await h.request(token)).status).toBe(200);
     // The pull-request rule has no rateLimit: the default bucket, its own.
     for (let i = 0; i < 3; i++) expect((await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge" }))).status).toBe(200);
@@ -159,7 +167,7 @@ describe("per-repository token bucket", () => {
   it("distinct repositories do not share a bucket", async () => {
     const h = await harness({ policy: testPolicy({ perMinute: 1, burst: 1 }) });
     expect((await h.request(await h.mint())).status).toBe(200);
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "60" });
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_queue_full", retryAfter: "60" });
     // Same name (the policy matches it), another repository id: another object, a full bucket.
     expect((await h.request(await h.mint({ repository_id: "1000001" }))).status).toBe(200);
     expect((await h.request(await h.mint({ repository_id: "1000002" }))).status).toBe(200);
@@ -179,7 +187,7 @@ describe("per-repository token bucket", () => {
     expect((await storedRows(h, REPO_OBJECT)).reservations).toHaveLength(0);
     expect((await h.request(await h.mint())).status).toBe(200);
     // burst 1: the one token above was the first taken
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "60" });
+    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_queue_full", retryAfter: "60" });
   });
 });
 

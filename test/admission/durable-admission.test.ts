@@ -68,7 +68,7 @@ describe("createDurableAdmission: what it sends", () => {
         },
       },
     ]);
-    expect(DEFAULT_REPOSITORY_LIMIT).toEqual({ perMinute: 60, burst: 20 });
+    expect(DEFAULT_REPOSITORY_LIMIT).toEqual({ perMinute: 600, burst: 60 });
   });
 
   it("a rule's rateLimit overrides the default bucket", async () => {
@@ -90,7 +90,8 @@ describe("createDurableAdmission: what it sends", () => {
 describe("createDurableAdmission: answers", () => {
   it.each([
     ["token_reused", { outcome: "token_reused" }, "token_reused", "token_reused", undefined],
-    ["rate_limited", { outcome: "rate_limited", retryAfterSeconds: 7 }, "rate_limited", "rate_limited_repository", 7],
+    ["rate_limited", { outcome: "rate_limited", retryAfterSeconds: 7, queued: true }, "rate_limited", "rate_limited_repository", 7],
+    ["rate_limited, queue full", { outcome: "rate_limited", retryAfterSeconds: 9, queued: false }, "rate_limited", "rate_limited_queue_full", 9],
     ["full", { outcome: "full", retryAfterSeconds: 42 }, "rate_limited", "admission_store_full", 42],
     ["bad_request", { outcome: "bad_request" }, "upstream_unavailable", "admission_unavailable", UPSTREAM_RETRY_AFTER_SECONDS],
     ["an unknown outcome", { outcome: "maybe" }, "upstream_unavailable", "admission_unavailable", UPSTREAM_RETRY_AFTER_SECONDS],

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { AE_INGEST_LAG_MS } from "../../src/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi, createFakeWebhook, type FakeSqlApi, type FakeWebhook } from "../support/fake-analytics.ts";
-import { ACCOUNT, API_TOKEN, insertSpread, MIN, WEBHOOK } from "./helpers.ts";
+import { ACCOUNT, API_TOKEN, auditPoint, insertSpread, MIN, WEBHOOK } from "./helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -124,6 +124,26 @@ describe("rules through the cron", () => {
     expect(messages[1]).toContain("STS p99 is 700 ms over 10 calls in the last 15 min. Threshold: above 500 ms.");
   });
 
+  it("replay: more than N token_reused an hour, one incident per repository", async () => {
+    const s = await setup({ ALERT_RULES: '{"replay":{"max":2}}' });
+    const reused = (repository: string, count: number, from: number) => {
+      for (let i = 0; i < count; i++) s.sql.insert(s.dataset, auditPoint("rejected", { repository, code: "token_reused" }), from + i * MIN);
+    };
+    reused("acme/app", 3, T0 - 30 * MIN);
+    reused("acme/infra", 2, T0 - 30 * MIN); // at the threshold: quiet
+    const first = await s.run(0);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toContain("*ci-credential-broker alert: replay*");
+    expect(first[0]).toContain("acme/app");
+    expect(first[0]).toContain("`npm run analytics -- replays --since 1h`");
+    // Five minutes on: acme/app's incident is open (quiet); acme/infra crosses the threshold and alerts on its own.
+    reused("acme/infra", 1, T0);
+    const second = await s.run(5 * MIN);
+    expect(second).toHaveLength(1);
+    expect(second[0]).toContain("acme/infra");
+    expect(lines(s.h, "alerts_evaluated").at(-1)).toMatchObject({ firing: ["replay", "replay"], notified: ["replay"], suppressed: ["replay"] });
+  });
+
   it("at the thresholds (50 denials, p99 500 ms) nothing is sent", async () => {
     const s = await setup();
     insertSpread(s.sql, s.dataset, "denied", 50, T0 - 50 * MIN, T0 - 2 * MIN);
@@ -132,7 +152,7 @@ describe("rules through the cron", () => {
   });
 
   it("thresholds and rules come from ALERT_RULES; disabled rules are not queried", async () => {
-    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false}}' });
+    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false}}' });
     insertSpread(s.sql, s.dataset, "denied", 4, T0 - 9 * MIN, T0 - 2 * MIN);
     const messages = await s.run(0);
     expect(messages).toHaveLength(1);

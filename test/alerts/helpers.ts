@@ -29,14 +29,14 @@ const BASE: Omit<ExchangeEvent, "outcome" | "status"> = {
 const STATUS: Record<Outcome, number> = { issued: 200, denied: 403, rejected: 401, error: 503 };
 
 /** The data point of an exchange with this outcome (issued ones reach STS, with `stsMs`). */
-export function auditPoint(outcome: Outcome, options: { stsMs?: number; repository?: string } = {}) {
+export function auditPoint(outcome: Outcome, options: { stsMs?: number; repository?: string; code?: string } = {}) {
   const issued = outcome === "issued";
   return toDataPoint({
     ...BASE,
     request_id: crypto.randomUUID(),
     outcome,
     status: STATUS[outcome],
-    code: outcome === "denied" ? "forbidden" : outcome === "rejected" ? "invalid_token" : outcome === "error" ? "upstream_unavailable" : undefined,
+    code: (options.code as ExchangeEvent["code"]) ?? (outcome === "denied" ? "forbidden" : outcome === "rejected" ? "invalid_token" : outcome === "error" ? "upstream_unavailable" : undefined),
     reason: outcome === "denied" ? "no_matching_rule" : outcome === "rejected" ? "token_expired" : outcome === "error" ? "sts_unavailable" : undefined,
     repository: options.repository ?? BASE.repository,
     sts_ms: issued ? (options.stsMs ?? 150) : undefined,

@@ -4,15 +4,15 @@ import { AlertRulesSchema, defaultAlertRules } from "../../src/alerts/rules.ts";
 import { runSql } from "../../src/audit/sql-api.ts";
 import { createFakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
-import { ACCOUNT, API_TOKEN, insertSpread, MIN } from "./helpers.ts";
+import { ACCOUNT, API_TOKEN, auditPoint, insertSpread, MIN } from "./helpers.ts";
 
 const END = Date.UTC(2026, 10, 25, 12, 0, 0);
 const S = END / 1000;
 
 describe("alertQueries", () => {
-  it("default rules: one count query (issuance windows, denials hour) and one STS p99 query, bound to explicit instants", () => {
+  it("default rules: one count query (issuance windows, denials hour), one STS p99 query and one replay query, bound to explicit instants", () => {
     const queries = alertQueries(defaultAlertRules(), "ci_credential_broker", END);
-    expect(queries.map((q) => q.kind)).toEqual(["counts", "sts"]);
+    expect(queries.map((q) => q.kind)).toEqual(["counts", "sts", "replay"]);
     expect(queries[0]?.sql).toBe(`SELECT
   SUM(if(blob1 = 'issued' AND timestamp > toDateTime(${S - 300}), _sample_interval, 0)) AS issued_recent,
   SUM(if(blob1 = 'issued' AND timestamp <= toDateTime(${S - 300}) AND timestamp > toDateTime(${S - 3900}), _sample_interval, 0)) AS issued_baseline,
@@ -27,11 +27,11 @@ WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND d
   });
 
   it("only the enabled rules are queried", () => {
-    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false } });
+    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false } });
     const queries = alertQueries(onlyDenials, "ds", END);
     expect(queries).toHaveLength(1);
     expect(queries[0]?.sql).not.toContain("issued");
-    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false } });
+    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false } });
     expect(alertQueries(none, "ds", END)).toEqual([]);
   });
 });
@@ -69,8 +69,22 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
     expect(metrics.stsP99Ms).toBe(900);
   });
 
+  it("replays: token_reused per repository within the hour, the most first, sampling honoured", async () => {
+    const metrics = await measure((sql) => {
+      const reused = (repository: string, at: number, sampleInterval = 1) => sql.insert("ds", auditPoint("rejected", { repository, code: "token_reused" }), at, sampleInterval);
+      for (let i = 0; i < 4; i++) reused("acme/app", END - (10 + i) * MIN);
+      reused("acme/infra", END - 20 * MIN, 9);
+      reused("acme/app", END - 61 * MIN); // too old
+      insertSpread(sql, "ds", "rejected", 50, END - 30 * MIN, END); // invalid_token: not a replay
+    });
+    expect(metrics.replays).toEqual([
+      { repository: "acme/infra", count: 9 },
+      { repository: "acme/app", count: 4 },
+    ]);
+  });
+
   it("no traffic: zero counts and no p99 (null)", async () => {
     const metrics = await measure((sql) => insertSpread(sql, "ds", "issued", 1, END - 30 * 24 * 60 * MIN, END - 29 * 24 * 60 * MIN));
-    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, stsSamples: 0, stsP99Ms: null });
+    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, stsSamples: 0, stsP99Ms: null, replays: [] });
   });
 });

@@ -7,6 +7,7 @@ describe("AlertRulesSchema", () => {
       issuance_drop: { enabled: true, drop_percent: 80, window_minutes: 5, baseline_minutes: 60, min_baseline: 20 },
       denials: { enabled: true, max: 50, window_minutes: 60 },
       sts_p99: { enabled: true, p99_ms: 500, window_minutes: 15, min_samples: 10 },
+      replay: { enabled: true, max: 5, window_minutes: 60 },
     });
   });
 
@@ -25,6 +26,8 @@ describe("AlertRulesSchema", () => {
     ["a window over a day", { issuance_drop: { baseline_minutes: 1441 } }],
     ["a drop over 100%", { issuance_drop: { drop_percent: 120 } }],
     ["a string number", { denials: { max: "50" } }],
+    ["an unknown replay field", { replay: { per_repo: 5 } }],
+    ["a fractional replay max", { replay: { max: 1.5 } }],
   ])("refuses %s", (_name, value) => {
     expect(AlertRulesSchema.safeParse(value).success).toBe(false);
   });
@@ -64,6 +67,21 @@ describe("evaluateRules", () => {
     [null, 0, false, "no STS calls"],
   ] as Array<[number | null, number, boolean, string]>)("sts: p99 %s ms over %i calls -> fires %s (%s)", (p99, samples, fires) => {
     expect(fired({ stsP99Ms: p99, stsSamples: samples })).toEqual(fires ? ["sts_p99"] : []);
+  });
+
+  it("replay fires once per repository strictly above max, naming it", () => {
+    const rules = AlertRulesSchema.parse({ replay: { max: 5 } });
+    const replays = [
+      { repository: "acme/app", count: 6 },
+      { repository: "acme/infra", count: 5 },
+      { repository: "acme/site", count: 40 },
+    ];
+    const firing = evaluateRules(rules, { replays });
+    expect(firing.map((f) => [f.rule, f.subject, f.value])).toEqual([
+      ["replay", "acme/app", 6],
+      ["replay", "acme/site", 40],
+    ]);
+    expect(evaluateRules(AlertRulesSchema.parse({ replay: { enabled: false } }), { replays })).toEqual([]);
   });
 
   it("disabled rules and rules without metrics stay silent", () => {

@@ -133,7 +133,7 @@ describe("the exact data point written for each outcome", () => {
   });
 
   it("rejected by admission (repository over its rate): rate_limited", async () => {
-    const h = await createHarness({ admission: { repositoryLimit: { perMinute: 1, burst: 1 } } });
+    const h = await createHarness({ admission: { repositoryLimit: { perMinute: 2, burst: 1 } } });
     expect((await h.request(await h.mint())).status).toBe(200);
     const limited = await h.request(await h.mint());
     expect(limited.status).toBe(429);

@@ -5,7 +5,7 @@
 // figures, the targets and `pass`. Exit 0 when the measurement ran, targets met or not; exit 1 on a harness error:
 // a setup failure, or any answer other than the expected status during a measured phase (counted and reported).
 //
-// Options: --quick (a tenth of the requests: a smoke test), --scale=<factor> (or BENCH_SCALE), --bundle-dir=<dir>
+// Options: --fleet (the fleet-scale load scenario, fleet.ts, instead), --quick (a tenth of the requests: a smoke test), --scale=<factor> (or BENCH_SCALE), --bundle-dir=<dir>
 // (measure an existing `wrangler deploy --dry-run --outdir <dir>` output instead of building one), --sts-hash=js
 // (the STS emulator verifies SigV4 on the pure-JS hash instead of WebCrypto: to price the emulator itself).
 //
@@ -241,6 +241,7 @@ async function main(): Promise<number> {
   return harnessError === undefined ? 0 : 1;
 }
 
-process.exitCode = await main();
+// `--fleet`: the fleet-scale load scenario instead (fleet.ts, also `npm run loadtest`).
+process.exitCode = process.argv.includes("--fleet") ? await (await import("./fleet.ts")).main(process.argv.slice(2)) : await main();
 // Everything is disposed by now; should a stray handle keep the event loop alive, do not hang the caller.
 setTimeout(() => process.exit(), 5_000).unref();

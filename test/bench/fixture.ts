@@ -4,11 +4,11 @@
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
 import { randomBytes, randomInt } from "node:crypto";
 import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
-import { createFakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
 import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";
-import { startWorker, type Bundle, type CompanionWorker, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
+import { startWorker, type Bundle, type CompanionWorker, type StartWorkerOptions, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
 
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const AUDIENCE = "ci-credential-broker";
@@ -33,11 +33,11 @@ const MINT_BATCH = 64;
 
 // --- Load shape -----------------------------------------------------------------------------------
 // Admission control gives every repository (keyed on `repository_id`) and every client address (CF-Connecting-IP)
-// a token bucket, so one repository cannot be the load: it gets its burst (20) and then one a second. The load is
+// a token bucket, so one repository cannot be the load: it gets its burst (60) and then ten a second. The load is
 // shaped like a fleet instead: consecutive requests share a repository, at most its burst of them (a matrix build),
 // and come from runner addresses in turn, each sending at most its burst over the run. No bucket ever empties, so
 // every measured answer is a 200 and the broker pays its admission calls as in production, including the first
-// call of a new repository's object (1 request in 20).
+// call of a new repository's object (1 request in 60).
 //
 // The fleet: acme repositories publishing through the shared release workflow, which the example policy's rule
 // `acme-release-publish` grants (role `publish`, the sole role, no rateLimit of its own: the default bucket). It pins
@@ -52,7 +52,11 @@ const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release
 
 /** Claims (over the fake issuer's GitHub defaults) of the index-th broker request's token. */
 function fleetClaims(index: number): Record<string, unknown> {
-  const n = Math.floor(index / REQUESTS_PER_REPOSITORY);
+  return repositoryClaims(Math.floor(index / REQUESTS_PER_REPOSITORY));
+}
+
+/** Claims of a job of the n-th acme repository publishing through the shared release workflow (default bucket). */
+export function repositoryClaims(n: number): Record<string, unknown> {
   const repository = `acme/service-${n}`;
   return {
     repository,
@@ -119,11 +123,8 @@ export interface FixtureOptions {
   /** The fakes Worker and the admission A/B broker, bundled (runtime.ts `bundleWorker`). */
   fakesScript: string;
   abScript: string;
-  /**
-   * The broker's rate-limiting bindings: "stand-in" (default), an in-memory counter in the fakes Worker reached by
-   * RPC, priced like production's same-machine cache; "miniflare", Miniflare's own (a Durable Object, SQLite on disk).
-   */
-  rateLimits: "stand-in" | "miniflare";
+  /** The broker's rate-limiting bindings (see RateLimitMode). */
+  rateLimits: RateLimitMode;
   /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
   stsHash: FakesConfig["stsHash"];
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
@@ -141,8 +142,17 @@ export async function startFixture(options: FixtureOptions): Promise<Fixture> {
   }
 }
 
-async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
-  // 1. Keys for this run. Node mints with the issuer's private key; the fakes Worker serves only the public JWK.
+/** What every broker of a run shares: the token issuer (Node mints with its key), the fakes Worker, the vars and AWS keys. */
+export interface BrokerWorld {
+  issuer: FakeIssuer;
+  fakes: CompanionWorker;
+  vars: Record<string, string>;
+  /** The broker's AWS keys (random per run), as its secrets; the STS emulator knows them as its principal. */
+  secrets: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
+}
+
+/** Keys for this run. Node mints with the issuer's private key; the fakes Worker serves only the public JWK. */
+export async function createBrokerWorld(fakesScript: string, stsHash: FakesConfig["stsHash"]): Promise<BrokerWorld> {
   const accessKeyId = randomAccessKeyId();
   const secretAccessKey = randomSecretAccessKey();
   const issuer = await createFakeIssuer({ issuer: GITHUB_ISSUER, audience: AUDIENCE });
@@ -153,11 +163,65 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     stsOrigin: STS_ORIGIN,
     region: AWS_REGION,
     principal: { accessKeyId, secretAccessKey },
-    stsHash: options.stsHash,
+    stsHash,
     echoOrigin: ECHO_ORIGIN,
     echoResponseBytes: ECHO_RESPONSE_BYTES,
   };
-  const fakes: CompanionWorker = { name: FAKES_WORKER, script: options.fakesScript, bindings: { FAKES: fakesConfig } };
+  return {
+    issuer,
+    fakes: { name: FAKES_WORKER, script: fakesScript, bindings: { FAKES: fakesConfig } },
+    vars: { AWS_REGION, ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]) },
+    secrets: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+  };
+}
+
+/**
+ * The broker's rate-limiting bindings (the address limit): "stand-in" (default), an in-memory counter in the fakes
+ * Worker reached by RPC, priced like production's same-machine cache; "miniflare", Miniflare's own (a Durable Object,
+ * SQLite on disk). Limits as wrangler.toml declares them.
+ */
+export type RateLimitMode = "stand-in" | "miniflare";
+
+export function rateLimitBindings(mode: RateLimitMode): Pick<StartWorkerOptions, "ratelimits" | "serviceBindings"> {
+  const limits = { ADDRESS_LIMITER: ["1401", ADDRESS_LIMIT_PER_PERIOD], NETWORK_LIMITER: ["1402", NETWORK_LIMIT_PER_PERIOD] } as const;
+  const period = ADDRESS_LIMIT_PERIOD_SECONDS as 10;
+  return mode === "miniflare"
+    ? { ratelimits: Object.fromEntries(Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { namespace_id: namespaceId, simple: { limit, period } }])) }
+    : {
+        serviceBindings: Object.fromEntries(
+          Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { name: FAKES_WORKER, entrypoint: "RateLimiterStandIn", props: { namespace: namespaceId, limit, period } }]),
+        ),
+      };
+}
+
+/** The bundle as the broker Worker, beside its fakes, with the bindings wrangler.toml declares. */
+export function startBroker(
+  world: BrokerWorld,
+  settings: WranglerSettings,
+  bundle: Bundle,
+  onLog?: (level: string, message: string) => void,
+  options: { name?: string; rateLimits?: RateLimitMode } = {},
+): Promise<WorkerHandle> {
+  return startWorker({
+    settings,
+    kvNamespaces: ["JWKS_CACHE"],
+    outbound: FAKES_WORKER,
+    companions: [world.fakes],
+    name: options.name ?? "broker",
+    source: { scriptPath: bundle.entry },
+    bindings: { ...world.vars, ...world.secrets },
+    // As wrangler.toml declares them (its migration makes AdmissionControl a SQLite-backed class).
+    durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
+    analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+    ...rateLimitBindings(options.rateLimits ?? "stand-in"),
+    ...(onLog === undefined ? {} : { onLog }),
+  });
+}
+
+async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
+  // 1. Keys for this run.
+  const world = await createBrokerWorld(options.fakesScript, options.stsHash);
+  const { issuer, fakes, vars } = world;
 
   // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
   const total = options.brokerRequests + 1 + COLD_START_SAMPLES; // + the preflight's and the broker's cold starts
@@ -180,41 +244,9 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
 
   // 3. The Workers, each in its own workerd with its own fakes Worker, with the same options but for the broker's own.
   options.progress("starting workerd...");
-  const vars = {
-    AWS_REGION,
-    ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
-  };
   const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
-  // The address limit's rate-limiting bindings, with wrangler.toml's limits: the stand-in or Miniflare's own.
-  const limits = { ADDRESS_LIMITER: ["1401", ADDRESS_LIMIT_PER_PERIOD], NETWORK_LIMITER: ["1402", NETWORK_LIMIT_PER_PERIOD] } as const;
-  const rateLimitBindings =
-    options.rateLimits === "miniflare"
-      ? {
-          ratelimits: Object.fromEntries(
-            Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { namespace_id: namespaceId, simple: { limit, period: ADDRESS_LIMIT_PERIOD_SECONDS as 10 } }]),
-          ),
-        }
-      : {
-          serviceBindings: Object.fromEntries(
-            Object.entries(limits).map(([name, [namespaceId, limit]]) => [
-              name,
-              { name: FAKES_WORKER, entrypoint: "RateLimiterStandIn", props: { namespace: namespaceId, limit, period: ADDRESS_LIMIT_PERIOD_SECONDS } },
-            ]),
-          ),
-        };
   const exchangeLog = new ExchangeLog();
-  const brokerOptions = (name: string, onLog?: (level: string, message: string) => void) => ({
-    ...common,
-    name,
-    source: { scriptPath: options.bundle.entry },
-    bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
-    // As wrangler.toml declares them (its migration makes AdmissionControl a SQLite-backed class).
-    durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
-    analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
-    ...rateLimitBindings,
-    ...(onLog === undefined ? {} : { onLog }),
-  });
-  const broker = await startWorker(brokerOptions("broker", exchangeLog.onLog));
+  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits });
   handles.push(broker);
   const trivial = await startWorker({ ...common, name: "trivial", source: { script: TRIVIAL_WORKER } });
   handles.push(trivial);
@@ -224,10 +256,10 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     ...common,
     name: "broker_ab",
     source: { script: options.abScript },
-    bindings: { ...vars, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+    bindings: { ...vars, ...world.secrets },
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
-    ...rateLimitBindings,
+    ...rateLimitBindings(options.rateLimits),
   });
   handles.push(brokerAb);
 
@@ -259,7 +291,10 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     },
     async coldStart(worker) {
       const startedAt = performance.now();
-      const handle = await startWorker(worker === "broker" ? brokerOptions("broker_cold") : { ...common, name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
+      const handle =
+        worker === "broker"
+          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits })
+          : await startWorker({ ...common, name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
       try {
         const startupWallMs = performance.now() - startedAt;
         const startupCpuMs = handle.cpuMs();

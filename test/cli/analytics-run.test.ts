@@ -44,8 +44,8 @@ beforeAll(async () => {
   const replayedToken = await h.mint();
   expect((await h.request(replayedToken)).status).toBe(200);
   expect((await h.request(replayedToken)).status).toBe(401);
-  // A second broker with a tight repository limit, half an hour in: one request rate limited.
-  const limited = await createHarness({ admission: { repositoryLimit: { perMinute: 1, burst: 1 } } });
+  // A second broker with a tight repository limit, half an hour in: one request rate limited (and queued).
+  const limited = await createHarness({ admission: { repositoryLimit: { perMinute: 2, burst: 1 } } });
   limited.advance(30 * 60_000);
   expect((await limited.request(await limited.mint())).status).toBe(200);
   expect((await limited.request(await limited.mint())).status).toBe(429);

@@ -5,6 +5,7 @@ import {
   CLIENT_DEADLINE_MS,
   CLIENT_MAX_ATTEMPTS,
   CLIENT_MIN_ATTEMPT_MS,
+  CLIENT_RETRY_AFTER_JITTER_MS,
 } from "../../src/client/constants.ts";
 import { ClientError, CLIENT_ERROR_TABLE } from "../../src/client/errors.ts";
 import { backoffDelayMs, classifyAnswer, credentialsEndpoint, fetchCredentials, parseRetryAfter, tokenHashPrefix } from "../../src/client/exchange.ts";
@@ -58,14 +59,14 @@ describe("fetchCredentials: success", () => {
 });
 
 describe("fetchCredentials: retries", () => {
-  it("retries 429 and 503 with a new token each attempt, honouring Retry-After over a shorter jitter", async () => {
+  it("retries 429 and 503 with a new token each attempt, waiting Retry-After plus bounded jitter, never less", async () => {
     const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "3" }), brokerError("upstream_unavailable", 503, { "retry-after": "1" }), json(credentialsBody(), 200)], {
       random: 0.5,
     });
     const result = await fetchCredentials(options, broker.deps);
     expect(result.attempts).toBe(3);
-    // Jitter would be 250 then 500 ms; the broker asked for 3 s and 1 s.
-    expect(broker.sleeps).toEqual([3000, 1000]);
+    // The broker asked for 3 s and 1 s; each wait adds jitter in [0, CLIENT_RETRY_AFTER_JITTER_MS).
+    expect(broker.sleeps).toEqual([3000 + CLIENT_RETRY_AFTER_JITTER_MS / 2, 1000 + CLIENT_RETRY_AFTER_JITTER_MS / 2]);
     expect(broker.minted).toEqual([fakeJwt(1), fakeJwt(2), fakeJwt(3)]);
     expect(broker.requests.map((r) => r.headers.get("authorization"))).toEqual(broker.minted.map((t) => `Bearer ${t}`));
   });
@@ -89,25 +90,52 @@ describe("fetchCredentials: retries", () => {
     expect(broker.requests).toHaveLength(CLIENT_MAX_ATTEMPTS);
   });
 
-  it("stops at once, without sleeping, when Retry-After reaches past the deadline", async () => {
+  it("stops at once, without sleeping, when Retry-After reaches past the deadline, saying how long the broker's queue would take", async () => {
     const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "120" })]);
     const error = await failure(fetchCredentials(options, broker.deps));
     expect(error.code).toBe("rate_limited");
     expect(error.exitCode).toBe(7);
     expect(error.requestId).toBe("0b7c6a52-9a6e-4c61-8f5e-2d1f3a4b5c6d");
-    expect(error.message).toContain("wait 120 s");
+    expect(error.message).toContain("120 s");
+    expect(error.message).toContain("--deadline");
     expect(error.message).toContain("0b7c6a52-9a6e-4c61-8f5e-2d1f3a4b5c6d");
     expect(broker.sleeps).toEqual([]);
   });
 
   it("stops at the total deadline: 503s with Retry-After 20 s fit two waits into 60 s, not a third", async () => {
-    const broker = scripted(Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => brokerError("upstream_unavailable", 503, { "retry-after": "20" })));
+    const broker = scripted(Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => brokerError("upstream_unavailable", 503, { "retry-after": "20" })), { random: 0 });
     const error = await failure(fetchCredentials(options, broker.deps));
     expect(error.code).toBe("broker_unavailable");
     expect(error.exitCode).toBe(9);
     expect(broker.sleeps).toEqual([20_000, 20_000]);
     expect(broker.requests).toHaveLength(3);
     expect(broker.now() - START_MS + 20_000 + CLIENT_MIN_ATTEMPT_MS).toBeGreaterThan(CLIENT_DEADLINE_MS);
+  });
+
+  it("keeps trying past the attempt cap while the broker names the wait, until the deadline", async () => {
+    const refusals = CLIENT_MAX_ATTEMPTS * 2;
+    const broker = scripted([...Array.from({ length: refusals }, () => brokerError("rate_limited", 429, { "retry-after": "2" })), json(credentialsBody())], { random: 0.999 });
+    const result = await fetchCredentials(options, broker.deps);
+    expect(result.attempts).toBe(refusals + 1);
+    for (const sleep of broker.sleeps) {
+      expect(sleep).toBeGreaterThanOrEqual(2000);
+      expect(sleep).toBeLessThan(2000 + CLIENT_RETRY_AFTER_JITTER_MS);
+    }
+    expect(broker.now() - START_MS).toBeLessThanOrEqual(CLIENT_DEADLINE_MS);
+  });
+
+  it("jitter shrinks to fit the deadline, but the wait is never shorter than Retry-After", async () => {
+    // 57.5 s of room (deadline minus the 1.5 s attempt and the minimum attempt time) after a Retry-After of 57 s:
+    // 0.5 s of jitter fits, not 0.999 s.
+    const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "57" }), json(credentialsBody())], { random: 0.999, latencyMs: 1_500 });
+    await fetchCredentials(options, broker.deps);
+    expect(broker.sleeps).toEqual([CLIENT_DEADLINE_MS - 1_500 - CLIENT_MIN_ATTEMPT_MS]);
+  });
+
+  it("a Retry-After of 0 still waits a second: the deadline bounds the attempts", async () => {
+    const broker = scripted([brokerError("upstream_unavailable", 503, { "retry-after": "0" }), json(credentialsBody())], { random: 0 });
+    await fetchCredentials(options, broker.deps);
+    expect(broker.sleeps).toEqual([1000]);
   });
 
   it("counts slow attempts against the deadline too", async () => {
@@ -175,6 +203,24 @@ describe("fetchCredentials: token_reused", () => {
     expect(result.attempts).toBe(2);
     expect(broker.minted).toEqual([fakeJwt(1), fakeJwt(2)]);
     expect(broker.sleeps).toEqual([]);
+  });
+
+  it("warns that someone else spent the token when a freshly minted one is refused as used", async () => {
+    const broker = scripted([brokerError("token_reused", 401), json(credentialsBody())]);
+    await fetchCredentials(options, broker.deps);
+    expect(broker.warnings).toHaveLength(1);
+    const warning = broker.warnings[0] as string;
+    expect(warning).toContain(await tokenHashPrefix(fakeJwt(1)));
+    expect(warning).toContain("0b7c6a52-9a6e-4c61-8f5e-2d1f3a4b5c6d");
+    for (const token of broker.minted) expect(warning).not.toContain(token.split(".")[2]);
+  });
+
+  it("does not warn for a source that may hand out a token used before (a GitLab id_tokens variable)", async () => {
+    let n = 0;
+    const variable: TokenSource = { description: "environment variable BROKER_ID_TOKEN", mint: async () => fakeJwt(++n) };
+    const broker = scripted([brokerError("token_reused", 401), json(credentialsBody())], { tokens: variable });
+    await fetchCredentials(options, broker.deps);
+    expect(broker.warnings).toEqual([]);
   });
 
   it("fails as token_reused when the retry is refused too", async () => {

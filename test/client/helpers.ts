@@ -56,6 +56,8 @@ export interface Scripted {
   minted: string[];
   sleeps: number[];
   debugLines: string[];
+  /** What the client passed to `warn` (GitHub: ::warning:: annotations). */
+  warnings: string[];
   now(): number;
 }
 
@@ -67,9 +69,12 @@ export function scripted(answers: Answer[], options: { random?: number; tokens?:
   const minted: string[] = [];
   const sleeps: number[] = [];
   const debugLines: string[] = [];
+  const warnings: string[] = [];
   const queue = [...answers];
   const tokens: TokenSource = options.tokens ?? {
     description: "the test token source",
+    // Like GitHub's endpoint: a new token on every call.
+    mintsFresh: true,
     mint: async () => {
       const token = fakeJwt(minted.length + 1);
       minted.push(token);
@@ -95,8 +100,9 @@ export function scripted(answers: Answer[], options: { random?: number; tokens?:
     random: () => options.random ?? 0.5,
     tokens,
     debug: (line) => debugLines.push(line),
+    warn: (line) => warnings.push(line),
   };
-  return { deps, requests, bodies, minted, sleeps, debugLines, now: () => clock };
+  return { deps, requests, bodies, minted, sleeps, debugLines, warnings, now: () => clock };
 }
 
 /** A fetch failure as Node's undici reports a refused connection. */

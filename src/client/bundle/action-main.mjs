@@ -53,6 +53,8 @@ var CLIENT_DEADLINE_MS = 6e4;
 var CLIENT_ATTEMPT_TIMEOUT_MS = 15e3;
 var CLIENT_TOKEN_TIMEOUT_MS = 1e4;
 var CLIENT_MAX_ATTEMPTS = 6;
+var CLIENT_RETRY_AFTER_JITTER_MS = 1e3;
+var CLIENT_RETRY_AFTER_MIN_MS = 1e3;
 var CLIENT_BACKOFF_BASE_MS = 500;
 var CLIENT_BACKOFF_CAP_MS = 8e3;
 var CLIENT_MIN_ATTEMPT_MS = 1e3;
@@ -239,6 +241,9 @@ function parseRetryAfter(value, nowMs) {
   if (!Number.isFinite(date)) return void 0;
   return Math.max(0, date - nowMs);
 }
+function retryAfterDelayMs(retryAfterMs, random) {
+  return Math.max(CLIENT_RETRY_AFTER_MIN_MS, retryAfterMs) + Math.floor(random() * CLIENT_RETRY_AFTER_JITTER_MS);
+}
 function backoffDelayMs(attempt, random) {
   const ceiling = Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
@@ -348,12 +353,22 @@ function networkCause(error) {
   }
   return "unknown error";
 }
-function finalError(last, attempts, elapsedMs, retryAfterMs) {
+function finalError(last, attempts, elapsedMs, retryAfterMs, leftMs) {
   const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1e3).toFixed(1)} s.`;
-  const later = retryAfterMs === void 0 ? "" : ` The broker asked to wait ${Math.ceil(retryAfterMs / 1e3)} s; re-run the job then.`;
+  let later = "";
+  if (retryAfterMs !== void 0) {
+    const wait = Math.ceil(retryAfterMs / 1e3);
+    const left = Math.max(0, Math.floor(leftMs / 1e3));
+    later = last.code === "rate_limited" ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md).` : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
+  }
   const ids = withRequestId(last.requestId);
   const status = last.status === void 0 ? {} : { status: last.status };
   return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
+}
+async function replayWarning(token, requestId) {
+  const hash = token === void 0 ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
+  const lookup = requestId === void 0 ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
+  return `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). Retrying once with a new token.${lookup}`;
 }
 async function fetchCredentials(options, deps) {
   const started = deps.now();
@@ -385,14 +400,16 @@ async function fetchCredentials(options, deps) {
     deps.onToken?.(token);
     deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await deps.fetch(options.endpoint.href, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: payload,
-        signal: AbortSignal.timeout(timeoutMs)
+        signal
       });
       const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
+      if (text === void 0 && signal.aborted) throw signal.reason;
       const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
       const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
       const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
@@ -408,6 +425,7 @@ async function fetchCredentials(options, deps) {
       return { outcome: { kind: "retry", error: unreachable, retryAfterMs: void 0 }, token };
     }
   }
+  let unguided = 0;
   for (let attempt = 1; ; attempt++) {
     const { outcome, token } = await attemptOnce(attempt);
     if (outcome.kind === "credentials") return { credentials: outcome.credentials, requestId: outcome.requestId, attempts: attempt };
@@ -416,16 +434,23 @@ async function fetchCredentials(options, deps) {
       if (reuseRetried) {
         throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
       }
+      if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       reuseRetried = true;
       reusedToken = token;
       continue;
     }
     const elapsed = deps.now() - started;
-    if (attempt >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
-    let delay = backoffDelayMs(attempt, deps.random);
-    if (outcome.retryAfterMs !== void 0 && outcome.retryAfterMs > delay) delay = outcome.retryAfterMs;
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
-    deps.debug(`attempt ${attempt}: retrying in ${delay} ms`);
+    let delay;
+    if (outcome.retryAfterMs !== void 0) {
+      const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
+      delay = Math.max(Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs), Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)));
+    } else {
+      unguided += 1;
+      if (unguided >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
+      delay = backoffDelayMs(unguided, deps.random);
+    }
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    deps.debug(`attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`);
     await deps.sleep(delay);
   }
 }
@@ -445,6 +470,9 @@ function debugCommand(message) {
 }
 function errorCommand(title, message) {
   return `::error title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+function warningCommand(title, message) {
+  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
 }
 function newDelimiter(uuid) {
   return `ghadelimiter_${uuid}`;
@@ -598,7 +626,7 @@ function appendToRunnerFile(variable, text) {
     throw new ClientError("output_failed", `Could not append to the file ${variable} names.`, { cause });
   }
 }
-function realDeps(tokens, debug, onToken) {
+function realDeps(tokens, debug, onToken, warn) {
   return {
     fetch: (input, init) => fetch(input, init),
     now: Date.now,
@@ -606,7 +634,8 @@ function realDeps(tokens, debug, onToken) {
     random: Math.random,
     tokens,
     debug,
-    ...onToken === void 0 ? {} : { onToken }
+    ...onToken === void 0 ? {} : { onToken },
+    ...warn === void 0 ? {} : { warn }
   };
 }
 
@@ -640,6 +669,7 @@ function actionsTokenSource(options) {
   const endpoint = "the GitHub Actions token endpoint";
   return {
     description: endpoint,
+    mintsFresh: true,
     async mint() {
       let response;
       try {
@@ -672,12 +702,14 @@ function actionsTokenSource(options) {
 async function main() {
   const held = [];
   let masked = false;
-  const debug = (message) => {
-    const line = `${debugCommand(message)}
-`;
+  const print = (line) => {
     if (masked) writeStdout(line);
     else held.push(line);
   };
+  const debug = (message) => print(`${debugCommand(message)}
+`);
+  const warn = (message) => print(`${warningCommand("ci-credentials: OIDC token replayed", message)}
+`);
   const release = () => {
     masked = true;
     for (const line of held.splice(0)) writeStdout(line);
@@ -694,7 +726,7 @@ async function main() {
 `);
     const fetched = await fetchCredentials(
       { endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds },
-      realDeps(tokens, debug, onToken)
+      realDeps(tokens, debug, onToken, warn)
     );
     const command = credentialProcessCommand(process.execPath, fileURLToPath(new URL("./cli.mjs", import.meta.url)), inputs);
     const plan = planMain(fetched.credentials, inputs, fetched.requestId, command, newDelimiter(randomUUID()));

@@ -45,6 +45,8 @@ var CLIENT_DEADLINE_MS = 6e4;
 var CLIENT_ATTEMPT_TIMEOUT_MS = 15e3;
 var CLIENT_TOKEN_TIMEOUT_MS = 1e4;
 var CLIENT_MAX_ATTEMPTS = 6;
+var CLIENT_RETRY_AFTER_JITTER_MS = 1e3;
+var CLIENT_RETRY_AFTER_MIN_MS = 1e3;
 var CLIENT_BACKOFF_BASE_MS = 500;
 var CLIENT_BACKOFF_CAP_MS = 8e3;
 var CLIENT_MIN_ATTEMPT_MS = 1e3;
@@ -251,6 +253,9 @@ function parseRetryAfter(value, nowMs) {
   if (!Number.isFinite(date)) return void 0;
   return Math.max(0, date - nowMs);
 }
+function retryAfterDelayMs(retryAfterMs, random) {
+  return Math.max(CLIENT_RETRY_AFTER_MIN_MS, retryAfterMs) + Math.floor(random() * CLIENT_RETRY_AFTER_JITTER_MS);
+}
 function backoffDelayMs(attempt, random) {
   const ceiling = Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
@@ -360,12 +365,22 @@ function networkCause(error) {
   }
   return "unknown error";
 }
-function finalError(last, attempts, elapsedMs, retryAfterMs) {
+function finalError(last, attempts, elapsedMs, retryAfterMs, leftMs) {
   const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1e3).toFixed(1)} s.`;
-  const later = retryAfterMs === void 0 ? "" : ` The broker asked to wait ${Math.ceil(retryAfterMs / 1e3)} s; re-run the job then.`;
+  let later = "";
+  if (retryAfterMs !== void 0) {
+    const wait = Math.ceil(retryAfterMs / 1e3);
+    const left = Math.max(0, Math.floor(leftMs / 1e3));
+    later = last.code === "rate_limited" ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md).` : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
+  }
   const ids = withRequestId(last.requestId);
   const status = last.status === void 0 ? {} : { status: last.status };
   return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
+}
+async function replayWarning(token, requestId) {
+  const hash = token === void 0 ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
+  const lookup = requestId === void 0 ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
+  return `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). Retrying once with a new token.${lookup}`;
 }
 async function fetchCredentials(options, deps) {
   const started = deps.now();
@@ -397,14 +412,16 @@ async function fetchCredentials(options, deps) {
     deps.onToken?.(token);
     deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await deps.fetch(options.endpoint.href, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: payload,
-        signal: AbortSignal.timeout(timeoutMs)
+        signal
       });
       const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
+      if (text === void 0 && signal.aborted) throw signal.reason;
       const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
       const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
       const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
@@ -420,6 +437,7 @@ async function fetchCredentials(options, deps) {
       return { outcome: { kind: "retry", error: unreachable, retryAfterMs: void 0 }, token };
     }
   }
+  let unguided = 0;
   for (let attempt = 1; ; attempt++) {
     const { outcome, token } = await attemptOnce(attempt);
     if (outcome.kind === "credentials") return { credentials: outcome.credentials, requestId: outcome.requestId, attempts: attempt };
@@ -428,16 +446,23 @@ async function fetchCredentials(options, deps) {
       if (reuseRetried) {
         throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
       }
+      if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       reuseRetried = true;
       reusedToken = token;
       continue;
     }
     const elapsed = deps.now() - started;
-    if (attempt >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
-    let delay = backoffDelayMs(attempt, deps.random);
-    if (outcome.retryAfterMs !== void 0 && outcome.retryAfterMs > delay) delay = outcome.retryAfterMs;
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs);
-    deps.debug(`attempt ${attempt}: retrying in ${delay} ms`);
+    let delay;
+    if (outcome.retryAfterMs !== void 0) {
+      const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
+      delay = Math.max(Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs), Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)));
+    } else {
+      unguided += 1;
+      if (unguided >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
+      delay = backoffDelayMs(unguided, deps.random);
+    }
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    deps.debug(`attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`);
     await deps.sleep(delay);
   }
 }
@@ -576,6 +601,17 @@ function parseCliArgs(argv, getEnv) {
   };
 }
 
+// src/client/github-commands.ts
+function escapeData(value) {
+  return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+}
+function escapeProperty(value) {
+  return escapeData(value).replaceAll(":", "%3A").replaceAll(",", "%2C");
+}
+function warningCommand(title, message) {
+  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
 // src/client/node-io.ts
 import { appendFileSync, writeSync } from "node:fs";
 function writeAll(fd, text) {
@@ -597,7 +633,7 @@ function writeStderr(text) {
 function env(name) {
   return process.env[name];
 }
-function realDeps(tokens, debug, onToken) {
+function realDeps(tokens, debug, onToken, warn) {
   return {
     fetch: (input, init) => fetch(input, init),
     now: Date.now,
@@ -605,7 +641,8 @@ function realDeps(tokens, debug, onToken) {
     random: Math.random,
     tokens,
     debug,
-    ...onToken === void 0 ? {} : { onToken }
+    ...onToken === void 0 ? {} : { onToken },
+    ...warn === void 0 ? {} : { warn }
   };
 }
 
@@ -639,6 +676,7 @@ function actionsTokenSource(options) {
   const endpoint = "the GitHub Actions token endpoint";
   return {
     description: endpoint,
+    mintsFresh: true,
     async mint() {
       let response;
       try {
@@ -720,6 +758,9 @@ async function main(argv) {
     }
     const debug = options.debug ? (message) => writeStderr(`ci-credentials: ${message}
 `) : () => void 0;
+    const warn = (message) => writeStderr(options.tokenSource.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}
+` : `ci-credentials: warning: ${message}
+`);
     const fetched = await fetchCredentials(
       {
         endpoint: options.endpoint,
@@ -727,7 +768,7 @@ async function main(argv) {
         durationSeconds: options.durationSeconds,
         ...options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs }
       },
-      realDeps(tokenSourceFor(options), debug)
+      realDeps(tokenSourceFor(options), debug, void 0, warn)
     );
     const { credentials } = fetched;
     if (options.command === "credential-process") {
