@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { createAddressLimit, type RateLimiter } from "../../src/admission/address-limit.ts";
 import { ADDRESS_LIMIT_PERIOD_SECONDS, ADMISSION_CALL_TIMEOUT_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
-import { BrokerError } from "../../src/errors.ts";
+import type { BrokerError } from "../../src/errors.ts";
+import { brokerFailure } from "../support/broker-failure.ts";
 
 function scripted(answer: (key: string) => Promise<{ success: boolean }> = async () => ({ success: true })): RateLimiter & { keys: string[] } {
   const keys: string[] = [];
@@ -16,14 +17,7 @@ function scripted(answer: (key: string) => Promise<{ success: boolean }> = async
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<BrokerError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  return error as BrokerError;
-}
+const failure = brokerFailure;
 
 const summary = (error: BrokerError) => ({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds });
 

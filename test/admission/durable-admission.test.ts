@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { AdmitRequest, AdmitResult } from "../../src/admission/admission-control.ts";
 import { createDurableAdmission, DEFAULT_REPOSITORY_LIMIT, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
 import { ADMISSION_CALL_TIMEOUT_MS, DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
-import { BrokerError } from "../../src/errors.ts";
 import type { Claims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
 import type { VerifiedToken } from "../../src/oidc/verify.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
+import { brokerFailure } from "../support/broker-failure.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISSUER = IssuerListSchema.parse([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"], clock_tolerance_seconds: 30 }])[0]!;
@@ -39,14 +39,7 @@ function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}
   return { admission, calls, logs };
 }
 
-async function failure(promise: Promise<unknown>): Promise<BrokerError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  return error as BrokerError;
-}
+const failure = brokerFailure;
 
 const RULE = { ruleId: "acme-app-main-deploy", rateLimit: undefined };
 
