@@ -1,5 +1,5 @@
 // The organisation's policy, compiled into the Worker. Default deny: only what a rule grants is allowed.
-// This is the example policy the local sandbox uses; replace the roles and rules with your own (README "Policy").
+// This is the example policy the local sandbox uses; replace the roles and rules with your own (docs/policy.md).
 // Checked by `npm run policy:check`, tested by policies/tests/index.fixtures.ts (`npm run policy:test`).
 import { definePolicy } from "../src/policy/define.ts";
 
@@ -9,7 +9,7 @@ export default definePolicy({
 
   roles: {
     // Deploys from main. Privileged: only from a protected ref or a named environment, never from refs/pull/*.
-    // The role's trust policy should also require the session tags (README "AWS side").
+    // The role's trust policy should also require the session tags (docs/aws.md).
     deploy: {
       arn: "arn:aws:iam::111122223333:role/acme-app-deploy",
       maxDurationSeconds: 3600,

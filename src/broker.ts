@@ -10,7 +10,8 @@ import { configFor, type Config } from "./config.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
-import { createJwksCache, deriveJwksIntegrityKey } from "./oidc/jwks-cache.ts";
+import { createJwksCache } from "./oidc/jwks-cache.ts";
+import { deriveJwksIntegrityKey } from "./oidc/jwks-seal.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy/compile.ts";
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
@@ -43,6 +44,27 @@ const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
 
 /**
+ * A policy compiled for the configured issuers, once per issuer set. A compile failure goes to `onFailure` (with the
+ * PolicyCompileError message, when it is one), whose result is cached like a policy's, unless it throws.
+ */
+function compiledPerIssuerSet<F>(definition: PolicyDefinition, onFailure: (detail: string | undefined) => F): (issuers: Config["issuers"]) => CompiledPolicy | F {
+  let cached: { issuerKey: string; result: CompiledPolicy | F } | undefined;
+  return (issuers) => {
+    const issuerKey = issuerKeyOf(issuers);
+    if (cached?.issuerKey !== issuerKey) {
+      let result: CompiledPolicy | F;
+      try {
+        result = compilePolicy(definition, { issuers });
+      } catch (error) {
+        result = onFailure(error instanceof PolicyCompileError ? error.message : undefined);
+      }
+      cached = { issuerKey, result };
+    }
+    return cached.result;
+  };
+}
+
+/**
  * Production admission: the client-address limit on the rate-limiting bindings, single use and the repository's
  * budget on the AdmissionControl Durable Objects. A missing binding fails at call time, closed (503).
  */
@@ -60,37 +82,18 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
   // Every log line of the Worker passes the secret-shape check: the one place that keeps tokens and keys out of logs.
   const log = redactingLog(options.log ?? consoleLog);
   const perEnv = new WeakMap<object, ExchangeDeps>();
-  let compiled: { issuerKey: string; policy: CompiledPolicy } | undefined;
-  let candidate: { issuerKey: string; policy: CompiledPolicy | undefined } | undefined;
-
   // Compiled once per isolate (per issuer set), never per request; checked against the configured issuer kinds.
-  function policyFor(issuers: Config["issuers"]): CompiledPolicy {
-    const issuerKey = issuerKeyOf(issuers);
-    if (compiled?.issuerKey !== issuerKey) {
-      try {
-        compiled = { issuerKey, policy: compilePolicy(options.policy, { issuers }) };
-      } catch (error) {
-        const detail = error instanceof PolicyCompileError ? error.message : "policy failed to compile";
-        throw new BrokerError("config_invalid", "policy_invalid", { cause: detail });
-      }
-    }
-    return compiled.policy;
-  }
-
-  /** The shadow candidate, compiled once. A candidate that fails to compile is logged and skipped: never fatal. */
-  function candidateFor(issuers: Config["issuers"]): CompiledPolicy | undefined {
-    if (options.candidatePolicy === undefined) return undefined;
-    const issuerKey = issuerKeyOf(issuers);
-    if (candidate?.issuerKey !== issuerKey) {
-      try {
-        candidate = { issuerKey, policy: compilePolicy(options.candidatePolicy, { issuers }) };
-      } catch (error) {
-        log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: error instanceof PolicyCompileError ? error.message : "candidate failed to compile" });
-        candidate = { issuerKey, policy: undefined };
-      }
-    }
-    return candidate.policy;
-  }
+  const policyFor = compiledPerIssuerSet(options.policy, (detail) => {
+    throw new BrokerError("config_invalid", "policy_invalid", { cause: detail ?? "policy failed to compile" });
+  });
+  // The shadow candidate: one that fails to compile is logged and skipped, never fatal.
+  const candidateFor =
+    options.candidatePolicy === undefined
+      ? () => undefined
+      : compiledPerIssuerSet(options.candidatePolicy, (detail) => {
+          log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: detail ?? "candidate failed to compile" });
+          return undefined;
+        });
 
   function depsFor(env: object): ExchangeDeps {
     let deps = perEnv.get(env);
@@ -101,7 +104,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
         config,
         policy: policyFor(config.issuers),
         shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
-        // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (README "Kill switch").
+        // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (docs/operations.md "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
         admission: (options.admission ?? productionAdmission)(workerEnv, { now, log, awsRegion: config.aws.region }),

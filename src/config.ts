@@ -1,9 +1,6 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod/mini";
-import { AlertRulesSchema, type AlertRules } from "./alerts/rules.ts";
-import { isAccountId, isDatasetName } from "./audit/sql-api.ts";
-import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
@@ -104,73 +101,4 @@ export function configFor(env: object): Config {
   }
   if (entry instanceof BrokerError) throw entry;
   return entry;
-}
-
-// --- Alerts (issue #5) ---------------------------------------------------------------------
-// Read by the Cron Trigger only: a bad or missing alert setting never affects credential exchange.
-
-/** What the alert cron needs; the webhook URL and the API token are secrets (`wrangler secret put`). */
-export interface AlertSettings {
-  /** Cloudflare account id (var ANALYTICS_ACCOUNT_ID): the SQL API is per account. */
-  accountId: string;
-  /** API token with Account Analytics: Read (secret ANALYTICS_API_TOKEN). */
-  apiToken: string;
-  /** Slack-compatible incoming webhook (secret ALERT_WEBHOOK_URL). */
-  webhookUrl: string;
-  /** Dataset the AUDIT binding writes to (var AUDIT_DATASET). */
-  dataset: string;
-  rules: AlertRules;
-  cooldownMinutes: number;
-}
-
-/** Alerting is on only when the webhook, the token and the account id are all set. */
-export type AlertConfig = { enabled: false; missing: string[] } | { enabled: true; settings: AlertSettings };
-
-const ALERT_REQUIRED = ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"] as const;
-
-function isHttpsUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return url.protocol === "https:" && url.username === "" && url.password === "";
-}
-
-/**
- * Parse the alert settings. Throws `config_invalid` (reason `alert_config_invalid`) naming the bad variables, never
- * their values; returns `enabled: false` with the missing names when alerting is simply not configured.
- */
-export function parseAlertConfig(env: unknown): AlertConfig {
-  const vars = (env ?? {}) as Record<string, unknown>;
-  const text = (name: string): string | undefined => {
-    const value = vars[name];
-    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-  };
-  const bad: string[] = [];
-  const webhookUrl = text("ALERT_WEBHOOK_URL");
-  if (webhookUrl !== undefined && !isHttpsUrl(webhookUrl)) bad.push("ALERT_WEBHOOK_URL");
-  const apiToken = text("ANALYTICS_API_TOKEN");
-  if (apiToken !== undefined && !/^[\x21-\x7e]{16,512}$/.test(apiToken)) bad.push("ANALYTICS_API_TOKEN");
-  const accountId = text("ANALYTICS_ACCOUNT_ID");
-  if (accountId !== undefined && !isAccountId(accountId)) bad.push("ANALYTICS_ACCOUNT_ID");
-  const dataset = text("AUDIT_DATASET") ?? AUDIT_DATASET_DEFAULT;
-  if (!isDatasetName(dataset)) bad.push("AUDIT_DATASET");
-  const cooldownText = text("ALERT_COOLDOWN_MINUTES");
-  const cooldownMinutes = cooldownText === undefined ? ALERT_DEFAULT_COOLDOWN_MINUTES : Number(cooldownText);
-  if (!Number.isInteger(cooldownMinutes) || cooldownMinutes < ALERT_MIN_COOLDOWN_MINUTES || cooldownMinutes > ALERT_MAX_COOLDOWN_MINUTES) bad.push("ALERT_COOLDOWN_MINUTES");
-  let rules: AlertRules | undefined;
-  const rulesText = text("ALERT_RULES");
-  let rulesJson: unknown = {};
-  try {
-    rulesJson = rulesText === undefined ? {} : (JSON.parse(rulesText) as unknown);
-    const parsed = AlertRulesSchema.safeParse(rulesJson);
-    if (parsed.success) rules = parsed.data;
-    else bad.push(...new Set(parsed.error.issues.map((issue) => ["ALERT_RULES", ...issue.path.map(String)].join("."))));
-  } catch {
-    bad.push("ALERT_RULES");
-  }
-  if (bad.length > 0 || rules === undefined) {
-    throw new BrokerError("config_invalid", "alert_config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
-  }
-  const missing = ALERT_REQUIRED.filter((name) => text(name) === undefined);
-  if (missing.length > 0 || webhookUrl === undefined || apiToken === undefined || accountId === undefined) return { enabled: false, missing };
-  return { enabled: true, settings: { accountId, apiToken, webhookUrl, dataset, rules, cooldownMinutes } };
 }

@@ -1,5 +1,5 @@
 // Every limit, timeout and fixed size of the broker, in one place. Unit in the name; one line of why each.
-// Changing one of these changes behaviour a client or operator can see: note it in the README.
+// Changing one of these changes behaviour a client or operator can see: note it in docs/ (the page of its feature).
 
 // --- HTTP request ---------------------------------------------------------------------------
 /** Largest request body we read; a token plus a few fields fits in a fraction of it. */

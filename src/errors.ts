@@ -17,7 +17,7 @@ export const ERROR_TABLE = {
   upstream_unavailable: { status: 503, message: "A dependency is unavailable. Retry after the indicated delay." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
-/** Stable public error codes. Never renamed; documented in the README. */
+/** Stable public error codes. Never renamed; documented in README.md "Errors" and docs/api.md. */
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
 export interface BrokerErrorOptions {

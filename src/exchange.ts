@@ -117,12 +117,12 @@ export async function exchangeCredentials(request: Request, requestId: string, d
       body,
     });
     event.token_sha256 = await tokenHashPrefix(parsed.token);
-    // Cheap first: the shape, then the client address's limit, and only then signature work (JWKS, crypto).
-    checkTokenShape(parsed.token);
+    // Cheap first: the shape (checked once, here), then the client address's limit, and only then signature work.
+    const token = checkTokenShape(parsed.token);
     await timed(deps, event, () => deps.admission.limitAddress(request.headers.get("cf-connecting-ip")));
 
     const verifyStarted = deps.now();
-    const verified = await verifyToken(parsed.token, { issuers: deps.config.issuers, jwks: deps.jwks, now: deps.now }).finally(() => {
+    const verified = await verifyToken(token, { issuers: deps.config.issuers, jwks: deps.jwks, now: deps.now }).finally(() => {
       event.verify_ms = deps.now() - verifyStarted;
     });
     event.issuer = verified.issuer.id;

@@ -89,6 +89,36 @@ describe("JWKS cache chain through the Worker", () => {
     expect(harness.issuer.fetchCount).toBe(2);
   });
 
+  it("a key rotated inside the refetch cooldown: 503 with Retry-After until the cooldown ends, then 200", async () => {
+    const harness = await createHarness();
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    await harness.issuer.rotate();
+    harness.advance(20_000); // the new key signs tokens 20 s after the broker fetched the old set
+    const token = await harness.mint();
+    const response = await harness.request(token);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe(String(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
+    expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
+    expectAudit(harness, { outcome: "error", code: "upstream_unavailable", reason: "jwks_refetch_cooldown", status: 503 });
+    expect(harness.issuer.fetchCount).toBe(1);
+    expect(harness.sts.requestCount).toBe(1); // the first exchange's only
+    // The client waits Retry-After and sends a fresh token: the cooldown is over, one refetch, credentials.
+    harness.advance(Number(response.headers.get("retry-after")) * 1000);
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    expect(harness.issuer.fetchCount).toBe(2);
+  });
+
+  it("a kid still unknown after a refetch outside the cooldown stays 401 invalid_token", async () => {
+    const harness = await createHarness();
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    harness.advance(JWKS_REFETCH_COOLDOWN_MS);
+    const response = await harness.request(await harness.mint({}, { header: { kid: "not-published" } }));
+    expect(response.status).toBe(401);
+    expect(response.headers.get("retry-after")).toBeNull();
+    expectAudit(harness, { outcome: "rejected", code: "invalid_token", reason: "kid_unknown", status: 401 });
+    expect(harness.issuer.fetchCount).toBe(2);
+  });
+
   it("issuer outage with a warm cache still issues credentials (stale keys are served)", async () => {
     const harness = await createHarness();
     expect((await harness.request(await harness.mint())).status).toBe(200);

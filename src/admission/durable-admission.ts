@@ -78,7 +78,7 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
     },
 
     async release(token: VerifiedToken) {
-      // Best effort: if it fails, the client sees token_reused on its retry and mints a new token (README).
+      // Best effort: if it fails, the client sees token_reused on its retry and mints a new token (docs/admission.md).
       try {
         await call(() => options.objectFor(prefix + repositoryObjectName(token)).release({ iss: token.issuer.issuer, jti: token.jti }));
       } catch {

@@ -1,6 +1,6 @@
 // The Worker's `scheduled` handler: read the alert settings, and evaluate the rules once per Cron Trigger.
 // Not configured (no webhook, token or account id): does nothing, and says so in the log once per isolate.
-import { parseAlertConfig, type AlertConfig } from "../config.ts";
+import { parseAlertConfig, type AlertConfig } from "./config.ts";
 import type { FetchFn, LogFn } from "../deps.ts";
 import { isBrokerError } from "../errors.ts";
 import type { IncidentStore } from "./incidents.ts";

@@ -1,5 +1,5 @@
 // The Analytics Engine data point of one exchange: which blob, double and index holds what (fixed positions), and the
-// encoder from ExchangeEvent. Pure; no I/O; no clock. Positions are append-only: queries and the README depend on them.
+// encoder from ExchangeEvent. Pure; no I/O; no clock. Positions are append-only: queries and docs/audit.md depend on them.
 import {
   AE_MAX_INDEX_BYTES,
   AUDIT_MAX_BLOB_BYTES,

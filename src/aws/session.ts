@@ -14,7 +14,6 @@ import {
 } from "../constants.ts";
 import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
-import type { RoleGrant } from "../policy/types.ts";
 
 /** The verified GitHub Actions claims this stage reads (a structural subset of `GitHubClaims`). */
 export type SessionClaims = Pick<
@@ -50,7 +49,7 @@ export interface AssumeRoleInput {
 
 /**
  * The session tags the broker sets from claims: tag key -> claim name. Target-role trust policies condition on
- * these (`aws:RequestTag/<Key>` in the trust policy, `aws:PrincipalTag/<Key>` afterwards); the README lists them.
+ * these (`aws:RequestTag/<Key>` in the trust policy, `aws:PrincipalTag/<Key>` afterwards); docs/aws.md lists them.
  * Keys are stable API: never rename one. Prefer the *Id tags in policies: names can be renamed, ids cannot.
  * Required claims always produce their tag (possibly with an empty value); optional ones only when present
  * and non-empty. All of them are transitive (survive role chaining, which cannot overwrite them).
@@ -218,6 +217,24 @@ function claimTags(
     tags.push({ key, value: tagValue(value) });
   }
   return tags;
+}
+
+/** A role after policy compilation (src/policy/roles.ts): what this stage receives when a rule grants it. */
+export interface RoleGrant {
+  /** The role's name in the policy's `roles` (what the audit records). */
+  alias: string;
+  arn: string;
+  maxDurationSeconds: number;
+  /** The inline session policy, serialised once at compile time. */
+  sessionPolicyJson: string | undefined;
+  /** Operator-defined extra session tags, in declaration order. */
+  sessionTags: ReadonlyArray<readonly [key: string, value: string]>;
+  privileged?: boolean;
+  /** Managed session policy ARNs (`PolicyArns`). */
+  policyArns?: readonly string[];
+  /** Operator tag keys made transitive, in addition to the broker's claim tags. */
+  transitiveTagKeys?: readonly string[];
+  externalId?: string | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { IssuerListSchema, type IssuerKind } from "../oidc/issuers.ts";
 import { checkPolicy, type Finding } from "../policy/check.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, PolicyCompileError } from "../policy/compile.ts";
 import { explain, formatExplanation } from "../policy/explain.ts";
+import { UNVERIFIED_TOKEN_NOTE } from "./explain-input.ts";
 import { runFixtures, type FixtureSuite } from "../policy/fixtures.ts";
 import type { PolicyDefinition } from "../policy/types.ts";
 
@@ -135,7 +136,7 @@ export interface ExplainArgs {
   policyFile: string;
 }
 
-export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>]";
+export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>]";
 
 /** Parses policy:explain's arguments; a string is a usage error to print. */
 export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
@@ -169,6 +170,8 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
 export function runPolicyExplain(input: {
   policy: PolicyDefinition;
   claims: unknown;
+  /** The claims were decoded from a token without verifying it: the output says so first. */
+  fromToken?: boolean;
   args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds">;
   issuerSets?: IssuerSet[];
 }): CliResult {
@@ -186,6 +189,7 @@ export function runPolicyExplain(input: {
   if (issuer === undefined) {
     return { stdout: "", stderr: `issuer "${issuerId}" is not in the policy's issuers (${[...compiled.issuers.keys()].join(", ")})\n`, exitCode: 2 };
   }
+  const note = input.fromToken === true ? [UNVERIFIED_TOKEN_NOTE] : [];
   let claims: Readonly<Record<string, unknown>>;
   try {
     claims = parseClaims(issuer.kind, payload) as unknown as Readonly<Record<string, unknown>>;
@@ -193,8 +197,8 @@ export function runPolicyExplain(input: {
     if (!isBrokerError(error)) throw error;
     const issues = (error.cause as { issues?: Array<{ path: string; code: string }> } | undefined)?.issues ?? [];
     const detail = issues.map((issue) => `  ${issue.path || "(payload)"}: ${issue.code}`);
-    return { stdout: lines([`DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
+    return { stdout: lines([...note, `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
   }
   const decisionInput = { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds };
-  return { stdout: lines(formatExplanation(explain(compiled, decisionInput), decisionInput)), stderr: "", exitCode: 0 };
+  return { stdout: lines([...note, ...formatExplanation(explain(compiled, decisionInput), decisionInput)]), stderr: "", exitCode: 0 };
 }

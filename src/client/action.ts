@@ -4,7 +4,7 @@ import { credentialVariables, type Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 import { credentialsEndpoint } from "./exchange.ts";
 import { fileCommandEntries, maskCommand } from "./github-commands.ts";
-import { parseAudience, parseDuration, parseRegion, parseRole, requireValue } from "./inputs.ts";
+import { aliasedValue, parseAudience, parseDuration, parseRegion, parseRole, requireValue } from "./inputs.ts";
 
 export type OutputMode = "env" | "outputs";
 
@@ -31,9 +31,12 @@ export function parseActionInputs(getEnv: (name: string) => string | undefined):
     endpoint: credentialsEndpoint(requireValue(input("broker-url"), "The broker-url input")),
     audience: parseAudience(input("audience"), "The audience input"),
     role: parseRole(input("role"), "The role input"),
-    durationSeconds: parseDuration(input("duration"), "The duration input"),
+    durationSeconds: parseDuration(
+      aliasedValue(input("duration"), "The duration input", input("role-duration-seconds"), "the role-duration-seconds input"),
+      "The duration input",
+    ),
     outputMode: mode,
-    region: parseRegion(input("region"), "The region input"),
+    region: parseRegion(aliasedValue(input("region"), "The region input", input("aws-region"), "the aws-region input"), "The region input"),
   };
 }
 

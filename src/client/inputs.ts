@@ -50,6 +50,19 @@ export function parseRegion(value: string | undefined, inputName: string): strin
   return region;
 }
 
+/**
+ * One setting under two input names: ours and the alias aws-actions/configure-aws-credentials users know (docs/clients.md
+ * "Migrating"), so a copied workflow works. Both given with different values is a usage error, never a silent pick.
+ */
+export function aliasedValue(value: string | undefined, inputName: string, aliasValue: string | undefined, aliasName: string): string | undefined {
+  const own = blankToUndefined(value);
+  const alias = blankToUndefined(aliasValue);
+  if (own !== undefined && alias !== undefined && own !== alias) {
+    throw new ClientError("usage", `${inputName} and ${aliasName} (its alias) are both set, to different values: set only one.`);
+  }
+  return own ?? alias;
+}
+
 export function requireValue(value: string | undefined, inputName: string): string {
   const text = blankToUndefined(value);
   if (text === undefined) throw new ClientError("usage", `${inputName} is required.`);

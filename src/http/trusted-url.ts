@@ -8,3 +8,14 @@ export function isLoopbackHttp(url: URL): boolean {
 export function isHttpsOrLoopback(url: URL): boolean {
   return url.protocol === "https:" || isLoopbackHttp(url);
 }
+
+/**
+ * Whether `value` is a URL fit to send a secret to: `isHttpsOrLoopback` (or https only, when `loopback` is false)
+ * and no userinfo, which would end up in logs.
+ */
+export function isTrustedUrlString(value: string, options: { loopback: boolean }): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  const schemeOk = options.loopback ? isHttpsOrLoopback(url) : url.protocol === "https:";
+  return schemeOk && url.username === "" && url.password === "";
+}

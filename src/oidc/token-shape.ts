@@ -13,8 +13,14 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/**
+ * A token that passed `checkTokenShape`. `verifyToken` takes only this type, so the shape is checked exactly once,
+ * by whoever runs first (the exchange does it before the address limit), and can never be skipped.
+ */
+export type ShapedToken = string & { readonly __shape: "compact-jws" };
+
 /** Throws `invalid_token` (`token_too_large` | `token_malformed`) unless `token` is a plausible compact JWS. */
-export function checkTokenShape(token: string): void {
+export function checkTokenShape(token: string): ShapedToken {
   // UTF-8 length >= UTF-16 length, so the cheap check first spares encoding a huge string.
   if (token.length > MAX_TOKEN_BYTES || utf8.encode(token).byteLength > MAX_TOKEN_BYTES) {
     throw new BrokerError("invalid_token", "token_too_large");
@@ -24,6 +30,7 @@ export function checkTokenShape(token: string): void {
   for (const segment of token.split(".")) {
     if (segment.length % 4 === 1) throw new BrokerError("invalid_token", "token_malformed");
   }
+  return token as ShapedToken;
 }
 
 /**
@@ -44,7 +51,7 @@ export function decodeSegmentJson(segment: string): Record<string, unknown> {
 }
 
 /** The unverified protected header and payload of a token that passed `checkTokenShape`. */
-export function decodeUnverified(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function decodeUnverified(token: ShapedToken): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const [header = "", payload = ""] = token.split(".");
   return { header: decodeSegmentJson(header), payload: decodeSegmentJson(payload) };
 }
@@ -55,8 +62,7 @@ export function decodeUnverified(token: string): { header: Record<string, unknow
  */
 export function peekIssuer(token: string): string | undefined {
   try {
-    checkTokenShape(token);
-    const iss = decodeUnverified(token).payload["iss"];
+    const iss = decodeUnverified(checkTokenShape(token)).payload["iss"];
     return typeof iss === "string" ? iss : undefined;
   } catch {
     return undefined;

@@ -7,7 +7,7 @@ import { BrokerError } from "../errors.ts";
 import { parseClaims, type Claims } from "./claims.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import type { JwksCache } from "./jwks-cache.ts";
-import { checkTokenShape, decodeUnverified } from "./token-shape.ts";
+import { decodeUnverified, type ShapedToken } from "./token-shape.ts";
 
 export interface VerifiedToken {
   issuer: IssuerConfig;
@@ -31,9 +31,11 @@ export interface VerifyOptions {
  */
 const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c", "crit"] as const;
 
-/** Throws `invalid_token` with a stable reason, or `upstream_unavailable` / `jwks_unavailable` (passed through). */
-export async function verifyToken(token: string, options: VerifyOptions): Promise<VerifiedToken> {
-  checkTokenShape(token);
+/**
+ * Throws `invalid_token` with a stable reason, or `upstream_unavailable` from the key cache (passed through).
+ * The caller checked the shape (`checkTokenShape`), cheaply and before any limit that costs a round trip.
+ */
+export async function verifyToken(token: ShapedToken, options: VerifyOptions): Promise<VerifiedToken> {
   const { header, payload: unverified } = decodeUnverified(token);
   if (FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name))) throw new BrokerError("invalid_token", "header_forbidden");
   if (header["kid"] !== undefined && typeof header["kid"] !== "string") throw new BrokerError("invalid_token", "token_malformed");

@@ -1,7 +1,7 @@
 // Static checks beyond compilation (what `policy:check` reports): shadowed rules, alias conflicts, names without ids.
 // Pure; no I/O. Conservative: a finding is reported only when it is proved (shadowing) or possible (conflicts).
 //
-// Definitions (README "policy:check"):
+// Definitions (docs/policy.md "policy:check"):
 // - A rule B is SHADOWED by A when, for every possible token, B matching implies A matching and A already decides
 //   everything B would: A is an earlier rule of the same effect and issuer, has no `when`, constrains only claims B
 //   constrains, each with patterns proved to cover B's (glob containment is checked syntactically: `acme/*` covers
@@ -13,7 +13,8 @@
 // - NAME WITHOUT ID: a rule naming a repository/owner (project/namespace) without pinning the numeric id, which
 //   survives renames and transfers. An error for rules granting privileged roles, a warning otherwise.
 import { MATCH_KEYS } from "./claim-keys.ts";
-import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledCondition, type CompiledPolicy, type CompiledRule, type PolicyErrorCode } from "./compile.ts";
+import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledPolicy, type PolicyErrorCode } from "./compile.ts";
+import type { CompiledCondition, CompiledRule } from "./rule-index.ts";
 import { mayOverlap, patternCovers } from "./glob.ts";
 import type { PolicyDefinition } from "./types.ts";
 

@@ -1,59 +1,27 @@
 // Turns a PolicyDefinition into a CompiledPolicy (rules indexed by issuer and by exact repository/project), or fails
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
-import { ALL_BROKER_SESSION_TAG_KEYS, CLAIM_SESSION_TAGS, GITLAB_CLAIM_SESSION_TAGS, isValidTagKey, isValidTagValue } from "../aws/session.ts";
-import {
-  DEFAULT_SESSION_DURATION_SECONDS,
-  MAX_RULE_BURST,
-  MAX_RULE_RATE_PER_MINUTE,
-  STS_MAX_DURATION_SECONDS,
-  STS_MAX_EXTERNAL_ID_CHARS,
-  STS_MAX_POLICY_ARNS,
-  STS_MAX_SESSION_POLICY_CHARS,
-  STS_MAX_SESSION_TAGS,
-  STS_MIN_DURATION_SECONDS,
-  STS_MIN_EXTERNAL_ID_CHARS,
-} from "../constants.ts";
+import type { RoleGrant } from "../aws/session.ts";
+import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "../constants.ts";
 import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
+import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
-import { OPT_OUTS, type GuardRuleFacts, type OptOut } from "./guards.ts";
-import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RoleDefinition, RoleGrant, RuleDefinition } from "./types.ts";
+import { OPT_OUTS, type OptOut } from "./guards.ts";
+import { ALIAS_PATTERN, compileRole } from "./roles.ts";
+import { indexRules, type CompiledCondition, type CompiledRule, type RuleSet } from "./rule-index.ts";
+import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RuleDefinition } from "./types.ts";
 
-/** IAM role ARN: partition, empty region, 12-digit account, `role/` with an optional path. (IAM User Guide, "IAM ARNs".) */
-const ROLE_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-/** IAM managed policy ARN: an account's own (12 digits) or AWS managed (`aws`), optional path. */
-const POLICY_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::(\d{12}|aws):policy\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
-/** STS ExternalId characters (AssumeRole API reference). */
-const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]*$/;
-const ALIAS_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export { PolicyCompileError, type PolicyErrorCode } from "./compile-error.ts";
+
 const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/** The most claim tags the broker may set for one session, whatever the kind: operator tags must fit beside them. */
-const MAX_BROKER_CLAIM_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length);
 
 const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", ...OPT_OUTS]);
-const ROLE_FIELDS = new Set<string>(["arn", "maxDurationSeconds", "privileged", "sessionPolicy", "managedPolicyArns", "sessionTags", "transitiveTagKeys", "externalId"]);
 
 /** The default issuer map of a policy that declares none. */
 export const DEFAULT_ISSUERS: PolicyIssuers = { github: "github" };
 export const DEFAULT_ISSUER_ID = "github";
-
-export interface CompiledCondition {
-  claim: string;
-  /** The patterns as written, for explanations and the checker. */
-  patterns: readonly string[];
-  /** Exact patterns: one Set lookup (`__proto__` is just a string to a Set). */
-  exact: ReadonlySet<string>;
-  /** Glob patterns: anchored regexes, tried only when no exact value matched. */
-  globs: readonly Matcher[];
-  /**
-   * Compare lower-cased (exact values and globs are stored lower-cased). Only for deny rules on names that GitHub and
-   * GitLab treat case-insensitively: a deny must not miss `Acme/Legacy` because the rule says `acme/legacy`, and
-   * folding can only widen a denial. Allow rules never fold.
-   */
-  foldCase: boolean;
-}
 
 /** Name claims whose providers compare case-insensitively: deny rules match them without case. */
 const CASE_INSENSITIVE_NAMES: ReadonlySet<string> = new Set([
@@ -67,46 +35,6 @@ const CASE_INSENSITIVE_NAMES: ReadonlySet<string> = new Set([
   "job_project_path",
   "job_namespace_path",
 ]);
-
-export interface CompiledRule {
-  id: string;
-  /** Position in the policy's `rules`: order decides which rule an audit names. */
-  index: number;
-  description: string | undefined;
-  effect: "allow" | "deny";
-  issuer: string;
-  kind: IssuerKind;
-  conditions: CompiledCondition[];
-  /** Client-visible aliases this rule grants, in declaration order. */
-  roles: string[];
-  /** Alias -> role name in the policy's `roles`. */
-  grants: ReadonlyMap<string, string>;
-  /** Per-rule issuance limit override (allow rules only); undefined means the broker's default. */
-  rateLimit: RateLimitDefinition | undefined;
-  when: ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
-  optOuts: ReadonlySet<OptOut>;
-  facts: GuardRuleFacts;
-}
-
-/** Rules of one effect for one issuer, indexed so a decision tests only the rules that can match. */
-export interface RuleSet {
-  /** Per index claim: exact value -> rules (in declaration order) whose condition on that claim lists the value. */
-  byClaim: ReadonlyArray<{ claim: string; values: ReadonlyMap<string, readonly CompiledRule[]> }>;
-  /**
-   * Per index claim: first path segment (the owner, the top-level group) -> rules whose patterns on that claim all
-   * fix it literally (`acme/*`, `acme/app-*`): a glob rule is tested only for its own owner's tokens.
-   */
-  bySegment: ReadonlyArray<{ claim: string; values: ReadonlyMap<string, readonly CompiledRule[]> }>;
-  /** Rules with neither: always candidates. */
-  scan: readonly CompiledRule[];
-  size: number;
-}
-
-/** The first path segment of a claim value or pattern: `acme` of `acme/app`, the whole value without a `/`. */
-export function firstSegment(value: string): string {
-  const slash = value.indexOf("/");
-  return slash === -1 ? value : value.slice(0, slash);
-}
 
 export interface IssuerPolicy {
   id: string;
@@ -125,133 +53,12 @@ export interface CompiledPolicy {
   roles: ReadonlyMap<string, RoleGrant>;
 }
 
-/** Stable codes of compile errors: `policy:check` and its tests key on them. */
-export type PolicyErrorCode =
-  | "policy_invalid"
-  | "role_invalid"
-  | "role_undefined"
-  | "arn_invalid"
-  | "session_policy_too_large"
-  | "session_tag_invalid"
-  | "issuer_undeclared"
-  | "issuer_kind_mismatch"
-  | "rule_invalid"
-  | "pattern_invalid"
-  | "rule_unscoped"
-  | "pattern_too_broad"
-  | "workflow_ref_glob"
-  | "workflow_caller_unpinned";
-
-/** A policy mistake, pointing at the rule or role at fault. */
-export class PolicyCompileError extends Error {
-  readonly location: string;
-  readonly code: PolicyErrorCode;
-  constructor(location: string, problem: string, code: PolicyErrorCode = "policy_invalid") {
-    super(`${location}: ${problem}`);
-    this.name = "PolicyCompileError";
-    this.location = location;
-    this.code = code;
-  }
-}
-
 export interface CompileOptions {
   /**
    * The deployment's issuers (id and kind, from ISSUERS). A policy issuer configured with another kind is an error;
    * one not configured is allowed (its rules can never match). Omit to skip the cross-check (policy:check).
    */
   issuers?: ReadonlyArray<{ id: string; kind: IssuerKind }>;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function compileRole(name: string, def: RoleDefinition): RoleGrant {
-  const where = `roles.${name}`;
-  if (!ALIAS_PATTERN.test(name)) throw new PolicyCompileError(where, "role name must match [a-z0-9][a-z0-9_-]{0,63}", "role_invalid");
-  if (!isPlainObject(def)) throw new PolicyCompileError(where, "must be an object", "role_invalid");
-  for (const field of Object.keys(def)) if (!ROLE_FIELDS.has(field)) throw new PolicyCompileError(`${where}.${field}`, "unknown role field", "role_invalid");
-  if (typeof def.arn !== "string" || !ROLE_ARN_PATTERN.test(def.arn)) {
-    throw new PolicyCompileError(where, "arn is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)", "arn_invalid");
-  }
-  const maxDurationSeconds = def.maxDurationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
-  if (!Number.isInteger(maxDurationSeconds) || maxDurationSeconds < STS_MIN_DURATION_SECONDS || maxDurationSeconds > STS_MAX_DURATION_SECONDS) {
-    throw new PolicyCompileError(where, `maxDurationSeconds must be an integer from ${STS_MIN_DURATION_SECONDS} to ${STS_MAX_DURATION_SECONDS}`, "role_invalid");
-  }
-  if (def.privileged !== undefined && typeof def.privileged !== "boolean") throw new PolicyCompileError(`${where}.privileged`, "must be a boolean", "role_invalid");
-
-  let sessionPolicyJson: string | undefined;
-  if (def.sessionPolicy !== undefined) {
-    if (!isPlainObject(def.sessionPolicy)) throw new PolicyCompileError(`${where}.sessionPolicy`, "must be an IAM policy document (an object)", "role_invalid");
-    sessionPolicyJson = JSON.stringify(def.sessionPolicy);
-    if (sessionPolicyJson.length > STS_MAX_SESSION_POLICY_CHARS) {
-      throw new PolicyCompileError(
-        `${where}.sessionPolicy`,
-        `sessionPolicy is ${sessionPolicyJson.length} characters; STS allows ${STS_MAX_SESSION_POLICY_CHARS}`,
-        "session_policy_too_large",
-      );
-    }
-  }
-
-  const policyArns = def.managedPolicyArns ?? [];
-  if (!Array.isArray(policyArns) || policyArns.length > STS_MAX_POLICY_ARNS) {
-    throw new PolicyCompileError(`${where}.managedPolicyArns`, `must be a list of at most ${STS_MAX_POLICY_ARNS} policy ARNs`, "arn_invalid");
-  }
-  for (const [index, arn] of policyArns.entries()) {
-    if (typeof arn !== "string" || !POLICY_ARN_PATTERN.test(arn)) {
-      throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "is not an IAM policy ARN (arn:<partition>:iam::<12 digits|aws>:policy/<name>)", "arn_invalid");
-    }
-    if (policyArns.indexOf(arn) !== index) throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "duplicate policy ARN", "arn_invalid");
-  }
-
-  const sessionTags: Array<readonly [string, string]> = [];
-  const brokerKeys = new Set(ALL_BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase()));
-  const seenKeys = new Map<string, string>();
-  for (const [key, value] of Object.entries(def.sessionTags ?? {})) {
-    const at = `${where}.sessionTags.${key}`;
-    if (!isValidTagKey(key)) {
-      throw new PolicyCompileError(at, "invalid session tag key", "session_tag_invalid");
-    }
-    // STS tag keys are case-insensitive: `Team` and `team` are one key, and the broker's keys are taken.
-    if (brokerKeys.has(key.toLowerCase())) throw new PolicyCompileError(at, "the broker sets this tag from the token's claims", "session_tag_invalid");
-    if (seenKeys.has(key.toLowerCase())) throw new PolicyCompileError(at, "duplicate session tag key (STS keys are case-insensitive)", "session_tag_invalid");
-    if (typeof value !== "string" || !isValidTagValue(value)) {
-      throw new PolicyCompileError(at, "invalid session tag value", "session_tag_invalid");
-    }
-    seenKeys.set(key.toLowerCase(), key);
-    sessionTags.push([key, value]);
-  }
-  if (sessionTags.length + MAX_BROKER_CLAIM_TAGS > STS_MAX_SESSION_TAGS) {
-    throw new PolicyCompileError(`${where}.sessionTags`, `at most ${STS_MAX_SESSION_TAGS - MAX_BROKER_CLAIM_TAGS} operator tags fit beside the broker's`, "session_tag_invalid");
-  }
-
-  const transitiveTagKeys: string[] = [];
-  for (const key of def.transitiveTagKeys ?? []) {
-    const declared = typeof key === "string" ? seenKeys.get(key.toLowerCase()) : undefined;
-    if (declared === undefined) {
-      throw new PolicyCompileError(`${where}.transitiveTagKeys`, `"${String(key)}" is not one of this role's sessionTags (the broker's own tags are always transitive)`, "session_tag_invalid");
-    }
-    if (!transitiveTagKeys.includes(declared)) transitiveTagKeys.push(declared);
-  }
-
-  if (def.externalId !== undefined) {
-    const id = def.externalId;
-    if (typeof id !== "string" || id.length < STS_MIN_EXTERNAL_ID_CHARS || id.length > STS_MAX_EXTERNAL_ID_CHARS || !EXTERNAL_ID_PATTERN.test(id)) {
-      throw new PolicyCompileError(`${where}.externalId`, `must be ${STS_MIN_EXTERNAL_ID_CHARS}..${STS_MAX_EXTERNAL_ID_CHARS} characters of [\\w+=,.@:/-]`, "role_invalid");
-    }
-  }
-
-  return {
-    alias: name,
-    arn: def.arn,
-    maxDurationSeconds,
-    sessionPolicyJson,
-    sessionTags,
-    privileged: def.privileged === true,
-    policyArns: [...policyArns],
-    transitiveTagKeys,
-    externalId: def.externalId,
-  };
 }
 
 function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOptions): Map<string, IssuerKind> {
@@ -411,44 +218,6 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
     facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0) },
   };
-}
-
-function addTo(index: Map<string, Map<string, CompiledRule[]>>, claim: string, keys: Iterable<string>, rule: CompiledRule): void {
-  let values = index.get(claim);
-  if (values === undefined) index.set(claim, (values = new Map()));
-  for (const key of keys) {
-    const list = values.get(key);
-    if (list === undefined) values.set(key, [rule]);
-    else if (list.at(-1) !== rule) list.push(rule);
-  }
-}
-
-/**
- * Index each rule once: under the first index claim it matches exactly, else under the first whose patterns all
- * fix the first path segment (every value they match starts with `<segment>/`), else scanned. Lists keep
- * declaration order; a rule sits in one list per key, so lists never share a rule for one token.
- */
-function indexRules(kind: IssuerKind, rules: readonly CompiledRule[]): RuleSet {
-  const byClaim = new Map<string, Map<string, CompiledRule[]>>();
-  const bySegment = new Map<string, Map<string, CompiledRule[]>>();
-  const scan: CompiledRule[] = [];
-  for (const rule of rules) {
-    // Case-folded conditions cannot be looked up by the token's raw value: such rules are found by another claim or scanned.
-    const conditions = MATCH_KEYS[kind].index.flatMap((claim) => rule.conditions.filter((condition) => condition.claim === claim && !condition.foldCase));
-    const exact = conditions.find((condition) => condition.globs.length === 0);
-    if (exact !== undefined) {
-      addTo(byClaim, exact.claim, exact.exact, rule);
-      continue;
-    }
-    const segmented = conditions.find((condition) => condition.globs.every((glob) => glob.source.includes("/") && firstSegmentIsLiteral(glob.source)));
-    if (segmented !== undefined) {
-      addTo(bySegment, segmented.claim, segmented.patterns.map(firstSegment), rule);
-      continue;
-    }
-    scan.push(rule);
-  }
-  const list = (index: Map<string, Map<string, CompiledRule[]>>) => [...index].map(([claim, values]) => ({ claim, values }));
-  return { byClaim: list(byClaim), bySegment: list(bySegment), scan, size: rules.length };
 }
 
 /** Validate and compile. Throws PolicyCompileError on the first mistake. */

@@ -2,9 +2,11 @@
 // Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow; guards hold every allow.
 import { DEFAULT_SESSION_DURATION_SECONDS } from "../constants.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
-import { firstSegment, type CompiledCondition, type CompiledPolicy, type CompiledRule, type RuleSet } from "./compile.ts";
+import type { RoleGrant } from "../aws/session.ts";
+import type { CompiledPolicy } from "./compile.ts";
 import { GUARDS, type GuardReason } from "./guards.ts";
-import type { RateLimitDefinition, RoleGrant } from "./types.ts";
+import { candidateRules, type CompiledCondition, type CompiledRule } from "./rule-index.ts";
+import type { RateLimitDefinition } from "./types.ts";
 
 /** Internal denial reasons (logged and audited, never sent to the caller). */
 export type DenyReason =
@@ -30,8 +32,6 @@ export interface DecisionInput {
   /** Session length the caller asked for, if any (already range-checked by the request parser). */
   durationSeconds: number | undefined;
 }
-
-const NO_RULES: readonly CompiledRule[] = [];
 
 /** One condition: the claim is an own string property equal to an exact value or matched by a glob. */
 export function conditionHolds(condition: CompiledCondition, claims: Readonly<Record<string, unknown>>): boolean {
@@ -69,39 +69,6 @@ export function guardFailure(rule: CompiledRule, kind: IssuerKind, privileged: b
     if (!guard.passes(kind, claims, rule.facts)) return guard.reason;
   }
   return undefined;
-}
-
-/**
- * The rules of `set` that can match these claims, in declaration order: those indexed under the claim values the
- * token carries, plus the unindexed ones. A 1,000-rule policy costs a few Map lookups, not 1,000 regex tests.
- */
-export function candidateRules(set: RuleSet, claims: Readonly<Record<string, unknown>>): readonly CompiledRule[] {
-  if (set.size === 0) return NO_RULES;
-  let single: readonly CompiledRule[] | undefined;
-  let merged: CompiledRule[] | undefined;
-  const add = (list: readonly CompiledRule[]) => {
-    if (merged !== undefined) merged.push(...list);
-    else if (single === undefined) single = list;
-    else merged = [...single, ...list];
-  };
-  for (const { claim, values } of set.byClaim) {
-    if (!Object.hasOwn(claims, claim)) continue;
-    const value = claims[claim];
-    if (typeof value !== "string") continue;
-    const list = values.get(value);
-    if (list !== undefined) add(list);
-  }
-  for (const { claim, values } of set.bySegment) {
-    if (!Object.hasOwn(claims, claim)) continue;
-    const value = claims[claim];
-    if (typeof value !== "string") continue;
-    const list = values.get(firstSegment(value));
-    if (list !== undefined) add(list);
-  }
-  if (set.scan.length > 0) add(set.scan);
-  // A rule sits under one index claim, and a token has one value (one segment) per claim: lists never share a rule.
-  if (merged !== undefined) return merged.sort((a, b) => a.index - b.index);
-  return single ?? NO_RULES;
 }
 
 interface Grant {

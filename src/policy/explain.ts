@@ -1,6 +1,7 @@
 // Why a decision came out as it did: the decision itself (from `decide`), and for every rule why it did or did not
 // apply. Pure; no I/O; no clock. For operators (policy:explain, policy:test); the broker never says this on the wire.
-import type { CompiledPolicy, CompiledRule } from "./compile.ts";
+import type { CompiledPolicy } from "./compile.ts";
+import type { CompiledRule } from "./rule-index.ts";
 import { conditionHolds, decide, guardFailure, type Decision, type DecisionInput } from "./decide.ts";
 import { GUARDS, type GuardReason } from "./guards.ts";
 

@@ -19,7 +19,7 @@ export interface Guard {
   readonly optOut: OptOut;
   /** Rule guards apply to every grant of the rule; role guards only to grants of privileged roles. */
   readonly scope: "rule" | "privileged-role";
-  /** One line for `policy:explain` and the README. */
+  /** One line for `policy:explain` and docs/policy.md. */
   readonly description: string;
   /** True when the claims pass. Claims are verified and schema-checked; read as own string properties. */
   passes(kind: IssuerKind, claims: Readonly<Record<string, unknown>>, rule: GuardRuleFacts): boolean;

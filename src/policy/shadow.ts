@@ -1,7 +1,7 @@
 // Shadow mode: a candidate policy decides beside the live one; a difference becomes one structured log line and
 // never changes the answer. Pure; no I/O; no clock. The line holds rule ids, role names and reasons: never ARNs.
 import type { Decision } from "./decide.ts";
-import type { RoleGrant } from "./types.ts";
+import type { RoleGrant } from "../aws/session.ts";
 
 /** One side of a shadow comparison, as logged. */
 export interface ShadowSide {

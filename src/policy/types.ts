@@ -170,21 +170,3 @@ export interface PolicyDefinition<I extends PolicyIssuers = PolicyIssuers> {
   roles: Readonly<Record<string, RoleDefinition>>;
   rules: ReadonlyArray<RuleFor<I>>;
 }
-
-/** A role after compilation: what the STS stage receives when a rule grants it. */
-export interface RoleGrant {
-  /** The role's name in the policy's `roles` (what the audit records). */
-  alias: string;
-  arn: string;
-  maxDurationSeconds: number;
-  /** The inline session policy, serialised once at compile time. */
-  sessionPolicyJson: string | undefined;
-  /** Operator-defined extra session tags, in declaration order. */
-  sessionTags: ReadonlyArray<readonly [key: string, value: string]>;
-  privileged?: boolean;
-  /** Managed session policy ARNs (`PolicyArns`). */
-  policyArns?: readonly string[];
-  /** Operator tag keys made transitive, in addition to the broker's claim tags. */
-  transitiveTagKeys?: readonly string[];
-  externalId?: string | undefined;
-}

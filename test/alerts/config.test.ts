@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAlertConfig } from "../../src/config.ts";
+import { parseAlertConfig } from "../../src/alerts/config.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { ACCOUNT, API_TOKEN, WEBHOOK } from "./helpers.ts";
 
@@ -36,6 +36,8 @@ describe("parseAlertConfig", () => {
   it.each([
     ["ALERT_WEBHOOK_URL", { ALERT_WEBHOOK_URL: "http://hooks.slack.example/services/x" }],
     ["ALERT_WEBHOOK_URL", { ALERT_WEBHOOK_URL: "https://user:pass@hooks.example/x" }],
+    ["ALERT_WEBHOOK_URL", { ALERT_WEBHOOK_URL: "http://127.0.0.1:8788/hook" }],
+    ["ALERT_WEBHOOK_URL", { ALERT_WEBHOOK_URL: "not a url" }],
     ["ANALYTICS_ACCOUNT_ID", { ANALYTICS_ACCOUNT_ID: "not-an-account" }],
     ["ANALYTICS_API_TOKEN", { ANALYTICS_API_TOKEN: "short" }],
     ["AUDIT_DATASET", { AUDIT_DATASET: "x; DROP TABLE" }],

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, GITLAB_SESSION_TAG_KEYS, sessionArgsFor } from "../../src/aws/session.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { parseClaims, type GitLabClaims } from "../../src/oidc/claims.ts";
-import type { RoleGrant } from "../../src/policy/types.ts";
+import type { RoleGrant } from "../../src/aws/session.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, tagValue, type SessionClaims } from "../../src/aws/session.ts";
 import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
-import type { RoleGrant } from "../../src/policy/types.ts";
+import type { RoleGrant } from "../../src/aws/session.ts";
 
 const NAME = /^[\w+=,.@-]{2,64}$/;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;

@@ -133,7 +133,20 @@ describe("parseActionInputs", () => {
     });
   });
 
+  it("accepts aws-actions/configure-aws-credentials' aws-region and role-duration-seconds as aliases", () => {
+    const aliased = { ...base, "INPUT_AWS-REGION": "eu-west-1", "INPUT_ROLE-DURATION-SECONDS": "3600" };
+    expect(read(aliased)).toMatchObject({ region: "eu-west-1", durationSeconds: 3600 });
+    // Both names with the same value: one setting, no conflict.
+    expect(read({ ...aliased, INPUT_REGION: "eu-west-1", INPUT_DURATION: "3600" })).toMatchObject({ region: "eu-west-1", durationSeconds: 3600 });
+    // An alias left at its empty default never overrides ours.
+    expect(read({ ...base, INPUT_REGION: "us-east-2", "INPUT_AWS-REGION": "" })).toMatchObject({ region: "us-east-2" });
+  });
+
   const bad: Array<[string, Record<string, string>]> = [
+    ["region and aws-region set to different values", { ...base, INPUT_REGION: "eu-west-1", "INPUT_AWS-REGION": "us-east-1" }],
+    ["duration and role-duration-seconds set to different values", { ...base, INPUT_DURATION: "900", "INPUT_ROLE-DURATION-SECONDS": "3600" }],
+    ["an invalid aws-region alone", { ...base, "INPUT_AWS-REGION": "Europe" }],
+    ["an invalid role-duration-seconds alone", { ...base, "INPUT_ROLE-DURATION-SECONDS": "60" }],
     ["missing broker-url", { ...base, "INPUT_BROKER-URL": "" }],
     ["an ARN as role", { ...base, INPUT_ROLE: "arn:aws:iam::111122223333:role/x" }],
     ["duration below 900", { ...base, INPUT_DURATION: "60" }],

@@ -68,7 +68,7 @@ describe("action.yml", () => {
 
   it("declares exactly the inputs the main step reads and the outputs it sets", () => {
     const inputs = yamlKeys(text, "inputs");
-    expect(inputs.sort()).toEqual(["audience", "broker-url", "duration", "output-mode", "region", "role"]);
+    expect(inputs.sort()).toEqual(["audience", "aws-region", "broker-url", "duration", "output-mode", "region", "role", "role-duration-seconds"]);
     const bundle = readFileSync(`${repoRoot}${BUNDLE_DIR}/action-main.mjs`, "utf8");
     // The runner passes each input as INPUT_<NAME>; the code reads them by name through inputVariable().
     for (const input of inputs) expect(bundle).toContain(`input("${input}")`);

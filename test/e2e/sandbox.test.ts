@@ -1,22 +1,47 @@
-// `npm start` as a newcomer uses it: start it, run the command it prints, check the credentials with
-// the sandbox STS. Runs in Node (it drives wrangler dev as a child process), fully offline.
+// `npm start` as a newcomer uses it: start it, run the commands it prints (from another directory too), read the
+// reason of a denial on its one line per exchange, try the kill switch and shadow mode without editing a file, and
+// use a sandbox AWS profile with the real AWS CLI. Runs in Node (it drives wrangler dev as a child process), offline.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const AWS = process.env.AWS_CLI ?? "aws";
+/** Elsewhere than the project: npm scripts do not run here, the printed commands must. */
+const elsewhere = mkdtempSync(join(tmpdir(), "ccb-elsewhere-"));
 let child: ChildProcess;
 let output = "";
+let startOutput = "";
 let credentialsCommand = "";
 
-async function shell(command: string): Promise<{ stdout: string; stderr: string }> {
-  return run("bash", ["-o", "pipefail", "-c", command], { cwd: repoRoot, env: { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` } });
+async function shell(command: string, cwd = repoRoot): Promise<{ stdout: string; stderr: string }> {
+  return run("bash", ["-o", "pipefail", "-c", command], { cwd, env: { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` } });
+}
+
+/** The broker's answer to the sandbox's mint-and-exchange endpoint. */
+async function exchange(body: unknown = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch("http://127.0.0.1:8788/exchange", { method: "POST", body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Waits until `npm start` has printed a line matching `pattern` (exchange lines arrive just after the answer). */
+async function printed(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = output.split("\n").find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) throw new Error(`npm start printed no line matching ${pattern}:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 beforeAll(async () => {
-  child = spawn("npm", ["start"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0" } });
+  child = spawn("npm", ["start", "--", "--shadow"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0" } });
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -31,18 +56,25 @@ beforeAll(async () => {
       reject(new Error(`npm start exited (${code}):\n${output}`));
     });
   });
+  startOutput = output;
   const line = output.split("\n").find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"));
   credentialsCommand = line?.trim() ?? "";
 });
 
 afterAll(() => {
   if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+  rmSync(elsewhere, { recursive: true, force: true });
 });
 
 describe("npm start", () => {
-  it("prints one command that returns credential_process JSON, and the credentials pass GetCallerIdentity", async () => {
+  it("starts quietly and offline: no warning, no error, no network lookup", () => {
+    expect(startOutput).toContain("Ready.");
+    expect(startOutput).not.toMatch(/warn|error|ENOTFOUND|getaddrinfo|cloudflare\.com|Scheduled Workers/i);
+  });
+
+  it("prints a command that returns credential_process JSON from any directory, and the credentials pass GetCallerIdentity", async () => {
     expect(credentialsCommand).toMatch(/^curl .*\/v1\/credentials/);
-    const { stdout } = await shell(credentialsCommand);
+    const { stdout } = await shell(credentialsCommand, elsewhere);
     const credentials = JSON.parse(stdout) as Record<string, unknown>;
     expect(credentials.error, `${stdout}\n${output}`).toBeUndefined();
     expect(Object.keys(credentials).sort()).toEqual(["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken", "Version"]);
@@ -56,13 +88,73 @@ describe("npm start", () => {
     expect(whoami.stdout.trim()).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
   });
 
-  it("grants the pull-request role and denies what the policy does not allow", async () => {
-    const prCommand = credentialsCommand.replace("npm run -s token", "npm run -s token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge");
-    const pr = await shell(`${prCommand} | npm run -s whoami`);
+  it("grants the pull-request role, and shows a denial's reason on one line with the request id the caller got", async () => {
+    const withClaims = (claims: string) => credentialsCommand.replace("run -s token)", `run -s token -- ${claims})`);
+    const pr = await shell(`${withClaims("--claim event_name=pull_request --claim ref=refs/pull/1/merge")} | npm run -s whoami`);
     expect(pr.stdout.trim()).toMatch(/assumed-role\/acme-app-readonly\//);
 
-    const deniedCommand = credentialsCommand.replace("npm run -s token", "npm run -s token -- --claim repository=acme/other");
-    const denied = JSON.parse((await shell(deniedCommand)).stdout) as Record<string, unknown>;
+    const denied = JSON.parse((await shell(withClaims("--claim runner_environment=self-hosted"), elsewhere)).stdout) as Record<string, unknown>;
     expect(denied.error).toBe("forbidden");
+    const line = await printed(new RegExp(`request_id=${String(denied.request_id)}$`));
+    expect(line).toMatch(/^\d\d:\d\d:\d\d 403 forbidden reason=guard_self_hosted_runner rule=acme-app-main-deploy repository=acme\/app request_id=/);
+    // The issuance lines read the same way.
+    expect(output).toMatch(/^\d\d:\d\d:\d\d 200 issued rule=acme-app-main-deploy role=deploy repository=acme\/app request_id=\S+$/m);
+  });
+
+  it("mints and exchanges in one step with curl alone", async () => {
+    const { stdout } = await shell("curl -sS -X POST http://127.0.0.1:8788/exchange", elsewhere);
+    expect((JSON.parse(stdout) as Record<string, unknown>).AccessKeyId).toMatch(/^ASIA/);
+    const pr = await exchange({ claims: { ref: "refs/pull/1/merge" }, role: "deploy" });
+    expect([pr.status, pr.body.error]).toEqual([403, "forbidden"]);
+    expect((await exchange({ claimz: {} })).status).toBe(400);
+  });
+
+  it("explains a sandbox token, decoded without verification, and says so", async () => {
+    const { stdout } = await shell("npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- -");
+    const lines = stdout.split("\n");
+    expect(lines[0]).toMatch(/^NOTE .*WITHOUT verifying/);
+    expect(lines[1]).toBe("DENY   guard_self_hosted_runner (rule acme-app-main-deploy)");
+  });
+
+  it("kill switch: set, listed, denies with its reason, lifted, all with npm run sandbox", async () => {
+    await shell("npm run -s sandbox -- kill repository Acme/App INC-1");
+    expect((await shell("npm run -s sandbox -- kills")).stdout.trim()).toBe("killswitch:repo:acme/app");
+    // An isolate trusts its last lookup for KILL_SWITCH_CACHE_MS (5 s): poll until the key bites.
+    let answer = await exchange();
+    for (let i = 0; i < 40 && answer.status !== 403; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      answer = await exchange();
+    }
+    expect([answer.status, answer.body.error]).toEqual([403, "forbidden"]);
+    expect(await printed(new RegExp(`request_id=${String(answer.body.request_id)}$`))).toContain("reason=kill_switch_repository");
+
+    await shell("npm run -s sandbox -- lift repository acme/app");
+    expect((await shell("npm run -s sandbox -- kills")).stdout.trim()).toBe("no kill-switch key is set");
+    for (let i = 0; i < 40 && answer.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      answer = await exchange();
+    }
+    expect(answer.status).toBe(200);
+    await expect(shell("npm run -s sandbox -- kill repo acme/app")).rejects.toMatchObject({ code: 2 });
+  });
+
+  it("shadow mode (npm start -- --shadow): a request the candidate decides differently prints both decisions", async () => {
+    const release = await exchange({ claims: { ref: "refs/heads/release/1.2" } });
+    expect(release.status).toBe(403);
+    const line = await printed(new RegExp(`shadow .*request_id=${String(release.body.request_id)}$`));
+    expect(line).toMatch(/ shadow live=deny:no_matching_rule candidate=allow:acme-app-main-deploy:deploy repository=acme\/app ref=refs\/heads\/release\/1\.2 /);
+  });
+
+  it("the printed sandbox AWS profile works with the real AWS CLI in any region; a request signed for another region is refused as on AWS", async () => {
+    const config = join(elsewhere, "aws-config");
+    writeFileSync(config, (await shell("npm run -s sandbox -- profile --region eu-west-1")).stdout);
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(elsewhere, "none") };
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"]) delete env[name];
+    const { stdout } = await run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--output", "json"], { cwd: elsewhere, env });
+    expect((JSON.parse(stdout) as { Arn: string }).Arn).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
+    // Signed for eu-west-1, sent to the global endpoint (us-east-1).
+    await expect(run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--endpoint-url", "http://127.0.0.1:8788/sts"], { cwd: elsewhere, env })).rejects.toMatchObject({
+      stderr: expect.stringContaining("SignatureDoesNotMatch"),
+    });
   });
 });

@@ -4,7 +4,9 @@ import { expect } from "vitest";
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import type { IssuerConfig } from "../../src/oidc/issuers.ts";
-import { createJwksCache, deriveJwksIntegrityKey, type JwksCache } from "../../src/oidc/jwks-cache.ts";
+import { createJwksCache, type JwksCache } from "../../src/oidc/jwks-cache.ts";
+import { deriveJwksIntegrityKey } from "../../src/oidc/jwks-seal.ts";
+import { checkTokenShape } from "../../src/oidc/token-shape.ts";
 import { verifyToken, type VerifiedToken } from "../../src/oidc/verify.ts";
 import { createFakeIssuer, type FakeIssuer, type FakeIssuerOptions } from "../support/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
@@ -64,8 +66,8 @@ export async function harness(
     newIsolate() {
       h.jwks = makeCache();
     },
-    verify(token, issuers = [config]) {
-      return verifyToken(token, { issuers, jwks: h.jwks, now });
+    async verify(token, issuers = [config]) {
+      return verifyToken(checkTokenShape(token), { issuers, jwks: h.jwks, now });
     },
   };
   return h;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/policy/decide.ts";
 import { shadowDiff } from "../../src/policy/shadow.ts";
-import type { RoleGrant } from "../../src/policy/types.ts";
+import type { RoleGrant } from "../../src/aws/session.ts";
 
 const grant: RoleGrant = { alias: "deploy", arn: "arn:aws:iam::111122223333:role/deploy", maxDurationSeconds: 3600, sessionPolicyJson: undefined, sessionTags: [] };
 const allow = (overrides: Partial<Extract<Decision, { allowed: true }>> = {}): Decision => ({

@@ -3,7 +3,8 @@
 import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
-import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
+import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
+import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
 import { serve } from "./node-http.ts";
 
 export interface SandboxOptions {
@@ -12,6 +13,8 @@ export interface SandboxOptions {
   /** The broker's AWS keys: the STS emulator accepts only requests they sign. */
   brokerAccessKeyId: string;
   brokerSecretAccessKey: string;
+  /** The broker's origin, for POST /exchange. */
+  brokerUrl: string;
   /** Shorten issued credentials' life (seconds), to watch clients renew them. */
   credentialLifetimeSeconds?: number;
 }
@@ -21,27 +24,6 @@ export interface Sandbox {
   issuer: FakeIssuer;
   sts: StsEmulator;
   close(): Promise<void>;
-}
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
-/** POST /token: claim overrides as a JSON object of strings -> {"token": "..."} for the broker's audience. */
-async function mintToken(issuer: FakeIssuer, request: Request): Promise<Response> {
-  const text = await request.text();
-  let overrides: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      overrides = JSON.parse(text);
-    } catch {
-      return json({ error: "invalid_request", message: "body must be a JSON object of claim overrides" }, 400);
-    }
-  }
-  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
-    return json({ error: "invalid_request", message: "body must be a JSON object of claim overrides" }, 400);
-  }
-  return json({ token: await issuer.mint(overrides as Record<string, unknown>) });
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
@@ -57,7 +39,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     async (request) => {
       const { pathname } = new URL(request.url);
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
-      if (pathname === "/sts" || pathname.startsWith("/sts/")) return sts.handler(request);
+      if (pathname === "/exchange" && request.method === "POST") return mintAndExchange(issuer, options.brokerUrl, fetch, request);
+      if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
+      // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region (docs/sandbox.md).
+      if (pathname === "/sts" || pathname === "/sts/") return sts.handler(request);
+      const regional = /^\/sts\/([^/]+)\/?$/.exec(pathname)?.[1];
+      if (regional !== undefined) {
+        return isAwsRegionName(regional) ? sts.handler(request, regional) : json({ error: "not_found", message: `${regional} is not an AWS region name` }, 404);
+      }
       return issuer.handler(request);
     },
     options.host,

@@ -1,64 +1,67 @@
 // `npm start`: the broker under wrangler dev on 127.0.0.1:8787 plus the sandbox (issuer + STS) on 127.0.0.1:8788.
-// Works offline: the sandbox generates the broker's AWS keys and its own signing key at start.
+// Works offline: the sandbox generates the broker's AWS keys and its own signing key at start, and wrangler is told
+// not to fetch the `Request.cf` placeholder from Cloudflare. Prints one line per exchange (log-view.ts). docs/sandbox.md.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { SANDBOX_BROKER_PORT, SANDBOX_PORT, SANDBOX_STARTUP_TIMEOUT_MS } from "../../src/constants.ts";
 import { generateBrokerKeys } from "./keys.ts";
+import { createLogView } from "./log-view.ts";
+import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
 import { startSandbox } from "./server.ts";
+import { parseStartArgs, START_USAGE, wranglerDevArgs, type StartOptions } from "./start-args.ts";
 
-const HOST = "127.0.0.1";
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const wranglerBin = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
-
-function argValue(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? undefined : process.argv[index + 1];
+let options: StartOptions;
+try {
+  options = parseStartArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message}\n${START_USAGE}`);
+  process.exit(2);
 }
 
-const lifetimeArg = argValue("--credential-lifetime");
+const paths = sandboxPaths();
+const brokerUrl = `http://${SANDBOX_HOST}:${SANDBOX_BROKER_PORT}`;
 const keys = generateBrokerKeys();
 const sandbox = await startSandbox({
-  host: HOST,
+  host: SANDBOX_HOST,
   port: SANDBOX_PORT,
   brokerAccessKeyId: keys.accessKeyId,
   brokerSecretAccessKey: keys.secretAccessKey,
-  ...(lifetimeArg === undefined ? {} : { credentialLifetimeSeconds: Number(lifetimeArg) }),
+  brokerUrl,
+  ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
 });
 console.log(`sandbox: OIDC issuer and STS emulator on ${sandbox.origin}`);
 
 // wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
-writeFileSync(new URL("../../.dev.vars.sandbox", import.meta.url), `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\n`, { mode: 0o600 });
+writeFileSync(paths.devVars, `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\n`, { mode: 0o600 });
 
 // wrangler prefers secrets from the process environment: drop the developer's own AWS_* variables so the
 // sandbox broker signs with the sandbox keys, never with real credentials.
-const brokerEnv: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// CLOUDFLARE_CF_FETCH_ENABLED=false: miniflare's switch (read in its setupCf) for the `Request.cf` object: a local
+// placeholder instead of a fetch from workers.cloudflare.com, so the start makes no network call.
+const brokerEnv: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete brokerEnv[name];
 
-const stateDir = mkdtempSync(join(tmpdir(), "ci-credential-broker-sandbox-"));
+// Fresh local KV and Durable Object state every start (the issuer's key is new each time too). A fixed place, so
+// `npm run sandbox -- kill ...` can write the running broker's kill-switch keys.
+rmSync(paths.state, { recursive: true, force: true });
 
 const broker = spawn(
   process.execPath,
-  [
-    wranglerBin,
-    "dev",
-    "--env",
-    "sandbox",
-    "--ip",
-    HOST,
-    "--port",
-    String(SANDBOX_BROKER_PORT),
-    "--show-interactive-dev-session=false",
-    // Fresh local KV and Durable Object state every start: the sandbox issuer's key is new each time too.
-    "--persist-to",
-    stateDir,
-    "--log-level",
-    "warn",
-  ],
-  { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"], env: brokerEnv },
+  [paths.wranglerBin, ...wranglerDevArgs(options, { host: SANDBOX_HOST, port: SANDBOX_BROKER_PORT, persistTo: paths.state })],
+  { cwd: paths.root, stdio: ["ignore", "pipe", "pipe"], env: brokerEnv },
 );
+const view = createLogView({ verbose: options.verbose, now: () => new Date() });
+function relay(stream: Readable | null, write: (line: string) => void): void {
+  if (stream === null) return;
+  createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+    const shown = view(line);
+    if (shown !== undefined) write(shown);
+  });
+}
+relay(broker.stdout, (line) => console.log(line));
+relay(broker.stderr, (line) => console.error(line));
 
 let stopping = false;
 function stop(code: number): void {
@@ -66,7 +69,7 @@ function stop(code: number): void {
   stopping = true;
   broker.kill("SIGTERM");
   void sandbox.close().finally(() => {
-    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(paths.state, { recursive: true, force: true });
     process.exit(code);
   });
 }
@@ -79,7 +82,6 @@ broker.on("exit", (code) => {
   }
 });
 
-const brokerUrl = `http://${HOST}:${SANDBOX_BROKER_PORT}`;
 const deadline = Date.now() + SANDBOX_STARTUP_TIMEOUT_MS;
 for (;;) {
   try {
@@ -95,13 +97,17 @@ for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
-const credentialsCommand = `curl -sS -X POST ${brokerUrl}/v1/credentials -H "Authorization: Bearer $(npm run -s token)"`;
-console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts)
+// Commands that work from any directory: npm scripts run only inside the project, so name it with --prefix.
+const npm = `npm --prefix '${paths.root}' run -s`;
+const credentialsCommand = `curl -sS -X POST ${brokerUrl}/v1/credentials -H "Authorization: Bearer $(${npm} token)"`;
+console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts${options.shadow ? ", shadow mode on: policies/candidate.ts" : ""})
 
-Ready. Get 15-minute credentials for acme/app on refs/heads/main (push):
+Ready. Get 15-minute credentials for acme/app on refs/heads/main (push), from any directory:
 
   ${credentialsCommand}
 
-Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | npm run -s whoami
-Other claims: npm run -s token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
-Ctrl-C stops both.`);
+Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | ${npm} whoami
+Mint and exchange in one step:  curl -sS -X POST ${sandbox.origin}/exchange -d '{"claims": {"runner_environment": "self-hosted"}}'
+Other claims: ${npm} token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
+Kill switch, AWS profile: ${npm} sandbox -- help
+One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);

@@ -4,7 +4,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { AwsClient } from "aws4fetch";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createStsEmulator, type StsEmulator, type StsEmulatorOptions } from "./sts-emulator.ts";
+import { createStsEmulator, isAwsRegionName, type StsEmulator, type StsEmulatorOptions } from "./sts-emulator.ts";
 
 const REGION = "us-east-1";
 const ENDPOINT = "https://sts.us-east-1.amazonaws.com/";
@@ -284,6 +284,24 @@ describe("SigV4 verification", () => {
     const { sts } = setup({ region: "eu-west-1" });
     expect((await send(sts, await signPost(assumeRoleParams(), { region: "eu-west-1" }))).status).toBe(200);
     expect((await send(sts, await signPost(assumeRoleParams()))).code).toBe("SignatureDoesNotMatch");
+  });
+
+  it("answers as the regional endpoint it is told: any region name, signed for that region only", async () => {
+    const { sts } = setup();
+    for (const region of ["eu-west-1", "ap-southeast-2", "us-gov-west-1", "cn-north-1"]) {
+      const request = await signPost(IDENTITY_PARAMS, { region });
+      expect((await sts.handler(request, region)).status).toBe(200);
+    }
+    // Signed for one region, sent to another region's endpoint (or to the global one): AWS refuses it.
+    expect((await send(sts, await signPost(IDENTITY_PARAMS, { region: "eu-west-1" }))).code).toBe("SignatureDoesNotMatch");
+    const answer = await sts.handler(await signPost(IDENTITY_PARAMS, { region: "eu-west-1" }), "eu-central-1");
+    expect(answer.status).toBe(403);
+    expect(xmlValue(await answer.text(), "Code")).toBe("SignatureDoesNotMatch");
+  });
+
+  it("knows region names from other strings", () => {
+    for (const name of ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1", "il-central-1"]) expect(isAwsRegionName(name)).toBe(true);
+    for (const name of ["", "us-east", "US-EAST-1", "us_east_1", "eu-west-1/", "../x", "us-east-123"]) expect(isAwsRegionName(name)).toBe(false);
   });
 
   it("answers InvalidClientTokenId for an unknown access key", async () => {

@@ -27,7 +27,10 @@ export interface StsEmulatorOptions {
   now: () => number;
   /** Long-term callers (the broker's IAM user). */
   principals: StsPrincipal[];
-  /** The SigV4 scope region that requests must be signed for. Default "us-east-1". */
+  /**
+   * The region of the endpoint when the handler is not told one: the SigV4 scope region requests must be signed for.
+   * Default "us-east-1" (the global endpoint's signing region).
+   */
   region?: string;
   /** The role's MaxSessionDuration; DurationSeconds above it answers ValidationError. Default 3600 (AWS default). */
   roleMaxSessionSeconds?: number;
@@ -64,7 +67,11 @@ export interface AssumeRoleCall {
 }
 
 export interface StsEmulator {
-  handler: (request: Request) => Promise<Response>;
+  /**
+   * Answers one request. `endpointRegion` is the region of the endpoint it was sent to (`sts.<region>.amazonaws.com`):
+   * as on AWS, the request must be signed for that region. Default: the `region` option.
+   */
+  handler: (request: Request, endpointRegion?: string) => Promise<Response>;
   /** Queue faults answered before normal processing, one per request, FIFO. */
   inject(fault: StsFault, times?: number): void;
   /** Every role ARN in this set answers AccessDenied (as a trust policy that refuses the caller would). */
@@ -73,6 +80,11 @@ export interface StsEmulator {
   readonly assumeRoleCalls: AssumeRoleCall[];
   /** Every request that reached the handler (including rejected ones), for counting attempts. */
   readonly requestCount: number;
+}
+
+/** An AWS region name: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7. */
+export function isAwsRegionName(text: string): boolean {
+  return /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(text);
 }
 
 /** ARN of a principal that does not name one. */
@@ -578,7 +590,7 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
   }
 
   /** Verifies the SigV4 Authorization header the way STS does; returns the caller. */
-  async function authenticate(request: Request, url: URL, body: string): Promise<Caller> {
+  async function authenticate(request: Request, url: URL, body: string, region: string): Promise<Caller> {
     const authorization = request.headers.get("authorization");
     if (authorization === null) throw new StsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
     const auth = parseAuthorization(authorization);
@@ -799,13 +811,13 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     }
   }
 
-  async function processRequest(request: Request): Promise<Response> {
+  async function processRequest(request: Request, region: string): Promise<Response> {
     if (request.method !== "GET" && request.method !== "POST") {
       throw new StsError(405, "InvalidHttpRequest", "STS accepts GET and POST requests only.");
     }
     const url = new URL(request.url);
     const { params, body } = await readParams(request, url);
-    const caller = await authenticate(request, url, body);
+    const caller = await authenticate(request, url, body, region);
 
     const action = params.get("Action");
     const version = params.get("Version");
@@ -820,12 +832,12 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
   }
 
   return {
-    async handler(request) {
+    async handler(request, endpointRegion = region) {
       requestCount++;
       const fault = faults.shift();
       if (fault !== undefined) return await answerFault(fault, request);
       try {
-        return await processRequest(request);
+        return await processRequest(request, endpointRegion);
       } catch (error) {
         if (error instanceof StsError) return errorResponse(error.shape);
         throw error;

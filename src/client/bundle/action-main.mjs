@@ -530,6 +530,14 @@ function parseRegion(value, inputName) {
   if (region !== void 0 && !REGION.test(region)) throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
   return region;
 }
+function aliasedValue(value, inputName, aliasValue, aliasName) {
+  const own = blankToUndefined(value);
+  const alias = blankToUndefined(aliasValue);
+  if (own !== void 0 && alias !== void 0 && own !== alias) {
+    throw new ClientError("usage", `${inputName} and ${aliasName} (its alias) are both set, to different values: set only one.`);
+  }
+  return own ?? alias;
+}
 function requireValue(value, inputName) {
   const text = blankToUndefined(value);
   if (text === void 0) throw new ClientError("usage", `${inputName} is required.`);
@@ -548,9 +556,12 @@ function parseActionInputs(getEnv) {
     endpoint: credentialsEndpoint(requireValue(input("broker-url"), "The broker-url input")),
     audience: parseAudience(input("audience"), "The audience input"),
     role: parseRole(input("role"), "The role input"),
-    durationSeconds: parseDuration(input("duration"), "The duration input"),
+    durationSeconds: parseDuration(
+      aliasedValue(input("duration"), "The duration input", input("role-duration-seconds"), "the role-duration-seconds input"),
+      "The duration input"
+    ),
     outputMode: mode,
-    region: parseRegion(input("region"), "The region input")
+    region: parseRegion(aliasedValue(input("region"), "The region input", input("aws-region"), "the aws-region input"), "The region input")
   };
 }
 var EXPORTED_STATE = "exported";

@@ -1,0 +1,35 @@
+// The one error type of policy compilation, with stable codes `policy:check` and its tests key on.
+// Pure; no I/O.
+
+/** Stable codes of compile errors: `policy:check` and its tests key on them. */
+export type PolicyErrorCode =
+  | "policy_invalid"
+  | "role_invalid"
+  | "role_undefined"
+  | "arn_invalid"
+  | "session_policy_too_large"
+  | "session_tag_invalid"
+  | "issuer_undeclared"
+  | "issuer_kind_mismatch"
+  | "rule_invalid"
+  | "pattern_invalid"
+  | "rule_unscoped"
+  | "pattern_too_broad"
+  | "workflow_ref_glob"
+  | "workflow_caller_unpinned";
+
+/** A policy mistake, pointing at the rule or role at fault. */
+export class PolicyCompileError extends Error {
+  readonly location: string;
+  readonly code: PolicyErrorCode;
+  constructor(location: string, problem: string, code: PolicyErrorCode = "policy_invalid") {
+    super(`${location}: ${problem}`);
+    this.name = "PolicyCompileError";
+    this.location = location;
+    this.code = code;
+  }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
