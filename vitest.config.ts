@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { generateKeyPairSync } from "node:crypto";
 import { defineConfig } from "vitest/config";
 import { generateBrokerKeys } from "./test/sandbox/keys.ts";
 
@@ -8,6 +9,8 @@ const brokerKeys = generateBrokerKeys();
 process.env.AWS_ACCESS_KEY_ID = brokerKeys.accessKeyId;
 process.env.AWS_SECRET_ACCESS_KEY = brokerKeys.secretAccessKey;
 delete process.env.AWS_SESSION_TOKEN;
+// The GitHub App of the deployed entry point's tests (issue #9): a PKCS#1 key as GitHub hands it out, generated now.
+const githubApp = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } });
 
 export default defineConfig({
   test: {
@@ -18,7 +21,16 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { AWS_ACCESS_KEY_ID: brokerKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: brokerKeys.secretAccessKey },
+              // STS_AUTH pinned: the suite tests both modes explicitly (test/web-identity.test.ts), whatever the deployment uses.
+              bindings: {
+                AWS_ACCESS_KEY_ID: brokerKeys.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: brokerKeys.secretAccessKey,
+                STS_AUTH: "sigv4",
+                GITHUB_APP_ID: "424243",
+                GITHUB_APP_PRIVATE_KEY: githubApp.privateKey,
+                // Test-only: lets the fake GitHub API verify the App's JWTs.
+                TEST_GITHUB_APP_PUBLIC_KEY: githubApp.publicKey,
+              },
             },
           }),
         ],

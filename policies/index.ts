@@ -24,7 +24,9 @@ export default definePolicy({
         Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: "*" }],
       },
     },
-    // Infrastructure in another account, behind an external id; its cost-centre tag survives role chaining.
+    // Infrastructure in another account, behind a permissions boundary; its cost-centre tag survives role chaining.
+    // No `externalId` here: a role with one works in sigv4 mode only (AssumeRoleWithWebIdentity has no ExternalId),
+    // and this example runs in both modes (`npm start` and `npm start -- --web-identity`).
     "infra-deploy": {
       arn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
       maxDurationSeconds: 3600,
@@ -32,7 +34,6 @@ export default definePolicy({
       managedPolicyArns: ["arn:aws:iam::444455556666:policy/ci/infra-boundary"],
       sessionTags: { CostCenter: "infra" },
       transitiveTagKeys: ["CostCenter"],
-      externalId: "acme-ci-broker",
     },
     // Publishing build artefacts, only through the shared reusable release workflow.
     publish: {
@@ -56,6 +57,12 @@ export default definePolicy({
       description: "acme/app deploys from main on push or manual dispatch.",
       match: { repository: "acme/app", repository_id: "874563210", ref: "refs/heads/main", event_name: ["push", "workflow_dispatch"] },
       roles: ["deploy"],
+      // From GitHub's own record, through the GitHub App (docs/github-facts.md): the dependency scan GitHub Actions
+      // ran on this commit passed, and the commit is a merged pull request approved by someone other than its author.
+      require: {
+        checks: [{ name: "dependency-review", app: "github-actions", conclusion: ["success"] }],
+        pullRequest: { approvals: 1 },
+      },
     },
     {
       id: "acme-app-pull-request-readonly",

@@ -7,6 +7,7 @@ import { asBrokerError, blankEvent, exchangeCredentials, type ExchangeDeps } fro
 import type { LogFn } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./http/respond.ts";
+import { WELL_KNOWN_PATHS, wellKnownResponse } from "./idp/routes.ts";
 
 export interface AppOptions {
   /** Resolves the per-isolate dependencies for this env; throws `config_invalid` when the env is bad. */
@@ -36,6 +37,12 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   // Liveness only: says nothing about configuration, issuers or roles.
   app.on(["GET", "HEAD"], "/healthz", (c) => jsonResponse({ status: "ok" }, c.get("requestId")));
   app.all("/healthz", (c) => methodNotAllowed(c.get("requestId"), "GET, HEAD"));
+
+  // Web-identity mode (src/idp/): the OpenID provider documents AWS fetches. 404 in sigv4 mode.
+  for (const path of WELL_KNOWN_PATHS) {
+    app.on(["GET", "HEAD"], path, (c) => wellKnownResponse(path, () => options.depsFor(c.env).identityProvider, c.get("requestId")));
+    app.all(path, (c) => methodNotAllowed(c.get("requestId"), "GET, HEAD"));
+  }
 
   app.post("/v1/credentials", async (c) => {
     const requestId = c.get("requestId");

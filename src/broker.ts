@@ -6,7 +6,10 @@ import { locationHintFor } from "./admission/location-hint.ts";
 import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
-import { configFor, type Config } from "./config.ts";
+import { configFor, configWarnings, type Config } from "./config.ts";
+import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
+import { createGitHubClient } from "./github/client.ts";
+import { createGitHubContext } from "./github/context.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
@@ -16,6 +19,7 @@ import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy
 import { createKillSwitch } from "./policy/kill-switch.ts";
 import type { PolicyDefinition } from "./policy/types.ts";
 import { redactingLog } from "./audit/redact.ts";
+import { createIdentityProvider } from "./idp/provider.ts";
 
 export interface BrokerOptions {
   policy: PolicyDefinition;
@@ -26,6 +30,8 @@ export interface BrokerOptions {
   sleep?: Sleep;
   random?: RandomFn;
   log?: LogFn;
+  /** GitHub API limits (tests shorten them); defaults in src/constants.ts. */
+  github?: { callTimeoutMs?: number; budgetMs?: number };
   /** Admission control for this env; default: the rate-limiting bindings and the AdmissionControl Durable Objects. */
   admission?: (env: Env, context: AdmissionContext) => Admission;
 }
@@ -40,21 +46,31 @@ export interface AdmissionContext {
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 
-/** What a compiled policy depends on in the configuration: the issuers' ids and kinds. */
-const issuerKeyOf = (issuers: Config["issuers"]) => issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",");
+/** What a compiled policy depends on in the configuration: the issuers' ids and kinds, and the STS mode. */
+const issuerKeyOf = (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => `${stsAuth};${issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",")}`;
+
+/**
+ * The secret the KV JWKS seal is derived from (deriveJwksIntegrityKey adds its own label): the broker's AWS secret
+ * key in sigv4 mode; its current signing key in web-identity mode, where it holds no AWS key. Rotating that secret
+ * changes the seal, so cached key sets are refetched once (docs/deployment.md, "Rotation").
+ */
+const jwksSealSecret = (config: Config) => (config.stsAuth === "sigv4" ? config.aws.secretAccessKey : config.webIdentity.signingKey);
 
 /**
  * A policy compiled for the configured issuers, once per issuer set. A compile failure goes to `onFailure` (with the
  * PolicyCompileError message, when it is one), whose result is cached like a policy's, unless it throws.
  */
-function compiledPerIssuerSet<F>(definition: PolicyDefinition, onFailure: (detail: string | undefined) => F): (issuers: Config["issuers"]) => CompiledPolicy | F {
+function compiledPerIssuerSet<F>(
+  definition: PolicyDefinition,
+  onFailure: (detail: string | undefined) => F,
+): (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => CompiledPolicy | F {
   let cached: { issuerKey: string; result: CompiledPolicy | F } | undefined;
-  return (issuers) => {
-    const issuerKey = issuerKeyOf(issuers);
+  return (issuers, stsAuth) => {
+    const issuerKey = issuerKeyOf(issuers, stsAuth);
     if (cached?.issuerKey !== issuerKey) {
       let result: CompiledPolicy | F;
       try {
-        result = compilePolicy(definition, { issuers });
+        result = compilePolicy(definition, { issuers, stsAuth });
       } catch (error) {
         result = onFailure(error instanceof PolicyCompileError ? error.message : undefined);
       }
@@ -75,6 +91,19 @@ export function productionAdmission(env: Env, context: AdmissionContext): Admiss
     ...createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name, placement) }),
     limitAddress: createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER }),
   };
+}
+
+/**
+ * Rules with requirements need the GitHub App and their issuer's API: refused at start (config_invalid), never
+ * discovered by the first request that needs them. An issuer id the deployment does not configure stays inert.
+ */
+function checkGitHubSetup(policy: CompiledPolicy, config: Config): void {
+  for (const rule of policy.rules) {
+    if (rule.requirements === undefined) continue;
+    if (config.githubApp === undefined) throw new BrokerError("config_invalid", "github_app_missing", { cause: `rule ${rule.id} has requirements: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY` });
+    const issuer = config.issuers.find((candidate) => candidate.id === rule.issuer);
+    if (issuer !== undefined && issuer.apiUrl === undefined) throw new BrokerError("config_invalid", "github_api_url_missing", { cause: `rule ${rule.id}: set api_url for issuer ${issuer.id} in ISSUERS` });
+  }
 }
 
 export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
@@ -99,14 +128,28 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
     let deps = perEnv.get(env);
     if (deps === undefined) {
       const config = configFor(env);
+      // Once per isolate (deps are built once per env object): working but weaker settings (docs/security.md).
+      for (const warning of configWarnings(config)) log({ message: "config_warning", ...warning });
       const workerEnv = env as Env;
+      const policy = policyFor(config.issuers, config.stsAuth);
+      checkGitHubSetup(policy, config);
       deps = {
         config,
-        policy: policyFor(config.issuers),
-        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers) : undefined,
+        policy,
+        shadowPolicy: config.shadowPolicy === true ? candidateFor(config.issuers, config.stsAuth) : undefined,
         // Kill-switch keys share the JWKS_CACHE namespace under their own prefix (docs/operations.md "Kill switch").
         killSwitch: createKillSwitch({ kv: workerEnv.JWKS_CACHE, now }),
-        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(config.aws.secretAccessKey) }),
+        github:
+          config.githubApp === undefined
+            ? undefined
+            : createGitHubContext({
+                client: createGitHubClient({ app: config.githubApp, fetch: options.fetch, now, log, callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS }),
+                now,
+                ...(config.githubFactCacheMs === undefined ? {} : { factCacheMs: config.githubFactCacheMs }),
+                ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
+              }),
+        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),
+        identityProvider: config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
         admission: (options.admission ?? productionAdmission)(workerEnv, { now, log, awsRegion: config.aws.region }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),

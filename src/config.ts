@@ -1,9 +1,13 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod/mini";
+import { GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
-import { isHttpsOrLoopback } from "./http/trusted-url.ts";
+import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
+import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
+import { pemToPkcs8 } from "./github/app-key.ts";
+import type { GitHubAppCredentials } from "./github/client.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -32,29 +36,60 @@ const EnvSchema = z.object({
     // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
     z.refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
   ),
-  AWS_ACCESS_KEY_ID: z.string().check(z.regex(/^[A-Z0-9]{16,128}$/)),
-  AWS_SECRET_ACCESS_KEY: z.string().check(z.minLength(16), z.maxLength(256)),
+  // Required in sigv4 mode only (checked after parsing: see requiredByMode).
+  AWS_ACCESS_KEY_ID: z.optional(z.string().check(z.regex(/^[A-Z0-9]{16,128}$/))),
+  AWS_SECRET_ACCESS_KEY: z.optional(z.string().check(z.minLength(16), z.maxLength(256))),
   AWS_SESSION_TOKEN: optionalString(false),
   ISSUERS: z.pipe(jsonString, IssuerListSchema),
   /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
   SHADOW_POLICY: z.optional(z.enum(["on", "off"])),
+  ...WebIdentityEnvShape,
+  /** GitHub App for rule requirements (docs/github-facts.md): its numeric id (var) and private key (secret). */
+  GITHUB_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
+  GITHUB_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
+  /** How long a met requirement is reused, seconds (0..300; default GITHUB_FACT_CACHE_MS). The sandbox sets 0. */
+  GITHUB_FACT_CACHE_SECONDS: z.optional(z.string().check(z.regex(/^(\d{1,3})?$/), z.refine((value) => value === "" || Number(value) <= 300))),
 });
 
-export interface AwsOptions {
+/** Where STS is: what both modes need. */
+export interface StsEndpointOptions {
   region: string;
   /** STS endpoint URL: the regional endpoint unless overridden (sandbox, tests). */
   stsEndpoint: string;
+}
+
+/** sigv4 mode: the broker's own AWS principal signs AssumeRole. */
+export interface AwsOptions extends StsEndpointOptions {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string | undefined;
 }
 
-export interface Config {
-  aws: AwsOptions;
+interface BaseConfig {
   issuers: IssuerConfig[];
   /** Evaluate the candidate policy beside the live one and log differences (var SHADOW_POLICY = "on"). */
   shadowPolicy?: boolean;
+  /** The GitHub App (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), when configured; rules with `require` need it. */
+  githubApp?: GitHubAppCredentials | undefined;
+  /** Lifetime of a met requirement in the fact cache, ms (var GITHUB_FACT_CACHE_SECONDS). */
+  githubFactCacheMs?: number;
 }
+
+/** STS_AUTH = "sigv4" (the default): AssumeRole signed with the broker's access key. */
+export interface SigV4Config extends BaseConfig {
+  stsAuth: "sigv4";
+  aws: AwsOptions;
+}
+
+/** STS_AUTH = "web-identity": the broker is an OIDC provider; AssumeRoleWithWebIdentity, unsigned (docs/deployment.md). */
+export interface WebIdentityConfig extends BaseConfig {
+  stsAuth: "web-identity";
+  aws: StsEndpointOptions;
+  webIdentity: WebIdentityOptions;
+}
+
+export type Config = SigV4Config | WebIdentityConfig;
+export type { StsAuthMode, WebIdentityOptions };
 
 /** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
 export function regionalStsEndpoint(region: string): string {
@@ -70,17 +105,67 @@ export function parseConfig(env: unknown): Config {
     throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${fields}` });
   }
   const vars = result.data;
-  return {
-    aws: {
-      region: vars.AWS_REGION,
-      stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION),
-      accessKeyId: vars.AWS_ACCESS_KEY_ID,
-      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY,
-      sessionToken: vars.AWS_SESSION_TOKEN,
-    },
+  const endpoint = { region: vars.AWS_REGION, stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION) };
+  const base = {
     issuers: vars.ISSUERS,
     shadowPolicy: vars.SHADOW_POLICY === "on",
+    githubApp: parseGitHubApp(vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY),
+    githubFactCacheMs: vars.GITHUB_FACT_CACHE_SECONDS === undefined || vars.GITHUB_FACT_CACHE_SECONDS === "" ? GITHUB_FACT_CACHE_MS : Number(vars.GITHUB_FACT_CACHE_SECONDS) * 1000,
   };
+  if (vars.STS_AUTH === "web-identity") {
+    // No AWS key is read in this mode, even when one is set: the broker holds none it could leak.
+    const webIdentity = webIdentityOptions(vars);
+    if ("missing" in webIdentity) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${webIdentity.missing.join(",")}` });
+    return { ...base, stsAuth: "web-identity", aws: endpoint, webIdentity };
+  }
+  const missing = (["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const).filter((name) => vars[name] === undefined);
+  if (missing.length > 0 || vars.AWS_ACCESS_KEY_ID === undefined || vars.AWS_SECRET_ACCESS_KEY === undefined) {
+    throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${missing.join(",")}` });
+  }
+  return {
+    ...base,
+    stsAuth: "sigv4",
+    aws: { ...endpoint, accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY, sessionToken: vars.AWS_SESSION_TOKEN },
+  };
+}
+
+/** Both or neither: an id without a key (or a key without an id) is a half-done setup, refused at start. */
+function parseGitHubApp(appId: string | undefined, privateKey: string | undefined): GitHubAppCredentials | undefined {
+  const id = appId?.trim() ?? "";
+  const key = privateKey?.trim() ?? "";
+  if (id === "" && key === "") return undefined;
+  const bad: string[] = [];
+  if (id === "") bad.push("GITHUB_APP_ID");
+  let pkcs8: Uint8Array | undefined;
+  try {
+    pkcs8 = pemToPkcs8(key);
+  } catch {
+    bad.push("GITHUB_APP_PRIVATE_KEY");
+  }
+  if (bad.length > 0 || pkcs8 === undefined) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
+  return { appId: id, pkcs8 };
+}
+
+/** A setting that works but weakens the deployment: logged once per isolate (`config_warning`), never fatal. */
+export interface ConfigWarning {
+  reason: "audience_shared_default";
+  /** The ISSUERS id concerned. */
+  issuer: string;
+}
+
+/**
+ * Warnings for a valid configuration. `audience_shared_default`: an issuer outside the sandbox accepts the shared
+ * default audience, so tokens minted for any other deployment keeping it are valid here too. "Sandbox" is an issuer
+ * on a loopback http URL: only a process on the same machine can mint its tokens, and a deployed Worker cannot reach
+ * loopback at all, so sharing the audience there costs nothing. Pure.
+ */
+export function configWarnings(config: Pick<Config, "issuers">): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  for (const issuer of config.issuers) {
+    const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
+    if (!sandbox && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE)) warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
+  }
+  return warnings;
 }
 
 const configCache = new WeakMap<object, Config | BrokerError>();

@@ -145,7 +145,7 @@ export const AE_MAX_BLOBS_TOTAL_BYTES = 5_120;
 /** AE limit on blobs and on doubles per data point. */
 export const AE_MAX_BLOBS = 20;
 export const AE_MAX_DOUBLES = 20;
-/** Cap on one audit blob: 11 blobs x 256 B stays under AE_MAX_BLOBS_TOTAL_BYTES; a git ref is at most ~255 chars. */
+/** Cap on one audit blob: 12 blobs x 256 B stays under AE_MAX_BLOBS_TOTAL_BYTES; a git ref is at most ~255 chars. */
 export const AUDIT_MAX_BLOB_BYTES = 256;
 /** double7 of every data point: bump when a position's meaning changes (positions are append-only). */
 export const AUDIT_SCHEMA_VERSION = 1;
@@ -221,3 +221,69 @@ export const SANDBOX_PORT = 8788;
 export const SANDBOX_AUDIENCE = "ci-credential-broker";
 /** How long `npm start` waits for wrangler dev to answer /healthz before giving up. */
 export const SANDBOX_STARTUP_TIMEOUT_MS = 60_000;
+
+// --- Web-identity mode: the broker as an OIDC provider for AWS (issue #11) ----------------------
+/** `aud` of the broker's tokens: the audience AWS expects from an OIDC provider registered for STS. */
+export const WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com";
+/** Lifetime of a minted token: 5 minutes, the issue's ceiling; one exchange (STS deadline 8 s) uses it once. */
+export const WEB_IDENTITY_TOKEN_LIFETIME_SECONDS = 5 * 60;
+/** SubjectFromWebIdentityToken length bounds (AssumeRoleWithWebIdentity API reference). */
+export const WEB_IDENTITY_MIN_SUBJECT_CHARS = 6;
+export const WEB_IDENTITY_MAX_SUBJECT_CHARS = 255;
+/** Cache-Control max-age of discovery and JWKS: a next key published now is seen by every cache within 5 minutes. */
+export const WELL_KNOWN_MAX_AGE_SECONDS = 5 * 60;
+/** Timeout of each call the post-deploy smoke test makes (`npm run smoke`): the broker's own STS deadline is 8 s. */
+export const SMOKE_TIMEOUT_MS = 15_000;
+
+// --- GitHub facts (issue #9; docs/github-facts.md) -------------------------------------------
+/** Default REST API base for github.com issuers; GHES is `https://HOST/api/v3`, GHE.com `https://api.SUBDOMAIN.ghe.com`. */
+export const GITHUB_DEFAULT_API_URL = "https://api.github.com";
+/** REST API version we send (`X-GitHub-Api-Version`) and whose response shapes we parse. */
+export const GITHUB_API_VERSION = "2022-11-28";
+/** How far in the past an App JWT's `iat` is set: GitHub recommends 60 s to absorb clock drift. */
+export const GITHUB_APP_JWT_BACKDATE_SECONDS = 60;
+/** App JWT lifetime from `iat`; GitHub refuses `exp` more than 10 minutes ahead, so 9 min after a 60 s backdate is 8 min ahead. */
+export const GITHUB_APP_JWT_LIFETIME_SECONDS = 9 * 60;
+/** Reuse a signed App JWT while it has at least this long left (one JWT signs many installation-token requests). */
+export const GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS = 2 * 60;
+/** Stop using an installation token this long before its `expires_at` (tokens live 1 h; in-flight calls need slack). */
+export const GITHUB_TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** How long one repository's installation id is remembered: installations change rarely; a removal then shows as 401/404. */
+export const GITHUB_INSTALLATION_CACHE_MS = 10 * 60 * 1000;
+/** Positive facts (a satisfied requirement) are reused this long per (repository id, sha, requirement); failures never. */
+export const GITHUB_FACT_CACHE_MS = 60 * 1000;
+/** Most cached facts/installations one isolate keeps; past this the oldest are dropped (bounded memory). */
+export const GITHUB_CACHE_MAX_ENTRIES = 5_000;
+/** Timeout of one GitHub API call; the API answers in ~100-500 ms when healthy. */
+export const GITHUB_CALL_TIMEOUT_MS = 2_000;
+/** All GitHub calls of one exchange together: verification + this + STS_DEADLINE_MS stays under the client's 15 s attempt. */
+export const GITHUB_BUDGET_MS = 4_000;
+/** Largest GitHub response body we read; 100 reviews or check runs are ~100-300 KiB. */
+export const MAX_GITHUB_RESPONSE_BYTES = 512 * 1024;
+/** Items per page we ask for (`per_page`): GitHub's maximum. */
+export const GITHUB_PAGE_SIZE = 100;
+/** Most pages followed through `Link: rel="next"`: 10 x 100 reviews or check runs is beyond any real pull request. */
+export const GITHUB_MAX_PAGES = 10;
+/** Retry-After when GitHub rate-limits without saying how long: its docs say to wait at least a minute. */
+export const GITHUB_RATE_LIMIT_DEFAULT_RETRY_AFTER_SECONDS = 60;
+/** Longest Retry-After we pass on from GitHub (a primary limit resets within the hour; clients should not sleep longer). */
+export const GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS = 15 * 60;
+/** Alert rule github_rate_limit: fire when GitHub's remaining primary rate limit fell below this in the window. */
+export const ALERT_DEFAULT_GITHUB_MIN_REMAINING = 500;
+export const ALERT_DEFAULT_GITHUB_WINDOW_MINUTES = 15;
+
+// --- Security hardening (issue #12) ----------------------------------------------------------
+/**
+ * The audience the client and the sample configuration default to: the same in every deployment, so a token minted
+ * for one deployment is accepted by every other that keeps it. Config validation warns when a non-sandbox issuer
+ * accepts it (docs/security.md, "Audience").
+ */
+export const SHARED_DEFAULT_AUDIENCE = "ci-credential-broker";
+/** Alerts: a firing incident notifies again, within its cooldown, once its value reaches this multiple of the last notified value. */
+export const ALERT_ESCALATION_FACTOR = 4;
+/** Alerts: most (owner, reason) denial incidents notified per run, the largest first; the rest are summed in one more message. */
+export const ALERT_MAX_DENIAL_INCIDENTS = 5;
+/** Alerts: most (repository, reason) rows the denials query reads, largest first; a flood of tiny groups cannot hide a big one. */
+export const ALERT_DENIAL_GROUPS_LIMIT = 1_000;
+/** Alerts: hex characters of SHA-256(subject) in a per-subject incident key; keeps KV keys short and uncollidable by choice of name. */
+export const ALERT_SUBJECT_HASH_HEX_CHARS = 32;

@@ -1,7 +1,12 @@
-// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> admit (jti, bucket) -> assume role -> respond.
+// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> context (GitHub
+// facts a rule requires) -> admit (jti, bucket) -> assume role -> respond.
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
 import { buildAssumeRoleInput, sessionArgsFor } from "./aws/session.ts";
-import { assumeRole } from "./aws/sts-client.ts";
+import { assumeRole, type AssumeRoleProgress, type AssumeRoleResult } from "./aws/sts-client.ts";
+import { assumeRoleWithWebIdentity } from "./aws/web-identity.ts";
+import type { AssumeRoleInput } from "./aws/session.ts";
+import type { IdentityProvider } from "./idp/provider.ts";
+import type { DecidedSubject } from "./idp/web-identity-token.ts";
 import { outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
 import type { Config } from "./config.ts";
 import { MAX_REQUEST_BODY_BYTES } from "./constants.ts";
@@ -14,6 +19,8 @@ import type { JwksCache } from "./oidc/jwks-cache.ts";
 import { checkTokenShape } from "./oidc/token-shape.ts";
 import { claimSubject } from "./oidc/claims.ts";
 import { verifyToken, type VerifiedToken } from "./oidc/verify.ts";
+import type { GitHubContext } from "./github/context.ts";
+import { requireContext } from "./github/stage.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import { decide, type Decision, type DecisionInput } from "./policy/decide.ts";
 import type { KillSwitch } from "./policy/kill-switch.ts";
@@ -45,6 +52,10 @@ export interface ExchangeDeps {
   /** Operator denials by KV key (src/policy/kill-switch.ts), checked after verification on every request. */
   killSwitch: KillSwitch;
   jwks: JwksCache;
+  /** Web-identity mode (STS_AUTH = "web-identity"): the broker's OpenID provider, which mints the token for STS. */
+  identityProvider?: IdentityProvider | undefined;
+  /** GitHub facts for rules with `require` (src/github/); undefined when no GitHub App is configured. */
+  github?: GitHubContext | undefined;
   admission: Admission;
   audit: AuditSink;
   fetch: FetchFn;
@@ -105,6 +116,16 @@ function compareShadow(deps: ExchangeDeps, candidate: CompiledPolicy, input: Dec
   }
 }
 
+/** The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a minted token. */
+function callStsFor(deps: ExchangeDeps, input: AssumeRoleInput, decided: DecidedSubject, progress: AssumeRoleProgress): Promise<AssumeRoleResult> {
+  const call = { fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress };
+  const config = deps.config;
+  if (config.stsAuth === "sigv4") return assumeRole(input, { ...call, aws: config.aws });
+  const provider = deps.identityProvider;
+  if (provider === undefined) return Promise.reject(new BrokerError("config_invalid", "identity_provider_missing"));
+  return assumeRoleWithWebIdentity(input, { ...call, stsEndpoint: config.aws.stsEndpoint, mintToken: (granted) => provider.mint(granted, decided) });
+}
+
 export async function exchangeCredentials(request: Request, requestId: string, deps: ExchangeDeps): Promise<Response> {
   const started = deps.now();
   const event = blankEvent(requestId);
@@ -147,13 +168,20 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
 
+    // Pure, and before admission: claims that cannot be tagged losslessly (session_tag_unrepresentable) are refused
+    // without consuming the token or the repository's budget.
+    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds));
+
+    // GitHub facts only now: unknown repositories and guarded requests never cost an API call, and before admission so
+    // a denial or a GitHub outage (503) spends neither the repository's budget nor the token's single use.
+    if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now);
+
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
     await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));
-
-    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer.kind, verified.claims, decision.grant, decision.durationSeconds));
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
-    const result = await assumeRole(input, { aws: deps.config.aws, fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress })
+    const decided = { issuerId: verified.issuer.id, issuerKind: verified.issuer.kind, issuerUrl: verified.issuer.issuer, repository: subject.repository, ruleId: decision.ruleId, roleAlias: decision.grant.alias };
+    const result = await callStsFor(deps, input, decided, progress)
       .catch(async (error: unknown) => {
         // No credentials left the broker: the token may still buy its one set, so a retry is not `token_reused`.
         await deps.admission.release(verified);

@@ -1,9 +1,11 @@
 // The deployed entry point as wrangler.toml configures it (GitHub's issuer, regional STS), with the
 // runtime's global fetch replaced by the fake network: proves the real wiring, not just the harness.
 import { env, exports } from "cloudflare:workers";
+import { importSPKI } from "jose";
 import { afterEach, expect, it, vi } from "vitest";
 import { expectNoLeak } from "./support/broker-harness.ts";
-import { createFakeIssuer } from "./support/fake-issuer.ts";
+import { createFakeGitHub, seedExampleFacts } from "./support/fake-github-api.ts";
+import { createFakeIssuer, SAMPLE_SHA } from "./support/fake-issuer.ts";
 import { createFakeNetwork } from "./support/fake-network.ts";
 import { createStsEmulator } from "./support/sts-emulator.ts";
 
@@ -14,7 +16,12 @@ afterEach(() => {
 it("the Worker's default export exchanges a GitHub token for credentials", async () => {
   const issuer = await createFakeIssuer({ issuer: "https://token.actions.githubusercontent.com", audience: "ci-credential-broker" });
   const sts = createStsEmulator({ now: Date.now, principals: [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }] });
-  const network = createFakeNetwork({ [issuer.issuer]: issuer.handler, "https://sts.us-east-1.amazonaws.com": sts.handler });
+  // The example policy's deploy rule requires GitHub facts: the App (vitest.config.ts bindings) reads them from
+  // api.github.com, the default API of GitHub's issuer.
+  const bindings = env as unknown as Record<string, string>;
+  const github = createFakeGitHub({ appId: bindings.GITHUB_APP_ID as string, appPublicKey: await importSPKI(bindings.TEST_GITHUB_APP_PUBLIC_KEY as string, "RS256"), now: Date.now });
+  seedExampleFacts(github, SAMPLE_SHA);
+  const network = createFakeNetwork({ [issuer.issuer]: issuer.handler, "https://sts.us-east-1.amazonaws.com": sts.handler, "https://api.github.com": github.handler });
   vi.stubGlobal("fetch", network.fetch);
 
   const token = await issuer.mint();
@@ -26,6 +33,7 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
   expect(await response.json()).toMatchObject({ Version: 1, AccessKeyId: expect.stringMatching(/^ASIA/) });
   expect(network.callsTo("https://token.actions.githubusercontent.com/.well-known/")).not.toHaveLength(0);
   expect(sts.assumeRoleCalls[0]?.roleArn).toBe("arn:aws:iam::111122223333:role/acme-app-deploy");
+  expect(github.calls.check_runs).toBe(1);
 
   // A token for GitHub's default audience is refused: the broker only accepts its configured audience.
   const defaultAudience = await issuer.mint({ aud: "https://github.com/acme" });

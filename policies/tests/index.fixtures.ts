@@ -52,6 +52,12 @@ export default defineFixtures({
       sha: SHA,
     },
   },
+  // What GitHub reports for the default commit (docs/github-facts.md): acme-app-main-deploy requires a successful
+  // dependency-review run by GitHub Actions and a merged pull request with one approval. Cases may replace it.
+  github: {
+    checks: [{ name: "dependency-review", app: "github-actions", conclusion: "success" }],
+    pullRequest: { number: 12, author: 1, reviews: [{ user: 2, state: "APPROVED" }] },
+  },
   cases: [
     // --- acme/app on github.com: the sandbox behaviour ---------------------------------------------------
     { name: "push to main gets deploy", expect: { allow: "deploy", rule: "acme-app-main-deploy" } },
@@ -66,6 +72,45 @@ export default defineFixtures({
     { name: "deploy up to the role's 3600 s", durationSeconds: 3600, expect: { allow: "deploy" } },
     { name: "deploy beyond the role's 3600 s", durationSeconds: 3601, expect: { deny: "duration_exceeds_role", rule: "acme-app-main-deploy" } },
     { name: "__proto__ as the role is just an unknown alias", role: "__proto__", expect: { deny: "role_not_granted" } },
+
+    // --- GitHub facts (acme-app-main-deploy's requirements; docs/github-facts.md) ----------------------------
+    {
+      name: "a failed dependency scan denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions", conclusion: "failure" }], pullRequest: { number: 12, reviews: [{ user: 2, state: "APPROVED" }] } },
+      expect: { deny: "context_check_failed", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "a scan still running denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions", status: "in_progress", conclusion: null }] },
+      expect: { deny: "context_check_pending", rule: "acme-app-main-deploy" },
+    },
+    { name: "no scan at all denies", github: { checks: [] }, expect: { deny: "context_check_missing", rule: "acme-app-main-deploy" } },
+    {
+      name: "a passing check of that name from another app denies",
+      github: { checks: [{ name: "dependency-review", app: "my-own-app", conclusion: "success" }] },
+      expect: { deny: "context_check_wrong_app", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "a commit pushed without a merged pull request denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, merged: false } },
+      expect: { deny: "context_pr_not_merged", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "an approval only by the author denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, author: 1, reviews: [{ user: 1, state: "APPROVED" }] } },
+      expect: { deny: "context_pr_not_approved", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "an approval on an earlier head (stale) denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, reviews: [{ user: 2, state: "APPROVED", stale: true }] } },
+      expect: { deny: "context_pr_not_approved", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "an approval later withdrawn (changes requested) denies",
+      github: { checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { number: 12, reviews: [{ user: 2, state: "APPROVED" }, { user: 2, state: "CHANGES_REQUESTED" }] } },
+      expect: { deny: "context_pr_not_approved", rule: "acme-app-main-deploy" },
+    },
+    { name: "GitHub reports another repository id for the name", github: { repositoryId: "1" }, expect: { deny: "context_repository_mismatch", rule: "acme-app-main-deploy" } },
 
     // --- Names are exact values; ids pin them ---------------------------------------------------------------
     { name: "look-alike repository acme/app-evil", claims: { repository: "acme/app-evil" }, expect: { deny: "no_matching_rule" } },
@@ -105,6 +150,32 @@ export default defineFixtures({
       name: "guard: privileged role from refs/pull/* even with the named environment",
       claims: { repository: "acme/infra", repository_id: "874563300", event_name: "pull_request", ref: "refs/pull/3/merge", ref_protected: "false", environment: "production" },
       expect: { deny: "guard_pull_request_ref", rule: "acme-infra-production" },
+    },
+    // Privileged roles only for events the repository's writers start (docs/security.md, "Events that reach privileged roles").
+    {
+      name: "guard: issue_comment (anyone can comment on a public repository) never reaches infra-deploy",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "issue_comment" },
+      expect: { deny: "guard_untrusted_event", rule: "acme-infra-production" },
+    },
+    {
+      name: "guard: workflow_run (started by another workflow's completion, fork PRs included) never reaches infra-deploy",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "workflow_run" },
+      expect: { deny: "guard_untrusted_event", rule: "acme-infra-production" },
+    },
+    {
+      name: "acme/infra: release, schedule and deployment are writers' events",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "release", ref: "refs/tags/v1.2.0" },
+      expect: { allow: "deploy", rule: "acme-infra-production" },
+    },
+    {
+      name: "acme/infra: a deployment event",
+      claims: { repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "deployment" },
+      expect: { allow: "deploy", rule: "acme-infra-production" },
+    },
+    {
+      name: "the guard holds privileged roles only: acme/docs reads on issue_comment",
+      claims: { repository: "acme/docs", repository_id: "874563299", event_name: "issue_comment", job_workflow_ref: "acme/docs/.github/workflows/bot.yml@refs/heads/main" },
+      expect: { allow: "readonly", rule: "acme-docs-readonly" },
     },
     { name: "acme/infra without the production environment", claims: { repository: "acme/infra", repository_id: "874563300", environment: "staging" }, expect: { deny: "no_matching_rule" } },
 
@@ -162,6 +233,11 @@ export default defineFixtures({
       role: "deploy",
       expect: { deny: "guard_pull_request_ref", rule: "gitlab-acme-app-deploy" },
     },
+    { name: "GitLab: a pipeline started from the Run pipeline button (web) gets deploy", issuer: "gitlab", claims: { pipeline_source: "web" }, expect: { allow: "deploy", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab: a scheduled pipeline gets deploy", issuer: "gitlab", claims: { pipeline_source: "schedule" }, expect: { allow: "deploy", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: a trigger-token pipeline never reaches deploy", issuer: "gitlab", claims: { pipeline_source: "trigger" }, expect: { deny: "guard_untrusted_event", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: a pipeline started by another project's pipeline", issuer: "gitlab", claims: { pipeline_source: "pipeline" }, expect: { deny: "guard_untrusted_event", rule: "gitlab-acme-app-deploy" } },
+    { name: "GitLab guard: a child pipeline (its parent may be a merge request pipeline)", issuer: "gitlab", claims: { pipeline_source: "parent_pipeline" }, expect: { deny: "guard_untrusted_event", rule: "gitlab-acme-app-deploy" } },
     { name: "GitLab: another project id under the right path", issuer: "gitlab", claims: { project_id: "4243" }, expect: { deny: "no_matching_rule" } },
     { name: "GitLab: runner_id as a string is refused by the schema", issuer: "gitlab", claims: { runner_id: "1" }, expect: { deny: "claims_invalid" } },
     { name: "GitLab claims sent to the github issuer are refused by its schema", claims: { repository: undefined, project_path: "acme/app" }, expect: { deny: "claims_invalid" } },

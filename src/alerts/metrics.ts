@@ -1,13 +1,13 @@
 // The alert queries: SQL over the audit schema for the windows the rules name, ending at an explicit instant (the
 // cron's scheduled time minus ingestion lag), and the metrics read back. Pure; no I/O; the instant is a parameter.
-import { ALERT_REPLAY_MAX_REPOSITORIES, AUDIT_NOT_MEASURED } from "../constants.ts";
+import { ALERT_DENIAL_GROUPS_LIMIT, ALERT_REPLAY_MAX_REPOSITORIES, AUDIT_NOT_MEASURED } from "../constants.ts";
 import { blob, double, INDEX_COLUMN } from "../audit/schema.ts";
 import type { SqlResult } from "../audit/sql-api.ts";
-import type { AlertMetrics, AlertRules } from "./rules.ts";
+import type { AlertMetrics, AlertRules, DenialGroup } from "./rules.ts";
 
 export interface AlertQuery {
-  /** counts: issued and denied per window; sts: the STS p99; replay: token_reused per repository. */
-  kind: "counts" | "sts" | "replay";
+  /** counts: issued per window; denials: denied per repository and reason; sts: the STS p99; replay: token_reused per repository; github: the lowest GitHub rate limit left. */
+  kind: "counts" | "denials" | "sts" | "replay" | "github";
   sql: string;
 }
 
@@ -34,11 +34,6 @@ export function alertQueries(rules: AlertRules, dataset: string, endMs: number):
     );
     lookbackMinutes = Math.max(lookbackMinutes, window + baseline);
   }
-  if (rules.denials.enabled) {
-    const window = rules.denials.window_minutes;
-    columns.push(`SUM(if(${blob("outcome")} = 'denied' AND timestamp > ${at(end - window * 60)}, _sample_interval, 0)) AS denials`);
-    lookbackMinutes = Math.max(lookbackMinutes, window);
-  }
   if (columns.length > 0) {
     queries.push({
       kind: "counts",
@@ -46,6 +41,22 @@ export function alertQueries(rules: AlertRules, dataset: string, endMs: number):
   ${columns.join(",\n  ")}
 FROM ${dataset}
 WHERE timestamp > ${at(end - lookbackMinutes * 60)} AND timestamp <= ${at(end)}`,
+    });
+  }
+  if (rules.denials.enabled) {
+    // Grouped by repository and reason (owners are derived from repositories when read back); largest first, so the
+    // LIMIT drops only the smallest groups.
+    queries.push({
+      kind: "denials",
+      sql: `SELECT
+  ${blob("repository")} AS repository,
+  ${blob("reason")} AS reason,
+  SUM(_sample_interval) AS denials
+FROM ${dataset}
+WHERE timestamp > ${at(end - rules.denials.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${blob("outcome")} = 'denied'
+GROUP BY repository, reason
+ORDER BY denials DESC
+LIMIT ${ALERT_DENIAL_GROUPS_LIMIT}`,
     });
   }
   if (rules.sts_p99.enabled) {
@@ -72,6 +83,16 @@ ORDER BY replays DESC
 LIMIT ${ALERT_REPLAY_MAX_REPOSITORIES}`,
     });
   }
+  if (rules.github_rate_limit.enabled) {
+    queries.push({
+      kind: "github",
+      sql: `SELECT
+  MIN(${double("github_rate_remaining")}) AS github_min_remaining,
+  SUM(_sample_interval) AS github_samples
+FROM ${dataset}
+WHERE timestamp > ${at(end - rules.github_rate_limit.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("github_rate_remaining")} > ${AUDIT_NOT_MEASURED}`,
+    });
+  }
   return queries;
 }
 
@@ -87,13 +108,39 @@ export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], resul
         metrics.issuedRecent = numberOr(row.issued_recent, 0);
         metrics.issuedBaseline = numberOr(row.issued_baseline, 0);
       }
-      if (rules.denials.enabled) metrics.denials = numberOr(row.denials, 0);
+    } else if (query.kind === "denials") {
+      metrics.denialGroups = denialGroups(results[i]?.rows ?? []);
+      metrics.denials = metrics.denialGroups.reduce((sum, group) => sum + group.count, 0);
     } else if (query.kind === "replay") {
       metrics.replays = (results[i]?.rows ?? []).map((r) => ({ repository: String(r.repository ?? ""), count: numberOr(r.replays, 0) }));
+    } else if (query.kind === "github") {
+      metrics.githubMinRemaining = numberOr(row.github_samples, 0) > 0 && typeof row.github_min_remaining === "number" ? row.github_min_remaining : null;
     } else {
       metrics.stsSamples = numberOr(row.sts_samples, 0);
       metrics.stsP99Ms = metrics.stsSamples > 0 && typeof row.sts_p99_ms === "number" ? row.sts_p99_ms : null;
     }
   });
   return metrics;
+}
+
+/** The owner of a repository: GitHub `owner/name` -> owner; GitLab `group/sub/project` -> the top-level group. */
+function ownerOf(repository: string): string {
+  const slash = repository.indexOf("/");
+  return slash === -1 ? repository : repository.slice(0, slash);
+}
+
+/** Rows of (repository, reason, denials) summed per owner and reason, largest first (ties by owner, then reason). */
+export function denialGroups(rows: ReadonlyArray<Record<string, unknown>>): DenialGroup[] {
+  const groups = new Map<string, DenialGroup>();
+  for (const row of rows) {
+    const repository = typeof row.repository === "string" ? row.repository : "";
+    const reason = typeof row.reason === "string" ? row.reason : "";
+    const owner = ownerOf(repository);
+    const key = `${owner}\n${reason}`;
+    const group = groups.get(key) ?? { owner, reason, count: 0, repositories: 0 };
+    group.count += numberOr(row.denials, 0);
+    group.repositories += 1;
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count || a.owner.localeCompare(b.owner) || a.reason.localeCompare(b.reason));
 }

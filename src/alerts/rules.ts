@@ -4,6 +4,8 @@ import * as z from "zod/mini";
 import {
   ALERT_DEFAULT_DENIALS_MAX,
   ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,
+  ALERT_DEFAULT_GITHUB_MIN_REMAINING,
+  ALERT_DEFAULT_GITHUB_WINDOW_MINUTES,
   ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES,
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
   ALERT_DEFAULT_ISSUANCE_MIN_BASELINE,
@@ -13,6 +15,7 @@ import {
   ALERT_DEFAULT_STS_MIN_SAMPLES,
   ALERT_DEFAULT_STS_P99_MS,
   ALERT_DEFAULT_STS_WINDOW_MINUTES,
+  ALERT_MAX_DENIAL_INCIDENTS,
   ALERT_MAX_WINDOW_MINUTES,
 } from "../constants.ts";
 
@@ -31,7 +34,7 @@ const IssuanceDropSchema = z.strictObject({
 
 const DenialsSchema = z.strictObject({
   enabled: z._default(z.boolean(), true),
-  /** Fire when more than `max` requests were denied by policy within the window. */
+  /** Fire when more than `max` requests of one repository owner were denied for one reason within the window. */
   max: z._default(z.int().check(z.minimum(0)), ALERT_DEFAULT_DENIALS_MAX),
   window_minutes: z._default(minutes, ALERT_DEFAULT_DENIALS_WINDOW_MINUTES),
 });
@@ -53,17 +56,26 @@ const ReplaySchema = z.strictObject({
   window_minutes: z._default(minutes, ALERT_DEFAULT_REPLAY_WINDOW_MINUTES),
 });
 
+/** GitHub API rate limit (issue #9): the lowest x-ratelimit-remaining GitHub reported (audit double9) in the window. */
+const GitHubRateLimitSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when fewer than `min_remaining` requests were left (docs/github-facts.md). */
+  min_remaining: z._default(z.int().check(z.gte(1)), ALERT_DEFAULT_GITHUB_MIN_REMAINING),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
+});
+
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z.strictObject({
   issuance_drop: z.prefault(IssuanceDropSchema, {}),
   denials: z.prefault(DenialsSchema, {}),
   sts_p99: z.prefault(StsLatencySchema, {}),
   replay: z.prefault(ReplaySchema, {}),
+  github_rate_limit: z.prefault(GitHubRateLimitSchema, {}),
 });
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay", "github_rate_limit"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -73,20 +85,37 @@ export function defaultAlertRules(): AlertRules {
 export interface AlertMetrics {
   issuedRecent?: number;
   issuedBaseline?: number;
+  /** All policy denials in the window (the sum of `denialGroups`). */
   denials?: number;
+  /** Denials per repository owner and reason, largest first. */
+  denialGroups?: DenialGroup[];
   stsP99Ms?: number | null;
   stsSamples?: number;
   /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
   replays?: Array<{ repository: string; count: number }>;
+  /** Lowest GitHub x-ratelimit-remaining recorded in the window; null when no exchange called GitHub. */
+  githubMinRemaining?: number | null;
+}
+
+/** Denials of one repository owner (GitHub owner, GitLab top-level group) for one reason. */
+export interface DenialGroup {
+  owner: string;
+  reason: string;
+  count: number;
+  /** Distinct repositories among them. */
+  repositories: number;
 }
 
 export interface Firing {
   rule: RuleName;
+  /**
+   * What the incident is about when a rule fires per subject (denials: `<owner> <reason>`; replay: the repository): each
+   * subject is its own incident, so one noisy subject can never hold another's quiet. Absent: one incident per rule.
+   */
+  subject?: string;
   /** The measured value compared with the threshold (percent drop, denial count, p99 ms). */
   value: number;
   threshold: number;
-  /** What the incident is about within its rule (replay: the repository); absent: the rule as a whole. */
-  subject?: string;
   /** One line for humans: numbers and windows, never a secret, token, ARN or account id. */
   summary: string;
 }
@@ -113,13 +142,31 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
     }
   }
   const denials = rules.denials;
-  if (denials.enabled && metrics.denials !== undefined && metrics.denials > denials.max) {
-    firing.push({
-      rule: "denials",
-      value: metrics.denials,
-      threshold: denials.max,
-      summary: `${metrics.denials} requests denied by policy in the last ${denials.window_minutes} min. Threshold: more than ${denials.max}.`,
-    });
+  if (denials.enabled && metrics.denialGroups !== undefined) {
+    // Per owner and reason: any owner can mint tokens for our audience, so a global count could be held high (and its
+    // incident open, hence quiet) by a stranger's steady trickle, hiding a real spike of our own.
+    const over = metrics.denialGroups.filter((group) => group.count > denials.max);
+    for (const group of over.slice(0, ALERT_MAX_DENIAL_INCIDENTS)) {
+      const across = group.repositories === 1 ? "1 repository" : `${group.repositories} repositories`;
+      firing.push({
+        rule: "denials",
+        subject: `${group.owner} ${group.reason}`,
+        value: group.count,
+        threshold: denials.max,
+        summary: `${group.count} requests of owner ${group.owner} (${across}) denied by policy as ${group.reason} in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
+      });
+    }
+    const rest = over.slice(ALERT_MAX_DENIAL_INCIDENTS);
+    if (rest.length > 0) {
+      const count = rest.reduce((sum, group) => sum + group.count, 0);
+      firing.push({
+        rule: "denials",
+        subject: "(other owners)",
+        value: count,
+        threshold: denials.max,
+        summary: `${rest.length} more owner and reason pairs above the threshold: ${count} denied requests in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
+      });
+    }
   }
   const sts = rules.sts_p99;
   const p99 = metrics.stsP99Ms;
@@ -145,6 +192,16 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
           `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
       });
     }
+  }
+  const github = rules.github_rate_limit;
+  const lowest = metrics.githubMinRemaining;
+  if (github.enabled && lowest !== undefined && lowest !== null && lowest < github.min_remaining) {
+    firing.push({
+      rule: "github_rate_limit",
+      value: lowest,
+      threshold: github.min_remaining,
+      summary: `GitHub API rate limit down to ${lowest} requests left in the last ${github.window_minutes} min (docs/github-facts.md). Threshold: below ${github.min_remaining}.`,
+    });
   }
   return firing;
 }

@@ -1,22 +1,33 @@
 // Secret-shaped text never reaches a log line or the audit dataset. Pure; no I/O.
 // Defence in depth: no stage logs a token or a credential on purpose, but claim values are attacker-influenced text
-// and an unexpected error's message may quote its input.
+// and an unexpected error's message may quote its input. Only the secret-shaped substring is masked: the rest of the
+// value (the owner of a repository named like a key id, the prefix of a branch) stays readable (docs/security.md).
 
-/** A role ARN (names an account), an AWS access key id, or a JWT. */
-const SECRET_SHAPES = [/arn:aws[a-z-]*:/i, /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}/, /eyJ[\w-]{4,}\.[\w-]{4,}\./];
+/**
+ * A role or policy ARN, whole (it names an account), an AWS access key id (sts:GetAccessKeyInfo names its account),
+ * or a JWT (header.payload.signature). Global: every occurrence in a value is masked.
+ */
+const SECRET_SHAPES = [/arn:aws[a-z-]*:[\w+=,.@:/*-]*/gi, /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}/g, /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g];
 export const REDACTED = "[redacted]";
 
-export function looksSecret(value: string): boolean {
-  return SECRET_SHAPES.some((shape) => shape.test(value));
+/** The value with every secret-shaped substring replaced by REDACTED. `replace` resets a global regex's state. */
+function mask(value: string): string {
+  let out = value;
+  for (const shape of SECRET_SHAPES) out = out.replace(shape, REDACTED);
+  return out;
 }
 
-/** The value, or REDACTED when it looks like a secret. */
+export function looksSecret(value: string): boolean {
+  return mask(value) !== value;
+}
+
+/** The value with its secret-shaped substrings masked (undefined stays undefined). */
 export function scrub(value: string | undefined): string | undefined {
-  return value !== undefined && looksSecret(value) ? REDACTED : value;
+  return value === undefined ? undefined : mask(value);
 }
 
 function redactValue(value: unknown, depth: number): unknown {
-  if (typeof value === "string") return looksSecret(value) ? REDACTED : value;
+  if (typeof value === "string") return mask(value);
   if (depth === 0 || typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth - 1));
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item, depth - 1)]));

@@ -27,6 +27,7 @@ export const AUDIT_BLOBS = [
   "role_alias", // blob9: role alias granted (never the ARN)
   "request_id", // blob10: x-request-id / request_id the client saw
   "token_sha256", // blob11: first hex chars of SHA-256(token)
+  "context_facts", // blob12: GitHub facts used by a rule's requirements ("" when none were needed)
 ] as const satisfies ReadonlyArray<keyof ExchangeEvent>;
 
 /** Double positions: `AUDIT_DOUBLES[i]` is stored in `double{i+1}`. Timings are ms; AUDIT_NOT_MEASURED (-1) when a stage did not run. */
@@ -38,6 +39,8 @@ export const AUDIT_DOUBLES = [
   "sts_ms", // double5: waiting on STS, all attempts, sleeps excluded
   "sts_attempts", // double6: AssumeRole attempts (0 when STS was not called)
   "schema_version", // double7: AUDIT_SCHEMA_VERSION
+  "github_ms", // double8: context stage (GitHub facts), -1 when not run
+  "github_rate_remaining", // double9: lowest x-ratelimit-remaining GitHub reported, -1 when no call was made
 ] as const;
 
 export type AuditBlob = (typeof AUDIT_BLOBS)[number];
@@ -91,6 +94,7 @@ export function scrubEvent(event: ExchangeEvent): ExchangeEvent {
     event_name: scrub(event.event_name),
     rule_id: scrub(event.rule_id),
     role_alias: scrub(event.role_alias),
+    context_facts: scrub(event.context_facts),
   };
 }
 
@@ -113,6 +117,8 @@ export function toDataPoint(event: ExchangeEvent): AuditDataPoint {
     sts_ms: measured(event.sts_ms),
     sts_attempts: event.sts_attempts ?? 0,
     schema_version: AUDIT_SCHEMA_VERSION,
+    github_ms: measured(event.github_ms),
+    github_rate_remaining: measured(event.github_rate_remaining),
   };
   return {
     indexes: [truncateUtf8(repository, AE_MAX_INDEX_BYTES)],

@@ -13,7 +13,8 @@ import {
   STS_MIN_NAME_CHARS,
 } from "../constants.ts";
 import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import { isLoopbackHttp } from "../http/trusted-url.ts";
+import type { IssuerConfig, IssuerKind } from "../oidc/issuers.ts";
 
 /** The verified GitHub Actions claims this stage reads (a structural subset of `GitHubClaims`). */
 export type SessionClaims = Pick<
@@ -121,25 +122,56 @@ export const GITLAB_CLAIM_SESSION_TAGS = [
 
 export const GITLAB_SESSION_TAG_KEYS: readonly string[] = GITLAB_CLAIM_SESSION_TAGS.map((tag) => tag.key);
 
+/**
+ * The tag naming the token's issuer (its exact `iss` URL), on every session of every kind: a trust policy can insist
+ * on github.com and refuse a GHES or self-managed GitLab token that carries the same repository or project name.
+ */
+export const ISSUER_SESSION_TAG_KEY = "Issuer";
+
 /** Every key the broker may set, whatever the issuer: the policy compiler refuses operator tags among them. */
-export const ALL_BROKER_SESSION_TAG_KEYS: readonly string[] = [...new Set([...BROKER_SESSION_TAG_KEYS, ...GITLAB_SESSION_TAG_KEYS])];
+export const ALL_BROKER_SESSION_TAG_KEYS: readonly string[] = [...new Set([...BROKER_SESSION_TAG_KEYS, ...GITLAB_SESSION_TAG_KEYS, ISSUER_SESSION_TAG_KEY])];
 
-/** Prefix of GitLab sessions' RoleSessionName and SourceIdentity. */
-const GITLAB_NAME_PREFIX = "gl-";
+/** The most tags the broker itself sets for one session, whatever the kind: operator tags must fit beside them. */
+export const MAX_BROKER_SESSION_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length) + 1;
 
-/** Prefix of the RoleSessionName and SourceIdentity: says "minted by the broker for GitHub" in CloudTrail. */
-const NAME_PREFIX = "gh-";
+/** The public SaaS issuers: one account namespace each, so they keep the short prefixes `gh-` and `gl-`. */
+const GITHUB_DOT_COM_ISSUER = "https://token.actions.githubusercontent.com";
+const GITLAB_DOT_COM_ISSUER = "https://gitlab.com";
+
+/**
+ * Prefix of RoleSessionName and SourceIdentity, per issuer, so the same login on two issuers never yields the same
+ * identity in CloudTrail or in a trust policy's `sts:SourceIdentity` condition (docs/security.md, "Session identity"):
+ * - `gh-`: github.com, enterprise-slug issuers included (`.../<slug>`: the same github.com accounts);
+ * - `gl-`: gitlab.com;
+ * - `ghe.<issuer id>.`: any other GitHub issuer (GHES, GHE.com), each its own account namespace;
+ * - `gl.<issuer id>.`: any self-managed GitLab.
+ * The loopback sandbox issuer takes the SaaS prefix of its kind (it stands in for github.com or gitlab.com).
+ * Issuer ids never contain `.`, so the first `.` after the kind ends the id: no two issuers share a prefix.
+ */
+export function identityPrefix(issuer: Pick<IssuerConfig, "id" | "kind" | "issuer">): string {
+  // The loopback sandbox issuer (`npm start`) stands in for the SaaS one; a deployed Worker cannot reach loopback.
+  const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
+  if (issuer.kind === "github") {
+    const dotCom = issuer.issuer === GITHUB_DOT_COM_ISSUER || issuer.issuer.startsWith(`${GITHUB_DOT_COM_ISSUER}/`);
+    return dotCom || sandbox ? "gh-" : `ghe.${issuer.id}.`;
+  }
+  return issuer.issuer === GITLAB_DOT_COM_ISSUER || sandbox ? "gl-" : `gl.${issuer.id}.`;
+}
 
 // RoleSessionName and SourceIdentity alphabet: `[\w+=,.@-]` (AWS STS API reference, AssumeRole parameters).
 // Without the `u` flag `\w` is ASCII only, as STS means it; the `u` flag makes one astral character one match.
 const NOT_NAME_CHAR = /[^A-Za-z0-9_+=,.@-]/gu;
 
-// Tag key/value alphabet per STS: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. We narrow \p{Z} to \p{Zs}: line and paragraph
-// separators (Zl, Zp) are legal for STS but break log lines. Everything else (marks, controls, format characters
-// such as bidi overrides, symbols, punctuation like `*` or `#`) becomes `_`, one `_` per code point.
-const NOT_TAG_CHAR = /[^\p{L}\p{Zs}\p{N}_.:/=+\-@]/gu;
+// Tag key/value alphabet per STS: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. Claim values are written losslessly: a code point of
+// that alphabet stands for itself, except `=`, the escape character; every other code point (and `=`) becomes `=XX`
+// per UTF-8 byte, upper-case hex. Zl and Zp (legal for STS, but they break log lines) are escaped too. The mapping is
+// injective, so two different claim values never yield one tag value (docs/security.md, "Session tags").
+const TAG_LITERAL_CHAR = /^[\p{L}\p{Zs}\p{N}_.:/+\-@]$/u;
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const utf8 = new TextEncoder();
+/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired surrogates. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** An operator tag key STS accepts: its alphabet, 1..128 characters, not the reserved `aws:` prefix (any case). */
 export function isValidTagKey(key: string): boolean {
@@ -173,37 +205,62 @@ function nameSafe(text: string): string {
   return text.replace(NOT_NAME_CHAR, "_");
 }
 
-/** `gh-<run_id>-<run_attempt>-<owner.repo>`, sanitised and cut to 64: the slug is informational, so it goes first. */
-export function roleSessionName(claims: SessionClaims): string {
+/** `<prefix><run_id>-<run_attempt>-<owner.repo>`, sanitised and cut to 64: the slug is informational, so it goes last. */
+export function roleSessionName(claims: SessionClaims, prefix = "gh-"): string {
   const repoSlug = claimText(claims.repository).replaceAll("/", ".");
-  const name = nameSafe(`${NAME_PREFIX}${claimText(claims.run_id)}-${claimText(claims.run_attempt)}-${repoSlug}`);
+  const name = nameSafe(`${prefix}${claimText(claims.run_id)}-${claimText(claims.run_attempt)}-${repoSlug}`);
   // The prefix is ASCII and at least STS_MIN_NAME_CHARS long, so the result always has 2..64 characters.
   return truncate(name, STS_MAX_NAME_CHARS);
 }
 
 /**
- * `gh-<actor>`, sanitised and cut to 64. SourceIdentity persists through role chaining and cannot be changed by
+ * `<prefix><actor>` (`gh-octocat`), sanitised and cut to 64. SourceIdentity persists through role chaining and cannot be changed by
  * the session (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html);
  * the prefix also keeps it clear of the reserved `aws:` prefix.
  */
-export function sourceIdentity(claims: SessionClaims): string {
-  return truncate(nameSafe(`${NAME_PREFIX}${claimText(claims.actor)}`), STS_MAX_NAME_CHARS);
+export function sourceIdentity(claims: SessionClaims, prefix = "gh-"): string {
+  return truncate(nameSafe(`${prefix}${claimText(claims.actor)}`), STS_MAX_NAME_CHARS);
 }
 
-/** A claim value reduced to STS's tag-value alphabet and length. */
-export function tagValue(text: string): string {
-  return truncate(text.replace(NOT_TAG_CHAR, "_"), STS_MAX_TAG_VALUE_CHARS);
+/** STS counts characters: hold to both UTF-16 units and code points, the stricter reading. */
+function fitsTagValue(text: string): boolean {
+  return text.length <= STS_MAX_TAG_VALUE_CHARS && [...text].length <= STS_MAX_TAG_VALUE_CHARS;
 }
 
-/** `gl-<pipeline_id>-<job_id>-<namespace.project>`, sanitised and cut to 64 (as roleSessionName). */
-export function gitlabRoleSessionName(claims: GitLabSessionClaims): string {
+/**
+ * A claim value as a session tag value, losslessly (see TAG_LITERAL_CHAR), or undefined when it cannot be: its escaped
+ * form is longer than STS allows, or it holds a lone surrogate (UTF-8 cannot carry one, so two would collide).
+ */
+export function tagValue(text: string): string | undefined {
+  if (LONE_SURROGATE.test(text)) return undefined;
+  let out = "";
+  for (const char of text) {
+    if (char !== "=" && TAG_LITERAL_CHAR.test(char)) out += char;
+    else for (const byte of utf8.encode(char)) out += `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    if (out.length > STS_MAX_TAG_VALUE_CHARS) return undefined;
+  }
+  return fitsTagValue(out) ? out : undefined;
+}
+
+/** `<prefix><pipeline_id>-<job_id>-<namespace.project>`, sanitised and cut to 64 (as roleSessionName). */
+export function gitlabRoleSessionName(claims: GitLabSessionClaims, prefix = "gl-"): string {
   const projectSlug = claimText(claims.project_path).replaceAll("/", ".");
-  return truncate(nameSafe(`${GITLAB_NAME_PREFIX}${claimText(claims.pipeline_id)}-${claimText(claims.job_id)}-${projectSlug}`), STS_MAX_NAME_CHARS);
+  return truncate(nameSafe(`${prefix}${claimText(claims.pipeline_id)}-${claimText(claims.job_id)}-${projectSlug}`), STS_MAX_NAME_CHARS);
 }
 
-/** `gl-<user_login>`, sanitised and cut to 64 (as sourceIdentity). */
-export function gitlabSourceIdentity(claims: GitLabSessionClaims): string {
-  return truncate(nameSafe(`${GITLAB_NAME_PREFIX}${claimText(claims.user_login)}`), STS_MAX_NAME_CHARS);
+/** `<prefix><user_login>`, sanitised and cut to 64 (as sourceIdentity). */
+export function gitlabSourceIdentity(claims: GitLabSessionClaims, prefix = "gl-"): string {
+  return truncate(nameSafe(`${prefix}${claimText(claims.user_login)}`), STS_MAX_NAME_CHARS);
+}
+
+/**
+ * Refused, not rewritten: a trust policy conditioning on the tag must never be satisfied by another value. 403: the
+ * token's claims, not the request or the broker, are at fault, and retrying cannot help.
+ */
+function requireTagValue(value: string): string {
+  const tag = tagValue(value);
+  if (tag === undefined) throw new BrokerError("forbidden", "session_tag_unrepresentable");
+  return tag;
 }
 
 function claimTags(
@@ -214,7 +271,7 @@ function claimTags(
   for (const { key, claim, optional } of table) {
     const value = claimText(claims[claim]);
     if (optional && value === "") continue;
-    tags.push({ key, value: tagValue(value) });
+    tags.push({ key, value: requireTagValue(value) });
   }
   return tags;
 }
@@ -256,16 +313,19 @@ function operatorTags(grant: RoleGrant, taken: Set<string>): Array<{ key: string
   return tags;
 }
 
+/** The issuer fields session naming and the Issuer tag read. */
+export type SessionIssuer = Pick<IssuerConfig, "id" | "kind" | "issuer">;
+
 /** What buildAssumeRoleInput needs: GitHub claims by default, GitLab claims with `kind: "gitlab"`. */
 export type AssumeRoleArgs =
-  | { kind?: "github"; claims: SessionClaims; grant: RoleGrant; durationSeconds: number }
-  | { kind: "gitlab"; claims: GitLabSessionClaims; grant: RoleGrant; durationSeconds: number };
+  | { kind?: "github"; issuer: SessionIssuer; claims: SessionClaims; grant: RoleGrant; durationSeconds: number }
+  | { kind: "gitlab"; issuer: SessionIssuer; claims: GitLabSessionClaims; grant: RoleGrant; durationSeconds: number };
 
-/** The arguments for a verified token of issuer kind `kind`: picks GitHub or GitLab naming and tags. */
-export function sessionArgsFor(kind: IssuerKind, claims: Claims, grant: RoleGrant, durationSeconds: number): AssumeRoleArgs {
-  return kind === "gitlab"
-    ? { kind, claims: claims as GitLabClaims, grant, durationSeconds }
-    : { kind, claims: claims as GitHubClaims, grant, durationSeconds };
+/** The arguments for a verified token of `issuer`: picks GitHub or GitLab naming and tags by its kind. */
+export function sessionArgsFor(issuer: SessionIssuer, claims: Claims, grant: RoleGrant, durationSeconds: number): AssumeRoleArgs {
+  return issuer.kind === "gitlab"
+    ? { kind: "gitlab", issuer, claims: claims as GitLabClaims, grant, durationSeconds }
+    : { kind: "github", issuer, claims: claims as GitHubClaims, grant, durationSeconds };
 }
 
 /** The AssumeRole input for one granted request. Throws `config_invalid` for a bad grant, `internal_error` for a bad duration. */
@@ -284,9 +344,10 @@ export function buildAssumeRoleInput(args: AssumeRoleArgs): AssumeRoleInput {
   if (policyArns.length > STS_MAX_POLICY_ARNS) throw new BrokerError("config_invalid", "policy_arns_invalid");
 
   const gitlab = args.kind === "gitlab";
+  const prefix = identityPrefix(args.issuer);
   const claims = args.claims as unknown as Readonly<Record<string, unknown>>;
-  const ours = claimTags(claims, gitlab ? GITLAB_CLAIM_SESSION_TAGS : CLAIM_SESSION_TAGS);
-  const taken = new Set((gitlab ? GITLAB_SESSION_TAG_KEYS : BROKER_SESSION_TAG_KEYS).map((key) => key.toLowerCase()));
+  const ours = [...claimTags(claims, gitlab ? GITLAB_CLAIM_SESSION_TAGS : CLAIM_SESSION_TAGS), { key: ISSUER_SESSION_TAG_KEY, value: requireTagValue(args.issuer.issuer) }];
+  const taken = new Set([...(gitlab ? GITLAB_SESSION_TAG_KEYS : BROKER_SESSION_TAG_KEYS), ISSUER_SESSION_TAG_KEY].map((key) => key.toLowerCase()));
   const operator = operatorTags(grant, taken);
   const tags = [...ours, ...operator];
   if (tags.length > STS_MAX_SESSION_TAGS) throw new BrokerError("config_invalid", "session_tag_limit");
@@ -297,9 +358,9 @@ export function buildAssumeRoleInput(args: AssumeRoleArgs): AssumeRoleInput {
 
   return {
     roleArn: grant.arn,
-    roleSessionName: args.kind === "gitlab" ? gitlabRoleSessionName(args.claims) : roleSessionName(args.claims),
+    roleSessionName: args.kind === "gitlab" ? gitlabRoleSessionName(args.claims, prefix) : roleSessionName(args.claims, prefix),
     durationSeconds,
-    sourceIdentity: args.kind === "gitlab" ? gitlabSourceIdentity(args.claims) : sourceIdentity(args.claims),
+    sourceIdentity: args.kind === "gitlab" ? gitlabSourceIdentity(args.claims, prefix) : sourceIdentity(args.claims, prefix),
     tags,
     transitiveTagKeys: [...ours.map((tag) => tag.key), ...extraTransitive],
     sessionPolicy: grant.sessionPolicyJson,

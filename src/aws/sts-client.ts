@@ -1,4 +1,5 @@
-// The STS stage's I/O: sign AssumeRole with SigV4 (aws4fetch), send it with the injected fetch, retry transient failures.
+// The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 via aws4fetch, or an unsigned
+// AssumeRoleWithWebIdentity from ./web-identity.ts) with the injected fetch, retry transient failures, parse strictly.
 // Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account id.
 import { AwsClient } from "aws4fetch";
 import {
@@ -16,11 +17,11 @@ import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";
 import { assumeRoleForm } from "./sts-request.ts";
-import { parseAssumeRoleResponse, parseStsError, type StsCredentials } from "./sts-response.ts";
+import { parseCredentialsResponse, parseStsError, type CredentialsAction, type StsCredentials } from "./sts-response.ts";
 import { readTextCapped, type CappedText } from "../http/read-capped.ts";
 
-export interface AssumeRoleDeps {
-  aws: AwsOptions;
+/** What every STS call needs, whichever way it authenticates. */
+export interface StsCallDeps {
   fetch: FetchFn;
   now: Clock;
   sleep: Sleep;
@@ -29,6 +30,10 @@ export interface AssumeRoleDeps {
   attemptTimeoutMs?: number;
   /** Updated after every attempt, so the audit event has attempts and STS time when the call fails too. */
   progress?: AssumeRoleProgress;
+}
+
+export interface AssumeRoleDeps extends StsCallDeps {
+  aws: AwsOptions;
 }
 
 export interface AssumeRoleProgress {
@@ -94,6 +99,12 @@ const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: string }> = n
     "IncompleteSignature",
     "UnrecognizedClientException",
   ].map((code) => [code, { code: "internal_error", reason: "sts_broker_credentials" }] as const),
+  // Web-identity mode: AWS could not validate the broker's own token (OIDC provider not registered in IAM, key not
+  // published, wrong audience): an operator must act. AssumeRoleWithWebIdentity errors:
+  // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_Errors
+  ...["InvalidIdentityToken", "InvalidIdentityTokenException", "IDPRejectedClaim", "IDPRejectedClaimException"].map(
+    (code) => [code, { code: "internal_error", reason: "sts_identity_token_rejected" }] as const,
+  ),
 ]);
 
 function isKnownCode(code: string): boolean {
@@ -137,7 +148,7 @@ function signerFor(aws: AwsOptions): AwsClient {
 }
 
 /** Sort one answer into success, retry or final failure. */
-function classify(status: number, body: BodyRead): AttemptOutcome {
+function classify(status: number, body: BodyRead, action: CredentialsAction): AttemptOutcome {
   if (status === 200) {
     if ("failure" in body) {
       // A cut connection is transient; an oversized or non-UTF-8 success is not STS talking.
@@ -146,7 +157,7 @@ function classify(status: number, body: BodyRead): AttemptOutcome {
         : { kind: "fail", error: finalError("upstream_unavailable", "sts_bad_response", `sts: status 200 body ${body.failure}`) };
     }
     try {
-      return { kind: "ok", credentials: parseAssumeRoleResponse(body.text) };
+      return { kind: "ok", credentials: parseCredentialsResponse(body.text, action) };
     } catch (error) {
       if (error instanceof BrokerError) return { kind: "fail", error };
       throw error;
@@ -171,7 +182,7 @@ function errorName(error: unknown): string {
 }
 
 /** Send one signed request and read its answer. */
-async function exchange(request: Request, fetchFn: FetchFn, signal: AbortSignal): Promise<AttemptOutcome> {
+async function exchange(request: Request, fetchFn: FetchFn, signal: AbortSignal, action: CredentialsAction): Promise<AttemptOutcome> {
   let response: Response;
   try {
     // Redirects are not followed: STS never redirects, and following one would replay a signed request elsewhere.
@@ -179,14 +190,14 @@ async function exchange(request: Request, fetchFn: FetchFn, signal: AbortSignal)
   } catch (error) {
     return { kind: "retry", reason: "sts_unavailable", detail: `network error (${errorName(error)})` };
   }
-  return classify(response.status, await readTextCapped(response, MAX_STS_RESPONSE_BYTES));
+  return classify(response.status, await readTextCapped(response, MAX_STS_RESPONSE_BYTES), action);
 }
 
 /**
  * One attempt, bounded by `timeoutMs`. We race rather than only pass the abort signal: a fetch implementation that
  * ignores the signal (or a body that trickles) must not hold the request past its budget.
  */
-async function attemptOnce(request: Request, fetchFn: FetchFn, timeoutMs: number): Promise<AttemptOutcome> {
+async function attemptOnce(request: Request, fetchFn: FetchFn, timeoutMs: number, action: CredentialsAction): Promise<AttemptOutcome> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<AttemptOutcome>((resolve) => {
@@ -196,7 +207,7 @@ async function attemptOnce(request: Request, fetchFn: FetchFn, timeoutMs: number
     }, timeoutMs);
   });
   try {
-    return await Promise.race([exchange(request, fetchFn, controller.signal), timedOut]);
+    return await Promise.race([exchange(request, fetchFn, controller.signal, action), timedOut]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
@@ -217,20 +228,19 @@ export function backoffMs(retry: number, random: RandomFn): number {
 }
 
 /**
- * Call STS AssumeRole. Retries throttling, 5xx, transient codes, network errors and timeouts, at most
- * STS_MAX_ATTEMPTS times, never starting an attempt or a sleep that would leave less than STS_MIN_ATTEMPT_MS before
- * STS_DEADLINE_MS (injected clock). Throws BrokerError: forbidden/sts_access_denied; upstream_unavailable with
+ * One STS credentials call with our retry policy. `request` builds the attempt's request (a fresh signature each time,
+ * for SigV4). Retries throttling, 5xx, transient codes, network errors and timeouts, at most STS_MAX_ATTEMPTS times,
+ * never starting an attempt or a sleep that would leave less than STS_MIN_ATTEMPT_MS before STS_DEADLINE_MS
+ * (injected clock). Throws BrokerError: forbidden/sts_access_denied; upstream_unavailable with
  * sts_throttled | sts_unavailable | sts_timeout (retries exhausted), sts_region_disabled or sts_bad_response;
- * internal_error with sts_rejected_request or sts_broker_credentials.
+ * internal_error with sts_rejected_request, sts_broker_credentials or sts_identity_token_rejected.
  */
-export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): Promise<AssumeRoleResult> {
+export async function callSts(action: CredentialsAction, request: () => Promise<Request>, deps: StsCallDeps): Promise<AssumeRoleResult> {
   const { now, sleep, random } = deps;
   // Called unbound: a Workers global `fetch` throws "Illegal invocation" when called as a method of another object.
   const fetchFn = deps.fetch;
   const attemptTimeoutMs = deps.attemptTimeoutMs ?? STS_ATTEMPT_TIMEOUT_MS;
   const deadline = now() + STS_DEADLINE_MS;
-  const body = assumeRoleForm(input).toString();
-  const client = signerFor(deps.aws);
 
   let stsMs = 0;
   let attempts = 0;
@@ -242,14 +252,9 @@ export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): 
 
   for (;;) {
     attempts += 1;
-    const request = await client.sign(deps.aws.stsEndpoint, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-      body,
-      aws: { datetime: amzDate(now()) },
-    });
+    const built = await request();
     const started = now();
-    const outcome = await attemptOnce(request, fetchFn, Math.min(attemptTimeoutMs, Math.max(0, deadline - started)));
+    const outcome = await attemptOnce(built, fetchFn, Math.min(attemptTimeoutMs, Math.max(0, deadline - started)), action);
     stsMs += now() - started;
     if (deps.progress !== undefined) {
       deps.progress.attempts = attempts;
@@ -264,4 +269,21 @@ export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): 
     await sleep(delay);
     if (deadline - now() < STS_MIN_ATTEMPT_MS) throw exhausted(outcome);
   }
+}
+
+/** Call STS AssumeRole, signed with the broker's key (SigV4), with callSts's retry policy. */
+export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): Promise<AssumeRoleResult> {
+  const body = assumeRoleForm(input).toString();
+  const client = signerFor(deps.aws);
+  return callSts(
+    "AssumeRole",
+    () =>
+      client.sign(deps.aws.stsEndpoint, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+        body,
+        aws: { datetime: amzDate(deps.now()) },
+      }),
+    deps,
+  );
 }

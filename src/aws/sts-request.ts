@@ -28,3 +28,22 @@ export function assumeRoleForm(input: AssumeRoleInput): URLSearchParams {
   if (input.externalId !== undefined) form.append("ExternalId", input.externalId);
   return form;
 }
+
+/**
+ * `Action=AssumeRoleWithWebIdentity&…`: RoleArn, RoleSessionName, WebIdentityToken, DurationSeconds, Policy and
+ * PolicyArns (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html). This action
+ * has no Tags, TransitiveTagKeys, SourceIdentity or ExternalId parameters: tags and source identity travel as claims
+ * of the token (src/idp/web-identity-token.ts), and a role needing an ExternalId cannot be used (policy compile refuses it).
+ */
+export function assumeRoleWithWebIdentityForm(input: AssumeRoleInput, webIdentityToken: string): URLSearchParams {
+  const form = new URLSearchParams();
+  form.append("Action", "AssumeRoleWithWebIdentity");
+  form.append("Version", STS_API_VERSION);
+  form.append("RoleArn", input.roleArn);
+  form.append("RoleSessionName", input.roleSessionName);
+  form.append("WebIdentityToken", webIdentityToken);
+  form.append("DurationSeconds", String(input.durationSeconds));
+  if (input.sessionPolicy !== undefined) form.append("Policy", input.sessionPolicy);
+  input.policyArns.forEach((arn, index) => form.append(`PolicyArns.member.${index + 1}.arn`, arn));
+  return form;
+}

@@ -1,4 +1,4 @@
-// Strict reading of STS's XML answers: AssumeRole credentials, and the code of an error response.
+// Strict reading of STS's XML answers: AssumeRole(WithWebIdentity) credentials, and the code of an error response.
 // Pure; no I/O; no clock. Anything unexpected in a success body is `upstream_unavailable`/`sts_bad_response`.
 // Response shape: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_Examples
 import { BrokerError } from "../errors.ts";
@@ -79,16 +79,20 @@ function isIsoUtc(text: string): boolean {
   );
 }
 
+/** The STS actions whose answer carries credentials; each wraps them in `<Action>Response><Action>Result>`. */
+export type CredentialsAction = "AssumeRole" | "AssumeRoleWithWebIdentity";
+
 /**
- * Credentials from an AssumeRole success body. Root `AssumeRoleResponse` in the STS namespace, exactly one
- * `AssumeRoleResult`, exactly one `Credentials` in it, exactly one of each credential element. Unknown sibling
- * elements (AssumedRoleUser, PackedPolicySize, SourceIdentity, ...) are ignored: AWS may add fields.
+ * Credentials from a success body of `action`. Root `<action>Response` in the STS namespace, exactly one
+ * `<action>Result`, exactly one `Credentials` in it, exactly one of each credential element. Unknown sibling
+ * elements (AssumedRoleUser, PackedPolicySize, SourceIdentity, Provider, Audience, ...) are ignored: AWS may add fields.
+ * AssumeRoleWithWebIdentity: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_Examples
  */
-export function parseAssumeRoleResponse(xml: string): StsCredentials {
+export function parseCredentialsResponse(xml: string, action: CredentialsAction): StsCredentials {
   const root = parseDocument(xml);
-  if (root.name !== "AssumeRoleResponse") throw badResponse("root is not AssumeRoleResponse");
+  if (root.name !== `${action}Response`) throw badResponse(`root is not ${action}Response`);
   if (root.attributes.get("xmlns") !== STS_XML_NAMESPACE) throw badResponse("wrong namespace");
-  const credentials = onlyChild(onlyChild(root, "AssumeRoleResult"), "Credentials");
+  const credentials = onlyChild(onlyChild(root, `${action}Result`), "Credentials");
 
   const accessKeyId = leafText(credentials, "AccessKeyId");
   const secretAccessKey = leafText(credentials, "SecretAccessKey");
@@ -99,6 +103,11 @@ export function parseAssumeRoleResponse(xml: string): StsCredentials {
   if (!SESSION_TOKEN.test(sessionToken)) throw badResponse("malformed SessionToken");
   if (!isIsoUtc(expiration)) throw badResponse("malformed Expiration");
   return { accessKeyId, secretAccessKey, sessionToken, expiration };
+}
+
+/** Credentials from an AssumeRole success body (see parseCredentialsResponse). */
+export function parseAssumeRoleResponse(xml: string): StsCredentials {
+  return parseCredentialsResponse(xml, "AssumeRole");
 }
 
 function singleChild(parent: XmlElement, name: string): XmlElement | undefined {

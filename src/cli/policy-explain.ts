@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parseExplainInput } from "./explain-input.ts";
 import { finish, loadPolicy, readIssuerSets } from "./policy-files.ts";
+import type { OfflineFacts } from "../policy/offline-facts.ts";
 import { parseExplainArgs, runPolicyExplain, type CliResult } from "./policy-run.ts";
 
 async function readStdin(): Promise<string> {
@@ -26,8 +27,16 @@ async function main(): Promise<CliResult> {
   }
   const input = parseExplainInput(text);
   if (typeof input === "string") return { stdout: "", stderr: `cannot read claims from ${args.claimsFile}: ${input}\n`, exitCode: 2 };
+  let facts: OfflineFacts | undefined;
+  if (args.factsFile !== undefined) {
+    try {
+      facts = JSON.parse(readFileSync(args.factsFile, "utf8")) as OfflineFacts;
+    } catch (error) {
+      return { stdout: "", stderr: `cannot read facts from ${args.factsFile}: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 2 };
+    }
+  }
   const { policy } = await loadPolicy(args.policyFile);
-  return runPolicyExplain({ policy, claims: input.claims, fromToken: input.fromToken, args, issuerSets: readIssuerSets().sets });
+  return runPolicyExplain({ policy, claims: input.claims, fromToken: input.fromToken, args, issuerSets: readIssuerSets().sets, ...(facts === undefined ? {} : { facts }) });
 }
 
 finish(await main());

@@ -6,6 +6,7 @@ import { IssuerListSchema, type IssuerKind } from "../oidc/issuers.ts";
 import { checkPolicy, type Finding } from "../policy/check.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, PolicyCompileError } from "../policy/compile.ts";
 import { explain, formatExplanation } from "../policy/explain.ts";
+import { describeRequirements, evaluateOffline, type OfflineFacts } from "../policy/offline-facts.ts";
 import { UNVERIFIED_TOKEN_NOTE } from "./explain-input.ts";
 import { runFixtures, type FixtureSuite } from "../policy/fixtures.ts";
 import type { PolicyDefinition } from "../policy/types.ts";
@@ -26,6 +27,8 @@ export interface LoadedPolicy {
 export interface IssuerSet {
   name: string;
   issuers: Array<{ id: string; kind: IssuerKind; issuer: string }>;
+  /** That environment's STS_AUTH var (default sigv4): web-identity refuses roles with an externalId. */
+  stsAuth?: "sigv4" | "web-identity";
 }
 
 const lines = (list: string[]) => (list.length === 0 ? "" : `${list.join("\n")}\n`);
@@ -37,12 +40,19 @@ const lines = (list: string[]) => (list.length === 0 ? "" : `${list.join("\n")}\
 export function issuerSetsFromWranglerToml(text: string): { sets: IssuerSet[]; problems: string[] } {
   const sets: IssuerSet[] = [];
   const problems: string[] = [];
+  const stsAuthOf = new Map<string, "sigv4" | "web-identity">();
   let env = "top level";
   for (const line of text.split("\n")) {
     const section = /^\s*\[([^\]]+)\]\s*$/.exec(line);
     if (section !== null) {
       const name = /^env\.([^.]+)/.exec(section[1] as string);
       env = name === null ? "top level" : `env.${name[1]}`;
+      continue;
+    }
+    const mode = /^\s*STS_AUTH\s*=\s*["']([^"']*)["']\s*(#.*)?$/.exec(line);
+    if (mode !== null) {
+      if (mode[1] === "sigv4" || mode[1] === "web-identity") stsAuthOf.set(env, mode[1]);
+      else problems.push(`wrangler.toml (${env}): STS_AUTH must be "sigv4" or "web-identity"`);
       continue;
     }
     const value = /^\s*ISSUERS\s*=\s*'(.*)'\s*$/.exec(line);
@@ -58,7 +68,8 @@ export function issuerSetsFromWranglerToml(text: string): { sets: IssuerSet[]; p
     if (!result.success) problems.push(`wrangler.toml (${env}): ISSUERS is invalid (${result.error.issues.map((issue) => issue.path.join(".")).join(", ")})`);
     else sets.push({ name: env, issuers: result.data.map(({ id, kind, issuer }) => ({ id, kind, issuer })) });
   }
-  return { sets, problems };
+  // Vars are not inherited by named environments (wrangler), so an environment's mode is its own or the default.
+  return { sets: sets.map((set) => ({ ...set, stsAuth: stsAuthOf.get(set.name) ?? "sigv4" })), problems };
 }
 
 function formatFinding(file: string, finding: Finding): string {
@@ -77,10 +88,11 @@ export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[]
     const { compiled, findings } = checkPolicy(policy);
     for (const set of compiled === undefined ? [] : issuerSets) {
       try {
-        compilePolicy(policy, { issuers: set.issuers });
+        compilePolicy(policy, { issuers: set.issuers, ...(set.stsAuth === undefined ? {} : { stsAuth: set.stsAuth }) });
       } catch (error) {
         if (!(error instanceof PolicyCompileError)) throw error;
-        findings.push({ severity: "error", code: error.code, location: error.location, message: `against ISSUERS of wrangler.toml ${set.name}: ${error.message}` });
+        const against = error.code === "external_id_unsupported" ? `STS_AUTH = "web-identity" of wrangler.toml ${set.name}` : `ISSUERS of wrangler.toml ${set.name}`;
+        findings.push({ severity: "error", code: error.code, location: error.location, message: `against ${against}: ${error.message}` });
       }
     }
     for (const finding of findings) out.push(formatFinding(file, finding));
@@ -134,9 +146,11 @@ export interface ExplainArgs {
   issuer: string | undefined;
   durationSeconds: number | undefined;
   policyFile: string;
+  /** JSON GitHub facts (src/policy/offline-facts.ts) to judge the allowing rule's requirements on. */
+  factsFile?: string | undefined;
 }
 
-export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>]";
+export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
 
 /** Parses policy:explain's arguments; a string is a usage error to print. */
 export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
@@ -149,6 +163,7 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
     if (flag === "--role") args.role = value();
     else if (flag === "--issuer") args.issuer = value();
     else if (flag === "--policy") args.policyFile = value() ?? "";
+    else if (flag === "--facts") args.factsFile = value() ?? "";
     else if (flag === "--duration") {
       const text = value();
       args.durationSeconds = Number(text);
@@ -174,6 +189,8 @@ export function runPolicyExplain(input: {
   fromToken?: boolean;
   args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds">;
   issuerSets?: IssuerSet[];
+  /** GitHub facts (--facts); without them, requirements are listed as not evaluated offline. */
+  facts?: OfflineFacts;
 }): CliResult {
   let compiled;
   try {
@@ -200,5 +217,18 @@ export function runPolicyExplain(input: {
     return { stdout: lines([...note, `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
   }
   const decisionInput = { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds };
-  return { stdout: lines([...note, ...formatExplanation(explain(compiled, decisionInput), decisionInput)]), stderr: "", exitCode: 0 };
+  const explanation = explain(compiled, decisionInput);
+  const text = formatExplanation(explanation, decisionInput);
+  const { decision } = explanation;
+  if (decision.allowed && decision.requirements !== undefined) {
+    // The broker asks GitHub at request time; offline, only facts given with --facts can settle the requirements.
+    if (input.facts === undefined) {
+      text.splice(1, 0, "       requires, not evaluated offline (give --facts <github-facts.json>):", ...describeRequirements(decision.requirements).map((line) => `         ${line}`));
+    } else {
+      const verdict = evaluateOffline(decision.requirements, claims, input.facts);
+      text[0] = verdict.met ? `${text[0]} (requirements met on the given facts)` : `DENY   ${verdict.reason} (rule ${decision.ruleId}; requirements on the given facts)`;
+      text.splice(1, 0, ...verdict.facts.map((fact) => `       ${fact}`));
+    }
+  }
+  return { stdout: lines([...note, ...text]), stderr: "", exitCode: 0 };
 }

@@ -32,12 +32,20 @@ export function renderRecords(columns: string[], rows: SqlValue[][]): string {
   return rows.map((row) => columns.map((name, i) => `${name.padEnd(width)}  ${formatCell(row[i] ?? null)}`).join("\n")).join("\n\n");
 }
 
+/**
+ * Text a spreadsheet would run as a formula: a cell starting with `=`, `+`, `-`, `@`, tab or carriage return (OWASP,
+ * "CSV Injection"). Audit cells are attacker-influenced (repository and branch names), so such a cell gets a leading
+ * `'` and quotes: shown as text, never evaluated. Numbers are numbers, never neutralised.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 function csvField(value: SqlValue): string {
+  if (typeof value === "string" && FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   const text = value === null ? "" : String(value);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** RFC 4180 CSV: header line, then one line per row; null is an empty field. */
+/** RFC 4180 CSV: header line, then one line per row; null is an empty field; formula-looking text neutralised. */
 export function renderCsv(columns: string[], rows: SqlValue[][]): string {
   return [columns, ...rows].map((row) => row.map((value) => csvField(value)).join(",")).join("\r\n");
 }

@@ -1,9 +1,9 @@
 // The GitHub Action's decisions as values: which inputs, which masks, what goes to GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE,
 // and what the post step writes. Pure; no I/O; the delimiter arrives as a string. action-main.ts and action-post.ts do the I/O.
-import { credentialVariables, type Credentials } from "./credentials.ts";
+import { credentialVariables, maskedAccessKeyId, type Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 import { credentialsEndpoint } from "./exchange.ts";
-import { fileCommandEntries, maskCommand } from "./github-commands.ts";
+import { credentialMasks, fileCommandEntries } from "./github-commands.ts";
 import { aliasedValue, parseAudience, parseDuration, parseRegion, parseRole, requireValue } from "./inputs.ts";
 
 export type OutputMode = "env" | "outputs";
@@ -46,7 +46,7 @@ export const EXPORTED_STATE = "exported";
 const CLEARABLE = new Set(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"]);
 
 export interface MainPlan {
-  /** ::add-mask:: lines for the secret key and session token: printed before any other line. */
+  /** ::add-mask:: lines for the access key id, the secret key and the session token: printed before any other line. */
   masks: string[];
   /** Appended to GITHUB_ENV ("" in outputs mode). */
   env: string;
@@ -54,7 +54,7 @@ export interface MainPlan {
   output: string;
   /** Appended to GITHUB_STATE: which variables the post step clears. */
   state: string;
-  /** One line for the log: nothing secret (the access key id is not a secret; CloudTrail shows it). */
+  /** One line for the log: nothing secret, and the access key id masked (it names the account). */
   summary: string;
 }
 
@@ -71,9 +71,9 @@ export function credentialProcessCommand(nodePath: string, cliPath: string, inpu
 }
 
 export function planMain(credentials: Credentials, inputs: ActionInputs, requestId: string | undefined, credentialProcess: string, delimiter: string): MainPlan {
-  const masks = [maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+  const masks = credentialMasks(credentials);
   const role = inputs.role === undefined ? "the policy's role" : `role ${inputs.role}`;
-  const about = `Credentials for ${role}: AccessKeyId ${credentials.accessKeyId}, expire ${credentials.expiration}${requestId === undefined ? "" : `, request id ${requestId}`}.`;
+  const about = `Credentials for ${role}: AccessKeyId ${maskedAccessKeyId(credentials.accessKeyId)}, expire ${credentials.expiration}${requestId === undefined ? "" : `, request id ${requestId}`}.`;
   if (inputs.outputMode === "env") {
     const variables = credentialVariables(credentials, inputs.region);
     const names = variables.map(([name]) => name);

@@ -2,6 +2,7 @@
 // Entry point (bundled to src/client/bundle/cli.mjs). Stdout carries only the credentials; everything else goes to stderr.
 import { readFile } from "node:fs/promises";
 import { parseCliArgs, USAGE, type CliOptions } from "./cli-args.ts";
+import { cliStderr } from "./cli-output.ts";
 import { credentialProcessJson, credentialVariables, shellExports } from "./credentials.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
 import { fetchCredentials } from "./exchange.ts";
@@ -42,12 +43,11 @@ async function main(argv: readonly string[]): Promise<number> {
       realDeps(tokenSourceFor(options), debug, undefined, warn),
     );
     const { credentials } = fetched;
-    if (options.command === "credential-process") {
-      writeStdout(`${credentialProcessJson(credentials)}\n`);
-    } else {
-      writeStdout(shellExports(credentialVariables(credentials, options.region)));
-      writeStderr(`ci-credentials: AccessKeyId ${credentials.accessKeyId}, expire ${credentials.expiration}${fetched.requestId === undefined ? "" : `, request id ${fetched.requestId}`}\n`);
-    }
+    // Masks before the credentials leave the process (a no-op outside GitHub Actions).
+    const stderr = cliStderr(options.command, credentials, fetched.requestId, env("GITHUB_ACTIONS") === "true");
+    if (stderr !== "") writeStderr(stderr);
+    if (options.command === "credential-process") writeStdout(`${credentialProcessJson(credentials)}\n`);
+    else writeStdout(shellExports(credentialVariables(credentials, options.region)));
     return 0;
   } catch (error) {
     if (error instanceof ClientError) {

@@ -82,3 +82,11 @@ export function credentialVariables(credentials: Credentials, region: string | u
 export function shellExports(variables: ReadonlyArray<readonly [string, string]>): string {
   return variables.map(([name, value]) => `export ${name}='${value.replaceAll("'", `'\\''`)}'\n`).join("");
 }
+
+/**
+ * The access key id for a log line: its kind prefix (`ASIA` temporary, `AKIA` long-term) and last four characters.
+ * Not secret, but a whole id names its AWS account to anyone who calls sts:GetAccessKeyInfo: public logs get this form.
+ */
+export function maskedAccessKeyId(accessKeyId: string): string {
+  return `${accessKeyId.slice(0, 4)}${"*".repeat(Math.max(0, accessKeyId.length - 8))}${accessKeyId.slice(-4)}`;
+}

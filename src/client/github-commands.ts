@@ -1,6 +1,7 @@
 // GitHub Actions workflow commands (::add-mask::, ::debug::, ::warning::, ::error::) and file commands (GITHUB_ENV, GITHUB_OUTPUT,
 // GITHUB_STATE) rendered as text. Pure; no I/O: the delimiter's randomness arrives as a string.
 // Formats: https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/workflow-commands-for-github-actions
+import type { Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 
 /** Command data escaping, as @actions/core does (command.ts escapeData): the runner unescapes before acting. */
@@ -16,6 +17,14 @@ export function escapeProperty(value: string): string {
 /** Tells the runner to replace `value` with *** in every later log line. */
 export function maskCommand(value: string): string {
   return `::add-mask::${escapeData(value)}`;
+}
+
+/**
+ * ::add-mask:: lines for one set of credentials: the access key id (it names the account), then the secret key and the
+ * session token. The runner honours them on stdout and on stderr of a step's process alike (docs/security.md).
+ */
+export function credentialMasks(credentials: Pick<Credentials, "accessKeyId" | "secretAccessKey" | "sessionToken">): string[] {
+  return [maskCommand(credentials.accessKeyId), maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
 }
 
 /** Shown only when step debug logging is on (ACTIONS_STEP_DEBUG / RUNNER_DEBUG). */

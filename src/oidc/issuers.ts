@@ -6,6 +6,7 @@ import {
   DEFAULT_JWKS_MAX_STALE_SECONDS,
   DEFAULT_MAX_TOKEN_AGE_SECONDS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  GITHUB_DEFAULT_API_URL,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../constants.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
@@ -54,6 +55,8 @@ export const IssuerConfigSchema = z.strictObject({
   max_token_age_seconds: z.optional(seconds(60, 24 * 60 * 60)),
   max_token_lifetime_seconds: z.optional(seconds(60, 24 * 60 * 60)),
   jwks_max_stale_seconds: z.optional(seconds(0, 7 * 24 * 60 * 60)),
+  /** GitHub REST API base for rule requirements (docs/github-facts.md); derived for github.com, GHE.com and GHES. */
+  api_url: z.optional(trustedUrl.check(z.refine((value) => !value.endsWith("/") && new URL(value).search === "", "must not end with a slash or carry a query"))),
 });
 
 /** One trusted issuer, defaults applied. */
@@ -68,6 +71,22 @@ export interface IssuerConfig {
   maxTokenAgeSeconds: number;
   maxTokenLifetimeSeconds: number;
   jwksMaxStaleSeconds: number;
+  /** GitHub REST API base (github kind only): `api_url`, else derived from the issuer URL; undefined when unknown. */
+  apiUrl?: string | undefined;
+}
+
+/**
+ * The REST API of a GitHub issuer (docs.github.com, "About the REST API" per product): github.com and enterprise-slug
+ * issuers -> https://api.github.com; GHE.com (token.actions.SUBDOMAIN.ghe.com) -> https://api.SUBDOMAIN.ghe.com;
+ * GHES (https://HOST/_services/token) -> https://HOST/api/v3. Anything else must be configured.
+ */
+export function defaultGitHubApiUrl(issuer: string): string | undefined {
+  if (issuer === "https://token.actions.githubusercontent.com" || issuer.startsWith("https://token.actions.githubusercontent.com/")) return GITHUB_DEFAULT_API_URL;
+  const url = new URL(issuer);
+  const ghe = /^token\.actions\.([a-z0-9-]+)\.ghe\.com$/.exec(url.hostname);
+  if (ghe !== null) return `https://api.${ghe[1]}.ghe.com`;
+  if (url.pathname === "/_services/token") return `${url.origin}/api/v3`;
+  return undefined;
 }
 
 export const IssuerListSchema = z.pipe(
@@ -84,9 +103,13 @@ export const IssuerListSchema = z.pipe(
       maxTokenAgeSeconds: entry.max_token_age_seconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS,
       maxTokenLifetimeSeconds: entry.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
       jwksMaxStaleSeconds: entry.jwks_max_stale_seconds ?? DEFAULT_JWKS_MAX_STALE_SECONDS,
+      apiUrl: entry.kind === "github" ? (entry.api_url ?? defaultGitHubApiUrl(entry.issuer)) : undefined,
     }));
     const seenIds = new Set<string>();
     const seenIssuers = new Set<string>();
+    for (const [index, entry] of list.entries()) {
+      if (entry.kind !== "github" && entry.api_url !== undefined) ctx.issues.push({ code: "custom", path: [index, "api_url"], message: "api_url is for github issuers", input: list });
+    }
     for (const [index, issuer] of issuers.entries()) {
       if (seenIds.has(issuer.id)) ctx.issues.push({ code: "custom", path: [index, "id"], message: "duplicate issuer id", input: list });
       if (seenIssuers.has(issuer.issuer)) ctx.issues.push({ code: "custom", path: [index, "issuer"], message: "duplicate issuer", input: list });

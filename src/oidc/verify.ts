@@ -61,6 +61,10 @@ export async function verifyToken(token: ShapedToken, options: VerifyOptions): P
     throw toBrokerError(error);
   }
 
+  // jose accepts an array `aud` that merely contains one of ours (RFC 7519 §4.1.3 allows arrays). GitHub and GitLab
+  // always send one string: a token minted for several audiences at once is not theirs, so it is refused.
+  if (typeof payload.aud !== "string") throw new BrokerError("invalid_token", "audience_not_string");
+
   // jose accepts any finite number as a NumericDate; RFC 7519 §2 allows fractions, but issuers send integers
   // and anything else is a forged or broken token.
   const { exp, iat, nbf, jti } = payload;

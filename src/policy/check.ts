@@ -18,7 +18,7 @@ import type { CompiledCondition, CompiledRule } from "./rule-index.ts";
 import { mayOverlap, patternCovers } from "./glob.ts";
 import type { PolicyDefinition } from "./types.ts";
 
-export type FindingCode = PolicyErrorCode | "rule_shadowed" | "alias_conflict" | "name_without_id" | "role_unused" | "guard_opted_out";
+export type FindingCode = PolicyErrorCode | "rule_shadowed" | "alias_conflict" | "name_without_id" | "role_unused" | "guard_opted_out" | "event_allowlist_widened";
 
 export interface Finding {
   severity: "error" | "warning";
@@ -62,6 +62,7 @@ function allowShadows(a: CompiledRule, b: CompiledRule): boolean {
   if (!conditionsCover(a, b)) return false;
   for (const [alias, role] of b.grants) if (a.grants.get(alias) !== role) return false;
   for (const optOut of b.optOuts) if (!a.optOuts.has(optOut)) return false;
+  for (const event of b.facts.extraEvents) if (!a.facts.extraEvents.has(event)) return false;
   return !b.facts.namesEnvironment || a.facts.namesEnvironment;
 }
 
@@ -125,6 +126,14 @@ function lintIds(policy: CompiledPolicy, findings: Finding[]): void {
     }
     if (privileged && rule.optOuts.size > 0) {
       findings.push({ severity: "warning", code: "guard_opted_out", location: where(rule), message: `grants a privileged role with guards opted out: ${[...rule.optOuts].join(", ")}` });
+    }
+    if (privileged && rule.facts.extraEvents.size > 0) {
+      findings.push({
+        severity: "warning",
+        code: "event_allowlist_widened",
+        location: where(rule),
+        message: `grants a privileged role for events beyond the trusted default: ${[...rule.facts.extraEvents].join(", ")} (docs/security.md lists who can trigger them)`,
+      });
     }
   }
 }

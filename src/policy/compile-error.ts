@@ -5,6 +5,7 @@
 export type PolicyErrorCode =
   | "policy_invalid"
   | "role_invalid"
+  | "external_id_unsupported"
   | "role_undefined"
   | "arn_invalid"
   | "session_policy_too_large"

@@ -6,7 +6,8 @@ import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
-import { OPT_OUTS, type OptOut } from "./guards.ts";
+import { OPT_OUTS, TRUSTED_EVENTS, type OptOut } from "./guards.ts";
+import { compileRequirements } from "./requirements-compile.ts";
 import { ALIAS_PATTERN, compileRole } from "./roles.ts";
 import { indexRules, type CompiledCondition, type CompiledRule, type RuleSet } from "./rule-index.ts";
 import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RuleDefinition } from "./types.ts";
@@ -17,7 +18,9 @@ const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", ...OPT_OUTS]);
+const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", "require", "allowEvents", ...OPT_OUTS]);
+/** An event name or pipeline source as GitHub and GitLab spell them: lower-case words joined by `_`, never a glob. */
+const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** The default issuer map of a policy that declares none. */
 export const DEFAULT_ISSUERS: PolicyIssuers = { github: "github" };
@@ -59,6 +62,11 @@ export interface CompileOptions {
    * one not configured is allowed (its rules can never match). Omit to skip the cross-check (policy:check).
    */
   issuers?: ReadonlyArray<{ id: string; kind: IssuerKind }>;
+  /**
+   * The deployment's STS_AUTH. With "web-identity" a role with `externalId` is an error: AssumeRoleWithWebIdentity
+   * has no ExternalId parameter, so the operator's condition could not be honoured. Omit to skip (sigv4).
+   */
+  stsAuth?: "sigv4" | "web-identity";
 }
 
 function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOptions): Map<string, IssuerKind> {
@@ -149,6 +157,26 @@ function compileGrants(where: string, roles: RuleDefinition["roles"], defined: R
   return grants;
 }
 
+/**
+ * `allowEvents`: the events beyond TRUSTED_EVENTS a rule's privileged grants may be made for, each named exactly (no
+ * globs, no "all"): widening is a visible, reviewable line per event, and `policy:check` reports it.
+ */
+function compileAllowEvents(where: string, kind: IssuerKind, value: unknown, effect: "allow" | "deny"): ReadonlySet<string> {
+  const events = new Set<string>();
+  if (value === undefined) return events;
+  const at = `${where}.allowEvents`;
+  if (effect === "deny") throw new PolicyCompileError(at, "guards do not apply to deny rules", "rule_invalid");
+  if (!Array.isArray(value) || value.length === 0) throw new PolicyCompileError(at, "must be a non-empty list of event names", "rule_invalid");
+  for (const event of value as unknown[]) {
+    if (typeof event !== "string" || !EVENT_NAME_PATTERN.test(event)) {
+      throw new PolicyCompileError(at, `"${String(event)}" is not an event name (exact lower-case names only, no globs)`, "rule_invalid");
+    }
+    if (TRUSTED_EVENTS[kind].has(event)) throw new PolicyCompileError(at, `"${event}" is trusted already: list only the events that widen the default`, "rule_invalid");
+    events.add(event);
+  }
+  return events;
+}
+
 function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<string, IssuerKind>, roles: ReadonlyMap<string, RoleGrant>, seenIds: Set<string>): CompiledRule {
   const label = isPlainObject(rule) && typeof rule.id === "string" ? ` (${rule.id})` : "";
   const where = `rules[${index}]${label}`;
@@ -174,6 +202,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     optOuts.add(optOut);
   }
 
+  const extraEvents = compileAllowEvents(where, kind, rule.allowEvents, effect);
   const conditions = compileConditions(where, kind, rule.match, effect === "deny" ? "deny" : "allow");
   let grants = new Map<string, string>();
   let rateLimit: RateLimitDefinition | undefined;
@@ -201,6 +230,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
   }
 
   const when = rule.when as ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
+  const requirements = compileRequirements(where, rule, kind, effect);
   return {
     id: rule.id,
     index,
@@ -216,7 +246,8 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     optOuts,
     // Only exact names count as "the operator named this environment": GitHub creates any environment a workflow
     // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
-    facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0) },
+    facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0), extraEvents },
+    requirements,
   };
 }
 
@@ -227,6 +258,13 @@ export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {
   const roles = new Map<string, RoleGrant>();
   if (!isPlainObject(def.roles)) throw new PolicyCompileError("roles", "must map role names to role definitions", "policy_invalid");
   for (const [name, role] of Object.entries(def.roles)) roles.set(name, compileRole(name, role));
+  if (options.stsAuth === "web-identity") {
+    for (const [name, grant] of roles) {
+      if (grant.externalId !== undefined) {
+        throw new PolicyCompileError(`roles.${name}.externalId`, "STS_AUTH = web-identity cannot pass an ExternalId (AssumeRoleWithWebIdentity has no such parameter): drop it from the role and its trust policy, or use sigv4", "external_id_unsupported");
+      }
+    }
+  }
   if (!Array.isArray(def.rules)) throw new PolicyCompileError("rules", "must be a list", "policy_invalid");
 
   const seenIds = new Set<string>();

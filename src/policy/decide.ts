@@ -6,6 +6,7 @@ import type { RoleGrant } from "../aws/session.ts";
 import type { CompiledPolicy } from "./compile.ts";
 import { GUARDS, type GuardReason } from "./guards.ts";
 import { candidateRules, type CompiledCondition, type CompiledRule } from "./rule-index.ts";
+import type { CompiledRequirements } from "./requirements.ts";
 import type { RateLimitDefinition } from "./types.ts";
 
 /** Internal denial reasons (logged and audited, never sent to the caller). */
@@ -19,7 +20,16 @@ export type DenyReason =
   | GuardReason;
 
 export type Decision =
-  | { allowed: true; ruleId: string; alias: string; grant: RoleGrant; durationSeconds: number; rateLimit: RateLimitDefinition | undefined }
+  | {
+      allowed: true;
+      ruleId: string;
+      alias: string;
+      grant: RoleGrant;
+      durationSeconds: number;
+      rateLimit: RateLimitDefinition | undefined;
+      /** GitHub facts still to check before credentials are issued (the exchange's context stage). */
+      requirements?: CompiledRequirements | undefined;
+    }
   | { allowed: false; reason: DenyReason; ruleId: string | undefined };
 
 export interface DecisionInput {
@@ -65,7 +75,7 @@ export function ruleMatches(rule: CompiledRule, issuerId: string, claims: Readon
 export function guardFailure(rule: CompiledRule, kind: IssuerKind, privileged: boolean, claims: Readonly<Record<string, unknown>>): GuardReason | undefined {
   for (const guard of GUARDS) {
     if (guard.scope === "privileged-role" && !privileged) continue;
-    if (rule.optOuts.has(guard.optOut)) continue;
+    if (guard.optOut !== undefined && rule.optOuts.has(guard.optOut)) continue;
     if (!guard.passes(kind, claims, rule.facts)) return guard.reason;
   }
   return undefined;
@@ -133,5 +143,5 @@ export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
   const grant = policy.roles.get(role) as RoleGrant;
   const durationSeconds = input.durationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
   if (durationSeconds > grant.maxDurationSeconds) return { allowed: false, reason: "duration_exceeds_role", ruleId: rule.id };
-  return { allowed: true, ruleId: rule.id, alias, grant, durationSeconds, rateLimit: rule.rateLimit };
+  return { allowed: true, ruleId: rule.id, alias, grant, durationSeconds, rateLimit: rule.rateLimit, requirements: rule.requirements };
 }

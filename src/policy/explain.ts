@@ -118,6 +118,6 @@ export function formatExplanation(explanation: Explanation, input: Pick<Decision
     lines.push(`${decisive} ${trace.rule.effect.padEnd(5)} ${trace.rule.id.padEnd(width)}  ${describeOutcome(trace.outcome)}`);
     if (trace.outcome.kind === "granted" || trace.outcome.kind === "guarded") for (const block of trace.outcome.blocked) guards.add(block.reason);
   }
-  for (const guard of GUARDS) if (guards.has(guard.reason)) lines.push(`${guard.reason}: ${guard.description} (opt-out: ${guard.optOut})`);
+  for (const guard of GUARDS) if (guards.has(guard.reason)) lines.push(`${guard.reason}: ${guard.description} (${guard.optOut === undefined ? "widen with: allowEvents" : `opt-out: ${guard.optOut}`})`);
   return lines;
 }

@@ -5,10 +5,12 @@ import { parseClaims } from "../oidc/claims.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, type CompiledPolicy } from "./compile.ts";
 import { decide, type Decision, type DenyReason } from "./decide.ts";
+import { evaluateOffline, type OfflineFacts } from "./offline-facts.ts";
+import type { ContextReason } from "./requirements.ts";
 import type { PolicyDefinition } from "./types.ts";
 
 /** What a case expects: an allow naming the alias granted (and optionally the rule), or a deny with its reason. */
-export type FixtureExpectation = { allow: string; rule?: string } | { deny: DenyReason | "claims_invalid"; rule?: string };
+export type FixtureExpectation = { allow: string; rule?: string } | { deny: DenyReason | ContextReason | "claims_invalid"; rule?: string };
 
 export interface PolicyFixture {
   name: string;
@@ -18,14 +20,24 @@ export interface PolicyFixture {
   claims?: Record<string, unknown>;
   role?: string;
   durationSeconds?: number;
+  /**
+   * What GitHub reports for the token's commit (docs/github-facts.md). Required when the allowing rule has
+   * `require`: without facts such a case fails ("requires GitHub facts").
+   */
+  github?: OfflineFacts;
   expect: FixtureExpectation;
 }
+
+/** A decision after the requirements were judged on the fixture's facts (or could not be: no facts given). */
+type Outcome = Decision | { allowed: false; reason: ContextReason; ruleId: string } | "claims_invalid" | { unevaluated: string };
 
 export interface FixtureSuite {
   /** The policy under test (what `definePolicy` returned). */
   policy: PolicyDefinition;
   /** Baseline claims per issuer kind: a realistic token each case varies. */
   defaults?: Partial<Record<IssuerKind, Record<string, unknown>>>;
+  /** GitHub facts for every case that gives none of its own (docs/github-facts.md). */
+  github?: OfflineFacts;
   cases: readonly PolicyFixture[];
 }
 
@@ -46,14 +58,16 @@ function describeExpectation(expect: FixtureExpectation): string {
   return "allow" in expect ? `allow ${expect.allow}${rule}` : `deny ${expect.deny}${rule}`;
 }
 
-function describeActual(decision: Decision | "claims_invalid"): string {
+function describeActual(decision: Outcome): string {
   if (decision === "claims_invalid") return "deny claims_invalid";
+  if ("unevaluated" in decision) return `rule ${decision.unevaluated} requires GitHub facts: add \`github\` to the case`;
   if (decision.allowed) return `allow ${decision.alias} (rule ${decision.ruleId})`;
   return `deny ${decision.reason}${decision.ruleId === undefined ? "" : ` (rule ${decision.ruleId})`}`;
 }
 
-function meets(expect: FixtureExpectation, decision: Decision | "claims_invalid"): boolean {
+function meets(expect: FixtureExpectation, decision: Outcome): boolean {
   if (decision === "claims_invalid") return "deny" in expect && expect.deny === "claims_invalid" && expect.rule === undefined;
+  if ("unevaluated" in decision) return false;
   if ("allow" in expect) return decision.allowed && decision.alias === expect.allow && (expect.rule === undefined || decision.ruleId === expect.rule);
   return !decision.allowed && decision.reason === expect.deny && (expect.rule === undefined || decision.ruleId === expect.rule);
 }
@@ -72,15 +86,19 @@ export function runFixtures(suite: FixtureSuite, compiled: CompiledPolicy = comp
     const issuerId = fixture.issuer ?? DEFAULT_ISSUER_ID;
     const issuer = compiled.issuers.get(issuerId);
     if (issuer === undefined) return { name: fixture.name, pass: false, expected, actual: `issuer "${issuerId}" is not in the policy` };
-    let decision: Decision | "claims_invalid";
+    let decision: Outcome;
     try {
-      const claims = parseClaims(issuer.kind, fixtureClaims(suite, issuer.kind, fixture));
-      decision = decide(compiled, {
-        issuerId,
-        claims: claims as unknown as Readonly<Record<string, unknown>>,
-        role: fixture.role,
-        durationSeconds: fixture.durationSeconds,
-      });
+      const claims = parseClaims(issuer.kind, fixtureClaims(suite, issuer.kind, fixture)) as unknown as Readonly<Record<string, unknown>>;
+      decision = decide(compiled, { issuerId, claims, role: fixture.role, durationSeconds: fixture.durationSeconds });
+      if (decision.allowed && decision.requirements !== undefined) {
+        // The broker's context stage, offline: the same evaluation on the facts the case supplies.
+        const facts = fixture.github ?? suite.github;
+        if (facts === undefined) decision = { unevaluated: decision.ruleId };
+        else {
+          const verdict = evaluateOffline(decision.requirements, claims, facts);
+          if (!verdict.met) decision = { allowed: false, reason: verdict.reason, ruleId: decision.ruleId };
+        }
+      }
     } catch (error) {
       if (!isBrokerError(error) || error.reason !== "claims_invalid") throw error;
       decision = "claims_invalid";

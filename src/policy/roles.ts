@@ -1,6 +1,6 @@
 // Compiles the policy's `roles` into RoleGrants (src/aws/session.ts): ARNs, durations, session policy size, operator
 // session tags and external id checked against STS's rules. Pure; no I/O. Fails naming the role at fault.
-import { ALL_BROKER_SESSION_TAG_KEYS, CLAIM_SESSION_TAGS, GITLAB_CLAIM_SESSION_TAGS, isValidTagKey, isValidTagValue, type RoleGrant } from "../aws/session.ts";
+import { ALL_BROKER_SESSION_TAG_KEYS, isValidTagKey, isValidTagValue, MAX_BROKER_SESSION_TAGS, type RoleGrant } from "../aws/session.ts";
 import {
   DEFAULT_SESSION_DURATION_SECONDS,
   STS_MAX_DURATION_SECONDS,
@@ -21,8 +21,8 @@ const POLICY_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam
 /** STS ExternalId characters (AssumeRole API reference). */
 const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]*$/;
 export const ALIAS_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-/** The most claim tags the broker may set for one session, whatever the kind: operator tags must fit beside them. */
-const MAX_BROKER_CLAIM_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length);
+/** The most tags the broker may set for one session (claim tags and Issuer): operator tags must fit beside them. */
+const MAX_BROKER_CLAIM_TAGS = MAX_BROKER_SESSION_TAGS;
 const ROLE_FIELDS = new Set<string>(["arn", "maxDurationSeconds", "privileged", "sessionPolicy", "managedPolicyArns", "sessionTags", "transitiveTagKeys", "externalId"]);
 
 export function compileRole(name: string, def: RoleDefinition): RoleGrant {

@@ -1,5 +1,6 @@
 // The compiled rule and its index: rules of one effect for one issuer, filed by exact claim value or literal first
 // path segment, and the lookup of the candidates for a token. Pure; no I/O; no clock. Built by compile.ts, read by decide.ts.
+import type { CompiledRequirements } from "./requirements.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import { MATCH_KEYS } from "./claim-keys.ts";
 import { firstSegmentIsLiteral, type Matcher } from "./glob.ts";
@@ -40,6 +41,8 @@ export interface CompiledRule {
   when: ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
   optOuts: ReadonlySet<OptOut>;
   facts: GuardRuleFacts;
+  /** GitHub facts the rule requires (docs/github-facts.md); checked by the exchange's context stage after decide. */
+  requirements: CompiledRequirements | undefined;
 }
 
 /** Rules of one effect for one issuer, indexed so a decision tests only the rules that can match. */

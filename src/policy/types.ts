@@ -141,8 +141,49 @@ export interface RuleDefinition<IssuerId extends string = string, Kind extends I
   when?(claims: Readonly<ClaimsByKind[Kind]>): boolean;
   /** Roles this rule grants (allow rules only). */
   roles?: RuleRoles;
+  /**
+   * Privileged roles only: events (GitHub `event_name`) or pipeline sources (GitLab `pipeline_source`) beyond the
+   * trusted default (push, workflow_dispatch, schedule, release, merge_group, deployment; GitLab push, web, api,
+   * schedule) this rule's privileged grants may be made for. Each named exactly; `policy:check` warns about every
+   * one (docs/security.md, "Events that reach privileged roles").
+   */
+  allowEvents?: readonly string[];
   /** Per-repository issuance limit for requests this rule allows; defaults in src/constants.ts (issue #3). */
   rateLimit?: RateLimitDefinition;
+  /**
+   * Facts from GitHub's own record (GitHub issuers, allow rules): evaluated only after the claims matched and the
+   * guards passed, through the GitHub App (docs/github-facts.md). Unmet, pending or unknown facts deny.
+   */
+  require?: Requirements;
+}
+
+/** Check run conclusions (GitHub REST "check runs"). */
+export type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required" | "stale";
+
+/** A check run that must have completed with an allowed conclusion on the token's commit. */
+export interface CheckRequirement {
+  /** Exact check run name (`check_name`). */
+  name: string;
+  /**
+   * The GitHub App that must have created the run: its slug (`github-actions`) or numeric id. Mandatory: any
+   * workflow token with `checks: write` can create a run of any name, so a name alone proves nothing.
+   */
+  app: string | number;
+  /** Allowed conclusions; default `["success"]`. */
+  conclusion?: readonly CheckConclusion[];
+}
+
+/** Reviews on the pull request the commit came from (push) or the one the ref names (pull_request). */
+export interface PullRequestRequirement {
+  /** Approving reviews needed from users other than the author (each reviewer's latest review counts), 1..10. */
+  approvals: number;
+  /** Let approvals given on an earlier head commit count (GitHub's "dismiss stale approvals" off). */
+  allowStaleApprovals?: true;
+}
+
+export interface Requirements {
+  checks?: readonly CheckRequirement[];
+  pullRequest?: PullRequestRequirement;
 }
 
 /** A token bucket: `perMinute` refill rate, `burst` capacity. */

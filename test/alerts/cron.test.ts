@@ -2,6 +2,7 @@
 // webhook behind the fake network and incident state in the real local KV. Time is driven by scheduledTime.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { subjectIncidentKey } from "../../src/alerts/incidents.ts";
 import { AE_INGEST_LAG_MS } from "../../src/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi, createFakeWebhook, type FakeSqlApi, type FakeWebhook } from "../support/fake-analytics.ts";
@@ -88,7 +89,7 @@ describe("rules through the cron", () => {
       [
         `:rotating_light: *ci-credential-broker alert: issuance_drop* (dataset ${s.dataset})`,
         "Issuance down 90%: 1 credentials issued in the last 5 min, against 10 expected from the previous 60 min (120 issued). Threshold: more than 80% down.",
-        "Window ends 2026-11-25T11:59:00Z. One message per incident: quiet until this rule has not fired for 60 min.",
+        "Window ends 2026-11-25T11:59:00Z. One message per incident: quiet until this rule has not fired for 60 min, unless it grows 4x.",
         "Investigate: `npm run analytics -- issuance --since 2h`",
       ].join("\n"),
     ]);
@@ -119,7 +120,7 @@ describe("rules through the cron", () => {
     const messages = await s.run(0);
     expect(messages).toHaveLength(2);
     expect(messages[0]).toContain("*ci-credential-broker alert: denials*");
-    expect(messages[0]).toContain("51 requests denied by policy in the last 60 min. Threshold: more than 50.");
+    expect(messages[0]).toContain("51 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
     expect(messages[1]).toContain("*ci-credential-broker alert: sts_p99*");
     expect(messages[1]).toContain("STS p99 is 700 ms over 10 calls in the last 15 min. Threshold: above 500 ms.");
   });
@@ -152,11 +153,11 @@ describe("rules through the cron", () => {
   });
 
   it("thresholds and rules come from ALERT_RULES; disabled rules are not queried", async () => {
-    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false}}' });
+    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false},"github_rate_limit":{"enabled":false}}' });
     insertSpread(s.sql, s.dataset, "denied", 4, T0 - 9 * MIN, T0 - 2 * MIN);
     const messages = await s.run(0);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain("4 requests denied by policy in the last 10 min. Threshold: more than 3.");
+    expect(messages[0]).toContain("4 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 10 min. Threshold: more than 3 per owner and reason.");
     expect(s.sql.queries).toHaveLength(1);
     expect(s.sql.queries[0]).not.toContain("issued");
   });
@@ -175,8 +176,32 @@ describe("cooldown: one incident, one message", () => {
     expect(s.webhook.messages).toHaveLength(2);
     const evaluated = lines(s.h, "alerts_evaluated");
     expect(evaluated.filter((line) => (line.suppressed as string[]).includes("denials"))).toHaveLength(10 + 12 + 1);
-    const stored = JSON.parse((await env.JWKS_CACHE.get(`alerts:v1:incident:${s.dataset}:denials`)) ?? "null");
-    expect(stored).toEqual({ opened_at: T0 + 155 * MIN, last_fired_at: T0 + 160 * MIN, notified_at: T0 + 155 * MIN });
+    const stored = JSON.parse((await env.JWKS_CACHE.get(await subjectIncidentKey(s.dataset, "denials", "acme no_matching_rule"))) ?? "null");
+    expect(stored).toEqual({ opened_at: T0 + 155 * MIN, last_fired_at: T0 + 160 * MIN, notified_at: T0 + 155 * MIN, notified_value: 60 });
+  });
+
+  it("a stranger's steady trickle cannot hold our incident quiet: incidents are per owner and reason", async () => {
+    const s = await setup();
+    // Any github.com owner can mint tokens for our audience: 60 denials an hour from `evil`, all the time.
+    for (let at = T0 - 60 * MIN; at < T0 + 60 * MIN; at += MIN) insertSpread(s.sql, s.dataset, "denied", 1, at, at + 1, { repository: "evil/x" });
+    expect(await s.run(0)).toEqual([expect.stringContaining("owner evil")]);
+    expect(await s.run(5 * MIN)).toEqual([]);
+    // Our own spike, later, inside evil's open incident: its own message.
+    insertSpread(s.sql, s.dataset, "denied", 55, T0 + 7 * MIN, T0 + 8 * MIN, { repository: "acme/app" });
+    expect(await s.run(10 * MIN)).toEqual([expect.stringContaining("55 requests of owner acme")]);
+  });
+
+  it("a jump by the escalation factor within the cooldown notifies again", async () => {
+    const s = await setup();
+    insertSpread(s.sql, s.dataset, "denied", 60, T0 - 10 * MIN, T0 - 9 * MIN);
+    expect(await s.run(0)).toHaveLength(1);
+    insertSpread(s.sql, s.dataset, "denied", 120, T0 + 1 * MIN, T0 + 2 * MIN);
+    expect(await s.run(5 * MIN)).toEqual([]); // 180: three times, not four
+    insertSpread(s.sql, s.dataset, "denied", 60, T0 + 6 * MIN, T0 + 7 * MIN);
+    const [message] = await s.run(10 * MIN); // 240: four times the 60 notified
+    expect(message).toContain("grown 4x or more since the last message");
+    expect(message).toContain("240 requests of owner acme");
+    expect(await s.run(15 * MIN)).toEqual([]);
   });
 
   it("a failed webhook post is not an incident notified: the next run tries again, then stays quiet", async () => {
@@ -200,21 +225,28 @@ describe("cooldown: one incident, one message", () => {
 });
 
 describe("failures", () => {
-  it("the SQL API refusing the token: logged, no message, no state", async () => {
+  it("the SQL API refusing the token: logged, and one `alerting is failing` message through the incident cooldown", async () => {
     const s = await setup({ ANALYTICS_API_TOKEN: "a-revoked-analytics-token" });
     insertSpread(s.sql, s.dataset, "denied", 80, T0 - 30 * MIN, T0 - 2 * MIN);
-    expect(await s.run(0)).toEqual([]);
+    const [message] = await s.run(0);
+    expect(message).toContain("*ci-credential-broker alerting is failing*");
+    expect(message).toContain("unauthorized (HTTP 401)");
     expect(lines(s.h, "alerts_query_failed")).toEqual([{ message: "alerts_query_failed", reason: "unauthorized", status: 401, error: "SqlApiError" }]);
-    expect(JSON.stringify(s.h.logs)).not.toContain("a-revoked-analytics-token");
+    // Still failing on every run: no second message within the incident.
+    for (const minute of [5, 10, 30, 55]) expect(await s.run(minute * MIN)).toEqual([]);
+    const everything = JSON.stringify([s.h.logs, s.webhook.requests.map((r) => r.body)]);
+    expect(everything).not.toContain("a-revoked-analytics-token");
+    expect(everything).not.toContain(ACCOUNT);
     expect(await env.JWKS_CACHE.get(`alerts:v1:incident:${s.dataset}:denials`)).toBeNull();
+    expect(JSON.parse((await env.JWKS_CACHE.get(`alerts:v1:incident:${s.dataset}:alerting`)) ?? "null")).toMatchObject({ opened_at: T0, notified_at: T0 });
   });
 
   it("the SQL API down: logged as unavailable; the next run recovers", async () => {
     const s = await setup();
     insertSpread(s.sql, s.dataset, "denied", 80, T0 - 30 * MIN, T0 - 2 * MIN);
     s.sql.failNext(503, "upstream connect error");
-    expect(await s.run(0)).toEqual([]);
+    expect(await s.run(0)).toEqual([expect.stringContaining("alerting is failing")]);
     expect(lines(s.h, "alerts_query_failed")[0]).toMatchObject({ reason: "unavailable", status: 503 });
-    expect(await s.run(5 * MIN)).toHaveLength(1);
+    expect(await s.run(5 * MIN)).toEqual([expect.stringContaining("alert: denials*")]);
   });
 });

@@ -45,6 +45,14 @@ export function auditPoint(outcome: Outcome, options: { stsMs?: number; reposito
 }
 
 /** `count` rows of one outcome spread evenly over [from, to). */
-export function insertSpread(sql: FakeSqlApi, dataset: string, outcome: Outcome, count: number, from: number, to: number, options: { stsMs?: number; sampleInterval?: number } = {}): void {
+export function insertSpread(
+  sql: FakeSqlApi,
+  dataset: string,
+  outcome: Outcome,
+  count: number,
+  from: number,
+  to: number,
+  options: { stsMs?: number; sampleInterval?: number; repository?: string } = {},
+): void {
   for (let i = 0; i < count; i++) sql.insert(dataset, auditPoint(outcome, options), from + Math.floor(((to - from) * i) / count), options.sampleInterval ?? 1);
 }

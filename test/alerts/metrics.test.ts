@@ -10,28 +10,41 @@ const END = Date.UTC(2026, 10, 25, 12, 0, 0);
 const S = END / 1000;
 
 describe("alertQueries", () => {
-  it("default rules: one count query (issuance windows, denials hour), one STS p99 query and one replay query, bound to explicit instants", () => {
+  it("default rules: one count query (issuance windows), one denials query (per repository and reason), one STS p99 query and one replay query, bound to explicit instants", () => {
     const queries = alertQueries(defaultAlertRules(), "ci_credential_broker", END);
-    expect(queries.map((q) => q.kind)).toEqual(["counts", "sts", "replay"]);
+    expect(queries.map((q) => q.kind)).toEqual(["counts", "denials", "sts", "replay", "github"]);
     expect(queries[0]?.sql).toBe(`SELECT
   SUM(if(blob1 = 'issued' AND timestamp > toDateTime(${S - 300}), _sample_interval, 0)) AS issued_recent,
-  SUM(if(blob1 = 'issued' AND timestamp <= toDateTime(${S - 300}) AND timestamp > toDateTime(${S - 3900}), _sample_interval, 0)) AS issued_baseline,
-  SUM(if(blob1 = 'denied' AND timestamp > toDateTime(${S - 3600}), _sample_interval, 0)) AS denials
+  SUM(if(blob1 = 'issued' AND timestamp <= toDateTime(${S - 300}) AND timestamp > toDateTime(${S - 3900}), _sample_interval, 0)) AS issued_baseline
 FROM ci_credential_broker
 WHERE timestamp > toDateTime(${S - 3900}) AND timestamp <= toDateTime(${S})`);
     expect(queries[1]?.sql).toBe(`SELECT
+  blob5 AS repository,
+  blob3 AS reason,
+  SUM(_sample_interval) AS denials
+FROM ci_credential_broker
+WHERE timestamp > toDateTime(${S - 3600}) AND timestamp <= toDateTime(${S}) AND blob1 = 'denied'
+GROUP BY repository, reason
+ORDER BY denials DESC
+LIMIT 1000`);
+    expect(queries[2]?.sql).toBe(`SELECT
   quantileExactWeighted(0.99)(double5, _sample_interval) AS sts_p99_ms,
   SUM(_sample_interval) AS sts_samples
 FROM ci_credential_broker
 WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND double5 > -1`);
+    expect(queries[3]?.sql).toBe(`SELECT
+  MIN(double9) AS github_min_remaining,
+  SUM(_sample_interval) AS github_samples
+FROM ci_credential_broker
+WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND double9 > -1`);
   });
 
   it("only the enabled rules are queried", () => {
-    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false } });
+    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false } });
     const queries = alertQueries(onlyDenials, "ds", END);
     expect(queries).toHaveLength(1);
     expect(queries[0]?.sql).not.toContain("issued");
-    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false } });
+    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false } });
     expect(alertQueries(none, "ds", END)).toEqual([]);
   });
 });
@@ -56,7 +69,21 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
       insertSpread(sql, "ds", "denied", 100, END - 3 * 60 * MIN, END - 61 * MIN); // too old
       insertSpread(sql, "ds", "issued", 100, END + 1, END + 10 * MIN); // after the window end (ingest lag)
     });
-    expect(metrics).toMatchObject({ issuedRecent: 1, issuedBaseline: 120, denials: 56 });
+    expect(metrics).toMatchObject({ issuedRecent: 1, issuedBaseline: 120, denials: 56, denialGroups: [{ owner: "acme", reason: "no_matching_rule", count: 56, repositories: 1 }] });
+  });
+
+  it("denials grouped per owner and reason, with distinct repositories, largest first", async () => {
+    const metrics = await measure((sql) => {
+      for (const repository of ["evil/a", "evil/b", "evil/c"]) insertSpread(sql, "ds", "denied", 5, END - 30 * MIN, END, { repository });
+      insertSpread(sql, "ds", "denied", 20, END - 30 * MIN, END, { repository: "acme/app" });
+      insertSpread(sql, "ds", "denied", 2, END - 30 * MIN, END, { repository: "group/sub/project" });
+    });
+    expect(metrics.denials).toBe(37);
+    expect(metrics.denialGroups).toEqual([
+      { owner: "acme", reason: "no_matching_rule", count: 20, repositories: 1 },
+      { owner: "evil", reason: "no_matching_rule", count: 15, repositories: 3 },
+      { owner: "group", reason: "no_matching_rule", count: 2, repositories: 1 },
+    ]);
   });
 
   it("STS p99 over requests that reached STS only, weighted by _sample_interval", async () => {
@@ -85,6 +112,6 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
 
   it("no traffic: zero counts and no p99 (null)", async () => {
     const metrics = await measure((sql) => insertSpread(sql, "ds", "issued", 1, END - 30 * 24 * 60 * MIN, END - 29 * 24 * 60 * MIN));
-    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, stsSamples: 0, stsP99Ms: null, replays: [] });
+    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, denialGroups: [], stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null });
   });
 });

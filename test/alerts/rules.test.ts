@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AlertRulesSchema, defaultAlertRules, evaluateRules, type AlertMetrics, type AlertRules } from "../../src/alerts/rules.ts";
+import { AlertRulesSchema, defaultAlertRules, evaluateRules, type AlertMetrics, type AlertRules, type DenialGroup } from "../../src/alerts/rules.ts";
 
 describe("AlertRulesSchema", () => {
   it("{} gives the issue's rules: >80% issuance drop over 5 min vs the previous hour, >50 denials an hour, STS p99 >500 ms", () => {
@@ -8,7 +8,17 @@ describe("AlertRulesSchema", () => {
       denials: { enabled: true, max: 50, window_minutes: 60 },
       sts_p99: { enabled: true, p99_ms: 500, window_minutes: 15, min_samples: 10 },
       replay: { enabled: true, max: 5, window_minutes: 60 },
+      github_rate_limit: { enabled: true, min_remaining: 500, window_minutes: 15 },
     });
+  });
+
+  it.each([
+    [499, true],
+    [500, false],
+    [null, false],
+  ] as const)("github_rate_limit: lowest remaining %s -> fires %s (below 500)", (lowest, fires) => {
+    const firing = evaluateRules(defaultAlertRules(), { githubMinRemaining: lowest });
+    expect(firing.map((f) => f.rule)).toEqual(fires ? ["github_rate_limit"] : []);
   });
 
   it("a partial rule keeps the other fields' defaults", () => {
@@ -36,6 +46,7 @@ describe("AlertRulesSchema", () => {
 describe("evaluateRules", () => {
   const rules = defaultAlertRules();
   const fired = (metrics: AlertMetrics, with_: AlertRules = rules) => evaluateRules(with_, metrics).map((f) => f.rule);
+  const group = (owner: string, count: number, reason = "no_matching_rule", repositories = 1): DenialGroup => ({ owner, reason, count, repositories });
 
   // Baseline 120 issued in 60 min = 10 per 5 min expected.
   it.each([
@@ -56,8 +67,24 @@ describe("evaluateRules", () => {
   it.each([
     [50, false],
     [51, true],
-  ])("denials: %i in the hour -> fires %s (more than 50)", (denials, fires) => {
-    expect(fired({ denials })).toEqual(fires ? ["denials"] : []);
+  ])("denials: %i of one owner and reason in the hour -> fires %s (more than 50)", (count, fires) => {
+    expect(fired({ denials: count, denialGroups: [group("acme", count)] })).toEqual(fires ? ["denials"] : []);
+  });
+
+  it("denials: each owner and reason is its own incident; a stranger's trickle is not ours", () => {
+    const firing = evaluateRules(rules, { denials: 190, denialGroups: [group("evil", 80, "no_matching_rule", 40), group("acme", 60, "guard_untrusted_event", 2), group("acme", 50)] });
+    expect(firing.map((f) => [f.subject, f.value])).toEqual([
+      ["evil no_matching_rule", 80],
+      ["acme guard_untrusted_event", 60],
+    ]);
+    expect(firing[0]?.summary).toBe("80 requests of owner evil (40 repositories) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
+  });
+
+  it("denials: many owners above the threshold give five incidents and one for the rest", () => {
+    const groups = Array.from({ length: 8 }, (_, i) => group(`org${i}`, 100 - i));
+    const firing = evaluateRules(rules, { denialGroups: groups });
+    expect(firing.map((f) => f.subject)).toEqual(["org0 no_matching_rule", "org1 no_matching_rule", "org2 no_matching_rule", "org3 no_matching_rule", "org4 no_matching_rule", "(other owners)"]);
+    expect(firing.at(-1)?.value).toBe(95 + 94 + 93);
   });
 
   it.each([
@@ -86,19 +113,19 @@ describe("evaluateRules", () => {
 
   it("disabled rules and rules without metrics stay silent", () => {
     const off = AlertRulesSchema.parse({ denials: { enabled: false } });
-    expect(fired({ denials: 1000 }, off)).toEqual([]);
+    expect(fired({ denials: 1000, denialGroups: [group("acme", 1000)] }, off)).toEqual([]);
     expect(fired({})).toEqual([]);
   });
 
   it("summaries carry numbers and windows for a human", () => {
-    const [drop, denials, sts] = evaluateRules(rules, { issuedRecent: 1, issuedBaseline: 120, denials: 73, stsP99Ms: 812.4, stsSamples: 40 });
+    const [drop, denials, sts] = evaluateRules(rules, { issuedRecent: 1, issuedBaseline: 120, denials: 73, denialGroups: [group("acme", 73)], stsP99Ms: 812.4, stsSamples: 40 });
     expect(drop).toEqual({
       rule: "issuance_drop",
       value: 90,
       threshold: 80,
       summary: "Issuance down 90%: 1 credentials issued in the last 5 min, against 10 expected from the previous 60 min (120 issued). Threshold: more than 80% down.",
     });
-    expect(denials?.summary).toBe("73 requests denied by policy in the last 60 min. Threshold: more than 50.");
+    expect(denials?.summary).toBe("73 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
     expect(sts?.summary).toBe("STS p99 is 812 ms over 40 calls in the last 15 min. Threshold: above 500 ms.");
   });
 });

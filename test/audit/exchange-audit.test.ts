@@ -3,6 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, STS_ORIGIN, type Harness } from "../support/broker-harness.ts";
 
+/** blob12 of acme-app-main-deploy: the GitHub facts its requirements were judged on (the fake's seeded state). */
+const FACTS = "repository id 874563210; check dependency-review=success app github-actions(15368); pr #12 approvals 1/1";
+
 const ISSUER_LATENCY_MS = 30;
 const STS_LATENCY_MS = 120;
 
@@ -41,8 +44,8 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "issued", request_id: requestId });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token)],
-      doubles: [200, verifyMs + STS_LATENCY_MS, verifyMs, 0, STS_LATENCY_MS, 1, 1],
+      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS],
+      doubles: [200, verifyMs + STS_LATENCY_MS, verifyMs, 0, STS_LATENCY_MS, 1, 1, 0, 4996],
     });
   });
 
@@ -57,8 +60,8 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "denied", code: "forbidden", reason: "no_matching_rule" });
     expect(point).toEqual({
       indexes: ["acme/other"],
-      blobs: ["denied", "forbidden", "no_matching_rule", "github", "acme/other", "refs/heads/main", "push", "", "", requestId, await sha256Prefix(token)],
-      doubles: [403, verifyMs, verifyMs, 0, -1, 0, 1],
+      blobs: ["denied", "forbidden", "no_matching_rule", "github", "acme/other", "refs/heads/main", "push", "", "", requestId, await sha256Prefix(token), ""],
+      doubles: [403, verifyMs, verifyMs, 0, -1, 0, 1, -1, -1],
     });
   });
 
@@ -74,8 +77,8 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "invalid_token", reason: "token_expired" });
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", requestId, await sha256Prefix(token)],
-      doubles: [401, verifyMs, verifyMs, 0, -1, 0, 1],
+      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", requestId, await sha256Prefix(token), ""],
+      doubles: [401, verifyMs, verifyMs, 0, -1, 0, 1, -1, -1],
     });
   });
 
@@ -86,8 +89,8 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "invalid_request", reason: "token_missing" });
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_request", "token_missing", "", "", "", "", "", "", response.headers.get("x-request-id"), ""],
-      doubles: [400, 0, -1, -1, -1, 0, 1],
+      blobs: ["rejected", "invalid_request", "token_missing", "", "", "", "", "", "", response.headers.get("x-request-id"), "", ""],
+      doubles: [400, 0, -1, -1, -1, 0, 1, -1, -1],
     });
   });
 
@@ -106,8 +109,8 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "error", code: "upstream_unavailable", reason: "sts_unavailable", sts_attempts: attempts });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["error", "upstream_unavailable", "sts_unavailable", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token)],
-      doubles: [503, verifyMs + attempts * STS_LATENCY_MS + slept, verifyMs, 0, attempts * STS_LATENCY_MS, attempts, 1],
+      blobs: ["error", "upstream_unavailable", "sts_unavailable", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS],
+      doubles: [503, verifyMs + attempts * STS_LATENCY_MS + slept, verifyMs, 0, attempts * STS_LATENCY_MS, attempts, 1, 0, 4996],
     });
   });
 
@@ -127,8 +130,9 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "token_reused", reason: "token_reused" });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["rejected", "token_reused", "token_reused", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", replay.headers.get("x-request-id"), await sha256Prefix(token)],
-      doubles: [401, 0, 0, 0, -1, 0, 1],
+      blobs: ["rejected", "token_reused", "token_reused", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", replay.headers.get("x-request-id"), await sha256Prefix(token), FACTS],
+      // The replay found the facts in the cache: no GitHub call, so no rate limit reading (-1).
+      doubles: [401, 0, 0, 0, -1, 0, 1, 0, -1],
     });
   });
 
@@ -139,7 +143,7 @@ describe("the exact data point written for each outcome", () => {
     expect(limited.status).toBe(429);
     const { point } = expectAudit(h, { outcome: "rejected", code: "rate_limited", reason: "rate_limited_repository", rule_id: "acme-app-main-deploy" });
     expect(point.blobs?.slice(0, 3)).toEqual(["rejected", "rate_limited", "rate_limited_repository"]);
-    expect(point.doubles).toEqual([429, 0, 0, 0, -1, 0, 1]);
+    expect(point.doubles).toEqual([429, 0, 0, 0, -1, 0, 1, 0, -1]);
   });
 
   it("error in admission (Durable Object down): upstream_unavailable, STS never called", async () => {

@@ -3,17 +3,24 @@ import { REDACTED, redactingLog, scrub } from "../../src/audit/redact.ts";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBwIn0.c2lnbmF0dXJl";
 
-describe("scrub", () => {
+describe("scrub: masks the secret-shaped substring, keeps the rest", () => {
   it.each([
-    ["a role ARN", "User arn:aws:iam::111122223333:role/deploy is not authorized", true],
-    ["an access key id", "key AKIAABCDEFGHIJKLMNOP leaked", true],
-    ["a session key id", "ASIAABCDEFGHIJKLMNOP", true],
-    ["a JWT inside an error message", `Unexpected token in "${JWT}"`, true],
-    ["a repository", "acme/app", false],
-    ["a ref", "refs/heads/main", false],
-    ["the ARN format in words", "arn:<partition>:iam::<12 digits>:role/<name>", false],
-  ])("%s", (_name, value, secret) => {
-    expect(scrub(value)).toBe(secret ? REDACTED : value);
+    ["a role ARN", "User arn:aws:iam::111122223333:role/deploy is not authorized", `User ${REDACTED} is not authorized`],
+    ["an access key id", "key AKIAABCDEFGHIJKLMNOP leaked", `key ${REDACTED} leaked`],
+    ["a session key id", "ASIAABCDEFGHIJKLMNOP", REDACTED],
+    ["a JWT inside an error message", `Unexpected token in "${JWT}"`, `Unexpected token in "${REDACTED}"`],
+    ["two secrets in one value", `AKIAABCDEFGHIJKLMNOP and ${JWT}`, `${REDACTED} and ${REDACTED}`],
+    ["a branch named like a key id", "refs/heads/AKIAABCDEFGHIJKLMNOP-fix", `refs/heads/${REDACTED}-fix`],
+    ["a repository named like a key id keeps its owner", "evil/AKIAABCDEFGHIJKLMNOP", `evil/${REDACTED}`],
+    ["a repository", "acme/app", "acme/app"],
+    ["a ref", "refs/heads/main", "refs/heads/main"],
+    ["the ARN format in words", "arn:<partition>:iam::<12 digits>:role/<name>", "arn:<partition>:iam::<12 digits>:role/<name>"],
+  ])("%s", (_name, value, expected) => {
+    expect(scrub(value)).toBe(expected);
+  });
+
+  it("never leaves the account id of an ARN behind", () => {
+    expect(scrub("arn:aws-us-gov:iam::111122223333:role/path/deploy")).not.toContain("111122223333");
   });
 });
 
@@ -22,6 +29,6 @@ describe("redactingLog", () => {
     const lines: Array<Record<string, unknown>> = [];
     const log = redactingLog((line) => lines.push(line));
     log({ message: "unhandled_exception", detail: `bad input ${JWT}`, status: 500, nested: { live: { rule: "r1", arn: "arn:aws:iam::111122223333:role/x" } }, list: ["ok", "AKIAABCDEFGHIJKLMNOP"] });
-    expect(lines).toEqual([{ message: "unhandled_exception", detail: REDACTED, status: 500, nested: { live: { rule: "r1", arn: REDACTED } }, list: ["ok", REDACTED] }]);
+    expect(lines).toEqual([{ message: "unhandled_exception", detail: `bad input ${REDACTED}`, status: 500, nested: { live: { rule: "r1", arn: REDACTED } }, list: ["ok", REDACTED] }]);
   });
 });

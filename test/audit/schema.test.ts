@@ -51,8 +51,8 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     );
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "9f86d081884c7d65"],
-      doubles: [200, 212, 31, 4, 170, 1, 1],
+      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "9f86d081884c7d65", ""],
+      doubles: [200, 212, 31, 4, 170, 1, 1, -1, -1],
     });
   });
 
@@ -75,8 +75,8 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     );
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["denied", "forbidden", "explicit_deny", "github", "acme/app", "refs/heads/dev", "pull_request_target", "no-prt", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "00ff00ff00ff00ff"],
-      doubles: [403, 40, 35, -1, -1, 0, 1],
+      blobs: ["denied", "forbidden", "explicit_deny", "github", "acme/app", "refs/heads/dev", "pull_request_target", "no-prt", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "00ff00ff00ff00ff", ""],
+      doubles: [403, 40, 35, -1, -1, 0, 1, -1, -1],
     });
   });
 
@@ -84,8 +84,8 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     const point = toDataPoint(event({ outcome: "rejected", code: "invalid_token", reason: "token_expired", token_sha256: "abcdefabcdefabcd", status: 401, total_ms: 3, verify_ms: 2 }));
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "abcdefabcdefabcd"],
-      doubles: [401, 3, 2, -1, -1, 0, 1],
+      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "abcdefabcdefabcd", ""],
+      doubles: [401, 3, 2, -1, -1, 0, 1, -1, -1],
     });
   });
 
@@ -108,7 +108,7 @@ describe("toDataPoint: the exact data point for each outcome", () => {
       }),
     );
     expect(point.blobs.slice(0, 3)).toEqual(["error", "upstream_unavailable", "sts_unavailable"]);
-    expect(point.doubles).toEqual([503, 5000, 10, 2, 4000, 4, 1]);
+    expect(point.doubles).toEqual([503, 5000, 10, 2, 4000, 4, 1, -1, -1]);
   });
 });
 
@@ -153,15 +153,15 @@ describe("schema limits (Analytics Engine: 20 blobs, 20 doubles, one 96-byte ind
 
 describe("scrubEvent: nothing shaped like a secret reaches a sink", () => {
   it.each([
-    ["a role ARN", "arn:aws:iam::111122223333:role/deploy"],
-    ["a GovCloud ARN", "refs/heads/arn:aws-us-gov:iam::111122223333:role/x"],
-    ["an access key id", "AKIAIOSFODNN7EXAMPLE"],
-    ["a session key id", "ASIAXXXXXXXXXXXXXXXX"],
-    ["a JWT", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"],
-  ])("%s in a claim is redacted", (_name, value) => {
+    ["a role ARN", "arn:aws:iam::111122223333:role/deploy", REDACTED, "111122223333"],
+    ["a GovCloud ARN", "refs/heads/arn:aws-us-gov:iam::111122223333:role/x", `refs/heads/${REDACTED}`, "111122223333"],
+    ["an access key id", "AKIAIOSFODNN7EXAMPLE", REDACTED, "AKIAIOSFODNN7EXAMPLE"],
+    ["a session key id", "ASIAXXXXXXXXXXXXXXXX", REDACTED, "ASIAXXXXXXXXXXXXXXXX"],
+    ["a JWT", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", REDACTED, "eyJ"],
+  ])("%s in a claim is masked, and only it", (_name, value, masked, secret) => {
     const scrubbed = scrubEvent(event({ repository: value, ref: value, reason: value }));
-    expect([scrubbed.repository, scrubbed.ref, scrubbed.reason]).toEqual([REDACTED, REDACTED, REDACTED]);
-    expect(JSON.stringify(toDataPoint(scrubbed))).not.toContain(value);
+    expect([scrubbed.repository, scrubbed.ref, scrubbed.reason]).toEqual([masked, masked, masked]);
+    expect(JSON.stringify(toDataPoint(scrubbed))).not.toContain(secret);
   });
 
   it("ordinary values pass unchanged", () => {

@@ -9,6 +9,8 @@ import { githubClaims } from "../support/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const grant: RoleGrant = { alias: "deploy", arn: "arn:aws:iam::123456789012:role/deploy", maxDurationSeconds: 3600, sessionPolicyJson: undefined, sessionTags: [] };
+const GITLAB_COM = { id: "gitlab", kind: "gitlab" as const, issuer: "https://gitlab.com" };
+const GITHUB_COM = { id: "github", kind: "github" as const, issuer: "https://token.actions.githubusercontent.com" };
 const gitlab = (overrides: Record<string, unknown> = {}) => parseClaims("gitlab", gitlabClaims(overrides)) as GitLabClaims;
 
 function thrown(run: () => unknown): BrokerError {
@@ -23,7 +25,7 @@ function thrown(run: () => unknown): BrokerError {
 
 describe("buildAssumeRoleInput: GitLab", () => {
   it("names the session gl-<pipeline>-<job>-<project> and the source identity gl-<user>, with GitLab's own tag keys", () => {
-    const input = buildAssumeRoleInput({ kind: "gitlab", claims: gitlab({ environment: "production" }), grant, durationSeconds: 900 });
+    const input = buildAssumeRoleInput({ kind: "gitlab", issuer: GITLAB_COM, claims: gitlab({ environment: "production" }), grant, durationSeconds: 900 });
     expect(input.roleSessionName).toBe("gl-574-302-acme.app");
     expect(input.sourceIdentity).toBe("gl-sample-user");
     expect(Object.fromEntries(input.tags.map((tag) => [tag.key, tag.value]))).toEqual({
@@ -42,27 +44,38 @@ describe("buildAssumeRoleInput: GitLab", () => {
       UserId: "1",
       Environment: "production",
       RunnerEnvironment: "gitlab-hosted",
+      Issuer: "https://gitlab.com",
     });
     expect(input.transitiveTagKeys).toEqual(input.tags.map((tag) => tag.key));
   });
 
   it("never tags the user's email, and never a GitHub identity key (a GitHub trust policy cannot be satisfied)", () => {
-    const input = buildAssumeRoleInput({ kind: "gitlab", claims: gitlab(), grant, durationSeconds: 900 });
+    const input = buildAssumeRoleInput({ kind: "gitlab", issuer: GITLAB_COM, claims: gitlab(), grant, durationSeconds: 900 });
     expect(JSON.stringify(input)).not.toContain("@example.com");
     const keys = input.tags.map((tag) => tag.key);
     for (const key of ["Repository", "RepositoryId", "RepositoryOwner", "RepositoryOwnerId", "Actor", "ActorId"]) expect(keys).not.toContain(key);
   });
 
-  it("sanitises and bounds hostile GitLab values like GitHub ones", () => {
-    const input = buildAssumeRoleInput({ kind: "gitlab", claims: gitlab({ project_path: `acme/${"x*".repeat(100)}`, user_login: "a b\u202e" }), grant, durationSeconds: 900 });
+  it("sanitises and bounds hostile GitLab names; tags them losslessly", () => {
+    const input = buildAssumeRoleInput({ kind: "gitlab", issuer: GITLAB_COM, claims: gitlab({ project_path: `acme/${"x*".repeat(30)}`, user_login: "a b\u202e" }), grant, durationSeconds: 900 });
     expect(input.roleSessionName).toMatch(/^gl-574-302-acme\.[\w+=,.@-]+$/);
     expect(input.roleSessionName.length).toBeLessThanOrEqual(64);
     expect(input.sourceIdentity).toBe("gl-a_b_");
+    expect(input.tags.find((tag) => tag.key === "User")?.value).toBe("a b=E2=80=AE");
+    const long = () => buildAssumeRoleInput({ kind: "gitlab", issuer: GITLAB_COM, claims: gitlab({ project_path: `acme/${"x*".repeat(100)}` }), grant, durationSeconds: 900 });
+    expect(thrown(long)).toMatchObject({ code: "forbidden", reason: "session_tag_unrepresentable" });
+  });
+
+  it("gitlab.com keeps gl-; a self-managed GitLab gets gl.<id>.", () => {
+    const selfManaged = { id: "gitlab-internal", kind: "gitlab" as const, issuer: "https://gitlab.acme.example" };
+    const input = buildAssumeRoleInput({ kind: "gitlab", issuer: selfManaged, claims: gitlab(), grant, durationSeconds: 900 });
+    expect(input).toMatchObject({ roleSessionName: "gl.gitlab-internal.574-302-acme.app", sourceIdentity: "gl.gitlab-internal.sample-user" });
+    expect(input.tags.find((tag) => tag.key === "Issuer")?.value).toBe("https://gitlab.acme.example");
   });
 
   it("sessionArgsFor picks by issuer kind", () => {
-    expect(buildAssumeRoleInput(sessionArgsFor("gitlab", gitlab(), grant, 900)).roleSessionName).toMatch(/^gl-/);
-    expect(buildAssumeRoleInput(sessionArgsFor("github", parseClaims("github", githubClaims()), grant, 900)).roleSessionName).toMatch(/^gh-/);
+    expect(buildAssumeRoleInput(sessionArgsFor(GITLAB_COM, gitlab(), grant, 900)).roleSessionName).toMatch(/^gl-/);
+    expect(buildAssumeRoleInput(sessionArgsFor(GITHUB_COM, parseClaims("github", githubClaims()), grant, 900)).roleSessionName).toMatch(/^gh-/);
   });
 
   it("the two tag tables share no identity key and both fit STS beside operator tags", () => {
@@ -81,7 +94,7 @@ describe("buildAssumeRoleInput: grant fields (issue #4)", () => {
   };
 
   it("passes managed policy ARNs, the external id, and makes the named operator tags transitive too", () => {
-    const input = buildAssumeRoleInput({ claims: parseClaims("github", githubClaims()) as never, grant: full, durationSeconds: 900 });
+    const input = buildAssumeRoleInput({ issuer: GITHUB_COM, claims: parseClaims("github", githubClaims()) as never, grant: full, durationSeconds: 900 });
     expect(input.policyArns).toEqual(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
     expect(input.externalId).toBe("acme-ci-broker");
     expect(input.transitiveTagKeys).toContain("CostCenter");
@@ -91,13 +104,13 @@ describe("buildAssumeRoleInput: grant fields (issue #4)", () => {
 
   it("refuses a transitive key that is not an operator tag, and more than 10 managed policies (config_invalid)", () => {
     const claims = parseClaims("github", githubClaims()) as never;
-    expect(thrown(() => buildAssumeRoleInput({ claims, grant: { ...full, transitiveTagKeys: ["Repository"] }, durationSeconds: 900 })).reason).toBe("transitive_tag_invalid");
+    expect(thrown(() => buildAssumeRoleInput({ issuer: GITHUB_COM, claims, grant: { ...full, transitiveTagKeys: ["Repository"] }, durationSeconds: 900 })).reason).toBe("transitive_tag_invalid");
     const eleven = Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`);
-    expect(thrown(() => buildAssumeRoleInput({ claims, grant: { ...full, policyArns: eleven }, durationSeconds: 900 })).reason).toBe("policy_arns_invalid");
+    expect(thrown(() => buildAssumeRoleInput({ issuer: GITHUB_COM, claims, grant: { ...full, policyArns: eleven }, durationSeconds: 900 })).reason).toBe("policy_arns_invalid");
   });
 
   it("a grant without the new fields sends none of them (GitHub behaviour unchanged)", () => {
-    const input = buildAssumeRoleInput({ claims: parseClaims("github", githubClaims()) as never, grant, durationSeconds: 900 });
+    const input = buildAssumeRoleInput({ issuer: GITHUB_COM, claims: parseClaims("github", githubClaims()) as never, grant, durationSeconds: 900 });
     expect(input).toMatchObject({ policyArns: [], externalId: undefined });
   });
 });

@@ -33,8 +33,10 @@ function grant(overrides: Partial<RoleGrant> = {}): RoleGrant {
   };
 }
 
+const GITHUB_COM = { id: "github", kind: "github" as const, issuer: "https://token.actions.githubusercontent.com" };
+
 function build(c: SessionClaims = claims, g: RoleGrant = grant(), durationSeconds = 900) {
-  return buildAssumeRoleInput({ claims: c, grant: g, durationSeconds });
+  return buildAssumeRoleInput({ issuer: GITHUB_COM, claims: c, grant: g, durationSeconds });
 }
 
 function thrown(run: () => unknown): BrokerError {
@@ -75,8 +77,9 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
         { key: "ActorId", value: "42" },
         { key: "RunId", value: "9876543210" },
         { key: "RunAttempt", value: "1" },
+        { key: "Issuer", value: "https://token.actions.githubusercontent.com" },
       ],
-      transitiveTagKeys: ["Repository", "RepositoryId", "RepositoryOwner", "RepositoryOwnerId", "Ref", "Sha", "Workflow", "EventName", "Actor", "ActorId", "RunId", "RunAttempt"],
+      transitiveTagKeys: ["Repository", "RepositoryId", "RepositoryOwner", "RepositoryOwnerId", "Ref", "Sha", "Workflow", "EventName", "Actor", "ActorId", "RunId", "RunAttempt", "Issuer"],
       sessionPolicy: '{"Version":"2012-10-17","Statement":[]}',
       policyArns: [],
       externalId: undefined,
@@ -85,10 +88,11 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
 
   it("adds the optional claim tags only when present and non-empty", () => {
     const full = build({ ...claims, environment: "prod", job_workflow_ref: "octo-org/app/.github/workflows/d.yml@refs/heads/main", runner_environment: "github-hosted" });
-    expect(full.tags.slice(-3)).toEqual([
+    expect(full.tags.slice(-4)).toEqual([
       { key: "Environment", value: "prod" },
       { key: "JobWorkflowRef", value: "octo-org/app/.github/workflows/d.yml@refs/heads/main" },
       { key: "RunnerEnvironment", value: "github-hosted" },
+      { key: "Issuer", value: "https://token.actions.githubusercontent.com" },
     ]);
     expect(full.transitiveTagKeys).toEqual(full.tags.map((tag) => tag.key));
     const empty = build({ ...claims, environment: "", job_workflow_ref: undefined });
@@ -127,11 +131,23 @@ describe("buildAssumeRoleInput: hostile claims", () => {
     ["zero-width joiner", "a\u200Db\uFEFF"],
   ];
 
-  it.each(hostile)("%s: name, source identity and tags stay within STS's rules", (_label, value) => {
+  /** The input, or the refusal: a value that cannot be tagged losslessly is refused (403), never rewritten. */
+  function buildOrRefuse(c: SessionClaims) {
+    try {
+      return build(c);
+    } catch (error) {
+      expect(error).toBeInstanceOf(BrokerError);
+      expect({ code: (error as BrokerError).code, reason: (error as BrokerError).reason }).toEqual({ code: "forbidden", reason: "session_tag_unrepresentable" });
+      return undefined;
+    }
+  }
+
+  it.each(hostile)("%s: name, source identity and tags stay within STS's rules, or the request is refused", (_label, value) => {
     const everything: SessionClaims = Object.fromEntries(
       [...Object.keys(claims), "environment", "job_workflow_ref", "runner_environment"].map((key) => [key, value]),
     ) as unknown as SessionClaims;
-    const input = build(everything);
+    const input = buildOrRefuse(everything);
+    if (input === undefined) return;
     expect(input.roleSessionName).toMatch(NAME);
     expect(input.sourceIdentity).toMatch(NAME);
     expect(input.sourceIdentity.toLowerCase().startsWith("aws:")).toBe(false);
@@ -143,6 +159,15 @@ describe("buildAssumeRoleInput: hostile claims", () => {
     }
   });
 
+  it.each([
+    ["200 emoji", "🚀".repeat(200)],
+    ["lone surrogates", "a\uD800b\uDC00c"],
+    ["257 ascii chars", "a".repeat(257)],
+    ["86 punctuation characters (258 escaped)", "!".repeat(86)],
+  ])("%s: refused as session_tag_unrepresentable", (_label, value) => {
+    expect(buildOrRefuse({ ...claims, ref: value })).toBeUndefined();
+  });
+
   it("survives non-string claim values at runtime", () => {
     const broken = { ...claims, actor: 42, run_id: null, repository: ["a"] } as unknown as SessionClaims;
     const input = build(broken);
@@ -151,9 +176,9 @@ describe("buildAssumeRoleInput: hostile claims", () => {
     expect(input.tags.find((tag) => tag.key === "Actor")?.value).toBe("");
   });
 
-  it("holds the invariants over many random strings", () => {
+  it("holds the invariants over many random strings, and never maps two values to one tag", () => {
     // A seeded generator over a pool of awkward code points: reproducible, no Math.random.
-    const pool = ["a", "Z", "9", "_", "-", "/", ":", "@", " ", "é", "日", "🚀", "𝐀", "\u0301", "\u202E", "\u0000", "\uD800", "\u2028", "*", "&", "<"];
+    const pool = ["a", "Z", "9", "_", "-", "/", ":", "@", " ", "=", "é", "日", "🚀", "𝐀", "\u0301", "\u202E", "\u0000", "\u2028", "*", "&", "<"];
     let seed = 0x2545f491;
     const next = () => {
       seed ^= seed << 13;
@@ -161,15 +186,21 @@ describe("buildAssumeRoleInput: hostile claims", () => {
       seed ^= seed << 5;
       return (seed >>> 0) / 2 ** 32;
     };
+    const seen = new Map<string, string>();
     for (let round = 0; round < 300; round++) {
-      const text = () => Array.from({ length: Math.floor(next() * 300) }, () => pool[Math.floor(next() * pool.length)]).join("");
-      const input = build({ ...claims, actor: text(), run_id: text(), run_attempt: text(), repository: text(), workflow: text(), environment: text() });
+      const text = () => Array.from({ length: Math.floor(next() * 120) }, () => pool[Math.floor(next() * pool.length)]).join("");
+      const ref = text();
+      const input = buildOrRefuse({ ...claims, actor: text(), run_id: text(), run_attempt: text(), repository: text(), workflow: text(), environment: text(), ref });
+      if (input === undefined) continue;
       expect(input.roleSessionName).toMatch(NAME);
       expect(input.sourceIdentity).toMatch(NAME);
       for (const tag of input.tags) {
         expect(tag.value).toMatch(TAG_CHARS);
         expectWithin(tag.value, STS_MAX_TAG_VALUE_CHARS);
       }
+      const tagged = input.tags.find((tag) => tag.key === "Ref")?.value as string;
+      if (seen.has(tagged)) expect(seen.get(tagged)).toBe(ref);
+      seen.set(tagged, ref);
     }
   });
 
@@ -185,31 +216,67 @@ describe("buildAssumeRoleInput: hostile claims", () => {
   });
 });
 
-describe("tagValue", () => {
+describe("tagValue: lossless", () => {
   it.each([
     ["refs/heads/feature/x-1", "refs/heads/feature/x-1"],
     ["user@example.com", "user@example.com"],
-    ["a=b+c:d", "a=b+c:d"],
+    ["a+b:c", "a+b:c"],
     ["Deploy to prod", "Deploy to prod"],
     ["日本語のワークフロー", "日本語のワークフロー"],
     ["café", "café"],
-    ["e\u0301", "e_"],
-    ["a*b#c", "a_b_c"],
-    ["🚀 launch", "_ launch"],
-    ["line\nbreak", "line_break"],
-    ["a\u2028b", "a_b"],
-    ["\u202Egnp.exe", "_gnp.exe"],
+    ["a=b", "a=3Db"],
+    ["e\u0301", "e=CC=81"],
+    ["a*b#c", "a=2Ab=23c"],
+    ["dependabot[bot]", "dependabot=5Bbot=5D"],
+    ["🚀 launch", "=F0=9F=9A=80 launch"],
+    ["line\nbreak", "line=0Abreak"],
+    ["a\u2028b", "a=E2=80=A8b"],
+    ["\u202Egnp.exe", "=E2=80=AEgnp.exe"],
     ["", ""],
   ])("%j -> %j", (input, expected) => {
     expect(tagValue(input)).toBe(expected);
   });
 
-  it("cuts at 256 characters without splitting a surrogate pair", () => {
-    expect(tagValue("a".repeat(300))).toBe("a".repeat(256));
-    const astral = tagValue("𝐀".repeat(200));
-    expect(astral).toBe("𝐀".repeat(128));
-    const offset = tagValue(`a${"𝐀".repeat(200)}`);
-    expect(offset).toBe(`a${"𝐀".repeat(127)}`);
+  it("the issue's pair: refs/heads/release!2024 and refs/heads/release_2024 get different Ref tags", () => {
+    const ref = (value: string) => build({ ...claims, ref: value }).tags.find((tag) => tag.key === "Ref")?.value;
+    expect(ref("refs/heads/release!2024")).toBe("refs/heads/release=212024");
+    expect(ref("refs/heads/release_2024")).toBe("refs/heads/release_2024");
+    // The escape character itself is escaped, so a literal "=21" cannot pose as an escaped "!".
+    expect(ref("refs/heads/release=212024")).toBe("refs/heads/release=3D212024");
+  });
+
+  it("refuses (undefined) rather than cut: 256 characters fit, 257 do not; escapes count", () => {
+    expect(tagValue("a".repeat(256))).toBe("a".repeat(256));
+    expect(tagValue("a".repeat(257))).toBeUndefined();
+    expect(tagValue("𝐀".repeat(128))).toBe("𝐀".repeat(128));
+    expect(tagValue("𝐀".repeat(129))).toBeUndefined();
+    expect(tagValue(`${"a".repeat(253)}!`)).toBe(`${"a".repeat(253)}=21`);
+    expect(tagValue(`${"a".repeat(254)}!`)).toBeUndefined();
+  });
+});
+
+describe("session identity per issuer", () => {
+  const issuers = {
+    dotCom: GITHUB_COM,
+    slug: { id: "acme-enterprise", kind: "github" as const, issuer: "https://token.actions.githubusercontent.com/acme" },
+    ghes: { id: "ghes", kind: "github" as const, issuer: "https://github.acme.example/_services/token" },
+    ghes2: { id: "ghes-eu", kind: "github" as const, issuer: "https://github.eu.acme.example/_services/token" },
+  };
+  const of = (issuer: (typeof issuers)[keyof typeof issuers]) => buildAssumeRoleInput({ issuer, claims, grant: grant(), durationSeconds: 900 });
+
+  it("github.com and its enterprise-slug issuers share gh- (one account namespace); each GHES gets ghe.<id>.", () => {
+    expect(of(issuers.dotCom)).toMatchObject({ sourceIdentity: "gh-octocat", roleSessionName: "gh-9876543210-1-octo-org.app" });
+    expect(of(issuers.slug).sourceIdentity).toBe("gh-octocat");
+    expect(of(issuers.ghes)).toMatchObject({ sourceIdentity: "ghe.ghes.octocat", roleSessionName: "ghe.ghes.9876543210-1-octo-org.app" });
+    expect(of(issuers.ghes2).sourceIdentity).toBe("ghe.ghes-eu.octocat");
+    // The loopback sandbox issuer (npm start) stands in for github.com.
+    expect(of({ id: "github", kind: "github", issuer: "http://127.0.0.1:8788" }).sourceIdentity).toBe("gh-octocat");
+  });
+
+  it("the same login on two issuers never yields the same source identity, and the Issuer tag tells them apart", () => {
+    const identities = Object.values(issuers).filter((issuer) => issuer !== issuers.slug).map((issuer) => of(issuer).sourceIdentity);
+    expect(new Set(identities).size).toBe(identities.length);
+    expect(of(issuers.ghes).tags.find((tag) => tag.key === "Issuer")?.value).toBe("https://github.acme.example/_services/token");
   });
 });
 

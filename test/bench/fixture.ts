@@ -2,7 +2,7 @@
 // workerd (its outbound service), pre-minted tokens shaped like a fleet of CI jobs, and the Workers (broker and
 // ceilings). Keys are generated per run: the token signing key (Node mints; the fakes serve its public half) and
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
-import { randomBytes, randomInt } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
@@ -142,13 +142,18 @@ export async function startFixture(options: FixtureOptions): Promise<Fixture> {
   }
 }
 
+/** A throwaway GitHub App key (PKCS#1 PEM, as GitHub hands it out). */
+function githubAppKey(): string {
+  return generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } }).privateKey;
+}
+
 /** What every broker of a run shares: the token issuer (Node mints with its key), the fakes Worker, the vars and AWS keys. */
 export interface BrokerWorld {
   issuer: FakeIssuer;
   fakes: CompanionWorker;
   vars: Record<string, string>;
   /** The broker's AWS keys (random per run), as its secrets; the STS emulator knows them as its principal. */
-  secrets: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
+  secrets: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string; GITHUB_APP_PRIVATE_KEY: string };
 }
 
 /** Keys for this run. Node mints with the issuer's private key; the fakes Worker serves only the public JWK. */
@@ -170,8 +175,10 @@ export async function createBrokerWorld(fakesScript: string, stsHash: FakesConfi
   return {
     issuer,
     fakes: { name: FAKES_WORKER, script: fakesScript, bindings: { FAKES: fakesConfig } },
-    vars: { AWS_REGION, ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]) },
-    secrets: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+    // The example policy has a rule with GitHub requirements (docs/github-facts.md), so the broker starts only with a
+    // GitHub App configured. The fleet's rule requires no facts: the App is configured, never called.
+    vars: { AWS_REGION, ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]), GITHUB_APP_ID: "1" },
+    secrets: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, GITHUB_APP_PRIVATE_KEY: githubAppKey() },
   };
 }
 

@@ -70,6 +70,26 @@ describe("runPolicyCheck", () => {
     expect(result.stdout).toContain("error issuer_kind_mismatch at issuers.gitlab: against ISSUERS of wrangler.toml env.prod");
   });
 
+  it("policy:check says a role with an externalId cannot be used in an environment with STS_AUTH = web-identity", () => {
+    const toml = [
+      "[vars]",
+      `ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`,
+      "[env.webid.vars]",
+      `STS_AUTH = "web-identity"`,
+      `ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`,
+    ].join("\n");
+    const { sets, problems } = issuerSetsFromWranglerToml(toml);
+    expect(problems).toEqual([]);
+    expect(sets.map((set) => [set.name, set.stsAuth])).toEqual([["top level", "sigv4"], ["env.webid", "web-identity"]]);
+    const withExternalId = { ...examplePolicy, roles: { ...examplePolicy.roles, "infra-deploy": { ...examplePolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof examplePolicy;
+    const result = runPolicyCheck([{ file: "policies/index.ts", policy: withExternalId }], sets);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("error external_id_unsupported at roles.infra-deploy.externalId");
+    expect(result.stdout).toContain("env.webid");
+    expect(runPolicyCheck([{ file: "policies/index.ts", policy: examplePolicy }], sets).exitCode).toBe(0);
+    expect(issuerSetsFromWranglerToml(`STS_AUTH = "sigv5"`).problems).toEqual(['wrangler.toml (top level): STS_AUTH must be "sigv4" or "web-identity"']);
+  });
+
   it("reports an unreadable ISSUERS in wrangler.toml", () => {
     expect(issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github"'`).problems).toEqual(["wrangler.toml (top level): ISSUERS is not valid JSON"]);
   });

@@ -46,6 +46,21 @@ describe("machine-readable formats", () => {
     expect(renderCsv(["a", "b", "c"], [["x,y", 'say "hi"', null], ["plain", 2, " lead"]])).toBe('a,b,c\r\n"x,y","say ""hi""",\r\nplain,2," lead"');
   });
 
+  it.each([
+    ["=HYPERLINK(\"https://evil.example\")", `"'=HYPERLINK(""https://evil.example"")"`],
+    ["+cmd|' /C calc'!A0", `"'+cmd|' /C calc'!A0"`],
+    ["-2+3", `"'-2+3"`],
+    ["@SUM(A1:A2)", `"'@SUM(A1:A2)"`],
+    ["\t=1", `"'\t=1"`],
+    ["\r=1", `"'\r=1"`],
+  ])("CSV neutralises a formula-looking text cell %j (OWASP CSV injection)", (cell, expected) => {
+    expect(renderCsv(["repository"], [[cell]])).toBe(`repository\r\n${expected}`);
+  });
+
+  it("CSV leaves numbers (negative ones too) and ordinary text alone", () => {
+    expect(renderCsv(["a", "b", "c"], [[-1, "acme/app", "refs/heads/main"]])).toBe("a,b,c\r\n-1,acme/app,refs/heads/main");
+  });
+
   it("JSON: rows as objects, with the window and the sampling interval", () => {
     const table: QueryTable = { title: "t", columns: ["reason", "requests"], rows: [["token_expired", 4]], shape: "table", maxSampleInterval: 1 };
     expect(JSON.parse(renderJson(table, { query: "denials", sinceMinutes: 60 }))).toEqual({

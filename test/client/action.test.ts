@@ -23,7 +23,7 @@ function inputs(overrides: Partial<ActionInputs> = {}): ActionInputs {
 describe("planMain: env mode", () => {
   it("masks the secret key and session token, exports the three variables in heredoc form, records them for post", () => {
     const plan = planMain(credentials, inputs({ region: "eu-west-1" }), "req-1", CP, D);
-    expect(plan.masks).toEqual([`::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(plan.masks).toEqual(["::add-mask::ASIAEXAMPLE0000001", `::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
     expect(plan.env).toBe(
       `AWS_ACCESS_KEY_ID<<${D}\nASIAEXAMPLE0000001\n${D}\n` +
         `AWS_SECRET_ACCESS_KEY<<${D}\n${SECRET}\n${D}\n` +
@@ -34,7 +34,9 @@ describe("planMain: env mode", () => {
     expect(plan.output).toBe(`aws-expiration<<${D}\n2026-11-25T12:15:00Z\n${D}\ncredential-process<<${D}\n${CP}\n${D}\n`);
     expect(plan.state).toBe(`exported<<${D}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${D}\n`);
     expect(plan.summary).toContain("role deploy");
-    expect(plan.summary).toContain("ASIAEXAMPLE0000001");
+    // The access key id names its account (sts:GetAccessKeyInfo): masked in the summary, and masked by the runner too.
+    expect(plan.summary).toContain("ASIA**********0001");
+    expect(plan.summary).not.toContain("ASIAEXAMPLE0000001");
     expect(plan.summary).toContain("req-1");
     expect(plan.summary).not.toContain(SECRET);
     expect(plan.summary).not.toContain(SESSION_TOKEN);
@@ -50,7 +52,7 @@ describe("planMain: env mode", () => {
 describe("planMain: outputs mode", () => {
   it("sets step outputs only, leaves GITHUB_ENV alone and gives post nothing to clear", () => {
     const plan = planMain(credentials, inputs({ outputMode: "outputs", region: "us-east-1" }), undefined, CP, D);
-    expect(plan.masks).toEqual([`::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(plan.masks).toEqual(["::add-mask::ASIAEXAMPLE0000001", `::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
     expect(plan.env).toBe("");
     expect(plan.output).toBe(
       `aws-access-key-id<<${D}\nASIAEXAMPLE0000001\n${D}\n` +

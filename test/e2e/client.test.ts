@@ -151,7 +151,10 @@ describe("GitHub Action (committed bundle)", () => {
     // Step debug is on (RUNNER_DEBUG=1): debug lines come, after the masks, with nothing secret in them.
     const rest = stdout.split("\n").slice(masks.length).join("\n");
     expect(rest).toMatch(/^::debug::attempt 1: OIDC token from the GitHub Actions token endpoint \(sha256 [0-9a-f]{16}\)/);
-    expect(rest).toContain(`AccessKeyId ${accessKeyId}`);
+    // The access key id is masked too (it names the account): its mask is out, and the summary shows it shortened.
+    expect(masks).toContain(`::add-mask::${accessKeyId}`);
+    expect(rest).toContain(`AccessKeyId ${accessKeyId.slice(0, 4)}`);
+    expect(rest).not.toContain(accessKeyId);
     expect(actions.audiences.slice(tokensBefore)).toEqual(["ci-credential-broker"]);
 
     // The exported variables are credentials the sandbox STS accepts, for the deploy role.
@@ -257,6 +260,17 @@ describe("CLI (committed bundle)", () => {
     for (const secret of [credentials.SecretAccessKey, credentials.SessionToken, actions.tokens[before]]) expect(result.stderr).not.toContain(String(secret));
   });
 
+  it("credential-process under GitHub Actions: ::add-mask:: for all three values on stderr, the JSON alone on stdout", async () => {
+    const result = await runNode(BUNDLE.cli, ["credential-process", "--broker-url", BROKER_URL], { ...actionsEnv(), GITHUB_ACTIONS: "true" });
+    expect(result.code, result.stderr).toBe(0);
+    const credentials = JSON.parse(result.stdout) as Record<string, string>;
+    expect(result.stderr.split("\n").filter((line) => line !== "")).toEqual([
+      `::add-mask::${credentials.AccessKeyId}`,
+      `::add-mask::${credentials.SecretAccessKey}`,
+      `::add-mask::${credentials.SessionToken}`,
+    ]);
+  });
+
   it("GitLab shape: a token in a variable, `env` output evaluated by a shell, then aws works; the same token again is token_reused (exit 11)", async () => {
     const minted = (await (await fetch(`${SANDBOX_URL}/token`, { method: "POST", body: "{}" })).json()) as { token: string };
     const script = [
@@ -269,7 +283,7 @@ describe("CLI (committed bundle)", () => {
     const first = await run("bash", ["-c", script], env);
     expect(first.code, first.stderr).toBe(0);
     expect((JSON.parse(first.stdout) as { Arn: string }).Arn).toMatch(ROLE_ARN);
-    expect(first.stderr).toMatch(/ci-credentials: AccessKeyId ASIA[A-Z0-9]{16}, expire /);
+    expect(first.stderr).toMatch(/ci-credentials: AccessKeyId ASIA\*{12}[A-Z0-9]{4}, expire /);
 
     const again = await runNode(BUNDLE.cli, ["env", "--broker-url", BROKER_URL, "--token-env", "BROKER_ID_TOKEN"], env);
     expect(again.code, again.stderr).toBe(11);

@@ -88,6 +88,13 @@ describe("npm start", () => {
     expect(whoami.stdout.trim()).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
   });
 
+  it("npm run smoke passes against the sigv4 sandbox", async () => {
+    const smoke = await shell(
+      "SMOKE_ID_TOKEN=$(npm run -s token) npm run -s smoke -- --broker http://127.0.0.1:8787 --audience ci-credential-broker --token-env SMOKE_ID_TOKEN --sts-endpoint http://127.0.0.1:8788/sts --expect-arn :assumed-role/acme-app-deploy/",
+    );
+    expect(smoke.stdout).toMatch(/^smoke: ok: arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\//);
+  });
+
   it("grants the pull-request role, and shows a denial's reason on one line with the request id the caller got", async () => {
     const withClaims = (claims: string) => credentialsCommand.replace("run -s token)", `run -s token -- ${claims})`);
     const pr = await shell(`${withClaims("--claim event_name=pull_request --claim ref=refs/pull/1/merge")} | npm run -s whoami`);
@@ -156,5 +163,35 @@ describe("npm start", () => {
     await expect(run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--endpoint-url", "http://127.0.0.1:8788/sts"], { cwd: elsewhere, env })).rejects.toMatchObject({
       stderr: expect.stringContaining("SignatureDoesNotMatch"),
     });
+  });
+});
+
+describe("npm start: GitHub facts (docs/github-facts.md)", () => {
+  const credentials = async () => JSON.parse((await shell(credentialsCommand)).stdout) as Record<string, unknown>;
+  const github = (args: string) => shell(`npm run -s sandbox -- github ${args}`);
+
+  it("denies deploy after a failed dependency scan, and allows it again once the scan passes and the change is approved", async () => {
+    await github("check dependency-review failure");
+    // The denial reasons (context_check_failed, context_pr_not_approved) are asserted by test/github/ inside workerd.
+    expect((await credentials()).error).toBe("forbidden");
+
+    await github("check dependency-review success");
+    await github("unapprove");
+    expect((await credentials()).error).toBe("forbidden");
+
+    const approved = await github("approve");
+    expect(approved.stdout).toContain("approved");
+    const allowed = await credentials();
+    expect(allowed.error, JSON.stringify(allowed)).toBeUndefined();
+    expect(allowed.AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it("a GitHub outage answers 503 upstream_unavailable, never credentials", async () => {
+    await github("outage on");
+    try {
+      expect((await credentials()).error).toBe("upstream_unavailable");
+    } finally {
+      await github("outage off");
+    }
   });
 });

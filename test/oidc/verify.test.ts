@@ -203,6 +203,14 @@ describe("verifyToken: issuer and audience", () => {
     await h.verify(await h.fake.mint({ aud }));
   });
 
+  it.each([
+    ["holding only our audience", ["ci-credential-broker"]],
+    ["holding ours among others", ["ci-credential-broker", "https://other-deployment.example"]],
+  ])("rejects an array aud %s as audience_not_string (GitHub and GitLab send one string)", async (_name, aud) => {
+    const h = await harness();
+    expect(await rejection(h.verify(await h.fake.mint({ aud })))).toEqual(invalidToken("audience_not_string"));
+  });
+
   it("rejects a missing aud as claim_missing", async () => {
     const h = await harness();
     expect(await rejection(h.verify(await h.fake.mint({}, { omit: ["aud"] })))).toEqual(invalidToken("claim_missing"));

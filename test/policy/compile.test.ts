@@ -43,7 +43,7 @@ describe("compilePolicy: the shipped policies", () => {
   });
 
   it("compiles a role's grant fields: managed policies, transitive tag keys, external id, privileged", () => {
-    const grant = compilePolicy(examplePolicy).roles.get("infra-deploy");
+    const grant = compilePolicy({ ...examplePolicy, roles: { ...examplePolicy.roles, "infra-deploy": { ...examplePolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof examplePolicy).roles.get("infra-deploy");
     expect(grant).toEqual({
       alias: "infra-deploy",
       arn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
@@ -55,6 +55,20 @@ describe("compilePolicy: the shipped policies", () => {
       transitiveTagKeys: ["CostCenter"],
       externalId: "acme-ci-broker",
     });
+  });
+
+  it("refuses a role with an external id when STS_AUTH is web-identity (AssumeRoleWithWebIdentity has no ExternalId)", () => {
+    const withExternalId = { ...examplePolicy, roles: { ...examplePolicy.roles, "infra-deploy": { ...examplePolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof examplePolicy;
+    expect(() => compilePolicy(withExternalId, { stsAuth: "sigv4" })).not.toThrow();
+    expect(() => compilePolicy(examplePolicy, { stsAuth: "web-identity" })).not.toThrow();
+    try {
+      compilePolicy(withExternalId, { stsAuth: "web-identity" });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(PolicyCompileError);
+      expect((error as PolicyCompileError).code).toBe("external_id_unsupported");
+      expect((error as PolicyCompileError).location).toBe("roles.infra-deploy.externalId");
+    }
   });
 
   it("keeps GitHubMatch/GitLabMatch and the compiler's claim lists in step", () => {

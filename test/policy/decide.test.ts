@@ -188,6 +188,9 @@ describe("guards (table): on by default, one stable reason each, one named opt-o
       "allow",
     ],
     ["privileged: unprotected with allowUnprotectedRefs", { ...base, roles: ["prod"], allowUnprotectedRefs: true }, { ref_protected: "false" }, "allow"],
+    ["privileged: issue_comment denied", { ...base, roles: ["prod"] }, { event_name: "issue_comment" }, "guard_untrusted_event"],
+    ["privileged: workflow_run with allowEvents naming it", { ...base, roles: ["prod"], allowEvents: ["workflow_run"] }, { event_name: "workflow_run" }, "allow"],
+    ["not privileged: issue_comment is fine", { ...base, roles: ["a"] }, { event_name: "issue_comment" }, "allow"],
     ["guards run in order: pull_request_target first", { ...base, roles: ["prod"] }, { event_name: "pull_request_target", runner_environment: "self-hosted", ref_protected: "false" }, "guard_pull_request_target"],
   ];
   it.each(github)("GitHub: %s", (_name, rule, claims, expected) => {
@@ -204,7 +207,15 @@ describe("guards (table): on by default, one stable reason each, one named opt-o
     ["self-hosted with allowSelfHostedRunners", { ...glBase, roles: ["a"], allowSelfHostedRunners: true }, { runner_environment: "self-hosted" }, "allow"],
     ["privileged: merge_request_event denied", { ...glBase, roles: ["prod"] }, { pipeline_source: "merge_request_event" }, "guard_pull_request_ref"],
     ["privileged: external_pull_request_event denied", { ...glBase, roles: ["prod"] }, { pipeline_source: "external_pull_request_event" }, "guard_pull_request_ref"],
-    ["privileged: merge request with allowPullRequestRefs", { ...glBase, roles: ["prod"], allowPullRequestRefs: true }, { pipeline_source: "merge_request_event" }, "allow"],
+    // Opting out of the ref guard does not widen the event allowlist: the rule must name the event too.
+    ["privileged: merge request with allowPullRequestRefs only", { ...glBase, roles: ["prod"], allowPullRequestRefs: true }, { pipeline_source: "merge_request_event" }, "guard_untrusted_event"],
+    [
+      "privileged: merge request with allowPullRequestRefs and allowEvents",
+      { ...glBase, roles: ["prod"], allowPullRequestRefs: true, allowEvents: ["merge_request_event"] },
+      { pipeline_source: "merge_request_event" },
+      "allow",
+    ],
+    ["privileged: trigger-token pipeline denied", { ...glBase, roles: ["prod"] }, { pipeline_source: "trigger" }, "guard_untrusted_event"],
     ["privileged: unprotected ref denied", { ...glBase, roles: ["prod"] }, { ref_protected: "false" }, "guard_unprotected_ref"],
     ["privileged: unprotected ref, protected environment passes", { ...glBase, roles: ["prod"] }, { ref_protected: "false", environment: "prod", environment_protected: "true" }, "allow"],
     ["privileged: unprotected ref, unprotected environment denied", { ...glBase, roles: ["prod"] }, { ref_protected: "false", environment: "prod", environment_protected: "false" }, "guard_unprotected_ref"],

@@ -37,6 +37,7 @@ describe("runFixtures reports failures precisely", () => {
   const suite: FixtureSuite = {
     policy: indexFixtures.policy,
     ...(indexFixtures.defaults === undefined ? {} : { defaults: indexFixtures.defaults }),
+    ...(indexFixtures.github === undefined ? {} : { github: indexFixtures.github }),
     cases: [
       { name: "wrong alias", expect: { allow: "readonly" } },
       { name: "wrong rule", expect: { allow: "deploy", rule: "acme-app-pull-request-readonly" } },
@@ -51,5 +52,22 @@ describe("runFixtures reports failures precisely", () => {
     expect(results[0]).toMatchObject({ expected: "allow readonly", actual: "allow deploy (rule acme-app-main-deploy)" });
     expect(results[2]).toMatchObject({ expected: "deny explicit_deny", actual: "deny no_matching_rule" });
     expect(results[3]?.actual).toBe('issuer "bitbucket" is not in the policy');
+  });
+
+  it("a case reaching a rule with requirements fails without GitHub facts, and is judged on them when given", () => {
+    const { github: _facts, ...withoutFacts } = suite;
+    const [unevaluated] = runFixtures({ ...withoutFacts, cases: [{ name: "no facts", expect: { allow: "deploy" } }] });
+    expect(unevaluated).toMatchObject({ pass: false, actual: expect.stringContaining("requires GitHub facts") });
+    const [failed] = runFixtures({ ...withoutFacts, cases: [{ name: "failed scan", github: { checks: [{ name: "dependency-review", app: "github-actions", conclusion: "failure" }] }, expect: { allow: "deploy" } }] });
+    expect(failed).toMatchObject({ pass: false, actual: "deny context_check_failed (rule acme-app-main-deploy)" });
+  });
+});
+
+describe("GitHub facts coverage", () => {
+  it("the example policy's fixtures exercise every check, pull request and repository reason", () => {
+    const reasons = new Set(indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
+    for (const reason of ["context_check_missing", "context_check_pending", "context_check_failed", "context_check_wrong_app", "context_pr_not_merged", "context_pr_not_approved", "context_repository_mismatch"]) {
+      expect(reasons).toContain(reason);
+    }
   });
 });

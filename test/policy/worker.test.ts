@@ -36,9 +36,10 @@ describe("several issuers: each token passes its own rules and fails the others'
     const response = await h.request(await h.mintFor("gitlab"));
     expect(response.status, await response.clone().text()).toBe(200);
     const call = h.sts.assumeRoleCalls[0];
-    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: "gl-574-302-acme.app", sourceIdentity: "gl-sample-user" });
+    // A self-managed GitLab (the harness's issuer is not gitlab.com): gl.<issuer id>. prefixes, and an Issuer tag.
+    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: "gl.gitlab.574-302-acme.app", sourceIdentity: "gl.gitlab.sample-user" });
     const tags = Object.fromEntries((call?.tags ?? []).map((tag) => [tag.key, tag.value]));
-    expect(tags).toMatchObject({ Project: "acme/app", ProjectId: "4242", NamespaceId: "72", RefProtected: "true", Team: "platform" });
+    expect(tags).toMatchObject({ Project: "acme/app", ProjectId: "4242", NamespaceId: "72", RefProtected: "true", Team: "platform", Issuer: h.extraIssuers.gitlab?.issuer });
     expect(tags).not.toHaveProperty("Repository");
     expect(eventOf(h)).toMatchObject({ outcome: "issued", issuer: "gitlab", repository: "acme/app", ref: "refs/heads/main", event_name: "push", rule_id: "gitlab-acme-app-deploy", role_alias: "deploy" });
   });
@@ -61,7 +62,7 @@ describe("several issuers: each token passes its own rules and fails the others'
     await expectDenied(h, await h.request(token), "claims_invalid", 401, "invalid_token");
   });
 
-  it("a GHES token (custom issuer URL) gets its own rule: infra-deploy with external id, managed policy, transitive tag", async () => {
+  it("a GHES token (custom issuer URL) gets its own rule: infra-deploy with managed policy and transitive tag, no external id", async () => {
     const h = await createHarness({ issuers: MULTI });
     const token = await h.mintFor("ghes", { repository: "platform/infra", repository_id: "1042", repository_owner: "platform", repository_owner_id: "7", runner_environment: "self-hosted" });
     const response = await h.request(token, { role: "deploy" });
@@ -69,10 +70,12 @@ describe("several issuers: each token passes its own rules and fails the others'
     expect(h.extraIssuers.ghes?.issuer).toMatch(/\/_services\/token$/);
     expect(h.sts.assumeRoleCalls[0]).toMatchObject({
       roleArn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
-      externalId: "acme-ci-broker",
       policyArns: ["arn:aws:iam::444455556666:policy/ci/infra-boundary"],
-      roleSessionName: expect.stringMatching(/^gh-/),
+      // GHES has its own account namespace: its own prefix, never github.com's gh- (docs/security.md).
+      roleSessionName: expect.stringMatching(/^ghe\.ghes\./),
+      sourceIdentity: "ghe.ghes.octocat",
     });
+    expect(h.sts.assumeRoleCalls[0]?.externalId).toBeUndefined();
     expect(h.sts.assumeRoleCalls[0]?.transitiveTagKeys).toContain("CostCenter");
     expect(eventOf(h)).toMatchObject({ issuer: "ghes", rule_id: "ghes-platform-infra-deploy", role_alias: "infra-deploy" });
   });

@@ -7,6 +7,7 @@ import { KILL_SWITCH_KINDS, killSwitchKey } from "./kill-switch.ts";
 import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
 import { sandboxProfile } from "./profile.ts";
 import { kvDelete, kvList, kvPut } from "./wrangler-kv.ts";
+import { githubCommand } from "./github-command.ts";
 
 /** A subcommand: `run` returns the exit code; a thrown Error is a usage problem (exit 2, its message and the usage). */
 export interface SandboxCommand {
@@ -28,6 +29,7 @@ function expectArgs(args: string[], count: number, usage: string): void {
 }
 
 const commands: Record<string, SandboxCommand> = {
+  github: githubCommand,
   kill: {
     usage: "kill <kind> <value> [incident]",
     summary: `deny every request for it until lifted; kind: ${KILL_SWITCH_KINDS.join(", ")}`,

@@ -2,9 +2,11 @@
 // The same fakes the tests use (test/support), served over HTTP for the broker running under wrangler dev.
 import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
-import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "../support/fake-github-api.ts";
+import { createFakeIssuer, SAMPLE_SHA, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
+import { applyGitHubCommand } from "./github-command.ts";
 import { serve } from "./node-http.ts";
 
 export interface SandboxOptions {
@@ -17,28 +19,57 @@ export interface SandboxOptions {
   brokerUrl: string;
   /** Shorten issued credentials' life (seconds), to watch clients renew them. */
   credentialLifetimeSeconds?: number;
+  /**
+   * Web-identity mode (`npm start -- --web-identity`): STS trusts the broker at this origin as an IAM OIDC provider
+   * (client id sts.amazonaws.com) and knows no AWS key, so a SigV4-signed AssumeRole would be refused.
+   */
+  brokerIssuerUrl?: string;
+  /** The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App JWTs with it. */
+  githubAppId: string;
+  githubAppPublicKey: CryptoKey;
 }
 
 export interface Sandbox {
   origin: string;
   issuer: FakeIssuer;
   sts: StsEmulator;
+  /** The fake GitHub API under /github (the sandbox issuer's api_url). */
+  github: FakeGitHub;
   close(): Promise<void>;
+}
+
+/** POST /sandbox/github {"args": [...]}: `npm run sandbox -- github ...` (test/sandbox/github-command.ts). */
+async function githubCommandRequest(github: FakeGitHub, request: Request): Promise<Response> {
+  const body = (await request.json().catch(() => ({}))) as { args?: unknown };
+  if (!Array.isArray(body.args) || !body.args.every((arg) => typeof arg === "string")) return json({ error: "body must be {\"args\": [strings]}" }, 400);
+  try {
+    return json({ message: applyGitHubCommand(github, body.args as string[]) });
+  } catch (error) {
+    return json({ error: error instanceof Error ? error.message : String(error) }, 400);
+  }
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const origin = `http://${options.host}:${options.port}`;
   const issuer = await createFakeIssuer({ issuer: origin, audience: SANDBOX_AUDIENCE });
+  const webIdentity = options.brokerIssuerUrl;
   const sts = createStsEmulator({
     now: Date.now,
-    principals: [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }],
+    principals: webIdentity === undefined ? [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }] : [],
+    // AWS fetches the broker's discovery document and JWKS over the network: here, loopback.
+    ...(webIdentity === undefined ? {} : { webIdentity: { providers: [{ url: webIdentity, clientIds: ["sts.amazonaws.com"] }], fetch: (input: string, init?: RequestInit) => fetch(input, init) } }),
     region: "us-east-1",
     ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
   });
+  const github = createFakeGitHub({ appId: options.githubAppId, appPublicKey: options.githubAppPublicKey, now: Date.now, basePath: "/github" });
+  // The sandbox token's commit satisfies the example policy's requirements until a `github` command says otherwise.
+  seedExampleFacts(github, SAMPLE_SHA);
   const server: Server = await serve(
     async (request) => {
       const { pathname } = new URL(request.url);
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
+      if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, request);
+      if (pathname.startsWith("/github/")) return github.handler(request);
       if (pathname === "/exchange" && request.method === "POST") return mintAndExchange(issuer, options.brokerUrl, fetch, request);
       if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
       // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region (docs/sandbox.md).
@@ -56,6 +87,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     origin,
     issuer,
     sts,
+    github,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

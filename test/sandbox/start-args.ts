@@ -1,4 +1,4 @@
-// `npm start [-- --verbose] [--shadow] [--credential-lifetime SECONDS]`: the flags, and the wrangler dev command they
+// `npm start [-- --verbose] [--shadow] [--credential-lifetime SECONDS] [--web-identity]`: the flags, and the wrangler dev command they
 // make. Pure; no I/O. docs/sandbox.md.
 
 export interface StartOptions {
@@ -8,17 +8,20 @@ export interface StartOptions {
   shadow: boolean;
   /** The sandbox STS's credentials expire after this many seconds (clients' renewal, watched). */
   credentialLifetimeSeconds: number | undefined;
+  /** STS_AUTH = "web-identity": the broker is an OpenID provider the sandbox STS trusts; no AWS key signs (docs/deployment.md). */
+  webIdentity: boolean;
 }
 
-export const START_USAGE = "usage: npm start [-- [--verbose] [--shadow] [--credential-lifetime SECONDS]]";
+export const START_USAGE = "usage: npm start [-- [--verbose] [--shadow] [--credential-lifetime SECONDS] [--web-identity]]";
 
 /** Throws an Error whose message is the usage problem. */
 export function parseStartArgs(args: readonly string[]): StartOptions {
-  const options: StartOptions = { verbose: false, shadow: false, credentialLifetimeSeconds: undefined };
+  const options: StartOptions = { verbose: false, shadow: false, credentialLifetimeSeconds: undefined, webIdentity: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--verbose") options.verbose = true;
     else if (arg === "--shadow") options.shadow = true;
+    else if (arg === "--web-identity") options.webIdentity = true;
     else if (arg === "--credential-lifetime") {
       const value = args[++i] ?? "";
       const seconds = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;

@@ -6,6 +6,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { SANDBOX_BROKER_PORT, SANDBOX_PORT, SANDBOX_STARTUP_TIMEOUT_MS } from "../../src/constants.ts";
+import { generateSigningKeySecret } from "../support/signing-keys.ts";
+import { generateAppKey } from "../support/github-app-key.ts";
 import { generateBrokerKeys } from "./keys.ts";
 import { createLogView } from "./log-view.ts";
 import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
@@ -23,18 +25,36 @@ try {
 const paths = sandboxPaths();
 const brokerUrl = `http://${SANDBOX_HOST}:${SANDBOX_BROKER_PORT}`;
 const keys = generateBrokerKeys();
+// --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key (docs/deployment.md).
+const signingKey = await generateSigningKeySecret("ES256");
+// The sandbox GitHub App's key: new every start, like the issuer's; the fake GitHub API verifies App JWTs with it.
+const appKey = await generateAppKey();
+/** GITHUB_APP_ID of [env.sandbox.vars] in wrangler.toml. */
+const SANDBOX_GITHUB_APP_ID = "1";
 const sandbox = await startSandbox({
+  githubAppId: SANDBOX_GITHUB_APP_ID,
+  githubAppPublicKey: appKey.publicKey,
   host: SANDBOX_HOST,
   port: SANDBOX_PORT,
   brokerAccessKeyId: keys.accessKeyId,
   brokerSecretAccessKey: keys.secretAccessKey,
   brokerUrl,
+  ...(options.webIdentity ? { brokerIssuerUrl: brokerUrl } : {}),
   ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
 });
-console.log(`sandbox: OIDC issuer and STS emulator on ${sandbox.origin}`);
+console.log(`sandbox: OIDC issuer, STS emulator and GitHub API (${sandbox.origin}/github) on ${sandbox.origin}`);
 
 // wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
-writeFileSync(paths.devVars, `AWS_ACCESS_KEY_ID=${keys.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\n`, { mode: 0o600 });
+// Every secret the sandbox environment lists is written (so wrangler has nothing to warn about); in web-identity mode the
+// sandbox STS knows no AWS key, so the AWS_* pair could not sign anything it accepts.
+const devVars = [
+  `AWS_ACCESS_KEY_ID=${keys.accessKeyId}`,
+  `AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
+  `BROKER_SIGNING_KEY='${signingKey}'`,
+  `GITHUB_APP_PRIVATE_KEY="${appKey.pkcs1Pem.trim().replaceAll("\n", "\\n")}"`,
+  ...(options.webIdentity ? ["STS_AUTH=web-identity"] : []),
+];
+writeFileSync(paths.devVars, `${devVars.join("\n")}\n`, { mode: 0o600 });
 
 // wrangler prefers secrets from the process environment: drop the developer's own AWS_* variables so the
 // sandbox broker signs with the sandbox keys, never with real credentials.
@@ -100,8 +120,9 @@ for (;;) {
 // Commands that work from any directory: npm scripts run only inside the project, so name it with --prefix.
 const npm = `npm --prefix '${paths.root}' run -s`;
 const credentialsCommand = `curl -sS -X POST ${brokerUrl}/v1/credentials -H "Authorization: Bearer $(${npm} token)"`;
-console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts${options.shadow ? ", shadow mode on: policies/candidate.ts" : ""})
-
+console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts${options.shadow ? ", shadow mode on: policies/candidate.ts" : ""}, STS_AUTH ${options.webIdentity ? "web-identity" : "sigv4"})
+${options.webIdentity ? `OpenID provider: ${brokerUrl}/.well-known/openid-configuration (the sandbox STS verifies the broker's tokens with its JWKS)
+` : ""}
 Ready. Get 15-minute credentials for acme/app on refs/heads/main (push), from any directory:
 
   ${credentialsCommand}
@@ -109,5 +130,6 @@ Ready. Get 15-minute credentials for acme/app on refs/heads/main (push), from an
 Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | ${npm} whoami
 Mint and exchange in one step:  curl -sS -X POST ${sandbox.origin}/exchange -d '{"claims": {"runner_environment": "self-hosted"}}'
 Other claims: ${npm} token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
+GitHub facts (deploy requires a passing dependency-review and one approval): ${npm} sandbox -- github check dependency-review failure
 Kill switch, AWS profile: ${npm} sandbox -- help
 One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);

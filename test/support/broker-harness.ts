@@ -13,14 +13,21 @@ import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_P
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
-import { createFakeIssuer, githubClaims, type FakeIssuer } from "./fake-issuer.ts";
+import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
+import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
+import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
 import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
 import { gitlabClaims } from "./gitlab-claims.ts";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
 
 export const AUDIENCE = "ci-credential-broker";
+/** GITHUB_APP_ID of every harness; its key pair is generated once per test file. */
+export const HARNESS_APP_ID = "424242";
+let appKey: Promise<AppKeyPair> | undefined;
 export const STS_ORIGIN = "https://sts.us-east-1.amazonaws.com";
+/** The broker's own origin: its issuer URL in web-identity mode. */
+export const BROKER_ORIGIN = "https://broker.example";
 
 export interface HarnessOptions {
   policy?: PolicyDefinition;
@@ -43,6 +50,15 @@ export interface HarnessOptions {
   issuers?: Array<{ id: string; kind: "github" | "gitlab"; path?: string; config?: Record<string, unknown> }>;
   /** Shadow-mode candidate policy; evaluated when env SHADOW_POLICY is "on". */
   candidatePolicy?: PolicyDefinition;
+  /**
+   * Web-identity mode (issue #11): the broker runs with STS_AUTH = "web-identity" at BROKER_ORIGIN, without AWS keys;
+   * the emulator trusts it as an IAM OIDC provider (client id sts.amazonaws.com) and fetches its JWKS through the network.
+   */
+  webIdentity?: { signingKey: string; nextSigningKey?: string };
+  /** GitHub API limits of the broker (issue #9), e.g. a short call timeout for timeout tests. */
+  github?: { callTimeoutMs?: number; budgetMs?: number };
+  /** Fake GitHub page size (default 100), to exercise Link pagination with few items. */
+  githubPageSize?: number;
 }
 
 /**
@@ -53,6 +69,12 @@ export type AdmissionFault = { mode: "throw" | "overloaded" | "hang"; target?: "
 
 export interface Harness {
   issuer: FakeIssuer;
+  /** The fake GitHub API (issue #9), seeded so the example policy's requirements hold for githubClaims()' sha. */
+  github: FakeGitHub;
+  /** The fake API's base URL (the ISSUERS `api_url` of the default issuer). */
+  githubApiUrl: string;
+  /** The App key pair (GITHUB_APP_PRIVATE_KEY is its PKCS#1 PEM). */
+  appKey: AppKeyPair;
   sts: StsEmulator;
   network: FakeNetwork;
   logs: Array<Record<string, unknown>>;
@@ -94,13 +116,24 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   // A distinct issuer per harness: test files share local KV, so keys never bleed between tests.
   const issuerUrl = `https://issuer-${crypto.randomUUID()}.example`;
   const issuer = await createFakeIssuer({ issuer: issuerUrl, audience: AUDIENCE, now });
+  const network = createFakeNetwork();
+  const webIdentity = options.webIdentity;
   const sts = createStsEmulator({
     now,
-    principals: [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }],
+    // In web-identity mode the emulator knows no AWS key at all: any SigV4 call would be refused.
+    principals: webIdentity === undefined ? [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }] : [],
     region: "us-east-1",
     roleMaxSessionSeconds: 43_200,
+    ...(webIdentity === undefined ? {} : { webIdentity: { providers: [{ url: BROKER_ORIGIN, clientIds: ["sts.amazonaws.com"] }], fetch: (input, init) => network.fetch(input, init) } }),
   });
-  const network = createFakeNetwork({ [issuerUrl]: issuer.handler, [STS_ORIGIN]: sts.handler });
+  network.route(issuerUrl, issuer.handler);
+  network.route(STS_ORIGIN, sts.handler);
+  appKey ??= generateAppKey();
+  const key = await appKey;
+  const github = createFakeGitHub({ appId: HARNESS_APP_ID, appPublicKey: key.publicKey, now, ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }) });
+  seedExampleFacts(github, SAMPLE_SHA);
+  const githubApiUrl = `https://github-api-${crypto.randomUUID()}.example`;
+  network.route(githubApiUrl, github.handler);
   const extraIssuers: Record<string, FakeIssuer> = {};
   const extraKinds = new Map<string, "github" | "gitlab">();
   for (const extra of options.issuers ?? []) {
@@ -146,6 +179,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const broker = createBroker({
     policy: options.policy ?? examplePolicy,
     ...(options.candidatePolicy === undefined ? {} : { candidatePolicy: options.candidatePolicy }),
+    ...(options.github === undefined ? {} : { github: options.github }),
     fetch: network.fetch,
     now,
     sleep: async (ms) => {
@@ -194,17 +228,34 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const testEnv: Record<string, unknown> = {
     ...env,
     ISSUERS: JSON.stringify([
-      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], ...options.issuerConfig },
+      { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], api_url: githubApiUrl, ...options.issuerConfig },
       ...(options.issuers ?? []).map((extra) => ({ id: extra.id, kind: extra.kind, issuer: extraIssuers[extra.id]?.issuer, audiences: [AUDIENCE], ...extra.config })),
     ]),
     AUDIT: options.dataset ?? dataset,
+    ...(webIdentity === undefined
+      ? {}
+      : {
+          STS_AUTH: "web-identity",
+          BROKER_ISSUER_URL: BROKER_ORIGIN,
+          BROKER_SIGNING_KEY: webIdentity.signingKey,
+          ...(webIdentity.nextSigningKey === undefined ? {} : { BROKER_SIGNING_KEY_NEXT: webIdentity.nextSigningKey }),
+          AWS_ACCESS_KEY_ID: undefined,
+          AWS_SECRET_ACCESS_KEY: undefined,
+        }),
+    GITHUB_APP_ID: HARNESS_APP_ID,
+    GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem,
     ...options.env,
   };
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
   const fetchBroker = async (request: Request) => (await broker.fetch?.(request as Request<unknown, IncomingRequestCfProperties>, testEnv as unknown as Env, ctx)) as Response;
+  // AWS reaches the broker's discovery document and JWKS over the network, as it would in production.
+  if (webIdentity !== undefined) network.route(BROKER_ORIGIN, fetchBroker);
 
   return {
     issuer,
+    github,
+    githubApiUrl,
+    appKey: key,
     sts,
     network,
     logs,

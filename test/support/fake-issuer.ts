@@ -77,7 +77,7 @@ export interface FakeIssuer {
   readonly discoveryCount: number;
 }
 
-const SAMPLE_SHA = "9f2c1e4d7b3a6058c1d2e3f4a5b6c7d8e9f0a1b2";
+export const SAMPLE_SHA = "9f2c1e4d7b3a6058c1d2e3f4a5b6c7d8e9f0a1b2";
 
 /** Realistic GitHub Actions claims (push to acme/app main). A fresh `jti` every call. */
 export function githubClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {

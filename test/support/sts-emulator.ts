@@ -10,6 +10,7 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { ChecksumConstructor, HttpRequest, QueryParameterBag } from "@smithy/types";
+import { verifyWebIdentityToken, webIdentityParams, WebIdentityRejection, type VerifiedWebIdentity, type WebIdentityEmulatorOptions } from "./sts-web-identity.ts";
 
 // --- Public API -------------------------------------------------------------------------------
 
@@ -41,11 +42,17 @@ export interface StsEmulatorOptions {
    * the sandbox pass `WebCryptoSha256` (./webcrypto-sha256.ts): same signer, same checks, native hashing.
    */
   sha256?: ChecksumConstructor;
+  /** IAM OIDC providers trusted for AssumeRoleWithWebIdentity (./sts-web-identity.ts); none: every token is refused. */
+  webIdentity?: WebIdentityEmulatorOptions;
 }
 
 export type StsFault = "throttle" | "internal_error" | "service_unavailable" | "access_denied" | "hang";
 
 export interface AssumeRoleCall {
+  /** Which action issued the credentials. */
+  action: "AssumeRole" | "AssumeRoleWithWebIdentity";
+  /** AssumeRoleWithWebIdentity: what AWS read from the token, and whether the request carried a SigV4 header. */
+  webIdentity?: VerifiedWebIdentity & { signed: boolean };
   /** Every request parameter as sent (Action and Version included). */
   params: Record<string, string>;
   roleArn: string;
@@ -705,10 +712,11 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     return id;
   }
 
-  function assumeRole(params: Map<string, string>, caller: Caller): Response {
-    const input = parseAssumeRole(params, caller.isRoleSession);
+  function assumeRole(params: Map<string, string>, caller: Caller, webIdentity?: AssumeRoleCall["webIdentity"]): Response {
+    const action = webIdentity === undefined ? "AssumeRole" : "AssumeRoleWithWebIdentity";
+    const input = parseAssumeRole(webIdentity === undefined ? params : webIdentityParams(params, webIdentity), caller.isRoleSession);
     if (deniedRoles.has(input.roleArn)) {
-      throw new StsError(403, "AccessDenied", `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
+      throw new StsError(403, "AccessDenied", webIdentity === undefined ? `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}` : "Not authorized to perform sts:AssumeRoleWithWebIdentity");
     }
     if (input.durationSeconds > roleMaxSessionSeconds) {
       throw validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
@@ -726,6 +734,8 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     issued.set(accessKeyId, { secretAccessKey, sessionToken, expiresAtMs, arn, assumedRoleId });
 
     assumeRoleCalls.push({
+      action,
+      ...(webIdentity === undefined ? {} : { webIdentity }),
       params: Object.fromEntries(params),
       roleArn: input.roleArn,
       roleSessionName: input.roleSessionName,
@@ -745,14 +755,31 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     return xmlResponse(
       200,
       requestId,
-      `<AssumeRoleResponse xmlns="${STS_XML_NAMESPACE}"><AssumeRoleResult>` +
+      `<${action}Response xmlns="${STS_XML_NAMESPACE}"><${action}Result>` +
+        (webIdentity === undefined
+          ? ""
+          : `<SubjectFromWebIdentityToken>${xmlEscape(webIdentity.subject)}</SubjectFromWebIdentityToken><Audience>${xmlEscape(webIdentity.audience)}</Audience>` +
+            `<Provider>${xmlEscape(webIdentity.provider)}</Provider>`) +
         (input.sourceIdentity === undefined ? "" : `<SourceIdentity>${xmlEscape(input.sourceIdentity)}</SourceIdentity>`) +
         `<AssumedRoleUser><AssumedRoleId>${xmlEscape(assumedRoleId)}</AssumedRoleId><Arn>${xmlEscape(arn)}</Arn></AssumedRoleUser>` +
         `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(secretAccessKey)}</SecretAccessKey>` +
         `<SessionToken>${xmlEscape(sessionToken)}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
         (input.packedPolicyPercent === undefined ? "" : `<PackedPolicySize>${input.packedPolicyPercent}</PackedPolicySize>`) +
-        `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+        `</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
     );
+  }
+
+  async function assumeRoleWithWebIdentity(request: Request, params: Map<string, string>): Promise<Response> {
+    let verified: VerifiedWebIdentity;
+    try {
+      verified = await verifyWebIdentityToken(params.get("WebIdentityToken"), options.webIdentity, options.now());
+    } catch (error) {
+      if (error instanceof WebIdentityRejection) throw new StsError(error.status, error.code, error.message);
+      throw error;
+    }
+    // The web identity session's caller: nobody signed; the ARN is what AWS names in CloudTrail for the provider.
+    const caller: Caller = { accessKeyId: "", arn: `arn:aws:iam::000000000000:oidc-provider/${verified.provider}`, userId: verified.subject, account: "000000000000", isRoleSession: false };
+    return assumeRole(params, caller, { ...verified, signed: request.headers.has("authorization") });
   }
 
   function getCallerIdentity(caller: Caller): Response {
@@ -817,6 +844,8 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     }
     const url = new URL(request.url);
     const { params, body } = await readParams(request, url);
+    // AssumeRoleWithWebIdentity needs no AWS credentials: the token is the authentication (API reference).
+    if (params.get("Action") === "AssumeRoleWithWebIdentity" && params.get("Version") === STS_API_VERSION) return assumeRoleWithWebIdentity(request, params);
     const caller = await authenticate(request, url, body, region);
 
     const action = params.get("Action");

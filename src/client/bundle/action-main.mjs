@@ -149,6 +149,9 @@ function credentialVariables(credentials, region) {
   if (region !== void 0) variables.push(["AWS_REGION", region], ["AWS_DEFAULT_REGION", region]);
   return variables;
 }
+function maskedAccessKeyId(accessKeyId) {
+  return `${accessKeyId.slice(0, 4)}${"*".repeat(Math.max(0, accessKeyId.length - 8))}${accessKeyId.slice(-4)}`;
+}
 
 // src/http/read-capped.ts
 async function readBytesCapped(message, maxBytes) {
@@ -468,6 +471,9 @@ function escapeProperty(value) {
 function maskCommand(value) {
   return `::add-mask::${escapeData(value)}`;
 }
+function credentialMasks(credentials) {
+  return [maskCommand(credentials.accessKeyId), maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+}
 function debugCommand(message) {
   return `::debug::${escapeData(message)}`;
 }
@@ -573,9 +579,9 @@ function credentialProcessCommand(nodePath, cliPath, inputs) {
   return args.join(" ");
 }
 function planMain(credentials, inputs, requestId, credentialProcess, delimiter) {
-  const masks = [maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+  const masks = credentialMasks(credentials);
   const role = inputs.role === void 0 ? "the policy's role" : `role ${inputs.role}`;
-  const about = `Credentials for ${role}: AccessKeyId ${credentials.accessKeyId}, expire ${credentials.expiration}${requestId === void 0 ? "" : `, request id ${requestId}`}.`;
+  const about = `Credentials for ${role}: AccessKeyId ${maskedAccessKeyId(credentials.accessKeyId)}, expire ${credentials.expiration}${requestId === void 0 ? "" : `, request id ${requestId}`}.`;
   if (inputs.outputMode === "env") {
     const variables = credentialVariables(credentials, inputs.region);
     const names = variables.map(([name]) => name);

@@ -161,6 +161,9 @@ function shellExports(variables) {
   return variables.map(([name, value]) => `export ${name}='${value.replaceAll("'", `'\\''`)}'
 `).join("");
 }
+function maskedAccessKeyId(accessKeyId) {
+  return `${accessKeyId.slice(0, 4)}${"*".repeat(Math.max(0, accessKeyId.length - 8))}${accessKeyId.slice(-4)}`;
+}
 
 // src/http/read-capped.ts
 async function readBytesCapped(message, maxBytes) {
@@ -611,8 +614,25 @@ function escapeData(value) {
 function escapeProperty(value) {
   return escapeData(value).replaceAll(":", "%3A").replaceAll(",", "%2C");
 }
+function maskCommand(value) {
+  return `::add-mask::${escapeData(value)}`;
+}
+function credentialMasks(credentials) {
+  return [maskCommand(credentials.accessKeyId), maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+}
 function warningCommand(title, message) {
   return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
+// src/client/cli-output.ts
+function cliStderr(command, credentials, requestId, githubActions) {
+  let text = githubActions ? credentialMasks(credentials).map((line) => `${line}
+`).join("") : "";
+  if (command === "env") {
+    text += `ci-credentials: AccessKeyId ${maskedAccessKeyId(credentials.accessKeyId)}, expire ${credentials.expiration}${requestId === void 0 ? "" : `, request id ${requestId}`}
+`;
+  }
+  return text;
 }
 
 // src/client/node-io.ts
@@ -774,14 +794,11 @@ async function main(argv) {
       realDeps(tokenSourceFor(options), debug, void 0, warn)
     );
     const { credentials } = fetched;
-    if (options.command === "credential-process") {
-      writeStdout(`${credentialProcessJson(credentials)}
+    const stderr = cliStderr(options.command, credentials, fetched.requestId, env("GITHUB_ACTIONS") === "true");
+    if (stderr !== "") writeStderr(stderr);
+    if (options.command === "credential-process") writeStdout(`${credentialProcessJson(credentials)}
 `);
-    } else {
-      writeStdout(shellExports(credentialVariables(credentials, options.region)));
-      writeStderr(`ci-credentials: AccessKeyId ${credentials.accessKeyId}, expire ${credentials.expiration}${fetched.requestId === void 0 ? "" : `, request id ${fetched.requestId}`}
-`);
-    }
+    else writeStdout(shellExports(credentialVariables(credentials, options.region)));
     return 0;
   } catch (error) {
     if (error instanceof ClientError) {

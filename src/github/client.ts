@@ -1,0 +1,274 @@
+// The GitHub App's REST client (docs/github-facts.md): App JWT -> installation of a repository -> installation token
+// (cached until 5 minutes before `expires_at`, single flight) -> the few GET calls requirements need.
+// I/O through the injected fetch and clock. Fails closed: every failure is a BrokerError, never a partial answer.
+import { safeParse, type ZodMiniType } from "zod/mini";
+import {
+  GITHUB_API_VERSION,
+  GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS,
+  GITHUB_CACHE_MAX_ENTRIES,
+  GITHUB_INSTALLATION_CACHE_MS,
+  GITHUB_MAX_PAGES,
+  GITHUB_RATE_LIMIT_DEFAULT_RETRY_AFTER_SECONDS,
+  GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS,
+  GITHUB_TOKEN_REFRESH_MARGIN_MS,
+  MAX_GITHUB_RESPONSE_BYTES,
+  UPSTREAM_RETRY_AFTER_SECONDS,
+} from "../constants.ts";
+import type { Clock, FetchFn, LogFn } from "../deps.ts";
+import { BrokerError } from "../errors.ts";
+import { readTextCapped } from "../http/read-capped.ts";
+import { importAppKey, signAppJwt, type AppJwt } from "./app-key.ts";
+import { createMemo } from "./memo.ts";
+import { AccessTokenSchema, ErrorBodySchema, InstallationSchema } from "./schemas.ts";
+
+/** The App's identity: GITHUB_APP_ID and the private key (PKCS#8 DER, see app-key.ts). */
+export interface GitHubAppCredentials {
+  appId: string;
+  pkcs8: Uint8Array;
+}
+
+export interface GitHubClientOptions {
+  app: GitHubAppCredentials;
+  fetch: FetchFn;
+  now: Clock;
+  log: LogFn;
+  /** Timeout of one call (default GITHUB_CALL_TIMEOUT_MS). */
+  callTimeoutMs: number;
+}
+
+/** One exchange's view of the API: its budget's signal, and the lowest `x-ratelimit-remaining` it saw. */
+export interface CallContext {
+  /** Aborts when the exchange's GitHub budget is spent. */
+  signal: AbortSignal;
+  rateRemaining: number | undefined;
+  /** API calls made by this exchange. */
+  calls: number;
+}
+
+/** An answer whose status the caller handles (2xx, 401, 403, 404, 422); rate limits and 5xx never get here. */
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** The repository an installation token reads, and the API it lives on. */
+export interface RepositoryRef {
+  apiUrl: string;
+  owner: string;
+  name: string;
+}
+
+export interface GitHubClient {
+  /** GET `path` (below the API base) with an installation token for the repository; 404/422 come back as answers. */
+  get(context: CallContext, repo: RepositoryRef, path: string): Promise<ApiAnswer>;
+  /** GET every page of a list (Link rel="next", same origin, at most GITHUB_MAX_PAGES); `select` picks the items of a page. */
+  getPages(context: CallContext, repo: RepositoryRef, path: string, select: (body: unknown) => unknown[] | undefined): Promise<ApiAnswer & { items: unknown[] }>;
+}
+
+export function unavailable(reason: "github_api_unavailable", detail: string): BrokerError {
+  return new BrokerError("upstream_unavailable", reason, { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: detail });
+}
+
+/** Parse or fail closed (the detail names the endpoint, never the body). */
+export function parseAnswer<T>(schema: ZodMiniType<T>, body: unknown, endpoint: string): T {
+  const parsed = safeParse(schema, body);
+  if (!parsed.success) throw unavailable("github_api_unavailable", `unexpected response shape from ${endpoint}`);
+  return parsed.data;
+}
+
+/** Seconds GitHub asks us to wait, or undefined when the answer is not a rate limit (docs: "Rate limits for the REST API"). */
+export function rateLimitWait(status: number, headers: Headers, message: string | undefined, nowMs: number): number | undefined {
+  if (status !== 403 && status !== 429) return undefined;
+  const retryAfter = headers.get("retry-after");
+  const remaining = headers.get("x-ratelimit-remaining");
+  const limited = status === 429 || retryAfter !== null || remaining === "0" || /rate limit/i.test(message ?? "");
+  if (!limited) return undefined;
+  let seconds = GITHUB_RATE_LIMIT_DEFAULT_RETRY_AFTER_SECONDS;
+  if (retryAfter !== null && /^\d{1,9}$/.test(retryAfter)) seconds = Number(retryAfter);
+  else if (remaining === "0") {
+    const reset = Number(headers.get("x-ratelimit-reset"));
+    if (Number.isFinite(reset) && reset > 0) seconds = Math.ceil(reset - nowMs / 1000);
+  }
+  return Math.min(GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds));
+}
+
+/** The URL of `rel="next"` in a Link header (RFC 8288), if any. */
+export function nextLink(link: string | null): string | undefined {
+  if (link === null) return undefined;
+  for (const part of link.split(",")) {
+    const match = /^\s*<([^>]+)>\s*;(.*)$/.exec(part);
+    if (match !== null && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(match[2] as string)) return match[1];
+  }
+  return undefined;
+}
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const { now, log } = options;
+  let key: Promise<CryptoKey> | undefined;
+  let appJwt: AppJwt | undefined;
+  const installations = createMemo<number>(now, GITHUB_CACHE_MAX_ENTRIES);
+  const tokens = createMemo<{ token: string; expiresAtMs: number }>(now, GITHUB_CACHE_MAX_ENTRIES);
+  /** Per API base: no calls before this instant after GitHub rate-limited us (continuing risks the App being banned). */
+  const blockedUntil = new Map<string, number>();
+
+  async function jwt(): Promise<string> {
+    const nowSeconds = Math.floor(now() / 1000);
+    if (appJwt !== undefined && appJwt.expiresAt - nowSeconds > GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS) return appJwt.jwt;
+    key ??= importAppKey(options.app.pkcs8);
+    try {
+      appJwt = await signAppJwt(options.app.appId, await key, now());
+    } catch {
+      key = undefined;
+      throw new BrokerError("config_invalid", "github_app_key_invalid");
+    }
+    return appJwt.jwt;
+  }
+
+  /** One HTTP call: timeout, budget, size cap, rate limits and 5xx handled here; other statuses returned. */
+  async function call(context: CallContext, apiUrl: string, url: string, authorization: string, init: { method?: string; body?: string } = {}): Promise<ApiAnswer> {
+    const endpoint = new URL(url).pathname;
+    const blocked = blockedUntil.get(apiUrl);
+    if (blocked !== undefined && blocked > now()) {
+      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", { retryAfterSeconds: Math.ceil((blocked - now()) / 1000), cause: "rate limited earlier" });
+    }
+    if (context.signal.aborted) throw unavailable("github_api_unavailable", `budget spent before ${endpoint}`);
+    const signal = AbortSignal.any([context.signal, AbortSignal.timeout(options.callTimeoutMs)]);
+    context.calls += 1;
+    let response: Response;
+    try {
+      const pending = options.fetch(url, {
+        method: init.method ?? "GET",
+        headers: {
+          accept: "application/vnd.github+json",
+          "x-github-api-version": GITHUB_API_VERSION,
+          "user-agent": "ci-credential-broker",
+          authorization,
+          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(init.body === undefined ? {} : { body: init.body }),
+        signal,
+      });
+      // A fetch that ignores its signal still loses the race.
+      response = await new Promise<Response>((resolve, reject) => {
+        const onAbort = () => reject(new Error("aborted"));
+        if (signal.aborted) onAbort();
+        signal.addEventListener("abort", onAbort, { once: true });
+        pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+      });
+    } catch {
+      throw unavailable("github_api_unavailable", signal.aborted ? `timeout on ${endpoint}` : `network error on ${endpoint}`);
+    }
+    const remaining = response.headers.get("x-ratelimit-remaining");
+    if (remaining !== null && /^\d+$/.test(remaining)) context.rateRemaining = Math.min(context.rateRemaining ?? Infinity, Number(remaining));
+    if (response.status >= 500) {
+      await response.body?.cancel().catch(() => undefined);
+      throw unavailable("github_api_unavailable", `HTTP ${response.status} from ${endpoint}`);
+    }
+    const text = await readTextCapped(response, MAX_GITHUB_RESPONSE_BYTES);
+    let body: unknown = undefined;
+    if (text.ok && text.text !== "") {
+      try {
+        body = JSON.parse(text.text);
+      } catch {
+        body = undefined;
+      }
+    }
+    const message = safeParse(ErrorBodySchema, body).data?.message;
+    const wait = rateLimitWait(response.status, response.headers, message, now());
+    if (wait !== undefined) {
+      blockedUntil.set(apiUrl, now() + wait * 1000);
+      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", { retryAfterSeconds: wait, cause: `HTTP ${response.status} from ${endpoint}` });
+    }
+    if (!text.ok || body === undefined) throw unavailable("github_api_unavailable", `unreadable body (${text.ok ? "not JSON" : text.failure}) from ${endpoint}`);
+    return { status: response.status, body, headers: response.headers };
+  }
+
+  function notInstalled(repo: RepositoryRef, status: number): BrokerError {
+    // An operator's mistake, not the caller's: the App must be installed on every repository whose rules require facts.
+    log({ message: "config_invalid", reason: "github_app_not_installed", repository: `${repo.owner}/${repo.name}`, status });
+    return new BrokerError("forbidden", "github_app_not_installed");
+  }
+
+  async function installationId(context: CallContext, repo: RepositoryRef): Promise<number> {
+    return installations.get(
+      `${repo.apiUrl}|${repo.owner}/${repo.name}`.toLowerCase(),
+      async () => {
+        const path = `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}/installation`;
+        const answer = await call(context, repo.apiUrl, `${repo.apiUrl}${path}`, `Bearer ${await jwt()}`);
+        if (answer.status === 401 || answer.status === 404) throw notInstalled(repo, answer.status);
+        if (answer.status !== 200) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
+        return parseAnswer(InstallationSchema, answer.body, "installation").id;
+      },
+      () => now() + GITHUB_INSTALLATION_CACHE_MS,
+    );
+  }
+
+  async function installationToken(context: CallContext, repo: RepositoryRef, installation: number): Promise<string> {
+    const entry = await tokens.get(
+      `${repo.apiUrl}|${installation}`,
+      async () => {
+        const url = `${repo.apiUrl}/app/installations/${installation}/access_tokens`;
+        // Read-only, whatever the App may have been granted: the token can only read checks and pull requests.
+        const body = JSON.stringify({ permissions: { checks: "read", pull_requests: "read", metadata: "read" } });
+        const answer = await call(context, repo.apiUrl, url, `Bearer ${await jwt()}`, { method: "POST", body });
+        if (answer.status === 401 || answer.status === 404) {
+          installations.delete(`${repo.apiUrl}|${repo.owner}/${repo.name}`.toLowerCase());
+          throw notInstalled(repo, answer.status);
+        }
+        if (answer.status === 403 || answer.status === 422) {
+          log({ message: "config_invalid", reason: "github_app_permissions_missing", repository: `${repo.owner}/${repo.name}`, status: answer.status });
+          throw new BrokerError("forbidden", "github_app_permissions_missing");
+        }
+        if (answer.status !== 201) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from access_tokens`);
+        const parsed = parseAnswer(AccessTokenSchema, answer.body, "access_tokens");
+        return { token: parsed.token, expiresAtMs: Date.parse(parsed.expires_at) };
+      },
+      (value) => value.expiresAtMs - GITHUB_TOKEN_REFRESH_MARGIN_MS,
+    );
+    return entry.token;
+  }
+
+  async function get(context: CallContext, repo: RepositoryRef, path: string): Promise<ApiAnswer> {
+    const installation = await installationId(context, repo);
+    const token = await installationToken(context, repo, installation);
+    const url = path.startsWith(repo.apiUrl) ? path : `${repo.apiUrl}${path}`;
+    const answer = await call(context, repo.apiUrl, url, `Bearer ${token}`);
+    if (answer.status === 401) {
+      // Revoked or expired early: forget it so the next exchange mints a new one; this one fails closed.
+      tokens.delete(`${repo.apiUrl}|${installation}`);
+      throw unavailable("github_api_unavailable", `HTTP 401 from ${new URL(url).pathname}`);
+    }
+    if (answer.status === 403) {
+      log({ message: "config_invalid", reason: "github_app_permissions_missing", repository: `${repo.owner}/${repo.name}`, status: 403 });
+      throw new BrokerError("forbidden", "github_app_permissions_missing");
+    }
+    if (answer.status !== 200 && answer.status !== 404 && answer.status !== 422) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from ${new URL(url).pathname}`);
+    return answer;
+  }
+
+  return {
+    get,
+    async getPages(context, repo, path, select) {
+      const items: unknown[] = [];
+      let url: string | undefined = path;
+      let first: ApiAnswer | undefined;
+      for (let page = 0; url !== undefined; page += 1) {
+        if (page === GITHUB_MAX_PAGES) throw unavailable("github_api_unavailable", `more than ${GITHUB_MAX_PAGES} pages from ${path}`);
+        const answer = await get(context, repo, url);
+        first ??= answer;
+        if (answer.status !== 200) return { ...answer, items };
+        const pageItems = select(answer.body);
+        if (pageItems === undefined) throw unavailable("github_api_unavailable", `unexpected response shape from ${path}`);
+        items.push(...pageItems);
+        const next = nextLink(answer.headers.get("link"));
+        // Never send the token anywhere but the configured API: a Link to another origin ends the walk, closed.
+        if (next !== undefined && (!URL.canParse(next) || new URL(next).origin !== new URL(repo.apiUrl).origin)) {
+          throw unavailable("github_api_unavailable", `Link to another origin from ${path}`);
+        }
+        url = next;
+      }
+      return { ...(first as ApiAnswer), items };
+    },
+  };
+}

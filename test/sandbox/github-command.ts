@@ -1,0 +1,70 @@
+// `npm run -s sandbox -- github <action> [args]`: set the facts the sandbox's fake GitHub API reports for the sandbox
+// token's commit (acme/app, the default sha), e.g. a failed dependency scan, then an approval (docs/github-facts.md).
+// The CLI side posts the words to the sandbox (POST /sandbox/github); the sandbox applies them to its fake.
+import { SANDBOX_PORT } from "../../src/constants.ts";
+import { EXAMPLE_FACTS, GITHUB_ACTIONS_APP, type FakeGitHub } from "../support/fake-github-api.ts";
+import { SAMPLE_SHA } from "../support/fake-issuer.ts";
+
+export const GITHUB_USAGE = [
+  "github check <name> <success|failure|cancelled|neutral|skipped|timed_out|pending> [--app <slug>]",
+  "github approve [--stale]      an approval by a reviewer (on an earlier head with --stale)",
+  "github unapprove              remove every review",
+  "github install | uninstall    install or remove the App on acme/app",
+  "github outage <on|off>        every GitHub API call answers 500",
+  "github rate-limit             the next API call is rate limited (secondary limit, Retry-After 30)",
+].join("\n  ");
+
+/** Applies one command to the sandbox's fake; returns what to print, or throws an Error (usage). */
+export function applyGitHubCommand(github: FakeGitHub, args: readonly string[]): string {
+  const { repository, pullNumber, reviewerId, headSha } = EXAMPLE_FACTS;
+  const [action, ...rest] = args;
+  switch (action) {
+    case "check": {
+      const [name, result, flag, app] = rest;
+      const conclusions = ["success", "failure", "cancelled", "neutral", "skipped", "timed_out"];
+      if (name === undefined || result === undefined || !(result === "pending" || conclusions.includes(result)) || (flag !== undefined && (flag !== "--app" || app === undefined || !/^[a-z0-9-]+$/.test(app)))) {
+        throw new Error("expected github check <name> <conclusion|pending> [--app <slug>]");
+      }
+      const by = app === undefined || app === GITHUB_ACTIONS_APP.slug ? GITHUB_ACTIONS_APP : { slug: app, id: 777 };
+      // A new run: the latest run of the app decides, as on GitHub.
+      github.addCheckRun({ repository, sha: SAMPLE_SHA, name, app: by, status: result === "pending" ? "in_progress" : "completed", conclusion: result === "pending" ? null : result });
+      return `check run "${name}" by ${by.slug}: ${result} (on ${repository}@${SAMPLE_SHA.slice(0, 12)})`;
+    }
+    case "approve":
+      if (rest.length > 1 || (rest.length === 1 && rest[0] !== "--stale")) throw new Error("expected github approve [--stale]");
+      github.addReview(repository, pullNumber, { userId: reviewerId, state: "APPROVED", commitId: rest[0] === "--stale" ? "0".repeat(40) : headSha });
+      return `pull request #${pullNumber}: approved by user ${reviewerId}${rest[0] === "--stale" ? " on an earlier head (stale)" : ""}`;
+    case "unapprove":
+      github.clearReviews(repository, pullNumber);
+      return `pull request #${pullNumber}: no reviews`;
+    case "install":
+    case "uninstall":
+      github.setInstalled(repository, action === "install");
+      return `the App is ${action === "install" ? "installed on" : "not installed on"} ${repository}`;
+    case "outage":
+      if (rest[0] !== "on" && rest[0] !== "off") throw new Error("expected github outage <on|off>");
+      github.fail(rest[0] === "on" ? { kind: "status", status: 500 } : null);
+      return `GitHub API outage ${rest[0]}`;
+    case "rate-limit":
+      github.fail({ kind: "rate_limited", secondary: true, retryAfterSeconds: 30 }, { times: 1 });
+      return "the next GitHub API call is rate limited (Retry-After: 30)";
+    default:
+      throw new Error(`expected one of:\n  ${GITHUB_USAGE}`);
+  }
+}
+
+/** The sandbox CLI's `github` subcommand (test/sandbox/cli.ts). */
+export const githubCommand = {
+  usage: "github <check|approve|unapprove|install|uninstall|outage|rate-limit> ...",
+  summary: "set what the fake GitHub API reports for acme/app (checks, approvals, installation, outages)",
+  needsSandbox: true,
+  async run(args: string[]): Promise<number> {
+    const origin = process.env.SANDBOX_URL ?? `http://127.0.0.1:${SANDBOX_PORT}`;
+    const response = await fetch(`${origin}/sandbox/github`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ args }) });
+    const body = (await response.json()) as { message?: string; error?: string };
+    if (!response.ok) throw new Error(body.error ?? `sandbox answered ${response.status}`);
+    console.log(body.message);
+    console.log("Facts are cached for up to 60 s once met (docs/github-facts.md); unmet ones are asked again every time.");
+    return 0;
+  },
+};
