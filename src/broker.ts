@@ -1,6 +1,8 @@
 // Wires configuration, policy, caches and I/O into a Worker handler. Per-isolate state lives here:
 // config, compiled policy and the JWKS memory cache are built once per env object, never per request.
+import { createAddressLimit } from "./admission/address-limit.ts";
 import { createDurableAdmission } from "./admission/durable-admission.ts";
+import { locationHintFor } from "./admission/location-hint.ts";
 import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
@@ -30,14 +32,16 @@ export interface BrokerOptions {
   log?: LogFn;
   /** GitHub API limits (tests shorten them); defaults in src/constants.ts. */
   github?: { callTimeoutMs?: number; budgetMs?: number };
-  /** Admission control for this env; default: the AdmissionControl Durable Objects bound as `env.ADMISSION`. */
+  /** Admission control for this env; default: the rate-limiting bindings and the AdmissionControl Durable Objects. */
   admission?: (env: Env, context: AdmissionContext) => Admission;
 }
 
-/** What an admission factory gets from the broker: its clock (sent to the objects) and its log. */
+/** What an admission factory gets from the broker: its clock (sent to the objects), its log, the configured region. */
 export interface AdmissionContext {
   now: Clock;
   log: LogFn;
+  /** AWS_REGION: new admission objects are placed near it (src/admission/location-hint.ts). */
+  awsRegion: string;
 }
 
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
@@ -76,9 +80,17 @@ function compiledPerIssuerSet<F>(
   };
 }
 
-/** The Durable Object admission. A missing binding fails at call time, closed (503 admission_unavailable). */
-function durableAdmission(env: Env, context: AdmissionContext): Admission {
-  return createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
+/**
+ * Production admission: the client-address limit on the rate-limiting bindings, single use and the repository's
+ * budget on the AdmissionControl Durable Objects. A missing binding fails at call time, closed (503).
+ */
+export function productionAdmission(env: Env, context: AdmissionContext): Admission {
+  const locationHint = locationHintFor(context.awsRegion);
+  const placement = locationHint === undefined ? undefined : { locationHint };
+  return {
+    ...createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name, placement) }),
+    limitAddress: createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER }),
+  };
 }
 
 /**
@@ -138,7 +150,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
               }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),
         identityProvider: config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
-        admission: (options.admission ?? durableAdmission)(workerEnv, { now, log }),
+        admission: (options.admission ?? productionAdmission)(workerEnv, { now, log, awsRegion: config.aws.region }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),
         fetch: options.fetch,

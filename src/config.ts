@@ -1,6 +1,6 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
@@ -11,33 +11,38 @@ import type { GitHubAppCredentials } from "./github/client.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
-const jsonString = z.string().transform((value, ctx) => {
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    ctx.addIssue({ code: "custom", message: "not valid JSON" });
-    return z.NEVER;
-  }
-});
+const jsonString = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: "custom", message: "not valid JSON", input: value });
+      return z.NEVER;
+    }
+  }),
+);
+
+/** An optional string where "" (or blanks, with `trim`) means absent. */
+const optionalString = (trim: boolean) =>
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined) => (value === undefined || (trim ? value.trim() : value) === "" ? undefined : value)),
+  );
 
 const EnvSchema = z.object({
-  AWS_REGION: z.string().regex(AWS_REGION_PATTERN),
-  STS_ENDPOINT: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
+  AWS_REGION: z.string().check(z.regex(AWS_REGION_PATTERN)),
+  STS_ENDPOINT: optionalString(true).check(
     // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
-    .refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
+    z.refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
+  ),
   // Required in sigv4 mode only (checked after parsing: see requiredByMode).
   AWS_ACCESS_KEY_ID: z.optional(z.string().check(z.regex(/^[A-Z0-9]{16,128}$/))),
   AWS_SECRET_ACCESS_KEY: z.optional(z.string().check(z.minLength(16), z.maxLength(256))),
-  AWS_SESSION_TOKEN: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value === "" ? undefined : value)),
-  ISSUERS: jsonString.pipe(IssuerListSchema),
+  AWS_SESSION_TOKEN: optionalString(false),
+  ISSUERS: z.pipe(jsonString, IssuerListSchema),
   /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
-  SHADOW_POLICY: z.enum(["on", "off"]).optional(),
+  SHADOW_POLICY: z.optional(z.enum(["on", "off"])),
   ...WebIdentityEnvShape,
   /** GitHub App for rule requirements (docs/github-facts.md): its numeric id (var) and private key (secret). */
   GITHUB_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),

@@ -104,10 +104,6 @@ export const MAX_RULE_BURST = 1_000;
 export const DEFAULT_REPOSITORY_RATE_PER_MINUTE = 600;
 /** Default burst per repository and rule: 60 at once, then 10/s, serves a 256-job matrix in (256-60)/10 = 19.6 s. */
 export const DEFAULT_REPOSITORY_BURST = 60;
-/** Pre-authentication requests a minute per client address: 10/s, above a NAT'd runner fleet, far below a flood. */
-export const ADDRESS_RATE_PER_MINUTE = 600;
-/** Pre-authentication burst per client address: room for a large matrix behind one NAT address. */
-export const ADDRESS_BURST = 120;
 /** Timeout of one admission Durable Object call; healthy calls take ~1-50 ms, so this is an outage (fail closed, 503). */
 export const ADMISSION_CALL_TIMEOUT_MS = 2_000;
 /** How long a used jti is kept past `exp` + clock tolerance: absorbs clock differences between Worker and object. */
@@ -116,12 +112,16 @@ export const ADMISSION_PURGE_GRACE_MS = 60_000;
 export const ADMISSION_PURGE_INTERVAL_MS = 60_000;
 /** Most live jti reservations one object holds; when full, new tokens are refused (429), never stored. ~100 B each. */
 export const MAX_ADMISSION_RESERVATIONS = 100_000;
-/** Most address tokens one call may lease to an isolate (only from the bucket's upper half): one call per 10 requests of a busy address. */
-export const ADDRESS_LEASE_TOKENS = 10;
-/** How long an isolate may spend leased address tokens; then they lapse, so a lease never outlives the bucket's own pace. */
-export const ADDRESS_LEASE_MS = 1_000;
-/** Most address leases one isolate keeps (oldest dropped first): bounds memory under a flood from many addresses. */
-export const MAX_ADDRESS_LEASES = 10_000;
+
+// --- Pre-authentication limit per client address (issue #14; IPv6 /48: issue #12) ----------------
+// On the Workers rate-limiting bindings of wrangler.toml ([[ratelimits]]), whose `simple` settings must equal these
+// (test/e2e/deploy.test.ts checks). Why a binding and not a Durable Object: docs/performance.md.
+/** Window of both address limits, seconds; the binding allows 10 or 60, and 10 forgives a burst sooner. */
+export const ADDRESS_LIMIT_PERIOD_SECONDS = 10;
+/** Requests per window per IPv4 address or IPv6 /64 (binding ADDRESS_LIMITER): 10/s, a 100-job matrix behind one NAT address at once. */
+export const ADDRESS_LIMIT_PER_PERIOD = 100;
+/** Requests per window per IPv6 /48 (binding NETWORK_LIMITER): eight busy /64s; one /48 must not buy 65,536 address budgets. */
+export const NETWORK_LIMIT_PER_PERIOD = 800;
 
 // --- Fleet scale: the repository bucket's reservation queue (issue #10, docs/fleet-scale.md) ------
 /** AWS's default STS request quota: 600 requests/s per account and Region, AssumeRole included (IAM User Guide, "STS request quotas"). */

@@ -1,11 +1,10 @@
 // The admission-control Durable Object (SQLite-backed): single use of each token's (iss, jti) plus token buckets,
 // decided in one synchronous transaction per call. Time comes from the calling Worker (`nowMs`); alarms purge.
 //
-// One class, two kinds of object (the Worker picks the name, see durable-admission.ts):
-// - a repository's object (`<issuer id>:repo:<repository_id>`): `admit` reserves a jti and takes from the bucket of
-//   the rule that allowed the request, durably (SQLite); a refused caller gets a queue slot of its own (queue.ts);
-// - a client address's object (`addr:<address>`): `throttle` takes from its one pre-authentication bucket, kept in
-//   memory only (see `throttle`): no storage, no write to wait for.
+// One object per repository (`<issuer id>:repo:<repository_id>`, named by durable-admission.ts): `admit` reserves a
+// jti and takes from the bucket of the rule that allowed the request, durably (SQLite); a refused caller gets a queue
+// slot of its own (queue.ts). (The pre-authentication limit per client address is not here: it is on the
+// rate-limiting bindings, src/admission/address-limit.ts.)
 // Storage stays bounded: admitted jtis only (a bucket gates them), at most MAX_ADMISSION_RESERVATIONS per object,
 // deleted by an alarm once expired; a bucket row goes once it has refilled; an object left empty deletes its database.
 import { DurableObject } from "cloudflare:workers";
@@ -18,7 +17,7 @@ import {
   REPOSITORY_QUEUE_MAX_WAIT_MS,
 } from "../constants.ts";
 import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueState } from "./queue.ts";
-import { takeLease, type BucketLimit, type BucketState } from "./token-bucket.ts";
+import type { BucketLimit, BucketState } from "./token-bucket.ts";
 
 export interface AdmitRequest {
   /** The token's exact `iss`. With `jti`, the replay key: never a hash of the token text (RFC 7519 §4.1.7). */
@@ -49,15 +48,6 @@ export interface ReleaseRequest {
 }
 
 export type ReleaseResult = { outcome: "released" | "not_found" } | BadRequest;
-
-export interface ThrottleRequest {
-  limit: BucketLimit;
-  nowMs: number;
-  /** Tokens the calling isolate would like to lease (default 1); see `takeLease`. */
-  want?: number;
-}
-
-export type ThrottleResult = { outcome: "admitted"; /** Tokens taken, 1..want. */ granted: number } | { outcome: "rate_limited"; retryAfterSeconds: number } | BadRequest;
 
 /** A request this object cannot act on: a Worker bug, which the Worker answers as an outage (fail closed). */
 export interface BadRequest {
@@ -123,8 +113,6 @@ export class AdmissionControl extends DurableObject<Env> {
   private alarmAtMs: number | null = null;
   /** When the last purge ran (this object's clock): purges are at least ADMISSION_PURGE_INTERVAL_MS apart. */
   private lastPurgeAtMs = 0;
-  /** An address object's one bucket (memory only). */
-  private addressBucket: BucketState | undefined;
 
   /**
    * Reserve (iss, jti) and take one token from the rule's bucket, atomically; or say why not. Synchronous: nothing
@@ -179,23 +167,6 @@ export class AdmissionControl extends DurableObject<Env> {
       this.reservations -= deleted;
       return { outcome: deleted > 0 ? "released" : "not_found" };
     });
-  }
-
-  /**
-   * Take one token from this address's pre-authentication bucket; or say when to come back.
-   * In memory only: the runtime evicts an object only after it has been idle for a while (tens of seconds), by
-   * which time a bucket of the default size (ADDRESS_BURST at ADDRESS_RATE_PER_MINUTE: 12 s) has refilled anyway,
-   * so forgetting it changes nothing; a restart forgets a flood's debt, which errs towards letting clients in
-   * and is harmless for a limit whose job is to keep one address from monopolising verification. In exchange,
-   * no write, no output gate to wait for on every request, and no storage for the objects of millions of addresses.
-   */
-  throttle(request: ThrottleRequest): ThrottleResult {
-    const want = request?.want ?? 1;
-    if (!isLimit(request?.limit) || !Number.isSafeInteger(want) || want < 1) return { outcome: "bad_request" };
-    const taken = takeLease(this.addressBucket, request.limit, this.observe(request.nowMs), want);
-    if (!taken.ok) return { outcome: "rate_limited", retryAfterSeconds: taken.retryAfterSeconds };
-    this.addressBucket = taken.state;
-    return { outcome: "admitted", granted: taken.granted };
   }
 
   /**

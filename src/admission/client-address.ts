@@ -40,24 +40,38 @@ function ipv6Groups(text: string): number[] | undefined {
   return [...head, ...new Array<number>(8 - present).fill(0), ...rest];
 }
 
+/** The pre-authentication limit's keys for one request: its address bucket, and for IPv6 the enclosing /48 too. */
+export interface AddressKeys {
+  /** IPv4: the address. IPv6: its /64. Missing or unparsable: UNKNOWN_ADDRESS_KEY. */
+  address: string;
+  /** IPv6 only: the /48 that holds the /64 (undefined for IPv4 and unknown). */
+  network: string | undefined;
+}
+
+const hex = (groups: number[]): string => groups.map((group) => group.toString(16)).join(":");
+
 /**
- * The address limit's key for a CF-Connecting-IP value. IPv4: the address. IPv6: its /64 network, because one
- * host is routinely given a whole /64 (RFC 7421) and could otherwise rotate through 2^64 buckets. IPv4-mapped IPv6
- * is keyed as the IPv4 address. Missing or unparsable values share UNKNOWN_ADDRESS_KEY.
+ * The address limit's keys for a CF-Connecting-IP value. IPv4: the address. IPv6: its /64 network, because one
+ * host is routinely given a whole /64 (RFC 7421) and could otherwise rotate through 2^64 buckets; and the /48 that
+ * encloses it, because a routed /48 (a common end-site assignment, RFC 6177) holds 65,536 /64s, each a fresh
+ * budget otherwise. IPv4-mapped IPv6 is keyed as the IPv4 address. Missing or unparsable values share
+ * UNKNOWN_ADDRESS_KEY.
  */
-export function addressKey(cfConnectingIp: string | null | undefined): string {
+export function addressKeys(cfConnectingIp: string | null | undefined): AddressKeys {
   const value = cfConnectingIp?.trim() ?? "";
-  if (value === "") return UNKNOWN_ADDRESS_KEY;
-  if (IPV4.test(value)) return `v4:${value}`;
-  if (!value.includes(":")) return UNKNOWN_ADDRESS_KEY;
+  if (value === "") return { address: UNKNOWN_ADDRESS_KEY, network: undefined };
+  if (IPV4.test(value)) return { address: `v4:${value}`, network: undefined };
+  if (!value.includes(":")) return { address: UNKNOWN_ADDRESS_KEY, network: undefined };
   const groups = ipv6Groups(value);
-  if (groups === undefined) return UNKNOWN_ADDRESS_KEY;
+  if (groups === undefined) return { address: UNKNOWN_ADDRESS_KEY, network: undefined };
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
     const [hi = 0, lo = 0] = groups.slice(6);
-    return `v4:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+    return { address: `v4:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`, network: undefined };
   }
-  return `v6:${groups
-    .slice(0, 4)
-    .map((group) => group.toString(16))
-    .join(":")}::/64`;
+  return { address: `v6:${hex(groups.slice(0, 4))}::/64`, network: `v6:${hex(groups.slice(0, 3))}::/48` };
+}
+
+/** The address bucket's key alone (see addressKeys). */
+export function addressKey(cfConnectingIp: string | null | undefined): string {
+  return addressKeys(cfConnectingIp).address;
 }

@@ -57,19 +57,3 @@ export function takeToken(state: BucketState | undefined, limit: BucketLimit, no
   const waitMs = current.updatedAtMs - nowMs + Math.ceil((UNITS_PER_TOKEN - current.level) / limit.perMinute);
   return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
 }
-
-export type LeaseResult = { ok: true; state: BucketState; /** Tokens taken, 1..want. */ granted: number } | { ok: false; retryAfterSeconds: number };
-
-/**
- * Take up to `want` tokens at once, to be spent by the caller over a short while (an address lease). Beyond the
- * first, tokens come only from the bucket's upper half: a lease whose tokens go unspent can drain at most that half,
- * so near the limit every grant is a single token and the limit is exact.
- */
-export function takeLease(state: BucketState | undefined, limit: BucketLimit, nowMs: number, want: number): LeaseResult {
-  const first = takeToken(state, limit, nowMs);
-  if (!first.ok) return first;
-  const half = (limit.burst * UNITS_PER_TOKEN) / 2;
-  const spare = Math.max(0, Math.floor((first.state.level - half) / UNITS_PER_TOKEN));
-  const extra = Math.min(spare, Math.max(0, Math.floor(want) - 1));
-  return { ok: true, state: { level: first.state.level - extra * UNITS_PER_TOKEN, updatedAtMs: first.state.updatedAtMs }, granted: 1 + extra };
-}

@@ -1,6 +1,6 @@
 // Alert rules: what an operator may set in ALERT_RULES (zod, with defaults), and their evaluation against metrics.
 // Pure; no I/O; no clock. A rule fires only on a strict excess over its threshold, as the issue states it ("more than").
-import * as z from "zod";
+import * as z from "zod/mini";
 import {
   ALERT_DEFAULT_DENIALS_MAX,
   ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,
@@ -19,40 +19,34 @@ import {
   ALERT_MAX_WINDOW_MINUTES,
 } from "../constants.ts";
 
-const minutes = z.number().int().min(1).max(ALERT_MAX_WINDOW_MINUTES);
+const minutes = z.int().check(z.minimum(1), z.maximum(ALERT_MAX_WINDOW_MINUTES));
 
-const IssuanceDropSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Fire when the recent window's issuance is down more than this percentage against the baseline rate. */
-    drop_percent: z.number().gt(0).max(100).default(ALERT_DEFAULT_ISSUANCE_DROP_PERCENT),
-    window_minutes: minutes.default(ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES),
-    /** The baseline is the `baseline_minutes` just before the window. */
-    baseline_minutes: minutes.default(ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES),
-    /** Quiet periods are not outages: below this many issuances in the baseline, the rule stays silent. */
-    min_baseline: z.number().int().min(1).default(ALERT_DEFAULT_ISSUANCE_MIN_BASELINE),
-  })
-  .strict();
+const IssuanceDropSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when the recent window's issuance is down more than this percentage against the baseline rate. */
+  drop_percent: z._default(z.number().check(z.gt(0), z.maximum(100)), ALERT_DEFAULT_ISSUANCE_DROP_PERCENT),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_ISSUANCE_WINDOW_MINUTES),
+  /** The baseline is the `baseline_minutes` just before the window. */
+  baseline_minutes: z._default(minutes, ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES),
+  /** Quiet periods are not outages: below this many issuances in the baseline, the rule stays silent. */
+  min_baseline: z._default(z.int().check(z.minimum(1)), ALERT_DEFAULT_ISSUANCE_MIN_BASELINE),
+});
 
-const DenialsSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Fire when more than `max` requests of one repository owner were denied for one reason within the window. */
-    max: z.number().int().min(0).default(ALERT_DEFAULT_DENIALS_MAX),
-    window_minutes: minutes.default(ALERT_DEFAULT_DENIALS_WINDOW_MINUTES),
-  })
-  .strict();
+const DenialsSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when more than `max` requests of one repository owner were denied for one reason within the window. */
+  max: z._default(z.int().check(z.minimum(0)), ALERT_DEFAULT_DENIALS_MAX),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_DENIALS_WINDOW_MINUTES),
+});
 
-const StsLatencySchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Fire when STS p99 (all attempts of one request, sleeps excluded) is above this. */
-    p99_ms: z.number().gt(0).default(ALERT_DEFAULT_STS_P99_MS),
-    window_minutes: minutes.default(ALERT_DEFAULT_STS_WINDOW_MINUTES),
-    /** A p99 of a handful of calls is noise: below this many STS calls, the rule stays silent. */
-    min_samples: z.number().int().min(1).default(ALERT_DEFAULT_STS_MIN_SAMPLES),
-  })
-  .strict();
+const StsLatencySchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when STS p99 (all attempts of one request, sleeps excluded) is above this. */
+  p99_ms: z._default(z.number().check(z.gt(0)), ALERT_DEFAULT_STS_P99_MS),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_STS_WINDOW_MINUTES),
+  /** A p99 of a handful of calls is noise: below this many STS calls, the rule stays silent. */
+  min_samples: z._default(z.int().check(z.minimum(1)), ALERT_DEFAULT_STS_MIN_SAMPLES),
+});
 
 /** Replays (issue #10): a repository whose tokens keep coming back as already used is being replayed. Keyed by repository. */
 const ReplaySchema = z.strictObject({
@@ -71,15 +65,13 @@ const GitHubRateLimitSchema = z.strictObject({
 });
 
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
-export const AlertRulesSchema = z
-  .object({
-    issuance_drop: IssuanceDropSchema.prefault({}),
-    denials: DenialsSchema.prefault({}),
-    sts_p99: StsLatencySchema.prefault({}),
-    replay: z.prefault(ReplaySchema, {}),
-    github_rate_limit: z.prefault(GitHubRateLimitSchema, {}),
-  })
-  .strict();
+export const AlertRulesSchema = z.strictObject({
+  issuance_drop: z.prefault(IssuanceDropSchema, {}),
+  denials: z.prefault(DenialsSchema, {}),
+  sts_p99: z.prefault(StsLatencySchema, {}),
+  replay: z.prefault(ReplaySchema, {}),
+  github_rate_limit: z.prefault(GitHubRateLimitSchema, {}),
+});
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;

@@ -1,6 +1,6 @@
 // Parses POST /v1/credentials into a CredentialRequest: where the token is, which role, how long.
 // Pure; no I/O. Every failure is `invalid_request` (400) or `unsupported_media_type` (415) with a stable reason.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import { parseStrictJson } from "./strict-json.ts";
@@ -17,13 +17,11 @@ export interface RawCredentialRequest {
   body: Uint8Array;
 }
 
-const BodySchema = z
-  .object({
-    token: z.string().optional(),
-    role: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).optional(),
-    duration_seconds: z.number().int().min(STS_MIN_DURATION_SECONDS).max(STS_MAX_DURATION_SECONDS).optional(),
-  })
-  .strict();
+const BodySchema = z.strictObject({
+  token: z.optional(z.string()),
+  role: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/))),
+  duration_seconds: z.optional(z.int().check(z.minimum(STS_MIN_DURATION_SECONDS), z.maximum(STS_MAX_DURATION_SECONDS))),
+});
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

@@ -1,6 +1,6 @@
 // Claim schemas per issuer kind: exact types, no coercion, unknown claims dropped.
 // Pure; no I/O; no clock. Registered claims (iss, aud, exp, iat, nbf, jti) are checked in verify.ts.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { BrokerError } from "../errors.ts";
 import type { IssuerKind } from "./issuers.ts";
 
@@ -8,11 +8,11 @@ import type { IssuerKind } from "./issuers.ts";
  * A non-empty claim string. z.string() never coerces: an array, number or null is rejected,
  * so `"repository": ["acme/app"]` cannot sneak past a string pattern match in the policy.
  */
-const text = z.string().min(1);
+const text = z.string().check(z.minLength(1));
 /** A claim that may legitimately be empty: GitHub sends `head_ref: ""` and `base_ref: ""` on push events. */
-const optionalText = z.string().optional();
+const optionalText = z.optional(z.string());
 /** GitHub sends numeric ids as strings of decimal digits ("repository_id": "123456"). */
-const digits = z.string().regex(/^[0-9]{1,20}$/);
+const digits = z.string().check(z.regex(/^[0-9]{1,20}$/));
 
 /**
  * GitHub Actions OIDC token claims, typed as GitHub issues them (all strings).
@@ -50,7 +50,7 @@ export interface GitHubClaims {
 }
 
 // z.object strips keys it does not list (zod 4 default), so unknown claims never reach the policy.
-export const GitHubClaimsSchema: z.ZodType<GitHubClaims> = z.object({
+export const GitHubClaimsSchema: z.ZodMiniType<GitHubClaims> = z.object({
   sub: text,
   repository: text,
   repository_id: digits,
@@ -77,8 +77,8 @@ export const GitHubClaimsSchema: z.ZodType<GitHubClaims> = z.object({
   repository_visibility: optionalText,
   runner_environment: optionalText,
   enterprise: optionalText,
-  enterprise_id: digits.optional(),
-  check_run_id: digits.optional(),
+  enterprise_id: z.optional(digits),
+  check_run_id: z.optional(digits),
 });
 
 /** GitLab sends booleans as the strings "true" / "false" (`ref_protected`, `environment_protected`). */
@@ -126,7 +126,7 @@ export interface GitLabClaims {
   job_namespace_path?: string | undefined;
 }
 
-export const GitLabClaimsSchema: z.ZodType<GitLabClaims> = z.object({
+export const GitLabClaimsSchema: z.ZodMiniType<GitLabClaims> = z.object({
   sub: text,
   namespace_id: digits,
   namespace_path: text,
@@ -144,19 +144,19 @@ export const GitLabClaimsSchema: z.ZodType<GitLabClaims> = z.object({
   ref_path: optionalText,
   ref_protected: flag,
   environment: optionalText,
-  environment_protected: flag.optional(),
+  environment_protected: z.optional(flag),
   deployment_tier: optionalText,
   environment_action: optionalText,
-  runner_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  runner_id: z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)),
   runner_environment: text,
   sha: text,
-  ci_config_ref_uri: text.nullable().optional(),
-  ci_config_sha: text.nullable().optional(),
+  ci_config_ref_uri: z.optional(z.nullable(text)),
+  ci_config_sha: z.optional(z.nullable(text)),
   project_visibility: optionalText,
-  groups_direct: z.array(text).max(200).optional(),
-  job_project_id: digits.optional(),
+  groups_direct: z.optional(z.array(text).check(z.maxLength(200))),
+  job_project_id: z.optional(digits),
   job_project_path: optionalText,
-  job_namespace_id: digits.optional(),
+  job_namespace_id: z.optional(digits),
   job_namespace_path: optionalText,
 });
 
@@ -169,7 +169,7 @@ export interface ClaimsByKind {
   gitlab: GitLabClaims;
 }
 
-const SCHEMAS: { [K in IssuerKind]: z.ZodType<ClaimsByKind[K]> } = { github: GitHubClaimsSchema, gitlab: GitLabClaimsSchema };
+const SCHEMAS: { [K in IssuerKind]: z.ZodMiniType<ClaimsByKind[K]> } = { github: GitHubClaimsSchema, gitlab: GitLabClaimsSchema };
 
 /**
  * The identity fields every stage after verification needs (audit, kill switch, admission), whatever the kind:
@@ -221,7 +221,7 @@ export function claimSubject(kind: IssuerKind, claims: Claims): ClaimSubject {
 
 /** Validates a verified payload against its issuer kind's schema. Throws `invalid_token` / `claims_invalid`. */
 export function parseClaims<K extends IssuerKind>(kind: K, payload: unknown): ClaimsByKind[K] {
-  const result = (SCHEMAS[kind] as z.ZodType<ClaimsByKind[K]>).safeParse(payload);
+  const result = (SCHEMAS[kind] as z.ZodMiniType<ClaimsByKind[K]>).safeParse(payload);
   if (!result.success) {
     // Keep only the paths and issue codes for the log: never the claim values themselves.
     const issues = result.error.issues.map((issue) => ({ path: issue.path.join("."), code: issue.code }));

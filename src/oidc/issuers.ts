@@ -1,6 +1,6 @@
 // Trusted issuer configuration: what an operator writes in the ISSUERS variable, validated by zod.
 // Pure; no I/O. The JWKS location comes from here (or the issuer's discovery document), never from a token.
-import * as z from "zod";
+import * as z from "zod/mini";
 import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_JWKS_MAX_STALE_SECONDS,
@@ -30,34 +30,34 @@ export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 /** Both sign with RS256 only (GitHub's discovery document; GitLab's docs: "encoded by using RS256"). */
 const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"], gitlab: ["RS256"] };
 
-const trustedUrl = z.string().refine((value) => {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return isHttpsOrLoopback(url) && url.username === "" && url.password === "" && url.hash === "";
-}, "must be an https URL (http only on loopback) without credentials or fragment");
+const trustedUrl = z.string().check(
+  z.refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return isHttpsOrLoopback(url) && url.username === "" && url.password === "" && url.hash === "";
+  }, "must be an https URL (http only on loopback) without credentials or fragment"),
+);
 
-const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+const seconds = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
-export const IssuerConfigSchema = z
-  .object({
-    /** Name rules use to refer to this issuer; defaults to the kind. */
-    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).optional(),
-    kind: z.enum(ISSUER_KINDS),
-    /** Exact `iss` string: compared byte for byte (no trailing-slash or case folding). */
-    issuer: trustedUrl.refine((value) => !value.endsWith("/"), "must not end with a slash"),
-    /** Accepted `aud` values. Required: GitHub's default audience must never be accepted implicitly. */
-    audiences: z.array(z.string().min(1).max(256)).min(1).max(10),
-    /** JWKS URL. Without it, the issuer's /.well-known/openid-configuration names it. */
-    jwks_uri: trustedUrl.optional(),
-    algorithms: z.array(z.enum(SUPPORTED_ALGORITHMS)).min(1).optional(),
-    clock_tolerance_seconds: seconds(0, MAX_CLOCK_TOLERANCE_SECONDS).optional(),
-    max_token_age_seconds: seconds(60, 24 * 60 * 60).optional(),
-    max_token_lifetime_seconds: seconds(60, 24 * 60 * 60).optional(),
-    jwks_max_stale_seconds: seconds(0, 7 * 24 * 60 * 60).optional(),
-    /** GitHub REST API base for rule requirements (docs/github-facts.md); derived for github.com, GHE.com and GHES. */
-    api_url: z.optional(trustedUrl.refine((value) => !value.endsWith("/") && new URL(value).search === "", "must not end with a slash or carry a query")),
-  })
-  .strict();
+export const IssuerConfigSchema = z.strictObject({
+  /** Name rules use to refer to this issuer; defaults to the kind. */
+  id: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,31}$/))),
+  kind: z.enum(ISSUER_KINDS),
+  /** Exact `iss` string: compared byte for byte (no trailing-slash or case folding). */
+  issuer: trustedUrl.check(z.refine((value) => !value.endsWith("/"), "must not end with a slash")),
+  /** Accepted `aud` values. Required: GitHub's default audience must never be accepted implicitly. */
+  audiences: z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.minLength(1), z.maxLength(10)),
+  /** JWKS URL. Without it, the issuer's /.well-known/openid-configuration names it. */
+  jwks_uri: z.optional(trustedUrl),
+  algorithms: z.optional(z.array(z.enum(SUPPORTED_ALGORITHMS)).check(z.minLength(1))),
+  clock_tolerance_seconds: z.optional(seconds(0, MAX_CLOCK_TOLERANCE_SECONDS)),
+  max_token_age_seconds: z.optional(seconds(60, 24 * 60 * 60)),
+  max_token_lifetime_seconds: z.optional(seconds(60, 24 * 60 * 60)),
+  jwks_max_stale_seconds: z.optional(seconds(0, 7 * 24 * 60 * 60)),
+  /** GitHub REST API base for rule requirements (docs/github-facts.md); derived for github.com, GHE.com and GHES. */
+  api_url: z.optional(trustedUrl.check(z.refine((value) => !value.endsWith("/") && new URL(value).search === "", "must not end with a slash or carry a query"))),
+});
 
 /** One trusted issuer, defaults applied. */
 export interface IssuerConfig {
@@ -89,11 +89,9 @@ export function defaultGitHubApiUrl(issuer: string): string | undefined {
   return undefined;
 }
 
-export const IssuerListSchema = z
-  .array(IssuerConfigSchema)
-  .min(1)
-  .max(20)
-  .transform((list, ctx): IssuerConfig[] => {
+export const IssuerListSchema = z.pipe(
+  z.array(IssuerConfigSchema).check(z.minLength(1), z.maxLength(20)),
+  z.transform((list, ctx): IssuerConfig[] => {
     const issuers = list.map((entry) => ({
       id: entry.id ?? entry.kind,
       kind: entry.kind,
@@ -110,13 +108,14 @@ export const IssuerListSchema = z
     const seenIds = new Set<string>();
     const seenIssuers = new Set<string>();
     for (const [index, entry] of list.entries()) {
-      if (entry.kind !== "github" && entry.api_url !== undefined) ctx.addIssue({ code: "custom", path: [index, "api_url"], message: "api_url is for github issuers" });
+      if (entry.kind !== "github" && entry.api_url !== undefined) ctx.issues.push({ code: "custom", path: [index, "api_url"], message: "api_url is for github issuers", input: list });
     }
     for (const [index, issuer] of issuers.entries()) {
-      if (seenIds.has(issuer.id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: "duplicate issuer id" });
-      if (seenIssuers.has(issuer.issuer)) ctx.addIssue({ code: "custom", path: [index, "issuer"], message: "duplicate issuer" });
+      if (seenIds.has(issuer.id)) ctx.issues.push({ code: "custom", path: [index, "id"], message: "duplicate issuer id", input: list });
+      if (seenIssuers.has(issuer.issuer)) ctx.issues.push({ code: "custom", path: [index, "issuer"], message: "duplicate issuer", input: list });
       seenIds.add(issuer.id);
       seenIssuers.add(issuer.issuer);
     }
     return issuers;
-  });
+  }),
+);

@@ -119,45 +119,7 @@ describe("AdmissionControl.admit", () => {
     for (const bad of [{ jti: "" }, { jti: "x".repeat(257) }, { iss: "" }, { bucket: "" }, { limit: { perMinute: 0, burst: 1 } }, { limit: { perMinute: 1, burst: 1.5 } }, { reserveUntilMs: Number.NaN }]) {
       expect(await stub.admit(request(bad)), JSON.stringify(bad)).toEqual({ outcome: "bad_request" });
     }
-    expect(await stub.throttle({ limit: { perMinute: -1, burst: 1 }, nowMs: T0 })).toEqual({ outcome: "bad_request" });
     expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [], queues: [] });
-  });
-});
-
-describe("AdmissionControl.throttle", () => {
-  it("one bucket per address object, with Retry-After", async () => {
-    const stub = freshObject();
-    const limit = { perMinute: 600, burst: 3 };
-    for (let i = 0; i < 3; i++) expect(await stub.throttle({ limit, nowMs: T0 })).toEqual({ outcome: "admitted", granted: 1 });
-    expect(await stub.throttle({ limit, nowMs: T0 })).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
-    expect(await stub.throttle({ limit, nowMs: T0 + 99 })).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
-    expect(await stub.throttle({ limit, nowMs: T0 + 100 })).toEqual({ outcome: "admitted", granted: 1 });
-  });
-
-  it("leases extra tokens only from the upper half of the bucket, so the limit itself stays exact", async () => {
-    const stub = freshObject();
-    const limit = { perMinute: 600, burst: 120 };
-    const grants: number[] = [];
-    for (;;) {
-      const result = await stub.throttle({ limit, nowMs: T0, want: 10 });
-      if (result.outcome !== "admitted") {
-        expect(result).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1 });
-        break;
-      }
-      grants.push(result.granted);
-    }
-    expect(grants.slice(0, 6)).toEqual([10, 10, 10, 10, 10, 10]);
-    expect(new Set(grants.slice(6))).toEqual(new Set([1]));
-    expect(grants.reduce((sum, n) => sum + n, 0)).toBe(120); // never more than the burst
-    expect(await stub.throttle({ limit, nowMs: T0, want: 0 })).toEqual({ outcome: "bad_request" });
-  });
-
-  it("keeps its bucket in memory: an address object stores nothing and sets no alarm", async () => {
-    const stub = freshObject();
-    for (let i = 0; i < 5; i++) await stub.throttle({ limit: { perMinute: 1, burst: 2 }, nowMs: T0 + i });
-    expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [], queues: [] });
-    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
-    expect(await runInDurableObject(stub, (_instance, state) => state.storage.sql.databaseSize)).toBeLessThanOrEqual(8192);
   });
 });
 
@@ -166,7 +128,6 @@ describe("purge by alarm", () => {
     const stub = freshObject();
     const tokens = Array.from({ length: 10 }, (_, i) => request({ reserveUntilMs: T0 + 300_000 + i * 1000 }));
     for (const token of tokens) expect(await stub.admit(token)).toEqual({ outcome: "admitted" });
-    expect(await stub.throttle({ limit: LIMIT, nowMs: T0 })).toEqual({ outcome: "admitted", granted: 1 });
     expect((await rows(stub)).reservations).toHaveLength(10);
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();

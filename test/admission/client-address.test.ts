@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressKey, UNKNOWN_ADDRESS_KEY } from "../../src/admission/client-address.ts";
+import { addressKey, addressKeys, UNKNOWN_ADDRESS_KEY } from "../../src/admission/client-address.ts";
 
 describe("addressKey", () => {
   it.each([
@@ -32,4 +32,22 @@ describe("addressKey", () => {
       expect(addressKey(input)).toBe(UNKNOWN_ADDRESS_KEY);
     },
   );
+});
+
+describe("addressKeys: the enclosing IPv6 /48 (issue #12)", () => {
+  it.each([
+    ["2001:db8:1:2:3:4:5:6", "v6:2001:db8:1::/48"],
+    ["2001:0DB8:0001:ffff::1", "v6:2001:db8:1::/48"],
+    ["2001:db8::1", "v6:2001:db8:0::/48"],
+    ["::1", "v6:0:0:0::/48"],
+  ])("%s -> %s", (input, expected) => {
+    expect(addressKeys(input).network).toBe(expected);
+  });
+
+  it("the 65,536 /64s of one /48 share its key; neighbouring /48s do not; IPv4 and unknown have none", () => {
+    expect(addressKeys("2001:db8:aa:0::1").network).toBe(addressKeys("2001:db8:aa:ffff::1").network);
+    expect(addressKeys("2001:db8:aa:0::1").address).not.toBe(addressKeys("2001:db8:aa:ffff::1").address);
+    expect(addressKeys("2001:db8:aa::1").network).not.toBe(addressKeys("2001:db8:ab::1").network);
+    for (const input of ["192.0.2.1", "::ffff:192.0.2.1", null, "garbage"]) expect(addressKeys(input).network).toBeUndefined();
+  });
 });

@@ -1,14 +1,14 @@
 // The Worker's side of admission against a scripted object: what it sends (one call, names, clock, limits) and how
 // each answer or failure becomes a BrokerError. Failing closed is the point of half of these.
 import { describe, expect, it } from "vitest";
-import type { AdmitRequest, AdmitResult, ThrottleRequest, ThrottleResult } from "../../src/admission/admission-control.ts";
-import { createDurableAdmission, DEFAULT_ADDRESS_LIMIT, DEFAULT_REPOSITORY_LIMIT, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
-import { ADDRESS_BURST, ADDRESS_LEASE_MS, ADDRESS_LEASE_TOKENS, ADDRESS_RATE_PER_MINUTE, ADMISSION_CALL_TIMEOUT_MS, DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
-import { BrokerError } from "../../src/errors.ts";
+import type { AdmitRequest, AdmitResult } from "../../src/admission/admission-control.ts";
+import { createDurableAdmission, DEFAULT_REPOSITORY_LIMIT, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
+import { ADMISSION_CALL_TIMEOUT_MS, DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
 import type { Claims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
 import type { VerifiedToken } from "../../src/oidc/verify.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
+import { brokerFailure } from "../support/broker-failure.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISSUER = IssuerListSchema.parse([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"], clock_tolerance_seconds: 30 }])[0]!;
@@ -20,7 +20,6 @@ function token(overrides: Partial<VerifiedToken> = {}): VerifiedToken {
 
 interface Script {
   admit?: (request: AdmitRequest) => Promise<AdmitResult>;
-  throttle?: (request: ThrottleRequest) => Promise<ThrottleResult>;
 }
 
 function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}) {
@@ -31,10 +30,6 @@ function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}
       calls.push({ name, method: "admit", request });
       return script.admit?.(request) ?? Promise.resolve({ outcome: "admitted" });
     },
-    throttle: (request) => {
-      calls.push({ name, method: "throttle", request });
-      return script.throttle?.(request) ?? Promise.resolve({ outcome: "admitted", granted: 1 });
-    },
     release: (request) => {
       calls.push({ name, method: "release", request });
       return Promise.resolve({ outcome: "released" });
@@ -44,14 +39,7 @@ function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}
   return { admission, calls, logs };
 }
 
-async function failure(promise: Promise<unknown>): Promise<BrokerError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  return error as BrokerError;
-}
+const failure = brokerFailure;
 
 const RULE = { ruleId: "acme-app-main-deploy", rateLimit: undefined };
 
@@ -90,54 +78,6 @@ describe("createDurableAdmission: what it sends", () => {
     expect(calls.map((call) => call.name)).toEqual(["github:repo:874563210", "github:repo:42"]);
   });
 
-  it("the address limit goes to the address's object with the address limit", async () => {
-    const { admission, calls } = scripted({}, { namePrefix: "p:" });
-    await admission.limitAddress("2001:db8:1:2::7");
-    await admission.limitAddress(null);
-    expect(calls).toEqual([
-      { name: "p:addr:v6:2001:db8:1:2::/64", method: "throttle", request: { limit: { perMinute: ADDRESS_RATE_PER_MINUTE, burst: ADDRESS_BURST }, nowMs: T0 + 123, want: ADDRESS_LEASE_TOKENS } },
-      { name: "p:addr:unknown", method: "throttle", request: { limit: DEFAULT_ADDRESS_LIMIT, nowMs: T0 + 123, want: ADDRESS_LEASE_TOKENS } },
-    ]);
-  });
-});
-
-describe("createDurableAdmission: address leases", () => {
-  it("spends leased tokens without calling the object, until they run out or lapse", async () => {
-    let now = T0;
-    let granted = 10;
-    const { admission, calls } = scripted({ throttle: async () => ({ outcome: "admitted", granted }) }, { now: () => now });
-    for (let i = 0; i < 10; i++) await admission.limitAddress("192.0.2.1");
-    expect(calls).toHaveLength(1); // 1 call, 10 requests
-    await admission.limitAddress("192.0.2.1");
-    expect(calls).toHaveLength(2); // the lease ran out
-    await admission.limitAddress("192.0.2.2");
-    expect(calls).toHaveLength(3); // leases are per address
-    now += ADDRESS_LEASE_MS;
-    await admission.limitAddress("192.0.2.1");
-    expect(calls).toHaveLength(4); // lapsed after ADDRESS_LEASE_MS
-    granted = 1;
-    now += ADDRESS_LEASE_MS;
-    await admission.limitAddress("192.0.2.1");
-    await admission.limitAddress("192.0.2.1");
-    expect(calls).toHaveLength(6); // single grants (bucket below half): every request asks
-  });
-
-  it("never spends more than it was granted, and a refusal is never cached", async () => {
-    let answer: ThrottleResult = { outcome: "admitted", granted: 3 };
-    const { admission, calls } = scripted({ throttle: async () => answer });
-    for (let i = 0; i < 3; i++) await admission.limitAddress("192.0.2.1");
-    expect(calls).toHaveLength(1);
-    answer = { outcome: "rate_limited", retryAfterSeconds: 2 };
-    for (let i = 0; i < 3; i++) expect((await failure(admission.limitAddress("192.0.2.1"))).reason).toBe("rate_limited_address");
-    expect(calls).toHaveLength(4);
-  });
-
-  it("addressLeaseTokens 1 disables leases", async () => {
-    const { admission, calls } = scripted({ throttle: async () => ({ outcome: "admitted", granted: 10 }) }, { addressLeaseTokens: 1 });
-    for (let i = 0; i < 3; i++) await admission.limitAddress("192.0.2.1");
-    expect(calls).toHaveLength(3);
-    expect((calls[0]?.request as ThrottleRequest).want).toBe(1);
-  });
 });
 
 describe("createDurableAdmission: answers", () => {
@@ -155,11 +95,6 @@ describe("createDurableAdmission: answers", () => {
     expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual({ code, reason, retryAfterSeconds: retryAfter });
   });
 
-  it("address object answers rate_limited -> 429 rate_limited_address with its Retry-After", async () => {
-    const { admission } = scripted({ throttle: async () => ({ outcome: "rate_limited", retryAfterSeconds: 3 }) });
-    const error = await failure(admission.limitAddress("192.0.2.1"));
-    expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual({ code: "rate_limited", reason: "rate_limited_address", retryAfterSeconds: 3 });
-  });
 });
 
 describe("createDurableAdmission: fails closed", () => {
@@ -178,8 +113,8 @@ describe("createDurableAdmission: fails closed", () => {
       },
       now: () => T0,
     });
-    const addressError = await failure(missing.limitAddress("192.0.2.1"));
-    expect({ code: addressError.code, reason: addressError.reason }).toEqual({ code: "upstream_unavailable", reason: "admission_unavailable" });
+    const missingError = await failure(missing.admit(token(), RULE));
+    expect({ code: missingError.code, reason: missingError.reason }).toEqual({ code: "upstream_unavailable", reason: "admission_unavailable" });
   });
 
   it(`a call that does not answer within ADMISSION_CALL_TIMEOUT_MS (${ADMISSION_CALL_TIMEOUT_MS} ms) -> 503, and the timer is cleared on success`, async () => {
@@ -202,7 +137,7 @@ describe("createDurableAdmission: fails closed", () => {
     expect(started).toEqual([ADMISSION_CALL_TIMEOUT_MS]);
     expect(logs[0]).toMatchObject({ message: "admission_unavailable", object: "repository", error: "timeout" });
 
-    await admission.limitAddress("192.0.2.1");
+    await admission.release(token());
     expect(cancelled).toBe(2);
   });
 });

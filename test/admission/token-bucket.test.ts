@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fullBucket, refill, takeLease, takeToken, UNITS_PER_TOKEN, type BucketLimit, type BucketState } from "../../src/admission/token-bucket.ts";
+import { fullBucket, refill, takeToken, UNITS_PER_TOKEN, type BucketLimit, type BucketState } from "../../src/admission/token-bucket.ts";
 import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "../../src/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -123,29 +123,5 @@ describe("takeToken", () => {
         state = result.state;
       }
     }
-  });
-});
-
-describe("takeLease", () => {
-  it("grants extra tokens only above half the burst; one at a time below", () => {
-    const limit = { perMinute: 600, burst: 20 };
-    let state: BucketState | undefined;
-    const grants: number[] = [];
-    for (;;) {
-      const result = takeLease(state, limit, T0, 5);
-      if (!result.ok) break;
-      grants.push(result.granted);
-      state = result.state;
-    }
-    expect(grants).toEqual([5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    expect(grants.reduce((a, b) => a + b, 0)).toBe(20);
-  });
-
-  it("is takeToken when one token is wanted, and refuses the same way", () => {
-    const limit = { perMinute: 1, burst: 3 };
-    expect(takeLease(undefined, limit, T0, 1)).toMatchObject({ ok: true, granted: 1 });
-    expect(takeLease(undefined, limit, T0, 10)).toMatchObject({ ok: true, granted: 1 }); // 3 - 1 = 2 is not above 1.5 by a whole token
-    const empty = { level: 0, updatedAtMs: T0 };
-    expect(takeLease(empty, limit, T0, 10)).toEqual(takeToken(empty, limit, T0));
   });
 });

@@ -1,9 +1,10 @@
 // The broker for the bench's admission A/B: built from src/ as src/index.ts builds it, except that a request carrying
-// `x-bench-admission: off` skips admission (both Durable Object calls). Both arms run in one process with one JIT
+// `x-bench-admission: off` skips admission (the address limit's binding call and the repository's Durable Object call). Both arms run in one process with one JIT
 // state, so their latency difference is what admission adds. Bundled by esbuild at bench start; never deployed.
 // Concurrency 1 only: the switch is module state, read by the admission calls of the request in flight.
 import candidatePolicy from "../../policies/candidate.ts";
 import policy from "../../policies/index.ts";
+import { createAddressLimit } from "../../src/admission/address-limit.ts";
 import { createDurableAdmission } from "../../src/admission/durable-admission.ts";
 import { createBroker } from "../../src/broker.ts";
 
@@ -19,11 +20,12 @@ const broker = createBroker({
   policy,
   candidatePolicy,
   fetch: (input, init) => fetch(input, init),
-  // The production admission (broker.ts `durableAdmission`), bypassed while the switch is off.
+  // The production admission (broker.ts `productionAdmission`), bypassed while the switch is off.
   admission: (env, context) => {
     const real = createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
+    const limitAddress = createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER });
     return {
-      limitAddress: (address) => (admissionOff ? Promise.resolve() : real.limitAddress(address)),
+      limitAddress: (address) => (admissionOff ? Promise.resolve() : limitAddress(address)),
       admit: (token, rule) => (admissionOff ? Promise.resolve() : real.admit(token, rule)),
       release: (token) => (admissionOff ? Promise.resolve() : real.release(token)),
     };

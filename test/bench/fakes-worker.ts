@@ -2,6 +2,8 @@
 // signer) and the trivial_fetch Worker's echo, served inside the same workerd as the Worker under test, which names
 // this Worker as its outbound service: every fetch it makes lands here, no hop to Node. Bundled by esbuild at bench
 // start (runtime.ts `bundleWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
+// It also serves the broker's rate-limiting bindings by default (RateLimiterStandIn below).
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
@@ -9,6 +11,28 @@ import { WebCryptoSha256 } from "../support/webcrypto-sha256.ts";
 import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 
 // workerd accepts only handlers among a Worker module's exports: the shared shapes live in fakes-api.ts.
+
+/** Counts per binding namespace and key, in fixed windows: the `simple` rate limiter's documented behaviour. */
+const rateWindows = new Map<string, { window: number; count: number }>();
+
+/**
+ * A rate-limiting binding (`limit({ key })`) for the broker, reached by RPC over a service binding: one call into
+ * another isolate of the same process and a counter in memory. In production the binding answers from a cache on the
+ * machine that runs the Worker; Miniflare's own implementation (bench --ratelimit=miniflare) is a Durable Object with
+ * on-disk SQLite per call, which would price a local test double instead of the broker (test/bench/README.md).
+ */
+export class RateLimiterStandIn extends WorkerEntrypoint<unknown, { namespace: string; limit: number; period: number }> {
+  limit({ key }: { key: string }): { success: boolean } {
+    const { namespace, limit, period } = this.ctx.props;
+    const id = `${namespace}\u0000${key}`;
+    const window = Math.floor(Date.now() / (period * 1000));
+    const entry = rateWindows.get(id);
+    const count = entry !== undefined && entry.window === window ? entry.count : 0;
+    if (count >= limit) return { success: false };
+    rateWindows.set(id, { window, count: count + 1 });
+    return { success: true };
+  }
+}
 
 interface Fakes {
   network: FakeNetwork;

@@ -3,12 +3,12 @@
 // ceilings). Keys are generated per run: the token signing key (Node mints; the fakes serve its public half) and
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
-import { ADDRESS_BURST, DEFAULT_REPOSITORY_BURST } from "../../src/constants.ts";
+import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
 import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";
-import { startWorker, type Bundle, type CompanionWorker, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
+import { startWorker, type Bundle, type CompanionWorker, type StartWorkerOptions, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
 
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const AUDIENCE = "ci-credential-broker";
@@ -46,7 +46,7 @@ const MINT_BATCH = 64;
 // adjust `fleetClaims`.
 
 export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
-export const REQUESTS_PER_ADDRESS = ADDRESS_BURST;
+export const REQUESTS_PER_ADDRESS = ADDRESS_LIMIT_PER_PERIOD;
 const FIRST_REPOSITORY_ID = 700_000_000;
 const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main";
 
@@ -92,8 +92,24 @@ function randomSecretAccessKey(): string {
 /** The fakes Worker's name in each workerd: every outbound fetch of the Worker under test goes to it. */
 const FAKES_WORKER = "fakes";
 
+/** One cold start: a fresh workerd process for the Worker (and its fakes), then its first request. */
+export interface ColdStart {
+  /** From spawning workerd to its first answer being possible (Miniflare `ready`): the runtime's start, our module's evaluation included. */
+  startup_wall_ms: number;
+  startup_cpu_ms: number | null;
+  /** The first request, timed from Node; the broker's first issuance (JWKS fetch, key import, new Durable Object, ...). */
+  first_request_wall_ms: number;
+  /** workerd CPU during that request (all threads, nanosecond schedstat). */
+  first_request_cpu_ms: number | null;
+}
+
+/** Cold starts measured per Worker (median of this many fresh processes). */
+export const COLD_START_SAMPLES = 3;
+
 export interface Fixture {
   targets: Record<WorkerId, Target>;
+  /** Starts a fresh process of the Worker, sends it one request, measures both, and disposes of it. */
+  coldStart(worker: "broker" | "trivial_fetch"): Promise<ColdStart>;
   /** The fakes' counters in the broker's workerd (requests per origin, failures, STS calls, JWKS fetches). */
   brokerFakesStats(): Promise<FakesStats>;
   /** One exchange end to end; throws with the broker's answer and log when it is not a 200 with credentials. */
@@ -107,6 +123,8 @@ export interface FixtureOptions {
   /** The fakes Worker and the admission A/B broker, bundled (runtime.ts `bundleWorker`). */
   fakesScript: string;
   abScript: string;
+  /** The broker's rate-limiting bindings (see RateLimitMode). */
+  rateLimits: RateLimitMode;
   /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
   stsHash: FakesConfig["stsHash"];
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
@@ -164,19 +182,45 @@ export async function createBrokerWorld(fakesScript: string, stsHash: FakesConfi
   };
 }
 
+/**
+ * The broker's rate-limiting bindings (the address limit): "stand-in" (default), an in-memory counter in the fakes
+ * Worker reached by RPC, priced like production's same-machine cache; "miniflare", Miniflare's own (a Durable Object,
+ * SQLite on disk). Limits as wrangler.toml declares them.
+ */
+export type RateLimitMode = "stand-in" | "miniflare";
+
+export function rateLimitBindings(mode: RateLimitMode): Pick<StartWorkerOptions, "ratelimits" | "serviceBindings"> {
+  const limits = { ADDRESS_LIMITER: ["1401", ADDRESS_LIMIT_PER_PERIOD], NETWORK_LIMITER: ["1402", NETWORK_LIMIT_PER_PERIOD] } as const;
+  const period = ADDRESS_LIMIT_PERIOD_SECONDS as 10;
+  return mode === "miniflare"
+    ? { ratelimits: Object.fromEntries(Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { namespace_id: namespaceId, simple: { limit, period } }])) }
+    : {
+        serviceBindings: Object.fromEntries(
+          Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { name: FAKES_WORKER, entrypoint: "RateLimiterStandIn", props: { namespace: namespaceId, limit, period } }]),
+        ),
+      };
+}
+
 /** The bundle as the broker Worker, beside its fakes, with the bindings wrangler.toml declares. */
-export function startBroker(world: BrokerWorld, settings: WranglerSettings, bundle: Bundle, onLog?: (level: string, message: string) => void): Promise<WorkerHandle> {
+export function startBroker(
+  world: BrokerWorld,
+  settings: WranglerSettings,
+  bundle: Bundle,
+  onLog?: (level: string, message: string) => void,
+  options: { name?: string; rateLimits?: RateLimitMode } = {},
+): Promise<WorkerHandle> {
   return startWorker({
     settings,
     kvNamespaces: ["JWKS_CACHE"],
     outbound: FAKES_WORKER,
     companions: [world.fakes],
-    name: "broker",
+    name: options.name ?? "broker",
     source: { scriptPath: bundle.entry },
     bindings: { ...world.vars, ...world.secrets },
     // As wrangler.toml declares them (its migration makes AdmissionControl a SQLite-backed class).
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+    ...rateLimitBindings(options.rateLimits ?? "stand-in"),
     ...(onLog === undefined ? {} : { onLog }),
   });
 }
@@ -187,7 +231,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
   const { issuer, fakes, vars } = world;
 
   // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
-  const total = options.brokerRequests + 1; // + the preflight's
+  const total = options.brokerRequests + 1 + COLD_START_SAMPLES; // + the preflight's and the broker's cold starts
   options.progress(`minting ${total} tokens...`);
   const tokens: string[] = [];
   while (tokens.length < total) {
@@ -209,7 +253,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
   options.progress("starting workerd...");
   const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
   const exchangeLog = new ExchangeLog();
-  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog);
+  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits });
   handles.push(broker);
   const trivial = await startWorker({ ...common, name: "trivial", source: { script: TRIVIAL_WORKER } });
   handles.push(trivial);
@@ -222,6 +266,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     bindings: { ...vars, ...world.secrets },
     durableObjects: { ADMISSION: { className: "AdmissionControl", useSQLite: true } },
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
+    ...rateLimitBindings(options.rateLimits),
   });
   handles.push(brokerAb);
 
@@ -250,6 +295,35 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
           return { ...spec, headers: { ...spec.headers, "x-bench-admission": "off" } };
         },
       },
+    },
+    async coldStart(worker) {
+      const startedAt = performance.now();
+      const handle =
+        worker === "broker"
+          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits })
+          : await startWorker({ ...common, name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
+      try {
+        const startupWallMs = performance.now() - startedAt;
+        const startupCpuMs = handle.cpuMs();
+        const spec = worker === "broker" ? brokerRequest() : ceilingRequest();
+        const cpuBefore = handle.cpuPreciseMs();
+        const requestStarted = performance.now();
+        const response = await fetch(new URL(spec.path, handle.url), { method: spec.method, headers: spec.headers });
+        await response.arrayBuffer();
+        const firstRequestWallMs = performance.now() - requestStarted;
+        // The broker's audit write and log line may finish just after the answer: let them land in the figure.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const cpuAfter = handle.cpuPreciseMs();
+        if (response.status !== 200) throw new Error(`${worker} cold start answered ${response.status}:\n${handle.recentLogs.join("\n")}`);
+        return {
+          startup_wall_ms: startupWallMs,
+          startup_cpu_ms: startupCpuMs ?? null,
+          first_request_wall_ms: firstRequestWallMs,
+          first_request_cpu_ms: cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore,
+        };
+      } finally {
+        await handle.dispose();
+      }
     },
     brokerFakesStats: async () => (await broker.getJson(FAKES_WORKER, `${FAKES_CONTROL_ORIGIN}/stats`)) as FakesStats,
     async preflight() {

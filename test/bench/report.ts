@@ -4,12 +4,15 @@
 // the final JSON line. Pure; no I/O.
 import { concurrencyKey, scenarioKey, type ScenarioResult, type WorkerId } from "./measure.ts";
 import type { PolicyBenchResult } from "./policy-bench.ts";
+import type { ColdStart } from "./fixture.ts";
 import type { Bundle } from "./runtime.ts";
 import { round, summarise } from "./stats.ts";
 
 export interface Targets {
-  /** Broker requests/s at concurrency 1 as a fraction of the trivial Worker's, same run. */
-  broker_rps_c1_vs_trivial_min: number;
+  /** Issue #14: broker requests/s at concurrency 1 as a fraction of trivial_fetch's (one subrequest), same run. */
+  broker_rps_c1_vs_trivial_fetch_min: number;
+  /** Issue #14: workerd CPU per issuance at concurrency 1 over trivial_fetch's, same run. */
+  cpu_ratio_vs_trivial_fetch_max: number;
   /** Bundle size, gzip (zlib default level) of the uploaded module file(s), KiB. */
   bundle_gzip_kib_max: number;
   /** Issue #3: what admission adds at concurrency 1, p50, ms (the A/B: admission_on minus admission_off). */
@@ -68,7 +71,26 @@ export interface RunFacts {
   results: ScenarioResult[];
   bundle: Bundle;
   policyDecision: PolicyBenchResult;
+  /** Fresh processes, one request each, per Worker. */
+  coldStarts: Record<"broker" | "trivial_fetch", ColdStart[]>;
   targets: Targets;
+}
+
+/** Medians of each cold-start figure over the samples (null when any sample lacks it). */
+function coldStartFigures(samples: ColdStart[]): Record<string, number | null> & { samples: number } {
+  const median = (values: Array<number | null>): number | null => {
+    if (values.length === 0 || values.some((value) => value === null)) return null;
+    const sorted = (values as number[]).toSorted((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return round(sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2, 2);
+  };
+  return {
+    samples: samples.length,
+    startup_wall_ms: median(samples.map((sample) => sample.startup_wall_ms)),
+    startup_cpu_ms: median(samples.map((sample) => sample.startup_cpu_ms)),
+    first_request_wall_ms: median(samples.map((sample) => sample.first_request_wall_ms)),
+    first_request_cpu_ms: median(samples.map((sample) => sample.first_request_cpu_ms)),
+  };
 }
 
 export interface Report {
@@ -137,7 +159,7 @@ function pad(value: string | number, width: number, left = false): string {
 }
 
 export function buildReport(facts: RunFacts): Report {
-  const { results, bundle, targets, policyDecision } = facts;
+  const { results, bundle, targets, policyDecision, coldStarts } = facts;
   const find = (worker: WorkerId, concurrency: number) => results.find((r) => r.scenario.worker === worker && r.scenario.concurrency === concurrency);
   const figures = new Map<ScenarioResult, Figures>(results.map((result) => [result, figuresOf(result)]));
   const figuresFor = (worker: WorkerId, concurrency: number) => {
@@ -187,9 +209,19 @@ export function buildReport(facts: RunFacts): Report {
           added_mean_ms: round(on.mean_ms - off.mean_ms, 3),
         };
 
+  // Workerd CPU per request, broker over trivial_fetch (the same fakes Worker sits in both processes).
+  const cpuRatio: Record<string, number> = {};
+  for (const concurrency of concurrencies) {
+    const brokerCpu = figuresFor("broker", concurrency)?.workerd_cpu_ms_per_request;
+    const fetchCpu = figuresFor("trivial_fetch", concurrency)?.workerd_cpu_ms_per_request;
+    if (typeof brokerCpu === "number" && typeof fetchCpu === "number" && fetchCpu > 0) cpuRatio[concurrencyKey(concurrency)] = round(brokerCpu / fetchCpu, 3);
+  }
+  const cold = { broker: coldStartFigures(coldStarts.broker), trivial_fetch: coldStartFigures(coldStarts.trivial_fetch) };
+
   const bundleGzipKiB = bundle.gzipBytes / 1024;
   const checks = {
-    broker_rps_c1_vs_trivial: (ratio["c1"] ?? 0) >= targets.broker_rps_c1_vs_trivial_min,
+    broker_rps_c1_vs_trivial_fetch: (ratioVsTrivialFetch["c1"] ?? 0) >= targets.broker_rps_c1_vs_trivial_fetch_min,
+    cpu_ratio_vs_trivial_fetch: (cpuRatio["c1"] ?? Number.POSITIVE_INFINITY) <= targets.cpu_ratio_vs_trivial_fetch_max,
     bundle_gzip_kib: bundleGzipKiB <= targets.bundle_gzip_kib_max,
     admission_added_p50_ms: (admissionAb?.added_p50_ms ?? Number.POSITIVE_INFINITY) <= targets.admission_added_p50_ms_max,
     policy_decision_p50_us: policyDecision.p50_us <= targets.policy_decision_p50_us_max,
@@ -213,9 +245,10 @@ export function buildReport(facts: RunFacts): Report {
     const wait = stsWait[key];
     const admit = admission[key];
     lines.push(
-      `concurrency ${concurrency}: broker/trivial ${ratio[key]?.toFixed(3) ?? "n/a"}` +
-        (concurrency === 1 ? ` (target >= ${targets.broker_rps_c1_vs_trivial_min}: ${checks.broker_rps_c1_vs_trivial ? "met" : "MISSED"})` : "") +
-        `, broker/trivial_fetch ${ratioVsTrivialFetch[key]?.toFixed(3) ?? "n/a"}`,
+      `concurrency ${concurrency}: broker/trivial ${ratio[key]?.toFixed(3) ?? "n/a"}, broker/trivial_fetch ${ratioVsTrivialFetch[key]?.toFixed(3) ?? "n/a"}` +
+        (concurrency === 1 ? ` (target >= ${targets.broker_rps_c1_vs_trivial_fetch_min}: ${checks.broker_rps_c1_vs_trivial_fetch ? "met" : "MISSED"})` : "") +
+        `; workerd CPU per request, broker/trivial_fetch ${cpuRatio[key]?.toFixed(3) ?? "n/a"}` +
+        (concurrency === 1 ? ` (target <= ${targets.cpu_ratio_vs_trivial_fetch_max}: ${checks.cpu_ratio_vs_trivial_fetch ? "met" : "MISSED"})` : ""),
     );
     if (wait !== undefined) {
       lines.push(
@@ -247,6 +280,13 @@ export function buildReport(facts: RunFacts): Report {
       (bundle.wranglerGzipKiB === undefined ? "" : ` (wrangler: ${bundle.wranglerGzipKiB} KiB)`) +
       ` (target <= ${targets.bundle_gzip_kib_max} KiB: ${checks.bundle_gzip_kib ? "met" : "MISSED"})`,
   );
+  for (const worker of ["broker", "trivial_fetch"] as const) {
+    const figures = cold[worker];
+    lines.push(
+      `cold start, ${worker} (median of ${figures.samples} fresh processes): workerd start ${figures.startup_wall_ms} ms wall, ${figures.startup_cpu_ms ?? "n/a"} ms CPU; ` +
+        `first request ${figures.first_request_wall_ms} ms wall, ${figures.first_request_cpu_ms ?? "n/a"} ms CPU`,
+    );
+  }
   lines.push(
     `policy decision: ${policyDecision.rules} rules, p50 ${policyDecision.p50_us} µs, p99 ${policyDecision.p99_us} µs ` +
       `(target p50 <= ${targets.policy_decision_p50_us_max} µs: ${checks.policy_decision_p50_us ? "met" : "MISSED"})`,
@@ -264,6 +304,10 @@ export function buildReport(facts: RunFacts): Report {
       trivial_fetch: byWorker.trivial_fetch,
       ratio,
       ratio_vs_trivial_fetch: ratioVsTrivialFetch,
+      // Issue #14: workerd CPU per request over trivial_fetch's, at concurrency 1 (the target), and per concurrency.
+      cpu_ratio_vs_trivial_fetch: cpuRatio["c1"] ?? null,
+      cpu_ratio_vs_trivial_fetch_by_concurrency: cpuRatio,
+      cold_start: cold,
       sts_wait: stsWait,
       // What admission adds at concurrency 1 (the A/B, issue #3's figure), its arms, and the broker's own admission_ms.
       admission: {

@@ -162,6 +162,20 @@ function processCpuMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time of a process so far in ms, at nanosecond resolution: the sum of its live threads' schedstat run times
+ * (threads that have exited are not counted, so use it for deltas over short spans, e.g. one request).
+ */
+function processCpuPreciseMs(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    return ns / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
 // --- Workers in workerd ------------------------------------------------------------------------
 
 export interface WorkerHandle {
@@ -172,6 +186,8 @@ export interface WorkerHandle {
   logLines: () => number;
   /** CPU time the Worker's workerd process (the Worker and its companions) has used so far (ms), when the platform tells us. */
   cpuMs: () => number | undefined;
+  /** The same at nanosecond resolution, live threads only: for deltas over one request. */
+  cpuPreciseMs: () => number | undefined;
   /** GET `url` from a companion Worker (e.g. the fakes' counters), straight from Node; the body as JSON. */
   getJson: (worker: string, url: string) => Promise<unknown>;
   dispose: () => Promise<void>;
@@ -193,6 +209,10 @@ export interface StartWorkerOptions {
   kvNamespaces?: string[];
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   analyticsEngineDatasets?: Record<string, { dataset: string }>;
+  /** Rate-limiting bindings (wrangler.toml [[ratelimits]]), as Miniflare implements them. */
+  ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
+  /** Service bindings, e.g. to a companion's entrypoint: `{ name, entrypoint, props }`. */
+  serviceBindings?: Record<string, { name: string; entrypoint?: string; props?: Record<string, unknown> }>;
   /** Where the Worker's outbound fetches go, e.g. a companion's name. */
   outbound: V4ServiceDesignator;
   companions?: CompanionWorker[];
@@ -221,6 +241,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     kvNamespaces: options.kvNamespaces,
     durableObjects: options.durableObjects,
     analyticsEngineDatasets: options.analyticsEngineDatasets,
+    ratelimits: options.ratelimits,
+    serviceBindings: options.serviceBindings,
     outboundService: options.outbound,
   } as V4WorkerOptions;
   const companions = (options.companions ?? []).map(
@@ -266,6 +288,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     recentLogs,
     logLines: () => lines,
     cpuMs: () => (pid === undefined ? undefined : processCpuMs(pid)),
+    cpuPreciseMs: () => (pid === undefined ? undefined : processCpuPreciseMs(pid)),
     async getJson(worker, target) {
       const fetcher = await mf.getWorker(worker);
       const response = await fetcher.fetch(target);

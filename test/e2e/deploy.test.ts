@@ -8,8 +8,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, expect, it } from "vitest";
+import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 
 const run = promisify(execFile);
+/** Issue #14's budget for the uploaded bundle (zlib gzip, default level); `npm run bench` checks the same figure. */
+const BUNDLE_GZIP_KIB_MAX = 60;
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const outdir = mkdtempSync(join(tmpdir(), "ci-credential-broker-dry-run-"));
 
@@ -30,7 +33,29 @@ it("wrangler deploy --dry-run bundles the Worker offline, without test code", as
     .map((name) => readFileSync(join(outdir, name), "utf8"))
     .join("\n");
   expect(bundle).toContain("AdmissionControl");
-  // Size is a budget, not a timing: Workers start faster with small bundles (issue #2: at most 150 KiB gzip).
-  expect(gzipSync(bundle).byteLength / 1024).toBeLessThanOrEqual(150);
+  // Size is a budget, not a timing: Workers start faster with small bundles (issue #14: at most 60 KiB gzip).
+  expect(gzipSync(bundle).byteLength / 1024).toBeLessThanOrEqual(BUNDLE_GZIP_KIB_MAX);
   for (const testOnly of ["createStsEmulator", "createFakeIssuer", "SANDBOX_PORT", "@smithy"]) expect(bundle).not.toContain(testOnly);
+});
+
+it("the address limit's rate-limiting bindings match src/constants.ts, in every environment", () => {
+  const toml = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
+  const bindings = [...toml.matchAll(/^\[\[(env\.\w+\.)?ratelimits\]\]\s*\nname = "(\w+)"\s*\nnamespace_id = "(\d+)"\s*\nsimple = \{ limit = (\d+), period = (\d+) \}/gm)].map(
+    ([, env, name, namespaceId, limit, period]) => ({ env: env ?? "", name, namespaceId, limit: Number(limit), period: Number(period) }),
+  );
+  const expected = (env: string) => [
+    { env, name: "ADDRESS_LIMITER", namespaceId: "1401", limit: ADDRESS_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS },
+    { env, name: "NETWORK_LIMITER", namespaceId: "1402", limit: NETWORK_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS },
+  ];
+  const environments = ["", ...[...toml.matchAll(/^\[env\.(\w+)\]/gm)].map(([, name]) => `env.${name}.`)];
+  expect(bindings).toEqual(environments.flatMap(expected));
+});
+
+it("the Worker is placed next to the STS region it calls (placement.region = aws:<AWS_REGION>)", () => {
+  const toml = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
+  const topLevel = toml.split(/^\[env\./m)[0] ?? "";
+  const placement = /^\[placement\]\s*\nregion = "([^"]+)"/m.exec(topLevel)?.[1];
+  const region = /^\[vars\][\s\S]*?^AWS_REGION = "([^"]+)"/m.exec(topLevel)?.[1];
+  expect(region).toBeDefined();
+  expect(placement).toBe(`aws:${region}`);
 });

@@ -201,7 +201,7 @@ describe("GitHub failures fail closed: 503 upstream_unavailable with Retry-After
 
 describe("cost at fleet scale", () => {
   it("256 concurrent exchanges for one commit cost at most 3 calls per endpoint", async () => {
-    const h = await createHarness({ admission: { repositoryLimit: { perMinute: 6000, burst: 1000 }, addressLimit: { perMinute: 6000, burst: 1000 } } });
+    const h = await createHarness({ admission: { repositoryLimit: { perMinute: 6000, burst: 1000 }, addressLimit: 1000 } });
     const tokens = await Promise.all(Array.from({ length: 256 }, () => h.mint()));
     const responses = await Promise.all(tokens.map((token) => h.request(token)));
     expect(responses.map((response) => response.status)).toEqual(Array(256).fill(200));

@@ -5,15 +5,18 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import examplePolicy from "../../policies/index.ts";
 import type { AdmissionControl } from "../../src/admission/admission-control.ts";
+import { createAddressLimit, type RateLimiter } from "../../src/admission/address-limit.ts";
 import { createDurableAdmission, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
 import type { ExchangeEvent } from "../../src/audit/event.ts";
 import { toDataPoint } from "../../src/audit/schema.ts";
+import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
 import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
 import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
 import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
+import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
 import { gitlabClaims } from "./gitlab-claims.ts";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
@@ -32,8 +35,12 @@ export interface HarnessOptions {
   issuerConfig?: Record<string, unknown>;
   /** Replace or add env vars (after ISSUERS is built). */
   env?: Record<string, unknown>;
-  /** Admission limits and timeout for this broker (defaults: src/constants.ts). */
-  admission?: Pick<DurableAdmissionOptions, "repositoryLimit" | "addressLimit" | "timeoutMs">;
+  /**
+   * Admission limits and timeout for this broker (defaults: src/constants.ts). The address limits are requests per
+   * ADDRESS_LIMIT_PERIOD_SECONDS window, counted by fake bindings on the harness clock; `realAddressLimiters` uses
+   * the real bindings (env.ADDRESS_LIMITER / NETWORK_LIMITER, Miniflare's, on the wall clock) instead.
+   */
+  admission?: Pick<DurableAdmissionOptions, "repositoryLimit" | "timeoutMs"> & { addressLimit?: number; networkLimit?: number; realAddressLimiters?: boolean };
   /** Replace the recording AUDIT dataset (e.g. with one that throws). */
   dataset?: { writeDataPoint(point?: DataPointLike): void };
   /**
@@ -81,6 +88,8 @@ export interface Harness {
   fetch(request: Request): Promise<Response>;
   /** The credential_exchange log lines. */
   events(): Array<Record<string, unknown>>;
+  /** The fake rate-limiting bindings of the address limit (unused with `realAddressLimiters`). */
+  addressLimiters: { address: FakeRateLimiter; network: FakeRateLimiter };
   /** Makes admission calls fail until called again with null. */
   failAdmission(fault: AdmissionFault): void;
   /**
@@ -141,8 +150,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   let admissionFault: AdmissionFault = null;
   /** Expires the timeout of the call in progress: a hanging object calls it, so the timeout fires without waiting. */
   let expireCurrentCall: () => void = () => undefined;
-  const faultyObject = (mode: "throw" | "overloaded" | "hang"): AdmissionRpc => {
-    const fail = () => {
+  /** A call that fails as `mode` says (a hang expires the call's timeout at once). */
+  const failing =
+    (mode: "throw" | "overloaded" | "hang") =>
+    (): Promise<never> => {
       if (mode === "hang") {
         expireCurrentCall();
         return new Promise<never>(() => undefined);
@@ -151,8 +162,20 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       if (mode === "overloaded") Object.assign(error, { overloaded: true, retryable: false });
       return Promise.reject(error);
     };
-    return { admit: fail, throttle: fail, release: fail };
+  const faultyObject = (mode: "throw" | "overloaded" | "hang"): AdmissionRpc => ({ admit: failing(mode), release: failing(mode) });
+  const addressLimiters = {
+    address: createFakeRateLimiter({ limit: options.admission?.addressLimit ?? ADDRESS_LIMIT_PER_PERIOD, periodSeconds: ADDRESS_LIMIT_PERIOD_SECONDS, now }),
+    network: createFakeRateLimiter({ limit: options.admission?.networkLimit ?? NETWORK_LIMIT_PER_PERIOD, periodSeconds: ADDRESS_LIMIT_PERIOD_SECONDS, now }),
   };
+  /** A fake address limiter that fails while a fault targets the address limit. */
+  const limiter = (fake: FakeRateLimiter): RateLimiter => ({
+    limit: (request) => {
+      const targeted = admissionFault?.target ?? "all";
+      if (admissionFault !== null && (targeted === "all" || targeted === "address")) return failing(admissionFault.mode)();
+      return fake.limit(request);
+    },
+  });
+  const real = options.admission?.realAddressLimiters === true;
   const broker = createBroker({
     policy: options.policy ?? examplePolicy,
     ...(options.candidatePolicy === undefined ? {} : { candidatePolicy: options.candidatePolicy }),
@@ -165,19 +188,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     random: () => 0.5,
     log: (line) => logs.push(line),
-    admission: (workerEnv, context) =>
-      createDurableAdmission({
-        ...context,
-        ...options.admission,
-        namePrefix: admissionPrefix,
-        objectFor: (name) => {
-          const target = name.startsWith(`${admissionPrefix}addr:`) ? "address" : "repository";
-          const targeted = admissionFault?.target ?? "all";
-          if (admissionFault !== null && (targeted === "all" || targeted === target)) return faultyObject(admissionFault.mode);
-          return workerEnv.ADMISSION.getByName(name);
-        },
+    admission: (workerEnv, context) => {
+      const bounded = {
+        timeoutMs: options.admission?.timeoutMs,
         // The real timer, except that a hanging object expires it at once: the timeout path without the wait.
-        startTimeout: (ms) => {
+        startTimeout: (ms: number) => {
           let id: ReturnType<typeof setTimeout> | undefined;
           const expired = new Promise<void>((resolve) => {
             expireCurrentCall = resolve;
@@ -185,7 +200,28 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           });
           return { expired, cancel: () => (id === undefined ? undefined : clearTimeout(id)) };
         },
-      }),
+      };
+      return {
+        ...createDurableAdmission({
+          ...context,
+          ...bounded,
+          repositoryLimit: options.admission?.repositoryLimit,
+          namePrefix: admissionPrefix,
+          objectFor: (name) => {
+            const targeted = admissionFault?.target ?? "all";
+            if (admissionFault !== null && (targeted === "all" || targeted === "repository")) return faultyObject(admissionFault.mode);
+            return workerEnv.ADMISSION.getByName(name);
+          },
+        }),
+        limitAddress: createAddressLimit({
+          ...bounded,
+          log: context.log,
+          keyPrefix: admissionPrefix,
+          address: real ? workerEnv.ADDRESS_LIMITER : limiter(addressLimiters.address),
+          network: real ? workerEnv.NETWORK_LIMITER : limiter(addressLimiters.network),
+        }),
+      };
+    },
   });
   // Analytics Engine does nothing locally: a recording binding stands in for env.AUDIT.
   const dataset = createFakeDataset(now);
@@ -239,6 +275,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         }),
       ),
     events: () => logs.filter((line) => line.message === "credential_exchange"),
+    addressLimiters,
     failAdmission: (fault) => {
       admissionFault = fault;
     },

@@ -49,6 +49,9 @@ ${error.message}`;
 // src/client/credentials.ts
 var SESSION_TOKEN = new RegExp(`^[A-Za-z0-9+/=]{16,${MAX_SESSION_TOKEN_CHARS}}$`);
 
+// src/http/sha256-prefix.ts
+var utf8 = new TextEncoder();
+
 // src/client/github-commands.ts
 function escapeData(value) {
   return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");

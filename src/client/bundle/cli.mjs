@@ -216,9 +216,12 @@ async function readTextCapped2(response, maxBytes) {
 }
 
 // src/http/sha256-prefix.ts
+var utf8 = new TextEncoder();
 async function sha256HexPrefix(text, hexChars) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, hexChars);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+  let hex = "";
+  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++) hex += digest[i].toString(16).padStart(2, "0");
+  return hex.slice(0, hexChars);
 }
 
 // src/http/trusted-url.ts
