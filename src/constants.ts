@@ -26,8 +26,11 @@ export const JWKS_FRESH_MS = 10 * 60 * 1000;
 export const DEFAULT_JWKS_MAX_STALE_SECONDS = 24 * 60 * 60;
 /** A cached key set claiming to be fetched further in the future than this is ignored (clock skew between isolates). */
 export const JWKS_STORED_FUTURE_SKEW_MS = 60 * 1000;
-/** Minimum gap between two refetches of one issuer's JWKS triggered by an unknown kid. */
-export const JWKS_REFETCH_COOLDOWN_MS = 60 * 1000;
+/**
+ * Minimum gap between two refetches of one issuer's JWKS triggered by an unknown kid. Half the client's 60 s deadline,
+ * so a job whose token is signed by a key published inside the cooldown (503 with Retry-After) still gets through.
+ */
+export const JWKS_REFETCH_COOLDOWN_MS = 30 * 1000;
 /** Timeout for one JWKS or discovery fetch; the request waits on it, so keep it short. */
 export const JWKS_FETCH_TIMEOUT_MS = 3_000;
 /** Longest a request waits on another request's JWKS refresh: discovery + JWKS fetches, plus a second for KV. */

@@ -106,13 +106,14 @@ describe("JWKS cache: an unknown kid inside the refetch cooldown", () => {
     const h = await harness();
     await h.verify(await h.fake.mint());
     await h.fake.rotate();
+    const leftSeconds = JWKS_REFETCH_COOLDOWN_MS / 1000 - 20;
     h.advance(20_000);
-    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(40));
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(leftSeconds));
     h.advance(500);
-    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(40)); // 39.5 s left
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(leftSeconds)); // leftSeconds - 0.5 s, rounded up
     expect(h.fake.fetchCount).toBe(1);
     // The client's retry after Retry-After lands past the cooldown: one refetch, the new key verifies.
-    h.advance(39_500);
+    h.advance(leftSeconds * 1000 - 500);
     await h.verify(await h.fake.mint());
     expect(h.fake.fetchCount).toBe(2);
   });
@@ -143,7 +144,7 @@ describe("JWKS cache: an unknown kid inside the refetch cooldown", () => {
     await h.fake.rotate();
     h.advance(10_000);
     h.newIsolate(); // isolate 3 starts from the KV set fetched 10 s ago, which lacks the newest key
-    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(50));
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000 - 10));
     expect(h.fake.fetchCount).toBe(2);
   });
 
