@@ -239,6 +239,10 @@ export const WELL_KNOWN_MAX_AGE_SECONDS = 5 * 60;
 export const SMOKE_TIMEOUT_MS = 15_000;
 
 // --- GitHub facts (issue #9; docs/github-facts.md) -------------------------------------------
+/** Most `require.checks` entries one rule may name: each is one API call per commit; real gates name a handful. */
+export const MAX_REQUIRED_CHECKS = 20;
+/** Most approvals a rule may require: beyond any review policy in practice, and a typo (100) would deny every job. */
+export const MAX_REQUIRED_APPROVALS = 10;
 /** Default REST API base for github.com issuers; GHES is `https://HOST/api/v3`, GHE.com `https://api.SUBDOMAIN.ghe.com`. */
 export const GITHUB_DEFAULT_API_URL = "https://api.github.com";
 /** REST API version we send (`X-GitHub-Api-Version`) and whose response shapes we parse. */

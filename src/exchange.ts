@@ -174,7 +174,7 @@ export async function exchangeCredentials(request: Request, requestId: string, d
 
     // GitHub facts only now: unknown repositories and guarded requests never cost an API call, and before admission so
     // a denial or a GitHub outage (503) spends neither the repository's budget nor the token's single use.
-    if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now);
+    if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now, deps.log);
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
     await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));

@@ -5,7 +5,7 @@ import { isAccountId, isDatasetName } from "../audit/sql-api.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import { isTrustedUrlString } from "../http/trusted-url.ts";
-import { AlertRulesSchema, type AlertRules } from "./rules.ts";
+import { AlertRulesSchema, defaultAlertRules, type AlertRules } from "./rules.ts";
 
 /** What the alert cron needs; the webhook URL and the API token are secrets (`wrangler secret put`). */
 export interface AlertSettings {
@@ -78,7 +78,7 @@ export function parseAlertConfig(env: unknown): AlertConfig {
     throw new BrokerError("config_invalid", "alert_config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
   }
   const vars = result.data;
-  const rules = vars.ALERT_RULES ?? AlertRulesSchema.parse({});
+  const rules = vars.ALERT_RULES ?? defaultAlertRules();
   const { ALERT_WEBHOOK_URL: webhookUrl, ANALYTICS_API_TOKEN: apiToken, ANALYTICS_ACCOUNT_ID: accountId } = vars;
   if (webhookUrl === undefined || apiToken === undefined || accountId === undefined) {
     return { enabled: false, missing: ALERT_REQUIRED.filter((name) => vars[name] === undefined) };

@@ -1,6 +1,7 @@
 // Alert cooldown: one incident, one message. An incident opens when a rule fires with no open incident, and stays open
 // while the rule keeps firing; it closes after a full cooldown without firing. While open it notifies again only when
 // its value has grown by ALERT_ESCALATION_FACTOR since the last message. State lives in KV; decisions are pure.
+import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 import { ALERT_ESCALATION_FACTOR, ALERT_KV_PREFIX, ALERT_SUBJECT_HASH_HEX_CHARS, KV_MIN_EXPIRATION_TTL_SECONDS } from "../constants.ts";
 
 /** Stored per incident and dataset. Times are ms since the epoch by the cron's scheduled time (not KV's clock). */
@@ -29,9 +30,7 @@ export function incidentKey(dataset: string, name: string): string {
  */
 export async function subjectIncidentKey(dataset: string, name: string, subject: string | undefined): Promise<string> {
   if (subject === undefined) return incidentKey(dataset, name);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(subject)));
-  const hex = [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-  return `${incidentKey(dataset, name)}:${hex.slice(0, ALERT_SUBJECT_HASH_HEX_CHARS)}`;
+  return `${incidentKey(dataset, name)}:${await sha256HexPrefix(subject, ALERT_SUBJECT_HASH_HEX_CHARS)}`;
 }
 
 export function parseIncident(text: string | null): IncidentState | undefined {

@@ -17,10 +17,6 @@ function mask(value: string): string {
   return out;
 }
 
-export function looksSecret(value: string): boolean {
-  return mask(value) !== value;
-}
-
 /** The value with its secret-shaped substrings masked (undefined stays undefined). */
 export function scrub(value: string | undefined): string | undefined {
   return value === undefined ? undefined : mask(value);

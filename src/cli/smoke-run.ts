@@ -9,6 +9,7 @@ import { actionsTokenSource, envTokenSource, type TokenSource } from "../client/
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 import { readTextCapped } from "../http/read-capped.ts";
 import { MAX_STS_RESPONSE_BYTES, SMOKE_TIMEOUT_MS } from "../constants.ts";
+import { MAX_BROKER_RESPONSE_BYTES } from "../client/constants.ts";
 import type { CliResult } from "./policy-run.ts";
 
 export interface SmokeArgs {
@@ -117,7 +118,8 @@ export async function runSmoke(argv: string[], deps: SmokeDeps): Promise<CliResu
   } catch (error) {
     return fail(`broker unreachable (${(error as Error).name})`);
   }
-  const text = await answer.text();
+  const answerText = await readTextCapped(answer, MAX_BROKER_RESPONSE_BYTES);
+  const text = "text" in answerText ? answerText.text : "";
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;

@@ -2,7 +2,7 @@
 // failed request spends neither the repository's budget nor the token's single use). Records the facts used in the
 // audit event, allowed or denied. I/O through GitHubContext; throws BrokerError to refuse.
 import type { ExchangeEvent } from "../audit/event.ts";
-import type { Clock } from "../deps.ts";
+import type { Clock, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "../oidc/issuers.ts";
 import type { CompiledRequirements } from "../policy/requirements.ts";
@@ -17,6 +17,7 @@ export async function requireContext(
   requirements: CompiledRequirements,
   event: ExchangeEvent,
   now: Clock,
+  log: LogFn,
 ): Promise<void> {
   // Both are refused at start (src/broker.ts); kept as a closed door should that check ever be bypassed.
   if (github === undefined) throw new BrokerError("config_invalid", "github_app_missing");
@@ -30,6 +31,12 @@ export async function requireContext(
     event.context_facts = report.verdict.facts.join("; ");
     event.github_rate_remaining = report.rateRemaining;
     if (!report.verdict.met) throw new BrokerError("forbidden", report.verdict.reason);
+  } catch (error) {
+    // The answer stays the generic 503; what failed (the API path, a status, a timeout; never a body) goes to the log.
+    if (error instanceof BrokerError && error.code === "upstream_unavailable") {
+      log({ message: "github_unavailable", request_id: event.request_id, reason: error.reason, detail: typeof error.cause === "string" ? error.cause : undefined });
+    }
+    throw error;
   } finally {
     event.github_ms = now() - started;
   }

@@ -3,6 +3,7 @@
 // AWS accepts RSA and EC keys from the JWKS of an OIDC provider; we use RS256 (>= 2048-bit modulus) or ES256 (P-256).
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, type JWK } from "jose";
 import { MIN_RSA_MODULUS_BITS } from "../constants.ts";
+import { modulusBits } from "../oidc/jwks-keys.ts";
 import { BrokerError } from "../errors.ts";
 import type { WebIdentityOptions } from "./config.ts";
 
@@ -42,15 +43,6 @@ function invalid(name: string, why: string): BrokerError {
   return new BrokerError("config_invalid", "signing_key_invalid", { cause: `${name}: ${why}` });
 }
 
-/** Bits of an RSA modulus from its base64url `n` (leading zero bytes are not counted). */
-function modulusBits(n: string): number {
-  const bytes = Uint8Array.from(atob(n.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-  let first = 0;
-  while (first < bytes.length && bytes[first] === 0) first++;
-  if (first === bytes.length) return 0;
-  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first] as number));
-}
-
 /** Public members of a private JWK, checked for the algorithms we sign with. */
 function publicPart(jwk: JWK, name: string): { alg: SigningAlgorithm; members: Omit<PublishedJwk, "kid" | "use" | "alg"> } {
   if (jwk.kty === "RSA" && typeof jwk.n === "string" && typeof jwk.e === "string") {
@@ -85,15 +77,16 @@ export async function importSigningKey(text: string, name: string): Promise<Sign
       throw invalid(name, "the JWK does not import");
     }
   } else {
-    // A PKCS#8 block names its algorithm inside; try RSA then P-256.
+    // A PKCS#8 block names its algorithm inside; try RSA then P-256. Extractable only to read its public members:
+    // the key that signs is imported again, non-extractable, from that JWK.
     const imported = await importPKCS8(trimmed, "RS256", { extractable: true })
       .then((key) => ({ key, alg: "RS256" as const }))
       .catch(() => importPKCS8(trimmed, "ES256", { extractable: true }).then((key) => ({ key, alg: "ES256" as const })))
       .catch(() => undefined);
     if (imported === undefined) throw invalid(name, "not an RSA or P-256 PKCS#8 private key");
     privateJwk = await exportJWK(imported.key);
-    privateKey = imported.key;
-    alg = imported.alg;
+    alg = publicPart(privateJwk, name).alg;
+    privateKey = (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey;
   }
   const { members } = publicPart(privateJwk, name);
   // RFC 7638: the thumbprint over the required public members only, so it is the same whichever form the secret has.

@@ -1,6 +1,7 @@
 // The KV form of a cached key set: its key, and an HMAC seal over key, fetch time and keys, so a set written by
 // anyone without the Worker's secrets is a cache miss. Pure but for WebCrypto; no I/O; no clock.
 import { base64url } from "jose";
+import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import { isPlainObject, parseJwks, type PublicJwk } from "./jwks-keys.ts";
 
@@ -14,8 +15,7 @@ const utf8 = new TextEncoder();
 
 /** KV key of an issuer's cached set: hashed so any URL fits KV's 512-byte key limit. `v1` names the value format. */
 export async function jwksKvKey(issuer: Pick<IssuerConfig, "issuer" | "jwksUri">): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", utf8.encode(`${issuer.issuer}\n${issuer.jwksUri ?? ""}`));
-  return `jwks:v1:${Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `jwks:v1:${await sha256HexPrefix(`${issuer.issuer}\n${issuer.jwksUri ?? ""}`, 64)}`;
 }
 
 /**

@@ -101,7 +101,7 @@ export const GUARDS: readonly Guard[] = [
     optOut: undefined,
     scope: "privileged-role",
     description:
-      "privileged roles: only events the repository's writers start (GitHub push, workflow_dispatch, schedule, release, merge_group, deployment; GitLab push, web, api, schedule), plus those the rule names in allowEvents",
+      `privileged roles: only events the repository's writers start (GitHub ${[...TRUSTED_EVENTS.github].join(", ")}; GitLab ${[...TRUSTED_EVENTS.gitlab].join(", ")}), plus those the rule names in allowEvents`,
     passes: (kind, claims, rule) => {
       const event = text(claims, EVENT_CLAIM[kind]);
       return event !== undefined && (TRUSTED_EVENTS[kind].has(event) || rule.extraEvents.has(event));

@@ -1,17 +1,12 @@
 // Validates a rule's `require` (docs/github-facts.md) and compiles it. Pure; no I/O. Called from compile.ts.
-import { PolicyCompileError } from "./compile-error.ts";
+import { MAX_REQUIRED_APPROVALS, MAX_REQUIRED_CHECKS } from "../constants.ts";
+import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
 import type { CompiledCheck, CompiledRequirements } from "./requirements.ts";
 import type { CheckConclusion, RuleDefinition } from "./types.ts";
 
 const CONCLUSIONS: readonly CheckConclusion[] = ["success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required", "stale"];
 /** GitHub App slugs: lower-case letters, digits and dashes. */
 const APP_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,99}$/;
-const MAX_CHECKS = 20;
-const MAX_APPROVALS = 10;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function fail(where: string, problem: string): never {
   throw new PolicyCompileError(where, problem, "rule_invalid");
@@ -51,7 +46,7 @@ export function compileRequirements(where: string, rule: RuleDefinition, kind: s
   onlyFields(at, require, ["checks", "pullRequest"]);
   const checks: CompiledCheck[] = [];
   if (require.checks !== undefined) {
-    if (!Array.isArray(require.checks) || require.checks.length === 0 || require.checks.length > MAX_CHECKS) fail(`${at}.checks`, `must be a list of 1..${MAX_CHECKS} checks`);
+    if (!Array.isArray(require.checks) || require.checks.length === 0 || require.checks.length > MAX_REQUIRED_CHECKS) fail(`${at}.checks`, `must be a list of 1..${MAX_REQUIRED_CHECKS} checks`);
     require.checks.forEach((check, index) => checks.push(compileCheck(`${at}.checks[${index}]`, check)));
     if (new Set(checks.map((check) => check.key)).size !== checks.length) fail(`${at}.checks`, "lists the same check twice");
   }
@@ -60,7 +55,7 @@ export function compileRequirements(where: string, rule: RuleDefinition, kind: s
     const pr = require.pullRequest;
     if (!isPlainObject(pr)) fail(`${at}.pullRequest`, "must be { approvals, allowStaleApprovals? }");
     onlyFields(`${at}.pullRequest`, pr, ["approvals", "allowStaleApprovals"]);
-    if (!Number.isInteger(pr.approvals) || (pr.approvals as number) < 1 || (pr.approvals as number) > MAX_APPROVALS) fail(`${at}.pullRequest.approvals`, `must be an integer 1..${MAX_APPROVALS}`);
+    if (!Number.isInteger(pr.approvals) || (pr.approvals as number) < 1 || (pr.approvals as number) > MAX_REQUIRED_APPROVALS) fail(`${at}.pullRequest.approvals`, `must be an integer 1..${MAX_REQUIRED_APPROVALS}`);
     if (pr.allowStaleApprovals !== undefined && pr.allowStaleApprovals !== true) fail(`${at}.pullRequest.allowStaleApprovals`, "is `true` or absent");
     const approvals = pr.approvals as number;
     const allowStaleApprovals = pr.allowStaleApprovals === true;

@@ -14,18 +14,6 @@ export type ContextReason =
   | "context_commit_unknown"
   | "context_repository_mismatch";
 
-export const CONTEXT_REASONS: readonly ContextReason[] = [
-  "context_check_missing",
-  "context_check_pending",
-  "context_check_failed",
-  "context_check_wrong_app",
-  "context_pr_not_merged",
-  "context_pr_not_found",
-  "context_pr_not_approved",
-  "context_commit_unknown",
-  "context_repository_mismatch",
-];
-
 export interface CompiledCheck {
   name: string;
   /** App slug (string) or numeric app id. */
