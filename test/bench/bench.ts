@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FakesConfig } from "./fakes-api.ts";
-import { COLD_START_SAMPLES, REQUESTS_PER_ADDRESS, REQUESTS_PER_REPOSITORY, startFixture, type ColdStart, type Fixture } from "./fixture.ts";
+import { COLD_START_SAMPLES, REQUESTS_PER_ADDRESS, REQUESTS_PER_REPOSITORY, startFixture, type ColdStart, type FakesPlacement, type Fixture } from "./fixture.ts";
 import { emptyResult, runSegment, warmProcess, type Scenario, type WorkerId } from "./measure.ts";
 import { measurePolicyDecision, POLICY_DECISION_P50_TARGET_US } from "./policy-bench.ts";
 import { buildReport, type Targets } from "./report.ts";
@@ -76,6 +76,7 @@ interface CliOptions {
   bundleDir: string | undefined;
   stsHash: FakesConfig["stsHash"];
   rateLimits: "stand-in" | "miniflare";
+  fakes: FakesPlacement;
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -83,16 +84,18 @@ function parseCli(argv: string[]): CliOptions {
   let bundleDir: string | undefined;
   let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
+  let fakes: FakesPlacement = "own-process";
   for (const arg of argv) {
     if (arg === "--quick") scale = 0.1;
     else if (arg.startsWith("--scale=")) scale = Number(arg.slice("--scale=".length));
     else if (arg.startsWith("--bundle-dir=")) bundleDir = path.resolve(arg.slice("--bundle-dir=".length));
     else if (arg === "--sts-hash=js" || arg === "--sts-hash=webcrypto") stsHash = arg.slice("--sts-hash=".length) as FakesConfig["stsHash"];
     else if (arg === "--ratelimit=miniflare" || arg === "--ratelimit=stand-in") rateLimits = arg.slice("--ratelimit=".length) as CliOptions["rateLimits"];
-    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare)`);
+    else if (arg === "--fakes=own-process" || arg === "--fakes=in-process") fakes = arg.slice("--fakes=".length) as FakesPlacement;
+    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process)`);
   }
   if (!(scale > 0)) throw new Error("scale must be a positive number");
-  return { scale, bundleDir, stsHash, rateLimits };
+  return { scale, bundleDir, stsHash, rateLimits, fakes };
 }
 
 /** CPU time stolen by the hypervisor and all CPU time so far, in ticks, from /proc/stat (Linux only). */
@@ -125,6 +128,7 @@ async function main(): Promise<number> {
   let scale = 1;
   let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
+  let fakesPlacement: FakesPlacement = "own-process";
   let compatibilityDate: string | null = null;
 
   try {
@@ -132,6 +136,7 @@ async function main(): Promise<number> {
     scale = cli.scale;
     stsHash = cli.stsHash;
     rateLimits = cli.rateLimits;
+    fakesPlacement = cli.fakes;
     const scenarios = SCENARIOS.map((scenario) => ({
       ...scenario,
       warmup: Math.max(1, Math.round(scenario.warmup * scale)),
@@ -163,7 +168,7 @@ async function main(): Promise<number> {
       (sum, worker) => sum + processWarmup(worker) + scenarios.filter((s) => s.worker === worker).reduce((total, s) => total + ROUNDS * (s.warmup + s.requests), 0),
       0,
     );
-    fixture = await startFixture({ bundle, settings, fakesScript, abScript, stsHash, rateLimits, brokerRequests, progress });
+    fixture = await startFixture({ bundle, settings, fakesScript, abScript, stsHash, rateLimits, fakesPlacement, brokerRequests, progress });
     await fixture.preflight();
 
     // 4. Each process warmed up, then the measured phases, Workers alternating within each round.
@@ -228,6 +233,7 @@ async function main(): Promise<number> {
     rounds: ROUNDS,
     sts_hash: stsHash,
     rate_limits: rateLimits,
+    fakes: fakesPlacement,
     requests_per_repository: REQUESTS_PER_REPOSITORY,
     requests_per_address: REQUESTS_PER_ADDRESS,
   };
@@ -241,7 +247,11 @@ async function main(): Promise<number> {
   return harnessError === undefined ? 0 : 1;
 }
 
-// `--fleet`: the fleet-scale load scenario instead (fleet.ts, also `npm run loadtest`).
-process.exitCode = process.argv.includes("--fleet") ? await (await import("./fleet.ts")).main(process.argv.slice(2)) : await main();
+// `--fleet`: the fleet-scale load scenario instead (fleet.ts, also `npm run loadtest`); `--profile`: profile.ts.
+process.exitCode = process.argv.includes("--fleet")
+  ? await (await import("./fleet.ts")).main(process.argv.slice(2))
+  : process.argv.includes("--profile")
+    ? await (await import("./profile.ts")).main()
+    : await main();
 // Everything is disposed by now; should a stray handle keep the event loop alive, do not hang the caller.
 setTimeout(() => process.exit(), 5_000).unref();

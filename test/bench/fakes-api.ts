@@ -21,6 +21,12 @@ export interface FakesConfig {
 /** Origin of this Worker's own control endpoint (`GET /stats`), reached from Node through Miniflare's getWorker. */
 export const FAKES_CONTROL_ORIGIN = "http://fakes.bench.invalid";
 
+/**
+ * When the fakes run in a process of their own (fixture.ts FakesPlacement "own-process"), requests reach them over a
+ * loopback socket; this header carries the origin the measured Worker fetched, which the fakes Worker restores.
+ */
+export const FORWARDED_ORIGIN_HEADER = "x-bench-forwarded-origin";
+
 /** Counters read by the bench after the run (`GET FAKES_CONTROL_ORIGIN/stats`). */
 export interface FakesStats {
   requests: Record<string, number>;

@@ -8,7 +8,7 @@ import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
 import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
 import { WebCryptoSha256 } from "../support/webcrypto-sha256.ts";
-import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
+import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 
 // workerd accepts only handlers among a Worker module's exports: the shared shapes live in fakes-api.ts.
 
@@ -80,10 +80,22 @@ function stats(state: Fakes): FakesStats {
   };
 }
 
+/** A request forwarded over loopback (fakes in their own process) as the measured Worker sent it: its origin and Host. */
+function restoreForwarded(request: Request): Request {
+  const origin = request.headers.get(FORWARDED_ORIGIN_HEADER);
+  if (origin === null) return request;
+  const url = new URL(request.url);
+  const headers = new Headers(request.headers);
+  headers.delete(FORWARDED_ORIGIN_HEADER);
+  headers.delete("host");
+  return new Request(`${origin}${url.pathname}${url.search}`, { method: request.method, headers, body: request.body, redirect: "manual" });
+}
+
 export default {
-  async fetch(request: Request, env: { FAKES: FakesConfig }): Promise<Response> {
+  async fetch(incoming: Request, env: { FAKES: FakesConfig }): Promise<Response> {
     fakes ??= build(env.FAKES);
     const state = await fakes;
+    const request = restoreForwarded(incoming);
     const url = new URL(request.url);
     if (url.origin === FAKES_CONTROL_ORIGIN) {
       return url.pathname === "/stats" ? Response.json(stats(state)) : new Response("not found", { status: 404 });

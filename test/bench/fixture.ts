@@ -5,7 +5,7 @@
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
-import { FAKES_CONTROL_ORIGIN, type FakesConfig, type FakesStats } from "./fakes-api.ts";
+import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
 import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";
 import { startWorker, type Bundle, type CompanionWorker, type StartWorkerOptions, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
@@ -125,6 +125,8 @@ export interface FixtureOptions {
   abScript: string;
   /** The broker's rate-limiting bindings (see RateLimitMode). */
   rateLimits: RateLimitMode;
+  /** Where each measured Worker's fakes run (FakesPlacement). */
+  fakesPlacement: FakesPlacement;
   /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
   stsHash: FakesConfig["stsHash"];
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
@@ -183,6 +185,54 @@ export async function createBrokerWorld(fakesScript: string, stsHash: FakesConfi
 }
 
 /**
+ * Where a measured Worker's fakes run. "own-process" (the bench's default): in a workerd process of their own, reached
+ * over a loopback socket, so the measured process's CPU is the Worker's own (the STS emulator verifying SigV4 is
+ * AWS's work in production, not the broker's) and the subrequest crosses a socket as it crosses the network in
+ * production. "in-process": beside the Worker in its workerd (its outbound service by name; --fakes=in-process).
+ */
+export type FakesPlacement = "own-process" | "in-process";
+
+/** How one measured Worker reaches its fakes. */
+export interface FakesLink {
+  /** The measured Worker's outbound service. */
+  outbound: StartWorkerOptions["outbound"];
+  /** Workers in the measured Worker's process: the fakes (in-process), or the fakes script serving only RateLimiterStandIn. */
+  companions: CompanionWorker[];
+  /** The fakes' own process (own-process), or undefined: they are in the measured Worker's process. */
+  process: WorkerHandle | undefined;
+}
+
+/** The measured Worker's outbound service when its fakes run apart: forwards every fetch to their process's socket. */
+const FORWARDER_WORKER = "fakes-forwarder";
+
+export async function linkFakes(world: BrokerWorld, settings: WranglerSettings, placement: FakesPlacement, name: string): Promise<FakesLink> {
+  if (placement === "in-process") return { outbound: FAKES_WORKER, companions: [world.fakes], process: undefined };
+  const process = await startWorker({ settings, name: FAKES_WORKER, source: { script: world.fakes.script }, bindings: world.fakes.bindings, directSocket: true });
+  if (process.directAddress === undefined) {
+    await process.dispose();
+    throw new Error(`fakes process for ${name}: no direct socket`);
+  }
+  // Miniflare's outbound service must be a Worker: this one re-sends each request over loopback HTTP, its origin in
+  // FORWARDED_ORIGIN_HEADER (the fakes Worker restores it). The fakes script stays beside the Worker for RateLimiterStandIn.
+  const forwarder: CompanionWorker = { name: FORWARDER_WORKER, script: FORWARDER_SCRIPT, bindings: { FAKES_ADDRESS: process.directAddress } };
+  return { outbound: FORWARDER_WORKER, companions: [world.fakes, forwarder], process };
+}
+
+const FORWARDER_SCRIPT = `export default {
+  fetch(request, env) {
+    const url = new URL(request.url);
+    const headers = new Headers(request.headers);
+    headers.set("${FORWARDED_ORIGIN_HEADER}", url.origin);
+    return fetch("http://" + env.FAKES_ADDRESS + url.pathname + url.search, { method: request.method, headers, body: request.body, redirect: "manual" });
+  },
+};`;
+
+/** The fakes' counters (requests per origin, failures, STS calls, JWKS fetches), wherever they run. */
+export async function fakesStats(link: FakesLink, measured: WorkerHandle): Promise<FakesStats> {
+  return (await (link.process ?? measured).getJson(FAKES_WORKER, `${FAKES_CONTROL_ORIGIN}/stats`)) as FakesStats;
+}
+
+/**
  * The broker's rate-limiting bindings (the address limit): "stand-in" (default), an in-memory counter in the fakes
  * Worker reached by RPC, priced like production's same-machine cache; "miniflare", Miniflare's own (a Durable Object,
  * SQLite on disk). Limits as wrangler.toml declares them.
@@ -207,13 +257,14 @@ export function startBroker(
   settings: WranglerSettings,
   bundle: Bundle,
   onLog?: (level: string, message: string) => void,
-  options: { name?: string; rateLimits?: RateLimitMode } = {},
+  options: { name?: string; rateLimits?: RateLimitMode; inspectorPort?: number; fakes?: FakesLink } = {},
 ): Promise<WorkerHandle> {
+  const fakes = options.fakes ?? { outbound: FAKES_WORKER, companions: [world.fakes], process: undefined };
   return startWorker({
     settings,
     kvNamespaces: ["JWKS_CACHE"],
-    outbound: FAKES_WORKER,
-    companions: [world.fakes],
+    outbound: fakes.outbound,
+    companions: fakes.companions,
     name: options.name ?? "broker",
     source: { scriptPath: bundle.entry },
     bindings: { ...world.vars, ...world.secrets },
@@ -222,6 +273,7 @@ export function startBroker(
     analyticsEngineDatasets: { AUDIT: { dataset: "ci_credential_broker" } },
     ...rateLimitBindings(options.rateLimits ?? "stand-in"),
     ...(onLog === undefined ? {} : { onLog }),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
   });
 }
 
@@ -249,18 +301,28 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     return { token, address: clientAddressFor(index, addresses) };
   };
 
-  // 3. The Workers, each in its own workerd with its own fakes Worker, with the same options but for the broker's own.
-  options.progress("starting workerd...");
-  const common = { settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: FAKES_WORKER, companions: [fakes] };
+  // 3. The Workers, each in its own workerd with its own fakes (in a process of their own, or beside it).
+  options.progress(`starting workerd (fakes ${options.fakesPlacement})...`);
+  const link = async (name: string): Promise<FakesLink> => {
+    const fakesLink = await linkFakes(world, options.settings, options.fakesPlacement, name);
+    if (fakesLink.process !== undefined) handles.push(fakesLink.process);
+    return fakesLink;
+  };
+  const common = (fakesLink: FakesLink) => ({ settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: fakesLink.outbound, companions: fakesLink.companions });
   const exchangeLog = new ExchangeLog();
-  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits });
+  const brokerFakes = await link("broker");
+  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits, fakes: brokerFakes });
   handles.push(broker);
-  const trivial = await startWorker({ ...common, name: "trivial", source: { script: TRIVIAL_WORKER } });
+  // The trivial Worker makes no subrequest: its fakes stay beside it, idle.
+  const trivialFakes = await linkFakes(world, options.settings, "in-process", "trivial");
+  const trivial = await startWorker({ ...common(trivialFakes), name: "trivial", source: { script: TRIVIAL_WORKER } });
   handles.push(trivial);
-  const trivialFetch = await startWorker({ ...common, name: "trivial_fetch", source: { script: TRIVIAL_FETCH_WORKER } });
+  const trivialFetchFakes = await link("trivial_fetch");
+  const trivialFetch = await startWorker({ ...common(trivialFetchFakes), name: "trivial_fetch", source: { script: TRIVIAL_FETCH_WORKER } });
   handles.push(trivialFetch);
+  const abFakes = await link("broker_ab");
   const brokerAb = await startWorker({
-    ...common,
+    ...common(abFakes),
     name: "broker_ab",
     source: { script: options.abScript },
     bindings: { ...vars, ...world.secrets },
@@ -284,12 +346,13 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
 
   return {
     targets: {
-      trivial: { handle: trivial, request: ceilingRequest },
-      trivial_fetch: { handle: trivialFetch, request: ceilingRequest },
-      broker: { handle: broker, request: brokerRequest, exchangeLog },
-      admission_on: { handle: brokerAb, request: brokerRequest },
+      trivial: { handle: trivial, fakes: trivialFakes.process, request: ceilingRequest },
+      trivial_fetch: { handle: trivialFetch, fakes: trivialFetchFakes.process, request: ceilingRequest },
+      broker: { handle: broker, fakes: brokerFakes.process, request: brokerRequest, exchangeLog },
+      admission_on: { handle: brokerAb, fakes: abFakes.process, request: brokerRequest },
       admission_off: {
         handle: brokerAb,
+        fakes: abFakes.process,
         request: () => {
           const spec = brokerRequest();
           return { ...spec, headers: { ...spec.headers, "x-bench-admission": "off" } };
@@ -297,11 +360,13 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       },
     },
     async coldStart(worker) {
+      // The fakes of a cold start are the warm ones of the same Worker when they run apart: only the Worker starts cold.
+      const fakesLink = worker === "broker" ? brokerFakes : trivialFetchFakes;
       const startedAt = performance.now();
       const handle =
         worker === "broker"
-          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits })
-          : await startWorker({ ...common, name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
+          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits, fakes: fakesLink })
+          : await startWorker({ ...common(fakesLink), name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
       try {
         const startupWallMs = performance.now() - startedAt;
         const startupCpuMs = handle.cpuMs();
@@ -325,7 +390,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
         await handle.dispose();
       }
     },
-    brokerFakesStats: async () => (await broker.getJson(FAKES_WORKER, `${FAKES_CONTROL_ORIGIN}/stats`)) as FakesStats,
+    brokerFakesStats: () => fakesStats(brokerFakes, broker),
     async preflight() {
       const spec = brokerRequest();
       const response = await fetch(new URL(spec.path, broker.url), { method: spec.method, headers: spec.headers });

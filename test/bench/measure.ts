@@ -29,6 +29,8 @@ export const scenarioKey = (scenario: Pick<Scenario, "worker" | "concurrency">):
 /** A running Worker and how to build its i-th request. */
 export interface Target {
   handle: WorkerHandle;
+  /** The process of the Worker's fakes when they run apart (fixture.ts FakesPlacement): its CPU is reported on its own. */
+  fakes?: WorkerHandle | undefined;
   request: (index: number) => LoadRequest;
   /** Where the Worker's per-exchange log lines land (the broker only). */
   exchangeLog?: ExchangeLog;
@@ -75,6 +77,8 @@ export interface ScenarioResult {
   failures: LoadResult["failures"];
   /** CPU used during the measured requests by the Worker's workerd process, its fakes Worker included (undefined: not measurable here). */
   workerdCpuMs: number | undefined;
+  /** CPU used meanwhile by the fakes' own process (undefined: they run in the Worker's process, or not measurable). */
+  fakesCpuMs: number | undefined;
   /** CPU used by this Node process meanwhile: the HTTP client and Miniflare's Node side. */
   nodeCpuMs: number;
   /** The Worker's own log events for the measured requests (broker only). */
@@ -93,6 +97,7 @@ export function emptyResult(scenario: Scenario): ScenarioResult {
     unexpected: 0,
     failures: [],
     workerdCpuMs: 0,
+    fakesCpuMs: 0,
     nodeCpuMs: 0,
     exchangeEvents: [],
   };
@@ -134,10 +139,12 @@ export async function runSegment(scenario: Scenario, target: Target, into: Scena
     }
 
     const workerdCpuBefore = target.handle.cpuMs();
+    const fakesCpuBefore = target.fakes?.cpuMs();
     const nodeCpuBefore = process.cpuUsage();
     const result = await runLoad({ ...options, requests: scenario.requests });
     const nodeCpu = process.cpuUsage(nodeCpuBefore);
     const workerdCpuAfter = target.handle.cpuMs();
+    const fakesCpuAfter = target.fakes?.cpuMs();
 
     into.requests += result.requests;
     into.wallMs += result.wallMs;
@@ -152,6 +159,8 @@ export async function runSegment(scenario: Scenario, target: Target, into: Scena
       into.workerdCpuMs === undefined || workerdCpuBefore === undefined || workerdCpuAfter === undefined
         ? undefined
         : into.workerdCpuMs + workerdCpuAfter - workerdCpuBefore;
+    into.fakesCpuMs =
+      into.fakesCpuMs === undefined || fakesCpuBefore === undefined || fakesCpuAfter === undefined ? undefined : into.fakesCpuMs + fakesCpuAfter - fakesCpuBefore;
     if (target.exchangeLog !== undefined) {
       const from = logBase + scenario.warmup;
       await target.exchangeLog.waitFor(from + scenario.requests);

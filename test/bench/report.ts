@@ -33,7 +33,9 @@ export interface Figures {
   statuses: Record<string, number>;
   /** CPU ms per request of the Worker's workerd process (all its threads: HTTP, Miniflare's entry Worker, the Worker, its Durable Objects). */
   workerd_cpu_ms_per_request: number | null;
-  /** CPU ms per request of the Node process: the HTTP client, the fakes, Miniflare's Node side. */
+  /** CPU ms per request of the workerd process of the Worker's fakes when they run apart (null: beside the Worker, or none). */
+  fakes_cpu_ms_per_request: number | null;
+  /** CPU ms per request of the Node process: the HTTP client, Miniflare's Node side. */
   node_cpu_ms_per_request: number;
 }
 
@@ -115,6 +117,7 @@ function figuresOf(result: ScenarioResult): Figures {
     non_expected: result.unexpected,
     statuses: Object.fromEntries([...result.statuses].map(([status, count]) => [String(status), count])),
     workerd_cpu_ms_per_request: result.workerdCpuMs === undefined ? null : round(result.workerdCpuMs / result.requests, 3),
+    fakes_cpu_ms_per_request: result.fakesCpuMs === undefined || result.scenario.worker === "trivial" ? null : round(result.fakesCpuMs / result.requests, 3),
     node_cpu_ms_per_request: round(result.nodeCpuMs / result.requests, 3),
   };
 }
@@ -231,12 +234,12 @@ export function buildReport(facts: RunFacts): Report {
   // The table.
   const lines: string[] = [];
   lines.push(
-    `${pad("worker", 14, true)} ${pad("conc", 5)} ${pad("requests", 9)} ${pad("req/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ${pad("mean ms", 8)} ${pad("cpu ms/req: workerd", 20)} ${pad("node", 6)} ${pad("bad", 5)}`,
+    `${pad("worker", 14, true)} ${pad("conc", 5)} ${pad("requests", 9)} ${pad("req/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ${pad("mean ms", 8)} ${pad("cpu ms/req: workerd", 20)} ${pad("fakes", 6)} ${pad("node", 6)} ${pad("bad", 5)}`,
   );
   for (const [result, f] of figures) {
     const { worker, concurrency } = result.scenario;
     lines.push(
-      `${pad(worker, 14, true)} ${pad(concurrency, 5)} ${pad(f.requests, 9)} ${pad(f.rps.toFixed(1), 9)} ${pad(f.p50_ms.toFixed(2), 8)} ${pad(f.p99_ms.toFixed(2), 8)} ${pad(f.mean_ms.toFixed(2), 8)} ${pad(f.workerd_cpu_ms_per_request?.toFixed(3) ?? "n/a", 20)} ${pad(f.node_cpu_ms_per_request.toFixed(3), 6)} ${pad(f.non_expected, 5)}`,
+      `${pad(worker, 14, true)} ${pad(concurrency, 5)} ${pad(f.requests, 9)} ${pad(f.rps.toFixed(1), 9)} ${pad(f.p50_ms.toFixed(2), 8)} ${pad(f.p99_ms.toFixed(2), 8)} ${pad(f.mean_ms.toFixed(2), 8)} ${pad(f.workerd_cpu_ms_per_request?.toFixed(3) ?? "n/a", 20)} ${pad(f.fakes_cpu_ms_per_request?.toFixed(3) ?? "-", 6)} ${pad(f.node_cpu_ms_per_request.toFixed(3), 6)} ${pad(f.non_expected, 5)}`,
     );
   }
   lines.push("");

@@ -181,6 +181,8 @@ function processCpuPreciseMs(pid: number): number | undefined {
 export interface WorkerHandle {
   name: string;
   url: URL;
+  /** `host:port` of the Worker's own socket (StartWorkerOptions `directSocket`). */
+  directAddress: string | undefined;
   /** The last few log lines the Worker (or its companions) wrote (silenced during the run, kept for diagnostics). */
   recentLogs: string[];
   logLines: () => number;
@@ -205,7 +207,8 @@ export interface StartWorkerOptions {
   name: string;
   source: { scriptPath: string } | { script: string };
   settings: WranglerSettings;
-  bindings: Record<string, string>;
+  /** Plain-text vars and secrets, or JSON values (Miniflare `bindings`). */
+  bindings: Record<string, unknown>;
   kvNamespaces?: string[];
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
   analyticsEngineDatasets?: Record<string, { dataset: string }>;
@@ -213,14 +216,19 @@ export interface StartWorkerOptions {
   ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
   /** Service bindings, e.g. to a companion's entrypoint: `{ name, entrypoint, props }`. */
   serviceBindings?: Record<string, { name: string; entrypoint?: string; props?: Record<string, unknown> }>;
-  /** Where the Worker's outbound fetches go, e.g. a companion's name. */
-  outbound: V4ServiceDesignator;
+  /** Where the Worker's outbound fetches go, e.g. a companion's name, or another process (`externalOutbound`). */
+  outbound?: V4ServiceDesignator;
+  /** Also serve the Worker on its own loopback socket (no Miniflare entry Worker in front): `directAddress`. */
+  directSocket?: boolean;
   companions?: CompanionWorker[];
   /** Sees every line the Workers log (console.*), e.g. to read the broker's own per-exchange timings. */
   onLog?: (level: string, message: string) => void;
+  /** workerd's V8 inspector on this port (a CPU profile of the Workers: `npm run bench -- --profile`). */
+  inspectorPort?: number;
 }
 
 const KEPT_LOG_LINES = 20;
+
 
 /**
  * Starts one Worker (the first, so Miniflare's URL serves it) and its companions in their own workerd process;
@@ -244,6 +252,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     ratelimits: options.ratelimits,
     serviceBindings: options.serviceBindings,
     outboundService: options.outbound,
+    ...(options.directSocket === true ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
   } as V4WorkerOptions;
   const companions = (options.companions ?? []).map(
     (companion) =>
@@ -263,6 +272,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     log: new Log(LogLevel.WARN),
     cf: false,
     logRequests: false,
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     handleStructuredLogs: (log: V4WorkerdStructuredLog) => {
       lines++;
       options.onLog?.(log.level, log.message);
@@ -281,10 +291,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     throw error;
   }
   const started = [...childPids("workerd")].filter((pid) => !before.has(pid));
+  const directAddress = options.directSocket === true ? (await mf.unsafeGetDirectURL(options.name)).host : undefined;
   const pid = started.length === 1 ? started[0] : undefined;
   return {
     name: options.name,
     url,
+    directAddress,
     recentLogs,
     logLines: () => lines,
     cpuMs: () => (pid === undefined ? undefined : processCpuMs(pid)),
