@@ -1,7 +1,6 @@
-// The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 via aws4fetch, or an unsigned
+// The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 by ./sigv4.ts, or an unsigned
 // AssumeRoleWithWebIdentity from ./web-identity.ts) with the injected fetch, retry transient failures, parse strictly.
 // Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account id.
-import { AwsClient } from "aws4fetch";
 import {
   MAX_STS_RESPONSE_BYTES,
   STS_ATTEMPT_TIMEOUT_MS,
@@ -16,6 +15,7 @@ import type { AwsOptions } from "../config.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";
+import { createSigV4Signer, type SigV4Signer } from "./sigv4.ts";
 import { assumeRoleForm } from "./sts-request.ts";
 import { parseCredentialsResponse, parseStsError, type CredentialsAction, type StsCredentials } from "./sts-response.ts";
 import { readTextCapped, type CappedText } from "../http/read-capped.ts";
@@ -126,26 +126,20 @@ function finalError(code: ErrorCode, reason: string, cause: string): BrokerError
 type BodyRead = CappedText;
 
 /**
- * One signer per broker configuration, reused across requests: aws4fetch caches the derived SigV4 signing key
- * (four HMACs per day, region and service) on the client, so a fresh client per request would redo them every time.
+ * One signer per broker configuration (so per isolate), reused across requests: it keeps the day's derived SigV4
+ * signing key (four HMACs per date, region and service), so a request costs two digests and one HMAC (./sigv4.ts).
  */
-const signers = new WeakMap<AwsOptions, AwsClient>();
-function signerFor(aws: AwsOptions): AwsClient {
-  let client = signers.get(aws);
-  if (client === undefined) {
-    // retries: 0 turns off aws4fetch's own retry loop; we only use its signer and send with the injected fetch.
-    client = new AwsClient({
-      accessKeyId: aws.accessKeyId,
-      secretAccessKey: aws.secretAccessKey,
-      ...(aws.sessionToken === undefined ? {} : { sessionToken: aws.sessionToken }),
-      service: "sts",
-      region: aws.region,
-      retries: 0,
-    });
-    signers.set(aws, client);
+const signers = new WeakMap<AwsOptions, SigV4Signer>();
+function signerFor(aws: AwsOptions): SigV4Signer {
+  let signer = signers.get(aws);
+  if (signer === undefined) {
+    signer = createSigV4Signer(aws.stsEndpoint, { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, sessionToken: aws.sessionToken, service: "sts", region: aws.region });
+    signers.set(aws, signer);
   }
-  return client;
+  return signer;
 }
+
+const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8";
 
 /** Sort one answer into success, retry or final failure. */
 function classify(status: number, body: BodyRead, action: CredentialsAction): AttemptOutcome {
@@ -273,17 +267,8 @@ export async function callSts(action: CredentialsAction, request: () => Promise<
 
 /** Call STS AssumeRole, signed with the broker's key (SigV4), with callSts's retry policy. */
 export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): Promise<AssumeRoleResult> {
-  const body = assumeRoleForm(input).toString();
-  const client = signerFor(deps.aws);
-  return callSts(
-    "AssumeRole",
-    () =>
-      client.sign(deps.aws.stsEndpoint, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-        body,
-        aws: { datetime: amzDate(deps.now()) },
-      }),
-    deps,
-  );
+  const body = assumeRoleForm(input);
+  const signer = signerFor(deps.aws);
+  // A fresh signature per attempt: X-Amz-Date is the attempt's time.
+  return callSts("AssumeRole", () => signer.signPost(body, FORM_CONTENT_TYPE, amzDate(deps.now())), deps);
 }

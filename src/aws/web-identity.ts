@@ -18,7 +18,7 @@ export interface WebIdentityCallDeps extends StsCallDeps {
 export async function assumeRoleWithWebIdentity(input: AssumeRoleInput, deps: WebIdentityCallDeps): Promise<AssumeRoleResult> {
   // The API has no ExternalId: sending the call without it would ignore the operator's intent (compile refuses it too).
   if (input.externalId !== undefined) throw new BrokerError("config_invalid", "external_id_unsupported");
-  const body = assumeRoleWithWebIdentityForm(input, await deps.mintToken(input)).toString();
+  const body = assumeRoleWithWebIdentityForm(input, await deps.mintToken(input));
   return callSts(
     "AssumeRoleWithWebIdentity",
     // No Authorization, X-Amz-Date or X-Amz-Security-Token: the broker holds no AWS credentials in this mode.

@@ -122,7 +122,7 @@ describe("assumeRole: success", () => {
     });
     expect(result.credentials.expiration).toBe("2026-11-25T12:15:00Z");
     expect(call?.accessKeyId).toBe(h.principal.accessKeyId);
-    expect(call?.params).toEqual(Object.fromEntries(assumeRoleForm(input)));
+    expect(call?.params).toEqual(Object.fromEntries(new URLSearchParams(assumeRoleForm(input))));
     expect(call).toMatchObject({
       roleArn: ROLE_ARN,
       roleSessionName: input.roleSessionName,
