@@ -167,6 +167,8 @@ const NOT_NAME_CHAR = /[^A-Za-z0-9_+=,.@-]/gu;
 // per UTF-8 byte, upper-case hex. Zl and Zp (legal for STS, but they break log lines) are escaped too. The mapping is
 // injective, so two different claim values never yield one tag value (docs/security.md, "Session tags").
 const TAG_LITERAL_CHAR = /^[\p{L}\p{Zs}\p{N}_.:/+\-@]$/u;
+/** A whole value of TAG_LITERAL_CHAR characters (no `=`, no lone surrogate): written as it is. */
+const TAG_LITERAL_TEXT = /^[\p{L}\p{Zs}\p{N}_.:/+\-@]*$/u;
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const utf8 = new TextEncoder();
@@ -232,6 +234,8 @@ function fitsTagValue(text: string): boolean {
  * form is longer than STS allows, or it holds a lone surrogate (UTF-8 cannot carry one, so two would collide).
  */
 export function tagValue(text: string): string | undefined {
+  // Common case first: nothing to escape, so the value stands for itself (one test instead of one per character).
+  if (TAG_LITERAL_TEXT.test(text)) return fitsTagValue(text) ? text : undefined;
   if (LONE_SURROGATE.test(text)) return undefined;
   let out = "";
   for (const char of text) {
