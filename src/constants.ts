@@ -294,3 +294,8 @@ export const ALERT_MAX_DENIAL_INCIDENTS = 5;
 export const ALERT_DENIAL_GROUPS_LIMIT = 1_000;
 /** Alerts: hex characters of SHA-256(subject) in a per-subject incident key; keeps KV keys short and uncollidable by choice of name. */
 export const ALERT_SUBJECT_HASH_HEX_CHARS = 32;
+
+// --- Hot path (issue #14: per-request CPU) ---
+
+/** Workers KV bulk read: at most 100 keys per `get([...])` call (developers.cloudflare.com/kv/api/read-key-value-pairs/). */
+export const KV_BULK_GET_MAX_KEYS = 100;

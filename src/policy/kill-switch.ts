@@ -5,11 +5,13 @@
 // be provisioned for an emergency tool. Any value marks the key (write the incident id). Names are lower-cased:
 // folding can only widen a denial, never grant, and spares an operator in a hurry from matching GitHub's casing.
 // Ids are exact. Fail closed: a KV error is `upstream_unavailable` (503 + Retry-After), never credentials.
+// The keys not remembered in this isolate are read in one bulk KV read (one subrequest, however many keys).
 import {
   KILL_SWITCH_CACHE_MAX_ENTRIES,
   KILL_SWITCH_CACHE_MS,
   KILL_SWITCH_KV_CACHE_TTL_SECONDS,
   KILL_SWITCH_MAX_NAMESPACE_DEPTH,
+  KV_BULK_GET_MAX_KEYS,
   KV_MAX_KEY_BYTES,
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
@@ -23,9 +25,12 @@ export const KILL_SWITCH_PREFIX = "killswitch:";
 /** Stable internal reasons of a kill-switch denial (public code: `forbidden`). */
 export type KillSwitchReason = "kill_switch_issuer" | "kill_switch_repository" | "kill_switch_owner" | "kill_switch_actor";
 
-/** The part of a Workers KV namespace the kill switch reads. `KVNamespace` satisfies it. */
+/**
+ * The part of a Workers KV namespace the kill switch reads: the bulk read, a Map with every asked key (null when not
+ * set). `KVNamespace` satisfies it.
+ */
 export interface KillSwitchKv {
-  get(key: string, options: { type: "text"; cacheTtl?: number }): Promise<string | null>;
+  get(keys: string[], options: { type: "text"; cacheTtl?: number }): Promise<Map<string, string | null>>;
 }
 
 export interface KillSwitchLookup {
@@ -80,26 +85,41 @@ export function createKillSwitch(options: KillSwitchOptions): KillSwitch {
   const cacheMs = options.cacheMs ?? KILL_SWITCH_CACHE_MS;
   const memo = new Map<string, { at: number; set: boolean }>();
 
-  async function isSet(key: string, at: number): Promise<boolean> {
-    const cached = memo.get(key);
-    if (cached !== undefined && at - cached.at < cacheMs) return cached.set;
-    const value = await kv.get(key, { type: "text", cacheTtl: KILL_SWITCH_KV_CACHE_TTL_SECONDS });
-    if (memo.size >= KILL_SWITCH_CACHE_MAX_ENTRIES) memo.clear();
-    memo.set(key, { at, set: value !== null });
-    return value !== null;
+  /** Reads `keys` from KV (bulk, at most KV_BULK_GET_MAX_KEYS a call) and remembers each answer at `at`. */
+  async function readInto(found: Map<string, boolean>, keys: string[], at: number): Promise<void> {
+    for (let start = 0; start < keys.length; start += KV_BULK_GET_MAX_KEYS) {
+      const batch = keys.slice(start, start + KV_BULK_GET_MAX_KEYS);
+      const values = await kv.get(batch, { type: "text", cacheTtl: KILL_SWITCH_KV_CACHE_TTL_SECONDS });
+      if (memo.size + batch.length > KILL_SWITCH_CACHE_MAX_ENTRIES) memo.clear();
+      for (const key of batch) {
+        // A key the answer leaves out is not an answer: fail closed rather than read it as "not set".
+        const value = values.get(key);
+        if (value === undefined) throw new Error("KV bulk read left a key out");
+        memo.set(key, { at, set: value !== null });
+        found.set(key, value !== null);
+      }
+    }
   }
 
   return {
     async check(issuerId, kind, subject) {
       const lookups = killSwitchKeys(issuerId, kind, subject);
       const at = now();
-      let hits: boolean[];
-      try {
-        hits = await Promise.all(lookups.map(({ key }) => isSet(key, at)));
-      } catch (error) {
-        throw new BrokerError("upstream_unavailable", "kill_switch_unavailable", { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: error });
+      const found = new Map<string, boolean>();
+      const missing: string[] = [];
+      for (const { key } of lookups) {
+        const cached = memo.get(key);
+        if (cached !== undefined && at - cached.at < cacheMs) found.set(key, cached.set);
+        else missing.push(key);
       }
-      const hit = lookups.find((_, index) => hits[index] === true);
+      if (missing.length > 0) {
+        try {
+          await readInto(found, missing, at);
+        } catch (error) {
+          throw new BrokerError("upstream_unavailable", "kill_switch_unavailable", { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: error });
+        }
+      }
+      const hit = lookups.find(({ key }) => found.get(key) === true);
       if (hit !== undefined) throw new BrokerError("forbidden", hit.reason);
     },
   };

@@ -12,15 +12,19 @@ const gitlab = claimSubject("gitlab", parseClaims("gitlab", gitlabClaims({ names
 function fakeKv(keys: Record<string, string> = {}) {
   const store = new Map(Object.entries(keys));
   const reads: Array<{ key: string; cacheTtl: number | undefined }> = [];
+  const calls: string[][] = [];
   let failing = false;
+  let dropKey: string | undefined;
   const kv: KillSwitchKv = {
-    async get(key, options) {
-      reads.push({ key, cacheTtl: options.cacheTtl });
+    // As Workers KV's bulk read: every asked key in the Map, null when not set.
+    async get(keys, options) {
+      calls.push(keys);
+      for (const key of keys) reads.push({ key, cacheTtl: options.cacheTtl });
       if (failing) throw new Error("KV GET failed: 500 Internal Server Error");
-      return store.get(key) ?? null;
+      return new Map(keys.filter((key) => key !== dropKey).map((key) => [key, store.get(key) ?? null]));
     },
   };
-  return { kv, store, reads, fail: (on: boolean) => (failing = on) };
+  return { kv, store, reads, calls, fail: (on: boolean) => (failing = on), drop: (key: string) => (dropKey = key) };
 }
 
 async function outcome(promise: Promise<void>): Promise<string> {
@@ -102,6 +106,28 @@ describe("createKillSwitch", () => {
   it("fails closed: a KV error is upstream_unavailable with Retry-After, never a pass", async () => {
     const fake = fakeKv();
     fake.fail(true);
+    expect(await outcome(createKillSwitch({ kv: fake.kv, now: () => 0 }).check("github", "github", github))).toBe("upstream_unavailable/kill_switch_unavailable retry 5");
+  });
+
+  it("reads every key in one KV call, and later only the keys it does not remember", async () => {
+    let clock = 0;
+    const fake = fakeKv();
+    const killSwitch = createKillSwitch({ kv: fake.kv, now: () => clock });
+    expect(await outcome(killSwitch.check("github", "github", github))).toBe("pass");
+    expect(fake.calls.length).toBe(1);
+    expect(fake.calls[0]?.length).toBe(7);
+    clock += 1;
+    const other = { ...github, repository: "acme/other", repositoryId: "1" };
+    fake.store.set("killswitch:repo:acme/other", "INC-7");
+    expect(await outcome(killSwitch.check("github", "github", other))).toBe("forbidden/kill_switch_repository");
+    expect(fake.calls[1]).toEqual(["killswitch:repo:acme/other", "killswitch:repo-id:1"]);
+    expect(await outcome(killSwitch.check("github", "github", github))).toBe("pass");
+    expect(fake.calls.length).toBe(2); // all remembered: no KV call at all
+  });
+
+  it("fails closed when the bulk answer leaves a key out", async () => {
+    const fake = fakeKv();
+    fake.drop("killswitch:actor:octocat");
     expect(await outcome(createKillSwitch({ kv: fake.kv, now: () => 0 }).check("github", "github", github))).toBe("upstream_unavailable/kill_switch_unavailable retry 5");
   });
 
