@@ -299,3 +299,5 @@ export const ALERT_SUBJECT_HASH_HEX_CHARS = 32;
 
 /** Workers KV bulk read: at most 100 keys per `get([...])` call (developers.cloudflare.com/kv/api/read-key-value-pairs/). */
 export const KV_BULK_GET_MAX_KEYS = 100;
+/** One UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4): `length * 3` bounds a string's UTF-8 size without encoding it. */
+export const MAX_UTF8_BYTES_PER_UTF16_UNIT = 3;

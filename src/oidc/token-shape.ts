@@ -22,10 +22,12 @@ export type ShapedToken = string & { readonly __shape: "compact-jws" };
 /** Throws `invalid_token` (`token_too_large` | `token_malformed`) unless `token` is a plausible compact JWS. */
 export function checkTokenShape(token: string): ShapedToken {
   // UTF-8 length >= UTF-16 length, so the cheap check first spares encoding a huge string.
-  if (token.length > MAX_TOKEN_BYTES || utf8.encode(token).byteLength > MAX_TOKEN_BYTES) {
-    throw new BrokerError("invalid_token", "token_too_large");
+  if (token.length > MAX_TOKEN_BYTES) throw new BrokerError("invalid_token", "token_too_large");
+  if (!COMPACT_JWS.test(token)) {
+    // Only a token outside the (ASCII) alphabet can be longer in UTF-8 than in UTF-16: too large still comes first.
+    if (utf8.encode(token).byteLength > MAX_TOKEN_BYTES) throw new BrokerError("invalid_token", "token_too_large");
+    throw new BrokerError("invalid_token", "token_malformed");
   }
-  if (!COMPACT_JWS.test(token)) throw new BrokerError("invalid_token", "token_malformed");
   // A base64url segment of length 4n+1 cannot encode whole bytes (RFC 4648 §5).
   for (const segment of token.split(".")) {
     if (segment.length % 4 === 1) throw new BrokerError("invalid_token", "token_malformed");

@@ -12,6 +12,7 @@ import {
   KILL_SWITCH_KV_CACHE_TTL_SECONDS,
   KILL_SWITCH_MAX_NAMESPACE_DEPTH,
   KV_BULK_GET_MAX_KEYS,
+  MAX_UTF8_BYTES_PER_UTF16_UNIT,
   KV_MAX_KEY_BYTES,
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
@@ -65,7 +66,7 @@ export function killSwitchKeys(issuerId: string, kind: IssuerKind, subject: Clai
   // A key longer than KV allows can never have been written: asking for it would only make KV throw.
   return lookups
     .map(({ key, reason }) => ({ key: `${KILL_SWITCH_PREFIX}${key}`, reason }))
-    .filter(({ key }) => utf8.encode(key).byteLength <= KV_MAX_KEY_BYTES);
+    .filter(({ key }) => key.length * MAX_UTF8_BYTES_PER_UTF16_UNIT <= KV_MAX_KEY_BYTES || utf8.encode(key).byteLength <= KV_MAX_KEY_BYTES);
 }
 
 export interface KillSwitchOptions {
