@@ -15,6 +15,13 @@ describe("routes", () => {
     expect(harness.dataPoints()).toEqual([]);
   });
 
+  it("HEAD /healthz answers 200 without a body (hono serves HEAD through the GET route)", async () => {
+    const harness = await createHarness();
+    const response = await harness.fetch(new Request("https://broker.example/healthz", { method: "HEAD" }));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("");
+  });
+
   it("healthz stays up even when the configuration is invalid", async () => {
     const harness = await createHarness({ env: { ISSUERS: "not json" } });
     expect((await harness.fetch(new Request("https://broker.example/healthz"))).status).toBe(200);
