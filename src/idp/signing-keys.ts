@@ -7,9 +7,9 @@ import { MIN_RSA_MODULUS_BITS } from "../constants.ts";
 import { modulusBits } from "../oidc/jwks-keys.ts";
 import { BrokerError } from "../errors.ts";
 import { pemToPkcs8 } from "../github/app-key.ts";
+import { SIGNING_PARAMS, type SigningAlgorithm } from "./jws.ts";
 import type { WebIdentityOptions } from "./config.ts";
 
-export type SigningAlgorithm = "RS256" | "ES256";
 
 /** One key as published in the JWKS: public members only. */
 export interface PublishedJwk {
@@ -58,12 +58,6 @@ function publicPart(jwk: JWK, name: string): { alg: SigningAlgorithm; members: O
   }
   throw invalid(name, "only RSA (RS256) and EC P-256 (ES256) keys are supported");
 }
-
-/** WebCrypto's parameters for each algorithm we sign with (RFC 7518 §3.3 RS256, §3.4 ES256). */
-export const SIGNING_PARAMS: Record<SigningAlgorithm, { name: string; hash?: string; namedCurve?: string }> = {
-  RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
-  ES256: { name: "ECDSA", namedCurve: "P-256" },
-};
 
 /**
  * Imports one secret (private JWK or PKCS#8 PEM) with WebCrypto directly. The signing key is non-extractable; a PEM
