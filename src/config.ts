@@ -11,7 +11,8 @@ import type { GitHubAppCredentials } from "./github/client.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
-const jsonString = z.pipe(
+/** A string holding JSON, parsed (also ALERT_RULES, src/alerts/config.ts). */
+export const jsonString = z.pipe(
   z.string(),
   z.transform((value: string, ctx) => {
     try {
@@ -22,6 +23,12 @@ const jsonString = z.pipe(
     }
   }),
 );
+
+/** `config_invalid` naming the bad settings (never their values); `issues` are zod's, named by their path. */
+export function invalidSettings(reason: string, names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> }): BrokerError {
+  const list = "issues" in names ? [...new Set(names.issues.map((issue) => issue.path.map(String).join(".")))] : names;
+  return new BrokerError("config_invalid", reason, { cause: `invalid settings: ${list.join(",")}` });
+}
 
 /** An optional string where "" (or blanks, with `trim`) means absent. */
 const optionalString = (trim: boolean) =>
@@ -100,10 +107,7 @@ export function regionalStsEndpoint(region: string): string {
 /** Parse and validate the Worker's env. Throws `config_invalid` naming the bad variables only. */
 export function parseConfig(env: unknown): Config {
   const result = EnvSchema.safeParse(env);
-  if (!result.success) {
-    const fields = [...new Set(result.error.issues.map((issue) => issue.path.map(String).join(".")))].join(",");
-    throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${fields}` });
-  }
+  if (!result.success) throw invalidSettings("config_invalid", result.error);
   const vars = result.data;
   const endpoint = { region: vars.AWS_REGION, stsEndpoint: vars.STS_ENDPOINT ?? regionalStsEndpoint(vars.AWS_REGION) };
   const base = {
@@ -115,12 +119,12 @@ export function parseConfig(env: unknown): Config {
   if (vars.STS_AUTH === "web-identity") {
     // No AWS key is read in this mode, even when one is set: the broker holds none it could leak.
     const webIdentity = webIdentityOptions(vars);
-    if ("missing" in webIdentity) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${webIdentity.missing.join(",")}` });
+    if ("missing" in webIdentity) throw invalidSettings("config_invalid", webIdentity.missing);
     return { ...base, stsAuth: "web-identity", aws: endpoint, webIdentity };
   }
   const missing = (["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const).filter((name) => vars[name] === undefined);
   if (missing.length > 0 || vars.AWS_ACCESS_KEY_ID === undefined || vars.AWS_SECRET_ACCESS_KEY === undefined) {
-    throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${missing.join(",")}` });
+    throw invalidSettings("config_invalid", missing);
   }
   return {
     ...base,
@@ -142,7 +146,7 @@ function parseGitHubApp(appId: string | undefined, privateKey: string | undefine
   } catch {
     bad.push("GITHUB_APP_PRIVATE_KEY");
   }
-  if (bad.length > 0 || pkcs8 === undefined) throw new BrokerError("config_invalid", "config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
+  if (bad.length > 0 || pkcs8 === undefined) throw invalidSettings("config_invalid", bad);
   return { appId: id, pkcs8 };
 }
 

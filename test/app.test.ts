@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { StaticPathRouter } from "../src/app.ts";
 import { createHarness, expectAudit, expectNoLeak } from "./support/broker-harness.ts";
 
 describe("routes", () => {
@@ -12,6 +13,13 @@ describe("routes", () => {
     // Not an exchange: no audit event, no data point.
     expect(harness.events()).toEqual([]);
     expect(harness.dataPoints()).toEqual([]);
+  });
+
+  it("HEAD /healthz answers 200 without a body (hono serves HEAD through the GET route)", async () => {
+    const harness = await createHarness();
+    const response = await harness.fetch(new Request("https://broker.example/healthz", { method: "HEAD" }));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("");
   });
 
   it("healthz stays up even when the configuration is invalid", async () => {
@@ -36,12 +44,30 @@ describe("routes", () => {
 
   it("unknown paths -> 404 not_found", async () => {
     const harness = await createHarness();
-    for (const path of ["/", "/v1/credentials/", "/v2/credentials", "/.env"]) {
+    for (const path of ["/", "/v1/credentials/", "/V1/credentials", "/v1/credentials/x", "//v1/credentials", "/healthz/", "/v2/credentials", "/.env"]) {
       const response = await harness.fetch(new Request(`https://broker.example${path}`, { method: "POST" }));
       expect(response.status, path).toBe(404);
       expect((await expectNoLeak(response)).error).toBe("not_found");
     }
     expect(harness.dataPoints()).toEqual([]);
+  });
+});
+
+describe("StaticPathRouter", () => {
+  it("matches the exact path and method (or ALL), and the catch-all, in registration order", () => {
+    const router = new StaticPathRouter<string>();
+    router.add("ALL", "/*", "middleware");
+    router.add("GET", "/a", "get a");
+    router.add("ALL", "/a", "all a");
+    router.add("POST", "/b", "post b");
+    expect(router.match("GET", "/a")[0].map(([handler]) => handler)).toEqual(["middleware", "get a", "all a"]);
+    expect(router.match("POST", "/a")[0].map(([handler]) => handler)).toEqual(["middleware", "all a"]);
+    expect(router.match("GET", "/b")[0].map(([handler]) => handler)).toEqual(["middleware"]);
+    expect(router.match("POST", "/a/")[0].map(([handler]) => handler)).toEqual(["middleware"]);
+  });
+
+  it.each(["/repos/:id", "/files/*", "/a?", "/x/{y}"])("refuses the pattern path %s when the app is built", (path) => {
+    expect(() => new StaticPathRouter<string>().add("GET", path, "h")).toThrow();
   });
 });
 

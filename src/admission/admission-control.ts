@@ -16,8 +16,14 @@ import {
   REPOSITORY_QUEUE_CLAIM_GRACE_MS,
   REPOSITORY_QUEUE_MAX_WAIT_MS,
 } from "../constants.ts";
-import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueState } from "./queue.ts";
+import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueState, type QueueStep } from "./queue.ts";
 import type { BucketLimit, BucketState } from "./token-bucket.ts";
+
+/** A bucket's stored rows (undefined: no row), as this instance last read or wrote them. */
+interface BucketRows {
+  bucket: BucketState | undefined;
+  queue: QueueState | undefined;
+}
 
 export interface AdmitRequest {
   /** The token's exact `iss`. With `jti`, the replay key: never a hash of the token text (RFC 7519 §4.1.7). */
@@ -62,7 +68,6 @@ const SCHEMA = [
      expires_at_ms INTEGER NOT NULL,
      PRIMARY KEY (iss, jti)
    ) WITHOUT ROWID`,
-  `CREATE INDEX IF NOT EXISTS reservation_expiry ON reservation (expires_at_ms)`,
   // `level` in 1/60000 token (token-bucket.ts); `full_at_ms`: from then on the row equals "no row" and may go.
   `CREATE TABLE IF NOT EXISTS bucket (
      key TEXT PRIMARY KEY,
@@ -111,8 +116,16 @@ export class AdmissionControl extends DurableObject<Env> {
    * stored alarm: its first setAlarm may move an earlier alarm later, which only delays a purge.
    */
   private alarmAtMs: number | null = null;
-  /** When the last purge ran (this object's clock): purges are at least ADMISSION_PURGE_INTERVAL_MS apart. */
-  private lastPurgeAtMs = 0;
+  /**
+   * When the last purge ran (this object's clock); purges are at least ADMISSION_PURGE_INTERVAL_MS apart. Starts at
+   * the instance's start: an object woken by a burst is not purged in the middle of it (each purge is a transaction).
+   */
+  private lastPurgeAtMs = Date.now();
+  /**
+   * Each bucket's row and queue row as stored, kept in memory once read: this instance is their only writer (calls
+   * are serialised), so the copy stays exact; it is dropped whenever a transaction fails or a purge deletes rows.
+   */
+  private readonly rows = new Map<string, BucketRows>();
 
   /**
    * Reserve (iss, jti) and take one token from the rule's bucket, atomically; or say why not. Synchronous: nothing
@@ -126,29 +139,32 @@ export class AdmissionControl extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const result = this.transaction((): { result: AdmitResult; alarmAtMs?: number } => {
       this.ensureSchema();
-      // 1. Replay: any earlier use refuses, whatever its bucket; checked first so a replay never costs budget.
-      if (sql.exec("SELECT 1 FROM reservation WHERE iss = ? AND jti = ?", request.iss, request.jti).toArray().length > 0) {
-        return { result: { outcome: "token_reused" } };
-      }
-      // 2. Bounded storage: refuse a new reservation rather than grow past the cap.
+      // 1. Bounded storage: refuse a new reservation rather than grow past the cap (a replay is still token_reused).
       if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
         this.purgeReservations(now);
         if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
+          if (this.isReserved(request)) return { result: { outcome: "token_reused" } };
           const earliest = sql.exec<{ at: number }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
           return { result: { outcome: "full", retryAfterSeconds: retryAfterSeconds(earliest + ADMISSION_PURGE_GRACE_MS, now) } };
         }
       }
-      // 3. The bucket and its queue. A refusal does not burn the jti: the same token may come back after Retry-After.
-      const queue = this.readQueue(request.bucket);
-      const step = admitOrQueue(this.readBucket(request.bucket), queue, request.limit, now, QUEUE);
+      // 2. The bucket and its queue, decided in memory; nothing is stored until the replay check has passed.
+      const rows = this.bucketRows(request.bucket);
+      const step = admitOrQueue(rows.bucket, rows.queue, request.limit, now, QUEUE);
+      if (step.outcome === "admitted") {
+        // 3. Replay check and reservation in one statement: a replay inserts nothing, stores nothing, costs no budget.
+        const inserted = sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", request.iss, request.jti, request.reserveUntilMs).toArray().length;
+        if (inserted === 0) return { result: { outcome: "token_reused" } };
+        this.reservations += 1;
+        this.writeRows(request.bucket, rows, step);
+        return { result: { outcome: "admitted" }, alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, step.idleAtMs) };
+      }
+      // 3'. Refused for want of a token. Any earlier use of the token refuses it as a replay first (never costs budget);
+      // a refusal does not burn the jti: the same token may come back after Retry-After.
+      if (this.isReserved(request)) return { result: { outcome: "token_reused" } };
       if (step.outcome === "queue_full") return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: false } };
-      this.writeBucket(request.bucket, step.bucket, step.idleAtMs);
-      if (queue !== undefined || step.queue !== undefined) this.writeQueue(request.bucket, step.queue, step.idleAtMs);
-      if (step.outcome === "queued") return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: true }, alarmAtMs: step.idleAtMs };
-      // 4. Commit the reservation with the bucket, in this one transaction.
-      sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?)", request.iss, request.jti, request.reserveUntilMs);
-      this.reservations += 1;
-      return { result: { outcome: "admitted" }, alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, step.idleAtMs) };
+      this.writeRows(request.bucket, rows, step);
+      return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: true }, alarmAtMs: step.idleAtMs };
     });
     if (result.alarmAtMs !== undefined) this.scheduleAlarm(result.alarmAtMs);
     return result.result;
@@ -184,6 +200,7 @@ export class AdmissionControl extends DurableObject<Env> {
       this.purgeReservations(now);
       sql.exec("DELETE FROM bucket WHERE full_at_ms <= ?", now);
       sql.exec("DELETE FROM queue WHERE idle_at_ms <= ?", now);
+      this.rows.clear();
       const reservation = sql.exec<{ at: number | null }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
       const bucket = sql.exec<{ at: number | null }>("SELECT MIN(full_at_ms) AS at FROM bucket").one().at;
       const queue = sql.exec<{ at: number | null }>("SELECT MIN(idle_at_ms) AS at FROM queue").one().at;
@@ -193,6 +210,7 @@ export class AdmissionControl extends DurableObject<Env> {
     if (next === undefined) {
       await this.ctx.storage.deleteAll();
       this.schemaReady = false;
+      this.rows.clear();
       this.reservations = 0;
       this.alarmAtMs = null;
       return;
@@ -207,12 +225,13 @@ export class AdmissionControl extends DurableObject<Env> {
     return nowMs;
   }
 
-  /** One atomic SQL transaction. If it fails, the in-memory row count is re-read from the table on the next call. */
+  /** One atomic SQL transaction. If it fails, the in-memory row count and rows are re-read on the next call. */
   private transaction<T>(body: () => T): T {
     try {
       return this.ctx.storage.transactionSync(body);
     } catch (error) {
       this.schemaReady = false;
+      this.rows.clear();
       throw error;
     }
   }
@@ -229,41 +248,51 @@ export class AdmissionControl extends DurableObject<Env> {
     this.reservations = Math.max(0, this.reservations - deleted);
   }
 
-  private readBucket(key: string): BucketState | undefined {
-    const row = this.ctx.storage.sql.exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key).toArray()[0];
-    return row === undefined ? undefined : { level: row.level, updatedAtMs: row.updated_at_ms };
+  private isReserved(request: ReleaseRequest): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM reservation WHERE iss = ? AND jti = ?", request.iss, request.jti).toArray().length > 0;
   }
 
-  private readQueue(key: string): QueueState | undefined {
-    const row = this.ctx.storage.sql.exec<{ held: number; last_slot_ms: number }>("SELECT held, last_slot_ms FROM queue WHERE key = ?", key).toArray()[0];
-    return row === undefined ? undefined : { held: row.held, lastSlotMs: row.last_slot_ms };
-  }
-
-  /** The queue row, or none once nobody is queued (a row is written only while a burst is being served). */
-  private writeQueue(key: string, queue: QueueState | undefined, idleAtMs: number): void {
-    if (queue === undefined) {
-      this.ctx.storage.sql.exec("DELETE FROM queue WHERE key = ?", key);
-      return;
+  /** A bucket's rows as stored: from memory, or read once from the tables. */
+  private bucketRows(key: string): BucketRows {
+    let rows = this.rows.get(key);
+    if (rows === undefined) {
+      const sql = this.ctx.storage.sql;
+      const bucket = sql.exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key).toArray()[0];
+      const queue = sql.exec<{ held: number; last_slot_ms: number }>("SELECT held, last_slot_ms FROM queue WHERE key = ?", key).toArray()[0];
+      rows = {
+        bucket: bucket === undefined ? undefined : { level: bucket.level, updatedAtMs: bucket.updated_at_ms },
+        queue: queue === undefined ? undefined : { held: queue.held, lastSlotMs: queue.last_slot_ms },
+      };
+      this.rows.set(key, rows);
     }
-    this.ctx.storage.sql.exec(
-      `INSERT INTO queue (key, held, last_slot_ms, idle_at_ms) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET held = excluded.held, last_slot_ms = excluded.last_slot_ms, idle_at_ms = excluded.idle_at_ms`,
-      key,
-      queue.held,
-      queue.lastSlotMs,
-      idleAtMs,
-    );
+    return rows;
   }
 
-  private writeBucket(key: string, state: BucketState, fullAtMs: number): void {
-    this.ctx.storage.sql.exec(
+  /** Stores a step's bucket, and its queue row while a burst is being served (none once nobody is queued). */
+  private writeRows(key: string, rows: BucketRows, step: QueueStep): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec(
       `INSERT INTO bucket (key, level, updated_at_ms, full_at_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET level = excluded.level, updated_at_ms = excluded.updated_at_ms, full_at_ms = excluded.full_at_ms`,
       key,
-      state.level,
-      state.updatedAtMs,
-      fullAtMs,
+      step.bucket.level,
+      step.bucket.updatedAtMs,
+      step.idleAtMs,
     );
+    if (step.queue !== undefined) {
+      sql.exec(
+        `INSERT INTO queue (key, held, last_slot_ms, idle_at_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET held = excluded.held, last_slot_ms = excluded.last_slot_ms, idle_at_ms = excluded.idle_at_ms`,
+        key,
+        step.queue.held,
+        step.queue.lastSlotMs,
+        step.idleAtMs,
+      );
+    } else if (rows.queue !== undefined) {
+      sql.exec("DELETE FROM queue WHERE key = ?", key);
+    }
+    // After the statements: a statement that throws leaves the copy as stored (and `transaction` drops it anyway).
+    this.rows.set(key, { bucket: step.bucket, queue: step.queue });
   }
 
   /**

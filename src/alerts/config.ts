@@ -3,7 +3,7 @@
 import * as z from "zod/mini";
 import { isAccountId, isDatasetName } from "../audit/sql-api.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "../constants.ts";
-import { BrokerError } from "../errors.ts";
+import { invalidSettings, jsonString } from "../config.ts";
 import { isTrustedUrlString } from "../http/trusted-url.ts";
 import { AlertRulesSchema, defaultAlertRules, type AlertRules } from "./rules.ts";
 
@@ -27,18 +27,6 @@ export type AlertConfig = { enabled: false; missing: string[] } | { enabled: tru
 const ALERT_REQUIRED = ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"] as const;
 const ALERT_VARS = [...ALERT_REQUIRED, "AUDIT_DATASET", "ALERT_COOLDOWN_MINUTES", "ALERT_RULES"] as const;
 
-const rulesJson = z.pipe(
-  z.string(),
-  z.transform((text, ctx): unknown => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.issues.push({ code: "custom", message: "not valid JSON", input: text });
-      return z.NEVER;
-    }
-  }),
-);
-
 /** The set alert vars, trimmed; unset and blank ones are absent. A webhook is https only (it carries its own secret). */
 const AlertVarsSchema = z.object({
   ALERT_WEBHOOK_URL: z.optional(z.string().check(z.refine((value) => isTrustedUrlString(value, { loopback: false })))),
@@ -53,7 +41,7 @@ const AlertVarsSchema = z.object({
       }),
     ),
   ),
-  ALERT_RULES: z.optional(z.pipe(rulesJson, AlertRulesSchema)),
+  ALERT_RULES: z.optional(z.pipe(jsonString, AlertRulesSchema)),
 });
 
 /** The alert vars that hold non-blank text, trimmed. Anything else (unset, blank, a non-string binding) is unset. */
@@ -73,10 +61,7 @@ function setVars(env: unknown): Partial<Record<(typeof ALERT_VARS)[number], stri
  */
 export function parseAlertConfig(env: unknown): AlertConfig {
   const result = AlertVarsSchema.safeParse(setVars(env));
-  if (!result.success) {
-    const bad = [...new Set(result.error.issues.map((issue) => issue.path.map(String).join(".")))];
-    throw new BrokerError("config_invalid", "alert_config_invalid", { cause: `invalid settings: ${bad.join(",")}` });
-  }
+  if (!result.success) throw invalidSettings("alert_config_invalid", result.error);
   const vars = result.data;
   const rules = vars.ALERT_RULES ?? defaultAlertRules();
   const { ALERT_WEBHOOK_URL: webhookUrl, ANALYTICS_API_TOKEN: apiToken, ANALYTICS_ACCOUNT_ID: accountId } = vars;

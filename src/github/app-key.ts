@@ -1,11 +1,11 @@
 // The GitHub App's private key and the App JWT it signs (docs/github-facts.md).
-// `pemToPkcs8` is pure (runs at config time, so a bad key fails at start); `signAppJwt` uses WebCrypto via jose.
+// `pemToPkcs8` is pure (runs at config time, so a bad key fails at start); `signAppJwt` uses WebCrypto (src/idp/jws.ts).
 //
 // GitHub hands out PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"); WebCrypto and jose import PKCS#8 only. A PKCS#1
 // RSAPrivateKey becomes a PKCS#8 PrivateKeyInfo by wrapping it (RFC 5208 §5, RFC 8017 A.1.2):
 //   PrivateKeyInfo ::= SEQUENCE { version INTEGER 0, AlgorithmIdentifier { rsaEncryption, NULL }, OCTET STRING <pkcs1> }
-import { SignJWT } from "jose";
 import { GITHUB_APP_JWT_BACKDATE_SECONDS, GITHUB_APP_JWT_LIFETIME_SECONDS } from "../constants.ts";
+import { signJwt } from "../idp/jws.ts";
 
 /** DER of `INTEGER 0` then `AlgorithmIdentifier { OID 1.2.840.113549.1.1.1 (rsaEncryption), NULL }`. */
 const VERSION_AND_RSA_ALGORITHM = [0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
@@ -73,6 +73,6 @@ export interface AppJwt {
 export async function signAppJwt(appId: string, key: CryptoKey, nowMs: number): Promise<AppJwt> {
   const iat = Math.floor(nowMs / 1000) - GITHUB_APP_JWT_BACKDATE_SECONDS;
   const expiresAt = iat + GITHUB_APP_JWT_LIFETIME_SECONDS;
-  const jwt = await new SignJWT({}).setProtectedHeader({ alg: "RS256", typ: "JWT" }).setIssuer(appId).setIssuedAt(iat).setExpirationTime(expiresAt).sign(key);
+  const jwt = await signJwt({ alg: "RS256", typ: "JWT" }, { iss: appId, iat, exp: expiresAt }, key);
   return { jwt, expiresAt };
 }

@@ -1,13 +1,15 @@
 // The broker's own signing keys in web-identity mode: import the current and next private keys once, derive the
-// public JWKS (kid = RFC 7638 thumbprint). Crypto only (WebCrypto via jose); no network, no clock.
+// public JWKS (kid = RFC 7638 thumbprint). Crypto only (WebCrypto directly: jose's key import/export would add
+// ~2 KiB gzip to the bundle for what is a few calls here); no network, no clock.
 // AWS accepts RSA and EC keys from the JWKS of an OIDC provider; we use RS256 (>= 2048-bit modulus) or ES256 (P-256).
-import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, type JWK } from "jose";
+import { base64url, type JWK } from "jose";
 import { MIN_RSA_MODULUS_BITS } from "../constants.ts";
 import { modulusBits } from "../oidc/jwks-keys.ts";
 import { BrokerError } from "../errors.ts";
+import { pemToPkcs8 } from "../github/app-key.ts";
+import { SIGNING_PARAMS, type SigningAlgorithm } from "./jws.ts";
 import type { WebIdentityOptions } from "./config.ts";
 
-export type SigningAlgorithm = "RS256" | "ES256";
 
 /** One key as published in the JWKS: public members only. */
 export interface PublishedJwk {
@@ -57,11 +59,13 @@ function publicPart(jwk: JWK, name: string): { alg: SigningAlgorithm; members: O
   throw invalid(name, "only RSA (RS256) and EC P-256 (ES256) keys are supported");
 }
 
-/** Imports one secret (private JWK or PKCS#8 PEM). */
+/**
+ * Imports one secret (private JWK or PKCS#8 PEM) with WebCrypto directly. The signing key is non-extractable; a PEM
+ * is imported a first time extractable only to read its public members (WebCrypto has no public-from-private call).
+ */
 export async function importSigningKey(text: string, name: string): Promise<SigningKey> {
   let privateJwk: JWK;
-  let privateKey: CryptoKey;
-  let alg: SigningAlgorithm;
+  let importSigner: (alg: SigningAlgorithm) => Promise<CryptoKey>;
   const trimmed = text.trim();
   if (trimmed.startsWith("{")) {
     try {
@@ -70,28 +74,38 @@ export async function importSigningKey(text: string, name: string): Promise<Sign
       throw invalid(name, "not JSON");
     }
     if (typeof privateJwk.d !== "string") throw invalid(name, "not a private key");
-    alg = publicPart(privateJwk, name).alg;
-    try {
-      privateKey = (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey;
-    } catch {
-      throw invalid(name, "the JWK does not import");
-    }
+    // As jose's importJWK: `use` is not WebCrypto's business, `alg` is the one checked by publicPart.
+    const { use: _use, ...members } = privateJwk;
+    importSigner = (alg) => crypto.subtle.importKey("jwk", { ...members, alg } as JsonWebKey, SIGNING_PARAMS[alg], false, ["sign"]);
   } else {
-    // A PKCS#8 block names its algorithm inside; try RSA then P-256. Extractable only to read its public members:
-    // the key that signs is imported again, non-extractable, from that JWK.
-    const imported = await importPKCS8(trimmed, "RS256", { extractable: true })
-      .then((key) => ({ key, alg: "RS256" as const }))
-      .catch(() => importPKCS8(trimmed, "ES256", { extractable: true }).then((key) => ({ key, alg: "ES256" as const })))
-      .catch(() => undefined);
-    if (imported === undefined) throw invalid(name, "not an RSA or P-256 PKCS#8 private key");
-    privateJwk = await exportJWK(imported.key);
-    alg = publicPart(privateJwk, name).alg;
-    privateKey = (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey;
+    // A PKCS#8 block names its algorithm inside; try RSA then P-256 (another curve fails the P-256 import).
+    let der: Uint8Array<ArrayBuffer>;
+    try {
+      der = new Uint8Array(pemToPkcs8(trimmed));
+    } catch {
+      throw invalid(name, "not a PKCS#8 PEM block");
+    }
+    importSigner = (alg) => crypto.subtle.importKey("pkcs8", der, SIGNING_PARAMS[alg], false, ["sign"]);
+    const extractable = (alg: SigningAlgorithm) => crypto.subtle.importKey("pkcs8", der, SIGNING_PARAMS[alg], true, ["sign"]);
+    const key = await extractable("RS256").catch(() => extractable("ES256")).catch(() => undefined);
+    if (key === undefined) throw invalid(name, "not an RSA or P-256 PKCS#8 private key");
+    privateJwk = (await crypto.subtle.exportKey("jwk", key)) as JWK;
   }
-  const { members } = publicPart(privateJwk, name);
-  // RFC 7638: the thumbprint over the required public members only, so it is the same whichever form the secret has.
-  const kid = await calculateJwkThumbprint(members as JWK, "sha256");
+  const { alg, members } = publicPart(privateJwk, name);
+  const privateKey = await importSigner(alg).catch(() => {
+    throw invalid(name, "the key does not import");
+  });
+  const kid = await jwkThumbprint(members);
   return { kid, alg, privateKey, publicJwk: { ...members, kid, use: "sig", alg } };
+}
+
+/**
+ * RFC 7638 §3: base64url(SHA-256) of the required public members only, in lexicographic order, no whitespace, so the
+ * kid is the same whichever form the secret has. Our members are base64url strings and fixed names: no escaping.
+ */
+export async function jwkThumbprint(members: Omit<PublishedJwk, "kid" | "use" | "alg">): Promise<string> {
+  const required = members.kty === "RSA" ? { e: members.e, kty: members.kty, n: members.n } : { crv: members.crv, kty: members.kty, x: members.x, y: members.y };
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(required)))));
 }
 
 /** Imports the current and next keys. Throws `config_invalid`/`signing_key_invalid` naming the secret. */

@@ -8,11 +8,11 @@
 // - `sub` becomes SubjectFromWebIdentityToken, 6..255 characters
 //   (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_ResponseElements),
 //   and the `<issuer host>:sub` condition key of the role's trust policy.
-import { SignJWT } from "jose";
 import type { AssumeRoleInput } from "../aws/session.ts";
 import { WEB_IDENTITY_AUDIENCE, WEB_IDENTITY_MAX_SUBJECT_CHARS, WEB_IDENTITY_MIN_SUBJECT_CHARS, WEB_IDENTITY_TOKEN_LIFETIME_SECONDS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
+import { signJwt } from "./jws.ts";
 import type { SigningKey } from "./signing-keys.ts";
 
 /** GitHub.com's issuer: its subjects carry no issuer prefix (the common case reads as `repo:owner/name:...`). */
@@ -85,5 +85,5 @@ export function webIdentityClaims(input: AssumeRoleInput, decided: DecidedSubjec
 
 /** Signs the claims with `key` (header: alg, kid, typ JWT). */
 export async function signWebIdentityToken(claims: WebIdentityClaims, key: SigningKey): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" }).sign(key.privateKey);
+  return signJwt({ alg: key.alg, kid: key.kid, typ: "JWT" }, claims, key.privateKey);
 }

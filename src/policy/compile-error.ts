@@ -31,6 +31,11 @@ export class PolicyCompileError extends Error {
   }
 }
 
+/** Throws the compile error (code `rule_invalid` unless named): one call per check keeps the compilers readable. */
+export function fail(location: string, problem: string, code: PolicyErrorCode = "rule_invalid"): never {
+  throw new PolicyCompileError(location, problem, code);
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,7 @@ import type { RoleGrant } from "../aws/session.ts";
 import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "../constants.ts";
 import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
-import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
+import { fail, isPlainObject } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
 import { OPT_OUTS, TRUSTED_EVENTS, type OptOut } from "./guards.ts";
 import { compileRequirements } from "./requirements-compile.ts";
@@ -72,13 +72,13 @@ export interface CompileOptions {
 function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOptions): Map<string, IssuerKind> {
   const issuers = new Map<string, IssuerKind>();
   const source = declared ?? DEFAULT_ISSUERS;
-  if (!isPlainObject(source)) throw new PolicyCompileError("issuers", "must map issuer ids to kinds", "policy_invalid");
+  if (!isPlainObject(source)) fail("issuers", "must map issuer ids to kinds", "policy_invalid");
   for (const [id, kind] of Object.entries(source)) {
-    if (!ISSUER_ID_PATTERN.test(id)) throw new PolicyCompileError(`issuers.${id}`, "issuer id must match [a-z0-9][a-z0-9_-]{0,31}", "policy_invalid");
-    if (!(ISSUER_KINDS as readonly string[]).includes(kind)) throw new PolicyCompileError(`issuers.${id}`, `kind must be one of ${ISSUER_KINDS.join(", ")}`, "policy_invalid");
+    if (!ISSUER_ID_PATTERN.test(id)) fail(`issuers.${id}`, "issuer id must match [a-z0-9][a-z0-9_-]{0,31}", "policy_invalid");
+    if (!(ISSUER_KINDS as readonly string[]).includes(kind)) fail(`issuers.${id}`, `kind must be one of ${ISSUER_KINDS.join(", ")}`, "policy_invalid");
     const configured = options.issuers?.find((issuer) => issuer.id === id);
     if (configured !== undefined && configured.kind !== kind) {
-      throw new PolicyCompileError(`issuers.${id}`, `the policy says kind "${kind}", ISSUERS configures "${configured.kind}"`, "issuer_kind_mismatch");
+      fail(`issuers.${id}`, `the policy says kind "${kind}", ISSUERS configures "${configured.kind}"`, "issuer_kind_mismatch");
     }
     issuers.set(id, kind);
   }
@@ -86,19 +86,19 @@ function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOpt
 }
 
 function compileConditions(where: string, kind: IssuerKind, match: unknown, effect: "allow" | "deny"): CompiledCondition[] {
-  if (!isPlainObject(match)) throw new PolicyCompileError(`${where}.match`, "must be an object of claim -> pattern(s)", "rule_invalid");
+  if (!isPlainObject(match)) fail(`${where}.match`, "must be an object of claim -> pattern(s)");
   const keys = MATCH_KEYS[kind];
   const conditions: CompiledCondition[] = [];
   for (const [claim, value] of Object.entries(match)) {
     const at = `${where}.match.${claim}`;
-    if (!keys.all.includes(claim)) throw new PolicyCompileError(at, `not a claim ${kind} rules can match on`, "rule_invalid");
+    if (!keys.all.includes(claim)) fail(at, `not a claim ${kind} rules can match on`);
     if (value === undefined) continue;
     const list: unknown[] = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
     if (list.length === 0 || !list.every((p): p is string => typeof p === "string" && p.length > 0)) {
-      throw new PolicyCompileError(at, "must be a non-empty pattern or a non-empty list of them", "pattern_invalid");
+      fail(at, "must be a non-empty pattern or a non-empty list of them", "pattern_invalid");
     }
     if (keys.ids.includes(claim) && !list.every((p) => ID_PATTERN.test(p))) {
-      throw new PolicyCompileError(at, "ids are exact strings of decimal digits, never globs", "pattern_invalid");
+      fail(at, "ids are exact strings of decimal digits, never globs", "pattern_invalid");
     }
     const foldCase = effect === "deny" && CASE_INSENSITIVE_NAMES.has(claim);
     const patterns = [...new Set(list)];
@@ -112,12 +112,12 @@ function compileConditions(where: string, kind: IssuerKind, match: unknown, effe
       try {
         globs.push(compilePattern(foldCase ? pattern.toLowerCase() : pattern));
       } catch (error) {
-        throw new PolicyCompileError(at, error instanceof Error ? error.message : "invalid pattern", "pattern_invalid");
+        fail(at, error instanceof Error ? error.message : "invalid pattern", "pattern_invalid");
       }
     }
     conditions.push({ claim, patterns, exact, globs, foldCase });
   }
-  if (conditions.length === 0) throw new PolicyCompileError(where, "a rule must match at least one claim", "rule_invalid");
+  if (conditions.length === 0) fail(where, "a rule must match at least one claim");
   return conditions;
 }
 
@@ -125,13 +125,13 @@ function compileConditions(where: string, kind: IssuerKind, match: unknown, effe
 function checkScope(where: string, kind: IssuerKind, conditions: readonly CompiledCondition[]): void {
   const keys = MATCH_KEYS[kind];
   if (!conditions.some((condition) => keys.scope.includes(condition.claim))) {
-    throw new PolicyCompileError(where, `an allow rule must match one of ${keys.scope.join(", ")}: without one it trusts every repository of every owner`, "rule_unscoped");
+    fail(where, `an allow rule must match one of ${keys.scope.join(", ")}: without one it trusts every repository of every owner`, "rule_unscoped");
   }
   for (const condition of conditions) {
     if (!keys.ownerFixed.includes(condition.claim)) continue;
     const broad = condition.patterns.find((pattern) => !firstSegmentIsLiteral(pattern));
     if (broad !== undefined) {
-      throw new PolicyCompileError(
+      fail(
         `${where}.match.${condition.claim}`,
         `pattern "${broad}" does not fix the owner: it matches repositories anyone can create; name the owner literally or use ids`,
         "pattern_too_broad",
@@ -147,11 +147,11 @@ function compileGrants(where: string, roles: RuleDefinition["roles"], defined: R
     : isPlainObject(roles)
       ? Object.entries(roles)
       : [];
-  if (entries.length === 0) throw new PolicyCompileError(where, "an allow rule must grant at least one role", "rule_invalid");
+  if (entries.length === 0) fail(where, "an allow rule must grant at least one role");
   for (const [alias, role] of entries) {
-    if (typeof role !== "string" || !defined.has(role)) throw new PolicyCompileError(where, `role "${String(role)}" is not defined in roles`, "role_undefined");
-    if (!ALIAS_PATTERN.test(alias)) throw new PolicyCompileError(where, `alias "${alias}" must match [a-z0-9][a-z0-9_-]{0,63}`, "rule_invalid");
-    if (grants.has(alias)) throw new PolicyCompileError(where, `alias "${alias}" granted twice`, "rule_invalid");
+    if (typeof role !== "string" || !defined.has(role)) fail(where, `role "${String(role)}" is not defined in roles`, "role_undefined");
+    if (!ALIAS_PATTERN.test(alias)) fail(where, `alias "${alias}" must match [a-z0-9][a-z0-9_-]{0,63}`);
+    if (grants.has(alias)) fail(where, `alias "${alias}" granted twice`);
     grants.set(alias, role);
   }
   return grants;
@@ -165,13 +165,13 @@ function compileAllowEvents(where: string, kind: IssuerKind, value: unknown, eff
   const events = new Set<string>();
   if (value === undefined) return events;
   const at = `${where}.allowEvents`;
-  if (effect === "deny") throw new PolicyCompileError(at, "guards do not apply to deny rules", "rule_invalid");
-  if (!Array.isArray(value) || value.length === 0) throw new PolicyCompileError(at, "must be a non-empty list of event names", "rule_invalid");
+  if (effect === "deny") fail(at, "guards do not apply to deny rules");
+  if (!Array.isArray(value) || value.length === 0) fail(at, "must be a non-empty list of event names");
   for (const event of value as unknown[]) {
     if (typeof event !== "string" || !EVENT_NAME_PATTERN.test(event)) {
-      throw new PolicyCompileError(at, `"${String(event)}" is not an event name (exact lower-case names only, no globs)`, "rule_invalid");
+      fail(at, `"${String(event)}" is not an event name (exact lower-case names only, no globs)`);
     }
-    if (TRUSTED_EVENTS[kind].has(event)) throw new PolicyCompileError(at, `"${event}" is trusted already: list only the events that widen the default`, "rule_invalid");
+    if (TRUSTED_EVENTS[kind].has(event)) fail(at, `"${event}" is trusted already: list only the events that widen the default`);
     events.add(event);
   }
   return events;
@@ -180,25 +180,25 @@ function compileAllowEvents(where: string, kind: IssuerKind, value: unknown, eff
 function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<string, IssuerKind>, roles: ReadonlyMap<string, RoleGrant>, seenIds: Set<string>): CompiledRule {
   const label = isPlainObject(rule) && typeof rule.id === "string" ? ` (${rule.id})` : "";
   const where = `rules[${index}]${label}`;
-  if (!isPlainObject(rule)) throw new PolicyCompileError(where, "must be an object", "rule_invalid");
-  for (const field of Object.keys(rule)) if (!RULE_FIELDS.has(field)) throw new PolicyCompileError(`${where}.${field}`, "unknown rule field", "rule_invalid");
-  if (typeof rule.id !== "string" || !RULE_ID_PATTERN.test(rule.id)) throw new PolicyCompileError(where, "id must match [A-Za-z0-9][\\w.-]{0,127}", "rule_invalid");
-  if (seenIds.has(rule.id)) throw new PolicyCompileError(where, "duplicate rule id", "rule_invalid");
+  if (!isPlainObject(rule)) fail(where, "must be an object");
+  for (const field of Object.keys(rule)) if (!RULE_FIELDS.has(field)) fail(`${where}.${field}`, "unknown rule field");
+  if (typeof rule.id !== "string" || !RULE_ID_PATTERN.test(rule.id)) fail(where, "id must match [A-Za-z0-9][\\w.-]{0,127}");
+  if (seenIds.has(rule.id)) fail(where, "duplicate rule id");
   seenIds.add(rule.id);
-  if (rule.description !== undefined && typeof rule.description !== "string") throw new PolicyCompileError(`${where}.description`, "must be a string", "rule_invalid");
+  if (rule.description !== undefined && typeof rule.description !== "string") fail(`${where}.description`, "must be a string");
   const effect = rule.effect ?? "allow";
-  if (effect !== "allow" && effect !== "deny") throw new PolicyCompileError(where, 'effect must be "allow" or "deny"', "rule_invalid");
+  if (effect !== "allow" && effect !== "deny") fail(where, 'effect must be "allow" or "deny"');
   const issuer = rule.issuer ?? DEFAULT_ISSUER_ID;
   const kind = typeof issuer === "string" ? issuers.get(issuer) : undefined;
-  if (kind === undefined) throw new PolicyCompileError(where, `issuer "${String(issuer)}" is not declared in the policy's issuers`, "issuer_undeclared");
-  if (rule.when !== undefined && typeof rule.when !== "function") throw new PolicyCompileError(`${where}.when`, "must be a function (claims) => boolean", "rule_invalid");
+  if (kind === undefined) fail(where, `issuer "${String(issuer)}" is not declared in the policy's issuers`, "issuer_undeclared");
+  if (rule.when !== undefined && typeof rule.when !== "function") fail(`${where}.when`, "must be a function (claims) => boolean");
 
   const optOuts = new Set<OptOut>();
   for (const optOut of OPT_OUTS) {
     const value = (rule as unknown as Record<string, unknown>)[optOut];
     if (value === undefined) continue;
-    if (value !== true) throw new PolicyCompileError(`${where}.${optOut}`, "an opt-out is `true` or absent", "rule_invalid");
-    if (effect === "deny") throw new PolicyCompileError(`${where}.${optOut}`, "guards do not apply to deny rules", "rule_invalid");
+    if (value !== true) fail(`${where}.${optOut}`, "an opt-out is `true` or absent");
+    if (effect === "deny") fail(`${where}.${optOut}`, "guards do not apply to deny rules");
     optOuts.add(optOut);
   }
 
@@ -212,21 +212,21 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     const workflow = conditions.find((condition) => condition.claim === "job_workflow_ref");
     if (workflow !== undefined) {
       // A public reusable workflow can be called by any repository: pin it exactly and pin who may call it.
-      if (workflow.globs.length > 0) throw new PolicyCompileError(`${where}.match.job_workflow_ref`, "pin reusable workflows exactly (owner/repo/.github/workflows/x.yml@ref), no globs", "workflow_ref_glob");
+      if (workflow.globs.length > 0) fail(`${where}.match.job_workflow_ref`, "pin reusable workflows exactly (owner/repo/.github/workflows/x.yml@ref), no globs", "workflow_ref_glob");
       if (!optOuts.has("allowAnyWorkflowCaller") && !conditions.some((condition) => condition.claim === "repository_owner_id")) {
-        throw new PolicyCompileError(where, "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)", "workflow_caller_unpinned");
+        fail(where, "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)", "workflow_caller_unpinned");
       }
     }
     if (rule.rateLimit !== undefined) {
       const { perMinute, burst } = rule.rateLimit;
       if (!Number.isInteger(perMinute) || perMinute < 1 || perMinute > MAX_RULE_RATE_PER_MINUTE || !Number.isInteger(burst) || burst < 1 || burst > MAX_RULE_BURST) {
-        throw new PolicyCompileError(`${where}.rateLimit`, `perMinute must be 1..${MAX_RULE_RATE_PER_MINUTE} and burst 1..${MAX_RULE_BURST}, integers`, "rule_invalid");
+        fail(`${where}.rateLimit`, `perMinute must be 1..${MAX_RULE_RATE_PER_MINUTE} and burst 1..${MAX_RULE_BURST}, integers`);
       }
       rateLimit = { perMinute, burst };
     }
   } else {
-    if (rule.roles !== undefined) throw new PolicyCompileError(where, "a deny rule grants no roles", "rule_invalid");
-    if (rule.rateLimit !== undefined) throw new PolicyCompileError(where, "a deny rule has no rate limit", "rule_invalid");
+    if (rule.roles !== undefined) fail(where, "a deny rule grants no roles");
+    if (rule.rateLimit !== undefined) fail(where, "a deny rule has no rate limit");
   }
 
   const when = rule.when as ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
@@ -253,19 +253,19 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
 
 /** Validate and compile. Throws PolicyCompileError on the first mistake. */
 export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {}): CompiledPolicy {
-  if (!isPlainObject(def)) throw new PolicyCompileError("policy", "must be an object with roles and rules", "policy_invalid");
+  if (!isPlainObject(def)) fail("policy", "must be an object with roles and rules", "policy_invalid");
   const issuers = compileIssuers(def.issuers, options);
   const roles = new Map<string, RoleGrant>();
-  if (!isPlainObject(def.roles)) throw new PolicyCompileError("roles", "must map role names to role definitions", "policy_invalid");
+  if (!isPlainObject(def.roles)) fail("roles", "must map role names to role definitions", "policy_invalid");
   for (const [name, role] of Object.entries(def.roles)) roles.set(name, compileRole(name, role));
   if (options.stsAuth === "web-identity") {
     for (const [name, grant] of roles) {
       if (grant.externalId !== undefined) {
-        throw new PolicyCompileError(`roles.${name}.externalId`, "STS_AUTH = web-identity cannot pass an ExternalId (AssumeRoleWithWebIdentity has no such parameter): drop it from the role and its trust policy, or use sigv4", "external_id_unsupported");
+        fail(`roles.${name}.externalId`, "STS_AUTH = web-identity cannot pass an ExternalId (AssumeRoleWithWebIdentity has no such parameter): drop it from the role and its trust policy, or use sigv4", "external_id_unsupported");
       }
     }
   }
-  if (!Array.isArray(def.rules)) throw new PolicyCompileError("rules", "must be a list", "policy_invalid");
+  if (!Array.isArray(def.rules)) fail("rules", "must be a list", "policy_invalid");
 
   const seenIds = new Set<string>();
   const rules = def.rules.map((rule, index) => compileRule(index, rule as RuleDefinition, issuers, roles, seenIds));

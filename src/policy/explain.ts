@@ -3,7 +3,19 @@
 import type { CompiledPolicy } from "./compile.ts";
 import type { CompiledRule } from "./rule-index.ts";
 import { conditionHolds, decide, guardFailure, type Decision, type DecisionInput } from "./decide.ts";
-import { GUARDS, type GuardReason } from "./guards.ts";
+import { GUARDS, TRUSTED_EVENTS, type GuardReason } from "./guards.ts";
+
+/**
+ * One line per guard for `policy:explain` and docs/policy.md. Kept here, not in GUARDS, so the Worker bundle (which
+ * never explains) does not carry the text (docs/performance.md).
+ */
+export const GUARD_DESCRIPTIONS: Readonly<Record<GuardReason, string>> = {
+  guard_pull_request_target: "deny pull_request_target events: they run the base repository's workflow with its secrets for fork PRs",
+  guard_self_hosted_runner: "require a provider-hosted runner (runner_environment github-hosted / gitlab-hosted): self-hosted runners persist state between jobs",
+  guard_pull_request_ref: "privileged roles: refuse refs/pull/* (GitHub) and merge-request pipelines (GitLab)",
+  guard_unprotected_ref: "privileged roles: require a protected ref (ref_protected \"true\"), or a deployment environment named by the rule (GitHub) / protected (GitLab)",
+  guard_untrusted_event: `privileged roles: only events the repository's writers start (GitHub ${[...TRUSTED_EVENTS.github].join(", ")}; GitLab ${[...TRUSTED_EVENTS.gitlab].join(", ")}), plus those the rule names in allowEvents`,
+};
 
 export type RuleOutcome =
   /** Deny rule whose conditions held: it decided. */
@@ -118,6 +130,6 @@ export function formatExplanation(explanation: Explanation, input: Pick<Decision
     lines.push(`${decisive} ${trace.rule.effect.padEnd(5)} ${trace.rule.id.padEnd(width)}  ${describeOutcome(trace.outcome)}`);
     if (trace.outcome.kind === "granted" || trace.outcome.kind === "guarded") for (const block of trace.outcome.blocked) guards.add(block.reason);
   }
-  for (const guard of GUARDS) if (guards.has(guard.reason)) lines.push(`${guard.reason}: ${guard.description} (${guard.optOut === undefined ? "widen with: allowEvents" : `opt-out: ${guard.optOut}`})`);
+  for (const guard of GUARDS) if (guards.has(guard.reason)) lines.push(`${guard.reason}: ${GUARD_DESCRIPTIONS[guard.reason]} (${guard.optOut === undefined ? "widen with: allowEvents" : `opt-out: ${guard.optOut}`})`);
   return lines;
 }

@@ -22,8 +22,6 @@ export interface Guard {
   readonly optOut: OptOut | undefined;
   /** Rule guards apply to every grant of the rule; role guards only to grants of privileged roles. */
   readonly scope: "rule" | "privileged-role";
-  /** One line for `policy:explain` and docs/policy.md. */
-  readonly description: string;
   /** True when the claims pass. Claims are verified and schema-checked; read as own string properties. */
   passes(kind: IssuerKind, claims: Readonly<Record<string, unknown>>, rule: GuardRuleFacts): boolean;
 }
@@ -53,13 +51,12 @@ export const TRUSTED_EVENTS: Readonly<Record<IssuerKind, ReadonlySet<string>>> =
 /** The claim that names what started the run: GitHub `event_name`, GitLab `pipeline_source`. */
 export const EVENT_CLAIM: Readonly<Record<IssuerKind, string>> = { github: "event_name", gitlab: "pipeline_source" };
 
-/** Runtime guards, in evaluation order: the first failing one is the reason. */
+/** Runtime guards, in evaluation order: the first failing one is the reason. What each means: GUARD_DESCRIPTIONS (explain.ts). */
 export const GUARDS: readonly Guard[] = [
   {
     reason: "guard_pull_request_target",
     optOut: "allowPullRequestTarget",
     scope: "rule",
-    description: "deny pull_request_target events: they run the base repository's workflow with its secrets for fork PRs",
     // GitLab has no such event; its merge-request pipelines are held by guard_pull_request_ref below.
     passes: (kind, claims) => kind !== "github" || text(claims, "event_name") !== "pull_request_target",
   },
@@ -67,14 +64,12 @@ export const GUARDS: readonly Guard[] = [
     reason: "guard_self_hosted_runner",
     optOut: "allowSelfHostedRunners",
     scope: "rule",
-    description: "require a provider-hosted runner (runner_environment github-hosted / gitlab-hosted): self-hosted runners persist state between jobs",
     passes: (kind, claims) => text(claims, "runner_environment") === (kind === "github" ? "github-hosted" : "gitlab-hosted"),
   },
   {
     reason: "guard_pull_request_ref",
     optOut: "allowPullRequestRefs",
     scope: "privileged-role",
-    description: "privileged roles: refuse refs/pull/* (GitHub) and merge-request pipelines (GitLab)",
     passes: (kind, claims) => {
       if (kind === "github") return !(text(claims, "ref") ?? "").startsWith("refs/pull/");
       const source = text(claims, "pipeline_source");
@@ -85,8 +80,6 @@ export const GUARDS: readonly Guard[] = [
     reason: "guard_unprotected_ref",
     optOut: "allowUnprotectedRefs",
     scope: "privileged-role",
-    description:
-      "privileged roles: require a protected ref (ref_protected \"true\"), or a deployment environment named by the rule (GitHub) / protected (GitLab)",
     passes: (kind, claims, rule) => {
       if (text(claims, "ref_protected") === "true") return true;
       // GitHub: the environment must be one the rule names (and so the operator protected); any workflow can
@@ -100,8 +93,6 @@ export const GUARDS: readonly Guard[] = [
     reason: "guard_untrusted_event",
     optOut: undefined,
     scope: "privileged-role",
-    description:
-      `privileged roles: only events the repository's writers start (GitHub ${[...TRUSTED_EVENTS.github].join(", ")}; GitLab ${[...TRUSTED_EVENTS.gitlab].join(", ")}), plus those the rule names in allowEvents`,
     passes: (kind, claims, rule) => {
       const event = text(claims, EVENT_CLAIM[kind]);
       return event !== undefined && (TRUSTED_EVENTS[kind].has(event) || rule.extraEvents.has(event));

@@ -1,16 +1,12 @@
 // Validates a rule's `require` (docs/github-facts.md) and compiles it. Pure; no I/O. Called from compile.ts.
 import { MAX_REQUIRED_APPROVALS, MAX_REQUIRED_CHECKS } from "../constants.ts";
-import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
+import { fail, isPlainObject } from "./compile-error.ts";
 import type { CompiledCheck, CompiledRequirements } from "./requirements.ts";
 import type { CheckConclusion, RuleDefinition } from "./types.ts";
 
 const CONCLUSIONS: readonly CheckConclusion[] = ["success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required", "stale"];
 /** GitHub App slugs: lower-case letters, digits and dashes. */
 const APP_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,99}$/;
-
-function fail(where: string, problem: string): never {
-  throw new PolicyCompileError(where, problem, "rule_invalid");
-}
 
 function onlyFields(where: string, value: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) if (!allowed.includes(key)) fail(`${where}.${key}`, "unknown field");

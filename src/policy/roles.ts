@@ -11,7 +11,7 @@ import {
   STS_MIN_DURATION_SECONDS,
   STS_MIN_EXTERNAL_ID_CHARS,
 } from "../constants.ts";
-import { isPlainObject, PolicyCompileError } from "./compile-error.ts";
+import { fail, isPlainObject } from "./compile-error.ts";
 import type { RoleDefinition } from "./types.ts";
 
 /** IAM role ARN: partition, empty region, 12-digit account, `role/` with an optional path. (IAM User Guide, "IAM ARNs".) */
@@ -27,24 +27,24 @@ const ROLE_FIELDS = new Set<string>(["arn", "maxDurationSeconds", "privileged", 
 
 export function compileRole(name: string, def: RoleDefinition): RoleGrant {
   const where = `roles.${name}`;
-  if (!ALIAS_PATTERN.test(name)) throw new PolicyCompileError(where, "role name must match [a-z0-9][a-z0-9_-]{0,63}", "role_invalid");
-  if (!isPlainObject(def)) throw new PolicyCompileError(where, "must be an object", "role_invalid");
-  for (const field of Object.keys(def)) if (!ROLE_FIELDS.has(field)) throw new PolicyCompileError(`${where}.${field}`, "unknown role field", "role_invalid");
+  if (!ALIAS_PATTERN.test(name)) fail(where, "role name must match [a-z0-9][a-z0-9_-]{0,63}", "role_invalid");
+  if (!isPlainObject(def)) fail(where, "must be an object", "role_invalid");
+  for (const field of Object.keys(def)) if (!ROLE_FIELDS.has(field)) fail(`${where}.${field}`, "unknown role field", "role_invalid");
   if (typeof def.arn !== "string" || !ROLE_ARN_PATTERN.test(def.arn)) {
-    throw new PolicyCompileError(where, "arn is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)", "arn_invalid");
+    fail(where, "arn is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)", "arn_invalid");
   }
   const maxDurationSeconds = def.maxDurationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
   if (!Number.isInteger(maxDurationSeconds) || maxDurationSeconds < STS_MIN_DURATION_SECONDS || maxDurationSeconds > STS_MAX_DURATION_SECONDS) {
-    throw new PolicyCompileError(where, `maxDurationSeconds must be an integer from ${STS_MIN_DURATION_SECONDS} to ${STS_MAX_DURATION_SECONDS}`, "role_invalid");
+    fail(where, `maxDurationSeconds must be an integer from ${STS_MIN_DURATION_SECONDS} to ${STS_MAX_DURATION_SECONDS}`, "role_invalid");
   }
-  if (def.privileged !== undefined && typeof def.privileged !== "boolean") throw new PolicyCompileError(`${where}.privileged`, "must be a boolean", "role_invalid");
+  if (def.privileged !== undefined && typeof def.privileged !== "boolean") fail(`${where}.privileged`, "must be a boolean", "role_invalid");
 
   let sessionPolicyJson: string | undefined;
   if (def.sessionPolicy !== undefined) {
-    if (!isPlainObject(def.sessionPolicy)) throw new PolicyCompileError(`${where}.sessionPolicy`, "must be an IAM policy document (an object)", "role_invalid");
+    if (!isPlainObject(def.sessionPolicy)) fail(`${where}.sessionPolicy`, "must be an IAM policy document (an object)", "role_invalid");
     sessionPolicyJson = JSON.stringify(def.sessionPolicy);
     if (sessionPolicyJson.length > STS_MAX_SESSION_POLICY_CHARS) {
-      throw new PolicyCompileError(
+      fail(
         `${where}.sessionPolicy`,
         `sessionPolicy is ${sessionPolicyJson.length} characters; STS allows ${STS_MAX_SESSION_POLICY_CHARS}`,
         "session_policy_too_large",
@@ -54,13 +54,13 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
 
   const policyArns = def.managedPolicyArns ?? [];
   if (!Array.isArray(policyArns) || policyArns.length > STS_MAX_POLICY_ARNS) {
-    throw new PolicyCompileError(`${where}.managedPolicyArns`, `must be a list of at most ${STS_MAX_POLICY_ARNS} policy ARNs`, "arn_invalid");
+    fail(`${where}.managedPolicyArns`, `must be a list of at most ${STS_MAX_POLICY_ARNS} policy ARNs`, "arn_invalid");
   }
   for (const [index, arn] of policyArns.entries()) {
     if (typeof arn !== "string" || !POLICY_ARN_PATTERN.test(arn)) {
-      throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "is not an IAM policy ARN (arn:<partition>:iam::<12 digits|aws>:policy/<name>)", "arn_invalid");
+      fail(`${where}.managedPolicyArns[${index}]`, "is not an IAM policy ARN (arn:<partition>:iam::<12 digits|aws>:policy/<name>)", "arn_invalid");
     }
-    if (policyArns.indexOf(arn) !== index) throw new PolicyCompileError(`${where}.managedPolicyArns[${index}]`, "duplicate policy ARN", "arn_invalid");
+    if (policyArns.indexOf(arn) !== index) fail(`${where}.managedPolicyArns[${index}]`, "duplicate policy ARN", "arn_invalid");
   }
 
   const sessionTags: Array<readonly [string, string]> = [];
@@ -69,26 +69,26 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
   for (const [key, value] of Object.entries(def.sessionTags ?? {})) {
     const at = `${where}.sessionTags.${key}`;
     if (!isValidTagKey(key)) {
-      throw new PolicyCompileError(at, "invalid session tag key", "session_tag_invalid");
+      fail(at, "invalid session tag key", "session_tag_invalid");
     }
     // STS tag keys are case-insensitive: `Team` and `team` are one key, and the broker's keys are taken.
-    if (brokerKeys.has(key.toLowerCase())) throw new PolicyCompileError(at, "the broker sets this tag from the token's claims", "session_tag_invalid");
-    if (seenKeys.has(key.toLowerCase())) throw new PolicyCompileError(at, "duplicate session tag key (STS keys are case-insensitive)", "session_tag_invalid");
+    if (brokerKeys.has(key.toLowerCase())) fail(at, "the broker sets this tag from the token's claims", "session_tag_invalid");
+    if (seenKeys.has(key.toLowerCase())) fail(at, "duplicate session tag key (STS keys are case-insensitive)", "session_tag_invalid");
     if (typeof value !== "string" || !isValidTagValue(value)) {
-      throw new PolicyCompileError(at, "invalid session tag value", "session_tag_invalid");
+      fail(at, "invalid session tag value", "session_tag_invalid");
     }
     seenKeys.set(key.toLowerCase(), key);
     sessionTags.push([key, value]);
   }
   if (sessionTags.length + MAX_BROKER_CLAIM_TAGS > STS_MAX_SESSION_TAGS) {
-    throw new PolicyCompileError(`${where}.sessionTags`, `at most ${STS_MAX_SESSION_TAGS - MAX_BROKER_CLAIM_TAGS} operator tags fit beside the broker's`, "session_tag_invalid");
+    fail(`${where}.sessionTags`, `at most ${STS_MAX_SESSION_TAGS - MAX_BROKER_CLAIM_TAGS} operator tags fit beside the broker's`, "session_tag_invalid");
   }
 
   const transitiveTagKeys: string[] = [];
   for (const key of def.transitiveTagKeys ?? []) {
     const declared = typeof key === "string" ? seenKeys.get(key.toLowerCase()) : undefined;
     if (declared === undefined) {
-      throw new PolicyCompileError(`${where}.transitiveTagKeys`, `"${String(key)}" is not one of this role's sessionTags (the broker's own tags are always transitive)`, "session_tag_invalid");
+      fail(`${where}.transitiveTagKeys`, `"${String(key)}" is not one of this role's sessionTags (the broker's own tags are always transitive)`, "session_tag_invalid");
     }
     if (!transitiveTagKeys.includes(declared)) transitiveTagKeys.push(declared);
   }
@@ -96,7 +96,7 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
   if (def.externalId !== undefined) {
     const id = def.externalId;
     if (typeof id !== "string" || id.length < STS_MIN_EXTERNAL_ID_CHARS || id.length > STS_MAX_EXTERNAL_ID_CHARS || !EXTERNAL_ID_PATTERN.test(id)) {
-      throw new PolicyCompileError(`${where}.externalId`, `must be ${STS_MIN_EXTERNAL_ID_CHARS}..${STS_MAX_EXTERNAL_ID_CHARS} characters of [\\w+=,.@:/-]`, "role_invalid");
+      fail(`${where}.externalId`, `must be ${STS_MIN_EXTERNAL_ID_CHARS}..${STS_MAX_EXTERNAL_ID_CHARS} characters of [\\w+=,.@:/-]`, "role_invalid");
     }
   }
 

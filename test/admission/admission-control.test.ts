@@ -4,7 +4,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { AdmissionControl, AdmitRequest } from "../../src/admission/admission-control.ts";
-import { ADMISSION_PURGE_GRACE_MS, MAX_ADMISSION_RESERVATIONS } from "../../src/constants.ts";
+import { ADMISSION_PURGE_GRACE_MS, ADMISSION_PURGE_INTERVAL_MS, MAX_ADMISSION_RESERVATIONS } from "../../src/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISS = "https://token.actions.githubusercontent.com";
@@ -106,6 +106,30 @@ describe("AdmissionControl.admit", () => {
     expect((await rows(stub)).queues).toEqual([{ key: "rule-a", held: 1, last_slot_ms: T0 + 10_000, idle_at_ms: T0 + 20_000 }]);
   });
 
+  it("a replay into an empty bucket is token_reused, and neither the bucket nor the queue changes", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 1, burst: 1 };
+    const first = request({ limit });
+    expect(await stub.admit(first)).toEqual({ outcome: "admitted" });
+    const before = await rows(stub);
+    expect(await stub.admit({ ...first, nowMs: T0 + 1000 })).toEqual({ outcome: "token_reused" });
+    const after = await rows(stub);
+    expect(after.buckets).toEqual(before.buckets);
+    expect(after.queues).toEqual([]);
+  });
+
+  it("the bucket and queue are stored with each call: a fresh instance (after eviction) continues where the last one stopped", async () => {
+    const stub = freshObject();
+    const limit = { perMinute: 6, burst: 2 };
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 10, queued: true });
+    await evictDurableObject(stub);
+    // The queued caller's slot is taken: the next caller is queued behind it, not handed a fresh bucket.
+    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 20, queued: true });
+    expect((await rows(stub)).queues).toMatchObject([{ key: "rule-a", held: 2 }]);
+  });
+
   it("20 concurrent calls with one token admit exactly one", async () => {
     const stub = freshObject();
     const same = request();
@@ -124,6 +148,16 @@ describe("AdmissionControl.admit", () => {
 });
 
 describe("purge by alarm", () => {
+  it(`the first purge is set no sooner than ADMISSION_PURGE_INTERVAL_MS (${ADMISSION_PURGE_INTERVAL_MS} ms) after the object started: a burst is not interrupted by purges`, async () => {
+    const stub = freshObject();
+    const started = Date.now();
+    // Each call's bucket refills within a second: without the interval, the alarm would be due then.
+    for (let i = 0; i < 3; i++) expect(await stub.admit(request({ nowMs: T0 + i }))).toEqual({ outcome: "admitted" });
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm as number).toBeGreaterThanOrEqual(started + ADMISSION_PURGE_INTERVAL_MS);
+  });
+
   it("deletes reservations past exp + tolerance + grace and refilled buckets, then the whole database", async () => {
     const stub = freshObject();
     const tokens = Array.from({ length: 10 }, (_, i) => request({ reserveUntilMs: T0 + 300_000 + i * 1000 }));

@@ -11,7 +11,7 @@
 //
 // To add a phase: a Scenario below (and, for a new kind of Worker, a Target in fixture.ts); to add a figure: a
 // field in report.ts. Scenarios expecting another status than 200 (e.g. 429 for admission control) set expectStatus.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,6 +77,24 @@ interface CliOptions {
   stsHash: FakesConfig["stsHash"];
   rateLimits: "stand-in" | "miniflare";
   fakes: FakesPlacement;
+  storage: StorageMedium;
+}
+
+/**
+ * Where workerd keeps local storage (Durable Object SQLite, KV): "ram" (default where /dev/shm exists), a tmpfs, or
+ * "disk", this VM's virtual disk. Every admission still runs its SQLite transaction and WAL commit either way; on
+ * "disk" each commit's fsync also traps to the hypervisor, which prices this VM's disk rather than the broker
+ * (docs/performance.md, "What the bench measures").
+ */
+type StorageMedium = "ram" | "disk";
+const RAM_DIR = "/dev/shm";
+
+/** Points Miniflare's temporary storage (os.tmpdir(), read at each start) at a fresh directory on the medium. */
+function useStorage(medium: StorageMedium): { medium: StorageMedium; dir: string | undefined } {
+  if (medium === "disk" || !existsSync(RAM_DIR)) return { medium: "disk", dir: undefined };
+  const dir = mkdtempSync(path.join(RAM_DIR, "broker-bench-"));
+  process.env["TMPDIR"] = dir;
+  return { medium, dir };
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -85,6 +103,7 @@ function parseCli(argv: string[]): CliOptions {
   let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
   let fakes: FakesPlacement = "own-process";
+  let storage: StorageMedium = "ram";
   for (const arg of argv) {
     if (arg === "--quick") scale = 0.1;
     else if (arg.startsWith("--scale=")) scale = Number(arg.slice("--scale=".length));
@@ -92,10 +111,11 @@ function parseCli(argv: string[]): CliOptions {
     else if (arg === "--sts-hash=js" || arg === "--sts-hash=webcrypto") stsHash = arg.slice("--sts-hash=".length) as FakesConfig["stsHash"];
     else if (arg === "--ratelimit=miniflare" || arg === "--ratelimit=stand-in") rateLimits = arg.slice("--ratelimit=".length) as CliOptions["rateLimits"];
     else if (arg === "--fakes=own-process" || arg === "--fakes=in-process") fakes = arg.slice("--fakes=".length) as FakesPlacement;
-    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process)`);
+    else if (arg === "--storage=ram" || arg === "--storage=disk") storage = arg.slice("--storage=".length) as StorageMedium;
+    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk)`);
   }
   if (!(scale > 0)) throw new Error("scale must be a positive number");
-  return { scale, bundleDir, stsHash, rateLimits, fakes };
+  return { scale, bundleDir, stsHash, rateLimits, fakes, storage };
 }
 
 /** CPU time stolen by the hypervisor and all CPU time so far, in ticks, from /proc/stat (Linux only). */
@@ -129,6 +149,7 @@ async function main(): Promise<number> {
   let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
   let fakesPlacement: FakesPlacement = "own-process";
+  let storage: ReturnType<typeof useStorage> | undefined;
   let compatibilityDate: string | null = null;
 
   try {
@@ -137,6 +158,7 @@ async function main(): Promise<number> {
     stsHash = cli.stsHash;
     rateLimits = cli.rateLimits;
     fakesPlacement = cli.fakes;
+    storage = useStorage(cli.storage);
     const scenarios = SCENARIOS.map((scenario) => ({
       ...scenario,
       warmup: Math.max(1, Math.round(scenario.warmup * scale)),
@@ -219,6 +241,7 @@ async function main(): Promise<number> {
   } finally {
     await fixture?.dispose();
     if (tmpdir !== undefined) rmSync(tmpdir, { recursive: true, force: true });
+    if (storage?.dir !== undefined) rmSync(storage.dir, { recursive: true, force: true });
   }
 
   const cpuEnd = readCpuTicks();
@@ -234,6 +257,7 @@ async function main(): Promise<number> {
     sts_hash: stsHash,
     rate_limits: rateLimits,
     fakes: fakesPlacement,
+    storage: storage?.medium ?? null,
     requests_per_repository: REQUESTS_PER_REPOSITORY,
     requests_per_address: REQUESTS_PER_ADDRESS,
   };

@@ -13,10 +13,10 @@ import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_P
 const run = promisify(execFile);
 /**
  * Regression guard for the uploaded bundle (zlib gzip, default level); `npm run bench` reports the same figure.
- * Issue #14 targets 60 KiB: the broker was 54.5 KiB before GitHub facts (#9) and web identity (#11) landed and is
- * 68.6 KiB with them (docs/performance.md). The guard sits just above today's size so growth is a decision, not drift.
+ * Issue #14's target, met (68.6 KiB before, about 58.9 KiB after: docs/performance.md "Bundle"). Growth past it is a
+ * decision, not drift.
  */
-const BUNDLE_GZIP_KIB_MAX = 72;
+const BUNDLE_GZIP_KIB_MAX = 60;
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const outdir = mkdtempSync(join(tmpdir(), "ci-credential-broker-dry-run-"));
 

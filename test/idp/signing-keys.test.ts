@@ -27,6 +27,13 @@ describe("importSigningKey", () => {
     for (const member of PRIVATE_MEMBERS) expect(key.publicJwk).not.toHaveProperty(member);
   });
 
+  it("a JWK with the optional members use, key_ops and ext imports (as jose's importJWK did)", async () => {
+    const jwk = await exportJWK((await generateKeyPair("RS256", { extractable: true })).privateKey);
+    const key = await importSigningKey(JSON.stringify({ ...jwk, use: "sig", key_ops: ["sign"], ext: true, alg: "RS256" }), "BROKER_SIGNING_KEY");
+    expect(key.alg).toBe("RS256");
+    expect(key.privateKey.extractable).toBe(false);
+  });
+
   it("the same key gives the same kid as JWK and as PEM", async () => {
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     const { exportPKCS8 } = await import("jose");
@@ -40,6 +47,9 @@ describe("importSigningKey", () => {
     ["a P-384 key", async () => JSON.stringify(await exportJWK((await generateKeyPair("ES384", { extractable: true })).privateKey))],
     ["an RSA JWK labelled PS256", async () => JSON.stringify({ ...(await exportJWK((await generateKeyPair("RS256", { extractable: true })).privateKey)), alg: "PS256" })],
     ["a public JWK", async () => JSON.stringify(await exportJWK((await generateKeyPair("ES256", { extractable: true })).publicKey))],
+    ["a P-384 key as PEM", async () => (await import("jose")).exportPKCS8((await generateKeyPair("ES384", { extractable: true })).privateKey)],
+    ["an RSA key under 2048 bits as PEM", async () => (await import("jose")).exportPKCS8(await weakRsaKey())],
+    ["a JWK whose key_ops exclude signing", async () => JSON.stringify({ ...(await exportJWK((await generateKeyPair("ES256", { extractable: true })).privateKey)), key_ops: ["verify"] })],
     ["garbage PEM", async () => "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"],
   ])("refuses %s: config_invalid naming the secret, not its value", async (_name, make) => {
     const secret = await make();
