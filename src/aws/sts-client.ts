@@ -1,4 +1,4 @@
-// The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 by ./sigv4.ts, or an unsigned
+// The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 by aws4fetch, or an unsigned
 // AssumeRoleWithWebIdentity from ./web-identity.ts) with the injected fetch, retry transient failures, parse strictly.
 // Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account id.
 import {
@@ -11,11 +11,11 @@ import {
   STS_MIN_ATTEMPT_MS,
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
+import { AwsV4Signer } from "aws4fetch";
 import type { AwsOptions } from "../config.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";
-import { createSigV4Signer, type SigV4Signer } from "./sigv4.ts";
 import { assumeRoleForm } from "./sts-request.ts";
 import { parseCredentialsResponse, parseStsError, type CredentialsAction, type StsCredentials } from "./sts-response.ts";
 import { readTextCapped, type CappedText } from "../http/read-capped.ts";
@@ -126,17 +126,32 @@ function finalError(code: ErrorCode, reason: string, cause: string): BrokerError
 type BodyRead = CappedText;
 
 /**
- * One signer per broker configuration (so per isolate), reused across requests: it keeps the day's derived SigV4
- * signing key (four HMACs per date, region and service), so a request costs two digests and one HMAC (./sigv4.ts).
+ * aws4fetch's cache of derived SigV4 signing keys (four HMACs per date, region and service), one per broker
+ * configuration, so per isolate: a request then costs the body and canonical-request digests and one HMAC.
  */
-const signers = new WeakMap<AwsOptions, SigV4Signer>();
-function signerFor(aws: AwsOptions): SigV4Signer {
-  let signer = signers.get(aws);
-  if (signer === undefined) {
-    signer = createSigV4Signer(aws.stsEndpoint, { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, sessionToken: aws.sessionToken, service: "sts", region: aws.region });
-    signers.set(aws, signer);
+const signingKeyCaches = new WeakMap<AwsOptions, Map<string, ArrayBuffer>>();
+
+/** The AssumeRole request signed by aws4fetch's AwsV4Signer (its AwsClient adds fetch and retry code we do not use). */
+async function signedPost(aws: AwsOptions, body: string, datetime: string): Promise<Request> {
+  let cache = signingKeyCaches.get(aws);
+  if (cache === undefined) {
+    cache = new Map();
+    signingKeyCaches.set(aws, cache);
   }
-  return signer;
+  const signed = await new AwsV4Signer({
+    url: aws.stsEndpoint,
+    method: "POST",
+    headers: { "content-type": FORM_CONTENT_TYPE },
+    body,
+    accessKeyId: aws.accessKeyId,
+    secretAccessKey: aws.secretAccessKey,
+    ...(aws.sessionToken === undefined ? {} : { sessionToken: aws.sessionToken }),
+    service: "sts",
+    region: aws.region,
+    cache,
+    datetime,
+  }).sign();
+  return new Request(signed.url, { method: signed.method, headers: signed.headers, body });
 }
 
 const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8";
@@ -268,7 +283,6 @@ export async function callSts(action: CredentialsAction, request: () => Promise<
 /** Call STS AssumeRole, signed with the broker's key (SigV4), with callSts's retry policy. */
 export async function assumeRole(input: AssumeRoleInput, deps: AssumeRoleDeps): Promise<AssumeRoleResult> {
   const body = assumeRoleForm(input);
-  const signer = signerFor(deps.aws);
   // A fresh signature per attempt: X-Amz-Date is the attempt's time.
-  return callSts("AssumeRole", () => signer.signPost(body, FORM_CONTENT_TYPE, amzDate(deps.now())), deps);
+  return callSts("AssumeRole", () => signedPost(deps.aws, body, amzDate(deps.now())), deps);
 }

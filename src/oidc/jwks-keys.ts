@@ -1,6 +1,7 @@
 // The keys of one JWKS: the public members we keep, and key selection and import by jose (`createLocalJWKSet`),
 // after the one check jose makes only at verification time (RSA modulus size). Pure; no I/O; no clock.
-import { base64url, createLocalJWKSet, errors } from "jose";
+import { base64url, createLocalJWKSet } from "jose";
+import * as errors from "jose/errors";
 import { MAX_JWKS_KEYS, MIN_RSA_MODULUS_BITS } from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 

@@ -1,6 +1,7 @@
 // Verifies a CI OIDC token: shape, exact issuer match, jose signature and registered-claim checks, then the
 // issuer kind's claim schema. I/O only through the injected JwksCache; time from the injected clock.
-import { errors, jwtVerify, type JWTPayload } from "jose";
+import { jwtVerify, type JWTPayload } from "jose";
+import * as errors from "jose/errors";
 import { MAX_JTI_CHARS } from "../constants.ts";
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
