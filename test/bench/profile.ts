@@ -4,8 +4,8 @@
 // Prints self time by function (top entries per isolate) and the process's CPU split by thread, and writes each
 // profile as a .cpuprofile file (open it in Chrome DevTools' Performance panel) when --profile-out=<dir> is given.
 // With --perf=<file> instead: no inspector; `perf record -g` of the workerd process over the measured requests (Linux
-// perf; native frames, SQLite and the kernel included), read with `perf report -i <file>`. The fakes run beside the
-// broker here (in-process), so their work is in the figures.
+// perf; native frames, SQLite and the kernel included), read with `perf report -i <file>`. The fakes run in a process
+// of their own, as in the bench; workerd's storage is wherever TMPDIR points (the bench puts it on /dev/shm).
 //
 // Native work (BoringSSL, SQLite, RPC serialisation, the HTTP stack) shows in V8's profile only as the JS call that
 // entered it, or not at all (I/O threads): the per-thread CPU split says how much of the process that is.
@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createBrokerWorld, repositoryClaims, startBroker } from "./fixture.ts";
+import { createBrokerWorld, linkFakes, repositoryClaims, startBroker } from "./fixture.ts";
 import { keepAliveAgent, runLoad, type LoadRequest } from "./load.ts";
 import { buildBundle, bundleWorker, readWranglerSettings } from "./runtime.ts";
 
@@ -87,19 +87,6 @@ function threadCpu(pid: number): Map<string, number> {
   return byName;
 }
 
-function workerdPid(): number {
-  const pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
-  const mine = pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] === String(process.pid);
-    } catch {
-      return false;
-    }
-  });
-  if (mine.length !== 1) throw new Error(`expected one workerd child, found ${mine.length}`);
-  return Number(mine[0]);
-}
-
 /** Self time per function (ms), the samples' time deltas attributed to the sampled node. */
 function selfTimes(profile: CpuProfile): { total: number; rows: [string, number][] } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -138,9 +125,12 @@ async function main(): Promise<number> {
       const n = (index % 200) + 1;
       return { method: "POST", path: "/v1/credentials", headers: { authorization: `Bearer ${tokens[index]}`, "cf-connecting-ip": `10.0.${n >> 8}.${n & 255}` } };
     };
-    const handle = await startBroker(world, settings, bundle, undefined, perfOut === undefined ? { inspectorPort: INSPECTOR_PORT } : {});
+    // The fakes in a process of their own, as in the bench: the broker's process is the broker's work.
+    const fakes = await linkFakes(world, settings, "own-process", "broker");
+    const handle = await startBroker(world, settings, bundle, undefined, perfOut === undefined ? { inspectorPort: INSPECTOR_PORT, fakes } : { fakes });
     try {
-      const pid = workerdPid();
+      const pid = handle.pid;
+      if (pid === undefined) throw new Error("the broker's workerd process was not found");
       const agent = keepAliveAgent(10);
       progress(`warming up (${WARMUP_REQUESTS} requests)...`);
       await runLoad({ origin: handle.url, concurrency: 10, agent, request, requests: WARMUP_REQUESTS, expectStatus: 200 });
@@ -191,6 +181,7 @@ async function main(): Promise<number> {
       }
     } finally {
       await handle.dispose();
+      await fakes.process?.dispose();
     }
   } finally {
     rmSync(tmpdir, { recursive: true, force: true });

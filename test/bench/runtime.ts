@@ -181,6 +181,8 @@ function processCpuPreciseMs(pid: number): number | undefined {
 export interface WorkerHandle {
   name: string;
   url: URL;
+  /** The workerd process (undefined when it could not be told apart from others starting at the same time). */
+  pid: number | undefined;
   /** `host:port` of the Worker's own socket (StartWorkerOptions `directSocket`). */
   directAddress: string | undefined;
   /** The last few log lines the Worker (or its companions) wrote (silenced during the run, kept for diagnostics). */
@@ -296,6 +298,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   return {
     name: options.name,
     url,
+    pid,
     directAddress,
     recentLogs,
     logLines: () => lines,
