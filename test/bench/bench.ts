@@ -11,6 +11,7 @@
 //
 // To add a phase: a Scenario below (and, for a new kind of Worker, a Target in fixture.ts); to add a figure: a
 // field in report.ts. Scenarios expecting another status than 200 (e.g. 429 for admission control) set expectStatus.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -78,6 +79,32 @@ interface CliOptions {
   rateLimits: "stand-in" | "miniflare";
   fakes: FakesPlacement;
   storage: StorageMedium;
+  pin: boolean;
+}
+
+/** `taskset` exists and there are two CPUs or more to pin to. */
+function canPin(): boolean {
+  return os.cpus().length >= 2 && spawnSync("taskset", ["-V"], { encoding: "utf8" }).status === 0;
+}
+
+/**
+ * `--pin` (the default where `canPin`): the measured Workers' workerd processes on CPU 1, this process (the client) and the fakes' processes on
+ * CPU 0 (Linux `taskset`, all threads). On 2 vCPUs the scheduler otherwise moves them freely, and whether a Worker and
+ * the processes it talks to share a vCPU changes its CPU per request by tens of percent from run to run
+ * (docs/performance.md has the runs). Pinned, the Worker has a CPU of its own, as on the machine that runs it in
+ * production, where neither the CI runner nor STS runs beside it.
+ */
+function pinProcesses(fixture: Fixture): void {
+  const pin = (pid: number | undefined, cpu: number) => {
+    if (pid === undefined) throw new Error("--pin: a workerd process id is unknown");
+    const result = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`--pin: taskset failed for ${pid}: ${result.stderr || result.error?.message}`);
+  };
+  pin(process.pid, 0);
+  for (const target of Object.values(fixture.targets)) {
+    pin(target.handle.pid, 1);
+    if (target.fakes !== undefined) pin(target.fakes.pid, 0);
+  }
 }
 
 /**
@@ -104,6 +131,8 @@ function parseCli(argv: string[]): CliOptions {
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
   let fakes: FakesPlacement = "own-process";
   let storage: StorageMedium = "ram";
+  // Pinned by default where it can be done (Linux, taskset, 2 CPUs or more); --no-pin leaves placement to the scheduler.
+  let pin = canPin();
   for (const arg of argv) {
     if (arg === "--quick") scale = 0.1;
     else if (arg.startsWith("--scale=")) scale = Number(arg.slice("--scale=".length));
@@ -112,10 +141,12 @@ function parseCli(argv: string[]): CliOptions {
     else if (arg === "--ratelimit=miniflare" || arg === "--ratelimit=stand-in") rateLimits = arg.slice("--ratelimit=".length) as CliOptions["rateLimits"];
     else if (arg === "--fakes=own-process" || arg === "--fakes=in-process") fakes = arg.slice("--fakes=".length) as FakesPlacement;
     else if (arg === "--storage=ram" || arg === "--storage=disk") storage = arg.slice("--storage=".length) as StorageMedium;
-    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk)`);
+    else if (arg === "--pin") pin = true;
+    else if (arg === "--no-pin") pin = false;
+    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk, --pin, --no-pin)`);
   }
   if (!(scale > 0)) throw new Error("scale must be a positive number");
-  return { scale, bundleDir, stsHash, rateLimits, fakes, storage };
+  return { scale, bundleDir, stsHash, rateLimits, fakes, storage, pin };
 }
 
 /** CPU time stolen by the hypervisor and all CPU time so far, in ticks, from /proc/stat (Linux only). */
@@ -150,6 +181,7 @@ async function main(): Promise<number> {
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
   let fakesPlacement: FakesPlacement = "own-process";
   let storage: ReturnType<typeof useStorage> | undefined;
+  let pinned = false;
   let compatibilityDate: string | null = null;
 
   try {
@@ -192,6 +224,8 @@ async function main(): Promise<number> {
     );
     fixture = await startFixture({ bundle, settings, fakesScript, abScript, stsHash, rateLimits, fakesPlacement, brokerRequests, progress });
     await fixture.preflight();
+    pinned = cli.pin;
+    if (pinned) pinProcesses(fixture);
 
     // 4. Each process warmed up, then the measured phases, Workers alternating within each round.
     for (const worker of Object.keys(PROCESS_WARMUP) as WorkerId[]) {
@@ -258,6 +292,7 @@ async function main(): Promise<number> {
     rate_limits: rateLimits,
     fakes: fakesPlacement,
     storage: storage?.medium ?? null,
+    pinned,
     requests_per_repository: REQUESTS_PER_REPOSITORY,
     requests_per_address: REQUESTS_PER_ADDRESS,
   };
