@@ -166,9 +166,10 @@ const NOT_NAME_CHAR = /[^A-Za-z0-9_+=,.@-]/gu;
 // that alphabet stands for itself, except `=`, the escape character; every other code point (and `=`) becomes `=XX`
 // per UTF-8 byte, upper-case hex. Zl and Zp (legal for STS, but they break log lines) are escaped too. The mapping is
 // injective, so two different claim values never yield one tag value (docs/security.md, "Session tags").
-const TAG_LITERAL_CHAR = /^[\p{L}\p{Zs}\p{N}_.:/+\-@]$/u;
-/** A whole value of TAG_LITERAL_CHAR characters (no `=`, no lone surrogate): written as it is. */
-const TAG_LITERAL_TEXT = /^[\p{L}\p{Zs}\p{N}_.:/+\-@]*$/u;
+const TAG_LITERAL_CLASS = String.raw`[\p{L}\p{Zs}\p{N}_.:/+\-@]`;
+const TAG_LITERAL_CHAR = new RegExp(`^${TAG_LITERAL_CLASS}$`, "u");
+/** A whole value of TAG_LITERAL_CHAR characters (no `=`, no lone surrogate): written as it is. One class for both, so they cannot drift. */
+const TAG_LITERAL_TEXT = new RegExp(`^${TAG_LITERAL_CLASS}*$`, "u");
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const utf8 = new TextEncoder();

@@ -1,6 +1,7 @@
 // The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 by aws4fetch, or an unsigned
 // AssumeRoleWithWebIdentity from ./web-identity.ts) with the injected fetch, retry transient failures, parse strictly.
 // Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account id.
+import { AwsV4Signer } from "aws4fetch";
 import {
   MAX_STS_RESPONSE_BYTES,
   STS_ATTEMPT_TIMEOUT_MS,
@@ -11,7 +12,6 @@ import {
   STS_MIN_ATTEMPT_MS,
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
-import { AwsV4Signer } from "aws4fetch";
 import type { AwsOptions } from "../config.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
@@ -125,6 +125,8 @@ function finalError(code: ErrorCode, reason: string, cause: string): BrokerError
 
 type BodyRead = CappedText;
 
+const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8";
+
 /**
  * aws4fetch's cache of derived SigV4 signing keys (four HMACs per date, region and service), one per broker
  * configuration, so per isolate: a request then costs the body and canonical-request digests and one HMAC.
@@ -153,8 +155,6 @@ async function signedPost(aws: AwsOptions, body: string, datetime: string): Prom
   }).sign();
   return new Request(signed.url, { method: signed.method, headers: signed.headers, body });
 }
-
-const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8";
 
 /** Sort one answer into success, retry or final failure. */
 function classify(status: number, body: BodyRead, action: CredentialsAction): AttemptOutcome {

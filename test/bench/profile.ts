@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createBrokerWorld, linkFakes, repositoryClaims, startBroker } from "./fixture.ts";
 import { keepAliveAgent, runLoad, type LoadRequest } from "./load.ts";
-import { buildBundle, bundleWorker, readWranglerSettings } from "./runtime.ts";
+import { buildBundle, bundleWorker, MS_PER_CLOCK_TICK, readWranglerSettings } from "./runtime.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const progress = (message: string) => process.stderr.write(`profile: ${message}\n`);
@@ -71,14 +71,13 @@ async function cdpSession(url: string): Promise<{ send: (method: string, params?
 
 /** CPU time (ms) per thread name of a process, from /proc/<pid>/task/<tid>/stat (utime + stime). */
 function threadCpu(pid: number): Map<string, number> {
-  const ticksPerMs = 100 / 1000; // USER_HZ = 100 on Linux
   const byName = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ms = (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+      const ms = (Number(fields[11]) + Number(fields[12])) * MS_PER_CLOCK_TICK;
       byName.set(name, (byName.get(name) ?? 0) + ms);
     } catch {
       // The thread ended meanwhile.

@@ -134,7 +134,7 @@ export async function bundleWorker(entry: string): Promise<string> {
 // --- CPU accounting (Linux /proc; undefined elsewhere) ------------------------------------------
 
 /** Linux reports process CPU times in USER_HZ ticks, 100 per second on every mainstream architecture. */
-const MS_PER_CLOCK_TICK = 10;
+export const MS_PER_CLOCK_TICK = 10;
 
 /** Pids of this process's live children named `comm` (e.g. the workerd processes Miniflare spawned). */
 function childPids(comm: string): Set<number> {
