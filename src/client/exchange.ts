@@ -264,6 +264,9 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
   let reuseRetried = false;
   let reusedToken: string | undefined;
 
+  /** The last retryable failure and when it came: what a deadline reached while minting the next token reports. */
+  let lastRetry: { error: ClientError; retryAfterMs: number | undefined; attempt: number } | undefined;
+
   /** One attempt: a new token, one POST, one outcome. A transient token-source failure is a retry outcome too. */
   async function attemptOnce(attempt: number): Promise<{ outcome: AttemptOutcome; token: string | undefined }> {
     let token: string;
@@ -284,6 +287,10 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
     // A slow token endpoint must not push the POST past the deadline: a request cut short by its timeout may still
     // be admitted by the broker, spending the token and the repository's budget for credentials nobody receives.
     if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
+      // After a failed attempt the cause worth naming is that failure (the broker unreachable, say), not the slow mint.
+      if (lastRetry !== undefined) {
+        throw finalError(lastRetry.error, lastRetry.attempt, deps.now() - started, lastRetry.retryAfterMs, deadline - deps.now());
+      }
       throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
     }
     deps.onToken?.(token);
@@ -333,6 +340,7 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
       reusedToken = token;
       continue;
     }
+    lastRetry = { error: outcome.error, retryAfterMs: outcome.retryAfterMs, attempt };
     const elapsed = deps.now() - started;
     let delay: number;
     if (outcome.retryAfterMs !== undefined) {

@@ -267,6 +267,17 @@ describe("fetchCredentials: the token source", () => {
     expect(broker.requests).toHaveLength(0);
   });
 
+  it("a deadline reached while minting after a failed attempt reports that failure (broker_unreachable), not the mint", async () => {
+    // Each mint takes most of the time a retry leaves: the first attempt is refused, the backoff sleep fits, the mint does not.
+    const broker = scripted([connectionRefused(), json(credentialsBody())], { random: 0, mintLatencyMs: 1_000 });
+    const error = await failure(fetchCredentials({ ...options, deadlineMs: CLIENT_MIN_ATTEMPT_MS * 2 + 500 }, broker.deps));
+    expect(error.code).toBe("broker_unreachable");
+    expect(error.exitCode).toBe(8);
+    expect(error.message).toMatch(/Gave up after 1 attempt in /);
+    expect(broker.requests).toHaveLength(1);
+    expect(broker.minted).toHaveLength(2);
+  });
+
   it("stops at a permanent token-source failure (missing id-token permission) before any request", async () => {
     const missing: TokenSource = {
       description: "the GitHub Actions token endpoint",

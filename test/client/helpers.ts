@@ -62,7 +62,7 @@ export interface Scripted {
 }
 
 /** A broker that answers from `answers` in order (an Error is a network failure), with a counting token source. */
-export function scripted(answers: Answer[], options: { random?: number; tokens?: TokenSource; latencyMs?: number } = {}): Scripted {
+export function scripted(answers: Answer[], options: { random?: number; tokens?: TokenSource; latencyMs?: number; mintLatencyMs?: number } = {}): Scripted {
   let clock = START_MS;
   const requests: Request[] = [];
   const bodies: string[] = [];
@@ -78,6 +78,7 @@ export function scripted(answers: Answer[], options: { random?: number; tokens?:
     mint: async () => {
       const token = fakeJwt(minted.length + 1);
       minted.push(token);
+      clock += options.mintLatencyMs ?? 0;
       return token;
     },
   };

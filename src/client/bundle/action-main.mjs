@@ -385,6 +385,7 @@ async function fetchCredentials(options, deps) {
   const payload = JSON.stringify(body);
   let reuseRetried = false;
   let reusedToken;
+  let lastRetry;
   async function attemptOnce(attempt) {
     let token;
     try {
@@ -401,6 +402,9 @@ async function fetchCredentials(options, deps) {
       );
     }
     if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
+      if (lastRetry !== void 0) {
+        throw finalError(lastRetry.error, lastRetry.attempt, deps.now() - started, lastRetry.retryAfterMs, deadline - deps.now());
+      }
       throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
     }
     deps.onToken?.(token);
@@ -445,6 +449,7 @@ async function fetchCredentials(options, deps) {
       reusedToken = token;
       continue;
     }
+    lastRetry = { error: outcome.error, retryAfterMs: outcome.retryAfterMs, attempt };
     const elapsed = deps.now() - started;
     let delay;
     if (outcome.retryAfterMs !== void 0) {
