@@ -21,6 +21,12 @@ import { importAppKey, signAppJwt, type AppJwt } from "./app-key.ts";
 import { createMemo } from "./memo.ts";
 import { AccessTokenSchema, ErrorBodySchema, InstallationSchema } from "./schemas.ts";
 
+/**
+ * What each installation token asks for, and so all it can do (docs/github-facts.md, "Create and install the GitHub App"):
+ * read check runs, pull requests and their reviews, workflow runs, and repository metadata.
+ */
+export const GITHUB_TOKEN_PERMISSIONS = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" } as const;
+
 /** The App's identity: GITHUB_APP_ID and the private key (PKCS#8 DER, see app-key.ts). */
 export interface GitHubAppCredentials {
   appId: string;
@@ -209,8 +215,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       `${repo.apiUrl}|${installation}`,
       async () => {
         const url = `${repo.apiUrl}/app/installations/${installation}/access_tokens`;
-        // Read-only, whatever the App may have been granted: the token can only read checks and pull requests.
-        const body = JSON.stringify({ permissions: { checks: "read", pull_requests: "read", metadata: "read" } });
+        // Read-only, whatever the App may have been granted: the token can only read checks, pull requests and
+        // workflow runs (a pull_request job's head commit, src/github/context.ts).
+        const body = JSON.stringify({ permissions: GITHUB_TOKEN_PERMISSIONS });
         const answer = await call(context, repo.apiUrl, url, `Bearer ${await jwt()}`, { method: "POST", body });
         if (answer.status === 401 || answer.status === 404) {
           installations.delete(`${repo.apiUrl}|${repo.owner}/${repo.name}`.toLowerCase());

@@ -32,6 +32,14 @@ export const CheckRunsSchema = z.object({
   ),
 });
 
+/** GET /repos/{owner}/{repo}/actions/runs/{run_id} */
+export const WorkflowRunSchema = z.object({
+  id,
+  event: z.string(),
+  head_sha: sha,
+  repository: z.object({ id }),
+});
+
 /** A pull request in GET /repos/{owner}/{repo}/commits/{sha}/pulls and GET /repos/{owner}/{repo}/pulls/{n}. */
 export const PullRequestSchema = z.object({
   number: id,

@@ -129,6 +129,37 @@ export function evaluateApprovals(requirement: CompiledPullRequest, pull: PullRe
   return approvals >= requirement.approvals ? { met: true, fact } : { met: false, reason: "context_pr_not_approved", fact };
 }
 
+/** A workflow run as GET /repos/{owner}/{repo}/actions/runs/{run_id} reports it (only the fields used). */
+export interface WorkflowRunFact {
+  id: number;
+  event: string;
+  headSha: string;
+  repositoryId: number;
+}
+
+/** The commit a token's checks and approvals are judged on, or why it could not be known. */
+export type JobCommitOutcome = { met: true; fact: string; sha: string } | { met: false; reason: ContextReason; fact: string };
+
+/**
+ * Whether a token's `sha` is not the commit its checks and reviews are on. A `pull_request` job runs on the test merge
+ * commit GitHub made for it (`refs/pull/N/merge`, its `sha` claim), which carries no check runs and no reviews: GitHub
+ * reports the run's checks on the pull request's head commit, and reviewers approve heads. The token does not name
+ * that head; its workflow run (`run_id` claim) does.
+ */
+export function judgedOnRunHead(eventName: string): boolean {
+  return eventName === "pull_request";
+}
+
+/**
+ * The head commit of the token's own workflow run: the code that job runs, even when the pull request has moved on
+ * since (approvals and checks on a later head never vouch for it). The run must be the token's repository's and event's.
+ */
+export function jobCommitOfRun(run: WorkflowRunFact, eventName: string, repositoryId: number): JobCommitOutcome {
+  if (run.repositoryId !== repositoryId) return { met: false, reason: "context_repository_mismatch", fact: `run ${run.id}: repository id ${run.repositoryId} != claim ${repositoryId}` };
+  if (run.event !== eventName) return { met: false, reason: "context_commit_unknown", fact: `run ${run.id}: event ${run.event}, token ${eventName}` };
+  return { met: true, fact: `run ${run.id} head ${run.headSha.slice(0, 12)}`, sha: run.headSha };
+}
+
 /** How the pull-request requirement applies to a token: its ref names an open pull request, or a branch it was merged into. */
 export type PullRequestTarget = { kind: "open"; number: number } | { kind: "merged" } | { kind: "none" };
 

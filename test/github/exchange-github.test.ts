@@ -26,6 +26,18 @@ async function expectDenied(h: Harness, reason: string): Promise<void> {
   expectAudit(h, { outcome: "denied", code: "forbidden", reason, rule_id: "acme-app-main-deploy" });
 }
 
+/** The head commit of pull request #7 and the workflow run of the pull_request job on it. */
+const PR_HEAD = "1111111111111111111111111111111111111111";
+const PR_RUN_ID = "22233344455";
+
+/** Pull request #7, open, its head PR_HEAD, and a pull_request run on it: returns a minter of that job's tokens. */
+function openPullRequest(h: Harness): () => Promise<string> {
+  h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: PR_HEAD, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [PR_HEAD] });
+  h.github.addWorkflowRun({ repository, id: Number(PR_RUN_ID), event: "pull_request", headSha: PR_HEAD });
+  // The token's sha is the test merge commit GitHub built for the run (refs/pull/7/merge), not the head.
+  return () => h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: PR_RUN_ID });
+}
+
 /** A policy granting readonly to acme/app with these requirements (for pull_request events and variants). */
 function policyRequiring(require: Requirements, event = "pull_request") {
   return definePolicy({
@@ -66,15 +78,57 @@ describe("requirements met", () => {
 
   it("judges a pull_request token on the open pull request its ref names", async () => {
     const h = await createHarness({ policy: policyRequiring({ pullRequest: { approvals: 1 } }) });
-    const head = "1111111111111111111111111111111111111111";
-    h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: head, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [head] });
-    const token = () => h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA });
+    const token = openPullRequest(h);
     const unapproved = await h.request(await token());
     expect(unapproved.status).toBe(403);
     expectAudit(h, { reason: "context_pr_not_approved" });
-    h.github.addReview(repository, 7, { userId: 4, state: "APPROVED", commitId: head });
+    h.github.addReview(repository, 7, { userId: 4, state: "APPROVED", commitId: PR_HEAD });
     expect((await h.request(await token())).status).toBe(200);
     expect(h.github.calls.pull).toBe(2);
+  });
+
+  it("judges a pull_request token's checks on its run's head commit, not on the test merge commit its sha names", async () => {
+    const h = await createHarness({ policy: policyRequiring({ checks: [{ name: "dependency-review", app: "github-actions" }] }) });
+    const token = openPullRequest(h);
+    // GitHub reports a pull_request run's checks on the pull request's head; the merge commit (the token's sha) has none.
+    h.github.addCheckRun({ repository, sha: PR_HEAD, name: "dependency-review", app: GITHUB_ACTIONS_APP, status: "completed", conclusion: "success" });
+    const response = await h.request(await token());
+    expect(response.status).toBe(200);
+    const { event } = expectAudit(h, { outcome: "issued" });
+    expect(event.context_facts).toContain(`run ${PR_RUN_ID} head ${PR_HEAD.slice(0, 12)}`);
+    expect(event.context_facts).toContain("check dependency-review=success");
+    expect(h.github.calls).toMatchObject({ workflow_run: 1, check_runs: 1 });
+  });
+
+  it("a pull request that moved on: approvals and checks of its new head do not vouch for a job of the old one", async () => {
+    const h = await createHarness({ policy: policyRequiring({ checks: [{ name: "dependency-review", app: "github-actions" }], pullRequest: { approvals: 1 } }) });
+    const token = openPullRequest(h);
+    const newHead = "2222222222222222222222222222222222222222";
+    h.github.addCheckRun({ repository, sha: newHead, name: "dependency-review", app: GITHUB_ACTIONS_APP, status: "completed", conclusion: "success" });
+    h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: newHead, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [PR_HEAD, newHead] });
+    h.github.addReview(repository, 7, { userId: 4, state: "APPROVED", commitId: newHead });
+    expect((await h.request(await token())).status).toBe(403);
+    expectAudit(h, { outcome: "denied", reason: "context_check_missing" });
+    h.github.addCheckRun({ repository, sha: PR_HEAD, name: "dependency-review", app: GITHUB_ACTIONS_APP, status: "completed", conclusion: "success" });
+    expect((await h.request(await token())).status).toBe(403);
+    expectAudit(h, { outcome: "denied", reason: "context_pr_not_approved" });
+    h.github.addReview(repository, 7, { userId: 5, state: "APPROVED", commitId: PR_HEAD });
+    expect((await h.request(await token())).status).toBe(200);
+  });
+
+  it.each([
+    ["no such run", () => undefined, "context_commit_unknown"],
+    ["a run of another event", (h: Harness) => h.github.addWorkflowRun({ repository, id: Number(PR_RUN_ID), event: "push", headSha: PR_HEAD }), "context_commit_unknown"],
+  ] as const)("a pull_request token whose run is unknown to GitHub (%s) is denied", async (_label, seed, reason) => {
+    const h = await createHarness({ policy: policyRequiring({ checks: [{ name: "dependency-review", app: "github-actions" }] }) });
+    h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: PR_HEAD, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [PR_HEAD] });
+    seed(h);
+    h.github.addCheckRun({ repository, sha: PR_HEAD, name: "dependency-review", app: GITHUB_ACTIONS_APP, status: "completed", conclusion: "success" });
+    const response = await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: PR_RUN_ID }));
+    expect(response.status).toBe(403);
+    expect((await expectNoLeak(response)).error).toBe("forbidden");
+    expectAudit(h, { outcome: "denied", reason });
+    expect(h.github.calls.check_runs).toBe(0);
   });
 
   it("lets stale approvals count only when the rule allows them", async () => {
@@ -147,6 +201,12 @@ describe("requirements not met: 403 forbidden with the reason in the audit, STS 
     h.github.setInstalled(repository, false);
     await expectDenied(h, "github_app_not_installed");
     expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }));
+  });
+
+  it("an App without a permission the broker asks for (Actions: read): forbidden, and a config_invalid log line", async () => {
+    const h = await createHarness({ githubAppPermissions: { checks: "read", pull_requests: "read", metadata: "read" } });
+    await expectDenied(h, "github_app_permissions_missing");
+    expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_permissions_missing", repository, status: 422 }));
   });
 
   it("a denial spends neither the token nor the repository's budget: the same token succeeds once facts are fixed", async () => {

@@ -2,7 +2,16 @@
 import { describe, expect, it } from "vitest";
 import examplePolicy from "../../policies/index.ts";
 import { compilePolicy, PolicyCompileError } from "../../src/policy/compile.ts";
-import { countApprovals, evaluateCheck, mergedPullRequestFor, pullRequestTarget, type CompiledCheck, type PullRequestFact } from "../../src/policy/requirements.ts";
+import {
+  countApprovals,
+  evaluateCheck,
+  jobCommitOfRun,
+  judgedOnRunHead,
+  mergedPullRequestFor,
+  pullRequestTarget,
+  type CompiledCheck,
+  type PullRequestFact,
+} from "../../src/policy/requirements.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
 const roles = { readonly: { arn: "arn:aws:iam::111122223333:role/ro" } };
@@ -104,5 +113,20 @@ describe("pull requests", () => {
     expect(pullRequestTarget("push", "refs/heads/main")).toEqual({ kind: "merged" });
     expect(pullRequestTarget("push", "refs/tags/v1")).toEqual({ kind: "none" });
     expect(pullRequestTarget("pull_request_target", "refs/heads/main")).toEqual({ kind: "none" });
+  });
+});
+
+describe("the commit a job runs", () => {
+  const run = { id: 5, event: "pull_request", headSha: "a".repeat(40), repositoryId: 10 };
+
+  it("only pull_request tokens name a test merge commit rather than the commit their checks are on", () => {
+    expect(judgedOnRunHead("pull_request")).toBe(true);
+    for (const event of ["push", "workflow_dispatch", "merge_group", "pull_request_target", "schedule"]) expect(judgedOnRunHead(event)).toBe(false);
+  });
+
+  it("is the run's head, when the run is the token's repository's and event's", () => {
+    expect(jobCommitOfRun(run, "pull_request", 10)).toEqual({ met: true, sha: run.headSha, fact: "run 5 head aaaaaaaaaaaa" });
+    expect(jobCommitOfRun(run, "pull_request", 11)).toMatchObject({ met: false, reason: "context_repository_mismatch" });
+    expect(jobCommitOfRun({ ...run, event: "push" }, "pull_request", 10)).toMatchObject({ met: false, reason: "context_commit_unknown" });
   });
 });

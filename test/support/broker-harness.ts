@@ -59,6 +59,8 @@ export interface HarnessOptions {
   github?: { callTimeoutMs?: number; budgetMs?: number };
   /** Fake GitHub page size (default 100), to exercise Link pagination with few items. */
   githubPageSize?: number;
+  /** Repository permissions the fake GitHub App was granted (default: the four docs/github-facts.md lists). */
+  githubAppPermissions?: Record<string, string>;
 }
 
 /**
@@ -130,7 +132,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   network.route(STS_ORIGIN, sts.handler);
   appKey ??= generateAppKey();
   const key = await appKey;
-  const github = createFakeGitHub({ appId: HARNESS_APP_ID, appPublicKey: key.publicKey, now, ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }) });
+  const github = createFakeGitHub({
+    appId: HARNESS_APP_ID,
+    appPublicKey: key.publicKey,
+    now,
+    ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }),
+    ...(options.githubAppPermissions === undefined ? {} : { appPermissions: options.githubAppPermissions }),
+  });
   seedExampleFacts(github, SAMPLE_SHA);
   const githubApiUrl = `https://github-api-${crypto.randomUUID()}.example`;
   network.route(githubApiUrl, github.handler);

@@ -1,11 +1,26 @@
 // A fake GitHub REST API (version 2022-11-28) for the GitHub App the broker authenticates as: the App JWT is verified
 // with the App's public key; installation tokens carry `expires_at` (1 h); check runs, commit -> pull requests, pull
-// requests and reviews with Link pagination; rate-limit headers and primary/secondary limits; 404 where the App is not
-// installed. Documented behaviour mirrored: docs.github.com REST "Apps", "Check runs", "Commits", "Pulls", "Reviews",
-// "Rate limits for the REST API", "Using pagination". Call counters per endpoint. Platform-neutral (workerd and Node).
+// requests and reviews with Link pagination, workflow runs; rate-limit headers and primary/secondary limits; 404 where
+// the App is not installed; an installation token can do only what it asked for (403 "Resource not accessible by
+// integration" otherwise), and ask only for what the App was granted (422). Documented behaviour mirrored:
+// docs.github.com REST "Apps", "Check runs", "Commits", "Pulls", "Reviews", "Workflow runs", "Rate limits for the REST
+// API", "Using pagination", "Permissions required for GitHub Apps". Call counters per endpoint. Platform-neutral (workerd and Node).
 import { jwtVerify } from "jose";
 
-export type Endpoint = "installation" | "access_tokens" | "repository" | "check_runs" | "commit_pulls" | "pull" | "reviews";
+export type Endpoint = "installation" | "access_tokens" | "repository" | "check_runs" | "commit_pulls" | "pull" | "reviews" | "workflow_run";
+
+/** The repository permission each endpoint needs ("Permissions required for GitHub Apps"). */
+const PERMISSION_OF: Record<Exclude<Endpoint, "installation" | "access_tokens">, string> = {
+  repository: "metadata",
+  check_runs: "checks",
+  commit_pulls: "pull_requests",
+  pull: "pull_requests",
+  reviews: "pull_requests",
+  workflow_run: "actions",
+};
+
+/** What the broker's App is granted by default (docs/github-facts.md): read-only, these four. */
+export const DEFAULT_APP_PERMISSIONS: Readonly<Record<string, string>> = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" };
 
 /** A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, or a rate limit. */
 export type GitHubFault = { kind: "status"; status: number } | { kind: "hang" } | { kind: "malformed" } | { kind: "rate_limited"; secondary?: boolean; retryAfterSeconds?: number };
@@ -41,6 +56,14 @@ export interface FakePullRequest {
   commits: string[];
 }
 
+/** A workflow run: `headSha` is the commit it runs (a pull_request run's pull request head, not the merge commit). */
+export interface FakeWorkflowRun {
+  repository: string;
+  id: number;
+  event: string;
+  headSha: string;
+}
+
 export interface FakeReview {
   id: number;
   userId: number;
@@ -57,6 +80,8 @@ export interface FakeGitHubOptions {
   basePath?: string;
   /** Largest page the fake serves (GitHub: per_page at most 100); smaller in tests to exercise pagination. */
   maxPageSize?: number;
+  /** Repository permissions the App was granted (default DEFAULT_APP_PERMISSIONS). */
+  appPermissions?: Readonly<Record<string, string>>;
 }
 
 export interface FakeGitHub {
@@ -71,8 +96,10 @@ export interface FakeGitHub {
   addCheckRun(run: Omit<FakeCheckRun, "id">): number;
   /** Removes every check run of that name on that commit. */
   clearCheckRuns(repository: string, sha: string, name?: string): void;
+  /** Adds a pull request, or replaces the one of that number (its state now). */
   addPullRequest(pull: FakePullRequest): void;
   addReview(repository: string, number: number, review: Omit<FakeReview, "id">): void;
+  addWorkflowRun(run: FakeWorkflowRun): void;
   clearReviews(repository: string, number: number): void;
   /** Every later call to `endpoint` (or all) fails this way until `fail(null)`; `times` limits it. */
   fail(fault: GitHubFault | null, options?: { endpoint?: Endpoint; times?: number }): void;
@@ -98,8 +125,10 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const checkRuns: FakeCheckRun[] = [];
   const pulls: FakePullRequest[] = [];
   const reviews = new Map<string, FakeReview[]>();
-  const tokens = new Map<string, { expiresAt: number; installationId: number }>();
-  const calls = { installation: 0, access_tokens: 0, repository: 0, check_runs: 0, commit_pulls: 0, pull: 0, reviews: 0 } satisfies Record<Endpoint, number>;
+  const workflowRuns: FakeWorkflowRun[] = [];
+  const granted = options.appPermissions ?? DEFAULT_APP_PERMISSIONS;
+  const tokens = new Map<string, { expiresAt: number; installationId: number; permissions: Readonly<Record<string, string>> }>();
+  const calls = { installation: 0, access_tokens: 0, repository: 0, check_runs: 0, commit_pulls: 0, pull: 0, reviews: 0, workflow_run: 0 } satisfies Record<Endpoint, number>;
   let fault: { fault: GitHubFault; endpoint: Endpoint | undefined; times: number } | null = null;
   let rateRemaining = RATE_LIMIT;
   let nextId = 1000;
@@ -131,13 +160,20 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     return undefined;
   }
 
-  /** Installation token for `fullName`; 401 when unknown or expired, 404 when the repository is not the installation's. */
-  function verifyToken(request: Request, fullName: string): Response | undefined {
+  /**
+   * Installation token for `fullName`; 401 when unknown or expired, 404 when the repository is not the installation's,
+   * 403 when the token lacks the endpoint's permission.
+   */
+  function verifyToken(request: Request, fullName: string, endpoint: keyof typeof PERMISSION_OF): Response | undefined {
     const match = /^(?:Bearer|token) (\S+)$/.exec(request.headers.get("authorization") ?? "");
     const token = match === null ? undefined : tokens.get(match[1] as string);
     if (token === undefined || token.expiresAt <= options.now()) return json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest" }, 401);
     const target = repo(fullName);
     if (target === undefined || !target.installed || installationIdOf(target.id) !== token.installationId) return notFound();
+    const needed = PERMISSION_OF[endpoint];
+    if (token.permissions[needed] !== "read" && token.permissions[needed] !== "write") {
+      return json({ message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest", status: "403" }, 403, rateHeaders());
+    }
     rateRemaining -= 1;
     if (rateRemaining < 0) return json({ message: "API rate limit exceeded for installation ID " + token.installationId + "." }, 403, rateHeaders());
     return undefined;
@@ -177,6 +213,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       ["GET", /^\/repos\/([^/]+\/[^/]+)\/commits\/([^/]+)\/pulls$/, "commit_pulls"],
       ["GET", /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)\/reviews$/, "reviews"],
       ["GET", /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/, "pull"],
+      ["GET", /^\/repos\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)$/, "workflow_run"],
       ["GET", /^\/repos\/([^/]+\/[^/]+)$/, "repository"],
     ];
     for (const [routeMethod, pattern, endpoint] of routes) {
@@ -192,7 +229,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       if (denied !== undefined) return denied;
       const target = repo(params[0] as string);
       if (target === undefined || !target.installed) return notFound();
-      return json({ id: installationIdOf(target.id), app_id: Number(options.appId), target_type: "Organization", permissions: { checks: "read", pull_requests: "read", metadata: "read" } }, 200);
+      return json({ id: installationIdOf(target.id), app_id: Number(options.appId), target_type: "Organization", permissions: granted }, 200);
     }
     if (endpoint === "access_tokens") {
       const denied = await verifyAppJwt(request);
@@ -200,21 +237,30 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       const installationId = Number(params[0]);
       if (![...repositories.values()].some((r) => r.installed && installationIdOf(r.id) === installationId)) return notFound();
       const body = (await request.json().catch(() => ({}))) as { permissions?: Record<string, string> };
-      // An installation token can never exceed what the App was granted (GitHub answers 422).
-      const granted: Record<string, string> = { checks: "read", pull_requests: "read", metadata: "read" };
+      // An installation token can never exceed what the App was granted (GitHub answers 422); without a body it gets all of it.
       for (const [name, level] of Object.entries(body.permissions ?? {})) if (granted[name] !== level) return json({ message: "The permissions requested are not granted to this installation." }, 422);
       const token = `ghs_${crypto.randomUUID().replaceAll("-", "")}`;
       const expiresAt = options.now() + TOKEN_LIFETIME_MS;
-      tokens.set(token, { expiresAt, installationId });
+      tokens.set(token, { expiresAt, installationId, permissions: body.permissions ?? granted });
       tokensIssued += 1;
       return json({ token, expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions: body.permissions ?? granted, repository_selection: "selected" }, 201);
     }
     const fullName = params[0] as string;
-    const denied = verifyToken(request, fullName);
+    const denied = verifyToken(request, fullName, endpoint);
     if (denied !== undefined) return denied;
     const target = repo(fullName) as { id: number; fullName: string; commits: Set<string> };
     const headers = rateHeaders();
     if (endpoint === "repository") return json({ id: target.id, name: target.fullName.split("/")[1], full_name: target.fullName, private: true }, 200, headers);
+    if (endpoint === "workflow_run") {
+      const run = workflowRuns.find((candidate) => candidate.repository.toLowerCase() === target.fullName.toLowerCase() && candidate.id === Number(params[1]));
+      if (run === undefined) return notFound();
+      const repository = { id: target.id, full_name: target.fullName };
+      return json(
+        { id: run.id, name: "ci", event: run.event, status: "in_progress", conclusion: null, head_sha: run.headSha, head_branch: "feature", run_attempt: 1, repository, head_repository: repository, pull_requests: [] },
+        200,
+        headers,
+      );
+    }
     if (endpoint === "check_runs" || endpoint === "commit_pulls") {
       const sha = params[1] as string;
       if (!target.commits.has(sha)) return json({ message: `No commit found for SHA: ${sha}`, documentation_url: "https://docs.github.com/rest" }, 422, headers);
@@ -306,13 +352,19 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       }
     },
     addPullRequest(pull) {
-      pulls.push(pull);
+      // The same number again is the pull request as it is now (e.g. pushed to: a new head).
+      const known = pulls.findIndex((candidate) => candidate.repository.toLowerCase() === pull.repository.toLowerCase() && candidate.number === pull.number);
+      if (known === -1) pulls.push(pull);
+      else pulls[known] = pull;
       const target = repo(pull.repository);
       for (const sha of [...pull.commits, pull.headSha, ...(pull.mergeCommitSha === null ? [] : [pull.mergeCommitSha])]) target?.commits.add(sha);
     },
     addReview(repository, number, review) {
       const key = `${repository.toLowerCase()}#${number}`;
       reviews.set(key, [...(reviews.get(key) ?? []), { ...review, id: nextId++ }]);
+    },
+    addWorkflowRun(run) {
+      workflowRuns.push(run);
     },
     clearReviews(repository, number) {
       reviews.delete(`${repository.toLowerCase()}#${number}`);
