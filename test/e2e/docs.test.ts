@@ -12,8 +12,6 @@ const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 /** The README is the front door; the reference lives in docs/ (issue 13). */
 const README_MAX_BYTES = 16 * 1024;
-/** Pages other branches own: linked from the README's map before they land, so not required to exist here. */
-const PAGES_OWNED_ELSEWHERE = new Set(["docs/deployment.md", "docs/github-facts.md", "docs/security.md", "docs/fleet-scale.md"]);
 
 const docs = readdirSync(join(repoRoot, "docs")).filter((name) => name.endsWith(".md"));
 
@@ -59,14 +57,13 @@ describe("README", () => {
     expect(statSync(join(repoRoot, "README.md")).size).toBeLessThan(README_MAX_BYTES);
   });
 
-  it("and every page link to files and headings that exist (or to the pages other branches add)", () => {
+  it("and every page link to files and headings that exist", () => {
     for (const file of ["README.md", ...docs.map((page) => `docs/${page}`)]) {
       const text = readFileSync(join(repoRoot, file), "utf8");
       const base = file === "README.md" ? "" : "docs/";
       for (const [, target = "", anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
         if (/^[a-z]+:/.test(target)) continue;
         const path = target === "" ? file : join(base, target).replaceAll("\\", "/");
-        if (PAGES_OWNED_ELSEWHERE.has(path)) continue;
         expect(existsSync(join(repoRoot, path)), `${file} links to ${target}`).toBe(true);
         if (anchor !== undefined) expect(headingSlugs(path), `${file} links to ${target}#${anchor}`).toContain(anchor);
       }
