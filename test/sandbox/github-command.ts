@@ -64,7 +64,9 @@ export const githubCommand = {
     const body = (await response.json()) as { message?: string; error?: string };
     if (!response.ok) throw new Error(body.error ?? `sandbox answered ${response.status}`);
     console.log(body.message);
-    console.log("Facts are cached for up to 60 s once met (docs/github-facts.md); unmet ones are asked again every time.");
+    // The sandbox broker reuses no fact (GITHUB_FACT_CACHE_SECONDS = "0" in [env.sandbox.vars]): a deployed broker would
+    // keep a met requirement up to 60 s, the sandbox's shows the change on the very next request (github-command.test.ts).
+    console.log("The sandbox broker reuses no GitHub fact (GITHUB_FACT_CACHE_SECONDS = 0): the next request sees this.");
     return 0;
   },
 };

@@ -1,0 +1,63 @@
+// `npm run -s sandbox -- github ...` (docs/github-facts.md "Sandbox"): each command, applied to the fake GitHub API
+// behind a broker configured as the sandbox is (GITHUB_FACT_CACHE_SECONDS = "0"), decides the very next exchange,
+// even right after a met requirement; usage mistakes are refused without touching the facts.
+import { describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "../support/broker-harness.ts";
+import { applyGitHubCommand } from "./github-command.ts";
+
+/** [env.sandbox.vars] of wrangler.toml: the sandbox broker reuses no met fact. */
+const SANDBOX_VARS = { GITHUB_FACT_CACHE_SECONDS: "0" };
+
+/** Status and internal reason of one exchange with a fresh sandbox-shaped token (acme/app, main, push). */
+async function exchange(h: Harness): Promise<[number, unknown]> {
+  const response = await h.request(await h.mint());
+  return [response.status, h.events().at(-1)?.reason];
+}
+
+describe("sandbox github command", () => {
+  it("each command shows on the next exchange, even right after the facts were met", async () => {
+    const h = await createHarness({ env: SANDBOX_VARS });
+    const run = (...args: string[]) => applyGitHubCommand(h.github, args);
+    expect(await exchange(h)).toEqual([200, undefined]);
+
+    run("check", "dependency-review", "failure");
+    expect(await exchange(h)).toEqual([403, "context_check_failed"]);
+    run("check", "dependency-review", "success");
+    expect(await exchange(h)).toEqual([200, undefined]);
+
+    run("unapprove");
+    expect(await exchange(h)).toEqual([403, "context_pr_not_approved"]);
+    run("approve");
+    expect(await exchange(h)).toEqual([200, undefined]);
+    run("approve", "--stale");
+    expect(await exchange(h)).toEqual([403, "context_pr_not_approved"]);
+    run("approve");
+    expect(await exchange(h)).toEqual([200, undefined]);
+
+    run("outage", "on");
+    expect(await exchange(h)).toEqual([503, "github_api_unavailable"]);
+    run("outage", "off");
+    expect(await exchange(h)).toEqual([200, undefined]);
+
+    run("rate-limit");
+    expect(await exchange(h)).toEqual([503, "github_api_rate_limited"]);
+    h.advance(31_000);
+    expect(await exchange(h)).toEqual([200, undefined]);
+  });
+
+  it("uninstall denies a broker that has not looked the installation up yet; install lets it through again", async () => {
+    const h = await createHarness({ env: SANDBOX_VARS });
+    applyGitHubCommand(h.github, ["uninstall"]);
+    expect(await exchange(h)).toEqual([403, "github_app_not_installed"]);
+    applyGitHubCommand(h.github, ["install"]);
+    expect(await exchange(h)).toEqual([200, undefined]);
+  });
+
+  it("refuses usage mistakes and leaves the facts as they were", async () => {
+    const h = await createHarness({ env: SANDBOX_VARS });
+    for (const args of [[], ["check"], ["check", "dependency-review", "maybe"], ["check", "dependency-review", "failure", "--app"], ["approve", "--fresh"], ["outage"]]) {
+      expect(() => applyGitHubCommand(h.github, args), args.join(" ")).toThrow();
+    }
+    expect(await exchange(h)).toEqual([200, undefined]);
+  });
+});
