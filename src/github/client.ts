@@ -196,9 +196,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     return new BrokerError("forbidden", "github_app_not_installed");
   }
 
+  const installationKey = (repo: RepositoryRef) => `${repo.apiUrl}|${repo.owner}/${repo.name}`.toLowerCase();
+
   async function installationId(context: CallContext, repo: RepositoryRef): Promise<number> {
     return installations.get(
-      `${repo.apiUrl}|${repo.owner}/${repo.name}`.toLowerCase(),
+      installationKey(repo),
       async () => {
         const path = `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}/installation`;
         const answer = await call(context, repo.apiUrl, `${repo.apiUrl}${path}`, `Bearer ${await jwt()}`);
@@ -220,7 +222,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         const body = JSON.stringify({ permissions: GITHUB_TOKEN_PERMISSIONS });
         const answer = await call(context, repo.apiUrl, url, `Bearer ${await jwt()}`, { method: "POST", body });
         if (answer.status === 401 || answer.status === 404) {
-          installations.delete(`${repo.apiUrl}|${repo.owner}/${repo.name}`.toLowerCase());
+          installations.delete(installationKey(repo));
           throw notInstalled(repo, answer.status);
         }
         if (answer.status === 403 || answer.status === 422) {
@@ -238,6 +240,18 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   async function get(context: CallContext, repo: RepositoryRef, path: string): Promise<ApiAnswer> {
     const installation = await installationId(context, repo);
+    const answer = await getAs(context, repo, installation, path);
+    if (answer.status !== 404) return answer;
+    // A 404 may only mean that the App was removed from this repository since its installation was looked up (a
+    // token of the old installation sees nothing of it): look again before calling it missing. Not installed throws
+    // github_app_not_installed with its config_invalid line; re-installed (a new installation id), ask once more.
+    installations.delete(installationKey(repo));
+    const current = await installationId(context, repo);
+    return current === installation ? answer : await getAs(context, repo, current, path);
+  }
+
+  /** GET `path` with a token of `installation`; 200, 404 and 422 come back, every other status throws. */
+  async function getAs(context: CallContext, repo: RepositoryRef, installation: number, path: string): Promise<ApiAnswer> {
     const token = await installationToken(context, repo, installation);
     const url = path.startsWith(repo.apiUrl) ? path : `${repo.apiUrl}${path}`;
     const answer = await call(context, repo.apiUrl, url, `Bearer ${token}`);

@@ -203,6 +203,36 @@ describe("requirements not met: 403 forbidden with the reason in the audit, STS 
     expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }));
   });
 
+  it("the App removed from the repository after its installation was looked up: github_app_not_installed and its config_invalid line, not a repository mismatch", async () => {
+    const h = await createHarness();
+    expect((await h.request(await h.mint())).status).toBe(200);
+    h.github.setInstalled(repository, false);
+    h.advance(GITHUB_FACT_CACHE_MS + 1);
+    const response = await h.request(await h.mint());
+    expect(response.status).toBe(403);
+    expect((await expectNoLeak(response)).error).toBe("forbidden");
+    expect(h.sts.assumeRoleCalls).toHaveLength(1);
+    expectAudit(h, { outcome: "denied", code: "forbidden", reason: "github_app_not_installed", rule_id: "acme-app-main-deploy" });
+    expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }));
+  });
+
+  it("the App installed anew (a new installation id) after the old one was looked up: the exchange goes through on the new installation", async () => {
+    const h = await createHarness();
+    expect((await h.request(await h.mint())).status).toBe(200);
+    h.github.reinstall(repository);
+    h.advance(GITHUB_FACT_CACHE_MS + 1);
+    expect((await h.request(await h.mint())).status).toBe(200);
+    expect(h.github.calls).toMatchObject({ installation: 2, access_tokens: 2 });
+  });
+
+  it("a 404 for what does not exist (a workflow run) makes the broker look the installation up once more, then deny as before", async () => {
+    const h = await createHarness({ policy: policyRequiring({ checks: [{ name: "dependency-review", app: "github-actions" }] }) });
+    const response = await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: "999" }));
+    expect(response.status).toBe(403);
+    expectAudit(h, { outcome: "denied", reason: "context_commit_unknown", rule_id: "app-requirements" });
+    expect(h.github.calls).toMatchObject({ installation: 2, access_tokens: 1, workflow_run: 1 });
+  });
+
   it("an App without a permission the broker asks for (Actions: read): forbidden, and a config_invalid log line", async () => {
     const h = await createHarness({ githubAppPermissions: { checks: "read", pull_requests: "read", metadata: "read" } });
     await expectDenied(h, "github_app_permissions_missing");

@@ -45,8 +45,9 @@ describe("sandbox github command", () => {
     expect(await exchange(h)).toEqual([200, undefined]);
   });
 
-  it("uninstall denies a broker that has not looked the installation up yet; install lets it through again", async () => {
+  it("uninstall denies (github_app_not_installed), also right after an exchange that used the installation; install lets it through again", async () => {
     const h = await createHarness({ env: SANDBOX_VARS });
+    expect(await exchange(h)).toEqual([200, undefined]);
     applyGitHubCommand(h.github, ["uninstall"]);
     expect(await exchange(h)).toEqual([403, "github_app_not_installed"]);
     applyGitHubCommand(h.github, ["install"]);

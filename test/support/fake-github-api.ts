@@ -90,8 +90,10 @@ export interface FakeGitHub {
   readonly calls: Record<Endpoint, number>;
   resetCalls(): void;
   addRepository(fullName: string, id: number, options?: { installed?: boolean }): void;
-  /** Installs or uninstalls the App on a repository. */
+  /** Installs or uninstalls the App on a repository (installed again: the same installation, as when a repository is added back to it). */
   setInstalled(fullName: string, installed: boolean): void;
+  /** The App uninstalled and installed anew: a new installation id; tokens of the old installation see nothing of the repository. */
+  reinstall(fullName: string): void;
   addCommit(repository: string, sha: string): void;
   addCheckRun(run: Omit<FakeCheckRun, "id">): number;
   /** Removes every check run of that name on that commit. */
@@ -121,7 +123,7 @@ const notFound = () => json({ message: "Not Found", documentation_url: "https://
 export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const basePath = options.basePath ?? "";
   const maxPageSize = options.maxPageSize ?? 100;
-  const repositories = new Map<string, { id: number; fullName: string; installed: boolean; commits: Set<string> }>();
+  const repositories = new Map<string, { id: number; fullName: string; installed: boolean; installationId: number; commits: Set<string> }>();
   const checkRuns: FakeCheckRun[] = [];
   const pulls: FakePullRequest[] = [];
   const reviews = new Map<string, FakeReview[]>();
@@ -133,7 +135,8 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   let rateRemaining = RATE_LIMIT;
   let nextId = 1000;
   let tokensIssued = 0;
-  const installationIdOf = (repoId: number) => 9_000_000 + repoId;
+  /** A fresh installation's id (GitHub gives a new one when the App is installed again after being uninstalled). */
+  let nextInstallationId = 9_000_000;
   const repo = (fullName: string) => repositories.get(fullName.toLowerCase());
 
   function rateHeaders(): Record<string, string> {
@@ -169,7 +172,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     const token = match === null ? undefined : tokens.get(match[1] as string);
     if (token === undefined || token.expiresAt <= options.now()) return json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest" }, 401);
     const target = repo(fullName);
-    if (target === undefined || !target.installed || installationIdOf(target.id) !== token.installationId) return notFound();
+    if (target === undefined || !target.installed || target.installationId !== token.installationId) return notFound();
     const needed = PERMISSION_OF[endpoint];
     if (token.permissions[needed] !== "read" && token.permissions[needed] !== "write") {
       return json({ message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest", status: "403" }, 403, rateHeaders());
@@ -229,13 +232,13 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       if (denied !== undefined) return denied;
       const target = repo(params[0] as string);
       if (target === undefined || !target.installed) return notFound();
-      return json({ id: installationIdOf(target.id), app_id: Number(options.appId), target_type: "Organization", permissions: granted }, 200);
+      return json({ id: target.installationId, app_id: Number(options.appId), target_type: "Organization", permissions: granted }, 200);
     }
     if (endpoint === "access_tokens") {
       const denied = await verifyAppJwt(request);
       if (denied !== undefined) return denied;
       const installationId = Number(params[0]);
-      if (![...repositories.values()].some((r) => r.installed && installationIdOf(r.id) === installationId)) return notFound();
+      if (![...repositories.values()].some((r) => r.installed && r.installationId === installationId)) return notFound();
       const body = (await request.json().catch(() => ({}))) as { permissions?: Record<string, string> };
       // An installation token can never exceed what the App was granted (GitHub answers 422); without a body it gets all of it.
       for (const [name, level] of Object.entries(body.permissions ?? {})) if (granted[name] !== level) return json({ message: "The permissions requested are not granted to this installation." }, 422);
@@ -330,11 +333,17 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       return serve(request, route.endpoint, route.params, url);
     },
     addRepository(fullName, id, repoOptions = {}) {
-      repositories.set(fullName.toLowerCase(), { id, fullName, installed: repoOptions.installed ?? true, commits: new Set() });
+      repositories.set(fullName.toLowerCase(), { id, fullName, installed: repoOptions.installed ?? true, installationId: nextInstallationId++, commits: new Set() });
     },
     setInstalled(fullName, installed) {
       const target = repo(fullName);
       if (target !== undefined) target.installed = installed;
+    },
+    reinstall(fullName) {
+      const target = repo(fullName);
+      if (target === undefined) return;
+      target.installed = true;
+      target.installationId = nextInstallationId++;
     },
     addCommit(repository, sha) {
       repo(repository)?.commits.add(sha);
