@@ -7,7 +7,8 @@
 //
 // Options: --fleet (the fleet-scale load scenario, fleet.ts, instead), --quick (a tenth of the requests: a smoke test), --scale=<factor> (or BENCH_SCALE), --bundle-dir=<dir>
 // (measure an existing `wrangler deploy --dry-run --outdir <dir>` output instead of building one), --sts-hash=js
-// (the STS emulator verifies SigV4 on the pure-JS hash instead of WebCrypto: to price the emulator itself).
+// (the STS emulator verifies SigV4 on the pure-JS hash instead of WebCrypto: to price the emulator itself), --entry=direct
+// (requests to each Worker's own socket rather than through Miniflare's entry Worker); the rest: test/bench/README.md.
 //
 // To add a phase: a Scenario below (and, for a new kind of Worker, a Target in fixture.ts); to add a figure: a
 // field in report.ts. Scenarios expecting another status than 200 (e.g. 429 for admission control) set expectStatus.
@@ -21,7 +22,7 @@ import { COLD_START_SAMPLES, REQUESTS_PER_ADDRESS, REQUESTS_PER_REPOSITORY, star
 import { emptyResult, runSegment, warmProcess, type Scenario, type WorkerId } from "./measure.ts";
 import { measurePolicyDecision, POLICY_DECISION_P50_TARGET_US } from "./policy-bench.ts";
 import { buildReport, type Targets } from "./report.ts";
-import { buildBundle, bundleWorker, measureBundle, readWranglerSettings, type Bundle } from "./runtime.ts";
+import { buildBundle, bundleWorker, measureBundle, readWranglerSettings, type Bundle, type Entry } from "./runtime.ts";
 import { round } from "./stats.ts";
 
 // --- The issue's targets ----------------------------------------------------------------------------
@@ -49,10 +50,10 @@ const ROUNDS = 3;
  * Before round 1 each Worker's process serves this many requests at PROCESS_WARMUP_CONCURRENCY, not measured: the
  * broker's p50 at concurrency 1 falls from ~3.1 ms over its first 1,000 requests to ~2.8 ms from ~1,500 on (JIT).
  */
-const PROCESS_WARMUP: Record<WorkerId, number> = { trivial: 3_000, trivial_fetch: 2_000, broker: 2_000, admission_on: 1_500, admission_off: 500 };
+const PROCESS_WARMUP: Record<WorkerId, number> = { trivial: 3_000, trivial_fetch: 2_000, broker: 2_000, admission_on: 1_500, admission_off: 500, node_baseline: 2_000 };
 const PROCESS_WARMUP_CONCURRENCY = 10;
 /** The Workers whose requests each need a fresh token. */
-const BROKER_WORKERS: WorkerId[] = ["broker", "admission_on", "admission_off"];
+const BROKER_WORKERS: WorkerId[] = ["broker", "admission_on", "admission_off", "node_baseline"];
 
 const SCENARIOS: Scenario[] = [
   { worker: "trivial", concurrency: 1, warmup: 300, requests: 1_500, expectStatus: 200 },
@@ -61,9 +62,12 @@ const SCENARIOS: Scenario[] = [
   // Issue #3's figure: what admission adds, the difference between these two arms of one process (broker-ab-worker.ts).
   { worker: "admission_on", concurrency: 1, warmup: 20, requests: 400, expectStatus: 200 },
   { worker: "admission_off", concurrency: 1, warmup: 20, requests: 400, expectStatus: 200 },
+  // Issue #14's comparison: the same exchange the conventional Node way (node-baseline-server.ts). Reported, no target.
+  { worker: "node_baseline", concurrency: 1, warmup: 50, requests: 700, expectStatus: 200 },
   { worker: "trivial", concurrency: 100, warmup: 1_000, requests: 5_000, expectStatus: 200 },
   { worker: "trivial_fetch", concurrency: 100, warmup: 300, requests: 2_000, expectStatus: 200 },
   { worker: "broker", concurrency: 100, warmup: 200, requests: 800, expectStatus: 200 },
+  { worker: "node_baseline", concurrency: 100, warmup: 200, requests: 800, expectStatus: 200 },
 ];
 
 // --- Plumbing ---------------------------------------------------------------------------------------
@@ -80,6 +84,7 @@ interface CliOptions {
   fakes: FakesPlacement;
   storage: StorageMedium;
   pin: boolean;
+  entry: Entry;
 }
 
 /** `taskset` exists and there are two CPUs or more to pin to. */
@@ -133,6 +138,7 @@ function parseCli(argv: string[]): CliOptions {
   let storage: StorageMedium = "ram";
   // Pinned by default where it can be done (Linux, taskset, 2 CPUs or more); --no-pin leaves placement to the scheduler.
   let pin = canPin();
+  let entry: Entry = "miniflare";
   for (const arg of argv) {
     if (arg === "--quick") scale = 0.1;
     else if (arg.startsWith("--scale=")) scale = Number(arg.slice("--scale=".length));
@@ -143,10 +149,11 @@ function parseCli(argv: string[]): CliOptions {
     else if (arg === "--storage=ram" || arg === "--storage=disk") storage = arg.slice("--storage=".length) as StorageMedium;
     else if (arg === "--pin") pin = true;
     else if (arg === "--no-pin") pin = false;
-    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk, --pin, --no-pin)`);
+    else if (arg === "--entry=direct" || arg === "--entry=miniflare") entry = arg.slice("--entry=".length) as Entry;
+    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk, --pin, --no-pin, --entry=miniflare|direct)`);
   }
   if (!(scale > 0)) throw new Error("scale must be a positive number");
-  return { scale, bundleDir, stsHash, rateLimits, fakes, storage, pin };
+  return { scale, bundleDir, stsHash, rateLimits, fakes, storage, pin, entry };
 }
 
 /** CPU time stolen by the hypervisor and all CPU time so far, in ticks, from /proc/stat (Linux only). */
@@ -182,6 +189,7 @@ async function main(): Promise<number> {
   let fakesPlacement: FakesPlacement = "own-process";
   let storage: ReturnType<typeof useStorage> | undefined;
   let pinned = false;
+  let entry: Entry = "miniflare";
   let compatibilityDate: string | null = null;
 
   try {
@@ -190,6 +198,7 @@ async function main(): Promise<number> {
     stsHash = cli.stsHash;
     rateLimits = cli.rateLimits;
     fakesPlacement = cli.fakes;
+    entry = cli.entry;
     storage = useStorage(cli.storage);
     const scenarios = SCENARIOS.map((scenario) => ({
       ...scenario,
@@ -222,7 +231,7 @@ async function main(): Promise<number> {
       (sum, worker) => sum + processWarmup(worker) + scenarios.filter((s) => s.worker === worker).reduce((total, s) => total + ROUNDS * (s.warmup + s.requests), 0),
       0,
     );
-    fixture = await startFixture({ bundle, settings, fakesScript, abScript, stsHash, rateLimits, fakesPlacement, brokerRequests, progress });
+    fixture = await startFixture({ bundle, settings, fakesScript, abScript, stsHash, rateLimits, fakesPlacement, entry, brokerRequests, progress });
     await fixture.preflight();
     pinned = cli.pin;
     if (pinned) pinProcesses(fixture);
@@ -293,6 +302,7 @@ async function main(): Promise<number> {
     fakes: fakesPlacement,
     storage: storage?.medium ?? null,
     pinned,
+    entry,
     requests_per_repository: REQUESTS_PER_REPOSITORY,
     requests_per_address: REQUESTS_PER_ADDRESS,
   };

@@ -3,12 +3,14 @@
 // ceilings). Keys are generated per run: the token signing key (Node mints; the fakes serve its public half) and
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
 import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";
-import { startWorker, type Bundle, type CompanionWorker, type StartWorkerOptions, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
+import type { NodeBaselineConfig } from "./node-baseline-server.ts";
+import { startNodeServer, startWorker, type Bundle, type CompanionWorker, type Entry, type StartWorkerOptions, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
 
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const AUDIENCE = "ci-credential-broker";
@@ -49,6 +51,9 @@ export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
 export const REQUESTS_PER_ADDRESS = ADDRESS_LIMIT_PER_PERIOD;
 const FIRST_REPOSITORY_ID = 700_000_000;
 const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main";
+/** The fleet rule's owner and role (policies/index.ts, `acme-release-publish` and role `publish`), for node_baseline. */
+const FLEET_OWNER = "acme";
+const FLEET_ROLE_ARN = "arn:aws:iam::111122223333:role/acme-artifacts-publish";
 
 /** Claims (over the fake issuer's GitHub defaults) of the index-th broker request's token. */
 function fleetClaims(index: number): Record<string, unknown> {
@@ -129,6 +134,8 @@ export interface FixtureOptions {
   fakesPlacement: FakesPlacement;
   /** Which hash AWS's signer verifies with in the STS emulator (FakesConfig `stsHash`). */
   stsHash: FakesConfig["stsHash"];
+  /** How measured requests reach each Worker (runtime.ts `Entry`). */
+  entry: Entry;
   /** Distinct tokens to pre-mint: one per broker request of the whole run. */
   brokerRequests: number;
   progress: (message: string) => void;
@@ -257,7 +264,7 @@ export function startBroker(
   settings: WranglerSettings,
   bundle: Bundle,
   onLog?: (level: string, message: string) => void,
-  options: { name?: string; rateLimits?: RateLimitMode; inspectorPort?: number; fakes?: FakesLink } = {},
+  options: { name?: string; rateLimits?: RateLimitMode; inspectorPort?: number; fakes?: FakesLink; entry?: Entry } = {},
 ): Promise<WorkerHandle> {
   const fakes = options.fakes ?? { outbound: FAKES_WORKER, companions: [world.fakes], process: undefined };
   return startWorker({
@@ -274,7 +281,30 @@ export function startBroker(
     ...rateLimitBindings(options.rateLimits ?? "stand-in"),
     ...(onLog === undefined ? {} : { onLog }),
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+    ...(options.entry === undefined ? {} : { entry: options.entry }),
   });
+}
+
+/** node-baseline-server.ts as its own Node process, granting what the broker's fleet rule grants, its fetches sent to `fakes`. */
+function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<WorkerHandle> {
+  const fakesAddress = fakes.process?.directAddress;
+  if (fakesAddress === undefined) throw new Error("node_baseline: its fakes must run in a process of their own");
+  const config: NodeBaselineConfig = {
+    issuer: GITHUB_ISSUER,
+    audience: AUDIENCE,
+    jwksUri: world.issuer.jwksUri,
+    stsOrigin: STS_ORIGIN,
+    fakesAddress,
+    forwardedOriginHeader: FORWARDED_ORIGIN_HEADER,
+    region: AWS_REGION,
+    accessKeyId: world.secrets.AWS_ACCESS_KEY_ID,
+    secretAccessKey: world.secrets.AWS_SECRET_ACCESS_KEY,
+    owner: FLEET_OWNER,
+    jobWorkflowRef: SHARED_RELEASE_WORKFLOW,
+    roleArn: FLEET_ROLE_ARN,
+  };
+  const script = fileURLToPath(new URL("./node-baseline-server.ts", import.meta.url));
+  return startNodeServer({ name: "node_baseline", script, env: { NODE_BASELINE: JSON.stringify(config), NODE_ENV: "production" } });
 }
 
 async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
@@ -308,10 +338,10 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     if (fakesLink.process !== undefined) handles.push(fakesLink.process);
     return fakesLink;
   };
-  const common = (fakesLink: FakesLink) => ({ settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: fakesLink.outbound, companions: fakesLink.companions });
+  const common = (fakesLink: FakesLink) => ({ settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: fakesLink.outbound, companions: fakesLink.companions, entry: options.entry });
   const exchangeLog = new ExchangeLog();
   const brokerFakes = await link("broker");
-  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits, fakes: brokerFakes });
+  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits, fakes: brokerFakes, entry: options.entry });
   handles.push(broker);
   // The trivial Worker makes no subrequest: its fakes stay beside it, idle.
   const trivialFakes = await linkFakes(world, options.settings, "in-process", "trivial");
@@ -331,6 +361,12 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     ...rateLimitBindings(options.rateLimits),
   });
   handles.push(brokerAb);
+  // The conventional Node implementation (node-baseline-server.ts): its fakes always in a process of their own, reached
+  // over loopback as the broker's are by default.
+  const nodeFakes = await linkFakes(world, options.settings, "own-process", "node_baseline");
+  if (nodeFakes.process !== undefined) handles.push(nodeFakes.process);
+  const nodeBaseline = await startNodeBaseline(world, nodeFakes);
+  handles.push(nodeBaseline);
 
   const brokerRequest = (): LoadRequest => {
     const { token, address } = takeToken();
@@ -349,6 +385,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       trivial: { handle: trivial, fakes: trivialFakes.process, request: ceilingRequest },
       trivial_fetch: { handle: trivialFetch, fakes: trivialFetchFakes.process, request: ceilingRequest },
       broker: { handle: broker, fakes: brokerFakes.process, request: brokerRequest, exchangeLog },
+      node_baseline: { handle: nodeBaseline, fakes: nodeFakes.process, request: brokerRequest },
       admission_on: { handle: brokerAb, fakes: abFakes.process, request: brokerRequest },
       admission_off: {
         handle: brokerAb,
@@ -365,7 +402,7 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       const startedAt = performance.now();
       const handle =
         worker === "broker"
-          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits, fakes: fakesLink })
+          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits, fakes: fakesLink, entry: options.entry })
           : await startWorker({ ...common(fakesLink), name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
       try {
         const startupWallMs = performance.now() - startedAt;

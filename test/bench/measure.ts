@@ -8,9 +8,10 @@ import type { WorkerHandle } from "./runtime.ts";
  * outbound fetch answered at once by the same fakes Worker the broker's STS call goes to (in the same workerd):
  * the ceiling of any Worker that makes one subrequest in this harness (it prices the subrequest itself).
  * admission_on / admission_off: one process of broker-ab-worker.ts (the broker built from src/), its requests with
- * admission as usual or switched off: their difference is what admission adds.
+ * admission as usual or switched off: their difference is what admission adds. node_baseline: the same exchange
+ * written the conventional Node way (node-baseline-server.ts, its own Node process), for comparison.
  */
-export type WorkerId = "trivial" | "trivial_fetch" | "broker" | "admission_on" | "admission_off";
+export type WorkerId = "trivial" | "trivial_fetch" | "broker" | "admission_on" | "admission_off" | "node_baseline";
 
 export interface Scenario {
   worker: WorkerId;

@@ -221,6 +221,21 @@ export function buildReport(facts: RunFacts): Report {
   }
   const cold = { broker: coldStartFigures(coldStarts.broker), trivial_fetch: coldStartFigures(coldStarts.trivial_fetch) };
 
+  // Issue #14's comparison, no target: the broker against the same exchange the conventional Node way (node_baseline),
+  // requests/s (> 1: the broker serves more) and CPU per issuance of the serving process (< 1: the broker uses less).
+  const ratioVsNode: Record<string, number> = {};
+  const cpuRatioVsNode: Record<string, number> = {};
+  for (const concurrency of concurrencies) {
+    const key = concurrencyKey(concurrency);
+    const broker = figuresFor("broker", concurrency);
+    const node = figuresFor("node_baseline", concurrency);
+    if (broker === undefined || node === undefined) continue;
+    ratioVsNode[key] = round(broker.rps / node.rps, 3);
+    const brokerCpu = broker.workerd_cpu_ms_per_request;
+    const nodeCpu = node.workerd_cpu_ms_per_request;
+    if (typeof brokerCpu === "number" && typeof nodeCpu === "number" && nodeCpu > 0) cpuRatioVsNode[key] = round(brokerCpu / nodeCpu, 3);
+  }
+
   const bundleGzipKiB = bundle.gzipBytes / 1024;
   const checks = {
     broker_rps_c1_vs_trivial_fetch: (ratioVsTrivialFetch["c1"] ?? 0) >= targets.broker_rps_c1_vs_trivial_fetch_min,
@@ -283,6 +298,14 @@ export function buildReport(facts: RunFacts): Report {
       (bundle.wranglerGzipKiB === undefined ? "" : ` (wrangler: ${bundle.wranglerGzipKiB} KiB)`) +
       ` (target <= ${targets.bundle_gzip_kib_max} KiB: ${checks.bundle_gzip_kib ? "met" : "MISSED"})`,
   );
+  for (const concurrency of concurrencies) {
+    const key = concurrencyKey(concurrency);
+    if (ratioVsNode[key] === undefined) continue;
+    lines.push(
+      `concurrency ${concurrency}: broker/node_baseline ${ratioVsNode[key].toFixed(3)} in requests/s, ${cpuRatioVsNode[key]?.toFixed(3) ?? "n/a"} in CPU per issuance ` +
+        "(the same exchange in Node with Express, jsonwebtoken and the AWS SDK: no single use, limits, kill switch or audit)",
+    );
+  }
   for (const worker of ["broker", "trivial_fetch"] as const) {
     const figures = cold[worker];
     lines.push(
@@ -311,6 +334,12 @@ export function buildReport(facts: RunFacts): Report {
       cpu_ratio_vs_trivial_fetch: cpuRatio["c1"] ?? null,
       cpu_ratio_vs_trivial_fetch_by_concurrency: cpuRatio,
       cold_start: cold,
+      // Issue #14's comparison (no target): node_baseline is node-baseline-server.ts; its `workerd_cpu_ms_per_request`
+      // is its Node process's CPU. Ratios are broker over node_baseline.
+      node_baseline: byWorker.node_baseline,
+      ratio_vs_node_baseline: ratioVsNode,
+      cpu_ratio_vs_node_baseline: cpuRatioVsNode["c1"] ?? null,
+      cpu_ratio_vs_node_baseline_by_concurrency: cpuRatioVsNode,
       sts_wait: stsWait,
       // What admission adds at concurrency 1 (the A/B, issue #3's figure), its arms, and the broker's own admission_ms.
       admission: {

@@ -222,6 +222,12 @@ export interface StartWorkerOptions {
   outbound?: V4ServiceDesignator;
   /** Also serve the Worker on its own loopback socket (no Miniflare entry Worker in front): `directAddress`. */
   directSocket?: boolean;
+  /**
+   * Where `url` points: "miniflare" (default), Miniflare's entry Worker, which passes each request on to this Worker
+   * (one more isolate hop, in the same process: ~0.3-0.5 ms of CPU per request here, which production does not have);
+   * "direct", this Worker's own socket (as `directSocket`).
+   */
+  entry?: Entry;
   companions?: CompanionWorker[];
   /** Sees every line the Workers log (console.*), e.g. to read the broker's own per-exchange timings. */
   onLog?: (level: string, message: string) => void;
@@ -230,6 +236,9 @@ export interface StartWorkerOptions {
 }
 
 const KEPT_LOG_LINES = 20;
+
+/** How measured requests reach a Worker (StartWorkerOptions `entry`). */
+export type Entry = "miniflare" | "direct";
 
 
 /**
@@ -254,7 +263,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     ratelimits: options.ratelimits,
     serviceBindings: options.serviceBindings,
     outboundService: options.outbound,
-    ...(options.directSocket === true ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
+    ...(options.directSocket === true || options.entry === "direct" ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
   } as V4WorkerOptions;
   const companions = (options.companions ?? []).map(
     (companion) =>
@@ -293,7 +302,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     throw error;
   }
   const started = [...childPids("workerd")].filter((pid) => !before.has(pid));
-  const directAddress = options.directSocket === true ? (await mf.unsafeGetDirectURL(options.name)).host : undefined;
+  const directAddress = options.directSocket === true || options.entry === "direct" ? (await mf.unsafeGetDirectURL(options.name)).host : undefined;
+  if (options.entry === "direct") url = new URL(`http://${directAddress}/`);
   const pid = started.length === 1 ? started[0] : undefined;
   return {
     name: options.name,
@@ -312,4 +322,60 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     },
     dispose: () => mf.dispose(),
   };
+}
+
+// --- A Node server (the bench's node_baseline) ----------------------------------------------------
+
+/** How long a Node server may take to print `listening <port>`. */
+const NODE_SERVER_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts `script` with this Node (the project's pinned Node 24) as a server of its own, `env` added to the
+ * environment; resolves once it prints `listening <port>` on stdout. The handle's CPU figures are that process's.
+ */
+export function startNodeServer(options: { name: string; script: string; env: Record<string, string> }): Promise<WorkerHandle> {
+  const recentLogs: string[] = [];
+  let lines = 0;
+  const child = spawn(process.execPath, [options.script], { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+      lines++;
+      recentLogs.push(line);
+      if (recentLogs.length > KEPT_LOG_LINES) recentLogs.shift();
+    }
+  };
+  child.stderr.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return new Promise<WorkerHandle>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${options.name}: no "listening" line within ${NODE_SERVER_START_TIMEOUT_MS} ms:\n${recentLogs.join("\n")}`));
+    }, NODE_SERVER_START_TIMEOUT_MS);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.name} exited (${code}) before listening:\n${recentLogs.join("\n")}`));
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      keep(chunk);
+      const port = /^listening (\d+)$/m.exec(chunk.toString("utf8"))?.[1];
+      if (port === undefined || child.pid === undefined) return;
+      clearTimeout(timer);
+      const pid = child.pid;
+      resolve({
+        name: options.name,
+        url: new URL(`http://127.0.0.1:${port}/`),
+        pid,
+        directAddress: `127.0.0.1:${port}`,
+        recentLogs,
+        logLines: () => lines,
+        cpuMs: () => processCpuMs(pid),
+        cpuPreciseMs: () => processCpuPreciseMs(pid),
+        getJson: () => Promise.reject(new Error(`${options.name} is not a Worker: no companion Workers`)),
+        async dispose() {
+          child.kill();
+          await exited;
+        },
+      });
+    });
+  });
 }
