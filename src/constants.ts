@@ -45,6 +45,8 @@ export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
 export const JWKS_FAILURE_BACKOFF_MS = 5_000;
 /** Longest `jti` we accept; GitHub's is a 36-char UUID, and the admission store keys on it. */
 export const MAX_JTI_CHARS = 256;
+/** A reservation's holder is the exchange's request id (a UUID, 36 chars): room to spare, nothing unbounded stored. */
+export const MAX_ADMISSION_HOLDER_CHARS = 128;
 
 // --- STS -----------------------------------------------------------------------------------
 /** Credentials we issue by default: 15 minutes, the STS minimum and our whole reason to exist. */

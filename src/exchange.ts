@@ -37,10 +37,13 @@ export interface AdmissionRule {
 export interface Admission {
   /** Pre-authentication limit per client address (`CF-Connecting-IP`); runs before any signature work. */
   limitAddress(cfConnectingIp: string | null): Promise<void>;
-  /** Reserves the token's (iss, jti) and takes one issuance from its repository's bucket: one round trip. */
-  admit(token: VerifiedToken, rule: AdmissionRule): Promise<void>;
-  /** Forgets the reservation after a failed STS call (no credentials left the broker). Best effort; never throws. */
-  release(token: VerifiedToken): Promise<void>;
+  /**
+   * Reserves the token's (iss, jti) for `holder` (the exchange's request id) and takes one issuance from its
+   * repository's bucket: one round trip.
+   */
+  admit(token: VerifiedToken, rule: AdmissionRule, holder: string): Promise<void>;
+  /** Forgets `holder`'s reservation after a failed STS call (no credentials left the broker). Best effort; never throws. */
+  release(token: VerifiedToken, holder: string): Promise<void>;
 }
 
 /** Everything one exchange needs, built once per isolate (see broker.ts). */
@@ -177,14 +180,14 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now, deps.log);
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
-    await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }));
+    await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }, requestId));
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
     const decided = { issuerId: verified.issuer.id, issuerKind: verified.issuer.kind, issuerUrl: verified.issuer.issuer, repository: subject.repository, ruleId: decision.ruleId, roleAlias: decision.grant.alias };
     const result = await callStsFor(deps, input, decided, progress)
       .catch(async (error: unknown) => {
         // No credentials left the broker: the token may still buy its one set, so a retry is not `token_reused`.
-        await deps.admission.release(verified);
+        await deps.admission.release(verified, requestId);
         throw error;
       })
       .finally(() => {

@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   ADMISSION_PURGE_GRACE_MS,
   ADMISSION_PURGE_INTERVAL_MS,
+  MAX_ADMISSION_HOLDER_CHARS,
   MAX_ADMISSION_RESERVATIONS,
   MAX_JTI_CHARS,
   REPOSITORY_QUEUE_CLAIM_GRACE_MS,
@@ -36,6 +37,8 @@ export interface AdmitRequest {
   limit: BucketLimit;
   /** The Worker's injected clock (ms). The Worker and this object are one trust domain. */
   nowMs: number;
+  /** The exchange asking (its request id): only it can release the reservation it makes. */
+  holder: string;
 }
 
 export type AdmitResult =
@@ -51,6 +54,8 @@ export type AdmitResult =
 export interface ReleaseRequest {
   iss: string;
   jti: string;
+  /** The exchange that made the reservation: another exchange's reservation of the same token is never released. */
+  holder: string;
 }
 
 export type ReleaseResult = { outcome: "released" | "not_found" } | BadRequest;
@@ -62,10 +67,12 @@ export interface BadRequest {
 
 const SCHEMA = [
   // WITHOUT ROWID: the primary key is the row, so the duplicate check and the insert touch one B-tree.
+  // `holder`: the exchange that made the reservation (NULL in rows of objects older than the column: never released).
   `CREATE TABLE IF NOT EXISTS reservation (
      iss TEXT NOT NULL,
      jti TEXT NOT NULL,
      expires_at_ms INTEGER NOT NULL,
+     holder TEXT,
      PRIMARY KEY (iss, jti)
    ) WITHOUT ROWID`,
   // `level` in 1/60000 token (token-bucket.ts); `full_at_ms`: from then on the row equals "no row" and may go.
@@ -90,9 +97,14 @@ function isLimit(limit: BucketLimit): boolean {
   return Number.isSafeInteger(limit?.perMinute) && limit.perMinute >= 1 && Number.isSafeInteger(limit?.burst) && limit.burst >= 1;
 }
 
+function isHolder(holder: unknown): holder is string {
+  return typeof holder === "string" && holder !== "" && holder.length <= MAX_ADMISSION_HOLDER_CHARS;
+}
+
 function isAdmitRequest(request: AdmitRequest): boolean {
   const { iss, jti, bucket, reserveUntilMs, limit } = request ?? {};
   return (
+    isHolder(request?.holder) &&
     typeof iss === "string" &&
     iss !== "" &&
     typeof jti === "string" &&
@@ -153,7 +165,9 @@ export class AdmissionControl extends DurableObject<Env> {
       const step = admitOrQueue(rows.bucket, rows.queue, request.limit, now, QUEUE);
       if (step.outcome === "admitted") {
         // 3. Replay check and reservation in one statement: a replay inserts nothing, stores nothing, costs no budget.
-        const inserted = sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", request.iss, request.jti, request.reserveUntilMs).toArray().length;
+        const inserted = sql
+          .exec("INSERT INTO reservation (iss, jti, expires_at_ms, holder) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", request.iss, request.jti, request.reserveUntilMs, request.holder)
+          .toArray().length;
         if (inserted === 0) return { result: { outcome: "token_reused" } };
         this.reservations += 1;
         this.writeRows(request.bucket, rows, step);
@@ -171,15 +185,17 @@ export class AdmissionControl extends DurableObject<Env> {
   }
 
   /**
-   * Delete a reservation whose exchange failed at STS. Safe for single use: no credentials were delivered for it, so
-   * the token may still buy its one set; without this, an honest client that retried after a 503 would get
-   * `token_reused` (and a GitLab job, with one token per variable, could not recover). The bucket token stays spent.
+   * Delete a reservation whose exchange failed before any credentials left the broker (at STS, or at this very call,
+   * when its answer came too late). Safe for single use: no credentials were delivered for it, so the token may still
+   * buy its one set; without this, an honest client that retried after a 503 would get `token_reused` (and a GitLab
+   * job, with one token per variable, could not recover). Only the holder's own reservation goes: a later exchange
+   * of the same token that was admitted meanwhile keeps its own. The bucket token stays spent.
    */
   release(request: ReleaseRequest): ReleaseResult {
-    if (typeof request?.iss !== "string" || typeof request.jti !== "string" || request.iss === "" || request.jti === "") return { outcome: "bad_request" };
+    if (typeof request?.iss !== "string" || typeof request.jti !== "string" || request.iss === "" || request.jti === "" || !isHolder(request.holder)) return { outcome: "bad_request" };
     return this.transaction(() => {
       this.ensureSchema();
-      const deleted = this.ctx.storage.sql.exec("DELETE FROM reservation WHERE iss = ? AND jti = ? RETURNING 1", request.iss, request.jti).toArray().length;
+      const deleted = this.ctx.storage.sql.exec("DELETE FROM reservation WHERE iss = ? AND jti = ? AND holder = ? RETURNING 1", request.iss, request.jti, request.holder).toArray().length;
       this.reservations -= deleted;
       return { outcome: deleted > 0 ? "released" : "not_found" };
     });
@@ -238,7 +254,12 @@ export class AdmissionControl extends DurableObject<Env> {
 
   private ensureSchema(): void {
     if (this.schemaReady) return;
-    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    const sql = this.ctx.storage.sql;
+    for (const statement of SCHEMA) sql.exec(statement);
+    // An object created before reservations had a holder gets the column; its older rows keep NULL (never released).
+    if (!sql.exec<{ name: string }>("PRAGMA table_info(reservation)").toArray().some((column) => column.name === "holder")) {
+      sql.exec("ALTER TABLE reservation ADD COLUMN holder TEXT");
+    }
     this.reservations = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservation").one().n;
     this.schemaReady = true;
   }

@@ -4,7 +4,8 @@
 //
 // Fail closed: an exception, an overload, a timeout or an answer we do not recognise is `upstream_unavailable`
 // (503, `admission_unavailable`), never credentials. The call is not retried: a call that committed before failing
-// would make its retry answer `token_reused` to an honest client.
+// would make its retry answer `token_reused`. Instead, a failed call is followed by a release of whatever it may have
+// reserved, as its holder (the exchange's request id), so the client can retry with the same token.
 import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "../constants.ts";
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
@@ -49,8 +50,17 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
   const prefix = options.namePrefix ?? "";
   const call = <T>(run: () => Promise<T>): Promise<T> => boundedCall("repository", run, options);
 
+  /** Best effort; never throws: if it fails, a retry sees token_reused and mints a new token (docs/admission.md). */
+  async function releaseAs(object: AdmissionRpc, token: VerifiedToken, holder: string): Promise<void> {
+    try {
+      await call(() => object.release({ iss: token.issuer.issuer, jti: token.jti, holder }));
+    } catch {
+      // Already logged by `call`.
+    }
+  }
+
   return {
-    async admit(token: VerifiedToken, rule: AdmissionRule) {
+    async admit(token: VerifiedToken, rule: AdmissionRule, holder: string) {
       const request: AdmitRequest = {
         iss: token.issuer.issuer,
         jti: token.jti,
@@ -60,8 +70,19 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
         bucket: rule.ruleId,
         limit: rule.rateLimit ?? repositoryLimit,
         nowMs: options.now(),
+        holder,
       };
-      const result = await call(() => options.objectFor(prefix + repositoryObjectName(token)).admit(request));
+      // Resolved inside the bounded call: a missing binding throws there, and fails closed like any other failure.
+      let object: AdmissionRpc | undefined;
+      let result: AdmitResult;
+      try {
+        result = await call(() => (object = options.objectFor(prefix + repositoryObjectName(token))).admit(request));
+      } catch (error) {
+        // The object may still have recorded the reservation (an answer lost, or later than our timeout): release it
+        // through the same stub, so it arrives after the admit (calls from one stub are delivered in order).
+        if (object !== undefined) await releaseAs(object, token, holder);
+        throw error;
+      }
       switch (result?.outcome) {
         case "admitted":
           return;
@@ -77,13 +98,8 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
       }
     },
 
-    async release(token: VerifiedToken) {
-      // Best effort: if it fails, the client sees token_reused on its retry and mints a new token (docs/admission.md).
-      try {
-        await call(() => options.objectFor(prefix + repositoryObjectName(token)).release({ iss: token.issuer.issuer, jti: token.jti }));
-      } catch {
-        // Already logged by `call`.
-      }
+    release(token: VerifiedToken, holder: string) {
+      return releaseAs(options.objectFor(prefix + repositoryObjectName(token)), token, holder);
     },
   };
 }

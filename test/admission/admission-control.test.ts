@@ -3,8 +3,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import type { AdmissionControl, AdmitRequest } from "../../src/admission/admission-control.ts";
-import { ADMISSION_PURGE_GRACE_MS, ADMISSION_PURGE_INTERVAL_MS, MAX_ADMISSION_RESERVATIONS } from "../../src/constants.ts";
+import type { AdmissionControl, AdmitRequest, ReleaseRequest } from "../../src/admission/admission-control.ts";
+import { ADMISSION_PURGE_GRACE_MS, ADMISSION_PURGE_INTERVAL_MS, MAX_ADMISSION_HOLDER_CHARS, MAX_ADMISSION_RESERVATIONS } from "../../src/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISS = "https://token.actions.githubusercontent.com";
@@ -16,11 +16,11 @@ function freshObject(): DurableObjectStub<AdmissionControl> {
 }
 
 function request(overrides: Partial<AdmitRequest> = {}): AdmitRequest {
-  return { iss: ISS, jti: crypto.randomUUID(), reserveUntilMs: T0 + 310_000, bucket: "rule-a", limit: LIMIT, nowMs: T0, ...overrides };
+  return { iss: ISS, jti: crypto.randomUUID(), reserveUntilMs: T0 + 310_000, bucket: "rule-a", limit: LIMIT, nowMs: T0, holder: crypto.randomUUID(), ...overrides };
 }
 
 interface Rows {
-  reservations: Array<{ iss: string; jti: string; expires_at_ms: number }>;
+  reservations: Array<{ iss: string; jti: string; expires_at_ms: number; holder: string | null }>;
   buckets: Array<{ key: string; level: number; updated_at_ms: number; full_at_ms: number }>;
   queues: Array<{ key: string; held: number; last_slot_ms: number; idle_at_ms: number }>;
   tables: string[];
@@ -50,7 +50,7 @@ describe("AdmissionControl.admit", () => {
     expect(await stub.admit({ ...first, iss: "https://gitlab.example.com" })).toEqual({ outcome: "admitted" });
     const stored = await rows(stub);
     expect(stored.reservations).toHaveLength(2);
-    expect(stored.reservations).toContainEqual({ iss: ISS, jti: first.jti, expires_at_ms: first.reserveUntilMs });
+    expect(stored.reservations).toContainEqual({ iss: ISS, jti: first.jti, expires_at_ms: first.reserveUntilMs, holder: first.holder });
   });
 
   it("a replay costs no budget", async () => {
@@ -237,5 +237,53 @@ describe("storage cap", () => {
     // Once the earliest reservation is past its time, the next token purges it inline and is admitted.
     expect(await stub.admit(request({ nowMs: T0 + 310_000 + ADMISSION_PURGE_GRACE_MS }))).toEqual({ outcome: "admitted" });
     expect((await rows(stub)).reservations).toHaveLength(MAX_ADMISSION_RESERVATIONS);
+  });
+});
+
+describe("AdmissionControl.release", () => {
+  it("forgets the holder's own reservation: the same token is admitted again, once", async () => {
+    const stub = freshObject();
+    const first = request();
+    expect(await stub.admit(first)).toEqual({ outcome: "admitted" });
+    expect(await stub.release({ iss: ISS, jti: first.jti, holder: first.holder })).toEqual({ outcome: "released" });
+    const retry = { ...first, holder: crypto.randomUUID(), nowMs: T0 + 2000 };
+    expect(await stub.admit(retry)).toEqual({ outcome: "admitted" });
+    expect(await stub.admit({ ...retry, holder: crypto.randomUUID() })).toEqual({ outcome: "token_reused" });
+  });
+
+  it("never another exchange's reservation of the same token: a late release of a failed call leaves the retry's", async () => {
+    const stub = freshObject();
+    const token = request();
+    // The retry was admitted first (the failed call's answer was lost, or its admit arrived later and was refused).
+    expect(await stub.admit({ ...token, holder: "retry" })).toEqual({ outcome: "admitted" });
+    expect(await stub.admit({ ...token, holder: "failed" })).toEqual({ outcome: "token_reused" });
+    expect(await stub.release({ iss: ISS, jti: token.jti, holder: "failed" })).toEqual({ outcome: "not_found" });
+    expect(await stub.admit({ ...token, holder: "third" })).toEqual({ outcome: "token_reused" });
+    expect((await rows(stub)).reservations).toEqual([{ iss: ISS, jti: token.jti, expires_at_ms: token.reserveUntilMs, holder: "retry" }]);
+  });
+
+  it("refuses a request without a holder, or with an over-long one, as bad_request, storing nothing", async () => {
+    const stub = freshObject();
+    const token = request();
+    expect(await stub.admit({ ...token, holder: "" })).toEqual({ outcome: "bad_request" });
+    expect(await stub.admit({ ...token, holder: "h".repeat(MAX_ADMISSION_HOLDER_CHARS + 1) })).toEqual({ outcome: "bad_request" });
+    expect(await stub.admit({ ...token, holder: undefined } as unknown as AdmitRequest)).toEqual({ outcome: "bad_request" });
+    expect(await stub.release({ iss: ISS, jti: token.jti } as unknown as ReleaseRequest)).toEqual({ outcome: "bad_request" });
+    expect((await rows(stub)).reservations).toEqual([]);
+  });
+
+  it("an object created before reservations had a holder gains the column; its older rows still refuse replays and are never released", async () => {
+    const stub = freshObject();
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec(`CREATE TABLE reservation (iss TEXT NOT NULL, jti TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (iss, jti)) WITHOUT ROWID`);
+      state.storage.sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?)", ISS, "old-jti", T0 + 310_000);
+    });
+    const old = request({ jti: "old-jti" });
+    expect(await stub.admit(old)).toEqual({ outcome: "token_reused" });
+    expect(await stub.release({ iss: ISS, jti: "old-jti", holder: old.holder })).toEqual({ outcome: "not_found" });
+    const fresh = request();
+    expect(await stub.admit(fresh)).toEqual({ outcome: "admitted" });
+    expect(await stub.release({ iss: ISS, jti: fresh.jti, holder: fresh.holder })).toEqual({ outcome: "released" });
+    expect((await rows(stub)).reservations).toEqual([{ iss: ISS, jti: "old-jti", expires_at_ms: T0 + 310_000, holder: null }]);
   });
 });

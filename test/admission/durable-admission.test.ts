@@ -42,11 +42,13 @@ function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}
 const failure = brokerFailure;
 
 const RULE = { ruleId: "acme-app-main-deploy", rateLimit: undefined };
+/** The exchange's request id: the holder of the reservation it makes. */
+const HOLDER = "5b0e2c0e-8a1f-4c77-9b3e-2f6d1a9c0d11";
 
 describe("createDurableAdmission: what it sends", () => {
   it("one call to the repository's object: (iss, jti), reservation until exp + tolerance, the rule's bucket, the injected clock", async () => {
     const { admission, calls } = scripted({});
-    await admission.admit(token(), RULE);
+    await admission.admit(token(), RULE, HOLDER);
     expect(calls).toEqual([
       {
         name: "github:repo:874563210",
@@ -58,6 +60,7 @@ describe("createDurableAdmission: what it sends", () => {
           bucket: "acme-app-main-deploy",
           limit: { perMinute: DEFAULT_REPOSITORY_RATE_PER_MINUTE, burst: DEFAULT_REPOSITORY_BURST },
           nowMs: T0 + 123,
+          holder: HOLDER,
         },
       },
     ]);
@@ -66,15 +69,15 @@ describe("createDurableAdmission: what it sends", () => {
 
   it("a rule's rateLimit overrides the default bucket", async () => {
     const { admission, calls } = scripted({});
-    await admission.admit(token(), { ruleId: "bulk", rateLimit: { perMinute: 600, burst: 100 } });
+    await admission.admit(token(), { ruleId: "bulk", rateLimit: { perMinute: 600, burst: 100 } }, HOLDER);
     expect((calls[0]?.request as AdmitRequest).limit).toEqual({ perMinute: 600, burst: 100 });
     expect((calls[0]?.request as AdmitRequest).bucket).toBe("bulk");
   });
 
   it("keys the repository by its numeric id, not its name (renames and transfers keep the budget and the reservations)", async () => {
     const { admission, calls } = scripted({});
-    await admission.admit(token({ claims: githubClaims({ repository: "acme/renamed", repository_id: "874563210" }) as unknown as Claims }), RULE);
-    await admission.admit(token({ claims: githubClaims({ repository: "acme/app", repository_id: "42" }) as unknown as Claims }), RULE);
+    await admission.admit(token({ claims: githubClaims({ repository: "acme/renamed", repository_id: "874563210" }) as unknown as Claims }), RULE, HOLDER);
+    await admission.admit(token({ claims: githubClaims({ repository: "acme/app", repository_id: "42" }) as unknown as Claims }), RULE, HOLDER);
     expect(calls.map((call) => call.name)).toEqual(["github:repo:874563210", "github:repo:42"]);
   });
 
@@ -91,7 +94,7 @@ describe("createDurableAdmission: answers", () => {
     ["no answer", undefined, "upstream_unavailable", "admission_unavailable", UPSTREAM_RETRY_AFTER_SECONDS],
   ])("repository object answers %s", async (_label, answer, code, reason, retryAfter) => {
     const { admission } = scripted({ admit: async () => answer as AdmitResult });
-    const error = await failure(admission.admit(token(), RULE));
+    const error = await failure(admission.admit(token(), RULE, HOLDER));
     expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual({ code, reason, retryAfterSeconds: retryAfter });
   });
 
@@ -103,7 +106,7 @@ describe("createDurableAdmission: fails closed", () => {
   it("an exception from the stub (overloaded, reset, missing binding) -> 503 admission_unavailable, logged by name only", async () => {
     const overloaded = Object.assign(new Error("Durable Object is overloaded. Requests queued for too long. github:repo:874563210"), { overloaded: true });
     const { admission, logs } = scripted({ admit: () => Promise.reject(overloaded) });
-    const error = await failure(admission.admit(token(), RULE));
+    const error = await failure(admission.admit(token(), RULE, HOLDER));
     expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual(unavailable);
     expect(logs).toEqual([{ message: "admission_unavailable", object: "repository", error: "Error", overloaded: true }]);
 
@@ -113,7 +116,7 @@ describe("createDurableAdmission: fails closed", () => {
       },
       now: () => T0,
     });
-    const missingError = await failure(missing.admit(token(), RULE));
+    const missingError = await failure(missing.admit(token(), RULE, HOLDER));
     expect({ code: missingError.code, reason: missingError.reason }).toEqual({ code: "upstream_unavailable", reason: "admission_unavailable" });
   });
 
@@ -121,7 +124,7 @@ describe("createDurableAdmission: fails closed", () => {
     const started: number[] = [];
     let cancelled = 0;
     let fire: () => void = () => undefined;
-    const { admission, logs } = scripted(
+    const { admission, logs, calls } = scripted(
       { admit: () => new Promise<never>(() => undefined) },
       {
         startTimeout: (ms) => {
@@ -130,14 +133,50 @@ describe("createDurableAdmission: fails closed", () => {
         },
       },
     );
-    const pending = failure(admission.admit(token(), RULE));
+    const pending = failure(admission.admit(token(), RULE, HOLDER));
     fire();
     const error = await pending;
     expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual(unavailable);
-    expect(started).toEqual([ADMISSION_CALL_TIMEOUT_MS]);
     expect(logs[0]).toMatchObject({ message: "admission_unavailable", object: "repository", error: "timeout" });
 
-    await admission.release(token());
-    expect(cancelled).toBe(2);
+    // What the object may have recorded after our timeout is released as this exchange's, through the same object.
+    expect(calls.map((call) => [call.method, (call.request as { holder?: string }).holder])).toEqual([
+      ["admit", HOLDER],
+      ["release", HOLDER],
+    ]);
+    expect(started).toEqual([ADMISSION_CALL_TIMEOUT_MS, ADMISSION_CALL_TIMEOUT_MS]);
+
+    await admission.release(token(), HOLDER);
+    expect(cancelled).toBe(3);
+  });
+
+  it("a failed call is followed by a release as its holder, whose own failure changes nothing: still 503", async () => {
+    const objects: string[] = [];
+    const released: unknown[] = [];
+    const admission = createDurableAdmission({
+      objectFor: (name) => {
+        objects.push(name);
+        return {
+          admit: () => Promise.reject(new Error("Network connection lost.")),
+          release: (request) => {
+            released.push(request);
+            return Promise.reject(new Error("Network connection lost."));
+          },
+        };
+      },
+      now: () => T0,
+    });
+    const error = await failure(admission.admit(token(), RULE, HOLDER));
+    expect({ code: error.code, reason: error.reason }).toEqual({ code: "upstream_unavailable", reason: "admission_unavailable" });
+    expect(released).toEqual([{ iss: "https://token.actions.githubusercontent.com", jti: "jti-1", holder: HOLDER }]);
+    expect(objects).toEqual(["github:repo:874563210"]);
+  });
+
+  it("an answer, even a refusal or one not understood, is never followed by a release", async () => {
+    for (const answer of [{ outcome: "admitted" }, { outcome: "token_reused" }, { outcome: "rate_limited", retryAfterSeconds: 3, queued: true }, { outcome: "bad_request" }]) {
+      const { admission, calls } = scripted({ admit: async () => answer as AdmitResult });
+      await admission.admit(token(), RULE, HOLDER).catch(() => undefined);
+      expect(calls.map((call) => call.method), answer.outcome).toEqual(["admit"]);
+    }
   });
 });

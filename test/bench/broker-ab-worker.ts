@@ -26,8 +26,8 @@ const broker = createBroker({
     const limitAddress = createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER });
     return {
       limitAddress: (address) => (admissionOff ? Promise.resolve() : limitAddress(address)),
-      admit: (token, rule) => (admissionOff ? Promise.resolve() : real.admit(token, rule)),
-      release: (token) => (admissionOff ? Promise.resolve() : real.release(token)),
+      admit: (token, rule, holder) => (admissionOff ? Promise.resolve() : real.admit(token, rule, holder)),
+      release: (token, holder) => (admissionOff ? Promise.resolve() : real.release(token, holder)),
     };
   },
 });
