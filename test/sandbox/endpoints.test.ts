@@ -29,6 +29,18 @@ describe("POST /exchange", () => {
     expect(decodeJwt(String(sent[0]?.body.token))).toMatchObject({ iss: ORIGIN, runner_environment: "self-hosted" });
   });
 
+  it("passes on the headers a caller acts on: Retry-After of a 429, Cache-Control, X-Request-Id; no others", async () => {
+    const issuer = await createFakeIssuer({ issuer: ORIGIN });
+    const broker = (async () =>
+      new Response('{"error":"rate_limited","request_id":"r-2"}', {
+        status: 429,
+        headers: { "content-type": "application/json", "x-request-id": "r-2", "retry-after": "7", "cache-control": "no-store", "set-cookie": "a=b" },
+      })) as typeof fetch;
+    const answer = await mintAndExchange(issuer, BROKER, broker, post("{}"));
+    expect(answer.status).toBe(429);
+    expect([answer.headers.get("retry-after"), answer.headers.get("cache-control"), answer.headers.get("x-request-id"), answer.headers.get("set-cookie")]).toEqual(["7", "no-store", "r-2", null]);
+  });
+
   it("takes an empty body as the default token, and refuses what it cannot send (400, nothing sent)", async () => {
     const { issuer, sent, broker } = await setup();
     expect((await mintAndExchange(issuer, BROKER, broker, post(""))).status).toBe(403);

@@ -28,6 +28,9 @@ async function readObject(request: Request): Promise<Record<string, unknown> | u
   }
 }
 
+/** The broker's answer headers POST /exchange passes on: the ones a caller acts on (docs/api.md). */
+const PASSED_HEADERS = ["x-request-id", "retry-after", "cache-control"] as const;
+
 /** POST /token: claim overrides as a JSON object -> {"token": "..."} for the broker's audience. */
 export async function mintToken(issuer: FakeIssuer, request: Request): Promise<Response> {
   const overrides = await readObject(request);
@@ -37,7 +40,8 @@ export async function mintToken(issuer: FakeIssuer, request: Request): Promise<R
 
 /**
  * POST /exchange: {"claims"?: {...}, "role"?: "...", "duration_seconds"?: n} -> mints a token with those claims and
- * posts it to the broker's /v1/credentials; answers the broker's status and body as they are.
+ * posts it to the broker's /v1/credentials; answers the broker's status and body as they are, with the headers a client
+ * acts on (X-Request-Id, Retry-After on 429/503, Cache-Control).
  */
 export async function mintAndExchange(issuer: FakeIssuer, brokerUrl: string, fetcher: typeof fetch, request: Request): Promise<Response> {
   const body = await readObject(request);
@@ -53,8 +57,10 @@ export async function mintAndExchange(issuer: FakeIssuer, brokerUrl: string, fet
     body: JSON.stringify({ token, ...rest }),
   });
   const headers = new Headers({ "content-type": answer.headers.get("content-type") ?? "application/json" });
-  const requestId = answer.headers.get("x-request-id");
-  if (requestId !== null) headers.set("x-request-id", requestId);
+  for (const name of PASSED_HEADERS) {
+    const value = answer.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
   return new Response(await answer.text(), { status: answer.status, headers });
 }
 
