@@ -176,18 +176,33 @@ export function buildReport(facts: RunFacts): Report {
 
   // Side by side, per concurrency.
   const concurrencies = [...new Set(results.map((result) => result.scenario.concurrency))];
-  const ratio: Record<string, number> = {};
-  const ratioVsTrivialFetch: Record<string, number> = {};
+  /** The broker over `reference`, per concurrency: requests/s, and CPU per request of the serving process. */
+  const brokerOver = (reference: WorkerId) => {
+    const rps: Record<string, number> = {};
+    const cpu: Record<string, number> = {};
+    for (const concurrency of concurrencies) {
+      const key = concurrencyKey(concurrency);
+      const broker = figuresFor("broker", concurrency);
+      const other = figuresFor(reference, concurrency);
+      if (broker === undefined || other === undefined) continue;
+      rps[key] = round(broker.rps / other.rps, 3);
+      const brokerCpu = broker.workerd_cpu_ms_per_request;
+      const otherCpu = other.workerd_cpu_ms_per_request;
+      if (typeof brokerCpu === "number" && typeof otherCpu === "number" && otherCpu > 0) cpu[key] = round(brokerCpu / otherCpu, 3);
+    }
+    return { rps, cpu };
+  };
+  const ratio = brokerOver("trivial").rps;
+  // Workerd CPU per request, broker over trivial_fetch (the same fakes Worker sits in both processes).
+  const { rps: ratioVsTrivialFetch, cpu: cpuRatio } = brokerOver("trivial_fetch");
+  // Issue #14's comparison, no target: the broker against the same exchange the conventional Node way (node_baseline),
+  // requests/s (> 1: the broker serves more) and CPU per issuance of the serving process (< 1: the broker uses less).
+  const { rps: ratioVsNode, cpu: cpuRatioVsNode } = brokerOver("node_baseline");
   const stsWait: Record<string, LoggedWait> = {};
   const admission: Record<string, LoggedWait> = {};
   const brokerStages: Record<string, { events: number } & Record<string, StageFigures | number>> = {};
   for (const concurrency of concurrencies) {
     const key = concurrencyKey(concurrency);
-    const broker = figuresFor("broker", concurrency);
-    const trivial = figuresFor("trivial", concurrency);
-    const trivialFetch = figuresFor("trivial_fetch", concurrency);
-    if (broker !== undefined && trivial !== undefined) ratio[key] = round(broker.rps / trivial.rps, 3);
-    if (broker !== undefined && trivialFetch !== undefined) ratioVsTrivialFetch[key] = round(broker.rps / trivialFetch.rps, 3);
     const brokerResult = find("broker", concurrency);
     if (brokerResult === undefined) continue;
     // The broker's own clock around its STS call (request, the emulator's work in the fakes Worker, the answer) and
@@ -212,29 +227,7 @@ export function buildReport(facts: RunFacts): Report {
           added_mean_ms: round(on.mean_ms - off.mean_ms, 3),
         };
 
-  // Workerd CPU per request, broker over trivial_fetch (the same fakes Worker sits in both processes).
-  const cpuRatio: Record<string, number> = {};
-  for (const concurrency of concurrencies) {
-    const brokerCpu = figuresFor("broker", concurrency)?.workerd_cpu_ms_per_request;
-    const fetchCpu = figuresFor("trivial_fetch", concurrency)?.workerd_cpu_ms_per_request;
-    if (typeof brokerCpu === "number" && typeof fetchCpu === "number" && fetchCpu > 0) cpuRatio[concurrencyKey(concurrency)] = round(brokerCpu / fetchCpu, 3);
-  }
   const cold = { broker: coldStartFigures(coldStarts.broker), trivial_fetch: coldStartFigures(coldStarts.trivial_fetch) };
-
-  // Issue #14's comparison, no target: the broker against the same exchange the conventional Node way (node_baseline),
-  // requests/s (> 1: the broker serves more) and CPU per issuance of the serving process (< 1: the broker uses less).
-  const ratioVsNode: Record<string, number> = {};
-  const cpuRatioVsNode: Record<string, number> = {};
-  for (const concurrency of concurrencies) {
-    const key = concurrencyKey(concurrency);
-    const broker = figuresFor("broker", concurrency);
-    const node = figuresFor("node_baseline", concurrency);
-    if (broker === undefined || node === undefined) continue;
-    ratioVsNode[key] = round(broker.rps / node.rps, 3);
-    const brokerCpu = broker.workerd_cpu_ms_per_request;
-    const nodeCpu = node.workerd_cpu_ms_per_request;
-    if (typeof brokerCpu === "number" && typeof nodeCpu === "number" && nodeCpu > 0) cpuRatioVsNode[key] = round(brokerCpu / nodeCpu, 3);
-  }
 
   const bundleGzipKiB = bundle.gzipBytes / 1024;
   const checks = {

@@ -224,7 +224,7 @@ export interface StartWorkerOptions {
   directSocket?: boolean;
   /**
    * Where `url` points: "miniflare" (default), Miniflare's entry Worker, which passes each request on to this Worker
-   * (one more isolate hop, in the same process: ~0.3-0.5 ms of CPU per request here, which production does not have);
+   * (one more isolate hop, in the same process: ~0.3 ms of CPU per request here, which production does not have);
    * "direct", this Worker's own socket (as `directSocket`).
    */
   entry?: Entry;
@@ -240,12 +240,12 @@ const KEPT_LOG_LINES = 20;
 /** How measured requests reach a Worker (StartWorkerOptions `entry`). */
 export type Entry = "miniflare" | "direct";
 
-
 /**
  * Starts one Worker (the first, so Miniflare's URL serves it) and its companions in their own workerd process;
  * resolves once it accepts HTTP requests.
  */
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
+  const ownSocket = options.directSocket === true || options.entry === "direct";
   const recentLogs: string[] = [];
   let lines = 0;
   const main: V4WorkerOptions = {
@@ -263,7 +263,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     ratelimits: options.ratelimits,
     serviceBindings: options.serviceBindings,
     outboundService: options.outbound,
-    ...(options.directSocket === true || options.entry === "direct" ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
+    ...(ownSocket ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
   } as V4WorkerOptions;
   const companions = (options.companions ?? []).map(
     (companion) =>
@@ -302,7 +302,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     throw error;
   }
   const started = [...childPids("workerd")].filter((pid) => !before.has(pid));
-  const directAddress = options.directSocket === true || options.entry === "direct" ? (await mf.unsafeGetDirectURL(options.name)).host : undefined;
+  const directAddress = ownSocket ? (await mf.unsafeGetDirectURL(options.name)).host : undefined;
   if (options.entry === "direct") url = new URL(`http://${directAddress}/`);
   const pid = started.length === 1 ? started[0] : undefined;
   return {
