@@ -244,12 +244,17 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         // Least privilege, whatever the App was granted: this one repository, these permissions (read-only for facts).
         const body = JSON.stringify({ repository_ids: [repo.id], permissions });
         const answer = await call(context, repo.apiUrl, url, `Bearer ${await jwt()}`, { method: "POST", body });
-        // 422 names either permissions the App lacks or a repository id its installation cannot reach (a name now
-        // taken by another repository, or one removed from a selected-repositories installation).
-        const message = safeParse(ErrorBodySchema, answer.body).data?.message ?? "";
-        if (answer.status === 401 || answer.status === 404 || (answer.status === 422 && !/permission/i.test(message))) {
+        if (answer.status === 401 || answer.status === 404) {
           installations.delete(installationKey(repo));
           throw notInstalled(repo, answer.status);
+        }
+        // 422 names either permissions the App lacks, or a repository id the installation cannot reach. The
+        // installation was found by the repository's name, so its repository is not the token's: a renamed or
+        // recycled name (what the repository check would find), never lent another repository's facts.
+        const message = safeParse(ErrorBodySchema, answer.body).data?.message ?? "";
+        if (answer.status === 422 && !/permission/i.test(message)) {
+          installations.delete(installationKey(repo));
+          throw new BrokerError("forbidden", "context_repository_mismatch", { cause: `the installation of ${repo.owner}/${repo.name} cannot reach repository id ${repo.id}` });
         }
         if (answer.status === 403 || answer.status === 422) {
           log({ message: "config_invalid", reason: "github_app_permissions_missing", repository: `${repo.owner}/${repo.name}`, status: answer.status });
