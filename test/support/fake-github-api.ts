@@ -443,7 +443,9 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       repo(repository)?.commits.add(sha);
     },
     addWorkflowRun(input) {
+      // Ids grow as GitHub assigns them: a run added later is newer, whatever ids were given before.
       const id = input.id ?? nextId++;
+      nextId = Math.max(nextId, id + 1);
       runs.push({
         repository: input.repository,
         id,

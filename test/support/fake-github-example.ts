@@ -13,6 +13,8 @@ export const EXAMPLE_FACTS = {
   headSha: "4a7e0c3b9d1f2e5a6b7c8d9e0f1a2b3c4d5e6f70",
   /** The token's own run (`run_id` of githubClaims() and the sandbox token), of .github/workflows/ci.yml. */
   runId: 11122233344,
+  /** The scan workflow's push run on the token's commit. */
+  scanRunId: 11122233300,
 } as const;
 
 /** The pinned scan workflow of the example policy. */
@@ -36,14 +38,14 @@ export const EXAMPLE_USERS = {
  * merged pull request #12 with one approval on its head by a writer.
  */
 export function seedExampleFacts(github: FakeGitHub, sha: string): void {
-  const { repository, repositoryId, pullNumber, authorId, reviewerId, headSha, runId } = EXAMPLE_FACTS;
+  const { repository, repositoryId, pullNumber, authorId, reviewerId, headSha, runId, scanRunId } = EXAMPLE_FACTS;
   github.addRepository(repository, repositoryId);
   for (const user of Object.values(EXAMPLE_USERS)) {
     github.addUser({ id: user.id, login: user.login, type: user === EXAMPLE_USERS.bot ? "Bot" : "User" });
     github.setPermission(repository, user.id, user.role);
   }
   github.addWorkflowRun({ repository, id: runId, event: "push", headSha: sha, headBranch: "main", path: ".github/workflows/ci.yml", jobs: [{ name: "dependency-review" }, { name: "deploy", status: "in_progress" }] });
-  github.addWorkflowRun({ repository, event: "push", headSha: sha, headBranch: "main", path: SCAN_WORKFLOW, jobs: [{ name: "dependency-review" }] });
+  github.addWorkflowRun({ repository, id: scanRunId, event: "push", headSha: sha, headBranch: "main", path: SCAN_WORKFLOW, jobs: [{ name: "dependency-review" }] });
   github.addPullRequest({ repository, number: pullNumber, authorId, headSha, baseRef: "main", state: "closed", mergedAt: "2026-11-25T11:30:00Z", mergeCommitSha: sha, commits: [headSha] });
   github.addReview(repository, pullNumber, { userId: reviewerId, state: "APPROVED", commitId: headSha });
 }
