@@ -1,7 +1,7 @@
 // Shared by the GitHub facts tests: the example policy's scan run, pull_request set-ups, policies with given
 // requirements, and the shape of a denial through the whole Worker.
 import { expect } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { Requirements } from "../../src/policy/types.ts";
 import { expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
@@ -44,7 +44,7 @@ export function openPullRequest(h: Harness, jobs: readonly JobInput[] = []): () 
 /** A policy granting readonly to acme/app with these requirements (for pull_request events and variants). */
 export function policyRequiring(require: Requirements, event: string | string[] = "pull_request") {
   return definePolicy({
-    roles: { readonly: examplePolicy.roles.readonly as { arn: string } },
+    roles: { readonly: testPolicy.roles.readonly as { arn: string } },
     rules: [{ id: "app-requirements", match: { repository: "acme/app", repository_id: "874563210", event_name: event }, roles: ["readonly"], require }],
   });
 }

@@ -3,7 +3,7 @@
 // permissions, whatever the App was granted; tokens are cached per repository; a token of one repository reads
 // nothing of another; stateless tokens (`ghs_` + JWT) work and never reach a log line.
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
 import { GITHUB_TOKEN_PERMISSIONS } from "../../src/github/client.ts";
 import { definePolicy } from "../../src/policy/define.ts";
@@ -22,7 +22,7 @@ function twoRepositories(h: Harness): void {
 }
 
 const rulesetsPolicy = definePolicy({
-  roles: { readonly: examplePolicy.roles.readonly as { arn: string } },
+  roles: { readonly: testPolicy.roles.readonly as { arn: string } },
   rules: [
     { id: "app", match: { repository: "acme/app", repository_id: "874563210" }, roles: ["readonly"], require: { rulesets: { approvals: 1 } } },
     { id: "web", match: { repository: "acme/web", repository_id: WEB.id }, roles: ["readonly"], require: { rulesets: { approvals: 1 } } },

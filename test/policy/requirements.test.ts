@@ -1,6 +1,6 @@
 // Requirements: compile-time validation (policy:check) and the pure evaluation the broker and policy:test share.
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy, PolicyCompileError } from "../../src/policy/compile.ts";
 import { checkPolicy } from "../../src/policy/check.ts";
 import { branchOfRef, CONTEXT_REASONS, evaluateCheck, jobCommitOfRun, judgedOnRunHead, mergedPullRequestFor, pullRequestTarget, type CompiledAppCheck, type PullRequestFact } from "../../src/policy/requirements.ts";
@@ -14,7 +14,7 @@ function compileWith(require: unknown, extra: Record<string, unknown> = {}) {
 
 describe("compile: require", () => {
   it("compiles the example policy's requirements: a job of the pinned scan workflow's push run, one approval", () => {
-    const rule = compilePolicy(examplePolicy).rules.find((r) => r.id === "acme-app-main-deploy");
+    const rule = compilePolicy(testPolicy).rules.find((r) => r.id === "acme-app-main-deploy");
     expect(rule?.requirements?.checks).toMatchObject([{ kind: "job", job: "dependency-review", workflow: ".github/workflows/dependency-review.yml", events: ["push"], conclusions: ["success"] }]);
     expect(rule?.requirements?.pullRequest).toMatchObject({ approvals: 1, allowStaleApprovals: false });
   });
