@@ -43,6 +43,11 @@ export const MAX_JWKS_KEYS = 50;
 export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
 /** After a failed JWKS/discovery fetch, wait this long before trying again (stale set or 503 meanwhile); matches Retry-After. */
 export const JWKS_FAILURE_BACKOFF_MS = 5_000;
+/**
+ * Longest unknown `kid` that may wait for a key rotation (refetch, or 503 during the cooldown); a longer one is refused
+ * at once. Real kids are far shorter: UUID 36, SHA-1 hex 40, RFC 7638 base64url 43, base64 SHA-512 88 characters.
+ */
+export const MAX_KID_CHARS = 128;
 /** Longest `jti` we accept; GitHub's is a 36-char UUID, and the admission store keys on it. */
 export const MAX_JTI_CHARS = 256;
 /** A reservation's holder is the exchange's request id (a UUID, 36 chars): room to spare, nothing unbounded stored. */
