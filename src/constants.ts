@@ -71,6 +71,11 @@ export const STS_MAX_SESSION_POLICY_CHARS = 2048;
 /** STS RoleSessionName / SourceIdentity length bounds, in characters. */
 export const STS_MIN_NAME_CHARS = 2;
 export const STS_MAX_NAME_CHARS = 64;
+/**
+ * Hex characters of SHA-256(login) in a SourceIdentity whose login cannot stand as it is (too long, or outside the
+ * login alphabets): 128 bits, so no two logins share one. Fewer only where the issuer prefix leaves less room in 64.
+ */
+export const SOURCE_IDENTITY_HASH_HEX_CHARS = 32;
 /** Most attempts at one AssumeRole (first try included) before answering 503. */
 export const STS_MAX_ATTEMPTS = 4;
 /** Base of the full-jitter exponential backoff between STS attempts. */
