@@ -133,6 +133,7 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
       const workerEnv = env as Env;
       const policy = policyFor(config.issuers, config.stsAuth);
       checkGitHubSetup(policy, config);
+      if (config.shadowPolicy === true && options.candidatePolicy === undefined) log({ message: "policy_shadow_disabled", reason: "candidate_policy_missing" });
       deps = {
         config,
         policy,
