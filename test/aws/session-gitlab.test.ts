@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, GITLAB_SESSION_TAG_KEYS, sessionArgsFor } from "../../src/aws/session.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { brokerFailure } from "../support/broker-failure.ts";
 import { parseClaims, type GitLabClaims } from "../../src/oidc/claims.ts";
 import type { RoleGrant } from "../../src/aws/session.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
@@ -15,14 +16,6 @@ const gitlab = (overrides: Record<string, unknown> = {}) => parseClaims("gitlab"
 /** The token's SHA-256 prefix, as the exchange passes it (the audit event's token_sha256). */
 const tokenSha256 = "0123456789abcdef";
 
-async function refusal(pending: Promise<unknown>): Promise<BrokerError> {
-  const error = await pending.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  return error as BrokerError;
-}
 
 describe("buildAssumeRoleInput: GitLab", () => {
   it("names the session gl-<pipeline>-<job>-<token hash>-<project> and the source identity gl-<user>, with GitLab's own tag keys", async () => {
@@ -64,7 +57,7 @@ describe("buildAssumeRoleInput: GitLab", () => {
     expect(input.sourceIdentity).toMatch(/^gl-a_b_=[0-9a-f]{32}$/); // not a GitLab username: hashed, never confused with `a_b_`
     expect(input.tags.find((tag) => tag.key === "User")?.value).toBe("a b=E2=80=AE");
     const long = buildAssumeRoleInput({ kind: "gitlab", issuer: GITLAB_COM, claims: gitlab({ project_path: `acme/${"x*".repeat(100)}` }), grant, durationSeconds: 900, tokenSha256 });
-    expect(await refusal(long)).toMatchObject({ code: "forbidden", reason: "session_tag_unrepresentable" });
+    expect(await brokerFailure(long)).toMatchObject({ code: "forbidden", reason: "session_tag_unrepresentable" });
   });
 
   it("gitlab.com keeps gl-; a self-managed GitLab gets gl.<id>.", async () => {
@@ -105,9 +98,9 @@ describe("buildAssumeRoleInput: grant fields (issue #4)", () => {
 
   it("refuses a transitive key that is not an operator tag, and more than 10 managed policies (config_invalid)", async () => {
     const claims = parseClaims("github", githubClaims()) as never;
-    expect((await refusal(buildAssumeRoleInput({ issuer: GITHUB_COM, claims, grant: { ...full, transitiveTagKeys: ["Repository"] }, durationSeconds: 900, tokenSha256 }))).reason).toBe("transitive_tag_invalid");
+    expect((await brokerFailure(buildAssumeRoleInput({ issuer: GITHUB_COM, claims, grant: { ...full, transitiveTagKeys: ["Repository"] }, durationSeconds: 900, tokenSha256 }))).reason).toBe("transitive_tag_invalid");
     const eleven = Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`);
-    expect((await refusal(buildAssumeRoleInput({ issuer: GITHUB_COM, claims, grant: { ...full, policyArns: eleven }, durationSeconds: 900, tokenSha256 }))).reason).toBe("policy_arns_invalid");
+    expect((await brokerFailure(buildAssumeRoleInput({ issuer: GITHUB_COM, claims, grant: { ...full, policyArns: eleven }, durationSeconds: 900, tokenSha256 }))).reason).toBe("policy_arns_invalid");
   });
 
   it("a grant without the new fields sends none of them (GitHub behaviour unchanged)", async () => {

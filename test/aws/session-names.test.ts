@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { identityPrefix, sessionName, sourceIdentity, SOURCE_IDENTITY_HASH_SEPARATOR } from "../../src/aws/session-names.ts";
 import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { seededText } from "../support/seeded-text.ts";
 
 const NAME = /^[\w+=,.@-]{2,64}$/;
 
@@ -86,16 +87,10 @@ describe("sourceIdentity: injective", () => {
 
   it("random logins: always within STS's rules, never two logins on one identity", async () => {
     const pool = ["a", "Z", "9", "_", "-", ".", "=", "@", "+", ",", " ", "[", "]", "é", "🚀"];
-    let seed = 0x1234567;
-    const next = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
+    const text = seededText(0x1234567, pool, 90);
     const seen = new Map<string, string>();
     for (let round = 0; round < 400; round++) {
-      const login = Array.from({ length: Math.floor(next() * 90) }, () => pool[Math.floor(next() * pool.length)]).join("");
+      const login = text();
       const identity = await sourceIdentity(round % 2 === 0 ? "github" : "gitlab", "gl-", login);
       expect(identity).toMatch(NAME);
       expect(identity.toLowerCase().startsWith("aws:")).toBe(false);

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, tagValue, type SessionClaims } from "../../src/aws/session.ts";
 import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { brokerFailure } from "../support/broker-failure.ts";
+import { seededText } from "../support/seeded-text.ts";
 import type { RoleGrant } from "../../src/aws/session.ts";
 
 const NAME = /^[\w+=,.@-]{2,64}$/;
@@ -41,14 +43,6 @@ function build(c: SessionClaims = claims, g: RoleGrant = grant(), durationSecond
   return buildAssumeRoleInput({ issuer: GITHUB_COM, claims: c, grant: g, durationSeconds, tokenSha256 });
 }
 
-async function refusal(pending: Promise<unknown>): Promise<BrokerError> {
-  const error = await pending.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  return error as BrokerError;
-}
 
 /** UTF-16 length and code-point length both within `max`, and no lone surrogate. */
 function expectWithin(value: string, max: number) {
@@ -180,16 +174,9 @@ describe("buildAssumeRoleInput: hostile claims", () => {
   it("holds the invariants over many random strings, and never maps two values to one tag", async () => {
     // A seeded generator over a pool of awkward code points: reproducible, no Math.random.
     const pool = ["a", "Z", "9", "_", "-", "/", ":", "@", " ", "=", "é", "日", "🚀", "𝐀", "\u0301", "\u202E", "\u0000", "\u2028", "*", "&", "<"];
-    let seed = 0x2545f491;
-    const next = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
+    const text = seededText(0x2545f491, pool, 120);
     const seen = new Map<string, string>();
     for (let round = 0; round < 300; round++) {
-      const text = () => Array.from({ length: Math.floor(next() * 120) }, () => pool[Math.floor(next() * pool.length)]).join("");
       const ref = text();
       const input = await buildOrRefuse({ ...claims, actor: text(), run_id: text(), run_attempt: text(), repository: text(), workflow: text(), environment: text(), ref });
       if (input === undefined) continue;
@@ -302,7 +289,7 @@ describe("buildAssumeRoleInput: operator tags", () => {
     ["AWS: prefix", [["AWS:foo", "x"]]],
     ["two operator keys differing in case", [["Team", "a"], ["team", "b"]]],
   ])("refuses %s as session_tag_conflict", async (_label, sessionTags) => {
-    const error = await refusal(build(claims, grant({ sessionTags })));
+    const error = await brokerFailure(build(claims, grant({ sessionTags })));
     expect(error.code).toBe("config_invalid");
     expect(error.reason).toBe("session_tag_conflict");
   });
@@ -314,7 +301,7 @@ describe("buildAssumeRoleInput: operator tags", () => {
     ["bad value char", ["Team", "a#b"]],
     ["value too long", ["Team", "v".repeat(257)]],
   ])("refuses %s as session_tag_invalid", async (_label, tag) => {
-    const error = await refusal(build(claims, grant({ sessionTags: [tag] })));
+    const error = await brokerFailure(build(claims, grant({ sessionTags: [tag] })));
     expect(error.code).toBe("config_invalid");
     expect(error.reason).toBe("session_tag_invalid");
   });
@@ -323,7 +310,7 @@ describe("buildAssumeRoleInput: operator tags", () => {
     const ours = (await build()).tags.length;
     const operator = (count: number) => Array.from({ length: count }, (_, i) => [`Op${i}`, "v"] as [string, string]);
     expect((await build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours) }))).tags).toHaveLength(STS_MAX_SESSION_TAGS);
-    const error = await refusal(build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours + 1) })));
+    const error = await brokerFailure(build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours + 1) })));
     expect(error.code).toBe("config_invalid");
     expect(error.reason).toBe("session_tag_limit");
   });
@@ -331,7 +318,7 @@ describe("buildAssumeRoleInput: operator tags", () => {
 
 describe("buildAssumeRoleInput: duration and policy", () => {
   it.each([899, 900.5, 3601, 43_201, Number.NaN])("refuses duration %s as internal_error", async (duration) => {
-    const error = await refusal(build(claims, grant({ maxDurationSeconds: 3600 }), duration));
+    const error = await brokerFailure(build(claims, grant({ maxDurationSeconds: 3600 }), duration));
     expect(error.code).toBe("internal_error");
     expect(error.reason).toBe("duration_out_of_range");
   });
@@ -341,7 +328,7 @@ describe("buildAssumeRoleInput: duration and policy", () => {
   });
 
   it("refuses a session policy over 2048 characters", async () => {
-    const error = await refusal(build(claims, grant({ sessionPolicyJson: `{"a":"${"x".repeat(2048)}"}` })));
+    const error = await brokerFailure(build(claims, grant({ sessionPolicyJson: `{"a":"${"x".repeat(2048)}"}` })));
     expect(error.code).toBe("config_invalid");
     expect(error.reason).toBe("session_policy_too_long");
   });
