@@ -2,7 +2,8 @@
 // arguments, run the named query's statements against the SQL API, render. Fetch, env and clock are injected; no node:*.
 import { AUDIT_DATASET_DEFAULT, SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET, SANDBOX_PORT } from "../constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
-import { defaultSinceMinutes, parseSince, planQuery, QUERY_DESCRIPTIONS, QUERY_NAMES, QueryInputError, shapeResult, type QueryName } from "../audit/queries.ts";
+import { defaultSinceMinutes, parseSince, planQuery, QUERY_DESCRIPTIONS, QUERY_NAMES, QueryInputError, type QueryName } from "../audit/queries.ts";
+import { shapeResult } from "../audit/query-shape.ts";
 import { isAccountId, isDatasetName, runSql, SqlApiError } from "../audit/sql-api.ts";
 import { renderCsv, renderHuman, renderJson, type OutputFormat } from "./render.ts";
 

@@ -112,8 +112,8 @@ describe("named queries against the fake SQL API", () => {
 
   it("latency: p50/p99 per stage; STS only over requests that reached STS", async () => {
     const data = await json(["latency"]);
-    expect(data.rows.map((row) => row.stage)).toEqual(["total", "total (issued)", "verify", "admission", "sts"]);
-    const sts = data.rows[4] as Record<string, unknown>;
+    expect(data.rows.map((row) => row.stage)).toEqual(["total", "total (issued)", "verify", "admission", "github", "sts"]);
+    const sts = data.rows[5] as Record<string, unknown>;
     expect(sts.requests).toBe(count((e) => typeof e.sts_ms === "number"));
     expect(sts.p50_ms).toBe(0); // the harness clock does not move during STS calls
     expect((data.rows[0] as Record<string, unknown>).requests).toBe(events().length);
