@@ -1,7 +1,8 @@
 // The named queries of `npm run analytics` and the Grafana panels: SQL text over the audit schema, built for a frame
-// (the CLI's window, or a panel's macros); query-shape.ts shapes their answers. Pure; no I/O; no clock. Every count is SUM(_sample_interval) and
-// every quantile quantileExactWeighted(..)(.., _sample_interval): Analytics Engine samples at high volume, and a row
-// then stands for `_sample_interval` events (developers.cloudflare.com/analytics/analytics-engine/sampling/).
+// (the CLI's window, or a panel's macros); query-shape.ts shapes their answers. Pure; no I/O; no clock. Every count
+// is SUM(_sample_interval) and every quantile quantileExactWeighted(..)(.., _sample_interval) (sql-fragments.ts):
+// Analytics Engine samples at high volume, and a row then stands for `_sample_interval` events
+// (developers.cloudflare.com/analytics/analytics-engine/sampling/).
 import {
   ANALYTICS_DEFAULT_SINCE_MINUTES,
   ANALYTICS_MAX_SINCE_MINUTES,
@@ -13,6 +14,7 @@ import {
 } from "../constants.ts";
 import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
 import { sqlString } from "./sql-api.ts";
+import { COUNT, countWhere, measured, outcomeIs, quantileOf } from "./sql-fragments.ts";
 
 export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token"] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
@@ -97,15 +99,6 @@ export interface QueryFrame {
   sampleColumn: boolean;
 }
 
-/** Counts of events: a sampled row stands for `_sample_interval` of them. */
-export const COUNT = "SUM(_sample_interval)";
-export const countWhere = (condition: string) => `SUM(if(${condition}, _sample_interval, 0))`;
-export const outcomeIs = (outcome: string) => `${blob("outcome")} = ${sqlString(outcome)}`;
-export const codeIs = (code: string) => `${blob("code")} = ${sqlString(code)}`;
-/** A timing or counter double that was recorded (AUDIT_NOT_MEASURED when the stage did not run). */
-export const measured = (column: AuditDouble) => `${double(column)} > ${AUDIT_NOT_MEASURED}`;
-/** The weighted quantile of a double: sampled rows weigh `_sample_interval`. */
-export const quantileOf = (level: number, column: AuditDouble) => `quantileExactWeighted(${level})(${double(column)}, _sample_interval)`;
 const since = (minutes: number) => `timestamp > NOW() - INTERVAL '${minutes}' MINUTE`;
 const SAMPLE = "MAX(_sample_interval) AS max_sample_interval";
 

@@ -5,7 +5,8 @@
 //   (src/alerts/metrics.ts), bucketed by the rule's own window, with the rule's threshold as a column (drawn as a
 //   line). Thresholds and windows are dashboard variables (defaults: ALERT_RULES), so ALERT_RULES can change at run time.
 // Only functions Analytics Engine documents (intDiv, toUInt32 as in the plugin's own $timeSeries; position, substring).
-import { codeIs, COUNT, countWhere, measured, outcomeIs, quantileOf, whereClause, type QueryFrame } from "../audit/queries.ts";
+import { whereClause, type QueryFrame } from "../audit/queries.ts";
+import { codeIs, COUNT, countWhere, measured, outcomeIs, quantileOf } from "../audit/sql-fragments.ts";
 import { blob, INDEX_COLUMN } from "../audit/schema.ts";
 
 /** A dashboard variable's value as it is (Grafana's `raw` format): the dataset name and the numeric thresholds. */

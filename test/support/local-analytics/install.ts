@@ -39,7 +39,9 @@ if (!chdbVerified()) {
       : spawnSync("npm", args, { encoding: "utf8", timeout: CHDB_INSTALL_TIMEOUT_MS });
   if (result.status !== 0) {
     process.stdout.write("\n");
-    const detail = `${result.stderr ?? ""}${result.error?.message ?? ""}`.trim().split("\n").slice(-1)[0] ?? "";
+    // npm's own reason (its first error lines), not the pointer to its debug log.
+    const lines = `${result.stderr ?? ""}\n${result.error?.message ?? ""}`.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.includes("A complete log of this run"));
+    const detail = lines.slice(0, 2).join(" ");
     fail(`npm install failed${result.status === null ? " (timed out or killed)" : ` (exit ${result.status})`}: ${detail}`);
   }
   let lock: Parameters<typeof lockMismatches>[0];
