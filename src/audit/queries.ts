@@ -9,7 +9,6 @@ import {
   ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES,
   ANALYTICS_SERIES_TARGET_BUCKETS,
   ANALYTICS_TABLE_LIMIT,
-  AUDIT_NOT_MEASURED,
   TOKEN_HASH_PREFIX_HEX_CHARS,
 } from "../constants.ts";
 import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
