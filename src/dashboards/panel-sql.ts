@@ -58,24 +58,31 @@ ORDER BY t ASC`,
   };
 }
 
-/** denials: the most policy denials of one owner for one reason per alert window, and the rule's maximum. */
-export function denialsAlertSql(): string {
+/**
+ * The largest count of one group (owner and reason; repository) per alert window, beside the rule's maximum: a
+ * per-group rule fires when any group goes above it, so the worst group is the one to draw.
+ */
+function mostOfOneGroupSql(options: { window: string; groups: Array<[string, string]>; condition: string; value: string; threshold: string }): string {
   return `SELECT
   t,
-  max(denied) AS most_denied_owner_reason,
-  ${variable("denials_max")} AS alert_threshold
+  max(events) AS ${options.value},
+  ${variable(options.threshold)} AS alert_threshold
 FROM (
   SELECT
-    ${windowBucket(variable("denials_window_minutes"))} AS t,
-    ${OWNER} AS owner,
-    ${blob("reason")} AS reason,
-    ${COUNT} AS denied
+    ${windowBucket(variable(options.window))} AS t,
+    ${options.groups.map(([expression, name]) => `${expression} AS ${name}`).join(",\n    ")},
+    ${COUNT} AS events
   FROM ${ALERT_FRAME.table}
-  ${whereClause(ALERT_FRAME, outcomeIs("denied"))}
-  GROUP BY t, owner, reason
+  ${whereClause(ALERT_FRAME, options.condition)}
+  GROUP BY t, ${options.groups.map(([, name]) => name).join(", ")}
 )
 GROUP BY t
 ORDER BY t ASC`;
+}
+
+/** denials: the most policy denials of one owner for one reason per alert window, and the rule's maximum. */
+export function denialsAlertSql(): string {
+  return mostOfOneGroupSql({ window: "denials_window_minutes", groups: [[OWNER, "owner"], [blob("reason"), "reason"]], condition: outcomeIs("denied"), value: "most_denied_owner_reason", threshold: "denials_max" });
 }
 
 /** sts_p99: STS p99 per alert window that had at least min_samples STS calls, and the rule's limit. */
@@ -93,21 +100,7 @@ ORDER BY t ASC`;
 
 /** replay: the most `token_reused` answers of one repository per alert window, and the rule's maximum. */
 export function replayAlertSql(): string {
-  return `SELECT
-  t,
-  max(replays) AS most_replays_repository,
-  ${variable("replay_max")} AS alert_threshold
-FROM (
-  SELECT
-    ${windowBucket(variable("replay_window_minutes"))} AS t,
-    ${INDEX_COLUMN} AS repository,
-    ${COUNT} AS replays
-  FROM ${ALERT_FRAME.table}
-  ${whereClause(ALERT_FRAME, codeIs("token_reused"))}
-  GROUP BY t, repository
-)
-GROUP BY t
-ORDER BY t ASC`;
+  return mostOfOneGroupSql({ window: "replay_window_minutes", groups: [[INDEX_COLUMN, "repository"]], condition: codeIs("token_reused"), value: "most_replays_repository", threshold: "replay_max" });
 }
 
 /** github_rate_limit: the rule's minimum, per panel step where an exchange called GitHub (drawn beside github-rate). */

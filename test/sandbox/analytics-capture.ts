@@ -3,7 +3,7 @@
 // line (`credential_exchange`, the same scrubbed event the Analytics Engine sink receives: src/audit/sinks.ts). The
 // sandbox reads that line from the broker's output and encodes it with the broker's own encoder (toDataPoint), so the
 // stored point is the one the Worker wrote. Pure; no I/O.
-import type { ExchangeEvent, Outcome } from "../../src/audit/event.ts";
+import { blankEvent, type ExchangeEvent, type Outcome } from "../../src/audit/event.ts";
 import { toDataPoint, type AuditDataPoint } from "../../src/audit/schema.ts";
 import type { ErrorCode } from "../../src/errors.ts";
 
@@ -26,25 +26,7 @@ export function auditEventFromLogLine(line: string): ExchangeEvent | undefined {
   if (fields.message !== "credential_exchange") return undefined;
   const { request_id: requestId, outcome, status, total_ms: totalMs } = fields;
   if (typeof requestId !== "string" || !OUTCOMES.includes(outcome as Outcome) || typeof status !== "number" || typeof totalMs !== "number") return undefined;
-  const event: ExchangeEvent = {
-    request_id: requestId,
-    outcome: outcome as Outcome,
-    status,
-    total_ms: totalMs,
-    code: undefined,
-    reason: undefined,
-    issuer: undefined,
-    repository: undefined,
-    ref: undefined,
-    event_name: undefined,
-    rule_id: undefined,
-    role_alias: undefined,
-    token_sha256: undefined,
-    verify_ms: undefined,
-    admission_ms: undefined,
-    sts_ms: undefined,
-    sts_attempts: undefined,
-  };
+  const event: ExchangeEvent = { ...blankEvent(requestId), outcome: outcome as Outcome, status, total_ms: totalMs };
   for (const name of TEXT_FIELDS) {
     const text = fields[name];
     if (typeof text === "string") (event as unknown as Record<string, unknown>)[name] = name === "code" ? (text as ErrorCode) : text;

@@ -2,7 +2,7 @@
 // (toDataPoint), some rows sampled (`_sample_interval` > 1), one repository whose name holds a quote and a backslash;
 // and the truths the tests compare the engine's answers with (counts weighted by the sample interval, ClickHouse's
 // quantileExactWeighted). Deterministic (seeded); times relative to an `endMs` the caller chooses. Pure.
-import type { ExchangeEvent, Outcome } from "../../../src/audit/event.ts";
+import { blankEvent, type ExchangeEvent, type Outcome } from "../../../src/audit/event.ts";
 import { toDataPoint } from "../../../src/audit/schema.ts";
 import type { StoredPoint } from "./engine.ts";
 
@@ -29,25 +29,7 @@ function random(seed: number): () => number {
 }
 
 function base(requestId: string): ExchangeEvent {
-  return {
-    request_id: requestId,
-    outcome: "issued",
-    code: undefined,
-    reason: undefined,
-    issuer: "github",
-    repository: undefined,
-    ref: "refs/heads/main",
-    event_name: "push",
-    rule_id: undefined,
-    role_alias: undefined,
-    token_sha256: undefined,
-    status: 200,
-    total_ms: 0,
-    verify_ms: undefined,
-    admission_ms: undefined,
-    sts_ms: undefined,
-    sts_attempts: undefined,
-  };
+  return { ...blankEvent(requestId), outcome: "issued", issuer: "github", ref: "refs/heads/main", event_name: "push", status: 200 };
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0").slice(-width);
