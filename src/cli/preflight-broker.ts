@@ -87,7 +87,7 @@ function brokerConfig(input: BrokerCheckInput, unchecked: Set<string>): { config
     } catch (error) {
       if (!isBrokerError(error) || error.code !== "config_invalid") throw error;
       const paths = invalidSettingPaths(error);
-      const missing = paths.filter((path) => isSecret(path) && values[path] === undefined);
+      const missing = paths.filter((path) => isSecret(path) && (typeof values[path] !== "string" || (values[path] as string).trim() === ""));
       if (missing.length === 0) return { config: undefined, problems: [...problems, ...paths.map((path) => settingProblem(env, "config_invalid", path))] };
       for (const name of missing) {
         if (secrets === undefined) unchecked.add(name);

@@ -8,6 +8,7 @@ import type { DeploymentEnv } from "./deployment-env.ts";
 export type PreflightCode =
   | PolicyErrorCode
   | "config_invalid"
+  | "wrangler_config_invalid"
   | "secret_missing"
   | "secret_in_vars"
   | "github_app_missing"

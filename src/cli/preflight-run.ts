@@ -25,11 +25,12 @@ const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Flags that take a value (`--flag value` or `--flag=value`). */
 const VALUE_FLAGS = new Set(["--env", "-e", "--config", "-c", "--policies", "--secrets", "--secrets-file"]);
 
-/** Parses preflight's arguments; a string is a usage error to print (exit 2). */
-export function parsePreflightArgs(argv: string[]): PreflightArgs | string {
+/** Parses preflight's arguments; a string is a usage error to print (exit 2), `help` the usage (exit 0). */
+export function parsePreflightArgs(argv: string[]): PreflightArgs | string | { help: string } {
   const args: PreflightArgs = { env: undefined, config: "wrangler.toml", policies: "policies", secrets: undefined, secretsFile: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
+    if (arg === "--help" || arg === "-h") return { help: PREFLIGHT_USAGE };
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     if (!VALUE_FLAGS.has(flag)) return `${arg.startsWith("-") ? `unknown option ${flag}` : `unexpected argument ${arg}`}\n${PREFLIGHT_USAGE}`;
     const value = inline ?? argv[++i];

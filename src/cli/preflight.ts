@@ -23,15 +23,14 @@ async function policyInput(file: string): Promise<PolicyInput> {
   }
 }
 
-const args = parsePreflightArgs(process.argv.slice(2));
-if (typeof args === "string") usage(args);
-if (!existsSync(args.config)) usage(`no ${args.config} here (run from the repository root, or give --config)\n${PREFLIGHT_USAGE}`);
-
-// An unknown environment is a usage error, not a problem of the deployment.
-const environments = Object.keys((experimental_readRawConfig({ config: args.config }).rawConfig.env ?? {}) as object);
-if (args.env !== undefined && !environments.includes(args.env)) {
-  usage(`${args.config} has no [env.${args.env}] (environments: ${environments.length === 0 ? "none" : environments.join(", ")}; omit --env for the top level)`);
+const parsed = parsePreflightArgs(process.argv.slice(2));
+if (typeof parsed === "string") usage(parsed);
+if ("help" in parsed) {
+  process.stdout.write(`${parsed.help}\n`);
+  process.exit(0);
 }
+const args = parsed;
+if (!existsSync(args.config)) usage(`no ${args.config} here (run from the repository root, or give --config)\n${PREFLIGHT_USAGE}`);
 
 let names: Set<string> | undefined;
 const sources: string[] = [];
@@ -49,8 +48,14 @@ if (args.secretsFile !== undefined) {
 
 let config: WranglerEnvironmentConfig;
 try {
+  // An unknown environment is a usage error, not a problem of the deployment.
+  const environments = Object.keys((experimental_readRawConfig({ config: args.config }).rawConfig.env ?? {}) as object);
+  if (args.env !== undefined && !environments.includes(args.env)) {
+    usage(`${args.config} has no [env.${args.env}] (environments: ${environments.length === 0 ? "none" : environments.join(", ")}; omit --env for the top level)`);
+  }
   config = unstable_readConfig({ config: args.config, ...(args.env === undefined ? {} : { env: args.env }) });
 } catch (error) {
+  // wrangler's own message (a TOML syntax error, a field it refuses): the file cannot be deployed either.
   process.stdout.write(`error wrangler_config_invalid ${args.config}: ${error instanceof Error ? error.message : String(error)}\npreflight: 1 problem: do not deploy\n`);
   process.exit(1);
 }

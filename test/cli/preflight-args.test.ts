@@ -20,6 +20,10 @@ describe("parsePreflightArgs", () => {
     expect(parsePreflightArgs(["-e", "staging"])).toMatchObject({ env: "staging" });
   });
 
+  it("answers --help with the usage line", () => {
+    expect(parsePreflightArgs(["--help"])).toEqual({ help: expect.stringMatching(/^usage: npm run preflight -- /) });
+  });
+
   it.each([
     [["--env"], /^--env needs a value/],
     [["--env="], /^--env needs a value/],

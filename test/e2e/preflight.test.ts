@@ -43,6 +43,14 @@ describe("the shipped wrangler.toml", () => {
     expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY /m);
   });
 
+  it("prints what docs/deployment.md shows (there for the example policy, here for its copy, the test policy)", async () => {
+    const page = readFileSync(join(repoRoot, "docs/deployment.md"), "utf8");
+    const shown = /^```\n\$ npm run -s preflight\n([\s\S]*?)^```$/m.exec(page)?.[1];
+    expect(shown).toBeDefined();
+    const result = await preflight([]);
+    expect(result.stdout.replaceAll(`${policies}/`, "policies/")).toBe(shown);
+  });
+
   it("env.sandbox with the secrets `npm start` writes: ok (exit 0)", async () => {
     const result = await preflight(["--env", "sandbox", "--secrets", SANDBOX_SECRETS]);
     expect(result.stdout).toMatch(/preflight: ok, env\.sandbox/);
