@@ -132,7 +132,8 @@ function githubProblems(input: BrokerCheckInput, file: string, compiled: Compile
   if (appRules.length > 0) {
     // No App at all: parseConfig refuses a half-configured one, so both the id and the key are absent (or unchecked).
     const fix = "set up the GitHub App (docs/github-facts.md), or drop `require` from the policy";
-    if ((stringVar(input.env, "GITHUB_APP_ID") ?? "") === "") problems.push({ code: "github_app_missing", subject: "var GITHUB_APP_ID", message: `is empty, but ${describe(appRules)}: ${fix}` });
+    const appId = stringVar(input.env, "GITHUB_APP_ID");
+    if (appId === undefined || appId === "") problems.push({ code: "github_app_missing", subject: "var GITHUB_APP_ID", message: `is ${appId === undefined ? "not set" : "empty"}, but ${describe(appRules)}: ${fix}` });
     if (input.secrets === undefined) unchecked.add("GITHUB_APP_PRIVATE_KEY");
     else if (!input.secrets.has("GITHUB_APP_PRIVATE_KEY")) problems.push({ code: "github_app_missing", subject: "secret GITHUB_APP_PRIVATE_KEY", message: `is not set, but ${describe(appRules)}: ${fix}` });
   }
