@@ -19,6 +19,8 @@ export default defineConfig({
         // Unit and integration tests, inside workerd with real local KV and Durable Objects.
         plugins: [
           cloudflareTest({
+            // The test policy's Worker, not src/index.ts: the operator's policies/ never reaches the project's tests.
+            main: "./test/fixtures/worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // STS_AUTH pinned: the suite tests both modes explicitly (test/web-identity.test.ts), whatever the deployment uses.

@@ -3,7 +3,7 @@
 import { AwsClient } from "aws4fetch";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../policies/index.ts";
+import testPolicy from "./fixtures/policies/index.ts";
 import { BROKER_ORIGIN, createHarness, expectAudit, expectNoLeak, STS_ORIGIN, type Harness } from "./support/broker-harness.ts";
 import { generateSigningKeySecret } from "./support/signing-keys.ts";
 
@@ -109,7 +109,7 @@ describe("web-identity mode through the Worker", () => {
   });
 
   it("a policy role with an externalId fails closed at start in this mode (config_invalid)", async () => {
-    const policy = { ...examplePolicy, roles: { ...examplePolicy.roles, deploy: { ...examplePolicy.roles.deploy, externalId: "acme-ci-broker" } } } as typeof examplePolicy;
+    const policy = { ...testPolicy, roles: { ...testPolicy.roles, deploy: { ...testPolicy.roles.deploy, externalId: "acme-ci-broker" } } } as typeof testPolicy;
     const h = await createHarness({ policy, webIdentity: { signingKey: await generateSigningKeySecret() } });
     const response = await h.request(await h.mint());
     expect(response.status).toBe(500);

@@ -2,8 +2,8 @@
 // `x-bench-admission: off` skips admission (the address limit's binding call and the repository's Durable Object call). Both arms run in one process with one JIT
 // state, so their latency difference is what admission adds. Bundled by esbuild at bench start; never deployed.
 // Concurrency 1 only: the switch is module state, read by the admission calls of the request in flight.
-import candidatePolicy from "../../policies/candidate.ts";
-import policy from "../../policies/index.ts";
+import candidatePolicy from "../fixtures/policies/candidate.ts";
+import policy from "../fixtures/policies/index.ts";
 import { createAddressLimit } from "../../src/admission/address-limit.ts";
 import { createDurableAdmission } from "../../src/admission/durable-admission.ts";
 import { createBroker } from "../../src/broker.ts";

@@ -5,7 +5,7 @@
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
@@ -52,7 +52,7 @@ export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
 export const REQUESTS_PER_ADDRESS = ADDRESS_LIMIT_PER_PERIOD;
 const FIRST_REPOSITORY_ID = 700_000_000;
 const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main";
-/** The fleet rule's owner (policies/index.ts `acme-release-publish`), for node_baseline; its role is `publish`. */
+/** The fleet rule's owner (test/fixtures/policies/index.ts `acme-release-publish`), for node_baseline; its role is `publish`. */
 const FLEET_OWNER = "acme";
 
 /** Claims (over the fake issuer's GitHub defaults) of the index-th broker request's token. */
@@ -289,7 +289,7 @@ export function startBroker(
 function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<WorkerHandle> {
   const fakesAddress = fakes.process?.directAddress;
   if (fakesAddress === undefined) throw new Error("node_baseline: its fakes must run in a process of their own");
-  const roleArn = examplePolicy.roles.publish?.arn;
+  const roleArn = testPolicy.roles.publish?.arn;
   if (roleArn === undefined) throw new Error("node_baseline: the example policy has no role `publish` (adjust fleetClaims)");
   const config: NodeBaselineConfig = {
     issuer: GITHUB_ISSUER,

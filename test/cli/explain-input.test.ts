@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseExplainInput, UNVERIFIED_TOKEN_NOTE } from "../../src/cli/explain-input.ts";
 import { runPolicyExplain } from "../../src/cli/policy-run.ts";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 
 const b64url = (value: unknown) => btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
@@ -30,7 +30,7 @@ describe("policy:explain of a token", () => {
   it("says first that the claims were not verified, then explains them as usual", () => {
     const input = parseExplainInput(unsignedToken(githubClaims({ runner_environment: "self-hosted" })));
     if (typeof input === "string") throw new Error(input);
-    const result = runPolicyExplain({ policy: examplePolicy, claims: input.claims, fromToken: input.fromToken, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    const result = runPolicyExplain({ policy: testPolicy, claims: input.claims, fromToken: input.fromToken, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe(UNVERIFIED_TOKEN_NOTE);
@@ -38,7 +38,7 @@ describe("policy:explain of a token", () => {
   });
 
   it("prints no such note for JSON claims", () => {
-    const result = runPolicyExplain({ policy: examplePolicy, claims: githubClaims(), args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    const result = runPolicyExplain({ policy: testPolicy, claims: githubClaims(), args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
     expect(result.stdout).not.toContain("WITHOUT verifying");
   });
 });

@@ -1,10 +1,10 @@
 // The cores of policy:check, policy:test and policy:explain (src/cli/policy-run.ts): loaded policies in, text and
 // exit codes out. The Node entries (src/cli/policy-*.ts) only find files and import them; `npm test` runs them.
 import { describe, expect, it } from "vitest";
-import candidatePolicy from "../../policies/candidate.ts";
-import examplePolicy from "../../policies/index.ts";
-import candidateFixtures from "../../policies/tests/candidate.fixtures.ts";
-import indexFixtures from "../../policies/tests/index.fixtures.ts";
+import candidatePolicy from "../fixtures/policies/candidate.ts";
+import testPolicy from "../fixtures/policies/index.ts";
+import candidateFixtures from "../fixtures/policies/tests/candidate.fixtures.ts";
+import indexFixtures from "../fixtures/policies/tests/index.fixtures.ts";
 import { issuerSetsFromWranglerToml, parseExplainArgs, runPolicyCheck, runPolicyExplain, runPolicyTest } from "../../src/cli/policy-run.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
@@ -15,7 +15,7 @@ const roles = { app: { arn: "arn:aws:iam::111122223333:role/app" } };
 describe("runPolicyCheck", () => {
   it("passes the shipped policies, summarising each", () => {
     const result = runPolicyCheck([
-      { file: "policies/index.ts", policy: examplePolicy },
+      { file: "policies/index.ts", policy: testPolicy },
       { file: "policies/candidate.ts", policy: candidatePolicy },
     ]);
     expect(result.exitCode).toBe(0);
@@ -65,7 +65,7 @@ describe("runPolicyCheck", () => {
     const { sets, problems } = issuerSetsFromWranglerToml(toml);
     expect(problems).toEqual([]);
     expect(sets.map((set) => set.name)).toEqual(["top level", "env.prod"]);
-    const result = runPolicyCheck([{ file: "policies/index.ts", policy: examplePolicy }], sets);
+    const result = runPolicyCheck([{ file: "policies/index.ts", policy: testPolicy }], sets);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain("error issuer_kind_mismatch at issuers.gitlab: against ISSUERS of wrangler.toml env.prod");
   });
@@ -81,12 +81,12 @@ describe("runPolicyCheck", () => {
     const { sets, problems } = issuerSetsFromWranglerToml(toml);
     expect(problems).toEqual([]);
     expect(sets.map((set) => [set.name, set.stsAuth])).toEqual([["top level", "sigv4"], ["env.webid", "web-identity"]]);
-    const withExternalId = { ...examplePolicy, roles: { ...examplePolicy.roles, "infra-deploy": { ...examplePolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof examplePolicy;
+    const withExternalId = { ...testPolicy, roles: { ...testPolicy.roles, "infra-deploy": { ...testPolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof testPolicy;
     const result = runPolicyCheck([{ file: "policies/index.ts", policy: withExternalId }], sets);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain("error external_id_unsupported at roles.infra-deploy.externalId");
     expect(result.stdout).toContain("env.webid");
-    expect(runPolicyCheck([{ file: "policies/index.ts", policy: examplePolicy }], sets).exitCode).toBe(0);
+    expect(runPolicyCheck([{ file: "policies/index.ts", policy: testPolicy }], sets).exitCode).toBe(0);
     expect(issuerSetsFromWranglerToml(`STS_AUTH = "sigv5"`).problems).toEqual(['wrangler.toml (top level): STS_AUTH must be "sigv4" or "web-identity"']);
   });
 
@@ -134,7 +134,7 @@ describe("policy:explain", () => {
   it("explains a decoded GitHub token, picking the issuer by its iss from wrangler.toml", () => {
     const claims = { ...githubClaims({ event_name: "pull_request", ref: "refs/pull/7/merge" }), iss: "https://token.actions.githubusercontent.com", aud: "ci-credential-broker" };
     const { sets } = issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`);
-    const result = runPolicyExplain({ policy: examplePolicy, claims, args: { role: "deploy", issuer: undefined, durationSeconds: undefined }, issuerSets: sets });
+    const result = runPolicyExplain({ policy: testPolicy, claims, args: { role: "deploy", issuer: undefined, durationSeconds: undefined }, issuerSets: sets });
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe("DENY   role_not_granted");
@@ -144,18 +144,18 @@ describe("policy:explain", () => {
   });
 
   it("explains a GitLab token with --issuer gitlab", () => {
-    const result = runPolicyExplain({ policy: examplePolicy, claims: gitlabClaims({ ref_protected: "false" }), args: { role: undefined, issuer: "gitlab", durationSeconds: undefined } });
+    const result = runPolicyExplain({ policy: testPolicy, claims: gitlabClaims({ ref_protected: "false" }), args: { role: undefined, issuer: "gitlab", durationSeconds: undefined } });
     expect(result.stdout.split("\n")[0]).toBe("DENY   guard_unprotected_ref (rule gitlab-acme-app-deploy)");
   });
 
   it("says the token would be refused before the policy when the claims fail the schema", () => {
-    const result = runPolicyExplain({ policy: examplePolicy, claims: { ...githubClaims(), repository: ["acme/app"] }, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    const result = runPolicyExplain({ policy: testPolicy, claims: { ...githubClaims(), repository: ["acme/app"] }, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
     expect(result.stdout).toContain("DENY   claims_invalid");
     expect(result.stdout).toContain("  repository: invalid_type");
   });
 
   it("refuses an issuer the policy does not know", () => {
-    const result = runPolicyExplain({ policy: examplePolicy, claims: githubClaims(), args: { role: undefined, issuer: "bitbucket", durationSeconds: undefined } });
+    const result = runPolicyExplain({ policy: testPolicy, claims: githubClaims(), args: { role: undefined, issuer: "bitbucket", durationSeconds: undefined } });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('issuer "bitbucket" is not in the policy');
   });

@@ -47,7 +47,7 @@ export interface RunningSandbox {
 export async function startSandbox(args: string[]): Promise<RunningSandbox> {
   await waitForFreePorts(30_000);
   let output = "";
-  const child: ChildProcess = spawn("npm", ["start", "--", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0" } });
+  const child: ChildProcess = spawn("npm", ["start", "--", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } });
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

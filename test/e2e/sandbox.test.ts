@@ -41,7 +41,7 @@ async function printed(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
 }
 
 beforeAll(async () => {
-  child = spawn("npm", ["start", "--", "--shadow"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0" } });
+  child = spawn("npm", ["start", "--", "--shadow"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } });
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {

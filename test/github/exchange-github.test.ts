@@ -2,7 +2,7 @@
 // GitHub API verifies the App JWT and serves check runs, pull requests and reviews; the example policy's
 // acme-app-main-deploy requires a successful dependency-review run by GitHub Actions and one approval.
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { Requirements } from "../../src/policy/types.ts";
@@ -41,7 +41,7 @@ function openPullRequest(h: Harness): () => Promise<string> {
 /** A policy granting readonly to acme/app with these requirements (for pull_request events and variants). */
 function policyRequiring(require: Requirements, event = "pull_request") {
   return definePolicy({
-    roles: { readonly: examplePolicy.roles.readonly as { arn: string } },
+    roles: { readonly: testPolicy.roles.readonly as { arn: string } },
     rules: [{ id: "app-requirements", match: { repository: "acme/app", repository_id: "874563210", event_name: event }, roles: ["readonly"], require }],
   });
 }

@@ -2,8 +2,8 @@
 // matches every repository of every owner, a rule shadowed by an earlier one, two allow rules granting different
 // roles under the same alias for the same claims, a session policy too large (plus names without ids).
 import { describe, expect, it } from "vitest";
-import candidatePolicy from "../../policies/candidate.ts";
-import examplePolicy from "../../policies/index.ts";
+import candidatePolicy from "../fixtures/policies/candidate.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { checkPolicy, type Finding } from "../../src/policy/check.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
@@ -21,7 +21,7 @@ function errors(policy: PolicyDefinition): Array<Pick<Finding, "code" | "locatio
 
 describe("policy:check on the shipped policies", () => {
   it.each([
-    ["policies/index.ts", examplePolicy],
+    ["policies/index.ts", testPolicy],
     ["policies/candidate.ts", candidatePolicy],
   ])("%s has no errors", (_file, policy) => {
     const { compiled, findings } = checkPolicy(policy);

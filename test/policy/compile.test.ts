@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import candidatePolicy from "../../policies/candidate.ts";
-import examplePolicy from "../../policies/index.ts";
+import candidatePolicy from "../fixtures/policies/candidate.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { parseConfig } from "../../src/config.ts";
 import { MATCH_KEYS } from "../../src/policy/claim-keys.ts";
 import { compilePolicy, PolicyCompileError, type CompileOptions, type PolicyErrorCode } from "../../src/policy/compile.ts";
@@ -23,7 +23,7 @@ function compileError(policy: PolicyDefinition, options: CompileOptions = {}): P
 
 describe("compilePolicy: the shipped policies", () => {
   it("compiles the example policy, rules in declaration order, indexed per issuer", () => {
-    const compiled = compilePolicy(examplePolicy);
+    const compiled = compilePolicy(testPolicy);
     expect(compiled.rules.map((r) => r.id)).toContain("acme-app-main-deploy");
     expect([...compiled.roles.keys()]).toEqual(["deploy", "readonly", "infra-deploy", "publish"]);
     expect([...compiled.issuers.keys()]).toEqual(["github", "ghes", "gitlab"]);
@@ -38,12 +38,12 @@ describe("compilePolicy: the shipped policies", () => {
 
   it("compiles both shipped policies against the ISSUERS of wrangler.toml (what the Worker does at start-up)", () => {
     const { issuers } = parseConfig(env);
-    expect(() => compilePolicy(examplePolicy, { issuers })).not.toThrow();
+    expect(() => compilePolicy(testPolicy, { issuers })).not.toThrow();
     expect(() => compilePolicy(candidatePolicy, { issuers })).not.toThrow();
   });
 
   it("compiles a role's grant fields: managed policies, transitive tag keys, external id, privileged", () => {
-    const grant = compilePolicy({ ...examplePolicy, roles: { ...examplePolicy.roles, "infra-deploy": { ...examplePolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof examplePolicy).roles.get("infra-deploy");
+    const grant = compilePolicy({ ...testPolicy, roles: { ...testPolicy.roles, "infra-deploy": { ...testPolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof testPolicy).roles.get("infra-deploy");
     expect(grant).toEqual({
       alias: "infra-deploy",
       arn: "arn:aws:iam::444455556666:role/ci/infra-deploy",
@@ -58,9 +58,9 @@ describe("compilePolicy: the shipped policies", () => {
   });
 
   it("refuses a role with an external id when STS_AUTH is web-identity (AssumeRoleWithWebIdentity has no ExternalId)", () => {
-    const withExternalId = { ...examplePolicy, roles: { ...examplePolicy.roles, "infra-deploy": { ...examplePolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof examplePolicy;
+    const withExternalId = { ...testPolicy, roles: { ...testPolicy.roles, "infra-deploy": { ...testPolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof testPolicy;
     expect(() => compilePolicy(withExternalId, { stsAuth: "sigv4" })).not.toThrow();
-    expect(() => compilePolicy(examplePolicy, { stsAuth: "web-identity" })).not.toThrow();
+    expect(() => compilePolicy(testPolicy, { stsAuth: "web-identity" })).not.toThrow();
     try {
       compilePolicy(withExternalId, { stsAuth: "web-identity" });
       expect.unreachable();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide, ruleMatches, type Decision, type DecisionInput } from "../../src/policy/decide.ts";
 import { definePolicy } from "../../src/policy/define.ts";
@@ -11,7 +11,7 @@ import { input, policyOf, roles } from "./helpers.ts";
 const allowed = (decision: Decision) => decision.allowed;
 
 describe("decide with the example policy", () => {
-  const policy = compilePolicy(examplePolicy);
+  const policy = compilePolicy(testPolicy);
 
   it("grants deploy to acme/app main on push and workflow_dispatch", () => {
     for (const event_name of ["push", "workflow_dispatch"]) {

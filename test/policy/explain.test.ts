@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide, type DecisionInput } from "../../src/policy/decide.ts";
 import { explain, formatExplanation } from "../../src/policy/explain.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 
-const policy = compilePolicy(examplePolicy);
+const policy = compilePolicy(testPolicy);
 const input = (claims: Record<string, unknown>, extra: Partial<DecisionInput> = {}): DecisionInput => ({
   issuerId: "github",
   claims: { ...githubClaims(), ...claims },

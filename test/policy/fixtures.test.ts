@@ -1,15 +1,16 @@
-// The shipped fixtures (policies/tests/) run inside `npm test` twice: by `npm run policy:test` in Node, and here in
-// workerd, where the Worker runs. This file also checks that the fixtures exercise every guard and every reason.
+// The test policy's fixtures (test/fixtures/policies/tests/) run here in workerd, where the Worker runs (the operator's own
+// fixtures in policies/tests/ run through `npm run policy:test` in `npm test`). This file also checks that the
+// fixtures exercise every guard and every reason.
 import { describe, expect, it } from "vitest";
-import candidateFixtures from "../../policies/tests/candidate.fixtures.ts";
-import indexFixtures from "../../policies/tests/index.fixtures.ts";
+import candidateFixtures from "../fixtures/policies/tests/candidate.fixtures.ts";
+import indexFixtures from "../fixtures/policies/tests/index.fixtures.ts";
 import { runFixtures, type FixtureSuite } from "../../src/policy/fixtures.ts";
 import { GUARD_REASONS, OPT_OUTS } from "../../src/policy/guards.ts";
 
 describe.each([
   ["index.fixtures.ts", indexFixtures],
   ["candidate.fixtures.ts", candidateFixtures],
-])("policies/tests/%s", (_file, suite) => {
+])("test/fixtures/policies/tests/%s", (_file, suite) => {
   it.each(runFixtures(suite).map((result) => [result.name, result] as const))("%s", (_name, result) => {
     expect(result.pass, `expected ${result.expected}, got ${result.actual}`).toBe(true);
   });

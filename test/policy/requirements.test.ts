@@ -1,6 +1,6 @@
 // Requirements: compile-time validation (policy:check) and the pure evaluation the broker and policy:test share.
 import { describe, expect, it } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy, PolicyCompileError } from "../../src/policy/compile.ts";
 import {
   countApprovals,
@@ -22,7 +22,7 @@ function compileWith(require: unknown, extra: Record<string, unknown> = {}) {
 
 describe("compile: require", () => {
   it("compiles the example policy's requirements", () => {
-    const rule = compilePolicy(examplePolicy).rules.find((r) => r.id === "acme-app-main-deploy");
+    const rule = compilePolicy(testPolicy).rules.find((r) => r.id === "acme-app-main-deploy");
     expect(rule?.requirements?.checks.map((check) => [check.name, check.app, check.conclusions])).toEqual([["dependency-review", "github-actions", ["success"]]]);
     expect(rule?.requirements?.pullRequest).toMatchObject({ approvals: 1, allowStaleApprovals: false });
   });

@@ -2,8 +2,8 @@
 // issuer, GitLab) each passing their own rules and failing the others', shadow mode, and the kill switch.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import candidatePolicy from "../../policies/candidate.ts";
-import examplePolicy from "../../policies/index.ts";
+import candidatePolicy from "../fixtures/policies/candidate.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import { KILL_SWITCH_CACHE_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
@@ -37,7 +37,7 @@ describe("several issuers: each token passes its own rules and fails the others'
     expect(response.status, await response.clone().text()).toBe(200);
     const call = h.sts.assumeRoleCalls[0];
     // A self-managed GitLab (the harness's issuer is not gitlab.com): gl.<issuer id>. prefixes, and an Issuer tag.
-    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: "gl.gitlab.574-302-acme.app", sourceIdentity: "gl.gitlab.sample-user" });
+    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: expect.stringMatching(/^gl\.gitlab\.574-302-[0-9a-f]{16}-acme\.app$/), sourceIdentity: "gl.gitlab.sample-user" });
     const tags = Object.fromEntries((call?.tags ?? []).map((tag) => [tag.key, tag.value]));
     expect(tags).toMatchObject({ Project: "acme/app", ProjectId: "4242", NamespaceId: "72", RefProtected: "true", Team: "platform", Issuer: h.extraIssuers.gitlab?.issuer });
     expect(tags).not.toHaveProperty("Repository");
@@ -124,7 +124,7 @@ describe("shadow mode", () => {
 
   it("logs one line when the candidate decides differently, and answers with the live decision", async () => {
     const h = await createHarness({ candidatePolicy, env: { SHADOW_POLICY: "on" } });
-    // policies/candidate.ts also deploys from release/*; the live policy does not.
+    // The test candidate policy also deploys from release/*; the live policy does not.
     const response = await h.request(await h.mint({ ref: "refs/heads/release/1.2" }));
     expect(response.status).toBe(403);
     expect(h.sts.requestCount).toBe(0);
@@ -143,7 +143,7 @@ describe("shadow mode", () => {
   });
 
   it("a candidate that denies what the live policy allows never takes the credentials away", async () => {
-    const strict = definePolicy({ roles: examplePolicy.roles, rules: [{ id: "deny-all-acme", effect: "deny", match: { repository_owner: "acme" } }] });
+    const strict = definePolicy({ roles: testPolicy.roles, rules: [{ id: "deny-all-acme", effect: "deny", match: { repository_owner: "acme" } }] });
     const h = await createHarness({ candidatePolicy: strict, env: { SHADOW_POLICY: "on" } });
     expect((await h.request(await h.mint())).status).toBe(200);
     expect(shadowLines(h)[0]).toMatchObject({ live: { allowed: true, rule_id: "acme-app-main-deploy" }, candidate: { allowed: false, reason: "explicit_deny", rule_id: "deny-all-acme" } });

@@ -4,7 +4,7 @@
 export interface StartOptions {
   /** Full JSON log lines and wrangler's own output, instead of one line per exchange. */
   verbose: boolean;
-  /** SHADOW_POLICY=on for this run: policies/candidate.ts decides beside the live policy. */
+  /** SHADOW_POLICY=on for this run: the candidate policy (policies/candidate.ts) decides beside the live one. */
   shadow: boolean;
   /** The sandbox STS's credentials expire after this many seconds (clients' renewal, watched). */
   credentialLifetimeSeconds: number | undefined;
@@ -37,12 +37,15 @@ export interface WranglerDevTarget {
   port: number;
   /** Local KV and Durable Object state (emptied at every start; `npm run sandbox -- kill` writes there too). */
   persistTo: string;
+  /** The Worker module to run instead of wrangler.toml's `main` (the project's end-to-end tests run the test policy's). */
+  entry?: string;
 }
 
 /** The arguments after `wrangler`. */
 export function wranglerDevArgs(options: StartOptions, target: WranglerDevTarget): string[] {
   return [
     "dev",
+    ...(target.entry === undefined ? [] : [target.entry]),
     "--env",
     "sandbox",
     "--ip",

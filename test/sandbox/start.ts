@@ -24,6 +24,8 @@ try {
 }
 
 const paths = sandboxPaths();
+// The project's end-to-end tests run the test policy's Worker (test/fixtures/worker.ts); a user runs policies/.
+const workerEntry = process.env.SANDBOX_WORKER_ENTRY === undefined || process.env.SANDBOX_WORKER_ENTRY === "" ? undefined : process.env.SANDBOX_WORKER_ENTRY;
 const brokerUrl = `http://${SANDBOX_HOST}:${SANDBOX_BROKER_PORT}`;
 const keys = generateBrokerKeys();
 // --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key (docs/deployment.md).
@@ -74,7 +76,7 @@ rmSync(paths.state, { recursive: true, force: true });
 
 const broker = spawn(
   process.execPath,
-  [paths.wranglerBin, ...wranglerDevArgs(options, { host: SANDBOX_HOST, port: SANDBOX_BROKER_PORT, persistTo: paths.state })],
+  [paths.wranglerBin, ...wranglerDevArgs(options, { host: SANDBOX_HOST, port: SANDBOX_BROKER_PORT, persistTo: paths.state, ...(workerEntry === undefined ? {} : { entry: workerEntry }) })],
   { cwd: paths.root, stdio: ["ignore", "pipe", "pipe"], env: brokerEnv },
 );
 const view = createLogView({ verbose: options.verbose, now: () => new Date() });
@@ -127,7 +129,7 @@ for (;;) {
 // Commands that work from any directory: npm scripts run only inside the project, so name it with --prefix.
 const npm = `npm --prefix '${paths.root}' run -s`;
 const credentialsCommand = `curl -sS -X POST ${brokerUrl}/v1/credentials -H "Authorization: Bearer $(${npm} token)"`;
-console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from policies/index.ts${options.shadow ? ", shadow mode on: policies/candidate.ts" : ""}, STS_AUTH ${options.webIdentity ? "web-identity" : "sigv4"})
+console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from ${workerEntry === undefined ? "policies/index.ts" : workerEntry}${options.shadow ? ", shadow mode on: the candidate policy" : ""}, STS_AUTH ${options.webIdentity ? "web-identity" : "sigv4"})
 ${options.webIdentity ? `OpenID provider: ${brokerUrl}/.well-known/openid-configuration (the sandbox STS verifies the broker's tokens with its JWKS)
 ` : ""}
 Ready. Get 15-minute credentials for acme/app on refs/heads/main (push), from any directory:

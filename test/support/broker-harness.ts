@@ -3,7 +3,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import examplePolicy from "../../policies/index.ts";
+import testPolicy from "../fixtures/policies/index.ts";
 import type { AdmissionControl } from "../../src/admission/admission-control.ts";
 import { createAddressLimit, type RateLimiter } from "../../src/admission/address-limit.ts";
 import { createDurableAdmission, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
@@ -185,7 +185,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   });
   const real = options.admission?.realAddressLimiters === true;
   const broker = createBroker({
-    policy: options.policy ?? examplePolicy,
+    policy: options.policy ?? testPolicy,
     ...(options.candidatePolicy === undefined ? {} : { candidatePolicy: options.candidatePolicy }),
     ...(options.github === undefined ? {} : { github: options.github }),
     fetch: network.fetch,

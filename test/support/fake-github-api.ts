@@ -391,7 +391,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
 export const EXAMPLE_FACTS = { repository: "acme/app", repositoryId: 874563210, pullNumber: 12, authorId: 1, reviewerId: 2, headSha: "4a7e0c3b9d1f2e5a6b7c8d9e0f1a2b3c4d5e6f70" } as const;
 
 /**
- * Facts that satisfy the example policy (policies/index.ts) for a push of `sha` to acme/app main: the App installed,
+ * Facts that satisfy the test policy (test/fixtures/policies/index.ts) for a push of `sha` to acme/app main: the App installed,
  * a successful dependency-review run by GitHub Actions, and a merged pull request with one approval on its head.
  */
 export function seedExampleFacts(github: FakeGitHub, sha: string): void {
