@@ -7,6 +7,7 @@ import { parseAlertConfig } from "../../src/alerts/config.ts";
 import type { IncidentStore } from "../../src/alerts/incidents.ts";
 import { runAlerts, type AlertRunReport } from "../../src/alerts/run.ts";
 import { isBrokerError } from "../../src/errors.ts";
+import { ChdbUnavailableError } from "../support/local-analytics/chdb.ts";
 import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
 import { createLocalSqlApi, isSqlApiPath } from "../support/local-analytics/sql-api.ts";
 import { dataPointFromLogLine } from "./analytics-capture.ts";
@@ -53,7 +54,7 @@ export function startSandboxAnalytics(options: SandboxAnalyticsOptions): Sandbox
     engine = createLocalAnalyticsEngine();
     engine.ensureDataset(SANDBOX_AUDIT_DATASET);
   } catch (error) {
-    off = error instanceof Error ? error.message : String(error);
+    off = error instanceof ChdbUnavailableError ? `chdb is not available (${error.reason})` : error instanceof Error ? error.message : String(error);
   }
   const sqlApi = createLocalSqlApi({ accountId: SANDBOX_ANALYTICS_ACCOUNT_ID, apiToken: SANDBOX_ANALYTICS_API_TOKEN, engine: engine ?? { off } });
   const sqlUrl = `${options.origin}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`;

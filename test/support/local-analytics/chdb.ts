@@ -60,9 +60,12 @@ export interface ChdbModule {
 }
 
 export class ChdbUnavailableError extends Error {
+  /** Why, in a few words (the install's failure, or the loader's). */
+  readonly reason: string;
   constructor(reason: string) {
     super(`local analytics needs chdb, which is not available: ${reason}. It is installed by \`node test/support/local-analytics/install.ts\` (run by npm test and npm start) into .cache/chdb; docs/development.md "chdb".`);
     this.name = "ChdbUnavailableError";
+    this.reason = reason;
   }
 }
 
