@@ -15,148 +15,19 @@ import {
   latestJobs,
   runState,
   workflowRunJson,
-  type FakeApp,
   type FakeCheckRun,
   type FakeWorkflowRun,
   type JobInput,
-  type RunStatus,
-  type WorkflowRunInput,
 } from "./fake-github-actions.ts";
-import { badCredentials, covers, createTokenStore, json, notFound, type InstallationToken } from "./fake-github-tokens.ts";
+import { createPeople } from "./fake-github-people.ts";
+import { injected, page, RATE_LIMIT, rateLimitHeaders } from "./fake-github-http.ts";
+import { badCredentials, covers, createTokenStore, json, notFound } from "./fake-github-tokens.ts";
+import { DEFAULT_APP_PERMISSIONS, PERMISSION_OF, type Endpoint, type FakeBranchRule, type FakeGitHub, type FakeGitHubOptions, type GitHubFault, type RepositoryEndpoint } from "./fake-github-types.ts";
 
 export { GITHUB_ACTIONS_APP, type FakeApp, type JobInput, type WorkflowRunInput } from "./fake-github-actions.ts";
 export { EXAMPLE_FACTS, EXAMPLE_USERS, seedExampleFacts, SCAN_WORKFLOW } from "./fake-github-example.ts";
+export * from "./fake-github-types.ts";
 
-export type Endpoint =
-  | "installation"
-  | "access_tokens"
-  | "revoke_token"
-  | "repository"
-  | "check_runs"
-  | "commit_pulls"
-  | "pull"
-  | "reviews"
-  | "workflow_run"
-  | "workflow_runs"
-  | "jobs"
-  | "collaborator_permission"
-  | "branch_rules";
-
-type RepositoryEndpoint = Exclude<Endpoint, "installation" | "access_tokens" | "revoke_token">;
-
-/** The repository permission each endpoint needs ("Permissions required for GitHub Apps"). */
-const PERMISSION_OF: Record<RepositoryEndpoint, string> = {
-  repository: "metadata",
-  check_runs: "checks",
-  commit_pulls: "pull_requests",
-  pull: "pull_requests",
-  reviews: "pull_requests",
-  workflow_run: "actions",
-  workflow_runs: "actions",
-  jobs: "actions",
-  collaborator_permission: "metadata",
-  branch_rules: "metadata",
-};
-
-/** What the broker's App is granted by default (docs/github-facts.md): read-only, these four. */
-export const DEFAULT_APP_PERMISSIONS: Readonly<Record<string, string>> = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" };
-
-/** A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, or a rate limit. */
-export type GitHubFault = { kind: "status"; status: number } | { kind: "hang" } | { kind: "malformed" } | { kind: "rate_limited"; secondary?: boolean; retryAfterSeconds?: number };
-
-export interface FakePullRequest {
-  repository: string;
-  number: number;
-  authorId: number;
-  headSha: string;
-  baseRef: string;
-  state: "open" | "closed";
-  mergedAt: string | null;
-  mergeCommitSha: string | null;
-  /** Commits of the pull request (commits/{sha}/pulls lists it for these and its merge commit). */
-  commits: string[];
-}
-
-export interface FakeReview {
-  id: number;
-  userId: number;
-  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
-  commitId: string;
-}
-
-/** A repository role: the base roles, or a custom role on top of a base one (its `role_name` is the custom name). */
-export type RepositoryRole = "admin" | "maintain" | "write" | "triage" | "read" | "none" | { custom: string; base: "read" | "triage" | "write" | "maintain" };
-
-/** One active rule of a branch, as GET .../rules/branches/{branch} lists it. */
-export interface FakeBranchRule {
-  type: string;
-  ruleset_id: number;
-  parameters?: Record<string, unknown>;
-}
-
-export interface FakeGitHubOptions {
-  /** The App's id (`iss` of its JWTs) and public key. */
-  appId: string;
-  appPublicKey: CryptoKey;
-  now: () => number;
-  /** Path prefix the API lives under (GHES: `/api/v3`; the sandbox: `/github`). */
-  basePath?: string;
-  /** Largest page the fake serves (GitHub: per_page at most 100); smaller in tests to exercise pagination. */
-  maxPageSize?: number;
-  /** Repository permissions the App was granted (default DEFAULT_APP_PERMISSIONS). */
-  appPermissions?: Readonly<Record<string, string>>;
-}
-
-export interface FakeGitHub {
-  handler(request: Request): Promise<Response>;
-  /** Calls per endpoint (every request, answered or not). */
-  readonly calls: Record<Endpoint, number>;
-  resetCalls(): void;
-  /** A repository; the App's installation is one per owner (installed on it unless `installed: false`). */
-  addRepository(fullName: string, id: number, options?: { installed?: boolean }): void;
-  /** Adds the repository to its owner's installation, or removes it (as "Only select repositories" does). */
-  setInstalled(fullName: string, installed: boolean): void;
-  /** The App uninstalled and installed anew on the owner: a new installation id; tokens of the old one see nothing. */
-  reinstall(fullName: string): void;
-  addCommit(repository: string, sha: string): void;
-  /** A workflow run (a check suite of GitHub Actions); each job is also a check run. Returns its id. */
-  addWorkflowRun(run: WorkflowRunInput): number;
-  /** A new attempt of a run: its jobs (default: the last attempt's, queued) replace the old ones in `filter=latest`. */
-  rerunWorkflowRun(runId: number, jobs?: readonly JobInput[]): void;
-  /** Sets the status (and conclusion) of the latest attempt's job of that name. */
-  setJob(runId: number, name: string, status: RunStatus, conclusion?: string | null): void;
-  /** A check run created through the Checks API; GitHub Actions' is filed in the commit's newest Actions suite. */
-  addCheckRun(run: Omit<FakeCheckRun, "id" | "checkSuiteId">): number;
-  /** Removes the API-created check runs of that name (or all) on that commit. */
-  clearCheckRuns(repository: string, sha: string, name?: string): void;
-  /** Removes the workflow runs (and so their jobs) of that workflow file (or all) on that commit. */
-  clearWorkflowRuns(repository: string, sha: string, path?: string): void;
-  /** Adds a pull request, or replaces the one of that number (its state now). */
-  addPullRequest(pull: FakePullRequest): void;
-  /** Returns the review's id. */
-  addReview(repository: string, number: number, review: Omit<FakeReview, "id">): number;
-  /** As "Dismiss a review for a pull request": the review's state becomes DISMISSED. */
-  dismissReview(repository: string, number: number, reviewId: number): void;
-  clearReviews(repository: string, number: number): void;
-  /** A user account (`type` "User" or "Bot"); unknown ids are `user<id>`, type User. */
-  addUser(user: { id: number; login: string; type?: "User" | "Bot" }): void;
-  /** The user's role on the repository (`author_association` follows it unless given). */
-  setPermission(repository: string, userId: number, role: RepositoryRole, association?: string): void;
-  /** The active rules of a branch (its rulesets'). */
-  setBranchRules(repository: string, branch: string, rules: readonly FakeBranchRule[]): void;
-  /** Every later call to `endpoint` (or all) fails this way until `fail(null)`; `times` limits it. */
-  fail(fault: GitHubFault | null, options?: { endpoint?: Endpoint; times?: number }): void;
-  /** Primary rate limit left for installation tokens (default 5000). */
-  setRateRemaining(remaining: number): void;
-  /** Mint stateless installation tokens (`ghs_` + JWT) from now on. */
-  setStatelessTokens(on: boolean): void;
-  /** Installation tokens minted so far, oldest first (their scope and permissions). */
-  readonly tokens: readonly InstallationToken[];
-  readonly tokensIssued: number;
-}
-
-const RATE_LIMIT = 5000;
-const PERMISSION_OF_ROLE: Record<string, string> = { admin: "admin", maintain: "write", write: "write", triage: "read", read: "read", none: "none" };
 
 export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const basePath = options.basePath ?? "";
@@ -165,10 +36,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const installations = new Map<string, number>();
   const runs: FakeWorkflowRun[] = [];
   const createdCheckRuns: FakeCheckRun[] = [];
-  const pulls: FakePullRequest[] = [];
-  const reviews = new Map<string, FakeReview[]>();
-  const users = new Map<number, { id: number; login: string; type: "User" | "Bot" }>();
-  const roles = new Map<string, { role: RepositoryRole; association: string | undefined }>();
+  const people = createPeople();
   const branchRules = new Map<string, readonly FakeBranchRule[]>();
   const granted = options.appPermissions ?? DEFAULT_APP_PERMISSIONS;
   const store = createTokenStore(options);
@@ -182,13 +50,8 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const repo = (fullName: string) => repositories.get(key(fullName));
   const ownerOf = (fullName: string) => key(fullName.split("/")[0] as string);
   const installationOf = (fullName: string) => installations.get(ownerOf(fullName));
-  const userOf = (id: number) => users.get(id) ?? { id, login: `user${id}`, type: "User" as const };
-  const roleOf = (repository: string, userId: number) => roles.get(`${key(repository)}|${userId}`);
 
-  function rateHeaders(): Record<string, string> {
-    const reset = Math.floor(options.now() / 1000) + 3600;
-    return { "x-ratelimit-limit": String(RATE_LIMIT), "x-ratelimit-remaining": String(Math.max(0, rateRemaining)), "x-ratelimit-reset": String(reset), "x-ratelimit-used": String(RATE_LIMIT - rateRemaining), "x-ratelimit-resource": "core" };
-  }
+  const rateHeaders = () => rateLimitHeaders(options.now(), rateRemaining);
 
   /** An installation token for `fullName`: 401 when unknown, expired or revoked; 404 when the repository is outside its scope; 403 without the endpoint's permission. */
   function verifyToken(request: Request, fullName: string, endpoint: RepositoryEndpoint): Response | undefined {
@@ -227,41 +90,6 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     const token = await store.mint(installationId, scope?.map((r) => r.id), permissions);
     const repositoriesJson = scope?.map((r) => ({ id: r.id, name: r.fullName.split("/")[1], full_name: r.fullName }));
     return json({ token: token.token, expires_at: new Date(token.expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions, repository_selection: scope === undefined ? "all" : "selected", ...(repositoriesJson === undefined ? {} : { repositories: repositoriesJson }) }, 201);
-  }
-
-  /** One page of `items` and its Link header (rel="next"/"last"), as GitHub paginates lists. */
-  function page<T>(url: URL, items: T[]): { slice: T[]; link: Record<string, string> } {
-    const perPage = Math.min(maxPageSize, Math.max(1, Number(url.searchParams.get("per_page") ?? "30") || 30));
-    const pageNumber = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
-    const slice = items.slice((pageNumber - 1) * perPage, pageNumber * perPage);
-    const last = Math.max(1, Math.ceil(items.length / perPage));
-    if (pageNumber >= last) return { slice, link: {} };
-    const next = new URL(url);
-    next.searchParams.set("page", String(pageNumber + 1));
-    const lastUrl = new URL(url);
-    lastUrl.searchParams.set("page", String(last));
-    return { slice, link: { link: `<${next.href}>; rel="next", <${lastUrl.href}>; rel="last"` } };
-  }
-
-  function pullJson(pull: FakePullRequest, repoId: number) {
-    const author = userOf(pull.authorId);
-    return {
-      number: pull.number,
-      state: pull.state,
-      user: { id: author.id, login: author.login, type: author.type },
-      head: { sha: pull.headSha, ref: `feature-${pull.number}` },
-      base: { ref: pull.baseRef, repo: { id: repoId, full_name: pull.repository } },
-      merged_at: pull.mergedAt,
-      merge_commit_sha: pull.mergeCommitSha,
-    };
-  }
-
-  /** `author_association` as GitHub derives it: not a permission (an organisation MEMBER may only read). */
-  function association(repository: string, userId: number): string {
-    const held = roleOf(repository, userId);
-    if (held?.association !== undefined) return held.association;
-    if (held === undefined || held.role === "none") return "NONE";
-    return typeof held.role === "string" && ["admin", "maintain", "write"].includes(held.role) ? "COLLABORATOR" : "MEMBER";
   }
 
   function endpointOf(method: string, path: string): { endpoint: Endpoint; params: string[] } | undefined {
@@ -313,7 +141,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     const self = { id: target.id, fullName: target.fullName };
     const headers = rateHeaders();
     const list = <T>(items: T[], wrap?: (slice: T[]) => unknown) => {
-      const { slice, link } = page(url, items);
+      const { slice, link } = page(url, items, maxPageSize);
       return json(wrap === undefined ? slice : wrap(slice), 200, { ...headers, ...link });
     };
     switch (endpoint) {
@@ -350,48 +178,21 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       case "commit_pulls": {
         const sha = params[1] as string;
         if (!target.commits.has(sha)) return noCommit(sha, headers);
-        return list(pulls.filter((pull) => key(pull.repository) === key(target.fullName) && (pull.commits.includes(sha) || pull.mergeCommitSha === sha)).map((pull) => pullJson(pull, target.id)));
+        return list(people.pullsOf(target.fullName).filter((pull) => pull.commits.includes(sha) || pull.mergeCommitSha === sha).map((pull) => people.pullJson(pull, target.id)));
       }
       case "collaborator_permission": {
-        const login = key(params[1] as string);
-        const user = [...users.values()].find((candidate) => key(candidate.login) === login) ?? (/^user\d+$/.test(login) ? userOf(Number(login.slice(4))) : undefined);
-        if (user === undefined) return notFound();
-        const role = roleOf(target.fullName, user.id)?.role ?? "none";
-        const base = typeof role === "string" ? role : role.base;
-        return json({ permission: PERMISSION_OF_ROLE[base], role_name: typeof role === "string" ? role : role.custom, user: { login: user.login, id: user.id, type: user.type } }, 200, headers);
+        const permission = people.permissionJson(target.fullName, params[1] as string);
+        return permission === undefined ? notFound() : json(permission, 200, headers);
       }
       case "branch_rules":
         return list((branchRules.get(`${key(target.fullName)}|${params[1]}`) ?? []).map((rule) => ({ ...rule, ruleset_source_type: "Repository", ruleset_source: target.fullName })));
       default:
         break;
     }
-    const pull = pulls.find((candidate) => key(candidate.repository) === key(target.fullName) && candidate.number === Number(params[1]));
+    const pull = people.pullsOf(target.fullName).find((candidate) => candidate.number === Number(params[1]));
     if (pull === undefined) return notFound();
-    if (endpoint === "pull") return json(pullJson(pull, target.id), 200, headers);
-    const given = (reviews.get(`${key(target.fullName)}#${pull.number}`) ?? []).filter((review) => review.state !== "PENDING");
-    return list(
-      given.map((review) => {
-        const user = userOf(review.userId);
-        const reviewer = { id: user.id, login: user.login, type: user.type };
-        return { id: review.id, user: reviewer, state: review.state, commit_id: review.commitId, author_association: association(target.fullName, user.id), submitted_at: "2026-11-25T11:00:00Z" };
-      }),
-    );
-  }
-
-  function injected(current: GitHubFault): Response | Promise<Response> {
-    switch (current.kind) {
-      case "status":
-        return json({ message: "Server Error" }, current.status);
-      case "hang":
-        return new Promise<Response>(() => undefined);
-      case "malformed":
-        return new Response("{\"id\": 12, \"check_runs\": [", { status: 200, headers: { "content-type": "application/json" } });
-      case "rate_limited":
-        if (current.secondary === true) {
-          return json({ message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, 403, { ...rateHeaders(), ...(current.retryAfterSeconds === undefined ? {} : { "retry-after": String(current.retryAfterSeconds) }) });
-        }
-        return json({ message: "API rate limit exceeded for installation." }, 403, { ...rateHeaders(), "x-ratelimit-remaining": "0" });
-    }
+    if (endpoint === "pull") return json(people.pullJson(pull, target.id), 200, headers);
+    return list(people.reviewsJson(target.fullName, pull.number));
   }
 
   const makeJobs = (inputs: readonly JobInput[], runAttempt: number) =>
@@ -421,7 +222,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       if (fault !== null && (fault.endpoint === undefined || fault.endpoint === route.endpoint) && fault.times > 0) {
         const current = fault.fault;
         fault.times -= 1;
-        return injected(current);
+        return injected(current, rateHeaders());
       }
       return serve(request, route.endpoint, route.params, url);
     },
@@ -497,33 +298,15 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       }
     },
     addPullRequest(pull) {
-      // The same number again is the pull request as it is now (e.g. pushed to: a new head).
-      const known = pulls.findIndex((candidate) => key(candidate.repository) === key(pull.repository) && candidate.number === pull.number);
-      if (known === -1) pulls.push(pull);
-      else pulls[known] = pull;
+      people.addPullRequest(pull);
       const target = repo(pull.repository);
       for (const sha of [...pull.commits, pull.headSha, ...(pull.mergeCommitSha === null ? [] : [pull.mergeCommitSha])]) target?.commits.add(sha);
     },
-    addReview(repository, number, review) {
-      const id = nextId++;
-      const reviewKey = `${key(repository)}#${number}`;
-      reviews.set(reviewKey, [...(reviews.get(reviewKey) ?? []), { ...review, id }]);
-      return id;
-    },
-    dismissReview(repository, number, reviewId) {
-      const review = reviews.get(`${key(repository)}#${number}`)?.find((candidate) => candidate.id === reviewId);
-      if (review === undefined) throw new Error(`no review ${reviewId}`);
-      review.state = "DISMISSED";
-    },
-    clearReviews(repository, number) {
-      reviews.delete(`${key(repository)}#${number}`);
-    },
-    addUser(user) {
-      users.set(user.id, { id: user.id, login: user.login, type: user.type ?? "User" });
-    },
-    setPermission(repository, userId, role, associationOverride) {
-      roles.set(`${key(repository)}|${userId}`, { role, association: associationOverride });
-    },
+    addReview: people.addReview,
+    dismissReview: people.dismissReview,
+    clearReviews: people.clearReviews,
+    addUser: people.addUser,
+    setPermission: people.setPermission,
     setBranchRules(repository, branch, rules) {
       branchRules.set(`${key(repository)}|${branch}`, rules);
     },
