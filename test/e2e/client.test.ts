@@ -217,6 +217,24 @@ describe("GitHub Action (committed bundle)", () => {
     expect(step.env).toBe("");
   });
 
+  it("a step migrated from configure-aws-credentials: a warning per unused input (the runner passes it as INPUT_*), a notice about the 900 s default", async () => {
+    const arn = "arn:aws:iam::111122223333:role/acme-app-deploy";
+    // As the runner sets them: INPUT_ + the `with:` key upper-cased, hyphens kept, for declared and undeclared inputs alike.
+    const step = await actionMain({ role: "deploy", "role-to-assume": arn, "role-session-name": "GitHubActions", "aws-region": "us-east-1" });
+    expect(step.result.code, step.result.stdout).toBe(0);
+    const lines = step.result.stdout.split("\n");
+    const warnings = lines.filter((line) => line.startsWith("::warning title=ci-credentials%3A input not used::"));
+    expect(warnings.map((line) => /::The input (\S+) /.exec(line)?.[1])).toEqual(["role-to-assume", "role-session-name"]);
+    expect(lines.filter((line) => line.startsWith("::notice title=ci-credentials%3A credential lifetime::"))).toHaveLength(1);
+    expect(step.result.stdout).not.toContain(arn);
+    // Held back like every other line until the credentials are masked.
+    expect(lines.findIndex((line) => line.startsWith("::warning"))).toBeGreaterThan(leadingMasks(step.result.stdout).length - 1);
+
+    const kept = await actionMain({ role: "deploy", "aws-region": "us-east-1", "role-duration-seconds": "3600" });
+    expect(kept.result.code).toBe(0);
+    expect(kept.result.stdout).not.toMatch(/^::(warning|notice)/m);
+  });
+
   it("denied by policy: exit 6 with the broker's request id and the command to look it up", async () => {
     actions.claims = { repository: "acme/other", sub: "repo:acme/other:ref:refs/heads/main" };
     try {
