@@ -196,3 +196,19 @@ export function run(command: string, args: string[], env: Record<string, string 
 export function runNode(file: string, args: string[], env: Record<string, string | undefined>): Promise<Result> {
   return run(process.execPath, [file, ...args], env);
 }
+
+/**
+ * An AWS CLI v2 (`aws configure export-credentials` needs 2.9 or later): $AWS_CLI, the `aws` on PATH, or Debian's
+ * /usr/bin/aws (package awscli, 2.9.19 on Debian 12), whichever is v2 first. A pip-installed v1 may come first on PATH.
+ */
+export async function awsCliV2(): Promise<string> {
+  const seen: string[] = [];
+  for (const candidate of [process.env.AWS_CLI, "aws", "/usr/bin/aws"]) {
+    if (candidate === undefined) continue;
+    const version = await run(candidate, ["--version"], {});
+    const text = `${version.stdout}${version.stderr}`.trim();
+    if (version.code === 0 && /^aws-cli\/2\.(9|[1-9]\d)\./.test(text)) return candidate;
+    seen.push(`${candidate}: ${version.code === 0 ? text : "not found"}`);
+  }
+  throw new Error(`the AWS CLI v2 (2.9 or later) is required (Debian: apt-get install awscli; .ci/run installs it). Found: ${seen.join("; ")}`);
+}
