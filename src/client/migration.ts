@@ -5,7 +5,7 @@ import { BROKER_DEFAULT_DURATION_SECONDS, CONFIGURE_AWS_CREDENTIALS_DEFAULT_DURA
 /** Where each configure-aws-credentials input goes, for every input of its action.yml that this Action does not declare. */
 const REPLACEMENTS = {
   "role-to-assume": "use `role` with a role alias from the broker's policy; the ARN stays in the policy",
-  "role-session-name": "none: the broker names the session after the run (docs/aws.md)",
+  "role-session-name": "none: the broker names the session after the run and the token (docs/aws.md)",
   "role-external-id": "none here: the broker's policy sets the role's `externalId`",
   "role-skip-session-tagging": "none: the broker always sets its session tags",
   "role-chaining": "none: the broker assumes the role; the job holds no AWS keys",
