@@ -161,6 +161,14 @@ export async function startActionsEndpoint(): Promise<FakeActionsEndpoint> {
   };
 }
 
+/** A sandbox token (POST /token), as GitLab's `id_tokens` or another CI would hand a job one; `claims` override the defaults. */
+export async function mintSandboxToken(claims: Record<string, string> = {}): Promise<string> {
+  const minted = await fetch(`${SANDBOX_URL}/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(claims) });
+  const body = (await minted.json()) as { token?: string };
+  if (!minted.ok || typeof body.token !== "string") throw new Error(`the sandbox did not mint a token: HTTP ${minted.status}`);
+  return body.token;
+}
+
 /** A server that answers every request with one fixed response: stands in for a wrong broker-url. */
 export async function startFixedServer(status: number, body: string): Promise<{ origin: string; close(): Promise<void> }> {
   const { server, origin } = await listen(async (request, response) => {

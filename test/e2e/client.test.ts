@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BROKER_URL,
   BUNDLE,
+  mintSandboxToken,
   run,
   runNode,
-  SANDBOX_URL,
   startActionsEndpoint,
   startFixedServer,
   startSandbox,
@@ -290,14 +290,14 @@ describe("CLI (committed bundle)", () => {
   });
 
   it("GitLab shape: a token in a variable, `env` output evaluated by a shell, then aws works; the same token again is token_reused (exit 11)", async () => {
-    const minted = (await (await fetch(`${SANDBOX_URL}/token`, { method: "POST", body: "{}" })).json()) as { token: string };
+    const token = await mintSandboxToken();
     const script = [
       "set -eu",
       `creds="$("${process.execPath}" "${BUNDLE.cli}" env --broker-url ${BROKER_URL} --token-env BROKER_ID_TOKEN --region us-east-1)"`,
       'eval "$creds"',
       `"${AWS}" sts get-caller-identity --endpoint-url ${STS_URL} --output json`,
     ].join("\n");
-    const env = { BROKER_ID_TOKEN: minted.token, AWS_CONFIG_FILE: join(dir, "aws-config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"), AWS_EC2_METADATA_DISABLED: "true" };
+    const env = { BROKER_ID_TOKEN: token, AWS_CONFIG_FILE: join(dir, "aws-config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"), AWS_EC2_METADATA_DISABLED: "true" };
     const first = await run("bash", ["-c", script], env);
     expect(first.code, first.stderr).toBe(0);
     expect((JSON.parse(first.stdout) as { Arn: string }).Arn).toMatch(ROLE_ARN);

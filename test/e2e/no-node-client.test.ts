@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsCliV2, BROKER_URL, repoRoot, run, SANDBOX_URL, startSandbox, STS_URL, type Result, type RunningSandbox } from "./client-harness.ts";
+import { awsCliV2, BROKER_URL, mintSandboxToken, repoRoot, run, startSandbox, STS_URL, type Result, type RunningSandbox } from "./client-harness.ts";
 import { gitlabJob, markedBlocks } from "./doc-snippets.ts";
 
 const PAGE = "docs/clients.md";
@@ -38,12 +38,6 @@ afterAll(async () => {
   await sandbox?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A sandbox token, as GitLab's `id_tokens` (or another CI) would hand the job one, for the sandbox's audience unless told. */
-async function mintToken(claims: Record<string, string> = {}): Promise<string> {
-  const minted = await fetch(`${SANDBOX_URL}/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(claims) });
-  return ((await minted.json()) as { token: string }).token;
-}
 
 /** Runs a script as GitLab's shell runs a job's: `sh -e`, the job's variables in the environment, no AWS credentials anywhere. */
 async function runScript(script: string, variables: Record<string, string>): Promise<Result & { curlRuns: number }> {
@@ -88,7 +82,7 @@ describe(`${PAGE}: without Node`, () => {
   });
 
   it("GitLab job, AWS CLI v2: one exchange, exported once; aws sees the deploy role; the token is spent", async () => {
-    const token = await mintToken();
+    const token = await mintSandboxToken();
     const result = await runScript(job.script.join("\n"), jobVariables(token));
     expect(result.code, result.stderr).toBe(0);
     expect(callerArn(result)).toMatch(ROLE_ARN);
@@ -97,7 +91,7 @@ describe(`${PAGE}: without Node`, () => {
   });
 
   it("GitLab job with the 900 s default: the AWS CLI refreshes at once, the second run meets token_reused, the first credentials hold", async () => {
-    const token = await mintToken();
+    const token = await mintSandboxToken();
     const result = await runScript(job.script.join("\n"), jobVariables(token, { BROKER_REQUEST: '{"role": "deploy"}' }));
     expect(result.code, result.stderr).toBe(0);
     expect(callerArn(result)).toMatch(ROLE_ARN);
@@ -105,7 +99,7 @@ describe(`${PAGE}: without Node`, () => {
   });
 
   it("GitLab job with a token for another audience: curl --fail stops the job before any aws command runs", async () => {
-    const token = await mintToken({ aud: "sts.amazonaws.com" });
+    const token = await mintSandboxToken({ aud: "sts.amazonaws.com" });
     const result = await runScript(job.script.join("\n"), jobVariables(token));
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe("");
@@ -114,7 +108,7 @@ describe(`${PAGE}: without Node`, () => {
   });
 
   it("python3: one exchange, the three variables, aws sees the deploy role", async () => {
-    const token = await mintToken();
+    const token = await mintSandboxToken();
     const result = await runScript(block("no-node-python"), { ...REGION, BROKER_URL, BROKER_ID_TOKEN: token });
     expect(result.code, result.stderr).toBe(0);
     expect(callerArn(result)).toMatch(ROLE_ARN);
@@ -127,7 +121,7 @@ describe(`${PAGE}: without Node`, () => {
     const script = block("no-node-python");
     const [pythonLine] = script.split("\n").filter((line) => line.startsWith("vars="));
     expect(jqLine.startsWith("vars=")).toBe(true);
-    const token = await mintToken();
+    const token = await mintSandboxToken();
     const result = await runScript(script.replace(pythonLine as string, jqLine), { ...REGION, BROKER_URL, BROKER_ID_TOKEN: token });
     expect(result.code, result.stderr).toBe(0);
     expect(callerArn(result)).toMatch(ROLE_ARN);
@@ -135,7 +129,7 @@ describe(`${PAGE}: without Node`, () => {
   });
 
   it("a refused exchange stops the python3 script at the curl line (no variables, no aws call)", async () => {
-    const result = await runScript(block("no-node-python"), { ...REGION, BROKER_URL, BROKER_ID_TOKEN: await mintToken({ repository: "acme/other", sub: "repo:acme/other:ref:refs/heads/main" }) });
+    const result = await runScript(block("no-node-python"), { ...REGION, BROKER_URL, BROKER_ID_TOKEN: await mintSandboxToken({ repository: "acme/other", sub: "repo:acme/other:ref:refs/heads/main" }) });
     expect(result.code).toBe(22);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("403");
