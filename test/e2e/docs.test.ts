@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { CONTEXT_REASONS } from "../../src/policy/requirements.ts";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -118,4 +119,14 @@ describe("docs/ policy-tool examples", () => {
       expect(result.stdout.trimEnd()).toBe(example.expected.trimEnd());
     });
   }
+});
+
+describe("GitHub facts reasons", () => {
+  it("each is documented in docs/api.md's table and docs/github-facts.md's", () => {
+    for (const page of ["api.md", "github-facts.md"]) {
+      const rows = readFileSync(join(repoRoot, "docs", page), "utf8").split("\n").filter((line) => line.startsWith("| `context_"));
+      for (const reason of CONTEXT_REASONS) expect(rows.some((row) => row.startsWith(`| \`${reason}\``)), `${page}: ${reason}`).toBe(true);
+      expect(rows).toHaveLength(CONTEXT_REASONS.length);
+    }
+  });
 });
