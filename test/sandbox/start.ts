@@ -11,8 +11,9 @@ import { generateAppKey } from "../support/github-app-key.ts";
 import { generateBrokerKeys } from "./keys.ts";
 import { createLogView } from "./log-view.ts";
 import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
+import { portProblem } from "./ports.ts";
 import { startSandbox } from "./server.ts";
-import { parseStartArgs, START_USAGE, wranglerDevArgs, type StartOptions } from "./start-args.ts";
+import { parseStartArgs, portInUseMessage, START_USAGE, wranglerDevArgs, type StartOptions } from "./start-args.ts";
 
 let options: StartOptions;
 try {
@@ -20,6 +21,13 @@ try {
 } catch (error) {
   console.error(`npm start: ${(error as Error).message}\n${START_USAGE}`);
   process.exit(2);
+}
+
+// Both ports free before anything starts: a second `npm start` gets one line saying which port and what to do.
+const portInUse = await portProblem(SANDBOX_HOST, [SANDBOX_BROKER_PORT, SANDBOX_PORT]);
+if (portInUse !== undefined) {
+  console.error(portInUse);
+  process.exit(1);
 }
 
 const paths = sandboxPaths();
@@ -43,6 +51,11 @@ const sandbox = await startSandbox({
   brokerUrl,
   ...(options.webIdentity ? { brokerIssuerUrl: brokerUrl } : {}),
   ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
+}).catch((error: NodeJS.ErrnoException) => {
+  // Taken between the check above and now: the same one line.
+  if (error.code !== "EADDRINUSE") throw error;
+  console.error(portInUseMessage(SANDBOX_HOST, SANDBOX_PORT));
+  process.exit(1);
 });
 console.log(`sandbox: OIDC issuer, STS emulator and GitHub API (${sandbox.origin}/github) on ${sandbox.origin}`);
 
