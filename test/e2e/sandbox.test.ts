@@ -69,7 +69,20 @@ afterAll(() => {
 describe("npm start", () => {
   it("starts quietly and offline: no warning, no error, no network lookup", () => {
     expect(startOutput).toContain("Ready.");
+    // The policy beside the Worker entry it runs (test/fixtures/worker.ts), and the examples derived from it.
+    expect(startOutput).toContain("policy test/fixtures/policies/index.ts");
+    expect(startOutput).toContain("for acme/app on refs/heads/main (push; rule acme-app-main-deploy, role deploy)");
     expect(startOutput).not.toMatch(/warn|error|ENOTFOUND|getaddrinfo|cloudflare\.com|Scheduled Workers/i);
+  });
+
+  it("a second npm start says in one line which port is taken and what to do, and exits 1", async () => {
+    const second = await run("npm", ["start"], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: "0" } }).then(
+      () => ({ code: 0, stdout: "", stderr: "" }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm start: port 8787 on 127\.0\.0\.1 is in use.* `ss -ltnp 'sport = :8787'`/)]);
+    expect(`${second.stdout}${second.stderr}`).not.toMatch(/EADDRINUSE|^\s+at /m);
   });
 
   it("prints a command that returns credential_process JSON from any directory, and the credentials pass GetCallerIdentity", async () => {

@@ -61,8 +61,9 @@ export function bannerLines(examples: SandboxExamples, context: BannerContext): 
   if (other !== undefined) lines.push(`Other claims (rule ${other.ruleId}, role ${other.alias}): ${npm} token -- ${claimFlags(other.overrides)}`);
   const denied = examples.denied;
   if (denied !== undefined) lines.push(`A denial (${denied.reason}): ${exchangeCommand(context, denied.overrides, granted.role)}`);
+  // Only a policy with `require` has facts to change.
   const facts = examples.facts;
-  if (facts !== undefined) {
+  if (facts?.requiredBy !== undefined) {
     const check = facts.checks[0];
     const command = check === undefined ? "github unapprove" : `github check ${quoted(check.name).replace(/^'([\w.-]+)'$/, "$1")} failure`;
     lines.push(`GitHub facts (rule ${facts.requiredBy} requires them; the sandbox reports them met for ${facts.repository}): ${npm} sandbox -- ${command}`);

@@ -88,7 +88,7 @@ describe("sandbox examples from another organisation's policy", () => {
   it("offers the tag rule with a tag its glob accepts, and no GitHub facts hint (no rule requires any)", () => {
     expect(examples.other).toMatchObject({ ruleId: "globex-api-tags", alias: "publish", overrides: { ref: "refs/tags/v1", ref_type: "tag" } });
     expect(defaultTokenDecision(globex, examples, examples.other?.overrides)).toMatchObject({ allowed: true, ruleId: "globex-api-tags" });
-    expect(examples.facts).toBeUndefined();
+    expect(examples.facts).toMatchObject({ repository: "globex/api", checks: [], approvals: 0, requiredBy: undefined });
     const text = bannerLines(examples, context).lines.join("\n");
     expect(text).toContain("for globex/api on refs/heads/trunk (push; rule globex-api-trunk, role deploy)");
     expect(text).not.toMatch(/acme|GitHub facts|dependency-review/);
@@ -131,6 +131,7 @@ describe("nothing to derive", () => {
     const examples = examplesOf(policy);
     expect(examples.unavailable).toMatch(reason);
     expect(examples.defaultClaims).toEqual({});
+    expect(examples.facts).toBeUndefined();
     const banner = bannerLines(examples, context);
     expect(banner.credentialsCommand).toBeUndefined();
     expect(banner.lines[0]).toMatch(/^Ready\. No example to offer: /);

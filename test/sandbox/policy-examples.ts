@@ -11,6 +11,7 @@ import { isGlob } from "../../src/policy/glob.ts";
 import { evaluateOffline, type OfflineFacts } from "../../src/policy/offline-facts.ts";
 import type { CompiledRule } from "../../src/policy/rule-index.ts";
 import type { CheckConclusion } from "../../src/policy/types.ts";
+import { EXAMPLE_FACTS, GITHUB_ACTIONS_APP } from "../support/fake-github-api.ts";
 
 export type Claims = Record<string, string>;
 
@@ -33,8 +34,8 @@ export interface SandboxFacts {
   checks: Array<{ name: string; app: string | number; conclusion: CheckConclusion }>;
   /** Approvals the merged pull request has: the most any rule requires (0 when none does). */
   approvals: number;
-  /** The first rule that requires facts, for the banner's hint. */
-  requiredBy: string;
+  /** The first rule that requires facts, for the banner's hint; undefined when no rule does. */
+  requiredBy: string | undefined;
 }
 
 export interface SandboxExamples {
@@ -46,16 +47,24 @@ export interface SandboxExamples {
   other: (ExampleGrant & { overrides: Claims }) | undefined;
   /** A denial of the default token with one claim changed, and its reason. */
   denied: { reason: string; ruleId: string | undefined; overrides: Claims } | undefined;
-  /** Facts to seed, when a rule requires them. */
+  /** The facts the sandbox's GitHub API reports for the default token's commit (what `npm run sandbox -- github` changes). */
   facts: SandboxFacts | undefined;
   /** Why nothing could be offered: the banner says so instead of printing a command that fails. */
   unavailable: string | undefined;
 }
 
-/** The seeded pull request merged as the default token's commit: its number, author and reviewers (2, 3, ...). */
-export const SANDBOX_PULL = { number: 12, authorId: 1, firstReviewerId: 2, headSha: "4a7e0c3b9d1f2e5a6b7c8d9e0f1a2b3c4d5e6f70" } as const;
+/** The pull request the sandbox reports merged as the default token's commit: the test policy's example facts' shape. */
+const SANDBOX_PULL = EXAMPLE_FACTS;
+
+/** The users approving the seeded pull request: as many as the facts need (the example's reviewer first). */
+export function sandboxReviewers(approvals: number): number[] {
+  return Array.from({ length: approvals }, (_, index) => SANDBOX_PULL.reviewerId + index);
+}
+
 /** What stands for a glob's `*` / `**` in an example value: `refs/tags/v*` becomes `refs/tags/v1`. */
 const GLOB_STAND_IN = "1";
+/** The id the fake GitHub API gives a check-run app a rule names by slug only (not GitHub Actions). */
+const OTHER_APP_ID = 777;
 /** The pull request a pull_request example's ref names. */
 const EXAMPLE_PULL_REF = "refs/pull/1/merge";
 
@@ -120,9 +129,8 @@ function decideOn(policy: CompiledPolicy, issuerId: string, claims: Claims, role
 }
 
 /** Facts satisfying every requirement of the issuer's rules, for a push of `claims.sha` merged into `claims.ref`. */
-function factsFor(rules: readonly CompiledRule[], claims: Claims): SandboxFacts | undefined {
+function factsFor(rules: readonly CompiledRule[], claims: Claims): SandboxFacts {
   const requiring = rules.filter((rule) => rule.requirements !== undefined);
-  if (requiring.length === 0) return undefined;
   const checks = new Map<string, SandboxFacts["checks"][number]>();
   let approvals = 0;
   for (const rule of requiring) {
@@ -139,15 +147,15 @@ function factsFor(rules: readonly CompiledRule[], claims: Claims): SandboxFacts 
     baseRef: (claims.ref ?? "").replace(/^refs\/heads\//, ""),
     checks: [...checks.values()],
     approvals,
-    requiredBy: (requiring[0] as CompiledRule).id,
+    requiredBy: requiring[0]?.id,
   };
 }
 
 /** A check requirement's app as the fake GitHub API names it: a slug and an id. */
 export function factApp(app: string | number): { slug: string; id: number } {
   if (typeof app === "number") return { slug: `app-${app}`, id: app };
-  // GitHub Actions' real id (check runs name it); any other app slug gets a stand-in id.
-  return { slug: app, id: app === "github-actions" ? 15368 : 777 };
+  // GitHub Actions' real id (its check runs carry it); any other app slug gets a stand-in id.
+  return app === GITHUB_ACTIONS_APP.slug ? GITHUB_ACTIONS_APP : { slug: app, id: OTHER_APP_ID };
 }
 
 /** The seeded facts in policy:test's words, to judge requirements offline exactly as the broker will. */
@@ -156,19 +164,19 @@ function offlineFacts(facts: SandboxFacts): OfflineFacts {
     repositoryId: String(facts.repositoryId),
     checks: facts.checks.map((check) => ({ name: check.name, app: factApp(check.app).slug, appId: factApp(check.app).id, conclusion: check.conclusion })),
     pullRequest: {
-      number: SANDBOX_PULL.number,
+      number: SANDBOX_PULL.pullNumber,
       author: SANDBOX_PULL.authorId,
-      reviews: Array.from({ length: facts.approvals }, (_, index) => ({ user: SANDBOX_PULL.firstReviewerId + index, state: "APPROVED" as const })),
+      reviews: sandboxReviewers(facts.approvals).map((user) => ({ user, state: "APPROVED" as const })),
     },
   };
 }
 
 /** The grant these claims get (asking for each of the rule's aliases when none is implied), facts included. */
-function grantFor(policy: CompiledPolicy, issuerId: string, claims: Claims, rule: CompiledRule, facts: SandboxFacts | undefined): ExampleGrant | undefined {
+function grantFor(policy: CompiledPolicy, issuerId: string, claims: Claims, rule: CompiledRule, facts: SandboxFacts): ExampleGrant | undefined {
   for (const role of [undefined, ...rule.grants.keys()]) {
     const decision = decideOn(policy, issuerId, claims, role);
     if (decision?.allowed !== true) continue;
-    if (decision.requirements !== undefined && (facts === undefined || !evaluateOffline(decision.requirements, claims, offlineFacts(facts)).met)) continue;
+    if (decision.requirements !== undefined && !evaluateOffline(decision.requirements, claims, offlineFacts(facts)).met) continue;
     return { ruleId: decision.ruleId, alias: decision.alias, role };
   }
   return undefined;
@@ -189,7 +197,7 @@ export function deriveSandboxExamples(policy: CompiledPolicy, issuerId: string, 
     return none(`the policy has no rules for the sandbox's GitHub-shaped issuer "${issuerId}" (its issuers: ${others === "" ? "none" : others})`);
   }
   const rules = policy.allowRules.filter((rule) => rule.issuer === issuerId);
-  let first: { claims: Claims; grant: ExampleGrant; facts: SandboxFacts | undefined } | undefined;
+  let first: { claims: Claims; grant: ExampleGrant; facts: SandboxFacts } | undefined;
   for (const rule of rules) {
     const claims = completeClaims(base, ruleExampleClaims(rule));
     const facts = factsFor(rules, claims);
