@@ -130,7 +130,8 @@ describe("npm start", () => {
   });
 
   it("explains a sandbox token, decoded without verification, and says so", async () => {
-    const { stdout } = await shell("npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- -");
+    // The policy the sandbox runs here (the test policy), not the operator's.
+    const { stdout } = await shell("npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- - --policy test/fixtures/policies/index.ts");
     const lines = stdout.split("\n");
     expect(lines[0]).toMatch(/^NOTE .*WITHOUT verifying/);
     expect(lines[1]).toBe("DENY   guard_self_hosted_runner (rule acme-app-main-deploy)");
