@@ -76,7 +76,7 @@ describe("npm start", () => {
   });
 
   it("a second npm start says in one line which port is taken and what to do, and exits 1", async () => {
-    const second = await run("npm", ["start"], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: "0" } }).then(
+    const second = await run("npm", ["start"], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } }).then(
       () => ({ code: 0, stdout: "", stderr: "" }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
