@@ -58,7 +58,11 @@ export function bannerLines(examples: SandboxExamples, context: BannerContext): 
     `Mint and exchange in one step:  ${exchangeCommand(context, {}, granted.role)}`,
   ];
   const other = examples.other;
-  if (other !== undefined) lines.push(`Other claims (rule ${other.ruleId}, role ${other.alias}): ${npm} token -- ${claimFlags(other.overrides)}`);
+  if (other !== undefined) {
+    // A token alone, unless the rule grants several roles: then the request names one.
+    const command = other.role === undefined ? `${npm} token -- ${claimFlags(other.overrides)}` : exchangeCommand(context, other.overrides, other.role);
+    lines.push(`Other claims (rule ${other.ruleId}, role ${other.alias}): ${command}`);
+  }
   const denied = examples.denied;
   if (denied !== undefined) lines.push(`A denial (${denied.reason}): ${exchangeCommand(context, denied.overrides, granted.role)}`);
   // Only a policy with `require` has facts to change.

@@ -87,9 +87,7 @@ const isPullRequestEvent = (event: string | undefined) => event === "pull_reques
  * refs), so the example reads like a token GitHub would issue.
  */
 export function completeClaims(base: Readonly<Record<string, unknown>>, matched: Claims): Claims {
-  const claims: Claims = {};
-  for (const [key, value] of Object.entries(base)) if (typeof value === "string") claims[key] = value;
-  Object.assign(claims, matched);
+  const claims: Claims = { ...stringClaims(base), ...matched };
   const given = (name: string) => Object.hasOwn(matched, name);
   if (given("repository") && !given("repository_owner")) claims.repository_owner = (claims.repository as string).split("/")[0] as string;
   if (given("repository_owner") && !given("repository")) claims.repository = `${claims.repository_owner}/${(claims.repository ?? "app").split("/").pop()}`;
@@ -110,6 +108,11 @@ export function completeClaims(base: Readonly<Record<string, unknown>>, matched:
   if (!given("workflow_ref")) claims.workflow_ref = ownWorkflow;
   if (!given("job_workflow_ref")) claims.job_workflow_ref = given("workflow_ref") ? (claims.workflow_ref as string) : ownWorkflow;
   return claims;
+}
+
+/** The string-valued claims of `claims` (every claim a rule can match on is a string). */
+function stringClaims(claims: Readonly<Record<string, unknown>>): Claims {
+  return Object.fromEntries(Object.entries(claims).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }
 
 /** The claims that differ from `from`. */
@@ -185,6 +188,47 @@ function grantFor(policy: CompiledPolicy, issuerId: string, claims: Claims, rule
 /** Claim changes that should be refused, tried in turn on the default token: the first refused one is the example. */
 const DENIAL_PROBES: readonly Claims[] = [{ runner_environment: "self-hosted" }, { event_name: "pull_request_target" }, { repository_id: "1" }];
 
+/** The first allow rule whose example token the policy grants (facts included): the sandbox's default token. */
+function firstGrant(policy: CompiledPolicy, issuerId: string, rules: readonly CompiledRule[], base: Readonly<Record<string, unknown>>) {
+  for (const rule of rules) {
+    const claims = completeClaims(base, ruleExampleClaims(rule));
+    const facts = factsFor(rules, claims);
+    const grant = grantFor(policy, issuerId, claims, rule, facts);
+    if (grant !== undefined) return { claims, grant, facts };
+  }
+  return undefined;
+}
+
+/** Another rule's grant, as claim overrides on the default token: the rule's own values first, then a whole token for it. */
+function otherGrant(
+  policy: CompiledPolicy,
+  issuerId: string,
+  rules: readonly CompiledRule[],
+  base: Readonly<Record<string, unknown>>,
+  first: { claims: Claims; grant: ExampleGrant; facts: SandboxFacts },
+): SandboxExamples["other"] {
+  for (const rule of rules) {
+    if (rule.id === first.grant.ruleId) continue;
+    const wanted = changed(ruleExampleClaims(rule), first.claims);
+    const shortest = isPullRequestEvent(wanted.event_name) && wanted.ref === undefined ? { ...wanted, ref: EXAMPLE_PULL_REF } : wanted;
+    for (const overrides of [shortest, changed(completeClaims(base, ruleExampleClaims(rule)), first.claims)]) {
+      if (Object.keys(overrides).length === 0) continue;
+      const grant = grantFor(policy, issuerId, { ...first.claims, ...overrides }, rule, first.facts);
+      if (grant !== undefined && grant.ruleId !== first.grant.ruleId) return { ...grant, overrides };
+    }
+  }
+  return undefined;
+}
+
+/** The first of DENIAL_PROBES the policy refuses for the default token, with its reason. */
+function denial(policy: CompiledPolicy, issuerId: string, defaults: Claims, role: string | undefined): SandboxExamples["denied"] {
+  for (const overrides of DENIAL_PROBES) {
+    const decision = decideOn(policy, issuerId, { ...defaults, ...overrides }, role);
+    if (decision !== undefined && !decision.allowed) return { reason: decision.reason, ruleId: decision.ruleId, overrides };
+  }
+  return undefined;
+}
+
 /**
  * The sandbox's examples for `policy` and the sandbox issuer `issuerId` (a GitHub-shaped issuer). `base` is what the
  * issuer puts in a token when told nothing (test/support/fake-issuer.ts githubClaims()).
@@ -197,16 +241,7 @@ export function deriveSandboxExamples(policy: CompiledPolicy, issuerId: string, 
     return none(`the policy has no rules for the sandbox's GitHub-shaped issuer "${issuerId}" (its issuers: ${others === "" ? "none" : others})`);
   }
   const rules = policy.allowRules.filter((rule) => rule.issuer === issuerId);
-  let first: { claims: Claims; grant: ExampleGrant; facts: SandboxFacts } | undefined;
-  for (const rule of rules) {
-    const claims = completeClaims(base, ruleExampleClaims(rule));
-    const facts = factsFor(rules, claims);
-    const grant = grantFor(policy, issuerId, claims, rule, facts);
-    if (grant !== undefined) {
-      first = { claims, grant, facts };
-      break;
-    }
-  }
+  const first = firstGrant(policy, issuerId, rules, base);
   if (first === undefined) {
     return none(
       rules.length === 0
@@ -215,31 +250,12 @@ export function deriveSandboxExamples(policy: CompiledPolicy, issuerId: string, 
     );
   }
   const defaults = first.claims;
-
-  let other: SandboxExamples["other"];
-  for (const rule of rules) {
-    if (rule.id === first.grant.ruleId) continue;
-    const wanted = changed(ruleExampleClaims(rule), defaults);
-    // The rule's own values first (the shortest command), then the whole consistent token for it.
-    for (const overrides of [isPullRequestEvent(wanted.event_name) && wanted.ref === undefined ? { ...wanted, ref: EXAMPLE_PULL_REF } : wanted, changed(completeClaims(base, ruleExampleClaims(rule)), defaults)]) {
-      const grant = Object.keys(overrides).length === 0 ? undefined : grantFor(policy, issuerId, { ...defaults, ...overrides }, rule, first.facts);
-      if (grant !== undefined && grant.ruleId !== first.grant.ruleId) {
-        other = { ...grant, overrides };
-        break;
-      }
-    }
-    if (other !== undefined) break;
-  }
-
-  let denied: SandboxExamples["denied"];
-  for (const overrides of DENIAL_PROBES) {
-    const decision = decideOn(policy, issuerId, { ...defaults, ...overrides }, first.grant.role);
-    if (decision !== undefined && !decision.allowed) {
-      denied = { reason: decision.reason, ruleId: decision.ruleId, overrides };
-      break;
-    }
-  }
-
-  const baseStrings = Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
-  return { defaultClaims: changed(defaults, baseStrings), granted: { ...first.grant, repository: defaults.repository ?? "", ref: defaults.ref ?? "", eventName: defaults.event_name ?? "" }, other, denied, facts: first.facts, unavailable: undefined };
+  return {
+    defaultClaims: changed(defaults, stringClaims(base)),
+    granted: { ...first.grant, repository: defaults.repository ?? "", ref: defaults.ref ?? "", eventName: defaults.event_name ?? "" },
+    other: otherGrant(policy, issuerId, rules, base, first),
+    denied: denial(policy, issuerId, defaults, first.grant.role),
+    facts: first.facts,
+    unavailable: undefined,
+  };
 }
