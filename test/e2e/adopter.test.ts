@@ -1,9 +1,10 @@
 // An organisation adopting the broker replaces policies/ with its own: no shadow candidate, its own fixtures, nothing of
 // acme. In a view of the project with such a policies/ (and a copy of src/), the build (wrangler deploy --dry-run), the
-// type check of src/ and the policy, `policy:check` and `policy:test` pass; and the project's own tests never import
-// policies/, so the rest of `npm test` cannot depend on what it holds. The places that read policies/ on purpose run
-// the operator's tools, not imports: the build (test/e2e/deploy.test.ts bundles the deployable Worker) and `npm start`
-// (test/sandbox/policy-source.ts). Runs in Node, offline, without the sandbox ports.
+// type check of src/ and the policy, `policy:check`, `policy:test` and the sandbox preflight `npm test` runs pass; and
+// the project's own tests never import policies/, so the rest of `npm test` cannot depend on what it holds. The places
+// that read policies/ on purpose run the operator's tools, not imports: the build (test/e2e/deploy.test.ts bundles the
+// deployable Worker), `npm run preflight` and `npm start` (test/sandbox/policy-source.ts). Runs in Node, offline,
+// without the sandbox ports.
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -104,10 +105,17 @@ function importClosure(roots: readonly string[]): Set<string> {
   return seen;
 }
 
+/** `npm test`'s preflight step as package.json runs it: the arguments after `npm run -s` (none when it is not found). */
+function preflightArgs(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  return /npm run -s (preflight -- --env sandbox [^&]*?) &&/.exec(scripts.test ?? "")?.[1]?.split(" ") ?? [];
+}
+const PREFLIGHT_ARGS = preflightArgs();
+
 describe("an adopter's own policies/", () => {
   let view: ProjectView;
   type Output = Promise<{ stdout: string; stderr: string }>;
-  let results: { build: Output; typecheck: Output; check: Output; test: Output };
+  let results: { build: Output; typecheck: Output; check: Output; test: Output; preflight: Output };
 
   beforeAll(() => {
     view = projectView({ policies: { "index.ts": POLICY, "tests/index.fixtures.ts": FIXTURES }, copy: ["src"] });
@@ -120,6 +128,7 @@ describe("an adopter's own policies/", () => {
       typecheck: run(join(repoRoot, "node_modules/.bin/tsc"), ["-p", "tsconfig.adopter.json"], { cwd: view.root }),
       check: npm("run", "-s", "policy:check"),
       test: npm("run", "-s", "policy:test"),
+      preflight: npm("run", "-s", ...PREFLIGHT_ARGS),
     };
     for (const result of Object.values(results)) result.catch(() => undefined);
   });
@@ -141,6 +150,11 @@ describe("an adopter's own policies/", () => {
   it("passes policy:check and policy:test on the adopter's policy and fixtures", async () => {
     expect((await results.check).stdout).toContain("policies/index.ts: ok (2 rules, 2 roles, issuers github)\npolicy:check: 1 policy, 0 error(s)");
     expect((await results.test).stdout).toBe("policies/tests/index.fixtures.ts: 4/4 passed\npolicy:test: 4 passed, 0 failed\n");
+  });
+
+  it("passes npm test's preflight of the sandbox environment", async () => {
+    expect(PREFLIGHT_ARGS.slice(0, 4)).toEqual(["preflight", "--", "--env", "sandbox"]);
+    await expect(results.preflight).resolves.toBeDefined();
   });
 });
 
