@@ -32,6 +32,8 @@ export interface SandboxOptions {
   defaultClaims: Record<string, string>;
   /** What the fake GitHub API reports for the default token's commit; undefined when the policy offered no token. */
   facts: SandboxFacts | undefined;
+  /** The local Analytics Engine's routes (SQL API, alert runs): test/sandbox/local-analytics.ts. */
+  analytics?: { route(request: Request): Promise<Response | undefined> };
 }
 
 export interface Sandbox {
@@ -73,6 +75,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const server: Server = await serve(
     async (request) => {
       const { pathname } = new URL(request.url);
+      const analytics = await options.analytics?.route(request);
+      if (analytics !== undefined) return analytics;
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
       if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, options.facts, request);
       if (pathname.startsWith("/github/")) return github.handler(request);
