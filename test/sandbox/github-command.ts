@@ -8,7 +8,7 @@ import { EXAMPLE_FACTS, EXAMPLE_USERS, GITHUB_ACTIONS_APP, type FakeGitHub, type
 import { factApp, sandboxReviewers, type SandboxFacts, type SandboxJob, type SandboxUser } from "./sandbox-facts.ts";
 
 export const GITHUB_USAGE = [
-  "github scan <success|failure|cancelled|skipped|timed_out|pending|absent>",
+  "github scan <success|failure|cancelled|neutral|skipped|timed_out|pending|absent>",
   "                              the job of the policy's first job requirement: a new push run of its pinned workflow",
   "                              on the token's branch and commit (the newest decides), or a re-run of the token's own",
   "                              run; that job so (absent: a run without it)",
