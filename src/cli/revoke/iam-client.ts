@@ -3,7 +3,7 @@
 // I/O through the injected fetch and sleep only; no node:*. https://docs.aws.amazon.com/IAM/latest/APIReference/
 import { AwsV4Signer } from "aws4fetch";
 import { IAM_BACKOFF_BASE_MS, IAM_CALL_TIMEOUT_MS, IAM_MAX_ATTEMPTS, IAM_MAX_RESPONSE_BYTES, IAM_MAX_XML_DEPTH } from "../../constants.ts";
-import type { FetchFn, Sleep } from "../../deps.ts";
+import type { Clock, FetchFn, Sleep } from "../../deps.ts";
 import { readTextCapped } from "../../http/read-capped.ts";
 import { parseXml, type XmlElement } from "../../aws/xml.ts";
 
@@ -23,6 +23,8 @@ export interface IamClientOptions {
   credentials: AwsCredentials;
   fetch: FetchFn;
   sleep: Sleep;
+  /** The signing time (SigV4's X-Amz-Date): IAM refuses a signature more than 5 minutes off its clock. */
+  now: Clock;
 }
 
 /** An IAM call that failed: AWS's error code (`NoSuchEntity`, `AccessDenied`, …) and message, or a transport problem. */
@@ -97,6 +99,7 @@ export function createIamClient(options: IamClientOptions): IamClient {
       ...(options.credentials.sessionToken === undefined ? {} : { sessionToken: options.credentials.sessionToken }),
       service: "iam",
       region: options.region,
+      datetime: new Date(options.now()).toISOString().replace(/[:-]|\.\d{3}/g, ""),
     }).sign();
     let response: Response;
     try {

@@ -117,7 +117,7 @@ async function change(args: RevokeArgs, revoke: RevokePlan, deps: RevokeDeps): P
   if (args.iamEndpoint === undefined && known === undefined) throw new Stop(2, `partition ${partition}: give its IAM endpoint with --iam-endpoint and --iam-region`);
   const endpoint = args.iamEndpoint ?? (known?.endpoint as string);
   const region = args.iamRegion ?? (args.iamEndpoint === undefined ? (known?.region as string) : "us-east-1");
-  const iam = createIamClient({ endpoint, region, credentials: credentialsFrom(deps.env), fetch: deps.fetch, sleep: deps.sleep });
+  const iam = createIamClient({ endpoint, region, credentials: credentialsFrom(deps.env), fetch: deps.fetch, sleep: deps.sleep, now: deps.now });
   const outcomes: RoleOutcome[] = [];
   for (const role of mine) {
     const policies = role.issuerIds.map((id) => revoke.policies.get(id)).filter((policy): policy is DenyPolicy => policy !== undefined);
