@@ -14,7 +14,7 @@ import {
 import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
 import { sqlString, type SqlResult, type SqlValue } from "./sql-api.ts";
 
-export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "request", "token"] as const;
+export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "request", "token", "repository"] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
@@ -25,13 +25,14 @@ export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
   replays: "replayed tokens (token_reused) and rate limiting (rate_limited) by repository",
   request: "one request by its request id (the request_id the client saw)",
   token: "requests by token SHA-256 prefix (the token_sha256 field)",
+  repository: "one repository's requests, newest first: what it was issued (rule, role, ref) and what was refused",
 };
 
 export interface QueryInput {
   name: QueryName;
   dataset: string;
   sinceMinutes: number;
-  /** request id (request) or token hash prefix (token). */
+  /** request id (request), token hash prefix (token) or `owner/name` (repository). */
   argument?: string;
 }
 
@@ -77,8 +78,11 @@ export function parseSince(text: string): number {
   return minutes;
 }
 
+/** The queries that take an argument (a request id, a token hash, a repository) and look back 7 days by default. */
+export const LOOKUP_QUERIES: readonly QueryName[] = ["request", "token", "repository"];
+
 export function defaultSinceMinutes(name: QueryName): number {
-  return name === "request" || name === "token" ? ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES : ANALYTICS_DEFAULT_SINCE_MINUTES;
+  return LOOKUP_QUERIES.includes(name) ? ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES : ANALYTICS_DEFAULT_SINCE_MINUTES;
 }
 
 const BUCKET_STEPS_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
@@ -106,6 +110,8 @@ function outcomeColumns(): string {
 
 const REQUEST_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TOKEN_HASH_PATTERN = new RegExp(`^[0-9a-f]{${TOKEN_HASH_PREFIX_HEX_CHARS}}$`);
+/** A GitHub repository or GitLab project path as claims carry it: no quote or white space can reach the SQL. */
+const REPOSITORY_PATTERN = /^[\w.-]+(\/[\w.-]+)+$/;
 
 const LATENCY_STAGES: Array<{ label: string; column: AuditDouble; filter?: string }> = [
   { label: "total", column: "total_ms" },
@@ -247,6 +253,35 @@ LIMIT ${ANALYTICS_TABLE_LIMIT}`,
           },
         ],
       };
+    case "repository": {
+      const repository = (input.argument ?? "").trim();
+      if (!REPOSITORY_PATTERN.test(repository) || repository.length > 256) throw new QueryInputError("repository needs owner/name (GitLab: group/…/project), spelled as top-repos shows it");
+      return {
+        name: "repository",
+        title: `Requests of ${repository}`,
+        shape: "table",
+        statements: [
+          {
+            sql: `SELECT
+  timestamp,
+  ${blob("outcome")} AS outcome,
+  ${blob("reason")} AS reason,
+  ${blob("issuer")} AS issuer,
+  ${blob("rule_id")} AS rule_id,
+  ${blob("role_alias")} AS role_alias,
+  ${blob("ref")} AS ref,
+  ${blob("event_name")} AS event_name,
+  ${blob("request_id")} AS request_id,
+  ${blob("token_sha256")} AS token_sha256,
+  _sample_interval AS max_sample_interval
+FROM ${dataset}
+WHERE ${window} AND ${blob("repository")} = ${sqlString(repository)}
+ORDER BY timestamp DESC
+LIMIT ${ANALYTICS_TABLE_LIMIT}`,
+          },
+        ],
+      };
+    }
     case "request":
     case "token": {
       const argument = (input.argument ?? "").trim().toLowerCase();
