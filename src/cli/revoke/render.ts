@@ -1,7 +1,6 @@
 // What `npm run revoke` prints: the plan (rules, roles, cutoff, policy documents, limits, permissions) and the outcome
 // per role. Pure; no I/O; no clock (times come in).
 import { EXCHANGE_AFTER_KILL_SWITCH_MAX_MS, IAM_ROLE_INLINE_POLICIES_MAX_CHARS, KILL_SWITCH_CACHE_MS, KV_PROPAGATION_MAX_MS, REVOKE_CUTOFF_DELAY_MS } from "../../constants.ts";
-import { gitlabSourceIdentity, identityPrefix, sourceIdentity, type GitLabSessionClaims, type SessionClaims } from "../../aws/session.ts";
 import { countedPolicyChars, formatCutoff, type DenyPolicy } from "./deny-policy.ts";
 import type { RevokeArgs } from "./args.ts";
 import type { RoleOutcome } from "./role-changes.ts";
@@ -18,6 +17,8 @@ export interface RevokePlan {
   targets: RevokeTargets;
   /** Issuer id -> its deny policy. */
   policies: ReadonlyMap<string, DenyPolicy>;
+  /** The SourceIdentity the subject's sessions carry, per targeted issuer (`gh-<actor>` without --actor). */
+  sourceIdentities: readonly string[];
   cutoffMs: number;
   nowMs: number;
 }
@@ -105,20 +106,13 @@ function rolesSection(plan: RevokePlan): string[] {
     out.push(`  ${role.arn.padEnd(width)}  ${duration}; ${role.grantedBy.join(", ")}; issuers ${role.issuerIds.join(", ")}`);
   }
   const longest = Math.max(0, ...roles.map((role) => role.maxDurationSeconds ?? 0));
-  // SourceIdentity as src/aws/session.ts sets it: the issuer's prefix, then the actor (GitLab: the user login).
-  const identities = plan.targets.issuers.map((issuer) => {
-    const prefix = identityPrefix({ id: issuer.id, kind: issuer.kind, issuer: issuer.url });
-    const actor = plan.args.actor;
-    if (actor === undefined) return `${prefix}${issuer.kind === "gitlab" ? "<user>" : "<actor>"}`;
-    return issuer.kind === "gitlab" ? gitlabSourceIdentity({ user_login: actor } as GitLabSessionClaims, prefix) : sourceIdentity({ actor } as SessionClaims, prefix);
-  });
   out.push(
     "",
     `How long: a session lasts up to its role's maximum, not only the 15-minute default: here up to ${longest} s (maxDurationSeconds), so keep the deny`,
     `  until ${formatCutoff(plan.cutoffMs + longest * 1000)}; after that every session it denies has expired and --remove lifts it safely.`,
     "What it cannot reach: a session already chained into another role (sts:AssumeRole from one of these sessions) is that role's",
     "  session, and the deny does not follow it. The broker's session tags are transitive, so the same policy works there: add the",
-    `  role with --role ARN. To find such sessions, search CloudTrail for their source identity (${identities.join(", ")}): chaining keeps it.`,
+    `  role with --role ARN. To find such sessions, search CloudTrail for their source identity (${plan.sourceIdentities.join(", ")}): chaining keeps it.`,
     `Both STS modes: the tags are the same whether the broker called AssumeRole (STS_AUTH sigv4) or AWS read them from its token (web-identity); this deployment: ${plan.stsAuth}.`,
     "IAM applies a change within seconds, at times a few minutes (it is eventually consistent).",
   );

@@ -1,6 +1,7 @@
 // The core of `npm run revoke`: arguments, the policy and wrangler.toml's issuers in; the plan printed; with --apply or
 // --remove, IAM changed role by role through the injected fetch. Platform-neutral (no node:*): the Node entry
 // (../revoke.ts) reads files and the environment. Exit codes: 0 done, 1 a role failed or nothing to do, 2 usage.
+import { identityPrefix, sourceIdentity } from "../../aws/session-names.ts";
 import { REVOKE_CUTOFF_DELAY_MS } from "../../constants.ts";
 import type { Clock, FetchFn, Sleep } from "../../deps.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../../policy/compile.ts";
@@ -81,8 +82,14 @@ async function plan(args: RevokeArgs, deps: RevokeDeps): Promise<RevokePlan> {
   const nowMs = deps.now();
   const cutoffMs = args.cutoffMs ?? nowMs + REVOKE_CUTOFF_DELAY_MS;
   const policies = new Map<string, DenyPolicy>();
-  for (const issuer of targets.issuers) policies.set(issuer.id, await buildDenyPolicy({ kind: issuer.kind, issuerUrl: issuer.url, subject: args, cutoffMs }));
-  return { args, config: `wrangler.toml (${envName})`, stsAuth: set.stsAuth ?? "sigv4", targets, policies, cutoffMs, nowMs };
+  const sourceIdentities: string[] = [];
+  for (const issuer of targets.issuers) {
+    policies.set(issuer.id, await buildDenyPolicy({ kind: issuer.kind, issuerUrl: issuer.url, subject: args, cutoffMs }));
+    // As src/aws/session-names.ts names the subject's sessions: what CloudTrail searches by.
+    const prefix = identityPrefix({ id: issuer.id, kind: issuer.kind, issuer: issuer.url });
+    sourceIdentities.push(args.actor === undefined ? `${prefix}<${issuer.kind === "gitlab" ? "user" : "actor"}>` : await sourceIdentity(issuer.kind, prefix, args.actor).catch(() => `${prefix}<hashed ${issuer.kind === "gitlab" ? "user" : "actor"}>`));
+  }
+  return { args, config: `wrangler.toml (${envName})`, stsAuth: set.stsAuth ?? "sigv4", targets, policies, sourceIdentities: [...new Set(sourceIdentities)], cutoffMs, nowMs };
 }
 
 function credentialsFrom(env: RevokeDeps["env"]): AwsCredentials {

@@ -13,11 +13,12 @@ const GITHUB_URL = "https://token.actions.githubusercontent.com";
 const grant: RoleGrant = { alias: "deploy", arn: "arn:aws:iam::111122223333:role/deploy", maxDurationSeconds: 3600, sessionPolicyJson: undefined, sessionTags: [] };
 
 /** The tags the broker sets for these claims (src/aws/session.ts). */
-function brokerTags(kind: "github" | "gitlab", claims: Record<string, unknown>, issuer = GITHUB_URL): Map<string, string> {
+async function brokerTags(kind: "github" | "gitlab", claims: Record<string, unknown>, issuer = GITHUB_URL): Promise<Map<string, string>> {
+  const tokenSha256 = "0123456789abcdef";
   const input =
     kind === "gitlab"
-      ? buildAssumeRoleInput({ kind, issuer: { id: "gitlab", kind, issuer }, claims: claims as unknown as GitLabClaims, grant, durationSeconds: 900 })
-      : buildAssumeRoleInput({ kind, issuer: { id: "github", kind, issuer }, claims: claims as unknown as GitHubClaims, grant, durationSeconds: 900 });
+      ? await buildAssumeRoleInput({ kind, issuer: { id: "gitlab", kind, issuer }, claims: claims as unknown as GitLabClaims, grant, durationSeconds: 900, tokenSha256 })
+      : await buildAssumeRoleInput({ kind, issuer: { id: "github", kind, issuer }, claims: claims as unknown as GitHubClaims, grant, durationSeconds: 900, tokenSha256 });
   return new Map(input.tags.map((tag) => [tag.key, tag.value]));
 }
 
@@ -45,7 +46,7 @@ describe("buildDenyPolicy", () => {
 
   it("uses the tag keys and escaped values the broker sets: Repository/Actor on GitHub, Project/User on GitLab, Issuer on both", async () => {
     const actor = "dependabot[bot]";
-    const github = brokerTags("github", githubClaims({ actor }));
+    const github = await brokerTags("github", githubClaims({ actor }));
     const githubPolicy = await buildDenyPolicy({ kind: "github", issuerUrl: GITHUB_URL, subject: { repository: "acme/app", actor }, cutoffMs: CUTOFF });
     expect(githubPolicy.conditions.slice(1).map((condition) => [condition.key, condition.value])).toEqual([
       ["aws:PrincipalTag/Issuer", github.get("Issuer")],
@@ -54,7 +55,7 @@ describe("buildDenyPolicy", () => {
     ]);
     expect(github.get("Actor")).toBe("dependabot=5Bbot=5D");
 
-    const gitlab = brokerTags("gitlab", gitlabClaims(), "https://gitlab.example");
+    const gitlab = await brokerTags("gitlab", gitlabClaims(), "https://gitlab.example");
     const gitlabPolicy = await buildDenyPolicy({ kind: "gitlab", issuerUrl: "https://gitlab.example", subject: { repository: "acme/app", actor: "sample-user" }, cutoffMs: CUTOFF });
     expect(gitlabPolicy.conditions.slice(1).map((condition) => [condition.key, condition.value])).toEqual([
       ["aws:PrincipalTag/Issuer", gitlab.get("Issuer")],
