@@ -106,10 +106,14 @@ function rolesSection(plan: RevokePlan): string[] {
     out.push(`  ${role.arn.padEnd(width)}  ${duration}; ${role.grantedBy.join(", ")}; issuers ${role.issuerIds.join(", ")}`);
   }
   const longest = Math.max(0, ...roles.map((role) => role.maxDurationSeconds ?? 0));
+  out.push("");
+  if (plan.args.mode !== "remove") {
+    out.push(
+      `How long: a session lasts up to its role's maximum, not only the 15-minute default: here up to ${longest} s (maxDurationSeconds), so keep the deny`,
+      `  until ${formatCutoff(plan.cutoffMs + longest * 1000)}; after that every session it denies has expired and --remove lifts it safely.`,
+    );
+  }
   out.push(
-    "",
-    `How long: a session lasts up to its role's maximum, not only the 15-minute default: here up to ${longest} s (maxDurationSeconds), so keep the deny`,
-    `  until ${formatCutoff(plan.cutoffMs + longest * 1000)}; after that every session it denies has expired and --remove lifts it safely.`,
     "What it cannot reach: a session already chained into another role (sts:AssumeRole from one of these sessions) is that role's",
     "  session, and the deny does not follow it. The broker's session tags are transitive, so the same policy works there: add the",
     `  role with --role ARN. To find such sessions, search CloudTrail for their source identity (${plan.sourceIdentities.join(", ")}): chaining keeps it.`,
