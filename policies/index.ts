@@ -57,10 +57,13 @@ export default definePolicy({
       description: "acme/app deploys from main on push or manual dispatch.",
       match: { repository: "acme/app", repository_id: "874563210", ref: "refs/heads/main", event_name: ["push", "workflow_dispatch"] },
       roles: ["deploy"],
-      // From GitHub's own record, through the GitHub App (docs/github-facts.md): the dependency scan GitHub Actions
-      // ran on this commit passed, and the commit is a merged pull request approved by someone other than its author.
+      // From GitHub's own record, through the GitHub App (docs/github-facts.md): the `dependency-review` job of the
+      // push run of .github/workflows/dependency-review.yml on this commit and branch passed (a job GitHub ran, not a
+      // check run, which any workflow with `checks: write` can create), and the commit is a merged pull request
+      // approved by someone with write access other than its author, with no writer's change request standing.
+      // The race-free alternative, when the deploy job `needs:` the scan in its own run: `{ job: "dependency-review" }`.
       require: {
-        checks: [{ name: "dependency-review", app: "github-actions", conclusion: ["success"] }],
+        checks: [{ workflow: ".github/workflows/dependency-review.yml", job: "dependency-review", conclusion: ["success"] }],
         pullRequest: { approvals: 1 },
       },
     },

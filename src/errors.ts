@@ -1,6 +1,7 @@
 // The one error type of the broker, its closed set of public codes, and the table that maps each
 // code to an HTTP status and a fixed public message. Nothing else decides what a client sees.
-// The `reason` is internal: it goes to the log line and the audit event, never on the wire.
+// The `reason` is internal: it goes to the log line and the audit event, never on the wire. Reasons are listed in
+// docs/api.md; the GitHub facts stage's are the closed list CONTEXT_REASONS (src/policy/requirements.ts).
 
 export const ERROR_TABLE = {
   invalid_request: { status: 400, message: "The request is malformed." },

@@ -33,7 +33,7 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
   expect(await response.json()).toMatchObject({ Version: 1, AccessKeyId: expect.stringMatching(/^ASIA/) });
   expect(network.callsTo("https://token.actions.githubusercontent.com/.well-known/")).not.toHaveLength(0);
   expect(sts.assumeRoleCalls[0]?.roleArn).toBe("arn:aws:iam::111122223333:role/acme-app-deploy");
-  expect(github.calls.check_runs).toBe(1);
+  expect(github.calls.jobs).toBe(1);
 
   // A token for GitHub's default audience is refused: the broker only accepts its configured audience.
   const defaultAudience = await issuer.mint({ aud: "https://github.com/acme" });

@@ -6,12 +6,8 @@ import live from "./index.fixtures.ts";
 export default defineFixtures({
   policy,
   defaults: live.defaults,
-  // What GitHub reports for the default commit (docs/github-facts.md): acme-app-main-deploy requires a successful
-  // dependency-review run by GitHub Actions and a merged pull request with one approval. Cases may replace it.
-  github: {
-    checks: [{ name: "dependency-review", app: "github-actions", conclusion: "success" }],
-    pullRequest: { number: 12, author: 1, reviews: [{ user: 2, state: "APPROVED" }] },
-  },
+  // What GitHub reports for the default commit: the live fixtures' (docs/github-facts.md).
+  github: live.github,
   cases: [
     ...live.cases,
     { name: "candidate: a protected release branch gets deploy", claims: { ref: "refs/heads/release/1.2" }, expect: { allow: "deploy", rule: "acme-app-main-deploy" } },

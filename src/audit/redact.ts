@@ -4,10 +4,17 @@
 // value (the owner of a repository named like a key id, the prefix of a branch) stays readable (docs/security.md).
 
 /**
- * A role or policy ARN, whole (it names an account), an AWS access key id (sts:GetAccessKeyInfo names its account),
- * or a JWT (header.payload.signature). Global: every occurrence in a value is masked.
+ * A GitHub token, whole (`ghs_` installation tokens, classic or stateless `ghs_` + JWT with its dots; `ghp_`, `gho_`,
+ * `ghu_`, `ghr_`, `github_pat_`), a role or policy ARN, whole (it names an account), an AWS access key id
+ * (sts:GetAccessKeyInfo names its account), or a JWT (header.payload.signature). Global: every occurrence in a value
+ * is masked; GitHub's shape first, so a stateless token's prefix goes with its JWT.
  */
-const SECRET_SHAPES = [/arn:aws[a-z-]*:[\w+=,.@:/*-]*/gi, /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}/g, /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g];
+const SECRET_SHAPES = [
+  /\b(?:gh[pousr]|github_pat)_[\w.-]{16,}/g,
+  /arn:aws[a-z-]*:[\w+=,.@:/*-]*/gi,
+  /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}/g,
+  /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g,
+];
 export const REDACTED = "[redacted]";
 
 /** The value with every secret-shaped substring replaced by REDACTED. `replace` resets a global regex's state. */

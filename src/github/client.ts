@@ -1,5 +1,6 @@
 // The GitHub App's REST client (docs/github-facts.md): App JWT -> installation of a repository -> installation token
-// (cached until 5 minutes before `expires_at`, single flight) -> the few GET calls requirements need.
+// for that one repository with the client's permissions (cached per repository until 5 minutes before `expires_at`,
+// single flight) -> the few GET calls requirements need.
 // I/O through the injected fetch and clock. Fails closed: every failure is a BrokerError, never a partial answer.
 import { safeParse, type ZodMiniType } from "zod/mini";
 import {
@@ -21,11 +22,15 @@ import { importAppKey, signAppJwt, type AppJwt } from "./app-key.ts";
 import { createMemo } from "./memo.ts";
 import { AccessTokenSchema, ErrorBodySchema, InstallationSchema } from "./schemas.ts";
 
+/** Repository permissions of an installation token: `{ checks: "read", ... }`. */
+export type TokenPermissions = Readonly<Record<string, "read" | "write">>;
+
 /**
- * What each installation token asks for, and so all it can do (docs/github-facts.md, "Create and install the GitHub App"):
- * read check runs, pull requests and their reviews, workflow runs, and repository metadata.
+ * What each installation token of the facts App asks for, and so all it can do (docs/github-facts.md, "Create and
+ * install the GitHub App"): read workflow runs and their jobs, check runs, pull requests and their reviews, and
+ * repository metadata (collaborator permissions and branch rules need nothing more).
  */
-export const GITHUB_TOKEN_PERMISSIONS = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" } as const;
+export const GITHUB_TOKEN_PERMISSIONS: TokenPermissions = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" };
 
 /** The App's identity: GITHUB_APP_ID and the private key (PKCS#8 DER, see app-key.ts). */
 export interface GitHubAppCredentials {
@@ -40,6 +45,8 @@ export interface GitHubClientOptions {
   log: LogFn;
   /** Timeout of one call (default GITHUB_CALL_TIMEOUT_MS). */
   callTimeoutMs: number;
+  /** What every installation token asks for (default GITHUB_TOKEN_PERMISSIONS, read-only). */
+  permissions?: TokenPermissions;
 }
 
 /** One exchange's view of the API: its budget's signal, and the lowest `x-ratelimit-remaining` it saw. */
@@ -63,6 +70,22 @@ export interface RepositoryRef {
   apiUrl: string;
   owner: string;
   name: string;
+  /** The repository's id (the token's `repository_id` claim): the one repository each installation token is scoped to. */
+  id: number;
+}
+
+/** `/repos/{owner}/{repo}`, each part encoded. */
+export function repositoryPath(repo: RepositoryRef): string {
+  return `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;
+}
+
+/**
+ * The token cache's key: one token per (API, installation, repository, permissions), never shared between
+ * repositories, so a token can never read a repository other than the one being judged.
+ */
+export function installationTokenKey(repo: RepositoryRef, installation: number, permissions: TokenPermissions): string {
+  const scope = Object.entries(permissions).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, level]) => `${name}:${level}`).join(",");
+  return `${repo.apiUrl}|installation ${installation}|repository ${repo.id}|${scope}`;
 }
 
 export interface GitHubClient {
@@ -111,6 +134,7 @@ export function nextLink(link: string | null): string | undefined {
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const { now, log } = options;
+  const permissions = options.permissions ?? GITHUB_TOKEN_PERMISSIONS;
   let key: Promise<CryptoKey> | undefined;
   let appJwt: AppJwt | undefined;
   const installations = createMemo<number>(now, GITHUB_CACHE_MAX_ENTRIES);
@@ -192,7 +216,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   function notInstalled(repo: RepositoryRef, status: number): BrokerError {
     // An operator's mistake, not the caller's: the App must be installed on every repository whose rules require facts.
-    log({ message: "config_invalid", reason: "github_app_not_installed", repository: `${repo.owner}/${repo.name}`, status });
+    log({ message: "config_invalid", reason: "github_app_not_installed", repository: `${repo.owner}/${repo.name}`, repository_id: repo.id, status });
     return new BrokerError("forbidden", "github_app_not_installed");
   }
 
@@ -202,7 +226,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     return installations.get(
       installationKey(repo),
       async () => {
-        const path = `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}/installation`;
+        const path = `${repositoryPath(repo)}/installation`;
         const answer = await call(context, repo.apiUrl, `${repo.apiUrl}${path}`, `Bearer ${await jwt()}`);
         if (answer.status === 401 || answer.status === 404) throw notInstalled(repo, answer.status);
         if (answer.status !== 200) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
@@ -214,16 +238,23 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   async function installationToken(context: CallContext, repo: RepositoryRef, installation: number): Promise<string> {
     const entry = await tokens.get(
-      `${repo.apiUrl}|${installation}`,
+      installationTokenKey(repo, installation, permissions),
       async () => {
         const url = `${repo.apiUrl}/app/installations/${installation}/access_tokens`;
-        // Read-only, whatever the App may have been granted: the token can only read checks, pull requests and
-        // workflow runs (a pull_request job's head commit, src/github/context.ts).
-        const body = JSON.stringify({ permissions: GITHUB_TOKEN_PERMISSIONS });
+        // Least privilege, whatever the App was granted: this one repository, these permissions (read-only for facts).
+        const body = JSON.stringify({ repository_ids: [repo.id], permissions });
         const answer = await call(context, repo.apiUrl, url, `Bearer ${await jwt()}`, { method: "POST", body });
         if (answer.status === 401 || answer.status === 404) {
           installations.delete(installationKey(repo));
           throw notInstalled(repo, answer.status);
+        }
+        // 422 names either permissions the App lacks, or a repository id the installation cannot reach. The
+        // installation was found by the repository's name, so its repository is not the token's: a renamed or
+        // recycled name (what the repository check would find), never lent another repository's facts.
+        const message = safeParse(ErrorBodySchema, answer.body).data?.message ?? "";
+        if (answer.status === 422 && !/permission/i.test(message)) {
+          installations.delete(installationKey(repo));
+          throw new BrokerError("forbidden", "context_repository_mismatch", { cause: `the installation of ${repo.owner}/${repo.name} cannot reach repository id ${repo.id}` });
         }
         if (answer.status === 403 || answer.status === 422) {
           log({ message: "config_invalid", reason: "github_app_permissions_missing", repository: `${repo.owner}/${repo.name}`, status: answer.status });
@@ -257,7 +288,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const answer = await call(context, repo.apiUrl, url, `Bearer ${token}`);
     if (answer.status === 401) {
       // Revoked or expired early: forget it so the next exchange mints a new one; this one fails closed.
-      tokens.delete(`${repo.apiUrl}|${installation}`);
+      tokens.delete(installationTokenKey(repo, installation, permissions));
       throw unavailable("github_api_unavailable", `HTTP 401 from ${new URL(url).pathname}`);
     }
     if (answer.status === 403) {

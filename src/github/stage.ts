@@ -25,7 +25,7 @@ export async function requireContext(
   const started = now();
   try {
     const report = await github.evaluate(
-      { apiUrl: issuer.apiUrl, repository: claim(claims, "repository"), repositoryId: claim(claims, "repository_id"), sha: claim(claims, "sha"), ref: claim(claims, "ref"), eventName: claim(claims, "event_name"), runId: claim(claims, "run_id") },
+      { apiUrl: issuer.apiUrl, repository: claim(claims, "repository"), repositoryId: claim(claims, "repository_id"), sha: claim(claims, "sha"), ref: claim(claims, "ref"), eventName: claim(claims, "event_name"), runId: claim(claims, "run_id"), workflowRef: claim(claims, "workflow_ref"), baseRef: claim(claims, "base_ref") },
       requirements,
     );
     event.context_facts = report.verdict.facts.join("; ");

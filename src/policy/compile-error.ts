@@ -17,7 +17,8 @@ export type PolicyErrorCode =
   | "rule_unscoped"
   | "pattern_too_broad"
   | "workflow_ref_glob"
-  | "workflow_caller_unpinned";
+  | "workflow_caller_unpinned"
+  | "check_forgeable";
 
 /** A policy mistake, pointing at the rule or role at fault. */
 export class PolicyCompileError extends Error {

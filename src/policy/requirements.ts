@@ -1,27 +1,56 @@
-// A rule's GitHub requirements (docs/github-facts.md): their compiled form, and their evaluation against facts.
-// Pure; no I/O; no clock. The facts come from src/github/ (the exchange) or from a fixture (policy:test).
-import type { CheckConclusion } from "./types.ts";
+// A rule's GitHub requirements (docs/github-facts.md): their compiled form, the denial reasons, and the evaluation of
+// third-party App checks and of the commit a token is judged on. Jobs of workflow runs: requirements-jobs.ts; reviews
+// and rulesets: requirements-reviews.ts. Pure; no I/O; no clock. The facts come from src/github/ (the exchange) or
+// from a fixture (policy:test).
+import type { CheckConclusion, PinnedRunEvent } from "./types.ts";
 
-/** Denial reasons of the context stage (logged and audited, never sent to the caller). */
-export type ContextReason =
-  | "context_check_missing"
-  | "context_check_pending"
-  | "context_check_failed"
-  | "context_check_wrong_app"
-  | "context_pr_not_merged"
-  | "context_pr_not_found"
-  | "context_pr_not_approved"
-  | "context_commit_unknown"
-  | "context_repository_mismatch";
+/**
+ * Denial reasons of the context stage (403 forbidden; logged and audited, never sent to the caller). Stable: listed
+ * in docs/api.md and explained in docs/github-facts.md ("Denial reasons").
+ */
+export const CONTEXT_REASONS = [
+  "context_check_missing",
+  "context_check_pending",
+  "context_check_failed",
+  "context_check_wrong_app",
+  "context_check_not_a_job",
+  "context_workflow_not_run",
+  "context_pr_not_merged",
+  "context_pr_not_found",
+  "context_pr_not_approved",
+  "context_approval_not_writer",
+  "context_changes_requested",
+  "context_reviews_not_enforced",
+  "context_commit_unknown",
+  "context_repository_mismatch",
+] as const;
 
-export interface CompiledCheck {
-  name: string;
-  /** App slug (string) or numeric app id. */
-  app: string | number;
+export type ContextReason = (typeof CONTEXT_REASONS)[number];
+
+/** A job of a workflow run: of the token's own run (`workflow` undefined) or of a pinned workflow's run on the commit. */
+export interface CompiledJobCheck {
+  kind: "job";
+  job: string;
+  /** `.github/workflows/<file>` of the token's repository, or undefined for the token's own run. */
+  workflow: string | undefined;
+  /** Pinned form: events the run may come from (sorted). */
+  events: readonly PinnedRunEvent[];
   conclusions: readonly CheckConclusion[];
   /** Stable identity of the requirement: part of the fact-cache key. */
   key: string;
 }
+
+/** A check run of a third-party App (never GitHub Actions: requirements-compile.ts refuses it). */
+export interface CompiledAppCheck {
+  kind: "app";
+  name: string;
+  /** App slug (string) or numeric app id. */
+  app: string | number;
+  conclusions: readonly CheckConclusion[];
+  key: string;
+}
+
+export type CompiledCheck = CompiledJobCheck | CompiledAppCheck;
 
 export interface CompiledPullRequest {
   approvals: number;
@@ -29,9 +58,17 @@ export interface CompiledPullRequest {
   key: string;
 }
 
+export interface CompiledRulesets {
+  approvals: number;
+  lastPushApproval: boolean;
+  dismissStaleReviews: boolean;
+  key: string;
+}
+
 export interface CompiledRequirements {
   checks: readonly CompiledCheck[];
   pullRequest: CompiledPullRequest | undefined;
+  rulesets: CompiledRulesets | undefined;
 }
 
 /** One check run as the API lists it (only the fields used). */
@@ -56,23 +93,26 @@ export interface PullRequestFact {
   mergeCommitSha: string | null;
 }
 
-/** One review, in the API's (chronological) order. */
-export interface ReviewFact {
-  userId: number;
-  state: string;
-  commitId: string | null;
-}
-
 /** The outcome of one requirement: met, or the denial reason; `fact` is what the audit records either way. */
 export type RequirementOutcome = { met: true; fact: string } | { met: false; reason: ContextReason; fact: string };
 
+/** GitHub Actions as an App: every workflow's GITHUB_TOKEN is one of its installation tokens (docs/github-facts.md). */
+export const GITHUB_ACTIONS_APP = { slug: "github-actions", id: 15368 } as const;
+
 const appMatches = (app: string | number, run: CheckRunFact) => (typeof app === "number" ? run.appId === app : run.appSlug === app);
+
+/** Met for a completed result with an allowed conclusion; else pending or failed. `fact` describes the result. */
+export function judgeConclusion(status: string, conclusion: string | null, allowed: readonly CheckConclusion[], fact: string): RequirementOutcome {
+  if (status !== "completed") return { met: false, reason: "context_check_pending", fact };
+  if (!(allowed as readonly string[]).includes(conclusion ?? "none")) return { met: false, reason: "context_check_failed", fact };
+  return { met: true, fact };
+}
 
 /**
  * The latest run named `check.name` created by `check.app` must be completed with an allowed conclusion. Runs of the
- * same name from other apps never count: any workflow token with `checks: write` can create them.
+ * same name from other apps never count: anyone able to install an App, or any workflow token, can create them.
  */
-export function evaluateCheck(check: CompiledCheck, runs: readonly CheckRunFact[]): RequirementOutcome {
+export function evaluateCheck(check: CompiledAppCheck, runs: readonly CheckRunFact[]): RequirementOutcome {
   const named = runs.filter((run) => run.name === check.name);
   const mine = named.filter((run) => appMatches(check.app, run));
   if (mine.length === 0) {
@@ -82,11 +122,8 @@ export function evaluateCheck(check: CompiledCheck, runs: readonly CheckRunFact[
   }
   // The highest id is the most recently created run (ids are assigned in creation order).
   const latest = mine.reduce((a, b) => (b.id > a.id ? b : a));
-  const by = `app ${latest.appSlug}(${latest.appId})`;
-  if (latest.status !== "completed") return { met: false, reason: "context_check_pending", fact: `check ${check.name}=${latest.status} ${by}` };
-  const conclusion = latest.conclusion ?? "none";
-  if (!(check.conclusions as readonly string[]).includes(conclusion)) return { met: false, reason: "context_check_failed", fact: `check ${check.name}=${conclusion} ${by}` };
-  return { met: true, fact: `check ${check.name}=${conclusion} ${by}` };
+  const result = latest.status === "completed" ? (latest.conclusion ?? "none") : latest.status;
+  return judgeConclusion(latest.status, latest.conclusion, check.conclusions, `check ${check.name}=${result} app ${latest.appSlug}(${latest.appId})`);
 }
 
 /**
@@ -103,38 +140,21 @@ export function pullNumberOfRef(ref: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** Review states that change a reviewer's standing; COMMENTED and PENDING do not (GitHub's own approval logic). */
-const DECISIVE_STATES = new Set(["APPROVED", "CHANGES_REQUESTED", "DISMISSED"]);
-
-/**
- * Approvals that count: each reviewer's latest decisive review, from someone other than the author, APPROVED, and
- * (unless stale approvals are allowed) given on the pull request's final head commit.
- */
-export function countApprovals(pull: PullRequestFact, reviews: readonly ReviewFact[], allowStaleApprovals: boolean): number {
-  const latest = new Map<number, ReviewFact>();
-  for (const review of reviews) if (DECISIVE_STATES.has(review.state)) latest.set(review.userId, review);
-  let count = 0;
-  for (const [userId, review] of latest) {
-    if (userId === pull.authorId || review.state !== "APPROVED") continue;
-    if (!allowStaleApprovals && review.commitId !== pull.headSha) continue;
-    count += 1;
-  }
-  return count;
-}
-
-/** The approval rule on a known pull request. */
-export function evaluateApprovals(requirement: CompiledPullRequest, pull: PullRequestFact, reviews: readonly ReviewFact[]): RequirementOutcome {
-  const approvals = countApprovals(pull, reviews, requirement.allowStaleApprovals);
-  const fact = `pr #${pull.number} approvals ${approvals}/${requirement.approvals}`;
-  return approvals >= requirement.approvals ? { met: true, fact } : { met: false, reason: "context_pr_not_approved", fact };
-}
-
-/** A workflow run as GET /repos/{owner}/{repo}/actions/runs/{run_id} reports it (only the fields used). */
+/** A workflow run as the API reports it (only the fields used). */
 export interface WorkflowRunFact {
   id: number;
+  /** The workflow file, as `path` reports it (`.github/workflows/ci.yml`, sometimes with `owner/repo/` and `@ref`). */
+  path: string;
   event: string;
   headSha: string;
+  /** The branch the run is on: for a fork's pull_request run, the fork's branch name (any name, "main" included). */
+  headBranch: string | null;
+  /** The repository the run's code came from: a fork's id for a fork pull request's run. */
+  headRepositoryId: number | null;
   repositoryId: number;
+  status: string;
+  conclusion: string | null;
+  runAttempt: number;
 }
 
 /** The commit a token's checks and approvals are judged on, or why it could not be known. */
@@ -154,7 +174,7 @@ export function judgedOnRunHead(eventName: string): boolean {
  * The head commit of the token's own workflow run: the code that job runs, even when the pull request has moved on
  * since (approvals and checks on a later head never vouch for it). The run must be the token's repository's and event's.
  */
-export function jobCommitOfRun(run: WorkflowRunFact, eventName: string, repositoryId: number): JobCommitOutcome {
+export function jobCommitOfRun(run: Pick<WorkflowRunFact, "id" | "event" | "headSha" | "repositoryId">, eventName: string, repositoryId: number): JobCommitOutcome {
   if (run.repositoryId !== repositoryId) return { met: false, reason: "context_repository_mismatch", fact: `run ${run.id}: repository id ${run.repositoryId} != claim ${repositoryId}` };
   if (run.event !== eventName) return { met: false, reason: "context_commit_unknown", fact: `run ${run.id}: event ${run.event}, token ${eventName}` };
   return { met: true, fact: `run ${run.id} head ${run.headSha.slice(0, 12)}`, sha: run.headSha };
@@ -167,4 +187,9 @@ export function pullRequestTarget(eventName: string, ref: string): PullRequestTa
   const number = pullNumberOfRef(ref);
   if (eventName === "pull_request" || eventName === "pull_request_target") return number === undefined ? { kind: "none" } : { kind: "open", number };
   return ref.startsWith("refs/heads/") ? { kind: "merged" } : { kind: "none" };
+}
+
+/** The branch a token's ref names (`refs/heads/X` -> X), or undefined for tags, pull refs and others. */
+export function branchOfRef(ref: string): string | undefined {
+  return ref.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : undefined;
 }

@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, STS_ORIGIN, type Harness } from "../support/broker-harness.ts";
 
 /** blob12 of acme-app-main-deploy: the GitHub facts its requirements were judged on (the fake's seeded state). */
-const FACTS = "repository id 874563210; check dependency-review=success app github-actions(15368); pr #12 approvals 1/1";
+/** GitHub's rate limit after the first exchange: 5000 less its 6 calls with the installation token (repository, runs, jobs, pulls, reviews, permission). */
+const RATE_REMAINING = 4994;
+const FACTS = "repository id 874563210; job dependency-review=success in run 11122233300 attempt 1 (.github/workflows/dependency-review.yml push main); pr #12 approvals 1/1";
 
 const ISSUER_LATENCY_MS = 30;
 const STS_LATENCY_MS = 120;
@@ -45,7 +47,7 @@ describe("the exact data point written for each outcome", () => {
     expect(point).toEqual({
       indexes: ["acme/app"],
       blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS],
-      doubles: [200, verifyMs + STS_LATENCY_MS, verifyMs, 0, STS_LATENCY_MS, 1, 1, 0, 4996],
+      doubles: [200, verifyMs + STS_LATENCY_MS, verifyMs, 0, STS_LATENCY_MS, 1, 1, 0, RATE_REMAINING],
     });
   });
 
@@ -110,7 +112,7 @@ describe("the exact data point written for each outcome", () => {
     expect(point).toEqual({
       indexes: ["acme/app"],
       blobs: ["error", "upstream_unavailable", "sts_unavailable", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS],
-      doubles: [503, verifyMs + attempts * STS_LATENCY_MS + slept, verifyMs, 0, attempts * STS_LATENCY_MS, attempts, 1, 0, 4996],
+      doubles: [503, verifyMs + attempts * STS_LATENCY_MS + slept, verifyMs, 0, attempts * STS_LATENCY_MS, attempts, 1, 0, RATE_REMAINING],
     });
   });
 

@@ -170,13 +170,16 @@ describe("npm start: GitHub facts (docs/github-facts.md)", () => {
   const credentials = async () => JSON.parse((await shell(credentialsCommand)).stdout) as Record<string, unknown>;
   const github = (args: string) => shell(`npm run -s sandbox -- github ${args}`);
 
-  it("denies deploy after a failed dependency scan, and allows it again once the scan passes and the change is approved", async () => {
-    await github("check dependency-review failure");
-    // The denial reasons (context_check_failed, context_pr_not_approved) are asserted by test/github/ inside workerd.
+  it("denies deploy after a failed dependency scan, even with a forged check run, and allows it again once the scan passes and a writer approves", async () => {
+    await github("scan failure");
+    // The denial reasons (context_check_failed, context_approval_not_writer…) are asserted by test/github/ inside workerd.
+    expect((await credentials()).error).toBe("forbidden");
+    await github("check dependency-review success");
     expect((await credentials()).error).toBe("forbidden");
 
-    await github("check dependency-review success");
+    await github("scan success");
     await github("unapprove");
+    await github("approve --reader");
     expect((await credentials()).error).toBe("forbidden");
 
     const approved = await github("approve");

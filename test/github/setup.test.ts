@@ -7,7 +7,7 @@ import { checkGitHubSetup, githubSetupGaps } from "../../src/github/setup.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
-const requirement = { checks: [{ name: "ci", app: "github-actions", conclusion: ["success"] }] };
+const requirement = { checks: [{ job: "ci", conclusion: ["success"] }] };
 const policy: PolicyDefinition = {
   issuers: { github: "github", ghes: "github" },
   roles: { app: { arn: "arn:aws:iam::111122223333:role/app" } },

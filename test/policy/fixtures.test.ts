@@ -59,16 +59,15 @@ describe("runFixtures reports failures precisely", () => {
     const { github: _facts, ...withoutFacts } = suite;
     const [unevaluated] = runFixtures({ ...withoutFacts, cases: [{ name: "no facts", expect: { allow: "deploy" } }] });
     expect(unevaluated).toMatchObject({ pass: false, actual: expect.stringContaining("requires GitHub facts") });
-    const [failed] = runFixtures({ ...withoutFacts, cases: [{ name: "failed scan", github: { checks: [{ name: "dependency-review", app: "github-actions", conclusion: "failure" }] }, expect: { allow: "deploy" } }] });
+    const [failed] = runFixtures({ ...withoutFacts, cases: [{ name: "failed scan", github: { runs: [{ workflow: ".github/workflows/dependency-review.yml", jobs: [{ name: "dependency-review", conclusion: "failure" }] }] }, expect: { allow: "deploy" } }] });
     expect(failed).toMatchObject({ pass: false, actual: "deny context_check_failed (rule acme-app-main-deploy)" });
   });
 });
 
 describe("GitHub facts coverage", () => {
-  it("the example policy's fixtures exercise every check, pull request and repository reason", () => {
+  it("the example policy's fixtures exercise every job, pull request, review and repository reason its rule can meet", () => {
     const reasons = new Set(indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
-    for (const reason of ["context_check_missing", "context_check_pending", "context_check_failed", "context_check_wrong_app", "context_pr_not_merged", "context_pr_not_approved", "context_repository_mismatch"]) {
-      expect(reasons).toContain(reason);
-    }
+    const reachable = ["context_check_not_a_job", "context_workflow_not_run", "context_check_pending", "context_check_failed", "context_pr_not_merged", "context_pr_not_approved", "context_approval_not_writer", "context_changes_requested", "context_repository_mismatch"];
+    for (const reason of reachable) expect(reasons).toContain(reason);
   });
 });

@@ -2,16 +2,8 @@
 import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy, PolicyCompileError } from "../../src/policy/compile.ts";
-import {
-  countApprovals,
-  evaluateCheck,
-  jobCommitOfRun,
-  judgedOnRunHead,
-  mergedPullRequestFor,
-  pullRequestTarget,
-  type CompiledCheck,
-  type PullRequestFact,
-} from "../../src/policy/requirements.ts";
+import { checkPolicy } from "../../src/policy/check.ts";
+import { branchOfRef, CONTEXT_REASONS, evaluateCheck, jobCommitOfRun, judgedOnRunHead, mergedPullRequestFor, pullRequestTarget, type CompiledAppCheck, type PullRequestFact } from "../../src/policy/requirements.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
 const roles = { readonly: { arn: "arn:aws:iam::111122223333:role/ro" } };
@@ -21,16 +13,64 @@ function compileWith(require: unknown, extra: Record<string, unknown> = {}) {
 }
 
 describe("compile: require", () => {
-  it("compiles the example policy's requirements", () => {
+  it("compiles the example policy's requirements: a job of the pinned scan workflow's push run, one approval", () => {
     const rule = compilePolicy(testPolicy).rules.find((r) => r.id === "acme-app-main-deploy");
-    expect(rule?.requirements?.checks.map((check) => [check.name, check.app, check.conclusions])).toEqual([["dependency-review", "github-actions", ["success"]]]);
+    expect(rule?.requirements?.checks).toMatchObject([{ kind: "job", job: "dependency-review", workflow: ".github/workflows/dependency-review.yml", events: ["push"], conclusions: ["success"] }]);
     expect(rule?.requirements?.pullRequest).toMatchObject({ approvals: 1, allowStaleApprovals: false });
+  });
+
+  it("compiles both job forms and the rulesets fact", () => {
+    const requirements = compileWith({
+      checks: [{ job: "scan" }, { job: "scan", workflow: ".github/workflows/scan.yaml", events: ["workflow_dispatch", "push", "push"], conclusion: ["success", "skipped"] }],
+      rulesets: { approvals: 2, lastPushApproval: true },
+    }).rules[0]?.requirements;
+    expect(requirements?.checks).toMatchObject([
+      { kind: "job", job: "scan", workflow: undefined, events: [] },
+      { kind: "job", job: "scan", workflow: ".github/workflows/scan.yaml", events: ["push", "workflow_dispatch"], conclusions: ["skipped", "success"] },
+    ]);
+    expect(requirements?.rulesets).toMatchObject({ approvals: 2, lastPushApproval: true, dismissStaleReviews: false });
+  });
+
+  it.each([
+    ["github-actions", { checks: [{ name: "dependency-review", app: "github-actions" }] }],
+    ["its id 15368", { checks: [{ name: "dependency-review", app: 15368, conclusion: ["success"] }] }],
+  ])("refuses a check run of GitHub Actions by %s (forgeable), showing both job forms", (_label, require) => {
+    const error = (() => {
+      try {
+        compileWith(require);
+      } catch (caught) {
+        return caught as PolicyCompileError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(PolicyCompileError);
+    expect(error?.code).toBe("check_forgeable");
+    expect(error?.location).toBe("rules[0] (r).require.checks[0].app");
+    expect(error?.message).toContain('{ job: "dependency-review" }');
+    expect(error?.message).toContain('{ workflow: ".github/workflows/<file>.yml", job: "dependency-review" }');
+    // policy:check reports it as the policy's one error, with the same code.
+    const policy = { issuers: { github: "github" }, roles, rules: [{ id: "r", match: { repository: "acme/app", repository_id: "1" }, roles: ["readonly"], require }] };
+    expect(checkPolicy(policy as unknown as PolicyDefinition).findings).toMatchObject([{ severity: "error", code: "check_forgeable" }]);
   });
 
   it.each([
     ["a check without app", { checks: [{ name: "scan" }] }],
     ["an app that is no slug", { checks: [{ name: "scan", app: "Not A Slug" }] }],
-    ["an unknown conclusion", { checks: [{ name: "scan", app: "github-actions", conclusion: ["passed"] }] }],
+    ["an unknown conclusion", { checks: [{ name: "scan", app: "some-scanner", conclusion: ["passed"] }] }],
+    ["a job with an app", { checks: [{ job: "scan", app: "some-scanner" }] }],
+    ["a job with an empty name", { checks: [{ job: "" }] }],
+    ["a job name with a line break", { checks: [{ job: "scan\nx" }] }],
+    ["a workflow outside .github/workflows", { checks: [{ job: "scan", workflow: "ci/scan.yml" }] }],
+    ["a workflow in a subfolder", { checks: [{ job: "scan", workflow: ".github/workflows/sub/scan.yml" }] }],
+    ["a workflow that is not YAML", { checks: [{ job: "scan", workflow: ".github/workflows/scan.json" }] }],
+    ["a workflow path with ..", { checks: [{ job: "scan", workflow: ".github/workflows/../../x.yml" }] }],
+    ["a workflow name with @", { checks: [{ job: "scan", workflow: ".github/workflows/scan.yml@main.yml" }] }],
+    ["events without a workflow", { checks: [{ job: "scan", events: ["push"] }] }],
+    ["a pull_request run pinned", { checks: [{ job: "scan", workflow: ".github/workflows/scan.yml", events: ["pull_request"] }] }],
+    ["no events", { checks: [{ job: "scan", workflow: ".github/workflows/scan.yml", events: [] }] }],
+    ["the same job twice", { checks: [{ job: "scan" }, { job: "scan" }] }],
+    ["rulesets without approvals", { rulesets: {} }],
+    ["rulesets with lastPushApproval false", { rulesets: { approvals: 1, lastPushApproval: false } }],
     ["an empty check list", { checks: [] }],
     ["the same check twice", { checks: [{ name: "a", app: "x" }, { name: "a", app: "x" }] }],
     ["zero approvals", { pullRequest: { approvals: 0 } }],
@@ -41,8 +81,8 @@ describe("compile: require", () => {
     expect(() => compileWith(require)).toThrow(PolicyCompileError);
   });
 
-  it("allows unknown app slugs and numeric app ids", () => {
-    expect(compileWith({ checks: [{ name: "scan", app: "some-app-we-never-heard-of" }, { name: "lint", app: 15368 }] }).rules[0]?.requirements?.checks).toHaveLength(2);
+  it("allows unknown third-party app slugs and numeric app ids", () => {
+    expect(compileWith({ checks: [{ name: "scan", app: "some-app-we-never-heard-of" }, { name: "lint", app: 57789 }] }).rules[0]?.requirements?.checks).toHaveLength(2);
   });
 
   it("refuses requirements on deny rules and on GitLab rules", () => {
@@ -52,12 +92,12 @@ describe("compile: require", () => {
   });
 });
 
-const check: CompiledCheck = { name: "scan", app: "github-actions", conclusions: ["success"], key: "k" };
+const check: CompiledAppCheck = { kind: "app", name: "scan", app: "scanner", conclusions: ["success"], key: "k" };
 const run = (id: number, over: Partial<{ appSlug: string; appId: number; status: string; conclusion: string | null; name: string }> = {}) => ({
   id,
   name: "scan",
-  appSlug: "github-actions",
-  appId: 15368,
+  appSlug: "scanner",
+  appId: 57789,
   status: "completed",
   conclusion: "success",
   ...over,
@@ -79,8 +119,8 @@ describe("evaluateCheck", () => {
   });
 
   it("matches a numeric app by id, never by slug", () => {
-    expect(evaluateCheck({ ...check, app: 15368 }, [run(1, { appSlug: "15368", appId: 1 })]).met).toBe(false);
-    expect(evaluateCheck({ ...check, app: 15368 }, [run(1)]).met).toBe(true);
+    expect(evaluateCheck({ ...check, app: 57789 }, [run(1, { appSlug: "57789", appId: 1 })]).met).toBe(false);
+    expect(evaluateCheck({ ...check, app: 57789 }, [run(1)]).met).toBe(true);
   });
 });
 
@@ -95,24 +135,16 @@ describe("pull requests", () => {
     expect(mergedPullRequestFor([{ ...pull, mergeCommitSha: "other" }], "s", "refs/heads/main", 10)).toBeUndefined();
   });
 
-  it.each([
-    ["one approval on the head", [{ userId: 2, state: "APPROVED", commitId: "h" }], false, 1],
-    ["the author's own approval", [{ userId: 1, state: "APPROVED", commitId: "h" }], false, 0],
-    ["a stale approval", [{ userId: 2, state: "APPROVED", commitId: "old" }], false, 0],
-    ["a stale approval when allowed", [{ userId: 2, state: "APPROVED", commitId: "old" }], true, 1],
-    ["approval then changes requested", [{ userId: 2, state: "APPROVED", commitId: "h" }, { userId: 2, state: "CHANGES_REQUESTED", commitId: "h" }], false, 0],
-    ["approval then a comment", [{ userId: 2, state: "APPROVED", commitId: "h" }, { userId: 2, state: "COMMENTED", commitId: "h" }], false, 1],
-    ["approval dismissed", [{ userId: 2, state: "APPROVED", commitId: "h" }, { userId: 2, state: "DISMISSED", commitId: "h" }], false, 0],
-    ["two reviewers, one reviewer twice", [{ userId: 2, state: "APPROVED", commitId: "h" }, { userId: 3, state: "APPROVED", commitId: "h" }, { userId: 2, state: "APPROVED", commitId: "h" }], false, 2],
-  ])("counts %s", (_label, reviews, stale, count) => {
-    expect(countApprovals(pull, reviews, stale)).toBe(count);
-  });
-
   it("targets: an open pull request by its ref, a merged one on a branch, none otherwise", () => {
     expect(pullRequestTarget("pull_request", "refs/pull/7/merge")).toEqual({ kind: "open", number: 7 });
     expect(pullRequestTarget("push", "refs/heads/main")).toEqual({ kind: "merged" });
     expect(pullRequestTarget("push", "refs/tags/v1")).toEqual({ kind: "none" });
     expect(pullRequestTarget("pull_request_target", "refs/heads/main")).toEqual({ kind: "none" });
+  });
+
+  it("branches: refs/heads/X only", () => {
+    expect(branchOfRef("refs/heads/release/1.2")).toBe("release/1.2");
+    for (const ref of ["refs/heads/", "refs/tags/v1", "refs/pull/7/merge", "main"]) expect(branchOfRef(ref)).toBeUndefined();
   });
 });
 
@@ -128,5 +160,12 @@ describe("the commit a job runs", () => {
     expect(jobCommitOfRun(run, "pull_request", 10)).toEqual({ met: true, sha: run.headSha, fact: "run 5 head aaaaaaaaaaaa" });
     expect(jobCommitOfRun(run, "pull_request", 11)).toMatchObject({ met: false, reason: "context_repository_mismatch" });
     expect(jobCommitOfRun({ ...run, event: "push" }, "pull_request", 10)).toMatchObject({ met: false, reason: "context_commit_unknown" });
+  });
+});
+
+describe("reasons", () => {
+  it("are distinct and each documented in docs/api.md's list (checked by test/e2e/docs.test.ts)", () => {
+    expect(new Set(CONTEXT_REASONS).size).toBe(CONTEXT_REASONS.length);
+    for (const reason of CONTEXT_REASONS) expect(reason).toMatch(/^context_[a-z_]+$/);
   });
 });

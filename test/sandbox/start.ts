@@ -139,6 +139,6 @@ Ready. Get 15-minute credentials for acme/app on refs/heads/main (push), from an
 Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | ${npm} whoami
 Mint and exchange in one step:  curl -sS -X POST ${sandbox.origin}/exchange -d '{"claims": {"runner_environment": "self-hosted"}}'
 Other claims: ${npm} token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
-GitHub facts (deploy requires a passing dependency-review and one approval): ${npm} sandbox -- github check dependency-review failure
+GitHub facts (deploy requires a passing dependency-review job and a writer's approval): ${npm} sandbox -- github scan failure
 Kill switch, AWS profile: ${npm} sandbox -- help
 One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);
