@@ -36,7 +36,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/client/node/**"] },
+      },
+      {
+        // The client's Node side (temp-folder token cache, git credential helper, the Action's steps) run as shipped, the
+        // committed bundle, against in-process fakes of the broker and GitHub on ephemeral ports: no sandbox, no fixed port.
+        test: { name: "client-node", include: ["test/client/node/**/*.test.ts"], environment: "node", testTimeout: 60_000 },
       },
       {
         // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node. One file at a time:
