@@ -44,29 +44,14 @@ export const REPOSITORY_PERMISSIONS = {
 export type GithubRepositoryPermission = keyof typeof REPOSITORY_PERMISSIONS;
 
 /**
- * Organization, user (account) and enterprise permissions of the same schema. A token with one of them acts on the
- * whole owner (its members, teams, secrets, runners...), whatever repositories it names: never granted.
+ * Organization and enterprise permissions (`organization_*`, `enterprise_*`) and user (account) permissions of the same
+ * schema. A token with one of them acts on the whole owner (its members, teams, secrets, runners...), whatever
+ * repositories it names: never granted. Matched by prefix plus the names without one, so the list stays short.
  */
-export const OWNER_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
+const OWNER_WIDE_PREFIX = /^(organization|enterprise)_/;
+const OWNER_WIDE_NAMES: ReadonlySet<string> = new Set([
   "custom_properties_for_organizations",
   "members",
-  "organization_administration",
-  "organization_custom_roles",
-  "organization_custom_org_roles",
-  "organization_custom_properties",
-  "organization_copilot_seat_management",
-  "organization_copilot_agent_settings",
-  "organization_announcement_banners",
-  "organization_events",
-  "organization_hooks",
-  "organization_personal_access_tokens",
-  "organization_personal_access_token_requests",
-  "organization_plan",
-  "organization_projects",
-  "organization_packages",
-  "organization_secrets",
-  "organization_self_hosted_runners",
-  "organization_user_blocking",
   "email_addresses",
   "followers",
   "git_ssh_keys",
@@ -74,19 +59,25 @@ export const OWNER_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   "interaction_limits",
   "profile",
   "starring",
-  "enterprise_custom_properties_for_organizations",
 ]);
+
+export function isOwnerWidePermission(name: string): boolean {
+  return OWNER_WIDE_PREFIX.test(name) || OWNER_WIDE_NAMES.has(name);
+}
 
 /**
  * Repository permissions whose write level reaches beyond the repository's contents: a grant naming one with `write`
- * must say `dangerous: { reason }`. Each entry says what a token with it can do.
+ * must say `dangerous: { reason }`. What each can do is in docs/github-tokens.md ("Why the dangerous permissions"):
+ * administration (branch protection, rulesets), secrets and dependabot_secrets (values CI trusts), workflows (CI
+ * itself), actions (workflow_dispatch, re-runs), environments (deployment protection), repository_hooks (webhooks).
+ * The text stays in the docs, not here: this module is part of the Worker's bundle.
  */
-export const DANGEROUS_PERMISSIONS: ReadonlyMap<GithubRepositoryPermission, string> = new Map([
-  ["administration", "changes branch protection, rulesets, collaborators and settings: it can remove every guard a privileged rule relies on"],
-  ["secrets", "overwrites the repository's Actions secrets, which its workflows then trust"],
-  ["dependabot_secrets", "overwrites the secrets Dependabot runs with"],
-  ["workflows", "rewrites .github/workflows: the repository's CI, and with it every credential its workflows obtain"],
-  ["actions", "dispatches and re-runs workflows (workflow_dispatch is a trusted event), cancels runs and changes Actions settings"],
-  ["environments", "changes deployment environments: their protection rules, reviewers, secrets and variables"],
-  ["repository_hooks", "adds webhooks that send the repository's events to any URL"],
+export const DANGEROUS_PERMISSIONS: ReadonlySet<GithubRepositoryPermission> = new Set([
+  "administration",
+  "secrets",
+  "dependabot_secrets",
+  "workflows",
+  "actions",
+  "environments",
+  "repository_hooks",
 ]);

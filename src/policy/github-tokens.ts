@@ -2,7 +2,7 @@
 // GitHub's rules and the broker's (docs/github-tokens.md). Pure; no I/O. Fails naming the grant at fault.
 import { GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS, GITHUB_TOKEN_MAX_REPOSITORIES, GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS } from "../constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
-import { DANGEROUS_PERMISSIONS, OWNER_WIDE_PERMISSIONS, REPOSITORY_PERMISSIONS, type GithubPermissionLevel, type GithubRepositoryPermission } from "./github-permissions.ts";
+import { DANGEROUS_PERMISSIONS, isOwnerWidePermission, REPOSITORY_PERMISSIONS, type GithubPermissionLevel, type GithubRepositoryPermission } from "./github-permissions.ts";
 import { ALIAS_PATTERN } from "./roles.ts";
 import type { GithubTokenDefinition } from "./types.ts";
 
@@ -65,9 +65,7 @@ function compilePermissions(where: string, value: unknown): Partial<Record<Githu
   const permissions: Partial<Record<GithubRepositoryPermission, GithubPermissionLevel>> = {};
   for (const name of Object.keys(value).sort()) {
     const level = value[name];
-    if (OWNER_WIDE_PERMISSIONS.has(name)) {
-      fail(`${at}.${name}`, "acts on the whole owner (its members, teams, settings or secrets), not on the named repositories: never granted", "permission_owner_wide");
-    }
+    if (isOwnerWidePermission(name)) fail(`${at}.${name}`, "acts on the whole owner, not on the named repositories: never granted", "permission_owner_wide");
     if (!Object.hasOwn(REPOSITORY_PERMISSIONS, name)) {
       fail(`${at}.${name}`, "is not a GitHub App repository permission (names as in GitHub's API: contents, pull_requests, issues...)", "permission_unknown");
     }
@@ -88,15 +86,14 @@ function compileDangerous(where: string, permissions: Partial<Record<GithubRepos
     return undefined;
   }
   const [name, level] = risky[0] as [GithubRepositoryPermission, GithubPermissionLevel];
-  const why = DANGEROUS_PERMISSIONS.get(name) as string;
   if (value === undefined) {
-    fail(`${where}.permissions.${name}`, `${name}: "${level}" ${why}; grant it only with dangerous: { reason: "<why this grant needs it>" }`, "permission_dangerous");
+    fail(`${where}.permissions.${name}`, `${name}: "${level}" reaches beyond the repository's contents (docs/github-tokens.md): only with dangerous: { reason }`, "permission_dangerous");
   }
   const reason = isPlainObject(value) && Object.keys(value).every((key) => key === "reason") ? value.reason : undefined;
   if (typeof reason !== "string" || reason.trim().length < GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS || reason.length > GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS) {
     fail(
       `${where}.dangerous`,
-      `must be { reason: "<why>" } with a reason of ${GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS}..${GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS} characters a reviewer can judge`,
+      `must be { reason } of ${GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS}..${GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS} characters a reviewer can judge`,
       "permission_dangerous",
     );
   }

@@ -5,7 +5,7 @@ import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../../src/policy/compile.ts";
 import { decide, decideGithubToken, type GithubTokenDecisionInput } from "../../src/policy/decide.ts";
 import { definePolicy } from "../../src/policy/define.ts";
-import { DANGEROUS_PERMISSIONS, OWNER_WIDE_PERMISSIONS, REPOSITORY_PERMISSIONS } from "../../src/policy/github-permissions.ts";
+import { DANGEROUS_PERMISSIONS, isOwnerWidePermission, REPOSITORY_PERMISSIONS } from "../../src/policy/github-permissions.ts";
 import type { GithubTokenDefinition, PolicyDefinition } from "../../src/policy/types.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
@@ -39,8 +39,12 @@ function ask(githubToken: string, claims: Record<string, unknown> = {}, issuerId
 
 describe("GitHub's permission list (src/policy/github-permissions.ts)", () => {
   it("keeps repository and owner-wide permissions apart, and every dangerous one is a repository permission with write", () => {
-    for (const name of OWNER_WIDE_PERMISSIONS) expect(Object.hasOwn(REPOSITORY_PERMISSIONS, name)).toBe(false);
-    for (const name of DANGEROUS_PERMISSIONS.keys()) expect(REPOSITORY_PERMISSIONS[name]).toContain("write");
+    for (const name of Object.keys(REPOSITORY_PERMISSIONS)) expect(isOwnerWidePermission(name)).toBe(false);
+    // The schema's organization, user and enterprise permissions (app-permissions, after `workflows`).
+    for (const name of ["members", "organization_administration", "organization_self_hosted_runners", "custom_properties_for_organizations", "email_addresses", "profile", "starring", "enterprise_custom_properties_for_organizations"]) {
+      expect(isOwnerWidePermission(name)).toBe(true);
+    }
+    for (const name of DANGEROUS_PERMISSIONS) expect(REPOSITORY_PERMISSIONS[name]).toContain("write");
     // The five the design names, at least: each reaches beyond the repository's contents.
     for (const name of ["administration", "secrets", "workflows", "actions", "environments"] as const) expect(DANGEROUS_PERMISSIONS.has(name)).toBe(true);
   });
@@ -103,7 +107,7 @@ describe("compiling githubTokens", () => {
     expect(grantError(grant)).toEqual({ code, location });
   });
 
-  it.each([...DANGEROUS_PERMISSIONS.keys()])("refuses %s: write without dangerous { reason }", (name) => {
+  it.each([...DANGEROUS_PERMISSIONS])("refuses %s: write without dangerous { reason }", (name) => {
     expect(grantError({ ...TAP, permissions: { contents: "read", [name]: "write" } })).toEqual({ code: "permission_dangerous", location: `githubTokens.g.permissions.${name}` });
   });
 
