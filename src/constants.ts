@@ -43,6 +43,11 @@ export const MAX_JWKS_KEYS = 50;
 export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
 /** After a failed JWKS/discovery fetch, wait this long before trying again (stale set or 503 meanwhile); matches Retry-After. */
 export const JWKS_FAILURE_BACKOFF_MS = 5_000;
+/**
+ * Longest unknown `kid` that may wait for a key rotation (refetch, or 503 during the cooldown); a longer one is refused
+ * at once. Real kids are far shorter: UUID 36, SHA-1 hex 40, RFC 7638 base64url 43, base64 SHA-512 88 characters.
+ */
+export const MAX_KID_CHARS = 128;
 /** Longest `jti` we accept; GitHub's is a 36-char UUID, and the admission store keys on it. */
 export const MAX_JTI_CHARS = 256;
 /** A reservation's holder is the exchange's request id (a UUID, 36 chars): room to spare, nothing unbounded stored. */
@@ -66,6 +71,11 @@ export const STS_MAX_SESSION_POLICY_CHARS = 2048;
 /** STS RoleSessionName / SourceIdentity length bounds, in characters. */
 export const STS_MIN_NAME_CHARS = 2;
 export const STS_MAX_NAME_CHARS = 64;
+/**
+ * Hex characters of SHA-256(login) in a SourceIdentity whose login cannot stand as it is (too long, or outside the
+ * login alphabets): 128 bits, so no two logins share one. Fewer only where the issuer prefix leaves less room in 64.
+ */
+export const SOURCE_IDENTITY_HASH_HEX_CHARS = 32;
 /** Most attempts at one AssumeRole (first try included) before answering 503. */
 export const STS_MAX_ATTEMPTS = 4;
 /** Base of the full-jitter exponential backoff between STS attempts. */

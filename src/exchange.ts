@@ -140,7 +140,8 @@ export async function exchangeCredentials(request: Request, requestId: string, d
       contentType: request.headers.get("content-type"),
       body,
     });
-    event.token_sha256 = await tokenHashPrefix(parsed.token);
+    const tokenSha256 = await tokenHashPrefix(parsed.token);
+    event.token_sha256 = tokenSha256;
     // Cheap first: the shape (checked once, here), then the client address's limit, and only then signature work.
     const token = checkTokenShape(parsed.token);
     await timed(deps, event, () => deps.admission.limitAddress(request.headers.get("cf-connecting-ip")));
@@ -173,7 +174,7 @@ export async function exchangeCredentials(request: Request, requestId: string, d
 
     // Pure, and before admission: claims that cannot be tagged losslessly (session_tag_unrepresentable) are refused
     // without consuming the token or the repository's budget.
-    const input = buildAssumeRoleInput(sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds));
+    const input = await buildAssumeRoleInput(sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds, tokenSha256));
 
     // GitHub facts only now: unknown repositories and guarded requests never cost an API call, and before admission so
     // a denial or a GitHub outage (503) spends neither the repository's budget nor the token's single use.

@@ -119,6 +119,30 @@ describe("JWKS cache chain through the Worker", () => {
     expect(harness.issuer.fetchCount).toBe(2);
   });
 
+  it.each([
+    ["a path", "../../etc/passwd"],
+    ["5,000 characters", "k".repeat(5_000)],
+  ])("a garbage kid (%s) inside the refetch cooldown is 401 invalid_token at once, with no JWKS refetch", async (_name, kid) => {
+    const harness = await createHarness();
+    expect((await harness.request(await harness.mint())).status).toBe(200);
+    harness.advance(20_000);
+    // A trusted `iss` and little else: a 5,000-character kid still fits the 8 KiB token cap.
+    const token = await harness.issuer.sign({ alg: "RS256", typ: "JWT", kid }, { iss: harness.issuer.issuer });
+    const response = await harness.request(token);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("retry-after")).toBeNull();
+    const body = await expectNoLeak(response);
+    expect(body.error).toBe("invalid_token");
+    expect(JSON.stringify(body)).not.toContain("kid");
+    expectAudit(harness, { outcome: "rejected", code: "invalid_token", reason: "kid_malformed", status: 401 });
+    expect(harness.issuer.fetchCount).toBe(1);
+    // A real-shaped unknown kid in the same cooldown still waits for a rotation, as before.
+    const waiting = await harness.request(await harness.mint({}, { header: { kid: "ZR+iPrkP5j2j9sFIYfjr6RBNAxA=" } }));
+    expect(waiting.status).toBe(503);
+    expect(waiting.headers.get("retry-after")).toBe(String(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
+    expect(harness.issuer.fetchCount).toBe(1);
+  });
+
   it("issuer outage with a warm cache still issues credentials (stale keys are served)", async () => {
     const harness = await createHarness();
     expect((await harness.request(await harness.mint())).status).toBe(200);

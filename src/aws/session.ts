@@ -1,20 +1,18 @@
 // From verified claims and the granted role, the AssumeRole input: session name, source identity, session tags.
-// Pure; no I/O; no clock. Every output satisfies STS's parameter rules whatever the claims contain.
+// No I/O; no clock (a WebCrypto digest for naming). Every output satisfies STS's parameter rules whatever the claims contain.
 import { BrokerError } from "../errors.ts";
 import {
   STS_MAX_DURATION_SECONDS,
-  STS_MAX_NAME_CHARS,
   STS_MAX_POLICY_ARNS,
   STS_MAX_SESSION_POLICY_CHARS,
   STS_MAX_SESSION_TAGS,
   STS_MAX_TAG_KEY_CHARS,
   STS_MAX_TAG_VALUE_CHARS,
   STS_MIN_DURATION_SECONDS,
-  STS_MIN_NAME_CHARS,
 } from "../constants.ts";
 import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
-import { isLoopbackHttp } from "../http/trusted-url.ts";
-import type { IssuerConfig, IssuerKind } from "../oidc/issuers.ts";
+import type { IssuerConfig } from "../oidc/issuers.ts";
+import { claimText, identityPrefix, LONE_SURROGATE, sessionName, sourceIdentity } from "./session-names.ts";
 
 /** The verified GitHub Actions claims this stage reads (a structural subset of `GitHubClaims`). */
 export type SessionClaims = Pick<
@@ -134,34 +132,6 @@ export const ALL_BROKER_SESSION_TAG_KEYS: readonly string[] = [...new Set([...BR
 /** The most tags the broker itself sets for one session, whatever the kind: operator tags must fit beside them. */
 export const MAX_BROKER_SESSION_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length) + 1;
 
-/** The public SaaS issuers: one account namespace each, so they keep the short prefixes `gh-` and `gl-`. */
-const GITHUB_DOT_COM_ISSUER = "https://token.actions.githubusercontent.com";
-const GITLAB_DOT_COM_ISSUER = "https://gitlab.com";
-
-/**
- * Prefix of RoleSessionName and SourceIdentity, per issuer, so the same login on two issuers never yields the same
- * identity in CloudTrail or in a trust policy's `sts:SourceIdentity` condition (docs/security.md, "Session identity"):
- * - `gh-`: github.com, enterprise-slug issuers included (`.../<slug>`: the same github.com accounts);
- * - `gl-`: gitlab.com;
- * - `ghe.<issuer id>.`: any other GitHub issuer (GHES, GHE.com), each its own account namespace;
- * - `gl.<issuer id>.`: any self-managed GitLab.
- * The loopback sandbox issuer takes the SaaS prefix of its kind (it stands in for github.com or gitlab.com).
- * Issuer ids never contain `.`, so the first `.` after the kind ends the id: no two issuers share a prefix.
- */
-export function identityPrefix(issuer: Pick<IssuerConfig, "id" | "kind" | "issuer">): string {
-  // The loopback sandbox issuer (`npm start`) stands in for the SaaS one; a deployed Worker cannot reach loopback.
-  const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
-  if (issuer.kind === "github") {
-    const dotCom = issuer.issuer === GITHUB_DOT_COM_ISSUER || issuer.issuer.startsWith(`${GITHUB_DOT_COM_ISSUER}/`);
-    return dotCom || sandbox ? "gh-" : `ghe.${issuer.id}.`;
-  }
-  return issuer.issuer === GITLAB_DOT_COM_ISSUER || sandbox ? "gl-" : `gl.${issuer.id}.`;
-}
-
-// RoleSessionName and SourceIdentity alphabet: `[\w+=,.@-]` (AWS STS API reference, AssumeRole parameters).
-// Without the `u` flag `\w` is ASCII only, as STS means it; the `u` flag makes one astral character one match.
-const NOT_NAME_CHAR = /[^A-Za-z0-9_+=,.@-]/gu;
-
 // Tag key/value alphabet per STS: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. Claim values are written losslessly: a code point of
 // that alphabet stands for itself, except `=`, the escape character; every other code point (and `=`) becomes `=XX`
 // per UTF-8 byte, upper-case hex. Zl and Zp (legal for STS, but they break log lines) are escaped too. The mapping is
@@ -173,8 +143,6 @@ const TAG_LITERAL_TEXT = new RegExp(`^${TAG_LITERAL_CLASS}*$`, "u");
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const utf8 = new TextEncoder();
-/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired surrogates. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** An operator tag key STS accepts: its alphabet, 1..128 characters, not the reserved `aws:` prefix (any case). */
 export function isValidTagKey(key: string): boolean {
@@ -184,45 +152,6 @@ export function isValidTagKey(key: string): boolean {
 /** An operator tag value STS accepts: its alphabet, at most 256 characters. */
 export function isValidTagValue(value: string): boolean {
   return value.length <= STS_MAX_TAG_VALUE_CHARS && TAG_VALUE.test(value);
-}
-
-/**
- * Longest prefix of `text` that is at most `max` long, counted both in UTF-16 units and code points (STS counts
- * characters; holding to the stricter count satisfies either reading), never splitting a surrogate pair.
- */
-function truncate(text: string, max: number): string {
-  let out = "";
-  for (const char of text) {
-    if (out.length + char.length > max) break;
-    out += char;
-  }
-  return out;
-}
-
-/** A claim value as a string: claims are typed strings, but a stage at a trust boundary does not bet on it. */
-function claimText(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-function nameSafe(text: string): string {
-  return text.replace(NOT_NAME_CHAR, "_");
-}
-
-/** `<prefix><run_id>-<run_attempt>-<owner.repo>`, sanitised and cut to 64: the slug is informational, so it goes last. */
-export function roleSessionName(claims: SessionClaims, prefix = "gh-"): string {
-  const repoSlug = claimText(claims.repository).replaceAll("/", ".");
-  const name = nameSafe(`${prefix}${claimText(claims.run_id)}-${claimText(claims.run_attempt)}-${repoSlug}`);
-  // The prefix is ASCII and at least STS_MIN_NAME_CHARS long, so the result always has 2..64 characters.
-  return truncate(name, STS_MAX_NAME_CHARS);
-}
-
-/**
- * `<prefix><actor>` (`gh-octocat`), sanitised and cut to 64. SourceIdentity persists through role chaining and cannot be changed by
- * the session (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html);
- * the prefix also keeps it clear of the reserved `aws:` prefix.
- */
-export function sourceIdentity(claims: SessionClaims, prefix = "gh-"): string {
-  return truncate(nameSafe(`${prefix}${claimText(claims.actor)}`), STS_MAX_NAME_CHARS);
 }
 
 /** STS counts characters: hold to both UTF-16 units and code points, the stricter reading. */
@@ -245,17 +174,6 @@ export function tagValue(text: string): string | undefined {
     if (out.length > STS_MAX_TAG_VALUE_CHARS) return undefined;
   }
   return fitsTagValue(out) ? out : undefined;
-}
-
-/** `<prefix><pipeline_id>-<job_id>-<namespace.project>`, sanitised and cut to 64 (as roleSessionName). */
-export function gitlabRoleSessionName(claims: GitLabSessionClaims, prefix = "gl-"): string {
-  const projectSlug = claimText(claims.project_path).replaceAll("/", ".");
-  return truncate(nameSafe(`${prefix}${claimText(claims.pipeline_id)}-${claimText(claims.job_id)}-${projectSlug}`), STS_MAX_NAME_CHARS);
-}
-
-/** `<prefix><user_login>`, sanitised and cut to 64 (as sourceIdentity). */
-export function gitlabSourceIdentity(claims: GitLabSessionClaims, prefix = "gl-"): string {
-  return truncate(nameSafe(`${prefix}${claimText(claims.user_login)}`), STS_MAX_NAME_CHARS);
 }
 
 /**
@@ -321,20 +239,46 @@ function operatorTags(grant: RoleGrant, taken: Set<string>): Array<{ key: string
 /** The issuer fields session naming and the Issuer tag read. */
 export type SessionIssuer = Pick<IssuerConfig, "id" | "kind" | "issuer">;
 
-/** What buildAssumeRoleInput needs: GitHub claims by default, GitLab claims with `kind: "gitlab"`. */
+/**
+ * What buildAssumeRoleInput needs: GitHub claims by default, GitLab claims with `kind: "gitlab"`. `tokenSha256` is
+ * the token's SHA-256 prefix (the audit event's `token_sha256`): it makes each exchange's session name distinct.
+ */
 export type AssumeRoleArgs =
-  | { kind?: "github"; issuer: SessionIssuer; claims: SessionClaims; grant: RoleGrant; durationSeconds: number }
-  | { kind: "gitlab"; issuer: SessionIssuer; claims: GitLabSessionClaims; grant: RoleGrant; durationSeconds: number };
+  | { kind?: "github"; issuer: SessionIssuer; claims: SessionClaims; grant: RoleGrant; durationSeconds: number; tokenSha256: string }
+  | { kind: "gitlab"; issuer: SessionIssuer; claims: GitLabSessionClaims; grant: RoleGrant; durationSeconds: number; tokenSha256: string };
 
 /** The arguments for a verified token of `issuer`: picks GitHub or GitLab naming and tags by its kind. */
-export function sessionArgsFor(issuer: SessionIssuer, claims: Claims, grant: RoleGrant, durationSeconds: number): AssumeRoleArgs {
+export function sessionArgsFor(issuer: SessionIssuer, claims: Claims, grant: RoleGrant, durationSeconds: number, tokenSha256: string): AssumeRoleArgs {
   return issuer.kind === "gitlab"
-    ? { kind: "gitlab", issuer, claims: claims as GitLabClaims, grant, durationSeconds }
-    : { kind: "github", issuer, claims: claims as GitHubClaims, grant, durationSeconds };
+    ? { kind: "gitlab", issuer, claims: claims as GitLabClaims, grant, durationSeconds, tokenSha256 }
+    : { kind: "github", issuer, claims: claims as GitHubClaims, grant, durationSeconds, tokenSha256 };
 }
 
-/** The AssumeRole input for one granted request. Throws `config_invalid` for a bad grant, `internal_error` for a bad duration. */
-export function buildAssumeRoleInput(args: AssumeRoleArgs): AssumeRoleInput {
+/**
+ * RoleSessionName and SourceIdentity (src/aws/session-names.ts):
+ * - GitHub: `<prefix><run_id>-<run_attempt>-<token hash>-<owner.repo>`, and `<prefix><actor>`;
+ * - GitLab: `<prefix><pipeline_id>-<job_id>-<token hash>-<namespace.project>`, and `<prefix><user_login>`.
+ */
+async function sessionIdentity(args: AssumeRoleArgs, prefix: string): Promise<{ roleSessionName: string; sourceIdentity: string }> {
+  if (args.kind === "gitlab") {
+    const { claims } = args;
+    return {
+      roleSessionName: sessionName(prefix, [claims.pipeline_id, claims.job_id], args.tokenSha256, claimText(claims.project_path).replaceAll("/", ".")),
+      sourceIdentity: await sourceIdentity("gitlab", prefix, claims.user_login),
+    };
+  }
+  const { claims } = args;
+  return {
+    roleSessionName: sessionName(prefix, [claims.run_id, claims.run_attempt], args.tokenSha256, claimText(claims.repository).replaceAll("/", ".")),
+    sourceIdentity: await sourceIdentity("github", prefix, claims.actor),
+  };
+}
+
+/**
+ * The AssumeRole input for one granted request. Throws `config_invalid` for a bad grant, `internal_error` for a bad
+ * duration, `forbidden` for claims STS cannot carry losslessly. Pure but for a WebCrypto digest.
+ */
+export async function buildAssumeRoleInput(args: AssumeRoleArgs): Promise<AssumeRoleInput> {
   const { grant, durationSeconds } = args;
   // The decide stage already bounds the duration by the role; reaching here out of range is a bug upstream.
   const maxDuration = Math.min(grant.maxDurationSeconds, STS_MAX_DURATION_SECONDS);
@@ -361,11 +305,12 @@ export function buildAssumeRoleInput(args: AssumeRoleArgs): AssumeRoleInput {
   const extraTransitive = grant.transitiveTagKeys ?? [];
   if (extraTransitive.some((key) => !operatorKeys.has(key.toLowerCase()))) throw new BrokerError("config_invalid", "transitive_tag_invalid");
 
+  const { roleSessionName, sourceIdentity: identity } = await sessionIdentity(args, prefix);
   return {
     roleArn: grant.arn,
-    roleSessionName: args.kind === "gitlab" ? gitlabRoleSessionName(args.claims, prefix) : roleSessionName(args.claims, prefix),
+    roleSessionName,
     durationSeconds,
-    sourceIdentity: args.kind === "gitlab" ? gitlabSourceIdentity(args.claims, prefix) : sourceIdentity(args.claims, prefix),
+    sourceIdentity: identity,
     tags,
     transitiveTagKeys: [...ours.map((tag) => tag.key), ...extraTransitive],
     sessionPolicy: grant.sessionPolicyJson,

@@ -14,6 +14,7 @@ import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import { fetchIssuerKeys, JwksFetchError } from "./jwks-fetch.ts";
 import { keySelector, type KeySelector } from "./jwks-keys.ts";
+import { isPlausibleKid } from "./kid-shape.ts";
 import { jwksKvKey, openKeySet, sealKeySet, type StoredKeySet } from "./jwks-seal.ts";
 
 /**
@@ -40,8 +41,9 @@ export interface JwksCacheOptions {
 
 export interface JwksCache {
   /**
-   * The verification key for this token header. Throws `invalid_token` (`alg_not_allowed`, `kid_unknown`), or
-   * `upstream_unavailable` (`jwks_unavailable`; `jwks_refetch_cooldown` for a kid not yet looked up, see docs/security.md).
+   * The verification key for this token header. Throws `invalid_token` (`alg_not_allowed`, `kid_unknown`; `kid_missing`
+   * or `kid_malformed` for a kid not in the cached set that no issuer would publish: no refetch), or `upstream_unavailable`
+   * (`jwks_unavailable`; `jwks_refetch_cooldown` for a real-shaped kid not yet looked up, see docs/security.md).
    */
   getKey(issuer: IssuerConfig, header: { alg?: string; kid?: string }): Promise<CryptoKey>;
 }
@@ -226,6 +228,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       const set = await usableSet(issuer, state);
       const key = await set.select({ alg, kid });
       if (key !== undefined) return key;
+      // Only a kid shaped like a published one may wait for a rotation; garbage is final now, and costs no fetch.
+      if (kid === undefined) throw new BrokerError("invalid_token", "kid_missing");
+      if (!isPlausibleKid(kid)) throw new BrokerError("invalid_token", "kid_malformed");
       // A key found but refused at import counts as found: no fetch for it, and the select below says kid_unknown.
       const wanted = (candidate: KeySet) => candidate.select({ alg, kid }).then((found) => found !== undefined, () => true);
       const newest = await refetchForUnknownKey(issuer, state, set, wanted);

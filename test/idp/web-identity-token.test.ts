@@ -20,7 +20,8 @@ const grant: RoleGrant = {
   externalId: undefined,
 };
 const decided: DecidedSubject = { issuerId: "github", issuerKind: "github", issuerUrl: "https://token.actions.githubusercontent.com", repository: "acme/app", ruleId: "acme-app-main-deploy", roleAlias: "deploy" };
-const input = () => buildAssumeRoleInput({ issuer: { id: "github", kind: "github", issuer: "https://token.actions.githubusercontent.com" }, claims: githubClaims() as never, grant, durationSeconds: 900 });
+const built = await buildAssumeRoleInput({ issuer: { id: "github", kind: "github", issuer: "https://token.actions.githubusercontent.com" }, claims: githubClaims() as never, grant, durationSeconds: 900, tokenSha256: "0123456789abcdef" });
+const input = () => built;
 
 describe("webIdentitySubject", () => {
   it.each([

@@ -162,6 +162,70 @@ describe("JWKS cache: an unknown kid inside the refetch cooldown", () => {
   });
 });
 
+describe("JWKS cache: the shape of an unknown kid", () => {
+  const garbage = [
+    ["a path", "../../etc/passwd"],
+    ["5,000 characters", "k".repeat(5_000)],
+    ["a URL", "https://attacker.test/jwks.json"],
+    ["spaces and quotes", "' or 1=1 --"],
+  ] as const;
+
+  it.each(garbage)("%s inside the cooldown: 401 kid_malformed at once, no refetch", async (_name, kid) => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(1_000);
+    expect(await rejection(h.jwks.getKey(h.config, { alg: "RS256", kid }))).toEqual(invalidToken("kid_malformed"));
+    expect(h.fake.fetchCount).toBe(1);
+  });
+
+  it.each(garbage)("%s outside the cooldown: 401 kid_malformed without a refetch", async (_name, kid) => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(JWKS_REFETCH_COOLDOWN_MS);
+    expect(await rejection(h.jwks.getKey(h.config, { alg: "RS256", kid }))).toEqual(invalidToken("kid_malformed"));
+    // A real-shaped kid now still refetches: garbage did not arm the cooldown.
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: crypto.randomUUID() } })))).toEqual(invalidToken("kid_unknown"));
+    expect(h.fake.fetchCount).toBe(2);
+  });
+
+  it("a garbage kid in a token (header decoded, signature never checked) is 401 kid_malformed", async () => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(1_000);
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "../../etc/passwd" } })))).toEqual(invalidToken("kid_malformed"));
+    expect(h.fake.fetchCount).toBe(1);
+  });
+
+  it.each([
+    ["a UUID", "0b3e4f6a-3c1d-4e5f-9a8b-7c6d5e4f3a2b"],
+    ["a SHA-1 hex thumbprint", "78167F727DEC5D801DD1C8784C704A1C880EC0E1"],
+    ["an RFC 7638 thumbprint", "kewiQq9jiC84CvSsJYOB-N6A8WFLSV20Mb-y7IlWDSQ"],
+    ["base64 with + / =", "ZR+iPrkP5j2j9sFIYfjr6RBNAxA="],
+  ])("%s, unknown inside the cooldown, still waits for a rotation: 503 jwks_refetch_cooldown", async (_name, kid) => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    h.advance(20_000);
+    expect(await rejection(h.jwks.getKey(h.config, { alg: "RS256", kid }))).toEqual(refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
+    expect(h.fake.fetchCount).toBe(1);
+  });
+
+  it("a base64 kid with + / = published by a rotation is found by one refetch", async () => {
+    const h = await harness();
+    await h.verify(await h.fake.mint());
+    const kid = await h.fake.addKey({ kid: "ZR+iPrkP5j2j9sFIYfjr6RBNAxA=" });
+    h.advance(JWKS_REFETCH_COOLDOWN_MS);
+    await h.verify(await h.fake.mint({}, { kid }));
+    expect(h.fake.fetchCount).toBe(2);
+  });
+
+  it("checks only kids missing from the cached set: a published kid of any shape verifies", async () => {
+    const h = await harness();
+    const kid = await h.fake.addKey({ kid: "https://vault.example/keys/signing/1" });
+    await h.verify(await h.fake.mint({}, { kid }));
+    expect(h.fake.fetchCount).toBe(1);
+  });
+});
+
 describe("JWKS cache: freshness, outage and stale window", () => {
   it("refetches once the set is older than JWKS_FRESH_MS", async () => {
     const h = await harness();

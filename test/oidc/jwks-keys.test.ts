@@ -13,7 +13,7 @@ describe("JWKS keys: usable keys only", () => {
     h.fake.setJwks({ keys: [h.fake.key(kid).publicJwk] });
     h.newIsolate();
     h.advance(JWKS_FRESH_MS);
-    expect(await rejection(h.verify(await h.fake.mint({}, { kid, header: { kid: undefined } })))).toEqual(invalidToken("kid_unknown"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { kid, header: { kid: undefined } })))).toEqual(invalidToken("kid_missing"));
   });
 
   it.each([

@@ -40,7 +40,9 @@ describe("verifyToken: genuine tokens", () => {
   it("refuses a token without kid when the set has two usable keys", async () => {
     const h = await harness();
     await h.fake.addKey();
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: undefined } })))).toEqual(invalidToken("kid_unknown"));
+    // Final at once: without a kid there is nothing a refetch could find.
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: undefined } })))).toEqual(invalidToken("kid_missing"));
+    expect(h.fake.fetchCount).toBe(1);
   });
 
   it("picks the issuer by exact iss among several and never uses another issuer's keys", async () => {

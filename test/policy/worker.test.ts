@@ -37,7 +37,7 @@ describe("several issuers: each token passes its own rules and fails the others'
     expect(response.status, await response.clone().text()).toBe(200);
     const call = h.sts.assumeRoleCalls[0];
     // A self-managed GitLab (the harness's issuer is not gitlab.com): gl.<issuer id>. prefixes, and an Issuer tag.
-    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: "gl.gitlab.574-302-acme.app", sourceIdentity: "gl.gitlab.sample-user" });
+    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: expect.stringMatching(/^gl\.gitlab\.574-302-[0-9a-f]{16}-acme\.app$/), sourceIdentity: "gl.gitlab.sample-user" });
     const tags = Object.fromEntries((call?.tags ?? []).map((tag) => [tag.key, tag.value]));
     expect(tags).toMatchObject({ Project: "acme/app", ProjectId: "4242", NamespaceId: "72", RefProtected: "true", Team: "platform", Issuer: h.extraIssuers.gitlab?.issuer });
     expect(tags).not.toHaveProperty("Repository");

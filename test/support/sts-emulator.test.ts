@@ -442,6 +442,9 @@ describe("AssumeRole parameter rules", () => {
     ["source identity of 65 chars", { SourceIdentity: "i".repeat(65) }, "ValidationError"],
     ["source identity starting aws:", { SourceIdentity: "aws:me" }, "ValidationError"],
     ["source identity starting AWS:", { SourceIdentity: "AWS:me" }, "ValidationError"],
+    ["source identity with a space", { SourceIdentity: "gh-octo cat" }, "ValidationError"],
+    ["source identity with a slash", { SourceIdentity: "octo/cat" }, "ValidationError"],
+    ["source identity with all allowed symbols", { SourceIdentity: "a_Z9+=,.@-" }, "ok"],
     // Tags: at most 50; key 1..128, value 0..256, [\p{L}\p{Z}\p{N}_.:/=+\-@]; unique keys, case-insensitively
     ["50 tags", tagParams(50), "ok"],
     ["51 tags", tagParams(51), "ValidationError"],

@@ -78,12 +78,24 @@ describe("STS emulator: AssumeRoleWithWebIdentity", () => {
     ["an issuer with no IAM OIDC provider", (s: Awaited<ReturnType<typeof setup>>) => s.sign({ iss: "https://other.example" }), "InvalidIdentityToken"],
     ["principal_tags values that are not arrays", (s: Awaited<ReturnType<typeof setup>>) => s.sign({ "https://aws.amazon.com/tags": { principal_tags: { Team: "platform" } } }), "InvalidIdentityToken"],
     ["a transitive key without its tag", (s: Awaited<ReturnType<typeof setup>>) => s.sign({ "https://aws.amazon.com/tags": { principal_tags: { Team: ["x"] }, transitive_tag_keys: ["Other"] } }), "ValidationError"],
+    // The source identity claim is held to AssumeRole's SourceIdentity rules: 2..64 of [\w+=,.@-], not aws:.
+    ["a 65-character source identity", (s: Awaited<ReturnType<typeof setup>>) => s.sign({ "https://aws.amazon.com/source_identity": "i".repeat(65) }), "ValidationError"],
+    ["a source identity with a space", (s: Awaited<ReturnType<typeof setup>>) => s.sign({ "https://aws.amazon.com/source_identity": "gh-octo cat" }), "ValidationError"],
+    ["a source identity starting aws:", (s: Awaited<ReturnType<typeof setup>>) => s.sign({ "https://aws.amazon.com/source_identity": "aws:me" }), "ValidationError"],
   ])("refuses %s (%s)", async (_name, token, code) => {
     const s = await setup();
     const response = await s.call(await token(s));
     expect(response.status).toBe(400);
     expect(await codeOf(response)).toBe(code);
     expect(s.sts.assumeRoleCalls).toHaveLength(0);
+  });
+
+  it("accepts a 64-character source identity with = (the broker's hashed form)", async () => {
+    const s = await setup();
+    const identity = `gl-${"a".repeat(28)}=${"0123456789abcdef".repeat(2)}`;
+    const response = await s.call(await s.sign({ "https://aws.amazon.com/source_identity": identity }));
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(s.sts.assumeRoleCalls[0]?.sourceIdentity).toBe(identity);
   });
 
   it("answers IDPCommunicationError when the provider's keys cannot be fetched", async () => {
