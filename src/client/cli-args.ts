@@ -69,6 +69,10 @@ export interface GithubCliOptions {
 }
 
 const GITHUB_COMMANDS = new Set<string>(["github-token", "git-credential", "revoke-github-tokens"]);
+
+export function isGithubCliOptions(options: CliOptions | GithubCliOptions): options is GithubCliOptions {
+  return GITHUB_COMMANDS.has(options.command);
+}
 /** A git host as git sends it: a DNS name or address, optionally `:port`. */
 const GIT_HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const VALUE_FLAGS = new Set(["broker-url", "role", "duration", "region", "deadline", "audience", "token-env", "token-file", "name", "host"]);

@@ -1,7 +1,7 @@
 // The CLI: `credential-process` (AWS CLI JSON for a profile's credential_process line), `env` (shell exports, other CI
 // systems), and the GitHub token commands (cli-github.ts). Entry point (bundled to src/client/bundle/cli.mjs). Stdout
 // carries only the credentials or token; everything else goes to stderr.
-import { parseCliArgs, USAGE } from "./cli-args.ts";
+import { isGithubCliOptions, parseCliArgs, USAGE } from "./cli-args.ts";
 import { runGithubCommand } from "./cli-github.ts";
 import { cliStderr } from "./cli-output.ts";
 import { credentialProcessJson, credentialVariables, shellExports } from "./credentials.ts";
@@ -16,7 +16,7 @@ async function main(argv: readonly string[]): Promise<number> {
       writeStdout(USAGE);
       return 0;
     }
-    if ("gitOperation" in options) return await runGithubCommand(options);
+    if (isGithubCliOptions(options)) return await runGithubCommand(options);
     const debug = options.debug ? (message: string) => writeStderr(`ci-credentials: ${message}\n`) : () => undefined;
     const warn = cliWarn(options.tokenSource);
     const fetched = await fetchCredentials(

@@ -6,7 +6,7 @@ import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
-import { compileGithubToken, type GithubTokenGrant } from "./github-tokens.ts";
+import { compileGithubToken, compileGithubTokenNames, type GithubTokenGrant } from "./github-tokens.ts";
 import { OPT_OUTS, TRUSTED_EVENTS, type OptOut } from "./guards.ts";
 import { compileRequirements } from "./requirements-compile.ts";
 import { ALIAS_PATTERN, compileRole } from "./roles.ts";
@@ -159,23 +159,6 @@ function compileGrants(where: string, roles: RuleDefinition["roles"], defined: R
     grants.set(alias, role);
   }
   return grants;
-}
-
-/**
- * A rule's `githubTokens`: names of the policy's grants, listed once each. No aliases (unlike roles): a grant already
- * is a name clients ask for, and one name meaning different grants per repository would be hard to review.
- */
-function compileGithubTokenNames(where: string, value: unknown, defined: ReadonlyMap<string, GithubTokenGrant>): string[] {
-  if (value === undefined) return [];
-  const at = `${where}.githubTokens`;
-  if (!Array.isArray(value) || value.length === 0) fail(at, "must be a non-empty list of grant names from githubTokens");
-  const names: string[] = [];
-  for (const name of value as unknown[]) {
-    if (typeof name !== "string" || !defined.has(name)) fail(at, `GitHub token grant "${String(name)}" is not defined in githubTokens`, "grant_undefined");
-    if (names.includes(name)) fail(at, `"${name}" listed twice`);
-    names.push(name);
-  }
-  return names;
 }
 
 /**

@@ -51,9 +51,9 @@ export interface Explanation {
 }
 
 /** What policy:explain is asked: a role request (/v1/credentials) or a GitHub token request (/v1/github-token). */
-export type ExplainInput = DecisionInput | GithubTokenDecisionInput;
+export type ExplainRequest = DecisionInput | GithubTokenDecisionInput;
 
-function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: ExplainInput): RuleOutcome {
+function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: ExplainRequest): RuleOutcome {
   if (rule.issuer !== input.issuerId) return { kind: "other_issuer", issuer: rule.issuer };
   const failures = rule.conditions
     .filter((condition) => !conditionHolds(condition, input.claims))
@@ -90,7 +90,7 @@ function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: ExplainInp
   return aliases.length === 0 && githubTokens.length === 0 ? { kind: "guarded", blocked } : { kind: "granted", aliases, githubTokens, blocked };
 }
 
-export function explain(policy: CompiledPolicy, input: ExplainInput): Explanation {
+export function explain(policy: CompiledPolicy, input: ExplainRequest): Explanation {
   const decision = "githubToken" in input ? decideGithubToken(policy, input) : decide(policy, input);
   return { decision, rules: policy.rules.map((rule) => ({ rule, outcome: traceRule(policy, rule, input) })) };
 }

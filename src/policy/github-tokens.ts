@@ -1,5 +1,6 @@
-// Compiles the policy's `githubTokens` into GithubTokenGrants: owner, repositories and permissions checked against
-// GitHub's rules and the broker's (docs/github-tokens.md). Pure; no I/O. Fails naming the grant at fault.
+// Compiles the policy's `githubTokens` into GithubTokenGrants (owner, repositories and permissions checked against
+// GitHub's rules and the broker's, docs/github-tokens.md) and a rule's `githubTokens` list. Pure; no I/O. Fails naming
+// the grant or rule at fault.
 import { GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS, GITHUB_TOKEN_MAX_REPOSITORIES, GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS } from "../constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { DANGEROUS_PERMISSIONS, isOwnerWidePermission, REPOSITORY_PERMISSIONS, type GithubPermissionLevel, type GithubRepositoryPermission } from "./github-permissions.ts";
@@ -113,4 +114,21 @@ export function compileGithubToken(name: string, def: GithubTokenDefinition): Gi
   const dangerousReason = compileDangerous(where, permissions, def.dangerous);
   const privileged = Object.values(permissions).some((level) => level !== "read");
   return { name, owner, repositories, permissions, privileged, dangerousReason };
+}
+
+/**
+ * A rule's `githubTokens`: names of the policy's grants, listed once each. No aliases (unlike roles): a grant already
+ * is a name clients ask for, and one name meaning different grants per repository would be hard to review.
+ */
+export function compileGithubTokenNames(where: string, value: unknown, defined: ReadonlyMap<string, GithubTokenGrant>): string[] {
+  if (value === undefined) return [];
+  const at = `${where}.githubTokens`;
+  if (!Array.isArray(value) || value.length === 0) fail(at, "must be a non-empty list of grant names from githubTokens");
+  const names: string[] = [];
+  for (const name of value as unknown[]) {
+    if (typeof name !== "string" || !defined.has(name)) fail(at, `GitHub token grant "${String(name)}" is not defined in githubTokens`, "grant_undefined");
+    if (names.includes(name)) fail(at, `"${name}" listed twice`);
+    names.push(name);
+  }
+  return names;
 }

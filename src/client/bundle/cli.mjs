@@ -624,6 +624,9 @@ OIDC token source (one; every attempt takes a new token from it):
   --token-file PATH    a file holding the token, re-read on every call
 `;
 var GITHUB_COMMANDS = /* @__PURE__ */ new Set(["github-token", "git-credential", "revoke-github-tokens"]);
+function isGithubCliOptions(options) {
+  return GITHUB_COMMANDS.has(options.command);
+}
 var GIT_HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 var VALUE_FLAGS = /* @__PURE__ */ new Set(["broker-url", "role", "duration", "region", "deadline", "audience", "token-env", "token-file", "name", "host"]);
 var BOOLEAN_FLAGS = /* @__PURE__ */ new Set(["debug", "github-actions", "help"]);
@@ -1280,7 +1283,7 @@ async function main(argv) {
       writeStdout(USAGE);
       return 0;
     }
-    if ("gitOperation" in options) return await runGithubCommand(options);
+    if (isGithubCliOptions(options)) return await runGithubCommand(options);
     const debug = options.debug ? (message) => writeStderr(`ci-credentials: ${message}
 `) : () => void 0;
     const warn = cliWarn(options.tokenSource);
