@@ -10,6 +10,7 @@ import { configFor, configWarnings, type Config } from "./config.ts";
 import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
 import { createGitHubClient } from "./github/client.ts";
 import { createGitHubContext } from "./github/context.ts";
+import { checkGitHubSetup } from "./github/setup.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { Admission, ExchangeDeps } from "./exchange.ts";
@@ -91,19 +92,6 @@ export function productionAdmission(env: Env, context: AdmissionContext): Admiss
     ...createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name, placement) }),
     limitAddress: createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER }),
   };
-}
-
-/**
- * Rules with requirements need the GitHub App and their issuer's API: refused at start (config_invalid), never
- * discovered by the first request that needs them. An issuer id the deployment does not configure stays inert.
- */
-function checkGitHubSetup(policy: CompiledPolicy, config: Config): void {
-  for (const rule of policy.rules) {
-    if (rule.requirements === undefined) continue;
-    if (config.githubApp === undefined) throw new BrokerError("config_invalid", "github_app_missing", { cause: `rule ${rule.id} has requirements: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY` });
-    const issuer = config.issuers.find((candidate) => candidate.id === rule.issuer);
-    if (issuer !== undefined && issuer.apiUrl === undefined) throw new BrokerError("config_invalid", "github_api_url_missing", { cause: `rule ${rule.id}: set api_url for issuer ${issuer.id} in ISSUERS` });
-  }
 }
 
 export function createBroker(options: BrokerOptions): ExportedHandler<Env> {

@@ -24,10 +24,18 @@ export const jsonString = z.pipe(
   }),
 );
 
+const INVALID_SETTINGS_PREFIX = "invalid settings: ";
+
 /** `config_invalid` naming the bad settings (never their values); `issues` are zod's, named by their path. */
 export function invalidSettings(reason: string, names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> }): BrokerError {
   const list = "issues" in names ? [...new Set(names.issues.map((issue) => issue.path.map(String).join(".")))] : names;
-  return new BrokerError("config_invalid", reason, { cause: `invalid settings: ${list.join(",")}` });
+  return new BrokerError("config_invalid", reason, { cause: `${INVALID_SETTINGS_PREFIX}${list.join(",")}` });
+}
+
+/** The settings an `invalidSettings` error names, as paths: a variable (`AWS_REGION`) or a place in one (`ISSUERS.0.audiences`). */
+export function invalidSettingPaths(error: BrokerError): string[] {
+  const cause = typeof error.cause === "string" && error.cause.startsWith(INVALID_SETTINGS_PREFIX) ? error.cause.slice(INVALID_SETTINGS_PREFIX.length) : "";
+  return cause.split(",").filter((path) => path !== "");
 }
 
 /** An optional string where "" (or blanks, with `trim`) means absent. */
@@ -166,10 +174,14 @@ export interface ConfigWarning {
 export function configWarnings(config: Pick<Config, "issuers">): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
   for (const issuer of config.issuers) {
-    const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
-    if (!sandbox && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE)) warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
+    if (!isLocalIssuer(issuer) && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE)) warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
   }
   return warnings;
+}
+
+/** An issuer on a loopback http URL: the sandbox's. Only a process on the same machine can mint its tokens. */
+export function isLocalIssuer(issuer: Pick<IssuerConfig, "issuer">): boolean {
+  return URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
 }
 
 const configCache = new WeakMap<object, Config | BrokerError>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configWarnings, parseConfig, regionalStsEndpoint } from "../src/config.ts";
+import { configWarnings, invalidSettingPaths, parseConfig, regionalStsEndpoint } from "../src/config.ts";
 import { BrokerError } from "../src/errors.ts";
 import { createHarness } from "./support/broker-harness.ts";
 
@@ -46,6 +46,17 @@ describe("parseConfig", () => {
       expect(String((error as BrokerError).cause)).toContain("AWS_SECRET_ACCESS_KEY");
       expect(String((error as BrokerError).cause)).not.toContain("short");
     }
+  });
+
+  it("names the settings in a form invalidSettingPaths reads back (npm run preflight reports them)", () => {
+    const bad = { ...base, AWS_REGION: "nowhere", ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: [] }]) };
+    expect(() => parseConfig(bad)).toThrow(BrokerError);
+    try {
+      parseConfig(bad);
+    } catch (error) {
+      expect(invalidSettingPaths(error as BrokerError)).toEqual(["AWS_REGION", "ISSUERS.0.audiences"]);
+    }
+    expect(invalidSettingPaths(new BrokerError("config_invalid", "github_app_missing", { cause: "rule r has requirements" }))).toEqual([]);
   });
 });
 

@@ -24,7 +24,8 @@ export interface AlertSettings {
 /** Alerting is on only when the webhook, the token and the account id are all set. */
 export type AlertConfig = { enabled: false; missing: string[] } | { enabled: true; settings: AlertSettings };
 
-const ALERT_REQUIRED = ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"] as const;
+/** The three settings that switch alerts on, together. */
+export const ALERT_REQUIRED = ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"] as const;
 const ALERT_VARS = [...ALERT_REQUIRED, "AUDIT_DATASET", "ALERT_COOLDOWN_MINUTES", "ALERT_RULES"] as const;
 
 /** The set alert vars, trimmed; unset and blank ones are absent. A webhook is https only (it carries its own secret). */

@@ -54,12 +54,3 @@ it("the address limit's rate-limiting bindings match src/constants.ts, in every 
   const environments = ["", ...[...toml.matchAll(/^\[env\.(\w+)\]/gm)].map(([, name]) => `env.${name}.`)];
   expect(bindings).toEqual(environments.flatMap(expected));
 });
-
-it("the Worker is placed next to the STS region it calls (placement.region = aws:<AWS_REGION>)", () => {
-  const toml = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
-  const topLevel = toml.split(/^\[env\./m)[0] ?? "";
-  const placement = /^\[placement\]\s*\nregion = "([^"]+)"/m.exec(topLevel)?.[1];
-  const region = /^\[vars\][\s\S]*?^AWS_REGION = "([^"]+)"/m.exec(topLevel)?.[1];
-  expect(region).toBeDefined();
-  expect(placement).toBe(`aws:${region}`);
-});
