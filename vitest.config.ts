@@ -36,12 +36,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/client/node/**"] },
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/**/*.node.test.ts"] },
       },
       {
-        // The client's Node side (temp-folder token cache, git credential helper, the Action's steps) run as shipped, the
-        // committed bundle, against in-process fakes of the broker and GitHub on ephemeral ports: no sandbox, no fixed port.
-        test: { name: "client-node", include: ["test/client/node/**/*.test.ts"], environment: "node", testTimeout: 60_000 },
+        // Node-only tests: queries on a real ClickHouse engine (chdb, one per process: forks), the local Analytics
+        // Engine, the dashboards. chdb is installed by test/support/local-analytics/install.ts (docs/development.md).
+        test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node", pool: "forks", testTimeout: 30_000 },
       },
       {
         // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node. One file at a time:

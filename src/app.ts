@@ -2,8 +2,8 @@
 // No module state: every call returns a fresh app, so each test gets its own.
 import { HonoBase as Hono } from "hono/hono-base";
 import type { Params, Result, Router } from "hono/router";
-import type { AuditSink } from "./audit/event.ts";
-import { asBrokerError, blankEvent, exchangeCredentials, type ExchangeDeps } from "./exchange.ts";
+import { blankEvent, type AuditSink } from "./audit/event.ts";
+import { asBrokerError, exchangeCredentials, type ExchangeDeps } from "./exchange.ts";
 import type { LogFn } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./http/respond.ts";

@@ -245,6 +245,17 @@ export const SANDBOX_AUDIENCE = "ci-credential-broker";
 /** How long `npm start` waits for wrangler dev to answer /healthz before giving up. */
 export const SANDBOX_STARTUP_TIMEOUT_MS = 60_000;
 
+// --- Local Analytics Engine of the sandbox (chdb; never part of the deployed Worker) -------------
+/** Longest the first-use install of chdb may take: a 180 MB download on a slow link. */
+export const CHDB_INSTALL_TIMEOUT_MS = 5 * 60_000;
+/** Largest SQL text the local SQL API reads: our longest query is about 2 KB; Grafana's expanded panels a little more. */
+export const LOCAL_SQL_MAX_BODY_BYTES = 64 * 1024;
+/** The sandbox's Cloudflare account id and API token for its local SQL API (placeholders: nothing real is behind them). */
+export const SANDBOX_ANALYTICS_ACCOUNT_ID = "0123456789abcdef0123456789abcdef";
+export const SANDBOX_ANALYTICS_API_TOKEN = "sandbox-analytics-token";
+/** The dataset of the sandbox's AUDIT binding ([[env.sandbox.analytics_engine_datasets]] in wrangler.toml). */
+export const SANDBOX_AUDIT_DATASET = "ci_credential_broker_sandbox";
+
 // --- Web-identity mode: the broker as an OIDC provider for AWS (issue #11) ----------------------
 /** `aud` of the broker's tokens: the audience AWS expects from an OIDC provider registered for STS. */
 export const WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com";

@@ -7,7 +7,7 @@ import { assumeRoleWithWebIdentity } from "./aws/web-identity.ts";
 import type { AssumeRoleInput } from "./aws/session.ts";
 import type { IdentityProvider } from "./idp/provider.ts";
 import type { DecidedSubject } from "./idp/web-identity-token.ts";
-import { outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
+import { blankEvent, outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
 import type { Config } from "./config.ts";
 import { MAX_REQUEST_BODY_BYTES } from "./constants.ts";
 import type { Clock, FetchFn, LogFn, RandomFn, Sleep } from "./deps.ts";
@@ -68,28 +68,6 @@ export interface ExchangeDeps {
   log: LogFn;
 }
 
-/** An event with nothing known yet but the request id; stages fill it in. */
-export function blankEvent(requestId: string): ExchangeEvent {
-  return {
-    request_id: requestId,
-    outcome: "error",
-    code: undefined,
-    reason: undefined,
-    issuer: undefined,
-    repository: undefined,
-    ref: undefined,
-    event_name: undefined,
-    rule_id: undefined,
-    role_alias: undefined,
-    token_sha256: undefined,
-    status: 0,
-    total_ms: 0,
-    verify_ms: undefined,
-    admission_ms: undefined,
-    sts_ms: undefined,
-    sts_attempts: undefined,
-  };
-}
 
 /** Any thrown value becomes a BrokerError; unknown ones are internal errors (their detail stays in the log). */
 export function asBrokerError(error: unknown): BrokerError {

@@ -1,6 +1,7 @@
 // The alert queries: SQL over the audit schema for the windows the rules name, ending at an explicit instant (the
 // cron's scheduled time minus ingestion lag), and the metrics read back. Pure; no I/O; the instant is a parameter.
-import { ALERT_DENIAL_GROUPS_LIMIT, ALERT_REPLAY_MAX_REPOSITORIES, AUDIT_NOT_MEASURED } from "../constants.ts";
+import { ALERT_DENIAL_GROUPS_LIMIT, ALERT_REPLAY_MAX_REPOSITORIES } from "../constants.ts";
+import { codeIs, COUNT, measured, outcomeIs, quantileOf } from "../audit/sql-fragments.ts";
 import { blob, double, INDEX_COLUMN } from "../audit/schema.ts";
 import type { SqlResult } from "../audit/sql-api.ts";
 import type { AlertMetrics, AlertRules, DenialGroup } from "./rules.ts";
@@ -24,7 +25,7 @@ export function alertQueries(rules: AlertRules, dataset: string, endMs: number):
   const queries: AlertQuery[] = [];
   const columns: string[] = [];
   let lookbackMinutes = 0;
-  const issued = `${blob("outcome")} = 'issued'`;
+  const issued = outcomeIs("issued");
   if (rules.issuance_drop.enabled) {
     const { window_minutes: window, baseline_minutes: baseline } = rules.issuance_drop;
     const split = at(end - window * 60);
@@ -51,9 +52,9 @@ WHERE timestamp > ${at(end - lookbackMinutes * 60)} AND timestamp <= ${at(end)}`
       sql: `SELECT
   ${blob("repository")} AS repository,
   ${blob("reason")} AS reason,
-  SUM(_sample_interval) AS denials
+  ${COUNT} AS denials
 FROM ${dataset}
-WHERE timestamp > ${at(end - rules.denials.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${blob("outcome")} = 'denied'
+WHERE timestamp > ${at(end - rules.denials.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${outcomeIs("denied")}
 GROUP BY repository, reason
 ORDER BY denials DESC
 LIMIT ${ALERT_DENIAL_GROUPS_LIMIT}`,
@@ -63,10 +64,10 @@ LIMIT ${ALERT_DENIAL_GROUPS_LIMIT}`,
     queries.push({
       kind: "sts",
       sql: `SELECT
-  quantileExactWeighted(0.99)(${double("sts_ms")}, _sample_interval) AS sts_p99_ms,
-  SUM(_sample_interval) AS sts_samples
+  ${quantileOf(0.99, "sts_ms")} AS sts_p99_ms,
+  ${COUNT} AS sts_samples
 FROM ${dataset}
-WHERE timestamp > ${at(end - rules.sts_p99.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("sts_ms")} > ${AUDIT_NOT_MEASURED}`,
+WHERE timestamp > ${at(end - rules.sts_p99.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${measured("sts_ms")}`,
     });
   }
   if (rules.replay.enabled) {
@@ -75,9 +76,9 @@ WHERE timestamp > ${at(end - rules.sts_p99.window_minutes * 60)} AND timestamp <
       kind: "replay",
       sql: `SELECT
   ${INDEX_COLUMN} AS repository,
-  SUM(_sample_interval) AS replays
+  ${COUNT} AS replays
 FROM ${dataset}
-WHERE timestamp > ${at(end - rules.replay.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${blob("code")} = 'token_reused'
+WHERE timestamp > ${at(end - rules.replay.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${codeIs("token_reused")}
 GROUP BY repository
 ORDER BY replays DESC
 LIMIT ${ALERT_REPLAY_MAX_REPOSITORIES}`,
@@ -88,9 +89,9 @@ LIMIT ${ALERT_REPLAY_MAX_REPOSITORIES}`,
       kind: "github",
       sql: `SELECT
   MIN(${double("github_rate_remaining")}) AS github_min_remaining,
-  SUM(_sample_interval) AS github_samples
+  ${COUNT} AS github_samples
 FROM ${dataset}
-WHERE timestamp > ${at(end - rules.github_rate_limit.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${double("github_rate_remaining")} > ${AUDIT_NOT_MEASURED}`,
+WHERE timestamp > ${at(end - rules.github_rate_limit.window_minutes * 60)} AND timestamp <= ${at(end)} AND ${measured("github_rate_remaining")}`,
     });
   }
   return queries;

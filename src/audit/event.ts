@@ -47,6 +47,29 @@ export interface AuditSink {
   write(event: ExchangeEvent): void | Promise<void>;
 }
 
+/** An event with nothing known yet but the request id; stages fill it in. */
+export function blankEvent(requestId: string): ExchangeEvent {
+  return {
+    request_id: requestId,
+    outcome: "error",
+    code: undefined,
+    reason: undefined,
+    issuer: undefined,
+    repository: undefined,
+    ref: undefined,
+    event_name: undefined,
+    rule_id: undefined,
+    role_alias: undefined,
+    token_sha256: undefined,
+    status: 0,
+    total_ms: 0,
+    verify_ms: undefined,
+    admission_ms: undefined,
+    sts_ms: undefined,
+    sts_attempts: undefined,
+  };
+}
+
 export function outcomeFor(status: number, code: ErrorCode | undefined): Outcome {
   if (status === 200) return "issued";
   if (code === "forbidden") return "denied";

@@ -1,28 +1,30 @@
-// The named queries of `npm run analytics`: SQL text over the audit schema, and the shaping of their answers into one
-// table (time series gap-filled). Pure; no I/O; the clock arrives as `nowMs`. Every count is SUM(_sample_interval) and
-// every quantile quantileExactWeighted(..)(.., _sample_interval): Analytics Engine samples at high volume, and a row
-// then stands for `_sample_interval` events (developers.cloudflare.com/analytics/analytics-engine/sampling/).
+// The named queries of `npm run analytics` and the Grafana panels: SQL text over the audit schema, built for a frame
+// (the CLI's window, or a panel's macros); query-shape.ts shapes their answers. Pure; no I/O; no clock. Every count
+// is SUM(_sample_interval) and every quantile quantileExactWeighted(..)(.., _sample_interval) (sql-fragments.ts):
+// Analytics Engine samples at high volume, and a row then stands for `_sample_interval` events
+// (developers.cloudflare.com/analytics/analytics-engine/sampling/).
 import {
   ANALYTICS_DEFAULT_SINCE_MINUTES,
   ANALYTICS_MAX_SINCE_MINUTES,
   ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES,
   ANALYTICS_SERIES_TARGET_BUCKETS,
   ANALYTICS_TABLE_LIMIT,
-  AUDIT_NOT_MEASURED,
   TOKEN_HASH_PREFIX_HEX_CHARS,
 } from "../constants.ts";
 import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
-import { sqlString, type SqlResult, type SqlValue } from "./sql-api.ts";
+import { sqlString } from "./sql-api.ts";
+import { COUNT, countWhere, measured, outcomeIs, quantileOf } from "./sql-fragments.ts";
 
-export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "request", "token"] as const;
+export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token"] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
   issuance: "issuance rate over time, with denials, rejections and errors per bucket (chart)",
   denials: "denied and rejected requests by outcome, code, internal reason and rule",
   "top-repos": "repositories by requests, with outcomes",
-  latency: "p50/p99 of total, verification, admission and STS time",
+  latency: "p50/p99 of total, verification, admission, GitHub and STS time",
   replays: "replayed tokens (token_reused) and rate limiting (rate_limited) by repository",
+  "github-rate": "the lowest GitHub API rate limit left per time bucket, and the exchanges that called GitHub",
   request: "one request by its request id (the request_id the client saw)",
   token: "requests by token SHA-256 prefix (the token_sha256 field)",
 };
@@ -48,17 +50,6 @@ export interface QueryPlan {
   /** series: first column `t` is a time bucket; record: one row per event, shown vertically. */
   shape: "series" | "table" | "record";
   bucketMinutes?: number;
-}
-
-/** One displayable table: column names and rows of values; the time series too, when there is one. */
-export interface QueryTable {
-  title: string;
-  columns: string[];
-  rows: SqlValue[][];
-  shape: QueryPlan["shape"];
-  series?: { bucketMinutes: number; column: string; points: Array<{ t: number; value: number }> };
-  /** Largest _sample_interval seen: above 1, counts are estimates from sampled rows. */
-  maxSampleInterval: number;
 }
 
 export class QueryInputError extends Error {
@@ -89,31 +80,126 @@ export function bucketMinutesFor(sinceMinutes: number): number {
   return BUCKET_STEPS_MINUTES.find((step) => step >= wanted) ?? 1440;
 }
 
-const count = "SUM(_sample_interval)";
-const countWhere = (condition: string) => `SUM(if(${condition}, _sample_interval, 0))`;
-const outcomeIs = (outcome: string) => `${blob("outcome")} = ${sqlString(outcome)}`;
+/**
+ * Where and over what a query runs. The CLI reads one dataset over the minutes before NOW(); a Grafana panel reads
+ * the dashboard's dataset variable over the panel's time range with the Altinity plugin's macros (src/dashboards/).
+ * Both build their SQL from the same functions below, so a dashboard panel and `npm run analytics` agree.
+ */
+export interface QueryFrame {
+  /** What FROM names: a dataset, or a dashboard variable. */
+  table: string;
+  /** The time condition: `timestamp > NOW() - INTERVAL '60' MINUTE`, or `$timeFilter`. */
+  window: string;
+  /** The time bucket of a series: `toStartOfInterval(timestamp, INTERVAL '2' MINUTE)`, or `$timeSeries`. */
+  bucket: string;
+  /** One more condition on every query (the dashboard's repository filter). */
+  filter?: string;
+  /** Add MAX(_sample_interval) AS max_sample_interval, so the CLI can say counts are estimates; panels leave it out. */
+  sampleColumn: boolean;
+}
+
 const since = (minutes: number) => `timestamp > NOW() - INTERVAL '${minutes}' MINUTE`;
 const SAMPLE = "MAX(_sample_interval) AS max_sample_interval";
 
-function outcomeColumns(): string {
+/** `WHERE` with the frame's window, its filter and the query's own conditions. */
+export function whereClause(frame: QueryFrame, ...conditions: string[]): string {
+  return `WHERE ${[frame.window, ...(frame.filter === undefined ? [] : [frame.filter]), ...conditions].join(" AND ")}`;
+}
+
+/** The SELECT list with the sampling column when the frame wants it. */
+function selectList(frame: QueryFrame, columns: string[]): string {
+  return [...columns, ...(frame.sampleColumn ? [SAMPLE] : [])].join(",\n  ");
+}
+
+function outcomeColumns(): string[] {
   return [
     `${countWhere(outcomeIs("issued"))} AS issued`,
     `${countWhere(outcomeIs("denied"))} AS denied`,
     `${countWhere(outcomeIs("rejected"))} AS rejected`,
     `${countWhere(outcomeIs("error"))} AS errors`,
-  ].join(",\n  ");
+  ];
 }
 
 const REQUEST_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TOKEN_HASH_PATTERN = new RegExp(`^[0-9a-f]{${TOKEN_HASH_PREFIX_HEX_CHARS}}$`);
 
-const LATENCY_STAGES: Array<{ label: string; column: AuditDouble; filter?: string }> = [
-  { label: "total", column: "total_ms" },
-  { label: "total (issued)", column: "total_ms", filter: outcomeIs("issued") },
-  { label: "verify", column: "verify_ms" },
-  { label: "admission", column: "admission_ms" },
-  { label: "sts", column: "sts_ms" },
+export interface LatencyStage {
+  label: string;
+  /** Column-name prefix in a series (`total_issued_p50_ms`). */
+  key: string;
+  column: AuditDouble;
+  filter?: string;
+}
+
+export const LATENCY_STAGES: readonly LatencyStage[] = [
+  { label: "total", key: "total", column: "total_ms" },
+  { label: "total (issued)", key: "total_issued", column: "total_ms", filter: outcomeIs("issued") },
+  { label: "verify", key: "verify", column: "verify_ms" },
+  { label: "admission", key: "admission", column: "admission_ms" },
+  { label: "github", key: "github", column: "github_ms" },
+  { label: "sts", key: "sts", column: "sts_ms" },
 ];
+
+export function issuanceSql(frame: QueryFrame): string {
+  return `SELECT
+  ${selectList(frame, [`${frame.bucket} AS t`, ...outcomeColumns()])}
+FROM ${frame.table}
+${whereClause(frame)}
+GROUP BY t
+ORDER BY t ASC`;
+}
+
+export function denialsSql(frame: QueryFrame): string {
+  return `SELECT
+  ${selectList(frame, [`${blob("outcome")} AS outcome`, `${blob("code")} AS code`, `${blob("reason")} AS reason`, `${blob("rule_id")} AS rule_id`, `${COUNT} AS requests`])}
+FROM ${frame.table}
+${whereClause(frame, `${blob("outcome")} IN ('denied', 'rejected')`)}
+GROUP BY outcome, code, reason, rule_id
+ORDER BY requests DESC
+LIMIT ${ANALYTICS_TABLE_LIMIT}`;
+}
+
+export function topReposSql(frame: QueryFrame): string {
+  return `SELECT
+  ${selectList(frame, [`${INDEX_COLUMN} AS repository`, `${COUNT} AS requests`, ...outcomeColumns()])}
+FROM ${frame.table}
+${whereClause(frame)}
+GROUP BY repository
+ORDER BY requests DESC
+LIMIT ${ANALYTICS_TABLE_LIMIT}`;
+}
+
+/**
+ * p50 and p99 of one stage. Stages that did not run hold AUDIT_NOT_MEASURED (-1): filtered out, never averaged in.
+ * `series`: per time bucket, with the stage's key in the column names (a panel's lines); else one row over the window.
+ */
+export function latencyStageSql(frame: QueryFrame, stage: LatencyStage, options: { series: boolean }): string {
+  const name = (suffix: string) => (options.series ? `${stage.key}_${suffix}` : suffix);
+  const columns = [`${quantileOf(0.5, stage.column)} AS ${name("p50_ms")}`, `${quantileOf(0.99, stage.column)} AS ${name("p99_ms")}`];
+  const conditions = [measured(stage.column), ...(stage.filter === undefined ? [] : [stage.filter])];
+  if (!options.series) return `SELECT\n  ${selectList(frame, [...columns, `${COUNT} AS requests`])}\nFROM ${frame.table}\n${whereClause(frame, ...conditions)}`;
+  return `SELECT\n  ${selectList(frame, [`${frame.bucket} AS t`, ...columns])}\nFROM ${frame.table}\n${whereClause(frame, ...conditions)}\nGROUP BY t\nORDER BY t ASC`;
+}
+
+export function replaysSql(frame: QueryFrame): string {
+  return `SELECT
+  ${selectList(frame, [`${INDEX_COLUMN} AS repository`, `${blob("code")} AS code`, `${blob("reason")} AS reason`, `${COUNT} AS events`, "MIN(timestamp) AS first_seen", "MAX(timestamp) AS last_seen"])}
+FROM ${frame.table}
+${whereClause(frame, `${blob("code")} IN ('token_reused', 'rate_limited')`)}
+GROUP BY repository, code, reason
+ORDER BY events DESC
+LIMIT ${ANALYTICS_TABLE_LIMIT}`;
+}
+
+/** The lowest x-ratelimit-remaining GitHub reported per bucket (only buckets where an exchange called GitHub). */
+export function githubRateSql(frame: QueryFrame): string {
+  return `SELECT
+  ${selectList(frame, [`${frame.bucket} AS t`, `MIN(${double("github_rate_remaining")}) AS lowest_remaining`, `${COUNT} AS exchanges`])}
+FROM ${frame.table}
+${whereClause(frame, measured("github_rate_remaining"))}
+GROUP BY t
+ORDER BY t ASC`;
+}
 
 function recordSelect(): string {
   return [
@@ -133,120 +219,37 @@ function recordSelect(): string {
     `${double("total_ms")} AS total_ms`,
     `${double("verify_ms")} AS verify_ms`,
     `${double("admission_ms")} AS admission_ms`,
+    `${double("github_ms")} AS github_ms`,
     `${double("sts_ms")} AS sts_ms`,
     `${double("sts_attempts")} AS sts_attempts`,
     "_sample_interval",
   ].join(",\n  ");
 }
 
+/** The CLI's frame: one dataset, the `sinceMinutes` before NOW(), round buckets of about 30 per window. */
+export function cliFrame(dataset: string, sinceMinutes: number): QueryFrame {
+  return { table: dataset, window: since(sinceMinutes), bucket: `toStartOfInterval(timestamp, INTERVAL '${bucketMinutesFor(sinceMinutes)}' MINUTE)`, sampleColumn: true };
+}
+
 /** The SQL for a named query. Throws QueryInputError on a bad argument (the only user text that reaches SQL). */
 export function planQuery(input: QueryInput): QueryPlan {
-  const { dataset, sinceMinutes } = input;
-  const window = since(sinceMinutes);
+  const frame = cliFrame(input.dataset, input.sinceMinutes);
+  const table = (name: QueryName, title: string, sql: string): QueryPlan => ({ name, title, shape: "table", statements: [{ sql }] });
   switch (input.name) {
     case "issuance": {
-      const bucket = bucketMinutesFor(sinceMinutes);
-      return {
-        name: "issuance",
-        title: `Issuance per ${bucket} min`,
-        shape: "series",
-        bucketMinutes: bucket,
-        statements: [
-          {
-            sql: `SELECT
-  toStartOfInterval(timestamp, INTERVAL '${bucket}' MINUTE) AS t,
-  ${outcomeColumns()},
-  ${SAMPLE}
-FROM ${dataset}
-WHERE ${window}
-GROUP BY t
-ORDER BY t ASC`,
-          },
-        ],
-      };
+      const bucket = bucketMinutesFor(input.sinceMinutes);
+      return { name: "issuance", title: `Issuance per ${bucket} min`, shape: "series", bucketMinutes: bucket, statements: [{ sql: issuanceSql(frame) }] };
     }
     case "denials":
-      return {
-        name: "denials",
-        title: "Denials and rejections by reason",
-        shape: "table",
-        statements: [
-          {
-            sql: `SELECT
-  ${blob("outcome")} AS outcome,
-  ${blob("code")} AS code,
-  ${blob("reason")} AS reason,
-  ${blob("rule_id")} AS rule_id,
-  ${count} AS requests,
-  ${SAMPLE}
-FROM ${dataset}
-WHERE ${window} AND ${blob("outcome")} IN ('denied', 'rejected')
-GROUP BY outcome, code, reason, rule_id
-ORDER BY requests DESC
-LIMIT ${ANALYTICS_TABLE_LIMIT}`,
-          },
-        ],
-      };
+      return table("denials", "Denials and rejections by reason", denialsSql(frame));
     case "top-repos":
-      return {
-        name: "top-repos",
-        title: "Top repositories",
-        shape: "table",
-        statements: [
-          {
-            sql: `SELECT
-  ${INDEX_COLUMN} AS repository,
-  ${count} AS requests,
-  ${outcomeColumns()},
-  ${SAMPLE}
-FROM ${dataset}
-WHERE ${window}
-GROUP BY repository
-ORDER BY requests DESC
-LIMIT ${ANALYTICS_TABLE_LIMIT}`,
-          },
-        ],
-      };
+      return table("top-repos", "Top repositories", topReposSql(frame));
     case "latency":
-      return {
-        name: "latency",
-        title: "Latency in ms",
-        shape: "table",
-        statements: LATENCY_STAGES.map((stage) => ({
-          label: stage.label,
-          // Stages that did not run hold AUDIT_NOT_MEASURED (-1): filtered out, never averaged in.
-          sql: `SELECT
-  quantileExactWeighted(0.5)(${double(stage.column)}, _sample_interval) AS p50_ms,
-  quantileExactWeighted(0.99)(${double(stage.column)}, _sample_interval) AS p99_ms,
-  ${count} AS requests,
-  ${SAMPLE}
-FROM ${dataset}
-WHERE ${window} AND ${double(stage.column)} > ${AUDIT_NOT_MEASURED}${stage.filter === undefined ? "" : ` AND ${stage.filter}`}`,
-        })),
-      };
+      return { name: "latency", title: "Latency in ms", shape: "table", statements: LATENCY_STAGES.map((stage) => ({ label: stage.label, sql: latencyStageSql(frame, stage, { series: false }) })) };
     case "replays":
-      return {
-        name: "replays",
-        title: "Replays and rate limiting",
-        shape: "table",
-        statements: [
-          {
-            sql: `SELECT
-  ${INDEX_COLUMN} AS repository,
-  ${blob("code")} AS code,
-  ${blob("reason")} AS reason,
-  ${count} AS events,
-  MIN(timestamp) AS first_seen,
-  MAX(timestamp) AS last_seen,
-  ${SAMPLE}
-FROM ${dataset}
-WHERE ${window} AND ${blob("code")} IN ('token_reused', 'rate_limited')
-GROUP BY repository, code, reason
-ORDER BY events DESC
-LIMIT ${ANALYTICS_TABLE_LIMIT}`,
-          },
-        ],
-      };
+      return table("replays", "Replays and rate limiting", replaysSql(frame));
+    case "github-rate":
+      return table("github-rate", `Lowest GitHub rate limit left per ${bucketMinutesFor(input.sinceMinutes)} min`, githubRateSql(frame));
     case "request":
     case "token": {
       const argument = (input.argument ?? "").trim().toLowerCase();
@@ -264,8 +267,8 @@ LIMIT ${ANALYTICS_TABLE_LIMIT}`,
           {
             sql: `SELECT
   ${recordSelect()}
-FROM ${dataset}
-WHERE ${window} AND ${blob(isRequest ? "request_id" : "token_sha256")} = ${sqlString(argument)}
+FROM ${input.dataset}
+WHERE ${since(input.sinceMinutes)} AND ${blob(isRequest ? "request_id" : "token_sha256")} = ${sqlString(argument)}
 ORDER BY timestamp DESC
 LIMIT ${ANALYTICS_TABLE_LIMIT}`,
           },
@@ -273,77 +276,4 @@ LIMIT ${ANALYTICS_TABLE_LIMIT}`,
       };
     }
   }
-}
-
-/** "2026-11-25 12:05:00" (the API's DateTime, UTC) -> ms since the epoch; NaN if it is not one. */
-export function parseDateTime(value: SqlValue): number {
-  if (typeof value !== "string") return Number.NaN;
-  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(value);
-  if (match === null) return Number.NaN;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
-export function formatDateTime(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-}
-
-function maxSample(rows: Array<Record<string, SqlValue>>): number {
-  let max = 1;
-  for (const row of rows) {
-    const value = row.max_sample_interval ?? row._sample_interval;
-    if (typeof value === "number" && value > max) max = value;
-  }
-  return max;
-}
-
-/** Every bucket of the window, oldest first, with zeros where the API returned no row (it omits empty groups). */
-function fillSeries(result: SqlResult, bucketMinutes: number, sinceMinutes: number, nowMs: number): Array<Record<string, SqlValue>> {
-  const bucketMs = bucketMinutes * 60_000;
-  const byBucket = new Map<number, Record<string, SqlValue>>();
-  for (const row of result.rows) byBucket.set(parseDateTime(row.t ?? null), row);
-  const valueColumns = result.columns.map((column) => column.name).filter((name) => name !== "t" && name !== "max_sample_interval");
-  const first = Math.floor((nowMs - sinceMinutes * 60_000) / bucketMs) * bucketMs;
-  const last = Math.floor(nowMs / bucketMs) * bucketMs;
-  const rows: Array<Record<string, SqlValue>> = [];
-  for (let t = first; t <= last; t += bucketMs) {
-    const found = byBucket.get(t);
-    rows.push({ t: formatDateTime(t), ...Object.fromEntries(valueColumns.map((name) => [name, found?.[name] ?? 0])) });
-  }
-  return rows;
-}
-
-/** The answers of a plan's statements as one table. */
-export function shapeResult(plan: QueryPlan, results: SqlResult[], options: { sinceMinutes: number; nowMs: number }): QueryTable {
-  const hidden = new Set(["max_sample_interval"]);
-  const maxSampleInterval = Math.max(1, ...results.map((result) => maxSample(result.rows)));
-  if (plan.name === "latency") {
-    const columns = ["stage", "p50_ms", "p99_ms", "requests"];
-    const rows = plan.statements.map((statement, i) => {
-      const row = results[i]?.rows[0] ?? {};
-      const requests = typeof row.requests === "number" ? row.requests : 0;
-      // With no rows the quantile of nothing is meaningless (ClickHouse answers nan or the first value): show "-".
-      return [statement.label ?? "", requests > 0 ? (row.p50_ms ?? null) : null, requests > 0 ? (row.p99_ms ?? null) : null, requests];
-    });
-    return { title: plan.title, columns, rows, shape: plan.shape, maxSampleInterval };
-  }
-  const result = results[0] ?? { columns: [], rows: [] };
-  const columns = result.columns.map((column) => column.name).filter((name) => !hidden.has(name));
-  if (plan.shape === "series" && plan.bucketMinutes !== undefined) {
-    const filled = fillSeries(result, plan.bucketMinutes, options.sinceMinutes, options.nowMs);
-    const seriesColumn = columns[1] ?? "value";
-    return {
-      title: plan.title,
-      columns,
-      rows: filled.map((row) => columns.map((name) => row[name] ?? null)),
-      shape: plan.shape,
-      series: {
-        bucketMinutes: plan.bucketMinutes,
-        column: seriesColumn,
-        points: filled.map((row) => ({ t: parseDateTime(row.t ?? null), value: typeof row[seriesColumn] === "number" ? (row[seriesColumn] as number) : 0 })),
-      },
-      maxSampleInterval,
-    };
-  }
-  return { title: plan.title, columns, rows: result.rows.map((row) => columns.map((name) => row[name] ?? null)), shape: plan.shape, maxSampleInterval };
 }

@@ -42,6 +42,8 @@ export interface SqlApiOptions {
   apiToken: string;
   fetch: FetchFn;
   timeoutMs?: number;
+  /** API base (default CLOUDFLARE_API_BASE_URL); `npm run analytics` points it at the sandbox's local SQL API. */
+  baseUrl?: string;
 }
 
 const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -50,9 +52,9 @@ export function isAccountId(value: string): boolean {
   return ACCOUNT_ID_PATTERN.test(value);
 }
 
-export function sqlEndpoint(accountId: string): string {
+export function sqlEndpoint(accountId: string, baseUrl = CLOUDFLARE_API_BASE_URL): string {
   if (!isAccountId(accountId)) throw new SqlApiError("unauthorized", undefined, "account id must be 32 hex characters");
-  return `${CLOUDFLARE_API_BASE_URL}/accounts/${accountId}/analytics_engine/sql`;
+  return `${baseUrl}/accounts/${accountId}/analytics_engine/sql`;
 }
 
 /** A SQL string literal: single quotes doubled, backslashes escaped (ClickHouse string literal rules). */
@@ -132,7 +134,7 @@ function failureFor(status: number): SqlApiFailure {
 
 /** Run one query. Appends FORMAT JSON when the statement names no format. */
 export async function runSql(sql: string, options: SqlApiOptions): Promise<SqlResult> {
-  const url = sqlEndpoint(options.accountId);
+  const url = sqlEndpoint(options.accountId, options.baseUrl);
   const statement = /\bFORMAT\s+\w+\s*$/i.test(sql.trim()) ? sql.trim() : `${sql.trim()}\nFORMAT JSON`;
   const controller = new AbortController();
   const timeoutMs = options.timeoutMs ?? SQL_API_TIMEOUT_MS;

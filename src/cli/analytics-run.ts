@@ -1,8 +1,9 @@
 // The core of `npm run analytics -- <query> [arg] [--since 1h] [--format table|json|csv] [--dataset name]`: parse
 // arguments, run the named query's statements against the SQL API, render. Fetch, env and clock are injected; no node:*.
-import { AUDIT_DATASET_DEFAULT } from "../constants.ts";
+import { AUDIT_DATASET_DEFAULT, SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET, SANDBOX_PORT } from "../constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
-import { defaultSinceMinutes, parseSince, planQuery, QUERY_DESCRIPTIONS, QUERY_NAMES, QueryInputError, shapeResult, type QueryName } from "../audit/queries.ts";
+import { defaultSinceMinutes, parseSince, planQuery, QUERY_DESCRIPTIONS, QUERY_NAMES, QueryInputError, type QueryName } from "../audit/queries.ts";
+import { shapeResult } from "../audit/query-shape.ts";
 import { isAccountId, isDatasetName, runSql, SqlApiError } from "../audit/sql-api.ts";
 import { renderCsv, renderHuman, renderJson, type OutputFormat } from "./render.ts";
 
@@ -38,7 +39,8 @@ export const USAGE = [
   "  --format   table (default), json or csv",
   `  --dataset  Analytics Engine dataset (default $AUDIT_DATASET or ${AUDIT_DATASET_DEFAULT})`,
   "",
-  "environment: CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN (Account Analytics: Read)",
+  "environment: CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN (Account Analytics: Read); with neither set, the",
+  `local Analytics Engine of a running \`npm start\` (http://127.0.0.1:${SANDBOX_PORT}, dataset ${SANDBOX_AUDIT_DATASET})`,
 ].join("\n");
 
 class UsageError extends Error {}
@@ -86,6 +88,21 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
 
 const fail = (message: string, exitCode = 2): CliResult => ({ exitCode, stdout: "", stderr: `${message}\n` });
 
+/** The sandbox's local SQL API (npm start): the Cloudflare API's paths on the sandbox port. */
+const SANDBOX_API_BASE_URL = `http://127.0.0.1:${SANDBOX_PORT}/client/v4`;
+
+/**
+ * Which SQL API to ask: the account in the environment; with neither variable set, the sandbox's local Analytics
+ * Engine (so `npm run analytics` answers about `npm start` traffic, offline). One variable alone is a mistake, not a
+ * wish for the sandbox: it is reported as missing the other.
+ */
+function sqlTarget(env: CliDeps["env"]): { accountId: string; apiToken: string; sandbox: boolean } {
+  const accountId = env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? "";
+  const apiToken = env.CLOUDFLARE_API_TOKEN?.trim() ?? "";
+  if (accountId === "" && apiToken === "") return { accountId: SANDBOX_ANALYTICS_ACCOUNT_ID, apiToken: SANDBOX_ANALYTICS_API_TOKEN, sandbox: true };
+  return { accountId, apiToken, sandbox: false };
+}
+
 export async function runAnalyticsCli(deps: CliDeps): Promise<CliResult> {
   let args: CliArgs | "help";
   try {
@@ -96,9 +113,9 @@ export async function runAnalyticsCli(deps: CliDeps): Promise<CliResult> {
   }
   if (args === "help") return { exitCode: 0, stdout: `${USAGE}\n`, stderr: "" };
 
-  const accountId = deps.env.CLOUDFLARE_ACCOUNT_ID?.trim() ?? "";
-  const apiToken = deps.env.CLOUDFLARE_API_TOKEN?.trim() ?? "";
-  const dataset = args.dataset ?? (deps.env.AUDIT_DATASET?.trim() || AUDIT_DATASET_DEFAULT);
+  const target = sqlTarget(deps.env);
+  const { accountId, apiToken } = target;
+  const dataset = args.dataset ?? (deps.env.AUDIT_DATASET?.trim() || (target.sandbox ? SANDBOX_AUDIT_DATASET : AUDIT_DATASET_DEFAULT));
   const missing = [accountId === "" ? "CLOUDFLARE_ACCOUNT_ID" : undefined, apiToken === "" ? "CLOUDFLARE_API_TOKEN" : undefined].filter((name) => name !== undefined);
   if (missing.length > 0) return fail(`set ${missing.join(" and ")} (an API token with Account Analytics: Read)`);
   if (!isAccountId(accountId)) return fail("CLOUDFLARE_ACCOUNT_ID must be the 32-hex-character account id");
@@ -115,18 +132,23 @@ export async function runAnalyticsCli(deps: CliDeps): Promise<CliResult> {
   const nowMs = deps.now();
   const results = [];
   try {
-    for (const statement of plan.statements) results.push(await runSql(statement.sql, { accountId, apiToken, fetch: deps.fetch }));
+    for (const statement of plan.statements) results.push(await runSql(statement.sql, { accountId, apiToken, fetch: deps.fetch, ...(target.sandbox ? { baseUrl: SANDBOX_API_BASE_URL } : {}) }));
   } catch (error) {
+    if (error instanceof SqlApiError && target.sandbox && error.reason === "unavailable" && error.status === undefined) {
+      return fail(`set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (an API token with Account Analytics: Read), or run \`npm start\` to query the sandbox's own traffic: no sandbox answers at ${SANDBOX_API_BASE_URL}`);
+    }
     if (error instanceof SqlApiError) return fail(error.message, 1);
     throw error;
   }
   const table = shapeResult(plan, results, { sinceMinutes: args.sinceMinutes, nowMs });
 
-  if (args.format === "json") return { exitCode: 0, stdout: `${renderJson(table, { query: args.query, sinceMinutes: args.sinceMinutes })}\n`, stderr: "" };
-  if (args.format === "csv") return { exitCode: 0, stdout: `${renderCsv(table.columns, table.rows)}\r\n`, stderr: "" };
+  // Say where the answer came from when it is the sandbox: on stderr, so json and csv output stay as they are.
+  const stderr = target.sandbox ? `(no Cloudflare account configured: the local Analytics Engine of npm start, dataset ${dataset})\n` : "";
+  if (args.format === "json") return { exitCode: 0, stdout: `${renderJson(table, { query: args.query, sinceMinutes: args.sinceMinutes })}\n`, stderr };
+  if (args.format === "csv") return { exitCode: 0, stdout: `${renderCsv(table.columns, table.rows)}\r\n`, stderr };
   let text = renderHuman(table, { sinceLabel: args.sinceLabel });
   if (table.shape === "record" && table.rows.length === 0) {
     text += `\n\nNothing found. Widen --since, check --dataset, or search Workers Logs for the request_id: Analytics Engine may sample rows at high volume.`;
   }
-  return { exitCode: 0, stdout: `${text}\n`, stderr: "" };
+  return { exitCode: 0, stdout: `${text}\n`, stderr };
 }

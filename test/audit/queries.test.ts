@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bucketMinutesFor, parseSince, planQuery, QUERY_NAMES, QueryInputError, shapeResult, type QueryName } from "../../src/audit/queries.ts";
+import { bucketMinutesFor, parseSince, planQuery, QUERY_NAMES, QueryInputError, type QueryName } from "../../src/audit/queries.ts";
+import { shapeResult } from "../../src/audit/query-shape.ts";
 
 const ID = "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b";
 const argumentFor = (name: QueryName) => (name === "request" ? ID : name === "token" ? "0123456789abcdef" : undefined);
@@ -30,8 +31,9 @@ describe("named queries honour sampling", () => {
 
   it("latency runs one statement per stage, skipping stages that did not run (-1)", () => {
     const { statements } = plan("latency");
-    expect(statements.map((s) => s.label)).toEqual(["total", "total (issued)", "verify", "admission", "sts"]);
-    expect(statements[4]?.sql).toContain("double5 > -1");
+    expect(statements.map((s) => s.label)).toEqual(["total", "total (issued)", "verify", "admission", "github", "sts"]);
+    expect(statements[4]?.sql).toContain("double8 > -1");
+    expect(statements[5]?.sql).toContain("double5 > -1");
     expect(statements[1]?.sql).toContain("blob1 = 'issued'");
   });
 
@@ -111,11 +113,11 @@ describe("shapeResult", () => {
     const latency = plan("latency");
     const results = latency.statements.map((_, i) => ({
       columns: [],
-      rows: [i === 4 ? { p50_ms: null, p99_ms: null, requests: 0, max_sample_interval: 0 } : { p50_ms: 120, p99_ms: 480.5, requests: 40, max_sample_interval: 5 }],
+      rows: [i === 5 ? { p50_ms: null, p99_ms: null, requests: 0, max_sample_interval: 0 } : { p50_ms: 120, p99_ms: 480.5, requests: 40, max_sample_interval: 5 }],
     }));
     const table = shapeResult(latency, results, { sinceMinutes: 60, nowMs: now });
     expect(table.rows[0]).toEqual(["total", 120, 480.5, 40]);
-    expect(table.rows[4]).toEqual(["sts", null, null, 0]);
+    expect(table.rows[5]).toEqual(["sts", null, null, 0]);
     expect(table.maxSampleInterval).toBe(5);
   });
 });

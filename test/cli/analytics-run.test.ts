@@ -2,6 +2,7 @@
 // SQL API holds them as dataset rows, and the CLI core queries it through the fake network and renders the answers.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runAnalyticsCli, USAGE } from "../../src/cli/analytics-run.ts";
+import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET, SANDBOX_PORT } from "../../src/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi, type FakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
@@ -111,8 +112,8 @@ describe("named queries against the fake SQL API", () => {
 
   it("latency: p50/p99 per stage; STS only over requests that reached STS", async () => {
     const data = await json(["latency"]);
-    expect(data.rows.map((row) => row.stage)).toEqual(["total", "total (issued)", "verify", "admission", "sts"]);
-    const sts = data.rows[4] as Record<string, unknown>;
+    expect(data.rows.map((row) => row.stage)).toEqual(["total", "total (issued)", "verify", "admission", "github", "sts"]);
+    const sts = data.rows[5] as Record<string, unknown>;
     expect(sts.requests).toBe(count((e) => typeof e.sts_ms === "number"));
     expect(sts.p50_ms).toBe(0); // the harness clock does not move during STS calls
     expect((data.rows[0] as Record<string, unknown>).requests).toBe(events().length);
@@ -205,13 +206,33 @@ describe("usage and failures", () => {
     expect(result.stdout).toBe("");
   });
 
-  it("missing credentials name the variables; no request is made", async () => {
+  it("one variable alone is reported missing the other; no request is made", async () => {
+    const before = s.network.calls.length;
+    const result = await cli(["issuance"], { CLOUDFLARE_ACCOUNT_ID: ACCOUNT });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("set CLOUDFLARE_API_TOKEN");
+    expect((await cli(["issuance"], { ...ENV, CLOUDFLARE_ACCOUNT_ID: "my-account" })).stderr).toContain("32-hex-character");
+    expect(s.network.calls.length).toBe(before);
+  });
+
+  it("with neither variable it asks the sandbox's local SQL API, never Cloudflare; none running: exit 2 naming both ways", async () => {
     const before = s.network.calls.length;
     const result = await cli(["issuance"], {});
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN");
-    expect((await cli(["issuance"], { ...ENV, CLOUDFLARE_ACCOUNT_ID: "my-account" })).stderr).toContain("32-hex-character");
-    expect(s.network.calls.length).toBe(before);
+    expect(result.stderr).toContain("npm start");
+    expect(s.network.calls.slice(before).map((call) => new URL(call.url).origin)).toEqual([`http://127.0.0.1:${SANDBOX_PORT}`]);
+  });
+
+  it("with neither variable and the sandbox running: its dataset, its token, a note on stderr", async () => {
+    const local = createFakeSqlApi({ accountId: SANDBOX_ANALYTICS_ACCOUNT_ID, apiToken: SANDBOX_ANALYTICS_API_TOKEN, now: () => s.end });
+    local.ingest(SANDBOX_AUDIT_DATASET, (s.harnesses[0] as Harness).dataset);
+    const network = createFakeNetwork({ [`http://127.0.0.1:${SANDBOX_PORT}`]: local.handler });
+    const result = await runAnalyticsCli({ argv: ["denials", "--format", "csv"], env: {}, fetch: network.fetch, now: () => s.end });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("denied,forbidden,explicit_deny,deny-archived-repositories,1");
+    expect(result.stderr).toBe(`(no Cloudflare account configured: the local Analytics Engine of npm start, dataset ${SANDBOX_AUDIT_DATASET})\n`);
+    expect(network.calls.every((call) => call.url.startsWith(`http://127.0.0.1:${SANDBOX_PORT}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`))).toBe(true);
   });
 
   it("a refused token: exit 1 with the API's reason, never the token", async () => {

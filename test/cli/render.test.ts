@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { QueryTable } from "../../src/audit/queries.ts";
+import type { QueryTable } from "../../src/audit/query-shape.ts";
 import { formatCell, renderChart, renderCsv, renderHuman, renderJson, renderRecords, renderTable } from "../../src/cli/render.ts";
 
 describe("renderTable", () => {

@@ -8,6 +8,7 @@ import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
 import { sandboxProfile } from "./profile.ts";
 import { kvDelete, kvList, kvPut } from "./wrangler-kv.ts";
 import { githubCommand } from "./github-command.ts";
+import { alertsCommand } from "./alerts-command.ts";
 
 /** A subcommand: `run` returns the exit code; a thrown Error is a usage problem (exit 2, its message and the usage). */
 export interface SandboxCommand {
@@ -29,6 +30,7 @@ function expectArgs(args: string[], count: number, usage: string): void {
 }
 
 const commands: Record<string, SandboxCommand> = {
+  alerts: alertsCommand,
   github: githubCommand,
   kill: {
     usage: "kill <kind> <value> [incident]",

@@ -27,6 +27,8 @@ export interface SandboxOptions {
   /** The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App JWTs with it. */
   githubAppId: string;
   githubAppPublicKey: CryptoKey;
+  /** The local Analytics Engine's routes (SQL API, alert runs): test/sandbox/local-analytics.ts. */
+  analytics?: { route(request: Request): Promise<Response | undefined> };
 }
 
 export interface Sandbox {
@@ -67,6 +69,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const server: Server = await serve(
     async (request) => {
       const { pathname } = new URL(request.url);
+      const analytics = await options.analytics?.route(request);
+      if (analytics !== undefined) return analytics;
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
       if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, request);
       if (pathname.startsWith("/github/")) return github.handler(request);

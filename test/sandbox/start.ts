@@ -12,6 +12,7 @@ import { generateBrokerKeys } from "./keys.ts";
 import { createLogView } from "./log-view.ts";
 import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
 import { startSandbox } from "./server.ts";
+import { startSandboxAnalytics } from "./local-analytics.ts";
 import { parseStartArgs, START_USAGE, wranglerDevArgs, type StartOptions } from "./start-args.ts";
 
 let options: StartOptions;
@@ -33,7 +34,10 @@ const signingKey = await generateSigningKeySecret("ES256");
 const appKey = await generateAppKey();
 /** GITHUB_APP_ID of [env.sandbox.vars] in wrangler.toml. */
 const SANDBOX_GITHUB_APP_ID = "1";
+// The local Analytics Engine: data points from the broker's log lines (relay below), served on the sandbox port.
+const analytics = startSandboxAnalytics({ origin: `http://${SANDBOX_HOST}:${SANDBOX_PORT}`, print: (line) => console.log(line), now: Date.now });
 const sandbox = await startSandbox({
+  analytics,
   githubAppId: SANDBOX_GITHUB_APP_ID,
   githubAppPublicKey: appKey.publicKey,
   host: SANDBOX_HOST,
@@ -45,6 +49,7 @@ const sandbox = await startSandbox({
   ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
 });
 console.log(`sandbox: OIDC issuer, STS emulator and GitHub API (${sandbox.origin}/github) on ${sandbox.origin}`);
+console.log(analytics.status);
 
 // wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
 // Every secret the sandbox environment lists is written (so wrangler has nothing to warn about); in web-identity mode the
@@ -78,6 +83,7 @@ const view = createLogView({ verbose: options.verbose, now: () => new Date() });
 function relay(stream: Readable | null, write: (line: string) => void): void {
   if (stream === null) return;
   createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+    analytics.capture(line);
     const shown = view(line);
     if (shown !== undefined) write(shown);
   });
@@ -91,6 +97,7 @@ function stop(code: number): void {
   stopping = true;
   broker.kill("SIGTERM");
   void sandbox.close().finally(() => {
+    analytics.close();
     rmSync(paths.state, { recursive: true, force: true });
     process.exit(code);
   });
