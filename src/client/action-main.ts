@@ -3,12 +3,13 @@
 // Prints nothing but ::add-mask:: lines until every secret is masked.
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { credentialProcessCommand, gitCredentialHelperCommand, parseActionInputs, planGithubToken, planMain, type ActionInputs } from "./action.ts";
+import { credentialProcessCommand, gitCredentialHelperCommand, inputVariable, parseActionInputs, planGithubToken, planMain, type ActionInputs } from "./action.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
 import { fetchCredentials, type ClientDeps } from "./exchange.ts";
-import { debugCommand, errorCommand, maskCommand, newDelimiter, warningCommand } from "./github-commands.ts";
+import { debugCommand, errorCommand, maskCommand, newDelimiter, noticeCommand, warningCommand } from "./github-commands.ts";
 import { fetchGithubToken } from "./github-token.ts";
 import { obtainGithubToken } from "./job-tokens.ts";
+import { migrationAdvice } from "./migration.ts";
 import { appendToRunnerFile, env, realDeps, writeStdout } from "./node-io.ts";
 import { jobTokenStore, tokenCacheKey } from "./token-cache.ts";
 import { actionsTokenSource } from "./token-source.ts";
@@ -49,6 +50,11 @@ async function main(): Promise<number> {
     for (const line of held.splice(0)) writeStdout(line);
   };
   try {
+    // Inputs of aws-actions/configure-aws-credentials left in a migrated step (the runner passes undeclared `with:` inputs
+    // as INPUT_* too): judged first, so the advice shows beside a usage error as well. Names only: a value may be a secret.
+    const advice = migrationAdvice((name) => env(inputVariable(name)));
+    for (const message of advice.warnings) print(`${warningCommand("ci-credentials: input not used", message)}\n`);
+    if (advice.notice !== undefined) print(`${noticeCommand("ci-credentials: credential lifetime", advice.notice)}\n`);
     const inputs = parseActionInputs(env);
     const tokens = actionsTokenSource({
       requestUrl: env("ACTIONS_ID_TOKEN_REQUEST_URL"),

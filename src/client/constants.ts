@@ -38,6 +38,8 @@ export const MAX_AUDIENCE_CHARS = 255;
 /** STS AssumeRole DurationSeconds bounds: a duration outside fails here, before a token is spent. */
 export const MIN_DURATION_SECONDS = 900;
 export const MAX_DURATION_SECONDS = 43_200;
+/** Lifetime the broker gives when the client asks for none (DEFAULT_SESSION_DURATION_SECONDS): named in the notice to migrated steps. */
+export const BROKER_DEFAULT_DURATION_SECONDS = 900;
 /** GitHub REST API version sent with the revocation call (the broker's GITHUB_API_VERSION). */
 export const GITHUB_API_VERSION = "2022-11-28";
 /** Hex characters of the token SHA-256 the broker writes to its audit event; debug lines print the same prefix to correlate. */
@@ -67,5 +69,7 @@ export const TOKEN_CACHE_LOCK_POLL_MS = 100;
 // --- Defaults ------------------------------------------------------------------------------
 /** Audience asked for when none is given: the one the broker's default ISSUERS entry trusts (wrangler.toml). */
 export const DEFAULT_AUDIENCE = "ci-credential-broker";
+/** aws-actions/configure-aws-credentials' default role-duration-seconds with OIDC ("Default is one hour"): what a migrated step had. */
+export const CONFIGURE_AWS_CREDENTIALS_DEFAULT_DURATION_SECONDS = 3_600;
 /** Expiration may run this far past the longest STS session before we call the answer implausible (broker and runner clocks differ). */
 export const EXPIRATION_SLACK_MS = 5 * 60 * 1000;

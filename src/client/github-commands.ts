@@ -42,6 +42,11 @@ export function warningCommand(title: string, message: string): string {
   return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
 }
 
+/** A notice annotation on the run summary: information, not a problem. */
+export function noticeCommand(title: string, message: string): string {
+  return `::notice title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
 /** The delimiter @actions/core uses, with a random UUID: a value can never forge the end of its own entry. */
 export function newDelimiter(uuid: string): string {
   return `ghadelimiter_${uuid}`;

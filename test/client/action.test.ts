@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { credentialProcessCommand, gitCredentialHelperCommand, inputVariable, parseActionInputs, planGithubToken, planMain, planPost, type ActionInputs } from "../../src/client/action.ts";
 import { parseGithubToken } from "../../src/client/github-token.ts";
 import { ClientError } from "../../src/client/errors.ts";
-import { debugCommand, errorCommand, escapeData, fileCommandEntries, maskCommand, newDelimiter, warningCommand } from "../../src/client/github-commands.ts";
+import { debugCommand, errorCommand, escapeData, fileCommandEntries, maskCommand, newDelimiter, noticeCommand, warningCommand } from "../../src/client/github-commands.ts";
 import { expectedCredentials, GHS, SECRET, SESSION_TOKEN, START_MS, tokenBody } from "./helpers.ts";
 
 const D = newDelimiter("3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b");
@@ -127,6 +127,7 @@ describe("workflow and file commands", () => {
     expect(debugCommand("attempt 1: HTTP 429")).toBe("::debug::attempt 1: HTTP 429");
     expect(errorCommand("ci-credentials: forbidden", "line 1\nline 2")).toBe("::error title=ci-credentials%3A forbidden::line 1%0Aline 2");
     expect(warningCommand("ci-credentials: OIDC token replayed", "used\nonce")).toBe("::warning title=ci-credentials%3A OIDC token replayed::used%0Aonce");
+    expect(noticeCommand("ci-credentials: credential lifetime", "900 s, not 3600 s")).toBe("::notice title=ci-credentials%3A credential lifetime::900 s, not 3600 s");
   });
 
   it("refuses a value that contains the delimiter, and names that are not variable names", () => {

@@ -8,6 +8,7 @@ describe("client constants shared with the broker", () => {
   it("hold the broker's values (the client keeps copies so its bundle does not carry the Worker's constants)", () => {
     expect(client.MIN_DURATION_SECONDS).toBe(broker.STS_MIN_DURATION_SECONDS);
     expect(client.MAX_DURATION_SECONDS).toBe(broker.STS_MAX_DURATION_SECONDS);
+    expect(client.BROKER_DEFAULT_DURATION_SECONDS).toBe(broker.DEFAULT_SESSION_DURATION_SECONDS);
     expect(client.TOKEN_HASH_PREFIX_HEX_CHARS).toBe(broker.TOKEN_HASH_PREFIX_HEX_CHARS);
     expect(client.DEFAULT_AUDIENCE).toBe(broker.SANDBOX_AUDIENCE);
     expect(client.GITHUB_API_VERSION).toBe(broker.GITHUB_API_VERSION);

@@ -161,6 +161,14 @@ export async function startActionsEndpoint(): Promise<FakeActionsEndpoint> {
   };
 }
 
+/** A sandbox token (POST /token), as GitLab's `id_tokens` or another CI would hand a job one; `claims` override the defaults. */
+export async function mintSandboxToken(claims: Record<string, string> = {}): Promise<string> {
+  const minted = await fetch(`${SANDBOX_URL}/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(claims) });
+  const body = (await minted.json()) as { token?: string };
+  if (!minted.ok || typeof body.token !== "string") throw new Error(`the sandbox did not mint a token: HTTP ${minted.status}`);
+  return body.token;
+}
+
 /** A server that answers every request with one fixed response: stands in for a wrong broker-url. */
 export async function startFixedServer(status: number, body: string): Promise<{ origin: string; close(): Promise<void> }> {
   const { server, origin } = await listen(async (request, response) => {
@@ -195,4 +203,20 @@ export function run(command: string, args: string[], env: Record<string, string 
 /** `node <file>` with the Node running the tests (node24, as `runs.using: node24`). */
 export function runNode(file: string, args: string[], env: Record<string, string | undefined>): Promise<Result> {
   return run(process.execPath, [file, ...args], env);
+}
+
+/**
+ * An AWS CLI v2 (`aws configure export-credentials` needs 2.9 or later): $AWS_CLI, the `aws` on PATH, or Debian's
+ * /usr/bin/aws (package awscli, 2.9.19 on Debian 12), whichever is v2 first. A pip-installed v1 may come first on PATH.
+ */
+export async function awsCliV2(): Promise<string> {
+  const seen: string[] = [];
+  for (const candidate of [process.env.AWS_CLI, "aws", "/usr/bin/aws"]) {
+    if (candidate === undefined) continue;
+    const version = await run(candidate, ["--version"], {});
+    const text = `${version.stdout}${version.stderr}`.trim();
+    if (version.code === 0 && /^aws-cli\/2\.(9|[1-9]\d)\./.test(text)) return candidate;
+    seen.push(`${candidate}: ${version.code === 0 ? text : "not found"}`);
+  }
+  throw new Error(`the AWS CLI v2 (2.9 or later) is required (Debian: apt-get install awscli; .ci/run installs it). Found: ${seen.join("; ")}`);
 }

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BROKER_URL,
   BUNDLE,
+  mintSandboxToken,
   run,
   runNode,
-  SANDBOX_URL,
   startActionsEndpoint,
   startFixedServer,
   startSandbox,
@@ -217,6 +217,24 @@ describe("GitHub Action (committed bundle)", () => {
     expect(step.env).toBe("");
   });
 
+  it("a step migrated from configure-aws-credentials: a warning per unused input (the runner passes it as INPUT_*), a notice about the 900 s default", async () => {
+    const arn = "arn:aws:iam::111122223333:role/acme-app-deploy";
+    // As the runner sets them: INPUT_ + the `with:` key upper-cased, hyphens kept, for declared and undeclared inputs alike.
+    const step = await actionMain({ role: "deploy", "role-to-assume": arn, "role-session-name": "GitHubActions", "aws-region": "us-east-1" });
+    expect(step.result.code, step.result.stdout).toBe(0);
+    const lines = step.result.stdout.split("\n");
+    const warnings = lines.filter((line) => line.startsWith("::warning title=ci-credentials%3A input not used::"));
+    expect(warnings.map((line) => /::The input (\S+) /.exec(line)?.[1])).toEqual(["role-to-assume", "role-session-name"]);
+    expect(lines.filter((line) => line.startsWith("::notice title=ci-credentials%3A credential lifetime::"))).toHaveLength(1);
+    expect(step.result.stdout).not.toContain(arn);
+    // Held back like every other line until the credentials are masked.
+    expect(lines.findIndex((line) => line.startsWith("::warning"))).toBeGreaterThan(leadingMasks(step.result.stdout).length - 1);
+
+    const kept = await actionMain({ role: "deploy", "aws-region": "us-east-1", "role-duration-seconds": "3600" });
+    expect(kept.result.code).toBe(0);
+    expect(kept.result.stdout).not.toMatch(/^::(warning|notice)/m);
+  });
+
   it("denied by policy: exit 6 with the broker's request id and the command to look it up", async () => {
     actions.claims = { repository: "acme/other", sub: "repo:acme/other:ref:refs/heads/main" };
     try {
@@ -272,14 +290,14 @@ describe("CLI (committed bundle)", () => {
   });
 
   it("GitLab shape: a token in a variable, `env` output evaluated by a shell, then aws works; the same token again is token_reused (exit 11)", async () => {
-    const minted = (await (await fetch(`${SANDBOX_URL}/token`, { method: "POST", body: "{}" })).json()) as { token: string };
+    const token = await mintSandboxToken();
     const script = [
       "set -eu",
       `creds="$("${process.execPath}" "${BUNDLE.cli}" env --broker-url ${BROKER_URL} --token-env BROKER_ID_TOKEN --region us-east-1)"`,
       'eval "$creds"',
       `"${AWS}" sts get-caller-identity --endpoint-url ${STS_URL} --output json`,
     ].join("\n");
-    const env = { BROKER_ID_TOKEN: minted.token, AWS_CONFIG_FILE: join(dir, "aws-config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"), AWS_EC2_METADATA_DISABLED: "true" };
+    const env = { BROKER_ID_TOKEN: token, AWS_CONFIG_FILE: join(dir, "aws-config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"), AWS_EC2_METADATA_DISABLED: "true" };
     const first = await run("bash", ["-c", script], env);
     expect(first.code, first.stderr).toBe(0);
     expect((JSON.parse(first.stdout) as { Arn: string }).Arn).toMatch(ROLE_ARN);

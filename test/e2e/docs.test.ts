@@ -1,6 +1,7 @@
 // The docs stay true: the README stays a front door (under 16 KB) whose links resolve, and every policy-tool example in
-// docs/ (a code block of `$ npm run -s policy:…` lines, each followed by its output) prints exactly what it shows.
-// Runs in Node; no sandbox, no network.
+// docs/ (a code block of `$ npm run -s policy:…` lines, each followed by its output) prints exactly what it shows; every
+// workflow snippet sets a deployment's own audience. Runs in Node; no sandbox, no network. (The no-Node client commands of
+// docs/clients.md run against the sandbox in no-node-client.test.ts.)
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -67,6 +68,39 @@ describe("README", () => {
         expect(existsSync(join(repoRoot, path)), `${file} links to ${target}`).toBe(true);
         if (anchor !== undefined) expect(headingSlugs(path), `${file} links to ${target}#${anchor}`).toContain(anchor);
       }
+    }
+  });
+});
+
+/** Steps using the Action in fenced blocks: the step's lines from its `uses:` to the next step or the end of the block. */
+function actionSteps(text: string): string[] {
+  const steps: string[] = [];
+  for (const block of text.matchAll(/^```[a-z]*\n([\s\S]*?)^```$/gm)) {
+    const lines = (block[1] ?? "").split("\n");
+    lines.forEach((line, index) => {
+      const uses = /^(\s*)(- )?uses: \S+\/ci-credential-broker@/.exec(line);
+      if (uses === null) return;
+      const indent = (uses[1] ?? "").length + (uses[2] === undefined ? 0 : 2);
+      const rest = lines.slice(index + 1);
+      const end = rest.findIndex((next) => next.trim() !== "" && (next.length - next.trimStart().length < indent || /^\s*- /.test(next.slice(0, indent + 2))));
+      steps.push([line, ...(end === -1 ? rest : rest.slice(0, end))].join("\n"));
+    });
+  }
+  return steps;
+}
+
+describe("workflow snippets", () => {
+  // A production broker trusts its own audience only (docs/deployment.md): a copied step without one fails with invalid_token.
+  const pages = ["README.md", ...docs.map((page) => `docs/${page}`)];
+  it("every step using the Action sets an audience other than the shared default", () => {
+    const steps = pages.flatMap((file) => actionSteps(readFileSync(join(repoRoot, file), "utf8")).map((step) => ({ file, step })));
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    for (const { file, step } of steps) expect(step, file).toMatch(/^\s+audience: (?!ci-credential-broker\b)\S+/m);
+  });
+
+  it("every GitLab id_tokens audience is a deployment's own", () => {
+    for (const file of pages) {
+      for (const [, aud] of readFileSync(join(repoRoot, file), "utf8").matchAll(/^\s+aud: (\S+)/gm)) expect(aud, file).not.toBe("ci-credential-broker");
     }
   });
 });

@@ -64,6 +64,7 @@ var MAX_SESSION_TOKEN_CHARS = 8 * 1024;
 var MAX_AUDIENCE_CHARS = 255;
 var MIN_DURATION_SECONDS = 900;
 var MAX_DURATION_SECONDS = 43200;
+var BROKER_DEFAULT_DURATION_SECONDS = 900;
 var TOKEN_HASH_PREFIX_HEX_CHARS = 16;
 var MAX_GITHUB_TOKEN_CHARS = 4096;
 var GITHUB_TOKEN_LIFETIME_MS = 60 * 60 * 1e3;
@@ -73,6 +74,7 @@ var MAX_TOKEN_CACHE_FILE_BYTES = 256 * 1024;
 var TOKEN_CACHE_LOCK_STALE_MS = 7e4;
 var TOKEN_CACHE_LOCK_POLL_MS = 100;
 var DEFAULT_AUDIENCE = "ci-credential-broker";
+var CONFIGURE_AWS_CREDENTIALS_DEFAULT_DURATION_SECONDS = 3600;
 var EXPIRATION_SLACK_MS = 5 * 60 * 1e3;
 
 // src/client/errors.ts
@@ -511,6 +513,9 @@ function errorCommand(title, message) {
 function warningCommand(title, message) {
   return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
 }
+function noticeCommand(title, message) {
+  return `::notice title=${escapeProperty(title)}::${escapeData(message)}`;
+}
 function newDelimiter(uuid) {
   return `ghadelimiter_${uuid}`;
 }
@@ -760,6 +765,51 @@ async function obtainGithubToken(store, key, mint, now) {
     store.write(key, serializeGithubToken(token));
     return { token, minted: true };
   });
+}
+
+// src/client/migration.ts
+var REPLACEMENTS = {
+  "role-to-assume": "use `role` with a role alias from the broker's policy; the ARN stays in the policy",
+  "role-session-name": "none: the broker names the session after the run and the token (docs/aws.md)",
+  "role-external-id": "none here: the broker's policy sets the role's `externalId`",
+  "role-skip-session-tagging": "none: the broker always sets its session tags",
+  "role-chaining": "none: the broker assumes the role; the job holds no AWS keys",
+  "aws-access-key-id": "none: the broker assumes the role; the job holds no AWS keys",
+  "aws-secret-access-key": "none: the broker assumes the role; the job holds no AWS keys",
+  "aws-session-token": "none: the broker assumes the role; the job holds no AWS keys",
+  "web-identity-token-file": "none: the Action asks the runner for the job's OIDC token itself",
+  "use-existing-credentials": "none: every run asks the broker for new credentials",
+  "force-skip-oidc": "none: the job's OIDC token is the only way in",
+  "unset-current-credentials": "not needed: the Action never reads AWS credentials from the environment, and `output-mode: env` overwrites them",
+  "inline-session-policy": "none here: the broker's policy sets the role's `sessionPolicy`",
+  "managed-session-policies": "none here: the broker's policy sets the role's `managedPolicyArns`",
+  "custom-tags": "none here: the broker's policy sets the role's `sessionTags`",
+  "transitive-tag-keys": "none here: the broker's policy sets the role's `transitiveTagKeys`",
+  "output-credentials": "use `output-mode: outputs`",
+  "output-env-credentials": "use `output-mode: outputs` for outputs only; `env` (the default) exports the variables",
+  "aws-profile": "put the `credential-process` output in a profile (docs/clients.md, Long jobs)",
+  "overwrite-aws-profile": "put the `credential-process` output in a profile (docs/clients.md, Long jobs)",
+  "mask-aws-account-id": "none: no account id is output, and the access key id is masked",
+  "allowed-account-ids": "none: the broker's policy fixes the role ARNs",
+  "sts-endpoint": "none here: the broker's `STS_ENDPOINT` setting",
+  "http-proxy": "none: no proxy input",
+  "no-proxy": "none: no proxy input",
+  "disable-retry": "none: retries on 429, 503 and network errors are built in",
+  "retry-max-attempts": "none: retries on 429, 503 and network errors are built in, within a 60 s deadline",
+  "special-characters-workaround": "not needed: the keys are exported as they are, multi-line safe",
+  "action-timeout-s": "none: the exchange gives up after 60 s"
+};
+var UNUSED_CONFIGURE_AWS_CREDENTIALS_INPUTS = Object.keys(REPLACEMENTS);
+var ALIASES = ["aws-region", "role-duration-seconds"];
+function migrationAdvice(input) {
+  const given = (name) => (input(name)?.trim() ?? "") !== "";
+  const unused = UNUSED_CONFIGURE_AWS_CREDENTIALS_INPUTS.filter((name) => input(name) !== void 0);
+  const warnings = unused.map(
+    (name) => `The input ${name} (of aws-actions/configure-aws-credentials) is not used by this Action and has no effect. Instead: ${REPLACEMENTS[name]}.`
+  );
+  const migrated = unused.length > 0 || ALIASES.some(given);
+  const notice = migrated && !given("duration") && !given("role-duration-seconds") ? `No duration set: these credentials last ${BROKER_DEFAULT_DURATION_SECONDS} s, the broker's default, where aws-actions/configure-aws-credentials gave ${CONFIGURE_AWS_CREDENTIALS_DEFAULT_DURATION_SECONDS} s. If the job needs longer, set role-duration-seconds (or duration), up to the role's maxDurationSeconds in the broker's policy.` : void 0;
+  return { warnings, notice };
 }
 
 // src/client/node-io.ts
@@ -1015,6 +1065,11 @@ async function main() {
     for (const line of held.splice(0)) writeStdout(line);
   };
   try {
+    const advice = migrationAdvice((name) => env(inputVariable(name)));
+    for (const message of advice.warnings) print(`${warningCommand("ci-credentials: input not used", message)}
+`);
+    if (advice.notice !== void 0) print(`${noticeCommand("ci-credentials: credential lifetime", advice.notice)}
+`);
     const inputs = parseActionInputs(env);
     const tokens = actionsTokenSource({
       requestUrl: env("ACTIONS_ID_TOKEN_REQUEST_URL"),
