@@ -110,6 +110,14 @@ export const KILL_SWITCH_KV_CACHE_TTL_SECONDS = 30;
 /** KV's key size limit in bytes: a longer lookup key cannot exist, so it is not asked for. */
 export const KV_MAX_KEY_BYTES = 512;
 
+// --- GitHub token grants (docs/github-tokens.md) --------------------------------------------------
+/** Most repositories one grant may name: "Create an installation access token" accepts up to 500 `repositories`. */
+export const GITHUB_TOKEN_MAX_REPOSITORIES = 500;
+/** Shortest `dangerous.reason` accepted: "needed" or "ci" tells a reviewer nothing; a sentence fragment does. */
+export const GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS = 12;
+/** Longest `dangerous.reason`: a paragraph at most; the reason belongs in the policy file, not an essay. */
+export const GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS = 500;
+
 // --- Admission control (issue #3) ----------------------------------------------------------
 /** Largest per-rule issuance rate a policy may set; above this, STS throttles the broker anyway. */
 export const MAX_RULE_RATE_PER_MINUTE = 6_000;
