@@ -29,7 +29,7 @@ function random(seed: number): () => number {
 }
 
 function base(requestId: string): ExchangeEvent {
-  return { ...blankEvent(requestId), outcome: "issued", issuer: "github", ref: "refs/heads/main", event_name: "push", status: 200 };
+  return { ...blankEvent(requestId, "aws"), outcome: "issued", issuer: "github", ref: "refs/heads/main", event_name: "push", status: 200 };
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0").slice(-width);
