@@ -13,7 +13,7 @@ import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_P
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
-import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
+import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
 import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
 import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
 import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
@@ -26,8 +26,6 @@ export const AUDIENCE = "ci-credential-broker";
 export const HARNESS_APP_ID = "424242";
 /** GITHUB_TOKEN_APP_ID of every harness: the token App (another App, another key). */
 export const HARNESS_TOKEN_APP_ID = "535353";
-/** What the harness's token App was granted: what the fixture policy's grants need (docs/github-tokens.md). */
-export const HARNESS_TOKEN_APP_PERMISSIONS = { contents: "write", pull_requests: "write", metadata: "read" };
 let appKey: Promise<AppKeyPair> | undefined;
 let tokenAppKey: Promise<AppKeyPair> | undefined;
 export const STS_ORIGIN = "https://sts.us-east-1.amazonaws.com";
@@ -146,7 +144,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const github = createFakeGitHub({
     appId: HARNESS_APP_ID,
     appPublicKey: key.publicKey,
-    tokenApp: { appId: HARNESS_TOKEN_APP_ID, appPublicKey: tokenKey.publicKey, permissions: HARNESS_TOKEN_APP_PERMISSIONS },
+    tokenApp: { appId: HARNESS_TOKEN_APP_ID, appPublicKey: tokenKey.publicKey, permissions: EXAMPLE_TOKEN_APP_PERMISSIONS },
     now,
     ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }),
     ...(options.githubAppPermissions === undefined ? {} : { appPermissions: options.githubAppPermissions }),

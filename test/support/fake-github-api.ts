@@ -26,7 +26,7 @@ import { badCredentials, covers, json, notFound } from "./fake-github-tokens.ts"
 import { DEFAULT_APP_PERMISSIONS, PERMISSION_OF, type Endpoint, type FakeBranchRule, type FakeGitHub, type FakeGitHubOptions, type GitHubFault, type RepositoryEndpoint } from "./fake-github-types.ts";
 
 export { GITHUB_ACTIONS_APP, type FakeApp, type JobInput, type WorkflowRunInput } from "./fake-github-actions.ts";
-export { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_USERS, seedExampleFacts, SCAN_WORKFLOW } from "./fake-github-example.ts";
+export { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_TOKEN_APP_PERMISSIONS, EXAMPLE_USERS, seedExampleFacts, SCAN_WORKFLOW } from "./fake-github-example.ts";
 export * from "./fake-github-types.ts";
 
 

@@ -24,6 +24,9 @@ export const EXAMPLE_FACTS = {
  */
 export const EXAMPLE_GRANT_REPOSITORIES = { homebrewTap: { name: "acme/homebrew-tap", id: 874563300 }, privateLib: { name: "acme/private-lib", id: 874563301 } } as const;
 
+/** What the token App is granted for the example policy's grants (docs/github-tokens.md, "Create the token App"). */
+export const EXAMPLE_TOKEN_APP_PERMISSIONS = { contents: "write", pull_requests: "write", metadata: "read" } as const;
+
 /** The pinned scan workflow of the example policy. */
 export const SCAN_WORKFLOW = ".github/workflows/dependency-review.yml";
 
