@@ -309,6 +309,10 @@ export const GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS = 15 * 60;
 /** Alert rule github_rate_limit: fire when GitHub's remaining primary rate limit fell below this in the window. */
 export const ALERT_DEFAULT_GITHUB_MIN_REMAINING = 500;
 export const ALERT_DEFAULT_GITHUB_WINDOW_MINUTES = 15;
+/** A GitHub token wider than its grant is never normal (GitHub, or something between, misbehaves): any one fires. */
+export const ALERT_DEFAULT_GITHUB_TOKEN_WIDE_MAX = 0;
+/** Over an hour: rare enough that a longer window costs nothing, and an hourly cron still sees every one. */
+export const ALERT_DEFAULT_GITHUB_TOKEN_WIDE_WINDOW_MINUTES = 60;
 
 // --- Security hardening (issue #12) ----------------------------------------------------------
 /**
