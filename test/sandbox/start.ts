@@ -147,5 +147,6 @@ Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | ${
 Mint and exchange in one step:  curl -sS -X POST ${sandbox.origin}/exchange -d '{"claims": {"runner_environment": "self-hosted"}}'
 Other claims: ${npm} token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
 GitHub facts (deploy requires a passing dependency-review job and a writer's approval): ${npm} sandbox -- github scan failure
+GitHub token grants (the policy's githubTokens; the fake GitHub API runs the token App too): ${npm} sandbox -- github-token <name> [--claim name=value]...
 Kill switch, AWS profile: ${npm} sandbox -- help
 One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);
