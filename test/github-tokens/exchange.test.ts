@@ -46,8 +46,10 @@ describe("a grant is issued exactly as wide as written", () => {
       status: 200,
     });
     expect(event.role_alias).toBeUndefined();
-    // Never the token, anywhere in the logs.
-    expect(JSON.stringify(h.logs)).not.toContain(String(body.token).slice(4));
+    // Never the token nor the token App's key, anywhere in the logs.
+    const logs = JSON.stringify(h.logs);
+    expect(logs).not.toContain(String(body.token).slice(4));
+    expect(logs).not.toContain(h.tokenAppKey.pkcs1Pem.split("\n")[1] as string);
   });
 
   it("private-deps (read-only) for another acme repository's pull_request", async () => {
