@@ -186,3 +186,16 @@ describe("operator controls", () => {
     expect((await h.request(await h.mint())).status).toBe(200);
   });
 });
+
+describe("shadow mode", () => {
+  it("a candidate that would deny the grant is logged beside the live answer, never answered", async () => {
+    const { default: testPolicy } = await import("../fixtures/policies/index.ts");
+    const candidatePolicy = { ...testPolicy, rules: testPolicy.rules.filter((rule) => rule.id !== "acme-app-release-homebrew-tap") };
+    const h = await createHarness({ candidatePolicy, env: { SHADOW_POLICY: "on" } });
+    expect((await h.githubToken(await h.mint(releaseTag()), "homebrew-tap")).status).toBe(200);
+    expect(h.logs.find((line) => line.message === "policy_shadow")).toMatchObject({
+      live: { allowed: true, rule_id: "acme-app-release-homebrew-tap", github_token: "homebrew-tap" },
+      candidate: { allowed: false, reason: "grant_not_granted" },
+    });
+  });
+});
