@@ -237,7 +237,7 @@ describe("npm start: the local Analytics Engine (docs/sandbox.md)", () => {
     }
     await printed(new RegExp(`request_id=${last}`));
     const denials = await offline("npm run -s analytics -- denials --since 10m --format csv");
-    expect(denials.stdout).toMatch(/^denied,forbidden,guard_self_hosted_runner,acme-app-main-deploy,\d+\r?$/m);
+    expect(denials.stdout).toMatch(/^aws,denied,forbidden,guard_self_hosted_runner,acme-app-main-deploy,\d+\r?$/m);
     expect(denials.stderr).toContain("the local Analytics Engine of npm start");
     const request = await offline(`npm run -s analytics -- request ${last}`);
     expect(request.stdout).toMatch(new RegExp(`request_id +${last}`));
