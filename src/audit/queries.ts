@@ -15,7 +15,7 @@ import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
 import { sqlString } from "./sql-api.ts";
 import { COUNT, countWhere, measured, outcomeIs, quantileOf } from "./sql-fragments.ts";
 
-export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token"] as const;
+export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token", "repository"] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
@@ -27,13 +27,14 @@ export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
   "github-rate": "the lowest GitHub API rate limit left per time bucket, and the exchanges that called GitHub",
   request: "one request by its request id (the request_id the client saw)",
   token: "requests by token SHA-256 prefix: the OIDC token's (token_sha256) or a minted GitHub token's (minted_sha256)",
+  repository: "one repository's requests, newest first: what it was issued (rule, role, ref) and what was refused",
 };
 
 export interface QueryInput {
   name: QueryName;
   dataset: string;
   sinceMinutes: number;
-  /** request id (request) or token hash prefix (token). */
+  /** request id (request), token hash prefix (token) or `owner/name` (repository). */
   argument?: string;
 }
 
@@ -68,8 +69,11 @@ export function parseSince(text: string): number {
   return minutes;
 }
 
+/** The queries that take an argument (a request id, a token hash, a repository) and look back 7 days by default. */
+export const LOOKUP_QUERIES: readonly QueryName[] = ["request", "token", "repository"];
+
 export function defaultSinceMinutes(name: QueryName): number {
-  return name === "request" || name === "token" ? ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES : ANALYTICS_DEFAULT_SINCE_MINUTES;
+  return LOOKUP_QUERIES.includes(name) ? ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES : ANALYTICS_DEFAULT_SINCE_MINUTES;
 }
 
 const BUCKET_STEPS_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
@@ -123,6 +127,8 @@ function outcomeColumns(): string[] {
 
 const REQUEST_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TOKEN_HASH_PATTERN = new RegExp(`^[0-9a-f]{${TOKEN_HASH_PREFIX_HEX_CHARS}}$`);
+/** A GitHub repository or GitLab project path as claims carry it: no quote or white space can reach the SQL. */
+const REPOSITORY_PATTERN = /^[\w.-]+(\/[\w.-]+)+$/;
 
 export interface LatencyStage {
   label: string;
@@ -202,6 +208,19 @@ GROUP BY t
 ORDER BY t ASC`;
 }
 
+/** One repository's requests, newest first: rows, not counts, each standing for its own `_sample_interval` events. */
+export function repositorySql(frame: QueryFrame, repository: string): string {
+  const columns = ["outcome", "reason", "issuer", "rule_id", "role_alias", "ref", "event_name", "request_id", "token_sha256"] as const;
+  return `SELECT
+  timestamp,
+  ${columns.map((name) => `${blob(name)} AS ${name}`).join(",\n  ")},
+  _sample_interval AS max_sample_interval
+FROM ${frame.table}
+${whereClause(frame, `${blob("repository")} = ${sqlString(repository)}`)}
+ORDER BY timestamp DESC
+LIMIT ${ANALYTICS_TABLE_LIMIT}`;
+}
+
 function recordSelect(): string {
   return [
     "timestamp",
@@ -256,6 +275,11 @@ export function planQuery(input: QueryInput): QueryPlan {
       return table("replays", "Replays and rate limiting", replaysSql(frame));
     case "github-rate":
       return table("github-rate", `Lowest GitHub rate limit left per ${bucketMinutesFor(input.sinceMinutes)} min`, githubRateSql(frame));
+    case "repository": {
+      const repository = (input.argument ?? "").trim();
+      if (!REPOSITORY_PATTERN.test(repository) || repository.length > 256) throw new QueryInputError("repository needs owner/name (GitLab: group/…/project), spelled as top-repos shows it");
+      return table("repository", `Requests of ${repository}`, repositorySql(frame, repository));
+    }
     case "request":
     case "token": {
       const argument = (input.argument ?? "").trim().toLowerCase();

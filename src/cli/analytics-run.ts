@@ -2,7 +2,7 @@
 // arguments, run the named query's statements against the SQL API, render. Fetch, env and clock are injected; no node:*.
 import { AUDIT_DATASET_DEFAULT, SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET, SANDBOX_PORT } from "../constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
-import { defaultSinceMinutes, parseSince, planQuery, QUERY_DESCRIPTIONS, QUERY_NAMES, QueryInputError, type QueryName } from "../audit/queries.ts";
+import { defaultSinceMinutes, LOOKUP_QUERIES, parseSince, planQuery, QUERY_DESCRIPTIONS, QUERY_NAMES, QueryInputError, type QueryName } from "../audit/queries.ts";
 import { shapeResult } from "../audit/query-shape.ts";
 import { isAccountId, isDatasetName, runSql, SqlApiError } from "../audit/sql-api.ts";
 import { renderCsv, renderHuman, renderJson, type OutputFormat } from "./render.ts";
@@ -35,7 +35,7 @@ export const USAGE = [
   "queries:",
   ...QUERY_NAMES.map((name) => `  ${name.padEnd(10)} ${QUERY_DESCRIPTIONS[name]}`),
   "",
-  "  --since    window: 30m, 6h, 7d (default 1h; 7d for request and token)",
+  "  --since    window: 30m, 6h, 7d (default 1h; 7d for request, token and repository)",
   "  --format   table (default), json or csv",
   `  --dataset  Analytics Engine dataset (default $AUDIT_DATASET or ${AUDIT_DATASET_DEFAULT})`,
   "",
@@ -73,7 +73,7 @@ export function parseArgs(argv: string[]): CliArgs | "help" {
   const query = positional[0] as string;
   if (!(QUERY_NAMES as readonly string[]).includes(query)) throw new UsageError(`unknown query ${JSON.stringify(query)}`);
   const name = query as QueryName;
-  const needsArgument = name === "request" || name === "token";
+  const needsArgument = LOOKUP_QUERIES.includes(name);
   if (positional.length > (needsArgument ? 2 : 1)) throw new UsageError(`unexpected argument ${JSON.stringify(positional[needsArgument ? 2 : 1])}`);
   if (needsArgument && positional[1] === undefined) throw new UsageError(`${name} needs an argument`);
   let sinceMinutes: number;

@@ -132,7 +132,17 @@ describe("named queries on chdb", () => {
     expect((await first("token", minted.event.minted_sha256)).map((row) => row.request_id)).toEqual([minted.event.request_id]);
   });
 
+  it("repository: one repository's rows, newest first, each with its rule, role and token hash", async () => {
+    const name = rows.find((r) => r.event.repository !== ODD_REPOSITORY && r.event.repository !== undefined)?.event.repository as string;
+    const mine = where((r) => r.event.repository === name).sort((a, b) => b.atMs - a.atMs);
+    const answer = await first("repository", name);
+    expect(answer).toHaveLength(Math.min(mine.length, 50));
+    expect(answer.map((row) => row.timestamp)).toEqual(mine.slice(0, 50).map((r) => utc(r.atMs)));
+    const top = mine[0] as Row;
+    expect(answer[0]).toMatchObject({ outcome: top.event.outcome, rule_id: top.event.rule_id ?? "", role_alias: top.event.role_alias ?? "", token_sha256: top.event.token_sha256, max_sample_interval: top.sampleInterval });
+  });
+
   it("covers every named query", () => {
-    expect(QUERY_NAMES).toEqual(["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token"]);
+    expect(QUERY_NAMES).toEqual(["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token", "repository"]);
   });
 });

@@ -3,7 +3,7 @@ import { bucketMinutesFor, parseSince, planQuery, QUERY_NAMES, QueryInputError, 
 import { shapeResult } from "../../src/audit/query-shape.ts";
 
 const ID = "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b";
-const argumentFor = (name: QueryName) => (name === "request" ? ID : name === "token" ? "0123456789abcdef" : undefined);
+const argumentFor = (name: QueryName) => ({ request: ID, token: "0123456789abcdef", repository: "acme/app" } as Partial<Record<QueryName, string>>)[name];
 const plan = (name: QueryName, sinceMinutes = 60) => {
   const argument = argumentFor(name);
   return planQuery({ name, dataset: "ci_credential_broker", sinceMinutes, ...(argument === undefined ? {} : { argument }) });
@@ -37,9 +37,10 @@ describe("named queries honour sampling", () => {
     expect(statements[1]?.sql).toContain("blob1 = 'issued'");
   });
 
-  it("request and token look up blob10 / blob11 with a validated literal", () => {
+  it("request, token and repository look up blob10 / blob11 / blob5 with a validated literal", () => {
     expect(plan("request").statements[0]?.sql).toContain(`blob10 = '${ID}'`);
     expect(plan("token").statements[0]?.sql).toContain("blob11 = '0123456789abcdef'");
+    expect(plan("repository").statements[0]?.sql).toContain("blob5 = 'acme/app'");
   });
 
   it.each([
@@ -48,6 +49,9 @@ describe("named queries honour sampling", () => {
     ["request", ""],
     ["token", "0123456789abcdeg"],
     ["token", "0123456789abcdef0"],
+    ["repository", "acme"],
+    ["repository", "acme/app' OR '1'='1"],
+    ["repository", "acme/app\\"],
   ] as const)("%s refuses %j before any SQL is built", (name, argument) => {
     expect(() => planQuery({ name, dataset: "ds", sinceMinutes: 60, argument })).toThrow(QueryInputError);
   });

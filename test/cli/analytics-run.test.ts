@@ -164,6 +164,18 @@ describe("named queries against the fake SQL API", () => {
     expect(data.rows.map((row) => row.outcome).sort()).toEqual(["issued", "rejected"]);
   });
 
+  it("repository <owner/name>: that repository's requests, newest first, with rule, role and request id (an incident's first question)", async () => {
+    const data = await json(["repository", "acme/other"]);
+    expect(data.columns).toEqual(["timestamp", "outcome", "reason", "issuer", "rule_id", "role_alias", "ref", "event_name", "request_id", "token_sha256"]);
+    expect(data.rows).toHaveLength(3);
+    expect(data.rows.every((row) => row.outcome === "denied" && row.reason === "no_matching_rule")).toBe(true);
+    const issued = await json(["repository", "acme/app", "--since", "2h"]);
+    expect(issued.rows.filter((row) => row.outcome === "issued").length).toBe(count((e) => e.repository === "acme/app" && e.outcome === "issued"));
+    expect(issued.rows[0]).toMatchObject({ rule_id: "acme-app-main-deploy", role_alias: "deploy", ref: "refs/heads/main" });
+    expect((await cli(["repository"])).exitCode).toBe(2);
+    expect((await cli(["repository", "acme/app' OR '1'='1"])).exitCode).toBe(2);
+  });
+
   it("csv: a header and one line per row", async () => {
     const result = await cli(["denials", "--format=csv", "--since", "2h"]);
     const lines = result.stdout.trimEnd().split("\r\n");

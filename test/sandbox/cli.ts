@@ -10,6 +10,7 @@ import { kvDelete, kvList, kvPut } from "./wrangler-kv.ts";
 import { githubCommand } from "./github-command.ts";
 import { alertsCommand } from "./alerts-command.ts";
 import { githubTokenCommand } from "./github-token-command.ts";
+import { sandboxIamKeys } from "./iam.ts";
 
 /** A subcommand: `run` returns the exit code; a thrown Error is a usage problem (exit 2, its message and the usage). */
 export interface SandboxCommand {
@@ -66,6 +67,18 @@ const commands: Record<string, SandboxCommand> = {
       expectArgs(args, 0, "kills");
       const keys = await kvList(paths, KILL_SWITCH_PREFIX);
       console.log(keys.length === 0 ? "no kill-switch key is set" : keys.join("\n"));
+      return 0;
+    },
+  },
+  "aws-keys": {
+    usage: "aws-keys <account>",
+    summary: "print `export` lines with the sandbox IAM's keys for that account (npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam)",
+    needsSandbox: false,
+    async run(args) {
+      expectArgs(args, 1, "aws-keys <12-digit account id>");
+      if (!/^\d{12}$/.test(args[0] as string)) throw new Error("expected aws-keys <12-digit account id>");
+      const keys = sandboxIamKeys(args[0] as string);
+      console.log(`export AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\nunset AWS_SESSION_TOKEN`);
       return 0;
     },
   },

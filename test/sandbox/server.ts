@@ -7,6 +7,7 @@ import { createFakeIssuer, SAMPLE_SHA, type FakeIssuer } from "../support/fake-i
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
 import { applyGitHubCommand } from "./github-command.ts";
+import { createSandboxIam } from "./iam.ts";
 import { serve } from "./node-http.ts";
 
 export interface SandboxOptions {
@@ -73,6 +74,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     now: Date.now,
     basePath: "/github",
   });
+  const iam = createSandboxIam();
   // The sandbox token's commit satisfies the example policy's requirements until a `github` command says otherwise.
   seedExampleFacts(github, SAMPLE_SHA);
   const server: Server = await serve(
@@ -85,6 +87,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (pathname.startsWith("/github/")) return github.handler(request);
       if (pathname === "/exchange" && request.method === "POST") return mintAndExchange(issuer, options.brokerUrl, fetch, request);
       if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
+      // IAM for `npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam --apply` (test/sandbox/iam.ts).
+      if (pathname === "/iam" || pathname === "/iam/") return iam.handler(request);
       // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region (docs/sandbox.md).
       if (pathname === "/sts" || pathname === "/sts/") return sts.handler(request);
       const regional = /^\/sts\/([^/]+)\/?$/.exec(pathname)?.[1];

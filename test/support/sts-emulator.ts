@@ -7,9 +7,8 @@
 // References: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
 // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html,
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html.
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
-import type { ChecksumConstructor, HttpRequest, QueryParameterBag } from "@smithy/types";
+import type { ChecksumConstructor } from "@smithy/types";
+import { AwsError, errorResponse as awsErrorResponse, isoSeconds, readQueryParams, verifySigV4, xmlEscape, xmlResponse } from "./aws-query-protocol.ts";
 import { verifyWebIdentityToken, webIdentityParams, WebIdentityRejection, type VerifiedWebIdentity, type WebIdentityEmulatorOptions } from "./sts-web-identity.ts";
 
 // --- Public API -------------------------------------------------------------------------------
@@ -71,6 +70,8 @@ export interface AssumeRoleCall {
   issuedAccessKeyId: string;
   /** Expiration of the issued credentials, as sent in the XML. */
   expiration: string;
+  /** When the credentials were issued: the session's `aws:TokenIssueTime` in IAM policy conditions. */
+  issuedAtMs: number;
 }
 
 export interface StsEmulator {
@@ -89,6 +90,9 @@ export interface StsEmulator {
   readonly requestCount: number;
 }
 
+/** Re-exported for the emulator's users: the escape its XML answers use. */
+export { xmlEscape };
+
 /** An AWS region name: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7. */
 export function isAwsRegionName(text: string): boolean {
   return /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(text);
@@ -104,8 +108,6 @@ export const STS_XML_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /** The only STS API version (query protocol). */
 const STS_API_VERSION = "2011-06-15";
-/** SigV4: a request whose X-Amz-Date is more than 5 minutes from AWS's clock is refused. */
-const SIGV4_MAX_SKEW_MS = 5 * 60 * 1000;
 /** AssumeRole DurationSeconds bounds and default. */
 const MIN_DURATION_SECONDS = 900;
 const MAX_DURATION_SECONDS = 43_200;
@@ -150,61 +152,19 @@ const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]*$/;
 const TAG_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /** Policy plaintext may hold tab, LF, CR and U+0020-U+00FF only. */
 const POLICY_CHARS_PATTERN = /^[\u0009\u000A\u000D\u0020-\u00FF]*$/;
-const AMZ_DATE_PATTERN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 // --- Errors -----------------------------------------------------------------------------------
 
-interface StsErrorShape {
-  status: number;
-  type: "Sender" | "Receiver";
-  code: string;
-  message: string;
-}
-
 /** Thrown inside the emulator; the handler renders it as AWS's ErrorResponse. */
-class StsError extends Error {
-  readonly shape: StsErrorShape;
-  constructor(status: number, code: string, message: string, type: "Sender" | "Receiver" = "Sender") {
-    super(`${code}: ${message}`);
-    this.shape = { status, type, code, message };
-  }
-}
+const StsError = AwsError;
 
 const validationError = (message: string) => new StsError(400, "ValidationError", message);
-const INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid.";
-const SIGNATURE_MISMATCH_MESSAGE =
-  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 // --- Small helpers ----------------------------------------------------------------------------
-
-/**
- * XML-escapes element text. Every interpolated value lands in element text (never in an attribute), where
- * only & < > need escaping; quotes stay literal, as in AWS's own messages ("Value 'x' at 'roleArn' ...").
- */
-export function xmlEscape(value: string): string {
-  return value.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
-}
-
-/** ISO 8601 at seconds precision with Z, as STS writes Expiration. */
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** SigV4 basic format: 20261125T215200Z. */
-function amzDate(ms: number): string {
-  return isoSeconds(ms).replace(/[-:]/g, "");
-}
 
 /** Length in Unicode code points, as AWS counts characters. */
 function chars(value: string): number {
   return [...value].length;
-}
-
-/** Compares two strings without an early exit on the first differing character. */
-function constantTimeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  return diff === 0;
 }
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -225,28 +185,13 @@ function randomBase64(byteCount: number): string {
   return btoa(binary);
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Account id (5th field) of an ARN. */
 function accountOf(arn: string): string {
   return arn.split(":")[4] ?? "000000000000";
 }
 
-function xmlResponse(status: number, requestId: string, body: string): Response {
-  return new Response(body, { status, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId } });
-}
-
-function errorResponse(error: StsErrorShape): Response {
-  const requestId = crypto.randomUUID();
-  return xmlResponse(
-    error.status,
-    requestId,
-    `<ErrorResponse xmlns="${STS_XML_NAMESPACE}"><Error><Type>${error.type}</Type><Code>${xmlEscape(error.code)}</Code>` +
-      `<Message>${xmlEscape(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-  );
+function errorResponse(error: AwsError["shape"]): Response {
+  return awsErrorResponse(error, STS_XML_NAMESPACE);
 }
 
 /** Lets Node exit while a capped `hang` is pending (the sandbox, the benchmark); a no-op in workerd. */
@@ -300,49 +245,6 @@ interface KeyRecord {
   sessionToken: string | undefined;
   expiresAtMs: number | undefined;
   caller: Caller;
-}
-
-interface ParsedAuthorization {
-  accessKeyId: string;
-  scopeDate: string;
-  scopeRegion: string;
-  scopeService: string;
-  scopeTerminator: string;
-  signedHeaders: string[];
-  signature: string;
-}
-
-function parseAuthorization(header: string): ParsedAuthorization {
-  const algorithm = "AWS4-HMAC-SHA256 ";
-  if (!header.startsWith(algorithm)) {
-    throw new StsError(403, "IncompleteSignature", "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted.");
-  }
-  const fields = new Map<string, string>();
-  for (const part of header.slice(algorithm.length).split(",")) {
-    const eq = part.indexOf("=");
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-  }
-  const missing = ["Credential", "Signature", "SignedHeaders"].filter((name) => !fields.get(name));
-  if (missing.length > 0) {
-    throw new StsError(403, "IncompleteSignature", missing.map((name) => `Authorization header requires '${name}' parameter.`).join(" "));
-  }
-  const credential = (fields.get("Credential") ?? "").split("/");
-  const [accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator] = credential;
-  if (credential.length !== 5 || !accessKeyId || !scopeDate || !scopeRegion || !scopeService || !scopeTerminator) {
-    throw new StsError(403, "IncompleteSignature", "Credential should have 5 slash-separated parts: key/date/region/service/aws4_request.");
-  }
-  const signature = fields.get("Signature") ?? "";
-  if (!/^[0-9a-f]{64}$/.test(signature)) throw new StsError(403, "IncompleteSignature", "Signature must be 64 lowercase hex characters.");
-  const signedHeaders = (fields.get("SignedHeaders") ?? "").split(";");
-  return { accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator, signedHeaders, signature };
-}
-
-function parseAmzDate(value: string): number | undefined {
-  const m = AMZ_DATE_PATTERN.exec(value);
-  if (m === null) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  return amzDate(ms) === value ? ms : undefined;
 }
 
 // --- AssumeRole parameters --------------------------------------------------------------------
@@ -596,111 +498,10 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     };
   }
 
-  /** Verifies the SigV4 Authorization header the way STS does; returns the caller. */
+  /** Verifies the SigV4 Authorization header the way STS does (./aws-query-protocol.ts); returns the caller. */
   async function authenticate(request: Request, url: URL, body: string, region: string): Promise<Caller> {
-    const authorization = request.headers.get("authorization");
-    if (authorization === null) throw new StsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
-    const auth = parseAuthorization(authorization);
-
-    const dateHeader = request.headers.get("x-amz-date");
-    if (dateHeader === null) {
-      throw new StsError(403, "IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-    }
-    const signedAtMs = parseAmzDate(dateHeader);
-    if (signedAtMs === undefined) {
-      throw new StsError(403, "IncompleteSignature", "X-Amz-Date must be in ISO-8601 basic format: yyyyMMdd'T'HHmmss'Z'.");
-    }
-    for (const required of ["host", "x-amz-date"]) {
-      if (!auth.signedHeaders.includes(required)) {
-        throw new StsError(403, "IncompleteSignature", `'${required}' must be a 'SignedHeader' in the AWS Authorization.`);
-      }
-    }
-    if (auth.scopeDate !== dateHeader.slice(0, 8)) {
-      throw new StsError(
-        403,
-        "SignatureDoesNotMatch",
-        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${dateHeader.slice(0, 8)}'`,
-      );
-    }
-    if (auth.scopeTerminator !== "aws4_request") {
-      throw new StsError(403, "SignatureDoesNotMatch", `Credential should be scoped with a valid terminator: 'aws4_request', not '${auth.scopeTerminator}'.`);
-    }
-    if (auth.scopeService !== "sts") throw new StsError(403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'sts'.");
-    if (auth.scopeRegion !== region) throw new StsError(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region.");
-
-    const nowMs = options.now();
-    if (signedAtMs < nowMs - SIGV4_MAX_SKEW_MS) {
-      throw new StsError(
-        403,
-        "SignatureDoesNotMatch",
-        `Signature expired: ${dateHeader} is now earlier than ${amzDate(nowMs - SIGV4_MAX_SKEW_MS)} (${amzDate(nowMs)} - 5 min.)`,
-      );
-    }
-    if (signedAtMs > nowMs + SIGV4_MAX_SKEW_MS) {
-      throw new StsError(
-        403,
-        "SignatureDoesNotMatch",
-        `Signature not yet current: ${dateHeader} is still later than ${amzDate(nowMs + SIGV4_MAX_SKEW_MS)} (${amzDate(nowMs)} + 5 min.)`,
-      );
-    }
-
-    const key = lookupKey(auth.accessKeyId);
-    if (key === undefined) throw new StsError(403, "InvalidClientTokenId", INVALID_TOKEN_MESSAGE);
-    const presentedToken = request.headers.get("x-amz-security-token");
-    if (key.sessionToken === undefined ? presentedToken !== null : presentedToken === null || !constantTimeEqual(presentedToken, key.sessionToken)) {
-      throw new StsError(403, "InvalidClientTokenId", INVALID_TOKEN_MESSAGE);
-    }
-    if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) {
-      throw new StsError(403, "ExpiredToken", "The security token included in the request is expired");
-    }
-
-    // A declared payload hash must be the body's: otherwise the signature would not cover the body.
-    const declaredHash = request.headers.get("x-amz-content-sha256");
-    if (declaredHash !== null && declaredHash !== (await sha256Hex(body))) {
-      throw new StsError(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
-    }
-
-    // Recompute with AWS's signer over the same method, URL, signed headers and body. The signer sets
-    // x-amz-date itself from signingDate and x-amz-security-token from the credentials, so pass the token
-    // only when the client signed it (an unsigned token header is allowed, as on AWS).
-    const headers: Record<string, string> = {};
-    for (const name of auth.signedHeaders) {
-      if (name === "x-amz-date" || name === "x-amz-security-token") continue;
-      const value = name === "host" ? (request.headers.get("host") ?? url.host) : request.headers.get(name);
-      if (value !== null) headers[name] = value;
-    }
-    const query: QueryParameterBag = {};
-    for (const [name, value] of url.searchParams) {
-      const existing = query[name];
-      query[name] = existing === undefined || existing === null ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-    }
-    const toSign: HttpRequest = {
-      method: request.method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port === "" ? {} : { port: Number(url.port) }),
-      path: url.pathname,
-      query,
-      headers,
-      body,
-    };
-    const signer = new SignatureV4({
-      service: auth.scopeService,
-      region: auth.scopeRegion,
-      credentials: {
-        accessKeyId: auth.accessKeyId,
-        secretAccessKey: key.secretAccessKey,
-        ...(auth.signedHeaders.includes("x-amz-security-token") && presentedToken !== null ? { sessionToken: presentedToken } : {}),
-      },
-      sha256: options.sha256 ?? Sha256,
-      applyChecksum: false,
-    });
-    const signed = await signer.sign(toSign, { signingDate: new Date(signedAtMs), signableHeaders: new Set(auth.signedHeaders) });
-    const expected = /SignedHeaders=([^,]*), Signature=([0-9a-f]{64})$/.exec(String(signed.headers["authorization"] ?? ""));
-    const sameHeaders = expected !== null && expected[1] === auth.signedHeaders.join(";");
-    const sameSignature = expected !== null && constantTimeEqual(expected[2] ?? "", auth.signature);
-    if (!(sameHeaders && sameSignature)) throw new StsError(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MESSAGE);
-    return key.caller;
+    const accessKeyId = await verifySigV4(request, url, body, { service: "sts", region, nowMs: options.now(), lookupKey, ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }) });
+    return (lookupKey(accessKeyId) as KeyRecord).caller;
   }
 
   function roleIdFor(roleArn: string): string {
@@ -749,6 +550,7 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       accessKeyId: caller.accessKeyId,
       issuedAccessKeyId: accessKeyId,
       expiration,
+      issuedAtMs: nowMs,
     });
 
     const requestId = crypto.randomUUID();
@@ -793,24 +595,6 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     );
   }
 
-  /** Query-protocol parameters: the query string, plus a form-encoded POST body (body wins). */
-  async function readParams(request: Request, url: URL): Promise<{ params: Map<string, string>; body: string }> {
-    // Bytes then UTF-8: workerd warns when .text() meets a form content type.
-    const body = request.method === "POST" ? new TextDecoder().decode(await request.arrayBuffer()) : "";
-    const params = new Map<string, string>();
-    for (const [name, value] of url.searchParams) if (!params.has(name)) params.set(name, value);
-    const contentType = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (request.method === "POST" && contentType === "application/x-www-form-urlencoded") {
-      const seen = new Set<string>();
-      for (const [name, value] of new URLSearchParams(body)) {
-        if (seen.has(name)) continue;
-        seen.add(name);
-        params.set(name, value);
-      }
-    }
-    return { params, body };
-  }
-
   async function answerFault(fault: StsFault, request: Request): Promise<Response> {
     switch (fault) {
       case "throttle":
@@ -822,7 +606,7 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       case "access_denied": {
         // Best effort at AWS's wording, ARNs included, so leak tests see a realistic message.
         const url = new URL(request.url);
-        const { params } = await readParams(request, url).catch(() => ({ params: new Map<string, string>() }));
+        const { params } = await readQueryParams(request, url).catch(() => ({ params: new Map<string, string>() }));
         const keyId = /Credential=([^/,\s]+)\//.exec(request.headers.get("authorization") ?? "")?.[1];
         const callerArn = (keyId === undefined ? undefined : lookupKey(keyId)?.caller.arn) ?? DEFAULT_PRINCIPAL_ARN;
         const resource = params.get("RoleArn") ?? "*";
@@ -843,7 +627,7 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       throw new StsError(405, "InvalidHttpRequest", "STS accepts GET and POST requests only.");
     }
     const url = new URL(request.url);
-    const { params, body } = await readParams(request, url);
+    const { params, body } = await readQueryParams(request, url);
     // AssumeRoleWithWebIdentity needs no AWS credentials: the token is the authentication (API reference).
     if (params.get("Action") === "AssumeRoleWithWebIdentity" && params.get("Version") === STS_API_VERSION) return assumeRoleWithWebIdentity(request, params);
     const caller = await authenticate(request, url, body, region);

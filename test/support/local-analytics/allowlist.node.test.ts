@@ -9,7 +9,7 @@ import { analyticsEngineViolations } from "./allowlist.ts";
 
 describe("every generated query is documented Analytics Engine SQL", () => {
   it.each(QUERY_NAMES)("npm run analytics -- %s", (name) => {
-    const argument = name === "request" ? "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b" : name === "token" ? "0123456789abcdef" : undefined;
+    const argument = ({ request: "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", token: "0123456789abcdef", repository: "acme/app" } as Partial<Record<typeof name, string>>)[name];
     for (const since of [30, 60, 7 * 1440]) {
       for (const statement of planQuery({ name, dataset: "ci_credential_broker", sinceMinutes: since, ...(argument === undefined ? {} : { argument }) }).statements) {
         expect(analyticsEngineViolations(statement.sql), statement.sql).toEqual([]);
