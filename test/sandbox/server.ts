@@ -2,7 +2,7 @@
 // The same fakes the tests use (test/support), served over HTTP for the broker running under wrangler dev.
 import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
-import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "../support/fake-github-api.ts";
+import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, seedExampleFacts, type FakeGitHub } from "../support/fake-github-api.ts";
 import { createFakeIssuer, SAMPLE_SHA, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
@@ -28,6 +28,9 @@ export interface SandboxOptions {
   /** The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App JWTs with it. */
   githubAppId: string;
   githubAppPublicKey: CryptoKey;
+  /** The sandbox token App (GITHUB_TOKEN_APP_ID of [env.sandbox.vars]) and its public key: a second App of the fake GitHub API. */
+  githubTokenAppId: string;
+  githubTokenAppPublicKey: CryptoKey;
   /** The local Analytics Engine's routes (SQL API, alert runs): test/sandbox/local-analytics.ts. */
   analytics?: { route(request: Request): Promise<Response | undefined> };
 }
@@ -64,7 +67,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     region: "us-east-1",
     ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
   });
-  const github = createFakeGitHub({ appId: options.githubAppId, appPublicKey: options.githubAppPublicKey, now: Date.now, basePath: "/github" });
+  const github = createFakeGitHub({
+    appId: options.githubAppId,
+    appPublicKey: options.githubAppPublicKey,
+    tokenApp: { appId: options.githubTokenAppId, appPublicKey: options.githubTokenAppPublicKey, permissions: EXAMPLE_TOKEN_APP_PERMISSIONS },
+    now: Date.now,
+    basePath: "/github",
+  });
   const iam = createSandboxIam();
   // The sandbox token's commit satisfies the example policy's requirements until a `github` command says otherwise.
   seedExampleFacts(github, SAMPLE_SHA);

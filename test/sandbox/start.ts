@@ -34,12 +34,18 @@ const signingKey = await generateSigningKeySecret("ES256");
 const appKey = await generateAppKey();
 /** GITHUB_APP_ID of [env.sandbox.vars] in wrangler.toml. */
 const SANDBOX_GITHUB_APP_ID = "1";
+// The sandbox token App (GitHub token grants): another App, another key, as in production.
+const tokenAppKey = await generateAppKey();
+/** GITHUB_TOKEN_APP_ID of [env.sandbox.vars] in wrangler.toml. */
+const SANDBOX_GITHUB_TOKEN_APP_ID = "2";
 // The local Analytics Engine: data points from the broker's log lines (relay below), served on the sandbox port.
 const analytics = startSandboxAnalytics({ origin: `http://${SANDBOX_HOST}:${SANDBOX_PORT}`, print: (line) => console.log(line), now: Date.now });
 const sandbox = await startSandbox({
   analytics,
   githubAppId: SANDBOX_GITHUB_APP_ID,
   githubAppPublicKey: appKey.publicKey,
+  githubTokenAppId: SANDBOX_GITHUB_TOKEN_APP_ID,
+  githubTokenAppPublicKey: tokenAppKey.publicKey,
   host: SANDBOX_HOST,
   port: SANDBOX_PORT,
   brokerAccessKeyId: keys.accessKeyId,
@@ -59,6 +65,7 @@ const devVars = [
   `AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
   `BROKER_SIGNING_KEY='${signingKey}'`,
   `GITHUB_APP_PRIVATE_KEY="${appKey.pkcs1Pem.trim().replaceAll("\n", "\\n")}"`,
+  `GITHUB_TOKEN_APP_PRIVATE_KEY="${tokenAppKey.pkcs1Pem.trim().replaceAll("\n", "\\n")}"`,
   ...(options.webIdentity ? ["STS_AUTH=web-identity"] : []),
 ];
 writeFileSync(paths.devVars, `${devVars.join("\n")}\n`, { mode: 0o600 });
@@ -140,5 +147,6 @@ Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | ${
 Mint and exchange in one step:  curl -sS -X POST ${sandbox.origin}/exchange -d '{"claims": {"runner_environment": "self-hosted"}}'
 Other claims: ${npm} token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
 GitHub facts (deploy requires a passing dependency-review job and a writer's approval): ${npm} sandbox -- github scan failure
+GitHub token grants (the policy's githubTokens; the fake GitHub API runs the token App too): ${npm} sandbox -- github-token <name> [--claim name=value]...
 Kill switch, AWS profile: ${npm} sandbox -- help
 One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);
