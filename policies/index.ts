@@ -42,6 +42,15 @@ export default definePolicy({
     },
   },
 
+  // GitHub token grants (docs/github-tokens.md): installation tokens of the broker's token App, scoped to exactly these
+  // repositories and permissions. Any write makes a grant privileged: rules granting it are held to the privileged guards.
+  githubTokens: {
+    // Releases push their formula to the tap and open a pull request there.
+    "homebrew-tap": { owner: "acme", repositories: ["homebrew-tap"], permissions: { contents: "write", pull_requests: "write" } },
+    // Builds read a private library (read-only: not privileged).
+    "private-deps": { owner: "acme", repositories: ["private-lib"], permissions: { contents: "read" } },
+  },
+
   rules: [
     // Deny rules are evaluated first and win: archived repositories never get credentials again.
     {
@@ -98,6 +107,21 @@ export default definePolicy({
         job_workflow_ref: "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main",
       },
       roles: ["publish"],
+    },
+
+    {
+      id: "acme-app-release-homebrew-tap",
+      description: "acme/app updates its Homebrew formula when it pushes a release tag v* (protected: homebrew-tap writes, so the privileged guard checks).",
+      match: { repository: "acme/app", repository_id: "874563210", ref: "refs/tags/v*", event_name: "push" },
+      githubTokens: ["homebrew-tap"],
+    },
+    {
+      id: "acme-private-deps",
+      // Fork pull requests get no OIDC token from GitHub (unless a private repository sends write tokens to fork
+      // workflows: keep that setting off), and pull_request_target is refused by a guard (docs/github-tokens.md).
+      description: "Any acme repository may read acme/private-lib on push or pull_request.",
+      match: { repository_owner: "acme", repository_owner_id: "51234567", event_name: ["push", "pull_request"] },
+      githubTokens: ["private-deps"],
     },
 
     // --- GitHub Enterprise Server (no GitHub-hosted runners there) ----------------------------------------

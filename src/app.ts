@@ -2,8 +2,10 @@
 // No module state: every call returns a fresh app, so each test gets its own.
 import { HonoBase as Hono } from "hono/hono-base";
 import type { Params, Result, Router } from "hono/router";
-import { blankEvent, type AuditSink } from "./audit/event.ts";
-import { asBrokerError, exchangeCredentials, type ExchangeDeps } from "./exchange.ts";
+import { blankEvent, type AuditSink, type ExchangeKind } from "./audit/event.ts";
+import { exchangeCredentials } from "./exchange.ts";
+import { exchangeGithubToken } from "./exchange-github-token.ts";
+import { asBrokerError, type ExchangeDeps } from "./exchange-stages.ts";
 import type { LogFn } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./http/respond.ts";
@@ -70,27 +72,35 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     app.all(path, (c) => methodNotAllowed(c.get("requestId"), "GET, HEAD"));
   }
 
-  app.post("/v1/credentials", async (c) => {
-    const requestId = c.get("requestId");
-    let deps: ExchangeDeps;
-    try {
-      deps = options.depsFor(c.env);
-    } catch (thrown) {
-      const error = asBrokerError(thrown);
-      // What is wrong (variable names or the policy location, never values) goes to its own log line.
-      options.log({ message: "config_invalid", request_id: requestId, reason: error.reason, detail: error.cause === undefined ? undefined : String(error.cause) });
-      const response = errorResponse(error, requestId);
-      const event = { ...blankEvent(requestId), code: error.code, reason: error.reason, status: response.status };
+  /** An exchange route: its deps, or `config_invalid` answered and recorded when the env is bad. */
+  const exchangeRoute =
+    (kind: ExchangeKind, exchange: (request: Request, requestId: string, deps: ExchangeDeps) => Promise<Response>) =>
+    async (c: { env: object; req: { raw: Request }; get(key: "requestId"): string }) => {
+      const requestId = c.get("requestId");
+      let deps: ExchangeDeps;
       try {
-        void Promise.resolve(options.auditFor(c.env).write(event)).catch(() => undefined);
-      } catch {
-        // Recording must never change the answer.
+        deps = options.depsFor(c.env);
+      } catch (thrown) {
+        const error = asBrokerError(thrown);
+        // What is wrong (variable names or the policy location, never values) goes to its own log line.
+        options.log({ message: "config_invalid", request_id: requestId, reason: error.reason, detail: error.cause === undefined ? undefined : String(error.cause) });
+        const response = errorResponse(error, requestId);
+        const event = { ...blankEvent(requestId, kind), code: error.code, reason: error.reason, status: response.status };
+        try {
+          void Promise.resolve(options.auditFor(c.env).write(event)).catch(() => undefined);
+        } catch {
+          // Recording must never change the answer.
+        }
+        return response;
       }
-      return response;
-    }
-    return exchangeCredentials(c.req.raw, requestId, deps);
-  });
+      return exchange(c.req.raw, requestId, deps);
+    };
+
+  app.post("/v1/credentials", exchangeRoute("aws", exchangeCredentials));
   app.all("/v1/credentials", (c) => methodNotAllowed(c.get("requestId"), "POST"));
+  // GitHub token grants (docs/github-tokens.md): same stages, a grant instead of a role, the token App instead of STS.
+  app.post("/v1/github-token", exchangeRoute("github_token", exchangeGithubToken));
+  app.all("/v1/github-token", (c) => methodNotAllowed(c.get("requestId"), "POST"));
 
   app.notFound((c) => errorResponse(new BrokerError("not_found", "route_not_found"), c.get("requestId") ?? options.newRequestId()));
   app.onError((thrown, c) => {

@@ -11,9 +11,11 @@ import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
 import { createGitHubClient } from "./github/client.ts";
 import { createGitHubContext } from "./github/context.ts";
 import { checkGitHubSetup } from "./github/setup.ts";
+import { tokenAppWarning } from "./github-tokens/setup.ts";
+import { createTokenApp } from "./github-tokens/token-app.ts";
 import { realSleep, type Clock, type FetchFn, type LogFn, type RandomFn, type Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
-import type { Admission, ExchangeDeps } from "./exchange.ts";
+import type { Admission, ExchangeDeps } from "./exchange-stages.ts";
 import { createJwksCache } from "./oidc/jwks-cache.ts";
 import { deriveJwksIntegrityKey } from "./oidc/jwks-seal.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "./policy/compile.ts";
@@ -121,6 +123,8 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
       const workerEnv = env as Env;
       const policy = policyFor(config.issuers, config.stsAuth);
       checkGitHubSetup(policy, config);
+      const tokenAppGap = tokenAppWarning(policy, config);
+      if (tokenAppGap !== undefined) log(tokenAppGap);
       if (config.shadowPolicy === true && options.candidatePolicy === undefined) log({ message: "policy_shadow_disabled", reason: "candidate_policy_missing" });
       deps = {
         config,
@@ -135,6 +139,17 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
                 client: createGitHubClient({ app: config.githubApp, fetch: options.fetch, now, log, callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS }),
                 now,
                 ...(config.githubFactCacheMs === undefined ? {} : { factCacheMs: config.githubFactCacheMs }),
+                ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
+              }),
+        githubTokens:
+          config.githubTokenApp === undefined
+            ? undefined
+            : createTokenApp({
+                ...config.githubTokenApp,
+                fetch: options.fetch,
+                now,
+                log,
+                callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS,
                 ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
               }),
         jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),

@@ -1,13 +1,13 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod/mini";
-import { GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
+import { GITHUB_DEFAULT_API_URL, GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
 import { pemToPkcs8 } from "./github/app-key.ts";
-import type { GitHubAppCredentials } from "./github/client.ts";
+import type { GitHubAppCredentials } from "./github/api-call.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -63,6 +63,14 @@ const EnvSchema = z.object({
   GITHUB_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
   GITHUB_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
   /** How long a met requirement is reused, seconds (0..300; default GITHUB_FACT_CACHE_MS). The sandbox sets 0. */
+  /** The token App for GitHub token grants (docs/github-tokens.md): never the facts App; write-capable. */
+  GITHUB_TOKEN_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
+  GITHUB_TOKEN_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
+  /** The token App's REST API base, independent of the issuers (default GITHUB_DEFAULT_API_URL; GHES: https://HOST/api/v3). */
+  GITHUB_TOKEN_API_URL: optionalString(true).check(
+    // Tokens travel in its answers: https only, plain http only on loopback (the sandbox).
+    z.refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value)) && !value.endsWith("/")), "must be an https URL without a trailing slash"),
+  ),
   GITHUB_FACT_CACHE_SECONDS: z.optional(z.string().check(z.regex(/^(\d{1,3})?$/), z.refine((value) => value === "" || Number(value) <= 300))),
 });
 
@@ -88,6 +96,15 @@ interface BaseConfig {
   githubApp?: GitHubAppCredentials | undefined;
   /** Lifetime of a met requirement in the fact cache, ms (var GITHUB_FACT_CACHE_SECONDS). */
   githubFactCacheMs?: number;
+  /** The token App (GITHUB_TOKEN_APP_ID + GITHUB_TOKEN_APP_PRIVATE_KEY) and its API base, when configured; grants need it. */
+  githubTokenApp?: GitHubTokenAppOptions | undefined;
+}
+
+/** The write-capable App that mints GitHub token grants' installation tokens, and the REST API it lives on. */
+export interface GitHubTokenAppOptions {
+  app: GitHubAppCredentials;
+  /** GITHUB_TOKEN_API_URL, no trailing slash (default https://api.github.com). */
+  apiUrl: string;
 }
 
 /** STS_AUTH = "sigv4" (the default): AssumeRole signed with the broker's access key. */
@@ -121,7 +138,8 @@ export function parseConfig(env: unknown): Config {
   const base = {
     issuers: vars.ISSUERS,
     shadowPolicy: vars.SHADOW_POLICY === "on",
-    githubApp: parseGitHubApp(vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY),
+    githubApp: parseGitHubApp(vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY, FACTS_APP_VARS),
+    githubTokenApp: parseTokenApp(vars),
     githubFactCacheMs: vars.GITHUB_FACT_CACHE_SECONDS === undefined || vars.GITHUB_FACT_CACHE_SECONDS === "" ? GITHUB_FACT_CACHE_MS : Number(vars.GITHUB_FACT_CACHE_SECONDS) * 1000,
   };
   if (vars.STS_AUTH === "web-identity") {
@@ -141,18 +159,34 @@ export function parseConfig(env: unknown): Config {
   };
 }
 
+const FACTS_APP_VARS = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"] as const;
+const TOKEN_APP_VARS = ["GITHUB_TOKEN_APP_ID", "GITHUB_TOKEN_APP_PRIVATE_KEY"] as const;
+
+/**
+ * The token App, or undefined. Never the facts App (reason `github_token_app_is_facts_app`): one App would then hold
+ * the write permissions grants need beside the read-only ones facts need, and every facts token could ask for them.
+ */
+function parseTokenApp(vars: { GITHUB_APP_ID?: string | undefined; GITHUB_TOKEN_APP_ID?: string | undefined; GITHUB_TOKEN_APP_PRIVATE_KEY?: string | undefined; GITHUB_TOKEN_API_URL?: string | undefined }): GitHubTokenAppOptions | undefined {
+  const app = parseGitHubApp(vars.GITHUB_TOKEN_APP_ID, vars.GITHUB_TOKEN_APP_PRIVATE_KEY, TOKEN_APP_VARS);
+  if (app === undefined) return undefined;
+  if (app.appId === vars.GITHUB_APP_ID?.trim()) {
+    throw new BrokerError("config_invalid", "github_token_app_is_facts_app", { cause: "GITHUB_TOKEN_APP_ID must name another App than GITHUB_APP_ID" });
+  }
+  return { app, apiUrl: vars.GITHUB_TOKEN_API_URL ?? GITHUB_DEFAULT_API_URL };
+}
+
 /** Both or neither: an id without a key (or a key without an id) is a half-done setup, refused at start. */
-function parseGitHubApp(appId: string | undefined, privateKey: string | undefined): GitHubAppCredentials | undefined {
+function parseGitHubApp(appId: string | undefined, privateKey: string | undefined, names: readonly [id: string, key: string]): GitHubAppCredentials | undefined {
   const id = appId?.trim() ?? "";
   const key = privateKey?.trim() ?? "";
   if (id === "" && key === "") return undefined;
   const bad: string[] = [];
-  if (id === "") bad.push("GITHUB_APP_ID");
+  if (id === "") bad.push(names[0]);
   let pkcs8: Uint8Array | undefined;
   try {
     pkcs8 = pemToPkcs8(key);
   } catch {
-    bad.push("GITHUB_APP_PRIVATE_KEY");
+    bad.push(names[1]);
   }
   if (bad.length > 0 || pkcs8 === undefined) throw invalidSettings("config_invalid", bad);
   return { appId: id, pkcs8 };

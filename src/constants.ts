@@ -110,6 +110,14 @@ export const KILL_SWITCH_KV_CACHE_TTL_SECONDS = 30;
 /** KV's key size limit in bytes: a longer lookup key cannot exist, so it is not asked for. */
 export const KV_MAX_KEY_BYTES = 512;
 
+// --- GitHub token grants (docs/github-tokens.md) --------------------------------------------------
+/** Most repositories one grant may name: "Create an installation access token" accepts up to 500 `repositories`. */
+export const GITHUB_TOKEN_MAX_REPOSITORIES = 500;
+/** Shortest `dangerous.reason` accepted: "needed" or "ci" tells a reviewer nothing; a sentence fragment does. */
+export const GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS = 12;
+/** Longest `dangerous.reason`: a paragraph at most; the reason belongs in the policy file, not an essay. */
+export const GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS = 500;
+
 // --- Admission control (issue #3) ----------------------------------------------------------
 /** Largest per-rule issuance rate a policy may set; above this, STS throttles the broker anyway. */
 export const MAX_RULE_RATE_PER_MINUTE = 6_000;
@@ -301,6 +309,10 @@ export const GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS = 15 * 60;
 /** Alert rule github_rate_limit: fire when GitHub's remaining primary rate limit fell below this in the window. */
 export const ALERT_DEFAULT_GITHUB_MIN_REMAINING = 500;
 export const ALERT_DEFAULT_GITHUB_WINDOW_MINUTES = 15;
+/** A GitHub token wider than its grant is never normal (GitHub, or something between, misbehaves): any one fires. */
+export const ALERT_DEFAULT_GITHUB_TOKEN_WIDE_MAX = 0;
+/** Over an hour: rare enough that a longer window costs nothing, and an hourly cron still sees every one. */
+export const ALERT_DEFAULT_GITHUB_TOKEN_WIDE_WINDOW_MINUTES = 60;
 
 // --- Revoking sessions already issued (`npm run revoke`; docs/operations.md) ---------------------
 /** KV's documented worst case for a write to reach every location: how long a new kill-switch key takes to bite. */

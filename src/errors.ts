@@ -30,7 +30,9 @@ export interface BrokerErrorOptions {
 
 /**
  * A failure with a public `code` and a precise internal `reason` (snake_case, e.g. `token_expired`,
- * `sts_access_denied`). Throw it from any stage; the app's error handler renders it.
+ * `sts_access_denied`). Throw it from any stage; the app's error handler renders it. Every reason is listed in
+ * docs/api.md "Internal reasons"; the policy's are `DenyReason` (src/policy/decide.ts), all `forbidden`: roles'
+ * (`role_not_granted`, ...) and GitHub token grants' (`grant_not_granted`: the grant asked for is not granted).
  */
 export class BrokerError extends Error {
   readonly code: ErrorCode;

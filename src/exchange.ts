@@ -1,101 +1,22 @@
 // The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> context (GitHub
-// facts a rule requires) -> admit (jti, bucket) -> assume role -> respond.
+// facts a rule requires) -> admit (jti, bucket) -> assume role -> respond. The GitHub token exchange
+// (exchange-github-token.ts) shares every stage up to the decision (exchange-stages.ts).
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
 import { buildAssumeRoleInput, sessionArgsFor } from "./aws/session.ts";
 import { assumeRole, type AssumeRoleProgress, type AssumeRoleResult } from "./aws/sts-client.ts";
 import { assumeRoleWithWebIdentity } from "./aws/web-identity.ts";
 import type { AssumeRoleInput } from "./aws/session.ts";
-import type { IdentityProvider } from "./idp/provider.ts";
 import type { DecidedSubject } from "./idp/web-identity-token.ts";
-import { blankEvent, outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
-import type { Config } from "./config.ts";
-import { MAX_REQUEST_BODY_BYTES } from "./constants.ts";
-import type { Clock, FetchFn, LogFn, RandomFn, Sleep } from "./deps.ts";
+import { blankEvent } from "./audit/event.ts";
 import { BrokerError } from "./errors.ts";
+import { authenticate, compareShadow, failureResponse, recordExchange, timed, type ExchangeDeps } from "./exchange-stages.ts";
 import { parseCredentialRequest } from "./http/credential-request.ts";
-import { readBodyCapped } from "./http/read-body.ts";
-import { credentialsResponse, errorResponse } from "./http/respond.ts";
-import type { JwksCache } from "./oidc/jwks-cache.ts";
-import { checkTokenShape } from "./oidc/token-shape.ts";
-import { claimSubject } from "./oidc/claims.ts";
-import { verifyToken, type VerifiedToken } from "./oidc/verify.ts";
-import type { GitHubContext } from "./github/context.ts";
+import { credentialsResponse } from "./http/respond.ts";
 import { requireContext } from "./github/stage.ts";
-import type { CompiledPolicy } from "./policy/compile.ts";
-import { decide, type Decision, type DecisionInput } from "./policy/decide.ts";
-import type { KillSwitch } from "./policy/kill-switch.ts";
+import { decide, type DecisionInput } from "./policy/decide.ts";
 import { shadowDiff } from "./policy/shadow.ts";
-import type { RateLimitDefinition } from "./policy/types.ts";
 
-/** The rule that allowed a request: its id names the repository's bucket; its `rateLimit` overrides the default. */
-export interface AdmissionRule {
-  ruleId: string;
-  rateLimit: RateLimitDefinition | undefined;
-}
-
-/** Admission control (src/admission/): Durable Objects in production. Throws BrokerError to refuse. */
-export interface Admission {
-  /** Pre-authentication limit per client address (`CF-Connecting-IP`); runs before any signature work. */
-  limitAddress(cfConnectingIp: string | null): Promise<void>;
-  /**
-   * Reserves the token's (iss, jti) for `holder` (the exchange's request id) and takes one issuance from its
-   * repository's bucket: one round trip.
-   */
-  admit(token: VerifiedToken, rule: AdmissionRule, holder: string): Promise<void>;
-  /** Forgets `holder`'s reservation after a failed STS call (no credentials left the broker). Best effort; never throws. */
-  release(token: VerifiedToken, holder: string): Promise<void>;
-}
-
-/** Everything one exchange needs, built once per isolate (see broker.ts). */
-export interface ExchangeDeps {
-  config: Config;
-  policy: CompiledPolicy;
-  /** Shadow mode: a candidate policy decided beside the live one; differences are logged, never answered. */
-  shadowPolicy?: CompiledPolicy | undefined;
-  /** Operator denials by KV key (src/policy/kill-switch.ts), checked after verification on every request. */
-  killSwitch: KillSwitch;
-  jwks: JwksCache;
-  /** Web-identity mode (STS_AUTH = "web-identity"): the broker's OpenID provider, which mints the token for STS. */
-  identityProvider?: IdentityProvider | undefined;
-  /** GitHub facts for rules with `require` (src/github/); undefined when no GitHub App is configured. */
-  github?: GitHubContext | undefined;
-  admission: Admission;
-  audit: AuditSink;
-  fetch: FetchFn;
-  now: Clock;
-  sleep: Sleep;
-  random: RandomFn;
-  log: LogFn;
-}
-
-
-/** Any thrown value becomes a BrokerError; unknown ones are internal errors (their detail stays in the log). */
-export function asBrokerError(error: unknown): BrokerError {
-  if (error instanceof BrokerError) return error;
-  return new BrokerError("internal_error", "unhandled_exception", { cause: error });
-}
-
-/** Runs one admission step, adding its duration to `admission_ms` whatever the outcome. */
-async function timed(deps: ExchangeDeps, event: ExchangeEvent, step: () => Promise<void>): Promise<void> {
-  const started = deps.now();
-  try {
-    await step();
-  } finally {
-    event.admission_ms = (event.admission_ms ?? 0) + (deps.now() - started);
-  }
-}
-
-/** Shadow mode: one `policy_shadow` log line when the candidate decides differently. Never throws, never answers. */
-function compareShadow(deps: ExchangeDeps, candidate: CompiledPolicy, input: DecisionInput, live: Decision, event: ExchangeEvent): void {
-  try {
-    const diff = shadowDiff(live, decide(candidate, input));
-    if (diff !== undefined) {
-      deps.log({ message: "policy_shadow", request_id: event.request_id, issuer: event.issuer, repository: event.repository, ref: event.ref, event_name: event.event_name, ...diff });
-    }
-  } catch (error) {
-    deps.log({ message: "policy_shadow_failed", request_id: event.request_id, error: error instanceof Error ? error.name : typeof error });
-  }
-}
+export { asBrokerError, type Admission, type AdmissionRule, type ExchangeDeps } from "./exchange-stages.ts";
 
 /** The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a minted token. */
 function callStsFor(deps: ExchangeDeps, input: AssumeRoleInput, decided: DecidedSubject, progress: AssumeRoleProgress): Promise<AssumeRoleResult> {
@@ -109,33 +30,10 @@ function callStsFor(deps: ExchangeDeps, input: AssumeRoleInput, decided: Decided
 
 export async function exchangeCredentials(request: Request, requestId: string, deps: ExchangeDeps): Promise<Response> {
   const started = deps.now();
-  const event = blankEvent(requestId);
+  const event = blankEvent(requestId, "aws");
   let response: Response;
   try {
-    const body = await readBodyCapped(request, MAX_REQUEST_BODY_BYTES);
-    const parsed = parseCredentialRequest({
-      authorization: request.headers.get("authorization"),
-      contentType: request.headers.get("content-type"),
-      body,
-    });
-    const tokenSha256 = await tokenHashPrefix(parsed.token);
-    event.token_sha256 = tokenSha256;
-    // Cheap first: the shape (checked once, here), then the client address's limit, and only then signature work.
-    const token = checkTokenShape(parsed.token);
-    await timed(deps, event, () => deps.admission.limitAddress(request.headers.get("cf-connecting-ip")));
-
-    const verifyStarted = deps.now();
-    const verified = await verifyToken(token, { issuers: deps.config.issuers, jwks: deps.jwks, now: deps.now }).finally(() => {
-      event.verify_ms = deps.now() - verifyStarted;
-    });
-    event.issuer = verified.issuer.id;
-    const subject = claimSubject(verified.issuer.kind, verified.claims);
-    event.repository = subject.repository;
-    event.ref = subject.ref;
-    event.event_name = subject.event;
-
-    // The kill switch first: an operator's denial holds whatever the policy says (fails closed on KV errors).
-    await deps.killSwitch.check(verified.issuer.id, verified.issuer.kind, subject);
+    const { parsed, verified, subject, tokenSha256 } = await authenticate(request, deps, event, parseCredentialRequest);
 
     // Frozen: a policy's `when` predicate reads the claims and can never rewrite what later stages see.
     const decisionInput: DecisionInput = {
@@ -145,7 +43,8 @@ export async function exchangeCredentials(request: Request, requestId: string, d
       durationSeconds: parsed.durationSeconds,
     };
     const decision = decide(deps.policy, decisionInput);
-    if (deps.shadowPolicy !== undefined) compareShadow(deps, deps.shadowPolicy, decisionInput, decision, event);
+    const candidate = deps.shadowPolicy;
+    if (candidate !== undefined) compareShadow(deps, event, () => shadowDiff(decision, decide(candidate, decisionInput)));
     event.rule_id = decision.ruleId;
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
@@ -176,25 +75,7 @@ export async function exchangeCredentials(request: Request, requestId: string, d
       });
     response = credentialsResponse(result.credentials, requestId);
   } catch (thrown) {
-    const error = asBrokerError(thrown);
-    if (!(thrown instanceof BrokerError)) {
-      // A bug, not a client mistake: keep what a maintainer needs, in the log only.
-      deps.log({ message: "unhandled_exception", request_id: requestId, error: thrown instanceof Error ? thrown.name : typeof thrown, detail: thrown instanceof Error ? thrown.message : undefined });
-    }
-    event.code = error.code;
-    event.reason = error.reason;
-    response = errorResponse(error, requestId);
+    response = failureResponse(thrown, deps, event);
   }
-  event.status = response.status;
-  event.outcome = outcomeFor(response.status, event.code);
-  event.total_ms = deps.now() - started;
-  try {
-    // Never awaited: recording must not delay the answer. composeSinks (src/audit/sinks.ts) logs sink failures;
-    // this guard only keeps a bare sink from changing the response or leaving a rejection unhandled.
-    const pending = deps.audit.write(event);
-    if (pending instanceof Promise) pending.catch(() => undefined);
-  } catch {
-    // Recording must never change the answer.
-  }
-  return response;
+  return recordExchange(deps, event, response, started);
 }

@@ -7,7 +7,7 @@ import type { SqlResult } from "../audit/sql-api.ts";
 import type { AlertMetrics, AlertRules, DenialGroup } from "./rules.ts";
 
 export interface AlertQuery {
-  /** counts: issued per window; denials: denied per repository and reason; sts: the STS p99; replay: token_reused per repository; github: the lowest GitHub rate limit left. */
+  /** counts: issued per window (and GitHub tokens refused as too wide); denials: denied per repository and reason; sts: the STS p99; replay: token_reused per repository; github: the lowest GitHub rate limit left. */
   kind: "counts" | "denials" | "sts" | "replay" | "github";
   sql: string;
 }
@@ -34,6 +34,11 @@ export function alertQueries(rules: AlertRules, dataset: string, endMs: number):
       `SUM(if(${issued} AND timestamp <= ${split} AND timestamp > ${at(end - (window + baseline) * 60)}, _sample_interval, 0)) AS issued_baseline`,
     );
     lookbackMinutes = Math.max(lookbackMinutes, window + baseline);
+  }
+  if (rules.github_token_wide.enabled) {
+    const window = rules.github_token_wide.window_minutes;
+    columns.push(`SUM(if(${blob("reason")} = 'github_token_wider_than_asked' AND timestamp > ${at(end - window * 60)}, _sample_interval, 0)) AS github_tokens_too_wide`);
+    lookbackMinutes = Math.max(lookbackMinutes, window);
   }
   if (columns.length > 0) {
     queries.push({
@@ -109,6 +114,7 @@ export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], resul
         metrics.issuedRecent = numberOr(row.issued_recent, 0);
         metrics.issuedBaseline = numberOr(row.issued_baseline, 0);
       }
+      if (rules.github_token_wide.enabled) metrics.githubTokensTooWide = numberOr(row.github_tokens_too_wide, 0);
     } else if (query.kind === "denials") {
       metrics.denialGroups = denialGroups(results[i]?.rows ?? []);
       metrics.denials = metrics.denialGroups.reduce((sum, group) => sum + group.count, 0);

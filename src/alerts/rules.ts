@@ -5,6 +5,8 @@ import {
   ALERT_DEFAULT_DENIALS_MAX,
   ALERT_DEFAULT_DENIALS_WINDOW_MINUTES,
   ALERT_DEFAULT_GITHUB_MIN_REMAINING,
+  ALERT_DEFAULT_GITHUB_TOKEN_WIDE_MAX,
+  ALERT_DEFAULT_GITHUB_TOKEN_WIDE_WINDOW_MINUTES,
   ALERT_DEFAULT_GITHUB_WINDOW_MINUTES,
   ALERT_DEFAULT_ISSUANCE_BASELINE_MINUTES,
   ALERT_DEFAULT_ISSUANCE_DROP_PERCENT,
@@ -64,6 +66,14 @@ const GitHubRateLimitSchema = z.strictObject({
   window_minutes: z._default(minutes, ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
 });
 
+/** GitHub tokens wider than their grant (reason github_token_wider_than_asked): refused and revoked, but GitHub misbehaved. */
+const GitHubTokenWideSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Fire when more than `max` were refused within the window (default 0: any one). */
+  max: z._default(z.int().check(z.gte(0)), ALERT_DEFAULT_GITHUB_TOKEN_WIDE_MAX),
+  window_minutes: z._default(minutes, ALERT_DEFAULT_GITHUB_TOKEN_WIDE_WINDOW_MINUTES),
+});
+
 /** ALERT_RULES: every rule and field optional; an absent one takes its default. Unknown keys are refused. */
 export const AlertRulesSchema = z.strictObject({
   issuance_drop: z.prefault(IssuanceDropSchema, {}),
@@ -71,11 +81,12 @@ export const AlertRulesSchema = z.strictObject({
   sts_p99: z.prefault(StsLatencySchema, {}),
   replay: z.prefault(ReplaySchema, {}),
   github_rate_limit: z.prefault(GitHubRateLimitSchema, {}),
+  github_token_wide: z.prefault(GitHubTokenWideSchema, {}),
 });
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay", "github_rate_limit"];
+export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay", "github_rate_limit", "github_token_wide"];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -95,6 +106,8 @@ export interface AlertMetrics {
   replays?: Array<{ repository: string; count: number }>;
   /** Lowest GitHub x-ratelimit-remaining recorded in the window; null when no exchange called GitHub. */
   githubMinRemaining?: number | null;
+  /** GitHub tokens refused as wider than their grant in the github_token_wide window. */
+  githubTokensTooWide?: number;
 }
 
 /** Denials of one repository owner (GitHub owner, GitLab top-level group) for one reason. */
@@ -201,6 +214,17 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
       value: lowest,
       threshold: github.min_remaining,
       summary: `GitHub API rate limit down to ${lowest} requests left in the last ${github.window_minutes} min (docs/github-facts.md). Threshold: below ${github.min_remaining}.`,
+    });
+  }
+  const wide = rules.github_token_wide;
+  if (wide.enabled && metrics.githubTokensTooWide !== undefined && metrics.githubTokensTooWide > wide.max) {
+    firing.push({
+      rule: "github_token_wide",
+      value: metrics.githubTokensTooWide,
+      threshold: wide.max,
+      summary:
+        `${metrics.githubTokensTooWide} GitHub tokens came back wider than their grant in the last ${wide.window_minutes} min (github_token_wider_than_asked): ` +
+        `each was revoked and refused; check the token App's installation and the github_token_too_wide log lines (docs/operations.md). Threshold: more than ${wide.max}.`,
     });
   }
   return firing;

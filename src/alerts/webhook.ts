@@ -10,6 +10,7 @@ const INVESTIGATE: Record<RuleName, string> = {
   sts_p99: "npm run analytics -- latency --since 1h",
   replay: "npm run analytics -- replays --since 1h",
   github_rate_limit: "the GitHub App's rate limit: docs/github-facts.md (cost and caching)",
+  github_token_wide: "npm run analytics -- denials --since 2h, and the github_token_too_wide log lines (docs/operations.md)",
 };
 
 /** Slack mrkdwn control characters (api.slack.com "Formatting text"): a summary quoting a name must not become a link or a mention. */

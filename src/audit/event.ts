@@ -6,8 +6,12 @@ import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 
 export type Outcome = "issued" | "denied" | "rejected" | "error";
 
+/** Which exchange: AWS credentials (`POST /v1/credentials`) or a GitHub token grant (`POST /v1/github-token`). */
+export type ExchangeKind = "aws" | "github_token";
+
 export interface ExchangeEvent {
   request_id: string;
+  kind: ExchangeKind;
   outcome: Outcome;
   /** Public code answered (absent when issued). */
   code: ErrorCode | undefined;
@@ -37,6 +41,14 @@ export interface ExchangeEvent {
   github_ms?: number | undefined;
   /** Lowest `x-ratelimit-remaining` GitHub reported to this exchange (absent when no call was made). */
   github_rate_remaining?: number | undefined;
+  /** GitHub token grants: the grant's name (set once the policy allowed it). */
+  github_token?: string | undefined;
+  /** The token's repositories as asked (`owner/name`, comma-separated); never the token. */
+  github_repositories?: string | undefined;
+  /** The token's permissions as GitHub granted them (`name:level`, comma-separated, sorted). */
+  github_permissions?: string | undefined;
+  /** First hex chars of SHA-256(minted installation token): find it in GitHub's audit log, useless to use. */
+  minted_sha256?: string | undefined;
 }
 
 /**
@@ -48,9 +60,10 @@ export interface AuditSink {
 }
 
 /** An event with nothing known yet but the request id; stages fill it in. */
-export function blankEvent(requestId: string): ExchangeEvent {
+export function blankEvent(requestId: string, kind: ExchangeKind): ExchangeEvent {
   return {
     request_id: requestId,
+    kind,
     outcome: "error",
     code: undefined,
     reason: undefined,

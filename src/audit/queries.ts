@@ -19,14 +19,14 @@ export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "repl
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
-  issuance: "issuance rate over time, with denials, rejections and errors per bucket (chart)",
-  denials: "denied and rejected requests by outcome, code, internal reason and rule",
+  issuance: "issuance rate over time (GitHub tokens among them), with denials, rejections and errors per bucket (chart)",
+  denials: "denied and rejected requests by kind (aws, github_token), outcome, code, internal reason and rule",
   "top-repos": "repositories by requests, with outcomes",
   latency: "p50/p99 of total, verification, admission, GitHub and STS time",
   replays: "replayed tokens (token_reused) and rate limiting (rate_limited) by repository",
   "github-rate": "the lowest GitHub API rate limit left per time bucket, and the exchanges that called GitHub",
   request: "one request by its request id (the request_id the client saw)",
-  token: "requests by token SHA-256 prefix (the token_sha256 field)",
+  token: "requests by token SHA-256 prefix: the OIDC token's (token_sha256) or a minted GitHub token's (minted_sha256)",
   repository: "one repository's requests, newest first: what it was issued (rule, role, ref) and what was refused",
 };
 
@@ -118,6 +118,7 @@ function selectList(frame: QueryFrame, columns: string[]): string {
 function outcomeColumns(): string[] {
   return [
     `${countWhere(outcomeIs("issued"))} AS issued`,
+    `${countWhere(`${outcomeIs("issued")} AND ${blob("kind")} = 'github_token'`)} AS github_tokens`,
     `${countWhere(outcomeIs("denied"))} AS denied`,
     `${countWhere(outcomeIs("rejected"))} AS rejected`,
     `${countWhere(outcomeIs("error"))} AS errors`,
@@ -157,10 +158,10 @@ ORDER BY t ASC`;
 
 export function denialsSql(frame: QueryFrame): string {
   return `SELECT
-  ${selectList(frame, [`${blob("outcome")} AS outcome`, `${blob("code")} AS code`, `${blob("reason")} AS reason`, `${blob("rule_id")} AS rule_id`, `${COUNT} AS requests`])}
+  ${selectList(frame, [`${blob("kind")} AS kind`, `${blob("outcome")} AS outcome`, `${blob("code")} AS code`, `${blob("reason")} AS reason`, `${blob("rule_id")} AS rule_id`, `${COUNT} AS requests`])}
 FROM ${frame.table}
 ${whereClause(frame, `${blob("outcome")} IN ('denied', 'rejected')`)}
-GROUP BY outcome, code, reason, rule_id
+GROUP BY kind, outcome, code, reason, rule_id
 ORDER BY requests DESC
 LIMIT ${ANALYTICS_TABLE_LIMIT}`;
 }
@@ -224,6 +225,7 @@ function recordSelect(): string {
   return [
     "timestamp",
     `${blob("request_id")} AS request_id`,
+    `${blob("kind")} AS kind`,
     `${blob("outcome")} AS outcome`,
     `${blob("code")} AS code`,
     `${blob("reason")} AS reason`,
@@ -234,6 +236,10 @@ function recordSelect(): string {
     `${blob("rule_id")} AS rule_id`,
     `${blob("role_alias")} AS role_alias`,
     `${blob("token_sha256")} AS token_sha256`,
+    `${blob("github_token")} AS github_token`,
+    `${blob("github_repositories")} AS github_repositories`,
+    `${blob("github_permissions")} AS github_permissions`,
+    `${blob("minted_sha256")} AS minted_sha256`,
     `${double("status")} AS status`,
     `${double("total_ms")} AS total_ms`,
     `${double("verify_ms")} AS verify_ms`,
@@ -285,14 +291,14 @@ export function planQuery(input: QueryInput): QueryPlan {
       }
       return {
         name: input.name,
-        title: isRequest ? `Request ${argument}` : `Requests with token_sha256 ${argument}`,
+        title: isRequest ? `Request ${argument}` : `Requests with token_sha256 or minted_sha256 ${argument}`,
         shape: "record",
         statements: [
           {
             sql: `SELECT
   ${recordSelect()}
 FROM ${input.dataset}
-WHERE ${since(input.sinceMinutes)} AND ${blob(isRequest ? "request_id" : "token_sha256")} = ${sqlString(argument)}
+WHERE ${since(input.sinceMinutes)} AND ${isRequest ? `${blob("request_id")} = ${sqlString(argument)}` : `(${blob("token_sha256")} = ${sqlString(argument)} OR ${blob("minted_sha256")} = ${sqlString(argument)})`}
 ORDER BY timestamp DESC
 LIMIT ${ANALYTICS_TABLE_LIMIT}`,
           },

@@ -28,6 +28,11 @@ export const AUDIT_BLOBS = [
   "request_id", // blob10: x-request-id / request_id the client saw
   "token_sha256", // blob11: first hex chars of SHA-256(token)
   "context_facts", // blob12: GitHub facts used by a rule's requirements ("" when none were needed)
+  "kind", // blob13: aws | github_token (which endpoint)
+  "github_token", // blob14: GitHub token grant asked for and allowed ("" for AWS and denials)
+  "github_repositories", // blob15: the token's repositories, owner/name comma-separated
+  "github_permissions", // blob16: the token's permissions as granted, name:level comma-separated
+  "minted_sha256", // blob17: first hex chars of SHA-256(minted installation token)
 ] as const satisfies ReadonlyArray<keyof ExchangeEvent>;
 
 /** Double positions: `AUDIT_DOUBLES[i]` is stored in `double{i+1}`. Timings are ms; AUDIT_NOT_MEASURED (-1) when a stage did not run. */
@@ -95,6 +100,9 @@ export function scrubEvent(event: ExchangeEvent): ExchangeEvent {
     rule_id: scrub(event.rule_id),
     role_alias: scrub(event.role_alias),
     context_facts: scrub(event.context_facts),
+    github_token: scrub(event.github_token),
+    github_repositories: scrub(event.github_repositories),
+    github_permissions: scrub(event.github_permissions),
   };
 }
 

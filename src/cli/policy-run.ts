@@ -100,7 +100,8 @@ export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[]
     errors += fileErrors;
     warnings += findings.length - fileErrors;
     if (compiled !== undefined && fileErrors === 0) {
-      out.push(`${file}: ok (${compiled.rules.length} rules, ${compiled.roles.size} roles, issuers ${[...compiled.issuers.keys()].join(", ")})`);
+      const grants = compiled.githubTokens.size === 0 ? "" : `, ${compiled.githubTokens.size} GitHub token grant${compiled.githubTokens.size === 1 ? "" : "s"}`;
+      out.push(`${file}: ok (${compiled.rules.length} rules, ${compiled.roles.size} roles${grants}, issuers ${[...compiled.issuers.keys()].join(", ")})`);
     }
   }
   out.push(`policy:check: ${policies.length} ${policies.length === 1 ? "policy" : "policies"}, ${errors} error(s), ${warnings} warning(s)`);
@@ -143,6 +144,8 @@ export function runPolicyTest(suites: Array<{ file: string; suite: FixtureSuite 
 export interface ExplainArgs {
   claimsFile: string;
   role: string | undefined;
+  /** A GitHub token grant asked for by name (`POST /v1/github-token`) instead of a role. */
+  githubToken?: string | undefined;
   issuer: string | undefined;
   durationSeconds: number | undefined;
   policyFile: string;
@@ -150,7 +153,8 @@ export interface ExplainArgs {
   factsFile?: string | undefined;
 }
 
-export const EXPLAIN_USAGE = "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
+export const EXPLAIN_USAGE =
+  "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias> | --github-token <grant>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
 
 /** Parses policy:explain's arguments; a string is a usage error to print. */
 export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
@@ -161,6 +165,7 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = () => inline ?? argv[++i];
     if (flag === "--role") args.role = value();
+    else if (flag === "--github-token") args.githubToken = value() ?? "";
     else if (flag === "--issuer") args.issuer = value();
     else if (flag === "--policy") args.policyFile = value() ?? "";
     else if (flag === "--facts") args.factsFile = value() ?? "";
@@ -173,6 +178,10 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
   }
   if (positional.length !== 1) return EXPLAIN_USAGE;
   if (args.role === undefined && argv.includes("--role")) return `--role needs an alias\n${EXPLAIN_USAGE}`;
+  if (args.githubToken === "") return `--github-token needs a grant name\n${EXPLAIN_USAGE}`;
+  if (args.githubToken !== undefined && (args.role !== undefined || args.durationSeconds !== undefined)) {
+    return `--github-token asks for a GitHub token: it takes no --role and no --duration\n${EXPLAIN_USAGE}`;
+  }
   args.claimsFile = positional[0] as string;
   return args;
 }
@@ -187,7 +196,7 @@ export function runPolicyExplain(input: {
   claims: unknown;
   /** The claims were decoded from a token without verifying it: the output says so first. */
   fromToken?: boolean;
-  args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds">;
+  args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds" | "githubToken">;
   issuerSets?: IssuerSet[];
   /** GitHub facts (--facts); without them, requirements are listed as not evaluated offline. */
   facts?: OfflineFacts;
@@ -216,7 +225,8 @@ export function runPolicyExplain(input: {
     const detail = issues.map((issue) => `  ${issue.path || "(payload)"}: ${issue.code}`);
     return { stdout: lines([...note, `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
   }
-  const decisionInput = { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds };
+  const { githubToken } = input.args;
+  const decisionInput = githubToken === undefined ? { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds } : { issuerId, claims, githubToken };
   const explanation = explain(compiled, decisionInput);
   const text = formatExplanation(explanation, decisionInput);
   const { decision } = explanation;

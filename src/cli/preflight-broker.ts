@@ -8,6 +8,7 @@ import { configWarnings, invalidSettingPaths, isLocalIssuer, jsonString, parseCo
 import { SHARED_DEFAULT_AUDIENCE } from "../constants.ts";
 import { isBrokerError } from "../errors.ts";
 import { githubSetupGaps } from "../github/setup.ts";
+import { tokenAppGap } from "../github-tokens/setup.ts";
 import { IssuerListSchema } from "../oidc/issuers.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../policy/compile.ts";
 import type { DeploymentEnv } from "./deployment-env.ts";
@@ -28,6 +29,7 @@ export const SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = {
   BROKER_SIGNING_KEY: PLACEHOLDER_PEM,
   BROKER_SIGNING_KEY_NEXT: PLACEHOLDER_PEM,
   GITHUB_APP_PRIVATE_KEY: PLACEHOLDER_PEM,
+  GITHUB_TOKEN_APP_PRIVATE_KEY: PLACEHOLDER_PEM,
   ALERT_WEBHOOK_URL: "https://alerts.invalid/preflight",
   ANALYTICS_API_TOKEN: "preflight-placeholder-api-token",
 };
@@ -86,6 +88,10 @@ function brokerConfig(input: BrokerCheckInput, unchecked: Set<string>): { config
       return { config: parseConfig(values), problems };
     } catch (error) {
       if (!isBrokerError(error) || error.code !== "config_invalid") throw error;
+      if (error.reason === "github_token_app_is_facts_app") {
+        const message = "names the facts App (GITHUB_APP_ID): the token App must be another App, so the facts App stays read-only (docs/github-tokens.md); the Worker answers config_invalid to every request";
+        return { config: undefined, problems: [...problems, { code: "github_token_app_is_facts_app", subject: "var GITHUB_TOKEN_APP_ID", message }] };
+      }
       const paths = invalidSettingPaths(error);
       const missing = paths.filter((path) => isSecret(path) && (typeof values[path] !== "string" || (values[path] as string).trim() === ""));
       if (missing.length === 0) return { config: undefined, problems: [...problems, ...paths.map((path) => settingProblem(env, "config_invalid", path))] };
@@ -136,6 +142,16 @@ function githubProblems(input: BrokerCheckInput, file: string, compiled: Compile
     if (appId === undefined || appId === "") problems.push({ code: "github_app_missing", subject: "var GITHUB_APP_ID", message: `is ${appId === undefined ? "not set" : "empty"}, but ${describe(appRules)}: ${fix}` });
     if (input.secrets === undefined) unchecked.add("GITHUB_APP_PRIVATE_KEY");
     else if (!input.secrets.has("GITHUB_APP_PRIVATE_KEY")) problems.push({ code: "github_app_missing", subject: "secret GITHUB_APP_PRIVATE_KEY", message: `is not set, but ${describe(appRules)}: ${fix}` });
+  }
+  const tokenGap = tokenAppGap(compiled, config);
+  if (tokenGap !== undefined) {
+    // The Worker serves AWS credentials without it and answers config_invalid to every grant request.
+    const fix = "set up the token App (docs/github-tokens.md), or drop `githubTokens` from the policy's rules";
+    const why = `rule ${tokenGap.rule} (${file}) grants GitHub tokens: without it every POST /v1/github-token answers config_invalid: ${fix}`;
+    const appId = stringVar(input.env, "GITHUB_TOKEN_APP_ID");
+    if (appId === undefined || appId === "") problems.push({ code: "github_token_app_missing", subject: "var GITHUB_TOKEN_APP_ID", message: `is ${appId === undefined ? "not set" : "empty"}, but ${why}` });
+    if (input.secrets === undefined) unchecked.add("GITHUB_TOKEN_APP_PRIVATE_KEY");
+    else if (!input.secrets.has("GITHUB_TOKEN_APP_PRIVATE_KEY")) problems.push({ code: "github_token_app_missing", subject: "secret GITHUB_TOKEN_APP_PRIVATE_KEY", message: `is not set, but ${why}` });
   }
   for (const issuer of new Set(gaps.flatMap((gap) => (gap.issuer === undefined ? [] : [gap.issuer])))) {
     problems.push({ code: "github_api_url_missing", subject: "var ISSUERS", message: `issuer "${issuer}" has no api_url, but ${describe(rulesOf("github_api_url_missing", issuer))}: set its REST API base (docs/configuration.md)` });

@@ -13,6 +13,8 @@ export type PreflightCode =
   | "secret_in_vars"
   | "github_app_missing"
   | "github_api_url_missing"
+  | "github_token_app_missing"
+  | "github_token_app_is_facts_app"
   | "policy_unloadable"
   | "candidate_policy_missing"
   | "candidate_policy_invalid"

@@ -1,16 +1,23 @@
-// The GitHub Action's decisions as values: which inputs, which masks, what goes to GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE,
-// and what the post step writes. Pure; no I/O; the delimiter arrives as a string. action-main.ts and action-post.ts do the I/O.
+// The GitHub Action's decisions as values: which inputs, which masks, what goes to GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE
+// (AWS credentials, a GitHub token), and what the post step writes. Pure; no I/O; the delimiter arrives as a string. action-main.ts and action-post.ts do the I/O.
 import { credentialVariables, maskedAccessKeyId, type Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
-import { credentialsEndpoint } from "./exchange.ts";
-import { credentialMasks, fileCommandEntries } from "./github-commands.ts";
-import { aliasedValue, parseAudience, parseDuration, parseRegion, parseRole, requireValue } from "./inputs.ts";
+import { brokerEndpoint, credentialsEndpoint } from "./exchange.ts";
+import { credentialMasks, fileCommandEntries, maskCommand } from "./github-commands.ts";
+import { describeGithubToken, type GithubToken } from "./github-token.ts";
+import { aliasedValue, parseAudience, parseDuration, parseGrantName, parseRegion, parseRole, requireValue } from "./inputs.ts";
 
 export type OutputMode = "env" | "outputs";
 
 export interface ActionInputs {
+  /** POST /v1/credentials. */
   endpoint: URL;
   audience: string;
+  /** AWS credentials asked for: no GitHub token named, or an AWS input given beside one. */
+  aws: boolean;
+  /** A GitHub token grant to mint (`github-token-name`), and POST /v1/github-token. */
+  githubTokenName: string | undefined;
+  githubTokenEndpoint: URL;
   role: string | undefined;
   durationSeconds: number | undefined;
   outputMode: OutputMode;
@@ -22,14 +29,23 @@ export function inputVariable(name: string): string {
   return `INPUT_${name.replaceAll(" ", "_").toUpperCase()}`;
 }
 
+/** Inputs that ask for AWS credentials beside a GitHub token (without a GitHub token, AWS credentials are always asked for). */
+const AWS_INPUTS = ["role", "duration", "role-duration-seconds", "region", "aws-region"];
+
 /** The Action's inputs (action.yml), read through `getEnv`. */
 export function parseActionInputs(getEnv: (name: string) => string | undefined): ActionInputs {
   const input = (name: string) => getEnv(inputVariable(name));
   const mode = input("output-mode")?.trim() || "env";
   if (mode !== "env" && mode !== "outputs") throw new ClientError("usage", "The output-mode input must be `env` or `outputs`.");
+  const brokerUrl = requireValue(input("broker-url"), "The broker-url input");
+  const githubTokenName = input("github-token-name")?.trim() ? parseGrantName(input("github-token-name"), "The github-token-name input") : undefined;
+  const awsInputs = AWS_INPUTS.some((name) => (input(name)?.trim() ?? "") !== "");
   return {
-    endpoint: credentialsEndpoint(requireValue(input("broker-url"), "The broker-url input")),
+    endpoint: credentialsEndpoint(brokerUrl),
     audience: parseAudience(input("audience"), "The audience input"),
+    aws: githubTokenName === undefined || awsInputs,
+    githubTokenName,
+    githubTokenEndpoint: brokerEndpoint(brokerUrl, "/v1/github-token"),
     role: parseRole(input("role"), "The role input"),
     durationSeconds: parseDuration(
       aliasedValue(input("duration"), "The duration input", input("role-duration-seconds"), "the role-duration-seconds input"),
@@ -105,6 +121,42 @@ export function planMain(credentials: Credentials, inputs: ActionInputs, request
     output: fileCommandEntries(outputs, delimiter),
     state: fileCommandEntries([[EXPORTED_STATE, ""]], delimiter),
     summary: `${about} Set as step outputs ${outputs.map(([name]) => name).join(", ")}.`,
+  };
+}
+
+/**
+ * The `git config credential.<url>.helper` value that runs this Action's bundled CLI as a git credential helper for the
+ * same grant: `!` makes git run it with the shell (gitcredentials(7)), and git appends get/store/erase.
+ */
+export function gitCredentialHelperCommand(nodePath: string, cliPath: string, inputs: ActionInputs, name: string): string {
+  for (const path of [nodePath, cliPath]) if (path.includes('"') || path.includes("$") || path.includes("`")) throw new ClientError("output_failed", "A path contains a shell quoting character.");
+  // URL and audience hold no quote (checked when parsed); single quotes keep the shell from reading `?` or `~` in them.
+  return `!"${nodePath}" "${cliPath}" git-credential --broker-url '${inputs.githubTokenEndpoint.href}' --name ${name} --github-actions --audience '${inputs.audience}'`;
+}
+
+export interface GithubTokenPlan {
+  /** The ::add-mask:: line for the token: printed before any other line. */
+  mask: string;
+  /** Appended to GITHUB_OUTPUT: github-token, github-token-expires-at, git-credential-helper. */
+  output: string;
+  /** One line for the log: the grant, repositories and permissions, never the token. */
+  summary: string;
+}
+
+export function planGithubToken(token: GithubToken, name: string, requestId: string | undefined, helper: string, delimiter: string): GithubTokenPlan {
+  return {
+    mask: maskCommand(token.token),
+    output: fileCommandEntries(
+      [
+        ["github-token", token.token],
+        ["github-token-expires-at", token.expiresAt],
+        ["git-credential-helper", helper],
+      ],
+      delimiter,
+    ),
+    summary:
+      `GitHub token ${name}: ${describeGithubToken(token)}, expires ${token.expiresAt}${requestId === undefined ? "" : `, request id ${requestId}`}. ` +
+      "Set as step output github-token; the post step revokes it.",
   };
 }
 

@@ -1,26 +1,13 @@
-// The CLI: `credential-process` (AWS CLI JSON for a profile's credential_process line) and `env` (shell exports, other CI systems).
-// Entry point (bundled to src/client/bundle/cli.mjs). Stdout carries only the credentials; everything else goes to stderr.
-import { readFile } from "node:fs/promises";
-import { parseCliArgs, USAGE, type CliOptions } from "./cli-args.ts";
+// The CLI: `credential-process` (AWS CLI JSON for a profile's credential_process line), `env` (shell exports, other CI
+// systems), and the GitHub token commands (cli-github.ts). Entry point (bundled to src/client/bundle/cli.mjs). Stdout
+// carries only the credentials or token; everything else goes to stderr.
+import { isGithubCliOptions, parseCliArgs, USAGE } from "./cli-args.ts";
+import { runGithubCommand } from "./cli-github.ts";
 import { cliStderr } from "./cli-output.ts";
 import { credentialProcessJson, credentialVariables, shellExports } from "./credentials.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
 import { fetchCredentials } from "./exchange.ts";
-import { warningCommand } from "./github-commands.ts";
-import { env, realDeps, writeStderr, writeStdout } from "./node-io.ts";
-import { actionsTokenSource, envTokenSource, fileTokenSource, type TokenSource } from "./token-source.ts";
-
-function tokenSourceFor(options: CliOptions): TokenSource {
-  const source = options.tokenSource;
-  if (source.kind === "env") return envTokenSource(source.name, env);
-  if (source.kind === "file") return fileTokenSource(source.path, (path) => readFile(path, "utf8"));
-  return actionsTokenSource({
-    requestUrl: env("ACTIONS_ID_TOKEN_REQUEST_URL"),
-    requestToken: env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
-    audience: source.audience,
-    fetch: (input, init) => fetch(input, init),
-  });
-}
+import { cliWarn, env, realDeps, tokenSourceFor, writeStderr, writeStdout } from "./node-io.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -29,10 +16,9 @@ async function main(argv: readonly string[]): Promise<number> {
       writeStdout(USAGE);
       return 0;
     }
+    if (isGithubCliOptions(options)) return await runGithubCommand(options);
     const debug = options.debug ? (message: string) => writeStderr(`ci-credentials: ${message}\n`) : () => undefined;
-    // On a GitHub runner a workflow command on stderr becomes an annotation too; elsewhere a plain line.
-    const warn = (message: string) =>
-      writeStderr(options.tokenSource.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}\n` : `ci-credentials: warning: ${message}\n`);
+    const warn = cliWarn(options.tokenSource);
     const fetched = await fetchCredentials(
       {
         endpoint: options.endpoint,
@@ -40,7 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
         durationSeconds: options.durationSeconds,
         ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       },
-      realDeps(tokenSourceFor(options), debug, undefined, warn),
+      realDeps(tokenSourceFor(options.tokenSource), debug, undefined, warn),
     );
     const { credentials } = fetched;
     // Masks before the credentials leave the process (a no-op outside GitHub Actions).

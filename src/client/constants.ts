@@ -40,8 +40,31 @@ export const MIN_DURATION_SECONDS = 900;
 export const MAX_DURATION_SECONDS = 43_200;
 /** Lifetime the broker gives when the client asks for none (DEFAULT_SESSION_DURATION_SECONDS): named in the notice to migrated steps. */
 export const BROKER_DEFAULT_DURATION_SECONDS = 900;
+/** GitHub REST API version sent with the revocation call (the broker's GITHUB_API_VERSION). */
+export const GITHUB_API_VERSION = "2022-11-28";
 /** Hex characters of the token SHA-256 the broker writes to its audit event; debug lines print the same prefix to correlate. */
 export const TOKEN_HASH_PREFIX_HEX_CHARS = 16;
+
+// --- GitHub tokens (docs/github-tokens.md) ----------------------------------------------------------
+/** Longest installation token accepted: classic ones are 40 characters, the stateless `ghs_<app id>_<JWT>` form about 520. */
+export const MAX_GITHUB_TOKEN_CHARS = 4096;
+/** Installation tokens live one hour (GitHub's "Create an installation access token"); a later expires_at is implausible. */
+export const GITHUB_TOKEN_LIFETIME_MS = 60 * 60 * 1000;
+/**
+ * A cached token is used until this long before it expires, then a new one is minted: git asks once per operation and a
+ * long push or clone must not outlive its token, and runner and GitHub clocks may differ by a little.
+ */
+export const GITHUB_TOKEN_CACHE_MARGIN_MS = 5 * 60 * 1000;
+/** Timeout of one revocation call to GitHub (DELETE /installation/token answers in well under a second). */
+export const GITHUB_REVOKE_TIMEOUT_MS = 10_000;
+/** Largest git credential description read from stdin: git caps a line at 65535 bytes and sends a handful of lines. */
+export const MAX_GIT_CREDENTIAL_INPUT_BYTES = 128 * 1024;
+/** Largest cache or revocation-list file read: a few hundred bytes per token, a job mints a handful. */
+export const MAX_TOKEN_CACHE_FILE_BYTES = 256 * 1024;
+/** A mint lock older than this is a crashed helper's: one exchange gives up at CLIENT_DEADLINE_MS, plus slack. */
+export const TOKEN_CACHE_LOCK_STALE_MS = 70_000;
+/** How often a helper waiting for another helper's mint looks again. */
+export const TOKEN_CACHE_LOCK_POLL_MS = 100;
 
 // --- Defaults ------------------------------------------------------------------------------
 /** Audience asked for when none is given: the one the broker's default ISSUERS entry trusts (wrangler.toml). */

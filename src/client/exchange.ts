@@ -1,4 +1,4 @@
-// One credential fetch from the broker: mint a fresh OIDC token per attempt, POST /v1/credentials, classify the answer,
+// One exchange at the broker (POST /v1/credentials, POST /v1/github-token): mint a fresh OIDC token per attempt, POST, classify the answer,
 // retry on 429/503/network errors only: at the broker's Retry-After plus bounded jitter for as long as the deadline
 // allows (the broker's queue slot, docs/fleet-scale.md), else full-jitter backoff up to an attempt cap.
 // Platform-neutral (WebCrypto, fetch types); every effect is injected: fetch, clock, sleep, random, token source, debug sink.
@@ -15,7 +15,8 @@ import {
   MAX_BROKER_RESPONSE_BYTES,
   TOKEN_HASH_PREFIX_HEX_CHARS,
 } from "./constants.ts";
-import { parseCredentials, type Credentials } from "./credentials.ts";
+import { classifyAnswer, CREDENTIALS_ANSWER, requestIdLine, withRequestId, type AnswerSpec, type AttemptOutcome } from "./broker-answer.ts";
+import type { Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 import { readTextCapped } from "./read-capped.ts";
 import type { TokenSource } from "./token-source.ts";
@@ -52,25 +53,17 @@ export interface FetchedCredentials {
   attempts: number;
 }
 
-/** What one broker answer means for the loop. */
-export type AttemptOutcome =
-  | { kind: "credentials"; credentials: Credentials; requestId: string | undefined }
-  | { kind: "retry"; error: ClientError; retryAfterMs: number | undefined }
-  | { kind: "token_reused"; requestId: string | undefined }
-  | { kind: "fail"; error: ClientError };
-
-/** The broker's error body (src/errors.ts errorBody): {error, message, request_id}. */
-interface BrokerErrorBody {
-  error: string;
-  requestId: string | undefined;
-}
-
-/** Request ids are UUIDs; anything else is not echoed into a log (it could carry a forged line). */
-const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
-const ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
+/** The broker's routes a client calls. */
+export type BrokerRoute = "/v1/credentials" | "/v1/github-token";
+const ROUTES: readonly BrokerRoute[] = ["/v1/credentials", "/v1/github-token"];
 
 /** https or loopback http (the local sandbox); the credentials route appended unless already there. */
 export function credentialsEndpoint(brokerUrl: string): URL {
+  return brokerEndpoint(brokerUrl, "/v1/credentials");
+}
+
+/** https or loopback http (the local sandbox); `route` appended to the base URL (one ending in either route counts as the base). */
+export function brokerEndpoint(brokerUrl: string, route: BrokerRoute): URL {
   if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
   const url = new URL(brokerUrl);
   if (!isHttpsOrLoopback(url)) {
@@ -83,19 +76,9 @@ export function credentialsEndpoint(brokerUrl: string): URL {
   if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
     throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
   }
-  if (url.pathname.endsWith("/v1/credentials")) return url;
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/credentials`;
+  const base = ROUTES.reduce((path, known) => (path.endsWith(known) ? path.slice(0, -known.length) : path), url.pathname);
+  url.pathname = `${base.replace(/\/+$/, "")}${route}`;
   return url;
-}
-
-/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. Undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (!Number.isFinite(date)) return undefined;
-  return Math.max(0, date - nowMs);
 }
 
 /** The wait on a broker's Retry-After: at least CLIENT_RETRY_AFTER_MIN_MS, plus jitter uniform in [0, CLIENT_RETRY_AFTER_JITTER_MS). Never earlier than asked. */
@@ -107,106 +90,6 @@ export function retryAfterDelayMs(retryAfterMs: number, random: RandomFn): numbe
 export function backoffDelayMs(attempt: number, random: RandomFn): number {
   const ceiling = Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
-}
-
-function brokerErrorBody(text: string | undefined): BrokerErrorBody | undefined {
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const { error, request_id: requestId } = value as Record<string, unknown>;
-  if (typeof error !== "string" || !ERROR_CODE.test(error)) return undefined;
-  return { error, requestId: typeof requestId === "string" && REQUEST_ID.test(requestId) ? requestId : undefined };
-}
-
-function withRequestId(requestId: string | undefined): { requestId?: string } {
-  return requestId === undefined ? {} : { requestId };
-}
-
-function requestIdLine(requestId: string | undefined): string {
-  return requestId === undefined ? "" : ` Request id: ${requestId}.`;
-}
-
-/** Classifies one broker answer. Pure; `nowMs` is for the Expiration and Retry-After checks. */
-export function classifyAnswer(status: number, headers: Headers, text: string | undefined, nowMs: number): AttemptOutcome {
-  const body = status === 200 ? undefined : brokerErrorBody(text);
-  const headerId = headers.get("x-request-id");
-  const requestId = body?.requestId ?? (headerId !== null && REQUEST_ID.test(headerId) ? headerId : undefined);
-  const ids = withRequestId(requestId);
-  if (status === 200) {
-    if (text === undefined) return { kind: "fail", error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids) };
-    try {
-      return { kind: "credentials", credentials: parseCredentials(text, nowMs, requestId), requestId };
-    } catch (error) {
-      if (error instanceof ClientError) return { kind: "fail", error };
-      throw error;
-    }
-  }
-  const retryAfterMs = parseRetryAfter(headers.get("retry-after"), nowMs);
-  if (status === 429) {
-    return {
-      kind: "retry",
-      retryAfterMs,
-      error: new ClientError(
-        "rate_limited",
-        `The broker answered 429: this repository asked for credentials too often (the policy rule's rate).${requestIdLine(requestId)}`,
-        { ...ids, status },
-      ),
-    };
-  }
-  if (status === 503) {
-    return {
-      kind: "retry",
-      retryAfterMs,
-      error: new ClientError(
-        "broker_unavailable",
-        `The broker answered 503: a dependency (AWS STS or the OIDC issuer's keys) is unavailable.${requestIdLine(requestId)}`,
-        { ...ids, status },
-      ),
-    };
-  }
-  if (body === undefined) {
-    return {
-      kind: "fail",
-      error: new ClientError(
-        "not_credentials",
-        `The broker URL answered HTTP ${status} with a body that is neither credentials nor a broker error. Check broker-url: it must point at the broker (a proxy, login page or wrong path answers like this).`,
-        { ...ids, status },
-      ),
-    };
-  }
-  if (status === 401 && body.error === "token_reused") return { kind: "token_reused", requestId };
-  if (status === 401 && body.error === "invalid_token") {
-    return {
-      kind: "fail",
-      error: new ClientError(
-        "invalid_token",
-        "The broker refused the OIDC token (invalid_token). Most often the audience is wrong: the audience input must be one the broker trusts " +
-          `for this issuer (its ISSUERS setting; default "ci-credential-broker"). Otherwise the token expired or its issuer is not trusted: ` +
-          `an operator can see the precise reason with \`npm run analytics -- request <id>\`.${requestIdLine(requestId)}`,
-        { ...ids, status },
-      ),
-    };
-  }
-  if (status === 403 && body.error === "forbidden") {
-    const lookup = requestId === undefined ? "" : ` Ask an operator to look it up: \`npm run analytics -- request ${requestId}\` (and \`npm run policy:explain -- <claims.json>\` with this job's claims).`;
-    return {
-      kind: "fail",
-      error: new ClientError(
-        "forbidden",
-        `The broker's policy does not grant this repository, ref, event or role (check the role input and the policy's rules).${requestIdLine(requestId)}${lookup}`,
-        { ...ids, status },
-      ),
-    };
-  }
-  return {
-    kind: "fail",
-    error: new ClientError("broker_rejected", `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`, { ...ids, status }),
-  };
 }
 
 /** The SHA-256 prefix of a token, as the broker writes it to its audit event (src/audit/event.ts): correlates without revealing it. */
@@ -255,12 +138,35 @@ async function replayWarning(token: string | undefined, requestId: string | unde
 
 /** Fetches credentials, retrying what is worth retrying. Throws ClientError for every failure a user can act on. */
 export async function fetchCredentials(options: FetchCredentialsOptions, deps: ClientDeps): Promise<FetchedCredentials> {
-  const started = deps.now();
-  const deadline = started + (options.deadlineMs ?? CLIENT_DEADLINE_MS);
   const body: Record<string, unknown> = {};
   if (options.role !== undefined) body.role = options.role;
   if (options.durationSeconds !== undefined) body.duration_seconds = options.durationSeconds;
-  const payload = JSON.stringify(body);
+  const exchanged = await exchange({ endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) }, deps);
+  return { credentials: exchanged.value, requestId: exchanged.requestId, attempts: exchanged.attempts };
+}
+
+const deadlineOf = (options: { deadlineMs?: number }) => (options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs });
+
+/** One exchange request: where, what JSON body (the OIDC token goes in the Authorization header), how to read a 200. */
+export interface ExchangeRequest<T> {
+  endpoint: URL;
+  body: Record<string, unknown>;
+  answer: AnswerSpec<T>;
+  /** Total budget in ms, retries included. Default CLIENT_DEADLINE_MS. */
+  deadlineMs?: number;
+}
+
+export interface Exchanged<T> {
+  value: T;
+  requestId: string | undefined;
+  attempts: number;
+}
+
+/** One exchange, retrying what is worth retrying. Throws ClientError for every failure a user can act on. */
+export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps): Promise<Exchanged<T>> {
+  const started = deps.now();
+  const deadline = started + (request.deadlineMs ?? CLIENT_DEADLINE_MS);
+  const payload = JSON.stringify(request.body);
   let reuseRetried = false;
   let reusedToken: string | undefined;
 
@@ -268,7 +174,7 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
   let lastRetry: { error: ClientError; retryAfterMs: number | undefined; attempt: number } | undefined;
 
   /** One attempt: a new token, one POST, one outcome. A transient token-source failure is a retry outcome too. */
-  async function attemptOnce(attempt: number): Promise<{ outcome: AttemptOutcome; token: string | undefined }> {
+  async function attemptOnce(attempt: number): Promise<{ outcome: AttemptOutcome<T>; token: string | undefined }> {
     let token: string;
     try {
       token = await deps.tokens.mint();
@@ -294,11 +200,11 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
       throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
     }
     deps.onToken?.(token);
-    deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${options.endpoint.origin}${options.endpoint.pathname}`);
+    deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`);
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await deps.fetch(options.endpoint.href, {
+      const response = await deps.fetch(request.endpoint.href, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: payload,
@@ -307,8 +213,8 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
       const text = await readTextCapped(response, MAX_BROKER_RESPONSE_BYTES);
       // A body cut short by the attempt timeout is no answer (retried), not a malformed one.
       if (text === undefined && signal.aborted) throw signal.reason;
-      const outcome = classifyAnswer(response.status, response.headers, text, deps.now());
-      const requestId = outcome.kind === "credentials" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
+      const outcome = classifyAnswer(response.status, response.headers, text, deps.now(), request.answer);
+      const requestId = outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
       const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
       deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
       return { outcome, token };
@@ -316,7 +222,7 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
       deps.debug(`attempt ${attempt}: no answer (${networkCause(error)})`);
       const unreachable = new ClientError(
         "broker_unreachable",
-        `Could not reach the broker at ${options.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
+        `Could not reach the broker at ${request.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
         { cause: error },
       );
       return { outcome: { kind: "retry", error: unreachable, retryAfterMs: undefined }, token };
@@ -327,7 +233,7 @@ export async function fetchCredentials(options: FetchCredentialsOptions, deps: C
   let unguided = 0;
   for (let attempt = 1; ; attempt++) {
     const { outcome, token } = await attemptOnce(attempt);
-    if (outcome.kind === "credentials") return { credentials: outcome.credentials, requestId: outcome.requestId, attempts: attempt };
+    if (outcome.kind === "answer") return { value: outcome.value, requestId: outcome.requestId, attempts: attempt };
     if (outcome.kind === "fail") throw outcome.error;
     if (outcome.kind === "token_reused") {
       if (reuseRetried) {

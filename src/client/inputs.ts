@@ -1,9 +1,9 @@
-// Validates what a user gives the client (Action inputs or CLI flags): audience, role alias, duration, region.
+// Validates what a user gives the client (Action inputs or CLI flags): audience, role alias, grant name, duration, region.
 // Pure; no I/O. Each failure is a `usage` ClientError naming the input, so the fix is obvious.
 import { DEFAULT_AUDIENCE, MAX_AUDIENCE_CHARS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from "./constants.ts";
 import { ClientError } from "./errors.ts";
 
-/** The broker's role alias rule (src/http/credential-request.ts): checked here too so a typo fails before a token is spent. */
+/** The broker's role alias and grant name rule (src/http/credential-request.ts): checked here too so a typo fails before a token is spent. */
 const ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -32,6 +32,13 @@ export function parseRole(value: string | undefined, inputName: string): string 
     throw new ClientError("usage", `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`);
   }
   return role;
+}
+
+/** A GitHub token grant's name: the broker's grant-name rule (src/policy/github-tokens.ts), checked before a token is spent. */
+export function parseGrantName(value: string | undefined, inputName: string): string {
+  const name = requireValue(value, inputName);
+  if (!ROLE_ALIAS.test(name)) throw new ClientError("usage", `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`);
+  return name;
 }
 
 export function parseDuration(value: string | undefined, inputName: string): number | undefined {

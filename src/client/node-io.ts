@@ -1,9 +1,12 @@
 // The Node side of the client's entry points: synchronous stdout/stderr writes, file appends, the real clock and network.
 // I/O only; every decision is in the pure modules. Node >= 20 built-ins, nothing else (the bundle has no dependencies).
 import { appendFileSync, writeSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { CliTokenSource } from "./cli-args.ts";
 import type { ClientDeps } from "./exchange.ts";
 import { ClientError } from "./errors.ts";
-import type { TokenSource } from "./token-source.ts";
+import { warningCommand } from "./github-commands.ts";
+import { actionsTokenSource, envTokenSource, fileTokenSource, type TokenSource } from "./token-source.ts";
 
 /**
  * Writes synchronously: lines reach the runner in the order written (masks first), and nothing is lost when the
@@ -58,4 +61,34 @@ export function realDeps(tokens: TokenSource, debug: (message: string) => void, 
     ...(onToken === undefined ? {} : { onToken }),
     ...(warn === undefined ? {} : { warn }),
   };
+}
+
+/** The CLI's OIDC token source: GitHub Actions' endpoint (a new token per call), a variable, or a file. */
+export function tokenSourceFor(source: CliTokenSource): TokenSource {
+  if (source.kind === "env") return envTokenSource(source.name, env);
+  if (source.kind === "file") return fileTokenSource(source.path, (path) => readFile(path, "utf8"));
+  return actionsTokenSource({
+    requestUrl: env("ACTIONS_ID_TOKEN_REQUEST_URL"),
+    requestToken: env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    audience: source.audience,
+    fetch: (input, init) => fetch(input, init),
+  });
+}
+
+/** The CLI's replay warning: on a GitHub runner a workflow command on stderr becomes an annotation too; elsewhere a plain line. */
+export function cliWarn(source: CliTokenSource): (message: string) => void {
+  return (message) =>
+    writeStderr(source.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}\n` : `ci-credentials: warning: ${message}\n`);
+}
+
+/** Reads stdin to its end, up to `maxBytes` (more is a usage error: git never sends that much). */
+export async function readStdinCapped(maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new ClientError("usage", `More than ${maxBytes} bytes on stdin: not a git credential description.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

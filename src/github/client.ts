@@ -2,25 +2,15 @@
 // for that one repository with the client's permissions (cached per repository until 5 minutes before `expires_at`,
 // single flight) -> the few GET calls requirements need.
 // I/O through the injected fetch and clock. Fails closed: every failure is a BrokerError, never a partial answer.
-import { safeParse, type ZodMiniType } from "zod/mini";
-import {
-  GITHUB_API_VERSION,
-  GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS,
-  GITHUB_CACHE_MAX_ENTRIES,
-  GITHUB_INSTALLATION_CACHE_MS,
-  GITHUB_MAX_PAGES,
-  GITHUB_RATE_LIMIT_DEFAULT_RETRY_AFTER_SECONDS,
-  GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS,
-  GITHUB_TOKEN_REFRESH_MARGIN_MS,
-  MAX_GITHUB_RESPONSE_BYTES,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../constants.ts";
+import { safeParse } from "zod/mini";
+import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_INSTALLATION_CACHE_MS, GITHUB_MAX_PAGES, GITHUB_TOKEN_REFRESH_MARGIN_MS } from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
-import { readTextCapped } from "../http/read-capped.ts";
-import { importAppKey, signAppJwt, type AppJwt } from "./app-key.ts";
+import { createApiCall, createAppJwt, parseAnswer, unavailable, type ApiAnswer, type CallContext, type GitHubAppCredentials } from "./api-call.ts";
 import { createMemo } from "./memo.ts";
 import { AccessTokenSchema, ErrorBodySchema, InstallationSchema } from "./schemas.ts";
+
+export { parseAnswer, rateLimitWait, unavailable, type ApiAnswer, type CallContext, type GitHubAppCredentials } from "./api-call.ts";
 
 /** Repository permissions of an installation token: `{ checks: "read", ... }`. */
 export type TokenPermissions = Readonly<Record<string, "read" | "write">>;
@@ -32,12 +22,6 @@ export type TokenPermissions = Readonly<Record<string, "read" | "write">>;
  */
 export const GITHUB_TOKEN_PERMISSIONS: TokenPermissions = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" };
 
-/** The App's identity: GITHUB_APP_ID and the private key (PKCS#8 DER, see app-key.ts). */
-export interface GitHubAppCredentials {
-  appId: string;
-  pkcs8: Uint8Array;
-}
-
 export interface GitHubClientOptions {
   app: GitHubAppCredentials;
   fetch: FetchFn;
@@ -47,22 +31,6 @@ export interface GitHubClientOptions {
   callTimeoutMs: number;
   /** What every installation token asks for (default GITHUB_TOKEN_PERMISSIONS, read-only). */
   permissions?: TokenPermissions;
-}
-
-/** One exchange's view of the API: its budget's signal, and the lowest `x-ratelimit-remaining` it saw. */
-export interface CallContext {
-  /** Aborts when the exchange's GitHub budget is spent. */
-  signal: AbortSignal;
-  rateRemaining: number | undefined;
-  /** API calls made by this exchange. */
-  calls: number;
-}
-
-/** An answer whose status the caller handles (2xx, 401, 403, 404, 422); rate limits and 5xx never get here. */
-export interface ApiAnswer {
-  status: number;
-  body: unknown;
-  headers: Headers;
 }
 
 /** The repository an installation token reads, and the API it lives on. */
@@ -95,33 +63,6 @@ export interface GitHubClient {
   getPages(context: CallContext, repo: RepositoryRef, path: string, select: (body: unknown) => unknown[] | undefined): Promise<ApiAnswer & { items: unknown[] }>;
 }
 
-export function unavailable(reason: "github_api_unavailable", detail: string): BrokerError {
-  return new BrokerError("upstream_unavailable", reason, { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: detail });
-}
-
-/** Parse or fail closed (the detail names the endpoint, never the body). */
-export function parseAnswer<T>(schema: ZodMiniType<T>, body: unknown, endpoint: string): T {
-  const parsed = safeParse(schema, body);
-  if (!parsed.success) throw unavailable("github_api_unavailable", `unexpected response shape from ${endpoint}`);
-  return parsed.data;
-}
-
-/** Seconds GitHub asks us to wait, or undefined when the answer is not a rate limit (docs: "Rate limits for the REST API"). */
-export function rateLimitWait(status: number, headers: Headers, message: string | undefined, nowMs: number): number | undefined {
-  if (status !== 403 && status !== 429) return undefined;
-  const retryAfter = headers.get("retry-after");
-  const remaining = headers.get("x-ratelimit-remaining");
-  const limited = status === 429 || retryAfter !== null || remaining === "0" || /rate limit/i.test(message ?? "");
-  if (!limited) return undefined;
-  let seconds = GITHUB_RATE_LIMIT_DEFAULT_RETRY_AFTER_SECONDS;
-  if (retryAfter !== null && /^\d{1,9}$/.test(retryAfter)) seconds = Number(retryAfter);
-  else if (remaining === "0") {
-    const reset = Number(headers.get("x-ratelimit-reset"));
-    if (Number.isFinite(reset) && reset > 0) seconds = Math.ceil(reset - nowMs / 1000);
-  }
-  return Math.min(GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds));
-}
-
 /** The URL of `rel="next"` in a Link header (RFC 8288), if any. */
 export function nextLink(link: string | null): string | undefined {
   if (link === null) return undefined;
@@ -135,84 +76,10 @@ export function nextLink(link: string | null): string | undefined {
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const { now, log } = options;
   const permissions = options.permissions ?? GITHUB_TOKEN_PERMISSIONS;
-  let key: Promise<CryptoKey> | undefined;
-  let appJwt: AppJwt | undefined;
+  const jwt = createAppJwt(options.app, now, "github_app_key_invalid");
+  const call = createApiCall({ fetch: options.fetch, now, callTimeoutMs: options.callTimeoutMs });
   const installations = createMemo<number>(now, GITHUB_CACHE_MAX_ENTRIES);
   const tokens = createMemo<{ token: string; expiresAtMs: number }>(now, GITHUB_CACHE_MAX_ENTRIES);
-  /** Per API base: no calls before this instant after GitHub rate-limited us (continuing risks the App being banned). */
-  const blockedUntil = new Map<string, number>();
-
-  async function jwt(): Promise<string> {
-    const nowSeconds = Math.floor(now() / 1000);
-    if (appJwt !== undefined && appJwt.expiresAt - nowSeconds > GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS) return appJwt.jwt;
-    key ??= importAppKey(options.app.pkcs8);
-    try {
-      appJwt = await signAppJwt(options.app.appId, await key, now());
-    } catch {
-      key = undefined;
-      throw new BrokerError("config_invalid", "github_app_key_invalid");
-    }
-    return appJwt.jwt;
-  }
-
-  /** One HTTP call: timeout, budget, size cap, rate limits and 5xx handled here; other statuses returned. */
-  async function call(context: CallContext, apiUrl: string, url: string, authorization: string, init: { method?: string; body?: string } = {}): Promise<ApiAnswer> {
-    const endpoint = new URL(url).pathname;
-    const blocked = blockedUntil.get(apiUrl);
-    if (blocked !== undefined && blocked > now()) {
-      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", { retryAfterSeconds: Math.ceil((blocked - now()) / 1000), cause: "rate limited earlier" });
-    }
-    if (context.signal.aborted) throw unavailable("github_api_unavailable", `budget spent before ${endpoint}`);
-    const signal = AbortSignal.any([context.signal, AbortSignal.timeout(options.callTimeoutMs)]);
-    context.calls += 1;
-    let response: Response;
-    try {
-      const pending = options.fetch(url, {
-        method: init.method ?? "GET",
-        headers: {
-          accept: "application/vnd.github+json",
-          "x-github-api-version": GITHUB_API_VERSION,
-          "user-agent": "ci-credential-broker",
-          authorization,
-          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(init.body === undefined ? {} : { body: init.body }),
-        signal,
-      });
-      // A fetch that ignores its signal still loses the race.
-      response = await new Promise<Response>((resolve, reject) => {
-        const onAbort = () => reject(new Error("aborted"));
-        if (signal.aborted) onAbort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-      });
-    } catch {
-      throw unavailable("github_api_unavailable", signal.aborted ? `timeout on ${endpoint}` : `network error on ${endpoint}`);
-    }
-    const remaining = response.headers.get("x-ratelimit-remaining");
-    if (remaining !== null && /^\d+$/.test(remaining)) context.rateRemaining = Math.min(context.rateRemaining ?? Infinity, Number(remaining));
-    if (response.status >= 500) {
-      await response.body?.cancel().catch(() => undefined);
-      throw unavailable("github_api_unavailable", `HTTP ${response.status} from ${endpoint}`);
-    }
-    const text = await readTextCapped(response, MAX_GITHUB_RESPONSE_BYTES);
-    let body: unknown = undefined;
-    if (text.ok && text.text !== "") {
-      try {
-        body = JSON.parse(text.text);
-      } catch {
-        body = undefined;
-      }
-    }
-    const message = safeParse(ErrorBodySchema, body).data?.message;
-    const wait = rateLimitWait(response.status, response.headers, message, now());
-    if (wait !== undefined) {
-      blockedUntil.set(apiUrl, now() + wait * 1000);
-      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", { retryAfterSeconds: wait, cause: `HTTP ${response.status} from ${endpoint}` });
-    }
-    if (!text.ok || body === undefined) throw unavailable("github_api_unavailable", `unreadable body (${text.ok ? "not JSON" : text.failure}) from ${endpoint}`);
-    return { status: response.status, body, headers: response.headers };
-  }
 
   function notInstalled(repo: RepositoryRef, status: number): BrokerError {
     // An operator's mistake, not the caller's: the App must be installed on every repository whose rules require facts.

@@ -101,3 +101,15 @@ export const BranchRulesSchema = z.array(
 
 /** GitHub's error body: only `message` is read (a rate limit vs a permission error; which 422 of access_tokens). */
 export const ErrorBodySchema = z.object({ message: z.optional(z.string()) });
+
+/**
+ * POST /app/installations/{id}/access_tokens for a grant: what the token reaches, as GitHub says, to hold against
+ * what was asked (src/github-tokens/scope.ts). `repositories` is listed when the token was scoped to some.
+ */
+export const GrantedTokenSchema = z.object({
+  token: AccessTokenSchema.shape.token,
+  expires_at: AccessTokenSchema.shape.expires_at,
+  permissions: z.record(z.string(), z.string()),
+  repository_selection: z.optional(z.string()),
+  repositories: z.optional(z.array(z.object({ name: z.string() }))),
+});

@@ -17,9 +17,12 @@ export interface RawCredentialRequest {
   body: Uint8Array;
 }
 
+/** Role aliases and GitHub token grant names (src/policy/roles.ts ALIAS_PATTERN). */
+export const GRANT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
 const BodySchema = z.strictObject({
   token: z.optional(z.string()),
-  role: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/))),
+  role: z.optional(z.string().check(z.regex(GRANT_NAME_PATTERN))),
   duration_seconds: z.optional(z.int().check(z.minimum(STS_MIN_DURATION_SECONDS), z.maximum(STS_MAX_DURATION_SECONDS))),
 });
 
@@ -39,9 +42,13 @@ function bearerToken(authorization: string): string {
   return match[1] as string;
 }
 
-export function parseCredentialRequest(raw: RawCredentialRequest): CredentialRequest {
+/**
+ * The token (Bearer header or body `token`, not both) and the body as `schema` reads it; an empty body is read as
+ * `empty` (undefined: the body is required).
+ */
+export function parseTokenRequest<B extends { token?: string | undefined }>(raw: RawCredentialRequest, schema: z.ZodMiniType<B>, empty: B | undefined): { token: string; body: B } {
   const headerToken = raw.authorization === null ? undefined : bearerToken(raw.authorization);
-  let body: z.infer<typeof BodySchema> = {};
+  let body: B;
   if (raw.body.byteLength > 0) {
     if (raw.contentType === null || !isJsonContentType(raw.contentType)) {
       throw new BrokerError("unsupported_media_type", "content_type_not_json");
@@ -54,14 +61,21 @@ export function parseCredentialRequest(raw: RawCredentialRequest): CredentialReq
     }
     const parsed = parseStrictJson(text);
     if (!parsed.ok) throw new BrokerError("invalid_request", parsed.reason);
-    const result = BodySchema.safeParse(parsed.value);
+    const result = z.safeParse(schema, parsed.value);
     if (!result.success) throw new BrokerError("invalid_request", "body_invalid");
     body = result.data;
-  } else if (raw.contentType !== null && !isJsonContentType(raw.contentType)) {
-    throw new BrokerError("unsupported_media_type", "content_type_not_json");
+  } else {
+    if (raw.contentType !== null && !isJsonContentType(raw.contentType)) throw new BrokerError("unsupported_media_type", "content_type_not_json");
+    if (empty === undefined) throw new BrokerError("invalid_request", "body_invalid");
+    body = empty;
   }
   if (headerToken !== undefined && body.token !== undefined) throw new BrokerError("invalid_request", "token_in_header_and_body");
   const token = headerToken ?? body.token;
   if (token === undefined || token === "") throw new BrokerError("invalid_request", "token_missing");
+  return { token, body };
+}
+
+export function parseCredentialRequest(raw: RawCredentialRequest): CredentialRequest {
+  const { token, body } = parseTokenRequest(raw, BodySchema, {});
   return { token, role: body.role, durationSeconds: body.duration_seconds };
 }

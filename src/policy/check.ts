@@ -6,19 +6,30 @@
 //   everything B would: A is an earlier rule of the same effect and issuer, has no `when`, constrains only claims B
 //   constrains, each with patterns proved to cover B's (glob containment is checked syntactically: `acme/*` covers
 //   `acme/app` and `acme/app-*`; anything unproved counts as not covered); for allow rules A grants every alias B
-//   grants as the same role, opts out of every guard B opts out of, and names an environment if B does. An allow
+//   grants as the same role and every GitHub token grant B grants, opts out of every guard B opts out of, and names an environment if B does. An allow
 //   rule covered in the same way by any deny rule is shadowed too (deny rules are evaluated first).
 // - Two allow rules CONFLICT when they grant one alias as different roles and some token may match both (their
 //   patterns on every shared claim may overlap); decide() refuses such a request (`role_conflict`).
 // - NAME WITHOUT ID: a rule naming a repository/owner (project/namespace) without pinning the numeric id, which
-//   survives renames and transfers. An error for rules granting privileged roles, a warning otherwise.
+//   survives renames and transfers. An error for rules granting privileged roles or grants, a warning otherwise.
+// - GitHub token grants: unused grants, and pushes that start privileged workflows (check-github-tokens.ts).
 import { MATCH_KEYS } from "./claim-keys.ts";
 import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledPolicy, type PolicyErrorCode } from "./compile.ts";
 import type { CompiledCondition, CompiledRule } from "./rule-index.ts";
+import { lintGithubTokens, privilegedGrants } from "./check-github-tokens.ts";
 import { mayOverlap, patternCovers } from "./glob.ts";
 import type { PolicyDefinition } from "./types.ts";
 
-export type FindingCode = PolicyErrorCode | "rule_shadowed" | "alias_conflict" | "name_without_id" | "role_unused" | "guard_opted_out" | "event_allowlist_widened";
+export type FindingCode =
+  | PolicyErrorCode
+  | "rule_shadowed"
+  | "alias_conflict"
+  | "name_without_id"
+  | "role_unused"
+  | "guard_opted_out"
+  | "event_allowlist_widened"
+  | "grant_unused"
+  | "grant_push_starts_privileged";
 
 export interface Finding {
   severity: "error" | "warning";
@@ -61,6 +72,7 @@ export function conditionsMayOverlap(a: CompiledRule, b: CompiledRule): boolean 
 function allowShadows(a: CompiledRule, b: CompiledRule): boolean {
   if (!conditionsCover(a, b)) return false;
   for (const [alias, role] of b.grants) if (a.grants.get(alias) !== role) return false;
+  for (const name of b.githubTokens) if (!a.githubTokens.includes(name)) return false;
   for (const optOut of b.optOuts) if (!a.optOuts.has(optOut)) return false;
   for (const event of b.facts.extraEvents) if (!a.facts.extraEvents.has(event)) return false;
   return !b.facts.namesEnvironment || a.facts.namesEnvironment;
@@ -111,7 +123,8 @@ function lintConflicts(policy: CompiledPolicy, findings: Finding[]): void {
 
 function lintIds(policy: CompiledPolicy, findings: Finding[]): void {
   for (const rule of policy.allowRules) {
-    const privileged = [...rule.grants.values()].some((role) => policy.roles.get(role)?.privileged === true);
+    const what = privilegedGrants(policy, rule);
+    const privileged = what !== undefined;
     const pairs = MATCH_KEYS[rule.kind].nameIds;
     // Pairs run most specific first: a repository id also pins the owner, so it satisfies the owner pair too.
     for (const [index, [name, id]] of pairs.entries()) {
@@ -125,14 +138,14 @@ function lintIds(policy: CompiledPolicy, findings: Finding[]): void {
       });
     }
     if (privileged && rule.optOuts.size > 0) {
-      findings.push({ severity: "warning", code: "guard_opted_out", location: where(rule), message: `grants a privileged role with guards opted out: ${[...rule.optOuts].join(", ")}` });
+      findings.push({ severity: "warning", code: "guard_opted_out", location: where(rule), message: `grants ${what} with guards opted out: ${[...rule.optOuts].join(", ")}` });
     }
     if (privileged && rule.facts.extraEvents.size > 0) {
       findings.push({
         severity: "warning",
         code: "event_allowlist_widened",
         location: where(rule),
-        message: `grants a privileged role for events beyond the trusted default: ${[...rule.facts.extraEvents].join(", ")} (docs/security.md lists who can trigger them)`,
+        message: `grants ${what} for events beyond the trusted default: ${[...rule.facts.extraEvents].join(", ")} (docs/security.md lists who can trigger them)`,
       });
     }
   }
@@ -159,5 +172,6 @@ export function checkPolicy(def: PolicyDefinition, options: CompileOptions = {})
   lintConflicts(compiled, findings);
   lintIds(compiled, findings);
   lintRoles(compiled, findings);
+  lintGithubTokens(compiled, findings);
   return { compiled, findings };
 }

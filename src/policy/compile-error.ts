@@ -18,7 +18,14 @@ export type PolicyErrorCode =
   | "pattern_too_broad"
   | "workflow_ref_glob"
   | "workflow_caller_unpinned"
-  | "check_forgeable";
+  | "check_forgeable"
+  // GitHub token grants (src/policy/github-tokens.ts)
+  | "grant_invalid"
+  | "grant_undefined"
+  | "grant_repository_foreign"
+  | "permission_unknown"
+  | "permission_owner_wide"
+  | "permission_dangerous";
 
 /** A policy mistake, pointing at the rule or role at fault. */
 export class PolicyCompileError extends Error {

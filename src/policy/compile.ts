@@ -6,6 +6,7 @@ import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
+import { compileGithubToken, compileGithubTokenNames, type GithubTokenGrant } from "./github-tokens.ts";
 import { OPT_OUTS, TRUSTED_EVENTS, type OptOut } from "./guards.ts";
 import { compileRequirements } from "./requirements-compile.ts";
 import { ALIAS_PATTERN, compileRole } from "./roles.ts";
@@ -18,7 +19,7 @@ const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "rateLimit", "require", "allowEvents", ...OPT_OUTS]);
+const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "githubTokens", "rateLimit", "require", "allowEvents", ...OPT_OUTS]);
 /** An event name or pipeline source as GitHub and GitLab spell them: lower-case words joined by `_`, never a glob. */
 const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -54,6 +55,8 @@ export interface CompiledPolicy {
   denyRules: readonly CompiledRule[];
   allowRules: readonly CompiledRule[];
   roles: ReadonlyMap<string, RoleGrant>;
+  /** GitHub token grants by name (docs/github-tokens.md). */
+  githubTokens: ReadonlyMap<string, GithubTokenGrant>;
 }
 
 export interface CompileOptions {
@@ -142,12 +145,13 @@ function checkScope(where: string, kind: IssuerKind, conditions: readonly Compil
 
 function compileGrants(where: string, roles: RuleDefinition["roles"], defined: ReadonlyMap<string, RoleGrant>): Map<string, string> {
   const grants = new Map<string, string>();
+  if (roles === undefined) return grants;
   const entries: Array<[string, unknown]> = Array.isArray(roles)
     ? (roles as unknown[]).map((name) => [String(name), name])
     : isPlainObject(roles)
       ? Object.entries(roles)
       : [];
-  if (entries.length === 0) fail(where, "an allow rule must grant at least one role");
+  if (entries.length === 0) fail(where, "roles must name at least one role (leave it out for a rule granting GitHub tokens only)");
   for (const [alias, role] of entries) {
     if (typeof role !== "string" || !defined.has(role)) fail(where, `role "${String(role)}" is not defined in roles`, "role_undefined");
     if (!ALIAS_PATTERN.test(alias)) fail(where, `alias "${alias}" must match [a-z0-9][a-z0-9_-]{0,63}`);
@@ -177,7 +181,12 @@ function compileAllowEvents(where: string, kind: IssuerKind, value: unknown, eff
   return events;
 }
 
-function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<string, IssuerKind>, roles: ReadonlyMap<string, RoleGrant>, seenIds: Set<string>): CompiledRule {
+interface Defined {
+  roles: ReadonlyMap<string, RoleGrant>;
+  githubTokens: ReadonlyMap<string, GithubTokenGrant>;
+}
+
+function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<string, IssuerKind>, defined: Defined, seenIds: Set<string>): CompiledRule {
   const label = isPlainObject(rule) && typeof rule.id === "string" ? ` (${rule.id})` : "";
   const where = `rules[${index}]${label}`;
   if (!isPlainObject(rule)) fail(where, "must be an object");
@@ -205,9 +214,12 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
   const extraEvents = compileAllowEvents(where, kind, rule.allowEvents, effect);
   const conditions = compileConditions(where, kind, rule.match, effect === "deny" ? "deny" : "allow");
   let grants = new Map<string, string>();
+  let githubTokens: string[] = [];
   let rateLimit: RateLimitDefinition | undefined;
   if (effect === "allow") {
-    grants = compileGrants(where, rule.roles, roles);
+    grants = compileGrants(where, rule.roles, defined.roles);
+    githubTokens = compileGithubTokenNames(where, rule.githubTokens, defined.githubTokens);
+    if (grants.size === 0 && githubTokens.length === 0) fail(where, "an allow rule must grant at least one role or GitHub token");
     checkScope(where, kind, conditions);
     const workflow = conditions.find((condition) => condition.claim === "job_workflow_ref");
     if (workflow !== undefined) {
@@ -233,6 +245,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     }
   } else {
     if (rule.roles !== undefined) fail(where, "a deny rule grants no roles");
+    if (rule.githubTokens !== undefined) fail(where, "a deny rule grants no GitHub tokens");
     if (rule.rateLimit !== undefined) fail(where, "a deny rule has no rate limit");
   }
 
@@ -248,6 +261,7 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     conditions,
     roles: [...grants.keys()],
     grants,
+    githubTokens,
     rateLimit,
     when,
     optOuts,
@@ -272,10 +286,13 @@ export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {
       }
     }
   }
+  const githubTokens = new Map<string, GithubTokenGrant>();
+  if (def.githubTokens !== undefined && !isPlainObject(def.githubTokens)) fail("githubTokens", "must map grant names to GitHub token grants", "policy_invalid");
+  for (const [name, grant] of Object.entries(def.githubTokens ?? {})) githubTokens.set(name, compileGithubToken(name, grant));
   if (!Array.isArray(def.rules)) fail("rules", "must be a list", "policy_invalid");
 
   const seenIds = new Set<string>();
-  const rules = def.rules.map((rule, index) => compileRule(index, rule as RuleDefinition, issuers, roles, seenIds));
+  const rules = def.rules.map((rule, index) => compileRule(index, rule as RuleDefinition, issuers, { roles, githubTokens }, seenIds));
   const perIssuer = new Map<string, IssuerPolicy>();
   for (const [id, kind] of issuers) {
     const mine = rules.filter((rule) => rule.issuer === id);
@@ -292,5 +309,6 @@ export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {
     denyRules: rules.filter((rule) => rule.effect === "deny"),
     allowRules: rules.filter((rule) => rule.effect === "allow"),
     roles,
+    githubTokens,
   };
 }

@@ -1,9 +1,11 @@
-// The policy decision: verified claims + request -> allow with a grant, or deny with a reason.
+// The policy decision: verified claims + request (a role, or a GitHub token grant by name) -> allow with what is
+// granted, or deny with a reason.
 // Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow; guards hold every allow.
 import { DEFAULT_SESSION_DURATION_SECONDS } from "../constants.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import type { RoleGrant } from "../aws/session.ts";
 import type { CompiledPolicy } from "./compile.ts";
+import type { GithubTokenGrant } from "./github-tokens.ts";
 import { GUARDS, type GuardReason } from "./guards.ts";
 import { candidateRules, type CompiledCondition, type CompiledRule } from "./rule-index.ts";
 import type { CompiledRequirements } from "./requirements.ts";
@@ -17,6 +19,8 @@ export type DenyReason =
   | "role_ambiguous"
   | "role_conflict"
   | "duration_exceeds_role"
+  /** GitHub token grants: the named grant is not among those the matching rules grant (an unknown name included). */
+  | "grant_not_granted"
   | GuardReason;
 
 export type Decision =
@@ -81,67 +85,129 @@ export function guardFailure(rule: CompiledRule, kind: IssuerKind, privileged: b
   return undefined;
 }
 
-interface Grant {
-  rule: CompiledRule;
-  role: string;
+/** What the matching allow rules grant of one kind (roles or GitHub tokens), with what the guards blocked. */
+interface Collected {
+  /** Name (role alias, grant name) -> the first rule granting it, and what it names (role, grant). */
+  granted: Map<string, { rule: CompiledRule; target: string }>;
+  /** Name -> the first guard that blocked it, and where. */
+  blocked: Map<string, { reason: GuardReason; rule: CompiledRule }>;
+  firstBlock: { reason: GuardReason; rule: CompiledRule } | undefined;
+  /** Names later rules grant as a different target (roles only: grants have no aliases). */
+  conflicts: Set<string> | undefined;
 }
 
-export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
-  const issuer = policy.issuers.get(input.issuerId);
-  if (issuer === undefined) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
-  const { claims } = input;
-
+/**
+ * The deny rule that matched, or what the allow rules grant of one kind. First rule granting each name wins, so the
+ * audit names a stable rule; a later rule granting the same name as another target is a conflict, refused rather
+ * than resolved by rule order (policy:check flags it too).
+ */
+function collect(
+  policy: CompiledPolicy,
+  issuerId: string,
+  claims: Readonly<Record<string, unknown>>,
+  grantsOf: (rule: CompiledRule) => Iterable<readonly [string, string]>,
+  privileged: (target: string) => boolean,
+): Collected | { deniedBy: CompiledRule } | undefined {
+  const issuer = policy.issuers.get(issuerId);
+  if (issuer === undefined) return undefined;
   for (const rule of candidateRules(issuer.deny, claims)) {
-    if (ruleMatches(rule, input.issuerId, claims)) return { allowed: false, reason: "explicit_deny", ruleId: rule.id };
+    if (ruleMatches(rule, issuerId, claims)) return { deniedBy: rule };
   }
-
-  // First rule granting each alias wins, so the audit names a stable rule. A later rule granting the same alias
-  // as a different role is a conflict: refused rather than resolved by rule order (policy:check flags it too).
-  const granted = new Map<string, Grant>();
-  const blocked = new Map<string, { reason: GuardReason; rule: CompiledRule }>();
-  let firstBlock: { reason: GuardReason; rule: CompiledRule } | undefined;
-  let conflicts: Set<string> | undefined;
+  const collected: Collected = { granted: new Map(), blocked: new Map(), firstBlock: undefined, conflicts: undefined };
   for (const rule of candidateRules(issuer.allow, claims)) {
-    if (!ruleMatches(rule, input.issuerId, claims)) continue;
-    for (const [alias, role] of rule.grants) {
-      const privileged = policy.roles.get(role)?.privileged === true;
-      const reason = guardFailure(rule, issuer.kind, privileged, claims);
+    if (!ruleMatches(rule, issuerId, claims)) continue;
+    for (const [name, target] of grantsOf(rule)) {
+      const reason = guardFailure(rule, issuer.kind, privileged(target), claims);
       if (reason !== undefined) {
-        firstBlock ??= { reason, rule };
-        if (!blocked.has(alias)) blocked.set(alias, { reason, rule });
+        collected.firstBlock ??= { reason, rule };
+        if (!collected.blocked.has(name)) collected.blocked.set(name, { reason, rule });
         continue;
       }
-      const prior = granted.get(alias);
-      if (prior === undefined) granted.set(alias, { rule, role });
-      else if (prior.role !== role) (conflicts ??= new Set()).add(alias);
+      const prior = collected.granted.get(name);
+      if (prior === undefined) collected.granted.set(name, { rule, target });
+      else if (prior.target !== target) (collected.conflicts ??= new Set()).add(name);
     }
   }
+  return collected;
+}
+
+type Refusal = { allowed: false; reason: DenyReason; ruleId: string | undefined };
+
+/** Why nothing was granted: the first guard that blocked a matching rule, or no rule at all. */
+function nothingGranted(collected: Collected): Refusal {
+  const block = collected.firstBlock;
+  return block !== undefined ? { allowed: false, reason: block.reason, ruleId: block.rule.id } : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+}
+
+/** A name the caller asked for was not granted: its own guard block, else `notGranted` when other names were, else why nothing was. */
+function notGranted(collected: Collected, name: string, notGrantedReason: DenyReason): Refusal {
+  const block = collected.blocked.get(name);
+  if (block !== undefined) return { allowed: false, reason: block.reason, ruleId: block.rule.id };
+  if (collected.granted.size > 0) return { allowed: false, reason: notGrantedReason, ruleId: undefined };
+  return nothingGranted(collected);
+}
+
+const roleGrants = (rule: CompiledRule) => rule.grants;
+
+export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
+  const collected = collect(policy, input.issuerId, input.claims, roleGrants, (role) => policy.roles.get(role)?.privileged === true);
+  if (collected === undefined) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+  if ("deniedBy" in collected) return { allowed: false, reason: "explicit_deny", ruleId: collected.deniedBy.id };
 
   let alias: string;
   if (input.role !== undefined) {
-    if (granted.has(input.role)) alias = input.role;
-    else {
-      const block = blocked.get(input.role);
-      if (block !== undefined) return { allowed: false, reason: block.reason, ruleId: block.rule.id };
-      if (granted.size > 0) return { allowed: false, reason: "role_not_granted", ruleId: undefined };
-      return firstBlock !== undefined
-        ? { allowed: false, reason: firstBlock.reason, ruleId: firstBlock.rule.id }
-        : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
-    }
-  } else if (granted.size === 1) {
-    alias = granted.keys().next().value as string;
-  } else if (granted.size > 1) {
+    if (!collected.granted.has(input.role)) return notGranted(collected, input.role, "role_not_granted");
+    alias = input.role;
+  } else if (collected.granted.size === 1) {
+    alias = collected.granted.keys().next().value as string;
+  } else if (collected.granted.size > 1) {
     return { allowed: false, reason: "role_ambiguous", ruleId: undefined };
   } else {
-    return firstBlock !== undefined
-      ? { allowed: false, reason: firstBlock.reason, ruleId: firstBlock.rule.id }
-      : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+    return nothingGranted(collected);
   }
 
-  const { rule, role } = granted.get(alias) as Grant;
-  if (conflicts?.has(alias) === true) return { allowed: false, reason: "role_conflict", ruleId: rule.id };
+  const { rule, target: role } = collected.granted.get(alias) as { rule: CompiledRule; target: string };
+  if (collected.conflicts?.has(alias) === true) return { allowed: false, reason: "role_conflict", ruleId: rule.id };
   const grant = policy.roles.get(role) as RoleGrant;
   const durationSeconds = input.durationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
   if (durationSeconds > grant.maxDurationSeconds) return { allowed: false, reason: "duration_exceeds_role", ruleId: rule.id };
   return { allowed: true, ruleId: rule.id, alias, grant, durationSeconds, rateLimit: rule.rateLimit, requirements: rule.requirements };
+}
+
+/** A request for a GitHub token grant (`POST /v1/github-token`): the grant is named, never inferred. */
+export interface GithubTokenDecisionInput {
+  /** Id of the issuer that signed the token (from ISSUERS). */
+  issuerId: string;
+  /** Verified, schema-checked claims. */
+  claims: Readonly<Record<string, unknown>>;
+  /** Name of the grant the caller asked for (any string: an unknown one is simply not granted). */
+  githubToken: string;
+}
+
+export type GithubTokenDecision =
+  | {
+      allowed: true;
+      ruleId: string;
+      /** The grant: owner, repositories and permissions to request the token with, exactly. */
+      grant: GithubTokenGrant;
+      rateLimit: RateLimitDefinition | undefined;
+      /** GitHub facts still to check before the token is minted (the exchange's context stage). */
+      requirements?: CompiledRequirements | undefined;
+    }
+  | Refusal;
+
+const tokenGrants = (rule: CompiledRule) => rule.githubTokens.map((name) => [name, name] as const);
+
+/**
+ * The decision for a GitHub token grant, as `decide` is for roles: default deny, deny rules first, guards on every
+ * matching rule (the privileged ones when the grant has any write). Pure; no I/O; no clock.
+ */
+export function decideGithubToken(policy: CompiledPolicy, input: GithubTokenDecisionInput): GithubTokenDecision {
+  const collected = collect(policy, input.issuerId, input.claims, tokenGrants, (name) => policy.githubTokens.get(name)?.privileged === true);
+  if (collected === undefined) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+  if ("deniedBy" in collected) return { allowed: false, reason: "explicit_deny", ruleId: collected.deniedBy.id };
+  const hit = collected.granted.get(input.githubToken);
+  if (hit === undefined) return notGranted(collected, input.githubToken, "grant_not_granted");
+  const grant = policy.githubTokens.get(hit.target) as GithubTokenGrant;
+  return { allowed: true, ruleId: hit.rule.id, grant, rateLimit: hit.rule.rateLimit, requirements: hit.rule.requirements };
 }

@@ -4,6 +4,8 @@ import type { PolicyDefinition, PolicyIssuers } from "./types.ts";
 
 export type {
   GitHubMatch,
+  GithubPermissions,
+  GithubTokenDefinition,
   GitLabMatch,
   GuardOptOuts,
   Id,

@@ -2,7 +2,8 @@
 // apply. Pure; no I/O; no clock. For operators (policy:explain, policy:test); the broker never says this on the wire.
 import type { CompiledPolicy } from "./compile.ts";
 import type { CompiledRule } from "./rule-index.ts";
-import { conditionHolds, decide, guardFailure, type Decision, type DecisionInput } from "./decide.ts";
+import { conditionHolds, decide, decideGithubToken, guardFailure, type Decision, type DecisionInput, type GithubTokenDecision, type GithubTokenDecisionInput } from "./decide.ts";
+import type { GithubTokenGrant } from "./github-tokens.ts";
 import { GUARDS, TRUSTED_EVENTS, type GuardReason } from "./guards.ts";
 
 /**
@@ -17,13 +18,21 @@ export const GUARD_DESCRIPTIONS: Readonly<Record<GuardReason, string>> = {
   guard_untrusted_event: `privileged roles: only events the repository's writers start (GitHub ${[...TRUSTED_EVENTS.github].join(", ")}; GitLab ${[...TRUSTED_EVENTS.gitlab].join(", ")}), plus those the rule names in allowEvents`,
 };
 
+/** A role alias or a GitHub token grant a guard refused, and the guard. */
+export interface Blocked {
+  alias: string;
+  reason: GuardReason;
+  /** Absent for a role alias. */
+  kind?: "github_token";
+}
+
 export type RuleOutcome =
   /** Deny rule whose conditions held: it decided. */
   | { kind: "denied" }
-  /** Allow rule that granted these aliases (some may also be listed as blocked by a privileged-role guard). */
-  | { kind: "granted"; aliases: string[]; blocked: Array<{ alias: string; reason: GuardReason }> }
-  /** Allow rule whose conditions held but a guard refused every alias. */
-  | { kind: "guarded"; blocked: Array<{ alias: string; reason: GuardReason }> }
+  /** Allow rule that granted these aliases and GitHub token grants (others may be listed as blocked by a privileged guard). */
+  | { kind: "granted"; aliases: string[]; githubTokens: string[]; blocked: Blocked[] }
+  /** Allow rule whose conditions held but a guard refused every alias and grant. */
+  | { kind: "guarded"; blocked: Blocked[] }
   | { kind: "other_issuer"; issuer: string }
   /** Every condition that failed, in the rule's order. */
   | { kind: "condition_failed"; failures: Array<{ claim: string; value: unknown; patterns: readonly string[] }> }
@@ -36,12 +45,15 @@ export interface RuleTrace {
 }
 
 export interface Explanation {
-  decision: Decision;
+  decision: Decision | GithubTokenDecision;
   /** Every rule, in declaration order. */
   rules: RuleTrace[];
 }
 
-function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: DecisionInput): RuleOutcome {
+/** What policy:explain is asked: a role request (/v1/credentials) or a GitHub token request (/v1/github-token). */
+export type ExplainRequest = DecisionInput | GithubTokenDecisionInput;
+
+function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: ExplainRequest): RuleOutcome {
   if (rule.issuer !== input.issuerId) return { kind: "other_issuer", issuer: rule.issuer };
   const failures = rule.conditions
     .filter((condition) => !conditionHolds(condition, input.claims))
@@ -63,17 +75,24 @@ function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: DecisionIn
   }
   if (rule.effect === "deny") return { kind: "denied" };
   const aliases: string[] = [];
-  const blocked: Array<{ alias: string; reason: GuardReason }> = [];
+  const githubTokens: string[] = [];
+  const blocked: Blocked[] = [];
   for (const [alias, role] of rule.grants) {
     const reason = guardFailure(rule, rule.kind, policy.roles.get(role)?.privileged === true, input.claims);
     if (reason === undefined) aliases.push(alias);
     else blocked.push({ alias, reason });
   }
-  return aliases.length === 0 ? { kind: "guarded", blocked } : { kind: "granted", aliases, blocked };
+  for (const name of rule.githubTokens) {
+    const reason = guardFailure(rule, rule.kind, policy.githubTokens.get(name)?.privileged === true, input.claims);
+    if (reason === undefined) githubTokens.push(name);
+    else blocked.push({ alias: name, reason, kind: "github_token" });
+  }
+  return aliases.length === 0 && githubTokens.length === 0 ? { kind: "guarded", blocked } : { kind: "granted", aliases, githubTokens, blocked };
 }
 
-export function explain(policy: CompiledPolicy, input: DecisionInput): Explanation {
-  return { decision: decide(policy, input), rules: policy.rules.map((rule) => ({ rule, outcome: traceRule(policy, rule, input) })) };
+export function explain(policy: CompiledPolicy, input: ExplainRequest): Explanation {
+  const decision = "githubToken" in input ? decideGithubToken(policy, input) : decide(policy, input);
+  return { decision, rules: policy.rules.map((rule) => ({ rule, outcome: traceRule(policy, rule, input) })) };
 }
 
 /** Invisible and reordering characters (bidi overrides, zero-width, line separators) JSON leaves raw. */
@@ -89,17 +108,26 @@ function show(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
+const blockedName = (blocked: Blocked) => (blocked.kind === "github_token" ? `GitHub token ${blocked.alias}` : blocked.alias);
+
+/** A grant in one line: `acme: homebrew-tap (contents: write, pull_requests: write)`. */
+export function describeGithubTokenGrant(grant: GithubTokenGrant): string {
+  const permissions = Object.entries(grant.permissions).map(([name, level]) => `${name}: ${level}`);
+  return `${grant.owner}: ${grant.repositories.join(", ")} (${permissions.join(", ")})`;
+}
+
 /** One line per rule: why it applied or not. */
 export function describeOutcome(outcome: RuleOutcome): string {
   switch (outcome.kind) {
     case "denied":
       return "MATCHED (deny rule: denies)";
     case "granted": {
-      const extra = outcome.blocked.map((b) => `; ${b.alias} blocked by ${b.reason}`).join("");
-      return `MATCHED, grants ${outcome.aliases.join(", ")}${extra}`;
+      const extra = outcome.blocked.map((b) => `; ${blockedName(b)} blocked by ${b.reason}`).join("");
+      const tokens = outcome.githubTokens.length === 0 ? [] : [`GitHub token ${outcome.githubTokens.join(", ")}`];
+      return `MATCHED, grants ${[...outcome.aliases, ...tokens].join(", ")}${extra}`;
     }
     case "guarded":
-      return `matched, but ${outcome.blocked.map((b) => `${b.alias} blocked by ${b.reason}`).join("; ")}`;
+      return `matched, but ${outcome.blocked.map((b) => `${blockedName(b)} blocked by ${b.reason}`).join("; ")}`;
     case "other_issuer":
       return `not for this issuer (rule is for "${outcome.issuer}")`;
     case "condition_failed":
@@ -112,7 +140,11 @@ export function describeOutcome(outcome: RuleOutcome): string {
 }
 
 /** The decision in one line: `allow: rule r grants deploy (arn..., 900 s)` or `deny: reason (rule r)`. */
-export function describeDecision(decision: Decision): string {
+export function describeDecision(decision: Decision | GithubTokenDecision): string {
+  if (decision.allowed && !("alias" in decision)) {
+    const { grant } = decision;
+    return `ALLOW  rule ${decision.ruleId} grants GitHub token ${grant.name} -> ${describeGithubTokenGrant(grant)}${grant.privileged ? " (privileged)" : ""}`;
+  }
   if (decision.allowed) {
     const { grant } = decision;
     return `ALLOW  rule ${decision.ruleId} grants ${decision.alias} -> ${grant.arn} for ${decision.durationSeconds} s${grant.privileged === true ? " (privileged)" : ""}`;
@@ -121,8 +153,9 @@ export function describeDecision(decision: Decision): string {
 }
 
 /** The whole explanation as text lines (what policy:explain prints). */
-export function formatExplanation(explanation: Explanation, input: Pick<DecisionInput, "issuerId" | "role">): string[] {
-  const lines = [describeDecision(explanation.decision), `issuer ${input.issuerId}${input.role === undefined ? "" : `, role requested: ${input.role}`}`, "rules:"];
+export function formatExplanation(explanation: Explanation, input: Pick<DecisionInput, "issuerId" | "role"> | Pick<GithubTokenDecisionInput, "issuerId" | "githubToken">): string[] {
+  const asked = "githubToken" in input ? `, GitHub token requested: ${input.githubToken}` : input.role === undefined ? "" : `, role requested: ${input.role}`;
+  const lines = [describeDecision(explanation.decision), `issuer ${input.issuerId}${asked}`, "rules:"];
   const width = Math.max(0, ...explanation.rules.map((trace) => trace.rule.id.length));
   const guards = new Set<GuardReason>();
   for (const trace of explanation.rules) {

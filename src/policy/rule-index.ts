@@ -36,6 +36,8 @@ export interface CompiledRule {
   roles: string[];
   /** Alias -> role name in the policy's `roles`. */
   grants: ReadonlyMap<string, string>;
+  /** Names of the policy's `githubTokens` this rule grants, in declaration order. */
+  githubTokens: readonly string[];
   /** Per-rule issuance limit override (allow rules only); undefined means the broker's default. */
   rateLimit: RateLimitDefinition | undefined;
   when: ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;

@@ -2,6 +2,7 @@
 // A policy is data plus optional predicates: compiled once per isolate, evaluated per request.
 import type { ClaimsByKind } from "../oidc/claims.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
+import type { GithubRepositoryPermission, REPOSITORY_PERMISSIONS } from "./github-permissions.ts";
 
 /**
  * A claim matcher: an exact string, or an anchored glob (`*` within one path segment, `**` across). Compared as
@@ -38,6 +39,32 @@ export interface RoleDefinition {
   transitiveTagKeys?: readonly string[];
   /** `ExternalId` for the AssumeRole call, when the role's trust policy requires one (2..1224 chars). */
   externalId?: string;
+}
+
+/** Repository permissions as GitHub names them, each at one of the levels GitHub accepts for it (src/policy/github-permissions.ts). */
+export type GithubPermissions = { readonly [Name in GithubRepositoryPermission]?: (typeof REPOSITORY_PERMISSIONS)[Name][number] };
+
+/**
+ * A GitHub token grant: what an installation token of the broker's token App may reach (docs/github-tokens.md).
+ * A token names its repositories and permissions exactly; GitHub refuses it anything wider.
+ */
+export interface GithubTokenDefinition {
+  /** The account (organization or user) that owns the repositories: the App's installation is looked up by it. */
+  owner: string;
+  /** At least one repository of `owner`: bare names (`homebrew-tap`) or `owner/name` with the same owner. No globs. */
+  repositories: readonly string[];
+  /**
+   * Repository permissions and levels, GitHub's names (`contents: "write"`). Owner-wide ones (`members`,
+   * `organization_*`, user permissions) are refused. Any `write`/`admin` makes the grant privileged.
+   */
+  permissions: GithubPermissions;
+  /**
+   * Required, with a reason a reviewer can judge, when a permission reaches beyond contents (`administration`,
+   * `secrets`, `dependabot_secrets`, `workflows`, `actions`, `environments`, `repository_hooks` with write).
+   */
+  dangerous?: { reason: string };
+  /** What the grant is for: for reviewers of the policy file (nothing prints it). */
+  description?: string;
 }
 
 /** The GitHub Actions claims a rule can match on (github.com, enterprise-slug issuers, GHE.com, GHES). */
@@ -141,6 +168,11 @@ export interface RuleDefinition<IssuerId extends string = string, Kind extends I
   when?(claims: Readonly<ClaimsByKind[Kind]>): boolean;
   /** Roles this rule grants (allow rules only). */
   roles?: RuleRoles;
+  /**
+   * Names of the policy's `githubTokens` this rule grants (allow rules only): a client asks for one by name at
+   * `POST /v1/github-token`. A privileged grant (any write) is held to the privileged guards, as a privileged role is.
+   */
+  githubTokens?: readonly string[];
   /**
    * Privileged roles only: events (GitHub `event_name`) or pipeline sources (GitLab `pipeline_source`) beyond the
    * trusted default (push, workflow_dispatch, schedule, release, merge_group, deployment; GitLab push, web, api,
@@ -252,5 +284,7 @@ export interface PolicyDefinition<I extends PolicyIssuers = PolicyIssuers> {
   /** Default `{ github: "github" }`. */
   issuers?: I;
   roles: Readonly<Record<string, RoleDefinition>>;
+  /** Named GitHub token grants rules may grant by name (docs/github-tokens.md). Default none. */
+  githubTokens?: Readonly<Record<string, GithubTokenDefinition>>;
   rules: ReadonlyArray<RuleFor<I>>;
 }

@@ -153,7 +153,7 @@ describe("rules through the cron", () => {
   });
 
   it("thresholds and rules come from ALERT_RULES; disabled rules are not queried", async () => {
-    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false},"github_rate_limit":{"enabled":false}}' });
+    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false},"github_rate_limit":{"enabled":false},"github_token_wide":{"enabled":false}}' });
     insertSpread(s.sql, s.dataset, "denied", 4, T0 - 9 * MIN, T0 - 2 * MIN);
     const messages = await s.run(0);
     expect(messages).toHaveLength(1);

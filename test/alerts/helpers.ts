@@ -10,6 +10,7 @@ export const MIN = 60_000;
 
 const BASE: Omit<ExchangeEvent, "outcome" | "status"> = {
   request_id: "00000000-0000-4000-8000-000000000000",
+  kind: "aws",
   code: undefined,
   reason: undefined,
   issuer: "github",

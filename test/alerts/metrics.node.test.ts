@@ -75,6 +75,6 @@ describe("alert queries on chdb", () => {
       if (!answer.ok) throw new Error(answer.message);
       return parseSqlResponse(answer.body);
     });
-    expect(readAlertMetrics(rules, queries, results)).toEqual({ issuedRecent: 0, issuedBaseline: 0, denialGroups: [], denials: 0, stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null });
+    expect(readAlertMetrics(rules, queries, results)).toEqual({ issuedRecent: 0, issuedBaseline: 0, denialGroups: [], denials: 0, stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null, githubTokensTooWide: 0 });
   });
 });

@@ -15,7 +15,8 @@ describe("alertQueries", () => {
     expect(queries.map((q) => q.kind)).toEqual(["counts", "denials", "sts", "replay", "github"]);
     expect(queries[0]?.sql).toBe(`SELECT
   SUM(if(blob1 = 'issued' AND timestamp > toDateTime(${S - 300}), _sample_interval, 0)) AS issued_recent,
-  SUM(if(blob1 = 'issued' AND timestamp <= toDateTime(${S - 300}) AND timestamp > toDateTime(${S - 3900}), _sample_interval, 0)) AS issued_baseline
+  SUM(if(blob1 = 'issued' AND timestamp <= toDateTime(${S - 300}) AND timestamp > toDateTime(${S - 3900}), _sample_interval, 0)) AS issued_baseline,
+  SUM(if(blob3 = 'github_token_wider_than_asked' AND timestamp > toDateTime(${S - 3600}), _sample_interval, 0)) AS github_tokens_too_wide
 FROM ci_credential_broker
 WHERE timestamp > toDateTime(${S - 3900}) AND timestamp <= toDateTime(${S})`);
     expect(queries[1]?.sql).toBe(`SELECT
@@ -40,11 +41,11 @@ WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND d
   });
 
   it("only the enabled rules are queried", () => {
-    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false } });
+    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false }, github_token_wide: { enabled: false } });
     const queries = alertQueries(onlyDenials, "ds", END);
     expect(queries).toHaveLength(1);
     expect(queries[0]?.sql).not.toContain("issued");
-    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false } });
+    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false }, github_token_wide: { enabled: false } });
     expect(alertQueries(none, "ds", END)).toEqual([]);
   });
 });
@@ -112,6 +113,6 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
 
   it("no traffic: zero counts and no p99 (null)", async () => {
     const metrics = await measure((sql) => insertSpread(sql, "ds", "issued", 1, END - 30 * 24 * 60 * MIN, END - 29 * 24 * 60 * MIN));
-    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, denialGroups: [], stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null });
+    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, denialGroups: [], stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null, githubTokensTooWide: 0 });
   });
 });

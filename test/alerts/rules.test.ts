@@ -9,6 +9,7 @@ describe("AlertRulesSchema", () => {
       sts_p99: { enabled: true, p99_ms: 500, window_minutes: 15, min_samples: 10 },
       replay: { enabled: true, max: 5, window_minutes: 60 },
       github_rate_limit: { enabled: true, min_remaining: 500, window_minutes: 15 },
+      github_token_wide: { enabled: true, max: 0, window_minutes: 60 },
     });
   });
 
@@ -127,5 +128,16 @@ describe("evaluateRules", () => {
     });
     expect(denials?.summary).toBe("73 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
     expect(sts?.summary).toBe("STS p99 is 812 ms over 40 calls in the last 15 min. Threshold: above 500 ms.");
+  });
+});
+
+describe("github_token_wide", () => {
+  it("fires on any GitHub token refused as wider than its grant (default), names the count and the window", () => {
+    const rules = defaultAlertRules();
+    expect(evaluateRules(rules, { githubTokensTooWide: 0 })).toEqual([]);
+    const [firing] = evaluateRules(rules, { githubTokensTooWide: 2 });
+    expect(firing).toMatchObject({ rule: "github_token_wide", value: 2, threshold: 0 });
+    expect(firing?.summary).toContain("2 GitHub tokens came back wider than their grant in the last 60 min");
+    expect(evaluateRules(AlertRulesSchema.parse({ github_token_wide: { max: 2 } }), { githubTokensTooWide: 2 })).toEqual([]);
   });
 });

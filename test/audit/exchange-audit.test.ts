@@ -46,7 +46,7 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "issued", request_id: requestId });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS],
+      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS, "aws", "", "", "", ""],
       doubles: [200, verifyMs + STS_LATENCY_MS, verifyMs, 0, STS_LATENCY_MS, 1, 1, 0, RATE_REMAINING],
     });
   });
@@ -62,7 +62,7 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "denied", code: "forbidden", reason: "no_matching_rule" });
     expect(point).toEqual({
       indexes: ["acme/other"],
-      blobs: ["denied", "forbidden", "no_matching_rule", "github", "acme/other", "refs/heads/main", "push", "", "", requestId, await sha256Prefix(token), ""],
+      blobs: ["denied", "forbidden", "no_matching_rule", "github", "acme/other", "refs/heads/main", "push", "", "", requestId, await sha256Prefix(token), "", "aws", "", "", "", ""],
       doubles: [403, verifyMs, verifyMs, 0, -1, 0, 1, -1, -1],
     });
   });
@@ -79,7 +79,7 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "invalid_token", reason: "token_expired" });
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", requestId, await sha256Prefix(token), ""],
+      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", requestId, await sha256Prefix(token), "", "aws", "", "", "", ""],
       doubles: [401, verifyMs, verifyMs, 0, -1, 0, 1, -1, -1],
     });
   });
@@ -91,7 +91,7 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "invalid_request", reason: "token_missing" });
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_request", "token_missing", "", "", "", "", "", "", response.headers.get("x-request-id"), "", ""],
+      blobs: ["rejected", "invalid_request", "token_missing", "", "", "", "", "", "", response.headers.get("x-request-id"), "", "", "aws", "", "", "", ""],
       doubles: [400, 0, -1, -1, -1, 0, 1, -1, -1],
     });
   });
@@ -111,7 +111,7 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "error", code: "upstream_unavailable", reason: "sts_unavailable", sts_attempts: attempts });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["error", "upstream_unavailable", "sts_unavailable", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS],
+      blobs: ["error", "upstream_unavailable", "sts_unavailable", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS, "aws", "", "", "", ""],
       doubles: [503, verifyMs + attempts * STS_LATENCY_MS + slept, verifyMs, 0, attempts * STS_LATENCY_MS, attempts, 1, 0, RATE_REMAINING],
     });
   });
@@ -132,7 +132,7 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "token_reused", reason: "token_reused" });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["rejected", "token_reused", "token_reused", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", replay.headers.get("x-request-id"), await sha256Prefix(token), FACTS],
+      blobs: ["rejected", "token_reused", "token_reused", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", replay.headers.get("x-request-id"), await sha256Prefix(token), FACTS, "aws", "", "", "", ""],
       // The replay found the facts in the cache: no GitHub call, so no rate limit reading (-1).
       doubles: [401, 0, 0, 0, -1, 0, 1, 0, -1],
     });

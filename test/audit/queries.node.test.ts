@@ -49,6 +49,7 @@ describe("named queries on chdb", () => {
       const inBucket = where((r) => bucket(r) === row.t);
       expect(row).toMatchObject({
         issued: weightedCount(inBucket.filter((r) => r.event.outcome === "issued")),
+        github_tokens: weightedCount(inBucket.filter((r) => r.event.outcome === "issued" && r.event.kind === "github_token")),
         denied: weightedCount(inBucket.filter((r) => r.event.outcome === "denied")),
         rejected: weightedCount(inBucket.filter((r) => r.event.outcome === "rejected")),
         errors: weightedCount(inBucket.filter((r) => r.event.outcome === "error")),
@@ -61,10 +62,10 @@ describe("named queries on chdb", () => {
     const answer = await first("denials");
     const truth = new Map<string, number>();
     for (const row of where((r) => r.event.outcome === "denied" || r.event.outcome === "rejected")) {
-      const key = JSON.stringify([row.event.outcome, row.event.code ?? "", row.event.reason ?? "", row.event.rule_id ?? ""]);
+      const key = JSON.stringify([row.event.kind, row.event.outcome, row.event.code ?? "", row.event.reason ?? "", row.event.rule_id ?? ""]);
       truth.set(key, (truth.get(key) ?? 0) + row.sampleInterval);
     }
-    expect(new Map(answer.map((row) => [JSON.stringify([row.outcome, row.code, row.reason, row.rule_id]), row.requests]))).toEqual(truth);
+    expect(new Map(answer.map((row) => [JSON.stringify([row.kind, row.outcome, row.code, row.reason, row.rule_id]), row.requests]))).toEqual(truth);
     expect(answer.map((row) => row.requests)).toEqual([...truth.values()].sort((a, b) => b - a));
   });
 
@@ -122,6 +123,13 @@ describe("named queries on chdb", () => {
     const [record] = await first("request", odd.event.request_id);
     expect(record).toMatchObject({ request_id: odd.event.request_id, repository: ODD_REPOSITORY, outcome: odd.event.outcome, total_ms: odd.event.total_ms, _sample_interval: odd.sampleInterval, timestamp: utc(odd.atMs) });
     expect((await first("token", odd.event.token_sha256)).map((row) => row.request_id)).toEqual([odd.event.request_id]);
+  });
+
+  it("request and token for a GitHub token: its kind, grant, repositories and permissions; found by the minted token's hash too", async () => {
+    const minted = rows.find((r) => r.event.kind === "github_token" && r.event.outcome === "issued") as Row;
+    const [record] = await first("request", minted.event.request_id);
+    expect(record).toMatchObject({ kind: "github_token", github_token: "homebrew-tap", github_repositories: "acme/homebrew-tap", github_permissions: "contents:write,metadata:read", minted_sha256: minted.event.minted_sha256, role_alias: "" });
+    expect((await first("token", minted.event.minted_sha256)).map((row) => row.request_id)).toEqual([minted.event.request_id]);
   });
 
   it("repository: one repository's rows, newest first, each with its rule, role and token hash", async () => {

@@ -9,6 +9,7 @@ const bytes = (value: string) => utf8.encode(value).byteLength;
 function event(overrides: Partial<ExchangeEvent>): ExchangeEvent {
   return {
     request_id: "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b",
+    kind: "aws",
     outcome: "issued",
     code: undefined,
     reason: undefined,
@@ -51,7 +52,7 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     );
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "9f86d081884c7d65", ""],
+      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "9f86d081884c7d65", "", "aws", "", "", "", ""],
       doubles: [200, 212, 31, 4, 170, 1, 1, -1, -1],
     });
   });
@@ -75,7 +76,7 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     );
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["denied", "forbidden", "explicit_deny", "github", "acme/app", "refs/heads/dev", "pull_request_target", "no-prt", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "00ff00ff00ff00ff", ""],
+      blobs: ["denied", "forbidden", "explicit_deny", "github", "acme/app", "refs/heads/dev", "pull_request_target", "no-prt", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "00ff00ff00ff00ff", "", "aws", "", "", "", ""],
       doubles: [403, 40, 35, -1, -1, 0, 1, -1, -1],
     });
   });
@@ -84,7 +85,7 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     const point = toDataPoint(event({ outcome: "rejected", code: "invalid_token", reason: "token_expired", token_sha256: "abcdefabcdefabcd", status: 401, total_ms: 3, verify_ms: 2 }));
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "abcdefabcdefabcd", ""],
+      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "abcdefabcdefabcd", "", "aws", "", "", "", ""],
       doubles: [401, 3, 2, -1, -1, 0, 1, -1, -1],
     });
   });

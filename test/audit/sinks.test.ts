@@ -6,6 +6,7 @@ import { createFakeDataset } from "../support/fake-analytics.ts";
 
 const sample: ExchangeEvent = {
   request_id: "11111111-2222-4333-8444-555555555555",
+  kind: "aws",
   outcome: "denied",
   code: "forbidden",
   reason: "no_matching_rule",

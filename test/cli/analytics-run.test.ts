@@ -42,6 +42,9 @@ beforeAll(async () => {
   expect(denied.status).toBe(403);
   const t = Math.floor(h.now() / 1000);
   expect((await h.request(await h.mint({ iat: t - 300, nbf: t - 600, exp: t - 60 }))).status).toBe(401);
+  // Two GitHub tokens (issued, and a grant the rule does not give: denied).
+  expect((await h.githubToken(await h.mint(), "private-deps")).status).toBe(200);
+  expect((await h.githubToken(await h.mint(), "homebrew-tap")).status).toBe(403);
   const replayedToken = await h.mint();
   expect((await h.request(replayedToken)).status).toBe(200);
   expect((await h.request(replayedToken)).status).toBe(401);
@@ -80,27 +83,29 @@ describe("named queries against the fake SQL API", () => {
     expect(lines.some((line) => /^ *\d+ ┤/.test(line))).toBe(true);
     expect(lines.some((line) => /^ *0 └─+$/.test(line))).toBe(true);
     expect(result.stdout).toContain("time (UTC), bucket start");
-    expect(result.stdout).toMatch(/\nt {20}issued {2}denied {2}rejected {2}errors\n/);
+    expect(result.stdout).toMatch(/\nt {20}issued {2}github_tokens {2}denied {2}rejected {2}errors\n/);
 
     const data = await json(["issuance"]);
-    expect(data.columns).toEqual(["t", "issued", "denied", "rejected", "errors"]);
+    expect(data.columns).toEqual(["t", "issued", "github_tokens", "denied", "rejected", "errors"]);
     expect(data.rows).toHaveLength(31); // 60 min in 2-min buckets, both ends included
     const total = (column: string) => data.rows.reduce((sum, row) => sum + (row[column] as number), 0);
     expect(total("issued")).toBe(count((e) => e.outcome === "issued"));
+    expect(total("github_tokens")).toBe(1);
     expect(total("denied")).toBe(count((e) => e.outcome === "denied"));
     expect(total("rejected")).toBe(count((e) => e.outcome === "rejected"));
   });
 
-  it("denials: by outcome, code, reason and rule", async () => {
+  it("denials: by kind, outcome, code, reason and rule", async () => {
     const data = await json(["denials"]);
-    expect(data.columns).toEqual(["outcome", "code", "reason", "rule_id", "requests"]);
-    expect(data.rows).toContainEqual({ outcome: "denied", code: "forbidden", reason: "no_matching_rule", rule_id: "", requests: 3 });
-    expect(data.rows).toContainEqual({ outcome: "rejected", code: "invalid_token", reason: "token_expired", rule_id: "", requests: 1 });
+    expect(data.columns).toEqual(["kind", "outcome", "code", "reason", "rule_id", "requests"]);
+    expect(data.rows).toContainEqual({ kind: "aws", outcome: "denied", code: "forbidden", reason: "no_matching_rule", rule_id: "", requests: 3 });
+    expect(data.rows).toContainEqual({ kind: "aws", outcome: "rejected", code: "invalid_token", reason: "token_expired", rule_id: "", requests: 1 });
+    expect(data.rows).toContainEqual({ kind: "github_token", outcome: "denied", code: "forbidden", reason: "grant_not_granted", rule_id: "", requests: 1 });
     expect(data.rows).toContainEqual(expect.objectContaining({ outcome: "rejected", code: "token_reused", requests: 1 }));
     expect(data.rows).toContainEqual(expect.objectContaining({ outcome: "rejected", code: "rate_limited", reason: "rate_limited_repository", requests: 1 }));
     expect(data.rows[0]?.requests).toBe(3); // ordered by count
     const table = (await cli(["denials"])).stdout;
-    expect(table).toMatch(/outcome +code +reason +rule_id +requests\n-+ +-+/);
+    expect(table).toMatch(/kind +outcome +code +reason +rule_id +requests\n-+ +-+/);
   });
 
   it("top-repos: ordered by requests, '-' for tokens rejected before the repository was known", async () => {
@@ -174,8 +179,8 @@ describe("named queries against the fake SQL API", () => {
   it("csv: a header and one line per row", async () => {
     const result = await cli(["denials", "--format=csv", "--since", "2h"]);
     const lines = result.stdout.trimEnd().split("\r\n");
-    expect(lines[0]).toBe("outcome,code,reason,rule_id,requests");
-    expect(lines).toContain("denied,forbidden,no_matching_rule,,3");
+    expect(lines[0]).toBe("kind,outcome,code,reason,rule_id,requests");
+    expect(lines).toContain("aws,denied,forbidden,no_matching_rule,,3");
     expect(s.sql.queries.at(-1)).toContain("INTERVAL '120' MINUTE");
   });
 });

@@ -19,7 +19,7 @@ describe("runPolicyCheck", () => {
       { file: "policies/candidate.ts", policy: candidatePolicy },
     ]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain("policies/index.ts: ok (9 rules, 4 roles, issuers github, ghes, gitlab)");
+    expect(result.stdout).toContain("policies/index.ts: ok (11 rules, 4 roles, 2 GitHub token grants, issuers github, ghes, gitlab)");
     expect(result.stdout).toMatch(/policy:check: 2 policies, 0 error\(s\), \d+ warning\(s\)\n$/);
   });
 
@@ -141,6 +141,26 @@ describe("policy:explain", () => {
     expect(lines[1]).toBe("issuer github, role requested: deploy");
     expect(result.stdout).toMatch(/^ {3}allow acme-app-pull-request-readonly +MATCHED, grants readonly$/m);
     expect(result.stdout).toMatch(/^ {3}allow acme-app-main-deploy +ref: "refs\/pull\/7\/merge" does not match "refs\/heads\/main"; event_name: "pull_request" does not match "push" \| "workflow_dispatch"$/m);
+  });
+
+  it("parses --github-token, alone: a GitHub token request has no role and no duration", () => {
+    expect(parseExplainArgs(["c.json", "--github-token", "homebrew-tap"])).toMatchObject({ claimsFile: "c.json", githubToken: "homebrew-tap", role: undefined });
+    expect(parseExplainArgs(["c.json", "--github-token"])).toMatch(/^--github-token needs a grant name/);
+    expect(parseExplainArgs(["c.json", "--github-token", "x", "--role", "deploy"])).toMatch(/^--github-token asks for a GitHub token/);
+    expect(parseExplainArgs(["c.json", "--github-token", "x", "--duration", "900"])).toMatch(/^--github-token asks for a GitHub token/);
+  });
+
+  it("explains a GitHub token request: the grant allowed, or why not", () => {
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims: githubClaims({ ref: "refs/tags/v2.0.0", ref_type: "tag" }),
+      args: { role: undefined, issuer: undefined, durationSeconds: undefined, githubToken: "homebrew-tap" },
+    });
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toBe("ALLOW  rule acme-app-release-homebrew-tap grants GitHub token homebrew-tap -> acme: homebrew-tap (contents: write, pull_requests: write) (privileged)");
+    expect(lines[1]).toBe("issuer github, GitHub token requested: homebrew-tap");
+    const denied = runPolicyExplain({ policy: testPolicy, claims: githubClaims(), args: { role: undefined, issuer: undefined, durationSeconds: undefined, githubToken: "homebrew-tap" } });
+    expect(denied.stdout.split("\n")[0]).toBe("DENY   grant_not_granted");
   });
 
   it("explains a GitLab token with --issuer gitlab", () => {

@@ -9,7 +9,7 @@ import { runPreflight, type PreflightInput } from "../../src/cli/preflight-run.t
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
 const SIGV4_SECRETS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-const ALL_SECRETS = [...SIGV4_SECRETS, "GITHUB_APP_PRIVATE_KEY"];
+const ALL_SECRETS = [...SIGV4_SECRETS, "GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"];
 const UNIQUE_ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["acme-ci-credential-broker-prod"]}]';
 
 /** A production top level that passes: the shipped wrangler.toml with its three placeholders filled in. */
@@ -25,6 +25,7 @@ const production: WranglerEnvironmentConfig = {
     ALERT_RULES: "{}",
     ALERT_COOLDOWN_MINUTES: "60",
     GITHUB_APP_ID: "424243",
+    GITHUB_TOKEN_APP_ID: "424244",
   },
   kv_namespaces: [{ binding: "JWKS_CACHE", id: "0f2ac74b498b48028cb68387c421e279" }],
   durable_objects: { bindings: [{ name: "ADMISSION", class_name: "AdmissionControl" }] },
@@ -45,10 +46,11 @@ const sandbox: WranglerEnvironmentConfig = {
     ISSUERS: '[{"kind":"github","issuer":"http://127.0.0.1:8788","audiences":["ci-credential-broker"],"api_url":"http://127.0.0.1:8788/github"}]',
     AUDIT_DATASET: "ci_credential_broker_sandbox",
     GITHUB_APP_ID: "1",
+    GITHUB_TOKEN_APP_ID: "2",
   },
   kv_namespaces: [{ binding: "JWKS_CACHE", id: "00000000000000000000000000000000" }],
   analytics_engine_datasets: [{ binding: "AUDIT", dataset: "ci_credential_broker_sandbox" }],
-  secrets: { required: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY"] },
+  secrets: { required: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"] },
 };
 
 function preflight(
@@ -79,25 +81,26 @@ describe("runPreflight", () => {
   });
 
   it("refuses the example policy on the shipped top level: GITHUB_APP_ID is empty and a rule uses `require`", () => {
-    const shipped = withVars({ ISSUERS: UNIQUE_ISSUERS.replace("acme-ci-credential-broker-prod", "ci-credential-broker"), GITHUB_APP_ID: "" });
+    const shipped = withVars({ ISSUERS: UNIQUE_ISSUERS.replace("acme-ci-credential-broker-prod", "ci-credential-broker"), GITHUB_APP_ID: "", GITHUB_TOKEN_APP_ID: "" });
     const result = preflight({ ...shipped, kv_namespaces: sandbox.kv_namespaces });
     expect(result.exitCode).toBe(1);
-    expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE", "github_app_missing var GITHUB_APP_ID", "audience_shared_default var ISSUERS"]);
+    expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE", "github_app_missing var GITHUB_APP_ID", "github_token_app_missing var GITHUB_TOKEN_APP_ID", "audience_shared_default var ISSUERS"]);
+    expect(result.stdout).toMatch(/^error github_token_app_missing var GITHUB_TOKEN_APP_ID: is empty, but rule acme-app-release-homebrew-tap \(policies\/index\.ts\) grants GitHub tokens/m);
     expect(result.stdout).toMatch(/^error github_app_missing var GITHUB_APP_ID: is empty, but rule acme-app-main-deploy \(policies\/index\.ts\) uses `require`/m);
     // Without a secret source, the secrets the configuration needs are named as not checked, in one line: never a silent pass.
-    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY \(no --secrets or --secrets-file;/m);
-    expect(result.stdout).toMatch(/\npreflight: 3 problems in top level: do not deploy\n$/);
+    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY \(no --secrets or --secrets-file;/m);
+    expect(result.stdout).toMatch(/\npreflight: 4 problems in top level: do not deploy\n$/);
   });
 
   it("passes the sandbox: local issuers make the placeholder KV id and the shared default audience harmless", () => {
-    const result = preflight(sandbox, { secrets: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY"], environment: "sandbox" });
+    const result = preflight(sandbox, { secrets: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"], environment: "sandbox" });
     expect(result.problems).toEqual([]);
     expect(result.stdout).toMatch(/preflight: ok, env\.sandbox \(local issuers only: the production-only checks were skipped\)\n$/);
   });
 
   it("applies the production-only rules to an environment with a real issuer, whatever its name", () => {
     const result = preflight(withVars({ ISSUERS: '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["ci-credential-broker"]}]' }, sandbox), {
-      secrets: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY"],
+      secrets: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"],
       environment: "sandbox",
     });
     expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE", "loopback_url var STS_ENDPOINT", "audience_shared_default var ISSUERS"]);
@@ -106,7 +109,7 @@ describe("runPreflight", () => {
   it("without a secret source, passes what it can check and says which secrets it did not (exit 0)", () => {
     const result = preflight(production);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY /m);
+    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY /m);
   });
 
   const webIdentity = { ...withVars({ STS_AUTH: "web-identity", BROKER_ISSUER_URL: "https://ci-credential-broker.acme.workers.dev" }), secrets: { required: ["BROKER_SIGNING_KEY"] } };
@@ -115,8 +118,11 @@ describe("runPreflight", () => {
     rules: [{ id: "r", match: { repository: "acme/app", repository_id: "1" }, roles: ["a", "b", "c"] }],
   };
   const cases: Array<[string, WranglerEnvironmentConfig, Parameters<typeof preflight>[1], string[]]> = [
-    ["a rule with `require` and no GitHub App", withVars({ GITHUB_APP_ID: "" }), { secrets: SIGV4_SECRETS }, ["github_app_missing var GITHUB_APP_ID", "github_app_missing secret GITHUB_APP_PRIVATE_KEY"]],
-    ["the App's id without its private key", production, { secrets: SIGV4_SECRETS }, ["secret_missing secret GITHUB_APP_PRIVATE_KEY"]],
+    ["a rule with `require` and no GitHub App", withVars({ GITHUB_APP_ID: "" }), { secrets: [...SIGV4_SECRETS, "GITHUB_TOKEN_APP_PRIVATE_KEY"] }, ["github_app_missing var GITHUB_APP_ID", "github_app_missing secret GITHUB_APP_PRIVATE_KEY"]],
+    ["the App's id without its private key", production, { secrets: [...SIGV4_SECRETS, "GITHUB_TOKEN_APP_PRIVATE_KEY"] }, ["secret_missing secret GITHUB_APP_PRIVATE_KEY"]],
+    ["a rule granting GitHub tokens and no token App", withVars({ GITHUB_TOKEN_APP_ID: "" }), { secrets: [...SIGV4_SECRETS, "GITHUB_APP_PRIVATE_KEY"] }, ["github_token_app_missing var GITHUB_TOKEN_APP_ID", "github_token_app_missing secret GITHUB_TOKEN_APP_PRIVATE_KEY"]],
+    ["the token App's id without its private key", production, { secrets: [...SIGV4_SECRETS, "GITHUB_APP_PRIVATE_KEY"] }, ["secret_missing secret GITHUB_TOKEN_APP_PRIVATE_KEY"]],
+    ["the facts App as the token App", withVars({ GITHUB_TOKEN_APP_ID: "424243" }), { secrets: ALL_SECRETS }, ["github_token_app_is_facts_app var GITHUB_TOKEN_APP_ID"]],
     ["the App's key without its id (a half-done set-up the Worker refuses)", withVars({ GITHUB_APP_ID: "" }), { secrets: ALL_SECRETS, policy: { roles, rules: [] } }, ["config_invalid var GITHUB_APP_ID"]],
     [
       "a `require` rule whose issuer has no REST API base",
@@ -124,10 +130,10 @@ describe("runPreflight", () => {
       { secrets: ALL_SECRETS },
       ["github_api_url_missing var ISSUERS"],
     ],
-    ["web-identity without BROKER_ISSUER_URL", withVars({ BROKER_ISSUER_URL: "" }, webIdentity), { secrets: ["GITHUB_APP_PRIVATE_KEY", "BROKER_SIGNING_KEY"] }, ["config_invalid var BROKER_ISSUER_URL"]],
-    ["web-identity without the signing key", webIdentity, { secrets: ["GITHUB_APP_PRIVATE_KEY"] }, ["secret_missing secret BROKER_SIGNING_KEY"]],
-    ["web-identity with roles that have an externalId (each named)", webIdentity, { secrets: ["BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY"], policy: externalIds }, ["external_id_unsupported policies/index.ts roles.a.externalId", "external_id_unsupported policies/index.ts roles.b.externalId"]],
-    ["sigv4 without its keys", production, { secrets: ["GITHUB_APP_PRIVATE_KEY"] }, ["secret_missing secret AWS_ACCESS_KEY_ID", "secret_missing secret AWS_SECRET_ACCESS_KEY"]],
+    ["web-identity without BROKER_ISSUER_URL", withVars({ BROKER_ISSUER_URL: "" }, webIdentity), { secrets: ["GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY", "BROKER_SIGNING_KEY"] }, ["config_invalid var BROKER_ISSUER_URL"]],
+    ["web-identity without the signing key", webIdentity, { secrets: ["GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"] }, ["secret_missing secret BROKER_SIGNING_KEY"]],
+    ["web-identity with roles that have an externalId (each named)", webIdentity, { secrets: ["BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"], policy: externalIds }, ["external_id_unsupported policies/index.ts roles.a.externalId", "external_id_unsupported policies/index.ts roles.b.externalId"]],
+    ["sigv4 without its keys", production, { secrets: ["GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"] }, ["secret_missing secret AWS_ACCESS_KEY_ID", "secret_missing secret AWS_SECRET_ACCESS_KEY"]],
     ["the shared default audience", withVars({ ISSUERS: UNIQUE_ISSUERS.replace("acme-ci-credential-broker-prod", "ci-credential-broker") }), { secrets: ALL_SECRETS }, ["audience_shared_default var ISSUERS"]],
     ["AWS_REGION apart from [placement]", withVars({ AWS_REGION: "eu-west-1" }), { secrets: ALL_SECRETS }, ["placement_region_mismatch var AWS_REGION"]],
     ["the placeholder KV namespace id", { ...production, kv_namespaces: sandbox.kv_namespaces }, { secrets: ALL_SECRETS }, ["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE"]],

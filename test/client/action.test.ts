@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { credentialProcessCommand, inputVariable, parseActionInputs, planMain, planPost, type ActionInputs } from "../../src/client/action.ts";
+import { credentialProcessCommand, gitCredentialHelperCommand, inputVariable, parseActionInputs, planGithubToken, planMain, planPost, type ActionInputs } from "../../src/client/action.ts";
+import { parseGithubToken } from "../../src/client/github-token.ts";
 import { ClientError } from "../../src/client/errors.ts";
 import { debugCommand, errorCommand, escapeData, fileCommandEntries, maskCommand, newDelimiter, noticeCommand, warningCommand } from "../../src/client/github-commands.ts";
-import { expectedCredentials, SECRET, SESSION_TOKEN } from "./helpers.ts";
+import { expectedCredentials, GHS, SECRET, SESSION_TOKEN, START_MS, tokenBody } from "./helpers.ts";
 
 const D = newDelimiter("3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b");
 const credentials = expectedCredentials();
@@ -12,6 +13,9 @@ function inputs(overrides: Partial<ActionInputs> = {}): ActionInputs {
   return {
     endpoint: new URL("https://broker.example/v1/credentials"),
     audience: "ci-credential-broker",
+    aws: true,
+    githubTokenName: undefined,
+    githubTokenEndpoint: new URL("https://broker.example/v1/github-token"),
     role: "deploy",
     durationSeconds: undefined,
     outputMode: "env",
@@ -64,6 +68,26 @@ describe("planMain: outputs mode", () => {
     );
     expect(plan.state).toBe(`exported<<${D}\n\n${D}\n`);
     expect(planPost("", D)).toEqual({ env: "", cleared: [] });
+  });
+});
+
+describe("planGithubToken", () => {
+  const token = parseGithubToken(JSON.stringify(tokenBody()), START_MS);
+
+  it("masks the token, sets github-token, its expiry and the git helper as outputs, and logs no secret", () => {
+    const plan = planGithubToken(token, "homebrew-tap", "req-1", "!helper", D);
+    expect(plan.mask).toBe(`::add-mask::${GHS}`);
+    expect(plan.output).toBe(`github-token<<${D}\n${GHS}\n${D}\ngithub-token-expires-at<<${D}\n${token.expiresAt}\n${D}\ngit-credential-helper<<${D}\n!helper\n${D}\n`);
+    expect(plan.summary).toBe(
+      `GitHub token homebrew-tap: acme/homebrew-tap (contents: write, metadata: read, pull_requests: write), expires ${token.expiresAt}, request id req-1. Set as step output github-token; the post step revokes it.`,
+    );
+  });
+
+  it("the git helper runs the bundled CLI through the shell (`!`), quoted, for the same broker, grant and audience", () => {
+    expect(gitCredentialHelperCommand("/opt/node 24/bin/node", "/a/cli.mjs", inputs(), "homebrew-tap")).toBe(
+      `!"/opt/node 24/bin/node" "/a/cli.mjs" git-credential --broker-url 'https://broker.example/v1/github-token' --name homebrew-tap --github-actions --audience 'ci-credential-broker'`,
+    );
+    for (const path of ['/n"', "/n$(id)", "/n`id`"]) expect(() => gitCredentialHelperCommand(path, "/c", inputs(), "x")).toThrow(ClientError);
   });
 });
 
@@ -122,6 +146,9 @@ describe("parseActionInputs", () => {
     expect(read(base)).toEqual({
       endpoint: new URL("https://broker.example/v1/credentials"),
       audience: "ci-credential-broker",
+      aws: true,
+      githubTokenName: undefined,
+      githubTokenEndpoint: new URL("https://broker.example/v1/github-token"),
       role: undefined,
       durationSeconds: undefined,
       outputMode: "env",
@@ -145,7 +172,21 @@ describe("parseActionInputs", () => {
     expect(read({ ...base, INPUT_REGION: "us-east-2", "INPUT_AWS-REGION": "" })).toMatchObject({ region: "us-east-2" });
   });
 
+  it("a GitHub token alone asks for no AWS credentials; an AWS input beside it asks for both", () => {
+    expect(read({ ...base, "INPUT_GITHUB-TOKEN-NAME": "homebrew-tap" })).toMatchObject({ aws: false, githubTokenName: "homebrew-tap" });
+    for (const input of ["INPUT_ROLE", "INPUT_DURATION", "INPUT_REGION", "INPUT_AWS-REGION", "INPUT_ROLE-DURATION-SECONDS"]) {
+      const value = input.includes("DURATION") ? "900" : input.includes("REGION") ? "eu-west-1" : "deploy";
+      expect(read({ ...base, "INPUT_GITHUB-TOKEN-NAME": "homebrew-tap", [input]: value })).toMatchObject({ aws: true, githubTokenName: "homebrew-tap" });
+    }
+    // A broker URL given with a route still reaches both routes.
+    expect(read({ ...base, "INPUT_BROKER-URL": "https://broker.example/base/v1/credentials" })).toMatchObject({
+      endpoint: new URL("https://broker.example/base/v1/credentials"),
+      githubTokenEndpoint: new URL("https://broker.example/base/v1/github-token"),
+    });
+  });
+
   const bad: Array<[string, Record<string, string>]> = [
+    ["a grant name that is no name", { ...base, "INPUT_GITHUB-TOKEN-NAME": "Homebrew Tap" }],
     ["region and aws-region set to different values", { ...base, INPUT_REGION: "eu-west-1", "INPUT_AWS-REGION": "us-east-1" }],
     ["duration and role-duration-seconds set to different values", { ...base, INPUT_DURATION: "900", "INPUT_ROLE-DURATION-SECONDS": "3600" }],
     ["an invalid aws-region alone", { ...base, "INPUT_AWS-REGION": "Europe" }],

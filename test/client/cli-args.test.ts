@@ -73,3 +73,55 @@ describe("parseCliArgs", () => {
     });
   }
 });
+
+describe("parseCliArgs: GitHub token commands", () => {
+  it("github-token --name, at the broker's /v1/github-token", () => {
+    expect(parse(["github-token", ...URL_FLAG, "--name", "homebrew-tap", "--token-env", "BROKER_ID_TOKEN"])).toEqual({
+      command: "github-token",
+      endpoint: new URL("https://broker.example/v1/github-token"),
+      name: "homebrew-tap",
+      gitHost: undefined,
+      gitOperation: undefined,
+      deadlineMs: undefined,
+      debug: false,
+      tokenSource: { kind: "env", name: "BROKER_ID_TOKEN" },
+    });
+  });
+
+  it("git-credential takes the operation git appends; its host defaults to the job's GitHub server, else github.com", () => {
+    const args = ["git-credential", "--broker-url=https://broker.example/v1/credentials", "--name", "homebrew-tap"];
+    expect(parse([...args, "get"], { GITHUB_ACTIONS: "true" })).toMatchObject({
+      command: "git-credential",
+      endpoint: new URL("https://broker.example/v1/github-token"),
+      gitHost: "github.com",
+      gitOperation: "get",
+      tokenSource: { kind: "github-actions", audience: "ci-credential-broker" },
+    });
+    expect(parse([...args, "store"], { GITHUB_ACTIONS: "true", GITHUB_SERVER_URL: "https://ghes.example:8443" })).toMatchObject({ gitHost: "ghes.example:8443", gitOperation: "store" });
+    expect(parse([...args, "--token-env", "T", "--host", "GitHub.com", "erase"])).toMatchObject({ gitHost: "github.com", gitOperation: "erase" });
+    // An operation git may add one day is not an error: the helper ignores it.
+    expect(parse([...args, "--token-env", "T", "capability"])).toMatchObject({ gitOperation: undefined });
+  });
+
+  it("revoke-github-tokens needs no broker and no token source", () => {
+    expect(parse(["revoke-github-tokens", "--debug"])).toMatchObject({ command: "revoke-github-tokens", endpoint: undefined, tokenSource: undefined, debug: true });
+  });
+
+  const bad: Array<[string, string[]]> = [
+    ["github-token without --name", ["github-token", ...URL_FLAG, "--token-env", "T"]],
+    ["a grant name that is no name", ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "Homebrew Tap"]],
+    ["--role with a GitHub token", ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "x", "--role", "deploy"]],
+    ["--name with AWS credentials", ["env", ...URL_FLAG, "--token-env", "T", "--name", "x"]],
+    ["--host with github-token", ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "x", "--host", "github.com"]],
+    ["git-credential without an operation", ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x"]],
+    ["git-credential with two operations", ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x", "get", "store"]],
+    ["a host with a path", ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x", "--host", "github.com/acme", "get"]],
+    ["revoke-github-tokens with a broker", ["revoke-github-tokens", ...URL_FLAG]],
+  ];
+  for (const [name, argv] of bad) {
+    it(`refuses ${name} as usage (exit 2)`, () => {
+      expect(() => parse(argv)).toThrow(ClientError);
+    });
+  }
+});
+

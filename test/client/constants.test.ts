@@ -11,11 +11,17 @@ describe("client constants shared with the broker", () => {
     expect(client.BROKER_DEFAULT_DURATION_SECONDS).toBe(broker.DEFAULT_SESSION_DURATION_SECONDS);
     expect(client.TOKEN_HASH_PREFIX_HEX_CHARS).toBe(broker.TOKEN_HASH_PREFIX_HEX_CHARS);
     expect(client.DEFAULT_AUDIENCE).toBe(broker.SANDBOX_AUDIENCE);
+    expect(client.GITHUB_API_VERSION).toBe(broker.GITHUB_API_VERSION);
   });
 
   it("debug lines name a token by the same hash prefix the broker's audit event carries", async () => {
     const token = "eyJhbGciOiJSUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln";
     expect(await clientHash(token)).toBe(await brokerHash(token));
+  });
+
+  it("a mint lock outlives one exchange's deadline before it counts as stale", () => {
+    expect(client.TOKEN_CACHE_LOCK_STALE_MS).toBeGreaterThan(client.CLIENT_DEADLINE_MS);
+    expect(client.GITHUB_TOKEN_CACHE_MARGIN_MS).toBeLessThan(client.GITHUB_TOKEN_LIFETIME_MS / 2);
   });
 
   it("the deadline leaves room for several attempts of the broker's worst case", () => {

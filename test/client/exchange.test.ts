@@ -8,7 +8,8 @@ import {
   CLIENT_RETRY_AFTER_JITTER_MS,
 } from "../../src/client/constants.ts";
 import { ClientError, CLIENT_ERROR_TABLE } from "../../src/client/errors.ts";
-import { backoffDelayMs, classifyAnswer, credentialsEndpoint, fetchCredentials, parseRetryAfter, tokenHashPrefix } from "../../src/client/exchange.ts";
+import { classifyAnswer, CREDENTIALS_ANSWER, parseRetryAfter } from "../../src/client/broker-answer.ts";
+import { backoffDelayMs, credentialsEndpoint, fetchCredentials, tokenHashPrefix } from "../../src/client/exchange.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 import {
   brokerError,
@@ -187,7 +188,7 @@ describe("fetchCredentials: answers that are final", () => {
   });
 
   it("does not echo a request id that could forge a log line", () => {
-    const outcome = classifyAnswer(403, new Headers({ "x-request-id": "x ::add-mask::y" }), JSON.stringify({ error: "forbidden", request_id: "a b\nc" }), START_MS);
+    const outcome = classifyAnswer(403, new Headers({ "x-request-id": "x ::add-mask::y" }), JSON.stringify({ error: "forbidden", request_id: "a b\nc" }), START_MS, CREDENTIALS_ANSWER);
     expect(outcome.kind).toBe("fail");
     if (outcome.kind === "fail") {
       expect(outcome.error.requestId).toBeUndefined();

@@ -110,3 +110,18 @@ export function scripted(answers: Answer[], options: { random?: number; tokens?:
 export function connectionRefused(): Error {
   return new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8787"), { code: "ECONNREFUSED" }) });
 }
+
+/** A classic installation token: `ghs_` and 36 characters. */
+export const GHS = `ghs_${"A1b2C3d4E5".repeat(3)}xyzXYZ`;
+
+/** The broker's 200 body for POST /v1/github-token (docs/api.md), valid unless overridden. */
+export function tokenBody(overrides: Record<string, unknown> = {}, nowMs = START_MS): Record<string, unknown> {
+  return {
+    token: GHS,
+    expires_at: isoSeconds(nowMs + 3_600_000),
+    permissions: { contents: "write", metadata: "read", pull_requests: "write" },
+    repositories: ["acme/homebrew-tap"],
+    api_url: "https://api.github.com",
+    ...overrides,
+  };
+}

@@ -13,6 +13,7 @@ const page = (name: string) => readFileSync(join(repoRoot, "docs", name), "utf8"
 /** Every field of the event, checked by the compiler: a field added to ExchangeEvent fails `npm run typecheck` here. */
 const EXCHANGE_EVENT_FIELDS = {
   request_id: true,
+  kind: true,
   outcome: true,
   code: true,
   reason: true,
@@ -32,6 +33,10 @@ const EXCHANGE_EVENT_FIELDS = {
   context_facts: true,
   github_ms: true,
   github_rate_remaining: true,
+  github_token: true,
+  github_repositories: true,
+  github_permissions: true,
+  minted_sha256: true,
 } as const satisfies Record<keyof ExchangeEvent, true>;
 
 /** The first column of the markdown table that follows `heading`, backticks stripped. */

@@ -68,11 +68,22 @@ describe("action.yml", () => {
 
   it("declares exactly the inputs the main step reads and the outputs it sets", () => {
     const inputs = yamlKeys(text, "inputs");
-    expect(inputs.sort()).toEqual(["audience", "aws-region", "broker-url", "duration", "output-mode", "region", "role", "role-duration-seconds"]);
+    expect(inputs.sort()).toEqual(["audience", "aws-region", "broker-url", "duration", "github-token-name", "output-mode", "region", "role", "role-duration-seconds"]);
     const bundle = readFileSync(`${repoRoot}${BUNDLE_DIR}/action-main.mjs`, "utf8");
     // The runner passes each input as INPUT_<NAME>; the code reads them by name through inputVariable().
     for (const input of inputs) expect(bundle).toContain(`input("${input}")`);
     expect(inputVariable("output-mode")).toBe("INPUT_OUTPUT-MODE");
-    expect(yamlKeys(text, "outputs").sort()).toEqual(["aws-access-key-id", "aws-expiration", "aws-region", "aws-secret-access-key", "aws-session-token", "credential-process"]);
+    expect(yamlKeys(text, "outputs").sort()).toEqual([
+      "aws-access-key-id",
+      "aws-expiration",
+      "aws-region",
+      "aws-secret-access-key",
+      "aws-session-token",
+      "credential-process",
+      "git-credential-helper",
+      "github-token",
+      "github-token-expires-at",
+    ]);
+    for (const output of ["github-token", "github-token-expires-at", "git-credential-helper"]) expect(bundle).toContain(`"${output}"`);
   });
 });

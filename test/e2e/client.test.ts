@@ -1,5 +1,6 @@
 // The CI client end to end, as shipped (the committed bundle), against the real broker under wrangler dev and the sandbox
 // (`npm start -- --credential-lifetime 15`), with a fake GitHub Actions token endpoint and the real AWS CLI.
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import {
   mintSandboxToken,
   run,
   runNode,
+  SANDBOX_URL,
   startActionsEndpoint,
   startFixedServer,
   startSandbox,
@@ -60,7 +62,7 @@ interface Step {
 }
 
 /** Runs the Action's main step as the runner would: INPUT_* variables, runner files, the token endpoint (unless `noToken`). */
-async function actionMain(inputs: Record<string, string>, options: { noToken?: boolean } = {}): Promise<Step> {
+async function actionMain(inputs: Record<string, string>, options: { noToken?: boolean; env?: Record<string, string> } = {}): Promise<Step> {
   const files = { env: runnerFile("env"), output: runnerFile("output"), state: runnerFile("state") };
   const env: Record<string, string> = {
     GITHUB_ACTIONS: "true",
@@ -76,6 +78,7 @@ async function actionMain(inputs: Record<string, string>, options: { noToken?: b
     "INPUT_OUTPUT-MODE": "env",
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  Object.assign(env, options.env);
   if (options.noToken !== true) {
     env.ACTIONS_ID_TOKEN_REQUEST_URL = actions.requestUrl;
     env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = actions.requestToken;
@@ -413,3 +416,82 @@ describe("AWS CLI with credential_process", () => {
     expect(new Set(actions.tokens).size).toBe(actions.tokens.length);
   });
 });
+
+describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)", () => {
+  const API = `${SANDBOX_URL}/github`;
+  const get = (token: string, path: string) => fetch(`${API}${path}`, { headers: { authorization: `Bearer ${token}`, "user-agent": "e2e" } });
+
+  it("the Action mints with github-token-name (masked first), the token reaches its repository only, the post step revokes it", async () => {
+    const runnerTemp = join(dir, "runner-temp-github-token");
+    actions.claims = { ref: "refs/tags/v1.0.0", ref_type: "tag" };
+    let step: Step;
+    try {
+      step = await actionMain({ "github-token-name": "homebrew-tap" }, { env: { RUNNER_TEMP: runnerTemp } });
+    } finally {
+      actions.claims = {};
+    }
+    expect(step.result.code, step.result.stdout + step.result.stderr).toBe(0);
+    const token = new RegExp(`^github-token<<${DELIMITER}\\n(ghs_\\S+)\\n\\1$`, "m").exec(step.output)?.[2] as string;
+    expect(token).toMatch(/^ghs_/);
+    // Masked before anything else is printed (among the leading masks, after the OIDC token's); never printed otherwise.
+    expect(leadingMasks(step.result.stdout)).toContain(`::add-mask::${token}`);
+    expect(count(step.result.stdout, token)).toBe(1);
+    expect(step.env).not.toContain("AWS_ACCESS_KEY_ID");
+    expect((await get(token, "/repos/acme/homebrew-tap")).status).toBe(200);
+    expect((await get(token, "/repos/acme/private-lib")).status).toBe(404);
+    expect((await get(token, "/repos/acme/app")).status).toBe(404);
+
+    const post = await runNode(BUNDLE.post, [], { GITHUB_ACTIONS: "true", RUNNER_TEMP: runnerTemp, STATE_exported: "" });
+    expect(post.code, post.stdout).toBe(0);
+    expect(post.stdout).toContain("Revoked 1 GitHub token this job minted.");
+    expect((await get(token, "/repos/acme/homebrew-tap")).status).toBe(401);
+  });
+
+  it("a branch push is refused homebrew-tap: exit 6, nothing minted", async () => {
+    const step = await actionMain({ "github-token-name": "homebrew-tap" }, { env: { RUNNER_TEMP: join(dir, "runner-temp-denied") } });
+    expect(step.result.code).toBe(6);
+    expect(step.output).not.toContain("ghs_");
+  });
+
+  it("git credential fill through the helper gets a token for the sandbox's host; another host gets nothing", async () => {
+    const runnerTemp = join(dir, "runner-temp-git");
+    const helper = `!"${process.execPath}" "${BUNDLE.cli}" git-credential --broker-url ${BROKER_URL} --name private-deps --audience ci-credential-broker --host ${new URL(SANDBOX_URL).host}`;
+    const env = {
+      GITHUB_ACTIONS: "true",
+      RUNNER_TEMP: runnerTemp,
+      ACTIONS_ID_TOKEN_REQUEST_URL: actions.requestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: actions.requestToken,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_TERMINAL_PROMPT: "0",
+    };
+    const fill = (host: string) => runWithInput("git", ["-c", `credential.helper=${helper}`, "credential", "fill"], env, `protocol=http\nhost=${host}\n\n`);
+    const filled = await fill(new URL(SANDBOX_URL).host);
+    expect(filled.code, filled.stderr).toBe(0);
+    const password = /^password=(ghs_\S+)$/m.exec(filled.stdout)?.[1] as string;
+    expect(filled.stdout).toMatch(/^username=x-access-token$/m);
+    expect((await get(password, "/repos/acme/private-lib")).status).toBe(200);
+    // git asks again: the job's cache answers, no second token.
+    const again = await fill(new URL(SANDBOX_URL).host);
+    expect(/^password=(\S+)$/m.exec(again.stdout)?.[1]).toBe(password);
+    // Another host: the helper answers nothing, so git (prompts off) fails.
+    const other = await fill("example.com");
+    expect(other.stdout).not.toContain("ghs_");
+    const revoke = await runNode(BUNDLE.cli, ["revoke-github-tokens"], { GITHUB_ACTIONS: "true", RUNNER_TEMP: runnerTemp });
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect((await get(password, "/repos/acme/private-lib")).status).toBe(401);
+  });
+});
+
+/** A command with `input` on stdin and exactly `env` (plus PATH and HOME). */
+function runWithInput(command: string, args: string[], env: Record<string, string>, input: string): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}

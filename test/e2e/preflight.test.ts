@@ -32,15 +32,15 @@ function writeToml(name: string, text: string): string {
   return file;
 }
 
-const SANDBOX_SECRETS = "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,BROKER_SIGNING_KEY,GITHUB_APP_PRIVATE_KEY";
+const SANDBOX_SECRETS = "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,BROKER_SIGNING_KEY,GITHUB_APP_PRIVATE_KEY,GITHUB_TOKEN_APP_PRIVATE_KEY";
 
 describe("the shipped wrangler.toml", () => {
-  it("top level: refuses the example policy while GITHUB_APP_ID is empty, with the other two placeholders (exit 1)", async () => {
+  it("top level: refuses the example policy while GITHUB_APP_ID and GITHUB_TOKEN_APP_ID are empty, with the other two placeholders (exit 1)", async () => {
     const result = await preflight([]);
     expect(result.exitCode).toBe(1);
-    expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE", "github_app_missing var GITHUB_APP_ID", "audience_shared_default var ISSUERS"]);
+    expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE", "github_app_missing var GITHUB_APP_ID", "github_token_app_missing var GITHUB_TOKEN_APP_ID", "audience_shared_default var ISSUERS"]);
     // [placement] region is "aws:" + AWS_REGION (the check moved here from deploy.test.ts): no placement_region_mismatch.
-    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY /m);
+    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY /m);
   });
 
   it("prints what docs/deployment.md shows (there for the example policy, here for its copy, the test policy)", async () => {
@@ -76,8 +76,9 @@ describe("wrangler's inheritance rules", () => {
   const topLevel = shipped
     .replace('id = "00000000000000000000000000000000"', 'id = "0f2ac74b498b48028cb68387c421e279"')
     .replaceAll('"audiences":["ci-credential-broker"]', '"audiences":["acme-ci-credential-broker-prod"]')
-    .replace('GITHUB_APP_ID = ""', 'GITHUB_APP_ID = "424243"');
-  const secrets = ["--secrets", "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,GITHUB_APP_PRIVATE_KEY"];
+    .replace('GITHUB_APP_ID = ""', 'GITHUB_APP_ID = "424243"')
+    .replace('GITHUB_TOKEN_APP_ID = ""', 'GITHUB_TOKEN_APP_ID = "424244"');
+  const secrets = ["--secrets", "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,GITHUB_APP_PRIVATE_KEY,GITHUB_TOKEN_APP_PRIVATE_KEY"];
 
   it("a filled-in top level passes", async () => {
     const result = await preflight(["--config", writeToml("filled.toml", topLevel), ...secrets]);

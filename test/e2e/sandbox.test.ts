@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { markedBlocks } from "./doc-snippets.ts";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -222,6 +223,22 @@ describe("npm start: GitHub facts (docs/github-facts.md)", () => {
   });
 });
 
+describe("npm start: GitHub token grants (docs/github-tokens.md)", () => {
+  const blocks = () => markedBlocks(repoRoot, "docs/github-tokens.md");
+
+  it("the documented grant: a token of its repository only, revoked; the documented denial: 403 and exit 1", async () => {
+    const granted = await shell((blocks().get("sandbox-github-token-grant") as string).trim());
+    expect(granted.stdout).toMatch(/POST \/v1\/github-token homebrew-tap: 200 token ghs_/);
+    expect(granted.stdout).toMatch(/\/repos\/acme\/homebrew-tap: 200\n/);
+    expect(granted.stdout).toMatch(/\/repos\/acme\/app: 404 \(not granted\)/);
+    expect(granted.stdout).toMatch(/installation\/token: 204/);
+    expect(granted.stdout).toMatch(/: 401 \(after revocation\)/);
+    await expect(shell((blocks().get("sandbox-github-token-denial") as string).trim())).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining(': 403 {"error":"forbidden"') });
+    expect(await printed(/reason=grant_not_granted .*kind=github_token/)).toContain("repository=acme/app");
+    expect(await printed(/200 issued rule=acme-app-release-homebrew-tap kind=github_token grant=homebrew-tap/)).toContain("repository=acme/app");
+  });
+});
+
 describe("npm start: the local Analytics Engine (docs/sandbox.md)", () => {
   /** npm run analytics as a newcomer has it: no Cloudflare account in the environment. */
   const offline = (command: string) => {
@@ -243,7 +260,7 @@ describe("npm start: the local Analytics Engine (docs/sandbox.md)", () => {
     }
     await printed(new RegExp(`request_id=${last}`));
     const denials = await offline("npm run -s analytics -- denials --since 10m --format csv");
-    expect(denials.stdout).toMatch(/^denied,forbidden,guard_self_hosted_runner,acme-app-main-deploy,\d+\r?$/m);
+    expect(denials.stdout).toMatch(/^aws,denied,forbidden,guard_self_hosted_runner,acme-app-main-deploy,\d+\r?$/m);
     expect(denials.stderr).toContain("the local Analytics Engine of npm start");
     const request = await offline(`npm run -s analytics -- request ${last}`);
     expect(request.stdout).toMatch(new RegExp(`request_id +${last}`));

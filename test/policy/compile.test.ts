@@ -33,7 +33,9 @@ describe("compilePolicy: the shipped policies", () => {
     expect(github?.allow.byClaim.find((entry) => entry.claim === "repository")?.values.get("acme/app")?.map((r) => r.id)).toEqual([
       "acme-app-main-deploy",
       "acme-app-pull-request-readonly",
+      "acme-app-release-homebrew-tap",
     ]);
+    expect([...compiled.githubTokens.keys()]).toEqual(["homebrew-tap", "private-deps"]);
   });
 
   it("compiles both shipped policies against the ISSUERS of wrangler.toml (what the Worker does at start-up)", () => {

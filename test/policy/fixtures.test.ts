@@ -27,6 +27,13 @@ describe("fixture coverage", () => {
     for (const reason of ["explicit_deny", "no_matching_rule", "role_not_granted", "duration_exceeds_role", "claims_invalid", "allow"]) expect(reasons).toContain(reason);
   });
 
+  it("and every GitHub token grant: an allow for each, the privileged guard, a name not granted", () => {
+    const tokenCases = indexFixtures.cases.filter((fixture) => fixture.githubToken !== undefined);
+    for (const name of Object.keys(indexFixtures.policy.githubTokens ?? {})) expect(tokenCases.some((fixture) => "allow" in fixture.expect && fixture.expect.allow === name)).toBe(true);
+    const denials = new Set(tokenCases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
+    for (const reason of ["grant_not_granted", "guard_unprotected_ref", "guard_self_hosted_runner", "no_matching_rule", "explicit_deny"]) expect(denials).toContain(reason);
+  });
+
   it("and every runtime opt-out the example policy uses is covered by an allow case", () => {
     const used = new Set(indexFixtures.policy.rules.flatMap((rule) => OPT_OUTS.filter((optOut) => (rule as unknown as Record<string, unknown>)[optOut] === true)));
     expect([...used]).toEqual(["allowSelfHostedRunners"]);

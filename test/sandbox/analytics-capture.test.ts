@@ -5,6 +5,7 @@ import { auditEventFromLogLine, dataPointFromLogLine } from "./analytics-capture
 
 const event: ExchangeEvent = {
   request_id: "2c51e793-c19f-4478-ac26-9bfd4bb42185",
+  kind: "aws",
   outcome: "denied",
   code: "forbidden",
   reason: "guard_self_hosted_runner",

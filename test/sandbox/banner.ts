@@ -68,6 +68,8 @@ export function bannerLines(examples: SandboxExamples, context: BannerContext): 
   // Only a policy with `require` has facts to change; the hint is a change that makes the next exchange fail.
   const facts = examples.facts;
   if (facts?.requiredBy !== undefined) lines.push(`GitHub facts (rule ${facts.requiredBy} requires them; the sandbox reports them met for ${facts.repository}): ${npm} sandbox -- ${facts.hint}`);
+  const tokens = examples.githubTokens ?? [];
+  if (tokens.length > 0) lines.push(`GitHub token grants (the policy's githubTokens: ${tokens.join(", ")}; the fake GitHub API runs the token App too): ${npm} sandbox -- github-token <name> [--claim name=value]...`);
   lines.push(`Kill switch, AWS profile: ${npm} sandbox -- help`);
   return { credentialsCommand, lines };
 }

@@ -9,6 +9,7 @@ import { sandboxProfile } from "./profile.ts";
 import { kvDelete, kvList, kvPut } from "./wrangler-kv.ts";
 import { githubCommand } from "./github-command.ts";
 import { alertsCommand } from "./alerts-command.ts";
+import { githubTokenCommand } from "./github-token-command.ts";
 import { sandboxIamKeys } from "./iam.ts";
 
 /** A subcommand: `run` returns the exit code; a thrown Error is a usage problem (exit 2, its message and the usage). */
@@ -33,6 +34,7 @@ function expectArgs(args: string[], count: number, usage: string): void {
 const commands: Record<string, SandboxCommand> = {
   alerts: alertsCommand,
   github: githubCommand,
+  "github-token": githubTokenCommand,
   kill: {
     usage: "kill <kind> <value> [incident]",
     summary: `deny every request for it until lifted; kind: ${KILL_SWITCH_KINDS.join(", ")}`,

@@ -24,6 +24,7 @@ export const GITHUB_USAGE = [
   "github install | uninstall    install or remove the App on the sandbox token's repository",
   "github outage <on|off>        every GitHub API call answers 500",
   "github rate-limit             the next API call is rate limited (secondary limit, Retry-After 30)",
+  "github widen <on|off>         the token App's tokens come back wider than asked (administration: write): the broker refuses them",
 ].join("\n  ");
 
 const CONCLUSIONS = ["success", "failure", "cancelled", "neutral", "skipped", "timed_out"];
@@ -152,6 +153,10 @@ export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args
     case "rate-limit":
       github.fail({ kind: "rate_limited", secondary: true, retryAfterSeconds: 30 }, { times: 1 });
       return "the next GitHub API call is rate limited (Retry-After: 30)";
+    case "widen":
+      if (rest[0] !== "on" && rest[0] !== "off") throw new Error("expected github widen <on|off>");
+      github.widenTokens(rest[0] === "on" ? { permissions: { administration: "write" } } : null);
+      return `token App answers ${rest[0] === "on" ? "wider than asked (administration: write added)" : "as asked"}`;
     default:
       throw new Error(`expected one of:\n  ${GITHUB_USAGE}`);
   }
@@ -159,8 +164,8 @@ export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args
 
 /** The sandbox CLI's `github` subcommand (test/sandbox/cli.ts). */
 export const githubCommand = {
-  usage: "github <scan|check|approve|request-changes|dismiss|unapprove|install|uninstall|outage|rate-limit> ...",
-  summary: "set what the fake GitHub API reports for the sandbox token's commit (scan jobs, forged check runs, reviews, installation, outages)",
+  usage: "github <scan|check|approve|request-changes|dismiss|unapprove|install|uninstall|outage|rate-limit|widen> ...",
+  summary: "set what the fake GitHub API reports for the sandbox token's commit (scan jobs, forged check runs, reviews, installation, outages, widened tokens)",
   needsSandbox: true,
   async run(args: string[]): Promise<number> {
     const origin = process.env.SANDBOX_URL ?? `http://127.0.0.1:${SANDBOX_PORT}`;

@@ -36,7 +36,10 @@ function clockTime(date: Date): string {
   return date.toTimeString().slice(0, 8);
 }
 
-/** `200 issued rule=… role=… repository=… request_id=…` or `403 forbidden reason=… rule=… repository=… request_id=…`. */
+/**
+ * `200 issued rule=… role=… repository=… request_id=…` or `403 forbidden reason=… rule=… repository=… request_id=…`;
+ * a GitHub token exchange adds `kind=github_token` (and `grant=…` once allowed).
+ */
 export function exchangeLine(event: Fields, at: Date): string {
   const parts = [clockTime(at), text(event.status) ?? "-", text(event.code) ?? "issued"];
   const reason = text(event.reason);
@@ -45,6 +48,10 @@ export function exchangeLine(event: Fields, at: Date): string {
   if (rule !== undefined) parts.push(`rule=${rule}`);
   const role = text(event.role_alias);
   if (role !== undefined) parts.push(`role=${role}`);
+  // POST /v1/github-token: the kind, and the grant once allowed (never the token).
+  if (event.kind === "github_token") parts.push(`kind=github_token`);
+  const grant = text(event.github_token);
+  if (grant !== undefined) parts.push(`grant=${grant}`);
   parts.push(`repository=${text(event.repository) ?? "-"}`, `request_id=${text(event.request_id) ?? "-"}`);
   return parts.join(" ");
 }

@@ -34,6 +34,8 @@ export interface SandboxExamples {
   denied: { reason: string; ruleId: string | undefined; overrides: Claims } | undefined;
   /** The facts the sandbox's GitHub API reports for the default token's commit (what `npm run sandbox -- github` changes). */
   facts: SandboxFacts | undefined;
+  /** The policy's GitHub token grants (`githubTokens`), by name: the banner's `github-token` hint shows only when there are some. */
+  githubTokens?: readonly string[];
   /** Why nothing could be offered: the banner says so instead of printing a command that fails. */
   unavailable: string | undefined;
 }
@@ -188,6 +190,7 @@ export function deriveSandboxExamples(policy: CompiledPolicy, issuerId: string, 
     other: otherGrant(policy, issuerId, rules, base, first),
     denied: denial(policy, issuerId, defaults, first.grant.role),
     facts: first.facts,
+    githubTokens: [...policy.githubTokens.keys()],
     unavailable: undefined,
   };
 }

@@ -2,7 +2,7 @@
 // The same fakes the tests use (test/support), served over HTTP for the broker running under wrangler dev.
 import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
-import { createFakeGitHub, type FakeGitHub } from "../support/fake-github-api.ts";
+import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, type FakeGitHub } from "../support/fake-github-api.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
@@ -29,6 +29,9 @@ export interface SandboxOptions {
   /** The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App JWTs with it. */
   githubAppId: string;
   githubAppPublicKey: CryptoKey;
+  /** The sandbox token App (GITHUB_TOKEN_APP_ID of [env.sandbox.vars]) and its public key: a second App of the fake GitHub API. */
+  githubTokenAppId: string;
+  githubTokenAppPublicKey: CryptoKey;
   /** Claims of every token the issuer mints unless a request overrides them: derived from the broker's policy. */
   defaultClaims: Record<string, string>;
   /** What the fake GitHub API reports for the default token's commit; undefined when the policy offered no token. */
@@ -70,7 +73,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     region: "us-east-1",
     ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
   });
-  const github = createFakeGitHub({ appId: options.githubAppId, appPublicKey: options.githubAppPublicKey, now: Date.now, basePath: "/github" });
+  const github = createFakeGitHub({
+    appId: options.githubAppId,
+    appPublicKey: options.githubAppPublicKey,
+    tokenApp: { appId: options.githubTokenAppId, appPublicKey: options.githubTokenAppPublicKey, permissions: EXAMPLE_TOKEN_APP_PERMISSIONS },
+    now: Date.now,
+    basePath: "/github",
+  });
   const iam = createSandboxIam();
   // The default token's commit meets the policy's requirements until a `github` command says otherwise.
   if (options.facts !== undefined) seedSandboxFacts(github, options.facts);

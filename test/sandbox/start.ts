@@ -49,12 +49,18 @@ const signingKey = await generateSigningKeySecret("ES256");
 const appKey = await generateAppKey();
 /** GITHUB_APP_ID of [env.sandbox.vars] in wrangler.toml. */
 const SANDBOX_GITHUB_APP_ID = "1";
+// The sandbox token App (GitHub token grants): another App, another key, as in production.
+const tokenAppKey = await generateAppKey();
+/** GITHUB_TOKEN_APP_ID of [env.sandbox.vars] in wrangler.toml. */
+const SANDBOX_GITHUB_TOKEN_APP_ID = "2";
 // The local Analytics Engine: data points from the broker's log lines (relay below), served on the sandbox port.
 const analytics = startSandboxAnalytics({ origin: sandboxOrigin, print: (line) => console.log(line), now: Date.now });
 const sandbox = await startSandbox({
   analytics,
   githubAppId: SANDBOX_GITHUB_APP_ID,
   githubAppPublicKey: appKey.publicKey,
+  githubTokenAppId: SANDBOX_GITHUB_TOKEN_APP_ID,
+  githubTokenAppPublicKey: tokenAppKey.publicKey,
   defaultClaims: policy.examples.defaultClaims,
   facts: policy.examples.facts,
   host: SANDBOX_HOST,
@@ -81,6 +87,7 @@ const devVars = [
   `AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
   `BROKER_SIGNING_KEY='${signingKey}'`,
   `GITHUB_APP_PRIVATE_KEY="${appKey.pkcs1Pem.trim().replaceAll("\n", "\\n")}"`,
+  `GITHUB_TOKEN_APP_PRIVATE_KEY="${tokenAppKey.pkcs1Pem.trim().replaceAll("\n", "\\n")}"`,
   ...(options.webIdentity ? ["STS_AUTH=web-identity"] : []),
 ];
 writeFileSync(paths.devVars, `${devVars.join("\n")}\n`, { mode: 0o600 });

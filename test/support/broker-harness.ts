@@ -13,7 +13,7 @@ import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_P
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
-import { createFakeGitHub, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
+import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
 import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
 import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
 import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
@@ -24,7 +24,10 @@ import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
 export const AUDIENCE = "ci-credential-broker";
 /** GITHUB_APP_ID of every harness; its key pair is generated once per test file. */
 export const HARNESS_APP_ID = "424242";
+/** GITHUB_TOKEN_APP_ID of every harness: the token App (another App, another key). */
+export const HARNESS_TOKEN_APP_ID = "535353";
 let appKey: Promise<AppKeyPair> | undefined;
+let tokenAppKey: Promise<AppKeyPair> | undefined;
 export const STS_ORIGIN = "https://sts.us-east-1.amazonaws.com";
 /** The broker's own origin: its issuer URL in web-identity mode. */
 export const BROKER_ORIGIN = "https://broker.example";
@@ -77,6 +80,10 @@ export interface Harness {
   githubApiUrl: string;
   /** The App key pair (GITHUB_APP_PRIVATE_KEY is its PKCS#1 PEM). */
   appKey: AppKeyPair;
+  /** The token App's key pair (GITHUB_TOKEN_APP_PRIVATE_KEY). GITHUB_TOKEN_API_URL is `githubApiUrl`. */
+  tokenAppKey: AppKeyPair;
+  /** POST /v1/github-token for grant `name` with the token as Bearer. */
+  githubToken(token: string, name: string): Promise<Response>;
   sts: StsEmulator;
   network: FakeNetwork;
   logs: Array<Record<string, unknown>>;
@@ -132,9 +139,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   network.route(STS_ORIGIN, sts.handler);
   appKey ??= generateAppKey();
   const key = await appKey;
+  tokenAppKey ??= generateAppKey();
+  const tokenKey = await tokenAppKey;
   const github = createFakeGitHub({
     appId: HARNESS_APP_ID,
     appPublicKey: key.publicKey,
+    tokenApp: { appId: HARNESS_TOKEN_APP_ID, appPublicKey: tokenKey.publicKey, permissions: EXAMPLE_TOKEN_APP_PERMISSIONS },
     now,
     ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }),
     ...(options.githubAppPermissions === undefined ? {} : { appPermissions: options.githubAppPermissions }),
@@ -252,6 +262,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         }),
     GITHUB_APP_ID: HARNESS_APP_ID,
     GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem,
+    GITHUB_TOKEN_APP_ID: HARNESS_TOKEN_APP_ID,
+    GITHUB_TOKEN_APP_PRIVATE_KEY: tokenKey.pkcs1Pem,
+    GITHUB_TOKEN_API_URL: githubApiUrl,
     ...options.env,
   };
   const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
@@ -264,6 +277,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     github,
     githubApiUrl,
     appKey: key,
+    tokenAppKey: tokenKey,
+    githubToken: (token, name) =>
+      fetchBroker(new Request("https://broker.example/v1/github-token", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name }) })),
     sts,
     network,
     logs,

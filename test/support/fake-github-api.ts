@@ -21,26 +21,35 @@ import {
 } from "./fake-github-actions.ts";
 import { createPeople } from "./fake-github-people.ts";
 import { injected, page, RATE_LIMIT, rateLimitHeaders } from "./fake-github-http.ts";
-import { badCredentials, covers, createTokenStore, json, notFound } from "./fake-github-tokens.ts";
+import { accessToken, appOfRequest, createFakeApp, tokenOfRequest, type FakeApp, type FakeRepository, type Widening } from "./fake-github-apps.ts";
+import { badCredentials, covers, json, notFound } from "./fake-github-tokens.ts";
 import { DEFAULT_APP_PERMISSIONS, PERMISSION_OF, type Endpoint, type FakeBranchRule, type FakeGitHub, type FakeGitHubOptions, type GitHubFault, type RepositoryEndpoint } from "./fake-github-types.ts";
 
 export { GITHUB_ACTIONS_APP, type FakeApp, type JobInput, type WorkflowRunInput } from "./fake-github-actions.ts";
-export { EXAMPLE_FACTS, EXAMPLE_USERS, seedExampleFacts, SCAN_WORKFLOW } from "./fake-github-example.ts";
+export { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_TOKEN_APP_PERMISSIONS, EXAMPLE_USERS, seedExampleFacts, SCAN_WORKFLOW } from "./fake-github-example.ts";
 export * from "./fake-github-types.ts";
 
 
 export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const basePath = options.basePath ?? "";
   const maxPageSize = options.maxPageSize ?? 100;
-  const repositories = new Map<string, { id: number; fullName: string; installed: boolean; commits: Set<string> }>();
+  const repositories = new Map<string, FakeRepository>();
   const installations = new Map<string, number>();
+  /** The token App's installations (one per owner) and the repositories left out of them. */
+  const tokenInstallations = new Map<string, number>();
+  const outsideTokenApp = new Set<string>();
+  /** Accounts that are users, not organizations (GET /orgs/{org}/installation answers 404 for them). */
+  const users = new Set<string>();
+  let widening: Widening | null = null;
   const runs: FakeWorkflowRun[] = [];
   const createdCheckRuns: FakeCheckRun[] = [];
   const people = createPeople();
   const branchRules = new Map<string, readonly FakeBranchRule[]>();
-  const granted = options.appPermissions ?? DEFAULT_APP_PERMISSIONS;
-  const store = createTokenStore(options);
-  const calls = Object.fromEntries(Object.keys({ installation: 0, access_tokens: 0, revoke_token: 0, ...PERMISSION_OF }).map((key) => [key, 0])) as Record<Endpoint, number>;
+  const factsApp = createFakeApp({ ...options, permissions: options.appPermissions ?? DEFAULT_APP_PERMISSIONS }, repositories, installations, (r) => r.installed);
+  const store = factsApp.store;
+  const tokenApp = options.tokenApp === undefined ? undefined : createFakeApp({ ...options.tokenApp, now: options.now }, repositories, tokenInstallations, (r) => !outsideTokenApp.has(r.fullName.toLowerCase()));
+  const apps: FakeApp[] = tokenApp === undefined ? [factsApp] : [factsApp, tokenApp];
+  const calls = Object.fromEntries(Object.keys({ installation: 0, org_installation: 0, user_installation: 0, access_tokens: 0, revoke_token: 0, ...PERMISSION_OF }).map((key) => [key, 0])) as Record<Endpoint, number>;
   let fault: { fault: GitHubFault; endpoint: Endpoint | undefined; times: number } | null = null;
   let rateRemaining = RATE_LIMIT;
   let nextId = 1000;
@@ -49,16 +58,16 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const key = (name: string) => name.toLowerCase();
   const repo = (fullName: string) => repositories.get(key(fullName));
   const ownerOf = (fullName: string) => key(fullName.split("/")[0] as string);
-  const installationOf = (fullName: string) => installations.get(ownerOf(fullName));
 
   const rateHeaders = () => rateLimitHeaders(options.now(), rateRemaining);
 
   /** An installation token for `fullName`: 401 when unknown, expired or revoked; 404 when the repository is outside its scope; 403 without the endpoint's permission. */
   function verifyToken(request: Request, fullName: string, endpoint: RepositoryEndpoint): Response | undefined {
-    const token = store.tokenOf(request);
-    if (token === undefined) return badCredentials();
+    const held = tokenOfRequest(apps, request);
+    if (held === undefined) return badCredentials();
+    const { app, token } = held;
     const target = repo(fullName);
-    if (target === undefined || !target.installed || installationOf(fullName) !== token.installationId) return notFound();
+    if (target === undefined || app.installationOf(fullName) !== token.installationId) return notFound();
     if (token.repositoryIds !== undefined && !token.repositoryIds.includes(target.id)) return notFound();
     if (!covers(token.permissions[PERMISSION_OF[endpoint]], "read")) {
       return json({ message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest", status: "403" }, 403, rateHeaders());
@@ -68,33 +77,11 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     return undefined;
   }
 
-  /** POST /app/installations/{id}/access_tokens: scoped by `repository_ids` or `repositories`, never beyond the installation. */
-  async function accessToken(request: Request, installationId: number): Promise<Response> {
-    const inInstallation = [...repositories.values()].filter((r) => r.installed && installationOf(r.fullName) === installationId);
-    if (inInstallation.length === 0 && ![...installations.values()].includes(installationId)) return notFound();
-    const body = (await request.json().catch(() => ({}))) as { repository_ids?: unknown; repositories?: unknown; permissions?: Record<string, string> };
-    let scope: typeof inInstallation | undefined;
-    if (body.repository_ids !== undefined || body.repositories !== undefined) {
-      const ids = Array.isArray(body.repository_ids) ? body.repository_ids : [];
-      const names = Array.isArray(body.repositories) ? body.repositories : [];
-      scope = inInstallation.filter((r) => ids.includes(r.id) || names.some((n) => typeof n === "string" && key(n) === key(r.fullName.split("/")[1] as string)));
-      if (scope.length !== ids.length + names.length) {
-        return json({ message: "There is at least one repository that does not exist or is not accessible to the parent installation.", documentation_url: "https://docs.github.com/rest", status: "422" }, 422);
-      }
-    }
-    // An installation token can never exceed what the App was granted (GitHub answers 422); without a body it gets all of it.
-    const permissions = body.permissions ?? granted;
-    for (const [name, level] of Object.entries(permissions)) {
-      if (!covers(granted[name], level)) return json({ message: "The permissions requested are not granted to this installation.", documentation_url: "https://docs.github.com/rest", status: "422" }, 422);
-    }
-    const token = await store.mint(installationId, scope?.map((r) => r.id), permissions);
-    const repositoriesJson = scope?.map((r) => ({ id: r.id, name: r.fullName.split("/")[1], full_name: r.fullName }));
-    return json({ token: token.token, expires_at: new Date(token.expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"), permissions, repository_selection: scope === undefined ? "all" : "selected", ...(repositoriesJson === undefined ? {} : { repositories: repositoriesJson }) }, 201);
-  }
-
   function endpointOf(method: string, path: string): { endpoint: Endpoint; params: string[] } | undefined {
     const routes: Array<[string, RegExp, Endpoint]> = [
       ["GET", /^\/repos\/([^/]+\/[^/]+)\/installation$/, "installation"],
+      ["GET", /^\/orgs\/([^/]+)\/installation$/, "org_installation"],
+      ["GET", /^\/users\/([^/]+)\/installation$/, "user_installation"],
       ["POST", /^\/app\/installations\/(\d+)\/access_tokens$/, "access_tokens"],
       ["DELETE", /^\/installation\/token$/, "revoke_token"],
       ["GET", /^\/repos\/([^/]+\/[^/]+)\/commits\/([^/]+)\/check-runs$/, "check_runs"],
@@ -120,18 +107,20 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const noCommit = (sha: string, headers: Record<string, string>) => json({ message: `No commit found for SHA: ${sha}`, documentation_url: "https://docs.github.com/rest" }, 422, headers);
 
   async function serve(request: Request, endpoint: Endpoint, params: string[], url: URL): Promise<Response> {
-    if (endpoint === "installation" || endpoint === "access_tokens") {
-      const denied = await store.verifyAppJwt(request);
-      if (denied !== undefined) return denied;
-      if (endpoint === "access_tokens") return accessToken(request, Number(params[0]));
-      const target = repo(params[0] as string);
-      if (target === undefined || !target.installed) return notFound();
-      return json({ id: installationOf(target.fullName), app_id: Number(options.appId), target_type: "Organization", permissions: granted, repository_selection: "selected" }, 200);
+    if (endpoint === "installation" || endpoint === "org_installation" || endpoint === "user_installation" || endpoint === "access_tokens") {
+      const app = await appOfRequest(apps, request);
+      if (app instanceof Response) return app;
+      if (endpoint === "access_tokens") return accessToken(app, request, Number(params[0]), app === tokenApp ? widening : null);
+      const owner = params[0] as string;
+      const id = endpoint === "installation" ? app.installationOf(owner) : endpoint === "org_installation" && users.has(key(owner)) ? undefined : app.ownerInstallation(owner);
+      if (id === undefined) return notFound();
+      const targetType = users.has(key(owner.split("/")[0] as string)) ? "User" : "Organization";
+      return json({ id, app_id: Number(app.appId), target_type: targetType, permissions: app.granted, repository_selection: "selected" }, 200);
     }
     if (endpoint === "revoke_token") {
-      const token = store.tokenOf(request);
-      if (token === undefined) return badCredentials();
-      store.revoke(token.token);
+      const held = tokenOfRequest(apps, request);
+      if (held === undefined) return badCredentials();
+      held.app.store.revoke(held.token.token);
       return json(null, 204);
     }
     const fullName = params[0] as string;
@@ -206,6 +195,9 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     get tokensIssued() {
       return store.issued.length;
     },
+    get tokenAppTokens() {
+      return tokenApp?.store.issued ?? [];
+    },
     resetCalls() {
       for (const name of Object.keys(calls) as Endpoint[]) calls[name] = 0;
     },
@@ -229,6 +221,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     addRepository(fullName, id, repoOptions = {}) {
       repositories.set(key(fullName), { id, fullName, installed: repoOptions.installed ?? true, commits: new Set() });
       if (!installations.has(ownerOf(fullName))) installations.set(ownerOf(fullName), nextInstallationId++);
+      if (!tokenInstallations.has(ownerOf(fullName))) tokenInstallations.set(ownerOf(fullName), nextInstallationId++);
     },
     setInstalled(fullName, installed) {
       const target = repo(fullName);
@@ -317,7 +310,17 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       rateRemaining = remaining;
     },
     setStatelessTokens(on) {
-      store.stateless = on;
+      for (const app of apps) app.store.stateless = on;
+    },
+    setTokenAppInstalled(fullName, installed) {
+      if (installed) outsideTokenApp.delete(key(fullName));
+      else outsideTokenApp.add(key(fullName));
+    },
+    setUser(login) {
+      users.add(key(login));
+    },
+    widenTokens(next) {
+      widening = next;
     },
   };
 }

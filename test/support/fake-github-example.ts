@@ -18,6 +18,15 @@ export const EXAMPLE_FACTS = {
   scanRunId: 11122233300,
 } as const;
 
+/**
+ * The repositories the example policy's GitHub token grants name (homebrew-tap, private-deps): in the token App's
+ * installation only; the read-only facts App is not installed on them (no rule requires facts of them).
+ */
+export const EXAMPLE_GRANT_REPOSITORIES = { homebrewTap: { name: "acme/homebrew-tap", id: 874563300 }, privateLib: { name: "acme/private-lib", id: 874563301 } } as const;
+
+/** What the token App is granted for the example policy's grants (docs/github-tokens.md, "Create the token App"). */
+export const EXAMPLE_TOKEN_APP_PERMISSIONS = { contents: "write", pull_requests: "write", metadata: "read" } as const;
+
 /** The pinned scan workflow of the example policy. */
 export const SCAN_WORKFLOW = ".github/workflows/dependency-review.yml";
 
@@ -41,6 +50,7 @@ export const EXAMPLE_USERS = {
 export function seedExampleFacts(github: FakeGitHub, sha: string): void {
   const { repository, repositoryId, pullNumber, authorId, reviewerId, headSha, runId, scanRunId } = EXAMPLE_FACTS;
   github.addRepository(repository, repositoryId);
+  for (const grantRepository of Object.values(EXAMPLE_GRANT_REPOSITORIES)) github.addRepository(grantRepository.name, grantRepository.id, { installed: false });
   for (const user of Object.values(EXAMPLE_USERS)) {
     github.addUser({ id: user.id, login: user.login, type: user === EXAMPLE_USERS.bot ? "Bot" : "User" });
     github.setPermission(repository, user.id, user.role);

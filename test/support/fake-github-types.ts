@@ -1,10 +1,13 @@
 // The fake GitHub API's public shape (fake-github-api.ts): its endpoints and the permission each needs, the faults it
 // can inject, the records tests add, and what a test can do with it. Pure declarations.
+import type { Widening } from "./fake-github-apps.ts";
 import type { InstallationToken } from "./fake-github-tokens.ts";
 import type { FakeCheckRun, JobInput, RunStatus, WorkflowRunInput } from "./fake-github-actions.ts";
 
 export type Endpoint =
   | "installation"
+  | "org_installation"
+  | "user_installation"
   | "access_tokens"
   | "revoke_token"
   | "repository"
@@ -18,7 +21,7 @@ export type Endpoint =
   | "collaborator_permission"
   | "branch_rules";
 
-export type RepositoryEndpoint = Exclude<Endpoint, "installation" | "access_tokens" | "revoke_token">;
+export type RepositoryEndpoint = Exclude<Endpoint, "installation" | "org_installation" | "user_installation" | "access_tokens" | "revoke_token">;
 
 /** The repository permission each endpoint needs ("Permissions required for GitHub Apps"). */
 export const PERMISSION_OF: Record<RepositoryEndpoint, string> = {
@@ -81,6 +84,11 @@ export interface FakeGitHubOptions {
   maxPageSize?: number;
   /** Repository permissions the App was granted (default DEFAULT_APP_PERMISSIONS). */
   appPermissions?: Readonly<Record<string, string>>;
+  /**
+   * A second App: the broker's write-capable token App (docs/github-tokens.md), installed on every owner's
+   * repositories unless `setTokenAppInstalled(…, false)`. Its tokens are `tokenAppTokens`.
+   */
+  tokenApp?: { appId: string; appPublicKey: CryptoKey; permissions: Readonly<Record<string, string>> };
 }
 
 export interface FakeGitHub {
@@ -126,7 +134,15 @@ export interface FakeGitHub {
   setRateRemaining(remaining: number): void;
   /** Mint stateless installation tokens (`ghs_` + JWT) from now on. */
   setStatelessTokens(on: boolean): void;
-  /** Installation tokens minted so far, oldest first (their scope and permissions). */
+  /** Takes a repository out of the token App's installation ("Only select repositories"), or puts it back. */
+  setTokenAppInstalled(fullName: string, installed: boolean): void;
+  /** The account is a user, not an organization: GET /orgs/{login}/installation answers 404 for it. */
+  setUser(login: string): void;
+  /** The token App's access_tokens answer (and token) reach beyond the request from now on (null: as asked). */
+  widenTokens(widening: Widening | null): void;
+  /** Installation tokens the token App minted so far, oldest first. */
+  readonly tokenAppTokens: readonly InstallationToken[];
+  /** Installation tokens of the facts App minted so far, oldest first (their scope and permissions). */
   readonly tokens: readonly InstallationToken[];
   readonly tokensIssued: number;
 }

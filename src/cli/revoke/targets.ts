@@ -118,7 +118,8 @@ export function findTargets(policy: CompiledPolicy, subject: RevokeSubject, conf
   for (const [id, issuerPolicy] of policy.issuers) {
     const rules: MatchedRule[] = [];
     for (const rule of policy.allowRules) {
-      if (rule.issuer !== id) continue;
+      // A rule that grants only GitHub tokens grants no AWS role: nothing of it to revoke in IAM.
+      if (rule.issuer !== id || rule.grants.size === 0) continue;
       const notes = matchRule(rule, subject);
       if (notes !== undefined) rules.push({ ruleId: rule.id, grants: [...rule.grants], notes });
     }

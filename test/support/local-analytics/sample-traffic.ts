@@ -29,7 +29,7 @@ function random(seed: number): () => number {
 }
 
 function base(requestId: string): ExchangeEvent {
-  return { ...blankEvent(requestId), outcome: "issued", issuer: "github", ref: "refs/heads/main", event_name: "push", status: 200 };
+  return { ...blankEvent(requestId, "aws"), outcome: "issued", issuer: "github", ref: "refs/heads/main", event_name: "push", status: 200 };
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0").slice(-width);
@@ -70,6 +70,13 @@ export function sampleTraffic(options: { endMs: number; spanMinutes: number; cou
       Object.assign(event, { repository, status: 503, code: "upstream_unavailable", reason: "sts_throttled", rule_id: "deploy-main", admission_ms: 3, sts_ms: Math.round(100 + next() * 900), sts_attempts: 3 });
     }
     event.outcome = outcome;
+    // Every fifth exchange asks for a GitHub token (POST /v1/github-token): a grant instead of a role, no STS.
+    if (i % 5 === 0 && event.issuer !== undefined) {
+      Object.assign(event, { kind: "github_token", role_alias: undefined, sts_ms: undefined, sts_attempts: undefined, rule_id: event.rule_id === "deploy-main" ? "release-tap" : event.rule_id });
+      if (outcome === "issued") {
+        Object.assign(event, { github_token: "homebrew-tap", github_repositories: "acme/homebrew-tap", github_permissions: "contents:write,metadata:read", minted_sha256: hex(i * 15485863 + 3, 16) });
+      }
+    }
     if (event.repository !== undefined && next() < 0.4) {
       event.github_ms = Math.round(next() * 200);
       event.github_rate_remaining = Math.round(100 + next() * 4900);
