@@ -4,7 +4,7 @@
 // The CLI side posts the words to the sandbox (POST /sandbox/github); the sandbox applies them to its fake.
 import { SANDBOX_PORT } from "../../src/constants.ts";
 import { jobNameMatches } from "../../src/policy/requirements-jobs.ts";
-import { EXAMPLE_FACTS, EXAMPLE_USERS, GITHUB_ACTIONS_APP, type FakeGitHub, type JobInput } from "../support/fake-github-api.ts";
+import { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_USERS, GITHUB_ACTIONS_APP, type FakeGitHub, type JobInput } from "../support/fake-github-api.ts";
 import { factApp, sandboxReviewers, type SandboxFacts, type SandboxJob, type SandboxUser } from "./sandbox-facts.ts";
 
 export const GITHUB_USAGE = [
@@ -45,6 +45,8 @@ export function seedSandboxFacts(github: FakeGitHub, facts: SandboxFacts): void 
   const { repository, sha, branch } = facts;
   const headBranch = branch === "" ? {} : { headBranch: branch };
   github.addRepository(repository, facts.repositoryId);
+  // The example's GitHub token grant repositories (not yet derived from the policy's githubTokens).
+  for (const grant of Object.values(EXAMPLE_GRANT_REPOSITORIES)) github.addRepository(grant.name, grant.id, { installed: false });
   for (const user of accounts(facts)) {
     github.addUser({ id: user.id, login: user.login, type: user.id === EXAMPLE_USERS.bot.id ? "Bot" : "User" });
     github.setPermission(repository, user.id, user.role);
