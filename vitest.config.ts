@@ -9,6 +9,12 @@ const brokerKeys = generateBrokerKeys();
 process.env.AWS_ACCESS_KEY_ID = brokerKeys.accessKeyId;
 process.env.AWS_SECRET_ACCESS_KEY = brokerKeys.secretAccessKey;
 delete process.env.AWS_SESSION_TOKEN;
+// The workers pool reads wrangler.toml once per test file, and wrangler logs "Using secrets defined in process.env" each
+// time ([secrets] makes it load process.env): its own log level, warn, keeps that out of the test report while its
+// warnings and errors still show. The end-to-end tests' wrangler processes (npm start, deploy --dry-run) get the
+// developer's level back (project e2e `env`): their output is what those tests read.
+const developerWranglerLog = process.env.WRANGLER_LOG ?? "log";
+process.env.WRANGLER_LOG = "warn";
 // The GitHub App of the deployed entry point's tests (issue #9): a PKCS#1 key as GitHub hands it out, generated now.
 const githubApp = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } });
 
@@ -46,7 +52,7 @@ export default defineConfig({
       {
         // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node. One file at a time:
         // each starts its own sandbox on the fixed ports 8787/8788.
-        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", env: { WRANGLER_LOG: developerWranglerLog }, testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
       },
     ],
   },

@@ -11,6 +11,7 @@ import { createStsEmulator } from "./support/sts-emulator.ts";
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 it("the Worker's default export exchanges a GitHub token for credentials", async () => {
@@ -23,6 +24,8 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
   seedExampleFacts(github, SAMPLE_SHA);
   const network = createFakeNetwork({ [issuer.issuer]: issuer.handler, "https://sts.us-east-1.amazonaws.com": sts.handler, "https://api.github.com": github.handler });
   vi.stubGlobal("fetch", network.fetch);
+  // The deployed Worker logs to the console (Workers Logs): captured here, asserted below, kept out of the test report.
+  const consoleLog = vi.spyOn(console, "log").mockImplementation(() => undefined);
 
   const token = await issuer.mint();
   const response = await exports.default.fetch("https://broker.example/v1/credentials", {
@@ -43,4 +46,14 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
   });
   expect(refused.status).toBe(401);
   expect((await expectNoLeak(refused)).error).toBe("invalid_token");
+
+  // One structured line per exchange, and the shared-default-audience warning once; never a token.
+  const lines = consoleLog.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+  expect(lines.filter((line) => line.message === "credential_exchange")).toEqual([
+    expect.objectContaining({ outcome: "issued", rule_id: "acme-app-main-deploy", status: 200 }),
+    expect.objectContaining({ outcome: "rejected", reason: "audience_mismatch", status: 401 }),
+  ]);
+  // Once each: the shared default audience, and (the test policy grants GitHub tokens, this env has no token App) its missing App.
+  expect(lines.filter((line) => line.message === "config_warning").map((line) => line.reason)).toEqual(["audience_shared_default", "github_token_app_missing"]);
+  expect(JSON.stringify(lines)).not.toContain(token);
 });

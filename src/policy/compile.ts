@@ -223,8 +223,15 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     checkScope(where, kind, conditions);
     const workflow = conditions.find((condition) => condition.claim === "job_workflow_ref");
     if (workflow !== undefined) {
-      // A public reusable workflow can be called by any repository: pin it exactly and pin who may call it.
-      if (workflow.globs.length > 0) fail(`${where}.match.job_workflow_ref`, "pin reusable workflows exactly (owner/repo/.github/workflows/x.yml@ref), no globs", "workflow_ref_glob");
+      // A public reusable workflow can be called by any repository: pin it exactly and pin who may call it. Only
+      // job_workflow_ref: workflow_ref names the caller's own workflow file, which a rule may glob.
+      if (workflow.globs.length > 0) {
+        fail(
+          `${where}.match.job_workflow_ref`,
+          "job_workflow_ref must be exact (owner/repo/.github/workflows/x.yml@ref, no globs): a glob also trusts workflow files and refs nobody reviewed; workflow_ref (the caller's own workflow) may be globbed",
+          "workflow_ref_glob",
+        );
+      }
       if (!optOuts.has("allowAnyWorkflowCaller") && !conditions.some((condition) => condition.claim === "repository_owner_id")) {
         fail(where, "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)", "workflow_caller_unpinned");
       }

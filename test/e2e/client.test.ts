@@ -414,7 +414,6 @@ describe("AWS CLI with credential_process", () => {
     expect(Date.parse((fresh as Issued).Expiration)).toBeGreaterThan(Date.now());
     // Every run of the client minted its own token (the broker takes each once).
     expect(new Set(actions.tokens).size).toBe(actions.tokens.length);
-    console.log(`credential_process runs per get-caller-identity: first ${firstIssued.length}, second ${secondIssued.length}`);
   });
 });
 

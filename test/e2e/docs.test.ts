@@ -1,14 +1,17 @@
 // The docs stay true: the README stays a front door (under 16 KB) whose links resolve, and every policy-tool example in
 // docs/ (a code block of `$ npm run -s policy:…` lines, each followed by its output) prints exactly what it shows; every
-// workflow snippet sets a deployment's own audience. Runs in Node; no sandbox, no network. (The no-Node client commands of
-// docs/clients.md run against the sandbox in no-node-client.test.ts.)
+// workflow snippet sets a deployment's own audience. The policy-tool examples document the shipped example policy; they
+// run on its copy, the test policy (test/fixtures/policies), never on the operator's policies/. Runs in Node; no
+// sandbox, no network. (The no-Node client commands of docs/clients.md run against the sandbox in no-node-client.test.ts.)
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { GUARDS } from "../../src/policy/guards.ts";
 import { CONTEXT_REASONS } from "../../src/policy/requirements.ts";
+import { projectView } from "./project-view.ts";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -108,6 +111,8 @@ describe("workflow snippets", () => {
 
 describe("docs/ policy-tool examples", () => {
   const examples = policyToolExamples();
+  const view = projectView({ policies: join(repoRoot, "test/fixtures/policies") });
+  afterAll(() => view.remove());
   it("has the examples it is meant to check", () => {
     expect(examples.map((example) => example.command.split(" ").slice(0, 4).join(" "))).toEqual(
       expect.arrayContaining(["npm run -s policy:check", "npm run -s policy:test", "npm run -s policy:explain"]),
@@ -115,7 +120,7 @@ describe("docs/ policy-tool examples", () => {
   });
   for (const example of examples) {
     it(`${example.page}: ${example.command}`, async () => {
-      const result = await run("bash", ["-c", example.command], { cwd: repoRoot }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
+      const result = await run("bash", ["-c", example.command], { cwd: view.root }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
       expect(result.stdout.trimEnd()).toBe(example.expected.trimEnd());
     });
   }
@@ -128,5 +133,28 @@ describe("GitHub facts reasons", () => {
       for (const reason of CONTEXT_REASONS) expect(rows.some((row) => row.startsWith(`| \`${reason}\``)), `${page}: ${reason}`).toBe(true);
       expect(rows).toHaveLength(CONTEXT_REASONS.length);
     }
+  });
+});
+
+describe("docs/policy.md", () => {
+  const page = readFileSync(join(repoRoot, "docs/policy.md"), "utf8");
+  /** The guard table's rows by reason: the lines under the `### Guards` heading that start with a backquoted reason. */
+  const guardRows = new Map(
+    [...(/^### Guards\n([\s\S]*?)^### /m.exec(page)?.[1] ?? "").matchAll(/^\| `(guard_[a-z_]+)` \|(.*)$/gm)].map(([, reason = "", row = ""]) => [reason, row]),
+  );
+
+  it("lists every runtime guard in the guard table, with its opt-out, and nothing else", () => {
+    expect([...guardRows.keys()].sort()).toEqual(GUARDS.map((guard) => guard.reason).sort());
+    for (const guard of GUARDS) {
+      const row = guardRows.get(guard.reason) ?? "";
+      if (guard.optOut === undefined) expect(row, guard.reason).toContain("`allowEvents");
+      else expect(row, guard.reason).toContain(`\`${guard.optOut}: true\``);
+    }
+  });
+
+  it("shows the tag-release example exactly as the file policy:check and policy:test run", () => {
+    const file = readFileSync(join(repoRoot, "docs/examples/tag-release-policy.ts"), "utf8");
+    const shown = /^### Tagged releases\n[\s\S]*?^```ts\n([\s\S]*?)^```$/m.exec(page)?.[1];
+    expect(shown).toBe(file);
   });
 });

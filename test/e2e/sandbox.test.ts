@@ -70,7 +70,20 @@ afterAll(() => {
 describe("npm start", () => {
   it("starts quietly and offline: no warning, no error, no network lookup", () => {
     expect(startOutput).toContain("Ready.");
+    // The policy beside the Worker entry it runs (test/fixtures/worker.ts), and the examples derived from it.
+    expect(startOutput).toContain("policy test/fixtures/policies/index.ts");
+    expect(startOutput).toContain("for acme/app on refs/heads/main (push; rule acme-app-main-deploy, role deploy)");
     expect(startOutput).not.toMatch(/warn|error|ENOTFOUND|getaddrinfo|cloudflare\.com|Scheduled Workers/i);
+  });
+
+  it("a second npm start says in one line which port is taken and what to do, and exits 1", async () => {
+    const second = await run("npm", ["start"], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } }).then(
+      () => ({ code: 0, stdout: "", stderr: "" }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm start: port 8787 on 127\.0\.0\.1 is in use.* `ss -ltnp 'sport = :8787'`/)]);
+    expect(`${second.stdout}${second.stderr}`).not.toMatch(/EADDRINUSE|^\s+at /m);
   });
 
   it("prints a command that returns credential_process JSON from any directory, and the credentials pass GetCallerIdentity", async () => {
@@ -118,7 +131,8 @@ describe("npm start", () => {
   });
 
   it("explains a sandbox token, decoded without verification, and says so", async () => {
-    const { stdout } = await shell("npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- -");
+    // The policy the sandbox runs here (the test policy), not the operator's.
+    const { stdout } = await shell("npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- - --policy test/fixtures/policies/index.ts");
     const lines = stdout.split("\n");
     expect(lines[0]).toMatch(/^NOTE .*WITHOUT verifying/);
     expect(lines[1]).toBe("DENY   guard_self_hosted_runner (rule acme-app-main-deploy)");
@@ -188,6 +202,15 @@ describe("npm start: GitHub facts (docs/github-facts.md)", () => {
     const allowed = await credentials();
     expect(allowed.error, JSON.stringify(allowed)).toBeUndefined();
     expect(allowed.AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it("the banner's GitHub facts command, run as printed from any directory, denies the next exchange", async () => {
+    const hint = /^GitHub facts \(rule acme-app-main-deploy requires them; [^)]*\): (.+)$/m.exec(startOutput)?.[1] ?? "";
+    expect(hint).toMatch(/ sandbox -- github scan failure$/);
+    await shell(hint, elsewhere);
+    expect((await credentials()).error).toBe("forbidden");
+    await github("scan success");
+    expect((await credentials()).AccessKeyId).toMatch(/^ASIA/);
   });
 
   it("a GitHub outage answers 503 upstream_unavailable, never credentials", async () => {

@@ -171,6 +171,13 @@ describe("compilePolicy: mistakes, each pointing at the culprit with a stable co
     expect(() => compilePolicy({ roles: { app: role }, rules: [rule, { id: "d", effect: "deny", match: { repository: "**" } }] })).not.toThrow();
   });
 
+  it("globs workflow_ref (the caller's own workflow file), never job_workflow_ref (the reusable one)", () => {
+    const callerGlob = { repository: "acme/app", workflow_ref: "acme/app/.github/workflows/*.yml@refs/heads/main" };
+    expect(() => compilePolicy({ roles: { app: role }, rules: [{ ...rule, match: callerGlob }] })).not.toThrow();
+    const reusableOnAnyRef = { repository_owner_id: "1", job_workflow_ref: "acme/wf/.github/workflows/release.yml@refs/heads/*" };
+    expect(compileError({ roles: { app: role }, rules: [{ ...rule, match: reusableOnAnyRef }] }).code).toBe("workflow_ref_glob");
+  });
+
   it("allowAnyWorkflowCaller opts out of the caller pin, explicitly", () => {
     const match = { repository_owner: "acme", job_workflow_ref: "acme/wf/.github/workflows/x.yml@refs/heads/main" };
     expect(() => compilePolicy({ roles: { app: role }, rules: [{ ...rule, match, allowAnyWorkflowCaller: true }] })).not.toThrow();

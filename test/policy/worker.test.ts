@@ -166,6 +166,14 @@ describe("shadow mode", () => {
     expect(h.logs.filter((line) => line.message === "policy_shadow_disabled")).toHaveLength(1);
   });
 
+  it("SHADOW_POLICY on without a candidate policy is logged once (candidate_policy_missing); the live policy keeps answering", async () => {
+    const h = await createHarness({ env: { SHADOW_POLICY: "on" } });
+    expect((await h.request(await h.mint())).status).toBe(200);
+    expect((await h.request(await h.mint({ ref: "refs/heads/release/1.2" }))).status).toBe(403);
+    expect(h.logs.filter((line) => line.message === "policy_shadow_disabled")).toEqual([{ message: "policy_shadow_disabled", reason: "candidate_policy_missing" }]);
+    expect(shadowLines(h)).toEqual([]);
+  });
+
   it("refuses a SHADOW_POLICY value that is neither on nor off (config_invalid)", async () => {
     const h = await createHarness({ candidatePolicy, env: { SHADOW_POLICY: "yes" } });
     expect((await h.request(await h.mint())).status).toBe(500);

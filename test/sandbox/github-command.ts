@@ -1,68 +1,132 @@
 // `npm run -s sandbox -- github <action> [args]`: set the facts the sandbox's fake GitHub API reports for the sandbox
-// token's commit (acme/app, the default sha, main), e.g. a failed dependency scan, a forged check run, an approval by
-// someone who can only read, a standing change request (docs/github-facts.md "Sandbox").
+// token's commit (the policy's default repository, sha and branch, sandbox-facts.ts), e.g. a failed scan job, a forged
+// check run, an approval by someone who can only read, a standing change request (docs/github-facts.md "Sandbox").
 // The CLI side posts the words to the sandbox (POST /sandbox/github); the sandbox applies them to its fake.
 import { SANDBOX_PORT } from "../../src/constants.ts";
-import { EXAMPLE_FACTS, EXAMPLE_USERS, GITHUB_ACTIONS_APP, SCAN_WORKFLOW, type FakeGitHub } from "../support/fake-github-api.ts";
-import { SAMPLE_SHA } from "../support/fake-issuer.ts";
+import { jobNameMatches } from "../../src/policy/requirements-jobs.ts";
+import { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_USERS, GITHUB_ACTIONS_APP, type FakeGitHub, type JobInput } from "../support/fake-github-api.ts";
+import { factApp, sandboxReviewers, type SandboxFacts, type SandboxJob, type SandboxUser } from "./sandbox-facts.ts";
 
 export const GITHUB_USAGE = [
-  "github scan <success|failure|cancelled|skipped|timed_out|pending|absent>",
-  "                              a new push run of .github/workflows/dependency-review.yml on main (the newest decides);",
-  "                              its dependency-review job so (absent: a run without that job)",
+  "github scan <success|failure|cancelled|neutral|skipped|timed_out|pending|absent>",
+  "                              the job of the policy's first job requirement: a new push run of its pinned workflow",
+  "                              on the token's branch and commit (the newest decides), or a re-run of the token's own",
+  "                              run; that job so (absent: a run without it)",
   "github check <name> <success|failure|…|pending> [--app <slug>]",
-  "                              a check run created through the API, as any workflow with checks: write can",
-  "                              (default app github-actions): never a job, never counted",
+  "                              a check run created through the API (default app: the one the policy names for that",
+  "                              check, else github-actions, which is never a job and never counted)",
   "github approve [--stale | --reader | --bot]",
-  "                              an approval by bob (maintain); on an earlier head; by dave (read); by github-actions[bot]",
+  "                              approvals by as many writers as the policy requires (bob, maintain, first); on an",
+  "                              earlier head; by dave (read); by github-actions[bot]",
   "github request-changes        carol (admin) requests changes: blocks, whatever the approvals",
   "github dismiss                carol's change request is dismissed",
   "github unapprove              remove every review",
-  "github install | uninstall    install or remove the App on acme/app",
+  "github install | uninstall    install or remove the App on the sandbox token's repository",
   "github outage <on|off>        every GitHub API call answers 500",
   "github rate-limit             the next API call is rate limited (secondary limit, Retry-After 30)",
   "github widen <on|off>         the token App's tokens come back wider than asked (administration: write): the broker refuses them",
 ].join("\n  ");
 
 const CONCLUSIONS = ["success", "failure", "cancelled", "neutral", "skipped", "timed_out"];
+/** When a forged or earlier review is on no head of the pull request. */
+const EARLIER_HEAD = "0".repeat(40);
+
+/** Every account the sandbox's commands use, with their role on the sandbox repository. */
+const accounts = (facts: SandboxFacts): SandboxUser[] => [...Object.values(EXAMPLE_USERS), ...sandboxReviewers(facts.approvals).slice(1)];
+
+/**
+ * What the fake reports at start: the App installed on the repository, its users (writers, a reader, a bot), every
+ * required job completed with an accepted conclusion in the token's own run and in each pinned workflow's run on the
+ * commit, every required App check run, the pull request merged as that commit with the approvals required, and the
+ * branch's rulesets when a rule requires them.
+ */
+export function seedSandboxFacts(github: FakeGitHub, facts: SandboxFacts): void {
+  const { pullNumber, authorId, headSha } = EXAMPLE_FACTS;
+  const { repository, sha, branch } = facts;
+  const headBranch = branch === "" ? {} : { headBranch: branch };
+  github.addRepository(repository, facts.repositoryId);
+  // The example's GitHub token grant repositories (not yet derived from the policy's githubTokens).
+  for (const grant of Object.values(EXAMPLE_GRANT_REPOSITORIES)) github.addRepository(grant.name, grant.id, { installed: false });
+  for (const user of accounts(facts)) {
+    github.addUser({ id: user.id, login: user.login, type: user.id === EXAMPLE_USERS.bot.id ? "Bot" : "User" });
+    github.setPermission(repository, user.id, user.role);
+  }
+  const run = facts.run;
+  if (run !== undefined) github.addWorkflowRun({ repository, id: run.id, event: run.event, headSha: sha, ...headBranch, path: run.workflow, jobs: run.jobs });
+  for (const pinned of facts.runs) github.addWorkflowRun({ repository, event: pinned.event, headSha: sha, ...headBranch, path: pinned.workflow, jobs: pinned.jobs });
+  for (const check of facts.checks) github.addCheckRun({ repository, sha, name: check.name, app: factApp(check.app), status: "completed", conclusion: check.conclusion });
+  github.addPullRequest({ repository, number: pullNumber, authorId, headSha, baseRef: branch, state: "closed", mergedAt: "2026-11-25T11:30:00Z", mergeCommitSha: sha, commits: [headSha] });
+  approve(github, facts, undefined);
+  const rulesets = facts.rulesets;
+  if (rulesets !== undefined) {
+    const parameters = { required_approving_review_count: rulesets.approvals, require_last_push_approval: rulesets.lastPushApproval, dismiss_stale_reviews_on_push: rulesets.dismissStaleReviews };
+    github.setBranchRules(repository, branch, [{ type: "pull_request", ruleset_id: 1, parameters }]);
+  }
+}
+
+/** Approvals by the writers the facts need (at least one), on the head or an earlier one; or by the reader or the bot. */
+function approve(github: FakeGitHub, facts: SandboxFacts, flag: string | undefined): string {
+  const by = flag === "--reader" ? [EXAMPLE_USERS.reader] : flag === "--bot" ? [EXAMPLE_USERS.bot] : sandboxReviewers(Math.max(1, facts.approvals));
+  for (const user of by) github.addReview(facts.repository, EXAMPLE_FACTS.pullNumber, { userId: user.id, state: "APPROVED", commitId: flag === "--stale" ? EARLIER_HEAD : EXAMPLE_FACTS.headSha });
+  const how = flag === "--stale" ? " on an earlier head (stale)" : flag === "--reader" ? " (read access only)" : flag === "--bot" ? " (a bot)" : "";
+  return `pull request #${EXAMPLE_FACTS.pullNumber}: approved by ${by.map((user) => user.login).join(", ")}${how}`;
+}
+
+/** The scan job as `result` says: a job, or none for `absent`. */
+function scanJob(name: string, result: string): JobInput[] {
+  if (result === "absent") return [];
+  return [{ name, status: result === "pending" ? "in_progress" : "completed", conclusion: result === "pending" ? null : result }];
+}
+
+/** `github scan <result>`: the policy's first job requirement's job, in a new pinned run or a re-run of the token's own. */
+function scan(github: FakeGitHub, facts: SandboxFacts, rest: readonly string[]): string {
+  const target = facts.scan;
+  if (target === undefined) throw new Error("github scan: the policy requires no job of a workflow run (no `checks: [{ job }]` in a rule's require); try github check, approve or unapprove");
+  const [result] = rest;
+  if (rest.length !== 1 || result === undefined || !(result === "pending" || result === "absent" || CONCLUSIONS.includes(result))) {
+    throw new Error("expected github scan <success|failure|cancelled|neutral|skipped|timed_out|pending|absent>");
+  }
+  const { repository, sha, branch } = facts;
+  const what = result === "absent" ? `no ${target.job} job` : `${target.job} ${result}`;
+  const others = (jobs: readonly SandboxJob[]) => jobs.filter((job) => !jobNameMatches(target.job, job.name));
+  if (target.workflow === undefined) {
+    const own = facts.run;
+    if (own === undefined) throw new Error("github scan: the sandbox token's workflow_ref names no workflow of its repository, so it has no own run");
+    github.rerunWorkflowRun(own.id, [...others(own.jobs), ...scanJob(target.job, result)]);
+    return `workflow run ${own.id} of ${own.workflow} (the token's own run) re-run: ${what}`;
+  }
+  const pinned = facts.runs.find((run) => run.workflow === target.workflow) ?? { workflow: target.workflow, event: "push" as const, jobs: [] };
+  const jobs: JobInput[] = [...others(pinned.jobs), ...scanJob(target.job, result)];
+  // A run with no job at all is still queued (pending); absent means a run that completed without the job.
+  if (jobs.length === 0) jobs.push({ name: jobNameMatches(target.job, "build") ? "test" : "build" });
+  const id = github.addWorkflowRun({ repository, event: pinned.event, headSha: sha, headBranch: branch, path: pinned.workflow, jobs });
+  return `workflow run ${id} of ${pinned.workflow} (${pinned.event}, ${branch}, ${sha.slice(0, 12)}): ${what}`;
+}
 
 /** The review ids of carol's change requests, per fake (to dismiss them). */
 const changeRequests = new WeakMap<FakeGitHub, number[]>();
 
-function approve(github: FakeGitHub, flag: string | undefined): string {
-  const { repository, pullNumber, headSha } = EXAMPLE_FACTS;
-  const by = flag === "--reader" ? EXAMPLE_USERS.reader : flag === "--bot" ? EXAMPLE_USERS.bot : EXAMPLE_USERS.reviewer;
-  github.addReview(repository, pullNumber, { userId: by.id, state: "APPROVED", commitId: flag === "--stale" ? "0".repeat(40) : headSha });
-  const how = flag === "--stale" ? " on an earlier head (stale)" : flag === "--reader" ? " (read access only)" : flag === "--bot" ? " (a bot)" : "";
-  return `pull request #${pullNumber}: approved by ${by.login}${how}`;
-}
-
-/** Applies one command to the sandbox's fake; returns what to print, or throws an Error (usage). */
-export function applyGitHubCommand(github: FakeGitHub, args: readonly string[]): string {
-  const { repository, pullNumber } = EXAMPLE_FACTS;
+/** Applies one command to the sandbox's fake, on the facts' repository and commit; returns what to print, or throws an Error (usage). */
+export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args: readonly string[]): string {
+  const { pullNumber } = EXAMPLE_FACTS;
+  const { repository, sha } = facts;
   const [action, ...rest] = args;
   switch (action) {
-    case "scan": {
-      const [result] = rest;
-      if (rest.length !== 1 || result === undefined || !(result === "pending" || result === "absent" || CONCLUSIONS.includes(result))) {
-        throw new Error("expected github scan <success|failure|cancelled|neutral|skipped|timed_out|pending|absent>");
-      }
-      const jobs = result === "absent" ? [{ name: "build" }] : [{ name: "dependency-review", status: result === "pending" ? ("in_progress" as const) : ("completed" as const), conclusion: result === "pending" ? null : result }];
-      const id = github.addWorkflowRun({ repository, event: "push", headSha: SAMPLE_SHA, headBranch: "main", path: SCAN_WORKFLOW, jobs });
-      return `workflow run ${id} of ${SCAN_WORKFLOW} (push, main, ${SAMPLE_SHA.slice(0, 12)}): ${result === "absent" ? "no dependency-review job" : `dependency-review ${result}`}`;
-    }
+    case "scan":
+      return scan(github, facts, rest);
     case "check": {
       const [name, result, flag, app] = rest;
       if (name === undefined || result === undefined || !(result === "pending" || CONCLUSIONS.includes(result)) || (flag !== undefined && (flag !== "--app" || app === undefined || !/^[a-z0-9-]+$/.test(app)))) {
         throw new Error("expected github check <name> <conclusion|pending> [--app <slug>]");
       }
-      const by = app === undefined || app === GITHUB_ACTIONS_APP.slug ? GITHUB_ACTIONS_APP : { slug: app, id: 777 };
-      github.addCheckRun({ repository, sha: SAMPLE_SHA, name, app: by, status: result === "pending" ? "in_progress" : "completed", conclusion: result === "pending" ? null : result });
-      return `check run "${name}" created through the API as ${by.slug}: ${result} (on ${repository}@${SAMPLE_SHA.slice(0, 12)})`;
+      // The App the policy names for a check of this name (a run that counts), else GitHub Actions (one that never does).
+      const by = factApp(app ?? facts.checks.find((check) => check.name === name)?.app ?? GITHUB_ACTIONS_APP.slug);
+      github.addCheckRun({ repository, sha, name, app: by, status: result === "pending" ? "in_progress" : "completed", conclusion: result === "pending" ? null : result });
+      return `check run "${name}" created through the API as ${by.slug}: ${result} (on ${repository}@${sha.slice(0, 12)})`;
     }
     case "approve":
       if (rest.length > 1 || (rest.length === 1 && !["--stale", "--reader", "--bot"].includes(rest[0] as string))) throw new Error("expected github approve [--stale | --reader | --bot]");
-      return approve(github, rest[0]);
+      return approve(github, facts, rest[0]);
     case "request-changes": {
       if (rest.length > 0) throw new Error("expected github request-changes");
       const id = github.addReview(repository, pullNumber, { userId: EXAMPLE_USERS.writer.id, state: "CHANGES_REQUESTED", commitId: EXAMPLE_FACTS.headSha });
@@ -103,7 +167,7 @@ export function applyGitHubCommand(github: FakeGitHub, args: readonly string[]):
 /** The sandbox CLI's `github` subcommand (test/sandbox/cli.ts). */
 export const githubCommand = {
   usage: "github <scan|check|approve|request-changes|dismiss|unapprove|install|uninstall|outage|rate-limit|widen> ...",
-  summary: "set what the fake GitHub API reports for acme/app (scan runs, forged check runs, reviews, installation, outages)",
+  summary: "set what the fake GitHub API reports for the sandbox token's commit (scan jobs, forged check runs, reviews, installation, outages, widened tokens)",
   needsSandbox: true,
   async run(args: string[]): Promise<number> {
     const origin = process.env.SANDBOX_URL ?? `http://127.0.0.1:${SANDBOX_PORT}`;

@@ -1,9 +1,17 @@
 // `npm run -s sandbox -- github-token ...` (docs/github-tokens.md "Sandbox"): against a broker configured as the
 // sandbox is, a grant is shown with what its token reaches and its revocation; a denial shows the broker's answer.
 import { describe, expect, it } from "vitest";
+import testPolicy from "../fixtures/policies/index.ts";
+import { compilePolicy } from "../../src/policy/compile.ts";
 import { createHarness } from "../support/broker-harness.ts";
+import { githubClaims } from "../support/fake-issuer.ts";
 import { applyGitHubCommand } from "./github-command.ts";
 import { demonstrateGrant, parseClaims } from "./github-token-command.ts";
+import { deriveSandboxExamples, type SandboxFacts } from "./policy-examples.ts";
+
+/** The facts the sandbox derives from the test policy (the `github` commands act on them). */
+const { jti: _jti, ...base } = githubClaims();
+const facts = deriveSandboxExamples(compilePolicy(testPolicy), "github", base).facts as SandboxFacts;
 
 describe("sandbox github-token command", () => {
   it("a grant: the token reaches its repository, not another, and is refused once revoked", async () => {
@@ -26,7 +34,7 @@ describe("sandbox github-token command", () => {
     const denied = await demonstrateGrant("homebrew-tap", () => h.mint(), (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)), h.network.fetch);
     expect(denied.granted).toBe(false);
     expect(denied.lines[0]).toMatch(/: 403 \{"error":"forbidden"/);
-    applyGitHubCommand(h.github, ["widen", "on"]);
+    applyGitHubCommand(h.github, facts, ["widen", "on"]);
     const claims = parseClaims(["--claim", "ref=refs/tags/v1.0.0", "--claim", "ref_type=tag"]);
     const wide = await demonstrateGrant("homebrew-tap", () => h.mint(claims), (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)), h.network.fetch);
     expect(wide.lines[0]).toMatch(/: 503 \{"error":"upstream_unavailable"/);

@@ -2,13 +2,14 @@
 // The same fakes the tests use (test/support), served over HTTP for the broker running under wrangler dev.
 import type { Server } from "node:http";
 import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
-import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, seedExampleFacts, type FakeGitHub } from "../support/fake-github-api.ts";
-import { createFakeIssuer, SAMPLE_SHA, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, type FakeGitHub } from "../support/fake-github-api.ts";
+import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
-import { applyGitHubCommand } from "./github-command.ts";
+import { applyGitHubCommand, seedSandboxFacts } from "./github-command.ts";
 import { createSandboxIam } from "./iam.ts";
 import { serve } from "./node-http.ts";
+import type { SandboxFacts } from "./policy-examples.ts";
 
 export interface SandboxOptions {
   host: string;
@@ -31,6 +32,10 @@ export interface SandboxOptions {
   /** The sandbox token App (GITHUB_TOKEN_APP_ID of [env.sandbox.vars]) and its public key: a second App of the fake GitHub API. */
   githubTokenAppId: string;
   githubTokenAppPublicKey: CryptoKey;
+  /** Claims of every token the issuer mints unless a request overrides them: derived from the broker's policy. */
+  defaultClaims: Record<string, string>;
+  /** What the fake GitHub API reports for the default token's commit; undefined when the policy offered no token. */
+  facts: SandboxFacts | undefined;
   /** The local Analytics Engine's routes (SQL API, alert runs): test/sandbox/local-analytics.ts. */
   analytics?: { route(request: Request): Promise<Response | undefined> };
 }
@@ -45,11 +50,12 @@ export interface Sandbox {
 }
 
 /** POST /sandbox/github {"args": [...]}: `npm run sandbox -- github ...` (test/sandbox/github-command.ts). */
-async function githubCommandRequest(github: FakeGitHub, request: Request): Promise<Response> {
+async function githubCommandRequest(github: FakeGitHub, facts: SandboxFacts | undefined, request: Request): Promise<Response> {
   const body = (await request.json().catch(() => ({}))) as { args?: unknown };
   if (!Array.isArray(body.args) || !body.args.every((arg) => typeof arg === "string")) return json({ error: "body must be {\"args\": [strings]}" }, 400);
+  if (facts === undefined) return json({ error: "the policy offers the sandbox no default token, so there is no commit to report facts for" }, 400);
   try {
-    return json({ message: applyGitHubCommand(github, body.args as string[]) });
+    return json({ message: applyGitHubCommand(github, facts, body.args as string[]) });
   } catch (error) {
     return json({ error: error instanceof Error ? error.message : String(error) }, 400);
   }
@@ -57,7 +63,7 @@ async function githubCommandRequest(github: FakeGitHub, request: Request): Promi
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const origin = `http://${options.host}:${options.port}`;
-  const issuer = await createFakeIssuer({ issuer: origin, audience: SANDBOX_AUDIENCE });
+  const issuer = await createFakeIssuer({ issuer: origin, audience: SANDBOX_AUDIENCE, claims: options.defaultClaims });
   const webIdentity = options.brokerIssuerUrl;
   const sts = createStsEmulator({
     now: Date.now,
@@ -75,15 +81,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     basePath: "/github",
   });
   const iam = createSandboxIam();
-  // The sandbox token's commit satisfies the example policy's requirements until a `github` command says otherwise.
-  seedExampleFacts(github, SAMPLE_SHA);
+  // The default token's commit meets the policy's requirements until a `github` command says otherwise.
+  if (options.facts !== undefined) seedSandboxFacts(github, options.facts);
   const server: Server = await serve(
     async (request) => {
       const { pathname } = new URL(request.url);
       const analytics = await options.analytics?.route(request);
       if (analytics !== undefined) return analytics;
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
-      if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, request);
+      if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, options.facts, request);
       if (pathname.startsWith("/github/")) return github.handler(request);
       if (pathname === "/exchange" && request.method === "POST") return mintAndExchange(issuer, options.brokerUrl, fetch, request);
       if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStartArgs, wranglerDevArgs } from "./start-args.ts";
+import { parseStartArgs, portInUseMessage, wranglerDevArgs } from "./start-args.ts";
 
 const target = { host: "127.0.0.1", port: 8787, persistTo: "/p/.wrangler/sandbox" };
 
@@ -22,5 +22,12 @@ describe("npm start arguments", () => {
     expect(plain).not.toContain("--var");
     const shadow = wranglerDevArgs(parseStartArgs(["--shadow"]), target);
     expect(shadow.slice(shadow.indexOf("--var"), shadow.indexOf("--var") + 2)).toEqual(["--var", "SHADOW_POLICY:on"]);
+  });
+
+  it("a taken port is one line: which port, and how to find what holds it", () => {
+    const line = portInUseMessage("127.0.0.1", 8788);
+    expect(line).not.toContain("\n");
+    expect(line).toMatch(/^npm start: port 8788 on 127\.0\.0\.1 is in use/);
+    expect(line).toContain("ss -ltnp 'sport = :8788'");
   });
 });

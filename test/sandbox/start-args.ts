@@ -32,6 +32,14 @@ export function parseStartArgs(args: readonly string[]): StartOptions {
   return options;
 }
 
+/**
+ * The one line a second `npm start` prints: which port is taken and how to find or stop what holds it. `ss` is
+ * iproute2's socket lister (Linux); `lsof` the same on macOS.
+ */
+export function portInUseMessage(host: string, port: number): string {
+  return `npm start: port ${port} on ${host} is in use, probably by another npm start: stop it (Ctrl-C in its terminal), or find what listens with \`ss -ltnp 'sport = :${port}'\` (macOS: \`lsof -nP -iTCP:${port} -sTCP:LISTEN\`)`;
+}
+
 export interface WranglerDevTarget {
   host: string;
   port: number;

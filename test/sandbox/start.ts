@@ -8,12 +8,16 @@ import type { Readable } from "node:stream";
 import { SANDBOX_BROKER_PORT, SANDBOX_PORT, SANDBOX_STARTUP_TIMEOUT_MS } from "../../src/constants.ts";
 import { generateSigningKeySecret } from "../support/signing-keys.ts";
 import { generateAppKey } from "../support/github-app-key.ts";
+import { githubClaims } from "../support/fake-issuer.ts";
+import { bannerLines } from "./banner.ts";
 import { generateBrokerKeys } from "./keys.ts";
+import { startSandboxAnalytics } from "./local-analytics.ts";
 import { createLogView } from "./log-view.ts";
 import { SANDBOX_HOST, sandboxPaths } from "./paths.ts";
+import { loadSandboxPolicy } from "./policy-source.ts";
+import { portProblem } from "./ports.ts";
 import { startSandbox } from "./server.ts";
-import { startSandboxAnalytics } from "./local-analytics.ts";
-import { parseStartArgs, START_USAGE, wranglerDevArgs, type StartOptions } from "./start-args.ts";
+import { parseStartArgs, portInUseMessage, START_USAGE, wranglerDevArgs, type StartOptions } from "./start-args.ts";
 
 let options: StartOptions;
 try {
@@ -23,10 +27,21 @@ try {
   process.exit(2);
 }
 
+// Both ports free before anything starts: a second `npm start` gets one line saying which port and what to do.
+const portInUse = await portProblem(SANDBOX_HOST, [SANDBOX_BROKER_PORT, SANDBOX_PORT]);
+if (portInUse !== undefined) {
+  console.error(portInUse);
+  process.exit(1);
+}
+
 const paths = sandboxPaths();
 // The project's end-to-end tests run the test policy's Worker (test/fixtures/worker.ts); a user runs policies/.
 const workerEntry = process.env.SANDBOX_WORKER_ENTRY === undefined || process.env.SANDBOX_WORKER_ENTRY === "" ? undefined : process.env.SANDBOX_WORKER_ENTRY;
 const brokerUrl = `http://${SANDBOX_HOST}:${SANDBOX_BROKER_PORT}`;
+const sandboxOrigin = `http://${SANDBOX_HOST}:${SANDBOX_PORT}`;
+// The policy the broker will run, compiled here too: the sandbox's default token and the examples below come from it.
+const { jti: _jti, ...issuerDefaults } = githubClaims();
+const policy = await loadSandboxPolicy(paths.root, workerEntry, { issuerUrl: sandboxOrigin, stsAuth: options.webIdentity ? "web-identity" : "sigv4" }, issuerDefaults);
 const keys = generateBrokerKeys();
 // --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key (docs/deployment.md).
 const signingKey = await generateSigningKeySecret("ES256");
@@ -39,13 +54,15 @@ const tokenAppKey = await generateAppKey();
 /** GITHUB_TOKEN_APP_ID of [env.sandbox.vars] in wrangler.toml. */
 const SANDBOX_GITHUB_TOKEN_APP_ID = "2";
 // The local Analytics Engine: data points from the broker's log lines (relay below), served on the sandbox port.
-const analytics = startSandboxAnalytics({ origin: `http://${SANDBOX_HOST}:${SANDBOX_PORT}`, print: (line) => console.log(line), now: Date.now });
+const analytics = startSandboxAnalytics({ origin: sandboxOrigin, print: (line) => console.log(line), now: Date.now });
 const sandbox = await startSandbox({
   analytics,
   githubAppId: SANDBOX_GITHUB_APP_ID,
   githubAppPublicKey: appKey.publicKey,
   githubTokenAppId: SANDBOX_GITHUB_TOKEN_APP_ID,
   githubTokenAppPublicKey: tokenAppKey.publicKey,
+  defaultClaims: policy.examples.defaultClaims,
+  facts: policy.examples.facts,
   host: SANDBOX_HOST,
   port: SANDBOX_PORT,
   brokerAccessKeyId: keys.accessKeyId,
@@ -53,6 +70,11 @@ const sandbox = await startSandbox({
   brokerUrl,
   ...(options.webIdentity ? { brokerIssuerUrl: brokerUrl } : {}),
   ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
+}).catch((error: NodeJS.ErrnoException) => {
+  // Taken between the check above and now: the same one line.
+  if (error.code !== "EADDRINUSE") throw error;
+  console.error(portInUseMessage(SANDBOX_HOST, SANDBOX_PORT));
+  process.exit(1);
 });
 console.log(`sandbox: OIDC issuer, STS emulator and GitHub API (${sandbox.origin}/github) on ${sandbox.origin}`);
 console.log(analytics.status);
@@ -134,19 +156,9 @@ for (;;) {
 }
 
 // Commands that work from any directory: npm scripts run only inside the project, so name it with --prefix.
-const npm = `npm --prefix '${paths.root}' run -s`;
-const credentialsCommand = `curl -sS -X POST ${brokerUrl}/v1/credentials -H "Authorization: Bearer $(${npm} token)"`;
-console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy from ${workerEntry === undefined ? "policies/index.ts" : workerEntry}${options.shadow ? ", shadow mode on: the candidate policy" : ""}, STS_AUTH ${options.webIdentity ? "web-identity" : "sigv4"})
+const banner = bannerLines(policy.examples, { npm: `npm --prefix '${paths.root}' run -s`, brokerUrl, sandboxOrigin: sandbox.origin });
+console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy ${policy.file}${options.shadow ? ", shadow mode on: the candidate policy" : ""}, STS_AUTH ${options.webIdentity ? "web-identity" : "sigv4"})
 ${options.webIdentity ? `OpenID provider: ${brokerUrl}/.well-known/openid-configuration (the sandbox STS verifies the broker's tokens with its JWKS)
 ` : ""}
-Ready. Get 15-minute credentials for acme/app on refs/heads/main (push), from any directory:
-
-  ${credentialsCommand}
-
-Check them with the sandbox STS (GetCallerIdentity):  ${credentialsCommand} | ${npm} whoami
-Mint and exchange in one step:  curl -sS -X POST ${sandbox.origin}/exchange -d '{"claims": {"runner_environment": "self-hosted"}}'
-Other claims: ${npm} token -- --claim event_name=pull_request --claim ref=refs/pull/1/merge
-GitHub facts (deploy requires a passing dependency-review job and a writer's approval): ${npm} sandbox -- github scan failure
-GitHub token grants (the policy's githubTokens; the fake GitHub API runs the token App too): ${npm} sandbox -- github-token <name> [--claim name=value]...
-Kill switch, AWS profile: ${npm} sandbox -- help
+${banner.lines.join("\n")}
 One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);

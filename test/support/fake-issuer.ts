@@ -12,6 +12,8 @@ export interface FakeIssuerOptions {
   jwksPath?: string;
   /** Clock (ms) used for `iat`/`nbf`/`exp` of minted tokens. Default Date.now. */
   now?: () => number;
+  /** Claims laid over githubClaims() in every minted token, before the mint's own (the sandbox's policy-derived defaults). */
+  claims?: Record<string, unknown>;
 }
 
 /** How the issuer misbehaves: whole issuer answers 503 / connection fails; or the JWKS is garbage, oversized, redirected. */
@@ -56,7 +58,7 @@ export interface FakeIssuer {
   readonly audience: string;
   /** Serves the discovery document and the JWKS; 404 otherwise. */
   handler: (request: Request) => Promise<Response>;
-  /** A GitHub-shaped RS256 token: githubClaims() + iss/aud/iat/nbf/exp, then `claims` overrides. */
+  /** A GitHub-shaped RS256 token: githubClaims() + the issuer's `claims` + iss/aud/iat/nbf/exp, then `claims` overrides. */
   mint(claims?: Partial<Record<string, unknown>>, options?: MintOptions): Promise<string>;
   /** Signs an arbitrary header and payload with one of the issuer's keys (its own algorithm). */
   sign(header: Record<string, unknown>, payload: Record<string, unknown>, options?: { kid?: string }): Promise<string>;
@@ -293,7 +295,7 @@ export async function createFakeIssuer(options: FakeIssuerOptions): Promise<Fake
       const signer = key(mintOptions.kid);
       const iat = Math.floor((mintOptions.now ?? clock()) / 1000);
       // GitHub: nbf = iat - 300, exp = iat + 300 (tokens live 5 minutes).
-      const payload: Record<string, unknown> = { ...githubClaims(), iss: issuer, aud: audience, iat, nbf: iat - 300, exp: iat + 300, ...claims };
+      const payload: Record<string, unknown> = { ...githubClaims(options.claims), iss: issuer, aud: audience, iat, nbf: iat - 300, exp: iat + 300, ...claims };
       for (const name of mintOptions.omit ?? []) delete payload[name];
       // GitHub's header also carries x5t (a certificate thumbprint): present here so verification must tolerate it.
       const header: Record<string, unknown> = {
