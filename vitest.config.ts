@@ -15,7 +15,7 @@ delete process.env.AWS_SESSION_TOKEN;
 // developer's level back (project e2e `env`): their output is what those tests read.
 const developerWranglerLog = process.env.WRANGLER_LOG ?? "log";
 process.env.WRANGLER_LOG = "warn";
-// The GitHub App of the deployed entry point's tests (issue #9): a PKCS#1 key as GitHub hands it out, generated now.
+// The GitHub App of the deployed entry point's tests: a PKCS#1 key as GitHub hands it out, generated now.
 const githubApp = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } });
 
 export default defineConfig({

@@ -56,7 +56,7 @@ const EnvSchema = z.object({
   AWS_SECRET_ACCESS_KEY: z.optional(z.string().check(z.minLength(16), z.maxLength(256))),
   AWS_SESSION_TOKEN: optionalString(false),
   ISSUERS: z.pipe(jsonString, IssuerListSchema),
-  /** Shadow mode (issue #4): "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
+  /** Shadow mode: "on" evaluates the candidate policy (policies/candidate.ts) beside the live one. */
   SHADOW_POLICY: z.optional(z.enum(["on", "off"])),
   ...WebIdentityEnvShape,
   /** GitHub App for rule requirements (docs/github-facts.md): its numeric id (var) and private key (secret). */

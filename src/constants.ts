@@ -98,7 +98,7 @@ export const STS_MAX_POLICY_ARNS = 10;
 export const STS_MIN_EXTERNAL_ID_CHARS = 2;
 export const STS_MAX_EXTERNAL_ID_CHARS = 1224;
 
-// --- Policy (issue #4) -----------------------------------------------------------------------
+// --- Policy -----------------------------------------------------------------------
 /** How long one isolate trusts a kill-switch lookup (hit or miss); KV itself propagates in ~60 s, so a few seconds adds little. */
 export const KILL_SWITCH_CACHE_MS = 5_000;
 /** Most kill-switch lookups one isolate remembers; past this the memo is cleared (bounded memory under hostile names). */
@@ -118,7 +118,7 @@ export const GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS = 12;
 /** Longest `dangerous.reason`: a paragraph at most; the reason belongs in the policy file, not an essay. */
 export const GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS = 500;
 
-// --- Admission control (issue #3) ----------------------------------------------------------
+// --- Admission control ----------------------------------------------------------
 /** Largest per-rule issuance rate a policy may set; above this, STS throttles the broker anyway. */
 export const MAX_RULE_RATE_PER_MINUTE = 6_000;
 /** Largest per-rule burst a policy may set. */
@@ -136,7 +136,7 @@ export const ADMISSION_PURGE_INTERVAL_MS = 60_000;
 /** Most live jti reservations one object holds; when full, new tokens are refused (429), never stored. ~100 B each. */
 export const MAX_ADMISSION_RESERVATIONS = 100_000;
 
-// --- Pre-authentication limit per client address (issue #14; IPv6 /48: issue #12) ----------------
+// --- Pre-authentication limit per client address ----------------
 // On the Workers rate-limiting bindings of wrangler.toml ([[ratelimits]]), whose `simple` settings must equal these
 // (test/e2e/deploy.test.ts checks). Why a binding and not a Durable Object: docs/performance.md.
 /** Window of both address limits, seconds; the binding allows 10 or 60, and 10 forgives a burst sooner. */
@@ -146,7 +146,7 @@ export const ADDRESS_LIMIT_PER_PERIOD = 100;
 /** Requests per window per IPv6 /48 (binding NETWORK_LIMITER): eight busy /64s; one /48 must not buy 65,536 address budgets. */
 export const NETWORK_LIMIT_PER_PERIOD = 800;
 
-// --- Fleet scale: the repository bucket's reservation queue (issue #10, docs/fleet-scale.md) ------
+// --- Fleet scale: the repository bucket's reservation queue (docs/fleet-scale.md) ------
 /** AWS's default STS request quota: 600 requests/s per account and Region, AssumeRole included (IAM User Guide, "STS request quotas"). */
 export const STS_ACCOUNT_REQUESTS_PER_SECOND = 600;
 /** A refused caller is queued only if its slot is at most this far away: fits the client's 60 s deadline with room for the retry. */
@@ -160,7 +160,7 @@ export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 /** Length of the token SHA-256 prefix (hex chars) written to logs: enough to correlate, useless to replay. */
 export const TOKEN_HASH_PREFIX_HEX_CHARS = 16;
 
-// --- Audit events on Analytics Engine (issue #5) ---------------------------------------------
+// --- Audit events on Analytics Engine ---------------------------------------------
 /** Analytics Engine index limit (developers.cloudflare.com/analytics/analytics-engine/limits/): 96 bytes. */
 export const AE_MAX_INDEX_BYTES = 96;
 /** AE limit on all blobs of one data point together: 16 KB since June 2025; we keep under the older 5120 bytes. */
@@ -179,7 +179,7 @@ export const AUDIT_UNKNOWN_INDEX = "-";
 /** Dataset queried when none is configured; matches [[analytics_engine_datasets]] in wrangler.toml. */
 export const AUDIT_DATASET_DEFAULT = "ci_credential_broker";
 
-// --- Analytics SQL API and `npm run analytics` (issue #5) ---------------------------------------
+// --- Analytics SQL API and `npm run analytics` ---------------------------------------
 /** Cloudflare API base; the SQL endpoint is `${base}/accounts/<id>/analytics_engine/sql`. */
 export const CLOUDFLARE_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 /** Timeout of one SQL API query; answers take well under a second, the cron has ~30 s of wall time. */
@@ -201,7 +201,7 @@ export const ANALYTICS_CHART_HEIGHT_ROWS = 8;
 /** Widest chart plot, in columns: fits an 80-column terminal with the axis labels. */
 export const ANALYTICS_CHART_MAX_WIDTH_COLUMNS = 64;
 
-// --- Alerts (issue #5) -------------------------------------------------------------------------
+// --- Alerts -------------------------------------------------------------------------
 /** Alert windows end this long before the cron's scheduled time: the newest AE rows take a moment to be queryable. */
 export const AE_INGEST_LAG_MS = 60_000;
 /** Issuance-drop rule: fire when the last window is down more than this percentage against the baseline rate. */
@@ -256,7 +256,7 @@ export const SANDBOX_ANALYTICS_API_TOKEN = "sandbox-analytics-token";
 /** The dataset of the sandbox's AUDIT binding ([[env.sandbox.analytics_engine_datasets]] in wrangler.toml). */
 export const SANDBOX_AUDIT_DATASET = "ci_credential_broker_sandbox";
 
-// --- Web-identity mode: the broker as an OIDC provider for AWS (issue #11) ----------------------
+// --- Web-identity mode: the broker as an OIDC provider for AWS ----------------------
 /** `aud` of the broker's tokens: the audience AWS expects from an OIDC provider registered for STS. */
 export const WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com";
 /** Lifetime of a minted token: 5 minutes, the issue's ceiling; one exchange (STS deadline 8 s) uses it once. */
@@ -269,7 +269,7 @@ export const WELL_KNOWN_MAX_AGE_SECONDS = 5 * 60;
 /** Timeout of each call the post-deploy smoke test makes (`npm run smoke`): the broker's own STS deadline is 8 s. */
 export const SMOKE_TIMEOUT_MS = 15_000;
 
-// --- GitHub facts (issue #9; docs/github-facts.md) -------------------------------------------
+// --- GitHub facts (docs/github-facts.md) -------------------------------------------
 /** Most `require.checks` entries one rule may name: each is one API call per commit; real gates name a handful. */
 export const MAX_REQUIRED_CHECKS = 20;
 /** Most approvals a rule may require: beyond any review policy in practice, and a typo (100) would deny every job. */
@@ -334,7 +334,7 @@ export const IAM_MAX_RESPONSE_BYTES = 256 * 1024;
 /** Deepest XML nesting accepted from IAM: its answers nest five levels; more is not IAM. */
 export const IAM_MAX_XML_DEPTH = 16;
 
-// --- Security hardening (issue #12) ----------------------------------------------------------
+// --- Security hardening ----------------------------------------------------------
 /**
  * The audience the client and the sample configuration default to: the same in every deployment, so a token minted
  * for one deployment is accepted by every other that keeps it. Config validation warns when a non-sandbox issuer
@@ -350,7 +350,7 @@ export const ALERT_DENIAL_GROUPS_LIMIT = 1_000;
 /** Alerts: hex characters of SHA-256(subject) in a per-subject incident key; keeps KV keys short and uncollidable by choice of name. */
 export const ALERT_SUBJECT_HASH_HEX_CHARS = 32;
 
-// --- Hot path (issue #14: per-request CPU) ---
+// --- Hot path (per-request CPU) ---
 
 /** Workers KV bulk read: at most 100 keys per `get([...])` call (developers.cloudflare.com/kv/api/read-key-value-pairs/). */
 export const KV_BULK_GET_MAX_KEYS = 100;

@@ -60,7 +60,7 @@ describe("parseConfig", () => {
   });
 });
 
-describe("parseConfig: STS_AUTH (issue #11)", () => {
+describe("parseConfig: STS_AUTH", () => {
   const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...noKeys } = base;
   // Shape only: parseConfig checks the form; the key itself is imported on first use (test/idp/signing-keys.test.ts).
   const jwkKey = JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y", d: "d" });

@@ -75,7 +75,7 @@ async function expectRejected(h: Harness, response: Response, expected: Expected
   expect(event.code).toBe(expected.code);
   expect(event.reason).toBe(expected.reason);
   expect(event.status).toBe(expected.status);
-  // The same event as an Analytics Engine data point (issue #5): outcome from the code, nothing secret.
+  // The same event as an Analytics Engine data point: outcome from the code, nothing secret.
   const outcome = expected.code === "forbidden" ? "denied" : expected.status >= 500 ? "error" : "rejected";
   expectAudit(h, { request_id: requestId, outcome, code: expected.code, reason: expected.reason, status: expected.status });
   if (expected.token !== undefined && expected.code !== "invalid_request" && expected.code !== "unsupported_media_type" && expected.code !== "payload_too_large") {

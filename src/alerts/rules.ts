@@ -50,7 +50,7 @@ const StsLatencySchema = z.strictObject({
   min_samples: z._default(z.int().check(z.minimum(1)), ALERT_DEFAULT_STS_MIN_SAMPLES),
 });
 
-/** Replays (issue #10): a repository whose tokens keep coming back as already used is being replayed. Keyed by repository. */
+/** Replays: a repository whose tokens keep coming back as already used is being replayed. Keyed by repository. */
 const ReplaySchema = z.strictObject({
   enabled: z._default(z.boolean(), true),
   /** Fire for each repository with more than `max` `token_reused` answers within the window. */
@@ -58,7 +58,7 @@ const ReplaySchema = z.strictObject({
   window_minutes: z._default(minutes, ALERT_DEFAULT_REPLAY_WINDOW_MINUTES),
 });
 
-/** GitHub API rate limit (issue #9): the lowest x-ratelimit-remaining GitHub reported (audit double9) in the window. */
+/** GitHub API rate limit: the lowest x-ratelimit-remaining GitHub reported (audit double9) in the window. */
 const GitHubRateLimitSchema = z.strictObject({
   enabled: z._default(z.boolean(), true),
   /** Fire when fewer than `min_remaining` requests were left (docs/github-facts.md). */

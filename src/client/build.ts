@@ -27,7 +27,7 @@ function options(): BuildOptions {
     outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
-    // Node >= 20 (issue #6): runs on the runner's node24 and on older self-hosted or GitLab images alike.
+    // Node >= 20: runs on the runner's node24 and on older self-hosted or GitLab images alike.
     target: "node20",
     format: "esm",
     // Node built-ins only; anything else must be bundled, so no package may stay external.

@@ -236,7 +236,7 @@ describe("pre-authentication limit per client address", () => {
     expect((await post(h, await h.mint(), { "cf-connecting-ip": "2001:db8:5:7::1" })).status).toBe(200);
   });
 
-  it("one IPv6 /48 cannot escape by rotating through its 65,536 /64s: the enclosing /48 has a budget too (issue #12)", async () => {
+  it("one IPv6 /48 cannot escape by rotating through its 65,536 /64s: the enclosing /48 has a budget too", async () => {
     const h = await harness({ admission: { addressLimit: 5, networkLimit: 12 } });
     // Twelve /64s of 2001:db8:77::/48, one request each: every /64 far below its own limit ...
     for (let i = 0; i < 12; i++) await expectError(await post(h, unknownIssuer(), { "cf-connecting-ip": `2001:db8:77:${i.toString(16)}::1` }), 401, "invalid_token");

@@ -34,7 +34,7 @@ describe("addressKey", () => {
   );
 });
 
-describe("addressKeys: the enclosing IPv6 /48 (issue #12)", () => {
+describe("addressKeys: the enclosing IPv6 /48", () => {
   it.each([
     ["2001:db8:1:2:3:4:5:6", "v6:2001:db8:1::/48"],
     ["2001:0DB8:0001:ffff::1", "v6:2001:db8:1::/48"],

@@ -1,4 +1,4 @@
-// buildAssumeRoleInput for GitLab tokens and for the grant fields of issue #4 (managed policies, transitive operator
+// buildAssumeRoleInput for GitLab tokens and for the grant fields (managed policies, transitive operator
 // tags, external id), beside test/aws/session.test.ts (GitHub behaviour, unchanged).
 import { describe, expect, it } from "vitest";
 import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, GITLAB_SESSION_TAG_KEYS, sessionArgsFor } from "../../src/aws/session.ts";
@@ -78,7 +78,7 @@ describe("buildAssumeRoleInput: GitLab", () => {
   });
 });
 
-describe("buildAssumeRoleInput: grant fields (issue #4)", () => {
+describe("buildAssumeRoleInput: grant fields", () => {
   const full: RoleGrant = {
     ...grant,
     sessionTags: [["CostCenter", "infra"], ["Team", "platform"]],

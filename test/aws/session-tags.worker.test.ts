@@ -1,4 +1,4 @@
-// Issue #12: lossless session tags through the whole Worker. A claim that cannot be tagged losslessly is refused
+// lossless session tags through the whole Worker. A claim that cannot be tagged losslessly is refused
 // (403 forbidden, session_tag_unrepresentable) before admission; an awkward but representable one is escaped.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";

@@ -1,4 +1,4 @@
-// `npm run loadtest` (also `npm run bench -- --fleet`): fleet scale with the shipped defaults (issue #10). The bundle
+// `npm run loadtest` (also `npm run bench -- --fleet`): fleet scale with the shipped defaults. The bundle
 // `wrangler deploy --dry-run` builds, served by workerd (Miniflare's API) with the fake issuer and the STS emulator
 // inside the same workerd, driven by N concurrent simulated CI jobs in this Node process. Each job runs the REAL
 // client retry loop (src/client/exchange.ts fetchCredentials: Retry-After plus jitter until its deadline), minting a

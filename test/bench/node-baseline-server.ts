@@ -1,4 +1,4 @@
-// `node_baseline` in `npm run bench` (issue #14): the same exchange written the conventional Node way, for comparison
+// `node_baseline` in `npm run bench`: the same exchange written the conventional Node way, for comparison
 // only. Express, jsonwebtoken with jwks-rsa (JWKS fetched once, then cached), the AWS SDK's STS client. What the broker
 // does and this does not: single use of each token, rate limits (address and repository), the kill switch, guards,
 // the audit event and log line, lossless session tags, input size caps. Run by the bench as its own Node process

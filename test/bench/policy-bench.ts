@@ -1,4 +1,4 @@
-// The policy decision benchmark (issue #4): `decide` over a 1,000-rule policy, timed call by call in Node, target
+// The policy decision benchmark: `decide` over a 1,000-rule policy, timed call by call in Node, target
 // p50 <= 20 µs. Pure CPU: no Worker, no network. `node test/bench/policy-bench.ts` prints human lines, then ONE JSON
 // line (the last); bench.ts may import `measurePolicyDecision` and put `policy_decision` in its own JSON line.
 //

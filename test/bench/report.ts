@@ -9,15 +9,15 @@ import type { Bundle } from "./runtime.ts";
 import { round, summarise } from "./stats.ts";
 
 export interface Targets {
-  /** Issue #14: broker requests/s at concurrency 1 as a fraction of trivial_fetch's (one subrequest), same run. */
+  /** broker requests/s at concurrency 1 as a fraction of trivial_fetch's (one subrequest), same run. */
   broker_rps_c1_vs_trivial_fetch_min: number;
-  /** Issue #14: workerd CPU per issuance at concurrency 1 over trivial_fetch's, same run. */
+  /** workerd CPU per issuance at concurrency 1 over trivial_fetch's, same run. */
   cpu_ratio_vs_trivial_fetch_max: number;
   /** Bundle size, gzip (zlib default level) of the uploaded module file(s), KiB. */
   bundle_gzip_kib_max: number;
-  /** Issue #3: what admission adds at concurrency 1, p50, ms (the A/B: admission_on minus admission_off). */
+  /** what admission adds at concurrency 1, p50, ms (the A/B: admission_on minus admission_off). */
   admission_added_p50_ms_max: number;
-  /** Issue #4: one policy decision over a 1,000-rule policy, p50, µs (policy-bench.ts). */
+  /** one policy decision over a 1,000-rule policy, p50, µs (policy-bench.ts). */
   policy_decision_p50_us_max: number;
 }
 
@@ -195,7 +195,7 @@ export function buildReport(facts: RunFacts): Report {
   const ratio = brokerOver("trivial").rps;
   // Workerd CPU per request, broker over trivial_fetch (the same fakes Worker sits in both processes).
   const { rps: ratioVsTrivialFetch, cpu: cpuRatio } = brokerOver("trivial_fetch");
-  // Issue #14's comparison, no target: the broker against the same exchange the conventional Node way (node_baseline),
+  // A comparison, no target: the broker against the same exchange the conventional Node way (node_baseline),
   // requests/s (> 1: the broker serves more) and CPU per issuance of the serving process (< 1: the broker uses less).
   const { rps: ratioVsNode, cpu: cpuRatioVsNode } = brokerOver("node_baseline");
   const stsWait: Record<string, LoggedWait> = {};
@@ -323,18 +323,18 @@ export function buildReport(facts: RunFacts): Report {
       trivial_fetch: byWorker.trivial_fetch,
       ratio,
       ratio_vs_trivial_fetch: ratioVsTrivialFetch,
-      // Issue #14: workerd CPU per request over trivial_fetch's, at concurrency 1 (the target), and per concurrency.
+      // workerd CPU per request over trivial_fetch's, at concurrency 1 (the target), and per concurrency.
       cpu_ratio_vs_trivial_fetch: cpuRatio["c1"] ?? null,
       cpu_ratio_vs_trivial_fetch_by_concurrency: cpuRatio,
       cold_start: cold,
-      // Issue #14's comparison (no target): node_baseline is node-baseline-server.ts; its `workerd_cpu_ms_per_request`
+      // A comparison (no target): node_baseline is node-baseline-server.ts; its `workerd_cpu_ms_per_request`
       // is its Node process's CPU. Ratios are broker over node_baseline.
       node_baseline: byWorker.node_baseline,
       ratio_vs_node_baseline: ratioVsNode,
       cpu_ratio_vs_node_baseline: cpuRatioVsNode["c1"] ?? null,
       cpu_ratio_vs_node_baseline_by_concurrency: cpuRatioVsNode,
       sts_wait: stsWait,
-      // What admission adds at concurrency 1 (the A/B, issue #3's figure), its arms, and the broker's own admission_ms.
+      // What admission adds at concurrency 1 (the A/B), its arms, and the broker's own admission_ms.
       admission: {
         p50_added_ms_c1: admissionAb?.added_p50_ms ?? null,
         mean_added_ms_c1: admissionAb?.added_mean_ms ?? null,

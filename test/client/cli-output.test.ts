@@ -1,4 +1,4 @@
-// Issue #12: what the CLI prints to stderr. Under GitHub Actions, ::add-mask:: lines for all three credential values
+// what the CLI prints to stderr. Under GitHub Actions, ::add-mask:: lines for all three credential values
 // (credential_process mode included); the `env` summary never shows the whole access key id.
 import { describe, expect, it } from "vitest";
 import { cliStderr } from "../../src/client/cli-output.ts";

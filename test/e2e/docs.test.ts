@@ -15,7 +15,7 @@ import { projectView } from "./project-view.ts";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-/** The README is the front door; the reference lives in docs/ (issue 13). */
+/** The README is the front door; the reference lives in docs/. */
 const README_MAX_BYTES = 16 * 1024;
 
 const docs = readdirSync(join(repoRoot, "docs")).filter((name) => name.endsWith(".md"));

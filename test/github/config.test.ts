@@ -1,4 +1,4 @@
-// GitHub App settings and each issuer's REST API base (issue #9).
+// GitHub App settings and each issuer's REST API base.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { BrokerError } from "../../src/errors.ts";

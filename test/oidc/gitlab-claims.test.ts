@@ -1,4 +1,4 @@
-// The GitLab CI/CD ID token claim schema (issue #4) and the kind-neutral subject, beside test/oidc/claims.test.ts.
+// The GitLab CI/CD ID token claim schema and the kind-neutral subject, beside test/oidc/claims.test.ts.
 import { describe, expect, it } from "vitest";
 import { claimSubject, parseClaims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";

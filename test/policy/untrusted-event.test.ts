@@ -1,4 +1,4 @@
-// Issue #12 (medium): privileged roles only for events the repository's writers start (guard_untrusted_event).
+// privileged roles only for events the repository's writers start (guard_untrusted_event).
 // The issue's reproduction through the whole Worker, the per-rule widening (`allowEvents`), its compile rules, and the
 // policy:check finding for a widened privileged rule.
 import { describe, expect, it } from "vitest";

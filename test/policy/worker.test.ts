@@ -1,4 +1,4 @@
-// Issue #4 through the whole Worker in workerd (createHarness): several issuers (GitHub.com, GHES, an enterprise-slug
+// Policy features through the whole Worker in workerd (createHarness): several issuers (GitHub.com, GHES, an enterprise-slug
 // issuer, GitLab) each passing their own rules and failing the others', shadow mode, and the kill switch.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -47,18 +47,18 @@ export interface HarnessOptions {
   /** Replace the recording AUDIT dataset (e.g. with one that throws). */
   dataset?: { writeDataPoint(point?: DataPointLike): void };
   /**
-   * More trusted issuers (issue #4), each its own fake issuer at `https://<id>-<uuid>.example<path>` (a `path` such
+   * More trusted issuers, each its own fake issuer at `https://<id>-<uuid>.example<path>` (a `path` such
    * as `/_services/token` makes a GHES-style issuer). Tokens: `mintFor(id, claims)`; gitlab ones carry GitLab claims.
    */
   issuers?: Array<{ id: string; kind: "github" | "gitlab"; path?: string; config?: Record<string, unknown> }>;
   /** Shadow-mode candidate policy; evaluated when env SHADOW_POLICY is "on". */
   candidatePolicy?: PolicyDefinition;
   /**
-   * Web-identity mode (issue #11): the broker runs with STS_AUTH = "web-identity" at BROKER_ORIGIN, without AWS keys;
+   * Web-identity mode: the broker runs with STS_AUTH = "web-identity" at BROKER_ORIGIN, without AWS keys;
    * the emulator trusts it as an IAM OIDC provider (client id sts.amazonaws.com) and fetches its JWKS through the network.
    */
   webIdentity?: { signingKey: string; nextSigningKey?: string };
-  /** GitHub API limits of the broker (issue #9), e.g. a short call timeout for timeout tests. */
+  /** GitHub API limits of the broker, e.g. a short call timeout for timeout tests. */
   github?: { callTimeoutMs?: number; budgetMs?: number };
   /** Fake GitHub page size (default 100), to exercise Link pagination with few items. */
   githubPageSize?: number;
@@ -74,7 +74,7 @@ export type AdmissionFault = { mode: "throw" | "overloaded" | "hang"; target?: "
 
 export interface Harness {
   issuer: FakeIssuer;
-  /** The fake GitHub API (issue #9), seeded so the example policy's requirements hold for githubClaims()' sha. */
+  /** The fake GitHub API, seeded so the example policy's requirements hold for githubClaims()' sha. */
   github: FakeGitHub;
   /** The fake API's base URL (the ISSUERS `api_url` of the default issuer). */
   githubApiUrl: string;
@@ -108,7 +108,7 @@ export interface Harness {
   admissionObject(name: string): DurableObjectStub<AdmissionControl>;
   /** The recording Analytics Engine binding (env.AUDIT) of this broker. */
   dataset: FakeDataset;
-  /** The data points written to env.AUDIT, in order (issue #5; see expectAudit). */
+  /** The data points written to env.AUDIT, in order (see expectAudit). */
   dataPoints(): DataPointLike[];
   /** Runs the Worker's `scheduled` handler (the alert cron) at `scheduledTime` (default: the harness clock). */
   scheduled(options?: { scheduledTime?: number; cron?: string }): Promise<void>;

@@ -1,4 +1,4 @@
-// In-process fakes for the Analytics Engine side of issue #5: a recording dataset (the AUDIT binding), the SQL API
+// In-process fakes for the Analytics Engine side: a recording dataset (the AUDIT binding), the SQL API
 // (a small interpreter of the documented SQL subset, over rows with timestamps and _sample_interval), and a webhook.
 // Platform-neutral (Workers runtime and Node): route the handlers through test/support/fake-network.ts.
 //

@@ -1,4 +1,4 @@
-// Realistic GitLab CI/CD ID token claims (issue #4), as GitLab documents them: ids as decimal strings except
+// Realistic GitLab CI/CD ID token claims, as GitLab documents them: ids as decimal strings except
 // `runner_id` (a JSON number), booleans as "true"/"false". Platform-neutral (workerd and Node 24).
 // https://docs.gitlab.com/ci/secrets/id_token_authentication/#token-payload
 
