@@ -16,7 +16,11 @@ delete process.env.AWS_SESSION_TOKEN;
 const developerWranglerLog = process.env.WRANGLER_LOG ?? "log";
 process.env.WRANGLER_LOG = "warn";
 // The GitHub App of the deployed entry point's tests: a PKCS#1 key as GitHub hands it out, generated now.
-const githubApp = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } });
+const githubApp = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs1", format: "pem" },
+});
 
 export default defineConfig({
   test: {
@@ -47,12 +51,26 @@ export default defineConfig({
       {
         // Node-only tests: queries on a real ClickHouse engine (chdb, one per process: forks), the local Analytics
         // Engine, the dashboards. chdb is installed by test/support/local-analytics/install.ts (docs/development.md).
-        test: { name: "node", include: ["test/**/*.node.test.ts"], environment: "node", pool: "forks", testTimeout: 30_000 },
+        test: {
+          name: "node",
+          include: ["test/**/*.node.test.ts"],
+          environment: "node",
+          pool: "forks",
+          testTimeout: 30_000,
+        },
       },
       {
         // End-to-end: `npm start` as a user runs it (wrangler dev + sandbox), driven from Node. One file at a time:
         // each starts its own sandbox on the fixed ports 8787/8788.
-        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", env: { WRANGLER_LOG: developerWranglerLog }, testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          env: { WRANGLER_LOG: developerWranglerLog },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

@@ -8,6 +8,8 @@ export default definePolicy({
   ...live,
   rules: live.rules.map((rule) =>
     // Proposed change: acme/app may also deploy from release branches (protected ones: deploy is privileged).
-    rule.id === "acme-app-main-deploy" ? { ...rule, match: { ...rule.match, ref: ["refs/heads/main", "refs/heads/release/*"] } } : rule,
+    rule.id === "acme-app-main-deploy"
+      ? { ...rule, match: { ...rule.match, ref: ["refs/heads/main", "refs/heads/release/*"] } }
+      : rule,
   ),
 });

@@ -46,7 +46,11 @@ export default definePolicy({
   // repositories and permissions. Any write makes a grant privileged: rules granting it are held to the privileged guards.
   githubTokens: {
     // Releases push their formula to the tap and open a pull request there.
-    "homebrew-tap": { owner: "acme", repositories: ["homebrew-tap"], permissions: { contents: "write", pull_requests: "write" } },
+    "homebrew-tap": {
+      owner: "acme",
+      repositories: ["homebrew-tap"],
+      permissions: { contents: "write", pull_requests: "write" },
+    },
     // Builds read a private library (read-only: not privileged).
     "private-deps": { owner: "acme", repositories: ["private-lib"], permissions: { contents: "read" } },
   },
@@ -64,7 +68,12 @@ export default definePolicy({
     {
       id: "acme-app-main-deploy",
       description: "acme/app deploys from main on push or manual dispatch.",
-      match: { repository: "acme/app", repository_id: "874563210", ref: "refs/heads/main", event_name: ["push", "workflow_dispatch"] },
+      match: {
+        repository: "acme/app",
+        repository_id: "874563210",
+        ref: "refs/heads/main",
+        event_name: ["push", "workflow_dispatch"],
+      },
       roles: ["deploy"],
       // From GitHub's own record, through the GitHub App (docs/github-facts.md): the `dependency-review` job of the
       // push run of .github/workflows/dependency-review.yml on this commit and branch passed (a job GitHub ran, not a
@@ -72,7 +81,9 @@ export default definePolicy({
       // approved by someone with write access other than its author, with no writer's change request standing.
       // The race-free alternative, when the deploy job `needs:` the scan in its own run: `{ job: "dependency-review" }`.
       require: {
-        checks: [{ workflow: ".github/workflows/dependency-review.yml", job: "dependency-review", conclusion: ["success"] }],
+        checks: [
+          { workflow: ".github/workflows/dependency-review.yml", job: "dependency-review", conclusion: ["success"] },
+        ],
         pullRequest: { approvals: 1 },
       },
     },
@@ -111,7 +122,8 @@ export default definePolicy({
 
     {
       id: "acme-app-release-homebrew-tap",
-      description: "acme/app updates its Homebrew formula when it pushes a release tag v* (protected: homebrew-tap writes, so the privileged guard checks).",
+      description:
+        "acme/app updates its Homebrew formula when it pushes a release tag v* (protected: homebrew-tap writes, so the privileged guard checks).",
       match: { repository: "acme/app", repository_id: "874563210", ref: "refs/tags/v*", event_name: "push" },
       githubTokens: ["homebrew-tap"],
     },

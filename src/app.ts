@@ -42,7 +42,8 @@ export class StaticPathRouter<T> implements Router<T> {
   match(method: string, path: string): Result<T> {
     const matched: Array<[T, Params]> = [];
     for (const [routeMethod, routePath, handler] of this.#routes) {
-      if ((routeMethod === method || routeMethod === "ALL") && (routePath === path || routePath === "/*")) matched.push([handler, NO_PARAMS]);
+      if ((routeMethod === method || routeMethod === "ALL") && (routePath === path || routePath === "/*"))
+        matched.push([handler, NO_PARAMS]);
     }
     return [matched];
   }
@@ -68,7 +69,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   // Web-identity mode (src/idp/): the OpenID provider documents AWS fetches. 404 in sigv4 mode.
   for (const path of WELL_KNOWN_PATHS) {
-    app.on(["GET", "HEAD"], path, (c) => wellKnownResponse(path, () => options.depsFor(c.env).identityProvider, c.get("requestId")));
+    app.on(["GET", "HEAD"], path, (c) =>
+      wellKnownResponse(path, () => options.depsFor(c.env).identityProvider, c.get("requestId")),
+    );
     app.all(path, (c) => methodNotAllowed(c.get("requestId"), "GET, HEAD"));
   }
 
@@ -83,9 +86,19 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       } catch (thrown) {
         const error = asBrokerError(thrown);
         // What is wrong (variable names or the policy location, never values) goes to its own log line.
-        options.log({ message: "config_invalid", request_id: requestId, reason: error.reason, detail: error.cause === undefined ? undefined : String(error.cause) });
+        options.log({
+          message: "config_invalid",
+          request_id: requestId,
+          reason: error.reason,
+          detail: error.cause === undefined ? undefined : String(error.cause),
+        });
         const response = errorResponse(error, requestId);
-        const event = { ...blankEvent(requestId, kind), code: error.code, reason: error.reason, status: response.status };
+        const event = {
+          ...blankEvent(requestId, kind),
+          code: error.code,
+          reason: error.reason,
+          status: response.status,
+        };
         try {
           void Promise.resolve(options.auditFor(c.env).write(event)).catch(() => undefined);
         } catch {
@@ -102,11 +115,19 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.post("/v1/github-token", exchangeRoute("github_token", exchangeGithubToken));
   app.all("/v1/github-token", (c) => methodNotAllowed(c.get("requestId"), "POST"));
 
-  app.notFound((c) => errorResponse(new BrokerError("not_found", "route_not_found"), c.get("requestId") ?? options.newRequestId()));
+  app.notFound((c) =>
+    errorResponse(new BrokerError("not_found", "route_not_found"), c.get("requestId") ?? options.newRequestId()),
+  );
   app.onError((thrown, c) => {
     const requestId = c.get("requestId") ?? options.newRequestId();
     const error = asBrokerError(thrown);
-    options.log({ message: "request_failed", request_id: requestId, code: error.code, reason: error.reason, error: thrown.name });
+    options.log({
+      message: "request_failed",
+      request_id: requestId,
+      code: error.code,
+      reason: error.reason,
+      error: thrown.name,
+    });
     return errorResponse(error, requestId);
   });
   return app;

@@ -50,14 +50,16 @@ export interface AdmissionContext {
 const consoleLog: LogFn = (line) => console.log(JSON.stringify(line));
 
 /** What a compiled policy depends on in the configuration: the issuers' ids and kinds, and the STS mode. */
-const issuerKeyOf = (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) => `${stsAuth};${issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",")}`;
+const issuerKeyOf = (issuers: Config["issuers"], stsAuth: Config["stsAuth"]) =>
+  `${stsAuth};${issuers.map((issuer) => `${issuer.id}:${issuer.kind}`).join(",")}`;
 
 /**
  * The secret the KV JWKS seal is derived from (deriveJwksIntegrityKey adds its own label): the broker's AWS secret
  * key in sigv4 mode; its current signing key in web-identity mode, where it holds no AWS key. Rotating that secret
  * changes the seal, so cached key sets are refetched once (docs/deployment.md, "Rotation").
  */
-const jwksSealSecret = (config: Config) => (config.stsAuth === "sigv4" ? config.aws.secretAccessKey : config.webIdentity.signingKey);
+const jwksSealSecret = (config: Config) =>
+  config.stsAuth === "sigv4" ? config.aws.secretAccessKey : config.webIdentity.signingKey;
 
 /**
  * A policy compiled for the configured issuers, once per issuer set. A compile failure goes to `onFailure` (with the
@@ -110,7 +112,11 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
     options.candidatePolicy === undefined
       ? () => undefined
       : compiledPerIssuerSet(options.candidatePolicy, (detail) => {
-          log({ message: "policy_shadow_disabled", reason: "candidate_policy_invalid", detail: detail ?? "candidate failed to compile" });
+          log({
+            message: "policy_shadow_disabled",
+            reason: "candidate_policy_invalid",
+            detail: detail ?? "candidate failed to compile",
+          });
           return undefined;
         });
 
@@ -125,7 +131,8 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
       checkGitHubSetup(policy, config);
       const tokenAppGap = tokenAppWarning(policy, config);
       if (tokenAppGap !== undefined) log(tokenAppGap);
-      if (config.shadowPolicy === true && options.candidatePolicy === undefined) log({ message: "policy_shadow_disabled", reason: "candidate_policy_missing" });
+      if (config.shadowPolicy === true && options.candidatePolicy === undefined)
+        log({ message: "policy_shadow_disabled", reason: "candidate_policy_missing" });
       deps = {
         config,
         policy,
@@ -136,7 +143,13 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
           config.githubApp === undefined
             ? undefined
             : createGitHubContext({
-                client: createGitHubClient({ app: config.githubApp, fetch: options.fetch, now, log, callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS }),
+                client: createGitHubClient({
+                  app: config.githubApp,
+                  fetch: options.fetch,
+                  now,
+                  log,
+                  callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS,
+                }),
                 now,
                 ...(config.githubFactCacheMs === undefined ? {} : { factCacheMs: config.githubFactCacheMs }),
                 ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
@@ -152,8 +165,15 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
                 callTimeoutMs: options.github?.callTimeoutMs ?? GITHUB_CALL_TIMEOUT_MS,
                 ...(options.github?.budgetMs === undefined ? {} : { budgetMs: options.github.budgetMs }),
               }),
-        jwks: createJwksCache({ kv: workerEnv.JWKS_CACHE, fetch: options.fetch, now, log, integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)) }),
-        identityProvider: config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
+        jwks: createJwksCache({
+          kv: workerEnv.JWKS_CACHE,
+          fetch: options.fetch,
+          now,
+          log,
+          integrityKey: deriveJwksIntegrityKey(jwksSealSecret(config)),
+        }),
+        identityProvider:
+          config.stsAuth === "web-identity" ? createIdentityProvider(config.webIdentity, { now }) : undefined,
         admission: (options.admission ?? productionAdmission)(workerEnv, { now, log, awsRegion: config.aws.region }),
         // The log line always; the Analytics Engine data point when the AUDIT binding exists (src/audit/sinks.ts).
         audit: createAuditSink({ log, dataset: workerEnv.AUDIT }),

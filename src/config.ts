@@ -27,14 +27,20 @@ export const jsonString = z.pipe(
 const INVALID_SETTINGS_PREFIX = "invalid settings: ";
 
 /** `config_invalid` naming the bad settings (never their values); `issues` are zod's, named by their path. */
-export function invalidSettings(reason: string, names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> }): BrokerError {
+export function invalidSettings(
+  reason: string,
+  names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> },
+): BrokerError {
   const list = "issues" in names ? [...new Set(names.issues.map((issue) => issue.path.map(String).join(".")))] : names;
   return new BrokerError("config_invalid", reason, { cause: `${INVALID_SETTINGS_PREFIX}${list.join(",")}` });
 }
 
 /** The settings an `invalidSettings` error names, as paths: a variable (`AWS_REGION`) or a place in one (`ISSUERS.0.audiences`). */
 export function invalidSettingPaths(error: BrokerError): string[] {
-  const cause = typeof error.cause === "string" && error.cause.startsWith(INVALID_SETTINGS_PREFIX) ? error.cause.slice(INVALID_SETTINGS_PREFIX.length) : "";
+  const cause =
+    typeof error.cause === "string" && error.cause.startsWith(INVALID_SETTINGS_PREFIX)
+      ? error.cause.slice(INVALID_SETTINGS_PREFIX.length)
+      : "";
   return cause.split(",").filter((path) => path !== "");
 }
 
@@ -42,14 +48,19 @@ export function invalidSettingPaths(error: BrokerError): string[] {
 const optionalString = (trim: boolean) =>
   z.pipe(
     z.optional(z.string()),
-    z.transform((value: string | undefined) => (value === undefined || (trim ? value.trim() : value) === "" ? undefined : value)),
+    z.transform((value: string | undefined) =>
+      value === undefined || (trim ? value.trim() : value) === "" ? undefined : value,
+    ),
   );
 
 const EnvSchema = z.object({
   AWS_REGION: z.string().check(z.regex(AWS_REGION_PATTERN)),
   STS_ENDPOINT: optionalString(true).check(
     // Credentials travel in STS answers: https only, plain http only on loopback (the sandbox).
-    z.refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))), "must be an https URL"),
+    z.refine(
+      (value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value))),
+      "must be an https URL",
+    ),
   ),
   // Required in sigv4 mode only (checked after parsing: see requiredByMode).
   AWS_ACCESS_KEY_ID: z.optional(z.string().check(z.regex(/^[A-Z0-9]{16,128}$/))),
@@ -69,9 +80,18 @@ const EnvSchema = z.object({
   /** The token App's REST API base, independent of the issuers (default GITHUB_DEFAULT_API_URL; GHES: https://HOST/api/v3). */
   GITHUB_TOKEN_API_URL: optionalString(true).check(
     // Tokens travel in its answers: https only, plain http only on loopback (the sandbox).
-    z.refine((value) => value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value)) && !value.endsWith("/")), "must be an https URL without a trailing slash"),
+    z.refine(
+      (value) =>
+        value === undefined || (URL.canParse(value) && isHttpsOrLoopback(new URL(value)) && !value.endsWith("/")),
+      "must be an https URL without a trailing slash",
+    ),
   ),
-  GITHUB_FACT_CACHE_SECONDS: z.optional(z.string().check(z.regex(/^(\d{1,3})?$/), z.refine((value) => value === "" || Number(value) <= 300))),
+  GITHUB_FACT_CACHE_SECONDS: z.optional(
+    z.string().check(
+      z.regex(/^(\d{1,3})?$/),
+      z.refine((value) => value === "" || Number(value) <= 300),
+    ),
+  ),
 });
 
 /** Where STS is: what both modes need. */
@@ -140,7 +160,10 @@ export function parseConfig(env: unknown): Config {
     shadowPolicy: vars.SHADOW_POLICY === "on",
     githubApp: parseGitHubApp(vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY, FACTS_APP_VARS),
     githubTokenApp: parseTokenApp(vars),
-    githubFactCacheMs: vars.GITHUB_FACT_CACHE_SECONDS === undefined || vars.GITHUB_FACT_CACHE_SECONDS === "" ? GITHUB_FACT_CACHE_MS : Number(vars.GITHUB_FACT_CACHE_SECONDS) * 1000,
+    githubFactCacheMs:
+      vars.GITHUB_FACT_CACHE_SECONDS === undefined || vars.GITHUB_FACT_CACHE_SECONDS === ""
+        ? GITHUB_FACT_CACHE_MS
+        : Number(vars.GITHUB_FACT_CACHE_SECONDS) * 1000,
   };
   if (vars.STS_AUTH === "web-identity") {
     // No AWS key is read in this mode, even when one is set: the broker holds none it could leak.
@@ -155,7 +178,12 @@ export function parseConfig(env: unknown): Config {
   return {
     ...base,
     stsAuth: "sigv4",
-    aws: { ...endpoint, accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY, sessionToken: vars.AWS_SESSION_TOKEN },
+    aws: {
+      ...endpoint,
+      accessKeyId: vars.AWS_ACCESS_KEY_ID,
+      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY,
+      sessionToken: vars.AWS_SESSION_TOKEN,
+    },
   };
 }
 
@@ -166,17 +194,28 @@ const TOKEN_APP_VARS = ["GITHUB_TOKEN_APP_ID", "GITHUB_TOKEN_APP_PRIVATE_KEY"] a
  * The token App, or undefined. Never the facts App (reason `github_token_app_is_facts_app`): one App would then hold
  * the write permissions grants need beside the read-only ones facts need, and every facts token could ask for them.
  */
-function parseTokenApp(vars: { GITHUB_APP_ID?: string | undefined; GITHUB_TOKEN_APP_ID?: string | undefined; GITHUB_TOKEN_APP_PRIVATE_KEY?: string | undefined; GITHUB_TOKEN_API_URL?: string | undefined }): GitHubTokenAppOptions | undefined {
+function parseTokenApp(vars: {
+  GITHUB_APP_ID?: string | undefined;
+  GITHUB_TOKEN_APP_ID?: string | undefined;
+  GITHUB_TOKEN_APP_PRIVATE_KEY?: string | undefined;
+  GITHUB_TOKEN_API_URL?: string | undefined;
+}): GitHubTokenAppOptions | undefined {
   const app = parseGitHubApp(vars.GITHUB_TOKEN_APP_ID, vars.GITHUB_TOKEN_APP_PRIVATE_KEY, TOKEN_APP_VARS);
   if (app === undefined) return undefined;
   if (app.appId === vars.GITHUB_APP_ID?.trim()) {
-    throw new BrokerError("config_invalid", "github_token_app_is_facts_app", { cause: "GITHUB_TOKEN_APP_ID must name another App than GITHUB_APP_ID" });
+    throw new BrokerError("config_invalid", "github_token_app_is_facts_app", {
+      cause: "GITHUB_TOKEN_APP_ID must name another App than GITHUB_APP_ID",
+    });
   }
   return { app, apiUrl: vars.GITHUB_TOKEN_API_URL ?? GITHUB_DEFAULT_API_URL };
 }
 
 /** Both or neither: an id without a key (or a key without an id) is a half-done setup, refused at start. */
-function parseGitHubApp(appId: string | undefined, privateKey: string | undefined, names: readonly [id: string, key: string]): GitHubAppCredentials | undefined {
+function parseGitHubApp(
+  appId: string | undefined,
+  privateKey: string | undefined,
+  names: readonly [id: string, key: string],
+): GitHubAppCredentials | undefined {
   const id = appId?.trim() ?? "";
   const key = privateKey?.trim() ?? "";
   if (id === "" && key === "") return undefined;
@@ -208,7 +247,8 @@ export interface ConfigWarning {
 export function configWarnings(config: Pick<Config, "issuers">): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
   for (const issuer of config.issuers) {
-    if (!isLocalIssuer(issuer) && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE)) warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
+    if (!isLocalIssuer(issuer) && issuer.audiences.includes(SHARED_DEFAULT_AUDIENCE))
+      warnings.push({ reason: "audience_shared_default", issuer: issuer.id });
   }
   return warnings;
 }
@@ -230,7 +270,8 @@ export function configFor(env: object): Config {
     try {
       entry = parseConfig(env);
     } catch (error) {
-      entry = error instanceof BrokerError ? error : new BrokerError("config_invalid", "config_invalid", { cause: error });
+      entry =
+        error instanceof BrokerError ? error : new BrokerError("config_invalid", "config_invalid", { cause: error });
     }
     configCache.set(env, entry);
   }

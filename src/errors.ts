@@ -54,6 +54,9 @@ export function isBrokerError(value: unknown): value is BrokerError {
 }
 
 /** The JSON body for an error: code, fixed public text, request id. Nothing else, ever. */
-export function errorBody(code: ErrorCode, requestId: string): { error: ErrorCode; message: string; request_id: string } {
+export function errorBody(
+  code: ErrorCode,
+  requestId: string,
+): { error: ErrorCode; message: string; request_id: string } {
   return { error: code, message: ERROR_TABLE[code].message, request_id: requestId };
 }

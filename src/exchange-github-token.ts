@@ -4,7 +4,14 @@
 // -> respond. Orchestration only; the token App's calls live in src/github-tokens/.
 import { blankEvent, tokenHashPrefix } from "./audit/event.ts";
 import { BrokerError } from "./errors.ts";
-import { authenticate, compareShadow, failureResponse, recordExchange, timed, type ExchangeDeps } from "./exchange-stages.ts";
+import {
+  authenticate,
+  compareShadow,
+  failureResponse,
+  recordExchange,
+  timed,
+  type ExchangeDeps,
+} from "./exchange-stages.ts";
 import { requireContext } from "./github/stage.ts";
 import { permissionList } from "./github-tokens/scope.ts";
 import { parseGithubTokenRequest } from "./http/github-token-request.ts";
@@ -27,7 +34,8 @@ export async function exchangeGithubToken(request: Request, requestId: string, d
     const decisionInput: GithubTokenDecisionInput = { issuerId: verified.issuer.id, claims, githubToken: parsed.name };
     const decision = decideGithubToken(deps.policy, decisionInput);
     const candidate = deps.shadowPolicy;
-    if (candidate !== undefined) compareShadow(deps, event, () => githubTokenShadowDiff(decision, decideGithubToken(candidate, decisionInput)));
+    if (candidate !== undefined)
+      compareShadow(deps, event, () => githubTokenShadowDiff(decision, decideGithubToken(candidate, decisionInput)));
     event.rule_id = decision.ruleId;
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     const grant = decision.grant;
@@ -39,8 +47,15 @@ export async function exchangeGithubToken(request: Request, requestId: string, d
     if (tokenApp === undefined) throw new BrokerError("config_invalid", "github_token_app_missing");
 
     // GitHub facts, then admission, as for AWS: a denial or an outage spends neither the budget nor the single use.
-    if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, claims, decision.requirements, event, deps.now, deps.log);
-    await timed(deps, event, () => deps.admission.admit(verified, { ruleId: grantBucket(decision.ruleId, grant.name), rateLimit: decision.rateLimit }, requestId));
+    if (decision.requirements !== undefined)
+      await requireContext(deps.github, verified.issuer, claims, decision.requirements, event, deps.now, deps.log);
+    await timed(deps, event, () =>
+      deps.admission.admit(
+        verified,
+        { ruleId: grantBucket(decision.ruleId, grant.name), rateLimit: decision.rateLimit },
+        requestId,
+      ),
+    );
 
     const progress = { calls: 0, rateRemaining: undefined };
     const mintStarted = deps.now();
@@ -50,17 +65,32 @@ export async function exchangeGithubToken(request: Request, requestId: string, d
         // No token left the broker: the OIDC token may still buy its one, so a retry is not `token_reused`.
         await deps.admission.release(verified, requestId);
         if (error instanceof BrokerError && error.code === "upstream_unavailable") {
-          deps.log({ message: "github_unavailable", request_id: requestId, reason: error.reason, detail: typeof error.cause === "string" ? error.cause : undefined });
+          deps.log({
+            message: "github_unavailable",
+            request_id: requestId,
+            reason: error.reason,
+            detail: typeof error.cause === "string" ? error.cause : undefined,
+          });
         }
         throw error;
       })
       .finally(() => {
         event.github_ms = (event.github_ms ?? 0) + (deps.now() - mintStarted);
-        if (progress.rateRemaining !== undefined) event.github_rate_remaining = Math.min(event.github_rate_remaining ?? Infinity, progress.rateRemaining);
+        if (progress.rateRemaining !== undefined)
+          event.github_rate_remaining = Math.min(event.github_rate_remaining ?? Infinity, progress.rateRemaining);
       });
     event.github_permissions = permissionList(minted.permissions);
     event.minted_sha256 = await tokenHashPrefix(minted.token);
-    response = jsonResponse({ token: minted.token, expires_at: minted.expiresAt, permissions: minted.permissions, repositories: minted.repositories, api_url: minted.apiUrl }, requestId);
+    response = jsonResponse(
+      {
+        token: minted.token,
+        expires_at: minted.expiresAt,
+        permissions: minted.permissions,
+        repositories: minted.repositories,
+        api_url: minted.apiUrl,
+      },
+      requestId,
+    );
   } catch (thrown) {
     response = failureResponse(thrown, deps, event);
   }

@@ -91,9 +91,18 @@ export interface Authenticated<P> {
  * Read and parse (size cap, strict JSON) -> token shape -> client address limit -> verify -> kill switch. Cheap first:
  * a garbage token costs no cryptography. Fills the event's who-asked fields as they become trusted.
  */
-export async function authenticate<P extends { token: string }>(request: Request, deps: ExchangeDeps, event: ExchangeEvent, parse: (raw: RawCredentialRequest) => P): Promise<Authenticated<P>> {
+export async function authenticate<P extends { token: string }>(
+  request: Request,
+  deps: ExchangeDeps,
+  event: ExchangeEvent,
+  parse: (raw: RawCredentialRequest) => P,
+): Promise<Authenticated<P>> {
   const body = await readBodyCapped(request, MAX_REQUEST_BODY_BYTES);
-  const parsed = parse({ authorization: request.headers.get("authorization"), contentType: request.headers.get("content-type"), body });
+  const parsed = parse({
+    authorization: request.headers.get("authorization"),
+    contentType: request.headers.get("content-type"),
+    body,
+  });
   const tokenSha256 = await tokenHashPrefix(parsed.token);
   event.token_sha256 = tokenSha256;
   // The shape (checked once, here), then the client address's limit, and only then signature work.
@@ -101,9 +110,11 @@ export async function authenticate<P extends { token: string }>(request: Request
   await timed(deps, event, () => deps.admission.limitAddress(request.headers.get("cf-connecting-ip")));
 
   const verifyStarted = deps.now();
-  const verified = await verifyToken(token, { issuers: deps.config.issuers, jwks: deps.jwks, now: deps.now }).finally(() => {
-    event.verify_ms = deps.now() - verifyStarted;
-  });
+  const verified = await verifyToken(token, { issuers: deps.config.issuers, jwks: deps.jwks, now: deps.now }).finally(
+    () => {
+      event.verify_ms = deps.now() - verifyStarted;
+    },
+  );
   event.issuer = verified.issuer.id;
   const subject = claimSubject(verified.issuer.kind, verified.claims);
   event.repository = subject.repository;
@@ -120,10 +131,22 @@ export function compareShadow(deps: ExchangeDeps, event: ExchangeEvent, diff: ()
   try {
     const found = diff();
     if (found !== undefined) {
-      deps.log({ message: "policy_shadow", request_id: event.request_id, issuer: event.issuer, repository: event.repository, ref: event.ref, event_name: event.event_name, ...found });
+      deps.log({
+        message: "policy_shadow",
+        request_id: event.request_id,
+        issuer: event.issuer,
+        repository: event.repository,
+        ref: event.ref,
+        event_name: event.event_name,
+        ...found,
+      });
     }
   } catch (error) {
-    deps.log({ message: "policy_shadow_failed", request_id: event.request_id, error: error instanceof Error ? error.name : typeof error });
+    deps.log({
+      message: "policy_shadow_failed",
+      request_id: event.request_id,
+      error: error instanceof Error ? error.name : typeof error,
+    });
   }
 }
 
@@ -132,7 +155,12 @@ export function failureResponse(thrown: unknown, deps: ExchangeDeps, event: Exch
   const error = asBrokerError(thrown);
   if (!(thrown instanceof BrokerError)) {
     // A bug, not a client mistake: keep what a maintainer needs, in the log only.
-    deps.log({ message: "unhandled_exception", request_id: event.request_id, error: thrown instanceof Error ? thrown.name : typeof thrown, detail: thrown instanceof Error ? thrown.message : undefined });
+    deps.log({
+      message: "unhandled_exception",
+      request_id: event.request_id,
+      error: thrown instanceof Error ? thrown.name : typeof thrown,
+      detail: thrown instanceof Error ? thrown.message : undefined,
+    });
   }
   event.code = error.code;
   event.reason = error.reason;
@@ -140,7 +168,12 @@ export function failureResponse(thrown: unknown, deps: ExchangeDeps, event: Exch
 }
 
 /** Completes the event with the answer and writes it, never awaited: recording must not delay or change the answer. */
-export function recordExchange(deps: ExchangeDeps, event: ExchangeEvent, response: Response, started: number): Response {
+export function recordExchange(
+  deps: ExchangeDeps,
+  event: ExchangeEvent,
+  response: Response,
+  started: number,
+): Response {
   event.status = response.status;
   event.outcome = outcomeFor(response.status, event.code);
   event.total_ms = deps.now() - started;

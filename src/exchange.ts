@@ -9,7 +9,14 @@ import type { AssumeRoleInput } from "./aws/session.ts";
 import type { DecidedSubject } from "./idp/web-identity-token.ts";
 import { blankEvent } from "./audit/event.ts";
 import { BrokerError } from "./errors.ts";
-import { authenticate, compareShadow, failureResponse, recordExchange, timed, type ExchangeDeps } from "./exchange-stages.ts";
+import {
+  authenticate,
+  compareShadow,
+  failureResponse,
+  recordExchange,
+  timed,
+  type ExchangeDeps,
+} from "./exchange-stages.ts";
 import { parseCredentialRequest } from "./http/credential-request.ts";
 import { credentialsResponse } from "./http/respond.ts";
 import { requireContext } from "./github/stage.ts";
@@ -19,13 +26,22 @@ import { shadowDiff } from "./policy/shadow.ts";
 export { asBrokerError, type Admission, type AdmissionRule, type ExchangeDeps } from "./exchange-stages.ts";
 
 /** The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a minted token. */
-function callStsFor(deps: ExchangeDeps, input: AssumeRoleInput, decided: DecidedSubject, progress: AssumeRoleProgress): Promise<AssumeRoleResult> {
+function callStsFor(
+  deps: ExchangeDeps,
+  input: AssumeRoleInput,
+  decided: DecidedSubject,
+  progress: AssumeRoleProgress,
+): Promise<AssumeRoleResult> {
   const call = { fetch: deps.fetch, now: deps.now, sleep: deps.sleep, random: deps.random, progress };
   const config = deps.config;
   if (config.stsAuth === "sigv4") return assumeRole(input, { ...call, aws: config.aws });
   const provider = deps.identityProvider;
   if (provider === undefined) return Promise.reject(new BrokerError("config_invalid", "identity_provider_missing"));
-  return assumeRoleWithWebIdentity(input, { ...call, stsEndpoint: config.aws.stsEndpoint, mintToken: (granted) => provider.mint(granted, decided) });
+  return assumeRoleWithWebIdentity(input, {
+    ...call,
+    stsEndpoint: config.aws.stsEndpoint,
+    mintToken: (granted) => provider.mint(granted, decided),
+  });
 }
 
 export async function exchangeCredentials(request: Request, requestId: string, deps: ExchangeDeps): Promise<Response> {
@@ -44,24 +60,45 @@ export async function exchangeCredentials(request: Request, requestId: string, d
     };
     const decision = decide(deps.policy, decisionInput);
     const candidate = deps.shadowPolicy;
-    if (candidate !== undefined) compareShadow(deps, event, () => shadowDiff(decision, decide(candidate, decisionInput)));
+    if (candidate !== undefined)
+      compareShadow(deps, event, () => shadowDiff(decision, decide(candidate, decisionInput)));
     event.rule_id = decision.ruleId;
     if (!decision.allowed) throw new BrokerError("forbidden", decision.reason);
     event.role_alias = decision.grant.alias;
 
     // Pure, and before admission: claims that cannot be tagged losslessly (session_tag_unrepresentable) are refused
     // without consuming the token or the repository's budget.
-    const input = await buildAssumeRoleInput(sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds, tokenSha256));
+    const input = await buildAssumeRoleInput(
+      sessionArgsFor(verified.issuer, verified.claims, decision.grant, decision.durationSeconds, tokenSha256),
+    );
 
     // GitHub facts only now: unknown repositories and guarded requests never cost an API call, and before admission so
     // a denial or a GitHub outage (503) spends neither the repository's budget nor the token's single use.
-    if (decision.requirements !== undefined) await requireContext(deps.github, verified.issuer, verified.claims as unknown as Readonly<Record<string, unknown>>, decision.requirements, event, deps.now, deps.log);
+    if (decision.requirements !== undefined)
+      await requireContext(
+        deps.github,
+        verified.issuer,
+        verified.claims as unknown as Readonly<Record<string, unknown>>,
+        decision.requirements,
+        event,
+        deps.now,
+        deps.log,
+      );
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
-    await timed(deps, event, () => deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }, requestId));
+    await timed(deps, event, () =>
+      deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }, requestId),
+    );
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
-    const decided = { issuerId: verified.issuer.id, issuerKind: verified.issuer.kind, issuerUrl: verified.issuer.issuer, repository: subject.repository, ruleId: decision.ruleId, roleAlias: decision.grant.alias };
+    const decided = {
+      issuerId: verified.issuer.id,
+      issuerKind: verified.issuer.kind,
+      issuerUrl: verified.issuer.issuer,
+      repository: subject.repository,
+      ruleId: decision.ruleId,
+      roleAlias: decision.grant.alias,
+    };
     const result = await callStsFor(deps, input, decided, progress)
       .catch(async (error: unknown) => {
         // No credentials left the broker: the token may still buy its one set, so a retry is not `token_reused`.

@@ -44,7 +44,16 @@ describe("routes", () => {
 
   it("unknown paths -> 404 not_found", async () => {
     const harness = await createHarness();
-    for (const path of ["/", "/v1/credentials/", "/V1/credentials", "/v1/credentials/x", "//v1/credentials", "/healthz/", "/v2/credentials", "/.env"]) {
+    for (const path of [
+      "/",
+      "/v1/credentials/",
+      "/V1/credentials",
+      "/v1/credentials/x",
+      "//v1/credentials",
+      "/healthz/",
+      "/v2/credentials",
+      "/.env",
+    ]) {
       const response = await harness.fetch(new Request(`https://broker.example${path}`, { method: "POST" }));
       expect(response.status, path).toBe(404);
       expect((await expectNoLeak(response)).error).toBe("not_found");
@@ -75,11 +84,42 @@ describe("configuration", () => {
   const broken: Array<[string, Record<string, unknown>]> = [
     ["ISSUERS not JSON", { ISSUERS: "not json" }],
     ["ISSUERS empty", { ISSUERS: "[]" }],
-    ["issuer without audiences", { ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: [] }]) }],
-    ["issuer over plain http", { ISSUERS: JSON.stringify([{ kind: "github", issuer: "http://token.actions.githubusercontent.com", audiences: ["a"] }]) }],
-    ["issuer with trailing slash", { ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://token.actions.githubusercontent.com/", audiences: ["a"] }]) }],
-    ["unknown issuer field", { ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://x.example", audiences: ["a"], audience: "b" }]) }],
-    ["symmetric algorithm", { ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://x.example", audiences: ["a"], algorithms: ["HS256"] }]) }],
+    [
+      "issuer without audiences",
+      {
+        ISSUERS: JSON.stringify([
+          { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: [] },
+        ]),
+      },
+    ],
+    [
+      "issuer over plain http",
+      {
+        ISSUERS: JSON.stringify([
+          { kind: "github", issuer: "http://token.actions.githubusercontent.com", audiences: ["a"] },
+        ]),
+      },
+    ],
+    [
+      "issuer with trailing slash",
+      {
+        ISSUERS: JSON.stringify([
+          { kind: "github", issuer: "https://token.actions.githubusercontent.com/", audiences: ["a"] },
+        ]),
+      },
+    ],
+    [
+      "unknown issuer field",
+      { ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://x.example", audiences: ["a"], audience: "b" }]) },
+    ],
+    [
+      "symmetric algorithm",
+      {
+        ISSUERS: JSON.stringify([
+          { kind: "github", issuer: "https://x.example", audiences: ["a"], algorithms: ["HS256"] },
+        ]),
+      },
+    ],
     ["bad region", { AWS_REGION: "mars-1" }],
     ["missing secret", { AWS_SECRET_ACCESS_KEY: undefined }],
     ["malformed access key id", { AWS_ACCESS_KEY_ID: "not-a-key" }],

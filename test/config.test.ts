@@ -7,7 +7,9 @@ const base = {
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "AKIAABCDEFGHIJKLMNOP",
   AWS_SECRET_ACCESS_KEY: "0123456789abcdef0123456789abcdef",
-  ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"] }]),
+  ISSUERS: JSON.stringify([
+    { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"] },
+  ]),
 };
 
 describe("parseConfig", () => {
@@ -49,14 +51,24 @@ describe("parseConfig", () => {
   });
 
   it("names the settings in a form invalidSettingPaths reads back (npm run preflight reports them)", () => {
-    const bad = { ...base, AWS_REGION: "nowhere", ISSUERS: JSON.stringify([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: [] }]) };
+    const bad = {
+      ...base,
+      AWS_REGION: "nowhere",
+      ISSUERS: JSON.stringify([
+        { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: [] },
+      ]),
+    };
     expect(() => parseConfig(bad)).toThrow(BrokerError);
     try {
       parseConfig(bad);
     } catch (error) {
       expect(invalidSettingPaths(error as BrokerError)).toEqual(["AWS_REGION", "ISSUERS.0.audiences"]);
     }
-    expect(invalidSettingPaths(new BrokerError("config_invalid", "github_app_missing", { cause: "rule r has requirements" }))).toEqual([]);
+    expect(
+      invalidSettingPaths(
+        new BrokerError("config_invalid", "github_app_missing", { cause: "rule r has requirements" }),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -64,8 +76,14 @@ describe("parseConfig: STS_AUTH", () => {
   const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...noKeys } = base;
   // Shape only: parseConfig checks the form; the key itself is imported on first use (test/idp/signing-keys.test.ts).
   const jwkKey = JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y", d: "d" });
-  const pemKey = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
-  const webIdentity = { ...noKeys, STS_AUTH: "web-identity", BROKER_ISSUER_URL: "https://broker.example.com", BROKER_SIGNING_KEY: jwkKey };
+  const pemKey =
+    "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+  const webIdentity = {
+    ...noKeys,
+    STS_AUTH: "web-identity",
+    BROKER_ISSUER_URL: "https://broker.example.com",
+    BROKER_SIGNING_KEY: jwkKey,
+  };
 
   function causeOf(env: Record<string, unknown>): string {
     try {
@@ -87,10 +105,27 @@ describe("parseConfig: STS_AUTH", () => {
 
   it("web-identity is valid without AWS keys, and holds none even when they are set", () => {
     const config = parseConfig(webIdentity);
-    expect(config).toMatchObject({ stsAuth: "web-identity", aws: { region: "us-east-1", stsEndpoint: "https://sts.us-east-1.amazonaws.com/" } });
-    expect(config.stsAuth === "web-identity" && config.webIdentity).toEqual({ issuerUrl: "https://broker.example.com", signingKey: jwkKey, nextSigningKey: undefined });
-    expect(JSON.stringify(parseConfig({ ...webIdentity, AWS_ACCESS_KEY_ID: base.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY }))).not.toContain(base.AWS_SECRET_ACCESS_KEY);
-    expect(parseConfig({ ...webIdentity, BROKER_SIGNING_KEY: pemKey, BROKER_SIGNING_KEY_NEXT: jwkKey })).toMatchObject({ webIdentity: { signingKey: pemKey, nextSigningKey: jwkKey } });
+    expect(config).toMatchObject({
+      stsAuth: "web-identity",
+      aws: { region: "us-east-1", stsEndpoint: "https://sts.us-east-1.amazonaws.com/" },
+    });
+    expect(config.stsAuth === "web-identity" && config.webIdentity).toEqual({
+      issuerUrl: "https://broker.example.com",
+      signingKey: jwkKey,
+      nextSigningKey: undefined,
+    });
+    expect(
+      JSON.stringify(
+        parseConfig({
+          ...webIdentity,
+          AWS_ACCESS_KEY_ID: base.AWS_ACCESS_KEY_ID,
+          AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY,
+        }),
+      ),
+    ).not.toContain(base.AWS_SECRET_ACCESS_KEY);
+    expect(parseConfig({ ...webIdentity, BROKER_SIGNING_KEY: pemKey, BROKER_SIGNING_KEY_NEXT: jwkKey })).toMatchObject({
+      webIdentity: { signingKey: pemKey, nextSigningKey: jwkKey },
+    });
   });
 
   it("web-identity needs the issuer URL and the signing key", () => {
@@ -114,7 +149,12 @@ describe("parseConfig: STS_AUTH", () => {
   it("refuses a signing key that is neither a private JWK nor PKCS#8, naming it without its value", () => {
     const publicJwk = JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y" });
     expect(causeOf({ ...webIdentity, BROKER_SIGNING_KEY: publicJwk })).toBe("invalid settings: BROKER_SIGNING_KEY");
-    expect(causeOf({ ...webIdentity, BROKER_SIGNING_KEY_NEXT: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----" })).toBe("invalid settings: BROKER_SIGNING_KEY_NEXT");
+    expect(
+      causeOf({
+        ...webIdentity,
+        BROKER_SIGNING_KEY_NEXT: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----",
+      }),
+    ).toBe("invalid settings: BROKER_SIGNING_KEY_NEXT");
     expect(causeOf({ ...webIdentity, STS_AUTH: "oidc" })).toBe("invalid settings: STS_AUTH");
   });
 });
@@ -127,14 +167,36 @@ describe("configWarnings: the shared default audience outside the sandbox", () =
   });
 
   it("is quiet for a deployment-specific audience, and for the loopback sandbox issuer", () => {
-    expect(configWarnings(issuers([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["https://ci-broker.acme.example"] }]))).toEqual([]);
-    expect(configWarnings(issuers([{ kind: "github", issuer: "http://127.0.0.1:8788", audiences: ["ci-credential-broker"] }]))).toEqual([]);
+    expect(
+      configWarnings(
+        issuers([
+          {
+            kind: "github",
+            issuer: "https://token.actions.githubusercontent.com",
+            audiences: ["https://ci-broker.acme.example"],
+          },
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      configWarnings(
+        issuers([{ kind: "github", issuer: "http://127.0.0.1:8788", audiences: ["ci-credential-broker"] }]),
+      ),
+    ).toEqual([]);
   });
 
   it("names each issuer that keeps it, even beside a specific one", () => {
     const config = issuers([
-      { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["https://ci-broker.acme.example"] },
-      { kind: "gitlab", issuer: "https://gitlab.com", audiences: ["https://ci-broker.acme.example", "ci-credential-broker"] },
+      {
+        kind: "github",
+        issuer: "https://token.actions.githubusercontent.com",
+        audiences: ["https://ci-broker.acme.example"],
+      },
+      {
+        kind: "gitlab",
+        issuer: "https://gitlab.com",
+        audiences: ["https://ci-broker.acme.example", "ci-credential-broker"],
+      },
     ]);
     expect(configWarnings(config)).toEqual([{ reason: "audience_shared_default", issuer: "gitlab" }]);
   });
@@ -145,6 +207,8 @@ describe("the Worker logs each warning once per isolate", () => {
     const h = await createHarness();
     await h.request(await h.mint());
     await h.request(await h.mint());
-    expect(h.logs.filter((line) => line.message === "config_warning")).toEqual([{ message: "config_warning", reason: "audience_shared_default", issuer: "github" }]);
+    expect(h.logs.filter((line) => line.message === "config_warning")).toEqual([
+      { message: "config_warning", reason: "audience_shared_default", issuer: "github" },
+    ]);
   });
 });

@@ -3,8 +3,23 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { MAX_REQUEST_BODY_BYTES, MAX_TOKEN_BYTES, TOKEN_HASH_PREFIX_HEX_CHARS } from "../src/constants.ts";
-import { AUDIENCE, createHarness, expectAudit, expectNoLeak, type Harness, type HarnessOptions } from "./support/broker-harness.ts";
-import { createFakeIssuer, generateSigningKey, githubClaims, hmacToken, signCompact, spkiPem, unsignedToken } from "./support/fake-issuer.ts";
+import {
+  AUDIENCE,
+  createHarness,
+  expectAudit,
+  expectNoLeak,
+  type Harness,
+  type HarnessOptions,
+} from "./support/broker-harness.ts";
+import {
+  createFakeIssuer,
+  generateSigningKey,
+  githubClaims,
+  hmacToken,
+  signCompact,
+  spkiPem,
+  unsignedToken,
+} from "./support/fake-issuer.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";
 const EVIL_ORIGIN = "https://evil.example";
@@ -56,11 +71,20 @@ interface Expected {
  * Asserts one rejected exchange end to end: status, leak-free body with the code, headers, exactly one
  * credential_exchange line carrying the internal reason, no STS call, and a body identical to its code's reference.
  */
-async function expectRejected(h: Harness, response: Response, expected: Expected): Promise<{ body: Record<string, unknown>; text: string }> {
+async function expectRejected(
+  h: Harness,
+  response: Response,
+  expected: Expected,
+): Promise<{ body: Record<string, unknown>; text: string }> {
   const text = await response.clone().text();
   expect(response.status, text).toBe(expected.status);
   // The internal reason and the token itself are extra needles: neither may appear on the wire.
-  const needles = [expected.reason, ...(expected.token === undefined ? [] : [expected.token, ...expected.token.split(".").filter((s) => s.length >= 16)])];
+  const needles = [
+    expected.reason,
+    ...(expected.token === undefined
+      ? []
+      : [expected.token, ...expected.token.split(".").filter((s) => s.length >= 16)]),
+  ];
   const body = await expectNoLeak(response, needles);
   expect(body.error).toBe(expected.code);
   const requestId = String(body.request_id);
@@ -77,8 +101,19 @@ async function expectRejected(h: Harness, response: Response, expected: Expected
   expect(event.status).toBe(expected.status);
   // The same event as an Analytics Engine data point: outcome from the code, nothing secret.
   const outcome = expected.code === "forbidden" ? "denied" : expected.status >= 500 ? "error" : "rejected";
-  expectAudit(h, { request_id: requestId, outcome, code: expected.code, reason: expected.reason, status: expected.status });
-  if (expected.token !== undefined && expected.code !== "invalid_request" && expected.code !== "unsupported_media_type" && expected.code !== "payload_too_large") {
+  expectAudit(h, {
+    request_id: requestId,
+    outcome,
+    code: expected.code,
+    reason: expected.reason,
+    status: expected.status,
+  });
+  if (
+    expected.token !== undefined &&
+    expected.code !== "invalid_request" &&
+    expected.code !== "unsupported_media_type" &&
+    expected.code !== "payload_too_large"
+  ) {
     expect(event.token_sha256).toBe(await sha256Prefix(expected.token));
   }
 
@@ -157,24 +192,48 @@ interface TokenCase {
 /** Serves the attacker's key set at EVIL_ORIGIN, so a broker that followed jku/x5u would find a key there. */
 async function attackerOrigin(h: Harness) {
   const attacker = await generateSigningKey({ kid: "attacker-key" });
-  h.network.route(EVIL_ORIGIN, () => new Response(JSON.stringify({ keys: [attacker.publicJwk] }), { headers: { "content-type": "application/json" } }));
+  h.network.route(
+    EVIL_ORIGIN,
+    () =>
+      new Response(JSON.stringify({ keys: [attacker.publicJwk] }), { headers: { "content-type": "application/json" } }),
+  );
   return attacker;
 }
 
 const tokenCases: TokenCase[] = [
-  { name: "alg none, empty signature", reason: "token_malformed", noFetch: true, token: async (h) => unsignedToken({ alg: "none", typ: "JWT" }, payloadFor(h)) },
-  { name: "alg none, junk signature", reason: "alg_not_allowed", noFetch: true, token: async (h) => unsignedToken({ alg: "none", typ: "JWT" }, payloadFor(h), "AAAA") },
+  {
+    name: "alg none, empty signature",
+    reason: "token_malformed",
+    noFetch: true,
+    token: async (h) => unsignedToken({ alg: "none", typ: "JWT" }, payloadFor(h)),
+  },
+  {
+    name: "alg none, junk signature",
+    reason: "alg_not_allowed",
+    noFetch: true,
+    token: async (h) => unsignedToken({ alg: "none", typ: "JWT" }, payloadFor(h), "AAAA"),
+  },
   {
     name: "HS256 with the issuer's RSA public key (SPKI PEM) as HMAC secret",
     reason: "alg_not_allowed",
     noFetch: true,
-    token: async (h) => hmacToken({ alg: "HS256", typ: "JWT", kid: h.issuer.key().kid }, payloadFor(h), utf8.encode(await spkiPem(h.issuer.key().publicKey))),
+    token: async (h) =>
+      hmacToken(
+        { alg: "HS256", typ: "JWT", kid: h.issuer.key().kid },
+        payloadFor(h),
+        utf8.encode(await spkiPem(h.issuer.key().publicKey)),
+      ),
   },
   {
     name: "HS256 with the issuer's RSA public key (JWK JSON) as HMAC secret",
     reason: "alg_not_allowed",
     noFetch: true,
-    token: async (h) => hmacToken({ alg: "HS256", typ: "JWT", kid: h.issuer.key().kid }, payloadFor(h), utf8.encode(JSON.stringify(h.issuer.key().publicJwk))),
+    token: async (h) =>
+      hmacToken(
+        { alg: "HS256", typ: "JWT", kid: h.issuer.key().kid },
+        payloadFor(h),
+        utf8.encode(JSON.stringify(h.issuer.key().publicJwk)),
+      ),
   },
   {
     name: "PS256 signed by a key the issuer serves (only the algorithm allowlist stops it)",
@@ -188,13 +247,40 @@ const tokenCases: TokenCase[] = [
     noFetch: true,
     token: async (h) => h.mint({}, { kid: await h.issuer.addKey({ alg: "ES256" }) }),
   },
-  { name: "iss with a trailing slash", reason: "issuer_unknown", noFetch: true, token: (h) => h.mint({ iss: `${h.issuer.issuer}/` }) },
-  { name: "iss with http:// scheme", reason: "issuer_unknown", noFetch: true, token: (h) => h.mint({ iss: h.issuer.issuer.replace("https://", "http://") }) },
-  { name: "iss with an upper-case host", reason: "issuer_unknown", noFetch: true, token: (h) => h.mint({ iss: h.issuer.issuer.replace("https://issuer-", "https://ISSUER-") }) },
-  { name: "aud https://github.com/acme (GitHub's default)", reason: "audience_mismatch", token: (h) => h.mint({ aud: "https://github.com/acme" }) },
+  {
+    name: "iss with a trailing slash",
+    reason: "issuer_unknown",
+    noFetch: true,
+    token: (h) => h.mint({ iss: `${h.issuer.issuer}/` }),
+  },
+  {
+    name: "iss with http:// scheme",
+    reason: "issuer_unknown",
+    noFetch: true,
+    token: (h) => h.mint({ iss: h.issuer.issuer.replace("https://", "http://") }),
+  },
+  {
+    name: "iss with an upper-case host",
+    reason: "issuer_unknown",
+    noFetch: true,
+    token: (h) => h.mint({ iss: h.issuer.issuer.replace("https://issuer-", "https://ISSUER-") }),
+  },
+  {
+    name: "aud https://github.com/acme (GitHub's default)",
+    reason: "audience_mismatch",
+    token: (h) => h.mint({ aud: "https://github.com/acme" }),
+  },
   { name: "aud sts.amazonaws.com", reason: "audience_mismatch", token: (h) => h.mint({ aud: "sts.amazonaws.com" }) },
-  { name: "expired by 11 s (tolerance 10 s)", reason: "token_expired", token: (h) => h.mint(times(h, { iat: -300, nbf: -600, exp: -11 })) },
-  { name: "nbf 11 s ahead", reason: "token_not_yet_valid", token: (h) => h.mint(times(h, { iat: 0, nbf: 11, exp: 300 })) },
+  {
+    name: "expired by 11 s (tolerance 10 s)",
+    reason: "token_expired",
+    token: (h) => h.mint(times(h, { iat: -300, nbf: -600, exp: -11 })),
+  },
+  {
+    name: "nbf 11 s ahead",
+    reason: "token_not_yet_valid",
+    token: (h) => h.mint(times(h, { iat: 0, nbf: 11, exp: 300 })),
+  },
   { name: "missing jti", reason: "claim_missing", token: (h) => h.mint({}, { omit: ["jti"] }) },
   { name: "exp as a string", reason: "claims_invalid", token: (h) => h.mint({ exp: String(nowSeconds(h) + 300) }) },
   {
@@ -203,7 +289,11 @@ const tokenCases: TokenCase[] = [
     noFetch: true,
     token: async (h) => {
       const attacker = await attackerOrigin(h);
-      return signCompact({ alg: "RS256", typ: "JWT", kid: attacker.kid, jku: `${EVIL_ORIGIN}/jwks` }, payloadFor(h), attacker.privateKey);
+      return signCompact(
+        { alg: "RS256", typ: "JWT", kid: attacker.kid, jku: `${EVIL_ORIGIN}/jwks` },
+        payloadFor(h),
+        attacker.privateKey,
+      );
     },
   },
   {
@@ -243,16 +333,39 @@ const tokenCases: TokenCase[] = [
       return signCompact({ alg: "RS256", typ: "JWT", jwk: await exportJWK(publicKey) }, payloadFor(h), privateKey);
     },
   },
-  { name: "repository claim as an array", reason: "claims_invalid", token: (h) => h.mint({ repository: ["acme/app"] }) },
-  { name: "token over 8 KiB", reason: "token_too_large", noFetch: true, token: (h) => h.mint({ padding: "x".repeat(MAX_TOKEN_BYTES) }) },
-  { name: "token with 2 segments", reason: "token_malformed", noFetch: true, token: async (h) => (await h.mint()).split(".").slice(0, 2).join(".") },
-  { name: "token with 4 segments", reason: "token_malformed", noFetch: true, token: async (h) => `${await h.mint()}.AAAA` },
+  {
+    name: "repository claim as an array",
+    reason: "claims_invalid",
+    token: (h) => h.mint({ repository: ["acme/app"] }),
+  },
+  {
+    name: "token over 8 KiB",
+    reason: "token_too_large",
+    noFetch: true,
+    token: (h) => h.mint({ padding: "x".repeat(MAX_TOKEN_BYTES) }),
+  },
+  {
+    name: "token with 2 segments",
+    reason: "token_malformed",
+    noFetch: true,
+    token: async (h) => (await h.mint()).split(".").slice(0, 2).join("."),
+  },
+  {
+    name: "token with 4 segments",
+    reason: "token_malformed",
+    noFetch: true,
+    token: async (h) => `${await h.mint()}.AAAA`,
+  },
   {
     name: "token from an unknown issuer (reachable, serving its own keys)",
     reason: "issuer_unknown",
     noFetch: true,
     token: async (h) => {
-      const stranger = await createFakeIssuer({ issuer: `https://issuer-${crypto.randomUUID()}.example`, audience: AUDIENCE, now: h.now });
+      const stranger = await createFakeIssuer({
+        issuer: `https://issuer-${crypto.randomUUID()}.example`,
+        audience: AUDIENCE,
+        now: h.now,
+      });
       h.network.route(stranger.issuer, stranger.handler);
       return stranger.mint();
     },
@@ -292,7 +405,9 @@ describe("401 invalid_token (Bearer header)", () => {
     const token = await h.mint({ padding: "x".repeat(MAX_TOKEN_BYTES) });
     expect(token.length).toBeGreaterThan(MAX_TOKEN_BYTES);
     expect(token.length).toBeLessThan(MAX_REQUEST_BODY_BYTES - 100);
-    const response = await h.fetch(post({ headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) }));
+    const response = await h.fetch(
+      post({ headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) }),
+    );
     await expectRejected(h, response, { status: 401, code: "invalid_token", reason: "token_too_large", token });
     expect(h.network.calls).toEqual([]);
   });
@@ -336,14 +451,22 @@ describe("accepted within tolerance or when configured", () => {
   it("with audiences [sts.amazonaws.com] configured, the default audience is then refused", async () => {
     const h = await createHarness({ issuerConfig: { audiences: ["sts.amazonaws.com"] } });
     const token = await h.mint({ aud: AUDIENCE });
-    await expectRejected(h, await h.request(token), { status: 401, code: "invalid_token", reason: "audience_mismatch", token });
+    await expectRejected(h, await h.request(token), {
+      status: 401,
+      code: "invalid_token",
+      reason: "audience_mismatch",
+      token,
+    });
   });
 
   // Control for the PS256/ES256 rows: the same tokens are otherwise valid, so only the allowlist rejected them.
-  it.each(["PS256", "ES256"])("a %s token from a served key gets 200 once the issuer's algorithms allow it", async (alg) => {
-    const h = await createHarness({ issuerConfig: { algorithms: ["RS256", alg] } });
-    await expectIssued(h, await h.request(await h.mint({}, { kid: await h.issuer.addKey({ alg }) })));
-  });
+  it.each(["PS256", "ES256"])(
+    "a %s token from a served key gets 200 once the issuer's algorithms allow it",
+    async (alg) => {
+      const h = await createHarness({ issuerConfig: { algorithms: ["RS256", alg] } });
+      await expectIssued(h, await h.request(await h.mint({}, { kid: await h.issuer.addKey({ alg }) })));
+    },
+  );
 });
 
 // --- Request errors -----------------------------------------------------------------------------
@@ -355,9 +478,17 @@ describe("413 payload_too_large", () => {
     const h = await createHarness();
     const token = await h.mint();
     const body = oversized(token);
-    const request = post({ headers: { "content-type": "application/json", "content-length": String(utf8.encode(body).byteLength) }, body });
+    const request = post({
+      headers: { "content-type": "application/json", "content-length": String(utf8.encode(body).byteLength) },
+      body,
+    });
     expect(Number(request.headers.get("content-length"))).toBeGreaterThan(MAX_REQUEST_BODY_BYTES);
-    await expectRejected(h, await h.fetch(request), { status: 413, code: "payload_too_large", reason: "body_too_large", token });
+    await expectRejected(h, await h.fetch(request), {
+      status: 413,
+      code: "payload_too_large",
+      reason: "body_too_large",
+      token,
+    });
     expect(h.network.calls).toEqual([]);
   });
 
@@ -365,9 +496,17 @@ describe("413 payload_too_large", () => {
     const h = await createHarness();
     const token = await h.mint();
     const { stream, state } = countingStream(1024 * 1024, 4 * 1024);
-    const request = post({ headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": "10" }, body: stream });
+    const request = post({
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": "10" },
+      body: stream,
+    });
     expect(request.headers.get("content-length")).toBe("10");
-    await expectRejected(h, await h.fetch(request), { status: 413, code: "payload_too_large", reason: "body_too_large", token });
+    await expectRejected(h, await h.fetch(request), {
+      status: 413,
+      code: "payload_too_large",
+      reason: "body_too_large",
+      token,
+    });
     expect(state.pulled).toBeLessThan(64 * 1024); // never drained the whole megabyte
     expect(state.cancelled).toBe(true);
     expect(h.network.calls).toEqual([]);
@@ -377,9 +516,17 @@ describe("413 payload_too_large", () => {
     const h = await createHarness();
     const token = await h.mint();
     const { stream, state } = countingStream(1024 * 1024, 4 * 1024);
-    const request = post({ headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: stream });
+    const request = post({
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: stream,
+    });
     expect(request.headers.get("content-length")).toBeNull();
-    await expectRejected(h, await h.fetch(request), { status: 413, code: "payload_too_large", reason: "body_too_large", token });
+    await expectRejected(h, await h.fetch(request), {
+      status: 413,
+      code: "payload_too_large",
+      reason: "body_too_large",
+      token,
+    });
     expect(state.pulled).toBeLessThan(64 * 1024);
     expect(state.cancelled).toBe(true);
     expect(h.network.calls).toEqual([]);
@@ -404,7 +551,12 @@ describe("415 unsupported_media_type", () => {
     const h = await createHarness();
     const token = await h.mint();
     const response = await h.fetch(post({ headers: { "content-type": contentType }, body: makeBody(token) }));
-    await expectRejected(h, response, { status: 415, code: "unsupported_media_type", reason: "content_type_not_json", token });
+    await expectRejected(h, response, {
+      status: 415,
+      code: "unsupported_media_type",
+      reason: "content_type_not_json",
+      token,
+    });
     expect(h.network.calls).toEqual([]);
     expect(h.events()[0]?.token_sha256).toBeUndefined();
   });
@@ -421,17 +573,34 @@ describe("400 invalid_request", () => {
     {
       name: "duplicate token key",
       reason: "json_duplicate_key",
-      request: async (token, h) => post({ headers: json, body: `{"token":${JSON.stringify(token)},"token":${JSON.stringify(await h.mint({ repository: "acme/other" }))}}` }),
+      request: async (token, h) =>
+        post({
+          headers: json,
+          body: `{"token":${JSON.stringify(token)},"token":${JSON.stringify(await h.mint({ repository: "acme/other" }))}}`,
+        }),
     },
     { name: "no token at all (no header, no body)", reason: "token_missing", request: () => post({}) },
-    { name: "no token (empty JSON object)", reason: "token_missing", request: () => post({ headers: json, body: "{}" }) },
+    {
+      name: "no token (empty JSON object)",
+      reason: "token_missing",
+      request: () => post({ headers: json, body: "{}" }),
+    },
     {
       name: "token in both header and body",
       reason: "token_in_header_and_body",
-      request: (token) => post({ headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ token }) }),
+      request: (token) =>
+        post({ headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ token }) }),
     },
-    { name: "unknown body field", reason: "body_invalid", request: (token) => post({ headers: json, body: JSON.stringify({ token, scope: "admin" }) }) },
-    { name: "duration_seconds 899", reason: "body_invalid", request: (token) => post({ headers: json, body: JSON.stringify({ token, duration_seconds: 899 }) }) },
+    {
+      name: "unknown body field",
+      reason: "body_invalid",
+      request: (token) => post({ headers: json, body: JSON.stringify({ token, scope: "admin" }) }),
+    },
+    {
+      name: "duration_seconds 899",
+      reason: "body_invalid",
+      request: (token) => post({ headers: json, body: JSON.stringify({ token, duration_seconds: 899 }) }),
+    },
   ];
 
   it.each(requestCases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
@@ -459,7 +628,12 @@ describe("403 forbidden (policy denials, identical bodies)", () => {
     { name: "repository acme/app-evil", reason: "no_matching_rule", claims: { repository: "acme/app-evil" } },
     { name: "branch refs/heads/dev", reason: "no_matching_rule", claims: { ref: "refs/heads/dev" } },
     { name: "event pull_request_target", reason: "no_matching_rule", claims: { event_name: "pull_request_target" } },
-    { name: "role deploy requested by a pull_request token", reason: "role_not_granted", claims: { event_name: "pull_request", ref: "refs/pull/7/merge" }, body: { role: "deploy" } },
+    {
+      name: "role deploy requested by a pull_request token",
+      reason: "role_not_granted",
+      claims: { event_name: "pull_request", ref: "refs/pull/7/merge" },
+      body: { role: "deploy" },
+    },
     {
       name: "duration_seconds 3601 for deploy (max 3600)",
       reason: "duration_exceeds_role",
@@ -472,7 +646,12 @@ describe("403 forbidden (policy denials, identical bodies)", () => {
   it.each(denials.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     const h = await createHarness();
     const token = await h.mint(c.claims);
-    await expectRejected(h, await h.request(token, c.body), { status: 403, code: "forbidden", reason: c.reason, token });
+    await expectRejected(h, await h.request(token, c.body), {
+      status: 403,
+      code: "forbidden",
+      reason: c.reason,
+      token,
+    });
     const event = h.events()[0] as Record<string, unknown>;
     expect(event.outcome).toBe("denied");
     if (c.ruleId !== undefined) expect(event.rule_id).toBe(c.ruleId);
@@ -489,35 +668,72 @@ describe("403 forbidden (policy denials, identical bodies)", () => {
 
 describe("logging hygiene: the log holds the token's hash prefix, never the token or the broker's secret", () => {
   const scenarios: Array<[string, (h: Harness) => Promise<{ token: string; response: Response }>]> = [
-    ["expired token (401)", async (h) => {
-      const token = await h.mint(times(h, { iat: -300, nbf: -600, exp: -11 }));
-      return { token, response: await h.request(token) };
-    }],
-    ["jku header (401)", async (h) => {
-      await attackerOrigin(h);
-      const token = await h.mint({}, { header: { jku: `${EVIL_ORIGIN}/jwks` } });
-      return { token, response: await h.request(token) };
-    }],
-    ["audience mismatch (401)", async (h) => {
-      const token = await h.mint({ aud: "https://github.com/acme" });
-      return { token, response: await h.request(token) };
-    }],
-    ["policy denial (403)", async (h) => {
-      const token = await h.mint({ repository: "acme/app-evil" });
-      return { token, response: await h.request(token) };
-    }],
-    ["token in the JSON body, duration_seconds 3601 (403)", async (h) => {
-      const token = await h.mint();
-      return { token, response: await h.fetch(post({ headers: { "content-type": "application/json" }, body: JSON.stringify({ token, role: "deploy", duration_seconds: 3601 }) })) };
-    }],
-    ["token in an oversized body (413)", async (h) => {
-      const token = await h.mint();
-      return { token, response: await h.fetch(post({ headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "x".repeat(MAX_REQUEST_BODY_BYTES + 1) })) };
-    }],
-    ["issued credentials (200)", async (h) => {
-      const token = await h.mint();
-      return { token, response: await h.request(token) };
-    }],
+    [
+      "expired token (401)",
+      async (h) => {
+        const token = await h.mint(times(h, { iat: -300, nbf: -600, exp: -11 }));
+        return { token, response: await h.request(token) };
+      },
+    ],
+    [
+      "jku header (401)",
+      async (h) => {
+        await attackerOrigin(h);
+        const token = await h.mint({}, { header: { jku: `${EVIL_ORIGIN}/jwks` } });
+        return { token, response: await h.request(token) };
+      },
+    ],
+    [
+      "audience mismatch (401)",
+      async (h) => {
+        const token = await h.mint({ aud: "https://github.com/acme" });
+        return { token, response: await h.request(token) };
+      },
+    ],
+    [
+      "policy denial (403)",
+      async (h) => {
+        const token = await h.mint({ repository: "acme/app-evil" });
+        return { token, response: await h.request(token) };
+      },
+    ],
+    [
+      "token in the JSON body, duration_seconds 3601 (403)",
+      async (h) => {
+        const token = await h.mint();
+        return {
+          token,
+          response: await h.fetch(
+            post({
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ token, role: "deploy", duration_seconds: 3601 }),
+            }),
+          ),
+        };
+      },
+    ],
+    [
+      "token in an oversized body (413)",
+      async (h) => {
+        const token = await h.mint();
+        return {
+          token,
+          response: await h.fetch(
+            post({
+              headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+              body: "x".repeat(MAX_REQUEST_BODY_BYTES + 1),
+            }),
+          ),
+        };
+      },
+    ],
+    [
+      "issued credentials (200)",
+      async (h) => {
+        const token = await h.mint();
+        return { token, response: await h.request(token) };
+      },
+    ],
   ];
 
   it.each(scenarios)("%s", async (_name, run) => {

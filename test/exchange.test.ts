@@ -49,8 +49,15 @@ describe("POST /v1/credentials: issuance", () => {
     expect(JSON.stringify(harness.logs)).not.toContain(token);
     expect(JSON.stringify(harness.logs)).not.toContain(String(body.SecretAccessKey));
     // And the same event as one Analytics Engine data point, holding none of the issued credentials.
-    const { point } = expectAudit(harness, { request_id: requestId, outcome: "issued", rule_id: "acme-app-main-deploy", role_alias: "deploy", sts_attempts: 1 });
-    for (const secret of [token, body.AccessKeyId, body.SecretAccessKey, body.SessionToken]) expect(JSON.stringify(point)).not.toContain(String(secret));
+    const { point } = expectAudit(harness, {
+      request_id: requestId,
+      outcome: "issued",
+      rule_id: "acme-app-main-deploy",
+      role_alias: "deploy",
+      sts_attempts: 1,
+    });
+    for (const secret of [token, body.AccessKeyId, body.SecretAccessKey, body.SessionToken])
+      expect(JSON.stringify(point)).not.toContain(String(secret));
   });
 
   it("accepts the token in a JSON body, honours role and duration, and sends the session policy", async () => {
@@ -67,7 +74,12 @@ describe("POST /v1/credentials: issuance", () => {
     const call = harness.sts.assumeRoleCalls[0];
     expect(call?.roleArn).toBe("arn:aws:iam::111122223333:role/acme-app-readonly");
     expect(JSON.parse(call?.policy ?? "null")).toMatchObject({ Version: "2012-10-17" });
-    expectAudit(harness, { outcome: "issued", role_alias: "readonly", event_name: "pull_request", ref: "refs/pull/7/merge" });
+    expectAudit(harness, {
+      outcome: "issued",
+      role_alias: "readonly",
+      event_name: "pull_request",
+      ref: "refs/pull/7/merge",
+    });
   });
 
   it("passes a longer duration up to the role's maximum", async () => {
@@ -99,7 +111,12 @@ describe("JWKS cache chain through the Worker", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe(String(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
     expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
-    expectAudit(harness, { outcome: "error", code: "upstream_unavailable", reason: "jwks_refetch_cooldown", status: 503 });
+    expectAudit(harness, {
+      outcome: "error",
+      code: "upstream_unavailable",
+      reason: "jwks_refetch_cooldown",
+      status: 503,
+    });
     expect(harness.issuer.fetchCount).toBe(1);
     expect(harness.sts.requestCount).toBe(1); // the first exchange's only
     // The client waits Retry-After and sends a fresh token: the cooldown is over, one refetch, credentials.
@@ -122,26 +139,31 @@ describe("JWKS cache chain through the Worker", () => {
   it.each([
     ["a path", "../../etc/passwd"],
     ["5,000 characters", "k".repeat(5_000)],
-  ])("a garbage kid (%s) inside the refetch cooldown is 401 invalid_token at once, with no JWKS refetch", async (_name, kid) => {
-    const harness = await createHarness();
-    expect((await harness.request(await harness.mint())).status).toBe(200);
-    harness.advance(20_000);
-    // A trusted `iss` and little else: a 5,000-character kid still fits the 8 KiB token cap.
-    const token = await harness.issuer.sign({ alg: "RS256", typ: "JWT", kid }, { iss: harness.issuer.issuer });
-    const response = await harness.request(token);
-    expect(response.status).toBe(401);
-    expect(response.headers.get("retry-after")).toBeNull();
-    const body = await expectNoLeak(response);
-    expect(body.error).toBe("invalid_token");
-    expect(JSON.stringify(body)).not.toContain("kid");
-    expectAudit(harness, { outcome: "rejected", code: "invalid_token", reason: "kid_malformed", status: 401 });
-    expect(harness.issuer.fetchCount).toBe(1);
-    // A real-shaped unknown kid in the same cooldown still waits for a rotation, as before.
-    const waiting = await harness.request(await harness.mint({}, { header: { kid: "ZR+iPrkP5j2j9sFIYfjr6RBNAxA=" } }));
-    expect(waiting.status).toBe(503);
-    expect(waiting.headers.get("retry-after")).toBe(String(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
-    expect(harness.issuer.fetchCount).toBe(1);
-  });
+  ])(
+    "a garbage kid (%s) inside the refetch cooldown is 401 invalid_token at once, with no JWKS refetch",
+    async (_name, kid) => {
+      const harness = await createHarness();
+      expect((await harness.request(await harness.mint())).status).toBe(200);
+      harness.advance(20_000);
+      // A trusted `iss` and little else: a 5,000-character kid still fits the 8 KiB token cap.
+      const token = await harness.issuer.sign({ alg: "RS256", typ: "JWT", kid }, { iss: harness.issuer.issuer });
+      const response = await harness.request(token);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("retry-after")).toBeNull();
+      const body = await expectNoLeak(response);
+      expect(body.error).toBe("invalid_token");
+      expect(JSON.stringify(body)).not.toContain("kid");
+      expectAudit(harness, { outcome: "rejected", code: "invalid_token", reason: "kid_malformed", status: 401 });
+      expect(harness.issuer.fetchCount).toBe(1);
+      // A real-shaped unknown kid in the same cooldown still waits for a rotation, as before.
+      const waiting = await harness.request(
+        await harness.mint({}, { header: { kid: "ZR+iPrkP5j2j9sFIYfjr6RBNAxA=" } }),
+      );
+      expect(waiting.status).toBe(503);
+      expect(waiting.headers.get("retry-after")).toBe(String(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
+      expect(harness.issuer.fetchCount).toBe(1);
+    },
+  );
 
   it("issuer outage with a warm cache still issues credentials (stale keys are served)", async () => {
     const harness = await createHarness();
@@ -216,6 +238,11 @@ describe("STS through the Worker", () => {
     expect(response.status).toBe(403);
     expect((await expectNoLeak(response)).error).toBe("forbidden");
     expect(harness.sts.requestCount).toBe(0);
-    expectAudit(harness, { outcome: "denied", reason: "no_matching_rule", repository: "acme/other", sts_attempts: undefined });
+    expectAudit(harness, {
+      outcome: "denied",
+      reason: "no_matching_rule",
+      repository: "acme/other",
+      sts_attempts: undefined,
+    });
   });
 });

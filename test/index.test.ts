@@ -15,14 +15,28 @@ afterEach(() => {
 });
 
 it("the Worker's default export exchanges a GitHub token for credentials", async () => {
-  const issuer = await createFakeIssuer({ issuer: "https://token.actions.githubusercontent.com", audience: "ci-credential-broker" });
-  const sts = createStsEmulator({ now: Date.now, principals: [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }] });
+  const issuer = await createFakeIssuer({
+    issuer: "https://token.actions.githubusercontent.com",
+    audience: "ci-credential-broker",
+  });
+  const sts = createStsEmulator({
+    now: Date.now,
+    principals: [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }],
+  });
   // The example policy's deploy rule requires GitHub facts: the App (vitest.config.ts bindings) reads them from
   // api.github.com, the default API of GitHub's issuer.
   const bindings = env as unknown as Record<string, string>;
-  const github = createFakeGitHub({ appId: bindings.GITHUB_APP_ID as string, appPublicKey: await importSPKI(bindings.TEST_GITHUB_APP_PUBLIC_KEY as string, "RS256"), now: Date.now });
+  const github = createFakeGitHub({
+    appId: bindings.GITHUB_APP_ID as string,
+    appPublicKey: await importSPKI(bindings.TEST_GITHUB_APP_PUBLIC_KEY as string, "RS256"),
+    now: Date.now,
+  });
   seedExampleFacts(github, SAMPLE_SHA);
-  const network = createFakeNetwork({ [issuer.issuer]: issuer.handler, "https://sts.us-east-1.amazonaws.com": sts.handler, "https://api.github.com": github.handler });
+  const network = createFakeNetwork({
+    [issuer.issuer]: issuer.handler,
+    "https://sts.us-east-1.amazonaws.com": sts.handler,
+    "https://api.github.com": github.handler,
+  });
   vi.stubGlobal("fetch", network.fetch);
   // The deployed Worker logs to the console (Workers Logs): captured here, asserted below, kept out of the test report.
   const consoleLog = vi.spyOn(console, "log").mockImplementation(() => undefined);
@@ -54,6 +68,9 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
     expect.objectContaining({ outcome: "rejected", reason: "audience_mismatch", status: 401 }),
   ]);
   // Once each: the shared default audience, and (the test policy grants GitHub tokens, this env has no token App) its missing App.
-  expect(lines.filter((line) => line.message === "config_warning").map((line) => line.reason)).toEqual(["audience_shared_default", "github_token_app_missing"]);
+  expect(lines.filter((line) => line.message === "config_warning").map((line) => line.reason)).toEqual([
+    "audience_shared_default",
+    "github_token_app_missing",
+  ]);
   expect(JSON.stringify(lines)).not.toContain(token);
 });

@@ -4,12 +4,22 @@ import { AwsClient } from "aws4fetch";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import testPolicy from "./fixtures/policies/index.ts";
-import { BROKER_ORIGIN, createHarness, expectAudit, expectNoLeak, STS_ORIGIN, type Harness } from "./support/broker-harness.ts";
+import {
+  BROKER_ORIGIN,
+  createHarness,
+  expectAudit,
+  expectNoLeak,
+  STS_ORIGIN,
+  type Harness,
+} from "./support/broker-harness.ts";
 import { generateSigningKeySecret } from "./support/signing-keys.ts";
 
 async function webIdentityHarness(options: { next?: boolean; env?: Record<string, unknown> } = {}) {
   return createHarness({
-    webIdentity: { signingKey: await generateSigningKeySecret("RS256", "pem"), ...(options.next === true ? { nextSigningKey: await generateSigningKeySecret("ES256") } : {}) },
+    webIdentity: {
+      signingKey: await generateSigningKeySecret("RS256", "pem"),
+      ...(options.next === true ? { nextSigningKey: await generateSigningKeySecret("ES256") } : {}),
+    },
     ...(options.env === undefined ? {} : { env: options.env }),
   });
 }
@@ -31,11 +41,21 @@ describe("web-identity mode through the Worker", () => {
     expect(body.AccessKeyId).toMatch(/^ASIA/);
 
     const call = h.sts.assumeRoleCalls[0];
-    expect(call).toMatchObject({ action: "AssumeRoleWithWebIdentity", roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", durationSeconds: 900, sourceIdentity: expect.stringMatching(/^ghe\.github\./) });
+    expect(call).toMatchObject({
+      action: "AssumeRoleWithWebIdentity",
+      roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy",
+      durationSeconds: 900,
+      sourceIdentity: expect.stringMatching(/^ghe\.github\./),
+    });
     // No SigV4 anywhere: the request carried no Authorization header, and the emulator knows no AWS key to check one with.
     expect(call?.webIdentity?.signed).toBe(false);
     expect(call?.params).not.toHaveProperty("Tags.member.1.Key");
-    expect(call?.tags).toEqual(expect.arrayContaining([{ key: "Repository", value: "acme/app" }, { key: "Team", value: "platform" }]));
+    expect(call?.tags).toEqual(
+      expect.arrayContaining([
+        { key: "Repository", value: "acme/app" },
+        { key: "Team", value: "platform" },
+      ]),
+    );
     expect(call?.transitiveTagKeys).toContain("Repository");
     // The harness issuer is not github.com, so the subject names it.
     expect(call?.webIdentity?.subject).toBe("issuer:github:repo:acme/app:rule:acme-app-main-deploy:role:deploy");
@@ -43,11 +63,29 @@ describe("web-identity mode through the Worker", () => {
     const claims = decodeJwt(sentToken(h));
     expect(claims).toMatchObject({ iss: BROKER_ORIGIN, aud: "sts.amazonaws.com" });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBeLessThanOrEqual(300);
-    expectAudit(h, { outcome: "issued", status: 200, rule_id: "acme-app-main-deploy", role_alias: "deploy", sts_attempts: 1 });
+    expectAudit(h, {
+      outcome: "issued",
+      status: 200,
+      rule_id: "acme-app-main-deploy",
+      role_alias: "deploy",
+      sts_attempts: 1,
+    });
 
     // The credentials are real to STS: GetCallerIdentity with them names the assumed role.
-    const client = new AwsClient({ accessKeyId: body.AccessKeyId ?? "", secretAccessKey: body.SecretAccessKey ?? "", sessionToken: body.SessionToken ?? "", service: "sts", region: "us-east-1", retries: 0 });
-    const signed = await client.sign(`${STS_ORIGIN}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15", aws: { datetime: new Date(h.now()).toISOString().replace(/[:-]|\.\d{3}/g, "") } });
+    const client = new AwsClient({
+      accessKeyId: body.AccessKeyId ?? "",
+      secretAccessKey: body.SecretAccessKey ?? "",
+      sessionToken: body.SessionToken ?? "",
+      service: "sts",
+      region: "us-east-1",
+      retries: 0,
+    });
+    const signed = await client.sign(`${STS_ORIGIN}/`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "Action=GetCallerIdentity&Version=2011-06-15",
+      aws: { datetime: new Date(h.now()).toISOString().replace(/[:-]|\.\d{3}/g, "") },
+    });
     expect(await (await h.sts.handler(signed)).text()).toMatch(/assumed-role\/acme-app-deploy\/ghe\.github\./);
   });
 
@@ -71,12 +109,25 @@ describe("web-identity mode through the Worker", () => {
       response_types_supported: ["id_token"],
       subject_types_supported: ["public"],
       id_token_signing_alg_values_supported: ["RS256", "ES256"],
-      claims_supported: ["iss", "sub", "aud", "iat", "exp", "jti", "https://aws.amazon.com/tags", "https://aws.amazon.com/source_identity"],
+      claims_supported: [
+        "iss",
+        "sub",
+        "aud",
+        "iat",
+        "exp",
+        "jti",
+        "https://aws.amazon.com/tags",
+        "https://aws.amazon.com/source_identity",
+      ],
     });
     const jwksResponse = await get(h, "/.well-known/jwks.json");
     const jwks = (await jwksResponse.json()) as { keys: Array<Record<string, unknown>> };
-    expect(jwks.keys.map((key) => [key.kty, key.alg])).toEqual([["RSA", "RS256"], ["EC", "ES256"]]);
-    for (const key of jwks.keys) for (const member of ["d", "p", "q", "dp", "dq", "qi"]) expect(key).not.toHaveProperty(member);
+    expect(jwks.keys.map((key) => [key.kty, key.alg])).toEqual([
+      ["RSA", "RS256"],
+      ["EC", "ES256"],
+    ]);
+    for (const key of jwks.keys)
+      for (const member of ["d", "p", "q", "dp", "dq", "qi"]) expect(key).not.toHaveProperty(member);
 
     expect((await h.request(await h.mint())).status).toBe(200);
     expect(decodeProtectedHeader(sentToken(h)).kid).toBe(jwks.keys[0]?.kid);
@@ -100,7 +151,9 @@ describe("web-identity mode through the Worker", () => {
   });
 
   it("a signing key that does not import fails closed: 500 config_invalid, nothing leaks", async () => {
-    const h = await webIdentityHarness({ env: { BROKER_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" } });
+    const h = await webIdentityHarness({
+      env: { BROKER_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" },
+    });
     const response = await h.request(await h.mint());
     expect(response.status).toBe(500);
     expect((await expectNoLeak(response)).error).toBe("config_invalid");
@@ -109,7 +162,10 @@ describe("web-identity mode through the Worker", () => {
   });
 
   it("a policy role with an externalId fails closed at start in this mode (config_invalid)", async () => {
-    const policy = { ...testPolicy, roles: { ...testPolicy.roles, deploy: { ...testPolicy.roles.deploy, externalId: "acme-ci-broker" } } } as typeof testPolicy;
+    const policy = {
+      ...testPolicy,
+      roles: { ...testPolicy.roles, deploy: { ...testPolicy.roles.deploy, externalId: "acme-ci-broker" } },
+    } as typeof testPolicy;
     const h = await createHarness({ policy, webIdentity: { signingKey: await generateSigningKeySecret() } });
     const response = await h.request(await h.mint());
     expect(response.status).toBe(500);

@@ -13,6 +13,10 @@ export default definePolicy({
       match: { repository: "acme/app", repository_id: "874563210", ref: "refs/tags/v*", event_name: "push" },
       githubTokens: ["homebrew-tap"],
     },
-    { id: "tap-deploy", match: { repository: "acme/homebrew-tap", repository_id: "874563400", ref: "refs/heads/main" }, roles: ["deploy"] },
+    {
+      id: "tap-deploy",
+      match: { repository: "acme/homebrew-tap", repository_id: "874563400", ref: "refs/heads/main" },
+      roles: ["deploy"],
+    },
   ],
 });

@@ -29,24 +29,49 @@ export default defineFixtures({
     },
   },
   cases: [
-    { name: "release.yml on a protected v* tag publishes", expect: { allow: "publish", rule: "acme-app-release-publish" } },
+    {
+      name: "release.yml on a protected v* tag publishes",
+      expect: { allow: "publish", rule: "acme-app-release-publish" },
+    },
     {
       name: "another workflow file on the same tag",
-      claims: { workflow_ref: "acme/app/.github/workflows/ci.yml@refs/tags/v1.2.0", job_workflow_ref: "acme/app/.github/workflows/ci.yml@refs/tags/v1.2.0" },
+      claims: {
+        workflow_ref: "acme/app/.github/workflows/ci.yml@refs/tags/v1.2.0",
+        job_workflow_ref: "acme/app/.github/workflows/ci.yml@refs/tags/v1.2.0",
+      },
       expect: { deny: "no_matching_rule" },
     },
-    { name: "a tag no ruleset protects", claims: { ref_protected: "false" }, expect: { deny: "guard_unprotected_ref", rule: "acme-app-release-publish" } },
+    {
+      name: "a tag no ruleset protects",
+      claims: { ref_protected: "false" },
+      expect: { deny: "guard_unprotected_ref", rule: "acme-app-release-publish" },
+    },
     {
       name: "a tag outside v* (the glob's * stays within one path segment)",
-      claims: { ref: "refs/tags/v1.2.0/hotfix", workflow_ref: "acme/app/.github/workflows/release.yml@refs/tags/v1.2.0/hotfix" },
+      claims: {
+        ref: "refs/tags/v1.2.0/hotfix",
+        workflow_ref: "acme/app/.github/workflows/release.yml@refs/tags/v1.2.0/hotfix",
+      },
       expect: { deny: "no_matching_rule" },
     },
     {
       name: "release.yml on a branch",
-      claims: { ref: "refs/heads/main", ref_type: "branch", workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main" },
+      claims: {
+        ref: "refs/heads/main",
+        ref_type: "branch",
+        workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main",
+      },
       expect: { deny: "no_matching_rule" },
     },
-    { name: "release.yml run by hand on the tag (workflow_dispatch)", claims: { event_name: "workflow_dispatch" }, expect: { deny: "no_matching_rule" } },
-    { name: "a self-hosted runner", claims: { runner_environment: "self-hosted" }, expect: { deny: "guard_self_hosted_runner", rule: "acme-app-release-publish" } },
+    {
+      name: "release.yml run by hand on the tag (workflow_dispatch)",
+      claims: { event_name: "workflow_dispatch" },
+      expect: { deny: "no_matching_rule" },
+    },
+    {
+      name: "a self-hosted runner",
+      claims: { runner_environment: "self-hosted" },
+      expect: { deny: "guard_self_hosted_runner", rule: "acme-app-release-publish" },
+    },
   ],
 });

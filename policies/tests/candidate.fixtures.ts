@@ -10,8 +10,20 @@ export default defineFixtures({
   github: live.github,
   cases: [
     ...live.cases,
-    { name: "candidate: a protected release branch gets deploy", claims: { ref: "refs/heads/release/1.2" }, expect: { allow: "deploy", rule: "acme-app-main-deploy" } },
-    { name: "candidate: release-x is not release/*", claims: { ref: "refs/heads/release-x" }, expect: { deny: "no_matching_rule" } },
-    { name: "candidate: an unprotected release branch is still guarded", claims: { ref: "refs/heads/release/1.2", ref_protected: "false" }, expect: { deny: "guard_unprotected_ref" } },
+    {
+      name: "candidate: a protected release branch gets deploy",
+      claims: { ref: "refs/heads/release/1.2" },
+      expect: { allow: "deploy", rule: "acme-app-main-deploy" },
+    },
+    {
+      name: "candidate: release-x is not release/*",
+      claims: { ref: "refs/heads/release-x" },
+      expect: { deny: "no_matching_rule" },
+    },
+    {
+      name: "candidate: an unprotected release branch is still guarded",
+      claims: { ref: "refs/heads/release/1.2", ref_protected: "false" },
+      expect: { deny: "guard_unprotected_ref" },
+    },
   ],
 });

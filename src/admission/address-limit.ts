@@ -41,7 +41,12 @@ export function createAddressLimit(options: AddressLimitOptions): Admission["lim
     // IPv6: both counters at once (they are independent); each request counts against both.
     const allowed = await boundedCall(
       "address",
-      () => (keys.network === undefined ? ask(options.address, keys.address) : Promise.all([ask(options.address, keys.address), ask(options.network, keys.network)]).then(([a, n]) => a && n)),
+      () =>
+        keys.network === undefined
+          ? ask(options.address, keys.address)
+          : Promise.all([ask(options.address, keys.address), ask(options.network, keys.network)]).then(
+              ([a, n]) => a && n,
+            ),
       options,
     );
     if (!allowed) throw new BrokerError("rate_limited", "rate_limited_address", { retryAfterSeconds });

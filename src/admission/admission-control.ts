@@ -94,7 +94,12 @@ const SCHEMA = [
 const QUEUE: QueueOptions = { maxWaitMs: REPOSITORY_QUEUE_MAX_WAIT_MS, claimGraceMs: REPOSITORY_QUEUE_CLAIM_GRACE_MS };
 
 function isLimit(limit: BucketLimit): boolean {
-  return Number.isSafeInteger(limit?.perMinute) && limit.perMinute >= 1 && Number.isSafeInteger(limit?.burst) && limit.burst >= 1;
+  return (
+    Number.isSafeInteger(limit?.perMinute) &&
+    limit.perMinute >= 1 &&
+    Number.isSafeInteger(limit?.burst) &&
+    limit.burst >= 1
+  );
 }
 
 function isHolder(holder: unknown): holder is string {
@@ -157,7 +162,9 @@ export class AdmissionControl extends DurableObject<Env> {
         if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
           if (this.isReserved(request)) return { result: { outcome: "token_reused" } };
           const earliest = sql.exec<{ at: number }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
-          return { result: { outcome: "full", retryAfterSeconds: retryAfterSeconds(earliest + ADMISSION_PURGE_GRACE_MS, now) } };
+          return {
+            result: { outcome: "full", retryAfterSeconds: retryAfterSeconds(earliest + ADMISSION_PURGE_GRACE_MS, now) },
+          };
         }
       }
       // 2. The bucket and its queue, decided in memory; nothing is stored until the replay check has passed.
@@ -166,19 +173,32 @@ export class AdmissionControl extends DurableObject<Env> {
       if (step.outcome === "admitted") {
         // 3. Replay check and reservation in one statement: a replay inserts nothing, stores nothing, costs no budget.
         const inserted = sql
-          .exec("INSERT INTO reservation (iss, jti, expires_at_ms, holder) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", request.iss, request.jti, request.reserveUntilMs, request.holder)
+          .exec(
+            "INSERT INTO reservation (iss, jti, expires_at_ms, holder) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+            request.iss,
+            request.jti,
+            request.reserveUntilMs,
+            request.holder,
+          )
           .toArray().length;
         if (inserted === 0) return { result: { outcome: "token_reused" } };
         this.reservations += 1;
         this.writeRows(request.bucket, rows, step);
-        return { result: { outcome: "admitted" }, alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, step.idleAtMs) };
+        return {
+          result: { outcome: "admitted" },
+          alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, step.idleAtMs),
+        };
       }
       // 3'. Refused for want of a token. Any earlier use of the token refuses it as a replay first (never costs budget);
       // a refusal does not burn the jti: the same token may come back after Retry-After.
       if (this.isReserved(request)) return { result: { outcome: "token_reused" } };
-      if (step.outcome === "queue_full") return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: false } };
+      if (step.outcome === "queue_full")
+        return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: false } };
       this.writeRows(request.bucket, rows, step);
-      return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: true }, alarmAtMs: step.idleAtMs };
+      return {
+        result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: true },
+        alarmAtMs: step.idleAtMs,
+      };
     });
     if (result.alarmAtMs !== undefined) this.scheduleAlarm(result.alarmAtMs);
     return result.result;
@@ -192,10 +212,24 @@ export class AdmissionControl extends DurableObject<Env> {
    * of the same token that was admitted meanwhile keeps its own. The bucket token stays spent.
    */
   release(request: ReleaseRequest): ReleaseResult {
-    if (typeof request?.iss !== "string" || typeof request.jti !== "string" || request.iss === "" || request.jti === "" || !isHolder(request.holder)) return { outcome: "bad_request" };
+    if (
+      typeof request?.iss !== "string" ||
+      typeof request.jti !== "string" ||
+      request.iss === "" ||
+      request.jti === "" ||
+      !isHolder(request.holder)
+    )
+      return { outcome: "bad_request" };
     return this.transaction(() => {
       this.ensureSchema();
-      const deleted = this.ctx.storage.sql.exec("DELETE FROM reservation WHERE iss = ? AND jti = ? AND holder = ? RETURNING 1", request.iss, request.jti, request.holder).toArray().length;
+      const deleted = this.ctx.storage.sql
+        .exec(
+          "DELETE FROM reservation WHERE iss = ? AND jti = ? AND holder = ? RETURNING 1",
+          request.iss,
+          request.jti,
+          request.holder,
+        )
+        .toArray().length;
       this.reservations -= deleted;
       return { outcome: deleted > 0 ? "released" : "not_found" };
     });
@@ -220,7 +254,9 @@ export class AdmissionControl extends DurableObject<Env> {
       const reservation = sql.exec<{ at: number | null }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
       const bucket = sql.exec<{ at: number | null }>("SELECT MIN(full_at_ms) AS at FROM bucket").one().at;
       const queue = sql.exec<{ at: number | null }>("SELECT MIN(idle_at_ms) AS at FROM queue").one().at;
-      const times = [reservation === null ? null : reservation + ADMISSION_PURGE_GRACE_MS, bucket, queue].filter((at): at is number => at !== null);
+      const times = [reservation === null ? null : reservation + ADMISSION_PURGE_GRACE_MS, bucket, queue].filter(
+        (at): at is number => at !== null,
+      );
       return times.length === 0 ? undefined : Math.min(...times);
     });
     if (next === undefined) {
@@ -257,7 +293,12 @@ export class AdmissionControl extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     for (const statement of SCHEMA) sql.exec(statement);
     // An object created before reservations had a holder gets the column; its older rows keep NULL (never released).
-    if (!sql.exec<{ name: string }>("PRAGMA table_info(reservation)").toArray().some((column) => column.name === "holder")) {
+    if (
+      !sql
+        .exec<{ name: string }>("PRAGMA table_info(reservation)")
+        .toArray()
+        .some((column) => column.name === "holder")
+    ) {
       sql.exec("ALTER TABLE reservation ADD COLUMN holder TEXT");
     }
     this.reservations = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservation").one().n;
@@ -265,12 +306,18 @@ export class AdmissionControl extends DurableObject<Env> {
   }
 
   private purgeReservations(nowMs: number): void {
-    const deleted = this.ctx.storage.sql.exec("DELETE FROM reservation WHERE expires_at_ms <= ? RETURNING 1", nowMs - ADMISSION_PURGE_GRACE_MS).toArray().length;
+    const deleted = this.ctx.storage.sql
+      .exec("DELETE FROM reservation WHERE expires_at_ms <= ? RETURNING 1", nowMs - ADMISSION_PURGE_GRACE_MS)
+      .toArray().length;
     this.reservations = Math.max(0, this.reservations - deleted);
   }
 
   private isReserved(request: ReleaseRequest): boolean {
-    return this.ctx.storage.sql.exec("SELECT 1 FROM reservation WHERE iss = ? AND jti = ?", request.iss, request.jti).toArray().length > 0;
+    return (
+      this.ctx.storage.sql
+        .exec("SELECT 1 FROM reservation WHERE iss = ? AND jti = ?", request.iss, request.jti)
+        .toArray().length > 0
+    );
   }
 
   /** A bucket's rows as stored: from memory, or read once from the tables. */
@@ -278,8 +325,12 @@ export class AdmissionControl extends DurableObject<Env> {
     let rows = this.rows.get(key);
     if (rows === undefined) {
       const sql = this.ctx.storage.sql;
-      const bucket = sql.exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key).toArray()[0];
-      const queue = sql.exec<{ held: number; last_slot_ms: number }>("SELECT held, last_slot_ms FROM queue WHERE key = ?", key).toArray()[0];
+      const bucket = sql
+        .exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key)
+        .toArray()[0];
+      const queue = sql
+        .exec<{ held: number; last_slot_ms: number }>("SELECT held, last_slot_ms FROM queue WHERE key = ?", key)
+        .toArray()[0];
       rows = {
         bucket: bucket === undefined ? undefined : { level: bucket.level, updatedAtMs: bucket.updated_at_ms },
         queue: queue === undefined ? undefined : { held: queue.held, lastSlotMs: queue.last_slot_ms },

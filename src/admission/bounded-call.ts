@@ -30,11 +30,18 @@ export const realTimeout = (ms: number): Timeout => {
 const TIMED_OUT = Symbol("timed out");
 
 export function unavailable(cause: unknown): BrokerError {
-  return new BrokerError("upstream_unavailable", "admission_unavailable", { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause });
+  return new BrokerError("upstream_unavailable", "admission_unavailable", {
+    retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+    cause,
+  });
 }
 
 /** Runs `run` under the timeout; every failure is logged (names and flags only) and becomes `admission_unavailable`. */
-export async function boundedCall<T>(object: "repository" | "address", run: () => Promise<T>, options: BoundedCallOptions): Promise<T> {
+export async function boundedCall<T>(
+  object: "repository" | "address",
+  run: () => Promise<T>,
+  options: BoundedCallOptions,
+): Promise<T> {
   const timeout = (options.startTimeout ?? realTimeout)(options.timeoutMs ?? ADMISSION_CALL_TIMEOUT_MS);
   let failure: unknown;
   try {

@@ -32,7 +32,10 @@ export interface DurableAdmissionOptions extends BoundedCallOptions {
   namePrefix?: string;
 }
 
-export const DEFAULT_REPOSITORY_LIMIT: BucketLimit = { perMinute: DEFAULT_REPOSITORY_RATE_PER_MINUTE, burst: DEFAULT_REPOSITORY_BURST };
+export const DEFAULT_REPOSITORY_LIMIT: BucketLimit = {
+  perMinute: DEFAULT_REPOSITORY_RATE_PER_MINUTE,
+  burst: DEFAULT_REPOSITORY_BURST,
+};
 
 /**
  * The object of the token's repository: its numeric id (GitHub `repository_id`, GitLab `project_id`), which survives
@@ -66,7 +69,9 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
         jti: token.jti,
         // Once the token is expired (RFC 7519 §4.1.4) or older than the issuer's max age, it fails verification
         // anyway: the reservation can go then (plus the clock tolerance both checks allow).
-        reserveUntilMs: (Math.min(token.exp, token.iat + token.issuer.maxTokenAgeSeconds) + token.issuer.clockToleranceSeconds) * 1000,
+        reserveUntilMs:
+          (Math.min(token.exp, token.iat + token.issuer.maxTokenAgeSeconds) + token.issuer.clockToleranceSeconds) *
+          1000,
         bucket: rule.ruleId,
         limit: rule.rateLimit ?? repositoryLimit,
         nowMs: options.now(),
@@ -90,9 +95,15 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
           throw new BrokerError("token_reused", "token_reused");
         case "rate_limited":
           // Queued: this caller's own slot (docs/fleet-scale.md). Not queued: the queue is full; this is when it drains.
-          throw new BrokerError("rate_limited", result.queued === false ? "rate_limited_queue_full" : "rate_limited_repository", { retryAfterSeconds: result.retryAfterSeconds });
+          throw new BrokerError(
+            "rate_limited",
+            result.queued === false ? "rate_limited_queue_full" : "rate_limited_repository",
+            { retryAfterSeconds: result.retryAfterSeconds },
+          );
         case "full":
-          throw new BrokerError("rate_limited", "admission_store_full", { retryAfterSeconds: result.retryAfterSeconds });
+          throw new BrokerError("rate_limited", "admission_store_full", {
+            retryAfterSeconds: result.retryAfterSeconds,
+          });
         default:
           throw unavailable(result?.outcome ?? "no answer");
       }

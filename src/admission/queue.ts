@@ -47,11 +47,20 @@ function undue(level: number): number {
   return level < 0 ? Math.ceil(-level / UNITS_PER_TOKEN) : 0;
 }
 
-function step(bucket: BucketState, queue: QueueState | undefined, limit: BucketLimit, options: QueueOptions): QueueStep {
+function step(
+  bucket: BucketState,
+  queue: QueueState | undefined,
+  limit: BucketLimit,
+  options: QueueOptions,
+): QueueStep {
   const capacity = limit.burst * UNITS_PER_TOKEN;
   const fullAtMs = bucket.updatedAtMs + Math.ceil((capacity - bucket.level) / limit.perMinute);
   const live = queue !== undefined && queue.held > 0 ? queue : undefined;
-  return { bucket, queue: live, idleAtMs: Math.max(fullAtMs, live === undefined ? 0 : live.lastSlotMs + options.claimGraceMs) };
+  return {
+    bucket,
+    queue: live,
+    idleAtMs: Math.max(fullAtMs, live === undefined ? 0 : live.lastSlotMs + options.claimGraceMs),
+  };
 }
 
 /**
@@ -63,24 +72,43 @@ function step(bucket: BucketState, queue: QueueState | undefined, limit: BucketL
  * 4. unless that slot is more than `maxWaitMs` away: refuse, with the time at which the queue has drained.
  * Reservations are anonymous (a returning caller presents a new token): any caller of the rule may claim a due one.
  */
-export function admitOrQueue(bucket: BucketState | undefined, queue: QueueState | undefined, limit: BucketLimit, nowMs: number, options: QueueOptions): QueueResult {
+export function admitOrQueue(
+  bucket: BucketState | undefined,
+  queue: QueueState | undefined,
+  limit: BucketLimit,
+  nowMs: number,
+  options: QueueOptions,
+): QueueResult {
   const current = refill(bucket ?? fullBucket(limit, nowMs), limit, nowMs);
   // A queue past its newest slot plus grace is over: what is still held was abandoned (its debt is repaid by now).
   const held = queue !== undefined && nowMs <= queue.lastSlotMs + options.claimGraceMs ? Math.max(0, queue.held) : 0;
   const lastSlotMs = held > 0 && queue !== undefined ? queue.lastSlotMs : 0;
   if (held > undue(current.level)) {
-    return { outcome: "admitted", via: "reservation", ...step(current, { held: held - 1, lastSlotMs }, limit, options) };
+    return {
+      outcome: "admitted",
+      via: "reservation",
+      ...step(current, { held: held - 1, lastSlotMs }, limit, options),
+    };
   }
   if (current.level >= UNITS_PER_TOKEN) {
     const taken = { level: current.level - UNITS_PER_TOKEN, updatedAtMs: current.updatedAtMs };
-    return { outcome: "admitted", via: "token", ...step(taken, held > 0 ? { held, lastSlotMs } : undefined, limit, options) };
+    return {
+      outcome: "admitted",
+      via: "token",
+      ...step(taken, held > 0 ? { held, lastSlotMs } : undefined, limit, options),
+    };
   }
   const level = current.level - UNITS_PER_TOKEN;
   // Counted from the bucket's own time, later than `nowMs` only if the caller's clock went backwards.
   const slotMs = current.updatedAtMs + Math.ceil(-level / limit.perMinute);
   if (slotMs - nowMs <= options.maxWaitMs) {
     const next = { held: held + 1, lastSlotMs: Math.max(lastSlotMs, slotMs) };
-    return { outcome: "queued", slotMs, retryAfterSeconds: retryAfterSeconds(slotMs, nowMs), ...step({ level, updatedAtMs: current.updatedAtMs }, next, limit, options) };
+    return {
+      outcome: "queued",
+      slotMs,
+      retryAfterSeconds: retryAfterSeconds(slotMs, nowMs),
+      ...step({ level, updatedAtMs: current.updatedAtMs }, next, limit, options),
+    };
   }
   // Full: when the debt is repaid and one more token has refilled, a new caller finds a free token.
   const drainedMs = current.updatedAtMs + Math.ceil((UNITS_PER_TOKEN - current.level) / limit.perMinute);

@@ -19,8 +19,15 @@ export interface BucketState {
 }
 
 export type TakeResult =
-  | { ok: true; state: BucketState; /** When the bucket will be full again: a full bucket need not be stored. */ fullAtMs: number }
-  | { ok: false; /** Whole seconds until one token is available, at least 1 (RFC 9110 §10.2.3 Retry-After). */ retryAfterSeconds: number };
+  | {
+      ok: true;
+      state: BucketState /** When the bucket will be full again: a full bucket need not be stored. */;
+      fullAtMs: number;
+    }
+  | {
+      ok: false /** Whole seconds until one token is available, at least 1 (RFC 9110 §10.2.3 Retry-After). */;
+      retryAfterSeconds: number;
+    };
 
 /** Units in one token: milliseconds in a minute, so `perMinute` tokens/minute refill `perMinute` units/ms. */
 export const UNITS_PER_TOKEN = 60_000;

@@ -2,7 +2,12 @@
 // Read by the alert cron only: a bad or missing alert setting never affects credential exchange. Values are never echoed.
 import * as z from "zod/mini";
 import { isAccountId, isDatasetName } from "../audit/sql-api.ts";
-import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES, AUDIT_DATASET_DEFAULT } from "../constants.ts";
+import {
+  ALERT_DEFAULT_COOLDOWN_MINUTES,
+  ALERT_MAX_COOLDOWN_MINUTES,
+  ALERT_MIN_COOLDOWN_MINUTES,
+  AUDIT_DATASET_DEFAULT,
+} from "../constants.ts";
 import { invalidSettings, jsonString } from "../config.ts";
 import { isTrustedUrlString } from "../http/trusted-url.ts";
 import { AlertRulesSchema, defaultAlertRules, type AlertRules } from "./rules.ts";
@@ -38,7 +43,9 @@ const AlertVarsSchema = z.object({
     z.string().check(
       z.refine((text) => {
         const minutes = Number(text);
-        return Number.isInteger(minutes) && minutes >= ALERT_MIN_COOLDOWN_MINUTES && minutes <= ALERT_MAX_COOLDOWN_MINUTES;
+        return (
+          Number.isInteger(minutes) && minutes >= ALERT_MIN_COOLDOWN_MINUTES && minutes <= ALERT_MAX_COOLDOWN_MINUTES
+        );
       }),
     ),
   ),
@@ -70,6 +77,7 @@ export function parseAlertConfig(env: unknown): AlertConfig {
     return { enabled: false, missing: ALERT_REQUIRED.filter((name) => vars[name] === undefined) };
   }
   const dataset = vars.AUDIT_DATASET ?? AUDIT_DATASET_DEFAULT;
-  const cooldownMinutes = vars.ALERT_COOLDOWN_MINUTES === undefined ? ALERT_DEFAULT_COOLDOWN_MINUTES : Number(vars.ALERT_COOLDOWN_MINUTES);
+  const cooldownMinutes =
+    vars.ALERT_COOLDOWN_MINUTES === undefined ? ALERT_DEFAULT_COOLDOWN_MINUTES : Number(vars.ALERT_COOLDOWN_MINUTES);
   return { enabled: true, settings: { accountId, apiToken, webhookUrl, dataset, rules, cooldownMinutes } };
 }

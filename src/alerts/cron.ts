@@ -13,7 +13,10 @@ export interface AlertCronOptions {
   store?: (env: Env) => IncidentStore;
 }
 
-export type ScheduledRun = (controller: Pick<ScheduledController, "scheduledTime" | "cron">, env: Env) => Promise<AlertRunReport | undefined>;
+export type ScheduledRun = (
+  controller: Pick<ScheduledController, "scheduledTime" | "cron">,
+  env: Env,
+) => Promise<AlertRunReport | undefined>;
 
 export function createAlertCron(options: AlertCronOptions): ScheduledRun {
   let disabledLogged = false;
@@ -24,7 +27,12 @@ export function createAlertCron(options: AlertCronOptions): ScheduledRun {
     } catch (error) {
       // Names the variables only (config.ts never echoes values).
       const detail = isBrokerError(error) && error.cause !== undefined ? String(error.cause) : undefined;
-      options.log({ message: "alerts_config_invalid", reason: isBrokerError(error) ? error.reason : "unexpected", detail, cron: controller.cron });
+      options.log({
+        message: "alerts_config_invalid",
+        reason: isBrokerError(error) ? error.reason : "unexpected",
+        detail,
+        cron: controller.cron,
+      });
       return undefined;
     }
     if (!config.enabled) {

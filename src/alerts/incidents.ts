@@ -2,7 +2,12 @@
 // while the rule keeps firing; it closes after a full cooldown without firing. While open it notifies again only when
 // its value has grown by ALERT_ESCALATION_FACTOR since the last message. State lives in KV; decisions are pure.
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
-import { ALERT_ESCALATION_FACTOR, ALERT_KV_PREFIX, ALERT_SUBJECT_HASH_HEX_CHARS, KV_MIN_EXPIRATION_TTL_SECONDS } from "../constants.ts";
+import {
+  ALERT_ESCALATION_FACTOR,
+  ALERT_KV_PREFIX,
+  ALERT_SUBJECT_HASH_HEX_CHARS,
+  KV_MIN_EXPIRATION_TTL_SECONDS,
+} from "../constants.ts";
 
 /** Stored per incident and dataset. Times are ms since the epoch by the cron's scheduled time (not KV's clock). */
 export interface IncidentState {
@@ -37,9 +42,18 @@ export function parseIncident(text: string | null): IncidentState | undefined {
   if (text === null) return undefined;
   try {
     const value = JSON.parse(text) as Partial<IncidentState>;
-    if (typeof value.opened_at === "number" && typeof value.last_fired_at === "number" && typeof value.notified_at === "number") {
-      const state: IncidentState = { opened_at: value.opened_at, last_fired_at: value.last_fired_at, notified_at: value.notified_at };
-      if (typeof value.notified_value === "number" && Number.isFinite(value.notified_value)) state.notified_value = value.notified_value;
+    if (
+      typeof value.opened_at === "number" &&
+      typeof value.last_fired_at === "number" &&
+      typeof value.notified_at === "number"
+    ) {
+      const state: IncidentState = {
+        opened_at: value.opened_at,
+        last_fired_at: value.last_fired_at,
+        notified_at: value.notified_at,
+      };
+      if (typeof value.notified_value === "number" && Number.isFinite(value.notified_value))
+        state.notified_value = value.notified_value;
       return state;
     }
   } catch {
@@ -53,13 +67,26 @@ export function parseIncident(text: string | null): IncidentState | undefined {
  * cooldown ago), or if the open incident's value reached ALERT_ESCALATION_FACTOR times the last notified value (a real
  * spike on top of a trickle must not stay quiet); otherwise stay quiet and extend the open incident. Pure.
  */
-export function onFiring(state: IncidentState | undefined, nowMs: number, cooldownMs: number, value: number): { notify: boolean; escalated: boolean; state: IncidentState } {
+export function onFiring(
+  state: IncidentState | undefined,
+  nowMs: number,
+  cooldownMs: number,
+  value: number,
+): { notify: boolean; escalated: boolean; state: IncidentState } {
   if (state === undefined || nowMs - state.last_fired_at >= cooldownMs) {
-    return { notify: true, escalated: false, state: { opened_at: nowMs, last_fired_at: nowMs, notified_at: nowMs, notified_value: value } };
+    return {
+      notify: true,
+      escalated: false,
+      state: { opened_at: nowMs, last_fired_at: nowMs, notified_at: nowMs, notified_value: value },
+    };
   }
   const last = state.notified_value;
   if (last !== undefined && last > 0 && value >= last * ALERT_ESCALATION_FACTOR) {
-    return { notify: true, escalated: true, state: { ...state, last_fired_at: nowMs, notified_at: nowMs, notified_value: value } };
+    return {
+      notify: true,
+      escalated: true,
+      state: { ...state, last_fired_at: nowMs, notified_at: nowMs, notified_value: value },
+    };
   }
   return { notify: false, escalated: false, state: { ...state, last_fired_at: nowMs } };
 }

@@ -37,7 +37,9 @@ export function alertQueries(rules: AlertRules, dataset: string, endMs: number):
   }
   if (rules.github_token_wide.enabled) {
     const window = rules.github_token_wide.window_minutes;
-    columns.push(`SUM(if(${blob("reason")} = 'github_token_wider_than_asked' AND timestamp > ${at(end - window * 60)}, _sample_interval, 0)) AS github_tokens_too_wide`);
+    columns.push(
+      `SUM(if(${blob("reason")} = 'github_token_wider_than_asked' AND timestamp > ${at(end - window * 60)}, _sample_interval, 0)) AS github_tokens_too_wide`,
+    );
     lookbackMinutes = Math.max(lookbackMinutes, window);
   }
   if (columns.length > 0) {
@@ -119,9 +121,15 @@ export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], resul
       metrics.denialGroups = denialGroups(results[i]?.rows ?? []);
       metrics.denials = metrics.denialGroups.reduce((sum, group) => sum + group.count, 0);
     } else if (query.kind === "replay") {
-      metrics.replays = (results[i]?.rows ?? []).map((r) => ({ repository: String(r.repository ?? ""), count: numberOr(r.replays, 0) }));
+      metrics.replays = (results[i]?.rows ?? []).map((r) => ({
+        repository: String(r.repository ?? ""),
+        count: numberOr(r.replays, 0),
+      }));
     } else if (query.kind === "github") {
-      metrics.githubMinRemaining = numberOr(row.github_samples, 0) > 0 && typeof row.github_min_remaining === "number" ? row.github_min_remaining : null;
+      metrics.githubMinRemaining =
+        numberOr(row.github_samples, 0) > 0 && typeof row.github_min_remaining === "number"
+          ? row.github_min_remaining
+          : null;
     } else {
       metrics.stsSamples = numberOr(row.sts_samples, 0);
       metrics.stsP99Ms = metrics.stsSamples > 0 && typeof row.sts_p99_ms === "number" ? row.sts_p99_ms : null;
@@ -149,5 +157,7 @@ export function denialGroups(rows: ReadonlyArray<Record<string, unknown>>): Deni
     group.repositories += 1;
     groups.set(key, group);
   }
-  return [...groups.values()].sort((a, b) => b.count - a.count || a.owner.localeCompare(b.owner) || a.reason.localeCompare(b.reason));
+  return [...groups.values()].sort(
+    (a, b) => b.count - a.count || a.owner.localeCompare(b.owner) || a.reason.localeCompare(b.reason),
+  );
 }

@@ -86,7 +86,14 @@ export const AlertRulesSchema = z.strictObject({
 
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
 export type RuleName = keyof AlertRules;
-export const RULE_NAMES: readonly RuleName[] = ["issuance_drop", "denials", "sts_p99", "replay", "github_rate_limit", "github_token_wide"];
+export const RULE_NAMES: readonly RuleName[] = [
+  "issuance_drop",
+  "denials",
+  "sts_p99",
+  "replay",
+  "github_rate_limit",
+  "github_token_wide",
+];
 
 export function defaultAlertRules(): AlertRules {
   return AlertRulesSchema.parse({});
@@ -139,7 +146,12 @@ const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[] {
   const firing: Firing[] = [];
   const drop = rules.issuance_drop;
-  if (drop.enabled && metrics.issuedRecent !== undefined && metrics.issuedBaseline !== undefined && metrics.issuedBaseline >= drop.min_baseline) {
+  if (
+    drop.enabled &&
+    metrics.issuedRecent !== undefined &&
+    metrics.issuedBaseline !== undefined &&
+    metrics.issuedBaseline >= drop.min_baseline
+  ) {
     const expected = (metrics.issuedBaseline * drop.window_minutes) / drop.baseline_minutes;
     const dropPercent = expected > 0 ? Math.max(0, (1 - metrics.issuedRecent / expected) * 100) : 0;
     if (dropPercent > drop.drop_percent) {
@@ -183,7 +195,13 @@ export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[
   }
   const sts = rules.sts_p99;
   const p99 = metrics.stsP99Ms;
-  if (sts.enabled && p99 !== undefined && p99 !== null && (metrics.stsSamples ?? 0) >= sts.min_samples && p99 > sts.p99_ms) {
+  if (
+    sts.enabled &&
+    p99 !== undefined &&
+    p99 !== null &&
+    (metrics.stsSamples ?? 0) >= sts.min_samples &&
+    p99 > sts.p99_ms
+  ) {
     firing.push({
       rule: "sts_p99",
       value: round(p99),

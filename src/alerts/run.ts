@@ -4,7 +4,15 @@ import { AE_INGEST_LAG_MS } from "../constants.ts";
 import type { AlertSettings } from "./config.ts";
 import type { FetchFn, LogFn } from "../deps.ts";
 import { runSql, SqlApiError, type SqlResult } from "../audit/sql-api.ts";
-import { incidentKey, incidentTtlSeconds, onFiring, parseIncident, subjectIncidentKey, type IncidentState, type IncidentStore } from "./incidents.ts";
+import {
+  incidentKey,
+  incidentTtlSeconds,
+  onFiring,
+  parseIncident,
+  subjectIncidentKey,
+  type IncidentState,
+  type IncidentStore,
+} from "./incidents.ts";
 import { alertQueries, readAlertMetrics } from "./metrics.ts";
 import { evaluateRules, type AlertMetrics, type RuleName } from "./rules.ts";
 import { alertingFailedMessage, alertMessage, postWebhook } from "./webhook.ts";
@@ -62,7 +70,9 @@ async function handleIncident(
     outcome = "notified";
   }
   try {
-    await deps.store.put(incident.key, JSON.stringify(decision.state), { expirationTtl: incidentTtlSeconds(cooldownMs) });
+    await deps.store.put(incident.key, JSON.stringify(decision.state), {
+      expirationTtl: incidentTtlSeconds(cooldownMs),
+    });
   } catch (error) {
     log({ message: "alerts_state_failed", rule: incident.label, op: "put", error: errorName(error) });
   }
@@ -82,7 +92,10 @@ export async function runAlerts(deps: AlertRunDeps): Promise<AlertRunReport> {
 
   const results: SqlResult[] = [];
   try {
-    for (const query of queries) results.push(await runSql(query.sql, { accountId: settings.accountId, apiToken: settings.apiToken, fetch: deps.fetch }));
+    for (const query of queries)
+      results.push(
+        await runSql(query.sql, { accountId: settings.accountId, apiToken: settings.apiToken, fetch: deps.fetch }),
+      );
   } catch (error) {
     const reason = error instanceof SqlApiError ? error.reason : "unexpected";
     const status = error instanceof SqlApiError ? error.status : undefined;
@@ -92,7 +105,11 @@ export async function runAlerts(deps: AlertRunDeps): Promise<AlertRunReport> {
       key: incidentKey(settings.dataset, ALERTING_INCIDENT),
       label: ALERTING_INCIDENT,
       value: 1,
-      message: () => alertingFailedMessage({ reason, status }, { dataset: settings.dataset, cooldownMinutes: settings.cooldownMinutes }),
+      message: () =>
+        alertingFailedMessage(
+          { reason, status },
+          { dataset: settings.dataset, cooldownMinutes: settings.cooldownMinutes },
+        ),
     });
     return { ...report, queryError: reason, alertingIncident };
   }
@@ -105,7 +122,13 @@ export async function runAlerts(deps: AlertRunDeps): Promise<AlertRunReport> {
       key: await subjectIncidentKey(settings.dataset, fired.rule, fired.subject),
       label: fired.rule,
       value: fired.value,
-      message: (escalated) => alertMessage(fired, { dataset: settings.dataset, windowEndMs, cooldownMinutes: settings.cooldownMinutes, escalated }),
+      message: (escalated) =>
+        alertMessage(fired, {
+          dataset: settings.dataset,
+          windowEndMs,
+          cooldownMinutes: settings.cooldownMinutes,
+          escalated,
+        }),
     });
     report[outcome].push(fired.rule);
   }

@@ -10,7 +10,8 @@ const INVESTIGATE: Record<RuleName, string> = {
   sts_p99: "npm run analytics -- latency --since 1h",
   replay: "npm run analytics -- replays --since 1h",
   github_rate_limit: "the GitHub App's rate limit: docs/github-facts.md (cost and caching)",
-  github_token_wide: "npm run analytics -- denials --since 2h, and the github_token_too_wide log lines (docs/operations.md)",
+  github_token_wide:
+    "npm run analytics -- denials --since 2h, and the github_token_too_wide log lines (docs/operations.md)",
 };
 
 /** Slack mrkdwn control characters (api.slack.com "Formatting text"): a summary quoting a name must not become a link or a mention. */
@@ -19,9 +20,13 @@ function slackEscape(text: string): string {
 }
 
 /** Slack `text` (mrkdwn); other Slack-compatible receivers (Mattermost, Discord's /slack endpoint) read the same field. */
-export function alertMessage(firing: Firing, context: { dataset: string; windowEndMs: number; cooldownMinutes: number; escalated?: boolean }): { text: string } {
+export function alertMessage(
+  firing: Firing,
+  context: { dataset: string; windowEndMs: number; cooldownMinutes: number; escalated?: boolean },
+): { text: string } {
   const end = new Date(context.windowEndMs).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const escalated = context.escalated === true ? ` (grown ${ALERT_ESCALATION_FACTOR}x or more since the last message)` : "";
+  const escalated =
+    context.escalated === true ? ` (grown ${ALERT_ESCALATION_FACTOR}x or more since the last message)` : "";
   return {
     text: [
       `:rotating_light: *ci-credential-broker alert: ${firing.rule}*${escalated} (dataset ${context.dataset})`,
@@ -36,7 +41,10 @@ export function alertMessage(firing: Firing, context: { dataset: string; windowE
  * The message when alerting itself is broken (the SQL API refuses or fails): without it, a revoked token would silence
  * every rule with nothing but a log line. Names the failure class and status only, never the token or account.
  */
-export function alertingFailedMessage(failure: { reason: string; status: number | undefined }, context: { dataset: string; cooldownMinutes: number }): { text: string } {
+export function alertingFailedMessage(
+  failure: { reason: string; status: number | undefined },
+  context: { dataset: string; cooldownMinutes: number },
+): { text: string } {
   return {
     text: [
       `:warning: *ci-credential-broker alerting is failing* (dataset ${context.dataset})`,
@@ -46,7 +54,9 @@ export function alertingFailedMessage(failure: { reason: string; status: number 
   };
 }
 
-export type WebhookResult = { ok: true } | { ok: false; status: number | undefined; reason: "http_error" | "network_error" | "timeout" };
+export type WebhookResult =
+  | { ok: true }
+  | { ok: false; status: number | undefined; reason: "http_error" | "network_error" | "timeout" };
 
 /** POST the message. Never throws; the caller logs the result (status only: the URL itself is a secret). */
 export async function postWebhook(url: string, message: { text: string }, fetchFn: FetchFn): Promise<WebhookResult> {

@@ -15,11 +15,22 @@ import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
 import { sqlString } from "./sql-api.ts";
 import { COUNT, countWhere, measured, outcomeIs, quantileOf } from "./sql-fragments.ts";
 
-export const QUERY_NAMES = ["issuance", "denials", "top-repos", "latency", "replays", "github-rate", "request", "token", "repository"] as const;
+export const QUERY_NAMES = [
+  "issuance",
+  "denials",
+  "top-repos",
+  "latency",
+  "replays",
+  "github-rate",
+  "request",
+  "token",
+  "repository",
+] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 export const QUERY_DESCRIPTIONS: Record<QueryName, string> = {
-  issuance: "issuance rate over time (GitHub tokens among them), with denials, rejections and errors per bucket (chart)",
+  issuance:
+    "issuance rate over time (GitHub tokens among them), with denials, rejections and errors per bucket (chart)",
   denials: "denied and rejected requests by kind (aws, github_token), outcome, code, internal reason and rule",
   "top-repos": "repositories by requests, with outcomes",
   latency: "p50/p99 of total, verification, admission, GitHub and STS time",
@@ -65,7 +76,8 @@ export function parseSince(text: string): number {
   const match = /^(\d{1,6})([mhd])$/.exec(text.trim());
   if (match === null) throw new QueryInputError(`--since must look like 30m, 6h or 7d (got ${JSON.stringify(text)})`);
   const minutes = Number(match[1]) * { m: 1, h: 60, d: 1440 }[match[2] as "m" | "h" | "d"];
-  if (minutes < 1 || minutes > ANALYTICS_MAX_SINCE_MINUTES) throw new QueryInputError(`--since must be between 1m and ${ANALYTICS_MAX_SINCE_MINUTES / 1440}d`);
+  if (minutes < 1 || minutes > ANALYTICS_MAX_SINCE_MINUTES)
+    throw new QueryInputError(`--since must be between 1m and ${ANALYTICS_MAX_SINCE_MINUTES / 1440}d`);
   return minutes;
 }
 
@@ -182,9 +194,13 @@ LIMIT ${ANALYTICS_TABLE_LIMIT}`;
  */
 export function latencyStageSql(frame: QueryFrame, stage: LatencyStage, options: { series: boolean }): string {
   const name = (suffix: string) => (options.series ? `${stage.key}_${suffix}` : suffix);
-  const columns = [`${quantileOf(0.5, stage.column)} AS ${name("p50_ms")}`, `${quantileOf(0.99, stage.column)} AS ${name("p99_ms")}`];
+  const columns = [
+    `${quantileOf(0.5, stage.column)} AS ${name("p50_ms")}`,
+    `${quantileOf(0.99, stage.column)} AS ${name("p99_ms")}`,
+  ];
   const conditions = [measured(stage.column), ...(stage.filter === undefined ? [] : [stage.filter])];
-  if (!options.series) return `SELECT\n  ${selectList(frame, [...columns, `${COUNT} AS requests`])}\nFROM ${frame.table}\n${whereClause(frame, ...conditions)}`;
+  if (!options.series)
+    return `SELECT\n  ${selectList(frame, [...columns, `${COUNT} AS requests`])}\nFROM ${frame.table}\n${whereClause(frame, ...conditions)}`;
   return `SELECT\n  ${selectList(frame, [`${frame.bucket} AS t`, ...columns])}\nFROM ${frame.table}\n${whereClause(frame, ...conditions)}\nGROUP BY t\nORDER BY t ASC`;
 }
 
@@ -210,7 +226,17 @@ ORDER BY t ASC`;
 
 /** One repository's requests, newest first: rows, not counts, each standing for its own `_sample_interval` events. */
 export function repositorySql(frame: QueryFrame, repository: string): string {
-  const columns = ["outcome", "reason", "issuer", "rule_id", "role_alias", "ref", "event_name", "request_id", "token_sha256"] as const;
+  const columns = [
+    "outcome",
+    "reason",
+    "issuer",
+    "rule_id",
+    "role_alias",
+    "ref",
+    "event_name",
+    "request_id",
+    "token_sha256",
+  ] as const;
   return `SELECT
   timestamp,
   ${columns.map((name) => `${blob(name)} AS ${name}`).join(",\n  ")},
@@ -253,31 +279,62 @@ function recordSelect(): string {
 
 /** The CLI's frame: one dataset, the `sinceMinutes` before NOW(), round buckets of about 30 per window. */
 export function cliFrame(dataset: string, sinceMinutes: number): QueryFrame {
-  return { table: dataset, window: since(sinceMinutes), bucket: `toStartOfInterval(timestamp, INTERVAL '${bucketMinutesFor(sinceMinutes)}' MINUTE)`, sampleColumn: true };
+  return {
+    table: dataset,
+    window: since(sinceMinutes),
+    bucket: `toStartOfInterval(timestamp, INTERVAL '${bucketMinutesFor(sinceMinutes)}' MINUTE)`,
+    sampleColumn: true,
+  };
 }
 
 /** The SQL for a named query. Throws QueryInputError on a bad argument (the only user text that reaches SQL). */
 export function planQuery(input: QueryInput): QueryPlan {
   const frame = cliFrame(input.dataset, input.sinceMinutes);
-  const table = (name: QueryName, title: string, sql: string): QueryPlan => ({ name, title, shape: "table", statements: [{ sql }] });
+  const table = (name: QueryName, title: string, sql: string): QueryPlan => ({
+    name,
+    title,
+    shape: "table",
+    statements: [{ sql }],
+  });
   switch (input.name) {
     case "issuance": {
       const bucket = bucketMinutesFor(input.sinceMinutes);
-      return { name: "issuance", title: `Issuance per ${bucket} min`, shape: "series", bucketMinutes: bucket, statements: [{ sql: issuanceSql(frame) }] };
+      return {
+        name: "issuance",
+        title: `Issuance per ${bucket} min`,
+        shape: "series",
+        bucketMinutes: bucket,
+        statements: [{ sql: issuanceSql(frame) }],
+      };
     }
     case "denials":
       return table("denials", "Denials and rejections by reason", denialsSql(frame));
     case "top-repos":
       return table("top-repos", "Top repositories", topReposSql(frame));
     case "latency":
-      return { name: "latency", title: "Latency in ms", shape: "table", statements: LATENCY_STAGES.map((stage) => ({ label: stage.label, sql: latencyStageSql(frame, stage, { series: false }) })) };
+      return {
+        name: "latency",
+        title: "Latency in ms",
+        shape: "table",
+        statements: LATENCY_STAGES.map((stage) => ({
+          label: stage.label,
+          sql: latencyStageSql(frame, stage, { series: false }),
+        })),
+      };
     case "replays":
       return table("replays", "Replays and rate limiting", replaysSql(frame));
     case "github-rate":
-      return table("github-rate", `Lowest GitHub rate limit left per ${bucketMinutesFor(input.sinceMinutes)} min`, githubRateSql(frame));
+      return table(
+        "github-rate",
+        `Lowest GitHub rate limit left per ${bucketMinutesFor(input.sinceMinutes)} min`,
+        githubRateSql(frame),
+      );
     case "repository": {
       const repository = (input.argument ?? "").trim();
-      if (!REPOSITORY_PATTERN.test(repository) || repository.length > 256) throw new QueryInputError("repository needs owner/name (GitLab: group/…/project), spelled as top-repos shows it");
+      if (!REPOSITORY_PATTERN.test(repository) || repository.length > 256)
+        throw new QueryInputError(
+          "repository needs owner/name (GitLab: group/…/project), spelled as top-repos shows it",
+        );
       return table("repository", `Requests of ${repository}`, repositorySql(frame, repository));
     }
     case "request":
@@ -286,7 +343,9 @@ export function planQuery(input: QueryInput): QueryPlan {
       const isRequest = input.name === "request";
       if (!(isRequest ? REQUEST_ID_PATTERN : TOKEN_HASH_PATTERN).test(argument)) {
         throw new QueryInputError(
-          isRequest ? "request needs a request id (a UUID, as in the response's request_id)" : `token needs a ${TOKEN_HASH_PREFIX_HEX_CHARS}-hex-digit token_sha256 prefix`,
+          isRequest
+            ? "request needs a request id (a UUID, as in the response's request_id)"
+            : `token needs a ${TOKEN_HASH_PREFIX_HEX_CHARS}-hex-digit token_sha256 prefix`,
         );
       }
       return {

@@ -37,11 +37,18 @@ function maxSample(rows: Array<Record<string, SqlValue>>): number {
 }
 
 /** Every bucket of the window, oldest first, with zeros where the API returned no row (it omits empty groups). */
-function fillSeries(result: SqlResult, bucketMinutes: number, sinceMinutes: number, nowMs: number): Array<Record<string, SqlValue>> {
+function fillSeries(
+  result: SqlResult,
+  bucketMinutes: number,
+  sinceMinutes: number,
+  nowMs: number,
+): Array<Record<string, SqlValue>> {
   const bucketMs = bucketMinutes * 60_000;
   const byBucket = new Map<number, Record<string, SqlValue>>();
   for (const row of result.rows) byBucket.set(parseDateTime(row.t ?? null), row);
-  const valueColumns = result.columns.map((column) => column.name).filter((name) => name !== "t" && name !== "max_sample_interval");
+  const valueColumns = result.columns
+    .map((column) => column.name)
+    .filter((name) => name !== "t" && name !== "max_sample_interval");
   const first = Math.floor((nowMs - sinceMinutes * 60_000) / bucketMs) * bucketMs;
   const last = Math.floor(nowMs / bucketMs) * bucketMs;
   const rows: Array<Record<string, SqlValue>> = [];
@@ -53,7 +60,11 @@ function fillSeries(result: SqlResult, bucketMinutes: number, sinceMinutes: numb
 }
 
 /** The answers of a plan's statements as one table. */
-export function shapeResult(plan: QueryPlan, results: SqlResult[], options: { sinceMinutes: number; nowMs: number }): QueryTable {
+export function shapeResult(
+  plan: QueryPlan,
+  results: SqlResult[],
+  options: { sinceMinutes: number; nowMs: number },
+): QueryTable {
   const hidden = new Set(["max_sample_interval"]);
   const maxSampleInterval = Math.max(1, ...results.map((result) => maxSample(result.rows)));
   if (plan.name === "latency") {
@@ -62,7 +73,12 @@ export function shapeResult(plan: QueryPlan, results: SqlResult[], options: { si
       const row = results[i]?.rows[0] ?? {};
       const requests = typeof row.requests === "number" ? row.requests : 0;
       // With no rows the quantile of nothing is meaningless (ClickHouse answers nan or the first value): show "-".
-      return [statement.label ?? "", requests > 0 ? (row.p50_ms ?? null) : null, requests > 0 ? (row.p99_ms ?? null) : null, requests];
+      return [
+        statement.label ?? "",
+        requests > 0 ? (row.p50_ms ?? null) : null,
+        requests > 0 ? (row.p99_ms ?? null) : null,
+        requests,
+      ];
     });
     return { title: plan.title, columns, rows, shape: plan.shape, maxSampleInterval };
   }
@@ -79,10 +95,19 @@ export function shapeResult(plan: QueryPlan, results: SqlResult[], options: { si
       series: {
         bucketMinutes: plan.bucketMinutes,
         column: seriesColumn,
-        points: filled.map((row) => ({ t: parseDateTime(row.t ?? null), value: typeof row[seriesColumn] === "number" ? (row[seriesColumn] as number) : 0 })),
+        points: filled.map((row) => ({
+          t: parseDateTime(row.t ?? null),
+          value: typeof row[seriesColumn] === "number" ? (row[seriesColumn] as number) : 0,
+        })),
       },
       maxSampleInterval,
     };
   }
-  return { title: plan.title, columns, rows: result.rows.map((row) => columns.map((name) => row[name] ?? null)), shape: plan.shape, maxSampleInterval };
+  return {
+    title: plan.title,
+    columns,
+    rows: result.rows.map((row) => columns.map((name) => row[name] ?? null)),
+    shape: plan.shape,
+    maxSampleInterval,
+  };
 }

@@ -50,7 +50,8 @@ export function composeSinks(sinks: NamedSink[], log: LogFn): AuditSink {
       for (const { name, sink } of sinks) {
         try {
           const pending = sink.write(event);
-          if (pending !== undefined && typeof pending.then === "function") pending.then(undefined, (error: unknown) => failed(name, event, error));
+          if (pending !== undefined && typeof pending.then === "function")
+            pending.then(undefined, (error: unknown) => failed(name, event, error));
         } catch (error) {
           failed(name, event, error);
         }
@@ -62,6 +63,7 @@ export function composeSinks(sinks: NamedSink[], log: LogFn): AuditSink {
 /** The broker's audit sink: the structured log line always, the Analytics Engine data point when the binding exists. */
 export function createAuditSink(options: { log: LogFn; dataset: DataPointWriter | undefined }): AuditSink {
   const sinks: NamedSink[] = [{ name: "log", sink: logSink(options.log) }];
-  if (options.dataset !== undefined) sinks.push({ name: "analytics_engine", sink: analyticsEngineSink(options.dataset) });
+  if (options.dataset !== undefined)
+    sinks.push({ name: "analytics_engine", sink: analyticsEngineSink(options.dataset) });
   return composeSinks(sinks, options.log);
 }

@@ -27,7 +27,9 @@ export class SqlApiError extends Error {
   readonly detail: string;
 
   constructor(reason: SqlApiFailure, status: number | undefined, detail: string) {
-    super(`analytics engine sql api: ${reason}${status === undefined ? "" : ` (HTTP ${status})`}${detail === "" ? "" : `: ${detail}`}`);
+    super(
+      `analytics engine sql api: ${reason}${status === undefined ? "" : ` (HTTP ${status})`}${detail === "" ? "" : `: ${detail}`}`,
+    );
     this.name = "SqlApiError";
     this.reason = reason;
     this.status = status;
@@ -96,7 +98,8 @@ export function parseSqlResponse(text: string): SqlResult {
   if (!Array.isArray(meta) || !Array.isArray(data)) throw new SqlApiError("bad_response", undefined, "no meta/data");
   const columns: SqlColumn[] = meta.map((column: unknown) => {
     const { name, type } = (column ?? {}) as { name?: unknown; type?: unknown };
-    if (typeof name !== "string" || typeof type !== "string") throw new SqlApiError("bad_response", undefined, "bad meta");
+    if (typeof name !== "string" || typeof type !== "string")
+      throw new SqlApiError("bad_response", undefined, "bad meta");
     return { name, type };
   });
   const rows = data.map((row: unknown) => {
@@ -117,12 +120,20 @@ function errorDetail(text: string, token: string): string {
     // Plain-text error (the SQL endpoint answers query errors as text).
   }
   if (token !== "") detail = detail.split(token).join("[token]");
-  return detail.replace(/[\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 200);
+  return detail
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .trim()
+    .slice(0, 200);
 }
 
 async function readCapped(response: Response, cap: number): Promise<string> {
   const read = await readTextCapped(response, cap);
-  if (!read.ok) throw new SqlApiError("bad_response", response.status, read.failure === "too_large" ? "response too large" : "response unreadable");
+  if (!read.ok)
+    throw new SqlApiError(
+      "bad_response",
+      response.status,
+      read.failure === "too_large" ? "response too large" : "response unreadable",
+    );
   return read.text;
 }
 
@@ -156,10 +167,15 @@ export async function runSql(sql: string, options: SqlApiOptions): Promise<SqlRe
           signal: controller.signal,
         });
       } catch (error) {
-        throw new SqlApiError("unavailable", undefined, `network error (${error instanceof Error ? error.name : "unknown"})`);
+        throw new SqlApiError(
+          "unavailable",
+          undefined,
+          `network error (${error instanceof Error ? error.name : "unknown"})`,
+        );
       }
       const text = await readCapped(response, MAX_SQL_RESPONSE_BYTES);
-      if (!response.ok) throw new SqlApiError(failureFor(response.status), response.status, errorDetail(text, options.apiToken));
+      if (!response.ok)
+        throw new SqlApiError(failureFor(response.status), response.status, errorDetail(text, options.apiToken));
       return parseSqlResponse(text);
     };
     return await Promise.race([exchange(), timedOut]);

@@ -13,4 +13,5 @@ export const codeIs = (code: string) => `${blob("code")} = ${sqlString(code)}`;
 /** A timing or counter double that was recorded (AUDIT_NOT_MEASURED when the stage did not run). */
 export const measured = (column: AuditDouble) => `${double(column)} > ${AUDIT_NOT_MEASURED}`;
 /** The weighted quantile of a double: sampled rows weigh `_sample_interval`. */
-export const quantileOf = (level: number, column: AuditDouble) => `quantileExactWeighted(${level})(${double(column)}, _sample_interval)`;
+export const quantileOf = (level: number, column: AuditDouble) =>
+  `quantileExactWeighted(${level})(${double(column)}, _sample_interval)`;

@@ -21,8 +21,16 @@ function keyOf(table: ReadonlyArray<{ key: string; claim: string }>, claim: stri
 
 /** The subject's tag keys per kind, from the claims they carry: GitHub `repository`/`actor`, GitLab `project_path`/`user_login`. */
 export const SUBJECT_TAG_KEYS: Readonly<Record<IssuerKind, SubjectTagKeys>> = {
-  github: { repository: keyOf(CLAIM_SESSION_TAGS, "repository"), actor: keyOf(CLAIM_SESSION_TAGS, "actor"), issuer: ISSUER_SESSION_TAG_KEY },
-  gitlab: { repository: keyOf(GITLAB_CLAIM_SESSION_TAGS, "project_path"), actor: keyOf(GITLAB_CLAIM_SESSION_TAGS, "user_login"), issuer: ISSUER_SESSION_TAG_KEY },
+  github: {
+    repository: keyOf(CLAIM_SESSION_TAGS, "repository"),
+    actor: keyOf(CLAIM_SESSION_TAGS, "actor"),
+    issuer: ISSUER_SESSION_TAG_KEY,
+  },
+  gitlab: {
+    repository: keyOf(GITLAB_CLAIM_SESSION_TAGS, "project_path"),
+    actor: keyOf(GITLAB_CLAIM_SESSION_TAGS, "user_login"),
+    issuer: ISSUER_SESSION_TAG_KEY,
+  },
 };
 
 /**

@@ -127,7 +127,9 @@ export const GITLAB_SESSION_TAG_KEYS: readonly string[] = GITLAB_CLAIM_SESSION_T
 export const ISSUER_SESSION_TAG_KEY = "Issuer";
 
 /** Every key the broker may set, whatever the issuer: the policy compiler refuses operator tags among them. */
-export const ALL_BROKER_SESSION_TAG_KEYS: readonly string[] = [...new Set([...BROKER_SESSION_TAG_KEYS, ...GITLAB_SESSION_TAG_KEYS, ISSUER_SESSION_TAG_KEY])];
+export const ALL_BROKER_SESSION_TAG_KEYS: readonly string[] = [
+  ...new Set([...BROKER_SESSION_TAG_KEYS, ...GITLAB_SESSION_TAG_KEYS, ISSUER_SESSION_TAG_KEY]),
+];
 
 /** The most tags the broker itself sets for one session, whatever the kind: operator tags must fit beside them. */
 export const MAX_BROKER_SESSION_TAGS = Math.max(CLAIM_SESSION_TAGS.length, GITLAB_CLAIM_SESSION_TAGS.length) + 1;
@@ -244,11 +246,31 @@ export type SessionIssuer = Pick<IssuerConfig, "id" | "kind" | "issuer">;
  * the token's SHA-256 prefix (the audit event's `token_sha256`): it makes each exchange's session name distinct.
  */
 export type AssumeRoleArgs =
-  | { kind?: "github"; issuer: SessionIssuer; claims: SessionClaims; grant: RoleGrant; durationSeconds: number; tokenSha256: string }
-  | { kind: "gitlab"; issuer: SessionIssuer; claims: GitLabSessionClaims; grant: RoleGrant; durationSeconds: number; tokenSha256: string };
+  | {
+      kind?: "github";
+      issuer: SessionIssuer;
+      claims: SessionClaims;
+      grant: RoleGrant;
+      durationSeconds: number;
+      tokenSha256: string;
+    }
+  | {
+      kind: "gitlab";
+      issuer: SessionIssuer;
+      claims: GitLabSessionClaims;
+      grant: RoleGrant;
+      durationSeconds: number;
+      tokenSha256: string;
+    };
 
 /** The arguments for a verified token of `issuer`: picks GitHub or GitLab naming and tags by its kind. */
-export function sessionArgsFor(issuer: SessionIssuer, claims: Claims, grant: RoleGrant, durationSeconds: number, tokenSha256: string): AssumeRoleArgs {
+export function sessionArgsFor(
+  issuer: SessionIssuer,
+  claims: Claims,
+  grant: RoleGrant,
+  durationSeconds: number,
+  tokenSha256: string,
+): AssumeRoleArgs {
   return issuer.kind === "gitlab"
     ? { kind: "gitlab", issuer, claims: claims as GitLabClaims, grant, durationSeconds, tokenSha256 }
     : { kind: "github", issuer, claims: claims as GitHubClaims, grant, durationSeconds, tokenSha256 };
@@ -259,17 +281,30 @@ export function sessionArgsFor(issuer: SessionIssuer, claims: Claims, grant: Rol
  * - GitHub: `<prefix><run_id>-<run_attempt>-<token hash>-<owner.repo>`, and `<prefix><actor>`;
  * - GitLab: `<prefix><pipeline_id>-<job_id>-<token hash>-<namespace.project>`, and `<prefix><user_login>`.
  */
-async function sessionIdentity(args: AssumeRoleArgs, prefix: string): Promise<{ roleSessionName: string; sourceIdentity: string }> {
+async function sessionIdentity(
+  args: AssumeRoleArgs,
+  prefix: string,
+): Promise<{ roleSessionName: string; sourceIdentity: string }> {
   if (args.kind === "gitlab") {
     const { claims } = args;
     return {
-      roleSessionName: sessionName(prefix, [claims.pipeline_id, claims.job_id], args.tokenSha256, claimText(claims.project_path).replaceAll("/", ".")),
+      roleSessionName: sessionName(
+        prefix,
+        [claims.pipeline_id, claims.job_id],
+        args.tokenSha256,
+        claimText(claims.project_path).replaceAll("/", "."),
+      ),
       sourceIdentity: await sourceIdentity("gitlab", prefix, claims.user_login),
     };
   }
   const { claims } = args;
   return {
-    roleSessionName: sessionName(prefix, [claims.run_id, claims.run_attempt], args.tokenSha256, claimText(claims.repository).replaceAll("/", ".")),
+    roleSessionName: sessionName(
+      prefix,
+      [claims.run_id, claims.run_attempt],
+      args.tokenSha256,
+      claimText(claims.repository).replaceAll("/", "."),
+    ),
     sourceIdentity: await sourceIdentity("github", prefix, claims.actor),
   };
 }
@@ -282,7 +317,11 @@ export async function buildAssumeRoleInput(args: AssumeRoleArgs): Promise<Assume
   const { grant, durationSeconds } = args;
   // The decide stage already bounds the duration by the role; reaching here out of range is a bug upstream.
   const maxDuration = Math.min(grant.maxDurationSeconds, STS_MAX_DURATION_SECONDS);
-  if (!Number.isInteger(durationSeconds) || durationSeconds < STS_MIN_DURATION_SECONDS || durationSeconds > maxDuration) {
+  if (
+    !Number.isInteger(durationSeconds) ||
+    durationSeconds < STS_MIN_DURATION_SECONDS ||
+    durationSeconds > maxDuration
+  ) {
     throw new BrokerError("internal_error", "duration_out_of_range");
   }
   if (grant.sessionPolicyJson !== undefined && grant.sessionPolicyJson.length > STS_MAX_SESSION_POLICY_CHARS) {
@@ -295,15 +334,23 @@ export async function buildAssumeRoleInput(args: AssumeRoleArgs): Promise<Assume
   const gitlab = args.kind === "gitlab";
   const prefix = identityPrefix(args.issuer);
   const claims = args.claims as unknown as Readonly<Record<string, unknown>>;
-  const ours = [...claimTags(claims, gitlab ? GITLAB_CLAIM_SESSION_TAGS : CLAIM_SESSION_TAGS), { key: ISSUER_SESSION_TAG_KEY, value: requireTagValue(args.issuer.issuer) }];
-  const taken = new Set([...(gitlab ? GITLAB_SESSION_TAG_KEYS : BROKER_SESSION_TAG_KEYS), ISSUER_SESSION_TAG_KEY].map((key) => key.toLowerCase()));
+  const ours = [
+    ...claimTags(claims, gitlab ? GITLAB_CLAIM_SESSION_TAGS : CLAIM_SESSION_TAGS),
+    { key: ISSUER_SESSION_TAG_KEY, value: requireTagValue(args.issuer.issuer) },
+  ];
+  const taken = new Set(
+    [...(gitlab ? GITLAB_SESSION_TAG_KEYS : BROKER_SESSION_TAG_KEYS), ISSUER_SESSION_TAG_KEY].map((key) =>
+      key.toLowerCase(),
+    ),
+  );
   const operator = operatorTags(grant, taken);
   const tags = [...ours, ...operator];
   if (tags.length > STS_MAX_SESSION_TAGS) throw new BrokerError("config_invalid", "session_tag_limit");
   // STS: a transitive key must be one of the request's tags. Operator keys only; ours are transitive already.
   const operatorKeys = new Set(operator.map((tag) => tag.key.toLowerCase()));
   const extraTransitive = grant.transitiveTagKeys ?? [];
-  if (extraTransitive.some((key) => !operatorKeys.has(key.toLowerCase()))) throw new BrokerError("config_invalid", "transitive_tag_invalid");
+  if (extraTransitive.some((key) => !operatorKeys.has(key.toLowerCase())))
+    throw new BrokerError("config_invalid", "transitive_tag_invalid");
 
   const { roleSessionName, sourceIdentity: identity } = await sessionIdentity(args, prefix);
   return {

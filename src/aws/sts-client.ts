@@ -17,7 +17,12 @@ import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";
 import { assumeRoleForm } from "./sts-request.ts";
-import { parseCredentialsResponse, parseStsError, type CredentialsAction, type StsCredentials } from "./sts-response.ts";
+import {
+  parseCredentialsResponse,
+  parseStsError,
+  type CredentialsAction,
+  type StsCredentials,
+} from "./sts-response.ts";
 import { readTextCapped, type CappedText } from "../http/read-capped.ts";
 
 /** What every STS call needs, whichever way it authenticates. */
@@ -58,7 +63,13 @@ type AttemptOutcome =
 // Error codes, as STS writes them in <Code> (Query protocol names, which drop the SDKs' `Exception` suffix
 // for some): https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_Errors
 // and https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html. Both spellings are listed.
-const THROTTLING_CODES = new Set(["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled"]);
+const THROTTLING_CODES = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "TooManyRequestsException",
+  "RequestThrottled",
+]);
 const TRANSIENT_CODES = new Set([
   "IDPCommunicationError",
   "InternalFailure",
@@ -71,9 +82,16 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** Final (not retried) errors: STS code -> what we answer. The role's ARN is in STS's Message; we never keep it. */
-const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: string }> = new Map<string, { code: ErrorCode; reason: string }>([
-  ...["AccessDenied", "AccessDeniedException"].map((code) => [code, { code: "forbidden", reason: "sts_access_denied" }] as const),
-  ...["RegionDisabledException", "RegionDisabled"].map((code) => [code, { code: "upstream_unavailable", reason: "sts_region_disabled" }] as const),
+const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: string }> = new Map<
+  string,
+  { code: ErrorCode; reason: string }
+>([
+  ...["AccessDenied", "AccessDeniedException"].map(
+    (code) => [code, { code: "forbidden", reason: "sts_access_denied" }] as const,
+  ),
+  ...["RegionDisabledException", "RegionDisabled"].map(
+    (code) => [code, { code: "upstream_unavailable", reason: "sts_region_disabled" }] as const,
+  ),
   // The request as we formed it: a bug in session.ts or a policy STS will not take. Retrying cannot help.
   ...[
     "ValidationError",
@@ -163,7 +181,10 @@ function classify(status: number, body: BodyRead, action: CredentialsAction): At
       // A cut connection is transient; an oversized or non-UTF-8 success is not STS talking.
       return body.failure === "read_failed"
         ? { kind: "retry", reason: "sts_unavailable", detail: "status 200 body read failed" }
-        : { kind: "fail", error: finalError("upstream_unavailable", "sts_bad_response", `sts: status 200 body ${body.failure}`) };
+        : {
+            kind: "fail",
+            error: finalError("upstream_unavailable", "sts_bad_response", `sts: status 200 body ${body.failure}`),
+          };
     }
     try {
       return { kind: "ok", credentials: parseCredentialsResponse(body.text, action) };
@@ -181,7 +202,8 @@ function classify(status: number, body: BodyRead, action: CredentialsAction): At
   if (status === 429) return { kind: "retry", reason: "sts_throttled", detail };
   if (status >= 500) return { kind: "retry", reason: "sts_unavailable", detail };
   // A well-formed STS error we do not know: STS refused the request as formed. Anything else is not STS.
-  if (code !== undefined) return { kind: "fail", error: finalError("internal_error", "sts_rejected_request", `sts: ${detail}`) };
+  if (code !== undefined)
+    return { kind: "fail", error: finalError("internal_error", "sts_rejected_request", `sts: ${detail}`) };
   return { kind: "fail", error: finalError("upstream_unavailable", "sts_bad_response", `sts: ${detail}`) };
 }
 
@@ -191,7 +213,12 @@ function errorName(error: unknown): string {
 }
 
 /** Send one signed request and read its answer. */
-async function exchange(request: Request, fetchFn: FetchFn, signal: AbortSignal, action: CredentialsAction): Promise<AttemptOutcome> {
+async function exchange(
+  request: Request,
+  fetchFn: FetchFn,
+  signal: AbortSignal,
+  action: CredentialsAction,
+): Promise<AttemptOutcome> {
   let response: Response;
   try {
     // Redirects are not followed: STS never redirects, and following one would replay a signed request elsewhere.
@@ -206,7 +233,12 @@ async function exchange(request: Request, fetchFn: FetchFn, signal: AbortSignal,
  * One attempt, bounded by `timeoutMs`. We race rather than only pass the abort signal: a fetch implementation that
  * ignores the signal (or a body that trickles) must not hold the request past its budget.
  */
-async function attemptOnce(request: Request, fetchFn: FetchFn, timeoutMs: number, action: CredentialsAction): Promise<AttemptOutcome> {
+async function attemptOnce(
+  request: Request,
+  fetchFn: FetchFn,
+  timeoutMs: number,
+  action: CredentialsAction,
+): Promise<AttemptOutcome> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<AttemptOutcome>((resolve) => {
@@ -244,7 +276,11 @@ export function backoffMs(retry: number, random: RandomFn): number {
  * sts_throttled | sts_unavailable | sts_timeout (retries exhausted), sts_region_disabled or sts_bad_response;
  * internal_error with sts_rejected_request, sts_broker_credentials or sts_identity_token_rejected.
  */
-export async function callSts(action: CredentialsAction, request: () => Promise<Request>, deps: StsCallDeps): Promise<AssumeRoleResult> {
+export async function callSts(
+  action: CredentialsAction,
+  request: () => Promise<Request>,
+  deps: StsCallDeps,
+): Promise<AssumeRoleResult> {
   const { now, sleep, random } = deps;
   // Called unbound: a Workers global `fetch` throws "Illegal invocation" when called as a method of another object.
   const fetchFn = deps.fetch;
@@ -263,7 +299,12 @@ export async function callSts(action: CredentialsAction, request: () => Promise<
     attempts += 1;
     const built = await request();
     const started = now();
-    const outcome = await attemptOnce(built, fetchFn, Math.min(attemptTimeoutMs, Math.max(0, deadline - started)), action);
+    const outcome = await attemptOnce(
+      built,
+      fetchFn,
+      Math.min(attemptTimeoutMs, Math.max(0, deadline - started)),
+      action,
+    );
     stsMs += now() - started;
     if (deps.progress !== undefined) {
       deps.progress.attempts = attempts;

@@ -14,7 +14,9 @@ export function formEncode(text: string): string {
     // A lone surrogate: URLSearchParams writes it as U+FFFD. Never the case for session.ts's values; kept exact anyway.
     return new URLSearchParams([["", text]]).toString().slice(1);
   }
-  return encoded.replace(NOT_FORM_SAFE, (match) => (match === "%20" ? "+" : `%${match.charCodeAt(0).toString(16).toUpperCase()}`));
+  return encoded.replace(NOT_FORM_SAFE, (match) =>
+    match === "%20" ? "+" : `%${match.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /**

@@ -67,7 +67,14 @@ function leafText(parent: XmlElement, name: string): string {
 function isIsoUtc(text: string): boolean {
   const match = ISO_UTC.exec(text);
   if (match === null) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   return (
     date.getUTCFullYear() === year &&
@@ -137,6 +144,7 @@ export function parseStsError(xml: string): StsErrorInfo | undefined {
   const code = singleChild(error, "Code");
   if (code === undefined || code.children.length > 0 || !ERROR_CODE.test(code.text)) return undefined;
   const type = singleChild(error, "Type");
-  const typeText = type !== undefined && type.children.length === 0 && ERROR_TYPE.test(type.text) ? type.text : undefined;
+  const typeText =
+    type !== undefined && type.children.length === 0 && ERROR_TYPE.test(type.text) ? type.text : undefined;
   return { type: typeText, code: code.text };
 }

@@ -15,7 +15,10 @@ export interface WebIdentityCallDeps extends StsCallDeps {
 }
 
 /** AssumeRoleWithWebIdentity for one granted request. Throws as callSts does; `config_invalid` for a role with an ExternalId. */
-export async function assumeRoleWithWebIdentity(input: AssumeRoleInput, deps: WebIdentityCallDeps): Promise<AssumeRoleResult> {
+export async function assumeRoleWithWebIdentity(
+  input: AssumeRoleInput,
+  deps: WebIdentityCallDeps,
+): Promise<AssumeRoleResult> {
   // The API has no ExternalId: sending the call without it would ignore the operator's intent (compile refuses it too).
   if (input.externalId !== undefined) throw new BrokerError("config_invalid", "external_id_unsupported");
   const body = assumeRoleWithWebIdentityForm(input, await deps.mintToken(input));

@@ -80,7 +80,12 @@ function matchAt(pattern: RegExp, input: string, position: number): RegExpExecAr
 }
 
 function freeze(element: MutableElement): XmlElement {
-  return { name: element.name, attributes: element.attributes, children: element.children.map(freeze), text: element.text };
+  return {
+    name: element.name,
+    attributes: element.attributes,
+    children: element.children.map(freeze),
+    text: element.text,
+  };
 }
 
 /** Parse one document. Throws `XmlSyntaxError` on anything outside the subset, or nesting deeper than `maxDepth`. */
@@ -109,7 +114,8 @@ export function parseXml(input: string, maxDepth: number): XmlElement {
     if (next === "/") {
       const name = matchAt(ELEMENT_NAME, input, position + 2)?.[0];
       const open = stack.pop();
-      if (name === undefined || open === undefined || open.name !== name) throw new XmlSyntaxError("mismatched end tag");
+      if (name === undefined || open === undefined || open.name !== name)
+        throw new XmlSyntaxError("mismatched end tag");
       const end = matchAt(CLOSE_TAG_END, input, position + 2 + name.length);
       if (end === null) throw new XmlSyntaxError("malformed end tag");
       position += 2 + name.length + end[0].length;
@@ -125,7 +131,11 @@ export function parseXml(input: string, maxDepth: number): XmlElement {
     if (name === undefined) throw new XmlSyntaxError("malformed start tag");
     position += 1 + name.length;
     const attributes = new Map<string, string>();
-    for (let attribute = matchAt(ATTRIBUTE, input, position); attribute !== null; attribute = matchAt(ATTRIBUTE, input, position)) {
+    for (
+      let attribute = matchAt(ATTRIBUTE, input, position);
+      attribute !== null;
+      attribute = matchAt(ATTRIBUTE, input, position)
+    ) {
       const [whole, attributeName = "", doubleQuoted, singleQuoted] = attribute;
       if (attributes.has(attributeName)) throw new XmlSyntaxError("duplicate attribute");
       attributes.set(attributeName, decodeEntities(doubleQuoted ?? singleQuoted ?? ""));

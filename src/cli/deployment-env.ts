@@ -59,8 +59,12 @@ export function secretNamesFrom(text: string): string[] | string {
       return "not valid JSON";
     }
     if (Array.isArray(parsed)) {
-      const names = parsed.map((entry: unknown) => (typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : entry));
-      return names.every((name): name is string => typeof name === "string") ? names : 'a JSON list must hold names or {"name": …} objects (wrangler secret list --format json)';
+      const names = parsed.map((entry: unknown) =>
+        typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : entry,
+      );
+      return names.every((name): name is string => typeof name === "string")
+        ? names
+        : 'a JSON list must hold names or {"name": …} objects (wrangler secret list --format json)';
     }
     return Object.keys(parsed as object);
   }
@@ -84,7 +88,8 @@ function dotenvNames(text: string): string[] {
     names.push(assignment[1] as string);
     const value = (assignment[2] as string).trim();
     const quote = value[0];
-    if ((quote === '"' || quote === "'" || quote === "`") && (value.length === 1 || !value.slice(1).includes(quote))) openQuote = quote;
+    if ((quote === '"' || quote === "'" || quote === "`") && (value.length === 1 || !value.slice(1).includes(quote)))
+      openQuote = quote;
   }
   return names;
 }

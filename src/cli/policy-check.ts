@@ -6,5 +6,9 @@ import { runPolicyCheck } from "./policy-run.ts";
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : tsFilesIn(POLICY_DIR);
 const { sets, problems } = readIssuerSets();
-const result = runPolicyCheck(await Promise.all(files.map(loadPolicy)), sets, problems.map((problem) => `error: ${problem}`));
+const result = runPolicyCheck(
+  await Promise.all(files.map(loadPolicy)),
+  sets,
+  problems.map((problem) => `error: ${problem}`),
+);
 finish(problems.length > 0 ? { ...result, exitCode: 1 } : result);

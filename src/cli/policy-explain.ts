@@ -23,20 +23,36 @@ async function main(): Promise<CliResult> {
     // (`npm run -s token | ...`) has not written yet.
     text = args.claimsFile === "-" ? await readStdin() : readFileSync(args.claimsFile, "utf8");
   } catch (error) {
-    return { stdout: "", stderr: `cannot read claims from ${args.claimsFile}: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 2 };
+    return {
+      stdout: "",
+      stderr: `cannot read claims from ${args.claimsFile}: ${error instanceof Error ? error.message : String(error)}\n`,
+      exitCode: 2,
+    };
   }
   const input = parseExplainInput(text);
-  if (typeof input === "string") return { stdout: "", stderr: `cannot read claims from ${args.claimsFile}: ${input}\n`, exitCode: 2 };
+  if (typeof input === "string")
+    return { stdout: "", stderr: `cannot read claims from ${args.claimsFile}: ${input}\n`, exitCode: 2 };
   let facts: OfflineFacts | undefined;
   if (args.factsFile !== undefined) {
     try {
       facts = JSON.parse(readFileSync(args.factsFile, "utf8")) as OfflineFacts;
     } catch (error) {
-      return { stdout: "", stderr: `cannot read facts from ${args.factsFile}: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 2 };
+      return {
+        stdout: "",
+        stderr: `cannot read facts from ${args.factsFile}: ${error instanceof Error ? error.message : String(error)}\n`,
+        exitCode: 2,
+      };
     }
   }
   const { policy } = await loadPolicy(args.policyFile);
-  return runPolicyExplain({ policy, claims: input.claims, fromToken: input.fromToken, args, issuerSets: readIssuerSets().sets, ...(facts === undefined ? {} : { facts }) });
+  return runPolicyExplain({
+    policy,
+    claims: input.claims,
+    fromToken: input.fromToken,
+    args,
+    issuerSets: readIssuerSets().sets,
+    ...(facts === undefined ? {} : { facts }),
+  });
 }
 
 finish(await main());

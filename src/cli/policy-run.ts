@@ -65,7 +65,10 @@ export function issuerSetsFromWranglerToml(text: string): { sets: IssuerSet[]; p
       continue;
     }
     const result = IssuerListSchema.safeParse(parsed);
-    if (!result.success) problems.push(`wrangler.toml (${env}): ISSUERS is invalid (${result.error.issues.map((issue) => issue.path.join(".")).join(", ")})`);
+    if (!result.success)
+      problems.push(
+        `wrangler.toml (${env}): ISSUERS is invalid (${result.error.issues.map((issue) => issue.path.join(".")).join(", ")})`,
+      );
     else sets.push({ name: env, issuers: result.data.map(({ id, kind, issuer }) => ({ id, kind, issuer })) });
   }
   // Vars are not inherited by named environments (wrangler), so an environment's mode is its own or the default.
@@ -80,7 +83,11 @@ function formatFinding(file: string, finding: Finding): string {
  * `policy:check`: compile and lint every policy, and compile it against every wrangler environment's ISSUERS.
  * Exit 1 on any error finding; warnings are printed and do not fail.
  */
-export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[] = [], preamble: string[] = []): CliResult {
+export function runPolicyCheck(
+  policies: LoadedPolicy[],
+  issuerSets: IssuerSet[] = [],
+  preamble: string[] = [],
+): CliResult {
   const out: string[] = [...preamble];
   let errors = 0;
   let warnings = 0;
@@ -91,8 +98,16 @@ export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[]
         compilePolicy(policy, { issuers: set.issuers, ...(set.stsAuth === undefined ? {} : { stsAuth: set.stsAuth }) });
       } catch (error) {
         if (!(error instanceof PolicyCompileError)) throw error;
-        const against = error.code === "external_id_unsupported" ? `STS_AUTH = "web-identity" of wrangler.toml ${set.name}` : `ISSUERS of wrangler.toml ${set.name}`;
-        findings.push({ severity: "error", code: error.code, location: error.location, message: `against ${against}: ${error.message}` });
+        const against =
+          error.code === "external_id_unsupported"
+            ? `STS_AUTH = "web-identity" of wrangler.toml ${set.name}`
+            : `ISSUERS of wrangler.toml ${set.name}`;
+        findings.push({
+          severity: "error",
+          code: error.code,
+          location: error.location,
+          message: `against ${against}: ${error.message}`,
+        });
       }
     }
     for (const finding of findings) out.push(formatFinding(file, finding));
@@ -100,11 +115,18 @@ export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[]
     errors += fileErrors;
     warnings += findings.length - fileErrors;
     if (compiled !== undefined && fileErrors === 0) {
-      const grants = compiled.githubTokens.size === 0 ? "" : `, ${compiled.githubTokens.size} GitHub token grant${compiled.githubTokens.size === 1 ? "" : "s"}`;
-      out.push(`${file}: ok (${compiled.rules.length} rules, ${compiled.roles.size} roles${grants}, issuers ${[...compiled.issuers.keys()].join(", ")})`);
+      const grants =
+        compiled.githubTokens.size === 0
+          ? ""
+          : `, ${compiled.githubTokens.size} GitHub token grant${compiled.githubTokens.size === 1 ? "" : "s"}`;
+      out.push(
+        `${file}: ok (${compiled.rules.length} rules, ${compiled.roles.size} roles${grants}, issuers ${[...compiled.issuers.keys()].join(", ")})`,
+      );
     }
   }
-  out.push(`policy:check: ${policies.length} ${policies.length === 1 ? "policy" : "policies"}, ${errors} error(s), ${warnings} warning(s)`);
+  out.push(
+    `policy:check: ${policies.length} ${policies.length === 1 ? "policy" : "policies"}, ${errors} error(s), ${warnings} warning(s)`,
+  );
   return { stdout: lines(out), stderr: "", exitCode: errors > 0 ? 1 : 0 };
 }
 
@@ -112,7 +134,10 @@ export function runPolicyCheck(policies: LoadedPolicy[], issuerSets: IssuerSet[]
  * `policy:test`: run every fixture suite; print failures (every case with `verbose`) and a summary. Exit 1 when any
  * case fails, a suite's policy does not compile, or there is nothing to run.
  */
-export function runPolicyTest(suites: Array<{ file: string; suite: FixtureSuite }>, options: { verbose?: boolean } = {}): CliResult {
+export function runPolicyTest(
+  suites: Array<{ file: string; suite: FixtureSuite }>,
+  options: { verbose?: boolean } = {},
+): CliResult {
   const out: string[] = [];
   let passed = 0;
   let failed = 0;
@@ -122,7 +147,10 @@ export function runPolicyTest(suites: Array<{ file: string; suite: FixtureSuite 
       results = runFixtures(suite);
     } catch (error) {
       failed++;
-      out.push(`${file}`, `  FAIL  the policy does not compile: ${error instanceof Error ? error.message : String(error)}`);
+      out.push(
+        `${file}`,
+        `  FAIL  the policy does not compile: ${error instanceof Error ? error.message : String(error)}`,
+      );
       continue;
     }
     const bad = results.filter((result) => !result.pass).length;
@@ -133,7 +161,11 @@ export function runPolicyTest(suites: Array<{ file: string; suite: FixtureSuite 
         if (options.verbose === true) out.push(`  ok    ${result.name}`);
       } else {
         failed++;
-        out.push(`  FAIL  ${result.name}`, `          expected ${result.expected}`, `          got      ${result.actual}`);
+        out.push(
+          `  FAIL  ${result.name}`,
+          `          expected ${result.expected}`,
+          `          got      ${result.actual}`,
+        );
       }
     }
   }
@@ -158,11 +190,20 @@ export const EXPLAIN_USAGE =
 
 /** Parses policy:explain's arguments; a string is a usage error to print. */
 export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
-  const args: ExplainArgs = { claimsFile: "", role: undefined, issuer: undefined, durationSeconds: undefined, policyFile: defaultPolicyFile };
+  const args: ExplainArgs = {
+    claimsFile: "",
+    role: undefined,
+    issuer: undefined,
+    durationSeconds: undefined,
+    policyFile: defaultPolicyFile,
+  };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
     const value = () => inline ?? argv[++i];
     if (flag === "--role") args.role = value();
     else if (flag === "--github-token") args.githubToken = value() ?? "";
@@ -172,7 +213,8 @@ export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/i
     else if (flag === "--duration") {
       const text = value();
       args.durationSeconds = Number(text);
-      if (text === undefined || !Number.isInteger(args.durationSeconds)) return `--duration needs whole seconds\n${EXPLAIN_USAGE}`;
+      if (text === undefined || !Number.isInteger(args.durationSeconds))
+        return `--duration needs whole seconds\n${EXPLAIN_USAGE}`;
     } else if (flag.startsWith("--")) return `unknown option ${flag}\n${EXPLAIN_USAGE}`;
     else positional.push(arg);
   }
@@ -205,15 +247,26 @@ export function runPolicyExplain(input: {
   try {
     compiled = compilePolicy(input.policy);
   } catch (error) {
-    return { stdout: "", stderr: `the policy does not compile: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 1 };
+    return {
+      stdout: "",
+      stderr: `the policy does not compile: ${error instanceof Error ? error.message : String(error)}\n`,
+      exitCode: 1,
+    };
   }
   const payload = input.claims;
-  const iss = typeof payload === "object" && payload !== null && typeof (payload as Record<string, unknown>)["iss"] === "string" ? (payload as Record<string, string>)["iss"] : undefined;
+  const iss =
+    typeof payload === "object" && payload !== null && typeof (payload as Record<string, unknown>)["iss"] === "string"
+      ? (payload as Record<string, string>)["iss"]
+      : undefined;
   const configured = (input.issuerSets ?? []).flatMap((set) => set.issuers).find((issuer) => issuer.issuer === iss);
   const issuerId = input.args.issuer ?? configured?.id ?? DEFAULT_ISSUER_ID;
   const issuer = compiled.issuers.get(issuerId);
   if (issuer === undefined) {
-    return { stdout: "", stderr: `issuer "${issuerId}" is not in the policy's issuers (${[...compiled.issuers.keys()].join(", ")})\n`, exitCode: 2 };
+    return {
+      stdout: "",
+      stderr: `issuer "${issuerId}" is not in the policy's issuers (${[...compiled.issuers.keys()].join(", ")})\n`,
+      exitCode: 2,
+    };
   }
   const note = input.fromToken === true ? [UNVERIFIED_TOKEN_NOTE] : [];
   let claims: Readonly<Record<string, unknown>>;
@@ -223,20 +276,39 @@ export function runPolicyExplain(input: {
     if (!isBrokerError(error)) throw error;
     const issues = (error.cause as { issues?: Array<{ path: string; code: string }> } | undefined)?.issues ?? [];
     const detail = issues.map((issue) => `  ${issue.path || "(payload)"}: ${issue.code}`);
-    return { stdout: lines([...note, `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`, `issuer ${issuerId} (${issuer.kind})`, ...detail]), stderr: "", exitCode: 0 };
+    return {
+      stdout: lines([
+        ...note,
+        `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`,
+        `issuer ${issuerId} (${issuer.kind})`,
+        ...detail,
+      ]),
+      stderr: "",
+      exitCode: 0,
+    };
   }
   const { githubToken } = input.args;
-  const decisionInput = githubToken === undefined ? { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds } : { issuerId, claims, githubToken };
+  const decisionInput =
+    githubToken === undefined
+      ? { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds }
+      : { issuerId, claims, githubToken };
   const explanation = explain(compiled, decisionInput);
   const text = formatExplanation(explanation, decisionInput);
   const { decision } = explanation;
   if (decision.allowed && decision.requirements !== undefined) {
     // The broker asks GitHub at request time; offline, only facts given with --facts can settle the requirements.
     if (input.facts === undefined) {
-      text.splice(1, 0, "       requires, not evaluated offline (give --facts <github-facts.json>):", ...describeRequirements(decision.requirements).map((line) => `         ${line}`));
+      text.splice(
+        1,
+        0,
+        "       requires, not evaluated offline (give --facts <github-facts.json>):",
+        ...describeRequirements(decision.requirements).map((line) => `         ${line}`),
+      );
     } else {
       const verdict = evaluateOffline(decision.requirements, claims, input.facts);
-      text[0] = verdict.met ? `${text[0]} (requirements met on the given facts)` : `DENY   ${verdict.reason} (rule ${decision.ruleId}; requirements on the given facts)`;
+      text[0] = verdict.met
+        ? `${text[0]} (requirements met on the given facts)`
+        : `DENY   ${verdict.reason} (rule ${decision.ruleId}; requirements on the given facts)`;
       text.splice(1, 0, ...verdict.facts.map((fact) => `       ${fact}`));
     }
   }

@@ -68,10 +68,23 @@ function runtimeEnv(env: DeploymentEnv, secrets: Iterable<string>): Record<strin
 
 function settingProblem(env: DeploymentEnv, code: "config_invalid" | "alert_config_invalid", path: string): Problem {
   const [name = path, ...rest] = path.split(".");
-  if (isSecret(name)) return { code, subject: `secret ${name}`, message: "has a value the Worker refuses: put it again (docs/configuration.md)" };
+  if (isSecret(name))
+    return {
+      code,
+      subject: `secret ${name}`,
+      message: "has a value the Worker refuses: put it again (docs/configuration.md)",
+    };
   const value = env.vars[name];
-  const what = value === undefined ? "is not set in this environment's [vars] (vars are not inherited by environments)" : typeof value === "string" && value.trim() === "" ? "is empty" : `is invalid${rest.length > 0 ? ` at ${rest.join(".")}` : ""}`;
-  const effect = code === "config_invalid" ? "the Worker answers config_invalid (500) to every credential request (docs/configuration.md)" : "the alert cron refuses to run (docs/alerts.md)";
+  const what =
+    value === undefined
+      ? "is not set in this environment's [vars] (vars are not inherited by environments)"
+      : typeof value === "string" && value.trim() === ""
+        ? "is empty"
+        : `is invalid${rest.length > 0 ? ` at ${rest.join(".")}` : ""}`;
+  const effect =
+    code === "config_invalid"
+      ? "the Worker answers config_invalid (500) to every credential request (docs/configuration.md)"
+      : "the alert cron refuses to run (docs/alerts.md)";
   return { code, subject: `var ${name}`, message: `${what}: ${effect}` };
 }
 
@@ -79,7 +92,10 @@ function settingProblem(env: DeploymentEnv, code: "config_invalid" | "alert_conf
  * parseConfig, the Worker's own: a secret it names as missing is reported (or, without a secret source, listed as
  * not checked) and given a placeholder, and it runs again, so one run reports every missing secret.
  */
-function brokerConfig(input: BrokerCheckInput, unchecked: Set<string>): { config: Config | undefined; problems: Problem[] } {
+function brokerConfig(
+  input: BrokerCheckInput,
+  unchecked: Set<string>,
+): { config: Config | undefined; problems: Problem[] } {
   const { env, secrets } = input;
   const values = runtimeEnv(env, secrets ?? []);
   const problems: Problem[] = [];
@@ -89,15 +105,33 @@ function brokerConfig(input: BrokerCheckInput, unchecked: Set<string>): { config
     } catch (error) {
       if (!isBrokerError(error) || error.code !== "config_invalid") throw error;
       if (error.reason === "github_token_app_is_facts_app") {
-        const message = "names the facts App (GITHUB_APP_ID): the token App must be another App, so the facts App stays read-only (docs/github-tokens.md); the Worker answers config_invalid to every request";
-        return { config: undefined, problems: [...problems, { code: "github_token_app_is_facts_app", subject: "var GITHUB_TOKEN_APP_ID", message }] };
+        const message =
+          "names the facts App (GITHUB_APP_ID): the token App must be another App, so the facts App stays read-only (docs/github-tokens.md); the Worker answers config_invalid to every request";
+        return {
+          config: undefined,
+          problems: [
+            ...problems,
+            { code: "github_token_app_is_facts_app", subject: "var GITHUB_TOKEN_APP_ID", message },
+          ],
+        };
       }
       const paths = invalidSettingPaths(error);
-      const missing = paths.filter((path) => isSecret(path) && (typeof values[path] !== "string" || (values[path] as string).trim() === ""));
-      if (missing.length === 0) return { config: undefined, problems: [...problems, ...paths.map((path) => settingProblem(env, "config_invalid", path))] };
+      const missing = paths.filter(
+        (path) => isSecret(path) && (typeof values[path] !== "string" || (values[path] as string).trim() === ""),
+      );
+      if (missing.length === 0)
+        return {
+          config: undefined,
+          problems: [...problems, ...paths.map((path) => settingProblem(env, "config_invalid", path))],
+        };
       for (const name of missing) {
         if (secrets === undefined) unchecked.add(name);
-        else problems.push({ code: "secret_missing", subject: `secret ${name}`, message: `is not set: \`${secretPutCommand(env, name)}\` (without it the Worker answers config_invalid to every credential request)` });
+        else
+          problems.push({
+            code: "secret_missing",
+            subject: `secret ${name}`,
+            message: `is not set: \`${secretPutCommand(env, name)}\` (without it the Worker answers config_invalid to every credential request)`,
+          });
         values[name] = SECRET_PLACEHOLDERS[name];
       }
     }
@@ -111,16 +145,33 @@ function compileAsWorker(loaded: LoadedPolicy, config: Config): { compiled: Comp
     return { compiled: compilePolicy(loaded.policy, { issuers: config.issuers, stsAuth: config.stsAuth }) };
   } catch (error) {
     if (!(error instanceof PolicyCompileError)) throw error;
-    if (error.code !== "external_id_unsupported") return { problems: [{ code: error.code, subject: `${loaded.file} ${error.location}`, message: `${error.message} (npm run policy:check)` }] };
+    if (error.code !== "external_id_unsupported")
+      return {
+        problems: [
+          {
+            code: error.code,
+            subject: `${loaded.file} ${error.location}`,
+            message: `${error.message} (npm run policy:check)`,
+          },
+        ],
+      };
     const message = error.message.slice(error.location.length + 2);
-    return { problems: externalIdRoles(loaded, config, error.location).map((location) => ({ code: error.code, subject: `${loaded.file} ${location}`, message })) };
+    return {
+      problems: externalIdRoles(loaded, config, error.location).map((location) => ({
+        code: error.code,
+        subject: `${loaded.file} ${location}`,
+        message,
+      })),
+    };
   }
 }
 
 /** Every role with an externalId: the web-identity compile stops at the first; the sigv4 compile keeps them all. */
 function externalIdRoles(loaded: LoadedPolicy, config: Config, first: string): string[] {
   try {
-    const roles = [...compilePolicy(loaded.policy, { issuers: config.issuers }).roles].filter(([, grant]) => grant.externalId !== undefined);
+    const roles = [...compilePolicy(loaded.policy, { issuers: config.issuers }).roles].filter(
+      ([, grant]) => grant.externalId !== undefined,
+    );
     return roles.map(([name]) => `roles.${name}.externalId`);
   } catch {
     // A compile error past the roles (policy:check reports it): the first role is named.
@@ -129,19 +180,42 @@ function externalIdRoles(loaded: LoadedPolicy, config: Config, first: string): s
 }
 
 /** Rules with `require` against the GitHub App and the issuers' API URLs (src/github/setup.ts, the Worker's check). */
-function githubProblems(input: BrokerCheckInput, file: string, compiled: CompiledPolicy, config: Config, unchecked: Set<string>): Problem[] {
+function githubProblems(
+  input: BrokerCheckInput,
+  file: string,
+  compiled: CompiledPolicy,
+  config: Config,
+  unchecked: Set<string>,
+): Problem[] {
   const gaps = githubSetupGaps(compiled, config);
-  const rulesOf = (reason: string, issuer?: string) => [...new Set(gaps.filter((gap) => gap.reason === reason && (issuer === undefined || gap.issuer === issuer)).map((gap) => gap.rule))];
-  const describe = (rules: string[]) => `${rules.length === 1 ? "rule" : "rules"} ${rules.join(", ")} (${file}) ${rules.length === 1 ? "uses" : "use"} \`require\``;
+  const rulesOf = (reason: string, issuer?: string) => [
+    ...new Set(
+      gaps
+        .filter((gap) => gap.reason === reason && (issuer === undefined || gap.issuer === issuer))
+        .map((gap) => gap.rule),
+    ),
+  ];
+  const describe = (rules: string[]) =>
+    `${rules.length === 1 ? "rule" : "rules"} ${rules.join(", ")} (${file}) ${rules.length === 1 ? "uses" : "use"} \`require\``;
   const problems: Problem[] = [];
   const appRules = rulesOf("github_app_missing");
   if (appRules.length > 0) {
     // No App at all: parseConfig refuses a half-configured one, so both the id and the key are absent (or unchecked).
     const fix = "set up the GitHub App (docs/github-facts.md), or drop `require` from the policy";
     const appId = stringVar(input.env, "GITHUB_APP_ID");
-    if (appId === undefined || appId === "") problems.push({ code: "github_app_missing", subject: "var GITHUB_APP_ID", message: `is ${appId === undefined ? "not set" : "empty"}, but ${describe(appRules)}: ${fix}` });
+    if (appId === undefined || appId === "")
+      problems.push({
+        code: "github_app_missing",
+        subject: "var GITHUB_APP_ID",
+        message: `is ${appId === undefined ? "not set" : "empty"}, but ${describe(appRules)}: ${fix}`,
+      });
     if (input.secrets === undefined) unchecked.add("GITHUB_APP_PRIVATE_KEY");
-    else if (!input.secrets.has("GITHUB_APP_PRIVATE_KEY")) problems.push({ code: "github_app_missing", subject: "secret GITHUB_APP_PRIVATE_KEY", message: `is not set, but ${describe(appRules)}: ${fix}` });
+    else if (!input.secrets.has("GITHUB_APP_PRIVATE_KEY"))
+      problems.push({
+        code: "github_app_missing",
+        subject: "secret GITHUB_APP_PRIVATE_KEY",
+        message: `is not set, but ${describe(appRules)}: ${fix}`,
+      });
   }
   const tokenGap = tokenAppGap(compiled, config);
   if (tokenGap !== undefined) {
@@ -149,12 +223,26 @@ function githubProblems(input: BrokerCheckInput, file: string, compiled: Compile
     const fix = "set up the token App (docs/github-tokens.md), or drop `githubTokens` from the policy's rules";
     const why = `rule ${tokenGap.rule} (${file}) grants GitHub tokens: without it every POST /v1/github-token answers config_invalid: ${fix}`;
     const appId = stringVar(input.env, "GITHUB_TOKEN_APP_ID");
-    if (appId === undefined || appId === "") problems.push({ code: "github_token_app_missing", subject: "var GITHUB_TOKEN_APP_ID", message: `is ${appId === undefined ? "not set" : "empty"}, but ${why}` });
+    if (appId === undefined || appId === "")
+      problems.push({
+        code: "github_token_app_missing",
+        subject: "var GITHUB_TOKEN_APP_ID",
+        message: `is ${appId === undefined ? "not set" : "empty"}, but ${why}`,
+      });
     if (input.secrets === undefined) unchecked.add("GITHUB_TOKEN_APP_PRIVATE_KEY");
-    else if (!input.secrets.has("GITHUB_TOKEN_APP_PRIVATE_KEY")) problems.push({ code: "github_token_app_missing", subject: "secret GITHUB_TOKEN_APP_PRIVATE_KEY", message: `is not set, but ${why}` });
+    else if (!input.secrets.has("GITHUB_TOKEN_APP_PRIVATE_KEY"))
+      problems.push({
+        code: "github_token_app_missing",
+        subject: "secret GITHUB_TOKEN_APP_PRIVATE_KEY",
+        message: `is not set, but ${why}`,
+      });
   }
   for (const issuer of new Set(gaps.flatMap((gap) => (gap.issuer === undefined ? [] : [gap.issuer])))) {
-    problems.push({ code: "github_api_url_missing", subject: "var ISSUERS", message: `issuer "${issuer}" has no api_url, but ${describe(rulesOf("github_api_url_missing", issuer))}: set its REST API base (docs/configuration.md)` });
+    problems.push({
+      code: "github_api_url_missing",
+      subject: "var ISSUERS",
+      message: `issuer "${issuer}" has no api_url, but ${describe(rulesOf("github_api_url_missing", issuer))}: set its REST API base (docs/configuration.md)`,
+    });
   }
   return problems;
 }
@@ -162,9 +250,22 @@ function githubProblems(input: BrokerCheckInput, file: string, compiled: Compile
 /** SHADOW_POLICY = "on" needs a candidate that compiles; the Worker would log policy_shadow_disabled and decide nothing. */
 function shadowProblems(input: BrokerCheckInput, config: Config): Problem[] {
   if (config.shadowPolicy !== true) return [];
-  if (input.candidate === undefined) return [{ code: "candidate_policy_missing", subject: "var SHADOW_POLICY", message: 'is "on" but policies/candidate.ts does not exist: add a candidate, or set it to "off"' }];
+  if (input.candidate === undefined)
+    return [
+      {
+        code: "candidate_policy_missing",
+        subject: "var SHADOW_POLICY",
+        message: 'is "on" but policies/candidate.ts does not exist: add a candidate, or set it to "off"',
+      },
+    ];
   const result = compileAsWorker(input.candidate, config);
-  return "problems" in result ? result.problems.map((problem) => ({ ...problem, code: "candidate_policy_invalid", message: `${problem.code}: ${problem.message}; the Worker would skip shadow mode` })) : [];
+  return "problems" in result
+    ? result.problems.map((problem) => ({
+        ...problem,
+        code: "candidate_policy_invalid",
+        message: `${problem.code}: ${problem.message}; the Worker would skip shadow mode`,
+      }))
+    : [];
 }
 
 /** The alert cron's settings (src/alerts/config.ts): invalid vars, or some of the three that switch alerts on but not all. */
@@ -209,11 +310,16 @@ export function brokerProblems(input: BrokerCheckInput): BrokerCheckResult {
   if (config !== undefined) {
     const live = input.policy === undefined ? undefined : compileAsWorker(input.policy, config);
     if (live !== undefined && "problems" in live) problems.push(...live.problems);
-    else if (live !== undefined && input.policy !== undefined) problems.push(...githubProblems(input, input.policy.file, live.compiled, config, unchecked));
+    else if (live !== undefined && input.policy !== undefined)
+      problems.push(...githubProblems(input, input.policy.file, live.compiled, config, unchecked));
     problems.push(...shadowProblems(input, config));
     // The Worker logs config_warning for it; before a production deploy it is a problem (docs/security.md, "Audience").
     for (const warning of configWarnings(config)) {
-      problems.push({ code: "audience_shared_default", subject: "var ISSUERS", message: `issuer "${warning.issuer}" accepts the shared default audience "${SHARED_DEFAULT_AUDIENCE}": choose one unique to this deployment (docs/deployment.md)` });
+      problems.push({
+        code: "audience_shared_default",
+        subject: "var ISSUERS",
+        message: `issuer "${warning.issuer}" accepts the shared default audience "${SHARED_DEFAULT_AUDIENCE}": choose one unique to this deployment (docs/deployment.md)`,
+      });
     }
   }
   problems.push(...alertProblems(input, unchecked));

@@ -55,30 +55,51 @@ function bindingNames(env: DeploymentEnv, kind: (typeof REQUIRED_BINDINGS)[numbe
 }
 
 /** The command that sets a secret in this environment. */
-export const secretPutCommand = (env: DeploymentEnv, name: string) => `npx wrangler secret put ${name}${env.label.startsWith("env.") ? ` --env ${env.label.slice(4)}` : ""}`;
+export const secretPutCommand = (env: DeploymentEnv, name: string) =>
+  `npx wrangler secret put ${name}${env.label.startsWith("env.") ? ` --env ${env.label.slice(4)}` : ""}`;
 
-export const stringVar = (env: DeploymentEnv, name: string): string | undefined => (typeof env.vars[name] === "string" ? (env.vars[name] as string).trim() : undefined);
+export const stringVar = (env: DeploymentEnv, name: string): string | undefined =>
+  typeof env.vars[name] === "string" ? (env.vars[name] as string).trim() : undefined;
 
 /** Bindings, placement, placeholder ids, URLs only a local process can reach, and the audit dataset's name. */
 export function deploymentProblems(env: DeploymentEnv, options: { local: boolean; webIdentity: boolean }): Problem[] {
   const problems: Problem[] = [];
   for (const { kind, name } of REQUIRED_BINDINGS) {
     if (!bindingNames(env, kind).includes(name)) {
-      const fix = env.label.startsWith("env.") ? `bindings are not inherited by environments: repeat the top-level [[${kind}]] block under [${env.label}]` : `add the [[${kind}]] block the shipped wrangler.toml has`;
-      problems.push({ code: "binding_missing", subject: `[[${kind}]] ${name}`, message: `${env.label} has no ${name} binding, which every request uses: ${fix}` });
+      const fix = env.label.startsWith("env.")
+        ? `bindings are not inherited by environments: repeat the top-level [[${kind}]] block under [${env.label}]`
+        : `add the [[${kind}]] block the shipped wrangler.toml has`;
+      problems.push({
+        code: "binding_missing",
+        subject: `[[${kind}]] ${name}`,
+        message: `${env.label} has no ${name} binding, which every request uses: ${fix}`,
+      });
     }
   }
 
   // Placement is a hint to run next to the STS region the broker calls (docs/performance.md); another region adds a hop.
   const region = stringVar(env, "AWS_REGION");
-  if (env.placementRegion !== undefined && region !== undefined && region !== "" && env.placementRegion !== `aws:${region}`) {
-    problems.push({ code: "placement_region_mismatch", subject: "var AWS_REGION", message: `is "${region}" but [placement] region is "${env.placementRegion}": set region = "aws:${region}", or change both together` });
+  if (
+    env.placementRegion !== undefined &&
+    region !== undefined &&
+    region !== "" &&
+    env.placementRegion !== `aws:${region}`
+  ) {
+    problems.push({
+      code: "placement_region_mismatch",
+      subject: "var AWS_REGION",
+      message: `is "${region}" but [placement] region is "${env.placementRegion}": set region = "aws:${region}", or change both together`,
+    });
   }
 
   if (!options.local) {
     for (const { binding, id } of env.kvNamespaces) {
       if (id !== undefined && PLACEHOLDER_KV_ID.test(id)) {
-        problems.push({ code: "kv_namespace_placeholder", subject: `[[kv_namespaces]] ${binding}`, message: `id is the placeholder ${id}: put the id \`npx wrangler kv namespace create ${binding}\` prints` });
+        problems.push({
+          code: "kv_namespace_placeholder",
+          subject: `[[kv_namespaces]] ${binding}`,
+          message: `id is the placeholder ${id}: put the id \`npx wrangler kv namespace create ${binding}\` prints`,
+        });
       }
     }
     // A deployed Worker cannot reach loopback: these URLs work in the sandbox only.
@@ -86,7 +107,11 @@ export function deploymentProblems(env: DeploymentEnv, options: { local: boolean
     for (const name of urls) {
       const value = stringVar(env, name);
       if (value !== undefined && URL.canParse(value) && isLoopbackHttp(new URL(value))) {
-        problems.push({ code: "loopback_url", subject: `var ${name}`, message: `is a loopback URL, which only the sandbox can use: ${name === "STS_ENDPOINT" ? 'set it to "" (the regional endpoint)' : "set this Worker's public https origin"}` });
+        problems.push({
+          code: "loopback_url",
+          subject: `var ${name}`,
+          message: `is a loopback URL, which only the sandbox can use: ${name === "STS_ENDPOINT" ? 'set it to "" (the regional endpoint)' : "set this Worker's public https origin"}`,
+        });
       }
     }
   }
@@ -95,7 +120,11 @@ export function deploymentProblems(env: DeploymentEnv, options: { local: boolean
   const audit = env.analyticsEngine.find((dataset) => dataset.binding === "AUDIT");
   const datasetVar = stringVar(env, "AUDIT_DATASET");
   if (audit?.dataset !== undefined && datasetVar !== undefined && datasetVar !== "" && datasetVar !== audit.dataset) {
-    problems.push({ code: "audit_dataset_mismatch", subject: "var AUDIT_DATASET", message: `is "${datasetVar}" but the AUDIT binding writes to "${audit.dataset}": alerts would query the wrong dataset` });
+    problems.push({
+      code: "audit_dataset_mismatch",
+      subject: "var AUDIT_DATASET",
+      message: `is "${datasetVar}" but the AUDIT binding writes to "${audit.dataset}": alerts would query the wrong dataset`,
+    });
   }
   return problems;
 }
@@ -104,15 +133,29 @@ export function deploymentProblems(env: DeploymentEnv, options: { local: boolean
  * Secrets against the names the deployment has (`present`; undefined when no secret source was given): each name in
  * `[secrets] required` (wrangler deploy refuses without it), and no secret kept in plain text under [vars].
  */
-export function declaredSecretProblems(env: DeploymentEnv, secretNames: ReadonlyArray<string>, present: ReadonlySet<string> | undefined): Problem[] {
+export function declaredSecretProblems(
+  env: DeploymentEnv,
+  secretNames: ReadonlyArray<string>,
+  present: ReadonlySet<string> | undefined,
+): Problem[] {
   const problems: Problem[] = [];
   for (const name of secretNames) {
     const value = stringVar(env, name);
-    if (value !== undefined && value !== "") problems.push({ code: "secret_in_vars", subject: `var ${name}`, message: `is a secret: remove it from wrangler.toml (and rotate it), then \`${secretPutCommand(env, name)}\`` });
+    if (value !== undefined && value !== "")
+      problems.push({
+        code: "secret_in_vars",
+        subject: `var ${name}`,
+        message: `is a secret: remove it from wrangler.toml (and rotate it), then \`${secretPutCommand(env, name)}\``,
+      });
   }
   if (present === undefined) return problems;
   for (const name of env.requiredSecrets) {
-    if (!present.has(name)) problems.push({ code: "secret_missing", subject: `secret ${name}`, message: `is listed in [secrets] required but not set: \`${secretPutCommand(env, name)}\` (wrangler deploy refuses without it)` });
+    if (!present.has(name))
+      problems.push({
+        code: "secret_missing",
+        subject: `secret ${name}`,
+        message: `is listed in [secrets] required but not set: \`${secretPutCommand(env, name)}\` (wrangler deploy refuses without it)`,
+      });
   }
   return problems;
 }

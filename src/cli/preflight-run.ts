@@ -27,12 +27,22 @@ const VALUE_FLAGS = new Set(["--env", "-e", "--config", "-c", "--policies", "--s
 
 /** Parses preflight's arguments; a string is a usage error to print (exit 2), `help` the usage (exit 0). */
 export function parsePreflightArgs(argv: string[]): PreflightArgs | string | { help: string } {
-  const args: PreflightArgs = { env: undefined, config: "wrangler.toml", policies: "policies", secrets: undefined, secretsFile: undefined };
+  const args: PreflightArgs = {
+    env: undefined,
+    config: "wrangler.toml",
+    policies: "policies",
+    secrets: undefined,
+    secretsFile: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--help" || arg === "-h") return { help: PREFLIGHT_USAGE };
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    if (!VALUE_FLAGS.has(flag)) return `${arg.startsWith("-") ? `unknown option ${flag}` : `unexpected argument ${arg}`}\n${PREFLIGHT_USAGE}`;
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
+    if (!VALUE_FLAGS.has(flag))
+      return `${arg.startsWith("-") ? `unknown option ${flag}` : `unexpected argument ${arg}`}\n${PREFLIGHT_USAGE}`;
     const value = inline ?? argv[++i];
     if (value === undefined || value === "") return `${flag} needs a value\n${PREFLIGHT_USAGE}`;
     if (flag === "--env" || flag === "-e") args.env = value;
@@ -40,8 +50,12 @@ export function parsePreflightArgs(argv: string[]): PreflightArgs | string | { h
     else if (flag === "--policies") args.policies = value;
     else if (flag === "--secrets-file") args.secretsFile = value;
     else {
-      const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
-      if (!names.every((name) => SECRET_NAME.test(name))) return `--secrets takes names only (NAME,NAME), never values\n${PREFLIGHT_USAGE}`;
+      const names = value
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name !== "");
+      if (!names.every((name) => SECRET_NAME.test(name)))
+        return `--secrets takes names only (NAME,NAME), never values\n${PREFLIGHT_USAGE}`;
       args.secrets = [...(args.secrets ?? []), ...names];
     }
   }
@@ -65,7 +79,9 @@ export interface PreflightInput {
 const loaded = (input: PolicyInput | undefined) => (input === undefined || "error" in input ? undefined : input);
 
 function unloadable(input: PolicyInput | undefined): Problem[] {
-  return input !== undefined && "error" in input ? [{ code: "policy_unloadable", subject: input.file, message: `cannot be loaded: ${input.error}` }] : [];
+  return input !== undefined && "error" in input
+    ? [{ code: "policy_unloadable", subject: input.file, message: `cannot be loaded: ${input.error}` }]
+    : [];
 }
 
 /** A problem found twice is reported once, and a missing secret once (the first, most specific, reason). */
@@ -87,7 +103,12 @@ function unique(problems: Problem[]): Problem[] {
 export function runPreflight(input: PreflightInput): CliResult {
   const { env } = input;
   const present = input.secrets?.names;
-  const broker = brokerProblems({ env, secrets: present, policy: loaded(input.policy), candidate: loaded(input.candidate) });
+  const broker = brokerProblems({
+    env,
+    secrets: present,
+    policy: loaded(input.policy),
+    candidate: loaded(input.candidate),
+  });
   const problems = unique([
     ...unloadable(input.policy),
     ...unloadable(input.candidate),
@@ -96,7 +117,9 @@ export function runPreflight(input: PreflightInput): CliResult {
     ...declaredSecretProblems(env, SECRET_NAMES, present),
   ]);
   const policies = [input.policy.file, ...(input.candidate === undefined ? [] : [input.candidate.file])].join(", ");
-  const out = [`preflight: ${input.configFile} ${env.label}; ${policies}; ${input.secrets === undefined ? "no secret source" : `secret names from ${input.secrets.source}`}`];
+  const out = [
+    `preflight: ${input.configFile} ${env.label}; ${policies}; ${input.secrets === undefined ? "no secret source" : `secret names from ${input.secrets.source}`}`,
+  ];
   for (const problem of problems) out.push(`error ${problem.code} ${problem.subject}: ${problem.message}`);
   if (input.secrets === undefined) {
     const unchecked = [...new Set([...env.requiredSecrets, ...broker.unchecked])];
@@ -105,6 +128,10 @@ export function runPreflight(input: PreflightInput): CliResult {
     );
   }
   const scope = broker.local ? " (local issuers only: the production-only checks were skipped)" : "";
-  out.push(problems.length === 0 ? `preflight: ok, ${env.label}${scope}` : `preflight: ${problems.length} ${problems.length === 1 ? "problem" : "problems"} in ${env.label}${scope}: do not deploy`);
+  out.push(
+    problems.length === 0
+      ? `preflight: ok, ${env.label}${scope}`
+      : `preflight: ${problems.length} ${problems.length === 1 ? "problem" : "problems"} in ${env.label}${scope}: do not deploy`,
+  );
   return { stdout: `${out.join("\n")}\n`, stderr: "", exitCode: problems.length === 0 ? 0 : 1 };
 }

@@ -19,7 +19,7 @@ async function policyInput(file: string): Promise<PolicyInput> {
   try {
     return await loadPolicy(file);
   } catch (error) {
-    return { file, error: error instanceof Error ? error.message.split("\n")[0] ?? error.name : String(error) };
+    return { file, error: error instanceof Error ? (error.message.split("\n")[0] ?? error.name) : String(error) };
   }
 }
 
@@ -30,7 +30,8 @@ if ("help" in parsed) {
   process.exit(0);
 }
 const args = parsed;
-if (!existsSync(args.config)) usage(`no ${args.config} here (run from the repository root, or give --config)\n${PREFLIGHT_USAGE}`);
+if (!existsSync(args.config))
+  usage(`no ${args.config} here (run from the repository root, or give --config)\n${PREFLIGHT_USAGE}`);
 
 let names: Set<string> | undefined;
 const sources: string[] = [];
@@ -51,12 +52,16 @@ try {
   // An unknown environment is a usage error, not a problem of the deployment.
   const environments = Object.keys((experimental_readRawConfig({ config: args.config }).rawConfig.env ?? {}) as object);
   if (args.env !== undefined && !environments.includes(args.env)) {
-    usage(`${args.config} has no [env.${args.env}] (environments: ${environments.length === 0 ? "none" : environments.join(", ")}; omit --env for the top level)`);
+    usage(
+      `${args.config} has no [env.${args.env}] (environments: ${environments.length === 0 ? "none" : environments.join(", ")}; omit --env for the top level)`,
+    );
   }
   config = unstable_readConfig({ config: args.config, ...(args.env === undefined ? {} : { env: args.env }) });
 } catch (error) {
   // wrangler's own message (a TOML syntax error, a field it refuses): the file cannot be deployed either.
-  process.stdout.write(`error wrangler_config_invalid ${args.config}: ${error instanceof Error ? error.message : String(error)}\npreflight: 1 problem: do not deploy\n`);
+  process.stdout.write(
+    `error wrangler_config_invalid ${args.config}: ${error instanceof Error ? error.message : String(error)}\npreflight: 1 problem: do not deploy\n`,
+  );
   process.exit(1);
 }
 

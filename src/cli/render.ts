@@ -17,7 +17,9 @@ export function formatCell(value: SqlValue): string {
 export function renderTable(columns: string[], rows: SqlValue[][]): string {
   const cells = rows.map((row) => row.map(formatCell));
   const widths = columns.map((name, i) => Math.max(name.length, ...cells.map((row) => (row[i] ?? "").length)));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === "number" || row[i] === null));
+  const numeric = columns.map(
+    (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === "number" || row[i] === null),
+  );
   const line = (values: string[]) =>
     values
       .map((value, i) => (numeric[i] ? value.padStart(widths[i] as number) : value.padEnd(widths[i] as number)))
@@ -29,7 +31,9 @@ export function renderTable(columns: string[], rows: SqlValue[][]): string {
 /** One block of `name  value` lines per row: for single events with many fields. */
 export function renderRecords(columns: string[], rows: SqlValue[][]): string {
   const width = Math.max(...columns.map((name) => name.length));
-  return rows.map((row) => columns.map((name, i) => `${name.padEnd(width)}  ${formatCell(row[i] ?? null)}`).join("\n")).join("\n\n");
+  return rows
+    .map((row) => columns.map((name, i) => `${name.padEnd(width)}  ${formatCell(row[i] ?? null)}`).join("\n"))
+    .join("\n\n");
 }
 
 /**
@@ -76,7 +80,10 @@ function timeLabel(ms: number, withDate: boolean): string {
  * A vertical bar chart, one bar per bucket, ANALYTICS_CHART_HEIGHT_ROWS rows of eighth-block resolution. Y axis:
  * 0, half and the maximum, with the series name; X axis: bucket start times (UTC) at the left, middle and right.
  */
-export function renderChart(points: Array<{ t: number; value: number }>, options: { label: string; bucketMinutes: number }): string {
+export function renderChart(
+  points: Array<{ t: number; value: number }>,
+  options: { label: string; bucketMinutes: number },
+): string {
   if (points.length === 0) return `${options.label}: no data`;
   const height = ANALYTICS_CHART_HEIGHT_ROWS;
   const barWidth = points.length * 2 <= ANALYTICS_CHART_MAX_WIDTH_COLUMNS ? 2 : 1;
@@ -92,7 +99,9 @@ export function renderChart(points: Array<{ t: number; value: number }>, options
   const lines = [`${" ".repeat(labelWidth)}  ${options.label} per ${options.bucketMinutes} min`];
   for (let row = 0; row < height; row++) {
     const floor = (height - 1 - row) * 8;
-    const bars = eighths.map((level) => (EIGHTHS[Math.min(8, Math.max(0, level - floor))] as string).repeat(barWidth)).join("");
+    const bars = eighths
+      .map((level) => (EIGHTHS[Math.min(8, Math.max(0, level - floor))] as string).repeat(barWidth))
+      .join("");
     const label = labels.get(row);
     lines.push(`${(label ?? "").padStart(labelWidth)} ${label === undefined ? "│" : "┤"}${bars}`);
   }
@@ -107,7 +116,17 @@ export function renderChart(points: Array<{ t: number; value: number }>, options
   const axisWidth = Math.max(plotWidth, firstLabel.length);
   const axis = Array.from({ length: axisWidth }, () => " ");
   const place = (index: number, text: string, align: "left" | "center" | "right") => {
-    const at = Math.max(0, Math.min(axisWidth - text.length, align === "left" ? index : align === "right" ? index - text.length + barWidth : index - Math.floor(text.length / 2)));
+    const at = Math.max(
+      0,
+      Math.min(
+        axisWidth - text.length,
+        align === "left"
+          ? index
+          : align === "right"
+            ? index - text.length + barWidth
+            : index - Math.floor(text.length / 2),
+      ),
+    );
     if (axis.slice(Math.max(0, at - 1), at + text.length + 1).some((char) => char !== " ")) return; // never overlap
     for (let i = 0; i < text.length; i++) axis[at + i] = text[i] as string;
   };
@@ -128,11 +147,18 @@ export function renderHuman(table: QueryTable, meta: { sinceLabel: string }): st
   } else if (table.shape === "record") {
     parts.push(renderRecords(table.columns, table.rows));
   } else {
-    if (table.series !== undefined) parts.push(renderChart(table.series.points, { label: table.series.column, bucketMinutes: table.series.bucketMinutes }), "");
+    if (table.series !== undefined)
+      parts.push(
+        renderChart(table.series.points, { label: table.series.column, bucketMinutes: table.series.bucketMinutes }),
+        "",
+      );
     parts.push(renderTable(table.columns, table.rows));
   }
   if (table.maxSampleInterval > 1) {
-    parts.push("", `Note: sampled data (up to 1 row kept per ${table.maxSampleInterval} events); counts are SUM(_sample_interval) estimates.`);
+    parts.push(
+      "",
+      `Note: sampled data (up to 1 row kept per ${table.maxSampleInterval} events); counts are SUM(_sample_interval) estimates.`,
+    );
   }
   return parts.join("\n");
 }

@@ -37,7 +37,17 @@ const USAGE = `usage: npm run smoke -- --broker <url> --audience <aud> [--role <
        [--token-env <VAR>] [--region <region>] [--sts-endpoint <url>] [--expect-arn <substring>]
 Without --token-env the token comes from the GitHub Actions token endpoint (the job needs permissions: id-token: write).`;
 
-const VALUE_FLAGS = ["--broker", "--audience", "--role", "--worker-name", "--version-id", "--token-env", "--region", "--sts-endpoint", "--expect-arn"] as const;
+const VALUE_FLAGS = [
+  "--broker",
+  "--audience",
+  "--role",
+  "--worker-name",
+  "--version-id",
+  "--token-env",
+  "--region",
+  "--sts-endpoint",
+  "--expect-arn",
+] as const;
 
 /** Parses argv; throws an Error whose message is the problem (the CLI prints it with the usage). */
 export function parseSmokeArgs(argv: string[]): SmokeArgs {
@@ -51,15 +61,20 @@ export function parseSmokeArgs(argv: string[]): SmokeArgs {
   }
   const broker = values.get("--broker");
   const audience = values.get("--audience");
-  if (broker === undefined || !URL.canParse(broker) || !isHttpsOrLoopback(new URL(broker))) throw new Error("--broker must be an https URL (http only on loopback)");
+  if (broker === undefined || !URL.canParse(broker) || !isHttpsOrLoopback(new URL(broker)))
+    throw new Error("--broker must be an https URL (http only on loopback)");
   if (audience === undefined) throw new Error("--audience is required (the broker's audience in ISSUERS)");
   const workerName = values.get("--worker-name");
   const versionId = values.get("--version-id");
-  if ((workerName === undefined) !== (versionId === undefined)) throw new Error("--worker-name and --version-id go together");
-  if (versionId !== undefined && !/^[0-9a-f-]{36}$/.test(versionId)) throw new Error("--version-id must be a Worker version id (a UUID)");
-  if (workerName !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(workerName)) throw new Error("--worker-name must be a Worker name");
+  if ((workerName === undefined) !== (versionId === undefined))
+    throw new Error("--worker-name and --version-id go together");
+  if (versionId !== undefined && !/^[0-9a-f-]{36}$/.test(versionId))
+    throw new Error("--version-id must be a Worker version id (a UUID)");
+  if (workerName !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(workerName))
+    throw new Error("--worker-name must be a Worker name");
   const stsEndpoint = values.get("--sts-endpoint");
-  if (stsEndpoint !== undefined && (!URL.canParse(stsEndpoint) || !isHttpsOrLoopback(new URL(stsEndpoint)))) throw new Error("--sts-endpoint must be an https URL");
+  if (stsEndpoint !== undefined && (!URL.canParse(stsEndpoint) || !isHttpsOrLoopback(new URL(stsEndpoint))))
+    throw new Error("--sts-endpoint must be an https URL");
   return {
     broker: broker.replace(/\/+$/, ""),
     audience,
@@ -85,7 +100,12 @@ export function versionOverrideHeader(workerName: string, versionId: string): st
 function tokenSource(args: SmokeArgs, deps: SmokeDeps): TokenSource {
   return args.tokenEnv !== undefined
     ? envTokenSource(args.tokenEnv, deps.env)
-    : actionsTokenSource({ requestUrl: deps.env("ACTIONS_ID_TOKEN_REQUEST_URL"), requestToken: deps.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"), audience: args.audience, fetch: deps.fetch });
+    : actionsTokenSource({
+        requestUrl: deps.env("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        requestToken: deps.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        audience: args.audience,
+        fetch: deps.fetch,
+      });
 }
 
 const fail = (line: string): CliResult => ({ stdout: "", stderr: `smoke: FAIL ${line}\n`, exitCode: 1 });
@@ -105,7 +125,8 @@ export async function runSmoke(argv: string[], deps: SmokeDeps): Promise<CliResu
     return fail(`no OIDC token: ${(error as Error).message}`);
   }
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  if (args.workerName !== undefined && args.versionId !== undefined) headers["cloudflare-workers-version-overrides"] = versionOverrideHeader(args.workerName, args.versionId);
+  if (args.workerName !== undefined && args.versionId !== undefined)
+    headers["cloudflare-workers-version-overrides"] = versionOverrideHeader(args.workerName, args.versionId);
   let answer: Response;
   try {
     answer = await deps.fetch(`${args.broker}/v1/credentials`, {
@@ -126,12 +147,25 @@ export async function runSmoke(argv: string[], deps: SmokeDeps): Promise<CliResu
   } catch {
     return fail(`broker answered HTTP ${answer.status} without JSON`);
   }
-  if (answer.status !== 200) return fail(`broker answered HTTP ${answer.status} ${String(body.error)} (request ${String(body.request_id)})`);
+  if (answer.status !== 200)
+    return fail(`broker answered HTTP ${answer.status} ${String(body.error)} (request ${String(body.request_id)})`);
   const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = body;
-  if (typeof AccessKeyId !== "string" || typeof SecretAccessKey !== "string" || typeof SessionToken !== "string" || typeof Expiration !== "string") {
+  if (
+    typeof AccessKeyId !== "string" ||
+    typeof SecretAccessKey !== "string" ||
+    typeof SessionToken !== "string" ||
+    typeof Expiration !== "string"
+  ) {
     return fail("broker answered 200 without credential_process credentials");
   }
-  const client = new AwsClient({ accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, service: "sts", region: args.region, retries: 0 });
+  const client = new AwsClient({
+    accessKeyId: AccessKeyId,
+    secretAccessKey: SecretAccessKey,
+    sessionToken: SessionToken,
+    service: "sts",
+    region: args.region,
+    retries: 0,
+  });
   let identity: Response;
   try {
     identity = await deps.fetch(
@@ -149,8 +183,12 @@ export async function runSmoke(argv: string[], deps: SmokeDeps): Promise<CliResu
   const read = await readTextCapped(identity, MAX_STS_RESPONSE_BYTES);
   const xml = "text" in read ? read.text : "";
   const arn = /<Arn>([^<]{1,2048})<\/Arn>/.exec(xml)?.[1];
-  if (identity.status !== 200 || arn === undefined) return fail(`GetCallerIdentity answered HTTP ${identity.status} ${/<Code>([A-Za-z.]{1,64})<\/Code>/.exec(xml)?.[1] ?? ""}`.trim());
-  if (args.expectArn !== undefined && !arn.includes(args.expectArn)) return fail(`caller ${arn} does not contain ${args.expectArn}`);
+  if (identity.status !== 200 || arn === undefined)
+    return fail(
+      `GetCallerIdentity answered HTTP ${identity.status} ${/<Code>([A-Za-z.]{1,64})<\/Code>/.exec(xml)?.[1] ?? ""}`.trim(),
+    );
+  if (args.expectArn !== undefined && !arn.includes(args.expectArn))
+    return fail(`caller ${arn} does not contain ${args.expectArn}`);
   const version = args.versionId === undefined ? "" : ` (version ${args.versionId})`;
   return { stdout: `smoke: ok${version}: ${arn}, credentials expire ${Expiration}\n`, stderr: "", exitCode: 0 };
 }

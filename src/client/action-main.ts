@@ -3,10 +3,25 @@
 // Prints nothing but ::add-mask:: lines until every secret is masked.
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { credentialProcessCommand, gitCredentialHelperCommand, inputVariable, parseActionInputs, planGithubToken, planMain, type ActionInputs } from "./action.ts";
+import {
+  credentialProcessCommand,
+  gitCredentialHelperCommand,
+  inputVariable,
+  parseActionInputs,
+  planGithubToken,
+  planMain,
+  type ActionInputs,
+} from "./action.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
 import { fetchCredentials, type ClientDeps } from "./exchange.ts";
-import { debugCommand, errorCommand, maskCommand, newDelimiter, noticeCommand, warningCommand } from "./github-commands.ts";
+import {
+  debugCommand,
+  errorCommand,
+  maskCommand,
+  newDelimiter,
+  noticeCommand,
+  warningCommand,
+} from "./github-commands.ts";
 import { fetchGithubToken } from "./github-token.ts";
 import { obtainGithubToken } from "./job-tokens.ts";
 import { migrationAdvice } from "./migration.ts";
@@ -21,15 +36,31 @@ const cliPath = () => fileURLToPath(new URL("./cli.mjs", import.meta.url));
  * The grant's token: minted (or reused from this job's cache, where the git credential helper finds it too), listed for
  * the post step's revocation before anything else happens, and masked at once.
  */
-async function githubTokenStep(inputs: ActionInputs, name: string, deps: ClientDeps, delimiter: string): Promise<string> {
+async function githubTokenStep(
+  inputs: ActionInputs,
+  name: string,
+  deps: ClientDeps,
+  delimiter: string,
+): Promise<string> {
   let requestId: string | undefined;
   const mint = async () => {
     const fetched = await fetchGithubToken({ endpoint: inputs.githubTokenEndpoint, name }, deps);
     requestId = fetched.requestId;
     return fetched.token;
   };
-  const { token } = await obtainGithubToken(jobTokenStore(env), tokenCacheKey(inputs.githubTokenEndpoint, name), mint, Date.now);
-  const plan = planGithubToken(token, name, requestId, gitCredentialHelperCommand(process.execPath, cliPath(), inputs, name), delimiter);
+  const { token } = await obtainGithubToken(
+    jobTokenStore(env),
+    tokenCacheKey(inputs.githubTokenEndpoint, name),
+    mint,
+    Date.now,
+  );
+  const plan = planGithubToken(
+    token,
+    name,
+    requestId,
+    gitCredentialHelperCommand(process.execPath, cliPath(), inputs, name),
+    delimiter,
+  );
   writeStdout(`${plan.mask}\n`);
   appendToRunnerFile("GITHUB_OUTPUT", plan.output);
   return plan.summary;
@@ -67,9 +98,13 @@ async function main(): Promise<number> {
     const deps = realDeps(tokens, debug, onToken, warn);
     const delimiter = newDelimiter(randomUUID());
     const summaries: string[] = [];
-    if (inputs.githubTokenName !== undefined) summaries.push(await githubTokenStep(inputs, inputs.githubTokenName, deps, delimiter));
+    if (inputs.githubTokenName !== undefined)
+      summaries.push(await githubTokenStep(inputs, inputs.githubTokenName, deps, delimiter));
     if (inputs.aws) {
-      const fetched = await fetchCredentials({ endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds }, deps);
+      const fetched = await fetchCredentials(
+        { endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds },
+        deps,
+      );
       const command = credentialProcessCommand(process.execPath, cliPath(), inputs);
       const plan = planMain(fetched.credentials, inputs, fetched.requestId, command, delimiter);
       writeStdout(plan.masks.map((line) => `${line}\n`).join(""));
@@ -88,7 +123,9 @@ async function main(): Promise<number> {
       return error.exitCode;
     }
     // A bug: name it without its message, which could quote anything it was handling.
-    writeStdout(`${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}\n`);
+    writeStdout(
+      `${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}\n`,
+    );
     return UNEXPECTED_EXIT_CODE;
   }
 }

@@ -18,7 +18,11 @@ async function revokeGithubTokens(): Promise<void> {
   }
   const summary = await revokeJobTokens(store, (input, init) => fetch(input, init), Date.now());
   const line = `${describeRevocation(summary)}.`;
-  writeStdout(summary.failures.length === 0 ? `${line}\n` : `${warningCommand("ci-credentials: GitHub token not revoked", line)}\n`);
+  writeStdout(
+    summary.failures.length === 0
+      ? `${line}\n`
+      : `${warningCommand("ci-credentials: GitHub token not revoked", line)}\n`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -43,7 +47,9 @@ async function main(): Promise<number> {
       writeStdout(`${errorCommand(`ci-credentials: ${error.code}`, describeError(error))}\n`);
       return error.exitCode;
     }
-    writeStdout(`${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}\n`);
+    writeStdout(
+      `${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}\n`,
+    );
     return UNEXPECTED_EXIT_CODE;
   }
 }

@@ -5,7 +5,15 @@ import { ClientError } from "./errors.ts";
 import { brokerEndpoint, credentialsEndpoint } from "./exchange.ts";
 import { credentialMasks, fileCommandEntries, maskCommand } from "./github-commands.ts";
 import { describeGithubToken, type GithubToken } from "./github-token.ts";
-import { aliasedValue, parseAudience, parseDuration, parseGrantName, parseRegion, parseRole, requireValue } from "./inputs.ts";
+import {
+  aliasedValue,
+  parseAudience,
+  parseDuration,
+  parseGrantName,
+  parseRegion,
+  parseRole,
+  requireValue,
+} from "./inputs.ts";
 
 export type OutputMode = "env" | "outputs";
 
@@ -36,9 +44,12 @@ const AWS_INPUTS = ["role", "duration", "role-duration-seconds", "region", "aws-
 export function parseActionInputs(getEnv: (name: string) => string | undefined): ActionInputs {
   const input = (name: string) => getEnv(inputVariable(name));
   const mode = input("output-mode")?.trim() || "env";
-  if (mode !== "env" && mode !== "outputs") throw new ClientError("usage", "The output-mode input must be `env` or `outputs`.");
+  if (mode !== "env" && mode !== "outputs")
+    throw new ClientError("usage", "The output-mode input must be `env` or `outputs`.");
   const brokerUrl = requireValue(input("broker-url"), "The broker-url input");
-  const githubTokenName = input("github-token-name")?.trim() ? parseGrantName(input("github-token-name"), "The github-token-name input") : undefined;
+  const githubTokenName = input("github-token-name")?.trim()
+    ? parseGrantName(input("github-token-name"), "The github-token-name input")
+    : undefined;
   const awsInputs = AWS_INPUTS.some((name) => (input(name)?.trim() ?? "") !== "");
   return {
     endpoint: credentialsEndpoint(brokerUrl),
@@ -48,18 +59,32 @@ export function parseActionInputs(getEnv: (name: string) => string | undefined):
     githubTokenEndpoint: brokerEndpoint(brokerUrl, "/v1/github-token"),
     role: parseRole(input("role"), "The role input"),
     durationSeconds: parseDuration(
-      aliasedValue(input("duration"), "The duration input", input("role-duration-seconds"), "the role-duration-seconds input"),
+      aliasedValue(
+        input("duration"),
+        "The duration input",
+        input("role-duration-seconds"),
+        "the role-duration-seconds input",
+      ),
       "The duration input",
     ),
     outputMode: mode,
-    region: parseRegion(aliasedValue(input("region"), "The region input", input("aws-region"), "the aws-region input"), "The region input"),
+    region: parseRegion(
+      aliasedValue(input("region"), "The region input", input("aws-region"), "the aws-region input"),
+      "The region input",
+    ),
   };
 }
 
 /** State key the main step leaves for the post step (the runner hands it back as STATE_exported). */
 export const EXPORTED_STATE = "exported";
 /** The only variables the post step will ever clear, whatever the state says. */
-const CLEARABLE = new Set(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"]);
+const CLEARABLE = new Set([
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+]);
 
 export interface MainPlan {
   /** ::add-mask:: lines for the access key id, the secret key and the session token: printed before any other line. */
@@ -79,14 +104,30 @@ export interface MainPlan {
  * credentials in long jobs. Paths double-quoted, as botocore splits the line with shlex (POSIX) and Windows runners need "".
  */
 export function credentialProcessCommand(nodePath: string, cliPath: string, inputs: ActionInputs): string {
-  for (const path of [nodePath, cliPath]) if (path.includes('"')) throw new ClientError("output_failed", "A path contains a double quote.");
-  const args = [`"${nodePath}"`, `"${cliPath}"`, "credential-process", "--broker-url", inputs.endpoint.href, "--github-actions", "--audience", inputs.audience];
+  for (const path of [nodePath, cliPath])
+    if (path.includes('"')) throw new ClientError("output_failed", "A path contains a double quote.");
+  const args = [
+    `"${nodePath}"`,
+    `"${cliPath}"`,
+    "credential-process",
+    "--broker-url",
+    inputs.endpoint.href,
+    "--github-actions",
+    "--audience",
+    inputs.audience,
+  ];
   if (inputs.role !== undefined) args.push("--role", inputs.role);
   if (inputs.durationSeconds !== undefined) args.push("--duration", String(inputs.durationSeconds));
   return args.join(" ");
 }
 
-export function planMain(credentials: Credentials, inputs: ActionInputs, requestId: string | undefined, credentialProcess: string, delimiter: string): MainPlan {
+export function planMain(
+  credentials: Credentials,
+  inputs: ActionInputs,
+  requestId: string | undefined,
+  credentialProcess: string,
+  delimiter: string,
+): MainPlan {
   const masks = credentialMasks(credentials);
   const role = inputs.role === undefined ? "the policy's role" : `role ${inputs.role}`;
   const about = `Credentials for ${role}: AccessKeyId ${maskedAccessKeyId(credentials.accessKeyId)}, expire ${credentials.expiration}${requestId === undefined ? "" : `, request id ${requestId}`}.`;
@@ -128,8 +169,15 @@ export function planMain(credentials: Credentials, inputs: ActionInputs, request
  * The `git config credential.<url>.helper` value that runs this Action's bundled CLI as a git credential helper for the
  * same grant: `!` makes git run it with the shell (gitcredentials(7)), and git appends get/store/erase.
  */
-export function gitCredentialHelperCommand(nodePath: string, cliPath: string, inputs: ActionInputs, name: string): string {
-  for (const path of [nodePath, cliPath]) if (path.includes('"') || path.includes("$") || path.includes("`")) throw new ClientError("output_failed", "A path contains a shell quoting character.");
+export function gitCredentialHelperCommand(
+  nodePath: string,
+  cliPath: string,
+  inputs: ActionInputs,
+  name: string,
+): string {
+  for (const path of [nodePath, cliPath])
+    if (path.includes('"') || path.includes("$") || path.includes("`"))
+      throw new ClientError("output_failed", "A path contains a shell quoting character.");
   // URL and audience hold no quote (checked when parsed); single quotes keep the shell from reading `?` or `~` in them.
   return `!"${nodePath}" "${cliPath}" git-credential --broker-url '${inputs.githubTokenEndpoint.href}' --name ${name} --github-actions --audience '${inputs.audience}'`;
 }
@@ -143,7 +191,13 @@ export interface GithubTokenPlan {
   summary: string;
 }
 
-export function planGithubToken(token: GithubToken, name: string, requestId: string | undefined, helper: string, delimiter: string): GithubTokenPlan {
+export function planGithubToken(
+  token: GithubToken,
+  name: string,
+  requestId: string | undefined,
+  helper: string,
+  delimiter: string,
+): GithubTokenPlan {
   return {
     mask: maskCommand(token.token),
     output: fileCommandEntries(
@@ -175,5 +229,11 @@ export function planPost(exported: string | undefined, delimiter: string): PostP
     .split(",")
     .map((name) => name.trim())
     .filter((name) => CLEARABLE.has(name));
-  return { env: fileCommandEntries(cleared.map((name) => [name, ""] as const), delimiter), cleared };
+  return {
+    env: fileCommandEntries(
+      cleared.map((name) => [name, ""] as const),
+      delimiter,
+    ),
+    cleared,
+  };
 }

@@ -70,13 +70,23 @@ export function requestIdLine(requestId: string | undefined): string {
 }
 
 /** Classifies one broker answer. Pure; `nowMs` is for the Expiration and Retry-After checks. */
-export function classifyAnswer<T>(status: number, headers: Headers, text: string | undefined, nowMs: number, spec: AnswerSpec<T>): AttemptOutcome<T> {
+export function classifyAnswer<T>(
+  status: number,
+  headers: Headers,
+  text: string | undefined,
+  nowMs: number,
+  spec: AnswerSpec<T>,
+): AttemptOutcome<T> {
   const body = status === 200 ? undefined : brokerErrorBody(text);
   const headerId = headers.get("x-request-id");
   const requestId = body?.requestId ?? (headerId !== null && REQUEST_ID.test(headerId) ? headerId : undefined);
   const ids = withRequestId(requestId);
   if (status === 200) {
-    if (text === undefined) return { kind: "fail", error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids) };
+    if (text === undefined)
+      return {
+        kind: "fail",
+        error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids),
+      };
     try {
       return { kind: "answer", value: spec.parse(text, nowMs, requestId), requestId };
     } catch (error) {
@@ -131,7 +141,10 @@ export function classifyAnswer<T>(status: number, headers: Headers, text: string
     };
   }
   if (status === 403 && body.error === "forbidden") {
-    const lookup = requestId === undefined ? "" : ` Ask an operator to look it up: \`npm run analytics -- request ${requestId}\` (and \`npm run policy:explain -- <claims.json>\` with this job's claims).`;
+    const lookup =
+      requestId === undefined
+        ? ""
+        : ` Ask an operator to look it up: \`npm run analytics -- request ${requestId}\` (and \`npm run policy:explain -- <claims.json>\` with this job's claims).`;
     return {
       kind: "fail",
       error: new ClientError(
@@ -143,7 +156,10 @@ export function classifyAnswer<T>(status: number, headers: Headers, text: string
   }
   return {
     kind: "fail",
-    error: new ClientError("broker_rejected", `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`, { ...ids, status }),
+    error: new ClientError(
+      "broker_rejected",
+      `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`,
+      { ...ids, status },
+    ),
   };
 }
-

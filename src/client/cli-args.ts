@@ -41,7 +41,10 @@ OIDC token source (one; every attempt takes a new token from it):
 export type CliCommand = "credential-process" | "env";
 export type GithubCliCommand = "github-token" | "git-credential" | "revoke-github-tokens";
 
-export type CliTokenSource = { kind: "github-actions"; audience: string } | { kind: "env"; name: string } | { kind: "file"; path: string };
+export type CliTokenSource =
+  | { kind: "github-actions"; audience: string }
+  | { kind: "env"; name: string }
+  | { kind: "file"; path: string };
 
 export interface CliOptions {
   command: CliCommand;
@@ -75,7 +78,18 @@ export function isGithubCliOptions(options: CliOptions | GithubCliOptions): opti
 }
 /** A git host as git sends it: a DNS name or address, optionally `:port`. */
 const GIT_HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-const VALUE_FLAGS = new Set(["broker-url", "role", "duration", "region", "deadline", "audience", "token-env", "token-file", "name", "host"]);
+const VALUE_FLAGS = new Set([
+  "broker-url",
+  "role",
+  "duration",
+  "region",
+  "deadline",
+  "audience",
+  "token-env",
+  "token-file",
+  "name",
+  "host",
+]);
 const BOOLEAN_FLAGS = new Set(["debug", "github-actions", "help"]);
 /** Environment variable names as POSIX defines them. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -89,7 +103,10 @@ interface Parsed {
 }
 
 /** `help` when --help is given (the caller prints USAGE and exits 0). */
-export function parseCliArgs(argv: readonly string[], getEnv: (name: string) => string | undefined): CliOptions | GithubCliOptions | "help" {
+export function parseCliArgs(
+  argv: readonly string[],
+  getEnv: (name: string) => string | undefined,
+): CliOptions | GithubCliOptions | "help" {
   const values = new Map<string, string>();
   const flags = new Set<string>();
   const positional: string[] = [];
@@ -115,17 +132,26 @@ export function parseCliArgs(argv: readonly string[], getEnv: (name: string) => 
   }
   if (flags.has("help")) return "help";
   const [command, ...rest] = positional;
-  if (command !== undefined && GITHUB_COMMANDS.has(command)) return githubOptions(command as GithubCliCommand, rest, { values, flags, positional }, getEnv);
+  if (command !== undefined && GITHUB_COMMANDS.has(command))
+    return githubOptions(command as GithubCliCommand, rest, { values, flags, positional }, getEnv);
   if (command !== "credential-process" && command !== "env") {
-    throw new ClientError("usage", "Give a command: credential-process, env, github-token, git-credential or revoke-github-tokens. Run with --help for the options.");
+    throw new ClientError(
+      "usage",
+      "Give a command: credential-process, env, github-token, git-credential or revoke-github-tokens. Run with --help for the options.",
+    );
   }
   if (rest.length > 0) throw new ClientError("usage", `Unexpected argument ${JSON.stringify(rest[0])}.`);
-  for (const flag of ["name", "host"]) if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to the GitHub token commands only.`);
+  for (const flag of ["name", "host"])
+    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to the GitHub token commands only.`);
   const tokenSource = tokenSourceOf({ values, flags, positional }, getEnv);
   const deadlineMs = deadlineOf(values);
 
   const region = parseRegion(values.get("region"), "--region");
-  if (region !== undefined && command !== "env") throw new ClientError("usage", "--region applies to env only (put region in the AWS profile for credential-process).");
+  if (region !== undefined && command !== "env")
+    throw new ClientError(
+      "usage",
+      "--region applies to env only (put region in the AWS profile for credential-process).",
+    );
 
   return {
     command,
@@ -140,8 +166,11 @@ export function parseCliArgs(argv: readonly string[], getEnv: (name: string) => 
 }
 
 function tokenSourceOf({ values, flags }: Parsed, getEnv: (name: string) => string | undefined): CliTokenSource {
-  const sources = [flags.has("github-actions"), values.has("token-env"), values.has("token-file")].filter(Boolean).length;
-  if (sources > 1) throw new ClientError("usage", "Give one token source: --github-actions, --token-env or --token-file.");
+  const sources = [flags.has("github-actions"), values.has("token-env"), values.has("token-file")].filter(
+    Boolean,
+  ).length;
+  if (sources > 1)
+    throw new ClientError("usage", "Give one token source: --github-actions, --token-env or --token-file.");
   let tokenSource: CliTokenSource;
   const tokenEnv = values.get("token-env");
   const tokenFile = values.get("token-file");
@@ -156,7 +185,10 @@ function tokenSourceOf({ values, flags }: Parsed, getEnv: (name: string) => stri
     throw new ClientError("usage", "Give a token source: --github-actions, --token-env NAME or --token-file PATH.");
   }
   if (tokenSource.kind !== "github-actions" && values.has("audience")) {
-    throw new ClientError("usage", "--audience applies to --github-actions only: the token in a variable or file already carries its audience.");
+    throw new ClientError(
+      "usage",
+      "--audience applies to --github-actions only: the token in a variable or file already carries its audience.",
+    );
   }
   return tokenSource;
 }
@@ -165,7 +197,8 @@ function deadlineOf(values: Map<string, string>): number | undefined {
   const deadline = values.get("deadline");
   if (deadline === undefined) return undefined;
   const seconds = /^\d{1,4}$/.test(deadline) ? Number(deadline) : Number.NaN;
-  if (!(seconds >= 1 && seconds <= MAX_DEADLINE_SECONDS)) throw new ClientError("usage", `--deadline must be whole seconds from 1 to ${MAX_DEADLINE_SECONDS}.`);
+  if (!(seconds >= 1 && seconds <= MAX_DEADLINE_SECONDS))
+    throw new ClientError("usage", `--deadline must be whole seconds from 1 to ${MAX_DEADLINE_SECONDS}.`);
   return seconds * 1000;
 }
 
@@ -173,23 +206,50 @@ function deadlineOf(values: Map<string, string>): number | undefined {
 function gitHostOf(values: Map<string, string>, getEnv: (name: string) => string | undefined): string {
   const given = values.get("host");
   if (given !== undefined) {
-    if (!GIT_HOST.test(given)) throw new ClientError("usage", "--host must be a host name as git sends it (github.com, ghes.example:8443).");
+    if (!GIT_HOST.test(given))
+      throw new ClientError("usage", "--host must be a host name as git sends it (github.com, ghes.example:8443).");
     return given.toLowerCase();
   }
   const server = getEnv("GITHUB_SERVER_URL");
   return server !== undefined && URL.canParse(server) ? new URL(server).host : "github.com";
 }
 
-function githubOptions(command: GithubCliCommand, rest: string[], parsed: Parsed, getEnv: (name: string) => string | undefined): GithubCliOptions {
+function githubOptions(
+  command: GithubCliCommand,
+  rest: string[],
+  parsed: Parsed,
+  getEnv: (name: string) => string | undefined,
+): GithubCliOptions {
   const { values } = parsed;
-  for (const flag of ["role", "duration", "region"]) if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to AWS credentials only.`);
-  if (command === "git-credential" && rest.length === 0) throw new ClientError("usage", "git-credential needs the operation git gives it (get, store or erase): configure it as a credential helper.");
-  if ((command === "git-credential" ? rest.slice(1) : rest).length > 0) throw new ClientError("usage", `Unexpected argument ${JSON.stringify((command === "git-credential" ? rest[1] : rest[0]) ?? "")}.`);
-  if (command !== "git-credential" && values.has("host")) throw new ClientError("usage", "--host applies to git-credential only.");
+  for (const flag of ["role", "duration", "region"])
+    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to AWS credentials only.`);
+  if (command === "git-credential" && rest.length === 0)
+    throw new ClientError(
+      "usage",
+      "git-credential needs the operation git gives it (get, store or erase): configure it as a credential helper.",
+    );
+  if ((command === "git-credential" ? rest.slice(1) : rest).length > 0)
+    throw new ClientError(
+      "usage",
+      `Unexpected argument ${JSON.stringify((command === "git-credential" ? rest[1] : rest[0]) ?? "")}.`,
+    );
+  if (command !== "git-credential" && values.has("host"))
+    throw new ClientError("usage", "--host applies to git-credential only.");
   const debug = parsed.flags.has("debug") || getEnv("CI_CREDENTIALS_DEBUG") === "1" || getEnv("RUNNER_DEBUG") === "1";
   if (command === "revoke-github-tokens") {
-    for (const flag of ["broker-url", "name", "token-env", "token-file", "audience"]) if (values.has(flag)) throw new ClientError("usage", `revoke-github-tokens takes no --${flag}: it revokes what this job minted.`);
-    return { command, endpoint: undefined, name: undefined, gitHost: undefined, gitOperation: undefined, deadlineMs: deadlineOf(values), debug, tokenSource: undefined };
+    for (const flag of ["broker-url", "name", "token-env", "token-file", "audience"])
+      if (values.has(flag))
+        throw new ClientError("usage", `revoke-github-tokens takes no --${flag}: it revokes what this job minted.`);
+    return {
+      command,
+      endpoint: undefined,
+      name: undefined,
+      gitHost: undefined,
+      gitOperation: undefined,
+      deadlineMs: deadlineOf(values),
+      debug,
+      tokenSource: undefined,
+    };
   }
   return {
     command,

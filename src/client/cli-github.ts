@@ -4,7 +4,14 @@
 import type { CliTokenSource, GithubCliOptions } from "./cli-args.ts";
 import { MAX_GIT_CREDENTIAL_INPUT_BYTES } from "./constants.ts";
 import { ClientError, describeError } from "./errors.ts";
-import { asksFor, asksForHost, credentialAnswer, parseCredentialDescription, pathAllowed, QUIT_ANSWER } from "./git-credential.ts";
+import {
+  asksFor,
+  asksForHost,
+  credentialAnswer,
+  parseCredentialDescription,
+  pathAllowed,
+  QUIT_ANSWER,
+} from "./git-credential.ts";
 import { maskCommand } from "./github-commands.ts";
 import { describeGithubToken, fetchGithubToken, gitRemoteOf, type GithubToken } from "./github-token.ts";
 import { describeRevocation, forgetGithubToken, obtainGithubToken, revokeJobTokens } from "./job-tokens.ts";
@@ -21,7 +28,8 @@ interface GrantOptions {
 
 function grantOptions(options: GithubCliOptions): GrantOptions {
   const { endpoint, name, tokenSource, deadlineMs } = options;
-  if (endpoint === undefined || name === undefined || tokenSource === undefined) throw new Error(`${options.command} without --broker-url, --name or a token source`);
+  if (endpoint === undefined || name === undefined || tokenSource === undefined)
+    throw new Error(`${options.command} without --broker-url, --name or a token source`);
   return { endpoint, name, tokenSource, deadlineMs };
 }
 
@@ -30,8 +38,13 @@ async function jobToken(options: GrantOptions, debug: (message: string) => void)
   const { endpoint, name } = options;
   const deps = realDeps(tokenSourceFor(options.tokenSource), debug, undefined, cliWarn(options.tokenSource));
   const mint = async () => {
-    const fetched = await fetchGithubToken({ endpoint, name, ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }) }, deps);
-    debug(`minted a GitHub token for ${name}: ${describeGithubToken(fetched.token)}, expires ${fetched.token.expiresAt}, request id ${fetched.requestId ?? "none"}`);
+    const fetched = await fetchGithubToken(
+      { endpoint, name, ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }) },
+      deps,
+    );
+    debug(
+      `minted a GitHub token for ${name}: ${describeGithubToken(fetched.token)}, expires ${fetched.token.expiresAt}, request id ${fetched.requestId ?? "none"}`,
+    );
     return fetched.token;
   };
   const { token, minted } = await obtainGithubToken(jobTokenStore(env), tokenCacheKey(endpoint, name), mint, Date.now);
@@ -40,10 +53,17 @@ async function jobToken(options: GrantOptions, debug: (message: string) => void)
 }
 
 /** git's `get`: the token when git asks for the grant's host (and, with a path, one of its repositories); else nothing. */
-async function gitGet(options: GrantOptions, gitHost: string, input: string, debug: (message: string) => void): Promise<number> {
+async function gitGet(
+  options: GrantOptions,
+  gitHost: string,
+  input: string,
+  debug: (message: string) => void,
+): Promise<number> {
   const description = parseCredentialDescription(input);
   if (!asksForHost(description, gitHost)) {
-    debug(`git asks for ${description.get("protocol") ?? "?"}://${description.get("host") ?? "?"}, not ${gitHost}: no answer`);
+    debug(
+      `git asks for ${description.get("protocol") ?? "?"}://${description.get("host") ?? "?"}, not ${gitHost}: no answer`,
+    );
     return 0;
   }
   let token: GithubToken;
@@ -58,7 +78,9 @@ async function gitGet(options: GrantOptions, gitHost: string, input: string, deb
   }
   const remote = gitRemoteOf(token.apiUrl);
   if (!asksFor(description, remote)) {
-    writeStderr(`ci-credentials: the broker's token for ${options.name} is for ${remote.protocol}://${remote.host}, not ${gitHost}: set --host ${remote.host}\n`);
+    writeStderr(
+      `ci-credentials: the broker's token for ${options.name} is for ${remote.protocol}://${remote.host}, not ${gitHost}: set --host ${remote.host}\n`,
+    );
     return 0;
   }
   if (!pathAllowed(description, token.repositories)) {
@@ -72,7 +94,9 @@ async function gitGet(options: GrantOptions, gitHost: string, input: string, deb
 export async function runGithubCommand(options: GithubCliOptions): Promise<number> {
   const debug = options.debug ? (message: string) => writeStderr(`ci-credentials: ${message}\n`) : () => undefined;
   if (options.command === "revoke-github-tokens") {
-    writeStderr(`ci-credentials: ${describeRevocation(await revokeJobTokens(jobTokenStore(env), (input, init) => fetch(input, init), Date.now()))}\n`);
+    writeStderr(
+      `ci-credentials: ${describeRevocation(await revokeJobTokens(jobTokenStore(env), (input, init) => fetch(input, init), Date.now()))}\n`,
+    );
     return 0;
   }
   const grant = grantOptions(options);
@@ -90,7 +114,10 @@ export async function runGithubCommand(options: GithubCliOptions): Promise<numbe
   if (options.gitOperation === "erase") {
     // git rejected the password (an expired or revoked token): forget it, so the next get mints a new one.
     const description = parseCredentialDescription(input);
-    if (asksForHost(description, gitHost) && forgetGithubToken(jobTokenStore(env), tokenCacheKey(grant.endpoint, grant.name), description.get("password"))) {
+    if (
+      asksForHost(description, gitHost) &&
+      forgetGithubToken(jobTokenStore(env), tokenCacheKey(grant.endpoint, grant.name), description.get("password"))
+    ) {
       debug(`git rejected the cached token for ${options.name}: forgotten`);
     }
   }

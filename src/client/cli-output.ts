@@ -10,8 +10,17 @@ import { credentialMasks } from "./github-commands.ts";
  * the AWS SDK running the helper passes its stderr through (docs/security.md, "Credentials in logs"). `env` adds one
  * summary line with the access key id masked.
  */
-export function cliStderr(command: CliCommand, credentials: Credentials, requestId: string | undefined, githubActions: boolean): string {
-  let text = githubActions ? credentialMasks(credentials).map((line) => `${line}\n`).join("") : "";
+export function cliStderr(
+  command: CliCommand,
+  credentials: Credentials,
+  requestId: string | undefined,
+  githubActions: boolean,
+): string {
+  let text = githubActions
+    ? credentialMasks(credentials)
+        .map((line) => `${line}\n`)
+        .join("")
+    : "";
   if (command === "env") {
     text += `ci-credentials: AccessKeyId ${maskedAccessKeyId(credentials.accessKeyId)}, expire ${credentials.expiration}${requestId === undefined ? "" : `, request id ${requestId}`}\n`;
   }

@@ -40,7 +40,9 @@ async function main(argv: readonly string[]): Promise<number> {
       writeStderr(`ci-credentials: ${describeError(error)}\n`);
       return error.exitCode;
     }
-    writeStderr(`ci-credentials: unexpected ${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.\n`);
+    writeStderr(
+      `ci-credentials: unexpected ${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.\n`,
+    );
     return UNEXPECTED_EXIT_CODE;
   }
 }

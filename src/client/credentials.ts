@@ -35,9 +35,11 @@ function notCredentials(detail: string, requestId: string | undefined): ClientEr
 /** Parses and checks a 200 body. Any deviation is `not_credentials`: nothing half-valid reaches an output. */
 export function parseCredentials(body: string, nowMs: number, requestId?: string): Credentials {
   const parsed = parseStrictJson(body);
-  if (!parsed.ok) throw notCredentials(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
+  if (!parsed.ok)
+    throw notCredentials(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
   const value = parsed.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw notCredentials("not a JSON object", requestId);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw notCredentials("not a JSON object", requestId);
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   if (keys.length !== MEMBERS.length || keys.some((key, i) => key !== MEMBERS[i])) {
@@ -45,15 +47,26 @@ export function parseCredentials(body: string, nowMs: number, requestId?: string
   }
   if (record.Version !== 1) throw notCredentials("Version is not 1", requestId);
   const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = record;
-  if (typeof AccessKeyId !== "string" || !ACCESS_KEY_ID.test(AccessKeyId)) throw notCredentials("AccessKeyId malformed", requestId);
-  if (typeof SecretAccessKey !== "string" || !SECRET_ACCESS_KEY.test(SecretAccessKey)) throw notCredentials("SecretAccessKey malformed", requestId);
-  if (typeof SessionToken !== "string" || !SESSION_TOKEN.test(SessionToken)) throw notCredentials("SessionToken malformed", requestId);
-  if (typeof Expiration !== "string" || !EXPIRATION.test(Expiration)) throw notCredentials("Expiration malformed", requestId);
+  if (typeof AccessKeyId !== "string" || !ACCESS_KEY_ID.test(AccessKeyId))
+    throw notCredentials("AccessKeyId malformed", requestId);
+  if (typeof SecretAccessKey !== "string" || !SECRET_ACCESS_KEY.test(SecretAccessKey))
+    throw notCredentials("SecretAccessKey malformed", requestId);
+  if (typeof SessionToken !== "string" || !SESSION_TOKEN.test(SessionToken))
+    throw notCredentials("SessionToken malformed", requestId);
+  if (typeof Expiration !== "string" || !EXPIRATION.test(Expiration))
+    throw notCredentials("Expiration malformed", requestId);
   const expiresAtMs = Date.parse(Expiration);
   if (!Number.isFinite(expiresAtMs)) throw notCredentials("Expiration malformed", requestId);
   if (expiresAtMs <= nowMs) throw notCredentials("already expired: check the runner's clock", requestId);
-  if (expiresAtMs > nowMs + MAX_DURATION_SECONDS * 1000 + EXPIRATION_SLACK_MS) throw notCredentials("Expiration beyond the STS maximum", requestId);
-  return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, expiration: Expiration, expiresAtMs };
+  if (expiresAtMs > nowMs + MAX_DURATION_SECONDS * 1000 + EXPIRATION_SLACK_MS)
+    throw notCredentials("Expiration beyond the STS maximum", requestId);
+  return {
+    accessKeyId: AccessKeyId,
+    secretAccessKey: SecretAccessKey,
+    sessionToken: SessionToken,
+    expiration: Expiration,
+    expiresAtMs,
+  };
 }
 
 /** The AWS CLI / SDK credential_process document (Version 1), one line. */

@@ -15,7 +15,14 @@ import {
   MAX_BROKER_RESPONSE_BYTES,
   TOKEN_HASH_PREFIX_HEX_CHARS,
 } from "./constants.ts";
-import { classifyAnswer, CREDENTIALS_ANSWER, requestIdLine, withRequestId, type AnswerSpec, type AttemptOutcome } from "./broker-answer.ts";
+import {
+  classifyAnswer,
+  CREDENTIALS_ANSWER,
+  requestIdLine,
+  withRequestId,
+  type AnswerSpec,
+  type AttemptOutcome,
+} from "./broker-answer.ts";
 import type { Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 import { readTextCapped } from "./read-capped.ts";
@@ -64,10 +71,14 @@ export function credentialsEndpoint(brokerUrl: string): URL {
 
 /** https or loopback http (the local sandbox); `route` appended to the base URL (one ending in either route counts as the base). */
 export function brokerEndpoint(brokerUrl: string, route: BrokerRoute): URL {
-  if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
+  if (!URL.canParse(brokerUrl))
+    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
   const url = new URL(brokerUrl);
   if (!isHttpsOrLoopback(url)) {
-    throw new ClientError("usage", "broker-url must use https (plain http only for a loopback address: the local sandbox).");
+    throw new ClientError(
+      "usage",
+      "broker-url must use https (plain http only for a loopback address: the local sandbox).",
+    );
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
@@ -76,7 +87,10 @@ export function brokerEndpoint(brokerUrl: string, route: BrokerRoute): URL {
   if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
     throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
   }
-  const base = ROUTES.reduce((path, known) => (path.endsWith(known) ? path.slice(0, -known.length) : path), url.pathname);
+  const base = ROUTES.reduce(
+    (path, known) => (path.endsWith(known) ? path.slice(0, -known.length) : path),
+    url.pathname,
+  );
   url.pathname = `${base.replace(/\/+$/, "")}${route}`;
   return url;
 }
@@ -108,7 +122,13 @@ function networkCause(error: unknown): string {
   return "unknown error";
 }
 
-function finalError(last: ClientError, attempts: number, elapsedMs: number, retryAfterMs: number | undefined, leftMs: number): ClientError {
+function finalError(
+  last: ClientError,
+  attempts: number,
+  elapsedMs: number,
+  retryAfterMs: number | undefined,
+  leftMs: number,
+): ClientError {
   const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s.`;
   let later = "";
   if (retryAfterMs !== undefined) {
@@ -128,7 +148,10 @@ function finalError(last: ClientError, attempts: number, elapsedMs: number, retr
 /** What a fresh token refused as already used means: someone else presented it first. One line, no token. */
 async function replayWarning(token: string | undefined, requestId: string | undefined): Promise<string> {
   const hash = token === undefined ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
-  const lookup = requestId === undefined ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
+  const lookup =
+    requestId === undefined
+      ? ""
+      : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
   return (
     `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: ` +
     `something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). ` +
@@ -137,15 +160,22 @@ async function replayWarning(token: string | undefined, requestId: string | unde
 }
 
 /** Fetches credentials, retrying what is worth retrying. Throws ClientError for every failure a user can act on. */
-export async function fetchCredentials(options: FetchCredentialsOptions, deps: ClientDeps): Promise<FetchedCredentials> {
+export async function fetchCredentials(
+  options: FetchCredentialsOptions,
+  deps: ClientDeps,
+): Promise<FetchedCredentials> {
   const body: Record<string, unknown> = {};
   if (options.role !== undefined) body.role = options.role;
   if (options.durationSeconds !== undefined) body.duration_seconds = options.durationSeconds;
-  const exchanged = await exchange({ endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) }, deps);
+  const exchanged = await exchange(
+    { endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) },
+    deps,
+  );
   return { credentials: exchanged.value, requestId: exchanged.requestId, attempts: exchanged.attempts };
 }
 
-const deadlineOf = (options: { deadlineMs?: number }) => (options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs });
+const deadlineOf = (options: { deadlineMs?: number }) =>
+  options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs };
 
 /** One exchange request: where, what JSON body (the OIDC token goes in the Authorization header), how to read a 200. */
 export interface ExchangeRequest<T> {
@@ -195,12 +225,23 @@ export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps)
     if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
       // After a failed attempt the cause worth naming is that failure (the broker unreachable, say), not the slow mint.
       if (lastRetry !== undefined) {
-        throw finalError(lastRetry.error, lastRetry.attempt, deps.now() - started, lastRetry.retryAfterMs, deadline - deps.now());
+        throw finalError(
+          lastRetry.error,
+          lastRetry.attempt,
+          deps.now() - started,
+          lastRetry.retryAfterMs,
+          deadline - deps.now(),
+        );
       }
-      throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
+      throw new ClientError(
+        "id_token_unavailable",
+        `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`,
+      );
     }
     deps.onToken?.(token);
-    deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`);
+    deps.debug(
+      `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`,
+    );
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -214,8 +255,14 @@ export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps)
       // A body cut short by the attempt timeout is no answer (retried), not a malformed one.
       if (text === undefined && signal.aborted) throw signal.reason;
       const outcome = classifyAnswer(response.status, response.headers, text, deps.now(), request.answer);
-      const requestId = outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
-      const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
+      const requestId =
+        outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
+      const code =
+        outcome.kind === "retry" || outcome.kind === "fail"
+          ? ` ${outcome.error.code}`
+          : outcome.kind === "token_reused"
+            ? " token_reused"
+            : "";
       deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
       return { outcome, token };
     } catch (error) {
@@ -237,7 +284,11 @@ export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps)
     if (outcome.kind === "fail") throw outcome.error;
     if (outcome.kind === "token_reused") {
       if (reuseRetried) {
-        throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
+        throw new ClientError(
+          "token_reused",
+          `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`,
+          withRequestId(outcome.requestId),
+        );
       }
       // A token this source minted just now, sent once: a replay by someone else (the broker's replay alert counts these).
       if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
@@ -252,15 +303,22 @@ export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps)
     if (outcome.retryAfterMs !== undefined) {
       // Jitter only as far as the deadline allows: the wait itself is what the broker asked for.
       const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
-      delay = Math.max(Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs), Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)));
+      delay = Math.max(
+        Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs),
+        Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)),
+      );
     } else {
       unguided += 1;
-      if (unguided >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, undefined, deadline - deps.now());
+      if (unguided >= CLIENT_MAX_ATTEMPTS)
+        throw finalError(outcome.error, attempt, elapsed, undefined, deadline - deps.now());
       delay = backoffDelayMs(unguided, deps.random);
     }
     // Never earlier than the broker asked (it would only be refused again), so a wait that does not fit ends here.
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
-    deps.debug(`attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === undefined ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1000)} s plus jitter)`}`);
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
+      throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    deps.debug(
+      `attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === undefined ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1000)} s plus jitter)`}`,
+    );
     await deps.sleep(delay);
   }
 }

@@ -64,7 +64,11 @@ export function asksForHost(description: CredentialDescription, host: string): b
 export function pathAllowed(description: CredentialDescription, repositories: readonly string[]): boolean {
   const path = description.get("path");
   if (path === undefined || path === "") return true;
-  const name = path.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
+  const name = path
+    .replace(/^\/+/, "")
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "")
+    .toLowerCase();
   return repositories.some((repository) => repository.toLowerCase() === name);
 }
 

@@ -23,8 +23,14 @@ export function maskCommand(value: string): string {
  * ::add-mask:: lines for one set of credentials: the access key id (it names the account), then the secret key and the
  * session token. The runner honours them on stdout and on stderr of a step's process alike (docs/security.md).
  */
-export function credentialMasks(credentials: Pick<Credentials, "accessKeyId" | "secretAccessKey" | "sessionToken">): string[] {
-  return [maskCommand(credentials.accessKeyId), maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+export function credentialMasks(
+  credentials: Pick<Credentials, "accessKeyId" | "secretAccessKey" | "sessionToken">,
+): string[] {
+  return [
+    maskCommand(credentials.accessKeyId),
+    maskCommand(credentials.secretAccessKey),
+    maskCommand(credentials.sessionToken),
+  ];
 }
 
 /** Shown only when step debug logging is on (ACTIONS_STEP_DEBUG / RUNNER_DEBUG). */
@@ -61,8 +67,10 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export function fileCommandEntries(entries: ReadonlyArray<readonly [string, string]>, delimiter: string): string {
   let text = "";
   for (const [name, value] of entries) {
-    if (!NAME.test(name)) throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
-    if (name.includes(delimiter) || value.includes(delimiter)) throw new ClientError("output_failed", "A value contains the file command delimiter.");
+    if (!NAME.test(name))
+      throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
+    if (name.includes(delimiter) || value.includes(delimiter))
+      throw new ClientError("output_failed", "A value contains the file command delimiter.");
     text += `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
   }
   return text;

@@ -8,7 +8,13 @@ import type { FetchFn } from "../deps.ts";
 import { parseStrictJson } from "../http/strict-json.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 import type { AnswerSpec } from "./broker-answer.ts";
-import { EXPIRATION_SLACK_MS, GITHUB_API_VERSION, GITHUB_REVOKE_TIMEOUT_MS, GITHUB_TOKEN_LIFETIME_MS, MAX_GITHUB_TOKEN_CHARS } from "./constants.ts";
+import {
+  EXPIRATION_SLACK_MS,
+  GITHUB_API_VERSION,
+  GITHUB_REVOKE_TIMEOUT_MS,
+  GITHUB_TOKEN_LIFETIME_MS,
+  MAX_GITHUB_TOKEN_CHARS,
+} from "./constants.ts";
 import { ClientError } from "./errors.ts";
 import { exchange, type ClientDeps } from "./exchange.ts";
 
@@ -47,7 +53,8 @@ function notToken(detail: string, requestId: string | undefined): ClientError {
 export function parseApiUrl(value: unknown): string | undefined {
   if (typeof value !== "string" || !URL.canParse(value)) return undefined;
   const url = new URL(value);
-  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return undefined;
+  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "")
+    return undefined;
   return url.href.replace(/\/+$/, "");
 }
 
@@ -56,28 +63,46 @@ export function parseGithubToken(body: string, nowMs: number, requestId?: string
   const parsed = parseStrictJson(body);
   if (!parsed.ok) throw notToken(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
   const record = parsed.value;
-  if (typeof record !== "object" || record === null || Array.isArray(record)) throw notToken("not a JSON object", requestId);
+  if (typeof record !== "object" || record === null || Array.isArray(record))
+    throw notToken("not a JSON object", requestId);
   const value = record as Record<string, unknown>;
   const missing = MEMBERS.filter((member) => !Object.hasOwn(value, member));
   if (missing.length > 0) throw notToken(`missing ${missing.join(", ")}`, requestId);
   const { token, expires_at: expiresAt, permissions, repositories } = value;
-  if (typeof token !== "string" || !TOKEN.test(token)) throw notToken("token is not a GitHub installation token (ghs_...)", requestId);
+  if (typeof token !== "string" || !TOKEN.test(token))
+    throw notToken("token is not a GitHub installation token (ghs_...)", requestId);
   if (typeof expiresAt !== "string" || !EXPIRES_AT.test(expiresAt)) throw notToken("expires_at malformed", requestId);
   const expiresAtMs = Date.parse(expiresAt);
   if (!Number.isFinite(expiresAtMs)) throw notToken("expires_at malformed", requestId);
   if (expiresAtMs <= nowMs) throw notToken("already expired: check the runner's clock", requestId);
-  if (expiresAtMs > nowMs + GITHUB_TOKEN_LIFETIME_MS + EXPIRATION_SLACK_MS) throw notToken("expires_at beyond an installation token's hour", requestId);
-  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions)) throw notToken("permissions is not an object", requestId);
+  if (expiresAtMs > nowMs + GITHUB_TOKEN_LIFETIME_MS + EXPIRATION_SLACK_MS)
+    throw notToken("expires_at beyond an installation token's hour", requestId);
+  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions))
+    throw notToken("permissions is not an object", requestId);
   const levels = Object.entries(permissions as Record<string, unknown>);
-  if (levels.length === 0 || !levels.every(([name, level]) => PERMISSION.test(name) && typeof level === "string" && LEVELS.has(level))) {
+  if (
+    levels.length === 0 ||
+    !levels.every(([name, level]) => PERMISSION.test(name) && typeof level === "string" && LEVELS.has(level))
+  ) {
     throw notToken("permissions malformed", requestId);
   }
-  if (!Array.isArray(repositories) || repositories.length === 0 || !repositories.every((name): name is string => typeof name === "string" && FULL_NAME.test(name))) {
+  if (
+    !Array.isArray(repositories) ||
+    repositories.length === 0 ||
+    !repositories.every((name): name is string => typeof name === "string" && FULL_NAME.test(name))
+  ) {
     throw notToken("repositories malformed (owner/name expected)", requestId);
   }
   const apiUrl = parseApiUrl(value.api_url);
   if (apiUrl === undefined) throw notToken("api_url is not an https URL", requestId);
-  return { token, expiresAt, expiresAtMs, permissions: Object.fromEntries(levels) as Record<string, string>, repositories: [...repositories], apiUrl };
+  return {
+    token,
+    expiresAt,
+    expiresAtMs,
+    permissions: Object.fromEntries(levels) as Record<string, string>,
+    repositories: [...repositories],
+    apiUrl,
+  };
 }
 
 /** POST /v1/github-token: what its answers mean. */
@@ -96,9 +121,15 @@ export interface FetchGithubTokenOptions {
 }
 
 /** One token for the grant, with the same retries as credentials (429 with Retry-After, 503, network errors). */
-export async function fetchGithubToken(options: FetchGithubTokenOptions, deps: ClientDeps): Promise<{ token: GithubToken; requestId: string | undefined }> {
+export async function fetchGithubToken(
+  options: FetchGithubTokenOptions,
+  deps: ClientDeps,
+): Promise<{ token: GithubToken; requestId: string | undefined }> {
   const request = { endpoint: options.endpoint, body: { name: options.name }, answer: GITHUB_TOKEN_ANSWER };
-  const exchanged = await exchange(options.deadlineMs === undefined ? request : { ...request, deadlineMs: options.deadlineMs }, deps);
+  const exchanged = await exchange(
+    options.deadlineMs === undefined ? request : { ...request, deadlineMs: options.deadlineMs },
+    deps,
+  );
   return { token: exchanged.value, requestId: exchanged.requestId };
 }
 
@@ -128,18 +159,31 @@ export type RevokeOutcome = "revoked" | "already_invalid" | { failed: string };
  * (https://docs.github.com/en/rest/apps/installations#revoke-an-installation-access-token). 401 means it no longer
  * works (expired or revoked before): nothing left to do.
  */
-export async function revokeGithubToken(token: { token: string; apiUrl: string }, fetch: FetchFn): Promise<RevokeOutcome> {
+export async function revokeGithubToken(
+  token: { token: string; apiUrl: string },
+  fetch: FetchFn,
+): Promise<RevokeOutcome> {
   let response: Response;
   try {
     response = await fetch(`${token.apiUrl}/installation/token`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${token.token}`, accept: "application/vnd.github+json", "x-github-api-version": GITHUB_API_VERSION, "user-agent": "ci-credential-broker-client" },
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        accept: "application/vnd.github+json",
+        "x-github-api-version": GITHUB_API_VERSION,
+        "user-agent": "ci-credential-broker-client",
+      },
       // Never followed: the token goes to api_url and nowhere else (a redirect is a failure).
       redirect: "manual",
       signal: AbortSignal.timeout(GITHUB_REVOKE_TIMEOUT_MS),
     });
   } catch (error) {
-    return { failed: error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError") ? "timed out" : "no answer" };
+    return {
+      failed:
+        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")
+          ? "timed out"
+          : "no answer",
+    };
   }
   await response.body?.cancel();
   if (response.status === 204) return "revoked";

@@ -21,7 +21,10 @@ function blankToUndefined(value: string | undefined): string | undefined {
 export function parseAudience(value: string | undefined, inputName: string): string {
   const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
   if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
-    throw new ClientError("usage", `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`,
+    );
   }
   return audience;
 }
@@ -29,7 +32,10 @@ export function parseAudience(value: string | undefined, inputName: string): str
 export function parseRole(value: string | undefined, inputName: string): string | undefined {
   const role = blankToUndefined(value);
   if (role !== undefined && !ROLE_ALIAS.test(role)) {
-    throw new ClientError("usage", `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`,
+    );
   }
   return role;
 }
@@ -37,7 +43,11 @@ export function parseRole(value: string | undefined, inputName: string): string 
 /** A GitHub token grant's name: the broker's grant-name rule (src/policy/github-tokens.ts), checked before a token is spent. */
 export function parseGrantName(value: string | undefined, inputName: string): string {
   const name = requireValue(value, inputName);
-  if (!ROLE_ALIAS.test(name)) throw new ClientError("usage", `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`);
+  if (!ROLE_ALIAS.test(name))
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`,
+    );
   return name;
 }
 
@@ -46,14 +56,18 @@ export function parseDuration(value: string | undefined, inputName: string): num
   if (text === undefined) return undefined;
   const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
-    throw new ClientError("usage", `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`,
+    );
   }
   return seconds;
 }
 
 export function parseRegion(value: string | undefined, inputName: string): string | undefined {
   const region = blankToUndefined(value);
-  if (region !== undefined && !REGION.test(region)) throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
+  if (region !== undefined && !REGION.test(region))
+    throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
   return region;
 }
 
@@ -61,11 +75,19 @@ export function parseRegion(value: string | undefined, inputName: string): strin
  * One setting under two input names: ours and the alias aws-actions/configure-aws-credentials users know (docs/clients.md
  * "Migrating"), so a copied workflow works. Both given with different values is a usage error, never a silent pick.
  */
-export function aliasedValue(value: string | undefined, inputName: string, aliasValue: string | undefined, aliasName: string): string | undefined {
+export function aliasedValue(
+  value: string | undefined,
+  inputName: string,
+  aliasValue: string | undefined,
+  aliasName: string,
+): string | undefined {
   const own = blankToUndefined(value);
   const alias = blankToUndefined(aliasValue);
   if (own !== undefined && alias !== undefined && own !== alias) {
-    throw new ClientError("usage", `${inputName} and ${aliasName} (its alias) are both set, to different values: set only one.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} and ${aliasName} (its alias) are both set, to different values: set only one.`,
+    );
   }
   return own ?? alias;
 }

@@ -3,7 +3,13 @@
 // Platform-neutral: the store (token-cache.ts on Node), the mint, fetch and the clock are injected.
 import type { FetchFn } from "../deps.ts";
 import { GITHUB_TOKEN_CACHE_MARGIN_MS } from "./constants.ts";
-import { parseApiUrl, parseGithubToken, revokeGithubToken, type GithubToken, type RevokeOutcome } from "./github-token.ts";
+import {
+  parseApiUrl,
+  parseGithubToken,
+  revokeGithubToken,
+  type GithubToken,
+  type RevokeOutcome,
+} from "./github-token.ts";
 
 /** A minted token as the revocation list keeps it. */
 export interface MintedToken {
@@ -30,7 +36,13 @@ export interface TokenStore {
 
 /** The broker's answer as the cache keeps it: its own JSON shape, so reading it back is the same strict parse. */
 export function serializeGithubToken(token: GithubToken): string {
-  return JSON.stringify({ token: token.token, expires_at: token.expiresAt, permissions: token.permissions, repositories: token.repositories, api_url: token.apiUrl });
+  return JSON.stringify({
+    token: token.token,
+    expires_at: token.expiresAt,
+    permissions: token.permissions,
+    repositories: token.repositories,
+    api_url: token.apiUrl,
+  });
 }
 
 /** The cached token for `key`, when it is valid and has more than GITHUB_TOKEN_CACHE_MARGIN_MS left. */
@@ -96,7 +108,13 @@ export function mintedTokens(store: TokenStore, nowMs: number): MintedToken[] {
     }
     const apiUrl = parseApiUrl(entry.api_url);
     const expiresAtMs = typeof entry.expires_at === "string" ? Date.parse(entry.expires_at) : Number.NaN;
-    if (typeof entry.token !== "string" || !entry.token.startsWith("ghs_") || apiUrl === undefined || seen.has(entry.token)) continue;
+    if (
+      typeof entry.token !== "string" ||
+      !entry.token.startsWith("ghs_") ||
+      apiUrl === undefined ||
+      seen.has(entry.token)
+    )
+      continue;
     seen.add(entry.token);
     if (Number.isFinite(expiresAtMs) && expiresAtMs <= nowMs) continue;
     tokens.push({ token: entry.token, apiUrl, expiresAtMs });
@@ -128,6 +146,7 @@ export async function revokeJobTokens(store: TokenStore, fetch: FetchFn, nowMs: 
 export function describeRevocation(summary: RevokeSummary): string {
   const parts = [`Revoked ${summary.revoked} GitHub token${summary.revoked === 1 ? "" : "s"} this job minted`];
   if (summary.alreadyInvalid > 0) parts.push(`${summary.alreadyInvalid} no longer valid`);
-  if (summary.failures.length > 0) parts.push(`${summary.failures.length} not revoked (${summary.failures.join("; ")}): they expire within the hour`);
+  if (summary.failures.length > 0)
+    parts.push(`${summary.failures.length} not revoked (${summary.failures.join("; ")}): they expire within the hour`);
   return parts.join(", ");
 }

@@ -15,7 +15,8 @@ const REPLACEMENTS = {
   "web-identity-token-file": "none: the Action asks the runner for the job's OIDC token itself",
   "use-existing-credentials": "none: every run asks the broker for new credentials",
   "force-skip-oidc": "none: the job's OIDC token is the only way in",
-  "unset-current-credentials": "not needed: the Action never reads AWS credentials from the environment, and `output-mode: env` overwrites them",
+  "unset-current-credentials":
+    "not needed: the Action never reads AWS credentials from the environment, and `output-mode: env` overwrites them",
   "inline-session-policy": "none here: the broker's policy sets the role's `sessionPolicy`",
   "managed-session-policies": "none here: the broker's policy sets the role's `managedPolicyArns`",
   "custom-tags": "none here: the broker's policy sets the role's `sessionTags`",
@@ -56,7 +57,8 @@ export function migrationAdvice(input: (name: string) => string | undefined): Mi
   const given = (name: string) => (input(name)?.trim() ?? "") !== "";
   const unused = UNUSED_CONFIGURE_AWS_CREDENTIALS_INPUTS.filter((name) => input(name) !== undefined);
   const warnings = unused.map(
-    (name) => `The input ${name} (of aws-actions/configure-aws-credentials) is not used by this Action and has no effect. Instead: ${REPLACEMENTS[name as keyof typeof REPLACEMENTS]}.`,
+    (name) =>
+      `The input ${name} (of aws-actions/configure-aws-credentials) is not used by this Action and has no effect. Instead: ${REPLACEMENTS[name as keyof typeof REPLACEMENTS]}.`,
   );
   const migrated = unused.length > 0 || ALIASES.some(given);
   const notice =

@@ -41,7 +41,10 @@ export function appendToRunnerFile(variable: string, text: string): void {
   if (text === "") return;
   const path = process.env[variable];
   if (path === undefined || path === "") {
-    throw new ClientError("output_failed", `${variable} is not set: this runs as a GitHub Action step only (use the CLI elsewhere).`);
+    throw new ClientError(
+      "output_failed",
+      `${variable} is not set: this runs as a GitHub Action step only (use the CLI elsewhere).`,
+    );
   }
   try {
     appendFileSync(path, text, { encoding: "utf8" });
@@ -50,7 +53,12 @@ export function appendToRunnerFile(variable: string, text: string): void {
   }
 }
 
-export function realDeps(tokens: TokenSource, debug: (message: string) => void, onToken?: (token: string) => void, warn?: (message: string) => void): ClientDeps {
+export function realDeps(
+  tokens: TokenSource,
+  debug: (message: string) => void,
+  onToken?: (token: string) => void,
+  warn?: (message: string) => void,
+): ClientDeps {
   return {
     fetch: (input, init) => fetch(input, init),
     now: Date.now,
@@ -78,7 +86,11 @@ export function tokenSourceFor(source: CliTokenSource): TokenSource {
 /** The CLI's replay warning: on a GitHub runner a workflow command on stderr becomes an annotation too; elsewhere a plain line. */
 export function cliWarn(source: CliTokenSource): (message: string) => void {
   return (message) =>
-    writeStderr(source.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}\n` : `ci-credentials: warning: ${message}\n`);
+    writeStderr(
+      source.kind === "github-actions"
+        ? `${warningCommand("ci-credentials: OIDC token replayed", message)}\n`
+        : `ci-credentials: warning: ${message}\n`,
+    );
 }
 
 /** Reads stdin to its end, up to `maxBytes` (more is a usage error: git never sends that much). */
@@ -87,7 +99,8 @@ export async function readStdinCapped(maxBytes: number): Promise<string> {
   let size = 0;
   for await (const chunk of process.stdin) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new ClientError("usage", `More than ${maxBytes} bytes on stdin: not a git credential description.`);
+    if (size > maxBytes)
+      throw new ClientError("usage", `More than ${maxBytes} bytes on stdin: not a git credential description.`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");

@@ -5,7 +5,20 @@
 // elsewhere the system temp directory (TMPDIR), in a folder named after the job (CI_JOB_ID) or the user. Not
 // CI_BUILDS_DIR or the project directory: they may persist between jobs or be uploaded as artefacts or caches.
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, constants as fs } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  constants as fs,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_TOKEN_CACHE_FILE_BYTES, TOKEN_CACHE_LOCK_POLL_MS, TOKEN_CACHE_LOCK_STALE_MS } from "./constants.ts";
@@ -18,11 +31,17 @@ const POSIX = process.platform !== "win32";
 const NOFOLLOW = POSIX ? fs.O_NOFOLLOW : 0;
 
 /** The job's token folder. Pure: the environment, the temp directory and the user id arrive as values. */
-export function tokenCacheDir(getEnv: (name: string) => string | undefined, tempDir: string, uid: number | undefined): string {
+export function tokenCacheDir(
+  getEnv: (name: string) => string | undefined,
+  tempDir: string,
+  uid: number | undefined,
+): string {
   const runnerTemp = getEnv("RUNNER_TEMP");
-  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== undefined && runnerTemp !== "") return join(runnerTemp, "ci-credential-broker");
+  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== undefined && runnerTemp !== "")
+    return join(runnerTemp, "ci-credential-broker");
   const job = getEnv("CI_JOB_ID");
-  if (getEnv("GITLAB_CI") === "true" && job !== undefined && /^\d{1,20}$/.test(job)) return join(tempDir, `ci-credential-broker-job-${job}`);
+  if (getEnv("GITLAB_CI") === "true" && job !== undefined && /^\d{1,20}$/.test(job))
+    return join(tempDir, `ci-credential-broker-job-${job}`);
   return join(tempDir, `ci-credential-broker-${uid ?? "user"}`);
 }
 
@@ -45,7 +64,8 @@ function existingPrivateDir(dir: string): string | undefined {
     throw new ClientError("output_failed", `Could not read the token folder ${dir}.`, { cause: error });
   }
   if (!stat.isDirectory()) throw notPrivate(dir, "is not a directory (a symbolic link?)");
-  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 0o077) !== 0)) throw notPrivate(dir, "belongs to another user or is open to others");
+  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 0o077) !== 0))
+    throw notPrivate(dir, "belongs to another user or is open to others");
   return dir;
 }
 
@@ -114,7 +134,8 @@ export function fileTokenStore(dir: string): TokenStore {
           closeSync(openSync(lock, fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | NOFOLLOW, 0o600));
           break;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST")
+            throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
         }
         // A lock older than one exchange's deadline belongs to a helper that died: take it over.
         let age = 0;

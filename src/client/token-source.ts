@@ -26,7 +26,10 @@ function checkShape(token: string, source: string): string {
   const trimmed = token.trim();
   if (trimmed === "") throw new ClientError("id_token_unavailable", `${sentence(source)} is empty.`);
   if (trimmed.length > MAX_ID_TOKEN_BYTES || !COMPACT_JWS.test(trimmed)) {
-    throw new ClientError("id_token_unavailable", `${sentence(source)} does not hold an OIDC token (a JWT of three dot-separated base64url parts).`);
+    throw new ClientError(
+      "id_token_unavailable",
+      `${sentence(source)} does not hold an OIDC token (a JWT of three dot-separated base64url parts).`,
+    );
   }
   return trimmed;
 }
@@ -57,7 +60,8 @@ export function actionsTokenSource(options: ActionsTokenOptions): TokenSource {
   if (requestUrl === undefined || requestUrl === "" || requestToken === undefined || requestToken === "") {
     throw new ClientError("id_token_permission_missing", PERMISSION_HELP);
   }
-  if (!URL.canParse(requestUrl)) throw new ClientError("id_token_unavailable", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.");
+  if (!URL.canParse(requestUrl))
+    throw new ClientError("id_token_unavailable", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.");
   // String concatenation as @actions/core does: the runner's URL already carries `?api-version=...`.
   const url = `${requestUrl}${requestUrl.includes("?") ? "&" : "?"}audience=${encodeURIComponent(options.audience)}`;
   const endpoint = "the GitHub Actions token endpoint";
@@ -73,13 +77,19 @@ export function actionsTokenSource(options: ActionsTokenOptions): TokenSource {
           signal: AbortSignal.timeout(CLIENT_TOKEN_TIMEOUT_MS),
         });
       } catch (cause) {
-        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, { transient: true, cause });
+        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, {
+          transient: true,
+          cause,
+        });
       }
       const text = await readTextCapped(response, MAX_ID_TOKEN_BYTES);
       if (!response.ok) {
         // 429 and 5xx are the runner service having a moment; anything else will not change on retry.
         const transient = response.status === 429 || response.status >= 500;
-        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, { status: response.status, transient });
+        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, {
+          status: response.status,
+          transient,
+        });
       }
       let value: unknown;
       try {
@@ -87,7 +97,11 @@ export function actionsTokenSource(options: ActionsTokenOptions): TokenSource {
       } catch {
         value = undefined;
       }
-      if (typeof value !== "string") throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered without a token ({"value": ...} expected).`);
+      if (typeof value !== "string")
+        throw new ClientError(
+          "id_token_unavailable",
+          `${sentence(endpoint)} answered without a token ({"value": ...} expected).`,
+        );
       return checkShape(value, `The token from ${endpoint}`);
     },
   };
@@ -126,7 +140,11 @@ export function fileTokenSource(path: string, readFile: (path: string) => Promis
       } catch (cause) {
         throw new ClientError("id_token_unavailable", `Could not read ${description}.`, { cause });
       }
-      if (text.length > MAX_ID_TOKEN_BYTES) throw new ClientError("id_token_unavailable", `${sentence(description)} is larger than ${MAX_ID_TOKEN_BYTES} bytes.`);
+      if (text.length > MAX_ID_TOKEN_BYTES)
+        throw new ClientError(
+          "id_token_unavailable",
+          `${sentence(description)} is larger than ${MAX_ID_TOKEN_BYTES} bytes.`,
+        );
       return checkShape(text, description);
     },
   };

@@ -2,10 +2,25 @@
 // value: panels built from panel-sql.ts, dashboard variables for the datasource, the dataset, a repository filter and
 // each alert rule's threshold (defaults: the ALERT_RULES given, else the built-in ones). Pure; no I/O.
 // `npm run dashboards` writes it to dashboards/grafana/ (src/cli/dashboards.ts); a test fails when that copy is stale.
-import { denialsSql, githubRateSql, issuanceSql, LATENCY_STAGES, latencyStageSql, replaysSql, topReposSql } from "../audit/queries.ts";
+import {
+  denialsSql,
+  githubRateSql,
+  issuanceSql,
+  LATENCY_STAGES,
+  latencyStageSql,
+  replaysSql,
+  topReposSql,
+} from "../audit/queries.ts";
 import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../constants.ts";
 import type { AlertRules } from "../alerts/rules.ts";
-import { denialsAlertSql, githubAlertSql, issuanceDropSql, panelFrame, replayAlertSql, stsAlertSql } from "./panel-sql.ts";
+import {
+  denialsAlertSql,
+  githubAlertSql,
+  issuanceDropSql,
+  panelFrame,
+  replayAlertSql,
+  stsAlertSql,
+} from "./panel-sql.ts";
 
 export const PLUGIN_ID = "vertamedia-clickhouse-datasource";
 /** The uid the provisioning file gives the datasource (dashboards/grafana/datasource.yaml). */
@@ -64,15 +79,34 @@ interface PanelSpec {
 }
 
 function panel(spec: PanelSpec, id: number, gridPos: { x: number; y: number; w: number; h: number }): Json {
-  const base = { id, type: spec.kind, title: spec.title, description: spec.description, datasource: DATASOURCE, gridPos, targets: spec.targets };
+  const base = {
+    id,
+    type: spec.kind,
+    title: spec.title,
+    description: spec.description,
+    datasource: DATASOURCE,
+    gridPos,
+    targets: spec.targets,
+  };
   if (spec.kind === "table") {
-    return { ...base, options: { showHeader: true, cellHeight: "sm" }, fieldConfig: { defaults: { unit: spec.unit ?? "short" }, overrides: spec.overrides ?? [] } };
+    return {
+      ...base,
+      options: { showHeader: true, cellHeight: "sm" },
+      fieldConfig: { defaults: { unit: spec.unit ?? "short" }, overrides: spec.overrides ?? [] },
+    };
   }
   return {
     ...base,
-    options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "none" } },
+    options: {
+      legend: { displayMode: "list", placement: "bottom", showLegend: true },
+      tooltip: { mode: "multi", sort: "none" },
+    },
     fieldConfig: {
-      defaults: { unit: spec.unit ?? "short", min: 0, custom: { drawStyle: "line", lineWidth: 1, fillOpacity: 10, spanNulls: true, showPoints: "auto" } },
+      defaults: {
+        unit: spec.unit ?? "short",
+        min: 0,
+        custom: { drawStyle: "line", lineWidth: 1, fillOpacity: 10, spanNulls: true, showPoints: "auto" },
+      },
       overrides: spec.overrides ?? [],
     },
   };
@@ -95,7 +129,8 @@ export function panelSpecs(rules: AlertRules): PanelSpec[] {
     const { issued, floor } = issuanceDropSql();
     specs.push({
       title: "Issuance per alert window vs the issuance_drop floor",
-      description: "Credentials issued per issuance_drop window (all repositories), and the level below which the rule fires: the rate of the baseline before, less drop_percent, once the baseline had min_baseline issuances. The floor uses the previous baseline-sized bucket; the cron's baseline slides.",
+      description:
+        "Credentials issued per issuance_drop window (all repositories), and the level below which the rule fires: the rate of the baseline before, less drop_percent, once the baseline had min_baseline issuances. The floor uses the previous baseline-sized bucket; the cron's baseline slides.",
       kind: "timeseries",
       targets: [target("A", issued, "time_series"), target("B", floor, "time_series")],
       overrides: [thresholdOverride("alert_floor", "issuance_drop fires below")],
@@ -110,7 +145,8 @@ export function panelSpecs(rules: AlertRules): PanelSpec[] {
   if (rules.denials.enabled) {
     specs.push({
       title: "Most denials of one owner and reason per alert window",
-      description: "The largest count of policy denials of one repository owner for one reason per denials window (all repositories), and the rule's maximum: the rule fires above it.",
+      description:
+        "The largest count of policy denials of one repository owner for one reason per denials window (all repositories), and the rule's maximum: the rule fires above it.",
       kind: "timeseries",
       targets: [target("A", denialsAlertSql(), "time_series")],
       overrides: [thresholdOverride("alert_threshold", "denials fires above")],
@@ -121,12 +157,15 @@ export function panelSpecs(rules: AlertRules): PanelSpec[] {
     description: `Weighted p50 and p99 per panel step, in ms, of the stages that ran. ${cli("latency")}`,
     kind: "timeseries",
     unit: "ms",
-    targets: LATENCY_STAGES.filter((stage) => stage.key !== "total_issued").map((stage, i) => target(String.fromCharCode(65 + i), latencyStageSql(filtered, stage, { series: true }), "time_series")),
+    targets: LATENCY_STAGES.filter((stage) => stage.key !== "total_issued").map((stage, i) =>
+      target(String.fromCharCode(65 + i), latencyStageSql(filtered, stage, { series: true }), "time_series"),
+    ),
   });
   if (rules.sts_p99.enabled) {
     specs.push({
       title: "STS p99 per alert window",
-      description: "STS p99 (all attempts of a request) per sts_p99 window with at least min_samples STS calls (all repositories), and the rule's limit: the rule fires above it.",
+      description:
+        "STS p99 (all attempts of a request) per sts_p99 window with at least min_samples STS calls (all repositories), and the rule's limit: the rule fires above it.",
       kind: "timeseries",
       unit: "ms",
       targets: [target("A", stsAlertSql(), "time_series")],
@@ -150,7 +189,8 @@ export function panelSpecs(rules: AlertRules): PanelSpec[] {
   if (rules.replay.enabled) {
     specs.push({
       title: "Most replays of one repository per alert window",
-      description: "The largest count of token_reused answers of one repository per replay window (all repositories), and the rule's maximum: the rule fires above it.",
+      description:
+        "The largest count of token_reused answers of one repository per replay window (all repositories), and the rule's maximum: the rule fires above it.",
       kind: "timeseries",
       targets: [target("A", replayAlertSql(), "time_series")],
       overrides: [thresholdOverride("alert_threshold", "replay fires above")],
@@ -160,10 +200,18 @@ export function panelSpecs(rules: AlertRules): PanelSpec[] {
     title: "Lowest GitHub rate limit left",
     description: `The lowest x-ratelimit-remaining GitHub reported per panel step (steps where an exchange called GitHub). ${cli("github-rate")}${rules.github_rate_limit.enabled ? " The dashed line is the github_rate_limit rule's minimum: it fires below." : ""}`,
     kind: "timeseries",
-    targets: [target("A", githubRateSql(filtered), "time_series"), ...(rules.github_rate_limit.enabled ? [target("B", githubAlertSql(), "time_series")] : [])],
+    targets: [
+      target("A", githubRateSql(filtered), "time_series"),
+      ...(rules.github_rate_limit.enabled ? [target("B", githubAlertSql(), "time_series")] : []),
+    ],
     overrides: [
-      { matcher: { id: "byName", options: "exchanges" }, properties: [{ id: "custom.hideFrom", value: { viz: true, legend: true, tooltip: false } }] },
-      ...(rules.github_rate_limit.enabled ? [thresholdOverride("alert_threshold", "github_rate_limit fires below")] : []),
+      {
+        matcher: { id: "byName", options: "exchanges" },
+        properties: [{ id: "custom.hideFrom", value: { viz: true, legend: true, tooltip: false } }],
+      },
+      ...(rules.github_rate_limit.enabled
+        ? [thresholdOverride("alert_threshold", "github_rate_limit fires below")]
+        : []),
     ],
   });
   return specs;
@@ -171,7 +219,15 @@ export function panelSpecs(rules: AlertRules): PanelSpec[] {
 
 function textbox(name: string, label: string, value: number): Json {
   const text = String(value);
-  return { type: "textbox", name, label, query: text, current: { text, value: text }, options: [{ selected: true, text, value: text }], hide: 0 };
+  return {
+    type: "textbox",
+    name,
+    label,
+    query: text,
+    current: { text, value: text },
+    options: [{ selected: true, text, value: text }],
+    hide: 0,
+  };
 }
 
 /** The threshold variables of the enabled rules, their defaults from `rules`. */
@@ -186,12 +242,25 @@ function thresholdVariables(rules: AlertRules): Json[] {
       textbox("issuance_min_baseline", "issuance_drop: min baseline", drop.min_baseline),
     );
   }
-  if (denials.enabled) variables.push(textbox("denials_max", "denials: max", denials.max), textbox("denials_window_minutes", "denials: window min", denials.window_minutes));
+  if (denials.enabled)
+    variables.push(
+      textbox("denials_max", "denials: max", denials.max),
+      textbox("denials_window_minutes", "denials: window min", denials.window_minutes),
+    );
   if (sts.enabled) {
-    variables.push(textbox("sts_p99_ms", "sts_p99: ms", sts.p99_ms), textbox("sts_window_minutes", "sts_p99: window min", sts.window_minutes), textbox("sts_min_samples", "sts_p99: min calls", sts.min_samples));
+    variables.push(
+      textbox("sts_p99_ms", "sts_p99: ms", sts.p99_ms),
+      textbox("sts_window_minutes", "sts_p99: window min", sts.window_minutes),
+      textbox("sts_min_samples", "sts_p99: min calls", sts.min_samples),
+    );
   }
-  if (replay.enabled) variables.push(textbox("replay_max", "replay: max", replay.max), textbox("replay_window_minutes", "replay: window min", replay.window_minutes));
-  if (github.enabled) variables.push(textbox("github_min_remaining", "github_rate_limit: min left", github.min_remaining));
+  if (replay.enabled)
+    variables.push(
+      textbox("replay_max", "replay: max", replay.max),
+      textbox("replay_window_minutes", "replay: window min", replay.window_minutes),
+    );
+  if (github.enabled)
+    variables.push(textbox("github_min_remaining", "github_rate_limit: min left", github.min_remaining));
   return variables;
 }
 
@@ -207,7 +276,8 @@ export function buildDashboard(options: DashboardOptions): Json {
   return {
     title: "ci-credential-broker",
     uid: "ci-credential-broker",
-    description: "Credential exchanges from the audit dataset in Workers Analytics Engine (docs/dashboards.md). Generated by `npm run dashboards`.",
+    description:
+      "Credential exchanges from the audit dataset in Workers Analytics Engine (docs/dashboards.md). Generated by `npm run dashboards`.",
     tags: ["ci-credential-broker", "analytics-engine"],
     editable: true,
     graphTooltip: 1,
@@ -225,7 +295,15 @@ export function buildDashboard(options: DashboardOptions): Json {
     annotations: { list: [] },
     templating: {
       list: [
-        { type: "datasource", name: "datasource", label: "Data source", query: PLUGIN_ID, current: { text: "Cloudflare Analytics Engine", value: DATASOURCE_UID }, hide: 0, refresh: 1 },
+        {
+          type: "datasource",
+          name: "datasource",
+          label: "Data source",
+          query: PLUGIN_ID,
+          current: { text: "Cloudflare Analytics Engine", value: DATASOURCE_UID },
+          hide: 0,
+          refresh: 1,
+        },
         {
           type: "custom",
           name: "dataset",

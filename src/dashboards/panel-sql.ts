@@ -17,7 +17,13 @@ export const REPOSITORY_FILTER = `(${INDEX_COLUMN} IN ($repository) OR '*' IN ($
 
 /** The frame of every panel: the chosen dataset, the panel's time range and step, the repository filter. */
 export function panelFrame(options: { repositoryFilter: boolean }): QueryFrame {
-  return { table: variable("dataset"), window: "$timeFilter", bucket: "$timeSeries", sampleColumn: false, ...(options.repositoryFilter ? { filter: REPOSITORY_FILTER } : {}) };
+  return {
+    table: variable("dataset"),
+    window: "$timeFilter",
+    bucket: "$timeSeries",
+    sampleColumn: false,
+    ...(options.repositoryFilter ? { filter: REPOSITORY_FILTER } : {}),
+  };
 }
 
 /** A time bucket of `minutes` (a variable), in the plugin's $timeSeries shape: ms since the epoch. */
@@ -62,7 +68,13 @@ ORDER BY t ASC`,
  * The largest count of one group (owner and reason; repository) per alert window, beside the rule's maximum: a
  * per-group rule fires when any group goes above it, so the worst group is the one to draw.
  */
-function mostOfOneGroupSql(options: { window: string; groups: Array<[string, string]>; condition: string; value: string; threshold: string }): string {
+function mostOfOneGroupSql(options: {
+  window: string;
+  groups: Array<[string, string]>;
+  condition: string;
+  value: string;
+  threshold: string;
+}): string {
   return `SELECT
   t,
   max(events) AS ${options.value},
@@ -82,7 +94,16 @@ ORDER BY t ASC`;
 
 /** denials: the most policy denials of one owner for one reason per alert window, and the rule's maximum. */
 export function denialsAlertSql(): string {
-  return mostOfOneGroupSql({ window: "denials_window_minutes", groups: [[OWNER, "owner"], [blob("reason"), "reason"]], condition: outcomeIs("denied"), value: "most_denied_owner_reason", threshold: "denials_max" });
+  return mostOfOneGroupSql({
+    window: "denials_window_minutes",
+    groups: [
+      [OWNER, "owner"],
+      [blob("reason"), "reason"],
+    ],
+    condition: outcomeIs("denied"),
+    value: "most_denied_owner_reason",
+    threshold: "denials_max",
+  });
 }
 
 /** sts_p99: STS p99 per alert window that had at least min_samples STS calls, and the rule's limit. */
@@ -100,7 +121,13 @@ ORDER BY t ASC`;
 
 /** replay: the most `token_reused` answers of one repository per alert window, and the rule's maximum. */
 export function replayAlertSql(): string {
-  return mostOfOneGroupSql({ window: "replay_window_minutes", groups: [[INDEX_COLUMN, "repository"]], condition: codeIs("token_reused"), value: "most_replays_repository", threshold: "replay_max" });
+  return mostOfOneGroupSql({
+    window: "replay_window_minutes",
+    groups: [[INDEX_COLUMN, "repository"]],
+    condition: codeIs("token_reused"),
+    value: "most_replays_repository",
+    threshold: "replay_max",
+  });
 }
 
 /** github_rate_limit: the rule's minimum, per panel step where an exchange called GitHub (drawn beside github-rate). */

@@ -7,8 +7,14 @@ import type { GithubTokenGrant } from "../policy/github-tokens.ts";
 export const METADATA_READ = { metadata: "read" } as const;
 
 /** The body of POST /app/installations/{id}/access_tokens for `grant`: exactly its repositories and permissions. */
-export function accessTokenRequest(grant: GithubTokenGrant): { repositories: string[]; permissions: Record<string, string> } {
-  return { repositories: [...grant.repositories], permissions: { ...(grant.permissions as Record<string, string>), ...METADATA_READ } };
+export function accessTokenRequest(grant: GithubTokenGrant): {
+  repositories: string[];
+  permissions: Record<string, string>;
+} {
+  return {
+    repositories: [...grant.repositories],
+    permissions: { ...(grant.permissions as Record<string, string>), ...METADATA_READ },
+  };
 }
 
 /** What GitHub's answer says the token reaches. */
@@ -27,11 +33,15 @@ const LEVEL_RANK: Readonly<Record<string, number>> = { read: 1, write: 2, admin:
  * asked for, or every repository), or undefined when it is not. An answer that does not say which repositories it
  * reaches is wider: it cannot be shown not to be. Repository names compare without case, as GitHub's do.
  */
-export function widerThanAsked(asked: ReturnType<typeof accessTokenRequest>, granted: GrantedScope): string | undefined {
+export function widerThanAsked(
+  asked: ReturnType<typeof accessTokenRequest>,
+  granted: GrantedScope,
+): string | undefined {
   for (const [name, level] of Object.entries(granted.permissions)) {
     const wanted = asked.permissions[name];
     if (wanted === undefined) return `permission ${name} not asked for`;
-    if ((LEVEL_RANK[level] ?? Infinity) > (LEVEL_RANK[wanted] ?? 0)) return `permission ${name}: ${level} above ${wanted}`;
+    if ((LEVEL_RANK[level] ?? Infinity) > (LEVEL_RANK[wanted] ?? 0))
+      return `permission ${name}: ${level} above ${wanted}`;
   }
   if (granted.repositorySelection !== "selected") return "every repository of the installation";
   if (granted.repositories === undefined) return "repositories not listed";

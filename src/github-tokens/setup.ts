@@ -5,14 +5,27 @@ import type { Config } from "../config.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 
 /** The first rule granting a GitHub token, when no token App is configured; undefined when nothing is missing. */
-export function tokenAppGap(policy: CompiledPolicy, config: Pick<Config, "githubTokenApp">): { rule: string } | undefined {
+export function tokenAppGap(
+  policy: CompiledPolicy,
+  config: Pick<Config, "githubTokenApp">,
+): { rule: string } | undefined {
   if (config.githubTokenApp !== undefined) return undefined;
   const rule = policy.rules.find((candidate) => candidate.effect === "allow" && candidate.githubTokens.length > 0);
   return rule === undefined ? undefined : { rule: rule.id };
 }
 
 /** The once-per-isolate log line for the gap, or undefined. */
-export function tokenAppWarning(policy: CompiledPolicy, config: Pick<Config, "githubTokenApp">): Record<string, unknown> | undefined {
+export function tokenAppWarning(
+  policy: CompiledPolicy,
+  config: Pick<Config, "githubTokenApp">,
+): Record<string, unknown> | undefined {
   const gap = tokenAppGap(policy, config);
-  return gap === undefined ? undefined : { message: "config_warning", reason: "github_token_app_missing", rule: gap.rule, detail: "set GITHUB_TOKEN_APP_ID and GITHUB_TOKEN_APP_PRIVATE_KEY" };
+  return gap === undefined
+    ? undefined
+    : {
+        message: "config_warning",
+        reason: "github_token_app_missing",
+        rule: gap.rule,
+        detail: "set GITHUB_TOKEN_APP_ID and GITHUB_TOKEN_APP_PRIVATE_KEY",
+      };
 }

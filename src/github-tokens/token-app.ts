@@ -4,10 +4,22 @@
 // reused: each exchange gets its own. An answer wider than asked is revoked and refused.
 // I/O through the shared API call (src/github/api-call.ts) and the injected clock. Fails closed with BrokerErrors.
 import { safeParse } from "zod/mini";
-import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_INSTALLATION_CACHE_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../constants.ts";
+import {
+  GITHUB_BUDGET_MS,
+  GITHUB_CACHE_MAX_ENTRIES,
+  GITHUB_INSTALLATION_CACHE_MS,
+  UPSTREAM_RETRY_AFTER_SECONDS,
+} from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
-import { createApiCall, createAppJwt, parseAnswer, unavailable, type CallContext, type GitHubAppCredentials } from "../github/api-call.ts";
+import {
+  createApiCall,
+  createAppJwt,
+  parseAnswer,
+  unavailable,
+  type CallContext,
+  type GitHubAppCredentials,
+} from "../github/api-call.ts";
 import { createMemo } from "../github/memo.ts";
 import { ErrorBodySchema, GrantedTokenSchema, InstallationSchema } from "../github/schemas.ts";
 import type { GithubTokenGrant } from "../policy/github-tokens.ts";
@@ -74,8 +86,12 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
         for (const path of [`/orgs/${owner}/installation`, `/users/${owner}/installation`]) {
           const answer = await call(context, apiUrl, `${apiUrl}${path}`, `Bearer ${await jwt()}`);
           if (answer.status === 200) return parseAnswer(InstallationSchema, answer.body, "installation").id;
-          if (answer.status === 401) throw new BrokerError("config_invalid", "github_token_app_unauthorized", { cause: "GitHub refused the token App's JWT: check GITHUB_TOKEN_APP_ID and its key" });
-          if (answer.status !== 404) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
+          if (answer.status === 401)
+            throw new BrokerError("config_invalid", "github_token_app_unauthorized", {
+              cause: "GitHub refused the token App's JWT: check GITHUB_TOKEN_APP_ID and its key",
+            });
+          if (answer.status !== 404)
+            throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
         }
         throw refused("github_token_app_not_installed", grant, 404);
       },
@@ -87,7 +103,10 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
   async function revoke(token: string): Promise<boolean> {
     const context = { signal: AbortSignal.timeout(budgetMs), rateRemaining: undefined, calls: 0 };
     try {
-      return (await call(context, apiUrl, `${apiUrl}/installation/token`, `Bearer ${token}`, { method: "DELETE" })).status === 204;
+      return (
+        (await call(context, apiUrl, `${apiUrl}/installation/token`, `Bearer ${token}`, { method: "DELETE" }))
+          .status === 204
+      );
     } catch {
       return false;
     }
@@ -100,7 +119,13 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
       try {
         const installation = await installationId(context, grant);
         const asked = accessTokenRequest(grant);
-        const answer = await call(context, apiUrl, `${apiUrl}/app/installations/${installation}/access_tokens`, `Bearer ${await jwt()}`, { method: "POST", body: JSON.stringify(asked) });
+        const answer = await call(
+          context,
+          apiUrl,
+          `${apiUrl}/app/installations/${installation}/access_tokens`,
+          `Bearer ${await jwt()}`,
+          { method: "POST", body: JSON.stringify(asked) },
+        );
         if (answer.status === 401 || answer.status === 404) {
           // Uninstalled since it was looked up: forget it, so the next exchange looks again.
           installations.delete(grant.owner.toLowerCase());
@@ -108,18 +133,36 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
         }
         if (answer.status === 403) {
           const message = safeParse(ErrorBodySchema, answer.body).data?.message ?? "";
-          throw refused(/suspend/i.test(message) ? "github_token_app_suspended" : "github_token_app_refused", grant, 403);
+          throw refused(
+            /suspend/i.test(message) ? "github_token_app_suspended" : "github_token_app_refused",
+            grant,
+            403,
+          );
         }
         // 422: a repository outside the installation, or a permission the App was not granted.
         if (answer.status === 422) throw refused("github_token_app_scope_missing", grant, 422);
-        if (answer.status !== 201) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from access_tokens`);
+        if (answer.status !== 201)
+          throw unavailable("github_api_unavailable", `HTTP ${answer.status} from access_tokens`);
         const granted = parseAnswer(GrantedTokenSchema, answer.body, "access_tokens");
-        const wider = widerThanAsked(asked, { permissions: granted.permissions, repositorySelection: granted.repository_selection, repositories: granted.repositories?.map((repo) => repo.name) });
+        const wider = widerThanAsked(asked, {
+          permissions: granted.permissions,
+          repositorySelection: granted.repository_selection,
+          repositories: granted.repositories?.map((repo) => repo.name),
+        });
         if (wider !== undefined) {
           // Never handed out: GitHub (or something between) gave more than the grant says. Revoked at once.
           const revoked = await revoke(granted.token);
-          log({ message: "github_token_too_wide", github_token: grant.name, owner: grant.owner, detail: wider, revoked });
-          throw new BrokerError("upstream_unavailable", "github_token_wider_than_asked", { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: wider });
+          log({
+            message: "github_token_too_wide",
+            github_token: grant.name,
+            owner: grant.owner,
+            detail: wider,
+            revoked,
+          });
+          throw new BrokerError("upstream_unavailable", "github_token_wider_than_asked", {
+            retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+            cause: wider,
+          });
         }
         return {
           token: granted.token,

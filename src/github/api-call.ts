@@ -39,7 +39,10 @@ export interface ApiAnswer {
 }
 
 export function unavailable(reason: "github_api_unavailable", detail: string): BrokerError {
-  return new BrokerError("upstream_unavailable", reason, { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: detail });
+  return new BrokerError("upstream_unavailable", reason, {
+    retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+    cause: detail,
+  });
 }
 
 /** Parse or fail closed (the detail names the endpoint, never the body). */
@@ -50,7 +53,12 @@ export function parseAnswer<T>(schema: ZodMiniType<T>, body: unknown, endpoint: 
 }
 
 /** Seconds GitHub asks us to wait, or undefined when the answer is not a rate limit (docs: "Rate limits for the REST API"). */
-export function rateLimitWait(status: number, headers: Headers, message: string | undefined, nowMs: number): number | undefined {
+export function rateLimitWait(
+  status: number,
+  headers: Headers,
+  message: string | undefined,
+  nowMs: number,
+): number | undefined {
   if (status !== 403 && status !== 429) return undefined;
   const retryAfter = headers.get("retry-after");
   const remaining = headers.get("x-ratelimit-remaining");
@@ -74,7 +82,8 @@ export function createAppJwt(app: GitHubAppCredentials, now: Clock, keyInvalidRe
   let appJwt: AppJwt | undefined;
   return async () => {
     const nowSeconds = Math.floor(now() / 1000);
-    if (appJwt !== undefined && appJwt.expiresAt - nowSeconds > GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS) return appJwt.jwt;
+    if (appJwt !== undefined && appJwt.expiresAt - nowSeconds > GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS)
+      return appJwt.jwt;
     key ??= importAppKey(app.pkcs8);
     try {
       appJwt = await signAppJwt(app.appId, await key, now());
@@ -86,7 +95,13 @@ export function createAppJwt(app: GitHubAppCredentials, now: Clock, keyInvalidRe
   };
 }
 
-export type ApiCall = (context: CallContext, apiUrl: string, url: string, authorization: string, init?: { method?: string; body?: string }) => Promise<ApiAnswer>;
+export type ApiCall = (
+  context: CallContext,
+  apiUrl: string,
+  url: string,
+  authorization: string,
+  init?: { method?: string; body?: string },
+) => Promise<ApiAnswer>;
 
 export interface ApiCallOptions {
   fetch: FetchFn;
@@ -104,7 +119,10 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
     const endpoint = new URL(url).pathname;
     const blocked = blockedUntil.get(apiUrl);
     if (blocked !== undefined && blocked > now()) {
-      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", { retryAfterSeconds: Math.ceil((blocked - now()) / 1000), cause: "rate limited earlier" });
+      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", {
+        retryAfterSeconds: Math.ceil((blocked - now()) / 1000),
+        cause: "rate limited earlier",
+      });
     }
     if (context.signal.aborted) throw unavailable("github_api_unavailable", `budget spent before ${endpoint}`);
     const signal = AbortSignal.any([context.signal, AbortSignal.timeout(options.callTimeoutMs)]);
@@ -131,10 +149,14 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
         pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
       });
     } catch {
-      throw unavailable("github_api_unavailable", signal.aborted ? `timeout on ${endpoint}` : `network error on ${endpoint}`);
+      throw unavailable(
+        "github_api_unavailable",
+        signal.aborted ? `timeout on ${endpoint}` : `network error on ${endpoint}`,
+      );
     }
     const remaining = response.headers.get("x-ratelimit-remaining");
-    if (remaining !== null && /^\d+$/.test(remaining)) context.rateRemaining = Math.min(context.rateRemaining ?? Infinity, Number(remaining));
+    if (remaining !== null && /^\d+$/.test(remaining))
+      context.rateRemaining = Math.min(context.rateRemaining ?? Infinity, Number(remaining));
     if (response.status >= 500) {
       await response.body?.cancel().catch(() => undefined);
       throw unavailable("github_api_unavailable", `HTTP ${response.status} from ${endpoint}`);
@@ -152,11 +174,17 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
     const wait = rateLimitWait(response.status, response.headers, message, now());
     if (wait !== undefined) {
       blockedUntil.set(apiUrl, now() + wait * 1000);
-      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", { retryAfterSeconds: wait, cause: `HTTP ${response.status} from ${endpoint}` });
+      throw new BrokerError("upstream_unavailable", "github_api_rate_limited", {
+        retryAfterSeconds: wait,
+        cause: `HTTP ${response.status} from ${endpoint}`,
+      });
     }
     // 204 (a revoked token) has no body.
     if (response.status !== 204 && (!text.ok || body === undefined)) {
-      throw unavailable("github_api_unavailable", `unreadable body (${text.ok ? "not JSON" : text.failure}) from ${endpoint}`);
+      throw unavailable(
+        "github_api_unavailable",
+        `unreadable body (${text.ok ? "not JSON" : text.failure}) from ${endpoint}`,
+      );
     }
     return { status: response.status, body, headers: response.headers };
   };

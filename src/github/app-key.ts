@@ -8,7 +8,9 @@ import { GITHUB_APP_JWT_BACKDATE_SECONDS, GITHUB_APP_JWT_LIFETIME_SECONDS } from
 import { signJwt } from "../idp/jws.ts";
 
 /** DER of `INTEGER 0` then `AlgorithmIdentifier { OID 1.2.840.113549.1.1.1 (rsaEncryption), NULL }`. */
-const VERSION_AND_RSA_ALGORITHM = [0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+const VERSION_AND_RSA_ALGORITHM = [
+  0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+];
 
 /** DER definite length: short form below 128, else 0x80|n followed by n big-endian bytes. */
 export function derLength(length: number): number[] {
@@ -57,7 +59,13 @@ export function pemToPkcs8(pem: string): Uint8Array {
 
 /** Imports the key for RS256 signing (RSASSA-PKCS1-v1_5 with SHA-256). Non-extractable. */
 export async function importAppKey(pkcs8: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("pkcs8", new Uint8Array(pkcs8), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+  return crypto.subtle.importKey(
+    "pkcs8",
+    new Uint8Array(pkcs8),
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
 }
 
 export interface AppJwt {

@@ -3,14 +3,34 @@
 // single flight) -> the few GET calls requirements need.
 // I/O through the injected fetch and clock. Fails closed: every failure is a BrokerError, never a partial answer.
 import { safeParse } from "zod/mini";
-import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_INSTALLATION_CACHE_MS, GITHUB_MAX_PAGES, GITHUB_TOKEN_REFRESH_MARGIN_MS } from "../constants.ts";
+import {
+  GITHUB_CACHE_MAX_ENTRIES,
+  GITHUB_INSTALLATION_CACHE_MS,
+  GITHUB_MAX_PAGES,
+  GITHUB_TOKEN_REFRESH_MARGIN_MS,
+} from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
-import { createApiCall, createAppJwt, parseAnswer, unavailable, type ApiAnswer, type CallContext, type GitHubAppCredentials } from "./api-call.ts";
+import {
+  createApiCall,
+  createAppJwt,
+  parseAnswer,
+  unavailable,
+  type ApiAnswer,
+  type CallContext,
+  type GitHubAppCredentials,
+} from "./api-call.ts";
 import { createMemo } from "./memo.ts";
 import { AccessTokenSchema, ErrorBodySchema, InstallationSchema } from "./schemas.ts";
 
-export { parseAnswer, rateLimitWait, unavailable, type ApiAnswer, type CallContext, type GitHubAppCredentials } from "./api-call.ts";
+export {
+  parseAnswer,
+  rateLimitWait,
+  unavailable,
+  type ApiAnswer,
+  type CallContext,
+  type GitHubAppCredentials,
+} from "./api-call.ts";
 
 /** Repository permissions of an installation token: `{ checks: "read", ... }`. */
 export type TokenPermissions = Readonly<Record<string, "read" | "write">>;
@@ -20,7 +40,12 @@ export type TokenPermissions = Readonly<Record<string, "read" | "write">>;
  * install the GitHub App"): read workflow runs and their jobs, check runs, pull requests and their reviews, and
  * repository metadata (collaborator permissions and branch rules need nothing more).
  */
-export const GITHUB_TOKEN_PERMISSIONS: TokenPermissions = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" };
+export const GITHUB_TOKEN_PERMISSIONS: TokenPermissions = {
+  actions: "read",
+  checks: "read",
+  pull_requests: "read",
+  metadata: "read",
+};
 
 export interface GitHubClientOptions {
   app: GitHubAppCredentials;
@@ -52,7 +77,10 @@ export function repositoryPath(repo: RepositoryRef): string {
  * repositories, so a token can never read a repository other than the one being judged.
  */
 export function installationTokenKey(repo: RepositoryRef, installation: number, permissions: TokenPermissions): string {
-  const scope = Object.entries(permissions).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, level]) => `${name}:${level}`).join(",");
+  const scope = Object.entries(permissions)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, level]) => `${name}:${level}`)
+    .join(",");
   return `${repo.apiUrl}|installation ${installation}|repository ${repo.id}|${scope}`;
 }
 
@@ -60,7 +88,12 @@ export interface GitHubClient {
   /** GET `path` (below the API base) with an installation token for the repository; 404/422 come back as answers. */
   get(context: CallContext, repo: RepositoryRef, path: string): Promise<ApiAnswer>;
   /** GET every page of a list (Link rel="next", same origin, at most GITHUB_MAX_PAGES); `select` picks the items of a page. */
-  getPages(context: CallContext, repo: RepositoryRef, path: string, select: (body: unknown) => unknown[] | undefined): Promise<ApiAnswer & { items: unknown[] }>;
+  getPages(
+    context: CallContext,
+    repo: RepositoryRef,
+    path: string,
+    select: (body: unknown) => unknown[] | undefined,
+  ): Promise<ApiAnswer & { items: unknown[] }>;
 }
 
 /** The URL of `rel="next"` in a Link header (RFC 8288), if any. */
@@ -83,7 +116,13 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   function notInstalled(repo: RepositoryRef, status: number): BrokerError {
     // An operator's mistake, not the caller's: the App must be installed on every repository whose rules require facts.
-    log({ message: "config_invalid", reason: "github_app_not_installed", repository: `${repo.owner}/${repo.name}`, repository_id: repo.id, status });
+    log({
+      message: "config_invalid",
+      reason: "github_app_not_installed",
+      repository: `${repo.owner}/${repo.name}`,
+      repository_id: repo.id,
+      status,
+    });
     return new BrokerError("forbidden", "github_app_not_installed");
   }
 
@@ -96,7 +135,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         const path = `${repositoryPath(repo)}/installation`;
         const answer = await call(context, repo.apiUrl, `${repo.apiUrl}${path}`, `Bearer ${await jwt()}`);
         if (answer.status === 401 || answer.status === 404) throw notInstalled(repo, answer.status);
-        if (answer.status !== 200) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
+        if (answer.status !== 200)
+          throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
         return parseAnswer(InstallationSchema, answer.body, "installation").id;
       },
       () => now() + GITHUB_INSTALLATION_CACHE_MS,
@@ -121,13 +161,21 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         const message = safeParse(ErrorBodySchema, answer.body).data?.message ?? "";
         if (answer.status === 422 && !/permission/i.test(message)) {
           installations.delete(installationKey(repo));
-          throw new BrokerError("forbidden", "context_repository_mismatch", { cause: `the installation of ${repo.owner}/${repo.name} cannot reach repository id ${repo.id}` });
+          throw new BrokerError("forbidden", "context_repository_mismatch", {
+            cause: `the installation of ${repo.owner}/${repo.name} cannot reach repository id ${repo.id}`,
+          });
         }
         if (answer.status === 403 || answer.status === 422) {
-          log({ message: "config_invalid", reason: "github_app_permissions_missing", repository: `${repo.owner}/${repo.name}`, status: answer.status });
+          log({
+            message: "config_invalid",
+            reason: "github_app_permissions_missing",
+            repository: `${repo.owner}/${repo.name}`,
+            status: answer.status,
+          });
           throw new BrokerError("forbidden", "github_app_permissions_missing");
         }
-        if (answer.status !== 201) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from access_tokens`);
+        if (answer.status !== 201)
+          throw unavailable("github_api_unavailable", `HTTP ${answer.status} from access_tokens`);
         const parsed = parseAnswer(AccessTokenSchema, answer.body, "access_tokens");
         return { token: parsed.token, expiresAtMs: Date.parse(parsed.expires_at) };
       },
@@ -149,7 +197,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   }
 
   /** GET `path` with a token of `installation`; 200, 404 and 422 come back, every other status throws. */
-  async function getAs(context: CallContext, repo: RepositoryRef, installation: number, path: string): Promise<ApiAnswer> {
+  async function getAs(
+    context: CallContext,
+    repo: RepositoryRef,
+    installation: number,
+    path: string,
+  ): Promise<ApiAnswer> {
     const token = await installationToken(context, repo, installation);
     const url = path.startsWith(repo.apiUrl) ? path : `${repo.apiUrl}${path}`;
     const answer = await call(context, repo.apiUrl, url, `Bearer ${token}`);
@@ -159,10 +212,16 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       throw unavailable("github_api_unavailable", `HTTP 401 from ${new URL(url).pathname}`);
     }
     if (answer.status === 403) {
-      log({ message: "config_invalid", reason: "github_app_permissions_missing", repository: `${repo.owner}/${repo.name}`, status: 403 });
+      log({
+        message: "config_invalid",
+        reason: "github_app_permissions_missing",
+        repository: `${repo.owner}/${repo.name}`,
+        status: 403,
+      });
       throw new BrokerError("forbidden", "github_app_permissions_missing");
     }
-    if (answer.status !== 200 && answer.status !== 404 && answer.status !== 422) throw unavailable("github_api_unavailable", `HTTP ${answer.status} from ${new URL(url).pathname}`);
+    if (answer.status !== 200 && answer.status !== 404 && answer.status !== 422)
+      throw unavailable("github_api_unavailable", `HTTP ${answer.status} from ${new URL(url).pathname}`);
     return answer;
   }
 
@@ -173,12 +232,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       let url: string | undefined = path;
       let first: ApiAnswer | undefined;
       for (let page = 0; url !== undefined; page += 1) {
-        if (page === GITHUB_MAX_PAGES) throw unavailable("github_api_unavailable", `more than ${GITHUB_MAX_PAGES} pages from ${path}`);
+        if (page === GITHUB_MAX_PAGES)
+          throw unavailable("github_api_unavailable", `more than ${GITHUB_MAX_PAGES} pages from ${path}`);
         const answer = await get(context, repo, url);
         first ??= answer;
         if (answer.status !== 200) return { ...answer, items };
         const pageItems = select(answer.body);
-        if (pageItems === undefined) throw unavailable("github_api_unavailable", `unexpected response shape from ${path}`);
+        if (pageItems === undefined)
+          throw unavailable("github_api_unavailable", `unexpected response shape from ${path}`);
         items.push(...pageItems);
         const next = nextLink(answer.headers.get("link"));
         // Never send the token anywhere but the configured API: a Link to another origin ends the walk, closed.

@@ -5,7 +5,14 @@
 // Concurrent exchanges for one commit share each lookup (single flight): a matrix of 256 jobs costs a few calls.
 import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_FACT_CACHE_MS } from "../constants.ts";
 import type { Clock } from "../deps.ts";
-import { jobCommitOfRun, judgedOnRunHead, type CompiledRequirements, type ContextReason, type JobCommitOutcome, type RequirementOutcome } from "../policy/requirements.ts";
+import {
+  jobCommitOfRun,
+  judgedOnRunHead,
+  type CompiledRequirements,
+  type ContextReason,
+  type JobCommitOutcome,
+  type RequirementOutcome,
+} from "../policy/requirements.ts";
 import { workflowFileOfRef, type RunSubject } from "../policy/requirements-jobs.ts";
 import { parseAnswer, repositoryPath, type CallContext, type GitHubClient, type RepositoryRef } from "./client.ts";
 import { createJobFacts, RUN_ID, type RunLists } from "./facts-jobs.ts";
@@ -67,29 +74,53 @@ export function createGitHubContext(options: GitHubContextOptions): GitHubContex
   const jobs = createJobFacts({ client, now, keepUntil });
   const reviews = createReviewFacts({ client, now, keepUntil });
 
-  async function checkRepository(context: CallContext, repo: RepositoryRef, subject: ContextSubject): Promise<RequirementOutcome> {
+  async function checkRepository(
+    context: CallContext,
+    repo: RepositoryRef,
+    subject: ContextSubject,
+  ): Promise<RequirementOutcome> {
     const answer = await client.get(context, repo, repositoryPath(repo));
-    if (answer.status !== 200) return { met: false, reason: "context_repository_mismatch", fact: `repository ${subject.repository}: not found` };
+    if (answer.status !== 200)
+      return { met: false, reason: "context_repository_mismatch", fact: `repository ${subject.repository}: not found` };
     const id = String(parseAnswer(RepositorySchema, answer.body, "repository").id);
     // A renamed or recycled name must never lend another repository's facts to this token.
-    if (id !== subject.repositoryId) return { met: false, reason: "context_repository_mismatch", fact: `repository id ${id} != claim ${subject.repositoryId}` };
+    if (id !== subject.repositoryId)
+      return {
+        met: false,
+        reason: "context_repository_mismatch",
+        fact: `repository id ${id} != claim ${subject.repositoryId}`,
+      };
     return { met: true, fact: `repository id ${id}` };
   }
 
   /** The head commit of the token's workflow run (judgedOnRunHead): what a pull_request job's checks and reviews are on. */
-  async function runHead(context: CallContext, repo: RepositoryRef, subject: ContextSubject): Promise<JobCommitOutcome> {
-    if (!RUN_ID.test(subject.runId)) return { met: false, reason: "context_commit_unknown", fact: "run: no run_id claim" };
+  async function runHead(
+    context: CallContext,
+    repo: RepositoryRef,
+    subject: ContextSubject,
+  ): Promise<JobCommitOutcome> {
+    if (!RUN_ID.test(subject.runId))
+      return { met: false, reason: "context_commit_unknown", fact: "run: no run_id claim" };
     const run = await jobs.runById(context, repo, subject.runId);
-    if (run === undefined) return { met: false, reason: "context_commit_unknown", fact: `run ${subject.runId}: not found` };
+    if (run === undefined)
+      return { met: false, reason: "context_commit_unknown", fact: `run ${subject.runId}: not found` };
     return jobCommitOfRun(run, subject.eventName, repo.id);
   }
 
   return {
     async evaluate(subject, requirements) {
       const [owner = "", name = ""] = subject.repository.split("/");
-      const context: CallContext = { signal: AbortSignal.timeout(options.budgetMs ?? GITHUB_BUDGET_MS), rateRemaining: undefined, calls: 0 };
+      const context: CallContext = {
+        signal: AbortSignal.timeout(options.budgetMs ?? GITHUB_BUDGET_MS),
+        rateRemaining: undefined,
+        calls: 0,
+      };
       const facts: string[] = [];
-      const report = (verdict: ContextVerdict): ContextReport => ({ verdict, rateRemaining: context.rateRemaining, calls: context.calls });
+      const report = (verdict: ContextVerdict): ContextReport => ({
+        verdict,
+        rateRemaining: context.rateRemaining,
+        calls: context.calls,
+      });
       const denied = (reason: ContextReason) => report({ met: false, reason, facts });
       if (!REPOSITORY_ID.test(subject.repositoryId)) {
         facts.push(`repository id claim ${JSON.stringify(subject.repositoryId.slice(0, 20))}: not an id`);
@@ -107,24 +138,52 @@ export function createGitHubContext(options: GitHubContextOptions): GitHubContex
         if (!head.met) return denied(head.reason);
         jobSha = head.sha;
       }
-      const runSubject: RunSubject = { repository: subject.repository, repositoryId: repo.id, sha: jobSha, ref: subject.ref, workflowFile: workflowFileOfRef(subject.workflowRef, subject.repository, subject.ref) };
-      const reviewSubject: ReviewSubject = { repositoryId: repo.id, sha: subject.sha, ref: subject.ref, eventName: subject.eventName, baseRef: subject.baseRef };
+      const runSubject: RunSubject = {
+        repository: subject.repository,
+        repositoryId: repo.id,
+        sha: jobSha,
+        ref: subject.ref,
+        workflowFile: workflowFileOfRef(subject.workflowRef, subject.repository, subject.ref),
+      };
+      const reviewSubject: ReviewSubject = {
+        repositoryId: repo.id,
+        sha: subject.sha,
+        ref: subject.ref,
+        eventName: subject.eventName,
+        baseRef: subject.baseRef,
+      };
       const runLists: RunLists = new Map();
       const commit = `${base}|${jobSha}`;
       const steps: Array<[string, () => Promise<RequirementOutcome>]> = [];
       for (const check of requirements.checks) {
-        if (check.kind === "app") steps.push([`${commit}|${check.key}`, () => jobs.appCheck(context, repo, jobSha, check)]);
-        else if (check.workflow === undefined) steps.push([`${commit}|run ${subject.runId}|${subject.workflowRef}|${check.key}`, () => jobs.ownRunJob(context, repo, runSubject, subject.runId, check)]);
+        if (check.kind === "app")
+          steps.push([`${commit}|${check.key}`, () => jobs.appCheck(context, repo, jobSha, check)]);
+        else if (check.workflow === undefined)
+          steps.push([
+            `${commit}|run ${subject.runId}|${subject.workflowRef}|${check.key}`,
+            () => jobs.ownRunJob(context, repo, runSubject, subject.runId, check),
+          ]);
         // The same commit can be on several branches: the branch is part of what was judged.
-        else steps.push([`${commit}|${subject.ref}|${check.key}`, () => jobs.pinnedJob(context, repo, runSubject, check, runLists)]);
+        else
+          steps.push([
+            `${commit}|${subject.ref}|${check.key}`,
+            () => jobs.pinnedJob(context, repo, runSubject, check, runLists),
+          ]);
       }
       const pr = requirements.pullRequest;
       if (pr !== undefined) {
         // The same commit can be judged differently per ref and event (merged into main vs an open pull request).
-        steps.push([`${commit}|${subject.sha}|${subject.eventName}|${subject.ref}|${pr.key}`, () => reviews.judgePullRequest(context, repo, reviewSubject, jobSha, pr)]);
+        steps.push([
+          `${commit}|${subject.sha}|${subject.eventName}|${subject.ref}|${pr.key}`,
+          () => reviews.judgePullRequest(context, repo, reviewSubject, jobSha, pr),
+        ]);
       }
       const rulesets = requirements.rulesets;
-      if (rulesets !== undefined) steps.push([`${base}|${subject.eventName}|${subject.ref}|${subject.baseRef}|${rulesets.key}`, () => reviews.judgeRulesets(context, repo, reviewSubject, rulesets)]);
+      if (rulesets !== undefined)
+        steps.push([
+          `${base}|${subject.eventName}|${subject.ref}|${subject.baseRef}|${rulesets.key}`,
+          () => reviews.judgeRulesets(context, repo, reviewSubject, rulesets),
+        ]);
       for (const [key, step] of steps) {
         const outcome = await outcomes.get(key, step, keepIfMet);
         facts.push(outcome.fact);

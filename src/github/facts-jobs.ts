@@ -5,8 +5,23 @@
 // change); lists of runs and jobs never are (a newer run, a finished job must be seen).
 import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_PAGE_SIZE } from "../constants.ts";
 import type { Clock } from "../deps.ts";
-import { branchOfRef, evaluateCheck, type CheckRunFact, type CompiledAppCheck, type CompiledJobCheck, type RequirementOutcome, type WorkflowRunFact } from "../policy/requirements.ts";
-import { evaluateJob, missingJob, ownRunHolds, pinnedRunFor, type JobFact, type RunSubject } from "../policy/requirements-jobs.ts";
+import {
+  branchOfRef,
+  evaluateCheck,
+  type CheckRunFact,
+  type CompiledAppCheck,
+  type CompiledJobCheck,
+  type RequirementOutcome,
+  type WorkflowRunFact,
+} from "../policy/requirements.ts";
+import {
+  evaluateJob,
+  missingJob,
+  ownRunHolds,
+  pinnedRunFor,
+  type JobFact,
+  type RunSubject,
+} from "../policy/requirements-jobs.ts";
 import { parseAnswer, repositoryPath, type CallContext, type GitHubClient, type RepositoryRef } from "./client.ts";
 import { createMemo } from "./memo.ts";
 import { CheckRunsSchema, JobListSchema, WorkflowRunListSchema, WorkflowRunSchema } from "./schemas.ts";
@@ -24,7 +39,18 @@ export interface FactDeps {
 /** Runs of one commit fetched during one exchange, by URL: several pinned jobs of one rule share one list. */
 export type RunLists = Map<string, Promise<WorkflowRunFact[] | undefined>>;
 
-type RunJson = { id: number; path: string; event: string; status: string | null; conclusion: string | null; head_sha: string; head_branch: string | null; run_attempt?: number | undefined; repository: { id: number }; head_repository: { id: number } | null };
+type RunJson = {
+  id: number;
+  path: string;
+  event: string;
+  status: string | null;
+  conclusion: string | null;
+  head_sha: string;
+  head_branch: string | null;
+  run_attempt?: number | undefined;
+  repository: { id: number };
+  head_repository: { id: number } | null;
+};
 
 export const toRun = (run: RunJson): WorkflowRunFact => ({
   id: run.id,
@@ -39,8 +65,25 @@ export const toRun = (run: RunJson): WorkflowRunFact => ({
   runAttempt: run.run_attempt ?? 1,
 });
 
-const toCheckRun = (run: { id: number; name: string; status: string; conclusion: string | null; app: { id: number; slug?: string | undefined } | null }): CheckRunFact[] =>
-  run.app === null ? [] : [{ id: run.id, name: run.name, status: run.status, conclusion: run.conclusion, appId: run.app.id, appSlug: run.app.slug ?? "" }];
+const toCheckRun = (run: {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  app: { id: number; slug?: string | undefined } | null;
+}): CheckRunFact[] =>
+  run.app === null
+    ? []
+    : [
+        {
+          id: run.id,
+          name: run.name,
+          status: run.status,
+          conclusion: run.conclusion,
+          appId: run.app.id,
+          appSlug: run.app.slug ?? "",
+        },
+      ];
 
 const notRun = (fact: string): RequirementOutcome => ({ met: false, reason: "context_workflow_not_run", fact });
 
@@ -57,30 +100,63 @@ export function createJobFacts(deps: FactDeps) {
       `${repo.apiUrl}|${repo.id}|${runId}`,
       async () => {
         const answer = await client.get(context, repo, `${repositoryPath(repo)}/actions/runs/${runId}`);
-        return answer.status === 200 ? toRun(parseAnswer(WorkflowRunSchema, answer.body, "actions/runs/{run_id}")) : undefined;
+        return answer.status === 200
+          ? toRun(parseAnswer(WorkflowRunSchema, answer.body, "actions/runs/{run_id}"))
+          : undefined;
       },
       (run) => (run === undefined ? undefined : deps.keepUntil()),
     );
   }
 
-  async function runList(context: CallContext, repo: RepositoryRef, path: string): Promise<WorkflowRunFact[] | undefined> {
-    const answer = await client.getPages(context, repo, path, (body) => parseAnswer(WorkflowRunListSchema, body, "actions/runs").workflow_runs);
+  async function runList(
+    context: CallContext,
+    repo: RepositoryRef,
+    path: string,
+  ): Promise<WorkflowRunFact[] | undefined> {
+    const answer = await client.getPages(
+      context,
+      repo,
+      path,
+      (body) => parseAnswer(WorkflowRunListSchema, body, "actions/runs").workflow_runs,
+    );
     return answer.status === 200 ? (answer.items as RunJson[]).map(toRun) : undefined;
   }
 
   /** Check runs of that name on the commit (the latest per app), from any app. */
-  async function checkRunsNamed(context: CallContext, repo: RepositoryRef, sha: string, name: string): Promise<CheckRunFact[] | undefined> {
+  async function checkRunsNamed(
+    context: CallContext,
+    repo: RepositoryRef,
+    sha: string,
+    name: string,
+  ): Promise<CheckRunFact[] | undefined> {
     const query = new URLSearchParams({ check_name: name, filter: "latest", per_page: String(GITHUB_PAGE_SIZE) });
-    const answer = await client.getPages(context, repo, `${repositoryPath(repo)}/commits/${sha}/check-runs?${query}`, (body) => parseAnswer(CheckRunsSchema, body, "check-runs").check_runs);
+    const answer = await client.getPages(
+      context,
+      repo,
+      `${repositoryPath(repo)}/commits/${sha}/check-runs?${query}`,
+      (body) => parseAnswer(CheckRunsSchema, body, "check-runs").check_runs,
+    );
     return answer.status === 200 ? (answer.items as Parameters<typeof toCheckRun>[0][]).flatMap(toCheckRun) : undefined;
   }
 
   /** The named job in the run's latest attempt; when it has none, whether a check run pretends to be it. */
-  async function judgeJobIn(context: CallContext, repo: RepositoryRef, check: CompiledJobCheck, run: WorkflowRunFact): Promise<RequirementOutcome> {
+  async function judgeJobIn(
+    context: CallContext,
+    repo: RepositoryRef,
+    check: CompiledJobCheck,
+    run: WorkflowRunFact,
+  ): Promise<RequirementOutcome> {
     const path = `${repositoryPath(repo)}/actions/runs/${run.id}/jobs?filter=latest&per_page=${GITHUB_PAGE_SIZE}`;
-    const answer = await client.getPages(context, repo, path, (body) => parseAnswer(JobListSchema, body, "actions/runs/{run_id}/jobs").jobs);
+    const answer = await client.getPages(
+      context,
+      repo,
+      path,
+      (body) => parseAnswer(JobListSchema, body, "actions/runs/{run_id}/jobs").jobs,
+    );
     if (answer.status !== 200) return notRun(`run ${run.id}: jobs not found`);
-    const jobs: JobFact[] = (answer.items as Array<{ id: number; run_id: number; name: string; status: string; conclusion: string | null }>).map((job) => ({
+    const jobs: JobFact[] = (
+      answer.items as Array<{ id: number; run_id: number; name: string; status: string; conclusion: string | null }>
+    ).map((job) => ({
       id: job.id,
       runId: job.run_id,
       name: job.name,
@@ -96,7 +172,13 @@ export function createJobFacts(deps: FactDeps) {
     runById,
 
     /** A job of the token's own run (`run_id`), which must be of the token's workflow, commit and repository. */
-    async ownRunJob(context: CallContext, repo: RepositoryRef, subject: RunSubject, runId: string, check: CompiledJobCheck): Promise<RequirementOutcome> {
+    async ownRunJob(
+      context: CallContext,
+      repo: RepositoryRef,
+      subject: RunSubject,
+      runId: string,
+      check: CompiledJobCheck,
+    ): Promise<RequirementOutcome> {
       if (!RUN_ID.test(runId)) return notRun("run: no run_id claim");
       const run = await runById(context, repo, runId);
       if (run === undefined) return notRun(`run ${runId}: not found`);
@@ -105,11 +187,23 @@ export function createJobFacts(deps: FactDeps) {
     },
 
     /** A job of the pinned workflow's newest run on the commit and branch (server-side filtered by branch and event). */
-    async pinnedJob(context: CallContext, repo: RepositoryRef, subject: RunSubject, check: CompiledJobCheck, shared: RunLists): Promise<RequirementOutcome> {
+    async pinnedJob(
+      context: CallContext,
+      repo: RepositoryRef,
+      subject: RunSubject,
+      check: CompiledJobCheck,
+      shared: RunLists,
+    ): Promise<RequirementOutcome> {
       const branch = branchOfRef(subject.ref);
       let runsOfCommit: WorkflowRunFact[] | undefined = [];
       if (branch !== undefined) {
-        const query = new URLSearchParams({ head_sha: subject.sha, branch, ...(check.events.length === 1 ? { event: check.events[0] as string } : {}), exclude_pull_requests: "true", per_page: String(GITHUB_PAGE_SIZE) });
+        const query = new URLSearchParams({
+          head_sha: subject.sha,
+          branch,
+          ...(check.events.length === 1 ? { event: check.events[0] as string } : {}),
+          exclude_pull_requests: "true",
+          per_page: String(GITHUB_PAGE_SIZE),
+        });
         const path = `${repositoryPath(repo)}/actions/runs?${query}`;
         let list = shared.get(path);
         if (list === undefined) {
@@ -124,9 +218,15 @@ export function createJobFacts(deps: FactDeps) {
     },
 
     /** A third-party App's latest check run of the name on the commit. */
-    async appCheck(context: CallContext, repo: RepositoryRef, sha: string, check: CompiledAppCheck): Promise<RequirementOutcome> {
+    async appCheck(
+      context: CallContext,
+      repo: RepositoryRef,
+      sha: string,
+      check: CompiledAppCheck,
+    ): Promise<RequirementOutcome> {
       const checkRuns = await checkRunsNamed(context, repo, sha, check.name);
-      if (checkRuns === undefined) return { met: false, reason: "context_commit_unknown", fact: `commit ${sha}: not found` };
+      if (checkRuns === undefined)
+        return { met: false, reason: "context_commit_unknown", fact: `commit ${sha}: not found` };
       return evaluateCheck(check, checkRuns);
     },
   };

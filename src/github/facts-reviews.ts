@@ -12,11 +12,23 @@ import {
   type PullRequestFact,
   type RequirementOutcome,
 } from "../policy/requirements.ts";
-import { evaluateRulesets, isWriterPermission, judgeReviews, planReviews, type ReviewFact } from "../policy/requirements-reviews.ts";
+import {
+  evaluateRulesets,
+  isWriterPermission,
+  judgeReviews,
+  planReviews,
+  type ReviewFact,
+} from "../policy/requirements-reviews.ts";
 import { parseAnswer, repositoryPath, type CallContext, type RepositoryRef } from "./client.ts";
 import type { FactDeps } from "./facts-jobs.ts";
 import { createMemo } from "./memo.ts";
-import { BranchRulesSchema, CollaboratorPermissionSchema, PullRequestListSchema, PullRequestSchema, ReviewListSchema } from "./schemas.ts";
+import {
+  BranchRulesSchema,
+  CollaboratorPermissionSchema,
+  PullRequestListSchema,
+  PullRequestSchema,
+  ReviewListSchema,
+} from "./schemas.ts";
 
 /** What the pull-request and ruleset requirements read from the token. */
 export interface ReviewSubject {
@@ -31,7 +43,15 @@ export interface ReviewSubject {
 /** GitHub logins (39 characters of letters, digits, dashes) and Apps' `name[bot]`: checked before going into a URL. */
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 
-type PullJson = { number: number; state: string; user: { id: number } | null; head: { sha: string }; base: { ref: string; repo: { id: number } }; merged_at: string | null; merge_commit_sha: string | null };
+type PullJson = {
+  number: number;
+  state: string;
+  user: { id: number } | null;
+  head: { sha: string };
+  base: { ref: string; repo: { id: number } };
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+};
 
 function toPull(pull: PullJson): PullRequestFact {
   return {
@@ -60,37 +80,106 @@ export function createReviewFacts(deps: FactDeps) {
     return writers.get(
       `${repo.apiUrl}|${repo.id}|${review.userId}|${review.login.toLowerCase()}`,
       async () => {
-        const answer = await client.get(context, repo, `${repositoryPath(repo)}/collaborators/${encodeURIComponent(review.login)}/permission`);
+        const answer = await client.get(
+          context,
+          repo,
+          `${repositoryPath(repo)}/collaborators/${encodeURIComponent(review.login)}/permission`,
+        );
         if (answer.status !== 200) return false;
-        const permission = parseAnswer(CollaboratorPermissionSchema, answer.body, "collaborators/{username}/permission");
-        return (permission.user === null || permission.user.id === review.userId) && isWriterPermission(permission.permission);
+        const permission = parseAnswer(
+          CollaboratorPermissionSchema,
+          answer.body,
+          "collaborators/{username}/permission",
+        );
+        return (
+          (permission.user === null || permission.user.id === review.userId) &&
+          isWriterPermission(permission.permission)
+        );
       },
       (writer) => (writer ? deps.keepUntil() : undefined),
     );
   }
 
-  async function reviewsOf(context: CallContext, repo: RepositoryRef, number: number): Promise<ReviewFact[] | undefined> {
-    const answer = await client.getPages(context, repo, `${repositoryPath(repo)}/pulls/${number}/reviews?per_page=${GITHUB_PAGE_SIZE}`, (body) => parseAnswer(ReviewListSchema, body, "reviews"));
+  async function reviewsOf(
+    context: CallContext,
+    repo: RepositoryRef,
+    number: number,
+  ): Promise<ReviewFact[] | undefined> {
+    const answer = await client.getPages(
+      context,
+      repo,
+      `${repositoryPath(repo)}/pulls/${number}/reviews?per_page=${GITHUB_PAGE_SIZE}`,
+      (body) => parseAnswer(ReviewListSchema, body, "reviews"),
+    );
     if (answer.status !== 200) return undefined;
-    return (answer.items as Array<{ user: { id: number; login: string; type: string } | null; state: string; commit_id: string | null }>).flatMap((review) =>
-      review.user === null ? [] : [{ userId: review.user.id, login: review.user.login, bot: review.user.type === "Bot", state: review.state, commitId: review.commit_id }],
+    return (
+      answer.items as Array<{
+        user: { id: number; login: string; type: string } | null;
+        state: string;
+        commit_id: string | null;
+      }>
+    ).flatMap((review) =>
+      review.user === null
+        ? []
+        : [
+            {
+              userId: review.user.id,
+              login: review.user.login,
+              bot: review.user.type === "Bot",
+              state: review.state,
+              commitId: review.commit_id,
+            },
+          ],
     );
   }
 
   /** The pull request a token is judged on: merged into its branch as its commit, or the open one its ref names. */
-  async function pullRequestOf(context: CallContext, repo: RepositoryRef, subject: ReviewSubject, jobSha: string): Promise<PullRequestFact | RequirementOutcome> {
+  async function pullRequestOf(
+    context: CallContext,
+    repo: RepositoryRef,
+    subject: ReviewSubject,
+    jobSha: string,
+  ): Promise<PullRequestFact | RequirementOutcome> {
     const target = pullRequestTarget(subject.eventName, subject.ref);
-    if (target.kind === "none") return { met: false, reason: "context_pr_not_found", fact: `no pull request for ${subject.eventName} on ${subject.ref}` };
+    if (target.kind === "none")
+      return {
+        met: false,
+        reason: "context_pr_not_found",
+        fact: `no pull request for ${subject.eventName} on ${subject.ref}`,
+      };
     if (target.kind === "merged") {
-      const answer = await client.getPages(context, repo, `${repositoryPath(repo)}/commits/${subject.sha}/pulls?per_page=${GITHUB_PAGE_SIZE}`, (body) => parseAnswer(PullRequestListSchema, body, "commits/pulls"));
-      if (answer.status !== 200) return { met: false, reason: "context_commit_unknown", fact: `commit ${subject.sha}: not found` };
-      const pull = mergedPullRequestFor((answer.items as PullJson[]).map(toPull), subject.sha, subject.ref, subject.repositoryId);
-      return pull ?? { met: false, reason: "context_pr_not_merged", fact: `commit ${subject.sha.slice(0, 12)}: no merged pull request into ${subject.ref}` };
+      const answer = await client.getPages(
+        context,
+        repo,
+        `${repositoryPath(repo)}/commits/${subject.sha}/pulls?per_page=${GITHUB_PAGE_SIZE}`,
+        (body) => parseAnswer(PullRequestListSchema, body, "commits/pulls"),
+      );
+      if (answer.status !== 200)
+        return { met: false, reason: "context_commit_unknown", fact: `commit ${subject.sha}: not found` };
+      const pull = mergedPullRequestFor(
+        (answer.items as PullJson[]).map(toPull),
+        subject.sha,
+        subject.ref,
+        subject.repositoryId,
+      );
+      return (
+        pull ?? {
+          met: false,
+          reason: "context_pr_not_merged",
+          fact: `commit ${subject.sha.slice(0, 12)}: no merged pull request into ${subject.ref}`,
+        }
+      );
     }
     const answer = await client.get(context, repo, `${repositoryPath(repo)}/pulls/${target.number}`);
-    if (answer.status !== 200) return { met: false, reason: "context_pr_not_found", fact: `pr #${target.number}: not found` };
+    if (answer.status !== 200)
+      return { met: false, reason: "context_pr_not_found", fact: `pr #${target.number}: not found` };
     const pull = toPull(parseAnswer(PullRequestSchema, answer.body, "pulls"));
-    if (pull.state !== "open" || pull.baseRepositoryId !== subject.repositoryId) return { met: false, reason: "context_pr_not_found", fact: `pr #${target.number}: ${pull.state}, base repository ${pull.baseRepositoryId}` };
+    if (pull.state !== "open" || pull.baseRepositoryId !== subject.repositoryId)
+      return {
+        met: false,
+        reason: "context_pr_not_found",
+        fact: `pr #${target.number}: ${pull.state}, base repository ${pull.baseRepositoryId}`,
+      };
     // Approvals must be on the code this job runs: once the pull request has moved on, approvals of its new head
     // vouch for the new head's jobs, not for this one.
     return { ...pull, headSha: jobSha };
@@ -98,11 +187,18 @@ export function createReviewFacts(deps: FactDeps) {
 
   return {
     /** `jobSha`: the commit the job runs (the token's sha, or its run's head on pull_request). */
-    async judgePullRequest(context: CallContext, repo: RepositoryRef, subject: ReviewSubject, jobSha: string, requirement: CompiledPullRequest): Promise<RequirementOutcome> {
+    async judgePullRequest(
+      context: CallContext,
+      repo: RepositoryRef,
+      subject: ReviewSubject,
+      jobSha: string,
+      requirement: CompiledPullRequest,
+    ): Promise<RequirementOutcome> {
       const pull = await pullRequestOf(context, repo, subject, jobSha);
       if ("met" in pull) return pull;
       const reviews = await reviewsOf(context, repo, pull.number);
-      if (reviews === undefined) return { met: false, reason: "context_pr_not_found", fact: `pr #${pull.number}: reviews not found` };
+      if (reviews === undefined)
+        return { met: false, reason: "context_pr_not_found", fact: `pr #${pull.number}: reviews not found` };
       const plan = planReviews(pull, reviews, requirement);
       // Only the permissions that decide are asked: every standing change request until a writer's, then approvals
       // until enough writers approved.
@@ -123,12 +219,38 @@ export function createReviewFacts(deps: FactDeps) {
     },
 
     /** The active rulesets of the token's branch (a pull_request token: its base branch). */
-    async judgeRulesets(context: CallContext, repo: RepositoryRef, subject: ReviewSubject, requirement: CompiledRulesets): Promise<RequirementOutcome> {
-      const branch = branchOfRef(subject.ref) ?? (subject.eventName.startsWith("pull_request") && subject.baseRef !== "" ? subject.baseRef : undefined);
-      if (branch === undefined) return { met: false, reason: "context_reviews_not_enforced", fact: `rulesets: ${subject.ref} is no branch` };
-      const answer = await client.getPages(context, repo, `${repositoryPath(repo)}/rules/branches/${branchPath(branch)}?per_page=${GITHUB_PAGE_SIZE}`, (body) => parseAnswer(BranchRulesSchema, body, "rules/branches"));
-      if (answer.status !== 200) return { met: false, reason: "context_reviews_not_enforced", fact: `rulesets on ${branch}: not found` };
-      const rules = (answer.items as Array<{ type: string; ruleset_id?: number | undefined; parameters?: { required_approving_review_count?: number | undefined; dismiss_stale_reviews_on_push?: boolean | undefined; require_last_push_approval?: boolean | undefined } | undefined }>).map((rule) => ({
+    async judgeRulesets(
+      context: CallContext,
+      repo: RepositoryRef,
+      subject: ReviewSubject,
+      requirement: CompiledRulesets,
+    ): Promise<RequirementOutcome> {
+      const branch =
+        branchOfRef(subject.ref) ??
+        (subject.eventName.startsWith("pull_request") && subject.baseRef !== "" ? subject.baseRef : undefined);
+      if (branch === undefined)
+        return { met: false, reason: "context_reviews_not_enforced", fact: `rulesets: ${subject.ref} is no branch` };
+      const answer = await client.getPages(
+        context,
+        repo,
+        `${repositoryPath(repo)}/rules/branches/${branchPath(branch)}?per_page=${GITHUB_PAGE_SIZE}`,
+        (body) => parseAnswer(BranchRulesSchema, body, "rules/branches"),
+      );
+      if (answer.status !== 200)
+        return { met: false, reason: "context_reviews_not_enforced", fact: `rulesets on ${branch}: not found` };
+      const rules = (
+        answer.items as Array<{
+          type: string;
+          ruleset_id?: number | undefined;
+          parameters?:
+            | {
+                required_approving_review_count?: number | undefined;
+                dismiss_stale_reviews_on_push?: boolean | undefined;
+                require_last_push_approval?: boolean | undefined;
+              }
+            | undefined;
+        }>
+      ).map((rule) => ({
         type: rule.type,
         rulesetId: rule.ruleset_id,
         requiredApprovals: rule.parameters?.required_approving_review_count ?? 0,

@@ -18,13 +18,17 @@ export interface GitHubSetupGap {
  * Every rule with requirements the configuration cannot serve, in rule order. An issuer id the deployment does not
  * configure stays inert (its rules never match), so it needs no API URL.
  */
-export function githubSetupGaps(policy: CompiledPolicy, config: Pick<Config, "githubApp" | "issuers">): GitHubSetupGap[] {
+export function githubSetupGaps(
+  policy: CompiledPolicy,
+  config: Pick<Config, "githubApp" | "issuers">,
+): GitHubSetupGap[] {
   const gaps: GitHubSetupGap[] = [];
   for (const rule of policy.rules) {
     if (rule.requirements === undefined) continue;
     if (config.githubApp === undefined) gaps.push({ reason: "github_app_missing", rule: rule.id });
     const issuer = config.issuers.find((candidate) => candidate.id === rule.issuer);
-    if (issuer !== undefined && issuer.apiUrl === undefined) gaps.push({ reason: "github_api_url_missing", rule: rule.id, issuer: issuer.id });
+    if (issuer !== undefined && issuer.apiUrl === undefined)
+      gaps.push({ reason: "github_api_url_missing", rule: rule.id, issuer: issuer.id });
   }
   return gaps;
 }

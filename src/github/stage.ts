@@ -8,7 +8,8 @@ import type { IssuerConfig } from "../oidc/issuers.ts";
 import type { CompiledRequirements } from "../policy/requirements.ts";
 import type { GitHubContext } from "./context.ts";
 
-const claim = (claims: Readonly<Record<string, unknown>>, name: string) => (typeof claims[name] === "string" ? (claims[name] as string) : "");
+const claim = (claims: Readonly<Record<string, unknown>>, name: string) =>
+  typeof claims[name] === "string" ? (claims[name] as string) : "";
 
 export async function requireContext(
   github: GitHubContext | undefined,
@@ -25,7 +26,17 @@ export async function requireContext(
   const started = now();
   try {
     const report = await github.evaluate(
-      { apiUrl: issuer.apiUrl, repository: claim(claims, "repository"), repositoryId: claim(claims, "repository_id"), sha: claim(claims, "sha"), ref: claim(claims, "ref"), eventName: claim(claims, "event_name"), runId: claim(claims, "run_id"), workflowRef: claim(claims, "workflow_ref"), baseRef: claim(claims, "base_ref") },
+      {
+        apiUrl: issuer.apiUrl,
+        repository: claim(claims, "repository"),
+        repositoryId: claim(claims, "repository_id"),
+        sha: claim(claims, "sha"),
+        ref: claim(claims, "ref"),
+        eventName: claim(claims, "event_name"),
+        runId: claim(claims, "run_id"),
+        workflowRef: claim(claims, "workflow_ref"),
+        baseRef: claim(claims, "base_ref"),
+      },
       requirements,
     );
     event.context_facts = report.verdict.facts.join("; ");
@@ -34,7 +45,12 @@ export async function requireContext(
   } catch (error) {
     // The answer stays the generic 503; what failed (the API path, a status, a timeout; never a body) goes to the log.
     if (error instanceof BrokerError && error.code === "upstream_unavailable") {
-      log({ message: "github_unavailable", request_id: event.request_id, reason: error.reason, detail: typeof error.cause === "string" ? error.cause : undefined });
+      log({
+        message: "github_unavailable",
+        request_id: event.request_id,
+        reason: error.reason,
+        detail: typeof error.cause === "string" ? error.cause : undefined,
+      });
     }
     throw error;
   } finally {

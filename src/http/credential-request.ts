@@ -46,7 +46,11 @@ function bearerToken(authorization: string): string {
  * The token (Bearer header or body `token`, not both) and the body as `schema` reads it; an empty body is read as
  * `empty` (undefined: the body is required).
  */
-export function parseTokenRequest<B extends { token?: string | undefined }>(raw: RawCredentialRequest, schema: z.ZodMiniType<B>, empty: B | undefined): { token: string; body: B } {
+export function parseTokenRequest<B extends { token?: string | undefined }>(
+  raw: RawCredentialRequest,
+  schema: z.ZodMiniType<B>,
+  empty: B | undefined,
+): { token: string; body: B } {
   const headerToken = raw.authorization === null ? undefined : bearerToken(raw.authorization);
   let body: B;
   if (raw.body.byteLength > 0) {
@@ -65,11 +69,13 @@ export function parseTokenRequest<B extends { token?: string | undefined }>(raw:
     if (!result.success) throw new BrokerError("invalid_request", "body_invalid");
     body = result.data;
   } else {
-    if (raw.contentType !== null && !isJsonContentType(raw.contentType)) throw new BrokerError("unsupported_media_type", "content_type_not_json");
+    if (raw.contentType !== null && !isJsonContentType(raw.contentType))
+      throw new BrokerError("unsupported_media_type", "content_type_not_json");
     if (empty === undefined) throw new BrokerError("invalid_request", "body_invalid");
     body = empty;
   }
-  if (headerToken !== undefined && body.token !== undefined) throw new BrokerError("invalid_request", "token_in_header_and_body");
+  if (headerToken !== undefined && body.token !== undefined)
+    throw new BrokerError("invalid_request", "token_in_header_and_body");
   const token = headerToken ?? body.token;
   if (token === undefined || token === "") throw new BrokerError("invalid_request", "token_missing");
   return { token, body };

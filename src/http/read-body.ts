@@ -7,5 +7,7 @@ export async function readBodyCapped(request: Request, maxBytes: number): Promis
   const read = await readBytesCapped(request, maxBytes);
   if (read.ok) return read.bytes;
   // A client that drops the connection mid-body sent a malformed request, not a large one.
-  throw read.failure === "too_large" ? new BrokerError("payload_too_large", "body_too_large") : new BrokerError("invalid_request", "body_unreadable");
+  throw read.failure === "too_large"
+    ? new BrokerError("payload_too_large", "body_too_large")
+    : new BrokerError("invalid_request", "body_unreadable");
 }

@@ -33,13 +33,22 @@ export function credentialsResponse(credentials: IssuedCredentials, requestId: s
   return new Response(JSON.stringify(body), { status: 200, headers: baseHeaders(requestId) });
 }
 
-export function errorResponse(error: BrokerError, requestId: string, extraHeaders: Record<string, string> = {}): Response {
+export function errorResponse(
+  error: BrokerError,
+  requestId: string,
+  extraHeaders: Record<string, string> = {},
+): Response {
   const headers = baseHeaders(requestId);
   // 429 and 503 always say when to come back (RFC 9110 §10.2.3), in whole seconds.
-  const retryAfter = error.retryAfterSeconds ?? (error.code === "rate_limited" || error.code === "upstream_unavailable" ? UPSTREAM_RETRY_AFTER_SECONDS : undefined);
+  const retryAfter =
+    error.retryAfterSeconds ??
+    (error.code === "rate_limited" || error.code === "upstream_unavailable" ? UPSTREAM_RETRY_AFTER_SECONDS : undefined);
   if (retryAfter !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   for (const [name, value] of Object.entries(extraHeaders)) headers[name.toLowerCase()] = value;
-  return new Response(JSON.stringify(errorBody(error.code, requestId)), { status: ERROR_TABLE[error.code].status, headers });
+  return new Response(JSON.stringify(errorBody(error.code, requestId)), {
+    status: ERROR_TABLE[error.code].status,
+    headers,
+  });
 }
 
 export function jsonResponse(body: unknown, requestId: string, status = 200): Response {

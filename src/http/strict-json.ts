@@ -41,7 +41,9 @@ export function hasDuplicateKey(text: string): boolean {
   return false;
 }
 
-export type StrictJsonResult = { ok: true; value: unknown } | { ok: false; reason: "json_malformed" | "json_duplicate_key" };
+export type StrictJsonResult =
+  | { ok: true; value: unknown }
+  | { ok: false; reason: "json_malformed" | "json_duplicate_key" };
 
 export function parseStrictJson(text: string): StrictJsonResult {
   let value: unknown;

@@ -2,7 +2,10 @@
 // Workers cannot reach loopback in production). Pure; no I/O. One rule for issuers, JWKS, STS and the broker URL.
 
 export function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
+  return (
+    url.protocol === "http:" &&
+    (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]")
+  );
 }
 
 export function isHttpsOrLoopback(url: URL): boolean {

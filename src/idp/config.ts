@@ -22,7 +22,13 @@ export function looksLikePrivateKey(text: string): boolean {
   if (PKCS8_PEM.test(text)) return true;
   try {
     const jwk = JSON.parse(text) as unknown;
-    return typeof jwk === "object" && jwk !== null && !Array.isArray(jwk) && typeof (jwk as { kty?: unknown }).kty === "string" && typeof (jwk as { d?: unknown }).d === "string";
+    return (
+      typeof jwk === "object" &&
+      jwk !== null &&
+      !Array.isArray(jwk) &&
+      typeof (jwk as { kty?: unknown }).kty === "string" &&
+      typeof (jwk as { d?: unknown }).d === "string"
+    );
   } catch {
     return false;
   }
@@ -37,27 +43,48 @@ export function looksLikePrivateKey(text: string): boolean {
 export function isIssuerOrigin(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const url = new URL(text);
-  return isHttpsOrLoopback(url) && url.username === "" && url.password === "" && url.search === "" && url.hash === "" && url.pathname === "/" && !text.endsWith("/") && url.origin === text;
+  return (
+    isHttpsOrLoopback(url) &&
+    url.username === "" &&
+    url.password === "" &&
+    url.search === "" &&
+    url.hash === "" &&
+    url.pathname === "/" &&
+    !text.endsWith("/") &&
+    url.origin === text
+  );
 }
 
-const blankToUndefined = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
+const blankToUndefined = (value: string | undefined) =>
+  value === undefined || value.trim() === "" ? undefined : value;
 
 /** Fields merged into the broker's env schema (src/config.ts); each is optional there, required by mode below. */
 export const WebIdentityEnvShape = {
   STS_AUTH: z.optional(z.enum(STS_AUTH_MODES)),
   BROKER_ISSUER_URL: z.optional(z.string().check(z.refine((value) => value.trim() === "" || isIssuerOrigin(value)))),
-  BROKER_SIGNING_KEY: z.optional(z.string().check(z.refine((value) => value.trim() === "" || looksLikePrivateKey(value)))),
-  BROKER_SIGNING_KEY_NEXT: z.optional(z.string().check(z.refine((value) => value.trim() === "" || looksLikePrivateKey(value)))),
+  BROKER_SIGNING_KEY: z.optional(
+    z.string().check(z.refine((value) => value.trim() === "" || looksLikePrivateKey(value))),
+  ),
+  BROKER_SIGNING_KEY_NEXT: z.optional(
+    z.string().check(z.refine((value) => value.trim() === "" || looksLikePrivateKey(value))),
+  ),
 };
 
 /** The options of web-identity mode, or the names of the missing settings. */
-export function webIdentityOptions(vars: { BROKER_ISSUER_URL?: string | undefined; BROKER_SIGNING_KEY?: string | undefined; BROKER_SIGNING_KEY_NEXT?: string | undefined }):
-  | WebIdentityOptions
-  | { missing: string[] } {
+export function webIdentityOptions(vars: {
+  BROKER_ISSUER_URL?: string | undefined;
+  BROKER_SIGNING_KEY?: string | undefined;
+  BROKER_SIGNING_KEY_NEXT?: string | undefined;
+}): WebIdentityOptions | { missing: string[] } {
   const issuerUrl = blankToUndefined(vars.BROKER_ISSUER_URL);
   const signingKey = blankToUndefined(vars.BROKER_SIGNING_KEY);
   if (issuerUrl === undefined || signingKey === undefined) {
-    return { missing: [...(issuerUrl === undefined ? ["BROKER_ISSUER_URL"] : []), ...(signingKey === undefined ? ["BROKER_SIGNING_KEY"] : [])] };
+    return {
+      missing: [
+        ...(issuerUrl === undefined ? ["BROKER_ISSUER_URL"] : []),
+        ...(signingKey === undefined ? ["BROKER_SIGNING_KEY"] : []),
+      ],
+    };
   }
   return { issuerUrl, signingKey, nextSigningKey: blankToUndefined(vars.BROKER_SIGNING_KEY_NEXT) };
 }

@@ -33,5 +33,14 @@ export function discoveryDocument(issuer: string, algorithms: SigningAlgorithm[]
 
 /** The JWKS document: public keys only (PublishedJwk has no private members by construction). */
 export function jwksDocument(keys: PublishedJwk[]): { keys: PublishedJwk[] } {
-  return { keys: keys.map(({ kty, kid, use, alg, n, e, crv, x, y }) => ({ kty, kid, use, alg, ...(n === undefined ? {} : { n, e }), ...(crv === undefined ? {} : { crv, x, y }) })) };
+  return {
+    keys: keys.map(({ kty, kid, use, alg, n, e, crv, x, y }) => ({
+      kty,
+      kid,
+      use,
+      alg,
+      ...(n === undefined ? {} : { n, e }),
+      ...(crv === undefined ? {} : { crv, x, y }),
+    })),
+  };
 }

@@ -23,7 +23,11 @@ const segment = (value: object) => base64url.encode(JSON.stringify(value));
  * `header.claims.signature`. `key` must have been imported for `header.alg` (RS256: RSASSA-PKCS1-v1_5 SHA-256;
  * ES256: ECDSA P-256), else WebCrypto throws. ECDSA signatures come from WebCrypto already in JWS's r||s form.
  */
-export async function signJwt(header: { alg: SigningAlgorithm; kid?: string; typ: "JWT" }, claims: object, key: CryptoKey): Promise<string> {
+export async function signJwt(
+  header: { alg: SigningAlgorithm; kid?: string; typ: "JWT" },
+  claims: object,
+  key: CryptoKey,
+): Promise<string> {
   const input = `${segment(header)}.${segment(claims)}`;
   const signature = await crypto.subtle.sign(SIGNING_PARAMS[header.alg], key, encoder.encode(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;

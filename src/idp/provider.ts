@@ -34,7 +34,10 @@ export function createIdentityProvider(options: WebIdentityOptions, deps: Identi
     },
     async discovery() {
       const { jwks } = await loaded();
-      return discoveryDocument(options.issuerUrl, jwks.keys.map((key) => key.alg));
+      return discoveryDocument(
+        options.issuerUrl,
+        jwks.keys.map((key) => key.alg),
+      );
     },
     async jwks() {
       return jwksDocument((await loaded()).jwks.keys);

@@ -9,7 +9,11 @@ import type { IdentityProvider } from "./provider.ts";
 export const WELL_KNOWN_PATHS = [DISCOVERY_PATH, JWKS_PATH];
 
 /** The document at `path`; `provider` throws `config_invalid` on a bad configuration (rendered by the app). */
-export async function wellKnownResponse(path: string, provider: () => IdentityProvider | undefined, requestId: string): Promise<Response> {
+export async function wellKnownResponse(
+  path: string,
+  provider: () => IdentityProvider | undefined,
+  requestId: string,
+): Promise<Response> {
   const idp = provider();
   if (idp === undefined) return errorResponse(new BrokerError("not_found", "route_not_found"), requestId);
   const response = jsonResponse(path === DISCOVERY_PATH ? await idp.discovery() : await idp.jwks(), requestId);

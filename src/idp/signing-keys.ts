@@ -10,7 +10,6 @@ import { pemToPkcs8 } from "../github/app-key.ts";
 import { SIGNING_PARAMS, type SigningAlgorithm } from "./jws.ts";
 import type { WebIdentityOptions } from "./config.ts";
 
-
 /** One key as published in the JWKS: public members only. */
 export interface PublishedJwk {
   kty: "RSA" | "EC";
@@ -46,10 +45,14 @@ function invalid(name: string, why: string): BrokerError {
 }
 
 /** Public members of a private JWK, checked for the algorithms we sign with. */
-function publicPart(jwk: JWK, name: string): { alg: SigningAlgorithm; members: Omit<PublishedJwk, "kid" | "use" | "alg"> } {
+function publicPart(
+  jwk: JWK,
+  name: string,
+): { alg: SigningAlgorithm; members: Omit<PublishedJwk, "kid" | "use" | "alg"> } {
   if (jwk.kty === "RSA" && typeof jwk.n === "string" && typeof jwk.e === "string") {
     if (jwk.alg !== undefined && jwk.alg !== "RS256") throw invalid(name, "an RSA key must be for RS256");
-    if (modulusBits(jwk.n) < MIN_RSA_MODULUS_BITS) throw invalid(name, `RSA modulus below ${MIN_RSA_MODULUS_BITS} bits`);
+    if (modulusBits(jwk.n) < MIN_RSA_MODULUS_BITS)
+      throw invalid(name, `RSA modulus below ${MIN_RSA_MODULUS_BITS} bits`);
     return { alg: "RS256", members: { kty: "RSA", n: jwk.n, e: jwk.e } };
   }
   if (jwk.kty === "EC" && jwk.crv === "P-256" && typeof jwk.x === "string" && typeof jwk.y === "string") {
@@ -76,7 +79,8 @@ export async function importSigningKey(text: string, name: string): Promise<Sign
     if (typeof privateJwk.d !== "string") throw invalid(name, "not a private key");
     // As jose's importJWK: `use` is not WebCrypto's business, `alg` is the one checked by publicPart.
     const { use: _use, ...members } = privateJwk;
-    importSigner = (alg) => crypto.subtle.importKey("jwk", { ...members, alg } as JsonWebKey, SIGNING_PARAMS[alg], false, ["sign"]);
+    importSigner = (alg) =>
+      crypto.subtle.importKey("jwk", { ...members, alg } as JsonWebKey, SIGNING_PARAMS[alg], false, ["sign"]);
   } else {
     // A PKCS#8 block names its algorithm inside; try RSA then P-256 (another curve fails the P-256 import).
     let der: Uint8Array<ArrayBuffer>;
@@ -86,8 +90,11 @@ export async function importSigningKey(text: string, name: string): Promise<Sign
       throw invalid(name, "not a PKCS#8 PEM block");
     }
     importSigner = (alg) => crypto.subtle.importKey("pkcs8", der, SIGNING_PARAMS[alg], false, ["sign"]);
-    const extractable = (alg: SigningAlgorithm) => crypto.subtle.importKey("pkcs8", der, SIGNING_PARAMS[alg], true, ["sign"]);
-    const key = await extractable("RS256").catch(() => extractable("ES256")).catch(() => undefined);
+    const extractable = (alg: SigningAlgorithm) =>
+      crypto.subtle.importKey("pkcs8", der, SIGNING_PARAMS[alg], true, ["sign"]);
+    const key = await extractable("RS256")
+      .catch(() => extractable("ES256"))
+      .catch(() => undefined);
     if (key === undefined) throw invalid(name, "not an RSA or P-256 PKCS#8 private key");
     privateJwk = (await crypto.subtle.exportKey("jwk", key)) as JWK;
   }
@@ -104,14 +111,24 @@ export async function importSigningKey(text: string, name: string): Promise<Sign
  * kid is the same whichever form the secret has. Our members are base64url strings and fixed names: no escaping.
  */
 export async function jwkThumbprint(members: Omit<PublishedJwk, "kid" | "use" | "alg">): Promise<string> {
-  const required = members.kty === "RSA" ? { e: members.e, kty: members.kty, n: members.n } : { crv: members.crv, kty: members.kty, x: members.x, y: members.y };
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(required)))));
+  const required =
+    members.kty === "RSA"
+      ? { e: members.e, kty: members.kty, n: members.n }
+      : { crv: members.crv, kty: members.kty, x: members.x, y: members.y };
+  return base64url.encode(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(required)))),
+  );
 }
 
 /** Imports the current and next keys. Throws `config_invalid`/`signing_key_invalid` naming the secret. */
-export async function loadSigningKeys(options: Pick<WebIdentityOptions, "signingKey" | "nextSigningKey">): Promise<SigningKeys> {
+export async function loadSigningKeys(
+  options: Pick<WebIdentityOptions, "signingKey" | "nextSigningKey">,
+): Promise<SigningKeys> {
   const current = await importSigningKey(options.signingKey, "BROKER_SIGNING_KEY");
-  const next = options.nextSigningKey === undefined ? undefined : await importSigningKey(options.nextSigningKey, "BROKER_SIGNING_KEY_NEXT");
+  const next =
+    options.nextSigningKey === undefined
+      ? undefined
+      : await importSigningKey(options.nextSigningKey, "BROKER_SIGNING_KEY_NEXT");
   const keys = [current.publicJwk, ...(next === undefined || next.kid === current.kid ? [] : [next.publicJwk])];
   return { current, next, jwks: { keys } };
 }

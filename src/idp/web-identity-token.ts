@@ -9,7 +9,12 @@
 //   (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_ResponseElements),
 //   and the `<issuer host>:sub` condition key of the role's trust policy.
 import type { AssumeRoleInput } from "../aws/session.ts";
-import { WEB_IDENTITY_AUDIENCE, WEB_IDENTITY_MAX_SUBJECT_CHARS, WEB_IDENTITY_MIN_SUBJECT_CHARS, WEB_IDENTITY_TOKEN_LIFETIME_SECONDS } from "../constants.ts";
+import {
+  WEB_IDENTITY_AUDIENCE,
+  WEB_IDENTITY_MAX_SUBJECT_CHARS,
+  WEB_IDENTITY_MIN_SUBJECT_CHARS,
+  WEB_IDENTITY_TOKEN_LIFETIME_SECONDS,
+} from "../constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import { signJwt } from "./jws.ts";
@@ -53,7 +58,8 @@ export interface WebIdentityClaims {
  */
 export function webIdentitySubject(decided: DecidedSubject): string {
   const noun = decided.issuerKind === "gitlab" ? "project" : "repo";
-  const prefix = decided.issuerKind === "github" && decided.issuerUrl === GITHUB_COM_ISSUER ? "" : `issuer:${decided.issuerId}:`;
+  const prefix =
+    decided.issuerKind === "github" && decided.issuerUrl === GITHUB_COM_ISSUER ? "" : `issuer:${decided.issuerId}:`;
   const sub = `${prefix}${noun}:${decided.repository}:rule:${decided.ruleId}:role:${decided.roleAlias}`;
   const length = [...sub].length;
   if (length < WEB_IDENTITY_MIN_SUBJECT_CHARS || length > WEB_IDENTITY_MAX_SUBJECT_CHARS || decided.repository === "") {
@@ -67,7 +73,13 @@ export function webIdentitySubject(decided: DecidedSubject): string {
  * WEB_IDENTITY_TOKEN_LIFETIME_SECONDS, a fresh `jti`; the session tags and source identity of `input` (already
  * reduced to STS's alphabets and limits by src/aws/session.ts). Pure.
  */
-export function webIdentityClaims(input: AssumeRoleInput, decided: DecidedSubject, issuer: string, nowMs: number, jti: string): WebIdentityClaims {
+export function webIdentityClaims(
+  input: AssumeRoleInput,
+  decided: DecidedSubject,
+  issuer: string,
+  nowMs: number,
+  jti: string,
+): WebIdentityClaims {
   const iat = Math.floor(nowMs / 1000);
   const principalTags: Record<string, [string]> = {};
   for (const tag of input.tags) principalTags[tag.key] = [tag.value];

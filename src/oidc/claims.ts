@@ -169,7 +169,10 @@ export interface ClaimsByKind {
   gitlab: GitLabClaims;
 }
 
-const SCHEMAS: { [K in IssuerKind]: z.ZodMiniType<ClaimsByKind[K]> } = { github: GitHubClaimsSchema, gitlab: GitLabClaimsSchema };
+const SCHEMAS: { [K in IssuerKind]: z.ZodMiniType<ClaimsByKind[K]> } = {
+  github: GitHubClaimsSchema,
+  gitlab: GitLabClaimsSchema,
+};
 
 /**
  * The identity fields every stage after verification needs (audit, kill switch, admission), whatever the kind:

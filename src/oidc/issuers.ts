@@ -24,7 +24,17 @@ export const ISSUER_KINDS = ["github", "gitlab"] as const;
 export type IssuerKind = (typeof ISSUER_KINDS)[number];
 
 /** Algorithms we can ever accept. Symmetric algorithms and `none` are never on this list. */
-export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"] as const;
+export const SUPPORTED_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "EdDSA",
+] as const;
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 /** Both sign with RS256 only (GitHub's discovery document; GitLab's docs: "encoded by using RS256"). */
@@ -56,7 +66,14 @@ export const IssuerConfigSchema = z.strictObject({
   max_token_lifetime_seconds: z.optional(seconds(60, 24 * 60 * 60)),
   jwks_max_stale_seconds: z.optional(seconds(0, 7 * 24 * 60 * 60)),
   /** GitHub REST API base for rule requirements (docs/github-facts.md); derived for github.com, GHE.com and GHES. */
-  api_url: z.optional(trustedUrl.check(z.refine((value) => !value.endsWith("/") && new URL(value).search === "", "must not end with a slash or carry a query"))),
+  api_url: z.optional(
+    trustedUrl.check(
+      z.refine(
+        (value) => !value.endsWith("/") && new URL(value).search === "",
+        "must not end with a slash or carry a query",
+      ),
+    ),
+  ),
 });
 
 /** One trusted issuer, defaults applied. */
@@ -81,7 +98,11 @@ export interface IssuerConfig {
  * GHES (https://HOST/_services/token) -> https://HOST/api/v3. Anything else must be configured.
  */
 export function defaultGitHubApiUrl(issuer: string): string | undefined {
-  if (issuer === "https://token.actions.githubusercontent.com" || issuer.startsWith("https://token.actions.githubusercontent.com/")) return GITHUB_DEFAULT_API_URL;
+  if (
+    issuer === "https://token.actions.githubusercontent.com" ||
+    issuer.startsWith("https://token.actions.githubusercontent.com/")
+  )
+    return GITHUB_DEFAULT_API_URL;
   const url = new URL(issuer);
   const ghe = /^token\.actions\.([a-z0-9-]+)\.ghe\.com$/.exec(url.hostname);
   if (ghe !== null) return `https://api.${ghe[1]}.ghe.com`;
@@ -108,11 +129,19 @@ export const IssuerListSchema = z.pipe(
     const seenIds = new Set<string>();
     const seenIssuers = new Set<string>();
     for (const [index, entry] of list.entries()) {
-      if (entry.kind !== "github" && entry.api_url !== undefined) ctx.issues.push({ code: "custom", path: [index, "api_url"], message: "api_url is for github issuers", input: list });
+      if (entry.kind !== "github" && entry.api_url !== undefined)
+        ctx.issues.push({
+          code: "custom",
+          path: [index, "api_url"],
+          message: "api_url is for github issuers",
+          input: list,
+        });
     }
     for (const [index, issuer] of issuers.entries()) {
-      if (seenIds.has(issuer.id)) ctx.issues.push({ code: "custom", path: [index, "id"], message: "duplicate issuer id", input: list });
-      if (seenIssuers.has(issuer.issuer)) ctx.issues.push({ code: "custom", path: [index, "issuer"], message: "duplicate issuer", input: list });
+      if (seenIds.has(issuer.id))
+        ctx.issues.push({ code: "custom", path: [index, "id"], message: "duplicate issuer id", input: list });
+      if (seenIssuers.has(issuer.issuer))
+        ctx.issues.push({ code: "custom", path: [index, "issuer"], message: "duplicate issuer", input: list });
       seenIds.add(issuer.id);
       seenIssuers.add(issuer.issuer);
     }

@@ -65,7 +65,9 @@ interface IssuerState {
 }
 
 function unavailable(): BrokerError {
-  return new BrokerError("upstream_unavailable", "jwks_unavailable", { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS });
+  return new BrokerError("upstream_unavailable", "jwks_unavailable", {
+    retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+  });
 }
 
 function keySet(stored: StoredKeySet): KeySet {
@@ -91,7 +93,13 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     const id = `${issuer.issuer}\n${issuer.jwksUri ?? ""}`;
     let state = states.get(id);
     if (state === undefined) {
-      state = { set: undefined, lastAttemptAt: undefined, lastFailureAt: undefined, inflight: undefined, kvKey: undefined };
+      state = {
+        set: undefined,
+        lastAttemptAt: undefined,
+        lastFailureAt: undefined,
+        inflight: undefined,
+        kvKey: undefined,
+      };
       states.set(id, state);
     }
     return state;
@@ -122,7 +130,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   async function writeKv(issuer: IssuerConfig, state: IssuerState, set: KeySet): Promise<void> {
     // The entry must outlive the fresh and stale windows, or a cold isolate loses the last good set in an outage.
-    const expirationTtl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, Math.ceil(JWKS_FRESH_MS / 1000) + issuer.jwksMaxStaleSeconds);
+    const expirationTtl = Math.max(
+      KV_MIN_EXPIRATION_TTL_SECONDS,
+      Math.ceil(JWKS_FRESH_MS / 1000) + issuer.jwksMaxStaleSeconds,
+    );
     try {
       const kvKey = await kvKeyFor(issuer, state);
       await kv.put(kvKey, await sealKeySet(set, kvKey, await integrityKey), { expirationTtl });
@@ -187,7 +198,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       await singleFlight(state, async () => {
         // Another isolate may have refreshed already: KV is far cheaper than the issuer.
         const stored = await readKv(issuer, state);
-        if (stored !== undefined && (state.set === undefined || stored.fetchedAt > state.set.fetchedAt)) state.set = stored;
+        if (stored !== undefined && (state.set === undefined || stored.fetchedAt > state.set.fetchedAt))
+          state.set = stored;
         if (fresh(state.set)) return;
         await fetchInto(issuer, state);
       });
@@ -202,13 +214,19 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
    * The kid is not in `seen`: look again, at most one HTTPS fetch per issuer per JWKS_REFETCH_COOLDOWN_MS, shared
    * by every concurrent request. Returns the newest set this isolate holds afterwards (`seen` when nothing changed).
    */
-  async function refetchForUnknownKey(issuer: IssuerConfig, state: IssuerState, seen: KeySet, wanted: (set: KeySet) => Promise<boolean>): Promise<KeySet> {
+  async function refetchForUnknownKey(
+    issuer: IssuerConfig,
+    state: IssuerState,
+    seen: KeySet,
+    wanted: (set: KeySet) => Promise<boolean>,
+  ): Promise<KeySet> {
     if (state.set !== undefined && state.set !== seen) return state.set; // refreshed while we looked
     const at = now();
     if (state.inflight === undefined && !cooledDown(state, at)) return seen;
     await singleFlight(state, async () => {
       const stored = await readKv(issuer, state);
-      if (stored !== undefined && (state.set === undefined || stored.fetchedAt > state.set.fetchedAt)) state.set = stored;
+      if (stored !== undefined && (state.set === undefined || stored.fetchedAt > state.set.fetchedAt))
+        state.set = stored;
       if (state.set !== undefined && state.set !== seen && (await wanted(state.set))) return;
       if (cooledDown(state, at)) await fetchInto(issuer, state);
     });
@@ -232,7 +250,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       if (kid === undefined) throw new BrokerError("invalid_token", "kid_missing");
       if (!isPlausibleKid(kid)) throw new BrokerError("invalid_token", "kid_malformed");
       // A key found but refused at import counts as found: no fetch for it, and the select below says kid_unknown.
-      const wanted = (candidate: KeySet) => candidate.select({ alg, kid }).then((found) => found !== undefined, () => true);
+      const wanted = (candidate: KeySet) =>
+        candidate.select({ alg, kid }).then(
+          (found) => found !== undefined,
+          () => true,
+        );
       const newest = await refetchForUnknownKey(issuer, state, set, wanted);
       const retried = newest === set ? undefined : await newest.select({ alg, kid });
       if (retried !== undefined) return retried;
@@ -241,7 +263,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       // Otherwise the key may have been published since our newest set (a rotation inside the refetch cooldown):
       // "cannot verify yet", answered with the time until this isolate may look again (docs/security.md).
       const waitMs = refetchAllowedAt(state) - now();
-      throw new BrokerError("upstream_unavailable", "jwks_refetch_cooldown", { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
+      throw new BrokerError("upstream_unavailable", "jwks_refetch_cooldown", {
+        retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+      });
     },
   };
 }

@@ -58,7 +58,10 @@ async function fetchJson(fetchFn: FetchFn, url: string): Promise<unknown> {
     throw new JwksFetchError("http_status");
   }
   const read = await readTextCapped(response, MAX_JWKS_RESPONSE_BYTES);
-  if (!read.ok) throw new JwksFetchError(read.failure === "too_large" ? "too_large" : read.failure === "read_failed" ? "network_error" : "invalid_json");
+  if (!read.ok)
+    throw new JwksFetchError(
+      read.failure === "too_large" ? "too_large" : read.failure === "read_failed" ? "network_error" : "invalid_json",
+    );
   try {
     return JSON.parse(read.text) as unknown;
   } catch {

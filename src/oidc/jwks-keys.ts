@@ -38,7 +38,8 @@ export function publicJwk(value: unknown): PublicJwk | undefined {
   }
   const keyOps = value["key_ops"];
   // A malformed key_ops is kept as an empty list, so the key is refused rather than its restriction ignored.
-  if (keyOps !== undefined) jwk.key_ops = Array.isArray(keyOps) ? keyOps.filter((op): op is string => typeof op === "string") : [];
+  if (keyOps !== undefined)
+    jwk.key_ops = Array.isArray(keyOps) ? keyOps.filter((op): op is string => typeof op === "string") : [];
   return jwk;
 }
 
@@ -90,12 +91,15 @@ export function hasUsableMaterial(jwk: PublicJwk): boolean {
  * ambiguity: without a kid the set must hold exactly one fitting key, with one exactly one key must carry it.
  */
 export function keySelector(keys: readonly PublicJwk[]): KeySelector {
-  const local = createLocalJWKSet({ keys: keys.filter(hasUsableMaterial) as unknown as Parameters<typeof createLocalJWKSet>[0]["keys"] });
+  const local = createLocalJWKSet({
+    keys: keys.filter(hasUsableMaterial) as unknown as Parameters<typeof createLocalJWKSet>[0]["keys"],
+  });
   return async ({ alg, kid }) => {
     try {
       return await local({ alg, kid });
     } catch (cause) {
-      if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys) return undefined;
+      if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys)
+        return undefined;
       // A key that looks usable but jose or WebCrypto refuses is as good as absent.
       throw new BrokerError("invalid_token", "kid_unknown", { cause });
     }

@@ -53,7 +53,10 @@ export function decodeSegmentJson(segment: string): Record<string, unknown> {
 }
 
 /** The unverified protected header and payload of a token that passed `checkTokenShape`. */
-export function decodeUnverified(token: ShapedToken): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function decodeUnverified(token: ShapedToken): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
   const [header = "", payload = ""] = token.split(".");
   return { header: decodeSegmentJson(header), payload: decodeSegmentJson(payload) };
 }

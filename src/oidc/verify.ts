@@ -38,8 +38,10 @@ const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c", "crit"] as const;
  */
 export async function verifyToken(token: ShapedToken, options: VerifyOptions): Promise<VerifiedToken> {
   const { header, payload: unverified } = decodeUnverified(token);
-  if (FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name))) throw new BrokerError("invalid_token", "header_forbidden");
-  if (header["kid"] !== undefined && typeof header["kid"] !== "string") throw new BrokerError("invalid_token", "token_malformed");
+  if (FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name)))
+    throw new BrokerError("invalid_token", "header_forbidden");
+  if (header["kid"] !== undefined && typeof header["kid"] !== "string")
+    throw new BrokerError("invalid_token", "token_malformed");
 
   // Byte-for-byte match: no case or trailing-slash folding (OIDC Core 1.0 §3.1.3.7 step 2: "MUST exactly match").
   const iss = unverified["iss"];
@@ -48,16 +50,20 @@ export async function verifyToken(token: ShapedToken, options: VerifyOptions): P
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, (protectedHeader) => options.jwks.getKey(issuer, { alg: protectedHeader.alg, kid: protectedHeader.kid }), {
-      issuer: issuer.issuer,
-      audience: issuer.audiences,
-      algorithms: issuer.algorithms,
-      typ: "JWT",
-      clockTolerance: issuer.clockToleranceSeconds,
-      maxTokenAge: issuer.maxTokenAgeSeconds,
-      requiredClaims: ["exp", "iat", "jti"],
-      currentDate: new Date(options.now()),
-    }));
+    ({ payload } = await jwtVerify(
+      token,
+      (protectedHeader) => options.jwks.getKey(issuer, { alg: protectedHeader.alg, kid: protectedHeader.kid }),
+      {
+        issuer: issuer.issuer,
+        audience: issuer.audiences,
+        algorithms: issuer.algorithms,
+        typ: "JWT",
+        clockTolerance: issuer.clockToleranceSeconds,
+        maxTokenAge: issuer.maxTokenAgeSeconds,
+        requiredClaims: ["exp", "iat", "jti"],
+        currentDate: new Date(options.now()),
+      },
+    ));
   } catch (error) {
     throw toBrokerError(error);
   }
@@ -75,9 +81,11 @@ export async function verifyToken(token: ShapedToken, options: VerifyOptions): P
   const expSeconds = exp as number;
   const iatSeconds = iat as number;
   if (expSeconds <= iatSeconds) throw new BrokerError("invalid_token", "claims_invalid");
-  if (expSeconds - iatSeconds > issuer.maxTokenLifetimeSeconds) throw new BrokerError("invalid_token", "lifetime_too_long");
+  if (expSeconds - iatSeconds > issuer.maxTokenLifetimeSeconds)
+    throw new BrokerError("invalid_token", "lifetime_too_long");
   // The jti keys single-use admission: it must be a bounded non-empty string.
-  if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_CHARS) throw new BrokerError("invalid_token", "claims_invalid");
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_CHARS)
+    throw new BrokerError("invalid_token", "claims_invalid");
 
   const claims = parseClaims(issuer.kind, payload);
   return { issuer, claims, jti, iat: iatSeconds, exp: expSeconds, nbf };

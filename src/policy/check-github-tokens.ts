@@ -22,7 +22,9 @@ export function privilegedGrants(policy: CompiledPolicy, rule: CompiledRule): st
 /** A pattern condition on a name claim, compared without case (GitHub's names are case-insensitive). */
 function holdsIgnoringCase(patterns: readonly string[], value: string): boolean {
   const lower = value.toLowerCase();
-  return patterns.some((pattern) => (isGlob(pattern) ? compilePattern(pattern.toLowerCase()).test(lower) : pattern.toLowerCase() === lower));
+  return patterns.some((pattern) =>
+    isGlob(pattern) ? compilePattern(pattern.toLowerCase()).test(lower) : pattern.toLowerCase() === lower,
+  );
 }
 
 /**
@@ -30,7 +32,11 @@ function holdsIgnoringCase(patterns: readonly string[], value: string): boolean 
  * the owner and the event are judged; every other one (ids, refs, `when`) may hold.
  */
 function mayMatchPush(rule: CompiledRule, owner: string, name: string): boolean {
-  const values: Readonly<Record<string, string>> = { repository: `${owner}/${name}`, repository_owner: owner, event_name: "push" };
+  const values: Readonly<Record<string, string>> = {
+    repository: `${owner}/${name}`,
+    repository_owner: owner,
+    event_name: "push",
+  };
   return rule.conditions.every((condition) => {
     const value = values[condition.claim];
     return value === undefined || holdsIgnoringCase(condition.patterns, value);
@@ -59,7 +65,13 @@ function lintPushes(policy: CompiledPolicy, grant: GithubTokenGrant, findings: F
 export function lintGithubTokens(policy: CompiledPolicy, findings: Finding[]): void {
   const used = new Set(policy.allowRules.flatMap((rule) => rule.githubTokens));
   for (const grant of policy.githubTokens.values()) {
-    if (!used.has(grant.name)) findings.push({ severity: "warning", code: "grant_unused", location: `githubTokens.${grant.name}`, message: "no rule grants this GitHub token" });
+    if (!used.has(grant.name))
+      findings.push({
+        severity: "warning",
+        code: "grant_unused",
+        location: `githubTokens.${grant.name}`,
+        message: "no rule grants this GitHub token",
+      });
     lintPushes(policy, grant, findings);
   }
 }

@@ -14,7 +14,13 @@
 //   survives renames and transfers. An error for rules granting privileged roles or grants, a warning otherwise.
 // - GitHub token grants: unused grants, and pushes that start privileged workflows (check-github-tokens.ts).
 import { MATCH_KEYS } from "./claim-keys.ts";
-import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledPolicy, type PolicyErrorCode } from "./compile.ts";
+import {
+  compilePolicy,
+  PolicyCompileError,
+  type CompileOptions,
+  type CompiledPolicy,
+  type PolicyErrorCode,
+} from "./compile.ts";
 import type { CompiledCondition, CompiledRule } from "./rule-index.ts";
 import { lintGithubTokens, privilegedGrants } from "./check-github-tokens.ts";
 import { mayOverlap, patternCovers } from "./glob.ts";
@@ -92,11 +98,22 @@ function lintShadowing(policy: CompiledPolicy, findings: Finding[]): void {
       const a = rules[i] as CompiledRule;
       if (a.effect !== b.effect) continue;
       if (b.effect === "deny" ? conditionsCover(a, b) : allowShadows(a, b)) {
-        by = { rule: a, why: b.effect === "deny" ? "it denies every token this one matches" : "it matches every token this one matches and grants the same roles first" };
+        by = {
+          rule: a,
+          why:
+            b.effect === "deny"
+              ? "it denies every token this one matches"
+              : "it matches every token this one matches and grants the same roles first",
+        };
       }
     }
     if (by !== undefined) {
-      findings.push({ severity: "error", code: "rule_shadowed", location: where(b), message: `shadowed by ${where(by.rule)}: ${by.why}; remove it or narrow the earlier rule` });
+      findings.push({
+        severity: "error",
+        code: "rule_shadowed",
+        location: where(b),
+        message: `shadowed by ${where(by.rule)}: ${by.why}; remove it or narrow the earlier rule`,
+      });
     }
   }
 }
@@ -138,7 +155,12 @@ function lintIds(policy: CompiledPolicy, findings: Finding[]): void {
       });
     }
     if (privileged && rule.optOuts.size > 0) {
-      findings.push({ severity: "warning", code: "guard_opted_out", location: where(rule), message: `grants ${what} with guards opted out: ${[...rule.optOuts].join(", ")}` });
+      findings.push({
+        severity: "warning",
+        code: "guard_opted_out",
+        location: where(rule),
+        message: `grants ${what} with guards opted out: ${[...rule.optOuts].join(", ")}`,
+      });
     }
     if (privileged && rule.facts.extraEvents.size > 0) {
       findings.push({
@@ -154,7 +176,13 @@ function lintIds(policy: CompiledPolicy, findings: Finding[]): void {
 function lintRoles(policy: CompiledPolicy, findings: Finding[]): void {
   const used = new Set(policy.allowRules.flatMap((rule) => [...rule.grants.values()]));
   for (const name of policy.roles.keys()) {
-    if (!used.has(name)) findings.push({ severity: "warning", code: "role_unused", location: `roles.${name}`, message: "no rule grants this role" });
+    if (!used.has(name))
+      findings.push({
+        severity: "warning",
+        code: "role_unused",
+        location: `roles.${name}`,
+        message: "no rule grants this role",
+      });
   }
 }
 
@@ -165,7 +193,17 @@ export function checkPolicy(def: PolicyDefinition, options: CompileOptions = {})
     compiled = compilePolicy(def, options);
   } catch (error) {
     if (!(error instanceof PolicyCompileError)) throw error;
-    return { compiled: undefined, findings: [{ severity: "error", code: error.code, location: error.location, message: error.message.slice(error.location.length + 2) }] };
+    return {
+      compiled: undefined,
+      findings: [
+        {
+          severity: "error",
+          code: error.code,
+          location: error.location,
+          message: error.message.slice(error.location.length + 2),
+        },
+      ],
+    };
   }
   const findings: Finding[] = [];
   lintShadowing(compiled, findings);

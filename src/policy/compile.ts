@@ -19,7 +19,20 @@ const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-const RULE_FIELDS = new Set<string>(["id", "description", "effect", "issuer", "match", "when", "roles", "githubTokens", "rateLimit", "require", "allowEvents", ...OPT_OUTS]);
+const RULE_FIELDS = new Set<string>([
+  "id",
+  "description",
+  "effect",
+  "issuer",
+  "match",
+  "when",
+  "roles",
+  "githubTokens",
+  "rateLimit",
+  "require",
+  "allowEvents",
+  ...OPT_OUTS,
+]);
 /** An event name or pipeline source as GitHub and GitLab spell them: lower-case words joined by `_`, never a glob. */
 const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -77,18 +90,29 @@ function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOpt
   const source = declared ?? DEFAULT_ISSUERS;
   if (!isPlainObject(source)) fail("issuers", "must map issuer ids to kinds", "policy_invalid");
   for (const [id, kind] of Object.entries(source)) {
-    if (!ISSUER_ID_PATTERN.test(id)) fail(`issuers.${id}`, "issuer id must match [a-z0-9][a-z0-9_-]{0,31}", "policy_invalid");
-    if (!(ISSUER_KINDS as readonly string[]).includes(kind)) fail(`issuers.${id}`, `kind must be one of ${ISSUER_KINDS.join(", ")}`, "policy_invalid");
+    if (!ISSUER_ID_PATTERN.test(id))
+      fail(`issuers.${id}`, "issuer id must match [a-z0-9][a-z0-9_-]{0,31}", "policy_invalid");
+    if (!(ISSUER_KINDS as readonly string[]).includes(kind))
+      fail(`issuers.${id}`, `kind must be one of ${ISSUER_KINDS.join(", ")}`, "policy_invalid");
     const configured = options.issuers?.find((issuer) => issuer.id === id);
     if (configured !== undefined && configured.kind !== kind) {
-      fail(`issuers.${id}`, `the policy says kind "${kind}", ISSUERS configures "${configured.kind}"`, "issuer_kind_mismatch");
+      fail(
+        `issuers.${id}`,
+        `the policy says kind "${kind}", ISSUERS configures "${configured.kind}"`,
+        "issuer_kind_mismatch",
+      );
     }
     issuers.set(id, kind);
   }
   return issuers;
 }
 
-function compileConditions(where: string, kind: IssuerKind, match: unknown, effect: "allow" | "deny"): CompiledCondition[] {
+function compileConditions(
+  where: string,
+  kind: IssuerKind,
+  match: unknown,
+  effect: "allow" | "deny",
+): CompiledCondition[] {
   if (!isPlainObject(match)) fail(`${where}.match`, "must be an object of claim -> pattern(s)");
   const keys = MATCH_KEYS[kind];
   const conditions: CompiledCondition[] = [];
@@ -128,7 +152,11 @@ function compileConditions(where: string, kind: IssuerKind, match: unknown, effe
 function checkScope(where: string, kind: IssuerKind, conditions: readonly CompiledCondition[]): void {
   const keys = MATCH_KEYS[kind];
   if (!conditions.some((condition) => keys.scope.includes(condition.claim))) {
-    fail(where, `an allow rule must match one of ${keys.scope.join(", ")}: without one it trusts every repository of every owner`, "rule_unscoped");
+    fail(
+      where,
+      `an allow rule must match one of ${keys.scope.join(", ")}: without one it trusts every repository of every owner`,
+      "rule_unscoped",
+    );
   }
   for (const condition of conditions) {
     if (!keys.ownerFixed.includes(condition.claim)) continue;
@@ -143,7 +171,11 @@ function checkScope(where: string, kind: IssuerKind, conditions: readonly Compil
   }
 }
 
-function compileGrants(where: string, roles: RuleDefinition["roles"], defined: ReadonlyMap<string, RoleGrant>): Map<string, string> {
+function compileGrants(
+  where: string,
+  roles: RuleDefinition["roles"],
+  defined: ReadonlyMap<string, RoleGrant>,
+): Map<string, string> {
   const grants = new Map<string, string>();
   if (roles === undefined) return grants;
   const entries: Array<[string, unknown]> = Array.isArray(roles)
@@ -151,9 +183,11 @@ function compileGrants(where: string, roles: RuleDefinition["roles"], defined: R
     : isPlainObject(roles)
       ? Object.entries(roles)
       : [];
-  if (entries.length === 0) fail(where, "roles must name at least one role (leave it out for a rule granting GitHub tokens only)");
+  if (entries.length === 0)
+    fail(where, "roles must name at least one role (leave it out for a rule granting GitHub tokens only)");
   for (const [alias, role] of entries) {
-    if (typeof role !== "string" || !defined.has(role)) fail(where, `role "${String(role)}" is not defined in roles`, "role_undefined");
+    if (typeof role !== "string" || !defined.has(role))
+      fail(where, `role "${String(role)}" is not defined in roles`, "role_undefined");
     if (!ALIAS_PATTERN.test(alias)) fail(where, `alias "${alias}" must match [a-z0-9][a-z0-9_-]{0,63}`);
     if (grants.has(alias)) fail(where, `alias "${alias}" granted twice`);
     grants.set(alias, role);
@@ -165,7 +199,12 @@ function compileGrants(where: string, roles: RuleDefinition["roles"], defined: R
  * `allowEvents`: the events beyond TRUSTED_EVENTS a rule's privileged grants may be made for, each named exactly (no
  * globs, no "all"): widening is a visible, reviewable line per event, and `policy:check` reports it.
  */
-function compileAllowEvents(where: string, kind: IssuerKind, value: unknown, effect: "allow" | "deny"): ReadonlySet<string> {
+function compileAllowEvents(
+  where: string,
+  kind: IssuerKind,
+  value: unknown,
+  effect: "allow" | "deny",
+): ReadonlySet<string> {
   const events = new Set<string>();
   if (value === undefined) return events;
   const at = `${where}.allowEvents`;
@@ -175,7 +214,8 @@ function compileAllowEvents(where: string, kind: IssuerKind, value: unknown, eff
     if (typeof event !== "string" || !EVENT_NAME_PATTERN.test(event)) {
       fail(at, `"${String(event)}" is not an event name (exact lower-case names only, no globs)`);
     }
-    if (TRUSTED_EVENTS[kind].has(event)) fail(at, `"${event}" is trusted already: list only the events that widen the default`);
+    if (TRUSTED_EVENTS[kind].has(event))
+      fail(at, `"${event}" is trusted already: list only the events that widen the default`);
     events.add(event);
   }
   return events;
@@ -186,21 +226,31 @@ interface Defined {
   githubTokens: ReadonlyMap<string, GithubTokenGrant>;
 }
 
-function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<string, IssuerKind>, defined: Defined, seenIds: Set<string>): CompiledRule {
+function compileRule(
+  index: number,
+  rule: RuleDefinition,
+  issuers: ReadonlyMap<string, IssuerKind>,
+  defined: Defined,
+  seenIds: Set<string>,
+): CompiledRule {
   const label = isPlainObject(rule) && typeof rule.id === "string" ? ` (${rule.id})` : "";
   const where = `rules[${index}]${label}`;
   if (!isPlainObject(rule)) fail(where, "must be an object");
   for (const field of Object.keys(rule)) if (!RULE_FIELDS.has(field)) fail(`${where}.${field}`, "unknown rule field");
-  if (typeof rule.id !== "string" || !RULE_ID_PATTERN.test(rule.id)) fail(where, "id must match [A-Za-z0-9][\\w.-]{0,127}");
+  if (typeof rule.id !== "string" || !RULE_ID_PATTERN.test(rule.id))
+    fail(where, "id must match [A-Za-z0-9][\\w.-]{0,127}");
   if (seenIds.has(rule.id)) fail(where, "duplicate rule id");
   seenIds.add(rule.id);
-  if (rule.description !== undefined && typeof rule.description !== "string") fail(`${where}.description`, "must be a string");
+  if (rule.description !== undefined && typeof rule.description !== "string")
+    fail(`${where}.description`, "must be a string");
   const effect = rule.effect ?? "allow";
   if (effect !== "allow" && effect !== "deny") fail(where, 'effect must be "allow" or "deny"');
   const issuer = rule.issuer ?? DEFAULT_ISSUER_ID;
   const kind = typeof issuer === "string" ? issuers.get(issuer) : undefined;
-  if (kind === undefined) fail(where, `issuer "${String(issuer)}" is not declared in the policy's issuers`, "issuer_undeclared");
-  if (rule.when !== undefined && typeof rule.when !== "function") fail(`${where}.when`, "must be a function (claims) => boolean");
+  if (kind === undefined)
+    fail(where, `issuer "${String(issuer)}" is not declared in the policy's issuers`, "issuer_undeclared");
+  if (rule.when !== undefined && typeof rule.when !== "function")
+    fail(`${where}.when`, "must be a function (claims) => boolean");
 
   const optOuts = new Set<OptOut>();
   for (const optOut of OPT_OUTS) {
@@ -219,7 +269,8 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
   if (effect === "allow") {
     grants = compileGrants(where, rule.roles, defined.roles);
     githubTokens = compileGithubTokenNames(where, rule.githubTokens, defined.githubTokens);
-    if (grants.size === 0 && githubTokens.length === 0) fail(where, "an allow rule must grant at least one role or GitHub token");
+    if (grants.size === 0 && githubTokens.length === 0)
+      fail(where, "an allow rule must grant at least one role or GitHub token");
     checkScope(where, kind, conditions);
     const workflow = conditions.find((condition) => condition.claim === "job_workflow_ref");
     if (workflow !== undefined) {
@@ -232,14 +283,31 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
           "workflow_ref_glob",
         );
       }
-      if (!optOuts.has("allowAnyWorkflowCaller") && !conditions.some((condition) => condition.claim === "repository_owner_id")) {
-        fail(where, "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)", "workflow_caller_unpinned");
+      if (
+        !optOuts.has("allowAnyWorkflowCaller") &&
+        !conditions.some((condition) => condition.claim === "repository_owner_id")
+      ) {
+        fail(
+          where,
+          "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)",
+          "workflow_caller_unpinned",
+        );
       }
     }
     if (rule.rateLimit !== undefined) {
       const { perMinute, burst } = rule.rateLimit;
-      if (!Number.isInteger(perMinute) || perMinute < 1 || perMinute > MAX_RULE_RATE_PER_MINUTE || !Number.isInteger(burst) || burst < 1 || burst > MAX_RULE_BURST) {
-        fail(`${where}.rateLimit`, `perMinute must be 1..${MAX_RULE_RATE_PER_MINUTE} and burst 1..${MAX_RULE_BURST}, integers`);
+      if (
+        !Number.isInteger(perMinute) ||
+        perMinute < 1 ||
+        perMinute > MAX_RULE_RATE_PER_MINUTE ||
+        !Number.isInteger(burst) ||
+        burst < 1 ||
+        burst > MAX_RULE_BURST
+      ) {
+        fail(
+          `${where}.rateLimit`,
+          `perMinute must be 1..${MAX_RULE_RATE_PER_MINUTE} and burst 1..${MAX_RULE_BURST}, integers`,
+        );
       }
       rateLimit = { perMinute, burst };
     }
@@ -267,7 +335,12 @@ function compileRule(index: number, rule: RuleDefinition, issuers: ReadonlyMap<s
     optOuts,
     // Only exact names count as "the operator named this environment": GitHub creates any environment a workflow
     // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
-    facts: { namesEnvironment: conditions.some((condition) => condition.claim === "environment" && condition.globs.length === 0), extraEvents },
+    facts: {
+      namesEnvironment: conditions.some(
+        (condition) => condition.claim === "environment" && condition.globs.length === 0,
+      ),
+      extraEvents,
+    },
     requirements,
   };
 }
@@ -282,25 +355,39 @@ export function compilePolicy(def: PolicyDefinition, options: CompileOptions = {
   if (options.stsAuth === "web-identity") {
     for (const [name, grant] of roles) {
       if (grant.externalId !== undefined) {
-        fail(`roles.${name}.externalId`, "STS_AUTH = web-identity cannot pass an ExternalId (AssumeRoleWithWebIdentity has no such parameter): drop it from the role and its trust policy, or use sigv4", "external_id_unsupported");
+        fail(
+          `roles.${name}.externalId`,
+          "STS_AUTH = web-identity cannot pass an ExternalId (AssumeRoleWithWebIdentity has no such parameter): drop it from the role and its trust policy, or use sigv4",
+          "external_id_unsupported",
+        );
       }
     }
   }
   const githubTokens = new Map<string, GithubTokenGrant>();
-  if (def.githubTokens !== undefined && !isPlainObject(def.githubTokens)) fail("githubTokens", "must map grant names to GitHub token grants", "policy_invalid");
-  for (const [name, grant] of Object.entries(def.githubTokens ?? {})) githubTokens.set(name, compileGithubToken(name, grant));
+  if (def.githubTokens !== undefined && !isPlainObject(def.githubTokens))
+    fail("githubTokens", "must map grant names to GitHub token grants", "policy_invalid");
+  for (const [name, grant] of Object.entries(def.githubTokens ?? {}))
+    githubTokens.set(name, compileGithubToken(name, grant));
   if (!Array.isArray(def.rules)) fail("rules", "must be a list", "policy_invalid");
 
   const seenIds = new Set<string>();
-  const rules = def.rules.map((rule, index) => compileRule(index, rule as RuleDefinition, issuers, { roles, githubTokens }, seenIds));
+  const rules = def.rules.map((rule, index) =>
+    compileRule(index, rule as RuleDefinition, issuers, { roles, githubTokens }, seenIds),
+  );
   const perIssuer = new Map<string, IssuerPolicy>();
   for (const [id, kind] of issuers) {
     const mine = rules.filter((rule) => rule.issuer === id);
     perIssuer.set(id, {
       id,
       kind,
-      deny: indexRules(kind, mine.filter((rule) => rule.effect === "deny")),
-      allow: indexRules(kind, mine.filter((rule) => rule.effect === "allow")),
+      deny: indexRules(
+        kind,
+        mine.filter((rule) => rule.effect === "deny"),
+      ),
+      allow: indexRules(
+        kind,
+        mine.filter((rule) => rule.effect === "allow"),
+      ),
     });
   }
   return {

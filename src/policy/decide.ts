@@ -76,7 +76,12 @@ export function ruleMatches(rule: CompiledRule, issuerId: string, claims: Readon
 }
 
 /** The first failing guard for this rule and role (privileged guards only for privileged roles), or undefined. */
-export function guardFailure(rule: CompiledRule, kind: IssuerKind, privileged: boolean, claims: Readonly<Record<string, unknown>>): GuardReason | undefined {
+export function guardFailure(
+  rule: CompiledRule,
+  kind: IssuerKind,
+  privileged: boolean,
+  claims: Readonly<Record<string, unknown>>,
+): GuardReason | undefined {
   for (const guard of GUARDS) {
     if (guard.scope === "privileged-role" && !privileged) continue;
     if (guard.optOut !== undefined && rule.optOuts.has(guard.optOut)) continue;
@@ -136,7 +141,9 @@ type Refusal = { allowed: false; reason: DenyReason; ruleId: string | undefined 
 /** Why nothing was granted: the first guard that blocked a matching rule, or no rule at all. */
 function nothingGranted(collected: Collected): Refusal {
   const block = collected.firstBlock;
-  return block !== undefined ? { allowed: false, reason: block.reason, ruleId: block.rule.id } : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
+  return block !== undefined
+    ? { allowed: false, reason: block.reason, ruleId: block.rule.id }
+    : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
 }
 
 /** A name the caller asked for was not granted: its own guard block, else `notGranted` when other names were, else why nothing was. */
@@ -150,7 +157,13 @@ function notGranted(collected: Collected, name: string, notGrantedReason: DenyRe
 const roleGrants = (rule: CompiledRule) => rule.grants;
 
 export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
-  const collected = collect(policy, input.issuerId, input.claims, roleGrants, (role) => policy.roles.get(role)?.privileged === true);
+  const collected = collect(
+    policy,
+    input.issuerId,
+    input.claims,
+    roleGrants,
+    (role) => policy.roles.get(role)?.privileged === true,
+  );
   if (collected === undefined) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
   if ("deniedBy" in collected) return { allowed: false, reason: "explicit_deny", ruleId: collected.deniedBy.id };
 
@@ -170,8 +183,17 @@ export function decide(policy: CompiledPolicy, input: DecisionInput): Decision {
   if (collected.conflicts?.has(alias) === true) return { allowed: false, reason: "role_conflict", ruleId: rule.id };
   const grant = policy.roles.get(role) as RoleGrant;
   const durationSeconds = input.durationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
-  if (durationSeconds > grant.maxDurationSeconds) return { allowed: false, reason: "duration_exceeds_role", ruleId: rule.id };
-  return { allowed: true, ruleId: rule.id, alias, grant, durationSeconds, rateLimit: rule.rateLimit, requirements: rule.requirements };
+  if (durationSeconds > grant.maxDurationSeconds)
+    return { allowed: false, reason: "duration_exceeds_role", ruleId: rule.id };
+  return {
+    allowed: true,
+    ruleId: rule.id,
+    alias,
+    grant,
+    durationSeconds,
+    rateLimit: rule.rateLimit,
+    requirements: rule.requirements,
+  };
 }
 
 /** A request for a GitHub token grant (`POST /v1/github-token`): the grant is named, never inferred. */
@@ -203,11 +225,23 @@ const tokenGrants = (rule: CompiledRule) => rule.githubTokens.map((name) => [nam
  * matching rule (the privileged ones when the grant has any write). Pure; no I/O; no clock.
  */
 export function decideGithubToken(policy: CompiledPolicy, input: GithubTokenDecisionInput): GithubTokenDecision {
-  const collected = collect(policy, input.issuerId, input.claims, tokenGrants, (name) => policy.githubTokens.get(name)?.privileged === true);
+  const collected = collect(
+    policy,
+    input.issuerId,
+    input.claims,
+    tokenGrants,
+    (name) => policy.githubTokens.get(name)?.privileged === true,
+  );
   if (collected === undefined) return { allowed: false, reason: "no_matching_rule", ruleId: undefined };
   if ("deniedBy" in collected) return { allowed: false, reason: "explicit_deny", ruleId: collected.deniedBy.id };
   const hit = collected.granted.get(input.githubToken);
   if (hit === undefined) return notGranted(collected, input.githubToken, "grant_not_granted");
   const grant = policy.githubTokens.get(hit.target) as GithubTokenGrant;
-  return { allowed: true, ruleId: hit.rule.id, grant, rateLimit: hit.rule.rateLimit, requirements: hit.rule.requirements };
+  return {
+    allowed: true,
+    ruleId: hit.rule.id,
+    grant,
+    rateLimit: hit.rule.rateLimit,
+    requirements: hit.rule.requirements,
+  };
 }

@@ -24,7 +24,9 @@ export type {
  * `{ github: "github" }`) types each rule: a rule for a `gitlab` issuer matches GitLab claims and its `when`
  * receives GitLab claims.
  */
-export function definePolicy<const I extends PolicyIssuers = { github: "github" }>(policy: PolicyDefinition<I>): PolicyDefinition {
+export function definePolicy<const I extends PolicyIssuers = { github: "github" }>(
+  policy: PolicyDefinition<I>,
+): PolicyDefinition {
   // Checked against its own issuers here; handed on as the general type every consumer (compile, broker) takes.
   return policy as unknown as PolicyDefinition;
 }

@@ -2,7 +2,16 @@
 // apply. Pure; no I/O; no clock. For operators (policy:explain, policy:test); the broker never says this on the wire.
 import type { CompiledPolicy } from "./compile.ts";
 import type { CompiledRule } from "./rule-index.ts";
-import { conditionHolds, decide, decideGithubToken, guardFailure, type Decision, type DecisionInput, type GithubTokenDecision, type GithubTokenDecisionInput } from "./decide.ts";
+import {
+  conditionHolds,
+  decide,
+  decideGithubToken,
+  guardFailure,
+  type Decision,
+  type DecisionInput,
+  type GithubTokenDecision,
+  type GithubTokenDecisionInput,
+} from "./decide.ts";
 import type { GithubTokenGrant } from "./github-tokens.ts";
 import { GUARDS, TRUSTED_EVENTS, type GuardReason } from "./guards.ts";
 
@@ -11,10 +20,13 @@ import { GUARDS, TRUSTED_EVENTS, type GuardReason } from "./guards.ts";
  * never explains) does not carry the text (docs/performance.md).
  */
 export const GUARD_DESCRIPTIONS: Readonly<Record<GuardReason, string>> = {
-  guard_pull_request_target: "deny pull_request_target events: they run the base repository's workflow with its secrets for fork PRs",
-  guard_self_hosted_runner: "require a provider-hosted runner (runner_environment github-hosted / gitlab-hosted): self-hosted runners persist state between jobs",
+  guard_pull_request_target:
+    "deny pull_request_target events: they run the base repository's workflow with its secrets for fork PRs",
+  guard_self_hosted_runner:
+    "require a provider-hosted runner (runner_environment github-hosted / gitlab-hosted): self-hosted runners persist state between jobs",
   guard_pull_request_ref: "privileged roles: refuse refs/pull/* (GitHub) and merge-request pipelines (GitLab)",
-  guard_unprotected_ref: "privileged roles: require a protected ref (ref_protected \"true\"), or a deployment environment named by the rule (GitHub) / protected (GitLab)",
+  guard_unprotected_ref:
+    'privileged roles: require a protected ref (ref_protected "true"), or a deployment environment named by the rule (GitHub) / protected (GitLab)',
   guard_untrusted_event: `privileged roles: only events the repository's writers start (GitHub ${[...TRUSTED_EVENTS.github].join(", ")}; GitLab ${[...TRUSTED_EVENTS.gitlab].join(", ")}), plus those the rule names in allowEvents`,
 };
 
@@ -87,7 +99,9 @@ function traceRule(policy: CompiledPolicy, rule: CompiledRule, input: ExplainReq
     if (reason === undefined) githubTokens.push(name);
     else blocked.push({ alias: name, reason, kind: "github_token" });
   }
-  return aliases.length === 0 && githubTokens.length === 0 ? { kind: "guarded", blocked } : { kind: "granted", aliases, githubTokens, blocked };
+  return aliases.length === 0 && githubTokens.length === 0
+    ? { kind: "guarded", blocked }
+    : { kind: "granted", aliases, githubTokens, blocked };
 }
 
 export function explain(policy: CompiledPolicy, input: ExplainRequest): Explanation {
@@ -104,11 +118,15 @@ const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\u{7f}-\u{9f}]/gu;
  */
 function show(value: unknown): string {
   if (value === undefined) return "absent";
-  const text = (JSON.stringify(value) ?? String(value)).replace(INVISIBLE, (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
+  const text = (JSON.stringify(value) ?? String(value)).replace(
+    INVISIBLE,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
+  );
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-const blockedName = (blocked: Blocked) => (blocked.kind === "github_token" ? `GitHub token ${blocked.alias}` : blocked.alias);
+const blockedName = (blocked: Blocked) =>
+  blocked.kind === "github_token" ? `GitHub token ${blocked.alias}` : blocked.alias;
 
 /** A grant in one line: `acme: homebrew-tap (contents: write, pull_requests: write)`. */
 export function describeGithubTokenGrant(grant: GithubTokenGrant): string {
@@ -131,7 +149,11 @@ export function describeOutcome(outcome: RuleOutcome): string {
     case "other_issuer":
       return `not for this issuer (rule is for "${outcome.issuer}")`;
     case "condition_failed":
-      return outcome.failures.map((f) => `${f.claim}: ${show(f.value)} does not match ${f.patterns.map((p) => JSON.stringify(p)).join(" | ")}`).join("; ");
+      return outcome.failures
+        .map(
+          (f) => `${f.claim}: ${show(f.value)} does not match ${f.patterns.map((p) => JSON.stringify(p)).join(" | ")}`,
+        )
+        .join("; ");
     case "when_false":
       return "when(): returned false";
     case "when_threw":
@@ -153,16 +175,31 @@ export function describeDecision(decision: Decision | GithubTokenDecision): stri
 }
 
 /** The whole explanation as text lines (what policy:explain prints). */
-export function formatExplanation(explanation: Explanation, input: Pick<DecisionInput, "issuerId" | "role"> | Pick<GithubTokenDecisionInput, "issuerId" | "githubToken">): string[] {
-  const asked = "githubToken" in input ? `, GitHub token requested: ${input.githubToken}` : input.role === undefined ? "" : `, role requested: ${input.role}`;
+export function formatExplanation(
+  explanation: Explanation,
+  input: Pick<DecisionInput, "issuerId" | "role"> | Pick<GithubTokenDecisionInput, "issuerId" | "githubToken">,
+): string[] {
+  const asked =
+    "githubToken" in input
+      ? `, GitHub token requested: ${input.githubToken}`
+      : input.role === undefined
+        ? ""
+        : `, role requested: ${input.role}`;
   const lines = [describeDecision(explanation.decision), `issuer ${input.issuerId}${asked}`, "rules:"];
   const width = Math.max(0, ...explanation.rules.map((trace) => trace.rule.id.length));
   const guards = new Set<GuardReason>();
   for (const trace of explanation.rules) {
     const decisive = trace.rule.id === explanation.decision.ruleId ? "=>" : "  ";
-    lines.push(`${decisive} ${trace.rule.effect.padEnd(5)} ${trace.rule.id.padEnd(width)}  ${describeOutcome(trace.outcome)}`);
-    if (trace.outcome.kind === "granted" || trace.outcome.kind === "guarded") for (const block of trace.outcome.blocked) guards.add(block.reason);
+    lines.push(
+      `${decisive} ${trace.rule.effect.padEnd(5)} ${trace.rule.id.padEnd(width)}  ${describeOutcome(trace.outcome)}`,
+    );
+    if (trace.outcome.kind === "granted" || trace.outcome.kind === "guarded")
+      for (const block of trace.outcome.blocked) guards.add(block.reason);
   }
-  for (const guard of GUARDS) if (guards.has(guard.reason)) lines.push(`${guard.reason}: ${GUARD_DESCRIPTIONS[guard.reason]} (${guard.optOut === undefined ? "widen with: allowEvents" : `opt-out: ${guard.optOut}`})`);
+  for (const guard of GUARDS)
+    if (guards.has(guard.reason))
+      lines.push(
+        `${guard.reason}: ${GUARD_DESCRIPTIONS[guard.reason]} (${guard.optOut === undefined ? "widen with: allowEvents" : `opt-out: ${guard.optOut}`})`,
+      );
   return lines;
 }

@@ -13,7 +13,9 @@ import type { PolicyDefinition } from "./types.ts";
  * What a case expects: an allow naming the alias (or, for a `githubToken` case, the grant) granted and optionally the
  * rule, or a deny with its reason.
  */
-export type FixtureExpectation = { allow: string; rule?: string } | { deny: DenyReason | ContextReason | "claims_invalid"; rule?: string };
+export type FixtureExpectation =
+  | { allow: string; rule?: string }
+  | { deny: DenyReason | ContextReason | "claims_invalid"; rule?: string };
 
 export interface PolicyFixture {
   name: string;
@@ -35,10 +37,17 @@ export interface PolicyFixture {
 }
 
 /** A decision after the requirements were judged on the fixture's facts (or could not be: no facts given). */
-type Outcome = Decision | GithubTokenDecision | { allowed: false; reason: ContextReason; ruleId: string } | "claims_invalid" | { unevaluated: string } | { invalid: string };
+type Outcome =
+  | Decision
+  | GithubTokenDecision
+  | { allowed: false; reason: ContextReason; ruleId: string }
+  | "claims_invalid"
+  | { unevaluated: string }
+  | { invalid: string };
 
 /** What an allow granted: the role alias, or the GitHub token grant's name. */
-const grantedName = (decision: Extract<Decision | GithubTokenDecision, { allowed: true }>) => ("alias" in decision ? decision.alias : decision.grant.name);
+const grantedName = (decision: Extract<Decision | GithubTokenDecision, { allowed: true }>) =>
+  "alias" in decision ? decision.alias : decision.grant.name;
 
 export interface FixtureSuite {
   /** The policy under test (what `definePolicy` returned). */
@@ -69,17 +78,28 @@ function describeExpectation(expect: FixtureExpectation): string {
 
 function describeActual(decision: Outcome): string {
   if (decision === "claims_invalid") return "deny claims_invalid";
-  if ("unevaluated" in decision) return `rule ${decision.unevaluated} requires GitHub facts: add \`github\` to the case`;
+  if ("unevaluated" in decision)
+    return `rule ${decision.unevaluated} requires GitHub facts: add \`github\` to the case`;
   if ("invalid" in decision) return `invalid case: ${decision.invalid}`;
   if (decision.allowed) return `allow ${grantedName(decision)} (rule ${decision.ruleId})`;
   return `deny ${decision.reason}${decision.ruleId === undefined ? "" : ` (rule ${decision.ruleId})`}`;
 }
 
 function meets(expect: FixtureExpectation, decision: Outcome): boolean {
-  if (decision === "claims_invalid") return "deny" in expect && expect.deny === "claims_invalid" && expect.rule === undefined;
+  if (decision === "claims_invalid")
+    return "deny" in expect && expect.deny === "claims_invalid" && expect.rule === undefined;
   if ("unevaluated" in decision || "invalid" in decision) return false;
-  if ("allow" in expect) return decision.allowed && grantedName(decision) === expect.allow && (expect.rule === undefined || decision.ruleId === expect.rule);
-  return !decision.allowed && decision.reason === expect.deny && (expect.rule === undefined || decision.ruleId === expect.rule);
+  if ("allow" in expect)
+    return (
+      decision.allowed &&
+      grantedName(decision) === expect.allow &&
+      (expect.rule === undefined || decision.ruleId === expect.rule)
+    );
+  return (
+    !decision.allowed &&
+    decision.reason === expect.deny &&
+    (expect.rule === undefined || decision.ruleId === expect.rule)
+  );
 }
 
 /** The claims of one case: defaults for the kind, overridden; `undefined` deletes. */
@@ -90,22 +110,35 @@ export function fixtureClaims(suite: FixtureSuite, kind: IssuerKind, fixture: Po
 }
 
 /** The decide stage for the case's request: a GitHub token grant when it names one, else a role. */
-function decideCase(compiled: CompiledPolicy, issuerId: string, claims: Readonly<Record<string, unknown>>, fixture: PolicyFixture): Decision | GithubTokenDecision | { invalid: string } {
-  if (fixture.githubToken === undefined) return decide(compiled, { issuerId, claims, role: fixture.role, durationSeconds: fixture.durationSeconds });
-  if (fixture.role !== undefined || fixture.durationSeconds !== undefined) return { invalid: "a githubToken case asks for no role and no duration" };
+function decideCase(
+  compiled: CompiledPolicy,
+  issuerId: string,
+  claims: Readonly<Record<string, unknown>>,
+  fixture: PolicyFixture,
+): Decision | GithubTokenDecision | { invalid: string } {
+  if (fixture.githubToken === undefined)
+    return decide(compiled, { issuerId, claims, role: fixture.role, durationSeconds: fixture.durationSeconds });
+  if (fixture.role !== undefined || fixture.durationSeconds !== undefined)
+    return { invalid: "a githubToken case asks for no role and no duration" };
   return decideGithubToken(compiled, { issuerId, claims, githubToken: fixture.githubToken });
 }
 
 /** Runs every case against the (compiled) policy. A case naming an issuer the policy lacks fails. */
-export function runFixtures(suite: FixtureSuite, compiled: CompiledPolicy = compilePolicy(suite.policy)): FixtureResult[] {
+export function runFixtures(
+  suite: FixtureSuite,
+  compiled: CompiledPolicy = compilePolicy(suite.policy),
+): FixtureResult[] {
   return suite.cases.map((fixture) => {
     const expected = describeExpectation(fixture.expect);
     const issuerId = fixture.issuer ?? DEFAULT_ISSUER_ID;
     const issuer = compiled.issuers.get(issuerId);
-    if (issuer === undefined) return { name: fixture.name, pass: false, expected, actual: `issuer "${issuerId}" is not in the policy` };
+    if (issuer === undefined)
+      return { name: fixture.name, pass: false, expected, actual: `issuer "${issuerId}" is not in the policy` };
     let decision: Outcome;
     try {
-      const claims = parseClaims(issuer.kind, fixtureClaims(suite, issuer.kind, fixture)) as unknown as Readonly<Record<string, unknown>>;
+      const claims = parseClaims(issuer.kind, fixtureClaims(suite, issuer.kind, fixture)) as unknown as Readonly<
+        Record<string, unknown>
+      >;
       decision = decideCase(compiled, issuerId, claims, fixture);
       if (!("invalid" in decision) && decision.allowed && decision.requirements !== undefined) {
         // The broker's context stage, offline: the same evaluation on the facts the case supplies.

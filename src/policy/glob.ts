@@ -19,10 +19,16 @@ export function isGlob(pattern: string): boolean {
 /** Compile a pattern. Throws on `***` (ambiguous) so policy authors see the mistake at compile time. */
 export function compilePattern(pattern: string): Matcher {
   if (!isGlob(pattern)) return { source: pattern, test: (value) => value === pattern };
-  if (pattern.includes("***")) throw new Error(`pattern ${JSON.stringify(pattern)}: "***" is ambiguous; use "*" or "**"`);
+  if (pattern.includes("***"))
+    throw new Error(`pattern ${JSON.stringify(pattern)}: "***" is ambiguous; use "*" or "**"`);
   const body = pattern
     .split("**")
-    .map((part) => part.split("*").map((literal) => literal.replace(REGEX_SPECIALS, "\\$&")).join("[^/]*"))
+    .map((part) =>
+      part
+        .split("*")
+        .map((literal) => literal.replace(REGEX_SPECIALS, "\\$&"))
+        .join("[^/]*"),
+    )
     .join("[\\s\\S]*");
   // `u` flag: match code points, not UTF-16 halves; anchors make every pattern whole-value.
   const regex = new RegExp(`^${body}$`, "u");

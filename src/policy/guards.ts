@@ -4,7 +4,12 @@ import type { IssuerKind } from "../oidc/issuers.ts";
 import type { GuardOptOuts } from "./types.ts";
 
 /** Stable internal reason codes of the runtime guards (logged and audited, never sent to the caller). */
-export type GuardReason = "guard_pull_request_target" | "guard_self_hosted_runner" | "guard_pull_request_ref" | "guard_unprotected_ref" | "guard_untrusted_event";
+export type GuardReason =
+  | "guard_pull_request_target"
+  | "guard_self_hosted_runner"
+  | "guard_pull_request_ref"
+  | "guard_unprotected_ref"
+  | "guard_untrusted_event";
 
 export type OptOut = keyof GuardOptOuts;
 
@@ -64,7 +69,8 @@ export const GUARDS: readonly Guard[] = [
     reason: "guard_self_hosted_runner",
     optOut: "allowSelfHostedRunners",
     scope: "rule",
-    passes: (kind, claims) => text(claims, "runner_environment") === (kind === "github" ? "github-hosted" : "gitlab-hosted"),
+    passes: (kind, claims) =>
+      text(claims, "runner_environment") === (kind === "github" ? "github-hosted" : "gitlab-hosted"),
   },
   {
     reason: "guard_pull_request_ref",
@@ -103,4 +109,7 @@ export const GUARDS: readonly Guard[] = [
 export const GUARD_REASONS: readonly GuardReason[] = GUARDS.map((guard) => guard.reason);
 
 /** Every opt-out a rule may name, the compile-time one included. */
-export const OPT_OUTS: readonly OptOut[] = [...GUARDS.flatMap((guard) => (guard.optOut === undefined ? [] : [guard.optOut])), "allowAnyWorkflowCaller"];
+export const OPT_OUTS: readonly OptOut[] = [
+  ...GUARDS.flatMap((guard) => (guard.optOut === undefined ? [] : [guard.optOut])),
+  "allowAnyWorkflowCaller",
+];

@@ -24,7 +24,11 @@ import type { IssuerKind } from "../oidc/issuers.ts";
 export const KILL_SWITCH_PREFIX = "killswitch:";
 
 /** Stable internal reasons of a kill-switch denial (public code: `forbidden`). */
-export type KillSwitchReason = "kill_switch_issuer" | "kill_switch_repository" | "kill_switch_owner" | "kill_switch_actor";
+export type KillSwitchReason =
+  | "kill_switch_issuer"
+  | "kill_switch_repository"
+  | "kill_switch_owner"
+  | "kill_switch_actor";
 
 /**
  * The part of a Workers KV namespace the kill switch reads: the bulk read, a Map with every asked key (null when not
@@ -66,7 +70,11 @@ export function killSwitchKeys(issuerId: string, kind: IssuerKind, subject: Clai
   // A key longer than KV allows can never have been written: asking for it would only make KV throw.
   return lookups
     .map(({ key, reason }) => ({ key: `${KILL_SWITCH_PREFIX}${key}`, reason }))
-    .filter(({ key }) => key.length * MAX_UTF8_BYTES_PER_UTF16_UNIT <= KV_MAX_KEY_BYTES || utf8.encode(key).byteLength <= KV_MAX_KEY_BYTES);
+    .filter(
+      ({ key }) =>
+        key.length * MAX_UTF8_BYTES_PER_UTF16_UNIT <= KV_MAX_KEY_BYTES ||
+        utf8.encode(key).byteLength <= KV_MAX_KEY_BYTES,
+    );
 }
 
 export interface KillSwitchOptions {
@@ -117,7 +125,10 @@ export function createKillSwitch(options: KillSwitchOptions): KillSwitch {
         try {
           await readInto(found, missing, at);
         } catch (error) {
-          throw new BrokerError("upstream_unavailable", "kill_switch_unavailable", { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS, cause: error });
+          throw new BrokerError("upstream_unavailable", "kill_switch_unavailable", {
+            retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+            cause: error,
+          });
         }
       }
       const hit = lookups.find(({ key }) => found.get(key) === true);

@@ -27,7 +27,11 @@ export interface ReviewPlan {
 }
 
 /** Each reviewer's latest decisive review: a later APPROVED or DISMISSED lifts a change request, a comment changes nothing. */
-export function planReviews(pull: PullRequestFact, reviews: readonly ReviewFact[], requirement: Pick<CompiledPullRequest, "allowStaleApprovals">): ReviewPlan {
+export function planReviews(
+  pull: PullRequestFact,
+  reviews: readonly ReviewFact[],
+  requirement: Pick<CompiledPullRequest, "allowStaleApprovals">,
+): ReviewPlan {
   const latest = new Map<number, ReviewFact>();
   for (const review of reviews) if (DECISIVE_STATES.has(review.state)) latest.set(review.userId, review);
   const plan: ReviewPlan = { changeRequests: [], approvals: [], botApprovals: [] };
@@ -49,14 +53,32 @@ export function isWriterPermission(permission: string): boolean {
  * The approval rule on a known pull request, given each looked-up reviewer's writer status (`writers`: user id ->
  * writer; a reviewer missing from it was not needed). A writer's standing change request blocks whatever the count.
  */
-export function judgeReviews(requirement: CompiledPullRequest, pull: PullRequestFact, plan: ReviewPlan, writers: ReadonlyMap<number, boolean>): RequirementOutcome {
+export function judgeReviews(
+  requirement: CompiledPullRequest,
+  pull: PullRequestFact,
+  plan: ReviewPlan,
+  writers: ReadonlyMap<number, boolean>,
+): RequirementOutcome {
   const blocker = plan.changeRequests.find((review) => writers.get(review.userId) === true);
-  if (blocker !== undefined) return { met: false, reason: "context_changes_requested", fact: `pr #${pull.number}: changes requested by ${blocker.login} (writer)` };
+  if (blocker !== undefined)
+    return {
+      met: false,
+      reason: "context_changes_requested",
+      fact: `pr #${pull.number}: changes requested by ${blocker.login} (writer)`,
+    };
   const counted = plan.approvals.filter((review) => writers.get(review.userId) === true);
   const fact = `pr #${pull.number} approvals ${counted.length}/${requirement.approvals}`;
   if (counted.length >= requirement.approvals) return { met: true, fact };
-  const refused = [...plan.approvals.filter((review) => writers.get(review.userId) === false), ...plan.botApprovals].map((review) => `${review.login}${review.bot ? " (bot)" : ""}`);
-  if (refused.length > 0) return { met: false, reason: "context_approval_not_writer", fact: `${fact}; not counted, no write access: ${refused.join(", ")}` };
+  const refused = [
+    ...plan.approvals.filter((review) => writers.get(review.userId) === false),
+    ...plan.botApprovals,
+  ].map((review) => `${review.login}${review.bot ? " (bot)" : ""}`);
+  if (refused.length > 0)
+    return {
+      met: false,
+      reason: "context_approval_not_writer",
+      fact: `${fact}; not counted, no write access: ${refused.join(", ")}`,
+    };
   return { met: false, reason: "context_pr_not_approved", fact };
 }
 
@@ -73,13 +95,20 @@ export interface BranchRuleFact {
  * The branch's active rulesets must enforce the review rule: their `pull_request` rules together (the strictest of
  * each parameter applies, as GitHub combines layered rulesets) require at least what the rule names.
  */
-export function evaluateRulesets(requirement: CompiledRulesets, branch: string, rules: readonly BranchRuleFact[]): RequirementOutcome {
+export function evaluateRulesets(
+  requirement: CompiledRulesets,
+  branch: string,
+  rules: readonly BranchRuleFact[],
+): RequirementOutcome {
   const reviews = rules.filter((rule) => rule.type === "pull_request");
   const approvals = Math.max(0, ...reviews.map((rule) => rule.requiredApprovals));
   const lastPush = reviews.some((rule) => rule.lastPushApproval);
   const dismissStale = reviews.some((rule) => rule.dismissStaleReviews);
   const ids = [...new Set(reviews.flatMap((rule) => (rule.rulesetId === undefined ? [] : [rule.rulesetId])))];
   const fact = `rulesets on ${branch}: ${reviews.length === 0 ? "no pull request rule" : `${approvals} approval(s)${lastPush ? ", last push approval" : ""}${dismissStale ? ", stale approvals dismissed" : ""} (ruleset ${ids.join(", ")})`}`;
-  const met = approvals >= requirement.approvals && (lastPush || !requirement.lastPushApproval) && (dismissStale || !requirement.dismissStaleReviews);
+  const met =
+    approvals >= requirement.approvals &&
+    (lastPush || !requirement.lastPushApproval) &&
+    (dismissStale || !requirement.dismissStaleReviews);
   return met ? { met: true, fact } : { met: false, reason: "context_reviews_not_enforced", fact };
 }

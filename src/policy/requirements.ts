@@ -99,12 +99,19 @@ export type RequirementOutcome = { met: true; fact: string } | { met: false; rea
 /** GitHub Actions as an App: every workflow's GITHUB_TOKEN is one of its installation tokens (docs/github-facts.md). */
 export const GITHUB_ACTIONS_APP = { slug: "github-actions", id: 15368 } as const;
 
-const appMatches = (app: string | number, run: CheckRunFact) => (typeof app === "number" ? run.appId === app : run.appSlug === app);
+const appMatches = (app: string | number, run: CheckRunFact) =>
+  typeof app === "number" ? run.appId === app : run.appSlug === app;
 
 /** Met for a completed result with an allowed conclusion; else pending or failed. `fact` describes the result. */
-export function judgeConclusion(status: string, conclusion: string | null, allowed: readonly CheckConclusion[], fact: string): RequirementOutcome {
+export function judgeConclusion(
+  status: string,
+  conclusion: string | null,
+  allowed: readonly CheckConclusion[],
+  fact: string,
+): RequirementOutcome {
   if (status !== "completed") return { met: false, reason: "context_check_pending", fact };
-  if (!(allowed as readonly string[]).includes(conclusion ?? "none")) return { met: false, reason: "context_check_failed", fact };
+  if (!(allowed as readonly string[]).includes(conclusion ?? "none"))
+    return { met: false, reason: "context_check_failed", fact };
   return { met: true, fact };
 }
 
@@ -118,20 +125,40 @@ export function evaluateCheck(check: CompiledAppCheck, runs: readonly CheckRunFa
   if (mine.length === 0) {
     if (named.length === 0) return { met: false, reason: "context_check_missing", fact: `check ${check.name}: none` };
     const other = named[named.length - 1] as CheckRunFact;
-    return { met: false, reason: "context_check_wrong_app", fact: `check ${check.name}: only from app ${other.appSlug}(${other.appId})` };
+    return {
+      met: false,
+      reason: "context_check_wrong_app",
+      fact: `check ${check.name}: only from app ${other.appSlug}(${other.appId})`,
+    };
   }
   // The highest id is the most recently created run (ids are assigned in creation order).
   const latest = mine.reduce((a, b) => (b.id > a.id ? b : a));
   const result = latest.status === "completed" ? (latest.conclusion ?? "none") : latest.status;
-  return judgeConclusion(latest.status, latest.conclusion, check.conclusions, `check ${check.name}=${result} app ${latest.appSlug}(${latest.appId})`);
+  return judgeConclusion(
+    latest.status,
+    latest.conclusion,
+    check.conclusions,
+    `check ${check.name}=${result} app ${latest.appSlug}(${latest.appId})`,
+  );
 }
 
 /**
  * The pull request whose merge produced `sha` on `ref` (merge, squash or rebase: GitHub sets `merge_commit_sha` to
  * the resulting commit), in the token's repository. Undefined when the commit did not come from one.
  */
-export function mergedPullRequestFor(pulls: readonly PullRequestFact[], sha: string, ref: string, repositoryId: number): PullRequestFact | undefined {
-  return pulls.find((pull) => pull.mergedAt !== null && pull.mergeCommitSha === sha && `refs/heads/${pull.baseRef}` === ref && pull.baseRepositoryId === repositoryId);
+export function mergedPullRequestFor(
+  pulls: readonly PullRequestFact[],
+  sha: string,
+  ref: string,
+  repositoryId: number,
+): PullRequestFact | undefined {
+  return pulls.find(
+    (pull) =>
+      pull.mergedAt !== null &&
+      pull.mergeCommitSha === sha &&
+      `refs/heads/${pull.baseRef}` === ref &&
+      pull.baseRepositoryId === repositoryId,
+  );
 }
 
 /** `refs/pull/<n>/merge` (or `/head`) -> n; undefined for any other ref. */
@@ -158,7 +185,9 @@ export interface WorkflowRunFact {
 }
 
 /** The commit a token's checks and approvals are judged on, or why it could not be known. */
-export type JobCommitOutcome = { met: true; fact: string; sha: string } | { met: false; reason: ContextReason; fact: string };
+export type JobCommitOutcome =
+  | { met: true; fact: string; sha: string }
+  | { met: false; reason: ContextReason; fact: string };
 
 /**
  * Whether a token's `sha` is not the commit its checks and reviews are on. A `pull_request` job runs on the test merge
@@ -174,9 +203,23 @@ export function judgedOnRunHead(eventName: string): boolean {
  * The head commit of the token's own workflow run: the code that job runs, even when the pull request has moved on
  * since (approvals and checks on a later head never vouch for it). The run must be the token's repository's and event's.
  */
-export function jobCommitOfRun(run: Pick<WorkflowRunFact, "id" | "event" | "headSha" | "repositoryId">, eventName: string, repositoryId: number): JobCommitOutcome {
-  if (run.repositoryId !== repositoryId) return { met: false, reason: "context_repository_mismatch", fact: `run ${run.id}: repository id ${run.repositoryId} != claim ${repositoryId}` };
-  if (run.event !== eventName) return { met: false, reason: "context_commit_unknown", fact: `run ${run.id}: event ${run.event}, token ${eventName}` };
+export function jobCommitOfRun(
+  run: Pick<WorkflowRunFact, "id" | "event" | "headSha" | "repositoryId">,
+  eventName: string,
+  repositoryId: number,
+): JobCommitOutcome {
+  if (run.repositoryId !== repositoryId)
+    return {
+      met: false,
+      reason: "context_repository_mismatch",
+      fact: `run ${run.id}: repository id ${run.repositoryId} != claim ${repositoryId}`,
+    };
+  if (run.event !== eventName)
+    return {
+      met: false,
+      reason: "context_commit_unknown",
+      fact: `run ${run.id}: event ${run.event}, token ${eventName}`,
+    };
   return { met: true, fact: `run ${run.id} head ${run.headSha.slice(0, 12)}`, sha: run.headSha };
 }
 
@@ -185,11 +228,14 @@ export type PullRequestTarget = { kind: "open"; number: number } | { kind: "merg
 
 export function pullRequestTarget(eventName: string, ref: string): PullRequestTarget {
   const number = pullNumberOfRef(ref);
-  if (eventName === "pull_request" || eventName === "pull_request_target") return number === undefined ? { kind: "none" } : { kind: "open", number };
+  if (eventName === "pull_request" || eventName === "pull_request_target")
+    return number === undefined ? { kind: "none" } : { kind: "open", number };
   return ref.startsWith("refs/heads/") ? { kind: "merged" } : { kind: "none" };
 }
 
 /** The branch a token's ref names (`refs/heads/X` -> X), or undefined for tags, pull refs and others. */
 export function branchOfRef(ref: string): string | undefined {
-  return ref.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : undefined;
+  return ref.startsWith("refs/heads/") && ref.length > "refs/heads/".length
+    ? ref.slice("refs/heads/".length)
+    : undefined;
 }

@@ -67,7 +67,12 @@ export function firstSegment(value: string): string {
   return slash === -1 ? value : value.slice(0, slash);
 }
 
-function addTo(index: Map<string, Map<string, CompiledRule[]>>, claim: string, keys: Iterable<string>, rule: CompiledRule): void {
+function addTo(
+  index: Map<string, Map<string, CompiledRule[]>>,
+  claim: string,
+  keys: Iterable<string>,
+  rule: CompiledRule,
+): void {
   let values = index.get(claim);
   if (values === undefined) index.set(claim, (values = new Map()));
   for (const key of keys) {
@@ -88,20 +93,25 @@ export function indexRules(kind: IssuerKind, rules: readonly CompiledRule[]): Ru
   const scan: CompiledRule[] = [];
   for (const rule of rules) {
     // Case-folded conditions cannot be looked up by the token's raw value: such rules are found by another claim or scanned.
-    const conditions = MATCH_KEYS[kind].index.flatMap((claim) => rule.conditions.filter((condition) => condition.claim === claim && !condition.foldCase));
+    const conditions = MATCH_KEYS[kind].index.flatMap((claim) =>
+      rule.conditions.filter((condition) => condition.claim === claim && !condition.foldCase),
+    );
     const exact = conditions.find((condition) => condition.globs.length === 0);
     if (exact !== undefined) {
       addTo(byClaim, exact.claim, exact.exact, rule);
       continue;
     }
-    const segmented = conditions.find((condition) => condition.globs.every((glob) => glob.source.includes("/") && firstSegmentIsLiteral(glob.source)));
+    const segmented = conditions.find((condition) =>
+      condition.globs.every((glob) => glob.source.includes("/") && firstSegmentIsLiteral(glob.source)),
+    );
     if (segmented !== undefined) {
       addTo(bySegment, segmented.claim, segmented.patterns.map(firstSegment), rule);
       continue;
     }
     scan.push(rule);
   }
-  const list = (index: Map<string, Map<string, CompiledRule[]>>) => [...index].map(([claim, values]) => ({ claim, values }));
+  const list = (index: Map<string, Map<string, CompiledRule[]>>) =>
+    [...index].map(([claim, values]) => ({ claim, values }));
   return { byClaim: list(byClaim), bySegment: list(bySegment), scan, size: rules.length };
 }
 

@@ -22,8 +22,20 @@ export interface ShadowDiff {
 
 function side(decision: Decision): ShadowSide {
   return decision.allowed
-    ? { allowed: true, reason: undefined, rule_id: decision.ruleId, role: decision.grant.alias, duration_seconds: decision.durationSeconds }
-    : { allowed: false, reason: decision.reason, rule_id: decision.ruleId, role: undefined, duration_seconds: undefined };
+    ? {
+        allowed: true,
+        reason: undefined,
+        rule_id: decision.ruleId,
+        role: decision.grant.alias,
+        duration_seconds: decision.durationSeconds,
+      }
+    : {
+        allowed: false,
+        reason: decision.reason,
+        rule_id: decision.ruleId,
+        role: undefined,
+        duration_seconds: undefined,
+      };
 }
 
 function sameGrant(a: RoleGrant, b: RoleGrant): boolean {
@@ -43,9 +55,15 @@ function sameGrant(a: RoleGrant, b: RoleGrant): boolean {
 export function shadowDiff(live: Decision, candidate: Decision): ShadowDiff | undefined {
   const a = side(live);
   const b = side(candidate);
-  const grantDiffers = live.allowed && candidate.allowed && a.role === b.role && !sameGrant(live.grant, candidate.grant);
+  const grantDiffers =
+    live.allowed && candidate.allowed && a.role === b.role && !sameGrant(live.grant, candidate.grant);
   const same =
-    a.allowed === b.allowed && a.reason === b.reason && a.rule_id === b.rule_id && a.role === b.role && a.duration_seconds === b.duration_seconds && !grantDiffers;
+    a.allowed === b.allowed &&
+    a.reason === b.reason &&
+    a.rule_id === b.rule_id &&
+    a.role === b.role &&
+    a.duration_seconds === b.duration_seconds &&
+    !grantDiffers;
   return same ? undefined : { live: a, candidate: b, grant_differs: grantDiffers };
 }
 
@@ -72,7 +90,16 @@ export function githubTokenShadowDiff(
 ): { live: GithubTokenShadowSide; candidate: GithubTokenShadowSide; grant_differs: boolean } | undefined {
   const a = tokenSide(live);
   const b = tokenSide(candidate);
-  const grantDiffers = live.allowed && candidate.allowed && a.github_token === b.github_token && grantShape(live.grant) !== grantShape(candidate.grant);
-  const same = a.allowed === b.allowed && a.reason === b.reason && a.rule_id === b.rule_id && a.github_token === b.github_token && !grantDiffers;
+  const grantDiffers =
+    live.allowed &&
+    candidate.allowed &&
+    a.github_token === b.github_token &&
+    grantShape(live.grant) !== grantShape(candidate.grant);
+  const same =
+    a.allowed === b.allowed &&
+    a.reason === b.reason &&
+    a.rule_id === b.rule_id &&
+    a.github_token === b.github_token &&
+    !grantDiffers;
   return same ? undefined : { live: a, candidate: b, grant_differs: grantDiffers };
 }

@@ -42,7 +42,9 @@ export interface RoleDefinition {
 }
 
 /** Repository permissions as GitHub names them, each at one of the levels GitHub accepts for it (src/policy/github-permissions.ts). */
-export type GithubPermissions = { readonly [Name in GithubRepositoryPermission]?: (typeof REPOSITORY_PERMISSIONS)[Name][number] };
+export type GithubPermissions = {
+  readonly [Name in GithubRepositoryPermission]?: (typeof REPOSITORY_PERMISSIONS)[Name][number];
+};
 
 /**
  * A GitHub token grant: what an installation token of the broker's token App may reach (docs/github-tokens.md).
@@ -150,7 +152,8 @@ export interface GuardOptOuts {
 /** Roles a rule grants: role names, or `{ alias: roleName }` when clients ask for a role by a shorter alias. */
 export type RuleRoles = readonly string[] | Readonly<Record<string, string>>;
 
-export interface RuleDefinition<IssuerId extends string = string, Kind extends IssuerKind = IssuerKind> extends GuardOptOuts {
+export interface RuleDefinition<IssuerId extends string = string, Kind extends IssuerKind = IssuerKind>
+  extends GuardOptOuts {
   /** Stable id: appears in logs, audit events and `policy:explain`. */
   id: string;
   /** What the rule is for: for reviewers of the policy file (nothing prints it). */
@@ -190,7 +193,15 @@ export interface RuleDefinition<IssuerId extends string = string, Kind extends I
 }
 
 /** Check run conclusions (GitHub REST "check runs"). */
-export type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required" | "stale";
+export type CheckConclusion =
+  | "success"
+  | "failure"
+  | "neutral"
+  | "cancelled"
+  | "skipped"
+  | "timed_out"
+  | "action_required"
+  | "stale";
 
 /**
  * Events a pinned workflow's run may come from: those that run the workflow file as it is on the run's branch at the
@@ -275,7 +286,9 @@ export interface RateLimitDefinition {
 export type PolicyIssuers = Readonly<Record<string, IssuerKind>>;
 
 /** A rule for issuer `Id` as authors write it: `issuer` may be left out only for the default id, "github". */
-export type AuthoredRule<Id extends string, Kind extends IssuerKind> = "github" extends Id ? RuleDefinition<Id, Kind> : RuleDefinition<Id, Kind> & { issuer: Id };
+export type AuthoredRule<Id extends string, Kind extends IssuerKind> = "github" extends Id
+  ? RuleDefinition<Id, Kind>
+  : RuleDefinition<Id, Kind> & { issuer: Id };
 
 /** One rule per issuer id of `I`, typed by that issuer's kind (its matchers and its `when` claims). */
 export type RuleFor<I extends PolicyIssuers> = { [Id in keyof I & string]: AuthoredRule<Id, I[Id]> }[keyof I & string];

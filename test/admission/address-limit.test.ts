@@ -2,11 +2,17 @@
 // the enclosing /48), how a refusal becomes 429 with Retry-After, and that every failure of a binding fails closed.
 import { describe, expect, it } from "vitest";
 import { createAddressLimit, type RateLimiter } from "../../src/admission/address-limit.ts";
-import { ADDRESS_LIMIT_PERIOD_SECONDS, ADMISSION_CALL_TIMEOUT_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import {
+  ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADMISSION_CALL_TIMEOUT_MS,
+  UPSTREAM_RETRY_AFTER_SECONDS,
+} from "../../src/constants.ts";
 import type { BrokerError } from "../../src/errors.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 
-function scripted(answer: (key: string) => Promise<{ success: boolean }> = async () => ({ success: true })): RateLimiter & { keys: string[] } {
+function scripted(
+  answer: (key: string) => Promise<{ success: boolean }> = async () => ({ success: true }),
+): RateLimiter & { keys: string[] } {
   const keys: string[] = [];
   return {
     keys,
@@ -19,7 +25,11 @@ function scripted(answer: (key: string) => Promise<{ success: boolean }> = async
 
 const failure = brokerFailure;
 
-const summary = (error: BrokerError) => ({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds });
+const summary = (error: BrokerError) => ({
+  code: error.code,
+  reason: error.reason,
+  retryAfterSeconds: error.retryAfterSeconds,
+});
 
 describe("createAddressLimit: keys", () => {
   it.each([
@@ -40,7 +50,11 @@ describe("createAddressLimit: keys", () => {
 describe("createAddressLimit: answers", () => {
   it(`a refusal of the address -> 429 rate_limited_address, Retry-After one window (${ADDRESS_LIMIT_PERIOD_SECONDS} s)`, async () => {
     const limit = createAddressLimit({ address: scripted(async () => ({ success: false })), network: scripted() });
-    expect(summary(await failure(limit("192.0.2.1")))).toEqual({ code: "rate_limited", reason: "rate_limited_address", retryAfterSeconds: ADDRESS_LIMIT_PERIOD_SECONDS });
+    expect(summary(await failure(limit("192.0.2.1")))).toEqual({
+      code: "rate_limited",
+      reason: "rate_limited_address",
+      retryAfterSeconds: ADDRESS_LIMIT_PERIOD_SECONDS,
+    });
   });
 
   it("a refusal of the /48 alone refuses an IPv6 client, whose /64 still had room", async () => {
@@ -51,7 +65,11 @@ describe("createAddressLimit: answers", () => {
 });
 
 describe("createAddressLimit: fails closed", () => {
-  const unavailable = { code: "upstream_unavailable", reason: "admission_unavailable", retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS };
+  const unavailable = {
+    code: "upstream_unavailable",
+    reason: "admission_unavailable",
+    retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+  };
 
   it.each([
     ["throws", { address: scripted(() => Promise.reject(new Error("limiter down"))), network: scripted() }],
@@ -65,7 +83,9 @@ describe("createAddressLimit: fails closed", () => {
   });
 
   it("no NETWORK_LIMITER binding fails IPv6 clients closed", async () => {
-    expect(summary(await failure(createAddressLimit({ address: scripted(), network: undefined })("2001:db8::1")))).toEqual(unavailable);
+    expect(
+      summary(await failure(createAddressLimit({ address: scripted(), network: undefined })("2001:db8::1"))),
+    ).toEqual(unavailable);
   });
 
   it(`a binding that does not answer within ADMISSION_CALL_TIMEOUT_MS (${ADMISSION_CALL_TIMEOUT_MS} ms) -> 503`, async () => {

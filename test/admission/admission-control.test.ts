@@ -4,7 +4,12 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { AdmissionControl, AdmitRequest, ReleaseRequest } from "../../src/admission/admission-control.ts";
-import { ADMISSION_PURGE_GRACE_MS, ADMISSION_PURGE_INTERVAL_MS, MAX_ADMISSION_HOLDER_CHARS, MAX_ADMISSION_RESERVATIONS } from "../../src/constants.ts";
+import {
+  ADMISSION_PURGE_GRACE_MS,
+  ADMISSION_PURGE_INTERVAL_MS,
+  MAX_ADMISSION_HOLDER_CHARS,
+  MAX_ADMISSION_RESERVATIONS,
+} from "../../src/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISS = "https://token.actions.githubusercontent.com";
@@ -16,7 +21,16 @@ function freshObject(): DurableObjectStub<AdmissionControl> {
 }
 
 function request(overrides: Partial<AdmitRequest> = {}): AdmitRequest {
-  return { iss: ISS, jti: crypto.randomUUID(), reserveUntilMs: T0 + 310_000, bucket: "rule-a", limit: LIMIT, nowMs: T0, holder: crypto.randomUUID(), ...overrides };
+  return {
+    iss: ISS,
+    jti: crypto.randomUUID(),
+    reserveUntilMs: T0 + 310_000,
+    bucket: "rule-a",
+    limit: LIMIT,
+    nowMs: T0,
+    holder: crypto.randomUUID(),
+    ...overrides,
+  };
 }
 
 interface Rows {
@@ -30,11 +44,14 @@ interface Rows {
 function rows(stub: DurableObjectStub<AdmissionControl>): Promise<Rows> {
   return runInDurableObject(stub, (_instance, state) => {
     const tables = state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'")
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'",
+      )
       .toArray()
       .map((row) => row.name)
       .sort();
-    const read = <T extends Record<string, SqlStorageValue>>(table: string) => (tables.includes(table) ? state.storage.sql.exec<T>(`SELECT * FROM ${table}`).toArray() : []);
+    const read = <T extends Record<string, SqlStorageValue>>(table: string) =>
+      tables.includes(table) ? state.storage.sql.exec<T>(`SELECT * FROM ${table}`).toArray() : [];
     return { tables, reservations: read("reservation"), buckets: read("bucket"), queues: read("queue") } as Rows;
   });
 }
@@ -50,7 +67,12 @@ describe("AdmissionControl.admit", () => {
     expect(await stub.admit({ ...first, iss: "https://gitlab.example.com" })).toEqual({ outcome: "admitted" });
     const stored = await rows(stub);
     expect(stored.reservations).toHaveLength(2);
-    expect(stored.reservations).toContainEqual({ iss: ISS, jti: first.jti, expires_at_ms: first.reserveUntilMs, holder: first.holder });
+    expect(stored.reservations).toContainEqual({
+      iss: ISS,
+      jti: first.jti,
+      expires_at_ms: first.reserveUntilMs,
+      holder: first.holder,
+    });
   });
 
   it("a replay costs no budget", async () => {
@@ -78,9 +100,18 @@ describe("AdmissionControl.admit", () => {
     const tight = { perMinute: 1, burst: 1 };
     expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "admitted" });
     // One a minute: the next slot (60 s) is past the queue's reach (REPOSITORY_QUEUE_MAX_WAIT_MS), so no reservation.
-    expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 60, queued: false });
-    for (let i = 0; i < 20; i++) expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "admitted" });
-    expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 1, queued: true });
+    expect(await stub.admit(request({ bucket: "tight", limit: tight }))).toEqual({
+      outcome: "rate_limited",
+      retryAfterSeconds: 60,
+      queued: false,
+    });
+    for (let i = 0; i < 20; i++)
+      expect(await stub.admit(request({ bucket: "default" }))).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(request({ bucket: "default" }))).toEqual({
+      outcome: "rate_limited",
+      retryAfterSeconds: 1,
+      queued: true,
+    });
     expect((await rows(stub)).buckets.map((row) => row.key).sort()).toEqual(["default", "tight"]);
   });
 
@@ -97,13 +128,21 @@ describe("AdmissionControl.admit", () => {
     }
     // 30 a minute: a token every 2 s; the k-th refused caller's token is there 2k s after the bucket emptied (T0).
     expect(waits).toEqual([2, 4, 6, 8]);
-    expect((await rows(stub)).queues).toEqual([{ key: "rule-a", held: 4, last_slot_ms: T0 + 8000, idle_at_ms: T0 + 8000 + 10_000 }]);
+    expect((await rows(stub)).queues).toEqual([
+      { key: "rule-a", held: 4, last_slot_ms: T0 + 8000, idle_at_ms: T0 + 8000 + 10_000 },
+    ]);
     // A newcomer is queued behind them, not served from their tokens.
-    expect(await stub.admit(request({ limit, nowMs: T0 + 600 }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 10, queued: true });
+    expect(await stub.admit(request({ limit, nowMs: T0 + 600 }))).toEqual({
+      outcome: "rate_limited",
+      retryAfterSeconds: 10,
+      queued: true,
+    });
     for (const [k, caller] of refused.entries()) {
       expect(await stub.admit({ ...caller, nowMs: T0 + 500 + waits[k]! * 1000 })).toEqual({ outcome: "admitted" });
     }
-    expect((await rows(stub)).queues).toEqual([{ key: "rule-a", held: 1, last_slot_ms: T0 + 10_000, idle_at_ms: T0 + 20_000 }]);
+    expect((await rows(stub)).queues).toEqual([
+      { key: "rule-a", held: 1, last_slot_ms: T0 + 10_000, idle_at_ms: T0 + 20_000 },
+    ]);
   });
 
   it("a replay into an empty bucket is token_reused, and neither the bucket nor the queue changes", async () => {
@@ -123,10 +162,18 @@ describe("AdmissionControl.admit", () => {
     const limit = { perMinute: 6, burst: 2 };
     expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
     expect(await stub.admit(request({ limit }))).toEqual({ outcome: "admitted" });
-    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 10, queued: true });
+    expect(await stub.admit(request({ limit }))).toEqual({
+      outcome: "rate_limited",
+      retryAfterSeconds: 10,
+      queued: true,
+    });
     await evictDurableObject(stub);
     // The queued caller's slot is taken: the next caller is queued behind it, not handed a fresh bucket.
-    expect(await stub.admit(request({ limit }))).toEqual({ outcome: "rate_limited", retryAfterSeconds: 20, queued: true });
+    expect(await stub.admit(request({ limit }))).toEqual({
+      outcome: "rate_limited",
+      retryAfterSeconds: 20,
+      queued: true,
+    });
     expect((await rows(stub)).queues).toMatchObject([{ key: "rule-a", held: 2 }]);
   });
 
@@ -140,7 +187,15 @@ describe("AdmissionControl.admit", () => {
 
   it("answers bad_request to a malformed request and stores nothing (the Worker fails closed on it)", async () => {
     const stub = freshObject();
-    for (const bad of [{ jti: "" }, { jti: "x".repeat(257) }, { iss: "" }, { bucket: "" }, { limit: { perMinute: 0, burst: 1 } }, { limit: { perMinute: 1, burst: 1.5 } }, { reserveUntilMs: Number.NaN }]) {
+    for (const bad of [
+      { jti: "" },
+      { jti: "x".repeat(257) },
+      { iss: "" },
+      { bucket: "" },
+      { limit: { perMinute: 0, burst: 1 } },
+      { limit: { perMinute: 1, burst: 1.5 } },
+      { reserveUntilMs: Number.NaN },
+    ]) {
       expect(await stub.admit(request(bad)), JSON.stringify(bad)).toEqual({ outcome: "bad_request" });
     }
     expect(await rows(stub)).toEqual({ tables: [], reservations: [], buckets: [], queues: [] });
@@ -195,8 +250,12 @@ describe("purge by alarm", () => {
     const stub = freshObject();
     const limit = { perMinute: 60, burst: 5 };
     // A reservation that is already past its time, so only the bucket (full at T0 + 1000) keeps the object alive.
-    expect(await stub.admit(request({ limit, reserveUntilMs: T0 - ADMISSION_PURGE_GRACE_MS }))).toEqual({ outcome: "admitted" });
-    expect((await rows(stub)).buckets).toEqual([{ key: "rule-a", level: 4 * 60_000, updated_at_ms: T0, full_at_ms: T0 + 1000 }]);
+    expect(await stub.admit(request({ limit, reserveUntilMs: T0 - ADMISSION_PURGE_GRACE_MS }))).toEqual({
+      outcome: "admitted",
+    });
+    expect((await rows(stub)).buckets).toEqual([
+      { key: "rule-a", level: 4 * 60_000, updated_at_ms: T0, full_at_ms: T0 + 1000 },
+    ]);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await rows(stub)).toMatchObject({ reservations: [], buckets: [{ key: "rule-a" }] }); // not refilled yet: kept
     // Two seconds pass on the object's own clock (the Worker's clock, last seen at T0, is carried forward on it).
@@ -229,13 +288,18 @@ describe("storage cap", () => {
     const bucketBefore = (await rows(stub)).buckets;
 
     const refused = await stub.admit(request({ nowMs: T0 + 1000 }));
-    expect(refused).toEqual({ outcome: "full", retryAfterSeconds: Math.ceil((310_000 + ADMISSION_PURGE_GRACE_MS - 1000) / 1000) });
+    expect(refused).toEqual({
+      outcome: "full",
+      retryAfterSeconds: Math.ceil((310_000 + ADMISSION_PURGE_GRACE_MS - 1000) / 1000),
+    });
     const after = await rows(stub);
     expect(after.reservations).toHaveLength(MAX_ADMISSION_RESERVATIONS);
     expect(after.buckets).toEqual(bucketBefore); // a refused token costs no budget
 
     // Once the earliest reservation is past its time, the next token purges it inline and is admitted.
-    expect(await stub.admit(request({ nowMs: T0 + 310_000 + ADMISSION_PURGE_GRACE_MS }))).toEqual({ outcome: "admitted" });
+    expect(await stub.admit(request({ nowMs: T0 + 310_000 + ADMISSION_PURGE_GRACE_MS }))).toEqual({
+      outcome: "admitted",
+    });
     expect((await rows(stub)).reservations).toHaveLength(MAX_ADMISSION_RESERVATIONS);
   });
 });
@@ -259,24 +323,39 @@ describe("AdmissionControl.release", () => {
     expect(await stub.admit({ ...token, holder: "failed" })).toEqual({ outcome: "token_reused" });
     expect(await stub.release({ iss: ISS, jti: token.jti, holder: "failed" })).toEqual({ outcome: "not_found" });
     expect(await stub.admit({ ...token, holder: "third" })).toEqual({ outcome: "token_reused" });
-    expect((await rows(stub)).reservations).toEqual([{ iss: ISS, jti: token.jti, expires_at_ms: token.reserveUntilMs, holder: "retry" }]);
+    expect((await rows(stub)).reservations).toEqual([
+      { iss: ISS, jti: token.jti, expires_at_ms: token.reserveUntilMs, holder: "retry" },
+    ]);
   });
 
   it("refuses a request without a holder, or with an over-long one, as bad_request, storing nothing", async () => {
     const stub = freshObject();
     const token = request();
     expect(await stub.admit({ ...token, holder: "" })).toEqual({ outcome: "bad_request" });
-    expect(await stub.admit({ ...token, holder: "h".repeat(MAX_ADMISSION_HOLDER_CHARS + 1) })).toEqual({ outcome: "bad_request" });
-    expect(await stub.admit({ ...token, holder: undefined } as unknown as AdmitRequest)).toEqual({ outcome: "bad_request" });
-    expect(await stub.release({ iss: ISS, jti: token.jti } as unknown as ReleaseRequest)).toEqual({ outcome: "bad_request" });
+    expect(await stub.admit({ ...token, holder: "h".repeat(MAX_ADMISSION_HOLDER_CHARS + 1) })).toEqual({
+      outcome: "bad_request",
+    });
+    expect(await stub.admit({ ...token, holder: undefined } as unknown as AdmitRequest)).toEqual({
+      outcome: "bad_request",
+    });
+    expect(await stub.release({ iss: ISS, jti: token.jti } as unknown as ReleaseRequest)).toEqual({
+      outcome: "bad_request",
+    });
     expect((await rows(stub)).reservations).toEqual([]);
   });
 
   it("an object created before reservations had a holder gains the column; its older rows still refuse replays and are never released", async () => {
     const stub = freshObject();
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec(`CREATE TABLE reservation (iss TEXT NOT NULL, jti TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (iss, jti)) WITHOUT ROWID`);
-      state.storage.sql.exec("INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?)", ISS, "old-jti", T0 + 310_000);
+      state.storage.sql.exec(
+        `CREATE TABLE reservation (iss TEXT NOT NULL, jti TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, PRIMARY KEY (iss, jti)) WITHOUT ROWID`,
+      );
+      state.storage.sql.exec(
+        "INSERT INTO reservation (iss, jti, expires_at_ms) VALUES (?, ?, ?)",
+        ISS,
+        "old-jti",
+        T0 + 310_000,
+      );
     });
     const old = request({ jti: "old-jti" });
     expect(await stub.admit(old)).toEqual({ outcome: "token_reused" });
@@ -284,6 +363,8 @@ describe("AdmissionControl.release", () => {
     const fresh = request();
     expect(await stub.admit(fresh)).toEqual({ outcome: "admitted" });
     expect(await stub.release({ iss: ISS, jti: fresh.jti, holder: fresh.holder })).toEqual({ outcome: "released" });
-    expect((await rows(stub)).reservations).toEqual([{ iss: ISS, jti: "old-jti", expires_at_ms: T0 + 310_000, holder: null }]);
+    expect((await rows(stub)).reservations).toEqual([
+      { iss: ISS, jti: "old-jti", expires_at_ms: T0 + 310_000, holder: null },
+    ]);
   });
 });

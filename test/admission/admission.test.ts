@@ -3,9 +3,24 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { base64url, decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, ADMISSION_PURGE_GRACE_MS, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import {
+  ADDRESS_LIMIT_PER_PERIOD,
+  ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADMISSION_PURGE_GRACE_MS,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_REPOSITORY_BURST,
+  NETWORK_LIMIT_PER_PERIOD,
+  UPSTREAM_RETRY_AFTER_SECONDS,
+} from "../../src/constants.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { AUDIENCE, createHarness, expectAudit, expectNoLeak, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
+import {
+  AUDIENCE,
+  createHarness,
+  expectAudit,
+  expectNoLeak,
+  type Harness,
+  type HarnessOptions,
+} from "../support/broker-harness.ts";
 import { githubClaims, unsignedToken } from "../support/fake-issuer.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";
@@ -13,7 +28,9 @@ const REPOSITORY_ID = "874563210"; // githubClaims()' acme/app
 const REPO_OBJECT = `github:repo:${REPOSITORY_ID}`;
 
 function post(h: Harness, token: string, headers: Record<string, string> = {}): Promise<Response> {
-  return h.fetch(new Request(URL_CREDENTIALS, { method: "POST", headers: { authorization: `Bearer ${token}`, ...headers } }));
+  return h.fetch(
+    new Request(URL_CREDENTIALS, { method: "POST", headers: { authorization: `Bearer ${token}`, ...headers } }),
+  );
 }
 
 /**
@@ -27,8 +44,17 @@ function testPolicy(rateLimit?: { perMinute: number; burst: number }): PolicyDef
       readonly: { arn: "arn:aws:iam::111122223333:role/acme-app-readonly" },
     },
     rules: [
-      { id: "main-deploy", match: { repository: "acme/app", ref: "refs/heads/main", event_name: "push" }, roles: ["deploy"], ...(rateLimit === undefined ? {} : { rateLimit }) },
-      { id: "pull-request-readonly", match: { repository: "acme/app", event_name: "pull_request" }, roles: ["readonly"] },
+      {
+        id: "main-deploy",
+        match: { repository: "acme/app", ref: "refs/heads/main", event_name: "push" },
+        roles: ["deploy"],
+        ...(rateLimit === undefined ? {} : { rateLimit }),
+      },
+      {
+        id: "pull-request-readonly",
+        match: { repository: "acme/app", event_name: "pull_request" },
+        roles: ["readonly"],
+      },
     ],
   } as unknown as PolicyDefinition;
 }
@@ -36,15 +62,30 @@ function testPolicy(rateLimit?: { perMinute: number; burst: number }): PolicyDef
 const harness = (options: HarnessOptions = {}) => createHarness({ policy: testPolicy(), ...options });
 
 /** Asserts a leak-free error with this code, status, reason in the log line, and (for 429/503) Retry-After. */
-async function expectRefused(h: Harness, response: Response, expected: { status: number; code: string; reason: string; retryAfter?: string }): Promise<void> {
+async function expectRefused(
+  h: Harness,
+  response: Response,
+  expected: { status: number; code: string; reason: string; retryAfter?: string },
+): Promise<void> {
   expect(response.status, await response.clone().text()).toBe(expected.status);
   // The internal reason never reaches the wire (token_reused is both: the public code names it).
-  expect((await expectNoLeak(response, expected.reason === expected.code ? [] : [expected.reason])).error).toBe(expected.code);
+  expect((await expectNoLeak(response, expected.reason === expected.code ? [] : [expected.reason])).error).toBe(
+    expected.code,
+  );
   expect(response.headers.get("retry-after")).toBe(expected.retryAfter ?? null);
   // The audit trail: this request's log line and its Analytics Engine data point, field for field.
   const index = h.events().findIndex((line) => line.request_id === response.headers.get("x-request-id"));
   expect(index).toBeGreaterThanOrEqual(0);
-  expectAudit(h, { outcome: expected.status >= 500 ? "error" : "rejected", code: expected.code, reason: expected.reason, status: expected.status }, { index });
+  expectAudit(
+    h,
+    {
+      outcome: expected.status >= 500 ? "error" : "rejected",
+      code: expected.code,
+      reason: expected.reason,
+      status: expected.status,
+    },
+    { index },
+  );
 }
 
 /** Asserts the status and a leak-free error body with this public code. */
@@ -56,10 +97,18 @@ async function expectError(response: Response, status: number, code: string): Pr
 /** The reservations and buckets stored in one of this harness's admission objects. */
 function storedRows(h: Harness, name: string) {
   return runInDurableObject(h.admissionObject(name), (_instance, state) => {
-    const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('reservation', 'bucket')").toArray();
+    const tables = state.storage.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('reservation', 'bucket')",
+      )
+      .toArray();
     if (tables.length === 0) return { reservations: [], buckets: [] };
     return {
-      reservations: state.storage.sql.exec<{ jti: string; expires_at_ms: number }>("SELECT jti, expires_at_ms FROM reservation ORDER BY expires_at_ms").toArray(),
+      reservations: state.storage.sql
+        .exec<{ jti: string; expires_at_ms: number }>(
+          "SELECT jti, expires_at_ms FROM reservation ORDER BY expires_at_ms",
+        )
+        .toArray(),
       buckets: state.storage.sql.exec<{ key: string }>("SELECT key FROM bucket").toArray(),
     };
   });
@@ -104,7 +153,11 @@ describe("single use: (iss, jti)", () => {
     h.advance(30_000);
     await expectRefused(h, await h.request(token), { status: 401, code: "token_reused", reason: "token_reused" });
     // A different role or duration does not make it a different token.
-    await expectRefused(h, await h.request(token, { role: "deploy", duration_seconds: 900 }), { status: 401, code: "token_reused", reason: "token_reused" });
+    await expectRefused(h, await h.request(token, { role: "deploy", duration_seconds: 900 }), {
+      status: 401,
+      code: "token_reused",
+      reason: "token_reused",
+    });
     expect(h.sts.requestCount).toBe(1);
     // The public message tells the client what to do.
     expect(h.events().at(-1)).toMatchObject({ outcome: "rejected", repository: "acme/app", rule_id: "main-deploy" });
@@ -121,7 +174,11 @@ describe("single use: (iss, jti)", () => {
     // The other way round too.
     const second = await h.mint();
     expect((await h.request(second)).status).toBe(200);
-    await expectRefused(h, await h.request(reencodeSignature(second)), { status: 401, code: "token_reused", reason: "token_reused" });
+    await expectRefused(h, await h.request(reencodeSignature(second)), {
+      status: 401,
+      code: "token_reused",
+      reason: "token_reused",
+    });
     // The two spellings hash differently: a token-hash key would have let the replay through.
     const hashes = h.events().map((event) => event.token_sha256);
     expect(new Set(hashes).size).toBe(4);
@@ -144,7 +201,12 @@ describe("per-repository token bucket", () => {
       waits.push(response.headers.get("retry-after") as string);
     }
     expect(waits).toEqual([...Array<string>(10).fill("1"), ...Array<string>(5).fill("2")]);
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "2" });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_repository",
+      retryAfter: "2",
+    });
     expect(h.sts.assumeRoleCalls).toHaveLength(DEFAULT_REPOSITORY_BURST);
     h.advance(2000);
     // The refused tokens were not burned: each caller comes back with the same token (or a new one) and is admitted.
@@ -155,19 +217,37 @@ describe("per-repository token bucket", () => {
     const h = await harness({ policy: testPolicy({ perMinute: 2, burst: 1 }) });
     expect((await h.request(await h.mint())).status).toBe(200);
     const token = await h.mint();
-    await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_repository", retryAfter: "30" });
+    await expectRefused(h, await h.request(token), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_repository",
+      retryAfter: "30",
+    });
     // The next slot (60 s) is beyond REPOSITORY_QUEUE_MAX_WAIT_MS: refused without a reservation, told when the queue drains.
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_queue_full", retryAfter: "60" });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_queue_full",
+      retryAfter: "60",
+    });
     h.advance(30_000);
     expect((await h.request(token)).status).toBe(200);
     // The pull-request rule has no rateLimit: the default bucket, its own.
-    for (let i = 0; i < 3; i++) expect((await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge" }))).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge" }))).status).toBe(
+        200,
+      );
   });
 
   it("distinct repositories do not share a bucket", async () => {
     const h = await harness({ policy: testPolicy({ perMinute: 1, burst: 1 }) });
     expect((await h.request(await h.mint())).status).toBe(200);
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_queue_full", retryAfter: "60" });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_queue_full",
+      retryAfter: "60",
+    });
     // Same name (the policy matches it), another repository id: another object, a full bucket.
     expect((await h.request(await h.mint({ repository_id: "1000001" }))).status).toBe(200);
     expect((await h.request(await h.mint({ repository_id: "1000002" }))).status).toBe(200);
@@ -187,7 +267,12 @@ describe("per-repository token bucket", () => {
     expect((await storedRows(h, REPO_OBJECT)).reservations).toHaveLength(0);
     expect((await h.request(await h.mint())).status).toBe(200);
     // burst 1: the one token above was the first taken
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_queue_full", retryAfter: "60" });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_queue_full",
+      retryAfter: "60",
+    });
   });
 });
 
@@ -196,7 +281,11 @@ describe("pre-authentication limit per client address", () => {
   function garbage(h: Harness): string {
     const iat = Math.floor(h.now() / 1000);
     const payload = { ...githubClaims(), iss: h.issuer.issuer, aud: AUDIENCE, iat, nbf: iat, exp: iat + 300 };
-    return unsignedToken({ alg: "RS256", typ: "JWT", kid: crypto.randomUUID() }, payload, base64url.encode(crypto.getRandomValues(new Uint8Array(256))));
+    return unsignedToken(
+      { alg: "RS256", typ: "JWT", kid: crypto.randomUUID() },
+      payload,
+      base64url.encode(crypto.getRandomValues(new Uint8Array(256))),
+    );
   }
 
   const WINDOW = String(ADDRESS_LIMIT_PERIOD_SECONDS);
@@ -205,13 +294,19 @@ describe("pre-authentication limit per client address", () => {
   it(`a garbage flood from one address trips after ${ADDRESS_LIMIT_PER_PERIOD} requests, before any further JWKS or STS call`, async () => {
     const h = await harness();
     const flood = { "cf-connecting-ip": "203.0.113.9" };
-    for (let i = 0; i < ADDRESS_LIMIT_PER_PERIOD; i++) await expectError(await post(h, garbage(h), flood), 401, "invalid_token");
+    for (let i = 0; i < ADDRESS_LIMIT_PER_PERIOD; i++)
+      await expectError(await post(h, garbage(h), flood), 401, "invalid_token");
     const networkCalls = h.network.calls.length;
     const jwksFetches = h.issuer.fetchCount;
     for (let i = 0; i < 30; i++) {
       // X-Forwarded-For is the client's to write: it changes nothing.
       const response = await post(h, garbage(h), { ...flood, "x-forwarded-for": `192.0.2.${i}` });
-      await expectRefused(h, response, { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+      await expectRefused(h, response, {
+        status: 429,
+        code: "rate_limited",
+        reason: "rate_limited_address",
+        retryAfter: WINDOW,
+      });
     }
     expect(h.network.calls.length).toBe(networkCalls);
     expect(h.issuer.fetchCount).toBe(jwksFetches);
@@ -219,9 +314,15 @@ describe("pre-authentication limit per client address", () => {
     // Refused before verification: the log line has no verification time, no issuer.
     const limited = h.events().filter((event) => event.reason === "rate_limited_address");
     expect(limited).toHaveLength(30);
-    for (const event of limited) expect(event).toMatchObject({ verify_ms: undefined, issuer: undefined, admission_ms: expect.any(Number) });
+    for (const event of limited)
+      expect(event).toMatchObject({ verify_ms: undefined, issuer: undefined, admission_ms: expect.any(Number) });
     // A valid token from that address waits too; another address is not affected.
-    await expectRefused(h, await post(h, await h.mint(), flood), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+    await expectRefused(h, await post(h, await h.mint(), flood), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_address",
+      retryAfter: WINDOW,
+    });
     expect((await post(h, await h.mint(), { "cf-connecting-ip": "198.51.100.7" })).status).toBe(200);
     // The next window lets the address in again.
     h.advance(ADDRESS_LIMIT_PERIOD_SECONDS * 1000);
@@ -230,8 +331,18 @@ describe("pre-authentication limit per client address", () => {
 
   it("one IPv6 host cannot escape by rotating through its /64", async () => {
     const h = await harness();
-    for (let i = 0; i < ADDRESS_LIMIT_PER_PERIOD; i++) await expectError(await post(h, unknownIssuer(), { "cf-connecting-ip": `2001:db8:5:6::${i.toString(16)}` }), 401, "invalid_token");
-    await expectRefused(h, await post(h, garbage(h), { "cf-connecting-ip": "2001:db8:5:6:ffff::1" }), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+    for (let i = 0; i < ADDRESS_LIMIT_PER_PERIOD; i++)
+      await expectError(
+        await post(h, unknownIssuer(), { "cf-connecting-ip": `2001:db8:5:6::${i.toString(16)}` }),
+        401,
+        "invalid_token",
+      );
+    await expectRefused(h, await post(h, garbage(h), { "cf-connecting-ip": "2001:db8:5:6:ffff::1" }), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_address",
+      retryAfter: WINDOW,
+    });
     // The neighbouring /64 has its own budget.
     expect((await post(h, await h.mint(), { "cf-connecting-ip": "2001:db8:5:7::1" })).status).toBe(200);
   });
@@ -239,9 +350,19 @@ describe("pre-authentication limit per client address", () => {
   it("one IPv6 /48 cannot escape by rotating through its 65,536 /64s: the enclosing /48 has a budget too", async () => {
     const h = await harness({ admission: { addressLimit: 5, networkLimit: 12 } });
     // Twelve /64s of 2001:db8:77::/48, one request each: every /64 far below its own limit ...
-    for (let i = 0; i < 12; i++) await expectError(await post(h, unknownIssuer(), { "cf-connecting-ip": `2001:db8:77:${i.toString(16)}::1` }), 401, "invalid_token");
+    for (let i = 0; i < 12; i++)
+      await expectError(
+        await post(h, unknownIssuer(), { "cf-connecting-ip": `2001:db8:77:${i.toString(16)}::1` }),
+        401,
+        "invalid_token",
+      );
     // ... and yet the thirteenth /64 is refused: the /48 has spent its window.
-    await expectRefused(h, await post(h, await h.mint(), { "cf-connecting-ip": "2001:db8:77:ffff::1" }), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+    await expectRefused(h, await post(h, await h.mint(), { "cf-connecting-ip": "2001:db8:77:ffff::1" }), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_address",
+      retryAfter: WINDOW,
+    });
     expect(h.addressLimiters.network.keys.at(-1)).toMatch(/:v6:2001:db8:77::\/48$/);
     // Another /48 is not affected; IPv4 clients never touch the /48 limiter.
     expect((await post(h, await h.mint(), { "cf-connecting-ip": "2001:db8:78::1" })).status).toBe(200);
@@ -258,7 +379,12 @@ describe("pre-authentication limit per client address", () => {
     for (let i = 0; i < 3; i++) await expectError(await h.request(unknownIssuer()), 401, "invalid_token");
     // ... and then tokens naming the real issuer, valid or not, are refused without a single fetch.
     for (const token of [garbage(h), await h.mint()]) {
-      await expectRefused(h, await h.request(token), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+      await expectRefused(h, await h.request(token), {
+        status: 429,
+        code: "rate_limited",
+        reason: "rate_limited_address",
+        retryAfter: WINDOW,
+      });
     }
     expect(h.issuer.fetchCount).toBe(0);
     expect(h.issuer.discoveryCount).toBe(0);
@@ -274,7 +400,12 @@ describe("pre-authentication limit per client address", () => {
     }
     expect((await h.request(await h.mint())).status).toBe(200);
     // The limit is live (limit 1): the valid token above was its first and only count.
-    await expectRefused(h, await h.request(await h.mint()), { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_address",
+      retryAfter: WINDOW,
+    });
   });
 
   it("the real rate-limiting bindings of wrangler.toml (Miniflare's): an address is refused within two windows' worth, others are not", async () => {
@@ -290,13 +421,23 @@ describe("pre-authentication limit per client address", () => {
     }
     expect(allowed).toBeGreaterThanOrEqual(ADDRESS_LIMIT_PER_PERIOD);
     expect(refused).toBeDefined();
-    await expectRefused(h, refused as Response, { status: 429, code: "rate_limited", reason: "rate_limited_address", retryAfter: WINDOW });
+    await expectRefused(h, refused as Response, {
+      status: 429,
+      code: "rate_limited",
+      reason: "rate_limited_address",
+      retryAfter: WINDOW,
+    });
     expect((await post(h, await h.mint(), { "cf-connecting-ip": "2001:db8:99::1" })).status).toBe(200);
   });
 
   it("no ADDRESS_LIMITER binding -> 503, before any verification", async () => {
     const h = await harness({ admission: { realAddressLimiters: true }, env: { ADDRESS_LIMITER: undefined } });
-    await expectRefused(h, await h.request(await h.mint()), { status: 503, code: "upstream_unavailable", reason: "admission_unavailable", retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS) });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 503,
+      code: "upstream_unavailable",
+      reason: "admission_unavailable",
+      retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS),
+    });
     expect(h.issuer.fetchCount).toBe(0);
     expect(h.sts.requestCount).toBe(0);
   });
@@ -308,7 +449,9 @@ describe("purge", () => {
     const first = await h.mint();
     expect((await h.request(first)).status).toBe(200);
     const { jti, exp } = decodeJwt(first);
-    expect(await storedRows(h, REPO_OBJECT)).toMatchObject({ reservations: [{ jti, expires_at_ms: ((exp as number) + DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000 }] });
+    expect(await storedRows(h, REPO_OBJECT)).toMatchObject({
+      reservations: [{ jti, expires_at_ms: ((exp as number) + DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000 }],
+    });
     const stub = h.admissionObject(REPO_OBJECT);
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
 
@@ -341,7 +484,12 @@ describe("Durable Object failure: fail closed", () => {
     h.failAdmission(fault);
     const token = await h.mint();
     const response = await h.request(token);
-    await expectRefused(h, response, { status: 503, code: "upstream_unavailable", reason: "admission_unavailable", retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS) });
+    await expectRefused(h, response, {
+      status: 503,
+      code: "upstream_unavailable",
+      reason: "admission_unavailable",
+      retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS),
+    });
     expect(await response.clone().text()).not.toContain("SecretAccessKey");
     expect(h.sts.requestCount).toBe(0);
     expect(h.logs.find((line) => line.message === "admission_unavailable")).toMatchObject({ object: fault.target });
@@ -352,7 +500,12 @@ describe("Durable Object failure: fail closed", () => {
 
   it("no ADMISSION binding at all -> 503, no credentials", async () => {
     const h = await harness({ env: { ADMISSION: undefined } });
-    await expectRefused(h, await h.request(await h.mint()), { status: 503, code: "upstream_unavailable", reason: "admission_unavailable", retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS) });
+    await expectRefused(h, await h.request(await h.mint()), {
+      status: 503,
+      code: "upstream_unavailable",
+      reason: "admission_unavailable",
+      retryAfter: String(UPSTREAM_RETRY_AFTER_SECONDS),
+    });
     expect(h.sts.requestCount).toBe(0);
   });
 });
@@ -363,7 +516,12 @@ describe("audit", () => {
     h.sts.inject("internal_error", 4); // every attempt of the first exchange fails
     const token = await h.mint();
     const failed = await h.request(token);
-    await expectRefused(h, failed, { status: 503, code: "upstream_unavailable", reason: "sts_unavailable", retryAfter: "5" });
+    await expectRefused(h, failed, {
+      status: 503,
+      code: "upstream_unavailable",
+      reason: "sts_unavailable",
+      retryAfter: "5",
+    });
     const attempts = h.sts.requestCount;
     expect(attempts).toBeGreaterThan(1);
     expect((await h.request(token)).status).toBe(200);
@@ -373,6 +531,12 @@ describe("audit", () => {
   it("an issued exchange records admission_ms", async () => {
     const h = await harness();
     expect((await h.request(await h.mint())).status).toBe(200);
-    expectAudit(h, { outcome: "issued", status: 200, rule_id: "main-deploy", role_alias: "deploy", admission_ms: expect.any(Number) });
+    expectAudit(h, {
+      outcome: "issued",
+      status: 200,
+      rule_id: "main-deploy",
+      role_alias: "deploy",
+      admission_ms: expect.any(Number),
+    });
   });
 });

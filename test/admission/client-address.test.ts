@@ -26,12 +26,26 @@ describe("addressKey", () => {
     expect(addressKey("2001:db8:aa:bb::1")).not.toBe(addressKey("2001:db8:aa:bc::1"));
   });
 
-  it.each([null, undefined, "", "   ", "unknown", "256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4.5", "2001:db8:::1", "2001:db8::1::2", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "gggg::1", "::ffff:300.1.1.1", "12345::1"])(
-    "%j -> the shared unknown key",
-    (input) => {
-      expect(addressKey(input)).toBe(UNKNOWN_ADDRESS_KEY);
-    },
-  );
+  it.each([
+    null,
+    undefined,
+    "",
+    "   ",
+    "unknown",
+    "256.1.1.1",
+    "1.2.3",
+    "01.2.3.4",
+    "1.2.3.4.5",
+    "2001:db8:::1",
+    "2001:db8::1::2",
+    "1:2:3:4:5:6:7:8:9",
+    "1:2:3:4:5:6:7",
+    "gggg::1",
+    "::ffff:300.1.1.1",
+    "12345::1",
+  ])("%j -> the shared unknown key", (input) => {
+    expect(addressKey(input)).toBe(UNKNOWN_ADDRESS_KEY);
+  });
 });
 
 describe("addressKeys: the enclosing IPv6 /48", () => {
@@ -48,6 +62,7 @@ describe("addressKeys: the enclosing IPv6 /48", () => {
     expect(addressKeys("2001:db8:aa:0::1").network).toBe(addressKeys("2001:db8:aa:ffff::1").network);
     expect(addressKeys("2001:db8:aa:0::1").address).not.toBe(addressKeys("2001:db8:aa:ffff::1").address);
     expect(addressKeys("2001:db8:aa::1").network).not.toBe(addressKeys("2001:db8:ab::1").network);
-    for (const input of ["192.0.2.1", "::ffff:192.0.2.1", null, "garbage"]) expect(addressKeys(input).network).toBeUndefined();
+    for (const input of ["192.0.2.1", "::ffff:192.0.2.1", null, "garbage"])
+      expect(addressKeys(input).network).toBeUndefined();
   });
 });

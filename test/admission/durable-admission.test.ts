@@ -2,8 +2,18 @@
 // each answer or failure becomes a BrokerError. Failing closed is the point of half of these.
 import { describe, expect, it } from "vitest";
 import type { AdmitRequest, AdmitResult } from "../../src/admission/admission-control.ts";
-import { createDurableAdmission, DEFAULT_REPOSITORY_LIMIT, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
-import { ADMISSION_CALL_TIMEOUT_MS, DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import {
+  createDurableAdmission,
+  DEFAULT_REPOSITORY_LIMIT,
+  type AdmissionRpc,
+  type DurableAdmissionOptions,
+} from "../../src/admission/durable-admission.ts";
+import {
+  ADMISSION_CALL_TIMEOUT_MS,
+  DEFAULT_REPOSITORY_BURST,
+  DEFAULT_REPOSITORY_RATE_PER_MINUTE,
+  UPSTREAM_RETRY_AFTER_SECONDS,
+} from "../../src/constants.ts";
 import type { Claims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
 import type { VerifiedToken } from "../../src/oidc/verify.ts";
@@ -11,11 +21,26 @@ import { githubClaims } from "../support/fake-issuer.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const ISSUER = IssuerListSchema.parse([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"], clock_tolerance_seconds: 30 }])[0]!;
+const ISSUER = IssuerListSchema.parse([
+  {
+    kind: "github",
+    issuer: "https://token.actions.githubusercontent.com",
+    audiences: ["ci-credential-broker"],
+    clock_tolerance_seconds: 30,
+  },
+])[0]!;
 
 function token(overrides: Partial<VerifiedToken> = {}): VerifiedToken {
   const iat = Math.floor(T0 / 1000);
-  return { issuer: ISSUER, claims: githubClaims({ repository_id: "874563210" }) as unknown as Claims, jti: "jti-1", iat, exp: iat + 300, nbf: iat - 300, ...overrides };
+  return {
+    issuer: ISSUER,
+    claims: githubClaims({ repository_id: "874563210" }) as unknown as Claims,
+    jti: "jti-1",
+    iat,
+    exp: iat + 300,
+    nbf: iat - 300,
+    ...overrides,
+  };
 }
 
 interface Script {
@@ -35,7 +60,12 @@ function scripted(script: Script, options: Partial<DurableAdmissionOptions> = {}
       return Promise.resolve({ outcome: "released" });
     },
   });
-  const admission = createDurableAdmission({ objectFor: object, now: () => T0 + 123, log: (line) => logs.push(line), ...options });
+  const admission = createDurableAdmission({
+    objectFor: object,
+    now: () => T0 + 123,
+    log: (line) => logs.push(line),
+    ...options,
+  });
   return { admission, calls, logs };
 }
 
@@ -76,39 +106,82 @@ describe("createDurableAdmission: what it sends", () => {
 
   it("keys the repository by its numeric id, not its name (renames and transfers keep the budget and the reservations)", async () => {
     const { admission, calls } = scripted({});
-    await admission.admit(token({ claims: githubClaims({ repository: "acme/renamed", repository_id: "874563210" }) as unknown as Claims }), RULE, HOLDER);
-    await admission.admit(token({ claims: githubClaims({ repository: "acme/app", repository_id: "42" }) as unknown as Claims }), RULE, HOLDER);
+    await admission.admit(
+      token({ claims: githubClaims({ repository: "acme/renamed", repository_id: "874563210" }) as unknown as Claims }),
+      RULE,
+      HOLDER,
+    );
+    await admission.admit(
+      token({ claims: githubClaims({ repository: "acme/app", repository_id: "42" }) as unknown as Claims }),
+      RULE,
+      HOLDER,
+    );
     expect(calls.map((call) => call.name)).toEqual(["github:repo:874563210", "github:repo:42"]);
   });
-
 });
 
 describe("createDurableAdmission: answers", () => {
   it.each([
     ["token_reused", { outcome: "token_reused" }, "token_reused", "token_reused", undefined],
-    ["rate_limited", { outcome: "rate_limited", retryAfterSeconds: 7, queued: true }, "rate_limited", "rate_limited_repository", 7],
-    ["rate_limited, queue full", { outcome: "rate_limited", retryAfterSeconds: 9, queued: false }, "rate_limited", "rate_limited_queue_full", 9],
+    [
+      "rate_limited",
+      { outcome: "rate_limited", retryAfterSeconds: 7, queued: true },
+      "rate_limited",
+      "rate_limited_repository",
+      7,
+    ],
+    [
+      "rate_limited, queue full",
+      { outcome: "rate_limited", retryAfterSeconds: 9, queued: false },
+      "rate_limited",
+      "rate_limited_queue_full",
+      9,
+    ],
     ["full", { outcome: "full", retryAfterSeconds: 42 }, "rate_limited", "admission_store_full", 42],
-    ["bad_request", { outcome: "bad_request" }, "upstream_unavailable", "admission_unavailable", UPSTREAM_RETRY_AFTER_SECONDS],
-    ["an unknown outcome", { outcome: "maybe" }, "upstream_unavailable", "admission_unavailable", UPSTREAM_RETRY_AFTER_SECONDS],
+    [
+      "bad_request",
+      { outcome: "bad_request" },
+      "upstream_unavailable",
+      "admission_unavailable",
+      UPSTREAM_RETRY_AFTER_SECONDS,
+    ],
+    [
+      "an unknown outcome",
+      { outcome: "maybe" },
+      "upstream_unavailable",
+      "admission_unavailable",
+      UPSTREAM_RETRY_AFTER_SECONDS,
+    ],
     ["no answer", undefined, "upstream_unavailable", "admission_unavailable", UPSTREAM_RETRY_AFTER_SECONDS],
   ])("repository object answers %s", async (_label, answer, code, reason, retryAfter) => {
     const { admission } = scripted({ admit: async () => answer as AdmitResult });
     const error = await failure(admission.admit(token(), RULE, HOLDER));
-    expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual({ code, reason, retryAfterSeconds: retryAfter });
+    expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual({
+      code,
+      reason,
+      retryAfterSeconds: retryAfter,
+    });
   });
-
 });
 
 describe("createDurableAdmission: fails closed", () => {
-  const unavailable = { code: "upstream_unavailable", reason: "admission_unavailable", retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS };
+  const unavailable = {
+    code: "upstream_unavailable",
+    reason: "admission_unavailable",
+    retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+  };
 
   it("an exception from the stub (overloaded, reset, missing binding) -> 503 admission_unavailable, logged by name only", async () => {
-    const overloaded = Object.assign(new Error("Durable Object is overloaded. Requests queued for too long. github:repo:874563210"), { overloaded: true });
+    const overloaded = Object.assign(
+      new Error("Durable Object is overloaded. Requests queued for too long. github:repo:874563210"),
+      { overloaded: true },
+    );
     const { admission, logs } = scripted({ admit: () => Promise.reject(overloaded) });
     const error = await failure(admission.admit(token(), RULE, HOLDER));
     expect({ code: error.code, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds }).toEqual(unavailable);
-    expect(logs).toEqual([{ message: "admission_unavailable", object: "repository", error: "Error", overloaded: true }]);
+    expect(logs).toEqual([
+      { message: "admission_unavailable", object: "repository", error: "Error", overloaded: true },
+    ]);
 
     const missing = createDurableAdmission({
       objectFor: () => {
@@ -117,7 +190,10 @@ describe("createDurableAdmission: fails closed", () => {
       now: () => T0,
     });
     const missingError = await failure(missing.admit(token(), RULE, HOLDER));
-    expect({ code: missingError.code, reason: missingError.reason }).toEqual({ code: "upstream_unavailable", reason: "admission_unavailable" });
+    expect({ code: missingError.code, reason: missingError.reason }).toEqual({
+      code: "upstream_unavailable",
+      reason: "admission_unavailable",
+    });
   });
 
   it(`a call that does not answer within ADMISSION_CALL_TIMEOUT_MS (${ADMISSION_CALL_TIMEOUT_MS} ms) -> 503, and the timer is cleared on success`, async () => {
@@ -167,16 +243,27 @@ describe("createDurableAdmission: fails closed", () => {
       now: () => T0,
     });
     const error = await failure(admission.admit(token(), RULE, HOLDER));
-    expect({ code: error.code, reason: error.reason }).toEqual({ code: "upstream_unavailable", reason: "admission_unavailable" });
+    expect({ code: error.code, reason: error.reason }).toEqual({
+      code: "upstream_unavailable",
+      reason: "admission_unavailable",
+    });
     expect(released).toEqual([{ iss: "https://token.actions.githubusercontent.com", jti: "jti-1", holder: HOLDER }]);
     expect(objects).toEqual(["github:repo:874563210"]);
   });
 
   it("an answer, even a refusal or one not understood, is never followed by a release", async () => {
-    for (const answer of [{ outcome: "admitted" }, { outcome: "token_reused" }, { outcome: "rate_limited", retryAfterSeconds: 3, queued: true }, { outcome: "bad_request" }]) {
+    for (const answer of [
+      { outcome: "admitted" },
+      { outcome: "token_reused" },
+      { outcome: "rate_limited", retryAfterSeconds: 3, queued: true },
+      { outcome: "bad_request" },
+    ]) {
       const { admission, calls } = scripted({ admit: async () => answer as AdmitResult });
       await admission.admit(token(), RULE, HOLDER).catch(() => undefined);
-      expect(calls.map((call) => call.method), answer.outcome).toEqual(["admit"]);
+      expect(
+        calls.map((call) => call.method),
+        answer.outcome,
+      ).toEqual(["admit"]);
     }
   });
 });

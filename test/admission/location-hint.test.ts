@@ -51,8 +51,21 @@ describe("productionAdmission", () => {
     };
     const env = { ADMISSION: namespace } as unknown as Env;
     const admission = productionAdmission(env, { now: () => 0, log: () => undefined, awsRegion: "eu-west-1" });
-    const issuer = IssuerListSchema.parse([{ kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"] }])[0]!;
-    await admission.admit({ issuer, claims: githubClaims({ repository_id: "42" }) as unknown as Claims, jti: "j", iat: 1, exp: 301, nbf: 1 }, { ruleId: "r", rateLimit: undefined }, "request-1");
+    const issuer = IssuerListSchema.parse([
+      { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"] },
+    ])[0]!;
+    await admission.admit(
+      {
+        issuer,
+        claims: githubClaims({ repository_id: "42" }) as unknown as Claims,
+        jti: "j",
+        iat: 1,
+        exp: 301,
+        nbf: 1,
+      },
+      { ruleId: "r", rateLimit: undefined },
+      "request-1",
+    );
     expect(asked).toEqual([{ name: "github:repo:42", options: { locationHint: "weur" } }]);
   });
 });

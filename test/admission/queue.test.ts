@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueResult, type QueueState } from "../../src/admission/queue.ts";
+import {
+  admitOrQueue,
+  retryAfterSeconds,
+  type QueueOptions,
+  type QueueResult,
+  type QueueState,
+} from "../../src/admission/queue.ts";
 import type { BucketLimit, BucketState } from "../../src/admission/token-bucket.ts";
 import {
   DEFAULT_REPOSITORY_BURST,
@@ -10,7 +16,10 @@ import {
 } from "../../src/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const OPTIONS: QueueOptions = { maxWaitMs: REPOSITORY_QUEUE_MAX_WAIT_MS, claimGraceMs: REPOSITORY_QUEUE_CLAIM_GRACE_MS };
+const OPTIONS: QueueOptions = {
+  maxWaitMs: REPOSITORY_QUEUE_MAX_WAIT_MS,
+  claimGraceMs: REPOSITORY_QUEUE_CLAIM_GRACE_MS,
+};
 const DEFAULT: BucketLimit = { perMinute: DEFAULT_REPOSITORY_RATE_PER_MINUTE, burst: DEFAULT_REPOSITORY_BURST };
 
 /** A bucket and its queue driven as the Durable Object drives them: state stored after every step that changes it. */

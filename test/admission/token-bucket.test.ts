@@ -1,11 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { fullBucket, refill, takeToken, UNITS_PER_TOKEN, type BucketLimit, type BucketState } from "../../src/admission/token-bucket.ts";
+import {
+  fullBucket,
+  refill,
+  takeToken,
+  UNITS_PER_TOKEN,
+  type BucketLimit,
+  type BucketState,
+} from "../../src/admission/token-bucket.ts";
 import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "../../src/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 /** Takes until refused; returns how many were taken, the last state and the refusal. */
-function drain(limit: BucketLimit, nowMs: number, state?: BucketState): { taken: number; state: BucketState | undefined; retryAfterSeconds: number } {
+function drain(
+  limit: BucketLimit,
+  nowMs: number,
+  state?: BucketState,
+): { taken: number; state: BucketState | undefined; retryAfterSeconds: number } {
   let current = state;
   for (let taken = 0; ; taken++) {
     const result = takeToken(current, limit, nowMs);
@@ -73,7 +84,13 @@ describe("takeToken", () => {
     expect(drain(limit, T0 + 3_000, state).taken).toBe(3);
     expect(drain(limit, T0 + 24 * 3600_000, state).taken).toBe(5);
     // Years of idleness: still exactly the burst (no overflow past 2^53).
-    expect(drain({ perMinute: 6000, burst: 1000 }, T0 + 10 * 365 * 86_400_000, drain({ perMinute: 6000, burst: 1000 }, T0).state).taken).toBe(1000);
+    expect(
+      drain(
+        { perMinute: 6000, burst: 1000 },
+        T0 + 10 * 365 * 86_400_000,
+        drain({ perMinute: 6000, burst: 1000 }, T0).state,
+      ).taken,
+    ).toBe(1000);
   });
 
   it("over any span, admits at most burst + perMinute × minutes", () => {

@@ -17,20 +17,47 @@ function invalid(env: Record<string, unknown>): BrokerError {
 
 describe("parseAlertConfig", () => {
   it("off, naming what is missing, when the webhook, the token or the account id is unset or empty", () => {
-    expect(parseAlertConfig({})).toEqual({ enabled: false, missing: ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"] });
-    expect(parseAlertConfig({ ...FULL, ANALYTICS_ACCOUNT_ID: "" })).toEqual({ enabled: false, missing: ["ANALYTICS_ACCOUNT_ID"] });
-    expect(parseAlertConfig({ ...FULL, ALERT_WEBHOOK_URL: "  " })).toEqual({ enabled: false, missing: ["ALERT_WEBHOOK_URL"] });
+    expect(parseAlertConfig({})).toEqual({
+      enabled: false,
+      missing: ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"],
+    });
+    expect(parseAlertConfig({ ...FULL, ANALYTICS_ACCOUNT_ID: "" })).toEqual({
+      enabled: false,
+      missing: ["ANALYTICS_ACCOUNT_ID"],
+    });
+    expect(parseAlertConfig({ ...FULL, ALERT_WEBHOOK_URL: "  " })).toEqual({
+      enabled: false,
+      missing: ["ALERT_WEBHOOK_URL"],
+    });
   });
 
   it("on with defaults: dataset ci_credential_broker, 60-minute cooldown, the issue's rules", () => {
     const config = parseAlertConfig(FULL);
-    expect(config).toMatchObject({ enabled: true, settings: { accountId: ACCOUNT, apiToken: API_TOKEN, webhookUrl: WEBHOOK, dataset: "ci_credential_broker", cooldownMinutes: 60 } });
+    expect(config).toMatchObject({
+      enabled: true,
+      settings: {
+        accountId: ACCOUNT,
+        apiToken: API_TOKEN,
+        webhookUrl: WEBHOOK,
+        dataset: "ci_credential_broker",
+        cooldownMinutes: 60,
+      },
+    });
     if (config.enabled) expect(config.settings.rules.denials.max).toBe(50);
   });
 
   it("takes the dataset, cooldown and rules from the vars", () => {
-    const config = parseAlertConfig({ ...FULL, AUDIT_DATASET: "ci_credential_broker_staging", ALERT_COOLDOWN_MINUTES: "15", ALERT_RULES: '{"denials":{"max":10}}' });
-    expect(config.enabled && config.settings).toMatchObject({ dataset: "ci_credential_broker_staging", cooldownMinutes: 15, rules: { denials: { max: 10, window_minutes: 60 } } });
+    const config = parseAlertConfig({
+      ...FULL,
+      AUDIT_DATASET: "ci_credential_broker_staging",
+      ALERT_COOLDOWN_MINUTES: "15",
+      ALERT_RULES: '{"denials":{"max":10}}',
+    });
+    expect(config.enabled && config.settings).toMatchObject({
+      dataset: "ci_credential_broker_staging",
+      cooldownMinutes: 15,
+      rules: { denials: { max: 10, window_minutes: 60 } },
+    });
   });
 
   it.each([

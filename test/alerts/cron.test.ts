@@ -22,7 +22,15 @@ interface Setup {
 async function setup(vars: Record<string, string> = {}): Promise<Setup> {
   // A dataset per test: incident state in KV is keyed by dataset, and test files share local KV.
   const dataset = `ds_${crypto.randomUUID().replace(/-/g, "")}`;
-  const h = await createHarness({ env: { ALERT_WEBHOOK_URL: WEBHOOK, ANALYTICS_API_TOKEN: API_TOKEN, ANALYTICS_ACCOUNT_ID: ACCOUNT, AUDIT_DATASET: dataset, ...vars } });
+  const h = await createHarness({
+    env: {
+      ALERT_WEBHOOK_URL: WEBHOOK,
+      ANALYTICS_API_TOKEN: API_TOKEN,
+      ANALYTICS_ACCOUNT_ID: ACCOUNT,
+      AUDIT_DATASET: dataset,
+      ...vars,
+    },
+  });
   let scheduledTime = T0;
   const sql = createFakeSqlApi({ accountId: ACCOUNT, apiToken: API_TOKEN, now: () => scheduledTime });
   const webhook = createFakeWebhook();
@@ -52,14 +60,33 @@ describe("not configured", () => {
     await h.scheduled();
     await h.scheduled();
     expect(h.network.calls).toEqual([]);
-    expect(h.logs).toEqual([{ message: "alerts_disabled", missing: ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"], cron: "*/5 * * * *" }]);
+    expect(h.logs).toEqual([
+      {
+        message: "alerts_disabled",
+        missing: ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"],
+        cron: "*/5 * * * *",
+      },
+    ]);
   });
 
   it("an invalid setting is logged by name (not value) and nothing runs", async () => {
-    const h = await createHarness({ env: { ALERT_WEBHOOK_URL: WEBHOOK, ANALYTICS_API_TOKEN: API_TOKEN, ANALYTICS_ACCOUNT_ID: ACCOUNT, ALERT_RULES: '{"denials":{"max":"many"}}' } });
+    const h = await createHarness({
+      env: {
+        ALERT_WEBHOOK_URL: WEBHOOK,
+        ANALYTICS_API_TOKEN: API_TOKEN,
+        ANALYTICS_ACCOUNT_ID: ACCOUNT,
+        ALERT_RULES: '{"denials":{"max":"many"}}',
+      },
+    });
     await h.scheduled();
     expect(h.network.calls).toEqual([]);
-    expect(h.logs).toEqual([expect.objectContaining({ message: "alerts_config_invalid", reason: "alert_config_invalid", detail: "invalid settings: ALERT_RULES.denials.max" })]);
+    expect(h.logs).toEqual([
+      expect.objectContaining({
+        message: "alerts_config_invalid",
+        reason: "alert_config_invalid",
+        detail: "invalid settings: ALERT_RULES.denials.max",
+      }),
+    ]);
   });
 
   describe("the deployed Worker's own scheduled export", () => {
@@ -70,10 +97,14 @@ describe("not configured", () => {
       const logSpy = vi.spyOn(console, "log").mockImplementation(() => undefined);
       expect(env.ANALYTICS_ACCOUNT_ID ?? "").toBe("");
       // The loopback service binding to this Worker: its scheduled() runs src/index.ts's handler (types omit it).
-      const worker = exports.default as unknown as { scheduled(options: { scheduledTime: number; cron: string }): Promise<unknown> };
+      const worker = exports.default as unknown as {
+        scheduled(options: { scheduledTime: number; cron: string }): Promise<unknown>;
+      };
       await worker.scheduled({ scheduledTime: T0, cron: "*/5 * * * *" });
       expect(fetchSpy).not.toHaveBeenCalled();
-      expect(logSpy.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringContaining('"message":"alerts_disabled"'));
+      expect(logSpy.mock.calls.map((call) => String(call[0]))).toContainEqual(
+        expect.stringContaining('"message":"alerts_disabled"'),
+      );
     });
   });
 });
@@ -120,7 +151,9 @@ describe("rules through the cron", () => {
     const messages = await s.run(0);
     expect(messages).toHaveLength(2);
     expect(messages[0]).toContain("*ci-credential-broker alert: denials*");
-    expect(messages[0]).toContain("51 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
+    expect(messages[0]).toContain(
+      "51 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.",
+    );
     expect(messages[1]).toContain("*ci-credential-broker alert: sts_p99*");
     expect(messages[1]).toContain("STS p99 is 700 ms over 10 calls in the last 15 min. Threshold: above 500 ms.");
   });
@@ -128,7 +161,8 @@ describe("rules through the cron", () => {
   it("replay: more than N token_reused an hour, one incident per repository", async () => {
     const s = await setup({ ALERT_RULES: '{"replay":{"max":2}}' });
     const reused = (repository: string, count: number, from: number) => {
-      for (let i = 0; i < count; i++) s.sql.insert(s.dataset, auditPoint("rejected", { repository, code: "token_reused" }), from + i * MIN);
+      for (let i = 0; i < count; i++)
+        s.sql.insert(s.dataset, auditPoint("rejected", { repository, code: "token_reused" }), from + i * MIN);
     };
     reused("acme/app", 3, T0 - 30 * MIN);
     reused("acme/infra", 2, T0 - 30 * MIN); // at the threshold: quiet
@@ -142,7 +176,11 @@ describe("rules through the cron", () => {
     const second = await s.run(5 * MIN);
     expect(second).toHaveLength(1);
     expect(second[0]).toContain("acme/infra");
-    expect(lines(s.h, "alerts_evaluated").at(-1)).toMatchObject({ firing: ["replay", "replay"], notified: ["replay"], suppressed: ["replay"] });
+    expect(lines(s.h, "alerts_evaluated").at(-1)).toMatchObject({
+      firing: ["replay", "replay"],
+      notified: ["replay"],
+      suppressed: ["replay"],
+    });
   });
 
   it("at the thresholds (50 denials, p99 500 ms) nothing is sent", async () => {
@@ -153,11 +191,16 @@ describe("rules through the cron", () => {
   });
 
   it("thresholds and rules come from ALERT_RULES; disabled rules are not queried", async () => {
-    const s = await setup({ ALERT_RULES: '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false},"github_rate_limit":{"enabled":false},"github_token_wide":{"enabled":false}}' });
+    const s = await setup({
+      ALERT_RULES:
+        '{"denials":{"max":3,"window_minutes":10},"issuance_drop":{"enabled":false},"sts_p99":{"enabled":false},"replay":{"enabled":false},"github_rate_limit":{"enabled":false},"github_token_wide":{"enabled":false}}',
+    });
     insertSpread(s.sql, s.dataset, "denied", 4, T0 - 9 * MIN, T0 - 2 * MIN);
     const messages = await s.run(0);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain("4 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 10 min. Threshold: more than 3 per owner and reason.");
+    expect(messages[0]).toContain(
+      "4 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 10 min. Threshold: more than 3 per owner and reason.",
+    );
     expect(s.sql.queries).toHaveLength(1);
     expect(s.sql.queries[0]).not.toContain("issued");
   });
@@ -167,7 +210,8 @@ describe("cooldown: one incident, one message", () => {
   it("quiet while an incident lasts or flaps within the cooldown; a new message after a full cooldown without firing", async () => {
     const s = await setup({ ALERT_COOLDOWN_MINUTES: "30" });
     // Three bursts of 60 denials. Each fires while it is inside the 60-minute window (minus the minute of lag).
-    for (const at of [T0 - 10 * MIN, T0 + 60 * MIN, T0 + 150 * MIN]) insertSpread(s.sql, s.dataset, "denied", 60, at, at + 1);
+    for (const at of [T0 - 10 * MIN, T0 + 60 * MIN, T0 + 150 * MIN])
+      insertSpread(s.sql, s.dataset, "denied", 60, at, at + 1);
     const sent: number[] = [];
     for (let minute = 0; minute <= 160; minute += 5) if ((await s.run(minute * MIN)).length > 0) sent.push(minute);
     // Burst 1 fires at 0..50 (one message at 0). Burst 2 fires at 65..120: 15 min after the last firing, the same
@@ -176,14 +220,22 @@ describe("cooldown: one incident, one message", () => {
     expect(s.webhook.messages).toHaveLength(2);
     const evaluated = lines(s.h, "alerts_evaluated");
     expect(evaluated.filter((line) => (line.suppressed as string[]).includes("denials"))).toHaveLength(10 + 12 + 1);
-    const stored = JSON.parse((await env.JWKS_CACHE.get(await subjectIncidentKey(s.dataset, "denials", "acme no_matching_rule"))) ?? "null");
-    expect(stored).toEqual({ opened_at: T0 + 155 * MIN, last_fired_at: T0 + 160 * MIN, notified_at: T0 + 155 * MIN, notified_value: 60 });
+    const stored = JSON.parse(
+      (await env.JWKS_CACHE.get(await subjectIncidentKey(s.dataset, "denials", "acme no_matching_rule"))) ?? "null",
+    );
+    expect(stored).toEqual({
+      opened_at: T0 + 155 * MIN,
+      last_fired_at: T0 + 160 * MIN,
+      notified_at: T0 + 155 * MIN,
+      notified_value: 60,
+    });
   });
 
   it("a stranger's steady trickle cannot hold our incident quiet: incidents are per owner and reason", async () => {
     const s = await setup();
     // Any github.com owner can mint tokens for our audience: 60 denials an hour from `evil`, all the time.
-    for (let at = T0 - 60 * MIN; at < T0 + 60 * MIN; at += MIN) insertSpread(s.sql, s.dataset, "denied", 1, at, at + 1, { repository: "evil/x" });
+    for (let at = T0 - 60 * MIN; at < T0 + 60 * MIN; at += MIN)
+      insertSpread(s.sql, s.dataset, "denied", 1, at, at + 1, { repository: "evil/x" });
     expect(await s.run(0)).toEqual([expect.stringContaining("owner evil")]);
     expect(await s.run(5 * MIN)).toEqual([]);
     // Our own spike, later, inside evil's open incident: its own message.
@@ -209,7 +261,9 @@ describe("cooldown: one incident, one message", () => {
     insertSpread(s.sql, s.dataset, "denied", 80, T0 - 30 * MIN, T0 - 2 * MIN);
     s.webhook.answer(500);
     expect(await s.run(0)).toEqual([]);
-    expect(lines(s.h, "alerts_webhook_failed")).toEqual([{ message: "alerts_webhook_failed", rule: "denials", status: 500, reason: "http_error" }]);
+    expect(lines(s.h, "alerts_webhook_failed")).toEqual([
+      { message: "alerts_webhook_failed", rule: "denials", status: 500, reason: "http_error" },
+    ]);
     s.webhook.answer(200);
     expect(await s.run(5 * MIN)).toHaveLength(1);
     expect(await s.run(10 * MIN)).toEqual([]);
@@ -220,7 +274,9 @@ describe("cooldown: one incident, one message", () => {
     insertSpread(s.sql, s.dataset, "denied", 80, T0 - 30 * MIN, T0 - 2 * MIN);
     insertSpread(s.sql, s.dataset, "issued", 20, T0 + 1 * MIN, T0 + 3 * MIN, { stsMs: 1500 });
     expect((await s.run(0)).map((text) => text.split("\n")[0])).toEqual([expect.stringContaining("alert: denials*")]);
-    expect((await s.run(5 * MIN)).map((text) => text.split("\n")[0])).toEqual([expect.stringContaining("alert: sts_p99*")]);
+    expect((await s.run(5 * MIN)).map((text) => text.split("\n")[0])).toEqual([
+      expect.stringContaining("alert: sts_p99*"),
+    ]);
   });
 });
 
@@ -231,14 +287,19 @@ describe("failures", () => {
     const [message] = await s.run(0);
     expect(message).toContain("*ci-credential-broker alerting is failing*");
     expect(message).toContain("unauthorized (HTTP 401)");
-    expect(lines(s.h, "alerts_query_failed")).toEqual([{ message: "alerts_query_failed", reason: "unauthorized", status: 401, error: "SqlApiError" }]);
+    expect(lines(s.h, "alerts_query_failed")).toEqual([
+      { message: "alerts_query_failed", reason: "unauthorized", status: 401, error: "SqlApiError" },
+    ]);
     // Still failing on every run: no second message within the incident.
     for (const minute of [5, 10, 30, 55]) expect(await s.run(minute * MIN)).toEqual([]);
     const everything = JSON.stringify([s.h.logs, s.webhook.requests.map((r) => r.body)]);
     expect(everything).not.toContain("a-revoked-analytics-token");
     expect(everything).not.toContain(ACCOUNT);
     expect(await env.JWKS_CACHE.get(`alerts:v1:incident:${s.dataset}:denials`)).toBeNull();
-    expect(JSON.parse((await env.JWKS_CACHE.get(`alerts:v1:incident:${s.dataset}:alerting`)) ?? "null")).toMatchObject({ opened_at: T0, notified_at: T0 });
+    expect(JSON.parse((await env.JWKS_CACHE.get(`alerts:v1:incident:${s.dataset}:alerting`)) ?? "null")).toMatchObject({
+      opened_at: T0,
+      notified_at: T0,
+    });
   });
 
   it("the SQL API down: logged as unavailable; the next run recovers", async () => {

@@ -37,8 +37,23 @@ export function auditPoint(outcome: Outcome, options: { stsMs?: number; reposito
     request_id: crypto.randomUUID(),
     outcome,
     status: STATUS[outcome],
-    code: (options.code as ExchangeEvent["code"]) ?? (outcome === "denied" ? "forbidden" : outcome === "rejected" ? "invalid_token" : outcome === "error" ? "upstream_unavailable" : undefined),
-    reason: outcome === "denied" ? "no_matching_rule" : outcome === "rejected" ? "token_expired" : outcome === "error" ? "sts_unavailable" : undefined,
+    code:
+      (options.code as ExchangeEvent["code"]) ??
+      (outcome === "denied"
+        ? "forbidden"
+        : outcome === "rejected"
+          ? "invalid_token"
+          : outcome === "error"
+            ? "upstream_unavailable"
+            : undefined),
+    reason:
+      outcome === "denied"
+        ? "no_matching_rule"
+        : outcome === "rejected"
+          ? "token_expired"
+          : outcome === "error"
+            ? "sts_unavailable"
+            : undefined,
     repository: options.repository ?? BASE.repository,
     sts_ms: issued ? (options.stsMs ?? 150) : undefined,
     sts_attempts: issued ? 1 : undefined,
@@ -55,5 +70,11 @@ export function insertSpread(
   to: number,
   options: { stsMs?: number; sampleInterval?: number; repository?: string } = {},
 ): void {
-  for (let i = 0; i < count; i++) sql.insert(dataset, auditPoint(outcome, options), from + Math.floor(((to - from) * i) / count), options.sampleInterval ?? 1);
+  for (let i = 0; i < count; i++)
+    sql.insert(
+      dataset,
+      auditPoint(outcome, options),
+      from + Math.floor(((to - from) * i) / count),
+      options.sampleInterval ?? 1,
+    );
 }

@@ -6,7 +6,14 @@ import { defaultAlertRules } from "../../src/alerts/rules.ts";
 import { parseSqlResponse } from "../../src/audit/sql-api.ts";
 import { ALERT_REPLAY_MAX_REPOSITORIES } from "../../src/constants.ts";
 import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
-import { indexOf, sampleTraffic, storedPoints, weightedCount, weightedQuantile, type Row } from "../support/local-analytics/sample-traffic.ts";
+import {
+  indexOf,
+  sampleTraffic,
+  storedPoints,
+  weightedCount,
+  weightedQuantile,
+  type Row,
+} from "../support/local-analytics/sample-traffic.ts";
 
 const DATASET = "ci_credential_broker";
 /** A fixed instant: alert windows end at an explicit time, whatever NOW() says. */
@@ -48,22 +55,33 @@ describe("alert queries on chdb", () => {
     const truthRows = new Map<string, { repository: string; reason: string; denials: number }>();
     for (const row of denied) {
       const key = `${row.event.repository}\n${row.event.reason}`;
-      const entry = truthRows.get(key) ?? { repository: row.event.repository ?? "", reason: row.event.reason ?? "", denials: 0 };
+      const entry = truthRows.get(key) ?? {
+        repository: row.event.repository ?? "",
+        reason: row.event.reason ?? "",
+        denials: 0,
+      };
       entry.denials += row.sampleInterval;
       truthRows.set(key, entry);
     }
     expect(metrics.denialGroups).toEqual(denialGroups([...truthRows.values()]));
     expect(metrics.denials).toBe(weightedCount(denied));
 
-    const sts = within(15).flatMap((row) => (row.event.sts_ms === undefined ? [] : [{ value: row.event.sts_ms, weight: row.sampleInterval }]));
+    const sts = within(15).flatMap((row) =>
+      row.event.sts_ms === undefined ? [] : [{ value: row.event.sts_ms, weight: row.sampleInterval }],
+    );
     expect(metrics.stsSamples).toBe(sts.reduce((sum, pair) => sum + pair.weight, 0));
     expect(metrics.stsP99Ms).toBe(weightedQuantile(sts, 0.99) ?? null);
 
     const replays = new Map<string, number>();
-    for (const row of within(60).filter((r) => r.event.code === "token_reused")) replays.set(indexOf(row), (replays.get(indexOf(row)) ?? 0) + row.sampleInterval);
-    expect(new Map(metrics.replays?.map((r) => [r.repository, r.count]))).toEqual(new Map([...replays].sort((a, b) => b[1] - a[1]).slice(0, ALERT_REPLAY_MAX_REPOSITORIES)));
+    for (const row of within(60).filter((r) => r.event.code === "token_reused"))
+      replays.set(indexOf(row), (replays.get(indexOf(row)) ?? 0) + row.sampleInterval);
+    expect(new Map(metrics.replays?.map((r) => [r.repository, r.count]))).toEqual(
+      new Map([...replays].sort((a, b) => b[1] - a[1]).slice(0, ALERT_REPLAY_MAX_REPOSITORIES)),
+    );
 
-    const github = within(15).flatMap((row) => (row.event.github_rate_remaining === undefined ? [] : [row.event.github_rate_remaining]));
+    const github = within(15).flatMap((row) =>
+      row.event.github_rate_remaining === undefined ? [] : [row.event.github_rate_remaining],
+    );
     expect(metrics.githubMinRemaining).toBe(github.length === 0 ? null : Math.min(...github));
   });
 
@@ -75,6 +93,16 @@ describe("alert queries on chdb", () => {
       if (!answer.ok) throw new Error(answer.message);
       return parseSqlResponse(answer.body);
     });
-    expect(readAlertMetrics(rules, queries, results)).toEqual({ issuedRecent: 0, issuedBaseline: 0, denialGroups: [], denials: 0, stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null, githubTokensTooWide: 0 });
+    expect(readAlertMetrics(rules, queries, results)).toEqual({
+      issuedRecent: 0,
+      issuedBaseline: 0,
+      denialGroups: [],
+      denials: 0,
+      stsSamples: 0,
+      stsP99Ms: null,
+      replays: [],
+      githubMinRemaining: null,
+      githubTokensTooWide: 0,
+    });
   });
 });

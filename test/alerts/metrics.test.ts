@@ -41,11 +41,24 @@ WHERE timestamp > toDateTime(${S - 900}) AND timestamp <= toDateTime(${S}) AND d
   });
 
   it("only the enabled rules are queried", () => {
-    const onlyDenials = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false }, github_token_wide: { enabled: false } });
+    const onlyDenials = AlertRulesSchema.parse({
+      issuance_drop: { enabled: false },
+      sts_p99: { enabled: false },
+      replay: { enabled: false },
+      github_rate_limit: { enabled: false },
+      github_token_wide: { enabled: false },
+    });
     const queries = alertQueries(onlyDenials, "ds", END);
     expect(queries).toHaveLength(1);
     expect(queries[0]?.sql).not.toContain("issued");
-    const none = AlertRulesSchema.parse({ issuance_drop: { enabled: false }, denials: { enabled: false }, sts_p99: { enabled: false }, replay: { enabled: false }, github_rate_limit: { enabled: false }, github_token_wide: { enabled: false } });
+    const none = AlertRulesSchema.parse({
+      issuance_drop: { enabled: false },
+      denials: { enabled: false },
+      sts_p99: { enabled: false },
+      replay: { enabled: false },
+      github_rate_limit: { enabled: false },
+      github_token_wide: { enabled: false },
+    });
     expect(alertQueries(none, "ds", END)).toEqual([]);
   });
 });
@@ -58,7 +71,8 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
     const rules = defaultAlertRules();
     const queries = alertQueries(rules, "ds", END);
     const results = [];
-    for (const query of queries) results.push(await runSql(query.sql, { accountId: ACCOUNT, apiToken: API_TOKEN, fetch: network.fetch }));
+    for (const query of queries)
+      results.push(await runSql(query.sql, { accountId: ACCOUNT, apiToken: API_TOKEN, fetch: network.fetch }));
     return readAlertMetrics(rules, queries, results);
   }
 
@@ -70,12 +84,18 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
       insertSpread(sql, "ds", "denied", 100, END - 3 * 60 * MIN, END - 61 * MIN); // too old
       insertSpread(sql, "ds", "issued", 100, END + 1, END + 10 * MIN); // after the window end (ingest lag)
     });
-    expect(metrics).toMatchObject({ issuedRecent: 1, issuedBaseline: 120, denials: 56, denialGroups: [{ owner: "acme", reason: "no_matching_rule", count: 56, repositories: 1 }] });
+    expect(metrics).toMatchObject({
+      issuedRecent: 1,
+      issuedBaseline: 120,
+      denials: 56,
+      denialGroups: [{ owner: "acme", reason: "no_matching_rule", count: 56, repositories: 1 }],
+    });
   });
 
   it("denials grouped per owner and reason, with distinct repositories, largest first", async () => {
     const metrics = await measure((sql) => {
-      for (const repository of ["evil/a", "evil/b", "evil/c"]) insertSpread(sql, "ds", "denied", 5, END - 30 * MIN, END, { repository });
+      for (const repository of ["evil/a", "evil/b", "evil/c"])
+        insertSpread(sql, "ds", "denied", 5, END - 30 * MIN, END, { repository });
       insertSpread(sql, "ds", "denied", 20, END - 30 * MIN, END, { repository: "acme/app" });
       insertSpread(sql, "ds", "denied", 2, END - 30 * MIN, END, { repository: "group/sub/project" });
     });
@@ -99,7 +119,8 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
 
   it("replays: token_reused per repository within the hour, the most first, sampling honoured", async () => {
     const metrics = await measure((sql) => {
-      const reused = (repository: string, at: number, sampleInterval = 1) => sql.insert("ds", auditPoint("rejected", { repository, code: "token_reused" }), at, sampleInterval);
+      const reused = (repository: string, at: number, sampleInterval = 1) =>
+        sql.insert("ds", auditPoint("rejected", { repository, code: "token_reused" }), at, sampleInterval);
       for (let i = 0; i < 4; i++) reused("acme/app", END - (10 + i) * MIN);
       reused("acme/infra", END - 20 * MIN, 9);
       reused("acme/app", END - 61 * MIN); // too old
@@ -112,7 +133,19 @@ describe("metrics read back from the SQL API (sampling honoured)", () => {
   });
 
   it("no traffic: zero counts and no p99 (null)", async () => {
-    const metrics = await measure((sql) => insertSpread(sql, "ds", "issued", 1, END - 30 * 24 * 60 * MIN, END - 29 * 24 * 60 * MIN));
-    expect(metrics).toEqual({ issuedRecent: 0, issuedBaseline: 0, denials: 0, denialGroups: [], stsSamples: 0, stsP99Ms: null, replays: [], githubMinRemaining: null, githubTokensTooWide: 0 });
+    const metrics = await measure((sql) =>
+      insertSpread(sql, "ds", "issued", 1, END - 30 * 24 * 60 * MIN, END - 29 * 24 * 60 * MIN),
+    );
+    expect(metrics).toEqual({
+      issuedRecent: 0,
+      issuedBaseline: 0,
+      denials: 0,
+      denialGroups: [],
+      stsSamples: 0,
+      stsP99Ms: null,
+      replays: [],
+      githubMinRemaining: null,
+      githubTokensTooWide: 0,
+    });
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { AlertRulesSchema, defaultAlertRules, evaluateRules, type AlertMetrics, type AlertRules, type DenialGroup } from "../../src/alerts/rules.ts";
+import {
+  AlertRulesSchema,
+  defaultAlertRules,
+  evaluateRules,
+  type AlertMetrics,
+  type AlertRules,
+  type DenialGroup,
+} from "../../src/alerts/rules.ts";
 
 describe("AlertRulesSchema", () => {
   it("{} gives the issue's rules: >80% issuance drop over 5 min vs the previous hour, >50 denials an hour, STS p99 >500 ms", () => {
@@ -47,7 +54,12 @@ describe("AlertRulesSchema", () => {
 describe("evaluateRules", () => {
   const rules = defaultAlertRules();
   const fired = (metrics: AlertMetrics, with_: AlertRules = rules) => evaluateRules(with_, metrics).map((f) => f.rule);
-  const group = (owner: string, count: number, reason = "no_matching_rule", repositories = 1): DenialGroup => ({ owner, reason, count, repositories });
+  const group = (owner: string, count: number, reason = "no_matching_rule", repositories = 1): DenialGroup => ({
+    owner,
+    reason,
+    count,
+    repositories,
+  });
 
   // Baseline 120 issued in 60 min = 10 per 5 min expected.
   it.each([
@@ -73,18 +85,34 @@ describe("evaluateRules", () => {
   });
 
   it("denials: each owner and reason is its own incident; a stranger's trickle is not ours", () => {
-    const firing = evaluateRules(rules, { denials: 190, denialGroups: [group("evil", 80, "no_matching_rule", 40), group("acme", 60, "guard_untrusted_event", 2), group("acme", 50)] });
+    const firing = evaluateRules(rules, {
+      denials: 190,
+      denialGroups: [
+        group("evil", 80, "no_matching_rule", 40),
+        group("acme", 60, "guard_untrusted_event", 2),
+        group("acme", 50),
+      ],
+    });
     expect(firing.map((f) => [f.subject, f.value])).toEqual([
       ["evil no_matching_rule", 80],
       ["acme guard_untrusted_event", 60],
     ]);
-    expect(firing[0]?.summary).toBe("80 requests of owner evil (40 repositories) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
+    expect(firing[0]?.summary).toBe(
+      "80 requests of owner evil (40 repositories) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.",
+    );
   });
 
   it("denials: many owners above the threshold give five incidents and one for the rest", () => {
     const groups = Array.from({ length: 8 }, (_, i) => group(`org${i}`, 100 - i));
     const firing = evaluateRules(rules, { denialGroups: groups });
-    expect(firing.map((f) => f.subject)).toEqual(["org0 no_matching_rule", "org1 no_matching_rule", "org2 no_matching_rule", "org3 no_matching_rule", "org4 no_matching_rule", "(other owners)"]);
+    expect(firing.map((f) => f.subject)).toEqual([
+      "org0 no_matching_rule",
+      "org1 no_matching_rule",
+      "org2 no_matching_rule",
+      "org3 no_matching_rule",
+      "org4 no_matching_rule",
+      "(other owners)",
+    ]);
     expect(firing.at(-1)?.value).toBe(95 + 94 + 93);
   });
 
@@ -93,9 +121,12 @@ describe("evaluateRules", () => {
     [501, 10, true, "above"],
     [2000, 9, false, "too few calls to judge"],
     [null, 0, false, "no STS calls"],
-  ] as Array<[number | null, number, boolean, string]>)("sts: p99 %s ms over %i calls -> fires %s (%s)", (p99, samples, fires) => {
-    expect(fired({ stsP99Ms: p99, stsSamples: samples })).toEqual(fires ? ["sts_p99"] : []);
-  });
+  ] as Array<[number | null, number, boolean, string]>)(
+    "sts: p99 %s ms over %i calls -> fires %s (%s)",
+    (p99, samples, fires) => {
+      expect(fired({ stsP99Ms: p99, stsSamples: samples })).toEqual(fires ? ["sts_p99"] : []);
+    },
+  );
 
   it("replay fires once per repository strictly above max, naming it", () => {
     const rules = AlertRulesSchema.parse({ replay: { max: 5 } });
@@ -119,14 +150,24 @@ describe("evaluateRules", () => {
   });
 
   it("summaries carry numbers and windows for a human", () => {
-    const [drop, denials, sts] = evaluateRules(rules, { issuedRecent: 1, issuedBaseline: 120, denials: 73, denialGroups: [group("acme", 73)], stsP99Ms: 812.4, stsSamples: 40 });
+    const [drop, denials, sts] = evaluateRules(rules, {
+      issuedRecent: 1,
+      issuedBaseline: 120,
+      denials: 73,
+      denialGroups: [group("acme", 73)],
+      stsP99Ms: 812.4,
+      stsSamples: 40,
+    });
     expect(drop).toEqual({
       rule: "issuance_drop",
       value: 90,
       threshold: 80,
-      summary: "Issuance down 90%: 1 credentials issued in the last 5 min, against 10 expected from the previous 60 min (120 issued). Threshold: more than 80% down.",
+      summary:
+        "Issuance down 90%: 1 credentials issued in the last 5 min, against 10 expected from the previous 60 min (120 issued). Threshold: more than 80% down.",
     });
-    expect(denials?.summary).toBe("73 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.");
+    expect(denials?.summary).toBe(
+      "73 requests of owner acme (1 repository) denied by policy as no_matching_rule in the last 60 min. Threshold: more than 50 per owner and reason.",
+    );
     expect(sts?.summary).toBe("STS p99 is 812 ms over 40 calls in the last 15 min. Threshold: above 500 ms.");
   });
 });
@@ -138,6 +179,8 @@ describe("github_token_wide", () => {
     const [firing] = evaluateRules(rules, { githubTokensTooWide: 2 });
     expect(firing).toMatchObject({ rule: "github_token_wide", value: 2, threshold: 0 });
     expect(firing?.summary).toContain("2 GitHub tokens came back wider than their grant in the last 60 min");
-    expect(evaluateRules(AlertRulesSchema.parse({ github_token_wide: { max: 2 } }), { githubTokensTooWide: 2 })).toEqual([]);
+    expect(
+      evaluateRules(AlertRulesSchema.parse({ github_token_wide: { max: 2 } }), { githubTokensTooWide: 2 }),
+    ).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@ import { createHarness, expectAudit, STS_ORIGIN, type Harness } from "../support
 /** blob12 of acme-app-main-deploy: the GitHub facts its requirements were judged on (the fake's seeded state). */
 /** GitHub's rate limit after the first exchange: 5000 less its 6 calls with the installation token (repository, runs, jobs, pulls, reviews, permission). */
 const RATE_REMAINING = 4994;
-const FACTS = "repository id 874563210; job dependency-review=success in run 11122233300 attempt 1 (.github/workflows/dependency-review.yml push main); pr #12 approvals 1/1";
+const FACTS =
+  "repository id 874563210; job dependency-review=success in run 11122233300 attempt 1 (.github/workflows/dependency-review.yml push main); pr #12 approvals 1/1";
 
 const ISSUER_LATENCY_MS = 30;
 const STS_LATENCY_MS = 120;
@@ -46,7 +47,25 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "issued", request_id: requestId });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS, "aws", "", "", "", ""],
+      blobs: [
+        "issued",
+        "",
+        "",
+        "github",
+        "acme/app",
+        "refs/heads/main",
+        "push",
+        "acme-app-main-deploy",
+        "deploy",
+        requestId,
+        await sha256Prefix(token),
+        FACTS,
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [200, verifyMs + STS_LATENCY_MS, verifyMs, 0, STS_LATENCY_MS, 1, 1, 0, RATE_REMAINING],
     });
   });
@@ -62,7 +81,25 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "denied", code: "forbidden", reason: "no_matching_rule" });
     expect(point).toEqual({
       indexes: ["acme/other"],
-      blobs: ["denied", "forbidden", "no_matching_rule", "github", "acme/other", "refs/heads/main", "push", "", "", requestId, await sha256Prefix(token), "", "aws", "", "", "", ""],
+      blobs: [
+        "denied",
+        "forbidden",
+        "no_matching_rule",
+        "github",
+        "acme/other",
+        "refs/heads/main",
+        "push",
+        "",
+        "",
+        requestId,
+        await sha256Prefix(token),
+        "",
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [403, verifyMs, verifyMs, 0, -1, 0, 1, -1, -1],
     });
   });
@@ -79,7 +116,25 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "invalid_token", reason: "token_expired" });
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", requestId, await sha256Prefix(token), "", "aws", "", "", "", ""],
+      blobs: [
+        "rejected",
+        "invalid_token",
+        "token_expired",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        requestId,
+        await sha256Prefix(token),
+        "",
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [401, verifyMs, verifyMs, 0, -1, 0, 1, -1, -1],
     });
   });
@@ -91,7 +146,25 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "invalid_request", reason: "token_missing" });
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_request", "token_missing", "", "", "", "", "", "", response.headers.get("x-request-id"), "", "", "aws", "", "", "", ""],
+      blobs: [
+        "rejected",
+        "invalid_request",
+        "token_missing",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        response.headers.get("x-request-id"),
+        "",
+        "",
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [400, 0, -1, -1, -1, 0, 1, -1, -1],
     });
   });
@@ -108,11 +181,44 @@ describe("the exact data point written for each outcome", () => {
     expect(attempts).toBeGreaterThan(1);
     const verifyMs = ISSUER_LATENCY_MS * latency.issuerCalls();
     const slept = h.sleeps.reduce((sum, ms) => sum + ms, 0);
-    const { point } = expectAudit(h, { outcome: "error", code: "upstream_unavailable", reason: "sts_unavailable", sts_attempts: attempts });
+    const { point } = expectAudit(h, {
+      outcome: "error",
+      code: "upstream_unavailable",
+      reason: "sts_unavailable",
+      sts_attempts: attempts,
+    });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["error", "upstream_unavailable", "sts_unavailable", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", requestId, await sha256Prefix(token), FACTS, "aws", "", "", "", ""],
-      doubles: [503, verifyMs + attempts * STS_LATENCY_MS + slept, verifyMs, 0, attempts * STS_LATENCY_MS, attempts, 1, 0, RATE_REMAINING],
+      blobs: [
+        "error",
+        "upstream_unavailable",
+        "sts_unavailable",
+        "github",
+        "acme/app",
+        "refs/heads/main",
+        "push",
+        "acme-app-main-deploy",
+        "deploy",
+        requestId,
+        await sha256Prefix(token),
+        FACTS,
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
+      doubles: [
+        503,
+        verifyMs + attempts * STS_LATENCY_MS + slept,
+        verifyMs,
+        0,
+        attempts * STS_LATENCY_MS,
+        attempts,
+        1,
+        0,
+        RATE_REMAINING,
+      ],
     });
   });
 
@@ -132,7 +238,25 @@ describe("the exact data point written for each outcome", () => {
     const { point } = expectAudit(h, { outcome: "rejected", code: "token_reused", reason: "token_reused" });
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["rejected", "token_reused", "token_reused", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", replay.headers.get("x-request-id"), await sha256Prefix(token), FACTS, "aws", "", "", "", ""],
+      blobs: [
+        "rejected",
+        "token_reused",
+        "token_reused",
+        "github",
+        "acme/app",
+        "refs/heads/main",
+        "push",
+        "acme-app-main-deploy",
+        "deploy",
+        replay.headers.get("x-request-id"),
+        await sha256Prefix(token),
+        FACTS,
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       // The replay found the facts in the cache: no GitHub call, so no rate limit reading (-1).
       doubles: [401, 0, 0, 0, -1, 0, 1, 0, -1],
     });
@@ -143,7 +267,12 @@ describe("the exact data point written for each outcome", () => {
     expect((await h.request(await h.mint())).status).toBe(200);
     const limited = await h.request(await h.mint());
     expect(limited.status).toBe(429);
-    const { point } = expectAudit(h, { outcome: "rejected", code: "rate_limited", reason: "rate_limited_repository", rule_id: "acme-app-main-deploy" });
+    const { point } = expectAudit(h, {
+      outcome: "rejected",
+      code: "rate_limited",
+      reason: "rate_limited_repository",
+      rule_id: "acme-app-main-deploy",
+    });
     expect(point.blobs?.slice(0, 3)).toEqual(["rejected", "rate_limited", "rate_limited_repository"]);
     expect(point.doubles).toEqual([429, 0, 0, 0, -1, 0, 1, 0, -1]);
   });
@@ -152,14 +281,19 @@ describe("the exact data point written for each outcome", () => {
     const h = await createHarness();
     h.failAdmission({ mode: "throw", target: "repository" });
     expect((await h.request(await h.mint())).status).toBe(503);
-    const { point } = expectAudit(h, { outcome: "error", code: "upstream_unavailable", reason: "admission_unavailable" });
+    const { point } = expectAudit(h, {
+      outcome: "error",
+      code: "upstream_unavailable",
+      reason: "admission_unavailable",
+    });
     expect(point.doubles?.slice(4, 6)).toEqual([-1, 0]);
   });
 
   it("one data point per request, in order", async () => {
     const h = await createHarness();
     const statuses = [];
-    for (const claims of [{}, { repository: "acme/other" }, {}]) statuses.push((await h.request(await h.mint(claims))).status);
+    for (const claims of [{}, { repository: "acme/other" }, {}])
+      statuses.push((await h.request(await h.mint(claims))).status);
     expect(statuses).toEqual([200, 403, 200]);
     expect(h.dataPoints().map((point) => point.blobs?.[0])).toEqual(["issued", "denied", "issued"]);
     for (let i = 0; i < 3; i++) expectAudit(h, {}, { index: i });
@@ -168,7 +302,13 @@ describe("the exact data point written for each outcome", () => {
 
 describe("a failing sink never changes or delays the response", () => {
   it("writeDataPoint throwing: same 200 and credentials, the log line still written, the failure logged", async () => {
-    const h = await createHarness({ dataset: { writeDataPoint: () => { throw new RangeError("Analytics Engine unavailable"); } } });
+    const h = await createHarness({
+      dataset: {
+        writeDataPoint: () => {
+          throw new RangeError("Analytics Engine unavailable");
+        },
+      },
+    });
     const response = await h.request(await h.mint());
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
@@ -183,12 +323,23 @@ describe("a failing sink never changes or delays the response", () => {
 
   it("writeDataPoint throwing on a rejection: the same 401 body as with a working sink", async () => {
     const working = await createHarness();
-    const broken = await createHarness({ dataset: { writeDataPoint: () => { throw new Error("x"); } } });
+    const broken = await createHarness({
+      dataset: {
+        writeDataPoint: () => {
+          throw new Error("x");
+        },
+      },
+    });
     const answers = [];
     for (const h of [working, broken]) {
       const response = await h.request("not-a-jwt");
       const body = (await response.json()) as Record<string, unknown>;
-      answers.push({ status: response.status, error: body.error, keys: Object.keys(body), headers: [...response.headers.keys()].sort() });
+      answers.push({
+        status: response.status,
+        error: body.error,
+        keys: Object.keys(body),
+        headers: [...response.headers.keys()].sort(),
+      });
     }
     expect(answers[1]).toEqual(answers[0]);
   });

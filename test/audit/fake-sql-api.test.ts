@@ -17,7 +17,9 @@ function api() {
 
 describe("fake SQL API semantics", () => {
   it("SUM(_sample_interval) counts a sampled row as many events; count() does not", () => {
-    const { data } = api().query("SELECT index1 AS repo, SUM(_sample_interval) AS events, count() AS rows_kept FROM ds GROUP BY repo ORDER BY events DESC");
+    const { data } = api().query(
+      "SELECT index1 AS repo, SUM(_sample_interval) AS events, count() AS rows_kept FROM ds GROUP BY repo ORDER BY events DESC",
+    );
     expect(data).toEqual([
       { repo: "acme/app", events: "12", rows_kept: "3" },
       { repo: "acme/web", events: "1", rows_kept: "1" },
@@ -33,14 +35,22 @@ describe("fake SQL API semantics", () => {
 
   it("quantileExactWeighted weights each value by _sample_interval", () => {
     // total_ms: 100 (w1), 300 (w10), 20 (w1): the sampled 300 ms row dominates the median.
-    const { data } = api().query("SELECT quantileExactWeighted(0.5)(double2, _sample_interval) AS p50, quantileExactWeighted(0.99)(double2, _sample_interval) AS p99 FROM ds WHERE index1 = 'acme/app'");
+    const { data } = api().query(
+      "SELECT quantileExactWeighted(0.5)(double2, _sample_interval) AS p50, quantileExactWeighted(0.99)(double2, _sample_interval) AS p99 FROM ds WHERE index1 = 'acme/app'",
+    );
     expect(data).toEqual([{ p50: 300, p99: 300 }]);
   });
 
   it("an aggregate over no rows is one row (zero sums, null quantile); GROUP BY over no rows is none", () => {
     const fake = api();
-    expect(fake.query("SELECT SUM(_sample_interval) AS n, quantileExactWeighted(0.99)(double2, _sample_interval) AS p FROM ds WHERE blob1 = 'error'").data).toEqual([{ n: "0", p: null }]);
-    expect(fake.query("SELECT blob1 AS o, SUM(_sample_interval) AS n FROM ds WHERE blob1 = 'error' GROUP BY o").data).toEqual([]);
+    expect(
+      fake.query(
+        "SELECT SUM(_sample_interval) AS n, quantileExactWeighted(0.99)(double2, _sample_interval) AS p FROM ds WHERE blob1 = 'error'",
+      ).data,
+    ).toEqual([{ n: "0", p: null }]);
+    expect(
+      fake.query("SELECT blob1 AS o, SUM(_sample_interval) AS n FROM ds WHERE blob1 = 'error' GROUP BY o").data,
+    ).toEqual([]);
   });
 
   it("toStartOfInterval buckets, DateTime rendered as 'YYYY-MM-DD hh:mm:ss', toDateTime(unix seconds)", () => {

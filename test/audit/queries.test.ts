@@ -1,12 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { bucketMinutesFor, parseSince, planQuery, QUERY_NAMES, QueryInputError, type QueryName } from "../../src/audit/queries.ts";
+import {
+  bucketMinutesFor,
+  parseSince,
+  planQuery,
+  QUERY_NAMES,
+  QueryInputError,
+  type QueryName,
+} from "../../src/audit/queries.ts";
 import { shapeResult } from "../../src/audit/query-shape.ts";
 
 const ID = "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b";
-const argumentFor = (name: QueryName) => ({ request: ID, token: "0123456789abcdef", repository: "acme/app" } as Partial<Record<QueryName, string>>)[name];
+const argumentFor = (name: QueryName) =>
+  (({ request: ID, token: "0123456789abcdef", repository: "acme/app" }) as Partial<Record<QueryName, string>>)[name];
 const plan = (name: QueryName, sinceMinutes = 60) => {
   const argument = argumentFor(name);
-  return planQuery({ name, dataset: "ci_credential_broker", sinceMinutes, ...(argument === undefined ? {} : { argument }) });
+  return planQuery({
+    name,
+    dataset: "ci_credential_broker",
+    sinceMinutes,
+    ...(argument === undefined ? {} : { argument }),
+  });
 };
 
 describe("named queries honour sampling", () => {
@@ -15,7 +28,8 @@ describe("named queries honour sampling", () => {
       expect(statement.sql).not.toMatch(/count\(/i);
       expect(statement.sql).not.toMatch(/\bavg\(|\bquantile\(/i);
       if (/SUM\(/.test(statement.sql)) expect(statement.sql).toMatch(/SUM\((if\(.*, )?_sample_interval(, 0\))?\)/);
-      for (const quantile of statement.sql.match(/quantile\w*\([^)]*\)\([^)]*\)/g) ?? []) expect(quantile).toMatch(/^quantileExactWeighted\(0\.\d+\)\(double\d, _sample_interval\)$/);
+      for (const quantile of statement.sql.match(/quantile\w*\([^)]*\)\([^)]*\)/g) ?? [])
+        expect(quantile).toMatch(/^quantileExactWeighted\(0\.\d+\)\(double\d, _sample_interval\)$/);
       expect(statement.sql).toContain("FROM ci_credential_broker");
       expect(statement.sql).toContain("timestamp > NOW() - INTERVAL '");
     }
@@ -94,7 +108,10 @@ describe("shapeResult", () => {
       issuance,
       [
         {
-          columns: ["t", "issued", "denied", "rejected", "errors", "max_sample_interval"].map((name) => ({ name, type: name === "t" ? "DateTime" : "UInt64" })),
+          columns: ["t", "issued", "denied", "rejected", "errors", "max_sample_interval"].map((name) => ({
+            name,
+            type: name === "t" ? "DateTime" : "UInt64",
+          })),
           rows: [
             { t: "2026-11-25 11:59:00", issued: 4, denied: 1, rejected: 0, errors: 0, max_sample_interval: 1 },
             { t: "2026-11-25 12:05:00", issued: 7, denied: 0, rejected: 2, errors: 1, max_sample_interval: 1 },
@@ -105,7 +122,9 @@ describe("shapeResult", () => {
     );
     expect(table.columns).toEqual(["t", "issued", "denied", "rejected", "errors"]);
     expect(table.rows.map((row) => row[0])).toEqual(
-      ["11:57", "11:58", "11:59", "12:00", "12:01", "12:02", "12:03", "12:04", "12:05", "12:06", "12:07"].map((hm) => `2026-11-25 ${hm}:00`),
+      ["11:57", "11:58", "11:59", "12:00", "12:01", "12:02", "12:03", "12:04", "12:05", "12:06", "12:07"].map(
+        (hm) => `2026-11-25 ${hm}:00`,
+      ),
     );
     expect(table.rows[2]).toEqual(["2026-11-25 11:59:00", 4, 1, 0, 0]);
     expect(table.rows[3]).toEqual(["2026-11-25 12:00:00", 0, 0, 0, 0]);
@@ -117,7 +136,11 @@ describe("shapeResult", () => {
     const latency = plan("latency");
     const results = latency.statements.map((_, i) => ({
       columns: [],
-      rows: [i === 5 ? { p50_ms: null, p99_ms: null, requests: 0, max_sample_interval: 0 } : { p50_ms: 120, p99_ms: 480.5, requests: 40, max_sample_interval: 5 }],
+      rows: [
+        i === 5
+          ? { p50_ms: null, p99_ms: null, requests: 0, max_sample_interval: 0 }
+          : { p50_ms: 120, p99_ms: 480.5, requests: 40, max_sample_interval: 5 },
+      ],
     }));
     const table = shapeResult(latency, results, { sinceMinutes: 60, nowMs: now });
     expect(table.rows[0]).toEqual(["total", 120, 480.5, 40]);

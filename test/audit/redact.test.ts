@@ -8,7 +8,11 @@ const GHS_STATELESS = `ghs_eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${"eyJpbnN0YWxsY
 
 describe("scrub: masks the secret-shaped substring, keeps the rest", () => {
   it.each([
-    ["a role ARN", "User arn:aws:iam::111122223333:role/deploy is not authorized", `User ${REDACTED} is not authorized`],
+    [
+      "a role ARN",
+      "User arn:aws:iam::111122223333:role/deploy is not authorized",
+      `User ${REDACTED} is not authorized`,
+    ],
     ["an access key id", "key AKIAABCDEFGHIJKLMNOP leaked", `key ${REDACTED} leaked`],
     ["a session key id", "ASIAABCDEFGHIJKLMNOP", REDACTED],
     ["a JWT inside an error message", `Unexpected token in "${JWT}"`, `Unexpected token in "${REDACTED}"`],
@@ -21,7 +25,11 @@ describe("scrub: masks the secret-shaped substring, keeps the rest", () => {
     ["a repository", "acme/app", "acme/app"],
     ["a branch starting like a token prefix", "refs/heads/ghs_fix", "refs/heads/ghs_fix"],
     ["a ref", "refs/heads/main", "refs/heads/main"],
-    ["the ARN format in words", "arn:<partition>:iam::<12 digits>:role/<name>", "arn:<partition>:iam::<12 digits>:role/<name>"],
+    [
+      "the ARN format in words",
+      "arn:<partition>:iam::<12 digits>:role/<name>",
+      "arn:<partition>:iam::<12 digits>:role/<name>",
+    ],
   ])("%s", (_name, value, expected) => {
     expect(scrub(value)).toBe(expected);
   });
@@ -35,7 +43,21 @@ describe("redactingLog", () => {
   it("checks every string of a line, nested ones too, and leaves the rest alone", () => {
     const lines: Array<Record<string, unknown>> = [];
     const log = redactingLog((line) => lines.push(line));
-    log({ message: "unhandled_exception", detail: `bad input ${JWT}`, status: 500, nested: { live: { rule: "r1", arn: "arn:aws:iam::111122223333:role/x" } }, list: ["ok", "AKIAABCDEFGHIJKLMNOP"] });
-    expect(lines).toEqual([{ message: "unhandled_exception", detail: `bad input ${REDACTED}`, status: 500, nested: { live: { rule: "r1", arn: REDACTED } }, list: ["ok", REDACTED] }]);
+    log({
+      message: "unhandled_exception",
+      detail: `bad input ${JWT}`,
+      status: 500,
+      nested: { live: { rule: "r1", arn: "arn:aws:iam::111122223333:role/x" } },
+      list: ["ok", "AKIAABCDEFGHIJKLMNOP"],
+    });
+    expect(lines).toEqual([
+      {
+        message: "unhandled_exception",
+        detail: `bad input ${REDACTED}`,
+        status: 500,
+        nested: { live: { rule: "r1", arn: REDACTED } },
+        list: ["ok", REDACTED],
+      },
+    ]);
   });
 });

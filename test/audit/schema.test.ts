@@ -1,7 +1,22 @@
 import { describe, expect, it } from "vitest";
 import type { ExchangeEvent } from "../../src/audit/event.ts";
-import { AUDIT_BLOBS, AUDIT_DOUBLES, blob, double, REDACTED, scrubEvent, toDataPoint, truncateUtf8 } from "../../src/audit/schema.ts";
-import { AE_MAX_BLOBS, AE_MAX_BLOBS_TOTAL_BYTES, AE_MAX_DOUBLES, AE_MAX_INDEX_BYTES, AUDIT_MAX_BLOB_BYTES } from "../../src/constants.ts";
+import {
+  AUDIT_BLOBS,
+  AUDIT_DOUBLES,
+  blob,
+  double,
+  REDACTED,
+  scrubEvent,
+  toDataPoint,
+  truncateUtf8,
+} from "../../src/audit/schema.ts";
+import {
+  AE_MAX_BLOBS,
+  AE_MAX_BLOBS_TOTAL_BYTES,
+  AE_MAX_DOUBLES,
+  AE_MAX_INDEX_BYTES,
+  AUDIT_MAX_BLOB_BYTES,
+} from "../../src/constants.ts";
 
 const utf8 = new TextEncoder();
 const bytes = (value: string) => utf8.encode(value).byteLength;
@@ -52,7 +67,25 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     );
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["issued", "", "", "github", "acme/app", "refs/heads/main", "push", "acme-app-main-deploy", "deploy", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "9f86d081884c7d65", "", "aws", "", "", "", ""],
+      blobs: [
+        "issued",
+        "",
+        "",
+        "github",
+        "acme/app",
+        "refs/heads/main",
+        "push",
+        "acme-app-main-deploy",
+        "deploy",
+        "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b",
+        "9f86d081884c7d65",
+        "",
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [200, 212, 31, 4, 170, 1, 1, -1, -1],
     });
   });
@@ -76,16 +109,62 @@ describe("toDataPoint: the exact data point for each outcome", () => {
     );
     expect(point).toEqual({
       indexes: ["acme/app"],
-      blobs: ["denied", "forbidden", "explicit_deny", "github", "acme/app", "refs/heads/dev", "pull_request_target", "no-prt", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "00ff00ff00ff00ff", "", "aws", "", "", "", ""],
+      blobs: [
+        "denied",
+        "forbidden",
+        "explicit_deny",
+        "github",
+        "acme/app",
+        "refs/heads/dev",
+        "pull_request_target",
+        "no-prt",
+        "",
+        "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b",
+        "00ff00ff00ff00ff",
+        "",
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [403, 40, 35, -1, -1, 0, 1, -1, -1],
     });
   });
 
   it("rejected before verification: repository unknown, so the index is '-'", () => {
-    const point = toDataPoint(event({ outcome: "rejected", code: "invalid_token", reason: "token_expired", token_sha256: "abcdefabcdefabcd", status: 401, total_ms: 3, verify_ms: 2 }));
+    const point = toDataPoint(
+      event({
+        outcome: "rejected",
+        code: "invalid_token",
+        reason: "token_expired",
+        token_sha256: "abcdefabcdefabcd",
+        status: 401,
+        total_ms: 3,
+        verify_ms: 2,
+      }),
+    );
     expect(point).toEqual({
       indexes: ["-"],
-      blobs: ["rejected", "invalid_token", "token_expired", "", "", "", "", "", "", "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", "abcdefabcdefabcd", "", "aws", "", "", "", ""],
+      blobs: [
+        "rejected",
+        "invalid_token",
+        "token_expired",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b",
+        "abcdefabcdefabcd",
+        "",
+        "aws",
+        "",
+        "",
+        "",
+        "",
+      ],
       doubles: [401, 3, 2, -1, -1, 0, 1, -1, -1],
     });
   });
@@ -119,7 +198,19 @@ describe("schema limits (Analytics Engine: 20 blobs, 20 doubles, one 96-byte ind
     expect(AUDIT_DOUBLES.length).toBeLessThanOrEqual(AE_MAX_DOUBLES);
     const huge = "é".repeat(10_000);
     const point = toDataPoint(
-      event({ outcome: "rejected", code: "invalid_token", reason: huge, issuer: huge, repository: huge, ref: huge, event_name: huge, rule_id: huge, role_alias: huge, request_id: huge, token_sha256: huge }),
+      event({
+        outcome: "rejected",
+        code: "invalid_token",
+        reason: huge,
+        issuer: huge,
+        repository: huge,
+        ref: huge,
+        event_name: huge,
+        rule_id: huge,
+        role_alias: huge,
+        request_id: huge,
+        token_sha256: huge,
+      }),
     );
     expect(point.blobs.every((value) => bytes(value) <= AUDIT_MAX_BLOB_BYTES)).toBe(true);
     expect(point.blobs.reduce((sum, value) => sum + bytes(value), 0)).toBeLessThanOrEqual(AE_MAX_BLOBS_TOTAL_BYTES);
@@ -147,8 +238,19 @@ describe("schema limits (Analytics Engine: 20 blobs, 20 doubles, one 96-byte ind
   });
 
   it("blob()/double() name the SQL columns of the schema", () => {
-    expect([blob("outcome"), blob("reason"), blob("repository"), blob("request_id"), blob("token_sha256")]).toEqual(["blob1", "blob3", "blob5", "blob10", "blob11"]);
-    expect([double("status"), double("total_ms"), double("sts_ms"), double("sts_attempts")]).toEqual(["double1", "double2", "double5", "double6"]);
+    expect([blob("outcome"), blob("reason"), blob("repository"), blob("request_id"), blob("token_sha256")]).toEqual([
+      "blob1",
+      "blob3",
+      "blob5",
+      "blob10",
+      "blob11",
+    ]);
+    expect([double("status"), double("total_ms"), double("sts_ms"), double("sts_attempts")]).toEqual([
+      "double1",
+      "double2",
+      "double5",
+      "double6",
+    ]);
   });
 });
 
@@ -166,7 +268,13 @@ describe("scrubEvent: nothing shaped like a secret reaches a sink", () => {
   });
 
   it("ordinary values pass unchanged", () => {
-    const original = event({ repository: "acme/app", ref: "refs/heads/main", reason: "no_matching_rule", rule_id: "r1", role_alias: "deploy" });
+    const original = event({
+      repository: "acme/app",
+      ref: "refs/heads/main",
+      reason: "no_matching_rule",
+      rule_id: "r1",
+      role_alias: "deploy",
+    });
     expect(scrubEvent(original)).toEqual(original);
   });
 });

@@ -43,7 +43,10 @@ describe("sinks", () => {
   it("every sink sees the scrubbed event", () => {
     const logs: Array<Record<string, unknown>> = [];
     const dataset = createFakeDataset(() => 0);
-    createAuditSink({ log: (line) => logs.push(line), dataset }).write({ ...sample, ref: "arn:aws:iam::111122223333:role/x" });
+    createAuditSink({ log: (line) => logs.push(line), dataset }).write({
+      ...sample,
+      ref: "arn:aws:iam::111122223333:role/x",
+    });
     expect(logs[0]?.ref).toBe(REDACTED);
     expect(dataset.points[0]?.blobs?.[5]).toBe(REDACTED);
   });
@@ -54,14 +57,23 @@ describe("sinks", () => {
     const sinks = composeSinks(
       [
         { name: "first", sink: { write: () => void written.push("first") } },
-        { name: "broken", sink: { write: () => { throw new RangeError("blob too large: acme/other refs/heads/main"); } } },
+        {
+          name: "broken",
+          sink: {
+            write: () => {
+              throw new RangeError("blob too large: acme/other refs/heads/main");
+            },
+          },
+        },
         { name: "last", sink: { write: () => void written.push("last") } },
       ],
       (line) => logs.push(line),
     );
     expect(() => sinks.write(sample)).not.toThrow();
     expect(written).toEqual(["first", "last"]);
-    expect(logs).toEqual([{ message: "audit_sink_failed", sink: "broken", request_id: sample.request_id, error: "RangeError" }]);
+    expect(logs).toEqual([
+      { message: "audit_sink_failed", sink: "broken", request_id: sample.request_id, error: "RangeError" },
+    ]);
   });
 
   it("a sink returning a promise is never awaited; its rejection is logged later", async () => {
@@ -80,18 +92,36 @@ describe("sinks", () => {
     reject(new TypeError("network"));
     await Promise.resolve();
     await Promise.resolve();
-    expect(logs).toEqual([{ message: "audit_sink_failed", sink: "slow", request_id: sample.request_id, error: "TypeError" }]);
+    expect(logs).toEqual([
+      { message: "audit_sink_failed", sink: "slow", request_id: sample.request_id, error: "TypeError" },
+    ]);
   });
 
   it("a failing log does not fail the write either", () => {
-    const sinks = composeSinks([{ name: "broken", sink: { write: () => { throw new Error("x"); } } }], () => {
-      throw new Error("log down");
-    });
+    const sinks = composeSinks(
+      [
+        {
+          name: "broken",
+          sink: {
+            write: () => {
+              throw new Error("x");
+            },
+          },
+        },
+      ],
+      () => {
+        throw new Error("log down");
+      },
+    );
     expect(() => sinks.write(sample)).not.toThrow();
   });
 
   it("analyticsEngineSink passes AE's own limit errors up (composeSinks turns them into a log line)", () => {
-    const sink = analyticsEngineSink({ writeDataPoint: () => { throw new RangeError("limit"); } });
+    const sink = analyticsEngineSink({
+      writeDataPoint: () => {
+        throw new RangeError("limit");
+      },
+    });
     expect(() => sink.write(sample)).toThrow(RangeError);
   });
 });

@@ -27,11 +27,22 @@ describe("runSql against the fake SQL API", () => {
   it("POSTs the SQL with FORMAT JSON to the account's endpoint and normalises numbers", async () => {
     const { sql, network, options } = setup();
     sql.insert("ds", { indexes: ["acme/app"], blobs: ["issued"], doubles: [200] }, Date.UTC(2026, 10, 25, 11, 30), 10);
-    const result = await runSql("SELECT index1 AS repository, SUM(_sample_interval) AS requests FROM ds GROUP BY repository", options);
-    expect(network.calls).toEqual([{ method: "POST", url: `${API}/client/v4/accounts/${ACCOUNT}/analytics_engine/sql` }]);
+    const result = await runSql(
+      "SELECT index1 AS repository, SUM(_sample_interval) AS requests FROM ds GROUP BY repository",
+      options,
+    );
+    expect(network.calls).toEqual([
+      { method: "POST", url: `${API}/client/v4/accounts/${ACCOUNT}/analytics_engine/sql` },
+    ]);
     expect(sql.queries[0]).toMatch(/\nFORMAT JSON$/);
     // The API quotes UInt64 ("10"); the client hands back numbers.
-    expect(result).toEqual({ columns: [{ name: "repository", type: "String" }, { name: "requests", type: "UInt64" }], rows: [{ repository: "acme/app", requests: 10 }] });
+    expect(result).toEqual({
+      columns: [
+        { name: "repository", type: "String" },
+        { name: "requests", type: "UInt64" },
+      ],
+      rows: [{ repository: "acme/app", requests: 10 }],
+    });
   });
 
   it("keeps an explicit FORMAT clause", async () => {
@@ -73,19 +84,40 @@ describe("runSql against the fake SQL API", () => {
   });
 
   it("a network failure: unavailable", async () => {
-    const error = await failure(runSql("SELECT 1", { accountId: ACCOUNT, apiToken: TOKEN, fetch: () => Promise.reject(new TypeError("connection reset")) }));
+    const error = await failure(
+      runSql("SELECT 1", {
+        accountId: ACCOUNT,
+        apiToken: TOKEN,
+        fetch: () => Promise.reject(new TypeError("connection reset")),
+      }),
+    );
     expect(error.reason).toBe("unavailable");
   });
 
   it("no answer within the timeout: timeout", async () => {
-    const error = await failure(runSql("SELECT 1", { accountId: ACCOUNT, apiToken: TOKEN, fetch: () => new Promise<Response>(() => undefined), timeoutMs: 1 }));
+    const error = await failure(
+      runSql("SELECT 1", {
+        accountId: ACCOUNT,
+        apiToken: TOKEN,
+        fetch: () => new Promise<Response>(() => undefined),
+        timeoutMs: 1,
+      }),
+    );
     expect(error.reason).toBe("timeout");
   });
 
   it("a 200 that is not the JSON format, or is too large: bad_response", async () => {
-    const text = await failure(runSql("SELECT 1", { accountId: ACCOUNT, apiToken: TOKEN, fetch: async () => new Response("a\tb\n") }));
+    const text = await failure(
+      runSql("SELECT 1", { accountId: ACCOUNT, apiToken: TOKEN, fetch: async () => new Response("a\tb\n") }),
+    );
     expect(text.reason).toBe("bad_response");
-    const large = await failure(runSql("SELECT 1", { accountId: ACCOUNT, apiToken: TOKEN, fetch: async () => new Response("x".repeat(2 * 1024 * 1024)) }));
+    const large = await failure(
+      runSql("SELECT 1", {
+        accountId: ACCOUNT,
+        apiToken: TOKEN,
+        fetch: async () => new Response("x".repeat(2 * 1024 * 1024)),
+      }),
+    );
     expect(large.reason).toBe("bad_response");
   });
 
@@ -107,7 +139,9 @@ describe("parseSqlResponse", () => {
       data: [{ t: "2026-11-25 12:00:00", n: "18446744", p99: "nan", p50: null, reason: "token_expired" }],
       rows: 1,
     });
-    expect(parseSqlResponse(text).rows).toEqual([{ t: "2026-11-25 12:00:00", n: 18446744, p99: null, p50: null, reason: "token_expired" }]);
+    expect(parseSqlResponse(text).rows).toEqual([
+      { t: "2026-11-25 12:00:00", n: 18446744, p99: null, p50: null, reason: "token_expired" },
+    ]);
   });
 
   it("refuses answers without meta and data", () => {

@@ -9,7 +9,8 @@ const SHARED_64 = `octo-${"a".repeat(59)}`;
 
 const modes = {
   sigv4: () => createHarness(),
-  "web-identity": async () => createHarness({ webIdentity: { signingKey: await generateSigningKeySecret("RS256", "pem") } }),
+  "web-identity": async () =>
+    createHarness({ webIdentity: { signingKey: await generateSigningKeySecret("RS256", "pem") } }),
 };
 
 async function issue(h: Harness, claims: Record<string, unknown> = {}): Promise<void> {

@@ -1,7 +1,12 @@
 // SourceIdentity is injective (never cut, never two logins on one identity) and RoleSessionName is distinct per
 // exchange; both always within STS's rules (2..64 of [\w+=,.@-], not `aws:`).
 import { describe, expect, it } from "vitest";
-import { identityPrefix, sessionName, sourceIdentity, SOURCE_IDENTITY_HASH_SEPARATOR } from "../../src/aws/session-names.ts";
+import {
+  identityPrefix,
+  sessionName,
+  sourceIdentity,
+  SOURCE_IDENTITY_HASH_SEPARATOR,
+} from "../../src/aws/session-names.ts";
 import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { seededText } from "../support/seeded-text.ts";
@@ -52,10 +57,21 @@ describe("sourceIdentity: injective", () => {
     expect(hash).toMatch(/^[0-9a-f]{32}$/);
     const mimic = await sourceIdentity("gitlab", "gl-", `${readable}${SOURCE_IDENTITY_HASH_SEPARATOR}${hash}`);
     expect(mimic).not.toBe(victim);
-    const plain = [["github", "octocat"], ["github", "dependabot[bot]"], ["gitlab", "sample_user.name-1"]] as const;
-    for (const [kind, login] of plain) expect(await sourceIdentity(kind, "gl-", login)).not.toContain(SOURCE_IDENTITY_HASH_SEPARATOR);
-    const hashed = [["github", "a.b"], ["github", "x".repeat(100)], ["gitlab", "a=b"], ["gitlab", "a+b"]] as const;
-    for (const [kind, login] of hashed) expect((await sourceIdentity(kind, "gl-", login)).split(SOURCE_IDENTITY_HASH_SEPARATOR)).toHaveLength(2);
+    const plain = [
+      ["github", "octocat"],
+      ["github", "dependabot[bot]"],
+      ["gitlab", "sample_user.name-1"],
+    ] as const;
+    for (const [kind, login] of plain)
+      expect(await sourceIdentity(kind, "gl-", login)).not.toContain(SOURCE_IDENTITY_HASH_SEPARATOR);
+    const hashed = [
+      ["github", "a.b"],
+      ["github", "x".repeat(100)],
+      ["gitlab", "a=b"],
+      ["gitlab", "a+b"],
+    ] as const;
+    for (const [kind, login] of hashed)
+      expect((await sourceIdentity(kind, "gl-", login)).split(SOURCE_IDENTITY_HASH_SEPARATOR)).toHaveLength(2);
   });
 
   it.each([
@@ -72,7 +88,11 @@ describe("sourceIdentity: injective", () => {
   });
 
   it("fits 64 whatever the issuer prefix: the longest (ghe.<32-char id>.) keeps a 104-bit hash", async () => {
-    const prefix = identityPrefix({ id: "i".repeat(32), kind: "github", issuer: "https://ghes.example/_services/token" });
+    const prefix = identityPrefix({
+      id: "i".repeat(32),
+      kind: "github",
+      issuer: "https://ghes.example/_services/token",
+    });
     expect(prefix).toHaveLength(37);
     const identity = await sourceIdentity("github", prefix, "x".repeat(100));
     expect(identity).toHaveLength(STS_MAX_NAME_CHARS);

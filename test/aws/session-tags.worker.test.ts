@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 
-const DOCS = { repository: "acme/docs", repository_id: "874563299", job_workflow_ref: "acme/docs/.github/workflows/ci.yml@refs/heads/main" };
+const DOCS = {
+  repository: "acme/docs",
+  repository_id: "874563299",
+  job_workflow_ref: "acme/docs/.github/workflows/ci.yml@refs/heads/main",
+};
 
 describe("session tags through the Worker", () => {
   it("a ref too long to tag losslessly: 403 forbidden, STS never called, the token not consumed", async () => {

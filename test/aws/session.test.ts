@@ -43,7 +43,6 @@ function build(c: SessionClaims = claims, g: RoleGrant = grant(), durationSecond
   return buildAssumeRoleInput({ issuer: GITHUB_COM, claims: c, grant: g, durationSeconds, tokenSha256 });
 }
 
-
 /** UTF-16 length and code-point length both within `max`, and no lone surrogate. */
 function expectWithin(value: string, max: number) {
   expect(value.length).toBeLessThanOrEqual(max);
@@ -53,7 +52,7 @@ function expectWithin(value: string, max: number) {
 
 describe("buildAssumeRoleInput: ordinary claims", () => {
   it("names the session, the source identity and the tags from the claims", async () => {
-    const input = (await build(claims, grant({ sessionPolicyJson: '{"Version":"2012-10-17","Statement":[]}' }), 1800));
+    const input = await build(claims, grant({ sessionPolicyJson: '{"Version":"2012-10-17","Statement":[]}' }), 1800);
     expect(input).toEqual({
       roleArn: "arn:aws:iam::123456789012:role/deploy",
       roleSessionName: `gh-9876543210-1-${TOKEN_SHA256}-octo-org.app`,
@@ -74,7 +73,21 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
         { key: "RunAttempt", value: "1" },
         { key: "Issuer", value: "https://token.actions.githubusercontent.com" },
       ],
-      transitiveTagKeys: ["Repository", "RepositoryId", "RepositoryOwner", "RepositoryOwnerId", "Ref", "Sha", "Workflow", "EventName", "Actor", "ActorId", "RunId", "RunAttempt", "Issuer"],
+      transitiveTagKeys: [
+        "Repository",
+        "RepositoryId",
+        "RepositoryOwner",
+        "RepositoryOwnerId",
+        "Ref",
+        "Sha",
+        "Workflow",
+        "EventName",
+        "Actor",
+        "ActorId",
+        "RunId",
+        "RunAttempt",
+        "Issuer",
+      ],
       sessionPolicy: '{"Version":"2012-10-17","Statement":[]}',
       policyArns: [],
       externalId: undefined,
@@ -82,7 +95,12 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
   });
 
   it("adds the optional claim tags only when present and non-empty", async () => {
-    const full = (await build({ ...claims, environment: "prod", job_workflow_ref: "octo-org/app/.github/workflows/d.yml@refs/heads/main", runner_environment: "github-hosted" }));
+    const full = await build({
+      ...claims,
+      environment: "prod",
+      job_workflow_ref: "octo-org/app/.github/workflows/d.yml@refs/heads/main",
+      runner_environment: "github-hosted",
+    });
     expect(full.tags.slice(-4)).toEqual([
       { key: "Environment", value: "prod" },
       { key: "JobWorkflowRef", value: "octo-org/app/.github/workflows/d.yml@refs/heads/main" },
@@ -90,13 +108,13 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
       { key: "Issuer", value: "https://token.actions.githubusercontent.com" },
     ]);
     expect(full.transitiveTagKeys).toEqual(full.tags.map((tag) => tag.key));
-    const empty = (await build({ ...claims, environment: "", job_workflow_ref: undefined }));
+    const empty = await build({ ...claims, environment: "", job_workflow_ref: undefined });
     expect(empty.tags.map((tag) => tag.key)).not.toContain("Environment");
     expect(empty.tags.map((tag) => tag.key)).not.toContain("JobWorkflowRef");
   });
 
   it("is deterministic", async () => {
-    expect((await build())).toEqual((await build()));
+    expect(await build()).toEqual(await build());
   });
 
   it("keeps the broker's tag keys within STS's key rules", async () => {
@@ -132,27 +150,33 @@ describe("buildAssumeRoleInput: hostile claims", () => {
       return await build(c);
     } catch (error) {
       expect(error).toBeInstanceOf(BrokerError);
-      expect({ code: (error as BrokerError).code, reason: (error as BrokerError).reason }).toEqual({ code: "forbidden", reason: "session_tag_unrepresentable" });
+      expect({ code: (error as BrokerError).code, reason: (error as BrokerError).reason }).toEqual({
+        code: "forbidden",
+        reason: "session_tag_unrepresentable",
+      });
       return undefined;
     }
   }
 
-  it.each(hostile)("%s: name, source identity and tags stay within STS's rules, or the request is refused", async (_label, value) => {
-    const everything: SessionClaims = Object.fromEntries(
-      [...Object.keys(claims), "environment", "job_workflow_ref", "runner_environment"].map((key) => [key, value]),
-    ) as unknown as SessionClaims;
-    const input = await buildOrRefuse(everything);
-    if (input === undefined) return;
-    expect(input.roleSessionName).toMatch(NAME);
-    expect(input.sourceIdentity).toMatch(NAME);
-    expect(input.sourceIdentity.toLowerCase().startsWith("aws:")).toBe(false);
-    expect(input.tags.length).toBeLessThanOrEqual(STS_MAX_SESSION_TAGS);
-    for (const tag of input.tags) {
-      expect(tag.value).toMatch(TAG_CHARS);
-      expect(tag.value).not.toMatch(/[\u2028\u2029]/);
-      expectWithin(tag.value, STS_MAX_TAG_VALUE_CHARS);
-    }
-  });
+  it.each(hostile)(
+    "%s: name, source identity and tags stay within STS's rules, or the request is refused",
+    async (_label, value) => {
+      const everything: SessionClaims = Object.fromEntries(
+        [...Object.keys(claims), "environment", "job_workflow_ref", "runner_environment"].map((key) => [key, value]),
+      ) as unknown as SessionClaims;
+      const input = await buildOrRefuse(everything);
+      if (input === undefined) return;
+      expect(input.roleSessionName).toMatch(NAME);
+      expect(input.sourceIdentity).toMatch(NAME);
+      expect(input.sourceIdentity.toLowerCase().startsWith("aws:")).toBe(false);
+      expect(input.tags.length).toBeLessThanOrEqual(STS_MAX_SESSION_TAGS);
+      for (const tag of input.tags) {
+        expect(tag.value).toMatch(TAG_CHARS);
+        expect(tag.value).not.toMatch(/[\u2028\u2029]/);
+        expectWithin(tag.value, STS_MAX_TAG_VALUE_CHARS);
+      }
+    },
+  );
 
   it.each([
     ["200 emoji", "🚀".repeat(200)],
@@ -165,7 +189,7 @@ describe("buildAssumeRoleInput: hostile claims", () => {
 
   it("survives non-string claim values at runtime", async () => {
     const broken = { ...claims, actor: 42, run_id: null, repository: ["a"] } as unknown as SessionClaims;
-    const input = (await build(broken));
+    const input = await build(broken);
     expect(input.roleSessionName).toMatch(NAME);
     expect(input.sourceIdentity).toBe("gh-");
     expect(input.tags.find((tag) => tag.key === "Actor")?.value).toBe("");
@@ -173,12 +197,43 @@ describe("buildAssumeRoleInput: hostile claims", () => {
 
   it("holds the invariants over many random strings, and never maps two values to one tag", async () => {
     // A seeded generator over a pool of awkward code points: reproducible, no Math.random.
-    const pool = ["a", "Z", "9", "_", "-", "/", ":", "@", " ", "=", "é", "日", "🚀", "𝐀", "\u0301", "\u202E", "\u0000", "\u2028", "*", "&", "<"];
+    const pool = [
+      "a",
+      "Z",
+      "9",
+      "_",
+      "-",
+      "/",
+      ":",
+      "@",
+      " ",
+      "=",
+      "é",
+      "日",
+      "🚀",
+      "𝐀",
+      "\u0301",
+      "\u202E",
+      "\u0000",
+      "\u2028",
+      "*",
+      "&",
+      "<",
+    ];
     const text = seededText(0x2545f491, pool, 120);
     const seen = new Map<string, string>();
     for (let round = 0; round < 300; round++) {
       const ref = text();
-      const input = await buildOrRefuse({ ...claims, actor: text(), run_id: text(), run_attempt: text(), repository: text(), workflow: text(), environment: text(), ref });
+      const input = await buildOrRefuse({
+        ...claims,
+        actor: text(),
+        run_id: text(),
+        run_attempt: text(),
+        repository: text(),
+        workflow: text(),
+        environment: text(),
+        ref,
+      });
       if (input === undefined) continue;
       expect(input.roleSessionName).toMatch(NAME);
       expect(input.sourceIdentity).toMatch(NAME);
@@ -229,7 +284,8 @@ describe("tagValue: lossless", () => {
   });
 
   it("the issue's pair: refs/heads/release!2024 and refs/heads/release_2024 get different Ref tags", async () => {
-    const ref = async (value: string) => (await build({ ...claims, ref: value })).tags.find((tag) => tag.key === "Ref")?.value;
+    const ref = async (value: string) =>
+      (await build({ ...claims, ref: value })).tags.find((tag) => tag.key === "Ref")?.value;
     expect(await ref("refs/heads/release!2024")).toBe("refs/heads/release=212024");
     expect(await ref("refs/heads/release_2024")).toBe("refs/heads/release_2024");
     // The escape character itself is escaped, so a literal "=21" cannot pose as an escaped "!".
@@ -249,31 +305,58 @@ describe("tagValue: lossless", () => {
 describe("session identity per issuer", () => {
   const issuers = {
     dotCom: GITHUB_COM,
-    slug: { id: "acme-enterprise", kind: "github" as const, issuer: "https://token.actions.githubusercontent.com/acme" },
+    slug: {
+      id: "acme-enterprise",
+      kind: "github" as const,
+      issuer: "https://token.actions.githubusercontent.com/acme",
+    },
     ghes: { id: "ghes", kind: "github" as const, issuer: "https://github.acme.example/_services/token" },
     ghes2: { id: "ghes-eu", kind: "github" as const, issuer: "https://github.eu.acme.example/_services/token" },
   };
-  const of = (issuer: (typeof issuers)[keyof typeof issuers]) => buildAssumeRoleInput({ issuer, claims, grant: grant(), durationSeconds: 900, tokenSha256: TOKEN_SHA256 });
+  const of = (issuer: (typeof issuers)[keyof typeof issuers]) =>
+    buildAssumeRoleInput({ issuer, claims, grant: grant(), durationSeconds: 900, tokenSha256: TOKEN_SHA256 });
 
   it("github.com and its enterprise-slug issuers share gh- (one account namespace); each GHES gets ghe.<id>.", async () => {
-    expect(await of(issuers.dotCom)).toMatchObject({ sourceIdentity: "gh-octocat", roleSessionName: `gh-9876543210-1-${TOKEN_SHA256}-octo-org.app` });
+    expect(await of(issuers.dotCom)).toMatchObject({
+      sourceIdentity: "gh-octocat",
+      roleSessionName: `gh-9876543210-1-${TOKEN_SHA256}-octo-org.app`,
+    });
     expect((await of(issuers.slug)).sourceIdentity).toBe("gh-octocat");
-    expect(await of(issuers.ghes)).toMatchObject({ sourceIdentity: "ghe.ghes.octocat", roleSessionName: `ghe.ghes.9876543210-1-${TOKEN_SHA256}-octo-org.app` });
+    expect(await of(issuers.ghes)).toMatchObject({
+      sourceIdentity: "ghe.ghes.octocat",
+      roleSessionName: `ghe.ghes.9876543210-1-${TOKEN_SHA256}-octo-org.app`,
+    });
     expect((await of(issuers.ghes2)).sourceIdentity).toBe("ghe.ghes-eu.octocat");
     // The loopback sandbox issuer (npm start) stands in for github.com.
-    expect((await of({ id: "github", kind: "github", issuer: "http://127.0.0.1:8788" })).sourceIdentity).toBe("gh-octocat");
+    expect((await of({ id: "github", kind: "github", issuer: "http://127.0.0.1:8788" })).sourceIdentity).toBe(
+      "gh-octocat",
+    );
   });
 
   it("the same login on two issuers never yields the same source identity, and the Issuer tag tells them apart", async () => {
-    const identities = await Promise.all(Object.values(issuers).filter((issuer) => issuer !== issuers.slug).map(async (issuer) => (await of(issuer)).sourceIdentity));
+    const identities = await Promise.all(
+      Object.values(issuers)
+        .filter((issuer) => issuer !== issuers.slug)
+        .map(async (issuer) => (await of(issuer)).sourceIdentity),
+    );
     expect(new Set(identities).size).toBe(identities.length);
-    expect((await of(issuers.ghes)).tags.find((tag) => tag.key === "Issuer")?.value).toBe("https://github.acme.example/_services/token");
+    expect((await of(issuers.ghes)).tags.find((tag) => tag.key === "Issuer")?.value).toBe(
+      "https://github.acme.example/_services/token",
+    );
   });
 });
 
 describe("buildAssumeRoleInput: operator tags", () => {
   it("appends operator tags after the claim tags, not transitive", async () => {
-    const input = (await build(claims, grant({ sessionTags: [["Team", "platform"], ["CostCenter", "42"]] })));
+    const input = await build(
+      claims,
+      grant({
+        sessionTags: [
+          ["Team", "platform"],
+          ["CostCenter", "42"],
+        ],
+      }),
+    );
     expect(input.tags.slice(-2)).toEqual([
       { key: "Team", value: "platform" },
       { key: "CostCenter", value: "42" },
@@ -287,7 +370,13 @@ describe("buildAssumeRoleInput: operator tags", () => {
     ["optional key of ours", [["Environment", "x"]]],
     ["aws: prefix", [["aws:PrincipalTag", "x"]]],
     ["AWS: prefix", [["AWS:foo", "x"]]],
-    ["two operator keys differing in case", [["Team", "a"], ["team", "b"]]],
+    [
+      "two operator keys differing in case",
+      [
+        ["Team", "a"],
+        ["team", "b"],
+      ],
+    ],
   ])("refuses %s as session_tag_conflict", async (_label, sessionTags) => {
     const error = await brokerFailure(build(claims, grant({ sessionTags })));
     expect(error.code).toBe("config_invalid");
@@ -309,7 +398,9 @@ describe("buildAssumeRoleInput: operator tags", () => {
   it("allows exactly STS_MAX_SESSION_TAGS tags and refuses one more", async () => {
     const ours = (await build()).tags.length;
     const operator = (count: number) => Array.from({ length: count }, (_, i) => [`Op${i}`, "v"] as [string, string]);
-    expect((await build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours) }))).tags).toHaveLength(STS_MAX_SESSION_TAGS);
+    expect((await build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours) }))).tags).toHaveLength(
+      STS_MAX_SESSION_TAGS,
+    );
     const error = await brokerFailure(build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours + 1) })));
     expect(error.code).toBe("config_invalid");
     expect(error.reason).toBe("session_tag_limit");

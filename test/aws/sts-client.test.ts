@@ -37,7 +37,9 @@ const input: AssumeRoleInput = {
 };
 
 function randomText(alphabet: string, length: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(length)), (byte) => alphabet[byte % alphabet.length]).join("");
+  return Array.from(crypto.getRandomValues(new Uint8Array(length)), (byte) => alphabet[byte % alphabet.length]).join(
+    "",
+  );
 }
 
 /** A fresh IAM-user-like key pair, generated per test: nothing committed. */
@@ -105,7 +107,15 @@ async function failure(promise: Promise<unknown>): Promise<BrokerError> {
 
 /** Everything a log line could print about an error. */
 function printable(error: BrokerError): string {
-  return [error.message, error.reason, error.code, String(error.cause), JSON.stringify(error.cause), JSON.stringify(error), error.stack ?? ""].join("\n");
+  return [
+    error.message,
+    error.reason,
+    error.code,
+    String(error.cause),
+    JSON.stringify(error.cause),
+    JSON.stringify(error),
+    error.stack ?? "",
+  ].join("\n");
 }
 
 describe("assumeRole: success", () => {
@@ -116,7 +126,12 @@ describe("assumeRole: success", () => {
     const [call] = h.emulator.assumeRoleCalls;
     expect(h.emulator.assumeRoleCalls).toHaveLength(1);
     expect(result).toEqual({
-      credentials: { accessKeyId: call?.issuedAccessKeyId, secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: call?.expiration },
+      credentials: {
+        accessKeyId: call?.issuedAccessKeyId,
+        secretAccessKey: expect.any(String),
+        sessionToken: expect.any(String),
+        expiration: call?.expiration,
+      },
       attempts: 1,
       stsMs: 0,
     });
@@ -148,7 +163,9 @@ describe("assumeRole: success", () => {
     expect(seen[0]?.headers.get("x-amz-date")).toBe("20261125T120000Z");
     expect(seen[0]?.headers.get("content-type")).toBe("application/x-www-form-urlencoded; charset=utf-8");
     expect(seen[0]?.headers.get("authorization")).toMatch(
-      new RegExp(`^AWS4-HMAC-SHA256 Credential=${h.principal.accessKeyId}/20261125/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=[0-9a-f]{64}$`),
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${h.principal.accessKeyId}/20261125/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=[0-9a-f]{64}$`,
+      ),
     );
   });
 
@@ -283,7 +300,10 @@ describe("assumeRole: final errors", () => {
     ["a duration above the role's maximum", { durationSeconds: 7200 }],
     ["a malformed session policy", { sessionPolicy: "{not json" }],
     ["a transitive key without its tag", { transitiveTagKeys: ["Nope"] }],
-    ["tags too large to pack", { tags: Array.from({ length: 50 }, (_, i) => ({ key: `K${i}`, value: "v".repeat(256) })), transitiveTagKeys: [] }],
+    [
+      "tags too large to pack",
+      { tags: Array.from({ length: 50 }, (_, i) => ({ key: `K${i}`, value: "v".repeat(256) })), transitiveTagKeys: [] },
+    ],
   ])("STS refusing %s -> internal_error/sts_rejected_request, no retry", async (_label, change) => {
     const h = harness();
     const error = await failure(assumeRole({ ...input, ...change }, h.deps));
@@ -295,20 +315,32 @@ describe("assumeRole: final errors", () => {
   });
 
   it.each<[string, (h: Harness) => void]>([
-    ["a wrong secret (SignatureDoesNotMatch)", (h) => (h.deps.aws = { ...h.deps.aws, secretAccessKey: testPrincipal().secretAccessKey })],
-    ["an unknown key (InvalidClientTokenId)", (h) => (h.deps.aws = { ...h.deps.aws, accessKeyId: testPrincipal().accessKeyId })],
-    ["a session token the key does not have", (h) => (h.deps.aws = { ...h.deps.aws, sessionToken: "IQoJnotatokenatall" })],
+    [
+      "a wrong secret (SignatureDoesNotMatch)",
+      (h) => (h.deps.aws = { ...h.deps.aws, secretAccessKey: testPrincipal().secretAccessKey }),
+    ],
+    [
+      "an unknown key (InvalidClientTokenId)",
+      (h) => (h.deps.aws = { ...h.deps.aws, accessKeyId: testPrincipal().accessKeyId }),
+    ],
+    [
+      "a session token the key does not have",
+      (h) => (h.deps.aws = { ...h.deps.aws, sessionToken: "IQoJnotatokenatall" }),
+    ],
     ["the wrong signing region", (h) => (h.deps.aws = { ...h.deps.aws, region: "eu-west-1" })],
     ["a clock 10 minutes slow", (h) => (h.deps.now = () => h.clock.ms - 10 * 60 * 1000)],
-  ])("the broker's own credentials failing with %s -> internal_error/sts_broker_credentials", async (_label, arrange) => {
-    const h = harness();
-    arrange(h);
-    const error = await failure(assumeRole(input, h.deps));
-    expect(error.code).toBe("internal_error");
-    expect(error.reason).toBe("sts_broker_credentials");
-    expect(h.emulator.requestCount).toBe(1);
-    expect(printable(error)).not.toContain(h.deps.aws.secretAccessKey);
-  });
+  ])(
+    "the broker's own credentials failing with %s -> internal_error/sts_broker_credentials",
+    async (_label, arrange) => {
+      const h = harness();
+      arrange(h);
+      const error = await failure(assumeRole(input, h.deps));
+      expect(error.code).toBe("internal_error");
+      expect(error.reason).toBe("sts_broker_credentials");
+      expect(h.emulator.requestCount).toBe(1);
+      expect(printable(error)).not.toContain(h.deps.aws.secretAccessKey);
+    },
+  );
 });
 
 describe("assumeRole: answers that are not the emulator's", () => {
@@ -319,17 +351,61 @@ describe("assumeRole: answers that are not the emulator's", () => {
     );
 
   it.each<[string, () => Response, { code: string; reason: string; requests: number }]>([
-    ["RegionDisabledException", () => xmlError(403, "RegionDisabledException"), { code: "upstream_unavailable", reason: "sts_region_disabled", requests: 1 }],
-    ["an unknown 4xx code", () => xmlError(400, "SomethingNew"), { code: "internal_error", reason: "sts_rejected_request", requests: 1 }],
-    ["MalformedPolicyDocument", () => xmlError(400, "MalformedPolicyDocument"), { code: "internal_error", reason: "sts_rejected_request", requests: 1 }],
-    ["ExpiredToken", () => xmlError(403, "ExpiredToken"), { code: "internal_error", reason: "sts_broker_credentials", requests: 1 }],
-    ["RequestLimitExceeded", () => xmlError(400, "RequestLimitExceeded"), { code: "upstream_unavailable", reason: "sts_throttled", requests: STS_MAX_ATTEMPTS }],
-    ["IDPCommunicationError", () => xmlError(400, "IDPCommunicationError"), { code: "upstream_unavailable", reason: "sts_unavailable", requests: STS_MAX_ATTEMPTS }],
-    ["429 without a body", () => new Response(null, { status: 429 }), { code: "upstream_unavailable", reason: "sts_throttled", requests: STS_MAX_ATTEMPTS }],
-    ["502 HTML page", () => new Response("<html><body>Bad Gateway</body></html>", { status: 502 }), { code: "upstream_unavailable", reason: "sts_unavailable", requests: STS_MAX_ATTEMPTS }],
-    ["200 HTML page (captive proxy)", () => new Response("<html><body>Login</body></html>", { status: 200 }), { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 }],
-    ["403 HTML page", () => new Response("<html>Forbidden</html>", { status: 403 }), { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 }],
-    ["a redirect", () => new Response(null, { status: 302, headers: { location: "https://evil.example/" } }), { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 }],
+    [
+      "RegionDisabledException",
+      () => xmlError(403, "RegionDisabledException"),
+      { code: "upstream_unavailable", reason: "sts_region_disabled", requests: 1 },
+    ],
+    [
+      "an unknown 4xx code",
+      () => xmlError(400, "SomethingNew"),
+      { code: "internal_error", reason: "sts_rejected_request", requests: 1 },
+    ],
+    [
+      "MalformedPolicyDocument",
+      () => xmlError(400, "MalformedPolicyDocument"),
+      { code: "internal_error", reason: "sts_rejected_request", requests: 1 },
+    ],
+    [
+      "ExpiredToken",
+      () => xmlError(403, "ExpiredToken"),
+      { code: "internal_error", reason: "sts_broker_credentials", requests: 1 },
+    ],
+    [
+      "RequestLimitExceeded",
+      () => xmlError(400, "RequestLimitExceeded"),
+      { code: "upstream_unavailable", reason: "sts_throttled", requests: STS_MAX_ATTEMPTS },
+    ],
+    [
+      "IDPCommunicationError",
+      () => xmlError(400, "IDPCommunicationError"),
+      { code: "upstream_unavailable", reason: "sts_unavailable", requests: STS_MAX_ATTEMPTS },
+    ],
+    [
+      "429 without a body",
+      () => new Response(null, { status: 429 }),
+      { code: "upstream_unavailable", reason: "sts_throttled", requests: STS_MAX_ATTEMPTS },
+    ],
+    [
+      "502 HTML page",
+      () => new Response("<html><body>Bad Gateway</body></html>", { status: 502 }),
+      { code: "upstream_unavailable", reason: "sts_unavailable", requests: STS_MAX_ATTEMPTS },
+    ],
+    [
+      "200 HTML page (captive proxy)",
+      () => new Response("<html><body>Login</body></html>", { status: 200 }),
+      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
+    ],
+    [
+      "403 HTML page",
+      () => new Response("<html>Forbidden</html>", { status: 403 }),
+      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
+    ],
+    [
+      "a redirect",
+      () => new Response(null, { status: 302, headers: { location: "https://evil.example/" } }),
+      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
+    ],
     [
       "an oversized declared body",
       () => new Response("x", { status: 200, headers: { "content-length": String(MAX_STS_RESPONSE_BYTES + 1) } }),
@@ -351,7 +427,11 @@ describe("assumeRole: answers that are not the emulator's", () => {
       },
       { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
     ],
-    ["a body that is not UTF-8", () => new Response(new Uint8Array([0x3c, 0xff, 0xfe, 0x3e]), { status: 200 }), { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 }],
+    [
+      "a body that is not UTF-8",
+      () => new Response(new Uint8Array([0x3c, 0xff, 0xfe, 0x3e]), { status: 200 }),
+      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
+    ],
   ])("%s", async (_label, respond, expected) => {
     let requests = 0;
     const h = harness({

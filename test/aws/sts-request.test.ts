@@ -23,18 +23,20 @@ describe("assumeRoleForm", () => {
   });
 
   it("encodes every parameter with 1-based member lists, in a stable order", () => {
-    const form = new URLSearchParams(assumeRoleForm({
-      ...minimal,
-      durationSeconds: 3600,
-      tags: [
-        { key: "Repository", value: "octo-org/app" },
-        { key: "Workflow", value: "Deploy to prod" },
-      ],
-      transitiveTagKeys: ["Repository", "Workflow"],
-      sessionPolicy: '{"Version":"2012-10-17"}',
-      policyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
-      externalId: "ext-1",
-    }));
+    const form = new URLSearchParams(
+      assumeRoleForm({
+        ...minimal,
+        durationSeconds: 3600,
+        tags: [
+          { key: "Repository", value: "octo-org/app" },
+          { key: "Workflow", value: "Deploy to prod" },
+        ],
+        transitiveTagKeys: ["Repository", "Workflow"],
+        sessionPolicy: '{"Version":"2012-10-17"}',
+        policyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        externalId: "ext-1",
+      }),
+    );
     expect([...form.keys()]).toEqual([
       "Action",
       "Version",
@@ -79,7 +81,19 @@ describe("assumeRoleForm", () => {
 
 describe("formEncode", () => {
   it("writes names and values exactly as URLSearchParams does, whatever the characters", () => {
-    const samples = ["", "plain", "a b", "!'()*~-._", "+=&%/?#:@", "日本語 é", "😀", "\u0000\t\n", "a\uD800b", "\uDC00", '{"a":[1]}'];
+    const samples = [
+      "",
+      "plain",
+      "a b",
+      "!'()*~-._",
+      "+=&%/?#:@",
+      "日本語 é",
+      "😀",
+      "\u0000\t\n",
+      "a\uD800b",
+      "\uDC00",
+      '{"a":[1]}',
+    ];
     for (let code = 0; code < 128; code++) samples.push(String.fromCharCode(code));
     for (const sample of samples) {
       expect(formEncode(sample)).toBe(new URLSearchParams([["", sample]]).toString().slice(1));

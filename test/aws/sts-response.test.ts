@@ -38,8 +38,16 @@ function success(parts: { credentials?: string; result?: string; root?: string; 
 </AssumeRoleResponse>`;
 }
 
-function credentialsWith(overrides: Partial<Record<"AccessKeyId" | "SecretAccessKey" | "SessionToken" | "Expiration", string>>): string {
-  const values = { AccessKeyId: KEY, SecretAccessKey: SECRET, SessionToken: TOKEN, Expiration: EXPIRATION, ...overrides };
+function credentialsWith(
+  overrides: Partial<Record<"AccessKeyId" | "SecretAccessKey" | "SessionToken" | "Expiration", string>>,
+): string {
+  const values = {
+    AccessKeyId: KEY,
+    SecretAccessKey: SECRET,
+    SessionToken: TOKEN,
+    Expiration: EXPIRATION,
+    ...overrides,
+  };
   return Object.entries(values)
     .map(([name, value]) => `<${name}>${value}</${name}>`)
     .join("");
@@ -57,22 +65,37 @@ function rejection(xml: string): BrokerError {
 
 describe("parseAssumeRoleResponse: accepted bodies", () => {
   it("reads the credentials of an AWS-shaped success", () => {
-    expect(parseAssumeRoleResponse(success())).toEqual({ accessKeyId: KEY, secretAccessKey: SECRET, sessionToken: TOKEN, expiration: EXPIRATION });
+    expect(parseAssumeRoleResponse(success())).toEqual({
+      accessKeyId: KEY,
+      secretAccessKey: SECRET,
+      sessionToken: TOKEN,
+      expiration: EXPIRATION,
+    });
   });
 
   it("reads a compact body without XML declaration, and ignores unknown sibling elements", () => {
-    const xml = success({ prolog: "", result: `<NewField a='1'/><Credentials>${credentialsWith({})}<Future>x</Future></Credentials>` }).replace(/>\s+</g, "><");
+    const xml = success({
+      prolog: "",
+      result: `<NewField a='1'/><Credentials>${credentialsWith({})}<Future>x</Future></Credentials>`,
+    }).replace(/>\s+</g, "><");
     expect(parseAssumeRoleResponse(xml).accessKeyId).toBe(KEY);
   });
 
   it("decodes the predefined and numeric entities", () => {
-    const xml = success({ credentials: credentialsWith({ SecretAccessKey: "abc&amp;def&#43;ghi&#x2F;jkl&lt;&gt;&quot;&apos;" }) });
+    const xml = success({
+      credentials: credentialsWith({ SecretAccessKey: "abc&amp;def&#43;ghi&#x2F;jkl&lt;&gt;&quot;&apos;" }),
+    });
     expect(parseAssumeRoleResponse(xml).secretAccessKey).toBe(`abc&def+ghi/jkl<>"'`);
   });
 
-  it.each(["2026-11-25T13:15:00Z", "2026-11-25T13:15:00.123Z", "2024-02-29T00:00:00Z"])("accepts Expiration %s", (expiration) => {
-    expect(parseAssumeRoleResponse(success({ credentials: credentialsWith({ Expiration: expiration }) })).expiration).toBe(expiration);
-  });
+  it.each(["2026-11-25T13:15:00Z", "2026-11-25T13:15:00.123Z", "2024-02-29T00:00:00Z"])(
+    "accepts Expiration %s",
+    (expiration) => {
+      expect(
+        parseAssumeRoleResponse(success({ credentials: credentialsWith({ Expiration: expiration }) })).expiration,
+      ).toBe(expiration);
+    },
+  );
 });
 
 describe("parseAssumeRoleResponse: refused bodies", () => {
@@ -82,25 +105,65 @@ describe("parseAssumeRoleResponse: refused bodies", () => {
     ["HTML error page", "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"],
     ["HTML without doctype", "<html><body>Service Unavailable</body></html>"],
     ["JSON", '{"AccessKeyId":"ASIAIOSFODNN7EXAMPLE"}'],
-    ["an STS error body", `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>`],
-    ["another action's response", success({ root: `<GetCallerIdentityResponse xmlns="${NS}">` }).replace("</AssumeRoleResponse>", "</GetCallerIdentityResponse>")],
+    [
+      "an STS error body",
+      `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>`,
+    ],
+    [
+      "another action's response",
+      success({ root: `<GetCallerIdentityResponse xmlns="${NS}">` }).replace(
+        "</AssumeRoleResponse>",
+        "</GetCallerIdentityResponse>",
+      ),
+    ],
     ["missing namespace", success({ root: "<AssumeRoleResponse>" })],
     ["wrong namespace", success({ root: '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2099-01-01/">' })],
-    ["namespace prefix", success({ root: `<sts:AssumeRoleResponse xmlns:sts="${NS}">` }).replace("</AssumeRoleResponse>", "</sts:AssumeRoleResponse>")],
-    ["duplicate Credentials", success({ result: `<Credentials>${credentialsWith({})}</Credentials><Credentials>${credentialsWith({ AccessKeyId: "ASIAATTACKER00000000" })}</Credentials>` })],
-    ["duplicate AssumeRoleResult", success({ result: `<Credentials>${credentialsWith({})}</Credentials></AssumeRoleResult><AssumeRoleResult><Credentials>${credentialsWith({})}</Credentials>` })],
-    ["duplicate AccessKeyId", success({ credentials: `${credentialsWith({})}<AccessKeyId>ASIAATTACKER00000000</AccessKeyId>` })],
+    [
+      "namespace prefix",
+      success({ root: `<sts:AssumeRoleResponse xmlns:sts="${NS}">` }).replace(
+        "</AssumeRoleResponse>",
+        "</sts:AssumeRoleResponse>",
+      ),
+    ],
+    [
+      "duplicate Credentials",
+      success({
+        result: `<Credentials>${credentialsWith({})}</Credentials><Credentials>${credentialsWith({ AccessKeyId: "ASIAATTACKER00000000" })}</Credentials>`,
+      }),
+    ],
+    [
+      "duplicate AssumeRoleResult",
+      success({
+        result: `<Credentials>${credentialsWith({})}</Credentials></AssumeRoleResult><AssumeRoleResult><Credentials>${credentialsWith({})}</Credentials>`,
+      }),
+    ],
+    [
+      "duplicate AccessKeyId",
+      success({ credentials: `${credentialsWith({})}<AccessKeyId>ASIAATTACKER00000000</AccessKeyId>` }),
+    ],
     ["missing Credentials", success({ result: "<AssumedRoleUser/>" })],
-    ["missing AccessKeyId", success({ credentials: credentialsWith({}).replace(/<AccessKeyId>.*<\/AccessKeyId>/, "") })],
-    ["missing SessionToken", success({ credentials: credentialsWith({}).replace(/<SessionToken>.*<\/SessionToken>/, "") })],
+    [
+      "missing AccessKeyId",
+      success({ credentials: credentialsWith({}).replace(/<AccessKeyId>.*<\/AccessKeyId>/, "") }),
+    ],
+    [
+      "missing SessionToken",
+      success({ credentials: credentialsWith({}).replace(/<SessionToken>.*<\/SessionToken>/, "") }),
+    ],
     ["missing Expiration", success({ credentials: credentialsWith({}).replace(/<Expiration>.*<\/Expiration>/, "") })],
-    ["Credentials nested one level too deep", success({ result: `<Wrapper><Credentials>${credentialsWith({})}</Credentials></Wrapper>` })],
+    [
+      "Credentials nested one level too deep",
+      success({ result: `<Wrapper><Credentials>${credentialsWith({})}</Credentials></Wrapper>` }),
+    ],
     ["lower-case AccessKeyId", success({ credentials: credentialsWith({ AccessKeyId: "asiaiosfodnn7example" }) })],
     ["short AccessKeyId", success({ credentials: credentialsWith({ AccessKeyId: "ASIA123" }) })],
     ["AccessKeyId with spaces", success({ credentials: credentialsWith({ AccessKeyId: ` ${KEY} ` }) })],
     ["unknown key prefix", success({ credentials: credentialsWith({ AccessKeyId: "AROAIOSFODNN7EXAMPLE" }) })],
     ["empty SecretAccessKey", success({ credentials: credentialsWith({ SecretAccessKey: "" }) })],
-    ["SecretAccessKey with a space", success({ credentials: credentialsWith({ SecretAccessKey: "wJalrXUtnFEMI K7MDENG" }) })],
+    [
+      "SecretAccessKey with a space",
+      success({ credentials: credentialsWith({ SecretAccessKey: "wJalrXUtnFEMI K7MDENG" }) }),
+    ],
     ["SessionToken with a newline", success({ credentials: credentialsWith({ SessionToken: `${TOKEN}&#10;x` }) })],
     ["element inside AccessKeyId", success({ credentials: credentialsWith({ AccessKeyId: `<b>${KEY}</b>` }) })],
     ["Expiration not a date", success({ credentials: credentialsWith({ Expiration: "tomorrow" }) })],
@@ -115,9 +178,18 @@ describe("parseAssumeRoleResponse: refused bodies", () => {
     ["unknown entity", success({ credentials: credentialsWith({ SecretAccessKey: "abc&k;defghijklmnop" }) })],
     ["bare ampersand", success({ credentials: credentialsWith({ SecretAccessKey: "abc&defghijklmnopq" }) })],
     ["NUL character reference", success({ credentials: credentialsWith({ SecretAccessKey: "abc&#0;defghijklmnop" }) })],
-    ["surrogate character reference", success({ credentials: credentialsWith({ SecretAccessKey: "abc&#xD800;defghijklmnop" }) })],
-    ["out-of-range character reference", success({ credentials: credentialsWith({ SecretAccessKey: "abc&#x110000;defghijklmnop" }) })],
-    ["raw control character", success({ credentials: credentialsWith({ SecretAccessKey: "abc\u0001defghijklmnopq" }) })],
+    [
+      "surrogate character reference",
+      success({ credentials: credentialsWith({ SecretAccessKey: "abc&#xD800;defghijklmnop" }) }),
+    ],
+    [
+      "out-of-range character reference",
+      success({ credentials: credentialsWith({ SecretAccessKey: "abc&#x110000;defghijklmnop" }) }),
+    ],
+    [
+      "raw control character",
+      success({ credentials: credentialsWith({ SecretAccessKey: "abc\u0001defghijklmnopq" }) }),
+    ],
     ["unclosed element", success().replace("</AssumeRoleResponse>", "")],
     ["mismatched end tag", success().replace("</Credentials>", "</Credential>")],
     ["trailing text after root", `${success()}junk`],
@@ -125,8 +197,16 @@ describe("parseAssumeRoleResponse: refused bodies", () => {
     ["mixed content", success({ result: `text<Credentials>${credentialsWith({})}</Credentials>` })],
     ["duplicate attribute", success({ root: `<AssumeRoleResponse xmlns="${NS}" xmlns="${NS}">` })],
     ["unquoted attribute", success({ root: "<AssumeRoleResponse xmlns=https://sts.amazonaws.com/doc/2011-06-15/>" })],
-    ["very deep nesting", success({ result: `${"<a>".repeat(20)}${"</a>".repeat(20)}<Credentials>${credentialsWith({})}</Credentials>` })],
-    ["oversized body", success({ result: `<Pad>${"x".repeat(MAX_STS_RESPONSE_BYTES)}</Pad><Credentials>${credentialsWith({})}</Credentials>` })],
+    [
+      "very deep nesting",
+      success({ result: `${"<a>".repeat(20)}${"</a>".repeat(20)}<Credentials>${credentialsWith({})}</Credentials>` }),
+    ],
+    [
+      "oversized body",
+      success({
+        result: `<Pad>${"x".repeat(MAX_STS_RESPONSE_BYTES)}</Pad><Credentials>${credentialsWith({})}</Credentials>`,
+      }),
+    ],
   ];
 
   it.each(cases)("%s -> upstream_unavailable/sts_bad_response", (_label, xml) => {
@@ -159,17 +239,37 @@ describe("parseStsError", () => {
   });
 
   it.each<[string, string, { type: string | undefined; code: string } | undefined]>([
-    ["throttling", `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`, { type: "Sender", code: "Throttling" }],
-    ["no namespace, no Type", "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>", { type: undefined, code: "InternalFailure" }],
-    ["older Response/Errors shape", "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>x</Message></Error></Errors><RequestID>1</RequestID></Response>", { type: undefined, code: "RequestLimitExceeded" }],
-    ["odd Type dropped, Code kept", "<ErrorResponse><Error><Type>not a type!</Type><Code>ValidationError</Code></Error></ErrorResponse>", { type: undefined, code: "ValidationError" }],
+    [
+      "throttling",
+      `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`,
+      { type: "Sender", code: "Throttling" },
+    ],
+    [
+      "no namespace, no Type",
+      "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>",
+      { type: undefined, code: "InternalFailure" },
+    ],
+    [
+      "older Response/Errors shape",
+      "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>x</Message></Error></Errors><RequestID>1</RequestID></Response>",
+      { type: undefined, code: "RequestLimitExceeded" },
+    ],
+    [
+      "odd Type dropped, Code kept",
+      "<ErrorResponse><Error><Type>not a type!</Type><Code>ValidationError</Code></Error></ErrorResponse>",
+      { type: undefined, code: "ValidationError" },
+    ],
     ["HTML", "<html><body>502</body></html>", undefined],
     ["empty", "", undefined],
     ["success body", success(), undefined],
     ["no Code", "<ErrorResponse><Error><Type>Sender</Type></Error></ErrorResponse>", undefined],
     ["two Codes", "<ErrorResponse><Error><Code>A</Code><Code>B</Code></Error></ErrorResponse>", undefined],
     ["Code with spaces", "<ErrorResponse><Error><Code>Access Denied</Code></Error></ErrorResponse>", undefined],
-    ["Code holding an ARN-ish value", "<ErrorResponse><Error><Code>arn:aws:iam::123456789012:root</Code></Error></ErrorResponse>", undefined],
+    [
+      "Code holding an ARN-ish value",
+      "<ErrorResponse><Error><Code>arn:aws:iam::123456789012:root</Code></Error></ErrorResponse>",
+      undefined,
+    ],
     ["Code with markup", "<ErrorResponse><Error><Code><b>X</b></Code></Error></ErrorResponse>", undefined],
     ["truncated", "<ErrorResponse><Error><Code>Throttling</Code>", undefined],
   ])("%s", (_label, xml, expected) => {

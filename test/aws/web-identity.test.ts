@@ -21,7 +21,11 @@ const success = (action = "AssumeRoleWithWebIdentity") =>
   `<${action}Response xmlns="${NS}"><${action}Result><SubjectFromWebIdentityToken>repo:acme/app:rule:r:role:deploy</SubjectFromWebIdentityToken>` +
   `<Audience>sts.amazonaws.com</Audience><Credentials><AccessKeyId>ASIAABCDEFGHIJKLMNOP</AccessKeyId><SecretAccessKey>abcdefghijklmnopqrstuvwxyz0123456789ABCD</SecretAccessKey>` +
   `<SessionToken>IQoJb3JpZ2luX2VjEXAMPLEEXAMPLE</SessionToken><Expiration>2026-11-25T12:15:00Z</Expiration></Credentials><Provider>broker.example</Provider></${action}Result></${action}Response>`;
-const stsError = (code: string, status = 400) => new Response(`<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>arn:aws:iam::111122223333:role/x</Message></Error></ErrorResponse>`, { status });
+const stsError = (code: string, status = 400) =>
+  new Response(
+    `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>arn:aws:iam::111122223333:role/x</Message></Error></ErrorResponse>`,
+    { status },
+  );
 
 function harness(answers: Array<() => Response>) {
   const requests: Request[] = [];
@@ -57,14 +61,33 @@ describe("assumeRoleWithWebIdentity", () => {
     const request = h.requests[0] as Request;
     expect(request.method).toBe("POST");
     expect(request.url).toBe(ENDPOINT);
-    for (const header of ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"]) expect(request.headers.has(header)).toBe(false);
+    for (const header of ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"])
+      expect(request.headers.has(header)).toBe(false);
     const form = new URLSearchParams(h.bodies[0]);
-    expect([...form.keys()]).toEqual(["Action", "Version", "RoleArn", "RoleSessionName", "WebIdentityToken", "DurationSeconds", "Policy", "PolicyArns.member.1.arn"]);
-    expect(Object.fromEntries(form)).toMatchObject({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", WebIdentityToken: "header.payload.signature-1", DurationSeconds: "900" });
+    expect([...form.keys()]).toEqual([
+      "Action",
+      "Version",
+      "RoleArn",
+      "RoleSessionName",
+      "WebIdentityToken",
+      "DurationSeconds",
+      "Policy",
+      "PolicyArns.member.1.arn",
+    ]);
+    expect(Object.fromEntries(form)).toMatchObject({
+      Action: "AssumeRoleWithWebIdentity",
+      Version: "2011-06-15",
+      WebIdentityToken: "header.payload.signature-1",
+      DurationSeconds: "900",
+    });
   });
 
   it("retries IDPCommunicationError and throttling with the same token, then succeeds", async () => {
-    const h = harness([() => stsError("IDPCommunicationError"), () => stsError("Throttling"), () => new Response(success(), { status: 200 })]);
+    const h = harness([
+      () => stsError("IDPCommunicationError"),
+      () => stsError("Throttling"),
+      () => new Response(success(), { status: 200 }),
+    ]);
     const result = await assumeRoleWithWebIdentity(input, h.deps);
     expect(result.attempts).toBe(3);
     expect(h.minted()).toBe(1);
@@ -87,12 +110,18 @@ describe("assumeRoleWithWebIdentity", () => {
 
   it("parses strictly: an AssumeRole-shaped answer is not this action's", async () => {
     const h = harness([() => new Response(success("AssumeRole"), { status: 200 })]);
-    await expect(assumeRoleWithWebIdentity(input, h.deps)).rejects.toMatchObject({ code: "upstream_unavailable", reason: "sts_bad_response" });
+    await expect(assumeRoleWithWebIdentity(input, h.deps)).rejects.toMatchObject({
+      code: "upstream_unavailable",
+      reason: "sts_bad_response",
+    });
   });
 
   it("refuses a role with an external id before minting or calling STS", async () => {
     const h = harness([]);
-    await expect(assumeRoleWithWebIdentity({ ...input, externalId: "ext-1" }, h.deps)).rejects.toMatchObject({ code: "config_invalid", reason: "external_id_unsupported" });
+    await expect(assumeRoleWithWebIdentity({ ...input, externalId: "ext-1" }, h.deps)).rejects.toMatchObject({
+      code: "config_invalid",
+      reason: "external_id_unsupported",
+    });
     expect(h.minted()).toBe(0);
     expect(h.requests).toHaveLength(0);
   });

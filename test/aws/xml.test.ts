@@ -3,7 +3,10 @@ import { parseXml, XmlSyntaxError } from "../../src/aws/xml.ts";
 
 describe("parseXml", () => {
   it("builds elements, attributes (both quotes, entities decoded) and text", () => {
-    const root = parseXml(`<?xml version="1.0"?>\n<R a="1 &amp; 2" b='x&quot;y'>\n  <C>t&#233;&#x1F680;</C>\n  <E/>\n</R>\n`, 4);
+    const root = parseXml(
+      `<?xml version="1.0"?>\n<R a="1 &amp; 2" b='x&quot;y'>\n  <C>t&#233;&#x1F680;</C>\n  <E/>\n</R>\n`,
+      4,
+    );
     expect(root.name).toBe("R");
     expect(Object.fromEntries(root.attributes)).toEqual({ a: "1 & 2", b: 'x"y' });
     expect(root.text).toBe("");

@@ -18,7 +18,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FakesConfig } from "./fakes-api.ts";
-import { COLD_START_SAMPLES, REQUESTS_PER_ADDRESS, REQUESTS_PER_REPOSITORY, startFixture, type ColdStart, type FakesPlacement, type Fixture } from "./fixture.ts";
+import {
+  COLD_START_SAMPLES,
+  REQUESTS_PER_ADDRESS,
+  REQUESTS_PER_REPOSITORY,
+  startFixture,
+  type ColdStart,
+  type FakesPlacement,
+  type Fixture,
+} from "./fixture.ts";
 import { emptyResult, runSegment, warmProcess, type Scenario, type WorkerId } from "./measure.ts";
 import { measurePolicyDecision, POLICY_DECISION_P50_TARGET_US } from "./policy-bench.ts";
 import { buildReport, type Targets } from "./report.ts";
@@ -51,7 +59,14 @@ const ROUNDS = 3;
  * Before round 1 each Worker's process serves this many requests at PROCESS_WARMUP_CONCURRENCY, not measured: the
  * broker's p50 at concurrency 1 falls from ~3.1 ms over its first 1,000 requests to ~2.8 ms from ~1,500 on (JIT).
  */
-const PROCESS_WARMUP: Record<WorkerId, number> = { trivial: 3_000, trivial_fetch: 2_000, broker: 2_000, admission_on: 1_500, admission_off: 500, node_baseline: 2_000 };
+const PROCESS_WARMUP: Record<WorkerId, number> = {
+  trivial: 3_000,
+  trivial_fetch: 2_000,
+  broker: 2_000,
+  admission_on: 1_500,
+  admission_off: 500,
+  node_baseline: 2_000,
+};
 const PROCESS_WARMUP_CONCURRENCY = 10;
 /** The Workers whose requests each need a fresh token. */
 const BROKER_WORKERS: WorkerId[] = ["broker", "admission_on", "admission_off", "node_baseline"];
@@ -104,7 +119,8 @@ function pinProcesses(fixture: Fixture): void {
   const pin = (pid: number | undefined, cpu: number) => {
     if (pid === undefined) throw new Error("--pin: a workerd process id is unknown");
     const result = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`--pin: taskset failed for ${pid}: ${result.stderr || result.error?.message}`);
+    if (result.status !== 0)
+      throw new Error(`--pin: taskset failed for ${pid}: ${result.stderr || result.error?.message}`);
   };
   pin(process.pid, 0);
   for (const target of Object.values(fixture.targets)) {
@@ -144,14 +160,21 @@ function parseCli(argv: string[]): CliOptions {
     if (arg === "--quick") scale = 0.1;
     else if (arg.startsWith("--scale=")) scale = Number(arg.slice("--scale=".length));
     else if (arg.startsWith("--bundle-dir=")) bundleDir = path.resolve(arg.slice("--bundle-dir=".length));
-    else if (arg === "--sts-hash=js" || arg === "--sts-hash=webcrypto") stsHash = arg.slice("--sts-hash=".length) as FakesConfig["stsHash"];
-    else if (arg === "--ratelimit=miniflare" || arg === "--ratelimit=stand-in") rateLimits = arg.slice("--ratelimit=".length) as CliOptions["rateLimits"];
-    else if (arg === "--fakes=own-process" || arg === "--fakes=in-process") fakes = arg.slice("--fakes=".length) as FakesPlacement;
-    else if (arg === "--storage=ram" || arg === "--storage=disk") storage = arg.slice("--storage=".length) as StorageMedium;
+    else if (arg === "--sts-hash=js" || arg === "--sts-hash=webcrypto")
+      stsHash = arg.slice("--sts-hash=".length) as FakesConfig["stsHash"];
+    else if (arg === "--ratelimit=miniflare" || arg === "--ratelimit=stand-in")
+      rateLimits = arg.slice("--ratelimit=".length) as CliOptions["rateLimits"];
+    else if (arg === "--fakes=own-process" || arg === "--fakes=in-process")
+      fakes = arg.slice("--fakes=".length) as FakesPlacement;
+    else if (arg === "--storage=ram" || arg === "--storage=disk")
+      storage = arg.slice("--storage=".length) as StorageMedium;
     else if (arg === "--pin") pin = true;
     else if (arg === "--no-pin") pin = false;
     else if (arg === "--entry=direct" || arg === "--entry=miniflare") entry = arg.slice("--entry=".length) as Entry;
-    else throw new Error(`unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk, --pin, --no-pin, --entry=miniflare|direct)`);
+    else
+      throw new Error(
+        `unknown option ${arg} (use --quick, --scale=<factor>, --bundle-dir=<dir>, --sts-hash=js|webcrypto, --ratelimit=stand-in|miniflare, --fakes=own-process|in-process, --storage=ram|disk, --pin, --no-pin, --entry=miniflare|direct)`,
+      );
   }
   if (!(scale > 0)) throw new Error("scale must be a positive number");
   return { scale, bundleDir, stsHash, rateLimits, fakes, storage, pin, entry };
@@ -169,7 +192,13 @@ function readCpuTicks(): { steal: number; total: number } | undefined {
 
 function packageVersion(name: string): string | null {
   try {
-    return (JSON.parse(readFileSync(path.join(repoRoot, "node_modules", name, "package.json"), "utf8")) as { version?: string }).version ?? null;
+    return (
+      (
+        JSON.parse(readFileSync(path.join(repoRoot, "node_modules", name, "package.json"), "utf8")) as {
+          version?: string;
+        }
+      ).version ?? null
+    );
   } catch {
     return null;
   }
@@ -221,7 +250,10 @@ async function main(): Promise<number> {
 
     // 2. The policy decision figure: pure CPU in Node, measured before any workerd runs beside it.
     progress("timing policy decisions...");
-    const policyDecision = measurePolicyDecision({ decisions: Math.max(20_000, Math.round(200_000 * scale)), warmup: Math.max(5_000, Math.round(50_000 * scale)) });
+    const policyDecision = measurePolicyDecision({
+      decisions: Math.max(20_000, Math.round(200_000 * scale)),
+      warmup: Math.max(5_000, Math.round(50_000 * scale)),
+    });
 
     // 3. The bench-only Workers, the tokens, the Workers; one exchange end to end before anything is timed.
     const fakesScript = await bundleWorker(path.join(repoRoot, "test", "bench", "fakes-worker.ts"));
@@ -229,10 +261,24 @@ async function main(): Promise<number> {
     const processWarmup = (worker: WorkerId) => Math.max(1, Math.round(PROCESS_WARMUP[worker] * scale));
     // Every request to a broker (the bundle or the A/B broker) carries a token of its own.
     const brokerRequests = BROKER_WORKERS.reduce(
-      (sum, worker) => sum + processWarmup(worker) + scenarios.filter((s) => s.worker === worker).reduce((total, s) => total + ROUNDS * (s.warmup + s.requests), 0),
+      (sum, worker) =>
+        sum +
+        processWarmup(worker) +
+        scenarios.filter((s) => s.worker === worker).reduce((total, s) => total + ROUNDS * (s.warmup + s.requests), 0),
       0,
     );
-    fixture = await startFixture({ bundle, settings, fakesScript, abScript, stsHash, rateLimits, fakesPlacement, entry, brokerRequests, progress });
+    fixture = await startFixture({
+      bundle,
+      settings,
+      fakesScript,
+      abScript,
+      stsHash,
+      rateLimits,
+      fakesPlacement,
+      entry,
+      brokerRequests,
+      progress,
+    });
     await fixture.preflight();
     pinned = cli.pin;
     if (pinned) pinProcesses(fixture);
@@ -245,7 +291,9 @@ async function main(): Promise<number> {
     const results = scenarios.map(emptyResult);
     for (let roundIndex = 1; roundIndex <= ROUNDS; roundIndex++) {
       for (const [index, scenario] of scenarios.entries()) {
-        progress(`round ${roundIndex}/${ROUNDS}: ${scenario.worker} at concurrency ${scenario.concurrency} (${scenario.requests} requests)...`);
+        progress(
+          `round ${roundIndex}/${ROUNDS}: ${scenario.worker} at concurrency ${scenario.concurrency} (${scenario.requests} requests)...`,
+        );
         await runSegment(scenario, fixture.targets[scenario.worker], results[index] as (typeof results)[number]);
       }
     }
@@ -262,7 +310,9 @@ async function main(): Promise<number> {
     // 6. Figures and the table.
     const report = buildReport({ results, bundle, policyDecision, coldStarts, targets: TARGETS });
     const fakes = await fixture.brokerFakesStats();
-    out(`ci-credential-broker bench: workerd ${packageVersion("workerd")} via Miniflare ${packageVersion("miniflare")}, Node ${process.version}, ${os.cpus().length} CPUs, ${ROUNDS} rounds`);
+    out(
+      `ci-credential-broker bench: workerd ${packageVersion("workerd")} via Miniflare ${packageVersion("miniflare")}, Node ${process.version}, ${os.cpus().length} CPUs, ${ROUNDS} rounds`,
+    );
     out("");
     for (const line of report.lines) out(line);
     if (report.unexpected > 0) {
@@ -270,8 +320,13 @@ async function main(): Promise<number> {
       harnessError = `${report.unexpected} answers with an unexpected status during measured phases`;
     }
     const failed = Object.entries(fakes.failures);
-    if (failed.length > 0) out(`note: outbound requests that failed in the broker's fakes Worker: ${failed.map(([origin, n]) => `${origin} ${n}`).join(", ")}`);
-    out(`broker's fakes Worker: ${fakes.assume_role_calls} AssumeRole calls answered, ${fakes.sts_requests} STS requests, ${fakes.jwks_fetches} JWKS fetches`);
+    if (failed.length > 0)
+      out(
+        `note: outbound requests that failed in the broker's fakes Worker: ${failed.map(([origin, n]) => `${origin} ${n}`).join(", ")}`,
+      );
+    out(
+      `broker's fakes Worker: ${fakes.assume_role_calls} AssumeRole calls answered, ${fakes.sts_requests} STS requests, ${fakes.jwks_fetches} JWKS fetches`,
+    );
     Object.assign(json, report.fields, {
       sts_assume_role_calls: fakes.assume_role_calls,
       sts_requests: fakes.sts_requests,
@@ -295,7 +350,10 @@ async function main(): Promise<number> {
     miniflare: packageVersion("miniflare"),
     cpus: os.cpus().length,
     compatibility_date: compatibilityDate,
-    cpu_steal_pct: cpuStart === undefined || cpuEnd === undefined ? null : round((100 * (cpuEnd.steal - cpuStart.steal)) / Math.max(1, cpuEnd.total - cpuStart.total), 2),
+    cpu_steal_pct:
+      cpuStart === undefined || cpuEnd === undefined
+        ? null
+        : round((100 * (cpuEnd.steal - cpuStart.steal)) / Math.max(1, cpuEnd.total - cpuStart.total), 2),
     scale,
     rounds: ROUNDS,
     sts_hash: stsHash,

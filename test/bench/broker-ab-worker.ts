@@ -23,7 +23,11 @@ const broker = createBroker({
   // The production admission (broker.ts `productionAdmission`), bypassed while the switch is off.
   admission: (env, context) => {
     const real = createDurableAdmission({ ...context, objectFor: (name) => env.ADMISSION.getByName(name) });
-    const limitAddress = createAddressLimit({ log: context.log, address: env.ADDRESS_LIMITER, network: env.NETWORK_LIMITER });
+    const limitAddress = createAddressLimit({
+      log: context.log,
+      address: env.ADDRESS_LIMITER,
+      network: env.NETWORK_LIMITER,
+    });
     return {
       limitAddress: (address) => (admissionOff ? Promise.resolve() : limitAddress(address)),
       admit: (token, rule, holder) => (admissionOff ? Promise.resolve() : real.admit(token, rule, holder)),

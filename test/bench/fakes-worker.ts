@@ -21,7 +21,10 @@ const rateWindows = new Map<string, { window: number; count: number }>();
  * machine that runs the Worker; Miniflare's own implementation (bench --ratelimit=miniflare) is a Durable Object with
  * on-disk SQLite per call, which would price a local test double instead of the broker (test/bench/README.md).
  */
-export class RateLimiterStandIn extends WorkerEntrypoint<unknown, { namespace: string; limit: number; period: number }> {
+export class RateLimiterStandIn extends WorkerEntrypoint<
+  unknown,
+  { namespace: string; limit: number; period: number }
+> {
   limit({ key }: { key: string }): { success: boolean } {
     const { namespace, limit, period } = this.ctx.props;
     const id = `${namespace}\u0000${key}`;
@@ -88,7 +91,12 @@ function restoreForwarded(request: Request): Request {
   const headers = new Headers(request.headers);
   headers.delete(FORWARDED_ORIGIN_HEADER);
   headers.delete("host");
-  return new Request(`${origin}${url.pathname}${url.search}`, { method: request.method, headers, body: request.body, redirect: "manual" });
+  return new Request(`${origin}${url.pathname}${url.search}`, {
+    method: request.method,
+    headers,
+    body: request.body,
+    redirect: "manual",
+  });
 }
 
 export default {

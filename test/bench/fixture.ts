@@ -4,14 +4,28 @@
 // the broker's AWS keys (the broker's secrets and the STS emulator's principal).
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, DEFAULT_REPOSITORY_BURST, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
+import {
+  ADDRESS_LIMIT_PER_PERIOD,
+  ADDRESS_LIMIT_PERIOD_SECONDS,
+  DEFAULT_REPOSITORY_BURST,
+  NETWORK_LIMIT_PER_PERIOD,
+} from "../../src/constants.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
 import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";
 import type { NodeBaselineConfig } from "./node-baseline-server.ts";
-import { startNodeServer, startWorker, type Bundle, type CompanionWorker, type Entry, type StartWorkerOptions, type WorkerHandle, type WranglerSettings } from "./runtime.ts";
+import {
+  startNodeServer,
+  startWorker,
+  type Bundle,
+  type CompanionWorker,
+  type Entry,
+  type StartWorkerOptions,
+  type WorkerHandle,
+  type WranglerSettings,
+} from "./runtime.ts";
 
 const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 const AUDIENCE = "ci-credential-broker";
@@ -153,7 +167,11 @@ export async function startFixture(options: FixtureOptions): Promise<Fixture> {
 
 /** A throwaway GitHub App key (PKCS#1 PEM, as GitHub hands it out). */
 function githubAppKey(): string {
-  return generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs1", format: "pem" } }).privateKey;
+  return generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+  }).privateKey;
 }
 
 /** What every broker of a run shares: the token issuer (Node mints with its key), the fakes Worker, the vars and AWS keys. */
@@ -186,8 +204,16 @@ export async function createBrokerWorld(fakesScript: string, stsHash: FakesConfi
     fakes: { name: FAKES_WORKER, script: fakesScript, bindings: { FAKES: fakesConfig } },
     // The example policy has a rule with GitHub requirements (docs/github-facts.md), so the broker starts only with a
     // GitHub App configured. The fleet's rule requires no facts: the App is configured, never called.
-    vars: { AWS_REGION, ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]), GITHUB_APP_ID: "1" },
-    secrets: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, GITHUB_APP_PRIVATE_KEY: githubAppKey() },
+    vars: {
+      AWS_REGION,
+      ISSUERS: JSON.stringify([{ kind: "github", issuer: GITHUB_ISSUER, audiences: [AUDIENCE] }]),
+      GITHUB_APP_ID: "1",
+    },
+    secrets: {
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      GITHUB_APP_PRIVATE_KEY: githubAppKey(),
+    },
   };
 }
 
@@ -212,16 +238,31 @@ export interface FakesLink {
 /** The measured Worker's outbound service when its fakes run apart: forwards every fetch to their process's socket. */
 const FORWARDER_WORKER = "fakes-forwarder";
 
-export async function linkFakes(world: BrokerWorld, settings: WranglerSettings, placement: FakesPlacement, name: string): Promise<FakesLink> {
+export async function linkFakes(
+  world: BrokerWorld,
+  settings: WranglerSettings,
+  placement: FakesPlacement,
+  name: string,
+): Promise<FakesLink> {
   if (placement === "in-process") return { outbound: FAKES_WORKER, companions: [world.fakes], process: undefined };
-  const process = await startWorker({ settings, name: FAKES_WORKER, source: { script: world.fakes.script }, bindings: world.fakes.bindings, directSocket: true });
+  const process = await startWorker({
+    settings,
+    name: FAKES_WORKER,
+    source: { script: world.fakes.script },
+    bindings: world.fakes.bindings,
+    directSocket: true,
+  });
   if (process.directAddress === undefined) {
     await process.dispose();
     throw new Error(`fakes process for ${name}: no direct socket`);
   }
   // Miniflare's outbound service must be a Worker: this one re-sends each request over loopback HTTP, its origin in
   // FORWARDED_ORIGIN_HEADER (the fakes Worker restores it). The fakes script stays beside the Worker for RateLimiterStandIn.
-  const forwarder: CompanionWorker = { name: FORWARDER_WORKER, script: FORWARDER_SCRIPT, bindings: { FAKES_ADDRESS: process.directAddress } };
+  const forwarder: CompanionWorker = {
+    name: FORWARDER_WORKER,
+    script: FORWARDER_SCRIPT,
+    bindings: { FAKES_ADDRESS: process.directAddress },
+  };
   return { outbound: FORWARDER_WORKER, companions: [world.fakes, forwarder], process };
 }
 
@@ -247,13 +288,26 @@ export async function fakesStats(link: FakesLink, measured: WorkerHandle): Promi
 export type RateLimitMode = "stand-in" | "miniflare";
 
 export function rateLimitBindings(mode: RateLimitMode): Pick<StartWorkerOptions, "ratelimits" | "serviceBindings"> {
-  const limits = { ADDRESS_LIMITER: ["1401", ADDRESS_LIMIT_PER_PERIOD], NETWORK_LIMITER: ["1402", NETWORK_LIMIT_PER_PERIOD] } as const;
+  const limits = {
+    ADDRESS_LIMITER: ["1401", ADDRESS_LIMIT_PER_PERIOD],
+    NETWORK_LIMITER: ["1402", NETWORK_LIMIT_PER_PERIOD],
+  } as const;
   const period = ADDRESS_LIMIT_PERIOD_SECONDS as 10;
   return mode === "miniflare"
-    ? { ratelimits: Object.fromEntries(Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { namespace_id: namespaceId, simple: { limit, period } }])) }
+    ? {
+        ratelimits: Object.fromEntries(
+          Object.entries(limits).map(([name, [namespaceId, limit]]) => [
+            name,
+            { namespace_id: namespaceId, simple: { limit, period } },
+          ]),
+        ),
+      }
     : {
         serviceBindings: Object.fromEntries(
-          Object.entries(limits).map(([name, [namespaceId, limit]]) => [name, { name: FAKES_WORKER, entrypoint: "RateLimiterStandIn", props: { namespace: namespaceId, limit, period } }]),
+          Object.entries(limits).map(([name, [namespaceId, limit]]) => [
+            name,
+            { name: FAKES_WORKER, entrypoint: "RateLimiterStandIn", props: { namespace: namespaceId, limit, period } },
+          ]),
         ),
       };
 }
@@ -290,7 +344,8 @@ function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<Worker
   const fakesAddress = fakes.process?.directAddress;
   if (fakesAddress === undefined) throw new Error("node_baseline: its fakes must run in a process of their own");
   const roleArn = testPolicy.roles.publish?.arn;
-  if (roleArn === undefined) throw new Error("node_baseline: the example policy has no role `publish` (adjust fleetClaims)");
+  if (roleArn === undefined)
+    throw new Error("node_baseline: the example policy has no role `publish` (adjust fleetClaims)");
   const config: NodeBaselineConfig = {
     issuer: GITHUB_ISSUER,
     audience: AUDIENCE,
@@ -306,7 +361,11 @@ function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<Worker
     roleArn,
   };
   const script = fileURLToPath(new URL("./node-baseline-server.ts", import.meta.url));
-  return startNodeServer({ name: "node_baseline", script, env: { NODE_BASELINE: JSON.stringify(config), NODE_ENV: "production" } });
+  return startNodeServer({
+    name: "node_baseline",
+    script,
+    env: { NODE_BASELINE: JSON.stringify(config), NODE_ENV: "production" },
+  });
 }
 
 async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
@@ -320,7 +379,9 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
   const tokens: string[] = [];
   while (tokens.length < total) {
     const first = tokens.length;
-    const batch = Array.from({ length: Math.min(MINT_BATCH, total - first) }, (_, i) => issuer.mint(fleetClaims(first + i)));
+    const batch = Array.from({ length: Math.min(MINT_BATCH, total - first) }, (_, i) =>
+      issuer.mint(fleetClaims(first + i)),
+    );
     tokens.push(...(await Promise.all(batch)));
   }
   const addresses = Math.ceil(total / REQUESTS_PER_ADDRESS);
@@ -340,17 +401,32 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
     if (fakesLink.process !== undefined) handles.push(fakesLink.process);
     return fakesLink;
   };
-  const common = (fakesLink: FakesLink) => ({ settings: options.settings, bindings: vars, kvNamespaces: ["JWKS_CACHE"], outbound: fakesLink.outbound, companions: fakesLink.companions, entry: options.entry });
+  const common = (fakesLink: FakesLink) => ({
+    settings: options.settings,
+    bindings: vars,
+    kvNamespaces: ["JWKS_CACHE"],
+    outbound: fakesLink.outbound,
+    companions: fakesLink.companions,
+    entry: options.entry,
+  });
   const exchangeLog = new ExchangeLog();
   const brokerFakes = await link("broker");
-  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, { rateLimits: options.rateLimits, fakes: brokerFakes, entry: options.entry });
+  const broker = await startBroker(world, options.settings, options.bundle, exchangeLog.onLog, {
+    rateLimits: options.rateLimits,
+    fakes: brokerFakes,
+    entry: options.entry,
+  });
   handles.push(broker);
   // The trivial Worker makes no subrequest: its fakes stay beside it, idle.
   const trivialFakes = await linkFakes(world, options.settings, "in-process", "trivial");
   const trivial = await startWorker({ ...common(trivialFakes), name: "trivial", source: { script: TRIVIAL_WORKER } });
   handles.push(trivial);
   const trivialFetchFakes = await link("trivial_fetch");
-  const trivialFetch = await startWorker({ ...common(trivialFetchFakes), name: "trivial_fetch", source: { script: TRIVIAL_FETCH_WORKER } });
+  const trivialFetch = await startWorker({
+    ...common(trivialFetchFakes),
+    name: "trivial_fetch",
+    source: { script: TRIVIAL_FETCH_WORKER },
+  });
   handles.push(trivialFetch);
   const abFakes = await link("broker_ab");
   const brokerAb = await startWorker({
@@ -372,7 +448,11 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
 
   const brokerRequest = (): LoadRequest => {
     const { token, address } = takeToken();
-    return { method: "POST", path: "/v1/credentials", headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": address } };
+    return {
+      method: "POST",
+      path: "/v1/credentials",
+      headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": address },
+    };
   };
   // The ceilings get requests of the same size: one token, reused (they ignore it).
   const spareToken = tokens[tokens.length - 1] as string;
@@ -404,8 +484,17 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       const startedAt = performance.now();
       const handle =
         worker === "broker"
-          ? await startBroker(world, options.settings, options.bundle, undefined, { name: "broker_cold", rateLimits: options.rateLimits, fakes: fakesLink, entry: options.entry })
-          : await startWorker({ ...common(fakesLink), name: "trivial_fetch_cold", source: { script: TRIVIAL_FETCH_WORKER } });
+          ? await startBroker(world, options.settings, options.bundle, undefined, {
+              name: "broker_cold",
+              rateLimits: options.rateLimits,
+              fakes: fakesLink,
+              entry: options.entry,
+            })
+          : await startWorker({
+              ...common(fakesLink),
+              name: "trivial_fetch_cold",
+              source: { script: TRIVIAL_FETCH_WORKER },
+            });
       try {
         const startupWallMs = performance.now() - startedAt;
         const startupCpuMs = handle.cpuMs();
@@ -418,7 +507,8 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
         // The broker's audit write and log line may finish just after the answer: let them land in the figure.
         await new Promise((resolve) => setTimeout(resolve, 50));
         const cpuAfter = handle.cpuPreciseMs();
-        if (response.status !== 200) throw new Error(`${worker} cold start answered ${response.status}:\n${handle.recentLogs.join("\n")}`);
+        if (response.status !== 200)
+          throw new Error(`${worker} cold start answered ${response.status}:\n${handle.recentLogs.join("\n")}`);
         return {
           startup_wall_ms: startupWallMs,
           startup_cpu_ms: startupCpuMs ?? null,
@@ -435,7 +525,9 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
       const response = await fetch(new URL(spec.path, broker.url), { method: spec.method, headers: spec.headers });
       const body = await response.text();
       if (response.status !== 200 || !body.includes("SessionToken")) {
-        throw new Error(`preflight exchange answered ${response.status}: ${body.slice(0, 500)}\nbroker log:\n${broker.recentLogs.join("\n")}`);
+        throw new Error(
+          `preflight exchange answered ${response.status}: ${body.slice(0, 500)}\nbroker log:\n${broker.recentLogs.join("\n")}`,
+        );
       }
     },
     async dispose() {

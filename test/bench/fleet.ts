@@ -19,12 +19,24 @@ import { credentialsEndpoint, fetchCredentials } from "../../src/client/exchange
 import type { TokenSource } from "../../src/client/token-source.ts";
 import { createBrokerWorld, repositoryClaims, startBroker } from "./fixture.ts";
 import { ExchangeLog } from "./measure.ts";
-import { buildBundle, bundleWorker, measureBundle, readWranglerSettings, type Bundle, type WorkerHandle } from "./runtime.ts";
+import {
+  buildBundle,
+  bundleWorker,
+  measureBundle,
+  readWranglerSettings,
+  type Bundle,
+  type WorkerHandle,
+} from "./runtime.ts";
 import { round } from "./stats.ts";
 
 // --- The issue's targets and scenarios ------------------------------------------------------------
 
-const TARGETS = { matrix_256_all_served_s_max: 30, matrix_256_requests_per_job_max: 2, fleet_400_all_served_s_max: 10, http_5xx_max: 0 };
+const TARGETS = {
+  matrix_256_all_served_s_max: 30,
+  matrix_256_requests_per_job_max: 2,
+  fleet_400_all_served_s_max: 10,
+  http_5xx_max: 0,
+};
 
 interface Scenario {
   name: string;
@@ -85,13 +97,21 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function brokerTimings(events: Record<string, unknown>[]): Record<string, { p50: number; max: number }> {
   const timings: Record<string, { p50: number; max: number }> = {};
   for (const field of ["total_ms", "verify_ms", "admission_ms", "sts_ms"]) {
-    const values = events.map((event) => event[field]).filter((v): v is number => typeof v === "number" && v >= 0).sort((a, b) => a - b);
-    if (values.length > 0) timings[field] = { p50: values[Math.floor(values.length / 2)] as number, max: values.at(-1) as number };
+    const values = events
+      .map((event) => event[field])
+      .filter((v): v is number => typeof v === "number" && v >= 0)
+      .sort((a, b) => a - b);
+    if (values.length > 0)
+      timings[field] = { p50: values[Math.floor(values.length / 2)] as number, max: values.at(-1) as number };
   }
   return timings;
 }
 
-async function runScenario(scenario: Scenario, broker: WorkerHandle, mint: (claims: Record<string, unknown>) => Promise<string>): Promise<ScenarioResult> {
+async function runScenario(
+  scenario: Scenario,
+  broker: WorkerHandle,
+  mint: (claims: Record<string, unknown>) => Promise<string>,
+): Promise<ScenarioResult> {
   const endpoint = credentialsEndpoint(broker.url.href);
   const statuses = new Map<number, number>();
   /** Requests that got no HTTP answer, by cause (socket error, timeout). */
@@ -140,10 +160,14 @@ async function runScenario(scenario: Scenario, broker: WorkerHandle, mint: (clai
   }
 
   const results = await Promise.all(Array.from({ length: scenario.jobs }, (_, index) => job(index)));
-  const servedAt = results.filter((r) => r.served).map((r) => r.endedAtMs).sort((a, b) => a - b);
+  const servedAt = results
+    .filter((r) => r.served)
+    .map((r) => r.endedAtMs)
+    .sort((a, b) => a - b);
   const requests = results.reduce((sum, r) => sum + r.requests, 0);
   const failures: Record<string, number> = {};
-  for (const r of results) if (!r.served) failures[r.errorCode ?? "unknown"] = (failures[r.errorCode ?? "unknown"] ?? 0) + 1;
+  for (const r of results)
+    if (!r.served) failures[r.errorCode ?? "unknown"] = (failures[r.errorCode ?? "unknown"] ?? 0) + 1;
   const seconds = (ms: number | undefined) => (ms === undefined ? null : round(ms / 1000, 2));
   const last = servedAt.at(-1);
   return {
@@ -155,7 +179,10 @@ async function runScenario(scenario: Scenario, broker: WorkerHandle, mint: (clai
     p50_served_s: seconds(servedAt[Math.floor(servedAt.length / 2)]),
     requests,
     requests_per_job: round(requests / scenario.jobs, 3),
-    statuses: Object.fromEntries([...[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => [String(status), n] as const), ...noAnswer]),
+    statuses: Object.fromEntries([
+      ...[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => [String(status), n] as const),
+      ...noAnswer,
+    ]),
     http_5xx: [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0),
     failures,
     wall_s: round((performance.now() - started) / 1000, 2),
@@ -166,7 +193,12 @@ function describe(name: string, r: ScenarioResult): string {
   const statuses = Object.entries(r.statuses)
     .map(([status, n]) => `${status}: ${n}`)
     .join(", ");
-  const failures = Object.keys(r.failures).length === 0 ? "" : `; failed: ${Object.entries(r.failures).map(([code, n]) => `${code} ${n}`).join(", ")}`;
+  const failures =
+    Object.keys(r.failures).length === 0
+      ? ""
+      : `; failed: ${Object.entries(r.failures)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(", ")}`;
   return (
     `${name}: ${r.served}/${r.jobs} jobs served, last at ${r.last_served_s ?? "-"} s (median ${r.p50_served_s ?? "-"} s), ` +
     `${r.requests} requests = ${r.requests_per_job} per job; statuses ${statuses}${failures}`
@@ -201,19 +233,36 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       bundle = { ...measureBundle(bundleDir), wranglerGzipKiB: undefined, buildMs: 0 };
     }
-    const world = await createBrokerWorld(await bundleWorker(path.join(repoRoot, "test", "bench", "fakes-worker.ts")), "webcrypto");
+    const world = await createBrokerWorld(
+      await bundleWorker(path.join(repoRoot, "test", "bench", "fakes-worker.ts")),
+      "webcrypto",
+    );
     progress("starting workerd...");
     const exchangeLog = new ExchangeLog();
     broker = await startBroker(world, settings, bundle, exchangeLog.onLog);
     const mint = (claims: Record<string, unknown>) => world.issuer.mint(claims);
 
     progress(`warming up (${WARMUP_EXCHANGES} exchanges)...`);
-    const warmup = await runScenario({ name: "warmup", jobs: WARMUP_EXCHANGES, repositories: 1, startWithinMs: 0, firstRepository: 0, addressOctet: 0 }, broker, mint);
-    if (warmup.served !== WARMUP_EXCHANGES) throw new Error(`warm-up: ${describe("warm-up", warmup)}\nbroker log:\n${broker.recentLogs.join("\n")}`);
+    const warmup = await runScenario(
+      {
+        name: "warmup",
+        jobs: WARMUP_EXCHANGES,
+        repositories: 1,
+        startWithinMs: 0,
+        firstRepository: 0,
+        addressOctet: 0,
+      },
+      broker,
+      mint,
+    );
+    if (warmup.served !== WARMUP_EXCHANGES)
+      throw new Error(`warm-up: ${describe("warm-up", warmup)}\nbroker log:\n${broker.recentLogs.join("\n")}`);
 
     const results: Record<string, ScenarioResult> = {};
     for (const scenario of SCENARIOS) {
-      progress(`${scenario.name}: ${scenario.jobs} jobs over ${scenario.repositories} repositor${scenario.repositories === 1 ? "y" : "ies"}, starting within ${scenario.startWithinMs} ms...`);
+      progress(
+        `${scenario.name}: ${scenario.jobs} jobs over ${scenario.repositories} repositor${scenario.repositories === 1 ? "y" : "ies"}, starting within ${scenario.startWithinMs} ms...`,
+      );
       const before = exchangeLog.events.length;
       const result = await runScenario(scenario, broker, mint);
       result.broker_ms = brokerTimings(exchangeLog.events.slice(before));
@@ -221,10 +270,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     const matrix = results["matrix_256"] as ScenarioResult;
     const fleet = results["fleet_400"] as ScenarioResult;
-    out(`ci-credential-broker loadtest: the bundle in workerd, real client retry loop, ${os.cpus().length} CPUs, load average before ${load.join(" ")}`);
+    out(
+      `ci-credential-broker loadtest: the bundle in workerd, real client retry loop, ${os.cpus().length} CPUs, load average before ${load.join(" ")}`,
+    );
     out(describe("matrix_256 (one repository)", matrix));
     out(describe("fleet_400 (20 repositories)", fleet));
-    out(`broker stage timings (ms, p50/max): matrix ${JSON.stringify(matrix.broker_ms)}; fleet ${JSON.stringify(fleet.broker_ms)}`);
+    out(
+      `broker stage timings (ms, p50/max): matrix ${JSON.stringify(matrix.broker_ms)}; fleet ${JSON.stringify(fleet.broker_ms)}`,
+    );
     const checks = {
       matrix_256_all_served: matrix.all_served_s !== null && matrix.all_served_s <= TARGETS.matrix_256_all_served_s_max,
       matrix_256_requests_per_job: matrix.requests_per_job <= TARGETS.matrix_256_requests_per_job_max,
@@ -247,11 +300,21 @@ export async function main(argv: string[]): Promise<number> {
     if (tmpdir !== undefined) rmSync(tmpdir, { recursive: true, force: true });
     clearTimeout(guard);
   }
-  json["env"] = { node: process.version, cpus: os.cpus().length, loadavg_before: load, loadavg_after: os.loadavg().map((n) => round(n, 2)) };
+  json["env"] = {
+    node: process.version,
+    cpus: os.cpus().length,
+    loadavg_before: load,
+    loadavg_after: os.loadavg().map((n) => round(n, 2)),
+  };
   json["duration_s"] = round((performance.now() - startedAt) / 1000, 1);
   if (harnessError !== undefined) Object.assign(json, { harness_error: harnessError, pass: false });
   // The four headline keys last in the object, so `tail -n 1 | jq` shows them and a reader finds them at the end.
-  for (const key of ["matrix_256_all_served_s", "matrix_256_requests_per_job", "fleet_400_all_served_s", "fleet_400_5xx"]) {
+  for (const key of [
+    "matrix_256_all_served_s",
+    "matrix_256_requests_per_job",
+    "fleet_400_all_served_s",
+    "fleet_400_5xx",
+  ]) {
     const value = json[key] ?? null;
     delete json[key];
     json[key] = value;

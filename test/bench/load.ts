@@ -46,7 +46,11 @@ export function keepAliveAgent(concurrency: number): http.Agent {
   return new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
 }
 
-function send(options: LoadOptions, spec: LoadRequest, expectStatus: number): Promise<{ status: number; body: string }> {
+function send(
+  options: LoadOptions,
+  spec: LoadRequest,
+  expectStatus: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const request = http.request(
       {
@@ -55,7 +59,8 @@ function send(options: LoadOptions, spec: LoadRequest, expectStatus: number): Pr
         port: options.origin.port,
         method: spec.method,
         path: spec.path,
-        headers: spec.body === undefined ? spec.headers : { ...spec.headers, "content-length": Buffer.byteLength(spec.body) },
+        headers:
+          spec.body === undefined ? spec.headers : { ...spec.headers, "content-length": Buffer.byteLength(spec.body) },
       },
       (response) => {
         const status = response.statusCode ?? 0;
@@ -89,7 +94,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const { status, body } = await send(options, spec, expectStatus);
       latenciesMs[done++] = performance.now() - started;
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      if (status !== expectStatus && failures.length < MAX_KEPT_FAILURES) failures.push({ status, body: body.slice(0, MAX_KEPT_BODY_CHARS) });
+      if (status !== expectStatus && failures.length < MAX_KEPT_FAILURES)
+        failures.push({ status, body: body.slice(0, MAX_KEPT_BODY_CHARS) });
     }
   }
 

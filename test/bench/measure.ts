@@ -25,7 +25,8 @@ export interface Scenario {
 }
 
 export const concurrencyKey = (concurrency: number): string => `c${concurrency}`;
-export const scenarioKey = (scenario: Pick<Scenario, "worker" | "concurrency">): string => `${scenario.worker} ${concurrencyKey(scenario.concurrency)}`;
+export const scenarioKey = (scenario: Pick<Scenario, "worker" | "concurrency">): string =>
+  `${scenario.worker} ${concurrencyKey(scenario.concurrency)}`;
 
 /** A running Worker and how to build its i-th request. */
 export interface Target {
@@ -60,7 +61,8 @@ export class ExchangeLog {
   /** Log lines travel through workerd's stdout pipe: wait (briefly) until `count` have arrived. */
   async waitFor(count: number, timeoutMs = 2_000): Promise<void> {
     const until = performance.now() + timeoutMs;
-    while (this.events.length < count && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.events.length < count && performance.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -111,9 +113,19 @@ export function emptyResult(scenario: Scenario): ScenarioResult {
 export async function warmProcess(target: Target, requests: number, concurrency: number): Promise<void> {
   const agent = keepAliveAgent(concurrency);
   try {
-    const warm = await runLoad({ origin: target.handle.url, concurrency, agent, request: target.request, requests, expectStatus: 200 });
+    const warm = await runLoad({
+      origin: target.handle.url,
+      concurrency,
+      agent,
+      request: target.request,
+      requests,
+      expectStatus: 200,
+    });
     const bad = unexpectedCount(warm, 200);
-    if (bad > 0) throw new Error(`${target.handle.name} process warm-up: ${bad}/${requests} answers were not 200: ${JSON.stringify(warm.failures.slice(0, 2))}`);
+    if (bad > 0)
+      throw new Error(
+        `${target.handle.name} process warm-up: ${bad}/${requests} answers were not 200: ${JSON.stringify(warm.failures.slice(0, 2))}`,
+      );
   } finally {
     agent.destroy();
   }
@@ -127,7 +139,13 @@ export async function runSegment(scenario: Scenario, target: Target, into: Scena
   const agent = keepAliveAgent(scenario.concurrency);
   const logBase = target.exchangeLog?.events.length ?? 0;
   try {
-    const options = { origin: target.handle.url, concurrency: scenario.concurrency, agent, request: target.request, expectStatus: scenario.expectStatus };
+    const options = {
+      origin: target.handle.url,
+      concurrency: scenario.concurrency,
+      agent,
+      request: target.request,
+      expectStatus: scenario.expectStatus,
+    };
     if (scenario.warmup > 0) {
       const warm = await runLoad({ ...options, requests: scenario.warmup });
       const bad = unexpectedCount(warm, scenario.expectStatus);
@@ -161,7 +179,9 @@ export async function runSegment(scenario: Scenario, target: Target, into: Scena
         ? undefined
         : into.workerdCpuMs + workerdCpuAfter - workerdCpuBefore;
     into.fakesCpuMs =
-      into.fakesCpuMs === undefined || fakesCpuBefore === undefined || fakesCpuAfter === undefined ? undefined : into.fakesCpuMs + fakesCpuAfter - fakesCpuBefore;
+      into.fakesCpuMs === undefined || fakesCpuBefore === undefined || fakesCpuAfter === undefined
+        ? undefined
+        : into.fakesCpuMs + fakesCpuAfter - fakesCpuBefore;
     if (target.exchangeLog !== undefined) {
       const from = logBase + scenario.warmup;
       await target.exchangeLog.waitFor(from + scenario.requests);

@@ -39,13 +39,22 @@ const jwks = new JwksClient({
   timeout: 5_000,
 });
 
-const sts = new STSClient({ region: config.region, credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }, maxAttempts: 3 });
+const sts = new STSClient({
+  region: config.region,
+  credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+  maxAttempts: 3,
+});
 // Signed for the real STS host, then sent to the fakes' socket (the origin in a header the fakes restore), as the
 // broker's requests are by the bench's forwarder Worker.
 const [fakesHost, fakesPort] = config.fakesAddress.split(":") as [string, string];
 sts.middlewareStack.add(
   (next) => async (args) => {
-    const request = args.request as { protocol: string; hostname: string; port?: number; headers: Record<string, string> };
+    const request = args.request as {
+      protocol: string;
+      hostname: string;
+      port?: number;
+      headers: Record<string, string>;
+    };
     request.protocol = "http:";
     request.hostname = fakesHost;
     request.port = Number(fakesPort);
@@ -64,10 +73,16 @@ function signingKey(header: JwtHeader, callback: SigningKeyCallback): void {
 
 function verify(token: string): Promise<JwtPayload> {
   return new Promise((resolve, reject) => {
-    jwt.verify(token, signingKey, { algorithms: ["RS256"], issuer: config.issuer, audience: config.audience }, (error, payload) => {
-      if (error !== null || payload === undefined || typeof payload === "string") reject(error ?? new Error("no payload"));
-      else resolve(payload);
-    });
+    jwt.verify(
+      token,
+      signingKey,
+      { algorithms: ["RS256"], issuer: config.issuer, audience: config.audience },
+      (error, payload) => {
+        if (error !== null || payload === undefined || typeof payload === "string")
+          reject(error ?? new Error("no payload"));
+        else resolve(payload);
+      },
+    );
   });
 }
 
@@ -84,7 +99,8 @@ app.post("/v1/credentials", async (req, res) => {
   } catch {
     return void res.status(401).json({ error: "invalid_token" });
   }
-  if (claims["repository_owner"] !== config.owner || claims["job_workflow_ref"] !== config.jobWorkflowRef) return void res.status(403).json({ error: "forbidden" });
+  if (claims["repository_owner"] !== config.owner || claims["job_workflow_ref"] !== config.jobWorkflowRef)
+    return void res.status(403).json({ error: "forbidden" });
   try {
     const answer = await sts.send(
       new AssumeRoleCommand({

@@ -38,13 +38,22 @@ export function buildLargePolicy(): PolicyDefinition {
   const rules: PolicyDefinition["rules"][number][] = [
     { id: "deny-legacy", effect: "deny", match: { repository: "**/legacy-*" } },
     { id: "deny-forks-of-archive", effect: "deny", match: { repository: "*/archive" } },
-    ...Array.from({ length: 8 }, (_, i) => ({ id: `deny-actor-${i}`, effect: "deny" as const, match: { actor_id: String(900_000 + i) } })),
+    ...Array.from({ length: 8 }, (_, i) => ({
+      id: `deny-actor-${i}`,
+      effect: "deny" as const,
+      match: { actor_id: String(900_000 + i) },
+    })),
   ];
   for (let i = 0; i < 800; i++) {
     const owner = `org-${i % OWNERS}`;
     rules.push({
       id: `repo-${i}`,
-      match: { repository: `${owner}/svc-${i}`, repository_id: String(100_000 + i), ref: ["refs/heads/main", "refs/heads/prod"], event_name: ["push", "workflow_dispatch"] },
+      match: {
+        repository: `${owner}/svc-${i}`,
+        repository_id: String(100_000 + i),
+        ref: ["refs/heads/main", "refs/heads/prod"],
+        event_name: ["push", "workflow_dispatch"],
+      },
       roles: i % 2 === 0 ? ["deploy"] : ["readonly"],
     });
   }
@@ -52,12 +61,21 @@ export function buildLargePolicy(): PolicyDefinition {
     const owner = `org-${i % OWNERS}`;
     rules.push({
       id: `team-${i}`,
-      match: { repository: `${owner}/team-${i}-*`, repository_owner_id: String(500 + (i % OWNERS)), ref: "refs/heads/release/*" },
+      match: {
+        repository: `${owner}/team-${i}-*`,
+        repository_owner_id: String(500 + (i % OWNERS)),
+        ref: "refs/heads/release/*",
+      },
       roles: ["release"],
     });
   }
   for (let i = 0; i < 30; i++) {
-    rules.push({ id: `gitlab-${i}`, issuer: "gitlab", match: { project_path: `group-${i % 5}/project-${i}`, project_id: String(7_000 + i), ref: "main" }, roles: ["deploy"] });
+    rules.push({
+      id: `gitlab-${i}`,
+      issuer: "gitlab",
+      match: { project_path: `group-${i % 5}/project-${i}`, project_id: String(7_000 + i), ref: "main" },
+      roles: ["deploy"],
+    });
   }
   return { issuers: { github: "github", gitlab: "gitlab" }, roles, rules };
 }
@@ -85,14 +103,25 @@ export function buildTokens(count = 1_000): DecisionInput[] {
     let issuerId = "github";
     switch (n % 10) {
       case 6: // a glob rule on a release branch
-        claims = { ...base, repository: `org-${i % OWNERS}/team-${i % 160}-api`, repository_owner_id: String(500 + ((i % 160) % OWNERS)), ref: "refs/heads/release/7" };
+        claims = {
+          ...base,
+          repository: `org-${i % OWNERS}/team-${i % 160}-api`,
+          repository_owner_id: String(500 + ((i % 160) % OWNERS)),
+          ref: "refs/heads/release/7",
+        };
         break;
       case 5: // denied by a deny rule
         claims = { ...base, actor_id: "900003" };
         break;
-      case 7: { // blocked by a guard: a privileged (even) repository from an unprotected ref
+      case 7: {
+        // blocked by a guard: a privileged (even) repository from an unprotected ref
         const even = i - (i % 2);
-        claims = { ...base, repository: `org-${even % OWNERS}/svc-${even}`, repository_id: String(100_000 + even), ref_protected: "false" };
+        claims = {
+          ...base,
+          repository: `org-${even % OWNERS}/svc-${even}`,
+          repository_id: String(100_000 + even),
+          ref_protected: "false",
+        };
         break;
       }
       case 8: // a miss: unknown repository
@@ -100,7 +129,14 @@ export function buildTokens(count = 1_000): DecisionInput[] {
         break;
       case 9:
         issuerId = "gitlab";
-        claims = { project_path: `group-${i % 5}/project-${i % 30}`, project_id: String(7_000 + (i % 30)), ref: "main", ref_protected: "true", runner_environment: "gitlab-hosted", pipeline_source: "push" };
+        claims = {
+          project_path: `group-${i % 5}/project-${i % 30}`,
+          project_id: String(7_000 + (i % 30)),
+          ref: "main",
+          ref_protected: "true",
+          runner_environment: "gitlab-hosted",
+          pipeline_source: "push",
+        };
         break;
       default: // the common case: an allowed push
         break;
@@ -150,7 +186,11 @@ export function measurePolicyDecision(options: { decisions?: number; warmup?: nu
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes("--quick");
   const result = measurePolicyDecision(quick ? { decisions: 20_000, warmup: 5_000 } : {});
-  console.log(`policy decision: ${result.rules} rules (compiled in ${result.compile_ms} ms), ${result.decisions} decisions, ${Math.round(result.allowed_fraction * 100)}% allowed`);
-  console.log(`  p50 ${result.p50_us} µs, p99 ${result.p99_us} µs, mean ${result.mean_us} µs (target p50 <= ${result.target_p50_us} µs): ${result.pass ? "PASS" : "FAIL"}`);
+  console.log(
+    `policy decision: ${result.rules} rules (compiled in ${result.compile_ms} ms), ${result.decisions} decisions, ${Math.round(result.allowed_fraction * 100)}% allowed`,
+  );
+  console.log(
+    `  p50 ${result.p50_us} µs, p99 ${result.p99_us} µs, mean ${result.mean_us} µs (target p50 <= ${result.target_p50_us} µs): ${result.pass ? "PASS" : "FAIL"}`,
+  );
   console.log(JSON.stringify({ policy_decision: result, env: { node: process.version }, pass: result.pass }));
 }

@@ -42,7 +42,9 @@ interface CpuProfile {
 }
 
 /** One Chrome DevTools Protocol session over the inspector's WebSocket. */
-async function cdpSession(url: string): Promise<{ send: (method: string, params?: object) => Promise<unknown>; close: () => void }> {
+async function cdpSession(
+  url: string,
+): Promise<{ send: (method: string, params?: object) => Promise<unknown>; close: () => void }> {
   const socket = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     socket.addEventListener("open", () => resolve(), { once: true });
@@ -94,7 +96,10 @@ function selfTimes(profile: CpuProfile): { total: number; rows: [string, number]
   profile.samples.forEach((id, index) => {
     const ms = (profile.timeDeltas[index] ?? 0) / 1000;
     const frame = byId.get(id)?.callFrame;
-    const where = frame === undefined ? "?" : `${frame.functionName || "(anonymous)"} ${frame.url.split("/").slice(-2).join("/")}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`;
+    const where =
+      frame === undefined
+        ? "?"
+        : `${frame.functionName || "(anonymous)"} ${frame.url.split("/").slice(-2).join("/")}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`;
     self.set(where, (self.get(where) ?? 0) + ms);
     total += ms;
   });
@@ -111,35 +116,76 @@ async function main(): Promise<number> {
     progress("building the bundle...");
     const bundle = await buildBundle(repoRoot, tmpdir);
     const settings = readWranglerSettings(path.join(repoRoot, "wrangler.toml"));
-    const world = await createBrokerWorld(await bundleWorker(path.join(repoRoot, "test", "bench", "fakes-worker.ts")), "webcrypto");
+    const world = await createBrokerWorld(
+      await bundleWorker(path.join(repoRoot, "test", "bench", "fakes-worker.ts")),
+      "webcrypto",
+    );
     const total = WARMUP_REQUESTS + PROFILED_REQUESTS;
     progress(`minting ${total} tokens...`);
     const tokens: string[] = [];
     for (let i = 0; i < total; i += 64) {
-      tokens.push(...(await Promise.all(Array.from({ length: Math.min(64, total - i) }, (_, j) => world.issuer.mint(repositoryClaims(Math.floor((i + j) / REQUESTS_PER_REPOSITORY)))))));
+      tokens.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(64, total - i) }, (_, j) =>
+            world.issuer.mint(repositoryClaims(Math.floor((i + j) / REQUESTS_PER_REPOSITORY))),
+          ),
+        )),
+      );
     }
     let next = 0;
     const request = (): LoadRequest => {
       const index = next++;
       const n = (index % 200) + 1;
-      return { method: "POST", path: "/v1/credentials", headers: { authorization: `Bearer ${tokens[index]}`, "cf-connecting-ip": `10.0.${n >> 8}.${n & 255}` } };
+      return {
+        method: "POST",
+        path: "/v1/credentials",
+        headers: { authorization: `Bearer ${tokens[index]}`, "cf-connecting-ip": `10.0.${n >> 8}.${n & 255}` },
+      };
     };
     // The fakes in a process of their own, as in the bench: the broker's process is the broker's work.
     const fakes = await linkFakes(world, settings, "own-process", "broker");
-    const handle = await startBroker(world, settings, bundle, undefined, perfOut === undefined ? { inspectorPort: INSPECTOR_PORT, fakes } : { fakes });
+    const handle = await startBroker(
+      world,
+      settings,
+      bundle,
+      undefined,
+      perfOut === undefined ? { inspectorPort: INSPECTOR_PORT, fakes } : { fakes },
+    );
     try {
       const pid = handle.pid;
       if (pid === undefined) throw new Error("the broker's workerd process was not found");
       const agent = keepAliveAgent(10);
       progress(`warming up (${WARMUP_REQUESTS} requests)...`);
-      await runLoad({ origin: handle.url, concurrency: 10, agent, request, requests: WARMUP_REQUESTS, expectStatus: 200 });
+      await runLoad({
+        origin: handle.url,
+        concurrency: 10,
+        agent,
+        request,
+        requests: WARMUP_REQUESTS,
+        expectStatus: 200,
+      });
       agent.destroy();
 
-      const targets = perfOut !== undefined ? [] : ((await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as { title?: string; id?: string; webSocketDebuggerUrl?: string }[]);
-      const perf = perfOut === undefined ? undefined : spawn("perf", ["record", "-F", "2000", "-g", "-p", String(pid), "-o", perfOut], { stdio: "inherit" });
+      const targets =
+        perfOut !== undefined
+          ? []
+          : ((await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as {
+              title?: string;
+              id?: string;
+              webSocketDebuggerUrl?: string;
+            }[]);
+      const perf =
+        perfOut === undefined
+          ? undefined
+          : spawn("perf", ["record", "-F", "2000", "-g", "-p", String(pid), "-o", perfOut], { stdio: "inherit" });
       if (perf !== undefined) await new Promise((resolve) => setTimeout(resolve, 1_000));
       const sessions = await Promise.all(
-        targets.filter((target) => target.webSocketDebuggerUrl !== undefined).map(async (target) => ({ title: target.title ?? target.id ?? "?", session: await cdpSession(target.webSocketDebuggerUrl as string) })),
+        targets
+          .filter((target) => target.webSocketDebuggerUrl !== undefined)
+          .map(async (target) => ({
+            title: target.title ?? target.id ?? "?",
+            session: await cdpSession(target.webSocketDebuggerUrl as string),
+          })),
       );
       for (const { session } of sessions) {
         await session.send("Profiler.enable");
@@ -149,7 +195,14 @@ async function main(): Promise<number> {
       const before = threadCpu(pid);
       const measuredAgent = keepAliveAgent(1);
       const started = performance.now();
-      const result = await runLoad({ origin: handle.url, concurrency: 1, agent: measuredAgent, request, requests: PROFILED_REQUESTS, expectStatus: 200 });
+      const result = await runLoad({
+        origin: handle.url,
+        concurrency: 1,
+        agent: measuredAgent,
+        request,
+        requests: PROFILED_REQUESTS,
+        expectStatus: 200,
+      });
       const wallMs = performance.now() - started;
       measuredAgent.destroy();
       const after = threadCpu(pid);
@@ -157,11 +210,17 @@ async function main(): Promise<number> {
         perf.kill("SIGINT");
         await new Promise((resolve) => perf.once("exit", resolve));
       }
-      const non200 = [...result.statuses].filter(([status]) => status !== 200).reduce((sum, [, count]) => sum + count, 0);
+      const non200 = [...result.statuses]
+        .filter(([status]) => status !== 200)
+        .reduce((sum, [, count]) => sum + count, 0);
 
-      process.stdout.write(`${PROFILED_REQUESTS} requests at concurrency 1 in ${wallMs.toFixed(0)} ms (${non200} not 200)\n\nworkerd CPU by thread (ms per request):\n`);
+      process.stdout.write(
+        `${PROFILED_REQUESTS} requests at concurrency 1 in ${wallMs.toFixed(0)} ms (${non200} not 200)\n\nworkerd CPU by thread (ms per request):\n`,
+      );
       let processTotal = 0;
-      for (const [name, ms] of [...after].map(([name, ms]) => [name, ms - (before.get(name) ?? 0)] as const).sort((a, b) => b[1] - a[1])) {
+      for (const [name, ms] of [...after]
+        .map(([name, ms]) => [name, ms - (before.get(name) ?? 0)] as const)
+        .sort((a, b) => b[1] - a[1])) {
         processTotal += ms;
         if (ms > 0) process.stdout.write(`  ${name.padEnd(20)} ${(ms / PROFILED_REQUESTS).toFixed(3)}\n`);
       }
@@ -170,10 +229,13 @@ async function main(): Promise<number> {
       for (const { title, session } of sessions) {
         const { profile } = (await session.send("Profiler.stop")) as { profile: CpuProfile };
         session.close();
-        if (outDir !== undefined) writeFileSync(path.join(outDir, `${title.replace(/[^\w.-]+/g, "_")}.cpuprofile`), JSON.stringify(profile));
+        if (outDir !== undefined)
+          writeFileSync(path.join(outDir, `${title.replace(/[^\w.-]+/g, "_")}.cpuprofile`), JSON.stringify(profile));
         const { total: sampledMs, rows } = selfTimes(profile);
         const busy = rows.filter(([where]) => !where.startsWith("(idle)")).reduce((sum, [, ms]) => sum + ms, 0);
-        process.stdout.write(`\nisolate ${title}: ${(busy / PROFILED_REQUESTS).toFixed(3)} ms per request not idle (of ${(sampledMs / PROFILED_REQUESTS).toFixed(3)} sampled); self time, µs per request:\n`);
+        process.stdout.write(
+          `\nisolate ${title}: ${(busy / PROFILED_REQUESTS).toFixed(3)} ms per request not idle (of ${(sampledMs / PROFILED_REQUESTS).toFixed(3)} sampled); self time, µs per request:\n`,
+        );
         for (const [where, ms] of rows.filter(([where]) => !where.startsWith("(idle)")).slice(0, TOP_FUNCTIONS)) {
           process.stdout.write(`  ${((1000 * ms) / PROFILED_REQUESTS).toFixed(1).padStart(7)}  ${where}\n`);
         }

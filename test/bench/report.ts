@@ -84,7 +84,12 @@ function coldStartFigures(samples: ColdStart[]): Record<string, number | null> &
     if (values.length === 0 || values.some((value) => value === null)) return null;
     const sorted = (values as number[]).toSorted((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
-    return round(sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2, 2);
+    return round(
+      sorted.length % 2 === 1
+        ? (sorted[middle] as number)
+        : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2,
+      2,
+    );
   };
   return {
     samples: samples.length,
@@ -116,8 +121,12 @@ function figuresOf(result: ScenarioResult): Figures {
     max_ms: round(latency.max_ms, 3),
     non_expected: result.unexpected,
     statuses: Object.fromEntries([...result.statuses].map(([status, count]) => [String(status), count])),
-    workerd_cpu_ms_per_request: result.workerdCpuMs === undefined ? null : round(result.workerdCpuMs / result.requests, 3),
-    fakes_cpu_ms_per_request: result.fakesCpuMs === undefined || result.scenario.worker === "trivial" ? null : round(result.fakesCpuMs / result.requests, 3),
+    workerd_cpu_ms_per_request:
+      result.workerdCpuMs === undefined ? null : round(result.workerdCpuMs / result.requests, 3),
+    fakes_cpu_ms_per_request:
+      result.fakesCpuMs === undefined || result.scenario.worker === "trivial"
+        ? null
+        : round(result.fakesCpuMs / result.requests, 3),
     node_cpu_ms_per_request: round(result.nodeCpuMs / result.requests, 3),
   };
 }
@@ -136,7 +145,11 @@ export function stageFigures(events: Record<string, unknown>[]): Record<string, 
   const figures: Record<string, StageFigures> = {};
   for (const [field, values] of [...samples].sort(([a], [b]) => a.localeCompare(b))) {
     const summary = summarise(values);
-    figures[field] = { p50_ms: round(summary.p50_ms, 3), p99_ms: round(summary.p99_ms, 3), mean_ms: round(summary.mean_ms, 3) };
+    figures[field] = {
+      p50_ms: round(summary.p50_ms, 3),
+      p99_ms: round(summary.p99_ms, 3),
+      mean_ms: round(summary.mean_ms, 3),
+    };
   }
   return figures;
 }
@@ -163,7 +176,8 @@ function pad(value: string | number, width: number, left = false): string {
 
 export function buildReport(facts: RunFacts): Report {
   const { results, bundle, targets, policyDecision, coldStarts } = facts;
-  const find = (worker: WorkerId, concurrency: number) => results.find((r) => r.scenario.worker === worker && r.scenario.concurrency === concurrency);
+  const find = (worker: WorkerId, concurrency: number) =>
+    results.find((r) => r.scenario.worker === worker && r.scenario.concurrency === concurrency);
   const figures = new Map<ScenarioResult, Figures>(results.map((result) => [result, figuresOf(result)]));
   const figuresFor = (worker: WorkerId, concurrency: number) => {
     const result = find(worker, concurrency);
@@ -172,7 +186,8 @@ export function buildReport(facts: RunFacts): Report {
 
   // Per Worker, per concurrency.
   const byWorker: Partial<Record<WorkerId, Record<string, Figures>>> = {};
-  for (const [result, value] of figures) (byWorker[result.scenario.worker] ??= {})[concurrencyKey(result.scenario.concurrency)] = value;
+  for (const [result, value] of figures)
+    (byWorker[result.scenario.worker] ??= {})[concurrencyKey(result.scenario.concurrency)] = value;
 
   // Side by side, per concurrency.
   const concurrencies = [...new Set(results.map((result) => result.scenario.concurrency))];
@@ -188,7 +203,8 @@ export function buildReport(facts: RunFacts): Report {
       rps[key] = round(broker.rps / other.rps, 3);
       const brokerCpu = broker.workerd_cpu_ms_per_request;
       const otherCpu = other.workerd_cpu_ms_per_request;
-      if (typeof brokerCpu === "number" && typeof otherCpu === "number" && otherCpu > 0) cpu[key] = round(brokerCpu / otherCpu, 3);
+      if (typeof brokerCpu === "number" && typeof otherCpu === "number" && otherCpu > 0)
+        cpu[key] = round(brokerCpu / otherCpu, 3);
     }
     return { rps, cpu };
   };
@@ -227,14 +243,18 @@ export function buildReport(facts: RunFacts): Report {
           added_mean_ms: round(on.mean_ms - off.mean_ms, 3),
         };
 
-  const cold = { broker: coldStartFigures(coldStarts.broker), trivial_fetch: coldStartFigures(coldStarts.trivial_fetch) };
+  const cold = {
+    broker: coldStartFigures(coldStarts.broker),
+    trivial_fetch: coldStartFigures(coldStarts.trivial_fetch),
+  };
 
   const bundleGzipKiB = bundle.gzipBytes / 1024;
   const checks = {
     broker_rps_c1_vs_trivial_fetch: (ratioVsTrivialFetch["c1"] ?? 0) >= targets.broker_rps_c1_vs_trivial_fetch_min,
     cpu_ratio_vs_trivial_fetch: (cpuRatio["c1"] ?? Number.POSITIVE_INFINITY) <= targets.cpu_ratio_vs_trivial_fetch_max,
     bundle_gzip_kib: bundleGzipKiB <= targets.bundle_gzip_kib_max,
-    admission_added_p50_ms: (admissionAb?.added_p50_ms ?? Number.POSITIVE_INFINITY) <= targets.admission_added_p50_ms_max,
+    admission_added_p50_ms:
+      (admissionAb?.added_p50_ms ?? Number.POSITIVE_INFINITY) <= targets.admission_added_p50_ms_max,
     policy_decision_p50_us: policyDecision.p50_us <= targets.policy_decision_p50_us_max,
   };
   const unexpected = results.reduce((sum, result) => sum + result.unexpected, 0);
@@ -257,9 +277,13 @@ export function buildReport(facts: RunFacts): Report {
     const admit = admission[key];
     lines.push(
       `concurrency ${concurrency}: broker/trivial ${ratio[key]?.toFixed(3) ?? "n/a"}, broker/trivial_fetch ${ratioVsTrivialFetch[key]?.toFixed(3) ?? "n/a"}` +
-        (concurrency === 1 ? ` (target >= ${targets.broker_rps_c1_vs_trivial_fetch_min}: ${checks.broker_rps_c1_vs_trivial_fetch ? "met" : "MISSED"})` : "") +
+        (concurrency === 1
+          ? ` (target >= ${targets.broker_rps_c1_vs_trivial_fetch_min}: ${checks.broker_rps_c1_vs_trivial_fetch ? "met" : "MISSED"})`
+          : "") +
         `; workerd CPU per request, broker/trivial_fetch ${cpuRatio[key]?.toFixed(3) ?? "n/a"}` +
-        (concurrency === 1 ? ` (target <= ${targets.cpu_ratio_vs_trivial_fetch_max}: ${checks.cpu_ratio_vs_trivial_fetch ? "met" : "MISSED"})` : ""),
+        (concurrency === 1
+          ? ` (target <= ${targets.cpu_ratio_vs_trivial_fetch_max}: ${checks.cpu_ratio_vs_trivial_fetch ? "met" : "MISSED"})`
+          : ""),
     );
     if (wait !== undefined) {
       lines.push(
@@ -268,7 +292,9 @@ export function buildReport(facts: RunFacts): Report {
       );
     }
     if (admit !== undefined) {
-      lines.push(`  broker's admission calls (its admission_ms): mean ${admit.mean_ms.toFixed(3)} ms, p50 ${admit.p50_ms.toFixed(3)} ms, p99 ${admit.p99_ms.toFixed(3)} ms`);
+      lines.push(
+        `  broker's admission calls (its admission_ms): mean ${admit.mean_ms.toFixed(3)} ms, p50 ${admit.p50_ms.toFixed(3)} ms, p99 ${admit.p99_ms.toFixed(3)} ms`,
+      );
     }
     if (concurrency === 1 && admissionAb !== undefined) {
       lines.push(
@@ -284,7 +310,9 @@ export function buildReport(facts: RunFacts): Report {
     const parts = Object.entries(stages)
       .filter((entry): entry is [string, StageFigures] => typeof entry[1] === "object")
       .map(([field, value]) => `${field.replace(/_ms$/, "")} ${value.p50_ms}`);
-    lines.push(`broker's own timings at concurrency ${concurrency} (p50 ms, its log; workerd's clock stands still during CPU work): ${parts.join(", ") || "none logged"}`);
+    lines.push(
+      `broker's own timings at concurrency ${concurrency} (p50 ms, its log; workerd's clock stands still during CPU work): ${parts.join(", ") || "none logged"}`,
+    );
   }
   lines.push(
     `bundle: ${bundle.files.map((file) => `${file.name} ${file.bytes} B`).join(", ")}; gzip ${bundleGzipKiB.toFixed(2)} KiB` +
@@ -312,7 +340,9 @@ export function buildReport(facts: RunFacts): Report {
   );
   if (unexpected > 0) {
     lines.push(`HARNESS ERROR: ${unexpected} answers with an unexpected status during measured phases:`);
-    for (const result of results) for (const failure of result.failures) lines.push(`  ${scenarioKey(result.scenario)}: ${failure.status} ${failure.body}`);
+    for (const result of results)
+      for (const failure of result.failures)
+        lines.push(`  ${scenarioKey(result.scenario)}: ${failure.status} ${failure.body}`);
   }
 
   return {

@@ -64,7 +64,8 @@ export function measureBundle(dir: string): Omit<Bundle, "wranglerGzipKiB" | "bu
     return { name, bytes: contents.byteLength, gzipBytes: gzipSync(contents).byteLength };
   });
   const entryName = names.includes("index.js") ? "index.js" : names.find((name) => /\.(m?js)$/.test(name));
-  if (entryName === undefined) throw new Error(`no JavaScript module in ${dir} (found: ${names.join(", ") || "nothing"})`);
+  if (entryName === undefined)
+    throw new Error(`no JavaScript module in ${dir} (found: ${names.join(", ") || "nothing"})`);
   return {
     dir,
     entry: path.join(dir, entryName),
@@ -169,7 +170,8 @@ function processCpuMs(pid: number): number | undefined {
 function processCpuPreciseMs(pid: number): number | undefined {
   try {
     let ns = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    for (const task of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
     return ns / 1e6;
   } catch {
     return undefined;
@@ -333,10 +335,17 @@ const NODE_SERVER_START_TIMEOUT_MS = 30_000;
  * Starts `script` with this Node (the project's pinned Node 24) as a server of its own, `env` added to the
  * environment; resolves once it prints `listening <port>` on stdout. The handle's CPU figures are that process's.
  */
-export function startNodeServer(options: { name: string; script: string; env: Record<string, string> }): Promise<WorkerHandle> {
+export function startNodeServer(options: {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+}): Promise<WorkerHandle> {
   const recentLogs: string[] = [];
   let lines = 0;
-  const child = spawn(process.execPath, [options.script], { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [options.script], {
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
       lines++;
@@ -349,7 +358,11 @@ export function startNodeServer(options: { name: string; script: string; env: Re
   return new Promise<WorkerHandle>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error(`${options.name}: no "listening" line within ${NODE_SERVER_START_TIMEOUT_MS} ms:\n${recentLogs.join("\n")}`));
+      reject(
+        new Error(
+          `${options.name}: no "listening" line within ${NODE_SERVER_START_TIMEOUT_MS} ms:\n${recentLogs.join("\n")}`,
+        ),
+      );
     }, NODE_SERVER_START_TIMEOUT_MS);
     child.once("exit", (code) => {
       clearTimeout(timer);

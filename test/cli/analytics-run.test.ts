@@ -2,7 +2,12 @@
 // SQL API holds them as dataset rows, and the CLI core queries it through the fake network and renders the answers.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runAnalyticsCli, USAGE } from "../../src/cli/analytics-run.ts";
-import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET, SANDBOX_PORT } from "../../src/constants.ts";
+import {
+  SANDBOX_ANALYTICS_ACCOUNT_ID,
+  SANDBOX_ANALYTICS_API_TOKEN,
+  SANDBOX_AUDIT_DATASET,
+  SANDBOX_PORT,
+} from "../../src/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi, type FakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
@@ -59,14 +64,24 @@ beforeAll(async () => {
   sql.ingest(DATASET, h.dataset);
   sql.ingest(DATASET, limited.dataset);
   const network = createFakeNetwork({ "https://api.cloudflare.com": sql.handler });
-  s = { harnesses: [h, limited], sql, network, end, deniedRequestId: denied.headers.get("x-request-id") as string, replayedToken };
+  s = {
+    harnesses: [h, limited],
+    sql,
+    network,
+    end,
+    deniedRequestId: denied.headers.get("x-request-id") as string,
+    replayedToken,
+  };
 });
 
-const cli = (argv: string[], env: Record<string, string | undefined> = ENV) => runAnalyticsCli({ argv, env, fetch: s.network.fetch, now: () => s.end });
+const cli = (argv: string[], env: Record<string, string | undefined> = ENV) =>
+  runAnalyticsCli({ argv, env, fetch: s.network.fetch, now: () => s.end });
 const events = () => s.harnesses.flatMap((h) => h.events());
 const count = (predicate: (event: Record<string, unknown>) => boolean) => events().filter(predicate).length;
 
-async function json(argv: string[]): Promise<{ columns: string[]; rows: Array<Record<string, unknown>>; max_sample_interval: number }> {
+async function json(
+  argv: string[],
+): Promise<{ columns: string[]; rows: Array<Record<string, unknown>>; max_sample_interval: number }> {
   const result = await cli([...argv, "--format", "json"]);
   expect(result.stderr).toBe("");
   expect(result.exitCode).toBe(0);
@@ -98,11 +113,41 @@ describe("named queries against the fake SQL API", () => {
   it("denials: by kind, outcome, code, reason and rule", async () => {
     const data = await json(["denials"]);
     expect(data.columns).toEqual(["kind", "outcome", "code", "reason", "rule_id", "requests"]);
-    expect(data.rows).toContainEqual({ kind: "aws", outcome: "denied", code: "forbidden", reason: "no_matching_rule", rule_id: "", requests: 3 });
-    expect(data.rows).toContainEqual({ kind: "aws", outcome: "rejected", code: "invalid_token", reason: "token_expired", rule_id: "", requests: 1 });
-    expect(data.rows).toContainEqual({ kind: "github_token", outcome: "denied", code: "forbidden", reason: "grant_not_granted", rule_id: "", requests: 1 });
-    expect(data.rows).toContainEqual(expect.objectContaining({ outcome: "rejected", code: "token_reused", requests: 1 }));
-    expect(data.rows).toContainEqual(expect.objectContaining({ outcome: "rejected", code: "rate_limited", reason: "rate_limited_repository", requests: 1 }));
+    expect(data.rows).toContainEqual({
+      kind: "aws",
+      outcome: "denied",
+      code: "forbidden",
+      reason: "no_matching_rule",
+      rule_id: "",
+      requests: 3,
+    });
+    expect(data.rows).toContainEqual({
+      kind: "aws",
+      outcome: "rejected",
+      code: "invalid_token",
+      reason: "token_expired",
+      rule_id: "",
+      requests: 1,
+    });
+    expect(data.rows).toContainEqual({
+      kind: "github_token",
+      outcome: "denied",
+      code: "forbidden",
+      reason: "grant_not_granted",
+      rule_id: "",
+      requests: 1,
+    });
+    expect(data.rows).toContainEqual(
+      expect.objectContaining({ outcome: "rejected", code: "token_reused", requests: 1 }),
+    );
+    expect(data.rows).toContainEqual(
+      expect.objectContaining({
+        outcome: "rejected",
+        code: "rate_limited",
+        reason: "rate_limited_repository",
+        requests: 1,
+      }),
+    );
     expect(data.rows[0]?.requests).toBe(3); // ordered by count
     const table = (await cli(["denials"])).stdout;
     expect(table).toMatch(/kind +outcome +code +reason +rule_id +requests\n-+ +-+/);
@@ -111,13 +156,22 @@ describe("named queries against the fake SQL API", () => {
   it("top-repos: ordered by requests, '-' for tokens rejected before the repository was known", async () => {
     const data = await json(["top-repos"]);
     expect(data.rows[0]).toMatchObject({ repository: "acme/app", requests: count((e) => e.repository === "acme/app") });
-    expect(data.rows).toContainEqual(expect.objectContaining({ repository: "acme/other", requests: 3, denied: 3, issued: 0 }));
+    expect(data.rows).toContainEqual(
+      expect.objectContaining({ repository: "acme/other", requests: 3, denied: 3, issued: 0 }),
+    );
     expect(data.rows).toContainEqual(expect.objectContaining({ repository: "-", rejected: 1 }));
   });
 
   it("latency: p50/p99 per stage; STS only over requests that reached STS", async () => {
     const data = await json(["latency"]);
-    expect(data.rows.map((row) => row.stage)).toEqual(["total", "total (issued)", "verify", "admission", "github", "sts"]);
+    expect(data.rows.map((row) => row.stage)).toEqual([
+      "total",
+      "total (issued)",
+      "verify",
+      "admission",
+      "github",
+      "sts",
+    ]);
     const sts = data.rows[5] as Record<string, unknown>;
     expect(sts.requests).toBe(count((e) => typeof e.sts_ms === "number"));
     expect(sts.p50_ms).toBe(0); // the harness clock does not move during STS calls
@@ -129,7 +183,13 @@ describe("named queries against the fake SQL API", () => {
     expect(data.rows).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ repository: "acme/app", code: "token_reused", events: 1 }),
-        expect.objectContaining({ repository: "acme/app", code: "rate_limited", reason: "rate_limited_repository", events: 1, first_seen: "2026-11-25 12:30:00" }),
+        expect.objectContaining({
+          repository: "acme/app",
+          code: "rate_limited",
+          reason: "rate_limited_repository",
+          events: 1,
+          first_seen: "2026-11-25 12:30:00",
+        }),
       ]),
     );
     expect(data.rows).toHaveLength(2);
@@ -166,12 +226,29 @@ describe("named queries against the fake SQL API", () => {
 
   it("repository <owner/name>: that repository's requests, newest first, with rule, role and request id (an incident's first question)", async () => {
     const data = await json(["repository", "acme/other"]);
-    expect(data.columns).toEqual(["timestamp", "outcome", "reason", "issuer", "rule_id", "role_alias", "ref", "event_name", "request_id", "token_sha256"]);
+    expect(data.columns).toEqual([
+      "timestamp",
+      "outcome",
+      "reason",
+      "issuer",
+      "rule_id",
+      "role_alias",
+      "ref",
+      "event_name",
+      "request_id",
+      "token_sha256",
+    ]);
     expect(data.rows).toHaveLength(3);
     expect(data.rows.every((row) => row.outcome === "denied" && row.reason === "no_matching_rule")).toBe(true);
     const issued = await json(["repository", "acme/app", "--since", "2h"]);
-    expect(issued.rows.filter((row) => row.outcome === "issued").length).toBe(count((e) => e.repository === "acme/app" && e.outcome === "issued"));
-    expect(issued.rows[0]).toMatchObject({ rule_id: "acme-app-main-deploy", role_alias: "deploy", ref: "refs/heads/main" });
+    expect(issued.rows.filter((row) => row.outcome === "issued").length).toBe(
+      count((e) => e.repository === "acme/app" && e.outcome === "issued"),
+    );
+    expect(issued.rows[0]).toMatchObject({
+      rule_id: "acme-app-main-deploy",
+      role_alias: "deploy",
+      ref: "refs/heads/main",
+    });
     expect((await cli(["repository"])).exitCode).toBe(2);
     expect((await cli(["repository", "acme/app' OR '1'='1"])).exitCode).toBe(2);
   });
@@ -190,8 +267,17 @@ describe("sampling", () => {
     const sql = createFakeSqlApi({ accountId: ACCOUNT, apiToken: API_TOKEN, now: () => s.end });
     sql.ingest("sampled", s.harnesses[0]?.dataset as Harness["dataset"], 10);
     const network = createFakeNetwork({ "https://api.cloudflare.com": sql.handler });
-    const run = (format: string) => runAnalyticsCli({ argv: ["top-repos", "--dataset", "sampled", "--format", format], env: ENV, fetch: network.fetch, now: () => s.end });
-    const data = JSON.parse((await run("json")).stdout) as { rows: Array<Record<string, unknown>>; max_sample_interval: number };
+    const run = (format: string) =>
+      runAnalyticsCli({
+        argv: ["top-repos", "--dataset", "sampled", "--format", format],
+        env: ENV,
+        fetch: network.fetch,
+        now: () => s.end,
+      });
+    const data = JSON.parse((await run("json")).stdout) as {
+      rows: Array<Record<string, unknown>>;
+      max_sample_interval: number;
+    };
     expect(data.rows).toContainEqual(expect.objectContaining({ repository: "acme/other", requests: 30 }));
     expect(data.max_sample_interval).toBe(10);
     expect((await run("table")).stdout).toContain("sampled data (up to 1 row kept per 10 events)");
@@ -228,7 +314,9 @@ describe("usage and failures", () => {
     const result = await cli(["issuance"], { CLOUDFLARE_ACCOUNT_ID: ACCOUNT });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("set CLOUDFLARE_API_TOKEN");
-    expect((await cli(["issuance"], { ...ENV, CLOUDFLARE_ACCOUNT_ID: "my-account" })).stderr).toContain("32-hex-character");
+    expect((await cli(["issuance"], { ...ENV, CLOUDFLARE_ACCOUNT_ID: "my-account" })).stderr).toContain(
+      "32-hex-character",
+    );
     expect(s.network.calls.length).toBe(before);
   });
 
@@ -238,18 +326,37 @@ describe("usage and failures", () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN");
     expect(result.stderr).toContain("npm start");
-    expect(s.network.calls.slice(before).map((call) => new URL(call.url).origin)).toEqual([`http://127.0.0.1:${SANDBOX_PORT}`]);
+    expect(s.network.calls.slice(before).map((call) => new URL(call.url).origin)).toEqual([
+      `http://127.0.0.1:${SANDBOX_PORT}`,
+    ]);
   });
 
   it("with neither variable and the sandbox running: its dataset, its token, a note on stderr", async () => {
-    const local = createFakeSqlApi({ accountId: SANDBOX_ANALYTICS_ACCOUNT_ID, apiToken: SANDBOX_ANALYTICS_API_TOKEN, now: () => s.end });
+    const local = createFakeSqlApi({
+      accountId: SANDBOX_ANALYTICS_ACCOUNT_ID,
+      apiToken: SANDBOX_ANALYTICS_API_TOKEN,
+      now: () => s.end,
+    });
     local.ingest(SANDBOX_AUDIT_DATASET, (s.harnesses[0] as Harness).dataset);
     const network = createFakeNetwork({ [`http://127.0.0.1:${SANDBOX_PORT}`]: local.handler });
-    const result = await runAnalyticsCli({ argv: ["denials", "--format", "csv"], env: {}, fetch: network.fetch, now: () => s.end });
+    const result = await runAnalyticsCli({
+      argv: ["denials", "--format", "csv"],
+      env: {},
+      fetch: network.fetch,
+      now: () => s.end,
+    });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("denied,forbidden,explicit_deny,deny-archived-repositories,1");
-    expect(result.stderr).toBe(`(no Cloudflare account configured: the local Analytics Engine of npm start, dataset ${SANDBOX_AUDIT_DATASET})\n`);
-    expect(network.calls.every((call) => call.url.startsWith(`http://127.0.0.1:${SANDBOX_PORT}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`))).toBe(true);
+    expect(result.stderr).toBe(
+      `(no Cloudflare account configured: the local Analytics Engine of npm start, dataset ${SANDBOX_AUDIT_DATASET})\n`,
+    );
+    expect(
+      network.calls.every((call) =>
+        call.url.startsWith(
+          `http://127.0.0.1:${SANDBOX_PORT}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it("a refused token: exit 1 with the API's reason, never the token", async () => {

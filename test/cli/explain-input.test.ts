@@ -4,9 +4,11 @@ import { runPolicyExplain } from "../../src/cli/policy-run.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 
-const b64url = (value: unknown) => btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const b64url = (value: unknown) =>
+  btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 /** A token whose signature is garbage: explain must decode it anyway, and say it did not verify. */
-const unsignedToken = (payload: unknown) => `${b64url({ alg: "RS256", typ: "JWT" })}.${b64url(payload)}.bm90LWEtc2lnbmF0dXJl`;
+const unsignedToken = (payload: unknown) =>
+  `${b64url({ alg: "RS256", typ: "JWT" })}.${b64url(payload)}.bm90LWEtc2lnbmF0dXJl`;
 
 describe("parseExplainInput", () => {
   it("decodes a token's payload without verifying it, and marks it so", () => {
@@ -15,7 +17,10 @@ describe("parseExplainInput", () => {
   });
 
   it("reads JSON claims as before", () => {
-    expect(parseExplainInput(' {"repository": "acme/app"}\n')).toEqual({ claims: { repository: "acme/app" }, fromToken: false });
+    expect(parseExplainInput(' {"repository": "acme/app"}\n')).toEqual({
+      claims: { repository: "acme/app" },
+      fromToken: false,
+    });
   });
 
   it("refuses what is neither, and a token whose payload is not a JSON object", () => {
@@ -30,7 +35,12 @@ describe("policy:explain of a token", () => {
   it("says first that the claims were not verified, then explains them as usual", () => {
     const input = parseExplainInput(unsignedToken(githubClaims({ runner_environment: "self-hosted" })));
     if (typeof input === "string") throw new Error(input);
-    const result = runPolicyExplain({ policy: testPolicy, claims: input.claims, fromToken: input.fromToken, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims: input.claims,
+      fromToken: input.fromToken,
+      args: { role: undefined, issuer: undefined, durationSeconds: undefined },
+    });
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe(UNVERIFIED_TOKEN_NOTE);
@@ -38,7 +48,11 @@ describe("policy:explain of a token", () => {
   });
 
   it("prints no such note for JSON claims", () => {
-    const result = runPolicyExplain({ policy: testPolicy, claims: githubClaims(), args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims: githubClaims(),
+      args: { role: undefined, issuer: undefined, durationSeconds: undefined },
+    });
     expect(result.stdout).not.toContain("WITHOUT verifying");
   });
 });

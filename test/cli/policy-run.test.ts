@@ -5,7 +5,13 @@ import candidatePolicy from "../fixtures/policies/candidate.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import candidateFixtures from "../fixtures/policies/tests/candidate.fixtures.ts";
 import indexFixtures from "../fixtures/policies/tests/index.fixtures.ts";
-import { issuerSetsFromWranglerToml, parseExplainArgs, runPolicyCheck, runPolicyExplain, runPolicyTest } from "../../src/cli/policy-run.ts";
+import {
+  issuerSetsFromWranglerToml,
+  parseExplainArgs,
+  runPolicyCheck,
+  runPolicyExplain,
+  runPolicyTest,
+} from "../../src/cli/policy-run.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
@@ -19,17 +25,37 @@ describe("runPolicyCheck", () => {
       { file: "policies/candidate.ts", policy: candidatePolicy },
     ]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain("policies/index.ts: ok (11 rules, 4 roles, 2 GitHub token grants, issuers github, ghes, gitlab)");
+    expect(result.stdout).toContain(
+      "policies/index.ts: ok (11 rules, 4 roles, 2 GitHub token grants, issuers github, ghes, gitlab)",
+    );
     expect(result.stdout).toMatch(/policy:check: 2 policies, 0 error\(s\), \d+ warning\(s\)\n$/);
   });
 
   const broken: Array<[string, PolicyDefinition, RegExp]> = [
-    ["undefined role", { roles, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["nope"] }] }, /error role_undefined at rules\[0\] \(r\)/],
-    ["malformed ARN", { roles: { app: { arn: "arn:aws:iam::role/app" } }, rules: [] }, /error arn_invalid at roles\.app/],
-    ["every repository of every owner", { roles, rules: [{ id: "r", match: { repository: "*/*" }, roles: ["app"] }] }, /error pattern_too_broad at rules\[0\] \(r\)\.match\.repository/],
+    [
+      "undefined role",
+      { roles, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["nope"] }] },
+      /error role_undefined at rules\[0\] \(r\)/,
+    ],
+    [
+      "malformed ARN",
+      { roles: { app: { arn: "arn:aws:iam::role/app" } }, rules: [] },
+      /error arn_invalid at roles\.app/,
+    ],
+    [
+      "every repository of every owner",
+      { roles, rules: [{ id: "r", match: { repository: "*/*" }, roles: ["app"] }] },
+      /error pattern_too_broad at rules\[0\] \(r\)\.match\.repository/,
+    ],
     [
       "shadowed rule",
-      { roles, rules: [{ id: "a", match: { repository: "acme/*" }, roles: ["app"] }, { id: "b", match: { repository: "acme/app" }, roles: ["app"] }] },
+      {
+        roles,
+        rules: [
+          { id: "a", match: { repository: "acme/*" }, roles: ["app"] },
+          { id: "b", match: { repository: "acme/app" }, roles: ["app"] },
+        ],
+      },
       /error rule_shadowed at rules\[1\] \(b\): shadowed by rules\[0\] \(a\)/,
     ],
     [
@@ -45,7 +71,10 @@ describe("runPolicyCheck", () => {
     ],
     [
       "session policy too large",
-      { roles: { app: { ...roles.app, sessionPolicy: { Statement: "x".repeat(2100) } } }, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }] },
+      {
+        roles: { app: { ...roles.app, sessionPolicy: { Statement: "x".repeat(2100) } } },
+        rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }],
+      },
       /error session_policy_too_large at roles\.app\.sessionPolicy: sessionPolicy is 2116 characters; STS allows 2048/,
     ],
   ];
@@ -67,7 +96,9 @@ describe("runPolicyCheck", () => {
     expect(sets.map((set) => set.name)).toEqual(["top level", "env.prod"]);
     const result = runPolicyCheck([{ file: "policies/index.ts", policy: testPolicy }], sets);
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain("error issuer_kind_mismatch at issuers.gitlab: against ISSUERS of wrangler.toml env.prod");
+    expect(result.stdout).toContain(
+      "error issuer_kind_mismatch at issuers.gitlab: against ISSUERS of wrangler.toml env.prod",
+    );
   });
 
   it("policy:check says a role with an externalId cannot be used in an environment with STS_AUTH = web-identity", () => {
@@ -80,18 +111,31 @@ describe("runPolicyCheck", () => {
     ].join("\n");
     const { sets, problems } = issuerSetsFromWranglerToml(toml);
     expect(problems).toEqual([]);
-    expect(sets.map((set) => [set.name, set.stsAuth])).toEqual([["top level", "sigv4"], ["env.webid", "web-identity"]]);
-    const withExternalId = { ...testPolicy, roles: { ...testPolicy.roles, "infra-deploy": { ...testPolicy.roles["infra-deploy"], externalId: "acme-ci-broker" } } } as typeof testPolicy;
+    expect(sets.map((set) => [set.name, set.stsAuth])).toEqual([
+      ["top level", "sigv4"],
+      ["env.webid", "web-identity"],
+    ]);
+    const withExternalId = {
+      ...testPolicy,
+      roles: {
+        ...testPolicy.roles,
+        "infra-deploy": { ...testPolicy.roles["infra-deploy"], externalId: "acme-ci-broker" },
+      },
+    } as typeof testPolicy;
     const result = runPolicyCheck([{ file: "policies/index.ts", policy: withExternalId }], sets);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain("error external_id_unsupported at roles.infra-deploy.externalId");
     expect(result.stdout).toContain("env.webid");
     expect(runPolicyCheck([{ file: "policies/index.ts", policy: testPolicy }], sets).exitCode).toBe(0);
-    expect(issuerSetsFromWranglerToml(`STS_AUTH = "sigv5"`).problems).toEqual(['wrangler.toml (top level): STS_AUTH must be "sigv4" or "web-identity"']);
+    expect(issuerSetsFromWranglerToml(`STS_AUTH = "sigv5"`).problems).toEqual([
+      'wrangler.toml (top level): STS_AUTH must be "sigv4" or "web-identity"',
+    ]);
   });
 
   it("reports an unreadable ISSUERS in wrangler.toml", () => {
-    expect(issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github"'`).problems).toEqual(["wrangler.toml (top level): ISSUERS is not valid JSON"]);
+    expect(issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github"'`).problems).toEqual([
+      "wrangler.toml (top level): ISSUERS is not valid JSON",
+    ]);
   });
 });
 
@@ -107,9 +151,19 @@ describe("runPolicyTest", () => {
   });
 
   it("a failing case fails the run with expected and actual", () => {
-    const result = runPolicyTest([{ file: "f.ts", suite: { ...indexFixtures, cases: [{ name: "wrong", claims: { ref_protected: "false" }, expect: { allow: "deploy" } }] } }]);
+    const result = runPolicyTest([
+      {
+        file: "f.ts",
+        suite: {
+          ...indexFixtures,
+          cases: [{ name: "wrong", claims: { ref_protected: "false" }, expect: { allow: "deploy" } }],
+        },
+      },
+    ]);
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain("  FAIL  wrong\n          expected allow deploy\n          got      deny guard_unprotected_ref (rule acme-app-main-deploy)\n");
+    expect(result.stdout).toContain(
+      "  FAIL  wrong\n          expected allow deploy\n          got      deny guard_unprotected_ref (rule acme-app-main-deploy)\n",
+    );
   });
 
   it("nothing to run is a failure, not a silent pass", () => {
@@ -132,22 +186,43 @@ describe("policy:explain", () => {
   });
 
   it("explains a decoded GitHub token, picking the issuer by its iss from wrangler.toml", () => {
-    const claims = { ...githubClaims({ event_name: "pull_request", ref: "refs/pull/7/merge" }), iss: "https://token.actions.githubusercontent.com", aud: "ci-credential-broker" };
-    const { sets } = issuerSetsFromWranglerToml(`ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`);
-    const result = runPolicyExplain({ policy: testPolicy, claims, args: { role: "deploy", issuer: undefined, durationSeconds: undefined }, issuerSets: sets });
+    const claims = {
+      ...githubClaims({ event_name: "pull_request", ref: "refs/pull/7/merge" }),
+      iss: "https://token.actions.githubusercontent.com",
+      aud: "ci-credential-broker",
+    };
+    const { sets } = issuerSetsFromWranglerToml(
+      `ISSUERS = '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["a"]}]'`,
+    );
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims,
+      args: { role: "deploy", issuer: undefined, durationSeconds: undefined },
+      issuerSets: sets,
+    });
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe("DENY   role_not_granted");
     expect(lines[1]).toBe("issuer github, role requested: deploy");
     expect(result.stdout).toMatch(/^ {3}allow acme-app-pull-request-readonly +MATCHED, grants readonly$/m);
-    expect(result.stdout).toMatch(/^ {3}allow acme-app-main-deploy +ref: "refs\/pull\/7\/merge" does not match "refs\/heads\/main"; event_name: "pull_request" does not match "push" \| "workflow_dispatch"$/m);
+    expect(result.stdout).toMatch(
+      /^ {3}allow acme-app-main-deploy +ref: "refs\/pull\/7\/merge" does not match "refs\/heads\/main"; event_name: "pull_request" does not match "push" \| "workflow_dispatch"$/m,
+    );
   });
 
   it("parses --github-token, alone: a GitHub token request has no role and no duration", () => {
-    expect(parseExplainArgs(["c.json", "--github-token", "homebrew-tap"])).toMatchObject({ claimsFile: "c.json", githubToken: "homebrew-tap", role: undefined });
+    expect(parseExplainArgs(["c.json", "--github-token", "homebrew-tap"])).toMatchObject({
+      claimsFile: "c.json",
+      githubToken: "homebrew-tap",
+      role: undefined,
+    });
     expect(parseExplainArgs(["c.json", "--github-token"])).toMatch(/^--github-token needs a grant name/);
-    expect(parseExplainArgs(["c.json", "--github-token", "x", "--role", "deploy"])).toMatch(/^--github-token asks for a GitHub token/);
-    expect(parseExplainArgs(["c.json", "--github-token", "x", "--duration", "900"])).toMatch(/^--github-token asks for a GitHub token/);
+    expect(parseExplainArgs(["c.json", "--github-token", "x", "--role", "deploy"])).toMatch(
+      /^--github-token asks for a GitHub token/,
+    );
+    expect(parseExplainArgs(["c.json", "--github-token", "x", "--duration", "900"])).toMatch(
+      /^--github-token asks for a GitHub token/,
+    );
   });
 
   it("explains a GitHub token request: the grant allowed, or why not", () => {
@@ -157,25 +232,43 @@ describe("policy:explain", () => {
       args: { role: undefined, issuer: undefined, durationSeconds: undefined, githubToken: "homebrew-tap" },
     });
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toBe("ALLOW  rule acme-app-release-homebrew-tap grants GitHub token homebrew-tap -> acme: homebrew-tap (contents: write, pull_requests: write) (privileged)");
+    expect(lines[0]).toBe(
+      "ALLOW  rule acme-app-release-homebrew-tap grants GitHub token homebrew-tap -> acme: homebrew-tap (contents: write, pull_requests: write) (privileged)",
+    );
     expect(lines[1]).toBe("issuer github, GitHub token requested: homebrew-tap");
-    const denied = runPolicyExplain({ policy: testPolicy, claims: githubClaims(), args: { role: undefined, issuer: undefined, durationSeconds: undefined, githubToken: "homebrew-tap" } });
+    const denied = runPolicyExplain({
+      policy: testPolicy,
+      claims: githubClaims(),
+      args: { role: undefined, issuer: undefined, durationSeconds: undefined, githubToken: "homebrew-tap" },
+    });
     expect(denied.stdout.split("\n")[0]).toBe("DENY   grant_not_granted");
   });
 
   it("explains a GitLab token with --issuer gitlab", () => {
-    const result = runPolicyExplain({ policy: testPolicy, claims: gitlabClaims({ ref_protected: "false" }), args: { role: undefined, issuer: "gitlab", durationSeconds: undefined } });
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims: gitlabClaims({ ref_protected: "false" }),
+      args: { role: undefined, issuer: "gitlab", durationSeconds: undefined },
+    });
     expect(result.stdout.split("\n")[0]).toBe("DENY   guard_unprotected_ref (rule gitlab-acme-app-deploy)");
   });
 
   it("says the token would be refused before the policy when the claims fail the schema", () => {
-    const result = runPolicyExplain({ policy: testPolicy, claims: { ...githubClaims(), repository: ["acme/app"] }, args: { role: undefined, issuer: undefined, durationSeconds: undefined } });
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims: { ...githubClaims(), repository: ["acme/app"] },
+      args: { role: undefined, issuer: undefined, durationSeconds: undefined },
+    });
     expect(result.stdout).toContain("DENY   claims_invalid");
     expect(result.stdout).toContain("  repository: invalid_type");
   });
 
   it("refuses an issuer the policy does not know", () => {
-    const result = runPolicyExplain({ policy: testPolicy, claims: githubClaims(), args: { role: undefined, issuer: "bitbucket", durationSeconds: undefined } });
+    const result = runPolicyExplain({
+      policy: testPolicy,
+      claims: githubClaims(),
+      args: { role: undefined, issuer: "bitbucket", durationSeconds: undefined },
+    });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('issuer "bitbucket" is not in the policy');
   });

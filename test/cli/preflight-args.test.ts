@@ -6,11 +6,30 @@ import { parsePreflightArgs } from "../../src/cli/preflight-run.ts";
 
 describe("parsePreflightArgs", () => {
   it("defaults to the top level of ./wrangler.toml, ./policies and no secret source", () => {
-    expect(parsePreflightArgs([])).toEqual({ env: undefined, config: "wrangler.toml", policies: "policies", secrets: undefined, secretsFile: undefined });
+    expect(parsePreflightArgs([])).toEqual({
+      env: undefined,
+      config: "wrangler.toml",
+      policies: "policies",
+      secrets: undefined,
+      secretsFile: undefined,
+    });
   });
 
   it("reads every flag, spaced or with =, and joins repeated --secrets", () => {
-    expect(parsePreflightArgs(["--env", "sandbox", "--secrets", "A,B", "--secrets=C", "--secrets-file=s.json", "-c", "other.toml", "--policies", "test/fixtures/policies"])).toEqual({
+    expect(
+      parsePreflightArgs([
+        "--env",
+        "sandbox",
+        "--secrets",
+        "A,B",
+        "--secrets=C",
+        "--secrets-file=s.json",
+        "-c",
+        "other.toml",
+        "--policies",
+        "test/fixtures/policies",
+      ]),
+    ).toEqual({
       env: "sandbox",
       config: "other.toml",
       policies: "test/fixtures/policies",
@@ -39,12 +58,21 @@ describe("parsePreflightArgs", () => {
 
 describe("secretNamesFrom", () => {
   it("reads `wrangler secret list --format json` output", () => {
-    const listed = JSON.stringify([{ name: "AWS_ACCESS_KEY_ID", type: "secret_text" }, { name: "AWS_SECRET_ACCESS_KEY", type: "secret_text" }], null, "  ");
+    const listed = JSON.stringify(
+      [
+        { name: "AWS_ACCESS_KEY_ID", type: "secret_text" },
+        { name: "AWS_SECRET_ACCESS_KEY", type: "secret_text" },
+      ],
+      null,
+      "  ",
+    );
     expect(secretNamesFrom(listed)).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
   });
 
   it("reads the keys of a JSON secrets file (wrangler deploy --secrets-file), never returning a value", () => {
-    expect(secretNamesFrom('{"BROKER_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\\nMIGH\\n-----END PRIVATE KEY-----\\n"}')).toEqual(["BROKER_SIGNING_KEY"]);
+    expect(
+      secretNamesFrom('{"BROKER_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\\nMIGH\\n-----END PRIVATE KEY-----\\n"}'),
+    ).toEqual(["BROKER_SIGNING_KEY"]);
   });
 
   it("reads the names of a dotenv file (.dev.vars), across quoted values that span lines", () => {
@@ -52,14 +80,20 @@ describe("secretNamesFrom", () => {
       "# the sandbox's secrets",
       "AWS_ACCESS_KEY_ID=AKIAEXAMPLEEXAMPLE00",
       "export AWS_SECRET_ACCESS_KEY = abc",
-      "BROKER_SIGNING_KEY='{\"kty\":\"EC\",\"d\":\"x\"}'",
+      'BROKER_SIGNING_KEY=\'{"kty":"EC","d":"x"}\'',
       'GITHUB_APP_PRIVATE_KEY="-----BEGIN RSA PRIVATE KEY-----',
       "NOT_A_NAME=inside the key",
       '-----END RSA PRIVATE KEY-----"',
       "",
       "STS_AUTH=web-identity",
     ].join("\n");
-    expect(secretNamesFrom(devVars)).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BROKER_SIGNING_KEY", "GITHUB_APP_PRIVATE_KEY", "STS_AUTH"]);
+    expect(secretNamesFrom(devVars)).toEqual([
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "BROKER_SIGNING_KEY",
+      "GITHUB_APP_PRIVATE_KEY",
+      "STS_AUTH",
+    ]);
   });
 
   it("says what is wrong with a file it cannot read names from", () => {

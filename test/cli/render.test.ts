@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { QueryTable } from "../../src/audit/query-shape.ts";
-import { formatCell, renderChart, renderCsv, renderHuman, renderJson, renderRecords, renderTable } from "../../src/cli/render.ts";
+import {
+  formatCell,
+  renderChart,
+  renderCsv,
+  renderHuman,
+  renderJson,
+  renderRecords,
+  renderTable,
+} from "../../src/cli/render.ts";
 
 describe("renderTable", () => {
   const table = renderTable(
@@ -31,23 +39,45 @@ describe("renderTable", () => {
   });
 
   it("formats cells: integers as is, fractions to one decimal, empty as '-'", () => {
-    expect([formatCell(3), formatCell(2.25), formatCell(""), formatCell(null), formatCell("x")]).toEqual(["3", "2.3", "-", "-", "x"]);
+    expect([formatCell(3), formatCell(2.25), formatCell(""), formatCell(null), formatCell("x")]).toEqual([
+      "3",
+      "2.3",
+      "-",
+      "-",
+      "x",
+    ]);
   });
 });
 
 describe("renderRecords", () => {
   it("one name/value line per column, names aligned, records separated by a blank line", () => {
-    expect(renderRecords(["outcome", "rule_id"], [["denied", ""], ["issued", "r1"]])).toBe("outcome  denied\nrule_id  -\n\noutcome  issued\nrule_id  r1");
+    expect(
+      renderRecords(
+        ["outcome", "rule_id"],
+        [
+          ["denied", ""],
+          ["issued", "r1"],
+        ],
+      ),
+    ).toBe("outcome  denied\nrule_id  -\n\noutcome  issued\nrule_id  r1");
   });
 });
 
 describe("machine-readable formats", () => {
   it("CSV quotes only what needs it (RFC 4180) and leaves null empty", () => {
-    expect(renderCsv(["a", "b", "c"], [["x,y", 'say "hi"', null], ["plain", 2, " lead"]])).toBe('a,b,c\r\n"x,y","say ""hi""",\r\nplain,2," lead"');
+    expect(
+      renderCsv(
+        ["a", "b", "c"],
+        [
+          ["x,y", 'say "hi"', null],
+          ["plain", 2, " lead"],
+        ],
+      ),
+    ).toBe('a,b,c\r\n"x,y","say ""hi""",\r\nplain,2," lead"');
   });
 
   it.each([
-    ["=HYPERLINK(\"https://evil.example\")", `"'=HYPERLINK(""https://evil.example"")"`],
+    ['=HYPERLINK("https://evil.example")', `"'=HYPERLINK(""https://evil.example"")"`],
     ["+cmd|' /C calc'!A0", `"'+cmd|' /C calc'!A0"`],
     ["-2+3", `"'-2+3"`],
     ["@SUM(A1:A2)", `"'@SUM(A1:A2)"`],
@@ -58,11 +88,19 @@ describe("machine-readable formats", () => {
   });
 
   it("CSV leaves numbers (negative ones too) and ordinary text alone", () => {
-    expect(renderCsv(["a", "b", "c"], [[-1, "acme/app", "refs/heads/main"]])).toBe("a,b,c\r\n-1,acme/app,refs/heads/main");
+    expect(renderCsv(["a", "b", "c"], [[-1, "acme/app", "refs/heads/main"]])).toBe(
+      "a,b,c\r\n-1,acme/app,refs/heads/main",
+    );
   });
 
   it("JSON: rows as objects, with the window and the sampling interval", () => {
-    const table: QueryTable = { title: "t", columns: ["reason", "requests"], rows: [["token_expired", 4]], shape: "table", maxSampleInterval: 1 };
+    const table: QueryTable = {
+      title: "t",
+      columns: ["reason", "requests"],
+      rows: [["token_expired", 4]],
+      shape: "table",
+      maxSampleInterval: 1,
+    };
     expect(JSON.parse(renderJson(table, { query: "denials", sinceMinutes: 60 }))).toEqual({
       query: "denials",
       since_minutes: 60,
@@ -102,7 +140,13 @@ describe("renderChart", () => {
   });
 
   it("dates join the times when the window spans days; no data says so", () => {
-    const days = renderChart([{ t: start, value: 1 }, { t: start + 2 * 86_400_000, value: 2 }], { label: "issued", bucketMinutes: 1440 });
+    const days = renderChart(
+      [
+        { t: start, value: 1 },
+        { t: start + 2 * 86_400_000, value: 2 },
+      ],
+      { label: "issued", bucketMinutes: 1440 },
+    );
     expect(days).toContain("11-25 11:00");
     expect(renderChart([], { label: "issued", bucketMinutes: 5 })).toBe("issued: no data");
   });
@@ -110,8 +154,16 @@ describe("renderChart", () => {
 
 describe("renderHuman", () => {
   it("notes sampled data and empty results", () => {
-    const sampled: QueryTable = { title: "Top repositories", columns: ["repository", "requests"], rows: [["acme/app", 1200]], shape: "table", maxSampleInterval: 20 };
+    const sampled: QueryTable = {
+      title: "Top repositories",
+      columns: ["repository", "requests"],
+      rows: [["acme/app", 1200]],
+      shape: "table",
+      maxSampleInterval: 20,
+    };
     expect(renderHuman(sampled, { sinceLabel: "1h" })).toContain("sampled data (up to 1 row kept per 20 events)");
-    expect(renderHuman({ ...sampled, rows: [], maxSampleInterval: 1 }, { sinceLabel: "1h" })).toBe("Top repositories (last 1h)\n\n(no rows)");
+    expect(renderHuman({ ...sampled, rows: [], maxSampleInterval: 1 }, { sinceLabel: "1h" })).toBe(
+      "Top repositories (last 1h)\n\n(no rows)",
+    );
   });
 });

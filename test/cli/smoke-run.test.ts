@@ -11,23 +11,49 @@ function depsFor(h: Harness, token: string, seen: Request[]) {
     fetch: async (input: Request | string | URL, init?: RequestInit) => {
       const request = new Request(input, init);
       seen.push(request.clone());
-      return request.url.startsWith(BROKER) ? h.fetch(request) : request.url.startsWith(STS_ORIGIN) ? h.sts.handler(request) : Promise.reject(new TypeError("offline"));
+      return request.url.startsWith(BROKER)
+        ? h.fetch(request)
+        : request.url.startsWith(STS_ORIGIN)
+          ? h.sts.handler(request)
+          : Promise.reject(new TypeError("offline"));
     },
     env: (name: string) => (name === "SMOKE_ID_TOKEN" ? token : undefined),
     now: h.now,
   };
 }
 
-const base = ["--broker", BROKER, "--audience", "ci-credential-broker", "--token-env", "SMOKE_ID_TOKEN", "--sts-endpoint", `${STS_ORIGIN}/`];
+const base = [
+  "--broker",
+  BROKER,
+  "--audience",
+  "ci-credential-broker",
+  "--token-env",
+  "SMOKE_ID_TOKEN",
+  "--sts-endpoint",
+  `${STS_ORIGIN}/`,
+];
 
 describe("runSmoke", () => {
   it("exchanges a token against the pinned version and proves the credentials with GetCallerIdentity", async () => {
     const h = await createHarness();
     const seen: Request[] = [];
-    const result = await runSmoke([...base, "--worker-name", "ci-credential-broker", "--version-id", VERSION, "--expect-arn", ":assumed-role/acme-app-deploy/"], depsFor(h, await h.mint(), seen));
+    const result = await runSmoke(
+      [
+        ...base,
+        "--worker-name",
+        "ci-credential-broker",
+        "--version-id",
+        VERSION,
+        "--expect-arn",
+        ":assumed-role/acme-app-deploy/",
+      ],
+      depsFor(h, await h.mint(), seen),
+    );
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^smoke: ok \(version dc8dcd28-.*\): arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/ghe\.github\./);
+    expect(result.stdout).toMatch(
+      /^smoke: ok \(version dc8dcd28-.*\): arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/ghe\.github\./,
+    );
     expect(seen[0]?.headers.get("cloudflare-workers-version-overrides")).toBe(`ci-credential-broker="${VERSION}"`);
     expect(seen[1]?.headers.get("authorization")).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIA/);
   });
@@ -42,10 +68,18 @@ describe("runSmoke", () => {
   });
 
   it("refuses bad arguments with exit 2 and the usage", async () => {
-    for (const argv of [[], ["--broker", "http://broker.example.com", "--audience", "a"], [...base, "--version-id", VERSION], [...base, "--bogus", "x"]]) {
+    for (const argv of [
+      [],
+      ["--broker", "http://broker.example.com", "--audience", "a"],
+      [...base, "--version-id", VERSION],
+      [...base, "--bogus", "x"],
+    ]) {
       expect(() => parseSmokeArgs(argv)).toThrow();
     }
-    expect((await runSmoke([], { fetch: () => Promise.reject(new Error("unused")), env: () => undefined, now: Date.now })).exitCode).toBe(2);
+    expect(
+      (await runSmoke([], { fetch: () => Promise.reject(new Error("unused")), env: () => undefined, now: Date.now }))
+        .exitCode,
+    ).toBe(2);
     expect(versionOverrideHeader("w", VERSION)).toBe(`w="${VERSION}"`);
   });
 });

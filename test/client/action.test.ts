@@ -1,13 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { credentialProcessCommand, gitCredentialHelperCommand, inputVariable, parseActionInputs, planGithubToken, planMain, planPost, type ActionInputs } from "../../src/client/action.ts";
+import {
+  credentialProcessCommand,
+  gitCredentialHelperCommand,
+  inputVariable,
+  parseActionInputs,
+  planGithubToken,
+  planMain,
+  planPost,
+  type ActionInputs,
+} from "../../src/client/action.ts";
 import { parseGithubToken } from "../../src/client/github-token.ts";
 import { ClientError } from "../../src/client/errors.ts";
-import { debugCommand, errorCommand, escapeData, fileCommandEntries, maskCommand, newDelimiter, noticeCommand, warningCommand } from "../../src/client/github-commands.ts";
+import {
+  debugCommand,
+  errorCommand,
+  escapeData,
+  fileCommandEntries,
+  maskCommand,
+  newDelimiter,
+  noticeCommand,
+  warningCommand,
+} from "../../src/client/github-commands.ts";
 import { expectedCredentials, GHS, SECRET, SESSION_TOKEN, START_MS, tokenBody } from "./helpers.ts";
 
 const D = newDelimiter("3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b");
 const credentials = expectedCredentials();
-const CP = '"/opt/node24/bin/node" "/actions/broker/src/client/bundle/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials';
+const CP =
+  '"/opt/node24/bin/node" "/actions/broker/src/client/bundle/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials';
 
 function inputs(overrides: Partial<ActionInputs> = {}): ActionInputs {
   return {
@@ -27,7 +46,11 @@ function inputs(overrides: Partial<ActionInputs> = {}): ActionInputs {
 describe("planMain: env mode", () => {
   it("masks the secret key and session token, exports the three variables in heredoc form, records them for post", () => {
     const plan = planMain(credentials, inputs({ region: "eu-west-1" }), "req-1", CP, D);
-    expect(plan.masks).toEqual(["::add-mask::ASIAEXAMPLE0000001", `::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(plan.masks).toEqual([
+      "::add-mask::ASIAEXAMPLE0000001",
+      `::add-mask::${SECRET}`,
+      `::add-mask::${SESSION_TOKEN}`,
+    ]);
     expect(plan.env).toBe(
       `AWS_ACCESS_KEY_ID<<${D}\nASIAEXAMPLE0000001\n${D}\n` +
         `AWS_SECRET_ACCESS_KEY<<${D}\n${SECRET}\n${D}\n` +
@@ -35,8 +58,12 @@ describe("planMain: env mode", () => {
         `AWS_REGION<<${D}\neu-west-1\n${D}\n` +
         `AWS_DEFAULT_REGION<<${D}\neu-west-1\n${D}\n`,
     );
-    expect(plan.output).toBe(`aws-expiration<<${D}\n2026-11-25T12:15:00Z\n${D}\ncredential-process<<${D}\n${CP}\n${D}\n`);
-    expect(plan.state).toBe(`exported<<${D}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${D}\n`);
+    expect(plan.output).toBe(
+      `aws-expiration<<${D}\n2026-11-25T12:15:00Z\n${D}\ncredential-process<<${D}\n${CP}\n${D}\n`,
+    );
+    expect(plan.state).toBe(
+      `exported<<${D}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${D}\n`,
+    );
     expect(plan.summary).toContain("role deploy");
     // The access key id names its account (sts:GetAccessKeyInfo): masked in the summary, and masked by the runner too.
     expect(plan.summary).toContain("ASIA**********0001");
@@ -56,7 +83,11 @@ describe("planMain: env mode", () => {
 describe("planMain: outputs mode", () => {
   it("sets step outputs only, leaves GITHUB_ENV alone and gives post nothing to clear", () => {
     const plan = planMain(credentials, inputs({ outputMode: "outputs", region: "us-east-1" }), undefined, CP, D);
-    expect(plan.masks).toEqual(["::add-mask::ASIAEXAMPLE0000001", `::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(plan.masks).toEqual([
+      "::add-mask::ASIAEXAMPLE0000001",
+      `::add-mask::${SECRET}`,
+      `::add-mask::${SESSION_TOKEN}`,
+    ]);
     expect(plan.env).toBe("");
     expect(plan.output).toBe(
       `aws-access-key-id<<${D}\nASIAEXAMPLE0000001\n${D}\n` +
@@ -77,7 +108,9 @@ describe("planGithubToken", () => {
   it("masks the token, sets github-token, its expiry and the git helper as outputs, and logs no secret", () => {
     const plan = planGithubToken(token, "homebrew-tap", "req-1", "!helper", D);
     expect(plan.mask).toBe(`::add-mask::${GHS}`);
-    expect(plan.output).toBe(`github-token<<${D}\n${GHS}\n${D}\ngithub-token-expires-at<<${D}\n${token.expiresAt}\n${D}\ngit-credential-helper<<${D}\n!helper\n${D}\n`);
+    expect(plan.output).toBe(
+      `github-token<<${D}\n${GHS}\n${D}\ngithub-token-expires-at<<${D}\n${token.expiresAt}\n${D}\ngit-credential-helper<<${D}\n!helper\n${D}\n`,
+    );
     expect(plan.summary).toBe(
       `GitHub token homebrew-tap: acme/homebrew-tap (contents: write, metadata: read, pull_requests: write), expires ${token.expiresAt}, request id req-1. Set as step output github-token; the post step revokes it.`,
     );
@@ -87,7 +120,8 @@ describe("planGithubToken", () => {
     expect(gitCredentialHelperCommand("/opt/node 24/bin/node", "/a/cli.mjs", inputs(), "homebrew-tap")).toBe(
       `!"/opt/node 24/bin/node" "/a/cli.mjs" git-credential --broker-url 'https://broker.example/v1/github-token' --name homebrew-tap --github-actions --audience 'ci-credential-broker'`,
     );
-    for (const path of ['/n"', "/n$(id)", "/n`id`"]) expect(() => gitCredentialHelperCommand(path, "/c", inputs(), "x")).toThrow(ClientError);
+    for (const path of ['/n"', "/n$(id)", "/n`id`"])
+      expect(() => gitCredentialHelperCommand(path, "/c", inputs(), "x")).toThrow(ClientError);
   });
 });
 
@@ -96,14 +130,18 @@ describe("credentialProcessCommand", () => {
     expect(credentialProcessCommand("/opt/node 24/bin/node", "/a/cli.mjs", inputs({ durationSeconds: 3600 }))).toBe(
       '"/opt/node 24/bin/node" "/a/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials --github-actions --audience ci-credential-broker --role deploy --duration 3600',
     );
-    expect(credentialProcessCommand("/n", "/c", inputs({ role: undefined }))).toBe('"/n" "/c" credential-process --broker-url https://broker.example/v1/credentials --github-actions --audience ci-credential-broker');
+    expect(credentialProcessCommand("/n", "/c", inputs({ role: undefined }))).toBe(
+      '"/n" "/c" credential-process --broker-url https://broker.example/v1/credentials --github-actions --audience ci-credential-broker',
+    );
     expect(() => credentialProcessCommand('/n"', "/c", inputs())).toThrow(ClientError);
   });
 });
 
 describe("planPost", () => {
   it("overwrites every exported variable with an empty value", () => {
-    expect(planPost("AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION", D)).toEqual({
+    expect(
+      planPost("AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION", D),
+    ).toEqual({
       env:
         `AWS_ACCESS_KEY_ID<<${D}\n\n${D}\n` +
         `AWS_SECRET_ACCESS_KEY<<${D}\n\n${D}\n` +
@@ -125,9 +163,15 @@ describe("workflow and file commands", () => {
     expect(escapeData("a%b\r\nc")).toBe("a%25b%0D%0Ac");
     expect(maskCommand("x\ny")).toBe("::add-mask::x%0Ay");
     expect(debugCommand("attempt 1: HTTP 429")).toBe("::debug::attempt 1: HTTP 429");
-    expect(errorCommand("ci-credentials: forbidden", "line 1\nline 2")).toBe("::error title=ci-credentials%3A forbidden::line 1%0Aline 2");
-    expect(warningCommand("ci-credentials: OIDC token replayed", "used\nonce")).toBe("::warning title=ci-credentials%3A OIDC token replayed::used%0Aonce");
-    expect(noticeCommand("ci-credentials: credential lifetime", "900 s, not 3600 s")).toBe("::notice title=ci-credentials%3A credential lifetime::900 s, not 3600 s");
+    expect(errorCommand("ci-credentials: forbidden", "line 1\nline 2")).toBe(
+      "::error title=ci-credentials%3A forbidden::line 1%0Aline 2",
+    );
+    expect(warningCommand("ci-credentials: OIDC token replayed", "used\nonce")).toBe(
+      "::warning title=ci-credentials%3A OIDC token replayed::used%0Aonce",
+    );
+    expect(noticeCommand("ci-credentials: credential lifetime", "900 s, not 3600 s")).toBe(
+      "::notice title=ci-credentials%3A credential lifetime::900 s, not 3600 s",
+    );
   });
 
   it("refuses a value that contains the delimiter, and names that are not variable names", () => {
@@ -138,7 +182,14 @@ describe("workflow and file commands", () => {
 });
 
 describe("parseActionInputs", () => {
-  const base = { "INPUT_BROKER-URL": "https://broker.example", INPUT_AUDIENCE: "", INPUT_ROLE: "", INPUT_DURATION: "", INPUT_REGION: "", "INPUT_OUTPUT-MODE": "" };
+  const base = {
+    "INPUT_BROKER-URL": "https://broker.example",
+    INPUT_AUDIENCE: "",
+    INPUT_ROLE: "",
+    INPUT_DURATION: "",
+    INPUT_REGION: "",
+    "INPUT_OUTPUT-MODE": "",
+  };
   const read = (env: Record<string, string>) => parseActionInputs((name) => env[name]);
 
   it("reads INPUT_<NAME> as the runner sets it (hyphens kept), with defaults", () => {
@@ -154,7 +205,16 @@ describe("parseActionInputs", () => {
       outputMode: "env",
       region: undefined,
     });
-    expect(read({ ...base, INPUT_ROLE: "deploy", INPUT_DURATION: "3600", INPUT_REGION: "eu-west-1", "INPUT_OUTPUT-MODE": "outputs", INPUT_AUDIENCE: "sts.example" })).toMatchObject({
+    expect(
+      read({
+        ...base,
+        INPUT_ROLE: "deploy",
+        INPUT_DURATION: "3600",
+        INPUT_REGION: "eu-west-1",
+        "INPUT_OUTPUT-MODE": "outputs",
+        INPUT_AUDIENCE: "sts.example",
+      }),
+    ).toMatchObject({
       role: "deploy",
       durationSeconds: 3600,
       region: "eu-west-1",
@@ -167,16 +227,31 @@ describe("parseActionInputs", () => {
     const aliased = { ...base, "INPUT_AWS-REGION": "eu-west-1", "INPUT_ROLE-DURATION-SECONDS": "3600" };
     expect(read(aliased)).toMatchObject({ region: "eu-west-1", durationSeconds: 3600 });
     // Both names with the same value: one setting, no conflict.
-    expect(read({ ...aliased, INPUT_REGION: "eu-west-1", INPUT_DURATION: "3600" })).toMatchObject({ region: "eu-west-1", durationSeconds: 3600 });
+    expect(read({ ...aliased, INPUT_REGION: "eu-west-1", INPUT_DURATION: "3600" })).toMatchObject({
+      region: "eu-west-1",
+      durationSeconds: 3600,
+    });
     // An alias left at its empty default never overrides ours.
     expect(read({ ...base, INPUT_REGION: "us-east-2", "INPUT_AWS-REGION": "" })).toMatchObject({ region: "us-east-2" });
   });
 
   it("a GitHub token alone asks for no AWS credentials; an AWS input beside it asks for both", () => {
-    expect(read({ ...base, "INPUT_GITHUB-TOKEN-NAME": "homebrew-tap" })).toMatchObject({ aws: false, githubTokenName: "homebrew-tap" });
-    for (const input of ["INPUT_ROLE", "INPUT_DURATION", "INPUT_REGION", "INPUT_AWS-REGION", "INPUT_ROLE-DURATION-SECONDS"]) {
+    expect(read({ ...base, "INPUT_GITHUB-TOKEN-NAME": "homebrew-tap" })).toMatchObject({
+      aws: false,
+      githubTokenName: "homebrew-tap",
+    });
+    for (const input of [
+      "INPUT_ROLE",
+      "INPUT_DURATION",
+      "INPUT_REGION",
+      "INPUT_AWS-REGION",
+      "INPUT_ROLE-DURATION-SECONDS",
+    ]) {
       const value = input.includes("DURATION") ? "900" : input.includes("REGION") ? "eu-west-1" : "deploy";
-      expect(read({ ...base, "INPUT_GITHUB-TOKEN-NAME": "homebrew-tap", [input]: value })).toMatchObject({ aws: true, githubTokenName: "homebrew-tap" });
+      expect(read({ ...base, "INPUT_GITHUB-TOKEN-NAME": "homebrew-tap", [input]: value })).toMatchObject({
+        aws: true,
+        githubTokenName: "homebrew-tap",
+      });
     }
     // A broker URL given with a route still reaches both routes.
     expect(read({ ...base, "INPUT_BROKER-URL": "https://broker.example/base/v1/credentials" })).toMatchObject({
@@ -187,8 +262,14 @@ describe("parseActionInputs", () => {
 
   const bad: Array<[string, Record<string, string>]> = [
     ["a grant name that is no name", { ...base, "INPUT_GITHUB-TOKEN-NAME": "Homebrew Tap" }],
-    ["region and aws-region set to different values", { ...base, INPUT_REGION: "eu-west-1", "INPUT_AWS-REGION": "us-east-1" }],
-    ["duration and role-duration-seconds set to different values", { ...base, INPUT_DURATION: "900", "INPUT_ROLE-DURATION-SECONDS": "3600" }],
+    [
+      "region and aws-region set to different values",
+      { ...base, INPUT_REGION: "eu-west-1", "INPUT_AWS-REGION": "us-east-1" },
+    ],
+    [
+      "duration and role-duration-seconds set to different values",
+      { ...base, INPUT_DURATION: "900", "INPUT_ROLE-DURATION-SECONDS": "3600" },
+    ],
     ["an invalid aws-region alone", { ...base, "INPUT_AWS-REGION": "Europe" }],
     ["an invalid role-duration-seconds alone", { ...base, "INPUT_ROLE-DURATION-SECONDS": "60" }],
     ["missing broker-url", { ...base, "INPUT_BROKER-URL": "" }],

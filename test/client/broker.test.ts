@@ -16,7 +16,11 @@ interface Run {
   debug: string[];
 }
 
-async function setUp(claims: Record<string, unknown> = {}, options: HarnessOptions = {}, tokens?: (harness: Harness) => TokenSource): Promise<Run> {
+async function setUp(
+  claims: Record<string, unknown> = {},
+  options: HarnessOptions = {},
+  tokens?: (harness: Harness) => TokenSource,
+): Promise<Run> {
   const harness = await createHarness(options);
   const minted: string[] = [];
   const sleeps: number[] = [];

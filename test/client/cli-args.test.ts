@@ -10,7 +10,17 @@ function parse(argv: string[], env: Record<string, string> = {}) {
 
 describe("parseCliArgs", () => {
   it("credential-process with a GitLab token variable", () => {
-    expect(parse(["credential-process", ...URL_FLAG, "--token-env", "BROKER_ID_TOKEN", "--role=deploy", "--duration", "3600"])).toEqual({
+    expect(
+      parse([
+        "credential-process",
+        ...URL_FLAG,
+        "--token-env",
+        "BROKER_ID_TOKEN",
+        "--role=deploy",
+        "--duration",
+        "3600",
+      ]),
+    ).toEqual({
       command: "credential-process",
       endpoint: new URL("https://broker.example/v1/credentials"),
       role: "deploy",
@@ -23,7 +33,9 @@ describe("parseCliArgs", () => {
   });
 
   it("env with a token file, region, deadline and debug", () => {
-    expect(parse(["env", ...URL_FLAG, "--token-file", "/run/token", "--region", "eu-west-1", "--deadline", "10", "--debug"])).toMatchObject({
+    expect(
+      parse(["env", ...URL_FLAG, "--token-file", "/run/token", "--region", "eu-west-1", "--deadline", "10", "--debug"]),
+    ).toMatchObject({
       command: "env",
       region: "eu-west-1",
       deadlineMs: 10_000,
@@ -33,8 +45,12 @@ describe("parseCliArgs", () => {
   });
 
   it("defaults to the GitHub Actions endpoint inside GitHub Actions, with the default audience", () => {
-    expect(parse(["credential-process", ...URL_FLAG], { GITHUB_ACTIONS: "true" })).toMatchObject({ tokenSource: { kind: "github-actions", audience: "ci-credential-broker" } });
-    expect(parse(["credential-process", ...URL_FLAG, "--github-actions", "--audience", "sts.example"])).toMatchObject({ tokenSource: { kind: "github-actions", audience: "sts.example" } });
+    expect(parse(["credential-process", ...URL_FLAG], { GITHUB_ACTIONS: "true" })).toMatchObject({
+      tokenSource: { kind: "github-actions", audience: "ci-credential-broker" },
+    });
+    expect(parse(["credential-process", ...URL_FLAG, "--github-actions", "--audience", "sts.example"])).toMatchObject({
+      tokenSource: { kind: "github-actions", audience: "sts.example" },
+    });
   });
 
   it("turns debug on from CI_CREDENTIALS_DEBUG=1 or RUNNER_DEBUG=1", () => {
@@ -57,7 +73,10 @@ describe("parseCliArgs", () => {
     ["a repeated flag", ["env", ...URL_FLAG, ...URL_FLAG, "--token-env", "T"]],
     ["no broker URL", ["env", "--token-env", "T"]],
     ["a zero deadline", ["env", ...URL_FLAG, "--token-env", "T", "--deadline", "0"]],
-    ["--region with credential-process", ["credential-process", ...URL_FLAG, "--token-env", "T", "--region", "us-east-1"]],
+    [
+      "--region with credential-process",
+      ["credential-process", ...URL_FLAG, "--token-env", "T", "--region", "us-east-1"],
+    ],
     ["a value on a boolean flag", ["env", ...URL_FLAG, "--token-env", "T", "--debug=yes"]],
   ];
   for (const [name, argv] of bad) {
@@ -97,25 +116,47 @@ describe("parseCliArgs: GitHub token commands", () => {
       gitOperation: "get",
       tokenSource: { kind: "github-actions", audience: "ci-credential-broker" },
     });
-    expect(parse([...args, "store"], { GITHUB_ACTIONS: "true", GITHUB_SERVER_URL: "https://ghes.example:8443" })).toMatchObject({ gitHost: "ghes.example:8443", gitOperation: "store" });
-    expect(parse([...args, "--token-env", "T", "--host", "GitHub.com", "erase"])).toMatchObject({ gitHost: "github.com", gitOperation: "erase" });
+    expect(
+      parse([...args, "store"], { GITHUB_ACTIONS: "true", GITHUB_SERVER_URL: "https://ghes.example:8443" }),
+    ).toMatchObject({ gitHost: "ghes.example:8443", gitOperation: "store" });
+    expect(parse([...args, "--token-env", "T", "--host", "GitHub.com", "erase"])).toMatchObject({
+      gitHost: "github.com",
+      gitOperation: "erase",
+    });
     // An operation git may add one day is not an error: the helper ignores it.
     expect(parse([...args, "--token-env", "T", "capability"])).toMatchObject({ gitOperation: undefined });
   });
 
   it("revoke-github-tokens needs no broker and no token source", () => {
-    expect(parse(["revoke-github-tokens", "--debug"])).toMatchObject({ command: "revoke-github-tokens", endpoint: undefined, tokenSource: undefined, debug: true });
+    expect(parse(["revoke-github-tokens", "--debug"])).toMatchObject({
+      command: "revoke-github-tokens",
+      endpoint: undefined,
+      tokenSource: undefined,
+      debug: true,
+    });
   });
 
   const bad: Array<[string, string[]]> = [
     ["github-token without --name", ["github-token", ...URL_FLAG, "--token-env", "T"]],
     ["a grant name that is no name", ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "Homebrew Tap"]],
-    ["--role with a GitHub token", ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "x", "--role", "deploy"]],
+    [
+      "--role with a GitHub token",
+      ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "x", "--role", "deploy"],
+    ],
     ["--name with AWS credentials", ["env", ...URL_FLAG, "--token-env", "T", "--name", "x"]],
-    ["--host with github-token", ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "x", "--host", "github.com"]],
+    [
+      "--host with github-token",
+      ["github-token", ...URL_FLAG, "--token-env", "T", "--name", "x", "--host", "github.com"],
+    ],
     ["git-credential without an operation", ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x"]],
-    ["git-credential with two operations", ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x", "get", "store"]],
-    ["a host with a path", ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x", "--host", "github.com/acme", "get"]],
+    [
+      "git-credential with two operations",
+      ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x", "get", "store"],
+    ],
+    [
+      "a host with a path",
+      ["git-credential", ...URL_FLAG, "--token-env", "T", "--name", "x", "--host", "github.com/acme", "get"],
+    ],
     ["revoke-github-tokens with a broker", ["revoke-github-tokens", ...URL_FLAG]],
   ];
   for (const [name, argv] of bad) {
@@ -124,4 +165,3 @@ describe("parseCliArgs: GitHub token commands", () => {
     });
   }
 });
-

@@ -10,7 +10,9 @@ const KEY_ID = credentials.accessKeyId;
 
 describe("cliStderr", () => {
   it("credential-process under GitHub Actions: masks for the key id, the secret key and the session token, nothing else", () => {
-    expect(cliStderr("credential-process", credentials, "req-1", true)).toBe(`::add-mask::${KEY_ID}\n::add-mask::${SECRET}\n::add-mask::${SESSION_TOKEN}\n`);
+    expect(cliStderr("credential-process", credentials, "req-1", true)).toBe(
+      `::add-mask::${KEY_ID}\n::add-mask::${SECRET}\n::add-mask::${SESSION_TOKEN}\n`,
+    );
   });
 
   it("credential-process elsewhere: silent (stdout carries only the JSON)", () => {
@@ -19,10 +21,16 @@ describe("cliStderr", () => {
 
   it("env: the summary shows the key id masked; under GitHub Actions the masks come first", () => {
     const plain = cliStderr("env", credentials, "req-1", false);
-    expect(plain).toBe(`ci-credentials: AccessKeyId ${maskedAccessKeyId(KEY_ID)}, expire ${credentials.expiration}, request id req-1\n`);
+    expect(plain).toBe(
+      `ci-credentials: AccessKeyId ${maskedAccessKeyId(KEY_ID)}, expire ${credentials.expiration}, request id req-1\n`,
+    );
     expect(plain).not.toContain(KEY_ID);
     const actions = cliStderr("env", credentials, undefined, true).split("\n");
-    expect(actions.slice(0, 3)).toEqual([`::add-mask::${KEY_ID}`, `::add-mask::${SECRET}`, `::add-mask::${SESSION_TOKEN}`]);
+    expect(actions.slice(0, 3)).toEqual([
+      `::add-mask::${KEY_ID}`,
+      `::add-mask::${SECRET}`,
+      `::add-mask::${SESSION_TOKEN}`,
+    ]);
     expect(actions[3]).not.toContain(KEY_ID);
   });
 

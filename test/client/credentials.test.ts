@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { credentialProcessJson, credentialVariables, parseCredentials, shellExports } from "../../src/client/credentials.ts";
+import {
+  credentialProcessJson,
+  credentialVariables,
+  parseCredentials,
+  shellExports,
+} from "../../src/client/credentials.ts";
 import { ClientError } from "../../src/client/errors.ts";
 import { credentialsBody, expectedCredentials, SECRET, SESSION_TOKEN, START_MS } from "./helpers.ts";
 
@@ -23,7 +28,9 @@ describe("parseCredentials", () => {
 
   it("accepts fractional seconds in Expiration", () => {
     const expiration = new Date(START_MS + 900_000).toISOString();
-    expect(parseCredentials(JSON.stringify(credentialsBody({ Expiration: expiration })), START_MS).expiresAtMs).toBe(START_MS + 900_000);
+    expect(parseCredentials(JSON.stringify(credentialsBody({ Expiration: expiration })), START_MS).expiresAtMs).toBe(
+      START_MS + 900_000,
+    );
   });
 
   const rejected: Array<[string, string]> = [
@@ -42,14 +49,18 @@ describe("parseCredentials", () => {
     ["an empty session token", JSON.stringify(credentialsBody({ SessionToken: "" }))],
     ["a session token with a space", JSON.stringify(credentialsBody({ SessionToken: `${SESSION_TOKEN} x` }))],
     ["a huge session token", JSON.stringify(credentialsBody({ SessionToken: "A".repeat(9000) }))],
-    ["an Expiration that is not ISO 8601 UTC", JSON.stringify(credentialsBody({ Expiration: "Wed, 25 Nov 2026 12:15:00 GMT" }))],
+    [
+      "an Expiration that is not ISO 8601 UTC",
+      JSON.stringify(credentialsBody({ Expiration: "Wed, 25 Nov 2026 12:15:00 GMT" })),
+    ],
     ["an Expiration with an offset", JSON.stringify(credentialsBody({ Expiration: "2026-11-25T12:15:00+01:00" }))],
     ["an impossible date", JSON.stringify(credentialsBody({ Expiration: "2026-13-45T12:15:00Z" }))],
     ["expired credentials", JSON.stringify(credentialsBody({ Expiration: "2026-11-25T12:00:00Z" }))],
     ["an Expiration beyond 12 hours", JSON.stringify(credentialsBody({ Expiration: "2026-11-26T12:00:00Z" }))],
     ["an error body with status 200", JSON.stringify({ error: "forbidden", message: "x", request_id: "y" })],
   ];
-  for (const [name, body] of rejected) it(`rejects ${name}`, () => expect(reason(body)).toMatch(/not credential_process JSON/));
+  for (const [name, body] of rejected)
+    it(`rejects ${name}`, () => expect(reason(body)).toMatch(/not credential_process JSON/));
 
   it("never quotes a value in its message", () => {
     const message = reason(JSON.stringify(credentialsBody({ SecretAccessKey: `${SECRET}\n` })));
@@ -74,7 +85,11 @@ describe("outputs", () => {
         "export AWS_REGION='eu-west-1'\n" +
         "export AWS_DEFAULT_REGION='eu-west-1'\n",
     );
-    expect(credentialVariables(credentials, undefined).map(([name]) => name)).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);
+    expect(credentialVariables(credentials, undefined).map(([name]) => name)).toEqual([
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+    ]);
     expect(shellExports([["X", "it's"]])).toBe(`export X='it'\\''s'\n`);
   });
 });

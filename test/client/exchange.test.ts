@@ -41,7 +41,11 @@ describe("fetchCredentials: success", () => {
   it("sends a fresh token as Bearer with role and duration, and returns the checked credentials", async () => {
     const broker = scripted([json(credentialsBody())]);
     const result = await fetchCredentials(options, broker.deps);
-    expect(result).toEqual({ credentials: expectedCredentials(), requestId: "11111111-2222-3333-4444-555555555555", attempts: 1 });
+    expect(result).toEqual({
+      credentials: expectedCredentials(),
+      requestId: "11111111-2222-3333-4444-555555555555",
+      attempts: 1,
+    });
     expect(broker.requests).toHaveLength(1);
     const request = broker.requests[0] as Request;
     expect(request.method).toBe("POST");
@@ -61,9 +65,16 @@ describe("fetchCredentials: success", () => {
 
 describe("fetchCredentials: retries", () => {
   it("retries 429 and 503 with a new token each attempt, waiting Retry-After plus bounded jitter, never less", async () => {
-    const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "3" }), brokerError("upstream_unavailable", 503, { "retry-after": "1" }), json(credentialsBody(), 200)], {
-      random: 0.5,
-    });
+    const broker = scripted(
+      [
+        brokerError("rate_limited", 429, { "retry-after": "3" }),
+        brokerError("upstream_unavailable", 503, { "retry-after": "1" }),
+        json(credentialsBody(), 200),
+      ],
+      {
+        random: 0.5,
+      },
+    );
     const result = await fetchCredentials(options, broker.deps);
     expect(result.attempts).toBe(3);
     // The broker asked for 3 s and 1 s; each wait adds jitter in [0, CLIENT_RETRY_AFTER_JITTER_MS).
@@ -73,7 +84,9 @@ describe("fetchCredentials: retries", () => {
   });
 
   it("uses full jitter, uniform in [0, min(cap, base * 2^(n-1))), when no Retry-After is given", async () => {
-    const broker = scripted([connectionRefused(), connectionRefused(), connectionRefused(), json(credentialsBody())], { random: 0.999 });
+    const broker = scripted([connectionRefused(), connectionRefused(), connectionRefused(), json(credentialsBody())], {
+      random: 0.999,
+    });
     await fetchCredentials(options, broker.deps);
     const ceilings = [1, 2, 3].map((n) => Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (n - 1)));
     expect(broker.sleeps).toEqual(ceilings.map((c) => Math.floor(0.999 * c)));
@@ -82,7 +95,10 @@ describe("fetchCredentials: retries", () => {
   });
 
   it("gives up on network errors after the attempt cap, as broker_unreachable naming the cause", async () => {
-    const broker = scripted(Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => connectionRefused()), { random: 0 });
+    const broker = scripted(
+      Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => connectionRefused()),
+      { random: 0 },
+    );
     const error = await failure(fetchCredentials(options, broker.deps));
     expect(error.code).toBe("broker_unreachable");
     expect(error.exitCode).toBe(CLIENT_ERROR_TABLE.broker_unreachable.exit);
@@ -104,7 +120,12 @@ describe("fetchCredentials: retries", () => {
   });
 
   it("stops at the total deadline: 503s with Retry-After 20 s fit two waits into 60 s, not a third", async () => {
-    const broker = scripted(Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => brokerError("upstream_unavailable", 503, { "retry-after": "20" })), { random: 0 });
+    const broker = scripted(
+      Array.from({ length: CLIENT_MAX_ATTEMPTS }, () =>
+        brokerError("upstream_unavailable", 503, { "retry-after": "20" }),
+      ),
+      { random: 0 },
+    );
     const error = await failure(fetchCredentials(options, broker.deps));
     expect(error.code).toBe("broker_unavailable");
     expect(error.exitCode).toBe(9);
@@ -115,7 +136,13 @@ describe("fetchCredentials: retries", () => {
 
   it("keeps trying past the attempt cap while the broker names the wait, until the deadline", async () => {
     const refusals = CLIENT_MAX_ATTEMPTS * 2;
-    const broker = scripted([...Array.from({ length: refusals }, () => brokerError("rate_limited", 429, { "retry-after": "2" })), json(credentialsBody())], { random: 0.999 });
+    const broker = scripted(
+      [
+        ...Array.from({ length: refusals }, () => brokerError("rate_limited", 429, { "retry-after": "2" })),
+        json(credentialsBody()),
+      ],
+      { random: 0.999 },
+    );
     const result = await fetchCredentials(options, broker.deps);
     expect(result.attempts).toBe(refusals + 1);
     for (const sleep of broker.sleeps) {
@@ -128,19 +155,28 @@ describe("fetchCredentials: retries", () => {
   it("jitter shrinks to fit the deadline, but the wait is never shorter than Retry-After", async () => {
     // 57.5 s of room (deadline minus the 1.5 s attempt and the minimum attempt time) after a Retry-After of 57 s:
     // 0.5 s of jitter fits, not 0.999 s.
-    const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "57" }), json(credentialsBody())], { random: 0.999, latencyMs: 1_500 });
+    const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "57" }), json(credentialsBody())], {
+      random: 0.999,
+      latencyMs: 1_500,
+    });
     await fetchCredentials(options, broker.deps);
     expect(broker.sleeps).toEqual([CLIENT_DEADLINE_MS - 1_500 - CLIENT_MIN_ATTEMPT_MS]);
   });
 
   it("a Retry-After of 0 still waits a second: the deadline bounds the attempts", async () => {
-    const broker = scripted([brokerError("upstream_unavailable", 503, { "retry-after": "0" }), json(credentialsBody())], { random: 0 });
+    const broker = scripted(
+      [brokerError("upstream_unavailable", 503, { "retry-after": "0" }), json(credentialsBody())],
+      { random: 0 },
+    );
     await fetchCredentials(options, broker.deps);
     expect(broker.sleeps).toEqual([1000]);
   });
 
   it("counts slow attempts against the deadline too", async () => {
-    const broker = scripted(Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => connectionRefused()), { random: 0, latencyMs: 15_000 });
+    const broker = scripted(
+      Array.from({ length: CLIENT_MAX_ATTEMPTS }, () => connectionRefused()),
+      { random: 0, latencyMs: 15_000 },
+    );
     const error = await failure(fetchCredentials({ ...options, deadlineMs: 40_000 }, broker.deps));
     expect(error.code).toBe("broker_unreachable");
     expect(broker.requests).toHaveLength(3);
@@ -161,7 +197,12 @@ describe("fetchCredentials: answers that are final", () => {
     ["forbidden", brokerError("forbidden", 403), "forbidden", 6],
     ["invalid_request", brokerError("invalid_request", 400), "broker_rejected", 12],
     ["internal_error (500 is not retried)", brokerError("internal_error", 500), "broker_rejected", 12],
-    ["a 502 from a proxy (not retried)", new Response("<html>Bad gateway</html>", { status: 502 }), "not_credentials", 10],
+    [
+      "a 502 from a proxy (not retried)",
+      new Response("<html>Bad gateway</html>", { status: 502 }),
+      "not_credentials",
+      10,
+    ],
     ["a login page with 200", new Response("<html>Sign in</html>", { status: 200 }), "not_credentials", 10],
     ["a 404 from the wrong path", new Response("Not Found", { status: 404 }), "not_credentials", 10],
   ];
@@ -182,13 +223,24 @@ describe("fetchCredentials: answers that are final", () => {
   });
 
   it("forbidden carries the request id and the command to look it up", async () => {
-    const error = await failure(fetchCredentials(options, scripted([brokerError("forbidden", 403, {}, "9d7f3c1e-1111-4222-8333-944445555666")]).deps));
+    const error = await failure(
+      fetchCredentials(
+        options,
+        scripted([brokerError("forbidden", 403, {}, "9d7f3c1e-1111-4222-8333-944445555666")]).deps,
+      ),
+    );
     expect(error.requestId).toBe("9d7f3c1e-1111-4222-8333-944445555666");
     expect(error.message).toContain("npm run analytics -- request 9d7f3c1e-1111-4222-8333-944445555666");
   });
 
   it("does not echo a request id that could forge a log line", () => {
-    const outcome = classifyAnswer(403, new Headers({ "x-request-id": "x ::add-mask::y" }), JSON.stringify({ error: "forbidden", request_id: "a b\nc" }), START_MS, CREDENTIALS_ANSWER);
+    const outcome = classifyAnswer(
+      403,
+      new Headers({ "x-request-id": "x ::add-mask::y" }),
+      JSON.stringify({ error: "forbidden", request_id: "a b\nc" }),
+      START_MS,
+      CREDENTIALS_ANSWER,
+    );
     expect(outcome.kind).toBe("fail");
     if (outcome.kind === "fail") {
       expect(outcome.error.requestId).toBeUndefined();
@@ -218,7 +270,10 @@ describe("fetchCredentials: token_reused", () => {
 
   it("does not warn for a source that may hand out a token used before (a GitLab id_tokens variable)", async () => {
     let n = 0;
-    const variable: TokenSource = { description: "environment variable BROKER_ID_TOKEN", mint: async () => fakeJwt(++n) };
+    const variable: TokenSource = {
+      description: "environment variable BROKER_ID_TOKEN",
+      mint: async () => fakeJwt(++n),
+    };
     const broker = scripted([brokerError("token_reused", 401), json(credentialsBody())], { tokens: variable });
     await fetchCredentials(options, broker.deps);
     expect(broker.warnings).toEqual([]);
@@ -250,7 +305,10 @@ describe("fetchCredentials: the token source", () => {
       description: "the GitHub Actions token endpoint",
       mint: async () => {
         calls++;
-        if (calls === 1) throw new ClientError("id_token_unavailable", "the GitHub Actions token endpoint answered HTTP 500.", { transient: true });
+        if (calls === 1)
+          throw new ClientError("id_token_unavailable", "the GitHub Actions token endpoint answered HTTP 500.", {
+            transient: true,
+          });
         return fakeJwt(calls);
       },
     };
@@ -271,7 +329,9 @@ describe("fetchCredentials: the token source", () => {
   it("a deadline reached while minting after a failed attempt reports that failure (broker_unreachable), not the mint", async () => {
     // Each mint takes most of the time a retry leaves: the first attempt is refused, the backoff sleep fits, the mint does not.
     const broker = scripted([connectionRefused(), json(credentialsBody())], { random: 0, mintLatencyMs: 1_000 });
-    const error = await failure(fetchCredentials({ ...options, deadlineMs: CLIENT_MIN_ATTEMPT_MS * 2 + 500 }, broker.deps));
+    const error = await failure(
+      fetchCredentials({ ...options, deadlineMs: CLIENT_MIN_ATTEMPT_MS * 2 + 500 }, broker.deps),
+    );
     expect(error.code).toBe("broker_unreachable");
     expect(error.exitCode).toBe(8);
     expect(error.message).toMatch(/Gave up after 1 attempt in /);
@@ -296,7 +356,12 @@ describe("fetchCredentials: the token source", () => {
 
 describe("fetchCredentials: secrets stay out of debug output", () => {
   it("debug lines name attempts, statuses, request ids and token hashes, never a token or a credential", async () => {
-    const broker = scripted([connectionRefused(), brokerError("rate_limited", 429, { "retry-after": "1" }), brokerError("token_reused", 401), json(credentialsBody())]);
+    const broker = scripted([
+      connectionRefused(),
+      brokerError("rate_limited", 429, { "retry-after": "1" }),
+      brokerError("token_reused", 401),
+      json(credentialsBody()),
+    ]);
     await fetchCredentials(options, broker.deps);
     const debug = broker.debugLines.join("\n");
     expect(debug).toContain("ECONNREFUSED");
@@ -325,7 +390,8 @@ describe("credentialsEndpoint", () => {
     ["http://127.0.0.1:8787", "http://127.0.0.1:8787/v1/credentials"],
     ["http://localhost:8787", "http://localhost:8787/v1/credentials"],
   ];
-  for (const [input, expected] of good) it(`${input} -> ${expected}`, () => expect(credentialsEndpoint(input).href).toBe(expected));
+  for (const [input, expected] of good)
+    it(`${input} -> ${expected}`, () => expect(credentialsEndpoint(input).href).toBe(expected));
 
   const bad = [
     "broker.example",

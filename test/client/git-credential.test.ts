@@ -2,14 +2,24 @@
 // and the answer's exact lines.
 import { describe, expect, it } from "vitest";
 import { ClientError } from "../../src/client/errors.ts";
-import { asksFor, asksForHost, credentialAnswer, gitOperation, parseCredentialDescription, pathAllowed, QUIT_ANSWER } from "../../src/client/git-credential.ts";
+import {
+  asksFor,
+  asksForHost,
+  credentialAnswer,
+  gitOperation,
+  parseCredentialDescription,
+  pathAllowed,
+  QUIT_ANSWER,
+} from "../../src/client/git-credential.ts";
 import { GHS } from "./helpers.ts";
 
 const describeGit = (lines: string[]) => parseCredentialDescription(`${lines.join("\n")}\n\n`);
 
 describe("parseCredentialDescription", () => {
   it("reads key=value lines up to the blank line, the last value of a key winning, values kept as-is", () => {
-    const description = parseCredentialDescription("protocol=https\nhost=github.com\npath=acme/tap.git\nhost=GitHub.com\nwwwauth[]=Basic realm=\"GitHub\"\nnote=a=b c\n\nhost=evil.example\n");
+    const description = parseCredentialDescription(
+      'protocol=https\nhost=github.com\npath=acme/tap.git\nhost=GitHub.com\nwwwauth[]=Basic realm="GitHub"\nnote=a=b c\n\nhost=evil.example\n',
+    );
     expect([...description]).toEqual([
       ["protocol", "https"],
       ["host", "GitHub.com"],
@@ -47,7 +57,9 @@ describe("which requests are the grant's", () => {
 
   it("http only for a loopback host (the sandbox), with its port", () => {
     expect(asksForHost(describeGit(["protocol=http", "host=127.0.0.1:8788"]), "127.0.0.1:8788")).toBe(true);
-    expect(asksFor(describeGit(["protocol=http", "host=127.0.0.1:8788"]), { protocol: "http", host: "127.0.0.1:8788" })).toBe(true);
+    expect(
+      asksFor(describeGit(["protocol=http", "host=127.0.0.1:8788"]), { protocol: "http", host: "127.0.0.1:8788" }),
+    ).toBe(true);
     expect(asksForHost(describeGit(["protocol=http", "host=127.0.0.1:8789"]), "127.0.0.1:8788")).toBe(false);
   });
 
@@ -63,11 +75,19 @@ describe("which requests are the grant's", () => {
 
 describe("the answer", () => {
   it("x-access-token, the token, its expiry in Unix seconds; quit stops git", () => {
-    expect(credentialAnswer({ token: GHS, expiresAtMs: Date.UTC(2026, 10, 25, 13, 0, 0, 500) })).toBe(`username=x-access-token\npassword=${GHS}\npassword_expiry_utc=1795611600\n`);
+    expect(credentialAnswer({ token: GHS, expiresAtMs: Date.UTC(2026, 10, 25, 13, 0, 0, 500) })).toBe(
+      `username=x-access-token\npassword=${GHS}\npassword_expiry_utc=1795611600\n`,
+    );
     expect(QUIT_ANSWER).toBe("quit=1\n");
   });
 
   it("knows get, store and erase; any other operation is one to ignore", () => {
-    expect(["get", "store", "erase", "capability", undefined].map(gitOperation)).toEqual(["get", "store", "erase", undefined, undefined]);
+    expect(["get", "store", "erase", "capability", undefined].map(gitOperation)).toEqual([
+      "get",
+      "store",
+      "erase",
+      undefined,
+      undefined,
+    ]);
   });
 });

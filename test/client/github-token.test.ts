@@ -4,7 +4,13 @@ import { describe, expect, it } from "vitest";
 import { classifyAnswer } from "../../src/client/broker-answer.ts";
 import { ClientError } from "../../src/client/errors.ts";
 import { brokerEndpoint } from "../../src/client/exchange.ts";
-import { fetchGithubToken, GITHUB_TOKEN_ANSWER, gitRemoteOf, parseGithubToken, revokeGithubToken } from "../../src/client/github-token.ts";
+import {
+  fetchGithubToken,
+  GITHUB_TOKEN_ANSWER,
+  gitRemoteOf,
+  parseGithubToken,
+  revokeGithubToken,
+} from "../../src/client/github-token.ts";
 import { brokerError, GHS, isoSeconds, json, scripted, START_MS, tokenBody } from "./helpers.ts";
 
 /** The stateless format GitHub is rolling out: `ghs_<app id>_<JWT>`, about 520 characters with two dots. */
@@ -32,7 +38,12 @@ describe("parseGithubToken", () => {
       apiUrl: "https://api.github.com",
     });
     expect(STATELESS.length).toBeGreaterThan(500);
-    expect(parseGithubToken(JSON.stringify(tokenBody({ token: STATELESS, api_url: "https://ghes.example/api/v3/" })), START_MS)).toMatchObject({ token: STATELESS, apiUrl: "https://ghes.example/api/v3" });
+    expect(
+      parseGithubToken(
+        JSON.stringify(tokenBody({ token: STATELESS, api_url: "https://ghes.example/api/v3/" })),
+        START_MS,
+      ),
+    ).toMatchObject({ token: STATELESS, apiUrl: "https://ghes.example/api/v3" });
   });
 
   it.each([
@@ -82,7 +93,9 @@ describe("fetchGithubToken", () => {
   });
 
   it("waits the broker's Retry-After on 429, with a fresh OIDC token for the retry", async () => {
-    const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "3" }), json(tokenBody())], { random: 0 });
+    const broker = scripted([brokerError("rate_limited", 429, { "retry-after": "3" }), json(tokenBody())], {
+      random: 0,
+    });
     await fetchGithubToken({ endpoint, name: "homebrew-tap" }, broker.deps);
     expect(broker.sleeps).toEqual([3000]);
     expect(broker.minted).toHaveLength(2);
@@ -90,10 +103,19 @@ describe("fetchGithubToken", () => {
   });
 
   it("maps a denial to forbidden (exit 6) naming the GitHub token, and a 503 to broker_unavailable", async () => {
-    const denied = await fetchGithubToken({ endpoint, name: "homebrew-tap" }, scripted([brokerError("forbidden", 403)]).deps).catch((error: unknown) => error);
+    const denied = await fetchGithubToken(
+      { endpoint, name: "homebrew-tap" },
+      scripted([brokerError("forbidden", 403)]).deps,
+    ).catch((error: unknown) => error);
     expect(denied).toMatchObject({ code: "forbidden", exitCode: 6 });
     expect((denied as Error).message).toContain("the GitHub token it asked for");
-    const outcome = classifyAnswer(503, new Headers({ "retry-after": "5" }), JSON.stringify({ error: "upstream_unavailable", request_id: "r-1" }), START_MS, GITHUB_TOKEN_ANSWER);
+    const outcome = classifyAnswer(
+      503,
+      new Headers({ "retry-after": "5" }),
+      JSON.stringify({ error: "upstream_unavailable", request_id: "r-1" }),
+      START_MS,
+      GITHUB_TOKEN_ANSWER,
+    );
     expect(outcome).toMatchObject({ kind: "retry", retryAfterMs: 5000 });
     if (outcome.kind === "retry") expect(outcome.error.message).toContain("GitHub API");
   });
@@ -123,6 +145,8 @@ describe("revokeGithubToken", () => {
   it("401 means no longer valid; anything else, or no answer, is a failure named without the token", async () => {
     expect(await revokeGithubToken(request, answering(401).fetch)).toBe("already_invalid");
     expect(await revokeGithubToken(request, answering(500).fetch)).toEqual({ failed: "HTTP 500" });
-    expect(await revokeGithubToken(request, answering(new TypeError("fetch failed")).fetch)).toEqual({ failed: "no answer" });
+    expect(await revokeGithubToken(request, answering(new TypeError("fetch failed")).fetch)).toEqual({
+      failed: "no answer",
+    });
   });
 });

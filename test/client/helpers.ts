@@ -33,15 +33,32 @@ export function credentialsBody(overrides: Record<string, unknown> = {}, nowMs =
 
 export function expectedCredentials(nowMs = START_MS): Credentials {
   const expiration = isoSeconds(nowMs + 900_000);
-  return { accessKeyId: "ASIAEXAMPLE0000001", secretAccessKey: SECRET, sessionToken: SESSION_TOKEN, expiration, expiresAtMs: Date.parse(expiration) };
+  return {
+    accessKeyId: "ASIAEXAMPLE0000001",
+    secretAccessKey: SECRET,
+    sessionToken: SESSION_TOKEN,
+    expiration,
+    expiresAtMs: Date.parse(expiration),
+  };
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "x-request-id": "11111111-2222-3333-4444-555555555555", ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "x-request-id": "11111111-2222-3333-4444-555555555555", ...headers },
+  });
 }
 
-export function brokerError(error: string, status: number, headers: Record<string, string> = {}, requestId = "0b7c6a52-9a6e-4c61-8f5e-2d1f3a4b5c6d"): Response {
-  return json({ error, message: "fixed public text", request_id: requestId }, status, { "x-request-id": requestId, ...headers });
+export function brokerError(
+  error: string,
+  status: number,
+  headers: Record<string, string> = {},
+  requestId = "0b7c6a52-9a6e-4c61-8f5e-2d1f3a4b5c6d",
+): Response {
+  return json({ error, message: "fixed public text", request_id: requestId }, status, {
+    "x-request-id": requestId,
+    ...headers,
+  });
 }
 
 export type Answer = Response | Error | ((request: Request) => Response | Promise<Response>);
@@ -62,7 +79,10 @@ export interface Scripted {
 }
 
 /** A broker that answers from `answers` in order (an Error is a network failure), with a counting token source. */
-export function scripted(answers: Answer[], options: { random?: number; tokens?: TokenSource; latencyMs?: number; mintLatencyMs?: number } = {}): Scripted {
+export function scripted(
+  answers: Answer[],
+  options: { random?: number; tokens?: TokenSource; latencyMs?: number; mintLatencyMs?: number } = {},
+): Scripted {
   let clock = START_MS;
   const requests: Request[] = [];
   const bodies: string[] = [];
@@ -108,7 +128,9 @@ export function scripted(answers: Answer[], options: { random?: number; tokens?:
 
 /** A fetch failure as Node's undici reports a refused connection. */
 export function connectionRefused(): Error {
-  return new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8787"), { code: "ECONNREFUSED" }) });
+  return new TypeError("fetch failed", {
+    cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8787"), { code: "ECONNREFUSED" }),
+  });
 }
 
 /** A classic installation token: `ghs_` and 36 characters. */

@@ -3,7 +3,15 @@
 import { describe, expect, it } from "vitest";
 import { GITHUB_TOKEN_CACHE_MARGIN_MS } from "../../src/client/constants.ts";
 import { parseGithubToken, type GithubToken } from "../../src/client/github-token.ts";
-import { cachedGithubToken, describeRevocation, forgetGithubToken, mintedTokens, obtainGithubToken, revokeJobTokens, type TokenStore } from "../../src/client/job-tokens.ts";
+import {
+  cachedGithubToken,
+  describeRevocation,
+  forgetGithubToken,
+  mintedTokens,
+  obtainGithubToken,
+  revokeJobTokens,
+  type TokenStore,
+} from "../../src/client/job-tokens.ts";
 import { GHS, START_MS, tokenBody } from "./helpers.ts";
 
 /** An in-memory store with a real lock (a queue), as the file store behaves. */
@@ -37,7 +45,18 @@ function memoryStore() {
 }
 
 function tokenAt(n: number, issuedMs: number, lifetimeMs = 3_600_000): GithubToken {
-  return parseGithubToken(JSON.stringify(tokenBody({ token: `${GHS.slice(0, -2)}${String(n).padStart(2, "0")}`, expires_at: new Date(issuedMs + lifetimeMs).toISOString() }, issuedMs)), issuedMs);
+  return parseGithubToken(
+    JSON.stringify(
+      tokenBody(
+        {
+          token: `${GHS.slice(0, -2)}${String(n).padStart(2, "0")}`,
+          expires_at: new Date(issuedMs + lifetimeMs).toISOString(),
+        },
+        issuedMs,
+      ),
+    ),
+    issuedMs,
+  );
 }
 
 describe("obtainGithubToken", () => {
@@ -64,7 +83,10 @@ describe("obtainGithubToken", () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return tokenAt(++mints, START_MS);
     };
-    const [a, b] = await Promise.all([obtainGithubToken(store, "k", mint, () => START_MS), obtainGithubToken(store, "k", mint, () => START_MS)]);
+    const [a, b] = await Promise.all([
+      obtainGithubToken(store, "k", mint, () => START_MS),
+      obtainGithubToken(store, "k", mint, () => START_MS),
+    ]);
     expect(mints).toBe(1);
     expect(a.token.token).toBe(b.token.token);
   });
@@ -75,7 +97,12 @@ describe("obtainGithubToken", () => {
     expect(cachedGithubToken(store, "k", START_MS)).toBeUndefined();
     await expect(
       obtainGithubToken(
-        { ...store, write: () => { throw new Error("disk full"); } },
+        {
+          ...store,
+          write: () => {
+            throw new Error("disk full");
+          },
+        },
         "k",
         async () => tokenAt(1, START_MS),
         () => START_MS,
@@ -88,7 +115,12 @@ describe("obtainGithubToken", () => {
 describe("forgetGithubToken (git's erase)", () => {
   it("forgets the cached token git rejected, and only that one", async () => {
     const { store, files } = memoryStore();
-    const { token } = await obtainGithubToken(store, "k", async () => tokenAt(1, START_MS), () => START_MS);
+    const { token } = await obtainGithubToken(
+      store,
+      "k",
+      async () => tokenAt(1, START_MS),
+      () => START_MS,
+    );
     expect(forgetGithubToken(store, "k", "ghs_someone_elses_token_0000000000")).toBe(false);
     expect(files.has("k")).toBe(true);
     expect(forgetGithubToken(store, "k", token.token)).toBe(true);
@@ -102,8 +134,15 @@ describe("revoking the job's tokens", () => {
     const { store, files } = memoryStore();
     const a = tokenAt(1, START_MS);
     const b = tokenAt(2, START_MS);
-    for (const token of [a, b, a]) store.recordMinted(JSON.stringify({ token: token.token, api_url: token.apiUrl, expires_at: token.expiresAt }));
-    store.recordMinted(JSON.stringify({ token: `${GHS.slice(0, -2)}99`, api_url: "https://api.github.com", expires_at: new Date(START_MS - 1).toISOString() }));
+    for (const token of [a, b, a])
+      store.recordMinted(JSON.stringify({ token: token.token, api_url: token.apiUrl, expires_at: token.expiresAt }));
+    store.recordMinted(
+      JSON.stringify({
+        token: `${GHS.slice(0, -2)}99`,
+        api_url: "https://api.github.com",
+        expires_at: new Date(START_MS - 1).toISOString(),
+      }),
+    );
     store.recordMinted("garbage");
     store.recordMinted(JSON.stringify({ token: "ghp_personal", api_url: "https://api.github.com" }));
     store.write("k", "{}");

@@ -29,17 +29,30 @@ describe("actionsTokenSource", () => {
   it("GETs the runner's URL with &audience= (URL-encoded) and `bearer` request token, a new token each call", async () => {
     let n = 0;
     const server = endpoint(() => Response.json({ count: 1, value: fakeJwt(++n) }));
-    const source = actionsTokenSource({ requestUrl: REQUEST_URL, requestToken: "request-token-secret", audience: "https://broker.example/a b", fetch: server.fetch });
+    const source = actionsTokenSource({
+      requestUrl: REQUEST_URL,
+      requestToken: "request-token-secret",
+      audience: "https://broker.example/a b",
+      fetch: server.fetch,
+    });
     expect(await source.mint()).toBe(fakeJwt(1));
     expect(await source.mint()).toBe(fakeJwt(2));
-    expect(server.requests.map((r) => r.url)).toEqual([`${REQUEST_URL}&audience=https%3A%2F%2Fbroker.example%2Fa%20b`, `${REQUEST_URL}&audience=https%3A%2F%2Fbroker.example%2Fa%20b`]);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      `${REQUEST_URL}&audience=https%3A%2F%2Fbroker.example%2Fa%20b`,
+      `${REQUEST_URL}&audience=https%3A%2F%2Fbroker.example%2Fa%20b`,
+    ]);
     expect(server.requests[0]?.method).toBe("GET");
     expect(server.requests[0]?.headers.get("authorization")).toBe("bearer request-token-secret");
   });
 
   it("adds ?audience= when the URL has no query", async () => {
     const server = endpoint(() => Response.json({ value: fakeJwt(1) }));
-    await actionsTokenSource({ requestUrl: "https://t.example/token", requestToken: "t", audience: "aud", fetch: server.fetch }).mint();
+    await actionsTokenSource({
+      requestUrl: "https://t.example/token",
+      requestToken: "t",
+      audience: "aud",
+      fetch: server.fetch,
+    }).mint();
     expect(server.requests[0]?.url).toBe("https://t.example/token?audience=aud");
   });
 
@@ -70,7 +83,12 @@ describe("actionsTokenSource", () => {
   ];
   for (const [name, answer, transient] of answers) {
     it(`${name}: id_token_unavailable, ${transient ? "transient" : "final"}`, async () => {
-      const source = actionsTokenSource({ requestUrl: REQUEST_URL, requestToken: "t", audience: "aud", fetch: endpoint(answer).fetch });
+      const source = actionsTokenSource({
+        requestUrl: REQUEST_URL,
+        requestToken: "t",
+        audience: "aud",
+        fetch: endpoint(answer).fetch,
+      });
       const error = await failure(source.mint());
       expect(error.code).toBe("id_token_unavailable");
       expect(error.exitCode).toBe(4);

@@ -74,7 +74,9 @@ export default defineFixtures({
 
 /** Relative module specifiers a TypeScript file imports: static, side-effect and dynamic imports, and `export ... from`. */
 function relativeImports(text: string): string[] {
-  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'`](\.{1,2}\/[^"'`]+)["'`]/g)].map(([, specifier = ""]) => specifier);
+  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'`](\.{1,2}\/[^"'`]+)["'`]/g)].map(
+    ([, specifier = ""]) => specifier,
+  );
   // A template literal's placeholder (src/index.ts's optional candidate) stands for any file name there.
   return specifiers.map((specifier) => specifier.replace(/\$\{[^}]*\}/g, ""));
 }
@@ -107,7 +109,9 @@ function importClosure(roots: readonly string[]): Set<string> {
 
 /** `npm test`'s preflight step as package.json runs it: the arguments after `npm run -s` (none when it is not found). */
 function preflightArgs(): string[] {
-  const scripts = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const scripts = (
+    JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }
+  ).scripts;
   return /npm run -s (preflight -- --env sandbox [^&]*?) &&/.exec(scripts.test ?? "")?.[1]?.split(" ") ?? [];
 }
 const PREFLIGHT_ARGS = preflightArgs();
@@ -120,7 +124,15 @@ describe("an adopter's own policies/", () => {
   beforeAll(() => {
     view = projectView({ policies: { "index.ts": POLICY, "tests/index.fixtures.ts": FIXTURES }, copy: ["src"] });
     // The type check `npm test` runs, on what the adopter changed: src/ (the Worker's entry without a candidate) and policies/.
-    writeFileSync(join(view.root, "tsconfig.adopter.json"), JSON.stringify({ extends: "./tsconfig.json", include: ["src", "policies"], files: [], exclude: ["src/cli", "src/client"] }));
+    writeFileSync(
+      join(view.root, "tsconfig.adopter.json"),
+      JSON.stringify({
+        extends: "./tsconfig.json",
+        include: ["src", "policies"],
+        files: [],
+        exclude: ["src/cli", "src/client"],
+      }),
+    );
     const npm = (...args: string[]) => run("npm", args, { cwd: view.root, env: { ...process.env, FORCE_COLOR: "0" } });
     // Started together: each is a separate process, and the slowest (the build) bounds the test.
     results = {
@@ -148,8 +160,12 @@ describe("an adopter's own policies/", () => {
   });
 
   it("passes policy:check and policy:test on the adopter's policy and fixtures", async () => {
-    expect((await results.check).stdout).toContain("policies/index.ts: ok (2 rules, 2 roles, issuers github)\npolicy:check: 1 policy, 0 error(s)");
-    expect((await results.test).stdout).toBe("policies/tests/index.fixtures.ts: 4/4 passed\npolicy:test: 4 passed, 0 failed\n");
+    expect((await results.check).stdout).toContain(
+      "policies/index.ts: ok (2 rules, 2 roles, issuers github)\npolicy:check: 1 policy, 0 error(s)",
+    );
+    expect((await results.test).stdout).toBe(
+      "policies/tests/index.fixtures.ts: 4/4 passed\npolicy:test: 4 passed, 0 failed\n",
+    );
   });
 
   it("passes npm test's preflight of the sandbox environment", async () => {

@@ -48,10 +48,18 @@ function tableColumn(text: string, heading: string): string[] {
 
 it("docs/audit-export.md lists exactly the credential_exchange line's fields (the event, plus `message`)", () => {
   // src/audit/event.ts logSink: { message: "credential_exchange", ...event }.
-  expect(tableColumn(page("audit-export.md"), "### The `credential_exchange` line")).toEqual(["message", ...Object.keys(EXCHANGE_EVENT_FIELDS)]);
+  expect(tableColumn(page("audit-export.md"), "### The `credential_exchange` line")).toEqual([
+    "message",
+    ...Object.keys(EXCHANGE_EVENT_FIELDS),
+  ]);
 });
 
 it("docs/audit.md's schema table names every blob and double at its position", () => {
-  const rows = [...page("audit.md").matchAll(/^\| `((?:blob|double)\d+)` \| (\w+) \|/gm)].map(([, column, field]) => `${column}=${field}`);
-  expect(rows).toEqual([...AUDIT_BLOBS.map((field, i) => `blob${i + 1}=${field}`), ...AUDIT_DOUBLES.map((field, i) => `double${i + 1}=${field}`)]);
+  const rows = [...page("audit.md").matchAll(/^\| `((?:blob|double)\d+)` \| (\w+) \|/gm)].map(
+    ([, column, field]) => `${column}=${field}`,
+  );
+  expect(rows).toEqual([
+    ...AUDIT_BLOBS.map((field, i) => `blob${i + 1}=${field}`),
+    ...AUDIT_DOUBLES.map((field, i) => `double${i + 1}=${field}`),
+  ]);
 });

@@ -32,7 +32,11 @@ describe("client bundle", () => {
       const onDisk = readFileSync(`${repoRoot}${path}`, "utf8");
       expect(onDisk === text, `${path} is stale: run \`npm run build:client\``).toBe(true);
     }
-    expect([...built.files.keys()].sort()).toEqual(Object.keys(CLIENT_ENTRIES).map((name) => `${BUNDLE_DIR}/${name}.mjs`).sort());
+    expect([...built.files.keys()].sort()).toEqual(
+      Object.keys(CLIENT_ENTRIES)
+        .map((name) => `${BUNDLE_DIR}/${name}.mjs`)
+        .sort(),
+    );
   });
 
   it("imports nothing but Node built-ins", async () => {
@@ -68,7 +72,17 @@ describe("action.yml", () => {
 
   it("declares exactly the inputs the main step reads and the outputs it sets", () => {
     const inputs = yamlKeys(text, "inputs");
-    expect(inputs.sort()).toEqual(["audience", "aws-region", "broker-url", "duration", "github-token-name", "output-mode", "region", "role", "role-duration-seconds"]);
+    expect(inputs.sort()).toEqual([
+      "audience",
+      "aws-region",
+      "broker-url",
+      "duration",
+      "github-token-name",
+      "output-mode",
+      "region",
+      "role",
+      "role-duration-seconds",
+    ]);
     const bundle = readFileSync(`${repoRoot}${BUNDLE_DIR}/action-main.mjs`, "utf8");
     // The runner passes each input as INPUT_<NAME>; the code reads them by name through inputVariable().
     for (const input of inputs) expect(bundle).toContain(`input("${input}")`);
@@ -84,6 +98,7 @@ describe("action.yml", () => {
       "github-token",
       "github-token-expires-at",
     ]);
-    for (const output of ["github-token", "github-token-expires-at", "git-credential-helper"]) expect(bundle).toContain(`"${output}"`);
+    for (const output of ["github-token", "github-token-expires-at", "git-credential-helper"])
+      expect(bundle).toContain(`"${output}"`);
   });
 });

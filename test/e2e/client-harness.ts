@@ -33,7 +33,8 @@ function portOpen(port: number): Promise<boolean> {
 async function waitForFreePorts(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await portOpen(SANDBOX_BROKER_PORT)) || (await portOpen(SANDBOX_PORT))) {
-    if (Date.now() > deadline) throw new Error(`ports ${SANDBOX_BROKER_PORT}/${SANDBOX_PORT} still in use after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`ports ${SANDBOX_BROKER_PORT}/${SANDBOX_PORT} still in use after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -47,7 +48,12 @@ export interface RunningSandbox {
 export async function startSandbox(args: string[]): Promise<RunningSandbox> {
   await waitForFreePorts(30_000);
   let output = "";
-  const child: ChildProcess = spawn("npm", ["start", "--", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } });
+  const child: ChildProcess = spawn("npm", ["start", "--", ...args], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" },
+  });
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -95,7 +101,9 @@ async function readAll(message: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function listen(handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Promise<{ server: Server; origin: string }> {
+function listen(
+  handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+): Promise<{ server: Server; origin: string }> {
   const server = createServer((request, response) => {
     handler(request, response).catch((error: unknown) => {
       response.statusCode = 500;
@@ -139,7 +147,11 @@ export async function startActionsEndpoint(): Promise<FakeActionsEndpoint> {
     if (url.searchParams.get("api-version") !== "2.0") return send(400, { message: "api-version missing" });
     const audience = url.searchParams.get("audience");
     if (audience === null || audience === "") return send(400, { message: "audience missing" });
-    const minted = await fetch(`${SANDBOX_URL}/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...state.claims, aud: audience }) });
+    const minted = await fetch(`${SANDBOX_URL}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...state.claims, aud: audience }),
+    });
     const body = (await minted.json()) as { token?: string };
     if (!minted.ok || typeof body.token !== "string") return send(502, { message: "sandbox did not mint" });
     audiences.push(audience);
@@ -163,14 +175,22 @@ export async function startActionsEndpoint(): Promise<FakeActionsEndpoint> {
 
 /** A sandbox token (POST /token), as GitLab's `id_tokens` or another CI would hand a job one; `claims` override the defaults. */
 export async function mintSandboxToken(claims: Record<string, string> = {}): Promise<string> {
-  const minted = await fetch(`${SANDBOX_URL}/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(claims) });
+  const minted = await fetch(`${SANDBOX_URL}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(claims),
+  });
   const body = (await minted.json()) as { token?: string };
-  if (!minted.ok || typeof body.token !== "string") throw new Error(`the sandbox did not mint a token: HTTP ${minted.status}`);
+  if (!minted.ok || typeof body.token !== "string")
+    throw new Error(`the sandbox did not mint a token: HTTP ${minted.status}`);
   return body.token;
 }
 
 /** A server that answers every request with one fixed response: stands in for a wrong broker-url. */
-export async function startFixedServer(status: number, body: string): Promise<{ origin: string; close(): Promise<void> }> {
+export async function startFixedServer(
+  status: number,
+  body: string,
+): Promise<{ origin: string; close(): Promise<void> }> {
   const { server, origin } = await listen(async (request, response) => {
     await readAll(request);
     response.statusCode = status;
@@ -218,5 +238,7 @@ export async function awsCliV2(): Promise<string> {
     if (version.code === 0 && /^aws-cli\/2\.(9|[1-9]\d)\./.test(text)) return candidate;
     seen.push(`${candidate}: ${version.code === 0 ? text : "not found"}`);
   }
-  throw new Error(`the AWS CLI v2 (2.9 or later) is required (Debian: apt-get install awscli; .ci/run installs it). Found: ${seen.join("; ")}`);
+  throw new Error(
+    `the AWS CLI v2 (2.9 or later) is required (Debian: apt-get install awscli; .ci/run installs it). Found: ${seen.join("; ")}`,
+  );
 }

@@ -33,7 +33,8 @@ let dir: string;
 
 beforeAll(async () => {
   const version = await run(AWS, ["--version"], {});
-  if (version.code !== 0) throw new Error(`the AWS CLI is required (Debian: apt-get install awscli; .ci/run installs it): ${version.stderr}`);
+  if (version.code !== 0)
+    throw new Error(`the AWS CLI is required (Debian: apt-get install awscli; .ci/run installs it): ${version.stderr}`);
   sandbox = await startSandbox(["--credential-lifetime", String(LIFETIME_SECONDS)]);
   actions = await startActionsEndpoint();
   dir = mkdtempSync(join(tmpdir(), "ci-credentials-e2e-"));
@@ -62,7 +63,10 @@ interface Step {
 }
 
 /** Runs the Action's main step as the runner would: INPUT_* variables, runner files, the token endpoint (unless `noToken`). */
-async function actionMain(inputs: Record<string, string>, options: { noToken?: boolean; env?: Record<string, string> } = {}): Promise<Step> {
+async function actionMain(
+  inputs: Record<string, string>,
+  options: { noToken?: boolean; env?: Record<string, string> } = {},
+): Promise<Step> {
   const files = { env: runnerFile("env"), output: runnerFile("output"), state: runnerFile("state") };
   const env: Record<string, string> = {
     GITHUB_ACTIONS: "true",
@@ -84,7 +88,13 @@ async function actionMain(inputs: Record<string, string>, options: { noToken?: b
     env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = actions.requestToken;
   }
   const result = await runNode(BUNDLE.main, [], env);
-  return { result, env: readFileSync(files.env, "utf8"), output: readFileSync(files.output, "utf8"), state: readFileSync(files.state, "utf8"), files };
+  return {
+    result,
+    env: readFileSync(files.env, "utf8"),
+    output: readFileSync(files.output, "utf8"),
+    state: readFileSync(files.state, "utf8"),
+    files,
+  };
 }
 
 /** The AWS CLI against the sandbox STS, with a throwaway config and no real credentials anywhere. */
@@ -135,12 +145,23 @@ describe("GitHub Action (committed bundle)", () => {
     );
     const match = envPattern.exec(step.env);
     expect(match, step.env).not.toBeNull();
-    const [, delimiter, accessKeyId, secret, sessionToken] = match as unknown as [string, string, string, string, string];
-    const expiration = new RegExp(`^aws-expiration<<${delimiter}\\n(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ)\\n`).exec(step.output)?.[1];
+    const [, delimiter, accessKeyId, secret, sessionToken] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const expiration = new RegExp(
+      `^aws-expiration<<${delimiter}\\n(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ)\\n`,
+    ).exec(step.output)?.[1];
     expect(step.output).toBe(
-      `aws-expiration<<${delimiter}\n${expiration}\n${delimiter}\n` + `credential-process<<${delimiter}\n${credentialProcessLine("--role deploy")}\n${delimiter}\n`,
+      `aws-expiration<<${delimiter}\n${expiration}\n${delimiter}\n` +
+        `credential-process<<${delimiter}\n${credentialProcessLine("--role deploy")}\n${delimiter}\n`,
     );
-    expect(step.state).toBe(`exported<<${delimiter}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${delimiter}\n`);
+    expect(step.state).toBe(
+      `exported<<${delimiter}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${delimiter}\n`,
+    );
 
     // Stdout: only ::add-mask:: lines until the secret key and session token are masked; each secret printed only there.
     const stdout = step.result.stdout;
@@ -153,7 +174,9 @@ describe("GitHub Action (committed bundle)", () => {
     for (const value of [secret, sessionToken, token]) expect(count(stdout + step.result.stderr, value)).toBe(1);
     // Step debug is on (RUNNER_DEBUG=1): debug lines come, after the masks, with nothing secret in them.
     const rest = stdout.split("\n").slice(masks.length).join("\n");
-    expect(rest).toMatch(/^::debug::attempt 1: OIDC token from the GitHub Actions token endpoint \(sha256 [0-9a-f]{16}\)/);
+    expect(rest).toMatch(
+      /^::debug::attempt 1: OIDC token from the GitHub Actions token endpoint \(sha256 [0-9a-f]{16}\)/,
+    );
     // The access key id is masked too (it names the account): its mask is out, and the summary shows it shortened.
     expect(masks).toContain(`::add-mask::${accessKeyId}`);
     expect(rest).toContain(`AccessKeyId ${accessKeyId.slice(0, 4)}`);
@@ -161,13 +184,21 @@ describe("GitHub Action (committed bundle)", () => {
     expect(actions.audiences.slice(tokensBefore)).toEqual(["ci-credential-broker"]);
 
     // The exported variables are credentials the sandbox STS accepts, for the deploy role.
-    const identity = await aws([], { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: sessionToken });
+    const identity = await aws([], {
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secret,
+      AWS_SESSION_TOKEN: sessionToken,
+    });
     expect(identity.code, identity.stderr).toBe(0);
     expect((JSON.parse(identity.stdout) as { Arn: string }).Arn).toMatch(ROLE_ARN);
 
     // Post: the runner hands the state back as STATE_exported; every variable is overwritten with "".
     const postEnv = runnerFile("post-env");
-    const post = await runNode(BUNDLE.post, [], { GITHUB_ACTIONS: "true", GITHUB_ENV: postEnv, STATE_exported: "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION" });
+    const post = await runNode(BUNDLE.post, [], {
+      GITHUB_ACTIONS: "true",
+      GITHUB_ENV: postEnv,
+      STATE_exported: "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION",
+    });
     expect(post.code, post.stdout).toBe(0);
     const cleared = readFileSync(postEnv, "utf8");
     const postDelimiter = new RegExp(`^AWS_ACCESS_KEY_ID<<${DELIMITER}\\n`).exec(cleared)?.[1] as string;
@@ -176,7 +207,9 @@ describe("GitHub Action (committed bundle)", () => {
       `AWS_ACCESS_KEY_ID<<${D}\n\n${D}\nAWS_SECRET_ACCESS_KEY<<${D}\n\n${D}\nAWS_SESSION_TOKEN<<${D}\n\n${D}\nAWS_REGION<<${D}\n\n${D}\nAWS_DEFAULT_REGION<<${D}\n\n${D}\n`,
     );
     expect(D).not.toBe(delimiter);
-    expect(post.stdout).toContain("Emptied AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION");
+    expect(post.stdout).toContain(
+      "Emptied AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION",
+    );
   });
 
   it("outputs mode: step outputs only, GITHUB_ENV untouched, post has nothing to clear", async () => {
@@ -194,7 +227,10 @@ describe("GitHub Action (committed bundle)", () => {
     expect(match, step.output).not.toBeNull();
     const [, delimiter, , secret, sessionToken] = match as unknown as [string, string, string, string, string];
     expect(step.state).toBe(`exported<<${delimiter}\n\n${delimiter}\n`);
-    expect(leadingMasks(step.result.stdout).slice(-2)).toEqual([`::add-mask::${secret}`, `::add-mask::${sessionToken}`]);
+    expect(leadingMasks(step.result.stdout).slice(-2)).toEqual([
+      `::add-mask::${secret}`,
+      `::add-mask::${sessionToken}`,
+    ]);
 
     const postEnv = runnerFile("post-env");
     const post = await runNode(BUNDLE.post, [], { GITHUB_ENV: postEnv, STATE_exported: "" });
@@ -223,15 +259,27 @@ describe("GitHub Action (committed bundle)", () => {
   it("a step migrated from configure-aws-credentials: a warning per unused input (the runner passes it as INPUT_*), a notice about the 900 s default", async () => {
     const arn = "arn:aws:iam::111122223333:role/acme-app-deploy";
     // As the runner sets them: INPUT_ + the `with:` key upper-cased, hyphens kept, for declared and undeclared inputs alike.
-    const step = await actionMain({ role: "deploy", "role-to-assume": arn, "role-session-name": "GitHubActions", "aws-region": "us-east-1" });
+    const step = await actionMain({
+      role: "deploy",
+      "role-to-assume": arn,
+      "role-session-name": "GitHubActions",
+      "aws-region": "us-east-1",
+    });
     expect(step.result.code, step.result.stdout).toBe(0);
     const lines = step.result.stdout.split("\n");
     const warnings = lines.filter((line) => line.startsWith("::warning title=ci-credentials%3A input not used::"));
-    expect(warnings.map((line) => /::The input (\S+) /.exec(line)?.[1])).toEqual(["role-to-assume", "role-session-name"]);
-    expect(lines.filter((line) => line.startsWith("::notice title=ci-credentials%3A credential lifetime::"))).toHaveLength(1);
+    expect(warnings.map((line) => /::The input (\S+) /.exec(line)?.[1])).toEqual([
+      "role-to-assume",
+      "role-session-name",
+    ]);
+    expect(
+      lines.filter((line) => line.startsWith("::notice title=ci-credentials%3A credential lifetime::")),
+    ).toHaveLength(1);
     expect(step.result.stdout).not.toContain(arn);
     // Held back like every other line until the credentials are masked.
-    expect(lines.findIndex((line) => line.startsWith("::warning"))).toBeGreaterThan(leadingMasks(step.result.stdout).length - 1);
+    expect(lines.findIndex((line) => line.startsWith("::warning"))).toBeGreaterThan(
+      leadingMasks(step.result.stdout).length - 1,
+    );
 
     const kept = await actionMain({ role: "deploy", "aws-region": "us-east-1", "role-duration-seconds": "3600" });
     expect(kept.result.code).toBe(0);
@@ -266,23 +314,40 @@ describe("GitHub Action (committed bundle)", () => {
 });
 
 describe("CLI (committed bundle)", () => {
-  const actionsEnv = () => ({ ACTIONS_ID_TOKEN_REQUEST_URL: actions.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: actions.requestToken });
+  const actionsEnv = () => ({
+    ACTIONS_ID_TOKEN_REQUEST_URL: actions.requestUrl,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: actions.requestToken,
+  });
 
   it("credential-process --debug: stdout is exactly one credential_process JSON line; stderr has progress and no secret", async () => {
     const before = actions.tokens.length;
-    const result = await runNode(BUNDLE.cli, ["credential-process", "--broker-url", BROKER_URL, "--github-actions", "--debug"], actionsEnv());
+    const result = await runNode(
+      BUNDLE.cli,
+      ["credential-process", "--broker-url", BROKER_URL, "--github-actions", "--debug"],
+      actionsEnv(),
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.endsWith("\n")).toBe(true);
     expect(result.stdout.trim().split("\n")).toHaveLength(1);
     const credentials = JSON.parse(result.stdout) as Record<string, string | number>;
-    expect(Object.keys(credentials)).toEqual(["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]);
+    expect(Object.keys(credentials)).toEqual([
+      "Version",
+      "AccessKeyId",
+      "SecretAccessKey",
+      "SessionToken",
+      "Expiration",
+    ]);
     expect(credentials.Version).toBe(1);
     expect(result.stderr).toMatch(/ci-credentials: attempt 1: HTTP 200, request id [0-9a-f-]{36}/);
-    for (const secret of [credentials.SecretAccessKey, credentials.SessionToken, actions.tokens[before]]) expect(result.stderr).not.toContain(String(secret));
+    for (const secret of [credentials.SecretAccessKey, credentials.SessionToken, actions.tokens[before]])
+      expect(result.stderr).not.toContain(String(secret));
   });
 
   it("credential-process under GitHub Actions: ::add-mask:: for all three values on stderr, the JSON alone on stdout", async () => {
-    const result = await runNode(BUNDLE.cli, ["credential-process", "--broker-url", BROKER_URL], { ...actionsEnv(), GITHUB_ACTIONS: "true" });
+    const result = await runNode(BUNDLE.cli, ["credential-process", "--broker-url", BROKER_URL], {
+      ...actionsEnv(),
+      GITHUB_ACTIONS: "true",
+    });
     expect(result.code, result.stderr).toBe(0);
     const credentials = JSON.parse(result.stdout) as Record<string, string>;
     expect(result.stderr.split("\n").filter((line) => line !== "")).toEqual([
@@ -300,7 +365,12 @@ describe("CLI (committed bundle)", () => {
       'eval "$creds"',
       `"${AWS}" sts get-caller-identity --endpoint-url ${STS_URL} --output json`,
     ].join("\n");
-    const env = { BROKER_ID_TOKEN: token, AWS_CONFIG_FILE: join(dir, "aws-config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"), AWS_EC2_METADATA_DISABLED: "true" };
+    const env = {
+      BROKER_ID_TOKEN: token,
+      AWS_CONFIG_FILE: join(dir, "aws-config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
     const first = await run("bash", ["-c", script], env);
     expect(first.code, first.stderr).toBe(0);
     expect((JSON.parse(first.stdout) as { Arn: string }).Arn).toMatch(ROLE_ARN);
@@ -317,7 +387,11 @@ describe("CLI (committed bundle)", () => {
     const closed = await startFixedServer(200, "");
     await closed.close(); // a port nobody listens on any more
     const started = Date.now();
-    const result = await runNode(BUNDLE.cli, ["credential-process", "--broker-url", closed.origin, "--github-actions", "--deadline", "3"], actionsEnv());
+    const result = await runNode(
+      BUNDLE.cli,
+      ["credential-process", "--broker-url", closed.origin, "--github-actions", "--deadline", "3"],
+      actionsEnv(),
+    );
     expect(result.code).toBe(8);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("broker_unreachable (exit 8)");
@@ -328,7 +402,11 @@ describe("CLI (committed bundle)", () => {
 
   it("usage errors exit 2 before any token is requested", async () => {
     const before = actions.tokens.length;
-    const result = await runNode(BUNDLE.cli, ["credential-process", "--broker-url", "http://broker.example", "--github-actions"], actionsEnv());
+    const result = await runNode(
+      BUNDLE.cli,
+      ["credential-process", "--broker-url", "http://broker.example", "--github-actions"],
+      actionsEnv(),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("usage (exit 2)");
     expect(actions.tokens.length).toBe(before);
@@ -340,7 +418,10 @@ describe("AWS CLI with credential_process", () => {
     // What a job writes: the Action's `credential-process` output as the profile's credential_process. The second profile
     // wraps the same command to record what it printed, so the test sees which keys were issued and when they expire.
     const recorder = join(dir, "recording-credential-process.sh");
-    writeFileSync(recorder, `#!/bin/sh\nout="$(${command})" || exit $?\nprintf '%s\\n' "$out" >> '${log}'\nprintf '%s\\n' "$out"\n`);
+    writeFileSync(
+      recorder,
+      `#!/bin/sh\nout="$(${command})" || exit $?\nprintf '%s\\n' "$out" >> '${log}'\nprintf '%s\\n' "$out"\n`,
+    );
     chmodSync(recorder, 0o755);
     return `[profile ci]\nregion = us-east-1\ncredential_process = ${command}\n\n[profile ci-recorded]\nregion = us-east-1\ncredential_process = ${recorder}\n`;
   }
@@ -373,7 +454,11 @@ describe("AWS CLI with credential_process", () => {
     writeFileSync(log, "");
     writeFileSync(join(dir, "aws-config"), profiles(log, command as string));
     writeFileSync(join(dir, "aws-credentials"), "");
-    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: actions.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: actions.requestToken, GITHUB_ACTIONS: "true" };
+    const env = {
+      ACTIONS_ID_TOKEN_REQUEST_URL: actions.requestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: actions.requestToken,
+      GITHUB_ACTIONS: "true",
+    };
 
     // The documented profile, as is.
     const plain = await aws(["--profile", "ci"], env);
@@ -397,7 +482,11 @@ describe("AWS CLI with credential_process", () => {
 
     // Let those keys expire, and check the sandbox STS really refuses them now.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt + 1500 - Date.now())));
-    const stale = await aws([], { AWS_ACCESS_KEY_ID: usedCredentials.AccessKeyId, AWS_SECRET_ACCESS_KEY: usedCredentials.SecretAccessKey, AWS_SESSION_TOKEN: usedCredentials.SessionToken });
+    const stale = await aws([], {
+      AWS_ACCESS_KEY_ID: usedCredentials.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: usedCredentials.SecretAccessKey,
+      AWS_SESSION_TOKEN: usedCredentials.SessionToken,
+    });
     expect(stale.code).not.toBe(0);
     expect(stale.stderr).toContain("ExpiredToken");
 
@@ -419,7 +508,8 @@ describe("AWS CLI with credential_process", () => {
 
 describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)", () => {
   const API = `${SANDBOX_URL}/github`;
-  const get = (token: string, path: string) => fetch(`${API}${path}`, { headers: { authorization: `Bearer ${token}`, "user-agent": "e2e" } });
+  const get = (token: string, path: string) =>
+    fetch(`${API}${path}`, { headers: { authorization: `Bearer ${token}`, "user-agent": "e2e" } });
 
   it("the Action mints with github-token-name (masked first), the token reaches its repository only, the post step revokes it", async () => {
     const runnerTemp = join(dir, "runner-temp-github-token");
@@ -441,14 +531,21 @@ describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)",
     expect((await get(token, "/repos/acme/private-lib")).status).toBe(404);
     expect((await get(token, "/repos/acme/app")).status).toBe(404);
 
-    const post = await runNode(BUNDLE.post, [], { GITHUB_ACTIONS: "true", RUNNER_TEMP: runnerTemp, STATE_exported: "" });
+    const post = await runNode(BUNDLE.post, [], {
+      GITHUB_ACTIONS: "true",
+      RUNNER_TEMP: runnerTemp,
+      STATE_exported: "",
+    });
     expect(post.code, post.stdout).toBe(0);
     expect(post.stdout).toContain("Revoked 1 GitHub token this job minted.");
     expect((await get(token, "/repos/acme/homebrew-tap")).status).toBe(401);
   });
 
   it("a branch push is refused homebrew-tap: exit 6, nothing minted", async () => {
-    const step = await actionMain({ "github-token-name": "homebrew-tap" }, { env: { RUNNER_TEMP: join(dir, "runner-temp-denied") } });
+    const step = await actionMain(
+      { "github-token-name": "homebrew-tap" },
+      { env: { RUNNER_TEMP: join(dir, "runner-temp-denied") } },
+    );
     expect(step.result.code).toBe(6);
     expect(step.output).not.toContain("ghs_");
   });
@@ -465,7 +562,13 @@ describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)",
       GIT_CONFIG_GLOBAL: "/dev/null",
       GIT_TERMINAL_PROMPT: "0",
     };
-    const fill = (host: string) => runWithInput("git", ["-c", `credential.helper=${helper}`, "credential", "fill"], env, `protocol=http\nhost=${host}\n\n`);
+    const fill = (host: string) =>
+      runWithInput(
+        "git",
+        ["-c", `credential.helper=${helper}`, "credential", "fill"],
+        env,
+        `protocol=http\nhost=${host}\n\n`,
+      );
     const filled = await fill(new URL(SANDBOX_URL).host);
     expect(filled.code, filled.stderr).toBe(0);
     const password = /^password=(ghs_\S+)$/m.exec(filled.stdout)?.[1] as string;
@@ -477,7 +580,10 @@ describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)",
     // Another host: the helper answers nothing, so git (prompts off) fails.
     const other = await fill("example.com");
     expect(other.stdout).not.toContain("ghs_");
-    const revoke = await runNode(BUNDLE.cli, ["revoke-github-tokens"], { GITHUB_ACTIONS: "true", RUNNER_TEMP: runnerTemp });
+    const revoke = await runNode(BUNDLE.cli, ["revoke-github-tokens"], {
+      GITHUB_ACTIONS: "true",
+      RUNNER_TEMP: runnerTemp,
+    });
     expect(revoke.code, revoke.stderr).toBe(0);
     expect((await get(password, "/repos/acme/private-lib")).status).toBe(401);
   });
@@ -486,7 +592,10 @@ describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)",
 /** A command with `input` on stdin and exactly `env` (plus PATH and HOME). */
 function runWithInput(command: string, args: string[], env: Record<string, string>, input: string): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env } });
+    const child = spawn(command, args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -8,7 +8,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, expect, it } from "vitest";
-import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
+import {
+  ADDRESS_LIMIT_PER_PERIOD,
+  ADDRESS_LIMIT_PERIOD_SECONDS,
+  NETWORK_LIMIT_PER_PERIOD,
+} from "../../src/constants.ts";
 
 const run = promisify(execFile);
 /**
@@ -39,17 +43,38 @@ it("wrangler deploy --dry-run bundles the Worker offline, without test code", as
   expect(bundle).toContain("AdmissionControl");
   // Size is a budget, not a timing.
   expect(gzipSync(bundle).byteLength / 1024).toBeLessThanOrEqual(BUNDLE_GZIP_KIB_MAX);
-  for (const testOnly of ["createStsEmulator", "createFakeIssuer", "SANDBOX_PORT", "@smithy"]) expect(bundle).not.toContain(testOnly);
+  for (const testOnly of ["createStsEmulator", "createFakeIssuer", "SANDBOX_PORT", "@smithy"])
+    expect(bundle).not.toContain(testOnly);
 });
 
 it("the address limit's rate-limiting bindings match src/constants.ts, in every environment", () => {
   const toml = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
-  const bindings = [...toml.matchAll(/^\[\[(env\.\w+\.)?ratelimits\]\]\s*\nname = "(\w+)"\s*\nnamespace_id = "(\d+)"\s*\nsimple = \{ limit = (\d+), period = (\d+) \}/gm)].map(
-    ([, env, name, namespaceId, limit, period]) => ({ env: env ?? "", name, namespaceId, limit: Number(limit), period: Number(period) }),
-  );
+  const bindings = [
+    ...toml.matchAll(
+      /^\[\[(env\.\w+\.)?ratelimits\]\]\s*\nname = "(\w+)"\s*\nnamespace_id = "(\d+)"\s*\nsimple = \{ limit = (\d+), period = (\d+) \}/gm,
+    ),
+  ].map(([, env, name, namespaceId, limit, period]) => ({
+    env: env ?? "",
+    name,
+    namespaceId,
+    limit: Number(limit),
+    period: Number(period),
+  }));
   const expected = (env: string) => [
-    { env, name: "ADDRESS_LIMITER", namespaceId: "1401", limit: ADDRESS_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS },
-    { env, name: "NETWORK_LIMITER", namespaceId: "1402", limit: NETWORK_LIMIT_PER_PERIOD, period: ADDRESS_LIMIT_PERIOD_SECONDS },
+    {
+      env,
+      name: "ADDRESS_LIMITER",
+      namespaceId: "1401",
+      limit: ADDRESS_LIMIT_PER_PERIOD,
+      period: ADDRESS_LIMIT_PERIOD_SECONDS,
+    },
+    {
+      env,
+      name: "NETWORK_LIMITER",
+      namespaceId: "1402",
+      limit: NETWORK_LIMIT_PER_PERIOD,
+      period: ADDRESS_LIMIT_PERIOD_SECONDS,
+    },
   ];
   const environments = ["", ...[...toml.matchAll(/^\[env\.(\w+)\]/gm)].map(([, name]) => `env.${name}.`)];
   expect(bindings).toEqual(environments.flatMap(expected));

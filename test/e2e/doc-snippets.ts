@@ -60,7 +60,8 @@ export function gitlabJob(yaml: string, job: string): GitLabJob {
         continue;
       }
       const block: string[] = [];
-      while (i + 1 < lines.length && (/^ {6}/.test(lines[i + 1] as string) || (lines[i + 1] as string).trim() === "")) block.push((lines[++i] as string).slice(6));
+      while (i + 1 < lines.length && (/^ {6}/.test(lines[i + 1] as string) || (lines[i + 1] as string).trim() === ""))
+        block.push((lines[++i] as string).slice(6));
       result.script.push(`${block.join("\n").trimEnd()}\n`);
     }
   }

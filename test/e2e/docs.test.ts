@@ -86,7 +86,11 @@ function actionSteps(text: string): string[] {
       if (uses === null) return;
       const indent = (uses[1] ?? "").length + (uses[2] === undefined ? 0 : 2);
       const rest = lines.slice(index + 1);
-      const end = rest.findIndex((next) => next.trim() !== "" && (next.length - next.trimStart().length < indent || /^\s*- /.test(next.slice(0, indent + 2))));
+      const end = rest.findIndex(
+        (next) =>
+          next.trim() !== "" &&
+          (next.length - next.trimStart().length < indent || /^\s*- /.test(next.slice(0, indent + 2))),
+      );
       steps.push([line, ...(end === -1 ? rest : rest.slice(0, end))].join("\n"));
     });
   }
@@ -97,14 +101,17 @@ describe("workflow snippets", () => {
   // A production broker trusts its own audience only (docs/deployment.md): a copied step without one fails with invalid_token.
   const pages = ["README.md", ...docs.map((page) => `docs/${page}`)];
   it("every step using the Action sets an audience other than the shared default", () => {
-    const steps = pages.flatMap((file) => actionSteps(readFileSync(join(repoRoot, file), "utf8")).map((step) => ({ file, step })));
+    const steps = pages.flatMap((file) =>
+      actionSteps(readFileSync(join(repoRoot, file), "utf8")).map((step) => ({ file, step })),
+    );
     expect(steps.length).toBeGreaterThanOrEqual(4);
     for (const { file, step } of steps) expect(step, file).toMatch(/^\s+audience: (?!ci-credential-broker\b)\S+/m);
   });
 
   it("every GitLab id_tokens audience is a deployment's own", () => {
     for (const file of pages) {
-      for (const [, aud] of readFileSync(join(repoRoot, file), "utf8").matchAll(/^\s+aud: (\S+)/gm)) expect(aud, file).not.toBe("ci-credential-broker");
+      for (const [, aud] of readFileSync(join(repoRoot, file), "utf8").matchAll(/^\s+aud: (\S+)/gm))
+        expect(aud, file).not.toBe("ci-credential-broker");
     }
   });
 });
@@ -120,7 +127,9 @@ describe("docs/ policy-tool examples", () => {
   });
   for (const example of examples) {
     it(`${example.page}: ${example.command}`, async () => {
-      const result = await run("bash", ["-c", example.command], { cwd: view.root }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
+      const result = await run("bash", ["-c", example.command], { cwd: view.root }).catch(
+        (error: { stdout: string }) => ({ stdout: error.stdout }),
+      );
       expect(result.stdout.trimEnd()).toBe(example.expected.trimEnd());
     });
   }
@@ -129,8 +138,14 @@ describe("docs/ policy-tool examples", () => {
 describe("GitHub facts reasons", () => {
   it("each is documented in docs/api.md's table and docs/github-facts.md's", () => {
     for (const page of ["api.md", "github-facts.md"]) {
-      const rows = readFileSync(join(repoRoot, "docs", page), "utf8").split("\n").filter((line) => line.startsWith("| `context_"));
-      for (const reason of CONTEXT_REASONS) expect(rows.some((row) => row.startsWith(`| \`${reason}\``)), `${page}: ${reason}`).toBe(true);
+      const rows = readFileSync(join(repoRoot, "docs", page), "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith("| `context_"));
+      for (const reason of CONTEXT_REASONS)
+        expect(
+          rows.some((row) => row.startsWith(`| \`${reason}\``)),
+          `${page}: ${reason}`,
+        ).toBe(true);
       expect(rows).toHaveLength(CONTEXT_REASONS.length);
     }
   });
@@ -140,7 +155,9 @@ describe("docs/policy.md", () => {
   const page = readFileSync(join(repoRoot, "docs/policy.md"), "utf8");
   /** The guard table's rows by reason: the lines under the `### Guards` heading that start with a backquoted reason. */
   const guardRows = new Map(
-    [...(/^### Guards\n([\s\S]*?)^### /m.exec(page)?.[1] ?? "").matchAll(/^\| `(guard_[a-z_]+)` \|(.*)$/gm)].map(([, reason = "", row = ""]) => [reason, row]),
+    [...(/^### Guards\n([\s\S]*?)^### /m.exec(page)?.[1] ?? "").matchAll(/^\| `(guard_[a-z_]+)` \|(.*)$/gm)].map(
+      ([, reason = "", row = ""]) => [reason, row],
+    ),
   );
 
   it("lists every runtime guard in the guard table, with its opt-out, and nothing else", () => {

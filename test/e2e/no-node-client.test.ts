@@ -5,7 +5,17 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsCliV2, BROKER_URL, mintSandboxToken, repoRoot, run, startSandbox, STS_URL, type Result, type RunningSandbox } from "./client-harness.ts";
+import {
+  awsCliV2,
+  BROKER_URL,
+  mintSandboxToken,
+  repoRoot,
+  run,
+  startSandbox,
+  STS_URL,
+  type Result,
+  type RunningSandbox,
+} from "./client-harness.ts";
 import { gitlabJob, markedBlocks } from "./doc-snippets.ts";
 
 const PAGE = "docs/clients.md";
@@ -28,7 +38,10 @@ beforeAll(async () => {
   // Two stand-ins on PATH, both passing through to the real program. `aws`: the sandbox plays AWS STS (AWS CLI 2.9 reads
   // no AWS_ENDPOINT_URL_STS), so `aws sts …` gets --endpoint-url, the sandbox's endpoint for the job's region.
   // `curl`: counts its runs, i.e. exchanges attempted.
-  writeFileSync(join(bin, "aws"), `#!/bin/sh\nif [ "$1" = sts ]; then exec '${aws}' --endpoint-url "$STS_URL/$AWS_DEFAULT_REGION" "$@"; fi\nexec '${aws}' "$@"\n`);
+  writeFileSync(
+    join(bin, "aws"),
+    `#!/bin/sh\nif [ "$1" = sts ]; then exec '${aws}' --endpoint-url "$STS_URL/$AWS_DEFAULT_REGION" "$@"; fi\nexec '${aws}' "$@"\n`,
+  );
   writeFileSync(join(bin, "curl"), `#!/bin/sh\necho run >> '${curlLog}'\nexec /usr/bin/curl "$@"\n`);
   for (const name of ["aws", "curl"]) chmodSync(join(bin, name), 0o755);
   sandbox = await startSandbox([]);
@@ -49,12 +62,20 @@ async function runScript(script: string, variables: Record<string, string>): Pro
     STS_URL,
     AWS_EC2_METADATA_DISABLED: "true",
   });
-  return { ...result, curlRuns: readFileSync(curlLog, "utf8").split("\n").filter((line) => line !== "").length };
+  return {
+    ...result,
+    curlRuns: readFileSync(curlLog, "utf8")
+      .split("\n")
+      .filter((line) => line !== "").length,
+  };
 }
 
 /** The broker's verdict on a token now: exchanging it again shows whether the script spent it. */
 async function exchangeAgain(token: string): Promise<string> {
-  const response = await fetch(`${BROKER_URL}/v1/credentials`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${BROKER_URL}/v1/credentials`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
   return ((await response.json()) as { error?: string }).error ?? `HTTP ${response.status}`;
 }
 
@@ -72,10 +93,18 @@ function block(name: string): string {
 describe(`${PAGE}: without Node`, () => {
   const job = gitlabJob(block("no-node-gitlab"), "deploy");
   /** The job's variables as GitLab would set them, the broker URL pointed at the sandbox (a variable's job, not the script's). */
-  const jobVariables = (token: string, overrides: Record<string, string> = {}) => ({ ...job.variables, BROKER_URL, BROKER_ID_TOKEN: token, ...overrides });
+  const jobVariables = (token: string, overrides: Record<string, string> = {}) => ({
+    ...job.variables,
+    BROKER_URL,
+    BROKER_ID_TOKEN: token,
+    ...overrides,
+  });
 
   it("the page shows the job it promises: the token's audience, the broker URL and the request as variables, curl --fail", () => {
-    expect(job.variables).toMatchObject({ BROKER_URL: expect.stringMatching(/^https:\/\//), BROKER_REQUEST: expect.any(String) });
+    expect(job.variables).toMatchObject({
+      BROKER_URL: expect.stringMatching(/^https:\/\//),
+      BROKER_REQUEST: expect.any(String),
+    });
     expect(JSON.parse(job.variables.BROKER_REQUEST as string)).toEqual({ role: "deploy", duration_seconds: 3600 });
     expect(block("no-node-gitlab")).toMatch(/id_tokens:\n {4}BROKER_ID_TOKEN:\n {6}aud: (?!ci-credential-broker\b)\S+/);
     for (const name of ["no-node-gitlab", "no-node-python"]) expect(block(name).match(/curl --fail/g)).toHaveLength(1);
@@ -92,7 +121,10 @@ describe(`${PAGE}: without Node`, () => {
 
   it("GitLab job with the 900 s default: the AWS CLI refreshes at once, the second run meets token_reused, the first credentials hold", async () => {
     const token = await mintSandboxToken();
-    const result = await runScript(job.script.join("\n"), jobVariables(token, { BROKER_REQUEST: '{"role": "deploy"}' }));
+    const result = await runScript(
+      job.script.join("\n"),
+      jobVariables(token, { BROKER_REQUEST: '{"role": "deploy"}' }),
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(callerArn(result)).toMatch(ROLE_ARN);
     expect(result.curlRuns).toBe(2);
@@ -122,14 +154,22 @@ describe(`${PAGE}: without Node`, () => {
     const [pythonLine] = script.split("\n").filter((line) => line.startsWith("vars="));
     expect(jqLine.startsWith("vars=")).toBe(true);
     const token = await mintSandboxToken();
-    const result = await runScript(script.replace(pythonLine as string, jqLine), { ...REGION, BROKER_URL, BROKER_ID_TOKEN: token });
+    const result = await runScript(script.replace(pythonLine as string, jqLine), {
+      ...REGION,
+      BROKER_URL,
+      BROKER_ID_TOKEN: token,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(callerArn(result)).toMatch(ROLE_ARN);
     expect(result.curlRuns).toBe(1);
   });
 
   it("a refused exchange stops the python3 script at the curl line (no variables, no aws call)", async () => {
-    const result = await runScript(block("no-node-python"), { ...REGION, BROKER_URL, BROKER_ID_TOKEN: await mintSandboxToken({ repository: "acme/other", sub: "repo:acme/other:ref:refs/heads/main" }) });
+    const result = await runScript(block("no-node-python"), {
+      ...REGION,
+      BROKER_URL,
+      BROKER_ID_TOKEN: await mintSandboxToken({ repository: "acme/other", sub: "repo:acme/other:ref:refs/heads/main" }),
+    });
     expect(result.code).toBe(22);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("403");

@@ -15,15 +15,28 @@ const policies = join(repoRoot, "test/fixtures/policies");
 const dir = mkdtempSync(join(tmpdir(), "ci-credential-broker-preflight-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function preflight(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number; problems: string[] }> {
-  const result = await run(process.execPath, [join(repoRoot, "src/cli/preflight.ts"), "--policies", policies, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  }).then(
+async function preflight(
+  args: string[],
+): Promise<{ stdout: string; stderr: string; exitCode: number; problems: string[] }> {
+  const result = await run(
+    process.execPath,
+    [join(repoRoot, "src/cli/preflight.ts"), "--policies", policies, ...args],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  ).then(
     ({ stdout, stderr }) => ({ stdout, stderr, exitCode: 0 }),
-    (error: { stdout: string; stderr: string; code: number }) => ({ stdout: error.stdout, stderr: error.stderr, exitCode: error.code }),
+    (error: { stdout: string; stderr: string; code: number }) => ({
+      stdout: error.stdout,
+      stderr: error.stderr,
+      exitCode: error.code,
+    }),
   );
-  return { ...result, problems: [...result.stdout.matchAll(/^error (\S+) (.+?): /gm)].map(([, code, subject]) => `${code} ${subject}`) };
+  return {
+    ...result,
+    problems: [...result.stdout.matchAll(/^error (\S+) (.+?): /gm)].map(([, code, subject]) => `${code} ${subject}`),
+  };
 }
 
 function writeToml(name: string, text: string): string {
@@ -32,15 +45,23 @@ function writeToml(name: string, text: string): string {
   return file;
 }
 
-const SANDBOX_SECRETS = "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,BROKER_SIGNING_KEY,GITHUB_APP_PRIVATE_KEY,GITHUB_TOKEN_APP_PRIVATE_KEY";
+const SANDBOX_SECRETS =
+  "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,BROKER_SIGNING_KEY,GITHUB_APP_PRIVATE_KEY,GITHUB_TOKEN_APP_PRIVATE_KEY";
 
 describe("the shipped wrangler.toml", () => {
   it("top level: refuses the example policy while GITHUB_APP_ID and GITHUB_TOKEN_APP_ID are empty, with the other two placeholders (exit 1)", async () => {
     const result = await preflight([]);
     expect(result.exitCode).toBe(1);
-    expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE", "github_app_missing var GITHUB_APP_ID", "github_token_app_missing var GITHUB_TOKEN_APP_ID", "audience_shared_default var ISSUERS"]);
+    expect(result.problems).toEqual([
+      "kv_namespace_placeholder [[kv_namespaces]] JWKS_CACHE",
+      "github_app_missing var GITHUB_APP_ID",
+      "github_token_app_missing var GITHUB_TOKEN_APP_ID",
+      "audience_shared_default var ISSUERS",
+    ]);
     // [placement] region is "aws:" + AWS_REGION (the check moved here from deploy.test.ts): no placement_region_mismatch.
-    expect(result.stdout).toMatch(/^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY /m);
+    expect(result.stdout).toMatch(
+      /^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY /m,
+    );
   });
 
   it("prints what docs/deployment.md shows (there for the example policy, here for its copy, the test policy)", async () => {
@@ -59,7 +80,16 @@ describe("the shipped wrangler.toml", () => {
   });
 
   it("reads secret names from `wrangler secret list --format json` output", async () => {
-    const listed = writeToml("secrets.json", JSON.stringify(SANDBOX_SECRETS.split(",").slice(1).map((name) => ({ name, type: "secret_text" })), null, "  "));
+    const listed = writeToml(
+      "secrets.json",
+      JSON.stringify(
+        SANDBOX_SECRETS.split(",")
+          .slice(1)
+          .map((name) => ({ name, type: "secret_text" })),
+        null,
+        "  ",
+      ),
+    );
     const result = await preflight(["--env", "sandbox", "--secrets-file", listed]);
     expect(result.problems).toEqual(["secret_missing secret AWS_ACCESS_KEY_ID"]);
   });
@@ -78,7 +108,10 @@ describe("wrangler's inheritance rules", () => {
     .replaceAll('"audiences":["ci-credential-broker"]', '"audiences":["acme-ci-credential-broker-prod"]')
     .replace('GITHUB_APP_ID = ""', 'GITHUB_APP_ID = "424243"')
     .replace('GITHUB_TOKEN_APP_ID = ""', 'GITHUB_TOKEN_APP_ID = "424244"');
-  const secrets = ["--secrets", "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,GITHUB_APP_PRIVATE_KEY,GITHUB_TOKEN_APP_PRIVATE_KEY"];
+  const secrets = [
+    "--secrets",
+    "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,GITHUB_APP_PRIVATE_KEY,GITHUB_TOKEN_APP_PRIVATE_KEY",
+  ];
 
   it("a filled-in top level passes", async () => {
     const result = await preflight(["--config", writeToml("filled.toml", topLevel), ...secrets]);
@@ -87,7 +120,10 @@ describe("wrangler's inheritance rules", () => {
   });
 
   it("an environment inherits [placement] but not vars, secrets or bindings", async () => {
-    const config = writeToml("staging.toml", `${topLevel}\n[env.staging]\nname = "ci-credential-broker-staging"\n\n[env.staging.vars]\nAWS_REGION = "eu-west-1"\n`);
+    const config = writeToml(
+      "staging.toml",
+      `${topLevel}\n[env.staging]\nname = "ci-credential-broker-staging"\n\n[env.staging.vars]\nAWS_REGION = "eu-west-1"\n`,
+    );
     const result = await preflight(["--config", config, "--env", "staging", ...secrets]);
     expect(result.exitCode).toBe(1);
     expect(result.problems).toEqual(

@@ -21,7 +21,10 @@ let startOutput = "";
 let credentialsCommand = "";
 
 async function shell(command: string, cwd = repoRoot): Promise<{ stdout: string; stderr: string }> {
-  return run("bash", ["-o", "pipefail", "-c", command], { cwd, env: { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` } });
+  return run("bash", ["-o", "pipefail", "-c", command], {
+    cwd,
+    env: { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` },
+  });
 }
 
 /** The broker's answer to the sandbox's mint-and-exchange endpoint. */
@@ -42,7 +45,12 @@ async function printed(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
 }
 
 beforeAll(async () => {
-  child = spawn("npm", ["start", "--", "--shadow"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } });
+  child = spawn("npm", ["start", "--", "--shadow"], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" },
+  });
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -77,12 +85,17 @@ describe("npm start", () => {
   });
 
   it("a second npm start says in one line which port is taken and what to do, and exits 1", async () => {
-    const second = await run("npm", ["start"], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" } }).then(
+    const second = await run("npm", ["start"], {
+      cwd: repoRoot,
+      env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" },
+    }).then(
       () => ({ code: 0, stdout: "", stderr: "" }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
     expect(second.code).toBe(1);
-    expect(second.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm start: port 8787 on 127\.0\.0\.1 is in use.* `ss -ltnp 'sport = :8787'`/)]);
+    expect(second.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^npm start: port 8787 on 127\.0\.0\.1 is in use.* `ss -ltnp 'sport = :8787'`/),
+    ]);
     expect(`${second.stdout}${second.stderr}`).not.toMatch(/EADDRINUSE|^\s+at /m);
   });
 
@@ -91,7 +104,13 @@ describe("npm start", () => {
     const { stdout } = await shell(credentialsCommand, elsewhere);
     const credentials = JSON.parse(stdout) as Record<string, unknown>;
     expect(credentials.error, `${stdout}\n${output}`).toBeUndefined();
-    expect(Object.keys(credentials).sort()).toEqual(["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken", "Version"]);
+    expect(Object.keys(credentials).sort()).toEqual([
+      "AccessKeyId",
+      "Expiration",
+      "SecretAccessKey",
+      "SessionToken",
+      "Version",
+    ]);
     expect(credentials.Version).toBe(1);
     expect(credentials.AccessKeyId).toMatch(/^ASIA/);
     const expiresInSeconds = (Date.parse(String(credentials.Expiration)) - Date.now()) / 1000;
@@ -111,15 +130,23 @@ describe("npm start", () => {
 
   it("grants the pull-request role, and shows a denial's reason on one line with the request id the caller got", async () => {
     const withClaims = (claims: string) => credentialsCommand.replace("run -s token)", `run -s token -- ${claims})`);
-    const pr = await shell(`${withClaims("--claim event_name=pull_request --claim ref=refs/pull/1/merge")} | npm run -s whoami`);
+    const pr = await shell(
+      `${withClaims("--claim event_name=pull_request --claim ref=refs/pull/1/merge")} | npm run -s whoami`,
+    );
     expect(pr.stdout.trim()).toMatch(/assumed-role\/acme-app-readonly\//);
 
-    const denied = JSON.parse((await shell(withClaims("--claim runner_environment=self-hosted"), elsewhere)).stdout) as Record<string, unknown>;
+    const denied = JSON.parse(
+      (await shell(withClaims("--claim runner_environment=self-hosted"), elsewhere)).stdout,
+    ) as Record<string, unknown>;
     expect(denied.error).toBe("forbidden");
     const line = await printed(new RegExp(`request_id=${String(denied.request_id)}$`));
-    expect(line).toMatch(/^\d\d:\d\d:\d\d 403 forbidden reason=guard_self_hosted_runner rule=acme-app-main-deploy repository=acme\/app request_id=/);
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d 403 forbidden reason=guard_self_hosted_runner rule=acme-app-main-deploy repository=acme\/app request_id=/,
+    );
     // The issuance lines read the same way.
-    expect(output).toMatch(/^\d\d:\d\d:\d\d 200 issued rule=acme-app-main-deploy role=deploy repository=acme\/app request_id=\S+$/m);
+    expect(output).toMatch(
+      /^\d\d:\d\d:\d\d 200 issued rule=acme-app-main-deploy role=deploy repository=acme\/app request_id=\S+$/m,
+    );
   });
 
   it("mints and exchanges in one step with curl alone", async () => {
@@ -132,7 +159,9 @@ describe("npm start", () => {
 
   it("explains a sandbox token, decoded without verification, and says so", async () => {
     // The policy the sandbox runs here (the test policy), not the operator's.
-    const { stdout } = await shell("npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- - --policy test/fixtures/policies/index.ts");
+    const { stdout } = await shell(
+      "npm run -s token -- --claim runner_environment=self-hosted | npm run -s policy:explain -- - --policy test/fixtures/policies/index.ts",
+    );
     const lines = stdout.split("\n");
     expect(lines[0]).toMatch(/^NOTE .*WITHOUT verifying/);
     expect(lines[1]).toBe("DENY   guard_self_hosted_runner (rule acme-app-main-deploy)");
@@ -148,7 +177,9 @@ describe("npm start", () => {
       answer = await exchange();
     }
     expect([answer.status, answer.body.error]).toEqual([403, "forbidden"]);
-    expect(await printed(new RegExp(`request_id=${String(answer.body.request_id)}$`))).toContain("reason=kill_switch_repository");
+    expect(await printed(new RegExp(`request_id=${String(answer.body.request_id)}$`))).toContain(
+      "reason=kill_switch_repository",
+    );
 
     await shell("npm run -s sandbox -- lift repository acme/app");
     expect((await shell("npm run -s sandbox -- kills")).stdout.trim()).toBe("no kill-switch key is set");
@@ -164,18 +195,43 @@ describe("npm start", () => {
     const release = await exchange({ claims: { ref: "refs/heads/release/1.2" } });
     expect(release.status).toBe(403);
     const line = await printed(new RegExp(`shadow .*request_id=${String(release.body.request_id)}$`));
-    expect(line).toMatch(/ shadow live=deny:no_matching_rule candidate=allow:acme-app-main-deploy:deploy repository=acme\/app ref=refs\/heads\/release\/1\.2 /);
+    expect(line).toMatch(
+      / shadow live=deny:no_matching_rule candidate=allow:acme-app-main-deploy:deploy repository=acme\/app ref=refs\/heads\/release\/1\.2 /,
+    );
   });
 
   it("the printed sandbox AWS profile works with the real AWS CLI in any region; a request signed for another region is refused as on AWS", async () => {
     const config = join(elsewhere, "aws-config");
     writeFileSync(config, (await shell("npm run -s sandbox -- profile --region eu-west-1")).stdout);
-    const env: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(elsewhere, "none") };
-    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"]) delete env[name];
-    const { stdout } = await run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--output", "json"], { cwd: elsewhere, env });
-    expect((JSON.parse(stdout) as { Arn: string }).Arn).toMatch(/^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: join(elsewhere, "none"),
+    };
+    for (const name of [
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+      "AWS_PROFILE",
+      "AWS_REGION",
+      "AWS_DEFAULT_REGION",
+    ])
+      delete env[name];
+    const { stdout } = await run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--output", "json"], {
+      cwd: elsewhere,
+      env,
+    });
+    expect((JSON.parse(stdout) as { Arn: string }).Arn).toMatch(
+      /^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/,
+    );
     // Signed for eu-west-1, sent to the global endpoint (us-east-1).
-    await expect(run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--endpoint-url", "http://127.0.0.1:8788/sts"], { cwd: elsewhere, env })).rejects.toMatchObject({
+    await expect(
+      run(
+        AWS,
+        ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--endpoint-url", "http://127.0.0.1:8788/sts"],
+        { cwd: elsewhere, env },
+      ),
+    ).rejects.toMatchObject({
       stderr: expect.stringContaining("SignatureDoesNotMatch"),
     });
   });
@@ -205,7 +261,8 @@ describe("npm start: GitHub facts (docs/github-facts.md)", () => {
   });
 
   it("the banner's GitHub facts command, run as printed from any directory, denies the next exchange", async () => {
-    const hint = /^GitHub facts \(rule acme-app-main-deploy requires them; [^)]*\): (.+)$/m.exec(startOutput)?.[1] ?? "";
+    const hint =
+      /^GitHub facts \(rule acme-app-main-deploy requires them; [^)]*\): (.+)$/m.exec(startOutput)?.[1] ?? "";
     expect(hint).toMatch(/ sandbox -- github scan failure$/);
     await shell(hint, elsewhere);
     expect((await credentials()).error).toBe("forbidden");
@@ -233,9 +290,14 @@ describe("npm start: GitHub token grants (docs/github-tokens.md)", () => {
     expect(granted.stdout).toMatch(/\/repos\/acme\/app: 404 \(not granted\)/);
     expect(granted.stdout).toMatch(/installation\/token: 204/);
     expect(granted.stdout).toMatch(/: 401 \(after revocation\)/);
-    await expect(shell((blocks().get("sandbox-github-token-denial") as string).trim())).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining(': 403 {"error":"forbidden"') });
+    await expect(shell((blocks().get("sandbox-github-token-denial") as string).trim())).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining(': 403 {"error":"forbidden"'),
+    });
     expect(await printed(/reason=grant_not_granted .*kind=github_token/)).toContain("repository=acme/app");
-    expect(await printed(/200 issued rule=acme-app-release-homebrew-tap kind=github_token grant=homebrew-tap/)).toContain("repository=acme/app");
+    expect(
+      await printed(/200 issued rule=acme-app-release-homebrew-tap kind=github_token grant=homebrew-tap/),
+    ).toContain("repository=acme/app");
   });
 });
 
@@ -243,7 +305,8 @@ describe("npm start: the local Analytics Engine (docs/sandbox.md)", () => {
   /** npm run analytics as a newcomer has it: no Cloudflare account in the environment. */
   const offline = (command: string) => {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` };
-    for (const name of ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "AUDIT_DATASET", "ALERT_RULES"]) delete env[name];
+    for (const name of ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "AUDIT_DATASET", "ALERT_RULES"])
+      delete env[name];
     return run("bash", ["-o", "pipefail", "-c", command], { cwd: repoRoot, env });
   };
 
@@ -272,6 +335,8 @@ describe("npm start: the local Analytics Engine (docs/sandbox.md)", () => {
     expect(stdout).toContain("firing: denials");
     expect(stdout).toContain("ci-credential-broker alert: denials");
     await printed(/alert webhook delivery:/);
-    expect((await offline(`npm run -s sandbox -- alerts run --rules '{"denials":{"max":5}}'`)).stdout).toContain("suppressed (incident already open): denials");
+    expect((await offline(`npm run -s sandbox -- alerts run --rules '{"denials":{"max":5}}'`)).stdout).toContain(
+      "suppressed (incident already open): denials",
+    );
   });
 });

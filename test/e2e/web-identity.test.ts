@@ -11,13 +11,20 @@ let output = "";
 let credentialsCommand = "";
 
 async function shell(command: string): Promise<{ stdout: string; stderr: string }> {
-  return run("bash", ["-o", "pipefail", "-c", command], { cwd: repoRoot, env: { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` } });
+  return run("bash", ["-o", "pipefail", "-c", command], {
+    cwd: repoRoot,
+    env: { ...process.env, PATH: `${repoRoot}node_modules/.bin:${process.env.PATH ?? ""}` },
+  });
 }
 
 beforeAll(async () => {
   sandbox = await startSandbox(["--web-identity"]);
   output = sandbox.output();
-  credentialsCommand = output.split("\n").find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"))?.trim() ?? "";
+  credentialsCommand =
+    output
+      .split("\n")
+      .find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"))
+      ?.trim() ?? "";
 });
 
 afterAll(async () => {
@@ -27,9 +34,14 @@ afterAll(async () => {
 describe("npm start -- --web-identity", () => {
   it("serves the discovery document and JWKS the sandbox STS verifies against", async () => {
     expect(output).toContain("STS_AUTH web-identity");
-    const discovery = (await (await fetch(`${BROKER}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const discovery = (await (await fetch(`${BROKER}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(discovery).toMatchObject({ issuer: BROKER, jwks_uri: `${BROKER}/.well-known/jwks.json` });
-    const jwks = (await (await fetch(`${BROKER}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+    const jwks = (await (await fetch(`${BROKER}/.well-known/jwks.json`)).json()) as {
+      keys: Array<Record<string, unknown>>;
+    };
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).not.toHaveProperty("d");
   });

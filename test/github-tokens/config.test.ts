@@ -27,11 +27,20 @@ describe("the token App", () => {
     const key = await generateAppKey();
     const config = parseConfig({ ...base, GITHUB_TOKEN_APP_ID: "777", GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem });
     expect(config.githubTokenApp).toMatchObject({ app: { appId: "777" }, apiUrl: "https://api.github.com" });
-    expect(parseConfig({ ...base, GITHUB_TOKEN_APP_ID: "777", GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem, GITHUB_TOKEN_API_URL: "https://ghes.example/api/v3" }).githubTokenApp?.apiUrl).toBe("https://ghes.example/api/v3");
+    expect(
+      parseConfig({
+        ...base,
+        GITHUB_TOKEN_APP_ID: "777",
+        GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem,
+        GITHUB_TOKEN_API_URL: "https://ghes.example/api/v3",
+      }).githubTokenApp?.apiUrl,
+    ).toBe("https://ghes.example/api/v3");
   });
 
   it("refuses half a setup, naming the variable only", async () => {
-    expect(invalidSettingPaths(refusal({ ...base, GITHUB_TOKEN_APP_ID: "777" }))).toEqual(["GITHUB_TOKEN_APP_PRIVATE_KEY"]);
+    expect(invalidSettingPaths(refusal({ ...base, GITHUB_TOKEN_APP_ID: "777" }))).toEqual([
+      "GITHUB_TOKEN_APP_PRIVATE_KEY",
+    ]);
     const key = await generateAppKey();
     const error = refusal({ ...base, GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem });
     expect(invalidSettingPaths(error)).toEqual(["GITHUB_TOKEN_APP_ID"]);
@@ -40,12 +49,30 @@ describe("the token App", () => {
 
   it("refuses the facts App's id (github_token_app_is_facts_app)", async () => {
     const key = await generateAppKey();
-    const error = refusal({ ...base, GITHUB_APP_ID: "777", GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem, GITHUB_TOKEN_APP_ID: "777", GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem });
+    const error = refusal({
+      ...base,
+      GITHUB_APP_ID: "777",
+      GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem,
+      GITHUB_TOKEN_APP_ID: "777",
+      GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem,
+    });
     expect(error).toMatchObject({ code: "config_invalid", reason: "github_token_app_is_facts_app" });
   });
 
-  it.each(["http://ghes.example/api/v3", "https://ghes.example/api/v3/", "not a url"])("refuses GITHUB_TOKEN_API_URL %s", async (url) => {
-    const key = await generateAppKey();
-    expect(invalidSettingPaths(refusal({ ...base, GITHUB_TOKEN_APP_ID: "777", GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem, GITHUB_TOKEN_API_URL: url }))).toEqual(["GITHUB_TOKEN_API_URL"]);
-  });
+  it.each(["http://ghes.example/api/v3", "https://ghes.example/api/v3/", "not a url"])(
+    "refuses GITHUB_TOKEN_API_URL %s",
+    async (url) => {
+      const key = await generateAppKey();
+      expect(
+        invalidSettingPaths(
+          refusal({
+            ...base,
+            GITHUB_TOKEN_APP_ID: "777",
+            GITHUB_TOKEN_APP_PRIVATE_KEY: key.pkcs1Pem,
+            GITHUB_TOKEN_API_URL: url,
+          }),
+        ),
+      ).toEqual(["GITHUB_TOKEN_API_URL"]);
+    },
+  );
 });

@@ -26,11 +26,18 @@ describe("a grant is issued exactly as wide as written", () => {
     // GitHub was asked for exactly the grant: one repository, its permissions plus metadata: read.
     const [minted] = h.github.tokenAppTokens;
     expect(h.github.tokenAppTokens).toHaveLength(1);
-    expect(minted).toMatchObject({ token: body.token, repositoryIds: [homebrewTap.id], permissions: { contents: "write", pull_requests: "write", metadata: "read" } });
+    expect(minted).toMatchObject({
+      token: body.token,
+      repositoryIds: [homebrewTap.id],
+      permissions: { contents: "write", pull_requests: "write", metadata: "read" },
+    });
     // The facts App minted nothing (the rule has no requirements).
     expect(h.github.tokens).toHaveLength(0);
     // The token reaches its repository, and no other.
-    const get = (path: string) => h.network.fetch(`${h.githubApiUrl}${path}`, { headers: { authorization: `Bearer ${String(body.token)}`, "user-agent": "test" } });
+    const get = (path: string) =>
+      h.network.fetch(`${h.githubApiUrl}${path}`, {
+        headers: { authorization: `Bearer ${String(body.token)}`, "user-agent": "test" },
+      });
     expect((await get(`/repos/${homebrewTap.name}`)).status).toBe(200);
     expect((await get(`/repos/${privateLib.name}`)).status).toBe(404);
     expect((await get("/repos/acme/app")).status).toBe(404);
@@ -54,11 +61,25 @@ describe("a grant is issued exactly as wide as written", () => {
 
   it("private-deps (read-only) for another acme repository's pull_request", async () => {
     const h = await createHarness();
-    const claims = githubClaims({ repository: "acme/web", repository_id: "874563999", event_name: "pull_request", ref: "refs/pull/7/merge", ref_protected: "false", base_ref: "main", head_ref: "feature" });
+    const claims = githubClaims({
+      repository: "acme/web",
+      repository_id: "874563999",
+      event_name: "pull_request",
+      ref: "refs/pull/7/merge",
+      ref_protected: "false",
+      base_ref: "main",
+      head_ref: "feature",
+    });
     const response = await h.githubToken(await h.mint(claims), "private-deps");
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ permissions: { contents: "read", metadata: "read" }, repositories: ["acme/private-lib"] });
-    expect(h.github.tokenAppTokens[0]).toMatchObject({ repositoryIds: [privateLib.id], permissions: { contents: "read", metadata: "read" } });
+    expect(await response.json()).toMatchObject({
+      permissions: { contents: "read", metadata: "read" },
+      repositories: ["acme/private-lib"],
+    });
+    expect(h.github.tokenAppTokens[0]).toMatchObject({
+      repositoryIds: [privateLib.id],
+      permissions: { contents: "read", metadata: "read" },
+    });
   });
 
   it("a user account's installation (GET /orgs/... is 404, /users/... answers)", async () => {
@@ -73,7 +94,9 @@ describe("a grant is issued exactly as wide as written", () => {
   it("each exchange gets its own token (never cached); the installation lookup is remembered", async () => {
     const h = await createHarness();
     const first = (await (await h.githubToken(await h.mint(releaseTag()), "homebrew-tap")).json()) as { token: string };
-    const second = (await (await h.githubToken(await h.mint(releaseTag()), "homebrew-tap")).json()) as { token: string };
+    const second = (await (await h.githubToken(await h.mint(releaseTag()), "homebrew-tap")).json()) as {
+      token: string;
+    };
     expect(first.token).not.toBe(second.token);
     expect(h.github.calls.access_tokens).toBe(2);
     expect(h.github.calls.org_installation).toBe(1);
@@ -92,13 +115,44 @@ describe("a grant is issued exactly as wide as written", () => {
 describe("denials name no grant, repository or permission", () => {
   const cases: Array<[string, Record<string, unknown>, string, string]> = [
     ["a branch instead of a tag", githubClaims(), "homebrew-tap", "grant_not_granted"],
-    ["an unprotected tag (privileged guard)", releaseTag({ ref_protected: "false" }), "homebrew-tap", "guard_unprotected_ref"],
-    ["a pull request", githubClaims({ event_name: "pull_request", ref: "refs/pull/7/merge", ref_protected: "false", base_ref: "main", head_ref: "feature" }), "homebrew-tap", "grant_not_granted"],
+    [
+      "an unprotected tag (privileged guard)",
+      releaseTag({ ref_protected: "false" }),
+      "homebrew-tap",
+      "guard_unprotected_ref",
+    ],
+    [
+      "a pull request",
+      githubClaims({
+        event_name: "pull_request",
+        ref: "refs/pull/7/merge",
+        ref_protected: "false",
+        base_ref: "main",
+        head_ref: "feature",
+      }),
+      "homebrew-tap",
+      "grant_not_granted",
+    ],
     ["issue_comment", githubClaims({ event_name: "issue_comment" }), "private-deps", "no_matching_rule"],
-    ["another repository's release tag", releaseTag({ repository: "acme/web", repository_id: "874563999" }), "homebrew-tap", "grant_not_granted"],
-    ["another owner", githubClaims({ repository: "evil/app", repository_id: "1", repository_owner: "evil", repository_owner_id: "2" }), "private-deps", "no_matching_rule"],
+    [
+      "another repository's release tag",
+      releaseTag({ repository: "acme/web", repository_id: "874563999" }),
+      "homebrew-tap",
+      "grant_not_granted",
+    ],
+    [
+      "another owner",
+      githubClaims({ repository: "evil/app", repository_id: "1", repository_owner: "evil", repository_owner_id: "2" }),
+      "private-deps",
+      "no_matching_rule",
+    ],
     ["an unknown name", releaseTag(), "no-such-grant", "grant_not_granted"],
-    ["a self-hosted runner (privileged guard)", releaseTag({ runner_environment: "self-hosted" }), "homebrew-tap", "guard_self_hosted_runner"],
+    [
+      "a self-hosted runner (privileged guard)",
+      releaseTag({ runner_environment: "self-hosted" }),
+      "homebrew-tap",
+      "guard_self_hosted_runner",
+    ],
   ];
   it.each(cases)("%s", async (_label, claims, name, reason) => {
     const h = await createHarness();
@@ -110,7 +164,13 @@ describe("requests", () => {
   it("a malformed name or a missing name is invalid_request; GET is 405", async () => {
     const h = await createHarness();
     for (const body of [{ name: "Homebrew Tap" }, {}, { name: "homebrew-tap", role: "deploy" }]) {
-      const response = await h.fetch(new Request("https://broker.example/v1/github-token", { method: "POST", headers: { authorization: `Bearer ${await h.mint(releaseTag())}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+      const response = await h.fetch(
+        new Request("https://broker.example/v1/github-token", {
+          method: "POST",
+          headers: { authorization: `Bearer ${await h.mint(releaseTag())}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      );
       expect(response.status).toBe(400);
       expect(await expectNoLeak(response)).toMatchObject({ error: "invalid_request" });
     }
@@ -122,7 +182,13 @@ describe("requests", () => {
   it("the OIDC token in the body works as well as the Bearer header", async () => {
     const h = await createHarness();
     const token = await h.mint(releaseTag());
-    const response = await h.fetch(new Request("https://broker.example/v1/github-token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, name: "homebrew-tap" }) }));
+    const response = await h.fetch(
+      new Request("https://broker.example/v1/github-token", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token, name: "homebrew-tap" }),
+      }),
+    );
     expect(response.status).toBe(200);
   });
 
@@ -169,7 +235,11 @@ describe("operator controls", () => {
     const { env } = await import("cloudflare:workers");
     await env.JWKS_CACHE.put("killswitch:repo:acme/app", "INC-42");
     try {
-      await expectGrantDenied(h, await h.githubToken(await h.mint(releaseTag()), "homebrew-tap"), "kill_switch_repository");
+      await expectGrantDenied(
+        h,
+        await h.githubToken(await h.mint(releaseTag()), "homebrew-tap"),
+        "kill_switch_repository",
+      );
     } finally {
       await env.JWKS_CACHE.delete("killswitch:repo:acme/app");
     }
@@ -190,7 +260,10 @@ describe("operator controls", () => {
 describe("shadow mode", () => {
   it("a candidate that would deny the grant is logged beside the live answer, never answered", async () => {
     const { default: testPolicy } = await import("../fixtures/policies/index.ts");
-    const candidatePolicy = { ...testPolicy, rules: testPolicy.rules.filter((rule) => rule.id !== "acme-app-release-homebrew-tap") };
+    const candidatePolicy = {
+      ...testPolicy,
+      rules: testPolicy.rules.filter((rule) => rule.id !== "acme-app-release-homebrew-tap"),
+    };
     const h = await createHarness({ candidatePolicy, env: { SHADOW_POLICY: "on" } });
     expect((await h.githubToken(await h.mint(releaseTag()), "homebrew-tap")).status).toBe(200);
     expect(h.logs.find((line) => line.message === "policy_shadow")).toMatchObject({

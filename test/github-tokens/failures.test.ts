@@ -20,9 +20,17 @@ describe("GitHub's answer must not be wider than asked", () => {
     expect(response.status).toBe(503);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await expectNoLeak(response, GRANT_WORDS)).toMatchObject({ error: "upstream_unavailable" });
-    expect(h.events().at(-1)).toMatchObject({ kind: "github_token", outcome: "error", reason: "github_token_wider_than_asked", github_token: "private-deps" });
+    expect(h.events().at(-1)).toMatchObject({
+      kind: "github_token",
+      outcome: "error",
+      reason: "github_token_wider_than_asked",
+      github_token: "private-deps",
+    });
     expect(h.events().at(-1)?.minted_sha256).toBeUndefined();
-    expect(h.logs.find((line) => line.message === "github_token_too_wide")).toMatchObject({ github_token: "private-deps", revoked: true });
+    expect(h.logs.find((line) => line.message === "github_token_too_wide")).toMatchObject({
+      github_token: "private-deps",
+      revoked: true,
+    });
     const [minted] = h.github.tokenAppTokens;
     expect(minted?.revoked).toBe(true);
     // Nothing left the broker: the OIDC token may still buy its one token.
@@ -58,12 +66,18 @@ describe("GitHub outages: 503 with Retry-After, nothing spent", () => {
     const response = await h.githubToken(await h.mint(releaseTag()), "homebrew-tap");
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).not.toBeNull();
-    expect(h.logs.find((line) => line.message === "github_unavailable")).toMatchObject({ reason: "github_api_unavailable", detail: expect.stringContaining("timeout") });
+    expect(h.logs.find((line) => line.message === "github_unavailable")).toMatchObject({
+      reason: "github_api_unavailable",
+      detail: expect.stringContaining("timeout"),
+    });
   });
 
   it("GitHub's rate limit: 503 with GitHub's wait", async () => {
     const h = await createHarness();
-    h.github.fail({ kind: "rate_limited", secondary: true, retryAfterSeconds: 120 }, { endpoint: "access_tokens", times: 1 });
+    h.github.fail(
+      { kind: "rate_limited", secondary: true, retryAfterSeconds: 120 },
+      { endpoint: "access_tokens", times: 1 },
+    );
     const response = await h.githubToken(await h.mint(releaseTag()), "homebrew-tap");
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("120");
@@ -79,11 +93,24 @@ describe("the token App's setup", () => {
     expect(response.status).toBe(403);
     await expectNoLeak(response, GRANT_WORDS);
     expect(h.events().at(-1)).toMatchObject({ reason: "github_token_app_scope_missing" });
-    expect(h.logs.find((line) => line.message === "config_invalid")).toMatchObject({ reason: "github_token_app_scope_missing", github_token: "homebrew-tap" });
+    expect(h.logs.find((line) => line.message === "config_invalid")).toMatchObject({
+      reason: "github_token_app_scope_missing",
+      github_token: "homebrew-tap",
+    });
   });
 
   it("a permission the App was not granted: forbidden (GitHub's 422)", async () => {
-    const policy = { ...testPolicy, githubTokens: { ...testPolicy.githubTokens, "homebrew-tap": { owner: "acme", repositories: ["homebrew-tap"], permissions: { contents: "write", issues: "write" } as const } } };
+    const policy = {
+      ...testPolicy,
+      githubTokens: {
+        ...testPolicy.githubTokens,
+        "homebrew-tap": {
+          owner: "acme",
+          repositories: ["homebrew-tap"],
+          permissions: { contents: "write", issues: "write" } as const,
+        },
+      },
+    };
     const h = await createHarness({ policy });
     const response = await h.githubToken(await h.mint(releaseTag()), "homebrew-tap");
     expect(response.status).toBe(403);
@@ -95,7 +122,9 @@ describe("the token App's setup", () => {
     const response = await h.githubToken(await h.mint(releaseTag()), "homebrew-tap");
     expect(response.status).toBe(500);
     expect(await expectNoLeak(response)).toMatchObject({ error: "config_invalid" });
-    expect(h.logs.find((line) => line.message === "config_invalid")).toMatchObject({ reason: "github_token_app_is_facts_app" });
+    expect(h.logs.find((line) => line.message === "config_invalid")).toMatchObject({
+      reason: "github_token_app_is_facts_app",
+    });
   });
 
   it("no token App: AWS credentials still flow, grants answer config_invalid, the gap logged once", async () => {
@@ -104,7 +133,9 @@ describe("the token App's setup", () => {
     const response = await h.githubToken(await h.mint(releaseTag()), "homebrew-tap");
     expect(response.status).toBe(500);
     expect(h.events().at(-1)).toMatchObject({ code: "config_invalid", reason: "github_token_app_missing" });
-    expect(h.logs.filter((line) => line.message === "config_warning" && line.reason === "github_token_app_missing")).toHaveLength(1);
+    expect(
+      h.logs.filter((line) => line.message === "config_warning" && line.reason === "github_token_app_missing"),
+    ).toHaveLength(1);
   });
 
   it("a GITHUB_TOKEN_API_URL over plain http (not loopback) is refused", async () => {
@@ -117,13 +148,27 @@ describe("a GitLab pipeline's grant reaches GitHub", () => {
   it("private-deps for GitLab acme/app on main", async () => {
     const policy = {
       ...testPolicy,
-      rules: [...testPolicy.rules, { id: "gitlab-acme-app-private-deps", issuer: "gitlab", match: { project_path: "acme/app", project_id: "4242" }, githubTokens: ["private-deps"] }],
+      rules: [
+        ...testPolicy.rules,
+        {
+          id: "gitlab-acme-app-private-deps",
+          issuer: "gitlab",
+          match: { project_path: "acme/app", project_id: "4242" },
+          githubTokens: ["private-deps"],
+        },
+      ],
     };
     const h = await createHarness({ policy, issuers: [{ id: "gitlab", kind: "gitlab" }] });
     const response = await h.githubToken(await h.mintFor("gitlab"), "private-deps");
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ repositories: ["acme/private-lib"], api_url: h.githubApiUrl });
-    expect(h.events().at(-1)).toMatchObject({ kind: "github_token", issuer: "gitlab", repository: "acme/app", github_token: "private-deps", outcome: "issued" });
+    expect(h.events().at(-1)).toMatchObject({
+      kind: "github_token",
+      issuer: "gitlab",
+      repository: "acme/app",
+      github_token: "private-deps",
+      outcome: "issued",
+    });
     // A grant the GitLab rule does not give is denied like any other.
     const denied = await h.githubToken(await h.mintFor("gitlab"), "homebrew-tap");
     expect(denied.status).toBe(403);

@@ -23,7 +23,10 @@ describe("App key", () => {
 
   it.each([
     ["empty", ""],
-    ["a public key", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----"],
+    [
+      "a public key",
+      "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----",
+    ],
     ["mismatched labels", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"],
     ["not base64", "-----BEGIN RSA PRIVATE KEY-----\n!!!!\n-----END RSA PRIVATE KEY-----"],
     ["not DER", `-----BEGIN PRIVATE KEY-----\n${btoa("x".repeat(100))}\n-----END PRIVATE KEY-----`],

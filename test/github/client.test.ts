@@ -7,11 +7,29 @@ const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 describe("rateLimitWait (docs: Rate limits for the REST API)", () => {
   it.each([
-    ["403 with remaining 0 waits until the reset", 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 120) }, undefined, 120],
+    [
+      "403 with remaining 0 waits until the reset",
+      403,
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 120) },
+      undefined,
+      120,
+    ],
     ["429 with retry-after", 429, { "retry-after": "17" }, undefined, 17],
-    ["403 secondary limit with retry-after", 403, { "retry-after": "5" }, "You have exceeded a secondary rate limit", 5],
+    [
+      "403 secondary limit with retry-after",
+      403,
+      { "retry-after": "5" },
+      "You have exceeded a secondary rate limit",
+      5,
+    ],
     ["403 secondary limit without headers waits a minute", 403, {}, "You have exceeded a secondary rate limit", 60],
-    ["a reset far away is capped", 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 7200) }, undefined, 900],
+    [
+      "a reset far away is capped",
+      403,
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 7200) },
+      undefined,
+      900,
+    ],
   ])("%s", (_label, status, headers, message, seconds) => {
     expect(rateLimitWait(status, new Headers(headers), message, NOW)).toBe(seconds);
   });
@@ -27,12 +45,18 @@ describe("rateLimitWait (docs: Rate limits for the REST API)", () => {
 
 describe("nextLink (RFC 8288)", () => {
   it("finds rel=next among others", () => {
-    expect(nextLink('<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last"')).toBe("https://api.github.com/x?page=2");
-    expect(nextLink('<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=3>; rel="next"')).toBe("https://api.github.com/x?page=3");
+    expect(
+      nextLink('<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last"'),
+    ).toBe("https://api.github.com/x?page=2");
+    expect(
+      nextLink('<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=3>; rel="next"'),
+    ).toBe("https://api.github.com/x?page=3");
   });
 
   it("none on the last page", () => {
-    expect(nextLink('<https://api.github.com/x?page=1>; rel="first", <https://api.github.com/x?page=1>; rel="prev"')).toBeUndefined();
+    expect(
+      nextLink('<https://api.github.com/x?page=1>; rel="first", <https://api.github.com/x?page=1>; rel="prev"'),
+    ).toBeUndefined();
     expect(nextLink(null)).toBeUndefined();
   });
 });
@@ -54,14 +78,27 @@ describe("memo", () => {
     expect(await memo.get("k", lookup, () => undefined)).toBe(2);
     expect(await memo.get("k", lookup, () => undefined)).toBe(3);
     const failing = () => Promise.reject(new Error("down"));
-    await expect(Promise.all([memo.get("f", failing, () => 5000), memo.get("f", failing, () => 5000)])).rejects.toThrow("down");
+    await expect(Promise.all([memo.get("f", failing, () => 5000), memo.get("f", failing, () => 5000)])).rejects.toThrow(
+      "down",
+    );
     expect(await memo.get("f", lookup, () => undefined)).toBe(4);
   });
 
   it("is bounded: the oldest entry goes first", async () => {
     const memo = createMemo<string>(() => 0, 2);
-    for (const key of ["a", "b", "c"]) await memo.get(key, async () => key, () => 1000);
+    for (const key of ["a", "b", "c"])
+      await memo.get(
+        key,
+        async () => key,
+        () => 1000,
+      );
     expect(memo.size).toBe(2);
-    expect(await memo.get("a", async () => "again", () => 1000)).toBe("again");
+    expect(
+      await memo.get(
+        "a",
+        async () => "again",
+        () => 1000,
+      ),
+    ).toBe("again");
   });
 });

@@ -5,12 +5,21 @@ import { BrokerError } from "../../src/errors.ts";
 import { generateAppKey } from "../support/github-app-key.ts";
 
 const issuer = (entry: Record<string, unknown>) => JSON.stringify([{ kind: "github", audiences: ["a"], ...entry }]);
-const base = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIAABCDEFGHIJKLMNOP", AWS_SECRET_ACCESS_KEY: "s".repeat(40), ISSUERS: issuer({ issuer: "https://token.actions.githubusercontent.com" }) };
+const base = {
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "AKIAABCDEFGHIJKLMNOP",
+  AWS_SECRET_ACCESS_KEY: "s".repeat(40),
+  ISSUERS: issuer({ issuer: "https://token.actions.githubusercontent.com" }),
+};
 
 describe("api_url", () => {
   it.each([
     ["github.com", "https://token.actions.githubusercontent.com", "https://api.github.com"],
-    ["an enterprise-slug issuer", "https://token.actions.githubusercontent.com/acme-enterprise", "https://api.github.com"],
+    [
+      "an enterprise-slug issuer",
+      "https://token.actions.githubusercontent.com/acme-enterprise",
+      "https://api.github.com",
+    ],
     ["GHE.com", "https://token.actions.octocorp.ghe.com", "https://api.octocorp.ghe.com"],
     ["GitHub Enterprise Server", "https://github.example.com/_services/token", "https://github.example.com/api/v3"],
     ["an unknown issuer", "https://issuer.example", undefined],
@@ -19,9 +28,16 @@ describe("api_url", () => {
   });
 
   it("takes an explicit api_url, https only, without a trailing slash", () => {
-    expect(parseConfig({ ...base, ISSUERS: issuer({ issuer: "https://issuer.example", api_url: "https://ghes.example/api/v3" }) }).issuers[0]?.apiUrl).toBe("https://ghes.example/api/v3");
+    expect(
+      parseConfig({
+        ...base,
+        ISSUERS: issuer({ issuer: "https://issuer.example", api_url: "https://ghes.example/api/v3" }),
+      }).issuers[0]?.apiUrl,
+    ).toBe("https://ghes.example/api/v3");
     for (const bad of ["http://ghes.example/api/v3", "https://ghes.example/api/v3/", "https://user:pw@ghes.example"]) {
-      expect(() => parseConfig({ ...base, ISSUERS: issuer({ issuer: "https://issuer.example", api_url: bad }) })).toThrow(BrokerError);
+      expect(() =>
+        parseConfig({ ...base, ISSUERS: issuer({ issuer: "https://issuer.example", api_url: bad }) }),
+      ).toThrow(BrokerError);
     }
   });
 });
@@ -30,12 +46,17 @@ describe("GitHub App", () => {
   it("is optional, and parsed from a PKCS#1 key when set", async () => {
     expect(parseConfig(base).githubApp).toBeUndefined();
     const key = await generateAppKey();
-    expect(parseConfig({ ...base, GITHUB_APP_ID: "12345", GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem }).githubApp?.appId).toBe("12345");
+    expect(
+      parseConfig({ ...base, GITHUB_APP_ID: "12345", GITHUB_APP_PRIVATE_KEY: key.pkcs1Pem }).githubApp?.appId,
+    ).toBe("12345");
   });
 
   it.each([
     ["an id without a key", { GITHUB_APP_ID: "12345" }],
-    ["a key without an id", { GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----" }],
+    [
+      "a key without an id",
+      { GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----" },
+    ],
     ["an id that is not a number", { GITHUB_APP_ID: "my-app" }],
   ])("refuses %s, naming the variable only", (_label, vars) => {
     try {

@@ -7,7 +7,17 @@ import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
 import { EXAMPLE_FACTS, SCAN_WORKFLOW, type Endpoint, type GitHubFault } from "../support/fake-github-api.ts";
 import { SAMPLE_SHA } from "../support/fake-issuer.ts";
-import { expectDenied, openPullRequest, OTHER_SHA, PR_HEAD, PR_RUN_ID, policyRequiring, pullNumber, repository, setScan } from "./helpers.ts";
+import {
+  expectDenied,
+  openPullRequest,
+  OTHER_SHA,
+  PR_HEAD,
+  PR_RUN_ID,
+  policyRequiring,
+  pullNumber,
+  repository,
+  setScan,
+} from "./helpers.ts";
 
 describe("requirements met", () => {
   it("issues credentials and records the facts used in the audit event", async () => {
@@ -16,11 +26,26 @@ describe("requirements met", () => {
     expect(response.status).toBe(200);
     expect(h.sts.assumeRoleCalls).toHaveLength(1);
     const { event } = expectAudit(h, { outcome: "issued", rule_id: "acme-app-main-deploy" });
-    expect(event.context_facts).toMatch(new RegExp(`job dependency-review=success in run \\d+ attempt 1 \\(${SCAN_WORKFLOW.replaceAll(".", "\\.")} push main\\)`));
+    expect(event.context_facts).toMatch(
+      new RegExp(
+        `job dependency-review=success in run \\d+ attempt 1 \\(${SCAN_WORKFLOW.replaceAll(".", "\\.")} push main\\)`,
+      ),
+    );
     expect(event.context_facts).toContain(`pr #${pullNumber} approvals 1/1`);
     expect(event.github_rate_remaining).toBeTypeOf("number");
     // The App authenticated once and read only what requirements need: no check run is read at all.
-    expect(h.github.calls).toMatchObject({ installation: 1, access_tokens: 1, repository: 1, workflow_runs: 1, jobs: 1, commit_pulls: 1, reviews: 1, collaborator_permission: 1, pull: 0, check_runs: 0 });
+    expect(h.github.calls).toMatchObject({
+      installation: 1,
+      access_tokens: 1,
+      repository: 1,
+      workflow_runs: 1,
+      jobs: 1,
+      commit_pulls: 1,
+      reviews: 1,
+      collaborator_permission: 1,
+      pull: 0,
+      check_runs: 0,
+    });
   });
 
   it("accepts the App key as PKCS#8 too", async () => {
@@ -65,11 +90,29 @@ describe("requirements met", () => {
   });
 
   it("a pull request that moved on: approvals and a run of its new head do not vouch for a job of the old one", async () => {
-    const h = await createHarness({ policy: policyRequiring({ checks: [{ job: "dependency-review" }], pullRequest: { approvals: 1 } }) });
+    const h = await createHarness({
+      policy: policyRequiring({ checks: [{ job: "dependency-review" }], pullRequest: { approvals: 1 } }),
+    });
     const token = openPullRequest(h, [{ name: "dependency-review", conclusion: "failure" }]);
     const newHead = "2222222222222222222222222222222222222222";
-    h.github.addWorkflowRun({ repository, event: "pull_request", headSha: newHead, headBranch: "feature", jobs: [{ name: "dependency-review" }] });
-    h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: newHead, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [PR_HEAD, newHead] });
+    h.github.addWorkflowRun({
+      repository,
+      event: "pull_request",
+      headSha: newHead,
+      headBranch: "feature",
+      jobs: [{ name: "dependency-review" }],
+    });
+    h.github.addPullRequest({
+      repository,
+      number: 7,
+      authorId: 3,
+      headSha: newHead,
+      baseRef: "main",
+      state: "open",
+      mergedAt: null,
+      mergeCommitSha: null,
+      commits: [PR_HEAD, newHead],
+    });
     h.github.setPermission(repository, 4, "write");
     h.github.addReview(repository, 7, { userId: 4, state: "APPROVED", commitId: newHead });
     await expectDenied(h, "context_check_failed", await token(), "app-requirements");
@@ -81,12 +124,35 @@ describe("requirements met", () => {
 
   it.each([
     ["no such run", () => undefined, "context_commit_unknown"],
-    ["a run of another event", (h: Parameters<typeof openPullRequest>[0]) => h.github.addWorkflowRun({ repository, id: Number(PR_RUN_ID), event: "push", headSha: PR_HEAD, jobs: [{ name: "dependency-review" }] }), "context_commit_unknown"],
+    [
+      "a run of another event",
+      (h: Parameters<typeof openPullRequest>[0]) =>
+        h.github.addWorkflowRun({
+          repository,
+          id: Number(PR_RUN_ID),
+          event: "push",
+          headSha: PR_HEAD,
+          jobs: [{ name: "dependency-review" }],
+        }),
+      "context_commit_unknown",
+    ],
   ] as const)("a pull_request token whose run is unknown to GitHub (%s) is denied", async (_label, seed, reason) => {
     const h = await createHarness({ policy: policyRequiring({ checks: [{ job: "dependency-review" }] }) });
-    h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: PR_HEAD, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [PR_HEAD] });
+    h.github.addPullRequest({
+      repository,
+      number: 7,
+      authorId: 3,
+      headSha: PR_HEAD,
+      baseRef: "main",
+      state: "open",
+      mergedAt: null,
+      mergeCommitSha: null,
+      commits: [PR_HEAD],
+    });
     seed(h);
-    const response = await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: PR_RUN_ID }));
+    const response = await h.request(
+      await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: PR_RUN_ID }),
+    );
     expect(response.status).toBe(403);
     expect((await expectNoLeak(response)).error).toBe("forbidden");
     expectAudit(h, { outcome: "denied", reason });
@@ -94,7 +160,9 @@ describe("requirements met", () => {
   });
 
   it("lets stale approvals count only when the rule allows them", async () => {
-    const h = await createHarness({ policy: policyRequiring({ pullRequest: { approvals: 1, allowStaleApprovals: true } }, "push") });
+    const h = await createHarness({
+      policy: policyRequiring({ pullRequest: { approvals: 1, allowStaleApprovals: true } }, "push"),
+    });
     h.github.clearReviews(repository, pullNumber);
     h.github.addReview(repository, pullNumber, { userId: 2, state: "APPROVED", commitId: OTHER_SHA });
     expect((await h.request(await h.mint())).status).toBe(200);
@@ -105,7 +173,11 @@ describe("requirements not met: 403 forbidden with the reason in the audit, STS 
   it("an approval only by the author", async () => {
     const h = await createHarness();
     h.github.clearReviews(repository, pullNumber);
-    h.github.addReview(repository, pullNumber, { userId: EXAMPLE_FACTS.authorId, state: "APPROVED", commitId: EXAMPLE_FACTS.headSha });
+    h.github.addReview(repository, pullNumber, {
+      userId: EXAMPLE_FACTS.authorId,
+      state: "APPROVED",
+      commitId: EXAMPLE_FACTS.headSha,
+    });
     await expectDenied(h, "context_pr_not_approved");
   });
 
@@ -134,7 +206,9 @@ describe("requirements not met: 403 forbidden with the reason in the audit, STS 
     const h = await createHarness();
     h.github.setInstalled(repository, false);
     await expectDenied(h, "github_app_not_installed");
-    expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }));
+    expect(h.logs).toContainEqual(
+      expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }),
+    );
   });
 
   it("the App removed from the repository after its installation was looked up: github_app_not_installed and its config_invalid line, not a repository mismatch", async () => {
@@ -146,8 +220,15 @@ describe("requirements not met: 403 forbidden with the reason in the audit, STS 
     expect(response.status).toBe(403);
     expect((await expectNoLeak(response)).error).toBe("forbidden");
     expect(h.sts.assumeRoleCalls).toHaveLength(1);
-    expectAudit(h, { outcome: "denied", code: "forbidden", reason: "github_app_not_installed", rule_id: "acme-app-main-deploy" });
-    expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }));
+    expectAudit(h, {
+      outcome: "denied",
+      code: "forbidden",
+      reason: "github_app_not_installed",
+      rule_id: "acme-app-main-deploy",
+    });
+    expect(h.logs).toContainEqual(
+      expect.objectContaining({ message: "config_invalid", reason: "github_app_not_installed", repository }),
+    );
   });
 
   it("the App installed anew (a new installation id) after the old one was looked up: the exchange goes through on the new installation", async () => {
@@ -161,16 +242,27 @@ describe("requirements not met: 403 forbidden with the reason in the audit, STS 
 
   it("a 404 for what does not exist (a workflow run) makes the broker look the installation up once more, then deny as before", async () => {
     const h = await createHarness({ policy: policyRequiring({ checks: [{ job: "dependency-review" }] }) });
-    const response = await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: "999" }));
+    const response = await h.request(
+      await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: "999" }),
+    );
     expect(response.status).toBe(403);
     expectAudit(h, { outcome: "denied", reason: "context_commit_unknown", rule_id: "app-requirements" });
     expect(h.github.calls).toMatchObject({ installation: 2, access_tokens: 1, workflow_run: 1, jobs: 0 });
   });
 
   it("an App without a permission the broker asks for (Actions: read): forbidden, and a config_invalid log line", async () => {
-    const h = await createHarness({ githubAppPermissions: { checks: "read", pull_requests: "read", metadata: "read" } });
+    const h = await createHarness({
+      githubAppPermissions: { checks: "read", pull_requests: "read", metadata: "read" },
+    });
     await expectDenied(h, "github_app_permissions_missing");
-    expect(h.logs).toContainEqual(expect.objectContaining({ message: "config_invalid", reason: "github_app_permissions_missing", repository, status: 422 }));
+    expect(h.logs).toContainEqual(
+      expect.objectContaining({
+        message: "config_invalid",
+        reason: "github_app_permissions_missing",
+        repository,
+        status: 422,
+      }),
+    );
   });
 
   it("a denial spends neither the token nor the repository's budget: the same token succeeds once facts are fixed", async () => {
@@ -190,8 +282,18 @@ describe("GitHub failures fail closed: 503 upstream_unavailable with Retry-After
     ["a timeout", { kind: "hang" }, "github_api_unavailable", "commit_pulls"],
     ["malformed JSON", { kind: "malformed" }, "github_api_unavailable", "reviews"],
     ["a primary rate limit", { kind: "rate_limited" }, "github_api_rate_limited", "workflow_runs"],
-    ["HTTP 502 from the permission lookup", { kind: "status", status: 502 }, "github_api_unavailable", "collaborator_permission"],
-    ["a secondary rate limit", { kind: "rate_limited", secondary: true, retryAfterSeconds: 42 }, "github_api_rate_limited", undefined],
+    [
+      "HTTP 502 from the permission lookup",
+      { kind: "status", status: 502 },
+      "github_api_unavailable",
+      "collaborator_permission",
+    ],
+    [
+      "a secondary rate limit",
+      { kind: "rate_limited", secondary: true, retryAfterSeconds: 42 },
+      "github_api_rate_limited",
+      undefined,
+    ],
   ];
   it.each(cases)("%s", async (_label, fault, reason, endpoint) => {
     const h = await createHarness({ github: { callTimeoutMs: 50 } });
@@ -202,7 +304,8 @@ describe("GitHub failures fail closed: 503 upstream_unavailable with Retry-After
     expect((await expectNoLeak(response)).error).toBe("upstream_unavailable");
     const retryAfter = Number(response.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
-    if (fault.kind === "rate_limited" && fault.retryAfterSeconds !== undefined) expect(retryAfter).toBe(fault.retryAfterSeconds);
+    if (fault.kind === "rate_limited" && fault.retryAfterSeconds !== undefined)
+      expect(retryAfter).toBe(fault.retryAfterSeconds);
     expect(h.sts.assumeRoleCalls).toHaveLength(0);
     expectAudit(h, { outcome: "error", code: "upstream_unavailable", reason });
     if (fault.kind !== "rate_limited") {
@@ -254,7 +357,9 @@ describe("configuration", () => {
   });
 
   it("a malformed App key refuses to start, without echoing it", async () => {
-    const h = await createHarness({ env: { GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nnot-a-key\n-----END RSA PRIVATE KEY-----" } });
+    const h = await createHarness({
+      env: { GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nnot-a-key\n-----END RSA PRIVATE KEY-----" },
+    });
     const response = await h.request(await h.mint());
     expect(response.status).toBe(500);
     expect(JSON.stringify(h.logs)).not.toContain("not-a-key");
@@ -262,7 +367,9 @@ describe("configuration", () => {
 
   it("a rule without requirements never calls GitHub", async () => {
     const h = await createHarness();
-    const response = await h.request(await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", ref_protected: "false" }));
+    const response = await h.request(
+      await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", ref_protected: "false" }),
+    );
     expect(response.status).toBe(200);
     expect(Object.values(h.github.calls).every((count) => count === 0)).toBe(true);
   });

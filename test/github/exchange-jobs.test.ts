@@ -6,11 +6,27 @@ import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit } from "../support/broker-harness.ts";
 import { EXAMPLE_FACTS, GITHUB_ACTIONS_APP, SCAN_WORKFLOW } from "../support/fake-github-api.ts";
 import { SAMPLE_SHA } from "../support/fake-issuer.ts";
-import { expectDenied, NO_FACT_CACHE, openPullRequest, OTHER_SHA, policyRequiring, PR_HEAD, repository, setScan } from "./helpers.ts";
+import {
+  expectDenied,
+  NO_FACT_CACHE,
+  openPullRequest,
+  OTHER_SHA,
+  policyRequiring,
+  PR_HEAD,
+  repository,
+  setScan,
+} from "./helpers.ts";
 
 /** What any job with `checks: write` can do with its GITHUB_TOKEN: a check run of any name and conclusion, as GitHub Actions. */
 function forgeCheckRun(h: Awaited<ReturnType<typeof createHarness>>, conclusion = "success", sha = SAMPLE_SHA): number {
-  return h.github.addCheckRun({ repository, sha, name: "dependency-review", app: GITHUB_ACTIONS_APP, status: "completed", conclusion });
+  return h.github.addCheckRun({
+    repository,
+    sha,
+    name: "dependency-review",
+    app: GITHUB_ACTIONS_APP,
+    status: "completed",
+    conclusion,
+  });
 }
 
 describe("the pinned form: a job of the scan workflow's push run on the commit", () => {
@@ -31,7 +47,9 @@ describe("the pinned form: a job of the scan workflow's push run on the commit",
     await expectDenied(h, "context_check_missing");
     const forged = forgeCheckRun(h);
     const event = await expectDenied(h, "context_check_not_a_job");
-    expect(event.context_facts).toContain(`check run ${forged} dependency-review by app github-actions(15368) is no job of it`);
+    expect(event.context_facts).toContain(
+      `check run ${forged} dependency-review by app github-actions(15368) is no job of it`,
+    );
   });
 
   it("no run of the pinned workflow on the commit: context_workflow_not_run, whatever check runs and other workflows' jobs say", async () => {
@@ -43,14 +61,25 @@ describe("the pinned form: a job of the scan workflow's push run on the commit",
   });
 
   it.each([
-    ["a fork's pull_request run on its branch named main", { event: "pull_request", headRepository: { id: 666, fullName: "mallory/app" } }],
+    [
+      "a fork's pull_request run on its branch named main",
+      { event: "pull_request", headRepository: { id: 666, fullName: "mallory/app" } },
+    ],
     ["a push run on another branch at the same commit", { headBranch: "dev" }],
     ["a workflow_dispatch run (the rule pins push)", { event: "workflow_dispatch" }],
     ["a run of another workflow file", { path: ".github/workflows/dependency-review-copy.yml" }],
   ])("%s never counts", async (_label, over) => {
     const h = await createHarness();
     h.github.clearWorkflowRuns(repository, SAMPLE_SHA, SCAN_WORKFLOW);
-    h.github.addWorkflowRun({ repository, event: "push", headSha: SAMPLE_SHA, headBranch: "main", path: SCAN_WORKFLOW, jobs: [{ name: "dependency-review" }], ...over });
+    h.github.addWorkflowRun({
+      repository,
+      event: "push",
+      headSha: SAMPLE_SHA,
+      headBranch: "main",
+      path: SCAN_WORKFLOW,
+      jobs: [{ name: "dependency-review" }],
+      ...over,
+    });
     await expectDenied(h, "context_workflow_not_run");
   });
 
@@ -78,19 +107,41 @@ describe("the pinned form: a job of the scan workflow's push run on the commit",
     h.github.rerunWorkflowRun(run, [{ name: "dependency-review" }]);
     expect((await h.request(await h.mint())).status).toBe(200);
     // A newer push run (a re-push of the same commit) decides over the older.
-    h.github.addWorkflowRun({ repository, event: "push", headSha: SAMPLE_SHA, headBranch: "main", path: SCAN_WORKFLOW, jobs: [{ name: "dependency-review", conclusion: "cancelled" }] });
+    h.github.addWorkflowRun({
+      repository,
+      event: "push",
+      headSha: SAMPLE_SHA,
+      headBranch: "main",
+      path: SCAN_WORKFLOW,
+      jobs: [{ name: "dependency-review", conclusion: "cancelled" }],
+    });
     await expectDenied(h, "context_check_failed");
   });
 
   it("events the rule pins count: a newer workflow_dispatch run decides when the rule lists it", async () => {
-    const h = await createHarness({ ...NO_FACT_CACHE, policy: policyRequiring({ checks: [{ workflow: SCAN_WORKFLOW, job: "dependency-review", events: ["push", "workflow_dispatch"] }] }, "push") });
+    const h = await createHarness({
+      ...NO_FACT_CACHE,
+      policy: policyRequiring(
+        { checks: [{ workflow: SCAN_WORKFLOW, job: "dependency-review", events: ["push", "workflow_dispatch"] }] },
+        "push",
+      ),
+    });
     expect((await h.request(await h.mint())).status).toBe(200);
-    h.github.addWorkflowRun({ repository, event: "workflow_dispatch", headSha: SAMPLE_SHA, headBranch: "main", path: SCAN_WORKFLOW, jobs: [{ name: "dependency-review", conclusion: "failure" }] });
+    h.github.addWorkflowRun({
+      repository,
+      event: "workflow_dispatch",
+      headSha: SAMPLE_SHA,
+      headBranch: "main",
+      path: SCAN_WORKFLOW,
+      jobs: [{ name: "dependency-review", conclusion: "failure" }],
+    });
     await expectDenied(h, "context_check_failed", undefined, "app-requirements");
   });
 
   it("a pinned workflow vouches for branch commits only: a pull_request token has no pinned run", async () => {
-    const h = await createHarness({ policy: policyRequiring({ checks: [{ workflow: SCAN_WORKFLOW, job: "dependency-review" }] }) });
+    const h = await createHarness({
+      policy: policyRequiring({ checks: [{ workflow: SCAN_WORKFLOW, job: "dependency-review" }] }),
+    });
     const token = openPullRequest(h, [{ name: "dependency-review" }]);
     await expectDenied(h, "context_workflow_not_run", await token(), "app-requirements");
   });
@@ -103,14 +154,24 @@ describe("the in-run form: a job of the token's own run", () => {
     const h = await createHarness({ policy: inRun() });
     expect((await h.request(await h.mint())).status).toBe(200);
     const { event } = expectAudit(h, { outcome: "issued" });
-    expect(event.context_facts).toContain(`job dependency-review=success in run ${EXAMPLE_FACTS.runId} attempt 1 (.github/workflows/ci.yml push main)`);
+    expect(event.context_facts).toContain(
+      `job dependency-review=success in run ${EXAMPLE_FACTS.runId} attempt 1 (.github/workflows/ci.yml push main)`,
+    );
     // The token says it ran another workflow than its run's: refused.
-    await expectDenied(h, "context_workflow_not_run", await h.mint({ workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main" }), "app-requirements");
+    await expectDenied(
+      h,
+      "context_workflow_not_run",
+      await h.mint({ workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main" }),
+      "app-requirements",
+    );
   });
 
   it("a failed job in the run: denied even with a forged passing check run", async () => {
     const h = await createHarness({ policy: inRun() });
-    h.github.rerunWorkflowRun(EXAMPLE_FACTS.runId, [{ name: "dependency-review", conclusion: "failure" }, { name: "deploy", status: "in_progress" }]);
+    h.github.rerunWorkflowRun(EXAMPLE_FACTS.runId, [
+      { name: "dependency-review", conclusion: "failure" },
+      { name: "deploy", status: "in_progress" },
+    ]);
     forgeCheckRun(h);
     await expectDenied(h, "context_check_failed", undefined, "app-requirements");
   });
@@ -118,22 +179,53 @@ describe("the in-run form: a job of the token's own run", () => {
   it("no such job in the run, a forged check run of the name: context_check_not_a_job", async () => {
     const h = await createHarness({ policy: inRun("lint") });
     await expectDenied(h, "context_check_missing", undefined, "app-requirements");
-    h.github.addCheckRun({ repository, sha: SAMPLE_SHA, name: "lint", app: GITHUB_ACTIONS_APP, status: "completed", conclusion: "success" });
+    h.github.addCheckRun({
+      repository,
+      sha: SAMPLE_SHA,
+      name: "lint",
+      app: GITHUB_ACTIONS_APP,
+      status: "completed",
+      conclusion: "success",
+    });
     await expectDenied(h, "context_check_not_a_job", undefined, "app-requirements");
   });
 
   it("a fork pull request's own run (its head repository is the fork) vouches for nothing", async () => {
     const h = await createHarness({ policy: policyRequiring({ checks: [{ job: "dependency-review" }] }) });
     // The fork's branch is named main; its run lives in acme/app, its head repository is the fork.
-    h.github.addWorkflowRun({ repository, id: 22233344456, event: "pull_request", headSha: PR_HEAD, headBranch: "main", headRepository: { id: 666, fullName: "mallory/app" }, jobs: [{ name: "dependency-review" }] });
-    const forkToken = await h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: "22233344456", workflow_ref: "acme/app/.github/workflows/ci.yml@refs/pull/7/merge" });
+    h.github.addWorkflowRun({
+      repository,
+      id: 22233344456,
+      event: "pull_request",
+      headSha: PR_HEAD,
+      headBranch: "main",
+      headRepository: { id: 666, fullName: "mallory/app" },
+      jobs: [{ name: "dependency-review" }],
+    });
+    const forkToken = await h.mint({
+      event_name: "pull_request",
+      ref: "refs/pull/7/merge",
+      sha: OTHER_SHA,
+      run_id: "22233344456",
+      workflow_ref: "acme/app/.github/workflows/ci.yml@refs/pull/7/merge",
+    });
     const event = await expectDenied(h, "context_workflow_not_run", forkToken, "app-requirements");
     expect(event.context_facts).toContain("a fork's run");
   });
 
   it.each([
-    ["every matrix leg passed", "scan", [{ name: "scan (ubuntu-latest, 20)" }, { name: "scan (windows-latest, 20)" }], 200],
-    ["one matrix leg failed", "scan", [{ name: "scan (ubuntu-latest, 20)" }, { name: "scan (windows-latest, 20)", conclusion: "failure" }], 403],
+    [
+      "every matrix leg passed",
+      "scan",
+      [{ name: "scan (ubuntu-latest, 20)" }, { name: "scan (windows-latest, 20)" }],
+      200,
+    ],
+    [
+      "one matrix leg failed",
+      "scan",
+      [{ name: "scan (ubuntu-latest, 20)" }, { name: "scan (windows-latest, 20)", conclusion: "failure" }],
+      403,
+    ],
     ["a reusable workflow's job, as caller / callee", "call-scan / scan", [{ name: "call-scan / scan" }], 200],
     ["the callee's bare name is not the reusable job", "scan", [{ name: "call-scan / scan" }], 403],
   ] as const)("job names as the jobs API shows them: %s", async (_label, job, jobs, status) => {
@@ -148,9 +240,23 @@ describe("third-party App check runs", () => {
 
   it("count only from the named App: a run of the same name as GitHub Actions or another App is context_check_wrong_app", async () => {
     const h = await createHarness({ policy: sonar });
-    h.github.addCheckRun({ repository, sha: SAMPLE_SHA, name: "SonarCloud Code Analysis", app: GITHUB_ACTIONS_APP, status: "completed", conclusion: "success" });
+    h.github.addCheckRun({
+      repository,
+      sha: SAMPLE_SHA,
+      name: "SonarCloud Code Analysis",
+      app: GITHUB_ACTIONS_APP,
+      status: "completed",
+      conclusion: "success",
+    });
     await expectDenied(h, "context_check_wrong_app", undefined, "app-requirements");
-    h.github.addCheckRun({ repository, sha: SAMPLE_SHA, name: "SonarCloud Code Analysis", app: { slug: "sonarcloud", id: 57789 }, status: "completed", conclusion: "success" });
+    h.github.addCheckRun({
+      repository,
+      sha: SAMPLE_SHA,
+      name: "SonarCloud Code Analysis",
+      app: { slug: "sonarcloud", id: 57789 },
+      status: "completed",
+      conclusion: "success",
+    });
     expect((await h.request(await h.mint())).status).toBe(200);
     expect(h.github.calls.check_runs).toBe(2);
   });

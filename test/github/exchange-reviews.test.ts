@@ -7,12 +7,25 @@ import { describe, expect, it } from "vitest";
 import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
 import { createHarness, expectAudit, type Harness } from "../support/broker-harness.ts";
 import { EXAMPLE_FACTS, EXAMPLE_USERS } from "../support/fake-github-api.ts";
-import { expectDenied, NO_FACT_CACHE, openPullRequest, PR_HEAD, policyRequiring, pullNumber, repository } from "./helpers.ts";
+import {
+  expectDenied,
+  NO_FACT_CACHE,
+  openPullRequest,
+  PR_HEAD,
+  policyRequiring,
+  pullNumber,
+  repository,
+} from "./helpers.ts";
 
 const { headSha } = EXAMPLE_FACTS;
 const { reviewer, writer, reader, bot, author } = EXAMPLE_USERS;
 
-function review(h: Harness, userId: number, state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED", commitId: string = headSha): number {
+function review(
+  h: Harness,
+  userId: number,
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED",
+  commitId: string = headSha,
+): number {
   return h.github.addReview(repository, pullNumber, { userId, state, commitId });
 }
 
@@ -111,15 +124,32 @@ describe("a writer's standing change request blocks", () => {
 });
 
 describe("rulesets: the branch's active rulesets must enforce reviews", () => {
-  const rule = (parameters: Record<string, unknown>, id = 42) => ({ type: "pull_request", ruleset_id: id, parameters: { required_approving_review_count: 1, dismiss_stale_reviews_on_push: false, require_last_push_approval: false, require_code_owner_review: false, required_review_thread_resolution: false, ...parameters } });
+  const rule = (parameters: Record<string, unknown>, id = 42) => ({
+    type: "pull_request",
+    ruleset_id: id,
+    parameters: {
+      required_approving_review_count: 1,
+      dismiss_stale_reviews_on_push: false,
+      require_last_push_approval: false,
+      require_code_owner_review: false,
+      required_review_thread_resolution: false,
+      ...parameters,
+    },
+  });
 
   it("met when a pull_request rule of the branch requires the approvals; denied without, or with fewer guarantees", async () => {
-    const h = await createHarness({ ...NO_FACT_CACHE, policy: policyRequiring({ rulesets: { approvals: 1, lastPushApproval: true } }, "push") });
+    const h = await createHarness({
+      ...NO_FACT_CACHE,
+      policy: policyRequiring({ rulesets: { approvals: 1, lastPushApproval: true } }, "push"),
+    });
     await expectDenied(h, "context_reviews_not_enforced", undefined, "app-requirements");
     h.github.setBranchRules(repository, "main", [{ type: "deletion", ruleset_id: 41 }, rule({})]);
     const event = await expectDenied(h, "context_reviews_not_enforced", undefined, "app-requirements");
     expect(event.context_facts).toContain("rulesets on main: 1 approval(s) (ruleset 42)");
-    h.github.setBranchRules(repository, "main", [rule({}), rule({ required_approving_review_count: 0, require_last_push_approval: true }, 43)]);
+    h.github.setBranchRules(repository, "main", [
+      rule({}),
+      rule({ required_approving_review_count: 0, require_last_push_approval: true }, 43),
+    ]);
     expect((await h.request(await h.mint())).status).toBe(200);
     expect(h.github.calls.branch_rules).toBe(3);
   });

@@ -12,11 +12,25 @@ const MATRIX = 256;
 const FLEET = { admission: { repositoryLimit: { perMinute: 6000, burst: 1000 }, addressLimit: 1000 } };
 
 async function matrix(require?: Requirements): Promise<Partial<Record<Endpoint, number>>> {
-  const h = await createHarness({ ...FLEET, ...(require === undefined ? {} : { policy: policyRequiring(require, "push") }) });
-  h.github.setBranchRules(repository, "main", [{ type: "pull_request", ruleset_id: 1, parameters: { required_approving_review_count: 1 } }]);
-  h.github.addCheckRun({ repository, sha: SAMPLE_SHA, name: "code-scan", app: { slug: "some-scanner", id: 57789 }, status: "completed", conclusion: "success" });
+  const h = await createHarness({
+    ...FLEET,
+    ...(require === undefined ? {} : { policy: policyRequiring(require, "push") }),
+  });
+  h.github.setBranchRules(repository, "main", [
+    { type: "pull_request", ruleset_id: 1, parameters: { required_approving_review_count: 1 } },
+  ]);
+  h.github.addCheckRun({
+    repository,
+    sha: SAMPLE_SHA,
+    name: "code-scan",
+    app: { slug: "some-scanner", id: 57789 },
+    status: "completed",
+    conclusion: "success",
+  });
   // Every leg of the matrix is a job of the same run: the same run_id, sha and ref, its own token.
-  const tokens = await Promise.all(Array.from({ length: MATRIX }, () => h.mint({ run_id: String(EXAMPLE_FACTS.runId) })));
+  const tokens = await Promise.all(
+    Array.from({ length: MATRIX }, () => h.mint({ run_id: String(EXAMPLE_FACTS.runId) })),
+  );
   const responses = await Promise.all(tokens.map((token) => h.request(token)));
   expect(responses.map((response) => response.status)).toEqual(Array(MATRIX).fill(200));
   expect(h.github.tokensIssued).toBe(1);
@@ -25,13 +39,42 @@ async function matrix(require?: Requirements): Promise<Partial<Record<Endpoint, 
 
 describe(`a ${MATRIX}-job matrix on one commit`, () => {
   it.each([
-    ["the example policy: the pinned scan workflow's job and one writer's approval", undefined, { installation: 1, access_tokens: 1, repository: 1, workflow_runs: 1, jobs: 1, commit_pulls: 1, reviews: 1, collaborator_permission: 1 }],
-    ["the in-run form", { checks: [{ job: "dependency-review" }] }, { installation: 1, access_tokens: 1, repository: 1, workflow_run: 1, jobs: 1 }],
-    ["a third-party App's check run", { checks: [{ name: "code-scan", app: "some-scanner" }] }, { installation: 1, access_tokens: 1, repository: 1, check_runs: 1 }],
-    ["the branch's rulesets", { rulesets: { approvals: 1 } }, { installation: 1, access_tokens: 1, repository: 1, branch_rules: 1 }],
-  ] as const)("%s: one call per endpoint", async (label, require, expected) => {
-    const calls = await matrix(require as Requirements | undefined);
-    console.log(`${MATRIX} exchanges, ${label}: ${JSON.stringify(calls)}`);
-    expect(calls).toEqual(expected);
-  }, 120_000);
+    [
+      "the example policy: the pinned scan workflow's job and one writer's approval",
+      undefined,
+      {
+        installation: 1,
+        access_tokens: 1,
+        repository: 1,
+        workflow_runs: 1,
+        jobs: 1,
+        commit_pulls: 1,
+        reviews: 1,
+        collaborator_permission: 1,
+      },
+    ],
+    [
+      "the in-run form",
+      { checks: [{ job: "dependency-review" }] },
+      { installation: 1, access_tokens: 1, repository: 1, workflow_run: 1, jobs: 1 },
+    ],
+    [
+      "a third-party App's check run",
+      { checks: [{ name: "code-scan", app: "some-scanner" }] },
+      { installation: 1, access_tokens: 1, repository: 1, check_runs: 1 },
+    ],
+    [
+      "the branch's rulesets",
+      { rulesets: { approvals: 1 } },
+      { installation: 1, access_tokens: 1, repository: 1, branch_rules: 1 },
+    ],
+  ] as const)(
+    "%s: one call per endpoint",
+    async (label, require, expected) => {
+      const calls = await matrix(require as Requirements | undefined);
+      console.log(`${MATRIX} exchanges, ${label}: ${JSON.stringify(calls)}`);
+      expect(calls).toEqual(expected);
+    },
+    120_000,
+  );
 });

@@ -17,13 +17,36 @@ export const PR_HEAD = "1111111111111111111111111111111111111111";
 export const PR_RUN_ID = "22233344455";
 
 /** The scan workflow's push runs on `sha` replaced by one whose dependency-review job is so (or the given jobs). */
-export function setScan(h: Harness, result: "success" | "failure" | "pending" | readonly JobInput[], sha = SAMPLE_SHA): number {
+export function setScan(
+  h: Harness,
+  result: "success" | "failure" | "pending" | readonly JobInput[],
+  sha = SAMPLE_SHA,
+): number {
   h.github.clearWorkflowRuns(repository, sha, SCAN_WORKFLOW);
-  const jobs = typeof result !== "string" ? result : [result === "pending" ? { name: "dependency-review", status: "in_progress" as const, conclusion: null } : { name: "dependency-review", conclusion: result }];
-  return h.github.addWorkflowRun({ repository, event: "push", headSha: sha, headBranch: "main", path: SCAN_WORKFLOW, jobs });
+  const jobs =
+    typeof result !== "string"
+      ? result
+      : [
+          result === "pending"
+            ? { name: "dependency-review", status: "in_progress" as const, conclusion: null }
+            : { name: "dependency-review", conclusion: result },
+        ];
+  return h.github.addWorkflowRun({
+    repository,
+    event: "push",
+    headSha: sha,
+    headBranch: "main",
+    path: SCAN_WORKFLOW,
+    jobs,
+  });
 }
 
-export async function expectDenied(h: Harness, reason: string, token?: string, rule = "acme-app-main-deploy"): Promise<Record<string, unknown>> {
+export async function expectDenied(
+  h: Harness,
+  reason: string,
+  token?: string,
+  rule = "acme-app-main-deploy",
+): Promise<Record<string, unknown>> {
   const issued = h.sts.assumeRoleCalls.length;
   const response = await h.request(token ?? (await h.mint()));
   expect(response.status).toBe(403);
@@ -34,17 +57,50 @@ export async function expectDenied(h: Harness, reason: string, token?: string, r
 
 /** Pull request #7, open, its head PR_HEAD, and a pull_request run on it (jobs as given): returns a minter of that job's tokens. */
 export function openPullRequest(h: Harness, jobs: readonly JobInput[] = []): () => Promise<string> {
-  h.github.addPullRequest({ repository, number: 7, authorId: 3, headSha: PR_HEAD, baseRef: "main", state: "open", mergedAt: null, mergeCommitSha: null, commits: [PR_HEAD] });
-  h.github.addWorkflowRun({ repository, id: Number(PR_RUN_ID), event: "pull_request", headSha: PR_HEAD, headBranch: "feature", path: ".github/workflows/ci.yml", jobs });
+  h.github.addPullRequest({
+    repository,
+    number: 7,
+    authorId: 3,
+    headSha: PR_HEAD,
+    baseRef: "main",
+    state: "open",
+    mergedAt: null,
+    mergeCommitSha: null,
+    commits: [PR_HEAD],
+  });
+  h.github.addWorkflowRun({
+    repository,
+    id: Number(PR_RUN_ID),
+    event: "pull_request",
+    headSha: PR_HEAD,
+    headBranch: "feature",
+    path: ".github/workflows/ci.yml",
+    jobs,
+  });
   // The token's sha is the test merge commit GitHub built for the run (refs/pull/7/merge), not the head.
   return () =>
-    h.mint({ event_name: "pull_request", ref: "refs/pull/7/merge", sha: OTHER_SHA, run_id: PR_RUN_ID, base_ref: "main", head_ref: "feature", workflow_ref: "acme/app/.github/workflows/ci.yml@refs/pull/7/merge" });
+    h.mint({
+      event_name: "pull_request",
+      ref: "refs/pull/7/merge",
+      sha: OTHER_SHA,
+      run_id: PR_RUN_ID,
+      base_ref: "main",
+      head_ref: "feature",
+      workflow_ref: "acme/app/.github/workflows/ci.yml@refs/pull/7/merge",
+    });
 }
 
 /** A policy granting readonly to acme/app with these requirements (for pull_request events and variants). */
 export function policyRequiring(require: Requirements, event: string | string[] = "pull_request") {
   return definePolicy({
     roles: { readonly: testPolicy.roles.readonly as { arn: string } },
-    rules: [{ id: "app-requirements", match: { repository: "acme/app", repository_id: "874563210", event_name: event }, roles: ["readonly"], require }],
+    rules: [
+      {
+        id: "app-requirements",
+        match: { repository: "acme/app", repository_id: "874563210", event_name: event },
+        roles: ["readonly"],
+        require,
+      },
+    ],
   });
 }

@@ -13,15 +13,37 @@ const policy: PolicyDefinition = {
   roles: { app: { arn: "arn:aws:iam::111122223333:role/app" } },
   rules: [
     { id: "plain", match: { repository: "acme/docs", repository_id: "1" }, roles: ["app"] },
-    { id: "gated", match: { repository: "acme/app", repository_id: "2", ref: "refs/heads/main" }, roles: ["app"], require: requirement },
-    { id: "ghes-gated", issuer: "ghes", match: { repository: "acme/infra", repository_id: "3", ref: "refs/heads/main" }, roles: ["app"], require: requirement },
+    {
+      id: "gated",
+      match: { repository: "acme/app", repository_id: "2", ref: "refs/heads/main" },
+      roles: ["app"],
+      require: requirement,
+    },
+    {
+      id: "ghes-gated",
+      issuer: "ghes",
+      match: { repository: "acme/infra", repository_id: "3", ref: "refs/heads/main" },
+      roles: ["app"],
+      require: requirement,
+    },
   ],
 } as PolicyDefinition;
 
 const env = (issuers: unknown[], app: Record<string, string> = {}) =>
-  parseConfig({ AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIAABCDEFGHIJKLMNOP", AWS_SECRET_ACCESS_KEY: "0123456789abcdef0123456789abcdef", ISSUERS: JSON.stringify(issuers), ...app });
+  parseConfig({
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "AKIAABCDEFGHIJKLMNOP",
+    AWS_SECRET_ACCESS_KEY: "0123456789abcdef0123456789abcdef",
+    ISSUERS: JSON.stringify(issuers),
+    ...app,
+  });
 const github = { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["acme-prod"] };
-const ghesWithoutApi = { id: "ghes", kind: "github", issuer: "https://ghes.acme.example/oidc", audiences: ["acme-prod"] };
+const ghesWithoutApi = {
+  id: "ghes",
+  kind: "github",
+  issuer: "https://ghes.acme.example/oidc",
+  audiences: ["acme-prod"],
+};
 
 describe("githubSetupGaps", () => {
   it("lists every rule with requirements the configuration cannot serve, in rule order", () => {
@@ -35,7 +57,9 @@ describe("githubSetupGaps", () => {
 
   it("leaves rules of an issuer the deployment does not configure alone", () => {
     const config = env([github]);
-    expect(githubSetupGaps(compilePolicy(policy, config), { ...config, githubApp: { appId: "1", pkcs8: new Uint8Array() } })).toEqual([]);
+    expect(
+      githubSetupGaps(compilePolicy(policy, config), { ...config, githubApp: { appId: "1", pkcs8: new Uint8Array() } }),
+    ).toEqual([]);
   });
 });
 
@@ -44,6 +68,12 @@ describe("checkGitHubSetup", () => {
     const config = env([github]);
     const check = () => checkGitHubSetup(compilePolicy(policy, config), config);
     expect(check).toThrow(BrokerError);
-    expect(check).toThrow(expect.objectContaining({ code: "config_invalid", reason: "github_app_missing", cause: expect.stringContaining("rule gated") }));
+    expect(check).toThrow(
+      expect.objectContaining({
+        code: "config_invalid",
+        reason: "github_app_missing",
+        cause: expect.stringContaining("rule gated"),
+      }),
+    );
   });
 });

@@ -24,23 +24,48 @@ function twoRepositories(h: Harness): void {
 const rulesetsPolicy = definePolicy({
   roles: { readonly: testPolicy.roles.readonly as { arn: string } },
   rules: [
-    { id: "app", match: { repository: "acme/app", repository_id: "874563210" }, roles: ["readonly"], require: { rulesets: { approvals: 1 } } },
-    { id: "web", match: { repository: "acme/web", repository_id: WEB.id }, roles: ["readonly"], require: { rulesets: { approvals: 1 } } },
+    {
+      id: "app",
+      match: { repository: "acme/app", repository_id: "874563210" },
+      roles: ["readonly"],
+      require: { rulesets: { approvals: 1 } },
+    },
+    {
+      id: "web",
+      match: { repository: "acme/web", repository_id: WEB.id },
+      roles: ["readonly"],
+      require: { rulesets: { approvals: 1 } },
+    },
   ],
 });
 
 async function get(h: Harness, token: string, path: string): Promise<number> {
-  const response = await h.github.handler(new Request(`${h.githubApiUrl}${path}`, { headers: { authorization: `Bearer ${token}`, "user-agent": "test" } }));
+  const response = await h.github.handler(
+    new Request(`${h.githubApiUrl}${path}`, { headers: { authorization: `Bearer ${token}`, "user-agent": "test" } }),
+  );
   return response.status;
 }
 
 describe("installation tokens", () => {
   it("are asked for the token's repository only, read-only, even when the App was granted write", async () => {
-    const h = await createHarness({ githubAppPermissions: { actions: "write", checks: "write", pull_requests: "write", metadata: "read", contents: "write" } });
+    const h = await createHarness({
+      githubAppPermissions: {
+        actions: "write",
+        checks: "write",
+        pull_requests: "write",
+        metadata: "read",
+        contents: "write",
+      },
+    });
     expect((await h.request(await h.mint())).status).toBe(200);
     expect(h.github.tokens).toHaveLength(1);
-    expect(h.github.tokens[0]).toMatchObject({ repositoryIds: [EXAMPLE_FACTS.repositoryId], permissions: { actions: "read", checks: "read", pull_requests: "read", metadata: "read" } });
-    expect(Object.keys(h.github.tokens[0]?.permissions ?? {}).sort()).toEqual(Object.keys(GITHUB_TOKEN_PERMISSIONS).sort());
+    expect(h.github.tokens[0]).toMatchObject({
+      repositoryIds: [EXAMPLE_FACTS.repositoryId],
+      permissions: { actions: "read", checks: "read", pull_requests: "read", metadata: "read" },
+    });
+    expect(Object.keys(h.github.tokens[0]?.permissions ?? {}).sort()).toEqual(
+      Object.keys(GITHUB_TOKEN_PERMISSIONS).sort(),
+    );
   });
 
   it("are cached per repository, and one repository's token reads nothing of the other (404)", async () => {
@@ -50,7 +75,10 @@ describe("installation tokens", () => {
       expect((await h.request(await h.mint())).status).toBe(200);
       expect((await h.request(await h.mint({ repository: WEB.repository, repository_id: WEB.id }))).status).toBe(200);
     }
-    expect(h.github.tokens.map((token) => token.repositoryIds)).toEqual([[EXAMPLE_FACTS.repositoryId], [Number(WEB.id)]]);
+    expect(h.github.tokens.map((token) => token.repositoryIds)).toEqual([
+      [EXAMPLE_FACTS.repositoryId],
+      [Number(WEB.id)],
+    ]);
     // One installation, two tokens: each answers 404 for the other repository, as GitHub does.
     const [app, web] = h.github.tokens.map((token) => token.token) as [string, string];
     expect(await get(h, app, "/repos/acme/app")).toBe(200);
@@ -70,7 +98,12 @@ describe("installation tokens", () => {
   it("a revoked token is forgotten: that exchange fails closed (503), the next one mints a new token", async () => {
     const h = await createHarness(NO_FACT_CACHE);
     expect((await h.request(await h.mint())).status).toBe(200);
-    const revoked = await h.github.handler(new Request(`${h.githubApiUrl}/installation/token`, { method: "DELETE", headers: { authorization: `Bearer ${h.github.tokens[0]?.token}`, "user-agent": "test" } }));
+    const revoked = await h.github.handler(
+      new Request(`${h.githubApiUrl}/installation/token`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${h.github.tokens[0]?.token}`, "user-agent": "test" },
+      }),
+    );
     expect(revoked.status).toBe(204);
     expect((await h.request(await h.mint())).status).toBe(503);
     expectAudit(h, { outcome: "error", reason: "github_api_unavailable" });

@@ -33,13 +33,21 @@ describe("readBytesCapped", () => {
   it("refuses a declared oversize without reading it", async () => {
     let pulls = 0;
     const body = new ReadableStream<Uint8Array>({ pull: (c) => void (pulls++, c.enqueue(bytes(1))) });
-    const request = new Request("https://x.example/", { method: "POST", body, headers: { "content-length": "1000" }, duplex: "half" } as RequestInit);
+    const request = new Request("https://x.example/", {
+      method: "POST",
+      body,
+      headers: { "content-length": "1000" },
+      duplex: "half",
+    } as RequestInit);
     expect(await readBytesCapped(request, 16)).toEqual({ ok: false, failure: "too_large" });
     expect(pulls).toBeLessThanOrEqual(1);
   });
 
   it("reports a stream that fails mid-way", async () => {
-    expect(await readBytesCapped(new Response(streamOf([bytes(4), bytes(4)], 1)), 16)).toEqual({ ok: false, failure: "read_failed" });
+    expect(await readBytesCapped(new Response(streamOf([bytes(4), bytes(4)], 1)), 16)).toEqual({
+      ok: false,
+      failure: "read_failed",
+    });
   });
 
   it("treats no body as empty", async () => {
@@ -55,6 +63,9 @@ describe("readTextCapped", () => {
   });
 
   it("refuses invalid UTF-8", async () => {
-    expect(await readTextCapped(new Response(streamOf([new Uint8Array([0x7b, 0xff, 0x7d])])), 16)).toEqual({ ok: false, failure: "not_utf8" });
+    expect(await readTextCapped(new Response(streamOf([new Uint8Array([0x7b, 0xff, 0x7d])])), 16)).toEqual({
+      ok: false,
+      failure: "not_utf8",
+    });
   });
 });

@@ -18,9 +18,22 @@ describe("parseClaims (github)", () => {
 
   it("accepts a token with only the required claims", () => {
     const required = Object.fromEntries(
-      ["sub", "repository", "repository_id", "repository_owner", "repository_owner_id", "ref", "sha", "workflow", "event_name", "actor", "actor_id", "run_id", "run_number", "run_attempt"].map(
-        (name) => [name, githubClaims()[name]],
-      ),
+      [
+        "sub",
+        "repository",
+        "repository_id",
+        "repository_owner",
+        "repository_owner_id",
+        "ref",
+        "sha",
+        "workflow",
+        "event_name",
+        "actor",
+        "actor_id",
+        "run_id",
+        "run_number",
+        "run_attempt",
+      ].map((name) => [name, githubClaims()[name]]),
     );
     expect(parseClaims("github", required).environment).toBeUndefined();
   });

@@ -10,8 +10,21 @@ const parse = (payload: unknown) => rejection(Promise.resolve().then(() => parse
 
 describe("parseClaims (gitlab)", () => {
   it("keeps GitLab's claims with their types (runner_id a number) and drops unknown ones", () => {
-    const claims = parseClaims("gitlab", { ...gitlabClaims(), iss: "https://gitlab.example.com", aud: "x", exp: 1, custom: "z", user_identities: [{ provider: "github" }] });
-    expect(claims).toMatchObject({ project_path: "acme/app", project_id: "4242", namespace_path: "acme", ref_protected: "true", runner_id: 1 });
+    const claims = parseClaims("gitlab", {
+      ...gitlabClaims(),
+      iss: "https://gitlab.example.com",
+      aud: "x",
+      exp: 1,
+      custom: "z",
+      user_identities: [{ provider: "github" }],
+    });
+    expect(claims).toMatchObject({
+      project_path: "acme/app",
+      project_id: "4242",
+      namespace_path: "acme",
+      ref_protected: "true",
+      runner_id: 1,
+    });
     for (const dropped of ["custom", "iss", "jti", "user_identities"]) expect(claims).not.toHaveProperty(dropped);
   });
 
@@ -44,7 +57,11 @@ describe("parseClaims (gitlab)", () => {
       ci_config_sha: null,
       sub: "project_path:my-group/my-project:ref_type:branch:ref:feature-branch-1",
     };
-    expect(parseClaims("gitlab", sample)).toMatchObject({ environment_protected: "false", ci_config_ref_uri: null, groups_direct: ["mygroup/mysubgroup", "myothergroup/myothersubgroup"] });
+    expect(parseClaims("gitlab", sample)).toMatchObject({
+      environment_protected: "false",
+      ci_config_ref_uri: null,
+      groups_direct: ["mygroup/mysubgroup", "myothergroup/myothersubgroup"],
+    });
   });
 
   it.each([
@@ -63,18 +80,27 @@ describe("parseClaims (gitlab)", () => {
     expect(await parse(gitlabClaims(override))).toEqual(invalidToken("claims_invalid"));
   });
 
-  it.each(["project_path", "project_id", "namespace_id", "user_login", "pipeline_source", "ref_protected", "runner_environment", "runner_id", "sha"])(
-    "rejects a token without %s",
-    async (name) => {
-      const claims = gitlabClaims();
-      delete claims[name];
-      expect(await parse(claims)).toEqual(invalidToken("claims_invalid"));
-    },
-  );
+  it.each([
+    "project_path",
+    "project_id",
+    "namespace_id",
+    "user_login",
+    "pipeline_source",
+    "ref_protected",
+    "runner_environment",
+    "runner_id",
+    "sha",
+  ])("rejects a token without %s", async (name) => {
+    const claims = gitlabClaims();
+    delete claims[name];
+    expect(await parse(claims)).toEqual(invalidToken("claims_invalid"));
+  });
 
   it("a GitHub token is not a GitLab token, nor the reverse", async () => {
     expect(await parse(githubClaims())).toEqual(invalidToken("claims_invalid"));
-    expect(await rejection(Promise.resolve().then(() => parseClaims("github", gitlabClaims())))).toEqual(invalidToken("claims_invalid"));
+    expect(await rejection(Promise.resolve().then(() => parseClaims("github", gitlabClaims())))).toEqual(
+      invalidToken("claims_invalid"),
+    );
   });
 });
 
@@ -111,8 +137,18 @@ describe("ISSUERS: GitHub.com, enterprise slug, GHES and GitLab side by side", (
   it("parses one of each with their own ids, audiences and RS256 by default", () => {
     const issuers = IssuerListSchema.parse([
       { kind: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["ci-credential-broker"] },
-      { id: "acme-enterprise", kind: "github", issuer: "https://token.actions.githubusercontent.com/acme", audiences: ["ci-credential-broker"] },
-      { id: "ghes", kind: "github", issuer: "https://github.acme.internal/_services/token", audiences: ["https://github.acme.internal/acme"] },
+      {
+        id: "acme-enterprise",
+        kind: "github",
+        issuer: "https://token.actions.githubusercontent.com/acme",
+        audiences: ["ci-credential-broker"],
+      },
+      {
+        id: "ghes",
+        kind: "github",
+        issuer: "https://github.acme.internal/_services/token",
+        audiences: ["https://github.acme.internal/acme"],
+      },
       { kind: "gitlab", issuer: "https://gitlab.com", audiences: ["https://broker.acme.example"] },
     ]);
     expect(issuers.map(({ id, kind, algorithms }) => ({ id, kind, algorithms }))).toEqual([

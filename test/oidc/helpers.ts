@@ -53,7 +53,8 @@ export async function harness(
     jwksMaxStaleSeconds: 24 * 60 * 60,
     ...overrides,
   };
-  const makeCache = () => createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now, integrityKey: TEST_INTEGRITY_KEY });
+  const makeCache = () =>
+    createJwksCache({ kv: env.JWKS_CACHE, fetch: network.fetch, now, integrityKey: TEST_INTEGRITY_KEY });
   const h: Harness = {
     fake,
     network,
@@ -74,7 +75,9 @@ export async function harness(
 }
 
 /** Awaits a rejection and returns the BrokerError's code and reason (fails the test on anything else). */
-export async function rejection(promise: Promise<unknown>): Promise<{ code: string; reason: string; retryAfterSeconds: number | undefined }> {
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ code: string; reason: string; retryAfterSeconds: number | undefined }> {
   try {
     await promise;
   } catch (error) {
@@ -89,4 +92,8 @@ export function invalidToken(reason: string) {
   return { code: "invalid_token", reason, retryAfterSeconds: undefined };
 }
 
-export const JWKS_UNAVAILABLE = { code: "upstream_unavailable", reason: "jwks_unavailable", retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS };
+export const JWKS_UNAVAILABLE = {
+  code: "upstream_unavailable",
+  reason: "jwks_unavailable",
+  retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+};

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { JWKS_FAILURE_BACKOFF_MS, JWKS_FRESH_MS, JWKS_INFLIGHT_MAX_MS, JWKS_REFETCH_COOLDOWN_MS } from "../../src/constants.ts";
+import {
+  JWKS_FAILURE_BACKOFF_MS,
+  JWKS_FRESH_MS,
+  JWKS_INFLIGHT_MAX_MS,
+  JWKS_REFETCH_COOLDOWN_MS,
+} from "../../src/constants.ts";
 import { harness, invalidToken, JWKS_UNAVAILABLE, rejection } from "./helpers.ts";
 
 /** An unknown kid met inside the refetch cooldown: "cannot verify yet", retry after the cooldown's remaining seconds. */
-const refetchCooldown = (retryAfterSeconds: number) => ({ code: "upstream_unavailable", reason: "jwks_refetch_cooldown", retryAfterSeconds });
+const refetchCooldown = (retryAfterSeconds: number) => ({
+  code: "upstream_unavailable",
+  reason: "jwks_refetch_cooldown",
+  retryAfterSeconds,
+});
 
 describe("JWKS cache: rotation and unknown kid", () => {
   it("fetches once on a cold cache, then serves from memory", async () => {
@@ -61,10 +70,12 @@ describe("JWKS cache: rotation and unknown kid", () => {
     await h.verify(await h.fake.mint());
     h.advance(JWKS_REFETCH_COOLDOWN_MS);
     const spam = () => h.fake.mint({}, { header: { kid: crypto.randomUUID() } });
-    for (let i = 0; i < 10; i += 1) expect(await rejection(h.verify(await spam()))).toEqual(invalidToken("kid_unknown"));
+    for (let i = 0; i < 10; i += 1)
+      expect(await rejection(h.verify(await spam()))).toEqual(invalidToken("kid_unknown"));
     expect(h.fake.fetchCount).toBe(2);
     const burst = await Promise.all(Array.from({ length: 20 }, spam));
-    for (const result of await Promise.allSettled(burst.map((token) => h.verify(token)))) expect(result.status).toBe("rejected");
+    for (const result of await Promise.allSettled(burst.map((token) => h.verify(token))))
+      expect(result.status).toBe("rejected");
     expect(h.fake.fetchCount).toBe(2);
     h.advance(JWKS_REFETCH_COOLDOWN_MS - 1);
     expect(await rejection(h.verify(await spam()))).toEqual(refetchCooldown(1));
@@ -129,7 +140,9 @@ describe("JWKS cache: an unknown kid inside the refetch cooldown", () => {
 
   it("a cold isolate's first fetch counts as fresh: an unknown kid is final at once", async () => {
     const h = await harness();
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "never-published" } })))).toEqual(invalidToken("kid_unknown"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "never-published" } })))).toEqual(
+      invalidToken("kid_unknown"),
+    );
     expect(h.fake.fetchCount).toBe(1);
   });
 
@@ -144,7 +157,9 @@ describe("JWKS cache: an unknown kid inside the refetch cooldown", () => {
     await h.fake.rotate();
     h.advance(10_000);
     h.newIsolate(); // isolate 3 starts from the KV set fetched 10 s ago, which lacks the newest key
-    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000 - 10));
+    expect(await rejection(h.verify(await h.fake.mint()))).toEqual(
+      refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000 - 10),
+    );
     expect(h.fake.fetchCount).toBe(2);
   });
 
@@ -184,7 +199,9 @@ describe("JWKS cache: the shape of an unknown kid", () => {
     h.advance(JWKS_REFETCH_COOLDOWN_MS);
     expect(await rejection(h.jwks.getKey(h.config, { alg: "RS256", kid }))).toEqual(invalidToken("kid_malformed"));
     // A real-shaped kid now still refetches: garbage did not arm the cooldown.
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: crypto.randomUUID() } })))).toEqual(invalidToken("kid_unknown"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: crypto.randomUUID() } })))).toEqual(
+      invalidToken("kid_unknown"),
+    );
     expect(h.fake.fetchCount).toBe(2);
   });
 
@@ -192,7 +209,9 @@ describe("JWKS cache: the shape of an unknown kid", () => {
     const h = await harness();
     await h.verify(await h.fake.mint());
     h.advance(1_000);
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "../../etc/passwd" } })))).toEqual(invalidToken("kid_malformed"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "../../etc/passwd" } })))).toEqual(
+      invalidToken("kid_malformed"),
+    );
     expect(h.fake.fetchCount).toBe(1);
   });
 
@@ -205,7 +224,9 @@ describe("JWKS cache: the shape of an unknown kid", () => {
     const h = await harness();
     await h.verify(await h.fake.mint());
     h.advance(20_000);
-    expect(await rejection(h.jwks.getKey(h.config, { alg: "RS256", kid }))).toEqual(refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20));
+    expect(await rejection(h.jwks.getKey(h.config, { alg: "RS256", kid }))).toEqual(
+      refetchCooldown(JWKS_REFETCH_COOLDOWN_MS / 1000 - 20),
+    );
     expect(h.fake.fetchCount).toBe(1);
   });
 
@@ -303,4 +324,3 @@ describe("JWKS cache: a refresh that never settles", () => {
     await first;
   });
 });
-

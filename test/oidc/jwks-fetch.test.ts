@@ -49,7 +49,6 @@ describe("JWKS fetch: discovery", () => {
   });
 });
 
-
 describe("JWKS fetch: garbage, size cap and redirects", () => {
   it.each([
     ["HTML", "garbage" as const, undefined],
@@ -67,7 +66,9 @@ describe("JWKS fetch: garbage, size cap and redirects", () => {
       else if (body === "too-many") {
         // The real key first: accepting the oversized set would make verification succeed.
         const real = h.fake.key().publicJwk;
-        h.fake.setJwks({ keys: Array.from({ length: MAX_JWKS_KEYS + 1 }, (_, i) => ({ ...real, kid: i === 0 ? real.kid : `k${i}` })) });
+        h.fake.setJwks({
+          keys: Array.from({ length: MAX_JWKS_KEYS + 1 }, (_, i) => ({ ...real, kid: i === 0 ? real.kid : `k${i}` })),
+        });
       } else h.fake.setJwks(body);
     };
     const warm = await harness();
@@ -117,4 +118,3 @@ describe("JWKS fetch: garbage, size cap and redirects", () => {
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
   });
 });
-

@@ -13,7 +13,9 @@ describe("JWKS keys: usable keys only", () => {
     h.fake.setJwks({ keys: [h.fake.key(kid).publicJwk] });
     h.newIsolate();
     h.advance(JWKS_FRESH_MS);
-    expect(await rejection(h.verify(await h.fake.mint({}, { kid, header: { kid: undefined } })))).toEqual(invalidToken("kid_missing"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { kid, header: { kid: undefined } })))).toEqual(
+      invalidToken("kid_missing"),
+    );
   });
 
   it.each([
@@ -49,7 +51,9 @@ describe("JWKS keys: usable keys only", () => {
 
   it("refuses an alg outside the issuer's list without fetching", async () => {
     const h = await harness();
-    expect(await rejection(h.jwks.getKey(h.config, { alg: "HS256", kid: "x" }))).toEqual(invalidToken("alg_not_allowed"));
+    expect(await rejection(h.jwks.getKey(h.config, { alg: "HS256", kid: "x" }))).toEqual(
+      invalidToken("alg_not_allowed"),
+    );
     expect(await rejection(h.jwks.getKey(h.config, {}))).toEqual(invalidToken("alg_not_allowed"));
     expect(h.network.calls).toHaveLength(0);
   });
@@ -71,7 +75,11 @@ describe("JWKS keys: usable keys only", () => {
   });
 
   it("publicJwk keeps string members only; a malformed key_ops refuses the key", () => {
-    expect(publicJwk({ kty: "RSA", n: "x", e: "AQAB", d: "secret", x5c: ["a"] })).toEqual({ kty: "RSA", n: "x", e: "AQAB" });
+    expect(publicJwk({ kty: "RSA", n: "x", e: "AQAB", d: "secret", x5c: ["a"] })).toEqual({
+      kty: "RSA",
+      n: "x",
+      e: "AQAB",
+    });
     expect(publicJwk({ kty: "RSA", key_ops: "verify" })).toEqual({ kty: "RSA", key_ops: [] });
     expect(publicJwk({ n: "x" })).toBeUndefined();
   });

@@ -10,7 +10,10 @@ describe("JWKS seal: KV entry", () => {
     const h = await harness({ jwksMaxStaleSeconds: 7200 });
     await h.verify(await h.fake.mint());
     const key = await jwksKvKey(h.config);
-    const stored = JSON.parse((await env.JWKS_CACHE.get(key, "text")) ?? "null") as { fetchedAt: number; keys: { kid: string }[] };
+    const stored = JSON.parse((await env.JWKS_CACHE.get(key, "text")) ?? "null") as {
+      fetchedAt: number;
+      keys: { kid: string }[];
+    };
     expect(stored.fetchedAt).toBe(START_MS);
     expect(stored.keys.map((jwk) => jwk.kid)).toEqual([h.fake.key().kid]);
     const listed = await env.JWKS_CACHE.list({ prefix: key });
@@ -56,9 +59,13 @@ describe("JWKS seal: KV entry", () => {
   it("never trusts keys in a KV entry beyond what the issuer config allows (alg, size)", async () => {
     const h = await harness();
     const kid = await h.fake.addKey({ modulusLength: 1024 });
-    await env.JWKS_CACHE.put(await jwksKvKey(h.config), JSON.stringify({ fetchedAt: START_MS, keys: [h.fake.key(kid).publicJwk] }), {
-      expirationTtl: 600,
-    });
+    await env.JWKS_CACHE.put(
+      await jwksKvKey(h.config),
+      JSON.stringify({ fetchedAt: START_MS, keys: [h.fake.key(kid).publicJwk] }),
+      {
+        expirationTtl: 600,
+      },
+    );
     expect(await rejection(h.verify(await h.fake.mint({}, { kid })))).toEqual(invalidToken("kid_unknown"));
   });
 });

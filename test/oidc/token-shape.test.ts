@@ -5,7 +5,10 @@ import { encodeSegment } from "../support/fake-issuer.ts";
 import { invalidToken, rejection } from "./helpers.ts";
 
 const header = encodeSegment({ alg: "RS256", typ: "JWT", kid: "k1" });
-const payload = encodeSegment({ iss: "https://token.actions.githubusercontent.com", sub: "repo:acme/app:ref:refs/heads/main" });
+const payload = encodeSegment({
+  iss: "https://token.actions.githubusercontent.com",
+  sub: "repo:acme/app:ref:refs/heads/main",
+});
 const signature = "c2lnbmF0dXJlLWJ5dGVz";
 const good = `${header}.${payload}.${signature}`;
 
@@ -58,7 +61,9 @@ describe("decodeSegmentJson", () => {
     ["a JSON string", encodeSegment("x")],
     ["invalid UTF-8", "_w"],
   ])("rejects %s", async (_name, segment) => {
-    expect(await rejection(Promise.resolve().then(() => decodeSegmentJson(segment)))).toEqual(invalidToken("token_malformed"));
+    expect(await rejection(Promise.resolve().then(() => decodeSegmentJson(segment)))).toEqual(
+      invalidToken("token_malformed"),
+    );
   });
 });
 

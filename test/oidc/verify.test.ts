@@ -1,7 +1,15 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { MAX_JTI_CHARS, MAX_TOKEN_BYTES } from "../../src/constants.ts";
-import { createFakeIssuer, encodeSegment, githubClaims, hmacToken, signCompact, spkiPem, unsignedToken } from "../support/fake-issuer.ts";
+import {
+  createFakeIssuer,
+  encodeSegment,
+  githubClaims,
+  hmacToken,
+  signCompact,
+  spkiPem,
+  unsignedToken,
+} from "../support/fake-issuer.ts";
 import { harness, invalidToken, JWKS_UNAVAILABLE, rejection, START_MS } from "./helpers.ts";
 
 const NOW_S = START_MS / 1000;
@@ -9,7 +17,15 @@ const utf8 = new TextEncoder();
 
 /** A payload the harness issuer would sign, for hand-built tokens. */
 function payloadFor(issuer: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...githubClaims(), iss: issuer, aud: "ci-credential-broker", iat: NOW_S, nbf: NOW_S - 300, exp: NOW_S + 300, ...overrides };
+  return {
+    ...githubClaims(),
+    iss: issuer,
+    aud: "ci-credential-broker",
+    iat: NOW_S,
+    nbf: NOW_S - 300,
+    exp: NOW_S + 300,
+    ...overrides,
+  };
 }
 
 describe("verifyToken: genuine tokens", () => {
@@ -41,7 +57,9 @@ describe("verifyToken: genuine tokens", () => {
     const h = await harness();
     await h.fake.addKey();
     // Final at once: without a kid there is nothing a refetch could find.
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: undefined } })))).toEqual(invalidToken("kid_missing"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: undefined } })))).toEqual(
+      invalidToken("kid_missing"),
+    );
     expect(h.fake.fetchCount).toBe(1);
   });
 
@@ -63,9 +81,15 @@ describe("verifyToken: algorithm attacks", () => {
   it("rejects alg none: empty signature is malformed, a junk signature is alg_not_allowed; no fetch", async () => {
     const h = await harness();
     const payload = payloadFor(h.fake.issuer);
-    expect(await rejection(h.verify(unsignedToken({ alg: "none", typ: "JWT" }, payload)))).toEqual(invalidToken("token_malformed"));
-    expect(await rejection(h.verify(unsignedToken({ alg: "none", typ: "JWT" }, payload, "AAAA")))).toEqual(invalidToken("alg_not_allowed"));
-    expect(await rejection(h.verify(unsignedToken({ alg: "None", typ: "JWT" }, payload, "AAAA")))).toEqual(invalidToken("alg_not_allowed"));
+    expect(await rejection(h.verify(unsignedToken({ alg: "none", typ: "JWT" }, payload)))).toEqual(
+      invalidToken("token_malformed"),
+    );
+    expect(await rejection(h.verify(unsignedToken({ alg: "none", typ: "JWT" }, payload, "AAAA")))).toEqual(
+      invalidToken("alg_not_allowed"),
+    );
+    expect(await rejection(h.verify(unsignedToken({ alg: "None", typ: "JWT" }, payload, "AAAA")))).toEqual(
+      invalidToken("alg_not_allowed"),
+    );
     expect(h.network.calls).toHaveLength(0);
   });
 
@@ -81,18 +105,29 @@ describe("verifyToken: algorithm attacks", () => {
     expect(h.network.calls).toHaveLength(0);
   });
 
-  it.each(["PS256", "ES256"])("rejects a %s token signed with another key when only RS256 is configured", async (alg) => {
-    const h = await harness();
-    const { privateKey } = await generateKeyPair(alg);
-    const token = await signCompact({ alg, typ: "JWT", kid: h.fake.key().kid }, payloadFor(h.fake.issuer), privateKey);
-    expect(await rejection(h.verify(token))).toEqual(invalidToken("alg_not_allowed"));
-    expect(h.network.calls).toHaveLength(0);
-  });
+  it.each(["PS256", "ES256"])(
+    "rejects a %s token signed with another key when only RS256 is configured",
+    async (alg) => {
+      const h = await harness();
+      const { privateKey } = await generateKeyPair(alg);
+      const token = await signCompact(
+        { alg, typ: "JWT", kid: h.fake.key().kid },
+        payloadFor(h.fake.issuer),
+        privateKey,
+      );
+      expect(await rejection(h.verify(token))).toEqual(invalidToken("alg_not_allowed"));
+      expect(h.network.calls).toHaveLength(0);
+    },
+  );
 
   it("rejects PS256 when allowed but the issuer's key is published for RS256 only (key alg must equal token alg)", async () => {
     const h = await harness({ algorithms: ["RS256", "PS256"] });
     const { privateKey } = await generateKeyPair("PS256");
-    const token = await signCompact({ alg: "PS256", typ: "JWT", kid: h.fake.key().kid }, payloadFor(h.fake.issuer), privateKey);
+    const token = await signCompact(
+      { alg: "PS256", typ: "JWT", kid: h.fake.key().kid },
+      payloadFor(h.fake.issuer),
+      privateKey,
+    );
     expect(await rejection(h.verify(token))).toEqual(invalidToken("kid_unknown"));
   });
 
@@ -106,7 +141,11 @@ describe("verifyToken: algorithm attacks", () => {
     const { alg: _alg, ...withoutAlg } = h.fake.key().publicJwk;
     h.fake.setJwks({ keys: [withoutAlg] });
     const { privateKey } = await generateKeyPair("PS256");
-    const token = await signCompact({ alg: "PS256", typ: "JWT", kid: h.fake.key().kid }, payloadFor(h.fake.issuer), privateKey);
+    const token = await signCompact(
+      { alg: "PS256", typ: "JWT", kid: h.fake.key().kid },
+      payloadFor(h.fake.issuer),
+      privateKey,
+    );
     expect(await rejection(h.verify(token))).toEqual(invalidToken("signature_invalid"));
   });
 
@@ -128,17 +167,24 @@ describe("verifyToken: algorithm attacks", () => {
 
   it("rejects an unknown kid", async () => {
     const h = await harness();
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "not-a-kid" } })))).toEqual(invalidToken("kid_unknown"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: "not-a-kid" } })))).toEqual(
+      invalidToken("kid_unknown"),
+    );
   });
 
   it("rejects a non-string kid as malformed", async () => {
     const h = await harness();
-    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: 1 } })))).toEqual(invalidToken("token_malformed"));
+    expect(await rejection(h.verify(await h.fake.mint({}, { header: { kid: 1 } })))).toEqual(
+      invalidToken("token_malformed"),
+    );
   });
 
   it("rejects an unrecognised crit extension before any fetch", async () => {
     const h = await harness();
-    const token = await h.fake.mint({}, { header: { crit: ["urn:example:must-understand"], "urn:example:must-understand": true } });
+    const token = await h.fake.mint(
+      {},
+      { header: { crit: ["urn:example:must-understand"], "urn:example:must-understand": true } },
+    );
     expect(await rejection(h.verify(token))).toEqual(invalidToken("header_forbidden"));
     expect(h.network.calls).toHaveLength(0);
   });
@@ -168,7 +214,11 @@ describe("verifyToken: key-location headers", () => {
   it("rejects a jwk header even when the token is signed by the embedded key", async () => {
     const h = await harness();
     const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-    const token = await signCompact({ alg: "RS256", typ: "JWT", jwk: await exportJWK(publicKey) }, payloadFor(h.fake.issuer), privateKey);
+    const token = await signCompact(
+      { alg: "RS256", typ: "JWT", jwk: await exportJWK(publicKey) },
+      payloadFor(h.fake.issuer),
+      privateKey,
+    );
     expect(await rejection(h.verify(token))).toEqual(invalidToken("header_forbidden"));
     expect(h.network.calls).toHaveLength(0);
   });
@@ -195,10 +245,13 @@ describe("verifyToken: issuer and audience", () => {
     expect(await rejection(h.verify(await h.fake.mint(claims, options)))).toEqual(invalidToken("issuer_unknown"));
   });
 
-  it.each(["https://github.com/acme", "sts.amazonaws.com", "CI-CREDENTIAL-BROKER"])("rejects aud %s when not configured", async (aud) => {
-    const h = await harness();
-    expect(await rejection(h.verify(await h.fake.mint({ aud })))).toEqual(invalidToken("audience_mismatch"));
-  });
+  it.each(["https://github.com/acme", "sts.amazonaws.com", "CI-CREDENTIAL-BROKER"])(
+    "rejects aud %s when not configured",
+    async (aud) => {
+      const h = await harness();
+      expect(await rejection(h.verify(await h.fake.mint({ aud })))).toEqual(invalidToken("audience_mismatch"));
+    },
+  );
 
   it.each(["https://github.com/acme", "sts.amazonaws.com"])("accepts aud %s when configured", async (aud) => {
     const h = await harness({ audiences: ["ci-credential-broker", aud] });
@@ -220,7 +273,11 @@ describe("verifyToken: issuer and audience", () => {
 });
 
 describe("verifyToken: time", () => {
-  const at = (iat: number, exp: number, nbf?: number) => ({ iat: NOW_S + iat, exp: NOW_S + exp, nbf: nbf === undefined ? undefined : NOW_S + nbf });
+  const at = (iat: number, exp: number, nbf?: number) => ({
+    iat: NOW_S + iat,
+    exp: NOW_S + exp,
+    nbf: nbf === undefined ? undefined : NOW_S + nbf,
+  });
 
   it("rejects a token expired by 11 s and accepts one expired by 9 s (10 s tolerance)", async () => {
     const h = await harness();
@@ -236,7 +293,9 @@ describe("verifyToken: time", () => {
 
   it("rejects iat older than maxTokenAge + tolerance as token_too_old", async () => {
     const h = await harness();
-    expect(await rejection(h.verify(await h.fake.mint(at(-(15 * 60) - 11, 60, -(15 * 60) - 11))))).toEqual(invalidToken("token_too_old"));
+    expect(await rejection(h.verify(await h.fake.mint(at(-(15 * 60) - 11, 60, -(15 * 60) - 11))))).toEqual(
+      invalidToken("token_too_old"),
+    );
     await h.verify(await h.fake.mint(at(-(15 * 60) - 9, 60, -(15 * 60) - 9)));
   });
 
@@ -253,7 +312,9 @@ describe("verifyToken: time", () => {
 
   it("rejects exp not after iat", async () => {
     const h = await harness();
-    expect(await rejection(h.verify(await h.fake.mint({ iat: NOW_S + 5, exp: NOW_S + 5, nbf: undefined })))).toEqual(invalidToken("claims_invalid"));
+    expect(await rejection(h.verify(await h.fake.mint({ iat: NOW_S + 5, exp: NOW_S + 5, nbf: undefined })))).toEqual(
+      invalidToken("claims_invalid"),
+    );
   });
 
   it.each(["exp", "iat", "jti"])("rejects a token without %s as claim_missing", async (claim) => {

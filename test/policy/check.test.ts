@@ -32,13 +32,18 @@ describe("policy:check on the shipped policies", () => {
 
 describe("policy:check: each listed mistake", () => {
   it("an undefined role alias", () => {
-    expect(errors({ roles, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["deploy"] }] })).toEqual([{ code: "role_undefined", location: "rules[0] (r)" }]);
+    expect(errors({ roles, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["deploy"] }] })).toEqual([
+      { code: "role_undefined", location: "rules[0] (r)" },
+    ]);
   });
 
   it("a malformed ARN", () => {
-    expect(errors({ roles: { app: { arn: "arn:aws:iam::111122223333:role/" } }, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }] })).toEqual([
-      { code: "arn_invalid", location: "roles.app" },
-    ]);
+    expect(
+      errors({
+        roles: { app: { arn: "arn:aws:iam::111122223333:role/" } },
+        rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }],
+      }),
+    ).toEqual([{ code: "arn_invalid", location: "roles.app" }]);
   });
 
   it.each([
@@ -123,10 +128,20 @@ describe("policy:check: each listed mistake", () => {
   });
 
   it("a session policy too large", () => {
-    const sessionPolicy = { Version: "2012-10-17", Statement: Array.from({ length: 40 }, (_, i) => ({ Effect: "Allow", Action: `s3:GetObject${i}`, Resource: `arn:aws:s3:::bucket-${i}/*` })) };
-    expect(errors({ roles: { app: { ...roles.app, sessionPolicy } }, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }] })).toEqual([
-      { code: "session_policy_too_large", location: "roles.app.sessionPolicy" },
-    ]);
+    const sessionPolicy = {
+      Version: "2012-10-17",
+      Statement: Array.from({ length: 40 }, (_, i) => ({
+        Effect: "Allow",
+        Action: `s3:GetObject${i}`,
+        Resource: `arn:aws:s3:::bucket-${i}/*`,
+      })),
+    };
+    expect(
+      errors({
+        roles: { app: { ...roles.app, sessionPolicy } },
+        rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }],
+      }),
+    ).toEqual([{ code: "session_policy_too_large", location: "roles.app.sessionPolicy" }]);
   });
 
   it("a privileged rule matching by name without an id is an error; a plain one, a warning", () => {
@@ -139,19 +154,33 @@ describe("policy:check: each listed mistake", () => {
         { id: "owner-pinned-by-repo-id", match: { repository_owner: "acme", repository_id: "2" }, roles: ["prod"] },
       ],
     });
-    expect(findings.filter((finding) => finding.code === "name_without_id").map(({ severity, location }) => ({ severity, location }))).toEqual([
+    expect(
+      findings
+        .filter((finding) => finding.code === "name_without_id")
+        .map(({ severity, location }) => ({ severity, location })),
+    ).toEqual([
       { severity: "error", location: "rules[0] (prod-by-name)" },
       { severity: "warning", location: "rules[2] (owner-by-name)" },
     ]);
   });
 
   it("GitLab rules: project_path without project_id on a privileged role", () => {
-    const findings = errors({ issuers: { gitlab: "gitlab" }, roles, rules: [{ id: "gl", issuer: "gitlab", match: { project_path: "acme/app" }, roles: ["prod"] }] });
+    const findings = errors({
+      issuers: { gitlab: "gitlab" },
+      roles,
+      rules: [{ id: "gl", issuer: "gitlab", match: { project_path: "acme/app" }, roles: ["prod"] }],
+    });
     expect(findings).toEqual([{ code: "name_without_id", location: "rules[0] (gl)" }]);
   });
 
   it("an unused role is a warning", () => {
-    const { findings } = checkPolicy({ roles, rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }] });
-    expect(findings.filter((finding) => finding.code === "role_unused").map((finding) => finding.location)).toEqual(["roles.other", "roles.prod"]);
+    const { findings } = checkPolicy({
+      roles,
+      rules: [{ id: "r", match: { repository: "acme/app" }, roles: ["app"] }],
+    });
+    expect(findings.filter((finding) => finding.code === "role_unused").map((finding) => finding.location)).toEqual([
+      "roles.other",
+      "roles.prod",
+    ]);
   });
 });

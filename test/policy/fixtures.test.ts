@@ -17,27 +17,56 @@ describe.each([
 });
 
 describe("fixture coverage", () => {
-  const reasons = new Set(indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
+  const reasons = new Set(
+    indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")),
+  );
 
   it("the example policy's fixtures exercise every guard", () => {
     for (const reason of GUARD_REASONS) expect(reasons).toContain(reason);
   });
 
   it("and explicit deny, no match, role and duration refusals, schema refusals", () => {
-    for (const reason of ["explicit_deny", "no_matching_rule", "role_not_granted", "duration_exceeds_role", "claims_invalid", "allow"]) expect(reasons).toContain(reason);
+    for (const reason of [
+      "explicit_deny",
+      "no_matching_rule",
+      "role_not_granted",
+      "duration_exceeds_role",
+      "claims_invalid",
+      "allow",
+    ])
+      expect(reasons).toContain(reason);
   });
 
   it("and every GitHub token grant: an allow for each, the privileged guard, a name not granted", () => {
     const tokenCases = indexFixtures.cases.filter((fixture) => fixture.githubToken !== undefined);
-    for (const name of Object.keys(indexFixtures.policy.githubTokens ?? {})) expect(tokenCases.some((fixture) => "allow" in fixture.expect && fixture.expect.allow === name)).toBe(true);
+    for (const name of Object.keys(indexFixtures.policy.githubTokens ?? {}))
+      expect(tokenCases.some((fixture) => "allow" in fixture.expect && fixture.expect.allow === name)).toBe(true);
     const denials = new Set(tokenCases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
-    for (const reason of ["grant_not_granted", "guard_unprotected_ref", "guard_self_hosted_runner", "no_matching_rule", "explicit_deny"]) expect(denials).toContain(reason);
+    for (const reason of [
+      "grant_not_granted",
+      "guard_unprotected_ref",
+      "guard_self_hosted_runner",
+      "no_matching_rule",
+      "explicit_deny",
+    ])
+      expect(denials).toContain(reason);
   });
 
   it("and every runtime opt-out the example policy uses is covered by an allow case", () => {
-    const used = new Set(indexFixtures.policy.rules.flatMap((rule) => OPT_OUTS.filter((optOut) => (rule as unknown as Record<string, unknown>)[optOut] === true)));
+    const used = new Set(
+      indexFixtures.policy.rules.flatMap((rule) =>
+        OPT_OUTS.filter((optOut) => (rule as unknown as Record<string, unknown>)[optOut] === true),
+      ),
+    );
     expect([...used]).toEqual(["allowSelfHostedRunners"]);
-    expect(indexFixtures.cases.some((fixture) => fixture.issuer === "ghes" && "allow" in fixture.expect && fixture.claims?.runner_environment === "self-hosted")).toBe(true);
+    expect(
+      indexFixtures.cases.some(
+        (fixture) =>
+          fixture.issuer === "ghes" &&
+          "allow" in fixture.expect &&
+          fixture.claims?.runner_environment === "self-hosted",
+      ),
+    ).toBe(true);
   });
 });
 
@@ -57,7 +86,10 @@ describe("runFixtures reports failures precisely", () => {
   it("every one of these fails, with expected and actual", () => {
     const results = runFixtures(suite);
     expect(results.map((result) => result.pass)).toEqual([false, false, false, false, false]);
-    expect(results[0]).toMatchObject({ expected: "allow readonly", actual: "allow deploy (rule acme-app-main-deploy)" });
+    expect(results[0]).toMatchObject({
+      expected: "allow readonly",
+      actual: "allow deploy (rule acme-app-main-deploy)",
+    });
     expect(results[2]).toMatchObject({ expected: "deny explicit_deny", actual: "deny no_matching_rule" });
     expect(results[3]?.actual).toBe('issuer "bitbucket" is not in the policy');
   });
@@ -66,15 +98,43 @@ describe("runFixtures reports failures precisely", () => {
     const { github: _facts, ...withoutFacts } = suite;
     const [unevaluated] = runFixtures({ ...withoutFacts, cases: [{ name: "no facts", expect: { allow: "deploy" } }] });
     expect(unevaluated).toMatchObject({ pass: false, actual: expect.stringContaining("requires GitHub facts") });
-    const [failed] = runFixtures({ ...withoutFacts, cases: [{ name: "failed scan", github: { runs: [{ workflow: ".github/workflows/dependency-review.yml", jobs: [{ name: "dependency-review", conclusion: "failure" }] }] }, expect: { allow: "deploy" } }] });
+    const [failed] = runFixtures({
+      ...withoutFacts,
+      cases: [
+        {
+          name: "failed scan",
+          github: {
+            runs: [
+              {
+                workflow: ".github/workflows/dependency-review.yml",
+                jobs: [{ name: "dependency-review", conclusion: "failure" }],
+              },
+            ],
+          },
+          expect: { allow: "deploy" },
+        },
+      ],
+    });
     expect(failed).toMatchObject({ pass: false, actual: "deny context_check_failed (rule acme-app-main-deploy)" });
   });
 });
 
 describe("GitHub facts coverage", () => {
   it("the example policy's fixtures exercise every job, pull request, review and repository reason its rule can meet", () => {
-    const reasons = new Set(indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
-    const reachable = ["context_check_not_a_job", "context_workflow_not_run", "context_check_pending", "context_check_failed", "context_pr_not_merged", "context_pr_not_approved", "context_approval_not_writer", "context_changes_requested", "context_repository_mismatch"];
+    const reasons = new Set(
+      indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")),
+    );
+    const reachable = [
+      "context_check_not_a_job",
+      "context_workflow_not_run",
+      "context_check_pending",
+      "context_check_failed",
+      "context_pr_not_merged",
+      "context_pr_not_approved",
+      "context_approval_not_writer",
+      "context_changes_requested",
+      "context_repository_mismatch",
+    ];
     for (const reason of reachable) expect(reasons).toContain(reason);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { compilePattern, firstSegmentIsLiteral, literalPrefix, literalSuffix, mayOverlap, patternCovers } from "../../src/policy/glob.ts";
+import {
+  compilePattern,
+  firstSegmentIsLiteral,
+  literalPrefix,
+  literalSuffix,
+  mayOverlap,
+  patternCovers,
+} from "../../src/policy/glob.ts";
 
 describe("compilePattern", () => {
   const table: Array<[pattern: string, value: string, matches: boolean]> = [

@@ -7,7 +7,10 @@ import { githubClaims } from "../support/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const github = claimSubject("github", parseClaims("github", githubClaims()));
-const gitlab = claimSubject("gitlab", parseClaims("gitlab", gitlabClaims({ namespace_path: "acme/platform/team", project_path: "acme/platform/team/app" })));
+const gitlab = claimSubject(
+  "gitlab",
+  parseClaims("gitlab", gitlabClaims({ namespace_path: "acme/platform/team", project_path: "acme/platform/team/app" })),
+);
 
 function fakeKv(keys: Record<string, string> = {}) {
   const store = new Map(Object.entries(keys));
@@ -32,7 +35,8 @@ async function outcome(promise: Promise<void>): Promise<string> {
     await promise;
     return "pass";
   } catch (error) {
-    if (error instanceof BrokerError) return `${error.code}/${error.reason}${error.retryAfterSeconds === undefined ? "" : ` retry ${error.retryAfterSeconds}`}`;
+    if (error instanceof BrokerError)
+      return `${error.code}/${error.reason}${error.retryAfterSeconds === undefined ? "" : ` retry ${error.retryAfterSeconds}`}`;
     throw error;
   }
 }
@@ -66,7 +70,9 @@ describe("killSwitchKeys", () => {
   });
 
   it("never asks for a key longer than KV allows (512 bytes)", () => {
-    const keys = killSwitchKeys("github", "github", { ...github, repository: `acme/${"é".repeat(300)}` }).map((lookup) => lookup.key);
+    const keys = killSwitchKeys("github", "github", { ...github, repository: `acme/${"é".repeat(300)}` }).map(
+      (lookup) => lookup.key,
+    );
     expect(keys).not.toContain(expect.stringMatching(/^killswitch:repo:/));
     expect(keys).toContain("killswitch:repo-id:874563210");
   });
@@ -90,12 +96,16 @@ describe("createKillSwitch", () => {
     ["killswitch:actor-id:583231", "kill_switch_actor"],
   ])("%s denies with forbidden/%s", async (key, reason) => {
     const { kv } = fakeKv({ [key]: "INC-1234" });
-    expect(await outcome(createKillSwitch({ kv, now: () => 0 }).check("github", "github", github))).toBe(`forbidden/${reason}`);
+    expect(await outcome(createKillSwitch({ kv, now: () => 0 }).check("github", "github", github))).toBe(
+      `forbidden/${reason}`,
+    );
   });
 
   it("a GitLab parent group's key denies a project in a subgroup", async () => {
     const { kv } = fakeKv({ "killswitch:namespace:acme/platform": "x" });
-    expect(await outcome(createKillSwitch({ kv, now: () => 0 }).check("gitlab", "gitlab", gitlab))).toBe("forbidden/kill_switch_owner");
+    expect(await outcome(createKillSwitch({ kv, now: () => 0 }).check("gitlab", "gitlab", gitlab))).toBe(
+      "forbidden/kill_switch_owner",
+    );
   });
 
   it("keys for one repository do not touch another", async () => {
@@ -106,7 +116,9 @@ describe("createKillSwitch", () => {
   it("fails closed: a KV error is upstream_unavailable with Retry-After, never a pass", async () => {
     const fake = fakeKv();
     fake.fail(true);
-    expect(await outcome(createKillSwitch({ kv: fake.kv, now: () => 0 }).check("github", "github", github))).toBe("upstream_unavailable/kill_switch_unavailable retry 5");
+    expect(await outcome(createKillSwitch({ kv: fake.kv, now: () => 0 }).check("github", "github", github))).toBe(
+      "upstream_unavailable/kill_switch_unavailable retry 5",
+    );
   });
 
   it("reads every key in one KV call, and later only the keys it does not remember", async () => {
@@ -128,7 +140,9 @@ describe("createKillSwitch", () => {
   it("fails closed when the bulk answer leaves a key out", async () => {
     const fake = fakeKv();
     fake.drop("killswitch:actor:octocat");
-    expect(await outcome(createKillSwitch({ kv: fake.kv, now: () => 0 }).check("github", "github", github))).toBe("upstream_unavailable/kill_switch_unavailable retry 5");
+    expect(await outcome(createKillSwitch({ kv: fake.kv, now: () => 0 }).check("github", "github", github))).toBe(
+      "upstream_unavailable/kill_switch_unavailable retry 5",
+    );
   });
 
   it("remembers lookups for KILL_SWITCH_CACHE_MS, then reads again (set and cleared keys take effect)", async () => {

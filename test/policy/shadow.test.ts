@@ -3,7 +3,13 @@ import type { Decision } from "../../src/policy/decide.ts";
 import { shadowDiff } from "../../src/policy/shadow.ts";
 import type { RoleGrant } from "../../src/aws/session.ts";
 
-const grant: RoleGrant = { alias: "deploy", arn: "arn:aws:iam::111122223333:role/deploy", maxDurationSeconds: 3600, sessionPolicyJson: undefined, sessionTags: [] };
+const grant: RoleGrant = {
+  alias: "deploy",
+  arn: "arn:aws:iam::111122223333:role/deploy",
+  maxDurationSeconds: 3600,
+  sessionPolicyJson: undefined,
+  sessionTags: [],
+};
 const allow = (overrides: Partial<Extract<Decision, { allowed: true }>> = {}): Decision => ({
   allowed: true,
   ruleId: "r1",
@@ -13,7 +19,11 @@ const allow = (overrides: Partial<Extract<Decision, { allowed: true }>> = {}): D
   rateLimit: undefined,
   ...overrides,
 });
-const deny = (reason: Extract<Decision, { allowed: false }>["reason"], ruleId?: string): Decision => ({ allowed: false, reason, ruleId });
+const deny = (reason: Extract<Decision, { allowed: false }>["reason"], ruleId?: string): Decision => ({
+  allowed: false,
+  reason,
+  ruleId,
+});
 
 describe("shadowDiff", () => {
   it("is undefined when both policies decide alike", () => {
@@ -25,7 +35,13 @@ describe("shadowDiff", () => {
     const diff = shadowDiff(allow(), deny("guard_unprotected_ref", "r1"));
     expect(diff).toEqual({
       live: { allowed: true, reason: undefined, rule_id: "r1", role: "deploy", duration_seconds: 900 },
-      candidate: { allowed: false, reason: "guard_unprotected_ref", rule_id: "r1", role: undefined, duration_seconds: undefined },
+      candidate: {
+        allowed: false,
+        reason: "guard_unprotected_ref",
+        rule_id: "r1",
+        role: undefined,
+        duration_seconds: undefined,
+      },
       grant_differs: false,
     });
     expect(JSON.stringify(diff)).not.toContain("arn:aws");
@@ -38,7 +54,9 @@ describe("shadowDiff", () => {
   });
 
   it("flags a role of the same name whose definition changed (ARN, policies, tags)", () => {
-    expect(shadowDiff(allow(), allow({ grant: { ...grant, arn: "arn:aws:iam::111122223333:role/other" } }))?.grant_differs).toBe(true);
+    expect(
+      shadowDiff(allow(), allow({ grant: { ...grant, arn: "arn:aws:iam::111122223333:role/other" } }))?.grant_differs,
+    ).toBe(true);
     expect(shadowDiff(allow(), allow({ grant: { ...grant, sessionTags: [["Team", "x"]] } }))?.grant_differs).toBe(true);
     expect(shadowDiff(allow(), allow({ grant: { ...grant, policyArns: [] } }))).toBeUndefined();
   });

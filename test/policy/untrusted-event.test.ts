@@ -31,17 +31,33 @@ function compileError(policy: PolicyDefinition): string | undefined {
 describe("through the Worker: the issue's reproduction", () => {
   it("acme/infra, environment production, issue_comment: 403 forbidden, guard_untrusted_event, STS never called", async () => {
     const h = await createHarness();
-    const claims = githubClaims({ repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "issue_comment" });
+    const claims = githubClaims({
+      repository: "acme/infra",
+      repository_id: "874563300",
+      environment: "production",
+      event_name: "issue_comment",
+    });
     const response = await h.request(await h.mint(claims));
     expect(response.status).toBe(403);
     expect((await expectNoLeak(response, ["guard_untrusted_event", "infra-deploy"])).error).toBe("forbidden");
-    expectAudit(h, { outcome: "denied", code: "forbidden", reason: "guard_untrusted_event", rule_id: "acme-infra-production", status: 403 });
+    expectAudit(h, {
+      outcome: "denied",
+      code: "forbidden",
+      reason: "guard_untrusted_event",
+      rule_id: "acme-infra-production",
+      status: 403,
+    });
     expect(h.sts.requestCount).toBe(0);
   });
 
   it("the same token on a push still gets infra-deploy", async () => {
     const h = await createHarness();
-    const claims = githubClaims({ repository: "acme/infra", repository_id: "874563300", environment: "production", event_name: "push" });
+    const claims = githubClaims({
+      repository: "acme/infra",
+      repository_id: "874563300",
+      environment: "production",
+      event_name: "push",
+    });
     const response = await h.request(await h.mint(claims));
     expect(response.status, await response.clone().text()).toBe(200);
     expect(h.sts.assumeRoleCalls[0]?.roleArn).toBe("arn:aws:iam::444455556666:role/ci/infra-deploy");
@@ -55,12 +71,25 @@ describe("the allowlist", () => {
     expect(decide(policy, input(githubClaims({ event_name: event })))).toMatchObject({ allowed: true, ruleId: "prod" });
   });
 
-  it.each(["issue_comment", "issues", "workflow_run", "repository_dispatch", "pull_request_review", "pull_request_review_comment", "discussion", "watch", "check_run", "status", "create"])(
-    "GitHub %s does not",
-    (event) => {
-      expect(decide(policy, input(githubClaims({ event_name: event })))).toEqual({ allowed: false, reason: "guard_untrusted_event", ruleId: "prod" });
-    },
-  );
+  it.each([
+    "issue_comment",
+    "issues",
+    "workflow_run",
+    "repository_dispatch",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "discussion",
+    "watch",
+    "check_run",
+    "status",
+    "create",
+  ])("GitHub %s does not", (event) => {
+    expect(decide(policy, input(githubClaims({ event_name: event })))).toEqual({
+      allowed: false,
+      reason: "guard_untrusted_event",
+      ruleId: "prod",
+    });
+  });
 
   it("a non-privileged role is not held by it", () => {
     const readonly = compilePolicy({ roles, rules: [{ id: "read", match: MATCH, roles: ["read"] }] });
@@ -68,21 +97,44 @@ describe("the allowlist", () => {
   });
 
   it("GitLab: push, web, api and schedule reach a privileged role; trigger, pipeline, parent_pipeline, chat do not", () => {
-    const gitlab = compilePolicy({ issuers: { gitlab: "gitlab" }, roles, rules: [{ id: "gl", issuer: "gitlab", match: { project_path: "acme/app", project_id: "4242" }, roles: ["prod"] }] });
-    for (const source of ["push", "web", "api", "schedule"]) expect(decide(gitlab, input(gitlabClaims({ pipeline_source: source }), "gitlab")).allowed).toBe(true);
-    for (const source of ["trigger", "pipeline", "parent_pipeline", "chat", "webide", "external", "ondemand_dast_scan"]) {
-      expect(decide(gitlab, input(gitlabClaims({ pipeline_source: source }), "gitlab"))).toEqual({ allowed: false, reason: "guard_untrusted_event", ruleId: "gl" });
+    const gitlab = compilePolicy({
+      issuers: { gitlab: "gitlab" },
+      roles,
+      rules: [{ id: "gl", issuer: "gitlab", match: { project_path: "acme/app", project_id: "4242" }, roles: ["prod"] }],
+    });
+    for (const source of ["push", "web", "api", "schedule"])
+      expect(decide(gitlab, input(gitlabClaims({ pipeline_source: source }), "gitlab")).allowed).toBe(true);
+    for (const source of [
+      "trigger",
+      "pipeline",
+      "parent_pipeline",
+      "chat",
+      "webide",
+      "external",
+      "ondemand_dast_scan",
+    ]) {
+      expect(decide(gitlab, input(gitlabClaims({ pipeline_source: source }), "gitlab"))).toEqual({
+        allowed: false,
+        reason: "guard_untrusted_event",
+        ruleId: "gl",
+      });
     }
   });
 });
 
 describe("allowEvents: a rule widens only by naming each event", () => {
-  const widened: PolicyDefinition = { roles, rules: [{ id: "prod", match: MATCH, roles: ["prod"], allowEvents: ["workflow_run"] }] };
+  const widened: PolicyDefinition = {
+    roles,
+    rules: [{ id: "prod", match: MATCH, roles: ["prod"], allowEvents: ["workflow_run"] }],
+  };
 
   it("the named event passes, any other untrusted one still fails", () => {
     const policy = compilePolicy(widened);
     expect(decide(policy, input(githubClaims({ event_name: "workflow_run" })))).toMatchObject({ allowed: true });
-    expect(decide(policy, input(githubClaims({ event_name: "issue_comment" })))).toMatchObject({ allowed: false, reason: "guard_untrusted_event" });
+    expect(decide(policy, input(githubClaims({ event_name: "issue_comment" })))).toMatchObject({
+      allowed: false,
+      reason: "guard_untrusted_event",
+    });
   });
 
   it.each([
@@ -92,17 +144,29 @@ describe("allowEvents: a rule widens only by naming each event", () => {
     ["a string instead of a list", "workflow_run"],
     ["an event that is trusted already", ["push"]],
   ])("refuses %s", (_what, allowEvents) => {
-    expect(compileError({ roles, rules: [{ id: "prod", match: MATCH, roles: ["prod"], allowEvents: allowEvents as string[] }] })).toBe("rule_invalid");
+    expect(
+      compileError({
+        roles,
+        rules: [{ id: "prod", match: MATCH, roles: ["prod"], allowEvents: allowEvents as string[] }],
+      }),
+    ).toBe("rule_invalid");
   });
 
   it("refuses it on a deny rule (guards never apply there)", () => {
-    expect(compileError({ roles, rules: [{ id: "d", effect: "deny", match: MATCH, allowEvents: ["workflow_run"] }] })).toBe("rule_invalid");
+    expect(
+      compileError({ roles, rules: [{ id: "d", effect: "deny", match: MATCH, allowEvents: ["workflow_run"] }] }),
+    ).toBe("rule_invalid");
   });
 
   it("policy:check flags a privileged rule that widens the allowlist, and only that", () => {
     const findings = checkPolicy(widened).findings.filter((finding) => finding.code !== "role_unused");
-    expect(findings).toEqual([expect.objectContaining({ severity: "warning", code: "event_allowlist_widened", location: "rules[0] (prod)" })]);
-    const plain = checkPolicy({ roles, rules: [{ id: "read", match: MATCH, roles: ["read"], allowEvents: ["workflow_run"] }] }).findings;
+    expect(findings).toEqual([
+      expect.objectContaining({ severity: "warning", code: "event_allowlist_widened", location: "rules[0] (prod)" }),
+    ]);
+    const plain = checkPolicy({
+      roles,
+      rules: [{ id: "read", match: MATCH, roles: ["read"], allowEvents: ["workflow_run"] }],
+    }).findings;
     expect(plain.map((finding) => finding.code)).not.toContain("event_allowlist_widened");
   });
 

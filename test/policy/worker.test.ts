@@ -23,11 +23,22 @@ const eventOf = (h: Harness) => {
   return expectAudit(h, {}).event;
 };
 
-async function expectDenied(h: Harness, response: Response, reason: string, status = 403, code = "forbidden"): Promise<void> {
+async function expectDenied(
+  h: Harness,
+  response: Response,
+  reason: string,
+  status = 403,
+  code = "forbidden",
+): Promise<void> {
   expect(response.status, await response.clone().text()).toBe(status);
   expect((await expectNoLeak(response, [reason])).error).toBe(code);
   // The audit trail: log line and Analytics Engine data point, field for field.
-  expectAudit(h, { outcome: code === "forbidden" ? "denied" : status >= 500 ? "error" : "rejected", code, reason, status });
+  expectAudit(h, {
+    outcome: code === "forbidden" ? "denied" : status >= 500 ? "error" : "rejected",
+    code,
+    reason,
+    status,
+  });
 }
 
 describe("several issuers: each token passes its own rules and fails the others'", () => {
@@ -37,34 +48,72 @@ describe("several issuers: each token passes its own rules and fails the others'
     expect(response.status, await response.clone().text()).toBe(200);
     const call = h.sts.assumeRoleCalls[0];
     // A self-managed GitLab (the harness's issuer is not gitlab.com): gl.<issuer id>. prefixes, and an Issuer tag.
-    expect(call).toMatchObject({ roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy", roleSessionName: expect.stringMatching(/^gl\.gitlab\.574-302-[0-9a-f]{16}-acme\.app$/), sourceIdentity: "gl.gitlab.sample-user" });
+    expect(call).toMatchObject({
+      roleArn: "arn:aws:iam::111122223333:role/acme-app-deploy",
+      roleSessionName: expect.stringMatching(/^gl\.gitlab\.574-302-[0-9a-f]{16}-acme\.app$/),
+      sourceIdentity: "gl.gitlab.sample-user",
+    });
     const tags = Object.fromEntries((call?.tags ?? []).map((tag) => [tag.key, tag.value]));
-    expect(tags).toMatchObject({ Project: "acme/app", ProjectId: "4242", NamespaceId: "72", RefProtected: "true", Team: "platform", Issuer: h.extraIssuers.gitlab?.issuer });
+    expect(tags).toMatchObject({
+      Project: "acme/app",
+      ProjectId: "4242",
+      NamespaceId: "72",
+      RefProtected: "true",
+      Team: "platform",
+      Issuer: h.extraIssuers.gitlab?.issuer,
+    });
     expect(tags).not.toHaveProperty("Repository");
-    expect(eventOf(h)).toMatchObject({ outcome: "issued", issuer: "gitlab", repository: "acme/app", ref: "refs/heads/main", event_name: "push", rule_id: "gitlab-acme-app-deploy", role_alias: "deploy" });
+    expect(eventOf(h)).toMatchObject({
+      outcome: "issued",
+      issuer: "gitlab",
+      repository: "acme/app",
+      ref: "refs/heads/main",
+      event_name: "push",
+      rule_id: "gitlab-acme-app-deploy",
+      role_alias: "deploy",
+    });
   });
 
   it("a GitLab token fails the GitLab rule's guard (unprotected main) with its stable reason", async () => {
     const h = await createHarness({ issuers: MULTI });
-    await expectDenied(h, await h.request(await h.mintFor("gitlab", { ref_protected: "false" })), "guard_unprotected_ref");
+    await expectDenied(
+      h,
+      await h.request(await h.mintFor("gitlab", { ref_protected: "false" })),
+      "guard_unprotected_ref",
+    );
     expect(h.sts.requestCount).toBe(0);
   });
 
   it("a GitLab token carrying GitHub claims for acme/app never matches the github.com rules", async () => {
     const h = await createHarness({ issuers: MULTI });
-    const token = await h.mintFor("gitlab", { ...githubClaims(), project_path: "other/app", project_id: "9", namespace_path: "other", namespace_id: "8" });
+    const token = await h.mintFor("gitlab", {
+      ...githubClaims(),
+      project_path: "other/app",
+      project_id: "9",
+      namespace_path: "other",
+      namespace_id: "8",
+    });
     await expectDenied(h, await h.request(token), "no_matching_rule");
   });
 
   it("GitLab-shaped claims from a GitHub issuer are refused by the GitHub schema (401)", async () => {
     const h = await createHarness({ issuers: MULTI });
-    const token = await h.mint({ ...gitlabClaims(), repository: undefined, repository_id: undefined }, { omit: ["repository", "repository_id"] });
+    const token = await h.mint(
+      { ...gitlabClaims(), repository: undefined, repository_id: undefined },
+      { omit: ["repository", "repository_id"] },
+    );
     await expectDenied(h, await h.request(token), "claims_invalid", 401, "invalid_token");
   });
 
   it("a GHES token (custom issuer URL) gets its own rule: infra-deploy with managed policy and transitive tag, no external id", async () => {
     const h = await createHarness({ issuers: MULTI });
-    const token = await h.mintFor("ghes", { repository: "platform/infra", repository_id: "1042", repository_owner: "platform", repository_owner_id: "7", runner_environment: "self-hosted" });
+    const token = await h.mintFor("ghes", {
+      repository: "platform/infra",
+      repository_id: "1042",
+      repository_owner: "platform",
+      repository_owner_id: "7",
+      runner_environment: "self-hosted",
+    });
     const response = await h.request(token, { role: "deploy" });
     expect(response.status, await response.clone().text()).toBe(200);
     expect(h.extraIssuers.ghes?.issuer).toMatch(/\/_services\/token$/);
@@ -77,7 +126,11 @@ describe("several issuers: each token passes its own rules and fails the others'
     });
     expect(h.sts.assumeRoleCalls[0]?.externalId).toBeUndefined();
     expect(h.sts.assumeRoleCalls[0]?.transitiveTagKeys).toContain("CostCenter");
-    expect(eventOf(h)).toMatchObject({ issuer: "ghes", rule_id: "ghes-platform-infra-deploy", role_alias: "infra-deploy" });
+    expect(eventOf(h)).toMatchObject({
+      issuer: "ghes",
+      rule_id: "ghes-platform-infra-deploy",
+      role_alias: "infra-deploy",
+    });
   });
 
   it("a GHES token for acme/app matches none of the github.com rules", async () => {
@@ -87,7 +140,13 @@ describe("several issuers: each token passes its own rules and fails the others'
 
   it("a github.com token for platform/infra matches none of the GHES rules", async () => {
     const h = await createHarness({ issuers: MULTI });
-    const token = await h.mint({ repository: "platform/infra", repository_id: "1042", repository_owner: "platform", repository_owner_id: "7", runner_environment: "self-hosted" });
+    const token = await h.mint({
+      repository: "platform/infra",
+      repository_id: "1042",
+      repository_owner: "platform",
+      repository_owner_id: "7",
+      runner_environment: "self-hosted",
+    });
     await expectDenied(h, await h.request(token), "no_matching_rule");
   });
 
@@ -101,7 +160,14 @@ describe("several issuers: each token passes its own rules and fails the others'
     const policy = definePolicy({
       issuers: { github: "github", "acme-enterprise": "github" },
       roles: { deploy: { arn: "arn:aws:iam::111122223333:role/enterprise-deploy", privileged: true } },
-      rules: [{ id: "enterprise-app", issuer: "acme-enterprise", match: { repository: "acme/app", repository_id: "874563210" }, roles: ["deploy"] }],
+      rules: [
+        {
+          id: "enterprise-app",
+          issuer: "acme-enterprise",
+          match: { repository: "acme/app", repository_id: "874563210" },
+          roles: ["deploy"],
+        },
+      ],
     });
     const h = await createHarness({ policy, issuers: [{ id: "acme-enterprise", kind: "github", path: "/acme" }] });
     expect((await h.request(await h.mintFor("acme-enterprise"))).status).toBe(200);
@@ -115,7 +181,10 @@ describe("several issuers: each token passes its own rules and fails the others'
     const response = await h.request(await h.mint());
     expect(response.status).toBe(500);
     expect((await expectNoLeak(response)).error).toBe("config_invalid");
-    expect(h.logs.find((line) => line.message === "config_invalid")).toMatchObject({ reason: "policy_invalid", detail: expect.stringContaining("issuers.gitlab") });
+    expect(h.logs.find((line) => line.message === "config_invalid")).toMatchObject({
+      reason: "policy_invalid",
+      detail: expect.stringContaining("issuers.gitlab"),
+    });
   });
 });
 
@@ -143,10 +212,16 @@ describe("shadow mode", () => {
   });
 
   it("a candidate that denies what the live policy allows never takes the credentials away", async () => {
-    const strict = definePolicy({ roles: testPolicy.roles, rules: [{ id: "deny-all-acme", effect: "deny", match: { repository_owner: "acme" } }] });
+    const strict = definePolicy({
+      roles: testPolicy.roles,
+      rules: [{ id: "deny-all-acme", effect: "deny", match: { repository_owner: "acme" } }],
+    });
     const h = await createHarness({ candidatePolicy: strict, env: { SHADOW_POLICY: "on" } });
     expect((await h.request(await h.mint())).status).toBe(200);
-    expect(shadowLines(h)[0]).toMatchObject({ live: { allowed: true, rule_id: "acme-app-main-deploy" }, candidate: { allowed: false, reason: "explicit_deny", rule_id: "deny-all-acme" } });
+    expect(shadowLines(h)[0]).toMatchObject({
+      live: { allowed: true, rule_id: "acme-app-main-deploy" },
+      candidate: { allowed: false, reason: "explicit_deny", rule_id: "deny-all-acme" },
+    });
   });
 
   it("logs nothing when both agree, and nothing at all when SHADOW_POLICY is off", async () => {
@@ -159,7 +234,10 @@ describe("shadow mode", () => {
   });
 
   it("a candidate that does not compile is logged once and ignored; the live policy keeps answering", async () => {
-    const broken = { roles: {}, rules: [{ id: "x", match: { repository: "*/*" }, roles: ["nope"] }] } as PolicyDefinition;
+    const broken = {
+      roles: {},
+      rules: [{ id: "x", match: { repository: "*/*" }, roles: ["nope"] }],
+    } as PolicyDefinition;
     const h = await createHarness({ candidatePolicy: broken, env: { SHADOW_POLICY: "on" } });
     expect((await h.request(await h.mint())).status).toBe(200);
     expect((await h.request(await h.mint())).status).toBe(200);
@@ -170,7 +248,9 @@ describe("shadow mode", () => {
     const h = await createHarness({ env: { SHADOW_POLICY: "on" } });
     expect((await h.request(await h.mint())).status).toBe(200);
     expect((await h.request(await h.mint({ ref: "refs/heads/release/1.2" }))).status).toBe(403);
-    expect(h.logs.filter((line) => line.message === "policy_shadow_disabled")).toEqual([{ message: "policy_shadow_disabled", reason: "candidate_policy_missing" }]);
+    expect(h.logs.filter((line) => line.message === "policy_shadow_disabled")).toEqual([
+      { message: "policy_shadow_disabled", reason: "candidate_policy_missing" },
+    ]);
     expect(shadowLines(h)).toEqual([]);
   });
 
@@ -197,15 +277,29 @@ describe("kill switch (KV keys under killswitch: in JWKS_CACHE)", () => {
     };
     const policy = definePolicy({
       roles: { app: { arn: "arn:aws:iam::111122223333:role/app" } },
-      rules: [{ id: "kill-test", match: { repository: claims.repository, repository_id: claims.repository_id }, roles: ["app"] }],
+      rules: [
+        {
+          id: "kill-test",
+          match: { repository: claims.repository, repository_id: claims.repository_id },
+          roles: ["app"],
+        },
+      ],
     });
     return { claims, policy };
   }
 
   it.each([
-    ["repository", (c: Record<string, string>) => `killswitch:repo:${c.repository?.toLowerCase()}`, "kill_switch_repository"],
+    [
+      "repository",
+      (c: Record<string, string>) => `killswitch:repo:${c.repository?.toLowerCase()}`,
+      "kill_switch_repository",
+    ],
     ["repository id", (c: Record<string, string>) => `killswitch:repo-id:${c.repository_id}`, "kill_switch_repository"],
-    ["owner", (c: Record<string, string>) => `killswitch:owner:${c.repository_owner?.toLowerCase()}`, "kill_switch_owner"],
+    [
+      "owner",
+      (c: Record<string, string>) => `killswitch:owner:${c.repository_owner?.toLowerCase()}`,
+      "kill_switch_owner",
+    ],
     ["owner id", (c: Record<string, string>) => `killswitch:owner-id:${c.repository_owner_id}`, "kill_switch_owner"],
     ["actor", (c: Record<string, string>) => `killswitch:actor:${c.actor?.toLowerCase()}`, "kill_switch_actor"],
     ["actor id", (c: Record<string, string>) => `killswitch:actor-id:${c.actor_id}`, "kill_switch_actor"],
@@ -251,7 +345,8 @@ describe("kill switch (KV keys under killswitch: in JWKS_CACHE)", () => {
     const { claims, policy } = uniqueRepo();
     const kv = env.JWKS_CACHE;
     const brokenKillSwitch = {
-      get: (key: string, options: unknown) => (key.startsWith("killswitch:") ? Promise.reject(new Error("KV GET failed")) : kv.get(key, options as "text")),
+      get: (key: string, options: unknown) =>
+        key.startsWith("killswitch:") ? Promise.reject(new Error("KV GET failed")) : kv.get(key, options as "text"),
       put: (key: string, value: string, options?: KVNamespacePutOptions) => kv.put(key, value, options),
     };
     const h = await createHarness({ policy, env: { JWKS_CACHE: brokenKillSwitch } });

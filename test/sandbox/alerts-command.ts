@@ -8,7 +8,10 @@ import type { AlertRunReport } from "../../src/alerts/run.ts";
 export const ALERTS_USAGE = "alerts run [--rules JSON] [--cooldown MINUTES]";
 
 /** The arguments, or an Error (usage). */
-export function parseAlertsArgs(args: readonly string[], env: Record<string, string | undefined>): { rules: string; cooldownMinutes?: string } {
+export function parseAlertsArgs(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): { rules: string; cooldownMinutes?: string } {
   if (args[0] !== "run") throw new Error(`expected ${ALERTS_USAGE}`);
   let rules = env.ALERT_RULES?.trim() || "{}";
   let cooldownMinutes: string | undefined;
@@ -24,11 +27,16 @@ export function parseAlertsArgs(args: readonly string[], env: Record<string, str
 const show = (value: number | null | undefined) => (value === null || value === undefined ? "-" : String(value));
 
 /** What one run measured and decided, a line per rule, then the messages sent. Pure. */
-export function formatAlertRun(result: { report: AlertRunReport; deliveries: string[]; logs: Array<Record<string, unknown>> }): string {
+export function formatAlertRun(result: {
+  report: AlertRunReport;
+  deliveries: string[];
+  logs: Array<Record<string, unknown>>;
+}): string {
   const { report, deliveries } = result;
   const m = report.metrics;
   const lines: string[] = [];
-  if (report.queryError !== undefined) lines.push(`the alert queries failed (${report.queryError}): nothing was evaluated`);
+  if (report.queryError !== undefined)
+    lines.push(`the alert queries failed (${report.queryError}): nothing was evaluated`);
   else {
     const top = m.denialGroups?.[0];
     const worst = m.replays?.[0];
@@ -41,7 +49,10 @@ export function formatAlertRun(result: { report: AlertRunReport; deliveries: str
       `  github_rate_limit  ${m.githubMinRemaining === undefined ? "off" : `lowest left ${show(m.githubMinRemaining)}`}`,
       `firing: ${report.firing.length === 0 ? "none" : report.firing.join(", ")}`,
     );
-    if (report.firing.length > 0) lines.push(`notified: ${report.notified.join(", ") || "none"}; suppressed (incident already open): ${report.suppressed.join(", ") || "none"}; failed: ${report.failed.join(", ") || "none"}`);
+    if (report.firing.length > 0)
+      lines.push(
+        `notified: ${report.notified.join(", ") || "none"}; suppressed (incident already open): ${report.suppressed.join(", ") || "none"}; failed: ${report.failed.join(", ") || "none"}`,
+      );
   }
   for (const line of result.logs) lines.push(`log: ${JSON.stringify(line)}`);
   for (const text of deliveries) lines.push("webhook message (npm start prints it too):", text.replace(/^/gm, "  | "));
@@ -51,7 +62,8 @@ export function formatAlertRun(result: { report: AlertRunReport; deliveries: str
 /** The sandbox CLI's `alerts` subcommand (test/sandbox/cli.ts). */
 export const alertsCommand = {
   usage: ALERTS_USAGE,
-  summary: "run the alert rules against the sandbox's local Analytics Engine (messages go to a webhook sink npm start prints)",
+  summary:
+    "run the alert rules against the sandbox's local Analytics Engine (messages go to a webhook sink npm start prints)",
   needsSandbox: true,
   async run(args: string[]): Promise<number> {
     const { rules, cooldownMinutes } = parseAlertsArgs(args, process.env);

@@ -44,7 +44,9 @@ describe("the sandbox's data points come from the broker's credential_exchange l
   });
 
   it("ignores fields the event does not have, and text where a number belongs", () => {
-    const parsed = auditEventFromLogLine(JSON.stringify({ message: "credential_exchange", ...event, extra: "x", sts_ms: "12" }));
+    const parsed = auditEventFromLogLine(
+      JSON.stringify({ message: "credential_exchange", ...event, extra: "x", sts_ms: "12" }),
+    );
     expect(parsed).not.toHaveProperty("extra");
     expect(parsed?.sts_ms).toBeUndefined();
   });

@@ -8,8 +8,30 @@ import { toDataPoint, type AuditDataPoint } from "../../src/audit/schema.ts";
 import type { ErrorCode } from "../../src/errors.ts";
 
 const OUTCOMES: readonly Outcome[] = ["issued", "denied", "rejected", "error"];
-const TEXT_FIELDS = ["code", "reason", "issuer", "repository", "ref", "event_name", "rule_id", "role_alias", "token_sha256", "context_facts", "github_token", "github_repositories", "github_permissions", "minted_sha256"] as const;
-const NUMBER_FIELDS = ["verify_ms", "admission_ms", "sts_ms", "sts_attempts", "github_ms", "github_rate_remaining"] as const;
+const TEXT_FIELDS = [
+  "code",
+  "reason",
+  "issuer",
+  "repository",
+  "ref",
+  "event_name",
+  "rule_id",
+  "role_alias",
+  "token_sha256",
+  "context_facts",
+  "github_token",
+  "github_repositories",
+  "github_permissions",
+  "minted_sha256",
+] as const;
+const NUMBER_FIELDS = [
+  "verify_ms",
+  "admission_ms",
+  "sts_ms",
+  "sts_attempts",
+  "github_ms",
+  "github_rate_remaining",
+] as const;
 
 /** The audit event of a `credential_exchange` log line, or undefined for any other line (or a malformed one). */
 export function auditEventFromLogLine(line: string): ExchangeEvent | undefined {
@@ -25,11 +47,23 @@ export function auditEventFromLogLine(line: string): ExchangeEvent | undefined {
   const fields = value as Record<string, unknown>;
   if (fields.message !== "credential_exchange") return undefined;
   const { request_id: requestId, outcome, status, total_ms: totalMs } = fields;
-  if (typeof requestId !== "string" || !OUTCOMES.includes(outcome as Outcome) || typeof status !== "number" || typeof totalMs !== "number") return undefined;
-  const event: ExchangeEvent = { ...blankEvent(requestId, fields.kind === "github_token" ? "github_token" : "aws"), outcome: outcome as Outcome, status, total_ms: totalMs };
+  if (
+    typeof requestId !== "string" ||
+    !OUTCOMES.includes(outcome as Outcome) ||
+    typeof status !== "number" ||
+    typeof totalMs !== "number"
+  )
+    return undefined;
+  const event: ExchangeEvent = {
+    ...blankEvent(requestId, fields.kind === "github_token" ? "github_token" : "aws"),
+    outcome: outcome as Outcome,
+    status,
+    total_ms: totalMs,
+  };
   for (const name of TEXT_FIELDS) {
     const text = fields[name];
-    if (typeof text === "string") (event as unknown as Record<string, unknown>)[name] = name === "code" ? (text as ErrorCode) : text;
+    if (typeof text === "string")
+      (event as unknown as Record<string, unknown>)[name] = name === "code" ? (text as ErrorCode) : text;
   }
   for (const name of NUMBER_FIELDS) {
     const number = fields[name];

@@ -60,16 +60,26 @@ export function bannerLines(examples: SandboxExamples, context: BannerContext): 
   const other = examples.other;
   if (other !== undefined) {
     // A token alone, unless the rule grants several roles: then the request names one.
-    const command = other.role === undefined ? `${npm} token -- ${claimFlags(other.overrides)}` : exchangeCommand(context, other.overrides, other.role);
+    const command =
+      other.role === undefined
+        ? `${npm} token -- ${claimFlags(other.overrides)}`
+        : exchangeCommand(context, other.overrides, other.role);
     lines.push(`Other claims (rule ${other.ruleId}, role ${other.alias}): ${command}`);
   }
   const denied = examples.denied;
-  if (denied !== undefined) lines.push(`A denial (${denied.reason}): ${exchangeCommand(context, denied.overrides, granted.role)}`);
+  if (denied !== undefined)
+    lines.push(`A denial (${denied.reason}): ${exchangeCommand(context, denied.overrides, granted.role)}`);
   // Only a policy with `require` has facts to change; the hint is a change that makes the next exchange fail.
   const facts = examples.facts;
-  if (facts?.requiredBy !== undefined) lines.push(`GitHub facts (rule ${facts.requiredBy} requires them; the sandbox reports them met for ${facts.repository}): ${npm} sandbox -- ${facts.hint}`);
+  if (facts?.requiredBy !== undefined)
+    lines.push(
+      `GitHub facts (rule ${facts.requiredBy} requires them; the sandbox reports them met for ${facts.repository}): ${npm} sandbox -- ${facts.hint}`,
+    );
   const tokens = examples.githubTokens ?? [];
-  if (tokens.length > 0) lines.push(`GitHub token grants (the policy's githubTokens: ${tokens.join(", ")}; the fake GitHub API runs the token App too): ${npm} sandbox -- github-token <name> [--claim name=value]...`);
+  if (tokens.length > 0)
+    lines.push(
+      `GitHub token grants (the policy's githubTokens: ${tokens.join(", ")}; the fake GitHub API runs the token App too): ${npm} sandbox -- github-token <name> [--claim name=value]...`,
+    );
   lines.push(`Kill switch, AWS profile: ${npm} sandbox -- help`);
   return { credentialsCommand, lines };
 }

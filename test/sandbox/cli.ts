@@ -72,13 +72,16 @@ const commands: Record<string, SandboxCommand> = {
   },
   "aws-keys": {
     usage: "aws-keys <account>",
-    summary: "print `export` lines with the sandbox IAM's keys for that account (npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam)",
+    summary:
+      "print `export` lines with the sandbox IAM's keys for that account (npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam)",
     needsSandbox: false,
     async run(args) {
       expectArgs(args, 1, "aws-keys <12-digit account id>");
       if (!/^\d{12}$/.test(args[0] as string)) throw new Error("expected aws-keys <12-digit account id>");
       const keys = sandboxIamKeys(args[0] as string);
-      console.log(`export AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\nunset AWS_SESSION_TOKEN`);
+      console.log(
+        `export AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}\nunset AWS_SESSION_TOKEN`,
+      );
       return 0;
     },
   },
@@ -93,9 +96,21 @@ const commands: Record<string, SandboxCommand> = {
         const value = args[i + 1];
         if (args[i] === "--region" && value !== undefined && isAwsRegionName(value)) region = value;
         else if (args[i] === "--name" && value !== undefined && /^[\w.-]+$/.test(value)) name = value;
-        else throw new Error(`expected profile [--region REGION] [--name NAME] with an AWS region name and a profile name`);
+        else
+          throw new Error(
+            `expected profile [--region REGION] [--name NAME] with an AWS region name and a profile name`,
+          );
       }
-      process.stdout.write(sandboxProfile({ name, region, nodePath: process.execPath, cliPath: paths.clientCli, brokerUrl, sandboxOrigin }));
+      process.stdout.write(
+        sandboxProfile({
+          name,
+          region,
+          nodePath: process.execPath,
+          cliPath: paths.clientCli,
+          brokerUrl,
+          sandboxOrigin,
+        }),
+      );
       return 0;
     },
   },
@@ -103,7 +118,10 @@ const commands: Record<string, SandboxCommand> = {
 
 function help(): string {
   const width = Math.max(...Object.values(commands).map((command) => command.usage.length));
-  return ["usage: npm run -s sandbox -- <command>", ...Object.values(commands).map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`)].join("\n");
+  return [
+    "usage: npm run -s sandbox -- <command>",
+    ...Object.values(commands).map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
+  ].join("\n");
 }
 
 async function sandboxRunning(): Promise<boolean> {

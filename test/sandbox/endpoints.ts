@@ -22,7 +22,9 @@ async function readObject(request: Request): Promise<Record<string, unknown> | u
   if (text.trim() === "") return {};
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -43,13 +45,21 @@ export async function mintToken(issuer: FakeIssuer, request: Request): Promise<R
  * posts it to the broker's /v1/credentials; answers the broker's status and body as they are, with the headers a client
  * acts on (X-Request-Id, Retry-After on 429/503, Cache-Control).
  */
-export async function mintAndExchange(issuer: FakeIssuer, brokerUrl: string, fetcher: typeof fetch, request: Request): Promise<Response> {
+export async function mintAndExchange(
+  issuer: FakeIssuer,
+  brokerUrl: string,
+  fetcher: typeof fetch,
+  request: Request,
+): Promise<Response> {
   const body = await readObject(request);
-  if (body === undefined) return invalid('body must be a JSON object: {"claims"?: {...}, "role"?: "...", "duration_seconds"?: n}');
+  if (body === undefined)
+    return invalid('body must be a JSON object: {"claims"?: {...}, "role"?: "...", "duration_seconds"?: n}');
   const { claims = {}, ...rest } = body;
   const unknown = Object.keys(rest).filter((key) => key !== "role" && key !== "duration_seconds");
-  if (unknown.length > 0) return invalid(`unknown field(s) ${unknown.join(", ")}: claims, role and duration_seconds are accepted`);
-  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return invalid("claims must be a JSON object of claim overrides");
+  if (unknown.length > 0)
+    return invalid(`unknown field(s) ${unknown.join(", ")}: claims, role and duration_seconds are accepted`);
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims))
+    return invalid("claims must be a JSON object of claim overrides");
   const token = await issuer.mint(claims as Record<string, unknown>);
   const answer = await fetcher(`${brokerUrl}/v1/credentials`, {
     method: "POST",
@@ -67,7 +77,8 @@ export async function mintAndExchange(issuer: FakeIssuer, brokerUrl: string, fet
 /** GET /_apis/oidc/token?audience=<aud> with `Authorization: bearer sandbox`: {"value": "<jwt>"}, as the runner answers. */
 export async function actionsToken(issuer: FakeIssuer, request: Request): Promise<Response> {
   if (request.method !== "GET") return json({ message: "GET only" }, 405);
-  if (request.headers.get("authorization") !== `bearer ${SANDBOX_ACTIONS_REQUEST_TOKEN}`) return json({ message: "bad request token" }, 401);
+  if (request.headers.get("authorization") !== `bearer ${SANDBOX_ACTIONS_REQUEST_TOKEN}`)
+    return json({ message: "bad request token" }, 401);
   const audience = new URL(request.url).searchParams.get("audience");
   return json({ value: await issuer.mint(audience === null || audience === "" ? {} : { aud: audience }) });
 }

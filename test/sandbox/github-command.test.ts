@@ -103,7 +103,19 @@ describe("sandbox github command", () => {
 
   it("refuses usage mistakes and leaves the facts as they were", async () => {
     const h = await createHarness({ env: SANDBOX_VARS });
-    const mistakes = [[], ["check"], ["check", "dependency-review", "maybe"], ["check", "dependency-review", "failure", "--app"], ["scan"], ["scan", "maybe"], ["approve", "--fresh"], ["approve", "--bot", "--reader"], ["dismiss"], ["request-changes", "now"], ["outage"]];
+    const mistakes = [
+      [],
+      ["check"],
+      ["check", "dependency-review", "maybe"],
+      ["check", "dependency-review", "failure", "--app"],
+      ["scan"],
+      ["scan", "maybe"],
+      ["approve", "--fresh"],
+      ["approve", "--bot", "--reader"],
+      ["dismiss"],
+      ["request-changes", "now"],
+      ["outage"],
+    ];
     for (const args of mistakes) expect(() => applyGitHubCommand(h.github, testFacts, args), args.join(" ")).toThrow();
     expect(await exchange(h)).toEqual([200, undefined]);
   });
@@ -143,7 +155,10 @@ describe("sandbox github command on another organisation's policy", () => {
           match: trunk,
           roles: ["deploy"],
           require: {
-            checks: [{ workflow: ".github/workflows/build.yml", job: "build", events: ["push", "workflow_dispatch"] }, { name: "license-scan", app: 4242 }],
+            checks: [
+              { workflow: ".github/workflows/build.yml", job: "build", events: ["push", "workflow_dispatch"] },
+              { name: "license-scan", app: 4242 },
+            ],
             pullRequest: { approvals: 2 },
             rulesets: { approvals: 2, dismissStaleReviews: true },
           },
@@ -180,9 +195,15 @@ describe("sandbox github command on another organisation's policy", () => {
   });
 
   it("scan re-runs the token's own run when the first job requirement is of its own workflow", async () => {
-    const policy = definePolicy({ roles: globexRoles, rules: [{ id: "globex-api-trunk", match: trunk, roles: ["deploy"], require: { checks: [{ job: "test" }] } }] });
+    const policy = definePolicy({
+      roles: globexRoles,
+      rules: [{ id: "globex-api-trunk", match: trunk, roles: ["deploy"], require: { checks: [{ job: "test" }] } }],
+    });
     const sandbox = await sandboxFor(policy);
-    expect(sandbox.facts.run).toMatchObject({ workflow: ".github/workflows/ci.yml", jobs: [{ name: "test", conclusion: "success" }] });
+    expect(sandbox.facts.run).toMatchObject({
+      workflow: ".github/workflows/ci.yml",
+      jobs: [{ name: "test", conclusion: "success" }],
+    });
     expect(await sandbox.exchange()).toEqual([200, undefined]);
     expect(sandbox.run("scan", "failure")).toContain("(the token's own run) re-run: test failure");
     expect(await sandbox.exchange()).toEqual([403, "context_check_failed"]);
@@ -198,7 +219,17 @@ describe("sandbox github command on another organisation's policy", () => {
   });
 
   it("without a job requirement, scan is a usage error; the hint is then the App's check", async () => {
-    const policy = definePolicy({ roles: globexRoles, rules: [{ id: "globex-api-trunk", match: trunk, roles: ["deploy"], require: { checks: [{ name: "build", app: "globex-ci" }] } }] });
+    const policy = definePolicy({
+      roles: globexRoles,
+      rules: [
+        {
+          id: "globex-api-trunk",
+          match: trunk,
+          roles: ["deploy"],
+          require: { checks: [{ name: "build", app: "globex-ci" }] },
+        },
+      ],
+    });
     const sandbox = await sandboxFor(policy);
     expect(await sandbox.exchange()).toEqual([200, undefined]);
     expect(() => sandbox.run("scan", "failure")).toThrow(/requires no job/);

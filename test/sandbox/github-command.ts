@@ -4,7 +4,14 @@
 // The CLI side posts the words to the sandbox (POST /sandbox/github); the sandbox applies them to its fake.
 import { SANDBOX_PORT } from "../../src/constants.ts";
 import { jobNameMatches } from "../../src/policy/requirements-jobs.ts";
-import { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_USERS, GITHUB_ACTIONS_APP, type FakeGitHub, type JobInput } from "../support/fake-github-api.ts";
+import {
+  EXAMPLE_FACTS,
+  EXAMPLE_GRANT_REPOSITORIES,
+  EXAMPLE_USERS,
+  GITHUB_ACTIONS_APP,
+  type FakeGitHub,
+  type JobInput,
+} from "../support/fake-github-api.ts";
 import { factApp, sandboxReviewers, type SandboxFacts, type SandboxJob, type SandboxUser } from "./sandbox-facts.ts";
 
 export const GITHUB_USAGE = [
@@ -32,7 +39,10 @@ const CONCLUSIONS = ["success", "failure", "cancelled", "neutral", "skipped", "t
 const EARLIER_HEAD = "0".repeat(40);
 
 /** Every account the sandbox's commands use, with their role on the sandbox repository. */
-const accounts = (facts: SandboxFacts): SandboxUser[] => [...Object.values(EXAMPLE_USERS), ...sandboxReviewers(facts.approvals).slice(1)];
+const accounts = (facts: SandboxFacts): SandboxUser[] => [
+  ...Object.values(EXAMPLE_USERS),
+  ...sandboxReviewers(facts.approvals).slice(1),
+];
 
 /**
  * What the fake reports at start: the App installed on the repository, its users (writers, a reader, a bot), every
@@ -46,44 +56,114 @@ export function seedSandboxFacts(github: FakeGitHub, facts: SandboxFacts): void 
   const headBranch = branch === "" ? {} : { headBranch: branch };
   github.addRepository(repository, facts.repositoryId);
   // The example's GitHub token grant repositories (not yet derived from the policy's githubTokens).
-  for (const grant of Object.values(EXAMPLE_GRANT_REPOSITORIES)) github.addRepository(grant.name, grant.id, { installed: false });
+  for (const grant of Object.values(EXAMPLE_GRANT_REPOSITORIES))
+    github.addRepository(grant.name, grant.id, { installed: false });
   for (const user of accounts(facts)) {
     github.addUser({ id: user.id, login: user.login, type: user.id === EXAMPLE_USERS.bot.id ? "Bot" : "User" });
     github.setPermission(repository, user.id, user.role);
   }
   const run = facts.run;
-  if (run !== undefined) github.addWorkflowRun({ repository, id: run.id, event: run.event, headSha: sha, ...headBranch, path: run.workflow, jobs: run.jobs });
-  for (const pinned of facts.runs) github.addWorkflowRun({ repository, event: pinned.event, headSha: sha, ...headBranch, path: pinned.workflow, jobs: pinned.jobs });
-  for (const check of facts.checks) github.addCheckRun({ repository, sha, name: check.name, app: factApp(check.app), status: "completed", conclusion: check.conclusion });
-  github.addPullRequest({ repository, number: pullNumber, authorId, headSha, baseRef: branch, state: "closed", mergedAt: "2026-11-25T11:30:00Z", mergeCommitSha: sha, commits: [headSha] });
+  if (run !== undefined)
+    github.addWorkflowRun({
+      repository,
+      id: run.id,
+      event: run.event,
+      headSha: sha,
+      ...headBranch,
+      path: run.workflow,
+      jobs: run.jobs,
+    });
+  for (const pinned of facts.runs)
+    github.addWorkflowRun({
+      repository,
+      event: pinned.event,
+      headSha: sha,
+      ...headBranch,
+      path: pinned.workflow,
+      jobs: pinned.jobs,
+    });
+  for (const check of facts.checks)
+    github.addCheckRun({
+      repository,
+      sha,
+      name: check.name,
+      app: factApp(check.app),
+      status: "completed",
+      conclusion: check.conclusion,
+    });
+  github.addPullRequest({
+    repository,
+    number: pullNumber,
+    authorId,
+    headSha,
+    baseRef: branch,
+    state: "closed",
+    mergedAt: "2026-11-25T11:30:00Z",
+    mergeCommitSha: sha,
+    commits: [headSha],
+  });
   approve(github, facts, undefined);
   const rulesets = facts.rulesets;
   if (rulesets !== undefined) {
-    const parameters = { required_approving_review_count: rulesets.approvals, require_last_push_approval: rulesets.lastPushApproval, dismiss_stale_reviews_on_push: rulesets.dismissStaleReviews };
+    const parameters = {
+      required_approving_review_count: rulesets.approvals,
+      require_last_push_approval: rulesets.lastPushApproval,
+      dismiss_stale_reviews_on_push: rulesets.dismissStaleReviews,
+    };
     github.setBranchRules(repository, branch, [{ type: "pull_request", ruleset_id: 1, parameters }]);
   }
 }
 
 /** Approvals by the writers the facts need (at least one), on the head or an earlier one; or by the reader or the bot. */
 function approve(github: FakeGitHub, facts: SandboxFacts, flag: string | undefined): string {
-  const by = flag === "--reader" ? [EXAMPLE_USERS.reader] : flag === "--bot" ? [EXAMPLE_USERS.bot] : sandboxReviewers(Math.max(1, facts.approvals));
-  for (const user of by) github.addReview(facts.repository, EXAMPLE_FACTS.pullNumber, { userId: user.id, state: "APPROVED", commitId: flag === "--stale" ? EARLIER_HEAD : EXAMPLE_FACTS.headSha });
-  const how = flag === "--stale" ? " on an earlier head (stale)" : flag === "--reader" ? " (read access only)" : flag === "--bot" ? " (a bot)" : "";
+  const by =
+    flag === "--reader"
+      ? [EXAMPLE_USERS.reader]
+      : flag === "--bot"
+        ? [EXAMPLE_USERS.bot]
+        : sandboxReviewers(Math.max(1, facts.approvals));
+  for (const user of by)
+    github.addReview(facts.repository, EXAMPLE_FACTS.pullNumber, {
+      userId: user.id,
+      state: "APPROVED",
+      commitId: flag === "--stale" ? EARLIER_HEAD : EXAMPLE_FACTS.headSha,
+    });
+  const how =
+    flag === "--stale"
+      ? " on an earlier head (stale)"
+      : flag === "--reader"
+        ? " (read access only)"
+        : flag === "--bot"
+          ? " (a bot)"
+          : "";
   return `pull request #${EXAMPLE_FACTS.pullNumber}: approved by ${by.map((user) => user.login).join(", ")}${how}`;
 }
 
 /** The scan job as `result` says: a job, or none for `absent`. */
 function scanJob(name: string, result: string): JobInput[] {
   if (result === "absent") return [];
-  return [{ name, status: result === "pending" ? "in_progress" : "completed", conclusion: result === "pending" ? null : result }];
+  return [
+    {
+      name,
+      status: result === "pending" ? "in_progress" : "completed",
+      conclusion: result === "pending" ? null : result,
+    },
+  ];
 }
 
 /** `github scan <result>`: the policy's first job requirement's job, in a new pinned run or a re-run of the token's own. */
 function scan(github: FakeGitHub, facts: SandboxFacts, rest: readonly string[]): string {
   const target = facts.scan;
-  if (target === undefined) throw new Error("github scan: the policy requires no job of a workflow run (no `checks: [{ job }]` in a rule's require); try github check, approve or unapprove");
+  if (target === undefined)
+    throw new Error(
+      "github scan: the policy requires no job of a workflow run (no `checks: [{ job }]` in a rule's require); try github check, approve or unapprove",
+    );
   const [result] = rest;
-  if (rest.length !== 1 || result === undefined || !(result === "pending" || result === "absent" || CONCLUSIONS.includes(result))) {
+  if (
+    rest.length !== 1 ||
+    result === undefined ||
+    !(result === "pending" || result === "absent" || CONCLUSIONS.includes(result))
+  ) {
     throw new Error("expected github scan <success|failure|cancelled|neutral|skipped|timed_out|pending|absent>");
   }
   const { repository, sha, branch } = facts;
@@ -91,15 +171,29 @@ function scan(github: FakeGitHub, facts: SandboxFacts, rest: readonly string[]):
   const others = (jobs: readonly SandboxJob[]) => jobs.filter((job) => !jobNameMatches(target.job, job.name));
   if (target.workflow === undefined) {
     const own = facts.run;
-    if (own === undefined) throw new Error("github scan: the sandbox token's workflow_ref names no workflow of its repository, so it has no own run");
+    if (own === undefined)
+      throw new Error(
+        "github scan: the sandbox token's workflow_ref names no workflow of its repository, so it has no own run",
+      );
     github.rerunWorkflowRun(own.id, [...others(own.jobs), ...scanJob(target.job, result)]);
     return `workflow run ${own.id} of ${own.workflow} (the token's own run) re-run: ${what}`;
   }
-  const pinned = facts.runs.find((run) => run.workflow === target.workflow) ?? { workflow: target.workflow, event: "push" as const, jobs: [] };
+  const pinned = facts.runs.find((run) => run.workflow === target.workflow) ?? {
+    workflow: target.workflow,
+    event: "push" as const,
+    jobs: [],
+  };
   const jobs: JobInput[] = [...others(pinned.jobs), ...scanJob(target.job, result)];
   // A run with no job at all is still queued (pending); absent means a run that completed without the job.
   if (jobs.length === 0) jobs.push({ name: jobNameMatches(target.job, "build") ? "test" : "build" });
-  const id = github.addWorkflowRun({ repository, event: pinned.event, headSha: sha, headBranch: branch, path: pinned.workflow, jobs });
+  const id = github.addWorkflowRun({
+    repository,
+    event: pinned.event,
+    headSha: sha,
+    headBranch: branch,
+    path: pinned.workflow,
+    jobs,
+  });
   return `workflow run ${id} of ${pinned.workflow} (${pinned.event}, ${branch}, ${sha.slice(0, 12)}): ${what}`;
 }
 
@@ -116,20 +210,37 @@ export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args
       return scan(github, facts, rest);
     case "check": {
       const [name, result, flag, app] = rest;
-      if (name === undefined || result === undefined || !(result === "pending" || CONCLUSIONS.includes(result)) || (flag !== undefined && (flag !== "--app" || app === undefined || !/^[a-z0-9-]+$/.test(app)))) {
+      if (
+        name === undefined ||
+        result === undefined ||
+        !(result === "pending" || CONCLUSIONS.includes(result)) ||
+        (flag !== undefined && (flag !== "--app" || app === undefined || !/^[a-z0-9-]+$/.test(app)))
+      ) {
         throw new Error("expected github check <name> <conclusion|pending> [--app <slug>]");
       }
       // The App the policy names for a check of this name (a run that counts), else GitHub Actions (one that never does).
       const by = factApp(app ?? facts.checks.find((check) => check.name === name)?.app ?? GITHUB_ACTIONS_APP.slug);
-      github.addCheckRun({ repository, sha, name, app: by, status: result === "pending" ? "in_progress" : "completed", conclusion: result === "pending" ? null : result });
+      github.addCheckRun({
+        repository,
+        sha,
+        name,
+        app: by,
+        status: result === "pending" ? "in_progress" : "completed",
+        conclusion: result === "pending" ? null : result,
+      });
       return `check run "${name}" created through the API as ${by.slug}: ${result} (on ${repository}@${sha.slice(0, 12)})`;
     }
     case "approve":
-      if (rest.length > 1 || (rest.length === 1 && !["--stale", "--reader", "--bot"].includes(rest[0] as string))) throw new Error("expected github approve [--stale | --reader | --bot]");
+      if (rest.length > 1 || (rest.length === 1 && !["--stale", "--reader", "--bot"].includes(rest[0] as string)))
+        throw new Error("expected github approve [--stale | --reader | --bot]");
       return approve(github, facts, rest[0]);
     case "request-changes": {
       if (rest.length > 0) throw new Error("expected github request-changes");
-      const id = github.addReview(repository, pullNumber, { userId: EXAMPLE_USERS.writer.id, state: "CHANGES_REQUESTED", commitId: EXAMPLE_FACTS.headSha });
+      const id = github.addReview(repository, pullNumber, {
+        userId: EXAMPLE_USERS.writer.id,
+        state: "CHANGES_REQUESTED",
+        commitId: EXAMPLE_FACTS.headSha,
+      });
       changeRequests.set(github, [...(changeRequests.get(github) ?? []), id]);
       return `pull request #${pullNumber}: ${EXAMPLE_USERS.writer.login} requests changes`;
     }
@@ -167,17 +278,24 @@ export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args
 /** The sandbox CLI's `github` subcommand (test/sandbox/cli.ts). */
 export const githubCommand = {
   usage: "github <scan|check|approve|request-changes|dismiss|unapprove|install|uninstall|outage|rate-limit|widen> ...",
-  summary: "set what the fake GitHub API reports for the sandbox token's commit (scan jobs, forged check runs, reviews, installation, outages, widened tokens)",
+  summary:
+    "set what the fake GitHub API reports for the sandbox token's commit (scan jobs, forged check runs, reviews, installation, outages, widened tokens)",
   needsSandbox: true,
   async run(args: string[]): Promise<number> {
     const origin = process.env.SANDBOX_URL ?? `http://127.0.0.1:${SANDBOX_PORT}`;
-    const response = await fetch(`${origin}/sandbox/github`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ args }) });
+    const response = await fetch(`${origin}/sandbox/github`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ args }),
+    });
     const body = (await response.json()) as { message?: string; error?: string };
     if (!response.ok) throw new Error(body.error ?? `sandbox answered ${response.status}`);
     console.log(body.message);
     // The sandbox broker reuses no fact (GITHUB_FACT_CACHE_SECONDS = "0" in [env.sandbox.vars]): a deployed broker would
     // keep a met requirement up to 60 s, the sandbox's shows the change on the very next request (github-command.test.ts).
-    console.log("The sandbox broker reuses no GitHub fact (GITHUB_FACT_CACHE_SECONDS = 0): the next request sees this.");
+    console.log(
+      "The sandbox broker reuses no GitHub fact (GITHUB_FACT_CACHE_SECONDS = 0): the next request sees this.",
+    );
     return 0;
   },
 };

@@ -17,7 +17,12 @@ describe("sandbox github-token command", () => {
   it("a grant: the token reaches its repository, not another, and is refused once revoked", async () => {
     const h = await createHarness();
     const claims = parseClaims(["--claim", "ref=refs/tags/v1.0.0", "--claim", "ref_type=tag"]);
-    const result = await demonstrateGrant("homebrew-tap", () => h.mint(claims), (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)), h.network.fetch);
+    const result = await demonstrateGrant(
+      "homebrew-tap",
+      () => h.mint(claims),
+      (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)),
+      h.network.fetch,
+    );
     expect(result.granted).toBe(true);
     const text = result.lines.join("\n");
     expect(text).toMatch(/POST \/v1\/github-token homebrew-tap: 200 token ghs_\S{4}…/);
@@ -31,12 +36,22 @@ describe("sandbox github-token command", () => {
 
   it("a denial (a branch, not a tag) and a wider answer: the broker's error, nothing minted for the caller", async () => {
     const h = await createHarness();
-    const denied = await demonstrateGrant("homebrew-tap", () => h.mint(), (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)), h.network.fetch);
+    const denied = await demonstrateGrant(
+      "homebrew-tap",
+      () => h.mint(),
+      (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)),
+      h.network.fetch,
+    );
     expect(denied.granted).toBe(false);
     expect(denied.lines[0]).toMatch(/: 403 \{"error":"forbidden"/);
     applyGitHubCommand(h.github, facts, ["widen", "on"]);
     const claims = parseClaims(["--claim", "ref=refs/tags/v1.0.0", "--claim", "ref_type=tag"]);
-    const wide = await demonstrateGrant("homebrew-tap", () => h.mint(claims), (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)), h.network.fetch);
+    const wide = await demonstrateGrant(
+      "homebrew-tap",
+      () => h.mint(claims),
+      (path, init) => h.fetch(new Request(`https://broker.example${path}`, init)),
+      h.network.fetch,
+    );
     expect(wide.lines[0]).toMatch(/: 503 \{"error":"upstream_unavailable"/);
   });
 

@@ -2,7 +2,11 @@
 // (POST body, GET ?query= with the plugin's trailing slash, Bearer token, FORMAT JSON, text errors), and alert runs
 // posting to the webhook sink with one message per incident.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET } from "../../src/constants.ts";
+import {
+  SANDBOX_ANALYTICS_ACCOUNT_ID,
+  SANDBOX_ANALYTICS_API_TOKEN,
+  SANDBOX_AUDIT_DATASET,
+} from "../../src/constants.ts";
 import { startSandboxAnalytics, type SandboxAnalytics } from "./local-analytics.ts";
 import { createLocalSqlApi } from "../support/local-analytics/sql-api.ts";
 
@@ -14,7 +18,18 @@ const printed: string[] = [];
 let now = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 function line(i: number, overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({ message: "credential_exchange", request_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, outcome: "denied", code: "forbidden", reason: "guard_self_hosted_runner", repository: "acme/app", status: 403, total_ms: 2, verify_ms: 1, ...overrides });
+  return JSON.stringify({
+    message: "credential_exchange",
+    request_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    outcome: "denied",
+    code: "forbidden",
+    reason: "guard_self_hosted_runner",
+    repository: "acme/app",
+    status: 403,
+    total_ms: 2,
+    verify_ms: 1,
+    ...overrides,
+  });
 }
 
 beforeAll(() => {
@@ -33,12 +48,24 @@ describe("the SQL API on the sandbox port", () => {
   });
 
   it("POST: the SQL as the body; FORMAT JSON by default, {meta, data, rows}", async () => {
-    const response = await route(new Request(SQL, { method: "POST", headers: AUTH, body: `SELECT blob1 AS outcome, SUM(_sample_interval) AS n FROM ${SANDBOX_AUDIT_DATASET} GROUP BY outcome ORDER BY outcome` }));
+    const response = await route(
+      new Request(SQL, {
+        method: "POST",
+        headers: AUTH,
+        body: `SELECT blob1 AS outcome, SUM(_sample_interval) AS n FROM ${SANDBOX_AUDIT_DATASET} GROUP BY outcome ORDER BY outcome`,
+      }),
+    );
     expect(response.status).toBe(200);
     const body = (await response.json()) as { meta: unknown[]; data: unknown[]; rows: number };
-    expect(body.data).toEqual([{ outcome: "denied", n: "6" }, { outcome: "issued", n: "1" }]);
+    expect(body.data).toEqual([
+      { outcome: "denied", n: "6" },
+      { outcome: "issued", n: "1" },
+    ]);
     expect(body.rows).toBe(2);
-    expect(body.meta).toEqual([{ name: "outcome", type: "String" }, { name: "n", type: "UInt64" }]);
+    expect(body.meta).toEqual([
+      { name: "outcome", type: "String" },
+      { name: "n", type: "UInt64" },
+    ]);
   });
 
   it("GET ?query= as the Altinity plugin sends it (datasource URL + /?query=... FORMAT JSON)", async () => {
@@ -49,15 +76,34 @@ describe("the SQL API on the sandbox port", () => {
   });
 
   it("errors: a bad query is plain text with a 4xx; a bad token or account is Cloudflare's JSON 401; no query 400", async () => {
-    const bad = await route(new Request(SQL, { method: "POST", headers: AUTH, body: `SELECT blob1 FROM ${SANDBOX_AUDIT_DATASET} GROUP BY blob2` }));
+    const bad = await route(
+      new Request(SQL, {
+        method: "POST",
+        headers: AUTH,
+        body: `SELECT blob1 FROM ${SANDBOX_AUDIT_DATASET} GROUP BY blob2`,
+      }),
+    );
     expect(bad.status).toBe(400);
     expect(bad.headers.get("content-type")).toContain("text/plain");
     expect(await bad.text()).toContain("blob1");
-    const undocumented = await route(new Request(SQL, { method: "POST", headers: AUTH, body: `SELECT uniqExact(blob1) FROM ${SANDBOX_AUDIT_DATASET}` }));
+    const undocumented = await route(
+      new Request(SQL, {
+        method: "POST",
+        headers: AUTH,
+        body: `SELECT uniqExact(blob1) FROM ${SANDBOX_AUDIT_DATASET}`,
+      }),
+    );
     expect(undocumented.status).toBe(422);
     const other = await route(new Request(SQL, { method: "POST", headers: AUTH, body: "SELECT 1 FROM system.tables" }));
     expect(other.status).toBe(422);
-    for (const request of [new Request(SQL, { method: "POST", body: "SELECT 1" }), new Request(SQL.replace(SANDBOX_ANALYTICS_ACCOUNT_ID, "f".repeat(32)), { method: "POST", headers: AUTH, body: "SELECT 1" })]) {
+    for (const request of [
+      new Request(SQL, { method: "POST", body: "SELECT 1" }),
+      new Request(SQL.replace(SANDBOX_ANALYTICS_ACCOUNT_ID, "f".repeat(32)), {
+        method: "POST",
+        headers: AUTH,
+        body: "SELECT 1",
+      }),
+    ]) {
       const response = await route(request);
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ success: false, errors: [{ code: 10000 }] });
@@ -67,7 +113,11 @@ describe("the SQL API on the sandbox port", () => {
   });
 
   it("with local analytics off, the API says so (503), in plain text", async () => {
-    const off = createLocalSqlApi({ accountId: SANDBOX_ANALYTICS_ACCOUNT_ID, apiToken: SANDBOX_ANALYTICS_API_TOKEN, engine: { off: "chdb is not installed" } });
+    const off = createLocalSqlApi({
+      accountId: SANDBOX_ANALYTICS_ACCOUNT_ID,
+      apiToken: SANDBOX_ANALYTICS_API_TOKEN,
+      engine: { off: "chdb is not installed" },
+    });
     const response = await off(new Request(SQL, { method: "POST", headers: AUTH, body: "SELECT 1" }));
     expect(response.status).toBe(503);
     expect(await response.text()).toContain("local analytics is off: chdb is not installed");
@@ -75,14 +125,19 @@ describe("the SQL API on the sandbox port", () => {
 });
 
 describe("alert runs against the sandbox", () => {
-  const run = async (rules: string) => (await (await route(new Request(`${ORIGIN}/sandbox/alerts`, { method: "POST", body: JSON.stringify({ rules }) }))).json()) as { report: { firing: string[]; notified: string[]; suppressed: string[] }; deliveries: string[] };
+  const run = async (rules: string) =>
+    (await (
+      await route(new Request(`${ORIGIN}/sandbox/alerts`, { method: "POST", body: JSON.stringify({ rules }) }))
+    ).json()) as { report: { firing: string[]; notified: string[]; suppressed: string[] }; deliveries: string[] };
 
   it("the denials rule fires after a burst, posts one message to the sink (printed), then stays quiet", async () => {
     now += 1000;
     const first = await run('{"denials":{"max":5}}');
     expect(first.report).toMatchObject({ firing: ["denials"], notified: ["denials"] });
     expect(first.deliveries).toHaveLength(1);
-    expect(first.deliveries[0]).toContain("6 requests of owner acme (1 repository) denied by policy as guard_self_hosted_runner");
+    expect(first.deliveries[0]).toContain(
+      "6 requests of owner acme (1 repository) denied by policy as guard_self_hosted_runner",
+    );
     expect(printed.join("\n")).toContain("alert webhook delivery:");
     const second = await run('{"denials":{"max":5}}');
     expect(second.report).toMatchObject({ firing: ["denials"], notified: [], suppressed: ["denials"] });
@@ -91,7 +146,12 @@ describe("alert runs against the sandbox", () => {
   });
 
   it("refuses rules ALERT_RULES would refuse", async () => {
-    const response = await route(new Request(`${ORIGIN}/sandbox/alerts`, { method: "POST", body: JSON.stringify({ rules: '{"denials":{"maxx":5}}' }) }));
+    const response = await route(
+      new Request(`${ORIGIN}/sandbox/alerts`, {
+        method: "POST",
+        body: JSON.stringify({ rules: '{"denials":{"maxx":5}}' }),
+      }),
+    );
     expect(response.status).toBe(400);
   });
 });

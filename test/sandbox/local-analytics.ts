@@ -2,7 +2,14 @@
 // its `credential_exchange` log lines (analytics-capture.ts), stored in chdb, and served by the SQL API emulation on
 // the sandbox port; plus the alert rules run against it, posting to a webhook sink whose deliveries the sandbox prints.
 // When chdb cannot be loaded the sandbox still runs: the SQL API answers 503 saying why, in one line at start.
-import { ALERT_DEFAULT_COOLDOWN_MINUTES, AE_INGEST_LAG_MS, CLOUDFLARE_API_BASE_URL, SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_AUDIT_DATASET } from "../../src/constants.ts";
+import {
+  ALERT_DEFAULT_COOLDOWN_MINUTES,
+  AE_INGEST_LAG_MS,
+  CLOUDFLARE_API_BASE_URL,
+  SANDBOX_ANALYTICS_ACCOUNT_ID,
+  SANDBOX_ANALYTICS_API_TOKEN,
+  SANDBOX_AUDIT_DATASET,
+} from "../../src/constants.ts";
 import { parseAlertConfig } from "../../src/alerts/config.ts";
 import type { IncidentStore } from "../../src/alerts/incidents.ts";
 import { runAlerts, type AlertRunReport } from "../../src/alerts/run.ts";
@@ -54,9 +61,18 @@ export function startSandboxAnalytics(options: SandboxAnalyticsOptions): Sandbox
     engine = createLocalAnalyticsEngine();
     engine.ensureDataset(SANDBOX_AUDIT_DATASET);
   } catch (error) {
-    off = error instanceof ChdbUnavailableError ? `chdb is not available (${error.reason})` : error instanceof Error ? error.message : String(error);
+    off =
+      error instanceof ChdbUnavailableError
+        ? `chdb is not available (${error.reason})`
+        : error instanceof Error
+          ? error.message
+          : String(error);
   }
-  const sqlApi = createLocalSqlApi({ accountId: SANDBOX_ANALYTICS_ACCOUNT_ID, apiToken: SANDBOX_ANALYTICS_API_TOKEN, engine: engine ?? { off } });
+  const sqlApi = createLocalSqlApi({
+    accountId: SANDBOX_ANALYTICS_ACCOUNT_ID,
+    apiToken: SANDBOX_ANALYTICS_API_TOKEN,
+    engine: engine ?? { off },
+  });
   const sqlUrl = `${options.origin}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`;
   const store = memoryIncidentStore(options.now);
 
@@ -64,7 +80,8 @@ export function startSandboxAnalytics(options: SandboxAnalyticsOptions): Sandbox
   const deliveries: string[] = [];
   const alertFetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
-    if (request.url.startsWith(`${CLOUDFLARE_API_BASE_URL}/`)) return sqlApi(new Request(request.url.replace(CLOUDFLARE_API_BASE_URL, `${options.origin}/client/v4`), request));
+    if (request.url.startsWith(`${CLOUDFLARE_API_BASE_URL}/`))
+      return sqlApi(new Request(request.url.replace(CLOUDFLARE_API_BASE_URL, `${options.origin}/client/v4`), request));
     if (request.url === SANDBOX_WEBHOOK_URL && request.method === "POST") {
       const { text } = (await request.json()) as { text?: unknown };
       if (typeof text !== "string") return new Response("invalid_payload", { status: 400 });
@@ -85,22 +102,39 @@ export function startSandboxAnalytics(options: SandboxAnalyticsOptions): Sandbox
         ANALYTICS_ACCOUNT_ID: SANDBOX_ANALYTICS_ACCOUNT_ID,
         AUDIT_DATASET: SANDBOX_AUDIT_DATASET,
         ALERT_RULES: typeof body.rules === "string" ? body.rules : "{}",
-        ALERT_COOLDOWN_MINUTES: typeof body.cooldown_minutes === "string" ? body.cooldown_minutes : String(ALERT_DEFAULT_COOLDOWN_MINUTES),
+        ALERT_COOLDOWN_MINUTES:
+          typeof body.cooldown_minutes === "string" ? body.cooldown_minutes : String(ALERT_DEFAULT_COOLDOWN_MINUTES),
       });
     } catch (error) {
-      return json({ error: isBrokerError(error) && error.cause !== undefined ? String(error.cause) : "invalid alert settings" }, 400);
+      return json(
+        { error: isBrokerError(error) && error.cause !== undefined ? String(error.cause) : "invalid alert settings" },
+        400,
+      );
     }
     if (!config.enabled) return json({ error: `alerting is missing ${config.missing.join(", ")}` }, 500);
     const from = deliveries.length;
     const logs: Array<Record<string, unknown>> = [];
     // The cron's windows end AE_INGEST_LAG_MS before its scheduled time, for rows still on their way; here a row is
     // queryable as soon as the broker printed it, so the window ends now.
-    const report: AlertRunReport = await runAlerts({ settings: config.settings, fetch: alertFetch, store, log: (line) => logs.push(line), scheduledTime: options.now() + AE_INGEST_LAG_MS });
-    return json({ report, deliveries: deliveries.slice(from), logs: logs.filter((line) => line.message !== "alerts_evaluated") });
+    const report: AlertRunReport = await runAlerts({
+      settings: config.settings,
+      fetch: alertFetch,
+      store,
+      log: (line) => logs.push(line),
+      scheduledTime: options.now() + AE_INGEST_LAG_MS,
+    });
+    return json({
+      report,
+      deliveries: deliveries.slice(from),
+      logs: logs.filter((line) => line.message !== "alerts_evaluated"),
+    });
   }
 
   return {
-    status: engine === undefined ? `local analytics off: ${off}` : `local Analytics Engine (chdb): SQL API ${sqlUrl}, dataset ${SANDBOX_AUDIT_DATASET}, token ${SANDBOX_ANALYTICS_API_TOKEN}`,
+    status:
+      engine === undefined
+        ? `local analytics off: ${off}`
+        : `local Analytics Engine (chdb): SQL API ${sqlUrl}, dataset ${SANDBOX_AUDIT_DATASET}, token ${SANDBOX_ANALYTICS_API_TOKEN}`,
     capture(line) {
       if (engine === undefined) return;
       const point = dataPointFromLogLine(line);
@@ -108,7 +142,9 @@ export function startSandboxAnalytics(options: SandboxAnalyticsOptions): Sandbox
       try {
         engine.insert(SANDBOX_AUDIT_DATASET, [{ point, atMs: options.now() }]);
       } catch (error) {
-        options.print(`local analytics: could not store a data point (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`);
+        options.print(
+          `local analytics: could not store a data point (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`,
+        );
       }
     },
     async route(request) {

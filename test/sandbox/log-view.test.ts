@@ -28,10 +28,29 @@ describe("createLogView", () => {
 
   it("shows an issuance with its rule and role, and a refusal before the claims were trusted with repository -", () => {
     const view = quiet();
-    const issued = { message: "credential_exchange", request_id: "r1", outcome: "issued", rule_id: "acme-app-main-deploy", role_alias: "deploy", repository: "acme/app", status: 200 };
-    expect(view(JSON.stringify(issued))).toBe("18:52:03 200 issued rule=acme-app-main-deploy role=deploy repository=acme/app request_id=r1");
-    const rejected = { message: "credential_exchange", request_id: "r2", outcome: "rejected", code: "invalid_token", reason: "audience_mismatch", status: 401 };
-    expect(view(JSON.stringify(rejected))).toBe("18:52:03 401 invalid_token reason=audience_mismatch repository=- request_id=r2");
+    const issued = {
+      message: "credential_exchange",
+      request_id: "r1",
+      outcome: "issued",
+      rule_id: "acme-app-main-deploy",
+      role_alias: "deploy",
+      repository: "acme/app",
+      status: 200,
+    };
+    expect(view(JSON.stringify(issued))).toBe(
+      "18:52:03 200 issued rule=acme-app-main-deploy role=deploy repository=acme/app request_id=r1",
+    );
+    const rejected = {
+      message: "credential_exchange",
+      request_id: "r2",
+      outcome: "rejected",
+      code: "invalid_token",
+      reason: "audience_mismatch",
+      status: 401,
+    };
+    expect(view(JSON.stringify(rejected))).toBe(
+      "18:52:03 401 invalid_token reason=audience_mismatch repository=- request_id=r2",
+    );
   });
 
   it("shows a shadow-mode difference as one line with both decisions", () => {
@@ -81,6 +100,7 @@ describe("createLogView", () => {
 
   it("passes every line through unchanged with --verbose", () => {
     const view = createLogView({ verbose: true, now: () => at });
-    for (const line of [JSON.stringify(denied), "[wrangler:info] Ready on http://127.0.0.1:8787", ""]) expect(view(line)).toBe(line);
+    for (const line of [JSON.stringify(denied), "[wrangler:info] Ready on http://127.0.0.1:8787", ""])
+      expect(view(line)).toBe(line);
   });
 });

@@ -59,7 +59,8 @@ export function exchangeLine(event: Fields, at: Date): string {
 function side(decision: unknown): string {
   if (typeof decision !== "object" || decision === null) return "-";
   const d = decision as Fields;
-  if (d.allowed === true) return ["allow", text(d.rule_id), text(d.role)].filter((part) => part !== undefined).join(":");
+  if (d.allowed === true)
+    return ["allow", text(d.rule_id), text(d.role)].filter((part) => part !== undefined).join(":");
   return ["deny", text(d.reason), text(d.rule_id)].filter((part) => part !== undefined).join(":");
 }
 
@@ -80,7 +81,12 @@ function parseLogObject(line: string): Fields | undefined {
   if (!line.startsWith("{")) return undefined;
   try {
     const value: unknown = JSON.parse(line);
-    return typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Fields).message === "string" ? (value as Fields) : undefined;
+    return typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof (value as Fields).message === "string"
+      ? (value as Fields)
+      : undefined;
   } catch {
     return undefined;
   }

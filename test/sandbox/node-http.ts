@@ -34,7 +34,9 @@ export function serve(handler: FetchHandler, host: string, port: number): Promis
       .then((response) => sendResponse(response, out))
       .catch((error: unknown) => {
         out.statusCode = 500;
-        out.end(JSON.stringify({ error: "sandbox_error", message: error instanceof Error ? error.message : String(error) }));
+        out.end(
+          JSON.stringify({ error: "sandbox_error", message: error instanceof Error ? error.message : String(error) }),
+        );
       });
   });
   return new Promise((resolve, reject) => {

@@ -66,8 +66,10 @@ const isPullRequestEvent = (event: string | undefined) => event === "pull_reques
 export function completeClaims(base: Readonly<Record<string, unknown>>, matched: Claims): Claims {
   const claims: Claims = { ...stringClaims(base), ...matched };
   const given = (name: string) => Object.hasOwn(matched, name);
-  if (given("repository") && !given("repository_owner")) claims.repository_owner = (claims.repository as string).split("/")[0] as string;
-  if (given("repository_owner") && !given("repository")) claims.repository = `${claims.repository_owner}/${(claims.repository ?? "app").split("/").pop()}`;
+  if (given("repository") && !given("repository_owner"))
+    claims.repository_owner = (claims.repository as string).split("/")[0] as string;
+  if (given("repository_owner") && !given("repository"))
+    claims.repository = `${claims.repository_owner}/${(claims.repository ?? "app").split("/").pop()}`;
   if (!given("event_name") && (claims.ref ?? "").startsWith("refs/pull/")) claims.event_name = "pull_request";
   if (!given("ref") && isPullRequestEvent(claims.event_name)) claims.ref = EXAMPLE_PULL_REF;
   const ref = claims.ref ?? "";
@@ -83,13 +85,16 @@ export function completeClaims(base: Readonly<Record<string, unknown>>, matched:
   }
   const ownWorkflow = `${claims.repository}/.github/workflows/ci.yml@${ref}`;
   if (!given("workflow_ref")) claims.workflow_ref = ownWorkflow;
-  if (!given("job_workflow_ref")) claims.job_workflow_ref = given("workflow_ref") ? (claims.workflow_ref as string) : ownWorkflow;
+  if (!given("job_workflow_ref"))
+    claims.job_workflow_ref = given("workflow_ref") ? (claims.workflow_ref as string) : ownWorkflow;
   return claims;
 }
 
 /** The string-valued claims of `claims` (every claim a rule can match on is a string). */
 function stringClaims(claims: Readonly<Record<string, unknown>>): Claims {
-  return Object.fromEntries(Object.entries(claims).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  return Object.fromEntries(
+    Object.entries(claims).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
 }
 
 /** The claims that differ from `from`. */
@@ -98,7 +103,12 @@ function changed(claims: Claims, from: Claims): Claims {
 }
 
 /** The decision on these claims as the broker reaches it: through the schema first; undefined when it refuses them. */
-function decideOn(policy: CompiledPolicy, issuerId: string, claims: Claims, role: string | undefined): Decision | undefined {
+function decideOn(
+  policy: CompiledPolicy,
+  issuerId: string,
+  claims: Claims,
+  role: string | undefined,
+): Decision | undefined {
   try {
     const parsed = parseClaims("github", claims) as unknown as Readonly<Record<string, unknown>>;
     return decide(policy, { issuerId, claims: parsed, role, durationSeconds: undefined });
@@ -109,7 +119,13 @@ function decideOn(policy: CompiledPolicy, issuerId: string, claims: Claims, role
 }
 
 /** The grant these claims get (asking for each of the rule's aliases when none is implied), facts included. */
-function grantFor(policy: CompiledPolicy, issuerId: string, claims: Claims, rule: CompiledRule, facts: SandboxFacts): ExampleGrant | undefined {
+function grantFor(
+  policy: CompiledPolicy,
+  issuerId: string,
+  claims: Claims,
+  rule: CompiledRule,
+  facts: SandboxFacts,
+): ExampleGrant | undefined {
   for (const role of [undefined, ...rule.grants.keys()]) {
     const decision = decideOn(policy, issuerId, claims, role);
     if (decision?.allowed !== true) continue;
@@ -120,10 +136,19 @@ function grantFor(policy: CompiledPolicy, issuerId: string, claims: Claims, rule
 }
 
 /** Claim changes that should be refused, tried in turn on the default token: the first refused one is the example. */
-const DENIAL_PROBES: readonly Claims[] = [{ runner_environment: "self-hosted" }, { event_name: "pull_request_target" }, { repository_id: "1" }];
+const DENIAL_PROBES: readonly Claims[] = [
+  { runner_environment: "self-hosted" },
+  { event_name: "pull_request_target" },
+  { repository_id: "1" },
+];
 
 /** The first allow rule whose example token the policy grants (facts included): the sandbox's default token. */
-function firstGrant(policy: CompiledPolicy, issuerId: string, rules: readonly CompiledRule[], base: Readonly<Record<string, unknown>>) {
+function firstGrant(
+  policy: CompiledPolicy,
+  issuerId: string,
+  rules: readonly CompiledRule[],
+  base: Readonly<Record<string, unknown>>,
+) {
   for (const rule of rules) {
     const claims = completeClaims(base, ruleExampleClaims(rule));
     const facts = factsFor(rules, claims, rule);
@@ -144,7 +169,8 @@ function otherGrant(
   for (const rule of rules) {
     if (rule.id === first.grant.ruleId) continue;
     const wanted = changed(ruleExampleClaims(rule), first.claims);
-    const shortest = isPullRequestEvent(wanted.event_name) && wanted.ref === undefined ? { ...wanted, ref: EXAMPLE_PULL_REF } : wanted;
+    const shortest =
+      isPullRequestEvent(wanted.event_name) && wanted.ref === undefined ? { ...wanted, ref: EXAMPLE_PULL_REF } : wanted;
     for (const overrides of [shortest, changed(completeClaims(base, ruleExampleClaims(rule)), first.claims)]) {
       if (Object.keys(overrides).length === 0) continue;
       const grant = grantFor(policy, issuerId, { ...first.claims, ...overrides }, rule, first.facts);
@@ -155,10 +181,16 @@ function otherGrant(
 }
 
 /** The first of DENIAL_PROBES the policy refuses for the default token, with its reason. */
-function denial(policy: CompiledPolicy, issuerId: string, defaults: Claims, role: string | undefined): SandboxExamples["denied"] {
+function denial(
+  policy: CompiledPolicy,
+  issuerId: string,
+  defaults: Claims,
+  role: string | undefined,
+): SandboxExamples["denied"] {
   for (const overrides of DENIAL_PROBES) {
     const decision = decideOn(policy, issuerId, { ...defaults, ...overrides }, role);
-    if (decision !== undefined && !decision.allowed) return { reason: decision.reason, ruleId: decision.ruleId, overrides };
+    if (decision !== undefined && !decision.allowed)
+      return { reason: decision.reason, ruleId: decision.ruleId, overrides };
   }
   return undefined;
 }
@@ -167,12 +199,25 @@ function denial(policy: CompiledPolicy, issuerId: string, defaults: Claims, role
  * The sandbox's examples for `policy` and the sandbox issuer `issuerId` (a GitHub-shaped issuer). `base` is what the
  * issuer puts in a token when told nothing (test/support/fake-issuer.ts githubClaims()).
  */
-export function deriveSandboxExamples(policy: CompiledPolicy, issuerId: string, base: Readonly<Record<string, unknown>>): SandboxExamples {
-  const none = (unavailable: string): SandboxExamples => ({ defaultClaims: {}, granted: undefined, other: undefined, denied: undefined, facts: undefined, unavailable });
+export function deriveSandboxExamples(
+  policy: CompiledPolicy,
+  issuerId: string,
+  base: Readonly<Record<string, unknown>>,
+): SandboxExamples {
+  const none = (unavailable: string): SandboxExamples => ({
+    defaultClaims: {},
+    granted: undefined,
+    other: undefined,
+    denied: undefined,
+    facts: undefined,
+    unavailable,
+  });
   const issuer = policy.issuers.get(issuerId);
   if (issuer?.kind !== "github") {
     const others = [...policy.issuers.keys()].join(", ");
-    return none(`the policy has no rules for the sandbox's GitHub-shaped issuer "${issuerId}" (its issuers: ${others === "" ? "none" : others})`);
+    return none(
+      `the policy has no rules for the sandbox's GitHub-shaped issuer "${issuerId}" (its issuers: ${others === "" ? "none" : others})`,
+    );
   }
   const rules = policy.allowRules.filter((rule) => rule.issuer === issuerId);
   const first = firstGrant(policy, issuerId, rules, base);
@@ -186,7 +231,12 @@ export function deriveSandboxExamples(policy: CompiledPolicy, issuerId: string, 
   const defaults = first.claims;
   return {
     defaultClaims: changed(defaults, stringClaims(base)),
-    granted: { ...first.grant, repository: defaults.repository ?? "", ref: defaults.ref ?? "", eventName: defaults.event_name ?? "" },
+    granted: {
+      ...first.grant,
+      repository: defaults.repository ?? "",
+      ref: defaults.ref ?? "",
+      eventName: defaults.event_name ?? "",
+    },
     other: otherGrant(policy, issuerId, rules, base, first),
     denied: denial(policy, issuerId, defaults, first.grant.role),
     facts: first.facts,

@@ -32,17 +32,34 @@ export async function loadSandboxPolicy(
   base: Readonly<Record<string, unknown>>,
 ): Promise<SandboxPolicy> {
   const file = sandboxPolicyFile(entry === undefined ? undefined : relative(root, resolve(root, entry)));
-  const none = (unavailable: string): SandboxPolicy => ({ file, examples: { defaultClaims: {}, granted: undefined, other: undefined, denied: undefined, facts: undefined, unavailable } });
+  const none = (unavailable: string): SandboxPolicy => ({
+    file,
+    examples: {
+      defaultClaims: {},
+      granted: undefined,
+      other: undefined,
+      denied: undefined,
+      facts: undefined,
+      unavailable,
+    },
+  });
   if (!existsSync(join(root, file))) return none(`there is no ${file} (the policy a sandbox Worker entry compiles)`);
-  const issuers = readIssuerSets(join(root, "wrangler.toml")).sets.find((set) => set.name === "env.sandbox")?.issuers ?? [];
+  const issuers =
+    readIssuerSets(join(root, "wrangler.toml")).sets.find((set) => set.name === "env.sandbox")?.issuers ?? [];
   const issuer = issuers.find((candidate) => candidate.issuer === sandbox.issuerUrl);
-  if (issuer === undefined) return none(`wrangler.toml [env.sandbox] ISSUERS has no entry for the sandbox issuer ${sandbox.issuerUrl}`);
+  if (issuer === undefined)
+    return none(`wrangler.toml [env.sandbox] ISSUERS has no entry for the sandbox issuer ${sandbox.issuerUrl}`);
   let compiled: CompiledPolicy;
   try {
     compiled = compilePolicy((await loadPolicy(join(root, file))).policy, { issuers, stsAuth: sandbox.stsAuth });
   } catch (error) {
-    if (error instanceof PolicyCompileError) return none(`${file} does not compile (${error.code} at ${error.location}); \`npm run policy:check\` lists every problem`);
-    return none(`${file} could not be loaded (${(error instanceof Error ? error.message : String(error)).split("\n")[0]})`);
+    if (error instanceof PolicyCompileError)
+      return none(
+        `${file} does not compile (${error.code} at ${error.location}); \`npm run policy:check\` lists every problem`,
+      );
+    return none(
+      `${file} could not be loaded (${(error instanceof Error ? error.message : String(error)).split("\n")[0]})`,
+    );
   }
   return { file, examples: deriveSandboxExamples(compiled, issuer.id, base) };
 }

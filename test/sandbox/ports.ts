@@ -17,7 +17,9 @@ export async function portProblem(host: string, ports: readonly number[]): Promi
   for (const port of ports) {
     const error = await tryListen(host, port);
     if (error === undefined) continue;
-    return error.code === "EADDRINUSE" ? portInUseMessage(host, port) : `npm start: cannot listen on ${host}:${port} (${error.code ?? error.message})`;
+    return error.code === "EADDRINUSE"
+      ? portInUseMessage(host, port)
+      : `npm start: cannot listen on ${host}:${port} (${error.code ?? error.message})`;
   }
   return undefined;
 }

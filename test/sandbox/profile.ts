@@ -15,7 +15,8 @@ export interface SandboxProfileOptions {
 
 /** A `[profile …]` section. Values double-quoted where they may hold spaces: botocore splits the line like a POSIX shell. */
 export function sandboxProfile(options: SandboxProfileOptions): string {
-  for (const path of [options.nodePath, options.cliPath]) if (/["\n]/.test(path)) throw new Error(`a path with a double quote or newline cannot go in a profile: ${path}`);
+  for (const path of [options.nodePath, options.cliPath])
+    if (/["\n]/.test(path)) throw new Error(`a path with a double quote or newline cannot go in a profile: ${path}`);
   const tokenUrl = `${options.sandboxOrigin}${SANDBOX_ACTIONS_TOKEN_PATH}?api-version=2.0`;
   const command = [
     "env",

@@ -56,7 +56,9 @@ const EXTRA_WRITER_FIRST_ID = 100;
 /** The writers approving the seeded pull request: as many as the facts need (the example's reviewer, bob, first). */
 export function sandboxReviewers(approvals: number): SandboxUser[] {
   return Array.from({ length: approvals }, (_, index) =>
-    index === 0 ? EXAMPLE_USERS.reviewer : { id: EXTRA_WRITER_FIRST_ID + index, login: `writer${index + 1}`, role: "write" as const },
+    index === 0
+      ? EXAMPLE_USERS.reviewer
+      : { id: EXTRA_WRITER_FIRST_ID + index, login: `writer${index + 1}`, role: "write" as const },
   );
 }
 
@@ -65,16 +67,19 @@ const OTHER_APP_ID = 777;
 
 /** A check requirement's app as the fake GitHub API names it: a slug and an id. */
 export function factApp(app: string | number): { slug: string; id: number } {
-  if (typeof app === "number") return app === GITHUB_ACTIONS_APP.id ? GITHUB_ACTIONS_APP : { slug: `app-${app}`, id: app };
+  if (typeof app === "number")
+    return app === GITHUB_ACTIONS_APP.id ? GITHUB_ACTIONS_APP : { slug: `app-${app}`, id: app };
   // GitHub Actions' real id (forged check runs carry it); any other app slug gets a stand-in id.
   return app === GITHUB_ACTIONS_APP.slug ? GITHUB_ACTIONS_APP : { slug: app, id: OTHER_APP_ID };
 }
 
 /** A conclusion the requirement accepts: success when it does. */
-const accepted = (conclusions: readonly CheckConclusion[]): CheckConclusion => (conclusions.includes("success") ? "success" : (conclusions[0] ?? "success"));
+const accepted = (conclusions: readonly CheckConclusion[]): CheckConclusion =>
+  conclusions.includes("success") ? "success" : (conclusions[0] ?? "success");
 
 function addJob(jobs: SandboxJob[], check: CompiledJobCheck): void {
-  if (!jobs.some((job) => job.name === check.job)) jobs.push({ name: check.job, conclusion: accepted(check.conclusions) });
+  if (!jobs.some((job) => job.name === check.job))
+    jobs.push({ name: check.job, conclusion: accepted(check.conclusions) });
 }
 
 /** A shell word, quoted only when it must be. */
@@ -95,7 +100,10 @@ function failingCommand(requirements: CompiledRequirements | undefined): string 
  * token's) comes first: `github scan` and the hint act on its requirements when it has any.
  */
 export function factsFor(rules: readonly CompiledRule[], claims: Claims, rule: CompiledRule): SandboxFacts {
-  const requiring = [rule, ...rules.filter((other) => other !== rule)].filter((candidate): candidate is CompiledRule & { requirements: CompiledRequirements } => candidate.requirements !== undefined);
+  const requiring = [rule, ...rules.filter((other) => other !== rule)].filter(
+    (candidate): candidate is CompiledRule & { requirements: CompiledRequirements } =>
+      candidate.requirements !== undefined,
+  );
   const repository = claims.repository ?? "";
   const ref = claims.ref ?? "";
   const ownWorkflow = workflowFileOfRef(claims.workflow_ref ?? "", repository, ref);
@@ -109,7 +117,8 @@ export function factsFor(rules: readonly CompiledRule[], claims: Claims, rule: C
     for (const check of requirements.checks) {
       if (check.kind === "app") {
         const key = JSON.stringify([check.name, check.app]);
-        if (!checks.has(key)) checks.set(key, { name: check.name, app: check.app, conclusion: accepted(check.conclusions) });
+        if (!checks.has(key))
+          checks.set(key, { name: check.name, app: check.app, conclusion: accepted(check.conclusions) });
         continue;
       }
       scan ??= { job: check.job, workflow: check.workflow };
@@ -137,7 +146,10 @@ export function factsFor(rules: readonly CompiledRule[], claims: Claims, rule: C
     repositoryId: Number(claims.repository_id),
     sha: claims.sha ?? "",
     branch: branchOfRef(ref) ?? "",
-    run: ownJobs.length === 0 || ownWorkflow === undefined ? undefined : { id: Number(claims.run_id), workflow: ownWorkflow, event: claims.event_name ?? "push", jobs: ownJobs },
+    run:
+      ownJobs.length === 0 || ownWorkflow === undefined
+        ? undefined
+        : { id: Number(claims.run_id), workflow: ownWorkflow, event: claims.event_name ?? "push", jobs: ownJobs },
     runs: [...pinned].map(([workflow, run]) => ({ workflow, event: runEvent(run.events), jobs: run.jobs })),
     checks: [...checks.values()],
     approvals,
@@ -159,15 +171,34 @@ function runEvent(accepting: readonly (readonly PinnedRunEvent[])[]): PinnedRunE
 export function offlineFacts(facts: SandboxFacts): OfflineFacts {
   return {
     repositoryId: String(facts.repositoryId),
-    checks: facts.checks.map((check) => ({ name: check.name, app: factApp(check.app).slug, appId: factApp(check.app).id, conclusion: check.conclusion })),
+    checks: facts.checks.map((check) => ({
+      name: check.name,
+      app: factApp(check.app).slug,
+      appId: factApp(check.app).id,
+      conclusion: check.conclusion,
+    })),
     ...(facts.run === undefined ? {} : { run: { workflow: facts.run.workflow, jobs: facts.run.jobs } }),
     runs: facts.runs.map((run) => ({ workflow: run.workflow, event: run.event, branch: facts.branch, jobs: run.jobs })),
     pullRequest: {
       number: EXAMPLE_FACTS.pullNumber,
       author: EXAMPLE_FACTS.authorId,
-      reviews: sandboxReviewers(facts.approvals).map((user) => ({ user: user.id, state: "APPROVED" as const, permission: "write" as const })),
+      reviews: sandboxReviewers(facts.approvals).map((user) => ({
+        user: user.id,
+        state: "APPROVED" as const,
+        permission: "write" as const,
+      })),
     },
-    ...(facts.rulesets === undefined ? {} : { rulesets: [{ approvals: facts.rulesets.approvals, ...(facts.rulesets.lastPushApproval ? { lastPushApproval: true as const } : {}), ...(facts.rulesets.dismissStaleReviews ? { dismissStaleReviews: true as const } : {}) }] }),
+    ...(facts.rulesets === undefined
+      ? {}
+      : {
+          rulesets: [
+            {
+              approvals: facts.rulesets.approvals,
+              ...(facts.rulesets.lastPushApproval ? { lastPushApproval: true as const } : {}),
+              ...(facts.rulesets.dismissStaleReviews ? { dismissStaleReviews: true as const } : {}),
+            },
+          ],
+        }),
   };
 }
 

@@ -50,10 +50,19 @@ export interface Sandbox {
 }
 
 /** POST /sandbox/github {"args": [...]}: `npm run sandbox -- github ...` (test/sandbox/github-command.ts). */
-async function githubCommandRequest(github: FakeGitHub, facts: SandboxFacts | undefined, request: Request): Promise<Response> {
+async function githubCommandRequest(
+  github: FakeGitHub,
+  facts: SandboxFacts | undefined,
+  request: Request,
+): Promise<Response> {
   const body = (await request.json().catch(() => ({}))) as { args?: unknown };
-  if (!Array.isArray(body.args) || !body.args.every((arg) => typeof arg === "string")) return json({ error: "body must be {\"args\": [strings]}" }, 400);
-  if (facts === undefined) return json({ error: "the policy offers the sandbox no default token, so there is no commit to report facts for" }, 400);
+  if (!Array.isArray(body.args) || !body.args.every((arg) => typeof arg === "string"))
+    return json({ error: 'body must be {"args": [strings]}' }, 400);
+  if (facts === undefined)
+    return json(
+      { error: "the policy offers the sandbox no default token, so there is no commit to report facts for" },
+      400,
+    );
   try {
     return json({ message: applyGitHubCommand(github, facts, body.args as string[]) });
   } catch (error) {
@@ -67,16 +76,32 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const webIdentity = options.brokerIssuerUrl;
   const sts = createStsEmulator({
     now: Date.now,
-    principals: webIdentity === undefined ? [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }] : [],
+    principals:
+      webIdentity === undefined
+        ? [{ accessKeyId: options.brokerAccessKeyId, secretAccessKey: options.brokerSecretAccessKey }]
+        : [],
     // AWS fetches the broker's discovery document and JWKS over the network: here, loopback.
-    ...(webIdentity === undefined ? {} : { webIdentity: { providers: [{ url: webIdentity, clientIds: ["sts.amazonaws.com"] }], fetch: (input: string, init?: RequestInit) => fetch(input, init) } }),
+    ...(webIdentity === undefined
+      ? {}
+      : {
+          webIdentity: {
+            providers: [{ url: webIdentity, clientIds: ["sts.amazonaws.com"] }],
+            fetch: (input: string, init?: RequestInit) => fetch(input, init),
+          },
+        }),
     region: "us-east-1",
-    ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
+    ...(options.credentialLifetimeSeconds === undefined
+      ? {}
+      : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
   });
   const github = createFakeGitHub({
     appId: options.githubAppId,
     appPublicKey: options.githubAppPublicKey,
-    tokenApp: { appId: options.githubTokenAppId, appPublicKey: options.githubTokenAppPublicKey, permissions: EXAMPLE_TOKEN_APP_PERMISSIONS },
+    tokenApp: {
+      appId: options.githubTokenAppId,
+      appPublicKey: options.githubTokenAppPublicKey,
+      permissions: EXAMPLE_TOKEN_APP_PERMISSIONS,
+    },
     now: Date.now,
     basePath: "/github",
   });
@@ -89,9 +114,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const analytics = await options.analytics?.route(request);
       if (analytics !== undefined) return analytics;
       if (pathname === "/token" && request.method === "POST") return mintToken(issuer, request);
-      if (pathname === "/sandbox/github" && request.method === "POST") return githubCommandRequest(github, options.facts, request);
+      if (pathname === "/sandbox/github" && request.method === "POST")
+        return githubCommandRequest(github, options.facts, request);
       if (pathname.startsWith("/github/")) return github.handler(request);
-      if (pathname === "/exchange" && request.method === "POST") return mintAndExchange(issuer, options.brokerUrl, fetch, request);
+      if (pathname === "/exchange" && request.method === "POST")
+        return mintAndExchange(issuer, options.brokerUrl, fetch, request);
       if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
       // IAM for `npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam --apply` (test/sandbox/iam.ts).
       if (pathname === "/iam" || pathname === "/iam/") return iam.handler(request);
@@ -99,7 +126,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (pathname === "/sts" || pathname === "/sts/") return sts.handler(request);
       const regional = /^\/sts\/([^/]+)\/?$/.exec(pathname)?.[1];
       if (regional !== undefined) {
-        return isAwsRegionName(regional) ? sts.handler(request, regional) : json({ error: "not_found", message: `${regional} is not an AWS region name` }, 404);
+        return isAwsRegionName(regional)
+          ? sts.handler(request, regional)
+          : json({ error: "not_found", message: `${regional} is not an AWS region name` }, 404);
       }
       return issuer.handler(request);
     },

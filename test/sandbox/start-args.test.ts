@@ -5,10 +5,26 @@ const target = { host: "127.0.0.1", port: 8787, persistTo: "/p/.wrangler/sandbox
 
 describe("npm start arguments", () => {
   it("parses the flags and refuses anything else", () => {
-    expect(parseStartArgs([])).toEqual({ verbose: false, shadow: false, credentialLifetimeSeconds: undefined, webIdentity: false });
-    expect(parseStartArgs(["--verbose", "--shadow", "--credential-lifetime", "15"])).toEqual({ verbose: true, shadow: true, credentialLifetimeSeconds: 15, webIdentity: false });
+    expect(parseStartArgs([])).toEqual({
+      verbose: false,
+      shadow: false,
+      credentialLifetimeSeconds: undefined,
+      webIdentity: false,
+    });
+    expect(parseStartArgs(["--verbose", "--shadow", "--credential-lifetime", "15"])).toEqual({
+      verbose: true,
+      shadow: true,
+      credentialLifetimeSeconds: 15,
+      webIdentity: false,
+    });
     expect(parseStartArgs(["--web-identity"]).webIdentity).toBe(true);
-    for (const bad of [["--shadow=on"], ["--credential-lifetime"], ["--credential-lifetime", "0"], ["--credential-lifetime", "1m"], ["start"]]) {
+    for (const bad of [
+      ["--shadow=on"],
+      ["--credential-lifetime"],
+      ["--credential-lifetime", "0"],
+      ["--credential-lifetime", "1m"],
+      ["start"],
+    ]) {
       expect(() => parseStartArgs(bad), bad.join(" ")).toThrow();
     }
   });

@@ -12,11 +12,17 @@ export interface StartOptions {
   webIdentity: boolean;
 }
 
-export const START_USAGE = "usage: npm start [-- [--verbose] [--shadow] [--credential-lifetime SECONDS] [--web-identity]]";
+export const START_USAGE =
+  "usage: npm start [-- [--verbose] [--shadow] [--credential-lifetime SECONDS] [--web-identity]]";
 
 /** Throws an Error whose message is the usage problem. */
 export function parseStartArgs(args: readonly string[]): StartOptions {
-  const options: StartOptions = { verbose: false, shadow: false, credentialLifetimeSeconds: undefined, webIdentity: false };
+  const options: StartOptions = {
+    verbose: false,
+    shadow: false,
+    credentialLifetimeSeconds: undefined,
+    webIdentity: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--verbose") options.verbose = true;

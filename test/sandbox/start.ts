@@ -36,12 +36,20 @@ if (portInUse !== undefined) {
 
 const paths = sandboxPaths();
 // The project's end-to-end tests run the test policy's Worker (test/fixtures/worker.ts); a user runs policies/.
-const workerEntry = process.env.SANDBOX_WORKER_ENTRY === undefined || process.env.SANDBOX_WORKER_ENTRY === "" ? undefined : process.env.SANDBOX_WORKER_ENTRY;
+const workerEntry =
+  process.env.SANDBOX_WORKER_ENTRY === undefined || process.env.SANDBOX_WORKER_ENTRY === ""
+    ? undefined
+    : process.env.SANDBOX_WORKER_ENTRY;
 const brokerUrl = `http://${SANDBOX_HOST}:${SANDBOX_BROKER_PORT}`;
 const sandboxOrigin = `http://${SANDBOX_HOST}:${SANDBOX_PORT}`;
 // The policy the broker will run, compiled here too: the sandbox's default token and the examples below come from it.
 const { jti: _jti, ...issuerDefaults } = githubClaims();
-const policy = await loadSandboxPolicy(paths.root, workerEntry, { issuerUrl: sandboxOrigin, stsAuth: options.webIdentity ? "web-identity" : "sigv4" }, issuerDefaults);
+const policy = await loadSandboxPolicy(
+  paths.root,
+  workerEntry,
+  { issuerUrl: sandboxOrigin, stsAuth: options.webIdentity ? "web-identity" : "sigv4" },
+  issuerDefaults,
+);
 const keys = generateBrokerKeys();
 // --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key (docs/deployment.md).
 const signingKey = await generateSigningKeySecret("ES256");
@@ -69,7 +77,9 @@ const sandbox = await startSandbox({
   brokerSecretAccessKey: keys.secretAccessKey,
   brokerUrl,
   ...(options.webIdentity ? { brokerIssuerUrl: brokerUrl } : {}),
-  ...(options.credentialLifetimeSeconds === undefined ? {} : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
+  ...(options.credentialLifetimeSeconds === undefined
+    ? {}
+    : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
 }).catch((error: NodeJS.ErrnoException) => {
   // Taken between the check above and now: the same one line.
   if (error.code !== "EADDRINUSE") throw error;
@@ -96,7 +106,11 @@ writeFileSync(paths.devVars, `${devVars.join("\n")}\n`, { mode: 0o600 });
 // sandbox broker signs with the sandbox keys, never with real credentials.
 // CLOUDFLARE_CF_FETCH_ENABLED=false: miniflare's switch (read in its setupCf) for the `Request.cf` object: a local
 // placeholder instead of a fetch from workers.cloudflare.com, so the start makes no network call.
-const brokerEnv: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const brokerEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
 for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete brokerEnv[name];
 
 // Fresh local KV and Durable Object state every start (the issuer's key is new each time too). A fixed place, so
@@ -105,7 +119,15 @@ rmSync(paths.state, { recursive: true, force: true });
 
 const broker = spawn(
   process.execPath,
-  [paths.wranglerBin, ...wranglerDevArgs(options, { host: SANDBOX_HOST, port: SANDBOX_BROKER_PORT, persistTo: paths.state, ...(workerEntry === undefined ? {} : { entry: workerEntry }) })],
+  [
+    paths.wranglerBin,
+    ...wranglerDevArgs(options, {
+      host: SANDBOX_HOST,
+      port: SANDBOX_BROKER_PORT,
+      persistTo: paths.state,
+      ...(workerEntry === undefined ? {} : { entry: workerEntry }),
+    }),
+  ],
   { cwd: paths.root, stdio: ["ignore", "pipe", "pipe"], env: brokerEnv },
 );
 const view = createLogView({ verbose: options.verbose, now: () => new Date() });
@@ -156,9 +178,17 @@ for (;;) {
 }
 
 // Commands that work from any directory: npm scripts run only inside the project, so name it with --prefix.
-const banner = bannerLines(policy.examples, { npm: `npm --prefix '${paths.root}' run -s`, brokerUrl, sandboxOrigin: sandbox.origin });
+const banner = bannerLines(policy.examples, {
+  npm: `npm --prefix '${paths.root}' run -s`,
+  brokerUrl,
+  sandboxOrigin: sandbox.origin,
+});
 console.log(`broker: ${brokerUrl} (wrangler dev --env sandbox, policy ${policy.file}${options.shadow ? ", shadow mode on: the candidate policy" : ""}, STS_AUTH ${options.webIdentity ? "web-identity" : "sigv4"})
-${options.webIdentity ? `OpenID provider: ${brokerUrl}/.well-known/openid-configuration (the sandbox STS verifies the broker's tokens with its JWKS)
-` : ""}
+${
+  options.webIdentity
+    ? `OpenID provider: ${brokerUrl}/.well-known/openid-configuration (the sandbox STS verifies the broker's tokens with its JWKS)
+`
+    : ""
+}
 ${banner.lines.join("\n")}
 One line per exchange below${options.verbose ? " (--verbose: full log lines)" : "; npm start -- --verbose shows the full log lines"}. Ctrl-C stops both.`);

@@ -17,7 +17,11 @@ for (let i = 0; i < args.length; i++) {
 const sandbox = process.env.SANDBOX_URL ?? `http://127.0.0.1:${SANDBOX_PORT}`;
 let response: Response;
 try {
-  response = await fetch(`${sandbox}/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(overrides) });
+  response = await fetch(`${sandbox}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(overrides),
+  });
 } catch {
   console.error(`sandbox not reachable at ${sandbox}: run \`npm start\` first`);
   process.exit(1);

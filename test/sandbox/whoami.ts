@@ -17,7 +17,14 @@ if (typeof AccessKeyId !== "string" || typeof SecretAccessKey !== "string" || ty
   console.error(`whoami: not credentials: ${JSON.stringify(credentials)}`);
   process.exit(1);
 }
-const client = new AwsClient({ accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, service: "sts", region: "us-east-1", retries: 0 });
+const client = new AwsClient({
+  accessKeyId: AccessKeyId,
+  secretAccessKey: SecretAccessKey,
+  sessionToken: SessionToken,
+  service: "sts",
+  region: "us-east-1",
+  retries: 0,
+});
 const sts = process.env.SANDBOX_STS_URL ?? `http://127.0.0.1:${SANDBOX_PORT}/sts`;
 const response = await client.fetch(sts, {
   method: "POST",

@@ -7,10 +7,26 @@ import type { SandboxPaths } from "./paths.ts";
 const run = promisify(execFile);
 
 async function kv(paths: SandboxPaths, args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  };
   const { stdout } = await run(
     process.execPath,
-    [paths.wranglerBin, "kv", "key", ...args, "--binding", "JWKS_CACHE", "--env", "sandbox", "--local", "--persist-to", paths.state],
+    [
+      paths.wranglerBin,
+      "kv",
+      "key",
+      ...args,
+      "--binding",
+      "JWKS_CACHE",
+      "--env",
+      "sandbox",
+      "--local",
+      "--persist-to",
+      paths.state,
+    ],
     { cwd: paths.root, env },
   );
   return stdout;

@@ -77,7 +77,10 @@ export function errorResponse(error: AwsErrorShape, namespace: string): Response
 }
 
 /** Query-protocol parameters: the query string, plus a form-encoded POST body (body wins). */
-export async function readQueryParams(request: Request, url: URL): Promise<{ params: Map<string, string>; body: string }> {
+export async function readQueryParams(
+  request: Request,
+  url: URL,
+): Promise<{ params: Map<string, string>; body: string }> {
   // Bytes then UTF-8: workerd warns when .text() meets a form content type.
   const body = request.method === "POST" ? new TextDecoder().decode(await request.arrayBuffer()) : "";
   const params = new Map<string, string>();
@@ -116,15 +119,24 @@ function parseAuthorization(header: string): ParsedAuthorization {
   }
   const missing = ["Credential", "Signature", "SignedHeaders"].filter((name) => !fields.get(name));
   if (missing.length > 0) {
-    throw new AwsError(403, "IncompleteSignature", missing.map((name) => `Authorization header requires '${name}' parameter.`).join(" "));
+    throw new AwsError(
+      403,
+      "IncompleteSignature",
+      missing.map((name) => `Authorization header requires '${name}' parameter.`).join(" "),
+    );
   }
   const credential = (fields.get("Credential") ?? "").split("/");
   const [accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator] = credential;
   if (credential.length !== 5 || !accessKeyId || !scopeDate || !scopeRegion || !scopeService || !scopeTerminator) {
-    throw new AwsError(403, "IncompleteSignature", "Credential should have 5 slash-separated parts: key/date/region/service/aws4_request.");
+    throw new AwsError(
+      403,
+      "IncompleteSignature",
+      "Credential should have 5 slash-separated parts: key/date/region/service/aws4_request.",
+    );
   }
   const signature = fields.get("Signature") ?? "";
-  if (!/^[0-9a-f]{64}$/.test(signature)) throw new AwsError(403, "IncompleteSignature", "Signature must be 64 lowercase hex characters.");
+  if (!/^[0-9a-f]{64}$/.test(signature))
+    throw new AwsError(403, "IncompleteSignature", "Signature must be 64 lowercase hex characters.");
   const signedHeaders = (fields.get("SignedHeaders") ?? "").split(";");
   return { accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator, signedHeaders, signature };
 }
@@ -160,22 +172,40 @@ export interface VerifySigV4Options {
  * clock skew, the key and its session token, the declared payload hash, then the signature recomputed by AWS's signer
  * over the same method, URL, signed headers and body. Returns the access key id; throws AwsError otherwise.
  */
-export async function verifySigV4(request: Request, url: URL, body: string, options: VerifySigV4Options): Promise<string> {
+export async function verifySigV4(
+  request: Request,
+  url: URL,
+  body: string,
+  options: VerifySigV4Options,
+): Promise<string> {
   const authorization = request.headers.get("authorization");
-  if (authorization === null) throw new AwsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
+  if (authorization === null)
+    throw new AwsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
   const auth = parseAuthorization(authorization);
 
   const dateHeader = request.headers.get("x-amz-date");
   if (dateHeader === null) {
-    throw new AwsError(403, "IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    throw new AwsError(
+      403,
+      "IncompleteSignature",
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
   }
   const signedAtMs = parseAmzDate(dateHeader);
   if (signedAtMs === undefined) {
-    throw new AwsError(403, "IncompleteSignature", "X-Amz-Date must be in ISO-8601 basic format: yyyyMMdd'T'HHmmss'Z'.");
+    throw new AwsError(
+      403,
+      "IncompleteSignature",
+      "X-Amz-Date must be in ISO-8601 basic format: yyyyMMdd'T'HHmmss'Z'.",
+    );
   }
   for (const required of ["host", "x-amz-date"]) {
     if (!auth.signedHeaders.includes(required)) {
-      throw new AwsError(403, "IncompleteSignature", `'${required}' must be a 'SignedHeader' in the AWS Authorization.`);
+      throw new AwsError(
+        403,
+        "IncompleteSignature",
+        `'${required}' must be a 'SignedHeader' in the AWS Authorization.`,
+      );
     }
   }
   if (auth.scopeDate !== dateHeader.slice(0, 8)) {
@@ -186,10 +216,20 @@ export async function verifySigV4(request: Request, url: URL, body: string, opti
     );
   }
   if (auth.scopeTerminator !== "aws4_request") {
-    throw new AwsError(403, "SignatureDoesNotMatch", `Credential should be scoped with a valid terminator: 'aws4_request', not '${auth.scopeTerminator}'.`);
+    throw new AwsError(
+      403,
+      "SignatureDoesNotMatch",
+      `Credential should be scoped with a valid terminator: 'aws4_request', not '${auth.scopeTerminator}'.`,
+    );
   }
-  if (auth.scopeService !== options.service) throw new AwsError(403, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${options.service}'.`);
-  if (auth.scopeRegion !== options.region) throw new AwsError(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region.");
+  if (auth.scopeService !== options.service)
+    throw new AwsError(
+      403,
+      "SignatureDoesNotMatch",
+      `Credential should be scoped to correct service: '${options.service}'.`,
+    );
+  if (auth.scopeRegion !== options.region)
+    throw new AwsError(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region.");
 
   const nowMs = options.nowMs;
   if (signedAtMs < nowMs - SIGV4_MAX_SKEW_MS) {
@@ -210,7 +250,11 @@ export async function verifySigV4(request: Request, url: URL, body: string, opti
   const key = options.lookupKey(auth.accessKeyId);
   if (key === undefined) throw new AwsError(403, "InvalidClientTokenId", INVALID_TOKEN_MESSAGE);
   const presentedToken = request.headers.get("x-amz-security-token");
-  if (key.sessionToken === undefined ? presentedToken !== null : presentedToken === null || !constantTimeEqual(presentedToken, key.sessionToken)) {
+  if (
+    key.sessionToken === undefined
+      ? presentedToken !== null
+      : presentedToken === null || !constantTimeEqual(presentedToken, key.sessionToken)
+  ) {
     throw new AwsError(403, "InvalidClientTokenId", INVALID_TOKEN_MESSAGE);
   }
   if (key.expiresAtMs !== undefined && nowMs >= key.expiresAtMs) {
@@ -220,7 +264,11 @@ export async function verifySigV4(request: Request, url: URL, body: string, opti
   // A declared payload hash must be the body's: otherwise the signature would not cover the body.
   const declaredHash = request.headers.get("x-amz-content-sha256");
   if (declaredHash !== null && declaredHash !== (await sha256Hex(body))) {
-    throw new AwsError(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    throw new AwsError(
+      400,
+      "XAmzContentSHA256Mismatch",
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
   }
 
   // Recompute with AWS's signer over the same method, URL, signed headers and body. The signer sets
@@ -235,7 +283,12 @@ export async function verifySigV4(request: Request, url: URL, body: string, opti
   const query: QueryParameterBag = {};
   for (const [name, value] of url.searchParams) {
     const existing = query[name];
-    query[name] = existing === undefined || existing === null ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    query[name] =
+      existing === undefined || existing === null
+        ? value
+        : Array.isArray(existing)
+          ? [...existing, value]
+          : [existing, value];
   }
   const toSign: HttpRequest = {
     method: request.method,
@@ -253,13 +306,20 @@ export async function verifySigV4(request: Request, url: URL, body: string, opti
     credentials: {
       accessKeyId: auth.accessKeyId,
       secretAccessKey: key.secretAccessKey,
-      ...(auth.signedHeaders.includes("x-amz-security-token") && presentedToken !== null ? { sessionToken: presentedToken } : {}),
+      ...(auth.signedHeaders.includes("x-amz-security-token") && presentedToken !== null
+        ? { sessionToken: presentedToken }
+        : {}),
     },
     sha256: options.sha256 ?? Sha256,
     applyChecksum: false,
   });
-  const signed = await signer.sign(toSign, { signingDate: new Date(signedAtMs), signableHeaders: new Set(auth.signedHeaders) });
-  const expected = /SignedHeaders=([^,]*), Signature=([0-9a-f]{64})$/.exec(String(signed.headers["authorization"] ?? ""));
+  const signed = await signer.sign(toSign, {
+    signingDate: new Date(signedAtMs),
+    signableHeaders: new Set(auth.signedHeaders),
+  });
+  const expected = /SignedHeaders=([^,]*), Signature=([0-9a-f]{64})$/.exec(
+    String(signed.headers["authorization"] ?? ""),
+  );
   const sameHeaders = expected !== null && expected[1] === auth.signedHeaders.join(";");
   const sameSignature = expected !== null && constantTimeEqual(expected[2] ?? "", auth.signature);
   if (!(sameHeaders && sameSignature)) throw new AwsError(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MESSAGE);

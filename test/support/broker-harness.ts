@@ -6,14 +6,27 @@ import { expect } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
 import type { AdmissionControl } from "../../src/admission/admission-control.ts";
 import { createAddressLimit, type RateLimiter } from "../../src/admission/address-limit.ts";
-import { createDurableAdmission, type AdmissionRpc, type DurableAdmissionOptions } from "../../src/admission/durable-admission.ts";
+import {
+  createDurableAdmission,
+  type AdmissionRpc,
+  type DurableAdmissionOptions,
+} from "../../src/admission/durable-admission.ts";
 import type { ExchangeEvent } from "../../src/audit/event.ts";
 import { toDataPoint } from "../../src/audit/schema.ts";
-import { ADDRESS_LIMIT_PER_PERIOD, ADDRESS_LIMIT_PERIOD_SECONDS, NETWORK_LIMIT_PER_PERIOD } from "../../src/constants.ts";
+import {
+  ADDRESS_LIMIT_PER_PERIOD,
+  ADDRESS_LIMIT_PERIOD_SECONDS,
+  NETWORK_LIMIT_PER_PERIOD,
+} from "../../src/constants.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
-import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, seedExampleFacts, type FakeGitHub } from "./fake-github-api.ts";
+import {
+  createFakeGitHub,
+  EXAMPLE_TOKEN_APP_PERMISSIONS,
+  seedExampleFacts,
+  type FakeGitHub,
+} from "./fake-github-api.ts";
 import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
 import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
 import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
@@ -43,7 +56,11 @@ export interface HarnessOptions {
    * ADDRESS_LIMIT_PERIOD_SECONDS window, counted by fake bindings on the harness clock; `realAddressLimiters` uses
    * the real bindings (env.ADDRESS_LIMITER / NETWORK_LIMITER, Miniflare's, on the wall clock) instead.
    */
-  admission?: Pick<DurableAdmissionOptions, "repositoryLimit" | "timeoutMs"> & { addressLimit?: number; networkLimit?: number; realAddressLimiters?: boolean };
+  admission?: Pick<DurableAdmissionOptions, "repositoryLimit" | "timeoutMs"> & {
+    addressLimit?: number;
+    networkLimit?: number;
+    realAddressLimiters?: boolean;
+  };
   /** Replace the recording AUDIT dataset (e.g. with one that throws). */
   dataset?: { writeDataPoint(point?: DataPointLike): void };
   /**
@@ -70,7 +87,10 @@ export interface HarnessOptions {
  * An admission failure to inject: the object call rejects (`throw`), rejects as overloaded (`overloaded`), or never
  * answers (`hang`: the call's timeout then fires at once, no waiting). `target` picks which objects fail.
  */
-export type AdmissionFault = { mode: "throw" | "overloaded" | "hang"; target?: "repository" | "address" | "all" } | null;
+export type AdmissionFault = {
+  mode: "throw" | "overloaded" | "hang";
+  target?: "repository" | "address" | "all";
+} | null;
 
 export interface Harness {
   issuer: FakeIssuer;
@@ -130,10 +150,20 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const sts = createStsEmulator({
     now,
     // In web-identity mode the emulator knows no AWS key at all: any SigV4 call would be refused.
-    principals: webIdentity === undefined ? [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }] : [],
+    principals:
+      webIdentity === undefined
+        ? [{ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }]
+        : [],
     region: "us-east-1",
     roleMaxSessionSeconds: 43_200,
-    ...(webIdentity === undefined ? {} : { webIdentity: { providers: [{ url: BROKER_ORIGIN, clientIds: ["sts.amazonaws.com"] }], fetch: (input, init) => network.fetch(input, init) } }),
+    ...(webIdentity === undefined
+      ? {}
+      : {
+          webIdentity: {
+            providers: [{ url: BROKER_ORIGIN, clientIds: ["sts.amazonaws.com"] }],
+            fetch: (input, init) => network.fetch(input, init),
+          },
+        }),
   });
   network.route(issuerUrl, issuer.handler);
   network.route(STS_ORIGIN, sts.handler);
@@ -144,7 +174,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const github = createFakeGitHub({
     appId: HARNESS_APP_ID,
     appPublicKey: key.publicKey,
-    tokenApp: { appId: HARNESS_TOKEN_APP_ID, appPublicKey: tokenKey.publicKey, permissions: EXAMPLE_TOKEN_APP_PERMISSIONS },
+    tokenApp: {
+      appId: HARNESS_TOKEN_APP_ID,
+      appPublicKey: tokenKey.publicKey,
+      permissions: EXAMPLE_TOKEN_APP_PERMISSIONS,
+    },
     now,
     ...(options.githubPageSize === undefined ? {} : { maxPageSize: options.githubPageSize }),
     ...(options.githubAppPermissions === undefined ? {} : { appPermissions: options.githubAppPermissions }),
@@ -169,27 +203,37 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   /** Expires the timeout of the call in progress: a hanging object calls it, so the timeout fires without waiting. */
   let expireCurrentCall: () => void = () => undefined;
   /** A call that fails as `mode` says (a hang expires the call's timeout at once). */
-  const failing =
-    (mode: "throw" | "overloaded" | "hang") =>
-    (): Promise<never> => {
-      if (mode === "hang") {
-        expireCurrentCall();
-        return new Promise<never>(() => undefined);
-      }
-      const error = new Error("Durable Object is overloaded.");
-      if (mode === "overloaded") Object.assign(error, { overloaded: true, retryable: false });
-      return Promise.reject(error);
-    };
-  const faultyObject = (mode: "throw" | "overloaded" | "hang"): AdmissionRpc => ({ admit: failing(mode), release: failing(mode) });
+  const failing = (mode: "throw" | "overloaded" | "hang") => (): Promise<never> => {
+    if (mode === "hang") {
+      expireCurrentCall();
+      return new Promise<never>(() => undefined);
+    }
+    const error = new Error("Durable Object is overloaded.");
+    if (mode === "overloaded") Object.assign(error, { overloaded: true, retryable: false });
+    return Promise.reject(error);
+  };
+  const faultyObject = (mode: "throw" | "overloaded" | "hang"): AdmissionRpc => ({
+    admit: failing(mode),
+    release: failing(mode),
+  });
   const addressLimiters = {
-    address: createFakeRateLimiter({ limit: options.admission?.addressLimit ?? ADDRESS_LIMIT_PER_PERIOD, periodSeconds: ADDRESS_LIMIT_PERIOD_SECONDS, now }),
-    network: createFakeRateLimiter({ limit: options.admission?.networkLimit ?? NETWORK_LIMIT_PER_PERIOD, periodSeconds: ADDRESS_LIMIT_PERIOD_SECONDS, now }),
+    address: createFakeRateLimiter({
+      limit: options.admission?.addressLimit ?? ADDRESS_LIMIT_PER_PERIOD,
+      periodSeconds: ADDRESS_LIMIT_PERIOD_SECONDS,
+      now,
+    }),
+    network: createFakeRateLimiter({
+      limit: options.admission?.networkLimit ?? NETWORK_LIMIT_PER_PERIOD,
+      periodSeconds: ADDRESS_LIMIT_PERIOD_SECONDS,
+      now,
+    }),
   };
   /** A fake address limiter that fails while a fault targets the address limit. */
   const limiter = (fake: FakeRateLimiter): RateLimiter => ({
     limit: (request) => {
       const targeted = admissionFault?.target ?? "all";
-      if (admissionFault !== null && (targeted === "all" || targeted === "address")) return failing(admissionFault.mode)();
+      if (admissionFault !== null && (targeted === "all" || targeted === "address"))
+        return failing(admissionFault.mode)();
       return fake.limit(request);
     },
   });
@@ -227,7 +271,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           namePrefix: admissionPrefix,
           objectFor: (name) => {
             const targeted = admissionFault?.target ?? "all";
-            if (admissionFault !== null && (targeted === "all" || targeted === "repository")) return faultyObject(admissionFault.mode);
+            if (admissionFault !== null && (targeted === "all" || targeted === "repository"))
+              return faultyObject(admissionFault.mode);
             return workerEnv.ADMISSION.getByName(name);
           },
         }),
@@ -247,7 +292,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     ...env,
     ISSUERS: JSON.stringify([
       { kind: "github", issuer: issuerUrl, audiences: [AUDIENCE], api_url: githubApiUrl, ...options.issuerConfig },
-      ...(options.issuers ?? []).map((extra) => ({ id: extra.id, kind: extra.kind, issuer: extraIssuers[extra.id]?.issuer, audiences: [AUDIENCE], ...extra.config })),
+      ...(options.issuers ?? []).map((extra) => ({
+        id: extra.id,
+        kind: extra.kind,
+        issuer: extraIssuers[extra.id]?.issuer,
+        audiences: [AUDIENCE],
+        ...extra.config,
+      })),
     ]),
     AUDIT: options.dataset ?? dataset,
     ...(webIdentity === undefined
@@ -267,8 +318,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     GITHUB_TOKEN_API_URL: githubApiUrl,
     ...options.env,
   };
-  const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
-  const fetchBroker = async (request: Request) => (await broker.fetch?.(request as Request<unknown, IncomingRequestCfProperties>, testEnv as unknown as Env, ctx)) as Response;
+  const ctx = {
+    waitUntil: () => undefined,
+    passThroughOnException: () => undefined,
+    props: {},
+  } as unknown as ExecutionContext;
+  const fetchBroker = async (request: Request) =>
+    (await broker.fetch?.(
+      request as Request<unknown, IncomingRequestCfProperties>,
+      testEnv as unknown as Env,
+      ctx,
+    )) as Response;
   // AWS reaches the broker's discovery document and JWKS over the network, as it would in production.
   if (webIdentity !== undefined) network.route(BROKER_ORIGIN, fetchBroker);
 
@@ -279,7 +339,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     appKey: key,
     tokenAppKey: tokenKey,
     githubToken: (token, name) =>
-      fetchBroker(new Request("https://broker.example/v1/github-token", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name }) })),
+      fetchBroker(
+        new Request("https://broker.example/v1/github-token", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ name }),
+        }),
+      ),
     sts,
     network,
     logs,
@@ -294,7 +360,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       fetchBroker(
         new Request("https://broker.example/v1/credentials", {
           method: "POST",
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         }),
       ),
@@ -307,7 +376,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     dataset,
     dataPoints: () => [...dataset.points],
     scheduled: async (scheduledOptions = {}) => {
-      const controller = createScheduledController({ scheduledTime: scheduledOptions.scheduledTime ?? clock, cron: scheduledOptions.cron ?? "*/5 * * * *" });
+      const controller = createScheduledController({
+        scheduledTime: scheduledOptions.scheduledTime ?? clock,
+        cron: scheduledOptions.cron ?? "*/5 * * * *",
+      });
       await broker.scheduled?.(controller, testEnv as unknown as Env, ctx);
     },
     mint: (claims, mintOptions) => issuer.mint(claims, mintOptions),
@@ -331,7 +403,8 @@ export async function expectNoLeak(response: Response, forbidden: string[] = [])
   const text = await response.clone().text();
   const body = JSON.parse(text) as Record<string, unknown>;
   const problems: string[] = [];
-  if (Object.keys(body).sort().join(",") !== "error,message,request_id") problems.push(`unexpected keys ${Object.keys(body).join(",")}`);
+  if (Object.keys(body).sort().join(",") !== "error,message,request_id")
+    problems.push(`unexpected keys ${Object.keys(body).join(",")}`);
   const needles = [
     "arn:aws",
     "111122223333",
@@ -351,7 +424,8 @@ export async function expectNoLeak(response: Response, forbidden: string[] = [])
     env.AWS_ACCESS_KEY_ID,
     ...forbidden,
   ];
-  for (const needle of needles) if (needle !== "" && text.includes(needle)) problems.push(`contains ${JSON.stringify(needle)}`);
+  for (const needle of needles)
+    if (needle !== "" && text.includes(needle)) problems.push(`contains ${JSON.stringify(needle)}`);
   if (problems.length > 0) throw new Error(`error response leaks: ${problems.join("; ")}: ${text}`);
   return body;
 }
@@ -364,7 +438,11 @@ export type AuditExpectation = Partial<Record<keyof ExchangeEvent, unknown>>;
  * log line; the log line matches `expected`; the data point is exactly that event at its schema positions
  * (src/audit/schema.ts); and neither holds a token, a credential, a role ARN or the broker's key.
  */
-export function expectAudit(harness: Harness, expected: AuditExpectation, options: { index?: number } = {}): { event: Record<string, unknown>; point: DataPointLike } {
+export function expectAudit(
+  harness: Harness,
+  expected: AuditExpectation,
+  options: { index?: number } = {},
+): { event: Record<string, unknown>; point: DataPointLike } {
   const events = harness.events();
   const points = harness.dataPoints();
   expect(points, "one Analytics Engine data point per credential_exchange log line").toHaveLength(events.length);
@@ -375,7 +453,12 @@ export function expectAudit(harness: Harness, expected: AuditExpectation, option
   const { message: _message, ...fields } = event;
   expect(point, "data point of the same event").toEqual(toDataPoint(fields as unknown as ExchangeEvent));
   const text = JSON.stringify([event, point]);
-  for (const needle of ["arn:aws", "eyJ", String(harness.env.AWS_ACCESS_KEY_ID), String(harness.env.AWS_SECRET_ACCESS_KEY)]) {
+  for (const needle of [
+    "arn:aws",
+    "eyJ",
+    String(harness.env.AWS_ACCESS_KEY_ID),
+    String(harness.env.AWS_SECRET_ACCESS_KEY),
+  ]) {
     expect(text, `audit holds ${needle}`).not.toContain(needle);
   }
   return { event, point };

@@ -20,7 +20,11 @@ const AE_LIMITS = { blobs: 20, doubles: 20, indexes: 1, indexBytes: 96, blobByte
 
 const utf8 = new TextEncoder();
 const byteLength = (value: string | ArrayBuffer | null | undefined) =>
-  value === null || value === undefined ? 0 : typeof value === "string" ? utf8.encode(value).byteLength : value.byteLength;
+  value === null || value === undefined
+    ? 0
+    : typeof value === "string"
+      ? utf8.encode(value).byteLength
+      : value.byteLength;
 
 export interface FakeDataset {
   writeDataPoint(point?: DataPointLike): void;
@@ -41,12 +45,17 @@ export function createFakeDataset(now: () => number): FakeDataset {
       const blobs = point.blobs ?? [];
       const doubles = point.doubles ?? [];
       const indexes = point.indexes ?? [];
-      if (blobs.length > AE_LIMITS.blobs) throw new RangeError(`writeDataPoint: ${blobs.length} blobs (max ${AE_LIMITS.blobs})`);
-      if (doubles.length > AE_LIMITS.doubles) throw new RangeError(`writeDataPoint: ${doubles.length} doubles (max ${AE_LIMITS.doubles})`);
+      if (blobs.length > AE_LIMITS.blobs)
+        throw new RangeError(`writeDataPoint: ${blobs.length} blobs (max ${AE_LIMITS.blobs})`);
+      if (doubles.length > AE_LIMITS.doubles)
+        throw new RangeError(`writeDataPoint: ${doubles.length} doubles (max ${AE_LIMITS.doubles})`);
       if (indexes.length > AE_LIMITS.indexes) throw new RangeError("writeDataPoint: more than one index");
-      if (indexes.some((index) => byteLength(index) > AE_LIMITS.indexBytes)) throw new RangeError("writeDataPoint: index over 96 bytes");
-      if (blobs.reduce((sum, value) => sum + byteLength(value), 0) > AE_LIMITS.blobBytes) throw new RangeError("writeDataPoint: blobs over 16 KB");
-      if (doubles.some((value) => typeof value !== "number")) throw new TypeError("writeDataPoint: doubles must be numbers");
+      if (indexes.some((index) => byteLength(index) > AE_LIMITS.indexBytes))
+        throw new RangeError("writeDataPoint: index over 96 bytes");
+      if (blobs.reduce((sum, value) => sum + byteLength(value), 0) > AE_LIMITS.blobBytes)
+        throw new RangeError("writeDataPoint: blobs over 16 KB");
+      if (doubles.some((value) => typeof value !== "number"))
+        throw new TypeError("writeDataPoint: doubles must be numbers");
       points.push(point);
       writes.push({ at: now(), point });
     },
@@ -59,7 +68,12 @@ export type Row = Record<string, string | number>;
 
 /** A stored row of a dataset table: the columns of developers.cloudflare.com/analytics/analytics-engine/sql-api/. */
 export function rowFor(dataset: string, point: DataPointLike, at: number, sampleInterval = 1): Row {
-  const row: Row = { dataset, timestamp: at, _sample_interval: sampleInterval, index1: String(point.indexes?.[0] ?? "") };
+  const row: Row = {
+    dataset,
+    timestamp: at,
+    _sample_interval: sampleInterval,
+    index1: String(point.indexes?.[0] ?? ""),
+  };
   for (let i = 1; i <= 20; i++) {
     row[`blob${i}`] = String(point.blobs?.[i - 1] ?? "");
     row[`double${i}`] = point.doubles?.[i - 1] ?? 0;
@@ -71,7 +85,11 @@ export function rowFor(dataset: string, point: DataPointLike, at: number, sample
 
 class SqlError extends Error {}
 
-type Token = { kind: "num"; value: number; int: boolean } | { kind: "str"; value: string } | { kind: "id"; value: string } | { kind: "op"; value: string };
+type Token =
+  | { kind: "num"; value: number; int: boolean }
+  | { kind: "str"; value: string }
+  | { kind: "id"; value: string }
+  | { kind: "op"; value: string };
 
 function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
@@ -147,7 +165,24 @@ interface Select {
   limit: number | undefined;
 }
 
-const KEYWORDS = new Set(["select", "from", "where", "group", "by", "order", "asc", "desc", "limit", "format", "as", "and", "or", "not", "in", "interval"]);
+const KEYWORDS = new Set([
+  "select",
+  "from",
+  "where",
+  "group",
+  "by",
+  "order",
+  "asc",
+  "desc",
+  "limit",
+  "format",
+  "as",
+  "and",
+  "or",
+  "not",
+  "in",
+  "interval",
+]);
 const AGGREGATES = new Set(["sum", "count", "avg", "min", "max", "quantileexactweighted"]);
 const SCALARS = new Set(["if", "tostartofinterval", "todatetime", "now"]);
 const UNIT_MS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -204,7 +239,8 @@ function parse(sql: string): Select {
       if (word === "interval") {
         at++;
         const amount = peek();
-        if (amount?.kind !== "str" || !/^\d+$/.test(amount.value)) throw new SqlError("INTERVAL needs a quoted integer");
+        if (amount?.kind !== "str" || !/^\d+$/.test(amount.value))
+          throw new SqlError("INTERVAL needs a quoted integer");
         at++;
         const unit = peek();
         const unitMs = unit?.kind === "id" ? UNIT_MS[unit.value.toLowerCase()] : undefined;
@@ -390,10 +426,15 @@ function containsAggregate(e: Expr): boolean {
   }
 }
 
-function runSelect(query: Select, rows: Row[], nowMs: number): { meta: Array<{ name: string; type: ColumnType }>; data: Array<Record<string, unknown>> } {
+function runSelect(
+  query: Select,
+  rows: Row[],
+  nowMs: number,
+): { meta: Array<{ name: string; type: ColumnType }>; data: Array<Record<string, unknown>> } {
   const aliases = new Map(query.items.map((item) => [item.name, item.expr]));
   /** Resolve a select alias used in WHERE-less places (GROUP BY, ORDER BY). */
-  const resolve = (e: Expr): Expr => (e.k === "col" && !COLUMN.test(e.name) && aliases.has(e.name) ? (aliases.get(e.name) as Expr) : e);
+  const resolve = (e: Expr): Expr =>
+    e.k === "col" && !COLUMN.test(e.name) && aliases.has(e.name) ? (aliases.get(e.name) as Expr) : e;
 
   const typeOf = (e: Expr): ColumnType => {
     switch (e.k) {
@@ -461,7 +502,8 @@ function runSelect(query: Select, rows: Row[], nowMs: number): { meta: Array<{ n
       }
       case "tostartofinterval": {
         const [t, interval] = args;
-        if (!isDate(t as Val) || !isInterval(interval as Val)) throw new SqlError("toStartOfInterval(datetime, INTERVAL)");
+        if (!isDate(t as Val) || !isInterval(interval as Val))
+          throw new SqlError("toStartOfInterval(datetime, INTERVAL)");
         const ms = (interval as { iv: number }).iv;
         return { dt: Math.floor((t as DateVal).dt / ms) * ms };
       }
@@ -513,7 +555,12 @@ function runSelect(query: Select, rows: Row[], nowMs: number): { meta: Array<{ n
           throw new SqlError(`unknown column ${e.name}`);
         }
         const source = row ?? group?.[0];
-        if (source === undefined) return e.name.startsWith("double") || e.name === "_sample_interval" ? 0 : e.name === "timestamp" ? { dt: 0 } : "";
+        if (source === undefined)
+          return e.name.startsWith("double") || e.name === "_sample_interval"
+            ? 0
+            : e.name === "timestamp"
+              ? { dt: 0 }
+              : "";
         const value = source[e.name] as string | number;
         return e.name === "timestamp" ? { dt: value as number } : value;
       }
@@ -532,7 +579,11 @@ function runSelect(query: Select, rows: Row[], nowMs: number): { meta: Array<{ n
       case "bin":
         return binop(e.op, evaluate(e.l, row, group), evaluate(e.r, row, group));
       case "call": {
-        if (!AGGREGATES.has(e.name)) return scalar(e.name, e.args.map((arg) => evaluate(arg, row, group)));
+        if (!AGGREGATES.has(e.name))
+          return scalar(
+            e.name,
+            e.args.map((arg) => evaluate(arg, row, group)),
+          );
         if (group === undefined) throw new SqlError(`aggregate ${e.name} outside GROUP BY context`);
         const values = (arg: Expr | undefined) => {
           if (arg === undefined) throw new SqlError(`${e.name} needs an argument`);
@@ -551,16 +602,22 @@ function runSelect(query: Select, rows: Row[], nowMs: number): { meta: Array<{ n
           case "max": {
             const vs = values(e.args[0]);
             if (vs.length === 0) return e.args[0] !== undefined && typeOf(e.args[0]) === "DateTime" ? { dt: 0 } : 0;
-            return vs.reduce((best, v) => ((e.name === "min" ? compare(v, best) < 0 : compare(v, best) > 0) ? v : best));
+            return vs.reduce((best, v) =>
+              (e.name === "min" ? compare(v, best) < 0 : compare(v, best) > 0) ? v : best,
+            );
           }
           default: {
             // quantileExactWeighted(level)(x, weight), as ClickHouse computes it: sort by value, accumulate weights,
             // answer the first value whose running weight reaches ceil(level * total weight).
             const level = e.params?.[0];
-            if (level?.k !== "num" || e.args.length !== 2) throw new SqlError("quantileExactWeighted(level)(expr, weight)");
+            if (level?.k !== "num" || e.args.length !== 2)
+              throw new SqlError("quantileExactWeighted(level)(expr, weight)");
             const xs = values(e.args[0]) as number[];
             const ws = values(e.args[1]) as number[];
-            const pairs = xs.map((x, i) => [x, ws[i] as number] as const).filter(([, w]) => w > 0).sort((a, b) => a[0] - b[0]);
+            const pairs = xs
+              .map((x, i) => [x, ws[i] as number] as const)
+              .filter(([, w]) => w > 0)
+              .sort((a, b) => a[0] - b[0]);
             const total = pairs.reduce((sum, [, w]) => sum + w, 0);
             if (total === 0) return Number.NaN;
             const threshold = Math.ceil(level.v * total);
@@ -616,7 +673,9 @@ function runSelect(query: Select, rows: Row[], nowMs: number): { meta: Array<{ n
     }
     return value;
   };
-  const data = limited.map(({ values }) => Object.fromEntries(meta.map((column, i) => [column.name, render(values[i] as Val, column.type)])));
+  const data = limited.map(({ values }) =>
+    Object.fromEntries(meta.map((column, i) => [column.name, render(values[i] as Val, column.type)])),
+  );
   return { meta, data };
 }
 
@@ -642,8 +701,10 @@ export function createFakeSqlApi(options: { accountId: string; apiToken: string;
   const queries: string[] = [];
   const failures: Array<{ status: number; body: string }> = [];
   const path = `/client/v4/accounts/${options.accountId}/analytics_engine/sql`;
-  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-  const cfError = (status: number, code: number, message: string) => json(status, { success: false, errors: [{ code, message }], messages: [], result: null });
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const cfError = (status: number, code: number, message: string) =>
+    json(status, { success: false, errors: [{ code, message }], messages: [], result: null });
 
   const run = (sql: string) => {
     const parsed = parse(sql);
@@ -668,16 +729,27 @@ export function createFakeSqlApi(options: { accountId: string; apiToken: string;
       const url = new URL(request.url);
       if (url.pathname !== path) return cfError(404, 7003, "Could not route to the requested path");
       if (request.method !== "POST") return cfError(405, 10405, "Method not allowed");
-      if (request.headers.get("authorization") !== `Bearer ${options.apiToken}`) return cfError(401, 10000, "Authentication error");
+      if (request.headers.get("authorization") !== `Bearer ${options.apiToken}`)
+        return cfError(401, 10000, "Authentication error");
       const sql = await request.text();
       queries.push(sql);
       const failure = failures.shift();
       if (failure !== undefined) return new Response(failure.body, { status: failure.status });
       try {
         const { meta, data } = run(sql);
-        return json(200, { meta, data, rows: data.length, rows_before_limit_at_least: data.length, statistics: { elapsed: 0.001, rows_read: data.length, bytes_read: 0 } });
+        return json(200, {
+          meta,
+          data,
+          rows: data.length,
+          rows_before_limit_at_least: data.length,
+          statistics: { elapsed: 0.001, rows_read: data.length, bytes_read: 0 },
+        });
       } catch (error) {
-        if (error instanceof SqlError) return new Response(`query error: ${error.message}`, { status: 400, headers: { "content-type": "text/plain" } });
+        if (error instanceof SqlError)
+          return new Response(`query error: ${error.message}`, {
+            status: 400,
+            headers: { "content-type": "text/plain" },
+          });
         throw error;
       }
     },
@@ -708,9 +780,15 @@ export function createFakeWebhook(): FakeWebhook {
     },
     async handler(request) {
       const body = await request.text();
-      requests.push({ method: request.method, url: request.url, contentType: request.headers.get("content-type"), body });
+      requests.push({
+        method: request.method,
+        url: request.url,
+        contentType: request.headers.get("content-type"),
+        body,
+      });
       if (status !== 200) return new Response("no_service", { status });
-      if (request.method !== "POST" || !(request.headers.get("content-type") ?? "").startsWith("application/json")) return new Response("invalid_payload", { status: 400 });
+      if (request.method !== "POST" || !(request.headers.get("content-type") ?? "").startsWith("application/json"))
+        return new Response("invalid_payload", { status: 400 });
       const parsed = JSON.parse(body) as { text?: unknown };
       if (typeof parsed.text !== "string" || parsed.text === "") return new Response("no_text", { status: 400 });
       messages.push({ text: parsed.text });

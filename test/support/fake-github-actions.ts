@@ -77,7 +77,9 @@ export function runState(run: FakeWorkflowRun): { status: RunStatus; conclusion:
   const jobs = latestJobs(run);
   if (jobs.length === 0) return { status: "queued", conclusion: null };
   if (jobs.some((job) => job.status !== "completed")) return { status: "in_progress", conclusion: null };
-  const failed = jobs.find((job) => job.conclusion !== "success" && job.conclusion !== "skipped" && job.conclusion !== "neutral");
+  const failed = jobs.find(
+    (job) => job.conclusion !== "success" && job.conclusion !== "skipped" && job.conclusion !== "neutral",
+  );
   return { status: "completed", conclusion: failed?.conclusion ?? "success" };
 }
 
@@ -88,9 +90,20 @@ export function latestJobs(run: FakeWorkflowRun): FakeJob[] {
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** GET .../actions/runs/{run_id} and each item of GET .../actions/runs (the fields GitHub documents, abridged). */
-export function workflowRunJson(run: FakeWorkflowRun, repository: { id: number; fullName: string }, apiBase: string, now: number) {
+export function workflowRunJson(
+  run: FakeWorkflowRun,
+  repository: { id: number; fullName: string },
+  apiBase: string,
+  now: number,
+) {
   const { status, conclusion } = runState(run);
-  const repo = (r: { id: number; fullName: string }) => ({ id: r.id, name: r.fullName.split("/")[1], full_name: r.fullName, private: true, owner: { login: r.fullName.split("/")[0], type: "Organization" } });
+  const repo = (r: { id: number; fullName: string }) => ({
+    id: r.id,
+    name: r.fullName.split("/")[1],
+    full_name: r.fullName,
+    private: true,
+    owner: { login: r.fullName.split("/")[0], type: "Organization" },
+  });
   const url = `${apiBase}/repos/${repository.fullName}/actions/runs/${run.id}`;
   return {
     id: run.id,
@@ -147,11 +160,29 @@ export function jobJson(job: FakeJob, run: FakeWorkflowRun, repository: string, 
 }
 
 /** Check runs of a commit as the Checks API lists them: API-created ones, and one per job of every run on it. */
-export function checkRunsOf(repository: string, sha: string, runs: readonly FakeWorkflowRun[], created: readonly FakeCheckRun[]): FakeCheckRun[] {
+export function checkRunsOf(
+  repository: string,
+  sha: string,
+  runs: readonly FakeWorkflowRun[],
+  created: readonly FakeCheckRun[],
+): FakeCheckRun[] {
   const same = (name: string) => name.toLowerCase() === repository.toLowerCase();
   const fromJobs = runs
     .filter((run) => same(run.repository) && run.headSha === sha)
-    .flatMap((run) => run.jobs.map((job): FakeCheckRun => ({ id: job.id, repository, sha, name: job.name, app: GITHUB_ACTIONS_APP, status: job.status, conclusion: job.conclusion, checkSuiteId: run.checkSuiteId })));
+    .flatMap((run) =>
+      run.jobs.map(
+        (job): FakeCheckRun => ({
+          id: job.id,
+          repository,
+          sha,
+          name: job.name,
+          app: GITHUB_ACTIONS_APP,
+          status: job.status,
+          conclusion: job.conclusion,
+          checkSuiteId: run.checkSuiteId,
+        }),
+      ),
+    );
   return [...fromJobs, ...created.filter((run) => same(run.repository) && run.sha === sha)].sort((a, b) => a.id - b.id);
 }
 
@@ -164,6 +195,10 @@ export function checkRunJson(run: FakeCheckRun) {
     status: run.status,
     conclusion: run.conclusion,
     check_suite: { id: run.checkSuiteId },
-    app: { id: run.app.id, slug: run.app.slug, name: run.app.slug === GITHUB_ACTIONS_APP.slug ? "GitHub Actions" : run.app.slug },
+    app: {
+      id: run.app.id,
+      slug: run.app.slug,
+      name: run.app.slug === GITHUB_ACTIONS_APP.slug ? "GitHub Actions" : run.app.slug,
+    },
   };
 }

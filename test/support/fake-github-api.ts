@@ -21,14 +21,37 @@ import {
 } from "./fake-github-actions.ts";
 import { createPeople } from "./fake-github-people.ts";
 import { injected, page, RATE_LIMIT, rateLimitHeaders } from "./fake-github-http.ts";
-import { accessToken, appOfRequest, createFakeApp, tokenOfRequest, type FakeApp, type FakeRepository, type Widening } from "./fake-github-apps.ts";
+import {
+  accessToken,
+  appOfRequest,
+  createFakeApp,
+  tokenOfRequest,
+  type FakeApp,
+  type FakeRepository,
+  type Widening,
+} from "./fake-github-apps.ts";
 import { badCredentials, covers, json, notFound } from "./fake-github-tokens.ts";
-import { DEFAULT_APP_PERMISSIONS, PERMISSION_OF, type Endpoint, type FakeBranchRule, type FakeGitHub, type FakeGitHubOptions, type GitHubFault, type RepositoryEndpoint } from "./fake-github-types.ts";
+import {
+  DEFAULT_APP_PERMISSIONS,
+  PERMISSION_OF,
+  type Endpoint,
+  type FakeBranchRule,
+  type FakeGitHub,
+  type FakeGitHubOptions,
+  type GitHubFault,
+  type RepositoryEndpoint,
+} from "./fake-github-types.ts";
 
 export { GITHUB_ACTIONS_APP, type FakeApp, type JobInput, type WorkflowRunInput } from "./fake-github-actions.ts";
-export { EXAMPLE_FACTS, EXAMPLE_GRANT_REPOSITORIES, EXAMPLE_TOKEN_APP_PERMISSIONS, EXAMPLE_USERS, seedExampleFacts, SCAN_WORKFLOW } from "./fake-github-example.ts";
+export {
+  EXAMPLE_FACTS,
+  EXAMPLE_GRANT_REPOSITORIES,
+  EXAMPLE_TOKEN_APP_PERMISSIONS,
+  EXAMPLE_USERS,
+  seedExampleFacts,
+  SCAN_WORKFLOW,
+} from "./fake-github-example.ts";
 export * from "./fake-github-types.ts";
-
 
 export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const basePath = options.basePath ?? "";
@@ -45,11 +68,33 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   const createdCheckRuns: FakeCheckRun[] = [];
   const people = createPeople();
   const branchRules = new Map<string, readonly FakeBranchRule[]>();
-  const factsApp = createFakeApp({ ...options, permissions: options.appPermissions ?? DEFAULT_APP_PERMISSIONS }, repositories, installations, (r) => r.installed);
+  const factsApp = createFakeApp(
+    { ...options, permissions: options.appPermissions ?? DEFAULT_APP_PERMISSIONS },
+    repositories,
+    installations,
+    (r) => r.installed,
+  );
   const store = factsApp.store;
-  const tokenApp = options.tokenApp === undefined ? undefined : createFakeApp({ ...options.tokenApp, now: options.now }, repositories, tokenInstallations, (r) => !outsideTokenApp.has(r.fullName.toLowerCase()));
+  const tokenApp =
+    options.tokenApp === undefined
+      ? undefined
+      : createFakeApp(
+          { ...options.tokenApp, now: options.now },
+          repositories,
+          tokenInstallations,
+          (r) => !outsideTokenApp.has(r.fullName.toLowerCase()),
+        );
   const apps: FakeApp[] = tokenApp === undefined ? [factsApp] : [factsApp, tokenApp];
-  const calls = Object.fromEntries(Object.keys({ installation: 0, org_installation: 0, user_installation: 0, access_tokens: 0, revoke_token: 0, ...PERMISSION_OF }).map((key) => [key, 0])) as Record<Endpoint, number>;
+  const calls = Object.fromEntries(
+    Object.keys({
+      installation: 0,
+      org_installation: 0,
+      user_installation: 0,
+      access_tokens: 0,
+      revoke_token: 0,
+      ...PERMISSION_OF,
+    }).map((key) => [key, 0]),
+  ) as Record<Endpoint, number>;
   let fault: { fault: GitHubFault; endpoint: Endpoint | undefined; times: number } | null = null;
   let rateRemaining = RATE_LIMIT;
   let nextId = 1000;
@@ -70,10 +115,23 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     if (target === undefined || app.installationOf(fullName) !== token.installationId) return notFound();
     if (token.repositoryIds !== undefined && !token.repositoryIds.includes(target.id)) return notFound();
     if (!covers(token.permissions[PERMISSION_OF[endpoint]], "read")) {
-      return json({ message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest", status: "403" }, 403, rateHeaders());
+      return json(
+        {
+          message: "Resource not accessible by integration",
+          documentation_url: "https://docs.github.com/rest",
+          status: "403",
+        },
+        403,
+        rateHeaders(),
+      );
     }
     rateRemaining -= 1;
-    if (rateRemaining < 0) return json({ message: `API rate limit exceeded for installation ID ${token.installationId}.` }, 403, rateHeaders());
+    if (rateRemaining < 0)
+      return json(
+        { message: `API rate limit exceeded for installation ID ${token.installationId}.` },
+        403,
+        rateHeaders(),
+      );
     return undefined;
   }
 
@@ -104,18 +162,43 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
 
   const apiBase = (url: URL) => `${url.origin}${basePath}`;
   const runsOf = (fullName: string) => runs.filter((run) => key(run.repository) === key(fullName));
-  const noCommit = (sha: string, headers: Record<string, string>) => json({ message: `No commit found for SHA: ${sha}`, documentation_url: "https://docs.github.com/rest" }, 422, headers);
+  const noCommit = (sha: string, headers: Record<string, string>) =>
+    json(
+      { message: `No commit found for SHA: ${sha}`, documentation_url: "https://docs.github.com/rest" },
+      422,
+      headers,
+    );
 
   async function serve(request: Request, endpoint: Endpoint, params: string[], url: URL): Promise<Response> {
-    if (endpoint === "installation" || endpoint === "org_installation" || endpoint === "user_installation" || endpoint === "access_tokens") {
+    if (
+      endpoint === "installation" ||
+      endpoint === "org_installation" ||
+      endpoint === "user_installation" ||
+      endpoint === "access_tokens"
+    ) {
       const app = await appOfRequest(apps, request);
       if (app instanceof Response) return app;
-      if (endpoint === "access_tokens") return accessToken(app, request, Number(params[0]), app === tokenApp ? widening : null);
+      if (endpoint === "access_tokens")
+        return accessToken(app, request, Number(params[0]), app === tokenApp ? widening : null);
       const owner = params[0] as string;
-      const id = endpoint === "installation" ? app.installationOf(owner) : endpoint === "org_installation" && users.has(key(owner)) ? undefined : app.ownerInstallation(owner);
+      const id =
+        endpoint === "installation"
+          ? app.installationOf(owner)
+          : endpoint === "org_installation" && users.has(key(owner))
+            ? undefined
+            : app.ownerInstallation(owner);
       if (id === undefined) return notFound();
       const targetType = users.has(key(owner.split("/")[0] as string)) ? "User" : "Organization";
-      return json({ id, app_id: Number(app.appId), target_type: targetType, permissions: app.granted, repository_selection: "selected" }, 200);
+      return json(
+        {
+          id,
+          app_id: Number(app.appId),
+          target_type: targetType,
+          permissions: app.granted,
+          repository_selection: "selected",
+        },
+        200,
+      );
     }
     if (endpoint === "revoke_token") {
       const held = tokenOfRequest(apps, request);
@@ -135,46 +218,81 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     };
     switch (endpoint) {
       case "repository":
-        return json({ id: target.id, name: target.fullName.split("/")[1], full_name: target.fullName, private: true }, 200, headers);
+        return json(
+          { id: target.id, name: target.fullName.split("/")[1], full_name: target.fullName, private: true },
+          200,
+          headers,
+        );
       case "workflow_run": {
         const run = runsOf(target.fullName).find((candidate) => candidate.id === Number(params[1]));
-        return run === undefined ? notFound() : json(workflowRunJson(run, self, apiBase(url), options.now()), 200, headers);
+        return run === undefined
+          ? notFound()
+          : json(workflowRunJson(run, self, apiBase(url), options.now()), 200, headers);
       }
       case "workflow_runs": {
         const q = (name: string) => url.searchParams.get(name);
         const matching = runsOf(target.fullName)
-          .filter((run) => (q("head_sha") ?? run.headSha) === run.headSha && (q("branch") ?? run.headBranch) === run.headBranch && (q("event") ?? run.event) === run.event)
-          .filter((run) => q("status") === null || [runState(run).status, runState(run).conclusion].includes(q("status")))
+          .filter(
+            (run) =>
+              (q("head_sha") ?? run.headSha) === run.headSha &&
+              (q("branch") ?? run.headBranch) === run.headBranch &&
+              (q("event") ?? run.event) === run.event,
+          )
+          .filter(
+            (run) => q("status") === null || [runState(run).status, runState(run).conclusion].includes(q("status")),
+          )
           // Newest first, as GitHub lists them.
           .sort((a, b) => b.id - a.id);
-        return list(matching, (slice) => ({ total_count: matching.length, workflow_runs: slice.map((run) => workflowRunJson(run, self, apiBase(url), options.now())) }));
+        return list(matching, (slice) => ({
+          total_count: matching.length,
+          workflow_runs: slice.map((run) => workflowRunJson(run, self, apiBase(url), options.now())),
+        }));
       }
       case "jobs": {
         const run = runsOf(target.fullName).find((candidate) => candidate.id === Number(params[1]));
         if (run === undefined) return notFound();
         const jobs = (url.searchParams.get("filter") ?? "latest") === "all" ? run.jobs : latestJobs(run);
-        return list(jobs, (slice) => ({ total_count: jobs.length, jobs: slice.map((job) => jobJson(job, run, target.fullName, apiBase(url), options.now())) }));
+        return list(jobs, (slice) => ({
+          total_count: jobs.length,
+          jobs: slice.map((job) => jobJson(job, run, target.fullName, apiBase(url), options.now())),
+        }));
       }
       case "check_runs": {
         const sha = params[1] as string;
         if (!target.commits.has(sha)) return noCommit(sha, headers);
         const name = url.searchParams.get("check_name");
-        let all = checkRunsOf(target.fullName, sha, runs, createdCheckRuns).filter((run) => name === null || run.name === name);
+        let all = checkRunsOf(target.fullName, sha, runs, createdCheckRuns).filter(
+          (run) => name === null || run.name === name,
+        );
         // filter=latest (the default): the most recent run per name and app.
-        if ((url.searchParams.get("filter") ?? "latest") === "latest") all = all.filter((run) => !all.some((other) => other.name === run.name && other.app.id === run.app.id && other.id > run.id));
+        if ((url.searchParams.get("filter") ?? "latest") === "latest")
+          all = all.filter(
+            (run) => !all.some((other) => other.name === run.name && other.app.id === run.app.id && other.id > run.id),
+          );
         return list(all, (slice) => ({ total_count: all.length, check_runs: slice.map(checkRunJson) }));
       }
       case "commit_pulls": {
         const sha = params[1] as string;
         if (!target.commits.has(sha)) return noCommit(sha, headers);
-        return list(people.pullsOf(target.fullName).filter((pull) => pull.commits.includes(sha) || pull.mergeCommitSha === sha).map((pull) => people.pullJson(pull, target.id)));
+        return list(
+          people
+            .pullsOf(target.fullName)
+            .filter((pull) => pull.commits.includes(sha) || pull.mergeCommitSha === sha)
+            .map((pull) => people.pullJson(pull, target.id)),
+        );
       }
       case "collaborator_permission": {
         const permission = people.permissionJson(target.fullName, params[1] as string);
         return permission === undefined ? notFound() : json(permission, 200, headers);
       }
       case "branch_rules":
-        return list((branchRules.get(`${key(target.fullName)}|${params[1]}`) ?? []).map((rule) => ({ ...rule, ruleset_source_type: "Repository", ruleset_source: target.fullName })));
+        return list(
+          (branchRules.get(`${key(target.fullName)}|${params[1]}`) ?? []).map((rule) => ({
+            ...rule,
+            ruleset_source_type: "Repository",
+            ruleset_source: target.fullName,
+          })),
+        );
       default:
         break;
     }
@@ -185,7 +303,18 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
   }
 
   const makeJobs = (inputs: readonly JobInput[], runAttempt: number) =>
-    inputs.map((job) => ({ id: nextId++, name: job.name, status: job.status ?? "completed", conclusion: job.conclusion === undefined ? ((job.status ?? "completed") === "completed" ? "success" : null) : job.conclusion, runAttempt }));
+    inputs.map((job) => ({
+      id: nextId++,
+      name: job.name,
+      status: job.status ?? "completed",
+      conclusion:
+        job.conclusion === undefined
+          ? (job.status ?? "completed") === "completed"
+            ? "success"
+            : null
+          : job.conclusion,
+      runAttempt,
+    }));
 
   return {
     calls,
@@ -208,9 +337,17 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       if (route === undefined) return notFound();
       calls[route.endpoint] += 1;
       // GitHub refuses requests without a User-Agent, and unknown API versions.
-      if ((request.headers.get("user-agent") ?? "") === "") return json({ message: "Request forbidden by administrative rules. Please make sure your request has a User-Agent header." }, 403);
+      if ((request.headers.get("user-agent") ?? "") === "")
+        return json(
+          {
+            message:
+              "Request forbidden by administrative rules. Please make sure your request has a User-Agent header.",
+          },
+          403,
+        );
       const version = request.headers.get("x-github-api-version");
-      if (version !== null && version !== "2022-11-28") return json({ message: `Invalid API version: ${version}` }, 400);
+      if (version !== null && version !== "2022-11-28")
+        return json({ message: `Invalid API version: ${version}` }, 400);
       if (fault !== null && (fault.endpoint === undefined || fault.endpoint === route.endpoint) && fault.times > 0) {
         const current = fault.fault;
         fault.times -= 1;
@@ -258,7 +395,8 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     rerunWorkflowRun(runId, jobs) {
       const run = runs.find((candidate) => candidate.id === runId);
       if (run === undefined) throw new Error(`no run ${runId}`);
-      const again = jobs ?? latestJobs(run).map((job) => ({ name: job.name, status: "queued" as const, conclusion: null }));
+      const again =
+        jobs ?? latestJobs(run).map((job) => ({ name: job.name, status: "queued" as const, conclusion: null }));
       run.runAttempt += 1;
       run.jobs.push(...makeJobs(again, run.runAttempt));
     },
@@ -272,7 +410,12 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     addCheckRun(input) {
       const id = nextId++;
       // GitHub files a check run created with a workflow's GITHUB_TOKEN in an Actions suite of the commit.
-      const suite = input.app.id === GITHUB_ACTIONS_APP.id ? runsOf(input.repository).filter((run) => run.headSha === input.sha).at(-1)?.checkSuiteId : undefined;
+      const suite =
+        input.app.id === GITHUB_ACTIONS_APP.id
+          ? runsOf(input.repository)
+              .filter((run) => run.headSha === input.sha)
+              .at(-1)?.checkSuiteId
+          : undefined;
       createdCheckRuns.push({ ...input, id, checkSuiteId: suite ?? nextId++ });
       repo(input.repository)?.commits.add(input.sha);
       return id;
@@ -287,13 +430,15 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     clearWorkflowRuns(repository, sha, path) {
       for (let i = runs.length - 1; i >= 0; i--) {
         const run = runs[i] as FakeWorkflowRun;
-        if (key(run.repository) === key(repository) && run.headSha === sha && (path === undefined || run.path === path)) runs.splice(i, 1);
+        if (key(run.repository) === key(repository) && run.headSha === sha && (path === undefined || run.path === path))
+          runs.splice(i, 1);
       }
     },
     addPullRequest(pull) {
       people.addPullRequest(pull);
       const target = repo(pull.repository);
-      for (const sha of [...pull.commits, pull.headSha, ...(pull.mergeCommitSha === null ? [] : [pull.mergeCommitSha])]) target?.commits.add(sha);
+      for (const sha of [...pull.commits, pull.headSha, ...(pull.mergeCommitSha === null ? [] : [pull.mergeCommitSha])])
+        target?.commits.add(sha);
     },
     addReview: people.addReview,
     dismissReview: people.dismissReview,
@@ -304,7 +449,8 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       branchRules.set(`${key(repository)}|${branch}`, rules);
     },
     fail(next, failOptions = {}) {
-      fault = next === null ? null : { fault: next, endpoint: failOptions.endpoint, times: failOptions.times ?? Infinity };
+      fault =
+        next === null ? null : { fault: next, endpoint: failOptions.endpoint, times: failOptions.times ?? Infinity };
     },
     setRateRemaining(remaining) {
       rateRemaining = remaining;

@@ -3,7 +3,14 @@
 // and the write-capable token App. Installation lookups by repository, organization or user; installation tokens
 // scoped by `repository_ids` or `repositories` and permissions, never beyond the installation's; and, for the test
 // that the broker refuses it, a switch that makes GitHub answer (and mint) wider than asked. Platform-neutral.
-import { covers, createTokenStore, json, notFound, type InstallationToken, type TokenStore } from "./fake-github-tokens.ts";
+import {
+  covers,
+  createTokenStore,
+  json,
+  notFound,
+  type InstallationToken,
+  type TokenStore,
+} from "./fake-github-tokens.ts";
 
 export interface FakeRepository {
   id: number;
@@ -63,7 +70,8 @@ export function createFakeApp(
     granted: options.permissions,
     installationOf,
     ownerInstallation: (owner) => installations.get(key(owner)),
-    repositoriesOf: (installationId) => [...repositories.values()].filter((r) => installationOf(r.fullName) === installationId),
+    repositoriesOf: (installationId) =>
+      [...repositories.values()].filter((r) => installationOf(r.fullName) === installationId),
     hasInstallation: (installationId) => [...installations.values()].includes(installationId),
   };
 }
@@ -80,7 +88,10 @@ export async function appOfRequest(apps: readonly FakeApp[], request: Request): 
 }
 
 /** The live installation token of a request, with its App. */
-export function tokenOfRequest(apps: readonly FakeApp[], request: Request): { app: FakeApp; token: InstallationToken } | undefined {
+export function tokenOfRequest(
+  apps: readonly FakeApp[],
+  request: Request,
+): { app: FakeApp; token: InstallationToken } | undefined {
   for (const app of apps) {
     const token = app.store.tokenOf(request);
     if (token !== undefined) return { app, token };
@@ -88,30 +99,52 @@ export function tokenOfRequest(apps: readonly FakeApp[], request: Request): { ap
   return undefined;
 }
 
-const unprocessable = (message: string) => json({ message, documentation_url: "https://docs.github.com/rest", status: "422" }, 422);
+const unprocessable = (message: string) =>
+  json({ message, documentation_url: "https://docs.github.com/rest", status: "422" }, 422);
 
 /** POST /app/installations/{id}/access_tokens: scoped by `repository_ids` or `repositories`, never beyond the installation (unless `widen`). */
-export async function accessToken(app: FakeApp, request: Request, installationId: number, widen: Widening | null): Promise<Response> {
+export async function accessToken(
+  app: FakeApp,
+  request: Request,
+  installationId: number,
+  widen: Widening | null,
+): Promise<Response> {
   const inInstallation = app.repositoriesOf(installationId);
   if (inInstallation.length === 0 && !app.hasInstallation(installationId)) return notFound();
-  const body = (await request.json().catch(() => ({}))) as { repository_ids?: unknown; repositories?: unknown; permissions?: Record<string, string> };
+  const body = (await request.json().catch(() => ({}))) as {
+    repository_ids?: unknown;
+    repositories?: unknown;
+    permissions?: Record<string, string>;
+  };
   let scope: FakeRepository[] | undefined;
   if (body.repository_ids !== undefined || body.repositories !== undefined) {
     const ids = Array.isArray(body.repository_ids) ? body.repository_ids : [];
     const names = Array.isArray(body.repositories) ? body.repositories : [];
-    scope = inInstallation.filter((r) => ids.includes(r.id) || names.some((n) => typeof n === "string" && key(n) === key(r.fullName.split("/")[1] as string)));
-    if (scope.length !== ids.length + names.length) return unprocessable("There is at least one repository that does not exist or is not accessible to the parent installation.");
+    scope = inInstallation.filter(
+      (r) =>
+        ids.includes(r.id) ||
+        names.some((n) => typeof n === "string" && key(n) === key(r.fullName.split("/")[1] as string)),
+    );
+    if (scope.length !== ids.length + names.length)
+      return unprocessable(
+        "There is at least one repository that does not exist or is not accessible to the parent installation.",
+      );
   }
   // An installation token can never exceed what the App was granted (GitHub answers 422); without a body it gets all of it.
   let permissions: Record<string, string> = { ...(body.permissions ?? app.granted) };
   for (const [name, level] of Object.entries(permissions)) {
-    if (!covers(app.granted[name], level)) return unprocessable("The permissions requested are not granted to this installation.");
+    if (!covers(app.granted[name], level))
+      return unprocessable("The permissions requested are not granted to this installation.");
   }
   if (widen !== null) {
     permissions = { ...permissions, ...widen.permissions };
     if (widen.allRepositories === true) scope = undefined;
   }
-  const token = await app.store.mint(installationId, scope?.map((r) => r.id), permissions);
+  const token = await app.store.mint(
+    installationId,
+    scope?.map((r) => r.id),
+    permissions,
+  );
   const repositoriesJson = scope?.map((r) => ({ id: r.id, name: r.fullName.split("/")[1], full_name: r.fullName }));
   return json(
     {

@@ -22,7 +22,10 @@ export const EXAMPLE_FACTS = {
  * The repositories the example policy's GitHub token grants name (homebrew-tap, private-deps): in the token App's
  * installation only; the read-only facts App is not installed on them (no rule requires facts of them).
  */
-export const EXAMPLE_GRANT_REPOSITORIES = { homebrewTap: { name: "acme/homebrew-tap", id: 874563300 }, privateLib: { name: "acme/private-lib", id: 874563301 } } as const;
+export const EXAMPLE_GRANT_REPOSITORIES = {
+  homebrewTap: { name: "acme/homebrew-tap", id: 874563300 },
+  privateLib: { name: "acme/private-lib", id: 874563301 },
+} as const;
 
 /** What the token App is granted for the example policy's grants (docs/github-tokens.md, "Create the token App"). */
 export const EXAMPLE_TOKEN_APP_PERMISSIONS = { contents: "write", pull_requests: "write", metadata: "read" } as const;
@@ -50,13 +53,40 @@ export const EXAMPLE_USERS = {
 export function seedExampleFacts(github: FakeGitHub, sha: string): void {
   const { repository, repositoryId, pullNumber, authorId, reviewerId, headSha, runId, scanRunId } = EXAMPLE_FACTS;
   github.addRepository(repository, repositoryId);
-  for (const grantRepository of Object.values(EXAMPLE_GRANT_REPOSITORIES)) github.addRepository(grantRepository.name, grantRepository.id, { installed: false });
+  for (const grantRepository of Object.values(EXAMPLE_GRANT_REPOSITORIES))
+    github.addRepository(grantRepository.name, grantRepository.id, { installed: false });
   for (const user of Object.values(EXAMPLE_USERS)) {
     github.addUser({ id: user.id, login: user.login, type: user === EXAMPLE_USERS.bot ? "Bot" : "User" });
     github.setPermission(repository, user.id, user.role);
   }
-  github.addWorkflowRun({ repository, id: runId, event: "push", headSha: sha, headBranch: "main", path: ".github/workflows/ci.yml", jobs: [{ name: "dependency-review" }, { name: "deploy", status: "in_progress" }] });
-  github.addWorkflowRun({ repository, id: scanRunId, event: "push", headSha: sha, headBranch: "main", path: SCAN_WORKFLOW, jobs: [{ name: "dependency-review" }] });
-  github.addPullRequest({ repository, number: pullNumber, authorId, headSha, baseRef: "main", state: "closed", mergedAt: "2026-11-25T11:30:00Z", mergeCommitSha: sha, commits: [headSha] });
+  github.addWorkflowRun({
+    repository,
+    id: runId,
+    event: "push",
+    headSha: sha,
+    headBranch: "main",
+    path: ".github/workflows/ci.yml",
+    jobs: [{ name: "dependency-review" }, { name: "deploy", status: "in_progress" }],
+  });
+  github.addWorkflowRun({
+    repository,
+    id: scanRunId,
+    event: "push",
+    headSha: sha,
+    headBranch: "main",
+    path: SCAN_WORKFLOW,
+    jobs: [{ name: "dependency-review" }],
+  });
+  github.addPullRequest({
+    repository,
+    number: pullNumber,
+    authorId,
+    headSha,
+    baseRef: "main",
+    state: "closed",
+    mergedAt: "2026-11-25T11:30:00Z",
+    mergeCommitSha: sha,
+    commits: [headSha],
+  });
   github.addReview(repository, pullNumber, { userId: reviewerId, state: "APPROVED", commitId: headSha });
 }

@@ -11,12 +11,21 @@ const DEFAULT_PAGE_SIZE = 30;
 
 export function rateLimitHeaders(nowMs: number, remaining: number): Record<string, string> {
   const reset = Math.floor(nowMs / 1000) + 3600;
-  return { "x-ratelimit-limit": String(RATE_LIMIT), "x-ratelimit-remaining": String(Math.max(0, remaining)), "x-ratelimit-reset": String(reset), "x-ratelimit-used": String(RATE_LIMIT - remaining), "x-ratelimit-resource": "core" };
+  return {
+    "x-ratelimit-limit": String(RATE_LIMIT),
+    "x-ratelimit-remaining": String(Math.max(0, remaining)),
+    "x-ratelimit-reset": String(reset),
+    "x-ratelimit-used": String(RATE_LIMIT - remaining),
+    "x-ratelimit-resource": "core",
+  };
 }
 
 /** One page of `items` and its Link header (rel="next"/"last"), as GitHub paginates lists. */
 export function page<T>(url: URL, items: T[], maxPageSize: number): { slice: T[]; link: Record<string, string> } {
-  const perPage = Math.min(maxPageSize, Math.max(1, Number(url.searchParams.get("per_page") ?? String(DEFAULT_PAGE_SIZE)) || DEFAULT_PAGE_SIZE));
+  const perPage = Math.min(
+    maxPageSize,
+    Math.max(1, Number(url.searchParams.get("per_page") ?? String(DEFAULT_PAGE_SIZE)) || DEFAULT_PAGE_SIZE),
+  );
   const pageNumber = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
   const slice = items.slice((pageNumber - 1) * perPage, pageNumber * perPage);
   const last = Math.max(1, Math.ceil(items.length / perPage));
@@ -36,11 +45,24 @@ export function injected(current: GitHubFault, rateHeaders: Record<string, strin
     case "hang":
       return new Promise<Response>(() => undefined);
     case "malformed":
-      return new Response('{"id": 12, "check_runs": [', { status: 200, headers: { "content-type": "application/json" } });
+      return new Response('{"id": 12, "check_runs": [', {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
     case "rate_limited":
       if (current.secondary === true) {
-        return json({ message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, 403, { ...rateHeaders, ...(current.retryAfterSeconds === undefined ? {} : { "retry-after": String(current.retryAfterSeconds) }) });
+        return json(
+          { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." },
+          403,
+          {
+            ...rateHeaders,
+            ...(current.retryAfterSeconds === undefined ? {} : { "retry-after": String(current.retryAfterSeconds) }),
+          },
+        );
       }
-      return json({ message: "API rate limit exceeded for installation." }, 403, { ...rateHeaders, "x-ratelimit-remaining": "0" });
+      return json({ message: "API rate limit exceeded for installation." }, 403, {
+        ...rateHeaders,
+        "x-ratelimit-remaining": "0",
+      });
   }
 }

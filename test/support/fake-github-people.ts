@@ -6,7 +6,14 @@ import type { FakePullRequest, FakeReview, RepositoryRole } from "./fake-github-
 
 type Account = { id: number; login: string; type: "User" | "Bot" };
 
-const PERMISSION_OF_ROLE: Record<string, string> = { admin: "admin", maintain: "write", write: "write", triage: "read", read: "read", none: "none" };
+const PERMISSION_OF_ROLE: Record<string, string> = {
+  admin: "admin",
+  maintain: "write",
+  write: "write",
+  triage: "read",
+  read: "read",
+  none: "none",
+};
 const key = (name: string) => name.toLowerCase();
 
 export function createPeople() {
@@ -24,7 +31,9 @@ export function createPeople() {
     const held = roleOf(repository, userId);
     if (held?.association !== undefined) return held.association;
     if (held === undefined || held.role === "none") return "NONE";
-    return typeof held.role === "string" && ["admin", "maintain", "write"].includes(held.role) ? "COLLABORATOR" : "MEMBER";
+    return typeof held.role === "string" && ["admin", "maintain", "write"].includes(held.role)
+      ? "COLLABORATOR"
+      : "MEMBER";
   }
 
   return {
@@ -38,11 +47,17 @@ export function createPeople() {
     /** GET .../collaborators/{username}/permission: undefined for an unknown login (GitHub: 404). */
     permissionJson(repository: string, login: string) {
       const wanted = key(login);
-      const user = [...users.values()].find((candidate) => key(candidate.login) === wanted) ?? (/^user\d+$/.test(wanted) ? userOf(Number(wanted.slice(4))) : undefined);
+      const user =
+        [...users.values()].find((candidate) => key(candidate.login) === wanted) ??
+        (/^user\d+$/.test(wanted) ? userOf(Number(wanted.slice(4))) : undefined);
       if (user === undefined) return undefined;
       const role = roleOf(repository, user.id)?.role ?? "none";
       const base = typeof role === "string" ? role : role.base;
-      return { permission: PERMISSION_OF_ROLE[base], role_name: typeof role === "string" ? role : role.custom, user: { login: user.login, id: user.id, type: user.type } };
+      return {
+        permission: PERMISSION_OF_ROLE[base],
+        role_name: typeof role === "string" ? role : role.custom,
+        user: { login: user.login, id: user.id, type: user.type },
+      };
     },
     pullsOf(repository: string): FakePullRequest[] {
       return pulls.filter((pull) => key(pull.repository) === key(repository));
@@ -61,7 +76,9 @@ export function createPeople() {
     },
     /** Adds a pull request, or replaces the one of that number (its state now). */
     addPullRequest(pull: FakePullRequest): void {
-      const known = pulls.findIndex((candidate) => key(candidate.repository) === key(pull.repository) && candidate.number === pull.number);
+      const known = pulls.findIndex(
+        (candidate) => key(candidate.repository) === key(pull.repository) && candidate.number === pull.number,
+      );
       if (known === -1) pulls.push(pull);
       else pulls[known] = pull;
     },
@@ -71,12 +88,22 @@ export function createPeople() {
         .filter((review) => review.state !== "PENDING")
         .map((review) => {
           const user = userOf(review.userId);
-          return { id: review.id, user: { id: user.id, login: user.login, type: user.type }, state: review.state, commit_id: review.commitId, author_association: association(repository, user.id), submitted_at: "2026-11-25T11:00:00Z" };
+          return {
+            id: review.id,
+            user: { id: user.id, login: user.login, type: user.type },
+            state: review.state,
+            commit_id: review.commitId,
+            author_association: association(repository, user.id),
+            submitted_at: "2026-11-25T11:00:00Z",
+          };
         });
     },
     addReview(repository: string, number: number, review: Omit<FakeReview, "id">): number {
       const id = nextReviewId++;
-      reviews.set(reviewKey(repository, number), [...(reviews.get(reviewKey(repository, number)) ?? []), { ...review, id }]);
+      reviews.set(reviewKey(repository, number), [
+        ...(reviews.get(reviewKey(repository, number)) ?? []),
+        { ...review, id },
+      ]);
       return id;
     },
     dismissReview(repository: string, number: number, reviewId: number): void {

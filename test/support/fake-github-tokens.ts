@@ -22,11 +22,16 @@ export interface InstallationToken {
 }
 
 export function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
-  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: status === 204 ? headers : { "content-type": "application/json; charset=utf-8", ...headers } });
+  return new Response(status === 204 ? null : JSON.stringify(body), {
+    status,
+    headers: status === 204 ? headers : { "content-type": "application/json; charset=utf-8", ...headers },
+  });
 }
 
-export const notFound = () => json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
-export const badCredentials = () => json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }, 401);
+export const notFound = () =>
+  json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+export const badCredentials = () =>
+  json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }, 401);
 
 const LEVELS: Record<string, number> = { read: 1, write: 2, admin: 3 };
 
@@ -39,7 +44,11 @@ export interface TokenStore {
   /** 401 answer for a missing, malformed, expired or foreign App JWT; undefined when it is valid. */
   verifyAppJwt(request: Request): Promise<Response | undefined>;
   /** Mints a token (the caller checked scope and permissions against the installation). */
-  mint(installationId: number, repositoryIds: readonly number[] | undefined, permissions: Readonly<Record<string, string>>): Promise<InstallationToken>;
+  mint(
+    installationId: number,
+    repositoryIds: readonly number[] | undefined,
+    permissions: Readonly<Record<string, string>>,
+  ): Promise<InstallationToken>;
   /** The live token of a request's `Authorization` (Bearer or token), or undefined (unknown, expired, revoked). */
   tokenOf(request: Request): InstallationToken | undefined;
   /** Revokes one token (as DELETE /installation/token does). */
@@ -57,8 +66,19 @@ export function createTokenStore(options: { appId: string; appPublicKey: CryptoK
   let stateless = false;
 
   /** A stateless token: what GitHub encodes in it (installation, repositories, permissions, expiry), signed. */
-  async function statelessToken(installationId: number, repositoryIds: readonly number[] | undefined, permissions: Readonly<Record<string, string>>, expiresAt: number): Promise<string> {
-    const jwt = await new SignJWT({ installation_id: installationId, repository_ids: repositoryIds ?? "all", permissions, app_id: Number(options.appId), token_type: "installation" })
+  async function statelessToken(
+    installationId: number,
+    repositoryIds: readonly number[] | undefined,
+    permissions: Readonly<Record<string, string>>,
+    expiresAt: number,
+  ): Promise<string> {
+    const jwt = await new SignJWT({
+      installation_id: installationId,
+      repository_ids: repositoryIds ?? "all",
+      permissions,
+      app_id: Number(options.appId),
+      token_type: "installation",
+    })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setIssuer("https://github.com")
       .setSubject(`installation:${installationId}`)
@@ -81,13 +101,25 @@ export function createTokenStore(options: { appId: string; appPublicKey: CryptoK
     },
     async verifyAppJwt(request) {
       const match = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "");
-      const unauthorized = json({ message: "A JSON web token could not be decoded", documentation_url: "https://docs.github.com/rest" }, 401);
+      const unauthorized = json(
+        { message: "A JSON web token could not be decoded", documentation_url: "https://docs.github.com/rest" },
+        401,
+      );
       if (match === null) return unauthorized;
       try {
-        const { payload, protectedHeader } = await jwtVerify(match[1] as string, options.appPublicKey, { algorithms: ["RS256"], currentDate: new Date(options.now()), clockTolerance: 0 });
+        const { payload, protectedHeader } = await jwtVerify(match[1] as string, options.appPublicKey, {
+          algorithms: ["RS256"],
+          currentDate: new Date(options.now()),
+          clockTolerance: 0,
+        });
         const nowSeconds = Math.floor(options.now() / 1000);
         if (protectedHeader.alg !== "RS256" || String(payload.iss) !== options.appId) return unauthorized;
-        if (typeof payload.iat !== "number" || typeof payload.exp !== "number" || payload.exp > nowSeconds + 600 || payload.iat > nowSeconds + 60) {
+        if (
+          typeof payload.iat !== "number" ||
+          typeof payload.exp !== "number" ||
+          payload.exp > nowSeconds + 600 ||
+          payload.iat > nowSeconds + 60
+        ) {
           return json({ message: "'Expiration time' claim ('exp') is too far in the future" }, 401);
         }
       } catch {
@@ -97,8 +129,18 @@ export function createTokenStore(options: { appId: string; appPublicKey: CryptoK
     },
     async mint(installationId, repositoryIds, permissions) {
       const expiresAt = options.now() + TOKEN_LIFETIME_MS;
-      const token = stateless ? await statelessToken(installationId, repositoryIds, permissions, expiresAt) : `ghs_${crypto.randomUUID().replaceAll("-", "").slice(0, 36).padEnd(36, "0")}`;
-      const entry: InstallationToken = { token, installationId, expiresAt, repositoryIds, permissions, stateless, revoked: false };
+      const token = stateless
+        ? await statelessToken(installationId, repositoryIds, permissions, expiresAt)
+        : `ghs_${crypto.randomUUID().replaceAll("-", "").slice(0, 36).padEnd(36, "0")}`;
+      const entry: InstallationToken = {
+        token,
+        installationId,
+        expiresAt,
+        repositoryIds,
+        permissions,
+        stateless,
+        revoked: false,
+      };
       tokens.set(token, entry);
       issued.push(entry);
       return entry;

@@ -21,7 +21,10 @@ export type Endpoint =
   | "collaborator_permission"
   | "branch_rules";
 
-export type RepositoryEndpoint = Exclude<Endpoint, "installation" | "org_installation" | "user_installation" | "access_tokens" | "revoke_token">;
+export type RepositoryEndpoint = Exclude<
+  Endpoint,
+  "installation" | "org_installation" | "user_installation" | "access_tokens" | "revoke_token"
+>;
 
 /** The repository permission each endpoint needs ("Permissions required for GitHub Apps"). */
 export const PERMISSION_OF: Record<RepositoryEndpoint, string> = {
@@ -38,10 +41,19 @@ export const PERMISSION_OF: Record<RepositoryEndpoint, string> = {
 };
 
 /** What the broker's App is granted by default (docs/github-facts.md): read-only, these four. */
-export const DEFAULT_APP_PERMISSIONS: Readonly<Record<string, string>> = { actions: "read", checks: "read", pull_requests: "read", metadata: "read" };
+export const DEFAULT_APP_PERMISSIONS: Readonly<Record<string, string>> = {
+  actions: "read",
+  checks: "read",
+  pull_requests: "read",
+  metadata: "read",
+};
 
 /** A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, or a rate limit. */
-export type GitHubFault = { kind: "status"; status: number } | { kind: "hang" } | { kind: "malformed" } | { kind: "rate_limited"; secondary?: boolean; retryAfterSeconds?: number };
+export type GitHubFault =
+  | { kind: "status"; status: number }
+  | { kind: "hang" }
+  | { kind: "malformed" }
+  | { kind: "rate_limited"; secondary?: boolean; retryAfterSeconds?: number };
 
 export interface FakePullRequest {
   repository: string;
@@ -64,7 +76,14 @@ export interface FakeReview {
 }
 
 /** A repository role: the base roles, or a custom role on top of a base one (its `role_name` is the custom name). */
-export type RepositoryRole = "admin" | "maintain" | "write" | "triage" | "read" | "none" | { custom: string; base: "read" | "triage" | "write" | "maintain" };
+export type RepositoryRole =
+  | "admin"
+  | "maintain"
+  | "write"
+  | "triage"
+  | "read"
+  | "none"
+  | { custom: string; base: "read" | "triage" | "write" | "maintain" };
 
 /** One active rule of a branch, as GET .../rules/branches/{branch} lists it. */
 export interface FakeBranchRule {

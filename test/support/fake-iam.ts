@@ -7,7 +7,15 @@
 // Limits are declared here, not imported from src/: the fake stands in for AWS, not for what the CLI believes.
 // References: https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html (and GetRole,
 // ListRolePolicies, GetRolePolicy, DeleteRolePolicy), https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html.
-import { AwsError, errorResponse, isoSeconds, readQueryParams, verifySigV4, xmlEscape, xmlResponse } from "./aws-query-protocol.ts";
+import {
+  AwsError,
+  errorResponse,
+  isoSeconds,
+  readQueryParams,
+  verifySigV4,
+  xmlEscape,
+  xmlResponse,
+} from "./aws-query-protocol.ts";
 import { policyGrammarProblem } from "./iam-policy.ts";
 
 export const IAM_XML_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -25,7 +33,13 @@ const MAX_ITEMS_DEFAULT = 100;
 const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
 
 export type IamAction = "GetRole" | "ListRolePolicies" | "GetRolePolicy" | "PutRolePolicy" | "DeleteRolePolicy";
-const ACTIONS: readonly IamAction[] = ["GetRole", "ListRolePolicies", "GetRolePolicy", "PutRolePolicy", "DeleteRolePolicy"];
+const ACTIONS: readonly IamAction[] = [
+  "GetRole",
+  "ListRolePolicies",
+  "GetRolePolicy",
+  "PutRolePolicy",
+  "DeleteRolePolicy",
+];
 
 export interface IamPrincipal {
   accessKeyId: string;
@@ -87,8 +101,18 @@ function rfc3986(text: string): string {
 }
 
 function validation(value: string | undefined, field: string, pattern: RegExp, text: string): AwsError | undefined {
-  if (value === undefined) return new AwsError(400, "ValidationError", `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
-  if (!pattern.test(value)) return new AwsError(400, "ValidationError", `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${text}`);
+  if (value === undefined)
+    return new AwsError(
+      400,
+      "ValidationError",
+      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
+  if (!pattern.test(value))
+    return new AwsError(
+      400,
+      "ValidationError",
+      `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${text}`,
+    );
   return undefined;
 }
 
@@ -107,7 +131,14 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
     if (roles === undefined) accounts.set(account, (roles = new Map()));
     const existing = roles.get(name.toLowerCase());
     if (existing !== undefined) return existing;
-    const role: Role = { arn, path: `/${path}`, name, roleId: randomRoleId(), createdMs: options.now(), policies: new Map() };
+    const role: Role = {
+      arn,
+      path: `/${path}`,
+      name,
+      roleId: randomRoleId(),
+      createdMs: options.now(),
+      policies: new Map(),
+    };
     roles.set(name.toLowerCase(), role);
     return role;
   }
@@ -125,7 +156,11 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
   function ok(action: IamAction, result: string): Response {
     const requestId = crypto.randomUUID();
     const inner = result === "" ? "" : `<${action}Result>${result}</${action}Result>`;
-    return xmlResponse(200, requestId, `<${action}Response xmlns="${IAM_XML_NAMESPACE}">${inner}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
+    return xmlResponse(
+      200,
+      requestId,
+      `<${action}Response xmlns="${IAM_XML_NAMESPACE}">${inner}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+    );
   }
 
   function run(action: IamAction, params: Map<string, string>, principal: IamPrincipal): Response {
@@ -134,7 +169,11 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
     if (problem !== undefined) throw problem;
     const callerArn = `arn:aws:iam::${principal.account}:user/operator`;
     if (principal.allowedActions !== undefined && !principal.allowedActions.includes(action)) {
-      throw new AwsError(403, "AccessDenied", `User: ${callerArn} is not authorized to perform: iam:${action} on resource: role ${roleName} because no identity-based policy allows the iam:${action} action`);
+      throw new AwsError(
+        403,
+        "AccessDenied",
+        `User: ${callerArn} is not authorized to perform: iam:${action} on resource: role ${roleName} because no identity-based policy allows the iam:${action} action`,
+      );
     }
     const role = roleFor(principal, roleName as string);
     if (action === "GetRole") {
@@ -148,7 +187,12 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
     if (action === "ListRolePolicies") {
       const names = [...role.policies.keys()].sort();
       const maxItems = Number(params.get("MaxItems") ?? MAX_ITEMS_DEFAULT);
-      if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) throw new AwsError(400, "ValidationError", "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000");
+      if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000)
+        throw new AwsError(
+          400,
+          "ValidationError",
+          "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000",
+        );
       const start = params.has("Marker") ? Number(atob(params.get("Marker") as string)) : 0;
       const page = names.slice(start, start + maxItems);
       const truncated = start + maxItems < names.length;
@@ -164,33 +208,57 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
     const name = policyName as string;
     if (action === "GetRolePolicy" || action === "DeleteRolePolicy") {
       const document = role.policies.get(name);
-      if (document === undefined) throw new AwsError(404, "NoSuchEntity", `The role policy with name ${name} cannot be found.`);
+      if (document === undefined)
+        throw new AwsError(404, "NoSuchEntity", `The role policy with name ${name} cannot be found.`);
       if (action === "DeleteRolePolicy") {
         role.policies.delete(name);
         return ok(action, "");
       }
-      return ok(action, `<RoleName>${xmlEscape(role.name)}</RoleName><PolicyName>${xmlEscape(name)}</PolicyName><PolicyDocument>${rfc3986(document)}</PolicyDocument>`);
+      return ok(
+        action,
+        `<RoleName>${xmlEscape(role.name)}</RoleName><PolicyName>${xmlEscape(name)}</PolicyName><PolicyDocument>${rfc3986(document)}</PolicyDocument>`,
+      );
     }
     // PutRolePolicy: parameter constraints, then the grammar, then the role's aggregate size.
     const document = params.get("PolicyDocument");
-    const documentProblem = validation(document, "policyDocument", POLICY_DOCUMENT_CHARS, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+    const documentProblem = validation(
+      document,
+      "policyDocument",
+      POLICY_DOCUMENT_CHARS,
+      "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    );
     if (documentProblem !== undefined) throw documentProblem;
-    if ((document as string).length > POLICY_DOCUMENT_MAX_CHARS) throw new AwsError(400, "ValidationError", `1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must have length less than or equal to ${POLICY_DOCUMENT_MAX_CHARS}`);
+    if ((document as string).length > POLICY_DOCUMENT_MAX_CHARS)
+      throw new AwsError(
+        400,
+        "ValidationError",
+        `1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must have length less than or equal to ${POLICY_DOCUMENT_MAX_CHARS}`,
+      );
     const grammar = policyGrammarProblem(document as string);
     if (grammar !== undefined) throw new AwsError(400, "MalformedPolicyDocument", grammar);
     let total = countedPolicyChars(document as string);
     for (const [other, text] of role.policies) if (other !== name) total += countedPolicyChars(text);
-    if (total > ROLE_INLINE_POLICIES_MAX_CHARS) throw new AwsError(409, "LimitExceeded", `Maximum policy size of ${ROLE_INLINE_POLICIES_MAX_CHARS} bytes exceeded for role ${role.name}`);
+    if (total > ROLE_INLINE_POLICIES_MAX_CHARS)
+      throw new AwsError(
+        409,
+        "LimitExceeded",
+        `Maximum policy size of ${ROLE_INLINE_POLICIES_MAX_CHARS} bytes exceeded for role ${role.name}`,
+      );
     role.policies.set(name, document as string);
     return ok(action, "");
   }
 
   async function answer(request: Request): Promise<Response> {
-    if (request.method !== "GET" && request.method !== "POST") throw new AwsError(405, "InvalidHttpRequest", "IAM accepts GET and POST requests only.");
+    if (request.method !== "GET" && request.method !== "POST")
+      throw new AwsError(405, "InvalidHttpRequest", "IAM accepts GET and POST requests only.");
     const url = new URL(request.url);
     const { params, body } = await readQueryParams(request, url);
     const action = params.get("Action");
-    const entry: FakeIam["requests"][number] = { action: action ?? "", account: undefined, roleName: params.get("RoleName") };
+    const entry: FakeIam["requests"][number] = {
+      action: action ?? "",
+      account: undefined,
+      roleName: params.get("RoleName"),
+    };
     requests.push(entry);
     const accessKeyId = await verifySigV4(request, url, body, {
       service: "iam",
@@ -198,22 +266,46 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
       nowMs: options.now(),
       lookupKey: (id) => {
         const principal = principalFor(id);
-        return principal === undefined ? undefined : { secretAccessKey: principal.secretAccessKey, sessionToken: principal.sessionToken, expiresAtMs: undefined };
+        return principal === undefined
+          ? undefined
+          : {
+              secretAccessKey: principal.secretAccessKey,
+              sessionToken: principal.sessionToken,
+              expiresAtMs: undefined,
+            };
       },
     });
     const principal = principalFor(accessKeyId) as IamPrincipal;
     entry.account = principal.account;
     if (action === undefined || action === "") throw new AwsError(400, "MissingAction", "Missing Action");
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new AwsError(400, "InvalidAction", `Could not find operation ${action} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`);
-    if (params.get("Version") !== IAM_API_VERSION) throw new AwsError(400, "InvalidAction", `Could not find operation ${action} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`);
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new AwsError(
+        400,
+        "InvalidAction",
+        `Could not find operation ${action} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`,
+      );
+    if (params.get("Version") !== IAM_API_VERSION)
+      throw new AwsError(
+        400,
+        "InvalidAction",
+        `Could not find operation ${action} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`,
+      );
     return run(action as IamAction, params, principal);
   }
 
   return {
     async handler(request) {
       const fault = faults.shift();
-      if (fault === "throttle") return errorResponse({ status: 400, type: "Sender", code: "Throttling", message: "Rate exceeded" }, IAM_XML_NAMESPACE);
-      if (fault === "service_failure") return errorResponse({ status: 500, type: "Receiver", code: "ServiceFailure", message: "An internal error has occurred." }, IAM_XML_NAMESPACE);
+      if (fault === "throttle")
+        return errorResponse(
+          { status: 400, type: "Sender", code: "Throttling", message: "Rate exceeded" },
+          IAM_XML_NAMESPACE,
+        );
+      if (fault === "service_failure")
+        return errorResponse(
+          { status: 500, type: "Receiver", code: "ServiceFailure", message: "An internal error has occurred." },
+          IAM_XML_NAMESPACE,
+        );
       try {
         return await answer(request);
       } catch (error) {

@@ -123,7 +123,11 @@ export function encodeSegment(value: unknown): string {
 }
 
 /** A compact token assembled by hand: `alg: none` (empty or junk signature), padding, odd segments. */
-export function unsignedToken(header: Record<string, unknown>, payload: Record<string, unknown>, signature = ""): string {
+export function unsignedToken(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  signature = "",
+): string {
   return `${encodeSegment(header)}.${encodeSegment(payload)}.${signature}`;
 }
 
@@ -142,7 +146,12 @@ function signParams(alg: string): Parameters<typeof crypto.subtle.sign>[0] {
  * Signs `header.payload` with `key` using `signAlg` (default: header.alg). The header is taken as given, so
  * the token may claim one alg and be signed with another, or carry jku/jwk/x5u/crit members.
  */
-export async function signCompact(header: Record<string, unknown>, payload: Record<string, unknown>, key: CryptoKey, signAlg?: string): Promise<string> {
+export async function signCompact(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+  signAlg?: string,
+): Promise<string> {
   const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
   const alg = signAlg ?? String(header["alg"]);
   const signature = await crypto.subtle.sign(signParams(alg), key, utf8.encode(input));
@@ -150,9 +159,19 @@ export async function signCompact(header: Record<string, unknown>, payload: Reco
 }
 
 /** An HMAC-signed token (the RS256 -> HS256 confusion attack uses the issuer's public key as `secret`). */
-export async function hmacToken(header: Record<string, unknown>, payload: Record<string, unknown>, secret: Uint8Array): Promise<string> {
+export async function hmacToken(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  secret: Uint8Array,
+): Promise<string> {
   const alg = String(header["alg"] ?? "HS256");
-  const key = await crypto.subtle.importKey("raw", new Uint8Array(secret), { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new Uint8Array(secret),
+    { name: "HMAC", hash: `SHA-${alg.slice(2)}` },
+    false,
+    ["sign"],
+  );
   return signCompact(header, payload, key, alg);
 }
 
@@ -171,7 +190,12 @@ export async function generateSigningKey(options: AddKeyOptions = {}): Promise<S
   if (options.modulusLength !== undefined && options.modulusLength < 2048) {
     const name = alg.startsWith("PS") ? "RSA-PSS" : "RSASSA-PKCS1-v1_5";
     pair = (await crypto.subtle.generateKey(
-      { name, modulusLength: options.modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: `SHA-${alg.slice(2)}` },
+      {
+        name,
+        modulusLength: options.modulusLength,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: `SHA-${alg.slice(2)}`,
+      },
       true,
       ["sign", "verify"],
     )) as CryptoKeyPair;
@@ -264,16 +288,29 @@ export async function createFakeIssuer(options: FakeIssuerOptions): Promise<Fake
         },
       );
     }
-    if (failMode === "garbage") return new Response("<!doctype html><title>oops</title>", { status: 200, headers: { "content-type": "text/html" } });
-    if (failMode === "oversized") return new Response(oversizedBody({ keys: keys.map((entry) => entry.publicJwk) }), { status: 200, headers: { "content-type": "application/json" } });
-    if (failMode === "redirect") return new Response(null, { status: 302, headers: { location: "https://attacker.test/jwks" } });
+    if (failMode === "garbage")
+      return new Response("<!doctype html><title>oops</title>", {
+        status: 200,
+        headers: { "content-type": "text/html" },
+      });
+    if (failMode === "oversized")
+      return new Response(oversizedBody({ keys: keys.map((entry) => entry.publicJwk) }), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
+    if (failMode === "redirect")
+      return new Response(null, { status: 302, headers: { location: "https://attacker.test/jwks" } });
     if (jwksOverride !== null) {
       return typeof jwksOverride === "string" ? new Response(jwksOverride, { status: 200 }) : json(jwksOverride);
     }
     return json({ keys: keys.map((entry) => entry.publicJwk) });
   }
 
-  async function sign(header: Record<string, unknown>, payload: Record<string, unknown>, signOptions: { kid?: string } = {}): Promise<string> {
+  async function sign(
+    header: Record<string, unknown>,
+    payload: Record<string, unknown>,
+    signOptions: { kid?: string } = {},
+  ): Promise<string> {
     const signer = key(signOptions.kid);
     return signCompact(header, payload, signer.privateKey, signer.alg);
   }
@@ -295,7 +332,15 @@ export async function createFakeIssuer(options: FakeIssuerOptions): Promise<Fake
       const signer = key(mintOptions.kid);
       const iat = Math.floor((mintOptions.now ?? clock()) / 1000);
       // GitHub: nbf = iat - 300, exp = iat + 300 (tokens live 5 minutes).
-      const payload: Record<string, unknown> = { ...githubClaims(options.claims), iss: issuer, aud: audience, iat, nbf: iat - 300, exp: iat + 300, ...claims };
+      const payload: Record<string, unknown> = {
+        ...githubClaims(options.claims),
+        iss: issuer,
+        aud: audience,
+        iat,
+        nbf: iat - 300,
+        exp: iat + 300,
+        ...claims,
+      };
       for (const name of mintOptions.omit ?? []) delete payload[name];
       // GitHub's header also carries x5t (a certificate thumbprint): present here so verification must tolerate it.
       const header: Record<string, unknown> = {

@@ -21,7 +21,9 @@ export interface FakeNetwork {
 }
 
 export function createFakeNetwork(routes: Record<string, Handler> = {}): FakeNetwork {
-  const handlers = new Map<string, Handler>(Object.entries(routes).map(([origin, handler]) => [new URL(origin).origin, handler]));
+  const handlers = new Map<string, Handler>(
+    Object.entries(routes).map(([origin, handler]) => [new URL(origin).origin, handler]),
+  );
   const calls: RecordedCall[] = [];
   return {
     calls,

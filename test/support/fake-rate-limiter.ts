@@ -9,7 +9,11 @@ export interface FakeRateLimiter {
   keys: string[];
 }
 
-export function createFakeRateLimiter(options: { limit: number; periodSeconds: number; now: () => number }): FakeRateLimiter {
+export function createFakeRateLimiter(options: {
+  limit: number;
+  periodSeconds: number;
+  now: () => number;
+}): FakeRateLimiter {
   const counts = new Map<string, { window: number; count: number }>();
   const keys: string[] = [];
   return {

@@ -37,7 +37,16 @@ export function unwrapPkcs8(pkcs8: Uint8Array): Uint8Array {
 }
 
 export async function generateAppKey(): Promise<AppKeyPair> {
-  const pair = (await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey(
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
   const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
-  return { publicKey: pair.publicKey, privateKey: pair.privateKey, pkcs8Pem: pem("PRIVATE KEY", pkcs8), pkcs1Pem: pem("RSA PRIVATE KEY", unwrapPkcs8(pkcs8)) };
+  return {
+    publicKey: pair.publicKey,
+    privateKey: pair.privateKey,
+    pkcs8Pem: pem("PRIVATE KEY", pkcs8),
+    pkcs1Pem: pem("RSA PRIVATE KEY", unwrapPkcs8(pkcs8)),
+  };
 }

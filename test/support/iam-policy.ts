@@ -6,7 +6,17 @@
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html.
 
 const VERSIONS = new Set(["2008-10-17", "2012-10-17"]);
-const STATEMENT_FIELDS = new Set(["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"]);
+const STATEMENT_FIELDS = new Set([
+  "Sid",
+  "Effect",
+  "Principal",
+  "NotPrincipal",
+  "Action",
+  "NotAction",
+  "Resource",
+  "NotResource",
+  "Condition",
+]);
 const OPERATORS = new Set([
   "StringEquals",
   "StringNotEquals",
@@ -40,7 +50,8 @@ const ACTION = /^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/;
 const SID = /^[A-Za-z0-9]*$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
 
 /** The base operator of `ForAnyValue:StringLikeIfExists`: `StringLike`. */
@@ -57,19 +68,26 @@ export function policyGrammarProblem(text: string): string | undefined {
     return "Syntax errors in policy.";
   }
   if (!isObject(policy)) return "Syntax errors in policy.";
-  if (policy.Version !== undefined && !VERSIONS.has(String(policy.Version))) return "The policy must contain a valid version string";
+  if (policy.Version !== undefined && !VERSIONS.has(String(policy.Version)))
+    return "The policy must contain a valid version string";
   const statements = list(policy.Statement);
   if (policy.Statement === undefined || statements.length === 0) return "Syntax errors in policy.";
   for (const statement of statements) {
     if (!isObject(statement)) return "Syntax errors in policy.";
     if (Object.keys(statement).some((field) => !STATEMENT_FIELDS.has(field))) return "Syntax errors in policy.";
-    if (statement.Principal !== undefined || statement.NotPrincipal !== undefined) return "Policy document should not specify a principal.";
-    if (statement.Effect !== "Allow" && statement.Effect !== "Deny") return "Policy statement must contain a valid effect.";
-    if (statement.Sid !== undefined && (typeof statement.Sid !== "string" || !SID.test(statement.Sid))) return "Statement IDs (SID) must be alpha-numeric.";
+    if (statement.Principal !== undefined || statement.NotPrincipal !== undefined)
+      return "Policy document should not specify a principal.";
+    if (statement.Effect !== "Allow" && statement.Effect !== "Deny")
+      return "Policy statement must contain a valid effect.";
+    if (statement.Sid !== undefined && (typeof statement.Sid !== "string" || !SID.test(statement.Sid)))
+      return "Statement IDs (SID) must be alpha-numeric.";
     const actions = statement.Action ?? statement.NotAction;
-    if ((statement.Action === undefined) === (statement.NotAction === undefined)) return "Policy statement must contain actions.";
-    if (!list(actions).every((action) => typeof action === "string" && ACTION.test(action))) return "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
-    if ((statement.Resource === undefined) === (statement.NotResource === undefined)) return "Policy statement must contain resources.";
+    if ((statement.Action === undefined) === (statement.NotAction === undefined))
+      return "Policy statement must contain actions.";
+    if (!list(actions).every((action) => typeof action === "string" && ACTION.test(action)))
+      return "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
+    if ((statement.Resource === undefined) === (statement.NotResource === undefined))
+      return "Policy statement must contain resources.";
     if (statement.Condition === undefined) continue;
     if (!isObject(statement.Condition)) return "Syntax errors in policy.";
     for (const [operator, block] of Object.entries(statement.Condition)) {
@@ -78,8 +96,10 @@ export function policyGrammarProblem(text: string): string | undefined {
       if (!isObject(block) || Object.keys(block).length === 0) return "Syntax errors in policy.";
       for (const values of Object.values(block)) {
         const items = list(values);
-        if (items.length === 0 || !items.every((item) => ["string", "number", "boolean"].includes(typeof item))) return "Syntax errors in policy.";
-        if (base.startsWith("Date") && !items.every((item) => typeof item === "number" || ISO_DATE.test(String(item)))) return `Invalid date value in condition ${operator}.`;
+        if (items.length === 0 || !items.every((item) => ["string", "number", "boolean"].includes(typeof item)))
+          return "Syntax errors in policy.";
+        if (base.startsWith("Date") && !items.every((item) => typeof item === "number" || ISO_DATE.test(String(item))))
+          return `Invalid date value in condition ${operator}.`;
       }
     }
   }
@@ -95,7 +115,11 @@ export interface RequestContext {
 
 /** IAM wildcards: `*` any run of characters, `?` one character; everything else literal. */
 function wildcard(pattern: string, value: string): boolean {
-  const body = [...pattern].map((char) => (char === "*" ? "[\\s\\S]*" : char === "?" ? "[\\s\\S]" : char.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("");
+  const body = [...pattern]
+    .map((char) =>
+      char === "*" ? "[\\s\\S]*" : char === "?" ? "[\\s\\S]" : char.replace(/[.+^${}()|[\]\\/]/g, "\\$&"),
+    )
+    .join("");
   return new RegExp(`^${body}$`, "u").test(value);
 }
 
@@ -146,7 +170,12 @@ export function evaluateIdentityPolicy(text: string, context: RequestContext): "
   for (const statement of list(policy.Statement) as Array<Record<string, unknown>>) {
     const actionHit = list(statement.Action ?? "").some((pattern) => wildcard(String(pattern), context.action));
     const resourceHit = list(statement.Resource ?? "").some((pattern) => wildcard(String(pattern), context.resource));
-    if (!actionHit || !resourceHit || !conditionHolds(statement.Condition as Record<string, unknown> | undefined, context)) continue;
+    if (
+      !actionHit ||
+      !resourceHit ||
+      !conditionHolds(statement.Condition as Record<string, unknown> | undefined, context)
+    )
+      continue;
     if (statement.Effect === "Deny") return "Deny";
     allowed = true;
   }
@@ -154,7 +183,10 @@ export function evaluateIdentityPolicy(text: string, context: RequestContext): "
 }
 
 /** The context keys of a role session the way AWS builds them: `aws:TokenIssueTime` and `aws:PrincipalTag/<key>` per session tag. */
-export function sessionContextKeys(session: { issuedAtMs: number; tags: ReadonlyArray<{ key: string; value: string }> }): Record<string, string> {
+export function sessionContextKeys(session: {
+  issuedAtMs: number;
+  tags: ReadonlyArray<{ key: string; value: string }>;
+}): Record<string, string> {
   const keys: Record<string, string> = { "aws:TokenIssueTime": new Date(session.issuedAtMs).toISOString() };
   for (const tag of session.tags) keys[`aws:PrincipalTag/${tag.key}`] = tag.value;
   return keys;

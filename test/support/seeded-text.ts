@@ -10,5 +10,6 @@ export function seededText(seed: number, pool: readonly string[], maxLength: num
     state ^= state << 5;
     return (state >>> 0) / 2 ** 32;
   };
-  return () => Array.from({ length: Math.floor(next() * maxLength) }, () => pool[Math.floor(next() * pool.length)]).join("");
+  return () =>
+    Array.from({ length: Math.floor(next() * maxLength) }, () => pool[Math.floor(next() * pool.length)]).join("");
 }

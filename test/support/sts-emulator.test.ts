@@ -28,7 +28,10 @@ function setup(options: Partial<StsEmulatorOptions> = {}) {
 }
 
 function amzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 interface SignOptions {
@@ -41,7 +44,11 @@ interface SignOptions {
 
 /** A POST signed by aws4fetch, the signer the broker uses. */
 async function signPost(params: Record<string, string>, opts: SignOptions = {}): Promise<Request> {
-  const client = new AwsClient({ ...(opts.creds ?? PRINCIPAL), service: opts.service ?? "sts", region: opts.region ?? REGION });
+  const client = new AwsClient({
+    ...(opts.creds ?? PRINCIPAL),
+    service: opts.service ?? "sts",
+    region: opts.region ?? REGION,
+  });
   return await client.sign(ENDPOINT, {
     method: "POST",
     body: new URLSearchParams(params).toString(),
@@ -66,14 +73,22 @@ interface Answer {
 async function send(sts: StsEmulator, request: Request): Promise<Answer> {
   const response = await sts.handler(request);
   const body = await response.text();
-  return { status: response.status, contentType: response.headers.get("content-type"), body, code: xmlValue(body, "Code") };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body,
+    code: xmlValue(body, "Code"),
+  };
 }
 
 /** The text of the first `<name>` element, unescaped: enough XML for these flat documents. */
 function xmlValue(xml: string, name: string): string | undefined {
   const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
   if (match?.[1] === undefined) return undefined;
-  return match[1].replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[e] ?? "");
+  return match[1].replace(
+    /&(lt|gt|quot|apos|amp);/g,
+    (_, e: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[e] ?? "",
+  );
 }
 
 /** Credentials from an AssumeRole success. */
@@ -127,7 +142,11 @@ describe("AssumeRole success", () => {
     const answer = await send(sts, await signPost(assumeRoleParams()));
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe("text/xml");
-    expect(answer.body.startsWith('<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>')).toBe(true);
+    expect(
+      answer.body.startsWith(
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>',
+      ),
+    ).toBe(true);
     const creds = credentialsOf(answer.body);
     expect(creds.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
     expect(creds.secretAccessKey).toHaveLength(40);
@@ -197,7 +216,9 @@ describe("AssumeRole success", () => {
     const { sts } = setup();
     const first = await send(sts, await signPost(assumeRoleParams()));
     const second = await send(sts, await signPost(assumeRoleParams({ RoleSessionName: "other" })));
-    expect(xmlValue(first.body, "AssumedRoleId")?.split(":")[0]).toBe(xmlValue(second.body, "AssumedRoleId")?.split(":")[0]);
+    expect(xmlValue(first.body, "AssumedRoleId")?.split(":")[0]).toBe(
+      xmlValue(second.body, "AssumedRoleId")?.split(":")[0],
+    );
     expect(credentialsOf(first.body).accessKeyId).not.toBe(credentialsOf(second.body).accessKeyId);
   });
 
@@ -206,7 +227,10 @@ describe("AssumeRole success", () => {
     const body = new URLSearchParams(assumeRoleParams()).toString();
     const post = await send(sts, await smithySigned({ method: "POST", body, headers: { "content-type": FORM } }));
     expect(post.status).toBe(200);
-    const get = await send(sts, await smithySigned({ method: "GET", query: assumeRoleParams({ RoleSessionName: "via-get" }) }));
+    const get = await send(
+      sts,
+      await smithySigned({ method: "GET", query: assumeRoleParams({ RoleSessionName: "via-get" }) }),
+    );
     expect(get.status).toBe(200);
     expect(xmlValue(get.body, "Arn")).toBe("arn:aws:sts::123456789012:assumed-role/deploy/via-get");
   });
@@ -250,7 +274,10 @@ describe("SigV4 verification", () => {
   it("refuses an X-Amz-Date changed after signing", async () => {
     const { sts } = setup();
     const request = await signPost(assumeRoleParams());
-    const answer = await send(sts, rebuilt(request, new URLSearchParams(assumeRoleParams()).toString(), { "x-amz-date": amzDate(T0 + 1000) }));
+    const answer = await send(
+      sts,
+      rebuilt(request, new URLSearchParams(assumeRoleParams()).toString(), { "x-amz-date": amzDate(T0 + 1000) }),
+    );
     expect([answer.status, answer.code]).toEqual([403, "SignatureDoesNotMatch"]);
   });
 
@@ -269,7 +296,9 @@ describe("SigV4 verification", () => {
 
   it("refuses the wrong secret, region scope or service scope with SignatureDoesNotMatch", async () => {
     const { sts } = setup();
-    const wrongSecret = await signPost(assumeRoleParams(), { creds: { ...PRINCIPAL, secretAccessKey: "not-the-secret-0000000000000000000000000" } });
+    const wrongSecret = await signPost(assumeRoleParams(), {
+      creds: { ...PRINCIPAL, secretAccessKey: "not-the-secret-0000000000000000000000000" },
+    });
     const wrongRegion = await signPost(assumeRoleParams(), { region: "eu-west-1" });
     const wrongService = await signPost(assumeRoleParams(), { service: "iam" });
     for (const request of [wrongSecret, wrongRegion, wrongService]) {
@@ -293,20 +322,27 @@ describe("SigV4 verification", () => {
       expect((await sts.handler(request, region)).status).toBe(200);
     }
     // Signed for one region, sent to another region's endpoint (or to the global one): AWS refuses it.
-    expect((await send(sts, await signPost(IDENTITY_PARAMS, { region: "eu-west-1" }))).code).toBe("SignatureDoesNotMatch");
+    expect((await send(sts, await signPost(IDENTITY_PARAMS, { region: "eu-west-1" }))).code).toBe(
+      "SignatureDoesNotMatch",
+    );
     const answer = await sts.handler(await signPost(IDENTITY_PARAMS, { region: "eu-west-1" }), "eu-central-1");
     expect(answer.status).toBe(403);
     expect(xmlValue(await answer.text(), "Code")).toBe("SignatureDoesNotMatch");
   });
 
   it("knows region names from other strings", () => {
-    for (const name of ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1", "il-central-1"]) expect(isAwsRegionName(name)).toBe(true);
-    for (const name of ["", "us-east", "US-EAST-1", "us_east_1", "eu-west-1/", "../x", "us-east-123"]) expect(isAwsRegionName(name)).toBe(false);
+    for (const name of ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1", "il-central-1"])
+      expect(isAwsRegionName(name)).toBe(true);
+    for (const name of ["", "us-east", "US-EAST-1", "us_east_1", "eu-west-1/", "../x", "us-east-123"])
+      expect(isAwsRegionName(name)).toBe(false);
   });
 
   it("answers InvalidClientTokenId for an unknown access key", async () => {
     const { sts } = setup();
-    const answer = await send(sts, await signPost(assumeRoleParams(), { creds: { ...PRINCIPAL, accessKeyId: "AKIAUNKNOWNKEY000001" } }));
+    const answer = await send(
+      sts,
+      await signPost(assumeRoleParams(), { creds: { ...PRINCIPAL, accessKeyId: "AKIAUNKNOWNKEY000001" } }),
+    );
     expect([answer.status, answer.code]).toEqual([403, "InvalidClientTokenId"]);
   });
 
@@ -337,7 +373,10 @@ describe("SigV4 verification", () => {
     const body = new URLSearchParams(assumeRoleParams()).toString();
     const request = await smithySigned({ method: "POST", body, headers: { "content-type": FORM } });
     expect(request.headers.get("x-amz-content-sha256")).toMatch(/^[0-9a-f]{64}$/);
-    const answer = await send(sts, rebuilt(request, new URLSearchParams(assumeRoleParams({ RoleSessionName: "evil" })).toString()));
+    const answer = await send(
+      sts,
+      rebuilt(request, new URLSearchParams(assumeRoleParams({ RoleSessionName: "evil" })).toString()),
+    );
     expect([answer.status, answer.code]).toEqual([400, "XAmzContentSHA256Mismatch"]);
     expect(sts.assumeRoleCalls).toHaveLength(0);
   });
@@ -352,15 +391,25 @@ describe("SigV4 verification", () => {
   });
 
   it("requires the session token of a principal that holds temporary credentials", async () => {
-    const temporary = { accessKeyId: "ASIAPRINCIPAL0000001", secretAccessKey: "temporary-principal-secret-000000000000", sessionToken: "principal-token" };
+    const temporary = {
+      accessKeyId: "ASIAPRINCIPAL0000001",
+      secretAccessKey: "temporary-principal-secret-000000000000",
+      sessionToken: "principal-token",
+    };
     const { sts } = setup({ principals: [temporary] });
     expect((await send(sts, await signPost(IDENTITY_PARAMS, { creds: temporary }))).status).toBe(200);
     const { sessionToken: _omit, ...withoutToken } = temporary;
-    expect((await send(sts, await signPost(IDENTITY_PARAMS, { creds: withoutToken }))).code).toBe("InvalidClientTokenId");
-    expect((await send(sts, await signPost(IDENTITY_PARAMS, { creds: { ...temporary, sessionToken: "other" } }))).code).toBe("InvalidClientTokenId");
+    expect((await send(sts, await signPost(IDENTITY_PARAMS, { creds: withoutToken }))).code).toBe(
+      "InvalidClientTokenId",
+    );
+    expect(
+      (await send(sts, await signPost(IDENTITY_PARAMS, { creds: { ...temporary, sessionToken: "other" } }))).code,
+    ).toBe("InvalidClientTokenId");
     // A long-term key must not carry a token.
     const { sts: plain } = setup();
-    expect((await send(plain, await signPost(IDENTITY_PARAMS, { creds: { ...PRINCIPAL, sessionToken: "x" } }))).code).toBe("InvalidClientTokenId");
+    expect(
+      (await send(plain, await signPost(IDENTITY_PARAMS, { creds: { ...PRINCIPAL, sessionToken: "x" } }))).code,
+    ).toBe("InvalidClientTokenId");
   });
 });
 
@@ -369,7 +418,11 @@ describe("Action and Version", () => {
     ["missing Action", { Version: "2011-06-15" }, "MissingAction"],
     ["unknown Action", { Action: "GetSessionToken", Version: "2011-06-15" }, "InvalidAction"],
     ["missing Version", { Action: "AssumeRole", RoleArn: ROLE, RoleSessionName: "s1" }, "MissingParameter"],
-    ["wrong Version", { Action: "AssumeRole", Version: "2011-06-16", RoleArn: ROLE, RoleSessionName: "s1" }, "InvalidAction"],
+    [
+      "wrong Version",
+      { Action: "AssumeRole", Version: "2011-06-16", RoleArn: ROLE, RoleSessionName: "s1" },
+      "InvalidAction",
+    ],
   ];
   it.each(cases)("%s answers 400 %s", async (_name, params, code) => {
     const { sts } = setup();
@@ -386,13 +439,17 @@ describe("Action and Version", () => {
 
 /** A valid policy document of exactly `length` characters. */
 function policyOfLength(length: number): string {
-  const shell = (pad: string) => `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${pad}"}]}`;
+  const shell = (pad: string) =>
+    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${pad}"}]}`;
   const policy = shell("x".repeat(length - shell("").length));
   expect(policy).toHaveLength(length);
   return policy;
 }
 
-function tagParams(count: number, make: (i: number) => [string, string] = (i) => [`k${i}`, `v${i}`]): Record<string, string> {
+function tagParams(
+  count: number,
+  make: (i: number) => [string, string] = (i) => [`k${i}`, `v${i}`],
+): Record<string, string> {
   const params: Record<string, string> = {};
   for (let i = 1; i <= count; i++) {
     const [key, value] = make(i);
@@ -463,8 +520,16 @@ describe("AssumeRole parameter rules", () => {
     ["tag key starting AWS:", tagParams(1, () => ["AWS:repo", "v"]), "ValidationError"],
     ["tag key without a value", { "Tags.member.1.Key": "k" }, "ValidationError"],
     // TransitiveTagKeys must name requested tags
-    ["transitive key present in tags (case-insensitive)", { ...tagParams(1, () => ["repo", "v"]), "TransitiveTagKeys.member.1": "REPO" }, "ok"],
-    ["transitive key not in tags", { ...tagParams(1, () => ["repo", "v"]), "TransitiveTagKeys.member.1": "ref" }, "ValidationError"],
+    [
+      "transitive key present in tags (case-insensitive)",
+      { ...tagParams(1, () => ["repo", "v"]), "TransitiveTagKeys.member.1": "REPO" },
+      "ok",
+    ],
+    [
+      "transitive key not in tags",
+      { ...tagParams(1, () => ["repo", "v"]), "TransitiveTagKeys.member.1": "ref" },
+      "ValidationError",
+    ],
     ["transitive key without tags", { "TransitiveTagKeys.member.1": "repo" }, "ValidationError"],
     // Policy: JSON object, at most 2048 characters
     ["policy of 2048 chars", { Policy: policyOfLength(2048) }, "ok"],
@@ -473,7 +538,11 @@ describe("AssumeRole parameter rules", () => {
     ["policy that is a JSON array", { Policy: "[]" }, "MalformedPolicyDocument"],
     ["empty policy", { Policy: "" }, "ValidationError"],
     ["policy with a character above U+00FF", { Policy: '{"Sid":"\u0100"}' }, "ValidationError"],
-    ["policy and tags too large once packed", { Policy: policyOfLength(2048), ...tagParams(10, (i) => [`key${i}`, "v".repeat(256)]) }, "PackedPolicyTooLarge"],
+    [
+      "policy and tags too large once packed",
+      { Policy: policyOfLength(2048), ...tagParams(10, (i) => [`key${i}`, "v".repeat(256)]) },
+      "PackedPolicyTooLarge",
+    ],
     // PolicyArns: at most 10
     ["10 policy ARNs", policyArnParams(10), "ok"],
     ["11 policy ARNs", policyArnParams(11), "ValidationError"],
@@ -489,7 +558,8 @@ describe("AssumeRole parameter rules", () => {
   it.each(cases)("%s -> %s", async (_name, overrides, expected) => {
     const { sts } = setup();
     const params: Record<string, string> = {};
-    for (const [key, value] of Object.entries({ ...assumeRoleParams(), ...overrides })) if (value !== undefined) params[key] = value;
+    for (const [key, value] of Object.entries({ ...assumeRoleParams(), ...overrides }))
+      if (value !== undefined) params[key] = value;
     const answer = await send(sts, await signPost(params));
     if (expected === "ok") {
       expect(answer.status, answer.body).toBe(200);
@@ -506,12 +576,17 @@ describe("AssumeRole parameter rules", () => {
     const ok = await send(sts, await signPost(assumeRoleParams({ DurationSeconds: "43200" })));
     expect(ok.status).toBe(200);
     expect(credentialsOf(ok.body).expiration).toBe("2026-11-26T08:52:00Z");
-    expect((await send(sts, await signPost(assumeRoleParams({ DurationSeconds: "43201" })))).code).toBe("ValidationError");
+    expect((await send(sts, await signPost(assumeRoleParams({ DurationSeconds: "43201" })))).code).toBe(
+      "ValidationError",
+    );
   });
 
   it("reports every member constraint in one AWS-style message and escapes what it echoes", async () => {
     const { sts } = setup();
-    const answer = await send(sts, await signPost(assumeRoleParams({ RoleSessionName: "<a&b>", DurationSeconds: "1" })));
+    const answer = await send(
+      sts,
+      await signPost(assumeRoleParams({ RoleSessionName: "<a&b>", DurationSeconds: "1" })),
+    );
     expect(answer.code).toBe("ValidationError");
     expect(answer.body).toContain("2 validation errors detected: ");
     expect(answer.body).toContain("Value '&lt;a&amp;b&gt;' at 'roleSessionName'");
@@ -593,7 +668,9 @@ describe("faults", () => {
     const { sts } = setup();
     sts.inject("hang");
     const reason = new Error("already gone");
-    await expect(sts.handler(new Request(ENDPOINT, { method: "POST", signal: AbortSignal.abort(reason) }))).rejects.toBe(reason);
+    await expect(
+      sts.handler(new Request(ENDPOINT, { method: "POST", signal: AbortSignal.abort(reason) })),
+    ).rejects.toBe(reason);
   });
 
   it("gives up a hang after 30 s when nothing aborts", async () => {
@@ -630,7 +707,9 @@ describe("GetCallerIdentity and issued credentials", () => {
     const { sts } = setup({ principals: [{ ...PRINCIPAL, arn: "arn:aws:iam::111122223333:user/ci-broker" }] });
     const answer = await send(sts, await signPost(IDENTITY_PARAMS));
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatch(/^<GetCallerIdentityResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><GetCallerIdentityResult>/);
+    expect(answer.body).toMatch(
+      /^<GetCallerIdentityResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><GetCallerIdentityResult>/,
+    );
     expect(xmlValue(answer.body, "Arn")).toBe("arn:aws:iam::111122223333:user/ci-broker");
     expect(xmlValue(answer.body, "Account")).toBe("111122223333");
     expect(xmlValue(answer.body, "UserId")).toMatch(/^AIDA[A-Z2-7]{17}$/);
@@ -660,7 +739,10 @@ describe("GetCallerIdentity and issued credentials", () => {
     const { sessionToken, ...keysOnly } = creds;
     const without = await send(sts, await signPost(IDENTITY_PARAMS, { creds: keysOnly }));
     expect([without.status, without.code]).toEqual([403, "InvalidClientTokenId"]);
-    const other = await send(sts, await signPost(IDENTITY_PARAMS, { creds: { ...keysOnly, sessionToken: `${sessionToken.slice(0, -4)}AAAA` } }));
+    const other = await send(
+      sts,
+      await signPost(IDENTITY_PARAMS, { creds: { ...keysOnly, sessionToken: `${sessionToken.slice(0, -4)}AAAA` } }),
+    );
     expect(other.code).toBe("InvalidClientTokenId");
   });
 

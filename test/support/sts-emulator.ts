@@ -8,8 +8,22 @@
 // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html,
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html.
 import type { ChecksumConstructor } from "@smithy/types";
-import { AwsError, errorResponse as awsErrorResponse, isoSeconds, readQueryParams, verifySigV4, xmlEscape, xmlResponse } from "./aws-query-protocol.ts";
-import { verifyWebIdentityToken, webIdentityParams, WebIdentityRejection, type VerifiedWebIdentity, type WebIdentityEmulatorOptions } from "./sts-web-identity.ts";
+import {
+  AwsError,
+  errorResponse as awsErrorResponse,
+  isoSeconds,
+  readQueryParams,
+  verifySigV4,
+  xmlEscape,
+  xmlResponse,
+} from "./aws-query-protocol.ts";
+import {
+  verifyWebIdentityToken,
+  webIdentityParams,
+  WebIdentityRejection,
+  type VerifiedWebIdentity,
+  type WebIdentityEmulatorOptions,
+} from "./sts-web-identity.ts";
 
 // --- Public API -------------------------------------------------------------------------------
 
@@ -196,7 +210,8 @@ function errorResponse(error: AwsError["shape"]): Response {
 
 /** Lets Node exit while a capped `hang` is pending (the sandbox, the benchmark); a no-op in workerd. */
 function unrefTimer(timer: unknown): void {
-  if (typeof timer === "object" && timer !== null && "unref" in timer && typeof timer.unref === "function") timer.unref();
+  if (typeof timer === "object" && timer !== null && "unref" in timer && typeof timer.unref === "function")
+    timer.unref();
 }
 
 /** Waits for the request's signal, then rejects with its reason: a request STS never answers. */
@@ -267,7 +282,11 @@ interface AssumeRoleInput {
 }
 
 /** Values of `Prefix.member.N[suffix]`, ordered by N, as the query protocol serialises lists. */
-function listMembers(params: Map<string, string>, prefix: string, suffix: string): Array<{ index: number; value: string }> {
+function listMembers(
+  params: Map<string, string>,
+  prefix: string,
+  suffix: string,
+): Array<{ index: number; value: string }> {
   const out: Array<{ index: number; value: string }> = [];
   const pattern = new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.member\\.(\\d+)${suffix.replace(/\./g, "\\.")}$`);
   for (const [name, value] of params) {
@@ -293,10 +312,14 @@ function checkString(
     return;
   }
   const length = chars(value);
-  if (rules.min !== undefined && length < rules.min) problems.push(constraint(value, field, `have length greater than or equal to ${rules.min}`));
-  if (rules.max !== undefined && length > rules.max) problems.push(constraint(value, field, `have length less than or equal to ${rules.max}`));
+  if (rules.min !== undefined && length < rules.min)
+    problems.push(constraint(value, field, `have length greater than or equal to ${rules.min}`));
+  if (rules.max !== undefined && length > rules.max)
+    problems.push(constraint(value, field, `have length less than or equal to ${rules.max}`));
   if (rules.pattern !== undefined && !rules.pattern.test(value)) {
-    problems.push(constraint(value, field, `satisfy regular expression pattern: ${rules.patternText ?? rules.pattern.source}`));
+    problems.push(
+      constraint(value, field, `satisfy regular expression pattern: ${rules.patternText ?? rules.pattern.source}`),
+    );
   }
 }
 
@@ -325,10 +348,14 @@ function parseAssumeRole(params: Map<string, string>, isRoleSession: boolean): A
     } else {
       durationSeconds = Number(durationText);
       if (durationSeconds < MIN_DURATION_SECONDS) {
-        problems.push(constraint(durationText, "durationSeconds", `have value greater than or equal to ${MIN_DURATION_SECONDS}`));
+        problems.push(
+          constraint(durationText, "durationSeconds", `have value greater than or equal to ${MIN_DURATION_SECONDS}`),
+        );
       }
       if (durationSeconds > MAX_DURATION_SECONDS) {
-        problems.push(constraint(durationText, "durationSeconds", `have value less than or equal to ${MAX_DURATION_SECONDS}`));
+        problems.push(
+          constraint(durationText, "durationSeconds", `have value less than or equal to ${MAX_DURATION_SECONDS}`),
+        );
       }
     }
   }
@@ -345,20 +372,30 @@ function parseAssumeRole(params: Map<string, string>, isRoleSession: boolean): A
     patternText: "[\\w+=,.@:\\/-]*",
   });
   // The 2048 maximum is checked below: AWS reports it as PackedPolicyTooLarge, not as a member constraint.
-  checkString(problems, policy, "policy", { min: 1, pattern: POLICY_CHARS_PATTERN, patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+" });
+  checkString(problems, policy, "policy", {
+    min: 1,
+    pattern: POLICY_CHARS_PATTERN,
+    patternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+  });
 
   const policyArnMembers = listMembers(params, "PolicyArns", ".arn");
   if (policyArnMembers.length > MAX_POLICY_ARNS) {
-    problems.push(constraint(`[${policyArnMembers.map((m) => m.value).join(", ")}]`, "policyArns", `have length less than or equal to ${MAX_POLICY_ARNS}`));
+    problems.push(
+      constraint(
+        `[${policyArnMembers.map((m) => m.value).join(", ")}]`,
+        "policyArns",
+        `have length less than or equal to ${MAX_POLICY_ARNS}`,
+      ),
+    );
   }
   policyArnMembers.forEach((member, i) => {
     checkString(problems, member.value, `policyArns.${i + 1}.member.arn`, { min: MIN_ARN_CHARS, max: MAX_ARN_CHARS });
   });
 
   // Tags: pair Key and Value by member index; a member missing either half is a null member.
-  const tagIndexes = [...new Set([...listMembers(params, "Tags", ".Key"), ...listMembers(params, "Tags", ".Value")].map((m) => m.index))].sort(
-    (a, b) => a - b,
-  );
+  const tagIndexes = [
+    ...new Set([...listMembers(params, "Tags", ".Key"), ...listMembers(params, "Tags", ".Value")].map((m) => m.index)),
+  ].sort((a, b) => a - b);
   if (tagIndexes.length > MAX_TAGS) {
     problems.push(constraint(`[${tagIndexes.length} tags]`, "tags", `have length less than or equal to ${MAX_TAGS}`));
   }
@@ -367,21 +404,45 @@ function parseAssumeRole(params: Map<string, string>, isRoleSession: boolean): A
     const key = params.get(`Tags.member.${index}.Key`);
     const value = params.get(`Tags.member.${index}.Value`);
     const field = `tags.${i + 1}.member`;
-    checkString(problems, key, `${field}.key`, { required: true, min: 1, max: MAX_TAG_KEY_CHARS, pattern: TAG_PATTERN, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" });
-    checkString(problems, value, `${field}.value`, { required: true, max: MAX_TAG_VALUE_CHARS, pattern: TAG_PATTERN, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*" });
+    checkString(problems, key, `${field}.key`, {
+      required: true,
+      min: 1,
+      max: MAX_TAG_KEY_CHARS,
+      pattern: TAG_PATTERN,
+      patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+    });
+    checkString(problems, value, `${field}.value`, {
+      required: true,
+      max: MAX_TAG_VALUE_CHARS,
+      pattern: TAG_PATTERN,
+      patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+    });
     tags.push({ key: key ?? "", value: value ?? "" });
   });
 
   const transitiveTagKeys = listMembers(params, "TransitiveTagKeys", "").map((m) => m.value);
   if (transitiveTagKeys.length > MAX_TAGS) {
-    problems.push(constraint(`[${transitiveTagKeys.join(", ")}]`, "transitiveTagKeys", `have length less than or equal to ${MAX_TAGS}`));
+    problems.push(
+      constraint(
+        `[${transitiveTagKeys.join(", ")}]`,
+        "transitiveTagKeys",
+        `have length less than or equal to ${MAX_TAGS}`,
+      ),
+    );
   }
   transitiveTagKeys.forEach((key, i) => {
-    checkString(problems, key, `transitiveTagKeys.${i + 1}.member`, { min: 1, max: MAX_TAG_KEY_CHARS, pattern: TAG_PATTERN, patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" });
+    checkString(problems, key, `transitiveTagKeys.${i + 1}.member`, {
+      min: 1,
+      max: MAX_TAG_KEY_CHARS,
+      pattern: TAG_PATTERN,
+      patternText: "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+    });
   });
 
   if (problems.length > 0) {
-    throw validationError(`${problems.length} validation error${problems.length > 1 ? "s" : ""} detected: ${problems.join("; ")}`);
+    throw validationError(
+      `${problems.length} validation error${problems.length > 1 ? "s" : ""} detected: ${problems.join("; ")}`,
+    );
   }
 
   // Semantic rules, each its own error (members above are known present and well-formed from here).
@@ -398,22 +459,31 @@ function parseAssumeRole(params: Map<string, string>, isRoleSession: boolean): A
   }
   const seenKeys = new Set<string>();
   for (const tag of tags) {
-    if (tag.key.toLowerCase().startsWith("aws:")) throw validationError("Tag keys cannot begin with the reserved prefix 'aws:'.");
+    if (tag.key.toLowerCase().startsWith("aws:"))
+      throw validationError("Tag keys cannot begin with the reserved prefix 'aws:'.");
     const folded = tag.key.toLowerCase();
-    if (seenKeys.has(folded)) throw validationError("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+    if (seenKeys.has(folded))
+      throw validationError("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
     seenKeys.add(folded);
   }
   for (const key of transitiveTagKeys) {
-    if (!seenKeys.has(key.toLowerCase())) throw validationError("The specified transitive tag key must be included in the requested tags.");
+    if (!seenKeys.has(key.toLowerCase()))
+      throw validationError("The specified transitive tag key must be included in the requested tags.");
   }
   if (isRoleSession && durationSeconds > ROLE_CHAINING_MAX_SECONDS) {
-    throw validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    throw validationError(
+      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    );
   }
 
   let minifiedPolicyChars = 0;
   if (policy !== undefined) {
     if (chars(policy) > MAX_POLICY_CHARS) {
-      throw new StsError(400, "PackedPolicyTooLarge", `Session policy plaintext exceeds ${MAX_POLICY_CHARS} characters.`);
+      throw new StsError(
+        400,
+        "PackedPolicyTooLarge",
+        `Session policy plaintext exceeds ${MAX_POLICY_CHARS} characters.`,
+      );
     }
     let document: unknown;
     try {
@@ -430,7 +500,9 @@ function parseAssumeRole(params: Map<string, string>, isRoleSession: boolean): A
   let packedPolicyPercent: number | undefined;
   if (policy !== undefined || policyArns.length > 0 || tags.length > 0) {
     const units =
-      minifiedPolicyChars + policyArns.reduce((sum, arn) => sum + chars(arn), 0) + tags.reduce((sum, t) => sum + chars(t.key) + chars(t.value), 0);
+      minifiedPolicyChars +
+      policyArns.reduce((sum, arn) => sum + chars(arn), 0) +
+      tags.reduce((sum, t) => sum + chars(t.key) + chars(t.value), 0);
     packedPolicyPercent = Math.max(1, Math.ceil((100 * units) / PACKED_BUDGET_CHARS));
     if (packedPolicyPercent > 100) {
       throw new StsError(
@@ -481,7 +553,13 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       secretAccessKey: principal.secretAccessKey,
       sessionToken: principal.sessionToken,
       expiresAtMs: undefined,
-      caller: { accessKeyId: principal.accessKeyId, arn, userId, account: accountOf(arn), isRoleSession: assumed !== null },
+      caller: {
+        accessKeyId: principal.accessKeyId,
+        arn,
+        userId,
+        account: accountOf(arn),
+        isRoleSession: assumed !== null,
+      },
     });
   }
 
@@ -494,13 +572,25 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       secretAccessKey: creds.secretAccessKey,
       sessionToken: creds.sessionToken,
       expiresAtMs: creds.expiresAtMs,
-      caller: { accessKeyId, arn: creds.arn, userId: creds.assumedRoleId, account: accountOf(creds.arn), isRoleSession: true },
+      caller: {
+        accessKeyId,
+        arn: creds.arn,
+        userId: creds.assumedRoleId,
+        account: accountOf(creds.arn),
+        isRoleSession: true,
+      },
     };
   }
 
   /** Verifies the SigV4 Authorization header the way STS does (./aws-query-protocol.ts); returns the caller. */
   async function authenticate(request: Request, url: URL, body: string, region: string): Promise<Caller> {
-    const accessKeyId = await verifySigV4(request, url, body, { service: "sts", region, nowMs: options.now(), lookupKey, ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }) });
+    const accessKeyId = await verifySigV4(request, url, body, {
+      service: "sts",
+      region,
+      nowMs: options.now(),
+      lookupKey,
+      ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }),
+    });
     return (lookupKey(accessKeyId) as KeyRecord).caller;
   }
 
@@ -513,11 +603,24 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     return id;
   }
 
-  function assumeRole(params: Map<string, string>, caller: Caller, webIdentity?: AssumeRoleCall["webIdentity"]): Response {
+  function assumeRole(
+    params: Map<string, string>,
+    caller: Caller,
+    webIdentity?: AssumeRoleCall["webIdentity"],
+  ): Response {
     const action = webIdentity === undefined ? "AssumeRole" : "AssumeRoleWithWebIdentity";
-    const input = parseAssumeRole(webIdentity === undefined ? params : webIdentityParams(params, webIdentity), caller.isRoleSession);
+    const input = parseAssumeRole(
+      webIdentity === undefined ? params : webIdentityParams(params, webIdentity),
+      caller.isRoleSession,
+    );
     if (deniedRoles.has(input.roleArn)) {
-      throw new StsError(403, "AccessDenied", webIdentity === undefined ? `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}` : "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+      throw new StsError(
+        403,
+        "AccessDenied",
+        webIdentity === undefined
+          ? `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`
+          : "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+      );
     }
     if (input.durationSeconds > roleMaxSessionSeconds) {
       throw validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
@@ -562,11 +665,15 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
           ? ""
           : `<SubjectFromWebIdentityToken>${xmlEscape(webIdentity.subject)}</SubjectFromWebIdentityToken><Audience>${xmlEscape(webIdentity.audience)}</Audience>` +
             `<Provider>${xmlEscape(webIdentity.provider)}</Provider>`) +
-        (input.sourceIdentity === undefined ? "" : `<SourceIdentity>${xmlEscape(input.sourceIdentity)}</SourceIdentity>`) +
+        (input.sourceIdentity === undefined
+          ? ""
+          : `<SourceIdentity>${xmlEscape(input.sourceIdentity)}</SourceIdentity>`) +
         `<AssumedRoleUser><AssumedRoleId>${xmlEscape(assumedRoleId)}</AssumedRoleId><Arn>${xmlEscape(arn)}</Arn></AssumedRoleUser>` +
         `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(secretAccessKey)}</SecretAccessKey>` +
         `<SessionToken>${xmlEscape(sessionToken)}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
-        (input.packedPolicyPercent === undefined ? "" : `<PackedPolicySize>${input.packedPolicyPercent}</PackedPolicySize>`) +
+        (input.packedPolicyPercent === undefined
+          ? ""
+          : `<PackedPolicySize>${input.packedPolicyPercent}</PackedPolicySize>`) +
         `</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
     );
   }
@@ -580,7 +687,13 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       throw error;
     }
     // The web identity session's caller: nobody signed; the ARN is what AWS names in CloudTrail for the provider.
-    const caller: Caller = { accessKeyId: "", arn: `arn:aws:iam::000000000000:oidc-provider/${verified.provider}`, userId: verified.subject, account: "000000000000", isRoleSession: false };
+    const caller: Caller = {
+      accessKeyId: "",
+      arn: `arn:aws:iam::000000000000:oidc-provider/${verified.provider}`,
+      userId: verified.subject,
+      account: "000000000000",
+      isRoleSession: false,
+    };
     return assumeRole(params, caller, { ...verified, signed: request.headers.has("authorization") });
   }
 
@@ -600,9 +713,19 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
       case "throttle":
         return errorResponse({ status: 400, type: "Sender", code: "Throttling", message: "Rate exceeded" });
       case "internal_error":
-        return errorResponse({ status: 500, type: "Receiver", code: "InternalFailure", message: "An internal error has occurred." });
+        return errorResponse({
+          status: 500,
+          type: "Receiver",
+          code: "InternalFailure",
+          message: "An internal error has occurred.",
+        });
       case "service_unavailable":
-        return errorResponse({ status: 503, type: "Receiver", code: "ServiceUnavailable", message: "Service is unable to handle request." });
+        return errorResponse({
+          status: 503,
+          type: "Receiver",
+          code: "ServiceUnavailable",
+          message: "Service is unable to handle request.",
+        });
       case "access_denied": {
         // Best effort at AWS's wording, ARNs included, so leak tests see a realistic message.
         const url = new URL(request.url);
@@ -629,17 +752,24 @@ export function createStsEmulator(options: StsEmulatorOptions): StsEmulator {
     const url = new URL(request.url);
     const { params, body } = await readQueryParams(request, url);
     // AssumeRoleWithWebIdentity needs no AWS credentials: the token is the authentication (API reference).
-    if (params.get("Action") === "AssumeRoleWithWebIdentity" && params.get("Version") === STS_API_VERSION) return assumeRoleWithWebIdentity(request, params);
+    if (params.get("Action") === "AssumeRoleWithWebIdentity" && params.get("Version") === STS_API_VERSION)
+      return assumeRoleWithWebIdentity(request, params);
     const caller = await authenticate(request, url, body, region);
 
     const action = params.get("Action");
     const version = params.get("Version");
     if (action === undefined || action === "") throw new StsError(400, "MissingAction", "Missing Action");
     if (action !== "AssumeRole" && action !== "GetCallerIdentity") {
-      throw new StsError(400, "InvalidAction", `Could not find operation ${action} for version ${version ?? "NO_VERSION_SPECIFIED"}`);
+      throw new StsError(
+        400,
+        "InvalidAction",
+        `Could not find operation ${action} for version ${version ?? "NO_VERSION_SPECIFIED"}`,
+      );
     }
-    if (version === undefined || version === "") throw new StsError(400, "MissingParameter", "The request must contain the parameter Version");
-    if (version !== STS_API_VERSION) throw new StsError(400, "InvalidAction", `Could not find operation ${action} for version ${version}`);
+    if (version === undefined || version === "")
+      throw new StsError(400, "MissingParameter", "The request must contain the parameter Version");
+    if (version !== STS_API_VERSION)
+      throw new StsError(400, "InvalidAction", `Could not find operation ${action} for version ${version}`);
 
     return action === "AssumeRole" ? assumeRole(params, caller) : getCallerIdentity(caller);
   }

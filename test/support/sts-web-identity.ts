@@ -55,7 +55,8 @@ const MAX_SUBJECT_CHARS = 255;
 const ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"];
 const TAGS_CLAIM = "https://aws.amazon.com/tags";
 const SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity";
-const KEY_RETRIEVAL_MESSAGE = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
+const KEY_RETRIEVAL_MESSAGE =
+  "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
 
 const invalidToken = (message: string) => new WebIdentityRejection("InvalidIdentityToken", message);
 const idpUnreachable = () => new WebIdentityRejection("IDPCommunicationError", KEY_RETRIEVAL_MESSAGE);
@@ -78,23 +79,33 @@ async function fetchJson(fetchFn: WebIdentityEmulatorOptions["fetch"], url: stri
 /** The provider's published keys, through its discovery document (which must name the same issuer). */
 async function providerKeys(options: WebIdentityEmulatorOptions, issuer: string): Promise<JSONWebKeySet> {
   const discovery = await fetchJson(options.fetch, `${issuer}/.well-known/openid-configuration`);
-  const document = (typeof discovery === "object" && discovery !== null ? discovery : {}) as { issuer?: unknown; jwks_uri?: unknown };
+  const document = (typeof discovery === "object" && discovery !== null ? discovery : {}) as {
+    issuer?: unknown;
+    jwks_uri?: unknown;
+  };
   if (document.issuer !== issuer || typeof document.jwks_uri !== "string") throw idpUnreachable();
   const jwks = await fetchJson(options.fetch, document.jwks_uri);
-  if (typeof jwks !== "object" || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) throw idpUnreachable();
+  if (typeof jwks !== "object" || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys))
+    throw idpUnreachable();
   return jwks as JSONWebKeySet;
 }
 
 /** `principal_tags` (each value an array of strings; AWS uses the first) and `transitive_tag_keys`. */
 function readTags(claim: unknown): { tags: Array<{ key: string; value: string }>; transitiveTagKeys: string[] } {
   if (claim === undefined) return { tags: [], transitiveTagKeys: [] };
-  if (typeof claim !== "object" || claim === null || Array.isArray(claim)) throw invalidToken("The tags claim in the web identity token is malformed.");
-  const { principal_tags: principal, transitive_tag_keys: transitive } = claim as { principal_tags?: unknown; transitive_tag_keys?: unknown };
+  if (typeof claim !== "object" || claim === null || Array.isArray(claim))
+    throw invalidToken("The tags claim in the web identity token is malformed.");
+  const { principal_tags: principal, transitive_tag_keys: transitive } = claim as {
+    principal_tags?: unknown;
+    transitive_tag_keys?: unknown;
+  };
   const tags: Array<{ key: string; value: string }> = [];
   if (principal !== undefined) {
-    if (typeof principal !== "object" || principal === null || Array.isArray(principal)) throw invalidToken("principal_tags must be an object.");
+    if (typeof principal !== "object" || principal === null || Array.isArray(principal))
+      throw invalidToken("principal_tags must be an object.");
     for (const [key, values] of Object.entries(principal)) {
-      if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== "string") throw invalidToken(`principal_tags.${key} must be an array of one string.`);
+      if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== "string")
+        throw invalidToken(`principal_tags.${key} must be an array of one string.`);
       tags.push({ key, value: values[0] });
     }
   }
@@ -105,10 +116,18 @@ function readTags(claim: unknown): { tags: Array<{ key: string; value: string }>
 }
 
 /** Verifies a WebIdentityToken as AWS does; throws WebIdentityRejection with AWS's error codes. */
-export async function verifyWebIdentityToken(token: string | undefined, options: WebIdentityEmulatorOptions | undefined, nowMs: number): Promise<VerifiedWebIdentity> {
-  if (token === undefined) throw new WebIdentityRejection("MissingParameter", "The request must contain the parameter WebIdentityToken");
+export async function verifyWebIdentityToken(
+  token: string | undefined,
+  options: WebIdentityEmulatorOptions | undefined,
+  nowMs: number,
+): Promise<VerifiedWebIdentity> {
+  if (token === undefined)
+    throw new WebIdentityRejection("MissingParameter", "The request must contain the parameter WebIdentityToken");
   if (token.length < MIN_TOKEN_CHARS || token.length > MAX_TOKEN_CHARS) {
-    throw new WebIdentityRejection("ValidationError", `1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length between ${MIN_TOKEN_CHARS} and ${MAX_TOKEN_CHARS}`);
+    throw new WebIdentityRejection(
+      "ValidationError",
+      `1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length between ${MIN_TOKEN_CHARS} and ${MAX_TOKEN_CHARS}`,
+    );
   }
   let unverified: { iss?: unknown; aud?: unknown };
   try {
@@ -119,30 +138,56 @@ export async function verifyWebIdentityToken(token: string | undefined, options:
   }
   const issuer = typeof unverified.iss === "string" ? unverified.iss : "";
   const registration = options?.providers.find((provider) => provider.url === issuer);
-  if (registration === undefined || options === undefined) throw invalidToken(`No OpenIDConnect provider found in your account for ${issuer}`);
+  if (registration === undefined || options === undefined)
+    throw invalidToken(`No OpenIDConnect provider found in your account for ${issuer}`);
   const audiences = Array.isArray(unverified.aud) ? unverified.aud : [unverified.aud];
-  const audience = audiences.find((aud): aud is string => typeof aud === "string" && registration.clientIds.includes(aud));
+  const audience = audiences.find(
+    (aud): aud is string => typeof aud === "string" && registration.clientIds.includes(aud),
+  );
   if (audience === undefined) throw invalidToken("Incorrect token audience");
 
   const keys = await providerKeys(options, issuer);
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, createLocalJWKSet(keys), { issuer, audience, algorithms: ALGORITHMS, currentDate: new Date(nowMs), requiredClaims: ["exp", "sub"] }));
+    ({ payload } = await jwtVerify(token, createLocalJWKSet(keys), {
+      issuer,
+      audience,
+      algorithms: ALGORITHMS,
+      currentDate: new Date(nowMs),
+      requiredClaims: ["exp", "sub"],
+    }));
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
-      const exp = typeof (unverified as { exp?: unknown }).exp === "number" ? new Date(((unverified as { exp: number }).exp) * 1000).toISOString() : "unknown";
-      throw new WebIdentityRejection("ExpiredTokenException", `Token expired: current date/time ${new Date(nowMs).toISOString()} must be before the expiration date/time ${exp}`);
+      const exp =
+        typeof (unverified as { exp?: unknown }).exp === "number"
+          ? new Date((unverified as { exp: number }).exp * 1000).toISOString()
+          : "unknown";
+      throw new WebIdentityRejection(
+        "ExpiredTokenException",
+        `Token expired: current date/time ${new Date(nowMs).toISOString()} must be before the expiration date/time ${exp}`,
+      );
     }
-    if (error instanceof errors.JWKSNoMatchingKey) throw invalidToken("The key id in the token does not match any key published by the provider.");
+    if (error instanceof errors.JWKSNoMatchingKey)
+      throw invalidToken("The key id in the token does not match any key published by the provider.");
     throw invalidToken("The web identity token that was passed could not be validated by AWS.");
   }
   const subject = typeof payload.sub === "string" ? payload.sub : "";
   const subjectChars = [...subject].length;
-  if (subjectChars < MIN_SUBJECT_CHARS || subjectChars > MAX_SUBJECT_CHARS) throw invalidToken("The sub claim is not valid.");
+  if (subjectChars < MIN_SUBJECT_CHARS || subjectChars > MAX_SUBJECT_CHARS)
+    throw invalidToken("The sub claim is not valid.");
   const { tags, transitiveTagKeys } = readTags(payload[TAGS_CLAIM]);
   const sourceIdentity = payload[SOURCE_IDENTITY_CLAIM];
-  if (sourceIdentity !== undefined && typeof sourceIdentity !== "string") throw invalidToken("The source identity claim must be a string.");
-  return { issuer, provider: issuer.replace(/^https?:\/\//, ""), subject, audience, tags, transitiveTagKeys, sourceIdentity };
+  if (sourceIdentity !== undefined && typeof sourceIdentity !== "string")
+    throw invalidToken("The source identity claim must be a string.");
+  return {
+    issuer,
+    provider: issuer.replace(/^https?:\/\//, ""),
+    subject,
+    audience,
+    tags,
+    transitiveTagKeys,
+    sourceIdentity,
+  };
 }
 
 /**
@@ -153,7 +198,13 @@ export async function verifyWebIdentityToken(token: string | undefined, options:
 export function webIdentityParams(params: Map<string, string>, verified: VerifiedWebIdentity): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, value] of params) {
-    if (/^(Tags|TransitiveTagKeys)\./.test(name) || name === "SourceIdentity" || name === "ExternalId" || name === "WebIdentityToken") continue;
+    if (
+      /^(Tags|TransitiveTagKeys)\./.test(name) ||
+      name === "SourceIdentity" ||
+      name === "ExternalId" ||
+      name === "WebIdentityToken"
+    )
+      continue;
     out.set(name, value);
   }
   verified.tags.forEach((tag, index) => {

@@ -46,7 +46,10 @@ export class WebCryptoSha256 implements Checksum {
 
   async digest(): Promise<Uint8Array> {
     const data = this.concatenated();
-    const result = this.key === undefined ? await crypto.subtle.digest("SHA-256", data) : await crypto.subtle.sign("HMAC", await this.key, data);
+    const result =
+      this.key === undefined
+        ? await crypto.subtle.digest("SHA-256", data)
+        : await crypto.subtle.sign("HMAC", await this.key, data);
     return new Uint8Array(result);
   }
 

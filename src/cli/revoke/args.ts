@@ -50,7 +50,18 @@ those roles, --remove lifts it. Set the kill switch first: it stops new sessions
 AWS credentials for --apply/--remove: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the
 environment; from a profile: eval "$(aws configure export-credentials --format env)".`;
 
-const FLAGS_WITH_VALUE = new Set(["--repository", "--actor", "--issuer", "--cutoff", "--account", "--role", "--env", "--policy", "--iam-endpoint", "--iam-region"]);
+const FLAGS_WITH_VALUE = new Set([
+  "--repository",
+  "--actor",
+  "--issuer",
+  "--cutoff",
+  "--account",
+  "--role",
+  "--env",
+  "--policy",
+  "--iam-endpoint",
+  "--iam-region",
+]);
 /** A repository or project path: segments separated by single slashes, no white space. */
 const REPOSITORY = /^[^/\s]+(\/[^/\s]+)+$/;
 /** Most characters of a name the broker can tag (STS's tag value limit). */
@@ -69,7 +80,10 @@ export function parseRevokeArgs(argv: readonly string[]): RevokeArgs | "help" {
       switches.add(flag);
       continue;
     }
-    if (!FLAGS_WITH_VALUE.has(flag)) throw new UsageError(flag.startsWith("-") ? `unknown option ${flag}` : `unexpected argument ${JSON.stringify(arg)}`);
+    if (!FLAGS_WITH_VALUE.has(flag))
+      throw new UsageError(
+        flag.startsWith("-") ? `unknown option ${flag}` : `unexpected argument ${JSON.stringify(arg)}`,
+      );
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`);
     values.set(flag, [...(values.get(flag) ?? []), value]);
@@ -82,21 +96,30 @@ export function parseRevokeArgs(argv: readonly string[]): RevokeArgs | "help" {
 
   const repository = single("--repository");
   const actor = single("--actor");
-  if (repository === undefined && actor === undefined) throw new UsageError("say whose sessions to revoke: --repository OWNER/NAME, --actor LOGIN, or both");
-  if (repository !== undefined && (!REPOSITORY.test(repository) || repository.length > MAX_NAME_CHARS)) throw new UsageError("--repository must be OWNER/NAME (GitLab: GROUP/…/PROJECT)");
-  if (actor !== undefined && (/[\s/]/.test(actor) || actor.length > MAX_NAME_CHARS)) throw new UsageError("--actor must be one login");
-  if (switches.has("--apply") && switches.has("--remove")) throw new UsageError("--apply and --remove exclude each other");
+  if (repository === undefined && actor === undefined)
+    throw new UsageError("say whose sessions to revoke: --repository OWNER/NAME, --actor LOGIN, or both");
+  if (repository !== undefined && (!REPOSITORY.test(repository) || repository.length > MAX_NAME_CHARS))
+    throw new UsageError("--repository must be OWNER/NAME (GitLab: GROUP/…/PROJECT)");
+  if (actor !== undefined && (/[\s/]/.test(actor) || actor.length > MAX_NAME_CHARS))
+    throw new UsageError("--actor must be one login");
+  if (switches.has("--apply") && switches.has("--remove"))
+    throw new UsageError("--apply and --remove exclude each other");
   const cutoffText = single("--cutoff");
   const cutoffMs = cutoffText === undefined ? undefined : parseCutoff(cutoffText);
-  if (cutoffText !== undefined && cutoffMs === undefined) throw new UsageError("--cutoff must be an ISO 8601 time with a zone, e.g. 2026-11-25T12:00:00Z");
-  if (cutoffText !== undefined && switches.has("--remove")) throw new UsageError("--cutoff has no meaning with --remove");
+  if (cutoffText !== undefined && cutoffMs === undefined)
+    throw new UsageError("--cutoff must be an ISO 8601 time with a zone, e.g. 2026-11-25T12:00:00Z");
+  if (cutoffText !== undefined && switches.has("--remove"))
+    throw new UsageError("--cutoff has no meaning with --remove");
   const account = single("--account");
-  if (account !== undefined && !/^\d{12}$/.test(account)) throw new UsageError("--account must be a 12-digit AWS account id");
+  if (account !== undefined && !/^\d{12}$/.test(account))
+    throw new UsageError("--account must be a 12-digit AWS account id");
   const iamEndpoint = single("--iam-endpoint");
   // The session token travels in a header: never to plain http beyond this machine.
-  if (iamEndpoint !== undefined && !isTrustedUrlString(iamEndpoint, { loopback: true })) throw new UsageError("--iam-endpoint must be an https URL (http only on loopback) without credentials");
+  if (iamEndpoint !== undefined && !isTrustedUrlString(iamEndpoint, { loopback: true }))
+    throw new UsageError("--iam-endpoint must be an https URL (http only on loopback) without credentials");
   const iamRegion = single("--iam-region");
-  if (iamRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(iamRegion)) throw new UsageError("--iam-region must be an AWS region name");
+  if (iamRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(iamRegion))
+    throw new UsageError("--iam-region must be an AWS region name");
   return {
     repository,
     actor,

@@ -46,7 +46,9 @@ export interface DenyPolicy {
 /** Why a subject value can never be on a session: the broker refuses to tag it. */
 export class UntaggableSubjectError extends Error {
   constructor(what: string) {
-    super(`no session can carry this ${what}: the broker refuses to tag it (session_tag_unrepresentable), so it never issued one`);
+    super(
+      `no session can carry this ${what}: the broker refuses to tag it (session_tag_unrepresentable), so it never issued one`,
+    );
     this.name = "UntaggableSubjectError";
   }
 }
@@ -78,7 +80,11 @@ function nameCondition(key: string, claimValue: string, what: string): DenyCondi
   if (value === undefined) throw new UntaggableSubjectError(what);
   const chars = [...value];
   if (chars.every((char) => POLICY_DOCUMENT_CHAR.test(char))) return { operator: "StringEqualsIgnoreCase", key, value };
-  return { operator: "StringLike", key, value: chars.map((char) => (POLICY_DOCUMENT_CHAR.test(char) ? char : "?")).join("") };
+  return {
+    operator: "StringLike",
+    key,
+    value: chars.map((char) => (POLICY_DOCUMENT_CHAR.test(char) ? char : "?")).join(""),
+  };
 }
 
 /** The conditions, in the order the statement lists them: cutoff, issuer, then the subject's name tags. */
@@ -90,8 +96,18 @@ export function denyConditions(input: DenyPolicyInput): DenyCondition[] {
     { operator: "DateLessThan", key: "aws:TokenIssueTime", value: formatCutoff(input.cutoffMs) },
     { operator: "StringEquals", key: `aws:PrincipalTag/${keys.issuer}`, value: issuer },
   ];
-  if (input.subject.repository !== undefined) conditions.push(nameCondition(`aws:PrincipalTag/${keys.repository}`, input.subject.repository, input.kind === "gitlab" ? "project" : "repository"));
-  if (input.subject.actor !== undefined) conditions.push(nameCondition(`aws:PrincipalTag/${keys.actor}`, input.subject.actor, input.kind === "gitlab" ? "user" : "actor"));
+  if (input.subject.repository !== undefined)
+    conditions.push(
+      nameCondition(
+        `aws:PrincipalTag/${keys.repository}`,
+        input.subject.repository,
+        input.kind === "gitlab" ? "project" : "repository",
+      ),
+    );
+  if (input.subject.actor !== undefined)
+    conditions.push(
+      nameCondition(`aws:PrincipalTag/${keys.actor}`, input.subject.actor, input.kind === "gitlab" ? "user" : "actor"),
+    );
   return conditions;
 }
 
@@ -99,7 +115,10 @@ export function denyConditions(input: DenyPolicyInput): DenyCondition[] {
 export function denyDocument(conditions: readonly DenyCondition[]): string {
   const condition: Record<string, Record<string, string>> = {};
   for (const { operator, key, value } of conditions) (condition[operator] ??= {})[key] = value;
-  return JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: REVOKE_STATEMENT_SID, Effect: "Deny", Action: "*", Resource: "*", Condition: condition }] });
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Sid: REVOKE_STATEMENT_SID, Effect: "Deny", Action: "*", Resource: "*", Condition: condition }],
+  });
 }
 
 async function sha256Hex(text: string): Promise<string> {
@@ -114,8 +133,12 @@ async function sha256Hex(text: string): Promise<string> {
  */
 export async function denyPolicyName(input: Pick<DenyPolicyInput, "kind" | "issuerUrl" | "subject">): Promise<string> {
   const { repository, actor } = input.subject;
-  const slug = `${repository?.replaceAll("/", ".") ?? ""}${actor === undefined ? "" : `@${actor}`}`.replace(/[^\w+=,.@-]/g, "_").slice(0, POLICY_NAME_SLUG_MAX_CHARS);
-  const hash = await sha256Hex([input.issuerUrl, input.kind, repository?.toLowerCase() ?? "", actor?.toLowerCase() ?? ""].join("\n"));
+  const slug = `${repository?.replaceAll("/", ".") ?? ""}${actor === undefined ? "" : `@${actor}`}`
+    .replace(/[^\w+=,.@-]/g, "_")
+    .slice(0, POLICY_NAME_SLUG_MAX_CHARS);
+  const hash = await sha256Hex(
+    [input.issuerUrl, input.kind, repository?.toLowerCase() ?? "", actor?.toLowerCase() ?? ""].join("\n"),
+  );
   return `${REVOKE_POLICY_NAME_PREFIX}${slug}-${hash.slice(0, POLICY_NAME_HASH_HEX_CHARS)}`;
 }
 
@@ -127,7 +150,9 @@ export async function buildDenyPolicy(input: DenyPolicyInput): Promise<DenyPolic
 /** The cutoff of a revocation policy already attached (read back with GetRolePolicy), or undefined if it is not one. */
 export function cutoffOf(document: string): number | undefined {
   try {
-    const policy = JSON.parse(document) as { Statement?: Array<{ Sid?: unknown; Condition?: { DateLessThan?: Record<string, unknown> } }> };
+    const policy = JSON.parse(document) as {
+      Statement?: Array<{ Sid?: unknown; Condition?: { DateLessThan?: Record<string, unknown> } }>;
+    };
     const statement = policy.Statement?.find((entry) => entry.Sid === REVOKE_STATEMENT_SID);
     const value = statement?.Condition?.DateLessThan?.["aws:TokenIssueTime"];
     return typeof value === "string" ? parseCutoff(value) : undefined;

@@ -2,7 +2,13 @@
 // `iam`), sent with the injected fetch, Throttling and 5xx retried with backoff, XML answers read strictly (../../aws/xml.ts).
 // I/O through the injected fetch and sleep only; no node:*. https://docs.aws.amazon.com/IAM/latest/APIReference/
 import { AwsV4Signer } from "aws4fetch";
-import { IAM_BACKOFF_BASE_MS, IAM_CALL_TIMEOUT_MS, IAM_MAX_ATTEMPTS, IAM_MAX_RESPONSE_BYTES, IAM_MAX_XML_DEPTH } from "../../constants.ts";
+import {
+  IAM_BACKOFF_BASE_MS,
+  IAM_CALL_TIMEOUT_MS,
+  IAM_MAX_ATTEMPTS,
+  IAM_MAX_RESPONSE_BYTES,
+  IAM_MAX_XML_DEPTH,
+} from "../../constants.ts";
 import type { Clock, FetchFn, Sleep } from "../../deps.ts";
 import { readTextCapped } from "../../http/read-capped.ts";
 import { parseXml, type XmlElement } from "../../aws/xml.ts";
@@ -85,7 +91,8 @@ function parseError(xml: string): { code: string; message: string } | undefined 
   }
 }
 
-const retryable = (status: number, code: string | undefined) => status >= 500 || code === "Throttling" || code === "RequestLimitExceeded";
+const retryable = (status: number, code: string | undefined) =>
+  status >= 500 || code === "Throttling" || code === "RequestLimitExceeded";
 
 export function createIamClient(options: IamClientOptions): IamClient {
   async function attempt(body: string): Promise<{ status: number; text: string }> {
@@ -103,13 +110,27 @@ export function createIamClient(options: IamClientOptions): IamClient {
     }).sign();
     let response: Response;
     try {
-      response = await options.fetch(new Request(signed.url, { method: "POST", headers: signed.headers, body, redirect: "manual", signal: AbortSignal.timeout(IAM_CALL_TIMEOUT_MS) }));
+      response = await options.fetch(
+        new Request(signed.url, {
+          method: "POST",
+          headers: signed.headers,
+          body,
+          redirect: "manual",
+          signal: AbortSignal.timeout(IAM_CALL_TIMEOUT_MS),
+        }),
+      );
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      throw new IamError(timedOut ? "timeout" : "network", timedOut ? `no answer from ${options.endpoint} within ${IAM_CALL_TIMEOUT_MS / 1000} s` : `cannot reach ${options.endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new IamError(
+        timedOut ? "timeout" : "network",
+        timedOut
+          ? `no answer from ${options.endpoint} within ${IAM_CALL_TIMEOUT_MS / 1000} s`
+          : `cannot reach ${options.endpoint}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const read = await readTextCapped(response, IAM_MAX_RESPONSE_BYTES);
-    if (!read.ok) throw new IamError("bad_response", `IAM's answer could not be read (${read.failure})`, response.status);
+    if (!read.ok)
+      throw new IamError("bad_response", `IAM's answer could not be read (${read.failure})`, response.status);
     return { status: response.status, text: read.text };
   }
 
@@ -124,7 +145,8 @@ export function createIamClient(options: IamClientOptions): IamClient {
         await options.sleep(IAM_BACKOFF_BASE_MS * 2 ** (attemptNumber - 1));
         continue;
       }
-      if (error === undefined) throw new IamError("bad_response", `IAM answered HTTP ${status} without an AWS error body`, status);
+      if (error === undefined)
+        throw new IamError("bad_response", `IAM answered HTTP ${status} without an AWS error body`, status);
       throw new IamError(error.code, error.message, status);
     }
   }
@@ -138,14 +160,20 @@ export function createIamClient(options: IamClientOptions): IamClient {
       const names: string[] = [];
       let marker: string | undefined;
       do {
-        const result = child(await call("ListRolePolicies", { RoleName: roleName, ...(marker === undefined ? {} : { Marker: marker }) }), "ListRolePoliciesResult");
+        const result = child(
+          await call("ListRolePolicies", { RoleName: roleName, ...(marker === undefined ? {} : { Marker: marker }) }),
+          "ListRolePoliciesResult",
+        );
         names.push(...child(result, "PolicyNames").children.map((member) => member.text));
         marker = child(result, "IsTruncated").text === "true" ? child(result, "Marker").text : undefined;
       } while (marker !== undefined);
       return names;
     },
     async getRolePolicy(roleName, policyName) {
-      const encoded = child(child(await call("GetRolePolicy", { RoleName: roleName, PolicyName: policyName }), "GetRolePolicyResult"), "PolicyDocument").text;
+      const encoded = child(
+        child(await call("GetRolePolicy", { RoleName: roleName, PolicyName: policyName }), "GetRolePolicyResult"),
+        "PolicyDocument",
+      ).text;
       try {
         return decodeURIComponent(encoded);
       } catch {

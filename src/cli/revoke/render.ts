@@ -1,13 +1,25 @@
 // What `npm run revoke` prints: the plan (rules, roles, cutoff, policy documents, limits, permissions) and the outcome
 // per role. Pure; no I/O; no clock (times come in).
-import { EXCHANGE_AFTER_KILL_SWITCH_MAX_MS, IAM_ROLE_INLINE_POLICIES_MAX_CHARS, KILL_SWITCH_CACHE_MS, KV_PROPAGATION_MAX_MS, REVOKE_CUTOFF_DELAY_MS } from "../../constants.ts";
+import {
+  EXCHANGE_AFTER_KILL_SWITCH_MAX_MS,
+  IAM_ROLE_INLINE_POLICIES_MAX_CHARS,
+  KILL_SWITCH_CACHE_MS,
+  KV_PROPAGATION_MAX_MS,
+  REVOKE_CUTOFF_DELAY_MS,
+} from "../../constants.ts";
 import { countedPolicyChars, formatCutoff, type DenyPolicy } from "./deny-policy.ts";
 import type { RevokeArgs } from "./args.ts";
 import type { RoleOutcome } from "./role-changes.ts";
 import type { RevokeTargets, RoleTarget } from "./targets.ts";
 
 /** The IAM actions --apply and --remove call, on each role. */
-export const IAM_PERMISSIONS = ["iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"] as const;
+export const IAM_PERMISSIONS = [
+  "iam:GetRole",
+  "iam:ListRolePolicies",
+  "iam:GetRolePolicy",
+  "iam:PutRolePolicy",
+  "iam:DeleteRolePolicy",
+] as const;
 
 export interface RevokePlan {
   args: RevokeArgs;
@@ -26,7 +38,12 @@ export interface RevokePlan {
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 export function subjectLabel(args: Pick<RevokeArgs, "repository" | "actor">): string {
-  return [args.repository === undefined ? "" : `repository ${args.repository}`, args.actor === undefined ? "" : `actor ${args.actor}`].filter((part) => part !== "").join(", ");
+  return [
+    args.repository === undefined ? "" : `repository ${args.repository}`,
+    args.actor === undefined ? "" : `actor ${args.actor}`,
+  ]
+    .filter((part) => part !== "")
+    .join(", ");
 }
 
 /** The command line that repeats this run in another mode (or for one account), for the operator to copy. */
@@ -57,11 +74,16 @@ function rulesSection(plan: RevokePlan): string[] {
     const width = Math.max(...issuer.rules.map((rule) => rule.ruleId.length));
     for (const rule of issuer.rules) {
       const grants = rule.grants.map(([alias, role]) => (alias === role ? role : `${alias} -> ${role}`)).join(", ");
-      out.push(`    ${rule.ruleId.padEnd(width)}  grants ${grants}${rule.notes.length === 0 ? "" : `; matches on ${rule.notes.join(", ")}`}`);
+      out.push(
+        `    ${rule.ruleId.padEnd(width)}  grants ${grants}${rule.notes.length === 0 ? "" : `; matches on ${rule.notes.join(", ")}`}`,
+      );
     }
   }
   for (const skipped of plan.targets.skipped) {
-    const why = skipped.reason === "not_configured" ? `not in ISSUERS of ${plan.config}: no session of it can exist` : "left out (--issuer)";
+    const why =
+      skipped.reason === "not_configured"
+        ? `not in ISSUERS of ${plan.config}: no session of it can exist`
+        : "left out (--issuer)";
     out.push(`  issuer ${skipped.id}: ${why} (rules ${skipped.ruleIds.join(", ")})`);
   }
   return out;
@@ -76,9 +98,13 @@ function cutoffSection(plan: RevokePlan): string[] {
       `  an isolate trusts its last lookup ${seconds(KILL_SWITCH_CACHE_MS)}, and a request already past it finishes within ${seconds(EXCHANGE_AFTER_KILL_SWITCH_MAX_MS)}.`,
     );
   } else if (plan.args.cutoffMs < plan.nowMs + REVOKE_CUTOFF_DELAY_MS) {
-    out.push(`  Earlier than the kill switch can have taken effect if it was set just now (now + ${seconds(REVOKE_CUTOFF_DELAY_MS)}): a session issued between the cutoff and then stays valid.`);
+    out.push(
+      `  Earlier than the kill switch can have taken effect if it was set just now (now + ${seconds(REVOKE_CUTOFF_DELAY_MS)}): a session issued between the cutoff and then stays valid.`,
+    );
   }
-  out.push("  Set the kill switch first (docs/operations.md, \"Kill switch\"): it stops new sessions; this stops the ones already out.");
+  out.push(
+    '  Set the kill switch first (docs/operations.md, "Kill switch"): it stops new sessions; this stops the ones already out.',
+  );
   return out;
 }
 
@@ -102,8 +128,11 @@ function rolesSection(plan: RevokePlan): string[] {
   const out = [`Roles (${roles.length}, in ${accounts.length === 1 ? "account" : "accounts"} ${accounts.join(", ")}):`];
   const width = Math.max(...roles.map((role) => role.arn.length));
   for (const role of roles) {
-    const duration = role.maxDurationSeconds === undefined ? "max session: the role's" : `max session ${role.maxDurationSeconds} s`;
-    out.push(`  ${role.arn.padEnd(width)}  ${duration}; ${role.grantedBy.join(", ")}; issuers ${role.issuerIds.join(", ")}`);
+    const duration =
+      role.maxDurationSeconds === undefined ? "max session: the role's" : `max session ${role.maxDurationSeconds} s`;
+    out.push(
+      `  ${role.arn.padEnd(width)}  ${duration}; ${role.grantedBy.join(", ")}; issuers ${role.issuerIds.join(", ")}`,
+    );
   }
   const longest = Math.max(0, ...roles.map((role) => role.maxDurationSeconds ?? 0));
   out.push("");
@@ -124,7 +153,9 @@ function rolesSection(plan: RevokePlan): string[] {
 }
 
 function permissionsSection(roles: readonly RoleTarget[]): string[] {
-  const out = ["Permissions --apply and --remove need, in each account (run once per account, with that account's credentials):"];
+  const out = [
+    "Permissions --apply and --remove need, in each account (run once per account, with that account's credentials):",
+  ];
   for (const account of accountsOf(roles)) {
     out.push(`  ${account}: ${IAM_PERMISSIONS.join(", ")} on`);
     for (const role of roles.filter((entry) => entry.account === account)) out.push(`    ${role.arn}`);
@@ -135,10 +166,15 @@ function permissionsSection(roles: readonly RoleTarget[]): string[] {
 /** Everything a run shows before it changes anything. */
 export function renderPlan(plan: RevokePlan): string[] {
   const { args } = plan;
-  const out = [`Revoking the sessions the broker issued for ${subjectLabel(args)}`, `  policy ${args.policyFile}; issuers and STS_AUTH of ${plan.config}`, ""];
+  const out = [
+    `Revoking the sessions the broker issued for ${subjectLabel(args)}`,
+    `  policy ${args.policyFile}; issuers and STS_AUTH of ${plan.config}`,
+    "",
+  ];
   out.push(...rulesSection(plan), "");
   if (args.mode !== "remove") out.push(...cutoffSection(plan), "", ...policySection(plan));
-  else out.push(`Inline policies to delete: ${[...plan.policies.values()].map((policy) => policy.name).join(", ")}`, "");
+  else
+    out.push(`Inline policies to delete: ${[...plan.policies.values()].map((policy) => policy.name).join(", ")}`, "");
   out.push(...rolesSection(plan), "", ...permissionsSection(plan.targets.roles));
   return out;
 }
@@ -167,8 +203,14 @@ function changeText(outcome: RoleOutcome, nowMs: number): string {
         case "absent":
           return `${change.name} was not attached`;
         case "removed": {
-          const until = change.cutoff === undefined || outcome.role.maxDurationSeconds === undefined ? undefined : Date.parse(change.cutoff) + outcome.role.maxDurationSeconds * 1000;
-          const live = until !== undefined && until > nowMs ? `; sessions it denied work again until they expire, at the latest ${formatCutoff(until)}` : "";
+          const until =
+            change.cutoff === undefined || outcome.role.maxDurationSeconds === undefined
+              ? undefined
+              : Date.parse(change.cutoff) + outcome.role.maxDurationSeconds * 1000;
+          const live =
+            until !== undefined && until > nowMs
+              ? `; sessions it denied work again until they expire, at the latest ${formatCutoff(until)}`
+              : "";
           return `${change.name} removed${live}`;
         }
       }
@@ -177,13 +219,22 @@ function changeText(outcome: RoleOutcome, nowMs: number): string {
 }
 
 /** One line per role, then what to do about failures and roles of other accounts. */
-export function renderOutcomes(args: RevokeArgs, outcomes: readonly RoleOutcome[], otherRoles: readonly RoleTarget[], where: string, nowMs: number): string[] {
+export function renderOutcomes(
+  args: RevokeArgs,
+  outcomes: readonly RoleOutcome[],
+  otherRoles: readonly RoleTarget[],
+  where: string,
+  nowMs: number,
+): string[] {
   const verb = args.mode === "remove" ? "Removing" : "Attaching";
   const out = ["", `${verb} through ${where}:`];
   const width = Math.max(...outcomes.map((outcome) => outcome.role.arn.length));
   for (const outcome of outcomes) {
     if (outcome.ok) {
-      const size = outcome.inlineChars === undefined ? "" : ` (inline policies now ${outcome.inlineChars} of ${IAM_ROLE_INLINE_POLICIES_MAX_CHARS} characters)`;
+      const size =
+        outcome.inlineChars === undefined
+          ? ""
+          : ` (inline policies now ${outcome.inlineChars} of ${IAM_ROLE_INLINE_POLICIES_MAX_CHARS} characters)`;
       out.push(`  ok      ${outcome.role.arn.padEnd(width)}  ${changeText(outcome, nowMs)}${size}`);
     } else {
       const partly = outcome.changes.length === 0 ? "" : ` (already done: ${changeText(outcome, nowMs)})`;
@@ -191,8 +242,15 @@ export function renderOutcomes(args: RevokeArgs, outcomes: readonly RoleOutcome[
     }
   }
   for (const account of accountsOf(otherRoles)) {
-    out.push(`  not in this run (account ${account}): ${otherRoles.filter((role) => role.account === account).map((role) => role.arn).join(", ")}`);
-    out.push(`    with that account's credentials: ${commandFor(args, args.mode === "remove" ? "remove" : "apply", account)}`);
+    out.push(
+      `  not in this run (account ${account}): ${otherRoles
+        .filter((role) => role.account === account)
+        .map((role) => role.arn)
+        .join(", ")}`,
+    );
+    out.push(
+      `    with that account's credentials: ${commandFor(args, args.mode === "remove" ? "remove" : "apply", account)}`,
+    );
   }
   const failures = outcomes.filter((outcome) => !outcome.ok).length;
   out.push("");

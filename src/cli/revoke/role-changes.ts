@@ -17,7 +17,13 @@ export type RoleOutcome =
   | { role: RoleTarget; ok: true; changes: PolicyChange[]; inlineChars?: number }
   | { role: RoleTarget; ok: false; code: string; message: string; changes: PolicyChange[] };
 
-const failed = (role: RoleTarget, code: string, message: string, changes: PolicyChange[] = []): RoleOutcome => ({ role, ok: false, code, message, changes });
+const failed = (role: RoleTarget, code: string, message: string, changes: PolicyChange[] = []): RoleOutcome => ({
+  role,
+  ok: false,
+  code,
+  message,
+  changes,
+});
 
 /** IAM's answer to GetRole must be this very role: same account and name (role names are unique per account, any case). */
 async function checkRole(iam: IamClient, role: RoleTarget): Promise<RoleOutcome | undefined> {
@@ -25,12 +31,21 @@ async function checkRole(iam: IamClient, role: RoleTarget): Promise<RoleOutcome 
     const found = await iam.getRole(role.roleName);
     const account = found.arn.split(":")[4] ?? "";
     if (account !== role.account || found.roleName.toLowerCase() !== role.roleName.toLowerCase()) {
-      return failed(role, "wrong_account", `these credentials reach ${found.arn}, not this role: run with credentials for account ${role.account}`);
+      return failed(
+        role,
+        "wrong_account",
+        `these credentials reach ${found.arn}, not this role: run with credentials for account ${role.account}`,
+      );
     }
     return undefined;
   } catch (error) {
     if (!(error instanceof IamError)) throw error;
-    if (error.code === "NoSuchEntity") return failed(role, error.code, `no role ${role.roleName} in the account of these credentials: use credentials for account ${role.account}`);
+    if (error.code === "NoSuchEntity")
+      return failed(
+        role,
+        error.code,
+        `no role ${role.roleName} in the account of these credentials: use credentials for account ${role.account}`,
+      );
     return failed(role, error.code, error.message);
   }
 }
@@ -40,7 +55,12 @@ async function checkRole(iam: IamClient, role: RoleTarget): Promise<RoleOutcome 
  * give back access to sessions it denies): that one is kept. Refuses, changing nothing, when the role's inline
  * policies would exceed IAM's 10,240 counted characters.
  */
-export async function attachToRole(iam: IamClient, role: RoleTarget, policies: readonly DenyPolicy[], cutoffMs: number): Promise<RoleOutcome> {
+export async function attachToRole(
+  iam: IamClient,
+  role: RoleTarget,
+  policies: readonly DenyPolicy[],
+  cutoffMs: number,
+): Promise<RoleOutcome> {
   const wrong = await checkRole(iam, role);
   if (wrong !== undefined) return wrong;
   const planned: PolicyChange[] = [];
@@ -68,7 +88,13 @@ export async function attachToRole(iam: IamClient, role: RoleTarget, policies: r
         continue;
       }
       const change: PolicyChange =
-        existing === undefined ? { name: policy.name, change: "created" } : { name: policy.name, change: "replaced", previousCutoff: existingCutoff === undefined ? undefined : formatCutoff(existingCutoff) };
+        existing === undefined
+          ? { name: policy.name, change: "created" }
+          : {
+              name: policy.name,
+              change: "replaced",
+              previousCutoff: existingCutoff === undefined ? undefined : formatCutoff(existingCutoff),
+            };
       planned.push(change);
       writes.push({ policy, change });
       ourChars += countedPolicyChars(policy.document);

@@ -74,7 +74,9 @@ const ROLE_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,
 
 /** The owner of a repository: GitHub's owner, GitLab's namespace (the path without the project). */
 function ownerOf(kind: IssuerKind, repository: string): string {
-  return kind === "gitlab" ? repository.slice(0, repository.lastIndexOf("/")) : repository.slice(0, repository.indexOf("/"));
+  return kind === "gitlab"
+    ? repository.slice(0, repository.lastIndexOf("/"))
+    : repository.slice(0, repository.indexOf("/"));
 }
 
 /** A condition against a value, case-insensitively (GitHub and GitLab names are): the first pattern that matches. */
@@ -86,7 +88,11 @@ function matchingPattern(condition: CompiledCondition, value: string): string | 
 /** Whether `rule` can match the subject's tokens, and why (undefined when a subject condition rules it out). */
 function matchRule(rule: CompiledRule, subject: RevokeSubject): string[] | undefined {
   const notes: string[] = [];
-  const values = { repository: subject.repository, owner: subject.repository === undefined ? undefined : ownerOf(rule.kind, subject.repository), actor: subject.actor };
+  const values = {
+    repository: subject.repository,
+    owner: subject.repository === undefined ? undefined : ownerOf(rule.kind, subject.repository),
+    actor: subject.actor,
+  };
   for (const condition of rule.conditions) {
     const of = SUBJECT_CLAIMS[rule.kind][condition.claim];
     if (of !== undefined) {
@@ -112,7 +118,12 @@ function matchRule(rule: CompiledRule, subject: RevokeSubject): string[] | undef
  * The issuers, rules and roles a revocation of `subject` targets. `issuerIds` narrows to those issuers; `extraRoleArns`
  * (roles sessions may have chained into) receive every targeted issuer's deny. Throws on a malformed extra ARN.
  */
-export function findTargets(policy: CompiledPolicy, subject: RevokeSubject, configured: readonly ConfiguredIssuer[], options: { issuerIds?: readonly string[]; extraRoleArns?: readonly string[] } = {}): RevokeTargets {
+export function findTargets(
+  policy: CompiledPolicy,
+  subject: RevokeSubject,
+  configured: readonly ConfiguredIssuer[],
+  options: { issuerIds?: readonly string[]; extraRoleArns?: readonly string[] } = {},
+): RevokeTargets {
   const issuers: IssuerTarget[] = [];
   const skipped: SkippedIssuer[] = [];
   for (const [id, issuerPolicy] of policy.issuers) {
@@ -127,7 +138,8 @@ export function findTargets(policy: CompiledPolicy, subject: RevokeSubject, conf
     const deployed = configured.find((issuer) => issuer.id === id && issuer.kind === issuerPolicy.kind);
     const ruleIds = rules.map((rule) => rule.ruleId);
     if (deployed === undefined) skipped.push({ id, reason: "not_configured", ruleIds });
-    else if (options.issuerIds !== undefined && !options.issuerIds.includes(id)) skipped.push({ id, reason: "not_selected", ruleIds });
+    else if (options.issuerIds !== undefined && !options.issuerIds.includes(id))
+      skipped.push({ id, reason: "not_selected", ruleIds });
     else issuers.push({ ...deployed, rules });
   }
 
@@ -136,8 +148,17 @@ export function findTargets(policy: CompiledPolicy, subject: RevokeSubject, conf
     const existing = roles.get(arn);
     if (existing !== undefined) return existing;
     const match = ROLE_ARN.exec(arn);
-    if (match === null) throw new Error(`${arn} is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<path/name>)`);
-    const role: RoleTarget = { arn, partition: match[1] as string, account: match[2] as string, roleName: match[3] as string, maxDurationSeconds, grantedBy: [], issuerIds: [] };
+    if (match === null)
+      throw new Error(`${arn} is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<path/name>)`);
+    const role: RoleTarget = {
+      arn,
+      partition: match[1] as string,
+      account: match[2] as string,
+      roleName: match[3] as string,
+      maxDurationSeconds,
+      grantedBy: [],
+      issuerIds: [],
+    };
     roles.set(arn, role);
     return role;
   };

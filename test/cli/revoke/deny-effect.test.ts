@@ -16,7 +16,11 @@ import { evaluateIdentityPolicy, sessionContextKeys } from "../../support/iam-po
 import { generateSigningKeySecret } from "../../support/signing-keys.ts";
 import type { AssumeRoleCall } from "../../support/sts-emulator.ts";
 
-const OPERATORS: IamPrincipal[] = ["111122223333", "444455556666"].map((account) => ({ accessKeyId: `AKIAOPERATOR${account.slice(0, 8)}`, secretAccessKey: `secret-of-${account}-000000000000000000`, account }));
+const OPERATORS: IamPrincipal[] = ["111122223333", "444455556666"].map((account) => ({
+  accessKeyId: `AKIAOPERATOR${account.slice(0, 8)}`,
+  secretAccessKey: `secret-of-${account}-000000000000000000`,
+  account,
+}));
 
 interface Scene {
   h: Harness;
@@ -31,9 +35,21 @@ interface Scene {
 async function scene(options: HarnessOptions & { policy?: PolicyDefinition } = {}): Promise<Scene> {
   const h = await createHarness(options);
   const policy = options.policy ?? testPolicy;
-  const iam = createFakeIam({ now: h.now, principals: OPERATORS, roles: [...new Set(Object.values(policy.roles).map((role) => role.arn))] });
-  const issuers = IssuerListSchema.parse(JSON.parse(String(h.env.ISSUERS))).map(({ id, kind, issuer }) => ({ id, kind, issuer }));
-  const set: IssuerSet = { name: "top level", issuers, stsAuth: options.webIdentity === undefined ? "sigv4" : "web-identity" };
+  const iam = createFakeIam({
+    now: h.now,
+    principals: OPERATORS,
+    roles: [...new Set(Object.values(policy.roles).map((role) => role.arn))],
+  });
+  const issuers = IssuerListSchema.parse(JSON.parse(String(h.env.ISSUERS))).map(({ id, kind, issuer }) => ({
+    id,
+    kind,
+    issuer,
+  }));
+  const set: IssuerSet = {
+    name: "top level",
+    issuers,
+    stsAuth: options.webIdentity === undefined ? "sigv4" : "web-identity",
+  };
   return {
     h,
     iam,
@@ -60,15 +76,27 @@ async function scene(options: HarnessOptions & { policy?: PolicyDefinition } = {
       return result;
     },
     denied(session) {
-      const context = { action: "s3:PutObject", resource: "arn:aws:s3:::acme-artifacts/release.tgz", keys: sessionContextKeys(session) };
-      return [...iam.inlinePolicies(session.roleArn).values()].some((document) => evaluateIdentityPolicy(document, context) === "Deny");
+      const context = {
+        action: "s3:PutObject",
+        resource: "arn:aws:s3:::acme-artifacts/release.tgz",
+        keys: sessionContextKeys(session),
+      };
+      return [...iam.inlinePolicies(session.roleArn).values()].some(
+        (document) => evaluateIdentityPolicy(document, context) === "Deny",
+      );
     },
   };
 }
 
 /** Past the default cutoff of a revocation run now. */
 const AFTER_CUTOFF_MS = REVOKE_CUTOFF_DELAY_MS + 1_000;
-const DOCS = { repository: "acme/docs", repository_id: "874563299", job_workflow_ref: "acme/docs/.github/workflows/ci.yml@refs/heads/main", event_name: "pull_request", ref: "refs/pull/7/merge" };
+const DOCS = {
+  repository: "acme/docs",
+  repository_id: "874563299",
+  job_workflow_ref: "acme/docs/.github/workflows/ci.yml@refs/heads/main",
+  event_name: "pull_request",
+  ref: "refs/pull/7/merge",
+};
 
 describe("a revocation denies the broker's sessions issued before the cutoff, for its subject only", () => {
   it("sigv4: every role the policy grants acme/app denies its earlier sessions; later ones and other repositories' work", async () => {
@@ -76,7 +104,11 @@ describe("a revocation denies the broker's sessions issued before the cutoff, fo
     const deploy = await s.issue();
     const pullRequest = await s.issue({ event_name: "pull_request", ref: "refs/pull/1/merge" });
     const docs = await s.issue(DOCS);
-    expect([deploy.roleArn, pullRequest.roleArn, docs.roleArn]).toEqual(["arn:aws:iam::111122223333:role/acme-app-deploy", "arn:aws:iam::111122223333:role/acme-app-readonly", "arn:aws:iam::111122223333:role/acme-app-readonly"]);
+    expect([deploy.roleArn, pullRequest.roleArn, docs.roleArn]).toEqual([
+      "arn:aws:iam::111122223333:role/acme-app-deploy",
+      "arn:aws:iam::111122223333:role/acme-app-readonly",
+      "arn:aws:iam::111122223333:role/acme-app-readonly",
+    ]);
 
     await s.revoke("--repository", "acme/app");
     expect(s.denied(deploy)).toBe(true);

@@ -88,11 +88,15 @@ describe("the Action's main step with github-token-name", () => {
     expect(lines[1]).toBe(`::add-mask::${token}`);
     expect(lines.slice(2).join("\n")).not.toContain(token);
     expect(lines.some((line) => line.startsWith("::debug::"))).toBe(true);
-    expect(step.result.stdout).toContain("GitHub token homebrew-tap: acme/homebrew-tap (contents: write, pull_requests: write, metadata: read)");
+    expect(step.result.stdout).toContain(
+      "GitHub token homebrew-tap: acme/homebrew-tap (contents: write, pull_requests: write, metadata: read)",
+    );
     expect(step.result.stderr).toBe("");
     expect(entry(step.output, "github-token")).toBe(token);
     expect(Date.parse(entry(step.output, "github-token-expires-at") ?? "")).toBeGreaterThan(Date.now());
-    expect(entry(step.output, "git-credential-helper")).toMatch(/^!".+" ".+\/cli\.mjs" git-credential --broker-url '.+\/v1\/github-token' --name homebrew-tap --github-actions --audience 'ci-credential-broker'$/);
+    expect(entry(step.output, "git-credential-helper")).toMatch(
+      /^!".+" ".+\/cli\.mjs" git-credential --broker-url '.+\/v1\/github-token' --name homebrew-tap --github-actions --audience 'ci-credential-broker'$/,
+    );
     expect(step.env).toBe("");
     expect(services.brokerCalls.filter((call) => call.route === "/v1/credentials")).toHaveLength(0);
   });
@@ -165,7 +169,10 @@ describe("the Action's post step", () => {
   it("a token that no longer works is counted, not an error; a revocation failure is a warning, never a failed job", async () => {
     await actionMain({ "github-token-name": "homebrew-tap" });
     const token = services.minted.at(-1) as string;
-    await fetch(`${services.apiUrl}/installation/token`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+    await fetch(`${services.apiUrl}/installation/token`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token}` },
+    });
     const post = await runNode(BUNDLE.post, [], runnerEnv());
     expect(post.stdout).toBe("Revoked 0 GitHub tokens this job minted, 1 no longer valid.\n");
 
@@ -175,13 +182,19 @@ describe("the Action's post step", () => {
     writeFileSync(list, readFileSync(list, "utf8").replace(services.apiUrl, "http://127.0.0.1:9/api/v3"));
     const failed = await runNode(BUNDLE.post, [], runnerEnv());
     expect(failed.code).toBe(0);
-    expect(failed.stdout).toMatch(/^::warning title=ci-credentials%3A GitHub token not revoked::Revoked 0 GitHub tokens this job minted, 1 not revoked \(127\.0\.0\.1:9: no answer\)/);
+    expect(failed.stdout).toMatch(
+      /^::warning title=ci-credentials%3A GitHub token not revoked::Revoked 0 GitHub tokens this job minted, 1 not revoked \(127\.0\.0\.1:9: no answer\)/,
+    );
     expect(failed.stdout).not.toContain(services.minted.at(-1));
   });
 
   it("still empties the AWS variables the main step exported", async () => {
     const postEnv = runnerFile("post-env");
-    const post = await runNode(BUNDLE.post, [], runnerEnv({ GITHUB_ENV: postEnv, STATE_exported: "AWS_ACCESS_KEY_ID" }));
+    const post = await runNode(
+      BUNDLE.post,
+      [],
+      runnerEnv({ GITHUB_ENV: postEnv, STATE_exported: "AWS_ACCESS_KEY_ID" }),
+    );
     expect(post.code).toBe(0);
     expect(entry(readFileSync(postEnv, "utf8"), "AWS_ACCESS_KEY_ID")).toBe("");
   });

@@ -66,9 +66,19 @@ export async function startFakeServices(): Promise<FakeServices> {
     return token;
   };
 
-  function brokerError(response: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): number {
+  function brokerError(
+    response: ServerResponse,
+    status: number,
+    error: string,
+    headers: Record<string, string> = {},
+  ): number {
     const requestId = randomUUID();
-    send(response, status, { error, message: "fixed public text", request_id: requestId }, { "x-request-id": requestId, ...headers });
+    send(
+      response,
+      status,
+      { error, message: "fixed public text", request_id: requestId },
+      { "x-request-id": requestId, ...headers },
+    );
     return status;
   }
 
@@ -81,7 +91,8 @@ export async function startFakeServices(): Promise<FakeServices> {
     const answer = (): number => {
       if (request.method !== "POST") return brokerError(response, 405, "method_not_allowed", { allow: "POST" });
       if (text !== "") {
-        if (!(request.headers["content-type"] ?? "").startsWith("application/json")) return brokerError(response, 415, "unsupported_media_type");
+        if (!(request.headers["content-type"] ?? "").startsWith("application/json"))
+          return brokerError(response, 415, "unsupported_media_type");
         try {
           body = JSON.parse(text) as Record<string, unknown>;
         } catch {
@@ -92,10 +103,16 @@ export async function startFakeServices(): Promise<FakeServices> {
       if (Object.keys(body).some((key) => !allowed.includes(key))) return brokerError(response, 400, "invalid_request");
       const header = request.headers.authorization;
       if (header !== undefined && body.token !== undefined) return brokerError(response, 400, "invalid_request");
-      const token = header?.startsWith("Bearer ") === true ? header.slice("Bearer ".length) : typeof body.token === "string" ? body.token : undefined;
+      const token =
+        header?.startsWith("Bearer ") === true
+          ? header.slice("Bearer ".length)
+          : typeof body.token === "string"
+            ? body.token
+            : undefined;
       if (token === undefined) return brokerError(response, 400, "invalid_request");
       try {
-        jti = (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { jti?: string }).jti;
+        jti = (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { jti?: string })
+          .jti;
       } catch {
         jti = undefined;
       }
@@ -109,7 +126,10 @@ export async function startFakeServices(): Promise<FakeServices> {
       // Single use per (iss, jti), whatever is asked for: a refused or retried request spends its token too.
       if (used.has(jti)) return brokerError(response, 401, "token_reused");
       used.add(jti);
-      if (next !== undefined) return brokerError(response, next.status, next.status === 429 ? "rate_limited" : "upstream_unavailable", { "retry-after": String(next.retryAfterSeconds) });
+      if (next !== undefined)
+        return brokerError(response, next.status, next.status === 429 ? "rate_limited" : "upstream_unavailable", {
+          "retry-after": String(next.retryAfterSeconds),
+        });
       const requestId = randomUUID();
       if (route === "/v1/credentials") {
         send(
@@ -153,18 +173,22 @@ export async function startFakeServices(): Promise<FakeServices> {
     const url = new URL(request.url ?? "/", origin);
     if (url.pathname === "/_apis/oidc/token") {
       await readBody(request);
-      if (request.headers.authorization !== `bearer ${requestToken}`) return send(response, 401, { message: "bad request token" });
-      if (url.searchParams.get("api-version") !== "2.0" || !url.searchParams.get("audience")) return send(response, 400, { message: "bad query" });
+      if (request.headers.authorization !== `bearer ${requestToken}`)
+        return send(response, 401, { message: "bad request token" });
+      if (url.searchParams.get("api-version") !== "2.0" || !url.searchParams.get("audience"))
+        return send(response, 400, { message: "bad query" });
       return send(response, 200, { value: oidcToken() });
     }
-    if (url.pathname === "/v1/github-token" || url.pathname === "/v1/credentials") return broker(request, response, url.pathname);
+    if (url.pathname === "/v1/github-token" || url.pathname === "/v1/credentials")
+      return broker(request, response, url.pathname);
     if (url.pathname === "/api/v3/installation/token") {
       // GitHub's "Revoke an installation access token": DELETE with the token itself; 204, then the token is dead.
       await readBody(request);
       services.revocationCalls++;
       const token = request.headers.authorization?.replace(/^(Bearer|token) /, "") ?? "";
       if (request.method !== "DELETE") return send(response, 404, { message: "Not Found" });
-      if (!live.has(token)) return send(response, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+      if (!live.has(token))
+        return send(response, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
       live.delete(token);
       services.revoked.push(token);
       response.writeHead(204);
@@ -185,7 +209,10 @@ export async function startFakeServices(): Promise<FakeServices> {
     requestToken,
     apiUrl: `${origin}/api/v3`,
     grants: new Map<string, Grant>([
-      ["homebrew-tap", { owner: "acme", repositories: ["homebrew-tap"], permissions: { contents: "write", pull_requests: "write" } }],
+      [
+        "homebrew-tap",
+        { owner: "acme", repositories: ["homebrew-tap"], permissions: { contents: "write", pull_requests: "write" } },
+      ],
       ["private-deps", { owner: "acme", repositories: ["private-lib"], permissions: { contents: "read" } }],
     ]),
     lifetimeMs: 3_600_000,

@@ -39,19 +39,35 @@ const actionsJob = () => ({
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: services.requestToken,
 });
 
-const helperArgs = (name = "homebrew-tap", extra: string[] = []) => ["git-credential", "--broker-url", services.origin, "--name", name, "--host", host, ...extra];
-const helper = (operation: string, stdin: string, env: Record<string, string> = actionsJob(), args = helperArgs()): Promise<Result> =>
-  runNode(BUNDLE.cli, [...args, operation], env, stdin);
+const helperArgs = (name = "homebrew-tap", extra: string[] = []) => [
+  "git-credential",
+  "--broker-url",
+  services.origin,
+  "--name",
+  name,
+  "--host",
+  host,
+  ...extra,
+];
+const helper = (
+  operation: string,
+  stdin: string,
+  env: Record<string, string> = actionsJob(),
+  args = helperArgs(),
+): Promise<Result> => runNode(BUNDLE.cli, [...args, operation], env, stdin);
 const ask = (lines: string[]) => `${lines.join("\n")}\n\n`;
 const mine = () => ask(["protocol=http", `host=${host}`]);
-const mints = () => services.brokerCalls.filter((call) => call.route === "/v1/github-token" && call.status === 200).length;
+const mints = () =>
+  services.brokerCalls.filter((call) => call.route === "/v1/github-token" && call.status === 200).length;
 
 describe("git-credential get", () => {
   it("answers the grant's host with x-access-token, the token and its expiry; nothing on stderr", async () => {
     const result = await helper("get", mine());
     expect(result.code, result.stderr).toBe(0);
     const token = services.minted.at(-1) as string;
-    expect(result.stdout).toMatch(new RegExp(`^username=x-access-token\\npassword=${token}\\npassword_expiry_utc=\\d{10}\\n$`));
+    expect(result.stdout).toMatch(
+      new RegExp(`^username=x-access-token\\npassword=${token}\\npassword_expiry_utc=\\d{10}\\n$`),
+    );
     const expiry = Number(/password_expiry_utc=(\d+)/.exec(result.stdout)?.[1]) * 1000;
     expect(expiry).toBeGreaterThan(Date.now() + 50 * 60_000);
     expect(result.stderr).toBe("");
@@ -104,14 +120,18 @@ describe("git-credential store and erase", () => {
   it("store changes nothing; erase of the cached token forgets it, so the next get mints", async () => {
     const first = await helper("get", mine());
     const token = /password=(\S+)/.exec(first.stdout)?.[1] as string;
-    expect(await helper("store", `protocol=http\nhost=${host}\nusername=x-access-token\npassword=${token}\n\n`)).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(
+      await helper("store", `protocol=http\nhost=${host}\nusername=x-access-token\npassword=${token}\n\n`),
+    ).toEqual({ code: 0, stdout: "", stderr: "" });
     expect((await helper("get", mine())).stdout).toBe(first.stdout);
     // Another password (a helper before ours), or another host: not ours to forget.
     await helper("erase", `protocol=http\nhost=${host}\nusername=x\npassword=ghs_not_ours\n\n`);
     await helper("erase", `protocol=https\nhost=github.com\nusername=x-access-token\npassword=${token}\n\n`);
     expect((await helper("get", mine())).stdout).toBe(first.stdout);
     const before = mints();
-    expect(await helper("erase", `protocol=http\nhost=${host}\nusername=x-access-token\npassword=${token}\n\n`)).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(
+      await helper("erase", `protocol=http\nhost=${host}\nusername=x-access-token\npassword=${token}\n\n`),
+    ).toEqual({ code: 0, stdout: "", stderr: "" });
     const next = await helper("get", mine());
     expect(mints() - before).toBe(1);
     expect(next.stdout).not.toBe(first.stdout);
@@ -136,32 +156,77 @@ describe("github-token and revoke-github-tokens", () => {
   });
 
   it("GitLab: one id_tokens variable mints once; the cache serves the hour, a second mint with it is token_reused", async () => {
-    const gitlab = { GITLAB_CI: "true", CI_JOB_ID: String(900_000 + job), TMPDIR: dir, BROKER_ID_TOKEN: services.oidcToken() };
-    const args = ["github-token", "--broker-url", services.origin, "--name", "private-deps", "--token-env", "BROKER_ID_TOKEN"];
+    const gitlab = {
+      GITLAB_CI: "true",
+      CI_JOB_ID: String(900_000 + job),
+      TMPDIR: dir,
+      BROKER_ID_TOKEN: services.oidcToken(),
+    };
+    const args = [
+      "github-token",
+      "--broker-url",
+      services.origin,
+      "--name",
+      "private-deps",
+      "--token-env",
+      "BROKER_ID_TOKEN",
+    ];
     const first = await runNode(BUNDLE.cli, args, gitlab);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toBe("");
     expect((await runNode(BUNDLE.cli, args, gitlab)).stdout).toBe(first.stdout);
     // Past the cache (another broker URL: another cache entry), the one token is spent.
-    const spent = await runNode(BUNDLE.cli, ["github-token", "--broker-url", `${services.origin}/`.replace("127.0.0.1", "localhost"), "--name", "private-deps", "--token-env", "BROKER_ID_TOKEN"], gitlab);
+    const spent = await runNode(
+      BUNDLE.cli,
+      [
+        "github-token",
+        "--broker-url",
+        `${services.origin}/`.replace("127.0.0.1", "localhost"),
+        "--name",
+        "private-deps",
+        "--token-env",
+        "BROKER_ID_TOKEN",
+      ],
+      gitlab,
+    );
     expect(spent.code).toBe(11);
     expect(spent.stderr).toContain("id_tokens");
     // A second id_tokens variable mints again.
-    const second = await runNode(BUNDLE.cli, ["github-token", "--broker-url", `${services.origin}/`.replace("127.0.0.1", "localhost"), "--name", "private-deps", "--token-env", "BROKER_ID_TOKEN_2"], {
-      ...gitlab,
-      BROKER_ID_TOKEN_2: services.oidcToken(),
-    });
+    const second = await runNode(
+      BUNDLE.cli,
+      [
+        "github-token",
+        "--broker-url",
+        `${services.origin}/`.replace("127.0.0.1", "localhost"),
+        "--name",
+        "private-deps",
+        "--token-env",
+        "BROKER_ID_TOKEN_2",
+      ],
+      {
+        ...gitlab,
+        BROKER_ID_TOKEN_2: services.oidcToken(),
+      },
+    );
     expect(second.code, second.stderr).toBe(0);
     // after_script: revoke both.
     const revoked = await runNode(BUNDLE.cli, ["revoke-github-tokens"], gitlab);
-    expect(revoked).toEqual({ code: 0, stdout: "", stderr: "ci-credentials: Revoked 2 GitHub tokens this job minted\n" });
+    expect(revoked).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: "ci-credentials: Revoked 2 GitHub tokens this job minted\n",
+    });
     expect(services.revoked).toContain(first.stdout.trim());
     expect(services.revoked).toContain(second.stdout.trim());
   });
 
   it("revoke-github-tokens revokes what the helper and github-token minted in this job", async () => {
     await helper("get", mine());
-    await runNode(BUNDLE.cli, ["github-token", "--broker-url", services.origin, "--name", "private-deps"], actionsJob());
+    await runNode(
+      BUNDLE.cli,
+      ["github-token", "--broker-url", services.origin, "--name", "private-deps"],
+      actionsJob(),
+    );
     const minted = services.minted.slice(-2);
     const result = await runNode(BUNDLE.cli, ["revoke-github-tokens"], actionsJob());
     expect(result.stderr).toBe("ci-credentials: Revoked 2 GitHub tokens this job minted\n");
@@ -173,12 +238,22 @@ describe("through git itself", () => {
   it("`git credential fill` runs the helper configured with `!` and takes its answer", async () => {
     const config = `!"${process.execPath}" "${BUNDLE.cli}" ${helperArgs().join(" ")}`;
     const env = { ...actionsJob(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_TERMINAL_PROMPT: "0" };
-    const filled = await run("git", ["-c", "credential.helper=", "-c", `credential.helper=${config}`, "credential", "fill"], env, `protocol=http\nhost=${host}\n\n`);
+    const filled = await run(
+      "git",
+      ["-c", "credential.helper=", "-c", `credential.helper=${config}`, "credential", "fill"],
+      env,
+      `protocol=http\nhost=${host}\n\n`,
+    );
     expect(filled.code, filled.stderr).toBe(0);
     const token = services.minted.at(-1) as string;
     expect(filled.stdout).toContain(`username=x-access-token\npassword=${token}\n`);
     // Another host: the helper stays silent and git, with no prompt allowed, fails as it would without a helper.
-    const other = await run("git", ["-c", "credential.helper=", "-c", `credential.helper=${config}`, "credential", "fill"], env, "protocol=https\nhost=gitlab.com\n\n");
+    const other = await run(
+      "git",
+      ["-c", "credential.helper=", "-c", `credential.helper=${config}`, "credential", "fill"],
+      env,
+      "protocol=https\nhost=gitlab.com\n\n",
+    );
     expect(other.code).not.toBe(0);
     expect(other.stdout).toBe("");
   });

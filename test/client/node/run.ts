@@ -16,7 +16,12 @@ export interface Result {
   stderr: string;
 }
 
-export function run(command: string, args: string[], env: Record<string, string | undefined>, stdin = ""): Promise<Result> {
+export function run(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin = "",
+): Promise<Result> {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
   for (const [name, value] of Object.entries(env)) if (value !== undefined) clean[name] = value;
   return new Promise((resolve, reject) => {
@@ -32,6 +37,11 @@ export function run(command: string, args: string[], env: Record<string, string 
 }
 
 /** `node <bundle file>` with the Node running the tests (node24, as `runs.using: node24`). */
-export function runNode(file: string, args: string[], env: Record<string, string | undefined>, stdin = ""): Promise<Result> {
+export function runNode(
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin = "",
+): Promise<Result> {
   return run(process.execPath, [file, ...args], env, stdin);
 }

@@ -9,24 +9,45 @@ import { analyticsEngineViolations } from "./allowlist.ts";
 
 describe("every generated query is documented Analytics Engine SQL", () => {
   it.each(QUERY_NAMES)("npm run analytics -- %s", (name) => {
-    const argument = ({ request: "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", token: "0123456789abcdef", repository: "acme/app" } as Partial<Record<typeof name, string>>)[name];
+    const argument = (
+      { request: "0b6f1a52-3c2d-4e5f-8a9b-0c1d2e3f4a5b", token: "0123456789abcdef", repository: "acme/app" } as Partial<
+        Record<typeof name, string>
+      >
+    )[name];
     for (const since of [30, 60, 7 * 1440]) {
-      for (const statement of planQuery({ name, dataset: "ci_credential_broker", sinceMinutes: since, ...(argument === undefined ? {} : { argument }) }).statements) {
+      for (const statement of planQuery({
+        name,
+        dataset: "ci_credential_broker",
+        sinceMinutes: since,
+        ...(argument === undefined ? {} : { argument }),
+      }).statements) {
         expect(analyticsEngineViolations(statement.sql), statement.sql).toEqual([]);
       }
     }
   });
 
   it("every alert query", () => {
-    for (const query of alertQueries(defaultAlertRules(), "ci_credential_broker", Date.UTC(2026, 10, 25, 12))) expect(analyticsEngineViolations(query.sql), query.sql).toEqual([]);
+    for (const query of alertQueries(defaultAlertRules(), "ci_credential_broker", Date.UTC(2026, 10, 25, 12)))
+      expect(analyticsEngineViolations(query.sql), query.sql).toEqual([]);
   });
 
   it("every panel query and the repository variable's (macros and variables unexpanded; expanded: test/dashboards)", () => {
-    const board = buildDashboard({ rules: defaultAlertRules() }) as { panels: Array<{ targets: Array<{ query: string }> }> };
+    const board = buildDashboard({ rules: defaultAlertRules() }) as {
+      panels: Array<{ targets: Array<{ query: string }> }>;
+    };
     // Unexpanded text holds $macros and ${variables}: blank them to identifiers and numbers for the check.
-    const blank = (sql: string) => sql.replace(/\$\{\w+:raw\}/g, "1").replace(/\$\{?\w+\}?/g, "1").replace(/'\*' IN \(1\)/g, "'*' IN ('x')");
-    for (const query of [...board.panels.flatMap((panel) => panel.targets.map((target) => target.query)), REPOSITORY_VARIABLE_QUERY]) {
-      expect(analyticsEngineViolations(blank(query).replace(/FROM 1/g, "FROM ci_credential_broker")), query).toEqual([]);
+    const blank = (sql: string) =>
+      sql
+        .replace(/\$\{\w+:raw\}/g, "1")
+        .replace(/\$\{?\w+\}?/g, "1")
+        .replace(/'\*' IN \(1\)/g, "'*' IN ('x')");
+    for (const query of [
+      ...board.panels.flatMap((panel) => panel.targets.map((target) => target.query)),
+      REPOSITORY_VARIABLE_QUERY,
+    ]) {
+      expect(analyticsEngineViolations(blank(query).replace(/FROM 1/g, "FROM ci_credential_broker")), query).toEqual(
+        [],
+      );
     }
   });
 });
@@ -44,7 +65,7 @@ describe("what only ClickHouse accepts is refused", () => {
     ["SELECT * FROM file('/etc/passwd')", /FROM names one table|file/],
     ["SELECT blob1 FROM ds WHERE timestamp > NOW() - INTERVAL 5 MINUTE", /INTERVAL is written/],
     ["SELECT blob1 FROM ds FORMAT CSV", /FORMAT CSV/],
-    ["SELECT blob1 FROM ds WHERE blob1 = \"x\"", /not part of Analytics Engine SQL/],
+    ['SELECT blob1 FROM ds WHERE blob1 = "x"', /not part of Analytics Engine SQL/],
     ["SELECT arr[1] FROM ds", /not part of Analytics Engine SQL/],
     ["SELECT blob21 FROM ds", /blob21/],
     ["INSERT INTO ds VALUES (1)", /one SELECT/],
@@ -68,6 +89,8 @@ describe("what only ClickHouse accepts is refused", () => {
   });
 
   it("names only the dataset tables it is given", () => {
-    expect(analyticsEngineViolations("SELECT blob1 FROM system", { tables: ["ci_credential_broker"] }).join()).toMatch(/not a dataset/);
+    expect(analyticsEngineViolations("SELECT blob1 FROM system", { tables: ["ci_credential_broker"] }).join()).toMatch(
+      /not a dataset/,
+    );
   });
 });

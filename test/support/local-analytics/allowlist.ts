@@ -8,26 +8,89 @@
 /** Every documented function, lower-cased (names compare case-insensitively: the docs write SUM and sum, NOW and now). */
 const FUNCTIONS = [
   // aggregate
-  "count", "sum", "avg", "min", "max", "quantileExactWeighted", "quantileWeighted", "argMax", "argMin", "first_value",
-  "last_value", "topK", "topKWeighted", "countIf", "sumIf", "avgIf",
+  "count",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "quantileExactWeighted",
+  "quantileWeighted",
+  "argMax",
+  "argMin",
+  "first_value",
+  "last_value",
+  "topK",
+  "topKWeighted",
+  "countIf",
+  "sumIf",
+  "avgIf",
   // bit
-  "bitAnd", "bitCount", "bitHammingDistance", "bitNot", "bitOr", "bitRotateLeft", "bitRotateRight", "bitShiftLeft",
-  "bitShiftRight", "bitTest", "bitXor",
+  "bitAnd",
+  "bitCount",
+  "bitHammingDistance",
+  "bitNot",
+  "bitOr",
+  "bitRotateLeft",
+  "bitRotateRight",
+  "bitShiftLeft",
+  "bitShiftRight",
+  "bitTest",
+  "bitXor",
   // conditional
   "if",
   // date and time
-  "formatDateTime", "now", "today", "toDateTime", "toYear", "toMonth", "toDayOfWeek", "toDayOfMonth", "toHour", "toMinute",
-  "toSecond", "toUnixTimestamp", "toStartOfInterval", "toStartOfYear", "toStartOfMonth", "toStartOfWeek", "toStartOfDay",
-  "toStartOfHour", "toStartOfFifteenMinutes", "toStartOfTenMinutes", "toStartOfFiveMinutes", "toStartOfMinute", "toYYYYMM",
+  "formatDateTime",
+  "now",
+  "today",
+  "toDateTime",
+  "toYear",
+  "toMonth",
+  "toDayOfWeek",
+  "toDayOfMonth",
+  "toHour",
+  "toMinute",
+  "toSecond",
+  "toUnixTimestamp",
+  "toStartOfInterval",
+  "toStartOfYear",
+  "toStartOfMonth",
+  "toStartOfWeek",
+  "toStartOfDay",
+  "toStartOfHour",
+  "toStartOfFifteenMinutes",
+  "toStartOfTenMinutes",
+  "toStartOfFiveMinutes",
+  "toStartOfMinute",
+  "toYYYYMM",
   // encoding
-  "bin", "hex",
+  "bin",
+  "hex",
   // mathematical and rounding
-  "intDiv", "log", "ln", "pow", "round", "floor", "ceil",
+  "intDiv",
+  "log",
+  "ln",
+  "pow",
+  "round",
+  "floor",
+  "ceil",
   // string
-  "length", "empty", "lower", "lowerUTF8", "toLower", "upper", "upperUTF8", "toUpper", "startsWith", "endsWith", "position",
-  "substring", "format", "extract",
+  "length",
+  "empty",
+  "lower",
+  "lowerUTF8",
+  "toLower",
+  "upper",
+  "upperUTF8",
+  "toUpper",
+  "startsWith",
+  "endsWith",
+  "position",
+  "substring",
+  "format",
+  "extract",
   // type conversion
-  "toUInt8", "toUInt32",
+  "toUInt8",
+  "toUInt32",
 ].map((name) => name.toLowerCase());
 export const AE_FUNCTIONS: ReadonlySet<string> = new Set(FUNCTIONS);
 
@@ -36,16 +99,46 @@ const PARAMETRIC = new Set(["quantileexactweighted", "topk", "topkweighted"]);
 
 /** Keywords of the documented clauses, operators and literals. */
 const KEYWORDS = new Set([
-  "select", "from", "where", "group", "by", "having", "order", "asc", "desc", "limit", "all", "offset", "format", "as",
-  "and", "or", "not", "in", "between", "like", "distinct", "interval", "true", "false",
-  "year", "month", "day", "hour", "minute", "second",
+  "select",
+  "from",
+  "where",
+  "group",
+  "by",
+  "having",
+  "order",
+  "asc",
+  "desc",
+  "limit",
+  "all",
+  "offset",
+  "format",
+  "as",
+  "and",
+  "or",
+  "not",
+  "in",
+  "between",
+  "like",
+  "distinct",
+  "interval",
+  "true",
+  "false",
+  "year",
+  "month",
+  "day",
+  "hour",
+  "minute",
+  "second",
 ]);
 const FORMATS = new Set(["json", "jsoneachrow", "tabseparated"]);
 const INTERVAL_UNITS = new Set(["year", "month", "day", "hour", "minute", "second"]);
 
 /** The columns of every dataset table (developers.cloudflare.com/analytics/analytics-engine/sql-api/#table-structure). */
 export const AE_COLUMNS: readonly string[] = [
-  "dataset", "timestamp", "_sample_interval", "index1",
+  "dataset",
+  "timestamp",
+  "_sample_interval",
+  "index1",
   ...Array.from({ length: 20 }, (_, i) => `blob${i + 1}`),
   ...Array.from({ length: 20 }, (_, i) => `double${i + 1}`),
 ];
@@ -82,7 +175,8 @@ function tokenize(sql: string): Token[] {
       tokens.push({ kind: "id", text: word });
       i += word.length;
     } else {
-      const op = ["<=", ">=", "<>", "!="].find((two) => rest.startsWith(two)) ?? ("+-*/%=<>(),".includes(c) ? c : undefined);
+      const op =
+        ["<=", ">=", "<>", "!="].find((two) => rest.startsWith(two)) ?? ("+-*/%=<>(),".includes(c) ? c : undefined);
       if (op === undefined) throw new Error(`character ${JSON.stringify(c)} is not part of Analytics Engine SQL`);
       tokens.push({ kind: "op", text: op });
       i += op.length;
@@ -110,8 +204,10 @@ export function analyticsEngineViolations(sql: string, options: { tables?: reado
     const what = tokens.slice(1).map(lower);
     const formatAt = what.indexOf("format");
     const subject = formatAt === -1 ? what : what.slice(0, formatAt);
-    if (!(subject.length === 1 && ["tables", "timezones", "timezone"].includes(subject[0] as string))) problems.push("only SHOW TABLES, SHOW TIMEZONES and SHOW TIMEZONE are statements besides SELECT");
-    if (formatAt !== -1 && !(what.length === formatAt + 2 && FORMATS.has(what[formatAt + 1] as string))) problems.push("FORMAT takes JSON, JSONEachRow or TabSeparated");
+    if (!(subject.length === 1 && ["tables", "timezones", "timezone"].includes(subject[0] as string)))
+      problems.push("only SHOW TABLES, SHOW TIMEZONES and SHOW TIMEZONE are statements besides SELECT");
+    if (formatAt !== -1 && !(what.length === formatAt + 2 && FORMATS.has(what[formatAt + 1] as string)))
+      problems.push("FORMAT takes JSON, JSONEachRow or TabSeparated");
     return problems;
   }
   if (lower(tokens[0]) !== "select") return ["a query is one SELECT (or SHOW) statement"];
@@ -141,8 +237,15 @@ export function analyticsEngineViolations(sql: string, options: { tables?: reado
     }
     if (previous === "as") continue; // an alias
     if (previous === "from") {
-      if (options.tables !== undefined && !options.tables.includes(token.text)) problems.push(`table ${token.text} is not a dataset here`);
-      if (next !== undefined && ![")", "where", "group", "having", "order", "limit", "offset", "format"].includes(lower(next) as string)) problems.push(`FROM names one table (no JOIN, alias or table function): found ${next.text} after ${token.text}`);
+      if (options.tables !== undefined && !options.tables.includes(token.text))
+        problems.push(`table ${token.text} is not a dataset here`);
+      if (
+        next !== undefined &&
+        ![")", "where", "group", "having", "order", "limit", "offset", "format"].includes(lower(next) as string)
+      )
+        problems.push(
+          `FROM names one table (no JOIN, alias or table function): found ${next.text} after ${token.text}`,
+        );
       continue;
     }
     if (previous === "format") {
@@ -153,8 +256,10 @@ export function analyticsEngineViolations(sql: string, options: { tables?: reado
       if (INTERVAL_UNITS.has(word)) continue;
     }
     if (KEYWORDS.has(word)) {
-      if (word === "interval" && !(next?.kind === "str" && INTERVAL_UNITS.has(lower(tokens[i + 2]) as string))) problems.push("INTERVAL is written INTERVAL '<n>' <YEAR|MONTH|DAY|HOUR|MINUTE|SECOND>");
-      if (word === "distinct" && !["count", "sum", "avg"].includes(lower(tokens[i - 2]) as string)) problems.push("DISTINCT only inside count, sum and avg");
+      if (word === "interval" && !(next?.kind === "str" && INTERVAL_UNITS.has(lower(tokens[i + 2]) as string)))
+        problems.push("INTERVAL is written INTERVAL '<n>' <YEAR|MONTH|DAY|HOUR|MINUTE|SECOND>");
+      if (word === "distinct" && !["count", "sum", "avg"].includes(lower(tokens[i - 2]) as string))
+        problems.push("DISTINCT only inside count, sum and avg");
       if (word === "group" && lower(next) !== "by") problems.push("GROUP must be GROUP BY");
       if (word === "order" && lower(next) !== "by") problems.push("ORDER must be ORDER BY");
       continue;

@@ -4,8 +4,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CHDB_DIR, CHDB_PINS, ChdbUnavailableError, lockMismatches } from "./chdb.ts";
 
-const entry = (name: string, overrides: Record<string, string> = {}) => [`node_modules/${name}`, { ...(CHDB_PINS[name] as object), ...overrides }];
-const pinnedLock = () => ({ packages: Object.fromEntries([["", {}], ...Object.keys(CHDB_PINS).map((name) => entry(name))]) });
+const entry = (name: string, overrides: Record<string, string> = {}) => [
+  `node_modules/${name}`,
+  { ...(CHDB_PINS[name] as object), ...overrides },
+];
+const pinnedLock = () => ({
+  packages: Object.fromEntries([["", {}], ...Object.keys(CHDB_PINS).map((name) => entry(name))]),
+});
 
 describe("chdb pins", () => {
   it("the lockfile of the installed copy matches the pins", () => {
@@ -14,7 +19,10 @@ describe("chdb pins", () => {
 
   it("refuses another integrity, another version, an unpinned package, a missing native library", () => {
     const lock = pinnedLock();
-    lock.packages["node_modules/@chdb/lib-linux-x64-gnu"] = { ...(CHDB_PINS["@chdb/lib-linux-x64-gnu"] as object), integrity: "sha512-AAAA" };
+    lock.packages["node_modules/@chdb/lib-linux-x64-gnu"] = {
+      ...(CHDB_PINS["@chdb/lib-linux-x64-gnu"] as object),
+      integrity: "sha512-AAAA",
+    };
     lock.packages["node_modules/chdb"] = { ...(CHDB_PINS.chdb as object), version: "3.4.1" };
     (lock.packages as Record<string, object>)["node_modules/left-pad"] = { version: "1.3.0", integrity: "sha512-x" };
     expect(lockMismatches(lock).sort()).toEqual([

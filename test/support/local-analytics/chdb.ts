@@ -19,14 +19,26 @@ export const CHDB_VERIFIED_FILE = `${CHDB_DIR}verified.json`;
  * integrity against these). Only linux-x64 (glibc) has a native package on this registry; elsewhere local analytics is off.
  */
 export const CHDB_PINS: Readonly<Record<string, { version: string; integrity: string }>> = {
-  chdb: { version: "3.4.0", integrity: "sha512-HMNj4dq3lIrwqxwGSuuEjo9EIlC+k8IjsSQHh1ZStGvV6MRckfvPM2aDqzdW1ti3fldrt9UIntJBm0AbV9nbDQ==" },
+  chdb: {
+    version: "3.4.0",
+    integrity: "sha512-HMNj4dq3lIrwqxwGSuuEjo9EIlC+k8IjsSQHh1ZStGvV6MRckfvPM2aDqzdW1ti3fldrt9UIntJBm0AbV9nbDQ==",
+  },
   "@chdb/lib-linux-x64-gnu": {
     version: "26.7.3-stable.1",
     integrity: "sha512-XP97mMqnc5tZpKQywR8N7cLTsHNiTmHr30pC5mzo3jWmukjKn2IBa60c2B/gWUNcuFjOMjWoorQICCqBVj5wpw==",
   },
-  "@clickhouse/client-common": { version: "1.23.0", integrity: "sha512-OkuxPkQ+ph8CCrt/4DYBvlJ9D9Q9q7FwvP8FdwER+7UDNO3jN4Ee6SZl9iLupKJIvKeuS68+x86ZyqFuHdPK3g==" },
-  "node-addon-api": { version: "6.1.0", integrity: "sha512-+eawOlIgy680F0kBzPUNFhMZGtJ1YmqM6l4+Crf4IkImjYrO/mqPwRMh352g23uIaQKFItcQ64I7KMaJxHgAVA==" },
-  "node-gyp-build": { version: "4.8.4", integrity: "sha512-LA4ZjwlnUblHVgq0oBF3Jl/6h/Nvs5fzBLwdEF4nuxnFdsfajde4WfxtJr3CaiH+F6ewcIB/q4jQ4UzPyid+CQ==" },
+  "@clickhouse/client-common": {
+    version: "1.23.0",
+    integrity: "sha512-OkuxPkQ+ph8CCrt/4DYBvlJ9D9Q9q7FwvP8FdwER+7UDNO3jN4Ee6SZl9iLupKJIvKeuS68+x86ZyqFuHdPK3g==",
+  },
+  "node-addon-api": {
+    version: "6.1.0",
+    integrity: "sha512-+eawOlIgy680F0kBzPUNFhMZGtJ1YmqM6l4+Crf4IkImjYrO/mqPwRMh352g23uIaQKFItcQ64I7KMaJxHgAVA==",
+  },
+  "node-gyp-build": {
+    version: "4.8.4",
+    integrity: "sha512-LA4ZjwlnUblHVgq0oBF3Jl/6h/Nvs5fzBLwdEF4nuxnFdsfajde4WfxtJr3CaiH+F6ewcIB/q4jQ4UzPyid+CQ==",
+  },
 };
 
 /** What the packages pinned above amount to, for the verified marker: a change of pin means a new install. */
@@ -35,7 +47,9 @@ export function pinsFingerprint(): string {
 }
 
 /** Lockfile entries that differ from the pins, or pins the install lacks. Pure. */
-export function lockMismatches(lock: { packages?: Record<string, { version?: string; integrity?: string }> }): string[] {
+export function lockMismatches(lock: {
+  packages?: Record<string, { version?: string; integrity?: string }>;
+}): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const [path, entry] of Object.entries(lock.packages ?? {})) {
@@ -44,9 +58,11 @@ export function lockMismatches(lock: { packages?: Record<string, { version?: str
     const pin = CHDB_PINS[name];
     seen.add(name);
     if (pin === undefined) problems.push(`${name} is not pinned`);
-    else if (entry.version !== pin.version || entry.integrity !== pin.integrity) problems.push(`${name}@${entry.version ?? "?"} does not match its pinned version and integrity`);
+    else if (entry.version !== pin.version || entry.integrity !== pin.integrity)
+      problems.push(`${name}@${entry.version ?? "?"} does not match its pinned version and integrity`);
   }
-  for (const name of ["chdb", "@chdb/lib-linux-x64-gnu"]) if (!seen.has(name)) problems.push(`${name} was not installed`);
+  for (const name of ["chdb", "@chdb/lib-linux-x64-gnu"])
+    if (!seen.has(name)) problems.push(`${name} was not installed`);
   return problems;
 }
 
@@ -63,7 +79,9 @@ export class ChdbUnavailableError extends Error {
   /** Why, in a few words (the install's failure, or the loader's). */
   readonly reason: string;
   constructor(reason: string) {
-    super(`local analytics needs chdb, which is not available: ${reason}. It is installed by \`node test/support/local-analytics/install.ts\` (run by npm test and npm start) into .cache/chdb; docs/development.md "chdb".`);
+    super(
+      `local analytics needs chdb, which is not available: ${reason}. It is installed by \`node test/support/local-analytics/install.ts\` (run by npm test and npm start) into .cache/chdb; docs/development.md "chdb".`,
+    );
     this.name = "ChdbUnavailableError";
     this.reason = reason;
   }
@@ -72,7 +90,10 @@ export class ChdbUnavailableError extends Error {
 /** Whether install.ts verified the current pins (a changed pin, or an install cut short, is not verified). */
 export function chdbVerified(): boolean {
   try {
-    return existsSync(`${CHDB_DIR}node_modules/chdb/package.json`) && readFileSync(CHDB_VERIFIED_FILE, "utf8") === pinsFingerprint();
+    return (
+      existsSync(`${CHDB_DIR}node_modules/chdb/package.json`) &&
+      readFileSync(CHDB_VERIFIED_FILE, "utf8") === pinsFingerprint()
+    );
   } catch {
     return false;
   }
@@ -81,12 +102,16 @@ export function chdbVerified(): boolean {
 /** chdb from .cache/chdb, or ChdbUnavailableError saying why not (never a silent skip). */
 export function loadChdb(): ChdbModule {
   if (!chdbVerified()) {
-    const failure = existsSync(CHDB_FAILURE_FILE) ? readFileSync(CHDB_FAILURE_FILE, "utf8").trim() : "not installed yet";
+    const failure = existsSync(CHDB_FAILURE_FILE)
+      ? readFileSync(CHDB_FAILURE_FILE, "utf8").trim()
+      : "not installed yet";
     throw new ChdbUnavailableError(failure);
   }
   try {
     return createRequire(`${CHDB_DIR}package.json`)("chdb") as ChdbModule;
   } catch (error) {
-    throw new ChdbUnavailableError(`loading it failed (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`);
+    throw new ChdbUnavailableError(
+      `loading it failed (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`,
+    );
   }
 }

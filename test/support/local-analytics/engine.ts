@@ -7,7 +7,9 @@ import { AE_COLUMNS, analyticsEngineViolations } from "./allowlist.ts";
 import { loadChdb, type ChdbSession } from "./chdb.ts";
 
 /** The result of one query: the SQL API's status and body. */
-export type EngineAnswer = { ok: true; body: string; contentType: string } | { ok: false; status: number; message: string };
+export type EngineAnswer =
+  | { ok: true; body: string; contentType: string }
+  | { ok: false; status: number; message: string };
 
 /** One stored row: a data point, when it was written, and how many events it stands for (AE sampling). */
 export interface StoredPoint {
@@ -65,14 +67,21 @@ function rowValues(dataset: string, stored: StoredPoint): string {
 /** A message safe to answer: ClickHouse's own text, first line, without the engine's internals (stack, paths). */
 function errorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/^Query failed:\s*/, "").split("\n")[0]?.slice(0, 500) ?? "query failed";
+  return (
+    text
+      .replace(/^Query failed:\s*/, "")
+      .split("\n")[0]
+      ?.slice(0, 500) ?? "query failed"
+  );
 }
 
 /** Throws ChdbUnavailableError (with the reason and how to install) when chdb is not there. */
 export function createLocalAnalyticsEngine(): LocalAnalyticsEngine {
   const chdb = loadChdb();
   // UTC, as Analytics Engine answers (SHOW TIMEZONE is Etc/UTC); 64-bit integers quoted as ClickHouse's JSON does by default.
-  const session: ChdbSession = new chdb.Session(undefined, { connectionArgs: ["--session_timezone=UTC", "--output_format_json_quote_64bit_integers=1"] });
+  const session: ChdbSession = new chdb.Session(undefined, {
+    connectionArgs: ["--session_timezone=UTC", "--output_format_json_quote_64bit_integers=1"],
+  });
   const tables = new Set<string>();
   return {
     ensureDataset(dataset) {
@@ -89,17 +98,40 @@ export function createLocalAnalyticsEngine(): LocalAnalyticsEngine {
     query(sql) {
       const text = sql.trim();
       const problems = analyticsEngineViolations(text, { tables: [...tables] });
-      if (problems.length > 0) return { ok: false, status: 422, message: `Analytics Engine does not support this query: ${problems.join("; ")}` };
+      if (problems.length > 0)
+        return {
+          ok: false,
+          status: 422,
+          message: `Analytics Engine does not support this query: ${problems.join("; ")}`,
+        };
       const named = FORMAT_CLAUSE.exec(text)?.[1]?.toLowerCase();
       const format = named === undefined ? "JSON" : FORMATS[named];
-      if (format === undefined) return { ok: false, status: 422, message: "FORMAT must be JSON, JSONEachRow or TabSeparated" };
+      if (format === undefined)
+        return { ok: false, status: 422, message: "FORMAT must be JSON, JSONEachRow or TabSeparated" };
       if (/^show\s+tables/i.test(text)) {
         const names = [...tables].sort();
         return format === "JSON"
-          ? { ok: true, body: JSON.stringify({ meta: [{ name: "dataset", type: "String" }], data: names.map((dataset) => ({ dataset })), rows: names.length }), contentType: "application/json" }
+          ? {
+              ok: true,
+              body: JSON.stringify({
+                meta: [{ name: "dataset", type: "String" }],
+                data: names.map((dataset) => ({ dataset })),
+                rows: names.length,
+              }),
+              contentType: "application/json",
+            }
           : { ok: true, body: names.join("\n") + (names.length > 0 ? "\n" : ""), contentType: "text/plain" };
       }
-      if (/^show\s/i.test(text)) return { ok: true, body: JSON.stringify({ meta: [{ name: "timezone", type: "String" }], data: [{ timezone: "Etc/UTC" }], rows: 1 }), contentType: "application/json" };
+      if (/^show\s/i.test(text))
+        return {
+          ok: true,
+          body: JSON.stringify({
+            meta: [{ name: "timezone", type: "String" }],
+            data: [{ timezone: "Etc/UTC" }],
+            rows: 1,
+          }),
+          contentType: "application/json",
+        };
       try {
         const body = session.query(named === undefined ? text : text.replace(FORMAT_CLAUSE, ""), format);
         return { ok: true, body, contentType: format === "JSON" ? "application/json" : "text/plain" };

@@ -41,11 +41,14 @@ function interpolate(variable: GrafanaVariable, format: string | undefined): str
 
 /** The query text the plugin sends for `query` in this context (without the FORMAT JSON the plugin appends). */
 export function expandPanelQuery(query: string, context: PanelContext): string {
-  const templated = query.replace(/\$\{(\w+)(?::(\w+))?\}|\$(\w+)/g, (match, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? "";
-    const variable = context.variables[name];
-    return variable === undefined ? match : interpolate(variable, format);
-  });
+  const templated = query.replace(
+    /\$\{(\w+)(?::(\w+))?\}|\$(\w+)/g,
+    (match, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? "";
+      const variable = context.variables[name];
+      return variable === undefined ? match : interpolate(variable, format);
+    },
+  );
   const from = Math.floor(context.fromMs / 1000);
   const to = Math.floor(context.toMs / 1000);
   return templated

@@ -6,7 +6,15 @@
 // the reason (ChdbUnavailableError) instead of stopping every other test.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { CHDB_DIR, CHDB_FAILURE_FILE, CHDB_PINS, CHDB_VERIFIED_FILE, chdbVerified, lockMismatches, pinsFingerprint } from "./chdb.ts";
+import {
+  CHDB_DIR,
+  CHDB_FAILURE_FILE,
+  CHDB_PINS,
+  CHDB_VERIFIED_FILE,
+  chdbVerified,
+  lockMismatches,
+  pinsFingerprint,
+} from "./chdb.ts";
 import { CHDB_INSTALL_TIMEOUT_MS } from "../../../src/constants.ts";
 
 /** The one platform whose native chdb package the registry serves (the others answer 404). */
@@ -22,17 +30,36 @@ function fail(reason: string): never {
 
 if (!chdbVerified()) {
   const platform = `${process.platform}-${process.arch}`;
-  if (platform !== SUPPORTED_PLATFORM) fail(`no chdb native package for ${platform} on this registry, only ${SUPPORTED_PLATFORM}`);
+  if (platform !== SUPPORTED_PLATFORM)
+    fail(`no chdb native package for ${platform} on this registry, only ${SUPPORTED_PLATFORM}`);
   const started = Date.now();
-  process.stdout.write(`local analytics: installing chdb@${CHDB_PINS.chdb?.version} (pinned, about 180 MB once) into .cache/chdb ... `);
+  process.stdout.write(
+    `local analytics: installing chdb@${CHDB_PINS.chdb?.version} (pinned, about 180 MB once) into .cache/chdb ... `,
+  );
   rmSync(CHDB_DIR, { recursive: true, force: true });
   mkdirSync(CHDB_DIR, { recursive: true });
   // Exact versions everywhere: chdb itself as the dependency, every other package through overrides.
-  const overrides = Object.fromEntries(Object.entries(CHDB_PINS).filter(([name]) => name !== "chdb").map(([name, pin]) => [name, pin.version]));
-  writeFileSync(`${CHDB_DIR}package.json`, `${JSON.stringify({ private: true, description: "chdb for the local Analytics Engine (test/support/local-analytics)", dependencies: { chdb: CHDB_PINS.chdb?.version }, overrides }, null, 2)}\n`);
+  const overrides = Object.fromEntries(
+    Object.entries(CHDB_PINS)
+      .filter(([name]) => name !== "chdb")
+      .map(([name, pin]) => [name, pin.version]),
+  );
+  writeFileSync(
+    `${CHDB_DIR}package.json`,
+    `${JSON.stringify({ private: true, description: "chdb for the local Analytics Engine (test/support/local-analytics)", dependencies: { chdb: CHDB_PINS.chdb?.version }, overrides }, null, 2)}\n`,
+  );
   // The npm that runs `npm test` / `npm start` (npm_execpath), else the one on the PATH. No install scripts: chdb's is a no-op.
   const npmCli = process.env.npm_execpath;
-  const args = ["install", "--prefix", CHDB_DIR, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "--package-lock=true"];
+  const args = [
+    "install",
+    "--prefix",
+    CHDB_DIR,
+    "--no-audit",
+    "--no-fund",
+    "--ignore-scripts",
+    "--loglevel=error",
+    "--package-lock=true",
+  ];
   const result =
     npmCli !== undefined && npmCli.endsWith(".js")
       ? spawnSync(process.execPath, [npmCli, ...args], { encoding: "utf8", timeout: CHDB_INSTALL_TIMEOUT_MS })
@@ -40,9 +67,14 @@ if (!chdbVerified()) {
   if (result.status !== 0) {
     process.stdout.write("\n");
     // npm's own reason (its first error lines), not the pointer to its debug log.
-    const lines = `${result.stderr ?? ""}\n${result.error?.message ?? ""}`.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.includes("A complete log of this run"));
+    const lines = `${result.stderr ?? ""}\n${result.error?.message ?? ""}`
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.includes("A complete log of this run"));
     const detail = lines.slice(0, 2).join(" ");
-    fail(`npm install failed${result.status === null ? " (timed out or killed)" : ` (exit ${result.status})`}: ${detail}`);
+    fail(
+      `npm install failed${result.status === null ? " (timed out or killed)" : ` (exit ${result.status})`}: ${detail}`,
+    );
   }
   let lock: Parameters<typeof lockMismatches>[0];
   try {

@@ -14,7 +14,10 @@ export interface LocalSqlApiOptions {
 
 /** Cloudflare's API error envelope (authentication and routing errors are JSON; query errors are text). */
 function cfError(status: number, code: number, message: string): Response {
-  return new Response(JSON.stringify({ success: false, errors: [{ code, message }], messages: [], result: null }), { status, headers: { "content-type": "application/json" } });
+  return new Response(JSON.stringify({ success: false, errors: [{ code, message }], messages: [], result: null }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
 }
 
 function text(status: number, body: string): Response {
@@ -34,7 +37,8 @@ export function createLocalSqlApi(options: LocalSqlApiOptions): (request: Reques
     const account = SQL_PATH.exec(url.pathname)?.[1];
     if (account === undefined) return cfError(404, 7003, "Could not route to the requested path");
     if (request.method !== "POST" && request.method !== "GET") return cfError(405, 10405, "Method not allowed");
-    if (request.headers.get("authorization") !== `Bearer ${options.apiToken}` || account !== options.accountId) return cfError(401, 10000, "Authentication error");
+    if (request.headers.get("authorization") !== `Bearer ${options.apiToken}` || account !== options.accountId)
+      return cfError(401, 10000, "Authentication error");
     let sql = url.searchParams.get("query") ?? "";
     if (request.method === "POST") {
       const body = await request.text();
