@@ -3,9 +3,9 @@
 // line (`credential_exchange`, the same scrubbed event the Analytics Engine sink receives: src/audit/sinks.ts). The
 // sandbox reads that line from the broker's output and encodes it with the broker's own encoder (toDataPoint), so the
 // stored point is the one the Worker wrote. Pure; no I/O.
-import { blankEvent, type ExchangeEvent, type Outcome } from "../../src/audit/event.ts";
-import { toDataPoint, type AuditDataPoint } from "../../src/audit/schema.ts";
-import type { ErrorCode } from "../../src/errors.ts";
+import { blankEvent, type ExchangeEvent, type Outcome } from "../src/audit/event.ts";
+import { toDataPoint, type AuditDataPoint } from "../src/audit/schema.ts";
+import type { ErrorCode } from "../src/errors.ts";
 
 const OUTCOMES: readonly Outcome[] = ["issued", "denied", "rejected", "error"];
 const TEXT_FIELDS = [

@@ -1,7 +1,7 @@
 // The sandbox's conveniences beside the issuer and STS (docs/sandbox.md "Endpoints"): mint a token, mint and exchange
 // in one step, and GitHub Actions' ID-token endpoint for a sandbox `credential_process` profile. Each takes what it
 // needs as arguments; the only I/O is the injected fetch to the broker.
-import type { FakeIssuer } from "../support/fake-issuer.ts";
+import type { FakeIssuer } from "./fakes/fake-issuer.ts";
 
 /** ACTIONS_ID_TOKEN_REQUEST_TOKEN the sandbox's Actions endpoint accepts (the runner's is per job; this is local). */
 export const SANDBOX_ACTIONS_REQUEST_TOKEN = "sandbox";

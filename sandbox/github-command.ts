@@ -2,8 +2,8 @@
 // token's commit (the policy's default repository, sha and branch, sandbox-facts.ts), e.g. a failed scan job, a forged
 // check run, an approval by someone who can only read, a standing change request (docs/github-facts.md "Sandbox").
 // The CLI side posts the words to the sandbox (POST /sandbox/github); the sandbox applies them to its fake.
-import { SANDBOX_PORT } from "../../src/constants.ts";
-import { jobNameMatches } from "../../src/policy/requirements-jobs.ts";
+import { SANDBOX_PORT } from "../src/constants.ts";
+import { jobNameMatches } from "../src/policy/requirements-jobs.ts";
 import {
   EXAMPLE_FACTS,
   EXAMPLE_GRANT_REPOSITORIES,
@@ -11,7 +11,7 @@ import {
   GITHUB_ACTIONS_APP,
   type FakeGitHub,
   type JobInput,
-} from "../support/fake-github-api.ts";
+} from "./fakes/fake-github-api.ts";
 import { factApp, sandboxReviewers, type SandboxFacts, type SandboxJob, type SandboxUser } from "./sandbox-facts.ts";
 
 export const GITHUB_USAGE = [
@@ -275,7 +275,7 @@ export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args
   }
 }
 
-/** The sandbox CLI's `github` subcommand (test/sandbox/cli.ts). */
+/** The sandbox CLI's `github` subcommand (sandbox/cli.ts). */
 export const githubCommand = {
   usage: "github <scan|check|approve|request-changes|dismiss|unapprove|install|uninstall|outage|rate-limit|widen> ...",
   summary:

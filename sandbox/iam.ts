@@ -1,8 +1,8 @@
-// The sandbox's IAM (`http://127.0.0.1:8788/iam`): the fake IAM of the tests (test/support/fake-iam.ts), so
+// The sandbox's IAM (`http://127.0.0.1:8788/iam`): the fake IAM of the tests (sandbox/fakes/fake-iam.ts), so
 // `npm run revoke -- --apply` can be tried offline. It knows no AWS account in advance: every account has every role
 // (created when first named), and each account's operator key is derived from the account id, printed by
 // `npm run -s sandbox -- aws-keys <account>`. Nothing here is a real credential. docs/sandbox.md.
-import { createFakeIam, type FakeIam, type IamPrincipal } from "../support/fake-iam.ts";
+import { createFakeIam, type FakeIam, type IamPrincipal } from "./fakes/fake-iam.ts";
 
 /** `AKIA` + `SBX0` + the 12-digit account: 20 characters, as AWS access key ids are. */
 const SANDBOX_KEY_ID = /^AKIASBX0(\d{12})$/;

@@ -1,7 +1,7 @@
 // `npm run sandbox -- kill|lift|kills`: the kill switch of the running sandbox broker, without editing a file. Writes
 // the same keys an operator writes in production (docs/operations.md "Kill switch"), in the sandbox's local KV, with
 // wrangler's own `kv key` commands. The key names are a pure function (killSwitchKey), tested in workerd.
-import { KILL_SWITCH_PREFIX } from "../../src/policy/kill-switch.ts";
+import { KILL_SWITCH_PREFIX } from "../src/policy/kill-switch.ts";
 
 /** What a user types -> the key's middle part (src/policy/kill-switch.ts killSwitchKeys). */
 const KINDS: Record<string, { key: string; id: boolean }> = {

@@ -9,14 +9,14 @@ import {
   SANDBOX_ANALYTICS_ACCOUNT_ID,
   SANDBOX_ANALYTICS_API_TOKEN,
   SANDBOX_AUDIT_DATASET,
-} from "../../src/constants.ts";
-import { parseAlertConfig } from "../../src/alerts/config.ts";
-import type { IncidentStore } from "../../src/alerts/incidents.ts";
-import { runAlerts, type AlertRunReport } from "../../src/alerts/run.ts";
-import { isBrokerError } from "../../src/errors.ts";
-import { ChdbUnavailableError } from "../support/local-analytics/chdb.ts";
-import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
-import { createLocalSqlApi, isSqlApiPath } from "../support/local-analytics/sql-api.ts";
+} from "../src/constants.ts";
+import { parseAlertConfig } from "../src/alerts/config.ts";
+import type { IncidentStore } from "../src/alerts/incidents.ts";
+import { runAlerts, type AlertRunReport } from "../src/alerts/run.ts";
+import { isBrokerError } from "../src/errors.ts";
+import { ChdbUnavailableError } from "./local-analytics/chdb.ts";
+import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "./local-analytics/engine.ts";
+import { createLocalSqlApi, isSqlApiPath } from "./local-analytics/sql-api.ts";
 import { dataPointFromLogLine } from "./analytics-capture.ts";
 import { json } from "./endpoints.ts";
 

@@ -18,12 +18,12 @@ export interface SandboxPaths {
 }
 
 export function sandboxPaths(): SandboxPaths {
-  const at = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  const at = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
   return {
     root: at(""),
     wranglerBin: at("node_modules/wrangler/bin/wrangler.js"),
     state: at(".wrangler/sandbox"),
     devVars: at(".dev.vars.sandbox"),
-    clientCli: at("src/client/bundle/cli.mjs"),
+    clientCli: at("client-dist/cli.mjs"),
   };
 }

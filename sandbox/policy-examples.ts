@@ -3,12 +3,12 @@
 // that policy; a second grant and a denial to try; and the GitHub facts to seed when a rule `require`s them. Every
 // example is checked with the policy's own decision (and the requirements on the facts to seed) before it is offered.
 // Pure; no I/O; no clock. docs/sandbox.md.
-import { isBrokerError } from "../../src/errors.ts";
-import { parseClaims } from "../../src/oidc/claims.ts";
-import type { CompiledPolicy } from "../../src/policy/compile.ts";
-import { decide, type Decision } from "../../src/policy/decide.ts";
-import { isGlob } from "../../src/policy/glob.ts";
-import type { CompiledRule } from "../../src/policy/rule-index.ts";
+import { isBrokerError } from "../src/errors.ts";
+import { parseClaims } from "../src/oidc/claims.ts";
+import type { CompiledPolicy } from "../src/policy/compile.ts";
+import { decide, type Decision } from "../src/policy/decide.ts";
+import { isGlob } from "../src/policy/glob.ts";
+import type { CompiledRule } from "../src/policy/rule-index.ts";
 import { factsFor, factsMeet, type SandboxFacts } from "./sandbox-facts.ts";
 
 export type { SandboxFacts } from "./sandbox-facts.ts";
@@ -197,7 +197,7 @@ function denial(
 
 /**
  * The sandbox's examples for `policy` and the sandbox issuer `issuerId` (a GitHub-shaped issuer). `base` is what the
- * issuer puts in a token when told nothing (test/support/fake-issuer.ts githubClaims()).
+ * issuer puts in a token when told nothing (sandbox/fakes/fake-issuer.ts githubClaims()).
  */
 export function deriveSandboxExamples(
   policy: CompiledPolicy,

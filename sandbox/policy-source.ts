@@ -4,8 +4,8 @@
 // beside it. I/O: the file system and dynamic import.
 import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { readIssuerSets, loadPolicy } from "../../src/cli/policy-files.ts";
-import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../../src/policy/compile.ts";
+import { readIssuerSets, loadPolicy } from "../src/cli/policy-files.ts";
+import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../src/policy/compile.ts";
 import { deriveSandboxExamples, type SandboxExamples } from "./policy-examples.ts";
 
 /** The policy module the sandbox broker compiles, relative to the project: the convention every sandbox entry follows. */

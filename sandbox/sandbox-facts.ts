@@ -3,12 +3,12 @@
 // jobs, third-party Apps' check runs, a merged pull request approved by enough writers, the branch's rulesets. The
 // same facts in policy:test's words (offlineFacts) judge each example exactly as the broker will judge the seeded fake.
 // Pure; no I/O; no clock. docs/sandbox.md.
-import { evaluateOffline, type OfflineFacts } from "../../src/policy/offline-facts.ts";
-import { branchOfRef, type CompiledJobCheck, type CompiledRequirements } from "../../src/policy/requirements.ts";
-import { workflowFileOfRef } from "../../src/policy/requirements-jobs.ts";
-import type { CompiledRule } from "../../src/policy/rule-index.ts";
-import type { CheckConclusion, PinnedRunEvent } from "../../src/policy/types.ts";
-import { EXAMPLE_FACTS, EXAMPLE_USERS, GITHUB_ACTIONS_APP } from "../support/fake-github-api.ts";
+import { evaluateOffline, type OfflineFacts } from "../src/policy/offline-facts.ts";
+import { branchOfRef, type CompiledJobCheck, type CompiledRequirements } from "../src/policy/requirements.ts";
+import { workflowFileOfRef } from "../src/policy/requirements-jobs.ts";
+import type { CompiledRule } from "../src/policy/rule-index.ts";
+import type { CheckConclusion, PinnedRunEvent } from "../src/policy/types.ts";
+import { EXAMPLE_FACTS, EXAMPLE_USERS, GITHUB_ACTIONS_APP } from "./fakes/fake-github-api.ts";
 
 type Claims = Record<string, string>;
 

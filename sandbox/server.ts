@@ -1,10 +1,10 @@
 // The local sandbox behind `npm start`: a GitHub-shaped OIDC issuer and the STS emulator, on one port.
-// The same fakes the tests use (test/support), served over HTTP for the broker running under wrangler dev.
+// The same fakes the tests use (sandbox/fakes), served over HTTP for the broker running under wrangler dev.
 import type { Server } from "node:http";
-import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
-import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, type FakeGitHub } from "../support/fake-github-api.ts";
-import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
-import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";
+import { SANDBOX_AUDIENCE } from "../src/constants.ts";
+import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, type FakeGitHub } from "./fakes/fake-github-api.ts";
+import { createFakeIssuer, type FakeIssuer } from "./fakes/fake-issuer.ts";
+import { createStsEmulator, isAwsRegionName, type StsEmulator } from "./fakes/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
 import { applyGitHubCommand, seedSandboxFacts } from "./github-command.ts";
 import { createSandboxIam } from "./iam.ts";
@@ -36,7 +36,7 @@ export interface SandboxOptions {
   defaultClaims: Record<string, string>;
   /** What the fake GitHub API reports for the default token's commit; undefined when the policy offered no token. */
   facts: SandboxFacts | undefined;
-  /** The local Analytics Engine's routes (SQL API, alert runs): test/sandbox/local-analytics.ts. */
+  /** The local Analytics Engine's routes (SQL API, alert runs): sandbox/local-analytics.ts. */
   analytics?: { route(request: Request): Promise<Response | undefined> };
 }
 
@@ -49,7 +49,7 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/** POST /sandbox/github {"args": [...]}: `npm run sandbox -- github ...` (test/sandbox/github-command.ts). */
+/** POST /sandbox/github {"args": [...]}: `npm run sandbox -- github ...` (sandbox/github-command.ts). */
 async function githubCommandRequest(
   github: FakeGitHub,
   facts: SandboxFacts | undefined,
@@ -120,7 +120,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (pathname === "/exchange" && request.method === "POST")
         return mintAndExchange(issuer, options.brokerUrl, fetch, request);
       if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
-      // IAM for `npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam --apply` (test/sandbox/iam.ts).
+      // IAM for `npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam --apply` (sandbox/iam.ts).
       if (pathname === "/iam" || pathname === "/iam/") return iam.handler(request);
       // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region (docs/sandbox.md).
       if (pathname === "/sts" || pathname === "/sts/") return sts.handler(request);

@@ -70,7 +70,7 @@ export function wranglerDevArgs(options: StartOptions, target: WranglerDevTarget
     "--persist-to",
     target.persistTo,
     // "log" lets the Worker's console lines through (the exchange lines are made from them); "warn" would hide them.
-    // What is shown of the rest is test/sandbox/log-view.ts's choice.
+    // What is shown of the rest is sandbox/log-view.ts's choice.
     "--log-level",
     "log",
     ...(options.shadow ? ["--var", "SHADOW_POLICY:on"] : []),

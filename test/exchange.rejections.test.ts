@@ -19,7 +19,7 @@ import {
   signCompact,
   spkiPem,
   unsignedToken,
-} from "./support/fake-issuer.ts";
+} from "../sandbox/fakes/fake-issuer.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";
 const EVIL_ORIGIN = "https://evil.example";

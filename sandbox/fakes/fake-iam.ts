@@ -56,7 +56,7 @@ export interface FakeIamOptions {
   principals: IamPrincipal[];
   /** Roles that exist: their ARNs (account, path and name), MaxSessionDuration 3600. */
   roles?: readonly string[];
-  /** Keys not in `principals`, resolved on demand (the sandbox derives them from the account: test/sandbox/iam.ts). */
+  /** Keys not in `principals`, resolved on demand (the sandbox derives them from the account: sandbox/iam.ts). */
   resolvePrincipal?: (accessKeyId: string) => IamPrincipal | undefined;
   /** Sandbox: a role name the caller's account does not have yet is created (path `/`) when first named. */
   rolesOnDemand?: boolean;

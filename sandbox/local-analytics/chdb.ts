@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** The git-ignored folder chdb is installed into (its own package.json, lockfile and node_modules). */
-export const CHDB_DIR = fileURLToPath(new URL("../../../.cache/chdb/", import.meta.url));
+export const CHDB_DIR = fileURLToPath(new URL("../../.cache/chdb/", import.meta.url));
 /** Written by install.ts when an install failed: the reason, shown by every test that needs chdb. */
 export const CHDB_FAILURE_FILE = `${CHDB_DIR}install-failed.txt`;
 /** Written by install.ts after the lockfile's integrity hashes matched CHDB_PINS. */
@@ -80,7 +80,7 @@ export class ChdbUnavailableError extends Error {
   readonly reason: string;
   constructor(reason: string) {
     super(
-      `local analytics needs chdb, which is not available: ${reason}. It is installed by \`node test/support/local-analytics/install.ts\` (run by npm test and npm start) into .cache/chdb; docs/development.md "chdb".`,
+      `local analytics needs chdb, which is not available: ${reason}. It is installed by \`node sandbox/local-analytics/install.ts\` (run by npm test and npm start) into .cache/chdb; docs/development.md "chdb".`,
     );
     this.name = "ChdbUnavailableError";
     this.reason = reason;

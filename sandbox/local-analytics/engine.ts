@@ -2,7 +2,7 @@
 // documents, data points stored as writeDataPoint receives them, and queries answered as the SQL API answers them:
 // only documented SQL (allowlist.ts), FORMAT JSON by default, errors as plain text. Node only; one per process
 // (chdb runs one engine per process).
-import type { AuditDataPoint } from "../../../src/audit/schema.ts";
+import type { AuditDataPoint } from "../../src/audit/schema.ts";
 import { AE_COLUMNS, analyticsEngineViolations } from "./allowlist.ts";
 import { loadChdb, type ChdbSession } from "./chdb.ts";
 

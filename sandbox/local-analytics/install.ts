@@ -1,4 +1,4 @@
-// `node test/support/local-analytics/install.ts`: installs chdb, pinned, into the git-ignored .cache/chdb on first use
+// `node sandbox/local-analytics/install.ts`: installs chdb, pinned, into the git-ignored .cache/chdb on first use
 // (npm test and npm start run it). One progress line. The lockfile npm writes there must name exactly the packages,
 // versions and tarball integrity hashes of CHDB_PINS: npm has checked each download against that integrity, so a
 // match means the installed bytes are the pinned ones. Any failure is recorded (CHDB_FAILURE_FILE) and printed in one
@@ -15,7 +15,7 @@ import {
   lockMismatches,
   pinsFingerprint,
 } from "./chdb.ts";
-import { CHDB_INSTALL_TIMEOUT_MS } from "../../../src/constants.ts";
+import { CHDB_INSTALL_TIMEOUT_MS } from "../../src/constants.ts";
 
 /** The one platform whose native chdb package the registry serves (the others answer 404). */
 const SUPPORTED_PLATFORM = "linux-x64";
@@ -46,7 +46,7 @@ if (!chdbVerified()) {
   );
   writeFileSync(
     `${CHDB_DIR}package.json`,
-    `${JSON.stringify({ private: true, description: "chdb for the local Analytics Engine (test/support/local-analytics)", dependencies: { chdb: CHDB_PINS.chdb?.version }, overrides }, null, 2)}\n`,
+    `${JSON.stringify({ private: true, description: "chdb for the local Analytics Engine (sandbox/local-analytics)", dependencies: { chdb: CHDB_PINS.chdb?.version }, overrides }, null, 2)}\n`,
   );
   // The npm that runs `npm test` / `npm start` (npm_execpath), else the one on the PATH. No install scripts: chdb's is a no-op.
   const npmCli = process.env.npm_execpath;

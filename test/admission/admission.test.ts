@@ -21,7 +21,7 @@ import {
   type Harness,
   type HarnessOptions,
 } from "../support/broker-harness.ts";
-import { githubClaims, unsignedToken } from "../support/fake-issuer.ts";
+import { githubClaims, unsignedToken } from "../../sandbox/fakes/fake-issuer.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";
 const REPOSITORY_ID = "874563210"; // githubClaims()' acme/app

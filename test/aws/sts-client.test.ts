@@ -13,7 +13,7 @@ import {
 } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { createFakeNetwork, type Handler } from "../support/fake-network.ts";
-import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../support/sts-emulator.ts";
+import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../../sandbox/fakes/sts-emulator.ts";
 
 const ORIGIN = "https://sts.us-east-1.amazonaws.com";
 const ROLE_ARN = "arn:aws:iam::123456789012:role/deploy";

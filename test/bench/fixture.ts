@@ -11,7 +11,7 @@ import {
   NETWORK_LIMIT_PER_PERIOD,
 } from "../../src/constants.ts";
 import testPolicy from "../fixtures/policies/index.ts";
-import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer, type FakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 import type { LoadRequest } from "./load.ts";
 import { ExchangeLog, type Target, type WorkerId } from "./measure.ts";

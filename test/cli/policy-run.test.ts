@@ -13,7 +13,7 @@ import {
   runPolicyTest,
 } from "../../src/cli/policy-run.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const roles = { app: { arn: "arn:aws:iam::111122223333:role/app" } };

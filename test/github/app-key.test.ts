@@ -2,7 +2,7 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { derLength, importAppKey, pemToPkcs8, signAppJwt, wrapPkcs1 } from "../../src/github/app-key.ts";
-import { generateAppKey, unwrapPkcs8 } from "../support/github-app-key.ts";
+import { generateAppKey, unwrapPkcs8 } from "../../sandbox/fakes/github-app-key.ts";
 
 describe("App key", () => {
   it("DER lengths: short form below 128, long form above", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_JWKS_KEYS, MAX_JWKS_RESPONSE_BYTES, JWKS_FRESH_MS } from "../../src/constants.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createJwksCache } from "../../src/oidc/jwks-cache.ts";
-import { createFakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
 import { harness, type Harness, JWKS_UNAVAILABLE, rejection, START_MS, TEST_INTEGRITY_KEY } from "./helpers.ts";
 

@@ -4,7 +4,7 @@ import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide, ruleMatches, type Decision, type DecisionInput } from "../../src/policy/decide.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import { GUARD_REASONS } from "../../src/policy/guards.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 import { input, policyOf, roles } from "./helpers.ts";
 

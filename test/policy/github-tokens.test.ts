@@ -11,7 +11,7 @@ import {
   REPOSITORY_PERMISSIONS,
 } from "../../src/policy/github-permissions.ts";
 import type { GithubTokenDefinition, PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 import { roles } from "./helpers.ts";
 

@@ -8,7 +8,7 @@ import { KILL_SWITCH_CACHE_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/co
 import { definePolicy } from "../../src/policy/define.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createHarness, expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const MULTI = [

@@ -7,8 +7,8 @@ import {
   SANDBOX_ANALYTICS_API_TOKEN,
   SANDBOX_AUDIT_DATASET,
 } from "../../src/constants.ts";
-import { startSandboxAnalytics, type SandboxAnalytics } from "./local-analytics.ts";
-import { createLocalSqlApi } from "../support/local-analytics/sql-api.ts";
+import { startSandboxAnalytics, type SandboxAnalytics } from "../../sandbox/local-analytics.ts";
+import { createLocalSqlApi } from "../../sandbox/local-analytics/sql-api.ts";
 
 const ORIGIN = "http://127.0.0.1:8788";
 const SQL = `${ORIGIN}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`;

@@ -5,9 +5,9 @@ import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide } from "../../src/policy/decide.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
-import { bannerLines } from "./banner.ts";
-import { deriveSandboxExamples, type SandboxExamples } from "./policy-examples.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
+import { bannerLines } from "../../sandbox/banner.ts";
+import { deriveSandboxExamples, type SandboxExamples } from "../../sandbox/policy-examples.ts";
 
 const context = {
   npm: "npm --prefix '/p/' run -s",

@@ -26,13 +26,13 @@ import {
   EXAMPLE_TOKEN_APP_PERMISSIONS,
   seedExampleFacts,
   type FakeGitHub,
-} from "./fake-github-api.ts";
-import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "./fake-issuer.ts";
-import { generateAppKey, type AppKeyPair } from "./github-app-key.ts";
+} from "../../sandbox/fakes/fake-github-api.ts";
+import { createFakeIssuer, githubClaims, SAMPLE_SHA, type FakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
+import { generateAppKey, type AppKeyPair } from "../../sandbox/fakes/github-app-key.ts";
 import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
 import { gitlabClaims } from "./gitlab-claims.ts";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.ts";
-import { createStsEmulator, type StsEmulator } from "./sts-emulator.ts";
+import { createStsEmulator, type StsEmulator } from "../../sandbox/fakes/sts-emulator.ts";
 
 export const AUDIENCE = "ci-credential-broker";
 /** GITHUB_APP_ID of every harness; its key pair is generated once per test file. */

@@ -3,18 +3,16 @@
 // runs carry the fork as head_repository; collaborator permissions map maintain to write; reviews carry
 // author_association and user.type; installation tokens honour repository_ids, repositories and permissions.
 import { describe, expect, it } from "vitest";
-import { signAppJwt } from "../../src/github/app-key.ts";
-import { createFakeGitHub, GITHUB_ACTIONS_APP, type FakeGitHub } from "./fake-github-api.ts";
-import { generateAppKey } from "./github-app-key.ts";
+import { signAppJwt } from "../../../src/github/app-key.ts";
+import { createFakeGitHub, GITHUB_ACTIONS_APP, type FakeGitHub } from "../../../sandbox/fakes/fake-github-api.ts";
+import { generateAppKey } from "../../../sandbox/fakes/github-app-key.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12);
 const SHA = "a".repeat(40);
 const BASE = "https://api.github.example";
 const keys = generateAppKey();
 
-async function fake(
-  appPermissions?: Record<string, string>,
-): Promise<{
+async function fake(appPermissions?: Record<string, string>): Promise<{
   github: FakeGitHub;
   call: (
     method: string,

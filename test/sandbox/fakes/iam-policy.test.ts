@@ -1,8 +1,8 @@
-// The IAM policy helpers of the fakes (test/support/iam-policy.ts) hold to AWS's documented rules: the grammar IAM
+// The IAM policy helpers of the fakes (sandbox/fakes/iam-policy.ts) hold to AWS's documented rules: the grammar IAM
 // refuses as MalformedPolicyDocument, and condition evaluation (AND across operators and keys, OR across values, an
 // absent key fails, IfExists and Null, IAM wildcards, case-insensitive key names).
 import { describe, expect, it } from "vitest";
-import { evaluateIdentityPolicy, policyGrammarProblem } from "./iam-policy.ts";
+import { evaluateIdentityPolicy, policyGrammarProblem } from "../../../sandbox/fakes/iam-policy.ts";
 
 const deny = (condition: Record<string, unknown>) =>
   JSON.stringify({

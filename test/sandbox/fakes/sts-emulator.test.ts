@@ -4,7 +4,12 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { AwsClient } from "aws4fetch";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createStsEmulator, isAwsRegionName, type StsEmulator, type StsEmulatorOptions } from "./sts-emulator.ts";
+import {
+  createStsEmulator,
+  isAwsRegionName,
+  type StsEmulator,
+  type StsEmulatorOptions,
+} from "../../../sandbox/fakes/sts-emulator.ts";
 
 const REGION = "us-east-1";
 const ENDPOINT = "https://sts.us-east-1.amazonaws.com/";

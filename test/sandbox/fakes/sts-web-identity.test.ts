@@ -3,8 +3,8 @@
 import { AwsClient } from "aws4fetch";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { createFakeNetwork } from "./fake-network.ts";
-import { createStsEmulator } from "./sts-emulator.ts";
+import { createFakeNetwork } from "../../support/fake-network.ts";
+import { createStsEmulator } from "../../../sandbox/fakes/sts-emulator.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISSUER = "https://broker.example";

@@ -5,7 +5,7 @@ import { alertQueries } from "../../../src/alerts/metrics.ts";
 import { defaultAlertRules } from "../../../src/alerts/rules.ts";
 import { planQuery, QUERY_NAMES } from "../../../src/audit/queries.ts";
 import { buildDashboard, REPOSITORY_VARIABLE_QUERY } from "../../../src/dashboards/grafana.ts";
-import { analyticsEngineViolations } from "./allowlist.ts";
+import { analyticsEngineViolations } from "../../../sandbox/local-analytics/allowlist.ts";
 
 describe("every generated query is documented Analytics Engine SQL", () => {
   it.each(QUERY_NAMES)("npm run analytics -- %s", (name) => {

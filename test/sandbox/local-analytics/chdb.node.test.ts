@@ -2,7 +2,7 @@
 // integrity hashes, or the install is refused; and without chdb, the tests that need it fail saying why and how.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CHDB_DIR, CHDB_PINS, ChdbUnavailableError, lockMismatches } from "./chdb.ts";
+import { CHDB_DIR, CHDB_PINS, ChdbUnavailableError, lockMismatches } from "../../../sandbox/local-analytics/chdb.ts";
 
 const entry = (name: string, overrides: Record<string, string> = {}) => [
   `node_modules/${name}`,
@@ -37,6 +37,6 @@ describe("chdb pins", () => {
   it("a missing chdb is an error that says why and how to install it, never a skip", () => {
     const error = new ChdbUnavailableError("npm install failed (exit 1): 404");
     expect(error.message).toContain("404");
-    expect(error.message).toContain("test/support/local-analytics/install.ts");
+    expect(error.message).toContain("sandbox/local-analytics/install.ts");
   });
 });
