@@ -1,21 +1,14 @@
 // An in-process fake of AWS IAM's Query API, the part `npm run revoke` uses: GetRole, ListRolePolicies, GetRolePolicy,
 // PutRolePolicy, DeleteRolePolicy. It follows AWS's documentation: SigV4 verified as STS verifies it (service `iam`,
-// region us-east-1, ./aws-query-protocol.ts), roles live in the account of the caller's key (IAM takes a role *name*),
+// region us-east-1, ./aws-sigv4.ts), roles live in the account of the caller's key (IAM takes a role *name*),
 // AWS's parameter rules, the 10,240-character aggregate of a role's inline policies (white space not counted), a
 // policy grammar check (MalformedPolicyDocument), policy documents answered URL-encoded (RFC 3986), and errors as
 // `<ErrorResponse>`: NoSuchEntity 404, LimitExceeded 409, MalformedPolicyDocument 400, AccessDenied 403.
 // Limits are declared here, not imported from src/: the fake stands in for AWS, not for what the CLI believes.
 // References: https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html (and GetRole,
 // ListRolePolicies, GetRolePolicy, DeleteRolePolicy), https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html.
-import {
-  AwsError,
-  errorResponse,
-  isoSeconds,
-  readQueryParams,
-  verifySigV4,
-  xmlEscape,
-  xmlResponse,
-} from "./aws-query-protocol.ts";
+import { AwsError, errorResponse, isoSeconds, readQueryParams, xmlEscape, xmlResponse } from "./aws-query-protocol.ts";
+import { verifySigV4 } from "./aws-sigv4.ts";
 import { policyGrammarProblem } from "./iam-policy.ts";
 
 export const IAM_XML_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
