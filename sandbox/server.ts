@@ -6,7 +6,8 @@ import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, type FakeGitHub } from
 import { createFakeIssuer, type FakeIssuer } from "./fakes/fake-issuer.ts";
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "./fakes/sts-emulator.ts";
 import { actionsToken, json, mintAndExchange, mintToken, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
-import { applyGitHubCommand, seedSandboxFacts } from "./github-command.ts";
+import { applyGitHubCommand } from "./github-command.ts";
+import { seedSandboxFacts } from "./github-seed.ts";
 import { createSandboxIam } from "./iam.ts";
 import { serve } from "./node-http.ts";
 import type { SandboxFacts } from "./policy-examples.ts";

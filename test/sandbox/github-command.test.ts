@@ -12,7 +12,8 @@ import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { SCAN_WORKFLOW } from "../../sandbox/fakes/fake-github-api.ts";
 import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
-import { applyGitHubCommand, seedSandboxFacts } from "../../sandbox/github-command.ts";
+import { applyGitHubCommand } from "../../sandbox/github-command.ts";
+import { seedSandboxFacts } from "../../sandbox/github-seed.ts";
 import { deriveSandboxExamples, type SandboxExamples, type SandboxFacts } from "../../sandbox/policy-examples.ts";
 
 /** [env.sandbox.vars] of wrangler.toml: the sandbox broker reuses no met fact. */
