@@ -2,7 +2,7 @@
 // policies/index.ts) and the sandbox token: acme/app, a push of the token's commit to main. acme-app-main-deploy requires
 // a successful `dependency-review` job of .github/workflows/dependency-review.yml's push run on that commit, and a merged
 // pull request approved by a writer.
-import type { FakeGitHub } from "./fake-github-api.ts";
+import type { FakeGitHub } from "./fake-github-types.ts";
 
 /** The merged pull request behind acme-app-main-deploy: #12, approved by user 2 (a writer) on its head. */
 export const EXAMPLE_FACTS = {
