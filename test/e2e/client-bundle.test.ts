@@ -44,7 +44,9 @@ describe("client bundle", () => {
       const path = `${BUNDLE_DIR}/${name}`;
       expect(readFileSync(`${repoRoot}${path}`, "utf8").split("\n")[0], path).toBe(BUNDLE_HEADER);
       // Not hidden by .gitignore (exit 1: not ignored), and generated for reviews and language statistics.
-      await expect(exec("git", ["check-ignore", "-q", "--no-index", path], { cwd: repoRoot })).rejects.toMatchObject({ code: 1 });
+      await expect(exec("git", ["check-ignore", "-q", "--no-index", path], { cwd: repoRoot })).rejects.toMatchObject({
+        code: 1,
+      });
       const { stdout } = await exec("git", ["check-attr", "linguist-generated", "--", path], { cwd: repoRoot });
       expect(stdout.trim()).toBe(`${path}: linguist-generated: true`);
     }
