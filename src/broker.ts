@@ -7,7 +7,7 @@ import { createApp } from "./app.ts";
 import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
 import { configFor, configWarnings, type Config } from "./config.ts";
-import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
+import { GITHUB_CALL_TIMEOUT_MS } from "./github/constants.ts";
 import { createGitHubClient } from "./github/client.ts";
 import { createGitHubContext } from "./github/context.ts";
 import { checkGitHubSetup } from "./github/setup.ts";

@@ -9,10 +9,10 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, expect, it } from "vitest";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 
 const run = promisify(execFile);
 /**

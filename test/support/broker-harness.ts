@@ -14,10 +14,10 @@ import {
 import type { ExchangeEvent } from "../../src/audit/event.ts";
 import { toDataPoint } from "../../src/audit/schema.ts";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
