@@ -33,7 +33,7 @@ export interface BrokerOptions {
   sleep?: Sleep;
   random?: RandomFn;
   log?: LogFn;
-  /** GitHub API limits (tests shorten them); defaults in src/constants.ts. */
+  /** GitHub API limits (tests shorten them); defaults in src/github/constants.ts. */
   github?: { callTimeoutMs?: number; budgetMs?: number };
   /** Admission control for this env; default: the rate-limiting bindings and the AdmissionControl Durable Objects. */
   admission?: (env: Env, context: AdmissionContext) => Admission;

@@ -4,8 +4,7 @@ import { STS_DEADLINE_MS, DEFAULT_SESSION_DURATION_SECONDS } from "../../src/aws
 import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../../src/audit/constants.ts";
 import { GITHUB_API_VERSION } from "../../src/github/constants.ts";
 import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../../src/http/constants.ts";
-import { JWKS_FETCH_TIMEOUT_MS } from "../../src/oidc/constants.ts";
-import { SANDBOX_AUDIENCE } from "../sandbox/constants.ts";
+import { JWKS_FETCH_TIMEOUT_MS, SHARED_DEFAULT_AUDIENCE } from "../../src/oidc/constants.ts";
 import { tokenHashPrefix as brokerHash } from "../../src/audit/event.ts";
 import { tokenHashPrefix as clientHash } from "../../src/client/exchange.ts";
 
@@ -15,7 +14,7 @@ describe("client constants shared with the broker", () => {
     expect(client.MAX_DURATION_SECONDS).toBe(STS_MAX_DURATION_SECONDS);
     expect(client.BROKER_DEFAULT_DURATION_SECONDS).toBe(DEFAULT_SESSION_DURATION_SECONDS);
     expect(client.TOKEN_HASH_PREFIX_HEX_CHARS).toBe(TOKEN_HASH_PREFIX_HEX_CHARS);
-    expect(client.DEFAULT_AUDIENCE).toBe(SANDBOX_AUDIENCE);
+    expect(client.DEFAULT_AUDIENCE).toBe(SHARED_DEFAULT_AUDIENCE);
     expect(client.GITHUB_API_VERSION).toBe(GITHUB_API_VERSION);
   });
 

@@ -47,7 +47,7 @@ it("wrangler deploy --dry-run bundles the Worker offline, without test code", as
     expect(bundle).not.toContain(testOnly);
 });
 
-it("the address limit's rate-limiting bindings match src/constants.ts, in every environment", () => {
+it("the address limit's rate-limiting bindings match src/admission/constants.ts, in every environment", () => {
   const toml = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
   const bindings = [
     ...toml.matchAll(
