@@ -5,7 +5,7 @@
 /** A reservation's holder is the exchange's request id (a UUID, 36 chars): room to spare, nothing unbounded stored. */
 export const MAX_ADMISSION_HOLDER_CHARS = 128;
 
-// --- Admission control ---
+// --- Per-repository bucket and the admission object ---
 /** Default issuances a minute per repository and rule: 10/s, 1/60 of the account's default STS quota (docs/fleet-scale.md). */
 export const DEFAULT_REPOSITORY_RATE_PER_MINUTE = 600;
 /** Default burst per repository and rule: 60 at once, then 10/s, serves a 256-job matrix in (256-60)/10 = 19.6 s. */
