@@ -12,6 +12,7 @@ import {
 } from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
+import { startDeadline, type StartTimer } from "../http/deadline.ts";
 import {
   createApiCall,
   createAppJwt,
@@ -61,12 +62,19 @@ export interface TokenAppOptions {
   callTimeoutMs: number;
   /** All calls of one mint together (default GITHUB_BUDGET_MS). */
   budgetMs?: number;
+  /** Starts call and budget timers; default the real timer. Injected so a test expires them without waiting. */
+  startTimer?: StartTimer;
 }
 
 export function createTokenApp(options: TokenAppOptions): TokenApp {
   const { apiUrl, now, log } = options;
   const jwt = createAppJwt(options.app, now, "github_token_app_key_invalid");
-  const call = createApiCall({ fetch: options.fetch, now, callTimeoutMs: options.callTimeoutMs });
+  const call = createApiCall({
+    fetch: options.fetch,
+    now,
+    callTimeoutMs: options.callTimeoutMs,
+    startTimer: options.startTimer,
+  });
   const installations = createMemo<number>(now, GITHUB_CACHE_MAX_ENTRIES);
   const budgetMs = options.budgetMs ?? GITHUB_BUDGET_MS;
 
@@ -101,21 +109,23 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
 
   /** DELETE /installation/token with the token itself; best effort (the token expires within the hour anyway). */
   async function revoke(token: string): Promise<boolean> {
-    const context = { signal: AbortSignal.timeout(budgetMs), rateRemaining: undefined, calls: 0 };
+    const budget = startDeadline(budgetMs, { startTimer: options.startTimer });
+    const context = { signal: budget.signal, rateRemaining: undefined, calls: 0 };
     try {
-      return (
-        (await call(context, apiUrl, `${apiUrl}/installation/token`, `Bearer ${token}`, { method: "DELETE" }))
-          .status === 204
-      );
+      const url = `${apiUrl}/installation/token`;
+      return (await call(context, apiUrl, url, `Bearer ${token}`, { method: "DELETE" })).status === 204;
     } catch {
       return false;
+    } finally {
+      budget.cancel();
     }
   }
 
   return {
     apiUrl,
     async mint(grant, progress) {
-      const context: CallContext = { signal: AbortSignal.timeout(budgetMs), rateRemaining: undefined, calls: 0 };
+      const budget = startDeadline(budgetMs, { startTimer: options.startTimer });
+      const context: CallContext = { signal: budget.signal, rateRemaining: undefined, calls: 0 };
       try {
         const installation = await installationId(context, grant);
         const asked = accessTokenRequest(grant);
@@ -172,6 +182,7 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
           apiUrl,
         };
       } finally {
+        budget.cancel();
         progress.calls += context.calls;
         progress.rateRemaining = context.rateRemaining;
       }

@@ -11,6 +11,7 @@ import {
 } from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
+import { withinMs, type StartTimer } from "../http/deadline.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import { fetchIssuerKeys, JwksFetchError } from "./jwks-fetch.ts";
 import { keySelector, type KeySelector } from "./jwks-keys.ts";
@@ -37,6 +38,8 @@ export interface JwksCacheOptions {
   integrityKey: Promise<CryptoKey>;
   /** Receives one line per failed JWKS/discovery fetch (fixed reason strings, never bodies). */
   log?: LogFn;
+  /** Bounds the wait on another request's refresh; default the real timer. Injected so a test expires it at will. */
+  startTimer?: StartTimer;
 }
 
 export interface JwksCache {
@@ -178,15 +181,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     }
     // Another request's refresh: its I/O belongs to that request, and if that request is cancelled the promise may
     // never settle. Wait no longer than a refresh can legitimately take, then go on with whatever set we have.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, JWKS_INFLIGHT_MAX_MS);
-    });
-    try {
-      await Promise.race([running.promise, timeout]);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    await withinMs(JWKS_INFLIGHT_MAX_MS, () => running.promise, { startTimer: options.startTimer });
   }
 
   /** A set young enough to use (fresh, or stale within the issuer's window), refreshing as needed. */
