@@ -174,6 +174,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       repositories.set(key(newFullName), target);
       for (const record of [...runs, ...createdCheckRuns])
         if (key(record.repository) === key(fullName)) record.repository = newFullName;
+      people.rename(fullName, newFullName);
       if (!installations.has(ownerOf(newFullName))) installations.set(ownerOf(newFullName), nextInstallationId++);
       if (!tokenInstallations.has(ownerOf(newFullName)))
         tokenInstallations.set(ownerOf(newFullName), nextInstallationId++);

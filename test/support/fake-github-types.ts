@@ -122,7 +122,7 @@ export interface FakeGitHub {
   setInstalled(fullName: string, installed: boolean): void;
   /**
    * The repository renamed or transferred (same id, new `owner/name`): its former name answers 301 to
-   * `/repositories/{id}` until another repository takes it. Its runs and check runs follow it.
+   * `/repositories/{id}` until another repository takes it. Its runs, check runs, pulls, reviews and roles follow it.
    */
   renameRepository(fullName: string, newFullName: string): void;
   /** The App uninstalled and installed anew on the owner: a new installation id; tokens of the old one see nothing. */
