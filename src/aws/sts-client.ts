@@ -145,7 +145,8 @@ export async function callSts(
 
       if (outcome.kind === "ok") return { credentials: outcome.credentials, attempts, stsMs };
       if (outcome.kind === "fail") throw outcome.error;
-      if (attempts >= STS_MAX_ATTEMPTS) throw exhausted(outcome);
+      // Retries exhausted, or the budget spent while the attempt ran: no sleep, no other attempt.
+      if (attempts >= STS_MAX_ATTEMPTS || budget.signal.aborted) throw exhausted(outcome);
       const delay = backoffMs(attempts, random);
       if (delay + STS_MIN_ATTEMPT_MS > budget.remainingMs()) throw exhausted(outcome);
       await sleep(delay);
