@@ -125,6 +125,44 @@ function requirementSteps(
   return steps;
 }
 
+/**
+ * The repository the token names, by the id the API answers for its name (after GitHub's 301 for a moved repository,
+ * the moved one's): a renamed or recycled name must never lend another repository's facts to this token.
+ */
+async function checkRepository(
+  client: GitHubClient,
+  context: CallContext,
+  repo: RepositoryRef,
+  subject: ContextSubject,
+): Promise<RequirementOutcome> {
+  const answer = await client.get(context, repo, repositoryPath(repo));
+  if (answer.status !== 200)
+    return { met: false, reason: "context_repository_mismatch", fact: `repository ${subject.repository}: not found` };
+  const id = String(parseAnswer(RepositorySchema, answer.body, "repository").id);
+  if (id !== subject.repositoryId)
+    return {
+      met: false,
+      reason: "context_repository_mismatch",
+      fact: `repository id ${id} != claim ${subject.repositoryId}`,
+    };
+  return { met: true, fact: `repository id ${id}` };
+}
+
+/** The head commit of the token's workflow run (judgedOnRunHead): what a pull_request job's checks and reviews are on. */
+async function runHead(
+  jobs: JobFacts,
+  context: CallContext,
+  repo: RepositoryRef,
+  subject: ContextSubject,
+): Promise<JobCommitOutcome> {
+  if (!RUN_ID.test(subject.runId))
+    return { met: false, reason: "context_commit_unknown", fact: "run: no run_id claim" };
+  const run = await jobs.runById(context, repo, subject.runId);
+  if (run === undefined)
+    return { met: false, reason: "context_commit_unknown", fact: `run ${subject.runId}: not found` };
+  return jobCommitOfRun(run, subject.eventName, repo.id);
+}
+
 export function createGitHubContext(options: GitHubContextOptions): GitHubContext {
   const { client, now } = options;
   const outcomes = createMemo<RequirementOutcome>(now, GITHUB_CACHE_MAX_ENTRIES);
@@ -133,39 +171,6 @@ export function createGitHubContext(options: GitHubContextOptions): GitHubContex
   const keepIfMet = (outcome: { met: boolean }) => (outcome.met ? keepUntil() : undefined);
   const jobs = createJobFacts({ client, now, keepUntil });
   const reviews = createReviewFacts({ client, now, keepUntil });
-
-  async function checkRepository(
-    context: CallContext,
-    repo: RepositoryRef,
-    subject: ContextSubject,
-  ): Promise<RequirementOutcome> {
-    const answer = await client.get(context, repo, repositoryPath(repo));
-    if (answer.status !== 200)
-      return { met: false, reason: "context_repository_mismatch", fact: `repository ${subject.repository}: not found` };
-    const id = String(parseAnswer(RepositorySchema, answer.body, "repository").id);
-    // A renamed or recycled name must never lend another repository's facts to this token.
-    if (id !== subject.repositoryId)
-      return {
-        met: false,
-        reason: "context_repository_mismatch",
-        fact: `repository id ${id} != claim ${subject.repositoryId}`,
-      };
-    return { met: true, fact: `repository id ${id}` };
-  }
-
-  /** The head commit of the token's workflow run (judgedOnRunHead): what a pull_request job's checks and reviews are on. */
-  async function runHead(
-    context: CallContext,
-    repo: RepositoryRef,
-    subject: ContextSubject,
-  ): Promise<JobCommitOutcome> {
-    if (!RUN_ID.test(subject.runId))
-      return { met: false, reason: "context_commit_unknown", fact: "run: no run_id claim" };
-    const run = await jobs.runById(context, repo, subject.runId);
-    if (run === undefined)
-      return { met: false, reason: "context_commit_unknown", fact: `run ${subject.runId}: not found` };
-    return jobCommitOfRun(run, subject.eventName, repo.id);
-  }
 
   async function evaluateWithin(
     context: CallContext,
@@ -181,12 +186,16 @@ export function createGitHubContext(options: GitHubContextOptions): GitHubContex
     }
     const repo: RepositoryRef = { apiUrl: subject.apiUrl, owner, name, id: Number(subject.repositoryId) };
     const base = `${subject.apiUrl}|${subject.repositoryId}|${subject.repository.toLowerCase()}`;
-    const repository = await outcomes.get(`${base}|repo`, () => checkRepository(context, repo, subject), keepIfMet);
+    const repository = await outcomes.get(
+      `${base}|repo`,
+      () => checkRepository(client, context, repo, subject),
+      keepIfMet,
+    );
     facts.push(repository.fact);
     if (!repository.met) return denied(repository.reason);
     let jobSha = subject.sha;
     if (judgedOnRunHead(subject.eventName)) {
-      const head = await runHead(context, repo, subject);
+      const head = await runHead(jobs, context, repo, subject);
       facts.push(head.fact);
       if (!head.met) return denied(head.reason);
       jobSha = head.sha;
