@@ -1,26 +1,9 @@
-// A fake GitHub REST API (version 2022-11-28) for GitHub Apps: App JWTs and installation tokens as GitHub issues them
-// (fake-github-tokens.ts: scoped to repositories and permissions; a token for repository A answers 404 for B),
-// workflow runs, their jobs and check runs (fake-github-actions.ts), commit -> pull requests, pull requests, reviews
-// (with `author_association` and `user.type`), collaborator permissions, branch rules of rulesets; Link pagination;
-// rate-limit headers and primary/secondary limits; 404 where the App is not installed; 403 "Resource not accessible
-// by integration" for an endpoint the token's permissions do not cover. Documented behaviour mirrored: docs.github.com
-// REST "Apps", "Check runs", "Commits", "Pulls", "Reviews", "Workflow runs", "Workflow jobs", "Collaborators",
-// "Rules", "Rate limits for the REST API", "Using pagination", "Permissions required for GitHub Apps"; a renamed or
-// transferred repository's former name answers 301 to `/repositories/{id}` ("Best practices for using the REST API",
-// follow redirects). Call counters per endpoint. This file holds the records and what a test does with them; the
-// answers are in fake-github-routes.ts. Platform-neutral (workerd and Node).
-import {
-  GITHUB_ACTIONS_APP,
-  latestJobs,
-  type FakeCheckRun,
-  type FakeWorkflowRun,
-  type JobInput,
-} from "./fake-github-actions.ts";
 import { createFakeApp, type FakeRepository } from "./fake-github-apps.ts";
 import { injected, RATE_LIMIT } from "./fake-github-http.ts";
 import { createPeople } from "./fake-github-people.ts";
 import { endpointOf, movedPermanently, pathById } from "./fake-github-paths.ts";
-import { key, rateHeaders, runsOf, serve, type FakeState } from "./fake-github-routes.ts";
+import { key, rateHeaders, serve, type FakeState } from "./fake-github-routes.ts";
+import { createRunRecords } from "./fake-github-runs.ts";
 import { json, notFound } from "./fake-github-tokens.ts";
 import {
   DEFAULT_APP_PERMISSIONS,
@@ -94,25 +77,10 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     }).map((key) => [key, 0]),
   ) as Record<Endpoint, number>;
   let fault: { fault: GitHubFault; endpoint: Endpoint | undefined; times: number } | null = null;
-  let nextId = 1000;
   /** A fresh installation's id (GitHub gives a new one when the App is installed again after being uninstalled). */
   let nextInstallationId = 9_000_000;
   const repo = (fullName: string) => repositories.get(key(fullName));
   const ownerOf = (fullName: string) => key(fullName.split("/")[0] as string);
-
-  const makeJobs = (inputs: readonly JobInput[], runAttempt: number) =>
-    inputs.map((job) => ({
-      id: nextId++,
-      name: job.name,
-      status: job.status ?? "completed",
-      conclusion:
-        job.conclusion === undefined
-          ? (job.status ?? "completed") === "completed"
-            ? "success"
-            : null
-          : job.conclusion,
-      runAttempt,
-    }));
 
   return {
     calls,
@@ -188,67 +156,7 @@ export function createFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
     addCommit(repository, sha) {
       repo(repository)?.commits.add(sha);
     },
-    addWorkflowRun(input) {
-      // Ids grow as GitHub assigns them: a run added later is newer, whatever ids were given before.
-      const id = input.id ?? nextId++;
-      nextId = Math.max(nextId, id + 1);
-      runs.push({
-        repository: input.repository,
-        id,
-        event: input.event,
-        headSha: input.headSha,
-        headBranch: input.headBranch ?? "main",
-        path: input.path ?? ".github/workflows/ci.yml",
-        headRepository: input.headRepository,
-        runAttempt: 1,
-        checkSuiteId: nextId++,
-        jobs: makeJobs(input.jobs ?? [], 1),
-      });
-      repo(input.repository)?.commits.add(input.headSha);
-      return id;
-    },
-    rerunWorkflowRun(runId, jobs) {
-      const run = runs.find((candidate) => candidate.id === runId);
-      if (run === undefined) throw new Error(`no run ${runId}`);
-      const again =
-        jobs ?? latestJobs(run).map((job) => ({ name: job.name, status: "queued" as const, conclusion: null }));
-      run.runAttempt += 1;
-      run.jobs.push(...makeJobs(again, run.runAttempt));
-    },
-    setJob(runId, name, status, conclusion = null) {
-      const run = runs.find((candidate) => candidate.id === runId);
-      const job = run === undefined ? undefined : latestJobs(run).find((candidate) => candidate.name === name);
-      if (job === undefined) throw new Error(`no job ${name} in run ${runId}`);
-      job.status = status;
-      job.conclusion = status === "completed" ? conclusion : null;
-    },
-    addCheckRun(input) {
-      const id = nextId++;
-      // GitHub files a check run created with a workflow's GITHUB_TOKEN in an Actions suite of the commit.
-      const suite =
-        input.app.id === GITHUB_ACTIONS_APP.id
-          ? runsOf(state, input.repository)
-              .filter((run) => run.headSha === input.sha)
-              .at(-1)?.checkSuiteId
-          : undefined;
-      createdCheckRuns.push({ ...input, id, checkSuiteId: suite ?? nextId++ });
-      repo(input.repository)?.commits.add(input.sha);
-      return id;
-    },
-    clearCheckRuns(repository, sha, name) {
-      const here = (candidate: { repository: string }) => key(candidate.repository) === key(repository);
-      for (let i = createdCheckRuns.length - 1; i >= 0; i--) {
-        const run = createdCheckRuns[i] as FakeCheckRun;
-        if (here(run) && run.sha === sha && (name === undefined || run.name === name)) createdCheckRuns.splice(i, 1);
-      }
-    },
-    clearWorkflowRuns(repository, sha, path) {
-      for (let i = runs.length - 1; i >= 0; i--) {
-        const run = runs[i] as FakeWorkflowRun;
-        if (key(run.repository) === key(repository) && run.headSha === sha && (path === undefined || run.path === path))
-          runs.splice(i, 1);
-      }
-    },
+    ...createRunRecords(state),
     addPullRequest(pull) {
       people.addPullRequest(pull);
       const target = repo(pull.repository);
