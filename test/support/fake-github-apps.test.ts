@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { signAppJwt } from "../../src/github/app-key.ts";
 import { createFakeGitHub } from "./fake-github-api.ts";
-import { BASE, fake, keys, NOW, token } from "./fake-github-client.ts";
+import { callerOf, fake, keys, NOW, token } from "./fake-github-client.ts";
 import { generateAppKey } from "./github-app-key.ts";
 
 describe("installation tokens", () => {
@@ -64,22 +64,9 @@ describe("a second App (the token App)", () => {
     });
     github.addRepository("acme/app", 10);
     github.addRepository("acme/tap", 12, { installed: false });
-    const call = async (method: string, path: string, auth: string, body?: unknown) => {
-      const response = await github.handler(
-        new Request(`${BASE}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${auth}`, "user-agent": "test" },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        }),
-      );
-      return {
-        status: response.status,
-        body: (response.status === 204 ? {} : await response.json()) as Record<string, any>,
-      };
-    };
     return {
       github,
-      call,
+      call: callerOf(github),
       factsJwt: (await signAppJwt("42", key.privateKey, NOW)).jwt,
       tokenJwt: (await signAppJwt("43", tokenKey.privateKey, NOW)).jwt,
     };

@@ -10,6 +10,23 @@ export const SHA = "a".repeat(40);
 export const BASE = "https://api.github.example";
 export const keys = generateAppKey();
 
+/** Calls the fake as a client would, and reads its JSON answer (GitHub's shapes are asserted with toMatchObject). */
+export function callerOf(github: FakeGitHub) {
+  return async (method: string, path: string, auth: string, body?: unknown) => {
+    const response = await github.handler(
+      new Request(`${BASE}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${auth}`, "user-agent": "test" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    );
+    return {
+      status: response.status,
+      body: (response.status === 204 ? {} : await response.json()) as Record<string, any>,
+    };
+  };
+}
+
 export async function fake(appPermissions?: Record<string, string>): Promise<{
   github: FakeGitHub;
   call: (
@@ -30,21 +47,7 @@ export async function fake(appPermissions?: Record<string, string>): Promise<{
   github.addRepository("acme/app", 10);
   github.addRepository("acme/web", 11);
   const jwt = (await signAppJwt("42", key.privateKey, NOW)).jwt;
-  const call = async (method: string, path: string, auth: string, body?: unknown) => {
-    const response = await github.handler(
-      new Request(`${BASE}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${auth}`, "user-agent": "test" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-    );
-    // A JSON answer, read field by field as the tests need (GitHub's shapes are asserted with toMatchObject).
-    return {
-      status: response.status,
-      body: (response.status === 204 ? {} : await response.json()) as Record<string, any>,
-    };
-  };
-  return { github, call, jwt };
+  return { github, call: callerOf(github), jwt };
 }
 
 export async function token(f: Awaited<ReturnType<typeof fake>>, body: unknown = {}): Promise<string> {
