@@ -1,6 +1,6 @@
 // What an STS answer means: success, a retry (throttled, transient) or a final error, from its status and <Code>.
 // Pure: no I/O, no clock. The role's ARN and the account id are in STS's Message; nothing here keeps it.
-import { UPSTREAM_RETRY_AFTER_SECONDS } from "../constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { CappedText } from "../http/read-capped.ts";
 import {

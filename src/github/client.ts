@@ -1,7 +1,7 @@
 // The facts App's REST client (docs/github-facts.md): App JWT -> installation of a repository -> installation token
 // for that one repository (./installations.ts) -> the few GET calls requirements need, with pagination.
 // I/O through the injected fetch and clock. Fails closed: every failure is a BrokerError, never a partial answer.
-import { GITHUB_MAX_PAGES } from "../constants.ts";
+import { GITHUB_MAX_PAGES } from "./constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { StartTimer } from "../http/deadline.ts";

@@ -3,11 +3,7 @@
 // (cached per repository until GITHUB_TOKEN_REFRESH_MARGIN_MS before `expires_at`, single flight).
 // I/O through the shared API call; the clock is injected. Fails closed: every failure is a BrokerError.
 import { safeParse } from "zod/mini";
-import {
-  GITHUB_CACHE_MAX_ENTRIES,
-  GITHUB_INSTALLATION_CACHE_MS,
-  GITHUB_TOKEN_REFRESH_MARGIN_MS,
-} from "../constants.ts";
+import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_INSTALLATION_CACHE_MS, GITHUB_TOKEN_REFRESH_MARGIN_MS } from "./constants.ts";
 import type { Clock, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import { parseAnswer, unavailable, type ApiCall, type CallContext } from "./api-call.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { alertingFailedMessage, alertMessage, postWebhook } from "../../src/alerts/webhook.ts";
-import { ALERT_WEBHOOK_TIMEOUT_MS } from "../../src/constants.ts";
+import { ALERT_WEBHOOK_TIMEOUT_MS } from "../../src/alerts/constants.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
 import { manualTimers, settle } from "../support/manual-timers.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSqlResponse, runSql, sqlEndpoint, SqlApiError, sqlString } from "../../src/audit/sql-api.ts";
-import { SQL_API_TIMEOUT_MS } from "../../src/constants.ts";
+import { SQL_API_TIMEOUT_MS } from "../../src/audit/constants.ts";
 import { createFakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
 import { manualTimers, settle } from "../support/manual-timers.ts";

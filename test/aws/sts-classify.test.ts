@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import type { AssumeRoleInput } from "../../src/aws/session.ts";
 import { assumeRole } from "../../src/aws/sts-client.ts";
-import { MAX_STS_RESPONSE_BYTES, STS_MAX_ATTEMPTS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import { MAX_STS_RESPONSE_BYTES, STS_MAX_ATTEMPTS } from "../../src/aws/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { failure, harness, type Harness, input, printable, ROLE_ARN, testPrincipal } from "./sts-helpers.ts";
 
 describe("assumeRole: final errors", () => {

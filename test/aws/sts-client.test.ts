@@ -10,8 +10,8 @@ import {
   STS_BACKOFF_CAP_MS,
   STS_DEADLINE_MS,
   STS_MAX_ATTEMPTS,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+} from "../../src/aws/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { manualTimers, settle } from "../support/manual-timers.ts";
 import { failure, harness, input, ORIGIN, randomText, ROLE_ARN, START_MS, testPrincipal } from "./sts-helpers.ts";
 

@@ -1,7 +1,7 @@
 // One GitHub API call (src/github/api-call.ts) under its timeout and the exchange's budget, with injected timers: a
 // call that does not answer, a budget spent during or before a call, and the one redirect it follows (GET only).
 import { describe, expect, it } from "vitest";
-import { GITHUB_CALL_TIMEOUT_MS } from "../../src/constants.ts";
+import { GITHUB_CALL_TIMEOUT_MS } from "../../src/github/constants.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { type CallContext, createApiCall } from "../../src/github/api-call.ts";

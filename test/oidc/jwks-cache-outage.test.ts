@@ -2,7 +2,7 @@
 // that never settles, and how long a request waits on another's refresh (an injected timer, no wall-clock wait).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { JWKS_FAILURE_BACKOFF_MS, JWKS_FRESH_MS, JWKS_INFLIGHT_MAX_MS } from "../../src/constants.ts";
+import { JWKS_FAILURE_BACKOFF_MS, JWKS_FRESH_MS, JWKS_INFLIGHT_MAX_MS } from "../../src/oidc/constants.ts";
 import { createJwksCache } from "../../src/oidc/jwks-cache.ts";
 import { manualTimers, settle } from "../support/manual-timers.ts";
 import { harness, JWKS_UNAVAILABLE, rejection, TEST_INTEGRITY_KEY } from "./helpers.ts";
