@@ -12,7 +12,7 @@ import { BrokerError } from "../errors.ts";
 import type { Admission, AdmissionRule } from "../exchange.ts";
 import { claimSubject } from "../oidc/claims.ts";
 import type { VerifiedToken } from "../oidc/verify.ts";
-import type { AdmitRequest, AdmitResult, ReleaseRequest, ReleaseResult } from "./admission-control.ts";
+import type { AdmitRequest, AdmitResult, ReleaseRequest, ReleaseResult } from "./admission-protocol.ts";
 import { boundedCall, unavailable, type BoundedCallOptions } from "./bounded-call.ts";
 import type { BucketLimit } from "./token-bucket.ts";
 
@@ -81,7 +81,10 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
       let object: AdmissionRpc | undefined;
       let result: AdmitResult;
       try {
-        result = await call(() => (object = options.objectFor(prefix + repositoryObjectName(token))).admit(request));
+        result = await call(() => {
+          object = options.objectFor(prefix + repositoryObjectName(token));
+          return object.admit(request);
+        });
       } catch (error) {
         // The object may still have recorded the reservation (an answer lost, or later than our timeout): release it
         // through the same stub, so it arrives after the admit (calls from one stub are delivered in order).
