@@ -10,7 +10,7 @@ import {
   latencyStageSql,
   replaysSql,
   topReposSql,
-} from "../audit/queries.ts";
+} from "../audit/query-sql.ts";
 import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../constants.ts";
 import type { AlertRules } from "../alerts/rules.ts";
 import {
