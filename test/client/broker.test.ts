@@ -2,7 +2,8 @@
 // admission (Durable Objects) and the STS emulator, one injected clock for both sides.
 import { describe, expect, it } from "vitest";
 import { ClientError } from "../../src/client/errors.ts";
-import { fetchCredentials, type ClientDeps } from "../../src/client/exchange.ts";
+import type { ClientDeps } from "../../src/client/client-deps.ts";
+import { fetchCredentials } from "../../src/client/exchange.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 import { createHarness, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as client from "../../src/client/constants.ts";
 import * as broker from "../../src/constants.ts";
 import { tokenHashPrefix as brokerHash } from "../../src/audit/event.ts";
-import { tokenHashPrefix as clientHash } from "../../src/client/exchange.ts";
+import { tokenHashPrefix as clientHash } from "../../src/client/exchange-messages.ts";
 
 describe("client constants shared with the broker", () => {
   it("hold the broker's values (the client keeps copies so its bundle does not carry the Worker's constants)", () => {

@@ -9,7 +9,9 @@ import {
 } from "../../src/client/constants.ts";
 import { ClientError, CLIENT_ERROR_TABLE } from "../../src/client/errors.ts";
 import { classifyAnswer, CREDENTIALS_ANSWER, parseRetryAfter } from "../../src/client/broker-answer.ts";
-import { backoffDelayMs, credentialsEndpoint, fetchCredentials, tokenHashPrefix } from "../../src/client/exchange.ts";
+import { credentialsEndpoint } from "../../src/client/broker-endpoint.ts";
+import { backoffDelayMs, fetchCredentials } from "../../src/client/exchange.ts";
+import { tokenHashPrefix } from "../../src/client/exchange-messages.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 import {
   brokerError,

@@ -1,7 +1,7 @@
 // Shared set-up for the client's unit tests: a scripted broker, a token source that counts, a clock that sleeps advance.
 // Platform-neutral (runs in workerd): Request/Response and WebCrypto only.
 import type { Credentials } from "../../src/client/credentials.ts";
-import type { ClientDeps } from "../../src/client/exchange.ts";
+import type { ClientDeps } from "../../src/client/client-deps.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 
 export const START_MS = Date.UTC(2026, 10, 25, 12, 0, 0);
