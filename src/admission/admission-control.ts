@@ -14,7 +14,7 @@ import {
   MAX_ADMISSION_RESERVATIONS,
   REPOSITORY_QUEUE_CLAIM_GRACE_MS,
   REPOSITORY_QUEUE_MAX_WAIT_MS,
-} from "../constants.ts";
+} from "./constants.ts";
 import {
   isAdmitRequest,
   isReleaseRequest,

@@ -1,6 +1,7 @@
 // The admission-control object's RPC contract (what the Worker sends, what it gets back) and the checks that refuse a
 // malformed request before anything is stored. Pure; no I/O. Shared by admission-control.ts and durable-admission.ts.
-import { MAX_ADMISSION_HOLDER_CHARS, MAX_JTI_CHARS } from "../constants.ts";
+import { MAX_ADMISSION_HOLDER_CHARS } from "./constants.ts";
+import { MAX_JTI_CHARS } from "../oidc/constants.ts";
 import type { BucketLimit } from "./token-bucket.ts";
 
 export interface AdmitRequest {

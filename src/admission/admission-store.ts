@@ -1,6 +1,6 @@
 // The admission-control object's SQLite tables and statements: reservations, buckets and queues, read and written
 // through the storage's synchronous SQL API. No caching, no clock, no alarms: admission-control.ts owns those.
-import { ADMISSION_PURGE_GRACE_MS } from "../constants.ts";
+import { ADMISSION_PURGE_GRACE_MS } from "./constants.ts";
 import type { AdmitRequest, ReleaseRequest } from "./admission-protocol.ts";
 import type { QueueState, QueueStep } from "./queue.ts";
 import type { BucketState } from "./token-bucket.ts";

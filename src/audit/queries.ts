@@ -6,7 +6,7 @@ import {
   ANALYTICS_REQUEST_DEFAULT_SINCE_MINUTES,
   ANALYTICS_SERIES_TARGET_BUCKETS,
   TOKEN_HASH_PREFIX_HEX_CHARS,
-} from "../constants.ts";
+} from "./constants.ts";
 import {
   denialsSql,
   githubRateSql,

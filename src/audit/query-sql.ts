@@ -3,7 +3,7 @@
 // is SUM(_sample_interval) and every quantile quantileExactWeighted(..)(.., _sample_interval) (sql-fragments.ts):
 // Analytics Engine samples at high volume, and a row then stands for `_sample_interval` events
 // (developers.cloudflare.com/analytics/analytics-engine/sampling/).
-import { ANALYTICS_TABLE_LIMIT } from "../constants.ts";
+import { ANALYTICS_TABLE_LIMIT } from "./constants.ts";
 import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
 import { sqlString } from "./sql-api.ts";
 import { COUNT, countWhere, measured, outcomeIs, quantileOf } from "./sql-fragments.ts";

@@ -2,7 +2,7 @@
 // through the Worker's start-up code (the compile against ISSUERS and STS_AUTH, the GitHub set-up check, the shadow
 // candidate, the audience warning), so preflight and runtime cannot disagree. Pure; no I/O; no clock.
 import { configWarnings, type Config } from "../config.ts";
-import { SHARED_DEFAULT_AUDIENCE } from "../constants.ts";
+import { SHARED_DEFAULT_AUDIENCE } from "../oidc/constants.ts";
 import { githubSetupGaps } from "../github/setup.ts";
 import { tokenAppGap } from "../github-tokens/setup.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../policy/compile.ts";

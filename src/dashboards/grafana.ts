@@ -3,7 +3,7 @@
 // filter and each alert rule's threshold (defaults: the ALERT_RULES given, else the built-in ones). Pure; no I/O.
 // `npm run dashboards` writes it to dashboards/grafana/ (src/cli/dashboards.ts); a test fails when that copy is stale.
 import type { AlertRules } from "../alerts/rules.ts";
-import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../constants.ts";
+import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../audit/constants.ts";
 import { DATASOURCE, type Json, PLUGIN_ID, type PanelSpec, panelSpecs } from "./panels.ts";
 
 export { PLUGIN_ID } from "./panels.ts";

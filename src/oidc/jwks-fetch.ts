@@ -1,6 +1,6 @@
 // Fetches an issuer's key set over HTTPS: OIDC discovery when no JWKS URL is configured, then the JWKS itself.
 // I/O only through the injected fetch; no clock. Failures are JwksFetchError with a fixed reason, never a body.
-import { JWKS_FETCH_TIMEOUT_MS, MAX_JWKS_RESPONSE_BYTES } from "../constants.ts";
+import { JWKS_FETCH_TIMEOUT_MS, MAX_JWKS_RESPONSE_BYTES } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";
 import { readTextCapped } from "../http/read-capped.ts";
 import { isLoopbackHttp } from "../http/trusted-url.ts";
@@ -31,8 +31,8 @@ export async function fetchIssuerKeys(fetchFn: FetchFn, issuer: IssuerConfig): P
  */
 async function discoverJwksUri(fetchFn: FetchFn, issuer: IssuerConfig): Promise<string> {
   const doc = await fetchJson(fetchFn, `${issuer.issuer}/.well-known/openid-configuration`);
-  if (!isPlainObject(doc) || doc["issuer"] !== issuer.issuer) throw new JwksFetchError("discovery_invalid");
-  const jwksUri = doc["jwks_uri"];
+  if (!isPlainObject(doc) || doc.issuer !== issuer.issuer) throw new JwksFetchError("discovery_invalid");
+  const jwksUri = doc.jwks_uri;
   if (typeof jwksUri !== "string" || !URL.canParse(jwksUri)) throw new JwksFetchError("discovery_invalid");
   const url = new URL(jwksUri);
   const schemeOk = url.protocol === "https:" || (isLoopbackHttp(url) && isLoopbackHttp(new URL(issuer.issuer)));

@@ -1,7 +1,7 @@
 // Structural checks on a compact JWS before any cryptography: size cap, three base64url segments,
 // and unverified decoding of header/payload JSON (only to pick an issuer config). Pure; no I/O; no clock.
 import { base64url } from "jose";
-import { MAX_TOKEN_BYTES } from "../constants.ts";
+import { MAX_TOKEN_BYTES } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 
 /**
@@ -67,7 +67,7 @@ export function decodeUnverified(token: ShapedToken): {
  */
 export function peekIssuer(token: string): string | undefined {
   try {
-    const iss = decodeUnverified(checkTokenShape(token)).payload["iss"];
+    const iss = decodeUnverified(checkTokenShape(token)).payload.iss;
     return typeof iss === "string" ? iss : undefined;
   } catch {
     return undefined;

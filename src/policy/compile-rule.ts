@@ -1,7 +1,7 @@
 // Validates and compiles one policy rule: its fields, effect, issuer, guard opt-outs, granted roles and GitHub tokens,
 // allowed events and rate limit. Pure; no I/O. Called once per rule from compile.ts; fails naming the rule at fault.
 import type { RoleGrant } from "../aws/session.ts";
-import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "../constants.ts";
+import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "./constants.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { checkScope, checkWorkflowPin, compileConditions } from "./compile-match.ts";

@@ -1,7 +1,7 @@
 // The policy decision: verified claims + request (a role, or a GitHub token grant by name) -> allow with what is
 // granted, or deny with a reason.
 // Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow; guards hold every allow.
-import { DEFAULT_SESSION_DURATION_SECONDS } from "../constants.ts";
+import { DEFAULT_SESSION_DURATION_SECONDS } from "../aws/constants.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import type { RoleGrant } from "../aws/session.ts";
 import type { CompiledPolicy } from "./compile.ts";
@@ -130,7 +130,10 @@ function collect(
       }
       const prior = collected.granted.get(name);
       if (prior === undefined) collected.granted.set(name, { rule, target });
-      else if (prior.target !== target) (collected.conflicts ??= new Set()).add(name);
+      else if (prior.target !== target) {
+        collected.conflicts ??= new Set();
+        collected.conflicts.add(name);
+      }
     }
   }
   return collected;

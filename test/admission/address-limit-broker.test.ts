@@ -6,8 +6,8 @@ import {
   ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
   NETWORK_LIMIT_PER_PERIOD,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { AUDIENCE, type Harness } from "../support/broker-harness.ts";
 import { githubClaims, unsignedToken } from "../support/fake-issuer.ts";
 import { harness, expectRefused, expectError } from "./admission-helpers.ts";

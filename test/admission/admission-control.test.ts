@@ -3,7 +3,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AdmitRequest, ReleaseRequest } from "../../src/admission/admission-control.ts";
-import { MAX_ADMISSION_HOLDER_CHARS } from "../../src/constants.ts";
+import { MAX_ADMISSION_HOLDER_CHARS } from "../../src/admission/constants.ts";
 import { T0, ISS, freshObject, request, rows } from "./admission-control-helpers.ts";
 
 describe("AdmissionControl.admit", () => {

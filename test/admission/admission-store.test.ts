@@ -7,7 +7,7 @@ import {
   ADMISSION_PURGE_GRACE_MS,
   ADMISSION_PURGE_INTERVAL_MS,
   MAX_ADMISSION_RESERVATIONS,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 import { T0, ISS, freshObject, request, rows } from "./admission-control-helpers.ts";
 
 describe("purge by alarm", () => {

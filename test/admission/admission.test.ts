@@ -4,12 +4,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { base64url, decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import {
-  ADMISSION_PURGE_GRACE_MS,
-  DEFAULT_CLOCK_TOLERANCE_SECONDS,
-  DEFAULT_REPOSITORY_BURST,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+import { ADMISSION_PURGE_GRACE_MS, DEFAULT_REPOSITORY_BURST } from "../../src/admission/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../../src/oidc/constants.ts";
 import { expectAudit, type Harness } from "../support/broker-harness.ts";
 import { testPolicy, harness, expectRefused, expectError } from "./admission-helpers.ts";
 

@@ -5,11 +5,11 @@
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   DEFAULT_REPOSITORY_BURST,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
@@ -371,7 +371,7 @@ function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<Worker
 async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
   // 1. Keys for this run.
   const world = await createBrokerWorld(options.fakesScript, options.stsHash);
-  const { issuer, fakes, vars } = world;
+  const { issuer, vars } = world;
 
   // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
   const total = options.brokerRequests + 1 + COLD_START_SAMPLES; // + the preflight's and the broker's cold starts

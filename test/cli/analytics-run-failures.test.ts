@@ -2,12 +2,8 @@
 // arguments, credentials, the SQL API refusing or failing), each with its exit code.
 import { describe, expect, it } from "vitest";
 import { runAnalyticsCli, USAGE } from "../../src/cli/analytics-run.ts";
-import {
-  SANDBOX_ANALYTICS_ACCOUNT_ID,
-  SANDBOX_ANALYTICS_API_TOKEN,
-  SANDBOX_AUDIT_DATASET,
-  SANDBOX_PORT,
-} from "../../src/constants.ts";
+import { SANDBOX_AUDIT_DATASET } from "../../src/audit/constants.ts";
+import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_PORT } from "../../src/cli/constants.ts";
 import type { Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";

@@ -1,7 +1,8 @@
 // The kill switch through the whole Worker (KV keys under killswitch: in JWKS_CACHE).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KILL_SWITCH_CACHE_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
+import { KILL_SWITCH_CACHE_MS } from "../../src/policy/constants.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import { createHarness } from "../support/broker-harness.ts";
 import { expectDenied } from "./worker-helpers.ts";

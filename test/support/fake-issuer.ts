@@ -1,7 +1,7 @@
 // A fake GitHub-Actions-like OIDC issuer: discovery document, JWKS, key rotation, outages, and token minting
 // (including hostile tokens for the attack table). Platform-neutral: WebCrypto and fetch types only (workerd and Node 24).
 import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
-import { MAX_JWKS_RESPONSE_BYTES } from "../../src/constants.ts";
+import { MAX_JWKS_RESPONSE_BYTES } from "../../src/oidc/constants.ts";
 
 export interface FakeIssuerOptions {
   /** Exact `iss` and discovery base, e.g. `https://issuer-<uuid>.test`. */
@@ -153,7 +153,7 @@ export async function signCompact(
   signAlg?: string,
 ): Promise<string> {
   const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const alg = signAlg ?? String(header["alg"]);
+  const alg = signAlg ?? String(header.alg);
   const signature = await crypto.subtle.sign(signParams(alg), key, utf8.encode(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }
@@ -164,7 +164,7 @@ export async function hmacToken(
   payload: Record<string, unknown>,
   secret: Uint8Array,
 ): Promise<string> {
-  const alg = String(header["alg"] ?? "HS256");
+  const alg = String(header.alg ?? "HS256");
   const key = await crypto.subtle.importKey(
     "raw",
     new Uint8Array(secret),
