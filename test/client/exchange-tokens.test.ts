@@ -15,8 +15,9 @@ import {
   scripted,
   SECRET,
   SESSION_TOKEN,
+  failure,
+  options,
 } from "./helpers.ts";
-import { options, failure } from "./exchange-helpers.ts";
 
 describe("fetchCredentials: token_reused", () => {
   it("mints a new token and retries once, at once", async () => {

@@ -22,8 +22,9 @@ import {
   json,
   scripted,
   START_MS,
+  failure,
+  options,
 } from "./helpers.ts";
-import { options, failure } from "./exchange-helpers.ts";
 
 describe("fetchCredentials: success", () => {
   it("sends a fresh token as Bearer with role and duration, and returns the checked credentials", async () => {
