@@ -14,9 +14,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createBrokerWorld, linkFakes, repositoryClaims, startBroker } from "./fixture.ts";
 import { keepAliveAgent, runLoad, type LoadRequest } from "./load.ts";
-import { buildBundle, bundleWorker, MS_PER_CLOCK_TICK, readWranglerSettings } from "./runtime.ts";
+import { buildBundle, bundleWorker, readWranglerSettings } from "./bundle.ts";
+import { repositoryClaims } from "./load-shape.ts";
+import { MS_PER_CLOCK_TICK } from "./process-cpu.ts";
+import { linkFakes, startBroker } from "./start-broker.ts";
+import { createBrokerWorld } from "./world.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const progress = (message: string) => process.stderr.write(`profile: ${message}\n`);
