@@ -70,7 +70,7 @@ export function brokerTimings(events: Record<string, unknown>[]): Record<string,
 /** What every job of a scenario run shares. */
 interface JobContext {
   scenario: Scenario;
-  endpoint: string;
+  endpoint: URL;
   mint: (claims: Record<string, unknown>) => Promise<string>;
   tally: Tally;
   /** performance.now() at the scenario's start. */

@@ -45,3 +45,20 @@ export function processCpuPreciseMs(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** CPU time (ms) per thread name of a process, from /proc/<pid>/task/<tid>/stat (utime + stime). */
+export function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = (Number(fields[11]) + Number(fields[12])) * MS_PER_CLOCK_TICK;
+      byName.set(name, (byName.get(name) ?? 0) + ms);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return byName;
+}
