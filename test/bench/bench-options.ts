@@ -17,7 +17,7 @@ export interface CliOptions {
 }
 
 export function parseCli(argv: string[]): CliOptions {
-  let scale = process.env["BENCH_SCALE"] === undefined ? 1 : Number(process.env["BENCH_SCALE"]);
+  let scale = process.env.BENCH_SCALE === undefined ? 1 : Number(process.env.BENCH_SCALE);
   let bundleDir: string | undefined;
   let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let rateLimits: CliOptions["rateLimits"] = "stand-in";

@@ -222,12 +222,12 @@ async function main(): Promise<number> {
     if (run.tmpdir !== undefined) rmSync(run.tmpdir, { recursive: true, force: true });
     if (run.storage?.dir !== undefined) rmSync(run.storage.dir, { recursive: true, force: true });
   }
-  json["env"] = envFields(run, cpuStart);
-  json["duration_s"] = round((performance.now() - startedAt) / 1000, 1);
+  json.env = envFields(run, cpuStart);
+  json.duration_s = round((performance.now() - startedAt) / 1000, 1);
   if (harnessError !== undefined) {
-    json["harness_error"] = harnessError;
-    json["targets"] ??= TARGETS;
-    json["pass"] = false;
+    json.harness_error = harnessError;
+    json.targets ??= TARGETS;
+    json.pass = false;
   }
   out(JSON.stringify(json));
   return harnessError === undefined ? 0 : 1;

@@ -96,7 +96,7 @@ async function runFleet(argv: string[], held: Held, json: Record<string, unknown
     result.broker_ms = brokerTimings(exchangeLog.events.slice(before));
     results[scenario.name] = result;
   }
-  return report(results["matrix_256"] as ScenarioResult, results["fleet_400"] as ScenarioResult, json, load);
+  return report(results.matrix_256 as ScenarioResult, results.fleet_400 as ScenarioResult, json, load);
 }
 
 /** Prints both scenarios and checks them against the targets; returns 0 when every target is met, else 2. */
@@ -117,10 +117,10 @@ function report(matrix: ScenarioResult, fleet: ScenarioResult, json: Record<stri
   };
   const pass = Object.values(checks).every(Boolean);
   Object.assign(json, { matrix_256: matrix, fleet_400: fleet, targets: TARGETS, checks, pass });
-  json["matrix_256_all_served_s"] = matrix.all_served_s;
-  json["matrix_256_requests_per_job"] = matrix.requests_per_job;
-  json["fleet_400_all_served_s"] = fleet.all_served_s;
-  json["fleet_400_5xx"] = fleet.http_5xx;
+  json.matrix_256_all_served_s = matrix.all_served_s;
+  json.matrix_256_requests_per_job = matrix.requests_per_job;
+  json.fleet_400_all_served_s = fleet.all_served_s;
+  json.fleet_400_5xx = fleet.http_5xx;
   return pass ? 0 : 2;
 }
 
@@ -161,13 +161,13 @@ export async function main(argv: string[]): Promise<number> {
     if (held.tmpdir !== undefined) rmSync(held.tmpdir, { recursive: true, force: true });
     clearTimeout(guard);
   }
-  json["env"] = {
+  json.env = {
     node: process.version,
     cpus: os.cpus().length,
     loadavg_before: load,
     loadavg_after: os.loadavg().map((n) => round(n, 2)),
   };
-  json["duration_s"] = round((performance.now() - startedAt) / 1000, 1);
+  json.duration_s = round((performance.now() - startedAt) / 1000, 1);
   if (harnessError !== undefined) Object.assign(json, { harness_error: harnessError, pass: false });
   headlineLast(json);
   out(JSON.stringify(json));

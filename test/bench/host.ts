@@ -45,7 +45,7 @@ const RAM_DIR = "/dev/shm";
 export function useStorage(medium: StorageMedium): { medium: StorageMedium; dir: string | undefined } {
   if (medium === "disk" || !existsSync(RAM_DIR)) return { medium: "disk", dir: undefined };
   const dir = mkdtempSync(path.join(RAM_DIR, "broker-bench-"));
-  process.env["TMPDIR"] = dir;
+  process.env.TMPDIR = dir;
   return { medium, dir };
 }
 

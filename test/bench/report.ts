@@ -137,14 +137,14 @@ function reportFields(run: RunFigures, facts: RunFacts): Record<string, unknown>
     ratio,
     ratio_vs_trivial_fetch: ratioVsTrivialFetch,
     // workerd CPU per request over trivial_fetch's, at concurrency 1 (the target), and per concurrency.
-    cpu_ratio_vs_trivial_fetch: cpuRatio["c1"] ?? null,
+    cpu_ratio_vs_trivial_fetch: cpuRatio.c1 ?? null,
     cpu_ratio_vs_trivial_fetch_by_concurrency: cpuRatio,
     cold_start: cold,
     // A comparison (no target): node_baseline is node-baseline-server.ts; its `workerd_cpu_ms_per_request`
     // is its Node process's CPU. Ratios are broker over node_baseline.
     node_baseline: byWorker.node_baseline,
     ratio_vs_node_baseline: ratioVsNode,
-    cpu_ratio_vs_node_baseline: cpuRatioVsNode["c1"] ?? null,
+    cpu_ratio_vs_node_baseline: cpuRatioVsNode.c1 ?? null,
     cpu_ratio_vs_node_baseline_by_concurrency: cpuRatioVsNode,
     sts_wait: stsWait,
     // What admission adds at concurrency 1 (the A/B), its arms, and the broker's own admission_ms.

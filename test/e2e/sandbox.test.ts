@@ -153,14 +153,10 @@ describe("npm start", () => {
       "AWS_DEFAULT_REGION",
     ])
       delete env[name];
-    const { stdout } = await run(
-      AWS,
-      ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--output", "json"],
-      {
-        cwd: session.elsewhere,
-        env,
-      },
-    );
+    const { stdout } = await run(AWS, ["sts", "get-caller-identity", "--profile", "ccb-sandbox", "--output", "json"], {
+      cwd: session.elsewhere,
+      env,
+    });
     expect((JSON.parse(stdout) as { Arn: string }).Arn).toMatch(
       /^arn:aws:sts::111122223333:assumed-role\/acme-app-deploy\/gh-/,
     );
