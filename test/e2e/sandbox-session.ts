@@ -1,16 +1,16 @@
 // One `npm start -- --shadow` session for an end-to-end test file, as a newcomer runs it: started before the file's
-// tests (the test Worker entry, its test policy) and stopped after; what it printed, the credentials command its banner
-// printed, a shell in the project or elsewhere, the sandbox's mint-and-exchange endpoint.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+// tests (the test Worker entry, its test policy) and stopped after, ports free again; what it printed, the credentials
+// command its banner printed, a shell in the project or elsewhere, the sandbox's mint-and-exchange endpoint.
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll } from "vitest";
+import { repoRoot, startSandbox, type RunningSandbox } from "./client-harness.ts";
 
 export const run = promisify(execFile);
-export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export { repoRoot };
 export const AWS = process.env.AWS_CLI ?? "aws";
 
 export interface SandboxSession {
@@ -30,34 +30,26 @@ export interface SandboxSession {
   printed(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** Starts `npm start -- --shadow` before the file's tests, and stops it (its whole process group) after. */
+/** Starts `npm start -- --shadow` before the file's tests (once the ports are free), and stops it after (until they are). */
 export function useSandboxSession(): SandboxSession {
   const elsewhere = mkdtempSync(join(tmpdir(), "ccb-elsewhere-"));
-  let child: ChildProcess | undefined;
-  let output = "";
+  let sandbox: RunningSandbox | undefined;
   let startOutput = "";
   let credentialsCommand = "";
+  const output = () => sandbox?.output() ?? "";
   beforeAll(async () => {
-    child = spawn("npm", ["start", "--", "--shadow"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-      env: { ...process.env, FORCE_COLOR: "0", SANDBOX_WORKER_ENTRY: "test/fixtures/worker.ts" },
-    });
-    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    await ready(child, () => output);
-    startOutput = output;
-    const line = output.split("\n").find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"));
+    sandbox = await startSandbox(["--shadow"]);
+    startOutput = output();
+    const line = startOutput.split("\n").find((l) => l.trim().startsWith("curl ") && l.includes("/v1/credentials"));
     credentialsCommand = line?.trim() ?? "";
   });
-  afterAll(() => {
-    if (child?.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+  afterAll(async () => {
+    await sandbox?.stop();
     rmSync(elsewhere, { recursive: true, force: true });
   });
   return {
     get output() {
-      return output;
+      return output();
     },
     get startOutput() {
       return startOutput;
@@ -71,29 +63,15 @@ export function useSandboxSession(): SandboxSession {
     async printed(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const line = output.split("\n").find((l) => pattern.test(l));
+        const line = output()
+          .split("\n")
+          .find((l) => pattern.test(l));
         if (line !== undefined) return line;
-        if (Date.now() > deadline) throw new Error(`npm start printed no line matching ${pattern}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`npm start printed no line matching ${pattern}:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
   };
-}
-
-/** Resolves once npm start has printed its banner's last line; rejects if it exits first. */
-function ready(child: ChildProcess, output: () => string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output().includes("Ctrl-C stops both.")) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 100);
-    child.on("exit", (code) => {
-      clearInterval(timer);
-      reject(new Error(`npm start exited (${code}):\n${output()}`));
-    });
-  });
 }
 
 async function shell(command: string, cwd = repoRoot): Promise<{ stdout: string; stderr: string }> {
