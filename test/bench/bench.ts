@@ -11,7 +11,8 @@
 // (requests to each Worker's own socket rather than through Miniflare's entry Worker); the rest: test/bench/README.md.
 //
 // To add a phase: a Scenario in plan.ts (and, for a new kind of Worker, a Target in fixture.ts); to add a figure: a
-// field in figures.ts and its line in report.ts. Scenarios expecting another status than 200 (e.g. 429 for admission control) set expectStatus.
+// field in figures.ts and its line in report.ts. Scenarios expecting another status than 200 (e.g. 429 for admission
+// control) set expectStatus.
 import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -1,5 +1,6 @@
-// One cold start measured: a fresh workerd process for a Worker (its fakes the warm ones when they run apart), then its
-// first request, the broker's first issuance (JWKS fetch, key import, new Durable Object, ...); wall and CPU time of each.
+// One cold start measured: a fresh workerd process for a Worker (its fakes the warm ones when they run apart), then
+// its first request, the broker's first issuance (JWKS fetch, key import, new Durable Object, ...); wall and CPU time
+// of each.
 import type { LoadRequest } from "./load.ts";
 import type { WorkerHandle } from "./runtime.ts";
 
@@ -20,7 +21,7 @@ export const COLD_START_SAMPLES = 3;
 /** The broker's audit write and log line may finish just after the answer: time to let them land in the CPU figure. */
 const SETTLE_AFTER_ANSWER_MS = 50;
 
-/** Starts the Worker (`start`), sends it one request, measures both, and disposes of it; throws unless it answers 200. */
+/** Starts the Worker (`start`), sends it one request, measures both, disposes of it; throws unless it answers 200. */
 export async function measureColdStart(
   worker: string,
   start: () => Promise<WorkerHandle>,

@@ -225,7 +225,8 @@ async function preflight(broker: WorkerHandle, spec: LoadRequest): Promise<void>
 
 async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
   const world = await createBrokerWorld(options.fakesScript, options.stsHash);
-  // One distinct token (fresh jti) per broker request, signed before any timing; + the preflight's and the broker's cold starts.
+  // One distinct token (fresh jti) per broker request, signed before any timing, plus the preflight's and the broker's
+  // cold starts'.
   const tokens = await mintFleetTokens(world.issuer, options.brokerRequests + 1 + COLD_START_SAMPLES, options.progress);
   const started = await startAll(options, world, handles);
   const brokerRequest = brokerRequestOf(tokens);

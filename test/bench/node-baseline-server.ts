@@ -22,7 +22,7 @@ export interface NodeBaselineConfig {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** What the policy's fleet rule grants (load-shape.ts `repositoryClaims`): this owner, through this reusable workflow. */
+  /** What the fleet rule grants (load-shape.ts `repositoryClaims`): this owner, through this reusable workflow. */
   owner: string;
   jobWorkflowRef: string;
   roleArn: string;

@@ -1,5 +1,6 @@
-// The identities a run's brokers share: the fake GitHub issuer (Node mints with its private key; the fakes Worker serves
-// only its public JWK), the fakes Worker's configuration (issuer, STS emulator, echo), and the broker's vars and secrets.
+// The identities a run's brokers share: the fake GitHub issuer (Node mints with its private key; the fakes Worker
+// serves only its public JWK), the fakes Worker's configuration (issuer, STS emulator, echo), the broker's vars and
+// secrets.
 // Keys are generated per run and never stored: the token signing key, the broker's AWS keys (its secrets and the STS
 // emulator's principal), a throwaway GitHub App key.
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";

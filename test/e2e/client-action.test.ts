@@ -16,7 +16,7 @@ import {
 
 const runner = useClientRunner();
 
-/** Post: the runner hands the state back as STATE_exported; every variable is overwritten with "", under a new delimiter. */
+/** Post: the runner hands the state back as STATE_exported; every variable is overwritten with "", new delimiter. */
 async function expectPostEmptiesEnv(delimiter: string): Promise<void> {
   const postEnv = runner.runnerFile("post-env");
   const post = await runNode(BUNDLE.post, [], {

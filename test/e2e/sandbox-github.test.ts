@@ -1,5 +1,6 @@
 // `npm start`'s fake GitHub, as a newcomer drives it: the facts a rule requires (a failed scan, a forged check run, a
-// reader's approval, an outage) decide the next exchange, and the documented GitHub token grant and denial run as shown.
+// reader's approval, an outage) decide the next exchange, and the documented GitHub token grant and denial run as
+// shown.
 import { describe, expect, it } from "vitest";
 import { markedBlocks } from "./doc-snippets.ts";
 import { repoRoot, useSandboxSession } from "./sandbox-session.ts";
