@@ -117,7 +117,7 @@ export interface RunFigures {
   figures: Map<ScenarioResult, Figures>;
   byWorker: Partial<Record<WorkerId, Record<string, Figures>>>;
   concurrencies: number[];
-  /** Per concurrency key, the broker over trivial, trivial_fetch, node_baseline: requests/s, workerd CPU per request. */
+  /** Per concurrency key, the broker over trivial, trivial_fetch, node_baseline: requests/s, workerd CPU/request. */
   ratio: Record<string, number>;
   ratioVsTrivialFetch: Record<string, number>;
   cpuRatio: Record<string, number>;

@@ -30,7 +30,7 @@ export interface SandboxSession {
   printed(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** `npm start -- --shadow` started before the file's tests (once the ports are free), stopped after (until they are). */
+/** `npm start -- --shadow` started before the file's tests (once the ports are free), stopped after (till they are). */
 export function useSandboxSession(): SandboxSession {
   const elsewhere = mkdtempSync(join(tmpdir(), "ccb-elsewhere-"));
   let sandbox: RunningSandbox | undefined;
