@@ -40,7 +40,7 @@ export interface ClientRunner {
   readonly dir: string;
   /** A fresh empty file, as the runner creates GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE for each step. */
   runnerFile(name: string): string;
-  /** The Action's main step as the runner runs it: INPUT_* inputs, runner files, the token endpoint (unless noToken). */
+  /** The Action's main step as the runner runs it: INPUT_* inputs, runner files, the token endpoint (or noToken). */
   actionMain(
     inputs: Record<string, string>,
     options?: { noToken?: boolean; env?: Record<string, string> },
