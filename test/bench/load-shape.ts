@@ -13,7 +13,7 @@
 // the owner, not the repository, so every repository_id is allowed. (Rules that pin one repository, such as
 // acme-app-main-deploy, allow too few requests to measure.) If the example policy changes, the preflight says so:
 // adjust `fleetClaims`.
-import { ADDRESS_LIMIT_PER_PERIOD, DEFAULT_REPOSITORY_BURST } from "../../src/constants.ts";
+import { ADDRESS_LIMIT_PER_PERIOD, DEFAULT_REPOSITORY_BURST } from "../../src/admission/constants.ts";
 import type { FakeIssuer } from "../support/fake-issuer.ts";
 
 export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;

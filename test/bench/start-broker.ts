@@ -5,7 +5,7 @@ import {
   ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import type { Bundle, WranglerSettings } from "./bundle.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesStats } from "./fakes-api.ts";
