@@ -2,7 +2,8 @@
 // fetchCredentials: Retry-After plus jitter until its deadline) from its own runner address against the broker, and
 // what came of them: jobs served and when, requests, statuses, failures, the broker's own stage timings.
 import { ClientError } from "../../src/client/errors.ts";
-import { credentialsEndpoint, fetchCredentials } from "../../src/client/exchange.ts";
+import { credentialsEndpoint } from "../../src/client/broker-endpoint.ts";
+import { fetchCredentials } from "../../src/client/exchange.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 import { repositoryClaims } from "./load-shape.ts";
 import type { WorkerHandle } from "./runtime.ts";
