@@ -12,7 +12,7 @@ import {
   STS_MIN_ATTEMPT_MS,
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
-import type { AwsOptions } from "../config.ts";
+import type { AwsOptions } from "./options.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AssumeRoleInput } from "../../src/aws/session.ts";
 import { assumeRole, backoffMs, type AssumeRoleDeps } from "../../src/aws/sts-client.ts";
 import { assumeRoleForm } from "../../src/aws/sts-request.ts";
-import type { AwsOptions } from "../../src/config.ts";
+import type { AwsOptions } from "../../src/aws/options.ts";
 import {
   MAX_STS_RESPONSE_BYTES,
   STS_BACKOFF_BASE_MS,
