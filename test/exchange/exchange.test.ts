@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../src/constants.ts";
-import { createHarness, expectAudit, expectNoLeak, STS_ORIGIN } from "./support/broker-harness.ts";
+import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import { createHarness, expectAudit, expectNoLeak, STS_ORIGIN } from "../support/broker-harness.ts";
 
 describe("POST /v1/credentials: issuance", () => {
   it("exchanges a push-to-main token for 15-minute credentials in credential_process shape", async () => {
