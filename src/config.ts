@@ -3,7 +3,7 @@
 import * as z from "zod/mini";
 import { regionalStsEndpoint, type AwsOptions, type StsEndpointOptions } from "./aws/options.ts";
 import { GITHUB_DEFAULT_API_URL, GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
-import { BrokerError } from "./errors.ts";
+import { BrokerError, type BrokerReason } from "./errors.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
@@ -30,7 +30,7 @@ const INVALID_SETTINGS_PREFIX = "invalid settings: ";
 
 /** `config_invalid` naming the bad settings (never their values); `issues` are zod's, named by their path. */
 export function invalidSettings(
-  reason: string,
+  reason: BrokerReason,
   names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> },
 ): BrokerError {
   const list = "issues" in names ? [...new Set(names.issues.map((issue) => issue.path.map(String).join(".")))] : names;

@@ -14,7 +14,7 @@ import {
 } from "../constants.ts";
 import type { AwsOptions } from "./options.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
-import { BrokerError, type ErrorCode } from "../errors.ts";
+import { BrokerError, type BrokerReason, type ErrorCode } from "../errors.ts";
 import type { AssumeRoleInput } from "./session.ts";
 import { assumeRoleForm } from "./sts-request.ts";
 import {
@@ -82,9 +82,9 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** Final (not retried) errors: STS code -> what we answer. The role's ARN is in STS's Message; we never keep it. */
-const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: string }> = new Map<
+const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: BrokerReason }> = new Map<
   string,
-  { code: ErrorCode; reason: string }
+  { code: ErrorCode; reason: BrokerReason }
 >([
   ...["AccessDenied", "AccessDeniedException"].map(
     (code) => [code, { code: "forbidden", reason: "sts_access_denied" }] as const,
@@ -136,7 +136,7 @@ function describe(status: number, code: string | undefined): string {
 }
 
 /** A final error; 503s always carry Retry-After (errors.ts). */
-function finalError(code: ErrorCode, reason: string, cause: string): BrokerError {
+function finalError(code: ErrorCode, reason: BrokerReason, cause: string): BrokerError {
   const retryAfterSeconds = code === "upstream_unavailable" ? UPSTREAM_RETRY_AFTER_SECONDS : undefined;
   return new BrokerError(code, reason, { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), cause });
 }

@@ -11,7 +11,7 @@ import {
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, type BrokerReason } from "../errors.ts";
 import {
   createApiCall,
   createAppJwt,
@@ -71,7 +71,7 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
   const budgetMs = options.budgetMs ?? GITHUB_BUDGET_MS;
 
   /** An operator's setup, not the caller's doing: a config line in the log, `forbidden` on the wire. */
-  function refused(reason: string, grant: GithubTokenGrant, status: number): BrokerError {
+  function refused(reason: BrokerReason, grant: GithubTokenGrant, status: number): BrokerError {
     log({ message: "config_invalid", reason, github_token: grant.name, owner: grant.owner, status });
     return new BrokerError("forbidden", reason);
   }

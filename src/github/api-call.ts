@@ -11,7 +11,7 @@ import {
   UPSTREAM_RETRY_AFTER_SECONDS,
 } from "../constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, type BrokerReason } from "../errors.ts";
 import { readTextCapped } from "../http/read-capped.ts";
 import { importAppKey, signAppJwt, type AppJwt } from "./app-key.ts";
 import { ErrorBodySchema } from "./schemas.ts";
@@ -77,7 +77,11 @@ export function rateLimitWait(
  * The App's JWT, signed once and reused until GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS before it expires. A key that
  * cannot sign is `config_invalid` with `keyInvalidReason` (each App names its own secret).
  */
-export function createAppJwt(app: GitHubAppCredentials, now: Clock, keyInvalidReason: string): () => Promise<string> {
+export function createAppJwt(
+  app: GitHubAppCredentials,
+  now: Clock,
+  keyInvalidReason: BrokerReason,
+): () => Promise<string> {
   let key: Promise<CryptoKey> | undefined;
   let appJwt: AppJwt | undefined;
   return async () => {
@@ -162,7 +166,7 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
       throw unavailable("github_api_unavailable", `HTTP ${response.status} from ${endpoint}`);
     }
     const text = await readTextCapped(response, MAX_GITHUB_RESPONSE_BYTES);
-    let body: unknown = undefined;
+    let body: unknown;
     if (text.ok && text.text !== "") {
       try {
         body = JSON.parse(text.text);
