@@ -4,7 +4,7 @@
 import type { Admission } from "../admission/admission.ts";
 import { tokenHashPrefix, type AuditSink, type ExchangeEvent } from "../audit/event.ts";
 import type { Config } from "../config.ts";
-import { MAX_REQUEST_BODY_BYTES } from "../constants.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../http/constants.ts";
 import type { Clock, FetchFn, LogFn, RandomFn, Sleep } from "../deps.ts";
 import type { GitHubContext } from "../github/context.ts";
 import type { TokenApp } from "../github-tokens/token-app.ts";

@@ -1,6 +1,6 @@
 // The GitHub App's private key and the App JWT it signs (docs/github-facts.md). The PEM is parsed at config time
 // (src/crypto/pem.ts, so a bad key fails at start); `signAppJwt` signs with WebCrypto (src/crypto/jws.ts).
-import { GITHUB_APP_JWT_BACKDATE_SECONDS, GITHUB_APP_JWT_LIFETIME_SECONDS } from "../constants.ts";
+import { GITHUB_APP_JWT_BACKDATE_SECONDS, GITHUB_APP_JWT_LIFETIME_SECONDS } from "./constants.ts";
 import { signJwt } from "../crypto/jws.ts";
 
 /** Imports the key for RS256 signing (RSASSA-PKCS1-v1_5 with SHA-256). Non-extractable. */

@@ -1,7 +1,7 @@
 // What the rejection tables of POST /v1/credentials share: hand-built tokens' claims, and the assertions that a
 // rejected exchange is rejected end to end (status, leak-free body, headers, one audit event, no STS call) or issued.
 import { expect } from "vitest";
-import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../../src/constants.ts";
+import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../../src/audit/constants.ts";
 import { AUDIENCE, expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
 import { generateSigningKey, githubClaims } from "../support/fake-issuer.ts";
 

@@ -1,6 +1,7 @@
 // What the log holds of a rejected or issued exchange: the token's hash prefix, never the token or the broker's secret.
 import { describe, expect, it } from "vitest";
-import { MAX_REQUEST_BODY_BYTES, TOKEN_HASH_PREFIX_HEX_CHARS } from "../../src/constants.ts";
+import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../../src/audit/constants.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../../src/http/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { attackerOrigin, EVIL_ORIGIN, post, sha256Prefix, times } from "./helpers.ts";
 

@@ -1,7 +1,7 @@
 // POST /v1/credentials's malformed requests through the whole broker inside workerd: 413, 415 and 400, each with its
 // internal reason in the log line, the body read no further than its cap, and STS never called.
 import { describe, expect, it } from "vitest";
-import { MAX_REQUEST_BODY_BYTES } from "../../src/constants.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../../src/http/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { countingStream, expectIssued, expectRejected, post, utf8 } from "./helpers.ts";
 

@@ -2,7 +2,8 @@
 // its internal reason in the log line and the audit event, STS never called, and one body for every failure.
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { MAX_REQUEST_BODY_BYTES, MAX_TOKEN_BYTES } from "../../src/constants.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../../src/http/constants.ts";
+import { MAX_TOKEN_BYTES } from "../../src/oidc/constants.ts";
 import { AUDIENCE, createHarness, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
 import {
   createFakeIssuer,

@@ -1,7 +1,7 @@
 // Rules with GitHub requirements and the deployment's setup (docs/github-facts.md), through the whole Worker inside
 // workerd: how long met facts and installation tokens are reused, and a GitHub App missing or misconfigured.
 import { describe, expect, it } from "vitest";
-import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
+import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { createHarness, expectNoLeak } from "../support/broker-harness.ts";
 
 describe("caching", () => {
