@@ -98,28 +98,7 @@ const AWS_REASONS = [
   "external_id_unsupported",
 ] as const;
 
-/**
- * Denial reasons of the context stage (403 forbidden): a rule's GitHub requirements not met (src/policy/requirements.ts).
- * Stable: explained in docs/github-facts.md ("Denial reasons").
- */
-export const CONTEXT_REASONS = [
-  "context_check_missing",
-  "context_check_pending",
-  "context_check_failed",
-  "context_check_wrong_app",
-  "context_check_not_a_job",
-  "context_workflow_not_run",
-  "context_pr_not_merged",
-  "context_pr_not_found",
-  "context_pr_not_approved",
-  "context_approval_not_writer",
-  "context_changes_requested",
-  "context_reviews_not_enforced",
-  "context_commit_unknown",
-  "context_repository_mismatch",
-] as const;
-
-/** GitHub facts a rule requires (src/github/): the API and the facts App. */
+/** GitHub facts a rule requires (src/github/): the API, the App, and the requirements' `CONTEXT_REASONS`. */
 const GITHUB_FACTS_REASONS = [
   "github_api_unavailable",
   "github_api_rate_limited",
@@ -128,6 +107,20 @@ const GITHUB_FACTS_REASONS = [
   "github_app_missing",
   "github_api_url_missing",
   "github_app_key_invalid",
+  "context_check_missing",
+  "context_check_not_a_job",
+  "context_workflow_not_run",
+  "context_check_pending",
+  "context_check_failed",
+  "context_check_wrong_app",
+  "context_pr_not_merged",
+  "context_pr_not_found",
+  "context_pr_not_approved",
+  "context_approval_not_writer",
+  "context_changes_requested",
+  "context_reviews_not_enforced",
+  "context_commit_unknown",
+  "context_repository_mismatch",
 ] as const;
 
 /** GitHub token grants' token App (src/github-tokens/). */
@@ -160,7 +153,6 @@ export const BROKER_REASONS = [
   ...ADMISSION_REASONS,
   ...AWS_REASONS,
   ...GITHUB_FACTS_REASONS,
-  ...CONTEXT_REASONS,
   ...GITHUB_TOKEN_REASONS,
   ...BROKER_REASONS_OTHER,
 ] as const;
