@@ -1,6 +1,8 @@
 // What the audit tests of the exchange share: the fake GitHub facts' summary and rate, a network whose issuer and STS
-// calls advance the harness clock (so every timing in a data point is exact), and the token hash prefix.
+// calls advance the harness clock (so every timing in a data point is exact), and the token hash prefix (helpers.ts).
 import { STS_ORIGIN, type Harness } from "../support/broker-harness.ts";
+
+export { sha256Prefix } from "./helpers.ts";
 
 /** blob12 of acme-app-main-deploy: the GitHub facts its requirements were judged on (the fake's seeded state). */
 /** GitHub's rate limit after the first exchange: 5000 less its 6 calls with the installation token (repository, runs, jobs, pulls, reviews, permission). */
@@ -24,11 +26,4 @@ export function withLatency(h: Harness): { issuerCalls: () => number } {
     return h.sts.handler(request);
   });
   return { issuerCalls: () => issuerCalls };
-}
-
-export async function sha256Prefix(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0"))
-    .join("")
-    .slice(0, 16);
 }
