@@ -15,5 +15,3 @@ export type RandomFn = () => number;
 
 /** One structured log line. Production writes JSON to console (Workers Logs). */
 export type LogFn = (line: Record<string, unknown>) => void;
-
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,28 +5,15 @@ import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import { ADMISSION_CALL_TIMEOUT_MS } from "./constants.ts";
 import type { LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
-
-/** A started timeout: `expired` resolves when it fires; `cancel` stops it. */
-export interface Timeout {
-  expired: Promise<void>;
-  cancel(): void;
-}
+import { withinMs, type StartTimer } from "../http/deadline.ts";
 
 export interface BoundedCallOptions {
   /** Per call; default ADMISSION_CALL_TIMEOUT_MS. */
   timeoutMs?: number;
-  /** Starts a timeout; default setTimeout. Injected so a test can expire a hanging call without waiting. */
-  startTimeout?: (ms: number) => Timeout;
+  /** Starts a timeout; default the real timer. Injected so a test can expire a hanging call without waiting. */
+  startTimeout?: StartTimer;
   log?: LogFn;
 }
-
-export const realTimeout = (ms: number): Timeout => {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<void>((resolve) => {
-    id = setTimeout(resolve, ms);
-  });
-  return { expired, cancel: () => (id === undefined ? undefined : clearTimeout(id)) };
-};
 
 const TIMED_OUT = Symbol("timed out");
 
@@ -43,16 +30,15 @@ export async function boundedCall<T>(
   run: () => Promise<T>,
   options: BoundedCallOptions,
 ): Promise<T> {
-  const timeout = (options.startTimeout ?? realTimeout)(options.timeoutMs ?? ADMISSION_CALL_TIMEOUT_MS);
   let failure: unknown;
   try {
-    const result = await Promise.race([run(), timeout.expired.then(() => TIMED_OUT)]);
-    if (result !== TIMED_OUT) return result as T;
+    const bounded = await withinMs(options.timeoutMs ?? ADMISSION_CALL_TIMEOUT_MS, run, {
+      startTimer: options.startTimeout,
+    });
+    if (bounded.done) return bounded.value;
     failure = TIMED_OUT;
   } catch (error) {
     failure = error;
-  } finally {
-    timeout.cancel();
   }
   // Names and flags only: a runtime error's message may carry the object's name.
   options.log?.({

@@ -2,6 +2,8 @@
 // The text names the rule, numbers, windows and a CLI command: never the webhook URL, a token, an ARN or an account id.
 import { ALERT_ESCALATION_FACTOR, ALERT_WEBHOOK_TIMEOUT_MS } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";
+import type { StartTimer } from "../http/deadline.ts";
+import { callUpstream, UpstreamError } from "../http/upstream.ts";
 import type { Firing, RuleName } from "./rules.ts";
 
 const INVESTIGATE: Record<RuleName, string> = {
@@ -59,34 +61,29 @@ export type WebhookResult =
   | { ok: false; status: number | undefined; reason: "http_error" | "network_error" | "timeout" };
 
 /** POST the message. Never throws; the caller logs the result (status only: the URL itself is a secret). */
-export async function postWebhook(url: string, message: { text: string }, fetchFn: FetchFn): Promise<WebhookResult> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<WebhookResult>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve({ ok: false, status: undefined, reason: "timeout" });
-    }, ALERT_WEBHOOK_TIMEOUT_MS);
-  });
-  const send = async (): Promise<WebhookResult> => {
-    try {
-      const response = await fetchFn(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(message),
-        // A redirect would carry the alert somewhere the operator did not configure.
-        redirect: "manual",
-        signal: controller.signal,
-      });
-      await response.body?.cancel().catch(() => undefined);
-      return response.ok ? { ok: true } : { ok: false, status: response.status, reason: "http_error" };
-    } catch {
-      return { ok: false, status: undefined, reason: "network_error" };
-    }
-  };
+export async function postWebhook(
+  url: string,
+  message: { text: string },
+  fetchFn: FetchFn,
+  startTimer?: StartTimer,
+): Promise<WebhookResult> {
   try {
-    return await Promise.race([send(), timedOut]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    // A redirect would carry the alert somewhere the operator did not configure: callUpstream refuses it.
+    await callUpstream(fetchFn, url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(message),
+      timeoutMs: ALERT_WEBHOOK_TIMEOUT_MS,
+      maxBytes: 0,
+      discardBody: true,
+      accept: (status) => status >= 200 && status <= 299,
+      startTimer,
+    });
+    return { ok: true };
+  } catch (error) {
+    const kind = error instanceof UpstreamError ? error.kind : "network";
+    if (kind === "timeout" || kind === "budget") return { ok: false, status: undefined, reason: "timeout" };
+    if (kind === "network") return { ok: false, status: undefined, reason: "network_error" };
+    return { ok: false, status: (error as UpstreamError).status, reason: "http_error" };
   }
 }

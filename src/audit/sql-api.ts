@@ -3,7 +3,8 @@
 // Reference: developers.cloudflare.com/analytics/analytics-engine/sql-api/ and .../sql-reference/statements/#json
 import { CLOUDFLARE_API_BASE_URL, MAX_SQL_RESPONSE_BYTES, SQL_API_TIMEOUT_MS } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";
-import { readTextCapped } from "../http/read-capped.ts";
+import type { StartTimer } from "../http/deadline.ts";
+import { callUpstream, UpstreamError, type UpstreamAnswer } from "../http/upstream.ts";
 
 export type SqlValue = string | number | null;
 
@@ -44,6 +45,8 @@ export interface SqlApiOptions {
   apiToken: string;
   fetch: FetchFn;
   timeoutMs?: number;
+  /** Starts the call's timer; default the real timer. Injected so a test expires the call without waiting. */
+  startTimer?: StartTimer;
   /** API base (default CLOUDFLARE_API_BASE_URL); `npm run analytics` points it at the sandbox's local SQL API. */
   baseUrl?: string;
 }
@@ -126,60 +129,50 @@ function errorDetail(text: string, token: string): string {
     .slice(0, 200);
 }
 
-async function readCapped(response: Response, cap: number): Promise<string> {
-  const read = await readTextCapped(response, cap);
-  if (!read.ok)
-    throw new SqlApiError(
-      "bad_response",
-      response.status,
-      read.failure === "too_large" ? "response too large" : "response unreadable",
-    );
-  return read.text;
-}
-
 function failureFor(status: number): SqlApiFailure {
   if (status === 401 || status === 403) return "unauthorized";
   if (status === 429 || status >= 500) return "unavailable";
   return "bad_query";
 }
 
+/** The outbound-request helper's failure as a SqlApiError: kinds and status only, never the URL or the token. */
+function sqlFailure(error: unknown, timeoutMs: number): unknown {
+  if (!(error instanceof UpstreamError)) return error;
+  switch (error.kind) {
+    case "timeout":
+    case "budget":
+      return new SqlApiError("timeout", undefined, `no answer within ${timeoutMs} ms`);
+    case "network":
+      return new SqlApiError("unavailable", undefined, error.detail);
+    case "redirect":
+      // The SQL API answers from its own URL: a redirect (a proxy, a moved base URL) would carry the token elsewhere.
+      return new SqlApiError("bad_response", error.status, "redirect refused");
+    case "too_large":
+      return new SqlApiError("bad_response", error.status, "response too large");
+    default:
+      return new SqlApiError("bad_response", error.status, "response unreadable");
+  }
+}
+
 /** Run one query. Appends FORMAT JSON when the statement names no format. */
 export async function runSql(sql: string, options: SqlApiOptions): Promise<SqlResult> {
   const url = sqlEndpoint(options.accountId, options.baseUrl);
   const statement = /\bFORMAT\s+\w+\s*$/i.test(sql.trim()) ? sql.trim() : `${sql.trim()}\nFORMAT JSON`;
-  const controller = new AbortController();
   const timeoutMs = options.timeoutMs ?? SQL_API_TIMEOUT_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new SqlApiError("timeout", undefined, `no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
+  let answer: UpstreamAnswer;
   try {
-    const exchange = async () => {
-      let response: Response;
-      try {
-        response = await options.fetch(url, {
-          method: "POST",
-          headers: { authorization: `Bearer ${options.apiToken}`, "content-type": "text/plain; charset=utf-8" },
-          body: statement,
-          signal: controller.signal,
-        });
-      } catch (error) {
-        throw new SqlApiError(
-          "unavailable",
-          undefined,
-          `network error (${error instanceof Error ? error.name : "unknown"})`,
-        );
-      }
-      const text = await readCapped(response, MAX_SQL_RESPONSE_BYTES);
-      if (!response.ok)
-        throw new SqlApiError(failureFor(response.status), response.status, errorDetail(text, options.apiToken));
-      return parseSqlResponse(text);
-    };
-    return await Promise.race([exchange(), timedOut]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    answer = await callUpstream(options.fetch, url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${options.apiToken}`, "content-type": "text/plain; charset=utf-8" },
+      body: statement,
+      timeoutMs,
+      maxBytes: MAX_SQL_RESPONSE_BYTES,
+      startTimer: options.startTimer,
+    });
+  } catch (error) {
+    throw sqlFailure(error, timeoutMs);
   }
+  if (answer.status < 200 || answer.status > 299)
+    throw new SqlApiError(failureFor(answer.status), answer.status, errorDetail(answer.text, options.apiToken));
+  return parseSqlResponse(answer.text);
 }

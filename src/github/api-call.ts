@@ -11,8 +11,10 @@ import {
   MAX_GITHUB_RESPONSE_BYTES,
 } from "./constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
-import { BrokerError } from "../errors.ts";
-import { readTextCapped } from "../http/read-capped.ts";
+import { BrokerError, type BrokerReason } from "../errors.ts";
+import type { StartTimer } from "../http/deadline.ts";
+import { callUpstream, UpstreamError, type UpstreamAnswer } from "../http/upstream.ts";
+import { movedPermanentlyWithin } from "../http/upstream-redirect.ts";
 import { importAppKey, signAppJwt, type AppJwt } from "./app-key.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
@@ -77,7 +79,11 @@ export function rateLimitWait(
  * The App's JWT, signed once and reused until GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS before it expires. A key that
  * cannot sign is `config_invalid` with `keyInvalidReason` (each App names its own secret).
  */
-export function createAppJwt(app: GitHubAppCredentials, now: Clock, keyInvalidReason: string): () => Promise<string> {
+export function createAppJwt(
+  app: GitHubAppCredentials,
+  now: Clock,
+  keyInvalidReason: BrokerReason,
+): () => Promise<string> {
   let key: Promise<CryptoKey> | undefined;
   let appJwt: AppJwt | undefined;
   return async () => {
@@ -108,9 +114,43 @@ export interface ApiCallOptions {
   now: Clock;
   /** Timeout of one call. */
   callTimeoutMs: number;
+  /** Starts the call's timer; default the real timer. Injected so a test expires a call without waiting. */
+  startTimer?: StartTimer;
 }
 
-/** One HTTP call: timeout, budget, size cap, rate limits and 5xx handled here; other statuses returned. */
+/** The outbound-request helper's failure as this client's error: the endpoint's path and the kind, never a body. */
+function callFailure(error: unknown, endpoint: string): unknown {
+  if (!(error instanceof UpstreamError)) return error;
+  switch (error.kind) {
+    case "timeout":
+      return unavailable("github_api_unavailable", `timeout on ${endpoint}`);
+    case "budget":
+      return unavailable("github_api_unavailable", `budget spent on ${endpoint}`);
+    case "status":
+      return unavailable("github_api_unavailable", `HTTP ${error.status} from ${endpoint}`);
+    case "redirect":
+      return unavailable("github_api_unavailable", `${error.detail} refused from ${endpoint}`);
+    case "network":
+      return unavailable("github_api_unavailable", `network error on ${endpoint}`);
+    default:
+      return unavailable("github_api_unavailable", `unreadable body (${error.kind}) from ${endpoint}`);
+  }
+}
+
+const parseJson = (text: string): unknown => {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * One HTTP call: timeout, budget, size cap, rate limits and 5xx handled here; other statuses returned. GitHub's 301
+ * for a renamed or transferred repository is followed once on the same API (the repository-id check then decides);
+ * any other redirect fails closed.
+ */
 export function createApiCall(options: ApiCallOptions): ApiCall {
   const { now } = options;
   /** Per API base: no calls before this instant after GitHub rate-limited us (continuing risks the App being banned). */
@@ -125,11 +165,10 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
       });
     }
     if (context.signal.aborted) throw unavailable("github_api_unavailable", `budget spent before ${endpoint}`);
-    const signal = AbortSignal.any([context.signal, AbortSignal.timeout(options.callTimeoutMs)]);
     context.calls += 1;
-    let response: Response;
+    let answer: UpstreamAnswer;
     try {
-      const pending = options.fetch(url, {
+      answer = await callUpstream(options.fetch, url, {
         method: init.method ?? "GET",
         headers: {
           accept: "application/vnd.github+json",
@@ -139,53 +178,32 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
           ...(init.body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(init.body === undefined ? {} : { body: init.body }),
-        signal,
+        timeoutMs: options.callTimeoutMs,
+        budget: context.signal,
+        maxBytes: MAX_GITHUB_RESPONSE_BYTES,
+        accept: (status) => status < 500,
+        followOnce: movedPermanentlyWithin(apiUrl),
+        startTimer: options.startTimer,
       });
-      // A fetch that ignores its signal still loses the race.
-      response = await new Promise<Response>((resolve, reject) => {
-        const onAbort = () => reject(new Error("aborted"));
-        if (signal.aborted) onAbort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-      });
-    } catch {
-      throw unavailable(
-        "github_api_unavailable",
-        signal.aborted ? `timeout on ${endpoint}` : `network error on ${endpoint}`,
-      );
+    } catch (error) {
+      throw callFailure(error, endpoint);
     }
-    const remaining = response.headers.get("x-ratelimit-remaining");
+    const remaining = answer.headers.get("x-ratelimit-remaining");
     if (remaining !== null && /^\d+$/.test(remaining))
       context.rateRemaining = Math.min(context.rateRemaining ?? Infinity, Number(remaining));
-    if (response.status >= 500) {
-      await response.body?.cancel().catch(() => undefined);
-      throw unavailable("github_api_unavailable", `HTTP ${response.status} from ${endpoint}`);
-    }
-    const text = await readTextCapped(response, MAX_GITHUB_RESPONSE_BYTES);
-    let body: unknown;
-    if (text.ok && text.text !== "") {
-      try {
-        body = JSON.parse(text.text);
-      } catch {
-        body = undefined;
-      }
-    }
+    const body = parseJson(answer.text);
     const message = safeParse(ErrorBodySchema, body).data?.message;
-    const wait = rateLimitWait(response.status, response.headers, message, now());
+    const wait = rateLimitWait(answer.status, answer.headers, message, now());
     if (wait !== undefined) {
       blockedUntil.set(apiUrl, now() + wait * 1000);
       throw new BrokerError("upstream_unavailable", "github_api_rate_limited", {
         retryAfterSeconds: wait,
-        cause: `HTTP ${response.status} from ${endpoint}`,
+        cause: `HTTP ${answer.status} from ${endpoint}`,
       });
     }
     // 204 (a revoked token) has no body.
-    if (response.status !== 204 && (!text.ok || body === undefined)) {
-      throw unavailable(
-        "github_api_unavailable",
-        `unreadable body (${text.ok ? "not JSON" : text.failure}) from ${endpoint}`,
-      );
-    }
-    return { status: response.status, body, headers: response.headers };
+    if (answer.status !== 204 && body === undefined)
+      throw unavailable("github_api_unavailable", `unreadable body (not JSON) from ${endpoint}`);
+    return { status: answer.status, body, headers: answer.headers };
   };
 }

@@ -2,8 +2,8 @@
 // I/O only through the injected fetch; no clock. Failures are JwksFetchError with a fixed reason, never a body.
 import { JWKS_FETCH_TIMEOUT_MS, MAX_JWKS_RESPONSE_BYTES } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";
-import { readTextCapped } from "../http/read-capped.ts";
 import { isLoopbackHttp } from "../http/trusted-url.ts";
+import { callUpstream, UpstreamError, type UpstreamErrorKind } from "../http/upstream.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import { isPlainObject, parseJwks, type PublicJwk } from "./jwks-keys.ts";
 
@@ -40,30 +40,33 @@ async function discoverJwksUri(fetchFn: FetchFn, issuer: IssuerConfig): Promise<
   return jwksUri;
 }
 
+/** Each failure of the helper as the log's fixed reason. */
+const REASON_OF: Record<UpstreamErrorKind, string> = {
+  timeout: "timeout",
+  budget: "timeout",
+  network: "network_error",
+  read_failed: "network_error",
+  redirect: "redirect",
+  status: "http_status",
+  too_large: "too_large",
+  not_utf8: "invalid_json",
+};
+
 /** GET a JSON document: timeout, no redirects, 200 only, body capped while streaming (Content-Length is not trusted). */
 async function fetchJson(fetchFn: FetchFn, url: string): Promise<unknown> {
-  let response: Response;
+  let text: string;
   try {
-    response = await fetchFn(url, {
-      method: "GET",
+    ({ text } = await callUpstream(fetchFn, url, {
       headers: { accept: "application/json" },
-      redirect: "manual",
-      signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS),
-    });
-  } catch {
-    throw new JwksFetchError("network_error");
+      timeoutMs: JWKS_FETCH_TIMEOUT_MS,
+      maxBytes: MAX_JWKS_RESPONSE_BYTES,
+      accept: (status) => status === 200,
+    }));
+  } catch (error) {
+    throw new JwksFetchError(error instanceof UpstreamError ? REASON_OF[error.kind] : "network_error");
   }
-  if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new JwksFetchError("http_status");
-  }
-  const read = await readTextCapped(response, MAX_JWKS_RESPONSE_BYTES);
-  if (!read.ok)
-    throw new JwksFetchError(
-      read.failure === "too_large" ? "too_large" : read.failure === "read_failed" ? "network_error" : "invalid_json",
-    );
   try {
-    return JSON.parse(read.text) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new JwksFetchError("invalid_json");
   }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseSqlResponse, runSql, sqlEndpoint, SqlApiError, sqlString } from "../../src/audit/sql-api.ts";
+import { SQL_API_TIMEOUT_MS } from "../../src/audit/constants.ts";
 import { createFakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
+import { manualTimers, settle } from "../support/manual-timers.ts";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const TOKEN = "test-analytics-token-0123456789";
@@ -94,17 +96,36 @@ describe("runSql against the fake SQL API", () => {
     expect(error.reason).toBe("unavailable");
   });
 
-  it("no answer within the timeout: timeout", async () => {
-    const error = await failure(
+  it("no answer within the timeout (its timer, injected): timeout", async () => {
+    const timers = manualTimers();
+    const pending = failure(
       runSql("SELECT 1", {
         accountId: ACCOUNT,
         apiToken: TOKEN,
         fetch: () => new Promise<Response>(() => undefined),
-        timeoutMs: 1,
+        startTimer: timers,
       }),
     );
-    expect(error.reason).toBe("timeout");
+    await settle();
+    expect(timers.started).toEqual([SQL_API_TIMEOUT_MS]);
+    timers.fire();
+    expect((await pending).reason).toBe("timeout");
   });
+
+  it.each([301, 302, 307, 308])(
+    "a %i is refused, not followed: bad_response, the token never sent on, no Location in the error",
+    async (status) => {
+      const elsewhere = "https://elsewhere.example";
+      const network = createFakeNetwork({
+        [API]: () => new Response(null, { status, headers: { location: `${elsewhere}/sql` } }),
+        [elsewhere]: () => new Response('{"meta":[],"data":[]}'),
+      });
+      const error = await failure(runSql("SELECT 1", { accountId: ACCOUNT, apiToken: TOKEN, fetch: network.fetch }));
+      expect({ reason: error.reason, status: error.status }).toEqual({ reason: "bad_response", status });
+      expect(error.message).not.toContain("elsewhere");
+      expect(network.callsTo(elsewhere)).toHaveLength(0);
+    },
+  );
 
   it("a 200 that is not the JSON format, or is too large: bad_response", async () => {
     const text = await failure(

@@ -1,122 +1,19 @@
+// The STS client's call (src/aws/sts-client.ts): SigV4-signed AssumeRole against the STS emulator, the retry policy
+// (full-jitter backoff, at most STS_MAX_ATTEMPTS, within STS_DEADLINE_MS), and the attempt timeout and total budget
+// through injected timers. What an answer means: sts-classify.test.ts.
 import { describe, expect, it } from "vitest";
-import type { AssumeRoleInput } from "../../src/aws/session.ts";
-import { assumeRole, backoffMs, type AssumeRoleDeps } from "../../src/aws/sts-client.ts";
+import { assumeRole, backoffMs } from "../../src/aws/sts-client.ts";
 import { assumeRoleForm } from "../../src/aws/sts-request.ts";
-import type { AwsOptions } from "../../src/config.ts";
 import {
-  MAX_STS_RESPONSE_BYTES,
+  STS_ATTEMPT_TIMEOUT_MS,
   STS_BACKOFF_BASE_MS,
   STS_BACKOFF_CAP_MS,
   STS_DEADLINE_MS,
   STS_MAX_ATTEMPTS,
 } from "../../src/aws/constants.ts";
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
-import { BrokerError } from "../../src/errors.ts";
-import { createFakeNetwork, type Handler } from "../support/fake-network.ts";
-import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../support/sts-emulator.ts";
-
-const ORIGIN = "https://sts.us-east-1.amazonaws.com";
-const ROLE_ARN = "arn:aws:iam::123456789012:role/deploy";
-const START_MS = Date.UTC(2026, 10, 25, 12, 0, 0);
-/** Real milliseconds an attempt may take in these tests: keeps the hang tests fast. */
-const TEST_ATTEMPT_TIMEOUT_MS = 25;
-
-const input: AssumeRoleInput = {
-  roleArn: ROLE_ARN,
-  roleSessionName: "gh-9876543210-1-octo-org.app",
-  durationSeconds: 900,
-  sourceIdentity: "gh-octocat",
-  tags: [
-    { key: "Repository", value: "octo-org/app" },
-    { key: "Workflow", value: "Deploy to prod" },
-  ],
-  transitiveTagKeys: ["Repository"],
-  sessionPolicy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
-  policyArns: [],
-  externalId: undefined,
-};
-
-function randomText(alphabet: string, length: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(length)), (byte) => alphabet[byte % alphabet.length]).join(
-    "",
-  );
-}
-
-/** A fresh IAM-user-like key pair, generated per test: nothing committed. */
-function testPrincipal(): Required<Pick<StsPrincipal, "accessKeyId" | "secretAccessKey">> {
-  return {
-    accessKeyId: `AKIA${randomText("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}`,
-    secretAccessKey: randomText("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40),
-  };
-}
-
-interface Harness {
-  deps: AssumeRoleDeps;
-  emulator: ReturnType<typeof createStsEmulator>;
-  network: ReturnType<typeof createFakeNetwork>;
-  sleeps: number[];
-  clock: { ms: number };
-  principal: { accessKeyId: string; secretAccessKey: string };
-}
-
-function harness(
-  options: {
-    emulator?: Partial<StsEmulatorOptions>;
-    aws?: Partial<AwsOptions>;
-    random?: () => number;
-    /** Extra injected-clock ms each sleep takes beyond what was asked (a slow scheduler). */
-    sleepOverrunMs?: number;
-    /** Injected-clock ms each request spends on the wire. */
-    latencyMs?: number;
-    handler?: Handler;
-  } = {},
-): Harness {
-  const clock = { ms: START_MS };
-  const principal = testPrincipal();
-  const emulator = createStsEmulator({ now: () => clock.ms, principals: [principal], ...options.emulator });
-  const network = createFakeNetwork({ [ORIGIN]: options.handler ?? emulator.handler });
-  const sleeps: number[] = [];
-  const latency = options.latencyMs ?? 0;
-  const deps: AssumeRoleDeps = {
-    aws: { region: "us-east-1", stsEndpoint: `${ORIGIN}/`, ...principal, sessionToken: undefined, ...options.aws },
-    fetch: async (request, init) => {
-      const response = await network.fetch(request, init);
-      clock.ms += latency;
-      return response;
-    },
-    now: () => clock.ms,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock.ms += ms + (options.sleepOverrunMs ?? 0);
-    },
-    random: options.random ?? (() => 0.5),
-    attemptTimeoutMs: TEST_ATTEMPT_TIMEOUT_MS,
-  };
-  return { deps, emulator, network, sleeps, clock, principal };
-}
-
-async function failure(promise: Promise<unknown>): Promise<BrokerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(BrokerError);
-    return error as BrokerError;
-  }
-  throw new Error("expected a BrokerError");
-}
-
-/** Everything a log line could print about an error. */
-function printable(error: BrokerError): string {
-  return [
-    error.message,
-    error.reason,
-    error.code,
-    String(error.cause),
-    JSON.stringify(error.cause),
-    JSON.stringify(error),
-    error.stack ?? "",
-  ].join("\n");
-}
+import { manualTimers, settle } from "../support/manual-timers.ts";
+import { failure, harness, input, ORIGIN, randomText, ROLE_ARN, START_MS, testPrincipal } from "./sts-helpers.ts";
 
 describe("assumeRole: success", () => {
   it("signs with SigV4 (verified by the emulator) and returns the issued credentials", async () => {
@@ -275,176 +172,49 @@ describe("assumeRole: retries", () => {
   });
 });
 
-describe("assumeRole: final errors", () => {
-  it.each([
-    ["denyRole (the trust policy refuses)", (h: Harness) => h.emulator.denyRole(ROLE_ARN)],
-    ["injected access_denied", (h: Harness) => h.emulator.inject("access_denied")],
-  ])("AccessDenied via %s -> forbidden/sts_access_denied, no retry, no ARN kept", async (_label, arrange) => {
+describe("assumeRole: timers (injected, no wall-clock wait)", () => {
+  it("starts the call's budget, then one timer per attempt; a hung attempt ends when its timer fires, and is retried", async () => {
     const h = harness();
-    arrange(h);
-    const error = await failure(assumeRole(input, h.deps));
-    expect(error.code).toBe("forbidden");
-    expect(error.reason).toBe("sts_access_denied");
-    expect(h.emulator.requestCount).toBe(1);
-    expect(h.sleeps).toEqual([]);
-    const text = printable(error);
-    expect(text).not.toContain("arn:");
-    expect(text).not.toMatch(/\d{12}/);
-    expect(text).not.toContain(h.principal.accessKeyId);
+    const timers = manualTimers();
+    h.deps.startTimer = timers;
+    delete h.deps.attemptTimeoutMs;
+    h.emulator.inject("hang");
+    const pending = assumeRole(input, h.deps);
+    await settle(50);
+    expect(timers.started).toEqual([STS_DEADLINE_MS, STS_ATTEMPT_TIMEOUT_MS]);
+    timers.fire(1);
+    const result = await pending;
+    expect(result.attempts).toBe(2);
+    expect(timers.started).toHaveLength(3);
+    // Every timer is stopped: the attempts', and the budget's when the call is over.
+    expect(timers.cancelled).toBe(3);
   });
 
-  it.each<[string, Partial<AssumeRoleInput>]>([
-    ["a 65-character session name", { roleSessionName: "a".repeat(65) }],
-    ["a session name with a space", { roleSessionName: "gh run" }],
-    ["a source identity with aws: prefix", { sourceIdentity: "aws:me" }],
-    ["a duration above the role's maximum", { durationSeconds: 7200 }],
-    ["a malformed session policy", { sessionPolicy: "{not json" }],
-    ["a transitive key without its tag", { transitiveTagKeys: ["Nope"] }],
-    [
-      "tags too large to pack",
-      { tags: Array.from({ length: 50 }, (_, i) => ({ key: `K${i}`, value: "v".repeat(256) })), transitiveTagKeys: [] },
-    ],
-  ])("STS refusing %s -> internal_error/sts_rejected_request, no retry", async (_label, change) => {
+  it("the budget spent during an attempt ends it and the call: sts_timeout, no sleep, no other attempt", async () => {
     const h = harness();
-    const error = await failure(assumeRole({ ...input, ...change }, h.deps));
-    expect(error.code).toBe("internal_error");
-    expect(error.reason).toBe("sts_rejected_request");
-    expect(h.emulator.requestCount).toBe(1);
-    expect(h.sleeps).toEqual([]);
-    expect(printable(error)).not.toContain("arn:");
-  });
-
-  it.each<[string, (h: Harness) => void]>([
-    [
-      "a wrong secret (SignatureDoesNotMatch)",
-      (h) => (h.deps.aws = { ...h.deps.aws, secretAccessKey: testPrincipal().secretAccessKey }),
-    ],
-    [
-      "an unknown key (InvalidClientTokenId)",
-      (h) => (h.deps.aws = { ...h.deps.aws, accessKeyId: testPrincipal().accessKeyId }),
-    ],
-    [
-      "a session token the key does not have",
-      (h) => (h.deps.aws = { ...h.deps.aws, sessionToken: "IQoJnotatokenatall" }),
-    ],
-    ["the wrong signing region", (h) => (h.deps.aws = { ...h.deps.aws, region: "eu-west-1" })],
-    ["a clock 10 minutes slow", (h) => (h.deps.now = () => h.clock.ms - 10 * 60 * 1000)],
-  ])(
-    "the broker's own credentials failing with %s -> internal_error/sts_broker_credentials",
-    async (_label, arrange) => {
-      const h = harness();
-      arrange(h);
-      const error = await failure(assumeRole(input, h.deps));
-      expect(error.code).toBe("internal_error");
-      expect(error.reason).toBe("sts_broker_credentials");
-      expect(h.emulator.requestCount).toBe(1);
-      expect(printable(error)).not.toContain(h.deps.aws.secretAccessKey);
-    },
-  );
-});
-
-describe("assumeRole: answers that are not the emulator's", () => {
-  const xmlError = (status: number, code: string) =>
-    new Response(
-      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>arn:aws:iam::123456789012:role/deploy</Message></Error></ErrorResponse>`,
-      { status, headers: { "content-type": "text/xml" } },
-    );
-
-  it.each<[string, () => Response, { code: string; reason: string; requests: number }]>([
-    [
-      "RegionDisabledException",
-      () => xmlError(403, "RegionDisabledException"),
-      { code: "upstream_unavailable", reason: "sts_region_disabled", requests: 1 },
-    ],
-    [
-      "an unknown 4xx code",
-      () => xmlError(400, "SomethingNew"),
-      { code: "internal_error", reason: "sts_rejected_request", requests: 1 },
-    ],
-    [
-      "MalformedPolicyDocument",
-      () => xmlError(400, "MalformedPolicyDocument"),
-      { code: "internal_error", reason: "sts_rejected_request", requests: 1 },
-    ],
-    [
-      "ExpiredToken",
-      () => xmlError(403, "ExpiredToken"),
-      { code: "internal_error", reason: "sts_broker_credentials", requests: 1 },
-    ],
-    [
-      "RequestLimitExceeded",
-      () => xmlError(400, "RequestLimitExceeded"),
-      { code: "upstream_unavailable", reason: "sts_throttled", requests: STS_MAX_ATTEMPTS },
-    ],
-    [
-      "IDPCommunicationError",
-      () => xmlError(400, "IDPCommunicationError"),
-      { code: "upstream_unavailable", reason: "sts_unavailable", requests: STS_MAX_ATTEMPTS },
-    ],
-    [
-      "429 without a body",
-      () => new Response(null, { status: 429 }),
-      { code: "upstream_unavailable", reason: "sts_throttled", requests: STS_MAX_ATTEMPTS },
-    ],
-    [
-      "502 HTML page",
-      () => new Response("<html><body>Bad Gateway</body></html>", { status: 502 }),
-      { code: "upstream_unavailable", reason: "sts_unavailable", requests: STS_MAX_ATTEMPTS },
-    ],
-    [
-      "200 HTML page (captive proxy)",
-      () => new Response("<html><body>Login</body></html>", { status: 200 }),
-      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
-    ],
-    [
-      "403 HTML page",
-      () => new Response("<html>Forbidden</html>", { status: 403 }),
-      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
-    ],
-    [
-      "a redirect",
-      () => new Response(null, { status: 302, headers: { location: "https://evil.example/" } }),
-      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
-    ],
-    [
-      "an oversized declared body",
-      () => new Response("x", { status: 200, headers: { "content-length": String(MAX_STS_RESPONSE_BYTES + 1) } }),
-      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
-    ],
-    [
-      "an oversized streamed body",
-      () => {
-        const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
-        let sent = 0;
-        const body = new ReadableStream<Uint8Array>({
-          pull(controller) {
-            sent += 1;
-            if (sent > 10) controller.close();
-            else controller.enqueue(chunk);
-          },
-        });
-        return new Response(body, { status: 200 });
-      },
-      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
-    ],
-    [
-      "a body that is not UTF-8",
-      () => new Response(new Uint8Array([0x3c, 0xff, 0xfe, 0x3e]), { status: 200 }),
-      { code: "upstream_unavailable", reason: "sts_bad_response", requests: 1 },
-    ],
-  ])("%s", async (_label, respond, expected) => {
-    let requests = 0;
-    const h = harness({
-      handler: () => {
-        requests += 1;
-        return respond();
-      },
+    const timers = manualTimers();
+    h.deps.startTimer = timers;
+    h.emulator.inject("hang", STS_MAX_ATTEMPTS);
+    const pending = failure(assumeRole(input, h.deps));
+    await settle(50);
+    timers.fire(0);
+    const error = await pending;
+    expect({ code: error.code, reason: error.reason }).toEqual({
+      code: "upstream_unavailable",
+      reason: "sts_timeout",
     });
-    const error = await failure(assumeRole(input, h.deps));
-    expect({ code: error.code, reason: error.reason, requests }).toEqual(expected);
-    if (error.code === "upstream_unavailable") expect(error.retryAfterSeconds).toBe(UPSTREAM_RETRY_AFTER_SECONDS);
-    const text = printable(error);
-    expect(text).not.toContain("arn:");
-    expect(text).not.toContain("evil.example");
+    expect(h.emulator.requestCount).toBe(1);
+    expect(h.sleeps).toEqual([]);
+  });
+
+  it("an attempt never gets more than the budget has left (injected clock)", async () => {
+    const h = harness({ latencyMs: STS_DEADLINE_MS - 1_000 });
+    const timers = manualTimers();
+    h.deps.startTimer = timers;
+    delete h.deps.attemptTimeoutMs;
+    h.emulator.inject("throttle", 1);
+    h.deps.random = () => 0;
+    await assumeRole(input, h.deps);
+    expect(timers.started).toEqual([STS_DEADLINE_MS, STS_ATTEMPT_TIMEOUT_MS, 1_000]);
   });
 });

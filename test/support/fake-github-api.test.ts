@@ -1,60 +1,11 @@
 // The fake GitHub API follows GitHub's documented behaviour where the broker's security depends on it: jobs are
 // check runs of GitHub Actions in their run's suite; API-created check runs land in an existing Actions suite; forks'
 // runs carry the fork as head_repository; collaborator permissions map maintain to write; reviews carry
-// author_association and user.type; installation tokens honour repository_ids, repositories and permissions.
+// author_association and user.type; a renamed or transferred repository's former name answers 301 to its id.
+// Installation tokens and Apps: fake-github-apps.test.ts.
 import { describe, expect, it } from "vitest";
-import { signAppJwt } from "../../src/github/app-key.ts";
-import { createFakeGitHub, GITHUB_ACTIONS_APP, type FakeGitHub } from "./fake-github-api.ts";
-import { generateAppKey } from "./github-app-key.ts";
-
-const NOW = Date.UTC(2026, 10, 25, 12);
-const SHA = "a".repeat(40);
-const BASE = "https://api.github.example";
-const keys = generateAppKey();
-
-async function fake(appPermissions?: Record<string, string>): Promise<{
-  github: FakeGitHub;
-  call: (
-    method: string,
-    path: string,
-    auth: string,
-    body?: unknown,
-  ) => Promise<{ status: number; body: Record<string, any> }>;
-  jwt: string;
-}> {
-  const key = await keys;
-  const github = createFakeGitHub({
-    appId: "42",
-    appPublicKey: key.publicKey,
-    now: () => NOW,
-    ...(appPermissions === undefined ? {} : { appPermissions }),
-  });
-  github.addRepository("acme/app", 10);
-  github.addRepository("acme/web", 11);
-  const jwt = (await signAppJwt("42", key.privateKey, NOW)).jwt;
-  const call = async (method: string, path: string, auth: string, body?: unknown) => {
-    const response = await github.handler(
-      new Request(`${BASE}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${auth}`, "user-agent": "test" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-    );
-    // A JSON answer, read field by field as the tests need (GitHub's shapes are asserted with toMatchObject).
-    return {
-      status: response.status,
-      body: (response.status === 204 ? {} : await response.json()) as Record<string, any>,
-    };
-  };
-  return { github, call, jwt };
-}
-
-async function token(f: Awaited<ReturnType<typeof fake>>, body: unknown = {}): Promise<string> {
-  const installation = (await f.call("GET", "/repos/acme/app/installation", f.jwt)).body.id as number;
-  const answer = await f.call("POST", `/app/installations/${installation}/access_tokens`, f.jwt, body);
-  expect(answer.status).toBe(201);
-  return answer.body.token as string;
-}
+import { GITHUB_ACTIONS_APP } from "./fake-github-api.ts";
+import { BASE, fake, SHA, token } from "./fake-github-client.ts";
 
 describe("GitHub Actions", () => {
   it("every job of a run is a check run of app 15368 in the run's suite; an API-created one joins the newest Actions suite", async () => {
@@ -203,140 +154,40 @@ describe("people", () => {
   });
 });
 
-describe("installation tokens", () => {
-  it("scoped by repository_ids or repositories: 404 for any other repository of the installation", async () => {
+describe("a renamed or transferred repository", () => {
+  it("its former name answers 301 Moved Permanently to /repositories/{id} on the same API, as GitHub documents", async () => {
     const f = await fake();
-    for (const body of [{ repository_ids: [10] }, { repositories: ["app"] }]) {
-      const t = await token(f, body);
-      expect((await f.call("GET", "/repos/acme/app", t)).status).toBe(200);
-      expect((await f.call("GET", "/repos/acme/web", t)).status).toBe(404);
-    }
-    const all = await token(f);
-    expect((await f.call("GET", "/repos/acme/web", all)).status).toBe(200);
-  });
-
-  it("422 for a repository outside the installation or a permission beyond the App's; 403 for an endpoint outside the token's", async () => {
-    const f = await fake();
-    const installation = (await f.call("GET", "/repos/acme/app/installation", f.jwt)).body.id;
-    expect(
-      await f.call("POST", `/app/installations/${installation}/access_tokens`, f.jwt, { repository_ids: [999] }),
-    ).toMatchObject({ status: 422, body: { message: expect.stringContaining("not accessible") } });
-    expect(
-      await f.call("POST", `/app/installations/${installation}/access_tokens`, f.jwt, {
-        permissions: { contents: "read" },
+    const held = await token(f);
+    f.github.renameRepository("acme/app", "acme/app-renamed");
+    const response = await f.github.handler(
+      new Request(`${BASE}/repos/acme/app/pulls/7?per_page=5`, {
+        headers: { authorization: `Bearer ${held}`, "user-agent": "test" },
       }),
-    ).toMatchObject({ status: 422, body: { message: expect.stringContaining("permissions") } });
-    expect(
-      await f.call("POST", `/app/installations/${installation}/access_tokens`, f.jwt, {
-        permissions: { checks: "write" },
-      }),
-    ).toMatchObject({ status: 422 });
-    const checksOnly = await token(f, { permissions: { checks: "read" } });
-    expect((await f.call("GET", "/repos/acme/app/actions/runs", checksOnly)).status).toBe(403);
+    );
+    expect(response.status).toBe(301);
+    const location = `${BASE}/repositories/10/pulls/7?per_page=5`;
+    expect(response.headers.get("location")).toBe(location);
+    expect(await response.json()).toEqual({
+      message: "Moved Permanently",
+      url: location,
+      documentation_url: "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects",
+    });
   });
 
-  it("revoked: 401; stateless on demand: ghs_ + JWT", async () => {
+  it("/repositories/{id} answers as the repository's current name, with the same token", async () => {
     const f = await fake();
-    const t = await token(f);
-    expect((await f.call("DELETE", "/installation/token", t)).status).toBe(204);
-    expect((await f.call("GET", "/repos/acme/app", t)).status).toBe(401);
-    f.github.setStatelessTokens(true);
-    const stateless = await token(f, { repository_ids: [10] });
-    expect(stateless.split(".")).toHaveLength(3);
-    expect(stateless.startsWith("ghs_eyJ")).toBe(true);
-    expect((await f.call("GET", "/repos/acme/app", stateless)).status).toBe(200);
-  });
-});
-
-describe("a second App (the token App)", () => {
-  async function twoApps() {
-    const key = await keys;
-    const tokenKey = await generateAppKey();
-    const github = createFakeGitHub({
-      appId: "42",
-      appPublicKey: key.publicKey,
-      tokenApp: { appId: "43", appPublicKey: tokenKey.publicKey, permissions: { contents: "write", metadata: "read" } },
-      now: () => NOW,
-    });
-    github.addRepository("acme/app", 10);
-    github.addRepository("acme/tap", 12, { installed: false });
-    const call = async (method: string, path: string, auth: string, body?: unknown) => {
-      const response = await github.handler(
-        new Request(`${BASE}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${auth}`, "user-agent": "test" },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        }),
-      );
-      return {
-        status: response.status,
-        body: (response.status === 204 ? {} : await response.json()) as Record<string, any>,
-      };
-    };
-    return {
-      github,
-      call,
-      factsJwt: (await signAppJwt("42", key.privateKey, NOW)).jwt,
-      tokenJwt: (await signAppJwt("43", tokenKey.privateKey, NOW)).jwt,
-    };
-  }
-
-  it("its own installation per owner (organization or user), its own permissions, tokens scoped by repository name", async () => {
-    const f = await twoApps();
-    const org = await f.call("GET", "/orgs/acme/installation", f.tokenJwt);
-    expect(org).toMatchObject({ status: 200, body: { app_id: 43, target_type: "Organization" } });
-    expect((await f.call("GET", "/orgs/acme/installation", f.factsJwt)).body.id).not.toBe(org.body.id);
-    f.github.setUser("acme");
-    expect((await f.call("GET", "/orgs/acme/installation", f.tokenJwt)).status).toBe(404);
-    expect(await f.call("GET", "/users/acme/installation", f.tokenJwt)).toMatchObject({
-      status: 200,
-      body: { id: org.body.id, target_type: "User" },
-    });
-    // The facts App is not installed on acme/tap; the token App is.
-    const minted = await f.call("POST", `/app/installations/${org.body.id}/access_tokens`, f.tokenJwt, {
-      repositories: ["tap"],
-      permissions: { contents: "write", metadata: "read" },
-    });
-    expect(minted).toMatchObject({
-      status: 201,
-      body: {
-        repository_selection: "selected",
-        repositories: [{ name: "tap", full_name: "acme/tap" }],
-        permissions: { contents: "write", metadata: "read" },
-      },
-    });
-    const t = minted.body.token as string;
-    expect((await f.call("GET", "/repos/acme/tap", t)).status).toBe(200);
-    expect((await f.call("GET", "/repos/acme/app", t)).status).toBe(404);
-    // Beyond what the token App was granted: 422.
-    expect(
-      (
-        await f.call("POST", `/app/installations/${org.body.id}/access_tokens`, f.tokenJwt, {
-          repositories: ["tap"],
-          permissions: { issues: "write" },
-        })
-      ).status,
-    ).toBe(422);
-    // Revoked: 204, then 401.
-    expect((await f.call("DELETE", "/installation/token", t)).status).toBe(204);
-    expect((await f.call("GET", "/repos/acme/tap", t)).status).toBe(401);
-    expect(f.github.tokenAppTokens).toHaveLength(1);
-    expect(f.github.tokens).toHaveLength(0);
+    const held = await token(f);
+    f.github.renameRepository("acme/app", "acme/app-renamed");
+    const answer = await f.call("GET", "/repositories/10", held);
+    expect(answer).toMatchObject({ status: 200, body: { id: 10, full_name: "acme/app-renamed" } });
+    expect((await f.call("GET", "/repos/acme/app-renamed", held)).status).toBe(200);
   });
 
-  it("answers wider than asked on demand (the broker must refuse it)", async () => {
-    const f = await twoApps();
-    const id = (await f.call("GET", "/orgs/acme/installation", f.tokenJwt)).body.id as number;
-    f.github.widenTokens({ permissions: { administration: "write" }, allRepositories: true });
-    const wide = await f.call("POST", `/app/installations/${id}/access_tokens`, f.tokenJwt, {
-      repositories: ["tap"],
-      permissions: { contents: "read", metadata: "read" },
-    });
-    expect(wide.body).toMatchObject({
-      repository_selection: "all",
-      permissions: { contents: "read", metadata: "read", administration: "write" },
-    });
-    expect(wide.body.repositories).toBeUndefined();
-    expect((await f.call("GET", "/repos/acme/app", wide.body.token as string)).status).toBe(200);
+  it("a name taken again by another repository answers for that one, not 301", async () => {
+    const f = await fake();
+    f.github.renameRepository("acme/app", "acme/app-renamed");
+    f.github.addRepository("acme/app", 12);
+    const held = await token(f, { repository_ids: [12] });
+    expect(await f.call("GET", "/repos/acme/app", held)).toMatchObject({ status: 200, body: { id: 12 } });
   });
 });

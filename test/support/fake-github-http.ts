@@ -1,6 +1,7 @@
 // HTTP details of the fake GitHub API, as docs.github.com REST documents them: Link pagination ("Using pagination in
 // the REST API"), rate-limit headers and primary/secondary limits ("Rate limits for the REST API"), and the faults a
-// test injects (5xx, a call that never answers, a body that is not JSON).
+// test injects (5xx, a call that never answers, a body that is not JSON, a redirect).
+import { REDIRECT_DOCUMENTATION_URL } from "./fake-github-paths.ts";
 import { json } from "./fake-github-tokens.ts";
 import type { GitHubFault } from "./fake-github-types.ts";
 
@@ -49,6 +50,17 @@ export function injected(current: GitHubFault, rateHeaders: Record<string, strin
         status: 200,
         headers: { "content-type": "application/json" },
       });
+    case "redirect":
+      // GitHub's redirect body; `location` is whatever the test says (another origin, another redirect, ...).
+      return json(
+        {
+          message: current.status === 301 ? "Moved Permanently" : "Found",
+          url: current.location,
+          documentation_url: REDIRECT_DOCUMENTATION_URL,
+        },
+        current.status,
+        { location: current.location },
+      );
     case "rate_limited":
       if (current.secondary === true) {
         return json(

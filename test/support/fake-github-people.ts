@@ -38,6 +38,19 @@ export function createPeople() {
 
   return {
     users,
+    /** The repository renamed or transferred: its roles, pull requests and reviews go with it. */
+    rename(from: string, to: string): void {
+      const moveKeys = <T>(map: Map<string, T>, prefix: string, next: string) => {
+        for (const [name, value] of [...map]) {
+          if (!name.startsWith(prefix)) continue;
+          map.delete(name);
+          map.set(`${next}${name.slice(prefix.length)}`, value);
+        }
+      };
+      moveKeys(roles, `${key(from)}|`, `${key(to)}|`);
+      moveKeys(reviews, `${key(from)}#`, `${key(to)}#`);
+      for (const pull of pulls) if (key(pull.repository) === key(from)) pull.repository = to;
+    },
     addUser(user: { id: number; login: string; type?: "User" | "Bot" }): void {
       users.set(user.id, { id: user.id, login: user.login, type: user.type ?? "User" });
     },

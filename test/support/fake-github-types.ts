@@ -48,12 +48,13 @@ export const DEFAULT_APP_PERMISSIONS: Readonly<Record<string, string>> = {
   metadata: "read",
 };
 
-/** A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, or a rate limit. */
+/** A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, a rate limit, a redirect. */
 export type GitHubFault =
   | { kind: "status"; status: number }
   | { kind: "hang" }
   | { kind: "malformed" }
-  | { kind: "rate_limited"; secondary?: boolean; retryAfterSeconds?: number };
+  | { kind: "rate_limited"; secondary?: boolean; retryAfterSeconds?: number }
+  | { kind: "redirect"; status: 301 | 302 | 307 | 308; location: string };
 
 export interface FakePullRequest {
   repository: string;
@@ -119,6 +120,11 @@ export interface FakeGitHub {
   addRepository(fullName: string, id: number, options?: { installed?: boolean }): void;
   /** Adds the repository to its owner's installation, or removes it (as "Only select repositories" does). */
   setInstalled(fullName: string, installed: boolean): void;
+  /**
+   * The repository renamed or transferred (same id, new `owner/name`): its former name answers 301 to
+   * `/repositories/{id}` until another repository takes it. Its runs, check runs, pulls, reviews and roles follow it.
+   */
+  renameRepository(fullName: string, newFullName: string): void;
   /** The App uninstalled and installed anew on the owner: a new installation id; tokens of the old one see nothing. */
   reinstall(fullName: string): void;
   addCommit(repository: string, sha: string): void;
