@@ -1,6 +1,6 @@
 // The organisation's policy, compiled into the Worker. Default deny: only what a rule grants is allowed.
 // This is the example policy the local sandbox uses; replace the roles and rules with your own (docs/policy.md).
-// Checked by `npm run policy:check`, tested by policies/tests/index.fixtures.ts (`npm run policy:test`).
+// Checked by `npm run policy:check`, tested by policies/tests/*.fixtures.ts (`npm run policy:test`).
 import { definePolicy } from "../src/policy/define.ts";
 
 export default definePolicy({

@@ -3,9 +3,10 @@
 import { HonoBase as Hono } from "hono/hono-base";
 import type { Params, Result, Router } from "hono/router";
 import { blankEvent, type AuditSink, type ExchangeKind } from "./audit/event.ts";
-import { exchangeCredentials } from "./exchange.ts";
-import { exchangeGithubToken } from "./exchange-github-token.ts";
-import { asBrokerError, type ExchangeDeps } from "./exchange-stages.ts";
+import type { ExchangeDeps } from "./exchange/context.ts";
+import { exchangeCredentials } from "./exchange/exchange.ts";
+import { exchangeGithubToken } from "./exchange/exchange-github-token.ts";
+import { asBrokerError } from "./exchange/record.ts";
 import type { LogFn } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./http/respond.ts";

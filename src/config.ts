@@ -1,14 +1,16 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod/mini";
+import { regionalStsEndpoint, type AwsOptions, type StsEndpointOptions } from "./aws/options.ts";
 import { GITHUB_FACT_CACHE_MS } from "./github/constants.ts";
 import { GITHUB_DEFAULT_API_URL, SHARED_DEFAULT_AUDIENCE } from "./oidc/constants.ts";
-import { BrokerError } from "./errors.ts";
+import { BrokerError, type BrokerReason } from "./errors.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
-import { pemToPkcs8 } from "./github/app-key.ts";
+import { pemToPkcs8 } from "./crypto/pem.ts";
 import type { GitHubAppCredentials } from "./github/api-call.ts";
+import type { GitHubTokenAppOptions } from "./github-tokens/setup.ts";
 
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -29,7 +31,7 @@ const INVALID_SETTINGS_PREFIX = "invalid settings: ";
 
 /** `config_invalid` naming the bad settings (never their values); `issues` are zod's, named by their path. */
 export function invalidSettings(
-  reason: string,
+  reason: BrokerReason,
   names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> },
 ): BrokerError {
   const list = "issues" in names ? [...new Set(names.issues.map((issue) => issue.path.map(String).join(".")))] : names;
@@ -95,20 +97,6 @@ const EnvSchema = z.object({
   ),
 });
 
-/** Where STS is: what both modes need. */
-export interface StsEndpointOptions {
-  region: string;
-  /** STS endpoint URL: the regional endpoint unless overridden (sandbox, tests). */
-  stsEndpoint: string;
-}
-
-/** sigv4 mode: the broker's own AWS principal signs AssumeRole. */
-export interface AwsOptions extends StsEndpointOptions {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string | undefined;
-}
-
 interface BaseConfig {
   issuers: IssuerConfig[];
   /** Evaluate the candidate policy beside the live one and log differences (var SHADOW_POLICY = "on"). */
@@ -119,13 +107,6 @@ interface BaseConfig {
   githubFactCacheMs?: number;
   /** The token App (GITHUB_TOKEN_APP_ID + GITHUB_TOKEN_APP_PRIVATE_KEY) and its API base, when configured; grants need it. */
   githubTokenApp?: GitHubTokenAppOptions | undefined;
-}
-
-/** The write-capable App that mints GitHub token grants' installation tokens, and the REST API it lives on. */
-export interface GitHubTokenAppOptions {
-  app: GitHubAppCredentials;
-  /** GITHUB_TOKEN_API_URL, no trailing slash (default https://api.github.com). */
-  apiUrl: string;
 }
 
 /** STS_AUTH = "sigv4" (the default): AssumeRole signed with the broker's access key. */
@@ -143,12 +124,6 @@ export interface WebIdentityConfig extends BaseConfig {
 
 export type Config = SigV4Config | WebIdentityConfig;
 export type { StsAuthMode, WebIdentityOptions };
-
-/** Regional STS endpoint: keeps latency low and avoids the legacy global endpoint. */
-export function regionalStsEndpoint(region: string): string {
-  // AWS China regions live under their own domain (AWS General Reference, "AWS STS endpoints").
-  return region.startsWith("cn-") ? `https://sts.${region}.amazonaws.com.cn/` : `https://sts.${region}.amazonaws.com/`;
-}
 
 /** Parse and validate the Worker's env. Throws `config_invalid` naming the bad variables only. */
 export function parseConfig(env: unknown): Config {

@@ -1,7 +1,10 @@
 // The one error type of the broker, its closed set of public codes, and the table that maps each
 // code to an HTTP status and a fixed public message. Nothing else decides what a client sees.
-// The `reason` is internal: it goes to the log line and the audit event, never on the wire. Reasons are listed in
-// docs/api.md; the GitHub facts stage's are the closed list CONTEXT_REASONS (src/policy/requirements.ts).
+// The `reason` is internal: it goes to the log line and the audit event, never on the wire. Its closed list is
+// BROKER_REASONS (error-reasons.ts), each documented in docs/api.md.
+import type { BrokerReason } from "./error-reasons.ts";
+
+export type { BrokerReason };
 
 export const ERROR_TABLE = {
   invalid_request: { status: 400, message: "The request is malformed." },
@@ -30,16 +33,16 @@ export interface BrokerErrorOptions {
 
 /**
  * A failure with a public `code` and a precise internal `reason` (snake_case, e.g. `token_expired`,
- * `sts_access_denied`). Throw it from any stage; the app's error handler renders it. Every reason is listed in
- * docs/api.md "Internal reasons"; the policy's are `DenyReason` (src/policy/decide.ts), all `forbidden`: roles'
- * (`role_not_granted`, ...) and GitHub token grants' (`grant_not_granted`: the grant asked for is not granted).
+ * `sts_access_denied`): one of BROKER_REASONS. Throw it from any stage; the app's error handler renders it. Every
+ * reason is listed in docs/api.md "Internal reasons"; the policy's are `DenyReason` (src/policy/decide.ts), all
+ * `forbidden`: roles' (`role_not_granted`, ...) and GitHub token grants' (`grant_not_granted`).
  */
 export class BrokerError extends Error {
   readonly code: ErrorCode;
-  readonly reason: string;
+  readonly reason: BrokerReason;
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, reason: string, options: BrokerErrorOptions = {}) {
+  constructor(code: ErrorCode, reason: BrokerReason, options: BrokerErrorOptions = {}) {
     // The message is the internal reason: never rendered to clients (see errorBody).
     super(reason, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "BrokerError";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { configWarnings, invalidSettingPaths, parseConfig, regionalStsEndpoint } from "../src/config.ts";
+import { regionalStsEndpoint } from "../src/aws/options.ts";
+import { configWarnings, invalidSettingPaths, parseConfig } from "../src/config.ts";
 import { BrokerError } from "../src/errors.ts";
 import { createHarness } from "./support/broker-harness.ts";
 

@@ -24,7 +24,7 @@ function derHeader(der: Uint8Array, offset: number): [number, number] {
   return [offset + 2 + count, length];
 }
 
-/** PKCS#8 PrivateKeyInfo -> the PKCS#1 RSAPrivateKey inside (the inverse of src/github/app-key.ts wrapPkcs1). */
+/** PKCS#8 PrivateKeyInfo -> the PKCS#1 RSAPrivateKey inside (the inverse of src/crypto/pem.ts wrapPkcs1). */
 export function unwrapPkcs8(pkcs8: Uint8Array): Uint8Array {
   const [bodyStart] = derHeader(pkcs8, 0);
   let offset = bodyStart;

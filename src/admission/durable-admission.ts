@@ -9,7 +9,7 @@
 import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "./constants.ts";
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
-import type { Admission, AdmissionRule } from "../exchange.ts";
+import type { Admission, AdmissionRule } from "./admission.ts";
 import { claimSubject } from "../oidc/claims.ts";
 import type { VerifiedToken } from "../oidc/verify.ts";
 import type { AdmitRequest, AdmitResult, ReleaseRequest, ReleaseResult } from "./admission-protocol.ts";

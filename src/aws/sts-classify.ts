@@ -1,7 +1,7 @@
 // What an STS answer means: success, a retry (throttled, transient) or a final error, from its status and <Code>.
 // Pure: no I/O, no clock. The role's ARN and the account id are in STS's Message; nothing here keeps it.
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
-import { BrokerError, type ErrorCode } from "../errors.ts";
+import { BrokerError, type BrokerReason, type ErrorCode } from "../errors.ts";
 import type { CappedText } from "../http/read-capped.ts";
 import {
   parseCredentialsResponse,
@@ -39,9 +39,9 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** Final (not retried) errors: STS code -> what we answer. The role's ARN is in STS's Message; we never keep it. */
-const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: string }> = new Map<
+const FINAL_ERRORS: ReadonlyMap<string, { code: ErrorCode; reason: BrokerReason }> = new Map<
   string,
-  { code: ErrorCode; reason: string }
+  { code: ErrorCode; reason: BrokerReason }
 >([
   ...["AccessDenied", "AccessDeniedException"].map(
     (code) => [code, { code: "forbidden", reason: "sts_access_denied" }] as const,
@@ -93,7 +93,7 @@ function describe(status: number, code: string | undefined): string {
 }
 
 /** A final error; 503s always carry Retry-After (errors.ts). */
-export function finalError(code: ErrorCode, reason: string, cause: string): BrokerError {
+export function finalError(code: ErrorCode, reason: BrokerReason, cause: string): BrokerError {
   const retryAfterSeconds = code === "upstream_unavailable" ? UPSTREAM_RETRY_AFTER_SECONDS : undefined;
   return new BrokerError(code, reason, { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), cause });
 }

@@ -11,7 +11,7 @@ import {
   STS_MAX_ATTEMPTS,
   STS_MIN_ATTEMPT_MS,
 } from "./constants.ts";
-import type { AwsOptions } from "../config.ts";
+import type { AwsOptions } from "./options.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import { startDeadline, type StartTimer } from "../http/deadline.ts";

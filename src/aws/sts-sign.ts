@@ -1,7 +1,7 @@
 // The AssumeRole request signed with the broker's key (SigV4 by aws4fetch's AwsV4Signer, whose AwsClient adds fetch
 // and retry code we do not use). No I/O; the signing time is passed in (the injected clock's).
 import { AwsV4Signer } from "aws4fetch";
-import type { AwsOptions } from "../config.ts";
+import type { AwsOptions } from "./options.ts";
 
 const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8";
 

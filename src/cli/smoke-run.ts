@@ -3,7 +3,7 @@
 // Platform-neutral; fetch, env and the clock are injected. Used by the release workflow between the gradual
 // deployment's small percentage and 100 % (docs/deployment.md, "Release workflow").
 import { AwsClient } from "aws4fetch";
-import { regionalStsEndpoint } from "../config.ts";
+import { regionalStsEndpoint } from "../aws/options.ts";
 import type { FetchFn } from "../deps.ts";
 import { actionsTokenSource, envTokenSource, type TokenSource } from "../client/token-source.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";

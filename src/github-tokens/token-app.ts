@@ -7,7 +7,7 @@ import { safeParse } from "zod/mini";
 import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_INSTALLATION_CACHE_MS } from "../github/constants.ts";
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, type BrokerReason } from "../errors.ts";
 import { startDeadline, type StartTimer } from "../http/deadline.ts";
 import {
   createApiCall,
@@ -76,7 +76,7 @@ interface AppState {
 }
 
 /** An operator's setup, not the caller's doing: a config line in the log, `forbidden` on the wire. */
-function refused(state: AppState, reason: string, grant: GithubTokenGrant, status: number): BrokerError {
+function refused(state: AppState, reason: BrokerReason, grant: GithubTokenGrant, status: number): BrokerError {
   state.log({ message: "config_invalid", reason, github_token: grant.name, owner: grant.owner, status });
   return new BrokerError("forbidden", reason);
 }

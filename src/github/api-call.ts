@@ -11,7 +11,7 @@ import {
   MAX_GITHUB_RESPONSE_BYTES,
 } from "./constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, type BrokerReason } from "../errors.ts";
 import type { StartTimer } from "../http/deadline.ts";
 import { callUpstream, UpstreamError, type UpstreamAnswer } from "../http/upstream.ts";
 import { movedPermanentlyWithin } from "../http/upstream-redirect.ts";
@@ -79,7 +79,11 @@ export function rateLimitWait(
  * The App's JWT, signed once and reused until GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS before it expires. A key that
  * cannot sign is `config_invalid` with `keyInvalidReason` (each App names its own secret).
  */
-export function createAppJwt(app: GitHubAppCredentials, now: Clock, keyInvalidReason: string): () => Promise<string> {
+export function createAppJwt(
+  app: GitHubAppCredentials,
+  now: Clock,
+  keyInvalidReason: BrokerReason,
+): () => Promise<string> {
   let key: Promise<CryptoKey> | undefined;
   let appJwt: AppJwt | undefined;
   return async () => {

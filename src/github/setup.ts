@@ -1,9 +1,16 @@
 // What rules with requirements need from the configuration: the GitHub App and their issuer's REST API. The Worker
 // refuses a deployment that lacks them at start (config_invalid); `npm run preflight` lists the same gaps before a deploy.
 // Pure; no I/O.
-import type { Config } from "../config.ts";
 import { BrokerError } from "../errors.ts";
+import type { IssuerConfig } from "../oidc/issuers.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
+import type { GitHubAppCredentials } from "./api-call.ts";
+
+/** The configuration's part requirements need (src/config.ts): the facts App and the issuers' API URLs. */
+export interface GitHubSetup {
+  githubApp?: GitHubAppCredentials | undefined;
+  issuers: ReadonlyArray<Pick<IssuerConfig, "id" | "apiUrl">>;
+}
 
 export interface GitHubSetupGap {
   /** `github_app_missing`: no GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY; `github_api_url_missing`: the issuer has no API URL. */
@@ -18,10 +25,7 @@ export interface GitHubSetupGap {
  * Every rule with requirements the configuration cannot serve, in rule order. An issuer id the deployment does not
  * configure stays inert (its rules never match), so it needs no API URL.
  */
-export function githubSetupGaps(
-  policy: CompiledPolicy,
-  config: Pick<Config, "githubApp" | "issuers">,
-): GitHubSetupGap[] {
+export function githubSetupGaps(policy: CompiledPolicy, config: GitHubSetup): GitHubSetupGap[] {
   const gaps: GitHubSetupGap[] = [];
   for (const rule of policy.rules) {
     if (rule.requirements === undefined) continue;
@@ -34,7 +38,7 @@ export function githubSetupGaps(
 }
 
 /** Refused at start, never discovered by the first request that needs it: throws config_invalid for the first gap. */
-export function checkGitHubSetup(policy: CompiledPolicy, config: Pick<Config, "githubApp" | "issuers">): void {
+export function checkGitHubSetup(policy: CompiledPolicy, config: GitHubSetup): void {
   const [gap] = githubSetupGaps(policy, config);
   if (gap === undefined) return;
   const cause =

@@ -3,7 +3,7 @@
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html); the document's `issuer`
 // must equal the tokens' `iss` (OpenID Connect Discovery 1.0, section 4.3).
 import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM } from "./web-identity-token.ts";
-import type { SigningAlgorithm } from "./jws.ts";
+import type { SigningAlgorithm } from "../crypto/jws.ts";
 import type { PublishedJwk } from "./signing-keys.ts";
 
 export const DISCOVERY_PATH = "/.well-known/openid-configuration";

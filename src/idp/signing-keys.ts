@@ -6,8 +6,8 @@ import { base64url, type JWK } from "jose";
 import { MIN_RSA_MODULUS_BITS } from "../oidc/constants.ts";
 import { modulusBits } from "../oidc/jwks-keys.ts";
 import { BrokerError } from "../errors.ts";
-import { pemToPkcs8 } from "../github/app-key.ts";
-import { SIGNING_PARAMS, type SigningAlgorithm } from "./jws.ts";
+import { pemToPkcs8 } from "../crypto/pem.ts";
+import { SIGNING_PARAMS, type SigningAlgorithm } from "../crypto/jws.ts";
 import type { WebIdentityOptions } from "./config.ts";
 
 /** One key as published in the JWKS: public members only. */

@@ -17,7 +17,7 @@ import {
 } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
-import { signJwt } from "./jws.ts";
+import { signJwt } from "../crypto/jws.ts";
 import type { SigningKey } from "./signing-keys.ts";
 
 /** GitHub.com's issuer: its subjects carry no issuer prefix (the common case reads as `repo:owner/name:...`). */

@@ -4,7 +4,7 @@ import { jwtVerify, type JWTPayload } from "jose";
 import * as errors from "jose/errors";
 import { MAX_JTI_CHARS } from "./constants.ts";
 import type { Clock } from "../deps.ts";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, type BrokerReason } from "../errors.ts";
 import { parseClaims, type Claims } from "./claims.ts";
 import type { IssuerConfig } from "./issuers.ts";
 import type { JwksCache } from "./jwks-cache.ts";
@@ -102,7 +102,7 @@ export function toBrokerError(error: unknown): BrokerError {
   return new BrokerError("invalid_token", reason, { cause: { code: error.code } });
 }
 
-function joseReason(error: errors.JOSEError): string {
+function joseReason(error: errors.JOSEError): BrokerReason {
   switch (error.code) {
     case "ERR_JOSE_ALG_NOT_ALLOWED":
       return "alg_not_allowed";
@@ -125,7 +125,7 @@ function joseReason(error: errors.JOSEError): string {
   }
 }
 
-function claimReason(error: errors.JWTClaimValidationFailed): string {
+function claimReason(error: errors.JWTClaimValidationFailed): BrokerReason {
   if (error.reason === "missing") return "claim_missing";
   switch (error.claim) {
     case "typ":

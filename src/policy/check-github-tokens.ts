@@ -4,20 +4,11 @@
 // Why the second: a push made with an installation token starts the target repository's `push` workflows (a push
 // made with a workflow's GITHUB_TOKEN starts none), and those workflows run with whatever the policy grants that
 // repository on push. The grant is then a path to the target's privileged roles and grants (docs/security.md).
-import type { Finding } from "./check.ts";
+import { privilegedGrants, type Finding } from "./check-findings.ts";
 import type { CompiledPolicy } from "./compile.ts";
 import { compilePattern, isGlob } from "./glob.ts";
 import type { GithubTokenGrant } from "./github-tokens.ts";
 import type { CompiledRule } from "./rule-index.ts";
-
-/** "a privileged role", "a privileged GitHub token", both, or undefined when the rule grants nothing privileged. */
-export function privilegedGrants(policy: CompiledPolicy, rule: CompiledRule): string | undefined {
-  const role = [...rule.grants.values()].some((name) => policy.roles.get(name)?.privileged === true);
-  const token = rule.githubTokens.some((name) => policy.githubTokens.get(name)?.privileged === true);
-  if (role && token) return "a privileged role and GitHub token";
-  if (role) return "a privileged role";
-  return token ? "a privileged GitHub token" : undefined;
-}
 
 /** A pattern condition on a name claim, compared without case (GitHub's names are case-insensitive). */
 function holdsIgnoringCase(patterns: readonly string[], value: string): boolean {

@@ -14,41 +14,15 @@
 //   survives renames and transfers. An error for rules granting privileged roles or grants, a warning otherwise.
 // - GitHub token grants: unused grants, and pushes that start privileged workflows (check-github-tokens.ts).
 import { MATCH_KEYS } from "./claim-keys.ts";
-import {
-  compilePolicy,
-  PolicyCompileError,
-  type CompileOptions,
-  type CompiledPolicy,
-  type PolicyErrorCode,
-} from "./compile.ts";
+import { compilePolicy, PolicyCompileError, type CompileOptions, type CompiledPolicy } from "./compile.ts";
 import type { CompiledCondition, CompiledRule } from "./rule-index.ts";
-import { lintGithubTokens, privilegedGrants } from "./check-github-tokens.ts";
+import type { CheckResult, Finding } from "./check-findings.ts";
+import { privilegedGrants } from "./check-findings.ts";
+import { lintGithubTokens } from "./check-github-tokens.ts";
 import { mayOverlap, patternCovers } from "./glob.ts";
 import type { PolicyDefinition } from "./types.ts";
 
-export type FindingCode =
-  | PolicyErrorCode
-  | "rule_shadowed"
-  | "alias_conflict"
-  | "name_without_id"
-  | "role_unused"
-  | "guard_opted_out"
-  | "event_allowlist_widened"
-  | "grant_unused"
-  | "grant_push_starts_privileged";
-
-export interface Finding {
-  severity: "error" | "warning";
-  code: FindingCode;
-  /** `rules[3] (rule-id)` or `roles.deploy`: where to look. */
-  location: string;
-  message: string;
-}
-
-export interface CheckResult {
-  compiled: CompiledPolicy | undefined;
-  findings: Finding[];
-}
+export type { CheckResult, Finding, FindingCode } from "./check-findings.ts";
 
 const where = (rule: CompiledRule) => `rules[${rule.index}] (${rule.id})`;
 

@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import type { AssumeRoleInput } from "../../src/aws/session.ts";
 import type { AssumeRoleDeps } from "../../src/aws/sts-client.ts";
-import type { AwsOptions } from "../../src/config.ts";
+import type { AwsOptions } from "../../src/aws/options.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { createFakeNetwork, type Handler } from "../support/fake-network.ts";
 import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../../sandbox/fakes/sts-emulator.ts";

@@ -22,8 +22,8 @@ export interface FakesConfig {
 export const FAKES_CONTROL_ORIGIN = "http://fakes.bench.invalid";
 
 /**
- * When the fakes run in a process of their own (fixture.ts FakesPlacement "own-process"), requests reach them over a
- * loopback socket; this header carries the origin the measured Worker fetched, which the fakes Worker restores.
+ * When the fakes run in a process of their own (start-broker.ts FakesPlacement "own-process"), requests reach them over
+ * a loopback socket; this header carries the origin the measured Worker fetched, which the fakes Worker restores.
  */
 export const FORWARDED_ORIGIN_HEADER = "x-bench-forwarded-origin";
 

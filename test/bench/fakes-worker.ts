@@ -1,7 +1,7 @@
 // The benchmark's fakes as a Worker: the fake issuer (discovery + JWKS), the STS emulator (SigV4 verified by AWS's
 // signer) and the trivial_fetch Worker's echo, served inside the same workerd as the Worker under test, which names
 // this Worker as its outbound service: every fetch it makes lands here, no hop to Node. Bundled by esbuild at bench
-// start (runtime.ts `bundleWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
+// start (bundle.ts `bundleWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
 // It also serves the broker's rate-limiting bindings by default (RateLimiterStandIn below).
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { createFakeIssuer, type FakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";

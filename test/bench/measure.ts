@@ -31,7 +31,7 @@ export const scenarioKey = (scenario: Pick<Scenario, "worker" | "concurrency">):
 /** A running Worker and how to build its i-th request. */
 export interface Target {
   handle: WorkerHandle;
-  /** The process of the Worker's fakes when they run apart (fixture.ts FakesPlacement): its CPU is reported on its own. */
+  /** The process of the Worker's fakes when they run apart (start-broker.ts FakesPlacement): its CPU reported apart. */
   fakes?: WorkerHandle | undefined;
   request: (index: number) => LoadRequest;
   /** Where the Worker's per-exchange log lines land (the broker only). */

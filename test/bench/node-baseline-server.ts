@@ -2,7 +2,7 @@
 // only. Express, jsonwebtoken with jwks-rsa (JWKS fetched once, then cached), the AWS SDK's STS client. What the broker
 // does and this does not: single use of each token, rate limits (address and repository), the kill switch, guards,
 // the audit event and log line, lossless session tags, input size caps. Run by the bench as its own Node process
-// (fixture.ts), its outbound requests going to the bench's fakes over loopback, as the broker's do.
+// (start-broker.ts), its outbound requests going to the bench's fakes over loopback, as the broker's do.
 //
 // Configuration: one JSON object in the environment variable NODE_BASELINE (NodeBaselineConfig). Prints
 // `listening <port>` on stdout once it accepts requests. Never used outside the bench; no secret is real.
@@ -22,7 +22,7 @@ export interface NodeBaselineConfig {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** What the policy's fleet rule grants (fixture.ts `repositoryClaims`): this owner, through this reusable workflow. */
+  /** What the fleet rule grants (load-shape.ts `repositoryClaims`): this owner, through this reusable workflow. */
   owner: string;
   jobWorkflowRef: string;
   roleArn: string;

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import candidatePolicy from "../fixtures/policies/candidate.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import candidateFixtures from "../fixtures/policies/tests/candidate.fixtures.ts";
-import indexFixtures from "../fixtures/policies/tests/index.fixtures.ts";
+import { BASELINE } from "../fixtures/policies/tests/baseline.ts";
+import guardsFixtures from "../fixtures/policies/tests/guards.fixtures.ts";
 import { issuerSetsFromWranglerToml, runPolicyCheck, runPolicyTest } from "../../src/cli/policy-run.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
@@ -134,11 +135,11 @@ describe("runPolicyCheck", () => {
 describe("runPolicyTest", () => {
   it("runs the shipped fixtures: exit 0 and a summary per file", () => {
     const result = runPolicyTest([
-      { file: "policies/tests/index.fixtures.ts", suite: indexFixtures },
+      { file: "policies/tests/guards.fixtures.ts", suite: guardsFixtures },
       { file: "policies/tests/candidate.fixtures.ts", suite: candidateFixtures },
     ]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^policies\/tests\/index\.fixtures\.ts: (\d+)\/\1 passed$/m);
+    expect(result.stdout).toMatch(/^policies\/tests\/guards\.fixtures\.ts: (\d+)\/\1 passed$/m);
     expect(result.stdout).not.toContain("FAIL");
   });
 
@@ -147,7 +148,7 @@ describe("runPolicyTest", () => {
       {
         file: "f.ts",
         suite: {
-          ...indexFixtures,
+          ...BASELINE,
           cases: [{ name: "wrong", claims: { ref_protected: "false" }, expect: { allow: "deploy" } }],
         },
       },

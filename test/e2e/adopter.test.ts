@@ -122,7 +122,7 @@ describe("an adopter's own policies/", () => {
   let results: { build: Output; typecheck: Output; check: Output; test: Output; preflight: Output };
 
   beforeAll(() => {
-    view = projectView({ policies: { "index.ts": POLICY, "tests/index.fixtures.ts": FIXTURES }, copy: ["src"] });
+    view = projectView({ policies: { "index.ts": POLICY, "tests/billing.fixtures.ts": FIXTURES }, copy: ["src"] });
     // The type check `npm test` runs, on what the adopter changed: src/ (the Worker's entry without a candidate) and policies/.
     writeFileSync(
       join(view.root, "tsconfig.adopter.json"),
@@ -164,7 +164,7 @@ describe("an adopter's own policies/", () => {
       "policies/index.ts: ok (2 rules, 2 roles, issuers github)\npolicy:check: 1 policy, 0 error(s)",
     );
     expect((await results.test).stdout).toBe(
-      "policies/tests/index.fixtures.ts: 4/4 passed\npolicy:test: 4 passed, 0 failed\n",
+      "policies/tests/billing.fixtures.ts: 4/4 passed\npolicy:test: 4 passed, 0 failed\n",
     );
   });
 

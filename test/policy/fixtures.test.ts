@@ -2,15 +2,35 @@
 // fixtures in policies/tests/ run through `npm run policy:test` in `npm test`). This file also checks that the
 // fixtures exercise every guard and every reason.
 import { describe, expect, it } from "vitest";
+import { BASELINE } from "../fixtures/policies/tests/baseline.ts";
 import candidateFixtures from "../fixtures/policies/tests/candidate.fixtures.ts";
-import indexFixtures from "../fixtures/policies/tests/index.fixtures.ts";
+import ghesFixtures from "../fixtures/policies/tests/ghes.fixtures.ts";
+import githubFactsFixtures from "../fixtures/policies/tests/github-facts.fixtures.ts";
+import githubTokensFixtures from "../fixtures/policies/tests/github-tokens.fixtures.ts";
+import gitlabFixtures from "../fixtures/policies/tests/gitlab.fixtures.ts";
+import guardsFixtures from "../fixtures/policies/tests/guards.fixtures.ts";
+import rolesFixtures from "../fixtures/policies/tests/roles.fixtures.ts";
 import { runFixtures, type FixtureSuite } from "../../src/policy/fixtures.ts";
 import { GUARD_REASONS, OPT_OUTS } from "../../src/policy/guards.ts";
 
-describe.each([
-  ["index.fixtures.ts", indexFixtures],
+/** Every fixture file of the test policy, by name: the live policy's, split by concern, and the candidate's. */
+const FILES = [
+  ["roles.fixtures.ts", rolesFixtures],
+  ["github-facts.fixtures.ts", githubFactsFixtures],
+  ["guards.fixtures.ts", guardsFixtures],
+  ["github-tokens.fixtures.ts", githubTokensFixtures],
+  ["ghes.fixtures.ts", ghesFixtures],
+  ["gitlab.fixtures.ts", gitlabFixtures],
   ["candidate.fixtures.ts", candidateFixtures],
-])("test/fixtures/policies/tests/%s", (_file, suite) => {
+] as const;
+
+/** The live policy's fixtures as one suite: what the coverage checks below read. */
+const liveFixtures: FixtureSuite = {
+  ...BASELINE,
+  cases: FILES.filter(([file]) => file !== "candidate.fixtures.ts").flatMap(([, suite]) => suite.cases),
+};
+
+describe.each(FILES)("test/fixtures/policies/tests/%s", (_file, suite) => {
   it.each(runFixtures(suite).map((result) => [result.name, result] as const))("%s", (_name, result) => {
     expect(result.pass, `expected ${result.expected}, got ${result.actual}`).toBe(true);
   });
@@ -18,7 +38,7 @@ describe.each([
 
 describe("fixture coverage", () => {
   const reasons = new Set(
-    indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")),
+    liveFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")),
   );
 
   it("the example policy's fixtures exercise every guard", () => {
@@ -38,8 +58,8 @@ describe("fixture coverage", () => {
   });
 
   it("and every GitHub token grant: an allow for each, the privileged guard, a name not granted", () => {
-    const tokenCases = indexFixtures.cases.filter((fixture) => fixture.githubToken !== undefined);
-    for (const name of Object.keys(indexFixtures.policy.githubTokens ?? {}))
+    const tokenCases = liveFixtures.cases.filter((fixture) => fixture.githubToken !== undefined);
+    for (const name of Object.keys(liveFixtures.policy.githubTokens ?? {}))
       expect(tokenCases.some((fixture) => "allow" in fixture.expect && fixture.expect.allow === name)).toBe(true);
     const denials = new Set(tokenCases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")));
     for (const reason of [
@@ -54,13 +74,13 @@ describe("fixture coverage", () => {
 
   it("and every runtime opt-out the example policy uses is covered by an allow case", () => {
     const used = new Set(
-      indexFixtures.policy.rules.flatMap((rule) =>
+      liveFixtures.policy.rules.flatMap((rule) =>
         OPT_OUTS.filter((optOut) => (rule as unknown as Record<string, unknown>)[optOut] === true),
       ),
     );
     expect([...used]).toEqual(["allowSelfHostedRunners"]);
     expect(
-      indexFixtures.cases.some(
+      liveFixtures.cases.some(
         (fixture) =>
           fixture.issuer === "ghes" &&
           "allow" in fixture.expect &&
@@ -72,9 +92,9 @@ describe("fixture coverage", () => {
 
 describe("runFixtures reports failures precisely", () => {
   const suite: FixtureSuite = {
-    policy: indexFixtures.policy,
-    ...(indexFixtures.defaults === undefined ? {} : { defaults: indexFixtures.defaults }),
-    ...(indexFixtures.github === undefined ? {} : { github: indexFixtures.github }),
+    policy: liveFixtures.policy,
+    ...(liveFixtures.defaults === undefined ? {} : { defaults: liveFixtures.defaults }),
+    ...(liveFixtures.github === undefined ? {} : { github: liveFixtures.github }),
     cases: [
       { name: "wrong alias", expect: { allow: "readonly" } },
       { name: "wrong rule", expect: { allow: "deploy", rule: "acme-app-pull-request-readonly" } },
@@ -122,7 +142,7 @@ describe("runFixtures reports failures precisely", () => {
 describe("GitHub facts coverage", () => {
   it("the example policy's fixtures exercise every job, pull request, review and repository reason its rule can meet", () => {
     const reasons = new Set(
-      indexFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")),
+      liveFixtures.cases.map((fixture) => ("deny" in fixture.expect ? fixture.expect.deny : "allow")),
     );
     const reachable = [
       "context_check_not_a_job",

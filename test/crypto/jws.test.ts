@@ -1,7 +1,7 @@
 // The compact JWS signer the broker's own JWTs use (web-identity token, GitHub App JWT), checked by jose's verifier.
 import { decodeProtectedHeader, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { signJwt } from "../../src/idp/jws.ts";
+import { signJwt } from "../../src/crypto/jws.ts";
 import { importSigningKey } from "../../src/idp/signing-keys.ts";
 import { generateSigningKeySecret } from "../../sandbox/fakes/signing-keys.ts";
 

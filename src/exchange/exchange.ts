@@ -1,29 +1,23 @@
 // The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> context (GitHub
 // facts a rule requires) -> admit (jti, bucket) -> assume role -> respond. The GitHub token exchange
-// (exchange-github-token.ts) shares every stage up to the decision (exchange-stages.ts).
+// (exchange-github-token.ts) shares every stage up to the decision (context.ts) and after it (admission.ts, record.ts).
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
-import { buildAssumeRoleInput, sessionArgsFor } from "./aws/session.ts";
-import { assumeRole, type AssumeRoleProgress, type AssumeRoleResult } from "./aws/sts-client.ts";
-import { assumeRoleWithWebIdentity } from "./aws/web-identity.ts";
-import type { AssumeRoleInput } from "./aws/session.ts";
-import type { DecidedSubject } from "./idp/web-identity-token.ts";
-import { blankEvent } from "./audit/event.ts";
-import { BrokerError } from "./errors.ts";
-import {
-  authenticate,
-  compareShadow,
-  failureResponse,
-  recordExchange,
-  timed,
-  type ExchangeDeps,
-} from "./exchange-stages.ts";
-import { parseCredentialRequest } from "./http/credential-request.ts";
-import { credentialsResponse } from "./http/respond.ts";
-import { requireContext } from "./github/stage.ts";
-import { decide, type DecisionInput } from "./policy/decide.ts";
-import { shadowDiff } from "./policy/shadow.ts";
-
-export { asBrokerError, type Admission, type AdmissionRule, type ExchangeDeps } from "./exchange-stages.ts";
+import { buildAssumeRoleInput, sessionArgsFor } from "../aws/session.ts";
+import { assumeRole, type AssumeRoleProgress, type AssumeRoleResult } from "../aws/sts-client.ts";
+import { assumeRoleWithWebIdentity } from "../aws/web-identity.ts";
+import type { AssumeRoleInput } from "../aws/session.ts";
+import type { DecidedSubject } from "../idp/web-identity-token.ts";
+import { blankEvent } from "../audit/event.ts";
+import { BrokerError } from "../errors.ts";
+import { admit } from "./admission.ts";
+import { authenticate, type ExchangeDeps } from "./context.ts";
+import { failureResponse, recordExchange } from "./record.ts";
+import { compareShadow } from "./shadow.ts";
+import { parseCredentialRequest } from "../http/credential-request.ts";
+import { credentialsResponse } from "../http/respond.ts";
+import { requireContext } from "../github/stage.ts";
+import { decide, type DecisionInput } from "../policy/decide.ts";
+import { shadowDiff } from "../policy/shadow.ts";
 
 /** The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a minted token. */
 function callStsFor(
@@ -86,9 +80,7 @@ export async function exchangeCredentials(request: Request, requestId: string, d
       );
 
     // Admission after the decision: a denied or invalid token never consumes its repository's budget.
-    await timed(deps, event, () =>
-      deps.admission.admit(verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }, requestId),
-    );
+    await admit(deps, event, verified, { ruleId: decision.ruleId, rateLimit: decision.rateLimit }, requestId);
     // Progress is recorded per attempt: a failed AssumeRole still reports its attempts and STS time.
     const progress = { attempts: 0, stsMs: 0 };
     const decided = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { UPSTREAM_RETRY_AFTER_SECONDS } from "../src/http/constants.ts";
-import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS } from "../src/oidc/constants.ts";
-import { createHarness, expectAudit, expectNoLeak, STS_ORIGIN } from "./support/broker-harness.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
+import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS } from "../../src/oidc/constants.ts";
+import { createHarness, expectAudit, expectNoLeak, STS_ORIGIN } from "../support/broker-harness.ts";
 
 describe("POST /v1/credentials: issuance", () => {
   it("exchanges a push-to-main token for 15-minute credentials in credential_process shape", async () => {

@@ -1,23 +1,19 @@
 // The GitHub token exchange (POST /v1/github-token), one pass: parse -> address limit -> verify -> kill switch
-// (exchange-stages.ts, as for AWS) -> decide the grant (+ shadow) -> context (GitHub facts the rule requires) -> admit
+// (context.ts, as for AWS) -> decide the grant (+ shadow) -> context (GitHub facts the rule requires) -> admit
 // (the token's single use, shared with /v1/credentials; the grant's bucket of the repository) -> mint (the token App)
 // -> respond. Orchestration only; the token App's calls live in src/github-tokens/.
-import { blankEvent, tokenHashPrefix } from "./audit/event.ts";
-import { BrokerError } from "./errors.ts";
-import {
-  authenticate,
-  compareShadow,
-  failureResponse,
-  recordExchange,
-  timed,
-  type ExchangeDeps,
-} from "./exchange-stages.ts";
-import { requireContext } from "./github/stage.ts";
-import { permissionList } from "./github-tokens/scope.ts";
-import { parseGithubTokenRequest } from "./http/github-token-request.ts";
-import { jsonResponse } from "./http/respond.ts";
-import { decideGithubToken, type GithubTokenDecisionInput } from "./policy/decide.ts";
-import { githubTokenShadowDiff } from "./policy/shadow.ts";
+import { blankEvent, tokenHashPrefix } from "../audit/event.ts";
+import { BrokerError } from "../errors.ts";
+import { admit } from "./admission.ts";
+import { authenticate, type ExchangeDeps } from "./context.ts";
+import { failureResponse, recordExchange } from "./record.ts";
+import { compareShadow } from "./shadow.ts";
+import { requireContext } from "../github/stage.ts";
+import { permissionList } from "../github-tokens/scope.ts";
+import { parseGithubTokenRequest } from "../http/github-token-request.ts";
+import { jsonResponse } from "../http/respond.ts";
+import { decideGithubToken, type GithubTokenDecisionInput } from "../policy/decide.ts";
+import { githubTokenShadowDiff } from "../policy/shadow.ts";
 
 /** The bucket a grant's issuances take from in the requesting repository's object: its own, beside the rule's roles'. */
 export const grantBucket = (ruleId: string, grant: string) => `${ruleId}#github-token:${grant}`;
@@ -49,13 +45,8 @@ export async function exchangeGithubToken(request: Request, requestId: string, d
     // GitHub facts, then admission, as for AWS: a denial or an outage spends neither the budget nor the single use.
     if (decision.requirements !== undefined)
       await requireContext(deps.github, verified.issuer, claims, decision.requirements, event, deps.now, deps.log);
-    await timed(deps, event, () =>
-      deps.admission.admit(
-        verified,
-        { ruleId: grantBucket(decision.ruleId, grant.name), rateLimit: decision.rateLimit },
-        requestId,
-      ),
-    );
+    const bucket = { ruleId: grantBucket(decision.ruleId, grant.name), rateLimit: decision.rateLimit };
+    await admit(deps, event, verified, bucket, requestId);
 
     const progress = { calls: 0, rateRemaining: undefined };
     const mintStarted = deps.now();
