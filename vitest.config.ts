@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { generateKeyPairSync } from "node:crypto";
 import { defineConfig } from "vitest/config";
-import { generateBrokerKeys } from "./test/sandbox/keys.ts";
+import { generateBrokerKeys } from "./sandbox/keys.ts";
 
 // The broker's AWS keys for the test run: generated now, never real. Set in process.env too, where
 // wrangler looks for required secrets, so a developer's own AWS_* variables can never leak into tests.
@@ -50,7 +50,7 @@ export default defineConfig({
       },
       {
         // Node-only tests: queries on a real ClickHouse engine (chdb, one per process: forks), the local Analytics
-        // Engine, the dashboards. chdb is installed by test/support/local-analytics/install.ts (docs/development.md).
+        // Engine, the dashboards. chdb is installed by sandbox/local-analytics/install.ts (docs/development.md).
         test: {
           name: "node",
           include: ["test/**/*.node.test.ts"],

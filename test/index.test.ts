@@ -4,10 +4,10 @@ import { env, exports } from "cloudflare:workers";
 import { importSPKI } from "jose";
 import { afterEach, expect, it, vi } from "vitest";
 import { expectNoLeak } from "./support/broker-harness.ts";
-import { createFakeGitHub, seedExampleFacts } from "./support/fake-github-api.ts";
-import { createFakeIssuer, SAMPLE_SHA } from "./support/fake-issuer.ts";
+import { createFakeGitHub, seedExampleFacts } from "../sandbox/fakes/fake-github-api.ts";
+import { createFakeIssuer, SAMPLE_SHA } from "../sandbox/fakes/fake-issuer.ts";
 import { createFakeNetwork } from "./support/fake-network.ts";
-import { createStsEmulator } from "./support/sts-emulator.ts";
+import { createStsEmulator } from "../sandbox/fakes/sts-emulator.ts";
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -12,7 +12,7 @@ import {
   STS_ORIGIN,
   type Harness,
 } from "./support/broker-harness.ts";
-import { generateSigningKeySecret } from "./support/signing-keys.ts";
+import { generateSigningKeySecret } from "../sandbox/fakes/signing-keys.ts";
 
 async function webIdentityHarness(options: { next?: boolean; env?: Record<string, unknown> } = {}) {
   return createHarness({

@@ -1,5 +1,5 @@
 // The GitHub Action's main step: job OIDC token -> broker -> a masked GitHub token in step outputs (github-token-name)
-// and/or masked AWS credentials in GITHUB_ENV (or step outputs). Entry point (bundled to src/client/bundle/action-main.mjs).
+// and/or masked AWS credentials in GITHUB_ENV (or step outputs). Entry point (bundled to client-dist/action-main.mjs).
 // Prints nothing but ::add-mask:: lines until every secret is masked.
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,7 @@ import { appendToRunnerFile, env, realDeps, writeStdout } from "./node-io.ts";
 import { jobTokenStore, tokenCacheKey } from "./token-cache.ts";
 import { actionsTokenSource } from "./token-source.ts";
 
-/** The bundled CLI beside this file (src/client/bundle/); the runner's node24 stays for the whole job. */
+/** The bundled CLI beside this file (client-dist/); the runner's node24 stays for the whole job. */
 const cliPath = () => fileURLToPath(new URL("./cli.mjs", import.meta.url));
 
 /**

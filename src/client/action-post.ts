@@ -1,6 +1,6 @@
 // The GitHub Action's post step: revokes every GitHub token the job minted (the Action's and the git credential
 // helper's, listed in the job's temp folder), then empties the AWS_* variables the main step exported (GitHub cannot
-// unset them). Entry point (bundled to src/client/bundle/action-post.mjs). Reads the main step's state from STATE_exported.
+// unset them). Entry point (bundled to client-dist/action-post.mjs). Reads the main step's state from STATE_exported.
 import { randomUUID } from "node:crypto";
 import { EXPORTED_STATE, planPost } from "./action.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";

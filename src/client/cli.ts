@@ -1,5 +1,5 @@
 // The CLI: `credential-process` (AWS CLI JSON for a profile's credential_process line), `env` (shell exports, other CI
-// systems), and the GitHub token commands (cli-github.ts). Entry point (bundled to src/client/bundle/cli.mjs). Stdout
+// systems), and the GitHub token commands (cli-github.ts). Entry point (bundled to client-dist/cli.mjs). Stdout
 // carries only the credentials or token; everything else goes to stderr.
 import { isGithubCliOptions, parseCliArgs, USAGE } from "./cli-args.ts";
 import { runGithubCommand } from "./cli-github.ts";

@@ -9,7 +9,7 @@ import {
 } from "../../src/admission/constants.ts";
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { AUDIENCE, type Harness } from "../support/broker-harness.ts";
-import { githubClaims, unsignedToken } from "../support/fake-issuer.ts";
+import { githubClaims, unsignedToken } from "../../sandbox/fakes/fake-issuer.ts";
 import { harness, expectRefused, expectError } from "./admission-helpers.ts";
 
 const URL_CREDENTIALS = "https://broker.example/v1/credentials";

@@ -17,7 +17,7 @@ import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import type { Claims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
 import type { VerifiedToken } from "../../src/oidc/verify.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);

@@ -4,7 +4,7 @@ import { locationHintFor } from "../../src/admission/location-hint.ts";
 import { productionAdmission } from "../../src/broker.ts";
 import type { Claims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 
 describe("locationHintFor", () => {
   it.each([

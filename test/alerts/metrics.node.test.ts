@@ -5,7 +5,7 @@ import { alertQueries, denialGroups, readAlertMetrics } from "../../src/alerts/m
 import { defaultAlertRules } from "../../src/alerts/rules.ts";
 import { parseSqlResponse } from "../../src/audit/sql-api.ts";
 import { ALERT_REPLAY_MAX_REPOSITORIES } from "../../src/alerts/constants.ts";
-import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
+import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../../sandbox/local-analytics/engine.ts";
 import {
   indexOf,
   sampleTraffic,

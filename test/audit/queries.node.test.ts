@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planQuery, QUERY_NAMES, type QueryName } from "../../src/audit/queries.ts";
 import { runSql, type SqlResult } from "../../src/audit/sql-api.ts";
-import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
-import { createLocalSqlApi } from "../support/local-analytics/sql-api.ts";
+import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../../sandbox/local-analytics/engine.ts";
+import { createLocalSqlApi } from "../../sandbox/local-analytics/sql-api.ts";
 import {
   indexOf,
   ODD_REPOSITORY,

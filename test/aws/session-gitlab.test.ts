@@ -10,7 +10,7 @@ import {
 import { brokerFailure } from "../support/broker-failure.ts";
 import { parseClaims, type GitLabClaims } from "../../src/oidc/claims.ts";
 import type { RoleGrant } from "../../src/aws/session.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const grant: RoleGrant = {

@@ -2,7 +2,7 @@
 // RoleSessionName is distinct for every job of a run, in both STS modes; the STS emulator holds both to AWS's rules.
 import { describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
-import { generateSigningKeySecret } from "../support/signing-keys.ts";
+import { generateSigningKeySecret } from "../../sandbox/fakes/signing-keys.ts";
 
 const NAME = /^[\w+=,.@-]{2,64}$/;
 const SHARED_64 = `octo-${"a".repeat(59)}`;

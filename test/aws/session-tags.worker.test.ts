@@ -2,7 +2,7 @@
 // (403 forbidden, session_tag_unrepresentable) before admission; an awkward but representable one is escaped.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 
 const DOCS = {
   repository: "acme/docs",

@@ -6,7 +6,7 @@ import type { AssumeRoleDeps } from "../../src/aws/sts-client.ts";
 import type { AwsOptions } from "../../src/aws/options.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { createFakeNetwork, type Handler } from "../support/fake-network.ts";
-import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../support/sts-emulator.ts";
+import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../../sandbox/fakes/sts-emulator.ts";
 
 export const ORIGIN = "https://sts.us-east-1.amazonaws.com";
 export const ROLE_ARN = "arn:aws:iam::123456789012:role/deploy";

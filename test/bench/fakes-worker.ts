@@ -4,9 +4,9 @@
 // start (bundle.ts `bundleWorker`); configured per run through the FAKES binding (fakes-api.ts `FakesConfig`).
 // It also serves the broker's rate-limiting bindings by default (RateLimiterStandIn below).
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer, type FakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
-import { createStsEmulator, type StsEmulator } from "../support/sts-emulator.ts";
+import { createStsEmulator, type StsEmulator } from "../../sandbox/fakes/sts-emulator.ts";
 import { WebCryptoSha256 } from "../support/webcrypto-sha256.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";
 

@@ -14,7 +14,7 @@
 // acme-app-main-deploy, allow too few requests to measure.) If the example policy changes, the preflight says so:
 // adjust `fleetClaims`.
 import { ADDRESS_LIMIT_PER_PERIOD, DEFAULT_REPOSITORY_BURST } from "../../src/admission/constants.ts";
-import type { FakeIssuer } from "../support/fake-issuer.ts";
+import type { FakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
 
 export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
 export const REQUESTS_PER_ADDRESS = ADDRESS_LIMIT_PER_PERIOD;

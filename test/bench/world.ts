@@ -4,7 +4,7 @@
 // Keys are generated per run and never stored: the token signing key, the broker's AWS keys (its secrets and the STS
 // emulator's principal), a throwaway GitHub App key.
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
-import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer, type FakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
 import type { FakesConfig } from "./fakes-api.ts";
 import type { CompanionWorker } from "./runtime.ts";
 

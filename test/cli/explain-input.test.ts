@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseExplainInput, UNVERIFIED_TOKEN_NOTE } from "../../src/cli/explain-input.ts";
 import { runPolicyExplain } from "../../src/cli/policy-explain-run.ts";
 import testPolicy from "../fixtures/policies/index.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 
 const b64url = (value: unknown) =>
   btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");

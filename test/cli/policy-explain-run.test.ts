@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
 import { parseExplainArgs, runPolicyExplain } from "../../src/cli/policy-explain-run.ts";
 import { issuerSetsFromWranglerToml } from "../../src/cli/policy-run.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 describe("policy:explain", () => {

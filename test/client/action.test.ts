@@ -26,7 +26,7 @@ import { expectedCredentials, GHS, SECRET, SESSION_TOKEN, START_MS, tokenBody } 
 const D = newDelimiter("3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b");
 const credentials = expectedCredentials();
 const CP =
-  '"/opt/node24/bin/node" "/actions/broker/src/client/bundle/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials';
+  '"/opt/node24/bin/node" "/actions/broker/client-dist/cli.mjs" credential-process --broker-url https://broker.example/v1/credentials';
 
 function inputs(overrides: Partial<ActionInputs> = {}): ActionInputs {
   return {

@@ -3,7 +3,7 @@ import { decodeProtectedHeader, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/crypto/jws.ts";
 import { importSigningKey } from "../../src/idp/signing-keys.ts";
-import { generateSigningKeySecret } from "../support/signing-keys.ts";
+import { generateSigningKeySecret } from "../../sandbox/fakes/signing-keys.ts";
 
 describe("signJwt", () => {
   it.each(["RS256", "ES256"] as const)(

@@ -1,7 +1,7 @@
 // Private keys from PEM (PKCS#1 or PKCS#8, generated here) as the PKCS#8 DER WebCrypto imports.
 import { describe, expect, it } from "vitest";
 import { derLength, pemToPkcs8, wrapPkcs1 } from "../../src/crypto/pem.ts";
-import { generateAppKey, unwrapPkcs8 } from "../support/github-app-key.ts";
+import { generateAppKey, unwrapPkcs8 } from "../../sandbox/fakes/github-app-key.ts";
 
 describe("pemToPkcs8", () => {
   it("DER lengths: short form below 128, long form above", () => {

@@ -7,8 +7,8 @@ import { AlertRulesSchema, defaultAlertRules } from "../../src/alerts/rules.ts";
 import { datasourceYaml } from "../../src/dashboards/datasource.ts";
 import { buildDashboard, dashboardJson, PLUGIN_ID, REPOSITORY_VARIABLE_QUERY } from "../../src/dashboards/grafana.ts";
 import { parseSqlResponse, type SqlResult } from "../../src/audit/sql-api.ts";
-import { analyticsEngineViolations } from "../support/local-analytics/allowlist.ts";
-import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
+import { analyticsEngineViolations } from "../../sandbox/local-analytics/allowlist.ts";
+import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../../sandbox/local-analytics/engine.ts";
 import {
   expandPanelQuery,
   type GrafanaVariable,

@@ -3,7 +3,7 @@
 // type check of src/ and the policy, `policy:check`, `policy:test` and the sandbox preflight `npm test` runs pass; and
 // the project's own tests never import policies/, so the rest of `npm test` cannot depend on what it holds. The places
 // that read policies/ on purpose run the operator's tools, not imports: the build (test/e2e/deploy.test.ts bundles the
-// deployable Worker), `npm run preflight` and `npm start` (test/sandbox/policy-source.ts). Runs in Node, offline,
+// deployable Worker), `npm run preflight` and `npm start` (sandbox/policy-source.ts). Runs in Node, offline,
 // without the sandbox ports.
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inputVariable } from "../../src/client/action.ts";
-import { BUNDLE_DIR, buildClient, CLIENT_ENTRIES } from "../../src/client/build.ts";
+import { BUNDLE_DIR, BUNDLE_HEADER, buildClient, CLIENT_ENTRIES } from "../../src/client/build.ts";
 import { repoRoot } from "./client-harness.ts";
 
 const exec = promisify(execFile);
@@ -37,6 +37,23 @@ describe("client bundle", () => {
         .map((name) => `${BUNDLE_DIR}/${name}.mjs`)
         .sort(),
     );
+  });
+
+  it("is committed, marked generated, and outside what `npm run build` writes", async () => {
+    for (const name of readdirSync(`${repoRoot}${BUNDLE_DIR}`)) {
+      const path = `${BUNDLE_DIR}/${name}`;
+      expect(readFileSync(`${repoRoot}${path}`, "utf8").split("\n")[0], path).toBe(BUNDLE_HEADER);
+      // Not hidden by .gitignore (exit 1: not ignored), and generated for reviews and language statistics.
+      await expect(exec("git", ["check-ignore", "-q", "--no-index", path], { cwd: repoRoot })).rejects.toMatchObject({
+        code: 1,
+      });
+      const { stdout } = await exec("git", ["check-attr", "linguist-generated", "--", path], { cwd: repoRoot });
+      expect(stdout.trim()).toBe(`${path}: linguist-generated: true`);
+    }
+    const scripts = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")).scripts as Record<string, string>;
+    const outdir = /--outdir (\S+)/.exec(scripts.build ?? "")?.[1];
+    expect(outdir).toBeDefined();
+    expect(`${BUNDLE_DIR}/`.startsWith(`${outdir}/`)).toBe(false);
   });
 
   it("imports nothing but Node built-ins", async () => {

@@ -5,16 +5,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_PORT } from "../../src/cli/constants.ts";
-import { SANDBOX_BROKER_PORT } from "../sandbox/constants.ts";
+import { SANDBOX_BROKER_PORT } from "../../sandbox/constants.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const BROKER_URL = `http://127.0.0.1:${SANDBOX_BROKER_PORT}`;
 export const SANDBOX_URL = `http://127.0.0.1:${SANDBOX_PORT}`;
 export const STS_URL = `${SANDBOX_URL}/sts`;
 export const BUNDLE = {
-  main: `${repoRoot}src/client/bundle/action-main.mjs`,
-  post: `${repoRoot}src/client/bundle/action-post.mjs`,
-  cli: `${repoRoot}src/client/bundle/cli.mjs`,
+  main: `${repoRoot}client-dist/action-main.mjs`,
+  post: `${repoRoot}client-dist/action-post.mjs`,
+  cli: `${repoRoot}client-dist/cli.mjs`,
 };
 
 // --- npm start -------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 // policy's denials, single use shared with /v1/credentials, and the audit event.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
-import { EXAMPLE_GRANT_REPOSITORIES } from "../support/fake-github-api.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { EXAMPLE_GRANT_REPOSITORIES } from "../../sandbox/fakes/fake-github-api.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { expectGrantDenied, releaseTag, sha256Prefix } from "../github-tokens/helpers.ts";
 
 const { homebrewTap, privateLib } = EXAMPLE_GRANT_REPOSITORIES;

@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../../src/audit/constants.ts";
 import { AUDIENCE, expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
-import { generateSigningKey, githubClaims } from "../support/fake-issuer.ts";
+import { generateSigningKey, githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 
 export const URL_CREDENTIALS = "https://broker.example/v1/credentials";
 export const EVIL_ORIGIN = "https://evil.example";

@@ -12,7 +12,7 @@ import {
   signCompact,
   spkiPem,
   unsignedToken,
-} from "../support/fake-issuer.ts";
+} from "../../sandbox/fakes/fake-issuer.ts";
 import {
   attackerOrigin,
   EVIL_ORIGIN,

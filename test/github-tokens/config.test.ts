@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { invalidSettingPaths, parseConfig } from "../../src/config.ts";
 import { BrokerError } from "../../src/errors.ts";
-import { generateAppKey } from "../support/github-app-key.ts";
+import { generateAppKey } from "../../sandbox/fakes/github-app-key.ts";
 
 const base = {
   AWS_REGION: "us-east-1",

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
 import { createHarness, expectNoLeak, HARNESS_APP_ID } from "../support/broker-harness.ts";
-import { EXAMPLE_GRANT_REPOSITORIES } from "../support/fake-github-api.ts";
+import { EXAMPLE_GRANT_REPOSITORIES } from "../../sandbox/fakes/fake-github-api.ts";
 import { GRANT_WORDS, releaseTag } from "./helpers.ts";
 
 describe("GitHub's answer must not be wider than asked", () => {

@@ -1,6 +1,6 @@
 // Shared by the GitHub token exchange tests: tokens for the fixture policy's grants and what a denial must not say.
 import { expect } from "vitest";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { expectNoLeak, type Harness } from "../support/broker-harness.ts";
 
 /** A push of release tag v1.2.3 of acme/app (protected): homebrew-tap's rule. */

@@ -4,7 +4,7 @@
 // upstream_unavailable, and the Location never reaches the response.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
-import type { GitHubFault } from "../support/fake-github-api.ts";
+import type { GitHubFault } from "../../sandbox/fakes/fake-github-api.ts";
 import { expectDenied, repository } from "./helpers.ts";
 
 const ATTACKER = "https://attacker.example";

@@ -3,7 +3,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { pemToPkcs8 } from "../../src/crypto/pem.ts";
 import { importAppKey, signAppJwt } from "../../src/github/app-key.ts";
-import { generateAppKey } from "../support/github-app-key.ts";
+import { generateAppKey } from "../../sandbox/fakes/github-app-key.ts";
 
 describe("App key", () => {
   it("signs an RS256 App JWT: iss = app id, iat 60 s back, exp within GitHub's 10 minutes", async () => {

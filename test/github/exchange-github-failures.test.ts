@@ -2,7 +2,7 @@
 // failure of the fake GitHub API fails closed (503 upstream_unavailable with Retry-After) and STS is never called.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
-import type { Endpoint, GitHubFault } from "../support/fake-github-api.ts";
+import type { Endpoint, GitHubFault } from "../../sandbox/fakes/fake-github-api.ts";
 
 describe("GitHub failures fail closed: 503 upstream_unavailable with Retry-After, STS never called", () => {
   const cases: Array<[string, GitHubFault, string, Endpoint | undefined]> = [

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
-import { EXAMPLE_FACTS, SCAN_WORKFLOW } from "../support/fake-github-api.ts";
+import { EXAMPLE_FACTS, SCAN_WORKFLOW } from "../../sandbox/fakes/fake-github-api.ts";
 import {
   expectDenied,
   openPullRequest,

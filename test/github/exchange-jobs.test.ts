@@ -4,8 +4,8 @@
 // branch (its latest attempt, from the token's repository, not a fork's) does.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit } from "../support/broker-harness.ts";
-import { EXAMPLE_FACTS, GITHUB_ACTIONS_APP, SCAN_WORKFLOW } from "../support/fake-github-api.ts";
-import { SAMPLE_SHA } from "../support/fake-issuer.ts";
+import { EXAMPLE_FACTS, GITHUB_ACTIONS_APP, SCAN_WORKFLOW } from "../../sandbox/fakes/fake-github-api.ts";
+import { SAMPLE_SHA } from "../../sandbox/fakes/fake-issuer.ts";
 import {
   expectDenied,
   NO_FACT_CACHE,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { createHarness, expectAudit, type Harness } from "../support/broker-harness.ts";
-import { EXAMPLE_FACTS, EXAMPLE_USERS } from "../support/fake-github-api.ts";
+import { EXAMPLE_FACTS, EXAMPLE_USERS } from "../../sandbox/fakes/fake-github-api.ts";
 import {
   expectDenied,
   NO_FACT_CACHE,

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import type { Requirements } from "../../src/policy/types.ts";
 import { createHarness } from "../support/broker-harness.ts";
-import { EXAMPLE_FACTS, type Endpoint } from "../support/fake-github-api.ts";
-import { SAMPLE_SHA } from "../support/fake-issuer.ts";
+import { EXAMPLE_FACTS, type Endpoint } from "../../sandbox/fakes/fake-github-api.ts";
+import { SAMPLE_SHA } from "../../sandbox/fakes/fake-issuer.ts";
 import { policyRequiring, repository } from "./helpers.ts";
 
 const MATRIX = 256;

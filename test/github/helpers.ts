@@ -5,8 +5,8 @@ import testPolicy from "../fixtures/policies/index.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { Requirements } from "../../src/policy/types.ts";
 import { expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
-import { EXAMPLE_FACTS, SCAN_WORKFLOW, type JobInput } from "../support/fake-github-api.ts";
-import { SAMPLE_SHA } from "../support/fake-issuer.ts";
+import { EXAMPLE_FACTS, SCAN_WORKFLOW, type JobInput } from "../../sandbox/fakes/fake-github-api.ts";
+import { SAMPLE_SHA } from "../../sandbox/fakes/fake-issuer.ts";
 
 export const { repository, pullNumber } = EXAMPLE_FACTS;
 /** A broker that reuses no met fact (as the sandbox's): each change shows on the next exchange. */

@@ -8,7 +8,7 @@ import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { GITHUB_TOKEN_PERMISSIONS } from "../../src/github/client.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import { createHarness, expectAudit, type Harness } from "../support/broker-harness.ts";
-import { EXAMPLE_FACTS } from "../support/fake-github-api.ts";
+import { EXAMPLE_FACTS } from "../../sandbox/fakes/fake-github-api.ts";
 import { NO_FACT_CACHE, repository } from "./helpers.ts";
 
 const WEB = { repository: "acme/web", id: "874563211" };

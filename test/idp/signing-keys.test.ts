@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { BrokerError } from "../../src/errors.ts";
 import { importSigningKey, loadSigningKeys } from "../../src/idp/signing-keys.ts";
-import { generateSigningKeySecret } from "../support/signing-keys.ts";
+import { generateSigningKeySecret } from "../../sandbox/fakes/signing-keys.ts";
 
 /** A 1024-bit RSA key: jose refuses to generate one, WebCrypto does not. */
 async function weakRsaKey(): Promise<CryptoKey> {

@@ -10,8 +10,8 @@ import {
   webIdentitySubject,
   type DecidedSubject,
 } from "../../src/idp/web-identity-token.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
-import { generateSigningKeySecret } from "../support/signing-keys.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
+import { generateSigningKeySecret } from "../../sandbox/fakes/signing-keys.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const grant: RoleGrant = {

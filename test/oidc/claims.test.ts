@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseClaims } from "../../src/oidc/claims.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { invalidToken, rejection } from "./helpers.ts";
 
 const parse = (payload: unknown) => rejection(Promise.resolve().then(() => parseClaims("github", payload)));

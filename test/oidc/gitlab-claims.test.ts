@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { claimSubject, parseClaims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 import { invalidToken, rejection } from "./helpers.ts";
 

@@ -8,7 +8,7 @@ import { createJwksCache, type JwksCache } from "../../src/oidc/jwks-cache.ts";
 import { deriveJwksIntegrityKey } from "../../src/oidc/jwks-seal.ts";
 import { checkTokenShape } from "../../src/oidc/token-shape.ts";
 import { verifyToken, type VerifiedToken } from "../../src/oidc/verify.ts";
-import { createFakeIssuer, type FakeIssuer, type FakeIssuerOptions } from "../support/fake-issuer.ts";
+import { createFakeIssuer, type FakeIssuer, type FakeIssuerOptions } from "../../sandbox/fakes/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
 
 /** The seal key for cached key sets, from a secret generated for this run. */

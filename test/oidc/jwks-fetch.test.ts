@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { JWKS_FRESH_MS, MAX_JWKS_KEYS, MAX_JWKS_RESPONSE_BYTES } from "../../src/oidc/constants.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createJwksCache } from "../../src/oidc/jwks-cache.ts";
-import { createFakeIssuer } from "../support/fake-issuer.ts";
+import { createFakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
 import { createFakeNetwork } from "../support/fake-network.ts";
 import { harness, type Harness, JWKS_UNAVAILABLE, rejection, START_MS, TEST_INTEGRITY_KEY } from "./helpers.ts";
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { JWKS_FRESH_MS } from "../../src/oidc/constants.ts";
 import { jwksKvKey } from "../../src/oidc/jwks-seal.ts";
-import { createFakeIssuer, githubClaims } from "../support/fake-issuer.ts";
+import { createFakeIssuer, githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { harness, invalidToken, rejection, START_MS } from "./helpers.ts";
 
 describe("JWKS seal: KV entry", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_TOKEN_BYTES } from "../../src/oidc/constants.ts";
 import { checkTokenShape, decodeSegmentJson, peekIssuer } from "../../src/oidc/token-shape.ts";
-import { encodeSegment } from "../support/fake-issuer.ts";
+import { encodeSegment } from "../../sandbox/fakes/fake-issuer.ts";
 import { invalidToken, rejection } from "./helpers.ts";
 
 const header = encodeSegment({ alg: "RS256", typ: "JWT", kid: "k1" });

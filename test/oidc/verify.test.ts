@@ -9,7 +9,7 @@ import {
   signCompact,
   spkiPem,
   unsignedToken,
-} from "../support/fake-issuer.ts";
+} from "../../sandbox/fakes/fake-issuer.ts";
 import { harness, invalidToken, JWKS_UNAVAILABLE, rejection, START_MS } from "./helpers.ts";
 
 const NOW_S = START_MS / 1000;

@@ -9,7 +9,7 @@ import { explain, formatExplanation } from "../../src/policy/explain.ts";
 import { runFixtures } from "../../src/policy/fixtures.ts";
 import { githubTokenShadowDiff } from "../../src/policy/shadow.ts";
 import type { GithubTokenDefinition, PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { roles } from "./helpers.ts";
 
 const TAP: GithubTokenDefinition = {

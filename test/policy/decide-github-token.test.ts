@@ -5,7 +5,7 @@ import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide, decideGithubToken, type GithubTokenDecisionInput } from "../../src/policy/decide.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 import { roles } from "./helpers.ts";
 import { TAP, LIB, APP } from "./github-token-helpers.ts";

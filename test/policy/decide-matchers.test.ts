@@ -2,7 +2,7 @@
 // token from one issuer never matches another's rule.
 import { describe, expect, it } from "vitest";
 import { decide, ruleMatches } from "../../src/policy/decide.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 import { allowed, input, policyOf } from "./helpers.ts";
 

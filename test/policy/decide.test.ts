@@ -5,7 +5,7 @@ import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide, type DecisionInput } from "../../src/policy/decide.ts";
 import { definePolicy } from "../../src/policy/define.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { input, policyOf, roles } from "./helpers.ts";
 
 describe("decide with the example policy", () => {

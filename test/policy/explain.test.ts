@@ -3,7 +3,7 @@ import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import { decide, type DecisionInput } from "../../src/policy/decide.ts";
 import { explain, formatExplanation } from "../../src/policy/explain.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 
 const policy = compilePolicy(testPolicy);
 const input = (claims: Record<string, unknown>, extra: Partial<DecisionInput> = {}): DecisionInput => ({

@@ -3,7 +3,7 @@
 import { compilePolicy, type CompiledPolicy } from "../../src/policy/compile.ts";
 import type { Decision, DecisionInput } from "../../src/policy/decide.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 
 const ARN = "arn:aws:iam::111122223333:role/";
 export const roles = {

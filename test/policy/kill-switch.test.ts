@@ -3,7 +3,7 @@ import { KILL_SWITCH_CACHE_MS, KILL_SWITCH_KV_CACHE_TTL_SECONDS } from "../../sr
 import { BrokerError } from "../../src/errors.ts";
 import { claimSubject, parseClaims } from "../../src/oidc/claims.ts";
 import { createKillSwitch, killSwitchKeys, type KillSwitchKv } from "../../src/policy/kill-switch.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const github = claimSubject("github", parseClaims("github", githubClaims()));

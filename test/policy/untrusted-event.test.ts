@@ -8,7 +8,7 @@ import { decide, type DecisionInput } from "../../src/policy/decide.ts";
 import { TRUSTED_EVENTS } from "../../src/policy/guards.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 
 const ARN = "arn:aws:iam::111122223333:role/";

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { definePolicy } from "../../src/policy/define.ts";
 import { createHarness, expectAudit, expectNoLeak, type Harness } from "../support/broker-harness.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
 import { expectDenied } from "./worker-helpers.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toDataPoint } from "../../src/audit/schema.ts";
 import type { ExchangeEvent } from "../../src/audit/event.ts";
-import { auditEventFromLogLine, dataPointFromLogLine } from "./analytics-capture.ts";
+import { auditEventFromLogLine, dataPointFromLogLine } from "../../sandbox/analytics-capture.ts";
 
 const event: ExchangeEvent = {
   request_id: "2c51e793-c19f-4478-ac26-9bfd4bb42185",

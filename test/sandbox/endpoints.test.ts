@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { createFakeIssuer } from "../support/fake-issuer.ts";
-import { actionsToken, mintAndExchange, SANDBOX_ACTIONS_TOKEN_PATH } from "./endpoints.ts";
+import { createFakeIssuer } from "../../sandbox/fakes/fake-issuer.ts";
+import { actionsToken, mintAndExchange, SANDBOX_ACTIONS_TOKEN_PATH } from "../../sandbox/endpoints.ts";
 
 const ORIGIN = "http://127.0.0.1:8788";
 const BROKER = "http://127.0.0.1:8787";

@@ -10,10 +10,11 @@ import { compilePolicy } from "../../src/policy/compile.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
-import { SCAN_WORKFLOW } from "../support/fake-github-api.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
-import { applyGitHubCommand, seedSandboxFacts } from "./github-command.ts";
-import { deriveSandboxExamples, type SandboxExamples, type SandboxFacts } from "./policy-examples.ts";
+import { SCAN_WORKFLOW } from "../../sandbox/fakes/fake-github-api.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
+import { applyGitHubCommand } from "../../sandbox/github-command.ts";
+import { seedSandboxFacts } from "../../sandbox/github-seed.ts";
+import { deriveSandboxExamples, type SandboxExamples, type SandboxFacts } from "../../sandbox/policy-examples.ts";
 
 /** [env.sandbox.vars] of wrangler.toml: the sandbox broker reuses no met fact. */
 const SANDBOX_VARS = { GITHUB_FACT_CACHE_SECONDS: "0" };

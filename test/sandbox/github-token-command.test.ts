@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
 import { compilePolicy } from "../../src/policy/compile.ts";
 import { createHarness } from "../support/broker-harness.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
-import { applyGitHubCommand } from "./github-command.ts";
-import { demonstrateGrant, parseClaims } from "./github-token-command.ts";
-import { deriveSandboxExamples, type SandboxFacts } from "./policy-examples.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
+import { applyGitHubCommand } from "../../sandbox/github-command.ts";
+import { demonstrateGrant, parseClaims } from "../../sandbox/github-token-command.ts";
+import { deriveSandboxExamples, type SandboxFacts } from "../../sandbox/policy-examples.ts";
 
 /** The facts the sandbox derives from the test policy (the `github` commands act on them). */
 const { jti: _jti, ...base } = githubClaims();

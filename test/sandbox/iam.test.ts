@@ -1,8 +1,8 @@
-// The sandbox IAM (test/sandbox/iam.ts): every account's derived keys work, roles exist in the signer's account when
+// The sandbox IAM (sandbox/iam.ts): every account's derived keys work, roles exist in the signer's account when
 // first named, and any other key is refused as AWS refuses an unknown one.
 import { describe, expect, it } from "vitest";
 import { createIamClient, IamError, type AwsCredentials } from "../../src/cli/revoke/iam-client.ts";
-import { createSandboxIam, sandboxIamKeys } from "./iam.ts";
+import { createSandboxIam, sandboxIamKeys } from "../../sandbox/iam.ts";
 
 const client = (credentials: AwsCredentials) => {
   const iam = createSandboxIam();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { killSwitchKeys } from "../../src/policy/kill-switch.ts";
-import { KILL_SWITCH_KINDS, killSwitchKey } from "./kill-switch.ts";
+import { KILL_SWITCH_KINDS, killSwitchKey } from "../../sandbox/kill-switch.ts";
 
 describe("sandbox kill-switch keys", () => {
   it("writes the keys the broker looks up (names lower-cased, ids exact)", () => {

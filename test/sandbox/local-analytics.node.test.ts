@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SANDBOX_AUDIT_DATASET } from "../../src/audit/constants.ts";
 import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN } from "../../src/cli/constants.ts";
-import { startSandboxAnalytics, type SandboxAnalytics } from "./local-analytics.ts";
-import { createLocalSqlApi } from "../support/local-analytics/sql-api.ts";
+import { startSandboxAnalytics, type SandboxAnalytics } from "../../sandbox/local-analytics.ts";
+import { createLocalSqlApi } from "../../sandbox/local-analytics/sql-api.ts";
 
 const ORIGIN = "http://127.0.0.1:8788";
 const SQL = `${ORIGIN}/client/v4/accounts/${SANDBOX_ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`;

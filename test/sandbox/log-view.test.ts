@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogView } from "./log-view.ts";
+import { createLogView } from "../../sandbox/log-view.ts";
 
 const at = new Date(2026, 10, 29, 18, 52, 3);
 const quiet = () => createLogView({ verbose: false, now: () => at });

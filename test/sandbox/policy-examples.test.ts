@@ -1,76 +1,11 @@
+// The examples `npm start` derives from the policy it runs and prints in its banner (sandbox/policy-examples.ts,
+// sandbox/banner.ts): a default token the policy grants, another rule's grant, a denial, or why there is none.
 import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
-import { parseClaims } from "../../src/oidc/claims.ts";
-import { compilePolicy } from "../../src/policy/compile.ts";
-import { decide } from "../../src/policy/decide.ts";
 import { definePolicy } from "../../src/policy/define.ts";
-import type { PolicyDefinition } from "../../src/policy/types.ts";
-import { githubClaims } from "../support/fake-issuer.ts";
-import { bannerLines } from "./banner.ts";
-import { deriveSandboxExamples, type SandboxExamples } from "./policy-examples.ts";
-
-const context = {
-  npm: "npm --prefix '/p/' run -s",
-  brokerUrl: "http://127.0.0.1:8787",
-  sandboxOrigin: "http://127.0.0.1:8788",
-};
-
-function examplesOf(policy: PolicyDefinition): SandboxExamples {
-  const { jti: _jti, ...base } = githubClaims();
-  return deriveSandboxExamples(compilePolicy(policy), "github", base);
-}
-
-/** What the broker decides for the token the sandbox mints by default (the issuer's defaults + the derived claims). */
-function defaultTokenDecision(
-  policy: PolicyDefinition,
-  examples: SandboxExamples,
-  overrides: Record<string, string> = {},
-) {
-  const claims = parseClaims("github", {
-    ...githubClaims(),
-    iss: "http://127.0.0.1:8788",
-    aud: "ci-credential-broker",
-    iat: 1,
-    nbf: 1,
-    exp: 2,
-    ...examples.defaultClaims,
-    ...overrides,
-  });
-  return decide(compilePolicy(policy), {
-    issuerId: "github",
-    claims: claims as unknown as Record<string, unknown>,
-    role: examples.granted?.role,
-    durationSeconds: undefined,
-  });
-}
-
-/** A small other organisation: trunk deploys, tagged releases publish, no GitHub facts, nothing of acme. */
-const globex = definePolicy({
-  roles: {
-    deploy: { arn: "arn:aws:iam::222233334444:role/globex-deploy", privileged: true },
-    publish: { arn: "arn:aws:iam::222233334444:role/globex-publish", privileged: true },
-    read: { arn: "arn:aws:iam::222233334444:role/globex-read" },
-  },
-  rules: [
-    { id: "globex-legacy", effect: "deny", match: { repository: "globex/legacy-*" } },
-    {
-      id: "globex-api-trunk",
-      match: {
-        repository: "globex/api",
-        repository_id: "5550001",
-        ref: "refs/heads/trunk",
-        event_name: ["push", "workflow_dispatch"],
-      },
-      roles: ["deploy"],
-    },
-    {
-      id: "globex-api-tags",
-      match: { repository: "globex/api", repository_id: "5550001", ref: "refs/tags/v*", ref_type: "tag" },
-      roles: ["publish"],
-    },
-    { id: "globex-any-read", match: { repository_owner: "globex", repository_owner_id: "5550000" }, roles: ["read"] },
-  ],
-});
+import { bannerLines } from "../../sandbox/banner.ts";
+import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
+import { context, defaultTokenDecision, examplesOf, globex } from "./policy-fixtures.ts";
 
 describe("sandbox examples from the test policy", () => {
   const examples = examplesOf(testPolicy);
@@ -196,80 +131,6 @@ describe("sandbox examples from another organisation's policy", () => {
     expect(examples.granted).toMatchObject({ ruleId: "both", alias: "read", role: "read" });
     expect(defaultTokenDecision(two, examples)).toMatchObject({ allowed: true, alias: "read" });
     expect(bannerLines(examples, context).credentialsCommand).toMatch(/ -d '\{"role":"read"\}'$/);
-  });
-
-  it("seeds facts a rule requires, on the trunk it deploys from: its own run's jobs, a pinned workflow's run, an App's check, writers, rulesets", () => {
-    const reviewed = definePolicy({
-      roles: globex.roles,
-      rules: [
-        {
-          ...globex.rules[1],
-          require: {
-            checks: [
-              { job: "test (ubuntu, 22)" },
-              { workflow: ".github/workflows/scan.yml", job: "scan", events: ["schedule", "workflow_dispatch"] },
-              {
-                workflow: ".github/workflows/scan.yml",
-                job: "licenses",
-                events: ["workflow_dispatch"],
-                conclusion: ["neutral", "skipped"],
-              },
-              { name: "build", app: 4242 },
-            ],
-            pullRequest: { approvals: 2 },
-            rulesets: { approvals: 1, lastPushApproval: true },
-          },
-        },
-      ],
-    } as PolicyDefinition);
-    const examples = examplesOf(reviewed);
-    expect(examples.granted).toMatchObject({ ruleId: "globex-api-trunk" });
-    expect(examples.facts).toEqual(
-      expect.objectContaining({
-        repository: "globex/api",
-        branch: "trunk",
-        run: {
-          id: Number(githubClaims().run_id),
-          workflow: ".github/workflows/ci.yml",
-          event: "push",
-          jobs: [{ name: "test (ubuntu, 22)", conclusion: "success" }],
-        },
-        // One run serves both requirements on scan.yml: an event both accept.
-        runs: [
-          {
-            workflow: ".github/workflows/scan.yml",
-            event: "workflow_dispatch",
-            jobs: [
-              { name: "scan", conclusion: "success" },
-              { name: "licenses", conclusion: "neutral" },
-            ],
-          },
-        ],
-        checks: [{ name: "build", app: 4242, conclusion: "success" }],
-        approvals: 2,
-        rulesets: { approvals: 1, lastPushApproval: true, dismissStaleReviews: false },
-        scan: { job: "test (ubuntu, 22)", workflow: undefined },
-        hint: "github scan failure",
-      }),
-    );
-  });
-
-  it("offers no grant whose requirements the sandbox cannot seed: a job of a workflow the token does not run", () => {
-    // The token's workflow_ref is pinned to another repository's workflow: its own run is none of globex/api's.
-    const elsewhere = definePolicy({
-      roles: globex.roles,
-      rules: [
-        {
-          ...globex.rules[1],
-          match: {
-            ...globex.rules[1]?.match,
-            workflow_ref: "globex/shared/.github/workflows/deploy.yml@refs/heads/main",
-          },
-          require: { checks: [{ job: "test" }] },
-        },
-      ],
-    } as PolicyDefinition);
-    expect(examplesOf(elsewhere).unavailable).toMatch(/grants credentials to a token the sandbox can derive/);
   });
 });
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { sandboxProfile } from "./profile.ts";
+import { sandboxProfile } from "../../sandbox/profile.ts";
 
 const base = {
   name: "ccb-sandbox",
   region: "eu-west-1",
   nodePath: "/opt/node 24/bin/node",
-  cliPath: "/p/src/client/bundle/cli.mjs",
+  cliPath: "/p/client-dist/cli.mjs",
   brokerUrl: "http://127.0.0.1:8787",
   sandboxOrigin: "http://127.0.0.1:8788",
 };
@@ -21,7 +21,7 @@ describe("sandbox AWS profile", () => {
       "ACTIONS_ID_TOKEN_REQUEST_URL=http://127.0.0.1:8788/_apis/oidc/token?api-version=2.0 ACTIONS_ID_TOKEN_REQUEST_TOKEN=sandbox",
     );
     expect(process).toContain(
-      '"/opt/node 24/bin/node" "/p/src/client/bundle/cli.mjs" credential-process --broker-url http://127.0.0.1:8787 --github-actions',
+      '"/opt/node 24/bin/node" "/p/client-dist/cli.mjs" credential-process --broker-url http://127.0.0.1:8787 --github-actions',
     );
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStartArgs, portInUseMessage, wranglerDevArgs } from "./start-args.ts";
+import { parseStartArgs, portInUseMessage, wranglerDevArgs } from "../../sandbox/start-args.ts";
 
 const target = { host: "127.0.0.1", port: 8787, persistTo: "/p/.wrangler/sandbox" };
 

@@ -5,7 +5,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import type { ChecksumConstructor, SourceData } from "@smithy/types";
 import { AwsClient } from "aws4fetch";
 import { describe, expect, it } from "vitest";
-import { createStsEmulator } from "./sts-emulator.ts";
+import { createStsEmulator } from "../../sandbox/fakes/sts-emulator.ts";
 import { WebCryptoSha256 } from "./webcrypto-sha256.ts";
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");

@@ -1,6 +1,6 @@
 // The revocation works on real sessions: the broker issues credentials through the STS emulator (which records each
 // session's tags and issue time), `npm run revoke --apply` attaches its policy through the fake IAM, and AWS's
-// evaluation of that policy (test/support/iam-policy.ts) must deny the sessions issued before the cutoff for that
+// evaluation of that policy (sandbox/fakes/iam-policy.ts) must deny the sessions issued before the cutoff for that
 // subject, and only those. A tag key or value that drifted from what the broker sets would fail here.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -11,10 +11,10 @@ import { REVOKE_CUTOFF_DELAY_MS } from "../../../src/cli/revoke/constants.ts";
 import { IssuerListSchema } from "../../../src/oidc/issuers.ts";
 import type { PolicyDefinition } from "../../../src/policy/types.ts";
 import { createHarness, type Harness, type HarnessOptions } from "../../support/broker-harness.ts";
-import { createFakeIam, type FakeIam, type IamPrincipal } from "../../support/fake-iam.ts";
-import { evaluateIdentityPolicy, sessionContextKeys } from "../../support/iam-policy.ts";
-import { generateSigningKeySecret } from "../../support/signing-keys.ts";
-import type { AssumeRoleCall } from "../../support/sts-emulator.ts";
+import { createFakeIam, type FakeIam, type IamPrincipal } from "../../../sandbox/fakes/fake-iam.ts";
+import { evaluateIdentityPolicy, sessionContextKeys } from "../../../sandbox/fakes/iam-policy.ts";
+import { generateSigningKeySecret } from "../../../sandbox/fakes/signing-keys.ts";
+import type { AssumeRoleCall } from "../../../sandbox/fakes/sts-emulator.ts";
 
 const OPERATORS: IamPrincipal[] = ["111122223333", "444455556666"].map((account) => ({
   accessKeyId: `AKIAOPERATOR${account.slice(0, 8)}`,

@@ -13,9 +13,9 @@ import {
   UntaggableSubjectError,
 } from "../../../src/cli/revoke/deny-policy.ts";
 import type { GitHubClaims, GitLabClaims } from "../../../src/oidc/claims.ts";
-import { githubClaims } from "../../support/fake-issuer.ts";
+import { githubClaims } from "../../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../../support/gitlab-claims.ts";
-import { policyGrammarProblem } from "../../support/iam-policy.ts";
+import { policyGrammarProblem } from "../../../sandbox/fakes/iam-policy.ts";
 
 const CUTOFF = Date.UTC(2026, 10, 25, 12, 1, 19);
 const GITHUB_URL = "https://token.actions.githubusercontent.com";

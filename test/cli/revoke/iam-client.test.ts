@@ -1,9 +1,9 @@
-// The IAM client (src/cli/revoke/iam-client.ts) against the fake IAM (test/support/fake-iam.ts), which verifies SigV4
+// The IAM client (src/cli/revoke/iam-client.ts) against the fake IAM (sandbox/fakes/fake-iam.ts), which verifies SigV4
 // as AWS does and answers in IAM's documented shapes: calls round-trip, errors keep AWS's codes, throttling is retried.
 import { describe, expect, it } from "vitest";
 import { createIamClient, IamError, type AwsCredentials, type IamClient } from "../../../src/cli/revoke/iam-client.ts";
 import { IAM_BACKOFF_BASE_MS } from "../../../src/cli/revoke/constants.ts";
-import { createFakeIam, type FakeIam, type IamPrincipal } from "../../support/fake-iam.ts";
+import { createFakeIam, type FakeIam, type IamPrincipal } from "../../../sandbox/fakes/fake-iam.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role/ci/acme-app-deploy";
 const OPERATOR: IamPrincipal = {

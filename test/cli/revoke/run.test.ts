@@ -6,7 +6,7 @@ import { runRevoke, type RevokeDeps } from "../../../src/cli/revoke/run.ts";
 import type { IssuerSet } from "../../../src/cli/policy-run.ts";
 import { REVOKE_CUTOFF_DELAY_MS } from "../../../src/cli/revoke/constants.ts";
 import type { PolicyDefinition } from "../../../src/policy/types.ts";
-import { createFakeIam, type FakeIam, type IamPrincipal } from "../../support/fake-iam.ts";
+import { createFakeIam, type FakeIam, type IamPrincipal } from "../../../sandbox/fakes/fake-iam.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const GITHUB_URL = "https://token.actions.githubusercontent.com";

@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 export const BUNDLE = {
-  main: `${repoRoot}src/client/bundle/action-main.mjs`,
-  post: `${repoRoot}src/client/bundle/action-post.mjs`,
-  cli: `${repoRoot}src/client/bundle/cli.mjs`,
+  main: `${repoRoot}client-dist/action-main.mjs`,
+  post: `${repoRoot}client-dist/action-post.mjs`,
+  cli: `${repoRoot}client-dist/cli.mjs`,
 };
 
 export interface Result {

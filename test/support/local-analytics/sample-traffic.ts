@@ -4,7 +4,7 @@
 // quantileExactWeighted). Deterministic (seeded); times relative to an `endMs` the caller chooses. Pure.
 import { blankEvent, type ExchangeEvent, type Outcome } from "../../../src/audit/event.ts";
 import { toDataPoint } from "../../../src/audit/schema.ts";
-import type { StoredPoint } from "./engine.ts";
+import type { StoredPoint } from "../../../sandbox/local-analytics/engine.ts";
 
 /** A repository name with a quote and a backslash: SQL literals and Grafana's escaping must keep it whole. */
 export const ODD_REPOSITORY = "acme/o'brien\\tools";
