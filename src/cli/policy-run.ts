@@ -2,7 +2,8 @@
 // an exit code out. Pure; no I/O; no clock. Platform-neutral (no node:*), so the Workers test pool covers it.
 import { isBrokerError } from "../errors.ts";
 import { parseClaims } from "../oidc/claims.ts";
-import { IssuerListSchema, type IssuerKind } from "../oidc/issuers.ts";
+import { IssuerListSchema } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import { checkPolicy, type Finding } from "../policy/check.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, PolicyCompileError } from "../policy/compile.ts";
 import { explain, formatExplanation } from "../policy/explain.ts";

@@ -2,7 +2,7 @@
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
 import type { RoleGrant } from "../aws/session.ts";
 import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "../constants.ts";
-import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
+import { ISSUER_KINDS, type IssuerKind } from "../platforms/index.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
@@ -148,7 +148,7 @@ function compileConditions(
   return conditions;
 }
 
-/** Allow rules must say whose code they trust, with the owner fixed literally (see KindKeys.scope). */
+/** Allow rules must say whose code they trust, with the owner fixed literally (see MatchKeys.scope, src/platforms/platform.ts). */
 function checkScope(where: string, kind: IssuerKind, conditions: readonly CompiledCondition[]): void {
   const keys = MATCH_KEYS[kind];
   if (!conditions.some((condition) => keys.scope.includes(condition.claim))) {

@@ -1,7 +1,6 @@
 // The types an organisation writes its policy against (see policies/). Pure declarations.
 // A policy is data plus optional predicates: compiled once per isolate, evaluated per request.
-import type { ClaimsByKind } from "../oidc/claims.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { ClaimsByKind, IssuerKind } from "../platforms/index.ts";
 import type { GithubRepositoryPermission, REPOSITORY_PERMISSIONS } from "./github-permissions.ts";
 
 /**

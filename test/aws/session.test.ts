@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, tagValue, type SessionClaims } from "../../src/aws/session.ts";
+import { buildAssumeRoleInput } from "../../src/aws/session.ts";
+import { tagValue } from "../../src/aws/session-tags.ts";
+import { GITHUB_SESSION_TAGS, type GitHubSessionClaims as SessionClaims } from "../../src/platforms/github.ts";
 import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
@@ -118,6 +120,7 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
   });
 
   it("keeps the broker's tag keys within STS's key rules", async () => {
+    const BROKER_SESSION_TAG_KEYS = GITHUB_SESSION_TAGS.map((tag) => tag.key);
     for (const key of BROKER_SESSION_TAG_KEYS) expect(key).toMatch(/^[A-Za-z]{1,128}$/);
     expect(new Set(BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase())).size).toBe(BROKER_SESSION_TAG_KEYS.length);
   });
