@@ -190,6 +190,7 @@ export const github: CiPlatform<GitHubClaims> = {
       ["repository_owner", "repository_owner_id"],
     ],
     index: ["repository", "repository_id", "repository_owner", "repository_owner_id"],
+    caseInsensitive: ["repository", "repository_owner", "actor", "environment"],
   },
   guards: {
     eventClaim: "event_name",

@@ -194,6 +194,14 @@ export const gitlab: CiPlatform<GitLabClaims> = {
       ["namespace_path", "namespace_id"],
     ],
     index: ["project_path", "project_id", "namespace_path", "namespace_id"],
+    caseInsensitive: [
+      "project_path",
+      "namespace_path",
+      "user_login",
+      "environment",
+      "job_project_path",
+      "job_namespace_path",
+    ],
   },
   guards: {
     eventClaim: "pipeline_source",

@@ -53,6 +53,8 @@ export interface MatchKeys {
   readonly nameIds: ReadonlyArray<readonly [name: string, id: string]>;
   /** Claims the compiler indexes rules by (first one a rule matches exactly wins), most selective first. */
   readonly index: readonly string[];
+  /** Names the platform compares without case (repositories, owners, users, environments): deny rules fold case. */
+  readonly caseInsensitive: readonly string[];
 }
 
 /** The platform facts the built-in guards (src/policy/guards.ts) decide on. Each reads verified claims only. */

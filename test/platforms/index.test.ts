@@ -51,9 +51,10 @@ describe.each(ISSUER_KINDS)("platform %s", (kind) => {
     }
   });
 
-  it("matches on claims that are consistent: ids, scope, index and name-id pairs are among all", () => {
-    const { all, ids, scope, ownerFixed, nameIds, index } = platform.matchKeys;
-    for (const claim of [...ids, ...scope, ...index, ...nameIds.flat()]) expect(all).toContain(claim);
+  it("matches on claims that are consistent: ids, scope, index, name-id pairs and case-insensitive names are among all", () => {
+    const { all, ids, scope, ownerFixed, nameIds, index, caseInsensitive } = platform.matchKeys;
+    for (const claim of [...ids, ...scope, ...index, ...nameIds.flat(), ...caseInsensitive])
+      expect(all).toContain(claim);
     for (const claim of ownerFixed) expect(scope).toContain(claim);
     expect(platform.guards.trustedEvents.size).toBeGreaterThan(0);
   });
