@@ -1,7 +1,6 @@
 // The GitHub platform module: issuer defaults, the guards' facts, session identity and subject, read from claims as
 // GitHub Actions issues them (test/support/fake-issuer.ts).
 import { describe, expect, it } from "vitest";
-import { parseClaims } from "../../src/oidc/claims.ts";
 import { defaultGitHubApiUrl, github } from "../../src/platforms/github.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 
@@ -71,20 +70,10 @@ describe("github: session identity and subject", () => {
     expect(identity.plainLogin("[bot]")).toBeUndefined();
   });
 
-  it("names sessions by run and attempt, and reads the subject from GitHub's claims", () => {
-    const raw = githubClaims({ run_id: "9", run_attempt: "2" });
-    expect(identity.nameIds(raw)).toEqual(["9", "2"]);
-    const claims = parseClaims("github", raw);
-    expect(github.subject(claims)).toEqual({
-      repository: "acme/app",
-      repositoryId: "874563210",
-      owner: "acme",
-      ownerId: "51234567",
-      actor: "octocat",
-      actorId: "583231",
-      ref: "refs/heads/main",
-      event: "push",
-    });
+  it("names sessions by run and attempt (the subject: claimSubject's tests, test/oidc/gitlab-claims.test.ts)", () => {
+    expect(identity.nameIds(githubClaims({ run_id: "9", run_attempt: "2" }))).toEqual(["9", "2"]);
+    expect(identity.repositoryClaim).toBe("repository");
+    expect(identity.actorClaim).toBe("actor");
   });
 
   it("only github.com itself gets an unprefixed web-identity subject", () => {
