@@ -1,7 +1,7 @@
 // Session tags: the broker's (from claims, per the token's platform, plus Issuer) and the operator's (from the grant),
 // each value written losslessly in STS's tag alphabet. Pure; no I/O; no clock.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
-import { STS_MAX_TAG_KEY_CHARS, STS_MAX_TAG_VALUE_CHARS } from "../constants.ts";
+import { STS_MAX_TAG_KEY_CHARS, STS_MAX_TAG_VALUE_CHARS } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import { ISSUER_KINDS, platformOf } from "../platforms/index.ts";
 import type { ClaimSessionTag } from "../platforms/platform.ts";

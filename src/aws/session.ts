@@ -1,14 +1,9 @@
 // From verified claims and the granted role, the AssumeRole input: session name, source identity, session tags.
 // No I/O; no clock (a WebCrypto digest for naming). Every output satisfies STS's parameter rules whatever the claims
 // contain. What differs per CI platform (tags, name parts, login forms) comes from the token's platform module.
-import {
-  STS_MAX_DURATION_SECONDS,
-  STS_MAX_POLICY_ARNS,
-  STS_MAX_SESSION_POLICY_CHARS,
-  STS_MAX_SESSION_TAGS,
-  STS_MIN_DURATION_SECONDS,
-} from "../constants.ts";
 import { BrokerError } from "../errors.ts";
+import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../http/constants.ts";
+import { STS_MAX_POLICY_ARNS, STS_MAX_SESSION_POLICY_CHARS, STS_MAX_SESSION_TAGS } from "./constants.ts";
 import type { IssuerConfig } from "../oidc/issuers.ts";
 import type { GitHubSessionClaims } from "../platforms/github.ts";
 import type { GitLabSessionClaims } from "../platforms/gitlab.ts";

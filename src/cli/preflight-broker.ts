@@ -5,7 +5,7 @@
 import * as z from "zod/mini";
 import { ALERT_REQUIRED, parseAlertConfig } from "../alerts/config.ts";
 import { configWarnings, invalidSettingPaths, isLocalIssuer, jsonString, parseConfig, type Config } from "../config.ts";
-import { SHARED_DEFAULT_AUDIENCE } from "../constants.ts";
+import { SHARED_DEFAULT_AUDIENCE } from "../oidc/constants.ts";
 import { isBrokerError } from "../errors.ts";
 import { githubSetupGaps } from "../github/setup.ts";
 import { tokenAppGap } from "../github-tokens/setup.ts";

@@ -7,7 +7,7 @@ import {
   DEFAULT_MAX_TOKEN_AGE_SECONDS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   MAX_CLOCK_TOLERANCE_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 import { ISSUER_KINDS, platformOf, type IssuerKind } from "../platforms/index.ts";
 

@@ -1,7 +1,7 @@
 // GitHub Actions (github.com, enterprise-slug issuers, GHE.com, GHES): its claims, defaults, session naming and tags,
 // guard facts, kill-switch keys and web-identity subject (platform.ts says what each is for). Pure; no I/O; no clock.
 import * as z from "zod/mini";
-import { GITHUB_DEFAULT_API_URL } from "../constants.ts";
+import { GITHUB_DEFAULT_API_URL } from "./constants.ts";
 import { claimString, digits, optionalText, text } from "./claim-shapes.ts";
 import type { CiPlatform, ClaimSessionTag } from "./platform.ts";
 

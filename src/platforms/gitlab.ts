@@ -1,7 +1,7 @@
 // GitLab CI/CD `id_tokens` (gitlab.com or a self-managed instance): its claims, defaults, session naming and tags,
 // guard facts, kill-switch keys and web-identity subject (platform.ts says what each is for). Pure; no I/O; no clock.
 import * as z from "zod/mini";
-import { KILL_SWITCH_MAX_NAMESPACE_DEPTH } from "../constants.ts";
+import { KILL_SWITCH_MAX_NAMESPACE_DEPTH } from "./constants.ts";
 import { claimString, digits, optionalText, text } from "./claim-shapes.ts";
 import type { CiPlatform, ClaimSessionTag } from "./platform.ts";
 

@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { subjectIncidentKey } from "../../src/alerts/incidents.ts";
-import { AE_INGEST_LAG_MS } from "../../src/constants.ts";
+import { AE_INGEST_LAG_MS } from "../../src/alerts/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi, createFakeWebhook, type FakeSqlApi, type FakeWebhook } from "../support/fake-analytics.ts";
 import { ACCOUNT, API_TOKEN, auditPoint, insertSpread, MIN, WEBHOOK } from "./helpers.ts";

@@ -1,7 +1,7 @@
 // Session tag values in STS's alphabet, losslessly (tagValue), and the operator's tags beside the broker's.
 import { describe, expect, it } from "vitest";
 import { tagValue } from "../../src/aws/session-tags.ts";
-import { STS_MAX_SESSION_TAGS } from "../../src/constants.ts";
+import { STS_MAX_SESSION_TAGS } from "../../src/aws/constants.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 import { build, claims, grant } from "./session-helpers.ts";
 

@@ -1,7 +1,7 @@
 // buildAssumeRoleInput for GitHub tokens: session name, source identity and tags from ordinary and hostile claims,
 // and the grant's duration and policy limits. Tag encoding and operator tags: session-tags.test.ts.
 import { describe, expect, it } from "vitest";
-import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/constants.ts";
+import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/aws/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { GITHUB_SESSION_TAGS, type GitHubSessionClaims as SessionClaims } from "../../src/platforms/github.ts";
 import { brokerFailure } from "../support/broker-failure.ts";

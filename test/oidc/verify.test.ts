@@ -1,7 +1,7 @@
 // verifyToken on genuine tokens, issuer and audience, time, claims, shape and an unavailable JWKS. Signature,
 // algorithm and key-location attacks: verify-signature.test.ts.
 import { describe, expect, it } from "vitest";
-import { MAX_JTI_CHARS, MAX_TOKEN_BYTES } from "../../src/constants.ts";
+import { MAX_JTI_CHARS, MAX_TOKEN_BYTES } from "../../src/oidc/constants.ts";
 import { createFakeIssuer } from "../support/fake-issuer.ts";
 import { harness, invalidToken, JWKS_UNAVAILABLE, rejection, START_MS } from "./helpers.ts";
 

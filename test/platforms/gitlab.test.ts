@@ -1,7 +1,7 @@
 // The GitLab platform module: the guards' facts, session identity, kill-switch owners and subject, read from claims
 // as GitLab issues them (test/support/gitlab-claims.ts).
 import { describe, expect, it } from "vitest";
-import { KILL_SWITCH_MAX_NAMESPACE_DEPTH } from "../../src/constants.ts";
+import { KILL_SWITCH_MAX_NAMESPACE_DEPTH } from "../../src/platforms/constants.ts";
 import { parseClaims } from "../../src/oidc/claims.ts";
 import { gitlab } from "../../src/platforms/gitlab.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";

@@ -2,7 +2,7 @@
 // (including hostile tokens for the attack table). Platform-neutral: WebCrypto and fetch types only (workerd and Node 24).
 // Its claims (github-claims.ts) and token building blocks (jwt-parts.ts) are re-exported for its callers.
 import { base64url, type JWK } from "jose";
-import { MAX_JWKS_RESPONSE_BYTES } from "../../src/constants.ts";
+import { MAX_JWKS_RESPONSE_BYTES } from "../../src/oidc/constants.ts";
 import { githubClaims } from "./github-claims.ts";
 import { type AddKeyOptions, generateSigningKey, type SigningKey, signCompact } from "./jwt-parts.ts";
 
