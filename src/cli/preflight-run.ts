@@ -2,7 +2,8 @@
 // in; one line per problem, a summary and an exit code out (0 ok, 1 problems, 2 usage).
 // Pure; no I/O; no clock. Platform-neutral (no node:*), so the Workers test pool covers it.
 import type { DeploymentEnv } from "./deployment-env.ts";
-import { brokerProblems, SECRET_NAMES } from "./preflight-broker.ts";
+import { brokerProblems } from "./preflight-broker.ts";
+import { SECRET_NAMES } from "./preflight-settings.ts";
 import { declaredSecretProblems, deploymentProblems, type Problem } from "./preflight-checks.ts";
 import type { CliResult, LoadedPolicy } from "./policy-run.ts";
 

@@ -116,7 +116,7 @@ export const GITHUB_SESSION_TAGS = [
   { key: "RunnerEnvironment", claim: "runner_environment", optional: true },
 ] as const satisfies ReadonlyArray<ClaimSessionTag & { claim: keyof GitHubSessionClaims }>;
 
-/** The claims a rule may match on (policy/match-types.ts's GitHubMatch; policy/claim-keys.ts holds them in step). */
+/** The claims a rule may match on (policy/types.ts's GitHubMatch; policy/claim-keys.ts holds them in step). */
 export const GITHUB_MATCH_KEYS = [
   "repository",
   "repository_id",

@@ -127,7 +127,7 @@ export const GITLAB_SESSION_TAGS = [
   { key: "RunnerEnvironment", claim: "runner_environment", optional: false },
 ] as const satisfies ReadonlyArray<ClaimSessionTag & { claim: keyof GitLabSessionClaims }>;
 
-/** The claims a rule may match on (policy/match-types.ts's GitLabMatch; policy/claim-keys.ts holds them in step). */
+/** The claims a rule may match on (policy/types.ts's GitLabMatch; policy/claim-keys.ts holds them in step). */
 export const GITLAB_MATCH_KEYS = [
   "project_path",
   "project_id",

@@ -1,10 +1,10 @@
 // Which claims a rule may match on, per issuer kind: each platform's `matchKeys` (src/platforms/), keyed for the
-// compiler and the checker. Pure data; no I/O. The lists mirror GitHubMatch / GitLabMatch in match-types.ts (checked below).
+// compiler and the checker. Pure data; no I/O. The lists mirror GitHubMatch / GitLabMatch in types.ts (checked below).
 import type { GITHUB_MATCH_KEYS } from "../platforms/github.ts";
 import type { GITLAB_MATCH_KEYS } from "../platforms/gitlab.ts";
 import { byKind, type IssuerKind } from "../platforms/index.ts";
 import type { MatchKeys } from "../platforms/platform.ts";
-import type { GitHubMatch, GitLabMatch } from "./match-types.ts";
+import type { GitHubMatch, GitLabMatch } from "./types.ts";
 
 export const MATCH_KEYS: Readonly<Record<IssuerKind, MatchKeys>> = byKind((platform) => platform.matchKeys);
 

@@ -1,14 +1,11 @@
-// A rule's matchers, compiled against its issuer's platform (src/platforms/): the `match` conditions, the scope an
-// allow rule must name, and `allowEvents`. Pure; no I/O. Fails naming the field at fault.
+// Compiles a rule's `match` block into conditions (exact values and globs, case-folded for deny rules on names) and
+// checks that allow rules are scoped to code the operator trusts. Pure; no I/O. Called from compile-rule.ts.
 import type { IssuerKind } from "../platforms/index.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
-import { TRUSTED_EVENTS } from "./guards.ts";
+import type { OptOut } from "./guards.ts";
 import type { CompiledCondition } from "./rule-index.ts";
-
-/** An event name or pipeline source as GitHub and GitLab spell them: lower-case words joined by `_`, never a glob. */
-const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
 export function compileConditions(
   where: string,
@@ -51,7 +48,7 @@ export function compileConditions(
   return conditions;
 }
 
-/** Allow rules must say whose code they trust, with the owner fixed literally (see MatchKeys.scope, src/platforms/platform.ts). */
+/** Allow rules must say whose code they trust, with the owner fixed literally (see KindKeys.scope). */
 export function checkScope(where: string, kind: IssuerKind, conditions: readonly CompiledCondition[]): void {
   const keys = MATCH_KEYS[kind];
   if (!conditions.some((condition) => keys.scope.includes(condition.claim))) {
@@ -75,27 +72,31 @@ export function checkScope(where: string, kind: IssuerKind, conditions: readonly
 }
 
 /**
- * `allowEvents`: the events beyond TRUSTED_EVENTS a rule's privileged grants may be made for, each named exactly (no
- * globs, no "all"): widening is a visible, reviewable line per event, and `policy:check` reports it.
+ * A public reusable workflow can be called by any repository: pin it exactly and pin who may call it. Only
+ * job_workflow_ref: workflow_ref names the caller's own workflow file, which a rule may glob.
  */
-export function compileAllowEvents(
+export function checkWorkflowPin(
   where: string,
-  kind: IssuerKind,
-  value: unknown,
-  effect: "allow" | "deny",
-): ReadonlySet<string> {
-  const events = new Set<string>();
-  if (value === undefined) return events;
-  const at = `${where}.allowEvents`;
-  if (effect === "deny") fail(at, "guards do not apply to deny rules");
-  if (!Array.isArray(value) || value.length === 0) fail(at, "must be a non-empty list of event names");
-  for (const event of value as unknown[]) {
-    if (typeof event !== "string" || !EVENT_NAME_PATTERN.test(event)) {
-      fail(at, `"${String(event)}" is not an event name (exact lower-case names only, no globs)`);
-    }
-    if (TRUSTED_EVENTS[kind].has(event))
-      fail(at, `"${event}" is trusted already: list only the events that widen the default`);
-    events.add(event);
+  conditions: readonly CompiledCondition[],
+  optOuts: ReadonlySet<OptOut>,
+): void {
+  const workflow = conditions.find((condition) => condition.claim === "job_workflow_ref");
+  if (workflow === undefined) return;
+  if (workflow.globs.length > 0) {
+    fail(
+      `${where}.match.job_workflow_ref`,
+      "job_workflow_ref must be exact (owner/repo/.github/workflows/x.yml@ref, no globs): a glob also trusts workflow files and refs nobody reviewed; workflow_ref (the caller's own workflow) may be globbed",
+      "workflow_ref_glob",
+    );
   }
-  return events;
+  if (
+    !optOuts.has("allowAnyWorkflowCaller") &&
+    !conditions.some((condition) => condition.claim === "repository_owner_id")
+  ) {
+    fail(
+      where,
+      "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)",
+      "workflow_caller_unpinned",
+    );
+  }
 }

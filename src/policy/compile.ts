@@ -2,39 +2,21 @@
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
 import type { RoleGrant } from "../aws/session.ts";
 import { ISSUER_KINDS, type IssuerKind } from "../platforms/index.ts";
-import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "./constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
-import { checkScope, compileAllowEvents, compileConditions } from "./compile-match.ts";
-import { compileGithubToken, compileGithubTokenNames, type GithubTokenGrant } from "./github-tokens.ts";
-import { OPT_OUTS, type OptOut } from "./guards.ts";
-import { compileRequirements } from "./requirements-compile.ts";
-import { ALIAS_PATTERN, compileRole } from "./roles.ts";
+import { compileRule } from "./compile-rule.ts";
+import { compileGithubToken, type GithubTokenGrant } from "./github-tokens.ts";
+import { compileRole } from "./roles.ts";
 import { indexRules, type CompiledRule, type RuleSet } from "./rule-index.ts";
-import type { PolicyDefinition, PolicyIssuers, RateLimitDefinition, RuleDefinition } from "./types.ts";
+import type { PolicyDefinition, PolicyIssuers, RuleDefinition } from "./types.ts";
 
 export { PolicyCompileError, type PolicyErrorCode } from "./compile-error.ts";
+export { DEFAULT_ISSUER_ID } from "./compile-rule.ts";
 
-const RULE_ID_PATTERN = /^[A-Za-z0-9][\w.-]{0,127}$/;
 /** Same alphabet as issuer ids in the ISSUERS configuration (src/oidc/issuers.ts). */
 const ISSUER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-const RULE_FIELDS = new Set<string>([
-  "id",
-  "description",
-  "effect",
-  "issuer",
-  "match",
-  "when",
-  "roles",
-  "githubTokens",
-  "rateLimit",
-  "require",
-  "allowEvents",
-  ...OPT_OUTS,
-]);
 /** The default issuer map of a policy that declares none. */
 export const DEFAULT_ISSUERS: PolicyIssuers = { github: "github" };
-export const DEFAULT_ISSUER_ID = "github";
 
 export interface IssuerPolicy {
   id: string;
@@ -88,154 +70,6 @@ function compileIssuers(declared: PolicyIssuers | undefined, options: CompileOpt
     issuers.set(id, kind);
   }
   return issuers;
-}
-
-function compileGrants(
-  where: string,
-  roles: RuleDefinition["roles"],
-  defined: ReadonlyMap<string, RoleGrant>,
-): Map<string, string> {
-  const grants = new Map<string, string>();
-  if (roles === undefined) return grants;
-  const entries: Array<[string, unknown]> = Array.isArray(roles)
-    ? (roles as unknown[]).map((name) => [String(name), name])
-    : isPlainObject(roles)
-      ? Object.entries(roles)
-      : [];
-  if (entries.length === 0)
-    fail(where, "roles must name at least one role (leave it out for a rule granting GitHub tokens only)");
-  for (const [alias, role] of entries) {
-    if (typeof role !== "string" || !defined.has(role))
-      fail(where, `role "${String(role)}" is not defined in roles`, "role_undefined");
-    if (!ALIAS_PATTERN.test(alias)) fail(where, `alias "${alias}" must match [a-z0-9][a-z0-9_-]{0,63}`);
-    if (grants.has(alias)) fail(where, `alias "${alias}" granted twice`);
-    grants.set(alias, role);
-  }
-  return grants;
-}
-
-interface Defined {
-  roles: ReadonlyMap<string, RoleGrant>;
-  githubTokens: ReadonlyMap<string, GithubTokenGrant>;
-}
-
-function compileRule(
-  index: number,
-  rule: RuleDefinition,
-  issuers: ReadonlyMap<string, IssuerKind>,
-  defined: Defined,
-  seenIds: Set<string>,
-): CompiledRule {
-  const label = isPlainObject(rule) && typeof rule.id === "string" ? ` (${rule.id})` : "";
-  const where = `rules[${index}]${label}`;
-  if (!isPlainObject(rule)) fail(where, "must be an object");
-  for (const field of Object.keys(rule)) if (!RULE_FIELDS.has(field)) fail(`${where}.${field}`, "unknown rule field");
-  if (typeof rule.id !== "string" || !RULE_ID_PATTERN.test(rule.id))
-    fail(where, "id must match [A-Za-z0-9][\\w.-]{0,127}");
-  if (seenIds.has(rule.id)) fail(where, "duplicate rule id");
-  seenIds.add(rule.id);
-  if (rule.description !== undefined && typeof rule.description !== "string")
-    fail(`${where}.description`, "must be a string");
-  const effect = rule.effect ?? "allow";
-  if (effect !== "allow" && effect !== "deny") fail(where, 'effect must be "allow" or "deny"');
-  const issuer = rule.issuer ?? DEFAULT_ISSUER_ID;
-  const kind = typeof issuer === "string" ? issuers.get(issuer) : undefined;
-  if (kind === undefined)
-    fail(where, `issuer "${String(issuer)}" is not declared in the policy's issuers`, "issuer_undeclared");
-  if (rule.when !== undefined && typeof rule.when !== "function")
-    fail(`${where}.when`, "must be a function (claims) => boolean");
-
-  const optOuts = new Set<OptOut>();
-  for (const optOut of OPT_OUTS) {
-    const value = (rule as unknown as Record<string, unknown>)[optOut];
-    if (value === undefined) continue;
-    if (value !== true) fail(`${where}.${optOut}`, "an opt-out is `true` or absent");
-    if (effect === "deny") fail(`${where}.${optOut}`, "guards do not apply to deny rules");
-    optOuts.add(optOut);
-  }
-
-  const extraEvents = compileAllowEvents(where, kind, rule.allowEvents, effect);
-  const conditions = compileConditions(where, kind, rule.match, effect === "deny" ? "deny" : "allow");
-  let grants = new Map<string, string>();
-  let githubTokens: string[] = [];
-  let rateLimit: RateLimitDefinition | undefined;
-  if (effect === "allow") {
-    grants = compileGrants(where, rule.roles, defined.roles);
-    githubTokens = compileGithubTokenNames(where, rule.githubTokens, defined.githubTokens);
-    if (grants.size === 0 && githubTokens.length === 0)
-      fail(where, "an allow rule must grant at least one role or GitHub token");
-    checkScope(where, kind, conditions);
-    const workflow = conditions.find((condition) => condition.claim === "job_workflow_ref");
-    if (workflow !== undefined) {
-      // A public reusable workflow can be called by any repository: pin it exactly and pin who may call it. Only
-      // job_workflow_ref: workflow_ref names the caller's own workflow file, which a rule may glob.
-      if (workflow.globs.length > 0) {
-        fail(
-          `${where}.match.job_workflow_ref`,
-          "job_workflow_ref must be exact (owner/repo/.github/workflows/x.yml@ref, no globs): a glob also trusts workflow files and refs nobody reviewed; workflow_ref (the caller's own workflow) may be globbed",
-          "workflow_ref_glob",
-        );
-      }
-      if (
-        !optOuts.has("allowAnyWorkflowCaller") &&
-        !conditions.some((condition) => condition.claim === "repository_owner_id")
-      ) {
-        fail(
-          where,
-          "a rule pinning job_workflow_ref must also pin the caller's repository_owner_id (or opt out: allowAnyWorkflowCaller)",
-          "workflow_caller_unpinned",
-        );
-      }
-    }
-    if (rule.rateLimit !== undefined) {
-      const { perMinute, burst } = rule.rateLimit;
-      if (
-        !Number.isInteger(perMinute) ||
-        perMinute < 1 ||
-        perMinute > MAX_RULE_RATE_PER_MINUTE ||
-        !Number.isInteger(burst) ||
-        burst < 1 ||
-        burst > MAX_RULE_BURST
-      ) {
-        fail(
-          `${where}.rateLimit`,
-          `perMinute must be 1..${MAX_RULE_RATE_PER_MINUTE} and burst 1..${MAX_RULE_BURST}, integers`,
-        );
-      }
-      rateLimit = { perMinute, burst };
-    }
-  } else {
-    if (rule.roles !== undefined) fail(where, "a deny rule grants no roles");
-    if (rule.githubTokens !== undefined) fail(where, "a deny rule grants no GitHub tokens");
-    if (rule.rateLimit !== undefined) fail(where, "a deny rule has no rate limit");
-  }
-
-  const when = rule.when as ((claims: Readonly<Record<string, unknown>>) => boolean) | undefined;
-  const requirements = compileRequirements(where, rule, kind, effect);
-  return {
-    id: rule.id,
-    index,
-    description: rule.description,
-    effect,
-    issuer,
-    kind,
-    conditions,
-    roles: [...grants.keys()],
-    grants,
-    githubTokens,
-    rateLimit,
-    when,
-    optOuts,
-    // Only exact names count as "the operator named this environment": GitHub creates any environment a workflow
-    // mentions, unprotected, so `prod*` or `*` would let an unprotected branch through the privileged-ref guard.
-    facts: {
-      namesEnvironment: conditions.some(
-        (condition) => condition.claim === "environment" && condition.globs.length === 0,
-      ),
-      extraEvents,
-    },
-    requirements,
-  };
 }
 
 /** Validate and compile. Throws PolicyCompileError on the first mistake. */

@@ -1,10 +1,34 @@
-// The types an organisation writes its policy against (see policies/). Pure declarations.
+// The types an organisation writes its policy against (see policies/); a rule's `require` is in requirement-types.ts,
+// re-exported here, so this stays the one module authors and the broker import. Pure declarations.
 // A policy is data plus optional predicates: compiled once per isolate, evaluated per request.
 import type { ClaimsByKind, IssuerKind } from "../platforms/index.ts";
 import type { GithubRepositoryPermission, REPOSITORY_PERMISSIONS } from "./github-permissions.ts";
-import type { MatchByKind } from "./match-types.ts";
+import type { Requirements } from "./requirement-types.ts";
 
-export type { GitHubMatch, GitLabMatch, Id, Ids, MatchByKind, Pattern, Patterns } from "./match-types.ts";
+export type {
+  AppCheckRequirement,
+  CheckConclusion,
+  CheckRequirement,
+  JobRequirement,
+  PinnedRunEvent,
+  PullRequestRequirement,
+  Requirements,
+  RulesetRequirement,
+} from "./requirement-types.ts";
+
+/**
+ * A claim matcher: an exact string, or an anchored glob (`*` within one path segment, `**` across). Compared as
+ * typed exact values: no case folding, no Unicode normalisation; a claim that is not a string never matches.
+ */
+export type Pattern = string;
+/** One pattern, or a list meaning "any of". */
+export type Patterns = Pattern | readonly Pattern[];
+/**
+ * A numeric id as the issuer sends it: a string of decimal digits (`"874563210"`). Exact values only, never globs:
+ * ids survive renames and transfers, so a recycled name inherits nothing.
+ */
+export type Id = string;
+export type Ids = Id | readonly Id[];
 
 /** What a role grants: the role to assume and the limits of the session. */
 export interface RoleDefinition {
@@ -55,6 +79,69 @@ export interface GithubTokenDefinition {
   dangerous?: { reason: string };
   /** What the grant is for: for reviewers of the policy file (nothing prints it). */
   description?: string;
+}
+
+/** The GitHub Actions claims a rule can match on (github.com, enterprise-slug issuers, GHE.com, GHES). */
+export interface GitHubMatch {
+  repository?: Patterns;
+  repository_id?: Ids;
+  repository_owner?: Patterns;
+  repository_owner_id?: Ids;
+  repository_visibility?: Patterns;
+  ref?: Patterns;
+  ref_type?: Patterns;
+  /** `"true"` when the ref is protected (branch protection or rulesets). */
+  ref_protected?: Patterns;
+  base_ref?: Patterns;
+  head_ref?: Patterns;
+  event_name?: Patterns;
+  environment?: Patterns;
+  workflow?: Patterns;
+  workflow_ref?: Patterns;
+  workflow_sha?: Patterns;
+  /** The reusable workflow the job runs; pinning it requires exact values and `repository_owner_id` (the caller). */
+  job_workflow_ref?: Patterns;
+  job_workflow_sha?: Patterns;
+  actor?: Patterns;
+  actor_id?: Ids;
+  sub?: Patterns;
+  runner_environment?: Patterns;
+  enterprise?: Patterns;
+  enterprise_id?: Ids;
+}
+
+/** The GitLab CI/CD ID token claims a rule can match on. GitLab's `ref` is bare (`main`); `ref_path` is `refs/heads/main`. */
+export interface GitLabMatch {
+  project_path?: Patterns;
+  project_id?: Ids;
+  namespace_path?: Patterns;
+  namespace_id?: Ids;
+  project_visibility?: Patterns;
+  ref?: Patterns;
+  ref_type?: Patterns;
+  ref_path?: Patterns;
+  ref_protected?: Patterns;
+  pipeline_source?: Patterns;
+  environment?: Patterns;
+  environment_protected?: Patterns;
+  deployment_tier?: Patterns;
+  environment_action?: Patterns;
+  user_login?: Patterns;
+  user_id?: Ids;
+  user_access_level?: Patterns;
+  runner_environment?: Patterns;
+  ci_config_ref_uri?: Patterns;
+  ci_config_sha?: Patterns;
+  sub?: Patterns;
+  job_project_path?: Patterns;
+  job_project_id?: Ids;
+  job_namespace_path?: Patterns;
+  job_namespace_id?: Ids;
+}
+
+export interface MatchByKind {
+  github: GitHubMatch;
+  gitlab: GitLabMatch;
 }
 
 /**
@@ -115,86 +202,6 @@ export interface RuleDefinition<IssuerId extends string = string, Kind extends I
    * guards passed, through the GitHub App (docs/github-facts.md). Unmet, pending or unknown facts deny.
    */
   require?: Requirements;
-}
-
-/** Check run conclusions (GitHub REST "check runs"). */
-export type CheckConclusion =
-  | "success"
-  | "failure"
-  | "neutral"
-  | "cancelled"
-  | "skipped"
-  | "timed_out"
-  | "action_required"
-  | "stale";
-
-/**
- * Events a pinned workflow's run may come from: those that run the workflow file as it is on the run's branch at the
- * commit (`head_branch`). Never `pull_request` (the pull request's own copy of the file) nor `pull_request_target`.
- */
-export type PinnedRunEvent = "push" | "workflow_dispatch" | "schedule";
-
-/**
- * A job of a GitHub Actions workflow run that must have completed with an allowed conclusion (docs/github-facts.md).
- * Without `workflow`: a job of the token's own run (the race-free form: the deploy job `needs:` it). With `workflow`:
- * a job of that workflow file's newest run (latest attempt) on the token's commit and branch, in the token's repository.
- */
-export interface JobRequirement {
-  /**
-   * The job's display name as GitHub shows it: its `name:` (or id). Matrix legs (`scan (linux, 20)`) match the
-   * bare name, and every leg must pass; a job of a reusable workflow is `caller / callee`.
-   */
-  job: string;
-  /** `.github/workflows/<file>.yml` of the token's repository; absent: the token's own workflow run. */
-  workflow?: string;
-  /** Pinned form: events the pinned run may have been started by; default `["push"]`. */
-  events?: readonly PinnedRunEvent[];
-  /** Allowed conclusions; default `["success"]`. */
-  conclusion?: readonly CheckConclusion[];
-}
-
-/**
- * A check run created by a third-party GitHub App (a scanner with its own App) on the token's commit. Never GitHub
- * Actions (`github-actions`, 15368): any workflow's `GITHUB_TOKEN` with `checks: write` creates runs as that App, so
- * `policy:check` refuses it; name a job instead (JobRequirement).
- */
-export interface AppCheckRequirement {
-  /** Exact check run name (`check_name`). */
-  name: string;
-  /** The App that must have created the run: its slug or numeric id. */
-  app: string | number;
-  /** Allowed conclusions; default `["success"]`. */
-  conclusion?: readonly CheckConclusion[];
-}
-
-export type CheckRequirement = JobRequirement | AppCheckRequirement;
-
-/** Reviews on the pull request the commit came from (push) or the one the ref names (pull_request). */
-export interface PullRequestRequirement {
-  /**
-   * Approving reviews needed, 1..10: each reviewer's latest review counts, only from people with write access to the
-   * repository at decision time, never from a bot or the author. A writer's standing change request blocks.
-   */
-  approvals: number;
-  /** Let approvals given on an earlier head commit count (GitHub's "dismiss stale approvals" off). */
-  allowStaleApprovals?: true;
-}
-
-/**
- * The active rulesets of the branch (the token's, or a pull request's base) must require pull requests with at
- * least `approvals` approving reviews (and, if named, approval of the last push and dismissal of stale approvals).
- * Rulesets only: classic branch protection and bypass lists are not visible to this check (docs/github-facts.md).
- */
-export interface RulesetRequirement {
-  approvals: number;
-  lastPushApproval?: true;
-  dismissStaleReviews?: true;
-}
-
-export interface Requirements {
-  checks?: readonly CheckRequirement[];
-  pullRequest?: PullRequestRequirement;
-  rulesets?: RulesetRequirement;
 }
 
 /** A token bucket: `perMinute` refill rate, `burst` capacity. */
