@@ -3,7 +3,8 @@
 import * as z from "zod/mini";
 import { regionalStsEndpoint, type AwsOptions, type StsEndpointOptions } from "./aws/options.ts";
 import { GITHUB_FACT_CACHE_MS } from "./github/constants.ts";
-import { GITHUB_DEFAULT_API_URL, SHARED_DEFAULT_AUDIENCE } from "./oidc/constants.ts";
+import { SHARED_DEFAULT_AUDIENCE } from "./oidc/constants.ts";
+import { GITHUB_DEFAULT_API_URL } from "./platforms/constants.ts";
 import { BrokerError, type BrokerReason } from "./errors.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";

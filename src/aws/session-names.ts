@@ -5,30 +5,24 @@ import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "./constants.
 import { BrokerError } from "../errors.ts";
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 import { isLoopbackHttp } from "../http/trusted-url.ts";
-import type { IssuerConfig, IssuerKind } from "../oidc/issuers.ts";
-
-/** The public SaaS issuers: one account namespace each, so they keep the short prefixes `gh-` and `gl-`. */
-const GITHUB_DOT_COM_ISSUER = "https://token.actions.githubusercontent.com";
-const GITLAB_DOT_COM_ISSUER = "https://gitlab.com";
+import type { IssuerConfig } from "../oidc/issuers.ts";
+import { platformOf, type IssuerKind } from "../platforms/index.ts";
 
 /**
  * Prefix of RoleSessionName and SourceIdentity, per issuer, so the same login on two issuers never yields the same
  * identity in CloudTrail or in a trust policy's `sts:SourceIdentity` condition (docs/security.md, "Session identity"):
- * - `gh-`: github.com, enterprise-slug issuers included (`.../<slug>`: the same github.com accounts);
- * - `gl-`: gitlab.com;
- * - `ghe.<issuer id>.`: any other GitHub issuer (GHES, GHE.com), each its own account namespace;
- * - `gl.<issuer id>.`: any self-managed GitLab.
- * The loopback sandbox issuer takes the SaaS prefix of its kind (it stands in for github.com or gitlab.com).
- * Issuer ids never contain `.`, so the first `.` after the kind ends the id: no two issuers share a prefix.
+ * the platform's short SaaS prefix (`gh-` for github.com and its enterprise-slug issuers, `gl-` for gitlab.com), else
+ * `<instance prefix>.<issuer id>.` (`ghe.<id>.` for GHES and GHE.com, `gl.<id>.` for a self-managed GitLab), each
+ * its own account namespace. The loopback sandbox issuer takes its platform's SaaS prefix (it stands in for it).
+ * Issuer ids never contain `.`, so the first `.` after the platform's part ends the id: no two issuers share a prefix.
  */
 export function identityPrefix(issuer: Pick<IssuerConfig, "id" | "kind" | "issuer">): string {
   // The loopback sandbox issuer (`npm start`) stands in for the SaaS one; a deployed Worker cannot reach loopback.
   const sandbox = URL.canParse(issuer.issuer) && isLoopbackHttp(new URL(issuer.issuer));
-  if (issuer.kind === "github") {
-    const dotCom = issuer.issuer === GITHUB_DOT_COM_ISSUER || issuer.issuer.startsWith(`${GITHUB_DOT_COM_ISSUER}/`);
-    return dotCom || sandbox ? "gh-" : `ghe.${issuer.id}.`;
-  }
-  return issuer.issuer === GITLAB_DOT_COM_ISSUER || sandbox ? "gl-" : `gl.${issuer.id}.`;
+  const { identity } = platformOf(issuer.kind);
+  return identity.isSaasIssuer(issuer.issuer) || sandbox
+    ? identity.saasPrefix
+    : `${identity.instancePrefix}.${issuer.id}.`;
 }
 
 // RoleSessionName and SourceIdentity alphabet: `[\w+=,.@-]` (AWS STS API reference, AssumeRole parameters).
@@ -38,18 +32,8 @@ const NOT_NAME_CHAR = /[^A-Za-z0-9_+=,.@-]/gu;
 const NOT_LOGIN_CHAR = /[^A-Za-z0-9_.-]/gu;
 
 /**
- * Logins that stand for themselves in a SourceIdentity, per issuer kind:
- * - GitHub: alphanumerics and hyphens (github.com and GHES usernames), and an App's bot account `<slug>[bot]`, written
- *   `<slug>_bot_` (a GitHub login never holds `_`, so that form cannot be anyone's login);
- * - GitLab: alphanumerics, `_`, `.` and `-` (GitLab usernames).
- */
-const GITHUB_LOGIN = /^[A-Za-z0-9-]*$/;
-const GITHUB_APP_BOT = /^([A-Za-z0-9-]+)\[bot\]$/;
-const GITLAB_LOGIN = /^[A-Za-z0-9_.-]*$/;
-
-/**
- * Between the readable part and the hash of a login that cannot stand as it is. STS allows it, and neither login
- * alphabet above contains it, so a SourceIdentity with it is always a hashed one and one without it never is.
+ * Between the readable part and the hash of a login that cannot stand as it is. STS allows it, and no platform's login
+ * alphabet contains it, so a SourceIdentity with it is always a hashed one and one without it never is.
  */
 export const SOURCE_IDENTITY_HASH_SEPARATOR = "=";
 
@@ -90,15 +74,9 @@ export function sessionName(prefix: string, ids: readonly unknown[], tokenSha256
   return truncate(`${head}${hash}${nameSafe(slug === "" ? "" : `-${slug}`)}`, STS_MAX_NAME_CHARS);
 }
 
-function plainLogin(kind: IssuerKind, login: string): string | undefined {
-  if (kind === "gitlab") return GITLAB_LOGIN.test(login) ? login : undefined;
-  if (GITHUB_LOGIN.test(login)) return login;
-  const bot = GITHUB_APP_BOT.exec(login);
-  return bot === null ? undefined : `${bot[1]}_bot_`;
-}
-
 /**
- * `<prefix><login>` (`gh-octocat`) when the login fits 64 characters and its kind's alphabet. Otherwise never cut:
+ * `<prefix><login>` (`gh-octocat`) when the login fits 64 characters and stands as it is on its platform (`plainLogin`:
+ * its login alphabet; GitHub's `<slug>[bot]` as `<slug>_bot_`). Otherwise never cut:
  * `<prefix><readable start>=<SHA-256(login) hex>`, the hash over the whole login's UTF-8, so two logins that share
  * their first 64 characters still differ, and no plain login equals it (the separator is in no login alphabet).
  * SourceIdentity persists through role chaining and cannot be changed by the session
@@ -108,7 +86,7 @@ function plainLogin(kind: IssuerKind, login: string): string | undefined {
  */
 export async function sourceIdentity(kind: IssuerKind, prefix: string, loginClaim: unknown): Promise<string> {
   const login = claimText(loginClaim);
-  const plain = plainLogin(kind, login);
+  const plain = platformOf(kind).identity.plainLogin(login);
   if (plain !== undefined && prefix.length + plain.length <= STS_MAX_NAME_CHARS) return `${prefix}${plain}`;
   if (LONE_SURROGATE.test(login)) throw new BrokerError("forbidden", "source_identity_unrepresentable");
   const room = STS_MAX_NAME_CHARS - prefix.length - SOURCE_IDENTITY_HASH_SEPARATOR.length;

@@ -1,8 +1,8 @@
 // The session tags that say whose session it is: the repository (project), the actor (user) and the issuer, per
-// issuer kind, read from the tables buildAssumeRoleInput (./session.ts) tags sessions with, so a policy conditioning
-// on them (`npm run revoke`'s deny) can never name a key or a value form the broker does not set. Pure; no I/O.
-import type { IssuerKind } from "../oidc/issuers.ts";
-import { CLAIM_SESSION_TAGS, GITLAB_CLAIM_SESSION_TAGS, ISSUER_SESSION_TAG_KEY, tagValue } from "./session.ts";
+// issuer kind, read from the platforms' tables buildAssumeRoleInput (./session.ts) tags sessions with, so a policy
+// conditioning on them (`npm run revoke`'s deny) can never name a key or a value form the broker does not set. Pure.
+import { byKind, type IssuerKind } from "../platforms/index.ts";
+import { ISSUER_SESSION_TAG_KEY, tagValue } from "./session-tags.ts";
 
 export interface SubjectTagKeys {
   /** `Repository` (GitHub) or `Project` (GitLab). */
@@ -19,19 +19,12 @@ function keyOf(table: ReadonlyArray<{ key: string; claim: string }>, claim: stri
   return entry.key;
 }
 
-/** The subject's tag keys per kind, from the claims they carry: GitHub `repository`/`actor`, GitLab `project_path`/`user_login`. */
-export const SUBJECT_TAG_KEYS: Readonly<Record<IssuerKind, SubjectTagKeys>> = {
-  github: {
-    repository: keyOf(CLAIM_SESSION_TAGS, "repository"),
-    actor: keyOf(CLAIM_SESSION_TAGS, "actor"),
-    issuer: ISSUER_SESSION_TAG_KEY,
-  },
-  gitlab: {
-    repository: keyOf(GITLAB_CLAIM_SESSION_TAGS, "project_path"),
-    actor: keyOf(GITLAB_CLAIM_SESSION_TAGS, "user_login"),
-    issuer: ISSUER_SESSION_TAG_KEY,
-  },
-};
+/** The subject's tag keys per kind, from the claims they carry (GitHub `repository`/`actor`, GitLab `project_path`/`user_login`). */
+export const SUBJECT_TAG_KEYS: Readonly<Record<IssuerKind, SubjectTagKeys>> = byKind((platform) => ({
+  repository: keyOf(platform.sessionTags, platform.identity.repositoryClaim),
+  actor: keyOf(platform.sessionTags, platform.identity.actorClaim),
+  issuer: ISSUER_SESSION_TAG_KEY,
+}));
 
 /**
  * A claim value as the broker writes it into a session tag (escaped losslessly, `tagValue`), or undefined when the

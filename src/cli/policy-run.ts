@@ -1,7 +1,8 @@
 // The cores of `npm run policy:check` and `policy:test` (policy:explain's is policy-explain-run.ts), and what the
 // three share: loaded policies, wrangler environments' ISSUERS, text and an exit code out. Pure; no I/O; no clock.
 // Platform-neutral (no node:*), so the Workers test pool covers it.
-import { IssuerListSchema, type IssuerKind } from "../oidc/issuers.ts";
+import { IssuerListSchema } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import { checkPolicy, type Finding } from "../policy/check.ts";
 import { compilePolicy, PolicyCompileError } from "../policy/compile.ts";
 import { runFixtures, type FixtureResult, type FixtureSuite } from "../policy/fixtures.ts";

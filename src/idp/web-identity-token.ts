@@ -16,12 +16,9 @@ import {
   WEB_IDENTITY_TOKEN_LIFETIME_SECONDS,
 } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import { platformOf, type IssuerKind } from "../platforms/index.ts";
 import { signJwt } from "../crypto/jws.ts";
 import type { SigningKey } from "./signing-keys.ts";
-
-/** GitHub.com's issuer: its subjects carry no issuer prefix (the common case reads as `repo:owner/name:...`). */
-export const GITHUB_COM_ISSUER = "https://token.actions.githubusercontent.com";
 
 export const AWS_TAGS_CLAIM = "https://aws.amazon.com/tags";
 export const AWS_SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity";
@@ -51,15 +48,14 @@ export interface WebIdentityClaims {
 
 /**
  * `repo:<owner>/<repo>:rule:<rule id>:role:<alias>` for GitHub.com; other issuers add `issuer:<id>:` in front (a
- * GHES `acme/app` is not github.com's), and GitLab says `project:` instead of `repo:`. Stable: it changes only when
+ * GHES `acme/app` is not github.com's), and GitLab says `project:` instead of `repo:` (the platform's `webIdentity`). Stable: it changes only when
  * the repository, the rule or the alias does, so a trust policy can pin `<issuer host>:sub` exactly.
  * Throws `forbidden`/`web_identity_subject_invalid` when outside AWS's 6..255 characters (no silent truncation: a cut
  * subject could match another repository's trust condition).
  */
 export function webIdentitySubject(decided: DecidedSubject): string {
-  const noun = decided.issuerKind === "gitlab" ? "project" : "repo";
-  const prefix =
-    decided.issuerKind === "github" && decided.issuerUrl === GITHUB_COM_ISSUER ? "" : `issuer:${decided.issuerId}:`;
+  const { noun, unprefixedIssuer } = platformOf(decided.issuerKind).webIdentity;
+  const prefix = unprefixedIssuer(decided.issuerUrl) ? "" : `issuer:${decided.issuerId}:`;
   const sub = `${prefix}${noun}:${decided.repository}:rule:${decided.ruleId}:role:${decided.roleAlias}`;
   const length = [...sub].length;
   if (length < WEB_IDENTITY_MIN_SUBJECT_CHARS || length > WEB_IDENTITY_MAX_SUBJECT_CHARS || decided.repository === "") {

@@ -47,10 +47,6 @@ export const MAX_KID_CHARS = 128;
 /** Longest `jti` we accept; GitHub's is a 36-char UUID, and the admission store keys on it. */
 export const MAX_JTI_CHARS = 256;
 
-// --- Issuer defaults ---
-/** Default REST API base for github.com issuers; GHES is `https://HOST/api/v3`, GHE.com `https://api.SUBDOMAIN.ghe.com`. */
-export const GITHUB_DEFAULT_API_URL = "https://api.github.com";
-
 // --- Audience ---
 /**
  * The audience the client and the sample configuration default to: the same in every deployment, so a token minted

@@ -6,22 +6,10 @@ import {
   DEFAULT_JWKS_MAX_STALE_SECONDS,
   DEFAULT_MAX_TOKEN_AGE_SECONDS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-  GITHUB_DEFAULT_API_URL,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "./constants.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
-
-/**
- * Issuer kinds we know the claim schema of. A kind fixes claim types, the guards that apply and session naming.
- * - `github`: GitHub Actions on github.com (`https://token.actions.githubusercontent.com`), an enterprise with a
- *   customised issuer (`https://token.actions.githubusercontent.com/<enterprise-slug>`), GHE.com, and GitHub
- *   Enterprise Server (`https://<host>/_services/token`): one claim schema, different `iss`.
- *   https://docs.github.com/en/actions/reference/security/oidc
- * - `gitlab`: GitLab CI/CD `id_tokens` (gitlab.com or a self-managed instance; `iss` is the instance URL).
- *   https://docs.gitlab.com/ci/secrets/id_token_authentication/
- */
-export const ISSUER_KINDS = ["github", "gitlab"] as const;
-export type IssuerKind = (typeof ISSUER_KINDS)[number];
+import { ISSUER_KINDS, platformOf, type IssuerKind } from "../platforms/index.ts";
 
 /** Algorithms we can ever accept. Symmetric algorithms and `none` are never on this list. */
 export const SUPPORTED_ALGORITHMS = [
@@ -37,8 +25,14 @@ export const SUPPORTED_ALGORITHMS = [
 ] as const;
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
-/** Both sign with RS256 only (GitHub's discovery document; GitLab's docs: "encoded by using RS256"). */
-const DEFAULT_ALGORITHMS: Record<IssuerKind, SupportedAlgorithm[]> = { github: ["RS256"], gitlab: ["RS256"] };
+function isSupportedAlgorithm(name: string): name is SupportedAlgorithm {
+  return (SUPPORTED_ALGORITHMS as readonly string[]).includes(name);
+}
+
+/** The platform's default algorithms (platforms' tests hold each to SUPPORTED_ALGORITHMS). */
+function defaultAlgorithms(kind: IssuerKind): SupportedAlgorithm[] {
+  return platformOf(kind).defaultAlgorithms.filter(isSupportedAlgorithm);
+}
 
 const trustedUrl = z.string().check(
   z.refine((value) => {
@@ -88,26 +82,14 @@ export interface IssuerConfig {
   maxTokenAgeSeconds: number;
   maxTokenLifetimeSeconds: number;
   jwksMaxStaleSeconds: number;
-  /** GitHub REST API base (github kind only): `api_url`, else derived from the issuer URL; undefined when unknown. */
+  /** GitHub REST API base (platforms on GitHub only): `api_url`, else derived from the issuer URL; undefined when unknown. */
   apiUrl?: string | undefined;
 }
 
-/**
- * The REST API of a GitHub issuer (docs.github.com, "About the REST API" per product): github.com and enterprise-slug
- * issuers -> https://api.github.com; GHE.com (token.actions.SUBDOMAIN.ghe.com) -> https://api.SUBDOMAIN.ghe.com;
- * GHES (https://HOST/_services/token) -> https://HOST/api/v3. Anything else must be configured.
- */
-export function defaultGitHubApiUrl(issuer: string): string | undefined {
-  if (
-    issuer === "https://token.actions.githubusercontent.com" ||
-    issuer.startsWith("https://token.actions.githubusercontent.com/")
-  )
-    return GITHUB_DEFAULT_API_URL;
-  const url = new URL(issuer);
-  const ghe = /^token\.actions\.([a-z0-9-]+)\.ghe\.com$/.exec(url.hostname);
-  if (ghe !== null) return `https://api.${ghe[1]}.ghe.com`;
-  if (url.pathname === "/_services/token") return `${url.origin}/api/v3`;
-  return undefined;
+/** The GitHub REST API of an issuer whose platform lives on GitHub (platform.ts, `githubApi`); else undefined. */
+function githubApiUrl(kind: IssuerKind, issuer: string, configured: string | undefined): string | undefined {
+  const api = platformOf(kind).githubApi;
+  return api === undefined ? undefined : (configured ?? api.defaultUrl(issuer));
 }
 
 export const IssuerListSchema = z.pipe(
@@ -119,17 +101,17 @@ export const IssuerListSchema = z.pipe(
       issuer: entry.issuer,
       audiences: entry.audiences,
       jwksUri: entry.jwks_uri,
-      algorithms: entry.algorithms ?? DEFAULT_ALGORITHMS[entry.kind],
+      algorithms: entry.algorithms ?? defaultAlgorithms(entry.kind),
       clockToleranceSeconds: entry.clock_tolerance_seconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
       maxTokenAgeSeconds: entry.max_token_age_seconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS,
       maxTokenLifetimeSeconds: entry.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
       jwksMaxStaleSeconds: entry.jwks_max_stale_seconds ?? DEFAULT_JWKS_MAX_STALE_SECONDS,
-      apiUrl: entry.kind === "github" ? (entry.api_url ?? defaultGitHubApiUrl(entry.issuer)) : undefined,
+      apiUrl: githubApiUrl(entry.kind, entry.issuer, entry.api_url),
     }));
     const seenIds = new Set<string>();
     const seenIssuers = new Set<string>();
     for (const [index, entry] of list.entries()) {
-      if (entry.kind !== "github" && entry.api_url !== undefined)
+      if (platformOf(entry.kind).githubApi === undefined && entry.api_url !== undefined)
         ctx.issues.push({
           code: "custom",
           path: [index, "api_url"],

@@ -3,7 +3,9 @@
 //
 // Why the second: a push made with an installation token starts the target repository's `push` workflows (a push
 // made with a workflow's GITHUB_TOKEN starts none), and those workflows run with whatever the policy grants that
-// repository on push. The grant is then a path to the target's privileged roles and grants (docs/security.md).
+// repository on push. The grant is then a path to the target's privileged roles and grants (docs/security.md). Only
+// rules of platforms whose repositories live on GitHub (platform.ts, `githubApi`) can be started that way.
+import { platformOf } from "../platforms/index.ts";
 import { privilegedGrants, type Finding } from "./check-findings.ts";
 import type { CompiledPolicy } from "./compile.ts";
 import { compilePattern, isGlob } from "./glob.ts";
@@ -38,7 +40,7 @@ function lintPushes(policy: CompiledPolicy, grant: GithubTokenGrant, findings: F
   if (grant.permissions.contents !== "write") return;
   for (const repository of grant.repositories) {
     for (const rule of policy.allowRules) {
-      const what = rule.kind === "github" ? privilegedGrants(policy, rule) : undefined;
+      const what = platformOf(rule.kind).githubApi !== undefined ? privilegedGrants(policy, rule) : undefined;
       if (what === undefined || !mayMatchPush(rule, grant.owner, repository)) continue;
       findings.push({
         severity: "warning",

@@ -1,24 +1,11 @@
 // Compiles a rule's `match` block into conditions (exact values and globs, case-folded for deny rules on names) and
 // checks that allow rules are scoped to code the operator trusts. Pure; no I/O. Called from compile-rule.ts.
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { compilePattern, firstSegmentIsLiteral, isGlob, type Matcher } from "./glob.ts";
 import type { OptOut } from "./guards.ts";
 import type { CompiledCondition } from "./rule-index.ts";
-
-/** Name claims whose providers compare case-insensitively: deny rules match them without case. */
-const CASE_INSENSITIVE_NAMES: ReadonlySet<string> = new Set([
-  "repository",
-  "repository_owner",
-  "actor",
-  "environment",
-  "project_path",
-  "namespace_path",
-  "user_login",
-  "job_project_path",
-  "job_namespace_path",
-]);
 
 export function compileConditions(
   where: string,
@@ -40,7 +27,7 @@ export function compileConditions(
     if (keys.ids.includes(claim) && !list.every((p) => ID_PATTERN.test(p))) {
       fail(at, "ids are exact strings of decimal digits, never globs", "pattern_invalid");
     }
-    const foldCase = effect === "deny" && CASE_INSENSITIVE_NAMES.has(claim);
+    const foldCase = effect === "deny" && keys.caseInsensitive.includes(claim);
     const patterns = [...new Set(list)];
     const exact = new Set<string>();
     const globs: Matcher[] = [];

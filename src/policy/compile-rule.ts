@@ -2,7 +2,7 @@
 // allowed events and rate limit. Pure; no I/O. Called once per rule from compile.ts; fails naming the rule at fault.
 import type { RoleGrant } from "../aws/session.ts";
 import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "./constants.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { checkScope, checkWorkflowPin, compileConditions } from "./compile-match.ts";
 import { compileGithubTokenNames, type GithubTokenGrant } from "./github-tokens.ts";

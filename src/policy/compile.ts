@@ -1,7 +1,7 @@
 // Turns a PolicyDefinition into a CompiledPolicy (rules indexed by issuer and by exact repository/project), or fails
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
 import type { RoleGrant } from "../aws/session.ts";
-import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
+import { ISSUER_KINDS, type IssuerKind } from "../platforms/index.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import { compileRule } from "./compile-rule.ts";
 import { compileGithubToken, type GithubTokenGrant } from "./github-tokens.ts";

@@ -6,8 +6,6 @@
 export const KILL_SWITCH_CACHE_MS = 5_000;
 /** Most kill-switch lookups one isolate remembers; past this the memo is cleared (bounded memory under hostile names). */
 export const KILL_SWITCH_CACHE_MAX_ENTRIES = 10_000;
-/** Deepest GitLab namespace whose ancestors the kill switch checks; GitLab allows 20 levels of subgroups. */
-export const KILL_SWITCH_MAX_NAMESPACE_DEPTH = 21;
 /** KV edge-cache TTL for kill-switch reads: KV's minimum, so a new key is seen as soon as KV allows. */
 export const KILL_SWITCH_KV_CACHE_TTL_SECONDS = 30;
 /** KV's key size limit in bytes: a longer lookup key cannot exist, so it is not asked for. */

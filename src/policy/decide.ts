@@ -2,7 +2,7 @@
 // granted, or deny with a reason.
 // Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow; guards hold every allow.
 import { DEFAULT_SESSION_DURATION_SECONDS } from "../aws/constants.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import type { RoleGrant } from "../aws/session.ts";
 import type { CompiledPolicy } from "./compile.ts";
 import type { GithubTokenGrant } from "./github-tokens.ts";

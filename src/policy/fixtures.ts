@@ -2,7 +2,7 @@
 // GitHub token grant) -> expected decision and reason. Pure; no I/O. Claims go through the issuer kind's schema first, as in production.
 import { isBrokerError } from "../errors.ts";
 import { parseClaims } from "../oidc/claims.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import { compilePolicy, DEFAULT_ISSUER_ID, type CompiledPolicy } from "./compile.ts";
 import { decide, decideGithubToken, type Decision, type DenyReason, type GithubTokenDecision } from "./decide.ts";
 import { evaluateOffline, type OfflineFacts } from "./offline-facts.ts";

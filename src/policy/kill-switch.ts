@@ -11,7 +11,6 @@ import {
   KILL_SWITCH_CACHE_MAX_ENTRIES,
   KILL_SWITCH_CACHE_MS,
   KILL_SWITCH_KV_CACHE_TTL_SECONDS,
-  KILL_SWITCH_MAX_NAMESPACE_DEPTH,
   KV_BULK_GET_MAX_KEYS,
   KV_MAX_KEY_BYTES,
   MAX_UTF8_BYTES_PER_UTF16_UNIT,
@@ -19,7 +18,7 @@ import {
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { ClaimSubject } from "../oidc/claims.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import { platformOf, type IssuerKind } from "../platforms/index.ts";
 
 export const KILL_SWITCH_PREFIX = "killswitch:";
 
@@ -45,25 +44,20 @@ export interface KillSwitchLookup {
 
 const utf8 = new TextEncoder();
 
-/** GitLab namespace `a/b/c` -> `a`, `a/b`, `a/b/c`: killing a group kills its subgroups. */
-function ancestors(path: string): string[] {
-  const parts = path.split("/").slice(0, KILL_SWITCH_MAX_NAMESPACE_DEPTH);
-  return parts.map((_, index) => parts.slice(0, index + 1).join("/"));
-}
-
 /** The keys to look up for one verified token, most general first. Pure. */
 export function killSwitchKeys(issuerId: string, kind: IssuerKind, subject: ClaimSubject): KillSwitchLookup[] {
   const lower = (text: string) => text.toLowerCase();
-  const names =
-    kind === "gitlab"
-      ? { repo: "project", owner: "namespace", actor: "user", owners: ancestors(lower(subject.owner)) }
-      : { repo: "repo", owner: "owner", actor: "actor", owners: [lower(subject.owner)] };
+  // The platform's nouns (`repo`/`owner`/`actor`, GitLab `project`/`namespace`/`user`) and the owners whose denial
+  // reaches the token (a GitLab namespace's ancestors: killing a group kills its subgroups).
+  const names = platformOf(kind).killSwitch;
   const lookups: KillSwitchLookup[] = [
     { key: `issuer:${issuerId}`, reason: "kill_switch_issuer" },
-    ...names.owners.map((owner): KillSwitchLookup => ({ key: `${names.owner}:${owner}`, reason: "kill_switch_owner" })),
+    ...names
+      .owners(lower(subject.owner))
+      .map((owner): KillSwitchLookup => ({ key: `${names.owner}:${owner}`, reason: "kill_switch_owner" })),
     { key: `${names.owner}-id:${subject.ownerId}`, reason: "kill_switch_owner" },
-    { key: `${names.repo}:${lower(subject.repository)}`, reason: "kill_switch_repository" },
-    { key: `${names.repo}-id:${subject.repositoryId}`, reason: "kill_switch_repository" },
+    { key: `${names.repository}:${lower(subject.repository)}`, reason: "kill_switch_repository" },
+    { key: `${names.repository}-id:${subject.repositoryId}`, reason: "kill_switch_repository" },
     { key: `${names.actor}:${lower(subject.actor)}`, reason: "kill_switch_actor" },
     { key: `${names.actor}-id:${subject.actorId}`, reason: "kill_switch_actor" },
   ];

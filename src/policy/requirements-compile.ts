@@ -1,4 +1,5 @@
 // Validates a rule's `require` (docs/github-facts.md) and compiles it. Pure; no I/O. Called from compile.ts.
+import { platformOf, type IssuerKind } from "../platforms/index.ts";
 import { MAX_REQUIRED_APPROVALS, MAX_REQUIRED_CHECKS } from "./constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import {
@@ -173,14 +174,16 @@ function compileRulesets(where: string, rulesets: unknown): CompiledRulesets {
 export function compileRequirements(
   where: string,
   rule: RuleDefinition,
-  kind: string,
+  kind: IssuerKind,
   effect: "allow" | "deny",
 ): CompiledRequirements | undefined {
   const require = rule.require as unknown;
   if (require === undefined) return undefined;
   const at = `${where}.require`;
   if (effect === "deny") fail(at, "deny rules take no requirements");
-  if (kind !== "github") fail(at, "requirements need a GitHub issuer (GitHub's API is their source)");
+  // GitHub's API is their source: only a platform whose repositories live on GitHub can have them.
+  if (platformOf(kind).githubApi === undefined)
+    fail(at, "requirements need a GitHub issuer (GitHub's API is their source)");
   if (!isPlainObject(require)) fail(at, "must be { checks?, pullRequest?, rulesets? }");
   onlyFields(at, require, ["checks", "pullRequest", "rulesets"]);
   const checks: CompiledCheck[] = [];

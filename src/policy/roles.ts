@@ -1,12 +1,12 @@
 // Compiles the policy's `roles` into RoleGrants (src/aws/session.ts): ARNs, durations, session policy size, operator
 // session tags and external id checked against STS's rules. Pure; no I/O. Fails naming the role at fault.
+import type { RoleGrant } from "../aws/session.ts";
 import {
   ALL_BROKER_SESSION_TAG_KEYS,
   isValidTagKey,
   isValidTagValue,
   MAX_BROKER_SESSION_TAGS,
-  type RoleGrant,
-} from "../aws/session.ts";
+} from "../aws/session-tags.ts";
 import {
   DEFAULT_SESSION_DURATION_SECONDS,
   STS_MAX_EXTERNAL_ID_CHARS,

@@ -1,7 +1,7 @@
 // The compiled rule and its index: rules of one effect for one issuer, filed by exact claim value or literal first
 // path segment, and the lookup of the candidates for a token. Pure; no I/O; no clock. Built by compile.ts, read by decide.ts.
 import type { CompiledRequirements } from "./requirements.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { IssuerKind } from "../platforms/index.ts";
 import { MATCH_KEYS } from "./claim-keys.ts";
 import { firstSegmentIsLiteral, type Matcher } from "./glob.ts";
 import type { GuardRuleFacts, OptOut } from "./guards.ts";

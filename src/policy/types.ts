@@ -1,8 +1,7 @@
 // The types an organisation writes its policy against (see policies/); a rule's `require` is in requirement-types.ts,
 // re-exported here, so this stays the one module authors and the broker import. Pure declarations.
 // A policy is data plus optional predicates: compiled once per isolate, evaluated per request.
-import type { ClaimsByKind } from "../oidc/claims.ts";
-import type { IssuerKind } from "../oidc/issuers.ts";
+import type { ClaimsByKind, IssuerKind } from "../platforms/index.ts";
 import type { GithubRepositoryPermission, REPOSITORY_PERMISSIONS } from "./github-permissions.ts";
 import type { Requirements } from "./requirement-types.ts";
 

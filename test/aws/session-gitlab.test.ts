@@ -1,14 +1,11 @@
 // buildAssumeRoleInput for GitLab tokens and for the grant fields (managed policies, transitive operator
 // tags, external id), beside test/aws/session.test.ts (GitHub behaviour, unchanged).
 import { describe, expect, it } from "vitest";
-import {
-  BROKER_SESSION_TAG_KEYS,
-  buildAssumeRoleInput,
-  GITLAB_SESSION_TAG_KEYS,
-  sessionArgsFor,
-} from "../../src/aws/session.ts";
+import { buildAssumeRoleInput, sessionArgsFor } from "../../src/aws/session.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
-import { parseClaims, type GitLabClaims } from "../../src/oidc/claims.ts";
+import { parseClaims } from "../../src/oidc/claims.ts";
+import { GITHUB_SESSION_TAGS } from "../../src/platforms/github.ts";
+import { GITLAB_SESSION_TAGS, type GitLabClaims } from "../../src/platforms/gitlab.ts";
 import type { RoleGrant } from "../../src/aws/session.ts";
 import { githubClaims } from "../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../support/gitlab-claims.ts";
@@ -30,7 +27,6 @@ const tokenSha256 = "0123456789abcdef";
 describe("buildAssumeRoleInput: GitLab", () => {
   it("names the session gl-<pipeline>-<job>-<token hash>-<project> and the source identity gl-<user>, with GitLab's own tag keys", async () => {
     const input = await buildAssumeRoleInput({
-      kind: "gitlab",
       issuer: GITLAB_COM,
       claims: gitlab({ environment: "production" }),
       grant,
@@ -62,7 +58,6 @@ describe("buildAssumeRoleInput: GitLab", () => {
 
   it("never tags the user's email, and never a GitHub identity key (a GitHub trust policy cannot be satisfied)", async () => {
     const input = await buildAssumeRoleInput({
-      kind: "gitlab",
       issuer: GITLAB_COM,
       claims: gitlab(),
       grant,
@@ -77,7 +72,6 @@ describe("buildAssumeRoleInput: GitLab", () => {
 
   it("sanitises and bounds hostile GitLab names; tags them losslessly", async () => {
     const input = await buildAssumeRoleInput({
-      kind: "gitlab",
       issuer: GITLAB_COM,
       claims: gitlab({ project_path: `acme/${"x*".repeat(30)}`, user_login: "a b\u202e" }),
       grant,
@@ -89,7 +83,6 @@ describe("buildAssumeRoleInput: GitLab", () => {
     expect(input.sourceIdentity).toMatch(/^gl-a_b_=[0-9a-f]{32}$/); // not a GitLab username: hashed, never confused with `a_b_`
     expect(input.tags.find((tag) => tag.key === "User")?.value).toBe("a b=E2=80=AE");
     const long = buildAssumeRoleInput({
-      kind: "gitlab",
       issuer: GITLAB_COM,
       claims: gitlab({ project_path: `acme/${"x*".repeat(100)}` }),
       grant,
@@ -102,7 +95,6 @@ describe("buildAssumeRoleInput: GitLab", () => {
   it("gitlab.com keeps gl-; a self-managed GitLab gets gl.<id>.", async () => {
     const selfManaged = { id: "gitlab-internal", kind: "gitlab" as const, issuer: "https://gitlab.acme.example" };
     const input = await buildAssumeRoleInput({
-      kind: "gitlab",
       issuer: selfManaged,
       claims: gitlab(),
       grant,
@@ -130,8 +122,8 @@ describe("buildAssumeRoleInput: GitLab", () => {
   });
 
   it("the two tag tables share no identity key and both fit STS beside operator tags", async () => {
-    expect(GITLAB_SESSION_TAG_KEYS.length).toBeLessThanOrEqual(20);
-    expect(BROKER_SESSION_TAG_KEYS).not.toContain("Project");
+    expect(GITLAB_SESSION_TAGS.length).toBeLessThanOrEqual(20);
+    expect(GITHUB_SESSION_TAGS.map((tag) => tag.key)).not.toContain("Project");
   });
 });
 

@@ -9,7 +9,9 @@ import {
 } from "../../src/aws/session-names.ts";
 import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "../../src/aws/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { buildAssumeRoleInput } from "../../src/aws/session.ts";
 import { seededText } from "../support/seeded-text.ts";
+import { claims, GITHUB_COM, grant, TOKEN_SHA256 } from "./session-helpers.ts";
 
 const NAME = /^[\w+=,.@-]{2,64}$/;
 
@@ -136,5 +138,49 @@ describe("sessionName: distinct per exchange", () => {
   it("holds STS's alphabet whatever the ids and slug contain", () => {
     const name = sessionName("gl-", ["a b", "🚀", undefined], "0123456789abcdef", "x*".repeat(50));
     expect(name).toMatch(NAME);
+  });
+});
+
+describe("session identity per issuer", () => {
+  const issuers = {
+    dotCom: GITHUB_COM,
+    slug: {
+      id: "acme-enterprise",
+      kind: "github" as const,
+      issuer: "https://token.actions.githubusercontent.com/acme",
+    },
+    ghes: { id: "ghes", kind: "github" as const, issuer: "https://github.acme.example/_services/token" },
+    ghes2: { id: "ghes-eu", kind: "github" as const, issuer: "https://github.eu.acme.example/_services/token" },
+  };
+  const of = (issuer: (typeof issuers)[keyof typeof issuers]) =>
+    buildAssumeRoleInput({ issuer, claims, grant: grant(), durationSeconds: 900, tokenSha256: TOKEN_SHA256 });
+
+  it("github.com and its enterprise-slug issuers share gh- (one account namespace); each GHES gets ghe.<id>.", async () => {
+    expect(await of(issuers.dotCom)).toMatchObject({
+      sourceIdentity: "gh-octocat",
+      roleSessionName: `gh-9876543210-1-${TOKEN_SHA256}-octo-org.app`,
+    });
+    expect((await of(issuers.slug)).sourceIdentity).toBe("gh-octocat");
+    expect(await of(issuers.ghes)).toMatchObject({
+      sourceIdentity: "ghe.ghes.octocat",
+      roleSessionName: `ghe.ghes.9876543210-1-${TOKEN_SHA256}-octo-org.app`,
+    });
+    expect((await of(issuers.ghes2)).sourceIdentity).toBe("ghe.ghes-eu.octocat");
+    // The loopback sandbox issuer (npm start) stands in for github.com.
+    expect((await of({ id: "github", kind: "github", issuer: "http://127.0.0.1:8788" })).sourceIdentity).toBe(
+      "gh-octocat",
+    );
+  });
+
+  it("the same login on two issuers never yields the same source identity, and the Issuer tag tells them apart", async () => {
+    const identities = await Promise.all(
+      Object.values(issuers)
+        .filter((issuer) => issuer !== issuers.slug)
+        .map(async (issuer) => (await of(issuer)).sourceIdentity),
+    );
+    expect(new Set(identities).size).toBe(identities.length);
+    expect((await of(issuers.ghes)).tags.find((tag) => tag.key === "Issuer")?.value).toBe(
+      "https://github.acme.example/_services/token",
+    );
   });
 });

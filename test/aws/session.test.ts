@@ -1,47 +1,15 @@
+// buildAssumeRoleInput for GitHub tokens: session name, source identity and tags from ordinary and hostile claims,
+// and the grant's duration and policy limits. Tag encoding and operator tags: session-tags.test.ts.
 import { describe, expect, it } from "vitest";
-import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, tagValue, type SessionClaims } from "../../src/aws/session.ts";
 import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/aws/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { GITHUB_SESSION_TAGS, type GitHubSessionClaims as SessionClaims } from "../../src/platforms/github.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 import { seededText } from "../support/seeded-text.ts";
-import type { RoleGrant } from "../../src/aws/session.ts";
+import { build, claims, grant, TOKEN_SHA256 } from "./session-helpers.ts";
 
 const NAME = /^[\w+=,.@-]{2,64}$/;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-
-const claims: SessionClaims = {
-  repository: "octo-org/app",
-  repository_id: "123456",
-  repository_owner: "octo-org",
-  repository_owner_id: "654321",
-  ref: "refs/heads/main",
-  sha: "0123456789abcdef0123456789abcdef01234567",
-  workflow: "Deploy",
-  event_name: "push",
-  actor: "octocat",
-  actor_id: "42",
-  run_id: "9876543210",
-  run_attempt: "1",
-};
-
-function grant(overrides: Partial<RoleGrant> = {}): RoleGrant {
-  return {
-    alias: "deploy",
-    arn: "arn:aws:iam::123456789012:role/deploy",
-    maxDurationSeconds: 3600,
-    sessionPolicyJson: undefined,
-    sessionTags: [],
-    ...overrides,
-  };
-}
-
-const GITHUB_COM = { id: "github", kind: "github" as const, issuer: "https://token.actions.githubusercontent.com" };
-/** The token's SHA-256 prefix, as the exchange passes it (the audit event's token_sha256). */
-const TOKEN_SHA256 = "0123456789abcdef";
-
-function build(c: SessionClaims = claims, g: RoleGrant = grant(), durationSeconds = 900, tokenSha256 = TOKEN_SHA256) {
-  return buildAssumeRoleInput({ issuer: GITHUB_COM, claims: c, grant: g, durationSeconds, tokenSha256 });
-}
 
 /** UTF-16 length and code-point length both within `max`, and no lone surrogate. */
 function expectWithin(value: string, max: number) {
@@ -118,6 +86,7 @@ describe("buildAssumeRoleInput: ordinary claims", () => {
   });
 
   it("keeps the broker's tag keys within STS's key rules", async () => {
+    const BROKER_SESSION_TAG_KEYS = GITHUB_SESSION_TAGS.map((tag) => tag.key);
     for (const key of BROKER_SESSION_TAG_KEYS) expect(key).toMatch(/^[A-Za-z]{1,128}$/);
     expect(new Set(BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase())).size).toBe(BROKER_SESSION_TAG_KEYS.length);
   });
@@ -259,151 +228,6 @@ describe("buildAssumeRoleInput: hostile claims", () => {
 
   it("sanitises bot actors", async () => {
     expect((await build({ ...claims, actor: "dependabot[bot]" })).sourceIdentity).toBe("gh-dependabot_bot_");
-  });
-});
-
-describe("tagValue: lossless", () => {
-  it.each([
-    ["refs/heads/feature/x-1", "refs/heads/feature/x-1"],
-    ["user@example.com", "user@example.com"],
-    ["a+b:c", "a+b:c"],
-    ["Deploy to prod", "Deploy to prod"],
-    ["日本語のワークフロー", "日本語のワークフロー"],
-    ["café", "café"],
-    ["a=b", "a=3Db"],
-    ["e\u0301", "e=CC=81"],
-    ["a*b#c", "a=2Ab=23c"],
-    ["dependabot[bot]", "dependabot=5Bbot=5D"],
-    ["🚀 launch", "=F0=9F=9A=80 launch"],
-    ["line\nbreak", "line=0Abreak"],
-    ["a\u2028b", "a=E2=80=A8b"],
-    ["\u202Egnp.exe", "=E2=80=AEgnp.exe"],
-    ["", ""],
-  ])("%j -> %j", async (input, expected) => {
-    expect(tagValue(input)).toBe(expected);
-  });
-
-  it("the issue's pair: refs/heads/release!2024 and refs/heads/release_2024 get different Ref tags", async () => {
-    const ref = async (value: string) =>
-      (await build({ ...claims, ref: value })).tags.find((tag) => tag.key === "Ref")?.value;
-    expect(await ref("refs/heads/release!2024")).toBe("refs/heads/release=212024");
-    expect(await ref("refs/heads/release_2024")).toBe("refs/heads/release_2024");
-    // The escape character itself is escaped, so a literal "=21" cannot pose as an escaped "!".
-    expect(await ref("refs/heads/release=212024")).toBe("refs/heads/release=3D212024");
-  });
-
-  it("refuses (undefined) rather than cut: 256 characters fit, 257 do not; escapes count", async () => {
-    expect(tagValue("a".repeat(256))).toBe("a".repeat(256));
-    expect(tagValue("a".repeat(257))).toBeUndefined();
-    expect(tagValue("𝐀".repeat(128))).toBe("𝐀".repeat(128));
-    expect(tagValue("𝐀".repeat(129))).toBeUndefined();
-    expect(tagValue(`${"a".repeat(253)}!`)).toBe(`${"a".repeat(253)}=21`);
-    expect(tagValue(`${"a".repeat(254)}!`)).toBeUndefined();
-  });
-});
-
-describe("session identity per issuer", () => {
-  const issuers = {
-    dotCom: GITHUB_COM,
-    slug: {
-      id: "acme-enterprise",
-      kind: "github" as const,
-      issuer: "https://token.actions.githubusercontent.com/acme",
-    },
-    ghes: { id: "ghes", kind: "github" as const, issuer: "https://github.acme.example/_services/token" },
-    ghes2: { id: "ghes-eu", kind: "github" as const, issuer: "https://github.eu.acme.example/_services/token" },
-  };
-  const of = (issuer: (typeof issuers)[keyof typeof issuers]) =>
-    buildAssumeRoleInput({ issuer, claims, grant: grant(), durationSeconds: 900, tokenSha256: TOKEN_SHA256 });
-
-  it("github.com and its enterprise-slug issuers share gh- (one account namespace); each GHES gets ghe.<id>.", async () => {
-    expect(await of(issuers.dotCom)).toMatchObject({
-      sourceIdentity: "gh-octocat",
-      roleSessionName: `gh-9876543210-1-${TOKEN_SHA256}-octo-org.app`,
-    });
-    expect((await of(issuers.slug)).sourceIdentity).toBe("gh-octocat");
-    expect(await of(issuers.ghes)).toMatchObject({
-      sourceIdentity: "ghe.ghes.octocat",
-      roleSessionName: `ghe.ghes.9876543210-1-${TOKEN_SHA256}-octo-org.app`,
-    });
-    expect((await of(issuers.ghes2)).sourceIdentity).toBe("ghe.ghes-eu.octocat");
-    // The loopback sandbox issuer (npm start) stands in for github.com.
-    expect((await of({ id: "github", kind: "github", issuer: "http://127.0.0.1:8788" })).sourceIdentity).toBe(
-      "gh-octocat",
-    );
-  });
-
-  it("the same login on two issuers never yields the same source identity, and the Issuer tag tells them apart", async () => {
-    const identities = await Promise.all(
-      Object.values(issuers)
-        .filter((issuer) => issuer !== issuers.slug)
-        .map(async (issuer) => (await of(issuer)).sourceIdentity),
-    );
-    expect(new Set(identities).size).toBe(identities.length);
-    expect((await of(issuers.ghes)).tags.find((tag) => tag.key === "Issuer")?.value).toBe(
-      "https://github.acme.example/_services/token",
-    );
-  });
-});
-
-describe("buildAssumeRoleInput: operator tags", () => {
-  it("appends operator tags after the claim tags, not transitive", async () => {
-    const input = await build(
-      claims,
-      grant({
-        sessionTags: [
-          ["Team", "platform"],
-          ["CostCenter", "42"],
-        ],
-      }),
-    );
-    expect(input.tags.slice(-2)).toEqual([
-      { key: "Team", value: "platform" },
-      { key: "CostCenter", value: "42" },
-    ]);
-    expect(input.transitiveTagKeys).not.toContain("Team");
-  });
-
-  it.each<[string, Array<[string, string]>]>([
-    ["same key as ours", [["Repository", "x"]]],
-    ["ours in another case", [["repositoryID", "x"]]],
-    ["optional key of ours", [["Environment", "x"]]],
-    ["aws: prefix", [["aws:PrincipalTag", "x"]]],
-    ["AWS: prefix", [["AWS:foo", "x"]]],
-    [
-      "two operator keys differing in case",
-      [
-        ["Team", "a"],
-        ["team", "b"],
-      ],
-    ],
-  ])("refuses %s as session_tag_conflict", async (_label, sessionTags) => {
-    const error = await brokerFailure(build(claims, grant({ sessionTags })));
-    expect(error.code).toBe("config_invalid");
-    expect(error.reason).toBe("session_tag_conflict");
-  });
-
-  it.each<[string, [string, string]]>([
-    ["empty key", ["", "x"]],
-    ["bad key char", ["bad*key", "x"]],
-    ["key too long", ["k".repeat(129), "x"]],
-    ["bad value char", ["Team", "a#b"]],
-    ["value too long", ["Team", "v".repeat(257)]],
-  ])("refuses %s as session_tag_invalid", async (_label, tag) => {
-    const error = await brokerFailure(build(claims, grant({ sessionTags: [tag] })));
-    expect(error.code).toBe("config_invalid");
-    expect(error.reason).toBe("session_tag_invalid");
-  });
-
-  it("allows exactly STS_MAX_SESSION_TAGS tags and refuses one more", async () => {
-    const ours = (await build()).tags.length;
-    const operator = (count: number) => Array.from({ length: count }, (_, i) => [`Op${i}`, "v"] as [string, string]);
-    expect((await build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours) }))).tags).toHaveLength(
-      STS_MAX_SESSION_TAGS,
-    );
-    const error = await brokerFailure(build(claims, grant({ sessionTags: operator(STS_MAX_SESSION_TAGS - ours + 1) })));
-    expect(error.code).toBe("config_invalid");
-    expect(error.reason).toBe("session_tag_limit");
   });
 });
 

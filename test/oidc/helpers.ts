@@ -8,7 +8,12 @@ import { createJwksCache, type JwksCache } from "../../src/oidc/jwks-cache.ts";
 import { deriveJwksIntegrityKey } from "../../src/oidc/jwks-seal.ts";
 import { checkTokenShape } from "../../src/oidc/token-shape.ts";
 import { verifyToken, type VerifiedToken } from "../../src/oidc/verify.ts";
-import { createFakeIssuer, type FakeIssuer, type FakeIssuerOptions } from "../../sandbox/fakes/fake-issuer.ts";
+import {
+  createFakeIssuer,
+  githubClaims,
+  type FakeIssuer,
+  type FakeIssuerOptions,
+} from "../../sandbox/fakes/fake-issuer.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";
 
 /** The seal key for cached key sets, from a secret generated for this run. */
@@ -16,6 +21,20 @@ export const TEST_INTEGRITY_KEY = deriveJwksIntegrityKey(crypto.randomUUID());
 
 /** A fixed start time: tests move the clock explicitly. */
 export const START_MS = Date.UTC(2026, 5, 1, 12, 0, 0);
+const NOW_S = START_MS / 1000;
+
+/** A payload the harness issuer would sign, for hand-built tokens. */
+export function payloadFor(issuer: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...githubClaims(),
+    iss: issuer,
+    aud: "ci-credential-broker",
+    iat: NOW_S,
+    nbf: NOW_S - 300,
+    exp: NOW_S + 300,
+    ...overrides,
+  };
+}
 
 export interface Harness {
   fake: FakeIssuer;

@@ -7,7 +7,7 @@
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_disable-perms.html
 import { SUBJECT_TAG_KEYS, subjectTagValue } from "../../aws/session-subject-tags.ts";
-import type { IssuerKind } from "../../oidc/issuers.ts";
+import type { IssuerKind } from "../../platforms/index.ts";
 import type { RevokeSubject } from "./targets.ts";
 
 /** Every revocation policy's name starts with this: one fixed name per (issuer, subject), so a rerun replaces it. */

@@ -5,7 +5,7 @@
 import type { CompiledPolicy } from "../../policy/compile.ts";
 import { compilePattern, isGlob } from "../../policy/glob.ts";
 import type { CompiledCondition, CompiledRule } from "../../policy/rule-index.ts";
-import type { IssuerKind } from "../../oidc/issuers.ts";
+import type { IssuerKind } from "../../platforms/index.ts";
 
 /** Whose sessions to revoke: a repository (GitHub `owner/name`, GitLab `group/…/project`), an actor, or both. */
 export interface RevokeSubject {

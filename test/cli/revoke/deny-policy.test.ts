@@ -1,7 +1,7 @@
 // The revocation policy (src/cli/revoke/deny-policy.ts): AWS's documented deny on aws:TokenIssueTime, scoped by the
 // very tag keys and escaped values buildAssumeRoleInput sets, well formed for IAM, named so that a rerun replaces it.
 import { describe, expect, it } from "vitest";
-import { buildAssumeRoleInput, type RoleGrant } from "../../../src/aws/session.ts";
+import { buildAssumeRoleInput, type RoleGrant, type SessionClaims } from "../../../src/aws/session.ts";
 import {
   buildDenyPolicy,
   countedPolicyChars,
@@ -12,7 +12,6 @@ import {
   REVOKE_POLICY_NAME_PREFIX,
   UntaggableSubjectError,
 } from "../../../src/cli/revoke/deny-policy.ts";
-import type { GitHubClaims, GitLabClaims } from "../../../src/oidc/claims.ts";
 import { githubClaims } from "../../../sandbox/fakes/fake-issuer.ts";
 import { gitlabClaims } from "../../support/gitlab-claims.ts";
 import { policyGrammarProblem } from "../../../sandbox/fakes/iam-policy.ts";
@@ -34,24 +33,13 @@ async function brokerTags(
   issuer = GITHUB_URL,
 ): Promise<Map<string, string>> {
   const tokenSha256 = "0123456789abcdef";
-  const input =
-    kind === "gitlab"
-      ? await buildAssumeRoleInput({
-          kind,
-          issuer: { id: "gitlab", kind, issuer },
-          claims: claims as unknown as GitLabClaims,
-          grant,
-          durationSeconds: 900,
-          tokenSha256,
-        })
-      : await buildAssumeRoleInput({
-          kind,
-          issuer: { id: "github", kind, issuer },
-          claims: claims as unknown as GitHubClaims,
-          grant,
-          durationSeconds: 900,
-          tokenSha256,
-        });
+  const input = await buildAssumeRoleInput({
+    issuer: { id: kind, kind, issuer },
+    claims: claims as unknown as SessionClaims,
+    grant,
+    durationSeconds: 900,
+    tokenSha256,
+  });
   return new Map(input.tags.map((tag) => [tag.key, tag.value]));
 }
 
