@@ -1,9 +1,8 @@
 // `npm run preflight`, the broker's own verdict: the environment's vars and secret names run through the Worker's
 // start-up code (parseConfig, the policy compile against ISSUERS and STS_AUTH, the GitHub set-up check, the shadow
-// candidate, the alert settings, the audience warning), so preflight and runtime cannot disagree.
+// candidate, the audience warning), so preflight and runtime cannot disagree. The alert cron's: preflight-alerts.ts.
 // Pure; no I/O; no clock. Secrets are known by name only: a set secret is given a placeholder value of the right shape.
 import * as z from "zod/mini";
-import { ALERT_REQUIRED, parseAlertConfig } from "../alerts/config.ts";
 import { configWarnings, invalidSettingPaths, isLocalIssuer, jsonString, parseConfig, type Config } from "../config.ts";
 import { SHARED_DEFAULT_AUDIENCE } from "../constants.ts";
 import { isBrokerError } from "../errors.ts";
@@ -13,7 +12,7 @@ import { IssuerListSchema } from "../oidc/issuers.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../policy/compile.ts";
 import type { DeploymentEnv } from "./deployment-env.ts";
 import type { LoadedPolicy } from "./policy-run.ts";
-import { secretPutCommand, stringVar, type Problem } from "./preflight-checks.ts";
+import { secretPutCommand, settingProblem, stringVar, type Problem } from "./preflight-checks.ts";
 
 /** A PKCS#8 PEM of the right shape (one DER SEQUENCE, 64 bytes): passes the broker's key checks, is no key. */
 const PLACEHOLDER_PEM = `-----BEGIN PRIVATE KEY-----\n${btoa(`0${"\0".repeat(63)}`)}\n-----END PRIVATE KEY-----`;
@@ -30,8 +29,6 @@ export const SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = {
   BROKER_SIGNING_KEY_NEXT: PLACEHOLDER_PEM,
   GITHUB_APP_PRIVATE_KEY: PLACEHOLDER_PEM,
   GITHUB_TOKEN_APP_PRIVATE_KEY: PLACEHOLDER_PEM,
-  ALERT_WEBHOOK_URL: "https://alerts.invalid/preflight",
-  ANALYTICS_API_TOKEN: "preflight-placeholder-api-token",
 };
 export const SECRET_NAMES = Object.keys(SECRET_PLACEHOLDERS);
 
@@ -66,27 +63,15 @@ function runtimeEnv(env: DeploymentEnv, secrets: Iterable<string>): Record<strin
   return values;
 }
 
-function settingProblem(env: DeploymentEnv, code: "config_invalid" | "alert_config_invalid", path: string): Problem {
-  const [name = path, ...rest] = path.split(".");
-  if (isSecret(name))
-    return {
-      code,
-      subject: `secret ${name}`,
-      message: "has a value the Worker refuses: put it again (docs/configuration.md)",
-    };
-  const value = env.vars[name];
-  const what =
-    value === undefined
-      ? "is not set in this environment's [vars] (vars are not inherited by environments)"
-      : typeof value === "string" && value.trim() === ""
-        ? "is empty"
-        : `is invalid${rest.length > 0 ? ` at ${rest.join(".")}` : ""}`;
-  const effect =
-    code === "config_invalid"
-      ? "the Worker answers config_invalid (500) to every credential request (docs/configuration.md)"
-      : "the alert cron refuses to run (docs/alerts.md)";
-  return { code, subject: `var ${name}`, message: `${what}: ${effect}` };
-}
+/** A broker setting the Worker refuses (config_invalid), by name. */
+const configProblem = (env: DeploymentEnv, path: string) =>
+  settingProblem(env, path, {
+    code: "config_invalid",
+    isSecret,
+    refusedBy: "the Worker",
+    effect: "the Worker answers config_invalid (500) to every credential request",
+    docs: "docs/configuration.md",
+  });
 
 /**
  * parseConfig, the Worker's own: a secret it names as missing is reported (or, without a secret source, listed as
@@ -122,7 +107,7 @@ function brokerConfig(
       if (missing.length === 0)
         return {
           config: undefined,
-          problems: [...problems, ...paths.map((path) => settingProblem(env, "config_invalid", path))],
+          problems: [...problems, ...paths.map((path) => configProblem(env, path))],
         };
       for (const name of missing) {
         if (secrets === undefined) unchecked.add(name);
@@ -268,31 +253,6 @@ function shadowProblems(input: BrokerCheckInput, config: Config): Problem[] {
     : [];
 }
 
-/** The alert cron's settings (src/alerts/config.ts): invalid vars, or some of the three that switch alerts on but not all. */
-function alertProblems(input: BrokerCheckInput, unchecked: Set<string>): Problem[] {
-  let alerts;
-  try {
-    alerts = parseAlertConfig(runtimeEnv(input.env, input.secrets ?? []));
-  } catch (error) {
-    if (!isBrokerError(error)) throw error;
-    return invalidSettingPaths(error).map((path) => settingProblem(input.env, "alert_config_invalid", path));
-  }
-  if (alerts.enabled) return [];
-  const missingVars = alerts.missing.filter((name) => !isSecret(name));
-  const missingSecrets = alerts.missing.filter(isSecret);
-  // All off (nothing set) is a choice; without a secret source, a set account id can only make the secrets unchecked.
-  if (input.secrets === undefined) {
-    if (missingVars.length === 0) for (const name of missingSecrets) unchecked.add(name);
-    return [];
-  }
-  if (alerts.missing.length === ALERT_REQUIRED.length) return [];
-  return alerts.missing.map((name) => ({
-    code: "alerts_incomplete" as const,
-    subject: `${isSecret(name) ? "secret" : "var"} ${name}`,
-    message: `is not set while other alert settings are: alerts stay off until ${ALERT_REQUIRED.join(", ")} are all set (docs/alerts.md)`,
-  }));
-}
-
 const IssuersVar = z.pipe(jsonString, IssuerListSchema);
 
 /** Whether every issuer is on a loopback URL (the sandbox), from the parsed config or, when that failed, ISSUERS alone. */
@@ -301,7 +261,7 @@ function localOnly(env: DeploymentEnv, config: Config | undefined): boolean {
   return issuers !== undefined && issuers.length > 0 && issuers.every(isLocalIssuer);
 }
 
-/** Everything the Worker's own start-up code would refuse, or run without (shadow, alerts), for this environment. */
+/** Everything the Worker's own start-up code would refuse, or run without (shadow), for this environment. */
 export function brokerProblems(input: BrokerCheckInput): BrokerCheckResult {
   const unchecked = new Set<string>();
   const { config, problems } = brokerConfig(input, unchecked);
@@ -322,6 +282,5 @@ export function brokerProblems(input: BrokerCheckInput): BrokerCheckResult {
       });
     }
   }
-  problems.push(...alertProblems(input, unchecked));
   return { problems, unchecked: [...unchecked], local, webIdentity };
 }

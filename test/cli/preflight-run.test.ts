@@ -21,10 +21,6 @@ const production: WranglerEnvironmentConfig = {
     BROKER_ISSUER_URL: "",
     ISSUERS: UNIQUE_ISSUERS,
     SHADOW_POLICY: "off",
-    ANALYTICS_ACCOUNT_ID: "",
-    AUDIT_DATASET: "ci_credential_broker",
-    ALERT_RULES: "{}",
-    ALERT_COOLDOWN_MINUTES: "60",
     GITHUB_APP_ID: "424243",
     GITHUB_TOKEN_APP_ID: "424244",
   },
@@ -46,7 +42,6 @@ const sandbox: WranglerEnvironmentConfig = {
     BROKER_ISSUER_URL: "http://127.0.0.1:8787",
     ISSUERS:
       '[{"kind":"github","issuer":"http://127.0.0.1:8788","audiences":["ci-credential-broker"],"api_url":"http://127.0.0.1:8788/github"}]',
-    AUDIT_DATASET: "ci_credential_broker_sandbox",
     GITHUB_APP_ID: "1",
     GITHUB_TOKEN_APP_ID: "2",
   },
@@ -311,9 +306,9 @@ describe("runPreflight", () => {
     ],
     [
       "a secret [secrets] required names but nobody set",
-      { ...production, secrets: { required: [...SIGV4_SECRETS, "ANALYTICS_API_TOKEN"] } },
+      { ...production, secrets: { required: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY"] } },
       { secrets: ALL_SECRETS },
-      ["secret_missing secret ANALYTICS_API_TOKEN"],
+      ["secret_missing secret BROKER_SIGNING_KEY"],
     ],
     [
       "shadow mode on without a candidate",
@@ -331,22 +326,17 @@ describe("runPreflight", () => {
       ["candidate_policy_invalid policies/candidate.ts rules[0] (r)"],
     ],
     [
-      "alerts half set up",
-      withVars({ ANALYTICS_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" }),
+      "the alert cron's settings left on the request Worker (they belong to wrangler.alerts.toml)",
+      {
+        ...withVars({ ANALYTICS_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" }),
+        triggers: { crons: ["*/5 * * * *"] },
+      },
       { secrets: [...ALL_SECRETS, "ANALYTICS_API_TOKEN"] },
-      ["alerts_incomplete secret ALERT_WEBHOOK_URL"],
-    ],
-    [
-      "alert rules that are not valid",
-      withVars({ ALERT_RULES: '{"denials":{"max":-1}}' }),
-      { secrets: ALL_SECRETS },
-      ["alert_config_invalid var ALERT_RULES"],
-    ],
-    [
-      "AUDIT_DATASET apart from the AUDIT binding's dataset",
-      withVars({ AUDIT_DATASET: "other_dataset" }),
-      { secrets: ALL_SECRETS },
-      ["audit_dataset_mismatch var AUDIT_DATASET"],
+      [
+        "alert_setting_moved [triggers] crons",
+        "alert_setting_moved var ANALYTICS_ACCOUNT_ID",
+        "alert_setting_moved secret ANALYTICS_API_TOKEN",
+      ],
     ],
   ];
   it.each(cases)("fails (exit 1) on %s, naming it", (_name, config, options, expected) => {
@@ -402,6 +392,7 @@ describe("deploymentEnvFrom", () => {
       analyticsEngine: [],
       placementRegion: undefined,
       requiredSecrets: [],
+      crons: [],
     });
   });
 });

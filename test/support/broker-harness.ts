@@ -1,6 +1,5 @@
 // A whole broker inside workerd for integration tests: real KV (env.JWKS_CACHE), the real app and pipeline,
 // a fake issuer and the STS emulator behind a fake network, an injected clock, and captured log lines.
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
@@ -130,8 +129,6 @@ export interface Harness {
   dataset: FakeDataset;
   /** The data points written to env.AUDIT, in order (see expectAudit). */
   dataPoints(): DataPointLike[];
-  /** Runs the Worker's `scheduled` handler (the alert cron) at `scheduledTime` (default: the harness clock). */
-  scheduled(options?: { scheduledTime?: number; cron?: string }): Promise<void>;
   mint(claims?: Record<string, unknown>, options?: Parameters<FakeIssuer["mint"]>[1]): Promise<string>;
   /** The extra issuers of `options.issuers`, by id. */
   extraIssuers: Record<string, FakeIssuer>;
@@ -375,13 +372,6 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     admissionObject: (name) => env.ADMISSION.getByName(admissionPrefix + name),
     dataset,
     dataPoints: () => [...dataset.points],
-    scheduled: async (scheduledOptions = {}) => {
-      const controller = createScheduledController({
-        scheduledTime: scheduledOptions.scheduledTime ?? clock,
-        cron: scheduledOptions.cron ?? "*/5 * * * *",
-      });
-      await broker.scheduled?.(controller, testEnv as unknown as Env, ctx);
-    },
     mint: (claims, mintOptions) => issuer.mint(claims, mintOptions),
     extraIssuers,
     mintFor: async (id, claims = {}) => {
