@@ -81,7 +81,11 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
       let object: AdmissionRpc | undefined;
       let result: AdmitResult;
       try {
-        result = await call(() => (object = options.objectFor(prefix + repositoryObjectName(token))).admit(request));
+        result = await call(() => {
+          const target = options.objectFor(prefix + repositoryObjectName(token));
+          object = target;
+          return target.admit(request);
+        });
       } catch (error) {
         // The object may still have recorded the reservation (an answer lost, or later than our timeout): release it
         // through the same stub, so it arrives after the admit (calls from one stub are delivered in order).

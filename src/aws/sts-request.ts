@@ -55,9 +55,10 @@ export function assumeRoleForm(input: AssumeRoleInput): string {
     form.append(`Tags.member.${index + 1}.Key`, tag.key);
     form.append(`Tags.member.${index + 1}.Value`, tag.value);
   });
-  input.transitiveTagKeys.forEach((key, index) => form.append(`TransitiveTagKeys.member.${index + 1}`, key));
+  for (const [index, key] of input.transitiveTagKeys.entries())
+    form.append(`TransitiveTagKeys.member.${index + 1}`, key);
   if (input.sessionPolicy !== undefined) form.append("Policy", input.sessionPolicy);
-  input.policyArns.forEach((arn, index) => form.append(`PolicyArns.member.${index + 1}.arn`, arn));
+  for (const [index, arn] of input.policyArns.entries()) form.append(`PolicyArns.member.${index + 1}.arn`, arn);
   if (input.externalId !== undefined) form.append("ExternalId", input.externalId);
   return form.toString();
 }
@@ -77,6 +78,6 @@ export function assumeRoleWithWebIdentityForm(input: AssumeRoleInput, webIdentit
   form.append("WebIdentityToken", webIdentityToken);
   form.append("DurationSeconds", String(input.durationSeconds));
   if (input.sessionPolicy !== undefined) form.append("Policy", input.sessionPolicy);
-  input.policyArns.forEach((arn, index) => form.append(`PolicyArns.member.${index + 1}.arn`, arn));
+  for (const [index, arn] of input.policyArns.entries()) form.append(`PolicyArns.member.${index + 1}.arn`, arn);
   return form.toString();
 }

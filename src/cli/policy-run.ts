@@ -255,8 +255,8 @@ export function runPolicyExplain(input: {
   }
   const payload = input.claims;
   const iss =
-    typeof payload === "object" && payload !== null && typeof (payload as Record<string, unknown>)["iss"] === "string"
-      ? (payload as Record<string, string>)["iss"]
+    typeof payload === "object" && payload !== null && typeof (payload as Record<string, unknown>).iss === "string"
+      ? (payload as Record<string, string>).iss
       : undefined;
   const configured = (input.issuerSets ?? []).flatMap((set) => set.issuers).find((issuer) => issuer.issuer === iss);
   const issuerId = input.args.issuer ?? configured?.id ?? DEFAULT_ISSUER_ID;

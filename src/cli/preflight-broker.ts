@@ -257,7 +257,7 @@ const IssuersVar = z.pipe(jsonString, IssuerListSchema);
 
 /** Whether every issuer is on a loopback URL (the sandbox), from the parsed config or, when that failed, ISSUERS alone. */
 function localOnly(env: DeploymentEnv, config: Config | undefined): boolean {
-  const issuers = config?.issuers ?? IssuersVar.safeParse(env.vars["ISSUERS"]).data;
+  const issuers = config?.issuers ?? IssuersVar.safeParse(env.vars.ISSUERS).data;
   return issuers !== undefined && issuers.length > 0 && issuers.every(isLocalIssuer);
 }
 

@@ -25,6 +25,7 @@ import {
 export const PLUGIN_ID = "vertamedia-clickhouse-datasource";
 /** The uid the provisioning file gives the datasource (dashboards/grafana/datasource.yaml). */
 export const DATASOURCE_UID = "cloudflare-analytics-engine";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, resolved by Grafana, not JavaScript.
 const DATASOURCE = { type: PLUGIN_ID, uid: "${datasource}" };
 
 export interface DashboardOptions {
@@ -266,6 +267,7 @@ function thresholdVariables(rules: AlertRules): Json[] {
 
 /** The repository variable's query: the repositories seen in the time range, busiest first ($from/$to: plugin macros). */
 export const REPOSITORY_VARIABLE_QUERY =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, resolved by Grafana, not JavaScript.
   "SELECT index1 AS repository, SUM(_sample_interval) AS requests FROM ${dataset:raw} WHERE timestamp >= toDateTime($from) AND timestamp <= toDateTime($to) GROUP BY repository ORDER BY requests DESC LIMIT 500";
 
 export function buildDashboard(options: DashboardOptions): Json {

@@ -162,7 +162,7 @@ export function createApiCall(options: ApiCallOptions): ApiCall {
       throw unavailable("github_api_unavailable", `HTTP ${response.status} from ${endpoint}`);
     }
     const text = await readTextCapped(response, MAX_GITHUB_RESPONSE_BYTES);
-    let body: unknown = undefined;
+    let body: unknown;
     if (text.ok && text.text !== "") {
       try {
         body = JSON.parse(text.text);

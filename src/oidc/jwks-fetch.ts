@@ -31,8 +31,8 @@ export async function fetchIssuerKeys(fetchFn: FetchFn, issuer: IssuerConfig): P
  */
 async function discoverJwksUri(fetchFn: FetchFn, issuer: IssuerConfig): Promise<string> {
   const doc = await fetchJson(fetchFn, `${issuer.issuer}/.well-known/openid-configuration`);
-  if (!isPlainObject(doc) || doc["issuer"] !== issuer.issuer) throw new JwksFetchError("discovery_invalid");
-  const jwksUri = doc["jwks_uri"];
+  if (!isPlainObject(doc) || doc.issuer !== issuer.issuer) throw new JwksFetchError("discovery_invalid");
+  const jwksUri = doc.jwks_uri;
   if (typeof jwksUri !== "string" || !URL.canParse(jwksUri)) throw new JwksFetchError("discovery_invalid");
   const url = new URL(jwksUri);
   const schemeOk = url.protocol === "https:" || (isLoopbackHttp(url) && isLoopbackHttp(new URL(issuer.issuer)));

@@ -30,13 +30,13 @@ const STRING_MEMBERS = ["kid", "use", "alg", "n", "e", "crv", "x", "y"] as const
 
 /** Keeps only public members of string type; undefined if `kty` is missing. */
 export function publicJwk(value: unknown): PublicJwk | undefined {
-  if (!isPlainObject(value) || typeof value["kty"] !== "string") return undefined;
-  const jwk: PublicJwk = { kty: value["kty"] };
+  if (!isPlainObject(value) || typeof value.kty !== "string") return undefined;
+  const jwk: PublicJwk = { kty: value.kty };
   for (const member of STRING_MEMBERS) {
     const memberValue = value[member];
     if (typeof memberValue === "string") jwk[member] = memberValue;
   }
-  const keyOps = value["key_ops"];
+  const keyOps = value.key_ops;
   // A malformed key_ops is kept as an empty list, so the key is refused rather than its restriction ignored.
   if (keyOps !== undefined)
     jwk.key_ops = Array.isArray(keyOps) ? keyOps.filter((op): op is string => typeof op === "string") : [];
@@ -45,8 +45,8 @@ export function publicJwk(value: unknown): PublicJwk | undefined {
 
 /** RFC 7517 §5: a JSON object with a `keys` array, at most MAX_JWKS_KEYS. Undefined for garbage or an empty set. */
 export function parseJwks(body: unknown): PublicJwk[] | undefined {
-  if (!isPlainObject(body) || !Array.isArray(body["keys"])) return undefined;
-  const raw: unknown[] = body["keys"];
+  if (!isPlainObject(body) || !Array.isArray(body.keys)) return undefined;
+  const raw: unknown[] = body.keys;
   if (raw.length === 0 || raw.length > MAX_JWKS_KEYS) return undefined;
   const keys = raw.map(publicJwk).filter((jwk): jwk is PublicJwk => jwk !== undefined);
   return keys.length === 0 ? undefined : keys;

@@ -42,19 +42,19 @@ export async function sealKeySet(set: StoredKeySet, kvKey: string, key: CryptoKe
 export async function openKeySet(text: string, kvKey: string, key: CryptoKey): Promise<StoredKeySet | undefined> {
   try {
     const value: unknown = JSON.parse(text);
-    if (!isPlainObject(value) || typeof value["fetchedAt"] !== "number" || !Number.isFinite(value["fetchedAt"]))
+    if (!isPlainObject(value) || typeof value.fetchedAt !== "number" || !Number.isFinite(value.fetchedAt))
       return undefined;
-    const mac = value["mac"];
-    if (typeof mac !== "string" || !/^[A-Za-z0-9_-]*$/.test(mac) || !Array.isArray(value["keys"])) return undefined;
-    const stored = value["keys"] as PublicJwk[];
+    const mac = value.mac;
+    if (typeof mac !== "string" || !/^[A-Za-z0-9_-]*$/.test(mac) || !Array.isArray(value.keys)) return undefined;
+    const stored = value.keys as PublicJwk[];
     const valid = await crypto.subtle.verify(
       "HMAC",
       key,
       base64url.decode(mac),
-      sealInput(kvKey, value["fetchedAt"], stored),
+      sealInput(kvKey, value.fetchedAt, stored),
     );
     const keys = valid ? parseJwks(value) : undefined;
-    return keys === undefined ? undefined : { fetchedAt: value["fetchedAt"], keys };
+    return keys === undefined ? undefined : { fetchedAt: value.fetchedAt, keys };
   } catch {
     return undefined;
   }

@@ -67,7 +67,7 @@ export function decodeUnverified(token: ShapedToken): {
  */
 export function peekIssuer(token: string): string | undefined {
   try {
-    const iss = decodeUnverified(checkTokenShape(token)).payload["iss"];
+    const iss = decodeUnverified(checkTokenShape(token)).payload.iss;
     return typeof iss === "string" ? iss : undefined;
   } catch {
     return undefined;

@@ -40,11 +40,11 @@ export async function verifyToken(token: ShapedToken, options: VerifyOptions): P
   const { header, payload: unverified } = decodeUnverified(token);
   if (FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name)))
     throw new BrokerError("invalid_token", "header_forbidden");
-  if (header["kid"] !== undefined && typeof header["kid"] !== "string")
+  if (header.kid !== undefined && typeof header.kid !== "string")
     throw new BrokerError("invalid_token", "token_malformed");
 
   // Byte-for-byte match: no case or trailing-slash folding (OIDC Core 1.0 §3.1.3.7 step 2: "MUST exactly match").
-  const iss = unverified["iss"];
+  const iss = unverified.iss;
   const issuer = typeof iss === "string" ? options.issuers.find((candidate) => candidate.issuer === iss) : undefined;
   if (issuer === undefined) throw new BrokerError("invalid_token", "issuer_unknown");
 

@@ -61,7 +61,7 @@ export function conditionsCover(a: CompiledRule, b: CompiledRule): boolean {
   if (a.issuer !== b.issuer || a.when !== undefined) return false;
   return a.conditions.every((outer) => {
     const inner = conditionOn(b, outer.claim);
-    return inner !== undefined && inner.patterns.every((q) => outer.patterns.some((p) => patternCovers(p, q)));
+    return inner?.patterns.every((q) => outer.patterns.some((p) => patternCovers(p, q)));
   });
 }
 

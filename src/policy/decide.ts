@@ -130,7 +130,10 @@ function collect(
       }
       const prior = collected.granted.get(name);
       if (prior === undefined) collected.granted.set(name, { rule, target });
-      else if (prior.target !== target) (collected.conflicts ??= new Set()).add(name);
+      else if (prior.target !== target) {
+        collected.conflicts ??= new Set();
+        collected.conflicts.add(name);
+      }
     }
   }
   return collected;

@@ -187,7 +187,7 @@ export function compileRequirements(
   if (require.checks !== undefined) {
     if (!Array.isArray(require.checks) || require.checks.length === 0 || require.checks.length > MAX_REQUIRED_CHECKS)
       fail(`${at}.checks`, `must be a list of 1..${MAX_REQUIRED_CHECKS} checks`);
-    require.checks.forEach((check, index) => checks.push(compileCheck(`${at}.checks[${index}]`, check)));
+    for (const [index, check] of require.checks.entries()) checks.push(compileCheck(`${at}.checks[${index}]`, check));
     if (new Set(checks.map((check) => check.key)).size !== checks.length)
       fail(`${at}.checks`, "lists the same check twice");
   }

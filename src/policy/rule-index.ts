@@ -74,7 +74,10 @@ function addTo(
   rule: CompiledRule,
 ): void {
   let values = index.get(claim);
-  if (values === undefined) index.set(claim, (values = new Map()));
+  if (values === undefined) {
+    values = new Map();
+    index.set(claim, values);
+  }
   for (const key of keys) {
     const list = values.get(key);
     if (list === undefined) values.set(key, [rule]);

@@ -100,8 +100,8 @@ describe("createDurableAdmission: what it sends", () => {
   it("a rule's rateLimit overrides the default bucket", async () => {
     const { admission, calls } = scripted({});
     await admission.admit(token(), { ruleId: "bulk", rateLimit: { perMinute: 600, burst: 100 } }, HOLDER);
-    expect((calls[0]?.request as AdmitRequest).limit).toEqual({ perMinute: 600, burst: 100 });
-    expect((calls[0]?.request as AdmitRequest).bucket).toBe("bulk");
+    expect((calls[0]!.request as AdmitRequest).limit).toEqual({ perMinute: 600, burst: 100 });
+    expect((calls[0]!.request as AdmitRequest).bucket).toBe("bulk");
   });
 
   it("keys the repository by its numeric id, not its name (renames and transfers keep the budget and the reservations)", async () => {

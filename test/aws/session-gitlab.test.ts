@@ -7,7 +7,6 @@ import {
   GITLAB_SESSION_TAG_KEYS,
   sessionArgsFor,
 } from "../../src/aws/session.ts";
-import { BrokerError } from "../../src/errors.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 import { parseClaims, type GitLabClaims } from "../../src/oidc/claims.ts";
 import type { RoleGrant } from "../../src/aws/session.ts";

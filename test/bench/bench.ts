@@ -142,12 +142,12 @@ const RAM_DIR = "/dev/shm";
 function useStorage(medium: StorageMedium): { medium: StorageMedium; dir: string | undefined } {
   if (medium === "disk" || !existsSync(RAM_DIR)) return { medium: "disk", dir: undefined };
   const dir = mkdtempSync(path.join(RAM_DIR, "broker-bench-"));
-  process.env["TMPDIR"] = dir;
+  process.env.TMPDIR = dir;
   return { medium, dir };
 }
 
 function parseCli(argv: string[]): CliOptions {
-  let scale = process.env["BENCH_SCALE"] === undefined ? 1 : Number(process.env["BENCH_SCALE"]);
+  let scale = process.env.BENCH_SCALE === undefined ? 1 : Number(process.env.BENCH_SCALE);
   let bundleDir: string | undefined;
   let stsHash: FakesConfig["stsHash"] = "webcrypto";
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
@@ -344,7 +344,7 @@ async function main(): Promise<number> {
   }
 
   const cpuEnd = readCpuTicks();
-  json["env"] = {
+  json.env = {
     node: process.version,
     workerd: packageVersion("workerd"),
     miniflare: packageVersion("miniflare"),
@@ -365,11 +365,11 @@ async function main(): Promise<number> {
     requests_per_repository: REQUESTS_PER_REPOSITORY,
     requests_per_address: REQUESTS_PER_ADDRESS,
   };
-  json["duration_s"] = round((performance.now() - startedAt) / 1000, 1);
+  json.duration_s = round((performance.now() - startedAt) / 1000, 1);
   if (harnessError !== undefined) {
-    json["harness_error"] = harnessError;
-    json["targets"] ??= TARGETS;
-    json["pass"] = false;
+    json.harness_error = harnessError;
+    json.targets ??= TARGETS;
+    json.pass = false;
   }
   out(JSON.stringify(json));
   return harnessError === undefined ? 0 : 1;

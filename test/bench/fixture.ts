@@ -371,7 +371,7 @@ function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<Worker
 async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<Fixture> {
   // 1. Keys for this run.
   const world = await createBrokerWorld(options.fakesScript, options.stsHash);
-  const { issuer, fakes, vars } = world;
+  const { issuer, vars } = world;
 
   // 2. Tokens: one distinct token (fresh jti) per broker request, signed before any timing.
   const total = options.brokerRequests + 1 + COLD_START_SAMPLES; // + the preflight's and the broker's cold starts

@@ -268,8 +268,8 @@ export async function main(argv: string[]): Promise<number> {
       result.broker_ms = brokerTimings(exchangeLog.events.slice(before));
       results[scenario.name] = result;
     }
-    const matrix = results["matrix_256"] as ScenarioResult;
-    const fleet = results["fleet_400"] as ScenarioResult;
+    const matrix = results.matrix_256 as ScenarioResult;
+    const fleet = results.fleet_400 as ScenarioResult;
     out(
       `ci-credential-broker loadtest: the bundle in workerd, real client retry loop, ${os.cpus().length} CPUs, load average before ${load.join(" ")}`,
     );
@@ -287,10 +287,10 @@ export async function main(argv: string[]): Promise<number> {
     const pass = Object.values(checks).every(Boolean);
     if (!pass) code = 2;
     Object.assign(json, { matrix_256: matrix, fleet_400: fleet, targets: TARGETS, checks, pass });
-    json["matrix_256_all_served_s"] = matrix.all_served_s;
-    json["matrix_256_requests_per_job"] = matrix.requests_per_job;
-    json["fleet_400_all_served_s"] = fleet.all_served_s;
-    json["fleet_400_5xx"] = fleet.http_5xx;
+    json.matrix_256_all_served_s = matrix.all_served_s;
+    json.matrix_256_requests_per_job = matrix.requests_per_job;
+    json.fleet_400_all_served_s = fleet.all_served_s;
+    json.fleet_400_5xx = fleet.http_5xx;
   } catch (error) {
     harnessError = error instanceof Error ? error.message : String(error);
     progress(`HARNESS ERROR: ${harnessError}`);
@@ -300,13 +300,13 @@ export async function main(argv: string[]): Promise<number> {
     if (tmpdir !== undefined) rmSync(tmpdir, { recursive: true, force: true });
     clearTimeout(guard);
   }
-  json["env"] = {
+  json.env = {
     node: process.version,
     cpus: os.cpus().length,
     loadavg_before: load,
     loadavg_after: os.loadavg().map((n) => round(n, 2)),
   };
-  json["duration_s"] = round((performance.now() - startedAt) / 1000, 1);
+  json.duration_s = round((performance.now() - startedAt) / 1000, 1);
   if (harnessError !== undefined) Object.assign(json, { harness_error: harnessError, pass: false });
   // The four headline keys last in the object, so `tail -n 1 | jq` shows them and a reader finds them at the end.
   for (const key of [

@@ -52,7 +52,7 @@ export class ExchangeLog {
     if (!message.startsWith("{")) return;
     try {
       const line = JSON.parse(message) as Record<string, unknown>;
-      if (line["message"] === "credential_exchange") this.events.push(line);
+      if (line.message === "credential_exchange") this.events.push(line);
     } catch {
       // Not a JSON line: not ours to read.
     }

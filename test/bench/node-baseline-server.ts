@@ -28,7 +28,7 @@ export interface NodeBaselineConfig {
   roleArn: string;
 }
 
-const config = JSON.parse(process.env["NODE_BASELINE"] ?? "") as NodeBaselineConfig;
+const config = JSON.parse(process.env.NODE_BASELINE ?? "") as NodeBaselineConfig;
 const jwksUri = new URL(config.jwksUri);
 
 const jwks = new JwksClient({
@@ -99,14 +99,14 @@ app.post("/v1/credentials", async (req, res) => {
   } catch {
     return void res.status(401).json({ error: "invalid_token" });
   }
-  if (claims["repository_owner"] !== config.owner || claims["job_workflow_ref"] !== config.jobWorkflowRef)
+  if (claims.repository_owner !== config.owner || claims.job_workflow_ref !== config.jobWorkflowRef)
     return void res.status(403).json({ error: "forbidden" });
   try {
     const answer = await sts.send(
       new AssumeRoleCommand({
         RoleArn: config.roleArn,
-        RoleSessionName: sessionSafe(`gh-${String(claims["repository_id"])}-${String(claims["run_id"])}`).slice(0, 64),
-        SourceIdentity: sessionSafe(`gh-${String(claims["actor"])}`).slice(0, 64),
+        RoleSessionName: sessionSafe(`gh-${String(claims.repository_id)}-${String(claims.run_id)}`).slice(0, 64),
+        SourceIdentity: sessionSafe(`gh-${String(claims.actor)}`).slice(0, 64),
         DurationSeconds: 900,
         Tags: ["repository", "repository_id", "ref", "event_name", "workflow", "actor", "environment"]
           .filter((claim) => typeof claims[claim] === "string" && claims[claim] !== "")

@@ -138,7 +138,10 @@ export function stageFigures(events: Record<string, unknown>[]): Record<string, 
     for (const [field, value] of Object.entries(event)) {
       if (!field.endsWith("_ms") || typeof value !== "number") continue;
       let list = samples.get(field);
-      if (list === undefined) samples.set(field, (list = []));
+      if (list === undefined) {
+        list = [];
+        samples.set(field, list);
+      }
       list.push(value);
     }
   }
@@ -186,8 +189,11 @@ export function buildReport(facts: RunFacts): Report {
 
   // Per Worker, per concurrency.
   const byWorker: Partial<Record<WorkerId, Record<string, Figures>>> = {};
-  for (const [result, value] of figures)
-    (byWorker[result.scenario.worker] ??= {})[concurrencyKey(result.scenario.concurrency)] = value;
+  for (const [result, value] of figures) {
+    const row = byWorker[result.scenario.worker] ?? {};
+    byWorker[result.scenario.worker] = row;
+    row[concurrencyKey(result.scenario.concurrency)] = value;
+  }
 
   // Side by side, per concurrency.
   const concurrencies = [...new Set(results.map((result) => result.scenario.concurrency))];
@@ -250,8 +256,8 @@ export function buildReport(facts: RunFacts): Report {
 
   const bundleGzipKiB = bundle.gzipBytes / 1024;
   const checks = {
-    broker_rps_c1_vs_trivial_fetch: (ratioVsTrivialFetch["c1"] ?? 0) >= targets.broker_rps_c1_vs_trivial_fetch_min,
-    cpu_ratio_vs_trivial_fetch: (cpuRatio["c1"] ?? Number.POSITIVE_INFINITY) <= targets.cpu_ratio_vs_trivial_fetch_max,
+    broker_rps_c1_vs_trivial_fetch: (ratioVsTrivialFetch.c1 ?? 0) >= targets.broker_rps_c1_vs_trivial_fetch_min,
+    cpu_ratio_vs_trivial_fetch: (cpuRatio.c1 ?? Number.POSITIVE_INFINITY) <= targets.cpu_ratio_vs_trivial_fetch_max,
     bundle_gzip_kib: bundleGzipKiB <= targets.bundle_gzip_kib_max,
     admission_added_p50_ms:
       (admissionAb?.added_p50_ms ?? Number.POSITIVE_INFINITY) <= targets.admission_added_p50_ms_max,
@@ -354,14 +360,14 @@ export function buildReport(facts: RunFacts): Report {
       ratio,
       ratio_vs_trivial_fetch: ratioVsTrivialFetch,
       // workerd CPU per request over trivial_fetch's, at concurrency 1 (the target), and per concurrency.
-      cpu_ratio_vs_trivial_fetch: cpuRatio["c1"] ?? null,
+      cpu_ratio_vs_trivial_fetch: cpuRatio.c1 ?? null,
       cpu_ratio_vs_trivial_fetch_by_concurrency: cpuRatio,
       cold_start: cold,
       // A comparison (no target): node_baseline is node-baseline-server.ts; its `workerd_cpu_ms_per_request`
       // is its Node process's CPU. Ratios are broker over node_baseline.
       node_baseline: byWorker.node_baseline,
       ratio_vs_node_baseline: ratioVsNode,
-      cpu_ratio_vs_node_baseline: cpuRatioVsNode["c1"] ?? null,
+      cpu_ratio_vs_node_baseline: cpuRatioVsNode.c1 ?? null,
       cpu_ratio_vs_node_baseline_by_concurrency: cpuRatioVsNode,
       sts_wait: stsWait,
       // What admission adds at concurrency 1 (the A/B), its arms, and the broker's own admission_ms.

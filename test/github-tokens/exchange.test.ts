@@ -194,7 +194,7 @@ describe("requests", () => {
 
   it("an invalid OIDC token is invalid_token, before any GitHub call", async () => {
     const h = await createHarness();
-    const response = await h.githubToken((await h.mint(releaseTag())).slice(0, -4) + "AAAA", "homebrew-tap");
+    const response = await h.githubToken(`${(await h.mint(releaseTag())).slice(0, -4)}AAAA`, "homebrew-tap");
     expect(response.status).toBe(401);
     expect(await expectNoLeak(response)).toMatchObject({ error: "invalid_token" });
     expect(h.github.calls.access_tokens).toBe(0);

@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
 import { EXAMPLE_FACTS, SCAN_WORKFLOW, type Endpoint, type GitHubFault } from "../support/fake-github-api.ts";
-import { SAMPLE_SHA } from "../support/fake-issuer.ts";
 import {
   expectDenied,
   openPullRequest,

@@ -32,7 +32,12 @@ describe("readBytesCapped", () => {
 
   it("refuses a declared oversize without reading it", async () => {
     let pulls = 0;
-    const body = new ReadableStream<Uint8Array>({ pull: (c) => void (pulls++, c.enqueue(bytes(1))) });
+    const body = new ReadableStream<Uint8Array>({
+      pull: (c) => {
+        pulls++;
+        c.enqueue(bytes(1));
+      },
+    });
     const request = new Request("https://x.example/", {
       method: "POST",
       body,

@@ -22,7 +22,7 @@ async function toRequest(message: IncomingMessage, origin: string): Promise<Requ
 
 async function sendResponse(response: Response, out: ServerResponse): Promise<void> {
   out.statusCode = response.status;
-  response.headers.forEach((value, name) => out.setHeader(name, value));
+  for (const [name, value] of response.headers) out.setHeader(name, value);
   out.end(Buffer.from(await response.arrayBuffer()));
 }
 

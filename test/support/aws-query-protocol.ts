@@ -317,9 +317,7 @@ export async function verifySigV4(
     signingDate: new Date(signedAtMs),
     signableHeaders: new Set(auth.signedHeaders),
   });
-  const expected = /SignedHeaders=([^,]*), Signature=([0-9a-f]{64})$/.exec(
-    String(signed.headers["authorization"] ?? ""),
-  );
+  const expected = /SignedHeaders=([^,]*), Signature=([0-9a-f]{64})$/.exec(String(signed.headers.authorization ?? ""));
   const sameHeaders = expected !== null && expected[1] === auth.signedHeaders.join(";");
   const sameSignature = expected !== null && constantTimeEqual(expected[2] ?? "", auth.signature);
   if (!(sameHeaders && sameSignature)) throw new AwsError(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MESSAGE);

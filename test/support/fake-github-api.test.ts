@@ -12,9 +12,7 @@ const SHA = "a".repeat(40);
 const BASE = "https://api.github.example";
 const keys = generateAppKey();
 
-async function fake(
-  appPermissions?: Record<string, string>,
-): Promise<{
+async function fake(appPermissions?: Record<string, string>): Promise<{
   github: FakeGitHub;
   call: (
     method: string,

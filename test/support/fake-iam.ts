@@ -128,7 +128,10 @@ export function createFakeIam(options: FakeIamOptions): FakeIam {
     if (match === null) throw new Error(`fake IAM: not a role ARN: ${arn}`);
     const [, account = "", path = "", name = ""] = match;
     let roles = accounts.get(account);
-    if (roles === undefined) accounts.set(account, (roles = new Map()));
+    if (roles === undefined) {
+      roles = new Map();
+      accounts.set(account, roles);
+    }
     const existing = roles.get(name.toLowerCase());
     if (existing !== undefined) return existing;
     const role: Role = {

@@ -153,7 +153,7 @@ export async function signCompact(
   signAlg?: string,
 ): Promise<string> {
   const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const alg = signAlg ?? String(header["alg"]);
+  const alg = signAlg ?? String(header.alg);
   const signature = await crypto.subtle.sign(signParams(alg), key, utf8.encode(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }
@@ -164,7 +164,7 @@ export async function hmacToken(
   payload: Record<string, unknown>,
   secret: Uint8Array,
 ): Promise<string> {
-  const alg = String(header["alg"] ?? "HS256");
+  const alg = String(header.alg ?? "HS256");
   const key = await crypto.subtle.importKey(
     "raw",
     new Uint8Array(secret),

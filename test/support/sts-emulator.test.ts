@@ -209,7 +209,7 @@ describe("AssumeRole success", () => {
       ],
       transitiveTagKeys: ["repository"],
     });
-    expect(sts.assumeRoleCalls[0]?.params["RoleSessionName"]).toBe("ci-session");
+    expect(sts.assumeRoleCalls[0]?.params.RoleSessionName).toBe("ci-session");
   });
 
   it("keeps a role's AssumedRoleId stable across sessions and issues fresh keys each time", async () => {

@@ -454,7 +454,7 @@ function parseAssumeRole(params: Map<string, string>, isRoleSession: boolean): A
   for (const member of policyArnMembers) {
     if (!POLICY_ARN_PATTERN.test(member.value)) throw validationError(`${member.value} is invalid`);
   }
-  if (sourceIdentity !== undefined && sourceIdentity.toLowerCase().startsWith("aws:")) {
+  if (sourceIdentity?.toLowerCase().startsWith("aws:")) {
     throw validationError("SourceIdentity cannot begin with the reserved prefix 'aws:'.");
   }
   const seenKeys = new Set<string>();

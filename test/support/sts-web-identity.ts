@@ -211,7 +211,8 @@ export function webIdentityParams(params: Map<string, string>, verified: Verifie
     out.set(`Tags.member.${index + 1}.Key`, tag.key);
     out.set(`Tags.member.${index + 1}.Value`, tag.value);
   });
-  verified.transitiveTagKeys.forEach((key, index) => out.set(`TransitiveTagKeys.member.${index + 1}`, key));
+  for (const [index, key] of verified.transitiveTagKeys.entries())
+    out.set(`TransitiveTagKeys.member.${index + 1}`, key);
   if (verified.sourceIdentity !== undefined) out.set("SourceIdentity", verified.sourceIdentity);
   return out;
 }

@@ -114,7 +114,10 @@ export function denyConditions(input: DenyPolicyInput): DenyCondition[] {
 /** The policy document: one Deny statement whose conditions must all hold (IAM ANDs operators and keys). */
 export function denyDocument(conditions: readonly DenyCondition[]): string {
   const condition: Record<string, Record<string, string>> = {};
-  for (const { operator, key, value } of conditions) (condition[operator] ??= {})[key] = value;
+  for (const { operator, key, value } of conditions) {
+    condition[operator] ??= {};
+    condition[operator][key] = value;
+  }
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [{ Sid: REVOKE_STATEMENT_SID, Effect: "Deny", Action: "*", Resource: "*", Condition: condition }],

@@ -213,6 +213,8 @@ function changeText(outcome: RoleOutcome, nowMs: number): string {
               : "";
           return `${change.name} removed${live}`;
         }
+        default:
+          return change satisfies never;
       }
     })
     .join("; ");

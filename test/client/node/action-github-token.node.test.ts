@@ -106,7 +106,7 @@ describe("the Action's main step with github-token-name", () => {
     const folder = join(runnerTemp, "ci-credential-broker");
     expect(statSync(folder).mode & 0o777).toBe(0o700);
     const files = readdirSync(folder).sort();
-    expect(files).toEqual(["homebrew-tap-" + files[0]?.slice("homebrew-tap-".length), "minted.jsonl"]);
+    expect(files).toEqual([`homebrew-tap-${files[0]?.slice("homebrew-tap-".length)}`, "minted.jsonl"]);
     for (const file of files) expect(statSync(join(folder, file)).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(folder, "minted.jsonl"), "utf8")).toContain(services.minted.at(-1));
   });

@@ -30,7 +30,7 @@ describe("chdb pins", () => {
       "chdb@3.4.1 does not match its pinned version and integrity",
       "left-pad is not pinned",
     ]);
-    const { ["node_modules/@chdb/lib-linux-x64-gnu"]: _, ...withoutNative } = pinnedLock().packages;
+    const { "node_modules/@chdb/lib-linux-x64-gnu": _, ...withoutNative } = pinnedLock().packages;
     expect(lockMismatches({ packages: withoutNative })).toEqual(["@chdb/lib-linux-x64-gnu was not installed"]);
   });
 

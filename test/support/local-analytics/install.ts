@@ -60,10 +60,9 @@ if (!chdbVerified()) {
     "--loglevel=error",
     "--package-lock=true",
   ];
-  const result =
-    npmCli !== undefined && npmCli.endsWith(".js")
-      ? spawnSync(process.execPath, [npmCli, ...args], { encoding: "utf8", timeout: CHDB_INSTALL_TIMEOUT_MS })
-      : spawnSync("npm", args, { encoding: "utf8", timeout: CHDB_INSTALL_TIMEOUT_MS });
+  const result = npmCli?.endsWith(".js")
+    ? spawnSync(process.execPath, [npmCli, ...args], { encoding: "utf8", timeout: CHDB_INSTALL_TIMEOUT_MS })
+    : spawnSync("npm", args, { encoding: "utf8", timeout: CHDB_INSTALL_TIMEOUT_MS });
   if (result.status !== 0) {
     process.stdout.write("\n");
     // npm's own reason (its first error lines), not the pointer to its debug log.
