@@ -6,7 +6,7 @@ import { locationHintFor } from "./admission/location-hint.ts";
 import { createApp } from "./app.ts";
 import { createAuditSink } from "./audit/sinks.ts";
 import { configFor, configWarnings, type Config } from "./config.ts";
-import { GITHUB_CALL_TIMEOUT_MS } from "./constants.ts";
+import { GITHUB_CALL_TIMEOUT_MS } from "./github/constants.ts";
 import { createGitHubClient } from "./github/client.ts";
 import { createGitHubContext } from "./github/context.ts";
 import { checkGitHubSetup } from "./github/setup.ts";
@@ -32,7 +32,7 @@ export interface BrokerOptions {
   sleep?: Sleep;
   random?: RandomFn;
   log?: LogFn;
-  /** GitHub API limits (tests shorten them); defaults in src/constants.ts. */
+  /** GitHub API limits (tests shorten them); defaults in src/github/constants.ts. */
   github?: { callTimeoutMs?: number; budgetMs?: number };
   /** Admission control for this env; default: the rate-limiting bindings and the AdmissionControl Durable Objects. */
   admission?: (env: Env, context: AdmissionContext) => Admission;

@@ -1,7 +1,8 @@
 // Broker configuration: Worker vars and secrets, validated with zod once per isolate (per env object).
 // Pure; no I/O. A failure names the offending variable only: values may be secrets and are never echoed.
 import * as z from "zod/mini";
-import { GITHUB_DEFAULT_API_URL, GITHUB_FACT_CACHE_MS, SHARED_DEFAULT_AUDIENCE } from "./constants.ts";
+import { GITHUB_FACT_CACHE_MS } from "./github/constants.ts";
+import { GITHUB_DEFAULT_API_URL, SHARED_DEFAULT_AUDIENCE } from "./oidc/constants.ts";
 import { BrokerError } from "./errors.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";

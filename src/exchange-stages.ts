@@ -3,7 +3,7 @@
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
 import { outcomeFor, tokenHashPrefix, type AuditSink, type ExchangeEvent } from "./audit/event.ts";
 import type { Config } from "./config.ts";
-import { MAX_REQUEST_BODY_BYTES } from "./constants.ts";
+import { MAX_REQUEST_BODY_BYTES } from "./http/constants.ts";
 import type { Clock, FetchFn, LogFn, RandomFn, Sleep } from "./deps.ts";
 import { BrokerError } from "./errors.ts";
 import type { GitHubContext } from "./github/context.ts";

@@ -2,7 +2,9 @@
 // (createHarness) and checks status, public code, internal reason in the log line, headers, and that STS was never called.
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { MAX_REQUEST_BODY_BYTES, MAX_TOKEN_BYTES, TOKEN_HASH_PREFIX_HEX_CHARS } from "../src/constants.ts";
+import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../src/audit/constants.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../src/http/constants.ts";
+import { MAX_TOKEN_BYTES } from "../src/oidc/constants.ts";
 import {
   AUDIENCE,
   createHarness,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../src/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../src/http/constants.ts";
+import { JWKS_FRESH_MS, JWKS_REFETCH_COOLDOWN_MS } from "../src/oidc/constants.ts";
 import { createHarness, expectAudit, expectNoLeak, STS_ORIGIN } from "./support/broker-harness.ts";
 
 describe("POST /v1/credentials: issuance", () => {

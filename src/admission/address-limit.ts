@@ -3,7 +3,7 @@
 // no object per runner address (docs/performance.md says why). Runs before any signature work (exchange.ts).
 // I/O only through the injected limiters. Fails closed like the rest of admission: a limiter that throws, hangs or
 // is not bound answers 503 `admission_unavailable`, never credentials.
-import { ADDRESS_LIMIT_PERIOD_SECONDS } from "../constants.ts";
+import { ADDRESS_LIMIT_PERIOD_SECONDS } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { Admission } from "../exchange.ts";
 import { boundedCall, type BoundedCallOptions } from "./bounded-call.ts";

@@ -8,15 +8,15 @@
 // Storage stays bounded: admitted jtis only (a bucket gates them), at most MAX_ADMISSION_RESERVATIONS per object,
 // deleted by an alarm once expired; a bucket row goes once it has refilled; an object left empty deletes its database.
 import { DurableObject } from "cloudflare:workers";
+import { MAX_JTI_CHARS } from "../oidc/constants.ts";
 import {
   ADMISSION_PURGE_GRACE_MS,
   ADMISSION_PURGE_INTERVAL_MS,
   MAX_ADMISSION_HOLDER_CHARS,
   MAX_ADMISSION_RESERVATIONS,
-  MAX_JTI_CHARS,
   REPOSITORY_QUEUE_CLAIM_GRACE_MS,
   REPOSITORY_QUEUE_MAX_WAIT_MS,
-} from "../constants.ts";
+} from "./constants.ts";
 import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueState, type QueueStep } from "./queue.ts";
 import type { BucketLimit, BucketState } from "./token-bucket.ts";
 

@@ -1,7 +1,8 @@
 // One admission call under a timeout, failing closed: an exception, an overload or a timeout is
 // `upstream_unavailable` (503, `admission_unavailable`), never credentials. Shared by the repository's Durable Object
 // calls (durable-admission.ts) and the address limit's binding calls (address-limit.ts). I/O only through `run`.
-import { ADMISSION_CALL_TIMEOUT_MS, UPSTREAM_RETRY_AFTER_SECONDS } from "../constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
+import { ADMISSION_CALL_TIMEOUT_MS } from "./constants.ts";
 import type { LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 

@@ -6,7 +6,7 @@
 // (503, `admission_unavailable`), never credentials. The call is not retried: a call that committed before failing
 // would make its retry answer `token_reused`. Instead, a failed call is followed by a release of whatever it may have
 // reserved, as its holder (the exchange's request id), so the client can retry with the same token.
-import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "../constants.ts";
+import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "./constants.ts";
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { Admission, AdmissionRule } from "../exchange.ts";

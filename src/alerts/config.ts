@@ -2,12 +2,8 @@
 // Read by the alert cron only: a bad or missing alert setting never affects credential exchange. Values are never echoed.
 import * as z from "zod/mini";
 import { isAccountId, isDatasetName } from "../audit/sql-api.ts";
-import {
-  ALERT_DEFAULT_COOLDOWN_MINUTES,
-  ALERT_MAX_COOLDOWN_MINUTES,
-  ALERT_MIN_COOLDOWN_MINUTES,
-  AUDIT_DATASET_DEFAULT,
-} from "../constants.ts";
+import { AUDIT_DATASET_DEFAULT } from "../audit/constants.ts";
+import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES } from "./constants.ts";
 import { invalidSettings, jsonString } from "../config.ts";
 import { isTrustedUrlString } from "../http/trusted-url.ts";
 import { AlertRulesSchema, defaultAlertRules, type AlertRules } from "./rules.ts";

@@ -2,12 +2,8 @@
 // while the rule keeps firing; it closes after a full cooldown without firing. While open it notifies again only when
 // its value has grown by ALERT_ESCALATION_FACTOR since the last message. State lives in KV; decisions are pure.
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
-import {
-  ALERT_ESCALATION_FACTOR,
-  ALERT_KV_PREFIX,
-  ALERT_SUBJECT_HASH_HEX_CHARS,
-  KV_MIN_EXPIRATION_TTL_SECONDS,
-} from "../constants.ts";
+import { KV_MIN_EXPIRATION_TTL_SECONDS } from "../constants.ts";
+import { ALERT_ESCALATION_FACTOR, ALERT_KV_PREFIX, ALERT_SUBJECT_HASH_HEX_CHARS } from "./constants.ts";
 
 /** Stored per incident and dataset. Times are ms since the epoch by the cron's scheduled time (not KV's clock). */
 export interface IncidentState {

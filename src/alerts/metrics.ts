@@ -1,6 +1,6 @@
 // The alert queries: SQL over the audit schema for the windows the rules name, ending at an explicit instant (the
 // cron's scheduled time minus ingestion lag), and the metrics read back. Pure; no I/O; the instant is a parameter.
-import { ALERT_DENIAL_GROUPS_LIMIT, ALERT_REPLAY_MAX_REPOSITORIES } from "../constants.ts";
+import { ALERT_DENIAL_GROUPS_LIMIT, ALERT_REPLAY_MAX_REPOSITORIES } from "./constants.ts";
 import { codeIs, COUNT, measured, outcomeIs, quantileOf } from "../audit/sql-fragments.ts";
 import { blob, double, INDEX_COLUMN } from "../audit/schema.ts";
 import type { SqlResult } from "../audit/sql-api.ts";

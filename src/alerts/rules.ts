@@ -19,7 +19,7 @@ import {
   ALERT_DEFAULT_STS_WINDOW_MINUTES,
   ALERT_MAX_DENIAL_INCIDENTS,
   ALERT_MAX_WINDOW_MINUTES,
-} from "../constants.ts";
+} from "./constants.ts";
 
 const minutes = z.int().check(z.minimum(1), z.maximum(ALERT_MAX_WINDOW_MINUTES));
 

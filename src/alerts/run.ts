@@ -1,6 +1,6 @@
 // One alert evaluation (the Cron Trigger's job): query the SQL API for the rules' windows, evaluate, and post one
 // webhook message per newly opened incident. Fetch, KV and log are injected; time is the cron's scheduled time.
-import { AE_INGEST_LAG_MS } from "../constants.ts";
+import { AE_INGEST_LAG_MS } from "./constants.ts";
 import type { AlertSettings } from "./config.ts";
 import type { FetchFn, LogFn } from "../deps.ts";
 import { runSql, SqlApiError, type SqlResult } from "../audit/sql-api.ts";

@@ -1,6 +1,6 @@
 // The alert message (Slack-compatible incoming-webhook JSON: {"text": ...}) and its delivery with the injected fetch.
 // The text names the rule, numbers, windows and a CLI command: never the webhook URL, a token, an ARN or an account id.
-import { ALERT_ESCALATION_FACTOR, ALERT_WEBHOOK_TIMEOUT_MS } from "../constants.ts";
+import { ALERT_ESCALATION_FACTOR, ALERT_WEBHOOK_TIMEOUT_MS } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";
 import type { Firing, RuleName } from "./rules.ts";
 

@@ -1,6 +1,6 @@
 // The one event each credential exchange produces, and the structured log line it becomes.
 // Pure except `tokenHashPrefix` (WebCrypto digest). Never holds a token, a credential or a role ARN.
-import { TOKEN_HASH_PREFIX_HEX_CHARS } from "../constants.ts";
+import { TOKEN_HASH_PREFIX_HEX_CHARS } from "./constants.ts";
 import type { ErrorCode } from "../errors.ts";
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 

@@ -10,7 +10,7 @@ import {
   ANALYTICS_SERIES_TARGET_BUCKETS,
   ANALYTICS_TABLE_LIMIT,
   TOKEN_HASH_PREFIX_HEX_CHARS,
-} from "../constants.ts";
+} from "./constants.ts";
 import { blob, double, INDEX_COLUMN, type AuditDouble } from "./schema.ts";
 import { sqlString } from "./sql-api.ts";
 import { COUNT, countWhere, measured, outcomeIs, quantileOf } from "./sql-fragments.ts";

@@ -6,7 +6,7 @@ import {
   AUDIT_NOT_MEASURED,
   AUDIT_SCHEMA_VERSION,
   AUDIT_UNKNOWN_INDEX,
-} from "../constants.ts";
+} from "./constants.ts";
 import type { ExchangeEvent } from "./event.ts";
 import { scrub } from "./redact.ts";
 

@@ -1,7 +1,7 @@
 // SQL fragments over the audit schema that the named queries, the alert queries and the dashboards share: counts
 // weighted by `_sample_interval` (a sampled row stands for that many events), conditions on outcome and code, stages
 // that ran, weighted quantiles. Pure; no I/O. A small module of its own: the alert cron (in the Worker) imports it.
-import { AUDIT_NOT_MEASURED } from "../constants.ts";
+import { AUDIT_NOT_MEASURED } from "./constants.ts";
 import { blob, double, type AuditDouble } from "./schema.ts";
 import { sqlString } from "./sql-api.ts";
 

@@ -1,7 +1,7 @@
 // RoleSessionName and SourceIdentity of a session: what CloudTrail shows and what `sts:SourceIdentity` conditions
 // match. WebCrypto digest only (no I/O, no clock). Every output satisfies STS: 2..64 characters of `[\w+=,.@-]`
 // (AssumeRole API reference, RoleSessionName and SourceIdentity), never starting with `aws:`.
-import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "../constants.ts";
+import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 import { isLoopbackHttp } from "../http/trusted-url.ts";

@@ -1,15 +1,14 @@
 // From verified claims and the granted role, the AssumeRole input: session name, source identity, session tags.
 // No I/O; no clock (a WebCrypto digest for naming). Every output satisfies STS's parameter rules whatever the claims contain.
 import { BrokerError } from "../errors.ts";
+import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../http/constants.ts";
 import {
-  STS_MAX_DURATION_SECONDS,
   STS_MAX_POLICY_ARNS,
   STS_MAX_SESSION_POLICY_CHARS,
   STS_MAX_SESSION_TAGS,
   STS_MAX_TAG_KEY_CHARS,
   STS_MAX_TAG_VALUE_CHARS,
-  STS_MIN_DURATION_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import type { Claims, GitHubClaims, GitLabClaims } from "../oidc/claims.ts";
 import type { IssuerConfig } from "../oidc/issuers.ts";
 import { claimText, identityPrefix, LONE_SURROGATE, sessionName, sourceIdentity } from "./session-names.ts";

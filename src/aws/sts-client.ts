@@ -2,6 +2,7 @@
 // AssumeRoleWithWebIdentity from ./web-identity.ts) with the injected fetch, retry transient failures, parse strictly.
 // Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account id.
 import { AwsV4Signer } from "aws4fetch";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import {
   MAX_STS_RESPONSE_BYTES,
   STS_ATTEMPT_TIMEOUT_MS,
@@ -10,8 +11,7 @@ import {
   STS_DEADLINE_MS,
   STS_MAX_ATTEMPTS,
   STS_MIN_ATTEMPT_MS,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import type { AwsOptions } from "../config.ts";
 import type { Clock, FetchFn, RandomFn, Sleep } from "../deps.ts";
 import { BrokerError, type ErrorCode } from "../errors.ts";

@@ -2,7 +2,8 @@
 // Pure; no I/O; no clock. Anything unexpected in a success body is `upstream_unavailable`/`sts_bad_response`.
 // Response shape: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_Examples
 import { BrokerError } from "../errors.ts";
-import { MAX_STS_RESPONSE_BYTES, MAX_STS_XML_DEPTH, UPSTREAM_RETRY_AFTER_SECONDS } from "../constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
+import { MAX_STS_RESPONSE_BYTES, MAX_STS_XML_DEPTH } from "./constants.ts";
 import { STS_API_VERSION } from "./sts-request.ts";
 import { parseXml, type XmlElement } from "./xml.ts";
 

@@ -4,7 +4,7 @@
 // Pure; no I/O; no clock. Secrets are known by name only: a set secret is given a placeholder value of the right shape.
 import * as z from "zod/mini";
 import { configWarnings, invalidSettingPaths, isLocalIssuer, jsonString, parseConfig, type Config } from "../config.ts";
-import { SHARED_DEFAULT_AUDIENCE } from "../constants.ts";
+import { SHARED_DEFAULT_AUDIENCE } from "../oidc/constants.ts";
 import { isBrokerError } from "../errors.ts";
 import { githubSetupGaps } from "../github/setup.ts";
 import { tokenAppGap } from "../github-tokens/setup.ts";

@@ -1,6 +1,6 @@
 // Text output of `npm run analytics`: aligned tables, vertical records, CSV, JSON and a small terminal bar chart.
 // Pure; no I/O; no clock. Platform-neutral (no node:*), so the Workers test pool covers it.
-import { ANALYTICS_CHART_HEIGHT_ROWS, ANALYTICS_CHART_MAX_WIDTH_COLUMNS } from "../constants.ts";
+import { ANALYTICS_CHART_HEIGHT_ROWS, ANALYTICS_CHART_MAX_WIDTH_COLUMNS } from "./constants.ts";
 import type { QueryTable } from "../audit/query-shape.ts";
 import type { SqlValue } from "../audit/sql-api.ts";
 

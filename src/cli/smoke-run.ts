@@ -8,7 +8,8 @@ import type { FetchFn } from "../deps.ts";
 import { actionsTokenSource, envTokenSource, type TokenSource } from "../client/token-source.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 import { readTextCapped } from "../http/read-capped.ts";
-import { MAX_STS_RESPONSE_BYTES, SMOKE_TIMEOUT_MS } from "../constants.ts";
+import { MAX_STS_RESPONSE_BYTES } from "../aws/constants.ts";
+import { SMOKE_TIMEOUT_MS } from "./constants.ts";
 import { MAX_BROKER_RESPONSE_BYTES } from "../client/constants.ts";
 import type { CliResult } from "./policy-run.ts";
 

@@ -1,7 +1,7 @@
 // Every limit and timeout of the CI client, unit in the name, one line of why each.
-// Its own module, not src/constants.ts: the client ships apart from the Worker (a committed bundle on CI runners), its timing
-// answers to the CI job rather than to STS, and importing the Worker's constants would drag them all into the bundle (esbuild
-// keeps them), so every broker tweak would make the bundle stale. The few facts both sides share are copied below and a
+// Its own module, not the Worker's (src/*/constants.ts): the client ships apart from the Worker (a committed bundle on CI
+// runners), its timing answers to the CI job rather than to STS, and importing the Worker's constants would drag them into
+// the bundle (esbuild keeps them), so every broker tweak would make the bundle stale. The few facts both sides share are copied below and a
 // unit test (test/client/constants.test.ts) holds them equal to the broker's.
 
 // --- Retries (full jitter, https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/) -----

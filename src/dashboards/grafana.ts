@@ -11,7 +11,7 @@ import {
   replaysSql,
   topReposSql,
 } from "../audit/queries.ts";
-import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../constants.ts";
+import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../audit/constants.ts";
 import type { AlertRules } from "../alerts/rules.ts";
 import {
   denialsAlertSql,

@@ -4,12 +4,8 @@
 // reused: each exchange gets its own. An answer wider than asked is revoked and refused.
 // I/O through the shared API call (src/github/api-call.ts) and the injected clock. Fails closed with BrokerErrors.
 import { safeParse } from "zod/mini";
-import {
-  GITHUB_BUDGET_MS,
-  GITHUB_CACHE_MAX_ENTRIES,
-  GITHUB_INSTALLATION_CACHE_MS,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../constants.ts";
+import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_INSTALLATION_CACHE_MS } from "../github/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import {

@@ -2,14 +2,14 @@
 // with its timeout, the exchange's budget, a capped read, rate limits (remembered per API base) and 5xx handled.
 // I/O through the injected fetch and clock. Fails closed: every failure is a BrokerError, never a partial answer.
 import { safeParse, type ZodMiniType } from "zod/mini";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import {
   GITHUB_API_VERSION,
   GITHUB_APP_JWT_REFRESH_MARGIN_SECONDS,
   GITHUB_RATE_LIMIT_DEFAULT_RETRY_AFTER_SECONDS,
   GITHUB_RATE_LIMIT_MAX_RETRY_AFTER_SECONDS,
   MAX_GITHUB_RESPONSE_BYTES,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import { readTextCapped } from "../http/read-capped.ts";

@@ -8,7 +8,7 @@ import {
   GITHUB_INSTALLATION_CACHE_MS,
   GITHUB_MAX_PAGES,
   GITHUB_TOKEN_REFRESH_MARGIN_MS,
-} from "../constants.ts";
+} from "./constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import {

@@ -3,7 +3,7 @@
 // (API, repository id, commit, ref or run, requirement) for GITHUB_FACT_CACHE_MS; unmet, pending or failed ones never are.
 // A pull_request token is judged on its workflow run's head commit, not its sha (the test merge commit).
 // Concurrent exchanges for one commit share each lookup (single flight): a matrix of 256 jobs costs a few calls.
-import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_FACT_CACHE_MS } from "../constants.ts";
+import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_FACT_CACHE_MS } from "./constants.ts";
 import type { Clock } from "../deps.ts";
 import {
   jobCommitOfRun,

@@ -3,7 +3,7 @@
 // fetches: the token's own run, the runs of a pinned workflow on a commit, a run's jobs (its latest attempt), and
 // check runs by name. Lookups are single flight; a run found by id is kept like a met fact (the fields judged never
 // change); lists of runs and jobs never are (a newer run, a finished job must be seen).
-import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_PAGE_SIZE } from "../constants.ts";
+import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_PAGE_SIZE } from "./constants.ts";
 import type { Clock } from "../deps.ts";
 import {
   branchOfRef,

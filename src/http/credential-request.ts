@@ -1,7 +1,7 @@
 // Parses POST /v1/credentials into a CredentialRequest: where the token is, which role, how long.
 // Pure; no I/O. Every failure is `invalid_request` (400) or `unsupported_media_type` (415) with a stable reason.
 import * as z from "zod/mini";
-import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../constants.ts";
+import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import { parseStrictJson } from "./strict-json.ts";
 

@@ -1,6 +1,6 @@
 // The only place that turns outcomes into HTTP responses: credentials, or a BrokerError's code.
 // Pure; no I/O. Bodies carry fixed public text only (src/errors.ts); internal reasons never leave.
-import { UPSTREAM_RETRY_AFTER_SECONDS } from "../constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "./constants.ts";
 import { ERROR_TABLE, errorBody, type BrokerError } from "../errors.ts";
 
 export interface IssuedCredentials {

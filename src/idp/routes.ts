@@ -1,6 +1,6 @@
 // GET /.well-known/openid-configuration and /.well-known/jwks.json: served in web-identity mode only, 404 otherwise
 // (a sigv4 broker is no OpenID provider, and says nothing about its configuration).
-import { WELL_KNOWN_MAX_AGE_SECONDS } from "../constants.ts";
+import { WELL_KNOWN_MAX_AGE_SECONDS } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import { errorResponse, jsonResponse } from "../http/respond.ts";
 import { DISCOVERY_PATH, JWKS_PATH } from "./documents.ts";

@@ -3,7 +3,7 @@
 // ~2 KiB gzip to the bundle for what is a few calls here); no network, no clock.
 // AWS accepts RSA and EC keys from the JWKS of an OIDC provider; we use RS256 (>= 2048-bit modulus) or ES256 (P-256).
 import { base64url, type JWK } from "jose";
-import { MIN_RSA_MODULUS_BITS } from "../constants.ts";
+import { MIN_RSA_MODULUS_BITS } from "../oidc/constants.ts";
 import { modulusBits } from "../oidc/jwks-keys.ts";
 import { BrokerError } from "../errors.ts";
 import { pemToPkcs8 } from "../github/app-key.ts";

@@ -14,7 +14,7 @@ import {
   WEB_IDENTITY_MAX_SUBJECT_CHARS,
   WEB_IDENTITY_MIN_SUBJECT_CHARS,
   WEB_IDENTITY_TOKEN_LIFETIME_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import { signJwt } from "./jws.ts";

@@ -8,7 +8,7 @@ import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   GITHUB_DEFAULT_API_URL,
   MAX_CLOCK_TOLERANCE_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import { isHttpsOrLoopback } from "../http/trusted-url.ts";
 
 /**

@@ -1,14 +1,14 @@
 // The JWKS cache chain: isolate memory -> KV (sealed, with fetched-at time) -> HTTPS fetch of the issuer's key set.
 // I/O through injected KV and fetch; time from the injected clock. Key locations come from config or discovery only.
+import { KV_MIN_EXPIRATION_TTL_SECONDS } from "../constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import {
   JWKS_FAILURE_BACKOFF_MS,
   JWKS_FRESH_MS,
   JWKS_INFLIGHT_MAX_MS,
   JWKS_REFETCH_COOLDOWN_MS,
   JWKS_STORED_FUTURE_SKEW_MS,
-  KV_MIN_EXPIRATION_TTL_SECONDS,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../constants.ts";
+} from "./constants.ts";
 import type { Clock, FetchFn, LogFn } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "./issuers.ts";

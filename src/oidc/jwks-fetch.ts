@@ -1,6 +1,6 @@
 // Fetches an issuer's key set over HTTPS: OIDC discovery when no JWKS URL is configured, then the JWKS itself.
 // I/O only through the injected fetch; no clock. Failures are JwksFetchError with a fixed reason, never a body.
-import { JWKS_FETCH_TIMEOUT_MS, MAX_JWKS_RESPONSE_BYTES } from "../constants.ts";
+import { JWKS_FETCH_TIMEOUT_MS, MAX_JWKS_RESPONSE_BYTES } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";
 import { readTextCapped } from "../http/read-capped.ts";
 import { isLoopbackHttp } from "../http/trusted-url.ts";

@@ -2,7 +2,7 @@
 // after the one check jose makes only at verification time (RSA modulus size). Pure; no I/O; no clock.
 import { base64url, createLocalJWKSet } from "jose";
 import * as errors from "jose/errors";
-import { MAX_JWKS_KEYS, MIN_RSA_MODULUS_BITS } from "../constants.ts";
+import { MAX_JWKS_KEYS, MIN_RSA_MODULUS_BITS } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 
 /** The public members of a JWK we keep. Private parts (`d`, `p`, ...), `x5c`, `x5u` and the rest are dropped. */

@@ -1,7 +1,7 @@
 // Whether a token's `kid` is shaped like one an issuer publishes. It decides one thing only: whether a kid missing from
 // the cached key set may wait for a key rotation (a refetch, or 503 during the cooldown) or is refused at once.
 // Pure; no I/O; no clock.
-import { MAX_KID_CHARS } from "../constants.ts";
+import { MAX_KID_CHARS } from "./constants.ts";
 
 /**
  * What issuers publish (RFC 7517 §4.5 leaves `kid` free-form; these are the forms seen in real key sets):

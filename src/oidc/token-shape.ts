@@ -1,7 +1,7 @@
 // Structural checks on a compact JWS before any cryptography: size cap, three base64url segments,
 // and unverified decoding of header/payload JSON (only to pick an issuer config). Pure; no I/O; no clock.
 import { base64url } from "jose";
-import { MAX_TOKEN_BYTES } from "../constants.ts";
+import { MAX_TOKEN_BYTES } from "./constants.ts";
 import { BrokerError } from "../errors.ts";
 
 /**

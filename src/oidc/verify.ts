@@ -2,7 +2,7 @@
 // issuer kind's claim schema. I/O only through the injected JwksCache; time from the injected clock.
 import { jwtVerify, type JWTPayload } from "jose";
 import * as errors from "jose/errors";
-import { MAX_JTI_CHARS } from "../constants.ts";
+import { MAX_JTI_CHARS } from "./constants.ts";
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import { parseClaims, type Claims } from "./claims.ts";

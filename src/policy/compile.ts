@@ -1,7 +1,7 @@
 // Turns a PolicyDefinition into a CompiledPolicy (rules indexed by issuer and by exact repository/project), or fails
 // naming the rule or role at fault. Pure; no I/O. Runs once per isolate (and in `npm test`), never per request.
 import type { RoleGrant } from "../aws/session.ts";
-import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "../constants.ts";
+import { MAX_RULE_BURST, MAX_RULE_RATE_PER_MINUTE } from "./constants.ts";
 import { ISSUER_KINDS, type IssuerKind } from "../oidc/issuers.ts";
 import { ID_PATTERN, MATCH_KEYS } from "./claim-keys.ts";
 import { fail, isPlainObject } from "./compile-error.ts";

@@ -1,7 +1,7 @@
 // The policy decision: verified claims + request (a role, or a GitHub token grant by name) -> allow with what is
 // granted, or deny with a reason.
 // Pure; no I/O; no clock. Default deny; an explicit deny rule wins over every allow; guards hold every allow.
-import { DEFAULT_SESSION_DURATION_SECONDS } from "../constants.ts";
+import { DEFAULT_SESSION_DURATION_SECONDS } from "../aws/constants.ts";
 import type { IssuerKind } from "../oidc/issuers.ts";
 import type { RoleGrant } from "../aws/session.ts";
 import type { CompiledPolicy } from "./compile.ts";

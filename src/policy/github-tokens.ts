@@ -5,7 +5,7 @@ import {
   GITHUB_TOKEN_MAX_DANGEROUS_REASON_CHARS,
   GITHUB_TOKEN_MAX_REPOSITORIES,
   GITHUB_TOKEN_MIN_DANGEROUS_REASON_CHARS,
-} from "../constants.ts";
+} from "./constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import {
   DANGEROUS_PERMISSIONS,

@@ -6,16 +6,16 @@
 // folding can only widen a denial, never grant, and spares an operator in a hurry from matching GitHub's casing.
 // Ids are exact. Fail closed: a KV error is `upstream_unavailable` (503 + Retry-After), never credentials.
 // The keys not remembered in this isolate are read in one bulk KV read (one subrequest, however many keys).
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import {
   KILL_SWITCH_CACHE_MAX_ENTRIES,
   KILL_SWITCH_CACHE_MS,
   KILL_SWITCH_KV_CACHE_TTL_SECONDS,
   KILL_SWITCH_MAX_NAMESPACE_DEPTH,
   KV_BULK_GET_MAX_KEYS,
-  MAX_UTF8_BYTES_PER_UTF16_UNIT,
   KV_MAX_KEY_BYTES,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../constants.ts";
+  MAX_UTF8_BYTES_PER_UTF16_UNIT,
+} from "./constants.ts";
 import type { Clock } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import type { ClaimSubject } from "../oidc/claims.ts";

@@ -1,5 +1,5 @@
 // Validates a rule's `require` (docs/github-facts.md) and compiles it. Pure; no I/O. Called from compile.ts.
-import { MAX_REQUIRED_APPROVALS, MAX_REQUIRED_CHECKS } from "../constants.ts";
+import { MAX_REQUIRED_APPROVALS, MAX_REQUIRED_CHECKS } from "./constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import {
   GITHUB_ACTIONS_APP,

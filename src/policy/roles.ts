@@ -9,14 +9,13 @@ import {
 } from "../aws/session.ts";
 import {
   DEFAULT_SESSION_DURATION_SECONDS,
-  STS_MAX_DURATION_SECONDS,
   STS_MAX_EXTERNAL_ID_CHARS,
   STS_MAX_POLICY_ARNS,
   STS_MAX_SESSION_POLICY_CHARS,
   STS_MAX_SESSION_TAGS,
-  STS_MIN_DURATION_SECONDS,
   STS_MIN_EXTERNAL_ID_CHARS,
-} from "../constants.ts";
+} from "../aws/constants.ts";
+import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../http/constants.ts";
 import { fail, isPlainObject } from "./compile-error.ts";
 import type { RoleDefinition } from "./types.ts";
 

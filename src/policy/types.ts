@@ -183,7 +183,7 @@ export interface RuleDefinition<IssuerId extends string = string, Kind extends I
    * one (docs/security.md, "Events that reach privileged roles").
    */
   allowEvents?: readonly string[];
-  /** Per-repository issuance limit for requests this rule allows; defaults in src/constants.ts. */
+  /** Per-repository issuance limit for requests this rule allows; defaults in src/admission/constants.ts. */
   rateLimit?: RateLimitDefinition;
   /**
    * Facts from GitHub's own record (GitHub issuers, allow rules): evaluated only after the claims matched and the

@@ -2,11 +2,8 @@
 // the enclosing /48), how a refusal becomes 429 with Retry-After, and that every failure of a binding fails closed.
 import { describe, expect, it } from "vitest";
 import { createAddressLimit, type RateLimiter } from "../../src/admission/address-limit.ts";
-import {
-  ADDRESS_LIMIT_PERIOD_SECONDS,
-  ADMISSION_CALL_TIMEOUT_MS,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+import { ADDRESS_LIMIT_PERIOD_SECONDS, ADMISSION_CALL_TIMEOUT_MS } from "../../src/admission/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import type { BrokerError } from "../../src/errors.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 

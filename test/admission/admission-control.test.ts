@@ -9,7 +9,7 @@ import {
   ADMISSION_PURGE_INTERVAL_MS,
   MAX_ADMISSION_HOLDER_CHARS,
   MAX_ADMISSION_RESERVATIONS,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const ISS = "https://token.actions.githubusercontent.com";

@@ -4,14 +4,14 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { base64url, decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   ADMISSION_PURGE_GRACE_MS,
-  DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_REPOSITORY_BURST,
   NETWORK_LIMIT_PER_PERIOD,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../../src/oidc/constants.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import {
   AUDIENCE,

@@ -12,8 +12,8 @@ import {
   ADMISSION_CALL_TIMEOUT_MS,
   DEFAULT_REPOSITORY_BURST,
   DEFAULT_REPOSITORY_RATE_PER_MINUTE,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import type { Claims } from "../../src/oidc/claims.ts";
 import { IssuerListSchema } from "../../src/oidc/issuers.ts";
 import type { VerifiedToken } from "../../src/oidc/verify.ts";

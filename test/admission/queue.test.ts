@@ -13,7 +13,7 @@ import {
   REPOSITORY_QUEUE_CLAIM_GRACE_MS,
   REPOSITORY_QUEUE_MAX_WAIT_MS,
   STS_ACCOUNT_REQUESTS_PER_SECOND,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const OPTIONS: QueueOptions = {

@@ -7,7 +7,7 @@ import {
   type BucketLimit,
   type BucketState,
 } from "../../src/admission/token-bucket.ts";
-import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "../../src/constants.ts";
+import { DEFAULT_REPOSITORY_BURST, DEFAULT_REPOSITORY_RATE_PER_MINUTE } from "../../src/admission/constants.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 

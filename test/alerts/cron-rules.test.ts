@@ -1,6 +1,6 @@
 // The alert rules through the cron Worker's `scheduled` handler: what fires, the message it sends, what is queried.
 import { describe, expect, it } from "vitest";
-import { AE_INGEST_LAG_MS } from "../../src/constants.ts";
+import { AE_INGEST_LAG_MS } from "../../src/alerts/constants.ts";
 import { lines, setup, T0 } from "./cron-harness.ts";
 import { ACCOUNT, API_TOKEN, auditPoint, insertSpread, MIN, WEBHOOK } from "./helpers.ts";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertQueries, denialGroups, readAlertMetrics } from "../../src/alerts/metrics.ts";
 import { defaultAlertRules } from "../../src/alerts/rules.ts";
 import { parseSqlResponse } from "../../src/audit/sql-api.ts";
-import { ALERT_REPLAY_MAX_REPOSITORIES } from "../../src/constants.ts";
+import { ALERT_REPLAY_MAX_REPOSITORIES } from "../../src/alerts/constants.ts";
 import { createLocalAnalyticsEngine, type LocalAnalyticsEngine } from "../support/local-analytics/engine.ts";
 import {
   indexOf,

@@ -16,7 +16,7 @@ import {
   AE_MAX_DOUBLES,
   AE_MAX_INDEX_BYTES,
   AUDIT_MAX_BLOB_BYTES,
-} from "../../src/constants.ts";
+} from "../../src/audit/constants.ts";
 
 const utf8 = new TextEncoder();
 const bytes = (value: string) => utf8.encode(value).byteLength;

@@ -7,7 +7,7 @@ import {
   sourceIdentity,
   SOURCE_IDENTITY_HASH_SEPARATOR,
 } from "../../src/aws/session-names.ts";
-import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "../../src/constants.ts";
+import { SOURCE_IDENTITY_HASH_HEX_CHARS, STS_MAX_NAME_CHARS } from "../../src/aws/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { seededText } from "../support/seeded-text.ts";
 

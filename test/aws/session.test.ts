@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BROKER_SESSION_TAG_KEYS, buildAssumeRoleInput, tagValue, type SessionClaims } from "../../src/aws/session.ts";
-import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/constants.ts";
+import { STS_MAX_SESSION_TAGS, STS_MAX_TAG_VALUE_CHARS } from "../../src/aws/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { brokerFailure } from "../support/broker-failure.ts";
 import { seededText } from "../support/seeded-text.ts";

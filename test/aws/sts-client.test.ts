@@ -9,8 +9,8 @@ import {
   STS_BACKOFF_CAP_MS,
   STS_DEADLINE_MS,
   STS_MAX_ATTEMPTS,
-  UPSTREAM_RETRY_AFTER_SECONDS,
-} from "../../src/constants.ts";
+} from "../../src/aws/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { createFakeNetwork, type Handler } from "../support/fake-network.ts";
 import { createStsEmulator, type StsEmulatorOptions, type StsPrincipal } from "../support/sts-emulator.ts";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseAssumeRoleResponse, parseStsError } from "../../src/aws/sts-response.ts";
-import { MAX_STS_RESPONSE_BYTES, UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import { MAX_STS_RESPONSE_BYTES } from "../../src/aws/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 
 const NS = "https://sts.amazonaws.com/doc/2011-06-15/";

@@ -5,11 +5,11 @@
 import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   DEFAULT_REPOSITORY_BURST,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { FAKES_CONTROL_ORIGIN, FORWARDED_ORIGIN_HEADER, type FakesConfig, type FakesStats } from "./fakes-api.ts";

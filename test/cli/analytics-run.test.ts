@@ -2,12 +2,8 @@
 // SQL API holds them as dataset rows, and the CLI core queries it through the fake network and renders the answers.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runAnalyticsCli, USAGE } from "../../src/cli/analytics-run.ts";
-import {
-  SANDBOX_ANALYTICS_ACCOUNT_ID,
-  SANDBOX_ANALYTICS_API_TOKEN,
-  SANDBOX_AUDIT_DATASET,
-  SANDBOX_PORT,
-} from "../../src/constants.ts";
+import { SANDBOX_AUDIT_DATASET } from "../../src/audit/constants.ts";
+import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_PORT } from "../../src/cli/constants.ts";
 import { createHarness, type Harness } from "../support/broker-harness.ts";
 import { createFakeSqlApi, type FakeSqlApi } from "../support/fake-analytics.ts";
 import { createFakeNetwork, type FakeNetwork } from "../support/fake-network.ts";

@@ -4,7 +4,8 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { SANDBOX_BROKER_PORT, SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
+import { SANDBOX_BROKER_PORT } from "../sandbox/constants.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const BROKER_URL = `http://127.0.0.1:${SANDBOX_BROKER_PORT}`;

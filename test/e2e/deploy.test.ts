@@ -9,10 +9,10 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, expect, it } from "vitest";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 
 const run = promisify(execFile);
 /**
@@ -77,7 +77,7 @@ it("wrangler deploy -c wrangler.alerts.toml --dry-run bundles the alert cron Wor
   for (const absent of [...TEST_ONLY, "AdmissionControl", "AssumeRole"]) expect(bundle).not.toContain(absent);
 });
 
-it("the address limit's rate-limiting bindings match src/constants.ts, in every environment", () => {
+it("the address limit's rate-limiting bindings match src/admission/constants.ts, in every environment", () => {
   const toml = readFileSync(join(repoRoot, "wrangler.toml"), "utf8");
   const bindings = [
     ...toml.matchAll(

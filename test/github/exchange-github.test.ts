@@ -3,7 +3,7 @@
 // acme-app-main-deploy requires a successful dependency-review job of the pinned scan workflow's push run and one
 // approval by a writer. Jobs: exchange-jobs.test.ts; reviews: exchange-reviews.test.ts; tokens: tokens.test.ts.
 import { describe, expect, it } from "vitest";
-import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
+import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";
 import { EXAMPLE_FACTS, SCAN_WORKFLOW, type Endpoint, type GitHubFault } from "../support/fake-github-api.ts";
 import {

@@ -4,7 +4,7 @@
 // writer's standing change request blocks until that writer approves or the review is dismissed. Rulesets: the
 // optional fact that the branch's active rulesets enforce reviews.
 import { describe, expect, it } from "vitest";
-import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
+import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { createHarness, expectAudit, type Harness } from "../support/broker-harness.ts";
 import { EXAMPLE_FACTS, EXAMPLE_USERS } from "../support/fake-github-api.ts";
 import {

@@ -4,7 +4,7 @@
 // nothing of another; stateless tokens (`ghs_` + JWT) work and never reach a log line.
 import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
-import { GITHUB_FACT_CACHE_MS } from "../../src/constants.ts";
+import { GITHUB_FACT_CACHE_MS } from "../../src/github/constants.ts";
 import { GITHUB_TOKEN_PERMISSIONS } from "../../src/github/client.ts";
 import { definePolicy } from "../../src/policy/define.ts";
 import { createHarness, expectAudit, type Harness } from "../support/broker-harness.ts";

@@ -1,7 +1,7 @@
 // Shared set-up for the OIDC tests: a fake issuer on a fake network, an injected clock, the real local KV.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/constants.ts";
+import { UPSTREAM_RETRY_AFTER_SECONDS } from "../../src/http/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import type { IssuerConfig } from "../../src/oidc/issuers.ts";
 import { createJwksCache, type JwksCache } from "../../src/oidc/jwks-cache.ts";

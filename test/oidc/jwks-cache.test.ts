@@ -4,7 +4,7 @@ import {
   JWKS_FRESH_MS,
   JWKS_INFLIGHT_MAX_MS,
   JWKS_REFETCH_COOLDOWN_MS,
-} from "../../src/constants.ts";
+} from "../../src/oidc/constants.ts";
 import { harness, invalidToken, JWKS_UNAVAILABLE, rejection } from "./helpers.ts";
 
 /** An unknown kid met inside the refetch cooldown: "cannot verify yet", retry after the cooldown's remaining seconds. */

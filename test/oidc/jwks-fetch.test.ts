@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_JWKS_KEYS, MAX_JWKS_RESPONSE_BYTES, JWKS_FRESH_MS } from "../../src/constants.ts";
+import { JWKS_FRESH_MS, MAX_JWKS_KEYS, MAX_JWKS_RESPONSE_BYTES } from "../../src/oidc/constants.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createJwksCache } from "../../src/oidc/jwks-cache.ts";
 import { createFakeIssuer } from "../support/fake-issuer.ts";

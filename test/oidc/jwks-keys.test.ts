@@ -2,7 +2,7 @@ import { exportJWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { keySelector, modulusBits, publicJwk, type PublicJwk } from "../../src/oidc/jwks-keys.ts";
 import { harness, invalidToken, rejection } from "./helpers.ts";
-import { JWKS_FRESH_MS } from "../../src/constants.ts";
+import { JWKS_FRESH_MS } from "../../src/oidc/constants.ts";
 
 describe("JWKS keys: usable keys only", () => {
   it("never uses a 1024-bit RSA key", async () => {

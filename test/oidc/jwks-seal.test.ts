@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { JWKS_FRESH_MS } from "../../src/constants.ts";
+import { JWKS_FRESH_MS } from "../../src/oidc/constants.ts";
 import { jwksKvKey } from "../../src/oidc/jwks-seal.ts";
 import { createFakeIssuer, githubClaims } from "../support/fake-issuer.ts";
 import { harness, invalidToken, rejection, START_MS } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_KID_CHARS } from "../../src/constants.ts";
+import { MAX_KID_CHARS } from "../../src/oidc/constants.ts";
 import { isPlausibleKid } from "../../src/oidc/kid-shape.ts";
 
 describe("isPlausibleKid", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_TOKEN_BYTES } from "../../src/constants.ts";
+import { MAX_TOKEN_BYTES } from "../../src/oidc/constants.ts";
 import { checkTokenShape, decodeSegmentJson, peekIssuer } from "../../src/oidc/token-shape.ts";
 import { encodeSegment } from "../support/fake-issuer.ts";
 import { invalidToken, rejection } from "./helpers.ts";

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { MAX_JTI_CHARS, MAX_TOKEN_BYTES } from "../../src/constants.ts";
+import { MAX_JTI_CHARS, MAX_TOKEN_BYTES } from "../../src/oidc/constants.ts";
 import {
   createFakeIssuer,
   encodeSegment,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KILL_SWITCH_CACHE_MS, KILL_SWITCH_KV_CACHE_TTL_SECONDS } from "../../src/constants.ts";
+import { KILL_SWITCH_CACHE_MS, KILL_SWITCH_KV_CACHE_TTL_SECONDS } from "../../src/policy/constants.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { claimSubject, parseClaims } from "../../src/oidc/claims.ts";
 import { createKillSwitch, killSwitchKeys, type KillSwitchKv } from "../../src/policy/kill-switch.ts";

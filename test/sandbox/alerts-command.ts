@@ -2,7 +2,7 @@
 // cron's own code) against the sandbox's local Analytics Engine. The sandbox posts each new incident's message to its
 // webhook sink and prints it; this prints what was measured, what fired and the messages. Rules as in ALERT_RULES
 // (docs/alerts.md); `--rules` wins over the ALERT_RULES variable. Incident state lives as long as `npm start`.
-import { SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
 import type { AlertRunReport } from "../../src/alerts/run.ts";
 
 export const ALERTS_USAGE = "alerts run [--rules JSON] [--cooldown MINUTES]";

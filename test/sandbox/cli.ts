@@ -1,6 +1,8 @@
 // `npm run -s sandbox -- <command> [args]`: change or inspect the running `npm start` sandbox without editing files.
 // One table of subcommands: a new one is one entry (usage, summary, run). docs/sandbox.md.
-import { KILL_SWITCH_CACHE_MS, SANDBOX_BROKER_PORT, SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
+import { KILL_SWITCH_CACHE_MS } from "../../src/policy/constants.ts";
+import { SANDBOX_BROKER_PORT } from "./constants.ts";
 import { KILL_SWITCH_PREFIX } from "../../src/policy/kill-switch.ts";
 import { isAwsRegionName } from "../support/sts-emulator.ts";
 import { KILL_SWITCH_KINDS, killSwitchKey } from "./kill-switch.ts";

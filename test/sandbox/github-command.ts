@@ -2,7 +2,7 @@
 // token's commit (the policy's default repository, sha and branch, sandbox-facts.ts), e.g. a failed scan job, a forged
 // check run, an approval by someone who can only read, a standing change request (docs/github-facts.md "Sandbox").
 // The CLI side posts the words to the sandbox (POST /sandbox/github); the sandbox applies them to its fake.
-import { SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
 import { jobNameMatches } from "../../src/policy/requirements-jobs.ts";
 import {
   EXAMPLE_FACTS,

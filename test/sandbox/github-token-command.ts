@@ -2,7 +2,8 @@
 // asks the running broker for GitHub token grant <name>, and, when granted, shows what the token reaches on the fake
 // GitHub API (each granted repository, and one it was not granted), revokes it, and shows it refused (docs/github-tokens.md).
 // The token itself is never printed in full. The steps take their I/O as arguments (github-token-command.test.ts).
-import { SANDBOX_BROKER_PORT, SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
+import { SANDBOX_BROKER_PORT } from "./constants.ts";
 import { SANDBOX_HOST } from "./paths.ts";
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;

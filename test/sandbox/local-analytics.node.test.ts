@@ -2,11 +2,8 @@
 // (POST body, GET ?query= with the plugin's trailing slash, Bearer token, FORMAT JSON, text errors), and alert runs
 // posting to the webhook sink with one message per incident.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  SANDBOX_ANALYTICS_ACCOUNT_ID,
-  SANDBOX_ANALYTICS_API_TOKEN,
-  SANDBOX_AUDIT_DATASET,
-} from "../../src/constants.ts";
+import { SANDBOX_AUDIT_DATASET } from "../../src/audit/constants.ts";
+import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN } from "../../src/cli/constants.ts";
 import { startSandboxAnalytics, type SandboxAnalytics } from "./local-analytics.ts";
 import { createLocalSqlApi } from "../support/local-analytics/sql-api.ts";
 

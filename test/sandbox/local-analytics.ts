@@ -2,14 +2,9 @@
 // its `credential_exchange` log lines (analytics-capture.ts), stored in chdb, and served by the SQL API emulation on
 // the sandbox port; plus the alert rules run against it, posting to a webhook sink whose deliveries the sandbox prints.
 // When chdb cannot be loaded the sandbox still runs: the SQL API answers 503 saying why, in one line at start.
-import {
-  ALERT_DEFAULT_COOLDOWN_MINUTES,
-  AE_INGEST_LAG_MS,
-  CLOUDFLARE_API_BASE_URL,
-  SANDBOX_ANALYTICS_ACCOUNT_ID,
-  SANDBOX_ANALYTICS_API_TOKEN,
-  SANDBOX_AUDIT_DATASET,
-} from "../../src/constants.ts";
+import { AE_INGEST_LAG_MS, ALERT_DEFAULT_COOLDOWN_MINUTES } from "../../src/alerts/constants.ts";
+import { CLOUDFLARE_API_BASE_URL, SANDBOX_AUDIT_DATASET } from "../../src/audit/constants.ts";
+import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN } from "../../src/cli/constants.ts";
 import { parseAlertConfig } from "../../src/alerts/config.ts";
 import type { IncidentStore } from "../../src/alerts/incidents.ts";
 import { runAlerts, type AlertRunReport } from "../../src/alerts/run.ts";

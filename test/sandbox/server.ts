@@ -1,7 +1,7 @@
 // The local sandbox behind `npm start`: a GitHub-shaped OIDC issuer and the STS emulator, on one port.
 // The same fakes the tests use (test/support), served over HTTP for the broker running under wrangler dev.
 import type { Server } from "node:http";
-import { SANDBOX_AUDIENCE } from "../../src/constants.ts";
+import { SANDBOX_AUDIENCE } from "./constants.ts";
 import { createFakeGitHub, EXAMPLE_TOKEN_APP_PERMISSIONS, type FakeGitHub } from "../support/fake-github-api.ts";
 import { createFakeIssuer, type FakeIssuer } from "../support/fake-issuer.ts";
 import { createStsEmulator, isAwsRegionName, type StsEmulator } from "../support/sts-emulator.ts";

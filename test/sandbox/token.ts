@@ -1,5 +1,5 @@
 // `npm run token -- --claim key=value ...`: prints a sandbox OIDC token (GitHub-shaped, broker audience).
-import { SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
 
 const overrides: Record<string, string> = {};
 const args = process.argv.slice(2);

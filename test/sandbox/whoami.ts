@@ -1,7 +1,7 @@
 // `... | npm run -s whoami`: reads credential_process JSON on stdin and calls GetCallerIdentity on the
 // sandbox STS with them (SigV4 via aws4fetch), printing the assumed-role ARN. Proves the credentials work.
 import { AwsClient } from "aws4fetch";
-import { SANDBOX_PORT } from "../../src/constants.ts";
+import { SANDBOX_PORT } from "../../src/cli/constants.ts";
 
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -13,10 +13,10 @@ import {
 import type { ExchangeEvent } from "../../src/audit/event.ts";
 import { toDataPoint } from "../../src/audit/schema.ts";
 import {
-  ADDRESS_LIMIT_PER_PERIOD,
   ADDRESS_LIMIT_PERIOD_SECONDS,
+  ADDRESS_LIMIT_PER_PERIOD,
   NETWORK_LIMIT_PER_PERIOD,
-} from "../../src/constants.ts";
+} from "../../src/admission/constants.ts";
 import { createBroker } from "../../src/broker.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { createFakeDataset, type DataPointLike, type FakeDataset } from "./fake-analytics.ts";
@@ -51,7 +51,7 @@ export interface HarnessOptions {
   /** Replace or add env vars (after ISSUERS is built). */
   env?: Record<string, unknown>;
   /**
-   * Admission limits and timeout for this broker (defaults: src/constants.ts). The address limits are requests per
+   * Admission limits and timeout for this broker (defaults: src/admission/constants.ts). The address limits are requests per
    * ADDRESS_LIMIT_PERIOD_SECONDS window, counted by fake bindings on the harness clock; `realAddressLimiters` uses
    * the real bindings (env.ADDRESS_LIMITER / NETWORK_LIMITER, Miniflare's, on the wall clock) instead.
    */

@@ -1,7 +1,7 @@
 // A fake GitHub-Actions-like OIDC issuer: discovery document, JWKS, key rotation, outages, and token minting
 // (including hostile tokens for the attack table). Platform-neutral: WebCrypto and fetch types only (workerd and Node 24).
 import { base64url, exportJWK, generateKeyPair, type JWK } from "jose";
-import { MAX_JWKS_RESPONSE_BYTES } from "../../src/constants.ts";
+import { MAX_JWKS_RESPONSE_BYTES } from "../../src/oidc/constants.ts";
 
 export interface FakeIssuerOptions {
   /** Exact `iss` and discovery base, e.g. `https://issuer-<uuid>.test`. */

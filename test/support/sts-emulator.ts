@@ -2,7 +2,7 @@
 // verified by AWS's signer (@smithy/signature-v4), the AssumeRole parameter limits, and AWS's XML shapes.
 // Platform-neutral (workerd and Node 24): WebCrypto and Request/Response only; time comes from `now`.
 //
-// The limits below are declared here, not imported from src/constants.ts, on purpose: the emulator stands in
+// The limits below are declared here, not imported from src/aws/constants.ts, on purpose: the emulator stands in
 // for AWS and must stay independent of what the broker believes AWS allows.
 // References: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
 // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html,

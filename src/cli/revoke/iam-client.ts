@@ -8,7 +8,7 @@ import {
   IAM_MAX_ATTEMPTS,
   IAM_MAX_RESPONSE_BYTES,
   IAM_MAX_XML_DEPTH,
-} from "../../constants.ts";
+} from "./constants.ts";
 import type { Clock, FetchFn, Sleep } from "../../deps.ts";
 import { readTextCapped } from "../../http/read-capped.ts";
 import { parseXml, type XmlElement } from "../../aws/xml.ts";

@@ -1,12 +1,12 @@
 // What `npm run revoke` prints: the plan (rules, roles, cutoff, policy documents, limits, permissions) and the outcome
 // per role. Pure; no I/O; no clock (times come in).
+import { KILL_SWITCH_CACHE_MS } from "../../policy/constants.ts";
 import {
   EXCHANGE_AFTER_KILL_SWITCH_MAX_MS,
   IAM_ROLE_INLINE_POLICIES_MAX_CHARS,
-  KILL_SWITCH_CACHE_MS,
   KV_PROPAGATION_MAX_MS,
   REVOKE_CUTOFF_DELAY_MS,
-} from "../../constants.ts";
+} from "./constants.ts";
 import { countedPolicyChars, formatCutoff, type DenyPolicy } from "./deny-policy.ts";
 import type { RevokeArgs } from "./args.ts";
 import type { RoleOutcome } from "./role-changes.ts";

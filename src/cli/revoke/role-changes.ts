@@ -1,7 +1,7 @@
 // Attaching and removing the revocation policies on one role through IAM: check the role is the one the policy names
 // (IAM takes a role name and acts in the caller's account), keep the role's inline policies within IAM's aggregate
 // cap, never move a cutoff earlier, then PutRolePolicy / DeleteRolePolicy. I/O only through the injected IamClient.
-import { IAM_ROLE_INLINE_POLICIES_MAX_CHARS } from "../../constants.ts";
+import { IAM_ROLE_INLINE_POLICIES_MAX_CHARS } from "./constants.ts";
 import { countedPolicyChars, cutoffOf, formatCutoff, type DenyPolicy } from "./deny-policy.ts";
 import { IamError, type IamClient } from "./iam-client.ts";
 import type { RoleTarget } from "./targets.ts";

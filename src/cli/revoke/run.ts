@@ -2,7 +2,7 @@
 // --remove, IAM changed role by role through the injected fetch. Platform-neutral (no node:*): the Node entry
 // (../revoke.ts) reads files and the environment. Exit codes: 0 done, 1 a role failed or nothing to do, 2 usage.
 import { identityPrefix, sourceIdentity } from "../../aws/session-names.ts";
-import { REVOKE_CUTOFF_DELAY_MS } from "../../constants.ts";
+import { REVOKE_CUTOFF_DELAY_MS } from "./constants.ts";
 import type { Clock, FetchFn, Sleep } from "../../deps.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../../policy/compile.ts";
 import type { PolicyDefinition } from "../../policy/types.ts";

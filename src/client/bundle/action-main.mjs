@@ -129,9 +129,11 @@ function notCredentials(detail, requestId) {
 }
 function parseCredentials(body, nowMs, requestId) {
   const parsed = parseStrictJson(body);
-  if (!parsed.ok) throw notCredentials(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
+  if (!parsed.ok)
+    throw notCredentials(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
   const value = parsed.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw notCredentials("not a JSON object", requestId);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw notCredentials("not a JSON object", requestId);
   const record = value;
   const keys = Object.keys(record).sort();
   if (keys.length !== MEMBERS.length || keys.some((key, i) => key !== MEMBERS[i])) {
@@ -139,15 +141,26 @@ function parseCredentials(body, nowMs, requestId) {
   }
   if (record.Version !== 1) throw notCredentials("Version is not 1", requestId);
   const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = record;
-  if (typeof AccessKeyId !== "string" || !ACCESS_KEY_ID.test(AccessKeyId)) throw notCredentials("AccessKeyId malformed", requestId);
-  if (typeof SecretAccessKey !== "string" || !SECRET_ACCESS_KEY.test(SecretAccessKey)) throw notCredentials("SecretAccessKey malformed", requestId);
-  if (typeof SessionToken !== "string" || !SESSION_TOKEN.test(SessionToken)) throw notCredentials("SessionToken malformed", requestId);
-  if (typeof Expiration !== "string" || !EXPIRATION.test(Expiration)) throw notCredentials("Expiration malformed", requestId);
+  if (typeof AccessKeyId !== "string" || !ACCESS_KEY_ID.test(AccessKeyId))
+    throw notCredentials("AccessKeyId malformed", requestId);
+  if (typeof SecretAccessKey !== "string" || !SECRET_ACCESS_KEY.test(SecretAccessKey))
+    throw notCredentials("SecretAccessKey malformed", requestId);
+  if (typeof SessionToken !== "string" || !SESSION_TOKEN.test(SessionToken))
+    throw notCredentials("SessionToken malformed", requestId);
+  if (typeof Expiration !== "string" || !EXPIRATION.test(Expiration))
+    throw notCredentials("Expiration malformed", requestId);
   const expiresAtMs = Date.parse(Expiration);
   if (!Number.isFinite(expiresAtMs)) throw notCredentials("Expiration malformed", requestId);
   if (expiresAtMs <= nowMs) throw notCredentials("already expired: check the runner's clock", requestId);
-  if (expiresAtMs > nowMs + MAX_DURATION_SECONDS * 1e3 + EXPIRATION_SLACK_MS) throw notCredentials("Expiration beyond the STS maximum", requestId);
-  return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, expiration: Expiration, expiresAtMs };
+  if (expiresAtMs > nowMs + MAX_DURATION_SECONDS * 1e3 + EXPIRATION_SLACK_MS)
+    throw notCredentials("Expiration beyond the STS maximum", requestId);
+  return {
+    accessKeyId: AccessKeyId,
+    secretAccessKey: SecretAccessKey,
+    sessionToken: SessionToken,
+    expiration: Expiration,
+    expiresAtMs
+  };
 }
 function credentialVariables(credentials, region) {
   const variables = [
@@ -203,7 +216,11 @@ function classifyAnswer(status, headers, text, nowMs, spec) {
   const requestId = body?.requestId ?? (headerId !== null && REQUEST_ID.test(headerId) ? headerId : void 0);
   const ids = withRequestId(requestId);
   if (status === 200) {
-    if (text === void 0) return { kind: "fail", error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids) };
+    if (text === void 0)
+      return {
+        kind: "fail",
+        error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids)
+      };
     try {
       return { kind: "answer", value: spec.parse(text, nowMs, requestId), requestId };
     } catch (error) {
@@ -268,7 +285,11 @@ function classifyAnswer(status, headers, text, nowMs, spec) {
   }
   return {
     kind: "fail",
-    error: new ClientError("broker_rejected", `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`, { ...ids, status })
+    error: new ClientError(
+      "broker_rejected",
+      `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`,
+      { ...ids, status }
+    )
   };
 }
 
@@ -327,7 +348,8 @@ var utf8 = new TextEncoder();
 async function sha256HexPrefix(text, hexChars) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
   let hex = "";
-  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++) hex += digest[i].toString(16).padStart(2, "0");
+  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++)
+    hex += digest[i].toString(16).padStart(2, "0");
   return hex.slice(0, hexChars);
 }
 
@@ -345,10 +367,14 @@ function credentialsEndpoint(brokerUrl) {
   return brokerEndpoint(brokerUrl, "/v1/credentials");
 }
 function brokerEndpoint(brokerUrl, route) {
-  if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
+  if (!URL.canParse(brokerUrl))
+    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
   const url = new URL(brokerUrl);
   if (!isHttpsOrLoopback(url)) {
-    throw new ClientError("usage", "broker-url must use https (plain http only for a loopback address: the local sandbox).");
+    throw new ClientError(
+      "usage",
+      "broker-url must use https (plain http only for a loopback address: the local sandbox)."
+    );
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
@@ -356,7 +382,10 @@ function brokerEndpoint(brokerUrl, route) {
   if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
     throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
   }
-  const base = ROUTES.reduce((path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path, url.pathname);
+  const base = ROUTES.reduce(
+    (path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path,
+    url.pathname
+  );
   url.pathname = `${base.replace(/\/+$/, "")}${route}`;
   return url;
 }
@@ -400,7 +429,10 @@ async function fetchCredentials(options, deps) {
   const body = {};
   if (options.role !== void 0) body.role = options.role;
   if (options.durationSeconds !== void 0) body.duration_seconds = options.durationSeconds;
-  const exchanged = await exchange({ endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) }, deps);
+  const exchanged = await exchange(
+    { endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) },
+    deps
+  );
   return { credentials: exchanged.value, requestId: exchanged.requestId, attempts: exchanged.attempts };
 }
 var deadlineOf = (options) => options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs };
@@ -428,12 +460,23 @@ async function exchange(request, deps) {
     }
     if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
       if (lastRetry !== void 0) {
-        throw finalError(lastRetry.error, lastRetry.attempt, deps.now() - started, lastRetry.retryAfterMs, deadline - deps.now());
+        throw finalError(
+          lastRetry.error,
+          lastRetry.attempt,
+          deps.now() - started,
+          lastRetry.retryAfterMs,
+          deadline - deps.now()
+        );
       }
-      throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
+      throw new ClientError(
+        "id_token_unavailable",
+        `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`
+      );
     }
     deps.onToken?.(token);
-    deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`);
+    deps.debug(
+      `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`
+    );
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -467,7 +510,11 @@ async function exchange(request, deps) {
     if (outcome.kind === "fail") throw outcome.error;
     if (outcome.kind === "token_reused") {
       if (reuseRetried) {
-        throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
+        throw new ClientError(
+          "token_reused",
+          `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`,
+          withRequestId(outcome.requestId)
+        );
       }
       if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       reuseRetried = true;
@@ -479,14 +526,21 @@ async function exchange(request, deps) {
     let delay;
     if (outcome.retryAfterMs !== void 0) {
       const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
-      delay = Math.max(Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs), Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)));
+      delay = Math.max(
+        Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs),
+        Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random))
+      );
     } else {
       unguided += 1;
-      if (unguided >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
+      if (unguided >= CLIENT_MAX_ATTEMPTS)
+        throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
       delay = backoffDelayMs(unguided, deps.random);
     }
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
-    deps.debug(`attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`);
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
+      throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    deps.debug(
+      `attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`
+    );
     await deps.sleep(delay);
   }
 }
@@ -502,7 +556,11 @@ function maskCommand(value) {
   return `::add-mask::${escapeData(value)}`;
 }
 function credentialMasks(credentials) {
-  return [maskCommand(credentials.accessKeyId), maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+  return [
+    maskCommand(credentials.accessKeyId),
+    maskCommand(credentials.secretAccessKey),
+    maskCommand(credentials.sessionToken)
+  ];
 }
 function debugCommand(message) {
   return `::debug::${escapeData(message)}`;
@@ -523,8 +581,10 @@ var NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 function fileCommandEntries(entries, delimiter) {
   let text = "";
   for (const [name, value] of entries) {
-    if (!NAME.test(name)) throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
-    if (name.includes(delimiter) || value.includes(delimiter)) throw new ClientError("output_failed", "A value contains the file command delimiter.");
+    if (!NAME.test(name))
+      throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
+    if (name.includes(delimiter) || value.includes(delimiter))
+      throw new ClientError("output_failed", "A value contains the file command delimiter.");
     text += `${name}<<${delimiter}
 ${value}
 ${delimiter}
@@ -550,25 +610,30 @@ function notToken(detail, requestId) {
 function parseApiUrl(value) {
   if (typeof value !== "string" || !URL.canParse(value)) return void 0;
   const url = new URL(value);
-  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return void 0;
+  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "")
+    return void 0;
   return url.href.replace(/\/+$/, "");
 }
 function parseGithubToken(body, nowMs, requestId) {
   const parsed = parseStrictJson(body);
   if (!parsed.ok) throw notToken(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
   const record = parsed.value;
-  if (typeof record !== "object" || record === null || Array.isArray(record)) throw notToken("not a JSON object", requestId);
+  if (typeof record !== "object" || record === null || Array.isArray(record))
+    throw notToken("not a JSON object", requestId);
   const value = record;
   const missing = MEMBERS2.filter((member) => !Object.hasOwn(value, member));
   if (missing.length > 0) throw notToken(`missing ${missing.join(", ")}`, requestId);
   const { token, expires_at: expiresAt, permissions, repositories } = value;
-  if (typeof token !== "string" || !TOKEN.test(token)) throw notToken("token is not a GitHub installation token (ghs_...)", requestId);
+  if (typeof token !== "string" || !TOKEN.test(token))
+    throw notToken("token is not a GitHub installation token (ghs_...)", requestId);
   if (typeof expiresAt !== "string" || !EXPIRES_AT.test(expiresAt)) throw notToken("expires_at malformed", requestId);
   const expiresAtMs = Date.parse(expiresAt);
   if (!Number.isFinite(expiresAtMs)) throw notToken("expires_at malformed", requestId);
   if (expiresAtMs <= nowMs) throw notToken("already expired: check the runner's clock", requestId);
-  if (expiresAtMs > nowMs + GITHUB_TOKEN_LIFETIME_MS + EXPIRATION_SLACK_MS) throw notToken("expires_at beyond an installation token's hour", requestId);
-  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions)) throw notToken("permissions is not an object", requestId);
+  if (expiresAtMs > nowMs + GITHUB_TOKEN_LIFETIME_MS + EXPIRATION_SLACK_MS)
+    throw notToken("expires_at beyond an installation token's hour", requestId);
+  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions))
+    throw notToken("permissions is not an object", requestId);
   const levels = Object.entries(permissions);
   if (levels.length === 0 || !levels.every(([name, level]) => PERMISSION.test(name) && typeof level === "string" && LEVELS.has(level))) {
     throw notToken("permissions malformed", requestId);
@@ -578,7 +643,14 @@ function parseGithubToken(body, nowMs, requestId) {
   }
   const apiUrl = parseApiUrl(value.api_url);
   if (apiUrl === void 0) throw notToken("api_url is not an https URL", requestId);
-  return { token, expiresAt, expiresAtMs, permissions: Object.fromEntries(levels), repositories: [...repositories], apiUrl };
+  return {
+    token,
+    expiresAt,
+    expiresAtMs,
+    permissions: Object.fromEntries(levels),
+    repositories: [...repositories],
+    apiUrl
+  };
 }
 var GITHUB_TOKEN_ANSWER = {
   parse: parseGithubToken,
@@ -587,7 +659,10 @@ var GITHUB_TOKEN_ANSWER = {
 };
 async function fetchGithubToken(options, deps) {
   const request = { endpoint: options.endpoint, body: { name: options.name }, answer: GITHUB_TOKEN_ANSWER };
-  const exchanged = await exchange(options.deadlineMs === void 0 ? request : { ...request, deadlineMs: options.deadlineMs }, deps);
+  const exchanged = await exchange(
+    options.deadlineMs === void 0 ? request : { ...request, deadlineMs: options.deadlineMs },
+    deps
+  );
   return { token: exchanged.value, requestId: exchanged.requestId };
 }
 function describeGithubToken(token) {
@@ -605,20 +680,30 @@ function blankToUndefined(value) {
 function parseAudience(value, inputName) {
   const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
   if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
-    throw new ClientError("usage", `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`
+    );
   }
   return audience;
 }
 function parseRole(value, inputName) {
   const role = blankToUndefined(value);
   if (role !== void 0 && !ROLE_ALIAS.test(role)) {
-    throw new ClientError("usage", `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`
+    );
   }
   return role;
 }
 function parseGrantName(value, inputName) {
   const name = requireValue(value, inputName);
-  if (!ROLE_ALIAS.test(name)) throw new ClientError("usage", `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`);
+  if (!ROLE_ALIAS.test(name))
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`
+    );
   return name;
 }
 function parseDuration(value, inputName) {
@@ -626,20 +711,27 @@ function parseDuration(value, inputName) {
   if (text === void 0) return void 0;
   const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
-    throw new ClientError("usage", `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`
+    );
   }
   return seconds;
 }
 function parseRegion(value, inputName) {
   const region = blankToUndefined(value);
-  if (region !== void 0 && !REGION.test(region)) throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
+  if (region !== void 0 && !REGION.test(region))
+    throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
   return region;
 }
 function aliasedValue(value, inputName, aliasValue, aliasName) {
   const own = blankToUndefined(value);
   const alias = blankToUndefined(aliasValue);
   if (own !== void 0 && alias !== void 0 && own !== alias) {
-    throw new ClientError("usage", `${inputName} and ${aliasName} (its alias) are both set, to different values: set only one.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} and ${aliasName} (its alias) are both set, to different values: set only one.`
+    );
   }
   return own ?? alias;
 }
@@ -657,7 +749,8 @@ var AWS_INPUTS = ["role", "duration", "role-duration-seconds", "region", "aws-re
 function parseActionInputs(getEnv) {
   const input = (name) => getEnv(inputVariable(name));
   const mode = input("output-mode")?.trim() || "env";
-  if (mode !== "env" && mode !== "outputs") throw new ClientError("usage", "The output-mode input must be `env` or `outputs`.");
+  if (mode !== "env" && mode !== "outputs")
+    throw new ClientError("usage", "The output-mode input must be `env` or `outputs`.");
   const brokerUrl = requireValue(input("broker-url"), "The broker-url input");
   const githubTokenName = input("github-token-name")?.trim() ? parseGrantName(input("github-token-name"), "The github-token-name input") : void 0;
   const awsInputs = AWS_INPUTS.some((name) => (input(name)?.trim() ?? "") !== "");
@@ -669,17 +762,35 @@ function parseActionInputs(getEnv) {
     githubTokenEndpoint: brokerEndpoint(brokerUrl, "/v1/github-token"),
     role: parseRole(input("role"), "The role input"),
     durationSeconds: parseDuration(
-      aliasedValue(input("duration"), "The duration input", input("role-duration-seconds"), "the role-duration-seconds input"),
+      aliasedValue(
+        input("duration"),
+        "The duration input",
+        input("role-duration-seconds"),
+        "the role-duration-seconds input"
+      ),
       "The duration input"
     ),
     outputMode: mode,
-    region: parseRegion(aliasedValue(input("region"), "The region input", input("aws-region"), "the aws-region input"), "The region input")
+    region: parseRegion(
+      aliasedValue(input("region"), "The region input", input("aws-region"), "the aws-region input"),
+      "The region input"
+    )
   };
 }
 var EXPORTED_STATE = "exported";
 function credentialProcessCommand(nodePath, cliPath2, inputs) {
-  for (const path of [nodePath, cliPath2]) if (path.includes('"')) throw new ClientError("output_failed", "A path contains a double quote.");
-  const args = [`"${nodePath}"`, `"${cliPath2}"`, "credential-process", "--broker-url", inputs.endpoint.href, "--github-actions", "--audience", inputs.audience];
+  for (const path of [nodePath, cliPath2])
+    if (path.includes('"')) throw new ClientError("output_failed", "A path contains a double quote.");
+  const args = [
+    `"${nodePath}"`,
+    `"${cliPath2}"`,
+    "credential-process",
+    "--broker-url",
+    inputs.endpoint.href,
+    "--github-actions",
+    "--audience",
+    inputs.audience
+  ];
   if (inputs.role !== void 0) args.push("--role", inputs.role);
   if (inputs.durationSeconds !== void 0) args.push("--duration", String(inputs.durationSeconds));
   return args.join(" ");
@@ -722,7 +833,9 @@ function planMain(credentials, inputs, requestId, credentialProcess, delimiter) 
   };
 }
 function gitCredentialHelperCommand(nodePath, cliPath2, inputs, name) {
-  for (const path of [nodePath, cliPath2]) if (path.includes('"') || path.includes("$") || path.includes("`")) throw new ClientError("output_failed", "A path contains a shell quoting character.");
+  for (const path of [nodePath, cliPath2])
+    if (path.includes('"') || path.includes("$") || path.includes("`"))
+      throw new ClientError("output_failed", "A path contains a shell quoting character.");
   return `!"${nodePath}" "${cliPath2}" git-credential --broker-url '${inputs.githubTokenEndpoint.href}' --name ${name} --github-actions --audience '${inputs.audience}'`;
 }
 function planGithubToken(token, name, requestId, helper, delimiter) {
@@ -742,7 +855,13 @@ function planGithubToken(token, name, requestId, helper, delimiter) {
 
 // src/client/job-tokens.ts
 function serializeGithubToken(token) {
-  return JSON.stringify({ token: token.token, expires_at: token.expiresAt, permissions: token.permissions, repositories: token.repositories, api_url: token.apiUrl });
+  return JSON.stringify({
+    token: token.token,
+    expires_at: token.expiresAt,
+    permissions: token.permissions,
+    repositories: token.repositories,
+    api_url: token.apiUrl
+  });
 }
 function cachedGithubToken(store, key, nowMs) {
   const text = store.read(key);
@@ -824,7 +943,10 @@ function checkShape(token, source) {
   const trimmed = token.trim();
   if (trimmed === "") throw new ClientError("id_token_unavailable", `${sentence(source)} is empty.`);
   if (trimmed.length > MAX_ID_TOKEN_BYTES || !COMPACT_JWS.test(trimmed)) {
-    throw new ClientError("id_token_unavailable", `${sentence(source)} does not hold an OIDC token (a JWT of three dot-separated base64url parts).`);
+    throw new ClientError(
+      "id_token_unavailable",
+      `${sentence(source)} does not hold an OIDC token (a JWT of three dot-separated base64url parts).`
+    );
   }
   return trimmed;
 }
@@ -840,7 +962,8 @@ function actionsTokenSource(options) {
   if (requestUrl === void 0 || requestUrl === "" || requestToken === void 0 || requestToken === "") {
     throw new ClientError("id_token_permission_missing", PERMISSION_HELP);
   }
-  if (!URL.canParse(requestUrl)) throw new ClientError("id_token_unavailable", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.");
+  if (!URL.canParse(requestUrl))
+    throw new ClientError("id_token_unavailable", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.");
   const url = `${requestUrl}${requestUrl.includes("?") ? "&" : "?"}audience=${encodeURIComponent(options.audience)}`;
   const endpoint = "the GitHub Actions token endpoint";
   return {
@@ -855,12 +978,18 @@ function actionsTokenSource(options) {
           signal: AbortSignal.timeout(CLIENT_TOKEN_TIMEOUT_MS)
         });
       } catch (cause) {
-        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, { transient: true, cause });
+        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, {
+          transient: true,
+          cause
+        });
       }
       const text = await readTextCapped2(response, MAX_ID_TOKEN_BYTES);
       if (!response.ok) {
         const transient = response.status === 429 || response.status >= 500;
-        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, { status: response.status, transient });
+        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, {
+          status: response.status,
+          transient
+        });
       }
       let value;
       try {
@@ -868,7 +997,11 @@ function actionsTokenSource(options) {
       } catch {
         value = void 0;
       }
-      if (typeof value !== "string") throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered without a token ({"value": ...} expected).`);
+      if (typeof value !== "string")
+        throw new ClientError(
+          "id_token_unavailable",
+          `${sentence(endpoint)} answered without a token ({"value": ...} expected).`
+        );
       return checkShape(value, `The token from ${endpoint}`);
     }
   };
@@ -895,7 +1028,10 @@ function appendToRunnerFile(variable, text) {
   if (text === "") return;
   const path = process.env[variable];
   if (path === void 0 || path === "") {
-    throw new ClientError("output_failed", `${variable} is not set: this runs as a GitHub Action step only (use the CLI elsewhere).`);
+    throw new ClientError(
+      "output_failed",
+      `${variable} is not set: this runs as a GitHub Action step only (use the CLI elsewhere).`
+    );
   }
   try {
     appendFileSync(path, text, { encoding: "utf8" });
@@ -918,7 +1054,20 @@ function realDeps(tokens, debug, onToken, warn) {
 
 // src/client/token-cache.ts
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync as writeSync2, constants as fs } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync as writeSync2,
+  constants as fs
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 var MINTED_FILE = "minted.jsonl";
@@ -926,9 +1075,11 @@ var POSIX = process.platform !== "win32";
 var NOFOLLOW = POSIX ? fs.O_NOFOLLOW : 0;
 function tokenCacheDir(getEnv, tempDir, uid) {
   const runnerTemp = getEnv("RUNNER_TEMP");
-  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== void 0 && runnerTemp !== "") return join(runnerTemp, "ci-credential-broker");
+  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== void 0 && runnerTemp !== "")
+    return join(runnerTemp, "ci-credential-broker");
   const job = getEnv("CI_JOB_ID");
-  if (getEnv("GITLAB_CI") === "true" && job !== void 0 && /^\d{1,20}$/.test(job)) return join(tempDir, `ci-credential-broker-job-${job}`);
+  if (getEnv("GITLAB_CI") === "true" && job !== void 0 && /^\d{1,20}$/.test(job))
+    return join(tempDir, `ci-credential-broker-job-${job}`);
   return join(tempDir, `ci-credential-broker-${uid ?? "user"}`);
 }
 function tokenCacheKey(endpoint, name) {
@@ -946,7 +1097,8 @@ function existingPrivateDir(dir) {
     throw new ClientError("output_failed", `Could not read the token folder ${dir}.`, { cause: error });
   }
   if (!stat.isDirectory()) throw notPrivate(dir, "is not a directory (a symbolic link?)");
-  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 63) !== 0)) throw notPrivate(dir, "belongs to another user or is open to others");
+  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 63) !== 0))
+    throw notPrivate(dir, "belongs to another user or is open to others");
   return dir;
 }
 function privateDir(dir) {
@@ -1007,7 +1159,8 @@ function fileTokenStore(dir) {
           closeSync(openSync(lock, fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | NOFOLLOW, 384));
           break;
         } catch (error) {
-          if (error.code !== "EEXIST") throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
+          if (error.code !== "EEXIST")
+            throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
         }
         let age = 0;
         try {
@@ -1042,8 +1195,19 @@ async function githubTokenStep(inputs, name, deps, delimiter) {
     requestId = fetched.requestId;
     return fetched.token;
   };
-  const { token } = await obtainGithubToken(jobTokenStore(env), tokenCacheKey(inputs.githubTokenEndpoint, name), mint, Date.now);
-  const plan = planGithubToken(token, name, requestId, gitCredentialHelperCommand(process.execPath, cliPath(), inputs, name), delimiter);
+  const { token } = await obtainGithubToken(
+    jobTokenStore(env),
+    tokenCacheKey(inputs.githubTokenEndpoint, name),
+    mint,
+    Date.now
+  );
+  const plan = planGithubToken(
+    token,
+    name,
+    requestId,
+    gitCredentialHelperCommand(process.execPath, cliPath(), inputs, name),
+    delimiter
+  );
   writeStdout(`${plan.mask}
 `);
   appendToRunnerFile("GITHUB_OUTPUT", plan.output);
@@ -1082,9 +1246,13 @@ async function main() {
     const deps = realDeps(tokens, debug, onToken, warn);
     const delimiter = newDelimiter(randomUUID2());
     const summaries = [];
-    if (inputs.githubTokenName !== void 0) summaries.push(await githubTokenStep(inputs, inputs.githubTokenName, deps, delimiter));
+    if (inputs.githubTokenName !== void 0)
+      summaries.push(await githubTokenStep(inputs, inputs.githubTokenName, deps, delimiter));
     if (inputs.aws) {
-      const fetched = await fetchCredentials({ endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds }, deps);
+      const fetched = await fetchCredentials(
+        { endpoint: inputs.endpoint, role: inputs.role, durationSeconds: inputs.durationSeconds },
+        deps
+      );
       const command = credentialProcessCommand(process.execPath, cliPath(), inputs);
       const plan = planMain(fetched.credentials, inputs, fetched.requestId, command, delimiter);
       writeStdout(plan.masks.map((line) => `${line}
@@ -1105,8 +1273,10 @@ async function main() {
 `);
       return error.exitCode;
     }
-    writeStdout(`${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}
-`);
+    writeStdout(
+      `${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}
+`
+    );
     return UNEXPECTED_EXIT_CODE;
   }
 }

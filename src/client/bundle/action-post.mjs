@@ -89,8 +89,10 @@ var NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 function fileCommandEntries(entries, delimiter) {
   let text = "";
   for (const [name, value] of entries) {
-    if (!NAME.test(name)) throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
-    if (name.includes(delimiter) || value.includes(delimiter)) throw new ClientError("output_failed", "A value contains the file command delimiter.");
+    if (!NAME.test(name))
+      throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
+    if (name.includes(delimiter) || value.includes(delimiter))
+      throw new ClientError("output_failed", "A value contains the file command delimiter.");
     text += `${name}<<${delimiter}
 ${value}
 ${delimiter}
@@ -104,7 +106,8 @@ var TOKEN = new RegExp(`^ghs_[A-Za-z0-9_.-]{16,${MAX_GITHUB_TOKEN_CHARS - 4}}$`)
 function parseApiUrl(value) {
   if (typeof value !== "string" || !URL.canParse(value)) return void 0;
   const url = new URL(value);
-  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return void 0;
+  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "")
+    return void 0;
   return url.href.replace(/\/+$/, "");
 }
 async function revokeGithubToken(token, fetch2) {
@@ -112,13 +115,20 @@ async function revokeGithubToken(token, fetch2) {
   try {
     response = await fetch2(`${token.apiUrl}/installation/token`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${token.token}`, accept: "application/vnd.github+json", "x-github-api-version": GITHUB_API_VERSION, "user-agent": "ci-credential-broker-client" },
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        accept: "application/vnd.github+json",
+        "x-github-api-version": GITHUB_API_VERSION,
+        "user-agent": "ci-credential-broker-client"
+      },
       // Never followed: the token goes to api_url and nowhere else (a redirect is a failure).
       redirect: "manual",
       signal: AbortSignal.timeout(GITHUB_REVOKE_TIMEOUT_MS)
     });
   } catch (error) {
-    return { failed: error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError") ? "timed out" : "no answer" };
+    return {
+      failed: error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError") ? "timed out" : "no answer"
+    };
   }
   await response.body?.cancel();
   if (response.status === 204) return "revoked";
@@ -128,10 +138,22 @@ async function revokeGithubToken(token, fetch2) {
 
 // src/client/action.ts
 var EXPORTED_STATE = "exported";
-var CLEARABLE = /* @__PURE__ */ new Set(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"]);
+var CLEARABLE = /* @__PURE__ */ new Set([
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION"
+]);
 function planPost(exported, delimiter) {
   const cleared = (exported ?? "").split(",").map((name) => name.trim()).filter((name) => CLEARABLE.has(name));
-  return { env: fileCommandEntries(cleared.map((name) => [name, ""]), delimiter), cleared };
+  return {
+    env: fileCommandEntries(
+      cleared.map((name) => [name, ""]),
+      delimiter
+    ),
+    cleared
+  };
 }
 
 // src/client/job-tokens.ts
@@ -147,7 +169,8 @@ function mintedTokens(store, nowMs) {
     }
     const apiUrl = parseApiUrl(entry.api_url);
     const expiresAtMs = typeof entry.expires_at === "string" ? Date.parse(entry.expires_at) : Number.NaN;
-    if (typeof entry.token !== "string" || !entry.token.startsWith("ghs_") || apiUrl === void 0 || seen.has(entry.token)) continue;
+    if (typeof entry.token !== "string" || !entry.token.startsWith("ghs_") || apiUrl === void 0 || seen.has(entry.token))
+      continue;
     seen.add(entry.token);
     if (Number.isFinite(expiresAtMs) && expiresAtMs <= nowMs) continue;
     tokens.push({ token: entry.token, apiUrl, expiresAtMs });
@@ -168,7 +191,8 @@ async function revokeJobTokens(store, fetch2, nowMs) {
 function describeRevocation(summary) {
   const parts = [`Revoked ${summary.revoked} GitHub token${summary.revoked === 1 ? "" : "s"} this job minted`];
   if (summary.alreadyInvalid > 0) parts.push(`${summary.alreadyInvalid} no longer valid`);
-  if (summary.failures.length > 0) parts.push(`${summary.failures.length} not revoked (${summary.failures.join("; ")}): they expire within the hour`);
+  if (summary.failures.length > 0)
+    parts.push(`${summary.failures.length} not revoked (${summary.failures.join("; ")}): they expire within the hour`);
   return parts.join(", ");
 }
 
@@ -205,7 +229,10 @@ function appendToRunnerFile(variable, text) {
   if (text === "") return;
   const path = process.env[variable];
   if (path === void 0 || path === "") {
-    throw new ClientError("output_failed", `${variable} is not set: this runs as a GitHub Action step only (use the CLI elsewhere).`);
+    throw new ClientError(
+      "output_failed",
+      `${variable} is not set: this runs as a GitHub Action step only (use the CLI elsewhere).`
+    );
   }
   try {
     appendFileSync(path, text, { encoding: "utf8" });
@@ -216,7 +243,20 @@ function appendToRunnerFile(variable, text) {
 
 // src/client/token-cache.ts
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync as writeSync2, constants as fs } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync as writeSync2,
+  constants as fs
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 var MINTED_FILE = "minted.jsonl";
@@ -224,9 +264,11 @@ var POSIX = process.platform !== "win32";
 var NOFOLLOW = POSIX ? fs.O_NOFOLLOW : 0;
 function tokenCacheDir(getEnv, tempDir, uid) {
   const runnerTemp = getEnv("RUNNER_TEMP");
-  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== void 0 && runnerTemp !== "") return join(runnerTemp, "ci-credential-broker");
+  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== void 0 && runnerTemp !== "")
+    return join(runnerTemp, "ci-credential-broker");
   const job = getEnv("CI_JOB_ID");
-  if (getEnv("GITLAB_CI") === "true" && job !== void 0 && /^\d{1,20}$/.test(job)) return join(tempDir, `ci-credential-broker-job-${job}`);
+  if (getEnv("GITLAB_CI") === "true" && job !== void 0 && /^\d{1,20}$/.test(job))
+    return join(tempDir, `ci-credential-broker-job-${job}`);
   return join(tempDir, `ci-credential-broker-${uid ?? "user"}`);
 }
 function notPrivate(dir, why) {
@@ -241,7 +283,8 @@ function existingPrivateDir(dir) {
     throw new ClientError("output_failed", `Could not read the token folder ${dir}.`, { cause: error });
   }
   if (!stat.isDirectory()) throw notPrivate(dir, "is not a directory (a symbolic link?)");
-  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 63) !== 0)) throw notPrivate(dir, "belongs to another user or is open to others");
+  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 63) !== 0))
+    throw notPrivate(dir, "belongs to another user or is open to others");
   return dir;
 }
 function privateDir(dir) {
@@ -302,7 +345,8 @@ function fileTokenStore(dir) {
           closeSync(openSync(lock, fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | NOFOLLOW, 384));
           break;
         } catch (error) {
-          if (error.code !== "EEXIST") throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
+          if (error.code !== "EEXIST")
+            throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
         }
         let age = 0;
         try {
@@ -337,9 +381,11 @@ async function revokeGithubTokens() {
   }
   const summary = await revokeJobTokens(store, (input, init) => fetch(input, init), Date.now());
   const line = `${describeRevocation(summary)}.`;
-  writeStdout(summary.failures.length === 0 ? `${line}
+  writeStdout(
+    summary.failures.length === 0 ? `${line}
 ` : `${warningCommand("ci-credentials: GitHub token not revoked", line)}
-`);
+`
+  );
 }
 async function main() {
   try {
@@ -363,8 +409,10 @@ async function main() {
 `);
       return error.exitCode;
     }
-    writeStdout(`${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}
-`);
+    writeStdout(
+      `${errorCommand("ci-credentials: unexpected error", `${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.`)}
+`
+    );
     return UNEXPECTED_EXIT_CODE;
   }
 }

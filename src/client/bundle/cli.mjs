@@ -125,9 +125,11 @@ function notCredentials(detail, requestId) {
 }
 function parseCredentials(body, nowMs, requestId) {
   const parsed = parseStrictJson(body);
-  if (!parsed.ok) throw notCredentials(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
+  if (!parsed.ok)
+    throw notCredentials(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
   const value = parsed.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw notCredentials("not a JSON object", requestId);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw notCredentials("not a JSON object", requestId);
   const record = value;
   const keys = Object.keys(record).sort();
   if (keys.length !== MEMBERS.length || keys.some((key, i) => key !== MEMBERS[i])) {
@@ -135,15 +137,26 @@ function parseCredentials(body, nowMs, requestId) {
   }
   if (record.Version !== 1) throw notCredentials("Version is not 1", requestId);
   const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = record;
-  if (typeof AccessKeyId !== "string" || !ACCESS_KEY_ID.test(AccessKeyId)) throw notCredentials("AccessKeyId malformed", requestId);
-  if (typeof SecretAccessKey !== "string" || !SECRET_ACCESS_KEY.test(SecretAccessKey)) throw notCredentials("SecretAccessKey malformed", requestId);
-  if (typeof SessionToken !== "string" || !SESSION_TOKEN.test(SessionToken)) throw notCredentials("SessionToken malformed", requestId);
-  if (typeof Expiration !== "string" || !EXPIRATION.test(Expiration)) throw notCredentials("Expiration malformed", requestId);
+  if (typeof AccessKeyId !== "string" || !ACCESS_KEY_ID.test(AccessKeyId))
+    throw notCredentials("AccessKeyId malformed", requestId);
+  if (typeof SecretAccessKey !== "string" || !SECRET_ACCESS_KEY.test(SecretAccessKey))
+    throw notCredentials("SecretAccessKey malformed", requestId);
+  if (typeof SessionToken !== "string" || !SESSION_TOKEN.test(SessionToken))
+    throw notCredentials("SessionToken malformed", requestId);
+  if (typeof Expiration !== "string" || !EXPIRATION.test(Expiration))
+    throw notCredentials("Expiration malformed", requestId);
   const expiresAtMs = Date.parse(Expiration);
   if (!Number.isFinite(expiresAtMs)) throw notCredentials("Expiration malformed", requestId);
   if (expiresAtMs <= nowMs) throw notCredentials("already expired: check the runner's clock", requestId);
-  if (expiresAtMs > nowMs + MAX_DURATION_SECONDS * 1e3 + EXPIRATION_SLACK_MS) throw notCredentials("Expiration beyond the STS maximum", requestId);
-  return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, expiration: Expiration, expiresAtMs };
+  if (expiresAtMs > nowMs + MAX_DURATION_SECONDS * 1e3 + EXPIRATION_SLACK_MS)
+    throw notCredentials("Expiration beyond the STS maximum", requestId);
+  return {
+    accessKeyId: AccessKeyId,
+    secretAccessKey: SecretAccessKey,
+    sessionToken: SessionToken,
+    expiration: Expiration,
+    expiresAtMs
+  };
 }
 function credentialProcessJson(credentials) {
   return JSON.stringify({
@@ -212,7 +225,11 @@ function classifyAnswer(status, headers, text, nowMs, spec) {
   const requestId = body?.requestId ?? (headerId !== null && REQUEST_ID.test(headerId) ? headerId : void 0);
   const ids = withRequestId(requestId);
   if (status === 200) {
-    if (text === void 0) return { kind: "fail", error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids) };
+    if (text === void 0)
+      return {
+        kind: "fail",
+        error: new ClientError("not_credentials", "The broker's answer is larger than expected or not UTF-8.", ids)
+      };
     try {
       return { kind: "answer", value: spec.parse(text, nowMs, requestId), requestId };
     } catch (error) {
@@ -277,7 +294,11 @@ function classifyAnswer(status, headers, text, nowMs, spec) {
   }
   return {
     kind: "fail",
-    error: new ClientError("broker_rejected", `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`, { ...ids, status })
+    error: new ClientError(
+      "broker_rejected",
+      `The broker answered HTTP ${status} (${body.error}).${requestIdLine(requestId)}`,
+      { ...ids, status }
+    )
   };
 }
 
@@ -336,7 +357,8 @@ var utf8 = new TextEncoder();
 async function sha256HexPrefix(text, hexChars) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
   let hex = "";
-  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++) hex += digest[i].toString(16).padStart(2, "0");
+  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++)
+    hex += digest[i].toString(16).padStart(2, "0");
   return hex.slice(0, hexChars);
 }
 
@@ -354,10 +376,14 @@ function credentialsEndpoint(brokerUrl) {
   return brokerEndpoint(brokerUrl, "/v1/credentials");
 }
 function brokerEndpoint(brokerUrl, route) {
-  if (!URL.canParse(brokerUrl)) throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
+  if (!URL.canParse(brokerUrl))
+    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
   const url = new URL(brokerUrl);
   if (!isHttpsOrLoopback(url)) {
-    throw new ClientError("usage", "broker-url must use https (plain http only for a loopback address: the local sandbox).");
+    throw new ClientError(
+      "usage",
+      "broker-url must use https (plain http only for a loopback address: the local sandbox)."
+    );
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
@@ -365,7 +391,10 @@ function brokerEndpoint(brokerUrl, route) {
   if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
     throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
   }
-  const base = ROUTES.reduce((path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path, url.pathname);
+  const base = ROUTES.reduce(
+    (path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path,
+    url.pathname
+  );
   url.pathname = `${base.replace(/\/+$/, "")}${route}`;
   return url;
 }
@@ -409,7 +438,10 @@ async function fetchCredentials(options, deps) {
   const body = {};
   if (options.role !== void 0) body.role = options.role;
   if (options.durationSeconds !== void 0) body.duration_seconds = options.durationSeconds;
-  const exchanged = await exchange({ endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) }, deps);
+  const exchanged = await exchange(
+    { endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) },
+    deps
+  );
   return { credentials: exchanged.value, requestId: exchanged.requestId, attempts: exchanged.attempts };
 }
 var deadlineOf = (options) => options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs };
@@ -437,12 +469,23 @@ async function exchange(request, deps) {
     }
     if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
       if (lastRetry !== void 0) {
-        throw finalError(lastRetry.error, lastRetry.attempt, deps.now() - started, lastRetry.retryAfterMs, deadline - deps.now());
+        throw finalError(
+          lastRetry.error,
+          lastRetry.attempt,
+          deps.now() - started,
+          lastRetry.retryAfterMs,
+          deadline - deps.now()
+        );
       }
-      throw new ClientError("id_token_unavailable", `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`);
+      throw new ClientError(
+        "id_token_unavailable",
+        `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`
+      );
     }
     deps.onToken?.(token);
-    deps.debug(`attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`);
+    deps.debug(
+      `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`
+    );
     const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -476,7 +519,11 @@ async function exchange(request, deps) {
     if (outcome.kind === "fail") throw outcome.error;
     if (outcome.kind === "token_reused") {
       if (reuseRetried) {
-        throw new ClientError("token_reused", `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`, withRequestId(outcome.requestId));
+        throw new ClientError(
+          "token_reused",
+          `The broker refused two tokens in a row as already used.${requestIdLine(outcome.requestId)}`,
+          withRequestId(outcome.requestId)
+        );
       }
       if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       reuseRetried = true;
@@ -488,14 +535,21 @@ async function exchange(request, deps) {
     let delay;
     if (outcome.retryAfterMs !== void 0) {
       const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
-      delay = Math.max(Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs), Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random)));
+      delay = Math.max(
+        Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs),
+        Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random))
+      );
     } else {
       unguided += 1;
-      if (unguided >= CLIENT_MAX_ATTEMPTS) throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
+      if (unguided >= CLIENT_MAX_ATTEMPTS)
+        throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
       delay = backoffDelayMs(unguided, deps.random);
     }
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline) throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
-    deps.debug(`attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`);
+    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
+      throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    deps.debug(
+      `attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`
+    );
     await deps.sleep(delay);
   }
 }
@@ -555,20 +609,30 @@ function blankToUndefined(value) {
 function parseAudience(value, inputName) {
   const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
   if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
-    throw new ClientError("usage", `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`
+    );
   }
   return audience;
 }
 function parseRole(value, inputName) {
   const role = blankToUndefined(value);
   if (role !== void 0 && !ROLE_ALIAS.test(role)) {
-    throw new ClientError("usage", `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`
+    );
   }
   return role;
 }
 function parseGrantName(value, inputName) {
   const name = requireValue(value, inputName);
-  if (!ROLE_ALIAS.test(name)) throw new ClientError("usage", `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`);
+  if (!ROLE_ALIAS.test(name))
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`
+    );
   return name;
 }
 function parseDuration(value, inputName) {
@@ -576,13 +640,17 @@ function parseDuration(value, inputName) {
   if (text === void 0) return void 0;
   const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
-    throw new ClientError("usage", `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`);
+    throw new ClientError(
+      "usage",
+      `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`
+    );
   }
   return seconds;
 }
 function parseRegion(value, inputName) {
   const region = blankToUndefined(value);
-  if (region !== void 0 && !REGION.test(region)) throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
+  if (region !== void 0 && !REGION.test(region))
+    throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
   return region;
 }
 function requireValue(value, inputName) {
@@ -628,7 +696,18 @@ function isGithubCliOptions(options) {
   return GITHUB_COMMANDS.has(options.command);
 }
 var GIT_HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-var VALUE_FLAGS = /* @__PURE__ */ new Set(["broker-url", "role", "duration", "region", "deadline", "audience", "token-env", "token-file", "name", "host"]);
+var VALUE_FLAGS = /* @__PURE__ */ new Set([
+  "broker-url",
+  "role",
+  "duration",
+  "region",
+  "deadline",
+  "audience",
+  "token-env",
+  "token-file",
+  "name",
+  "host"
+]);
 var BOOLEAN_FLAGS = /* @__PURE__ */ new Set(["debug", "github-actions", "help"]);
 var ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var MAX_DEADLINE_SECONDS = 3600;
@@ -658,16 +737,25 @@ function parseCliArgs(argv, getEnv) {
   }
   if (flags.has("help")) return "help";
   const [command, ...rest] = positional;
-  if (command !== void 0 && GITHUB_COMMANDS.has(command)) return githubOptions(command, rest, { values, flags, positional }, getEnv);
+  if (command !== void 0 && GITHUB_COMMANDS.has(command))
+    return githubOptions(command, rest, { values, flags, positional }, getEnv);
   if (command !== "credential-process" && command !== "env") {
-    throw new ClientError("usage", "Give a command: credential-process, env, github-token, git-credential or revoke-github-tokens. Run with --help for the options.");
+    throw new ClientError(
+      "usage",
+      "Give a command: credential-process, env, github-token, git-credential or revoke-github-tokens. Run with --help for the options."
+    );
   }
   if (rest.length > 0) throw new ClientError("usage", `Unexpected argument ${JSON.stringify(rest[0])}.`);
-  for (const flag of ["name", "host"]) if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to the GitHub token commands only.`);
+  for (const flag of ["name", "host"])
+    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to the GitHub token commands only.`);
   const tokenSource = tokenSourceOf({ values, flags, positional }, getEnv);
   const deadlineMs = deadlineOf2(values);
   const region = parseRegion(values.get("region"), "--region");
-  if (region !== void 0 && command !== "env") throw new ClientError("usage", "--region applies to env only (put region in the AWS profile for credential-process).");
+  if (region !== void 0 && command !== "env")
+    throw new ClientError(
+      "usage",
+      "--region applies to env only (put region in the AWS profile for credential-process)."
+    );
   return {
     command,
     endpoint: credentialsEndpoint(requireValue(values.get("broker-url"), "--broker-url")),
@@ -680,8 +768,11 @@ function parseCliArgs(argv, getEnv) {
   };
 }
 function tokenSourceOf({ values, flags }, getEnv) {
-  const sources = [flags.has("github-actions"), values.has("token-env"), values.has("token-file")].filter(Boolean).length;
-  if (sources > 1) throw new ClientError("usage", "Give one token source: --github-actions, --token-env or --token-file.");
+  const sources = [flags.has("github-actions"), values.has("token-env"), values.has("token-file")].filter(
+    Boolean
+  ).length;
+  if (sources > 1)
+    throw new ClientError("usage", "Give one token source: --github-actions, --token-env or --token-file.");
   let tokenSource;
   const tokenEnv = values.get("token-env");
   const tokenFile = values.get("token-file");
@@ -696,7 +787,10 @@ function tokenSourceOf({ values, flags }, getEnv) {
     throw new ClientError("usage", "Give a token source: --github-actions, --token-env NAME or --token-file PATH.");
   }
   if (tokenSource.kind !== "github-actions" && values.has("audience")) {
-    throw new ClientError("usage", "--audience applies to --github-actions only: the token in a variable or file already carries its audience.");
+    throw new ClientError(
+      "usage",
+      "--audience applies to --github-actions only: the token in a variable or file already carries its audience."
+    );
   }
   return tokenSource;
 }
@@ -704,13 +798,15 @@ function deadlineOf2(values) {
   const deadline = values.get("deadline");
   if (deadline === void 0) return void 0;
   const seconds = /^\d{1,4}$/.test(deadline) ? Number(deadline) : Number.NaN;
-  if (!(seconds >= 1 && seconds <= MAX_DEADLINE_SECONDS)) throw new ClientError("usage", `--deadline must be whole seconds from 1 to ${MAX_DEADLINE_SECONDS}.`);
+  if (!(seconds >= 1 && seconds <= MAX_DEADLINE_SECONDS))
+    throw new ClientError("usage", `--deadline must be whole seconds from 1 to ${MAX_DEADLINE_SECONDS}.`);
   return seconds * 1e3;
 }
 function gitHostOf(values, getEnv) {
   const given = values.get("host");
   if (given !== void 0) {
-    if (!GIT_HOST.test(given)) throw new ClientError("usage", "--host must be a host name as git sends it (github.com, ghes.example:8443).");
+    if (!GIT_HOST.test(given))
+      throw new ClientError("usage", "--host must be a host name as git sends it (github.com, ghes.example:8443).");
     return given.toLowerCase();
   }
   const server = getEnv("GITHUB_SERVER_URL");
@@ -718,14 +814,35 @@ function gitHostOf(values, getEnv) {
 }
 function githubOptions(command, rest, parsed, getEnv) {
   const { values } = parsed;
-  for (const flag of ["role", "duration", "region"]) if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to AWS credentials only.`);
-  if (command === "git-credential" && rest.length === 0) throw new ClientError("usage", "git-credential needs the operation git gives it (get, store or erase): configure it as a credential helper.");
-  if ((command === "git-credential" ? rest.slice(1) : rest).length > 0) throw new ClientError("usage", `Unexpected argument ${JSON.stringify((command === "git-credential" ? rest[1] : rest[0]) ?? "")}.`);
-  if (command !== "git-credential" && values.has("host")) throw new ClientError("usage", "--host applies to git-credential only.");
+  for (const flag of ["role", "duration", "region"])
+    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to AWS credentials only.`);
+  if (command === "git-credential" && rest.length === 0)
+    throw new ClientError(
+      "usage",
+      "git-credential needs the operation git gives it (get, store or erase): configure it as a credential helper."
+    );
+  if ((command === "git-credential" ? rest.slice(1) : rest).length > 0)
+    throw new ClientError(
+      "usage",
+      `Unexpected argument ${JSON.stringify((command === "git-credential" ? rest[1] : rest[0]) ?? "")}.`
+    );
+  if (command !== "git-credential" && values.has("host"))
+    throw new ClientError("usage", "--host applies to git-credential only.");
   const debug = parsed.flags.has("debug") || getEnv("CI_CREDENTIALS_DEBUG") === "1" || getEnv("RUNNER_DEBUG") === "1";
   if (command === "revoke-github-tokens") {
-    for (const flag of ["broker-url", "name", "token-env", "token-file", "audience"]) if (values.has(flag)) throw new ClientError("usage", `revoke-github-tokens takes no --${flag}: it revokes what this job minted.`);
-    return { command, endpoint: void 0, name: void 0, gitHost: void 0, gitOperation: void 0, deadlineMs: deadlineOf2(values), debug, tokenSource: void 0 };
+    for (const flag of ["broker-url", "name", "token-env", "token-file", "audience"])
+      if (values.has(flag))
+        throw new ClientError("usage", `revoke-github-tokens takes no --${flag}: it revokes what this job minted.`);
+    return {
+      command,
+      endpoint: void 0,
+      name: void 0,
+      gitHost: void 0,
+      gitOperation: void 0,
+      deadlineMs: deadlineOf2(values),
+      debug,
+      tokenSource: void 0
+    };
   }
   return {
     command,
@@ -750,7 +867,11 @@ function maskCommand(value) {
   return `::add-mask::${escapeData(value)}`;
 }
 function credentialMasks(credentials) {
-  return [maskCommand(credentials.accessKeyId), maskCommand(credentials.secretAccessKey), maskCommand(credentials.sessionToken)];
+  return [
+    maskCommand(credentials.accessKeyId),
+    maskCommand(credentials.secretAccessKey),
+    maskCommand(credentials.sessionToken)
+  ];
 }
 function warningCommand(title, message) {
   return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
@@ -773,25 +894,30 @@ function notToken(detail, requestId) {
 function parseApiUrl(value) {
   if (typeof value !== "string" || !URL.canParse(value)) return void 0;
   const url = new URL(value);
-  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return void 0;
+  if (!isHttpsOrLoopback(url) || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "")
+    return void 0;
   return url.href.replace(/\/+$/, "");
 }
 function parseGithubToken(body, nowMs, requestId) {
   const parsed = parseStrictJson(body);
   if (!parsed.ok) throw notToken(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);
   const record = parsed.value;
-  if (typeof record !== "object" || record === null || Array.isArray(record)) throw notToken("not a JSON object", requestId);
+  if (typeof record !== "object" || record === null || Array.isArray(record))
+    throw notToken("not a JSON object", requestId);
   const value = record;
   const missing = MEMBERS2.filter((member) => !Object.hasOwn(value, member));
   if (missing.length > 0) throw notToken(`missing ${missing.join(", ")}`, requestId);
   const { token, expires_at: expiresAt, permissions, repositories } = value;
-  if (typeof token !== "string" || !TOKEN.test(token)) throw notToken("token is not a GitHub installation token (ghs_...)", requestId);
+  if (typeof token !== "string" || !TOKEN.test(token))
+    throw notToken("token is not a GitHub installation token (ghs_...)", requestId);
   if (typeof expiresAt !== "string" || !EXPIRES_AT.test(expiresAt)) throw notToken("expires_at malformed", requestId);
   const expiresAtMs = Date.parse(expiresAt);
   if (!Number.isFinite(expiresAtMs)) throw notToken("expires_at malformed", requestId);
   if (expiresAtMs <= nowMs) throw notToken("already expired: check the runner's clock", requestId);
-  if (expiresAtMs > nowMs + GITHUB_TOKEN_LIFETIME_MS + EXPIRATION_SLACK_MS) throw notToken("expires_at beyond an installation token's hour", requestId);
-  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions)) throw notToken("permissions is not an object", requestId);
+  if (expiresAtMs > nowMs + GITHUB_TOKEN_LIFETIME_MS + EXPIRATION_SLACK_MS)
+    throw notToken("expires_at beyond an installation token's hour", requestId);
+  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions))
+    throw notToken("permissions is not an object", requestId);
   const levels = Object.entries(permissions);
   if (levels.length === 0 || !levels.every(([name, level]) => PERMISSION.test(name) && typeof level === "string" && LEVELS.has(level))) {
     throw notToken("permissions malformed", requestId);
@@ -801,7 +927,14 @@ function parseGithubToken(body, nowMs, requestId) {
   }
   const apiUrl = parseApiUrl(value.api_url);
   if (apiUrl === void 0) throw notToken("api_url is not an https URL", requestId);
-  return { token, expiresAt, expiresAtMs, permissions: Object.fromEntries(levels), repositories: [...repositories], apiUrl };
+  return {
+    token,
+    expiresAt,
+    expiresAtMs,
+    permissions: Object.fromEntries(levels),
+    repositories: [...repositories],
+    apiUrl
+  };
 }
 var GITHUB_TOKEN_ANSWER = {
   parse: parseGithubToken,
@@ -810,7 +943,10 @@ var GITHUB_TOKEN_ANSWER = {
 };
 async function fetchGithubToken(options, deps) {
   const request = { endpoint: options.endpoint, body: { name: options.name }, answer: GITHUB_TOKEN_ANSWER };
-  const exchanged = await exchange(options.deadlineMs === void 0 ? request : { ...request, deadlineMs: options.deadlineMs }, deps);
+  const exchanged = await exchange(
+    options.deadlineMs === void 0 ? request : { ...request, deadlineMs: options.deadlineMs },
+    deps
+  );
   return { token: exchanged.value, requestId: exchanged.requestId };
 }
 function gitRemoteOf(apiUrl) {
@@ -828,13 +964,20 @@ async function revokeGithubToken(token, fetch2) {
   try {
     response = await fetch2(`${token.apiUrl}/installation/token`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${token.token}`, accept: "application/vnd.github+json", "x-github-api-version": GITHUB_API_VERSION, "user-agent": "ci-credential-broker-client" },
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        accept: "application/vnd.github+json",
+        "x-github-api-version": GITHUB_API_VERSION,
+        "user-agent": "ci-credential-broker-client"
+      },
       // Never followed: the token goes to api_url and nowhere else (a redirect is a failure).
       redirect: "manual",
       signal: AbortSignal.timeout(GITHUB_REVOKE_TIMEOUT_MS)
     });
   } catch (error) {
-    return { failed: error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError") ? "timed out" : "no answer" };
+    return {
+      failed: error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError") ? "timed out" : "no answer"
+    };
   }
   await response.body?.cancel();
   if (response.status === 204) return "revoked";
@@ -844,7 +987,13 @@ async function revokeGithubToken(token, fetch2) {
 
 // src/client/job-tokens.ts
 function serializeGithubToken(token) {
-  return JSON.stringify({ token: token.token, expires_at: token.expiresAt, permissions: token.permissions, repositories: token.repositories, api_url: token.apiUrl });
+  return JSON.stringify({
+    token: token.token,
+    expires_at: token.expiresAt,
+    permissions: token.permissions,
+    repositories: token.repositories,
+    api_url: token.apiUrl
+  });
 }
 function cachedGithubToken(store, key, nowMs) {
   const text = store.read(key);
@@ -893,7 +1042,8 @@ function mintedTokens(store, nowMs) {
     }
     const apiUrl = parseApiUrl(entry.api_url);
     const expiresAtMs = typeof entry.expires_at === "string" ? Date.parse(entry.expires_at) : Number.NaN;
-    if (typeof entry.token !== "string" || !entry.token.startsWith("ghs_") || apiUrl === void 0 || seen.has(entry.token)) continue;
+    if (typeof entry.token !== "string" || !entry.token.startsWith("ghs_") || apiUrl === void 0 || seen.has(entry.token))
+      continue;
     seen.add(entry.token);
     if (Number.isFinite(expiresAtMs) && expiresAtMs <= nowMs) continue;
     tokens.push({ token: entry.token, apiUrl, expiresAtMs });
@@ -914,7 +1064,8 @@ async function revokeJobTokens(store, fetch2, nowMs) {
 function describeRevocation(summary) {
   const parts = [`Revoked ${summary.revoked} GitHub token${summary.revoked === 1 ? "" : "s"} this job minted`];
   if (summary.alreadyInvalid > 0) parts.push(`${summary.alreadyInvalid} no longer valid`);
-  if (summary.failures.length > 0) parts.push(`${summary.failures.length} not revoked (${summary.failures.join("; ")}): they expire within the hour`);
+  if (summary.failures.length > 0)
+    parts.push(`${summary.failures.length} not revoked (${summary.failures.join("; ")}): they expire within the hour`);
   return parts.join(", ");
 }
 
@@ -931,7 +1082,10 @@ function checkShape(token, source) {
   const trimmed = token.trim();
   if (trimmed === "") throw new ClientError("id_token_unavailable", `${sentence(source)} is empty.`);
   if (trimmed.length > MAX_ID_TOKEN_BYTES || !COMPACT_JWS.test(trimmed)) {
-    throw new ClientError("id_token_unavailable", `${sentence(source)} does not hold an OIDC token (a JWT of three dot-separated base64url parts).`);
+    throw new ClientError(
+      "id_token_unavailable",
+      `${sentence(source)} does not hold an OIDC token (a JWT of three dot-separated base64url parts).`
+    );
   }
   return trimmed;
 }
@@ -947,7 +1101,8 @@ function actionsTokenSource(options) {
   if (requestUrl === void 0 || requestUrl === "" || requestToken === void 0 || requestToken === "") {
     throw new ClientError("id_token_permission_missing", PERMISSION_HELP);
   }
-  if (!URL.canParse(requestUrl)) throw new ClientError("id_token_unavailable", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.");
+  if (!URL.canParse(requestUrl))
+    throw new ClientError("id_token_unavailable", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.");
   const url = `${requestUrl}${requestUrl.includes("?") ? "&" : "?"}audience=${encodeURIComponent(options.audience)}`;
   const endpoint = "the GitHub Actions token endpoint";
   return {
@@ -962,12 +1117,18 @@ function actionsTokenSource(options) {
           signal: AbortSignal.timeout(CLIENT_TOKEN_TIMEOUT_MS)
         });
       } catch (cause) {
-        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, { transient: true, cause });
+        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} did not answer.`, {
+          transient: true,
+          cause
+        });
       }
       const text = await readTextCapped2(response, MAX_ID_TOKEN_BYTES);
       if (!response.ok) {
         const transient = response.status === 429 || response.status >= 500;
-        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, { status: response.status, transient });
+        throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered HTTP ${response.status}.`, {
+          status: response.status,
+          transient
+        });
       }
       let value;
       try {
@@ -975,7 +1136,11 @@ function actionsTokenSource(options) {
       } catch {
         value = void 0;
       }
-      if (typeof value !== "string") throw new ClientError("id_token_unavailable", `${sentence(endpoint)} answered without a token ({"value": ...} expected).`);
+      if (typeof value !== "string")
+        throw new ClientError(
+          "id_token_unavailable",
+          `${sentence(endpoint)} answered without a token ({"value": ...} expected).`
+        );
       return checkShape(value, `The token from ${endpoint}`);
     }
   };
@@ -1007,7 +1172,11 @@ function fileTokenSource(path, readFile2) {
       } catch (cause) {
         throw new ClientError("id_token_unavailable", `Could not read ${description}.`, { cause });
       }
-      if (text.length > MAX_ID_TOKEN_BYTES) throw new ClientError("id_token_unavailable", `${sentence(description)} is larger than ${MAX_ID_TOKEN_BYTES} bytes.`);
+      if (text.length > MAX_ID_TOKEN_BYTES)
+        throw new ClientError(
+          "id_token_unavailable",
+          `${sentence(description)} is larger than ${MAX_ID_TOKEN_BYTES} bytes.`
+        );
       return checkShape(text, description);
     }
   };
@@ -1056,16 +1225,19 @@ function tokenSourceFor(source) {
   });
 }
 function cliWarn(source) {
-  return (message) => writeStderr(source.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}
+  return (message) => writeStderr(
+    source.kind === "github-actions" ? `${warningCommand("ci-credentials: OIDC token replayed", message)}
 ` : `ci-credentials: warning: ${message}
-`);
+`
+  );
 }
 async function readStdinCapped(maxBytes) {
   const chunks = [];
   let size = 0;
   for await (const chunk of process.stdin) {
     size += chunk.length;
-    if (size > maxBytes) throw new ClientError("usage", `More than ${maxBytes} bytes on stdin: not a git credential description.`);
+    if (size > maxBytes)
+      throw new ClientError("usage", `More than ${maxBytes} bytes on stdin: not a git credential description.`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
@@ -1073,7 +1245,20 @@ async function readStdinCapped(maxBytes) {
 
 // src/client/token-cache.ts
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync as writeSync2, constants as fs } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync as writeSync2,
+  constants as fs
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 var MINTED_FILE = "minted.jsonl";
@@ -1081,9 +1266,11 @@ var POSIX = process.platform !== "win32";
 var NOFOLLOW = POSIX ? fs.O_NOFOLLOW : 0;
 function tokenCacheDir(getEnv, tempDir, uid) {
   const runnerTemp = getEnv("RUNNER_TEMP");
-  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== void 0 && runnerTemp !== "") return join(runnerTemp, "ci-credential-broker");
+  if (getEnv("GITHUB_ACTIONS") === "true" && runnerTemp !== void 0 && runnerTemp !== "")
+    return join(runnerTemp, "ci-credential-broker");
   const job = getEnv("CI_JOB_ID");
-  if (getEnv("GITLAB_CI") === "true" && job !== void 0 && /^\d{1,20}$/.test(job)) return join(tempDir, `ci-credential-broker-job-${job}`);
+  if (getEnv("GITLAB_CI") === "true" && job !== void 0 && /^\d{1,20}$/.test(job))
+    return join(tempDir, `ci-credential-broker-job-${job}`);
   return join(tempDir, `ci-credential-broker-${uid ?? "user"}`);
 }
 function tokenCacheKey(endpoint, name) {
@@ -1101,7 +1288,8 @@ function existingPrivateDir(dir) {
     throw new ClientError("output_failed", `Could not read the token folder ${dir}.`, { cause: error });
   }
   if (!stat.isDirectory()) throw notPrivate(dir, "is not a directory (a symbolic link?)");
-  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 63) !== 0)) throw notPrivate(dir, "belongs to another user or is open to others");
+  if (POSIX && (stat.uid !== process.getuid?.() || (stat.mode & 63) !== 0))
+    throw notPrivate(dir, "belongs to another user or is open to others");
   return dir;
 }
 function privateDir(dir) {
@@ -1162,7 +1350,8 @@ function fileTokenStore(dir) {
           closeSync(openSync(lock, fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | NOFOLLOW, 384));
           break;
         } catch (error) {
-          if (error.code !== "EEXIST") throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
+          if (error.code !== "EEXIST")
+            throw new ClientError("output_failed", `Could not lock ${lock}.`, { cause: error });
         }
         let age = 0;
         try {
@@ -1191,15 +1380,21 @@ function jobTokenStore(getEnv) {
 // src/client/cli-github.ts
 function grantOptions(options) {
   const { endpoint, name, tokenSource, deadlineMs } = options;
-  if (endpoint === void 0 || name === void 0 || tokenSource === void 0) throw new Error(`${options.command} without --broker-url, --name or a token source`);
+  if (endpoint === void 0 || name === void 0 || tokenSource === void 0)
+    throw new Error(`${options.command} without --broker-url, --name or a token source`);
   return { endpoint, name, tokenSource, deadlineMs };
 }
 async function jobToken(options, debug) {
   const { endpoint, name } = options;
   const deps = realDeps(tokenSourceFor(options.tokenSource), debug, void 0, cliWarn(options.tokenSource));
   const mint = async () => {
-    const fetched = await fetchGithubToken({ endpoint, name, ...options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs } }, deps);
-    debug(`minted a GitHub token for ${name}: ${describeGithubToken(fetched.token)}, expires ${fetched.token.expiresAt}, request id ${fetched.requestId ?? "none"}`);
+    const fetched = await fetchGithubToken(
+      { endpoint, name, ...options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs } },
+      deps
+    );
+    debug(
+      `minted a GitHub token for ${name}: ${describeGithubToken(fetched.token)}, expires ${fetched.token.expiresAt}, request id ${fetched.requestId ?? "none"}`
+    );
     return fetched.token;
   };
   const { token, minted } = await obtainGithubToken(jobTokenStore(env), tokenCacheKey(endpoint, name), mint, Date.now);
@@ -1209,7 +1404,9 @@ async function jobToken(options, debug) {
 async function gitGet(options, gitHost, input, debug) {
   const description = parseCredentialDescription(input);
   if (!asksForHost(description, gitHost)) {
-    debug(`git asks for ${description.get("protocol") ?? "?"}://${description.get("host") ?? "?"}, not ${gitHost}: no answer`);
+    debug(
+      `git asks for ${description.get("protocol") ?? "?"}://${description.get("host") ?? "?"}, not ${gitHost}: no answer`
+    );
     return 0;
   }
   let token;
@@ -1224,8 +1421,10 @@ async function gitGet(options, gitHost, input, debug) {
   }
   const remote = gitRemoteOf(token.apiUrl);
   if (!asksFor(description, remote)) {
-    writeStderr(`ci-credentials: the broker's token for ${options.name} is for ${remote.protocol}://${remote.host}, not ${gitHost}: set --host ${remote.host}
-`);
+    writeStderr(
+      `ci-credentials: the broker's token for ${options.name} is for ${remote.protocol}://${remote.host}, not ${gitHost}: set --host ${remote.host}
+`
+    );
     return 0;
   }
   if (!pathAllowed(description, token.repositories)) {
@@ -1239,8 +1438,10 @@ async function runGithubCommand(options) {
   const debug = options.debug ? (message) => writeStderr(`ci-credentials: ${message}
 `) : () => void 0;
   if (options.command === "revoke-github-tokens") {
-    writeStderr(`ci-credentials: ${describeRevocation(await revokeJobTokens(jobTokenStore(env), (input2, init) => fetch(input2, init), Date.now()))}
-`);
+    writeStderr(
+      `ci-credentials: ${describeRevocation(await revokeJobTokens(jobTokenStore(env), (input2, init) => fetch(input2, init), Date.now()))}
+`
+    );
     return 0;
   }
   const grant = grantOptions(options);
@@ -1309,8 +1510,10 @@ async function main(argv) {
 `);
       return error.exitCode;
     }
-    writeStderr(`ci-credentials: unexpected ${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.
-`);
+    writeStderr(
+      `ci-credentials: unexpected ${error instanceof Error ? error.name : typeof error}: this is a bug in the client; please report it.
+`
+    );
     return UNEXPECTED_EXIT_CODE;
   }
 }

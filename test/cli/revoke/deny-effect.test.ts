@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import testPolicy from "../../fixtures/policies/index.ts";
 import type { IssuerSet } from "../../../src/cli/policy-run.ts";
 import { runRevoke } from "../../../src/cli/revoke/run.ts";
-import { REVOKE_CUTOFF_DELAY_MS } from "../../../src/constants.ts";
+import { REVOKE_CUTOFF_DELAY_MS } from "../../../src/cli/revoke/constants.ts";
 import { IssuerListSchema } from "../../../src/oidc/issuers.ts";
 import type { PolicyDefinition } from "../../../src/policy/types.ts";
 import { createHarness, type Harness, type HarnessOptions } from "../../support/broker-harness.ts";

@@ -2,7 +2,7 @@
 // as AWS does and answers in IAM's documented shapes: calls round-trip, errors keep AWS's codes, throttling is retried.
 import { describe, expect, it } from "vitest";
 import { createIamClient, IamError, type AwsCredentials, type IamClient } from "../../../src/cli/revoke/iam-client.ts";
-import { IAM_BACKOFF_BASE_MS } from "../../../src/constants.ts";
+import { IAM_BACKOFF_BASE_MS } from "../../../src/cli/revoke/constants.ts";
 import { createFakeIam, type FakeIam, type IamPrincipal } from "../../support/fake-iam.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role/ci/acme-app-deploy";

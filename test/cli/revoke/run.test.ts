@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import testPolicy from "../../fixtures/policies/index.ts";
 import { runRevoke, type RevokeDeps } from "../../../src/cli/revoke/run.ts";
 import type { IssuerSet } from "../../../src/cli/policy-run.ts";
-import { REVOKE_CUTOFF_DELAY_MS } from "../../../src/constants.ts";
+import { REVOKE_CUTOFF_DELAY_MS } from "../../../src/cli/revoke/constants.ts";
 import type { PolicyDefinition } from "../../../src/policy/types.ts";
 import { createFakeIam, type FakeIam, type IamPrincipal } from "../../support/fake-iam.ts";
 

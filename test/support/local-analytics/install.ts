@@ -15,7 +15,7 @@ import {
   lockMismatches,
   pinsFingerprint,
 } from "./chdb.ts";
-import { CHDB_INSTALL_TIMEOUT_MS } from "../../../src/constants.ts";
+import { CHDB_INSTALL_TIMEOUT_MS } from "./constants.ts";
 
 /** The one platform whose native chdb package the registry serves (the others answer 404). */
 const SUPPORTED_PLATFORM = "linux-x64";

@@ -2,7 +2,7 @@
 // (developers.cloudflare.com/analytics/analytics-engine/sql-api/): POST the SQL as the body, or GET `?query=` (what
 // the Altinity Grafana plugin sends, with `/?query=` appended to the datasource URL), `Authorization: Bearer <token>`;
 // FORMAT JSON answers {meta, data, rows}; a query error is plain text with a 4xx status. Platform-neutral handler.
-import { LOCAL_SQL_MAX_BODY_BYTES } from "../../../src/constants.ts";
+import { LOCAL_SQL_MAX_BODY_BYTES } from "./constants.ts";
 import type { EngineAnswer } from "./engine.ts";
 
 export interface LocalSqlApiOptions {
