@@ -8,119 +8,38 @@
 // Storage stays bounded: admitted jtis only (a bucket gates them), at most MAX_ADMISSION_RESERVATIONS per object,
 // deleted by an alarm once expired; a bucket row goes once it has refilled; an object left empty deletes its database.
 import { DurableObject } from "cloudflare:workers";
-import { MAX_JTI_CHARS } from "../oidc/constants.ts";
 import {
   ADMISSION_PURGE_GRACE_MS,
   ADMISSION_PURGE_INTERVAL_MS,
-  MAX_ADMISSION_HOLDER_CHARS,
   MAX_ADMISSION_RESERVATIONS,
   REPOSITORY_QUEUE_CLAIM_GRACE_MS,
   REPOSITORY_QUEUE_MAX_WAIT_MS,
 } from "./constants.ts";
-import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueState, type QueueStep } from "./queue.ts";
-import type { BucketLimit, BucketState } from "./token-bucket.ts";
+import {
+  isAdmitRequest,
+  isReleaseRequest,
+  type AdmitRequest,
+  type AdmitResult,
+  type ReleaseRequest,
+  type ReleaseResult,
+} from "./admission-protocol.ts";
+import {
+  createSchema,
+  deleteReservation,
+  earliestReservationMs,
+  insertReservation,
+  isReserved,
+  purgeIdle,
+  purgeReservations,
+  readBucketRows,
+  writeBucketRows,
+  type BucketRows,
+} from "./admission-store.ts";
+import { admitOrQueue, retryAfterSeconds, type QueueOptions, type QueueStep } from "./queue.ts";
 
-/** A bucket's stored rows (undefined: no row), as this instance last read or wrote them. */
-interface BucketRows {
-  bucket: BucketState | undefined;
-  queue: QueueState | undefined;
-}
-
-export interface AdmitRequest {
-  /** The token's exact `iss`. With `jti`, the replay key: never a hash of the token text (RFC 7519 §4.1.7). */
-  iss: string;
-  jti: string;
-  /** Until when the pair stays reserved (ms, Worker clock): `exp` + the issuer's clock tolerance. */
-  reserveUntilMs: number;
-  /** Which bucket of this repository pays: the id of the rule that allowed the request. */
-  bucket: string;
-  limit: BucketLimit;
-  /** The Worker's injected clock (ms). The Worker and this object are one trust domain. */
-  nowMs: number;
-  /** The exchange asking (its request id): only it can release the reservation it makes. */
-  holder: string;
-}
-
-export type AdmitResult =
-  | { outcome: "admitted" }
-  | { outcome: "token_reused" }
-  /** `queued`: a token is set aside for a caller that comes back after `retryAfterSeconds`; false: the queue is full. */
-  | { outcome: "rate_limited"; retryAfterSeconds: number; queued: boolean }
-  /** MAX_ADMISSION_RESERVATIONS live reservations: refuse rather than grow. */
-  | { outcome: "full"; retryAfterSeconds: number }
-  | BadRequest;
-
-/** Forget one reservation: the exchange it admitted failed before any credentials left the broker. */
-export interface ReleaseRequest {
-  iss: string;
-  jti: string;
-  /** The exchange that made the reservation: another exchange's reservation of the same token is never released. */
-  holder: string;
-}
-
-export type ReleaseResult = { outcome: "released" | "not_found" } | BadRequest;
-
-/** A request this object cannot act on: a Worker bug, which the Worker answers as an outage (fail closed). */
-export interface BadRequest {
-  outcome: "bad_request";
-}
-
-const SCHEMA = [
-  // WITHOUT ROWID: the primary key is the row, so the duplicate check and the insert touch one B-tree.
-  // `holder`: the exchange that made the reservation (NULL in rows of objects older than the column: never released).
-  `CREATE TABLE IF NOT EXISTS reservation (
-     iss TEXT NOT NULL,
-     jti TEXT NOT NULL,
-     expires_at_ms INTEGER NOT NULL,
-     holder TEXT,
-     PRIMARY KEY (iss, jti)
-   ) WITHOUT ROWID`,
-  // `level` in 1/60000 token (token-bucket.ts); `full_at_ms`: from then on the row equals "no row" and may go.
-  `CREATE TABLE IF NOT EXISTS bucket (
-     key TEXT PRIMARY KEY,
-     level INTEGER NOT NULL,
-     updated_at_ms INTEGER NOT NULL,
-     full_at_ms INTEGER NOT NULL
-   ) WITHOUT ROWID`,
-  // A bucket's reservation queue (queue.ts), only while callers are queued: `idle_at_ms` as the bucket's `full_at_ms`.
-  `CREATE TABLE IF NOT EXISTS queue (
-     key TEXT PRIMARY KEY,
-     held INTEGER NOT NULL,
-     last_slot_ms INTEGER NOT NULL,
-     idle_at_ms INTEGER NOT NULL
-   ) WITHOUT ROWID`,
-];
+export type { AdmitRequest, AdmitResult, BadRequest, ReleaseRequest, ReleaseResult } from "./admission-protocol.ts";
 
 const QUEUE: QueueOptions = { maxWaitMs: REPOSITORY_QUEUE_MAX_WAIT_MS, claimGraceMs: REPOSITORY_QUEUE_CLAIM_GRACE_MS };
-
-function isLimit(limit: BucketLimit): boolean {
-  return (
-    Number.isSafeInteger(limit?.perMinute) &&
-    limit.perMinute >= 1 &&
-    Number.isSafeInteger(limit?.burst) &&
-    limit.burst >= 1
-  );
-}
-
-function isHolder(holder: unknown): holder is string {
-  return typeof holder === "string" && holder !== "" && holder.length <= MAX_ADMISSION_HOLDER_CHARS;
-}
-
-function isAdmitRequest(request: AdmitRequest): boolean {
-  const { iss, jti, bucket, reserveUntilMs, limit } = request ?? {};
-  return (
-    isHolder(request?.holder) &&
-    typeof iss === "string" &&
-    iss !== "" &&
-    typeof jti === "string" &&
-    jti !== "" &&
-    jti.length <= MAX_JTI_CHARS &&
-    typeof bucket === "string" &&
-    bucket !== "" &&
-    Number.isSafeInteger(reserveUntilMs) &&
-    isLimit(limit)
-  );
-}
 
 export class AdmissionControl extends DurableObject<Env> {
   private schemaReady = false;
@@ -160,11 +79,9 @@ export class AdmissionControl extends DurableObject<Env> {
       if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
         this.purgeReservations(now);
         if (this.reservations >= MAX_ADMISSION_RESERVATIONS) {
-          if (this.isReserved(request)) return { result: { outcome: "token_reused" } };
-          const earliest = sql.exec<{ at: number }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
-          return {
-            result: { outcome: "full", retryAfterSeconds: retryAfterSeconds(earliest + ADMISSION_PURGE_GRACE_MS, now) },
-          };
+          if (isReserved(sql, request)) return { result: { outcome: "token_reused" } };
+          const retryAt = earliestReservationMs(sql) + ADMISSION_PURGE_GRACE_MS;
+          return { result: { outcome: "full", retryAfterSeconds: retryAfterSeconds(retryAt, now) } };
         }
       }
       // 2. The bucket and its queue, decided in memory; nothing is stored until the replay check has passed.
@@ -172,16 +89,7 @@ export class AdmissionControl extends DurableObject<Env> {
       const step = admitOrQueue(rows.bucket, rows.queue, request.limit, now, QUEUE);
       if (step.outcome === "admitted") {
         // 3. Replay check and reservation in one statement: a replay inserts nothing, stores nothing, costs no budget.
-        const inserted = sql
-          .exec(
-            "INSERT INTO reservation (iss, jti, expires_at_ms, holder) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
-            request.iss,
-            request.jti,
-            request.reserveUntilMs,
-            request.holder,
-          )
-          .toArray().length;
-        if (inserted === 0) return { result: { outcome: "token_reused" } };
+        if (!insertReservation(sql, request)) return { result: { outcome: "token_reused" } };
         this.reservations += 1;
         this.writeRows(request.bucket, rows, step);
         return {
@@ -191,7 +99,7 @@ export class AdmissionControl extends DurableObject<Env> {
       }
       // 3'. Refused for want of a token. Any earlier use of the token refuses it as a replay first (never costs budget);
       // a refusal does not burn the jti: the same token may come back after Retry-After.
-      if (this.isReserved(request)) return { result: { outcome: "token_reused" } };
+      if (isReserved(sql, request)) return { result: { outcome: "token_reused" } };
       if (step.outcome === "queue_full")
         return { result: { outcome: "rate_limited", retryAfterSeconds: step.retryAfterSeconds, queued: false } };
       this.writeRows(request.bucket, rows, step);
@@ -212,24 +120,10 @@ export class AdmissionControl extends DurableObject<Env> {
    * of the same token that was admitted meanwhile keeps its own. The bucket token stays spent.
    */
   release(request: ReleaseRequest): ReleaseResult {
-    if (
-      typeof request?.iss !== "string" ||
-      typeof request.jti !== "string" ||
-      request.iss === "" ||
-      request.jti === "" ||
-      !isHolder(request.holder)
-    )
-      return { outcome: "bad_request" };
+    if (!isReleaseRequest(request)) return { outcome: "bad_request" };
     return this.transaction(() => {
       this.ensureSchema();
-      const deleted = this.ctx.storage.sql
-        .exec(
-          "DELETE FROM reservation WHERE iss = ? AND jti = ? AND holder = ? RETURNING 1",
-          request.iss,
-          request.jti,
-          request.holder,
-        )
-        .toArray().length;
+      const deleted = deleteReservation(this.ctx.storage.sql, request);
       this.reservations -= deleted;
       return { outcome: deleted > 0 ? "released" : "not_found" };
     });
@@ -248,16 +142,9 @@ export class AdmissionControl extends DurableObject<Env> {
     const next = this.transaction(() => {
       this.ensureSchema();
       this.purgeReservations(now);
-      sql.exec("DELETE FROM bucket WHERE full_at_ms <= ?", now);
-      sql.exec("DELETE FROM queue WHERE idle_at_ms <= ?", now);
+      const nextAtMs = purgeIdle(sql, now);
       this.rows.clear();
-      const reservation = sql.exec<{ at: number | null }>("SELECT MIN(expires_at_ms) AS at FROM reservation").one().at;
-      const bucket = sql.exec<{ at: number | null }>("SELECT MIN(full_at_ms) AS at FROM bucket").one().at;
-      const queue = sql.exec<{ at: number | null }>("SELECT MIN(idle_at_ms) AS at FROM queue").one().at;
-      const times = [reservation === null ? null : reservation + ADMISSION_PURGE_GRACE_MS, bucket, queue].filter(
-        (at): at is number => at !== null,
-      );
-      return times.length === 0 ? undefined : Math.min(...times);
+      return nextAtMs;
     });
     if (next === undefined) {
       await this.ctx.storage.deleteAll();
@@ -290,79 +177,28 @@ export class AdmissionControl extends DurableObject<Env> {
 
   private ensureSchema(): void {
     if (this.schemaReady) return;
-    const sql = this.ctx.storage.sql;
-    for (const statement of SCHEMA) sql.exec(statement);
-    // An object created before reservations had a holder gets the column; its older rows keep NULL (never released).
-    if (
-      !sql
-        .exec<{ name: string }>("PRAGMA table_info(reservation)")
-        .toArray()
-        .some((column) => column.name === "holder")
-    ) {
-      sql.exec("ALTER TABLE reservation ADD COLUMN holder TEXT");
-    }
-    this.reservations = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservation").one().n;
+    this.reservations = createSchema(this.ctx.storage.sql);
     this.schemaReady = true;
   }
 
   private purgeReservations(nowMs: number): void {
-    const deleted = this.ctx.storage.sql
-      .exec("DELETE FROM reservation WHERE expires_at_ms <= ? RETURNING 1", nowMs - ADMISSION_PURGE_GRACE_MS)
-      .toArray().length;
+    const deleted = purgeReservations(this.ctx.storage.sql, nowMs);
     this.reservations = Math.max(0, this.reservations - deleted);
-  }
-
-  private isReserved(request: ReleaseRequest): boolean {
-    return (
-      this.ctx.storage.sql
-        .exec("SELECT 1 FROM reservation WHERE iss = ? AND jti = ?", request.iss, request.jti)
-        .toArray().length > 0
-    );
   }
 
   /** A bucket's rows as stored: from memory, or read once from the tables. */
   private bucketRows(key: string): BucketRows {
     let rows = this.rows.get(key);
     if (rows === undefined) {
-      const sql = this.ctx.storage.sql;
-      const bucket = sql
-        .exec<{ level: number; updated_at_ms: number }>("SELECT level, updated_at_ms FROM bucket WHERE key = ?", key)
-        .toArray()[0];
-      const queue = sql
-        .exec<{ held: number; last_slot_ms: number }>("SELECT held, last_slot_ms FROM queue WHERE key = ?", key)
-        .toArray()[0];
-      rows = {
-        bucket: bucket === undefined ? undefined : { level: bucket.level, updatedAtMs: bucket.updated_at_ms },
-        queue: queue === undefined ? undefined : { held: queue.held, lastSlotMs: queue.last_slot_ms },
-      };
+      rows = readBucketRows(this.ctx.storage.sql, key);
       this.rows.set(key, rows);
     }
     return rows;
   }
 
-  /** Stores a step's bucket, and its queue row while a burst is being served (none once nobody is queued). */
+  /** Stores a step's rows and keeps the in-memory copy. */
   private writeRows(key: string, rows: BucketRows, step: QueueStep): void {
-    const sql = this.ctx.storage.sql;
-    sql.exec(
-      `INSERT INTO bucket (key, level, updated_at_ms, full_at_ms) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET level = excluded.level, updated_at_ms = excluded.updated_at_ms, full_at_ms = excluded.full_at_ms`,
-      key,
-      step.bucket.level,
-      step.bucket.updatedAtMs,
-      step.idleAtMs,
-    );
-    if (step.queue !== undefined) {
-      sql.exec(
-        `INSERT INTO queue (key, held, last_slot_ms, idle_at_ms) VALUES (?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET held = excluded.held, last_slot_ms = excluded.last_slot_ms, idle_at_ms = excluded.idle_at_ms`,
-        key,
-        step.queue.held,
-        step.queue.lastSlotMs,
-        step.idleAtMs,
-      );
-    } else if (rows.queue !== undefined) {
-      sql.exec("DELETE FROM queue WHERE key = ?", key);
-    }
+    writeBucketRows(this.ctx.storage.sql, key, rows, step);
     // After the statements: a statement that throws leaves the copy as stored (and `transaction` drops it anyway).
     this.rows.set(key, { bucket: step.bucket, queue: step.queue });
   }

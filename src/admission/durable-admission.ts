@@ -12,7 +12,7 @@ import { BrokerError } from "../errors.ts";
 import type { Admission, AdmissionRule } from "../exchange.ts";
 import { claimSubject } from "../oidc/claims.ts";
 import type { VerifiedToken } from "../oidc/verify.ts";
-import type { AdmitRequest, AdmitResult, ReleaseRequest, ReleaseResult } from "./admission-control.ts";
+import type { AdmitRequest, AdmitResult, ReleaseRequest, ReleaseResult } from "./admission-protocol.ts";
 import { boundedCall, unavailable, type BoundedCallOptions } from "./bounded-call.ts";
 import type { BucketLimit } from "./token-bucket.ts";
 

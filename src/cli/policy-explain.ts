@@ -6,7 +6,8 @@ import process from "node:process";
 import { parseExplainInput } from "./explain-input.ts";
 import { finish, loadPolicy, readIssuerSets } from "./policy-files.ts";
 import type { OfflineFacts } from "../policy/offline-facts.ts";
-import { parseExplainArgs, runPolicyExplain, type CliResult } from "./policy-run.ts";
+import { parseExplainArgs, runPolicyExplain } from "./policy-explain-run.ts";
+import type { CliResult } from "./policy-run.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,14 +1,10 @@
-// The cores of `npm run policy:check`, `policy:test` and `policy:explain`: loaded policies and arguments in, text and
-// an exit code out. Pure; no I/O; no clock. Platform-neutral (no node:*), so the Workers test pool covers it.
-import { isBrokerError } from "../errors.ts";
-import { parseClaims } from "../oidc/claims.ts";
+// The cores of `npm run policy:check` and `policy:test` (policy:explain's is policy-explain-run.ts), and what the
+// three share: loaded policies, wrangler environments' ISSUERS, text and an exit code out. Pure; no I/O; no clock.
+// Platform-neutral (no node:*), so the Workers test pool covers it.
 import { IssuerListSchema, type IssuerKind } from "../oidc/issuers.ts";
 import { checkPolicy, type Finding } from "../policy/check.ts";
-import { compilePolicy, DEFAULT_ISSUER_ID, PolicyCompileError } from "../policy/compile.ts";
-import { explain, formatExplanation } from "../policy/explain.ts";
-import { describeRequirements, evaluateOffline, type OfflineFacts } from "../policy/offline-facts.ts";
-import { UNVERIFIED_TOKEN_NOTE } from "./explain-input.ts";
-import { runFixtures, type FixtureSuite } from "../policy/fixtures.ts";
+import { compilePolicy, PolicyCompileError } from "../policy/compile.ts";
+import { runFixtures, type FixtureResult, type FixtureSuite } from "../policy/fixtures.ts";
 import type { PolicyDefinition } from "../policy/types.ts";
 
 export interface CliResult {
@@ -30,8 +26,9 @@ export interface IssuerSet {
   /** That environment's STS_AUTH var (default sigv4): web-identity refuses roles with an externalId. */
   stsAuth?: "sigv4" | "web-identity";
 }
-
-const lines = (list: string[]) => (list.length === 0 ? "" : `${list.join("\n")}\n`);
+/** Output lines as text: one per line, each ending in a newline (none at all for no lines). */
+export const cliLines = (list: string[]) => (list.length === 0 ? "" : `${list.join("\n")}\n`);
+const lines = cliLines;
 
 /**
  * The `ISSUERS = '...'` values of a wrangler.toml, per environment (top level and `[env.<name>.vars]`). A small line
@@ -142,7 +139,7 @@ export function runPolicyTest(
   let passed = 0;
   let failed = 0;
   for (const { file, suite } of suites) {
-    let results;
+    let results: FixtureResult[];
     try {
       results = runFixtures(suite);
     } catch (error) {
@@ -171,146 +168,4 @@ export function runPolicyTest(
   }
   out.push(`policy:test: ${passed} passed, ${failed} failed`);
   return { stdout: lines(out), stderr: "", exitCode: failed > 0 || passed === 0 ? 1 : 0 };
-}
-
-export interface ExplainArgs {
-  claimsFile: string;
-  role: string | undefined;
-  /** A GitHub token grant asked for by name (`POST /v1/github-token`) instead of a role. */
-  githubToken?: string | undefined;
-  issuer: string | undefined;
-  durationSeconds: number | undefined;
-  policyFile: string;
-  /** JSON GitHub facts (src/policy/offline-facts.ts) to judge the allowing rule's requirements on. */
-  factsFile?: string | undefined;
-}
-
-export const EXPLAIN_USAGE =
-  "usage: npm run policy:explain -- <claims.json | token file | -> [--role <alias> | --github-token <grant>] [--issuer <id>] [--duration <seconds>] [--policy <file>] [--facts <github-facts.json>]";
-
-/** Parses policy:explain's arguments; a string is a usage error to print. */
-export function parseExplainArgs(argv: string[], defaultPolicyFile = "policies/index.ts"): ExplainArgs | string {
-  const args: ExplainArgs = {
-    claimsFile: "",
-    role: undefined,
-    issuer: undefined,
-    durationSeconds: undefined,
-    policyFile: defaultPolicyFile,
-  };
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] =
-      arg.startsWith("--") && arg.includes("=")
-        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-        : [arg, undefined];
-    const value = () => inline ?? argv[++i];
-    if (flag === "--role") args.role = value();
-    else if (flag === "--github-token") args.githubToken = value() ?? "";
-    else if (flag === "--issuer") args.issuer = value();
-    else if (flag === "--policy") args.policyFile = value() ?? "";
-    else if (flag === "--facts") args.factsFile = value() ?? "";
-    else if (flag === "--duration") {
-      const text = value();
-      args.durationSeconds = Number(text);
-      if (text === undefined || !Number.isInteger(args.durationSeconds))
-        return `--duration needs whole seconds\n${EXPLAIN_USAGE}`;
-    } else if (flag.startsWith("--")) return `unknown option ${flag}\n${EXPLAIN_USAGE}`;
-    else positional.push(arg);
-  }
-  if (positional.length !== 1) return EXPLAIN_USAGE;
-  if (args.role === undefined && argv.includes("--role")) return `--role needs an alias\n${EXPLAIN_USAGE}`;
-  if (args.githubToken === "") return `--github-token needs a grant name\n${EXPLAIN_USAGE}`;
-  if (args.githubToken !== undefined && (args.role !== undefined || args.durationSeconds !== undefined)) {
-    return `--github-token asks for a GitHub token: it takes no --role and no --duration\n${EXPLAIN_USAGE}`;
-  }
-  args.claimsFile = positional[0] as string;
-  return args;
-}
-
-/**
- * `policy:explain`: the decision for these claims, and for every rule why it did or did not apply. The claims are
- * a decoded token payload (JSON); the issuer is `--issuer`, else the ISSUERS entry whose `iss` matches, else "github".
- * Claims go through the issuer kind's schema first, as in production. Exit 0 when explained (allow or deny).
- */
-export function runPolicyExplain(input: {
-  policy: PolicyDefinition;
-  claims: unknown;
-  /** The claims were decoded from a token without verifying it: the output says so first. */
-  fromToken?: boolean;
-  args: Pick<ExplainArgs, "role" | "issuer" | "durationSeconds" | "githubToken">;
-  issuerSets?: IssuerSet[];
-  /** GitHub facts (--facts); without them, requirements are listed as not evaluated offline. */
-  facts?: OfflineFacts;
-}): CliResult {
-  let compiled;
-  try {
-    compiled = compilePolicy(input.policy);
-  } catch (error) {
-    return {
-      stdout: "",
-      stderr: `the policy does not compile: ${error instanceof Error ? error.message : String(error)}\n`,
-      exitCode: 1,
-    };
-  }
-  const payload = input.claims;
-  const iss =
-    typeof payload === "object" && payload !== null && typeof (payload as Record<string, unknown>).iss === "string"
-      ? (payload as Record<string, string>).iss
-      : undefined;
-  const configured = (input.issuerSets ?? []).flatMap((set) => set.issuers).find((issuer) => issuer.issuer === iss);
-  const issuerId = input.args.issuer ?? configured?.id ?? DEFAULT_ISSUER_ID;
-  const issuer = compiled.issuers.get(issuerId);
-  if (issuer === undefined) {
-    return {
-      stdout: "",
-      stderr: `issuer "${issuerId}" is not in the policy's issuers (${[...compiled.issuers.keys()].join(", ")})\n`,
-      exitCode: 2,
-    };
-  }
-  const note = input.fromToken === true ? [UNVERIFIED_TOKEN_NOTE] : [];
-  let claims: Readonly<Record<string, unknown>>;
-  try {
-    claims = parseClaims(issuer.kind, payload) as unknown as Readonly<Record<string, unknown>>;
-  } catch (error) {
-    if (!isBrokerError(error)) throw error;
-    const issues = (error.cause as { issues?: Array<{ path: string; code: string }> } | undefined)?.issues ?? [];
-    const detail = issues.map((issue) => `  ${issue.path || "(payload)"}: ${issue.code}`);
-    return {
-      stdout: lines([
-        ...note,
-        `DENY   claims_invalid (the token would be refused before the policy: 401 invalid_token)`,
-        `issuer ${issuerId} (${issuer.kind})`,
-        ...detail,
-      ]),
-      stderr: "",
-      exitCode: 0,
-    };
-  }
-  const { githubToken } = input.args;
-  const decisionInput =
-    githubToken === undefined
-      ? { issuerId, claims, role: input.args.role, durationSeconds: input.args.durationSeconds }
-      : { issuerId, claims, githubToken };
-  const explanation = explain(compiled, decisionInput);
-  const text = formatExplanation(explanation, decisionInput);
-  const { decision } = explanation;
-  if (decision.allowed && decision.requirements !== undefined) {
-    // The broker asks GitHub at request time; offline, only facts given with --facts can settle the requirements.
-    if (input.facts === undefined) {
-      text.splice(
-        1,
-        0,
-        "       requires, not evaluated offline (give --facts <github-facts.json>):",
-        ...describeRequirements(decision.requirements).map((line) => `         ${line}`),
-      );
-    } else {
-      const verdict = evaluateOffline(decision.requirements, claims, input.facts);
-      text[0] = verdict.met
-        ? `${text[0]} (requirements met on the given facts)`
-        : `DENY   ${verdict.reason} (rule ${decision.ruleId}; requirements on the given facts)`;
-      text.splice(1, 0, ...verdict.facts.map((fact) => `       ${fact}`));
-    }
-  }
-  return { stdout: lines([...note, ...text]), stderr: "", exitCode: 0 };
 }

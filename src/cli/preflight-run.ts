@@ -3,8 +3,9 @@
 // Pure; no I/O; no clock. Platform-neutral (no node:*), so the Workers test pool covers it.
 import type { DeploymentEnv } from "./deployment-env.ts";
 import { movedAlertSettings } from "./preflight-alerts.ts";
-import { brokerProblems, SECRET_NAMES } from "./preflight-broker.ts";
+import { brokerProblems } from "./preflight-broker.ts";
 import { declaredSecretProblems, deploymentProblems, uniqueProblems, type Problem } from "./preflight-checks.ts";
+import { SECRET_NAMES } from "./preflight-settings.ts";
 import type { CliResult, LoadedPolicy } from "./policy-run.ts";
 
 export const PREFLIGHT_USAGE =

@@ -13,7 +13,8 @@ import {
   type ActionInputs,
 } from "./action.ts";
 import { ClientError, describeError, UNEXPECTED_EXIT_CODE } from "./errors.ts";
-import { fetchCredentials, type ClientDeps } from "./exchange.ts";
+import type { ClientDeps } from "./client-deps.ts";
+import { fetchCredentials } from "./exchange.ts";
 import {
   debugCommand,
   errorCommand,

@@ -2,7 +2,7 @@
 // (AWS credentials, a GitHub token), and what the post step writes. Pure; no I/O; the delimiter arrives as a string. action-main.ts and action-post.ts do the I/O.
 import { credentialVariables, maskedAccessKeyId, type Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
-import { brokerEndpoint, credentialsEndpoint } from "./exchange.ts";
+import { brokerEndpoint, credentialsEndpoint } from "./broker-endpoint.ts";
 import { credentialMasks, fileCommandEntries, maskCommand } from "./github-commands.ts";
 import { describeGithubToken, type GithubToken } from "./github-token.ts";
 import {

@@ -2,7 +2,7 @@
 // validated options, and its usage text.
 // Pure; no I/O: argv and the environment arrive as values.
 import { ClientError } from "./errors.ts";
-import { brokerEndpoint, credentialsEndpoint } from "./exchange.ts";
+import { brokerEndpoint, credentialsEndpoint } from "./broker-endpoint.ts";
 import { gitOperation, type GitOperation } from "./git-credential.ts";
 import { parseAudience, parseDuration, parseGrantName, parseRegion, parseRole, requireValue } from "./inputs.ts";
 

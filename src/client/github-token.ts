@@ -16,7 +16,8 @@ import {
   MAX_GITHUB_TOKEN_CHARS,
 } from "./constants.ts";
 import { ClientError } from "./errors.ts";
-import { exchange, type ClientDeps } from "./exchange.ts";
+import type { ClientDeps } from "./client-deps.ts";
+import { exchange } from "./exchange.ts";
 
 export interface GithubToken {
   token: string;

@@ -3,7 +3,7 @@
 import { appendFileSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { CliTokenSource } from "./cli-args.ts";
-import type { ClientDeps } from "./exchange.ts";
+import type { ClientDeps } from "./client-deps.ts";
 import { ClientError } from "./errors.ts";
 import { warningCommand } from "./github-commands.ts";
 import { actionsTokenSource, envTokenSource, fileTokenSource, type TokenSource } from "./token-source.ts";

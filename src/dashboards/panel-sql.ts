@@ -1,11 +1,11 @@
 // The SQL of the Grafana panels. Pure; no I/O. Two kinds:
-// - the named queries of `npm run analytics` (src/audit/queries.ts) in the panel frame: the dashboard's dataset
+// - the named queries of `npm run analytics` (src/audit/query-sql.ts) in the panel frame: the dashboard's dataset
 //   variable, the Altinity plugin's $timeFilter and $timeSeries macros, and the repository filter;
 // - one series per alert rule, from the same count, condition and quantile fragments as the alert queries
 //   (src/alerts/metrics.ts), bucketed by the rule's own window, with the rule's threshold as a column (drawn as a
 //   line). Thresholds and windows are dashboard variables (defaults: ALERT_RULES), so ALERT_RULES can change at run time.
 // Only functions Analytics Engine documents (intDiv, toUInt32 as in the plugin's own $timeSeries; position, substring).
-import { whereClause, type QueryFrame } from "../audit/queries.ts";
+import { whereClause, type QueryFrame } from "../audit/query-sql.ts";
 import { codeIs, COUNT, countWhere, measured, outcomeIs, quantileOf } from "../audit/sql-fragments.ts";
 import { blob, INDEX_COLUMN } from "../audit/schema.ts";
 

@@ -59,18 +59,36 @@ export interface TokenAppOptions {
   budgetMs?: number;
 }
 
+/** An operator's setup, not the caller's doing: a config line in the log, `forbidden` on the wire. */
+function refused(log: LogFn, reason: string, grant: GithubTokenGrant, status: number): BrokerError {
+  log({ message: "config_invalid", reason, github_token: grant.name, owner: grant.owner, status });
+  return new BrokerError("forbidden", reason);
+}
+
+/** The error for every access_tokens answer but 201: the App's setup (forbidden) or GitHub unavailable. */
+function mintAnswerError(log: LogFn, status: number, body: unknown, grant: GithubTokenGrant): BrokerError | undefined {
+  if (status === 401 || status === 404) return refused(log, "github_token_app_not_installed", grant, status);
+  if (status === 403) {
+    const message = safeParse(ErrorBodySchema, body).data?.message ?? "";
+    return refused(
+      log,
+      /suspend/i.test(message) ? "github_token_app_suspended" : "github_token_app_refused",
+      grant,
+      403,
+    );
+  }
+  // 422: a repository outside the installation, or a permission the App was not granted.
+  if (status === 422) return refused(log, "github_token_app_scope_missing", grant, 422);
+  if (status !== 201) return unavailable("github_api_unavailable", `HTTP ${status} from access_tokens`);
+  return undefined;
+}
+
 export function createTokenApp(options: TokenAppOptions): TokenApp {
   const { apiUrl, now, log } = options;
   const jwt = createAppJwt(options.app, now, "github_token_app_key_invalid");
   const call = createApiCall({ fetch: options.fetch, now, callTimeoutMs: options.callTimeoutMs });
   const installations = createMemo<number>(now, GITHUB_CACHE_MAX_ENTRIES);
   const budgetMs = options.budgetMs ?? GITHUB_BUDGET_MS;
-
-  /** An operator's setup, not the caller's doing: a config line in the log, `forbidden` on the wire. */
-  function refused(reason: string, grant: GithubTokenGrant, status: number): BrokerError {
-    log({ message: "config_invalid", reason, github_token: grant.name, owner: grant.owner, status });
-    return new BrokerError("forbidden", reason);
-  }
 
   async function installationId(context: CallContext, grant: GithubTokenGrant): Promise<number> {
     return installations.get(
@@ -89,7 +107,7 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
           if (answer.status !== 404)
             throw unavailable("github_api_unavailable", `HTTP ${answer.status} from installation lookup`);
         }
-        throw refused("github_token_app_not_installed", grant, 404);
+        throw refused(log, "github_token_app_not_installed", grant, 404);
       },
       () => now() + GITHUB_INSTALLATION_CACHE_MS,
     );
@@ -122,23 +140,10 @@ export function createTokenApp(options: TokenAppOptions): TokenApp {
           `Bearer ${await jwt()}`,
           { method: "POST", body: JSON.stringify(asked) },
         );
-        if (answer.status === 401 || answer.status === 404) {
-          // Uninstalled since it was looked up: forget it, so the next exchange looks again.
-          installations.delete(grant.owner.toLowerCase());
-          throw refused("github_token_app_not_installed", grant, answer.status);
-        }
-        if (answer.status === 403) {
-          const message = safeParse(ErrorBodySchema, answer.body).data?.message ?? "";
-          throw refused(
-            /suspend/i.test(message) ? "github_token_app_suspended" : "github_token_app_refused",
-            grant,
-            403,
-          );
-        }
-        // 422: a repository outside the installation, or a permission the App was not granted.
-        if (answer.status === 422) throw refused("github_token_app_scope_missing", grant, 422);
-        if (answer.status !== 201)
-          throw unavailable("github_api_unavailable", `HTTP ${answer.status} from access_tokens`);
+        // Uninstalled since it was looked up: forget it, so the next exchange looks again.
+        if (answer.status === 401 || answer.status === 404) installations.delete(grant.owner.toLowerCase());
+        const refusal = mintAnswerError(log, answer.status, answer.body, grant);
+        if (refusal !== undefined) throw refusal;
         const granted = parseAnswer(GrantedTokenSchema, answer.body, "access_tokens");
         const wider = widerThanAsked(asked, {
           permissions: granted.permissions,

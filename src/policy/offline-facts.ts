@@ -162,6 +162,57 @@ function judgeJob(
   return evaluateJob(check, run, jobs) ?? missingJob(check, run, checkRuns);
 }
 
+/** The pull request and its reviews the facts describe, judged as the broker judges the live ones. */
+function judgeOfflinePullRequest(
+  requirement: NonNullable<CompiledRequirements["pullRequest"]>,
+  facts: OfflineFacts,
+  text: (name: string) => string,
+): RequirementOutcome {
+  const repositoryId = text("repository_id");
+  const sha = text("sha");
+  const ref = text("ref");
+  const target = pullRequestTarget(text("event_name"), ref);
+  const given = facts.pullRequest;
+  const number = given?.number ?? 0;
+  const pull: PullRequestFact = {
+    number,
+    state: target.kind === "merged" ? "closed" : "open",
+    authorId: given?.author ?? 1,
+    headSha: HEAD,
+    baseRef: ref.replace(/^refs\/heads\//, ""),
+    baseRepositoryId: Number(repositoryId),
+    mergedAt: given?.merged === false ? null : "merged",
+    mergeCommitSha: given?.merged === false ? null : sha,
+  };
+  if (target.kind === "none" || (target.kind === "open" && (given === undefined || target.number !== number))) {
+    return {
+      met: false,
+      reason: "context_pr_not_found",
+      fact: `no pull request for ${text("event_name")} on ${ref}`,
+    };
+  }
+  if (
+    target.kind === "merged" &&
+    (given === undefined || mergedPullRequestFor([pull], sha, ref, Number(repositoryId)) === undefined)
+  ) {
+    return { met: false, reason: "context_pr_not_merged", fact: `commit: no merged pull request into ${ref}` };
+  }
+  const reviews: ReviewFact[] = (given?.reviews ?? []).map((review) => ({
+    userId: review.user,
+    login: `user${review.user}`,
+    bot: review.bot === true,
+    state: review.state,
+    commitId: review.stale === true ? "earlier" : HEAD,
+  }));
+  const writers = new Map(
+    (given?.reviews ?? []).map((review) => [
+      review.user,
+      review.bot !== true && isWriterPermission(review.permission ?? "write"),
+    ]),
+  );
+  return judgeReviews(requirement, pull, planReviews(pull, reviews, requirement), writers);
+}
+
 /** Judges `requirements` for these claims on offline facts, in the broker's order (repository, checks, pull request, rulesets). */
 export function evaluateOffline(
   requirements: CompiledRequirements,
@@ -205,48 +256,8 @@ export function evaluateOffline(
     if (!outcome.met) return deny(outcome);
     seen.push(outcome.fact);
   }
-  const requirement = requirements.pullRequest;
-  if (requirement !== undefined) {
-    const target = pullRequestTarget(text("event_name"), ref);
-    const given = facts.pullRequest;
-    const number = given?.number ?? 0;
-    const pull: PullRequestFact = {
-      number,
-      state: target.kind === "merged" ? "closed" : "open",
-      authorId: given?.author ?? 1,
-      headSha: HEAD,
-      baseRef: ref.replace(/^refs\/heads\//, ""),
-      baseRepositoryId: Number(repositoryId),
-      mergedAt: given?.merged === false ? null : "merged",
-      mergeCommitSha: given?.merged === false ? null : sha,
-    };
-    if (target.kind === "none" || (target.kind === "open" && (given === undefined || target.number !== number))) {
-      return deny({
-        met: false,
-        reason: "context_pr_not_found",
-        fact: `no pull request for ${text("event_name")} on ${ref}`,
-      });
-    }
-    if (
-      target.kind === "merged" &&
-      (given === undefined || mergedPullRequestFor([pull], sha, ref, Number(repositoryId)) === undefined)
-    ) {
-      return deny({ met: false, reason: "context_pr_not_merged", fact: `commit: no merged pull request into ${ref}` });
-    }
-    const reviews: ReviewFact[] = (given?.reviews ?? []).map((review) => ({
-      userId: review.user,
-      login: `user${review.user}`,
-      bot: review.bot === true,
-      state: review.state,
-      commitId: review.stale === true ? "earlier" : HEAD,
-    }));
-    const writers = new Map(
-      (given?.reviews ?? []).map((review) => [
-        review.user,
-        review.bot !== true && isWriterPermission(review.permission ?? "write"),
-      ]),
-    );
-    const outcome = judgeReviews(requirement, pull, planReviews(pull, reviews, requirement), writers);
+  if (requirements.pullRequest !== undefined) {
+    const outcome = judgeOfflinePullRequest(requirements.pullRequest, facts, text);
     if (!outcome.met) return deny(outcome);
     seen.push(outcome.fact);
   }
@@ -264,29 +275,4 @@ export function evaluateOffline(
     seen.push(outcome.fact);
   }
   return { met: true, facts: seen };
-}
-
-/** One line per requirement, for policy:explain without facts. */
-export function describeRequirements(requirements: CompiledRequirements): string[] {
-  const lines = requirements.checks.map((check) => {
-    const conclusions = check.conclusions.join(" | ");
-    if (check.kind === "app") return `check "${check.name}" by app ${check.app} concluded ${conclusions}`;
-    const where =
-      check.workflow === undefined
-        ? "the token's own workflow run"
-        : `the newest ${check.events.join("/")} run of ${check.workflow} on the token's branch and commit`;
-    return `job "${check.job}" of ${where} concluded ${conclusions}`;
-  });
-  const pr = requirements.pullRequest;
-  if (pr !== undefined)
-    lines.push(
-      `pull request with ${pr.approvals} approval(s) from writers other than the author${pr.allowStaleApprovals ? " (stale approvals count)" : " on its final head"}, and no writer's standing change request`,
-    );
-  const rulesets = requirements.rulesets;
-  if (rulesets !== undefined) {
-    lines.push(
-      `the branch's rulesets require ${rulesets.approvals} approval(s)${rulesets.lastPushApproval ? ", approval of the last push" : ""}${rulesets.dismissStaleReviews ? ", dismissal of stale approvals" : ""}`,
-    );
-  }
-  return lines;
 }

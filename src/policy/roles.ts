@@ -41,15 +41,7 @@ const ROLE_FIELDS = new Set<string>([
   "externalId",
 ]);
 
-export function compileRole(name: string, def: RoleDefinition): RoleGrant {
-  const where = `roles.${name}`;
-  if (!ALIAS_PATTERN.test(name)) fail(where, "role name must match [a-z0-9][a-z0-9_-]{0,63}", "role_invalid");
-  if (!isPlainObject(def)) fail(where, "must be an object", "role_invalid");
-  for (const field of Object.keys(def))
-    if (!ROLE_FIELDS.has(field)) fail(`${where}.${field}`, "unknown role field", "role_invalid");
-  if (typeof def.arn !== "string" || !ROLE_ARN_PATTERN.test(def.arn)) {
-    fail(where, "arn is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)", "arn_invalid");
-  }
+function checkDuration(where: string, def: RoleDefinition): number {
   const maxDurationSeconds = def.maxDurationSeconds ?? DEFAULT_SESSION_DURATION_SECONDS;
   if (
     !Number.isInteger(maxDurationSeconds) ||
@@ -62,9 +54,10 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
       "role_invalid",
     );
   }
-  if (def.privileged !== undefined && typeof def.privileged !== "boolean")
-    fail(`${where}.privileged`, "must be a boolean", "role_invalid");
+  return maxDurationSeconds;
+}
 
+function compileSessionPolicy(where: string, def: RoleDefinition): string | undefined {
   let sessionPolicyJson: string | undefined;
   if (def.sessionPolicy !== undefined) {
     if (!isPlainObject(def.sessionPolicy))
@@ -78,7 +71,10 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
       );
     }
   }
+  return sessionPolicyJson;
+}
 
+function checkPolicyArns(where: string, def: RoleDefinition): readonly string[] {
   const policyArns = def.managedPolicyArns ?? [];
   if (!Array.isArray(policyArns) || policyArns.length > STS_MAX_POLICY_ARNS) {
     fail(`${where}.managedPolicyArns`, `must be a list of at most ${STS_MAX_POLICY_ARNS} policy ARNs`, "arn_invalid");
@@ -94,7 +90,14 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
     if (policyArns.indexOf(arn) !== index)
       fail(`${where}.managedPolicyArns[${index}]`, "duplicate policy ARN", "arn_invalid");
   }
+  return policyArns;
+}
 
+/** The operator's session tags, and their keys by lower case (STS keys are case-insensitive). */
+function compileSessionTags(
+  where: string,
+  def: RoleDefinition,
+): { sessionTags: Array<readonly [string, string]>; seenKeys: Map<string, string> } {
   const sessionTags: Array<readonly [string, string]> = [];
   const brokerKeys = new Set(ALL_BROKER_SESSION_TAG_KEYS.map((key) => key.toLowerCase()));
   const seenKeys = new Map<string, string>();
@@ -121,7 +124,10 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
       "session_tag_invalid",
     );
   }
+  return { sessionTags, seenKeys };
+}
 
+function compileTransitiveKeys(where: string, def: RoleDefinition, seenKeys: ReadonlyMap<string, string>): string[] {
   const transitiveTagKeys: string[] = [];
   for (const key of def.transitiveTagKeys ?? []) {
     const declared = typeof key === "string" ? seenKeys.get(key.toLowerCase()) : undefined;
@@ -134,23 +140,42 @@ export function compileRole(name: string, def: RoleDefinition): RoleGrant {
     }
     if (!transitiveTagKeys.includes(declared)) transitiveTagKeys.push(declared);
   }
+  return transitiveTagKeys;
+}
 
-  if (def.externalId !== undefined) {
-    const id = def.externalId;
-    if (
-      typeof id !== "string" ||
-      id.length < STS_MIN_EXTERNAL_ID_CHARS ||
-      id.length > STS_MAX_EXTERNAL_ID_CHARS ||
-      !EXTERNAL_ID_PATTERN.test(id)
-    ) {
-      fail(
-        `${where}.externalId`,
-        `must be ${STS_MIN_EXTERNAL_ID_CHARS}..${STS_MAX_EXTERNAL_ID_CHARS} characters of [\\w+=,.@:/-]`,
-        "role_invalid",
-      );
-    }
+function checkExternalId(where: string, def: RoleDefinition): void {
+  const id = def.externalId;
+  if (
+    typeof id !== "string" ||
+    id.length < STS_MIN_EXTERNAL_ID_CHARS ||
+    id.length > STS_MAX_EXTERNAL_ID_CHARS ||
+    !EXTERNAL_ID_PATTERN.test(id)
+  ) {
+    fail(
+      `${where}.externalId`,
+      `must be ${STS_MIN_EXTERNAL_ID_CHARS}..${STS_MAX_EXTERNAL_ID_CHARS} characters of [\\w+=,.@:/-]`,
+      "role_invalid",
+    );
   }
+}
 
+export function compileRole(name: string, def: RoleDefinition): RoleGrant {
+  const where = `roles.${name}`;
+  if (!ALIAS_PATTERN.test(name)) fail(where, "role name must match [a-z0-9][a-z0-9_-]{0,63}", "role_invalid");
+  if (!isPlainObject(def)) fail(where, "must be an object", "role_invalid");
+  for (const field of Object.keys(def))
+    if (!ROLE_FIELDS.has(field)) fail(`${where}.${field}`, "unknown role field", "role_invalid");
+  if (typeof def.arn !== "string" || !ROLE_ARN_PATTERN.test(def.arn)) {
+    fail(where, "arn is not an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)", "arn_invalid");
+  }
+  const maxDurationSeconds = checkDuration(where, def);
+  if (def.privileged !== undefined && typeof def.privileged !== "boolean")
+    fail(`${where}.privileged`, "must be a boolean", "role_invalid");
+  const sessionPolicyJson = compileSessionPolicy(where, def);
+  const policyArns = checkPolicyArns(where, def);
+  const { sessionTags, seenKeys } = compileSessionTags(where, def);
+  const transitiveTagKeys = compileTransitiveKeys(where, def, seenKeys);
+  if (def.externalId !== undefined) checkExternalId(where, def);
   return {
     alias: name,
     arn: def.arn,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseExplainInput, UNVERIFIED_TOKEN_NOTE } from "../../src/cli/explain-input.ts";
-import { runPolicyExplain } from "../../src/cli/policy-run.ts";
+import { runPolicyExplain } from "../../src/cli/policy-explain-run.ts";
 import testPolicy from "../fixtures/policies/index.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 

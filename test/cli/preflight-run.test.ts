@@ -1,20 +1,20 @@
 // The core of `npm run preflight` (src/cli/preflight-run.ts and the checks it runs): one wrangler environment, the
 // policies and the secret names in; one line per problem (keyed by its stable code), a summary and an exit code out.
-// The passing paths and the output's shape here; every problem, one case each: preflight-cases.test.ts. The Node entry
-// (src/cli/preflight.ts) reads wrangler.toml with wrangler's reader: test/e2e/preflight.test.ts.
+// What passes here; what fails is preflight-failures.test.ts. The Node entry (src/cli/preflight.ts) reads wrangler.toml
+// with wrangler's reader: test/e2e/preflight.test.ts.
 import { describe, expect, it } from "vitest";
 import candidatePolicy from "../fixtures/policies/candidate.ts";
-import { deploymentEnvFrom, type DeploymentEnv } from "../../src/cli/deployment-env.ts";
+import { deploymentEnvFrom } from "../../src/cli/deployment-env.ts";
 import { runPreflight } from "../../src/cli/preflight-run.ts";
 import {
-  ALL_SECRETS,
-  preflight,
-  production,
   SIGV4_SECRETS,
-  sandbox,
+  ALL_SECRETS,
   UNIQUE_ISSUERS,
+  production,
+  sandbox,
+  preflight,
   withVars,
-} from "./preflight-fixtures.ts";
+} from "./preflight-helpers.ts";
 
 describe("runPreflight", () => {
   it("passes a complete production environment (exit 0, no line but the header and the summary)", () => {
@@ -114,30 +114,5 @@ describe("runPreflight", () => {
     });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^error policy_unloadable policies\/index\.ts: cannot be loaded: SyntaxError$/m);
-  });
-});
-
-describe("deploymentEnvFrom", () => {
-  it("keeps what preflight reads from wrangler's resolved config, labelled by environment", () => {
-    const env: DeploymentEnv = deploymentEnvFrom(sandbox, "sandbox");
-    expect(env).toMatchObject({
-      label: "env.sandbox",
-      kvNamespaces: [{ binding: "JWKS_CACHE", id: "00000000000000000000000000000000" }],
-      durableObjects: ["ADMISSION"],
-      rateLimits: ["ADDRESS_LIMITER", "NETWORK_LIMITER"],
-      analyticsEngine: [{ binding: "AUDIT", dataset: "ci_credential_broker_sandbox" }],
-      placementRegion: "aws:us-east-1",
-    });
-    expect(deploymentEnvFrom({}, undefined)).toEqual({
-      label: "top level",
-      vars: {},
-      kvNamespaces: [],
-      durableObjects: [],
-      rateLimits: [],
-      analyticsEngine: [],
-      placementRegion: undefined,
-      requiredSecrets: [],
-      crons: [],
-    });
   });
 });

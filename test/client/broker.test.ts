@@ -1,10 +1,11 @@
 // The client's core against the real broker inside workerd (test/support/broker-harness.ts): real verification, policy,
 // admission (Durable Objects) and the STS emulator, one injected clock for both sides.
 import { describe, expect, it } from "vitest";
-import { ClientError } from "../../src/client/errors.ts";
-import { fetchCredentials, type ClientDeps } from "../../src/client/exchange.ts";
+import type { ClientDeps } from "../../src/client/client-deps.ts";
+import { fetchCredentials } from "../../src/client/exchange.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 import { createHarness, type Harness, type HarnessOptions } from "../support/broker-harness.ts";
+import { failure } from "./helpers.ts";
 
 const endpoint = new URL("https://broker.example/v1/credentials");
 
@@ -44,16 +45,6 @@ async function setUp(
     debug: (line) => debug.push(line),
   };
   return { harness, deps, minted, sleeps, debug };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ClientError) return error;
-    throw error;
-  }
-  throw new Error("expected a ClientError");
 }
 
 describe("client core against the broker in workerd", () => {

@@ -6,7 +6,7 @@ import { GITHUB_API_VERSION } from "../../src/github/constants.ts";
 import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../../src/http/constants.ts";
 import { JWKS_FETCH_TIMEOUT_MS, SHARED_DEFAULT_AUDIENCE } from "../../src/oidc/constants.ts";
 import { tokenHashPrefix as brokerHash } from "../../src/audit/event.ts";
-import { tokenHashPrefix as clientHash } from "../../src/client/exchange.ts";
+import { tokenHashPrefix as clientHash } from "../../src/client/exchange-messages.ts";
 
 describe("client constants shared with the broker", () => {
   it("hold the broker's values (the client keeps copies so its bundle does not carry the Worker's constants)", () => {

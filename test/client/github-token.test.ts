@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyAnswer } from "../../src/client/broker-answer.ts";
 import { ClientError } from "../../src/client/errors.ts";
-import { brokerEndpoint } from "../../src/client/exchange.ts";
+import { brokerEndpoint } from "../../src/client/broker-endpoint.ts";
 import {
   fetchGithubToken,
   GITHUB_TOKEN_ANSWER,

@@ -1,7 +1,9 @@
-// Shared set-up for the client's unit tests: a scripted broker, a token source that counts, a clock that sleeps advance.
+// Shared set-up for the client's unit tests: a scripted broker, a token source that counts, a clock that sleeps advance,
+// the credentials request the exchange tests make, and the ClientError a failed call throws.
 // Platform-neutral (runs in workerd): Request/Response and WebCrypto only.
 import type { Credentials } from "../../src/client/credentials.ts";
-import type { ClientDeps } from "../../src/client/exchange.ts";
+import { ClientError } from "../../src/client/errors.ts";
+import type { ClientDeps } from "../../src/client/client-deps.ts";
 import type { TokenSource } from "../../src/client/token-source.ts";
 
 export const START_MS = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -146,4 +148,17 @@ export function tokenBody(overrides: Record<string, unknown> = {}, nowMs = START
     api_url: "https://api.github.com",
     ...overrides,
   };
+}
+
+export const options = { endpoint: ENDPOINT, role: "deploy", durationSeconds: 3600 };
+
+/** The ClientError `promise` rejects with; anything else fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<ClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ClientError) return error;
+    throw error;
+  }
+  throw new Error("expected a ClientError");
 }

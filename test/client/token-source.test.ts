@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ClientError } from "../../src/client/errors.ts";
+import type { ClientError } from "../../src/client/errors.ts";
 import { actionsTokenSource, envTokenSource, fileTokenSource } from "../../src/client/token-source.ts";
-import { fakeJwt } from "./helpers.ts";
+import { failure, fakeJwt } from "./helpers.ts";
 
 const REQUEST_URL = "https://pipelines.actions.example/oidc/token?api-version=2.0";
-
-async function failure(promise: Promise<unknown>): Promise<ClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ClientError) return error;
-    throw error;
-  }
-  throw new Error("expected a ClientError");
-}
 
 function endpoint(answer: (request: Request) => Response) {
   const requests: Request[] = [];

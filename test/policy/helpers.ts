@@ -1,6 +1,7 @@
-// Shared set-up for the policy decision tests: three roles, a GitHub push input, a policy over them.
+// Shared set-up for the policy decision tests: three roles, a GitHub push input, a policy over them, and whether a
+// decision allowed.
 import { compilePolicy, type CompiledPolicy } from "../../src/policy/compile.ts";
-import type { DecisionInput } from "../../src/policy/decide.ts";
+import type { Decision, DecisionInput } from "../../src/policy/decide.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import { githubClaims } from "../support/fake-issuer.ts";
 
@@ -21,3 +22,5 @@ export function input(claims: Record<string, unknown> = {}, extra: Partial<Decis
 export function policyOf(rules: PolicyDefinition["rules"], issuers?: PolicyDefinition["issuers"]): CompiledPolicy {
   return compilePolicy({ ...(issuers === undefined ? {} : { issuers }), roles, rules });
 }
+
+export const allowed = (decision: Decision) => decision.allowed;

@@ -175,6 +175,91 @@ function maskedAccessKeyId(accessKeyId) {
   return `${accessKeyId.slice(0, 4)}${"*".repeat(Math.max(0, accessKeyId.length - 8))}${accessKeyId.slice(-4)}`;
 }
 
+// src/http/trusted-url.ts
+function isLoopbackHttp(url) {
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
+}
+function isHttpsOrLoopback(url) {
+  return url.protocol === "https:" || isLoopbackHttp(url);
+}
+
+// src/client/broker-endpoint.ts
+var ROUTES = ["/v1/credentials", "/v1/github-token"];
+function credentialsEndpoint(brokerUrl) {
+  return brokerEndpoint(brokerUrl, "/v1/credentials");
+}
+function brokerEndpoint(brokerUrl, route) {
+  if (!URL.canParse(brokerUrl))
+    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
+  const url = new URL(brokerUrl);
+  if (!isHttpsOrLoopback(url)) {
+    throw new ClientError(
+      "usage",
+      "broker-url must use https (plain http only for a loopback address: the local sandbox)."
+    );
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
+  }
+  if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
+    throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
+  }
+  const base = ROUTES.reduce(
+    (path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path,
+    url.pathname
+  );
+  url.pathname = `${base.replace(/\/+$/, "")}${route}`;
+  return url;
+}
+
+// src/client/github-commands.ts
+function escapeData(value) {
+  return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+}
+function escapeProperty(value) {
+  return escapeData(value).replaceAll(":", "%3A").replaceAll(",", "%2C");
+}
+function maskCommand(value) {
+  return `::add-mask::${escapeData(value)}`;
+}
+function credentialMasks(credentials) {
+  return [
+    maskCommand(credentials.accessKeyId),
+    maskCommand(credentials.secretAccessKey),
+    maskCommand(credentials.sessionToken)
+  ];
+}
+function debugCommand(message) {
+  return `::debug::${escapeData(message)}`;
+}
+function errorCommand(title, message) {
+  return `::error title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+function warningCommand(title, message) {
+  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+function noticeCommand(title, message) {
+  return `::notice title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+function newDelimiter(uuid) {
+  return `ghadelimiter_${uuid}`;
+}
+var NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+function fileCommandEntries(entries, delimiter) {
+  let text = "";
+  for (const [name, value] of entries) {
+    if (!NAME.test(name))
+      throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
+    if (name.includes(delimiter) || value.includes(delimiter))
+      throw new ClientError("output_failed", "A value contains the file command delimiter.");
+    text += `${name}<<${delimiter}
+${value}
+${delimiter}
+`;
+  }
+  return text;
+}
+
 // src/client/broker-answer.ts
 var CREDENTIALS_ANSWER = {
   parse: parseCredentials,
@@ -293,6 +378,47 @@ function classifyAnswer(status, headers, text, nowMs, spec) {
   };
 }
 
+// src/http/sha256-prefix.ts
+var utf8 = new TextEncoder();
+async function sha256HexPrefix(text, hexChars) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+  let hex = "";
+  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++)
+    hex += digest[i].toString(16).padStart(2, "0");
+  return hex.slice(0, hexChars);
+}
+
+// src/client/exchange-messages.ts
+async function tokenHashPrefix(token) {
+  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
+}
+function networkCause(error) {
+  if (error instanceof Error) {
+    const code = error.cause?.code;
+    if (typeof code === "string" && /^[A-Z_]{2,40}$/.test(code)) return code;
+    if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
+    return error.name;
+  }
+  return "unknown error";
+}
+function finalError(last, attempts, elapsedMs, retryAfterMs, leftMs) {
+  const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1e3).toFixed(1)} s.`;
+  let later = "";
+  if (retryAfterMs !== void 0) {
+    const wait = Math.ceil(retryAfterMs / 1e3);
+    const left = Math.max(0, Math.floor(leftMs / 1e3));
+    later = last.code === "rate_limited" ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md).` : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
+  }
+  const ids = withRequestId(last.requestId);
+  const status = last.status === void 0 ? {} : { status: last.status };
+  return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
+}
+async function replayWarning(token, requestId) {
+  const hash = token === void 0 ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
+  const lookup = requestId === void 0 ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
+  return `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). Retrying once with a new token.${lookup}`;
+}
+
 // src/http/read-capped.ts
 async function readBytesCapped(message, maxBytes) {
   const body = message.body;
@@ -343,87 +469,83 @@ async function readTextCapped2(response, maxBytes) {
   return read.ok ? read.text : void 0;
 }
 
-// src/http/sha256-prefix.ts
-var utf8 = new TextEncoder();
-async function sha256HexPrefix(text, hexChars) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
-  let hex = "";
-  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++)
-    hex += digest[i].toString(16).padStart(2, "0");
-  return hex.slice(0, hexChars);
+// src/client/exchange-attempt.ts
+async function mintToken(context, attempt, deps) {
+  const { deadline, lastRetry } = context;
+  let token;
+  try {
+    token = await deps.tokens.mint();
+  } catch (error) {
+    if (!(error instanceof ClientError) || !error.transient) throw error;
+    deps.debug(`attempt ${attempt}: ${error.message}`);
+    return { outcome: { kind: "retry", error, retryAfterMs: void 0 }, token: void 0 };
+  }
+  if (context.reusedToken !== void 0 && token === context.reusedToken) {
+    throw new ClientError(
+      "token_reused",
+      `The broker had already accepted this token, and ${deps.tokens.description} gave the same one again. Each exchange needs a new token: in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.`
+    );
+  }
+  if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
+    if (lastRetry !== void 0) {
+      throw finalError(
+        lastRetry.error,
+        lastRetry.attempt,
+        deps.now() - context.started,
+        lastRetry.retryAfterMs,
+        deadline - deps.now()
+      );
+    }
+    throw new ClientError(
+      "id_token_unavailable",
+      `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`
+    );
+  }
+  return { token };
 }
-
-// src/http/trusted-url.ts
-function isLoopbackHttp(url) {
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
-}
-function isHttpsOrLoopback(url) {
-  return url.protocol === "https:" || isLoopbackHttp(url);
+async function attemptOnce(context, attempt, deps) {
+  const minted = await mintToken(context, attempt, deps);
+  if ("outcome" in minted) return minted;
+  const { token } = minted;
+  const { request, deadline } = context;
+  deps.onToken?.(token);
+  deps.debug(
+    `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`
+  );
+  const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await deps.fetch(request.endpoint.href, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
+      body: context.payload,
+      signal
+    });
+    const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
+    if (text === void 0 && signal.aborted) throw signal.reason;
+    const outcome = classifyAnswer(response.status, response.headers, text, deps.now(), request.answer);
+    const requestId = outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
+    const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
+    deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
+    return { outcome, token };
+  } catch (error) {
+    deps.debug(`attempt ${attempt}: no answer (${networkCause(error)})`);
+    const unreachable = new ClientError(
+      "broker_unreachable",
+      `Could not reach the broker at ${request.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
+      { cause: error }
+    );
+    return { outcome: { kind: "retry", error: unreachable, retryAfterMs: void 0 }, token };
+  }
 }
 
 // src/client/exchange.ts
-var ROUTES = ["/v1/credentials", "/v1/github-token"];
-function credentialsEndpoint(brokerUrl) {
-  return brokerEndpoint(brokerUrl, "/v1/credentials");
-}
-function brokerEndpoint(brokerUrl, route) {
-  if (!URL.canParse(brokerUrl))
-    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
-  const url = new URL(brokerUrl);
-  if (!isHttpsOrLoopback(url)) {
-    throw new ClientError(
-      "usage",
-      "broker-url must use https (plain http only for a loopback address: the local sandbox)."
-    );
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-    throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
-  }
-  if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
-    throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
-  }
-  const base = ROUTES.reduce(
-    (path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path,
-    url.pathname
-  );
-  url.pathname = `${base.replace(/\/+$/, "")}${route}`;
-  return url;
-}
 function retryAfterDelayMs(retryAfterMs, random) {
   return Math.max(CLIENT_RETRY_AFTER_MIN_MS, retryAfterMs) + Math.floor(random() * CLIENT_RETRY_AFTER_JITTER_MS);
 }
 function backoffDelayMs(attempt, random) {
   const ceiling = Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
-}
-async function tokenHashPrefix(token) {
-  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
-}
-function networkCause(error) {
-  if (error instanceof Error) {
-    const code = error.cause?.code;
-    if (typeof code === "string" && /^[A-Z_]{2,40}$/.test(code)) return code;
-    if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
-    return error.name;
-  }
-  return "unknown error";
-}
-function finalError(last, attempts, elapsedMs, retryAfterMs, leftMs) {
-  const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1e3).toFixed(1)} s.`;
-  let later = "";
-  if (retryAfterMs !== void 0) {
-    const wait = Math.ceil(retryAfterMs / 1e3);
-    const left = Math.max(0, Math.floor(leftMs / 1e3));
-    later = last.code === "rate_limited" ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md).` : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
-  }
-  const ids = withRequestId(last.requestId);
-  const status = last.status === void 0 ? {} : { status: last.status };
-  return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
-}
-async function replayWarning(token, requestId) {
-  const hash = token === void 0 ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
-  const lookup = requestId === void 0 ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
-  return `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). Retrying once with a new token.${lookup}`;
 }
 async function fetchCredentials(options, deps) {
   const body = {};
@@ -436,76 +558,39 @@ async function fetchCredentials(options, deps) {
   return { credentials: exchanged.value, requestId: exchanged.requestId, attempts: exchanged.attempts };
 }
 var deadlineOf = (options) => options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs };
+function nextDelay(context, failure, attempt, unguided, deps) {
+  const { deadline } = context;
+  const elapsed = deps.now() - context.started;
+  let delay;
+  if (failure.retryAfterMs !== void 0) {
+    const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
+    delay = Math.max(
+      Math.max(CLIENT_RETRY_AFTER_MIN_MS, failure.retryAfterMs),
+      Math.min(room, retryAfterDelayMs(failure.retryAfterMs, deps.random))
+    );
+  } else {
+    if (unguided >= CLIENT_MAX_ATTEMPTS)
+      throw finalError(failure.error, attempt, elapsed, void 0, deadline - deps.now());
+    delay = backoffDelayMs(unguided, deps.random);
+  }
+  if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
+    throw finalError(failure.error, attempt, elapsed, failure.retryAfterMs, deadline - deps.now());
+  return delay;
+}
 async function exchange(request, deps) {
   const started = deps.now();
-  const deadline = started + (request.deadlineMs ?? CLIENT_DEADLINE_MS);
-  const payload = JSON.stringify(request.body);
+  const context = {
+    request,
+    payload: JSON.stringify(request.body),
+    started,
+    deadline: started + (request.deadlineMs ?? CLIENT_DEADLINE_MS),
+    reusedToken: void 0,
+    lastRetry: void 0
+  };
   let reuseRetried = false;
-  let reusedToken;
-  let lastRetry;
-  async function attemptOnce(attempt) {
-    let token;
-    try {
-      token = await deps.tokens.mint();
-    } catch (error) {
-      if (!(error instanceof ClientError) || !error.transient) throw error;
-      deps.debug(`attempt ${attempt}: ${error.message}`);
-      return { outcome: { kind: "retry", error, retryAfterMs: void 0 }, token: void 0 };
-    }
-    if (reusedToken !== void 0 && token === reusedToken) {
-      throw new ClientError(
-        "token_reused",
-        `The broker had already accepted this token, and ${deps.tokens.description} gave the same one again. Each exchange needs a new token: in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.`
-      );
-    }
-    if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
-      if (lastRetry !== void 0) {
-        throw finalError(
-          lastRetry.error,
-          lastRetry.attempt,
-          deps.now() - started,
-          lastRetry.retryAfterMs,
-          deadline - deps.now()
-        );
-      }
-      throw new ClientError(
-        "id_token_unavailable",
-        `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`
-      );
-    }
-    deps.onToken?.(token);
-    deps.debug(
-      `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`
-    );
-    const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await deps.fetch(request.endpoint.href, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
-        body: payload,
-        signal
-      });
-      const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
-      if (text === void 0 && signal.aborted) throw signal.reason;
-      const outcome = classifyAnswer(response.status, response.headers, text, deps.now(), request.answer);
-      const requestId = outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
-      const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
-      deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
-      return { outcome, token };
-    } catch (error) {
-      deps.debug(`attempt ${attempt}: no answer (${networkCause(error)})`);
-      const unreachable = new ClientError(
-        "broker_unreachable",
-        `Could not reach the broker at ${request.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
-        { cause: error }
-      );
-      return { outcome: { kind: "retry", error: unreachable, retryAfterMs: void 0 }, token };
-    }
-  }
   let unguided = 0;
   for (let attempt = 1; ; attempt++) {
-    const { outcome, token } = await attemptOnce(attempt);
+    const { outcome, token } = await attemptOnce(context, attempt, deps);
     if (outcome.kind === "answer") return { value: outcome.value, requestId: outcome.requestId, attempts: attempt };
     if (outcome.kind === "fail") throw outcome.error;
     if (outcome.kind === "token_reused") {
@@ -518,79 +603,18 @@ async function exchange(request, deps) {
       }
       if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       reuseRetried = true;
-      reusedToken = token;
+      reuseRetried = true;
+      context.reusedToken = token;
       continue;
     }
-    lastRetry = { error: outcome.error, retryAfterMs: outcome.retryAfterMs, attempt };
-    const elapsed = deps.now() - started;
-    let delay;
-    if (outcome.retryAfterMs !== void 0) {
-      const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
-      delay = Math.max(
-        Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs),
-        Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random))
-      );
-    } else {
-      unguided += 1;
-      if (unguided >= CLIENT_MAX_ATTEMPTS)
-        throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
-      delay = backoffDelayMs(unguided, deps.random);
-    }
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
-      throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    context.lastRetry = { error: outcome.error, retryAfterMs: outcome.retryAfterMs, attempt };
+    if (outcome.retryAfterMs === void 0) unguided += 1;
+    const delay = nextDelay(context, outcome, attempt, unguided, deps);
     deps.debug(
       `attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`
     );
     await deps.sleep(delay);
   }
-}
-
-// src/client/github-commands.ts
-function escapeData(value) {
-  return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
-}
-function escapeProperty(value) {
-  return escapeData(value).replaceAll(":", "%3A").replaceAll(",", "%2C");
-}
-function maskCommand(value) {
-  return `::add-mask::${escapeData(value)}`;
-}
-function credentialMasks(credentials) {
-  return [
-    maskCommand(credentials.accessKeyId),
-    maskCommand(credentials.secretAccessKey),
-    maskCommand(credentials.sessionToken)
-  ];
-}
-function debugCommand(message) {
-  return `::debug::${escapeData(message)}`;
-}
-function errorCommand(title, message) {
-  return `::error title=${escapeProperty(title)}::${escapeData(message)}`;
-}
-function warningCommand(title, message) {
-  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
-}
-function noticeCommand(title, message) {
-  return `::notice title=${escapeProperty(title)}::${escapeData(message)}`;
-}
-function newDelimiter(uuid) {
-  return `ghadelimiter_${uuid}`;
-}
-var NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-function fileCommandEntries(entries, delimiter) {
-  let text = "";
-  for (const [name, value] of entries) {
-    if (!NAME.test(name))
-      throw new ClientError("output_failed", `Refusing to write the variable name ${JSON.stringify(name)}.`);
-    if (name.includes(delimiter) || value.includes(delimiter))
-      throw new ClientError("output_failed", "A value contains the file command delimiter.");
-    text += `${name}<<${delimiter}
-${value}
-${delimiter}
-`;
-  }
-  return text;
 }
 
 // src/client/github-token.ts

@@ -58,9 +58,6 @@ ${error.message}`;
 // src/client/credentials.ts
 var SESSION_TOKEN = new RegExp(`^[A-Za-z0-9+/=]{16,${MAX_SESSION_TOKEN_CHARS}}$`);
 
-// src/http/sha256-prefix.ts
-var utf8 = new TextEncoder();
-
 // src/http/trusted-url.ts
 function isLoopbackHttp(url) {
   return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
@@ -100,6 +97,9 @@ ${delimiter}
   }
   return text;
 }
+
+// src/http/sha256-prefix.ts
+var utf8 = new TextEncoder();
 
 // src/client/github-token.ts
 var TOKEN = new RegExp(`^ghs_[A-Za-z0-9_.-]{16,${MAX_GITHUB_TOKEN_CHARS - 4}}$`);

@@ -37,6 +37,87 @@ function describeError(error) {
 ${error.message}`;
 }
 
+// src/http/trusted-url.ts
+function isLoopbackHttp(url) {
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
+}
+function isHttpsOrLoopback(url) {
+  return url.protocol === "https:" || isLoopbackHttp(url);
+}
+
+// src/client/broker-endpoint.ts
+var ROUTES = ["/v1/credentials", "/v1/github-token"];
+function credentialsEndpoint(brokerUrl) {
+  return brokerEndpoint(brokerUrl, "/v1/credentials");
+}
+function brokerEndpoint(brokerUrl, route) {
+  if (!URL.canParse(brokerUrl))
+    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
+  const url = new URL(brokerUrl);
+  if (!isHttpsOrLoopback(url)) {
+    throw new ClientError(
+      "usage",
+      "broker-url must use https (plain http only for a loopback address: the local sandbox)."
+    );
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
+  }
+  if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
+    throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
+  }
+  const base = ROUTES.reduce(
+    (path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path,
+    url.pathname
+  );
+  url.pathname = `${base.replace(/\/+$/, "")}${route}`;
+  return url;
+}
+
+// src/client/git-credential.ts
+var GIT_TOKEN_USERNAME = "x-access-token";
+function parseCredentialDescription(text) {
+  if (text.includes("\0")) throw new ClientError("usage", "The credential description from git contains a NUL byte.");
+  const attributes = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const clean = line.endsWith("\r") ? line.slice(0, -1) : line;
+    if (clean === "") break;
+    const eq = clean.indexOf("=");
+    if (eq <= 0) continue;
+    const key = clean.slice(0, eq);
+    if (key.endsWith("[]")) continue;
+    attributes.set(key, clean.slice(eq + 1));
+  }
+  return attributes;
+}
+var LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/;
+function asksFor(description, remote) {
+  const protocol = description.get("protocol");
+  const host = description.get("host");
+  if (protocol === void 0 || host === void 0) return false;
+  if (host.toLowerCase() !== remote.host.toLowerCase() || protocol !== remote.protocol) return false;
+  return protocol === "https" || protocol === "http" && LOOPBACK_HOST.test(host);
+}
+function asksForHost(description, host) {
+  return asksFor(description, { protocol: "https", host }) || asksFor(description, { protocol: "http", host });
+}
+function pathAllowed(description, repositories) {
+  const path = description.get("path");
+  if (path === void 0 || path === "") return true;
+  const name = path.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
+  return repositories.some((repository) => repository.toLowerCase() === name);
+}
+function credentialAnswer(token) {
+  return `username=${GIT_TOKEN_USERNAME}
+password=${token.token}
+password_expiry_utc=${Math.floor(token.expiresAtMs / 1e3)}
+`;
+}
+var QUIT_ANSWER = "quit=1\n";
+function gitOperation(value) {
+  return value === "get" || value === "store" || value === "erase" ? value : void 0;
+}
+
 // src/client/constants.ts
 var CLIENT_DEADLINE_MS = 6e4;
 var CLIENT_ATTEMPT_TIMEOUT_MS = 15e3;
@@ -65,6 +146,285 @@ var TOKEN_CACHE_LOCK_STALE_MS = 7e4;
 var TOKEN_CACHE_LOCK_POLL_MS = 100;
 var DEFAULT_AUDIENCE = "ci-credential-broker";
 var EXPIRATION_SLACK_MS = 5 * 60 * 1e3;
+
+// src/client/inputs.ts
+var ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+var REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+var AUDIENCE = /^[A-Za-z0-9._~:/?@+,=%-]+$/;
+function blankToUndefined(value) {
+  const trimmed = value?.trim();
+  return trimmed === void 0 || trimmed === "" ? void 0 : trimmed;
+}
+function parseAudience(value, inputName) {
+  const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
+  if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`
+    );
+  }
+  return audience;
+}
+function parseRole(value, inputName) {
+  const role = blankToUndefined(value);
+  if (role !== void 0 && !ROLE_ALIAS.test(role)) {
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`
+    );
+  }
+  return role;
+}
+function parseGrantName(value, inputName) {
+  const name = requireValue(value, inputName);
+  if (!ROLE_ALIAS.test(name))
+    throw new ClientError(
+      "usage",
+      `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`
+    );
+  return name;
+}
+function parseDuration(value, inputName) {
+  const text = blankToUndefined(value);
+  if (text === void 0) return void 0;
+  const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
+    throw new ClientError(
+      "usage",
+      `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`
+    );
+  }
+  return seconds;
+}
+function parseRegion(value, inputName) {
+  const region = blankToUndefined(value);
+  if (region !== void 0 && !REGION.test(region))
+    throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
+  return region;
+}
+function requireValue(value, inputName) {
+  const text = blankToUndefined(value);
+  if (text === void 0) throw new ClientError("usage", `${inputName} is required.`);
+  return text;
+}
+
+// src/client/cli-args.ts
+var USAGE = `usage: ci-credentials <command> --broker-url URL [options]
+
+AWS credentials:
+  credential-process   print AWS credential_process JSON (Version 1) on stdout: for a profile's
+                       credential_process line, so every AWS SDK and the AWS CLI re-run it when the keys expire
+  env                  print \`export AWS_...='...'\` lines for a POSIX shell: creds="$(... env ...)" && eval "$creds"
+
+GitHub tokens (docs/github-tokens.md; tokens are kept in the job's temp folder until shortly before they expire):
+  github-token --name GRANT
+                       print an installation token for the policy's grant on stdout
+  git-credential --name GRANT [--host HOST] get|store|erase
+                       a git credential helper: git config credential.https://github.com.helper
+                       '!<node> <cli.mjs> git-credential --broker-url URL --name GRANT' (git appends the operation)
+  revoke-github-tokens revoke every GitHub token this job minted (GitLab: in after_script; the Action's post step does it)
+
+options:
+  --broker-url URL     the broker (https; http only for a loopback address)
+  --role ALIAS         role alias from the broker's policy (default: the matching rule's only role)
+  --duration SECONDS   credential lifetime, 900-43200 (default: the broker's, 900)
+  --region REGION      also print AWS_REGION and AWS_DEFAULT_REGION (env only)
+  --name GRANT         GitHub token grant from the broker's policy (github-token, git-credential)
+  --host HOST          git-credential: the git host to answer for (default: GITHUB_SERVER_URL's host, else github.com)
+  --deadline SECONDS   give up after this long, retries included (default 60)
+  --debug              progress on stderr (also CI_CREDENTIALS_DEBUG=1 or RUNNER_DEBUG=1); never prints a secret
+
+OIDC token source (one; every attempt takes a new token from it):
+  --github-actions     GitHub Actions' token endpoint (needs \`permissions: id-token: write\`); the default when GITHUB_ACTIONS=true
+  --audience AUD       audience to ask GitHub for (default ci-credential-broker)
+  --token-env NAME     a variable holding the token, e.g. a GitLab id_tokens variable (one exchange per token)
+  --token-file PATH    a file holding the token, re-read on every call
+`;
+var GITHUB_COMMANDS = /* @__PURE__ */ new Set(["github-token", "git-credential", "revoke-github-tokens"]);
+function isGithubCliOptions(options) {
+  return GITHUB_COMMANDS.has(options.command);
+}
+var GIT_HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+var VALUE_FLAGS = /* @__PURE__ */ new Set([
+  "broker-url",
+  "role",
+  "duration",
+  "region",
+  "deadline",
+  "audience",
+  "token-env",
+  "token-file",
+  "name",
+  "host"
+]);
+var BOOLEAN_FLAGS = /* @__PURE__ */ new Set(["debug", "github-actions", "help"]);
+var ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+var MAX_DEADLINE_SECONDS = 3600;
+function parseCliArgs(argv, getEnv) {
+  const values = /* @__PURE__ */ new Map();
+  const flags = /* @__PURE__ */ new Set();
+  const positional = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? void 0 : eq);
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (eq !== -1) throw new ClientError("usage", `--${name} takes no value.`);
+      flags.add(name);
+    } else if (VALUE_FLAGS.has(name)) {
+      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+      if (value === void 0) throw new ClientError("usage", `--${name} needs a value.`);
+      if (values.has(name)) throw new ClientError("usage", `--${name} given twice.`);
+      values.set(name, value);
+    } else {
+      throw new ClientError("usage", `Unknown option --${name}. Run with --help for the options.`);
+    }
+  }
+  if (flags.has("help")) return "help";
+  const [command, ...rest] = positional;
+  if (command !== void 0 && GITHUB_COMMANDS.has(command))
+    return githubOptions(command, rest, { values, flags, positional }, getEnv);
+  if (command !== "credential-process" && command !== "env") {
+    throw new ClientError(
+      "usage",
+      "Give a command: credential-process, env, github-token, git-credential or revoke-github-tokens. Run with --help for the options."
+    );
+  }
+  if (rest.length > 0) throw new ClientError("usage", `Unexpected argument ${JSON.stringify(rest[0])}.`);
+  for (const flag of ["name", "host"])
+    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to the GitHub token commands only.`);
+  const tokenSource = tokenSourceOf({ values, flags, positional }, getEnv);
+  const deadlineMs = deadlineOf(values);
+  const region = parseRegion(values.get("region"), "--region");
+  if (region !== void 0 && command !== "env")
+    throw new ClientError(
+      "usage",
+      "--region applies to env only (put region in the AWS profile for credential-process)."
+    );
+  return {
+    command,
+    endpoint: credentialsEndpoint(requireValue(values.get("broker-url"), "--broker-url")),
+    role: parseRole(values.get("role"), "--role"),
+    durationSeconds: parseDuration(values.get("duration"), "--duration"),
+    region,
+    deadlineMs,
+    debug: flags.has("debug") || getEnv("CI_CREDENTIALS_DEBUG") === "1" || getEnv("RUNNER_DEBUG") === "1",
+    tokenSource
+  };
+}
+function tokenSourceOf({ values, flags }, getEnv) {
+  const sources = [flags.has("github-actions"), values.has("token-env"), values.has("token-file")].filter(
+    Boolean
+  ).length;
+  if (sources > 1)
+    throw new ClientError("usage", "Give one token source: --github-actions, --token-env or --token-file.");
+  let tokenSource;
+  const tokenEnv = values.get("token-env");
+  const tokenFile = values.get("token-file");
+  if (tokenEnv !== void 0) {
+    if (!ENV_NAME.test(tokenEnv)) throw new ClientError("usage", "--token-env must be a variable name.");
+    tokenSource = { kind: "env", name: tokenEnv };
+  } else if (tokenFile !== void 0) {
+    tokenSource = { kind: "file", path: requireValue(tokenFile, "--token-file") };
+  } else if (flags.has("github-actions") || getEnv("GITHUB_ACTIONS") === "true") {
+    tokenSource = { kind: "github-actions", audience: parseAudience(values.get("audience"), "--audience") };
+  } else {
+    throw new ClientError("usage", "Give a token source: --github-actions, --token-env NAME or --token-file PATH.");
+  }
+  if (tokenSource.kind !== "github-actions" && values.has("audience")) {
+    throw new ClientError(
+      "usage",
+      "--audience applies to --github-actions only: the token in a variable or file already carries its audience."
+    );
+  }
+  return tokenSource;
+}
+function deadlineOf(values) {
+  const deadline = values.get("deadline");
+  if (deadline === void 0) return void 0;
+  const seconds = /^\d{1,4}$/.test(deadline) ? Number(deadline) : Number.NaN;
+  if (!(seconds >= 1 && seconds <= MAX_DEADLINE_SECONDS))
+    throw new ClientError("usage", `--deadline must be whole seconds from 1 to ${MAX_DEADLINE_SECONDS}.`);
+  return seconds * 1e3;
+}
+function gitHostOf(values, getEnv) {
+  const given = values.get("host");
+  if (given !== void 0) {
+    if (!GIT_HOST.test(given))
+      throw new ClientError("usage", "--host must be a host name as git sends it (github.com, ghes.example:8443).");
+    return given.toLowerCase();
+  }
+  const server = getEnv("GITHUB_SERVER_URL");
+  return server !== void 0 && URL.canParse(server) ? new URL(server).host : "github.com";
+}
+function githubOptions(command, rest, parsed, getEnv) {
+  const { values } = parsed;
+  for (const flag of ["role", "duration", "region"])
+    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to AWS credentials only.`);
+  if (command === "git-credential" && rest.length === 0)
+    throw new ClientError(
+      "usage",
+      "git-credential needs the operation git gives it (get, store or erase): configure it as a credential helper."
+    );
+  if ((command === "git-credential" ? rest.slice(1) : rest).length > 0)
+    throw new ClientError(
+      "usage",
+      `Unexpected argument ${JSON.stringify((command === "git-credential" ? rest[1] : rest[0]) ?? "")}.`
+    );
+  if (command !== "git-credential" && values.has("host"))
+    throw new ClientError("usage", "--host applies to git-credential only.");
+  const debug = parsed.flags.has("debug") || getEnv("CI_CREDENTIALS_DEBUG") === "1" || getEnv("RUNNER_DEBUG") === "1";
+  if (command === "revoke-github-tokens") {
+    for (const flag of ["broker-url", "name", "token-env", "token-file", "audience"])
+      if (values.has(flag))
+        throw new ClientError("usage", `revoke-github-tokens takes no --${flag}: it revokes what this job minted.`);
+    return {
+      command,
+      endpoint: void 0,
+      name: void 0,
+      gitHost: void 0,
+      gitOperation: void 0,
+      deadlineMs: deadlineOf(values),
+      debug,
+      tokenSource: void 0
+    };
+  }
+  return {
+    command,
+    endpoint: brokerEndpoint(requireValue(values.get("broker-url"), "--broker-url"), "/v1/github-token"),
+    name: parseGrantName(values.get("name"), "--name"),
+    gitHost: command === "git-credential" ? gitHostOf(values, getEnv) : void 0,
+    gitOperation: command === "git-credential" ? gitOperation(rest[0]) : void 0,
+    deadlineMs: deadlineOf(values),
+    debug,
+    tokenSource: tokenSourceOf(parsed, getEnv)
+  };
+}
+
+// src/client/github-commands.ts
+function escapeData(value) {
+  return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+}
+function escapeProperty(value) {
+  return escapeData(value).replaceAll(":", "%3A").replaceAll(",", "%2C");
+}
+function maskCommand(value) {
+  return `::add-mask::${escapeData(value)}`;
+}
+function credentialMasks(credentials) {
+  return [
+    maskCommand(credentials.accessKeyId),
+    maskCommand(credentials.secretAccessKey),
+    maskCommand(credentials.sessionToken)
+  ];
+}
+function warningCommand(title, message) {
+  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
+}
 
 // src/http/strict-json.ts
 function hasDuplicateKey(text) {
@@ -302,6 +662,47 @@ function classifyAnswer(status, headers, text, nowMs, spec) {
   };
 }
 
+// src/http/sha256-prefix.ts
+var utf8 = new TextEncoder();
+async function sha256HexPrefix(text, hexChars) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+  let hex = "";
+  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++)
+    hex += digest[i].toString(16).padStart(2, "0");
+  return hex.slice(0, hexChars);
+}
+
+// src/client/exchange-messages.ts
+async function tokenHashPrefix(token) {
+  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
+}
+function networkCause(error) {
+  if (error instanceof Error) {
+    const code = error.cause?.code;
+    if (typeof code === "string" && /^[A-Z_]{2,40}$/.test(code)) return code;
+    if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
+    return error.name;
+  }
+  return "unknown error";
+}
+function finalError(last, attempts, elapsedMs, retryAfterMs, leftMs) {
+  const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1e3).toFixed(1)} s.`;
+  let later = "";
+  if (retryAfterMs !== void 0) {
+    const wait = Math.ceil(retryAfterMs / 1e3);
+    const left = Math.max(0, Math.floor(leftMs / 1e3));
+    later = last.code === "rate_limited" ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md).` : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
+  }
+  const ids = withRequestId(last.requestId);
+  const status = last.status === void 0 ? {} : { status: last.status };
+  return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
+}
+async function replayWarning(token, requestId) {
+  const hash = token === void 0 ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
+  const lookup = requestId === void 0 ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
+  return `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). Retrying once with a new token.${lookup}`;
+}
+
 // src/http/read-capped.ts
 async function readBytesCapped(message, maxBytes) {
   const body = message.body;
@@ -352,52 +753,77 @@ async function readTextCapped2(response, maxBytes) {
   return read.ok ? read.text : void 0;
 }
 
-// src/http/sha256-prefix.ts
-var utf8 = new TextEncoder();
-async function sha256HexPrefix(text, hexChars) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
-  let hex = "";
-  for (let i = 0; i < Math.ceil(hexChars / 2) && i < digest.length; i++)
-    hex += digest[i].toString(16).padStart(2, "0");
-  return hex.slice(0, hexChars);
+// src/client/exchange-attempt.ts
+async function mintToken(context, attempt, deps) {
+  const { deadline, lastRetry } = context;
+  let token;
+  try {
+    token = await deps.tokens.mint();
+  } catch (error) {
+    if (!(error instanceof ClientError) || !error.transient) throw error;
+    deps.debug(`attempt ${attempt}: ${error.message}`);
+    return { outcome: { kind: "retry", error, retryAfterMs: void 0 }, token: void 0 };
+  }
+  if (context.reusedToken !== void 0 && token === context.reusedToken) {
+    throw new ClientError(
+      "token_reused",
+      `The broker had already accepted this token, and ${deps.tokens.description} gave the same one again. Each exchange needs a new token: in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.`
+    );
+  }
+  if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
+    if (lastRetry !== void 0) {
+      throw finalError(
+        lastRetry.error,
+        lastRetry.attempt,
+        deps.now() - context.started,
+        lastRetry.retryAfterMs,
+        deadline - deps.now()
+      );
+    }
+    throw new ClientError(
+      "id_token_unavailable",
+      `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`
+    );
+  }
+  return { token };
 }
-
-// src/http/trusted-url.ts
-function isLoopbackHttp(url) {
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
-}
-function isHttpsOrLoopback(url) {
-  return url.protocol === "https:" || isLoopbackHttp(url);
+async function attemptOnce(context, attempt, deps) {
+  const minted = await mintToken(context, attempt, deps);
+  if ("outcome" in minted) return minted;
+  const { token } = minted;
+  const { request, deadline } = context;
+  deps.onToken?.(token);
+  deps.debug(
+    `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`
+  );
+  const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await deps.fetch(request.endpoint.href, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
+      body: context.payload,
+      signal
+    });
+    const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
+    if (text === void 0 && signal.aborted) throw signal.reason;
+    const outcome = classifyAnswer(response.status, response.headers, text, deps.now(), request.answer);
+    const requestId = outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
+    const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
+    deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
+    return { outcome, token };
+  } catch (error) {
+    deps.debug(`attempt ${attempt}: no answer (${networkCause(error)})`);
+    const unreachable = new ClientError(
+      "broker_unreachable",
+      `Could not reach the broker at ${request.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
+      { cause: error }
+    );
+    return { outcome: { kind: "retry", error: unreachable, retryAfterMs: void 0 }, token };
+  }
 }
 
 // src/client/exchange.ts
-var ROUTES = ["/v1/credentials", "/v1/github-token"];
-function credentialsEndpoint(brokerUrl) {
-  return brokerEndpoint(brokerUrl, "/v1/credentials");
-}
-function brokerEndpoint(brokerUrl, route) {
-  if (!URL.canParse(brokerUrl))
-    throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);
-  const url = new URL(brokerUrl);
-  if (!isHttpsOrLoopback(url)) {
-    throw new ClientError(
-      "usage",
-      "broker-url must use https (plain http only for a loopback address: the local sandbox)."
-    );
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-    throw new ClientError("usage", "broker-url must not carry credentials, a query or a fragment.");
-  }
-  if (/[$`'"\\()\s;&|<>*!{}]/.test(url.href)) {
-    throw new ClientError("usage", "broker-url must not contain shell or quoting characters.");
-  }
-  const base = ROUTES.reduce(
-    (path, known) => path.endsWith(known) ? path.slice(0, -known.length) : path,
-    url.pathname
-  );
-  url.pathname = `${base.replace(/\/+$/, "")}${route}`;
-  return url;
-}
 function retryAfterDelayMs(retryAfterMs, random) {
   return Math.max(CLIENT_RETRY_AFTER_MIN_MS, retryAfterMs) + Math.floor(random() * CLIENT_RETRY_AFTER_JITTER_MS);
 }
@@ -405,116 +831,50 @@ function backoffDelayMs(attempt, random) {
   const ceiling = Math.min(CLIENT_BACKOFF_CAP_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
 }
-async function tokenHashPrefix(token) {
-  return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
-}
-function networkCause(error) {
-  if (error instanceof Error) {
-    const code = error.cause?.code;
-    if (typeof code === "string" && /^[A-Z_]{2,40}$/.test(code)) return code;
-    if (error.name === "TimeoutError" || error.name === "AbortError") return "timed out";
-    return error.name;
-  }
-  return "unknown error";
-}
-function finalError(last, attempts, elapsedMs, retryAfterMs, leftMs) {
-  const tried = `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1e3).toFixed(1)} s.`;
-  let later = "";
-  if (retryAfterMs !== void 0) {
-    const wait = Math.ceil(retryAfterMs / 1e3);
-    const left = Math.max(0, Math.floor(leftMs / 1e3));
-    later = last.code === "rate_limited" ? ` The broker queued this job: a token for it in ${wait} s, but only ${left} s were left before this client's deadline. Allow a longer deadline (CLI --deadline), start fewer jobs of this repository at once, or raise the rule's rateLimit (docs/fleet-scale.md).` : ` The broker asked to wait ${wait} s, past this client's deadline (${left} s left); re-run the job then.`;
-  }
-  const ids = withRequestId(last.requestId);
-  const status = last.status === void 0 ? {} : { status: last.status };
-  return new ClientError(last.code, `${last.message} ${tried}${later}`, { ...ids, ...status, cause: last.cause });
-}
-async function replayWarning(token, requestId) {
-  const hash = token === void 0 ? "" : ` (sha256 ${await tokenHashPrefix(token)})`;
-  const lookup = requestId === void 0 ? "" : ` Request id ${requestId}: an operator can look it up with \`npm run analytics -- request ${requestId}\`.`;
-  return `The broker refused the OIDC token this job minted moments ago${hash} as already used, though this client sent it only once: something else presented it first (a proxy or tool replaying the request, or someone who obtained the token from this runner). Retrying once with a new token.${lookup}`;
-}
 async function fetchCredentials(options, deps) {
   const body = {};
   if (options.role !== void 0) body.role = options.role;
   if (options.durationSeconds !== void 0) body.duration_seconds = options.durationSeconds;
   const exchanged = await exchange(
-    { endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf(options) },
+    { endpoint: options.endpoint, body, answer: CREDENTIALS_ANSWER, ...deadlineOf2(options) },
     deps
   );
   return { credentials: exchanged.value, requestId: exchanged.requestId, attempts: exchanged.attempts };
 }
-var deadlineOf = (options) => options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs };
+var deadlineOf2 = (options) => options.deadlineMs === void 0 ? {} : { deadlineMs: options.deadlineMs };
+function nextDelay(context, failure, attempt, unguided, deps) {
+  const { deadline } = context;
+  const elapsed = deps.now() - context.started;
+  let delay;
+  if (failure.retryAfterMs !== void 0) {
+    const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
+    delay = Math.max(
+      Math.max(CLIENT_RETRY_AFTER_MIN_MS, failure.retryAfterMs),
+      Math.min(room, retryAfterDelayMs(failure.retryAfterMs, deps.random))
+    );
+  } else {
+    if (unguided >= CLIENT_MAX_ATTEMPTS)
+      throw finalError(failure.error, attempt, elapsed, void 0, deadline - deps.now());
+    delay = backoffDelayMs(unguided, deps.random);
+  }
+  if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
+    throw finalError(failure.error, attempt, elapsed, failure.retryAfterMs, deadline - deps.now());
+  return delay;
+}
 async function exchange(request, deps) {
   const started = deps.now();
-  const deadline = started + (request.deadlineMs ?? CLIENT_DEADLINE_MS);
-  const payload = JSON.stringify(request.body);
+  const context = {
+    request,
+    payload: JSON.stringify(request.body),
+    started,
+    deadline: started + (request.deadlineMs ?? CLIENT_DEADLINE_MS),
+    reusedToken: void 0,
+    lastRetry: void 0
+  };
   let reuseRetried = false;
-  let reusedToken;
-  let lastRetry;
-  async function attemptOnce(attempt) {
-    let token;
-    try {
-      token = await deps.tokens.mint();
-    } catch (error) {
-      if (!(error instanceof ClientError) || !error.transient) throw error;
-      deps.debug(`attempt ${attempt}: ${error.message}`);
-      return { outcome: { kind: "retry", error, retryAfterMs: void 0 }, token: void 0 };
-    }
-    if (reusedToken !== void 0 && token === reusedToken) {
-      throw new ClientError(
-        "token_reused",
-        `The broker had already accepted this token, and ${deps.tokens.description} gave the same one again. Each exchange needs a new token: in GitLab declare one id_tokens variable per exchange (or run the client once per job); a token file must be rewritten before each call.`
-      );
-    }
-    if (deadline - deps.now() < CLIENT_MIN_ATTEMPT_MS) {
-      if (lastRetry !== void 0) {
-        throw finalError(
-          lastRetry.error,
-          lastRetry.attempt,
-          deps.now() - started,
-          lastRetry.retryAfterMs,
-          deadline - deps.now()
-        );
-      }
-      throw new ClientError(
-        "id_token_unavailable",
-        `Getting the OIDC token from ${deps.tokens.description} used up the time left before the deadline; the broker was not called.`
-      );
-    }
-    deps.onToken?.(token);
-    deps.debug(
-      `attempt ${attempt}: OIDC token from ${deps.tokens.description} (sha256 ${await tokenHashPrefix(token)}), POST ${request.endpoint.origin}${request.endpoint.pathname}`
-    );
-    const timeoutMs = Math.max(1, Math.min(CLIENT_ATTEMPT_TIMEOUT_MS, deadline - deps.now()));
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await deps.fetch(request.endpoint.href, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
-        body: payload,
-        signal
-      });
-      const text = await readTextCapped2(response, MAX_BROKER_RESPONSE_BYTES);
-      if (text === void 0 && signal.aborted) throw signal.reason;
-      const outcome = classifyAnswer(response.status, response.headers, text, deps.now(), request.answer);
-      const requestId = outcome.kind === "answer" || outcome.kind === "token_reused" ? outcome.requestId : outcome.error.requestId;
-      const code = outcome.kind === "retry" || outcome.kind === "fail" ? ` ${outcome.error.code}` : outcome.kind === "token_reused" ? " token_reused" : "";
-      deps.debug(`attempt ${attempt}: HTTP ${response.status}${code}, request id ${requestId ?? "none"}`);
-      return { outcome, token };
-    } catch (error) {
-      deps.debug(`attempt ${attempt}: no answer (${networkCause(error)})`);
-      const unreachable = new ClientError(
-        "broker_unreachable",
-        `Could not reach the broker at ${request.endpoint.origin} (${networkCause(error)}). Check broker-url and the runner's network egress.`,
-        { cause: error }
-      );
-      return { outcome: { kind: "retry", error: unreachable, retryAfterMs: void 0 }, token };
-    }
-  }
   let unguided = 0;
   for (let attempt = 1; ; attempt++) {
-    const { outcome, token } = await attemptOnce(attempt);
+    const { outcome, token } = await attemptOnce(context, attempt, deps);
     if (outcome.kind === "answer") return { value: outcome.value, requestId: outcome.requestId, attempts: attempt };
     if (outcome.kind === "fail") throw outcome.error;
     if (outcome.kind === "token_reused") {
@@ -527,354 +887,18 @@ async function exchange(request, deps) {
       }
       if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       reuseRetried = true;
-      reusedToken = token;
+      reuseRetried = true;
+      context.reusedToken = token;
       continue;
     }
-    lastRetry = { error: outcome.error, retryAfterMs: outcome.retryAfterMs, attempt };
-    const elapsed = deps.now() - started;
-    let delay;
-    if (outcome.retryAfterMs !== void 0) {
-      const room = deadline - deps.now() - CLIENT_MIN_ATTEMPT_MS;
-      delay = Math.max(
-        Math.max(CLIENT_RETRY_AFTER_MIN_MS, outcome.retryAfterMs),
-        Math.min(room, retryAfterDelayMs(outcome.retryAfterMs, deps.random))
-      );
-    } else {
-      unguided += 1;
-      if (unguided >= CLIENT_MAX_ATTEMPTS)
-        throw finalError(outcome.error, attempt, elapsed, void 0, deadline - deps.now());
-      delay = backoffDelayMs(unguided, deps.random);
-    }
-    if (deps.now() + delay + CLIENT_MIN_ATTEMPT_MS > deadline)
-      throw finalError(outcome.error, attempt, elapsed, outcome.retryAfterMs, deadline - deps.now());
+    context.lastRetry = { error: outcome.error, retryAfterMs: outcome.retryAfterMs, attempt };
+    if (outcome.retryAfterMs === void 0) unguided += 1;
+    const delay = nextDelay(context, outcome, attempt, unguided, deps);
     deps.debug(
       `attempt ${attempt}: retrying in ${delay} ms${outcome.retryAfterMs === void 0 ? "" : ` (Retry-After ${Math.ceil(outcome.retryAfterMs / 1e3)} s plus jitter)`}`
     );
     await deps.sleep(delay);
   }
-}
-
-// src/client/git-credential.ts
-var GIT_TOKEN_USERNAME = "x-access-token";
-function parseCredentialDescription(text) {
-  if (text.includes("\0")) throw new ClientError("usage", "The credential description from git contains a NUL byte.");
-  const attributes = /* @__PURE__ */ new Map();
-  for (const line of text.split("\n")) {
-    const clean = line.endsWith("\r") ? line.slice(0, -1) : line;
-    if (clean === "") break;
-    const eq = clean.indexOf("=");
-    if (eq <= 0) continue;
-    const key = clean.slice(0, eq);
-    if (key.endsWith("[]")) continue;
-    attributes.set(key, clean.slice(eq + 1));
-  }
-  return attributes;
-}
-var LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/;
-function asksFor(description, remote) {
-  const protocol = description.get("protocol");
-  const host = description.get("host");
-  if (protocol === void 0 || host === void 0) return false;
-  if (host.toLowerCase() !== remote.host.toLowerCase() || protocol !== remote.protocol) return false;
-  return protocol === "https" || protocol === "http" && LOOPBACK_HOST.test(host);
-}
-function asksForHost(description, host) {
-  return asksFor(description, { protocol: "https", host }) || asksFor(description, { protocol: "http", host });
-}
-function pathAllowed(description, repositories) {
-  const path = description.get("path");
-  if (path === void 0 || path === "") return true;
-  const name = path.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
-  return repositories.some((repository) => repository.toLowerCase() === name);
-}
-function credentialAnswer(token) {
-  return `username=${GIT_TOKEN_USERNAME}
-password=${token.token}
-password_expiry_utc=${Math.floor(token.expiresAtMs / 1e3)}
-`;
-}
-var QUIT_ANSWER = "quit=1\n";
-function gitOperation(value) {
-  return value === "get" || value === "store" || value === "erase" ? value : void 0;
-}
-
-// src/client/inputs.ts
-var ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-var REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-var AUDIENCE = /^[A-Za-z0-9._~:/?@+,=%-]+$/;
-function blankToUndefined(value) {
-  const trimmed = value?.trim();
-  return trimmed === void 0 || trimmed === "" ? void 0 : trimmed;
-}
-function parseAudience(value, inputName) {
-  const audience = blankToUndefined(value) ?? DEFAULT_AUDIENCE;
-  if (audience.length > MAX_AUDIENCE_CHARS || !AUDIENCE.test(audience)) {
-    throw new ClientError(
-      "usage",
-      `${inputName} must be a name or URL (letters, digits and . _ ~ : / ? @ + , = % -), at most ${MAX_AUDIENCE_CHARS} characters.`
-    );
-  }
-  return audience;
-}
-function parseRole(value, inputName) {
-  const role = blankToUndefined(value);
-  if (role !== void 0 && !ROLE_ALIAS.test(role)) {
-    throw new ClientError(
-      "usage",
-      `${inputName} must be a role alias from the broker's policy (lower-case letters, digits, - and _), not an ARN.`
-    );
-  }
-  return role;
-}
-function parseGrantName(value, inputName) {
-  const name = requireValue(value, inputName);
-  if (!ROLE_ALIAS.test(name))
-    throw new ClientError(
-      "usage",
-      `${inputName} must be a GitHub token grant name from the broker's policy (lower-case letters, digits, - and _).`
-    );
-  return name;
-}
-function parseDuration(value, inputName) {
-  const text = blankToUndefined(value);
-  if (text === void 0) return void 0;
-  const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
-    throw new ClientError(
-      "usage",
-      `${inputName} must be whole seconds from ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (AWS STS limits).`
-    );
-  }
-  return seconds;
-}
-function parseRegion(value, inputName) {
-  const region = blankToUndefined(value);
-  if (region !== void 0 && !REGION.test(region))
-    throw new ClientError("usage", `${inputName} must be an AWS region name such as us-east-1.`);
-  return region;
-}
-function requireValue(value, inputName) {
-  const text = blankToUndefined(value);
-  if (text === void 0) throw new ClientError("usage", `${inputName} is required.`);
-  return text;
-}
-
-// src/client/cli-args.ts
-var USAGE = `usage: ci-credentials <command> --broker-url URL [options]
-
-AWS credentials:
-  credential-process   print AWS credential_process JSON (Version 1) on stdout: for a profile's
-                       credential_process line, so every AWS SDK and the AWS CLI re-run it when the keys expire
-  env                  print \`export AWS_...='...'\` lines for a POSIX shell: creds="$(... env ...)" && eval "$creds"
-
-GitHub tokens (docs/github-tokens.md; tokens are kept in the job's temp folder until shortly before they expire):
-  github-token --name GRANT
-                       print an installation token for the policy's grant on stdout
-  git-credential --name GRANT [--host HOST] get|store|erase
-                       a git credential helper: git config credential.https://github.com.helper
-                       '!<node> <cli.mjs> git-credential --broker-url URL --name GRANT' (git appends the operation)
-  revoke-github-tokens revoke every GitHub token this job minted (GitLab: in after_script; the Action's post step does it)
-
-options:
-  --broker-url URL     the broker (https; http only for a loopback address)
-  --role ALIAS         role alias from the broker's policy (default: the matching rule's only role)
-  --duration SECONDS   credential lifetime, 900-43200 (default: the broker's, 900)
-  --region REGION      also print AWS_REGION and AWS_DEFAULT_REGION (env only)
-  --name GRANT         GitHub token grant from the broker's policy (github-token, git-credential)
-  --host HOST          git-credential: the git host to answer for (default: GITHUB_SERVER_URL's host, else github.com)
-  --deadline SECONDS   give up after this long, retries included (default 60)
-  --debug              progress on stderr (also CI_CREDENTIALS_DEBUG=1 or RUNNER_DEBUG=1); never prints a secret
-
-OIDC token source (one; every attempt takes a new token from it):
-  --github-actions     GitHub Actions' token endpoint (needs \`permissions: id-token: write\`); the default when GITHUB_ACTIONS=true
-  --audience AUD       audience to ask GitHub for (default ci-credential-broker)
-  --token-env NAME     a variable holding the token, e.g. a GitLab id_tokens variable (one exchange per token)
-  --token-file PATH    a file holding the token, re-read on every call
-`;
-var GITHUB_COMMANDS = /* @__PURE__ */ new Set(["github-token", "git-credential", "revoke-github-tokens"]);
-function isGithubCliOptions(options) {
-  return GITHUB_COMMANDS.has(options.command);
-}
-var GIT_HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-var VALUE_FLAGS = /* @__PURE__ */ new Set([
-  "broker-url",
-  "role",
-  "duration",
-  "region",
-  "deadline",
-  "audience",
-  "token-env",
-  "token-file",
-  "name",
-  "host"
-]);
-var BOOLEAN_FLAGS = /* @__PURE__ */ new Set(["debug", "github-actions", "help"]);
-var ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-var MAX_DEADLINE_SECONDS = 3600;
-function parseCliArgs(argv, getEnv) {
-  const values = /* @__PURE__ */ new Map();
-  const flags = /* @__PURE__ */ new Set();
-  const positional = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? void 0 : eq);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq !== -1) throw new ClientError("usage", `--${name} takes no value.`);
-      flags.add(name);
-    } else if (VALUE_FLAGS.has(name)) {
-      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-      if (value === void 0) throw new ClientError("usage", `--${name} needs a value.`);
-      if (values.has(name)) throw new ClientError("usage", `--${name} given twice.`);
-      values.set(name, value);
-    } else {
-      throw new ClientError("usage", `Unknown option --${name}. Run with --help for the options.`);
-    }
-  }
-  if (flags.has("help")) return "help";
-  const [command, ...rest] = positional;
-  if (command !== void 0 && GITHUB_COMMANDS.has(command))
-    return githubOptions(command, rest, { values, flags, positional }, getEnv);
-  if (command !== "credential-process" && command !== "env") {
-    throw new ClientError(
-      "usage",
-      "Give a command: credential-process, env, github-token, git-credential or revoke-github-tokens. Run with --help for the options."
-    );
-  }
-  if (rest.length > 0) throw new ClientError("usage", `Unexpected argument ${JSON.stringify(rest[0])}.`);
-  for (const flag of ["name", "host"])
-    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to the GitHub token commands only.`);
-  const tokenSource = tokenSourceOf({ values, flags, positional }, getEnv);
-  const deadlineMs = deadlineOf2(values);
-  const region = parseRegion(values.get("region"), "--region");
-  if (region !== void 0 && command !== "env")
-    throw new ClientError(
-      "usage",
-      "--region applies to env only (put region in the AWS profile for credential-process)."
-    );
-  return {
-    command,
-    endpoint: credentialsEndpoint(requireValue(values.get("broker-url"), "--broker-url")),
-    role: parseRole(values.get("role"), "--role"),
-    durationSeconds: parseDuration(values.get("duration"), "--duration"),
-    region,
-    deadlineMs,
-    debug: flags.has("debug") || getEnv("CI_CREDENTIALS_DEBUG") === "1" || getEnv("RUNNER_DEBUG") === "1",
-    tokenSource
-  };
-}
-function tokenSourceOf({ values, flags }, getEnv) {
-  const sources = [flags.has("github-actions"), values.has("token-env"), values.has("token-file")].filter(
-    Boolean
-  ).length;
-  if (sources > 1)
-    throw new ClientError("usage", "Give one token source: --github-actions, --token-env or --token-file.");
-  let tokenSource;
-  const tokenEnv = values.get("token-env");
-  const tokenFile = values.get("token-file");
-  if (tokenEnv !== void 0) {
-    if (!ENV_NAME.test(tokenEnv)) throw new ClientError("usage", "--token-env must be a variable name.");
-    tokenSource = { kind: "env", name: tokenEnv };
-  } else if (tokenFile !== void 0) {
-    tokenSource = { kind: "file", path: requireValue(tokenFile, "--token-file") };
-  } else if (flags.has("github-actions") || getEnv("GITHUB_ACTIONS") === "true") {
-    tokenSource = { kind: "github-actions", audience: parseAudience(values.get("audience"), "--audience") };
-  } else {
-    throw new ClientError("usage", "Give a token source: --github-actions, --token-env NAME or --token-file PATH.");
-  }
-  if (tokenSource.kind !== "github-actions" && values.has("audience")) {
-    throw new ClientError(
-      "usage",
-      "--audience applies to --github-actions only: the token in a variable or file already carries its audience."
-    );
-  }
-  return tokenSource;
-}
-function deadlineOf2(values) {
-  const deadline = values.get("deadline");
-  if (deadline === void 0) return void 0;
-  const seconds = /^\d{1,4}$/.test(deadline) ? Number(deadline) : Number.NaN;
-  if (!(seconds >= 1 && seconds <= MAX_DEADLINE_SECONDS))
-    throw new ClientError("usage", `--deadline must be whole seconds from 1 to ${MAX_DEADLINE_SECONDS}.`);
-  return seconds * 1e3;
-}
-function gitHostOf(values, getEnv) {
-  const given = values.get("host");
-  if (given !== void 0) {
-    if (!GIT_HOST.test(given))
-      throw new ClientError("usage", "--host must be a host name as git sends it (github.com, ghes.example:8443).");
-    return given.toLowerCase();
-  }
-  const server = getEnv("GITHUB_SERVER_URL");
-  return server !== void 0 && URL.canParse(server) ? new URL(server).host : "github.com";
-}
-function githubOptions(command, rest, parsed, getEnv) {
-  const { values } = parsed;
-  for (const flag of ["role", "duration", "region"])
-    if (values.has(flag)) throw new ClientError("usage", `--${flag} applies to AWS credentials only.`);
-  if (command === "git-credential" && rest.length === 0)
-    throw new ClientError(
-      "usage",
-      "git-credential needs the operation git gives it (get, store or erase): configure it as a credential helper."
-    );
-  if ((command === "git-credential" ? rest.slice(1) : rest).length > 0)
-    throw new ClientError(
-      "usage",
-      `Unexpected argument ${JSON.stringify((command === "git-credential" ? rest[1] : rest[0]) ?? "")}.`
-    );
-  if (command !== "git-credential" && values.has("host"))
-    throw new ClientError("usage", "--host applies to git-credential only.");
-  const debug = parsed.flags.has("debug") || getEnv("CI_CREDENTIALS_DEBUG") === "1" || getEnv("RUNNER_DEBUG") === "1";
-  if (command === "revoke-github-tokens") {
-    for (const flag of ["broker-url", "name", "token-env", "token-file", "audience"])
-      if (values.has(flag))
-        throw new ClientError("usage", `revoke-github-tokens takes no --${flag}: it revokes what this job minted.`);
-    return {
-      command,
-      endpoint: void 0,
-      name: void 0,
-      gitHost: void 0,
-      gitOperation: void 0,
-      deadlineMs: deadlineOf2(values),
-      debug,
-      tokenSource: void 0
-    };
-  }
-  return {
-    command,
-    endpoint: brokerEndpoint(requireValue(values.get("broker-url"), "--broker-url"), "/v1/github-token"),
-    name: parseGrantName(values.get("name"), "--name"),
-    gitHost: command === "git-credential" ? gitHostOf(values, getEnv) : void 0,
-    gitOperation: command === "git-credential" ? gitOperation(rest[0]) : void 0,
-    deadlineMs: deadlineOf2(values),
-    debug,
-    tokenSource: tokenSourceOf(parsed, getEnv)
-  };
-}
-
-// src/client/github-commands.ts
-function escapeData(value) {
-  return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
-}
-function escapeProperty(value) {
-  return escapeData(value).replaceAll(":", "%3A").replaceAll(",", "%2C");
-}
-function maskCommand(value) {
-  return `::add-mask::${escapeData(value)}`;
-}
-function credentialMasks(credentials) {
-  return [
-    maskCommand(credentials.accessKeyId),
-    maskCommand(credentials.secretAccessKey),
-    maskCommand(credentials.sessionToken)
-  ];
-}
-function warningCommand(title, message) {
-  return `::warning title=${escapeProperty(title)}::${escapeData(message)}`;
 }
 
 // src/client/github-token.ts

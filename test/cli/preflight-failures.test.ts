@@ -1,20 +1,21 @@
-// Every problem `npm run preflight` names on an otherwise passing production top level, one case each: its stable code,
-// its subject, exit 1 and the summary line. The passing paths and the output's shape: preflight-run.test.ts.
+// `npm run preflight` refusing an environment (src/cli/preflight-run.ts, preflight-settings.ts, preflight-broker.ts,
+// preflight-checks.ts): each problem, its stable code and what it names, exit 1.
 import { describe, expect, it } from "vitest";
 import type { WranglerEnvironmentConfig } from "../../src/cli/deployment-env.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 import {
-  ALL_SECRETS,
-  preflight,
-  production,
-  roles,
-  sandbox,
   SIGV4_SECRETS,
+  ALL_SECRETS,
   UNIQUE_ISSUERS,
+  production,
+  sandbox,
+  preflight,
   withVars,
-} from "./preflight-fixtures.ts";
+} from "./preflight-helpers.ts";
 
-describe("runPreflight refuses", () => {
+const roles = { app: { arn: "arn:aws:iam::111122223333:role/app" } };
+
+describe("runPreflight: what fails, each problem named by its stable code", () => {
   const webIdentity = {
     ...withVars({ STS_AUTH: "web-identity", BROKER_ISSUER_URL: "https://ci-credential-broker.acme.workers.dev" }),
     secrets: { required: ["BROKER_SIGNING_KEY"] },

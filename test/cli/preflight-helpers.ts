@@ -1,12 +1,14 @@
-// Shared by the preflight tests: a production top level that passes, the sandbox environment as shipped, and a runner
-// that returns preflight's result with its problems as "code subject" strings.
+// What the preflight tests share: a complete production environment and the sandbox as wrangler resolves them, the
+// secret names each needs, and a preflight run over them that lists the problems it found.
 import testPolicy from "../fixtures/policies/index.ts";
 import { deploymentEnvFrom, type WranglerEnvironmentConfig } from "../../src/cli/deployment-env.ts";
 import { runPreflight, type PreflightInput } from "../../src/cli/preflight-run.ts";
 import type { PolicyDefinition } from "../../src/policy/types.ts";
 
 export const SIGV4_SECRETS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
 export const ALL_SECRETS = [...SIGV4_SECRETS, "GITHUB_APP_PRIVATE_KEY", "GITHUB_TOKEN_APP_PRIVATE_KEY"];
+
 export const UNIQUE_ISSUERS =
   '[{"kind":"github","issuer":"https://token.actions.githubusercontent.com","audiences":["acme-ci-credential-broker-prod"]}]';
 
@@ -77,4 +79,3 @@ export const withVars = (vars: Record<string, unknown>, base = production): Wran
   ...base,
   vars: { ...base.vars, ...vars },
 });
-export const roles = { app: { arn: "arn:aws:iam::111122223333:role/app" } };
