@@ -38,7 +38,7 @@ import { round } from "./stats.ts";
 const TARGETS: Targets = {
   // Throughput against a Worker that makes one subrequest (a design that must call STS is measured against that, not
   // against a Worker that calls nothing), CPU per issuance, and the bundle (the request Worker's 66 KiB budget, as
-  // test/e2e/deploy.test.ts asserts: 62.3 KiB once the alert cron left it, plus modest headroom).
+  // test/e2e/deploy.test.ts asserts: 62.5 KiB once the alert cron left it, plus modest headroom).
   broker_rps_c1_vs_trivial_fetch_min: 0.4,
   cpu_ratio_vs_trivial_fetch_max: 2.5,
   bundle_gzip_kib_max: 66,
