@@ -9,6 +9,10 @@ const brokerKeys = generateBrokerKeys();
 process.env.AWS_ACCESS_KEY_ID = brokerKeys.accessKeyId;
 process.env.AWS_SECRET_ACCESS_KEY = brokerKeys.secretAccessKey;
 delete process.env.AWS_SESSION_TOKEN;
+// The cron Worker's required secrets (wrangler.alerts.toml), blank: blank is unset to the alert settings, so its tests
+// start with alerting off, and a developer's own values can never reach them.
+process.env.ANALYTICS_API_TOKEN = "";
+process.env.ALERT_WEBHOOK_URL = "";
 // The workers pool reads wrangler.toml once per test file, and wrangler logs "Using secrets defined in process.env" each
 // time ([secrets] makes it load process.env): its own log level, warn, keeps that out of the test report while its
 // warnings and errors still show. The end-to-end tests' wrangler processes (npm start, deploy --dry-run) get the
@@ -46,7 +50,19 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/**/*.node.test.ts"] },
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/e2e/**", "test/alerts/**", "test/**/*.node.test.ts"],
+        },
+      },
+      {
+        // The alert cron Worker's tests, inside workerd with its own entry and config: the env (vars, its KV namespace)
+        // is the one wrangler.alerts.toml declares, so a test cannot lean on a request Worker binding.
+        plugins: [
+          cloudflareTest({ main: "./src/alerts/worker.ts", wrangler: { configPath: "./wrangler.alerts.toml" } }),
+        ],
+        test: { name: "alerts", include: ["test/alerts/**/*.test.ts"], exclude: ["test/**/*.node.test.ts"] },
       },
       {
         // Node-only tests: queries on a real ClickHouse engine (chdb, one per process: forks), the local Analytics

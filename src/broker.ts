@@ -4,7 +4,6 @@ import { createAddressLimit } from "./admission/address-limit.ts";
 import { createDurableAdmission } from "./admission/durable-admission.ts";
 import { locationHintFor } from "./admission/location-hint.ts";
 import { createApp } from "./app.ts";
-import { createAlertCron } from "./alerts/cron.ts";
 import { createAuditSink } from "./audit/sinks.ts";
 import { configFor, configWarnings, type Config } from "./config.ts";
 import { GITHUB_CALL_TIMEOUT_MS } from "./github/constants.ts";
@@ -192,12 +191,6 @@ export function createBroker(options: BrokerOptions): ExportedHandler<Env> {
 
   const auditFor = (env: object) => createAuditSink({ log, dataset: (env as Env).AUDIT });
   const app = createApp({ depsFor, auditFor, log, newRequestId: () => crypto.randomUUID() });
-  // Cron Trigger (wrangler.toml [triggers]): alert rules over the audit dataset (src/alerts/).
-  const alerts = createAlertCron({ fetch: options.fetch, log });
-  return {
-    fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-    scheduled: async (controller, env) => {
-      await alerts(controller, env);
-    },
-  };
+  // Requests only: the alert cron is a Worker of its own (src/alerts/worker.ts, wrangler.alerts.toml).
+  return { fetch: (request, env, ctx) => app.fetch(request, env, ctx) };
 }

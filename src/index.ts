@@ -1,4 +1,5 @@
-// The Worker's exports and nothing else: the fetch and scheduled (alert cron) handlers, and the Durable Object classes.
+// The request Worker's exports and nothing else: the fetch handler and the Durable Object classes. The alert cron is a
+// Worker of its own (src/alerts/worker.ts).
 import policy from "../policies/index.ts";
 import { createBroker } from "./broker.ts";
 

@@ -1,5 +1,6 @@
-// The Worker's `scheduled` handler: read the alert settings, and evaluate the rules once per Cron Trigger.
-// Not configured (no webhook, token or account id): does nothing, and says so in the log once per isolate.
+// The alert cron Worker's `scheduled` handler (wrangler.alerts.toml): read the alert settings, and evaluate the rules
+// once per Cron Trigger. Not configured (no webhook, token or account id): does nothing, and says so in the log once.
+import { redactingLog } from "../audit/redact.ts";
 import { parseAlertConfig, type AlertConfig } from "./config.ts";
 import type { FetchFn, LogFn } from "../deps.ts";
 import { isBrokerError } from "../errors.ts";
@@ -9,13 +10,13 @@ import { runAlerts, type AlertRunReport } from "./run.ts";
 export interface AlertCronOptions {
   fetch: FetchFn;
   log: LogFn;
-  /** Where incident state lives; default: the JWKS_CACHE namespace (keys prefixed `alerts:`). */
-  store?: (env: Env) => IncidentStore;
+  /** Where incident state lives; default: the cron Worker's own ALERT_STATE namespace (keys prefixed `alerts:`). */
+  store?: (env: AlertEnv) => IncidentStore;
 }
 
 export type ScheduledRun = (
   controller: Pick<ScheduledController, "scheduledTime" | "cron">,
-  env: Env,
+  env: AlertEnv,
 ) => Promise<AlertRunReport | undefined>;
 
 export function createAlertCron(options: AlertCronOptions): ScheduledRun {
@@ -45,9 +46,20 @@ export function createAlertCron(options: AlertCronOptions): ScheduledRun {
     return runAlerts({
       settings: config.settings,
       fetch: options.fetch,
-      store: options.store?.(env) ?? env.JWKS_CACHE,
+      store: options.store?.(env) ?? env.ALERT_STATE,
       log: options.log,
       scheduledTime: controller.scheduledTime,
     });
+  };
+}
+
+/** The cron Worker's handlers: `scheduled` only. It serves no request (no fetch handler, no route, no workers.dev URL). */
+export function createAlertWorker(options: AlertCronOptions): ExportedHandler<AlertEnv> {
+  // Every log line passes the secret-shape check, as the request Worker's do (src/audit/redact.ts).
+  const alerts = createAlertCron({ ...options, log: redactingLog(options.log) });
+  return {
+    scheduled: async (controller, env) => {
+      await alerts(controller, env);
+    },
   };
 }

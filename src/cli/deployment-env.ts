@@ -12,6 +12,7 @@ export interface WranglerEnvironmentConfig {
   analytics_engine_datasets?: ReadonlyArray<{ binding: string; dataset?: string | undefined }>;
   placement?: { mode?: string | undefined; region?: string | undefined } | undefined;
   secrets?: { required?: ReadonlyArray<string> | undefined } | undefined;
+  triggers?: { crons?: ReadonlyArray<string> | undefined } | undefined;
 }
 
 export interface DeploymentEnv {
@@ -28,6 +29,8 @@ export interface DeploymentEnv {
   placementRegion: string | undefined;
   /** `[secrets] required`: the names `wrangler deploy` refuses to deploy without. */
   requiredSecrets: ReadonlyArray<string>;
+  /** `[triggers] crons` (inherited by environments): the alert cron Worker's schedule; none on the request Worker. */
+  crons: ReadonlyArray<string>;
 }
 
 export function deploymentEnvFrom(config: WranglerEnvironmentConfig, environment: string | undefined): DeploymentEnv {
@@ -40,6 +43,7 @@ export function deploymentEnvFrom(config: WranglerEnvironmentConfig, environment
     analyticsEngine: (config.analytics_engine_datasets ?? []).map(({ binding, dataset }) => ({ binding, dataset })),
     placementRegion: config.placement?.region,
     requiredSecrets: [...(config.secrets?.required ?? [])],
+    crons: [...(config.triggers?.crons ?? [])],
   };
 }
 

@@ -8,7 +8,7 @@ import { tokenAppGap } from "../github-tokens/setup.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../policy/compile.ts";
 import type { LoadedPolicy } from "./policy-run.ts";
 import { stringVar, type Problem } from "./preflight-checks.ts";
-import { alertProblems, brokerConfig, localOnly, type SettingsInput } from "./preflight-settings.ts";
+import { brokerConfig, localOnly, type SettingsInput } from "./preflight-settings.ts";
 
 export interface BrokerCheckInput extends SettingsInput {
   /** The live policy; undefined when it could not be loaded (reported apart). */
@@ -155,7 +155,7 @@ function shadowProblems(input: BrokerCheckInput, config: Config): Problem[] {
     : [];
 }
 
-/** Everything the Worker's own start-up code would refuse, or run without (shadow, alerts), for this environment. */
+/** Everything the Worker's own start-up code would refuse, or run without (shadow), for this environment. */
 export function brokerProblems(input: BrokerCheckInput): BrokerCheckResult {
   const unchecked = new Set<string>();
   const { config, problems } = brokerConfig(input, unchecked);
@@ -176,6 +176,5 @@ export function brokerProblems(input: BrokerCheckInput): BrokerCheckResult {
       });
     }
   }
-  problems.push(...alertProblems(input, unchecked));
   return { problems, unchecked: [...unchecked], local, webIdentity };
 }

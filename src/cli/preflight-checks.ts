@@ -20,6 +20,8 @@ export type PreflightCode =
   | "candidate_policy_invalid"
   | "alert_config_invalid"
   | "alerts_incomplete"
+  | "alert_setting_moved"
+  | "cron_trigger_missing"
   | "audience_shared_default"
   | "placement_region_mismatch"
   | "kv_namespace_placeholder"
@@ -61,7 +63,7 @@ export const secretPutCommand = (env: DeploymentEnv, name: string) =>
 export const stringVar = (env: DeploymentEnv, name: string): string | undefined =>
   typeof env.vars[name] === "string" ? (env.vars[name] as string).trim() : undefined;
 
-/** Bindings, placement, placeholder ids, URLs only a local process can reach, and the audit dataset's name. */
+/** Bindings, placement, placeholder ids and URLs only a local process can reach. */
 export function deploymentProblems(env: DeploymentEnv, options: { local: boolean; webIdentity: boolean }): Problem[] {
   const problems: Problem[] = [];
   for (const { kind, name } of REQUIRED_BINDINGS) {
@@ -93,15 +95,7 @@ export function deploymentProblems(env: DeploymentEnv, options: { local: boolean
   }
 
   if (!options.local) {
-    for (const { binding, id } of env.kvNamespaces) {
-      if (id !== undefined && PLACEHOLDER_KV_ID.test(id)) {
-        problems.push({
-          code: "kv_namespace_placeholder",
-          subject: `[[kv_namespaces]] ${binding}`,
-          message: `id is the placeholder ${id}: put the id \`npx wrangler kv namespace create ${binding}\` prints`,
-        });
-      }
-    }
+    problems.push(...placeholderKvProblems(env));
     // A deployed Worker cannot reach loopback: these URLs work in the sandbox only.
     const urls = options.webIdentity ? ["STS_ENDPOINT", "BROKER_ISSUER_URL"] : ["STS_ENDPOINT"];
     for (const name of urls) {
@@ -115,18 +109,18 @@ export function deploymentProblems(env: DeploymentEnv, options: { local: boolean
       }
     }
   }
-
-  // The alert rules query the dataset AUDIT_DATASET names; the AUDIT binding writes the one it names.
-  const audit = env.analyticsEngine.find((dataset) => dataset.binding === "AUDIT");
-  const datasetVar = stringVar(env, "AUDIT_DATASET");
-  if (audit?.dataset !== undefined && datasetVar !== undefined && datasetVar !== "" && datasetVar !== audit.dataset) {
-    problems.push({
-      code: "audit_dataset_mismatch",
-      subject: "var AUDIT_DATASET",
-      message: `is "${datasetVar}" but the AUDIT binding writes to "${audit.dataset}": alerts would query the wrong dataset`,
-    });
-  }
   return problems;
+}
+
+/** KV namespaces still on the id the shipped config holds (wrangler.toml, wrangler.alerts.toml). */
+export function placeholderKvProblems(env: DeploymentEnv, configFlag = ""): Problem[] {
+  return env.kvNamespaces
+    .filter(({ id }) => id !== undefined && PLACEHOLDER_KV_ID.test(id))
+    .map(({ binding, id }) => ({
+      code: "kv_namespace_placeholder" as const,
+      subject: `[[kv_namespaces]] ${binding}`,
+      message: `id is the placeholder ${id}: put the id \`npx wrangler kv namespace create ${binding}${configFlag}\` prints`,
+    }));
 }
 
 /**
@@ -158,4 +152,45 @@ export function declaredSecretProblems(
       });
   }
   return problems;
+}
+
+/** A setting a Worker refuses, named (never its value): a secret to put again, or a var that is unset, empty or invalid. */
+export function settingProblem(
+  env: DeploymentEnv,
+  path: string,
+  refusal: {
+    code: PreflightCode;
+    isSecret: (name: string) => boolean;
+    refusedBy: string;
+    effect: string;
+    docs: string;
+  },
+): Problem {
+  const [name = path, ...rest] = path.split(".");
+  const { code } = refusal;
+  if (refusal.isSecret(name))
+    return {
+      code,
+      subject: `secret ${name}`,
+      message: `has a value ${refusal.refusedBy} refuses: put it again (${refusal.docs})`,
+    };
+  const value = env.vars[name];
+  const what =
+    value === undefined
+      ? "is not set in this environment's [vars] (vars are not inherited by environments)"
+      : typeof value === "string" && value.trim() === ""
+        ? "is empty"
+        : `is invalid${rest.length > 0 ? ` at ${rest.join(".")}` : ""}`;
+  return { code, subject: `var ${name}`, message: `${what}: ${refusal.effect} (${refusal.docs})` };
+}
+
+/** A problem found twice is reported once, and a missing secret once (the first, most specific, reason). */
+export function uniqueProblems(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = problem.subject.startsWith("secret ") ? problem.subject : `${problem.code} ${problem.subject}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

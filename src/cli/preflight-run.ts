@@ -2,15 +2,21 @@
 // in; one line per problem, a summary and an exit code out (0 ok, 1 problems, 2 usage).
 // Pure; no I/O; no clock. Platform-neutral (no node:*), so the Workers test pool covers it.
 import type { DeploymentEnv } from "./deployment-env.ts";
+import { movedAlertSettings } from "./preflight-alerts.ts";
 import { brokerProblems } from "./preflight-broker.ts";
+import { declaredSecretProblems, deploymentProblems, uniqueProblems, type Problem } from "./preflight-checks.ts";
 import { SECRET_NAMES } from "./preflight-settings.ts";
-import { declaredSecretProblems, deploymentProblems, type Problem } from "./preflight-checks.ts";
 import type { CliResult, LoadedPolicy } from "./policy-run.ts";
 
 export const PREFLIGHT_USAGE =
-  "usage: npm run preflight -- [--env NAME] [--secrets NAME,NAME,...] [--secrets-file FILE] [--config wrangler.toml] [--policies DIR]";
+  "usage: npm run preflight -- [--alerts] [--env NAME] [--secrets NAME,NAME,...] [--secrets-file FILE] [--config wrangler.toml] [--policies DIR]";
+
+/** The alert cron Worker's config (`--alerts` without `--config`). */
+export const ALERTS_CONFIG_FILE = "wrangler.alerts.toml";
 
 export interface PreflightArgs {
+  /** --alerts: check the alert cron Worker (default config wrangler.alerts.toml) instead of the request Worker. */
+  alerts: boolean;
   /** wrangler environment (`[env.NAME]`); undefined: the top level. */
   env: string | undefined;
   config: string;
@@ -29,15 +35,21 @@ const VALUE_FLAGS = new Set(["--env", "-e", "--config", "-c", "--policies", "--s
 /** Parses preflight's arguments; a string is a usage error to print (exit 2), `help` the usage (exit 0). */
 export function parsePreflightArgs(argv: string[]): PreflightArgs | string | { help: string } {
   const args: PreflightArgs = {
+    alerts: false,
     env: undefined,
     config: "wrangler.toml",
     policies: "policies",
     secrets: undefined,
     secretsFile: undefined,
   };
+  let configGiven: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--help" || arg === "-h") return { help: PREFLIGHT_USAGE };
+    if (arg === "--alerts") {
+      args.alerts = true;
+      continue;
+    }
     const [flag, inline] =
       arg.startsWith("--") && arg.includes("=")
         ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
@@ -47,7 +59,7 @@ export function parsePreflightArgs(argv: string[]): PreflightArgs | string | { h
     const value = inline ?? argv[++i];
     if (value === undefined || value === "") return `${flag} needs a value\n${PREFLIGHT_USAGE}`;
     if (flag === "--env" || flag === "-e") args.env = value;
-    else if (flag === "--config" || flag === "-c") args.config = value;
+    else if (flag === "--config" || flag === "-c") configGiven = args.config = value;
     else if (flag === "--policies") args.policies = value;
     else if (flag === "--secrets-file") args.secretsFile = value;
     else {
@@ -60,6 +72,7 @@ export function parsePreflightArgs(argv: string[]): PreflightArgs | string | { h
       args.secrets = [...(args.secrets ?? []), ...names];
     }
   }
+  if (args.alerts && configGiven === undefined) args.config = ALERTS_CONFIG_FILE;
   return args;
 }
 
@@ -85,17 +98,6 @@ function unloadable(input: PolicyInput | undefined): Problem[] {
     : [];
 }
 
-/** A problem found twice is reported once, and a missing secret once (the first, most specific, reason). */
-function unique(problems: Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = problem.subject.startsWith("secret ") ? problem.subject : `${problem.code} ${problem.subject}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
 /**
  * `preflight`: what the Worker would refuse at its first request (the broker's own checks), what makes wrangler refuse
  * the deploy, and the production-only rules (placeholder KV id, shared default audience, loopback URLs), from which an
@@ -110,12 +112,13 @@ export function runPreflight(input: PreflightInput): CliResult {
     policy: loaded(input.policy),
     candidate: loaded(input.candidate),
   });
-  const problems = unique([
+  const problems = uniqueProblems([
     ...unloadable(input.policy),
     ...unloadable(input.candidate),
     ...deploymentProblems(env, { local: broker.local, webIdentity: broker.webIdentity }),
     ...broker.problems,
     ...declaredSecretProblems(env, SECRET_NAMES, present),
+    ...movedAlertSettings(env, present),
   ]);
   const policies = [input.policy.file, ...(input.candidate === undefined ? [] : [input.candidate.file])].join(", ");
   const out = [

@@ -1,13 +1,13 @@
 // `npm run preflight`, the Worker's settings: this environment's vars and set secret names (a placeholder of the right
-// shape per set secret) through the Worker's own parseConfig and parseAlertConfig, and what each would refuse.
+// shape per set secret) through the Worker's own parseConfig, and what it would refuse. The alert cron's settings are
+// the cron Worker's (preflight-alerts.ts).
 // Pure; no I/O; no clock. Secrets are known by name only: preflight never sees a secret's value.
 import * as z from "zod/mini";
-import { ALERT_REQUIRED, parseAlertConfig } from "../alerts/config.ts";
 import { invalidSettingPaths, isLocalIssuer, jsonString, parseConfig, type Config } from "../config.ts";
 import { isBrokerError } from "../errors.ts";
 import { IssuerListSchema } from "../oidc/issuers.ts";
 import type { DeploymentEnv } from "./deployment-env.ts";
-import { secretPutCommand, type Problem } from "./preflight-checks.ts";
+import { secretPutCommand, settingProblem, type Problem } from "./preflight-checks.ts";
 
 /** A PKCS#8 PEM of the right shape (one DER SEQUENCE, 64 bytes): passes the broker's key checks, is no key. */
 const PLACEHOLDER_PEM = `-----BEGIN PRIVATE KEY-----\n${btoa(`0${"\0".repeat(63)}`)}\n-----END PRIVATE KEY-----`;
@@ -24,8 +24,6 @@ export const SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = {
   BROKER_SIGNING_KEY_NEXT: PLACEHOLDER_PEM,
   GITHUB_APP_PRIVATE_KEY: PLACEHOLDER_PEM,
   GITHUB_TOKEN_APP_PRIVATE_KEY: PLACEHOLDER_PEM,
-  ALERT_WEBHOOK_URL: "https://alerts.invalid/preflight",
-  ANALYTICS_API_TOKEN: "preflight-placeholder-api-token",
 };
 export const SECRET_NAMES = Object.keys(SECRET_PLACEHOLDERS);
 
@@ -46,27 +44,15 @@ function runtimeEnv(env: DeploymentEnv, secrets: Iterable<string>): Record<strin
   return values;
 }
 
-function settingProblem(env: DeploymentEnv, code: "config_invalid" | "alert_config_invalid", path: string): Problem {
-  const [name = path, ...rest] = path.split(".");
-  if (isSecret(name))
-    return {
-      code,
-      subject: `secret ${name}`,
-      message: "has a value the Worker refuses: put it again (docs/configuration.md)",
-    };
-  const value = env.vars[name];
-  const what =
-    value === undefined
-      ? "is not set in this environment's [vars] (vars are not inherited by environments)"
-      : typeof value === "string" && value.trim() === ""
-        ? "is empty"
-        : `is invalid${rest.length > 0 ? ` at ${rest.join(".")}` : ""}`;
-  const effect =
-    code === "config_invalid"
-      ? "the Worker answers config_invalid (500) to every credential request (docs/configuration.md)"
-      : "the alert cron refuses to run (docs/alerts.md)";
-  return { code, subject: `var ${name}`, message: `${what}: ${effect}` };
-}
+/** A broker setting the Worker refuses (config_invalid), by name. */
+const configProblem = (env: DeploymentEnv, path: string) =>
+  settingProblem(env, path, {
+    code: "config_invalid",
+    isSecret,
+    refusedBy: "the Worker",
+    effect: "the Worker answers config_invalid (500) to every credential request",
+    docs: "docs/configuration.md",
+  });
 
 /**
  * parseConfig, the Worker's own: a secret it names as missing is reported (or, without a secret source, listed as
@@ -102,7 +88,7 @@ export function brokerConfig(
       if (missing.length === 0)
         return {
           config: undefined,
-          problems: [...problems, ...paths.map((path) => settingProblem(env, "config_invalid", path))],
+          problems: [...problems, ...paths.map((path) => configProblem(env, path))],
         };
       for (const name of missing) {
         if (secrets === undefined) unchecked.add(name);
@@ -117,31 +103,6 @@ export function brokerConfig(
     }
   }
   return { config: undefined, problems };
-}
-
-/** The alert cron's settings (src/alerts/config.ts): invalid vars, or some of the three that switch alerts on but not all. */
-export function alertProblems(input: SettingsInput, unchecked: Set<string>): Problem[] {
-  let alerts: ReturnType<typeof parseAlertConfig>;
-  try {
-    alerts = parseAlertConfig(runtimeEnv(input.env, input.secrets ?? []));
-  } catch (error) {
-    if (!isBrokerError(error)) throw error;
-    return invalidSettingPaths(error).map((path) => settingProblem(input.env, "alert_config_invalid", path));
-  }
-  if (alerts.enabled) return [];
-  const missingVars = alerts.missing.filter((name) => !isSecret(name));
-  const missingSecrets = alerts.missing.filter(isSecret);
-  // All off (nothing set) is a choice; without a secret source, a set account id can only make the secrets unchecked.
-  if (input.secrets === undefined) {
-    if (missingVars.length === 0) for (const name of missingSecrets) unchecked.add(name);
-    return [];
-  }
-  if (alerts.missing.length === ALERT_REQUIRED.length) return [];
-  return alerts.missing.map((name) => ({
-    code: "alerts_incomplete" as const,
-    subject: `${isSecret(name) ? "secret" : "var"} ${name}`,
-    message: `is not set while other alert settings are: alerts stay off until ${ALERT_REQUIRED.join(", ")} are all set (docs/alerts.md)`,
-  }));
 }
 
 const IssuersVar = z.pipe(jsonString, IssuerListSchema);

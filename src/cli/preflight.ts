@@ -1,6 +1,7 @@
 // `npm run preflight [-- --env NAME] [--secrets NAME,... | --secrets-file FILE]`: before a deploy, checks one wrangler
 // environment, the operator's policies and the Worker's secret names (never their values) the way the Worker will at
-// its first request (src/cli/preflight-run.ts). Exit 0 ok, 1 problems, 2 usage.
+// its first request (src/cli/preflight-run.ts). `--alerts`: the alert cron Worker's config instead
+// (src/cli/preflight-alerts.ts). Exit 0 ok, 1 problems, 2 usage.
 // I/O: wrangler's own config reader (so environment inheritance is wrangler's), the file system, the policies' import.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -8,6 +9,7 @@ import process from "node:process";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 import { deploymentEnvFrom, secretNamesFrom, type WranglerEnvironmentConfig } from "./deployment-env.ts";
 import { finish, loadPolicy } from "./policy-files.ts";
+import { runAlertPreflight } from "./preflight-alerts.ts";
 import { parsePreflightArgs, PREFLIGHT_USAGE, runPreflight, type PolicyInput } from "./preflight-run.ts";
 
 function usage(message: string): never {
@@ -65,13 +67,43 @@ try {
   process.exit(1);
 }
 
-const candidateFile = path.join(args.policies, "candidate.ts");
-finish(
-  runPreflight({
-    configFile: args.config,
-    env: deploymentEnvFrom(config, args.env),
-    policy: await policyInput(path.join(args.policies, "index.ts")),
-    candidate: existsSync(candidateFile) ? await policyInput(candidateFile) : undefined,
-    secrets: names === undefined ? undefined : { names, source: sources.join(" and ") },
-  }),
-);
+/** The dataset the request Worker's AUDIT binding writes (wrangler.toml, the same environment when it has one). */
+function requestAudit(environment: string | undefined): { configFile: string; dataset: string } | undefined {
+  const configFile = "wrangler.toml";
+  if (!existsSync(configFile)) return undefined;
+  try {
+    const environments = Object.keys(
+      (experimental_readRawConfig({ config: configFile }).rawConfig.env ?? {}) as object,
+    );
+    const env = environment !== undefined && environments.includes(environment) ? { env: environment } : {};
+    const dataset = unstable_readConfig({ config: configFile, ...env }).analytics_engine_datasets.find(
+      (binding: { binding: string }) => binding.binding === "AUDIT",
+    )?.dataset;
+    return dataset === undefined ? undefined : { configFile, dataset };
+  } catch {
+    // Its own preflight reports an unreadable wrangler.toml.
+    return undefined;
+  }
+}
+
+if (args.alerts) {
+  finish(
+    runAlertPreflight({
+      configFile: args.config,
+      env: deploymentEnvFrom(config, args.env),
+      secrets: names === undefined ? undefined : { names, source: sources.join(" and ") },
+      requestAudit: requestAudit(args.env),
+    }),
+  );
+} else {
+  const candidateFile = path.join(args.policies, "candidate.ts");
+  finish(
+    runPreflight({
+      configFile: args.config,
+      env: deploymentEnvFrom(config, args.env),
+      policy: await policyInput(path.join(args.policies, "index.ts")),
+      candidate: existsSync(candidateFile) ? await policyInput(candidateFile) : undefined,
+      secrets: names === undefined ? undefined : { names, source: sources.join(" and ") },
+    }),
+  );
+}

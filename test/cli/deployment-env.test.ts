@@ -23,6 +23,7 @@ describe("deploymentEnvFrom", () => {
       analyticsEngine: [],
       placementRegion: undefined,
       requiredSecrets: [],
+      crons: [],
     });
   });
 });

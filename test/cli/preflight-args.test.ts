@@ -7,6 +7,7 @@ import { parsePreflightArgs } from "../../src/cli/preflight-run.ts";
 describe("parsePreflightArgs", () => {
   it("defaults to the top level of ./wrangler.toml, ./policies and no secret source", () => {
     expect(parsePreflightArgs([])).toEqual({
+      alerts: false,
       env: undefined,
       config: "wrangler.toml",
       policies: "policies",
@@ -30,6 +31,7 @@ describe("parsePreflightArgs", () => {
         "test/fixtures/policies",
       ]),
     ).toEqual({
+      alerts: false,
       env: "sandbox",
       config: "other.toml",
       policies: "test/fixtures/policies",
@@ -37,6 +39,9 @@ describe("parsePreflightArgs", () => {
       secretsFile: "s.json",
     });
     expect(parsePreflightArgs(["-e", "staging"])).toMatchObject({ env: "staging" });
+    // --alerts selects the cron Worker, whose config is wrangler.alerts.toml unless --config says otherwise.
+    expect(parsePreflightArgs(["--alerts"])).toMatchObject({ alerts: true, config: "wrangler.alerts.toml" });
+    expect(parsePreflightArgs(["-c", "a.toml", "--alerts"])).toMatchObject({ alerts: true, config: "a.toml" });
   });
 
   it("answers --help with the usage line", () => {

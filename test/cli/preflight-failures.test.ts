@@ -163,9 +163,9 @@ describe("runPreflight: what fails, each problem named by its stable code", () =
     ],
     [
       "a secret [secrets] required names but nobody set",
-      { ...production, secrets: { required: [...SIGV4_SECRETS, "ANALYTICS_API_TOKEN"] } },
+      { ...production, secrets: { required: [...SIGV4_SECRETS, "BROKER_SIGNING_KEY"] } },
       { secrets: ALL_SECRETS },
-      ["secret_missing secret ANALYTICS_API_TOKEN"],
+      ["secret_missing secret BROKER_SIGNING_KEY"],
     ],
     [
       "shadow mode on without a candidate",
@@ -183,22 +183,17 @@ describe("runPreflight: what fails, each problem named by its stable code", () =
       ["candidate_policy_invalid policies/candidate.ts rules[0] (r)"],
     ],
     [
-      "alerts half set up",
-      withVars({ ANALYTICS_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" }),
+      "the alert cron's settings left on the request Worker (they belong to wrangler.alerts.toml)",
+      {
+        ...withVars({ ANALYTICS_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" }),
+        triggers: { crons: ["*/5 * * * *"] },
+      },
       { secrets: [...ALL_SECRETS, "ANALYTICS_API_TOKEN"] },
-      ["alerts_incomplete secret ALERT_WEBHOOK_URL"],
-    ],
-    [
-      "alert rules that are not valid",
-      withVars({ ALERT_RULES: '{"denials":{"max":-1}}' }),
-      { secrets: ALL_SECRETS },
-      ["alert_config_invalid var ALERT_RULES"],
-    ],
-    [
-      "AUDIT_DATASET apart from the AUDIT binding's dataset",
-      withVars({ AUDIT_DATASET: "other_dataset" }),
-      { secrets: ALL_SECRETS },
-      ["audit_dataset_mismatch var AUDIT_DATASET"],
+      [
+        "alert_setting_moved [triggers] crons",
+        "alert_setting_moved var ANALYTICS_ACCOUNT_ID",
+        "alert_setting_moved secret ANALYTICS_API_TOKEN",
+      ],
     ],
   ];
   it.each(cases)("fails (exit 1) on %s, naming it", (_name, config, options, expected) => {

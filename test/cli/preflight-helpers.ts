@@ -20,10 +20,6 @@ export const production: WranglerEnvironmentConfig = {
     BROKER_ISSUER_URL: "",
     ISSUERS: UNIQUE_ISSUERS,
     SHADOW_POLICY: "off",
-    ANALYTICS_ACCOUNT_ID: "",
-    AUDIT_DATASET: "ci_credential_broker",
-    ALERT_RULES: "{}",
-    ALERT_COOLDOWN_MINUTES: "60",
     GITHUB_APP_ID: "424243",
     GITHUB_TOKEN_APP_ID: "424244",
   },
@@ -45,7 +41,6 @@ export const sandbox: WranglerEnvironmentConfig = {
     BROKER_ISSUER_URL: "http://127.0.0.1:8787",
     ISSUERS:
       '[{"kind":"github","issuer":"http://127.0.0.1:8788","audiences":["ci-credential-broker"],"api_url":"http://127.0.0.1:8788/github"}]',
-    AUDIT_DATASET: "ci_credential_broker_sandbox",
     GITHUB_APP_ID: "1",
     GITHUB_TOKEN_APP_ID: "2",
   },

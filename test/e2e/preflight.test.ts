@@ -138,3 +138,29 @@ describe("wrangler's inheritance rules", () => {
     expect(result.stderr).toMatch(/"kv_namespaces" exists at the top level, but not on "env\.staging"/);
   });
 });
+
+describe("the alert cron Worker (--alerts)", () => {
+  const shipped = readFileSync(join(repoRoot, "wrangler.alerts.toml"), "utf8");
+  const filled = shipped
+    .replace('id = "00000000000000000000000000000000"', 'id = "0f2ac74b498b48028cb68387c421e279"')
+    .replace('ANALYTICS_ACCOUNT_ID = ""', 'ANALYTICS_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"');
+  const secrets = ["--secrets", "ANALYTICS_API_TOKEN,ALERT_WEBHOOK_URL"];
+
+  it("as shipped: only the placeholder KV id, and the secrets named as not checked (exit 1)", async () => {
+    const result = await preflight(["--alerts"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.problems).toEqual(["kv_namespace_placeholder [[kv_namespaces]] ALERT_STATE"]);
+    expect(result.stdout).toMatch(/^preflight: wrangler\.alerts\.toml top level \(the alert cron Worker\)/);
+    expect(result.stdout).toMatch(/^not checked: the secrets ANALYTICS_API_TOKEN, ALERT_WEBHOOK_URL /m);
+  });
+
+  it("filled in: passes; AUDIT_DATASET apart from wrangler.toml's AUDIT binding fails", async () => {
+    const ok = await preflight(["--alerts", "--config", writeToml("alerts.toml", filled), ...secrets]);
+    expect(ok.problems).toEqual([]);
+    expect(ok.exitCode).toBe(0);
+    const other = filled.replace('AUDIT_DATASET = "ci_credential_broker"', 'AUDIT_DATASET = "another_dataset"');
+    const result = await preflight(["--alerts", "--config", writeToml("alerts-other.toml", other), ...secrets]);
+    expect(result.problems).toEqual(["audit_dataset_mismatch var AUDIT_DATASET"]);
+    expect(result.exitCode).toBe(1);
+  });
+});

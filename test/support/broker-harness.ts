@@ -2,7 +2,6 @@
 // a fake issuer and the STS emulator behind a fake network, an injected clock, and captured log lines.
 // The upstreams are harness-upstreams.ts, admission and its faults harness-admission.ts, the shared assertions
 // harness-assertions.ts (re-exported here).
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import testPolicy from "../fixtures/policies/index.ts";
 import type { AdmissionControl } from "../../src/admission/admission-control.ts";
@@ -98,8 +97,6 @@ export interface Harness {
   dataset: FakeDataset;
   /** The data points written to env.AUDIT, in order (see expectAudit). */
   dataPoints(): DataPointLike[];
-  /** Runs the Worker's `scheduled` handler (the alert cron) at `scheduledTime` (default: the harness clock). */
-  scheduled(options?: { scheduledTime?: number; cron?: string }): Promise<void>;
   mint(claims?: Record<string, unknown>, options?: Parameters<FakeIssuer["mint"]>[1]): Promise<string>;
   /** The extra issuers of `options.issuers`, by id. */
   extraIssuers: Record<string, FakeIssuer>;
@@ -187,13 +184,6 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     admissionObject: admission.admissionObject,
     dataset,
     dataPoints: () => [...dataset.points],
-    scheduled: async (scheduledOptions = {}) => {
-      const controller = createScheduledController({
-        scheduledTime: scheduledOptions.scheduledTime ?? clock,
-        cron: scheduledOptions.cron ?? "*/5 * * * *",
-      });
-      await broker.scheduled?.(controller, testEnv as unknown as Env, ctx);
-    },
     mint: (claims, mintOptions) => issuer.mint(claims, mintOptions),
     extraIssuers,
     mintFor: async (id, claims = {}) => {
