@@ -5,7 +5,8 @@ import { regionalStsEndpoint, type AwsOptions, type StsEndpointOptions } from ".
 import { GITHUB_FACT_CACHE_MS } from "./github/constants.ts";
 import { SHARED_DEFAULT_AUDIENCE } from "./oidc/constants.ts";
 import { GITHUB_DEFAULT_API_URL } from "./platforms/constants.ts";
-import { BrokerError, type BrokerReason } from "./errors.ts";
+import { BrokerError } from "./errors.ts";
+import { invalidSettings, jsonString } from "./settings.ts";
 import { isHttpsOrLoopback, isLoopbackHttp } from "./http/trusted-url.ts";
 import { IssuerListSchema, type IssuerConfig } from "./oidc/issuers.ts";
 import { WebIdentityEnvShape, webIdentityOptions, type StsAuthMode, type WebIdentityOptions } from "./idp/config.ts";
@@ -13,40 +14,9 @@ import { pemToPkcs8 } from "./crypto/pem.ts";
 import type { GitHubAppCredentials } from "./github/api-call.ts";
 import type { GitHubTokenAppOptions } from "./github-tokens/setup.ts";
 
+export { invalidSettingPaths, invalidSettings, jsonString } from "./settings.ts";
+
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-
-/** A string holding JSON, parsed (also ALERT_RULES, src/alerts/config.ts). */
-export const jsonString = z.pipe(
-  z.string(),
-  z.transform((value: string, ctx) => {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.issues.push({ code: "custom", message: "not valid JSON", input: value });
-      return z.NEVER;
-    }
-  }),
-);
-
-const INVALID_SETTINGS_PREFIX = "invalid settings: ";
-
-/** `config_invalid` naming the bad settings (never their values); `issues` are zod's, named by their path. */
-export function invalidSettings(
-  reason: BrokerReason,
-  names: ReadonlyArray<string> | { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey> }> },
-): BrokerError {
-  const list = "issues" in names ? [...new Set(names.issues.map((issue) => issue.path.map(String).join(".")))] : names;
-  return new BrokerError("config_invalid", reason, { cause: `${INVALID_SETTINGS_PREFIX}${list.join(",")}` });
-}
-
-/** The settings an `invalidSettings` error names, as paths: a variable (`AWS_REGION`) or a place in one (`ISSUERS.0.audiences`). */
-export function invalidSettingPaths(error: BrokerError): string[] {
-  const cause =
-    typeof error.cause === "string" && error.cause.startsWith(INVALID_SETTINGS_PREFIX)
-      ? error.cause.slice(INVALID_SETTINGS_PREFIX.length)
-      : "";
-  return cause.split(",").filter((path) => path !== "");
-}
 
 /** An optional string where "" (or blanks, with `trim`) means absent. */
 const optionalString = (trim: boolean) =>

@@ -23,7 +23,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["aws"], // STS and the session it is asked for
   ["oidc", "audit", "client"], // token verification; the audit trail; the CI client (its own bundle)
   ["platforms"], // what each CI platform is (claims, names, facts)
-  ["http", "crypto"], // requests, answers and outbound calls; PEM and JWS
+  ["http", "crypto", "settings.ts"], // requests, answers and outbound calls; PEM and JWS; settings parsing
   ["constants.ts", "errors.ts", "deps.ts"], // limits, the error table, the I/O seams
   ["error-reasons.ts"], // the closed list of internal reasons
 ];

@@ -4,7 +4,7 @@ import * as z from "zod/mini";
 import { isAccountId, isDatasetName } from "../audit/sql-api.ts";
 import { AUDIT_DATASET_DEFAULT } from "../audit/constants.ts";
 import { ALERT_DEFAULT_COOLDOWN_MINUTES, ALERT_MAX_COOLDOWN_MINUTES, ALERT_MIN_COOLDOWN_MINUTES } from "./constants.ts";
-import { invalidSettings, jsonString } from "../config.ts";
+import { invalidSettings, jsonString } from "../settings.ts";
 import { isTrustedUrlString } from "../http/trusted-url.ts";
 import { AlertRulesSchema, defaultAlertRules, type AlertRules } from "./rules.ts";
 

@@ -2,7 +2,7 @@
 // handler reads it (src/alerts/config.ts), its KV namespace, cron trigger and secret names; and, for the request
 // Worker, the alert settings that must no longer be there. Pure; no I/O; no clock. Secrets by name only.
 import { ALERT_REQUIRED, parseAlertConfig } from "../alerts/config.ts";
-import { invalidSettingPaths } from "../config.ts";
+import { invalidSettingPaths } from "../settings.ts";
 import { isBrokerError } from "../errors.ts";
 import type { DeploymentEnv } from "./deployment-env.ts";
 import {
