@@ -16,41 +16,27 @@ const PERMISSION_OF_ROLE: Record<string, string> = {
 };
 const key = (name: string) => name.toLowerCase();
 
+/** Accounts, roles per repository and account, pull requests, and reviews per pull request. */
+interface People {
+  users: Map<number, Account>;
+  roles: Map<string, { role: RepositoryRole; association: string | undefined }>;
+  pulls: FakePullRequest[];
+  reviews: Map<string, FakeReview[]>;
+  nextReviewId: number;
+}
+
+const userOf = (people: People, id: number): Account =>
+  people.users.get(id) ?? { id, login: `user${id}`, type: "User" };
+const roleOf = (people: People, repository: string, userId: number) => people.roles.get(`${key(repository)}|${userId}`);
+const reviewKey = (repository: string, number: number) => `${key(repository)}#${number}`;
+
 export function createPeople() {
-  const users = new Map<number, Account>();
-  const roles = new Map<string, { role: RepositoryRole; association: string | undefined }>();
-  const pulls: FakePullRequest[] = [];
-  const reviews = new Map<string, FakeReview[]>();
-  let nextReviewId = 500_000;
-  const userOf = (id: number): Account => users.get(id) ?? { id, login: `user${id}`, type: "User" };
-  const roleOf = (repository: string, userId: number) => roles.get(`${key(repository)}|${userId}`);
-  const reviewKey = (repository: string, number: number) => `${key(repository)}#${number}`;
-
-  /** `author_association` as GitHub derives it from the account's relation to the repository. */
-  function association(repository: string, userId: number): string {
-    const held = roleOf(repository, userId);
-    if (held?.association !== undefined) return held.association;
-    if (held === undefined || held.role === "none") return "NONE";
-    return typeof held.role === "string" && ["admin", "maintain", "write"].includes(held.role)
-      ? "COLLABORATOR"
-      : "MEMBER";
-  }
-
+  const people: People = { users: new Map(), roles: new Map(), pulls: [], reviews: new Map(), nextReviewId: 500_000 };
+  const { users, roles, pulls, reviews } = people;
   return {
     users,
     /** The repository renamed or transferred: its roles, pull requests and reviews go with it. */
-    rename(from: string, to: string): void {
-      const moveKeys = <T>(map: Map<string, T>, prefix: string, next: string) => {
-        for (const [name, value] of [...map]) {
-          if (!name.startsWith(prefix)) continue;
-          map.delete(name);
-          map.set(`${next}${name.slice(prefix.length)}`, value);
-        }
-      };
-      moveKeys(roles, `${key(from)}|`, `${key(to)}|`);
-      moveKeys(reviews, `${key(from)}#`, `${key(to)}#`);
-      for (const pull of pulls) if (key(pull.repository) === key(from)) pull.repository = to;
-    },
+    rename: (from: string, to: string): void => rename(people, from, to),
     addUser(user: { id: number; login: string; type?: "User" | "Bot" }): void {
       users.set(user.id, { id: user.id, login: user.login, type: user.type ?? "User" });
     },
@@ -58,25 +44,12 @@ export function createPeople() {
       roles.set(`${key(repository)}|${userId}`, { role, association: associationOverride });
     },
     /** GET .../collaborators/{username}/permission: undefined for an unknown login (GitHub: 404). */
-    permissionJson(repository: string, login: string) {
-      const wanted = key(login);
-      const user =
-        [...users.values()].find((candidate) => key(candidate.login) === wanted) ??
-        (/^user\d+$/.test(wanted) ? userOf(Number(wanted.slice(4))) : undefined);
-      if (user === undefined) return undefined;
-      const role = roleOf(repository, user.id)?.role ?? "none";
-      const base = typeof role === "string" ? role : role.base;
-      return {
-        permission: PERMISSION_OF_ROLE[base],
-        role_name: typeof role === "string" ? role : role.custom,
-        user: { login: user.login, id: user.id, type: user.type },
-      };
-    },
+    permissionJson: (repository: string, login: string) => permissionJson(people, repository, login),
     pullsOf(repository: string): FakePullRequest[] {
       return pulls.filter((pull) => key(pull.repository) === key(repository));
     },
     pullJson(pull: FakePullRequest, repoId: number) {
-      const author = userOf(pull.authorId);
+      const author = userOf(people, pull.authorId);
       return {
         number: pull.number,
         state: pull.state,
@@ -96,23 +69,9 @@ export function createPeople() {
       else pulls[known] = pull;
     },
     /** GET .../pulls/{n}/reviews items (pending reviews are their author's alone). */
-    reviewsJson(repository: string, number: number) {
-      return (reviews.get(reviewKey(repository, number)) ?? [])
-        .filter((review) => review.state !== "PENDING")
-        .map((review) => {
-          const user = userOf(review.userId);
-          return {
-            id: review.id,
-            user: { id: user.id, login: user.login, type: user.type },
-            state: review.state,
-            commit_id: review.commitId,
-            author_association: association(repository, user.id),
-            submitted_at: "2026-11-25T11:00:00Z",
-          };
-        });
-    },
+    reviewsJson: (repository: string, number: number) => reviewsJson(people, repository, number),
     addReview(repository: string, number: number, review: Omit<FakeReview, "id">): number {
-      const id = nextReviewId++;
+      const id = people.nextReviewId++;
       reviews.set(reviewKey(repository, number), [
         ...(reviews.get(reviewKey(repository, number)) ?? []),
         { ...review, id },
@@ -128,4 +87,58 @@ export function createPeople() {
       reviews.delete(reviewKey(repository, number));
     },
   };
+}
+
+function rename(people: People, from: string, to: string): void {
+  const moveKeys = <T>(map: Map<string, T>, prefix: string, next: string) => {
+    for (const [name, value] of [...map]) {
+      if (!name.startsWith(prefix)) continue;
+      map.delete(name);
+      map.set(`${next}${name.slice(prefix.length)}`, value);
+    }
+  };
+  moveKeys(people.roles, `${key(from)}|`, `${key(to)}|`);
+  moveKeys(people.reviews, `${key(from)}#`, `${key(to)}#`);
+  for (const pull of people.pulls) if (key(pull.repository) === key(from)) pull.repository = to;
+}
+
+function permissionJson(people: People, repository: string, login: string) {
+  const wanted = key(login);
+  const user =
+    [...people.users.values()].find((candidate) => key(candidate.login) === wanted) ??
+    (/^user\d+$/.test(wanted) ? userOf(people, Number(wanted.slice(4))) : undefined);
+  if (user === undefined) return undefined;
+  const role = roleOf(people, repository, user.id)?.role ?? "none";
+  const base = typeof role === "string" ? role : role.base;
+  return {
+    permission: PERMISSION_OF_ROLE[base],
+    role_name: typeof role === "string" ? role : role.custom,
+    user: { login: user.login, id: user.id, type: user.type },
+  };
+}
+
+function reviewsJson(people: People, repository: string, number: number) {
+  return (people.reviews.get(reviewKey(repository, number)) ?? [])
+    .filter((review) => review.state !== "PENDING")
+    .map((review) => {
+      const user = userOf(people, review.userId);
+      return {
+        id: review.id,
+        user: { id: user.id, login: user.login, type: user.type },
+        state: review.state,
+        commit_id: review.commitId,
+        author_association: association(people, repository, user.id),
+        submitted_at: "2026-11-25T11:00:00Z",
+      };
+    });
+}
+
+/** `author_association` as GitHub derives it from the account's relation to the repository. */
+function association(people: People, repository: string, userId: number): string {
+  const held = roleOf(people, repository, userId);
+  if (held?.association !== undefined) return held.association;
+  if (held === undefined || held.role === "none") return "NONE";
+  return typeof held.role === "string" && ["admin", "maintain", "write"].includes(held.role)
+    ? "COLLABORATOR"
+    : "MEMBER";
 }

@@ -107,124 +107,63 @@ function oversizedBody(jwks: { keys: JWK[] }): ReadableStream<Uint8Array> {
   });
 }
 
+/** The issuer's keys, what a test made it serve instead, and its fetch counts. */
+interface IssuerState {
+  options: FakeIssuerOptions;
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  discoveryUri: string;
+  clock: () => number;
+  keys: SigningKey[];
+  current: SigningKey;
+  jwksOverride: unknown;
+  discoveryOverride: Record<string, unknown> | null;
+  failMode: FailMode;
+  fetchCount: number;
+  discoveryCount: number;
+}
+
 export async function createFakeIssuer(options: FakeIssuerOptions): Promise<FakeIssuer> {
-  const issuer = options.issuer;
-  const audience = options.audience ?? "ci-credential-broker";
-  const jwksUri = `${issuer}${options.jwksPath ?? "/.well-known/jwks"}`;
-  const discoveryUri = `${issuer}/.well-known/openid-configuration`;
-  const clock = options.now ?? (() => Date.now());
-
-  const keys: SigningKey[] = [await generateSigningKey()];
-  let current: SigningKey = keys[0] as SigningKey;
-  let jwksOverride: unknown = null;
-  let discoveryOverride: Record<string, unknown> | null = null;
-  let failMode: FailMode = null;
-  let fetchCount = 0;
-  let discoveryCount = 0;
-
-  function key(kid?: string): SigningKey {
-    if (kid === undefined) return current;
-    const found = keys.find((candidate) => candidate.kid === kid);
-    if (found === undefined) throw new Error(`fake issuer: no key ${kid}`);
-    return found;
-  }
-
-  const sameDocument = (url: string, target: string) => {
-    const a = new URL(url);
-    const b = new URL(target);
-    return a.origin === b.origin && a.pathname === b.pathname;
+  const first = await generateSigningKey();
+  const state: IssuerState = {
+    options,
+    issuer: options.issuer,
+    audience: options.audience ?? "ci-credential-broker",
+    jwksUri: `${options.issuer}${options.jwksPath ?? "/.well-known/jwks"}`,
+    discoveryUri: `${options.issuer}/.well-known/openid-configuration`,
+    clock: options.now ?? (() => Date.now()),
+    keys: [first],
+    current: first,
+    jwksOverride: null,
+    discoveryOverride: null,
+    failMode: null,
+    fetchCount: 0,
+    discoveryCount: 0,
   };
-
-  async function handler(request: Request): Promise<Response> {
-    const isJwks = sameDocument(request.url, jwksUri);
-    const isDiscovery = sameDocument(request.url, discoveryUri);
-    if (isJwks) fetchCount += 1;
-    if (isDiscovery) discoveryCount += 1;
-    if (!isJwks && !isDiscovery) return new Response("not found", { status: 404 });
-    if (failMode === "network") throw new TypeError("fake issuer: connection refused");
-    if (failMode === "down") return new Response("service unavailable", { status: 503 });
-    if (isDiscovery) {
-      return json(
-        discoveryOverride ?? {
-          issuer,
-          jwks_uri: jwksUri,
-          subject_types_supported: ["public", "pairwise"],
-          response_types_supported: ["id_token"],
-          claims_supported: ["sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "repository", "repository_id"],
-          id_token_signing_alg_values_supported: ["RS256"],
-          scopes_supported: ["openid"],
-        },
-      );
-    }
-    if (failMode === "garbage")
-      return new Response("<!doctype html><title>oops</title>", {
-        status: 200,
-        headers: { "content-type": "text/html" },
-      });
-    if (failMode === "oversized")
-      return new Response(oversizedBody({ keys: keys.map((entry) => entry.publicJwk) }), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      });
-    if (failMode === "redirect")
-      return new Response(null, { status: 302, headers: { location: "https://attacker.test/jwks" } });
-    if (jwksOverride !== null) {
-      return typeof jwksOverride === "string" ? new Response(jwksOverride, { status: 200 }) : json(jwksOverride);
-    }
-    return json({ keys: keys.map((entry) => entry.publicJwk) });
-  }
-
-  async function sign(
-    header: Record<string, unknown>,
-    payload: Record<string, unknown>,
-    signOptions: { kid?: string } = {},
-  ): Promise<string> {
-    const signer = key(signOptions.kid);
-    return signCompact(header, payload, signer.privateKey, signer.alg);
-  }
-
+  const { issuer, jwksUri, discoveryUri, audience, keys } = state;
   return {
     issuer,
     jwksUri,
     discoveryUri,
     audience,
-    handler,
-    key,
+    handler: (request) => serve(state, request),
+    key: (kid) => keyOf(state, kid),
     get fetchCount() {
-      return fetchCount;
+      return state.fetchCount;
     },
     get discoveryCount() {
-      return discoveryCount;
+      return state.discoveryCount;
     },
-    async mint(claims = {}, mintOptions = {}) {
-      const signer = key(mintOptions.kid);
-      const iat = Math.floor((mintOptions.now ?? clock()) / 1000);
-      // GitHub: nbf = iat - 300, exp = iat + 300 (tokens live 5 minutes).
-      const payload: Record<string, unknown> = {
-        ...githubClaims(options.claims),
-        iss: issuer,
-        aud: audience,
-        iat,
-        nbf: iat - 300,
-        exp: iat + 300,
-        ...claims,
-      };
-      for (const name of mintOptions.omit ?? []) delete payload[name];
-      // GitHub's header also carries x5t (a certificate thumbprint): present here so verification must tolerate it.
-      const header: Record<string, unknown> = {
-        typ: "JWT",
-        alg: mintOptions.alg ?? signer.alg,
-        x5t: base64url.encode(signer.kid.slice(0, 20)),
-        kid: signer.kid,
-        ...mintOptions.header,
-      };
+    mint: (claims = {}, mintOptions = {}) => mint(state, claims, mintOptions),
+    async sign(header, payload, signOptions = {}) {
+      const signer = keyOf(state, signOptions.kid);
       return signCompact(header, payload, signer.privateKey, signer.alg);
     },
-    sign,
     async rotate() {
       const next = await generateSigningKey();
       keys.splice(0, keys.length, next);
-      current = next;
+      state.current = next;
     },
     async addKey(addOptions = {}) {
       const added = await generateSigningKey(addOptions);
@@ -232,13 +171,96 @@ export async function createFakeIssuer(options: FakeIssuerOptions): Promise<Fake
       return added.kid;
     },
     setJwks(body) {
-      jwksOverride = body;
+      state.jwksOverride = body;
     },
     setDiscovery(doc) {
-      discoveryOverride = doc;
+      state.discoveryOverride = doc;
     },
     fail(mode) {
-      failMode = mode;
+      state.failMode = mode;
     },
   };
+}
+
+function keyOf(state: IssuerState, kid?: string): SigningKey {
+  if (kid === undefined) return state.current;
+  const found = state.keys.find((candidate) => candidate.kid === kid);
+  if (found === undefined) throw new Error(`fake issuer: no key ${kid}`);
+  return found;
+}
+
+const sameDocument = (url: string, target: string) => {
+  const a = new URL(url);
+  const b = new URL(target);
+  return a.origin === b.origin && a.pathname === b.pathname;
+};
+
+/** The discovery document and the JWKS, or the misbehaviour a test asked for. */
+async function serve(state: IssuerState, request: Request): Promise<Response> {
+  const isJwks = sameDocument(request.url, state.jwksUri);
+  const isDiscovery = sameDocument(request.url, state.discoveryUri);
+  if (isJwks) state.fetchCount += 1;
+  if (isDiscovery) state.discoveryCount += 1;
+  if (!isJwks && !isDiscovery) return new Response("not found", { status: 404 });
+  const { failMode, jwksOverride, keys } = state;
+  if (failMode === "network") throw new TypeError("fake issuer: connection refused");
+  if (failMode === "down") return new Response("service unavailable", { status: 503 });
+  if (isDiscovery) {
+    return json(
+      state.discoveryOverride ?? {
+        issuer: state.issuer,
+        jwks_uri: state.jwksUri,
+        subject_types_supported: ["public", "pairwise"],
+        response_types_supported: ["id_token"],
+        claims_supported: ["sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "repository", "repository_id"],
+        id_token_signing_alg_values_supported: ["RS256"],
+        scopes_supported: ["openid"],
+      },
+    );
+  }
+  if (failMode === "garbage")
+    return new Response("<!doctype html><title>oops</title>", {
+      status: 200,
+      headers: { "content-type": "text/html" },
+    });
+  if (failMode === "oversized")
+    return new Response(oversizedBody({ keys: keys.map((entry) => entry.publicJwk) }), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+  if (failMode === "redirect")
+    return new Response(null, { status: 302, headers: { location: "https://attacker.test/jwks" } });
+  if (jwksOverride !== null) {
+    return typeof jwksOverride === "string" ? new Response(jwksOverride, { status: 200 }) : json(jwksOverride);
+  }
+  return json({ keys: keys.map((entry) => entry.publicJwk) });
+}
+
+async function mint(
+  state: IssuerState,
+  claims: Partial<Record<string, unknown>>,
+  mintOptions: MintOptions,
+): Promise<string> {
+  const signer = keyOf(state, mintOptions.kid);
+  const iat = Math.floor((mintOptions.now ?? state.clock()) / 1000);
+  // GitHub: nbf = iat - 300, exp = iat + 300 (tokens live 5 minutes).
+  const payload: Record<string, unknown> = {
+    ...githubClaims(state.options.claims),
+    iss: state.issuer,
+    aud: state.audience,
+    iat,
+    nbf: iat - 300,
+    exp: iat + 300,
+    ...claims,
+  };
+  for (const name of mintOptions.omit ?? []) delete payload[name];
+  // GitHub's header also carries x5t (a certificate thumbprint): present here so verification must tolerate it.
+  const header: Record<string, unknown> = {
+    typ: "JWT",
+    alg: mintOptions.alg ?? signer.alg,
+    x5t: base64url.encode(signer.kid.slice(0, 20)),
+    kid: signer.kid,
+    ...mintOptions.header,
+  };
+  return signCompact(header, payload, signer.privateKey, signer.alg);
 }

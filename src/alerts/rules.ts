@@ -142,108 +142,125 @@ export interface Firing {
 
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
-/** The rules that fire for these metrics. A rule whose metrics are missing (query not run) does not fire. */
+/** The rules that fire for these metrics, in RULE_NAMES order. A rule whose metrics are missing (query not run) does not fire. */
 export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[] {
-  const firing: Firing[] = [];
-  const drop = rules.issuance_drop;
+  return [
+    ...issuanceDropFiring(rules.issuance_drop, metrics),
+    ...denialFirings(rules.denials, metrics),
+    ...stsLatencyFiring(rules.sts_p99, metrics),
+    ...replayFirings(rules.replay, metrics),
+    ...githubRateLimitFiring(rules.github_rate_limit, metrics),
+    ...githubTokenWideFiring(rules.github_token_wide, metrics),
+  ];
+}
+
+function issuanceDropFiring(drop: AlertRules["issuance_drop"], metrics: AlertMetrics): Firing[] {
   if (
-    drop.enabled &&
-    metrics.issuedRecent !== undefined &&
-    metrics.issuedBaseline !== undefined &&
-    metrics.issuedBaseline >= drop.min_baseline
+    !drop.enabled ||
+    metrics.issuedRecent === undefined ||
+    metrics.issuedBaseline === undefined ||
+    metrics.issuedBaseline < drop.min_baseline
   ) {
-    const expected = (metrics.issuedBaseline * drop.window_minutes) / drop.baseline_minutes;
-    const dropPercent = expected > 0 ? Math.max(0, (1 - metrics.issuedRecent / expected) * 100) : 0;
-    if (dropPercent > drop.drop_percent) {
-      firing.push({
-        rule: "issuance_drop",
-        value: round(dropPercent, 1),
-        threshold: drop.drop_percent,
-        summary:
-          `Issuance down ${round(dropPercent)}%: ${metrics.issuedRecent} credentials issued in the last ${drop.window_minutes} min, ` +
-          `against ${round(expected, 1)} expected from the previous ${drop.baseline_minutes} min (${metrics.issuedBaseline} issued). ` +
-          `Threshold: more than ${drop.drop_percent}% down.`,
-      });
-    }
+    return [];
   }
-  const denials = rules.denials;
-  if (denials.enabled && metrics.denialGroups !== undefined) {
-    // Per owner and reason: any owner can mint tokens for our audience, so a global count could be held high (and its
-    // incident open, hence quiet) by a stranger's steady trickle, hiding a real spike of our own.
-    const over = metrics.denialGroups.filter((group) => group.count > denials.max);
-    for (const group of over.slice(0, ALERT_MAX_DENIAL_INCIDENTS)) {
-      const across = group.repositories === 1 ? "1 repository" : `${group.repositories} repositories`;
-      firing.push({
-        rule: "denials",
-        subject: `${group.owner} ${group.reason}`,
-        value: group.count,
-        threshold: denials.max,
-        summary: `${group.count} requests of owner ${group.owner} (${across}) denied by policy as ${group.reason} in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
-      });
-    }
-    const rest = over.slice(ALERT_MAX_DENIAL_INCIDENTS);
-    if (rest.length > 0) {
-      const count = rest.reduce((sum, group) => sum + group.count, 0);
-      firing.push({
-        rule: "denials",
-        subject: "(other owners)",
-        value: count,
-        threshold: denials.max,
-        summary: `${rest.length} more owner and reason pairs above the threshold: ${count} denied requests in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
-      });
-    }
-  }
-  const sts = rules.sts_p99;
-  const p99 = metrics.stsP99Ms;
-  if (
-    sts.enabled &&
-    p99 !== undefined &&
-    p99 !== null &&
-    (metrics.stsSamples ?? 0) >= sts.min_samples &&
-    p99 > sts.p99_ms
-  ) {
+  const expected = (metrics.issuedBaseline * drop.window_minutes) / drop.baseline_minutes;
+  const dropPercent = expected > 0 ? Math.max(0, (1 - metrics.issuedRecent / expected) * 100) : 0;
+  if (dropPercent <= drop.drop_percent) return [];
+  return [
+    {
+      rule: "issuance_drop",
+      value: round(dropPercent, 1),
+      threshold: drop.drop_percent,
+      summary:
+        `Issuance down ${round(dropPercent)}%: ${metrics.issuedRecent} credentials issued in the last ${drop.window_minutes} min, ` +
+        `against ${round(expected, 1)} expected from the previous ${drop.baseline_minutes} min (${metrics.issuedBaseline} issued). ` +
+        `Threshold: more than ${drop.drop_percent}% down.`,
+    },
+  ];
+}
+
+function denialFirings(denials: AlertRules["denials"], metrics: AlertMetrics): Firing[] {
+  if (!denials.enabled || metrics.denialGroups === undefined) return [];
+  // Per owner and reason: any owner can mint tokens for our audience, so a global count could be held high (and its
+  // incident open, hence quiet) by a stranger's steady trickle, hiding a real spike of our own.
+  const over = metrics.denialGroups.filter((group) => group.count > denials.max);
+  const firing: Firing[] = over.slice(0, ALERT_MAX_DENIAL_INCIDENTS).map((group) => {
+    const across = group.repositories === 1 ? "1 repository" : `${group.repositories} repositories`;
+    return {
+      rule: "denials",
+      subject: `${group.owner} ${group.reason}`,
+      value: group.count,
+      threshold: denials.max,
+      summary: `${group.count} requests of owner ${group.owner} (${across}) denied by policy as ${group.reason} in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
+    };
+  });
+  const rest = over.slice(ALERT_MAX_DENIAL_INCIDENTS);
+  if (rest.length > 0) {
+    const count = rest.reduce((sum, group) => sum + group.count, 0);
     firing.push({
+      rule: "denials",
+      subject: "(other owners)",
+      value: count,
+      threshold: denials.max,
+      summary: `${rest.length} more owner and reason pairs above the threshold: ${count} denied requests in the last ${denials.window_minutes} min. Threshold: more than ${denials.max} per owner and reason.`,
+    });
+  }
+  return firing;
+}
+
+function stsLatencyFiring(sts: AlertRules["sts_p99"], metrics: AlertMetrics): Firing[] {
+  const p99 = metrics.stsP99Ms;
+  if (!sts.enabled || p99 === undefined || p99 === null) return [];
+  if ((metrics.stsSamples ?? 0) < sts.min_samples || p99 <= sts.p99_ms) return [];
+  return [
+    {
       rule: "sts_p99",
       value: round(p99),
       threshold: sts.p99_ms,
       summary: `STS p99 is ${round(p99)} ms over ${metrics.stsSamples} calls in the last ${sts.window_minutes} min. Threshold: above ${sts.p99_ms} ms.`,
-    });
-  }
-  const replay = rules.replay;
-  if (replay.enabled) {
-    for (const { repository, count } of metrics.replays ?? []) {
-      if (count <= replay.max) continue;
-      firing.push({
-        rule: "replay",
-        subject: repository,
-        value: count,
-        threshold: replay.max,
-        summary:
-          `${count} requests for ${repository} were refused as token_reused in the last ${replay.window_minutes} min: its OIDC tokens are being presented twice ` +
-          `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
-      });
-    }
-  }
-  const github = rules.github_rate_limit;
+    },
+  ];
+}
+
+function replayFirings(replay: AlertRules["replay"], metrics: AlertMetrics): Firing[] {
+  if (!replay.enabled) return [];
+  return (metrics.replays ?? [])
+    .filter(({ count }) => count > replay.max)
+    .map(({ repository, count }) => ({
+      rule: "replay",
+      subject: repository,
+      value: count,
+      threshold: replay.max,
+      summary:
+        `${count} requests for ${repository} were refused as token_reused in the last ${replay.window_minutes} min: its OIDC tokens are being presented twice ` +
+        `(a replay, or a client resending). Threshold: more than ${replay.max}.`,
+    }));
+}
+
+function githubRateLimitFiring(github: AlertRules["github_rate_limit"], metrics: AlertMetrics): Firing[] {
   const lowest = metrics.githubMinRemaining;
-  if (github.enabled && lowest !== undefined && lowest !== null && lowest < github.min_remaining) {
-    firing.push({
+  if (!github.enabled || lowest === undefined || lowest === null || lowest >= github.min_remaining) return [];
+  return [
+    {
       rule: "github_rate_limit",
       value: lowest,
       threshold: github.min_remaining,
       summary: `GitHub API rate limit down to ${lowest} requests left in the last ${github.window_minutes} min (docs/github-facts.md). Threshold: below ${github.min_remaining}.`,
-    });
-  }
-  const wide = rules.github_token_wide;
-  if (wide.enabled && metrics.githubTokensTooWide !== undefined && metrics.githubTokensTooWide > wide.max) {
-    firing.push({
+    },
+  ];
+}
+
+function githubTokenWideFiring(wide: AlertRules["github_token_wide"], metrics: AlertMetrics): Firing[] {
+  const tooWide = metrics.githubTokensTooWide;
+  if (!wide.enabled || tooWide === undefined || tooWide <= wide.max) return [];
+  return [
+    {
       rule: "github_token_wide",
-      value: metrics.githubTokensTooWide,
+      value: tooWide,
       threshold: wide.max,
       summary:
-        `${metrics.githubTokensTooWide} GitHub tokens came back wider than their grant in the last ${wide.window_minutes} min (github_token_wider_than_asked): ` +
+        `${tooWide} GitHub tokens came back wider than their grant in the last ${wide.window_minutes} min (github_token_wider_than_asked): ` +
         `each was revoked and refused; check the token App's installation and the github_token_too_wide log lines (docs/operations.md). Threshold: more than ${wide.max}.`,
-    });
-  }
-  return firing;
+    },
+  ];
 }

@@ -23,7 +23,7 @@ import {
   type RunSubject,
 } from "../policy/requirements-jobs.ts";
 import { parseAnswer, repositoryPath, type CallContext, type GitHubClient, type RepositoryRef } from "./client.ts";
-import { createMemo } from "./memo.ts";
+import { createMemo, type Memo } from "./memo.ts";
 import { CheckRunsSchema, JobListSchema, WorkflowRunListSchema, WorkflowRunSchema } from "./schemas.ts";
 
 /** A workflow run id as GitHub assigns them (a positive integer): checked before it goes into a URL. */
@@ -87,149 +87,184 @@ const toCheckRun = (run: {
 
 const notRun = (fact: string): RequirementOutcome => ({ met: false, reason: "context_workflow_not_run", fact });
 
+/** The job facts' deps and memos: runs found by id are kept like a met fact; lists of runs are single flight only. */
+interface JobFactState extends FactDeps {
+  runs: Memo<WorkflowRunFact | undefined>;
+  lists: Memo<WorkflowRunFact[] | undefined>;
+}
+
+const never = () => undefined;
+
 export function createJobFacts(deps: FactDeps) {
-  const { client, now } = deps;
-  const runs = createMemo<WorkflowRunFact | undefined>(now, GITHUB_CACHE_MAX_ENTRIES);
-  // Shared by concurrent exchanges only (single flight), never kept.
-  const lists = createMemo<WorkflowRunFact[] | undefined>(now, GITHUB_CACHE_MAX_ENTRIES);
-  const never = () => undefined;
-
-  /** GET .../actions/runs/{run_id}; undefined when GitHub knows no such run in the repository. */
-  function runById(context: CallContext, repo: RepositoryRef, runId: string): Promise<WorkflowRunFact | undefined> {
-    return runs.get(
-      `${repo.apiUrl}|${repo.id}|${runId}`,
-      async () => {
-        const answer = await client.get(context, repo, `${repositoryPath(repo)}/actions/runs/${runId}`);
-        return answer.status === 200
-          ? toRun(parseAnswer(WorkflowRunSchema, answer.body, "actions/runs/{run_id}"))
-          : undefined;
-      },
-      (run) => (run === undefined ? undefined : deps.keepUntil()),
-    );
-  }
-
-  async function runList(
-    context: CallContext,
-    repo: RepositoryRef,
-    path: string,
-  ): Promise<WorkflowRunFact[] | undefined> {
-    const answer = await client.getPages(
-      context,
-      repo,
-      path,
-      (body) => parseAnswer(WorkflowRunListSchema, body, "actions/runs").workflow_runs,
-    );
-    return answer.status === 200 ? (answer.items as RunJson[]).map(toRun) : undefined;
-  }
-
-  /** Check runs of that name on the commit (the latest per app), from any app. */
-  async function checkRunsNamed(
-    context: CallContext,
-    repo: RepositoryRef,
-    sha: string,
-    name: string,
-  ): Promise<CheckRunFact[] | undefined> {
-    const query = new URLSearchParams({ check_name: name, filter: "latest", per_page: String(GITHUB_PAGE_SIZE) });
-    const answer = await client.getPages(
-      context,
-      repo,
-      `${repositoryPath(repo)}/commits/${sha}/check-runs?${query}`,
-      (body) => parseAnswer(CheckRunsSchema, body, "check-runs").check_runs,
-    );
-    return answer.status === 200 ? (answer.items as Parameters<typeof toCheckRun>[0][]).flatMap(toCheckRun) : undefined;
-  }
-
-  /** The named job in the run's latest attempt; when it has none, whether a check run pretends to be it. */
-  async function judgeJobIn(
-    context: CallContext,
-    repo: RepositoryRef,
-    check: CompiledJobCheck,
-    run: WorkflowRunFact,
-  ): Promise<RequirementOutcome> {
-    const path = `${repositoryPath(repo)}/actions/runs/${run.id}/jobs?filter=latest&per_page=${GITHUB_PAGE_SIZE}`;
-    const answer = await client.getPages(
-      context,
-      repo,
-      path,
-      (body) => parseAnswer(JobListSchema, body, "actions/runs/{run_id}/jobs").jobs,
-    );
-    if (answer.status !== 200) return notRun(`run ${run.id}: jobs not found`);
-    const jobs: JobFact[] = (
-      answer.items as Array<{ id: number; run_id: number; name: string; status: string; conclusion: string | null }>
-    ).map((job) => ({
-      id: job.id,
-      runId: job.run_id,
-      name: job.name,
-      status: job.status,
-      conclusion: job.conclusion,
-    }));
-    const outcome = evaluateJob(check, run, jobs);
-    if (outcome !== undefined) return outcome;
-    return missingJob(check, run, (await checkRunsNamed(context, repo, run.headSha, check.job)) ?? []);
-  }
-
+  const state: JobFactState = {
+    ...deps,
+    runs: createMemo<WorkflowRunFact | undefined>(deps.now, GITHUB_CACHE_MAX_ENTRIES),
+    // Shared by concurrent exchanges only (single flight), never kept.
+    lists: createMemo<WorkflowRunFact[] | undefined>(deps.now, GITHUB_CACHE_MAX_ENTRIES),
+  };
   return {
-    runById,
-
+    /** GET .../actions/runs/{run_id}; undefined when GitHub knows no such run in the repository. */
+    runById: (context: CallContext, repo: RepositoryRef, runId: string) => runById(state, context, repo, runId),
     /** A job of the token's own run (`run_id`), which must be of the token's workflow, commit and repository. */
-    async ownRunJob(
+    ownRunJob: (
       context: CallContext,
       repo: RepositoryRef,
       subject: RunSubject,
       runId: string,
       check: CompiledJobCheck,
-    ): Promise<RequirementOutcome> {
-      if (!RUN_ID.test(runId)) return notRun("run: no run_id claim");
-      const run = await runById(context, repo, runId);
-      if (run === undefined) return notRun(`run ${runId}: not found`);
-      const holds = ownRunHolds(run, subject);
-      return holds.met ? judgeJobIn(context, repo, check, run) : holds;
-    },
-
+    ) => ownRunJob(state, context, repo, subject, runId, check),
     /** A job of the pinned workflow's newest run on the commit and branch (server-side filtered by branch and event). */
-    async pinnedJob(
+    pinnedJob: (
       context: CallContext,
       repo: RepositoryRef,
       subject: RunSubject,
       check: CompiledJobCheck,
       shared: RunLists,
-    ): Promise<RequirementOutcome> {
-      const branch = branchOfRef(subject.ref);
-      let runsOfCommit: WorkflowRunFact[] | undefined = [];
-      if (branch !== undefined) {
-        const query = new URLSearchParams({
-          head_sha: subject.sha,
-          branch,
-          ...(check.events.length === 1 ? { event: check.events[0] as string } : {}),
-          exclude_pull_requests: "true",
-          per_page: String(GITHUB_PAGE_SIZE),
-        });
-        const path = `${repositoryPath(repo)}/actions/runs?${query}`;
-        let list = shared.get(path);
-        if (list === undefined) {
-          list = lists.get(`${repo.apiUrl}|${repo.id}|${path}`, () => runList(context, repo, path), never);
-          shared.set(path, list);
-        }
-        runsOfCommit = await list;
-        if (runsOfCommit === undefined) return notRun(`workflow runs at ${subject.sha.slice(0, 12)}: not found`);
-      }
-      const found = pinnedRunFor(check, runsOfCommit, subject);
-      return "met" in found ? found : judgeJobIn(context, repo, check, found.run);
-    },
-
+    ) => pinnedJob(state, context, repo, subject, check, shared),
     /** A third-party App's latest check run of the name on the commit. */
-    async appCheck(
-      context: CallContext,
-      repo: RepositoryRef,
-      sha: string,
-      check: CompiledAppCheck,
-    ): Promise<RequirementOutcome> {
-      const checkRuns = await checkRunsNamed(context, repo, sha, check.name);
-      if (checkRuns === undefined)
-        return { met: false, reason: "context_commit_unknown", fact: `commit ${sha}: not found` };
-      return evaluateCheck(check, checkRuns);
-    },
+    appCheck: (context: CallContext, repo: RepositoryRef, sha: string, check: CompiledAppCheck) =>
+      appCheck(state, context, repo, sha, check),
   };
+}
+
+function runById(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  runId: string,
+): Promise<WorkflowRunFact | undefined> {
+  return state.runs.get(
+    `${repo.apiUrl}|${repo.id}|${runId}`,
+    async () => {
+      const answer = await state.client.get(context, repo, `${repositoryPath(repo)}/actions/runs/${runId}`);
+      return answer.status === 200
+        ? toRun(parseAnswer(WorkflowRunSchema, answer.body, "actions/runs/{run_id}"))
+        : undefined;
+    },
+    (run) => (run === undefined ? undefined : state.keepUntil()),
+  );
+}
+
+async function runList(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  path: string,
+): Promise<WorkflowRunFact[] | undefined> {
+  const answer = await state.client.getPages(
+    context,
+    repo,
+    path,
+    (body) => parseAnswer(WorkflowRunListSchema, body, "actions/runs").workflow_runs,
+  );
+  return answer.status === 200 ? (answer.items as RunJson[]).map(toRun) : undefined;
+}
+
+/** Check runs of that name on the commit (the latest per app), from any app. */
+async function checkRunsNamed(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  sha: string,
+  name: string,
+): Promise<CheckRunFact[] | undefined> {
+  const query = new URLSearchParams({ check_name: name, filter: "latest", per_page: String(GITHUB_PAGE_SIZE) });
+  const answer = await state.client.getPages(
+    context,
+    repo,
+    `${repositoryPath(repo)}/commits/${sha}/check-runs?${query}`,
+    (body) => parseAnswer(CheckRunsSchema, body, "check-runs").check_runs,
+  );
+  return answer.status === 200 ? (answer.items as Parameters<typeof toCheckRun>[0][]).flatMap(toCheckRun) : undefined;
+}
+
+/** The named job in the run's latest attempt; when it has none, whether a check run pretends to be it. */
+async function judgeJobIn(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  check: CompiledJobCheck,
+  run: WorkflowRunFact,
+): Promise<RequirementOutcome> {
+  const path = `${repositoryPath(repo)}/actions/runs/${run.id}/jobs?filter=latest&per_page=${GITHUB_PAGE_SIZE}`;
+  const answer = await state.client.getPages(
+    context,
+    repo,
+    path,
+    (body) => parseAnswer(JobListSchema, body, "actions/runs/{run_id}/jobs").jobs,
+  );
+  if (answer.status !== 200) return notRun(`run ${run.id}: jobs not found`);
+  const jobs: JobFact[] = (
+    answer.items as Array<{ id: number; run_id: number; name: string; status: string; conclusion: string | null }>
+  ).map((job) => ({
+    id: job.id,
+    runId: job.run_id,
+    name: job.name,
+    status: job.status,
+    conclusion: job.conclusion,
+  }));
+  const outcome = evaluateJob(check, run, jobs);
+  if (outcome !== undefined) return outcome;
+  return missingJob(check, run, (await checkRunsNamed(state, context, repo, run.headSha, check.job)) ?? []);
+}
+
+async function ownRunJob(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  subject: RunSubject,
+  runId: string,
+  check: CompiledJobCheck,
+): Promise<RequirementOutcome> {
+  if (!RUN_ID.test(runId)) return notRun("run: no run_id claim");
+  const run = await runById(state, context, repo, runId);
+  if (run === undefined) return notRun(`run ${runId}: not found`);
+  const holds = ownRunHolds(run, subject);
+  return holds.met ? judgeJobIn(state, context, repo, check, run) : holds;
+}
+
+async function pinnedJob(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  subject: RunSubject,
+  check: CompiledJobCheck,
+  shared: RunLists,
+): Promise<RequirementOutcome> {
+  const branch = branchOfRef(subject.ref);
+  let runsOfCommit: WorkflowRunFact[] | undefined = [];
+  if (branch !== undefined) {
+    const query = new URLSearchParams({
+      head_sha: subject.sha,
+      branch,
+      ...(check.events.length === 1 ? { event: check.events[0] as string } : {}),
+      exclude_pull_requests: "true",
+      per_page: String(GITHUB_PAGE_SIZE),
+    });
+    const path = `${repositoryPath(repo)}/actions/runs?${query}`;
+    let list = shared.get(path);
+    if (list === undefined) {
+      list = state.lists.get(`${repo.apiUrl}|${repo.id}|${path}`, () => runList(state, context, repo, path), never);
+      shared.set(path, list);
+    }
+    runsOfCommit = await list;
+    if (runsOfCommit === undefined) return notRun(`workflow runs at ${subject.sha.slice(0, 12)}: not found`);
+  }
+  const found = pinnedRunFor(check, runsOfCommit, subject);
+  return "met" in found ? found : judgeJobIn(state, context, repo, check, found.run);
+}
+
+async function appCheck(
+  state: JobFactState,
+  context: CallContext,
+  repo: RepositoryRef,
+  sha: string,
+  check: CompiledAppCheck,
+): Promise<RequirementOutcome> {
+  const checkRuns = await checkRunsNamed(state, context, repo, sha, check.name);
+  if (checkRuns === undefined)
+    return { met: false, reason: "context_commit_unknown", fact: `commit ${sha}: not found` };
+  return evaluateCheck(check, checkRuns);
 }
 
 export type JobFacts = ReturnType<typeof createJobFacts>;
