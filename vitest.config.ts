@@ -13,7 +13,8 @@ delete process.env.AWS_SESSION_TOKEN;
 // start with alerting off, and a developer's own values can never reach them.
 process.env.ANALYTICS_API_TOKEN = "";
 process.env.ALERT_WEBHOOK_URL = "";
-// The workers pool reads wrangler.toml once per test file, and wrangler logs "Using secrets defined in process.env" each
+// The workers pool reads wrangler.toml once per test file, and wrangler logs "Using secrets defined in process.env"
+// each
 // time ([secrets] makes it load process.env): its own log level, warn, keeps that out of the test report while its
 // warnings and errors still show. The end-to-end tests' wrangler processes (npm start, deploy --dry-run) get the
 // developer's level back (project e2e `env`): their output is what those tests read.
@@ -37,7 +38,8 @@ export default defineConfig({
             main: "./test/fixtures/worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              // STS_AUTH pinned: the suite tests both modes explicitly (test/web-identity.test.ts), whatever the deployment uses.
+              // STS_AUTH pinned: the suite tests both modes explicitly (test/web-identity.test.ts), whatever the
+              // deployment uses.
               bindings: {
                 AWS_ACCESS_KEY_ID: brokerKeys.accessKeyId,
                 AWS_SECRET_ACCESS_KEY: brokerKeys.secretAccessKey,

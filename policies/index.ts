@@ -43,7 +43,8 @@ export default definePolicy({
   },
 
   // GitHub token grants (docs/github-tokens.md): installation tokens of the broker's token App, scoped to exactly these
-  // repositories and permissions. Any write makes a grant privileged: rules granting it are held to the privileged guards.
+  // repositories and permissions. Any write makes a grant privileged: rules granting it are held to the privileged
+  // guards.
   githubTokens: {
     // Releases push their formula to the tap and open a pull request there.
     "homebrew-tap": {
@@ -79,7 +80,8 @@ export default definePolicy({
       // push run of .github/workflows/dependency-review.yml on this commit and branch passed (a job GitHub ran, not a
       // check run, which any workflow with `checks: write` can create), and the commit is a merged pull request
       // approved by someone with write access other than its author, with no writer's change request standing.
-      // The race-free alternative, when the deploy job `needs:` the scan in its own run: `{ job: "dependency-review" }`.
+      // The race-free alternative, when the deploy job `needs:` the scan in its own run: `{ job: "dependency-review"
+      // }`.
       require: {
         checks: [
           { workflow: ".github/workflows/dependency-review.yml", job: "dependency-review", conclusion: ["success"] },

@@ -1,4 +1,5 @@
-// The examples `npm start` prints once the broker answers, made from the policy it runs (policy-examples.ts): commands a
+// The examples `npm start` prints once the broker answers, made from the policy it runs (policy-examples.ts): commands
+// a
 // newcomer can paste as they are, or, when the policy offers none the sandbox can mint a token for, a plain sentence
 // saying so. Pure; no I/O. docs/sandbox.md.
 import { DEFAULT_SESSION_DURATION_SECONDS } from "../src/aws/constants.ts";

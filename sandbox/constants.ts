@@ -1,5 +1,6 @@
 // Constants of the local sandbox (`npm start`); never part of the deployed Worker.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Ports, audience, startup ---
 /** Where `npm start` serves the broker (wrangler dev). */

@@ -74,7 +74,9 @@ export async function mintAndExchange(
   return new Response(await answer.text(), { status: answer.status, headers });
 }
 
-/** GET /_apis/oidc/token?audience=<aud> with `Authorization: bearer sandbox`: {"value": "<jwt>"}, as the runner answers. */
+/**
+ * GET /_apis/oidc/token?audience=<aud> with `Authorization: bearer sandbox`: {"value": "<jwt>"}, as the runner answers.
+ */
 export async function actionsToken(issuer: FakeIssuer, request: Request): Promise<Response> {
   if (request.method !== "GET") return json({ message: "GET only" }, 405);
   if (request.headers.get("authorization") !== `bearer ${SANDBOX_ACTIONS_REQUEST_TOKEN}`)

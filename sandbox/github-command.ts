@@ -48,7 +48,9 @@ function scanJob(name: string, result: string): JobInput[] {
   ];
 }
 
-/** `github scan <result>`: the policy's first job requirement's job, in a new pinned run or a re-run of the token's own. */
+/**
+ * `github scan <result>`: the policy's first job requirement's job, in a new pinned run or a re-run of the token's own.
+ */
 function scan(github: FakeGitHub, facts: SandboxFacts, rest: readonly string[]): string {
   const target = facts.scan;
   if (target === undefined)
@@ -97,7 +99,10 @@ function scan(github: FakeGitHub, facts: SandboxFacts, rest: readonly string[]):
 /** The review ids of carol's change requests, per fake (to dismiss them). */
 const changeRequests = new WeakMap<FakeGitHub, number[]>();
 
-/** Applies one command to the sandbox's fake, on the facts' repository and commit; returns what to print, or throws an Error (usage). */
+/**
+ * Applies one command to the sandbox's fake, on the facts' repository and commit; returns what to print, or throws an
+ * Error (usage).
+ */
 export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args: readonly string[]): string {
   const { pullNumber } = EXAMPLE_FACTS;
   const { repository, sha } = facts;
@@ -115,7 +120,8 @@ export function applyGitHubCommand(github: FakeGitHub, facts: SandboxFacts, args
       ) {
         throw new Error("expected github check <name> <conclusion|pending> [--app <slug>]");
       }
-      // The App the policy names for a check of this name (a run that counts), else GitHub Actions (one that never does).
+      // The App the policy names for a check of this name (a run that counts), else GitHub Actions (one that never
+      // does).
       const by = factApp(app ?? facts.checks.find((check) => check.name === name)?.app ?? GITHUB_ACTIONS_APP.slug);
       github.addCheckRun({
         repository,
@@ -188,8 +194,10 @@ export const githubCommand = {
     const body = (await response.json()) as { message?: string; error?: string };
     if (!response.ok) throw new Error(body.error ?? `sandbox answered ${response.status}`);
     console.log(body.message);
-    // The sandbox broker reuses no fact (GITHUB_FACT_CACHE_SECONDS = "0" in [env.sandbox.vars]): a deployed broker would
-    // keep a met requirement up to 60 s, the sandbox's shows the change on the very next request (github-command.test.ts).
+    // The sandbox broker reuses no fact (GITHUB_FACT_CACHE_SECONDS = "0" in [env.sandbox.vars]): a deployed broker
+    // would
+    // keep a met requirement up to 60 s, the sandbox's shows the change on the very next request
+    // (github-command.test.ts).
     console.log(
       "The sandbox broker reuses no GitHub fact (GITHUB_FACT_CACHE_SECONDS = 0): the next request sees this.",
     );

@@ -1,6 +1,7 @@
 // `npm run -s sandbox -- github-token <name> [--claim name=value]...`: mints a sandbox OIDC token with those claims,
 // asks the running broker for GitHub token grant <name>, and, when granted, shows what the token reaches on the fake
-// GitHub API (each granted repository, and one it was not granted), revokes it, and shows it refused (docs/github-tokens.md).
+// GitHub API (each granted repository, and one it was not granted), revokes it, and shows it refused
+// (docs/github-tokens.md).
 // The token itself is never printed in full. The steps take their I/O as arguments (github-token-command.test.ts).
 import { SANDBOX_PORT } from "../src/cli/constants.ts";
 import { SANDBOX_BROKER_PORT } from "./constants.ts";

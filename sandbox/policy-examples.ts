@@ -15,7 +15,9 @@ export type { SandboxFacts } from "./sandbox-facts.ts";
 
 export type Claims = Record<string, string>;
 
-/** A grant an example gets: the deciding rule, the role alias, and the alias to ask for when the rule grants several. */
+/**
+ * A grant an example gets: the deciding rule, the role alias, and the alias to ask for when the rule grants several.
+ */
 export interface ExampleGrant {
   ruleId: string;
   alias: string;
@@ -32,9 +34,15 @@ export interface SandboxExamples {
   other: (ExampleGrant & { overrides: Claims }) | undefined;
   /** A denial of the default token with one claim changed, and its reason. */
   denied: { reason: string; ruleId: string | undefined; overrides: Claims } | undefined;
-  /** The facts the sandbox's GitHub API reports for the default token's commit (what `npm run sandbox -- github` changes). */
+  /**
+   * The facts the sandbox's GitHub API reports for the default token's commit (what `npm run sandbox -- github`
+   * changes).
+   */
   facts: SandboxFacts | undefined;
-  /** The policy's GitHub token grants (`githubTokens`), by name: the banner's `github-token` hint shows only when there are some. */
+  /**
+   * The policy's GitHub token grants (`githubTokens`), by name: the banner's `github-token` hint shows only when there
+   * are some.
+   */
   githubTokens?: readonly string[];
   /** Why nothing could be offered: the banner says so instead of printing a command that fails. */
   unavailable: string | undefined;
@@ -158,7 +166,10 @@ function firstGrant(
   return undefined;
 }
 
-/** Another rule's grant, as claim overrides on the default token: the rule's own values first, then a whole token for it. */
+/**
+ * Another rule's grant, as claim overrides on the default token: the rule's own values first, then a whole token for
+ * it.
+ */
 function otherGrant(
   policy: CompiledPolicy,
   issuerId: string,

@@ -8,7 +8,9 @@ import { readIssuerSets, loadPolicy } from "../src/cli/policy-files.ts";
 import { compilePolicy, PolicyCompileError, type CompiledPolicy } from "../src/policy/compile.ts";
 import { deriveSandboxExamples, type SandboxExamples } from "./policy-examples.ts";
 
-/** The policy module the sandbox broker compiles, relative to the project: the convention every sandbox entry follows. */
+/**
+ * The policy module the sandbox broker compiles, relative to the project: the convention every sandbox entry follows.
+ */
 export function sandboxPolicyFile(entry: string | undefined): string {
   return entry === undefined ? join("policies", "index.ts") : join(dirname(entry), "policies", "index.ts");
 }
@@ -21,7 +23,8 @@ export interface SandboxPolicy {
 
 /**
  * The examples for the sandbox issuer (the wrangler.toml [env.sandbox] ISSUERS entry whose `issuer` is
- * `sandbox.issuerUrl`) of the policy `entry` runs. `base`: the issuer's default claims. Never throws for a policy problem: the
+ * `sandbox.issuerUrl`) of the policy `entry` runs. `base`: the issuer's default claims. Never throws for a policy
+ * problem: the
  * examples then say why there are none (the broker itself answers config_invalid for a policy that does not compile).
  * `sandbox.stsAuth`: the mode this start runs in (a role with `externalId` compiles in sigv4 mode only).
  */

@@ -13,7 +13,10 @@ export interface SandboxProfileOptions {
   sandboxOrigin: string;
 }
 
-/** A `[profile …]` section. Values double-quoted where they may hold spaces: botocore splits the line like a POSIX shell. */
+/**
+ * A `[profile …]` section. Values double-quoted where they may hold spaces: botocore splits the line like a POSIX
+ * shell.
+ */
 export function sandboxProfile(options: SandboxProfileOptions): string {
   for (const path of [options.nodePath, options.cliPath])
     if (/["\n]/.test(path)) throw new Error(`a path with a double quote or newline cannot go in a profile: ${path}`);
@@ -28,7 +31,8 @@ export function sandboxProfile(options: SandboxProfileOptions): string {
     "--broker-url",
     options.brokerUrl,
     "--github-actions",
-    // An hour: botocore refreshes credentials with less than 15 minutes left, so 900 s would run the client on every call.
+    // An hour: botocore refreshes credentials with less than 15 minutes left, so 900 s would run the client on every
+    // call.
     "--duration",
     "3600",
   ].join(" ");

@@ -12,7 +12,10 @@ import { EXAMPLE_FACTS, EXAMPLE_USERS, GITHUB_ACTIONS_APP } from "./fakes/fake-g
 
 type Claims = Record<string, string>;
 
-/** A job to seed: its display name (the requirement's `job`, which a matrix leg or a reusable workflow's job also answers to) and a conclusion the rule accepts. */
+/**
+ * A job to seed: its display name (the requirement's `job`, which a matrix leg or a reusable workflow's job also
+ * answers to) and a conclusion the rule accepts.
+ */
 export interface SandboxJob {
   name: string;
   conclusion: CheckConclusion;
@@ -23,11 +26,20 @@ export interface SandboxFacts {
   repository: string;
   repositoryId: number;
   sha: string;
-  /** The branch the token's ref names (`main` for refs/heads/main): pinned runs are on it, the pull request merged into it. */
+  /**
+   * The branch the token's ref names (`main` for refs/heads/main): pinned runs are on it, the pull request merged into
+   * it.
+   */
   branch: string;
-  /** The token's own run (`run_id`, of its `workflow_ref`'s file) with the jobs rules require of it; undefined when none does. */
+  /**
+   * The token's own run (`run_id`, of its `workflow_ref`'s file) with the jobs rules require of it; undefined when none
+   * does.
+   */
   run: { id: number; workflow: string; event: string; jobs: SandboxJob[] } | undefined;
-  /** Per pinned workflow: one run on the commit and branch, of an event its requirements accept, with every job they name. */
+  /**
+   * Per pinned workflow: one run on the commit and branch, of an event its requirements accept, with every job they
+   * name.
+   */
   runs: Array<{ workflow: string; event: PinnedRunEvent; jobs: SandboxJob[] }>;
   /** One completed check run per third-party App check any rule requires, with a conclusion that rule accepts. */
   checks: Array<{ name: string; app: string | number; conclusion: CheckConclusion }>;
@@ -35,9 +47,15 @@ export interface SandboxFacts {
   approvals: number;
   /** The branch's ruleset pull_request rule, as strict as the strictest rule requires; undefined when none does. */
   rulesets: { approvals: number; lastPushApproval: boolean; dismissStaleReviews: boolean } | undefined;
-  /** The job `github scan` sets: the first job requirement (a pinned workflow's, or the token's own run's); undefined when no rule has one. */
+  /**
+   * The job `github scan` sets: the first job requirement (a pinned workflow's, or the token's own run's); undefined
+   * when no rule has one.
+   */
   scan: { job: string; workflow: string | undefined } | undefined;
-  /** The first rule that requires facts (the default token's, when it does), for the banner's hint; undefined when none does. */
+  /**
+   * The first rule that requires facts (the default token's, when it does), for the banner's hint; undefined when none
+   * does.
+   */
   requiredBy: string | undefined;
   /** A `github` command after which that rule's next exchange is denied (the banner's hint). */
   hint: string;

@@ -27,10 +27,16 @@ export interface SandboxOptions {
    * (client id sts.amazonaws.com) and knows no AWS key, so a SigV4-signed AssumeRole would be refused.
    */
   brokerIssuerUrl?: string;
-  /** The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App JWTs with it. */
+  /**
+   * The sandbox GitHub App (GITHUB_APP_ID of [env.sandbox.vars]) and its public key: the fake GitHub API checks App
+   * JWTs with it.
+   */
   githubAppId: string;
   githubAppPublicKey: CryptoKey;
-  /** The sandbox token App (GITHUB_TOKEN_APP_ID of [env.sandbox.vars]) and its public key: a second App of the fake GitHub API. */
+  /**
+   * The sandbox token App (GITHUB_TOKEN_APP_ID of [env.sandbox.vars]) and its public key: a second App of the fake
+   * GitHub API.
+   */
   githubTokenAppId: string;
   githubTokenAppPublicKey: CryptoKey;
   /** Claims of every token the issuer mints unless a request overrides them: derived from the broker's policy. */
@@ -123,7 +129,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (pathname === SANDBOX_ACTIONS_TOKEN_PATH) return actionsToken(issuer, request);
       // IAM for `npm run revoke -- --iam-endpoint http://127.0.0.1:8788/iam --apply` (sandbox/iam.ts).
       if (pathname === "/iam" || pathname === "/iam/") return iam.handler(request);
-      // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region (docs/sandbox.md).
+      // `/sts` is the global endpoint (us-east-1); `/sts/<region>` the regional endpoint of any region
+      // (docs/sandbox.md).
       if (pathname === "/sts" || pathname === "/sts/") return sts.handler(request);
       const regional = /^\/sts\/([^/]+)\/?$/.exec(pathname)?.[1];
       if (regional !== undefined) {

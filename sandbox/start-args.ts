@@ -1,4 +1,5 @@
-// `npm start [-- --verbose] [--shadow] [--credential-lifetime SECONDS] [--web-identity]`: the flags, and the wrangler dev command they
+// `npm start [-- --verbose] [--shadow] [--credential-lifetime SECONDS] [--web-identity]`: the flags, and the wrangler
+// dev command they
 // make. Pure; no I/O. docs/sandbox.md.
 
 export interface StartOptions {
@@ -8,7 +9,10 @@ export interface StartOptions {
   shadow: boolean;
   /** The sandbox STS's credentials expire after this many seconds (clients' renewal, watched). */
   credentialLifetimeSeconds: number | undefined;
-  /** STS_AUTH = "web-identity": the broker is an OpenID provider the sandbox STS trusts; no AWS key signs (docs/deployment.md). */
+  /**
+   * STS_AUTH = "web-identity": the broker is an OpenID provider the sandbox STS trusts; no AWS key signs
+   * (docs/deployment.md).
+   */
   webIdentity: boolean;
 }
 
@@ -51,7 +55,9 @@ export interface WranglerDevTarget {
   port: number;
   /** Local KV and Durable Object state (emptied at every start; `npm run sandbox -- kill` writes there too). */
   persistTo: string;
-  /** The Worker module to run instead of wrangler.toml's `main` (the project's end-to-end tests run the test policy's). */
+  /**
+   * The Worker module to run instead of wrangler.toml's `main` (the project's end-to-end tests run the test policy's).
+   */
   entry?: string;
 }
 

@@ -1,6 +1,7 @@
 // `npm start`: the broker under wrangler dev on 127.0.0.1:8787 plus the sandbox (issuer + STS) on 127.0.0.1:8788.
 // Works offline: the sandbox generates the broker's AWS keys and its own signing key at start, and wrangler is told
-// not to fetch the `Request.cf` placeholder from Cloudflare. Prints one line per exchange (log-view.ts). docs/sandbox.md.
+// not to fetch the `Request.cf` placeholder from Cloudflare. Prints one line per exchange (log-view.ts).
+// docs/sandbox.md.
 import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -52,7 +53,8 @@ const policy = await loadSandboxPolicy(
   issuerDefaults,
 );
 const keys = generateBrokerKeys();
-// --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key (docs/deployment.md).
+// --web-identity: STS_AUTH = "web-identity"; the sandbox STS trusts the broker's JWKS and no AWS key
+// (docs/deployment.md).
 const signingKey = await generateSigningKeySecret("ES256");
 // The sandbox GitHub App's key: new every start, like the issuer's; the fake GitHub API verifies App JWTs with it.
 const appKey = await generateAppKey();
@@ -91,7 +93,8 @@ console.log(`sandbox: OIDC issuer, STS emulator and GitHub API (${sandbox.origin
 console.log(analytics.status);
 
 // wrangler dev reads secrets for `--env sandbox` from .dev.vars.sandbox (git-ignored); fresh keys every start.
-// Every secret the sandbox environment lists is written (so wrangler has nothing to warn about); in web-identity mode the
+// Every secret the sandbox environment lists is written (so wrangler has nothing to warn about); in web-identity mode
+// the
 // sandbox STS knows no AWS key, so the AWS_* pair could not sign anything it accepts.
 const devVars = [
   `AWS_ACCESS_KEY_ID=${keys.accessKeyId}`,

@@ -51,7 +51,10 @@ const EnvSchema = z.object({
   /** The token App for GitHub token grants (docs/github-tokens.md): never the facts App; write-capable. */
   GITHUB_TOKEN_APP_ID: z.optional(z.string().check(z.regex(/^(\d{1,12})?$/))),
   GITHUB_TOKEN_APP_PRIVATE_KEY: z.optional(z.string().check(z.maxLength(16_384))),
-  /** The token App's REST API base, independent of the issuers (default GITHUB_DEFAULT_API_URL; GHES: https://HOST/api/v3). */
+  /**
+   * The token App's REST API base, independent of the issuers (default GITHUB_DEFAULT_API_URL; GHES:
+   * https://HOST/api/v3).
+   */
   GITHUB_TOKEN_API_URL: optionalString(true).check(
     // Tokens travel in its answers: https only, plain http only on loopback (the sandbox).
     z.refine(
@@ -76,7 +79,10 @@ interface BaseConfig {
   githubApp?: GitHubAppCredentials | undefined;
   /** Lifetime of a met requirement in the fact cache, ms (var GITHUB_FACT_CACHE_SECONDS). */
   githubFactCacheMs?: number;
-  /** The token App (GITHUB_TOKEN_APP_ID + GITHUB_TOKEN_APP_PRIVATE_KEY) and its API base, when configured; grants need it. */
+  /**
+   * The token App (GITHUB_TOKEN_APP_ID + GITHUB_TOKEN_APP_PRIVATE_KEY) and its API base, when configured; grants need
+   * it.
+   */
   githubTokenApp?: GitHubTokenAppOptions | undefined;
 }
 
@@ -86,7 +92,9 @@ export interface SigV4Config extends BaseConfig {
   aws: AwsOptions;
 }
 
-/** STS_AUTH = "web-identity": the broker is an OIDC provider; AssumeRoleWithWebIdentity, unsigned (docs/deployment.md). */
+/**
+ * STS_AUTH = "web-identity": the broker is an OIDC provider; AssumeRoleWithWebIdentity, unsigned (docs/deployment.md).
+ */
 export interface WebIdentityConfig extends BaseConfig {
   stsAuth: "web-identity";
   aws: StsEndpointOptions;

@@ -27,7 +27,10 @@ export function invalidSettings(
   return new BrokerError("config_invalid", reason, { cause: `${INVALID_SETTINGS_PREFIX}${list.join(",")}` });
 }
 
-/** The settings an `invalidSettings` error names, as paths: a variable (`AWS_REGION`) or a place in one (`ISSUERS.0.audiences`). */
+/**
+ * The settings an `invalidSettings` error names, as paths: a variable (`AWS_REGION`) or a place in one
+ * (`ISSUERS.0.audiences`).
+ */
 export function invalidSettingPaths(error: BrokerError): string[] {
   const cause =
     typeof error.cause === "string" && error.cause.startsWith(INVALID_SETTINGS_PREFIX)

@@ -67,7 +67,8 @@ it("the Worker's default export exchanges a GitHub token for credentials", async
     expect.objectContaining({ outcome: "issued", rule_id: "acme-app-main-deploy", status: 200 }),
     expect.objectContaining({ outcome: "rejected", reason: "audience_mismatch", status: 401 }),
   ]);
-  // Once each: the shared default audience, and (the test policy grants GitHub tokens, this env has no token App) its missing App.
+  // Once each: the shared default audience, and (the test policy grants GitHub tokens, this env has no token App) its
+  // missing App.
   expect(lines.filter((line) => line.message === "config_warning").map((line) => line.reason)).toEqual([
     "audience_shared_default",
     "github_token_app_missing",

@@ -47,7 +47,8 @@ describe("web-identity mode through the Worker", () => {
       durationSeconds: 900,
       sourceIdentity: expect.stringMatching(/^ghe\.github\./),
     });
-    // No SigV4 anywhere: the request carried no Authorization header, and the emulator knows no AWS key to check one with.
+    // No SigV4 anywhere: the request carried no Authorization header, and the emulator knows no AWS key to check one
+    // with.
     expect(call?.webIdentity?.signed).toBe(false);
     expect(call?.params).not.toHaveProperty("Tags.member.1.Key");
     expect(call?.tags).toEqual(

@@ -3,7 +3,9 @@
 import { defineFixtures } from "../../src/policy/fixtures.ts";
 import { BASELINE } from "./baseline.ts";
 
-/** The example policy's pinned scan workflow, its passing push run on the default commit, and an approved pull request. */
+/**
+ * The example policy's pinned scan workflow, its passing push run on the default commit, and an approved pull request.
+ */
 const SCAN = ".github/workflows/dependency-review.yml";
 const SCAN_PASSED = [{ workflow: SCAN, jobs: [{ name: "dependency-review" }] }];
 const APPROVED = { number: 12, author: 1, reviews: [{ user: 2, state: "APPROVED" as const }] };

@@ -74,7 +74,8 @@ export default defineFixtures({
       },
       expect: { deny: "guard_pull_request_ref", rule: "acme-infra-production" },
     },
-    // Privileged roles only for events the repository's writers start (docs/security.md, "Events that reach privileged roles").
+    // Privileged roles only for events the repository's writers start (docs/security.md, "Events that reach privileged
+    // roles").
     {
       name: "guard: issue_comment (anyone can comment on a public repository) never reaches infra-deploy",
       claims: {

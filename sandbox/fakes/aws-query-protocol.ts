@@ -1,5 +1,6 @@
 // What every AWS Query-protocol fake here shares (the STS emulator, the fake IAM): AWS's errors, reading Query
-// parameters, AWS's XML and its `<ErrorResponse>`. SigV4 verification is in ./aws-sigv4.ts. Platform-neutral (workerd and Node 24): WebCrypto and Request/Response only.
+// parameters, AWS's XML and its `<ErrorResponse>`. SigV4 verification is in ./aws-sigv4.ts. Platform-neutral (workerd
+// and Node 24): WebCrypto and Request/Response only.
 // Reference: https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html.
 
 /** An AWS error as a fake answers it: HTTP status, Sender/Receiver, code and message. */

@@ -102,7 +102,10 @@ export function tokenOfRequest(
 const unprocessable = (message: string) =>
   json({ message, documentation_url: "https://docs.github.com/rest", status: "422" }, 422);
 
-/** POST /app/installations/{id}/access_tokens: scoped by `repository_ids` or `repositories`, never beyond the installation (unless `widen`). */
+/**
+ * POST /app/installations/{id}/access_tokens: scoped by `repository_ids` or `repositories`, never beyond the
+ * installation (unless `widen`).
+ */
 export async function accessToken(
   app: FakeApp,
   request: Request,
@@ -130,7 +133,8 @@ export async function accessToken(
         "There is at least one repository that does not exist or is not accessible to the parent installation.",
       );
   }
-  // An installation token can never exceed what the App was granted (GitHub answers 422); without a body it gets all of it.
+  // An installation token can never exceed what the App was granted (GitHub answers 422); without a body it gets all of
+  // it.
   let permissions: Record<string, string> = { ...(body.permissions ?? app.granted) };
   for (const [name, level] of Object.entries(permissions)) {
     if (!covers(app.granted[name], level))

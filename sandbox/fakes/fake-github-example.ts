@@ -1,6 +1,8 @@
 // What the fake GitHub API reports for the test policy (test/fixtures/policies/index.ts, a copy of the example in
-// policies/index.ts) and the sandbox token: acme/app, a push of the token's commit to main. acme-app-main-deploy requires
-// a successful `dependency-review` job of .github/workflows/dependency-review.yml's push run on that commit, and a merged
+// policies/index.ts) and the sandbox token: acme/app, a push of the token's commit to main. acme-app-main-deploy
+// requires
+// a successful `dependency-review` job of .github/workflows/dependency-review.yml's push run on that commit, and a
+// merged
 // pull request approved by a writer.
 import type { FakeGitHub } from "./fake-github-types.ts";
 
@@ -46,7 +48,8 @@ export const EXAMPLE_USERS = {
 } as const;
 
 /**
- * Facts that satisfy the test policy (test/fixtures/policies/index.ts, a copy of the example) for a push of `sha` to acme/app main: the App installed, the token's own run
+ * Facts that satisfy the test policy (test/fixtures/policies/index.ts, a copy of the example) for a push of `sha` to
+ * acme/app main: the App installed, the token's own run
  * (ci.yml, with a passing dependency-review job too), the pinned scan workflow's push run with a passing job, and
  * merged pull request #12 with one approval on its head by a writer.
  */

@@ -57,7 +57,10 @@ export const runsOf = (state: FakeState, fullName: string) =>
 const noCommit = (sha: string, headers: Record<string, string>) =>
   json({ message: `No commit found for SHA: ${sha}`, documentation_url: "https://docs.github.com/rest" }, 422, headers);
 
-/** An installation token for `fullName`: 401 when unknown, expired or revoked; 404 when the repository is outside its scope; 403 without the endpoint's permission. */
+/**
+ * An installation token for `fullName`: 401 when unknown, expired or revoked; 404 when the repository is outside its
+ * scope; 403 without the endpoint's permission.
+ */
 function verifyToken(
   state: FakeState,
   request: Request,

@@ -1,4 +1,5 @@
-// Workflow runs, their jobs and check runs of the fake GitHub API (fake-github-api.ts), as a test records them: ids that
+// Workflow runs, their jobs and check runs of the fake GitHub API (fake-github-api.ts), as a test records them: ids
+// that
 // grow as GitHub assigns them, re-runs as new attempts, and check runs created through the API filed in the commit's
 // newest Actions suite. Platform-neutral (workerd and Node).
 import {

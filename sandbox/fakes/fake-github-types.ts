@@ -48,7 +48,9 @@ export const DEFAULT_APP_PERMISSIONS: Readonly<Record<string, string>> = {
   metadata: "read",
 };
 
-/** A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, a rate limit, a redirect. */
+/**
+ * A failure to inject: an HTTP status, a call that never answers, a body that is not JSON, a rate limit, a redirect.
+ */
 export type GitHubFault =
   | { kind: "status"; status: number }
   | { kind: "hang" }

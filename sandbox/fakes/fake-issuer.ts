@@ -1,5 +1,6 @@
 // A fake GitHub-Actions-like OIDC issuer: discovery document, JWKS, key rotation, outages, and token minting
-// (including hostile tokens for the attack table). Platform-neutral: WebCrypto and fetch types only (workerd and Node 24).
+// (including hostile tokens for the attack table). Platform-neutral: WebCrypto and fetch types only (workerd and Node
+// 24).
 // Its claims (github-claims.ts) and token building blocks (jwt-parts.ts) are re-exported for its callers.
 import { base64url, type JWK } from "jose";
 import { MAX_JWKS_RESPONSE_BYTES } from "../../src/oidc/constants.ts";
@@ -27,11 +28,17 @@ export interface FakeIssuerOptions {
   jwksPath?: string;
   /** Clock (ms) used for `iat`/`nbf`/`exp` of minted tokens. Default Date.now. */
   now?: () => number;
-  /** Claims laid over githubClaims() in every minted token, before the mint's own (the sandbox's policy-derived defaults). */
+  /**
+   * Claims laid over githubClaims() in every minted token, before the mint's own (the sandbox's policy-derived
+   * defaults).
+   */
   claims?: Record<string, unknown>;
 }
 
-/** How the issuer misbehaves: whole issuer answers 503 / connection fails; or the JWKS is garbage, oversized, redirected. */
+/**
+ * How the issuer misbehaves: whole issuer answers 503 / connection fails; or the JWKS is garbage, oversized,
+ * redirected.
+ */
 export type FailMode = "down" | "network" | "garbage" | "oversized" | "redirect" | null;
 
 export interface MintOptions {
@@ -53,7 +60,9 @@ export interface FakeIssuer {
   readonly audience: string;
   /** Serves the discovery document and the JWKS; 404 otherwise. */
   handler: (request: Request) => Promise<Response>;
-  /** A GitHub-shaped RS256 token: githubClaims() + the issuer's `claims` + iss/aud/iat/nbf/exp, then `claims` overrides. */
+  /**
+   * A GitHub-shaped RS256 token: githubClaims() + the issuer's `claims` + iss/aud/iat/nbf/exp, then `claims` overrides.
+   */
   mint(claims?: Partial<Record<string, unknown>>, options?: MintOptions): Promise<string>;
   /** Signs an arbitrary header and payload with one of the issuer's keys (its own algorithm). */
   sign(header: Record<string, unknown>, payload: Record<string, unknown>, options?: { kid?: string }): Promise<string>;

@@ -163,7 +163,9 @@ function conditionHolds(condition: Record<string, unknown> | undefined, context:
   return true;
 }
 
-/** How an identity policy alone answers a request: an explicit Deny wins, then an Allow; otherwise it does not apply. */
+/**
+ * How an identity policy alone answers a request: an explicit Deny wins, then an Allow; otherwise it does not apply.
+ */
 export function evaluateIdentityPolicy(text: string, context: RequestContext): "Deny" | "Allow" | "NotApplicable" {
   const policy = JSON.parse(text) as { Statement: unknown };
   let allowed = false;
@@ -182,7 +184,10 @@ export function evaluateIdentityPolicy(text: string, context: RequestContext): "
   return allowed ? "Allow" : "NotApplicable";
 }
 
-/** The context keys of a role session the way AWS builds them: `aws:TokenIssueTime` and `aws:PrincipalTag/<key>` per session tag. */
+/**
+ * The context keys of a role session the way AWS builds them: `aws:TokenIssueTime` and `aws:PrincipalTag/<key>` per
+ * session tag.
+ */
 export function sessionContextKeys(session: {
   issuedAtMs: number;
   tags: ReadonlyArray<{ key: string; value: string }>;

@@ -1,11 +1,14 @@
 // The SQL that Workers Analytics Engine documents, as an allowlist: a query that only ClickHouse accepts (chdb runs
 // all of ClickHouse) is a bug, because the real SQL API would refuse it. Pure; no I/O.
-// Source: Cloudflare's SQL reference for Analytics Engine, developers.cloudflare.com/analytics/analytics-engine/sql-reference/
+// Source: Cloudflare's SQL reference for Analytics Engine,
+// developers.cloudflare.com/analytics/analytics-engine/sql-reference/
 // (statements, operators, literals, aggregate, bit, conditional, date and time, encoding, mathematical, rounding,
 // string and type conversion functions), plus its changelog: HAVING and LIKE (2026-01-07), countIf/sumIf/avgIf and the
 // toStartOf* / toYear ... functions (2025-11-12), argMin/argMax/topK/first_value/bit functions (2025-09-26).
 
-/** Every documented function, lower-cased (names compare case-insensitively: the docs write SUM and sum, NOW and now). */
+/**
+ * Every documented function, lower-cased (names compare case-insensitively: the docs write SUM and sum, NOW and now).
+ */
 const FUNCTIONS = [
   // aggregate
   "count",
@@ -133,7 +136,9 @@ const KEYWORDS = new Set([
 const FORMATS = new Set(["json", "jsoneachrow", "tabseparated"]);
 const INTERVAL_UNITS = new Set(["year", "month", "day", "hour", "minute", "second"]);
 
-/** The columns of every dataset table (developers.cloudflare.com/analytics/analytics-engine/sql-api/#table-structure). */
+/**
+ * The columns of every dataset table (developers.cloudflare.com/analytics/analytics-engine/sql-api/#table-structure).
+ */
 export const AE_COLUMNS: readonly string[] = [
   "dataset",
   "timestamp",

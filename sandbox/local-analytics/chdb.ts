@@ -16,7 +16,8 @@ export const CHDB_VERIFIED_FILE = `${CHDB_DIR}verified.json`;
 /**
  * Every package the install may contain, at one exact version, with the sha512 integrity of its tarball as the
  * registry published it (npm verifies the download against the lockfile's integrity; install.ts checks the lockfile's
- * integrity against these). Only linux-x64 (glibc) has a native package on this registry; elsewhere local analytics is off.
+ * integrity against these). Only linux-x64 (glibc) has a native package on this registry; elsewhere local analytics is
+ * off.
  */
 export const CHDB_PINS: Readonly<Record<string, { version: string; integrity: string }>> = {
   chdb: {

@@ -20,7 +20,10 @@ export interface StoredPoint {
 }
 
 export interface LocalAnalyticsEngine {
-  /** Create the dataset's table if it does not exist (AE creates it on the first write; the sandbox's exists from the start). */
+  /**
+   * Create the dataset's table if it does not exist (AE creates it on the first write; the sandbox's exists from the
+   * start).
+   */
   ensureDataset(dataset: string): void;
   insert(dataset: string, points: readonly StoredPoint[]): void;
   /** Run one statement as the SQL API would. */
@@ -78,7 +81,8 @@ function errorMessage(error: unknown): string {
 /** Throws ChdbUnavailableError (with the reason and how to install) when chdb is not there. */
 export function createLocalAnalyticsEngine(): LocalAnalyticsEngine {
   const chdb = loadChdb();
-  // UTC, as Analytics Engine answers (SHOW TIMEZONE is Etc/UTC); 64-bit integers quoted as ClickHouse's JSON does by default.
+  // UTC, as Analytics Engine answers (SHOW TIMEZONE is Etc/UTC); 64-bit integers quoted as ClickHouse's JSON does by
+  // default.
   const session: ChdbSession = new chdb.Session(undefined, {
     connectionArgs: ["--session_timezone=UTC", "--output_format_json_quote_64bit_integers=1"],
   });

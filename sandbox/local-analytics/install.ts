@@ -48,7 +48,8 @@ if (!chdbVerified()) {
     `${CHDB_DIR}package.json`,
     `${JSON.stringify({ private: true, description: "chdb for the local Analytics Engine (sandbox/local-analytics)", dependencies: { chdb: CHDB_PINS.chdb?.version }, overrides }, null, 2)}\n`,
   );
-  // The npm that runs `npm test` / `npm start` (npm_execpath), else the one on the PATH. No install scripts: chdb's is a no-op.
+  // The npm that runs `npm test` / `npm start` (npm_execpath), else the one on the PATH. No install scripts: chdb's is
+  // a no-op.
   const npmCli = process.env.npm_execpath;
   const args = [
     "install",

@@ -1,6 +1,7 @@
 // The pre-authentication limit per client address, on the Workers rate-limiting bindings (wrangler.toml
 // [[ratelimits]]): counters local to the Cloudflare location that serves the request, no Durable Object round trip,
-// no object per runner address (docs/performance.md says why). Runs before any signature work (src/exchange/context.ts).
+// no object per runner address (docs/performance.md says why). Runs before any signature work
+// (src/exchange/context.ts).
 // I/O only through the injected limiters. Fails closed like the rest of admission: a limiter that throws, hangs or
 // is not bound answers 503 `admission_unavailable`, never credentials.
 import { ADDRESS_LIMIT_PERIOD_SECONDS } from "./constants.ts";

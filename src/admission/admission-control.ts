@@ -97,7 +97,8 @@ export class AdmissionControl extends DurableObject<Env> {
           alarmAtMs: Math.min(request.reserveUntilMs + ADMISSION_PURGE_GRACE_MS, step.idleAtMs),
         };
       }
-      // 3'. Refused for want of a token. Any earlier use of the token refuses it as a replay first (never costs budget);
+      // 3'. Refused for want of a token. Any earlier use of the token refuses it as a replay first (never costs
+      // budget);
       // a refusal does not burn the jti: the same token may come back after Retry-After.
       if (isReserved(sql, request)) return { result: { outcome: "token_reused" } };
       if (step.outcome === "queue_full")

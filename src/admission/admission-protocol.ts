@@ -22,7 +22,9 @@ export interface AdmitRequest {
 export type AdmitResult =
   | { outcome: "admitted" }
   | { outcome: "token_reused" }
-  /** `queued`: a token is set aside for a caller that comes back after `retryAfterSeconds`; false: the queue is full. */
+  /**
+   * `queued`: a token is set aside for a caller that comes back after `retryAfterSeconds`; false: the queue is full.
+   */
   | { outcome: "rate_limited"; retryAfterSeconds: number; queued: boolean }
   /** MAX_ADMISSION_RESERVATIONS live reservations: refuse rather than grow. */
   | { outcome: "full"; retryAfterSeconds: number }

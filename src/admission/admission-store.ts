@@ -59,7 +59,9 @@ export function purgeReservations(sql: SqlStorage, nowMs: number): number {
     .toArray().length;
 }
 
-/** Deletes buckets that have refilled and queues gone idle; returns when the next row expires (undefined: none left). */
+/**
+ * Deletes buckets that have refilled and queues gone idle; returns when the next row expires (undefined: none left).
+ */
 export function purgeIdle(sql: SqlStorage, nowMs: number): number | undefined {
   sql.exec("DELETE FROM bucket WHERE full_at_ms <= ?", nowMs);
   sql.exec("DELETE FROM queue WHERE idle_at_ms <= ?", nowMs);

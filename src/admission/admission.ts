@@ -18,6 +18,8 @@ export interface Admission {
    * repository's bucket: one round trip. Single use holds across both endpoints: the reservation is per token.
    */
   admit(token: VerifiedToken, rule: AdmissionRule, holder: string): Promise<void>;
-  /** Forgets `holder`'s reservation after a failed upstream call (nothing left the broker). Best effort; never throws. */
+  /**
+   * Forgets `holder`'s reservation after a failed upstream call (nothing left the broker). Best effort; never throws.
+   */
   release(token: VerifiedToken, holder: string): Promise<void>;
 }

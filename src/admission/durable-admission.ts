@@ -26,7 +26,10 @@ export interface DurableAdmissionOptions extends BoundedCallOptions {
   /** The object with this name, e.g. `(name) => env.ADMISSION.getByName(name)`. */
   objectFor: (name: string) => AdmissionRpc;
   now: Clock;
-  /** Bucket of a rule without its own `rateLimit`; default DEFAULT_REPOSITORY_RATE_PER_MINUTE / DEFAULT_REPOSITORY_BURST. */
+  /**
+   * Bucket of a rule without its own `rateLimit`; default DEFAULT_REPOSITORY_RATE_PER_MINUTE /
+   * DEFAULT_REPOSITORY_BURST.
+   */
   repositoryLimit?: BucketLimit;
   /** Prepended to every object name: "" in production; lets each test broker have objects of its own. */
   namePrefix?: string;
@@ -98,7 +101,8 @@ export function createDurableAdmission(options: DurableAdmissionOptions): Reposi
         case "token_reused":
           throw new BrokerError("token_reused", "token_reused");
         case "rate_limited":
-          // Queued: this caller's own slot (docs/fleet-scale.md). Not queued: the queue is full; this is when it drains.
+          // Queued: this caller's own slot (docs/fleet-scale.md). Not queued: the queue is full; this is when it
+          // drains.
           throw new BrokerError(
             "rate_limited",
             result.queued === false ? "rate_limited_queue_full" : "rate_limited_repository",

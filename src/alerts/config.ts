@@ -1,5 +1,6 @@
 // Alert settings: the vars and secrets the Cron Trigger reads, validated with zod (mini). Pure; no I/O.
-// Read by the alert cron only: a bad or missing alert setting never affects credential exchange. Values are never echoed.
+// Read by the alert cron only: a bad or missing alert setting never affects credential exchange. Values are never
+// echoed.
 import * as z from "zod/mini";
 import { isAccountId, isDatasetName } from "../audit/sql-api.ts";
 import { AUDIT_DATASET_DEFAULT } from "../audit/constants.ts";
@@ -29,7 +30,9 @@ export type AlertConfig = { enabled: false; missing: string[] } | { enabled: tru
 export const ALERT_REQUIRED = ["ALERT_WEBHOOK_URL", "ANALYTICS_API_TOKEN", "ANALYTICS_ACCOUNT_ID"] as const;
 const ALERT_VARS = [...ALERT_REQUIRED, "AUDIT_DATASET", "ALERT_COOLDOWN_MINUTES", "ALERT_RULES"] as const;
 
-/** The set alert vars, trimmed; unset and blank ones are absent. A webhook is https only (it carries its own secret). */
+/**
+ * The set alert vars, trimmed; unset and blank ones are absent. A webhook is https only (it carries its own secret).
+ */
 const AlertVarsSchema = z.object({
   ALERT_WEBHOOK_URL: z.optional(z.string().check(z.refine((value) => isTrustedUrlString(value, { loopback: false })))),
   ANALYTICS_API_TOKEN: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{16,512}$/))),

@@ -1,5 +1,6 @@
 // Defaults and limits of the alert rules, their incidents and the webhook that posts them.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Alerts ---
 /** Alert windows end this long before the cron's scheduled time: the newest AE rows take a moment to be queryable. */
@@ -28,7 +29,9 @@ export const ALERT_MAX_WINDOW_MINUTES = 24 * 60;
 export const ALERT_DEFAULT_COOLDOWN_MINUTES = 60;
 /** Longest cooldown an operator may set: a week. */
 export const ALERT_MAX_COOLDOWN_MINUTES = 7 * 24 * 60;
-/** Shortest cooldown: two cron periods (wrangler.toml crons every 5 min), or every run of one incident would post again. */
+/**
+ * Shortest cooldown: two cron periods (wrangler.toml crons every 5 min), or every run of one incident would post again.
+ */
 export const ALERT_MIN_COOLDOWN_MINUTES = 10;
 /** Timeout of one webhook POST; Slack answers in well under a second. */
 export const ALERT_WEBHOOK_TIMEOUT_MS = 5_000;
@@ -45,11 +48,23 @@ export const ALERT_DEFAULT_GITHUB_TOKEN_WIDE_MAX = 0;
 export const ALERT_DEFAULT_GITHUB_TOKEN_WIDE_WINDOW_MINUTES = 60;
 
 // --- Incidents: escalation and grouping ---
-/** Alerts: a firing incident notifies again, within its cooldown, once its value reaches this multiple of the last notified value. */
+/**
+ * Alerts: a firing incident notifies again, within its cooldown, once its value reaches this multiple of the last
+ * notified value.
+ */
 export const ALERT_ESCALATION_FACTOR = 4;
-/** Alerts: most (owner, reason) denial incidents notified per run, the largest first; the rest are summed in one more message. */
+/**
+ * Alerts: most (owner, reason) denial incidents notified per run, the largest first; the rest are summed in one more
+ * message.
+ */
 export const ALERT_MAX_DENIAL_INCIDENTS = 5;
-/** Alerts: most (repository, reason) rows the denials query reads, largest first; a flood of tiny groups cannot hide a big one. */
+/**
+ * Alerts: most (repository, reason) rows the denials query reads, largest first; a flood of tiny groups cannot hide a
+ * big one.
+ */
 export const ALERT_DENIAL_GROUPS_LIMIT = 1_000;
-/** Alerts: hex characters of SHA-256(subject) in a per-subject incident key; keeps KV keys short and uncollidable by choice of name. */
+/**
+ * Alerts: hex characters of SHA-256(subject) in a per-subject incident key; keeps KV keys short and uncollidable by
+ * choice of name.
+ */
 export const ALERT_SUBJECT_HASH_HEX_CHARS = 32;

@@ -53,7 +53,9 @@ export function createAlertCron(options: AlertCronOptions): ScheduledRun {
   };
 }
 
-/** The cron Worker's handlers: `scheduled` only. It serves no request (no fetch handler, no route, no workers.dev URL). */
+/**
+ * The cron Worker's handlers: `scheduled` only. It serves no request (no fetch handler, no route, no workers.dev URL).
+ */
 export function createAlertWorker(options: AlertCronOptions): ExportedHandler<AlertEnv> {
   // Every log line passes the secret-shape check, as the request Worker's do (src/audit/redact.ts).
   const alerts = createAlertCron({ ...options, log: redactingLog(options.log) });

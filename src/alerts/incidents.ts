@@ -87,7 +87,10 @@ export function onFiring(
   return { notify: false, escalated: false, state: { ...state, last_fired_at: nowMs } };
 }
 
-/** KV expiration for a state: outlives the cooldown (so the decision above, not KV, closes incidents); KV's minimum is 60 s. */
+/**
+ * KV expiration for a state: outlives the cooldown (so the decision above, not KV, closes incidents); KV's minimum is
+ * 60 s.
+ */
 export function incidentTtlSeconds(cooldownMs: number): number {
   return Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, Math.ceil(cooldownMs / 1000) * 2);
 }

@@ -7,7 +7,10 @@ import type { SqlResult } from "../audit/sql-api.ts";
 import type { AlertMetrics, AlertRules, DenialGroup } from "./rules.ts";
 
 export interface AlertQuery {
-  /** counts: issued per window (and GitHub tokens refused as too wide); denials: denied per repository and reason; sts: the STS p99; replay: token_reused per repository; github: the lowest GitHub rate limit left. */
+  /**
+   * counts: issued per window (and GitHub tokens refused as too wide); denials: denied per repository and reason; sts:
+   * the STS p99; replay: token_reused per repository; github: the lowest GitHub rate limit left.
+   */
   kind: "counts" | "denials" | "sts" | "replay" | "github";
   sql: string;
 }
@@ -106,7 +109,9 @@ WHERE timestamp > ${at(end - rules.github_rate_limit.window_minutes * 60)} AND t
 
 const numberOr = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
 
-/** Metrics from the answers, in the order of `alertQueries`. An aggregate over no rows is one row of zeros (or null). */
+/**
+ * Metrics from the answers, in the order of `alertQueries`. An aggregate over no rows is one row of zeros (or null).
+ */
 export function readAlertMetrics(rules: AlertRules, queries: AlertQuery[], results: SqlResult[]): AlertMetrics {
   const metrics: AlertMetrics = {};
   queries.forEach((query, i) => {

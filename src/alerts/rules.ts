@@ -1,5 +1,6 @@
 // Alert rules: what an operator may set in ALERT_RULES (zod, with defaults), and their evaluation against metrics.
-// Pure; no I/O; no clock. A rule fires only on a strict excess over its threshold, as the issue states it ("more than").
+// Pure; no I/O; no clock. A rule fires only on a strict excess over its threshold, as the issue states it ("more
+// than").
 import * as z from "zod/mini";
 import {
   ALERT_DEFAULT_DENIALS_MAX,
@@ -66,7 +67,10 @@ const GitHubRateLimitSchema = z.strictObject({
   window_minutes: z._default(minutes, ALERT_DEFAULT_GITHUB_WINDOW_MINUTES),
 });
 
-/** GitHub tokens wider than their grant (reason github_token_wider_than_asked): refused and revoked, but GitHub misbehaved. */
+/**
+ * GitHub tokens wider than their grant (reason github_token_wider_than_asked): refused and revoked, but GitHub
+ * misbehaved.
+ */
 const GitHubTokenWideSchema = z.strictObject({
   enabled: z._default(z.boolean(), true),
   /** Fire when more than `max` were refused within the window (default 0: any one). */
@@ -109,7 +113,9 @@ export interface AlertMetrics {
   denialGroups?: DenialGroup[];
   stsP99Ms?: number | null;
   stsSamples?: number;
-  /** `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES). */
+  /**
+   * `token_reused` answers per repository in the replay window, the most first (at most ALERT_REPLAY_MAX_REPOSITORIES).
+   */
   replays?: Array<{ repository: string; count: number }>;
   /** Lowest GitHub x-ratelimit-remaining recorded in the window; null when no exchange called GitHub. */
   githubMinRemaining?: number | null;
@@ -129,7 +135,8 @@ export interface DenialGroup {
 export interface Firing {
   rule: RuleName;
   /**
-   * What the incident is about when a rule fires per subject (denials: `<owner> <reason>`; replay: the repository): each
+   * What the incident is about when a rule fires per subject (denials: `<owner> <reason>`; replay: the repository):
+   * each
    * subject is its own incident, so one noisy subject can never hold another's quiet. Absent: one incident per rule.
    */
   subject?: string;
@@ -142,7 +149,10 @@ export interface Firing {
 
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
-/** The rules that fire for these metrics, in RULE_NAMES order. A rule whose metrics are missing (query not run) does not fire. */
+/**
+ * The rules that fire for these metrics, in RULE_NAMES order. A rule whose metrics are missing (query not run) does not
+ * fire.
+ */
 export function evaluateRules(rules: AlertRules, metrics: AlertMetrics): Firing[] {
   return [
     ...issuanceDropFiring(rules.issuance_drop, metrics),

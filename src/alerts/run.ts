@@ -136,7 +136,8 @@ export async function runAlerts(deps: AlertRunDeps): Promise<AlertRunReport> {
   log({
     message: "alerts_evaluated",
     window_end: new Date(windowEndMs).toISOString(),
-    // The groups themselves can number ALERT_DENIAL_GROUPS_LIMIT: the line keeps the totals and how many groups there were.
+    // The groups themselves can number ALERT_DENIAL_GROUPS_LIMIT: the line keeps the totals and how many groups there
+    // were.
     metrics: { ...report.metrics, denialGroups: report.metrics.denialGroups?.length },
     firing: report.firing,
     notified: report.notified,

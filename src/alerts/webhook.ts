@@ -16,12 +16,17 @@ const INVESTIGATE: Record<RuleName, string> = {
     "npm run analytics -- denials --since 2h, and the github_token_too_wide log lines (docs/operations.md)",
 };
 
-/** Slack mrkdwn control characters (api.slack.com "Formatting text"): a summary quoting a name must not become a link or a mention. */
+/**
+ * Slack mrkdwn control characters (api.slack.com "Formatting text"): a summary quoting a name must not become a link or
+ * a mention.
+ */
 function slackEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-/** Slack `text` (mrkdwn); other Slack-compatible receivers (Mattermost, Discord's /slack endpoint) read the same field. */
+/**
+ * Slack `text` (mrkdwn); other Slack-compatible receivers (Mattermost, Discord's /slack endpoint) read the same field.
+ */
 export function alertMessage(
   firing: Firing,
   context: { dataset: string; windowEndMs: number; cooldownMinutes: number; escalated?: boolean },

@@ -1,5 +1,7 @@
-// Limits of the audit trail on Analytics Engine, and of reading it back through the SQL API (`npm run analytics`, alerts).
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Limits of the audit trail on Analytics Engine, and of reading it back through the SQL API (`npm run analytics`,
+// alerts).
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Token correlation ---
 /** Length of the token SHA-256 prefix (hex chars) written to logs: enough to correlate, useless to replay. */

@@ -35,7 +35,10 @@ export interface ExchangeEvent {
   sts_ms: number | undefined;
   /** AssumeRole attempts made (first try included); set on failure too. */
   sts_attempts: number | undefined;
-  /** GitHub facts the rule's requirements were judged on (check conclusion and app, PR number, approvals); docs/github-facts.md. */
+  /**
+   * GitHub facts the rule's requirements were judged on (check conclusion and app, PR number, approvals);
+   * docs/github-facts.md.
+   */
   context_facts?: string | undefined;
   /** Time in the context stage (GitHub API or fact cache), ms. */
   github_ms?: number | undefined;

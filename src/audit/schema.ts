@@ -1,5 +1,6 @@
 // The Analytics Engine data point of one exchange: which blob, double and index holds what (fixed positions), and the
-// encoder from ExchangeEvent. Pure; no I/O; no clock. Positions are append-only: queries and docs/audit.md depend on them.
+// encoder from ExchangeEvent. Pure; no I/O; no clock. Positions are append-only: queries and docs/audit.md depend on
+// them.
 import {
   AE_MAX_INDEX_BYTES,
   AUDIT_MAX_BLOB_BYTES,
@@ -35,7 +36,10 @@ export const AUDIT_BLOBS = [
   "minted_sha256", // blob17: first hex chars of SHA-256(minted installation token)
 ] as const satisfies ReadonlyArray<keyof ExchangeEvent>;
 
-/** Double positions: `AUDIT_DOUBLES[i]` is stored in `double{i+1}`. Timings are ms; AUDIT_NOT_MEASURED (-1) when a stage did not run. */
+/**
+ * Double positions: `AUDIT_DOUBLES[i]` is stored in `double{i+1}`. Timings are ms; AUDIT_NOT_MEASURED (-1) when a stage
+ * did not run.
+ */
 export const AUDIT_DOUBLES = [
   "status", // double1: HTTP status answered
   "total_ms", // double2: whole exchange
@@ -51,7 +55,9 @@ export const AUDIT_DOUBLES = [
 export type AuditBlob = (typeof AUDIT_BLOBS)[number];
 export type AuditDouble = (typeof AUDIT_DOUBLES)[number];
 
-/** What `writeDataPoint` receives; structurally an `AnalyticsEngineDataPoint` (kept local so Node code can import it). */
+/**
+ * What `writeDataPoint` receives; structurally an `AnalyticsEngineDataPoint` (kept local so Node code can import it).
+ */
 export interface AuditDataPoint {
   indexes: [string];
   blobs: string[];

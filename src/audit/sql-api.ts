@@ -1,5 +1,6 @@
 // Client of the Workers Analytics Engine SQL API, shared by `npm run analytics` (Node) and the alert cron (Worker).
-// Fetch is injected; no clock. POST the SQL as the body with a Bearer token; the answer is FORMAT JSON: {meta, data, rows}.
+// Fetch is injected; no clock. POST the SQL as the body with a Bearer token; the answer is FORMAT JSON: {meta, data,
+// rows}.
 // Reference: developers.cloudflare.com/analytics/analytics-engine/sql-api/ and .../sql-reference/statements/#json
 import { CLOUDFLARE_API_BASE_URL, MAX_SQL_RESPONSE_BYTES, SQL_API_TIMEOUT_MS } from "./constants.ts";
 import type { FetchFn } from "../deps.ts";

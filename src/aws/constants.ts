@@ -1,5 +1,6 @@
 // Limits of STS AssumeRole: what STS accepts, how long and how often we try, how much of its answer we read.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- STS ---
 /** Credentials we issue by default: 15 minutes, the STS minimum and our whole reason to exist. */
@@ -32,7 +33,10 @@ export const STS_ATTEMPT_TIMEOUT_MS = 3_000;
 export const STS_DEADLINE_MS = 8_000;
 /** Largest STS response body we read; a success is ~1.5 KiB, an error far less. */
 export const MAX_STS_RESPONSE_BYTES = 64 * 1024;
-/** An STS attempt with less time than this left before STS_DEADLINE_MS is not started (nor slept towards): it would mostly time out. */
+/**
+ * An STS attempt with less time than this left before STS_DEADLINE_MS is not started (nor slept towards): it would
+ * mostly time out.
+ */
 export const STS_MIN_ATTEMPT_MS = 500;
 /** Deepest element nesting we accept in an STS XML body; AssumeRoleResponse nests 4 deep. */
 export const MAX_STS_XML_DEPTH = 16;

@@ -19,7 +19,10 @@ function keyOf(table: ReadonlyArray<{ key: string; claim: string }>, claim: stri
   return entry.key;
 }
 
-/** The subject's tag keys per kind, from the claims they carry (GitHub `repository`/`actor`, GitLab `project_path`/`user_login`). */
+/**
+ * The subject's tag keys per kind, from the claims they carry (GitHub `repository`/`actor`, GitLab
+ * `project_path`/`user_login`).
+ */
 export const SUBJECT_TAG_KEYS: Readonly<Record<IssuerKind, SubjectTagKeys>> = byKind((platform) => ({
   repository: keyOf(platform.sessionTags, platform.identity.repositoryClaim),
   actor: keyOf(platform.sessionTags, platform.identity.actorClaim),

@@ -35,7 +35,10 @@ export const MAX_BROKER_SESSION_TAGS = Math.max(...ISSUER_KINDS.map((kind) => pl
 // injective, so two different claim values never yield one tag value (docs/security.md, "Session tags").
 const TAG_LITERAL_CLASS = String.raw`[\p{L}\p{Zs}\p{N}_.:/+\-@]`;
 const TAG_LITERAL_CHAR = new RegExp(`^${TAG_LITERAL_CLASS}$`, "u");
-/** A whole value of TAG_LITERAL_CHAR characters (no `=`, no lone surrogate): written as it is. One class for both, so they cannot drift. */
+/**
+ * A whole value of TAG_LITERAL_CHAR characters (no `=`, no lone surrogate): written as it is. One class for both, so
+ * they cannot drift.
+ */
 const TAG_LITERAL_TEXT = new RegExp(`^${TAG_LITERAL_CLASS}*$`, "u");
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;

@@ -1,6 +1,7 @@
 // The STS stage's I/O: send a credentials call (AssumeRole signed with SigV4 by aws4fetch, or an unsigned
 // AssumeRoleWithWebIdentity from ./web-identity.ts) with the injected fetch, retry transient failures, parse strictly.
-// Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account id.
+// Time, sleep, randomness and fetch are injected; every failure leaves as a BrokerError that holds no ARN or account
+// id.
 import { UPSTREAM_RETRY_AFTER_SECONDS } from "../http/constants.ts";
 import {
   MAX_STS_RESPONSE_BYTES,

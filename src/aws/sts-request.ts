@@ -67,7 +67,8 @@ export function assumeRoleForm(input: AssumeRoleInput): string {
  * `Action=AssumeRoleWithWebIdentity&…`: RoleArn, RoleSessionName, WebIdentityToken, DurationSeconds, Policy and
  * PolicyArns (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html). This action
  * has no Tags, TransitiveTagKeys, SourceIdentity or ExternalId parameters: tags and source identity travel as claims
- * of the token (src/idp/web-identity-token.ts), and a role needing an ExternalId cannot be used (policy compile refuses it).
+ * of the token (src/idp/web-identity-token.ts), and a role needing an ExternalId cannot be used (policy compile refuses
+ * it).
  */
 export function assumeRoleWithWebIdentityForm(input: AssumeRoleInput, webIdentityToken: string): string {
   const form = new FormBody();

@@ -93,7 +93,8 @@ export type CredentialsAction = "AssumeRole" | "AssumeRoleWithWebIdentity";
 /**
  * Credentials from a success body of `action`. Root `<action>Response` in the STS namespace, exactly one
  * `<action>Result`, exactly one `Credentials` in it, exactly one of each credential element. Unknown sibling
- * elements (AssumedRoleUser, PackedPolicySize, SourceIdentity, Provider, Audience, ...) are ignored: AWS may add fields.
+ * elements (AssumedRoleUser, PackedPolicySize, SourceIdentity, Provider, Audience, ...) are ignored: AWS may add
+ * fields.
  * AssumeRoleWithWebIdentity: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_Examples
  */
 export function parseCredentialsResponse(xml: string, action: CredentialsAction): StsCredentials {

@@ -14,7 +14,10 @@ export interface WebIdentityCallDeps extends StsCallDeps {
   mintToken: (input: AssumeRoleInput) => Promise<string>;
 }
 
-/** AssumeRoleWithWebIdentity for one granted request. Throws as callSts does; `config_invalid` for a role with an ExternalId. */
+/**
+ * AssumeRoleWithWebIdentity for one granted request. Throws as callSts does; `config_invalid` for a role with an
+ * ExternalId.
+ */
 export async function assumeRoleWithWebIdentity(
   input: AssumeRoleInput,
   deps: WebIdentityCallDeps,

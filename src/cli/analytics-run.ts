@@ -1,5 +1,6 @@
 // The core of `npm run analytics -- <query> [arg] [--since 1h] [--format table|json|csv] [--dataset name]`: parse
-// arguments, run the named query's statements against the SQL API, render. Fetch, env and clock are injected; no node:*.
+// arguments, run the named query's statements against the SQL API, render. Fetch, env and clock are injected; no
+// node:*.
 import { AUDIT_DATASET_DEFAULT, SANDBOX_AUDIT_DATASET } from "../audit/constants.ts";
 import { SANDBOX_ANALYTICS_ACCOUNT_ID, SANDBOX_ANALYTICS_API_TOKEN, SANDBOX_PORT } from "./constants.ts";
 import type { Clock, FetchFn } from "../deps.ts";

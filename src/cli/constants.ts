@@ -1,5 +1,7 @@
-// Constants of the operator's command-line tools (`npm run analytics`, `npm run smoke`) and where they find the sandbox.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Constants of the operator's command-line tools (`npm run analytics`, `npm run smoke`) and where they find the
+// sandbox.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Terminal charts of `npm run analytics` ---
 /** Height of the terminal chart, in text rows (each row has 8 levels). */
@@ -12,7 +14,9 @@ export const ANALYTICS_CHART_MAX_WIDTH_COLUMNS = 64;
 export const SANDBOX_PORT = 8788;
 
 // --- The sandbox's local Analytics Engine (chdb) ---
-/** The sandbox's Cloudflare account id and API token for its local SQL API (placeholders: nothing real is behind them). */
+/**
+ * The sandbox's Cloudflare account id and API token for its local SQL API (placeholders: nothing real is behind them).
+ */
 export const SANDBOX_ANALYTICS_ACCOUNT_ID = "0123456789abcdef0123456789abcdef";
 export const SANDBOX_ANALYTICS_API_TOKEN = "sandbox-analytics-token";
 

@@ -77,7 +77,10 @@ export function secretNamesFrom(text: string): string[] | string {
 
 const DOTENV_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
 
-/** The names a dotenv file assigns. A value opened with a quote that does not close on its line runs on to the line that closes it. */
+/**
+ * The names a dotenv file assigns. A value opened with a quote that does not close on its line runs on to the line that
+ * closes it.
+ */
 function dotenvNames(text: string): string[] {
   const names: string[] = [];
   let openQuote: string | undefined;

@@ -1,5 +1,6 @@
 // The core of `npm run policy:explain`: its arguments, and the decision for a token's claims with, for every rule, why
-// it did or did not apply (and the allowing rule's GitHub requirements, on facts given offline). Pure; no I/O; no clock.
+// it did or did not apply (and the allowing rule's GitHub requirements, on facts given offline). Pure; no I/O; no
+// clock.
 import { isBrokerError } from "../errors.ts";
 import { parseClaims } from "../oidc/claims.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";

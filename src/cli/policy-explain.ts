@@ -1,4 +1,5 @@
-// `npm run policy:explain -- <claims.json | token file | -> [--role alias] [--issuer id] [--duration s] [--policy file]`:
+// `npm run policy:explain -- <claims.json | token file | -> [--role alias] [--issuer id] [--duration s] [--policy
+// file]`:
 // prints the decision for a decoded token payload (or a token, decoded without verifying: explain-input.ts), the rule
 // that decided, and for every other rule why it did not apply. docs/policy.md "policy:explain".
 import { readFileSync } from "node:fs";

@@ -1,4 +1,5 @@
-// `npm run policy:test [-- [--verbose] <x.fixtures.ts>...]`: runs the fixtures in policies/tests/ (claims + requested role ->
+// `npm run policy:test [-- [--verbose] <x.fixtures.ts>...]`: runs the fixtures in policies/tests/ (claims + requested
+// role ->
 // expected decision and reason), as `opa test` does for Rego. Exit 1 when any case fails.
 import process from "node:process";
 import { finish, FIXTURE_DIR, FIXTURE_SUFFIX, loadFixtures, tsFilesIn } from "./policy-files.ts";

@@ -100,7 +100,9 @@ function shapeProblems(input: AlertPreflightInput): Problem[] {
   return problems;
 }
 
-/** `preflight --alerts`: what the cron Worker would refuse or run without, and what makes wrangler refuse the deploy. */
+/**
+ * `preflight --alerts`: what the cron Worker would refuse or run without, and what makes wrangler refuse the deploy.
+ */
 export function runAlertPreflight(input: AlertPreflightInput): CliResult {
   const { env } = input;
   const unchecked = new Set<string>();

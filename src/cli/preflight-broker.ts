@@ -134,7 +134,9 @@ function githubProblems(
   return problems;
 }
 
-/** SHADOW_POLICY = "on" needs a candidate that compiles; the Worker would log policy_shadow_disabled and decide nothing. */
+/**
+ * SHADOW_POLICY = "on" needs a candidate that compiles; the Worker would log policy_shadow_disabled and decide nothing.
+ */
 function shadowProblems(input: BrokerCheckInput, config: Config): Problem[] {
   if (config.shadowPolicy !== true) return [];
   if (input.candidate === undefined)

@@ -79,7 +79,8 @@ export function deploymentProblems(env: DeploymentEnv, options: { local: boolean
     }
   }
 
-  // Placement is a hint to run next to the STS region the broker calls (docs/performance.md); another region adds a hop.
+  // Placement is a hint to run next to the STS region the broker calls (docs/performance.md); another region adds a
+  // hop.
   const region = stringVar(env, "AWS_REGION");
   if (
     env.placementRegion !== undefined &&
@@ -154,7 +155,9 @@ export function declaredSecretProblems(
   return problems;
 }
 
-/** A setting a Worker refuses, named (never its value): a secret to put again, or a var that is unset, empty or invalid. */
+/**
+ * A setting a Worker refuses, named (never its value): a secret to put again, or a var that is unset, empty or invalid.
+ */
 export function settingProblem(
   env: DeploymentEnv,
   path: string,

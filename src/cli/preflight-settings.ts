@@ -37,7 +37,9 @@ export interface SettingsInput {
 
 const isSecret = (name: string) => Object.hasOwn(SECRET_PLACEHOLDERS, name);
 
-/** The Worker's env as the runtime would see it: vars, then a placeholder per set secret (secrets win, as in Workers). */
+/**
+ * The Worker's env as the runtime would see it: vars, then a placeholder per set secret (secrets win, as in Workers).
+ */
 function runtimeEnv(env: DeploymentEnv, secrets: Iterable<string>): Record<string, unknown> {
   const values: Record<string, unknown> = { ...env.vars };
   for (const name of secrets) if (isSecret(name)) values[name] = SECRET_PLACEHOLDERS[name];
@@ -107,7 +109,9 @@ export function brokerConfig(
 
 const IssuersVar = z.pipe(jsonString, IssuerListSchema);
 
-/** Whether every issuer is on a loopback URL (the sandbox), from the parsed config or, when that failed, ISSUERS alone. */
+/**
+ * Whether every issuer is on a loopback URL (the sandbox), from the parsed config or, when that failed, ISSUERS alone.
+ */
 export function localOnly(env: DeploymentEnv, config: Config | undefined): boolean {
   const issuers = config?.issuers ?? IssuersVar.safeParse(env.vars.ISSUERS).data;
   return issuers !== undefined && issuers.length > 0 && issuers.every(isLocalIssuer);

@@ -68,7 +68,8 @@ async function githubTokenStep(
 }
 
 async function main(): Promise<number> {
-  // Debug and warning lines wait until the masks are out: "before anything else is printed" holds even with step debug on.
+  // Debug and warning lines wait until the masks are out: "before anything else is printed" holds even with step debug
+  // on.
   const held: string[] = [];
   let masked = false;
   const print = (line: string) => {
@@ -82,8 +83,10 @@ async function main(): Promise<number> {
     for (const line of held.splice(0)) writeStdout(line);
   };
   try {
-    // Inputs of aws-actions/configure-aws-credentials left in a migrated step (the runner passes undeclared `with:` inputs
-    // as INPUT_* too): judged first, so the advice shows beside a usage error as well. Names only: a value may be a secret.
+    // Inputs of aws-actions/configure-aws-credentials left in a migrated step (the runner passes undeclared `with:`
+    // inputs
+    // as INPUT_* too): judged first, so the advice shows beside a usage error as well. Names only: a value may be a
+    // secret.
     const advice = migrationAdvice((name) => env(inputVariable(name)));
     for (const message of advice.warnings) print(`${warningCommand("ci-credentials: input not used", message)}\n`);
     if (advice.notice !== undefined) print(`${noticeCommand("ci-credentials: credential lifetime", advice.notice)}\n`);
@@ -94,7 +97,8 @@ async function main(): Promise<number> {
       audience: inputs.audience,
       fetch: (input, init) => fetch(input, init),
     });
-    // Each OIDC token is masked as soon as it exists (as @actions/core getIDToken does): it is a bearer credential until used.
+    // Each OIDC token is masked as soon as it exists (as @actions/core getIDToken does): it is a bearer credential
+    // until used.
     const onToken = (token: string) => writeStdout(`${maskCommand(token)}\n`);
     const deps = realDeps(tokens, debug, onToken, warn);
     const delimiter = newDelimiter(randomUUID());

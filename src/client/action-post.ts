@@ -9,7 +9,9 @@ import { describeRevocation, mintedTokens, revokeJobTokens } from "./job-tokens.
 import { appendToRunnerFile, env, writeStdout } from "./node-io.ts";
 import { jobTokenStore } from "./token-cache.ts";
 
-/** Revokes what the job minted. A failure is a warning, never a failed job: the tokens expire within the hour anyway. */
+/**
+ * Revokes what the job minted. A failure is a warning, never a failed job: the tokens expire within the hour anyway.
+ */
 async function revokeGithubTokens(): Promise<void> {
   const store = jobTokenStore(env);
   if (mintedTokens(store, Date.now()).length === 0) {

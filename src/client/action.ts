@@ -1,5 +1,7 @@
-// The GitHub Action's decisions as values: which inputs, which masks, what goes to GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE
-// (AWS credentials, a GitHub token), and what the post step writes. Pure; no I/O; the delimiter arrives as a string. action-main.ts and action-post.ts do the I/O.
+// The GitHub Action's decisions as values: which inputs, which masks, what goes to GITHUB_ENV / GITHUB_OUTPUT /
+// GITHUB_STATE
+// (AWS credentials, a GitHub token), and what the post step writes. Pure; no I/O; the delimiter arrives as a string.
+// action-main.ts and action-post.ts do the I/O.
 import { credentialVariables, maskedAccessKeyId, type Credentials } from "./credentials.ts";
 import { ClientError } from "./errors.ts";
 import { brokerEndpoint, credentialsEndpoint } from "./broker-endpoint.ts";
@@ -32,12 +34,18 @@ export interface ActionInputs {
   region: string | undefined;
 }
 
-/** The environment variable the runner sets for an input: INPUT_ + upper-cased name, spaces to '_', hyphens kept (@actions/core getInput). */
+/**
+ * The environment variable the runner sets for an input: INPUT_ + upper-cased name, spaces to '_', hyphens kept
+ * (@actions/core getInput).
+ */
 export function inputVariable(name: string): string {
   return `INPUT_${name.replaceAll(" ", "_").toUpperCase()}`;
 }
 
-/** Inputs that ask for AWS credentials beside a GitHub token (without a GitHub token, AWS credentials are always asked for). */
+/**
+ * Inputs that ask for AWS credentials beside a GitHub token (without a GitHub token, AWS credentials are always asked
+ * for).
+ */
 const AWS_INPUTS = ["role", "duration", "role-duration-seconds", "region", "aws-region"];
 
 /** The Action's inputs (action.yml), read through `getEnv`. */
@@ -101,7 +109,8 @@ export interface MainPlan {
 
 /**
  * The `credential_process` line that runs this Action's bundled CLI with the same inputs: a profile with it renews
- * credentials in long jobs. Paths double-quoted, as botocore splits the line with shlex (POSIX) and Windows runners need "".
+ * credentials in long jobs. Paths double-quoted, as botocore splits the line with shlex (POSIX) and Windows runners
+ * need "".
  */
 export function credentialProcessCommand(nodePath: string, cliPath: string, inputs: ActionInputs): string {
   for (const path of [nodePath, cliPath])

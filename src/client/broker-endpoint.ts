@@ -12,7 +12,10 @@ export function credentialsEndpoint(brokerUrl: string): URL {
   return brokerEndpoint(brokerUrl, "/v1/credentials");
 }
 
-/** https or loopback http (the local sandbox); `route` appended to the base URL (one ending in either route counts as the base). */
+/**
+ * https or loopback http (the local sandbox); `route` appended to the base URL (one ending in either route counts as
+ * the base).
+ */
 export function brokerEndpoint(brokerUrl: string, route: BrokerRoute): URL {
   if (!URL.canParse(brokerUrl))
     throw new ClientError("usage", `broker-url is not a URL: ${JSON.stringify(brokerUrl.slice(0, 200))}.`);

@@ -33,7 +33,9 @@ function grantOptions(options: GithubCliOptions): GrantOptions {
   return { endpoint, name, tokenSource, deadlineMs };
 }
 
-/** The job's token for the grant: cached while it has time left, else minted at the broker (and listed for revocation). */
+/**
+ * The job's token for the grant: cached while it has time left, else minted at the broker (and listed for revocation).
+ */
 async function jobToken(options: GrantOptions, debug: (message: string) => void): Promise<GithubToken> {
   const { endpoint, name } = options;
   const deps = realDeps(tokenSourceFor(options.tokenSource), debug, undefined, cliWarn(options.tokenSource));
@@ -52,7 +54,9 @@ async function jobToken(options: GrantOptions, debug: (message: string) => void)
   return token;
 }
 
-/** git's `get`: the token when git asks for the grant's host (and, with a path, one of its repositories); else nothing. */
+/**
+ * git's `get`: the token when git asks for the grant's host (and, with a path, one of its repositories); else nothing.
+ */
 async function gitGet(
   options: GrantOptions,
   gitHost: string,
@@ -107,7 +111,8 @@ export async function runGithubCommand(options: GithubCliOptions): Promise<numbe
     writeStdout(`${token.token}\n`);
     return 0;
   }
-  // git writes the description, then reads the answer: read it whatever the operation, so git never writes into a closed pipe.
+  // git writes the description, then reads the answer: read it whatever the operation, so git never writes into a
+  // closed pipe.
   const input = await readStdinCapped(MAX_GIT_CREDENTIAL_INPUT_BYTES);
   const gitHost = options.gitHost ?? "github.com";
   if (options.gitOperation === "get") return gitGet(grant, gitHost, input, debug);

@@ -11,7 +11,10 @@ export interface ClientDeps {
   tokens: TokenSource;
   /** Debug lines: attempts, statuses, request ids, delays, token hash prefixes. Never a token or a credential. */
   debug: (message: string) => void;
-  /** Warnings a person should see (GitHub: a ::warning:: annotation), e.g. a token replayed. Never a token or a credential. */
+  /**
+   * Warnings a person should see (GitHub: a ::warning:: annotation), e.g. a token replayed. Never a token or a
+   * credential.
+   */
   warn?: (message: string) => void;
   /** Sees each minted token before it is sent (the Action masks it). */
   onToken?: (token: string) => void;

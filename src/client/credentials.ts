@@ -1,5 +1,6 @@
 // Validates the broker's 200 body as AWS credential_process JSON, strictly, and renders credentials for each output.
-// Pure; no I/O; the time a check needs arrives as `nowMs`. Values that pass are safe to put in a shell word or a GITHUB_ENV line.
+// Pure; no I/O; the time a check needs arrives as `nowMs`. Values that pass are safe to put in a shell word or a
+// GITHUB_ENV line.
 import { parseStrictJson } from "../http/strict-json.ts";
 import { EXPIRATION_SLACK_MS, MAX_DURATION_SECONDS, MAX_SESSION_TOKEN_CHARS } from "./constants.ts";
 import { ClientError } from "./errors.ts";
@@ -13,7 +14,8 @@ export interface Credentials {
   expiresAtMs: number;
 }
 
-// https://docs.aws.amazon.com/cli/v1/userguide/cli-configure-sourcing-external.html: Version 1 and exactly these members.
+// https://docs.aws.amazon.com/cli/v1/userguide/cli-configure-sourcing-external.html: Version 1 and exactly these
+// members.
 const MEMBERS = ["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken", "Version"];
 /** IAM: access key ids are 16-128 characters of [A-Z0-9] (temporary ones start ASIA). */
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;

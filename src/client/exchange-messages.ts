@@ -5,12 +5,17 @@ import { withRequestId } from "./broker-answer.ts";
 import { ClientError } from "./errors.ts";
 import { sha256HexPrefix } from "../http/sha256-prefix.ts";
 
-/** The SHA-256 prefix of a token, as the broker writes it to its audit event (src/audit/event.ts): correlates without revealing it. */
+/**
+ * The SHA-256 prefix of a token, as the broker writes it to its audit event (src/audit/event.ts): correlates without
+ * revealing it.
+ */
 export async function tokenHashPrefix(token: string): Promise<string> {
   return sha256HexPrefix(token, TOKEN_HASH_PREFIX_HEX_CHARS);
 }
 
-/** Names a fetch failure without its message (which may quote a URL with a query): the error code or the error's name. */
+/**
+ * Names a fetch failure without its message (which may quote a URL with a query): the error code or the error's name.
+ */
 export function networkCause(error: unknown): string {
   if (error instanceof Error) {
     const code = (error.cause as { code?: unknown } | undefined)?.code;

@@ -1,7 +1,8 @@
 // One exchange at the broker (POST /v1/credentials, POST /v1/github-token): attempts (exchange-attempt.ts), and
 // retry on 429/503/network errors only: at the broker's Retry-After plus bounded jitter for as long as the deadline
 // allows (the broker's queue slot, docs/fleet-scale.md), else full-jitter backoff up to an attempt cap.
-// Platform-neutral (WebCrypto, fetch types); every effect is injected: fetch, clock, sleep, random, token source, debug sink.
+// Platform-neutral (WebCrypto, fetch types); every effect is injected: fetch, clock, sleep, random, token source, debug
+// sink.
 import type { RandomFn } from "../deps.ts";
 import {
   CLIENT_BACKOFF_BASE_MS,
@@ -35,7 +36,10 @@ export interface FetchedCredentials {
   attempts: number;
 }
 
-/** The wait on a broker's Retry-After: at least CLIENT_RETRY_AFTER_MIN_MS, plus jitter uniform in [0, CLIENT_RETRY_AFTER_JITTER_MS). Never earlier than asked. */
+/**
+ * The wait on a broker's Retry-After: at least CLIENT_RETRY_AFTER_MIN_MS, plus jitter uniform in [0,
+ * CLIENT_RETRY_AFTER_JITTER_MS). Never earlier than asked.
+ */
 export function retryAfterDelayMs(retryAfterMs: number, random: RandomFn): number {
   return Math.max(CLIENT_RETRY_AFTER_MIN_MS, retryAfterMs) + Math.floor(random() * CLIENT_RETRY_AFTER_JITTER_MS);
 }
@@ -114,7 +118,10 @@ export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps)
     lastRetry: undefined,
   };
   let reuseRetried = false;
-  /** Retries without a Retry-After: capped (full jitter may draw near-zero sleeps). With one, the deadline alone decides. */
+  /**
+   * Retries without a Retry-After: capped (full jitter may draw near-zero sleeps). With one, the deadline alone
+   * decides.
+   */
   let unguided = 0;
   for (let attempt = 1; ; attempt++) {
     const { outcome, token } = await attemptOnce(context, attempt, deps);
@@ -128,7 +135,8 @@ export async function exchange<T>(request: ExchangeRequest<T>, deps: ClientDeps)
           withRequestId(outcome.requestId),
         );
       }
-      // A token this source minted just now, sent once: a replay by someone else (the broker's replay alert counts these).
+      // A token this source minted just now, sent once: a replay by someone else (the broker's replay alert counts
+      // these).
       if (deps.tokens.mintsFresh === true) deps.warn?.(await replayWarning(token, outcome.requestId));
       // The broker takes each token once; the retry must carry a new one. Mint and go again at once (once only).
       reuseRetried = true;

@@ -1,4 +1,5 @@
-// GitHub Actions workflow commands (::add-mask::, ::debug::, ::warning::, ::error::) and file commands (GITHUB_ENV, GITHUB_OUTPUT,
+// GitHub Actions workflow commands (::add-mask::, ::debug::, ::warning::, ::error::) and file commands (GITHUB_ENV,
+// GITHUB_OUTPUT,
 // GITHUB_STATE) rendered as text. Pure; no I/O: the delimiter's randomness arrives as a string.
 // Formats: https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/workflow-commands-for-github-actions
 import type { Credentials } from "./credentials.ts";
@@ -61,7 +62,8 @@ export function newDelimiter(uuid: string): string {
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /**
- * `name<<delimiter`, the value, `delimiter`: the multiline-safe form the runner parses for GITHUB_ENV, GITHUB_OUTPUT and
+ * `name<<delimiter`, the value, `delimiter`: the multiline-safe form the runner parses for GITHUB_ENV, GITHUB_OUTPUT
+ * and
  * GITHUB_STATE. An empty value is an empty line (the runner then sets the variable to "").
  */
 export function fileCommandEntries(entries: ReadonlyArray<readonly [string, string]>, delimiter: string): string {

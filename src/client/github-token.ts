@@ -32,7 +32,9 @@ export interface GithubToken {
   apiUrl: string;
 }
 
-/** Installation tokens: `ghs_` then 36 characters, or the stateless `ghs_<app id>_<JWT>` (base64url segments and dots). */
+/**
+ * Installation tokens: `ghs_` then 36 characters, or the stateless `ghs_<app id>_<JWT>` (base64url segments and dots).
+ */
 const TOKEN = new RegExp(`^ghs_[A-Za-z0-9_.-]{16,${MAX_GITHUB_TOKEN_CHARS - 4}}$`);
 /** ISO 8601 UTC as GitHub writes it (seconds, optional fraction, Z). */
 const EXPIRES_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -59,7 +61,9 @@ export function parseApiUrl(value: unknown): string | undefined {
   return url.href.replace(/\/+$/, "");
 }
 
-/** Parses and checks the broker's 200 body. Any deviation is `not_credentials`: nothing half-valid reaches an output. */
+/**
+ * Parses and checks the broker's 200 body. Any deviation is `not_credentials`: nothing half-valid reaches an output.
+ */
 export function parseGithubToken(body: string, nowMs: number, requestId?: string): GithubToken {
   const parsed = parseStrictJson(body);
   if (!parsed.ok) throw notToken(parsed.reason === "json_duplicate_key" ? "duplicate member" : "not JSON", requestId);

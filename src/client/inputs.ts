@@ -1,9 +1,13 @@
-// Validates what a user gives the client (Action inputs or CLI flags): audience, role alias, grant name, duration, region.
+// Validates what a user gives the client (Action inputs or CLI flags): audience, role alias, grant name, duration,
+// region.
 // Pure; no I/O. Each failure is a `usage` ClientError naming the input, so the fix is obvious.
 import { DEFAULT_AUDIENCE, MAX_AUDIENCE_CHARS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from "./constants.ts";
 import { ClientError } from "./errors.ts";
 
-/** The broker's role alias and grant name rule (src/http/credential-request.ts): checked here too so a typo fails before a token is spent. */
+/**
+ * The broker's role alias and grant name rule (src/http/credential-request.ts): checked here too so a typo fails before
+ * a token is spent.
+ */
 const ROLE_ALIAS = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -40,7 +44,10 @@ export function parseRole(value: string | undefined, inputName: string): string 
   return role;
 }
 
-/** A GitHub token grant's name: the broker's grant-name rule (src/policy/github-tokens.ts), checked before a token is spent. */
+/**
+ * A GitHub token grant's name: the broker's grant-name rule (src/policy/github-tokens.ts), checked before a token is
+ * spent.
+ */
 export function parseGrantName(value: string | undefined, inputName: string): string {
   const name = requireValue(value, inputName);
   if (!ROLE_ALIAS.test(name))
@@ -72,7 +79,8 @@ export function parseRegion(value: string | undefined, inputName: string): strin
 }
 
 /**
- * One setting under two input names: ours and the alias aws-actions/configure-aws-credentials users know (docs/clients.md
+ * One setting under two input names: ours and the alias aws-actions/configure-aws-credentials users know
+ * (docs/clients.md
  * "Migrating"), so a copied workflow works. Both given with different values is a usage error, never a silent pick.
  */
 export function aliasedValue(

@@ -80,7 +80,10 @@ export async function obtainGithubToken(
   });
 }
 
-/** git rejected `password` (`erase`): forget the cached token for `key` when it is that one (or unreadable), so the next `get` mints. */
+/**
+ * git rejected `password` (`erase`): forget the cached token for `key` when it is that one (or unreadable), so the next
+ * `get` mints.
+ */
 export function forgetGithubToken(store: TokenStore, key: string, password: string | undefined): boolean {
   const text = store.read(key);
   if (text === undefined) return false;

@@ -1,8 +1,11 @@
 // What a step migrated from aws-actions/configure-aws-credentials still carries: inputs this Action does not use, and a
-// lifetime that silently shrinks. Pure; no I/O: reads the step's environment through `getEnv`, returns the lines to print.
+// lifetime that silently shrinks. Pure; no I/O: reads the step's environment through `getEnv`, returns the lines to
+// print.
 import { BROKER_DEFAULT_DURATION_SECONDS, CONFIGURE_AWS_CREDENTIALS_DEFAULT_DURATION_SECONDS } from "./constants.ts";
 
-/** Where each configure-aws-credentials input goes, for every input of its action.yml that this Action does not declare. */
+/**
+ * Where each configure-aws-credentials input goes, for every input of its action.yml that this Action does not declare.
+ */
 const REPLACEMENTS = {
   "role-to-assume": "use `role` with a role alias from the broker's policy; the ARN stays in the policy",
   "role-session-name": "none: the broker names the session after the run and the token (docs/aws.md)",
@@ -39,18 +42,24 @@ const REPLACEMENTS = {
 /** configure-aws-credentials inputs this Action does not use: the runner still hands them over as INPUT_* variables. */
 export const UNUSED_CONFIGURE_AWS_CREDENTIALS_INPUTS: readonly string[] = Object.keys(REPLACEMENTS);
 
-/** configure-aws-credentials names this Action accepts as aliases of its own; using one marks the step as migrated too. */
+/**
+ * configure-aws-credentials names this Action accepts as aliases of its own; using one marks the step as migrated too.
+ */
 const ALIASES = ["aws-region", "role-duration-seconds"] as const;
 
 export interface MigrationAdvice {
   /** One per unused input the step sets: its name and what replaces it. Never its value (it may be a secret). */
   warnings: string[];
-  /** Set when the step looks migrated and asks for no duration: it gets the broker's 900 s, not configure-aws-credentials' 3600 s. */
+  /**
+   * Set when the step looks migrated and asks for no duration: it gets the broker's 900 s, not
+   * configure-aws-credentials' 3600 s.
+   */
   notice: string | undefined;
 }
 
 /**
- * Advice for one step. `input(name)` is the INPUT_* variable for `name`: undefined when the step does not set an undeclared
+ * Advice for one step. `input(name)` is the INPUT_* variable for `name`: undefined when the step does not set an
+ * undeclared
  * input (the runner passes only what `with:` names), "" for a declared input left at its empty default.
  */
 export function migrationAdvice(input: (name: string) => string | undefined): MigrationAdvice {

@@ -1,4 +1,5 @@
-// The Node side of the client's entry points: synchronous stdout/stderr writes, file appends, the real clock and network.
+// The Node side of the client's entry points: synchronous stdout/stderr writes, file appends, the real clock and
+// network.
 // I/O only; every decision is in the pure modules. Node >= 20 built-ins, nothing else (the bundle has no dependencies).
 import { appendFileSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -83,7 +84,10 @@ export function tokenSourceFor(source: CliTokenSource): TokenSource {
   });
 }
 
-/** The CLI's replay warning: on a GitHub runner a workflow command on stderr becomes an annotation too; elsewhere a plain line. */
+/**
+ * The CLI's replay warning: on a GitHub runner a workflow command on stderr becomes an annotation too; elsewhere a
+ * plain line.
+ */
 export function cliWarn(source: CliTokenSource): (message: string) => void {
   return (message) =>
     writeStderr(

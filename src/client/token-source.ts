@@ -10,11 +10,17 @@ export interface TokenSource {
   readonly description: string;
   /** One OIDC token (a compact JWS). Throws ClientError `id_token_*`; `transient` ones may be retried. */
   mint(): Promise<string>;
-  /** True when every `mint` returns a token nobody has seen yet (GitHub's endpoint): a broker `token_reused` then means replay. */
+  /**
+   * True when every `mint` returns a token nobody has seen yet (GitHub's endpoint): a broker `token_reused` then means
+   * replay.
+   */
   readonly mintsFresh?: boolean;
 }
 
-/** A compact JWS: three base64url segments (RFC 7515 §7.1). Checked before sending so junk fails here, not at the broker. */
+/**
+ * A compact JWS: three base64url segments (RFC 7515 §7.1). Checked before sending so junk fails here, not at the
+ * broker.
+ */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** A description as the start of a sentence. */
@@ -51,7 +57,8 @@ const PERMISSION_HELP = [
 ].join("\n");
 
 /**
- * GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=<aud> with `Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`
+ * GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=<aud> with `Authorization: bearer
+ * $ACTIONS_ID_TOKEN_REQUEST_TOKEN`
  * answers {"value": "<jwt>"}, a new token each time (what @actions/core getIDToken does;
  * https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect).
  */

@@ -3,7 +3,8 @@
 //
 // GitHub hands out PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"); WebCrypto and jose import PKCS#8 only. A PKCS#1
 // RSAPrivateKey becomes a PKCS#8 PrivateKeyInfo by wrapping it (RFC 5208 §5, RFC 8017 A.1.2):
-//   PrivateKeyInfo ::= SEQUENCE { version INTEGER 0, AlgorithmIdentifier { rsaEncryption, NULL }, OCTET STRING <pkcs1> }
+//   PrivateKeyInfo ::= SEQUENCE { version INTEGER 0, AlgorithmIdentifier { rsaEncryption, NULL }, OCTET STRING <pkcs1>
+// }
 
 /** DER of `INTEGER 0` then `AlgorithmIdentifier { OID 1.2.840.113549.1.1.1 (rsaEncryption), NULL }`. */
 const VERSION_AND_RSA_ALGORITHM = [

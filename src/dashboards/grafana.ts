@@ -1,5 +1,6 @@
 // The Grafana dashboard (Grafana 10+, the Altinity ClickHouse plugin `vertamedia-clickhouse-datasource`) as a JSON
-// value: the panels of panels.ts laid out two per row, dashboard variables for the datasource, the dataset, a repository
+// value: the panels of panels.ts laid out two per row, dashboard variables for the datasource, the dataset, a
+// repository
 // filter and each alert rule's threshold (defaults: the ALERT_RULES given, else the built-in ones). Pure; no I/O.
 // `npm run dashboards` writes it to dashboards/grafana/ (src/cli/dashboards.ts); a test fails when that copy is stale.
 import type { AlertRules } from "../alerts/rules.ts";
@@ -97,7 +98,9 @@ function thresholdVariables(rules: AlertRules): Json[] {
   return variables;
 }
 
-/** The repository variable's query: the repositories seen in the time range, busiest first ($from/$to: plugin macros). */
+/**
+ * The repository variable's query: the repositories seen in the time range, busiest first ($from/$to: plugin macros).
+ */
 export const REPOSITORY_VARIABLE_QUERY =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: `${dataset:raw}` is Grafana's variable syntax, not a template
   "SELECT index1 AS repository, SUM(_sample_interval) AS requests FROM ${dataset:raw} WHERE timestamp >= toDateTime($from) AND timestamp <= toDateTime($to) GROUP BY repository ORDER BY requests DESC LIMIT 500";

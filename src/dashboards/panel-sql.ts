@@ -3,7 +3,8 @@
 //   variable, the Altinity plugin's $timeFilter and $timeSeries macros, and the repository filter;
 // - one series per alert rule, from the same count, condition and quantile fragments as the alert queries
 //   (src/alerts/metrics.ts), bucketed by the rule's own window, with the rule's threshold as a column (drawn as a
-//   line). Thresholds and windows are dashboard variables (defaults: ALERT_RULES), so ALERT_RULES can change at run time.
+//   line). Thresholds and windows are dashboard variables (defaults: ALERT_RULES), so ALERT_RULES can change at run
+// time.
 // Only functions Analytics Engine documents (intDiv, toUInt32 as in the plugin's own $timeSeries; position, substring).
 import { whereClause, type QueryFrame } from "../audit/query-sql.ts";
 import { codeIs, COUNT, countWhere, measured, outcomeIs, quantileOf } from "../audit/sql-fragments.ts";
@@ -12,7 +13,9 @@ import { blob, INDEX_COLUMN } from "../audit/schema.ts";
 /** A dashboard variable's value as it is (Grafana's `raw` format): the dataset name and the numeric thresholds. */
 export const variable = (name: string) => `\${${name}:raw}`;
 
-/** The dashboard's repository filter: a multi-value variable whose "All" is the custom value '*' (matches every row). */
+/**
+ * The dashboard's repository filter: a multi-value variable whose "All" is the custom value '*' (matches every row).
+ */
 export const REPOSITORY_FILTER = `(${INDEX_COLUMN} IN ($repository) OR '*' IN ($repository))`;
 
 /** The frame of every panel: the chosen dataset, the panel's time range and step, the repository filter. */
@@ -31,7 +34,9 @@ function windowBucket(minutes: string, offsetWindows = 0): string {
   return `(intDiv(toUInt32(timestamp), ${minutes} * 60)${offsetWindows === 0 ? "" : ` + ${offsetWindows}`}) * ${minutes} * 60 * 1000`;
 }
 
-/** GitHub `owner/name` -> owner, GitLab `group/sub/project` -> top-level group: as the denials alert groups (ownerOf). */
+/**
+ * GitHub `owner/name` -> owner, GitLab `group/sub/project` -> top-level group: as the denials alert groups (ownerOf).
+ */
 const OWNER = `if(position('/' IN ${blob("repository")}) > 0, substring(${blob("repository")}, 1, position('/' IN ${blob("repository")}) - 1), ${blob("repository")})`;
 
 /** The alert panels read the whole dataset, as the cron does: no repository filter. */

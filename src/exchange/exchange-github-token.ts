@@ -15,7 +15,9 @@ import { jsonResponse } from "../http/respond.ts";
 import { decideGithubToken, type GithubTokenDecisionInput } from "../policy/decide.ts";
 import { githubTokenShadowDiff } from "../policy/shadow.ts";
 
-/** The bucket a grant's issuances take from in the requesting repository's object: its own, beside the rule's roles'. */
+/**
+ * The bucket a grant's issuances take from in the requesting repository's object: its own, beside the rule's roles'.
+ */
 export const grantBucket = (ruleId: string, grant: string) => `${ruleId}#github-token:${grant}`;
 
 export async function exchangeGithubToken(request: Request, requestId: string, deps: ExchangeDeps): Promise<Response> {

@@ -1,4 +1,5 @@
-// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> context (GitHub
+// The credential exchange, one pass: parse -> address limit -> verify -> kill switch -> decide (+ shadow) -> context
+// (GitHub
 // facts a rule requires) -> admit (jti, bucket) -> assume role -> respond. The GitHub token exchange
 // (exchange-github-token.ts) shares every stage up to the decision (context.ts) and after it (admission.ts, record.ts).
 // Orchestration only: each stage lives in its own module; I/O arrives through `ExchangeDeps`.
@@ -19,7 +20,10 @@ import { requireContext } from "../github/stage.ts";
 import { decide, type DecisionInput } from "../policy/decide.ts";
 import { shadowDiff } from "../policy/shadow.ts";
 
-/** The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a minted token. */
+/**
+ * The STS call of the configured mode: AssumeRole signed with the broker's key, or AssumeRoleWithWebIdentity with a
+ * minted token.
+ */
 function callStsFor(
   deps: ExchangeDeps,
   input: AssumeRoleInput,

@@ -2,7 +2,10 @@
 import type { ExchangeEvent } from "../audit/event.ts";
 import type { ExchangeDeps } from "./context.ts";
 
-/** Shadow mode: one `policy_shadow` log line when `diff` finds the candidate decides differently. Never throws, never answers. */
+/**
+ * Shadow mode: one `policy_shadow` log line when `diff` finds the candidate decides differently. Never throws, never
+ * answers.
+ */
 export function compareShadow(deps: ExchangeDeps, event: ExchangeEvent, diff: () => object | undefined): void {
   try {
     const found = diff();

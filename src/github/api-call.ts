@@ -54,7 +54,10 @@ export function parseAnswer<T>(schema: ZodMiniType<T>, body: unknown, endpoint: 
   return parsed.data;
 }
 
-/** Seconds GitHub asks us to wait, or undefined when the answer is not a rate limit (docs: "Rate limits for the REST API"). */
+/**
+ * Seconds GitHub asks us to wait, or undefined when the answer is not a rate limit (docs: "Rate limits for the REST
+ * API").
+ */
 export function rateLimitWait(
   status: number,
   headers: Headers,
@@ -153,7 +156,9 @@ const parseJson = (text: string): unknown => {
  */
 export function createApiCall(options: ApiCallOptions): ApiCall {
   const { now } = options;
-  /** Per API base: no calls before this instant after GitHub rate-limited us (continuing risks the App being banned). */
+  /**
+   * Per API base: no calls before this instant after GitHub rate-limited us (continuing risks the App being banned).
+   */
   const blockedUntil = new Map<string, number>();
   return async (context, apiUrl, url, authorization, init = {}) => {
     const endpoint = new URL(url).pathname;

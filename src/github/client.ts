@@ -59,7 +59,10 @@ export interface GitHubClientOptions {
 export interface GitHubClient {
   /** GET `path` (below the API base) with an installation token for the repository; 404/422 come back as answers. */
   get(context: CallContext, repo: RepositoryRef, path: string): Promise<ApiAnswer>;
-  /** GET every page of a list (Link rel="next", same origin, at most GITHUB_MAX_PAGES); `select` picks the items of a page. */
+  /**
+   * GET every page of a list (Link rel="next", same origin, at most GITHUB_MAX_PAGES); `select` picks the items of a
+   * page.
+   */
   getPages(
     context: CallContext,
     repo: RepositoryRef,

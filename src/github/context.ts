@@ -1,6 +1,7 @@
 // The exchange's context stage (docs/github-facts.md): gathers the facts a rule's requirements need from the GitHub
 // API and evaluates them with the pure functions of src/policy/requirements*.ts. A met requirement is remembered per
-// (API, repository id, commit, ref or run, requirement) for GITHUB_FACT_CACHE_MS; unmet, pending or failed ones never are.
+// (API, repository id, commit, ref or run, requirement) for GITHUB_FACT_CACHE_MS; unmet, pending or failed ones never
+// are.
 // A pull_request token is judged on its workflow run's head commit, not its sha (the test merge commit).
 // Concurrent exchanges for one commit share each lookup (single flight): a matrix of 256 jobs costs a few calls.
 import { GITHUB_BUDGET_MS, GITHUB_CACHE_MAX_ENTRIES, GITHUB_FACT_CACHE_MS } from "./constants.ts";
@@ -53,7 +54,10 @@ export interface ContextReport {
 }
 
 export interface GitHubContext {
-  /** Evaluates every requirement (in order: repository, checks, pull request, rulesets); throws BrokerError on API failure. */
+  /**
+   * Evaluates every requirement (in order: repository, checks, pull request, rulesets); throws BrokerError on API
+   * failure.
+   */
   evaluate(subject: ContextSubject, requirements: CompiledRequirements): Promise<ContextReport>;
 }
 
@@ -148,7 +152,9 @@ async function checkRepository(
   return { met: true, fact: `repository id ${id}` };
 }
 
-/** The head commit of the token's workflow run (judgedOnRunHead): what a pull_request job's checks and reviews are on. */
+/**
+ * The head commit of the token's workflow run (judgedOnRunHead): what a pull_request job's checks and reviews are on.
+ */
 async function runHead(
   jobs: JobFacts,
   context: CallContext,

@@ -113,7 +113,9 @@ export function createJobFacts(deps: FactDeps) {
       runId: string,
       check: CompiledJobCheck,
     ) => ownRunJob(state, context, repo, subject, runId, check),
-    /** A job of the pinned workflow's newest run on the commit and branch (server-side filtered by branch and event). */
+    /**
+     * A job of the pinned workflow's newest run on the commit and branch (server-side filtered by branch and event).
+     */
     pinnedJob: (
       context: CallContext,
       repo: RepositoryRef,

@@ -1,5 +1,6 @@
 // Pull requests, their reviews and the reviewers' permissions, and the branch's rulesets, read from the GitHub API
-// for the context stage (docs/github-facts.md, "Approvals"). The judgement is pure (src/policy/requirements-reviews.ts).
+// for the context stage (docs/github-facts.md, "Approvals"). The judgement is pure
+// (src/policy/requirements-reviews.ts).
 // A reviewer's write access is read at decision time (GET .../collaborators/{username}/permission, Metadata: read)
 // and kept like a met fact; "not a writer" is never kept, so a granted permission shows on the next request.
 import { GITHUB_CACHE_MAX_ENTRIES, GITHUB_PAGE_SIZE } from "./constants.ts";

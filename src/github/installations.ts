@@ -18,7 +18,9 @@ export interface RepositoryRef {
   apiUrl: string;
   owner: string;
   name: string;
-  /** The repository's id (the token's `repository_id` claim): the one repository each installation token is scoped to. */
+  /**
+   * The repository's id (the token's `repository_id` claim): the one repository each installation token is scoped to.
+   */
   id: number;
 }
 

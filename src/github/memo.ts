@@ -4,7 +4,10 @@
 import type { Clock } from "../deps.ts";
 
 export interface Memo<T> {
-  /** The remembered value, or one lookup shared by every concurrent caller; `keep` says whether (and until when) to remember it. */
+  /**
+   * The remembered value, or one lookup shared by every concurrent caller; `keep` says whether (and until when) to
+   * remember it.
+   */
   get(key: string, lookup: () => Promise<T>, keep: (value: T) => number | undefined): Promise<T>;
   /** Forgets a key (e.g. a token GitHub refused). */
   delete(key: string): void;

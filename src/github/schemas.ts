@@ -1,5 +1,6 @@
 // The GitHub REST API answers the broker reads (API version 2022-11-28), only the fields it uses.
-// Pure; no I/O. Unknown fields are ignored (GitHub adds fields freely); a missing or mistyped used field fails the call.
+// Pure; no I/O. Unknown fields are ignored (GitHub adds fields freely); a missing or mistyped used field fails the
+// call.
 import * as z from "zod/mini";
 
 const id = z.number().check(z.int(), z.nonnegative());

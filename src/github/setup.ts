@@ -1,5 +1,6 @@
 // What rules with requirements need from the configuration: the GitHub App and their issuer's REST API. The Worker
-// refuses a deployment that lacks them at start (config_invalid); `npm run preflight` lists the same gaps before a deploy.
+// refuses a deployment that lacks them at start (config_invalid); `npm run preflight` lists the same gaps before a
+// deploy.
 // Pure; no I/O.
 import { BrokerError } from "../errors.ts";
 import type { IssuerConfig } from "../oidc/issuers.ts";
@@ -13,7 +14,10 @@ export interface GitHubSetup {
 }
 
 export interface GitHubSetupGap {
-  /** `github_app_missing`: no GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY; `github_api_url_missing`: the issuer has no API URL. */
+  /**
+   * `github_app_missing`: no GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY; `github_api_url_missing`: the issuer has no API
+   * URL.
+   */
   reason: "github_app_missing" | "github_api_url_missing";
   /** The rule with requirements. */
   rule: string;

@@ -1,5 +1,6 @@
 // Limits of the request the broker reads and constants of the answers it writes.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- HTTP request ---
 /** Largest request body we read; a token plus a few fields fits in a fraction of it. */

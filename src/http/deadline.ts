@@ -1,5 +1,6 @@
 // Deadlines: the one place in the Worker that starts a timer to bound a wait (an outbound call, a Durable Object call,
-// a joined refresh) or a total budget. I/O: timers only, through an injectable StartTimer so tests expire without waiting.
+// a joined refresh) or a total budget. I/O: timers only, through an injectable StartTimer so tests expire without
+// waiting.
 import type { Clock, Sleep } from "../deps.ts";
 
 /** A started timer: `expired` resolves when it fires; `cancel` stops it. */

@@ -4,7 +4,9 @@
 export type CappedBytes = { ok: true; bytes: Uint8Array } | { ok: false; failure: "too_large" | "read_failed" };
 export type CappedText = { ok: true; text: string } | { ok: false; failure: "too_large" | "read_failed" | "not_utf8" };
 
-/** The body's bytes, or why not: more than `maxBytes` (declared or streamed; the stream is cancelled) or a read error. */
+/**
+ * The body's bytes, or why not: more than `maxBytes` (declared or streamed; the stream is cancelled) or a read error.
+ */
 export async function readBytesCapped(message: Request | Response, maxBytes: number): Promise<CappedBytes> {
   const body = message.body;
   const declared = message.headers.get("content-length");

@@ -10,7 +10,9 @@ export interface IssuedCredentials {
   expiration: string;
 }
 
-/** A plain record (lower-case names), handed to the Response as it is: no Headers object built and copied per answer. */
+/**
+ * A plain record (lower-case names), handed to the Response as it is: no Headers object built and copied per answer.
+ */
 function baseHeaders(requestId: string): Record<string, string> {
   return {
     "content-type": "application/json; charset=utf-8",

@@ -1,5 +1,6 @@
 // JSON parsing that refuses duplicate object keys, which JSON.parse silently resolves last-wins.
-// Pure; no I/O. Two different readers of one body must never see two different tokens (RFC 8259 §4: names SHOULD be unique).
+// Pure; no I/O. Two different readers of one body must never see two different tokens (RFC 8259 §4: names SHOULD be
+// unique).
 
 interface Frame {
   kind: "object" | "array";

@@ -1,5 +1,6 @@
 // Constants of web-identity mode: the broker as an OpenID provider whose tokens AWS STS accepts.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Web-identity mode: the broker as an OIDC provider for AWS ---
 /** `aud` of the broker's tokens: the audience AWS expects from an OIDC provider registered for STS. */

@@ -23,7 +23,8 @@ export function discoveryDocument(issuer: string, algorithms: SigningAlgorithm[]
   return {
     issuer,
     jwks_uri: `${issuer}${JWKS_PATH}`,
-    // Required by Discovery 1.0 section 3; the broker only mints ID-token-shaped JWTs, it has no authorization endpoint.
+    // Required by Discovery 1.0 section 3; the broker only mints ID-token-shaped JWTs, it has no authorization
+    // endpoint.
     response_types_supported: ["id_token"],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...new Set(algorithms)],

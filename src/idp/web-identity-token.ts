@@ -48,7 +48,8 @@ export interface WebIdentityClaims {
 
 /**
  * `repo:<owner>/<repo>:rule:<rule id>:role:<alias>` for GitHub.com; other issuers add `issuer:<id>:` in front (a
- * GHES `acme/app` is not github.com's), and GitLab says `project:` instead of `repo:` (the platform's `webIdentity`). Stable: it changes only when
+ * GHES `acme/app` is not github.com's), and GitLab says `project:` instead of `repo:` (the platform's `webIdentity`).
+ * Stable: it changes only when
  * the repository, the rule or the alias does, so a trust policy can pin `<issuer host>:sub` exactly.
  * Throws `forbidden`/`web_identity_subject_invalid` when outside AWS's 6..255 characters (no silent truncation: a cut
  * subject could match another repository's trust condition).

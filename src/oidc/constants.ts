@@ -1,5 +1,7 @@
-// Limits of OIDC token verification and of the JWKS cache chain, and the defaults an issuer's configuration starts from.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Limits of OIDC token verification and of the JWKS cache chain, and the defaults an issuer's configuration starts
+// from.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Token shape ---
 /** Largest token we parse; GitHub tokens are ~1-2 KiB, 8 KiB leaves room for other issuers. */
@@ -12,7 +14,10 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 10;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 /** Default oldest `iat` we accept; GitHub tokens live 5-10 minutes, so older means replayed or hoarded. */
 export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 15 * 60;
-/** Longest `exp - iat` we accept. GitHub tokens are usually 5-10 min but have been seen at 6 h; freshness is MAX_TOKEN_AGE's job. */
+/**
+ * Longest `exp - iat` we accept. GitHub tokens are usually 5-10 min but have been seen at 6 h; freshness is
+ * MAX_TOKEN_AGE's job.
+ */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 6 * 60 * 60;
 /** Smallest RSA modulus we trust for RS256 (NIST SP 800-131A; jose also refuses < 2048). */
 export const MIN_RSA_MODULUS_BITS = 2048;
@@ -37,7 +42,10 @@ export const JWKS_INFLIGHT_MAX_MS = 2 * JWKS_FETCH_TIMEOUT_MS + 1_000;
 export const MAX_JWKS_RESPONSE_BYTES = 64 * 1024;
 /** Most keys we accept in one JWKS; more is an attack or a misconfiguration. */
 export const MAX_JWKS_KEYS = 50;
-/** After a failed JWKS/discovery fetch, wait this long before trying again (stale set or 503 meanwhile); matches Retry-After. */
+/**
+ * After a failed JWKS/discovery fetch, wait this long before trying again (stale set or 503 meanwhile); matches
+ * Retry-After.
+ */
 export const JWKS_FAILURE_BACKOFF_MS = 5_000;
 /**
  * Longest unknown `kid` that may wait for a key rotation (refetch, or 503 during the cooldown); a longer one is refused

@@ -82,7 +82,10 @@ export interface IssuerConfig {
   maxTokenAgeSeconds: number;
   maxTokenLifetimeSeconds: number;
   jwksMaxStaleSeconds: number;
-  /** GitHub REST API base (platforms on GitHub only): `api_url`, else derived from the issuer URL; undefined when unknown. */
+  /**
+   * GitHub REST API base (platforms on GitHub only): `api_url`, else derived from the issuer URL; undefined when
+   * unknown.
+   */
   apiUrl?: string | undefined;
 }
 

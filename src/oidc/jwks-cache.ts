@@ -45,7 +45,8 @@ export interface JwksCacheOptions {
 export interface JwksCache {
   /**
    * The verification key for this token header. Throws `invalid_token` (`alg_not_allowed`, `kid_unknown`; `kid_missing`
-   * or `kid_malformed` for a kid not in the cached set that no issuer would publish: no refetch), or `upstream_unavailable`
+   * or `kid_malformed` for a kid not in the cached set that no issuer would publish: no refetch), or
+   * `upstream_unavailable`
    * (`jwks_unavailable`; `jwks_refetch_cooldown` for a real-shaped kid not yet looked up, see docs/security.md).
    */
   getKey(issuer: IssuerConfig, header: { alg?: string; kid?: string }): Promise<CryptoKey>;

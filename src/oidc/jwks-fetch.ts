@@ -52,7 +52,9 @@ const REASON_OF: Record<UpstreamErrorKind, string> = {
   not_utf8: "invalid_json",
 };
 
-/** GET a JSON document: timeout, no redirects, 200 only, body capped while streaming (Content-Length is not trusted). */
+/**
+ * GET a JSON document: timeout, no redirects, 200 only, body capped while streaming (Content-Length is not trusted).
+ */
 async function fetchJson(fetchFn: FetchFn, url: string): Promise<unknown> {
   let text: string;
   try {

@@ -116,7 +116,9 @@ export interface CiPlatform<C extends object = object> {
   subject(claims: C): ClaimSubject;
   readonly matchKeys: MatchKeys;
   readonly guards: GuardFacts;
-  /** Session tags from claims, in order; all transitive. Identity keys differ per platform (`Repository`, `Project`). */
+  /**
+   * Session tags from claims, in order; all transitive. Identity keys differ per platform (`Repository`, `Project`).
+   */
   readonly sessionTags: readonly ClaimSessionTag[];
   readonly identity: SessionIdentity;
   readonly killSwitch: KillSwitchNames;

@@ -6,7 +6,8 @@
 //   everything B would: A is an earlier rule of the same effect and issuer, has no `when`, constrains only claims B
 //   constrains, each with patterns proved to cover B's (glob containment is checked syntactically: `acme/*` covers
 //   `acme/app` and `acme/app-*`; anything unproved counts as not covered); for allow rules A grants every alias B
-//   grants as the same role and every GitHub token grant B grants, opts out of every guard B opts out of, and names an environment if B does. An allow
+//   grants as the same role and every GitHub token grant B grants, opts out of every guard B opts out of, and names an
+// environment if B does. An allow
 //   rule covered in the same way by any deny rule is shadowed too (deny rules are evaluated first).
 // - Two allow rules CONFLICT when they grant one alias as different roles and some token may match both (their
 //   patterns on every shared claim may overlap); decide() refuses such a request (`role_conflict`).

@@ -1,10 +1,16 @@
 // Limits a compiled policy is held to, and those of the kill switch.
-// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in docs/.
+// Unit in the name; one line of why each. Changing one changes behaviour a client or operator can see: note it in
+// docs/.
 
 // --- Kill switch ---
-/** How long one isolate trusts a kill-switch lookup (hit or miss); KV itself propagates in ~60 s, so a few seconds adds little. */
+/**
+ * How long one isolate trusts a kill-switch lookup (hit or miss); KV itself propagates in ~60 s, so a few seconds adds
+ * little.
+ */
 export const KILL_SWITCH_CACHE_MS = 5_000;
-/** Most kill-switch lookups one isolate remembers; past this the memo is cleared (bounded memory under hostile names). */
+/**
+ * Most kill-switch lookups one isolate remembers; past this the memo is cleared (bounded memory under hostile names).
+ */
 export const KILL_SWITCH_CACHE_MAX_ENTRIES = 10_000;
 /** KV edge-cache TTL for kill-switch reads: KV's minimum, so a new key is seen as soon as KV allows. */
 export const KILL_SWITCH_KV_CACHE_TTL_SECONDS = 30;
@@ -32,7 +38,13 @@ export const MAX_REQUIRED_CHECKS = 20;
 export const MAX_REQUIRED_APPROVALS = 10;
 
 // --- Kill switch: bulk reads (per-request CPU) ---
-/** Workers KV bulk read: at most 100 keys per `get([...])` call (developers.cloudflare.com/kv/api/read-key-value-pairs/). */
+/**
+ * Workers KV bulk read: at most 100 keys per `get([...])` call
+ * (developers.cloudflare.com/kv/api/read-key-value-pairs/).
+ */
 export const KV_BULK_GET_MAX_KEYS = 100;
-/** One UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4): `length * 3` bounds a string's UTF-8 size without encoding it. */
+/**
+ * One UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4): `length * 3` bounds a string's
+ * UTF-8 size without encoding it.
+ */
 export const MAX_UTF8_BYTES_PER_UTF16_UNIT = 3;

@@ -149,7 +149,10 @@ function nothingGranted(collected: Collected): Refusal {
     : { allowed: false, reason: "no_matching_rule", ruleId: undefined };
 }
 
-/** A name the caller asked for was not granted: its own guard block, else `notGranted` when other names were, else why nothing was. */
+/**
+ * A name the caller asked for was not granted: its own guard block, else `notGranted` when other names were, else why
+ * nothing was.
+ */
 function notGranted(collected: Collected, name: string, notGrantedReason: DenyReason): Refusal {
   const block = collected.blocked.get(name);
   if (block !== undefined) return { allowed: false, reason: block.reason, ruleId: block.rule.id };

@@ -41,7 +41,10 @@ export interface Blocked {
 export type RuleOutcome =
   /** Deny rule whose conditions held: it decided. */
   | { kind: "denied" }
-  /** Allow rule that granted these aliases and GitHub token grants (others may be listed as blocked by a privileged guard). */
+  /**
+   * Allow rule that granted these aliases and GitHub token grants (others may be listed as blocked by a privileged
+   * guard).
+   */
   | { kind: "granted"; aliases: string[]; githubTokens: string[]; blocked: Blocked[] }
   /** Allow rule whose conditions held but a guard refused every alias and grant. */
   | { kind: "guarded"; blocked: Blocked[] }

@@ -1,5 +1,6 @@
 // Policy test fixtures (policies/tests/*.fixtures.ts), as `opa test` runs Rego tests: claims + requested role (or
-// GitHub token grant) -> expected decision and reason. Pure; no I/O. Claims go through the issuer kind's schema first, as in production.
+// GitHub token grant) -> expected decision and reason. Pure; no I/O. Claims go through the issuer kind's schema first,
+// as in production.
 import { isBrokerError } from "../errors.ts";
 import { parseClaims } from "../oidc/claims.ts";
 import type { IssuerKind } from "../platforms/index.ts";
@@ -26,7 +27,9 @@ export interface PolicyFixture {
   /** Role alias requested (`POST /v1/credentials`). */
   role?: string;
   durationSeconds?: number;
-  /** A GitHub token grant requested by name (`POST /v1/github-token`) instead of a role; `expect.allow` names the grant. */
+  /**
+   * A GitHub token grant requested by name (`POST /v1/github-token`) instead of a role; `expect.allow` names the grant.
+   */
   githubToken?: string;
   /**
    * What GitHub reports for the token's commit (docs/github-facts.md). Required when the allowing rule has

@@ -17,7 +17,10 @@ import {
 import { ALIAS_PATTERN } from "./roles.ts";
 import type { GithubTokenDefinition } from "./types.ts";
 
-/** A grant as the exchange uses it: exactly what the token is requested with (plus `metadata: read`, which GitHub always grants). */
+/**
+ * A grant as the exchange uses it: exactly what the token is requested with (plus `metadata: read`, which GitHub always
+ * grants).
+ */
 export interface GithubTokenGrant {
   /** The grant's name (its key in `githubTokens`): what a client asks for. */
   name: string;

@@ -46,7 +46,10 @@ export const TRUSTED_EVENTS: Readonly<Record<IssuerKind, ReadonlySet<string>>> =
 /** The claim that names what started the run: GitHub `event_name`, GitLab `pipeline_source`. */
 export const EVENT_CLAIM: Readonly<Record<IssuerKind, string>> = byKind((platform) => platform.guards.eventClaim);
 
-/** Runtime guards, in evaluation order: the first failing one is the reason. What each means: GUARD_DESCRIPTIONS (explain.ts). */
+/**
+ * Runtime guards, in evaluation order: the first failing one is the reason. What each means: GUARD_DESCRIPTIONS
+ * (explain.ts).
+ */
 export const GUARDS: readonly Guard[] = [
   {
     reason: "guard_pull_request_target",

@@ -79,7 +79,10 @@ export interface KillSwitchOptions {
 }
 
 export interface KillSwitch {
-  /** Throws `forbidden` (kill_switch_*) when a key is set, `upstream_unavailable` (kill_switch_unavailable) when KV fails. */
+  /**
+   * Throws `forbidden` (kill_switch_*) when a key is set, `upstream_unavailable` (kill_switch_unavailable) when KV
+   * fails.
+   */
   check(issuerId: string, kind: IssuerKind, subject: ClaimSubject): Promise<void>;
 }
 

@@ -213,7 +213,10 @@ function judgeOfflinePullRequest(
   return judgeReviews(requirement, pull, planReviews(pull, reviews, requirement), writers);
 }
 
-/** Judges `requirements` for these claims on offline facts, in the broker's order (repository, checks, pull request, rulesets). */
+/**
+ * Judges `requirements` for these claims on offline facts, in the broker's order (repository, checks, pull request,
+ * rulesets).
+ */
 export function evaluateOffline(
   requirements: CompiledRequirements,
   claims: Readonly<Record<string, unknown>>,

@@ -21,7 +21,8 @@ export type PinnedRunEvent = "push" | "workflow_dispatch" | "schedule";
 /**
  * A job of a GitHub Actions workflow run that must have completed with an allowed conclusion (docs/github-facts.md).
  * Without `workflow`: a job of the token's own run (the race-free form: the deploy job `needs:` it). With `workflow`:
- * a job of that workflow file's newest run (latest attempt) on the token's commit and branch, in the token's repository.
+ * a job of that workflow file's newest run (latest attempt) on the token's commit and branch, in the token's
+ * repository.
  */
 export interface JobRequirement {
   /**

@@ -4,7 +4,9 @@
 // Pure; no I/O; no clock.
 import type { CheckRunFact, CompiledJobCheck, RequirementOutcome, WorkflowRunFact } from "./requirements.ts";
 
-/** A workflow file a requirement may pin: directly in `.github/workflows/` (GitHub runs no other), `.yml` or `.yaml`. */
+/**
+ * A workflow file a requirement may pin: directly in `.github/workflows/` (GitHub runs no other), `.yml` or `.yaml`.
+ */
 export const WORKFLOW_FILE_PATTERN = /^\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
 
 /** One job of a run as GET .../actions/runs/{run_id}/jobs lists it (only the fields used). */
@@ -29,7 +31,10 @@ export interface RunSubject {
   workflowFile: string | undefined;
 }
 
-/** `owner/repo/.github/workflows/ci.yml@refs/heads/main` -> `.github/workflows/ci.yml`, for the token's repository and ref. */
+/**
+ * `owner/repo/.github/workflows/ci.yml@refs/heads/main` -> `.github/workflows/ci.yml`, for the token's repository and
+ * ref.
+ */
 export function workflowFileOfRef(workflowRef: string, repository: string, ref: string): string | undefined {
   const prefix = `${repository}/`;
   const suffix = `@${ref}`;

@@ -20,13 +20,19 @@ const DECISIVE_STATES = new Set(["APPROVED", "CHANGES_REQUESTED", "DISMISSED"]);
 export interface ReviewPlan {
   /** Standing change requests (latest decisive review CHANGES_REQUESTED), author excluded: a writer's blocks. */
   changeRequests: ReviewFact[];
-  /** Standing approvals that count if their reviewer is a writer: not the author, not a bot, on the head (unless stale ones count). */
+  /**
+   * Standing approvals that count if their reviewer is a writer: not the author, not a bot, on the head (unless stale
+   * ones count).
+   */
   approvals: ReviewFact[];
   /** Standing approvals that never count: bots' (their permission is never asked). */
   botApprovals: ReviewFact[];
 }
 
-/** Each reviewer's latest decisive review: a later APPROVED or DISMISSED lifts a change request, a comment changes nothing. */
+/**
+ * Each reviewer's latest decisive review: a later APPROVED or DISMISSED lifts a change request, a comment changes
+ * nothing.
+ */
 export function planReviews(
   pull: PullRequestFact,
   reviews: readonly ReviewFact[],

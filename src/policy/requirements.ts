@@ -27,7 +27,9 @@ export const CONTEXT_REASONS = [
 
 export type ContextReason = (typeof CONTEXT_REASONS)[number];
 
-/** A job of a workflow run: of the token's own run (`workflow` undefined) or of a pinned workflow's run on the commit. */
+/**
+ * A job of a workflow run: of the token's own run (`workflow` undefined) or of a pinned workflow's run on the commit.
+ */
 export interface CompiledJobCheck {
   kind: "job";
   job: string;
@@ -201,7 +203,8 @@ export function judgedOnRunHead(eventName: string): boolean {
 
 /**
  * The head commit of the token's own workflow run: the code that job runs, even when the pull request has moved on
- * since (approvals and checks on a later head never vouch for it). The run must be the token's repository's and event's.
+ * since (approvals and checks on a later head never vouch for it). The run must be the token's repository's and
+ * event's.
  */
 export function jobCommitOfRun(
   run: Pick<WorkflowRunFact, "id" | "event" | "headSha" | "repositoryId">,
@@ -223,7 +226,10 @@ export function jobCommitOfRun(
   return { met: true, fact: `run ${run.id} head ${run.headSha.slice(0, 12)}`, sha: run.headSha };
 }
 
-/** How the pull-request requirement applies to a token: its ref names an open pull request, or a branch it was merged into. */
+/**
+ * How the pull-request requirement applies to a token: its ref names an open pull request, or a branch it was merged
+ * into.
+ */
 export type PullRequestTarget = { kind: "open"; number: number } | { kind: "merged" } | { kind: "none" };
 
 export function pullRequestTarget(eventName: string, ref: string): PullRequestTarget {

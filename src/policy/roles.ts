@@ -19,7 +19,9 @@ import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from "../http/cons
 import { fail, isPlainObject } from "./compile-error.ts";
 import type { RoleDefinition } from "./types.ts";
 
-/** IAM role ARN: partition, empty region, 12-digit account, `role/` with an optional path. (IAM User Guide, "IAM ARNs".) */
+/**
+ * IAM role ARN: partition, empty region, 12-digit account, `role/` with an optional path. (IAM User Guide, "IAM ARNs".)
+ */
 const ROLE_ARN_PATTERN =
   /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 /** IAM managed policy ARN: an account's own (12 digits) or AWS managed (`aws`), optional path. */

@@ -1,5 +1,6 @@
 // The compiled rule and its index: rules of one effect for one issuer, filed by exact claim value or literal first
-// path segment, and the lookup of the candidates for a token. Pure; no I/O; no clock. Built by compile.ts, read by decide.ts.
+// path segment, and the lookup of the candidates for a token. Pure; no I/O; no clock. Built by compile.ts, read by
+// decide.ts.
 import type { CompiledRequirements } from "./requirements.ts";
 import type { IssuerKind } from "../platforms/index.ts";
 import { MATCH_KEYS } from "./claim-keys.ts";
@@ -95,7 +96,8 @@ export function indexRules(kind: IssuerKind, rules: readonly CompiledRule[]): Ru
   const bySegment = new Map<string, Map<string, CompiledRule[]>>();
   const scan: CompiledRule[] = [];
   for (const rule of rules) {
-    // Case-folded conditions cannot be looked up by the token's raw value: such rules are found by another claim or scanned.
+    // Case-folded conditions cannot be looked up by the token's raw value: such rules are found by another claim or
+    // scanned.
     const conditions = MATCH_KEYS[kind].index.flatMap((claim) =>
       rule.conditions.filter((condition) => condition.claim === claim && !condition.foldCase),
     );

@@ -43,7 +43,10 @@ export interface RoleDefinition {
   privileged?: boolean;
   /** Inline session policy (an IAM policy document); further narrows the role. At most 2048 characters as JSON. */
   sessionPolicy?: Record<string, unknown>;
-  /** Managed policies that further narrow the session (`PolicyArns`): at most 10, `arn:aws:iam::<account|aws>:policy/...`. */
+  /**
+   * Managed policies that further narrow the session (`PolicyArns`): at most 10,
+   * `arn:aws:iam::<account|aws>:policy/...`.
+   */
   managedPolicyArns?: readonly string[];
   /** Extra session tags, fixed by the operator (keys must not collide with the broker's claim tags). */
   sessionTags?: Record<string, string>;
@@ -53,7 +56,10 @@ export interface RoleDefinition {
   externalId?: string;
 }
 
-/** Repository permissions as GitHub names them, each at one of the levels GitHub accepts for it (src/policy/github-permissions.ts). */
+/**
+ * Repository permissions as GitHub names them, each at one of the levels GitHub accepts for it
+ * (src/policy/github-permissions.ts).
+ */
 export type GithubPermissions = {
   readonly [Name in GithubRepositoryPermission]?: (typeof REPOSITORY_PERMISSIONS)[Name][number];
 };
@@ -110,7 +116,10 @@ export interface GitHubMatch {
   enterprise_id?: Ids;
 }
 
-/** The GitLab CI/CD ID token claims a rule can match on. GitLab's `ref` is bare (`main`); `ref_path` is `refs/heads/main`. */
+/**
+ * The GitLab CI/CD ID token claims a rule can match on. GitLab's `ref` is bare (`main`); `ref_path` is
+ * `refs/heads/main`.
+ */
 export interface GitLabMatch {
   project_path?: Patterns;
   project_id?: Ids;
@@ -151,7 +160,10 @@ export interface MatchByKind {
 export interface GuardOptOuts {
   /** Let `pull_request_target` events match (they run with the base repository's secrets on fork PRs). */
   allowPullRequestTarget?: true;
-  /** Let self-hosted runners match (`runner_environment` other than github-hosted / gitlab-hosted). GHES and self-managed GitLab need it. */
+  /**
+   * Let self-hosted runners match (`runner_environment` other than github-hosted / gitlab-hosted). GHES and
+   * self-managed GitLab need it.
+   */
   allowSelfHostedRunners?: true;
   /** Privileged roles only: let `refs/pull/*` refs (GitHub) or merge-request pipelines (GitLab) match. */
   allowPullRequestRefs?: true;

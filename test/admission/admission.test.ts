@@ -143,7 +143,8 @@ describe("per-repository token bucket", () => {
       reason: "rate_limited_repository",
       retryAfter: "30",
     });
-    // The next slot (60 s) is beyond REPOSITORY_QUEUE_MAX_WAIT_MS: refused without a reservation, told when the queue drains.
+    // The next slot (60 s) is beyond REPOSITORY_QUEUE_MAX_WAIT_MS: refused without a reservation, told when the queue
+    // drains.
     await expectRefused(h, await h.request(await h.mint()), {
       status: 429,
       code: "rate_limited",

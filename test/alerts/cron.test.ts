@@ -1,5 +1,6 @@
 // The alert cron's own behaviour through the cron Worker's `scheduled` handler: not configured, misconfigured, and the
-// SQL API failing (alerting itself down). The rules (cron-rules.test.ts) and the cooldown (cron-cooldown.test.ts) apart.
+// SQL API failing (alerting itself down). The rules (cron-rules.test.ts) and the cooldown (cron-cooldown.test.ts)
+// apart.
 import { describe, expect, it } from "vitest";
 import { alertEnv, createCronHarness, lines, setup, T0 } from "./cron-harness.ts";
 import { ACCOUNT, API_TOKEN, insertSpread, MIN, WEBHOOK } from "./helpers.ts";

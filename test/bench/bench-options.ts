@@ -23,7 +23,8 @@ export function parseCli(argv: string[]): CliOptions {
   let rateLimits: CliOptions["rateLimits"] = "stand-in";
   let fakes: FakesPlacement = "own-process";
   let storage: StorageMedium = "ram";
-  // Pinned by default where it can be done (Linux, taskset, 2 CPUs or more); --no-pin leaves placement to the scheduler.
+  // Pinned by default where it can be done (Linux, taskset, 2 CPUs or more); --no-pin leaves placement to the
+  // scheduler.
   let pin = canPin();
   let entry: Entry = "miniflare";
   for (const arg of argv) {

@@ -5,9 +5,11 @@
 // figures, the targets and `pass`. Exit 0 when the measurement ran, targets met or not; exit 1 on a harness error:
 // a setup failure, or any answer other than the expected status during a measured phase (counted and reported).
 //
-// Options: --fleet (the fleet-scale load scenario, fleet.ts, instead), --quick (a tenth of the requests: a smoke test), --scale=<factor> (or BENCH_SCALE), --bundle-dir=<dir>
+// Options: --fleet (the fleet-scale load scenario, fleet.ts, instead), --quick (a tenth of the requests: a smoke test),
+// --scale=<factor> (or BENCH_SCALE), --bundle-dir=<dir>
 // (measure an existing `wrangler deploy --dry-run --outdir <dir>` output instead of building one), --sts-hash=js
-// (the STS emulator verifies SigV4 on the pure-JS hash instead of WebCrypto: to price the emulator itself), --entry=direct
+// (the STS emulator verifies SigV4 on the pure-JS hash instead of WebCrypto: to price the emulator itself),
+// --entry=direct
 // (requests to each Worker's own socket rather than through Miniflare's entry Worker); the rest: test/bench/README.md.
 //
 // To add a phase: a Scenario in plan.ts (and, for a new kind of Worker, a Target in fixture.ts); to add a figure: a

@@ -1,5 +1,6 @@
 // The broker for the bench's admission A/B: built from src/ as src/index.ts builds it, except that a request carrying
-// `x-bench-admission: off` skips admission (the address limit's binding call and the repository's Durable Object call). Both arms run in one process with one JIT
+// `x-bench-admission: off` skips admission (the address limit's binding call and the repository's Durable Object call).
+// Both arms run in one process with one JIT
 // state, so their latency difference is what admission adds. Bundled by esbuild at bench start; never deployed.
 // Concurrency 1 only: the switch is module state, read by the admission calls of the request in flight.
 import candidatePolicy from "../fixtures/policies/candidate.ts";

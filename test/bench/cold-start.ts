@@ -6,10 +6,15 @@ import type { WorkerHandle } from "./runtime.ts";
 
 /** One cold start: a fresh workerd process for the Worker (and its fakes), then its first request. */
 export interface ColdStart {
-  /** From spawning workerd to its first answer being possible (Miniflare `ready`): the runtime's start, our module's evaluation included. */
+  /**
+   * From spawning workerd to its first answer being possible (Miniflare `ready`): the runtime's start, our module's
+   * evaluation included.
+   */
   startup_wall_ms: number;
   startup_cpu_ms: number | null;
-  /** The first request, timed from Node; the broker's first issuance (JWKS fetch, key import, new Durable Object, ...). */
+  /**
+   * The first request, timed from Node; the broker's first issuance (JWKS fetch, key import, new Durable Object, ...).
+   */
   first_request_wall_ms: number;
   /** workerd CPU during that request (all threads, nanosecond schedstat). */
   first_request_cpu_ms: number | null;

@@ -12,7 +12,9 @@ export interface FakesConfig {
   region: string;
   /** The broker's AWS keys, as the STS emulator's known principal. */
   principal: { accessKeyId: string; secretAccessKey: string };
-  /** "webcrypto" (default): WebCryptoSha256 under AWS's signer; "js": @aws-crypto/sha256-js (the emulator's default). */
+  /**
+   * "webcrypto" (default): WebCryptoSha256 under AWS's signer; "js": @aws-crypto/sha256-js (the emulator's default).
+   */
   stsHash: "webcrypto" | "js";
   echoOrigin: string;
   echoResponseBytes: number;

@@ -83,7 +83,9 @@ function stats(state: Fakes): FakesStats {
   };
 }
 
-/** A request forwarded over loopback (fakes in their own process) as the measured Worker sent it: its origin and Host. */
+/**
+ * A request forwarded over loopback (fakes in their own process) as the measured Worker sent it: its origin and Host.
+ */
 function restoreForwarded(request: Request): Request {
   const origin = request.headers.get(FORWARDED_ORIGIN_HEADER);
   if (origin === null) return request;

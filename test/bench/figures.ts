@@ -31,9 +31,15 @@ export interface Figures {
   /** Answers with another status than the scenario expects (a harness error when > 0). */
   non_expected: number;
   statuses: Record<string, number>;
-  /** CPU ms per request of the Worker's workerd process (all its threads: HTTP, Miniflare's entry Worker, the Worker, its Durable Objects). */
+  /**
+   * CPU ms per request of the Worker's workerd process (all its threads: HTTP, Miniflare's entry Worker, the Worker,
+   * its Durable Objects).
+   */
   workerd_cpu_ms_per_request: number | null;
-  /** CPU ms per request of the workerd process of the Worker's fakes when they run apart (null: beside the Worker, or none). */
+  /**
+   * CPU ms per request of the workerd process of the Worker's fakes when they run apart (null: beside the Worker, or
+   * none).
+   */
   fakes_cpu_ms_per_request: number | null;
   /** CPU ms per request of the Node process: the HTTP client, Miniflare's Node side. */
   node_cpu_ms_per_request: number;

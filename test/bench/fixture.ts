@@ -234,7 +234,8 @@ async function build(options: FixtureOptions, handles: WorkerHandle[]): Promise<
   return {
     targets: targetsOf(started, brokerRequest, ceilingRequest),
     coldStart(worker) {
-      // The fakes of a cold start are the warm ones of the same Worker when they run apart: only the Worker starts cold.
+      // The fakes of a cold start are the warm ones of the same Worker when they run apart: only the Worker starts
+      // cold.
       const start = () =>
         worker === "broker"
           ? startBroker(world, options.settings, options.bundle, undefined, {

@@ -12,7 +12,8 @@ export function canPin(): boolean {
 }
 
 /**
- * `--pin` (the default where `canPin`): the measured Workers' workerd processes on CPU 1, this process (the client) and the fakes' processes on
+ * `--pin` (the default where `canPin`): the measured Workers' workerd processes on CPU 1, this process (the client) and
+ * the fakes' processes on
  * CPU 0 (Linux `taskset`, all threads). On 2 vCPUs the scheduler otherwise moves them freely, and whether a Worker and
  * the processes it talks to share a vCPU changes its CPU per request by tens of percent from run to run
  * (docs/performance.md has the runs). Pinned, the Worker has a CPU of its own, as on the machine that runs it in

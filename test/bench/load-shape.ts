@@ -20,7 +20,10 @@ export const REQUESTS_PER_REPOSITORY = DEFAULT_REPOSITORY_BURST;
 export const REQUESTS_PER_ADDRESS = ADDRESS_LIMIT_PER_PERIOD;
 const FIRST_REPOSITORY_ID = 700_000_000;
 export const SHARED_RELEASE_WORKFLOW = "acme/shared-workflows/.github/workflows/release.yml@refs/heads/main";
-/** The fleet rule's owner (test/fixtures/policies/index.ts `acme-release-publish`), for node_baseline; its role is `publish`. */
+/**
+ * The fleet rule's owner (test/fixtures/policies/index.ts `acme-release-publish`), for node_baseline; its role is
+ * `publish`.
+ */
 export const FLEET_OWNER = "acme";
 
 /** Claims (over the fake issuer's GitHub defaults) of the index-th broker request's token. */

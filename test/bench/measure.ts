@@ -78,7 +78,10 @@ export interface ScenarioResult {
   /** Answers whose status was not `scenario.expectStatus`: any is a harness error. */
   unexpected: number;
   failures: LoadResult["failures"];
-  /** CPU used during the measured requests by the Worker's workerd process, its fakes Worker included (undefined: not measurable here). */
+  /**
+   * CPU used during the measured requests by the Worker's workerd process, its fakes Worker included (undefined: not
+   * measurable here).
+   */
   workerdCpuMs: number | undefined;
   /** CPU used meanwhile by the fakes' own process (undefined: they run in the Worker's process, or not measurable). */
   fakesCpuMs: number | undefined;

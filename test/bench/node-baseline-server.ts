@@ -14,7 +14,10 @@ import { JwksClient } from "jwks-rsa";
 export interface NodeBaselineConfig {
   issuer: string;
   audience: string;
-  /** The JWKS as the issuer publishes it, and where the fakes listen (host:port): fetched there, origin in `forwardedOriginHeader`. */
+  /**
+   * The JWKS as the issuer publishes it, and where the fakes listen (host:port): fetched there, origin in
+   * `forwardedOriginHeader`.
+   */
   jwksUri: string;
   stsOrigin: string;
   fakesAddress: string;

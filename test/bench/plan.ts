@@ -69,7 +69,9 @@ export function processWarmup(worker: WorkerId, scale: number): number {
   return Math.max(1, Math.round(PROCESS_WARMUP[worker] * scale));
 }
 
-/** Every request to a broker (the bundle, the A/B broker, node_baseline) carries a token of its own: how many in all. */
+/**
+ * Every request to a broker (the bundle, the A/B broker, node_baseline) carries a token of its own: how many in all.
+ */
 export function brokerRequestsOf(scenarios: Scenario[], scale: number): number {
   return BROKER_WORKERS.reduce(
     (sum, worker) =>

@@ -1,4 +1,5 @@
-// `npm run bench -- --profile [--profile-out=<dir> | --perf=<file>]`: where the broker's workerd CPU goes. Runs the bundle (as the bench does, beside its
+// `npm run bench -- --profile [--profile-out=<dir> | --perf=<file>]`: where the broker's workerd CPU goes. Runs the
+// bundle (as the bench does, beside its
 // fakes Worker) with workerd's V8 inspector on, warms it up, then records a CPU profile of every isolate in the process
 // (the broker's, whose Durable Objects run in it too, and the fakes Worker's) over measured requests at concurrency 1.
 // Prints self time by function (top entries per isolate) and the process's CPU split by thread, and writes each

@@ -78,7 +78,9 @@ function concurrencyLines(run: RunFigures, targets: Targets): string[] {
   return lines;
 }
 
-/** The broker's own stage timings, the bundle, the Node comparison, cold starts, the policy decision, harness errors. */
+/**
+ * The broker's own stage timings, the bundle, the Node comparison, cold starts, the policy decision, harness errors.
+ */
 function summaryLines(run: RunFigures, facts: RunFacts): string[] {
   const { concurrencies, brokerStages, ratioVsNode, cpuRatioVsNode, cold, checks, bundleGzipKiB, unexpected } = run;
   const { bundle, targets, policyDecision, results } = facts;

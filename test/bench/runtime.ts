@@ -25,7 +25,10 @@ export interface WorkerHandle {
   /** The last few log lines the Worker (or its companions) wrote (silenced during the run, kept for diagnostics). */
   recentLogs: string[];
   logLines: () => number;
-  /** CPU time the Worker's workerd process (the Worker and its companions) has used so far (ms), when the platform tells us. */
+  /**
+   * CPU time the Worker's workerd process (the Worker and its companions) has used so far (ms), when the platform tells
+   * us.
+   */
   cpuMs: () => number | undefined;
   /** The same at nanosecond resolution, live threads only: for deltas over one request. */
   cpuPreciseMs: () => number | undefined;

@@ -33,7 +33,10 @@ export type FakesPlacement = "own-process" | "in-process";
 export interface FakesLink {
   /** The measured Worker's outbound service. */
   outbound: StartWorkerOptions["outbound"];
-  /** Workers in the measured Worker's process: the fakes (in-process), or the fakes script serving only RateLimiterStandIn. */
+  /**
+   * Workers in the measured Worker's process: the fakes (in-process), or the fakes script serving only
+   * RateLimiterStandIn.
+   */
   companions: CompanionWorker[];
   /** The fakes' own process (own-process), or undefined: they are in the measured Worker's process. */
   process: WorkerHandle | undefined;
@@ -61,7 +64,8 @@ export async function linkFakes(
     throw new Error(`fakes process for ${name}: no direct socket`);
   }
   // Miniflare's outbound service must be a Worker: this one re-sends each request over loopback HTTP, its origin in
-  // FORWARDED_ORIGIN_HEADER (the fakes Worker restores it). The fakes script stays beside the Worker for RateLimiterStandIn.
+  // FORWARDED_ORIGIN_HEADER (the fakes Worker restores it). The fakes script stays beside the Worker for
+  // RateLimiterStandIn.
   const forwarder: CompanionWorker = {
     name: FORWARDER_WORKER,
     script: FORWARDER_SCRIPT,
@@ -143,7 +147,10 @@ export function startBroker(
   });
 }
 
-/** node-baseline-server.ts as its own Node process, granting what the broker's fleet rule grants, its fetches sent to `fakes`. */
+/**
+ * node-baseline-server.ts as its own Node process, granting what the broker's fleet rule grants, its fetches sent to
+ * `fakes`.
+ */
 export function startNodeBaseline(world: BrokerWorld, fakes: FakesLink): Promise<WorkerHandle> {
   const fakesAddress = fakes.process?.directAddress;
   if (fakesAddress === undefined) throw new Error("node_baseline: its fakes must run in a process of their own");

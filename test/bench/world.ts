@@ -42,7 +42,10 @@ function githubAppKey(): string {
   }).privateKey;
 }
 
-/** What every broker of a run shares: the token issuer (Node mints with its key), the fakes Worker, the vars and AWS keys. */
+/**
+ * What every broker of a run shares: the token issuer (Node mints with its key), the fakes Worker, the vars and AWS
+ * keys.
+ */
 export interface BrokerWorld {
   issuer: FakeIssuer;
   fakes: CompanionWorker;

@@ -1,4 +1,5 @@
-// What the analytics CLI tests share: an hour of real exchanges through two brokers (one rate limited), held by the fake
+// What the analytics CLI tests share: an hour of real exchanges through two brokers (one rate limited), held by the
+// fake
 // SQL API, and the CLI core run against it through the fake network.
 import { beforeAll, expect } from "vitest";
 import { runAnalyticsCli } from "../../src/cli/analytics-run.ts";

@@ -1,4 +1,5 @@
-// `npm run preflight`'s inputs: its flags (a usage error is a string, exit 2) and the secret sources it reads names from
+// `npm run preflight`'s inputs: its flags (a usage error is a string, exit 2) and the secret sources it reads names
+// from
 // (src/cli/deployment-env.ts secretNamesFrom): never a value.
 import { describe, expect, it } from "vitest";
 import { secretNamesFrom } from "../../src/cli/deployment-env.ts";

@@ -46,7 +46,8 @@ describe("runPreflight", () => {
     expect(result.stdout).toMatch(
       /^error github_app_missing var GITHUB_APP_ID: is empty, but rule acme-app-main-deploy \(policies\/index\.ts\) uses `require`/m,
     );
-    // Without a secret source, the secrets the configuration needs are named as not checked, in one line: never a silent pass.
+    // Without a secret source, the secrets the configuration needs are named as not checked, in one line: never a
+    // silent pass.
     expect(result.stdout).toMatch(
       /^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY \(no --secrets or --secrets-file;/m,
     );

@@ -97,7 +97,8 @@ describe("fetchCredentials: the token source", () => {
   });
 
   it("a deadline reached while minting after a failed attempt reports that failure (broker_unreachable), not the mint", async () => {
-    // Each mint takes most of the time a retry leaves: the first attempt is refused, the backoff sleep fits, the mint does not.
+    // Each mint takes most of the time a retry leaves: the first attempt is refused, the backoff sleep fits, the mint
+    // does not.
     const broker = scripted([connectionRefused(), json(credentialsBody())], { random: 0, mintLatencyMs: 1_000 });
     const error = await failure(
       fetchCredentials({ ...options, deadlineMs: CLIENT_MIN_ATTEMPT_MS * 2 + 500 }, broker.deps),

@@ -1,4 +1,5 @@
-// Shared set-up for the client's unit tests: a scripted broker, a token source that counts, a clock that sleeps advance,
+// Shared set-up for the client's unit tests: a scripted broker, a token source that counts, a clock that sleeps
+// advance,
 // the credentials request the exchange tests make, and the ClientError a failed call throws.
 // Platform-neutral (runs in workerd): Request/Response and WebCrypto only.
 import type { Credentials } from "../../src/client/credentials.ts";

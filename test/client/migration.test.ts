@@ -49,7 +49,10 @@ const OUR_INPUTS = [
   "output-mode",
 ];
 
-/** A step's environment as the runner builds it: declared inputs at their defaults, then what `with:` sets (declared or not). */
+/**
+ * A step's environment as the runner builds it: declared inputs at their defaults, then what `with:` sets (declared or
+ * not).
+ */
 function step(withInputs: Record<string, string>): (name: string) => string | undefined {
   const env: Record<string, string> = {};
   for (const name of OUR_INPUTS)

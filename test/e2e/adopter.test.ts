@@ -1,4 +1,5 @@
-// An organisation adopting the broker replaces policies/ with its own: no shadow candidate, its own fixtures, nothing of
+// An organisation adopting the broker replaces policies/ with its own: no shadow candidate, its own fixtures, nothing
+// of
 // acme. In a view of the project with such a policies/ (and a copy of src/), the build (wrangler deploy --dry-run), the
 // type check of src/ and the policy, `policy:check`, `policy:test` and the sandbox preflight `npm test` runs pass; and
 // the project's own tests never import policies/, so the rest of `npm test` cannot depend on what it holds. The places
@@ -14,7 +15,9 @@ import { projectView, repoRoot, type ProjectView } from "./project-view.ts";
 
 const run = promisify(execFile);
 
-/** Initech's policy: its own issuer defaults, roles and rules, written against the project's API as an adopter would. */
+/**
+ * Initech's policy: its own issuer defaults, roles and rules, written against the project's API as an adopter would.
+ */
 const POLICY = `import { definePolicy } from "../src/policy/define.ts";
 
 export default definePolicy({
@@ -72,7 +75,9 @@ export default defineFixtures({
 });
 `;
 
-/** Relative module specifiers a TypeScript file imports: static, side-effect and dynamic imports, and `export ... from`. */
+/**
+ * Relative module specifiers a TypeScript file imports: static, side-effect and dynamic imports, and `export ... from`.
+ */
 function relativeImports(text: string): string[] {
   const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'`](\.{1,2}\/[^"'`]+)["'`]/g)].map(
     ([, specifier = ""]) => specifier,

@@ -71,7 +71,8 @@ describe("GitHub Action (committed bundle)", () => {
       `exported<<${delimiter}\nAWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_REGION,AWS_DEFAULT_REGION\n${delimiter}\n`,
     );
 
-    // Stdout: only ::add-mask:: lines until the secret key and session token are masked; each secret printed only there.
+    // Stdout: only ::add-mask:: lines until the secret key and session token are masked; each secret printed only
+    // there.
     const stdout = step.result.stdout;
     const masks = leadingMasks(stdout);
     expect(masks).toContain(`::add-mask::${secret}`);
@@ -149,7 +150,8 @@ describe("GitHub Action (committed bundle)", () => {
 
   it("a step migrated from configure-aws-credentials: a warning per unused input (the runner passes it as INPUT_*), a notice about the 900 s default", async () => {
     const arn = "arn:aws:iam::111122223333:role/acme-app-deploy";
-    // As the runner sets them: INPUT_ + the `with:` key upper-cased, hyphens kept, for declared and undeclared inputs alike.
+    // As the runner sets them: INPUT_ + the `with:` key upper-cased, hyphens kept, for declared and undeclared inputs
+    // alike.
     const step = await runner.actionMain({
       role: "deploy",
       "role-to-assume": arn,

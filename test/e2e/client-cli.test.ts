@@ -111,7 +111,8 @@ describe("CLI (committed bundle)", () => {
 
 describe("AWS CLI with credential_process", () => {
   function profiles(log: string, command: string): string {
-    // What a job writes: the Action's `credential-process` output as the profile's credential_process. The second profile
+    // What a job writes: the Action's `credential-process` output as the profile's credential_process. The second
+    // profile
     // wraps the same command to record what it printed, so the test sees which keys were issued and when they expire.
     const recorder = join(runner.dir, "recording-credential-process.sh");
     writeFileSync(

@@ -25,7 +25,8 @@ describe("GitHub tokens (committed bundle, sandbox broker and fake GitHub API)",
     expect(step.result.code, step.result.stdout + step.result.stderr).toBe(0);
     const token = new RegExp(`^github-token<<${DELIMITER}\\n(ghs_\\S+)\\n\\1$`, "m").exec(step.output)?.[2] as string;
     expect(token).toMatch(/^ghs_/);
-    // Masked before anything else is printed (among the leading masks, after the OIDC token's); never printed otherwise.
+    // Masked before anything else is printed (among the leading masks, after the OIDC token's); never printed
+    // otherwise.
     expect(leadingMasks(step.result.stdout)).toContain(`::add-mask::${token}`);
     expect(count(step.result.stdout, token)).toBe(1);
     expect(step.env).not.toContain("AWS_ACCESS_KEY_ID");

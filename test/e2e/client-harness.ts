@@ -1,4 +1,5 @@
-// Set-up for the client's end-to-end tests (Node): `npm start` with short-lived credentials, a fake GitHub Actions token
+// Set-up for the client's end-to-end tests (Node): `npm start` with short-lived credentials, a fake GitHub Actions
+// token
 // endpoint that mints sandbox tokens, and helpers to run the committed bundle and the AWS CLI as child processes.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -174,7 +175,10 @@ export async function startActionsEndpoint(): Promise<FakeActionsEndpoint> {
   };
 }
 
-/** A sandbox token (POST /token), as GitLab's `id_tokens` or another CI would hand a job one; `claims` override the defaults. */
+/**
+ * A sandbox token (POST /token), as GitLab's `id_tokens` or another CI would hand a job one; `claims` override the
+ * defaults.
+ */
 export async function mintSandboxToken(claims: Record<string, string> = {}): Promise<string> {
   const minted = await fetch(`${SANDBOX_URL}/token`, {
     method: "POST",

@@ -1,5 +1,7 @@
-// `wrangler deploy --dry-run` is what an operator's release runs first, for each Worker: it must bundle offline, and each
-// bundle must hold its Worker only (no test fakes, no sandbox code; the request Worker no alerting code, and the reverse).
+// `wrangler deploy --dry-run` is what an operator's release runs first, for each Worker: it must bundle offline, and
+// each
+// bundle must hold its Worker only (no test fakes, no sandbox code; the request Worker no alerting code, and the
+// reverse).
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

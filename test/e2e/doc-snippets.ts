@@ -1,5 +1,7 @@
-// Commands the docs show, read from the docs themselves, so the end-to-end tests run what a reader copies and the two cannot
-// drift. A runnable block is a fenced block whose preceding line is `<!-- test: NAME ... -->`. Runs in Node; no I/O but reading.
+// Commands the docs show, read from the docs themselves, so the end-to-end tests run what a reader copies and the two
+// cannot
+// drift. A runnable block is a fenced block whose preceding line is `<!-- test: NAME ... -->`. Runs in Node; no I/O but
+// reading.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -21,7 +23,10 @@ export interface GitLabJob {
   script: string[];
 }
 
-/** A YAML scalar as GitLab reads the simple forms the docs use: 'single' ('' is a quote), "double", or plain up to a comment. */
+/**
+ * A YAML scalar as GitLab reads the simple forms the docs use: 'single' ('' is a quote), "double", or plain up to a
+ * comment.
+ */
 function scalar(text: string): string {
   const value = text.trim();
   if (value.startsWith("'")) return value.slice(1, value.lastIndexOf("'")).replaceAll("''", "'");

@@ -1,8 +1,10 @@
 // The docs stay true: the README stays a front door (under 16 KB) whose links resolve, and every policy-tool example in
-// docs/ (a code block of `$ npm run -s policy:…` lines, each followed by its output) prints exactly what it shows; every
+// docs/ (a code block of `$ npm run -s policy:…` lines, each followed by its output) prints exactly what it shows;
+// every
 // workflow snippet sets a deployment's own audience. The policy-tool examples document the shipped example policy; they
 // run on its copy, the test policy (test/fixtures/policies), never on the operator's policies/. Runs in Node; no
-// sandbox, no network. (The no-Node client commands of docs/clients.md run against the sandbox in no-node-client.test.ts.)
+// sandbox, no network. (The no-Node client commands of docs/clients.md run against the sandbox in
+// no-node-client.test.ts.)
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -76,7 +78,9 @@ describe("README", () => {
   });
 });
 
-/** Steps using the Action in fenced blocks: the step's lines from its `uses:` to the next step or the end of the block. */
+/**
+ * Steps using the Action in fenced blocks: the step's lines from its `uses:` to the next step or the end of the block.
+ */
 function actionSteps(text: string): string[] {
   const steps: string[] = [];
   for (const block of text.matchAll(/^```[a-z]*\n([\s\S]*?)^```$/gm)) {
@@ -98,7 +102,8 @@ function actionSteps(text: string): string[] {
 }
 
 describe("workflow snippets", () => {
-  // A production broker trusts its own audience only (docs/deployment.md): a copied step without one fails with invalid_token.
+  // A production broker trusts its own audience only (docs/deployment.md): a copied step without one fails with
+  // invalid_token.
   const pages = ["README.md", ...docs.map((page) => `docs/${page}`)];
   it("every step using the Action sets an audience other than the shared default", () => {
     const steps = pages.flatMap((file) =>

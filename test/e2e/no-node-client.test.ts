@@ -1,5 +1,7 @@
-// The client path without Node (docs/clients.md, "Without Node"), run as the page shows it: the GitLab job's variables and
-// script (curl, then AWS CLI v2's export-credentials through a credential_process profile) and the python3 / jq scripts,
+// The client path without Node (docs/clients.md, "Without Node"), run as the page shows it: the GitLab job's variables
+// and
+// script (curl, then AWS CLI v2's export-credentials through a credential_process profile) and the python3 / jq
+// scripts,
 // in `sh -e`, against `npm start`, with the real curl and the real AWS CLI v2. The commands come from the page itself.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,7 +37,8 @@ beforeAll(async () => {
   mkdirSync(bin);
   mkdirSync(join(dir, "home"));
   curlLog = join(dir, "curl-calls");
-  // Two stand-ins on PATH, both passing through to the real program. `aws`: the sandbox plays AWS STS (AWS CLI 2.9 reads
+  // Two stand-ins on PATH, both passing through to the real program. `aws`: the sandbox plays AWS STS (AWS CLI 2.9
+  // reads
   // no AWS_ENDPOINT_URL_STS), so `aws sts …` gets --endpoint-url, the sandbox's endpoint for the job's region.
   // `curl`: counts its runs, i.e. exchanges attempted.
   writeFileSync(
@@ -52,7 +55,10 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a script as GitLab's shell runs a job's: `sh -e`, the job's variables in the environment, no AWS credentials anywhere. */
+/**
+ * Runs a script as GitLab's shell runs a job's: `sh -e`, the job's variables in the environment, no AWS credentials
+ * anywhere.
+ */
 async function runScript(script: string, variables: Record<string, string>): Promise<Result & { curlRuns: number }> {
   writeFileSync(curlLog, "");
   const result = await run("sh", ["-e", "-c", script], {
@@ -92,7 +98,10 @@ function block(name: string): string {
 
 describe(`${PAGE}: without Node`, () => {
   const job = gitlabJob(block("no-node-gitlab"), "deploy");
-  /** The job's variables as GitLab would set them, the broker URL pointed at the sandbox (a variable's job, not the script's). */
+  /**
+   * The job's variables as GitLab would set them, the broker URL pointed at the sandbox (a variable's job, not the
+   * script's).
+   */
   const jobVariables = (token: string, overrides: Record<string, string> = {}) => ({
     ...job.variables,
     BROKER_URL,

@@ -1,4 +1,5 @@
-// `npm run preflight` as an operator runs it: wrangler's own reader resolves the environment (vars, secrets and bindings
+// `npm run preflight` as an operator runs it: wrangler's own reader resolves the environment (vars, secrets and
+// bindings
 // per environment; placement inherited), the policies are imported, the exit code is 0 ok, 1 problems, 2 usage.
 // Runs in Node against the shipped wrangler.toml and small ones written here, with the test policy; no network.
 import { execFile } from "node:child_process";
@@ -58,7 +59,8 @@ describe("the shipped wrangler.toml", () => {
       "github_token_app_missing var GITHUB_TOKEN_APP_ID",
       "audience_shared_default var ISSUERS",
     ]);
-    // [placement] region is "aws:" + AWS_REGION (the check moved here from deploy.test.ts): no placement_region_mismatch.
+    // [placement] region is "aws:" + AWS_REGION (the check moved here from deploy.test.ts): no
+    // placement_region_mismatch.
     expect(result.stdout).toMatch(
       /^not checked: the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN_APP_PRIVATE_KEY /m,
     );

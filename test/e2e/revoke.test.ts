@@ -1,4 +1,5 @@
-// The incident runbook against `npm start` (docs/operations.md, "Incident: a repository's credentials are compromised"):
+// The incident runbook against `npm start` (docs/operations.md, "Incident: a repository's credentials are
+// compromised"):
 // kill switch, then `npm run revoke --apply` through the sandbox's IAM with the keys `npm run sandbox -- aws-keys`
 // prints, the attached policy read back with the real AWS CLI, what the repository got from the sandbox's local
 // Analytics Engine, then --remove. Runs in Node, offline.

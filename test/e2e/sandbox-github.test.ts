@@ -14,7 +14,8 @@ describe("npm start: GitHub facts (docs/github-facts.md)", () => {
 
   it("denies deploy after a failed dependency scan, even with a forged check run, and allows it again once the scan passes and a writer approves", async () => {
     await github("scan failure");
-    // The denial reasons (context_check_failed, context_approval_not_writer…) are asserted by test/github/ inside workerd.
+    // The denial reasons (context_check_failed, context_approval_not_writer…) are asserted by test/github/ inside
+    // workerd.
     expect((await credentials()).error).toBe("forbidden");
     await github("check dependency-review success");
     expect((await credentials()).error).toBe("forbidden");

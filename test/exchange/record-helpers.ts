@@ -5,7 +5,10 @@ import { STS_ORIGIN, type Harness } from "../support/broker-harness.ts";
 export { sha256Prefix } from "./helpers.ts";
 
 /** blob12 of acme-app-main-deploy: the GitHub facts its requirements were judged on (the fake's seeded state). */
-/** GitHub's rate limit after the first exchange: 5000 less its 6 calls with the installation token (repository, runs, jobs, pulls, reviews, permission). */
+/**
+ * GitHub's rate limit after the first exchange: 5000 less its 6 calls with the installation token (repository, runs,
+ * jobs, pulls, reviews, permission).
+ */
 export const RATE_REMAINING = 4994;
 export const FACTS =
   "repository id 874563210; job dependency-review=success in run 11122233300 attempt 1 (.github/workflows/dependency-review.yml push main); pr #12 approvals 1/1";

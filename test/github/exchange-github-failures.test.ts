@@ -1,4 +1,5 @@
-// Rules with GitHub requirements when GitHub fails (docs/github-facts.md), through the whole Worker inside workerd: every
+// Rules with GitHub requirements when GitHub fails (docs/github-facts.md), through the whole Worker inside workerd:
+// every
 // failure of the fake GitHub API fails closed (503 upstream_unavailable with Retry-After) and STS is never called.
 import { describe, expect, it } from "vitest";
 import { createHarness, expectAudit, expectNoLeak } from "../support/broker-harness.ts";

@@ -17,7 +17,10 @@ import {
   setScan,
 } from "./helpers.ts";
 
-/** What any job with `checks: write` can do with its GITHUB_TOKEN: a check run of any name and conclusion, as GitHub Actions. */
+/**
+ * What any job with `checks: write` can do with its GITHUB_TOKEN: a check run of any name and conclusion, as GitHub
+ * Actions.
+ */
 function forgeCheckRun(h: Awaited<ReturnType<typeof createHarness>>, conclusion = "success", sha = SAMPLE_SHA): number {
   return h.github.addCheckRun({
     repository,

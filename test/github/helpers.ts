@@ -55,7 +55,10 @@ export async function expectDenied(
   return expectAudit(h, { outcome: "denied", code: "forbidden", reason, rule_id: rule }).event;
 }
 
-/** Pull request #7, open, its head PR_HEAD, and a pull_request run on it (jobs as given): returns a minter of that job's tokens. */
+/**
+ * Pull request #7, open, its head PR_HEAD, and a pull_request run on it (jobs as given): returns a minter of that job's
+ * tokens.
+ */
 export function openPullRequest(h: Harness, jobs: readonly JobInput[] = []): () => Promise<string> {
   h.github.addPullRequest({
     repository,

@@ -1,10 +1,13 @@
 // The JWKS cache (src/oidc/jwks-cache.ts): one fetch per cold issuer, key rotation and unknown kids (one refetch per
-// cooldown, shared), the answer inside the cooldown, and the shape of an unknown kid. Outages: jwks-cache-outage.test.ts.
+// cooldown, shared), the answer inside the cooldown, and the shape of an unknown kid. Outages:
+// jwks-cache-outage.test.ts.
 import { describe, expect, it } from "vitest";
 import { JWKS_REFETCH_COOLDOWN_MS } from "../../src/oidc/constants.ts";
 import { harness, invalidToken, rejection } from "./helpers.ts";
 
-/** An unknown kid met inside the refetch cooldown: "cannot verify yet", retry after the cooldown's remaining seconds. */
+/**
+ * An unknown kid met inside the refetch cooldown: "cannot verify yet", retry after the cooldown's remaining seconds.
+ */
 const refetchCooldown = (retryAfterSeconds: number) => ({
   code: "upstream_unavailable",
   reason: "jwks_refetch_cooldown",

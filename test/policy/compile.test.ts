@@ -1,4 +1,5 @@
-// compilePolicy (src/policy/compile.ts): the shipped policies compile, role grants as compiled, and the policy's issuers
+// compilePolicy (src/policy/compile.ts): the shipped policies compile, role grants as compiled, and the policy's
+// issuers
 // against the deployment's ISSUERS.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,5 @@
-// The test policy's fixtures (test/fixtures/policies/tests/) run here in workerd, where the Worker runs (the operator's own
+// The test policy's fixtures (test/fixtures/policies/tests/) run here in workerd, where the Worker runs (the operator's
+// own
 // fixtures in policies/tests/ run through `npm run policy:test` in `npm test`). This file also checks that the
 // fixtures exercise every guard and every reason.
 import { describe, expect, it } from "vitest";

@@ -2,7 +2,8 @@
 // behind a broker configured as the sandbox is (GITHUB_FACT_CACHE_SECONDS = "0"), decides the very next exchange,
 // even right after a met requirement; usage mistakes are refused without touching the facts. The staged attacks
 // (a forged check run, an approval by a reader or a bot, a standing change request) are denied with their reasons.
-// The commands act on the facts derived from the policy (sandbox-facts.ts), for the test policy and for others. The staged attacks
+// The commands act on the facts derived from the policy (sandbox-facts.ts), for the test policy and for others. The
+// staged attacks
 // (a forged check run, an approval by a reader or a bot, a standing change request) are denied with their reasons.
 import { describe, expect, it } from "vitest";
 import testPolicy from "../fixtures/policies/index.ts";
@@ -210,7 +211,8 @@ describe("sandbox github command on another organisation's policy", () => {
     expect(await sandbox.exchange()).toEqual([403, "context_check_failed"]);
     sandbox.run("scan", "pending");
     expect(await sandbox.exchange()).toEqual([403, "context_check_pending"]);
-    // The earlier attempts' test jobs (check runs on the commit still) and a forged one are no job of the latest attempt.
+    // The earlier attempts' test jobs (check runs on the commit still) and a forged one are no job of the latest
+    // attempt.
     sandbox.run("scan", "absent");
     expect(await sandbox.exchange()).toEqual([403, "context_check_not_a_job"]);
     sandbox.run("check", "test", "success");

@@ -33,7 +33,8 @@ describe("npm start arguments", () => {
     const plain = wranglerDevArgs(parseStartArgs([]), target);
     expect(plain.slice(0, 3)).toEqual(["dev", "--env", "sandbox"]);
     expect(plain.join(" ")).toContain("--persist-to /p/.wrangler/sandbox");
-    // The Worker's console lines are what the exchange lines are made from: a level that hides them would hide the reasons.
+    // The Worker's console lines are what the exchange lines are made from: a level that hides them would hide the
+    // reasons.
     expect(plain[plain.indexOf("--log-level") + 1]).toBe("log");
     expect(plain).not.toContain("--var");
     const shadow = wranglerDevArgs(parseStartArgs(["--shadow"]), target);

@@ -48,7 +48,8 @@ export interface HarnessOptions {
   candidatePolicy?: PolicyDefinition;
   /**
    * Web-identity mode: the broker runs with STS_AUTH = "web-identity" at BROKER_ORIGIN, without AWS keys;
-   * the emulator trusts it as an IAM OIDC provider (client id sts.amazonaws.com) and fetches its JWKS through the network.
+   * the emulator trusts it as an IAM OIDC provider (client id sts.amazonaws.com) and fetches its JWKS through the
+   * network.
    */
   webIdentity?: { signingKey: string; nextSigningKey?: string };
   /** GitHub API limits of the broker, e.g. a short call timeout for timeout tests. */
@@ -100,7 +101,9 @@ export interface Harness {
   mint(claims?: Record<string, unknown>, options?: Parameters<FakeIssuer["mint"]>[1]): Promise<string>;
   /** The extra issuers of `options.issuers`, by id. */
   extraIssuers: Record<string, FakeIssuer>;
-  /** A token from extra issuer `id`: GitHub claims for kind github, gitlabClaims() (and no GitHub claims) for gitlab. */
+  /**
+   * A token from extra issuer `id`: GitHub claims for kind github, gitlabClaims() (and no GitHub claims) for gitlab.
+   */
   mintFor(id: string, claims?: Record<string, unknown>): Promise<string>;
 }
 

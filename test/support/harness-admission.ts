@@ -14,7 +14,8 @@ import {
 import { createFakeRateLimiter, type FakeRateLimiter } from "./fake-rate-limiter.ts";
 
 /**
- * Admission limits and timeout for a harness broker (defaults: src/admission/constants.ts). The address limits are requests per
+ * Admission limits and timeout for a harness broker (defaults: src/admission/constants.ts). The address limits are
+ * requests per
  * ADDRESS_LIMIT_PERIOD_SECONDS window, counted by fake bindings on the harness clock; `realAddressLimiters` uses
  * the real bindings (env.ADDRESS_LIMITER / NETWORK_LIMITER, Miniflare's, on the wall clock) instead.
  */

@@ -27,7 +27,9 @@ async function digestWith(
   return hex(await hash.digest());
 }
 
-/** Inputs as SigV4 and its key derivation produce them, plus the edges: empty, block-sized, multi-chunk, offset views. */
+/**
+ * Inputs as SigV4 and its key derivation produce them, plus the edges: empty, block-sized, multi-chunk, offset views.
+ */
 const INPUTS: Array<{ name: string; chunks: SourceData[] }> = [
   { name: "empty", chunks: [] },
   { name: "empty chunk", chunks: [new Uint8Array(0)] },

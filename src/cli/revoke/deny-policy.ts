@@ -14,7 +14,10 @@ import type { RevokeSubject } from "./targets.ts";
 export const REVOKE_POLICY_NAME_PREFIX = "ci-credential-broker-revoke-";
 /** The statement id; `cutoffOf` finds an attached policy's cutoff by it. */
 export const REVOKE_STATEMENT_SID = "RevokeCiCredentialBrokerSessions";
-/** Hex characters of SHA-256(issuer, kind, subject) in the name: the readable slug may be cut, the hash keeps names apart. */
+/**
+ * Hex characters of SHA-256(issuer, kind, subject) in the name: the readable slug may be cut, the hash keeps names
+ * apart.
+ */
 const POLICY_NAME_HASH_HEX_CHARS = 16;
 /** Longest readable slug in a name: prefix + slug + `-` + hash stays within IAM's 128 characters. */
 const POLICY_NAME_SLUG_MAX_CHARS = 64;
@@ -53,7 +56,10 @@ export class UntaggableSubjectError extends Error {
   }
 }
 
-/** `2026-11-25T12:01:19Z`: whole seconds, rounded up (a later cutoff only denies more), as IAM's date conditions take it. */
+/**
+ * `2026-11-25T12:01:19Z`: whole seconds, rounded up (a later cutoff only denies more), as IAM's date conditions take
+ * it.
+ */
 export function formatCutoff(ms: number): string {
   return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }

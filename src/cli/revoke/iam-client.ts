@@ -1,5 +1,6 @@
 // IAM's Query API, the five calls `npm run revoke` makes: POST form bodies signed with SigV4 by aws4fetch (service
-// `iam`), sent with the injected fetch, Throttling and 5xx retried with backoff, XML answers read strictly (../../aws/xml.ts).
+// `iam`), sent with the injected fetch, Throttling and 5xx retried with backoff, XML answers read strictly
+// (../../aws/xml.ts).
 // I/O through the injected fetch and sleep only; no node:*. https://docs.aws.amazon.com/IAM/latest/APIReference/
 import { AwsV4Signer } from "aws4fetch";
 import {
@@ -33,7 +34,9 @@ export interface IamClientOptions {
   now: Clock;
 }
 
-/** An IAM call that failed: AWS's error code (`NoSuchEntity`, `AccessDenied`, …) and message, or a transport problem. */
+/**
+ * An IAM call that failed: AWS's error code (`NoSuchEntity`, `AccessDenied`, …) and message, or a transport problem.
+ */
 export class IamError extends Error {
   readonly code: string;
   readonly status: number | undefined;

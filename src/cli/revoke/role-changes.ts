@@ -25,7 +25,9 @@ const failed = (role: RoleTarget, code: string, message: string, changes: Policy
   changes,
 });
 
-/** IAM's answer to GetRole must be this very role: same account and name (role names are unique per account, any case). */
+/**
+ * IAM's answer to GetRole must be this very role: same account and name (role names are unique per account, any case).
+ */
 async function checkRole(iam: IamClient, role: RoleTarget): Promise<RoleOutcome | undefined> {
   try {
     const found = await iam.getRole(role.roleName);
@@ -51,7 +53,8 @@ async function checkRole(iam: IamClient, role: RoleTarget): Promise<RoleOutcome 
 }
 
 /**
- * Attaches `policies` to the role. A policy of the same name is replaced, unless its cutoff is later (replacing it would
+ * Attaches `policies` to the role. A policy of the same name is replaced, unless its cutoff is later (replacing it
+ * would
  * give back access to sessions it denies): that one is kept. Refuses, changing nothing, when the role's inline
  * policies would exceed IAM's 10,240 counted characters.
  */

@@ -32,7 +32,9 @@ export interface IssuerTarget extends ConfiguredIssuer {
   rules: MatchedRule[];
 }
 
-/** Rules that match the subject but whose issuer is not targeted: not configured (no session can exist) or not selected. */
+/**
+ * Rules that match the subject but whose issuer is not targeted: not configured (no session can exist) or not selected.
+ */
 export interface SkippedIssuer {
   id: string;
   reason: "not_configured" | "not_selected";

@@ -1,5 +1,6 @@
 // The CLI as a git credential helper and `github-token`, run as shipped (the committed bundle) against the fake broker
-// and GitHub: git-credential(1)'s get/store/erase, the grant's host only, one mint for many calls, a new one near expiry,
+// and GitHub: git-credential(1)'s get/store/erase, the grant's host only, one mint for many calls, a new one near
+// expiry,
 // the GitLab single-use token, and `revoke-github-tokens`. The last test drives the helper through real `git`.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

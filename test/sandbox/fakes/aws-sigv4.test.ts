@@ -1,5 +1,6 @@
 // SigV4 verification as the fakes do it (sandbox/fakes/aws-sigv4.ts), through the STS emulator: requests signed by two
-// independent signers (aws4fetch and AWS's own @smithy/signature-v4) pass, and each broken part is refused with AWS's code.
+// independent signers (aws4fetch and AWS's own @smithy/signature-v4) pass, and each broken part is refused with AWS's
+// code.
 import { describe, expect, it } from "vitest";
 import { isAwsRegionName } from "../../../sandbox/fakes/sts-emulator.ts";
 import {

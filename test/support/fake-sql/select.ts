@@ -181,7 +181,9 @@ function aggregate(scope: Scope, e: Extract<Expr, { k: "call" }>, group: Row[]):
   }
 }
 
-/** Runs a parsed SELECT over `rows`: the columns' names and types, and the rows as ClickHouse's JSON format writes them. */
+/**
+ * Runs a parsed SELECT over `rows`: the columns' names and types, and the rows as ClickHouse's JSON format writes them.
+ */
 export function runSelect(
   query: Select,
   rows: Row[],
