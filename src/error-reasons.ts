@@ -1,5 +1,5 @@
 // The closed list of internal reasons a BrokerError carries (errors.ts): the log line's and the audit event's `reason`,
-// never on the wire. A reason not listed here is a type error; docs/api.md lists every one (test/error-reasons.test.ts
+// never on the wire. A reason not listed here is a type error; docs/api.md lists every one (test/error-reasons.node.test.ts
 // checks both directions). Grouped by the stage that refuses; within a group, in the order docs/api.md gives them.
 
 /** The request: its body, headers and JSON (src/http/). */
@@ -98,21 +98,17 @@ const AWS_REASONS = [
   "external_id_unsupported",
 ] as const;
 
-/** GitHub facts a rule requires (src/github/): the API, the App, and the requirements' `CONTEXT_REASONS`. */
-const GITHUB_FACTS_REASONS = [
-  "github_api_unavailable",
-  "github_api_rate_limited",
-  "github_app_not_installed",
-  "github_app_permissions_missing",
-  "github_app_missing",
-  "github_api_url_missing",
-  "github_app_key_invalid",
+/**
+ * Denial reasons of the context stage (403 forbidden; logged and audited, never sent to the caller). Stable: listed
+ * in docs/api.md and explained in docs/github-facts.md ("Denial reasons").
+ */
+export const CONTEXT_REASONS = [
   "context_check_missing",
-  "context_check_not_a_job",
-  "context_workflow_not_run",
   "context_check_pending",
   "context_check_failed",
   "context_check_wrong_app",
+  "context_check_not_a_job",
+  "context_workflow_not_run",
   "context_pr_not_merged",
   "context_pr_not_found",
   "context_pr_not_approved",
@@ -121,6 +117,19 @@ const GITHUB_FACTS_REASONS = [
   "context_reviews_not_enforced",
   "context_commit_unknown",
   "context_repository_mismatch",
+] as const;
+
+export type ContextReason = (typeof CONTEXT_REASONS)[number];
+
+/** GitHub facts a rule requires (src/github/): the API and the App (the context stage's denials: CONTEXT_REASONS above). */
+const GITHUB_FACTS_REASONS = [
+  "github_api_unavailable",
+  "github_api_rate_limited",
+  "github_app_not_installed",
+  "github_app_permissions_missing",
+  "github_app_missing",
+  "github_api_url_missing",
+  "github_app_key_invalid",
 ] as const;
 
 /** GitHub token grants' token App (src/github-tokens/). */
@@ -146,16 +155,32 @@ const BROKER_REASONS_OTHER = [
   "unhandled_exception",
 ] as const;
 
-export const BROKER_REASONS = [
-  ...REQUEST_REASONS,
-  ...TOKEN_REASONS,
-  ...POLICY_REASONS,
-  ...ADMISSION_REASONS,
-  ...AWS_REASONS,
-  ...GITHUB_FACTS_REASONS,
-  ...GITHUB_TOKEN_REASONS,
-  ...BROKER_REASONS_OTHER,
-] as const;
+/**
+ * Every internal reason, each once. A function, not a module-level array: the Worker bundles only the groups it
+ * uses (CONTEXT_REASONS for the policy), and this list serves tests and tools.
+ */
+export function brokerReasons(): readonly BrokerReason[] {
+  return [
+    ...REQUEST_REASONS,
+    ...TOKEN_REASONS,
+    ...POLICY_REASONS,
+    ...ADMISSION_REASONS,
+    ...AWS_REASONS,
+    ...GITHUB_FACTS_REASONS,
+    ...CONTEXT_REASONS,
+    ...GITHUB_TOKEN_REASONS,
+    ...BROKER_REASONS_OTHER,
+  ];
+}
 
 /** Every internal reason there is: `new BrokerError(code, "a_typo")` does not compile. */
-export type BrokerReason = (typeof BROKER_REASONS)[number];
+export type BrokerReason =
+  | (typeof REQUEST_REASONS)[number]
+  | (typeof TOKEN_REASONS)[number]
+  | (typeof POLICY_REASONS)[number]
+  | (typeof ADMISSION_REASONS)[number]
+  | (typeof AWS_REASONS)[number]
+  | (typeof GITHUB_FACTS_REASONS)[number]
+  | ContextReason
+  | (typeof GITHUB_TOKEN_REASONS)[number]
+  | (typeof BROKER_REASONS_OTHER)[number];

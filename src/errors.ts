@@ -1,7 +1,7 @@
 // The one error type of the broker, its closed set of public codes, and the table that maps each
 // code to an HTTP status and a fixed public message. Nothing else decides what a client sees.
 // The `reason` is internal: it goes to the log line and the audit event, never on the wire. Its closed list is
-// BROKER_REASONS (error-reasons.ts), each documented in docs/api.md.
+// brokerReasons() (error-reasons.ts), each documented in docs/api.md.
 import type { BrokerReason } from "./error-reasons.ts";
 
 export type { BrokerReason };
@@ -33,7 +33,7 @@ export interface BrokerErrorOptions {
 
 /**
  * A failure with a public `code` and a precise internal `reason` (snake_case, e.g. `token_expired`,
- * `sts_access_denied`): one of BROKER_REASONS. Throw it from any stage; the app's error handler renders it. Every
+ * `sts_access_denied`): one of brokerReasons(). Throw it from any stage; the app's error handler renders it. Every
  * reason is listed in docs/api.md "Internal reasons"; the policy's are `DenyReason` (src/policy/decide.ts), all
  * `forbidden`: roles' (`role_not_granted`, ...) and GitHub token grants' (`grant_not_granted`).
  */

@@ -4,28 +4,9 @@
 // from a fixture (policy:test).
 import type { CheckConclusion, PinnedRunEvent } from "./types.ts";
 
-/**
- * Denial reasons of the context stage (403 forbidden; logged and audited, never sent to the caller). Stable: listed
- * in docs/api.md and explained in docs/github-facts.md ("Denial reasons").
- */
-export const CONTEXT_REASONS = [
-  "context_check_missing",
-  "context_check_pending",
-  "context_check_failed",
-  "context_check_wrong_app",
-  "context_check_not_a_job",
-  "context_workflow_not_run",
-  "context_pr_not_merged",
-  "context_pr_not_found",
-  "context_pr_not_approved",
-  "context_approval_not_writer",
-  "context_changes_requested",
-  "context_reviews_not_enforced",
-  "context_commit_unknown",
-  "context_repository_mismatch",
-] as const;
+import type { ContextReason } from "../error-reasons.ts";
 
-export type ContextReason = (typeof CONTEXT_REASONS)[number];
+export { CONTEXT_REASONS, type ContextReason } from "../error-reasons.ts";
 
 /**
  * A job of a workflow run: of the token's own run (`workflow` undefined) or of a pinned workflow's run on the commit.
